@@ -1,0 +1,76 @@
+"""What every launcher shares: dtype maps, the compute-dtype rule and input checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import triton.language as tl
+
+TORCH_TO_TRITON = {
+    torch.float16: tl.float16,
+    torch.bfloat16: tl.bfloat16,
+    torch.float32: tl.float32,
+    torch.float64: tl.float64,
+    torch.int8: tl.int8,
+    torch.uint8: tl.uint8,
+    torch.int16: tl.int16,
+    torch.int32: tl.int32,
+    torch.int64: tl.int64,
+    torch.bool: tl.int1,
+}
+
+FLOATING_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def triton_dtype(dtype: torch.dtype) -> tl.dtype:
+    """The Triton element type for a torch dtype (raises TypeError for unsupported ones)."""
+    try:
+        return TORCH_TO_TRITON[dtype]
+    except KeyError:
+        raise TypeError(f"tritongrad kernels do not support dtype {dtype}") from None
+
+
+def compute_dtype(dtype: torch.dtype) -> tl.dtype:
+    """The type arithmetic is carried out in for values stored as ``dtype``.
+
+    Half types are widened to float32 after loading and narrowed on store: the
+    interpreter emulates bf16 arithmetic wrongly, and on a GPU fp32 math is as
+    fast for memory-bound kernels and more accurate. float64 stays float64;
+    integers compute in their own width; bool computes as int32.
+    """
+    if dtype in (torch.float16, torch.bfloat16, torch.float32):
+        return tl.float32
+    if dtype == torch.float64:
+        return tl.float64
+    if dtype == torch.bool:
+        return tl.int32
+    return triton_dtype(dtype)
+
+
+def check_same_device(name: str, *tensors: torch.Tensor) -> None:
+    """Raises RuntimeError (torch's wording) if the tensors live on different devices."""
+    devices = {t.device for t in tensors if t is not None}
+    if len(devices) > 1:
+        listed = " and ".join(str(d) for d in sorted(devices, key=str))
+        raise RuntimeError(
+            f"{name}: expected all tensors to be on the same device, but found at least two devices, {listed}!"
+        )
+
+
+def check_floating(name: str, tensor: torch.Tensor, allowed: Sequence[torch.dtype] = FLOATING_DTYPES) -> None:
+    """Raises TypeError naming the dtype if ``tensor`` is not one of ``allowed``."""
+    if tensor.dtype not in allowed:
+        names = ", ".join(str(d) for d in allowed)
+        raise TypeError(f"{name}: expected a tensor of dtype {names}, got {tensor.dtype}")
+
+
+def needs_int64_indexing(*tensors: torch.Tensor) -> bool:
+    """True when some offset in these tensors may not fit in int32."""
+    for t in tensors:
+        if t is None:
+            continue
+        span = sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()) if size > 0)
+        if max(span + 1, t.numel()) >= 2**31:
+            return True
+    return False

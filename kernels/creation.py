@@ -1,0 +1,154 @@
+"""Tensors made from nothing: fill (zeros/ones/full/fill_), arange, linspace, eye.
+
+Each kernel only writes: one store per output element, no loads (except the
+fill value of a float64 fill, read once per program from a 1-element tensor,
+because Triton passes Python floats to kernels as fp32).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import torch
+import triton
+import triton.language as tl
+
+from tritongrad.kernels.common import needs_int64_indexing
+from tritongrad.kernels.elementwise import linear_index, store_as
+from tritongrad.kernels.strided import MAX_RANK, check_writable, coalesce, split_leading_dim, strided_offset
+from tritongrad.runtime import elementwise_launch_config
+
+
+# out[...] = value: one program writes BLOCK consecutive elements of a possibly strided out.
+@triton.jit(do_not_specialize=["value"])
+def fill_kernel(
+    out_ptr, value_ptr,
+    value,
+    numel, shape, out_strides,
+    VALUE_FROM_POINTER: tl.constexpr, RANK: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr,
+):  # fmt: skip
+    index = linear_index(BLOCK, INT64_INDEX)
+    mask = index < numel
+    if VALUE_FROM_POINTER:
+        filled = tl.zeros([BLOCK], value_ptr.dtype.element_ty) + tl.load(value_ptr)
+    else:
+        filled = tl.zeros([BLOCK], tl.float32) + value
+    store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), filled, mask)
+
+
+def launch_fill_(out: torch.Tensor, value: bool | int | float) -> torch.Tensor:
+    """Fills ``out`` (any strides) with ``value`` in place; returns ``out``."""
+    check_writable(out)
+    if out.numel() == 0:
+        return out
+    shape, (strides,) = coalesce(tuple(out.shape), [list(out.stride())])
+    if len(shape) > MAX_RANK:
+        for (sliced,) in split_leading_dim([out], tuple(out.shape)):
+            launch_fill_(sliced, value)
+        return out
+    # Exact values that fp32 cannot hold (float64 fills, large int64) travel through memory.
+    if _exact_in_float32(value) and out.dtype != torch.float64:
+        value_pointer, value_argument, from_pointer = out, float(value), False
+    else:
+        holder_dtype = torch.float64 if out.dtype.is_floating_point else torch.int64
+        value_pointer = torch.tensor([value], dtype=holder_dtype, device=out.device)
+        value_argument, from_pointer = 0.0, True
+    block, num_warps = elementwise_launch_config(out.numel())
+    fill_kernel[(triton.cdiv(out.numel(), block),)](
+        out, value_pointer, value_argument, out.numel(), tuple(shape), tuple(strides),
+        VALUE_FROM_POINTER=from_pointer, RANK=len(shape), BLOCK=block,
+        INT64_INDEX=needs_int64_indexing(out), num_warps=num_warps,
+    )  # fmt: skip
+    return out
+
+
+def _exact_in_float32(value: bool | int | float) -> bool:
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0] == value
+    except OverflowError:
+        return False
+
+
+# out[i] = start + i * step, in float64 for floating outputs (as torch accumulates) and int64 otherwise.
+@triton.jit
+def arange_kernel(out_ptr, start_ptr, numel, IS_FLOAT: tl.constexpr, BLOCK: tl.constexpr):
+    index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = index < numel
+    start = tl.load(start_ptr)
+    step = tl.load(start_ptr + 1)
+    if IS_FLOAT:
+        values = start + index.to(tl.float64) * step
+    else:
+        values = start + index * step
+    store_as(out_ptr + index, values, mask)
+
+
+def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, device) -> torch.Tensor:
+    """torch.arange: values start, start + step, ... < end (> end for negative steps)."""
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0 and end != start:
+        raise RuntimeError(
+            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
+        )
+    numel = max(math.ceil((end - start) / step), 0)
+    out = torch.empty(numel, dtype=dtype, device=device)
+    if numel == 0:
+        return out
+    holder_dtype = torch.float64 if dtype.is_floating_point else torch.int64
+    start_and_step = torch.tensor([start, step], dtype=holder_dtype, device=device)
+    block, num_warps = elementwise_launch_config(numel)
+    arange_kernel[(triton.cdiv(numel, block),)](
+        out, start_and_step, numel, IS_FLOAT=dtype.is_floating_point, BLOCK=block, num_warps=num_warps
+    )
+    return out
+
+
+# torch.linspace's symmetric formula: the first half counts up from start, the second half
+# counts down from end, so both endpoints are exact.
+@triton.jit
+def linspace_kernel(out_ptr, bounds_ptr, numel, BLOCK: tl.constexpr):
+    index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = index < numel
+    start = tl.load(bounds_ptr)
+    end = tl.load(bounds_ptr + 1)
+    step = tl.load(bounds_ptr + 2)
+    halfway = numel // 2
+    values = tl.where(index < halfway, start + step * index.to(tl.float64), end - step * (numel - 1 - index).to(tl.float64))
+    store_as(out_ptr + index, values, mask)
+
+
+def launch_linspace(start: float, end: float, steps: int, *, dtype: torch.dtype, device) -> torch.Tensor:
+    """torch.linspace(start, end, steps)."""
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    out = torch.empty(steps, dtype=dtype, device=device)
+    if steps == 0:
+        return out
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    bounds = torch.tensor([start, end, step], dtype=torch.float64, device=device)
+    block, num_warps = elementwise_launch_config(steps)
+    linspace_kernel[(triton.cdiv(steps, block),)](out, bounds, steps, BLOCK=block, num_warps=num_warps)
+    return out
+
+
+# out[i, j] = (i == j) for an (n, m) contiguous matrix: one program writes BLOCK elements.
+@triton.jit
+def eye_kernel(out_ptr, numel, columns, BLOCK: tl.constexpr):
+    index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = index < numel
+    diagonal = (index // columns) == (index % columns)
+    store_as(out_ptr + index, diagonal.to(tl.int32), mask)
+
+
+def launch_eye(n: int, m: int, *, dtype: torch.dtype, device) -> torch.Tensor:
+    """torch.eye(n, m)."""
+    if n < 0 or m < 0:
+        raise RuntimeError(f"n and m must be greater or equal to 0, got n={n}, m={m}")
+    out = torch.empty((n, m), dtype=dtype, device=device)
+    if out.numel() == 0:
+        return out
+    block, num_warps = elementwise_launch_config(out.numel())
+    eye_kernel[(triton.cdiv(out.numel(), block),)](out, out.numel(), m, BLOCK=block, num_warps=num_warps)
+    return out

@@ -1,0 +1,122 @@
+"""N-d strided addressing shared by the elementwise, copy and creation kernels.
+
+Elementwise kernels read every operand in place, whatever its layout: a
+transposed view, a slice with a step, or a broadcast operand whose expanded
+dims have stride 0. The host side turns the operands into one iteration space:
+
+1. broadcast the shapes (torch's rule and error message);
+2. give every operand a stride per output dim (0 where it is broadcast);
+3. coalesce: drop size-1 dims and merge neighbouring dims that are contiguous
+   with each other in *every* operand, so a contiguous tensor is rank 1 and a
+   row-broadcast matrix is rank 2.
+
+In the kernel, ``strided_offset`` turns a linear index into an operand's
+element offset with one div/mod per remaining dim. The div/mod chain is the
+same for all operands of a launch, so the compiler computes it once; with
+rank 1 and unit strides it vanishes and loads become contiguous vectors.
+
+Ranks above MAX_RANK after coalescing (rare: six or more non-mergeable dims) are
+handled by the caller looping over the leading dim (``split_leading_dim``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+import triton
+import triton.language as tl
+
+MAX_RANK = 6
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """Broadcast shapes like torch; raises RuntimeError with torch's message when they don't."""
+    result: tuple[int, ...] = ()
+    for shape in shapes:
+        result = _broadcast_pair(result, tuple(shape))
+    return result
+
+
+def _broadcast_pair(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    ndim = max(len(a), len(b))
+    a = (1,) * (ndim - len(a)) + a
+    b = (1,) * (ndim - len(b)) + b
+    result = []
+    for d, (size_a, size_b) in enumerate(zip(a, b)):
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {d}"
+            )
+        result.append(size_b if size_a == 1 else size_a)
+    return tuple(result)
+
+
+def broadcast_strides(tensor: torch.Tensor, shape: Sequence[int]) -> list[int]:
+    """The strides of ``tensor`` viewed as broadcast to ``shape`` (0 on broadcast dims)."""
+    offset = len(shape) - tensor.dim()
+    strides = [0] * offset
+    for size, stride, target in zip(tensor.shape, tensor.stride(), shape[offset:]):
+        strides.append(stride if size == target and size != 1 else 0)
+    return strides
+
+
+def coalesce(shape: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+    """Drops size-1 dims and merges dims contiguous with each other in every operand.
+
+    Returns (shape, strides per operand), both at least rank 1.
+    """
+    kept = [d for d, size in enumerate(shape) if size != 1]
+    new_shape: list[int] = []
+    new_strides: list[list[int]] = [[] for _ in strides]
+    for d in kept:
+        size = shape[d]
+        if new_shape and all(s[-1] == op[d] * size for s, op in zip(new_strides, strides)):
+            new_shape[-1] *= size
+            for s, op in zip(new_strides, strides):
+                s[-1] = op[d]
+            continue
+        new_shape.append(size)
+        for s, op in zip(new_strides, strides):
+            s.append(op[d])
+    if not new_shape:
+        return [1], [[0] for _ in strides]
+    return new_shape, new_strides
+
+
+def has_internal_overlap(tensor: torch.Tensor) -> bool:
+    """True if two elements of ``tensor`` share memory (a zero stride on a dim of size > 1)."""
+    return any(stride == 0 and size > 1 for size, stride in zip(tensor.shape, tensor.stride()))
+
+
+def check_writable(tensor: torch.Tensor) -> None:
+    """In-place writes into an expanded view would race; torch refuses them, so do we."""
+    if has_internal_overlap(tensor):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location. Please clone() the tensor before performing the operation."
+        )
+
+
+def split_leading_dim(tensors: Sequence[torch.Tensor | None], shape: Sequence[int]) -> Iterator[list]:
+    """Yields, for each index of the leading dim, the operands sliced there (broadcast dims stay)."""
+    for i in range(shape[0]):
+        sliced = []
+        for t in tensors:
+            if t is None or t.dim() < len(shape) or t.shape[0] == 1:
+                sliced.append(t if t is None or t.dim() < len(shape) else t[0])
+            else:
+                sliced.append(t[i])
+        yield sliced
+
+
+@triton.jit
+def strided_offset(index, shape, strides, RANK: tl.constexpr):
+    """Element offset of linear ``index`` (row-major over ``shape``) in an operand with ``strides``."""
+    offset = index * 0
+    remaining = index
+    for d in tl.static_range(RANK - 1, 0, -1):
+        offset += (remaining % shape[d]) * strides[d]
+        remaining = remaining // shape[d]
+    return offset + remaining * strides[0]

@@ -1,0 +1,235 @@
+"""The backward engine: walks the graph from the outputs and delivers gradients.
+
+One iterative pass (no recursion, so a 10,000-op chain is fine):
+
+1. collect every node reachable from the roots and count, for each node, how
+   many edges point at it (its pending inputs);
+2. if only some targets are wanted (``autograd.grad`` or ``backward(inputs=)``),
+   mark the nodes that lie on a path to a target and skip the rest;
+3. run nodes whose pending count reached zero, each once, summing the
+   gradients that arrive on each of its outputs before it runs.
+
+Gradient buffers remember whether the engine owns them. A gradient a node
+returns unchanged (``AddBackward0`` passes ``grad`` to both inputs) or the
+user's ``gradient=`` argument is shared, so it is copied before it becomes a
+leaf's ``.grad``; an owned one is handed over without a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tritongrad.autograd.function import AccumulateGrad, Node
+from tritongrad.autograd.grad_mode import no_grad, set_grad_enabled
+
+__all__ = ["run_backward"]
+
+
+class _Buffer:
+    """The summed gradient arriving at one output of a node."""
+
+    __slots__ = ("grad", "owned")
+
+    def __init__(self) -> None:
+        self.grad = None
+        self.owned = False
+
+    def add(self, grad, owned: bool) -> None:
+        if self.grad is None:
+            self.grad, self.owned = grad, owned
+        else:
+            self.grad, self.owned = self.grad + grad, True
+
+
+def _collect_graph(roots: Sequence[Node]) -> dict[Node, int]:
+    """Every node reachable from ``roots`` with its number of incoming edges."""
+    dependencies: dict[Node, int] = {}
+    stack = [r for r in roots if r is not None]
+    seen = set(stack)
+    for node in stack:
+        dependencies.setdefault(node, 0)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _nodes_leading_to(targets: set[Node], dependencies: dict[Node, int]) -> set[Node]:
+    """Nodes from which some target is reachable (targets included)."""
+    parents: dict[Node, list[Node]] = {}
+    for node in dependencies:
+        for child, _ in node.next_functions:
+            if child is not None:
+                parents.setdefault(child, []).append(node)
+    needed = set(t for t in targets if t in dependencies)
+    stack = list(needed)
+    while stack:
+        node = stack.pop()
+        for parent in parents.get(node, ()):
+            if parent not in needed:
+                needed.add(parent)
+                stack.append(parent)
+    return needed
+
+
+def _check_gradient(node: Node, index: int, grad, meta) -> None:
+    if grad is None or meta is None:
+        return
+    _, shape, _, _ = meta
+    if tuple(grad.shape) != shape:
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index {index} - got {list(grad.shape)} "
+            f"but expected shape compatible with {list(shape)}"
+        )
+
+
+def run_backward(
+    roots: Sequence,
+    root_grads: Sequence,
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence | None = None,
+    accumulate: bool = True,
+) -> list:
+    """Runs backward from ``roots`` (tensors) seeded with ``root_grads``.
+
+    With ``capture`` (tensors), returns the gradient reaching each of them (None if
+    none does) and, unless ``accumulate``, leaves ``.grad`` fields alone. Without it,
+    gradients accumulate into every reachable leaf's ``.grad``.
+    """
+    from tritongrad.autograd.function import _edge_to
+
+    root_edges = [_edge_to(r) for r in roots]
+    dependencies = _collect_graph([node for node, _ in root_edges])
+
+    capture_edges = [_edge_to(t) for t in capture] if capture is not None else []
+    captured: dict[tuple[int, int], _Buffer] = {}
+    if capture is not None:
+        wanted = {node for node, _ in capture_edges if node is not None}
+        needed = _nodes_leading_to(wanted, dependencies)
+    else:
+        needed = set(dependencies)
+
+    buffers: dict[Node, dict[int, _Buffer]] = {}
+    for (node, output_nr), grad in zip(root_edges, root_grads):
+        if node is None:
+            continue
+        buffers.setdefault(node, {}).setdefault(output_nr, _Buffer()).add(grad, owned=False)
+
+    capture_keys = {(id(node), nr) for node, nr in capture_edges if node is not None}
+    ready = [node for node, _ in root_edges if node is not None and dependencies[node] == 0]
+    ready = list(dict.fromkeys(ready))
+    executed: list[Node] = []
+
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            inputs = buffers.pop(node, {})
+            for output_nr, buffer in inputs.items():
+                for hook in node._tensor_pre_hooks.get(output_nr, ()):
+                    replaced = hook(buffer.grad)
+                    if replaced is not None:
+                        buffer.grad, buffer.owned = replaced, False
+                retained = node._retained.get(output_nr)
+                tensor = retained() if retained is not None else None
+                if tensor is not None and buffer.grad is not None:
+                    _accumulate_into(tensor, buffer, create_graph)
+                    buffer.owned = False
+                if (id(node), output_nr) in capture_keys:
+                    captured[(id(node), output_nr)] = buffer
+
+            if node in needed and not (capture is not None and isinstance(node, AccumulateGrad)):
+                if isinstance(node, AccumulateGrad):
+                    buffer = inputs.get(0)
+                    if buffer is not None and buffer.grad is not None:
+                        _accumulate_into(node.variable, buffer, create_graph)
+                else:
+                    _run_node(node, inputs, buffers, create_graph)
+                    executed.append(node)
+
+            for child, _ in node.next_functions:
+                if child is None:
+                    continue
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    ready.append(child)
+
+    if not retain_graph:
+        for node in executed:
+            node._release()
+
+    if capture is None:
+        return []
+    results = []
+    for node, output_nr in capture_edges:
+        buffer = captured.get((id(node), output_nr)) if node is not None else None
+        results.append(buffer.grad if buffer is not None else None)
+        if accumulate and buffer is not None and buffer.grad is not None:
+            pass
+    return results
+
+
+def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: bool) -> None:
+    from tritongrad.autograd.function import FunctionCtx
+
+    output_count = max([nr for nr, *_ in getattr(node, "_output_meta", [])] + list(inputs) + [0]) + 1
+    grads = [inputs[i].grad if i in inputs else None for i in range(output_count)]
+    if isinstance(node, FunctionCtx) and node.materialize_grads:
+        grads = [_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)]
+    incoming_ids = {id(g) for g in grads if g is not None}
+    results = node.apply(tuple(grads))
+    for hook in node._hooks:
+        hook(results, tuple(grads))
+    seen: set[int] = set()
+    for index, ((child, child_nr), grad) in enumerate(zip(node.next_functions, results)):
+        if child is None or grad is None:
+            continue
+        _check_gradient(node, index, grad, _input_meta(child, child_nr))
+        owned = id(grad) not in incoming_ids and id(grad) not in seen
+        seen.add(id(grad))
+        buffers.setdefault(child, {}).setdefault(child_nr, _Buffer()).add(grad, owned)
+
+
+def _input_meta(child: Node, output_nr: int):
+    if isinstance(child, AccumulateGrad):
+        v = child.variable
+        return (0, tuple(v.shape), v.dtype, v.device)
+    for meta in getattr(child, "_output_meta", ()):
+        if meta[0] == output_nr:
+            return meta
+    return None
+
+
+def _zeros_for(node: Node, output_nr: int):
+    from tritongrad import creation
+
+    for nr, shape, dtype, device in getattr(node, "_output_meta", ()):
+        if nr == output_nr:
+            return creation.zeros(shape, dtype=dtype, device=device)
+    return None
+
+
+def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
+    """tensor.grad += buffer.grad, with torch's rules for the first gradient and create_graph."""
+    grad = buffer.grad
+    if tensor.grad is None:
+        if create_graph:
+            tensor.grad = grad
+        elif buffer.owned:
+            tensor.grad = grad.detach()
+        else:
+            with no_grad():
+                tensor.grad = grad.detach().clone()
+        return
+    if create_graph or tensor.grad.requires_grad:
+        tensor.grad = tensor.grad + grad
+    else:
+        with no_grad():
+            tensor.grad.add_(grad.detach())

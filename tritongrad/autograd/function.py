@@ -1,0 +1,262 @@
+"""The tape's building blocks: Function, its ctx (the graph node), saved tensors, AccumulateGrad.
+
+A differentiable op is a small ``Function`` subclass::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = ...launch a kernel...
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensors
+            return grad * result
+
+``Exp.apply(x)`` runs ``forward`` with recording switched off and, when an input
+requires grad, attaches a node named ``ExpBackward0`` to the output. The node is
+the ``ctx``: it holds what forward saved and the edges (``next_functions``) to the
+nodes of the inputs. Backward formulas are written with tritongrad's own
+differentiable ops, so running them with recording on (``create_graph=True``)
+builds the graph of the derivative and higher derivatives come for free.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+
+__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad"]
+
+
+class Node:
+    """A node of the backward graph (``tensor.grad_fn``)."""
+
+    def __init__(self) -> None:
+        self.next_functions: tuple[tuple[Node | None, int], ...] = ()
+        self._tensor_pre_hooks: dict[int, list] = {}
+        self._retained: dict[int, weakref.ref] = {}
+        self._hooks: list = []
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def apply(self, grads: tuple) -> tuple:
+        raise NotImplementedError
+
+    def register_hook(self, hook) -> None:
+        """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        self._hooks.append(hook)
+
+    def _release(self) -> None:
+        """Drops saved state after a backward without ``retain_graph``."""
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    def __init__(self, variable) -> None:
+        super().__init__()
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+class _SavedTensor:
+    """A tensor saved for backward, with the version it had when saved.
+
+    An output of the node that saves it is stored without its grad_fn (which is
+    the node itself: keeping it would make a reference cycle) and rebuilt on use.
+    """
+
+    __slots__ = ("tensor", "data", "version_counter", "version", "requires_grad", "output_nr", "is_output")
+
+    def __init__(self, tensor, is_output: bool, output_nr: int = 0) -> None:
+        self.is_output = is_output
+        self.version_counter = tensor._version_counter
+        self.version = tensor._version_counter.value
+        if is_output:
+            self.tensor = None
+            self.data = tensor._data
+            self.requires_grad = tensor.requires_grad
+            self.output_nr = output_nr
+        else:
+            self.tensor = tensor
+            self.data = None
+
+    def unpack(self, node: FunctionCtx):
+        if self.version_counter.value != self.version:
+            tensor = self.tensor if self.tensor is not None else None
+            shape = list(self.data.shape if self.data is not None else tensor._data.shape)
+            dtype = self.data.dtype if self.data is not None else tensor._data.dtype
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{_type_name(dtype)} {shape}], which is used by {node.name()}, is at version "
+                f"{self.version_counter.value}; expected version {self.version} instead. Hint: the "
+                "operation that modified it ran after the forward pass; use an out-of-place version of it."
+            )
+        if not self.is_output:
+            return self.tensor
+        from tritongrad.tensor import Tensor
+
+        rebuilt = Tensor._wrap(self.data, version_counter=self.version_counter)
+        if self.requires_grad:
+            rebuilt._requires_grad = True
+            rebuilt.grad_fn = node
+            rebuilt._output_nr = self.output_nr
+        return rebuilt
+
+
+def _type_name(dtype) -> str:
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+             "int64": "Long", "int32": "Int", "bool": "Bool"}  # fmt: skip
+    return f"torch.{names.get(str(dtype).replace('torch.', ''), str(dtype))}Tensor"
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward."
+)
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` of a Function: the node recorded for one call of it."""
+
+    def __init__(self, function: type[Function]) -> None:
+        super().__init__()
+        self._function = function
+        self._saved: tuple[_SavedTensor | None, ...] | None = None
+        self._pending_save: tuple | None = None
+        self._freed = False
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.materialize_grads = True
+        self._non_differentiable: set[int] = set()
+        self._dirty: set[int] = set()
+        self._output_meta: list = []
+
+    def name(self) -> str:
+        return getattr(self._function, "_backward_name", None) or f"{self._function.__name__}Backward0"
+
+    # ---- what forward may call ----
+    def save_for_backward(self, *tensors) -> None:
+        """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``."""
+        self._pending_save = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Outputs that never receive a gradient (indices, masks)."""
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors) -> None:
+        """Inputs modified in place by forward."""
+        self._dirty.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """If False, backward may receive None for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        if self._saved is None:
+            raise RuntimeError(
+                f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward"
+            )
+        return tuple(s.unpack(self) if s is not None else None for s in self._saved)
+
+    def _release(self) -> None:
+        if self._saved is not None or self._pending_save is not None:
+            self._freed = True
+        self._saved = None
+        self._pending_save = None
+
+    def apply(self, grads: tuple) -> tuple:
+        result = self._function.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        return result
+
+
+class Function:
+    """Base class of differentiable operations (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any):
+        raise NotImplementedError("a Function subclass must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must implement backward(ctx, *grads) to be differentiated")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        from tritongrad.tensor import Tensor
+
+        ctx = FunctionCtx(cls)
+        input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
+        recording = is_grad_enabled() and any(input_requires_grad)
+        ctx.needs_input_grad = tuple(input_requires_grad)
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        output_tuple = (outputs,) if single else outputs
+
+        for index, arg in enumerate(args):
+            if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
+                arg._version_counter.bump()
+                if recording and arg.is_leaf and arg.requires_grad:
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+        if recording:
+            ctx.next_functions = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+            for output_nr, output in enumerate(output_tuple):
+                if not isinstance(output, Tensor):
+                    continue
+                differentiable = output.dtype.is_floating_point and id(output) not in ctx._non_differentiable
+                if differentiable:
+                    output._requires_grad = True
+                    output.grad_fn = ctx
+                    output._output_nr = output_nr
+                    output._retains_grad = False
+                ctx._output_meta.append((output_nr, tuple(output.shape), output.dtype, output.device))
+        _store_saved(ctx, output_tuple, recording)
+        return outputs
+
+
+def _edge_to(tensor) -> tuple[Node | None, int]:
+    """The (node, output number) a gradient for ``tensor`` flows into."""
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn, tensor._output_nr
+    if tensor.requires_grad:
+        return tensor._grad_accumulator(), 0
+    return None, 0
+
+
+def _store_saved(ctx: FunctionCtx, outputs: tuple, recording: bool) -> None:
+    pending = ctx._pending_save
+    ctx._pending_save = None
+    if pending is None:
+        return
+    if not recording:
+        # Nothing will run backward: keep references cheaply, nothing to version-check.
+        ctx._saved = tuple(_SavedTensor(t, is_output=False) if t is not None else None for t in pending)
+        return
+    output_numbers = {id(o): i for i, o in enumerate(outputs)}
+    saved = []
+    for tensor in pending:
+        if tensor is None:
+            saved.append(None)
+        elif id(tensor) in output_numbers and tensor.grad_fn is ctx:
+            saved.append(_SavedTensor(tensor, is_output=True, output_nr=output_numbers[id(tensor)]))
+        else:
+            saved.append(_SavedTensor(tensor, is_output=False))
+    ctx._saved = tuple(saved)

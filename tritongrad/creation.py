@@ -1,0 +1,215 @@
+"""Tensor factories: tensor/as_tensor/from_numpy, empty/zeros/ones/full, arange/linspace/eye,
+the ``*_like`` forms, and random tensors (rand/randn/randint)."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from tritongrad import runtime
+from tritongrad.dtypes import get_default_dtype
+from tritongrad.kernels import creation as kernels
+from tritongrad.tensor import Tensor
+
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
+    "empty_like", "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like", "randn_like",
+    "randint_like", "scalar_tensor",
+]  # fmt: skip
+
+
+def _device(device) -> torch.device:
+    if device is None:
+        return runtime.device()
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def _size(size) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, got {list(size)!r}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _finish(data: torch.Tensor, requires_grad: bool) -> Tensor:
+    return Tensor._wrap(data, requires_grad=requires_grad)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, numpy arrays or Tensors).
+
+    Example::
+
+        >>> tritongrad.tensor([1., 2.], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    if isinstance(data, Tensor):
+        source = data.detach()
+        result = source.to(device=_device(device) if device is not None else source.device,
+                           dtype=dtype, copy=True)  # fmt: skip
+        return result.requires_grad_(requires_grad) if requires_grad else Tensor._wrap(result._data)
+    host = torch.tensor(_host_value(data), dtype=dtype)
+    if dtype is None and host.dtype == torch.float32 and get_default_dtype() != torch.float32:
+        host = torch.tensor(_host_value(data), dtype=get_default_dtype())
+    return _finish(host.to(_device(device)), requires_grad)
+
+
+def _host_value(data):
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        return [_host_value(d.tolist() if isinstance(d, Tensor) else d) for d in data]
+    return data
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return tensor(value, dtype=dtype or get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but returns ``data`` itself when it already is a matching Tensor."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (dtype or device) else data
+    if isinstance(data, np.ndarray) and dtype is None and _device(device).type == "cpu":
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with a numpy array."""
+    return Tensor._wrap(torch.from_numpy(array))
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, **_: object) -> Tensor:
+    """An uninitialised tensor."""
+    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device))
+    return _finish(data, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (dtype inferred from it like torch when not given)."""
+    if dtype is None:
+        dtype = torch.bool if isinstance(fill_value, bool) else (
+            torch.int64 if isinstance(fill_value, numbers.Integral) else get_default_dtype())  # fmt: skip
+    data = torch.empty(_size((size,)), dtype=dtype, device=_device(device))
+    kernels.launch_fill_(data, fill_value)
+    return _finish(data, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device))
+    kernels.launch_fill_(data, 0)
+    return _finish(data, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device))
+    kernels.launch_fill_(data, 1)
+    return _finish(data, requires_grad)
+
+
+def _like(input: Tensor, dtype, device) -> tuple:
+    return tuple(input.shape), dtype or input.dtype, device or input.device
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    values = (start, end, step)
+    if dtype is None:
+        dtype = get_default_dtype() if any(isinstance(v, float) for v in values) else torch.int64
+    data = kernels.launch_arange(start, end, step, dtype=dtype, device=_device(device))
+    return _finish(data, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype or get_default_dtype(),
+                                   device=_device(device))  # fmt: skip
+    return _finish(data, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The (n, m) identity matrix."""
+    data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
+    return _finish(data, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed, not torch's values)."""
+    result = empty(*size, dtype=dtype, device=device)
+    result.uniform_(0.0, 1.0)
+    return result.requires_grad_(requires_grad) if requires_grad else result
+
+
+def randn(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Samples from N(0, 1)."""
+    result = empty(*size, dtype=dtype, device=device)
+    result.normal_(0.0, 1.0)
+    return result.requires_grad_(requires_grad) if requires_grad else result
+
+
+def randint(low, high=None, size: Sequence[int] | None = None, *, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """Integers uniform in [low, high) (``randint(high, size)`` is allowed too)."""
+    from tritongrad.ops import random as random_ops
+
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list, torch.Size)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    result = empty(tuple(size), dtype=dtype or torch.int64, device=device)
+    random_ops.randint_(result, low, high)
+    return result
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None) -> Tensor:
+    shape, dtype, device = _like(input, dtype, device)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, shape, dtype=dtype, device=device)

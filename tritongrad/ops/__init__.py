@@ -1,0 +1,440 @@
+"""The functional, torch-shaped op API (``tritongrad.add``, ``tritongrad.exp``, ...).
+
+Each function validates its arguments and applies the Function that records it
+on the tape. Names in TENSOR_METHODS also become Tensor methods, so ``x.exp()``
+and ``tritongrad.exp(x)`` are the same call.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tritongrad.ops import elementwise, indexing, linalg, reduction, views
+from tritongrad.ops import random as random  # noqa: PLC0414
+from tritongrad.ops.elementwise import binary_forward, unary_forward
+from tritongrad.ops.linalg import bmm, dot, matmul, mm, mv
+from tritongrad.ops.reduction import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
+
+
+def _as_tensor_operand(name: str, value):
+    from tritongrad.tensor import Tensor
+
+    if isinstance(value, Tensor) or isinstance(value, (bool, int, float)):
+        return value
+    raise TypeError(f"{name}(): argument must be a Tensor or a number, got {type(value).__name__}")
+
+
+def _first_tensor(a, b):
+    from tritongrad.tensor import Tensor
+
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("expected at least one Tensor operand")
+
+
+# ------------------------------------------------------------------------------ arithmetic
+def add(input, other, *, alpha=None):
+    """input + alpha * other, broadcasting, with torch's type promotion."""
+    _first_tensor(input, other)
+    _as_tensor_operand("add", other)
+    from tritongrad.tensor import Tensor
+
+    if not isinstance(input, Tensor):
+        input, other = other, input
+        if alpha not in (None, 1):
+            return elementwise.Add.apply(input * alpha, other)
+    return elementwise.Add.apply(input, other, alpha)
+
+
+def sub(input, other, *, alpha=None):
+    """input - alpha * other."""
+    from tritongrad.tensor import Tensor
+
+    _first_tensor(input, other)
+    if not isinstance(input, Tensor):
+        return rsub(other, input)
+    if input.dtype == torch.bool and getattr(other, "dtype", None) == torch.bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    return elementwise.Sub.apply(input, _as_tensor_operand("sub", other), alpha)
+
+
+subtract = sub
+
+
+def rsub(input, other):
+    """other - input (for ``number - tensor``)."""
+    return elementwise.Rsub.apply(input, _as_tensor_operand("rsub", other))
+
+
+def mul(input, other):
+    """input * other."""
+    from tritongrad.tensor import Tensor
+
+    _first_tensor(input, other)
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    return elementwise.Mul.apply(input, _as_tensor_operand("mul", other))
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None):
+    """True division (``rounding_mode='floor'`` or ``'trunc'`` for rounded quotients)."""
+    _first_tensor(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        quotient = elementwise.Div.apply(input, other)
+        return quotient.where(quotient < 0, quotient.floor()).where(quotient >= 0, quotient.ceil())
+    if rounding_mode is not None:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return elementwise.Div.apply(input, _as_tensor_operand("div", other))
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    """Floor of the quotient (not differentiable, like torch)."""
+    _first_tensor(input, other)
+    return binary_forward("floor_divide", input, other)
+
+
+def remainder(input, other):
+    """Python-style modulus: the result has the sign of ``other``."""
+    _first_tensor(input, other)
+    return elementwise.Remainder.apply(input, other)
+
+
+def fmod(input, other):
+    """C-style modulus: the result has the sign of ``input``."""
+    quotient = (input / other)
+    truncated = quotient.where(quotient < 0, quotient.floor()).where(quotient >= 0, quotient.ceil())
+    return input - truncated * other
+
+
+def pow(input, exponent):
+    """input ** exponent for tensors and numbers on either side."""
+    from tritongrad.tensor import Tensor
+
+    if isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return elementwise.PowTensor.apply(input, exponent)
+    if isinstance(input, Tensor):
+        _as_tensor_operand("pow", exponent)
+        return elementwise.PowScalarExponent.apply(input, exponent)
+    if isinstance(exponent, Tensor):
+        _as_tensor_operand("pow", input)
+        return elementwise.PowScalarBase.apply(input, exponent)
+    raise TypeError("pow(): expected at least one Tensor operand")
+
+
+def neg(input):
+    """-input."""
+    if input.dtype == torch.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return elementwise.Neg.apply(input)
+
+
+negative = neg
+
+
+def maximum(input, other):
+    """Elementwise maximum (NaN propagates)."""
+    return elementwise.Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    """Elementwise minimum (NaN propagates)."""
+    return elementwise.Minimum.apply(input, other)
+
+
+def where(condition, input=None, other=None):
+    """input where condition else other (broadcasting; numbers allowed for input/other)."""
+    if input is None and other is None:
+        raise NotImplementedError("where(condition) (nonzero) is not supported by tritongrad")
+    if condition.dtype != torch.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+    return elementwise.Where.apply(condition, input, other)
+
+
+def clamp(input, min=None, max=None):
+    """Limits values to [min, max]; bounds may be numbers or tensors."""
+    from tritongrad.tensor import Tensor
+
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        result = input
+        if min is not None:
+            result = maximum(result, min if isinstance(min, Tensor) else _full_like(input, min))
+        if max is not None:
+            result = minimum(result, max if isinstance(max, Tensor) else _full_like(input, max))
+        return result
+    return elementwise.Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def _full_like(x, value):
+    from tritongrad import creation
+
+    return creation.full((), value, dtype=x.dtype, device=x.device)
+
+
+# ------------------------------------------------------------------------------ unary math
+def exp(input):
+    """e ** input."""
+    return elementwise.Exp.apply(input)
+
+
+def log(input):
+    """Natural logarithm."""
+    return elementwise.Log.apply(input)
+
+
+def sqrt(input):
+    """Square root."""
+    return elementwise.Sqrt.apply(input)
+
+
+def rsqrt(input):
+    """1 / sqrt(input)."""
+    return elementwise.Rsqrt.apply(input)
+
+
+def sin(input):
+    return elementwise.Sin.apply(input)
+
+
+def cos(input):
+    return elementwise.Cos.apply(input)
+
+
+def tan(input):
+    return elementwise.Tan.apply(input)
+
+
+def tanh(input):
+    return elementwise.Tanh.apply(input)
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-input))."""
+    return elementwise.Sigmoid.apply(input)
+
+
+def relu(input):
+    """max(input, 0) (NaN stays NaN)."""
+    return elementwise.Relu.apply(input)
+
+
+def reciprocal(input):
+    """1 / input."""
+    return elementwise.Reciprocal.apply(input)
+
+
+def abs(input):
+    """|input|."""
+    return elementwise.Abs.apply(input) if input.dtype.is_floating_point else unary_forward("abs", input, floating=False)
+
+
+absolute = abs
+
+
+def square(input):
+    return input * input
+
+
+def sign(input):
+    """-1, 0 or 1 (NaN stays NaN); not differentiable beyond zero gradient."""
+    return unary_forward("sign", input, floating=False)
+
+
+def floor(input):
+    return unary_forward("floor", input, floating=False) if input.dtype.is_floating_point else input
+
+
+def ceil(input):
+    return unary_forward("ceil", input, floating=False) if input.dtype.is_floating_point else input
+
+
+def logical_not(input):
+    return unary_forward("logical_not", input, floating=False).to(torch.bool)
+
+
+def isnan(input):
+    return unary_forward("isnan", input, floating=False).to(torch.bool)
+
+
+def _comparison(op):
+    def compare(input, other):
+        _first_tensor(input, other)
+        return binary_forward(op, input, other)
+
+    compare.__name__ = op
+    compare.__doc__ = f"Elementwise ``{op}`` comparison; a bool tensor."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_comparison(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and = _comparison("logical_and")
+logical_or = _comparison("logical_or")
+logical_xor = _comparison("logical_xor")
+
+
+def equal(input, other) -> bool:
+    """True if both tensors have the same shape and elements."""
+    return tuple(input.shape) == tuple(other.shape) and bool(eq(input, other).all())
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """|input - other| <= atol + rtol * |other| everywhere."""
+    close = (input - other).abs() <= atol + rtol * other.abs()
+    if equal_nan:
+        close = close | (isnan(input) & isnan(other))
+    return bool(close.all())
+
+
+# ------------------------------------------------------------------------------ indexing
+def index(x, key):
+    """x[key]: basic keys give views; an integer or bool tensor key along dim 0 gathers."""
+    from tritongrad.tensor import Tensor
+
+    if isinstance(key, Tensor):
+        return indexing.index_select_by_tensor(x, key)
+    return views.basic_index(x, key)
+
+
+def index_put_(x, key, value) -> None:
+    """x[key] = value (a number or a tensor broadcast to the indexed view)."""
+    from tritongrad.tensor import Tensor
+
+    if isinstance(key, Tensor):
+        if key.dtype != torch.bool:
+            raise NotImplementedError("tritongrad supports tensor keys in x[key] = value only as bool masks")
+        masked = x.where(~key, value if not isinstance(value, Tensor) else value.to(x.dtype))
+        x.copy_(masked)
+        return
+    target = views.basic_index(x, key)
+    if isinstance(value, Tensor):
+        target.copy_(value)
+    else:
+        target.fill_(value)
+
+
+def masked_fill(input, mask, value):
+    """``value`` where ``mask`` is True, else ``input``."""
+    if hasattr(value, "_data"):
+        value = value.item()
+    return where(mask, value, input)
+
+
+def cat(tensors, dim: int = 0):
+    """Concatenates tensors along ``dim`` (each copied into its slice of the result by a kernel)."""
+    return indexing.cat(tensors, dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0):
+    """Stacks same-shaped tensors along a new ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    dim = views.normalize_dim(dim, tensors[0].dim() + 1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    return input.flatten(start_dim, end_dim)
+
+
+def reshape(input, shape):
+    return input.reshape(shape)
+
+
+def transpose(input, dim0: int, dim1: int):
+    return input.transpose(dim0, dim1)
+
+
+def permute(input, dims):
+    return input.permute(dims)
+
+
+def squeeze(input, dim=None):
+    return input.squeeze(dim)
+
+
+def unsqueeze(input, dim: int):
+    return input.unsqueeze(dim)
+
+
+def t(input):
+    return input.t()
+
+
+def clone(input):
+    return input.clone()
+
+
+def numel(input) -> int:
+    return input.numel()
+
+
+def softmax(input, dim: int, dtype=None):
+    from tritongrad.nn import functional
+
+    return functional.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim: int, dtype=None):
+    from tritongrad.nn import functional
+
+    return functional.log_softmax(input, dim, dtype=dtype)
+
+
+TENSOR_METHODS = (
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
+    "fmod", "pow", "neg", "negative", "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "exp",
+    "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "reciprocal", "abs", "absolute",
+    "square", "sign", "floor", "ceil", "logical_not", "isnan", "eq", "ne", "lt", "le", "gt", "ge", "greater",
+    "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "equal",
+    "allclose", "masked_fill", "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var",
+    "std", "norm", "all", "any", "count_nonzero", "matmul", "mm", "bmm", "mv", "dot", "softmax", "log_softmax",
+)  # fmt: skip
+
+
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, other)

@@ -1,0 +1,176 @@
+"""Matrix products: matmul/mm/bmm/mv/dot on kernels/matmul.py, and their backwards.
+
+Vectors are handled as views: a 1-D left operand is a (1, K) row, a 1-D right
+operand a (K, 1) column, and the added dim is squeezed away after the product,
+exactly torch.matmul's rules. The backward is two more products with the same
+kernel reading transposed operands in place (no copies), reduced over
+broadcast batch dims.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tritongrad import backends
+from tritongrad.autograd.function import Function
+from tritongrad.kernels import matmul as kernels
+from tritongrad.ops.elementwise import reduce_grad
+
+
+def _wrap(data):
+    from tritongrad.tensor import Tensor
+
+    return Tensor._wrap(data)
+
+
+class MatmulFunction(Function):
+    """a @ b for a (..., M, K) and b (..., K, N) with broadcast batch dims."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.a_shape, ctx.b_shape = tuple(a.shape), tuple(b.shape)
+        return _wrap(kernels.launch_matmul(a._data, b._data, allow_tf32=backends.cuda.matmul.allow_tf32))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = _sum_to(grad @ b.mT, ctx.a_shape)
+        if ctx.needs_input_grad[1]:
+            grad_b = _sum_to(a.mT @ grad, ctx.b_shape)
+        return grad_a, grad_b
+
+
+class Mm(MatmulFunction):
+    _backward_name = "MmBackward0"
+
+
+class Bmm(MatmulFunction):
+    _backward_name = "BmmBackward0"
+
+
+class BatchedMatmul(MatmulFunction):
+    _backward_name = "UnsafeViewBackward0"
+
+
+def _sum_to(grad, shape):
+    return grad if tuple(grad.shape) == tuple(shape) else grad.sum_to_size(shape)
+
+
+def _check_operands(name: str, a, b) -> None:
+    from tritongrad.tensor import Tensor
+
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): arguments must be Tensors, got {type(a).__name__} and {type(b).__name__}")
+    if a.dim() == 0 or b.dim() == 0:
+        raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}")
+    if not a.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: tritongrad matmul supports floating dtypes, got {a.dtype}")
+
+
+def _word(dtype: torch.dtype) -> str:
+    return {torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half",
+            torch.bfloat16: "c10::BFloat16"}.get(dtype, str(dtype))  # fmt: skip
+
+
+def matmul(input, other):
+    """torch.matmul: vector/matrix/batched products with broadcast batch dims."""
+    _check_operands("matmul", input, other)
+    if input.dim() == 1 and other.dim() == 1:
+        return dot(input, other)
+    squeeze_rows = input.dim() == 1
+    squeeze_columns = other.dim() == 1
+    a = input.unsqueeze(0) if squeeze_rows else input
+    b = other.unsqueeze(1) if squeeze_columns else other
+    if a.shape[-1] != b.shape[-2]:
+        if squeeze_rows or squeeze_columns:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[-2]}), mat ({a.shape[-2]}x{a.shape[-1]}), "
+                f"vec ({b.shape[-2]})" if squeeze_columns else
+                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2]}x{a.shape[-1]} and "
+                f"{b.shape[-2]}x{b.shape[-1]})"
+            )
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})"
+        )
+    if a.dim() == 2 and b.dim() == 2:
+        function = MvProduct if squeeze_columns else Mm
+    else:
+        function = BatchedMatmul
+    result = function.apply(a, b)
+    if squeeze_rows:
+        result = result.squeeze(-2)
+    if squeeze_columns:
+        result = result.squeeze(-1)
+    return result
+
+
+class MvProduct(MatmulFunction):
+    _backward_name = "MvBackward0"
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors."""
+    _check_operands("mm", input, mat2)
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"self must be a matrix" if input.dim() != 2 else "mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched product of two 3-D tensors with equal batch sizes."""
+    _check_operands("bmm", input, mat2)
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, {input.shape[2]}] "
+            f"but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    return Bmm.apply(input, mat2)
+
+
+def mv(input, vec):
+    """Matrix @ vector."""
+    _check_operands("mv", input, vec)
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors of the same length."""
+    _check_operands("dot", input, other)
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
+            "to have the same number of elements, but got "
+            f"{input.shape[0]} and {other.shape[0]} elements respectively"
+        )
+    return Dot.apply(input, other)
+
+
+class Dot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        product = kernels.launch_matmul(
+            a._data.unsqueeze(0), b._data.unsqueeze(1), allow_tf32=backends.cuda.matmul.allow_tf32
+        )
+        return _wrap(product.view(()))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad * b if ctx.needs_input_grad[0] else None
+        grad_b = grad * a if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+_ = reduce_grad

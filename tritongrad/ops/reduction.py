@@ -1,0 +1,465 @@
+"""Reductions (sum, mean, prod, max/min, var/std, norm) and their backwards.
+
+Forwards call kernels/reduce.py. Backwards broadcast the output gradient back
+over the reduced dims (a zero-stride view: no memory) and combine it with the
+saved input or output, using tritongrad ops so they stay differentiable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from tritongrad.autograd.function import Function
+from tritongrad.dtypes import get_default_dtype
+from tritongrad.kernels import reduce as kernels
+
+
+def _wrap(data):
+    from tritongrad.tensor import Tensor
+
+    return Tensor._wrap(data)
+
+
+def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
+    """dim (None, int, or sequence) → sorted unique non-negative dims; () means all dims."""
+    from tritongrad.ops.views import normalize_dim
+
+    if dim is None:
+        return ()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
+    if len(set(normalized)) != len(normalized):
+        raise RuntimeError(f"dim {normalized} appears multiple times in the list of dims")
+    return normalized
+
+
+def _reduced_dims(dims: tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    return dims if dims else tuple(range(ndim))
+
+
+def expand_back(grad, input_shape: tuple, dims: tuple[int, ...], keepdim: bool):
+    """Broadcasts a reduction's gradient back to the input shape (a view, no copy)."""
+    if not keepdim and input_shape:
+        for d in _reduced_dims(dims, len(input_shape)):
+            grad = grad.unsqueeze(d)
+    return grad.expand(input_shape)
+
+
+def _count(shape: tuple, dims: tuple[int, ...]) -> int:
+    return math.prod(shape[d] for d in _reduced_dims(dims, len(shape))) if shape else 1
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.input_shape, ctx.dims, ctx.keepdim, ctx.input_dtype = tuple(x.shape), dims, keepdim, x.dtype
+        return _wrap(kernels.launch_sum(x._data, dims, keepdim, out_dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = expand_back(grad, ctx.input_shape, ctx.dims, ctx.keepdim)
+        return (grad.to(ctx.input_dtype) if grad.dtype != ctx.input_dtype else grad), None, None, None
+
+
+class SumAll(Sum):
+    _backward_name = "SumBackward0"
+
+
+class SumDims(Sum):
+    _backward_name = "SumBackward1"
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.input_shape, ctx.dims, ctx.keepdim = tuple(x.shape), dims, keepdim
+        return _wrap(kernels.launch_mean(x._data, dims, keepdim, out_dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        count = _count(ctx.input_shape, ctx.dims)
+        return expand_back(grad / count, ctx.input_shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+class MeanAll(Mean):
+    _backward_name = "MeanBackward0"
+
+
+class MeanDims(Mean):
+    _backward_name = "MeanBackward1"
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        result = _wrap(kernels.launch_prod(x._data, dims, keepdim, out_dtype=dtype))
+        ctx.save_for_backward(x, result)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        shape = tuple(x.shape)
+        grad_expanded = expand_back(grad, shape, ctx.dims, ctx.keepdim)
+        if not bool((x == 0).any()):
+            return grad_expanded * expand_back(result, shape, ctx.dims, ctx.keepdim) / x, None, None, None
+        # With zeros, divide-by-x fails: take the product of the other elements explicitly,
+        # replacing each element in turn by 1 (O(n^2) in the reduced extent; only on this path).
+        return grad_expanded * _product_of_others(x, ctx.dims), None, None, None
+
+
+def _product_of_others(x, dims: tuple[int, ...]):
+    """For each element, the product of the other elements of its reduction group."""
+    from tritongrad import creation
+
+    ndim = x.dim()
+    reduced = _reduced_dims(dims, ndim)
+    kept = [d for d in range(ndim) if d not in reduced]
+    moved = x.permute(*kept, *reduced)
+    kept_shape = tuple(moved.shape[: len(kept)])
+    group = math.prod(moved.shape[len(kept) :])
+    rows = moved.reshape(*kept_shape, 1, group)
+    identity = creation.eye(group, dtype=torch.bool, device=x.device)
+    ones = creation.ones((), dtype=x.dtype, device=x.device)
+    replaced = ones.where(identity, rows.expand(*kept_shape, group, group))
+    others = replaced.prod(dim=-1)
+    inverse = [0] * ndim
+    for position, d in enumerate(kept + list(reduced)):
+        inverse[d] = position
+    return others.reshape(tuple(moved.shape)).permute(*inverse)
+
+
+class ProdAll(Prod):
+    _backward_name = "ProdBackward0"
+
+
+class ProdDims(Prod):
+    _backward_name = "ProdBackward1"
+
+
+class Extremum(Function):
+    """amax/amin (and max()/min() without dim): the gradient is shared evenly among ties."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, largest):
+        launch = kernels.launch_amax if largest else kernels.launch_amin
+        result = _wrap(launch(x._data, dims, keepdim))
+        ctx.save_for_backward(x, result)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        shape = tuple(x.shape)
+        winners = (x == expand_back(result, shape, ctx.dims, ctx.keepdim)).to(grad.dtype)
+        count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()) if x.dim() else None, keepdim=True)
+        share = expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
+        return share * winners, None, None, None
+
+
+class Amax(Extremum):
+    _backward_name = "AmaxBackward0"
+
+
+class Amin(Extremum):
+    _backward_name = "AminBackward0"
+
+
+class MaxAll(Extremum):
+    _backward_name = "MaxBackward1"
+
+
+class MinAll(Extremum):
+    _backward_name = "MinBackward1"
+
+
+class ExtremumWithIndices(Function):
+    """max(dim)/min(dim): values and indices; the gradient goes to the returned index only."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, largest):
+        launch = kernels.launch_max_with_indices if largest else kernels.launch_min_with_indices
+        values, indices = launch(x._data, dim, keepdim)
+        values, indices = _wrap(values), _wrap(indices)
+        ctx.mark_non_differentiable(indices)
+        ctx.save_for_backward(indices)
+        ctx.input_shape, ctx.dim, ctx.keepdim = tuple(x.shape), dim, keepdim
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices):
+        from tritongrad import creation
+
+        (indices,) = ctx.saved_tensors
+        shape, dim = ctx.input_shape, ctx.dim
+        if not shape:
+            return grad, None, None, None
+        if not ctx.keepdim:
+            grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
+        positions = creation.arange(shape[dim], device=grad.device)
+        positions = positions.view(*([1] * dim), shape[dim], *([1] * (len(shape) - dim - 1)))
+        chosen = positions == indices
+        return grad.expand(shape).where(chosen, 0.0), None, None, None
+
+
+class MaxDim(ExtremumWithIndices):
+    _backward_name = "MaxBackward0"
+
+
+class MinDim(ExtremumWithIndices):
+    _backward_name = "MinBackward0"
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
+        return _wrap(kernels.launch_var(x._data, dims, correction, keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        shape = tuple(x.shape)
+        dims = _reduced_dims(ctx.dims, x.dim())
+        denominator = _count(shape, ctx.dims) - ctx.correction
+        centered = x - x.mean(dim=dims, keepdim=True) if x.dim() else x - x
+        scale = expand_back(grad * (2.0 / denominator), shape, ctx.dims, ctx.keepdim)
+        return scale * centered, None, None, None
+
+
+class Std(Function):
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        result = _wrap(kernels.launch_std(x._data, dims, correction, keepdim))
+        ctx.save_for_backward(x, result)
+        ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        shape = tuple(x.shape)
+        dims = _reduced_dims(ctx.dims, x.dim())
+        denominator = _count(shape, ctx.dims) - ctx.correction
+        centered = x - x.mean(dim=dims, keepdim=True) if x.dim() else x - x
+        scale = expand_back(grad / (result * denominator), shape, ctx.dims, ctx.keepdim)
+        return scale * centered, None, None, None
+
+
+class Norm(Function):
+    _backward_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        result = _wrap(kernels.launch_norm(x._data, p, dims, keepdim))
+        ctx.save_for_backward(x, result)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        shape, p = tuple(x.shape), ctx.p
+        grad_expanded = expand_back(grad, shape, ctx.dims, ctx.keepdim)
+        norm_expanded = expand_back(result, shape, ctx.dims, ctx.keepdim)
+        if p == 0:
+            return grad_expanded * 0, None, None, None
+        if p == 1:
+            return grad_expanded * x.sign(), None, None, None
+        if math.isinf(p):
+            winners = (x.abs() == norm_expanded).to(grad.dtype)
+            count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()), keepdim=True).expand(shape)
+            return grad_expanded * x.sign() * winners / count, None, None, None
+        if p == 2:
+            scaled = x / norm_expanded
+        else:
+            scaled = x * x.abs() ** (p - 2) / norm_expanded ** (p - 1)
+        # A zero norm has a zero (sub)gradient, as in torch.
+        return (grad_expanded * scaled).where(norm_expanded != 0, 0.0), None, None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functional forms
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_dtype_arg(dtype):
+    if dtype is not None and not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch dtype, got {dtype!r}")
+
+
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Sum over all elements or over ``dim`` (int or tuple)."""
+    _check_dtype_arg(dtype)
+    dims = normalize_dims(dim, input.dim())
+    function = SumAll if not dims and not keepdim else SumDims
+    return function.apply(input, dims, keepdim, dtype)
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Mean over all elements or over ``dim``; floating dtypes only, like torch."""
+    _check_dtype_arg(dtype)
+    if not (dtype or input.dtype).is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {_dtype_word(input.dtype)}"
+        )
+    dims = normalize_dims(dim, input.dim())
+    function = MeanAll if not dims and not keepdim else MeanDims
+    return function.apply(input, dims, keepdim, dtype)
+
+
+def _dtype_word(dtype: torch.dtype) -> str:
+    return {torch.int64: "Long", torch.int32: "Int", torch.bool: "Bool", torch.int16: "Short",
+            torch.int8: "Char", torch.uint8: "Byte"}.get(dtype, str(dtype))  # fmt: skip
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Product over all elements or over one ``dim``."""
+    dims = normalize_dims(dim, input.dim())
+    function = ProdAll if not dims and not keepdim else ProdDims
+    return function.apply(input, dims, keepdim, dtype)
+
+
+def amax(input, dim=(), keepdim: bool = False):
+    """Maximum over ``dim`` (all dims by default); NaN propagates."""
+    return Amax.apply(input, normalize_dims(dim, input.dim()), keepdim, True)
+
+
+def amin(input, dim=(), keepdim: bool = False):
+    """Minimum over ``dim`` (all dims by default); NaN propagates."""
+    return Amin.apply(input, normalize_dims(dim, input.dim()), keepdim, False)
+
+
+def _extremum(input, dim, keepdim, other, largest: bool):
+    from tritongrad.ops import maximum, minimum
+    from tritongrad.ops.views import normalize_dim
+
+    if other is not None or (dim is not None and hasattr(dim, "_data")):
+        return (maximum if largest else minimum)(input, other if other is not None else dim)
+    if dim is None:
+        if input.numel() == 0:
+            word = "max" if largest else "min"
+            raise RuntimeError(
+                f"{word}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return (MaxAll if largest else MinAll).apply(input, (), False, largest)
+    from collections import namedtuple
+
+    result = (MaxDim if largest else MinDim).apply(input, normalize_dim(dim, input.dim()), keepdim, largest)
+    name = "max" if largest else "min"
+    return namedtuple(f"torch_return_types_{name}", ["values", "indices"])(*result)
+
+
+def max(input, dim=None, keepdim: bool = False, *, other=None):
+    """max(): the largest element; max(dim): (values, indices); max(other): elementwise maximum."""
+    return _extremum(input, dim, keepdim, other, True)
+
+
+def min(input, dim=None, keepdim: bool = False, *, other=None):
+    """min(): the smallest element; min(dim): (values, indices); min(other): elementwise minimum."""
+    return _extremum(input, dim, keepdim, other, False)
+
+
+def argmax(input, dim=None, keepdim: bool = False):
+    """Index of the largest element (flattened when dim is None)."""
+    from tritongrad.ops.views import normalize_dim
+
+    dim = None if dim is None else normalize_dim(dim, input.dim())
+    return _wrap(kernels.launch_argmax(input._data, dim, keepdim))
+
+
+def argmin(input, dim=None, keepdim: bool = False):
+    """Index of the smallest element (flattened when dim is None)."""
+    from tritongrad.ops.views import normalize_dim
+
+    dim = None if dim is None else normalize_dim(dim, input.dim())
+    return _wrap(kernels.launch_argmin(input._data, dim, keepdim))
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None and unbiased is not None:
+        raise RuntimeError("var/std: cannot pass both 'unbiased' and 'correction'")
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def _check_floating(name: str, input) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. Got {_dtype_word(input.dtype)} instead.")
+
+
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Variance over all elements or ``dim``; ``correction`` (default 1) like torch."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    _check_floating("var", input)
+    return Var.apply(input, normalize_dims(dim, input.dim()), _correction(unbiased, correction), keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Standard deviation over all elements or ``dim``; ``correction`` (default 1) like torch."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    _check_floating("std", input)
+    return Std.apply(input, normalize_dims(dim, input.dim()), _correction(unbiased, correction), keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """Vector p-norm (p = 1, 2, inf, -inf, 0 or any positive number; 'fro' is 2) over all elements or ``dim``."""
+    if p in ("fro", None):
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"tritongrad.norm supports numeric p and 'fro', got {p!r}")
+    _check_floating("norm", input) if dtype is None else None
+    result = Norm.apply(input, float(p), normalize_dims(dim, input.dim()), keepdim)
+    return result.to(dtype) if dtype is not None else result
+
+
+def sum_to_size(x, shape: tuple):
+    """Sums ``x`` over the dims that ``shape`` broadcasts, returning exactly ``shape``."""
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return x
+    leading = x.dim() - len(shape)
+    if leading < 0:
+        raise RuntimeError(f"size {list(shape)} is not expandable to size {list(x.shape)}")
+    dims = list(range(leading))
+    for i, size in enumerate(shape):
+        if size == 1 and x.shape[leading + i] != 1:
+            dims.append(leading + i)
+        elif size != x.shape[leading + i]:
+            raise RuntimeError(f"size {list(shape)} is not expandable to size {list(x.shape)}")
+    if not dims:
+        return x.view(shape)
+    return SumDims.apply(x, tuple(dims), True, None).view(shape)
+
+
+def all(input, dim=None, keepdim: bool = False):
+    """True where every element (over ``dim``) is non-zero."""
+    from tritongrad.ops import logical_not
+
+    zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
+    count = sum(zeros, dim=dim, keepdim=keepdim) if dim is not None else sum(zeros)
+    return count == 0
+
+
+def any(input, dim=None, keepdim: bool = False):
+    """True where some element (over ``dim``) is non-zero."""
+    nonzero = (input != 0).to(torch.int32)
+    count = sum(nonzero, dim=dim, keepdim=keepdim) if dim is not None else sum(nonzero)
+    return count > 0
+
+
+def count_nonzero(input, dim=None):
+    return sum((input != 0).to(torch.int64), dim=dim)
+
+
+_ = get_default_dtype

@@ -1,0 +1,286 @@
+"""Views (no data movement), basic indexing, copies and casts, with their backwards.
+
+A view is a torch view of the input's buffer: the output shares storage and the
+version counter with its input, so an in-place change through either is seen by
+both and by the saved-tensor checks. Each view's backward is the inverse view
+(or, for indexing, writing the gradient into a zero tensor of the input's shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from tritongrad.autograd.function import Function
+from tritongrad.kernels import creation as creation_kernels
+from tritongrad.kernels import elementwise as elementwise_kernels
+
+
+def _view_of(x, data: torch.Tensor):
+    """A tritongrad Tensor over ``data`` (a view of ``x._data``) that shares x's version counter."""
+    from tritongrad.tensor import Tensor
+
+    result = Tensor._wrap(data, version_counter=x._version_counter)
+    result._base = x._base if x._base is not None else x
+    return result
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0)."""
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")
+    return dim % size
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class View(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = tuple(x.shape)
+        return _view_of(x, x._data.view(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.input_shape), None
+
+
+class Reshape(Function):
+    """A reshape that had to copy (the input was not viewable); torch names it like a view of a clone."""
+
+    _backward_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = tuple(x.shape)
+        from tritongrad.tensor import Tensor
+
+        return Tensor._wrap(contiguous_copy(x)._data.view(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.input_shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return _view_of(x, x._data.permute(dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for position, dim in enumerate(ctx.dims):
+            inverse[dim] = position
+        return grad.permute(inverse), None
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return _view_of(x, x._data.transpose(dim0, dim1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(*ctx.dims), None, None
+
+
+class T(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _view_of(x, x._data.t())
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.t()
+
+
+class Unsqueeze(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return _view_of(x, x._data.unsqueeze(dim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.squeeze(ctx.dim), None
+
+
+class Squeeze(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.input_shape = tuple(x.shape)
+        data = x._data
+        if dims is None:
+            data = data.squeeze()
+        else:
+            for dim in sorted(dims, reverse=True):
+                data = data.squeeze(dim)
+        return _view_of(x, data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.input_shape), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = tuple(x.shape)
+        return _view_of(x, x._data.expand(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.sum_to_size(ctx.input_shape), None
+
+
+class AsStrided(Function):
+    """A general strided view; its backward scatters into the input's layout (used rarely)."""
+
+    @staticmethod
+    def forward(ctx, x, size, stride, storage_offset):
+        if not x._data.is_contiguous():
+            raise RuntimeError("tritongrad.as_strided supports contiguous inputs only")
+        ctx.input_shape = tuple(x.shape)
+        return _view_of(x, x._data.as_strided(size, stride, storage_offset))
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("as_strided is not differentiable in tritongrad")
+
+
+def _is_basic_index(key) -> bool:
+    items = key if isinstance(key, tuple) else (key,)
+    return all(isinstance(k, (int, slice, type(None), type(Ellipsis))) and not isinstance(k, bool) for k in items)
+
+
+class BasicIndex(Function):
+    """x[key] for ints, slices, None and Ellipsis: a view."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.input_shape, ctx.key = tuple(x.shape), key
+        ctx.input_dtype = x.dtype
+        return _view_of(x, x._data[key])
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexGrad.apply(grad, ctx.input_shape, ctx.key), None
+
+
+class IndexGrad(Function):
+    """The gradient of x[key]: zeros of x's shape with ``grad`` written at ``key``."""
+
+    _backward_name = "SliceBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, key):
+        ctx.key = key
+        out = torch.empty(input_shape, dtype=grad.dtype, device=grad.device)
+        creation_kernels.launch_fill_(out, 0)
+        elementwise_kernels.launch_unary("copy", grad._data, out=out[key])
+        from tritongrad.tensor import Tensor
+
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.key], None, None
+
+
+class Select(BasicIndex):
+    _backward_name = "SelectBackward0"
+
+
+class Slice(BasicIndex):
+    _backward_name = "SliceBackward0"
+
+
+def basic_index(x, key):
+    """x[key] for basic keys; IndexError like torch for out-of-range integers."""
+    if not _is_basic_index(key):
+        raise IndexError(
+            "tritongrad supports basic indexing (integers, slices, None, ...) "
+            f"and integer/bool tensor indexing along one dimension; got {key!r}"
+        )
+    try:
+        x._data[key]
+    except IndexError as error:
+        raise IndexError(str(error)) from None
+    return (Select if isinstance(key, int) else Slice).apply(x, key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Copies and casts
+# ---------------------------------------------------------------------------------------------
+
+
+def contiguous_copy(x):
+    """A contiguous copy of x's data (no autograd): the building block of clone/contiguous."""
+    from tritongrad.tensor import Tensor
+
+    out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+    elementwise_kernels.launch_unary("copy", x._data, out=out)
+    return Tensor._wrap(out)
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return contiguous_copy(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ToCopy(Function):
+    """Conversion to another dtype and/or device."""
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        from tritongrad.tensor import Tensor
+
+        ctx.source_dtype, ctx.source_device = x.dtype, x.device
+        data = x._data
+        if dtype is not None and dtype != data.dtype:
+            data = elementwise_kernels.launch_unary("copy", data, out_dtype=dtype)
+        if device is not None and torch.device(device) != data.device:
+            data = data.to(device)
+        return Tensor._wrap(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(dtype=ctx.source_dtype, device=ctx.source_device), None, None
+
+
+def expand_shape(x, sizes: Sequence[int]) -> tuple:
+    """Resolves -1 entries of an expand() size like torch."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x.dim():
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({x.dim()})"
+        )
+    offset = len(sizes) - x.dim()
+    resolved = []
+    for i, size in enumerate(sizes):
+        if size == -1:
+            if i < offset:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+            size = x.shape[i - offset]
+        elif i >= offset and x.shape[i - offset] not in (1, size):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({size}) must match the existing size ({x.shape[i - offset]}) "
+                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}"
+            )
+        resolved.append(size)
+    return tuple(resolved)

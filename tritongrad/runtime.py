@@ -1,0 +1,120 @@
+"""Where tritongrad's kernels run, and how large their blocks are.
+
+tritongrad computes on an NVIDIA GPU when torch sees one, and otherwise runs the
+very same Triton kernels on the CPU through Triton's interpreter. The choice is
+made once, when tritongrad is first imported:
+
+- ``TRITONGRAD_DEVICE=cuda`` or ``cpu`` forces one;
+- otherwise ``torch.cuda.is_available()`` decides.
+
+The interpreter is switched on with ``TRITON_INTERPRET=1``, which must be in the
+environment before triton is first imported; importing triton earlier without
+it is reported as an error rather than silently running compiled kernels on
+CPU pointers.
+
+This module also holds the one block-size policy of the package. The
+interpreter runs every program instance as a sequence of numpy calls costing
+~50-100 µs per Triton op, so there the best block is the largest that fits:
+few program instances, each moving a lot of data. On a GPU a block is sized
+for occupancy and coalescing instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import torch
+
+__all__ = [
+    "device",
+    "device_type",
+    "is_interpreter",
+    "elementwise_launch_config",
+    "next_power_of_2",
+    "reduction_block",
+    "INTERPRETER_MAX_BLOCK",
+]
+
+
+def _choose_device_type() -> str:
+    requested = os.environ.get("TRITONGRAD_DEVICE", "").strip().lower()
+    if requested in ("cuda", "gpu"):
+        if not torch.cuda.is_available():
+            raise RuntimeError("TRITONGRAD_DEVICE=cuda was requested, but torch.cuda.is_available() is False")
+        return "cuda"
+    if requested == "cpu":
+        return "cpu"
+    if requested:
+        raise ValueError(f"TRITONGRAD_DEVICE must be 'cpu' or 'cuda', got {requested!r}")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _switch_on_interpreter() -> None:
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        return
+    if "triton" in sys.modules:
+        raise RuntimeError(
+            "tritongrad runs its kernels through Triton's interpreter on this machine (no GPU), "
+            "but triton was imported before tritongrad without TRITON_INTERPRET=1. "
+            "Import tritongrad before triton, or set TRITON_INTERPRET=1 in the environment."
+        )
+    os.environ["TRITON_INTERPRET"] = "1"
+
+
+_DEVICE_TYPE = _choose_device_type()
+if _DEVICE_TYPE == "cpu":
+    _switch_on_interpreter()
+
+_DEVICE = torch.device("cuda", torch.cuda.current_device()) if _DEVICE_TYPE == "cuda" else torch.device("cpu")
+
+
+def device() -> torch.device:
+    """The device tritongrad computes on: ``cuda:N`` with a GPU, else ``cpu`` (interpreter)."""
+    return _DEVICE
+
+
+def device_type() -> str:
+    """``'cuda'`` or ``'cpu'``."""
+    return _DEVICE_TYPE
+
+
+def is_interpreter() -> bool:
+    """True when kernels run through Triton's CPU interpreter."""
+    return _DEVICE_TYPE == "cpu"
+
+
+def next_power_of_2(n: int) -> int:
+    """The smallest power of two >= n (1 for n <= 1)."""
+    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
+
+
+# The interpreter materialises every block as numpy arrays; beyond 2**16
+# elements a block costs more in numpy than it saves in per-op overhead.
+INTERPRETER_MAX_BLOCK = 1 << 16
+
+# On a GPU an elementwise program handles 4 elements per thread (one 128-bit
+# access for fp32) over 4 or 8 warps; large tensors get more work per program
+# to amortise index arithmetic.
+_GPU_ELEMENTWISE_SMALL = (1024, 4)
+_GPU_ELEMENTWISE_LARGE = (2048, 8)
+_GPU_LARGE_THRESHOLD = 1 << 20
+
+
+def elementwise_launch_config(numel: int) -> tuple[int, int]:
+    """(BLOCK, num_warps) for a kernel in which one program handles BLOCK elements."""
+    if is_interpreter():
+        return min(max(next_power_of_2(numel), 16), INTERPRETER_MAX_BLOCK), 4
+    return _GPU_ELEMENTWISE_LARGE if numel >= _GPU_LARGE_THRESHOLD else _GPU_ELEMENTWISE_SMALL
+
+
+def reduction_block(length: int, max_block: int | None = None) -> int:
+    """Block along a reduced axis: the whole axis when it fits, else a tile to loop over.
+
+    In the interpreter the whole row is taken up to INTERPRETER_MAX_BLOCK; on a GPU
+    up to 4096 elements so a row stays in registers without spilling.
+    """
+    cap = INTERPRETER_MAX_BLOCK if is_interpreter() else 4096
+    if max_block is not None:
+        cap = min(cap, max_block)
+    return min(max(next_power_of_2(length), 16), cap)
