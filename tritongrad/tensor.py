@@ -310,7 +310,7 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def __repr__(self, *, tensor_contents=None) -> str:
+    def __repr__(self, *, prefix: str = "tensor(") -> str:
         from tritongrad.formatting import format_tensor
 
         suffixes = []
@@ -318,7 +318,8 @@ class Tensor:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
-        return format_tensor(self._data.tolist(), tuple(self.shape), self.dtype, self.device, suffixes=suffixes)
+        values = self._data.tolist()
+        return format_tensor(values, tuple(self.shape), self.dtype, self.device, suffixes=suffixes, prefix=prefix)
 
     __str__ = __repr__
 

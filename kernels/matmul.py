@@ -1,0 +1,528 @@
+"""Matrix multiplication: batched matmul with a fused epilogue, and the fused linear layer.
+
+One kernel, ``matmul_kernel``, computes C = act(A @ B + bias) for every batch
+index, and optionally the row sums of A on the side (the bias gradient of a
+linear layer). Every launcher in this file is a thin wrapper around it.
+
+Tiles and memory traffic
+------------------------
+One program instance owns one BLOCK_M x BLOCK_N tile of C. It walks K in
+BLOCK_K steps, loading a BLOCK_M x BLOCK_K tile of A and a BLOCK_K x BLOCK_N
+tile of B per step and accumulating their product in registers (fp32, or
+fp64 for fp64 inputs); C is written once, after the bias and the activation
+are applied, so the epilogue costs no extra pass over memory. A and B are
+read in place through their strides: a transposed operand is the same buffer
+with swapped strides, and a broadcast batch dim is a stride of 0, so nothing
+is ever copied. Each element of A is read ceil(N / BLOCK_N) times and each
+element of B ceil(M / BLOCK_M) times in total; large tiles and L2 hits (see
+the grouped ordering below) keep that traffic mostly on chip.
+
+Grouped ordering
+----------------
+Program ids are not mapped to tiles row by row. Row-major order would sweep a
+whole row of C tiles, streaming all of B through L2 for each row of A tiles.
+Instead the tiles are visited in groups of GROUP_M tile rows: within a group
+the ids go down a column of GROUP_M tiles before moving one tile right, so
+programs that run at the same time share both the GROUP_M row panels of A and
+a few column panels of B, and those panels are served from L2.
+
+Grid
+----
+One program per (batch index, C tile), flattened into grid axis 0 with the
+batch index slowest, so the tiles of one batch entry run together and the
+grid never hits the 65535 limit of the other axes. With SUM_BATCH the batch
+dims are summed instead (sum over b of A[b] @ B[b], used for the weight
+gradient when the leading dims of x cannot be flattened into one view): the
+grid then covers only the C tiles and each program loops over the batch.
+
+Precision: fp32 inputs use exact ("ieee") products unless ``allow_tf32`` is
+set, in which case the GPU's tensor cores use tf32. Triton's interpreter has
+no tf32: there ``allow_tf32`` changes nothing and the product stays exact.
+fp16/bf16 inputs accumulate in fp32; fp64 inputs use ``tl.dot`` in fp64.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from tritongrad.kernels.common import (
+    FLOATING_DTYPES,
+    check_floating,
+    check_same_device,
+    compute_dtype,
+    needs_int64_indexing,
+)
+from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
+
+from tritongrad import runtime
+
+__all__ = ["launch_matmul", "launch_linear", "launch_linear_backward"]
+
+ACTIVATIONS = (None, "relu")
+
+# torch's names for dtypes in its matmul error messages.
+_TORCH_DTYPE_NAMES = {
+    torch.float32: "float",
+    torch.float64: "double",
+    torch.float16: "c10::Half",
+    torch.bfloat16: "c10::BFloat16",
+}
+
+
+def _config(block_m: int, block_n: int, block_k: int, num_warps: int, num_stages: int) -> triton.Config:
+    meta = {"BLOCK_M": block_m, "BLOCK_N": block_n, "BLOCK_K": block_k, "GROUP_M": 8}
+    return triton.Config(meta, num_warps=num_warps, num_stages=num_stages)
+
+
+def _gpu_configs() -> list[triton.Config]:
+    """Tiles that suit Hopper (wgmma wants >= 64-row tiles and deep pipelines) and Ampere (mma.sync).
+
+    Large 128x256 tiles win on big 16-bit problems; the 64-wide ones keep enough
+    programs in flight for small or skinny problems and for fp32/fp64, whose
+    tiles take twice or four times the shared memory per stage.
+    """
+    return [
+        _config(128, 256, 64, num_warps=8, num_stages=3),
+        _config(256, 128, 64, num_warps=8, num_stages=3),
+        _config(128, 128, 64, num_warps=8, num_stages=4),
+        _config(128, 128, 32, num_warps=4, num_stages=4),
+        _config(128, 64, 32, num_warps=4, num_stages=4),
+        _config(64, 128, 32, num_warps=4, num_stages=4),
+        _config(64, 64, 32, num_warps=4, num_stages=5),
+        _config(64, 32, 32, num_warps=2, num_stages=5),
+        _config(32, 64, 32, num_warps=2, num_stages=5),
+    ]
+
+
+# The interpreter runs tl.dot as one numpy matmul and pays ~50-100 µs per tl op
+# per program instance, so the fewer and larger the programs the faster: 128-wide
+# tiles run a 256³ product about 3x faster than 64-wide ones (measured).
+_INTERPRETER_CONFIGS = [_config(128, 128, 128, num_warps=4, num_stages=1)]
+
+
+def _prune_by_shared_memory(configs, named_args, **kwargs):
+    """Drops configs whose pipelined A/B tiles cannot fit in the device's shared memory.
+
+    The autotuner would reject them anyway (OutOfResources), but only after
+    compiling them; for fp32/fp64 half of the list is too large.
+    """
+    a = named_args["a_ptr"]
+    limit = triton.runtime.driver.active.utils.get_device_properties(a.device.index)["max_shared_mem"]
+    element_size = a.element_size()
+    fitting = [
+        config
+        for config in configs
+        if config.num_stages
+        * element_size
+        * config.kwargs["BLOCK_K"]
+        * (config.kwargs["BLOCK_M"] + config.kwargs["BLOCK_N"])
+        <= limit
+    ]
+    return fitting or configs[-1:]
+
+
+@triton.autotune(
+    configs=_INTERPRETER_CONFIGS if runtime.is_interpreter() else _gpu_configs(),
+    # Tensor dtypes are added to the key by the autotuner itself.
+    key=["M", "N", "K", "SUM_BATCH", "PRODUCT", "DOT_PRECISION"],
+    prune_configs_by={"early_config_prune": _prune_by_shared_memory},
+)
+@triton.jit
+def matmul_kernel(
+    # Pointers: A (*batch, M, K), B (*batch, K, N), C (*batch, M, N) (or (M, N) with
+    # SUM_BATCH), bias (N,), row_sum (M,); bias/row_sum may be None when unused.
+    a_ptr,
+    b_ptr,
+    c_ptr,
+    bias_ptr,
+    row_sum_ptr,
+    # Sizes; batch_shape is the coalesced broadcast batch shape (at least rank 1).
+    M,
+    N,
+    K,
+    batch_shape,
+    batch_count,
+    # Strides, in elements; a/b batch strides are 0 along broadcast batch dims.
+    a_batch_strides,
+    stride_am,
+    stride_ak,
+    b_batch_strides,
+    stride_bk,
+    stride_bn,
+    stride_c_batch,
+    stride_cm,
+    stride_cn,
+    stride_bias,
+    stride_row_sum,
+    # Meta-parameters.
+    BATCH_RANK: tl.constexpr,
+    SUM_BATCH: tl.constexpr,  # sum the products over the batch into one C
+    PRODUCT: tl.constexpr,  # False: only the row sums of A are wanted (no B, no C)
+    ROW_SUM: tl.constexpr,  # also write sum over K (and batch) of A's rows into row_sum
+    HAS_BIAS: tl.constexpr,
+    ACTIVATION: tl.constexpr,  # None or "relu"
+    ACC_DTYPE: tl.constexpr,  # fp32, or fp64 for fp64 inputs
+    DOT_PRECISION: tl.constexpr,  # "ieee" (exact fp32) or "tf32"
+    INDEX_64: tl.constexpr,  # some offset may overflow int32
+    WIDEN_BF16: tl.constexpr,  # interpreter only: its bf16 dot is wrong, so widen tiles to fp32 first
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    GROUP_M: tl.constexpr,
+):
+    pid = tl.program_id(0)
+    num_pid_m = tl.cdiv(M, BLOCK_M)
+    num_pid_n = tl.cdiv(N, BLOCK_N)
+    tiles_per_batch = num_pid_m * num_pid_n
+    if SUM_BATCH:
+        first_batch = 0
+        batch_stop = batch_count
+        tile_id = pid
+        c_batch_offset = 0
+    else:
+        first_batch = pid // tiles_per_batch
+        batch_stop = first_batch + 1
+        tile_id = pid % tiles_per_batch
+        c_batch_offset = first_batch.to(tl.int64) * stride_c_batch
+
+    # Grouped ordering (see the module docstring): GROUP_M tile rows per group,
+    # ids running down the group's column before moving right.
+    tiles_per_group = GROUP_M * num_pid_n
+    group_first_m = (tile_id // tiles_per_group) * GROUP_M
+    group_rows = tl.minimum(num_pid_m - group_first_m, GROUP_M)
+    pid_m = group_first_m + (tile_id % tiles_per_group) % group_rows
+    pid_n = (tile_id % tiles_per_group) // group_rows
+
+    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    if INDEX_64:
+        offs_m = offs_m.to(tl.int64)
+        offs_n = offs_n.to(tl.int64)
+        offs_k = offs_k.to(tl.int64)
+    mask_m = offs_m < M
+    mask_n = offs_n < N
+
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC_DTYPE)
+    row_sum = tl.zeros((BLOCK_M,), dtype=ACC_DTYPE)
+    for batch in range(first_batch, batch_stop):
+        batch_index = tl.cast(batch, tl.int64)
+        a_ptrs = a_ptr + strided_offset(batch_index, batch_shape, a_batch_strides, BATCH_RANK)
+        a_ptrs += offs_m[:, None] * stride_am + offs_k[None, :] * stride_ak
+        b_ptrs = b_ptr + strided_offset(batch_index, batch_shape, b_batch_strides, BATCH_RANK)
+        b_ptrs += offs_k[:, None] * stride_bk + offs_n[None, :] * stride_bn
+        for k in range(0, K, BLOCK_K):
+            mask_k = offs_k < K - k
+            a = tl.load(a_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0)
+            if PRODUCT:
+                b = tl.load(b_ptrs, mask=mask_k[:, None] & mask_n[None, :], other=0.0)
+                if WIDEN_BF16:
+                    a = a.to(tl.float32)
+                    b = b.to(tl.float32)
+                acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
+            if ROW_SUM:
+                # Only the first column of tiles owns the row sums: its A tile is on
+                # chip already, so the sum adds no pass over A in global memory.
+                if pid_n == 0:
+                    row_sum += tl.sum(a.to(ACC_DTYPE), axis=1)
+            a_ptrs += BLOCK_K * stride_ak
+            b_ptrs += BLOCK_K * stride_bk
+
+    if ROW_SUM:
+        if pid_n == 0:
+            row_sum_ptrs = row_sum_ptr + offs_m * stride_row_sum
+            tl.store(row_sum_ptrs, row_sum.to(row_sum_ptr.dtype.element_ty), mask=mask_m)
+
+    if PRODUCT:
+        if HAS_BIAS:
+            bias = tl.load(bias_ptr + offs_n * stride_bias, mask=mask_n, other=0.0)
+            acc += bias.to(ACC_DTYPE)[None, :]
+        if ACTIVATION == "relu":
+            # where, not maximum: a NaN stays NaN, as in torch.relu.
+            acc = tl.where(acc < 0, 0.0, acc)
+        c_ptrs = c_ptr + c_batch_offset
+        c_ptrs += offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
+        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
+
+
+def _launch_matmul_kernel(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    c: torch.Tensor | None,
+    *,
+    bias: torch.Tensor | None = None,
+    row_sum: torch.Tensor | None = None,
+    activation: str | None = None,
+    allow_tf32: bool = False,
+    sum_batch: bool = False,
+) -> None:
+    """The one launch site: a (*batch, M, K), b (*batch, K, N) with equal (expanded) batch shapes.
+
+    c is (*batch, M, N) contiguous over the batch, or (M, N) with ``sum_batch``,
+    or None when only ``row_sum`` (M,) is wanted. Inputs are validated by the callers.
+    """
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    product = c is not None and c.numel() > 0
+    if not product:
+        if row_sum is None or row_sum.numel() == 0:
+            return
+        N = 1  # one column of tiles: the programs that own the row sums
+    batch_shape, (a_batch_strides, b_batch_strides) = coalesce(
+        a.shape[:-2], [a.stride()[:-2], b.stride()[:-2]]
+    )
+    batch_count = 1
+    for size in a.shape[:-2]:
+        batch_count *= size
+
+    if product:
+        stride_c_batch = 0 if sum_batch else M * N
+        stride_cm, stride_cn = c.stride()[-2:]
+    else:
+        stride_c_batch, stride_cm, stride_cn = 0, 0, 0
+    tiles_per_batch = lambda meta: triton.cdiv(M, meta["BLOCK_M"]) * triton.cdiv(N, meta["BLOCK_N"])
+    if sum_batch:
+        # One program per C tile; each loops over the summed batch.
+        grid = lambda meta: (tiles_per_batch(meta),)
+    else:
+        # One program per (batch index, C tile), batch slowest.
+        grid = lambda meta: (batch_count * tiles_per_batch(meta),)
+
+    matmul_kernel[grid](
+        a,
+        b,
+        c if product else None,
+        bias,
+        row_sum,
+        M,
+        N,
+        K,
+        tuple(batch_shape),
+        batch_count,
+        tuple(a_batch_strides),
+        a.stride(-2),
+        a.stride(-1),
+        tuple(b_batch_strides),
+        b.stride(-2),
+        b.stride(-1),
+        stride_c_batch,
+        stride_cm,
+        stride_cn,
+        bias.stride(0) if bias is not None else 0,
+        row_sum.stride(0) if row_sum is not None else 0,
+        BATCH_RANK=len(batch_shape),
+        SUM_BATCH=sum_batch,
+        PRODUCT=product,
+        ROW_SUM=row_sum is not None,
+        HAS_BIAS=bias is not None,
+        ACTIVATION=activation,
+        ACC_DTYPE=compute_dtype(a.dtype),
+        DOT_PRECISION="tf32" if (a.dtype == torch.float32 and allow_tf32) else "ieee",
+        INDEX_64=needs_int64_indexing(a, b, c, bias, row_sum),
+        WIDEN_BF16=runtime.is_interpreter() and a.dtype == torch.bfloat16,
+    )
+
+
+def _check_matmul_inputs(
+    name: str, a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None, activation: str | None
+) -> None:
+    if a.dim() < 2 or b.dim() < 2:
+        raise ValueError(
+            f"{name}: both operands must have at least 2 dims (got {tuple(a.shape)} and {tuple(b.shape)}); "
+            "unsqueeze 1-D vectors before calling"
+        )
+    check_same_device(name, a, b, bias)
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: "
+            f"{_TORCH_DTYPE_NAMES.get(a.dtype, a.dtype)} != {_TORCH_DTYPE_NAMES.get(b.dtype, b.dtype)}"
+        )
+    check_floating(name, a)
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and {_shape_str(b.shape)})"
+        )
+    if bias is not None:
+        if bias.dim() != 1 or bias.shape[0] != b.shape[-1]:
+            raise RuntimeError(
+                f"{name}: bias must have shape ({b.shape[-1]},) to match the output's last dim, "
+                f"got {tuple(bias.shape)}"
+            )
+        if bias.dtype != a.dtype:
+            raise RuntimeError(f"{name}: bias dtype {bias.dtype} differs from the operands' dtype {a.dtype}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{name}: activation must be one of {ACTIVATIONS}, got {activation!r}")
+
+
+def _shape_str(shape: torch.Size) -> str:
+    return "x".join(str(size) for size in shape)
+
+
+def launch_matmul(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    *,
+    allow_tf32: bool = False,
+    bias: torch.Tensor | None = None,
+    activation: str | None = None,
+    out_dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """act(a @ b + bias) with torch.matmul's batch broadcasting, in one kernel launch.
+
+    Args:
+        a: (..., M, K), any strides (transposed, sliced or expanded views are read in place).
+        b: (..., K, N), same dtype and device as ``a``; batch dims broadcast against a's.
+        allow_tf32: fp32 inputs may use tf32 tensor cores (GPU only; the interpreter stays exact).
+        bias: optional (N,), same dtype, added to every row before the activation.
+        activation: None or ``"relu"``, applied in the epilogue.
+        out_dtype: dtype of the result (default: the inputs' dtype); accumulation is
+            fp32 (fp64 for fp64 inputs) either way.
+
+    Returns:
+        A new contiguous (*broadcast batch, M, N) tensor.
+
+    1-D operands are the caller's job (unsqueeze, then squeeze the result).
+
+    Example::
+
+        >>> a, b = torch.randn(2, 3), torch.randn(3, 4)
+        >>> launch_matmul(a, b, activation="relu").shape
+        torch.Size([2, 4])
+    """
+    _check_matmul_inputs("matmul", a, b, bias, activation)
+    out_dtype = a.dtype if out_dtype is None else out_dtype
+    if out_dtype not in FLOATING_DTYPES:
+        raise TypeError(f"matmul: out_dtype must be one of {FLOATING_DTYPES}, got {out_dtype}")
+    try:
+        batch_shape = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"matmul: batch dims of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast: {error}"
+        ) from None
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    out = torch.empty((*batch_shape, M, N), dtype=out_dtype, device=a.device)
+    a = _expand_batch(a, batch_shape)
+    b = _expand_batch(b, batch_shape)
+    _launch_matmul_kernel(a, b, out, bias=bias, activation=activation, allow_tf32=allow_tf32)
+    return out
+
+
+def _expand_batch(t: torch.Tensor, batch_shape: tuple[int, ...]) -> torch.Tensor:
+    """A view of t with its batch dims broadcast to batch_shape (stride 0 where broadcast)."""
+    shape = (*batch_shape, *t.shape[-2:])
+    strides = broadcast_strides(t, shape)
+    return t.as_strided(shape, strides)
+
+
+def _rows_view(t: torch.Tensor) -> torch.Tensor | None:
+    """t (..., F) as a (rows, F) view, or None when its leading dims cannot be merged without a copy."""
+    if t.dim() == 2:
+        return t
+    try:
+        return t.view(-1, t.shape[-1])
+    except RuntimeError:
+        return None
+
+
+def _check_weight(name: str, x: torch.Tensor, weight: torch.Tensor) -> None:
+    if weight.dim() != 2:
+        raise ValueError(f"{name}: weight must be 2-D (out_features, in_features), got {tuple(weight.shape)}")
+    if x.dim() < 1:
+        raise ValueError(f"{name}: input must have at least 1 dim, got a scalar")
+
+
+def launch_linear(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    activation: str | None = None,
+    allow_tf32: bool = False,
+) -> torch.Tensor:
+    """act(x @ weight.T + bias) like torch.nn.functional.linear, fused in one kernel.
+
+    Args:
+        x: (..., in_features) or (in_features,).
+        weight: (out_features, in_features), torch's layout; read transposed in place.
+        bias: optional (out_features,).
+        activation: None or ``"relu"``.
+        allow_tf32: fp32 inputs may use tf32 on the GPU.
+
+    Returns:
+        A new (..., out_features) tensor.
+    """
+    _check_weight("linear", x, weight)
+    if x.dim() == 1:
+        return launch_linear(x.unsqueeze(0), weight, bias, activation, allow_tf32).squeeze(0)
+    rows = _rows_view(x)
+    # Non-mergeable leading dims (a permuted x) go through the batched path,
+    # with the weight broadcast over the batch by stride 0.
+    a = x if rows is None else rows
+    out = launch_matmul(a, weight.t(), allow_tf32=allow_tf32, bias=bias, activation=activation)
+    return out.view(*x.shape[:-1], weight.shape[0])
+
+
+def launch_linear_backward(
+    grad_out: torch.Tensor,
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    *,
+    needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
+    allow_tf32: bool = False,
+) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+    """Gradients of y = x @ weight.T + bias: (grad_x, grad_weight, grad_bias).
+
+    grad_x = grad_out @ weight; grad_weight = grad_out^T @ x over all leading
+    dims; grad_bias = grad_out summed over all leading dims. grad_bias is fused
+    into the grad_weight kernel (its first column of tiles sums the grad_out
+    tiles it streams anyway), so grad_out is not read a second time for it.
+    Entries whose ``needs_input_grad`` flag is False are None. For a fused relu
+    forward, pass grad_out already masked by the relu.
+
+    Args:
+        grad_out: (..., out_features), the gradient of y.
+        x: (..., in_features), the forward input.
+        weight: (out_features, in_features).
+    """
+    _check_weight("linear_backward", x, weight)
+    out_features, in_features = weight.shape
+    if grad_out.shape != (*x.shape[:-1], out_features):
+        raise RuntimeError(
+            f"linear_backward: grad_out has shape {tuple(grad_out.shape)}, expected "
+            f"{(*x.shape[:-1], out_features)} for input {tuple(x.shape)} and weight {tuple(weight.shape)}"
+        )
+    check_same_device("linear_backward", grad_out, x, weight)
+    if not grad_out.dtype == x.dtype == weight.dtype:
+        raise RuntimeError(
+            f"linear_backward: grad_out, input and weight must share one dtype, "
+            f"got {grad_out.dtype}, {x.dtype} and {weight.dtype}"
+        )
+    check_floating("linear_backward", x)
+    input_shape = x.shape
+    if x.dim() == 1:
+        grad_out, x = grad_out.unsqueeze(0), x.unsqueeze(0)
+    need_x, need_weight, need_bias = needs_input_grad
+
+    grad_x = None
+    if need_x:
+        grad_x = launch_matmul(grad_out, weight, allow_tf32=allow_tf32).view(input_shape)
+
+    grad_weight = grad_bias = None
+    if need_weight or need_bias:
+        if need_weight:
+            grad_weight = torch.empty((out_features, in_features), dtype=weight.dtype, device=weight.device)
+        if need_bias:
+            grad_bias = torch.empty((out_features,), dtype=weight.dtype, device=weight.device)
+        grad_rows, x_rows = _rows_view(grad_out), _rows_view(x)
+        if grad_rows is not None and x_rows is not None:
+            # One (out, rows) @ (rows, in) product: the flattened rows are K.
+            a, b, sum_batch = grad_rows.t(), x_rows, False
+        else:
+            # Leading dims that do not flatten: the last one is K, the others are
+            # summed over as a batch inside the kernel.
+            a, b, sum_batch = grad_out.transpose(-1, -2), x, True
+        _launch_matmul_kernel(
+            a, b, grad_weight, row_sum=grad_bias, allow_tf32=allow_tf32, sum_batch=sum_batch
+        )
+    return grad_x, grad_weight, grad_bias

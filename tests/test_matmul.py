@@ -1,0 +1,383 @@
+"""kernels/matmul.py against torch.matmul, torch.nn.functional.linear and torch.autograd.
+
+The interpreter tiles are 128x128x128, so "> one tile" below means a dim above 128.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from tritongrad.kernels import matmul
+from tritongrad.kernels.matmul import launch_linear, launch_linear_backward, launch_matmul
+
+from tritongrad import runtime
+
+DEVICE = runtime.device()
+DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
+# (rtol, atol) per dtype; the reference is computed in float64 and rounded to the dtype.
+TOLERANCES = {
+    torch.float32: (1e-5, 1e-5),
+    torch.float64: (1e-10, 1e-10),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (1e-2, 2e-2),
+}
+
+
+def rand(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.randn(*shape, dtype=dtype, device=DEVICE)
+
+
+def assert_matches(got: torch.Tensor, want: torch.Tensor, what: str, tolerances=None) -> None:
+    """Compares with the dtype's tolerance; the message names shapes, dtypes and the max error."""
+    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)} != expected {tuple(want.shape)}"
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != expected {want.dtype}"
+    if got.numel() == 0:
+        return
+    rtol, atol = tolerances or TOLERANCES[got.dtype]
+    error = (got.double() - want.double()).abs()
+    bound = atol + rtol * want.double().abs()
+    worst = (error - bound).argmax()
+    assert bool((error <= bound).all()), (
+        f"{what}: {tuple(got.shape)} {got.dtype}: max abs error {error.max().item():.3g} "
+        f"(got {got.flatten()[worst].item()}, expected {want.flatten()[worst].item()})"
+    )
+
+
+def reference_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.matmul(a.double(), b.double()).to(a.dtype)
+
+
+# ----------------------------------------------------------------------------- matmul
+
+MATMUL_SHAPES = [
+    ((1, 1), (1, 1)),  # size 1
+    ((7, 13), (13, 5)),  # primes
+    ((130, 200), (200, 67)),  # > one tile in M; K spans two K steps, the second partial
+    ((3, 0), (0, 4)),  # K = 0: zeros
+    ((0, 5), (5, 3)),  # M = 0: empty, no launch
+    ((4, 5), (5, 0)),  # N = 0: empty, no launch
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape_a, shape_b", MATMUL_SHAPES, ids=str)
+def test_matmul_matches_torch(shape_a, shape_b, dtype):
+    a, b = rand(*shape_a, dtype=dtype), rand(*shape_b, dtype=dtype)
+    assert_matches(launch_matmul(a, b), reference_matmul(a, b), f"{shape_a} @ {shape_b}")
+
+
+def test_matmul_k_zero_gives_exact_zeros():
+    out = launch_matmul(rand(3, 0), rand(0, 4))
+    assert out.shape == (3, 4) and bool((out == 0).all()), f"K = 0 must give zeros, got {out}"
+
+
+@pytest.fixture
+def kernel_launches(monkeypatch):
+    """The meta-parameters of every matmul_kernel launch made during the test."""
+    launches = []
+    run = matmul.matmul_kernel.run
+
+    def counting_run(*args, **kwargs):
+        launches.append(kwargs)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(matmul.matmul_kernel, "run", counting_run)
+    return launches
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b", [((0, 5), (5, 3)), ((4, 5), (5, 0)), ((2, 0, 4, 5), (5, 3))], ids=str
+)
+def test_matmul_empty_result_does_not_launch(shape_a, shape_b, kernel_launches):
+    out = launch_matmul(rand(*shape_a), rand(*shape_b))
+    assert out.numel() == 0 and not kernel_launches, (
+        f"{shape_a} @ {shape_b} launched {len(kernel_launches)} kernels"
+    )
+
+
+def test_matmul_more_tile_rows_than_group():
+    # With the interpreter's 128-tiles: 9 tile rows > GROUP_M = 8 and 3 tile columns, so
+    # the grouped ordering wraps into a second, partial group; a tile mapped twice or
+    # never shows here.
+    a, b = rand(1100, 3), rand(3, 260)
+    assert_matches(launch_matmul(a, b), reference_matmul(a, b), "1100x3 @ 3x260")
+
+
+BATCHED_SHAPES = [
+    ((1, 1, 1), (1, 1, 1)),  # size 1 everywhere
+    ((2, 1, 5, 7), (3, 7, 4)),  # broadcast on both sides, different ranks
+    ((4, 3, 5), (5, 2)),  # 2-D b shared by the whole batch (stride 0)
+    ((5, 7), (2, 7, 3)),  # 2-D a shared by the batch
+    ((2, 3, 4, 5), (1, 3, 5, 6)),  # size-1 batch dim in b
+    ((0, 3, 4), (1, 4, 2)),  # empty batch
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("shape_a, shape_b", BATCHED_SHAPES, ids=str)
+def test_matmul_batched_broadcast(shape_a, shape_b, dtype):
+    a, b = rand(*shape_a, dtype=dtype), rand(*shape_b, dtype=dtype)
+    assert_matches(launch_matmul(a, b), reference_matmul(a, b), f"{shape_a} @ {shape_b}")
+
+
+def _column_major(t: torch.Tensor) -> torch.Tensor:
+    """The same values laid out column-major in each matrix (built by the test, not the launcher)."""
+    return t.transpose(-1, -2).contiguous().transpose(-1, -2)
+
+
+NON_CONTIGUOUS = {
+    "a transposed": lambda: (rand(9, 6).t(), rand(9, 5)),
+    "b transposed": lambda: (rand(6, 9), rand(5, 9).t()),
+    "both transposed": lambda: (rand(9, 6).t(), rand(5, 9).t()),
+    "sliced with steps": lambda: (rand(12, 20)[::2, 1::3], rand(14, 10)[::2, ::2]),
+    "expanded batch": lambda: (rand(1, 6, 9).expand(4, 6, 9), rand(4, 9, 5)),
+    "expanded matrix": lambda: (rand(6, 1).expand(6, 9), rand(9, 5)),
+    "permuted batch": lambda: (rand(3, 2, 6, 9).permute(1, 0, 2, 3), _column_major(rand(2, 3, 9, 5))),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16], ids=str)
+@pytest.mark.parametrize("case", NON_CONTIGUOUS, ids=str)
+def test_matmul_non_contiguous_read_in_place(case, dtype):
+    # The audit fails the test if the launcher copied an operand (aten.clone / contiguous).
+    a, b = (t.to(dtype) for t in NON_CONTIGUOUS[case]())
+    assert_matches(launch_matmul(a, b), reference_matmul(a, b), case)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("with_bias", [False, True], ids=["no_bias", "bias"])
+@pytest.mark.parametrize("activation", [None, "relu"], ids=str)
+def test_matmul_epilogue(activation, with_bias, dtype):
+    a, b = rand(2, 6, 11, dtype=dtype), rand(11, 7, dtype=dtype)
+    bias = rand(7, dtype=dtype) if with_bias else None
+    want = torch.matmul(a.double(), b.double())
+    if bias is not None:
+        want = want + bias.double()
+    if activation == "relu":
+        want = torch.relu(want)
+    got = launch_matmul(a, b, bias=bias, activation=activation)
+    assert_matches(got, want.to(dtype), f"bias={with_bias} activation={activation}")
+
+
+def test_matmul_bias_with_k_zero_is_bias():
+    bias = rand(4)
+    got = launch_matmul(rand(3, 0), rand(0, 4), bias=bias)
+    assert_matches(got, bias.expand(3, 4), "K = 0 with bias")
+
+
+def test_matmul_strided_bias():
+    a, b, bias = rand(5, 8), rand(8, 6), rand(12)[::2]  # bias read through its stride of 2
+    assert_matches(launch_matmul(a, b, bias=bias), reference_matmul(a, b) + bias, "strided bias")
+
+
+def test_matmul_out_dtype():
+    a, b = rand(9, 17, dtype=torch.float16), rand(17, 5, dtype=torch.float16)
+    got = launch_matmul(a, b, out_dtype=torch.float32)
+    assert_matches(got, torch.matmul(a.double(), b.double()).float(), "fp16 in, fp32 out", (1e-5, 1e-5))
+
+
+@pytest.mark.skipif(
+    not runtime.is_interpreter(), reason="the interpreter has no tf32; a GPU test covers tf32"
+)
+def test_matmul_allow_tf32_is_exact_in_interpreter():
+    a, b = rand(7, 13), rand(13, 5)
+    assert_matches(
+        launch_matmul(a, b, allow_tf32=True), reference_matmul(a, b), "allow_tf32 in the interpreter"
+    )
+
+
+ERRORS = [
+    (
+        lambda: launch_matmul(rand(3, 4), rand(5, 6)),
+        RuntimeError,
+        r"mat1 and mat2 shapes cannot be multiplied \(3x4 and 5x6\)",
+    ),
+    (
+        lambda: launch_matmul(rand(3, 4), rand(4, 6, dtype=torch.float64)),
+        RuntimeError,
+        "expected m1 and m2 to have the same dtype, but got: float != double",
+    ),
+    (
+        lambda: launch_matmul(rand(3, 4), torch.empty(4, 6, device="meta")),
+        RuntimeError,
+        "expected all tensors to be on the same device",
+    ),
+    (
+        lambda: launch_matmul(rand(2, 3, 4), rand(3, 4, 5)),
+        RuntimeError,
+        r"batch dims of \(2, 3, 4\) and \(3, 4, 5\) cannot be broadcast",
+    ),
+    (lambda: launch_matmul(rand(4), rand(4, 5)), ValueError, "at least 2 dims"),
+    (
+        lambda: launch_matmul(rand(3, 4), rand(4, 5), bias=rand(4)),
+        RuntimeError,
+        r"bias must have shape \(5,\)",
+    ),
+    (
+        lambda: launch_matmul(rand(3, 4), rand(4, 5), activation="gelu"),
+        ValueError,
+        "activation must be one of",
+    ),
+    (
+        lambda: launch_matmul(torch.ones(3, 4, dtype=torch.int32), torch.ones(4, 5, dtype=torch.int32)),
+        TypeError,
+        "torch.int32",
+    ),
+    (lambda: launch_linear(rand(3, 4), rand(5, 6)), RuntimeError, r"cannot be multiplied \(3x4 and 6x5\)"),
+    (lambda: launch_linear(rand(3, 4), rand(2, 5, 4)), ValueError, "weight must be 2-D"),
+    (
+        lambda: launch_linear_backward(rand(3, 6), rand(3, 4), rand(5, 4)),
+        RuntimeError,
+        r"grad_out has shape \(3, 6\)",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, error, message", ERRORS, ids=[e[2][:40] for e in ERRORS])
+def test_errors_name_shapes_and_dtypes(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ----------------------------------------------------------------------------- linear
+
+LINEAR_INPUTS = {
+    "1-D input": lambda dtype: rand(5, dtype=dtype),
+    "2-D rows": lambda dtype: rand(6, 5, dtype=dtype),
+    "3-D flattens to rows": lambda dtype: rand(2, 3, 5, dtype=dtype),
+    "permuted leading dims": lambda dtype: rand(3, 2, 5, dtype=dtype).permute(1, 0, 2),  # cannot flatten
+    "no rows": lambda dtype: rand(0, 5, dtype=dtype),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("activation", [None, "relu"], ids=str)
+@pytest.mark.parametrize("with_bias", [False, True], ids=["no_bias", "bias"])
+@pytest.mark.parametrize("case", LINEAR_INPUTS, ids=str)
+def test_linear_matches_torch(case, with_bias, activation, dtype):
+    x, weight = LINEAR_INPUTS[case](dtype), rand(4, 5, dtype=dtype)
+    bias = rand(4, dtype=dtype) if with_bias else None
+    want = F.linear(x.double(), weight.double(), None if bias is None else bias.double())
+    if activation == "relu":
+        want = torch.relu(want)
+    got = launch_linear(x, weight, bias, activation=activation)
+    assert_matches(got, want.to(dtype), f"linear {case}")
+
+
+def _autograd_linear_grads(grad_out, x, weight):
+    """(grad_x, grad_weight, grad_bias) from torch.autograd, in float64."""
+    x64 = x.detach().double().requires_grad_()
+    w64 = weight.detach().double().requires_grad_()
+    b64 = torch.zeros(weight.shape[0], dtype=torch.float64, device=DEVICE, requires_grad=True)
+    F.linear(x64, w64, b64).backward(grad_out.double())
+    return x64.grad, w64.grad, b64.grad
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("case", LINEAR_INPUTS, ids=str)
+def test_linear_backward_matches_autograd(case, dtype):
+    x = LINEAR_INPUTS[case](dtype)
+    weight, grad_out = rand(4, 5, dtype=dtype), rand(*x.shape[:-1], 4, dtype=dtype)
+    got = launch_linear_backward(grad_out, x, weight)
+    want = _autograd_linear_grads(grad_out, x, weight)
+    for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        assert_matches(g, w.to(dtype), f"{name} for {case}")
+
+
+def test_linear_backward_more_than_one_tile():
+    # grad_weight is 140x130: 2x2 tiles, so two tile rows own grad_bias entries
+    # and the second tile column must leave them alone.
+    x, weight, grad_out = rand(9, 130), rand(140, 130), rand(9, 140)
+    got = launch_linear_backward(grad_out, x, weight)
+    want = _autograd_linear_grads(grad_out, x, weight)
+    for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        assert_matches(g, w.float(), f"{name} for 9x130 input, 140x130 weight")
+
+
+@pytest.mark.parametrize(
+    "needs", [(True, False, False), (False, True, False), (False, False, True), (False, True, True)], ids=str
+)
+@pytest.mark.parametrize("case", ["2-D rows", "permuted leading dims"], ids=str)
+def test_linear_backward_only_needed_grads(case, needs):
+    x = LINEAR_INPUTS[case](torch.float64)
+    weight, grad_out = rand(4, 5, dtype=torch.float64), rand(*x.shape[:-1], 4, dtype=torch.float64)
+    got = launch_linear_backward(grad_out, x, weight, needs_input_grad=needs)
+    want = _autograd_linear_grads(grad_out, x, weight)
+    for name, needed, g, w in zip(("grad_x", "grad_weight", "grad_bias"), needs, got, want):
+        if needed:
+            assert_matches(g, w, f"{name} for {case} with needs_input_grad={needs}")
+        else:
+            assert g is None, f"{name} was not asked for (needs_input_grad={needs}) but got a tensor"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_linear_backward_expanded_grad_out(dtype):
+    # The gradient of y.sum() arrives as one row expanded over all leading dims (strides 0).
+    x, weight = rand(2, 3, 5, dtype=dtype), rand(4, 5, dtype=dtype)
+    grad_out = rand(4, dtype=dtype).expand(2, 3, 4)
+    got = launch_linear_backward(grad_out, x, weight)
+    want = _autograd_linear_grads(grad_out, x, weight)
+    for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        assert_matches(g, w.to(dtype), f"{name} for an expanded grad_out")
+
+
+def test_linear_backward_fuses_grad_bias_into_grad_weight(kernel_launches):
+    x, weight, grad_out = rand(6, 5), rand(4, 5), rand(6, 4)
+    launch_linear_backward(grad_out, x, weight, needs_input_grad=(False, True, True))
+    assert len(kernel_launches) == 1, f"grad_weight + grad_bias took {len(kernel_launches)} launches, not one"
+    assert kernel_launches[0]["ROW_SUM"] and kernel_launches[0]["PRODUCT"]
+
+
+def test_linear_gradcheck_float64():
+    class Linear(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, weight, bias):
+            ctx.save_for_backward(x, weight)
+            return launch_linear(x, weight, bias)
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            x, weight = ctx.saved_tensors
+            return launch_linear_backward(grad_out, x, weight, needs_input_grad=ctx.needs_input_grad)
+
+    x = rand(2, 3, 4, dtype=torch.float64).requires_grad_()
+    weight = rand(3, 4, dtype=torch.float64).requires_grad_()
+    bias = rand(3, dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(Linear.apply, (x, weight, bias), eps=1e-6, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------- GPU only
+
+
+@pytest.mark.gpu
+def test_tf32_on_gpu():
+    a, b = rand(256, 320), rand(320, 192)
+    exact = launch_matmul(a, b)
+    fast = launch_matmul(a, b, allow_tf32=True)
+    want = torch.matmul(a.double(), b.double())
+    assert not torch.equal(exact, fast), "allow_tf32=True gave the exact fp32 result: tf32 was not used"
+    assert_matches(exact, want.float(), "fp32 ieee on GPU", (1e-5, 1e-4))
+    assert_matches(fast, want.float(), "fp32 tf32 on GPU", (1e-3, 1e-2 * 320**0.5))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64], ids=str)
+def test_large_on_gpu(dtype):
+    a, b = rand(512, 512, dtype=dtype), rand(512, 512, dtype=dtype)
+    bias = rand(512, dtype=dtype)
+    want = torch.relu(torch.matmul(a.double(), b.double()) + bias.double())
+    got = launch_matmul(a, b, bias=bias, activation="relu")
+    # A 512-long dot of unit normals has magnitude ~22: scale atol accordingly.
+    rtol, atol = TOLERANCES[dtype]
+    assert_matches(got, want.to(dtype), "512x512 on GPU", (rtol, atol * 512**0.5))
+
+
+@pytest.mark.gpu
+def test_linear_backward_large_on_gpu():
+    x, weight = rand(4, 128, 384, dtype=torch.float16), rand(256, 384, dtype=torch.float16)
+    grad_out = rand(4, 128, 256, dtype=torch.float16)
+    got = launch_linear_backward(grad_out, x, weight)
+    want = _autograd_linear_grads(grad_out, x, weight)
+    for name, g, w, k in zip(("grad_x", "grad_weight", "grad_bias"), got, want, (256, 512, 512)):
+        assert_matches(g, w.half(), f"{name} on GPU", (1e-2, 1e-2 * k**0.5))

@@ -1,0 +1,45 @@
+"""tritongrad: a small neural-network framework whose every computation is a Triton kernel.
+
+``import tritongrad as torch`` runs PyTorch-tutorial code on tritongrad's own
+Tensor, autograd tape, layers and optimizers. On a machine without a GPU the
+kernels run through Triton's CPU interpreter (switched on here, before triton
+is imported).
+"""
+
+from tritongrad import runtime  # noqa: I001  (first: switches on the interpreter before triton loads)
+
+import torch as _torch
+
+from tritongrad import autograd, backends, cuda, dtypes, ops  # noqa: F401
+from tritongrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from tritongrad.creation import *  # noqa: F401,F403
+from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set_default_dtype  # noqa: F401
+from tritongrad.formatting import set_printoptions  # noqa: F401
+from tritongrad.ops import *  # noqa: F401,F403
+from tritongrad.ops import TENSOR_METHODS as _TENSOR_METHODS
+from tritongrad.ops import _where_method
+from tritongrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+from tritongrad.tensor import Tensor, _install_methods
+
+# dtypes are torch's own objects, so ``x.dtype == tritongrad.float32`` and torch.float32 agree.
+float16 = half = _torch.float16
+bfloat16 = _torch.bfloat16
+float32 = float = _torch.float32  # noqa: A001
+float64 = double = _torch.float64
+uint8 = _torch.uint8
+int8 = _torch.int8
+int16 = short = _torch.int16
+int32 = int = _torch.int32  # noqa: A001
+int64 = long = _torch.int64
+bool = _torch.bool  # noqa: A001
+dtype = _torch.dtype
+device = _torch.device
+Size = _torch.Size
+
+_install_methods()
+Tensor.where = _where_method
+
+from tritongrad import nn  # noqa: E402,F401
+from tritongrad.serialization import load, save  # noqa: E402,F401
+
+__version__ = "0.1.0"

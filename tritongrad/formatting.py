@@ -1,0 +1,326 @@
+"""Printing tensors exactly as torch prints them, from host values.
+
+torch's own ``repr`` computes with torch (masked_select, abs, min, max, ...),
+which tritongrad may not ask it to do, so this module redoes the layout in
+plain Python from the values ``.tolist()`` returns. The rules, all torch's:
+
+* One style and one width serve every element. Floating tensors look only at
+  their nonzero finite values: if all are whole numbers they print as ``3.``
+  ("int mode"); scientific notation (``1.0000e+09``) is chosen when the
+  largest magnitude is over 1000 times the smallest, over 1e8, or the
+  smallest is under 1e-4 (``set_printoptions(sci_mode=...)`` overrides);
+  otherwise fixed point with ``precision`` digits. Zeros, nan and inf do not
+  widen the columns. Integer and bool tensors print ``str(value)``.
+* Tensors with more than ``threshold`` elements are summarised: along every
+  dimension longer than ``2 * edgeitems`` only the first and last
+  ``edgeitems`` entries are shown, with ``...`` between them, and only the
+  shown values decide the style and width.
+* Rows wrap so that an element slot (width + ", ") fits ``linewidth`` after
+  the indentation; nested dimensions are separated by ``ndim - 1`` newlines.
+* Trailing parts (``device=``, ``size=``, ``dtype=``, then the caller's
+  ``requires_grad=True`` / ``grad_fn=<...>``) go on the last line while it
+  stays within ``linewidth``, else on a new line under the opening bracket.
+
+>>> format_tensor([1.0, 2.0], (2,), torch.float32, "cpu", suffixes=["requires_grad=True"])
+'tensor([1., 2.], requires_grad=True)'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+
+from tritongrad.dtypes import get_default_dtype
+
+
+@dataclasses.dataclass
+class PrintOptions:
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
+
+
+_options = PrintOptions()
+
+_PROFILES = {
+    "default": PrintOptions(),
+    "short": PrintOptions(precision=2, edgeitems=2),
+    "full": PrintOptions(threshold=math.inf),
+}
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """Sets how tensors print, like ``torch.set_printoptions``.
+
+    ``profile`` ("default", "short" or "full") resets the four numeric options
+    first; the others then override it. As in torch, ``sci_mode`` is always
+    assigned, so a call that leaves it out returns it to automatic (None).
+
+    >>> set_printoptions(precision=2)
+    >>> format_tensor([1.12345], (1,), torch.float32, "cpu", suffixes=[])
+    'tensor([1.12])'
+    >>> set_printoptions(profile="default")
+    """
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"unknown print profile {profile!r}; expected one of {sorted(_PROFILES)}")
+        base = _PROFILES[profile]
+        _options.precision, _options.threshold = base.precision, base.threshold
+        _options.edgeitems, _options.linewidth = base.edgeitems, base.linewidth
+    if precision is not None:
+        _options.precision = precision
+    if threshold is not None:
+        _options.threshold = threshold
+    if edgeitems is not None:
+        _options.edgeitems = edgeitems
+    if linewidth is not None:
+        _options.linewidth = linewidth
+    _options.sci_mode = sci_mode
+
+
+def get_printoptions() -> dict[str, Any]:
+    """The current print options, as keyword arguments for ``set_printoptions``."""
+    return dataclasses.asdict(_options)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs: Any) -> Iterator[None]:
+    """Changes the print options inside a ``with`` block only."""
+    saved = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**saved)
+
+
+class ElementFormatter:
+    """One style and one width for every element of a tensor, decided from the values it will show."""
+
+    def __init__(self, shown_values: list, is_floating: bool, options: PrintOptions) -> None:
+        self.is_floating = is_floating
+        self.precision = options.precision
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        if not is_floating:
+            self.width = max([1] + [len(str(value)) for value in shown_values])
+            return
+
+        # nan, inf and zeros say nothing about the scale of the data, so they are left out.
+        telling = [float(value) for value in shown_values if math.isfinite(value) and value != 0]
+        if not telling:
+            return
+        largest = max(abs(value) for value in telling)
+        smallest = min(abs(value) for value in telling)
+        self.int_mode = all(value.is_integer() for value in telling)
+        if options.sci_mode is None:
+            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+        else:
+            self.sci_mode = options.sci_mode
+        # In int mode without exponents every value gains a trailing "." (see format).
+        extra = 1 if self.int_mode and not self.sci_mode else 0
+        self.width = max(len(self._bare(value)) + extra for value in telling)
+
+    def _bare(self, value: float) -> str:
+        if self.sci_mode:
+            return f"{value:.{self.precision}e}"
+        if self.int_mode:
+            return f"{value:.0f}"
+        return f"{value:.{self.precision}f}"
+
+    def format(self, value: Any) -> str:
+        """``value`` as text, right-aligned to the common width."""
+        if not self.is_floating:
+            text = str(value)
+        else:
+            value = float(value)
+            text = self._bare(value)
+            # The dot marks a floating tensor whose values happen to be whole; nan/inf need no mark.
+            if self.int_mode and not self.sci_mode and math.isfinite(value):
+                text += "."
+        return text.rjust(self.width)
+
+
+def format_tensor(
+    values: Any,
+    shape: Sequence[int],
+    dtype: torch.dtype,
+    device: str | torch.device,
+    *,
+    suffixes: Sequence[str] = (),
+    prefix: str = "tensor(",
+) -> str:
+    """The text ``repr(tensor)`` gives in torch, built from the tensor's host values.
+
+    Args:
+        values: ``tensor.tolist()``: a nested list, a Python scalar for a 0-dim
+            tensor, or a flat list of all the elements in row-major order.
+        shape: the tensor's shape.
+        dtype: the tensor's dtype (a torch dtype). fp16/bf16 values are
+            Python floats already rounded to that dtype.
+        device: the tensor's device; anything but the CPU is printed.
+        suffixes: formatted trailing parts such as ``"requires_grad=True"``
+            or ``"grad_fn=<MulBackward0>"``, printed after the ``device=``,
+            ``size=`` and ``dtype=`` parts this function adds itself.
+        prefix: the opening text; its last line sets the indentation, so
+            ``"Parameter containing:\\ntensor("`` lines up as torch's does.
+
+    >>> print(format_tensor([[1, 2], [3, 40]], (2, 2), torch.int32, "cuda:0", suffixes=[]))
+    tensor([[ 1,  2],
+            [ 3, 40]], device='cuda:0', dtype=torch.int32)
+    """
+    shape = tuple(int(size) for size in shape)
+    options = _options
+    leading_lines, newline, opening = prefix.rpartition("\n")
+    indent = len(opening)
+
+    parts = []
+    device = torch.device(device)
+    if device.type != "cpu":
+        parts.append(f"device='{device}'")
+
+    if math.prod(shape) == 0:
+        body = "[]"
+        # Only (0,) is implied by "[]"; and with no values to look at, even int64 needs naming.
+        if len(shape) != 1:
+            parts.append(f"size={shape}")
+        if dtype != get_default_dtype():
+            parts.append(f"dtype={dtype}")
+    else:
+        if not options.edgeitems:
+            parts.append(f"size={shape}")
+        if dtype not in (get_default_dtype(), torch.int64, torch.bool):
+            parts.append(f"dtype={dtype}")
+        data = _as_nested(values, shape)
+        summarize = math.prod(shape) > options.threshold
+        if summarize:
+            shown = _shown_values(data, len(shape), options.edgeitems)
+        else:
+            shown = _all_values(data, len(shape))
+        formatter = ElementFormatter(shown, dtype.is_floating_point, options)
+        body = _render(data, len(shape), indent, summarize, formatter, options)
+
+    text = _append_suffixes(opening + body, [*parts, *suffixes], indent, options.linewidth)
+    return leading_lines + newline + text
+
+
+def _as_nested(values: Any, shape: tuple[int, ...]) -> Any:
+    """``values`` as nested lists matching ``shape`` (a flat list is split up; a 0-dim value unwrapped)."""
+    if len(shape) == 0:
+        if isinstance(values, (list, tuple)):
+            if len(values) != 1:
+                raise ValueError(f"a 0-dim tensor has one value, got a list of {len(values)}")
+            return values[0]
+        return values
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"values for shape {shape} must be a list, got {type(values).__name__}")
+    is_flat = len(shape) > 1 and len(values) > 0 and not isinstance(values[0], (list, tuple))
+    if is_flat:
+        if len(values) != math.prod(shape):
+            raise ValueError(f"a flat list of {len(values)} values does not fill shape {shape}")
+        return _split(list(values), shape)
+    if len(values) != shape[0]:
+        raise ValueError(f"values have {len(values)} entries along dim 0, but shape is {shape}")
+    return values
+
+
+def _split(flat: list, shape: tuple[int, ...]) -> list:
+    if len(shape) == 1:
+        return flat
+    step = math.prod(shape[1:])
+    return [_split(flat[start : start + step], shape[1:]) for start in range(0, len(flat), step)]
+
+
+def _all_values(data: Any, ndim: int) -> list:
+    if ndim == 0:
+        return [data]
+    if ndim == 1:
+        return list(data)
+    return [value for row in data for value in _all_values(row, ndim - 1)]
+
+
+def _shown_values(data: Any, ndim: int, edgeitems: int) -> list:
+    """The values a summarised print shows, which alone decide the element style and width."""
+    if ndim == 0:
+        return [data]
+    if ndim == 1:
+        if len(data) > 2 * edgeitems:
+            # With edgeitems == 0 this is every value (data[-0:] is all of data), as in torch.
+            return data[:edgeitems] + data[-edgeitems:]
+        return list(data)
+    if edgeitems == 0:
+        return []
+    rows = data[:edgeitems] + data[-edgeitems:] if len(data) > 2 * edgeitems else data
+    return [value for row in rows for value in _shown_values(row, ndim - 1, edgeitems)]
+
+
+def _render(
+    data: Any, ndim: int, indent: int, summarize: bool, formatter: ElementFormatter, options: PrintOptions
+) -> str:
+    """The bracketed text of ``data``; ``indent`` is the column of its opening bracket."""
+    if ndim == 0:
+        return formatter.format(data)
+    if ndim == 1:
+        return _render_row(data, indent, summarize, formatter, options)
+
+    edgeitems = options.edgeitems
+    if summarize and len(data) > 2 * edgeitems:
+        head, tail = data[:edgeitems], data[len(data) - edgeitems :]
+        blocks = [_render(row, ndim - 1, indent + 1, summarize, formatter, options) for row in head]
+        blocks.append("...")
+        blocks += [_render(row, ndim - 1, indent + 1, summarize, formatter, options) for row in tail]
+    else:
+        blocks = [_render(row, ndim - 1, indent + 1, summarize, formatter, options) for row in data]
+    # A blank line between the blocks of each dimension above the last two.
+    separator = "," + "\n" * (ndim - 1) + " " * (indent + 1)
+    return "[" + separator.join(blocks) + "]"
+
+
+def _render_row(
+    row: list, indent: int, summarize: bool, formatter: ElementFormatter, options: PrintOptions
+) -> str:
+    edgeitems = options.edgeitems
+    if summarize and not edgeitems:
+        cells = ["..."]
+    elif summarize and len(row) > 2 * edgeitems:
+        cells = [formatter.format(value) for value in row[:edgeitems]]
+        cells.append(" ...")
+        cells += [formatter.format(value) for value in row[-edgeitems:]]
+    else:
+        cells = [formatter.format(value) for value in row]
+
+    slot = formatter.width + 2  # the element and its ", "
+    per_line = max(1, math.floor((options.linewidth - indent) / slot))
+    lines = [", ".join(cells[start : start + per_line]) for start in range(0, len(cells), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _append_suffixes(text: str, suffixes: list[str], indent: int, linewidth: int) -> str:
+    """Closes ``text`` with its trailing parts, each on the current line if it fits, else on a new one."""
+    pieces = [text]
+    # torch measures the first line as two characters longer than it is; kept so line breaks match.
+    line_length = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if line_length + len(suffix) + 2 > linewidth:
+            pieces.append(",\n" + " " * indent + suffix)
+            line_length = indent + len(suffix)
+        else:
+            pieces.append(", " + suffix)
+            line_length += len(suffix) + 2
+    pieces.append(")")
+    return "".join(pieces)

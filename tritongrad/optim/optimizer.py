@@ -1,0 +1,173 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad and state dicts.
+
+Subclasses implement ``step`` by grouping a param group's parameters by dtype
+and device and making ONE fused multi-tensor kernel launch per group (see
+kernels/optim.py), instead of a launch per parameter per arithmetic op.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from copy import deepcopy
+from typing import Any
+
+from tritongrad.nn.parameter import Parameter
+from tritongrad.tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class of optimizers (torch.optim.Optimizer's API)."""
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
+                + type(params).__name__
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Adds a group of parameters with its own hyperparameters (the rest come from defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if not param.requires_grad:
+                raise ValueError("optimizing a parameter that doesn't require gradients")
+        group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        self._validate_group(group)
+        self.param_groups.append(group)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        """Subclasses check hyperparameters here (torch's messages)."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Resets gradients: to None by default (like torch), or to zeros in place."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad.detach_()
+                    param.grad.zero_()
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {index: {name: value}}, 'param_groups': [... 'params': [indices]]} like torch."""
+        index_of: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            indices = []
+            for param in group["params"]:
+                index_of.setdefault(id(param), len(index_of))
+                indices.append(index_of[id(param)])
+            packed["params"] = indices
+            groups.append(packed)
+        state = {index_of[id(param)]: dict(values) for param, values in self.state.items() if id(param) in index_of}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores state saved by ``state_dict`` (groups must match in number and sizes)."""
+        from tritongrad.autograd.grad_mode import no_grad
+
+        state_dict = deepcopy_non_tensors(state_dict)
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for own, saved in zip(self.param_groups, saved_groups):
+            if len(own["params"]) != len(saved["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+                )
+        params_by_index = {}
+        for own, saved in zip(self.param_groups, saved_groups):
+            for index, param in zip(saved["params"], own["params"]):
+                params_by_index[index] = param
+        self.state = defaultdict(dict)
+        for index, values in state_dict["state"].items():
+            param = params_by_index.get(int(index))
+            if param is None:
+                continue
+            restored = {}
+            for name, value in values.items():
+                if isinstance(value, Tensor) and value.is_floating_point() and name != "step":
+                    with no_grad():
+                        value = value.to(device=param.device, dtype=param.dtype).clone()
+                restored[name] = value
+            self.state[param] = restored
+        for own, saved in zip(self.param_groups, saved_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    own[key] = value
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ helpers for subclasses
+    @staticmethod
+    def _buckets(group: dict[str, Any]) -> list[list[Parameter]]:
+        """The group's parameters that have gradients, bucketed by (device, dtype): one launch each."""
+        buckets: dict[tuple, list] = {}
+        for param in group["params"]:
+            if param.grad is None:
+                continue
+            buckets.setdefault((str(param.device), param.dtype), []).append(param)
+        return list(buckets.values())
+
+
+def deepcopy_non_tensors(value):
+    """A copy of nested dicts/lists in which tensors are shared, everything else copied."""
+    if isinstance(value, dict):
+        return {key: deepcopy_non_tensors(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [deepcopy_non_tensors(item) for item in value]
+    if isinstance(value, Tensor):
+        return value
+    return deepcopy(value)

@@ -1,0 +1,80 @@
+"""SGD with momentum, dampening, Nesterov, weight decay and maximize: one fused launch per bucket."""
+
+from __future__ import annotations
+
+from tritongrad.autograd.grad_mode import enable_grad, no_grad
+from tritongrad.kernels import optim as kernels
+from tritongrad.optim.optimizer import Optimizer, required
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, torch.optim.SGD's semantics.
+
+    Example::
+
+        >>> optimizer = tritongrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> optimizer.zero_grad(); loss.backward(); optimizer.step()
+    """
+
+    def __init__(self, params, lr=1e-3, momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
+                 nesterov: bool = False, *, maximize: bool = False) -> None:  # fmt: skip
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)  # fmt: skip
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group) -> None:
+        if group["lr"] is not required and group["lr"] < 0.0:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if group["momentum"] < 0.0:
+            raise ValueError(f"Invalid momentum value: {group['momentum']}")
+        if group["weight_decay"] < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for bucket in self._buckets(group):
+                self._update_bucket(group, bucket)
+        return loss
+
+    def _update_bucket(self, group, bucket) -> None:
+        from tritongrad import creation
+
+        hyper = dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                     weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])  # fmt: skip
+        if group["momentum"] == 0:
+            kernels.launch_sgd_step([p._data for p in bucket], [_grad(p) for p in bucket], None,
+                                    first_step=False, **hyper)  # fmt: skip
+            return
+        # Parameters seen for the first time get their momentum buffer initialised from the
+        # gradient by the kernel (first_step); the rest update theirs. Usually one launch.
+        fresh = [p for p in bucket if self.state[p].get("momentum_buffer") is None]
+        seen = [p for p in bucket if self.state[p].get("momentum_buffer") is not None]
+        for params, first_step in ((fresh, True), (seen, False)):
+            if not params:
+                continue
+            if first_step:
+                for p in params:
+                    self.state[p]["momentum_buffer"] = creation.empty_like(p)
+            buffers = [self.state[p]["momentum_buffer"]._data for p in params]
+            kernels.launch_sgd_step([p._data for p in params], [_grad(p) for p in params], buffers,
+                                    first_step=first_step, **hyper)  # fmt: skip
+        for p in bucket:
+            p._version_counter.bump()
+
+
+def _grad(param):
+    """The gradient buffer as the fused kernel needs it: contiguous, same dtype as the parameter."""
+    grad = param.grad
+    if grad.dtype != param.dtype:
+        raise RuntimeError(f"gradient of dtype {grad.dtype} for a parameter of dtype {param.dtype}")
+    return grad._data if grad.is_contiguous() else grad.contiguous()._data
