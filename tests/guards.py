@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from tritongrad.kernels import optim as optim_kernels
+
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _OWNED_DIRS = tuple(os.path.join(_REPO_ROOT, d) + os.sep for d in ("tritongrad", "kernels"))
 
@@ -55,6 +57,10 @@ _ALLOWED_OPS = {
     "_has_compatible_shallow_copy_type.default",
     "record_stream.default",
 }
+
+# Communication is not computation: torch.distributed's collectives (c10d.allreduce_,
+# c10d.broadcast_, c10d.barrier, ...) move data between processes for tritongrad.distributed.
+_COMMUNICATION_NAMESPACES = {"c10d"}
 
 
 def _issued_by_tritongrad() -> bool:
@@ -92,7 +98,12 @@ class TorchComputeAudit(TorchDispatchMode):
         kwargs = kwargs or {}
         if _staging_depth() == 0 and _issued_by_tritongrad():
             name = func.__name__
-            allowed = func.is_view or name in _ALLOWED_OPS or _is_device_copy(func, args, kwargs)
+            allowed = (
+                func.is_view
+                or name in _ALLOWED_OPS
+                or func.namespace in _COMMUNICATION_NAMESPACES
+                or _is_device_copy(func, args, kwargs)
+            )
             if not allowed:
                 self.violations.append(f"aten.{name} issued by {_caller_location()}")
         return func(*args, **kwargs)
@@ -179,6 +190,8 @@ class InterpreterBoundsChecker:
         span = sum((size - 1) * stride for size, stride in zip(tensor.shape, tensor.stride()) if size > 0) + 1
         start = tensor.data_ptr()
         extents.append((start, start + span * tensor.element_size()))
+        # A pointer table (kernels/optim.py) also grants access to the tensors it points to.
+        extents.extend(optim_kernels.POINTER_TABLE_EXTENTS.get(start, ()))
 
     def _check(self, what: str, pointers, mask) -> None:
         if not self._extents:

@@ -46,6 +46,9 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+_warned_once: dict[str, bool] = {}  # torch warns about some deprecations once per process
+
+
 def _ops():
     from tritongrad import ops
 
@@ -645,13 +648,15 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         if self.dim() != 2:
-            warnings.warn(
+            if not _warned_once.get("T"):
+                _warned_once["T"] = True
+                warnings.warn(
                 "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
                 "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
                 "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
-                UserWarning,
-                stacklevel=2,
-            )
+                    UserWarning,
+                    stacklevel=2,
+                )
             return self.permute(*range(self.dim() - 1, -1, -1))
         return self.t()
 

@@ -1,0 +1,64 @@
+"""The examples run, and print what PyTorch prints for the same code.
+
+Each seed walkthrough and transparent_net.py runs twice in a subprocess, once with
+tritongrad and once with PyTorch; the outputs must be the same text, with numbers
+equal to float32 tolerance (summation order may move a float32 result by an ulp,
+e.g. torch's CPU sum prints -4.000000476837158 where tritongrad prints -4.0).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
+
+
+def run(script: str, *args: str, timeout: int = 300) -> str:
+    completed = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, script), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    assert completed.returncode == 0, f"{script} {args} failed:\n{completed.stderr[-3000:]}"
+    return completed.stdout
+
+
+def assert_same_output(ours: str, theirs: str, rtol: float = 2e-6, atol: float = 1e-6) -> None:
+    assert NUMBER.sub("#", ours) == NUMBER.sub("#", theirs), f"text differs:\n--- tritongrad\n{ours}\n--- torch\n{theirs}"
+    for line_ours, line_theirs in zip(ours.splitlines(), theirs.splitlines()):
+        for a, b in zip(NUMBER.findall(line_ours), NUMBER.findall(line_theirs)):
+            x, y = float(a), float(b)
+            assert abs(x - y) <= atol + rtol * abs(y), f"{x} != {y} in line\n  {line_ours}\n  {line_theirs}"
+
+
+@pytest.mark.parametrize(
+    "script", ["gradients_ru.py", "autograd_basics_ru.py", "second_derivatives_zh.py", "derivatives_ja.py"]
+)
+def test_seed_walkthrough_prints_what_torch_prints(script):
+    path = os.path.join("seeds", script)
+    assert_same_output(run(path), run(path, "--backend=torch"))
+
+
+def test_transparent_net_prints_torchs_numbers_to_the_digit():
+    ours = run("transparent_net.py")
+    theirs = run("transparent_net.py", "--backend", "torch")
+    assert ours == theirs
+    assert "Loss: 1.2191184759140015" in ours
+
+
+def test_demo_runs():
+    output = run("demo.py")
+    assert "TransparentNet loss: 1.2191184759140015" in output
+
+
+@pytest.mark.slow
+def test_mlp_digits_reaches_95_percent_in_under_three_minutes(tmp_path):
+    output = run("mlp_digits.py", "--output", str(tmp_path), timeout=180)
+    accuracy = float(re.search(r"test accuracy (\d\.\d+) after", output).group(1))
+    assert accuracy >= 0.95, output
+    assert (tmp_path / "mlp_digits.png").stat().st_size > 10_000
