@@ -6,7 +6,10 @@ import torch
 
 from tritongrad import runtime
 
-__all__ = ["is_available", "device_count", "synchronize", "manual_seed", "manual_seed_all"]
+from tritongrad.cuda_graphs import GraphedStep, make_graphed_step  # noqa: F401
+
+__all__ = ["is_available", "device_count", "synchronize", "manual_seed", "manual_seed_all", "GraphedStep",
+           "make_graphed_step"]  # fmt: skip
 
 
 def is_available() -> bool:

@@ -77,16 +77,23 @@ class Optimizer:
         """Subclasses check hyperparameters here (torch's messages)."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Resets gradients: to None by default (like torch), or to zeros in place."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
+        """Resets gradients: to None by default (like torch), or to zeros in place (one launch)."""
+        from tritongrad.kernels.optim import launch_zero_
+
+        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
+        if set_to_none:
+            for group in self.param_groups:
+                for param in group["params"]:
                     param.grad = None
-                else:
-                    param.grad.detach_()
-                    param.grad.zero_()
+            return
+        for grad in grads:
+            grad.detach_()
+        contiguous = [grad for grad in grads if grad.is_contiguous()]
+        launch_zero_([grad._data for grad in contiguous])
+        for grad in grads:
+            if not grad.is_contiguous():
+                grad.zero_()  # a strided gradient view: launch_zero_ writes whole contiguous words
+            grad._version_counter.bump()
 
     def step(self, closure=None):
         raise NotImplementedError

@@ -1,0 +1,104 @@
+"""Matrix multiplication against torch.matmul: fp32 (exact), tf32, fp16 and bf16.
+
+C (M x N) = A (M x K) @ B (K x N) costs 2 * M * N * K flops and moves at
+least (M * K + K * N + M * N) * size bytes. Square sizes 256 ... 8192 show the
+compute-bound regime; the MLP shapes (a 784-512-512-10 network at batch 256:
+the forward products, and the backward's grad_input and grad_weight products)
+show the small, skinny products a training step is made of. Shapes are
+written M x K x N. Each tritongrad row reports TFLOP/s and its fraction of
+torch.matmul's TFLOP/s on the same shape and dtype.
+
+"tf32" runs fp32 inputs with tf32 tensor cores on both sides
+(``allow_tf32=True`` for tritongrad, ``torch.backends.cuda.matmul.allow_tf32``
+for torch); "float32" keeps both exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from benchmarks.common import TF32_TOLERANCE, Benchmark, Context, Row, check_close, device
+from tritongrad.kernels import matmul as matmul_kernels
+
+SQUARE = [256, 512, 1024, 2048, 4096, 8192]
+MLP_SHAPES = [  # (M, K, N) of the 784-512-512-10 MLP at batch 256
+    (256, 784, 512),  # layer 1 forward
+    (256, 512, 512),  # layer 2 forward, and layer 2's grad_input (grad_out @ W2)
+    (256, 512, 10),  # layer 3 forward
+    (256, 10, 512),  # layer 3 grad_input (grad_out @ W3)
+    (512, 256, 784),  # layer 1 grad_weight (grad_out^T @ x)
+    (512, 256, 512),  # layer 2 grad_weight
+    (10, 256, 512),  # layer 3 grad_weight
+]
+SMOKE_SQUARE = [33]  # not a multiple of any tile
+SMOKE_MLP_SHAPES = [(8, 20, 12)]
+# (label, input dtype, tf32 on)
+PRECISIONS = [
+    ("float32", torch.float32, False),
+    ("tf32", torch.float32, True),
+    ("float16", torch.float16, False),
+    ("bfloat16", torch.bfloat16, False),
+]
+
+
+@contextlib.contextmanager
+def _torch_tf32(enabled: bool):
+    saved = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def _measure(context: Context, case: str, label: str, dtype: torch.dtype, tf32: bool, m: int, k: int, n: int,
+             x: float, generator: torch.Generator) -> list[Row]:  # fmt: skip
+    a = torch.randn(m, k, device=device(), generator=generator).to(dtype)
+    b = torch.randn(k, n, device=device(), generator=generator).to(dtype)
+    shape = f"{m}x{k}x{n}"
+    flops = 2 * m * n * k
+
+    def tritongrad_fn():
+        return matmul_kernels.launch_matmul(a, b, allow_tf32=tf32)
+
+    with _torch_tf32(tf32):
+        check_close(
+            f"matmul {shape} {label}", tritongrad_fn(), torch.matmul(a, b), TF32_TOLERANCE if tf32 else None
+        )
+        timings = {
+            "tritongrad": context.time(tritongrad_fn),
+            "torch": context.time(lambda: torch.matmul(a, b)),
+        }
+    torch_tflops = flops / (timings["torch"].ms * 1e-3) / 1e12
+    rows = []
+    for impl, timing in timings.items():
+        tflops = flops / (timing.ms * 1e-3) / 1e12
+        row = Row("matmul", case, impl, label, shape, x, timing.ms, timing.ms_p20, timing.ms_p80)
+        row.tflops, row.fraction, row.fraction_of = tflops, tflops / torch_tflops, "torch.matmul"
+        rows.append(row)
+    return rows
+
+
+def run(context: Context) -> list[Row]:
+    rows = []
+    generator = torch.Generator(device=device()).manual_seed(0)
+    square = SMOKE_SQUARE if context.smoke else SQUARE
+    mlp_shapes = SMOKE_MLP_SHAPES if context.smoke else MLP_SHAPES
+    for label, dtype, tf32 in PRECISIONS:
+        for side in square:
+            rows += _measure(context, "square", label, dtype, tf32, side, side, side, side, generator)
+        for m, k, n in mlp_shapes:
+            rows += _measure(context, "mlp shapes", label, dtype, tf32, m, k, n, 2 * m * k * n, generator)
+    return rows
+
+
+BENCHMARK = Benchmark(
+    name="matmul",
+    title="Matrix multiplication (fp32, tf32, fp16, bf16)",
+    description=__doc__.split("\n\n", 1)[1].strip(),
+    run=run,
+    metric="tflops",
+    x_label="matrix side (square) / flops (mlp shapes)",
+)

@@ -1,0 +1,109 @@
+"""The benchmark suite in --smoke mode: every benchmark runs, checks itself against torch, writes its files.
+
+Smoke sizes are tiny and, without a GPU, kernels run in Triton's interpreter, so
+nothing here is about speed: it keeps the suite from rotting (a renamed launcher,
+a changed API, a broken writer fails here rather than on the next GPU run).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import pytest
+
+from benchmarks import suite
+from benchmarks.__main__ import main
+from benchmarks.common import CSV_FIELDS, count_torch_kernels, count_tritongrad_launches, on_gpu
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """All benchmarks once, in smoke mode, writing into a temporary folder: (rows by name, folder, log)."""
+    folder = str(tmp_path_factory.mktemp("results"))
+    log = io.StringIO()
+    results = suite.run(smoke=True, output=folder, out=log)
+    return results, folder, log.getvalue()
+
+
+def test_every_benchmark_ran(smoke_run):
+    results, _, log = smoke_run
+    assert list(results) == list(suite.BENCHMARKS)
+    for name, rows in results.items():
+        assert rows, f"{name} produced no rows"
+        assert f"## {suite.BENCHMARKS[name].title}" in log
+
+
+def test_every_case_compares_tritongrad_with_torch(smoke_run):
+    results, _, _ = smoke_run
+    for name, rows in results.items():
+        impls_by_case: dict[tuple, set] = {}
+        for row in rows:
+            impls_by_case.setdefault((row.case, row.dtype, row.shape), set()).add(row.impl)
+        for key, impls in impls_by_case.items():
+            assert "torch" in impls and any(i.startswith("tritongrad") for i in impls), (
+                f"{name} {key}: {impls}"
+            )
+
+
+def test_rows_hold_sensible_numbers(smoke_run):
+    results, _, _ = smoke_run
+    for rows in results.values():
+        for row in rows:
+            assert 0 < row.ms_p20 <= row.ms <= row.ms_p80, row
+            for metric in (row.gbps, row.tflops, row.fraction):
+                assert metric is None or metric > 0, row
+    training = results["training"]
+    assert all(row.launches and row.launches > 0 for row in training)
+    # One fused SGD/Adam launch, so far fewer than one launch per parameter per op.
+    assert {row.case for row in training} == {"mlp step (sgd)", "mlp step (adam)"}
+
+
+def test_result_files_are_written_and_stamped(smoke_run):
+    results, folder, _ = smoke_run
+    for name, rows in results.items():
+        base = os.path.join(folder, name)
+        with open(base + ".csv") as handle:
+            lines = handle.read().splitlines()
+        stamp = [line for line in lines if line.startswith("# ")]
+        assert any(line.startswith("# gpu: ") for line in stamp) and any("commit: " in line for line in stamp)
+        assert any("torch: " in line for line in stamp) and any("triton: " in line for line in stamp)
+        table = list(csv.DictReader(line for line in lines if not line.startswith("# ")))
+        assert list(table[0]) == CSV_FIELDS and len(table) == len(rows)
+        with open(base + ".md") as handle:
+            markdown = handle.read()
+        assert markdown.startswith(f"# {suite.BENCHMARKS[name].title}") and "| tritongrad" in markdown
+        if not on_gpu():
+            assert "MEANINGLESS" in markdown, "an interpreter run must say its timings mean nothing"
+        pytest.importorskip("matplotlib")
+        with open(base + ".png", "rb") as handle:
+            assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_lists_and_rejects_unknown_names(capsys):
+    assert main(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in suite.BENCHMARKS)
+    with pytest.raises(SystemExit):
+        main(["run", "--smoke", "--only", "no_such_benchmark"])
+    assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_cli_runs_one_benchmark_without_writing_on_cpu(capsys):
+    assert main(["run", "--smoke", "--only", "reduction"]) == 0
+    out = capsys.readouterr().out
+    assert "## Reductions" in out and "| sum |" in out
+    if not on_gpu():
+        assert "wrote " not in out, "without a GPU, files are written only when --output asks"
+
+
+def test_launch_counters_count_one_launch_per_op():
+    import torch
+
+    import tritongrad
+
+    x = tritongrad.randn(5)
+    assert sum(count_tritongrad_launches(lambda: x + x).values()) == 1
+    y = torch.randn(5)
+    assert sum(count_torch_kernels(lambda: torch.relu(y.view(5, 1)).sum()).values()) == 2  # the view is free
