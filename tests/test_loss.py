@@ -1,0 +1,413 @@
+"""kernels/loss.py against torch.nn.functional: cross_entropy, nll_loss, mse_loss and
+binary_cross_entropy_with_logits, forward and backward (torch autograd), every reduction.
+
+The oracle is torch in float64 on the same (rounded) inputs, so half-precision results
+are judged against the exact answer rather than against torch's own rounding.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tritongrad import runtime
+from tritongrad.kernels import loss as kl
+
+DEVICE = runtime.device()
+FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
+# Empty and all-ignored means are 0 / 0 = NaN, as in torch, and a few inputs are -inf on
+# purpose; numpy (the interpreter) warns about those. The tests compare NaN positions with torch.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning"),
+]
+LOW_PRECISION = [torch.float32, torch.float16, torch.bfloat16]  # next to grids run in float64
+REDUCTIONS = ["none", "mean", "sum"]
+# (rtol, atol) per dtype.
+TOLERANCES = {
+    torch.float32: (1e-5, 1e-6),
+    torch.float64: (1e-10, 1e-12),
+    torch.float16: (1e-2, 1e-3),
+    torch.bfloat16: (2e-2, 1e-2),
+}
+
+
+def assert_close(actual, expected, dtype: torch.dtype, what: str, tolerance=None) -> None:
+    """Same shape and dtype, equal NaN/inf positions, finite values within the dtype's tolerance."""
+    assert tuple(actual.shape) == tuple(expected.shape), (
+        f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
+    )
+    assert actual.dtype == dtype, f"{what}: dtype {actual.dtype} != {dtype}"
+    got, want = actual.double().cpu(), expected.double().cpu()
+    assert torch.equal(got.isnan(), want.isnan()), f"{what} {dtype}: NaN positions differ:\n{got}\n{want}"
+    same = (got == want) | got.isnan()  # also equal infinities
+    error = torch.where(same, 0.0, (got - want).abs())
+    rtol, atol = tolerance or TOLERANCES[dtype]
+    bound = atol + rtol * want.abs().nan_to_num(0.0, 0.0, 0.0)
+    assert bool((error <= bound).all()), (
+        f"{what}: shape {tuple(want.shape)} {dtype}: max abs error {error.max().item():.3g} "
+        f"(max allowed {bound.max().item():.3g})"
+    )
+
+
+def oracle_leaf(x: torch.Tensor) -> torch.Tensor:
+    """A float64 copy of ``x`` that torch differentiates."""
+    return x.detach().to(torch.float64, copy=True).requires_grad_()
+
+
+def double(x):
+    return None if x is None else x.double()
+
+
+def random_targets(n_rows: int, n_classes: int, ignore_index: int = -100) -> torch.Tensor:
+    """Class indices with every third row, from the second, ignored."""
+    target = torch.randint(0, n_classes, (n_rows,))
+    target[1::3] = ignore_index
+    return target.to(DEVICE)
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+
+
+def check_cross_entropy(logits, target, dtype, what, weight=None, grad_tolerance=None, **options) -> None:
+    """Forward and logits gradient of launch_cross_entropy_* against F.cross_entropy in float64."""
+    reference_logits = oracle_leaf(logits)
+    reference_target = target.double() if target.dtype.is_floating_point else target
+    reference = F.cross_entropy(reference_logits, reference_target, weight=double(weight), **options)
+    loss, logsumexp = kl.launch_cross_entropy_fwd(logits, target, weight=weight, **options)
+    assert_close(loss, reference, dtype, f"{what} loss")
+
+    grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
+    reference.backward(grad_loss)
+    grad_logits = kl.launch_cross_entropy_bwd(
+        grad_loss.to(dtype), logits, target, logsumexp, weight=weight, **options
+    )
+    assert_close(grad_logits, reference_logits.grad, dtype, f"{what} grad", grad_tolerance)
+
+
+# (rows, classes): one row of one class; a prime class count; a 1000-class row (one
+# block) over several rows; no rows at all.
+CROSS_ENTROPY_SHAPES = [(1, 1), (6, 7), (5, 1000), (0, 4)]
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", CROSS_ENTROPY_SHAPES, ids=str)
+def test_cross_entropy_class_targets(shape, reduction, weighted, label_smoothing):
+    dtype = torch.float64
+    n_rows, n_classes = shape
+    logits = (2 * torch.randn(shape, dtype=torch.float64)).to(dtype).to(DEVICE)
+    weight = (torch.rand(n_classes, dtype=torch.float64) + 0.5).to(dtype).to(DEVICE) if weighted else None
+    check_cross_entropy(
+        logits, random_targets(n_rows, n_classes), dtype, f"{shape}", weight=weight,
+        reduction=reduction, label_smoothing=label_smoothing,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_dtypes(reduction, dtype):
+    logits = (2 * torch.randn(9, 13, dtype=torch.float64)).to(dtype).to(DEVICE)
+    weight = (torch.rand(13) + 0.5).to(dtype).to(DEVICE)
+    check_cross_entropy(
+        logits,
+        random_targets(9, 13),
+        dtype,
+        "dtypes",
+        weight=weight,
+        reduction=reduction,
+        label_smoothing=0.2,
+    )
+
+
+def test_cross_entropy_100k_classes():
+    # > one block on a GPU and >= 64K in the interpreter: the classes are streamed.
+    logits = (3 * torch.randn(2, 100_000, dtype=torch.float64)).to(torch.float32).to(DEVICE)
+    weight = (torch.rand(100_000) + 0.5).to(DEVICE)
+    check_cross_entropy(
+        logits, torch.tensor([5, 99_999], device=DEVICE), torch.float32, "100k classes",
+        weight=weight, label_smoothing=0.1, reduction="mean",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Forces 2 rows x 16 classes per program, so rows of more than 16 classes span blocks."""
+    monkeypatch.setattr(kl, "row_launch_config", lambda n_rows, n_classes: (2, 16, 4, n_classes > 16))
+
+
+@pytest.mark.parametrize("probabilities", [False, True], ids=["class targets", "probability targets"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_rows_spanning_many_blocks(tiny_blocks, reduction, probabilities):
+    # 37 classes in 16-class blocks; row 0 starts with a block of -inf logits, whose running
+    # maximum must be rescaled when the finite blocks arrive. (A zero probability on a -inf
+    # logit gives NaN in torch; test_cross_entropy_probability_targets_on_infinite_logits.)
+    logits = torch.randn(5, 37, dtype=torch.float64, device=DEVICE)
+    logits[0, :20] = float("-inf")
+    if probabilities:
+        target = torch.softmax(torch.randn(5, 37, dtype=torch.float64), 1).to(DEVICE)
+    else:
+        target = torch.tensor([30, 3, -100, 36, 0], device=DEVICE)
+    weight = (torch.rand(37, dtype=torch.float64) + 0.5).to(DEVICE)
+    check_cross_entropy(logits, target, torch.float64, "16-class blocks", weight=weight, reduction=reduction)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_probability_targets(reduction, weighted, label_smoothing):
+    logits = torch.randn(6, 11, dtype=torch.float64, device=DEVICE)
+    target = torch.softmax(3 * torch.randn(6, 11, dtype=torch.float64), 1).to(DEVICE)
+    weight = (torch.rand(11, dtype=torch.float64) + 0.5).to(DEVICE) if weighted else None
+    check_cross_entropy(
+        logits, target, torch.float64, "probabilities", weight=weight,
+        reduction=reduction, label_smoothing=label_smoothing,
+    )  # fmt: skip
+
+
+def test_cross_entropy_probability_targets_on_infinite_logits():
+    # torch: 0 * log(0) is NaN in the loss; the gradient stays finite.
+    logits = torch.tensor([[0.0, float("-inf"), 1.0], [2.0, 0.5, -1.0]], dtype=torch.float64, device=DEVICE)
+    target = torch.tensor([[0.3, 0.0, 0.7], [0.2, 0.2, 0.6]], dtype=torch.float64, device=DEVICE)
+    for reduction in REDUCTIONS:
+        check_cross_entropy(logits, target, torch.float64, "zero probability on -inf", reduction=reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_all_rows_ignored(reduction):
+    # torch: mean over zero weight is NaN, sum is 0, every gradient is 0.
+    logits = torch.randn(4, 5, dtype=torch.float64, device=DEVICE)
+    target = torch.full((4,), 2, device=DEVICE)
+    check_cross_entropy(logits, target, torch.float64, "all ignored", ignore_index=2, reduction=reduction)
+    check_cross_entropy(
+        logits, target, torch.float64, "all ignored, smoothed", ignore_index=2, reduction=reduction,
+        label_smoothing=0.1,
+    )  # fmt: skip
+
+
+def test_cross_entropy_non_contiguous_and_single_row():
+    base = torch.randn(9, 6, dtype=torch.float64, device=DEVICE)
+    target = random_targets(6, 9)
+    check_cross_entropy(base.t(), target, torch.float64, "transposed logits", reduction="mean")
+    check_cross_entropy(base[::2, 1:], random_targets(5, 5), torch.float64, "sliced logits", reduction="none")
+    # (C,) logits with a 0-d target: one row.
+    check_cross_entropy(
+        base[0], torch.tensor(3, device=DEVICE), torch.float64, "1-d logits", reduction="none"
+    )
+
+
+def test_cross_entropy_large_and_infinite_logits():
+    logits = torch.tensor(
+        [[1e4, -1e4, 0.0, 5e3], [-1e4, -1e4, -1e4, -1e4], [0.0, float("-inf"), 1.0, float("-inf")]],
+        dtype=torch.float32,
+        device=DEVICE,
+    )
+    # The backward recomputes p = exp(x - logsumexp) from an fp32 logsumexp near -1e4 (rounded
+    # by ~5e-4), so gradients of such rows are good to ~1e-3 relative, not 1e-5.
+    for reduction in REDUCTIONS:
+        check_cross_entropy(
+            logits, torch.tensor([1, 2, 0], device=DEVICE), torch.float32, "large",
+            grad_tolerance=(2e-3, 1e-6), reduction=reduction,
+        )  # fmt: skip
+    loss, _ = kl.launch_cross_entropy_fwd(logits, torch.tensor([0, 2, 2], device=DEVICE), reduction="none")
+    assert bool(loss.isfinite().all()), f"finite logits and targets must give a finite loss: {loss}"
+
+
+def test_cross_entropy_out_of_range_targets_raise():
+    logits = torch.randn(3, 5, device=DEVICE)
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        kl.launch_cross_entropy_fwd(logits, torch.tensor([0, 7, 1], device=DEVICE))
+    with pytest.raises(IndexError, match="Target -2 is out of bounds"):
+        kl.launch_cross_entropy_fwd(logits, torch.tensor([0, -2, 1], device=DEVICE))
+    with pytest.raises(IndexError, match="Target 5 is out of bounds"):
+        kl.launch_cross_entropy_fwd(logits, torch.tensor([5, -100, 1], device=DEVICE), ignore_index=1)
+    # A custom ignore_index outside [0, C) is not an error.
+    kl.launch_cross_entropy_fwd(logits, torch.tensor([0, 9, 1], device=DEVICE), ignore_index=9)
+
+
+def test_cross_entropy_bad_arguments():
+    logits = torch.randn(3, 5, device=DEVICE)
+    target = torch.tensor([0, 1, 2], device=DEVICE)
+    with pytest.raises(ValueError, match="reduction"):
+        kl.launch_cross_entropy_fwd(logits, target, reduction="average")
+    with pytest.raises(TypeError, match="int32"):
+        kl.launch_cross_entropy_fwd(logits, target.int())
+    with pytest.raises(ValueError, match=r"\(3, 5\)"):
+        kl.launch_cross_entropy_fwd(logits, target[:2])
+    with pytest.raises(ValueError, match="weight"):
+        kl.launch_cross_entropy_fwd(logits, target, weight=torch.ones(4, device=DEVICE))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        kl.launch_cross_entropy_fwd(logits, target, label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"flatten"):
+        kl.launch_cross_entropy_fwd(logits.view(3, 5, 1), target.view(3, 1))
+
+
+# ----------------------------------------------------------------------------- NLL
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss(reduction, weighted, dtype):
+    # 9 rows x 13 classes (primes), every third row ignored.
+    log_probs = torch.log_softmax(torch.randn(9, 13, dtype=torch.float64), 1).to(dtype).to(DEVICE)
+    target = random_targets(9, 13)
+    weight = (torch.rand(13, dtype=torch.float64) + 0.5).to(dtype).to(DEVICE) if weighted else None
+    reference_input = oracle_leaf(log_probs)
+    reference = F.nll_loss(reference_input, target, weight=double(weight), reduction=reduction)
+    loss = kl.launch_nll_loss_fwd(log_probs, target, weight=weight, reduction=reduction)
+    assert_close(loss, reference, dtype, "nll_loss")
+    grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
+    reference.backward(grad_loss)
+    grad = kl.launch_nll_loss_bwd(grad_loss.to(dtype), log_probs, target, weight=weight, reduction=reduction)
+    assert_close(grad, reference_input.grad, dtype, "nll_loss grad")
+
+
+def test_nll_loss_edge_cases():
+    # Transposed input, all rows ignored (mean is NaN), no rows, out-of-range target.
+    log_probs = torch.randn(7, 4, dtype=torch.float64, device=DEVICE).t()
+    target = torch.tensor([1, 6, 0, 3], device=DEVICE)
+    for tgt, options in [(target, {}), (torch.full((4,), -100, device=DEVICE), {"reduction": "mean"})]:
+        reference_input = oracle_leaf(log_probs)
+        reference = F.nll_loss(reference_input, tgt, **options)
+        assert_close(kl.launch_nll_loss_fwd(log_probs, tgt, **options), reference, torch.float64, "nll edge")
+        reference.backward()
+        grad = kl.launch_nll_loss_bwd(
+            torch.ones((), dtype=torch.float64, device=DEVICE), log_probs, tgt, **options
+        )
+        assert_close(grad, reference_input.grad, torch.float64, "nll edge grad")
+    empty = kl.launch_nll_loss_fwd(log_probs[:0], target[:0], reduction="sum")
+    assert empty.item() == 0.0
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        kl.launch_nll_loss_fwd(log_probs, torch.tensor([1, 7, 0, 3], device=DEVICE))
+
+
+# ----------------------------------------------------------------------------- MSE and BCE
+
+
+def elementwise_inputs(case: str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input, target) of one shape; each case exercises one layout or size."""
+    if case == "empty":
+        return torch.randn(0, 3, dtype=dtype, device=DEVICE), torch.randn(0, 3, dtype=dtype, device=DEVICE)
+    if case == "single":
+        return torch.randn(1, dtype=dtype, device=DEVICE), torch.rand(1, dtype=dtype, device=DEVICE)
+    if case == "prime":
+        return torch.randn(1031, dtype=dtype, device=DEVICE), torch.rand(1031, dtype=dtype, device=DEVICE)
+    if case == "transposed":
+        x = torch.randn(5, 7, 3, dtype=dtype, device=DEVICE).transpose(0, 2)
+        return x, torch.rand(7, 3, 5, dtype=dtype, device=DEVICE).transpose(0, 1)
+    if case == "sliced":
+        x = torch.randn(6, 9, dtype=dtype, device=DEVICE)[::2, 1:]
+        return x, torch.rand(8, 3, dtype=dtype, device=DEVICE).t()
+    # expanded: the target is one row broadcast (stride 0) over the rows
+    target = torch.rand(1, 6, dtype=dtype, device=DEVICE).expand(4, 6)
+    return torch.randn(4, 6, dtype=dtype, device=DEVICE), target
+
+
+ELEMENTWISE_CASES = ["empty", "single", "prime", "transposed", "sliced", "expanded"]
+
+
+@pytest.mark.parametrize(
+    "case, dtype",
+    [(case, torch.float64) for case in ELEMENTWISE_CASES] + [("sliced", dtype) for dtype in LOW_PRECISION],
+    ids=str,
+)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss(case, reduction, dtype):
+    x, target = elementwise_inputs(case, dtype)
+    reference_input, reference_target = oracle_leaf(x), oracle_leaf(target)
+    reference = F.mse_loss(reference_input, reference_target, reduction=reduction)
+    assert_close(kl.launch_mse_loss_fwd(x, target, reduction), reference, dtype, f"mse {case}")
+    grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
+    reference.backward(grad_loss)
+    grad_input, grad_target = kl.launch_mse_loss_bwd(grad_loss.to(dtype), x, target, reduction)
+    assert_close(grad_input, reference_input.grad, dtype, f"mse {case} grad_input")
+    assert_close(grad_target, reference_target.grad, dtype, f"mse {case} grad_target")
+
+
+BCE_CASES = [(case, weights, torch.float64) for case in ["empty", "prime", "transposed", "expanded"]
+             for weights in ["none", "weight", "pos_weight", "both"]]  # fmt: skip
+BCE_CASES += [("transposed", "both", dtype) for dtype in LOW_PRECISION]
+
+
+@pytest.mark.parametrize("case, weights, dtype", BCE_CASES, ids=str)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits(case, weights, dtype, reduction):
+    x, target = elementwise_inputs(case, dtype)
+    x = 4 * x
+    last = x.shape[-1]
+    # weight broadcasts over the leading dims (1, ..., C); pos_weight is per class (C,), torch's usual shapes.
+    weight_shape = (1,) * (x.dim() - 1) + (last,)
+    weight = (
+        torch.rand(weight_shape, dtype=dtype, device=DEVICE) + 0.5 if weights in ("weight", "both") else None
+    )
+    pos_weight = (
+        3 * torch.rand(last, dtype=dtype, device=DEVICE) if weights in ("pos_weight", "both") else None
+    )
+    reference_input, reference_target = oracle_leaf(x), oracle_leaf(target)
+    reference = F.binary_cross_entropy_with_logits(
+        reference_input,
+        reference_target,
+        weight=double(weight),
+        pos_weight=double(pos_weight),
+        reduction=reduction,
+    )
+    options = {"weight": weight, "pos_weight": pos_weight, "reduction": reduction}
+    assert_close(kl.launch_bce_with_logits_fwd(x, target, **options), reference, dtype, f"bce {case}")
+    grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
+    reference.backward(grad_loss)
+    grad_input, grad_target = kl.launch_bce_with_logits_bwd(
+        grad_loss.to(dtype), x, target, needs_target_grad=True, **options
+    )
+    assert_close(grad_input, reference_input.grad, dtype, f"bce {case} grad_input")
+    assert_close(grad_target, reference_target.grad, dtype, f"bce {case} grad_target")
+    grad_input_only, no_target_grad = kl.launch_bce_with_logits_bwd(grad_loss.to(dtype), x, target, **options)
+    assert no_target_grad is None
+    assert_close(grad_input_only, reference_input.grad, dtype, f"bce {case} grad_input alone")
+
+
+def test_bce_with_logits_is_stable_for_large_logits():
+    x = torch.tensor([-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4], dtype=torch.float32, device=DEVICE)
+    target = torch.tensor([0.0, 1.0, 0.5, 1.0, 0.0, 0.3, 1.0], device=DEVICE)
+    pos_weight = torch.full((7,), 2.0, device=DEVICE)
+    for options in ({}, {"pos_weight": pos_weight}):
+        loss = kl.launch_bce_with_logits_fwd(x, target, reduction="none", **options)
+        reference = F.binary_cross_entropy_with_logits(
+            x.double(), target.double(), reduction="none", **{k: v.double() for k, v in options.items()}
+        )
+        assert bool(loss.isfinite().all()), f"non-finite BCE for large logits: {loss}"
+        assert_close(loss, reference, torch.float32, "bce large logits")
+        grad_input, _ = kl.launch_bce_with_logits_bwd(
+            torch.ones((), device=DEVICE), x, target, reduction="sum", **options
+        )
+        assert bool(grad_input.isfinite().all()), f"non-finite BCE gradient for large logits: {grad_input}"
+
+
+def test_more_dims_than_the_kernel_addresses():
+    # 8 reversed (non-mergeable) dims: the launcher splits the leading dim; partial sums still add up.
+    x = torch.randn(2, 3, 2, 3, 2, 3, 2, 3, dtype=torch.float64, device=DEVICE).permute(
+        7, 6, 5, 4, 3, 2, 1, 0
+    )
+    target = torch.rand(x.shape, dtype=torch.float64, device=DEVICE)
+    for reduction in ("none", "mean"):
+        reference = F.mse_loss(x, target, reduction=reduction)
+        assert_close(kl.launch_mse_loss_fwd(x, target, reduction), reference, torch.float64, "8-d mse")
+        grad_input, _ = kl.launch_mse_loss_bwd(torch.ones_like(reference), x, target, reduction)
+        want = 2 * (x - target) / (x.numel() if reduction == "mean" else 1)
+        assert_close(grad_input, want, torch.float64, "8-d mse grad")
+
+
+def test_elementwise_loss_bad_arguments():
+    x = torch.randn(3, 4, device=DEVICE)
+    with pytest.raises(ValueError, match="broadcast before"):
+        kl.launch_mse_loss_fwd(x, torch.randn(4, device=DEVICE))
+    with pytest.raises(TypeError, match="float64"):
+        kl.launch_mse_loss_fwd(x, x.double())
+    with pytest.raises(ValueError, match="reduction"):
+        kl.launch_mse_loss_fwd(x, x, "avg")
+    with pytest.raises(ValueError, match=r"grad_loss has shape \(3,\)"):
+        kl.launch_mse_loss_bwd(torch.randn(3, device=DEVICE), x, x, "none")
+    with pytest.raises(ValueError, match="pos_weight"):
+        kl.launch_bce_with_logits_fwd(x, x, pos_weight=torch.ones(5, device=DEVICE))
