@@ -68,7 +68,7 @@ class Module:
             raise AttributeError("cannot assign attributes before Module.__init__() call")
         parameters, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=parameters)
             parameters[name] = value
         elif name in parameters:
             if value is not None:
@@ -78,7 +78,7 @@ class Module:
                 )
             parameters[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif name in modules:
             if value is not None:
@@ -91,10 +91,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Drops ``name`` from every table but ``keep``, where a reassigned name keeps its place."""
         for table in (self.__dict__, self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
-        self._non_persistent_buffers.discard(name)
+            if table is not keep:
+                table.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         for table in ("_parameters", "_buffers", "_modules"):
@@ -117,7 +120,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(tritongrad.nn.Parameter or None required)")  # fmt: skip
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -125,7 +128,8 @@ class Module:
         _check_name(self, name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
+        self._non_persistent_buffers.discard(name)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -135,7 +139,7 @@ class Module:
         _check_name(self, name, "module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -242,15 +246,18 @@ class Module:
 
         with no_grad():
             for module in self.modules():
-                for name, parameter in module._parameters.items():
+                for parameter in module._parameters.values():
                     if parameter is None:
                         continue
                     converted = convert(parameter)
                     if converted is not parameter:
-                        new_parameter = Parameter(converted, requires_grad=parameter.requires_grad)
-                        if parameter.grad is not None:
-                            new_parameter.grad = convert(parameter.grad)
-                        module._parameters[name] = new_parameter
+                        # Like torch, the Parameter object stays (an optimizer built before
+                        # ``model.to(...)`` still holds it); only its data is replaced.
+                        grad = parameter.grad
+                        parameter.data = converted
+                        parameter.grad = None
+                        if grad is not None:
+                            parameter.grad = convert(grad)
                 for name, buffer in module._buffers.items():
                     if buffer is not None:
                         module._buffers[name] = convert(buffer)

@@ -1,0 +1,631 @@
+"""tritongrad.nn.functional (and the Functions of tritongrad/ops/nn_ops.py) against torch.
+
+Every op: forward values, gradients from torch.autograd on the same inputs, the grad_fn name,
+non-contiguous inputs, every floating dtype, tritongrad's own gradcheck in float64 on tiny
+inputs, and second derivatives (create_graph=True) against torch's.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import tritongrad
+import tritongrad.nn.functional as F
+from tests.autograd_utils import assert_close, to_tg, to_torch
+from tritongrad.autograd import gradcheck
+
+FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
+# (rtol, atol) for results of reductions over a few hundred terms (half types round every step).
+TOLERANCE = {
+    torch.float32: (1e-5, 1e-5),
+    torch.float64: (1e-10, 1e-12),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (2e-2, 2e-2),
+}
+
+
+def pair(shape, dtype=torch.float32, scale=1.0, requires_grad=True):
+    """The same fresh normal values as a torch leaf and a tritongrad leaf."""
+    values = (torch.randn(*shape, dtype=torch.float64) * scale).to(dtype)
+    return values.clone().requires_grad_(requires_grad), to_tg(values, requires_grad)
+
+
+def transposed_pair(shape, dtype=torch.float32, scale=1.0):
+    """Non-contiguous leaves: transposes of fresh (reversed-shape) tensors; their grads are leaf-shaped."""
+    torch_leaf, tg_leaf = pair(tuple(reversed(shape)), dtype, scale)
+    dims = list(range(len(shape)))[::-1]
+    return torch_leaf, tg_leaf, torch_leaf.permute(dims), tg_leaf.permute(dims)
+
+
+def oracle(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """torch's reference evaluated in float64 from the same (rounded) values."""
+    return t.detach().double().requires_grad_(t.requires_grad) if dtype != torch.float64 else t
+
+
+def check_forward_backward(tg_fn, torch_fn, shape, dtype, *, scale=1.0, non_contiguous=False, tolerance=None):
+    """Compares tg_fn(x) with torch_fn(x) in float64, and x's gradient for a random output gradient."""
+    tolerance = tolerance or TOLERANCE[dtype]
+    if non_contiguous:
+        t_leaf, g_leaf, t_x, g_x = transposed_pair(shape, dtype, scale)
+    else:
+        t_leaf, g_leaf = pair(shape, dtype, scale)
+        g_x = g_leaf
+    reference_leaf = oracle(t_leaf, dtype)
+    reference_x = reference_leaf.permute(list(range(len(shape)))[::-1]) if non_contiguous else reference_leaf
+    want = torch_fn(reference_x)
+    got = tg_fn(g_x)
+    assert got.dtype == dtype, f"output dtype {got.dtype} != {dtype}"
+    assert_close(got, want.to(dtype), f"forward {tuple(shape)} {dtype}", tolerances=tolerance)
+    grad_out = torch.randn(want.shape, dtype=torch.float64).to(dtype)
+    want.backward(grad_out.double())
+    got.backward(to_tg(grad_out))
+    assert_close(
+        g_leaf.grad, reference_leaf.grad.to(dtype), f"grad {tuple(shape)} {dtype}", tolerances=tolerance
+    )
+    return got
+
+
+def check_double_backward(tg_fn, torch_fn, shape, *, scale=1.0):
+    """d/dx <gg, d/dx <g, f(x)>> against torch in float64 (create_graph=True through our backward)."""
+    values = torch.randn(*shape, dtype=torch.float64) * scale
+    compare_double_backward(tg_fn, torch_fn, [values])
+
+
+def compare_double_backward(tg_fn, torch_fn, values):
+    """First and second derivatives of f(*values) w.r.t. all of them, for random output gradients."""
+    t_inputs = [v.clone().requires_grad_() for v in values]
+    g_inputs = [to_tg(v, requires_grad=True) for v in values]
+    want, got = torch_fn(*t_inputs), tg_fn(*g_inputs)
+    grad_out = torch.randn(want.shape, dtype=torch.float64)
+    want_grads = torch.autograd.grad(want, t_inputs, grad_out, create_graph=True)
+    got_grads = tritongrad.autograd.grad(got, g_inputs, to_tg(grad_out), create_graph=True)
+    for index, (g, w) in enumerate(zip(got_grads, want_grads)):
+        assert g.requires_grad, f"first derivative {index} was not recorded with create_graph=True"
+        assert_close(g, w, f"first derivative w.r.t. input {index}")
+    grad_grads = [torch.randn(w.shape, dtype=torch.float64) for w in want_grads]
+    want_second = torch.autograd.grad(
+        want_grads, t_inputs, grad_grads, allow_unused=True, materialize_grads=True
+    )
+    got_second = tritongrad.autograd.grad(
+        got_grads, g_inputs, [to_tg(g) for g in grad_grads], allow_unused=True, materialize_grads=True
+    )
+    for index, (g, w) in enumerate(zip(got_second, want_second)):
+        assert_close(g, w, f"second derivative w.r.t. input {index}")
+
+
+# ============================================================================== linear
+LINEAR_SHAPES = [
+    ((1,), 1),  # 1-D input, single feature
+    ((5, 3), 7),  # prime sizes
+    ((2, 3, 4), 5),  # batched (3-D) input
+]
+
+
+# Every layout in float32; every dtype on the batched layout (the interpreter's matmul is slow,
+# so the cross product would cost more than it tells).
+LINEAR_CASES = [
+    (shape, out, bias, torch.float32) for shape, out in LINEAR_SHAPES for bias in (True, False)
+] + [((2, 3, 4), 5, True, dtype) for dtype in (torch.float64, torch.float16, torch.bfloat16)]
+
+
+@pytest.mark.parametrize("input_shape, out_features, bias, dtype", LINEAR_CASES)
+def test_linear_matches_torch(input_shape, out_features, bias, dtype):
+    t_x, g_x = pair(input_shape, dtype)
+    t_w, g_w = pair((out_features, input_shape[-1]), dtype)
+    t_b, g_b = pair((out_features,), dtype) if bias else (None, None)
+    r_x, r_w = oracle(t_x, dtype), oracle(t_w, dtype)
+    r_b = oracle(t_b, dtype) if bias else None
+    want = TF.linear(r_x, r_w, r_b)
+    got = F.linear(g_x, g_w, g_b)
+    assert got.grad_fn.name() == TF.linear(t_x, t_w, t_b).grad_fn.name()
+    assert_close(got, want.to(dtype), "linear forward", tolerances=TOLERANCE[dtype])
+    grad_out = torch.randn(want.shape, dtype=torch.float64).to(dtype)
+    want.backward(grad_out.double())
+    got.backward(to_tg(grad_out))
+    assert_close(g_x.grad, r_x.grad.to(dtype), "grad input", tolerances=TOLERANCE[dtype])
+    assert_close(g_w.grad, r_w.grad.to(dtype), "grad weight", tolerances=TOLERANCE[dtype])
+    if bias:
+        assert_close(g_b.grad, r_b.grad.to(dtype), "grad bias", tolerances=TOLERANCE[dtype])
+
+
+def test_linear_non_contiguous_input_and_weight():
+    # x is a transposed view whose leading dims do not merge; weight is a transposed view.
+    t_x_leaf, g_x_leaf = pair((3, 4, 5))
+    t_w_leaf, g_w_leaf = pair((5, 6))
+    t_b, g_b = pair((6,))
+    want = TF.linear(t_x_leaf.transpose(0, 1), t_w_leaf.t(), t_b)
+    got = F.linear(g_x_leaf.transpose(0, 1), g_w_leaf.t(), g_b)
+    assert_close(got, want, "forward")
+    grad_out = torch.randn(want.shape)
+    want.backward(grad_out)
+    got.backward(to_tg(grad_out))
+    for g, t, what in ((g_x_leaf, t_x_leaf, "x"), (g_w_leaf, t_w_leaf, "weight"), (g_b, t_b, "bias")):
+        assert_close(g.grad, t.grad, f"grad {what}")
+
+
+def test_linear_gradcheck_and_double_backward():
+    x = to_tg(torch.randn(1, 2, dtype=torch.float64), requires_grad=True)
+    w = to_tg(torch.randn(2, 2, dtype=torch.float64), requires_grad=True)
+    b = to_tg(torch.randn(2, dtype=torch.float64), requires_grad=True)
+    assert gradcheck(F.linear, (x, w, b))
+    # The output is bilinear in (x, w): a loss nonlinear in it has mixed second derivatives.
+    compare_double_backward(lambda x, w, b: F.linear(x, w, b) ** 2, lambda x, w, b: TF.linear(x, w, b) ** 2,
+                            [torch.randn(3, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64),
+                             torch.randn(4, dtype=torch.float64)])  # fmt: skip
+
+
+def test_linear_errors_like_torch():
+    x, w = to_tg(torch.randn(2, 3)), to_tg(torch.randn(4, 5))
+    with pytest.raises(RuntimeError) as torch_error:
+        TF.linear(torch.randn(2, 3), torch.randn(4, 5))
+    with pytest.raises(RuntimeError) as ours:
+        F.linear(x, w)
+    assert str(ours.value) == str(torch_error.value)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        F.linear(x, to_tg(torch.randn(4, 3, dtype=torch.float64)))
+
+
+# ============================================================================== softmax / log_softmax
+SOFTMAX_CASES = [
+    ((3, 1), -1),  # rows of one element
+    ((4, 7), 1),  # prime row length
+    ((2, 1000), -1),  # a long row
+    ((5, 3, 4), 1),  # reduction over a middle dim (strided rows)
+    ((6, 3), 0),  # over dim 0
+]
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", SOFTMAX_CASES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_matches_torch(log, shape, dim, dtype):
+    tg_fn, torch_fn = (F.log_softmax, TF.log_softmax) if log else (F.softmax, TF.softmax)
+    got = check_forward_backward(lambda x: tg_fn(x, dim), lambda x: torch_fn(x, dim), shape, dtype, scale=3.0)
+    assert got.grad_fn.name() == ("LogSoftmaxBackward0" if log else "SoftmaxBackward0")
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_softmax_non_contiguous_and_dtype_argument(log):
+    tg_fn, torch_fn = (F.log_softmax, TF.log_softmax) if log else (F.softmax, TF.softmax)
+    check_forward_backward(lambda x: tg_fn(x, -1), lambda x: torch_fn(x, -1), (4, 9), torch.float32,
+                           non_contiguous=True)  # fmt: skip
+    t_x, g_x = pair((3, 5), torch.float16)
+    want = torch_fn(t_x, 1, dtype=torch.float32)
+    got = tg_fn(g_x, 1, dtype=torch.float32)
+    assert got.dtype == torch.float32
+    assert_close(got, want, "dtype=float32 from float16 input", tolerances=(1e-5, 1e-6))
+    got.sum().backward()
+    want.sum().backward()
+    assert g_x.grad.dtype == torch.float16
+    assert_close(g_x.grad, t_x.grad, "grad through the cast", tolerances=TOLERANCE[torch.float16])
+
+
+def test_softmax_extreme_values_and_implicit_dim():
+    values = torch.tensor([[1000.0, 0.0, -1000.0], [-math.inf, 0.0, 1.0]])
+    for tg_fn, torch_fn in ((F.softmax, TF.softmax), (F.log_softmax, TF.log_softmax)):
+        assert_close(tg_fn(to_tg(values), 1), torch_fn(values, 1), f"{tg_fn.__name__} of extreme values")
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        got = F.softmax(to_tg(values[1:]))
+    assert_close(got, TF.softmax(values[1:], dim=1), "implicit dim")
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_softmax_gradcheck_and_double_backward(log):
+    tg_fn, torch_fn = (F.log_softmax, TF.log_softmax) if log else (F.softmax, TF.softmax)
+    x = to_tg(torch.randn(2, 3, dtype=torch.float64), requires_grad=True)
+    assert gradcheck(lambda t: tg_fn(t, 1), (x,))
+    check_double_backward(lambda t: tg_fn(t, -1), lambda t: torch_fn(t, -1), (3, 5))
+
+
+# ============================================================================== activations
+ACTIVATIONS = {
+    "gelu": (F.gelu, TF.gelu, "GeluBackward0"),
+    "gelu_tanh": (
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda x: TF.gelu(x, approximate="tanh"),
+        "GeluBackward0",
+    ),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), "LeakyReluBackward0"),
+    "silu": (F.silu, TF.silu, "SiluBackward0"),
+    "relu": (F.relu, TF.relu, "ReluBackward0"),
+    "sigmoid": (F.sigmoid, torch.sigmoid, "SigmoidBackward0"),
+    "tanh": (F.tanh, torch.tanh, "TanhBackward0"),
+}
+ACTIVATION_SHAPES = [(1,), (7, 13), (3, 1, 5)]  # single element, primes, a size-1 dim
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("shape", ACTIVATION_SHAPES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_activation_matches_torch(name, shape, dtype):
+    tg_fn, torch_fn, node = ACTIVATIONS[name]
+    got = check_forward_backward(tg_fn, torch_fn, shape, dtype, scale=2.0)
+    assert got.grad_fn.name() == node
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_non_contiguous(name):
+    tg_fn, torch_fn, _ = ACTIVATIONS[name]
+    check_forward_backward(tg_fn, torch_fn, (5, 6), torch.float32, scale=2.0, non_contiguous=True)
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "leaky_relu", "silu"])
+def test_activation_gradcheck_and_double_backward(name):
+    tg_fn, torch_fn, _ = ACTIVATIONS[name]
+    x = to_tg(torch.randn(6, dtype=torch.float64) * 2 + 0.1, requires_grad=True)
+    assert gradcheck(tg_fn, (x,))
+    check_double_backward(tg_fn, torch_fn, (4, 5), scale=2.0)
+
+
+def test_inplace_activations():
+    values = torch.randn(4, 5)
+    in_place = (
+        (F.relu_, torch.relu_),
+        (lambda x: F.leaky_relu(x, 0.3, inplace=True), lambda x: TF.leaky_relu(x, 0.3, inplace=True)),
+        (lambda x: F.silu(x, inplace=True), lambda x: TF.silu(x, inplace=True)),
+    )
+    for tg_fn, torch_fn in in_place:
+        x, t = to_tg(values), values.clone()
+        assert tg_fn(x) is x
+        torch_fn(t)
+        assert_close(x, t, "in-place result")
+    # Recorded in place on a non-leaf: gradients flow through the rewritten tensor.
+    t_leaf, g_leaf = pair((3, 4))
+    want = TF.relu(t_leaf * 2, inplace=True)
+    got = F.relu(g_leaf * 2, inplace=True)
+    assert got.grad_fn.name() == "ReluBackward0"
+    want.sum().backward()
+    got.sum().backward()
+    assert_close(g_leaf.grad, t_leaf.grad, "grad through relu_")
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu_(g_leaf)
+
+
+def test_gelu_rejects_unknown_approximation():
+    with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
+        F.gelu(to_tg(torch.randn(3)), approximate="fast")
+
+
+# ============================================================================== dropout
+def test_dropout_train_eval_and_mask_consistency():
+    p = 0.3
+    x = to_tg(torch.rand(64, 37) + 0.5, requires_grad=True)  # no zeros, so zeros in y are drops
+    assert F.dropout(x, p, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    y = F.dropout(x, p)
+    assert y.grad_fn.name() == "NativeDropoutBackward0"
+    kept = to_torch(y) != 0
+    fraction_dropped = 1 - kept.double().mean().item()
+    assert abs(fraction_dropped - p) < 0.05, f"dropped {fraction_dropped:.3f}, expected ~{p}"
+    scale = 1 / (1 - p)
+    assert_close(to_torch(y)[kept], to_torch(x)[kept] * scale, "kept values are scaled")
+    grad_out = torch.randn(64, 37)
+    y.backward(to_tg(grad_out))
+    assert_close(x.grad, grad_out * kept * scale, "backward uses the forward's mask")
+    # A second call draws a different mask.
+    assert not torch.equal(to_torch(F.dropout(x, p)) != 0, kept)
+
+
+def test_dropout_p_one_non_contiguous_inplace_and_double_backward():
+    x_leaf = to_tg(torch.randn(6, 5), requires_grad=True)
+    y = F.dropout(x_leaf.t(), 1.0)
+    assert_close(y, torch.zeros(5, 6), "p=1 drops everything")
+    y.sum().backward()
+    assert_close(x_leaf.grad, torch.zeros(6, 5), "p=1 gradient")
+    # A transposed input: the mask regenerated for the (contiguous) gradient must line up.
+    x_leaf = to_tg(torch.rand(7, 9) + 0.5, requires_grad=True)
+    y = F.dropout(x_leaf.t(), 0.5)
+    kept = to_torch(y) != 0
+    assert_close(y, to_torch(x_leaf).t() * kept * 2, "transposed input")
+    grad_out = torch.randn(9, 7)
+    y.backward(to_tg(grad_out))
+    assert_close(x_leaf.grad, (grad_out * kept * 2).t(), "transposed input's gradient")
+    z = to_tg(torch.rand(4, 4) + 0.5)
+    assert F.dropout(z, 0.5, inplace=True) is z
+    assert 0 < int((to_torch(z) == 0).sum()) < 16
+    x = to_tg(torch.rand(5, 4, dtype=torch.float64) + 0.5, requires_grad=True)
+    tritongrad.manual_seed(3)
+    y = F.dropout(x, 0.5)
+    (grad,) = tritongrad.autograd.grad((y * y).sum(), x, create_graph=True)
+    (second,) = tritongrad.autograd.grad(grad.sum(), x)
+    kept = (to_torch(y) != 0).double()
+    assert_close(second, 2 * kept * 4, "d2/dx2 of sum(dropout(x)^2) = 2 * mask * scale^2")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, 1.5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_dropout_dtypes(dtype):
+    x = to_tg((torch.rand(9, 11) + 0.5).to(dtype), requires_grad=True)
+    y = F.dropout(x, 0.5)
+    assert y.dtype == dtype
+    kept = to_torch(y) != 0
+    assert_close(to_torch(y)[kept], to_torch(x)[kept].double() * 2, "kept values", dtype=dtype)
+    y.sum().backward()
+    assert_close(x.grad, kept.to(dtype) * 2, "grad", dtype=dtype)
+
+
+# ============================================================================== losses
+def loss_pair(
+    tg_loss, torch_loss, tensors, differentiable, *, dtype=torch.float32, tolerance=None, **options
+):
+    """Runs both losses on copies of ``tensors``; compares the loss and the gradients of the
+    ``differentiable`` ones (by index) for a random gradient of the loss."""
+    tolerance = tolerance or TOLERANCE[dtype]
+    t_args = [t.clone().requires_grad_(i in differentiable) if t.dtype.is_floating_point else t
+              for i, t in enumerate(tensors)]  # fmt: skip
+    g_args = [to_tg(t, requires_grad=i in differentiable) for i, t in enumerate(tensors)]
+    t_options = dict(options)
+    g_options = {k: to_tg(v) if isinstance(v, torch.Tensor) else v for k, v in options.items()}
+    reference = [oracle(t, dtype) if t.dtype.is_floating_point else t for t in t_args]
+    reference_options = {
+        k: oracle(v, dtype) if isinstance(v, torch.Tensor) else v for k, v in t_options.items()
+    }
+    want = torch_loss(*reference, **reference_options)
+    got = tg_loss(*g_args, **g_options)
+    assert got.dtype == dtype and tuple(got.shape) == tuple(want.shape)
+    assert_close(got, want.to(dtype), f"loss {options}", tolerances=tolerance)
+    if differentiable:
+        grad_out = torch.randn(want.shape, dtype=torch.float64).to(dtype)
+        want.backward(grad_out.double())
+        got.backward(to_tg(grad_out))
+        for i in differentiable:
+            assert_close(g_args[i].grad, reference[i].grad.to(dtype), f"grad of argument {i} {options}",
+                         tolerances=tolerance)  # fmt: skip
+    return got
+
+
+def class_targets(shape, classes: int, ignored: int | None = None):
+    """Random class indices; with ``ignored``, every third one is replaced by it."""
+    target = torch.randint(0, classes, shape)
+    if ignored is not None:
+        target.view(-1)[::3] = ignored
+    return target
+
+
+CE_SHAPES = [
+    (7,),  # one unbatched row (C,) with a 0-d target
+    (6, 13),  # prime number of classes
+    (2, 5, 3),  # (N, C, d): classes moved last, rows flattened
+    (2, 3, 2, 4),  # (N, C, d1, d2)
+]
+CE_OPTIONS = {
+    "plain": {},
+    "weight": {"weight": True},
+    "ignore_index": {"ignore_index": -100},
+    "smoothing": {"label_smoothing": 0.15},
+    "all": {"weight": True, "ignore_index": 1, "label_smoothing": 0.3},
+}
+
+
+def ce_case(shape, option_name):
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    options = dict(CE_OPTIONS[option_name])
+    if options.pop("weight", False):
+        options["weight"] = torch.rand(classes) + 0.1
+    target_shape = () if len(shape) == 1 else (shape[0], *shape[2:])
+    target = class_targets(target_shape, classes, options.get("ignore_index"))
+    if target.dim() == 0 and "ignore_index" in options:
+        target.fill_(2)  # a 0-d target cannot hold both kinds
+    return torch.randn(*shape) * 3, target, options
+
+
+# Every option on every shape with the mean; every reduction with all options together.
+CE_CASES = [(shape, name, "mean") for shape in CE_SHAPES for name in CE_OPTIONS] + [
+    (shape, "all", reduction) for shape in CE_SHAPES for reduction in ("sum", "none")
+]
+
+
+@pytest.mark.parametrize("shape, option_name, reduction", CE_CASES)
+def test_cross_entropy_matches_torch(shape, option_name, reduction):
+    logits, target, options = ce_case(shape, option_name)
+    got = loss_pair(F.cross_entropy, TF.cross_entropy, [logits, target], [0], reduction=reduction, **options)
+    if len(shape) == 2:
+        assert got.grad_fn.name() == "NllLossBackward0"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cross_entropy_dtypes_long_rows_and_non_contiguous(dtype):
+    logits, target, options = ce_case((5, 1000), "all")  # a row longer than one GPU block
+    options["weight"] = options["weight"].to(dtype)
+    loss_pair(F.cross_entropy, TF.cross_entropy, [logits.to(dtype), target], [0], dtype=dtype, **options)
+    # Transposed logits: rows are strided, classes contiguous across rows.
+    t_leaf, g_leaf = pair((11, 6), dtype)
+    reference = oracle(t_leaf, dtype)
+    target = class_targets((6,), 11)
+    want = TF.cross_entropy(reference.t(), target, label_smoothing=0.1)
+    got = F.cross_entropy(g_leaf.t(), to_tg(target), label_smoothing=0.1)
+    assert_close(got, want.to(dtype), "transposed logits", tolerances=TOLERANCE[dtype])
+    got.backward()
+    want.backward()
+    assert_close(
+        g_leaf.grad, reference.grad.to(dtype), "grad of transposed logits", tolerances=TOLERANCE[dtype]
+    )
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (2, 4, 3)])
+@pytest.mark.parametrize("target_requires_grad", [False, True], ids=["fused", "composed"])
+def test_cross_entropy_probability_targets(shape, target_requires_grad):
+    logits = torch.randn(*shape)
+    probabilities = torch.softmax(torch.randn(*shape), dim=1)
+    weight = torch.rand(shape[1]) + 0.1
+    differentiable = [0, 1] if target_requires_grad else [0]
+    for reduction in ("mean", "sum", "none"):
+        loss_pair(F.cross_entropy, TF.cross_entropy, [logits, probabilities], differentiable, weight=weight,
+                  label_smoothing=0.2, reduction=reduction)  # fmt: skip
+
+
+def test_cross_entropy_errors_like_torch():
+    logits, target = torch.randn(3, 5), torch.tensor([0, 7, 1])
+    for args, kwargs in (
+        ((logits, target), {}),  # target out of range
+        ((logits, torch.tensor([0, 1])), {}),  # batch size mismatch
+        ((logits, torch.softmax(logits, 1)), {"ignore_index": 1}),  # ignore_index with probabilities
+        ((logits, torch.tensor([0, 1, 2])), {"reduction": "avg"}),
+        ((logits, torch.tensor([0, 1, 2])), {"label_smoothing": 1.5}),
+    ):
+        with pytest.raises(Exception) as want:
+            TF.cross_entropy(*args, **kwargs)
+        with pytest.raises(type(want.value)) as got:
+            F.cross_entropy(*(to_tg(a) for a in args), **kwargs)
+        first_words = str(want.value).split("(")[0].split(".")[0]
+        assert first_words in str(got.value), f"{kwargs}: {got.value!r} vs torch {want.value!r}"
+
+
+def test_cross_entropy_gradcheck_and_double_backward():
+    logits = to_tg(torch.randn(2, 3, dtype=torch.float64), requires_grad=True)
+    target = to_tg(torch.tensor([2, 0]))
+    weight = to_tg(torch.rand(3, dtype=torch.float64) + 0.1)
+    assert gradcheck(lambda x: F.cross_entropy(x, target, weight=weight, label_smoothing=0.1), (logits,))
+    values = torch.randn(4, 5, dtype=torch.float64)
+    target, weight = torch.tensor([0, 4, -100, 2]), torch.rand(5, dtype=torch.float64) + 0.1
+    for reduction in ("mean", "none"):
+        options = {"label_smoothing": 0.2, "reduction": reduction}
+        compare_double_backward(
+            lambda x, options=options: F.cross_entropy(x, to_tg(target), weight=to_tg(weight), **options),
+            lambda x, options=options: TF.cross_entropy(x, target, weight=weight, **options),
+            [values],
+        )
+    probabilities = torch.softmax(torch.randn(4, 5, dtype=torch.float64), 1)
+    compare_double_backward(lambda x, p: F.cross_entropy(x, p), lambda x, p: TF.cross_entropy(x, p),
+                            [values, probabilities])  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(7,), (6, 13), (2, 5, 3)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(shape, reduction, weighted):
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    log_probs = torch.log_softmax(torch.randn(*shape), dim=0 if len(shape) == 1 else 1)
+    target = class_targets(
+        () if len(shape) == 1 else (shape[0], *shape[2:]), classes, None if len(shape) == 1 else -100
+    )
+    options = {"weight": torch.rand(classes) + 0.1} if weighted else {}
+    loss_pair(F.nll_loss, TF.nll_loss, [log_probs, target], [0], reduction=reduction, **options)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_nll_loss_dtypes_gradcheck_and_double_backward(dtype):
+    log_probs = torch.log_softmax(torch.randn(9, 4), 1).to(dtype)
+    loss_pair(
+        F.nll_loss, TF.nll_loss, [log_probs, class_targets((9,), 4, 2)], [0], dtype=dtype, ignore_index=2
+    )
+    if dtype == torch.float64:
+        x = to_tg(torch.randn(2, 3, dtype=torch.float64), requires_grad=True)
+        target = to_tg(torch.tensor([1, 2]))
+        assert gradcheck(lambda t: F.nll_loss(F.log_softmax(t, 1), target), (x,))
+        target = torch.tensor([1, 2])
+        compare_double_backward(lambda t: F.nll_loss(F.log_softmax(t, 1), to_tg(target), reduction="sum"),
+                                lambda t: TF.nll_loss(TF.log_softmax(t, 1), target, reduction="sum"),
+                                [torch.randn(2, 3, dtype=torch.float64)])  # fmt: skip
+
+
+MSE_SHAPES = [
+    ((1,), (1,)),  # single element
+    ((7, 13), (7, 13)),  # primes
+    ((4, 1, 3), (5, 3)),  # broadcast both ways (torch warns)
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shapes", MSE_SHAPES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_mse_loss_matches_torch(shapes, reduction, dtype):
+    input, target = (torch.randn(*shape).to(dtype) for shape in shapes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = loss_pair(F.mse_loss, TF.mse_loss, [input, target], [0, 1], dtype=dtype, reduction=reduction)
+    warned = [w for w in caught if "different to the input size" in str(w.message)]
+    assert len(warned) == (2 if shapes[0] != shapes[1] else 0), [str(w.message) for w in caught]
+    assert got.grad_fn.name() == "MseLossBackward0"
+
+
+def test_mse_loss_non_contiguous_gradcheck_and_double_backward():
+    t_a, g_a, t_view, g_view = transposed_pair((5, 4))
+    target = torch.randn(5, 4)
+    want = TF.mse_loss(t_view, target)
+    got = F.mse_loss(g_view, to_tg(target))
+    assert_close(got, want, "non-contiguous input")
+    got.backward()
+    want.backward()
+    assert_close(g_a.grad, t_a.grad, "grad")
+    a = to_tg(torch.randn(2, 3, dtype=torch.float64), requires_grad=True)
+    b = to_tg(torch.randn(3, dtype=torch.float64), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert gradcheck(lambda x, y: F.mse_loss(x, y, reduction="sum"), (a, b))
+    compare_double_backward(
+        F.mse_loss, TF.mse_loss, [torch.randn(3, 4, dtype=torch.float64) for _ in range(2)]
+    )
+
+
+BCE_OPTIONS = {
+    "plain": lambda: {},
+    "weight": lambda: {"weight": torch.rand(5) + 0.1},
+    "pos_weight": lambda: {"pos_weight": torch.rand(5) + 0.5},
+    "both": lambda: {"weight": torch.rand(3, 1) + 0.1, "pos_weight": torch.rand(5) + 0.5},
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("option_name", list(BCE_OPTIONS))
+def test_bce_with_logits_matches_torch(option_name, reduction):
+    logits = torch.randn(3, 5) * 4
+    logits[0, :2] = torch.tensor([60.0, -60.0])  # saturated logits stay finite
+    target = torch.rand(3, 5)
+    got = loss_pair(F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, [logits, target],
+                    [0, 1], reduction=reduction, **BCE_OPTIONS[option_name]())  # fmt: skip
+    assert got.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_bce_with_logits_dtypes(dtype):
+    logits, target = torch.randn(4, 7).to(dtype), torch.rand(4, 7).to(dtype)
+    loss_pair(F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, [logits, target], [0],
+              dtype=dtype, pos_weight=(torch.rand(7) + 0.5).to(dtype))  # fmt: skip
+
+
+def test_nll_and_bce_non_contiguous_inputs():
+    t_leaf, g_leaf, t_view, g_view = transposed_pair((6, 4))
+    target = class_targets((6,), 4)
+    want, got = TF.nll_loss(t_view, target), F.nll_loss(g_view, to_tg(target))
+    assert_close(got, want, "nll_loss of a transposed input")
+    want.backward()
+    got.backward()
+    assert_close(g_leaf.grad, t_leaf.grad, "nll_loss grad")
+    t_leaf, g_leaf, t_view, g_view = transposed_pair((6, 4), scale=3.0)
+    probabilities = torch.rand(4, 6)  # transposed too
+    want = TF.binary_cross_entropy_with_logits(t_view, probabilities.t())
+    got = F.binary_cross_entropy_with_logits(g_view, to_tg(probabilities).t())
+    assert_close(got, want, "bce of a transposed input")
+    want.backward()
+    got.backward()
+    assert_close(g_leaf.grad, t_leaf.grad, "bce grad")
+
+
+def test_bce_with_logits_gradcheck_and_double_backward():
+    x = to_tg(torch.randn(2, 3, dtype=torch.float64), requires_grad=True)
+    t = to_tg(torch.rand(2, 3, dtype=torch.float64), requires_grad=True)
+    pos_weight = to_tg(torch.rand(3, dtype=torch.float64) + 0.5)
+    assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=pos_weight), (x, t))
+    weight, pos_weight = torch.rand(3, dtype=torch.float64), torch.rand(3, dtype=torch.float64) + 0.5
+    compare_double_backward(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, to_tg(weight), pos_weight=to_tg(pos_weight)),
+        lambda a, b: TF.binary_cross_entropy_with_logits(a, b, weight, pos_weight=pos_weight),
+        [torch.randn(4, 3, dtype=torch.float64) * 3, torch.rand(4, 3, dtype=torch.float64)],
+    )
+
+
+def test_one_hot_matches_torch():
+    labels = torch.tensor([[0, 3], [2, 1]])
+    for num_classes in (-1, 6):
+        got = F.one_hot(to_tg(labels), num_classes)
+        want = TF.one_hot(labels, num_classes)
+        assert got.dtype == torch.int64 and torch.equal(to_torch(got), want)
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
+        F.one_hot(to_tg(labels), 3)

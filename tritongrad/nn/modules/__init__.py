@@ -1,0 +1,30 @@
+"""tritongrad's layers, one family per file, re-exported by tritongrad.nn."""
+
+from tritongrad.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from tritongrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from tritongrad.nn.modules.dropout import Dropout
+from tritongrad.nn.modules.flatten import Flatten, Identity
+from tritongrad.nn.modules.linear import Linear
+from tritongrad.nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+
+__all__ = [
+    "GELU",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "Sigmoid",
+    "SiLU",
+    "Softmax",
+    "Tanh",
+    "ModuleDict",
+    "ModuleList",
+    "Sequential",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "Linear",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "MSELoss",
+    "NLLLoss",
+]

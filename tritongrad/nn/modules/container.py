@@ -1,0 +1,266 @@
+"""Containers: Sequential (a pipeline), ModuleList and ModuleDict (registered collections)."""
+
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+
+from tritongrad.nn.module import Module
+
+__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+
+
+def _absolute_index(index, length: int) -> int:
+    index = operator.index(index)
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range")
+    return index % length if length else index
+
+
+class Sequential(Module):
+    """Calls its modules in order, each on the previous one's output.
+
+    Built from modules (named "0", "1", ...) or from an OrderedDict of named modules.
+
+    Example::
+
+        >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        >>> model[0]
+        Linear(in_features=3, out_features=4, bias=True)
+    """
+
+    def __init__(self, *args) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(args):
+                self.add_module(str(index), module)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        keys = list(self._modules)
+        return self._modules[keys[_absolute_index(index, len(keys))]]
+
+    def __setitem__(self, index, module: Module) -> None:
+        keys = list(self._modules)
+        setattr(self, keys[_absolute_index(index, len(keys))], module)
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [keys[_absolute_index(index, len(keys))]]
+        for key in doomed:
+            del self._modules[key]
+        self._renumber()
+
+    def _renumber(self) -> None:
+        # torch renames the survivors 0, 1, ... after a deletion or insertion.
+        modules = list(self._modules.values())
+        self._modules.clear()
+        for index, module in enumerate(modules):
+            self._modules[str(index)] = module
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                f"add operator supports only objects of Sequential class, but {type(other)} is given."
+            )
+        return Sequential(*self, *other)
+
+    def append(self, module: Module) -> Sequential:
+        """Adds ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Inserts ``module`` before position ``index``; returns self."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        length = len(self)
+        if not -length <= index <= length:
+            raise IndexError(f"Index out of range: {index}")
+        modules = list(self._modules.values())
+        modules.insert(index if index >= 0 else index + length, module)
+        self._modules.clear()
+        for position, item in enumerate(modules):
+            self.add_module(str(position), item)
+        return self
+
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        """Appends every module of ``sequential``; returns self."""
+        for module in sequential:
+            self.append(module)
+        return self
+
+    def forward(self, input):
+        for module in self:
+            input = module(input)
+        return input
+
+
+class ModuleList(Module):
+    """A list of registered submodules (no forward of its own).
+
+    Example::
+
+        >>> layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+        >>> len(list(layers.parameters()))
+        6
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._modules.values())[index])
+        return self._modules[str(_absolute_index(index, len(self)))]
+
+    def __setitem__(self, index, module: Module) -> None:
+        self.add_module(str(_absolute_index(index, len(self))), module)
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [str(_absolute_index(index, len(keys)))]
+        for key in doomed:
+            del self._modules[key]
+        modules = list(self._modules.values())
+        self._modules.clear()
+        for position, module in enumerate(modules):
+            self._modules[str(position)] = module
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def append(self, module: Module) -> ModuleList:
+        """Adds ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Appends every module of ``modules``; returns self."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}"
+            )
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Inserts ``module`` before position ``index``."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for position, item in enumerate(modules):
+            self.add_module(str(position), item)
+
+    def pop(self, index: int = -1) -> Module:
+        """Removes and returns the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __repr__(self) -> str:
+        # Like torch: runs of modules with identical reprs print once as "(i-j): n x Module(...)".
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return f"{type(self).__name__}()"
+        runs: list[list] = []
+        for index, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        lines = []
+        for start, end, text in runs:
+            label = f"({start}): {text}" if start == end else f"({start}-{end}): {end - start + 1} x {text}"
+            lines.append(label.replace("\n", "\n  "))
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """A dict of registered submodules, in insertion order.
+
+    Example::
+
+        >>> heads = nn.ModuleDict({"policy": nn.Linear(8, 4), "value": nn.Linear(8, 1)})
+        >>> heads["value"].out_features
+        1
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules) -> None:
+        """Adds modules from a mapping or from an iterable of (name, module) pairs."""
+        if isinstance(modules, Mapping):
+            pairs = modules.items()
+        else:
+            pairs = []
+            for index, pair in enumerate(modules):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise ValueError(
+                        f"ModuleDict update sequence element #{index} should be Iterable of length 2; "
+                        f"got {pair!r}"
+                    )
+                pairs.append(pair)
+        for key, module in pairs:
+            self[key] = module

@@ -1,0 +1,604 @@
+"""The differentiable ops behind tritongrad.nn: linear, softmax, activations, dropout, losses.
+
+Each op is a Function whose forward and backward call the fused launchers of
+kernels/ (matmul, softmax, activation, random, loss). Backward formulas must
+also work under ``create_graph=True``, where the engine runs them with
+recording on. Two patterns keep them differentiable:
+
+* the backward is itself a Function (``SoftmaxBackwardData``, ``GeluBackward``,
+  ...) whose forward is the fused kernel and whose own backward is composed
+  from tritongrad ops, so gradients of any order stay on the kernels;
+* or, where the backward is a few matmuls or elementwise ops anyway (linear,
+  MSE, cross-entropy, BCE), the fused kernel runs when nothing is recorded and
+  the same formula composed from tritongrad ops runs when something is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from tritongrad import backends, creation
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.kernels import activation as activation_kernels
+from tritongrad.kernels import loss as loss_kernels
+from tritongrad.kernels import matmul as matmul_kernels
+from tritongrad.kernels import random as random_kernels
+from tritongrad.kernels import softmax as softmax_kernels
+from tritongrad.ops.elementwise import reduce_grad
+from tritongrad.ops.views import contiguous_copy
+from tritongrad.random import philox_seed_and_offset
+
+
+def _wrap(data: torch.Tensor):
+    from tritongrad.tensor import Tensor
+
+    return Tensor._wrap(data)
+
+
+def _contiguous(x) -> torch.Tensor:
+    """x's buffer, copied by a kernel first if the elementwise launchers cannot read it in place."""
+    return x._data if x.is_contiguous() else contiguous_copy(x)._data
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear: y = x @ weight.T + bias in one fused matmul kernel
+# ---------------------------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """``x @ weight.T + bias`` (bias may be None); the node is named like torch's for 2-D input."""
+
+    _backward_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = matmul_kernels.launch_linear(
+            x._data,
+            weight._data,
+            None if bias is None else bias._data,
+            allow_tf32=backends.cuda.matmul.allow_tf32,
+        )
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_weight, need_bias = (*ctx.needs_input_grad, False)[:3]
+        needs = (need_x, need_weight, need_bias and ctx.has_bias)
+        if is_grad_enabled():
+            return _linear_backward_composed(grad, x, weight, needs)
+        if grad.dtype != x.dtype:
+            grad = grad.to(x.dtype)
+        grads = matmul_kernels.launch_linear_backward(
+            grad._data,
+            x._data,
+            weight._data,
+            needs_input_grad=needs,
+            allow_tf32=backends.cuda.matmul.allow_tf32,
+        )
+        return tuple(None if g is None else _wrap(g) for g in grads)
+
+
+def _linear_backward_composed(grad, x, weight, needs):
+    """The same three products written with tritongrad ops, so they are recorded (double backward)."""
+    out_features, in_features = weight.shape
+    grad_rows = grad.reshape(-1, out_features)
+    grad_x = grad_weight = grad_bias = None
+    if needs[0]:
+        grad_x = grad @ weight
+    if needs[1]:
+        grad_weight = grad_rows.t() @ x.reshape(-1, in_features)
+    if needs[2]:
+        grad_bias = grad_rows.sum(0)
+    return grad_x, grad_weight, grad_bias
+
+
+def _linear_named(name: str) -> type[Linear]:
+    return type(f"Linear_{name}", (Linear,), {"_backward_name": name})
+
+
+# torch's linear is addmm/mm plus views; the output's grad_fn carries the name torch would show.
+_LINEAR_BY_LAYOUT = {
+    (2, True): Linear,
+    (2, False): _linear_named("MmBackward0"),
+    (1, True): _linear_named("ViewBackward0"),
+    (1, False): _linear_named("SqueezeBackward4"),
+    ("nd", True): _linear_named("ViewBackward0"),
+    ("nd", False): _linear_named("UnsafeViewBackward0"),
+}
+
+
+def linear(x, weight, bias=None):
+    """Applies the fused Linear Function with the node name torch gives this layout."""
+    layout = x.dim() if x.dim() <= 2 else "nd"
+    return _LINEAR_BY_LAYOUT[(layout, bias is not None)].apply(x, weight, bias)
+
+
+# ---------------------------------------------------------------------------------------------
+# Softmax and log-softmax
+# ---------------------------------------------------------------------------------------------
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=False))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(grad, out, ctx.dim), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return LogSoftmaxBackwardData.apply(grad, out, ctx.dim), None
+
+
+class SoftmaxBackwardData(Function):
+    """grad_x = y * (g - sum(g * y)) from the softmax output y, in one kernel.
+
+    Its own gradients (for double backward), with S = sum(g * y) and T = sum(gg * y) over dim:
+    d/dg = y * (gg - T) (this same op applied to gg); d/dy = g * (gg - T) - gg * S.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, out, dim):
+        ctx.save_for_backward(grad, out)
+        ctx.dim = dim
+        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=False))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, out = ctx.saved_tensors
+        dim = ctx.dim
+        grad_of_grad = SoftmaxBackwardData.apply(grad_grad, out, dim) if ctx.needs_input_grad[0] else None
+        grad_of_out = None
+        if ctx.needs_input_grad[1]:
+            weighted_gg = (grad_grad * out).sum(dim, keepdim=True)
+            weighted_g = (grad * out).sum(dim, keepdim=True)
+            grad_of_out = grad * (grad_grad - weighted_gg) - grad_grad * weighted_g
+        return grad_of_grad, grad_of_out, None
+
+
+class LogSoftmaxBackwardData(Function):
+    """grad_x = g - exp(y) * sum(g) from the log-softmax output y, in one kernel.
+
+    Its own gradients, with p = exp(y): d/dg = gg - sum(gg * p); d/dy = -gg * p * sum(g).
+    """
+
+    @staticmethod
+    def forward(ctx, grad, out, dim):
+        ctx.save_for_backward(grad, out)
+        ctx.dim = dim
+        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=True))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, out = ctx.saved_tensors
+        dim = ctx.dim
+        probabilities = out.exp()
+        grad_of_grad = grad_of_out = None
+        if ctx.needs_input_grad[0]:
+            grad_of_grad = grad_grad - (grad_grad * probabilities).sum(dim, keepdim=True)
+        if ctx.needs_input_grad[1]:
+            grad_of_out = -grad_grad * probabilities * grad.sum(dim, keepdim=True)
+        return grad_of_grad, grad_of_out, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations: forward and backward are fused kernels; second derivatives composed from ops
+# ---------------------------------------------------------------------------------------------
+
+
+def _second_derivative_term(grad_grad, grad, curvature):
+    """d(grad * f'(x))/dx contracted with grad_grad."""
+    return grad_grad * grad * curvature
+
+
+class Gelu(Function):
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        return _wrap(activation_kernels.launch_gelu_fwd(_contiguous(x), approximate))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return GeluBackward.apply(grad, x, ctx.approximate), None
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_TANH_CUBIC = 0.044715
+
+
+class GeluBackward(Function):
+    """grad * gelu'(x) in one kernel; its x-derivative uses gelu''(x) built from tritongrad ops."""
+
+    @staticmethod
+    def forward(ctx, grad, x, approximate):
+        ctx.save_for_backward(grad, x)
+        ctx.approximate = approximate
+        return _wrap(activation_kernels.launch_gelu_bwd(_contiguous(grad), _contiguous(x), approximate))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, x = ctx.saved_tensors
+        grad_of_grad = GeluBackward.apply(grad_grad, x, ctx.approximate) if ctx.needs_input_grad[0] else None
+        grad_of_x = None
+        if ctx.needs_input_grad[1]:
+            grad_of_x = _second_derivative_term(grad_grad, grad, _gelu_curvature(x, ctx.approximate))
+        return grad_of_grad, grad_of_x, None
+
+
+def _gelu_curvature(x, approximate: str):
+    """gelu''(x): phi(x) (2 - x^2) exactly; for the tanh form, with u = c (x + k x^3), t = tanh(u),
+    (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2)."""
+    if approximate == "none":
+        return (x * x * -0.5).exp() * _INV_SQRT_2PI * (2.0 - x * x)
+    inner = (x + x * x * x * _GELU_TANH_CUBIC) * _SQRT_2_OVER_PI
+    t = inner.tanh()
+    slope = (x * x * (3.0 * _GELU_TANH_CUBIC) + 1.0) * _SQRT_2_OVER_PI
+    bend = x * (6.0 * _GELU_TANH_CUBIC * _SQRT_2_OVER_PI)
+    return (1.0 - t * t) * (slope + x * (bend - t * slope * slope * 2.0) * 0.5)
+
+
+class LeakyRelu(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return _wrap(activation_kernels.launch_leaky_relu_fwd(_contiguous(x), negative_slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return LeakyReluBackward.apply(grad, x, ctx.negative_slope), None
+
+
+class LeakyReluBackward(Function):
+    """grad where x > 0, else grad * slope: linear in grad, and piecewise constant in x."""
+
+    @staticmethod
+    def forward(ctx, grad, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return _wrap(
+            activation_kernels.launch_leaky_relu_bwd(_contiguous(grad), _contiguous(x), negative_slope)
+        )
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        (x,) = ctx.saved_tensors
+        grad_of_grad = (
+            LeakyReluBackward.apply(grad_grad, x, ctx.negative_slope) if ctx.needs_input_grad[0] else None
+        )
+        # Piecewise linear: no curvature (torch, too, returns zeros here rather than no gradient).
+        grad_of_x = creation.zeros_like(x) if ctx.needs_input_grad[1] else None
+        return grad_of_grad, grad_of_x, None
+
+
+class Silu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _wrap(activation_kernels.launch_silu_fwd(_contiguous(x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return SiluBackward.apply(grad, x)
+
+
+class SiluBackward(Function):
+    """grad * silu'(x) in one kernel; silu''(x) = s (1 - s) (2 + x (1 - 2 s)) with s = sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, grad, x):
+        ctx.save_for_backward(grad, x)
+        return _wrap(activation_kernels.launch_silu_bwd(_contiguous(grad), _contiguous(x)))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, x = ctx.saved_tensors
+        grad_of_grad = SiluBackward.apply(grad_grad, x) if ctx.needs_input_grad[0] else None
+        grad_of_x = None
+        if ctx.needs_input_grad[1]:
+            s = x.sigmoid()
+            curvature = s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+            grad_of_x = _second_derivative_term(grad_grad, grad, curvature)
+        return grad_of_grad, grad_of_x
+
+
+# ---------------------------------------------------------------------------------------------
+# Dropout: the mask is never stored; backward regenerates it from the same Philox counters
+# ---------------------------------------------------------------------------------------------
+
+
+class Dropout(Function):
+    _backward_name = "NativeDropoutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p):
+        seed, offset = philox_seed_and_offset(x.numel())
+        ctx.p, ctx.seed, ctx.offset = p, seed, offset
+        return _wrap(random_kernels.launch_dropout_fwd(_contiguous(x), p, seed, offset))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DropoutMask.apply(grad, ctx.p, ctx.seed, ctx.offset), None
+
+
+class DropoutMask(Function):
+    """grad * keep / (1 - p) with a given mask stream: linear, so its backward is itself."""
+
+    _backward_name = "NativeDropoutBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, p, seed, offset):
+        ctx.p, ctx.seed, ctx.offset = p, seed, offset
+        return _wrap(random_kernels.launch_dropout_bwd(_contiguous(grad), p, seed, offset))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return DropoutMask.apply(grad_grad, ctx.p, ctx.seed, ctx.offset), None, None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------------------------
+
+
+def _optional_data(tensor):
+    return None if tensor is None else tensor._data
+
+
+def _broadcast_shape(a: tuple, b: tuple) -> tuple:
+    rank = max(len(a), len(b))
+    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
+    shape = []
+    for size_a, size_b in zip(a, b):
+        if size_a != size_b and 1 not in (size_a, size_b):
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at "
+                "non-singleton dimension"
+            )
+        shape.append(size_b if size_a == 1 else size_a)
+    return tuple(shape)
+
+
+class MseLoss(Function):
+    """mean/sum/none of (input - target)^2; input and target are broadcast as stride-0 views."""
+
+    _backward_name = "MseLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        shape = _broadcast_shape(tuple(input.shape), tuple(target.shape))
+        ctx.save_for_backward(input, target)
+        ctx.reduction, ctx.shape = reduction, shape
+        return _wrap(
+            loss_kernels.launch_mse_loss_fwd(input._data.expand(shape), target._data.expand(shape), reduction)
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        if is_grad_enabled():
+            # 2 (input - target) * grad (/ numel for the mean), recorded for double backward.
+            scale = 2.0 / math.prod(ctx.shape) if ctx.reduction == "mean" else 2.0
+            grad_input = (input - target) * (grad * scale)
+            grad_target = -grad_input
+        else:
+            shape = ctx.shape
+            grad_input, grad_target = (
+                _wrap(g)
+                for g in loss_kernels.launch_mse_loss_bwd(
+                    grad._data, input._data.expand(shape), target._data.expand(shape), ctx.reduction
+                )
+            )
+        grad_input = reduce_grad(grad_input, input) if ctx.needs_input_grad[0] else None
+        grad_target = reduce_grad(grad_target, target) if ctx.needs_input_grad[1] else None
+        return grad_input, grad_target, None
+
+
+class CrossEntropy(Function):
+    """Fused cross entropy of (N, C) logits and (N,) class indices or (N, C) class probabilities.
+
+    The forward keeps only the per-row logsumexp; the backward rebuilds softmax from it.
+    """
+
+    _backward_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
+        options = dict(ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction)
+        loss, logsumexp = loss_kernels.launch_cross_entropy_fwd(
+            logits._data, target._data, weight=_optional_data(weight), **options
+        )
+        ctx.save_for_backward(logits, target, weight, _wrap(logsumexp))
+        ctx.options = options
+        return _wrap(loss)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, target, weight, logsumexp = ctx.saved_tensors
+        if ctx.needs_input_grad[1]:
+            raise NotImplementedError(
+                "cross_entropy: the fused kernel gives no gradient for class-probability targets; "
+                "tritongrad.nn.functional.cross_entropy composes the loss from log_softmax when the target "
+                "requires grad"
+            )
+        if is_grad_enabled():
+            grad_logits = _cross_entropy_backward_composed(grad, logits, target, weight, **ctx.options)
+            return grad_logits, None, None, None, None, None
+        grad_logits = loss_kernels.launch_cross_entropy_bwd(
+            grad._data,
+            logits._data,
+            target._data,
+            logsumexp._data,
+            weight=_optional_data(weight),
+            **ctx.options,
+        )
+        return _wrap(grad_logits), None, None, None, None, None
+
+
+def _cross_entropy_backward_composed(
+    grad, logits, target, weight, *, ignore_index, label_smoothing, reduction
+):
+    """grad * (sum(q) * softmax(x) - q) per row, from tritongrad ops (recorded for double backward).
+
+    q are the per-class coefficients of each row's loss sum_c q_c (logsumexp - x_c): the (smoothed)
+    one-hot or probability target times the class weight, zero on ignored rows.
+    """
+    rows, classes = logits.shape
+    if target.dtype.is_floating_point:
+        coefficients = target * (1.0 - label_smoothing) + label_smoothing / classes
+        denominator = rows
+    else:
+        class_ids = creation.arange(classes, dtype=target.dtype, device=target.device)
+        hit = (target.unsqueeze(1) == class_ids).to(logits.dtype)
+        kept = (target != ignore_index).to(logits.dtype).unsqueeze(1)
+        coefficients = (hit * (1.0 - label_smoothing) + label_smoothing / classes) * kept
+        picked_weight = hit * kept if weight is None else hit * kept * weight
+        denominator = picked_weight.sum()
+    if weight is not None:
+        coefficients = coefficients * weight
+    total = coefficients.sum(1, keepdim=True)
+    row_grad = grad.unsqueeze(1) if reduction == "none" else grad
+    if reduction == "mean":
+        row_grad = row_grad / denominator
+    return row_grad * (total * Softmax.apply(logits, 1) - coefficients)
+
+
+class NllLoss(Function):
+    """-w[t] * log_probs[t] per row, ignored rows skipped; mean divides by the total weight."""
+
+    _backward_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, log_probs, target, weight, ignore_index, reduction):
+        options = dict(ignore_index=ignore_index, reduction=reduction)
+        ctx.save_for_backward(log_probs, target, weight)
+        ctx.options = options
+        return _wrap(
+            loss_kernels.launch_nll_loss_fwd(
+                log_probs._data, target._data, weight=_optional_data(weight), **options
+            )
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs, target, weight = ctx.saved_tensors
+        return NllLossBackward.apply(grad, log_probs, target, weight, ctx.options), None, None, None, None
+
+
+class NllLossBackward(Function):
+    """The gradient of nll_loss: linear in the incoming gradient and constant in log_probs.
+
+    Its adjoint, the derivative with respect to the incoming gradient, is nll_loss itself
+    applied to the gradient-of-gradient: d/dg <gg, B(g)> = nll_loss(gg, target).
+    """
+
+    _backward_name = "NllLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, log_probs, target, weight, options):
+        ctx.save_for_backward(log_probs, target, weight)
+        ctx.options = options
+        return _wrap(
+            loss_kernels.launch_nll_loss_bwd(
+                grad._data, log_probs._data, target._data, weight=_optional_data(weight), **options
+            )
+        )
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        log_probs, target, weight = ctx.saved_tensors
+        options = ctx.options
+        grad_of_grad = None
+        if ctx.needs_input_grad[0]:
+            grad_of_grad = NllLoss.apply(
+                grad_grad, target, weight, options["ignore_index"], options["reduction"]
+            )
+        grad_of_log_probs = creation.zeros_like(log_probs) if ctx.needs_input_grad[1] else None
+        return grad_of_grad, grad_of_log_probs, None, None, None
+
+
+class BceWithLogits(Function):
+    """Binary cross entropy on logits, stable for any |x|; weight and pos_weight broadcast."""
+
+    _backward_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):
+        options = dict(
+            weight=_optional_data(weight), pos_weight=_optional_data(pos_weight), reduction=reduction
+        )
+        ctx.save_for_backward(input, target, weight, pos_weight)
+        ctx.reduction = reduction
+        return _wrap(loss_kernels.launch_bce_with_logits_fwd(input._data, target._data, **options))
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, weight, pos_weight = ctx.saved_tensors
+        if ctx.needs_input_grad[2] or ctx.needs_input_grad[3]:
+            raise NotImplementedError(
+                "binary_cross_entropy_with_logits: tritongrad computes no gradient for weight or pos_weight"
+            )
+        need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        if is_grad_enabled():
+            grads = _bce_backward_composed(
+                grad, input, target, weight, pos_weight, ctx.reduction, need_target
+            )
+        else:
+            grads = loss_kernels.launch_bce_with_logits_bwd(
+                grad._data, input._data, target._data, weight=_optional_data(weight),
+                pos_weight=_optional_data(pos_weight), reduction=ctx.reduction, needs_target_grad=need_target,
+            )  # fmt: skip
+            grads = tuple(None if g is None else _wrap(g) for g in grads)
+        grad_input, grad_target = grads
+        return grad_input if need_input else None, grad_target if need_target else None, None, None, None
+
+
+def _log_sigmoid(x):
+    """log(sigmoid(x)) = -(max(-x, 0) + log(1 + exp(-|x|))), without overflow."""
+    return -((-x).clamp(min=0.0) + ((-x.abs()).exp() + 1.0).log())
+
+
+def _bce_backward_composed(grad, input, target, weight, pos_weight, reduction: str, need_target: bool):
+    """The BCE-with-logits gradients from tritongrad ops (recorded for double backward).
+
+    loss = -w (pw t log s(x) + (1 - t) log s(-x)):
+    d/dx = w ((pw t + 1 - t) s(x) - pw t);  d/dt = -w (pw log s(x) - log s(-x)).
+    """
+    scale = grad / input.numel() if reduction == "mean" else grad
+    positive = target if pos_weight is None else target * pos_weight
+    grad_input = ((positive + 1.0 - target) * input.sigmoid() - positive) * scale
+    grad_target = None
+    if need_target:
+        log_p = _log_sigmoid(input)
+        grad_target = -((log_p if pos_weight is None else log_p * pos_weight) - _log_sigmoid(-input)) * scale
+    if weight is not None:
+        grad_input = grad_input * weight
+        grad_target = None if grad_target is None else grad_target * weight
+    return grad_input, grad_target
