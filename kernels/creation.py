@@ -90,7 +90,8 @@ def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, 
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0 and end != start:
         raise RuntimeError(
-            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
+            "upper bound and larger bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
         )
     numel = max(math.ceil((end - start) / step), 0)
     out = torch.empty(numel, dtype=dtype, device=device)
@@ -115,7 +116,9 @@ def linspace_kernel(out_ptr, bounds_ptr, numel, BLOCK: tl.constexpr):
     end = tl.load(bounds_ptr + 1)
     step = tl.load(bounds_ptr + 2)
     halfway = numel // 2
-    values = tl.where(index < halfway, start + step * index.to(tl.float64), end - step * (numel - 1 - index).to(tl.float64))
+    values = tl.where(
+        index < halfway, start + step * index.to(tl.float64), end - step * (numel - 1 - index).to(tl.float64)
+    )
     store_as(out_ptr + index, values, mask)
 
 
@@ -126,6 +129,8 @@ def launch_linspace(start: float, end: float, steps: int, *, dtype: torch.dtype,
     out = torch.empty(steps, dtype=dtype, device=device)
     if steps == 0:
         return out
+    if steps == 1:
+        end = start  # the single value is start (the symmetric formula below would give end)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     bounds = torch.tensor([start, end, step], dtype=torch.float64, device=device)
     block, num_warps = elementwise_launch_config(steps)

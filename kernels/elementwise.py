@@ -19,7 +19,7 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_same_device, compute_dtype, needs_int64_indexing, triton_dtype
+from tritongrad.kernels.common import check_same_device, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.strided import (
     MAX_RANK,
     broadcast_shapes,
@@ -40,8 +40,8 @@ UNARY_OPS = frozenset(
 )  # fmt: skip
 BINARY_OPS = frozenset(
     {
-        "add", "sub", "mul", "div", "floor_divide", "remainder", "pow", "maximum", "minimum",
-        "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+        "add", "sub", "mul", "div", "floor_divide", "trunc_divide", "remainder", "fmod", "pow", "maximum",
+        "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
     }
 )  # fmt: skip
 COMPARISON_OPS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"})
@@ -106,12 +106,26 @@ def splat(value, shape: tl.constexpr, COMPUTE: tl.constexpr):
 
 
 @triton.jit
+def to_bfloat16_rne(value):
+    """float32 -> bfloat16, rounding to nearest even like torch and the GPU's cvt.rn (the
+    interpreter's own cast truncates): add half an ulp (minus one when the kept bit is even, so
+    ties go to even) and keep the upper 16 bits; NaN stays a quiet NaN."""
+    bits = value.to(tl.uint32, bitcast=True)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    quiet_nan = (bits >> 16) | 0x40
+    kept = tl.where(value != value, quiet_nan, rounded)
+    return kept.to(tl.uint16).to(tl.bfloat16, bitcast=True)
+
+
+@triton.jit
 def store_as(out_ptrs, value, mask):
     """Stores ``value`` converted to the output's element type; bool outputs mean ``value != 0``."""
     if out_ptrs.dtype.element_ty == tl.int1:
         tl.store(out_ptrs, value != 0, mask=mask)
-    elif out_ptrs.dtype.element_ty == tl.bfloat16 or out_ptrs.dtype.element_ty == tl.float16:
-        tl.store(out_ptrs, value.to(tl.float32).to(out_ptrs.dtype.element_ty), mask=mask)
+    elif out_ptrs.dtype.element_ty == tl.bfloat16:
+        tl.store(out_ptrs, to_bfloat16_rne(value.to(tl.float32)), mask=mask)
+    elif out_ptrs.dtype.element_ty == tl.float16:
+        tl.store(out_ptrs, value.to(tl.float32).to(tl.float16), mask=mask)
     else:
         tl.store(out_ptrs, value.to(out_ptrs.dtype.element_ty), mask=mask)
 
@@ -127,7 +141,9 @@ def linear_index(BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr):
 
 
 @triton.jit
-def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr):
+def unary_math(
+    x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr
+):
     if OP == "copy":
         y = x
     elif OP == "neg":
@@ -135,16 +151,24 @@ def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.co
     elif OP == "abs":
         y = tl.abs(x)
     elif OP == "sign":
+        # NaN compares false both ways, so its sign is 0, as in torch.
         y = tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(COMPUTE)
-        y = tl.where(x != x, x, y)
     elif OP == "exp":
         y = tl.exp(x)
     elif OP == "log":
         y = tl.log(x)
     elif OP == "sqrt":
-        y = tl.sqrt_rn(x)
+        # sqrt_rn: correctly rounded in float32 (plain tl.sqrt is approximate on a GPU); float64
+        # sqrt is always correctly rounded.
+        if COMPUTE == tl.float64:
+            y = tl.sqrt(x)
+        else:
+            y = tl.sqrt_rn(x)
     elif OP == "rsqrt":
-        y = 1.0 / tl.sqrt_rn(x)
+        if COMPUTE == tl.float64:
+            y = 1.0 / tl.sqrt(x)
+        else:
+            y = 1.0 / tl.sqrt_rn(x)
     elif OP == "sin":
         if COMPUTE == tl.float32:
             y = tl.sin(reduce_angle(x))
@@ -235,6 +259,19 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         else:
             truncated = a // b
             y = tl.where(((a % b) != 0) & ((a < 0) != (b < 0)), truncated - 1, truncated)
+    elif OP == "trunc_divide":
+        if COMPUTE == tl.float32 or COMPUTE == tl.float64:
+            if COMPUTE == tl.float32:
+                quotient = tl.div_rn(a, b)
+            else:
+                quotient = a / b
+            y = tl.where(quotient < 0, tl.ceil(quotient), tl.floor(quotient))
+        else:
+            # integer `//` in Triton is C division, which truncates
+            y = a // b
+    elif OP == "fmod":
+        # `%` is C's fmod for floats and C's remainder for integers: the sign of a
+        y = a % b
     elif OP == "remainder":
         modulo = a % b
         y = tl.where((modulo != 0) & ((modulo < 0) != (b < 0)), modulo + b, modulo)
@@ -412,11 +449,9 @@ def launch_unary(
     out = _prepare_output(tuple(x.shape), out, out_dtype, x.device)
     if out.numel() == 0:
         return out
-    compute_type = triton_dtype(compute) if compute is not None else compute_dtype(out_dtype)
-    if compute_type == tl.int1:
-        compute_type = tl.int32
-    if op == "copy":
-        compute_type = compute_dtype(out_dtype)
+    # Half types compute in float32 (compute_dtype): the interpreter's bf16 arithmetic is wrong
+    # and tl.exp and friends reject fp16.
+    compute_type = compute_dtype(compute if compute is not None and op != "copy" else out_dtype)
     # Triton passes Python floats as fp32: float64 callers route pow/clamp with non-fp32-exact
     # scalars through launch_binary, which carries them as float64 tensors.
     scalars = (p0 if p0 is not None else 0, p1 if p1 is not None else 0)
@@ -458,7 +493,11 @@ def launch_binary(
     b_is_scalar = not isinstance(b, torch.Tensor)
     scalars = (a if a_is_scalar else 0, b if b_is_scalar else 0, alpha if alpha is not None else 1)
     constexprs = dict(
-        OP=op, COMPUTE=compute_type, A_IS_SCALAR=a_is_scalar, B_IS_SCALAR=b_is_scalar, HAS_ALPHA=alpha is not None
+        OP=op,
+        COMPUTE=compute_type,
+        A_IS_SCALAR=a_is_scalar,
+        B_IS_SCALAR=b_is_scalar,
+        HAS_ALPHA=alpha is not None,
     )
     operands = [None if a_is_scalar else a, None if b_is_scalar else b]
     return _launch_strided(binary_kernel, operands, out, scalars, constexprs)

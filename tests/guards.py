@@ -2,7 +2,8 @@
 
 1. ``TorchComputeAudit``: a TorchDispatchMode that records every torch op issued
    from tritongrad's own code (``tritongrad/`` and ``kernels/``) that is not
-   allocation, a view, metadata, host ingest/readback or a device copy. Torch
+   allocation, a view, metadata, host ingest/readback, a device copy or
+   communication (torch.distributed's ``c10d`` collectives). Torch
    may own memory; it may not compute. Ops issued by the tests themselves (the
    oracle) and by Triton's interpreter while it stages kernel arguments
    (``GridExecutor.__call__``) are not counted.

@@ -16,8 +16,8 @@ from tritongrad.tensor import Tensor
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
-    "empty_like", "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like", "randn_like",
-    "randint_like", "scalar_tensor",
+    "empty_like", "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like",
+    "randn_like", "randint_like", "scalar_tensor",
 ]  # fmt: skip
 
 
@@ -58,6 +58,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         result = source.to(device=_device(device) if device is not None else source.device,
                            dtype=dtype, copy=True)  # fmt: skip
         return result.requires_grad_(requires_grad) if requires_grad else Tensor._wrap(result._data)
+    if isinstance(data, np.ndarray):
+        # numpy makes the copy (torch.tensor(ndarray) would ask torch for a _to_copy); a dtype
+        # change is then a cast kernel.
+        copy = np.array(data, dtype=data.dtype.newbyteorder("="), order="C", copy=True)
+        result = Tensor._wrap(torch.from_numpy(copy)).to(device=_device(device), dtype=dtype)
+        return _finish(result._data, requires_grad)
     host = torch.tensor(_host_value(data), dtype=dtype)
     if dtype is None and host.dtype == torch.float32 and get_default_dtype() != torch.float32:
         host = torch.tensor(_host_value(data), dtype=get_default_dtype())
@@ -164,12 +170,15 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The (n, m) identity matrix."""
-    data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
+    data = kernels.launch_eye(
+        n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device)
+    )
     return _finish(data, requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
-    """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed, not torch's values)."""
+    """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed; not torch's
+    values)."""
     result = empty(*size, dtype=dtype, device=device)
     result.uniform_(0.0, 1.0)
     return result.requires_grad_(requires_grad) if requires_grad else result

@@ -85,7 +85,9 @@ def result_type(*operands) -> torch.dtype:
                 dim_result = operand.dtype if dim_result is None else promote_types(dim_result, operand.dtype)
             else:
                 zero_dim_result = (
-                    operand.dtype if zero_dim_result is None else promote_types(zero_dim_result, operand.dtype)
+                    operand.dtype
+                    if zero_dim_result is None
+                    else promote_types(zero_dim_result, operand.dtype)
                 )
         else:
             dtype = scalar_dtype(operand)
@@ -102,4 +104,3 @@ def _combine(higher: torch.dtype | None, lower: torch.dtype | None) -> torch.dty
     if category(lower) > category(higher):
         return promote_types(higher, lower)
     return higher
-

@@ -50,10 +50,8 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         out_dtype = torch.bool
     elif op == "div" and not dtype.is_floating_point:
         compute = out_dtype = get_default_dtype()
-    elif op in ("floor_divide", "remainder") and dtype == torch.bool:
-        raise RuntimeError(f"{op} is not supported for bool tensors")
-    elif op == "pow" and dtype == torch.bool:
-        compute = out_dtype = torch.int64
+    elif op in ("floor_divide", "trunc_divide", "remainder", "fmod", "pow") and dtype == torch.bool:
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
     if out is not None:
         _check_out_dtype(op, out_dtype, out)
     result = kernels.launch_binary(
@@ -67,17 +65,26 @@ def _check_out_dtype(op: str, result_dtype: torch.dtype, out) -> None:
     from tritongrad.dtypes import category
 
     if category(result_dtype) > category(out.dtype):
-        raise RuntimeError(f"result type {_short(result_dtype)} can't be cast to the desired output type {_short(out.dtype)}")
+        raise RuntimeError(
+            f"result type {_short(result_dtype)} can't be cast to the desired output type {_short(out.dtype)}"
+        )
 
 
 def _short(dtype: torch.dtype) -> str:
-    return {torch.float32: "Float", torch.float64: "Double", torch.float16: "Half", torch.bfloat16: "BFloat16",
-            torch.int64: "Long", torch.int32: "Int", torch.bool: "Bool"}.get(dtype, str(dtype))  # fmt: skip
+    names = {
+        torch.float32: "Float", torch.float64: "Double", torch.float16: "Half", torch.bfloat16: "BFloat16",
+        torch.int64: "Long", torch.int32: "Int", torch.bool: "Bool",
+    }  # fmt: skip
+    return names.get(dtype, str(dtype))
 
 
 def unary_forward(op: str, x, *, p0=None, p1=None, out=None, floating: bool = True):
     """op(x); integer inputs of floating ops compute in the default float dtype like torch."""
     dtype = x.dtype
+    if dtype == torch.bool and op in ("abs", "floor", "ceil"):
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
+    if dtype == torch.bool and op == "relu":
+        raise RuntimeError("Boolean inputs not supported for relu")
     if floating and not dtype.is_floating_point:
         dtype = get_default_dtype()
     result = kernels.launch_unary(
@@ -386,7 +393,9 @@ def _unary_function(name: str, op: str, backward, saves: str):
         (saved,) = ctx.saved_tensors
         return backward(grad, saved)
 
-    return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward_method)})
+    return type(
+        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward_method)}
+    )
 
 
 Exp = _unary_function("Exp", "exp", lambda grad, out: grad * out, "output")
@@ -445,21 +454,35 @@ class Clamp(Function):
 
 
 def clamp_forward(x, low, high, out=None):
-    """clamp with Python-number bounds (tensor bounds go through maximum/minimum)."""
+    """clamp(x, low, high), into ``out`` when given (``clamp_``).
+
+    Number bounds are arguments of one fused kernel; tensor bounds, and float64 bounds that
+    float32 cannot hold (Triton passes Python floats as float32), go through maximum then
+    minimum, which read them from memory.
+    """
     if low is None and high is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    dtype = result_type(x, *[v for v in (low, high) if v is not None])
-    if out is None and dtype == torch.float64 and any(
-        isinstance(v, float) and not _exact_float32(v) for v in (low, high) if v is not None
-    ):
+    bounds = [v for v in (low, high) if v is not None]
+    dtype = result_type(x, *bounds)
+    tensor_bound = any(hasattr(v, "_data") for v in bounds)
+    inexact_float64 = dtype == torch.float64 and any(
+        isinstance(v, float) and not _exact_float32(v) for v in bounds
+    )
+    if tensor_bound or inexact_float64:
         result = x
         if low is not None:
-            result = binary_forward("maximum", result, float(low))
+            result = binary_forward("maximum", result, low, out=out)
         if high is not None:
-            result = binary_forward("minimum", result, float(high))
+            result = binary_forward("minimum", result, high, out=out)
         return result
     result = kernels.launch_unary(
-        "clamp", x._data, out_dtype=dtype, compute=dtype, p0=low, p1=high, out=None if out is None else out._data
+        "clamp",
+        x._data,
+        out_dtype=dtype,
+        compute=dtype,
+        p0=low,
+        p1=high,
+        out=None if out is None else out._data,
     )
     return out if out is not None else _wrap(result)
 

@@ -17,25 +17,32 @@ def _wrap(data):
 
 
 class IndexRows(Function):
+    """x[indices] for an integer tensor of any shape: rows of x gathered along dim 0."""
+
     _backward_name = "IndexBackward0"
 
     @staticmethod
     def forward(ctx, x, indices):
+        flat_indices = indices.contiguous()._data.view(-1)
         ctx.save_for_backward(indices)
-        ctx.rows, ctx.dtype = x.shape[0], x.dtype
+        ctx.rows, ctx.dtype, ctx.row_shape = x.shape[0], x.dtype, tuple(x.shape[1:])
         source = x.contiguous()
-        return _wrap(kernels.launch_gather_rows(source._data, indices._data))
+        rows = kernels.launch_gather_rows(source._data, flat_indices)
+        return _wrap(rows.view(tuple(indices.shape) + ctx.row_shape))
 
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
+        # Atomic adds accumulate in float32/float64 whatever the gradient's dtype.
         wide = grad.to(torch.float64 if grad.dtype == torch.float64 else torch.float32).contiguous()
-        grad_x = _wrap(kernels.launch_scatter_add_rows(wide._data, indices._data, ctx.rows))
+        grad_rows = wide._data.view((indices.numel(),) + ctx.row_shape)
+        flat_indices = indices.contiguous()._data.view(-1)
+        grad_x = _wrap(kernels.launch_scatter_add_rows(grad_rows, flat_indices, ctx.rows))
         return grad_x.to(ctx.dtype), None
 
 
 def index_select_by_tensor(x, key):
-    """x[key] for a 1-D integer tensor or a bool mask over x's leading dims."""
+    """x[key] for an integer tensor (any shape) or a bool mask over x's leading dims."""
     from tritongrad import creation
 
     if x.dim() == 0:
@@ -47,12 +54,11 @@ def index_select_by_tensor(x, key):
                 f"tensor {list(x.shape)} at index 0"
             )
         positions = [i for i, keep in enumerate(key.reshape(-1).tolist()) if keep]
-        flat = x.reshape((-1,) + tuple(x.shape[key.dim():]))
+        flat = x.reshape((-1,) + tuple(x.shape[key.dim() :]))
         indices = creation.tensor(positions, dtype=torch.int64, device=x.device)
         return IndexRows.apply(flat, indices)
-    if key.dim() != 1:
-        shape = tuple(key.shape)
-        return IndexRows.apply(x, key.reshape(-1)).reshape(shape + tuple(x.shape[1:]))
+    if key.dim() == 0 and key.dtype in (torch.int64, torch.int32):
+        return x[int(key.item())]  # a 0-dim integer tensor indexes like an int (a view), as in torch
     return IndexRows.apply(x, key)
 
 
@@ -93,8 +99,9 @@ def cat(tensors, dim: int = 0):
         for d in range(reference.dim()):
             if d != dim and tensor.shape[d] != reference.shape[d]:
                 raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {dim}. Expected size {reference.shape[d]} "
-                    f"but got size {tensor.shape[d]} for tensor number {index} in the list."
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {index} "
+                    "in the list."
                 )
     dtype = result_type(*tensors)
     return Cat.apply(dim, *[t.to(dtype) for t in tensors])

@@ -30,7 +30,9 @@ def normalize_dim(dim: int, ndim: int) -> int:
     """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0)."""
     size = max(ndim, 1)
     if not -size <= dim < size:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})"
+        )
     return dim % size
 
 
@@ -159,7 +161,9 @@ class AsStrided(Function):
 
 def _is_basic_index(key) -> bool:
     items = key if isinstance(key, tuple) else (key,)
-    return all(isinstance(k, (int, slice, type(None), type(Ellipsis))) and not isinstance(k, bool) for k in items)
+    return all(
+        isinstance(k, (int, slice, type(None), type(Ellipsis))) and not isinstance(k, bool) for k in items
+    )
 
 
 class BasicIndex(Function):
@@ -251,10 +255,17 @@ class ToCopy(Function):
 
         ctx.source_dtype, ctx.source_device = x.dtype, x.device
         data = x._data
+        moving = device is not None and torch.device(device) != data.device
+        if moving and data.device.type == "cpu":
+            # from the host to the GPU: move first, so that the cast kernel runs on the GPU
+            data, moving = data.to(device), False
         if dtype is not None and dtype != data.dtype:
             data = elementwise_kernels.launch_unary("copy", data, out_dtype=dtype)
-        if device is not None and torch.device(device) != data.device:
+        if moving:
             data = data.to(device)
+        if data is x._data:
+            # to(copy=True) with nothing to change still returns new memory
+            data = elementwise_kernels.launch_unary("copy", data, out=torch.empty_like(data))
         return Tensor._wrap(data)
 
     @staticmethod
@@ -279,8 +290,9 @@ def expand_shape(x, sizes: Sequence[int]) -> tuple:
             size = x.shape[i - offset]
         elif i >= offset and x.shape[i - offset] not in (1, size):
             raise RuntimeError(
-                f"The expanded size of the tensor ({size}) must match the existing size ({x.shape[i - offset]}) "
-                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(x.shape)}"
+                f"The expanded size of the tensor ({size}) must match the existing size "
+                f"({x.shape[i - offset]}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(x.shape)}"
             )
         resolved.append(size)
     return tuple(resolved)

@@ -1,0 +1,220 @@
+"""Tensor indexing (x[int_tensor], x[bool_mask]) and joining (cat, stack) against torch, with gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import tritongrad
+from tests.utils import ALL_DTYPES, FLOAT_DTYPES, assert_close, from_torch, make_pair, random_values
+
+
+def backward_both(tg_out, out, tg_leaves, leaves):
+    """Backpropagates the same random weighting of the output through both graphs; compares grads."""
+    weight = torch.randn(out.shape, dtype=torch.float64).to(out.dtype)
+    (tg_out * from_torch(weight)).sum().backward()
+    (out * weight).sum().backward()
+    for index, (tg_leaf, leaf) in enumerate(zip(tg_leaves, leaves)):
+        assert_close(tg_leaf.grad, leaf.grad, what=f"grad of input {index}")
+
+
+# ------------------------------------------------------------------------------------------------
+# x[int_tensor]
+# ------------------------------------------------------------------------------------------------
+
+INDEX_CASES = [
+    ((7,), [3, 0, 6]),  # 1-D source
+    ((7, 5), [4, -1, 4, 0, 4]),  # repeats and a negative index: the gradient accumulates
+    ((6, 3, 2), [5, 2]),  # rows of a 3-D tensor
+    ((7, 5), [[0, 1], [6, 6]]),  # a 2-D index tensor
+    ((7, 5), []),  # no rows
+    ((1,), [0, 0, 0]),  # one row picked three times
+    ((70_000, 2), [69_999, 0, 35_000]),  # a source larger than one interpreter block
+]
+
+
+@pytest.mark.parametrize("index_dtype", [torch.int64, torch.int32], ids=str)
+@pytest.mark.parametrize("shape, indices", INDEX_CASES, ids=str)
+def test_integer_tensor_index(shape, indices, index_dtype):
+    x, tg_x = make_pair(shape, torch.float32, requires_grad=shape[0] < 1000)
+    index = torch.tensor(indices, dtype=index_dtype)
+    got, expected = tg_x[from_torch(index)], x[index]
+    assert_close(got, expected)
+    if x.requires_grad:
+        assert got.grad_fn.name() == expected.grad_fn.name()
+        backward_both(got, expected, [tg_x], [x])
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=str)
+def test_integer_tensor_index_every_dtype(dtype):
+    x, tg_x = make_pair((9, 4), dtype, "transposed" if dtype != torch.bool else "contiguous")
+    index = torch.tensor([8, 1, -9, 1])
+    assert_close(tg_x[from_torch(index)], x[index])
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+def test_integer_tensor_index_gradient_every_float_dtype(dtype):
+    x, tg_x = make_pair((6, 3), dtype, requires_grad=True)
+    index = torch.tensor([5, 2, 5, 5, 0])
+    backward_both(tg_x[from_torch(index)], x[index], [tg_x], [x])
+
+
+def test_zero_dim_integer_tensor_indexes_like_an_int():
+    x, tg_x = make_pair((4, 3), torch.float32, requires_grad=True)
+    got, expected = tg_x[from_torch(torch.tensor(2))], x[torch.tensor(2)]
+    assert_close(got, expected)
+    assert got.grad_fn.name() == expected.grad_fn.name()
+
+
+def test_non_contiguous_index_tensor():
+    x, tg_x = make_pair((6, 2), torch.float64, requires_grad=True)
+    index = torch.tensor([[5, 0, 1], [2, 2, 4]]).t()
+    backward_both(tg_x[from_torch(index)], x[index], [tg_x], [x])
+
+
+def test_integer_tensor_index_of_a_non_contiguous_tensor():
+    x, tg_x = make_pair((5, 8), torch.float64, "sliced", requires_grad=True)
+    index = torch.tensor([4, 0, 2])
+    backward_both(tg_x[from_torch(index)], x[index], [tg_x], [x])
+    y, tg_y = make_pair((5, 8), torch.float32, "transposed")
+    assert_close(tg_y[from_torch(index)], y[index])
+
+
+def test_out_of_range_index_is_refused():
+    tg_x = from_torch(torch.randn(4, 2))
+    for bad in ([4], [-5], [0, 7]):
+        with pytest.raises(IndexError, match="out of bounds"):
+            tg_x[from_torch(torch.tensor(bad))]
+    with pytest.raises(IndexError):
+        tg_x[from_torch(torch.tensor([0.0, 1.0]))]
+
+
+# ------------------------------------------------------------------------------------------------
+# x[bool_mask]
+# ------------------------------------------------------------------------------------------------
+
+MASK_CASES = [
+    ((4, 6), (4, 6)),  # a full-shape mask: a 1-D result
+    ((4, 6), (4,)),  # a mask over rows
+    ((2, 3, 4), (2, 3)),  # a mask over the two leading dims
+    ((13,), (13,)),  # prime length
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("shape, mask_shape", MASK_CASES, ids=str)
+def test_bool_mask_index(shape, mask_shape, dtype):
+    x, tg_x = make_pair(shape, dtype, requires_grad=True)
+    mask = torch.rand(mask_shape) > 0.4
+    got, expected = tg_x[from_torch(mask)], x[mask]
+    assert_close(got, expected)
+    backward_both(got, expected, [tg_x], [x])
+
+
+@pytest.mark.parametrize("fill", [True, False])
+def test_bool_mask_all_or_nothing(fill):
+    x, tg_x = make_pair((3, 4), torch.float32)
+    mask = torch.full((3, 4), fill)
+    assert_close(tg_x[from_torch(mask)], x[mask])
+
+
+def test_bool_mask_from_a_comparison():
+    x, tg_x = make_pair((5, 5), torch.float32, "transposed")
+    assert_close(tg_x[tg_x > 0], x[x > 0])
+
+
+def test_bool_mask_shape_mismatch_is_refused():
+    tg_x = from_torch(torch.randn(3, 4))
+    with pytest.raises(IndexError, match="shape of the mask"):
+        tg_x[from_torch(torch.ones(4, dtype=torch.bool))]
+
+
+# ------------------------------------------------------------------------------------------------
+# cat / stack
+# ------------------------------------------------------------------------------------------------
+
+CAT_CASES = [
+    ([(2, 3), (4, 3)], 0),
+    ([(2, 3), (2, 1), (2, 5)], 1),
+    ([(2, 3, 4), (2, 3, 1)], -1),
+    ([(3, 2), (0, 2), (1, 2)], 0),  # an empty piece
+    ([(5,)], 0),  # a single tensor
+    ([(1,), (70_000,)], 0),  # larger than one interpreter block
+]
+
+
+@pytest.mark.parametrize("shapes, dim", CAT_CASES, ids=str)
+def test_cat(shapes, dim):
+    pairs = [make_pair(shape, torch.float64, requires_grad=True) for shape in shapes]
+    inputs, tg_inputs = [p[0] for p in pairs], [p[1] for p in pairs]
+    got, expected = tritongrad.cat(tg_inputs, dim), torch.cat(inputs, dim)
+    assert_close(got, expected)
+    assert got.grad_fn.name() == expected.grad_fn.name()
+    backward_both(got, expected, tg_inputs, inputs)
+
+
+def test_cat_non_contiguous_and_promotion():
+    a, tg_a = make_pair((3, 4), torch.float32, "transposed")
+    b, tg_b = make_pair((3, 2), torch.int64)
+    c, tg_c = make_pair((3, 1), torch.float16, "expanded")
+    assert_close(tritongrad.cat([tg_a, tg_b, tg_c], 1), torch.cat([a, b, c], 1))
+    assert_close(tritongrad.concat((tg_a, tg_a), dim=0), torch.concat((a, a), dim=0))
+    # the legacy rule: 1-D empty tensors are skipped whatever the other shapes
+    empty = torch.empty(0)
+    assert_close(tritongrad.cat([tg_a, from_torch(empty)]), torch.cat([a, empty]))
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=str)
+def test_cat_every_dtype(dtype):
+    a, tg_a = make_pair((2, 5), dtype)
+    b, tg_b = make_pair((3, 5), dtype, "sliced")
+    assert_close(tritongrad.cat([tg_a, tg_b]), torch.cat([a, b]))
+
+
+def test_cat_errors():
+    tg_a, tg_b = from_torch(torch.randn(2, 3)), from_torch(torch.randn(2, 4))
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 0"):
+        tritongrad.cat([tg_a, tg_b], 0)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        tritongrad.cat([tg_a, from_torch(torch.randn(2, 3, 1))], 0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        tritongrad.cat([tg_a, tg_a], 2)
+    with pytest.raises(RuntimeError, match="non-empty"):
+        tritongrad.cat([], 0)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_stack(dim):
+    pairs = [make_pair((3, 4), torch.float64, requires_grad=True) for _ in range(3)]
+    inputs, tg_inputs = [p[0] for p in pairs], [p[1] for p in pairs]
+    got, expected = tritongrad.stack(tg_inputs, dim), torch.stack(inputs, dim)
+    assert_close(got, expected)
+    backward_both(got, expected, tg_inputs, inputs)
+
+
+def test_stack_errors_and_mixed_layouts():
+    a, tg_a = make_pair((2, 3), torch.float32, "transposed")
+    b, tg_b = make_pair((2, 3), torch.float32, "expanded")
+    assert_close(tritongrad.stack([tg_a, tg_b]), torch.stack([a, b]))
+    with pytest.raises(RuntimeError, match="non-empty"):
+        tritongrad.stack([])
+    with pytest.raises(RuntimeError):
+        tritongrad.stack([tg_a, from_torch(random_values((3, 2), torch.float32))])
+
+
+# ------------------------------------------------------------------------------------------------
+# GPU
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.gpu
+def test_gpu_gather_and_cat():
+    x = torch.randn(100_000, 64, device="cuda")
+    index = torch.randint(0, 100_000, (50_000,), device="cuda")
+    tg_x = tritongrad.Tensor._wrap(x.clone()).requires_grad_()
+    got = tg_x[tritongrad.Tensor._wrap(index)]
+    assert_close(got, x[index])
+    got.sum().backward()
+    reference = torch.zeros_like(x).index_add_(0, index, torch.ones(50_000, 64, device="cuda"))
+    assert_close(tg_x.grad, reference)
+    assert_close(tritongrad.cat([tg_x.detach(), tg_x.detach()], 1), torch.cat([x, x], 1))
