@@ -363,16 +363,9 @@ def test_division_and_remainder_with_negative_numbers(dtype):
     assert_close(binary_forward("fmod", tg_a, 4), torch.fmod(a, 4))
 
 
-INT_ROUNDING_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="tritongrad/ops/__init__.py computes div(rounding_mode='trunc') and fmod through true division, "
-    "so integer inputs give float32 results (torch keeps the integer dtype)",
-)
-
-
 @pytest.mark.parametrize(
     "dtype",
-    [pytest.param(d, marks=INT_ROUNDING_XFAIL) for d in (torch.int32, torch.int64)]
+    [torch.int32, torch.int64]
     + [torch.float32, torch.float64],
     ids=str,
 )
@@ -529,21 +522,9 @@ UNARY_OPS = {
 }
 
 
-BOOL_FLOOR_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="tritongrad/ops/__init__.py returns bool inputs of floor/ceil unchanged; torch refuses them",
-)
-
-
 @pytest.mark.parametrize(
     "op, dtype",
-    [
-        pytest.param(
-            op, dtype, marks=BOOL_FLOOR_XFAIL if dtype == torch.bool and op in ("floor", "ceil") else ()
-        )
-        for op in UNARY_OPS
-        for dtype in ALL_DTYPES
-    ],
+    [(op, dtype) for op in UNARY_OPS for dtype in ALL_DTYPES],
     ids=str,
 )
 def test_unary_op_every_dtype(op, dtype):
@@ -594,11 +575,6 @@ def test_unary_special_values(dtype):
         assert_close(getattr(tg_positive, op)(), getattr(torch, op)(positive), what=f"{op} at special values")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tritongrad/ops/__init__.py returns integer inputs of floor/ceil themselves (torch returns a new "
-    "tensor), so an in-place op on the result changes the input",
-)
 def test_floor_of_an_integer_tensor_is_a_new_tensor():
     n, tg_n = make_pair((4,), torch.int64)
     floored = tg_n.floor()
@@ -706,11 +682,6 @@ def test_in_place_errors_like_torch():
         leaf.add_(1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tritongrad/tensor.py records fill_/copy_ on a tensor in the graph as `self * 0 + value`, "
-    "which is NaN where self is inf or NaN",
-)
 @pytest.mark.parametrize("method", ["fill_", "copy_"])
 def test_recorded_fill_and_copy_over_infinities(method):
     x, tg_x = make_pair((3,), torch.float32, requires_grad=True)

@@ -39,7 +39,7 @@ Size = _torch.Size
 _install_methods()
 Tensor.where = _where_method
 
-from tritongrad import nn, optim  # noqa: E402,F401
+from tritongrad import data, distributed, nn, optim  # noqa: E402,F401
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

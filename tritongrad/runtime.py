@@ -71,7 +71,15 @@ if _DEVICE_TYPE == "cpu":
     # the user's values; results are correct and NaN/inf in real lanes still propagate.
     warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"triton\.runtime\.interpreter")
 
-_DEVICE = torch.device("cuda", torch.cuda.current_device()) if _DEVICE_TYPE == "cuda" else torch.device("cpu")
+def _cuda_device() -> torch.device:
+    """cuda:LOCAL_RANK under torchrun (one GPU per process), else the current CUDA device."""
+    local_rank = os.environ.get("LOCAL_RANK")
+    if local_rank is not None and int(local_rank) < torch.cuda.device_count():
+        torch.cuda.set_device(int(local_rank))
+    return torch.device("cuda", torch.cuda.current_device())
+
+
+_DEVICE = _cuda_device() if _DEVICE_TYPE == "cuda" else torch.device("cpu")
 
 
 def device() -> torch.device:

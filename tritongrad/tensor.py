@@ -228,6 +228,10 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, output_nr = (self._grad_accumulator(), 0) if self.is_leaf else (self.grad_fn, self._output_nr)
+        if self.is_leaf:
+            # A leaf normally holds its AccumulateGrad node weakly (the graph keeps it alive while
+            # needed); a node carrying hooks must outlive the graphs, so the leaf holds it.
+            self._hooked_accumulator = node
         hooks = node._tensor_pre_hooks.setdefault(output_nr, [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
@@ -616,7 +620,9 @@ class Tensor:
             value = value.item()
         self._check_inplace()
         if is_grad_enabled() and self.requires_grad:
-            return self._apply_inplace(lambda s: s * 0 + value, lambda: None)
+            # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
+            # an inf/NaN in s cannot leak into the result.
+            return self._apply_inplace(lambda s: _ops().where(_nowhere(s), s, value), lambda: None)
         creation_kernels.launch_fill_(self._data, value)
         self._version_counter.bump()
         return self
@@ -633,7 +639,7 @@ class Tensor:
             data = data.to(self.device)
         expanded = data.expand(self.shape) if tuple(data.shape) != tuple(self.shape) else data
         return self._apply_inplace(
-            lambda s: s * 0 + source.to(self.dtype).expand(self.shape),
+            lambda s: _ops().where(_nowhere(s), s, source.to(self.dtype).expand(self.shape)),
             lambda: elementwise_kernels.launch_unary("copy", expanded, out=self._data),
             source,
         )
@@ -829,6 +835,13 @@ class Tensor:
         return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
+def _nowhere(like: Tensor) -> Tensor:
+    """An all-False mask shaped like ``like``: where(_nowhere(s), s, v) records "replaced by v"."""
+    from tritongrad import creation
+
+    return creation.zeros(tuple(like.shape), dtype=torch.bool, device=like.device)
+
+
 def _install_methods() -> None:
     """Tensor methods that are the functional ops with ``self`` first (``x.exp()`` is ``exp(x)``)."""
     from tritongrad import ops
@@ -838,5 +851,3 @@ def _install_methods() -> None:
             setattr(Tensor, name, getattr(ops, name))
 
 
-def _sequence_shape(value: Sequence) -> tuple:
-    return tuple(value)

@@ -103,8 +103,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        quotient = elementwise.Div.apply(input, other)
-        return quotient.where(quotient < 0, quotient.floor()).where(quotient >= 0, quotient.ceil())
+        return binary_forward("trunc_divide", input, other)
     if rounding_mode is not None:
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
     return elementwise.Div.apply(input, _as_tensor_operand("div", other))
@@ -126,10 +125,9 @@ def remainder(input, other):
 
 
 def fmod(input, other):
-    """C-style modulus: the result has the sign of ``input``."""
-    quotient = (input / other)
-    truncated = quotient.where(quotient < 0, quotient.floor()).where(quotient >= 0, quotient.ceil())
-    return input - truncated * other
+    """C-style modulus: the result has the sign of ``input`` (integer inputs stay integers)."""
+    _first_tensor(input, other)
+    return elementwise.Fmod.apply(input, other)
 
 
 def pow(input, exponent):
@@ -279,12 +277,22 @@ def sign(input):
     return unary_forward("sign", input, floating=False)
 
 
+def _rounding(op: str, input):
+    if input.dtype == torch.bool:
+        raise RuntimeError(f'"{op}" "_vml_cpu" not implemented for \'Bool\'')
+    if not input.dtype.is_floating_point:
+        return input.clone()  # integers are already whole; a new tensor, as torch returns
+    return unary_forward(op, input, floating=False)
+
+
 def floor(input):
-    return unary_forward("floor", input, floating=False) if input.dtype.is_floating_point else input
+    """Rounds down to an integer value (same dtype)."""
+    return _rounding("floor", input)
 
 
 def ceil(input):
-    return unary_forward("ceil", input, floating=False) if input.dtype.is_floating_point else input
+    """Rounds up to an integer value (same dtype)."""
+    return _rounding("ceil", input)
 
 
 def logical_not(input):

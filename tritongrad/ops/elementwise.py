@@ -344,6 +344,25 @@ class Remainder(Function):
         return grad_a, grad_b
 
 
+class Fmod(Function):
+    """C-style remainder; d/da = 1, d/db = -trunc(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if hasattr(a, "_data") else None, b if hasattr(b, "_data") else None)
+        ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
+        return binary_forward("fmod", a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = reduce_grad(grad, ctx.a_meta) if _needs(ctx, 0) else None
+        grad_b = None
+        if _needs(ctx, 1):
+            grad_b = reduce_grad(-grad * binary_forward("trunc_divide", a.detach(), b.detach()), ctx.b_meta)
+        return grad_a, grad_b
+
+
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
