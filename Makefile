@@ -25,6 +25,8 @@ install: venv
 
 demo: install
 	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/transparent_net.py
+	$(BIN)/python examples/mlp_digits.py
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q

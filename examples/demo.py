@@ -29,27 +29,11 @@ x = torch.tensor(2.0, requires_grad=True)
 (second,) = torch.autograd.grad(first, x)
 print("d/dx x^4 =", first.item(), " d2/dx2 x^4 =", second.item())
 
-# The seeds' TransparentNet: Linear 3->2 with a softmax, one backward pass.
-class TransparentNet(nn.Module):
-    def __init__(self, w, b):
-        super().__init__()
-        self.w = nn.Parameter(w)
-        self.b = nn.Parameter(b)
-        self.softmax = nn.Softmax(dim=-1)
+# A two-layer net and a few SGD steps on f(x) = (x - 1.5)^2.
+net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.Softmax(dim=-1))
+print(net)
+print("net(x) =", net(torch.tensor([[0.3, 0.3, 0.9]])))
 
-    def forward(self, x):
-        self.z1 = self.w @ x + self.b
-        self.z2 = self.softmax(self.z1)
-        return self.z2
-
-
-net = TransparentNet(torch.tensor([[0.2, 0.4, 0.9], [0.1, -0.2, -0.5]]), torch.tensor([0.0, 0.2]))
-loss = torch.pow(torch.tensor([0.0, 1.0]) - net(torch.tensor([0.3, 0.3, 0.9])), 2).sum()
-loss.backward()
-print("TransparentNet loss:", loss.item())
-print("w.grad:", net.w.grad)
-
-# A few SGD steps on f(x) = (x - 1.5)^2.
 x = torch.tensor([4.0], requires_grad=True)
 optimizer = torch.optim.SGD([x], lr=0.1)
 for _ in range(25):

@@ -50,7 +50,7 @@ def _collect_graph(roots: Sequence[Node]) -> dict[Node, int]:
         dependencies.setdefault(node, 0)
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
+        for child, _ in node._edges:
             if child is None:
                 continue
             dependencies[child] = dependencies.get(child, 0) + 1
@@ -64,7 +64,7 @@ def _nodes_leading_to(targets: set[Node], dependencies: dict[Node, int]) -> set[
     """Nodes from which some target is reachable (targets included)."""
     parents: dict[Node, list[Node]] = {}
     for node in dependencies:
-        for child, _ in node.next_functions:
+        for child, _ in node._edges:
             if child is not None:
                 parents.setdefault(child, []).append(node)
     needed = set(t for t in targets if t in dependencies)
@@ -78,15 +78,29 @@ def _nodes_leading_to(targets: set[Node], dependencies: dict[Node, int]) -> set[
     return needed
 
 
-def _check_gradient(node: Node, index: int, grad, meta) -> None:
-    if grad is None or meta is None:
-        return
-    _, shape, _, _ = meta
+def _validate_gradient(node: Node, index: int, grad, meta):
+    """torch's checks on a gradient a node returns: a broadcast shape is summed down to the input's
+    shape, another dtype is cast to the input's; an incompatible shape is an error."""
+    if meta is None:
+        return grad
+    _, shape, dtype, _ = meta
     if tuple(grad.shape) != shape:
-        raise RuntimeError(
-            f"Function {node.name()} returned an invalid gradient at index {index} - got {list(grad.shape)} "
-            f"but expected shape compatible with {list(shape)}"
-        )
+        if not _expandable(shape, tuple(grad.shape)):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {index} - got {list(grad.shape)} "
+                f"but expected shape compatible with {list(shape)}"
+            )
+        grad = grad.sum_to_size(shape)
+    if grad.dtype != dtype and dtype.is_floating_point:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _expandable(shape: tuple, target: tuple) -> bool:
+    """True if a tensor of ``shape`` broadcasts to ``target``."""
+    if len(shape) > len(target):
+        return False
+    return all(size in (1, wanted) for size, wanted in zip(reversed(shape), reversed(target)))
 
 
 def run_backward(
@@ -96,13 +110,13 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     capture: Sequence | None = None,
-    accumulate: bool = True,
 ) -> list:
     """Runs backward from ``roots`` (tensors) seeded with ``root_grads``.
 
-    With ``capture`` (tensors), returns the gradient reaching each of them (None if
-    none does) and, unless ``accumulate``, leaves ``.grad`` fields alone. Without it,
-    gradients accumulate into every reachable leaf's ``.grad``.
+    Without ``capture``, gradients accumulate into every reachable leaf's ``.grad``.
+    With ``capture`` (tensors), only nodes on a path to them run, no leaf's ``.grad``
+    changes, and the gradient reaching each captured tensor (None if none does) is
+    returned. Either way, tensors that ``retain_grad()`` get theirs, as in torch.
     """
     from tritongrad.autograd.function import _edge_to
 
@@ -128,7 +142,7 @@ def run_backward(
     ready = list(dict.fromkeys(ready))
     executed: list[Node] = []
 
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(bool(create_graph)):
         while ready:
             node = ready.pop()
             inputs = buffers.pop(node, {})
@@ -145,7 +159,10 @@ def run_backward(
                 if (id(node), output_nr) in capture_keys:
                     captured[(id(node), output_nr)] = buffer
 
-            if node in needed and not (capture is not None and isinstance(node, AccumulateGrad)):
+            # A node that no gradient reached (a backward returned None for it) does not run, so the
+            # leaves behind it keep grad None, as in torch.
+            reached = any(buffer.grad is not None for buffer in inputs.values())
+            if reached and node in needed and not (capture is not None and isinstance(node, AccumulateGrad)):
                 if isinstance(node, AccumulateGrad):
                     buffer = inputs.get(0)
                     if buffer is not None and buffer.grad is not None:
@@ -154,7 +171,7 @@ def run_backward(
                     _run_node(node, inputs, buffers, create_graph)
                     executed.append(node)
 
-            for child, _ in node.next_functions:
+            for child, _ in node._edges:
                 if child is None:
                     continue
                 dependencies[child] -= 1
@@ -171,8 +188,6 @@ def run_backward(
     for node, output_nr in capture_edges:
         buffer = captured.get((id(node), output_nr)) if node is not None else None
         results.append(buffer.grad if buffer is not None else None)
-        if accumulate and buffer is not None and buffer.grad is not None:
-            pass
     return results
 
 
@@ -185,13 +200,27 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         grads = [_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)]
     incoming_ids = {id(g) for g in grads if g is not None}
     results = node.apply(tuple(grads))
+    edges = node._edges
+    if len(results) < len(edges) or any(g is not None for g in results[len(edges) :]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients (expected {len(edges)}, "
+            f"got {len(results)})"
+        )
     for hook in node._hooks:
-        hook(results, tuple(grads))
+        replaced = hook(results, tuple(grads))
+        if replaced is not None:
+            results = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
+    tensor_arguments = set(node._tensor_arguments)
     seen: set[int] = set()
-    for index, ((child, child_nr), grad) in enumerate(zip(node.next_functions, results)):
+    for index, ((child, child_nr), grad) in enumerate(zip(edges, results)):
+        if grad is not None and index not in tensor_arguments:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position {index + 1}, "
+                "but the corresponding forward input was not a Variable"
+            )
         if child is None or grad is None:
             continue
-        _check_gradient(node, index, grad, _input_meta(child, child_nr))
+        grad = _validate_gradient(node, index, grad, _input_meta(child, child_nr))
         owned = id(grad) not in incoming_ids and id(grad) not in seen
         seen.add(id(grad))
         buffers.setdefault(child, {}).setdefault(child_nr, _Buffer()).add(grad, owned)
@@ -217,19 +246,59 @@ def _zeros_for(node: Node, output_nr: int):
 
 
 def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
-    """tensor.grad += buffer.grad, with torch's rules for the first gradient and create_graph."""
+    """tensor.grad += buffer.grad, with torch's rules for the first gradient and create_graph.
+
+    A first gradient the engine owns is handed over as it is when its layout is the one
+    torch gives a ``.grad`` (the variable's strides when those are dense, else contiguous);
+    otherwise (a shared tensor, an expanded view from a reduction's backward, a transposed
+    product) it is copied into such a buffer, so later in-place accumulation and
+    ``grad.zero_()`` write into memory of its own.
+    """
     grad = buffer.grad
-    if tensor.grad is None:
+    if tensor._grad is None:
         if create_graph:
             tensor.grad = grad
-        elif buffer.owned:
+        elif buffer.owned and _has_grad_layout(grad, tensor):
             tensor.grad = grad.detach()
         else:
             with no_grad():
-                tensor.grad = grad.detach().clone()
+                tensor.grad = _grad_buffer_like(tensor).copy_(grad.detach())
         return
-    if create_graph or tensor.grad.requires_grad:
-        tensor.grad = tensor.grad + grad
+    if create_graph or tensor._grad.requires_grad:
+        tensor.grad = tensor._grad + grad
     else:
         with no_grad():
-            tensor.grad.add_(grad.detach())
+            tensor._grad.add_(grad.detach())
+
+
+def _dense_strides(shape, strides) -> bool:
+    """True if a tensor of ``shape`` with ``strides`` covers its memory exactly once, in some dim order."""
+    expected = 1
+    for stride, size in sorted((stride, size) for size, stride in zip(shape, strides) if size != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _has_grad_layout(grad, variable) -> bool:
+    shape, strides = tuple(variable.shape), tuple(variable.stride())
+    if _dense_strides(shape, strides):
+        return _same_strides(shape, tuple(grad.stride()), strides)
+    return grad.is_contiguous()
+
+
+def _same_strides(shape, first, second) -> bool:
+    return all(a == b for size, a, b in zip(shape, first, second) if size != 1)
+
+
+def _grad_buffer_like(variable):
+    """Uninitialised memory for ``variable``'s gradient: its strides if dense, else contiguous."""
+    import torch
+
+    from tritongrad.tensor import Tensor
+
+    data = variable._data
+    if _dense_strides(tuple(data.shape), tuple(data.stride())):
+        return Tensor._wrap(torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device))
+    return Tensor._wrap(torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))

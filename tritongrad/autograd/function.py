@@ -33,13 +33,23 @@ __all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad"]
 
 
 class Node:
-    """A node of the backward graph (``tensor.grad_fn``)."""
+    """A node of the backward graph (``tensor.grad_fn``).
+
+    ``_edges`` has one (node, output number) per argument of the forward call, aligned
+    with what backward returns; ``next_functions`` shows those of the Tensor arguments,
+    as torch does (a non-tensor option such as ``dim`` has no edge there).
+    """
 
     def __init__(self) -> None:
-        self.next_functions: tuple[tuple[Node | None, int], ...] = ()
+        self._edges: tuple[tuple[Node | None, int], ...] = ()
+        self._tensor_arguments: tuple[int, ...] = ()
         self._tensor_pre_hooks: dict[int, list] = {}
         self._retained: dict[int, weakref.ref] = {}
         self._hooks: list = []
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        return tuple(self._edges[i] for i in self._tensor_arguments)
 
     def name(self) -> str:
         return type(self).__name__
@@ -50,12 +60,23 @@ class Node:
     def apply(self, grads: tuple) -> tuple:
         raise NotImplementedError
 
-    def register_hook(self, hook) -> None:
-        """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+    def register_hook(self, hook) -> _HookHandle:
+        """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it may
+        return replacement ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
         self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
 
     def _release(self) -> None:
         """Drops saved state after a backward without ``retain_graph``."""
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 class AccumulateGrad(Node):
@@ -144,11 +165,24 @@ class FunctionCtx(Node):
         self._output_meta: list = []
 
     def name(self) -> str:
-        return getattr(self._function, "_backward_name", None) or f"{self._function.__name__}Backward0"
+        """torch's node name: ``MulBackward0`` for tritongrad's ops, ``ExpBackward`` for a user's ``Exp``."""
+        explicit = getattr(self._function, "_backward_name", None)
+        if explicit:
+            return explicit
+        suffix = "Backward0" if self._function.__module__.startswith("tritongrad.") else "Backward"
+        return f"{self._function.__name__}{suffix}"
 
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
         """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``."""
+        from tritongrad.tensor import Tensor
+
+        for index, tensor in enumerate(tensors):
+            if tensor is not None and not isinstance(tensor, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {index} is of type "
+                    f"{type(tensor).__name__}"
+                )
         self._pending_save = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -209,6 +243,16 @@ class Function:
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         output_tuple = (outputs,) if single else outputs
+        # An input returned unchanged (and not marked dirty) becomes a new tensor sharing its
+        # memory, so recording does not overwrite the input's own history.
+        argument_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        non_differentiable = [isinstance(o, Tensor) and id(o) in ctx._non_differentiable for o in output_tuple]
+        if any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
+            output_tuple = tuple(
+                o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
+                for o in output_tuple
+            )
+            outputs = output_tuple[0] if single else output_tuple
 
         for index, arg in enumerate(args):
             if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
@@ -217,11 +261,12 @@ class Function:
                     raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
         if recording:
-            ctx.next_functions = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+            ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+            ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
             for output_nr, output in enumerate(output_tuple):
                 if not isinstance(output, Tensor):
                     continue
-                differentiable = output.dtype.is_floating_point and id(output) not in ctx._non_differentiable
+                differentiable = output.dtype.is_floating_point and not non_differentiable[output_nr]
                 if differentiable:
                     output._requires_grad = True
                     output.grad_fn = ctx

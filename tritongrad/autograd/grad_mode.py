@@ -1,8 +1,15 @@
-"""Grad mode: whether operations are recorded on the tape (torch.no_grad and friends)."""
+"""Grad mode: whether operations are recorded on the tape (torch.no_grad and friends).
+
+Each switch is a context manager and a decorator, as in torch: ``with no_grad():``,
+``@no_grad()``, ``@no_grad`` (no parentheses), and on generator functions, where
+the mode holds while the generator's own code runs and not in the caller between
+``next`` calls. The mode is per thread.
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
@@ -19,6 +26,40 @@ def _set_enabled(mode: bool) -> None:
     _state.enabled = bool(mode)
 
 
+def _run_in_mode(mode: bool, function, args, kwargs):
+    previous = is_grad_enabled()
+    _set_enabled(mode)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _set_enabled(previous)
+
+
+def _decorate(mode: bool, function):
+    """``function`` running with grad mode ``mode`` (each step of it, for a generator function)."""
+    if inspect.isgeneratorfunction(function):
+
+        @functools.wraps(function)
+        def generator_wrapper(*args, **kwargs):
+            generator = _run_in_mode(mode, function, args, kwargs)
+            try:
+                request = None
+                while True:
+                    request = yield _run_in_mode(mode, generator.send, (request,), {})
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                _run_in_mode(mode, generator.close, (), {})
+
+        return generator_wrapper
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return _run_in_mode(mode, function, args, kwargs)
+
+    return wrapper
+
+
 class _GradModeContext:
     """Base of the grad-mode switches: a context manager that is also a decorator."""
 
@@ -32,21 +73,25 @@ class _GradModeContext:
         _set_enabled(self._previous)
 
     def __call__(self, function):
-        mode = self._mode
-
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            previous = is_grad_enabled()
-            _set_enabled(mode)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                _set_enabled(previous)
-
-        return wrapper
+        return _decorate(self._mode, function)
 
 
-class no_grad(_GradModeContext):
+class _NoArgumentSwitch(_GradModeContext):
+    """A switch without arguments, usable as ``@switch`` as well as ``@switch()``."""
+
+    def __new__(cls, function=None):
+        switch = super().__new__(cls)
+        if function is None:
+            return switch
+        if not callable(function):
+            raise TypeError(f"{cls.__name__}() takes no arguments (got {function!r})")
+        return switch(function)
+
+    def __init__(self, function=None) -> None:
+        pass
+
+
+class no_grad(_NoArgumentSwitch):
     """Context manager / decorator that disables recording: results do not require grad.
 
     Example::
@@ -57,24 +102,23 @@ class no_grad(_GradModeContext):
 
     _mode = False
 
-    def __init__(self) -> None:
-        pass
 
-
-class enable_grad(_GradModeContext):
+class enable_grad(_NoArgumentSwitch):
     """Context manager / decorator that enables recording inside a ``no_grad`` region."""
 
     _mode = True
 
-    def __init__(self) -> None:
-        pass
-
 
 class set_grad_enabled(_GradModeContext):
-    """Sets grad mode to ``mode``: immediately when called, and restored on exit when used with ``with``."""
+    """Sets grad mode to ``mode``: immediately when called, and restored on exit when used with ``with``.
+
+    As a decorator (``@set_grad_enabled(False)``) it changes nothing until the function runs.
+    """
 
     def __init__(self, mode: bool) -> None:
-        self._mode = bool(mode)
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}")
+        self._mode = mode
         self._previous = is_grad_enabled()
         _set_enabled(self._mode)
 
@@ -85,12 +129,32 @@ class set_grad_enabled(_GradModeContext):
         _set_enabled(self._previous)
 
     def __call__(self, function):
-        _set_enabled(self._previous)  # as a decorator it changes nothing until the function runs
+        _set_enabled(self._previous)
         return super().__call__(function)
 
 
-class inference_mode(no_grad):
-    """Like ``no_grad`` (tritongrad has no separate inference tensors)."""
+class inference_mode(_GradModeContext):
+    """Like ``no_grad`` (tritongrad has no separate inference tensors); ``inference_mode(False)`` does nothing.
 
-    def __init__(self, mode: bool = True) -> None:
-        self._mode = not mode
+    Usable as ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode``.
+    """
+
+    def __new__(cls, mode=True):
+        switch = super().__new__(cls)
+        if isinstance(mode, bool):
+            return switch
+        switch.__init__(True)
+        return switch(mode)
+
+    def __init__(self, mode=True) -> None:
+        self._enabled = bool(mode) if isinstance(mode, bool) else True
+
+    def __enter__(self) -> None:
+        self._previous = is_grad_enabled()
+        if self._enabled:
+            _set_enabled(False)
+
+    def __call__(self, function):
+        if not self._enabled:
+            return function
+        return _decorate(False, function)

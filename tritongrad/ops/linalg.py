@@ -24,23 +24,54 @@ def _wrap(data):
 
 
 class MatmulFunction(Function):
-    """a @ b for a (..., M, K) and b (..., K, N) with broadcast batch dims."""
+    """a @ b for a (..., M, K) and b (..., K, N) with broadcast batch dims.
+
+    A 1-D ``a`` is read as a (1, K) row and a 1-D ``b`` as a (K, 1) column (views), and
+    the added dim is dropped from the result inside this one node, so the node's name
+    can be torch's for each form (MvBackward0, SqueezeBackward4, UnsafeViewBackward0).
+    """
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         ctx.a_shape, ctx.b_shape = tuple(a.shape), tuple(b.shape)
-        return _wrap(kernels.launch_matmul(a._data, b._data, allow_tf32=backends.cuda.matmul.allow_tf32))
+        a_data = a._data.unsqueeze(0) if a.dim() == 1 else a._data
+        b_data = b._data.unsqueeze(-1) if b.dim() == 1 else b._data
+        product = kernels.launch_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32)
+        if b.dim() == 1:
+            product = product.squeeze(-1)
+        if a.dim() == 1:
+            product = product.squeeze(-2)
+        return _wrap(product)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        a_vector, b_vector = len(ctx.a_shape) == 1, len(ctx.b_shape) == 1
+        # Put the dropped dims back so the products below are plain (batched) matrix products.
+        if b_vector:
+            grad = grad.unsqueeze(-1)
+        if a_vector:
+            grad = grad.unsqueeze(-2)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = _sum_to(grad @ b.mT, ctx.a_shape)
+            b_matrix = b.unsqueeze(-1) if b_vector else b
+            a_matrix_shape = (1,) + ctx.a_shape if a_vector else ctx.a_shape
+            grad_a = _sum_to(_product(grad, b_matrix.mT), a_matrix_shape).reshape(ctx.a_shape)
         if ctx.needs_input_grad[1]:
-            grad_b = _sum_to(a.mT @ grad, ctx.b_shape)
+            a_matrix = a.unsqueeze(0) if a_vector else a
+            b_matrix_shape = ctx.b_shape + (1,) if b_vector else ctx.b_shape
+            grad_b = _sum_to(_product(a_matrix.mT, grad), b_matrix_shape).reshape(ctx.b_shape)
         return grad_a, grad_b
+
+
+def _product(a, b):
+    """a @ b; an outer product (inner size 1, as in the backward of mv or of a vector @ matrix)
+    is a broadcast multiply: one elementwise kernel instead of a K=1 matmul, and the signs of
+    zero products stay as torch computes them (an accumulator starting at +0 would turn -0 to +0)."""
+    if a.shape[-1] == 1:
+        return a * b
+    return a @ b
 
 
 class Mm(MatmulFunction):
@@ -82,35 +113,31 @@ def matmul(input, other):
     _check_operands("matmul", input, other)
     if input.dim() == 1 and other.dim() == 1:
         return dot(input, other)
-    squeeze_rows = input.dim() == 1
-    squeeze_columns = other.dim() == 1
-    a = input.unsqueeze(0) if squeeze_rows else input
-    b = other.unsqueeze(1) if squeeze_columns else other
-    if a.shape[-1] != b.shape[-2]:
-        if squeeze_rows or squeeze_columns:
+    a_rows = input.shape[-2] if input.dim() > 1 else 1
+    b_rows = other.shape[-2] if other.dim() > 1 else other.shape[0]
+    if input.shape[-1] != b_rows:
+        if other.dim() == 1 and input.dim() == 2:
             raise RuntimeError(
-                f"size mismatch, got input ({a.shape[-2]}), mat ({a.shape[-2]}x{a.shape[-1]}), "
-                f"vec ({b.shape[-2]})" if squeeze_columns else
-                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2]}x{a.shape[-1]} and "
-                f"{b.shape[-2]}x{b.shape[-1]})"
+                f"size mismatch, got input ({a_rows}), mat ({a_rows}x{input.shape[-1]}), vec ({b_rows})"
             )
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})"
+            f"mat1 and mat2 shapes cannot be multiplied ({a_rows}x{input.shape[-1]} and "
+            f"{b_rows}x{other.shape[-1] if other.dim() > 1 else 1})"
         )
-    if a.dim() == 2 and b.dim() == 2:
-        function = MvProduct if squeeze_columns else Mm
+    if input.dim() <= 2 and other.dim() <= 2:
+        function = {(2, 2): Mm, (2, 1): MvProduct, (1, 2): VectorMatrix}[(input.dim(), other.dim())]
     else:
         function = BatchedMatmul
-    result = function.apply(a, b)
-    if squeeze_rows:
-        result = result.squeeze(-2)
-    if squeeze_columns:
-        result = result.squeeze(-1)
-    return result
+    return function.apply(input, other)
 
 
 class MvProduct(MatmulFunction):
     _backward_name = "MvBackward0"
+
+
+class VectorMatrix(MatmulFunction):
+    # torch computes vector @ matrix as unsqueeze, mm, squeeze_: its last node is SqueezeBackward4.
+    _backward_name = "SqueezeBackward4"
 
 
 def mm(input, mat2):

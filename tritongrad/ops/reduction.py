@@ -74,13 +74,19 @@ class SumDims(Sum):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
-        ctx.input_shape, ctx.dims, ctx.keepdim = tuple(x.shape), dims, keepdim
+        ctx.input_shape, ctx.dims, ctx.keepdim, ctx.input_dtype = tuple(x.shape), dims, keepdim, x.dtype
         return _wrap(kernels.launch_mean(x._data, dims, keepdim, out_dtype=dtype))
 
     @staticmethod
     def backward(ctx, grad):
         count = _count(ctx.input_shape, ctx.dims)
-        return expand_back(grad / count, ctx.input_shape, ctx.dims, ctx.keepdim), None, None, None
+        grad = expand_back(grad / count, ctx.input_shape, ctx.dims, ctx.keepdim)
+        return _as_dtype(grad, ctx.input_dtype), None, None, None
+
+
+def _as_dtype(grad, dtype):
+    """A gradient in its input's dtype (a reduction with ``dtype=`` computes in another)."""
+    return grad.to(dtype) if grad.dtype != dtype else grad
 
 
 class MeanAll(Mean):
@@ -105,10 +111,12 @@ class Prod(Function):
         shape = tuple(x.shape)
         grad_expanded = expand_back(grad, shape, ctx.dims, ctx.keepdim)
         if not bool((x == 0).any()):
-            return grad_expanded * expand_back(result, shape, ctx.dims, ctx.keepdim) / x, None, None, None
-        # With zeros, divide-by-x fails: take the product of the other elements explicitly,
-        # replacing each element in turn by 1 (O(n^2) in the reduced extent; only on this path).
-        return grad_expanded * _product_of_others(x, ctx.dims), None, None, None
+            grad_input = grad_expanded * expand_back(result, shape, ctx.dims, ctx.keepdim) / x
+        else:
+            # With zeros, divide-by-x fails: take the product of the other elements explicitly,
+            # replacing each element in turn by 1 (O(n^2) in the reduced extent; only on this path).
+            grad_input = grad_expanded * _product_of_others(x, ctx.dims)
+        return _as_dtype(grad_input, x.dtype), None, None, None
 
 
 def _product_of_others(x, dims: tuple[int, ...]):
@@ -141,7 +149,13 @@ class ProdDims(Prod):
 
 
 class Extremum(Function):
-    """amax/amin (and max()/min() without dim): the gradient is shared evenly among ties."""
+    """amax/amin (and max()/min() without dim): the gradient is shared evenly among ties.
+
+    max()/min() also count a NaN input as the winner when the result is NaN (torch's
+    evenly_distribute_backward); amax/amin do not, and give NaN gradients there, as torch's do.
+    """
+
+    _nan_wins = False
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
@@ -155,7 +169,13 @@ class Extremum(Function):
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
         shape = tuple(x.shape)
-        winners = (x == expand_back(result, shape, ctx.dims, ctx.keepdim)).to(grad.dtype)
+        result_expanded = expand_back(result, shape, ctx.dims, ctx.keepdim)
+        winners = x == result_expanded
+        if ctx._function._nan_wins:
+            from tritongrad.ops import isnan
+
+            winners = winners | (isnan(x) & isnan(result_expanded))
+        winners = winners.to(grad.dtype)
         count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()) if x.dim() else None, keepdim=True)
         share = expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
         return share * winners, None, None, None
@@ -171,10 +191,12 @@ class Amin(Extremum):
 
 class MaxAll(Extremum):
     _backward_name = "MaxBackward1"
+    _nan_wins = True
 
 
 class MinAll(Extremum):
     _backward_name = "MinBackward1"
+    _nan_wins = True
 
 
 class ExtremumWithIndices(Function):
@@ -228,7 +250,9 @@ class Var(Function):
         dims = _reduced_dims(ctx.dims, x.dim())
         denominator = _count(shape, ctx.dims) - ctx.correction
         centered = x - x.mean(dim=dims, keepdim=True) if x.dim() else x - x
-        scale = expand_back(grad * (2.0 / denominator), shape, ctx.dims, ctx.keepdim)
+        # No more elements than the correction: the variance is NaN, and so is its gradient.
+        factor = 2.0 / denominator if denominator != 0 else math.inf
+        scale = expand_back(grad * factor, shape, ctx.dims, ctx.keepdim)
         return scale * centered, None, None, None
 
 
@@ -247,7 +271,9 @@ class Std(Function):
         dims = _reduced_dims(ctx.dims, x.dim())
         denominator = _count(shape, ctx.dims) - ctx.correction
         centered = x - x.mean(dim=dims, keepdim=True) if x.dim() else x - x
-        scale = expand_back(grad / (result * denominator), shape, ctx.dims, ctx.keepdim)
+        # A zero deviation (constant input) has a zero subgradient, as in torch.
+        scale = (grad / (result * denominator)).where(result != 0, 0.0)
+        scale = expand_back(scale, shape, ctx.dims, ctx.keepdim)
         return scale * centered, None, None, None
 
 
@@ -272,7 +298,11 @@ class Norm(Function):
         if p == 1:
             return grad_expanded * x.sign(), None, None, None
         if math.isinf(p):
-            winners = (x.abs() == norm_expanded).to(grad.dtype)
+            from tritongrad.ops import isnan
+
+            magnitude = x.abs()
+            # A NaN element is where the NaN norm came from: it takes the gradient, as in torch.
+            winners = ((magnitude == norm_expanded) | isnan(magnitude)).to(grad.dtype)
             count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()), keepdim=True).expand(shape)
             return grad_expanded * x.sign() * winners / count, None, None, None
         if p == 2:

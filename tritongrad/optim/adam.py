@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tritongrad.autograd.grad_mode import enable_grad, no_grad
 from tritongrad.kernels import optim as kernels
 from tritongrad.optim.optimizer import Optimizer
 from tritongrad.optim.sgd import _grad
@@ -39,24 +38,15 @@ class Adam(Optimizer):
         if group["weight_decay"] < 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss if given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for bucket in self._buckets(group):
-                self._initialise_state(bucket, group["amsgrad"])
-                # Parameters in one launch share a step count (they differ only if one joined later).
-                by_step: dict[int, list] = {}
-                for p in bucket:
-                    self.state[p]["step"] += 1
-                    by_step.setdefault(self.state[p]["step"], []).append(p)
-                for step, params in by_step.items():
-                    self._update(group, params, step)
-        return loss
+    def _update_bucket(self, group, bucket) -> None:
+        self._initialise_state(bucket, group["amsgrad"])
+        # Parameters in one launch share a step count (they differ only if one joined later).
+        by_step: dict[int, list] = {}
+        for p in bucket:
+            self.state[p]["step"] += 1
+            by_step.setdefault(self.state[p]["step"], []).append(p)
+        for step, params in by_step.items():
+            self._update(group, params, step)
 
     def _initialise_state(self, bucket, amsgrad: bool) -> None:
         from tritongrad import creation

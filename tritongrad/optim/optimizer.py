@@ -96,6 +96,21 @@ class Optimizer:
             grad._version_counter.bump()
 
     def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss if given."""
+        from tritongrad.autograd.grad_mode import enable_grad, no_grad
+
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for bucket in self._buckets(group):
+                    self._update_bucket(group, bucket)
+        return loss
+
+    def _update_bucket(self, group: dict[str, Any], bucket: list[Parameter]) -> None:
+        """Updates one bucket (same device and dtype) of a group: one fused kernel launch."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ state dicts

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tritongrad.autograd.grad_mode import enable_grad, no_grad
 from tritongrad.kernels import optim as kernels
 from tritongrad.optim.optimizer import Optimizer, required
 
@@ -33,18 +32,6 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss if given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for bucket in self._buckets(group):
-                self._update_bucket(group, bucket)
-        return loss
 
     def _update_bucket(self, group, bucket) -> None:
         from tritongrad import creation
