@@ -1,0 +1,1 @@
+"""tritongrad benchmarks and the ahead-of-time kernel report (``python -m benchmarks``)."""

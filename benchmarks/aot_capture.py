@@ -1,0 +1,515 @@
+"""Recording the kernel launches that tritongrad's launchers make, as a GPU would make them.
+
+The kernel report does not describe kernels by hand: it calls every public
+launcher of ``kernels/`` on small representative inputs (the ``CASES`` below)
+in Triton's interpreter and records each ``kernel[grid](...)`` call, with every
+argument bound (tensors reduced to their dtype and address alignment, which is
+all that compilation looks at). A new kernel reached by an existing launcher
+is picked up by itself; a kernel no case reaches is listed by
+``uncaptured_kernels`` so the gap shows in the report.
+
+Launchers size blocks from ``tritongrad.runtime``, which answers differently
+in the interpreter (huge blocks) and on a GPU (tuned ones). ``gpu_launch_policy``
+makes the runtime answer as on a given GPU for the duration of a capture, so
+the recorded block sizes and warp counts are the GPU's. The kernels themselves
+are only run (in the interpreter) for cases whose launcher reads a result back
+(a target-range check, say); elsewhere recording the launch is enough.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import importlib
+import json
+import pkgutil
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from benchmarks.aot import GPU_MODELS, GpuModel
+from tritongrad import runtime
+
+# triton is imported inside functions: tritongrad (imported above) must come first, since it
+# switches on the interpreter before triton is loaded.
+
+KERNELS_PACKAGE = "tritongrad.kernels"
+
+# ----------------------------------------------------------------------------------------------
+# Recording launches
+# ----------------------------------------------------------------------------------------------
+
+
+def encode(value: Any) -> Any:
+    """A kernel argument as JSON: what the JIT's specialisation and the compiler look at."""
+    import triton.language as tl
+
+    if isinstance(value, torch.Tensor):
+        return {"tensor": str(value.dtype).removeprefix("torch."), "address_mod_16": value.data_ptr() % 16}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v) for v in value]}
+    if isinstance(value, tl.constexpr):
+        return encode(value.value)
+    if isinstance(value, tl.dtype):
+        return {"tl_dtype": value.name}
+    function = getattr(value, "fn", None)
+    if callable(function) and hasattr(function, "__module__"):
+        return {"jit": [function.__module__, function.__name__]}
+    raise TypeError(f"cannot record a kernel argument of type {type(value).__name__}: {value!r}")
+
+
+@contextlib.contextmanager
+def recording_launches(execute: bool) -> Iterator[list[dict[str, Any]]]:
+    """Records every interpreted launch as {module, kernel, args, kwargs} (kwargs include num_warps).
+
+    ``InterpretedFunction.run`` is the one entry every launch goes through
+    (autotuned and heuristic kernels included, with their config applied), and
+    the last place where launch options like ``num_warps`` are still present.
+    With ``execute=False`` the kernels are not run: the interpreter would spend
+    seconds on each GPU-sized grid, and a launch's arguments do not depend on
+    earlier results unless the launcher reads one back (see ``Case.execute``).
+    """
+    from triton.runtime import interpreter
+
+    launches: list[dict[str, Any]] = []
+    function_class = interpreter.InterpretedFunction
+    original = function_class.run
+
+    def run(self, *args, grid, warmup, **kwargs):
+        launches.append(
+            {
+                "module": self.fn.__module__,
+                "kernel": self.fn.__name__,
+                "args": [encode(a) for a in args],
+                "kwargs": {k: encode(v) for k, v in kwargs.items()},
+            }
+        )
+        if execute:
+            return original(self, *args, grid=grid, warmup=warmup, **kwargs)
+        return None
+
+    function_class.run = run
+    try:
+        yield launches
+    finally:
+        function_class.run = original
+
+
+def _clear_launch_policy_caches() -> None:
+    """Forgets memoised launch decisions (e.g. a program count taken from the SM count)."""
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(KERNELS_PACKAGE + "."):
+            continue
+        for value in vars(module).values():
+            if hasattr(value, "cache_info") and hasattr(value, "cache_clear"):  # functools.cache
+                value.cache_clear()
+
+
+@contextlib.contextmanager
+def gpu_launch_policy(model: GpuModel) -> Iterator[None]:
+    """Launchers choose blocks, warps and splits as on ``model`` while kernels still run interpreted.
+
+    tritongrad's runtime decides "interpreter or GPU" once, at import; its policy
+    functions read that decision from ``runtime._DEVICE_TYPE``, so flipping it
+    (and answering device-property queries for ``model``) switches every
+    launcher to its GPU choices without touching the kernels' own import-time
+    choices (autotune config lists), which the AOT compiler re-reads itself.
+    """
+    saved_device_type = runtime._DEVICE_TYPE
+    saved_properties = torch.cuda.get_device_properties
+    runtime._DEVICE_TYPE = "cuda"
+    torch.cuda.get_device_properties = lambda device=None: model.device_properties()
+    _clear_launch_policy_caches()
+    try:
+        yield
+    finally:
+        runtime._DEVICE_TYPE = saved_device_type
+        torch.cuda.get_device_properties = saved_properties
+        _clear_launch_policy_caches()
+
+
+# ----------------------------------------------------------------------------------------------
+# The cases: every public launcher on representative inputs
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str  # "add fp32 1M", ...
+    family: str  # the kernels/ module it exercises
+    run: Callable[[], Any]
+    execute: bool  # run the kernels: the launcher reads a result back (e.g. a target-range check)
+
+
+CASES: dict[str, Case] = {}
+
+# Elementwise sizes: 2**20 elements takes the runtime's large-tensor GPU config, 2**16 its small one.
+LARGE = 1 << 20
+SMALL = 1 << 16
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "fp64": torch.float64}
+
+
+def case(name: str, family: str, execute: bool = False) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    def register(function: Callable[[], Any]) -> Callable[[], Any]:
+        if name in CASES:
+            raise ValueError(f"duplicate kernel-report case {name!r}")
+        CASES[name] = Case(name, family, function, execute)
+        return function
+
+    return register
+
+
+def _kernels(family: str) -> Any:
+    return importlib.import_module(f"{KERNELS_PACKAGE}.{family}")
+
+
+def _randn(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.randn(*shape, dtype=dtype)
+
+
+def _register_elementwise_cases() -> None:
+    def binary(op, dtype, a_shape, b_shape=None, transpose=False):
+        def run():
+            a = _randn(*a_shape, dtype=dtype)
+            b = _randn(*(b_shape or a_shape), dtype=dtype)
+            if transpose:
+                a = a.t()
+                b = b.t()
+            compute = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+            _kernels("elementwise").launch_binary(op, a, b, out_dtype=dtype, compute=compute)
+
+        return run
+
+    def unary(op, dtype, out_dtype=None):
+        return lambda: _kernels("elementwise").launch_unary(
+            op, _randn(LARGE, dtype=dtype), out_dtype=out_dtype
+        )
+
+    for label, dtype in DTYPES.items():
+        case(f"add {label} 1M", "elementwise")(binary("add", dtype, (LARGE,)))
+    case("add fp32 64K", "elementwise")(binary("add", torch.float32, (SMALL,)))
+    case("mul fp32 row-broadcast 1024x1024", "elementwise")(
+        binary("mul", torch.float32, (1024, 1024), (1024,))
+    )
+    case("add fp32 transposed 1024x1024", "elementwise")(
+        binary("add", torch.float32, (1024, 1024), transpose=True)
+    )
+    case("div fp32 1M", "elementwise")(binary("div", torch.float32, (LARGE,)))
+    for op in ("relu", "exp", "tanh", "sigmoid"):
+        case(f"{op} fp32 1M", "elementwise")(unary(op, torch.float32))
+    case("relu bf16 1M", "elementwise")(unary("relu", torch.bfloat16))
+    case("copy fp32->fp16 1M", "elementwise")(unary("copy", torch.float32, out_dtype=torch.float16))
+
+    @case("where fp32 1M", "elementwise")
+    def _where():
+        condition = _randn(LARGE) > 0
+        _kernels("elementwise").launch_where(condition, _randn(LARGE), _randn(LARGE), out_dtype=torch.float32)
+
+
+def _register_activation_cases() -> None:
+    activation = lambda: _kernels("activation")  # noqa: E731
+    x, grad = (lambda: _randn(LARGE)), (lambda: _randn(LARGE))
+    case("gelu fwd fp32 1M", "activation")(lambda: activation().launch_gelu_fwd(x()))
+    case("gelu(tanh) fwd fp32 1M", "activation")(lambda: activation().launch_gelu_fwd(x(), "tanh"))
+    case("gelu bwd fp32 1M", "activation")(lambda: activation().launch_gelu_bwd(grad(), x()))
+    case("silu fwd fp32 1M", "activation")(lambda: activation().launch_silu_fwd(x()))
+    case("silu bwd fp32 1M", "activation")(lambda: activation().launch_silu_bwd(grad(), x()))
+    case("leaky_relu fwd fp32 1M", "activation")(lambda: activation().launch_leaky_relu_fwd(x()))
+    case("leaky_relu bwd fp32 1M", "activation")(lambda: activation().launch_leaky_relu_bwd(grad(), x()))
+    case("relu bwd fp32 1M", "activation")(lambda: activation().launch_relu_bwd(grad(), x()))
+    case("sigmoid bwd fp32 1M", "activation")(lambda: activation().launch_sigmoid_bwd(grad(), x()))
+    case("tanh bwd fp32 1M", "activation")(lambda: activation().launch_tanh_bwd(grad(), x()))
+    case("gelu fwd bf16 1M", "activation")(
+        lambda: activation().launch_gelu_fwd(_randn(LARGE, dtype=torch.bfloat16))
+    )
+
+
+def _register_matmul_cases() -> None:
+    matmul = lambda: _kernels("matmul")  # noqa: E731
+
+    def product(dtype, allow_tf32=False, size=256):
+        return lambda: matmul().launch_matmul(
+            _randn(size, size, dtype=dtype), _randn(size, size, dtype=dtype), allow_tf32=allow_tf32
+        )
+
+    for label in ("fp16", "bf16", "fp32"):
+        case(f"matmul {label} 256x256x256", "matmul")(product(DTYPES[label]))
+    case("matmul fp32 tf32 256x256x256", "matmul")(product(torch.float32, allow_tf32=True))
+    case("matmul fp64 64x64x64", "matmul")(product(torch.float64, size=64))
+
+    @case("matmul fp16 batched 4x128x128x128", "matmul")
+    def _batched():
+        matmul().launch_matmul(
+            _randn(4, 128, 128, dtype=torch.float16), _randn(4, 128, 128, dtype=torch.float16)
+        )
+
+    @case("linear+bias+relu fp16 256x512->256", "matmul")
+    def _linear():
+        weight, bias = _randn(256, 512, dtype=torch.float16), _randn(256, dtype=torch.float16)
+        matmul().launch_linear(_randn(256, 512, dtype=torch.float16), weight, bias, activation="relu")
+
+    @case("linear backward fp16 256x512->256", "matmul")
+    def _linear_backward():
+        x, weight = _randn(256, 512, dtype=torch.float16), _randn(256, 512, dtype=torch.float16)
+        matmul().launch_linear_backward(_randn(256, 256, dtype=torch.float16), x, weight)
+
+
+def _register_reduce_cases() -> None:
+    reduce = lambda: _kernels("reduce")  # noqa: E731
+    x = lambda dtype=torch.float32: _randn(1024, 1024, dtype=dtype)  # noqa: E731
+    case("sum fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_sum(x(), [1], False))
+    case("sum fp32 columns 1024x1024", "reduce")(lambda: reduce().launch_sum(x(), [0], False))
+    case("sum fp32 all 1M", "reduce")(lambda: reduce().launch_sum(_randn(LARGE), [], False))
+    case("sum bf16 rows 1024x1024", "reduce")(lambda: reduce().launch_sum(x(torch.bfloat16), [1], False))
+    case("mean fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_mean(x(), [1], False))
+    case("amax fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_amax(x(), [1], False))
+    case("argmax fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_argmax(x(), 1, False))
+    case("max+indices fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_max_with_indices(x(), 1, False))
+    case("var fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_var(x(), [1], 1.0, False))
+    case("norm(2) fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_norm(x(), 2.0, [1], False))
+    case("sum_to_shape fp32 1024x1024->1024", "reduce")(lambda: reduce().launch_sum_to_shape(x(), (1024,)))
+
+
+def _register_softmax_cases() -> None:
+    softmax = lambda: _kernels("softmax")  # noqa: E731
+    for label in ("fp32", "fp16"):
+        dtype = DTYPES[label]
+        case(f"softmax fwd {label} 1024x1024", "softmax")(
+            lambda dtype=dtype: softmax().launch_softmax_fwd(_randn(1024, 1024, dtype=dtype), 1)
+        )
+        case(f"softmax bwd {label} 1024x1024", "softmax")(
+            lambda dtype=dtype: softmax().launch_softmax_bwd(
+                _randn(1024, 1024, dtype=dtype), _randn(1024, 1024, dtype=dtype), 1
+            )
+        )
+    case("log_softmax fwd fp32 1024x1024", "softmax")(
+        lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 1, log=True)
+    )
+    case("softmax fwd fp32 long rows 4x131072", "softmax")(
+        lambda: softmax().launch_softmax_fwd(_randn(4, 131072), 1)
+    )
+    case("softmax fwd fp32 columns 1024x1024", "softmax")(
+        lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 0)
+    )
+
+
+def _register_loss_cases() -> None:
+    loss = lambda: _kernels("loss")  # noqa: E731
+    # 64 rows take the same GPU row config as thousands would, and keep the interpreter run
+    # of the executed cases (below) short.
+    n, classes = 64, 1000
+    target = lambda: torch.randint(0, classes, (n,))  # noqa: E731
+
+    def cross_entropy(dtype):
+        def run():
+            logits, labels = _randn(n, classes, dtype=dtype), target()
+            value, logsumexp = loss().launch_cross_entropy_fwd(logits, labels)
+            loss().launch_cross_entropy_bwd(_randn(1, dtype=dtype).view(()), logits, labels, logsumexp)
+
+        return run
+
+    # Class-index losses check the targets' range with a kernel and read the verdict back.
+    case("cross_entropy fwd+bwd fp32 64x1000", "loss", execute=True)(cross_entropy(torch.float32))
+    case("cross_entropy fwd+bwd bf16 64x1000", "loss", execute=True)(cross_entropy(torch.bfloat16))
+
+    @case("nll_loss fwd+bwd fp32 64x1000", "loss", execute=True)
+    def _nll():
+        log_probs, labels = _randn(n, classes), target()
+        loss().launch_nll_loss_fwd(log_probs, labels)
+        loss().launch_nll_loss_bwd(_randn(1).view(()), log_probs, labels)
+
+    @case("mse_loss fwd+bwd fp32 1M", "loss")
+    def _mse():
+        x, y = _randn(LARGE), _randn(LARGE)
+        loss().launch_mse_loss_fwd(x, y)
+        loss().launch_mse_loss_bwd(_randn(1).view(()), x, y)
+
+    @case("bce_with_logits fwd+bwd fp32 1M", "loss")
+    def _bce():
+        x, y = _randn(LARGE), torch.rand(LARGE)
+        loss().launch_bce_with_logits_fwd(x, y)
+        loss().launch_bce_with_logits_bwd(_randn(1).view(()), x, y)
+
+
+def _register_optim_cases() -> None:
+    optim = lambda: _kernels("optim")  # noqa: E731
+    shapes = [(1024, 1024), (1024,), (10, 1024)]  # a weight, its bias, a small odd one
+
+    def group(dtype=torch.float32):
+        return [_randn(*s, dtype=dtype) for s in shapes]
+
+    @case("sgd momentum step fp32", "optim")
+    def _sgd():
+        params = group()
+        optim().launch_sgd_step(
+            params, group(), group(), lr=0.1, momentum=0.9, dampening=0.0, weight_decay=1e-4,
+            nesterov=False, maximize=False, first_step=False,
+        )  # fmt: skip
+
+    def adam(dtype, decoupled):
+        def run():
+            states = [torch.rand(*s, dtype=dtype) for s in shapes]
+            optim().launch_adam_step(
+                group(dtype), group(dtype), group(dtype), states, None, step=3, lr=1e-3, beta1=0.9,
+                beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False,
+                decoupled_weight_decay=decoupled,
+            )  # fmt: skip
+
+        return run
+
+    case("adam step fp32", "optim")(adam(torch.float32, decoupled=False))
+    case("adamw step fp32", "optim")(adam(torch.float32, decoupled=True))
+    case("adamw step bf16", "optim")(adam(torch.bfloat16, decoupled=True))
+    case("zero_ fp32", "optim")(lambda: optim().launch_zero_(group()))
+
+
+def _register_random_cases() -> None:
+    random = lambda: _kernels("random")  # noqa: E731
+    empty = lambda dtype=torch.float32: torch.empty(LARGE, dtype=dtype)  # noqa: E731
+    case("uniform_ fp32 1M", "random")(lambda: random().launch_uniform_(empty(), 0.0, 1.0, 1234, 0))
+    case("normal_ fp32 1M", "random")(lambda: random().launch_normal_(empty(), 0.0, 1.0, 1234, 0))
+    case("randint_ int64 1M", "random")(lambda: random().launch_randint_(empty(torch.int64), 0, 100, 1234, 0))
+    case("bernoulli_ fp32 1M", "random")(lambda: random().launch_bernoulli_(empty(), 0.5, 1234, 0))
+    case("dropout fwd fp32 1M", "random")(lambda: random().launch_dropout_fwd(_randn(LARGE), 0.1, 1234, 0))
+    case("dropout bwd fp32 1M", "random")(lambda: random().launch_dropout_bwd(_randn(LARGE), 0.1, 1234, 0))
+
+
+def _register_creation_cases() -> None:
+    creation = lambda: _kernels("creation")  # noqa: E731
+    case("fill_ fp32 1M", "creation")(lambda: creation().launch_fill_(torch.empty(LARGE), 0.0))
+    case("arange fp32 1M", "creation")(
+        lambda: creation().launch_arange(0.0, float(LARGE), 1.0, dtype=torch.float32, device="cpu")
+    )
+    case("linspace fp32 1M", "creation")(
+        lambda: creation().launch_linspace(0.0, 1.0, LARGE, dtype=torch.float32, device="cpu")
+    )
+    case("eye fp32 1024x1024", "creation")(
+        lambda: creation().launch_eye(1024, 1024, dtype=torch.float32, device="cpu")
+    )
+
+
+def _register_indexing_cases() -> None:
+    indexing = lambda: _kernels("indexing")  # noqa: E731
+    rows = lambda: torch.randint(0, 1000, (512,))  # noqa: E731
+    case("gather_rows fp32 1000x1024[512]", "indexing")(
+        lambda: indexing().launch_gather_rows(_randn(1000, 1024), rows())
+    )
+    case("scatter_add_rows fp32 512x1024->1000", "indexing")(
+        lambda: indexing().launch_scatter_add_rows(_randn(512, 1024), rows(), 1000)
+    )
+
+
+for _register in (
+    _register_elementwise_cases,
+    _register_activation_cases,
+    _register_matmul_cases,
+    _register_reduce_cases,
+    _register_softmax_cases,
+    _register_loss_cases,
+    _register_optim_cases,
+    _register_random_cases,
+    _register_creation_cases,
+    _register_indexing_cases,
+):
+    _register()
+
+
+def select_cases(patterns: list[str] | None) -> list[Case]:
+    """The cases named by ``patterns`` (all when None): each pattern is a case name, a family
+    (``matmul``), or else a substring of case names (``fp16``)."""
+    if not patterns:
+        return list(CASES.values())
+    chosen: dict[str, Case] = {}
+    for pattern in patterns:
+        if pattern in CASES:
+            matches = [CASES[pattern]]
+        else:
+            matches = [c for c in CASES.values() if pattern == c.family] or [
+                c for c in CASES.values() if pattern in c.name
+            ]
+        if not matches:
+            raise ValueError(f"no kernel-report case matches {pattern!r}; see --list")
+        chosen.update((c.name, c) for c in matches)
+    return list(chosen.values())
+
+
+# ----------------------------------------------------------------------------------------------
+# Capturing
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Capture:
+    launches: list[dict[str, Any]]  # unique (case, arch, kernel, arguments)
+    failures: list[dict[str, str]]  # cases whose launcher raised
+    seconds: dict[str, float]  # interpreter time per case, all archs together
+
+
+def capture(cases: list[Case], archs: list[int]) -> Capture:
+    """Runs every case under each arch's GPU launch policy and records the launches."""
+    if not runtime.is_interpreter():
+        raise RuntimeError(
+            "recording launches needs Triton's interpreter: "
+            "set TRITONGRAD_DEVICE=cpu before tritongrad is imported"
+        )
+    launches: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
+    seconds: dict[str, float] = {}
+    seen: set[str] = set()
+    for arch in archs:
+        with gpu_launch_policy(GPU_MODELS[arch]):
+            for item in cases:
+                torch.manual_seed(0)
+                start = time.perf_counter()
+                with recording_launches(item.execute) as recorded:
+                    try:
+                        item.run()
+                    except Exception as error:  # noqa: BLE001  (reported, the other cases go on)
+                        message = "".join(traceback.format_exception_only(type(error), error)).strip()
+                        failures.append({"case": item.name, "arch": f"sm_{arch}", "error": message[-1000:]})
+                seconds[item.name] = seconds.get(item.name, 0.0) + time.perf_counter() - start
+                for launch in recorded:
+                    launch.update(case=item.name, family=item.family, arch=arch)
+                    key = json.dumps(launch, sort_keys=True)
+                    if key not in seen:
+                        seen.add(key)
+                        launches.append(launch)
+    return Capture(launches, failures, seconds)
+
+
+@functools.cache
+def all_kernels() -> list[tuple[str, str]]:
+    """(module, name) of every module-level kernel in kernels/ (objects named ``*_kernel``)."""
+    package = importlib.import_module(KERNELS_PACKAGE)
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module_name = f"{KERNELS_PACKAGE}.{info.name}"
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            function = value
+            while hasattr(function, "fn"):
+                function = function.fn
+            if (
+                name.endswith("_kernel")
+                and function is not value
+                and getattr(function, "__module__", None) == module_name
+            ):
+                found.append((module_name, name))
+    return sorted(found)
+
+
+def uncaptured_kernels(launches: list[dict[str, Any]]) -> list[str]:
+    """Kernels of kernels/ that no recorded launch reached."""
+    reached = {(launch["module"], launch["kernel"]) for launch in launches}
+    return [
+        f"{module.rsplit('.', 1)[-1]}.{name}"
+        for module, name in all_kernels()
+        if (module, name) not in reached
+    ]
