@@ -86,6 +86,8 @@ def _gpu_configs() -> list[triton.Config]:
         _config(128, 256, 64, num_warps=8, num_stages=3),
         _config(256, 128, 64, num_warps=8, num_stages=3),
         _config(128, 128, 64, num_warps=8, num_stages=4),
+        _config(128, 128, 32, num_warps=8, num_stages=3),  # fp32 "ieee" default (no spills, AOT report)
+        _config(128, 64, 32, num_warps=8, num_stages=3),  # fp64 default (142 registers on sm_90)
         _config(128, 128, 32, num_warps=4, num_stages=4),
         _config(128, 64, 32, num_warps=4, num_stages=4),
         _config(64, 128, 32, num_warps=4, num_stages=4),
@@ -119,23 +121,25 @@ def _prune_by_shared_memory(configs, named_args, **kwargs):
         * config.kwargs["BLOCK_K"]
         * (config.kwargs["BLOCK_M"] + config.kwargs["BLOCK_N"])
         <= limit
-        and _accumulator_registers(config, element_size) <= _MAX_ACCUMULATOR_REGISTERS
+        and _fits_in_registers(config, element_size)
     ]
     return fitting or configs[-1:]
 
 
 # fp32 ("ieee") and fp64 products run on the FMA units, each thread holding its share of the
-# output tile in registers: past 64 32-bit registers of accumulators per thread the kernel
-# spills (the AOT report measured 128x128 on 4 warps at 255 registers with 1.4 KB of spills on
-# sm_80). fp16/bf16 accumulate through tensor cores and are not limited here.
+# output tile in registers. Measured with the AOT report (triton 3.9, ptxas -v): 64 32-bit
+# accumulator registers per thread fit on 8 warps (128x128 fp32: 212 regs on sm_80, no spill)
+# but not on 4 warps (128x64 fp32: 255 regs, 28 B spilled), so these configs need 8 warps and
+# at most 64 accumulator registers. fp16/bf16 accumulate through tensor cores, unrestricted.
 _MAX_ACCUMULATOR_REGISTERS = 64
 
 
-def _accumulator_registers(config: triton.Config, element_size: int) -> int:
+def _fits_in_registers(config: triton.Config, element_size: int) -> bool:
     if element_size < 4:
-        return 0
+        return True
     tile = config.kwargs["BLOCK_M"] * config.kwargs["BLOCK_N"]
-    return tile * (element_size // 4) // (config.num_warps * 32)
+    registers = tile * (element_size // 4) // (config.num_warps * 32)
+    return config.num_warps >= 8 and registers <= _MAX_ACCUMULATOR_REGISTERS
 
 
 @triton.autotune(

@@ -7,12 +7,17 @@ One iterative pass (no recursion, so a 10,000-op chain is fine):
 2. if only some targets are wanted (``autograd.grad`` or ``backward(inputs=)``),
    mark the nodes that lie on a path to a target and skip the rest;
 3. run nodes whose pending count reached zero, each once, summing the
-   gradients that arrive on each of its outputs before it runs.
+   gradients that arrive on each of its outputs before it runs (a node that
+   no gradient reached is skipped, so the leaves behind it keep ``grad=None``).
+
+Each gradient a node returns is checked as torch checks it: summed down if it
+broadcasts to its input's shape, cast to its input's dtype.
 
 Gradient buffers remember whether the engine owns them. A gradient a node
 returns unchanged (``AddBackward0`` passes ``grad`` to both inputs) or the
 user's ``gradient=`` argument is shared, so it is copied before it becomes a
-leaf's ``.grad``; an owned one is handed over without a copy.
+leaf's ``.grad``; an owned one is handed over without a copy when its layout
+is the leaf's (an expanded view from a reduction's backward is copied too).
 """
 
 from __future__ import annotations
@@ -87,8 +92,8 @@ def _validate_gradient(node: Node, index: int, grad, meta):
     if tuple(grad.shape) != shape:
         if not _expandable(shape, tuple(grad.shape)):
             raise RuntimeError(
-                f"Function {node.name()} returned an invalid gradient at index {index} - got {list(grad.shape)} "
-                f"but expected shape compatible with {list(shape)}"
+                f"Function {node.name()} returned an invalid gradient at index {index} - "
+                f"got {list(grad.shape)} but expected shape compatible with {list(shape)}"
             )
         grad = grad.sum_to_size(shape)
     if grad.dtype != dtype and dtype.is_floating_point:
@@ -300,5 +305,7 @@ def _grad_buffer_like(variable):
 
     data = variable._data
     if _dense_strides(tuple(data.shape), tuple(data.stride())):
-        return Tensor._wrap(torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device))
+        return Tensor._wrap(
+            torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device)
+        )
     return Tensor._wrap(torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))

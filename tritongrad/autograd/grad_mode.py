@@ -134,7 +134,8 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (tritongrad has no separate inference tensors); ``inference_mode(False)`` does nothing.
+    """Like ``no_grad`` (tritongrad has no separate inference tensors); ``inference_mode(False)``
+    does nothing.
 
     Usable as ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode``.
     """

@@ -126,7 +126,8 @@ def _compare_full(function, inputs, eps: float, atol: float, rtol: float) -> str
             for i, (n, a) in enumerate(zip(numeric, analytic)):
                 if abs(a - n) > atol + rtol * abs(n):
                     return (
-                        f"Jacobian mismatch for output element {i} with respect to element {j} of differentiable "
+                        f"Jacobian mismatch for output element {i} with respect to element {j} of "
+                        "differentiable "
                         f"input {input_index}: numerical {n!r}, analytical {a!r} (atol={atol}, rtol={rtol})"
                     )
     return None
@@ -218,7 +219,8 @@ def gradcheck(function, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: 
 
 
 def gradgradcheck(function, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False) -> bool:  # fmt: skip
+                  rtol: float = 1e-3, raise_exception: bool = True,
+                  fast_mode: bool = False) -> bool:  # fmt: skip
     """gradcheck of the first derivative (taken with create_graph=True): checks second derivatives."""
     from tritongrad import creation
     from tritongrad.autograd import grad

@@ -96,9 +96,13 @@ def _check_operands(name: str, a, b) -> None:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): arguments must be Tensors, got {type(a).__name__} and {type(b).__name__}")
     if a.dim() == 0 or b.dim() == 0:
-        raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D")
+        raise RuntimeError(
+            f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
+        )
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}")
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}"
+        )
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"{name}: tritongrad matmul supports floating dtypes, got {a.dtype}")
 
@@ -144,7 +148,7 @@ def mm(input, mat2):
     """Matrix product of two 2-D tensors."""
     _check_operands("mm", input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
-        raise RuntimeError(f"self must be a matrix" if input.dim() != 2 else "mat2 must be a matrix")
+        raise RuntimeError("self must be a matrix" if input.dim() != 2 else "mat2 must be a matrix")
     return matmul(input, mat2)
 
 
@@ -152,10 +156,11 @@ def bmm(input, mat2):
     """Batched product of two 3-D tensors with equal batch sizes."""
     _check_operands("bmm", input, mat2)
     if input.dim() != 3 or mat2.dim() != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, {input.shape[2]}] "
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] "
             f"but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
     return Bmm.apply(input, mat2)

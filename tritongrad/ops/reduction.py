@@ -8,6 +8,7 @@ saved input or output, using tritongrad ops so they stay differentiable.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
@@ -177,7 +178,9 @@ class Extremum(Function):
             winners = winners | (isnan(x) & isnan(result_expanded))
         winners = winners.to(grad.dtype)
         count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()) if x.dim() else None, keepdim=True)
-        share = expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
+        share = (
+            expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
+        )
         return share * winners, None, None, None
 
 
@@ -336,7 +339,8 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     _check_dtype_arg(dtype)
     if not (dtype or input.dtype).is_floating_point:
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            "complex dtype. "
             f"Got: {_dtype_word(input.dtype)}"
         )
     dims = normalize_dims(dim, input.dim())
@@ -423,7 +427,10 @@ def _correction(unbiased, correction) -> float:
 
 def _check_floating(name: str, input) -> None:
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. Got {_dtype_word(input.dtype)} instead.")
+        raise RuntimeError(
+            f"{name}(): input dtype should be either floating point or complex. "
+            f"Got {_dtype_word(input.dtype)} instead."
+        )
 
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -431,7 +438,9 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     _check_floating("var", input)
-    return Var.apply(input, normalize_dims(dim, input.dim()), _correction(unbiased, correction), keepdim)
+    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    _warn_if_no_degrees_of_freedom("var", input, dims, correction)
+    return Var.apply(input, dims, correction, keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -439,11 +448,25 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     _check_floating("std", input)
-    return Std.apply(input, normalize_dims(dim, input.dim()), _correction(unbiased, correction), keepdim)
+    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    _warn_if_no_degrees_of_freedom("std", input, dims, correction)
+    return Std.apply(input, dims, correction, keepdim)
+
+
+def _warn_if_no_degrees_of_freedom(name: str, input, dims: tuple[int, ...], correction: float) -> None:
+    """torch's warning when the result is NaN or inf for lack of elements (the value is still returned)."""
+    if input.numel() and _count(tuple(input.shape), dims) - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+            "factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
-    """Vector p-norm (p = 1, 2, inf, -inf, 0 or any positive number; 'fro' is 2) over all elements or ``dim``."""
+    """Vector p-norm (p = 1, 2, inf, -inf, 0 or any positive number; 'fro' is 2) over all elements
+    or ``dim``."""
     if p in ("fro", None):
         p = 2
     if isinstance(p, str):
