@@ -9,19 +9,22 @@ float64 (kernels/common.compute_dtype).
 
 The module also holds device functions other kernel files import: ``tanh``,
 ``erf``, ``erfc`` and ``sigmoid_pair`` built from ``tl.exp`` (libdevice is not
-available in the interpreter), and ``float_bits``/``bits_to_float``, which pass
-a Python float to a kernel exactly (Triton passes float arguments as fp32).
+available in the interpreter).
 """
 
 from __future__ import annotations
 
-import struct
-
 import torch
 import triton
 import triton.language as tl
-from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype
 
+from tritongrad.kernels.common import (
+    bits_to_float,
+    check_floating,
+    check_same_device,
+    compute_dtype,
+    float_bits,
+)
 from tritongrad.runtime import elementwise_launch_config
 
 __all__ = [
@@ -38,31 +41,12 @@ __all__ = [
     "erf",
     "erfc",
     "sigmoid_pair",
-    "float_bits",
-    "bits_to_float",
 ]
 
 
 # ----------------------------------------------------------------------------------------------
 # Exact float scalars
 # ----------------------------------------------------------------------------------------------
-
-
-def float_bits(value: float) -> int:
-    """The IEEE float64 bit pattern of ``value`` as a signed int, for ``bits_to_float`` in a kernel.
-
-    Triton hands Python floats to kernels as fp32, which would round a float64 scalar (a
-    leaky-ReLU slope, a dropout scale) to 7 digits; an int64 argument carries all 64 bits. Kernels
-    taking such an argument list it in ``do_not_specialize`` (an int equal to 1 would otherwise
-    become a compile-time constant).
-    """
-    return struct.unpack("<q", struct.pack("<d", float(value)))[0]
-
-
-@triton.jit
-def bits_to_float(bits):
-    """The float64 whose bit pattern ``float_bits`` produced (a scalar)."""
-    return bits.to(tl.int64).to(tl.float64, bitcast=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 import torch
+import triton
 import triton.language as tl
 
 TORCH_TO_TRITON = {
@@ -74,3 +76,37 @@ def needs_int64_indexing(*tensors: torch.Tensor) -> bool:
         if max(span + 1, t.numel()) >= 2**31:
             return True
     return False
+
+
+# ----------------------------------------------------------------------------------------------
+# Device helpers shared by several kernel families
+# ----------------------------------------------------------------------------------------------
+
+
+@triton.jit
+def to_bfloat16_rne(value):
+    """float32 -> bfloat16, rounding to nearest even like torch and the GPU's cvt.rn (the
+    interpreter's own cast truncates): add half an ulp (minus one when the kept bit is even, so
+    ties go to even) and keep the upper 16 bits; NaN stays a quiet NaN."""
+    bits = value.to(tl.uint32, bitcast=True)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    quiet_nan = (bits >> 16) | 0x40
+    kept = tl.where(value != value, quiet_nan, rounded)
+    return kept.to(tl.uint16).to(tl.bfloat16, bitcast=True)
+
+
+def float_bits(value: float) -> int:
+    """The IEEE float64 bit pattern of ``value`` as a signed int, for ``bits_to_float`` in a kernel.
+
+    Triton hands Python floats to kernels as fp32, which would round a float64 scalar (a
+    leaky-ReLU slope, a dropout scale) to 7 digits; an int64 argument carries all 64 bits. Kernels
+    taking such an argument list it in ``do_not_specialize`` (an int equal to 1 would otherwise
+    become a compile-time constant).
+    """
+    return struct.unpack("<q", struct.pack("<d", float(value)))[0]
+
+
+@triton.jit
+def bits_to_float(bits):
+    """The float64 whose bit pattern ``float_bits`` produced (a scalar)."""
+    return bits.to(tl.int64).to(tl.float64, bitcast=True)

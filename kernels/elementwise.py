@@ -19,7 +19,8 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_same_device, compute_dtype, needs_int64_indexing
+from tritongrad.kernels.activation import tanh
+from tritongrad.kernels.common import check_same_device, compute_dtype, needs_int64_indexing, to_bfloat16_rne
 from tritongrad.kernels.strided import (
     MAX_RANK,
     broadcast_shapes,
@@ -61,18 +62,6 @@ def reduce_angle(x):
 
 
 @triton.jit
-def accurate_tanh(x):
-    """tanh without libdevice: odd Taylor series near 0 (no cancellation), exp form elsewhere."""
-    magnitude = tl.abs(x)
-    decay = tl.exp(-2.0 * magnitude)
-    far = (1.0 - decay) / (1.0 + decay)
-    squared = x * x
-    near = magnitude * (1.0 + squared * (-1.0 / 3.0 + squared * (2.0 / 15.0 + squared * (-17.0 / 315.0))))
-    result = tl.where(magnitude < 0.0625, near, far)
-    return tl.where(x < 0, -result, result)
-
-
-@triton.jit
 def float_pow(base, exponent, COMPUTE: tl.constexpr):
     """base ** exponent for floats as exp(e * log|b|) in float64, with torch's sign and edge rules."""
     b = base.to(tl.float64)
@@ -103,18 +92,6 @@ def splat(value, shape: tl.constexpr, COMPUTE: tl.constexpr):
     """A scalar kernel argument as a block of COMPUTE. (The interpreter hands Python floats over
     unconverted, so scalars are widened by addition rather than with ``.to``.)"""
     return (tl.zeros(shape, COMPUTE) + value).to(COMPUTE)
-
-
-@triton.jit
-def to_bfloat16_rne(value):
-    """float32 -> bfloat16, rounding to nearest even like torch and the GPU's cvt.rn (the
-    interpreter's own cast truncates): add half an ulp (minus one when the kept bit is even, so
-    ties go to even) and keep the upper 16 bits; NaN stays a quiet NaN."""
-    bits = value.to(tl.uint32, bitcast=True)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
-    quiet_nan = (bits >> 16) | 0x40
-    kept = tl.where(value != value, quiet_nan, rounded)
-    return kept.to(tl.uint16).to(tl.bfloat16, bitcast=True)
 
 
 @triton.jit
@@ -186,7 +163,7 @@ def unary_math(
         else:
             y = tl.sin(x) / tl.cos(x)
     elif OP == "tanh":
-        y = accurate_tanh(x)
+        y = tanh(x)
     elif OP == "sigmoid":
         y = 1.0 / (1.0 + tl.exp(-x))
     elif OP == "relu":

@@ -46,6 +46,8 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
+
+from tritongrad import runtime
 from tritongrad.kernels.common import (
     FLOATING_DTYPES,
     check_floating,
@@ -54,8 +56,6 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
 )
 from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
-
-from tritongrad import runtime
 
 __all__ = ["launch_matmul", "launch_linear", "launch_linear_backward"]
 

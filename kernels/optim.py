@@ -47,7 +47,7 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_same_device, compute_dtype, triton_dtype
+from tritongrad.kernels.common import check_same_device, compute_dtype, to_bfloat16_rne, triton_dtype
 from tritongrad.runtime import elementwise_launch_config
 
 __all__ = ["POINTER_TABLE_EXTENTS", "launch_adam_step", "launch_sgd_step", "launch_zero_"]
@@ -178,10 +178,7 @@ def to_storage(value, ELEMENT: tl.constexpr):
     step toward zero; rounding on the bits gives the GPU's (and torch's) result everywhere.
     """
     if ELEMENT == tl.bfloat16:
-        bits = value.to(tl.float32).to(tl.uint32, bitcast=True)
-        rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
-        rounded = tl.where(value != value, 0x7FC0, rounded)  # NaN stays a (quiet) NaN
-        result = rounded.to(tl.uint16).to(tl.bfloat16, bitcast=True)
+        result = to_bfloat16_rne(value.to(tl.float32))
     else:
         result = value.to(ELEMENT)
     return result

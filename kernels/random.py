@@ -32,9 +32,15 @@ import math
 import torch
 import triton
 import triton.language as tl
-from tritongrad.kernels.activation import bits_to_float, float_bits
-from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, check_same_device, compute_dtype
 
+from tritongrad.kernels.common import (
+    FLOATING_DTYPES,
+    bits_to_float,
+    check_floating,
+    check_same_device,
+    compute_dtype,
+    float_bits,
+)
 from tritongrad.runtime import elementwise_launch_config
 
 __all__ = [
@@ -135,7 +141,9 @@ def sin_cos_of_turns(turns):
     r = (turns * 4.0 - quarter) * 1.5707963267948966
     r2 = r * r
     sin_r = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))))
-    cos_r = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))))
+    cos_r = 1.0 + r2 * (
+        -0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0))))
+    )
     k = quarter.to(tl.int32) % 4
     sine = tl.where(k == 0, sin_r, tl.where(k == 1, cos_r, tl.where(k == 2, -sin_r, -cos_r)))
     cosine = tl.where(k == 0, cos_r, tl.where(k == 1, -sin_r, tl.where(k == 2, -cos_r, sin_r)))
