@@ -81,19 +81,19 @@ def test_counts_are_the_same_every_step():
     assert count_tritongrad_launches(side.step) == count_tritongrad_launches(side.step)
 
 
-# Where tritongrad's 15 launches go and what would bring them to <= 8 (torch: 17):
+# Where tritongrad's 14 launches go and what would bring them to <= 8 (torch: 17):
 #   forward   linear, relu, linear, softmax, mse (elementwise + loss_sum)           6 -> 4
 #             ReLU in the first Linear's epilogue; a one-kernel MSE forward that also
 #             writes the MSE gradient (it needs nothing from the backward)
 #   backward  fill (loss seed), mse bwd, softmax bwd, linear grad_x, linear grad_w+b,
-#             relu bwd (gt + where: 2), linear grad_w+b                               8 -> 3
+#             relu bwd (one kernel), linear grad_w+b                                  7 -> 3
 #             no seed fill for an implicit 1.0; MSE grad from the forward; ReLU's mask
 #             in the second Linear's grad_input epilogue; grad_input and grad_weight of
 #             one Linear in one launch (one grid over both products)
 #   optimizer one fused multi-tensor SGD launch                                      1 -> 1
 @pytest.mark.xfail(
     strict=True,
-    reason="15 launches vs torch's 17 (limit 8): needs the fusions listed above this test",
+    reason="14 launches vs torch's 17 (limit 8): needs the fusions listed above this test",
 )
 def test_training_step_launches_at_most_half_of_torch(counts):
     tritongrad_counts, torch_counts = counts

@@ -12,7 +12,9 @@ import math
 import torch
 
 from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import get_default_dtype, result_type
+from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import elementwise as kernels
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
@@ -450,7 +452,11 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (result,) = ctx.saved_tensors
-        return grad.where(result > 0, 0.0)
+        fusable = grad.is_contiguous() and result.is_contiguous() and grad.dtype == result.dtype
+        if is_grad_enabled() or not fusable:
+            return grad.where(result > 0, 0.0)  # differentiable (create_graph) or strided: composed
+        # One launch instead of a comparison and a select: grad where the saved output is > 0.
+        return _wrap(activation_kernels.launch_relu_bwd(grad._data, result._data))
 
 
 class Clamp(Function):
