@@ -1,0 +1,214 @@
+"""matmul / mm / bmm / mv / dot (ops/linalg.py): values, gradients and grad_fn names against torch.
+
+The reference is torch in float64 on the same values, rounded to the tested dtype.
+The interpreter's matmul tiles are 128 wide, so "> one tile" means a dim above 128.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import tritongrad
+from tests.autograd_utils import TOLERANCES, assert_close, to_tg
+
+# (a shape, b shape, what it exercises)
+FORMS = {
+    "dot": ((5,), (5,)),  # 1-D @ 1-D
+    "vector_matrix": ((3,), (3, 4)),  # 1-D @ 2-D: the row is squeezed away
+    "matrix_vector": ((4, 3), (3,)),  # 2-D @ 1-D: mv
+    "matrix_matrix_primes": ((5, 7), (7, 3)),  # primes
+    "size_one": ((1, 1), (1, 1)),  # size 1
+    "outer_k1": ((4, 1), (1, 3)),  # K = 1: an outer product
+    "batched_same": ((2, 3, 4), (2, 4, 5)),  # 3-D @ 3-D
+    "batched_broadcast_left": ((2, 3, 4), (4, 5)),  # batch dims broadcast: b's gradient sums over them
+    "batched_broadcast_both": ((2, 1, 3, 4), (3, 4, 2)),  # batch dims (2, 1) x (3,) -> (2, 3)
+    "vector_batched": ((4,), (2, 4, 3)),  # 1-D @ 3-D
+    "batched_vector": ((2, 3, 4), (4,)),  # 3-D @ 1-D
+}
+NAMES = {
+    "dot": "DotBackward0",
+    "vector_matrix": "SqueezeBackward4",
+    "matrix_vector": "MvBackward0",
+    "matrix_matrix_primes": "MmBackward0",
+    "size_one": "MmBackward0",
+    "outer_k1": "MmBackward0",
+    "batched_same": "UnsafeViewBackward0",
+    "batched_broadcast_left": "UnsafeViewBackward0",
+    "batched_broadcast_both": "UnsafeViewBackward0",
+    "vector_batched": "UnsafeViewBackward0",
+    "batched_vector": "UnsafeViewBackward0",
+}
+
+
+def reference(a: torch.Tensor, b: torch.Tensor, upstream_seed: int = 7, op=torch.matmul, transform=None):
+    """torch's product of transform(a), transform(b) and the gradients of a and b, in float64
+    and rounded to a's dtype."""
+    transform = transform or (lambda t: t)
+    a64, b64 = a.double().requires_grad_(), b.double().requires_grad_()
+    out = op(transform(a64), transform(b64))
+    upstream = torch.randn(
+        tuple(out.shape), dtype=torch.float64, generator=torch.Generator().manual_seed(upstream_seed)
+    )
+    out.backward(upstream)
+    return out.detach().to(a.dtype), a64.grad.to(a.dtype), b64.grad.to(b.dtype), upstream
+
+
+def check_product(a: torch.Tensor, b: torch.Tensor, what: str, op=torch.matmul, tg_op=None, transform=None):
+    """tritongrad's product and gradients against the float64 reference; ``transform`` makes views."""
+    transform = transform or (lambda t: t)
+    want_out, want_grad_a, want_grad_b, upstream = reference(a, b, op=op, transform=transform)
+    tg_a, tg_b = to_tg(a, requires_grad=True), to_tg(b, requires_grad=True)
+    out = (
+        (tg_op or op)(transform(tg_a), transform(tg_b))
+        if tg_op
+        else tritongrad.matmul(transform(tg_a), transform(tg_b))
+    )
+    tolerances = TOLERANCES[a.dtype] if a.dtype != torch.float32 else (2e-5, 2e-5)
+    assert out.dtype == a.dtype, f"{what}: output dtype {out.dtype}"
+    assert_close(
+        out, want_out, f"{what} forward {tuple(a.shape)} @ {tuple(b.shape)} {a.dtype}", tolerances=tolerances
+    )
+    out.backward(to_tg(upstream.to(a.dtype)))
+    assert_close(tg_a.grad, want_grad_a, f"{what} grad a {tuple(a.shape)} {a.dtype}", tolerances=tolerances)
+    assert_close(tg_b.grad, want_grad_b, f"{what} grad b {tuple(b.shape)} {b.dtype}", tolerances=tolerances)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("form", list(FORMS))
+def test_matmul_forms(form, dtype):
+    a_shape, b_shape = FORMS[form]
+    a, b = torch.randn(a_shape).to(dtype), torch.randn(b_shape).to(dtype)
+    out = check_product(a, b, form)
+    assert out.grad_fn.name() == NAMES[form]
+
+
+def transposed_copy(t: torch.Tensor) -> torch.Tensor:
+    """Same values, stored transposed in the last two dims (so .mT of a leaf gives them back)."""
+    return t.mT.contiguous() if t.dim() >= 2 else t
+
+
+@pytest.mark.parametrize("form", ["matrix_matrix_primes", "batched_broadcast_left", "matrix_vector"])
+def test_matmul_of_transposed_operands(form):
+    # non-contiguous: both operands are .mT views of their leaves
+    a_shape, b_shape = FORMS[form]
+    a, b = torch.randn(a_shape), torch.randn(b_shape)
+    storage_a, storage_b = transposed_copy(a), transposed_copy(b)
+    transform = lambda t: t.mT if t.dim() >= 2 else t  # noqa: E731
+    check_product(storage_a, storage_b, f"{form} transposed", transform=transform)
+
+
+def test_matmul_of_sliced_and_expanded_operands():
+    # non-contiguous: a strided slice on the left, an expanded (zero-stride) batch on the right
+    a = torch.randn(2, 3, 8)
+    b = torch.randn(1, 4, 5)
+    results = []
+    for lib in (torch, tritongrad):
+        la = a.clone().requires_grad_() if lib is torch else to_tg(a, requires_grad=True)
+        lb = b.clone().requires_grad_() if lib is torch else to_tg(b, requires_grad=True)
+        out = la[:, :, ::2] @ lb.expand(2, 4, 5)
+        out.backward(lib.ones(tuple(out.shape)) if lib is torch else tritongrad.ones(tuple(out.shape)))
+        results.append((out, la.grad, lb.grad))
+    for index, what in enumerate(["forward", "grad a", "grad b"]):
+        assert_close(results[1][index], results[0][index].detach(), f"sliced/expanded {what}")
+
+
+def test_matmul_larger_than_one_tile():
+    a, b = torch.randn(130, 9), torch.randn(9, 131)  # M and N above the 128-wide interpreter tile
+    check_product(a, b, "> one tile")
+
+
+def test_matmul_with_empty_inner_dim():
+    # K = 0: the product is zeros and the gradients are empty
+    a, b = torch.randn(3, 0), torch.randn(0, 2)
+    out = check_product(a, b, "K=0")
+    assert out.tolist() == [[0.0, 0.0]] * 3
+
+
+@pytest.mark.parametrize(
+    "name, op, a_shape, b_shape",
+    [
+        ("mm", torch.mm, (3, 4), (4, 2)),
+        ("bmm", torch.bmm, (2, 3, 4), (2, 4, 2)),
+        ("mv", torch.mv, (3, 4), (4,)),
+        ("dot", torch.dot, (4,), (4,)),
+    ],
+)
+def test_named_products(name, op, a_shape, b_shape):
+    a, b = torch.randn(a_shape), torch.randn(b_shape)
+    out = check_product(a, b, name, op=op, tg_op=getattr(tritongrad, name))
+    want_name = op(a.requires_grad_(), b.requires_grad_()).grad_fn.name()
+    assert out.grad_fn.name() == want_name
+
+
+def test_tensor_methods_and_operator():
+    a, b = torch.randn(2, 3), torch.randn(3, 2)
+    ta, tb = to_tg(a), to_tg(b)
+    for got in (ta @ tb, ta.matmul(tb), ta.mm(tb), tritongrad.matmul(ta, tb)):
+        assert_close(got, a @ b, "a @ b")
+
+
+def test_only_inputs_that_require_grad_get_gradients():
+    a = tritongrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = tritongrad.tensor([[0.5], [-1.0]])
+    (a @ b).sum().backward()
+    assert b.grad is None and a.grad.tolist() == [[0.5, -1.0], [0.5, -1.0]]
+    node = (a @ b).grad_fn
+    assert node.needs_input_grad == (True, False)
+
+
+def test_signed_zero_of_outer_product_gradient_matches_torch():
+    # the seed notebook's W.grad printed -0.0000 where x was 0 and the upstream gradient negative
+    results = []
+    for lib in (torch, tritongrad):
+        w = lib.tensor([[1.0, 2.0], [-3.0, 1.0]], requires_grad=True)
+        x = lib.tensor([0.0, 1.0])
+        (w @ x).backward(lib.tensor([1.0, -2.0]))
+        results.append([str(v) for row in w.grad.tolist() for v in row])
+    assert results[1] == results[0]
+
+
+def double_backward(lib, a, b):
+    (grad_a,) = lib.autograd.grad((a @ b).pow(2).sum(), a, create_graph=True)
+    (grad_b,) = lib.autograd.grad(grad_a.sum(), b)
+    return grad_a.detach(), grad_b
+
+
+@pytest.mark.parametrize(
+    "shapes", [((2, 3), (3, 2)), ((3,), (3, 2)), ((2, 2, 3), (3,))], ids=["mm", "vm", "bv"]
+)
+def test_matmul_second_derivatives_match_torch(shapes):
+    a = torch.randn(shapes[0], dtype=torch.float64)
+    b = torch.randn(shapes[1], dtype=torch.float64)
+    want = double_backward(torch, a.clone().requires_grad_(), b.clone().requires_grad_())
+    got = double_backward(tritongrad, to_tg(a, True), to_tg(b, True))
+    for index in range(2):
+        assert_close(got[index], want[index], f"second derivative {index}")
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3,), (4, 2)), ((2, 3), (4,)), ((2, 3), (4, 2)), ((3,), (4,))])
+def test_shape_errors_match_torch(a_shape, b_shape):
+    with pytest.raises(RuntimeError) as torch_error:
+        torch.matmul(torch.ones(a_shape), torch.ones(b_shape))
+    with pytest.raises(RuntimeError) as tg_error:
+        tritongrad.matmul(tritongrad.ones(a_shape), tritongrad.ones(b_shape))
+    assert str(tg_error.value) == str(torch_error.value)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda lib: lib.matmul(lib.ones(2, 2), lib.ones(2, 2, dtype=lib.float64)), "same dtype"),
+        (lambda lib: lib.matmul(lib.ones(()), lib.ones(2)), "at least 1D"),
+        (lambda lib: lib.mm(lib.ones(2), lib.ones(2, 2)), "matrix"),
+        (lambda lib: lib.bmm(lib.ones(2, 2), lib.ones(2, 2, 2)), "3D"),
+        (lambda lib: lib.bmm(lib.ones(2, 2, 3), lib.ones(3, 3, 2)), "first two dimensions"),
+        (lambda lib: lib.dot(lib.ones(2, 2), lib.ones(2)), "1D tensors expected"),
+    ],
+    ids=["dtype", "0d", "mm_vector", "bmm_2d", "bmm_batch", "dot_2d"],
+)
+def test_argument_errors(call, match):
+    for lib in (torch, tritongrad):
+        with pytest.raises(RuntimeError, match=match):
+            call(lib)
