@@ -1,17 +1,23 @@
 """The examples run, and print what PyTorch prints for the same code.
 
-Each seed walkthrough and transparent_net.py runs twice in a subprocess, once with
-tritongrad and once with PyTorch; the outputs must be the same text, with numbers
-equal to float32 tolerance (summation order may move a float32 result by an ulp,
-e.g. torch's CPU sum prints -4.000000476837158 where tritongrad prints -4.0).
+Each seed walkthrough and transparent_net.py runs twice in this process (so the
+compute audit watches the tritongrad run), once with tritongrad and once with
+PyTorch; the outputs must be the same text, with numbers equal to float32 tolerance
+(summation order may move a float32 result by an ulp, e.g. torch's CPU sum prints
+-4.000000476837158 where tritongrad prints -4.0). mlp_digits.py runs as a user would,
+in a subprocess.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import runpy
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -28,6 +34,20 @@ def run(script: str, *args: str, timeout: int = 300) -> str:
     return completed.stdout
 
 
+def run_in_process(script: str, *args: str) -> str:
+    """Runs an example as __main__ with ``args`` and returns what it printed."""
+    output = io.StringIO()
+    saved_argv = sys.argv
+    sys.argv = [script, *args]
+    try:
+        with contextlib.redirect_stdout(output), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runpy.run_path(os.path.join(EXAMPLES, script), run_name="__main__")
+    finally:
+        sys.argv = saved_argv
+    return output.getvalue()
+
+
 def assert_same_output(ours: str, theirs: str, rtol: float = 2e-6, atol: float = 1e-6) -> None:
     assert NUMBER.sub("#", ours) == NUMBER.sub("#", theirs), f"text differs:\n--- tritongrad\n{ours}\n--- torch\n{theirs}"
     for line_ours, line_theirs in zip(ours.splitlines(), theirs.splitlines()):
@@ -41,18 +61,18 @@ def assert_same_output(ours: str, theirs: str, rtol: float = 2e-6, atol: float =
 )
 def test_seed_walkthrough_prints_what_torch_prints(script):
     path = os.path.join("seeds", script)
-    assert_same_output(run(path), run(path, "--backend=torch"))
+    assert_same_output(run_in_process(path), run_in_process(path, "--backend=torch"))
 
 
 def test_transparent_net_prints_torchs_numbers_to_the_digit():
-    ours = run("transparent_net.py")
-    theirs = run("transparent_net.py", "--backend", "torch")
+    ours = run_in_process("transparent_net.py")
+    theirs = run_in_process("transparent_net.py", "--backend", "torch")
     assert ours == theirs
     assert "Loss: 1.2191184759140015" in ours
 
 
 def test_demo_runs():
-    output = run("demo.py")
+    output = run_in_process("demo.py")
     assert "d/dx x^4 = 32.0  d2/dx2 x^4 = 48.0" in output
 
 
