@@ -1,0 +1,196 @@
+"""tritongrad.optim against torch.optim: step-for-step parity on an MLP, launches per step,
+state dicts, schedulers and bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import tritongrad
+import tritongrad.nn as nn
+
+STEPS = 50
+
+
+def make_pair_of_mlps():
+    """The same Linear-ReLU-Linear MLP in torch and in tritongrad (weights copied over)."""
+    reference = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 5))
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 5))
+    with tritongrad.no_grad():
+        for ours, theirs in zip(model.parameters(), reference.parameters()):
+            ours.copy_(tritongrad.tensor(theirs.detach().tolist()))
+    return model, reference
+
+
+OPTIMIZERS = {
+    "sgd_momentum_nesterov_weight_decay": (
+        lambda p: tritongrad.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    ),
+    "sgd_momentum_dampening": (
+        lambda p: tritongrad.optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.1),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.1),
+    ),
+    "adam": (
+        lambda p: tritongrad.optim.Adam(p, lr=1e-2, weight_decay=1e-3),
+        lambda p: torch.optim.Adam(p, lr=1e-2, weight_decay=1e-3, foreach=False),
+    ),
+    "adam_amsgrad": (
+        lambda p: tritongrad.optim.Adam(p, lr=1e-2, amsgrad=True),
+        lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True, foreach=False),
+    ),
+    "adamw": (
+        lambda p: tritongrad.optim.AdamW(p, lr=1e-2, weight_decay=1e-2),
+        lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=1e-2, foreach=False),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_fifty_steps_match_torch_step_for_step(name):
+    make_ours, make_theirs = OPTIMIZERS[name]
+    model, reference = make_pair_of_mlps()
+    optimizer, reference_optimizer = make_ours(model.parameters()), make_theirs(reference.parameters())
+    loss_function, reference_loss = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(0)
+    for step in range(STEPS):
+        inputs = torch.randn(12, 8, generator=generator)
+        targets = torch.randint(0, 5, (12,), generator=generator)
+        loss = loss_function(model(tritongrad.tensor(inputs.tolist())), tritongrad.tensor(targets.tolist()))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        expected = reference_loss(reference(inputs), targets)
+        reference_optimizer.zero_grad()
+        expected.backward()
+        reference_optimizer.step()
+        assert loss.item() == pytest.approx(expected.item(), rel=1e-5, abs=1e-6), f"{name}: loss at step {step}"
+        for index, (ours, theirs) in enumerate(zip(model.parameters(), reference.parameters())):
+            error = (torch.tensor(ours.tolist()) - theirs.detach()).abs().max().item()
+            assert error <= 1e-5 + 1e-5 * theirs.detach().abs().max().item(), (
+                f"{name}: parameter {index} {tuple(theirs.shape)} differs by {error:.3e} after step {step}"
+            )
+
+
+def count_launches(function) -> dict[str, int]:
+    from triton.runtime import interpreter
+
+    counts: dict[str, int] = {}
+    original = interpreter.InterpretedFunction.run
+
+    def counting(self, *args, **kwargs):
+        counts[self.fn.__name__] = counts.get(self.fn.__name__, 0) + 1
+        return original(self, *args, **kwargs)
+
+    interpreter.InterpretedFunction.run = counting
+    try:
+        function()
+    finally:
+        interpreter.InterpretedFunction.run = original
+    return counts
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda p: tritongrad.optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: tritongrad.optim.Adam(p, lr=0.1),
+        lambda p: tritongrad.optim.AdamW(p, lr=0.1, amsgrad=True),
+    ],
+    ids=["sgd", "adam", "adamw_amsgrad"],
+)
+def test_one_step_of_a_ten_parameter_model_is_one_launch(make_optimizer):
+    model = nn.Sequential(*[nn.Linear(3, 3) for _ in range(5)])
+    assert len(list(model.parameters())) == 10
+    optimizer = make_optimizer(model.parameters())
+    model(tritongrad.randn(2, 3)).sum().backward()
+    optimizer.step()  # the first step also initialises state
+    counts = count_launches(optimizer.step)
+    assert sum(counts.values()) == 1, f"one fused launch per group and dtype expected, got {counts}"
+
+
+def test_groups_and_dtypes_each_get_one_launch():
+    floats = [nn.Parameter(tritongrad.randn(4)) for _ in range(3)]
+    doubles = [nn.Parameter(tritongrad.randn(4, dtype=tritongrad.float64)) for _ in range(2)]
+    optimizer = tritongrad.optim.SGD([{"params": floats}, {"params": doubles, "lr": 0.5}], lr=0.1)
+    for p in floats + doubles:
+        (p * p).sum().backward()
+    assert sum(count_launches(optimizer.step).values()) == 2
+
+
+def test_zero_grad_set_to_none_and_in_place():
+    w = nn.Parameter(tritongrad.randn(3))
+    optimizer = tritongrad.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    assert w.grad.tolist() == [0.0, 0.0, 0.0]
+    optimizer.zero_grad()
+    assert w.grad is None
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (lambda w: tritongrad.optim.SGD([w], lr=-0.1), ValueError, "Invalid learning rate: -0.1"),
+        (lambda w: tritongrad.optim.SGD([w], lr=0.1, momentum=-1), ValueError, "Invalid momentum value"),
+        (lambda w: tritongrad.optim.SGD([w], lr=0.1, nesterov=True), ValueError, "Nesterov momentum requires"),
+        (lambda w: tritongrad.optim.Adam([w], betas=(1.0, 0.9)), ValueError, "Invalid beta parameter at index 0"),
+        (lambda w: tritongrad.optim.Adam([w], eps=-1), ValueError, "Invalid epsilon value"),
+        (lambda w: tritongrad.optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda w: tritongrad.optim.SGD([w * 2], lr=0.1), ValueError, "can't optimize a non-leaf Tensor"),
+        (lambda w: tritongrad.optim.SGD([[1.0]], lr=0.1), TypeError, "optimizer can only optimize Tensors"),
+        (lambda w: tritongrad.optim.SGD(w, lr=0.1), TypeError, "should be an iterable of Tensors or dicts"),
+        (lambda w: tritongrad.optim.SGD([w, w], lr=0.1), ValueError, "duplicate parameters"),
+    ],
+)
+def test_bad_input_raises_like_torch(build, error, message):
+    w = nn.Parameter(tritongrad.randn(2))
+    with pytest.raises(error, match=message):
+        build(w)
+
+
+def test_state_dict_round_trip_continues_identically():
+    model, _ = make_pair_of_mlps()
+    optimizer = tritongrad.optim.Adam(model.parameters(), lr=1e-2)
+    data = tritongrad.randn(4, 8)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(data).sum().backward()
+        optimizer.step()
+    saved_model, saved_optimizer = model.state_dict(), optimizer.state_dict()
+    clone, _ = make_pair_of_mlps()
+    clone.load_state_dict({k: v.clone() for k, v in saved_model.items()})
+    clone_optimizer = tritongrad.optim.Adam(clone.parameters(), lr=1e-2)
+    clone_optimizer.load_state_dict(saved_optimizer)
+    for m, o in ((model, optimizer), (clone, clone_optimizer)):
+        o.zero_grad()
+        m(data).sum().backward()
+        o.step()
+    for ours, theirs in zip(model.parameters(), clone.parameters()):
+        assert ours.tolist() == theirs.tolist()
+
+
+def test_load_state_dict_with_wrong_groups_raises():
+    w = nn.Parameter(tritongrad.randn(2))
+    optimizer = tritongrad.optim.SGD([w], lr=0.1)
+    other = tritongrad.optim.SGD([nn.Parameter(tritongrad.randn(2)), nn.Parameter(tritongrad.randn(2))], lr=0.1)
+    with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
+        optimizer.load_state_dict(other.state_dict())
+
+
+def test_schedulers_match_torch():
+    for make_ours, make_theirs in (
+        (lambda o: tritongrad.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+         lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
+        (lambda o: tritongrad.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01)),
+    ):  # fmt: skip
+        ours = tritongrad.optim.SGD([nn.Parameter(tritongrad.randn(2))], lr=0.1)
+        theirs = torch.optim.SGD([torch.nn.Parameter(torch.randn(2))], lr=0.1)
+        scheduler, reference = make_ours(ours), make_theirs(theirs)
+        for _ in range(10):
+            assert scheduler.get_last_lr()[0] == pytest.approx(reference.get_last_lr()[0], rel=1e-12)
+            ours.step()
+            theirs.step()
+            scheduler.step()
+            reference.step()

@@ -1,0 +1,116 @@
+"""tritongrad.save / tritongrad.load: safetensors round trips and clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+import torch
+
+import tritongrad
+import tritongrad.nn as nn
+from tritongrad.serialization import CheckpointError
+
+
+def trained_model_and_optimizer():
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3))
+    optimizer = tritongrad.optim.AdamW(model.parameters(), lr=1e-2, amsgrad=True)
+    data = tritongrad.randn(5, 4)
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(data).sum().backward()
+        optimizer.step()
+    return model, optimizer, data
+
+
+def test_model_and_optimizer_round_trip(tmp_path):
+    model, optimizer, data = trained_model_and_optimizer()
+    path = tmp_path / "checkpoint.safetensors"
+    tritongrad.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 2}, path)
+    loaded = tritongrad.load(path)
+    assert loaded["epoch"] == 2
+
+    restored = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3))
+    restored.load_state_dict(loaded["model"])
+    assert restored(data).tolist() == model(data).tolist(), "identical outputs after load"
+
+    restored_optimizer = tritongrad.optim.AdamW(restored.parameters(), lr=1e-2, amsgrad=True)
+    restored_optimizer.load_state_dict(loaded["optimizer"])
+    original_state, loaded_state = optimizer.state_dict(), restored_optimizer.state_dict()
+    assert original_state["param_groups"] == loaded_state["param_groups"]
+    for index, values in original_state["state"].items():
+        for name, value in values.items():
+            other = loaded_state["state"][index][name]
+            assert (value.tolist() if hasattr(value, "tolist") else value) == (
+                other.tolist() if hasattr(other, "tolist") else other
+            ), f"state {index}.{name}"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.int64,
+                                   torch.int32, torch.bool])  # fmt: skip
+def test_every_dtype_round_trips_bit_for_bit(tmp_path, dtype):
+    values = torch.randn(3, 5) * 7
+    tensor = tritongrad.tensor(values.tolist()).to(dtype)
+    tritongrad.save({"x": tensor}, tmp_path / "x.safetensors")
+    loaded = tritongrad.load(tmp_path / "x.safetensors")["x"]
+    assert loaded.dtype == dtype and loaded.tolist() == tensor.tolist()
+
+
+def test_a_flat_state_dict_is_plain_safetensors(tmp_path):
+    """Other safetensors readers see the tensors under their state-dict names."""
+    from safetensors.torch import load_file
+
+    model = nn.Linear(3, 2)
+    tritongrad.save(model.state_dict(), tmp_path / "linear.safetensors")
+    tensors = load_file(str(tmp_path / "linear.safetensors"))
+    assert set(tensors) == {"weight", "bias"}
+    assert tensors["weight"].tolist() == model.weight.tolist()
+
+
+def test_non_contiguous_and_nested_values(tmp_path):
+    matrix = tritongrad.randn(4, 3)
+    obj = {"t": matrix.t(), "nested": [1, 2.5, (True, None, "text")], 3: {"inf": float("inf")}}
+    tritongrad.save(obj, tmp_path / "nested.safetensors")
+    loaded = tritongrad.load(tmp_path / "nested.safetensors")
+    assert loaded["t"].tolist() == matrix.t().tolist()
+    assert loaded["nested"] == [1, 2.5, (True, None, "text")]
+    assert loaded[3] == {"inf": float("inf")}
+
+
+def test_truncated_file_raises_a_clear_error(tmp_path):
+    model, _, _ = trained_model_and_optimizer()
+    path = tmp_path / "model.safetensors"
+    tritongrad.save(model.state_dict(), path)
+    blob = path.read_bytes()
+    for cut in (4, 40, len(blob) - 10):
+        (tmp_path / "cut.safetensors").write_bytes(blob[:cut])
+        with pytest.raises(CheckpointError, match="truncated|corrupt"):
+            tritongrad.load(tmp_path / "cut.safetensors")
+
+
+def test_corrupt_header_raises_a_clear_error(tmp_path):
+    path = tmp_path / "bad.safetensors"
+    header = b"{not json"
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(CheckpointError, match="corrupt checkpoint header"):
+        tritongrad.load(path)
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}}).encode()
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 8)
+    with pytest.raises(CheckpointError, match="has shape \\[2, 2\\] but 8 bytes"):
+        tritongrad.load(path)
+
+
+def test_loading_never_unpickles(tmp_path):
+    """A pickle file is not a checkpoint: it is rejected, not executed."""
+    import pickle
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(CheckpointError):
+        tritongrad.load(path)
+
+
+def test_unsupported_values_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="cannot save a value of type"):
+        tritongrad.save({"f": object()}, tmp_path / "x.safetensors")
