@@ -22,9 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run benchmarks", description=suite.__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    run.add_argument(
-        "--only", metavar="NAME", help=f"comma-separated subset of: {', '.join(suite.BENCHMARKS)}"
-    )
+    run.add_argument("--only", metavar="NAME", help=f"comma-separated subset of: {', '.join(suite.BENCHMARKS)}")
     run.add_argument("--smoke", action="store_true", help="tiny sizes, any device (what CI runs)")
     run.add_argument("--output", nargs="?", const="default", metavar="DIR",
                      help="write CSV/Markdown/PNG here (no DIR: benchmarks/results/<device>/)")  # fmt: skip

@@ -188,19 +188,13 @@ def _register_elementwise_cases() -> None:
         return run
 
     def unary(op, dtype, out_dtype=None):
-        return lambda: _kernels("elementwise").launch_unary(
-            op, _randn(LARGE, dtype=dtype), out_dtype=out_dtype
-        )
+        return lambda: _kernels("elementwise").launch_unary(op, _randn(LARGE, dtype=dtype), out_dtype=out_dtype)
 
     for label, dtype in DTYPES.items():
         case(f"add {label} 1M", "elementwise")(binary("add", dtype, (LARGE,)))
     case("add fp32 64K", "elementwise")(binary("add", torch.float32, (SMALL,)))
-    case("mul fp32 row-broadcast 1024x1024", "elementwise")(
-        binary("mul", torch.float32, (1024, 1024), (1024,))
-    )
-    case("add fp32 transposed 1024x1024", "elementwise")(
-        binary("add", torch.float32, (1024, 1024), transpose=True)
-    )
+    case("mul fp32 row-broadcast 1024x1024", "elementwise")(binary("mul", torch.float32, (1024, 1024), (1024,)))
+    case("add fp32 transposed 1024x1024", "elementwise")(binary("add", torch.float32, (1024, 1024), transpose=True))
     case("div fp32 1M", "elementwise")(binary("div", torch.float32, (LARGE,)))
     for op in ("relu", "exp", "tanh", "sigmoid"):
         case(f"{op} fp32 1M", "elementwise")(unary(op, torch.float32))
@@ -226,9 +220,7 @@ def _register_activation_cases() -> None:
     case("relu bwd fp32 1M", "activation")(lambda: activation().launch_relu_bwd(grad(), x()))
     case("sigmoid bwd fp32 1M", "activation")(lambda: activation().launch_sigmoid_bwd(grad(), x()))
     case("tanh bwd fp32 1M", "activation")(lambda: activation().launch_tanh_bwd(grad(), x()))
-    case("gelu fwd bf16 1M", "activation")(
-        lambda: activation().launch_gelu_fwd(_randn(LARGE, dtype=torch.bfloat16))
-    )
+    case("gelu fwd bf16 1M", "activation")(lambda: activation().launch_gelu_fwd(_randn(LARGE, dtype=torch.bfloat16)))
 
 
 def _register_matmul_cases() -> None:
@@ -246,9 +238,7 @@ def _register_matmul_cases() -> None:
 
     @case("matmul fp16 batched 4x128x128x128", "matmul")
     def _batched():
-        matmul().launch_matmul(
-            _randn(4, 128, 128, dtype=torch.float16), _randn(4, 128, 128, dtype=torch.float16)
-        )
+        matmul().launch_matmul(_randn(4, 128, 128, dtype=torch.float16), _randn(4, 128, 128, dtype=torch.float16))
 
     @case("linear+bias+relu fp16 256x512->256", "matmul")
     def _linear():
@@ -292,12 +282,8 @@ def _register_softmax_cases() -> None:
     case("log_softmax fwd fp32 1024x1024", "softmax")(
         lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 1, log=True)
     )
-    case("softmax fwd fp32 long rows 4x131072", "softmax")(
-        lambda: softmax().launch_softmax_fwd(_randn(4, 131072), 1)
-    )
-    case("softmax fwd fp32 columns 1024x1024", "softmax")(
-        lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 0)
-    )
+    case("softmax fwd fp32 long rows 4x131072", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(4, 131072), 1))
+    case("softmax fwd fp32 columns 1024x1024", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 0))
 
 
 def _register_loss_cases() -> None:
@@ -390,9 +376,7 @@ def _register_creation_cases() -> None:
     case("linspace fp32 1M", "creation")(
         lambda: creation().launch_linspace(0.0, 1.0, LARGE, dtype=torch.float32, device="cpu")
     )
-    case("eye fp32 1024x1024", "creation")(
-        lambda: creation().launch_eye(1024, 1024, dtype=torch.float32, device="cpu")
-    )
+    case("eye fp32 1024x1024", "creation")(lambda: creation().launch_eye(1024, 1024, dtype=torch.float32, device="cpu"))
 
 
 def _register_indexing_cases() -> None:
@@ -456,8 +440,7 @@ def capture(cases: list[Case], archs: list[int]) -> Capture:
     """Runs every case under each arch's GPU launch policy and records the launches."""
     if not runtime.is_interpreter():
         raise RuntimeError(
-            "recording launches needs Triton's interpreter: "
-            "set TRITONGRAD_DEVICE=cpu before tritongrad is imported"
+            "recording launches needs Triton's interpreter: set TRITONGRAD_DEVICE=cpu before tritongrad is imported"
         )
     launches: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
@@ -508,8 +491,4 @@ def all_kernels() -> list[tuple[str, str]]:
 def uncaptured_kernels(launches: list[dict[str, Any]]) -> list[str]:
     """Kernels of kernels/ that no recorded launch reached."""
     reached = {(launch["module"], launch["kernel"]) for launch in launches}
-    return [
-        f"{module.rsplit('.', 1)[-1]}.{name}"
-        for module, name in all_kernels()
-        if (module, name) not in reached
-    ]
+    return [f"{module.rsplit('.', 1)[-1]}.{name}" for module, name in all_kernels() if (module, name) not in reached]

@@ -65,9 +65,7 @@ def run(context: Context) -> list[Row]:
             bytes_moved = (inputs_read + 1) * n * first.element_size()
             for impl, fn in (("tritongrad", tritongrad_fn), ("torch", torch_fn)):
                 timing = context.time(lambda fn=fn, args=args: fn(*args))
-                rows.append(
-                    context.memory_row("elementwise", case, impl, first, f"({n},)", n, timing, bytes_moved)
-                )
+                rows.append(context.memory_row("elementwise", case, impl, first, f"({n},)", n, timing, bytes_moved))
         del first, second
     return rows
 

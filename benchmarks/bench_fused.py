@@ -74,14 +74,10 @@ def _linear(context: Context, dtype: torch.dtype, m: int, k: int, n: int, genera
         y = torch.nn.functional.linear(*torch_inputs)
         return torch.autograd.grad(y, torch_inputs, grad_y)
 
-    for name, got, expected in zip(
-        ("grad_x", "grad_weight", "grad_bias"), tritongrad_fwd_bwd(), torch_fwd_bwd()
-    ):
+    for name, got, expected in zip(("grad_x", "grad_weight", "grad_bias"), tritongrad_fwd_bwd(), torch_fwd_bwd()):
         check_close(f"linear {name} {shape} {dtype_name(dtype)}", got._data, expected)
     timings = {"tritongrad": context.time(tritongrad_fwd_bwd), "torch": context.time(torch_fwd_bwd)}
-    rows += _rows_against_torch(
-        "fused", "linear fwd+bwd", dtype, shape, m * k * n, timings, 3 * 2 * m * k * n
-    )
+    rows += _rows_against_torch("fused", "linear fwd+bwd", dtype, shape, m * k * n, timings, 3 * 2 * m * k * n)
     return rows
 
 

@@ -64,9 +64,7 @@ def _measure(context: Context, case: str, label: str, dtype: torch.dtype, tf32: 
         return matmul_kernels.launch_matmul(a, b, allow_tf32=tf32)
 
     with _torch_tf32(tf32):
-        check_close(
-            f"matmul {shape} {label}", tritongrad_fn(), torch.matmul(a, b), TF32_TOLERANCE if tf32 else None
-        )
+        check_close(f"matmul {shape} {label}", tritongrad_fn(), torch.matmul(a, b), TF32_TOLERANCE if tf32 else None)
         timings = {
             "tritongrad": context.time(tritongrad_fn),
             "torch": context.time(lambda: torch.matmul(a, b)),

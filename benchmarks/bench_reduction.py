@@ -26,9 +26,7 @@ def _check_sum(n: int, actual: torch.Tensor, x: torch.Tensor) -> None:
     error = (actual.double() - expected).abs().item()
     allowed = SUM_TOLERANCE * x.double().abs().sum().item()
     if not error <= allowed:
-        raise AssertionError(
-            f"sum n={n}: tritongrad differs from torch by {error:.3g} (allowed {allowed:.3g})"
-        )
+        raise AssertionError(f"sum n={n}: tritongrad differs from torch by {error:.3g} (allowed {allowed:.3g})")
 
 
 def run(context: Context) -> list[Row]:
@@ -42,9 +40,7 @@ def run(context: Context) -> list[Row]:
             ("tritongrad", lambda x=x: reduce_kernels.launch_sum(x, (), False)),
             ("torch", x.sum),
         ):
-            rows.append(
-                context.memory_row("reduction", "sum", impl, x, f"({n},)", n, context.time(fn), bytes_moved)
-            )
+            rows.append(context.memory_row("reduction", "sum", impl, x, f"({n},)", n, context.time(fn), bytes_moved))
         del x
     return rows
 

@@ -45,9 +45,7 @@ def run(context: Context) -> list[Row]:
                 check_close(f"{case} {shape} {dtype_name(dtype)}", tritongrad_fn(), torch_fn())
                 bytes_moved = tensors_moved * x.numel() * x.element_size()
                 for impl, fn in (("tritongrad", tritongrad_fn), ("torch", torch_fn)):
-                    row = context.memory_row(
-                        "softmax", case, impl, x, shape, n, context.time(fn), bytes_moved
-                    )
+                    row = context.memory_row("softmax", case, impl, x, shape, n, context.time(fn), bytes_moved)
                     result.append(row)
             del x, grad, y
     return result

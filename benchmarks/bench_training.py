@@ -148,9 +148,7 @@ def check_sides_agree(tritongrad_side: Side, torch_side: Side, steps: int = 2) -
     for step in range(steps):
         tg_loss, torch_loss = tritongrad_side.step(), torch_side.step()
         check_close(f"loss at step {step}", tg_loss._data, torch_loss.detach())
-    for index, (tg_param, torch_param) in enumerate(
-        zip(tritongrad_side.parameters(), torch_side.parameters())
-    ):
+    for index, (tg_param, torch_param) in enumerate(zip(tritongrad_side.parameters(), torch_side.parameters())):
         check_close(f"parameter {index} after {steps} steps", tg_param, torch_param)
 
 
@@ -207,11 +205,7 @@ def _measure(context: Context, case: str, impl: str, side: Side, graphed: bool, 
     if graphed:
         side.set_to_none = False
         try:
-            step = (
-                _graphed_tritongrad_step(side)
-                if side.framework == "tritongrad"
-                else _graphed_torch_step(side)
-            )
+            step = _graphed_tritongrad_step(side) if side.framework == "tritongrad" else _graphed_torch_step(side)
         except RuntimeError as error:
             # Reported, not fatal: the other rows of the suite are still worth having.
             reason = str(error).splitlines()[0][:200]
@@ -240,9 +234,7 @@ def _measure(context: Context, case: str, impl: str, side: Side, graphed: bool, 
     timing = context.time(step, warmup_calls=0)
     if on_gpu():
         peak = torch.cuda.max_memory_allocated() / 2**20
-    row = Row(
-        "training", case, impl, "float32", shape, batch, timing.ms, timing.ms_p20, timing.ms_p80, note=note
-    )
+    row = Row("training", case, impl, "float32", shape, batch, timing.ms, timing.ms_p20, timing.ms_p80, note=note)
     row.tflops = step_flops(dims, batch) / (timing.ms * 1e-3) / 1e12
     row.peak_mem_mb, row.launches = peak, launches
     return row
@@ -253,9 +245,7 @@ def run(context: Context) -> list[Row]:
     rows = []
     for optimizer in ("sgd", "adam"):
         case = f"mlp step ({optimizer})"
-        sides = {
-            framework: make_side(framework, dims, batch, optimizer=optimizer) for framework in FRAMEWORKS
-        }
+        sides = {framework: make_side(framework, dims, batch, optimizer=optimizer) for framework in FRAMEWORKS}
         check_sides_agree(sides["tritongrad"], sides["torch"])
         variants = [("tritongrad", "tritongrad", False), ("torch", "torch", False)]
         if on_gpu() and optimizer == "sgd":

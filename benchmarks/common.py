@@ -199,9 +199,7 @@ def time_call(
     if on_gpu():
         import triton.testing
 
-        median, p20, p80 = triton.testing.do_bench(
-            fn, warmup=warmup_ms, rep=rep_ms, quantiles=[0.5, 0.2, 0.8]
-        )
+        median, p20, p80 = triton.testing.do_bench(fn, warmup=warmup_ms, rep=rep_ms, quantiles=[0.5, 0.2, 0.8])
         return Timing(median, p20, p80)
     for _ in range(warmup_calls):
         fn()
@@ -239,9 +237,7 @@ TOLERANCE = {torch.float64: 1e-9, torch.float32: 1e-4, torch.float16: 2e-2, torc
 TF32_TOLERANCE = 2e-2
 
 
-def check_close(
-    what: str, actual: torch.Tensor, expected: torch.Tensor, tolerance: float | None = None
-) -> None:
+def check_close(what: str, actual: torch.Tensor, expected: torch.Tensor, tolerance: float | None = None) -> None:
     """Raises AssertionError when max|actual - expected| > tolerance * max(1, max|expected|)."""
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")
@@ -418,17 +414,13 @@ def markdown_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_markdown(
-    path: str, title: str, description: str, rows: Sequence[Row], info: dict[str, str]
-) -> None:
+def write_markdown(path: str, title: str, description: str, rows: Sequence[Row], info: dict[str, str]) -> None:
     stamp = "\n".join(f"- {line}" for line in _stamp_lines(info))
     with open(path, "w") as handle:
         handle.write(f"# {title}\n\n{description}\n\n{stamp}\n\n{markdown_table(rows)}\n")
 
 
-def write_plot(
-    path: str, title: str, rows: Sequence[Row], info: dict[str, str], metric: str, x_label: str
-) -> bool:
+def write_plot(path: str, title: str, rows: Sequence[Row], info: dict[str, str], metric: str, x_label: str) -> bool:
     """One panel per case: ``metric`` against ``x`` (log scales), a line per implementation and dtype.
 
     Returns False (and writes nothing) when matplotlib is not installed.
@@ -443,9 +435,7 @@ def write_plot(
     cases = list(dict.fromkeys(r.case for r in rows))
     columns = min(len(cases), 3)
     lines_of_panels = math.ceil(len(cases) / columns)
-    figure, axes = plt.subplots(
-        lines_of_panels, columns, figsize=(5.5 * columns, 4 * lines_of_panels), squeeze=False
-    )
+    figure, axes = plt.subplots(lines_of_panels, columns, figsize=(5.5 * columns, 4 * lines_of_panels), squeeze=False)
     metric_titles = {"gbps": "GB/s", "tflops": "TFLOP/s", "ms": "ms (median)", "us": "µs per launch"}
     for axis, case in zip(axes.flat, cases):
         series: dict[str, list[tuple[float, float]]] = {}
@@ -465,9 +455,7 @@ def write_plot(
     for axis in list(axes.flat)[len(cases) :]:
         axis.set_visible(False)
     figure.suptitle(f"{title} — {info['gpu']}", fontsize=10)
-    footer = (
-        f"torch {info['torch']}, triton {info['triton']}, driver {info['driver']}, commit {info['commit']}"
-    )
+    footer = f"torch {info['torch']}, triton {info['triton']}, driver {info['driver']}, commit {info['commit']}"
     figure.text(0.5, 0.005, footer, ha="center", fontsize=7)
     figure.tight_layout(rect=(0, 0.03, 1, 0.97))
     figure.savefig(path, dpi=110)
@@ -505,9 +493,7 @@ class Context:
     ) -> Row:  # fmt: skip
         """A Row for a memory-bound case on input ``x``: GB/s and the fraction of the copy bandwidth."""
         gbps = bytes_moved / (timing.ms * 1e-3) / 1e9
-        row = Row(
-            benchmark, case, impl, dtype_name(x.dtype), shape, size, timing.ms, timing.ms_p20, timing.ms_p80
-        )
+        row = Row(benchmark, case, impl, dtype_name(x.dtype), shape, size, timing.ms, timing.ms_p20, timing.ms_p80)
         row.gbps, row.fraction, row.fraction_of = gbps, gbps / self.copy_gbps, "copy bandwidth"
         return row
 

@@ -90,9 +90,7 @@ def merge_duplicates(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per distinct compiled kernel; the cases that produced it are listed together."""
     rows: dict[str, dict[str, Any]] = {}
     for result in results:
-        key = result.get("key") or json.dumps(
-            [result["case"], result["kernel"], result["arch"], result["error"]]
-        )
+        key = result.get("key") or json.dumps([result["case"], result["kernel"], result["arch"], result["error"]])
         if key in rows:
             if result["case"] not in rows[key]["cases"]:
                 rows[key]["cases"].append(result["case"])
@@ -100,9 +98,7 @@ def merge_duplicates(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows[key] = {**result, "cases": [result["case"]]}
         rows[key].pop("case")
         rows[key].pop("key", None)
-    family_order = {
-        family: i for i, family in enumerate(dict.fromkeys(c.family for c in aot_capture.CASES.values()))
-    }
+    family_order = {family: i for i, family in enumerate(dict.fromkeys(c.family for c in aot_capture.CASES.values()))}
     return sorted(
         rows.values(),
         key=lambda r: (
@@ -129,9 +125,7 @@ def config_label(row: dict[str, Any]) -> str:
     return " ".join(sizes + modes + [f"w{row['num_warps']}", f"s{row['num_stages']}"])
 
 
-def findings(
-    rows: list[dict[str, Any]], capture: aot_capture.Capture, complete: bool
-) -> dict[str, list[str]]:
+def findings(rows: list[dict[str, Any]], capture: aot_capture.Capture, complete: bool) -> dict[str, list[str]]:
     """What a reader (or --check) should look at, as short lines."""
 
     def name(row):
@@ -150,8 +144,7 @@ def findings(
             if r["default_config"]
         ],
         "spills_at_other_autotune_configs": [
-            f"{name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B stores, "
-            f"{r['spill_load_bytes']} B loads"
+            f"{name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B stores, {r['spill_load_bytes']} B loads"
             for r in spilling
             if not r["default_config"]
         ],
@@ -264,9 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--only", nargs="+", metavar="PATTERN", help="cases whose name contains PATTERN, or a family"
-    )
+    parser.add_argument("--only", nargs="+", metavar="PATTERN", help="cases whose name contains PATTERN, or a family")
     parser.add_argument("--arch", nargs="+", type=int, default=sorted(GPU_MODELS), choices=sorted(GPU_MODELS))
     parser.add_argument("--configs", choices=("all", "default"), default="all",
                         help="autotuned kernels: every GPU config kept by the kernel's pruning "

@@ -66,9 +66,7 @@ def select(only: str | None) -> list[Benchmark]:
     return [BENCHMARKS[name] for name in BENCHMARKS if name in names]
 
 
-def write_results(
-    directory: str, benchmark: Benchmark, rows: Sequence[Row], info: dict[str, str]
-) -> list[str]:
+def write_results(directory: str, benchmark: Benchmark, rows: Sequence[Row], info: dict[str, str]) -> list[str]:
     """<name>.csv, <name>.md and (with matplotlib) <name>.png in ``directory``; returns the paths written."""
     os.makedirs(directory, exist_ok=True)
     base = os.path.join(directory, benchmark.name)
@@ -100,9 +98,7 @@ def run(only: str | None = None, *, smoke: bool = False, output: str | None = No
     try:
         context = Context(smoke=smoke)
         copied = "2^16" if smoke else "2^28"
-        info["copy_bandwidth"] = (
-            f"{context.copy_gbps:.1f} GB/s (torch device-to-device copy of {copied} fp32 values)"
-        )
+        info["copy_bandwidth"] = f"{context.copy_gbps:.1f} GB/s (torch device-to-device copy of {copied} fp32 values)"
         print(f"tritongrad benchmarks on {info['gpu']}", file=out)
         print(f"timer: {info['timer']}", file=out)
         print(f"copy bandwidth: {info['copy_bandwidth']}", file=out)
@@ -111,9 +107,7 @@ def run(only: str | None = None, *, smoke: bool = False, output: str | None = No
         torch.set_num_threads(threads)
 
 
-def _run_one(
-    benchmark: Benchmark, context: Context, output: str | None, info: dict[str, str], out
-) -> list[Row]:
+def _run_one(benchmark: Benchmark, context: Context, output: str | None, info: dict[str, str], out) -> list[Row]:
     start = time.perf_counter()
     rows = benchmark.run(context)
     print(f"\n## {benchmark.title}  ({time.perf_counter() - start:.1f} s)\n", file=out)

@@ -55,9 +55,7 @@ def join_process_group(timeout_minutes: float) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    distributed.init_process_group(
-        init_method=f"tcp://127.0.0.1:{port}", world_size=1, rank=0, timeout=timeout
-    )
+    distributed.init_process_group(init_method=f"tcp://127.0.0.1:{port}", world_size=1, rank=0, timeout=timeout)
 
 
 def main() -> None:
@@ -67,9 +65,7 @@ def main() -> None:
     parser.add_argument("--accumulate", type=int, default=1, help="micro-batches per optimizer step")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--timeout-minutes", type=float, default=5.0, help="how long a rank waits for its peers"
-    )
+    parser.add_argument("--timeout-minutes", type=float, default=5.0, help="how long a rank waits for its peers")
     args = parser.parse_args()
 
     join_process_group(args.timeout_minutes)
@@ -134,9 +130,7 @@ def train(args) -> None:
     drift = replica_drift(model)
     if rank == 0:
         accuracy = evaluate(model.module, test_x, test_y)
-        print(
-            f"test accuracy {accuracy:.4f} after {args.epochs} epochs ({elapsed:.1f} s on {world_size} ranks)"
-        )
+        print(f"test accuracy {accuracy:.4f} after {args.epochs} epochs ({elapsed:.1f} s on {world_size} ranks)")
         print(f"replicas in sync: max |parameter - mean over ranks| = {drift:.3g}")
 
 

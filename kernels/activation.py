@@ -407,9 +407,7 @@ def launch_leaky_relu_fwd(x: torch.Tensor, negative_slope: float = 0.01) -> torc
     return _launch_fwd("leaky_relu", "leaky_relu", x, float(negative_slope))
 
 
-def launch_leaky_relu_bwd(
-    grad_out: torch.Tensor, x: torch.Tensor, negative_slope: float = 0.01
-) -> torch.Tensor:
+def launch_leaky_relu_bwd(grad_out: torch.Tensor, x: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
     """Leaky ReLU's backward from its input ``x``: grad_out where x > 0, else grad_out * negative_slope."""
     return _launch_bwd("leaky_relu_backward", "leaky_relu", grad_out, x, float(negative_slope))
 

@@ -90,8 +90,7 @@ def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, 
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0 and end != start:
         raise RuntimeError(
-            "upper bound and larger bound inconsistent with step sign "
-            f"(start={start}, end={end}, step={step})"
+            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
         )
     numel = max(math.ceil((end - start) / step), 0)
     out = torch.empty(numel, dtype=dtype, device=device)

@@ -118,9 +118,7 @@ def linear_index(BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr):
 
 
 @triton.jit
-def unary_math(
-    x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr
-):
+def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr):
     if OP == "copy":
         y = x
     elif OP == "neg":
@@ -367,9 +365,7 @@ def _prepare_output(shape, out, out_dtype, device) -> torch.Tensor:
     if out is None:
         return torch.empty(shape, dtype=out_dtype, device=device)
     if tuple(out.shape) != tuple(shape):
-        raise RuntimeError(
-            f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}"
-        )
+        raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}")
     check_writable(out)
     return out
 

@@ -22,11 +22,7 @@ def _check_indices(indices: torch.Tensor, rows: int) -> None:
     if indices.dtype not in (torch.int64, torch.int32):
         raise IndexError(f"tensors used as indices must be long, int or bool tensors, got {indices.dtype}")
     values = indices.tolist() if indices.numel() else []
-    flat = (
-        values
-        if indices.dim() <= 1
-        else [v for row in values for v in (row if isinstance(row, list) else [row])]
-    )
+    flat = values if indices.dim() <= 1 else [v for row in values for v in (row if isinstance(row, list) else [row])]
     for value in flat if isinstance(flat, list) else [flat]:
         if not -rows <= value < rows:
             raise IndexError(f"index {value} is out of bounds for dimension 0 with size {rows}")
@@ -64,9 +60,7 @@ def launch_gather_rows(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
 
 # grad_x[indices[i], :] += grad_out[i, :]: one program adds BLOCK gradient elements atomically.
 @triton.jit
-def scatter_add_rows_kernel(
-    grad_out_ptr, indices_ptr, grad_x_ptr, count, row_size, rows, BLOCK: tl.constexpr
-):
+def scatter_add_rows_kernel(grad_out_ptr, indices_ptr, grad_x_ptr, count, row_size, rows, BLOCK: tl.constexpr):
     offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < count * row_size
     row = offsets // row_size

@@ -63,9 +63,7 @@ def _torch_compute_dtype(dtype: torch.dtype) -> torch.dtype:
 
 def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(
-            f"{name}: {reduction!r} is not a valid value for reduction (use 'none', 'mean' or 'sum')"
-        )
+        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction (use 'none', 'mean' or 'sum')")
 
 
 # out[0] = sum(partials) (divided by count or by denominator[0] for a mean).
@@ -172,9 +170,7 @@ def _check_class_problem(name: str, scores: torch.Tensor, target: torch.Tensor, 
             raise ValueError(f"{name}: ignore_index is not supported for floating point target")
     else:
         if target.dtype != torch.int64:
-            raise TypeError(
-                f"{name}: expected class indices of dtype torch.int64, got target of dtype {target.dtype}"
-            )
+            raise TypeError(f"{name}: expected class indices of dtype torch.int64, got target of dtype {target.dtype}")
         if target.shape != scores.shape[:1]:
             raise ValueError(
                 f"{name}: expected target of shape ({scores.shape[0]},) for input of shape "
@@ -195,8 +191,7 @@ def _check_grad_loss(name: str, grad_loss: torch.Tensor, reduction: str, loss_sh
     fits = tuple(grad_loss.shape) == expected if reduction == "none" else grad_loss.numel() == 1
     if not fits:
         raise ValueError(
-            f"{name}: grad_loss has shape {tuple(grad_loss.shape)}, "
-            f"expected {expected} for reduction={reduction!r}"
+            f"{name}: grad_loss has shape {tuple(grad_loss.shape)}, expected {expected} for reduction={reduction!r}"
         )
 
 
@@ -397,9 +392,7 @@ def launch_cross_entropy_fwd(
     """
     _check_reduction("cross_entropy", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy", label_smoothing)
-    logits_2d, target_2d, probabilities = _check_class_problem(
-        "cross_entropy", logits, target, weight, ignore_index
-    )
+    logits_2d, target_2d, probabilities = _check_class_problem("cross_entropy", logits, target, weight, ignore_index)
     n_rows, n_classes = logits_2d.shape
     accumulate = _torch_compute_dtype(logits.dtype)
     total_weight = None
@@ -458,9 +451,7 @@ def launch_cross_entropy_bwd(
     n_rows, n_classes = logits_2d.shape
     _check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
     if logsumexp.shape != (n_rows,):
-        raise ValueError(
-            f"cross_entropy_backward: logsumexp has shape {tuple(logsumexp.shape)}, expected ({n_rows},)"
-        )
+        raise ValueError(f"cross_entropy_backward: logsumexp has shape {tuple(logsumexp.shape)}, expected ({n_rows},)")
     grad_logits = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
     if grad_logits.numel() == 0:
         return grad_logits
@@ -469,9 +460,7 @@ def launch_cross_entropy_bwd(
     if reduction == "mean":
         normalize = _BY_COUNT if probabilities else _BY_WEIGHT
         if not probabilities:
-            denominator = _scan_targets(
-                target_2d, weight, n_classes, ignore_index, logits.dtype, validate=False
-            )
+            denominator = _scan_targets(target_2d, weight, n_classes, ignore_index, logits.dtype, validate=False)
     grad_per_row = reduction == "none"
     rows, block, num_warps, looped = row_launch_config(n_rows, n_classes)
     # One program instance writes the gradient of ROWS rows.
@@ -569,9 +558,7 @@ def launch_nll_loss_fwd(
     IndexError for a target outside [0, C) other than ignore_index.
     """
     _check_reduction("nll_loss", reduction)
-    log_probs_2d, target_1d, probabilities = _check_class_problem(
-        "nll_loss", log_probs, target, weight, ignore_index
-    )
+    log_probs_2d, target_1d, probabilities = _check_class_problem("nll_loss", log_probs, target, weight, ignore_index)
     if probabilities:
         raise TypeError("nll_loss: expected class indices of dtype torch.int64, got a floating point target")
     n_rows, n_classes = log_probs_2d.shape
@@ -613,9 +600,7 @@ def launch_nll_loss_bwd(
         "nll_loss_backward", log_probs, target, weight, ignore_index
     )
     if probabilities:
-        raise TypeError(
-            "nll_loss_backward: expected class indices of dtype torch.int64, got a floating point target"
-        )
+        raise TypeError("nll_loss_backward: expected class indices of dtype torch.int64, got a floating point target")
     check_same_device("nll_loss_backward", log_probs, grad_loss)
     n_rows, n_classes = log_probs_2d.shape
     _check_grad_loss("nll_loss_backward", grad_loss, reduction, (n_rows,) if log_probs.dim() == 2 else ())
@@ -625,9 +610,7 @@ def launch_nll_loss_bwd(
     grad_2d = grad.view(n_rows, n_classes)
     denominator = None
     if reduction == "mean":
-        denominator = _scan_targets(
-            target_1d, weight, n_classes, ignore_index, log_probs.dtype, validate=False
-        )
+        denominator = _scan_targets(target_1d, weight, n_classes, ignore_index, log_probs.dtype, validate=False)
     grad_per_row = reduction == "none"
     rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
     # One program instance writes ROWS rows of the gradient.
@@ -749,14 +732,10 @@ def launch_mse_loss_fwd(input: torch.Tensor, target: torch.Tensor, reduction: st
 
 
 @triton.jit
-def _incoming_gradient(
-    grad_loss_ptr, index, mask, shape, grad_loss_strides, count, RANK, PER_ELEMENT, MEAN, COMPUTE
-):
+def _incoming_gradient(grad_loss_ptr, index, mask, shape, grad_loss_strides, count, RANK, PER_ELEMENT, MEAN, COMPUTE):
     """The loss's gradient at each element: its own entry for "none", the scalar (/ count for "mean")."""
     if PER_ELEMENT:
-        grad = tl.load(
-            grad_loss_ptr + strided_offset(index, shape, grad_loss_strides, RANK), mask=mask, other=0.0
-        )
+        grad = tl.load(grad_loss_ptr + strided_offset(index, shape, grad_loss_strides, RANK), mask=mask, other=0.0)
         return grad.to(COMPUTE)
     grad = tl.load(grad_loss_ptr).to(COMPUTE)
     if MEAN:
@@ -786,14 +765,10 @@ def mse_loss_bwd_kernel(
     grad_input_offsets = strided_offset(index, shape, grad_input_strides, RANK)
     tl.store(grad_input_ptr + grad_input_offsets, grad_input.to(grad_input_ptr.dtype.element_ty), mask=mask)
     grad_target_offsets = strided_offset(index, shape, grad_target_strides, RANK)
-    tl.store(
-        grad_target_ptr + grad_target_offsets, (-grad_input).to(grad_target_ptr.dtype.element_ty), mask=mask
-    )
+    tl.store(grad_target_ptr + grad_target_offsets, (-grad_input).to(grad_target_ptr.dtype.element_ty), mask=mask)
 
 
-def _grad_loss_operand(
-    name: str, grad_loss: torch.Tensor, input: torch.Tensor, reduction: str
-) -> torch.Tensor:
+def _grad_loss_operand(name: str, grad_loss: torch.Tensor, input: torch.Tensor, reduction: str) -> torch.Tensor:
     """Checks the incoming gradient: the input's shape for "none", one element otherwise."""
     _check_grad_loss(name, grad_loss, reduction, input.shape)
     check_same_device(name, input, grad_loss)
@@ -811,9 +786,7 @@ def launch_mse_loss_bwd(
     grad_target = torch.empty(input.shape, dtype=input.dtype, device=input.device)
     if input.numel() == 0:
         return grad_input, grad_target
-    _launch_grad_kernel(
-        mse_loss_bwd_kernel, [input, target], grad_loss, [grad_input, grad_target], reduction, {}
-    )
+    _launch_grad_kernel(mse_loss_bwd_kernel, [input, target], grad_loss, [grad_input, grad_target], reduction, {})
     return grad_input, grad_target
 
 
@@ -864,12 +837,8 @@ def bce_with_logits_fwd_kernel(
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < numel
-    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0).to(
-        COMPUTE
-    )
-    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0).to(
-        COMPUTE
-    )
+    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
+    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
     softplus = _softplus_of_negative(x)
     if HAS_POS_WEIGHT:
         pos_weight_offsets = strided_offset(index, shape, pos_weight_strides, RANK)
@@ -877,9 +846,7 @@ def bce_with_logits_fwd_kernel(
         softplus = softplus * (1.0 + (pos_weight - 1.0) * t)
     loss = (1.0 - t) * x + softplus
     if HAS_WEIGHT:
-        weight = tl.load(
-            weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0
-        )
+        weight = tl.load(weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0)
         loss = loss * weight.to(COMPUTE)
     if REDUCE:
         tl.store(partials_ptr + tl.program_id(0), tl.sum(tl.where(mask, loss, 0.0), axis=0))
@@ -903,19 +870,13 @@ def bce_with_logits_bwd_kernel(
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < numel
-    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0).to(
-        COMPUTE
-    )
-    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0).to(
-        COMPUTE
-    )
+    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
+    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
     grad = _incoming_gradient(
         grad_loss_ptr, index, mask, shape, grad_loss_strides, count, RANK, PER_ELEMENT, MEAN, COMPUTE
     )
     if HAS_WEIGHT:
-        weight = tl.load(
-            weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0
-        )
+        weight = tl.load(weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0)
         grad = grad * weight.to(COMPUTE)
     # sigmoid(-x) from exp(-|x|), which cannot overflow.
     decay = tl.exp(-tl.abs(x))
@@ -935,9 +896,7 @@ def bce_with_logits_bwd_kernel(
             grad_target += (pos_weight - 1.0) * _softplus_of_negative(x)
         grad_target = grad_target * grad
         grad_target_offsets = strided_offset(index, shape, grad_target_strides, RANK)
-        tl.store(
-            grad_target_ptr + grad_target_offsets, grad_target.to(grad_target_ptr.dtype.element_ty), mask=mask
-        )
+        tl.store(grad_target_ptr + grad_target_offsets, grad_target.to(grad_target_ptr.dtype.element_ty), mask=mask)
 
 
 def _bce_operands(name, input, target, weight, pos_weight) -> list[torch.Tensor]:
@@ -954,8 +913,7 @@ def _bce_operands(name, input, target, weight, pos_weight) -> list[torch.Tensor]
             operands.append(extra.expand(input.shape))
         except RuntimeError:
             raise ValueError(
-                f"{name}: {label} of shape {tuple(extra.shape)} does not broadcast to "
-                f"input shape {tuple(input.shape)}"
+                f"{name}: {label} of shape {tuple(extra.shape)} does not broadcast to input shape {tuple(input.shape)}"
             ) from None
     return operands
 
@@ -1003,9 +961,7 @@ def launch_bce_with_logits_bwd(
     operands = _bce_operands(name, input, target, weight, pos_weight)
     grad_loss = _grad_loss_operand(name, grad_loss, input, reduction)
     grad_input = torch.empty(input.shape, dtype=input.dtype, device=input.device)
-    grad_target = (
-        torch.empty(input.shape, dtype=input.dtype, device=input.device) if needs_target_grad else None
-    )
+    grad_target = torch.empty(input.shape, dtype=input.dtype, device=input.device) if needs_target_grad else None
     if input.numel() == 0:
         return grad_input, grad_target
     constexprs = {

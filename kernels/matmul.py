@@ -289,9 +289,7 @@ def _launch_matmul_kernel(
         if row_sum is None or row_sum.numel() == 0:
             return
         N = 1  # one column of tiles: the programs that own the row sums
-    batch_shape, (a_batch_strides, b_batch_strides) = coalesce(
-        a.shape[:-2], [a.stride()[:-2], b.stride()[:-2]]
-    )
+    batch_shape, (a_batch_strides, b_batch_strides) = coalesce(a.shape[:-2], [a.stride()[:-2], b.stride()[:-2]])
     batch_count = 1
     for size in a.shape[:-2]:
         batch_count *= size
@@ -366,8 +364,7 @@ def _check_matmul_inputs(
     if bias is not None:
         if bias.dim() != 1 or bias.shape[0] != b.shape[-1]:
             raise RuntimeError(
-                f"{name}: bias must have shape ({b.shape[-1]},) to match the output's last dim, "
-                f"got {tuple(bias.shape)}"
+                f"{name}: bias must have shape ({b.shape[-1]},) to match the output's last dim, got {tuple(bias.shape)}"
             )
         if bias.dtype != a.dtype:
             raise RuntimeError(f"{name}: bias dtype {bias.dtype} differs from the operands' dtype {a.dtype}")
@@ -542,7 +539,5 @@ def launch_linear_backward(
             # Leading dims that do not flatten: the last one is K, the others are
             # summed over as a batch inside the kernel.
             a, b, sum_batch = grad_out.transpose(-1, -2), x, True
-        _launch_matmul_kernel(
-            a, b, grad_weight, row_sum=grad_bias, allow_tf32=allow_tf32, sum_batch=sum_batch
-        )
+        _launch_matmul_kernel(a, b, grad_weight, row_sum=grad_bias, allow_tf32=allow_tf32, sum_batch=sum_batch)
     return grad_x, grad_weight, grad_bias

@@ -164,9 +164,7 @@ def hyperparameter(value, float64_table, INDEX: tl.constexpr, IN_MEMORY: tl.cons
 def lerp(start, end, weight):
     """torch.lerp's formula: from ``start`` for small weights, from ``end`` otherwise (exact at 0 and 1)."""
     difference = end - start
-    return tl.where(
-        tl.abs(weight) < 0.5, tl.fma(weight, difference, start), tl.fma(weight - 1.0, difference, end)
-    )
+    return tl.where(tl.abs(weight) < 0.5, tl.fma(weight, difference, start), tl.fma(weight - 1.0, difference, end))
 
 
 @triton.jit
@@ -235,25 +233,19 @@ def launch_zero_(tensors: Sequence[torch.Tensor]) -> None:
     tensors = list(tensors)
     for index, tensor in enumerate(tensors):
         if not isinstance(tensor, torch.Tensor):
-            raise TypeError(
-                f"launch_zero_: tensors[{index}] is a {type(tensor).__name__}, not a torch.Tensor"
-            )
+            raise TypeError(f"launch_zero_: tensors[{index}] is a {type(tensor).__name__}, not a torch.Tensor")
         _check_contiguous("launch_zero_", f"tensors[{index}]", tensor)
     check_same_device("launch_zero_", *tensors)
     tensors = [t for t in tensors if t.numel() > 0]
     if not tensors:
         return
     extents = [(t.data_ptr(), t.numel() * t.element_size()) for t in tensors]
-    word_bytes, word = next(
-        (size, w) for size, w in _WORDS if all(a % size == 0 and n % size == 0 for a, n in extents)
-    )
+    word_bytes, word = next((size, w) for size, w in _WORDS if all(a % size == 0 and n % size == 0 for a, n in extents))
     word_counts = [nbytes // word_bytes for _, nbytes in extents]
     block, num_warps = elementwise_launch_config(max(word_counts))
     (words,), layout = _launch_tables([tensors], word_counts, block)
     # One program zeroes one BLOCK-word chunk of one tensor.
-    zero_kernel[(layout.num_chunks,)](
-        words, layout.numels, layout.chunks, WORD=word, BLOCK=block, num_warps=num_warps
-    )
+    zero_kernel[(layout.num_chunks,)](words, layout.numels, layout.chunks, WORD=word, BLOCK=block, num_warps=num_warps)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -413,9 +405,7 @@ def adam_step_kernel(
     if MAXIMIZE:
         grad = -grad
     if WEIGHT_DECAY == "l2":
-        grad = tl.fma(
-            param, hyperparameter(weight_decay, table, _ADAM_WEIGHT_DECAY, in_memory, COMPUTE), grad
-        )
+        grad = tl.fma(param, hyperparameter(weight_decay, table, _ADAM_WEIGHT_DECAY, in_memory, COMPUTE), grad)
     elif WEIGHT_DECAY == "decoupled":
         param = param * hyperparameter(decay_factor, table, _ADAM_DECAY_FACTOR, in_memory, COMPUTE)
 
@@ -530,9 +520,7 @@ def _hyperparameter_arguments(scalars: list[float], in_memory: bool) -> list[flo
 
 def _check_contiguous(name: str, what: str, tensor: torch.Tensor) -> None:
     if not tensor.is_contiguous():
-        raise ValueError(
-            f"{name}: {what} must be contiguous (shape {tuple(tensor.shape)}, strides {tensor.stride()})"
-        )
+        raise ValueError(f"{name}: {what} must be contiguous (shape {tuple(tensor.shape)}, strides {tensor.stride()})")
 
 
 _HALF_DTYPES = (torch.float16, torch.bfloat16)

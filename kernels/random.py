@@ -141,9 +141,7 @@ def sin_cos_of_turns(turns):
     r = (turns * 4.0 - quarter) * 1.5707963267948966
     r2 = r * r
     sin_r = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))))
-    cos_r = 1.0 + r2 * (
-        -0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0))))
-    )
+    cos_r = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))))
     k = quarter.to(tl.int32) % 4
     sine = tl.where(k == 0, sin_r, tl.where(k == 1, cos_r, tl.where(k == 2, -sin_r, -cos_r)))
     cosine = tl.where(k == 0, cos_r, tl.where(k == 1, -sin_r, tl.where(k == 2, -cos_r, sin_r)))
@@ -315,9 +313,7 @@ def _check_contiguous(name: str, tensor: torch.Tensor, what: str) -> None:
         )
 
 
-def _launch(
-    kernel, out: torch.Tensor, tensors: tuple, scalars: tuple, seed: int, offset: int, **meta
-) -> None:
+def _launch(kernel, out: torch.Tensor, tensors: tuple, scalars: tuple, seed: int, offset: int, **meta) -> None:
     """Launches a Philox kernel over out.numel() elements drawing stream numbers offset, offset + 1, ..."""
     numel = out.numel()
     block, num_warps = elementwise_launch_config(numel)

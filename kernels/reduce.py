@@ -699,9 +699,7 @@ def _sum_out_dtype(dtype: torch.dtype, out_dtype: torch.dtype | None) -> torch.d
 
 def _require_floating(name: str, dtype: torch.dtype) -> None:
     if dtype not in FLOATING_DTYPES:
-        raise TypeError(
-            f"{name}: expected a tensor of dtype {', '.join(map(str, FLOATING_DTYPES))}, got {dtype}"
-        )
+        raise TypeError(f"{name}: expected a tensor of dtype {', '.join(map(str, FLOATING_DTYPES))}, got {dtype}")
 
 
 # ---------------------------------------------------------------------------- launchers
@@ -828,8 +826,7 @@ def launch_norm(x: torch.Tensor, p: float, dims: Sequence[int], keepdim: bool) -
     if plan.geometry.n_red == 0 and (p < 0 or p == math.inf):
         where = "an empty tensor" if plan.reduces_all else "an empty dim"
         raise RuntimeError(
-            f"linalg.vector_norm cannot compute the {p} norm on {where} "
-            "because the operation does not have an identity"
+            f"linalg.vector_norm cannot compute the {p} norm on {where} because the operation does not have an identity"
         )
     if p == math.inf or p == -math.inf:
         op = OP_MAX if p > 0 else OP_MIN
@@ -856,9 +853,7 @@ def launch_sum_to_shape(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
         raise RuntimeError(f"sum_to_shape: shape {shape} does not broadcast to {tuple(x.shape)}")
     if tuple(x.shape) == shape:
         return x
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
-    )
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
     if all(x.shape[d] == 1 for d in dims):
         return x.view(shape)
     return launch_sum(x, dims, keepdim=True, out_dtype=x.dtype).view(shape)

@@ -159,9 +159,7 @@ def softmax_bwd_kernel(
         for start in range(0, row_length, BLOCK):
             cols = _block_columns(start, BLOCK, INDEX_64)
             in_row = (cols < row_length)[None, :]
-            g = tl.load(
-                grad_out_ptr + grad_out_base + cols[None, :] * grad_out_col_stride, mask=in_row, other=0.0
-            )
+            g = tl.load(grad_out_ptr + grad_out_base + cols[None, :] * grad_out_col_stride, mask=in_row, other=0.0)
             if LOG:
                 row_total += tl.sum(g.to(COMPUTE), axis=1)
             else:
@@ -171,9 +169,7 @@ def softmax_bwd_kernel(
     for start in range(0, row_length, BLOCK):
         cols = _block_columns(start, BLOCK, INDEX_64)
         in_row = (cols < row_length)[None, :]
-        g = tl.load(
-            grad_out_ptr + grad_out_base + cols[None, :] * grad_out_col_stride, mask=in_row, other=0.0
-        )
+        g = tl.load(grad_out_ptr + grad_out_base + cols[None, :] * grad_out_col_stride, mask=in_row, other=0.0)
         y = tl.load(out_ptr + out_base + cols[None, :] * out_col_stride, mask=in_row, other=0.0)
         g = g.to(COMPUTE)
         y = y.to(COMPUTE)
@@ -196,9 +192,7 @@ def _row_groups(tensors: list[torch.Tensor], dim: int):
     that more than MAX_RANK remain, the leading one is split off by a host loop.
     """
     others = [d for d in range(tensors[0].dim()) if d != dim]
-    shape, strides = coalesce(
-        [tensors[0].shape[d] for d in others], [[t.stride(d) for d in others] for t in tensors]
-    )
+    shape, strides = coalesce([tensors[0].shape[d] for d in others], [[t.stride(d) for d in others] for t in tensors])
     if len(shape) <= MAX_RANK:
         yield tensors, dim, shape, strides
         return
@@ -211,8 +205,7 @@ def _check_dim(name: str, tensor: torch.Tensor, dim: int) -> int:
     ndim = max(tensor.dim(), 1)
     if not -ndim <= dim < ndim:
         raise IndexError(
-            f"{name}: Dimension out of range "
-            f"(expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+            f"{name}: Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
         )
     return dim % ndim
 
@@ -252,9 +245,7 @@ def launch_softmax_fwd(x: torch.Tensor, dim: int, log: bool = False) -> torch.Te
     return out
 
 
-def launch_softmax_bwd(
-    grad_out: torch.Tensor, out: torch.Tensor, dim: int, log: bool = False
-) -> torch.Tensor:
+def launch_softmax_bwd(grad_out: torch.Tensor, out: torch.Tensor, dim: int, log: bool = False) -> torch.Tensor:
     """Gradient of softmax (or log_softmax) w.r.t. its input, from ``out`` = the forward's result.
 
     ``grad_out`` and ``out`` have the same shape and dtype, any strides; the
@@ -264,13 +255,10 @@ def launch_softmax_bwd(
     check_same_device("softmax_backward", grad_out, out)
     if grad_out.shape != out.shape:
         raise ValueError(
-            f"softmax_backward: grad_out has shape {tuple(grad_out.shape)} "
-            f"but out has shape {tuple(out.shape)}"
+            f"softmax_backward: grad_out has shape {tuple(grad_out.shape)} but out has shape {tuple(out.shape)}"
         )
     if grad_out.dtype != out.dtype:
-        raise TypeError(
-            f"softmax_backward: grad_out has dtype {grad_out.dtype} but out has dtype {out.dtype}"
-        )
+        raise TypeError(f"softmax_backward: grad_out has dtype {grad_out.dtype} but out has dtype {out.dtype}")
     dim = _check_dim("softmax_backward", out, dim)
     grad_input = torch.empty(out.shape, dtype=out.dtype, device=out.device)
     if out.numel() == 0:

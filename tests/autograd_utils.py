@@ -58,9 +58,7 @@ def assert_close(got, want, what: str = "value", dtype=None, tolerances=None) ->
     if not isinstance(want, torch.Tensor):
         want = torch.tensor(want, dtype=torch.float64)
     want = want.detach().cpu()
-    assert tuple(got.shape) == tuple(want.shape), (
-        f"{what}: shape {tuple(got.shape)} != torch's {tuple(want.shape)}"
-    )
+    assert tuple(got.shape) == tuple(want.shape), f"{what}: shape {tuple(got.shape)} != torch's {tuple(want.shape)}"
     if dtype is not False and got.dtype != want.dtype and got.dtype != torch.float64 != want.dtype:
         raise AssertionError(f"{what}: dtype {got.dtype} != torch's {want.dtype}")
     if got.numel() == 0:
@@ -84,9 +82,7 @@ def assert_close(got, want, what: str = "value", dtype=None, tolerances=None) ->
 def assert_same_results(got, want, what: str = "result", tolerances=None) -> None:
     """Recursively compares nested tuples/lists/dicts of tensors, numbers, strings and None."""
     if isinstance(want, dict):
-        assert isinstance(got, dict) and got.keys() == want.keys(), (
-            f"{what}: keys {list(got)} != {list(want)}"
-        )
+        assert isinstance(got, dict) and got.keys() == want.keys(), f"{what}: keys {list(got)} != {list(want)}"
         for key in want:
             assert_same_results(got[key], want[key], f"{what}[{key!r}]", tolerances)
     elif isinstance(want, (tuple, list)):
@@ -99,9 +95,7 @@ def assert_same_results(got, want, what: str = "result", tolerances=None) -> Non
     elif isinstance(want, torch.Tensor):
         assert isinstance(got, tritongrad.Tensor), f"{what}: got {type(got).__name__}, torch gave a Tensor"
         assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != torch's {want.dtype}"
-        assert got.requires_grad == want.requires_grad, (
-            f"{what}: requires_grad {got.requires_grad} != torch's"
-        )
+        assert got.requires_grad == want.requires_grad, f"{what}: requires_grad {got.requires_grad} != torch's"
         assert_close(got, want, what, tolerances=tolerances)
     else:
         assert_close(float(got), float(want), what, tolerances=tolerances or TOLERANCES[torch.float32])
@@ -116,9 +110,7 @@ def run_both(scenario, *args, tolerances=None, **kwargs):
 
 
 # A number not glued to a word (the 0 of "SumBackward0" and the 32 of "float32" stay text).
-_NUMBER = re.compile(
-    r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])|(?<![\w])(?:nan|inf)(?![\w])"
-)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])|(?<![\w])(?:nan|inf)(?![\w])")
 _ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+")
 
 
@@ -136,9 +128,7 @@ def printed_numbers(text: str) -> list[tuple[float, float]]:
     for token in _NUMBER.findall(text):
         mantissa, _, exponent = token.lower().partition("e")
         decimals = len(mantissa.partition(".")[2]) if "." in mantissa else 0
-        unit = (
-            10.0 ** (-decimals) * 10.0 ** int(exponent or 0) if token[-1:].isdigit() or "." in token else 0.0
-        )
+        unit = 10.0 ** (-decimals) * 10.0 ** int(exponent or 0) if token[-1:].isdigit() or "." in token else 0.0
         numbers.append((float(token), unit))
     return numbers
 
@@ -160,9 +150,7 @@ def compare_scenario(scenario, *args, rtol: float = 1e-5, atol: float = 1e-6, ex
     )
     for index, ((g, _), (w, unit)) in enumerate(zip(got_numbers, want_numbers)):
         if math.isnan(w):
-            assert math.isnan(g), (
-                f"{scenario.__name__}: printed number {index} is {g!r}, torch printed nan{context}"
-            )
+            assert math.isnan(g), f"{scenario.__name__}: printed number {index} is {g!r}, torch printed nan{context}"
             continue
         assert abs(g - w) <= atol + rtol * abs(w) + unit * 1.0001, (
             f"{scenario.__name__}: printed number {index} is {g!r}, torch printed {w!r}{context}"

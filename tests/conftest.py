@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import tritongrad
-from tritongrad import runtime
 from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
+from tritongrad import runtime
 
 if runtime.is_interpreter():
     InterpreterBoundsChecker().install()

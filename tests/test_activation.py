@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 import triton
 import triton.language as tl
+
 from tritongrad.kernels import activation as ka
 
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
@@ -143,9 +144,7 @@ def test_relu_backward_matches_torch_on_zero_and_nan_outputs():
     # torch's threshold_backward: out <= 0 blocks the gradient, a NaN output lets it through.
     out = torch.tensor([0.0, -0.0, float("nan"), 2.0, float("inf")])
     grad_out = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
-    assert torch.equal(
-        ka.launch_relu_bwd(grad_out, out), torch.ops.aten.threshold_backward(grad_out, out, 0.0)
-    )
+    assert torch.equal(ka.launch_relu_bwd(grad_out, out), torch.ops.aten.threshold_backward(grad_out, out, 0.0))
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf * 0 -> NaN, like torch
@@ -153,9 +152,7 @@ def test_relu_backward_matches_torch_on_zero_and_nan_outputs():
 def test_forward_special_values(name):
     forward, _, torch_fn = INPUT_SAVING[name]
     x = torch.tensor([float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0])
-    torch.testing.assert_close(
-        forward(x), torch_fn(x.double()).float(), equal_nan=True, rtol=1e-5, atol=1e-35
-    )
+    torch.testing.assert_close(forward(x), torch_fn(x.double()).float(), equal_nan=True, rtol=1e-5, atol=1e-35)
 
 
 def test_leaky_relu_slope_is_exact_in_float64():
@@ -212,14 +209,10 @@ def test_special_functions_against_torch(function, dtype):
     magnitudes = torch.cat(
         [torch.linspace(0, 10, 4001, dtype=torch.float64), torch.logspace(-12, 1, 1001, dtype=torch.float64)]
     )
-    x = torch.cat(
-        [magnitudes, -magnitudes, torch.tensor([30.0, -30.0, float("inf"), -float("inf"), float("nan")])]
-    )
+    x = torch.cat([magnitudes, -magnitudes, torch.tensor([30.0, -30.0, float("inf"), -float("inf"), float("nan")])])
     x = x.to(dtype)
     out = torch.empty_like(x)
-    special_function_kernel[(triton.cdiv(x.numel(), 16384),)](
-        out, x, x.numel(), FUNCTION=function, BLOCK=16384
-    )
+    special_function_kernel[(triton.cdiv(x.numel(), 16384),)](out, x, x.numel(), FUNCTION=function, BLOCK=16384)
     expected = getattr(torch, function)(x.double())
     finite = ~torch.isnan(expected)
     assert torch.isnan(out[~finite]).all(), f"{function} {dtype}: NaN input did not give NaN"

@@ -358,9 +358,7 @@ def test_register_hook_can_replace_a_gradient_and_be_removed():
 
 
 def test_register_hook_on_a_tensor_without_grad_raises():
-    both_raise(
-        lambda lib: lib.tensor([1.0]).register_hook(lambda g: g), RuntimeError, "doesn't require gradient"
-    )
+    both_raise(lambda lib: lib.tensor([1.0]).register_hook(lambda g: g), RuntimeError, "doesn't require gradient")
 
 
 def retained(lib):
@@ -870,9 +868,7 @@ def test_autograd_grad_with_respect_to_an_intermediate():
             "appears to not have been used in the graph",
         ),
         (
-            lambda lib: lib.autograd.grad(
-                (lib.tensor([1.0], requires_grad=True) * 2).sum(), [lib.tensor([1.0])]
-            ),
+            lambda lib: lib.autograd.grad((lib.tensor([1.0], requires_grad=True) * 2).sum(), [lib.tensor([1.0])]),
             "does not require grad",
         ),
         (

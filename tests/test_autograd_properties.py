@@ -69,9 +69,7 @@ def build_graph(data):
     nodes, torch_leaves, tg_leaves = [], [], []
     for index in range(leaf_count):
         shape = data.draw(st.sampled_from(LEAF_SHAPES), label=f"leaf {index} shape")
-        values = (
-            torch.rand(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(index)) * 2 - 1
-        )
+        values = torch.rand(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(index)) * 2 - 1
         torch_leaf, tg_leaf = values.clone().requires_grad_(), to_tg(values, requires_grad=True)
         torch_leaves.append(torch_leaf)
         tg_leaves.append(tg_leaf)
@@ -99,9 +97,7 @@ def build_graph(data):
             if op == "sum_first_keepdim" and a.torch_value.dim() == 1:
                 op = "sum_last_keepdim"
             bound = {"exp": math.exp(a.bound), "expand": a.bound}.get(op, a.bound * 6)
-            result = Node(
-                apply_op(op, torch, a.torch_value), apply_op(op, tritongrad, a.tg_value), bound, a.depth + 1
-            )
+            result = Node(apply_op(op, torch, a.torch_value), apply_op(op, tritongrad, a.tg_value), bound, a.depth + 1)
         nodes.append(result)
 
     extras = data.draw(st.lists(st.sampled_from(nodes), max_size=2), label="extra loss terms")
@@ -153,9 +149,7 @@ def test_autograd_grad_of_intermediates_matches_torch(data):
         assert leaf.grad is None, "autograd.grad must not accumulate into .grad"
 
 
-@settings(
-    max_examples=20, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate]
-)
+@settings(max_examples=20, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate])
 @given(
     a_shape=st.sampled_from(LEAF_SHAPES),
     b_shape=st.sampled_from(LEAF_SHAPES),

@@ -42,9 +42,7 @@ def test_every_case_compares_tritongrad_with_torch(smoke_run):
         for row in rows:
             impls_by_case.setdefault((row.case, row.dtype, row.shape), set()).add(row.impl)
         for key, impls in impls_by_case.items():
-            assert "torch" in impls and any(i.startswith("tritongrad") for i in impls), (
-                f"{name} {key}: {impls}"
-            )
+            assert "torch" in impls and any(i.startswith("tritongrad") for i in impls), f"{name} {key}: {impls}"
 
 
 def test_rows_hold_sensible_numbers(smoke_run):

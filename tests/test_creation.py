@@ -219,9 +219,7 @@ def test_arange(args):
     assert_close(tritongrad.arange(*args), torch.arange(*args))
 
 
-@pytest.mark.parametrize(
-    "dtype", [torch.float32, torch.float64, torch.float16, torch.int32, torch.bfloat16], ids=str
-)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.int32, torch.bfloat16], ids=str)
 def test_arange_with_dtype(dtype):
     assert_close(tritongrad.arange(-4, 11, 3, dtype=dtype), torch.arange(-4, 11, 3, dtype=dtype))
     assert_close(tritongrad.arange(7, dtype=dtype, requires_grad=dtype.is_floating_point),
@@ -283,9 +281,7 @@ def test_randint(dtype):
     x = tritongrad.randint(-3, 5, (40, 50), dtype=dtype)
     assert tuple(x.shape) == (40, 50) and x.dtype == dtype
     values = to_torch(x)
-    assert int(values.min()) == -3 and int(values.max()) == 4, (
-        "every value in [low, high) appears, none outside"
-    )
+    assert int(values.min()) == -3 and int(values.max()) == 4, "every value in [low, high) appears, none outside"
     default = tritongrad.randint(7, (300,))
     assert default.dtype == torch.int64
     assert set(to_torch(default).tolist()) == set(range(7))
@@ -311,9 +307,7 @@ def test_random_reproducible_with_manual_seed():
     third = to_torch(tritongrad.rand(5, 7))
     assert not torch.equal(third, first[0]), "consecutive draws must differ"
     tritongrad.manual_seed(4321)
-    assert not torch.equal(to_torch(tritongrad.rand(5, 7)), first[0]), (
-        "a different seed must give other numbers"
-    )
+    assert not torch.equal(to_torch(tritongrad.rand(5, 7)), first[0]), "a different seed must give other numbers"
 
 
 def test_random_like_and_requires_grad():

@@ -71,9 +71,7 @@ def test_graphed_steps_match_eager_steps():
 
     model, optimizer = _model_and_optimizer()
     static_x, static_target = _static_copies(*batches[0])
-    graphed = make_graphed_step(
-        _step_fn(model, optimizer), static_x, static_target, warmup=WARMUP, optimizer=optimizer
-    )
+    graphed = make_graphed_step(_step_fn(model, optimizer), static_x, static_target, warmup=WARMUP, optimizer=optimizer)
     assert graphed.is_graphed == (runtime.device_type() == "cuda")
     losses = [loss.item() for loss in graphed.warmup_outputs]
     for index, (x, target) in enumerate(batches[1:]):
@@ -85,9 +83,7 @@ def test_graphed_steps_match_eager_steps():
             loss = graphed(x, target)
         losses.append(loss.item())  # read outside the step
 
-    assert losses == pytest.approx(eager_losses, rel=1e-6, abs=1e-7), (
-        f"graphed {losses} vs eager {eager_losses}"
-    )
+    assert losses == pytest.approx(eager_losses, rel=1e-6, abs=1e-7), f"graphed {losses} vs eager {eager_losses}"
     _assert_same_parameters(model, eager_model, f"after {len(losses)} steps")
 
 

@@ -38,9 +38,7 @@ def test_result_type_of_two_tensors(ndims):
     for a, b in PAIRS:
         expected = torch.result_type(torch_operand(a, ndims[0]), torch_operand(b, ndims[1]))
         got = tritongrad.result_type(Operand(a, ndims[0]), Operand(b, ndims[1]))
-        assert got == expected, (
-            f"result_type({a} {ndims[0]}-d, {b} {ndims[1]}-d): {got} != torch's {expected}"
-        )
+        assert got == expected, f"result_type({a} {ndims[0]}-d, {b} {ndims[1]}-d): {got} != torch's {expected}"
 
 
 @pytest.mark.parametrize("scalar", [True, 3, -2, 2.5], ids=repr)

@@ -117,9 +117,7 @@ def test_binary_op_through_operator_and_method(op, api):
 
 @pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])
 def test_bool_operators(op):
-    python_operator = {"logical_and": operator.and_, "logical_or": operator.or_, "logical_xor": operator.xor}[
-        op
-    ]
+    python_operator = {"logical_and": operator.and_, "logical_or": operator.or_, "logical_xor": operator.xor}[op]
     (a, b), (tg_a, tg_b) = binary_inputs(op, (5, 6), (5, 6), torch.bool)
     assert_close(python_operator(tg_a, tg_b), python_operator(a, b))
     assert_close(~tg_a, ~a)
@@ -265,9 +263,7 @@ SCALAR_EXPRESSIONS = {
 }
 
 
-@pytest.mark.parametrize(
-    "dtype", [torch.float32, torch.float16, torch.float64, torch.int32, torch.int64], ids=str
-)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.float64, torch.int32, torch.int64], ids=str)
 @pytest.mark.parametrize("expression", list(SCALAR_EXPRESSIONS))
 def test_python_scalars(expression, dtype):
     fn = SCALAR_EXPRESSIONS[expression]
@@ -365,8 +361,7 @@ def test_division_and_remainder_with_negative_numbers(dtype):
 
 @pytest.mark.parametrize(
     "dtype",
-    [torch.int32, torch.int64]
-    + [torch.float32, torch.float64],
+    [torch.int32, torch.int64] + [torch.float32, torch.float64],
     ids=str,
 )
 def test_trunc_division_and_fmod(dtype):
@@ -445,9 +440,7 @@ def test_clamp_scalar_bounds(dtype):
         if not dtype.is_floating_point and any(isinstance(v, float) for v in (low, high)):
             low = None if low is None else int(low)
             high = None if high is None else int(high)
-        assert_close(
-            tritongrad.clamp(tg_x, low, high), torch.clamp(x, low, high), what=f"clamp({low}, {high})"
-        )
+        assert_close(tritongrad.clamp(tg_x, low, high), torch.clamp(x, low, high), what=f"clamp({low}, {high})")
     assert_close(tg_x.clamp(min=-1), x.clamp(min=-1))
     assert_close(tg_x.clip(max=2), x.clip(max=2))
     with pytest.raises(RuntimeError, match="At least one"):

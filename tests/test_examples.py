@@ -49,7 +49,9 @@ def run_in_process(script: str, *args: str) -> str:
 
 
 def assert_same_output(ours: str, theirs: str, rtol: float = 2e-6, atol: float = 1e-6) -> None:
-    assert NUMBER.sub("#", ours) == NUMBER.sub("#", theirs), f"text differs:\n--- tritongrad\n{ours}\n--- torch\n{theirs}"
+    assert NUMBER.sub("#", ours) == NUMBER.sub("#", theirs), (
+        f"text differs:\n--- tritongrad\n{ours}\n--- torch\n{theirs}"
+    )
     for line_ours, line_theirs in zip(ours.splitlines(), theirs.splitlines()):
         for a, b in zip(NUMBER.findall(line_ours), NUMBER.findall(line_theirs)):
             x, y = float(a), float(b)

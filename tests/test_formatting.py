@@ -178,9 +178,7 @@ OPTION_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "options, build", [case[1:] for case in OPTION_CASES], ids=[case[0] for case in OPTION_CASES]
-)
+@pytest.mark.parametrize("options, build", [case[1:] for case in OPTION_CASES], ids=[case[0] for case in OPTION_CASES])
 def test_matches_torch_under_printoptions(options, build):
     tensor = build()
     torch.set_printoptions(**options)

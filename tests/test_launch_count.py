@@ -49,9 +49,7 @@ def launch_report(tritongrad_counts: Counter, torch_counts: Counter) -> str:
         name_l, count_l = left[index] if index < len(left) else ("", "")
         name_r, count_r = right[index] if index < len(right) else ("", "")
         lines.append(f"{name_l:28} {count_l!s:>8}    {name_r:34} {count_r!s:>8}")
-    lines.append(
-        f"{'total':28} {sum(tritongrad_counts.values()):>8}    {'total':34} {sum(torch_counts.values()):>8}"
-    )
+    lines.append(f"{'total':28} {sum(tritongrad_counts.values()):>8}    {'total':34} {sum(torch_counts.values()):>8}")
     return "\n".join(lines)
 
 
@@ -68,9 +66,7 @@ def test_every_stage_of_the_step_launches_kernels(counts):
     assert tritongrad_counts["matmul_kernel"] >= 2, "two linear forwards"
     assert tritongrad_counts["softmax_fwd_kernel"] == 1 and tritongrad_counts["softmax_bwd_kernel"] == 1
     assert torch_counts["aten.addmm"] == 2 and torch_counts["aten._softmax_backward_data"] == 1
-    assert not any("empty" in name or "view" in name for name in torch_counts), (
-        "allocation/views are not kernels"
-    )
+    assert not any("empty" in name or "view" in name for name in torch_counts), "allocation/views are not kernels"
 
 
 def test_counts_are_the_same_every_step():

@@ -66,9 +66,7 @@ def check_product(a: torch.Tensor, b: torch.Tensor, what: str, op=torch.matmul, 
     )
     tolerances = TOLERANCES[a.dtype] if a.dtype != torch.float32 else (2e-5, 2e-5)
     assert out.dtype == a.dtype, f"{what}: output dtype {out.dtype}"
-    assert_close(
-        out, want_out, f"{what} forward {tuple(a.shape)} @ {tuple(b.shape)} {a.dtype}", tolerances=tolerances
-    )
+    assert_close(out, want_out, f"{what} forward {tuple(a.shape)} @ {tuple(b.shape)} {a.dtype}", tolerances=tolerances)
     out.backward(to_tg(upstream.to(a.dtype)))
     assert_close(tg_a.grad, want_grad_a, f"{what} grad a {tuple(a.shape)} {a.dtype}", tolerances=tolerances)
     assert_close(tg_b.grad, want_grad_b, f"{what} grad b {tuple(b.shape)} {b.dtype}", tolerances=tolerances)
@@ -175,9 +173,7 @@ def double_backward(lib, a, b):
     return grad_a.detach(), grad_b
 
 
-@pytest.mark.parametrize(
-    "shapes", [((2, 3), (3, 2)), ((3,), (3, 2)), ((2, 2, 3), (3,))], ids=["mm", "vm", "bv"]
-)
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 2)), ((3,), (3, 2)), ((2, 2, 3), (3,))], ids=["mm", "vm", "bv"])
 def test_matmul_second_derivatives_match_torch(shapes):
     a = torch.randn(shapes[0], dtype=torch.float64)
     b = torch.randn(shapes[1], dtype=torch.float64)

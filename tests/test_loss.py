@@ -35,9 +35,7 @@ TOLERANCES = {
 
 def assert_close(actual, expected, dtype: torch.dtype, what: str, tolerance=None) -> None:
     """Same shape and dtype, equal NaN/inf positions, finite values within the dtype's tolerance."""
-    assert tuple(actual.shape) == tuple(expected.shape), (
-        f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
-    )
+    assert tuple(actual.shape) == tuple(expected.shape), f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
     assert actual.dtype == dtype, f"{what}: dtype {actual.dtype} != {dtype}"
     got, want = actual.double().cpu(), expected.double().cpu()
     assert torch.equal(got.isnan(), want.isnan()), f"{what} {dtype}: NaN positions differ:\n{got}\n{want}"
@@ -80,9 +78,7 @@ def check_cross_entropy(logits, target, dtype, what, weight=None, grad_tolerance
 
     grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
     reference.backward(grad_loss)
-    grad_logits = kl.launch_cross_entropy_bwd(
-        grad_loss.to(dtype), logits, target, logsumexp, weight=weight, **options
-    )
+    grad_logits = kl.launch_cross_entropy_bwd(grad_loss.to(dtype), logits, target, logsumexp, weight=weight, **options)
     assert_close(grad_logits, reference_logits.grad, dtype, f"{what} grad", grad_tolerance)
 
 
@@ -193,9 +189,7 @@ def test_cross_entropy_non_contiguous_and_single_row():
     check_cross_entropy(base.t(), target, torch.float64, "transposed logits", reduction="mean")
     check_cross_entropy(base[::2, 1:], random_targets(5, 5), torch.float64, "sliced logits", reduction="none")
     # (C,) logits with a 0-d target: one row.
-    check_cross_entropy(
-        base[0], torch.tensor(3, device=DEVICE), torch.float64, "1-d logits", reduction="none"
-    )
+    check_cross_entropy(base[0], torch.tensor(3, device=DEVICE), torch.float64, "1-d logits", reduction="none")
 
 
 def test_cross_entropy_large_and_infinite_logits():
@@ -274,9 +268,7 @@ def test_nll_loss_edge_cases():
         reference = F.nll_loss(reference_input, tgt, **options)
         assert_close(kl.launch_nll_loss_fwd(log_probs, tgt, **options), reference, torch.float64, "nll edge")
         reference.backward()
-        grad = kl.launch_nll_loss_bwd(
-            torch.ones((), dtype=torch.float64, device=DEVICE), log_probs, tgt, **options
-        )
+        grad = kl.launch_nll_loss_bwd(torch.ones((), dtype=torch.float64, device=DEVICE), log_probs, tgt, **options)
         assert_close(grad, reference_input.grad, torch.float64, "nll edge grad")
     empty = kl.launch_nll_loss_fwd(log_probs[:0], target[:0], reduction="sum")
     assert empty.item() == 0.0
@@ -340,12 +332,8 @@ def test_bce_with_logits(case, weights, dtype, reduction):
     last = x.shape[-1]
     # weight broadcasts over the leading dims (1, ..., C); pos_weight is per class (C,), torch's usual shapes.
     weight_shape = (1,) * (x.dim() - 1) + (last,)
-    weight = (
-        torch.rand(weight_shape, dtype=dtype, device=DEVICE) + 0.5 if weights in ("weight", "both") else None
-    )
-    pos_weight = (
-        3 * torch.rand(last, dtype=dtype, device=DEVICE) if weights in ("pos_weight", "both") else None
-    )
+    weight = torch.rand(weight_shape, dtype=dtype, device=DEVICE) + 0.5 if weights in ("weight", "both") else None
+    pos_weight = 3 * torch.rand(last, dtype=dtype, device=DEVICE) if weights in ("pos_weight", "both") else None
     reference_input, reference_target = oracle_leaf(x), oracle_leaf(target)
     reference = F.binary_cross_entropy_with_logits(
         reference_input,
@@ -387,9 +375,7 @@ def test_bce_with_logits_is_stable_for_large_logits():
 
 def test_more_dims_than_the_kernel_addresses():
     # 8 reversed (non-mergeable) dims: the launcher splits the leading dim; partial sums still add up.
-    x = torch.randn(2, 3, 2, 3, 2, 3, 2, 3, dtype=torch.float64, device=DEVICE).permute(
-        7, 6, 5, 4, 3, 2, 1, 0
-    )
+    x = torch.randn(2, 3, 2, 3, 2, 3, 2, 3, dtype=torch.float64, device=DEVICE).permute(7, 6, 5, 4, 3, 2, 1, 0)
     target = torch.rand(x.shape, dtype=torch.float64, device=DEVICE)
     for reduction in ("none", "mean"):
         reference = F.mse_loss(x, target, reduction=reduction)

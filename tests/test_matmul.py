@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from tritongrad.kernels import matmul
-from tritongrad.kernels.matmul import launch_linear, launch_linear_backward, launch_matmul
 
 from tritongrad import runtime
+from tritongrad.kernels import matmul
+from tritongrad.kernels.matmul import launch_linear, launch_linear_backward, launch_matmul
 
 DEVICE = runtime.device()
 DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
@@ -86,14 +86,10 @@ def kernel_launches(monkeypatch):
     return launches
 
 
-@pytest.mark.parametrize(
-    "shape_a, shape_b", [((0, 5), (5, 3)), ((4, 5), (5, 0)), ((2, 0, 4, 5), (5, 3))], ids=str
-)
+@pytest.mark.parametrize("shape_a, shape_b", [((0, 5), (5, 3)), ((4, 5), (5, 0)), ((2, 0, 4, 5), (5, 3))], ids=str)
 def test_matmul_empty_result_does_not_launch(shape_a, shape_b, kernel_launches):
     out = launch_matmul(rand(*shape_a), rand(*shape_b))
-    assert out.numel() == 0 and not kernel_launches, (
-        f"{shape_a} @ {shape_b} launched {len(kernel_launches)} kernels"
-    )
+    assert out.numel() == 0 and not kernel_launches, f"{shape_a} @ {shape_b} launched {len(kernel_launches)} kernels"
 
 
 def test_matmul_more_tile_rows_than_group():
@@ -177,14 +173,10 @@ def test_matmul_out_dtype():
     assert_matches(got, torch.matmul(a.double(), b.double()).float(), "fp16 in, fp32 out", (1e-5, 1e-5))
 
 
-@pytest.mark.skipif(
-    not runtime.is_interpreter(), reason="the interpreter has no tf32; a GPU test covers tf32"
-)
+@pytest.mark.skipif(not runtime.is_interpreter(), reason="the interpreter has no tf32; a GPU test covers tf32")
 def test_matmul_allow_tf32_is_exact_in_interpreter():
     a, b = rand(7, 13), rand(13, 5)
-    assert_matches(
-        launch_matmul(a, b, allow_tf32=True), reference_matmul(a, b), "allow_tf32 in the interpreter"
-    )
+    assert_matches(launch_matmul(a, b, allow_tf32=True), reference_matmul(a, b), "allow_tf32 in the interpreter")
 
 
 ERRORS = [

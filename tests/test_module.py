@@ -66,9 +66,7 @@ def test_registration_and_traversal_match_torch():
     assert [n for n, _ in tg_model.named_modules()] == [n for n, _ in torch_model.named_modules()]
     assert [n for n, _ in tg_model.named_children()] == [n for n, _ in torch_model.named_children()]
     assert [type(m).__name__ for m in tg_model.modules()] == [type(m).__name__ for m in torch_model.modules()]
-    assert [type(m).__name__ for m in tg_model.children()] == [
-        type(m).__name__ for m in torch_model.children()
-    ]
+    assert [type(m).__name__ for m in tg_model.children()] == [type(m).__name__ for m in torch_model.children()]
     assert list(tg_model.state_dict()) == list(torch_model.state_dict())
     assert len(list(tg_model.parameters())) == len(list(torch_model.parameters()))
     assert len(list(tg_model.parameters(recurse=False))) == 0
@@ -157,9 +155,7 @@ def test_load_state_dict_errors_match_torch():
     tg_state["heads.out.bias"] = tritongrad.zeros(3)
     assert load_errors(tg_model, tg_state) == load_errors(torch_model, torch_state)
     # strict=False still refuses the shape mismatch ...
-    assert load_errors(tg_model, tg_state, strict=False) == load_errors(
-        torch_model, torch_state, strict=False
-    )
+    assert load_errors(tg_model, tg_state, strict=False) == load_errors(torch_model, torch_state, strict=False)
     # ... and without it returns the key lists torch returns.
     torch_state["heads.out.bias"] = torch.zeros(2)
     tg_state["heads.out.bias"] = tritongrad.zeros(2)

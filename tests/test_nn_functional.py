@@ -64,9 +64,7 @@ def check_forward_backward(tg_fn, torch_fn, shape, dtype, *, scale=1.0, non_cont
     grad_out = torch.randn(want.shape, dtype=torch.float64).to(dtype)
     want.backward(grad_out.double())
     got.backward(to_tg(grad_out))
-    assert_close(
-        g_leaf.grad, reference_leaf.grad.to(dtype), f"grad {tuple(shape)} {dtype}", tolerances=tolerance
-    )
+    assert_close(g_leaf.grad, reference_leaf.grad.to(dtype), f"grad {tuple(shape)} {dtype}", tolerances=tolerance)
     return got
 
 
@@ -88,9 +86,7 @@ def compare_double_backward(tg_fn, torch_fn, values):
         assert g.requires_grad, f"first derivative {index} was not recorded with create_graph=True"
         assert_close(g, w, f"first derivative w.r.t. input {index}")
     grad_grads = [torch.randn(w.shape, dtype=torch.float64) for w in want_grads]
-    want_second = torch.autograd.grad(
-        want_grads, t_inputs, grad_grads, allow_unused=True, materialize_grads=True
-    )
+    want_second = torch.autograd.grad(want_grads, t_inputs, grad_grads, allow_unused=True, materialize_grads=True)
     got_second = tritongrad.autograd.grad(
         got_grads, g_inputs, [to_tg(g) for g in grad_grads], allow_unused=True, materialize_grads=True
     )
@@ -108,9 +104,9 @@ LINEAR_SHAPES = [
 
 # Every layout in float32; every dtype on the batched layout (the interpreter's matmul is slow,
 # so the cross product would cost more than it tells).
-LINEAR_CASES = [
-    (shape, out, bias, torch.float32) for shape, out in LINEAR_SHAPES for bias in (True, False)
-] + [((2, 3, 4), 5, True, dtype) for dtype in (torch.float64, torch.float16, torch.bfloat16)]
+LINEAR_CASES = [(shape, out, bias, torch.float32) for shape, out in LINEAR_SHAPES for bias in (True, False)] + [
+    ((2, 3, 4), 5, True, dtype) for dtype in (torch.float64, torch.float16, torch.bfloat16)
+]
 
 
 @pytest.mark.parametrize("input_shape, out_features, bias, dtype", LINEAR_CASES)
@@ -351,9 +347,7 @@ def test_dropout_dtypes(dtype):
 
 
 # ============================================================================== losses
-def loss_pair(
-    tg_loss, torch_loss, tensors, differentiable, *, dtype=torch.float32, tolerance=None, **options
-):
+def loss_pair(tg_loss, torch_loss, tensors, differentiable, *, dtype=torch.float32, tolerance=None, **options):
     """Runs both losses on copies of ``tensors``; compares the loss and the gradients of the
     ``differentiable`` ones (by index) for a random gradient of the loss."""
     tolerance = tolerance or TOLERANCE[dtype]
@@ -363,9 +357,7 @@ def loss_pair(
     t_options = dict(options)
     g_options = {k: to_tg(v) if isinstance(v, torch.Tensor) else v for k, v in options.items()}
     reference = [oracle(t, dtype) if t.dtype.is_floating_point else t for t in t_args]
-    reference_options = {
-        k: oracle(v, dtype) if isinstance(v, torch.Tensor) else v for k, v in t_options.items()
-    }
+    reference_options = {k: oracle(v, dtype) if isinstance(v, torch.Tensor) else v for k, v in t_options.items()}
     want = torch_loss(*reference, **reference_options)
     got = tg_loss(*g_args, **g_options)
     assert got.dtype == dtype and tuple(got.shape) == tuple(want.shape)
@@ -443,9 +435,7 @@ def test_cross_entropy_dtypes_long_rows_and_non_contiguous(dtype):
     assert_close(got, want.to(dtype), "transposed logits", tolerances=TOLERANCE[dtype])
     got.backward()
     want.backward()
-    assert_close(
-        g_leaf.grad, reference.grad.to(dtype), "grad of transposed logits", tolerances=TOLERANCE[dtype]
-    )
+    assert_close(g_leaf.grad, reference.grad.to(dtype), "grad of transposed logits", tolerances=TOLERANCE[dtype])
 
 
 @pytest.mark.parametrize("shape", [(6, 5), (2, 4, 3)])
@@ -512,9 +502,7 @@ def test_nll_loss_matches_torch(shape, reduction, weighted):
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_nll_loss_dtypes_gradcheck_and_double_backward(dtype):
     log_probs = torch.log_softmax(torch.randn(9, 4), 1).to(dtype)
-    loss_pair(
-        F.nll_loss, TF.nll_loss, [log_probs, class_targets((9,), 4, 2)], [0], dtype=dtype, ignore_index=2
-    )
+    loss_pair(F.nll_loss, TF.nll_loss, [log_probs, class_targets((9,), 4, 2)], [0], dtype=dtype, ignore_index=2)
     if dtype == torch.float64:
         x = to_tg(torch.randn(2, 3, dtype=torch.float64), requires_grad=True)
         target = to_tg(torch.tensor([1, 2]))
@@ -559,9 +547,7 @@ def test_mse_loss_non_contiguous_gradcheck_and_double_backward():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         assert gradcheck(lambda x, y: F.mse_loss(x, y, reduction="sum"), (a, b))
-    compare_double_backward(
-        F.mse_loss, TF.mse_loss, [torch.randn(3, 4, dtype=torch.float64) for _ in range(2)]
-    )
+    compare_double_backward(F.mse_loss, TF.mse_loss, [torch.randn(3, 4, dtype=torch.float64) for _ in range(2)])
 
 
 BCE_OPTIONS = {

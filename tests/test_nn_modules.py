@@ -20,9 +20,7 @@ tnn, gnn = torch.nn, tritongrad.nn
 
 
 def same_repr(torch_module, tg_module):
-    assert repr(tg_module) == repr(torch_module), (
-        f"\n--- tritongrad:\n{tg_module}\n--- torch:\n{torch_module}"
-    )
+    assert repr(tg_module) == repr(torch_module), f"\n--- tritongrad:\n{tg_module}\n--- torch:\n{torch_module}"
 
 
 def copy_weights(torch_module, tg_module):
@@ -66,9 +64,7 @@ def test_linear_default_init_and_dtype():
     assert abs(weight.std().item() - bound / math.sqrt(3)) < 0.05 * bound
     assert abs(weight.mean().item()) < 0.02 * bound
     assert abs(bias.std().item() - bound / math.sqrt(3)) < 0.25 * bound
-    assert not torch.equal(weight, to_torch(gnn.Linear(200, 50, dtype=torch.float64).weight)), (
-        "fresh draws differ"
-    )
+    assert not torch.equal(weight, to_torch(gnn.Linear(200, 50, dtype=torch.float64).weight)), "fresh draws differ"
 
 
 # ============================================================================== activations
@@ -268,9 +264,7 @@ def test_random_inits_draw_the_right_distribution(name):
     if kind == "uniform":
         low, high = expected if isinstance(expected, tuple) else (-expected, expected)
         assert low <= values.min().item() and values.max().item() <= high
-        assert values.min().item() < low + 0.01 * (high - low) and values.max().item() > high - 0.01 * (
-            high - low
-        )
+        assert values.min().item() < low + 0.01 * (high - low) and values.max().item() > high - 0.01 * (high - low)
         assert abs(values.mean().item() - (low + high) / 2) < 0.01 * (high - low)
     else:
         mean, std = expected if isinstance(expected, tuple) else (0.0, expected)

@@ -121,13 +121,9 @@ def test_sgd_half_params_and_state(dtype):
         round_to(dtype, reference + [optimizer.state[r]["momentum_buffer"] for r in reference])
         launch_sgd_step(params, grads, buffers, **options, first_step=step == 0)
         for i, (ours, theirs) in enumerate(zip(params, reference)):
-            assert_close(
-                ours, theirs.detach(), HALF_TOLERANCE[dtype], f"SGD {dtype} step {step + 1} param {i}"
-            )
+            assert_close(ours, theirs.detach(), HALF_TOLERANCE[dtype], f"SGD {dtype} step {step + 1} param {i}")
             expected = optimizer.state[theirs]["momentum_buffer"]
-            assert_close(
-                buffers[i], expected, HALF_TOLERANCE[dtype], f"SGD {dtype} step {step + 1} buffer {i}"
-            )
+            assert_close(buffers[i], expected, HALF_TOLERANCE[dtype], f"SGD {dtype} step {step + 1} buffer {i}")
 
 
 def round_to(dtype: torch.dtype, tensors: list[torch.Tensor]) -> None:
@@ -204,9 +200,7 @@ def test_adam_matches_torch(case, dtype):
     for step in range(1, STEPS + 1):
         grads = fresh_grads(params)
         torch_step(reference, optimizer, grads)
-        launch_adam_step(
-            params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours
-        )
+        launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         what = f"{case} step {step}"
         for i, (mine, theirs) in enumerate(zip(params, reference)):
             assert_close(mine, theirs.detach(), TOLERANCE[dtype], f"{what} param {i}")
@@ -223,13 +217,9 @@ def test_adam_stays_with_torch_for_fifty_steps(optimizer_class):
     for step in range(1, 51):
         grads = fresh_grads(params)
         torch_step(reference, optimizer, grads)
-        launch_adam_step(
-            params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours
-        )
+        launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
     for i, (mine, theirs) in enumerate(zip(params, reference)):
-        assert_close(
-            mine, theirs.detach(), TOLERANCE[torch.float32], f"{optimizer_class.__name__} step 50 param {i}"
-        )
+        assert_close(mine, theirs.detach(), TOLERANCE[torch.float32], f"{optimizer_class.__name__} step 50 param {i}")
     state.compare(optimizer, reference, TOLERANCE[torch.float32], f"{optimizer_class.__name__} step 50")
 
 
@@ -246,9 +236,7 @@ def test_adam_half_params_with_float32_state(dtype):
         grads = fresh_grads(params)
         torch_step(reference, optimizer, [g.float() for g in grads])
         round_to(dtype, reference)
-        launch_adam_step(
-            params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours
-        )
+        launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
             assert_close(mine, theirs.detach(), HALF_TOLERANCE[dtype], f"{dtype} step {step} param {i}")
         state.compare(optimizer, reference, TOLERANCE[torch.float32], f"{dtype} step {step}")
@@ -338,9 +326,7 @@ def test_one_adam_launch_per_step_for_ten_params_and_tables_built_once(monkeypat
     builds = count_table_builds(monkeypatch)
     _, ours = adam_options(torch.optim.Adam, dict(lr=1e-2, amsgrad=True))
     for step in range(1, 4):
-        launch_adam_step(
-            params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours
-        )
+        launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         assert counter.launches == step, f"{counter.launches} launches after {step} steps"
     assert builds[0] == 5, f"pointer tables built {builds[0]} times; expected once per role (5 roles)"
 

@@ -10,6 +10,7 @@ import math
 
 import pytest
 import torch
+
 from tritongrad.kernels import random as kr
 
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
@@ -130,15 +131,11 @@ def test_uniform_statistics_and_bounds(dtype):
     standard_error = width / math.sqrt(12 * SAMPLES)
     mean_error = abs(values.mean().item() - (low + high) / 2)
     assert mean_error < SIGMAS * standard_error, f"{dtype}: mean off by {mean_error}"
-    assert abs(values.std().item() - width / math.sqrt(12)) < 0.01 * width, (
-        f"{dtype}: std {values.std().item()}"
-    )
+    assert abs(values.std().item() - width / math.sqrt(12)) < 0.01 * width, f"{dtype}: std {values.std().item()}"
     # Every tenth of the range gets its share.
     counts = torch.histc(values, bins=10, min=low, max=high)
     share = SAMPLES / 10
-    assert (counts - share).abs().max().item() < SIGMAS * math.sqrt(share), (
-        f"{dtype}: histogram {counts.tolist()}"
-    )
+    assert (counts - share).abs().max().item() < SIGMAS * math.sqrt(share), f"{dtype}: histogram {counts.tolist()}"
 
 
 def test_uniform_half_open_range_in_low_precision():
@@ -196,9 +193,7 @@ def test_randint_covers_range_uniformly(dtype, low, high):
     assert counts.numel() == high - low and (counts > 0).all(), f"{dtype}: counts {counts.tolist()}"
     share = SAMPLES / (high - low)
     worst = (counts.double() - share).abs().max().item()
-    assert worst < SIGMAS * math.sqrt(share), (
-        f"{dtype}: counts {counts.tolist()} (expected ~{share:.0f} each)"
-    )
+    assert worst < SIGMAS * math.sqrt(share), f"{dtype}: counts {counts.tolist()} (expected ~{share:.0f} each)"
 
 
 @pytest.mark.parametrize(
@@ -271,12 +266,8 @@ def test_dropout_forward_backward_share_mask_and_scale(n, dtype):
     kept = ~dropped
     for name, source, result in (("forward", x, out), ("backward", grad_out, grad_in)):
         expected = source[kept].double() / (1 - p)
-        error = (
-            ((result[kept].double() - expected).abs() / expected.abs()).max().item() if kept.any() else 0.0
-        )
-        assert error <= tolerance, (
-            f"{name} n={n} {dtype}: kept values not scaled by 1/(1-p), max rel error {error}"
-        )
+        error = ((result[kept].double() - expected).abs() / expected.abs()).max().item() if kept.any() else 0.0
+        assert error <= tolerance, f"{name} n={n} {dtype}: kept values not scaled by 1/(1-p), max rel error {error}"
     if n > 10000:
         rate = dropped.double().mean().item()
         assert abs(rate - p) < SIGMAS * math.sqrt(p * (1 - p) / n), f"{dtype}: dropped {rate}, p={p}"

@@ -235,9 +235,7 @@ def run_arg_op(op: str, x: torch.Tensor, dim, keepdim: bool, what: str) -> None:
 
 
 ARG_PARAMS = [
-    pytest.param(
-        op, case, dtype, keepdim, id=f"{op}-{case[0]}-dim{case[1]}-{dtype_keepdim_id((dtype, keepdim))}"
-    )
+    pytest.param(op, case, dtype, keepdim, id=f"{op}-{case[0]}-dim{case[1]}-{dtype_keepdim_id((dtype, keepdim))}")
     for op in ["max", "min", "argmax", "argmin"]
     for case in ARG_CASES
     for dtype, keepdim in DTYPES_KEEPDIM + [(torch.int32, False), (torch.bool, False)]
@@ -420,9 +418,7 @@ SPLIT_OPS = {
 }
 
 
-@pytest.mark.parametrize(
-    "case", [((3, 1000), 1), ((5, 300), 0), ((1000,), 0)], ids=lambda c: f"{c[0]}-dim{c[1]}"
-)
+@pytest.mark.parametrize("case", [((3, 1000), 1), ((5, 300), 0), ((1000,), 0)], ids=lambda c: f"{c[0]}-dim{c[1]}")
 @pytest.mark.parametrize("op", list(SPLIT_OPS))
 def test_two_stage_reductions(split_reductions, op, case):
     shape, dim = case
@@ -447,9 +443,7 @@ def test_large_reductions_on_gpu(shape, dims):
     check(kr.launch_amax(x, dims, False), x.amax(dims), f"amax of {shape}")
     dim = dims[0] if dims else None
     check(kr.launch_argmax(x, dim, False), x.argmax(dim), f"argmax of {shape}")
-    check(
-        kr.launch_var(x, dims, 1, False), x.double().var(dims or None).float(), f"var of {shape}", rtol=1e-5
-    )
+    check(kr.launch_var(x, dims, 1, False), x.double().var(dims or None).float(), f"var of {shape}", rtol=1e-5)
 
 
 # ------------------------------------------------------------------------------ sum_to_shape
@@ -469,9 +463,7 @@ def test_large_reductions_on_gpu(shape, dims):
 def test_sum_to_shape(shape, target):
     x = make_input(shape, torch.float32)
     lead = len(shape) - len(target)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(target) if s == 1 and shape[lead + i] != 1
-    )
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(target) if s == 1 and shape[lead + i] != 1)
     expected = x.double().sum(dims, keepdim=True).reshape(target).float() if dims else x.reshape(target)
     check(kr.launch_sum_to_shape(x, target), expected, f"sum_to_shape {shape} -> {target}")
 

@@ -214,11 +214,7 @@ def test_empty_inputs(fn):
     # size 0: gradients are empty tensors of the input's shape
     results = []
     for lib in (torch, tritongrad):
-        x = (
-            lib.zeros(0, 3, requires_grad=True)
-            if lib is torch
-            else tritongrad.zeros(0, 3, requires_grad=True)
-        )
+        x = lib.zeros(0, 3, requires_grad=True) if lib is torch else tritongrad.zeros(0, 3, requires_grad=True)
         out = fn(lib, x)
         out.backward(lib.ones(tuple(out.shape)))
         results.append((tuple(out.shape), tuple(x.grad.shape)))

@@ -92,11 +92,7 @@ def seed000_sin_chain(torch):
 
 def test_seed000_polynomial_grads():
     (f, x_grad, y_grad, z_grad, *_), _ = compare_scenario(seed000_polynomial_grads)
-    assert (
-        x_grad.tolist() == [52.0, 76.0]
-        and y_grad.tolist() == [32.0, 52.0]
-        and z_grad.tolist() == [28.0, 44.0]
-    )
+    assert x_grad.tolist() == [52.0, 76.0] and y_grad.tolist() == [32.0, 52.0] and z_grad.tolist() == [28.0, 44.0]
 
 
 def test_seed000_mse():
@@ -261,10 +257,7 @@ def test_seed001_quadratic_loop():
 
 def test_seed001_optimizer_loop():
     (x, _), text = compare_scenario(seed001_optimizer_loop)
-    assert (
-        "iteration 0, x tensor([3.5000], requires_grad=True), loss tensor([6.2500], grad_fn=<PowBackward0>)"
-        in text
-    )
+    assert "iteration 0, x tensor([3.5000], requires_grad=True), loss tensor([6.2500], grad_fn=<PowBackward0>)" in text
 
 
 def test_seed001_non_leaf_update():

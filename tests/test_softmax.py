@@ -27,9 +27,7 @@ TOLERANCES = {
 
 def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, what: str) -> None:
     """Same shape and dtype, equal NaN/inf positions, finite values within the dtype's tolerance."""
-    assert tuple(actual.shape) == tuple(expected.shape), (
-        f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
-    )
+    assert tuple(actual.shape) == tuple(expected.shape), f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
     assert actual.dtype == dtype, f"{what}: dtype {actual.dtype} != {dtype}"
     got, want = actual.double().cpu(), expected.double().cpu()
     assert torch.equal(got.isnan(), want.isnan()), f"{what} {dtype}: NaN positions differ:\n{got}\n{want}"

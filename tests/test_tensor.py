@@ -131,9 +131,7 @@ def test_cast_methods(method, source):
 def test_cast_rounding_and_special_values():
     # ties of bfloat16 (1 + 2**-8, 1 + 3 * 2**-8) and float16 (1 + 2**-11) round to even
     ties = [1.0 + 2**-8, 1.0 + 3 * 2**-8, -(1.0 + 2**-8), 1.0 + 2**-11, 1.0 + 3 * 2**-11, 3.0e38]
-    x = torch.tensor(
-        [1e-8, 65504.0, 70000.0, -1e30, float("inf"), float("nan"), 0.1, 1.0 + 2**-9, -0.0] + ties
-    )
+    x = torch.tensor([1e-8, 65504.0, 70000.0, -1e30, float("inf"), float("nan"), 0.1, 1.0 + 2**-9, -0.0] + ties)
     tg_x = from_torch(x)
     for dtype in (torch.float16, torch.bfloat16, torch.float64):
         assert_close(tg_x.to(dtype), x.to(dtype), dtype=torch.float64, rtol=0, atol=0, what=f"to({dtype})")

@@ -65,17 +65,13 @@ def seed003_transparent_net(torch):
 
 
 def test_transparent_net_matches_torch():
-    (loss, loss_grad, y_p_grad, z2_grad, z1_grad, w_grad, b_grad), text = compare_scenario(
-        seed003_transparent_net
-    )
+    (loss, loss_grad, y_p_grad, z2_grad, z1_grad, w_grad, b_grad), text = compare_scenario(seed003_transparent_net)
     assert abs(loss.item() - EXPECTED_LOSS) < 1e-6, loss.item()
     # The notebook's printed values (4 decimals).
     assert loss_grad.item() == 1.0
     assert_close(y_p_grad, [1.5615, -1.5615], "y_p.grad", tolerances=(0, 1e-4))
     assert_close(z2_grad, [1.5615, -1.5615], "z2.grad", tolerances=(0, 1e-4))
     assert_close(z1_grad, [0.5346, -0.5346], "z1.grad", tolerances=(0, 1e-4))
-    assert_close(
-        w_grad, [[0.1604, 0.1604, 0.4811], [-0.1604, -0.1604, -0.4811]], "w.grad", tolerances=(0, 1e-4)
-    )
+    assert_close(w_grad, [[0.1604, 0.1604, 0.4811], [-0.1604, -0.1604, -0.4811]], "w.grad", tolerances=(0, 1e-4))
     assert_close(b_grad, [0.5346, -0.5346], "b.grad", tolerances=(0, 1e-4))
     assert "(softmax): Softmax(dim=-1)" in text

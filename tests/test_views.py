@@ -65,9 +65,7 @@ def test_view_values_and_shared_memory(name):
     x, tg_x = make_pair((3, 4, 5), torch.float32)
     view, expected = fn(tg_x), fn(x)
     assert_close(view, expected, what=name)
-    assert view.stride() == expected.stride(), (
-        f"{name}: strides {view.stride()} != torch's {expected.stride()}"
-    )
+    assert view.stride() == expected.stride(), f"{name}: strides {view.stride()} != torch's {expected.stride()}"
     assert storage_pointer(view) == storage_pointer(tg_x), f"{name} must not copy"
     assert view._version_counter is tg_x._version_counter, f"{name} must share the version counter"
 

@@ -71,9 +71,7 @@ LAYOUTS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def make_pair(
-    shape, dtype: torch.dtype, layout: str = "contiguous", requires_grad: bool = False, **value_range
-):
+def make_pair(shape, dtype: torch.dtype, layout: str = "contiguous", requires_grad: bool = False, **value_range):
     """The same random values as a torch tensor and a tritongrad tensor, both in ``layout``."""
     shape = tuple(shape)
     base_shape_of, view = LAYOUTS[layout]

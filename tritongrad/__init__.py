@@ -6,7 +6,7 @@ kernels run through Triton's CPU interpreter (switched on here, before triton
 is imported).
 """
 
-from tritongrad import runtime  # noqa: I001  (first: switches on the interpreter before triton loads)
+from tritongrad import runtime  # noqa: F401,I001 (first: switches on the interpreter before triton loads)
 
 import torch as _torch
 
@@ -16,7 +16,6 @@ from tritongrad.creation import *  # noqa: F401,F403
 from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set_default_dtype  # noqa: F401
 from tritongrad.formatting import set_printoptions  # noqa: F401
 from tritongrad.ops import *  # noqa: F401,F403
-from tritongrad.ops import TENSOR_METHODS as _TENSOR_METHODS
 from tritongrad.ops import _where_method
 from tritongrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from tritongrad.tensor import Tensor, _install_methods

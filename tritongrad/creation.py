@@ -170,9 +170,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The (n, m) identity matrix."""
-    data = kernels.launch_eye(
-        n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device)
-    )
+    data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
     return _finish(data, requires_grad)
 
 

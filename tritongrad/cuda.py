@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from tritongrad import runtime
-
 from tritongrad.cuda_graphs import GraphedStep, make_graphed_step  # noqa: F401
 
 __all__ = ["is_available", "device_count", "synchronize", "manual_seed", "manual_seed_all", "GraphedStep",

@@ -160,9 +160,7 @@ class GraphedStep:
                 f"make_graphed_step: an optimizer parameter has no .grad after the warmup steps. {advice}"
             )
         if len(grads_seen) >= 2 and any(a is not b for a, b in zip(grads_seen[-2], grads_seen[-1])):
-            raise RuntimeError(
-                f"make_graphed_step: the step replaced the parameters' .grad tensors. {advice}"
-            )
+            raise RuntimeError(f"make_graphed_step: the step replaced the parameters' .grad tensors. {advice}")
 
     def _capture(self, pool) -> None:
         self.graph = torch.cuda.CUDAGraph()
@@ -217,12 +215,9 @@ def make_graphed_step(
     for index, tensor in enumerate(static_inputs):
         if not isinstance(tensor, Tensor):
             raise TypeError(
-                f"make_graphed_step: static input {index} is a {type(tensor).__name__}, "
-                "not a tritongrad Tensor"
+                f"make_graphed_step: static input {index} is a {type(tensor).__name__}, not a tritongrad Tensor"
             )
-    optimizers = (
-        [] if optimizer is None else ([optimizer] if hasattr(optimizer, "param_groups") else list(optimizer))
-    )
+    optimizers = [] if optimizer is None else ([optimizer] if hasattr(optimizer, "param_groups") else list(optimizer))
     for each in optimizers:
         if any("betas" in group for group in each.param_groups):
             raise NotImplementedError(

@@ -85,9 +85,7 @@ def result_type(*operands) -> torch.dtype:
                 dim_result = operand.dtype if dim_result is None else promote_types(dim_result, operand.dtype)
             else:
                 zero_dim_result = (
-                    operand.dtype
-                    if zero_dim_result is None
-                    else promote_types(zero_dim_result, operand.dtype)
+                    operand.dtype if zero_dim_result is None else promote_types(zero_dim_result, operand.dtype)
                 )
         else:
             dtype = scalar_dtype(operand)

@@ -291,9 +291,7 @@ def _render(
     return "[" + separator.join(blocks) + "]"
 
 
-def _render_row(
-    row: list, indent: int, summarize: bool, formatter: ElementFormatter, options: PrintOptions
-) -> str:
+def _render_row(row: list, indent: int, summarize: bool, formatter: ElementFormatter, options: PrintOptions) -> str:
     edgeitems = options.edgeitems
     if summarize and not edgeitems:
         cells = ["..."]

@@ -71,6 +71,7 @@ if _DEVICE_TYPE == "cpu":
     # the user's values; results are correct and NaN/inf in real lanes still propagate.
     warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"triton\.runtime\.interpreter")
 
+
 def _cuda_device() -> torch.device:
     """cuda:LOCAL_RANK under torchrun (one GPU per process), else the current CUDA device."""
     local_rank = os.environ.get("LOCAL_RANK")

@@ -88,7 +88,9 @@ def _encode(value, path: str, tensors: dict):
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    raise TypeError(f"cannot save a value of type {type(value).__name__} (tensors, dicts, lists, numbers, strings only)")
+    raise TypeError(
+        f"cannot save a value of type {type(value).__name__} (tensors, dicts, lists, numbers, strings only)"
+    )
 
 
 def _host_bytes(tensor: Tensor) -> bytes:
@@ -146,7 +148,9 @@ def _read_tensor(f, name: str, entry, data: memoryview, device: torch.device) ->
     if any(s < 0 for s in shape) or not 0 <= begin <= end or end - begin != expected:
         raise CheckpointError(f"{f}: tensor {name!r} has shape {shape} but {end - begin} bytes")
     if end > len(data):
-        raise CheckpointError(f"{f}: truncated checkpoint (tensor {name!r} needs bytes up to {end}, file has {len(data)})")
+        raise CheckpointError(
+            f"{f}: truncated checkpoint (tensor {name!r} needs bytes up to {end}, file has {len(data)})"
+        )
     storage_dtype = torch.int16 if dtype == torch.bfloat16 else dtype
     numpy_dtype = torch.empty((), dtype=storage_dtype).numpy().dtype
     array = np.frombuffer(data[begin:end], dtype=numpy_dtype).reshape(shape).copy()

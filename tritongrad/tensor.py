@@ -16,13 +16,12 @@ from __future__ import annotations
 import builtins
 import warnings
 import weakref
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+from tritongrad.autograd.grad_mode import is_grad_enabled
 
 __all__ = ["Tensor"]
 
@@ -303,7 +302,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.item())
 
     def __float__(self) -> float:
@@ -433,7 +432,8 @@ class Tensor:
         return _ops().div(self, other)
 
     def __rtruediv__(self, other):
-        return _ops().div(other, self)
+        # torch computes number / tensor as tensor.reciprocal() * number (MulBackward0).
+        return _ops().mul(_ops().reciprocal(self), other)
 
     def __floordiv__(self, other):
         return _ops().floor_divide(self, other)
@@ -533,7 +533,9 @@ class Tensor:
         base = self._base
         if base is not None and base.requires_grad:
             if base.is_leaf:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                )
             raise NotImplementedError(
                 "tritongrad does not record in-place operations on views of tensors that require grad "
                 "(torch's CopySlices); apply an out-of-place op instead"
@@ -543,15 +545,17 @@ class Tensor:
         """Runs an in-place op: straight into the buffer when nothing is recorded, else out of place
         on a snapshot of self, copied back, with self's grad_fn moved to the new node."""
         self._check_inplace()
-        recording = is_grad_enabled() and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
-        )
+        recording = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if not recording:
             kernel_into()
             self._version_counter.bump()
             return self
         snapshot = Tensor._wrap(_ops().views.contiguous_copy(self)._data)
-        snapshot.grad_fn, snapshot._output_nr, snapshot._requires_grad = self.grad_fn, self._output_nr, self.requires_grad
+        snapshot.grad_fn, snapshot._output_nr, snapshot._requires_grad = (
+            self.grad_fn,
+            self._output_nr,
+            self.requires_grad,
+        )
         result = out_of_place(snapshot)
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
@@ -631,7 +635,6 @@ class Tensor:
         """Copies ``source`` (broadcast to self's shape, converted to self's dtype) into self."""
         from tritongrad.kernels import elementwise as elementwise_kernels
 
-        ops = _ops()
         if not isinstance(source, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(source).__name__}")
         data = source._data
@@ -657,9 +660,9 @@ class Tensor:
             if not _warned_once.get("T"):
                 _warned_once["T"] = True
                 warnings.warn(
-                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
-                "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
-                "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+                    "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                    "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
                     UserWarning,
                     stacklevel=2,
                 )
@@ -669,7 +672,9 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         if self.dim() < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor.")
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor."
+            )
         return self.transpose(-2, -1)
 
     def view(self, *shape) -> Tensor:
@@ -702,7 +707,8 @@ class Tensor:
         if sorted(dims) != list(range(self.dim())):
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
-                f"desired ordering of dimensions i.e. input.dim() = {self.dim()} is not equal to len(dims) = {len(dims)}"
+                f"desired ordering of dimensions i.e. input.dim() = {self.dim()} is not equal to "
+                f"len(dims) = {len(dims)}"
                 if len(dims) != self.dim()
                 else f"permute(): duplicate dims are not allowed (got {dims})"
             )
@@ -767,8 +773,11 @@ class Tensor:
         return self[key]
 
     def select(self, dim: int, index: int) -> Tensor:
-        dim = _ops().views.normalize_dim(dim, self.dim())
-        return self[(slice(None),) * dim + (index,)]
+        views = _ops().views
+        dim = views.normalize_dim(dim, self.dim())
+        key = (slice(None),) * dim + (index,)
+        self._data[key]  # raises torch's IndexError for an out-of-range index
+        return views.Select.apply(self, key)
 
     def unbind(self, dim: int = 0) -> tuple:
         dim = _ops().views.normalize_dim(dim, self.dim())
@@ -811,17 +820,23 @@ class Tensor:
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         from tritongrad import creation
 
-        return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return creation.empty(
+            *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         from tritongrad import creation
 
-        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return creation.zeros(
+            *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         from tritongrad import creation
 
-        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return creation.ones(
+            *size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
         from tritongrad import creation
@@ -832,7 +847,9 @@ class Tensor:
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
         from tritongrad import creation
 
-        return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return creation.tensor(
+            data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
 
 def _nowhere(like: Tensor) -> Tensor:
@@ -849,5 +866,3 @@ def _install_methods() -> None:
     for name in ops.TENSOR_METHODS:
         if not hasattr(Tensor, name):
             setattr(Tensor, name, getattr(ops, name))
-
-

@@ -1,6 +1,6 @@
 """Seed 000 (Russian tutorial): gradients of a polynomial, of an MSE loss, and of sin(x^2 + 1).
 
-    python examples/seeds/gradients_ru.py [--backend=torch]
+python examples/seeds/gradients_ru.py [--backend=torch]
 """
 
 import importlib

@@ -47,9 +47,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
     for index, output in enumerate(outputs):
         given = grad_outputs[index] if grad_outputs else None
         if not output.requires_grad:
-            raise RuntimeError(
-                f"element {index} of tensors does not require grad and does not have a grad_fn"
-            )
+            raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
         if given is None:
             if output.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -116,9 +114,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _root_grads(output_tuple, _as_tuple(grad_outputs), create_graph)
     retain = create_graph if retain_graph is None else retain_graph
-    results = run_backward(
-        output_tuple, grads, retain_graph=retain, create_graph=create_graph, capture=input_tuple
-    )
+    results = run_backward(output_tuple, grads, retain_graph=retain, create_graph=create_graph, capture=input_tuple)
     final = []
     for tensor, result in zip(input_tuple, results):
         if result is None:

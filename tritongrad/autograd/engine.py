@@ -305,7 +305,5 @@ def _grad_buffer_like(variable):
 
     data = variable._data
     if _dense_strides(tuple(data.shape), tuple(data.stride())):
-        return Tensor._wrap(
-            torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device)
-        )
+        return Tensor._wrap(torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device))
     return Tensor._wrap(torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))

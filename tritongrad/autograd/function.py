@@ -202,9 +202,7 @@ class FunctionCtx(Node):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
-            raise RuntimeError(
-                f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward"
-            )
+            raise RuntimeError(f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward")
         return tuple(s.unpack(self) if s is not None else None for s in self._saved)
 
     def _release(self) -> None:
@@ -229,9 +227,7 @@ class Function:
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs):
-        raise NotImplementedError(
-            "a Function subclass must implement backward(ctx, *grads) to be differentiated"
-        )
+        raise NotImplementedError("a Function subclass must implement backward(ctx, *grads) to be differentiated")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
@@ -248,16 +244,10 @@ class Function:
         # An input returned unchanged (and not marked dirty) becomes a new tensor sharing its
         # memory, so recording does not overwrite the input's own history.
         argument_ids = {id(a) for a in args if isinstance(a, Tensor)}
-        non_differentiable = [
-            isinstance(o, Tensor) and id(o) in ctx._non_differentiable for o in output_tuple
-        ]
-        if any(
-            isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple
-        ):
+        non_differentiable = [isinstance(o, Tensor) and id(o) in ctx._non_differentiable for o in output_tuple]
+        if any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
             output_tuple = tuple(
-                o.detach()
-                if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty
-                else o
+                o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
                 for o in output_tuple
             )
             outputs = output_tuple[0] if single else output_tuple
@@ -266,9 +256,7 @@ class Function:
             if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
                 arg._version_counter.bump()
                 if recording and arg.is_leaf and arg.requires_grad:
-                    raise RuntimeError(
-                        "a leaf Variable that requires grad is being used in an in-place operation."
-                    )
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
         if recording:
             ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)

@@ -40,9 +40,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
                 for k, (tensor, g) in enumerate(zip(prepared, grads)):
                     if g is None:
                         if strict:
-                            raise RuntimeError(
-                                f"Output {i} of the user-provided function is independent of input {k}."
-                            )
+                            raise RuntimeError(f"Output {i} of the user-provided function is independent of input {k}.")
                         g = creation.zeros_like(tensor)
                     rows[k].append(g.reshape(-1))
             blocks = []

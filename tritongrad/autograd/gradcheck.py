@@ -192,8 +192,7 @@ def gradcheck(function, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: 
     inputs = _as_tuple(inputs)
     if not _differentiable_inputs(inputs):
         raise ValueError(
-            "gradcheck expects at least one input tensor to require gradient, but none of them have "
-            "requires_grad=True."
+            "gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True."
         )
     for tensor in _differentiable_inputs(inputs):
         if tensor.dtype.is_floating_point and str(tensor.dtype) != "torch.float64":

@@ -71,9 +71,7 @@ def linear(input, weight, bias=None):
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if weight.dim() != 2:
-        raise RuntimeError(
-            f"linear: weight must be 2-D (out_features, in_features), got shape {list(weight.shape)}"
-        )
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {list(weight.shape)}")
     if input.dim() == 0:
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
     if input.shape[-1] != weight.shape[1]:
@@ -236,9 +234,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
             stacklevel=2,
         )
     if input.dtype != target.dtype:
-        raise RuntimeError(
-            f"mse_loss: input and target must have the same dtype, got {input.dtype} and {target.dtype}"
-        )
+        raise RuntimeError(f"mse_loss: input and target must have the same dtype, got {input.dtype} and {target.dtype}")
     return nn_ops.MseLoss.apply(input, target, reduction)
 
 
@@ -324,9 +320,7 @@ def cross_entropy(
     else:
         _check_class_target("cross_entropy", input, target)
     rows, row_targets = _as_rows(input, target, probabilities)
-    loss = nn_ops.CrossEntropy.apply(
-        rows, row_targets, weight, int(ignore_index), float(label_smoothing), reduction
-    )
+    loss = nn_ops.CrossEntropy.apply(rows, row_targets, weight, int(ignore_index), float(label_smoothing), reduction)
     return _unflatten_loss(loss, input, reduction)
 
 
@@ -345,9 +339,7 @@ def _check_probability_target(input, target) -> None:
             f"{list(input.shape)}, got {list(target.shape)}"
         )
     if target.dtype != input.dtype:
-        raise RuntimeError(
-            f"expected scalar type {_dtype_word(input.dtype)} but found {_dtype_word(target.dtype)}"
-        )
+        raise RuntimeError(f"expected scalar type {_dtype_word(input.dtype)} but found {_dtype_word(target.dtype)}")
 
 
 def _cross_entropy_composed(input, target, weight, reduction: str, label_smoothing: float, class_dim: int):

@@ -82,7 +82,9 @@ class Module:
             modules[name] = value
         elif name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                )
             modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -127,7 +129,9 @@ class Module:
         """Registers a non-learnable tensor (saved in the state dict unless ``persistent=False``)."""
         _check_name(self, name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+            )
         self._forget(name, keep=self._buffers)
         self._non_persistent_buffers.discard(name)
         self._buffers[name] = tensor
@@ -333,7 +337,9 @@ class Module:
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected a Tensor but got {type(value).__name__}.')
+                errors.append(
+                    f'While copying the parameter named "{key}", expected a Tensor but got {type(value).__name__}.'
+                )
                 continue
             if tuple(value.shape) != tuple(target.shape):
                 errors.append(
@@ -349,9 +355,7 @@ class Module:
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
         if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
-            )
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ calling
@@ -414,7 +418,12 @@ def _check_name(module: Module, name: str, what: str) -> None:
         raise KeyError(f'{what} name can\'t contain "."')
     if name == "":
         raise KeyError(f'{what} name can\'t be empty string ""')
-    if hasattr(module, name) and name not in module._parameters and name not in module._buffers and name not in module._modules:
+    if (
+        hasattr(module, name)
+        and name not in module._parameters
+        and name not in module._buffers
+        and name not in module._modules
+    ):
         raise KeyError(f"attribute '{name}' already exists")
 
 

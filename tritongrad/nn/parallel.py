@@ -120,9 +120,7 @@ class DistributedDataParallel(Module):
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
         named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         if not named:
-            raise RuntimeError(
-                "DistributedDataParallel: the module has no parameter that requires a gradient"
-            )
+            raise RuntimeError("DistributedDataParallel: the module has no parameter that requires a gradient")
         _check_device_ids(device_ids, [p for _, p in named])
 
         self.module = module

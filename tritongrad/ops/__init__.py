@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import torch
 
-from tritongrad.ops import elementwise, indexing, linalg, reduction, views
+from tritongrad.ops import elementwise, indexing, linalg, reduction, views  # noqa: F401 (submodules)
 from tritongrad.ops import random as random  # noqa: PLC0414
 from tritongrad.ops.elementwise import binary_forward, unary_forward
-from tritongrad.ops.linalg import bmm, dot, matmul, mm, mv
-from tritongrad.ops.reduction import (
+from tritongrad.ops.linalg import bmm, dot, matmul, mm, mv  # noqa: F401 (public API)
+from tritongrad.ops.reduction import (  # noqa: F401 (public API)
     all,
     amax,
     amin,
@@ -105,7 +105,9 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == "trunc":
         return binary_forward("trunc_divide", input, other)
     if rounding_mode is not None:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
     return elementwise.Div.apply(input, _as_tensor_operand("div", other))
 
 
@@ -173,11 +175,13 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         raise NotImplementedError("where(condition) (nonzero) is not supported by tritongrad")
     if condition.dtype != torch.bool:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+        )
     return elementwise.Where.apply(condition, input, other)
 
 
-def clamp(input, min=None, max=None):
+def clamp(input, min=None, max=None):  # noqa: F811 (torch's argument names)
     """Limits values to [min, max]; bounds may be numbers or tensors."""
     from tritongrad.tensor import Tensor
 
@@ -194,11 +198,11 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def clamp_min(input, min):
+def clamp_min(input, min):  # noqa: F811
     return clamp(input, min=min)
 
 
-def clamp_max(input, max):
+def clamp_max(input, max):  # noqa: F811
     return clamp(input, max=max)
 
 
@@ -262,7 +266,9 @@ def reciprocal(input):
 
 def abs(input):
     """|input|."""
-    return elementwise.Abs.apply(input) if input.dtype.is_floating_point else unary_forward("abs", input, floating=False)
+    return (
+        elementwise.Abs.apply(input) if input.dtype.is_floating_point else unary_forward("abs", input, floating=False)
+    )
 
 
 absolute = abs
@@ -381,7 +387,7 @@ def stack(tensors, dim: int = 0):
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     dim = views.normalize_dim(dim, tensors[0].dim() + 1)
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    return indexing.cat([t.unsqueeze(dim) for t in tensors], dim, stacking=True)
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):

@@ -414,9 +414,7 @@ def _unary_function(name: str, op: str, backward, saves: str):
         (saved,) = ctx.saved_tensors
         return backward(grad, saved)
 
-    return type(
-        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward_method)}
-    )
+    return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward_method)})
 
 
 Exp = _unary_function("Exp", "exp", lambda grad, out: grad * out, "output")
@@ -460,6 +458,8 @@ class Relu(Function):
 
 
 class Clamp(Function):
+    _backward_name = "ClampBackward1"  # torch's name for clamp with number bounds
+
     @staticmethod
     def forward(ctx, x, low, high):
         ctx.save_for_backward(x)
@@ -490,9 +490,7 @@ def clamp_forward(x, low, high, out=None):
     bounds = [v for v in (low, high) if v is not None]
     dtype = result_type(x, *bounds)
     tensor_bound = any(hasattr(v, "_data") for v in bounds)
-    inexact_float64 = dtype == torch.float64 and any(
-        isinstance(v, float) and not _exact_float32(v) for v in bounds
-    )
+    inexact_float64 = dtype == torch.float64 and any(isinstance(v, float) and not _exact_float32(v) for v in bounds)
     if tensor_bound or inexact_float64:
         result = x
         if low is not None:

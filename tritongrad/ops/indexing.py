@@ -82,7 +82,13 @@ class Cat(Function):
         return (None,) + grad.split(ctx.sizes, ctx.dim)
 
 
-def cat(tensors, dim: int = 0):
+class Stack(Cat):
+    """cat of tensors unsqueezed at ``dim`` (their views cost nothing), named like torch's stack."""
+
+    _backward_name = "StackBackward0"
+
+
+def cat(tensors, dim: int = 0, *, stacking: bool = False):
     """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped)."""
     from tritongrad.dtypes import result_type
 
@@ -93,9 +99,7 @@ def cat(tensors, dim: int = 0):
     dim = normalize_dim(dim, reference.dim())
     for index, tensor in enumerate(tensors):
         if tensor.dim() != reference.dim():
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {reference.dim()} and {tensor.dim()}"
-            )
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {reference.dim()} and {tensor.dim()}")
         for d in range(reference.dim()):
             if d != dim and tensor.shape[d] != reference.shape[d]:
                 raise RuntimeError(
@@ -104,4 +108,4 @@ def cat(tensors, dim: int = 0):
                     "in the list."
                 )
     dtype = result_type(*tensors)
-    return Cat.apply(dim, *[t.to(dtype) for t in tensors])
+    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in tensors])

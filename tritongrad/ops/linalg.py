@@ -96,13 +96,9 @@ def _check_operands(name: str, a, b) -> None:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): arguments must be Tensors, got {type(a).__name__} and {type(b).__name__}")
     if a.dim() == 0 or b.dim() == 0:
-        raise RuntimeError(
-            f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D"
-        )
+        raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D")
     if a.dtype != b.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}"
-        )
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}")
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"{name}: tritongrad matmul supports floating dtypes, got {a.dtype}")
 
@@ -121,9 +117,7 @@ def matmul(input, other):
     b_rows = other.shape[-2] if other.dim() > 1 else other.shape[0]
     if input.shape[-1] != b_rows:
         if other.dim() == 1 and input.dim() == 2:
-            raise RuntimeError(
-                f"size mismatch, got input ({a_rows}), mat ({a_rows}x{input.shape[-1]}), vec ({b_rows})"
-            )
+            raise RuntimeError(f"size mismatch, got input ({a_rows}), mat ({a_rows}x{input.shape[-1]}), vec ({b_rows})")
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a_rows}x{input.shape[-1]} and "
             f"{b_rows}x{other.shape[-1] if other.dim() > 1 else 1})"

@@ -282,16 +282,12 @@ class LeakyReluBackward(Function):
     def forward(ctx, grad, x, negative_slope):
         ctx.save_for_backward(x)
         ctx.negative_slope = negative_slope
-        return _wrap(
-            activation_kernels.launch_leaky_relu_bwd(_contiguous(grad), _contiguous(x), negative_slope)
-        )
+        return _wrap(activation_kernels.launch_leaky_relu_bwd(_contiguous(grad), _contiguous(x), negative_slope))
 
     @staticmethod
     def backward(ctx, grad_grad):
         (x,) = ctx.saved_tensors
-        grad_of_grad = (
-            LeakyReluBackward.apply(grad_grad, x, ctx.negative_slope) if ctx.needs_input_grad[0] else None
-        )
+        grad_of_grad = LeakyReluBackward.apply(grad_grad, x, ctx.negative_slope) if ctx.needs_input_grad[0] else None
         # Piecewise linear: no curvature (torch, too, returns zeros here rather than no gradient).
         grad_of_x = creation.zeros_like(x) if ctx.needs_input_grad[1] else None
         return grad_of_grad, grad_of_x, None
@@ -379,8 +375,7 @@ def _broadcast_shape(a: tuple, b: tuple) -> tuple:
     for size_a, size_b in zip(a, b):
         if size_a != size_b and 1 not in (size_a, size_b):
             raise RuntimeError(
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at "
-                "non-singleton dimension"
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at non-singleton dimension"
             )
         shape.append(size_b if size_a == 1 else size_a)
     return tuple(shape)
@@ -396,9 +391,7 @@ class MseLoss(Function):
         shape = _broadcast_shape(tuple(input.shape), tuple(target.shape))
         ctx.save_for_backward(input, target)
         ctx.reduction, ctx.shape = reduction, shape
-        return _wrap(
-            loss_kernels.launch_mse_loss_fwd(input._data.expand(shape), target._data.expand(shape), reduction)
-        )
+        return _wrap(loss_kernels.launch_mse_loss_fwd(input._data.expand(shape), target._data.expand(shape), reduction))
 
     @staticmethod
     def backward(ctx, grad):
@@ -462,9 +455,7 @@ class CrossEntropy(Function):
         return _wrap(grad_logits), None, None, None, None, None
 
 
-def _cross_entropy_backward_composed(
-    grad, logits, target, weight, *, ignore_index, label_smoothing, reduction
-):
+def _cross_entropy_backward_composed(grad, logits, target, weight, *, ignore_index, label_smoothing, reduction):
     """grad * (sum(q) * softmax(x) - q) per row, from tritongrad ops (recorded for double backward).
 
     q are the per-class coefficients of each row's loss sum_c q_c (logsumexp - x_c): the (smoothed)
@@ -501,9 +492,7 @@ class NllLoss(Function):
         ctx.save_for_backward(log_probs, target, weight)
         ctx.options = options
         return _wrap(
-            loss_kernels.launch_nll_loss_fwd(
-                log_probs._data, target._data, weight=_optional_data(weight), **options
-            )
+            loss_kernels.launch_nll_loss_fwd(log_probs._data, target._data, weight=_optional_data(weight), **options)
         )
 
     @staticmethod
@@ -537,9 +526,7 @@ class NllLossBackward(Function):
         options = ctx.options
         grad_of_grad = None
         if ctx.needs_input_grad[0]:
-            grad_of_grad = NllLoss.apply(
-                grad_grad, target, weight, options["ignore_index"], options["reduction"]
-            )
+            grad_of_grad = NllLoss.apply(grad_grad, target, weight, options["ignore_index"], options["reduction"])
         grad_of_log_probs = creation.zeros_like(log_probs) if ctx.needs_input_grad[1] else None
         return grad_of_grad, grad_of_log_probs, None, None, None
 
@@ -551,9 +538,7 @@ class BceWithLogits(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, pos_weight, reduction):
-        options = dict(
-            weight=_optional_data(weight), pos_weight=_optional_data(pos_weight), reduction=reduction
-        )
+        options = dict(weight=_optional_data(weight), pos_weight=_optional_data(pos_weight), reduction=reduction)
         ctx.save_for_backward(input, target, weight, pos_weight)
         ctx.reduction = reduction
         return _wrap(loss_kernels.launch_bce_with_logits_fwd(input._data, target._data, **options))
@@ -567,9 +552,7 @@ class BceWithLogits(Function):
             )
         need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         if is_grad_enabled():
-            grads = _bce_backward_composed(
-                grad, input, target, weight, pos_weight, ctx.reduction, need_target
-            )
+            grads = _bce_backward_composed(grad, input, target, weight, pos_weight, ctx.reduction, need_target)
         else:
             grads = loss_kernels.launch_bce_with_logits_bwd(
                 grad._data, input._data, target._data, weight=_optional_data(weight),

@@ -178,9 +178,7 @@ class Extremum(Function):
             winners = winners | (isnan(x) & isnan(result_expanded))
         winners = winners.to(grad.dtype)
         count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()) if x.dim() else None, keepdim=True)
-        share = (
-            expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
-        )
+        share = expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
         return share * winners, None, None, None
 
 
@@ -428,8 +426,7 @@ def _correction(unbiased, correction) -> float:
 def _check_floating(name: str, input) -> None:
     if not input.dtype.is_floating_point:
         raise RuntimeError(
-            f"{name}(): input dtype should be either floating point or complex. "
-            f"Got {_dtype_word(input.dtype)} instead."
+            f"{name}(): input dtype should be either floating point or complex. Got {_dtype_word(input.dtype)} instead."
         )
 
 

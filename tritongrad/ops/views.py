@@ -30,9 +30,7 @@ def normalize_dim(dim: int, ndim: int) -> int:
     """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0)."""
     size = max(ndim, 1)
     if not -size <= dim < size:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})"
-        )
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")
     return dim % size
 
 
@@ -161,9 +159,7 @@ class AsStrided(Function):
 
 def _is_basic_index(key) -> bool:
     items = key if isinstance(key, tuple) else (key,)
-    return all(
-        isinstance(k, (int, slice, type(None), type(Ellipsis))) and not isinstance(k, bool) for k in items
-    )
+    return all(isinstance(k, (int, slice, type(None), type(Ellipsis))) and not isinstance(k, bool) for k in items)
 
 
 class BasicIndex(Function):

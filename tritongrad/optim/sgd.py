@@ -36,11 +36,10 @@ class SGD(Optimizer):
     def _update_bucket(self, group, bucket) -> None:
         from tritongrad import creation
 
-        hyper = dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-                     weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"])  # fmt: skip
+        hyper = {key: group[key] for key in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")}
         if group["momentum"] == 0:
-            kernels.launch_sgd_step([p._data for p in bucket], [_grad(p) for p in bucket], None,
-                                    first_step=False, **hyper)  # fmt: skip
+            grads = [_grad(p) for p in bucket]
+            kernels.launch_sgd_step([p._data for p in bucket], grads, None, first_step=False, **hyper)
             return
         # Parameters seen for the first time get their momentum buffer initialised from the
         # gradient by the kernel (first_step); the rest update theirs. Usually one launch.

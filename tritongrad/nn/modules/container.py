@@ -71,9 +71,7 @@ class Sequential(Module):
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
-            raise ValueError(
-                f"add operator supports only objects of Sequential class, but {type(other)} is given."
-            )
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return Sequential(*self, *other)
 
     def append(self, module: Module) -> Sequential:
@@ -160,9 +158,7 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Appends every module of ``modules``; returns self."""
         if not isinstance(modules, Iterable):
-            raise TypeError(
-                f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}"
-            )
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
         for module in modules:
             self.append(module)
         return self
@@ -258,8 +254,7 @@ class ModuleDict(Module):
             for index, pair in enumerate(modules):
                 if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                     raise ValueError(
-                        f"ModuleDict update sequence element #{index} should be Iterable of length 2; "
-                        f"got {pair!r}"
+                        f"ModuleDict update sequence element #{index} should be Iterable of length 2; got {pair!r}"
                     )
                 pairs.append(pair)
         for key, module in pairs:
