@@ -250,6 +250,12 @@ def _register_matmul_cases() -> None:
         x, weight = _randn(256, 512, dtype=torch.float16), _randn(256, 512, dtype=torch.float16)
         matmul().launch_linear_backward(_randn(256, 256, dtype=torch.float16), x, weight)
 
+    @case("linear+relu backward fp32 256x784->512", "matmul")
+    def _linear_relu_backward():
+        x, weight = _randn(256, 784), _randn(512, 784)
+        relu_out = _randn(256, 512)
+        matmul().launch_linear_backward(_randn(256, 512), x, weight, relu_out=relu_out)
+
 
 def _register_reduce_cases() -> None:
     reduce = lambda: _kernels("reduce")  # noqa: E731
@@ -316,6 +322,10 @@ def _register_loss_cases() -> None:
         x, y = _randn(LARGE), _randn(LARGE)
         loss().launch_mse_loss_fwd(x, y)
         loss().launch_mse_loss_bwd(_randn(1).view(()), x, y)
+
+    @case("mse_loss one-program fwd with unit gradient fp32 256x10", "loss")
+    def _mse_small():
+        loss().launch_mse_loss_fwd(_randn(256, 10), _randn(256, 10), unit_grad=True)
 
     @case("bce_with_logits fwd+bwd fp32 1M", "loss")
     def _bce():

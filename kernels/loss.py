@@ -645,22 +645,24 @@ def _elementwise_groups(tensors: list[torch.Tensor]):
         yield from _elementwise_groups([t.select(0, i) for t in tensors])
 
 
-def _launch_elementwise(kernel, operands, partials, reduce: bool, constexprs: dict) -> None:
+def _launch_elementwise(kernel, operands, partials, reduce: bool, constexprs: dict, single: bool = False) -> None:
     """Launches ``kernel`` over the elements of ``operands`` (same shape), group by group.
 
     When reducing, each program writes one partial sum; groups take consecutive
-    slices of ``partials`` (sized by ``_partials_count``).
+    slices of ``partials`` (sized by ``_partials_count``). With ``single`` one
+    program covers all elements (see ``_fits_one_program``) and ``partials`` is
+    the 0-d loss it finishes.
     """
     numel = operands[0].numel()
-    block, num_warps = elementwise_launch_config(numel)
+    block, num_warps = _single_program_config(numel) if single else elementwise_launch_config(numel)
     offset = 0
     for group, shape, strides in _elementwise_groups(operands):
         group_numel = group[0].numel()
         # One program instance handles BLOCK consecutive elements of the group.
         grid = (triton.cdiv(group_numel, block),)
         kernel[grid](
-            *group, partials[offset:],
-            group_numel, tuple(shape), *(tuple(s) for s in strides),
+            *group, partials[offset:] if partials.dim() else partials,
+            group_numel, tuple(shape), *(tuple(s) for s in strides), numel,
             REDUCE=reduce, RANK=len(shape), BLOCK=block,
             INDEX_64=needs_int64_indexing(*group), num_warps=num_warps, **constexprs,
         )  # fmt: skip
@@ -670,6 +672,28 @@ def _launch_elementwise(kernel, operands, partials, reduce: bool, constexprs: di
 def _partials_count(operands) -> int:
     block, _ = elementwise_launch_config(operands[0].numel())
     return sum(triton.cdiv(group[0].numel(), block) for group, _, _ in _elementwise_groups(operands))
+
+
+def _fits_one_program(operands) -> bool:
+    """True when one program can reduce all elements in one block: then the loss kernel finishes the
+    sum itself and ``loss_sum_kernel`` is not launched (losses of a batch's outputs are small)."""
+    numel = operands[0].numel()
+    return 0 < numel <= reduction_block(numel) and len(list(_elementwise_groups(operands))) == 1
+
+
+def _single_program_config(numel: int) -> tuple[int, int]:
+    block = reduction_block(numel)
+    return block, (4 if block <= 1024 else 8)
+
+
+@triton.jit
+def _store_partial_sum(partials_ptr, losses, count, DIVIDE_BY_COUNT: tl.constexpr):
+    """Writes this program's sum of ``losses``; the only program of a one-block loss writes the
+    finished loss instead: the sum, divided by ``count`` for a mean (as loss_sum_kernel would)."""
+    total = tl.sum(losses, axis=0)
+    if DIVIDE_BY_COUNT:
+        total = total / count
+    tl.store(partials_ptr + tl.program_id(0), total.to(partials_ptr.dtype.element_ty))
 
 
 def _check_pair(name: str, input: torch.Tensor, target: torch.Tensor) -> None:
@@ -685,30 +709,42 @@ def _check_pair(name: str, input: torch.Tensor, target: torch.Tensor) -> None:
 
 
 def _reduced_output(kernel, operands, out_dtype, reduction, constexprs):
-    """Runs an elementwise loss kernel and returns the loss for ``reduction``."""
+    """Runs an elementwise loss kernel and returns the loss for ``reduction``.
+
+    The last operand is an output the kernel may write besides the loss (MSE's
+    gradient); ``out`` follows the operands in the kernel's signature.
+    """
     input = operands[0]
     if reduction == "none":
         out = torch.empty(input.shape, dtype=out_dtype, device=input.device)
         if input.numel() > 0:
-            _launch_elementwise(kernel, [*operands, out], out, False, constexprs)
+            _launch_elementwise(kernel, [*operands, out], out, False, {**constexprs, "DIVIDE_BY_COUNT": False})
+        return out
+    # The unused ``out`` operand slot gets the input, which is never written.
+    if _fits_one_program(operands):
+        out = torch.empty((), dtype=out_dtype, device=input.device)
+        constexprs = {**constexprs, "DIVIDE_BY_COUNT": reduction == "mean"}
+        _launch_elementwise(kernel, [*operands, input], out, True, constexprs, single=True)
         return out
     n_partials = _partials_count(operands) if input.numel() > 0 else 0
     partials = torch.empty(n_partials, dtype=_torch_compute_dtype(out_dtype), device=input.device)
     if input.numel() > 0:
-        # The unused ``out`` operand slot gets the input, which is never written.
-        _launch_elementwise(kernel, [*operands, input], partials, True, constexprs)
+        _launch_elementwise(kernel, [*operands, input], partials, True, {**constexprs, "DIVIDE_BY_COUNT": False})
     normalize = _BY_COUNT if reduction == "mean" else _SUM
     return _finish(partials, out_dtype, normalize, count=input.numel())
 
 
 # loss = (input - target)^2 per element; one program reads BLOCK elements of
-# each operand and writes BLOCK losses or one partial sum.
+# each operand and writes BLOCK losses or one partial sum (or, alone, the loss).
+# With WRITE_GRAD it also writes the gradient the loss will get from an implicit
+# backward() (grad_loss = 1): 2 (input - target), / count for the mean. The
+# backward then needs no launch of its own (see MseLoss in tritongrad/ops).
 @triton.jit
 def mse_loss_fwd_kernel(
-    input_ptr, target_ptr, out_ptr, partials_ptr,
-    numel, shape, input_strides, target_strides, out_strides,
-    REDUCE: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
-    INDEX_64: tl.constexpr,
+    input_ptr, target_ptr, grad_input_ptr, out_ptr, partials_ptr,
+    numel, shape, input_strides, target_strides, grad_input_strides, out_strides, count,
+    REDUCE: tl.constexpr, DIVIDE_BY_COUNT: tl.constexpr, WRITE_GRAD: tl.constexpr, MEAN: tl.constexpr,
+    RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < numel
@@ -716,19 +752,38 @@ def mse_loss_fwd_kernel(
     t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0)
     difference = x.to(COMPUTE) - t.to(COMPUTE)
     loss = difference * difference
+    if WRITE_GRAD:
+        # The same operations as mse_loss_bwd_kernel with grad_loss = 1, so the same bits.
+        unit = tl.full((), 1.0, COMPUTE)
+        if MEAN:
+            unit = unit / count
+        grad_offsets = strided_offset(index, shape, grad_input_strides, RANK)
+        grad = 2.0 * difference * unit
+        tl.store(grad_input_ptr + grad_offsets, grad.to(grad_input_ptr.dtype.element_ty), mask=mask)
     if REDUCE:
-        tl.store(partials_ptr + tl.program_id(0), tl.sum(loss, axis=0))
+        _store_partial_sum(partials_ptr, loss, count, DIVIDE_BY_COUNT)
     else:
         out_offsets = strided_offset(index, shape, out_strides, RANK)
         tl.store(out_ptr + out_offsets, loss.to(out_ptr.dtype.element_ty), mask=mask)
 
 
-def launch_mse_loss_fwd(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """torch.nn.functional.mse_loss of same-shape, same-dtype ``input`` and ``target`` (any strides)."""
+def launch_mse_loss_fwd(
+    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", *, unit_grad: bool = False
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """torch.nn.functional.mse_loss of same-shape, same-dtype ``input`` and ``target`` (any strides).
+
+    With ``unit_grad=True`` (reduction "mean" or "sum") it returns ``(loss, grad_input)``:
+    grad_input is the gradient of the loss w.r.t. input for a backward seeded with 1,
+    written by the same launch. A loss that fits one block is one launch in all.
+    """
     _check_reduction("mse_loss", reduction)
     _check_pair("mse_loss", input, target)
-    constexprs = {"COMPUTE": compute_dtype(input.dtype)}
-    return _reduced_output(mse_loss_fwd_kernel, [input, target], input.dtype, reduction, constexprs)
+    if unit_grad and reduction == "none":
+        raise ValueError("mse_loss: unit_grad needs a scalar loss (reduction 'mean' or 'sum'), got 'none'")
+    grad_input = torch.empty(input.shape, dtype=input.dtype, device=input.device) if unit_grad else input
+    constexprs = {"COMPUTE": compute_dtype(input.dtype), "WRITE_GRAD": unit_grad, "MEAN": reduction == "mean"}
+    loss = _reduced_output(mse_loss_fwd_kernel, [input, target, grad_input], input.dtype, reduction, constexprs)
+    return (loss, grad_input) if unit_grad else loss
 
 
 @triton.jit
@@ -830,9 +885,9 @@ def _softplus_of_negative(x):
 @triton.jit
 def bce_with_logits_fwd_kernel(
     input_ptr, target_ptr, weight_ptr, pos_weight_ptr, out_ptr, partials_ptr,
-    numel, shape, input_strides, target_strides, weight_strides, pos_weight_strides, out_strides,
+    numel, shape, input_strides, target_strides, weight_strides, pos_weight_strides, out_strides, count,
     HAS_WEIGHT: tl.constexpr, HAS_POS_WEIGHT: tl.constexpr,
-    REDUCE: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
+    REDUCE: tl.constexpr, DIVIDE_BY_COUNT: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
     INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
@@ -849,7 +904,7 @@ def bce_with_logits_fwd_kernel(
         weight = tl.load(weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0)
         loss = loss * weight.to(COMPUTE)
     if REDUCE:
-        tl.store(partials_ptr + tl.program_id(0), tl.sum(tl.where(mask, loss, 0.0), axis=0))
+        _store_partial_sum(partials_ptr, tl.where(mask, loss, 0.0), count, DIVIDE_BY_COUNT)
     else:
         out_offsets = strided_offset(index, shape, out_strides, RANK)
         tl.store(out_ptr + out_offsets, loss.to(out_ptr.dtype.element_ty), mask=mask)

@@ -1,8 +1,10 @@
 """Matrix multiplication: batched matmul with a fused epilogue, and the fused linear layer.
 
-One kernel, ``matmul_kernel``, computes C = act(A @ B + bias) for every batch
-index, and optionally the row sums of A on the side (the bias gradient of a
-linear layer). Every launcher in this file is a thin wrapper around it.
+One tile routine, ``_matmul_tile``, computes a tile of C = act(A @ B + bias),
+and optionally the row sums of A on the side (the bias gradient of a linear
+layer). Two kernels call it: ``matmul_kernel`` (one product for every batch
+index; every forward launcher here) and ``linear_backward_kernel`` (the input
+and the weight gradient of a linear layer in one launch).
 
 Tiles and memory traffic
 ------------------------
@@ -103,7 +105,7 @@ def _gpu_configs() -> list[triton.Config]:
 _INTERPRETER_CONFIGS = [_config(128, 128, 128, num_warps=4, num_stages=1)]
 
 
-def _prune_by_shared_memory(configs, named_args, **kwargs):
+def _prune_by_shared_memory(configs, named_args, register_budget: int | None = None, **kwargs):
     """Drops configs whose pipelined A/B tiles cannot fit in the device's shared memory, and
     fp32/fp64 configs whose accumulators would not fit in registers.
 
@@ -121,7 +123,7 @@ def _prune_by_shared_memory(configs, named_args, **kwargs):
         * config.kwargs["BLOCK_K"]
         * (config.kwargs["BLOCK_M"] + config.kwargs["BLOCK_N"])
         <= limit
-        and _fits_in_registers(config, element_size)
+        and _fits_in_registers(config, element_size, register_budget or _MAX_ACCUMULATOR_REGISTERS)
     ]
     return fitting or configs[-1:]
 
@@ -134,12 +136,99 @@ def _prune_by_shared_memory(configs, named_args, **kwargs):
 _MAX_ACCUMULATOR_REGISTERS = 64
 
 
-def _fits_in_registers(config: triton.Config, element_size: int) -> bool:
+def _fits_in_registers(config: triton.Config, element_size: int, budget: int = _MAX_ACCUMULATOR_REGISTERS) -> bool:
     if element_size < 4:
         return True
     tile = config.kwargs["BLOCK_M"] * config.kwargs["BLOCK_N"]
     registers = tile * (element_size // 4) // (config.num_warps * 32)
-    return config.num_warps >= 8 and registers <= _MAX_ACCUMULATOR_REGISTERS
+    return config.num_warps >= 8 and registers <= budget
+
+
+@triton.jit
+def _matmul_tile(
+    tile_id, first_batch, batch_stop, c_batch_offset,
+    a_ptr, b_ptr, c_ptr, bias_ptr, row_sum_ptr, a_mask_ptr,
+    M, N, K, batch_shape,
+    a_batch_strides, stride_am, stride_ak, b_batch_strides, stride_bk, stride_bn,
+    stride_cm, stride_cn, stride_bias, stride_row_sum, stride_mask_m, stride_mask_k,
+    BATCH_RANK: tl.constexpr, PRODUCT: tl.constexpr, ROW_SUM: tl.constexpr, HAS_BIAS: tl.constexpr,
+    ACTIVATION: tl.constexpr, MASK_A: tl.constexpr, ACC_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    INDEX_64: tl.constexpr, WIDEN_BF16: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+):  # fmt: skip
+    """One BLOCK_M x BLOCK_N tile of C = act(sum over batches of A @ B + bias), and A's row sums.
+
+    With MASK_A, A's entries are zeroed where the (M, K) tensor at ``a_mask_ptr``
+    is <= 0 as they are loaded: the gradient of a ReLU output applied on the
+    fly (2-D operands only), so the masked gradient is never written to memory.
+    """
+    num_pid_m = tl.cdiv(M, BLOCK_M)
+    num_pid_n = tl.cdiv(N, BLOCK_N)
+    # Grouped ordering (see the module docstring): GROUP_M tile rows per group,
+    # ids running down the group's column before moving right.
+    tiles_per_group = GROUP_M * num_pid_n
+    group_first_m = (tile_id // tiles_per_group) * GROUP_M
+    group_rows = tl.minimum(num_pid_m - group_first_m, GROUP_M)
+    pid_m = group_first_m + (tile_id % tiles_per_group) % group_rows
+    pid_n = (tile_id % tiles_per_group) // group_rows
+
+    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    if INDEX_64:
+        offs_m = offs_m.to(tl.int64)
+        offs_n = offs_n.to(tl.int64)
+        offs_k = offs_k.to(tl.int64)
+    mask_m = offs_m < M
+    mask_n = offs_n < N
+
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC_DTYPE)
+    row_sum = tl.zeros((BLOCK_M,), dtype=ACC_DTYPE)
+    for batch in range(first_batch, batch_stop):
+        a_ptrs = a_ptr + offs_m[:, None] * stride_am + offs_k[None, :] * stride_ak
+        b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_n[None, :] * stride_bn
+        if BATCH_RANK > 0:  # 0: plain 2-D operands
+            batch_index = tl.cast(batch, tl.int64)
+            a_ptrs += strided_offset(batch_index, batch_shape, a_batch_strides, BATCH_RANK)
+            b_ptrs += strided_offset(batch_index, batch_shape, b_batch_strides, BATCH_RANK)
+        if MASK_A:
+            a_mask_ptrs = a_mask_ptr + offs_m[:, None] * stride_mask_m + offs_k[None, :] * stride_mask_k
+        for k in range(0, K, BLOCK_K):
+            mask_k = offs_k < K - k
+            a = tl.load(a_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0)
+            if MASK_A:
+                keep = tl.load(a_mask_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0) > 0
+                a = tl.where(keep, a, 0.0)
+                a_mask_ptrs += BLOCK_K * stride_mask_k
+            if PRODUCT:
+                b = tl.load(b_ptrs, mask=mask_k[:, None] & mask_n[None, :], other=0.0)
+                if WIDEN_BF16:
+                    a = a.to(tl.float32)
+                    b = b.to(tl.float32)
+                acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
+            if ROW_SUM:
+                # Only the first column of tiles owns the row sums: its A tile is on
+                # chip already, so the sum adds no pass over A in global memory.
+                if pid_n == 0:
+                    row_sum += tl.sum(a.to(ACC_DTYPE), axis=1)
+            a_ptrs += BLOCK_K * stride_ak
+            b_ptrs += BLOCK_K * stride_bk
+
+    if ROW_SUM:
+        if pid_n == 0:
+            row_sum_ptrs = row_sum_ptr + offs_m * stride_row_sum
+            tl.store(row_sum_ptrs, row_sum.to(row_sum_ptr.dtype.element_ty), mask=mask_m)
+
+    if PRODUCT:
+        if HAS_BIAS:
+            bias = tl.load(bias_ptr + offs_n * stride_bias, mask=mask_n, other=0.0)
+            acc += bias.to(ACC_DTYPE)[None, :]
+        if ACTIVATION == "relu":
+            # where, not maximum: a NaN stays NaN, as in torch.relu.
+            acc = tl.where(acc < 0, 0.0, acc)
+        c_ptrs = c_ptr + c_batch_offset
+        c_ptrs += offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
+        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
 @triton.autotune(
@@ -192,9 +281,7 @@ def matmul_kernel(
     GROUP_M: tl.constexpr,
 ):
     pid = tl.program_id(0)
-    num_pid_m = tl.cdiv(M, BLOCK_M)
-    num_pid_n = tl.cdiv(N, BLOCK_N)
-    tiles_per_batch = num_pid_m * num_pid_n
+    tiles_per_batch = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
     if SUM_BATCH:
         first_batch = 0
         batch_stop = batch_count
@@ -205,65 +292,81 @@ def matmul_kernel(
         batch_stop = first_batch + 1
         tile_id = pid % tiles_per_batch
         c_batch_offset = first_batch.to(tl.int64) * stride_c_batch
+    _matmul_tile(
+        tile_id, first_batch, batch_stop, c_batch_offset,
+        a_ptr, b_ptr, c_ptr, bias_ptr, row_sum_ptr, None,
+        M, N, K, batch_shape,
+        a_batch_strides, stride_am, stride_ak, b_batch_strides, stride_bk, stride_bn,
+        stride_cm, stride_cn, stride_bias, stride_row_sum, 0, 0,
+        BATCH_RANK, PRODUCT, ROW_SUM, HAS_BIAS, ACTIVATION, False, ACC_DTYPE, DOT_PRECISION, INDEX_64, WIDEN_BF16,
+        BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
+    )  # fmt: skip
 
-    # Grouped ordering (see the module docstring): GROUP_M tile rows per group,
-    # ids running down the group's column before moving right.
-    tiles_per_group = GROUP_M * num_pid_n
-    group_first_m = (tile_id // tiles_per_group) * GROUP_M
-    group_rows = tl.minimum(num_pid_m - group_first_m, GROUP_M)
-    pid_m = group_first_m + (tile_id % tiles_per_group) % group_rows
-    pid_n = (tile_id % tiles_per_group) // group_rows
 
-    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    offs_k = tl.arange(0, BLOCK_K)
-    if INDEX_64:
-        offs_m = offs_m.to(tl.int64)
-        offs_n = offs_n.to(tl.int64)
-        offs_k = offs_k.to(tl.int64)
-    mask_m = offs_m < M
-    mask_n = offs_n < N
+# The ReLU mask tile and its 64-bit pointers take registers beside the accumulator: with it,
+# 128x128 fp32 tiles on 8 warps spill (AOT report, triton 3.9: 255 regs, 20 B spilled on
+# sm_80), 128x64 ones do not.
+_MAX_ACCUMULATOR_REGISTERS_WITH_RELU_MASK = 32
 
-    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC_DTYPE)
-    row_sum = tl.zeros((BLOCK_M,), dtype=ACC_DTYPE)
-    for batch in range(first_batch, batch_stop):
-        batch_index = tl.cast(batch, tl.int64)
-        a_ptrs = a_ptr + strided_offset(batch_index, batch_shape, a_batch_strides, BATCH_RANK)
-        a_ptrs += offs_m[:, None] * stride_am + offs_k[None, :] * stride_ak
-        b_ptrs = b_ptr + strided_offset(batch_index, batch_shape, b_batch_strides, BATCH_RANK)
-        b_ptrs += offs_k[:, None] * stride_bk + offs_n[None, :] * stride_bn
-        for k in range(0, K, BLOCK_K):
-            mask_k = offs_k < K - k
-            a = tl.load(a_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0)
-            if PRODUCT:
-                b = tl.load(b_ptrs, mask=mask_k[:, None] & mask_n[None, :], other=0.0)
-                if WIDEN_BF16:
-                    a = a.to(tl.float32)
-                    b = b.to(tl.float32)
-                acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
-            if ROW_SUM:
-                # Only the first column of tiles owns the row sums: its A tile is on
-                # chip already, so the sum adds no pass over A in global memory.
-                if pid_n == 0:
-                    row_sum += tl.sum(a.to(ACC_DTYPE), axis=1)
-            a_ptrs += BLOCK_K * stride_ak
-            b_ptrs += BLOCK_K * stride_bk
 
-    if ROW_SUM:
-        if pid_n == 0:
-            row_sum_ptrs = row_sum_ptr + offs_m * stride_row_sum
-            tl.store(row_sum_ptrs, row_sum.to(row_sum_ptr.dtype.element_ty), mask=mask_m)
+def _prune_linear_backward(configs, named_args, **kwargs):
+    budget = _MAX_ACCUMULATOR_REGISTERS_WITH_RELU_MASK if kwargs.get("RELU_MASK") else _MAX_ACCUMULATOR_REGISTERS
+    return _prune_by_shared_memory(configs, {"a_ptr": named_args["x_ptr"]}, register_budget=budget, **kwargs)
 
-    if PRODUCT:
-        if HAS_BIAS:
-            bias = tl.load(bias_ptr + offs_n * stride_bias, mask=mask_n, other=0.0)
-            acc += bias.to(ACC_DTYPE)[None, :]
-        if ACTIVATION == "relu":
-            # where, not maximum: a NaN stays NaN, as in torch.relu.
-            acc = tl.where(acc < 0, 0.0, acc)
-        c_ptrs = c_ptr + c_batch_offset
-        c_ptrs += offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
-        tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
+
+# The backward of y = act(x @ weight.T + bias) for 2-D x (rows, in) and grad (rows, out),
+# both products in one launch over one grid:
+#   tiles [0, tiles_grad_input):  grad_input  = grad' @ weight     (rows x in)
+#   the rest:                     grad_weight = grad'^T @ x        (out x in), and
+#                                 grad_bias   = row sums of grad'^T (out,)
+# where grad' is grad, zeroed where the saved ReLU output is <= 0 when RELU_MASK is set
+# (the mask is applied as grad tiles are loaded; grad' is never written). Each program
+# computes one tile of one of the products exactly as matmul_kernel would; a launch
+# instead of two saves one launch latency per layer, which is most of the time of a
+# small layer's backward.
+@triton.autotune(
+    configs=_INTERPRETER_CONFIGS if runtime.is_interpreter() else _gpu_configs(),
+    key=["rows", "in_features", "out_features", "GRAD_INPUT", "GRAD_WEIGHT", "RELU_MASK", "DOT_PRECISION"],
+    prune_configs_by={"early_config_prune": _prune_linear_backward},
+)
+@triton.jit
+def linear_backward_kernel(
+    grad_ptr, x_ptr, weight_ptr, relu_out_ptr, grad_input_ptr, grad_weight_ptr, grad_bias_ptr,
+    rows, in_features, out_features,
+    stride_grad_row, stride_grad_out, stride_x_row, stride_x_in, stride_weight_out, stride_weight_in,
+    stride_relu_row, stride_relu_out, stride_grad_input_row, stride_grad_input_in,
+    stride_grad_weight_out, stride_grad_weight_in, stride_grad_bias,
+    GRAD_INPUT: tl.constexpr, GRAD_WEIGHT: tl.constexpr, GRAD_BIAS: tl.constexpr, RELU_MASK: tl.constexpr,
+    ACC_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, INDEX_64: tl.constexpr, WIDEN_BF16: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+):  # fmt: skip
+    pid = tl.program_id(0)
+    weight_tile = pid
+    if GRAD_INPUT:
+        tiles_grad_input = tl.cdiv(rows, BLOCK_M) * tl.cdiv(in_features, BLOCK_N)
+        weight_tile = pid - tiles_grad_input
+        if pid < tiles_grad_input:
+            # (rows, out) @ (out, in): K is out_features.
+            _matmul_tile(
+                pid, 0, 1, 0,
+                grad_ptr, weight_ptr, grad_input_ptr, None, None, relu_out_ptr,
+                rows, in_features, out_features, None,
+                None, stride_grad_row, stride_grad_out, None, stride_weight_out, stride_weight_in,
+                stride_grad_input_row, stride_grad_input_in, 0, 0, stride_relu_row, stride_relu_out,
+                0, True, False, False, None, RELU_MASK, ACC_DTYPE, DOT_PRECISION, INDEX_64, WIDEN_BF16,
+                BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
+            )  # fmt: skip
+    if weight_tile >= 0:
+        # (out, rows) @ (rows, in): K is rows; the first tile column also sums grad' over rows.
+        _matmul_tile(
+            weight_tile, 0, 1, 0,
+            grad_ptr, x_ptr, grad_weight_ptr, None, grad_bias_ptr, relu_out_ptr,
+            out_features, in_features if GRAD_WEIGHT else 1, rows, None,
+            None, stride_grad_out, stride_grad_row, None, stride_x_row, stride_x_in,
+            stride_grad_weight_out, stride_grad_weight_in, 0, stride_grad_bias, stride_relu_out, stride_relu_row,
+            0, GRAD_WEIGHT, GRAD_BIAS, False, None, RELU_MASK, ACC_DTYPE, DOT_PRECISION, INDEX_64, WIDEN_BF16,
+            BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
+        )  # fmt: skip
 
 
 def _launch_matmul_kernel(
@@ -486,21 +589,26 @@ def launch_linear_backward(
     weight: torch.Tensor,
     *,
     needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
+    relu_out: torch.Tensor | None = None,
     allow_tf32: bool = False,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-    """Gradients of y = x @ weight.T + bias: (grad_x, grad_weight, grad_bias).
+    """Gradients of y = act(x @ weight.T + bias): (grad_x, grad_weight, grad_bias), in one launch.
 
-    grad_x = grad_out @ weight; grad_weight = grad_out^T @ x over all leading
-    dims; grad_bias = grad_out summed over all leading dims. grad_bias is fused
-    into the grad_weight kernel (its first column of tiles sums the grad_out
-    tiles it streams anyway), so grad_out is not read a second time for it.
-    Entries whose ``needs_input_grad`` flag is False are None. For a fused relu
-    forward, pass grad_out already masked by the relu.
+    grad_x = g @ weight; grad_weight = g^T @ x over all leading dims; grad_bias
+    = g summed over all leading dims; g is grad_out, or, for a ReLU epilogue,
+    grad_out where the forward's output ``relu_out`` is > 0 (masked as it is
+    loaded, never written). When x and grad_out flatten to rows (the usual
+    case) all three come from one launch of ``linear_backward_kernel``; grad_bias
+    is summed by the grad_weight tiles from the grad tiles they load anyway.
+    Leading dims that do not flatten (a permuted x) take two launches: a batched
+    product for grad_x and a batch-summing one for grad_weight and grad_bias.
+    Entries whose ``needs_input_grad`` flag is False are None.
 
     Args:
         grad_out: (..., out_features), the gradient of y.
         x: (..., in_features), the forward input.
         weight: (out_features, in_features).
+        relu_out: y itself when the forward applied ReLU (same shape as grad_out), else None.
     """
     _check_weight("linear_backward", x, weight)
     out_features, in_features = weight.shape
@@ -509,35 +617,77 @@ def launch_linear_backward(
             f"linear_backward: grad_out has shape {tuple(grad_out.shape)}, expected "
             f"{(*x.shape[:-1], out_features)} for input {tuple(x.shape)} and weight {tuple(weight.shape)}"
         )
-    check_same_device("linear_backward", grad_out, x, weight)
+    check_same_device("linear_backward", grad_out, x, weight, relu_out)
     if not grad_out.dtype == x.dtype == weight.dtype:
         raise RuntimeError(
             f"linear_backward: grad_out, input and weight must share one dtype, "
             f"got {grad_out.dtype}, {x.dtype} and {weight.dtype}"
         )
+    if relu_out is not None and (relu_out.shape != grad_out.shape or relu_out.dtype != grad_out.dtype):
+        raise RuntimeError(
+            f"linear_backward: relu_out {tuple(relu_out.shape)} {relu_out.dtype} must match "
+            f"grad_out {tuple(grad_out.shape)} {grad_out.dtype}"
+        )
     check_floating("linear_backward", x)
     input_shape = x.shape
     if x.dim() == 1:
         grad_out, x = grad_out.unsqueeze(0), x.unsqueeze(0)
+        relu_out = None if relu_out is None else relu_out.unsqueeze(0)
     need_x, need_weight, need_bias = needs_input_grad
+    device, dtype = weight.device, weight.dtype
+    grad_x = torch.empty(input_shape, dtype=dtype, device=device) if need_x else None
+    grad_weight = torch.empty((out_features, in_features), dtype=dtype, device=device) if need_weight else None
+    grad_bias = torch.empty((out_features,), dtype=dtype, device=device) if need_bias else None
 
-    grad_x = None
-    if need_x:
-        grad_x = launch_matmul(grad_out, weight, allow_tf32=allow_tf32).view(input_shape)
+    grad_rows, x_rows = _rows_view(grad_out), _rows_view(x)
+    relu_rows = None if relu_out is None else _rows_view(relu_out)
+    if grad_rows is None or x_rows is None or (relu_out is not None and relu_rows is None):
+        if relu_out is not None:
+            raise ValueError(
+                f"linear_backward: relu_out needs leading dims that flatten to rows; got grad_out "
+                f"{tuple(grad_out.shape)} strides {grad_out.stride()}, input strides {x.stride()}, "
+                f"relu_out strides {relu_out.stride()}: apply the ReLU mask first"
+            )
+        _linear_backward_batched(grad_out, x, weight, grad_x, grad_weight, grad_bias, allow_tf32)
+        return grad_x, grad_weight, grad_bias
 
-    grad_weight = grad_bias = None
-    if need_weight or need_bias:
-        if need_weight:
-            grad_weight = torch.empty((out_features, in_features), dtype=weight.dtype, device=weight.device)
-        if need_bias:
-            grad_bias = torch.empty((out_features,), dtype=weight.dtype, device=weight.device)
-        grad_rows, x_rows = _rows_view(grad_out), _rows_view(x)
-        if grad_rows is not None and x_rows is not None:
-            # One (out, rows) @ (rows, in) product: the flattened rows are K.
-            a, b, sum_batch = grad_rows.t(), x_rows, False
-        else:
-            # Leading dims that do not flatten: the last one is K, the others are
-            # summed over as a batch inside the kernel.
-            a, b, sum_batch = grad_out.transpose(-1, -2), x, True
-        _launch_matmul_kernel(a, b, grad_weight, row_sum=grad_bias, allow_tf32=allow_tf32, sum_batch=sum_batch)
+    rows = x_rows.shape[0]
+    grad_x_rows = None if grad_x is None else grad_x.view(rows, in_features)
+    wants_x = need_x and rows * in_features > 0
+    # An empty row set still owes grad_weight = 0 and grad_bias = 0: a K = 0 product writes them.
+    wants_weight = need_weight and out_features * in_features > 0
+    wants_bias = need_bias and out_features > 0
+    if not (wants_x or wants_weight or wants_bias):
+        return grad_x, grad_weight, grad_bias
+
+    def grid(meta):
+        tiles_x = triton.cdiv(rows, meta["BLOCK_M"]) * triton.cdiv(in_features, meta["BLOCK_N"]) if wants_x else 0
+        weight_columns = in_features if wants_weight else 1
+        tiles_weight = triton.cdiv(out_features, meta["BLOCK_M"]) * triton.cdiv(weight_columns, meta["BLOCK_N"])
+        return (tiles_x + (tiles_weight if (wants_weight or wants_bias) else 0),)
+
+    mask = relu_rows if relu_rows is not None else grad_rows  # never read without RELU_MASK
+    linear_backward_kernel[grid](
+        grad_rows, x_rows, weight, mask, grad_x_rows, grad_weight, grad_bias,
+        rows, in_features, out_features,
+        *grad_rows.stride(), *x_rows.stride(), *weight.stride(), *mask.stride(),
+        *(grad_x_rows.stride() if grad_x_rows is not None else (0, 0)),
+        *(grad_weight.stride() if grad_weight is not None else (0, 0)),
+        grad_bias.stride(0) if grad_bias is not None else 0,
+        GRAD_INPUT=wants_x, GRAD_WEIGHT=wants_weight, GRAD_BIAS=wants_bias, RELU_MASK=relu_out is not None,
+        ACC_DTYPE=compute_dtype(dtype),
+        DOT_PRECISION="tf32" if (dtype == torch.float32 and allow_tf32) else "ieee",
+        INDEX_64=needs_int64_indexing(grad_rows, x_rows, weight, mask, grad_x_rows, grad_weight),
+        WIDEN_BF16=runtime.is_interpreter() and dtype == torch.bfloat16,
+    )  # fmt: skip
     return grad_x, grad_weight, grad_bias
+
+
+def _linear_backward_batched(grad_out, x, weight, grad_x, grad_weight, grad_bias, allow_tf32: bool) -> None:
+    """launch_linear_backward for leading dims that do not flatten: the last one is K of the weight
+    gradient and the others are summed over as a batch inside the kernel."""
+    if grad_x is not None and grad_x.numel() > 0:
+        _launch_matmul_kernel(grad_out, _expand_batch(weight, grad_out.shape[:-2]), grad_x, allow_tf32=allow_tf32)
+    if grad_weight is not None or grad_bias is not None:
+        a, b = grad_out.transpose(-1, -2), x
+        _launch_matmul_kernel(a, b, grad_weight, row_sum=grad_bias, allow_tf32=allow_tf32, sum_batch=True)

@@ -295,6 +295,41 @@ def create_graph_backward(lib):
     return first.requires_grad, first.detach(), x.grad
 
 
+def test_the_same_root_given_twice_sums_its_seeds():
+    def same_root_twice(lib, values):
+        x = lib.tensor(values, requires_grad=True)
+        loss = (x * x).sum()
+        lib.autograd.backward([loss, loss])
+        return x.grad
+
+    run_both(same_root_twice, torch.randn(3, 2).tolist())
+
+
+def test_custom_functions_receive_the_implicit_seed_as_a_tensor():
+    # The engine's lazy ones seed (engine.UnitGradient) reaches only Functions that opt in.
+    seen = []
+
+    class Square(tritongrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen.append(grad)
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    x = to_tg(torch.tensor(3.0), requires_grad=True)
+    Square.apply(x).backward()
+    assert isinstance(seen[0], tritongrad.Tensor) and seen[0].item() == 1.0, seen
+    assert x.grad.item() == 6.0
+    leaf = to_tg(torch.tensor(2.0), requires_grad=True)
+    leaf.backward()
+    assert isinstance(leaf.grad, tritongrad.Tensor) and leaf.grad.item() == 1.0, "a leaf root gets a ones .grad"
+
+
 def test_backward_with_create_graph_gives_a_differentiable_grad():
     got, _ = run_both(create_graph_backward)
     assert got[0] is True

@@ -77,20 +77,14 @@ def test_counts_are_the_same_every_step():
     assert count_tritongrad_launches(side.step) == count_tritongrad_launches(side.step)
 
 
-# Where tritongrad's 14 launches go and what would bring them to <= 8 (torch: 17):
-#   forward   linear, relu, linear, softmax, mse (elementwise + loss_sum)           6 -> 4
-#             ReLU in the first Linear's epilogue; a one-kernel MSE forward that also
-#             writes the MSE gradient (it needs nothing from the backward)
-#   backward  fill (loss seed), mse bwd, softmax bwd, linear grad_x, linear grad_w+b,
-#             relu bwd (one kernel), linear grad_w+b                                  7 -> 3
-#             no seed fill for an implicit 1.0; MSE grad from the forward; ReLU's mask
-#             in the second Linear's grad_input epilogue; grad_input and grad_weight of
-#             one Linear in one launch (one grid over both products)
-#   optimizer one fused multi-tensor SGD launch                                      1 -> 1
-@pytest.mark.xfail(
-    strict=True,
-    reason="14 launches vs torch's 17 (limit 8): needs the fusions listed above this test",
-)
+# Where tritongrad's 8 launches go (torch eager: 17):
+#   forward   Linear+ReLU (ReLU in the matmul epilogue; nn.Sequential fuses the pair), Linear,
+#             Softmax, MSE (one program sums the loss and also writes the loss's gradient
+#             for backward()'s implicit seed of 1)                                      4
+#   backward  nothing for MSE (its gradient is ready, and the seed is never filled),
+#             Softmax backward, and one launch per Linear for grad_input, grad_weight
+#             and grad_bias together (the ReLU mask applied as the gradient is loaded)  3
+#   optimizer one fused multi-tensor SGD launch                                        1
 def test_training_step_launches_at_most_half_of_torch(counts):
     tritongrad_counts, torch_counts = counts
     tritongrad_total, torch_total = sum(tritongrad_counts.values()), sum(torch_counts.values())
@@ -98,3 +92,14 @@ def test_training_step_launches_at_most_half_of_torch(counts):
         f"tritongrad launches {tritongrad_total} kernels per step, torch eager {torch_total}: more than "
         f"{MAX_RATIO} x torch\n{launch_report(tritongrad_counts, torch_counts)}"
     )
+
+
+def test_fusions_behind_the_count(counts):
+    """The fusions listed above are what the step runs (a regression names the lost one)."""
+    tritongrad_counts, _ = counts
+    report = launch_report(*counts)
+    assert tritongrad_counts["linear_backward_kernel"] == 2, f"one backward launch per Linear\n{report}"
+    assert "activation_bwd_kernel" not in tritongrad_counts, f"ReLU backward is fused into Linear's\n{report}"
+    assert tritongrad_counts["mse_loss_fwd_kernel"] == 1 and "mse_loss_bwd_kernel" not in tritongrad_counts, report
+    assert "loss_sum_kernel" not in tritongrad_counts, f"a one-block loss is summed by its own kernel\n{report}"
+    assert not any("fill" in name for name in tritongrad_counts), f"the implicit seed is never filled\n{report}"

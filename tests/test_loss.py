@@ -385,6 +385,33 @@ def test_more_dims_than_the_kernel_addresses():
         assert_close(grad_input, want, torch.float64, "8-d mse grad")
 
 
+@pytest.mark.parametrize("numel", [1, 1031, 70_001], ids=lambda n: f"numel={n}")
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_loss_forward_writes_the_unit_gradient(numel, reduction):
+    # 70,001 elements exceed one block everywhere (65,536 in the interpreter, 4,096 on a GPU):
+    # partial sums and loss_sum_kernel; the others are finished by the loss kernel alone.
+    x = torch.randn(numel, device=DEVICE)
+    target = torch.rand(numel // 7 + 1, 7, device=DEVICE).flatten()[:numel]  # a view of a larger buffer
+    loss, grad_input = kl.launch_mse_loss_fwd(x, target, reduction, unit_grad=True)
+    reference_input = oracle_leaf(x)
+    reference = F.mse_loss(reference_input, target.double(), reduction=reduction)
+    reference.backward()
+    assert_close(loss, reference, torch.float32, f"mse {reduction} of {numel}")
+    assert_close(grad_input, reference_input.grad, torch.float32, f"mse {reduction} unit gradient of {numel}")
+    # The same bits as the backward kernel given a gradient of 1.
+    from_backward, _ = kl.launch_mse_loss_bwd(torch.ones((), device=DEVICE), x, target, reduction)
+    assert torch.equal(grad_input, from_backward), "forward's unit gradient differs from the backward kernel's"
+
+
+@pytest.mark.parametrize("numel", [5, 70_001], ids=lambda n: f"numel={n}")
+def test_bce_with_logits_one_and_many_programs(numel):
+    x, target = 3 * torch.randn(numel, device=DEVICE), torch.rand(numel, device=DEVICE)
+    for reduction in ("mean", "sum"):
+        reference = F.binary_cross_entropy_with_logits(x.double(), target.double(), reduction=reduction)
+        got = kl.launch_bce_with_logits_fwd(x, target, reduction=reduction)
+        assert_close(got, reference, torch.float32, f"bce {reduction} of {numel}")
+
+
 def test_elementwise_loss_bad_arguments():
     x = torch.randn(3, 4, device=DEVICE)
     with pytest.raises(ValueError, match="broadcast before"):
@@ -393,6 +420,8 @@ def test_elementwise_loss_bad_arguments():
         kl.launch_mse_loss_fwd(x, x.double())
     with pytest.raises(ValueError, match="reduction"):
         kl.launch_mse_loss_fwd(x, x, "avg")
+    with pytest.raises(ValueError, match="unit_grad needs a scalar loss"):
+        kl.launch_mse_loss_fwd(x, x, "none", unit_grad=True)
     with pytest.raises(ValueError, match=r"grad_loss has shape \(3,\)"):
         kl.launch_mse_loss_bwd(torch.randn(3, device=DEVICE), x, x, "none")
     with pytest.raises(ValueError, match="pos_weight"):

@@ -72,18 +72,23 @@ def test_matmul_k_zero_gives_exact_zeros():
     assert out.shape == (3, 4) and bool((out == 0).all()), f"K = 0 must give zeros, got {out}"
 
 
-@pytest.fixture
-def kernel_launches(monkeypatch):
-    """The meta-parameters of every matmul_kernel launch made during the test."""
+def record_launches(monkeypatch, kernel) -> list[dict]:
+    """A list that receives the meta-parameters of every launch of ``kernel`` made during the test."""
     launches = []
-    run = matmul.matmul_kernel.run
+    run = kernel.run
 
     def counting_run(*args, **kwargs):
         launches.append(kwargs)
         return run(*args, **kwargs)
 
-    monkeypatch.setattr(matmul.matmul_kernel, "run", counting_run)
+    monkeypatch.setattr(kernel, "run", counting_run)
     return launches
+
+
+@pytest.fixture
+def kernel_launches(monkeypatch):
+    """The meta-parameters of every matmul_kernel launch made during the test."""
+    return record_launches(monkeypatch, matmul.matmul_kernel)
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [((0, 5), (5, 3)), ((4, 5), (5, 0)), ((2, 0, 4, 5), (5, 3))], ids=str)
@@ -219,6 +224,11 @@ ERRORS = [
     (lambda: launch_linear(rand(3, 4), rand(5, 6)), RuntimeError, r"cannot be multiplied \(3x4 and 6x5\)"),
     (lambda: launch_linear(rand(3, 4), rand(2, 5, 4)), ValueError, "weight must be 2-D"),
     (
+        lambda: launch_linear_backward(rand(3, 5), rand(3, 4), rand(5, 4), relu_out=rand(3, 4)),
+        RuntimeError,
+        r"relu_out \(3, 4\) torch.float32 must match grad_out \(3, 5\)",
+    ),
+    (
         lambda: launch_linear_backward(rand(3, 6), rand(3, 4), rand(5, 4)),
         RuntimeError,
         r"grad_out has shape \(3, 6\)",
@@ -314,11 +324,76 @@ def test_linear_backward_expanded_grad_out(dtype):
         assert_matches(g, w.to(dtype), f"{name} for an expanded grad_out")
 
 
-def test_linear_backward_fuses_grad_bias_into_grad_weight(kernel_launches):
+@pytest.fixture
+def linear_backward_launches(monkeypatch):
+    """The meta-parameters of every linear_backward_kernel launch made during the test."""
+    return record_launches(monkeypatch, matmul.linear_backward_kernel)
+
+
+@pytest.mark.parametrize(
+    "needs", [(True, True, True), (False, True, True), (True, False, False), (False, False, True)], ids=str
+)
+def test_linear_backward_is_one_launch(needs, kernel_launches, linear_backward_launches):
     x, weight, grad_out = rand(6, 5), rand(4, 5), rand(6, 4)
-    launch_linear_backward(grad_out, x, weight, needs_input_grad=(False, True, True))
-    assert len(kernel_launches) == 1, f"grad_weight + grad_bias took {len(kernel_launches)} launches, not one"
-    assert kernel_launches[0]["ROW_SUM"] and kernel_launches[0]["PRODUCT"]
+    launch_linear_backward(grad_out, x, weight, needs_input_grad=needs)
+    assert not kernel_launches and len(linear_backward_launches) == 1, (
+        f"needs_input_grad={needs} took {len(kernel_launches)} matmul and {len(linear_backward_launches)} "
+        "linear_backward launches, not one"
+    )
+    flags = tuple(linear_backward_launches[0][flag] for flag in ("GRAD_INPUT", "GRAD_WEIGHT", "GRAD_BIAS"))
+    assert flags == needs, f"kernel flags {flags} for needs_input_grad={needs}"
+
+
+def _relu_linear_grads(grad_out, x, weight, bias):
+    """(grad_x, grad_weight, grad_bias, relu output) of relu(x @ weight.T + bias) from torch.autograd in float64."""
+    x64 = x.detach().double().requires_grad_()
+    w64 = weight.detach().double().requires_grad_()
+    b64 = bias.detach().double().requires_grad_()
+    out = torch.relu(F.linear(x64, w64, b64))
+    out.backward(grad_out.double())
+    return x64.grad, w64.grad, b64.grad, out.detach()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize(
+    "rows, in_features, out_features",
+    [(1, 1, 1), (6, 5, 4), (9, 130, 140), (131, 7, 3), (0, 5, 4)],
+    ids=lambda v: str(v),
+)
+def test_linear_backward_with_relu_mask_matches_autograd(rows, in_features, out_features, dtype):
+    # (9, 130, 140): two tile rows and columns of grad_weight after the grad_input tiles;
+    # (131, 7, 3): two tile rows of grad_input; (0, 5, 4): no rows, zero weight and bias gradients.
+    x, weight = rand(rows, in_features, dtype=dtype), rand(out_features, in_features, dtype=dtype)
+    bias = rand(out_features, dtype=dtype)
+    grad_out = rand(rows, out_features, dtype=dtype)
+    *want, relu_out = _relu_linear_grads(grad_out, x, weight, bias)
+    if relu_out.numel() >= 4:
+        assert 0 < int((relu_out > 0).sum()) < relu_out.numel(), "the ReLU mask should keep some entries, not all"
+    got = launch_linear_backward(grad_out, x, weight, relu_out=relu_out.to(dtype))
+    rtol, atol = TOLERANCES[dtype]
+    for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        k = max(rows, out_features, 1)
+        assert_matches(g, w.to(dtype), f"{name} with relu mask, {rows}x{in_features}->{out_features}",
+                       (rtol, atol * k**0.5))  # fmt: skip
+
+
+def test_linear_backward_relu_mask_reads_transposed_views():
+    # grad_out and relu_out as transposed buffers, x as a column slice: all read through strides.
+    x = rand(12, 7)[:, 1:6]
+    weight, bias = rand(4, 5), rand(4)
+    grad_out = rand(4, 12).t()
+    *want, relu_out = _relu_linear_grads(grad_out, x, weight, bias)
+    relu_out_t = relu_out.float().t().contiguous().t()
+    got = launch_linear_backward(grad_out, x, weight, relu_out=relu_out_t)
+    for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        assert_matches(g, w.float(), f"{name} with transposed grad_out / relu_out")
+
+
+def test_linear_backward_relu_mask_needs_rows():
+    x = rand(3, 2, 5).permute(1, 0, 2)  # leading dims that cannot flatten
+    weight, grad_out = rand(4, 5), rand(2, 3, 4)
+    with pytest.raises(ValueError, match="relu_out needs leading dims that flatten"):
+        launch_linear_backward(grad_out, x, weight, relu_out=rand(2, 3, 4))
 
 
 def test_linear_gradcheck_float64():
@@ -373,3 +448,16 @@ def test_linear_backward_large_on_gpu():
     want = _autograd_linear_grads(grad_out, x, weight)
     for name, g, w, k in zip(("grad_x", "grad_weight", "grad_bias"), got, want, (256, 512, 512)):
         assert_matches(g, w.half(), f"{name} on GPU", (1e-2, 1e-2 * k**0.5))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
+def test_linear_backward_with_relu_mask_large_on_gpu(dtype):
+    # Autotuned configs, several tiles of both products in one launch.
+    x, weight, bias = rand(300, 384, dtype=dtype), rand(520, 384, dtype=dtype), rand(520, dtype=dtype)
+    grad_out = rand(300, 520, dtype=dtype)
+    *want, relu_out = _relu_linear_grads(grad_out, x, weight, bias)
+    got = launch_linear_backward(grad_out, x, weight, relu_out=relu_out.to(dtype))
+    rtol, atol = TOLERANCES[dtype]
+    for name, g, w, k in zip(("grad_x", "grad_weight", "grad_bias"), got, want, (520, 300, 300)):
+        assert_matches(g, w.to(dtype), f"{name} with relu mask on GPU", (rtol, atol * k**0.5))

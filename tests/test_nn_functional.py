@@ -109,17 +109,24 @@ LINEAR_CASES = [(shape, out, bias, torch.float32) for shape, out in LINEAR_SHAPE
 ]
 
 
+# With relu=True: Linear directly followed by ReLU, one fused Function (nn.Sequential uses it).
+@pytest.mark.parametrize("relu", [False, True], ids=["linear", "linear_relu"])
 @pytest.mark.parametrize("input_shape, out_features, bias, dtype", LINEAR_CASES)
-def test_linear_matches_torch(input_shape, out_features, bias, dtype):
+def test_linear_matches_torch(input_shape, out_features, bias, dtype, relu):
     t_x, g_x = pair(input_shape, dtype)
     t_w, g_w = pair((out_features, input_shape[-1]), dtype)
     t_b, g_b = pair((out_features,), dtype) if bias else (None, None)
     r_x, r_w = oracle(t_x, dtype), oracle(t_w, dtype)
     r_b = oracle(t_b, dtype) if bias else None
     want = TF.linear(r_x, r_w, r_b)
-    got = F.linear(g_x, g_w, g_b)
-    assert got.grad_fn.name() == TF.linear(t_x, t_w, t_b).grad_fn.name()
-    assert_close(got, want.to(dtype), "linear forward", tolerances=TOLERANCE[dtype])
+    if relu:
+        want = torch.relu(want)
+        got = F._linear_relu(g_x, g_w, g_b)
+        assert got.grad_fn.name() == "ReluBackward0"
+    else:
+        got = F.linear(g_x, g_w, g_b)
+        assert got.grad_fn.name() == TF.linear(t_x, t_w, t_b).grad_fn.name()
+    assert_close(got, want.to(dtype), "forward", tolerances=TOLERANCE[dtype])
     grad_out = torch.randn(want.shape, dtype=torch.float64).to(dtype)
     want.backward(grad_out.double())
     got.backward(to_tg(grad_out))
@@ -153,6 +160,32 @@ def test_linear_gradcheck_and_double_backward():
     compare_double_backward(lambda x, w, b: F.linear(x, w, b) ** 2, lambda x, w, b: TF.linear(x, w, b) ** 2,
                             [torch.randn(3, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64),
                              torch.randn(4, dtype=torch.float64)])  # fmt: skip
+
+
+def test_linear_relu_non_contiguous_gradcheck_and_double_backward():
+    # Leading dims that do not merge: the backward masks by an op, then runs the batched products.
+    t_x_leaf, g_x_leaf = pair((3, 4, 5))
+    t_w, g_w = pair((6, 5))
+    t_b, g_b = pair((6,))
+    want = torch.relu(TF.linear(t_x_leaf.transpose(0, 1), t_w, t_b))
+    got = F._linear_relu(g_x_leaf.transpose(0, 1), g_w, g_b)
+    assert_close(got, want, "forward")
+    grad_out = torch.randn(want.shape)
+    want.backward(grad_out)
+    got.backward(to_tg(grad_out))
+    for g, t, what in ((g_x_leaf, t_x_leaf, "x"), (g_w, t_w, "weight"), (g_b, t_b, "bias")):
+        assert_close(g.grad, t.grad, f"grad {what}")
+    # Values away from the kink at 0 (finite differences across it are meaningless).
+    x = to_tg(torch.tensor([[0.7, -1.3]], dtype=torch.float64), requires_grad=True)
+    w = to_tg(torch.tensor([[1.1, 0.4], [-0.9, 0.8], [0.5, 1.2]], dtype=torch.float64), requires_grad=True)
+    b = to_tg(torch.tensor([0.3, -0.2, 0.1], dtype=torch.float64), requires_grad=True)
+    assert gradcheck(F._linear_relu, (x, w, b))
+    compare_double_backward(
+        lambda x, w, b: F._linear_relu(x, w, b) ** 2,
+        lambda x, w, b: torch.relu(TF.linear(x, w, b)) ** 2,
+        [torch.randn(3, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64),
+         torch.randn(4, dtype=torch.float64)],
+    )  # fmt: skip
 
 
 def test_linear_errors_like_torch():
@@ -548,6 +581,83 @@ def test_mse_loss_non_contiguous_gradcheck_and_double_backward():
         warnings.simplefilter("ignore", UserWarning)
         assert gradcheck(lambda x, y: F.mse_loss(x, y, reduction="sum"), (a, b))
     compare_double_backward(F.mse_loss, TF.mse_loss, [torch.randn(3, 4, dtype=torch.float64) for _ in range(2)])
+
+
+def _launches(fn):
+    from benchmarks.common import count_tritongrad_launches
+
+    return count_tritongrad_launches(fn)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_loss_implicit_backward_launches_nothing(reduction):
+    # backward() with the implicit seed of 1 uses the gradient the forward's launch wrote.
+    t_x, g_x = pair((7, 5))
+    t_target, g_target = pair((5,))  # broadcast over the rows; its gradient is reduced back
+    want = TF.mse_loss(*torch.broadcast_tensors(t_x, t_target), reduction=reduction)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        got = F.mse_loss(g_x, g_target, reduction=reduction)
+        leaf = g_x.detach().requires_grad_()
+        forward_launches = _launches(lambda: F.mse_loss(leaf, g_target.detach(), reduction=reduction))
+    assert sum(forward_launches.values()) == 1, f"a one-block MSE forward is one launch: {forward_launches}"
+    want.backward()
+    backward_launches = _launches(got.backward)
+    assert set(backward_launches) <= {"reduce_kernel", "unary_kernel"}, backward_launches  # target: -grad, summed
+    assert "mse_loss_bwd_kernel" not in backward_launches and not any("fill" in k for k in backward_launches)
+    assert_close(g_x.grad, t_x.grad, "grad input")
+    assert_close(g_target.grad, t_target.grad, "grad target")
+
+
+def test_mse_loss_seeds_that_need_the_backward_kernel():
+    """Every way the ones seed is observed or replaced gives torch's gradients."""
+    values = [torch.randn(4, 3), torch.randn(4, 3)]
+
+    def both(fn):
+        t_x, g_x = values[0].clone().requires_grad_(), to_tg(values[0], requires_grad=True)
+        return fn(torch, TF, t_x, values[1]), fn(tritongrad, F, g_x, to_tg(values[1]))
+
+    # An explicit gradient; two backwards through a retained graph (the prepared gradient is used once).
+    def explicit(lib, functional, x, target):
+        loss = functional.mse_loss(x, target)
+        loss.backward(lib.tensor(2.5), retain_graph=True)
+        loss.backward(retain_graph=True)
+        loss.backward()
+        return x.grad
+
+    # retain_grad and a hook on the loss see the seed as a tensor of ones.
+    def observed(lib, functional, x, target):
+        loss = functional.mse_loss(x, target, reduction="sum")
+        loss.retain_grad()
+        seen = []
+        loss.register_hook(lambda grad: seen.append(grad.tolist()))
+        loss.backward()
+        return x.grad, loss.grad, seen
+
+    # autograd.grad, the same loss twice as a root, and create_graph.
+    def captured(lib, functional, x, target):
+        loss = functional.mse_loss(x, target)
+        (first,) = lib.autograd.grad(loss, x, retain_graph=True)
+        lib.autograd.backward([loss, loss])
+        (second,) = lib.autograd.grad(functional.mse_loss(x, target), x, create_graph=True)
+        (third,) = lib.autograd.grad(second.sum(), x)
+        return first, x.grad, second, third
+
+    for case in (explicit, observed, captured):
+        want, got = both(case)
+        want, got = _flatten(want), _flatten(got)
+        assert len(want) == len(got)
+        for index, (g, w) in enumerate(zip(got, want)):
+            if isinstance(w, torch.Tensor):
+                assert_close(g, w.detach(), f"{case.__name__}: result {index}")
+            else:
+                assert g == w, f"{case.__name__}: result {index}: {g} != {w}"
+
+
+def _flatten(value):
+    if isinstance(value, (tuple, list)) and not (value and isinstance(value[0], float)):
+        return [item for element in value for item in _flatten(element)]
+    return [value]
 
 
 BCE_OPTIONS = {

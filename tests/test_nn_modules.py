@@ -142,6 +142,42 @@ def test_sequential_forward_and_indexing():
     assert_close(tg_seq[:2](x), to_torch(tg_seq[1](tg_seq[0](x))), "a slice runs its own layers")
 
 
+def test_sequential_fuses_linear_relu_pairs_like_the_separate_layers():
+    torch_seq = tnn.Sequential(tnn.Linear(5, 6), tnn.ReLU(), tnn.Linear(6, 4), tnn.ReLU(inplace=True))
+    tg_seq = gnn.Sequential(gnn.Linear(5, 6), gnn.ReLU(), gnn.Linear(6, 4), gnn.ReLU(inplace=True))
+    got = check_module(torch_seq, tg_seq, torch.randn(7, 5), grad_of=(0,))
+    assert got.grad_fn.name() == "ReluBackward0", "the fused pair's node is named for its last op, as in torch"
+    from benchmarks.common import count_tritongrad_launches
+
+    x = tritongrad.randn(7, 5)
+    launches = count_tritongrad_launches(lambda: tg_seq(x))
+    assert launches == {"matmul_kernel": 2}, f"two Linear+ReLU pairs, two launches: {dict(launches)}"
+
+
+def test_sequential_does_not_fuse_what_someone_could_observe():
+    class MyReLU(gnn.ReLU):
+        pass
+
+    seen = []
+    hooked = gnn.Linear(5, 6)
+    hooked.register_forward_hook(lambda module, args, output: seen.append(output.grad_fn.name()))
+    for model in (
+        gnn.Sequential(hooked, gnn.ReLU()),  # the hook must see the Linear's own output
+        gnn.Sequential(gnn.Linear(5, 6), MyReLU()),  # a subclass may compute something else
+        gnn.Sequential(gnn.Linear(5, 6), gnn.Tanh(), gnn.ReLU()),  # not adjacent
+    ):
+        torch_model = tnn.Sequential(*[_torch_twin(m) for m in model])
+        got = check_module(torch_model, model, torch.randn(3, 5), grad_of=(0,))
+        assert got.grad_fn.name() == "ReluBackward0"
+    assert seen == ["AddmmBackward0"], seen
+
+
+def _torch_twin(module):
+    if isinstance(module, gnn.Linear):
+        return tnn.Linear(module.in_features, module.out_features)
+    return {"ReLU": tnn.ReLU, "MyReLU": tnn.ReLU, "Tanh": tnn.Tanh}[type(module).__name__]()
+
+
 def test_sequential_mutation_matches_torch():
     torch_seq, tg_seq = tnn.Sequential(*layers(tnn)), gnn.Sequential(*layers(gnn))
     for seq, nn in ((torch_seq, tnn), (tg_seq, gnn)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from tritongrad.autograd import functional  # noqa: F401
-from tritongrad.autograd.engine import run_backward
+from tritongrad.autograd.engine import UnitGradient, run_backward
 from tritongrad.autograd.function import Function, FunctionCtx  # noqa: F401
 from tritongrad.autograd.grad_mode import (  # noqa: F401
     enable_grad,
@@ -51,7 +51,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
         if given is None:
             if output.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            given = creation.ones_like(output)
+            # Written out by the engine only where some node or hook needs the tensor.
+            given = creation.ones_like(output) if create_graph else UnitGradient(output)
         elif tuple(given.shape) != tuple(output.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{index}] has a shape of torch.Size({list(given.shape)}) and "

@@ -13,6 +13,13 @@ One iterative pass (no recursion, so a 10,000-op chain is fine):
 Each gradient a node returns is checked as torch checks it: summed down if it
 broadcasts to its input's shape, cast to its input's dtype.
 
+The implicit gradient of ``backward()`` on a one-element output starts as a
+``UnitGradient`` (ones, not yet written): a node that declares it can use it
+(MSE, whose forward already wrote its gradient for a seed of 1) receives it
+as it is, so the step launches no fill kernel; everywhere else (hooks,
+``retain_grad``, leaves, ``create_graph``, any other node) it is written out
+first, so nobody else ever sees it.
+
 Gradient buffers remember whether the engine owns them. A gradient a node
 returns unchanged (``AddBackward0`` passes ``grad`` to both inputs) or the
 user's ``gradient=`` argument is shared, so it is copied before it becomes a
@@ -27,7 +34,46 @@ from collections.abc import Sequence
 from tritongrad.autograd.function import AccumulateGrad, Node
 from tritongrad.autograd.grad_mode import no_grad, set_grad_enabled
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "UnitGradient"]
+
+
+class UnitGradient:
+    """The implicit all-ones gradient of a one-element output, not materialised yet.
+
+    A Function that sets ``_accepts_unit_gradient = True`` may receive it in its
+    backward instead of a tensor (and must call ``materialize()`` if it needs one).
+    """
+
+    __slots__ = ("shape", "dtype", "device")
+
+    def __init__(self, output) -> None:
+        self.shape, self.dtype, self.device = tuple(output.shape), output.dtype, output.device
+
+    def materialize(self):
+        """The ones tensor this stands for (one fill launch)."""
+        from tritongrad import creation
+
+        return creation.ones(self.shape, dtype=self.dtype, device=self.device)
+
+
+def _materialized(grad):
+    return grad.materialize() if isinstance(grad, UnitGradient) else grad
+
+
+def _takes_unit_gradient(node: Node, output_nr: int, create_graph: bool, capture_keys: set) -> bool:
+    """True if ``node`` may receive a UnitGradient as it is: its Function accepts one and nothing
+    else (a hook, a retained or captured gradient, a recorded backward) would see it."""
+    from tritongrad.autograd.function import FunctionCtx
+
+    return (
+        isinstance(node, FunctionCtx)
+        and getattr(node._function, "_accepts_unit_gradient", False)
+        and not create_graph
+        and not node._tensor_pre_hooks.get(output_nr)
+        and not node._hooks
+        and node._retained.get(output_nr) is None
+        and (id(node), output_nr) not in capture_keys
+    )
 
 
 class _Buffer:
@@ -43,13 +89,13 @@ class _Buffer:
         if self.grad is None:
             self.grad, self.owned = grad, owned
         else:
-            self.grad, self.owned = self.grad + grad, True
+            self.grad, self.owned = _materialized(self.grad) + _materialized(grad), True
 
 
 def _collect_graph(roots: Sequence[Node]) -> dict[Node, int]:
     """Every node reachable from ``roots`` with its number of incoming edges."""
     dependencies: dict[Node, int] = {}
-    stack = [r for r in roots if r is not None]
+    stack = list(dict.fromkeys(r for r in roots if r is not None))  # a root given twice is walked once
     seen = set(stack)
     for node in stack:
         dependencies.setdefault(node, 0)
@@ -152,6 +198,10 @@ def run_backward(
             node = ready.pop()
             inputs = buffers.pop(node, {})
             for output_nr, buffer in inputs.items():
+                if isinstance(buffer.grad, UnitGradient) and not _takes_unit_gradient(
+                    node, output_nr, create_graph, capture_keys
+                ):
+                    buffer.grad = buffer.grad.materialize()
                 for hook in node._tensor_pre_hooks.get(output_nr, ()):
                     replaced = hook(buffer.grad)
                     if replaced is not None:

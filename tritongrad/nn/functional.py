@@ -68,6 +68,17 @@ def _dtype_word(dtype: torch.dtype) -> str:
 # ------------------------------------------------------------------------------ linear
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in))."""
+    _check_linear(input, weight, bias)
+    return nn_ops.linear(input, weight, bias)
+
+
+def _linear_relu(input, weight, bias=None):
+    """relu(linear(input, weight, bias)) in one fused kernel; nn.Sequential's Linear-ReLU pairs."""
+    _check_linear(input, weight, bias)
+    return nn_ops.linear_relu(input, weight, bias)
+
+
+def _check_linear(input, weight, bias) -> None:
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if weight.dim() != 2:
@@ -95,7 +106,6 @@ def linear(input, weight, bias=None):
             raise RuntimeError(
                 f"linear: bias has dtype {_dtype_word(bias.dtype)} but input has {_dtype_word(input.dtype)}"
             )
-    return nn_ops.linear(input, weight, bias)
 
 
 # ------------------------------------------------------------------------------ activations

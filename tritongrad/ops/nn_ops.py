@@ -20,6 +20,7 @@ import math
 import torch
 
 from tritongrad import backends, creation
+from tritongrad.autograd.engine import UnitGradient
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import activation as activation_kernels
@@ -68,20 +69,73 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        need_x, need_weight, need_bias = (*ctx.needs_input_grad, False)[:3]
-        needs = (need_x, need_weight, need_bias and ctx.has_bias)
-        if is_grad_enabled():
-            return _linear_backward_composed(grad, x, weight, needs)
-        if grad.dtype != x.dtype:
-            grad = grad.to(x.dtype)
-        grads = matmul_kernels.launch_linear_backward(
-            grad._data,
-            x._data,
-            weight._data,
-            needs_input_grad=needs,
-            allow_tf32=backends.cuda.matmul.allow_tf32,
+        return _linear_backward(ctx, grad, x, weight, relu_out=None)
+
+
+class LinearRelu(Function):
+    """``relu(x @ weight.T + bias)`` in one kernel (ReLU in the matmul epilogue).
+
+    Its backward masks the incoming gradient by the saved output as the one
+    backward launch loads it, so a Linear followed by a ReLU costs one launch
+    forward and one backward. ``nn.Sequential`` uses it for a Linear directly
+    followed by a ReLU; the node carries torch's name for the last op, ReLU.
+    """
+
+    _backward_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.has_bias = bias is not None
+        out = _wrap(
+            matmul_kernels.launch_linear(
+                x._data,
+                weight._data,
+                None if bias is None else bias._data,
+                activation="relu",
+                allow_tf32=backends.cuda.matmul.allow_tf32,
+            )
         )
-        return tuple(None if g is None else _wrap(g) for g in grads)
+        ctx.save_for_backward(x, weight, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, out = ctx.saved_tensors
+        return _linear_backward(ctx, grad, x, weight, relu_out=out)
+
+
+def _linear_backward(ctx, grad, x, weight, relu_out):
+    """The three gradients of (relu of) a linear layer: one fused launch, or composed ops when recording."""
+    need_x, need_weight, need_bias = (*ctx.needs_input_grad, False)[:3]
+    needs = (need_x, need_weight, need_bias and ctx.has_bias)
+    if grad.dtype != x.dtype:
+        grad = grad.to(x.dtype)
+    masked_by_kernel = relu_out is not None and _flattens_to_rows(grad, x, relu_out)
+    if relu_out is not None and (is_grad_enabled() or not masked_by_kernel):
+        grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op: recorded, or for unusual layouts
+        relu_out = None
+    if is_grad_enabled():
+        return _linear_backward_composed(grad, x, weight, needs)
+    grads = matmul_kernels.launch_linear_backward(
+        grad._data,
+        x._data,
+        weight._data,
+        needs_input_grad=needs,
+        relu_out=None if relu_out is None else relu_out._data,
+        allow_tf32=backends.cuda.matmul.allow_tf32,
+    )
+    return tuple(None if g is None else _wrap(g) for g in grads)
+
+
+def _flattens_to_rows(*tensors) -> bool:
+    """True if every tensor's leading dims merge into one (a view, no copy) — the fused backward's layout."""
+    for tensor in tensors:
+        if tensor.dim() > 2:
+            try:
+                tensor._data.view(-1, tensor.shape[-1])
+            except RuntimeError:
+                return False
+    return True
 
 
 def _linear_backward_composed(grad, x, weight, needs):
@@ -117,6 +171,11 @@ def linear(x, weight, bias=None):
     """Applies the fused Linear Function with the node name torch gives this layout."""
     layout = x.dim() if x.dim() <= 2 else "nd"
     return _LINEAR_BY_LAYOUT[(layout, bias is not None)].apply(x, weight, bias)
+
+
+def linear_relu(x, weight, bias=None):
+    """relu(linear(x, weight, bias)) as one fused Function (one launch forward, one backward)."""
+    return LinearRelu.apply(x, weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,20 +441,40 @@ def _broadcast_shape(a: tuple, b: tuple) -> tuple:
 
 
 class MseLoss(Function):
-    """mean/sum/none of (input - target)^2; input and target are broadcast as stride-0 views."""
+    """mean/sum/none of (input - target)^2; input and target are broadcast as stride-0 views.
+
+    When a backward can follow and the loss is a scalar, the forward's launch also
+    writes the input's gradient for the implicit seed of ``loss.backward()``
+    (grad_loss = 1): that backward then launches nothing. The engine hands such a
+    backward a ``UnitGradient`` instead of a ones tensor (``_accepts_unit_gradient``);
+    any other incoming gradient takes the backward kernel.
+    """
 
     _backward_name = "MseLossBackward0"
+    _accepts_unit_gradient = True
 
     @staticmethod
     def forward(ctx, input, target, reduction):
         shape = _broadcast_shape(tuple(input.shape), tuple(target.shape))
         ctx.save_for_backward(input, target)
         ctx.reduction, ctx.shape = reduction, shape
-        return _wrap(loss_kernels.launch_mse_loss_fwd(input._data.expand(shape), target._data.expand(shape), reduction))
+        prepare = ctx._recording and ctx.needs_input_grad[0] and reduction != "none"
+        result = loss_kernels.launch_mse_loss_fwd(
+            input._data.expand(shape), target._data.expand(shape), reduction, unit_grad=prepare
+        )
+        loss, ctx.unit_grad = (result[0], _wrap(result[1])) if prepare else (result, None)
+        return _wrap(loss)
 
     @staticmethod
     def backward(ctx, grad):
-        input, target = ctx.saved_tensors
+        input, target = ctx.saved_tensors  # checks that neither was modified in place since forward
+        unit_grad, ctx.unit_grad = ctx.unit_grad, None  # handed out once (a retained graph recomputes)
+        if isinstance(grad, UnitGradient):
+            if unit_grad is not None and not is_grad_enabled():
+                grad_input = unit_grad
+                grad_target = -grad_input if ctx.needs_input_grad[1] else None
+                return reduce_grad(grad_input, input), _optional_reduce(grad_target, target), None
+            grad = grad.materialize()
         if is_grad_enabled():
             # 2 (input - target) * grad (/ numel for the mean), recorded for double backward.
             scale = 2.0 / math.prod(ctx.shape) if ctx.reduction == "mean" else 2.0
@@ -412,6 +491,10 @@ class MseLoss(Function):
         grad_input = reduce_grad(grad_input, input) if ctx.needs_input_grad[0] else None
         grad_target = reduce_grad(grad_target, target) if ctx.needs_input_grad[1] else None
         return grad_input, grad_target, None
+
+
+def _optional_reduce(grad, like):
+    return None if grad is None else reduce_grad(grad, like)
 
 
 class CrossEntropy(Function):

@@ -6,7 +6,10 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
+from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
+from tritongrad.nn.modules.activation import ReLU
+from tritongrad.nn.modules.linear import Linear
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -100,9 +103,27 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for module in self:
-            input = module(input)
+        modules = list(self)
+        index = 0
+        while index < len(modules):
+            module = modules[index]
+            if index + 1 < len(modules) and _fusable_linear_relu(module, modules[index + 1]):
+                # Same result as calling both modules, in one kernel launch forward and one backward.
+                input = F._linear_relu(input, module.weight, module.bias)
+                index += 2
+            else:
+                input = module(input)
+                index += 1
         return input
+
+
+def _fusable_linear_relu(first: Module, second: Module) -> bool:
+    """A plain Linear directly followed by a plain ReLU, neither with hooks or a replaced forward:
+    nothing could observe the Linear's output, so the pair may run as one fused op."""
+    plain = type(first) is Linear and type(second) is ReLU
+    return plain and not any(
+        module._forward_hooks or module._forward_pre_hooks or "forward" in module.__dict__ for module in (first, second)
+    )
 
 
 class ModuleList(Module):
