@@ -271,11 +271,7 @@ def test_gradients_match_torch_float32(spec, layout):
 
 # grad_fn names of ops in ops/elementwise.py, ops/views.py, ops/indexing.py that differ from
 # torch's (reported to their owner); strict, so a fix shows up as XPASS and the entry can go.
-KNOWN_NAME_MISMATCHES = {
-    "clamp_tensor_bounds": "clamp with tensor bounds is ClampBackward0 in torch",
-    "remainder": "remainder(tensor, tensor) is RemainderBackward1 in torch",
-    "index_negative_none": "x[-1, None] ends with UnsqueezeBackward0 in torch",
-}
+KNOWN_NAME_MISMATCHES: dict[str, str] = {}  # case name -> why tritongrad's node name differs (none left)
 
 
 @pytest.mark.parametrize(
@@ -404,3 +400,21 @@ def test_cast_gradients_come_back_in_the_input_dtype(name):
     assert y.grad_fn.name() == want_y.grad_fn.name()
     assert_close(y, want_y.detach(), f"{name} forward", tolerances=TOLERANCES[narrowest])
     assert_close(grad, want_grad, f"{name} grad", tolerances=TOLERANCES[narrowest])
+
+
+def test_clamp_with_tensor_bounds_splits_gradients_like_torch():
+    """Ties go to the input, an empty range (low > high) to high: torch's ClampBackward0 rules, exactly."""
+    x = torch.tensor([0.5, 1.0, -2.0, 3.0, 0.0, 2.0])
+    low = torch.tensor([0.0, 1.0, -1.0, 0.0, 0.0, 2.5])
+    high = torch.tensor([1.0, 2.0, 0.0, 2.0, 0.0, 1.0])
+    grad = torch.arange(1.0, 7.0)
+    for bounds in ((low, high), (low, None), (None, high)):
+        results = []
+        for lib in (torch, tritongrad):
+            leaf = (lambda t: t.clone().requires_grad_()) if lib is torch else (lambda t: to_tg(t, True))
+            leaves = [leaf(t) if t is not None else None for t in (x, *bounds)]
+            out = lib.clamp(*leaves)
+            out.backward(grad if lib is torch else to_tg(grad))
+            results.append([out.tolist()] + [t.grad.tolist() for t in leaves if t is not None])
+        present = [b is not None for b in bounds]
+        assert results[1] == results[0], f"bounds present {present}: {results[1]} != {results[0]}"

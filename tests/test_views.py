@@ -221,3 +221,21 @@ def test_setitem_on_a_leaf_requiring_grad_is_refused():
     with tritongrad.no_grad():
         leaf[0] = 1.0
     assert leaf.tolist() == [1.0, 0.0, 0.0]
+
+
+# torch applies one view op per key entry; x[key]'s node is named after the last one.
+NAMED_KEYS = [
+    (slice(None),), (Ellipsis,), (slice(None), slice(None)), (slice(0, 2),), (slice(0, 3), 1), (1, slice(None)),
+    (None, slice(None)), (slice(None), None), (slice(1, None), None, slice(None)), (Ellipsis, 1), (Ellipsis, None),
+    (None,), (1, None, slice(None)), 1, -1, (-1, None), (slice(0, 2, 2),), (Ellipsis, slice(1, 3)),
+    (0, Ellipsis, None), slice(None), slice(0, 2), Ellipsis, None, (slice(0, 5),), (slice(-2, None),),
+    (slice(None, -1),), (slice(None, 9),), (slice(None, 1),),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", NAMED_KEYS, ids=repr)
+def test_basic_index_node_name_matches_torch(key):
+    values = torch.randn(2, 3, 4)
+    want = values.clone().requires_grad_()[key].grad_fn.name()
+    got = tritongrad.tensor(values.tolist(), requires_grad=True)[key].grad_fn.name()
+    assert got == want, f"x[{key!r}] of a (2, 3, 4) tensor: tritongrad {got}, torch {want}"

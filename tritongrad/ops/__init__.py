@@ -123,13 +123,28 @@ def floor_divide(input, other):
 def remainder(input, other):
     """Python-style modulus: the result has the sign of ``other``."""
     _first_tensor(input, other)
-    return elementwise.Remainder.apply(input, other)
+    return _with_operand_name(elementwise.Remainder, other).apply(input, other)
 
 
 def fmod(input, other):
     """C-style modulus: the result has the sign of ``input`` (integer inputs stay integers)."""
     _first_tensor(input, other)
-    return elementwise.Fmod.apply(input, other)
+    return _with_operand_name(elementwise.Fmod, other).apply(input, other)
+
+
+_NAMED_BY_OPERAND: dict = {}
+
+
+def _with_operand_name(function, other):
+    """``function`` named as torch names it for a number (``...Backward0``) or a tensor (``...Backward1``) operand."""
+    from tritongrad.tensor import Tensor
+
+    overload = 1 if isinstance(other, Tensor) else 0
+    key = (function, overload)
+    if key not in _NAMED_BY_OPERAND:
+        name = f"{function.__name__}Backward{overload}"
+        _NAMED_BY_OPERAND[key] = type(f"{function.__name__}_{overload}", (function,), {"_backward_name": name})
+    return _NAMED_BY_OPERAND[key]
 
 
 def pow(input, exponent):
@@ -186,12 +201,11 @@ def clamp(input, min=None, max=None):  # noqa: F811 (torch's argument names)
     from tritongrad.tensor import Tensor
 
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        result = input
-        if min is not None:
-            result = maximum(result, min if isinstance(min, Tensor) else _full_like(input, min))
-        if max is not None:
-            result = minimum(result, max if isinstance(max, Tensor) else _full_like(input, max))
-        return result
+        # torch takes both bounds as tensors here; a number beside a tensor bound becomes one.
+        min, max = (v if v is None or isinstance(v, Tensor) else _full_like(input, v) for v in (min, max))
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        return elementwise.ClampTensor.apply(input, min, max)
     return elementwise.Clamp.apply(input, min, max)
 
 

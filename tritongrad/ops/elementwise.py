@@ -330,6 +330,8 @@ def _select_grads(ctx, grad, a, b, a_wins, tie):
 
 
 class Remainder(Function):
+    """Python-style modulus; d/da = 1, d/db = -floor(a / b)."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if hasattr(a, "_data") else None, b if hasattr(b, "_data") else None)
@@ -476,6 +478,44 @@ class Clamp(Function):
             below = x <= ctx.high
             inside = below if inside is None else inside & below
         return grad.where(inside, 0.0), None, None
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds (either may be None), differentiable in the bounds too.
+
+    torch's rules: the input gets the gradient where low <= x <= high (ties included),
+    low where x < low < high, high where x > high or high < low (an empty range is high).
+    """
+
+    _backward_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x, low, high)
+        ctx.metas = (_meta(x), _meta(low) if low is not None else None, _meta(high) if high is not None else None)
+        return clamp_forward(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low, high = ctx.saved_tensors
+        x_meta, low_meta, high_meta = ctx.metas
+        grad_low = grad_high = None
+        if low is not None and high is not None:
+            inside = (x >= low) & (x <= high)
+            if _needs(ctx, 1):
+                grad_low = reduce_grad(grad.where((x < low) & (low < high), 0.0), low_meta)
+            if _needs(ctx, 2):
+                grad_high = reduce_grad(grad.where((x > high) | (high < low), 0.0), high_meta)
+        elif low is not None:
+            inside = x >= low
+            if _needs(ctx, 1):
+                grad_low = reduce_grad(grad.where(x < low, 0.0), low_meta)
+        else:
+            inside = x <= high
+            if _needs(ctx, 2):
+                grad_high = reduce_grad(grad.where(x > high, 0.0), high_meta)
+        grad_x = reduce_grad(grad.where(inside, 0.0), x_meta) if _needs(ctx, 0) else None
+        return grad_x, grad_low, grad_high
 
 
 def clamp_forward(x, low, high, out=None):

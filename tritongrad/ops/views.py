@@ -204,6 +204,43 @@ class Slice(BasicIndex):
     _backward_name = "SliceBackward0"
 
 
+# One node does the whole key; it carries the name of the last op torch would apply for it.
+_BASIC_INDEX_BY_NAME = {
+    "SelectBackward0": Select,
+    "SliceBackward0": Slice,
+    "UnsqueezeBackward0": type("Unsqueeze_index", (BasicIndex,), {"_backward_name": "UnsqueezeBackward0"}),
+    "AliasBackward0": type("Alias_index", (BasicIndex,), {"_backward_name": "AliasBackward0"}),
+}
+
+
+def _is_full_slice(item: slice, length: int) -> bool:
+    """torch's test for skipping a slice, on the key as written: start 0, stop at or past the end, step 1."""
+    return item.start in (None, 0) and (item.stop is None or item.stop >= length) and item.step in (None, 1)
+
+
+def _basic_index_node_name(shape: tuple, key) -> str:
+    """torch's grad_fn name for x[key]: torch applies one op per key entry, left to right (int: select,
+    None: unsqueeze, a slice that drops something: slice; full slices and ``...`` are skipped), and
+    the result's node is the last of them, or an alias when there is none."""
+    if isinstance(key, slice):
+        return "SliceBackward0"  # a lone slice always slices in torch, even a full one
+    items = key if isinstance(key, tuple) else (key,)
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    name, dim = "AliasBackward0", 0
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - consumed
+        elif item is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(item, int):
+            name, dim = "SelectBackward0", dim + 1
+        else:
+            if not _is_full_slice(item, shape[dim]):
+                name = "SliceBackward0"
+            dim += 1
+    return name
+
+
 def basic_index(x, key):
     """x[key] for basic keys; IndexError like torch for out-of-range integers."""
     if not _is_basic_index(key):
@@ -215,7 +252,7 @@ def basic_index(x, key):
         x._data[key]
     except IndexError as error:
         raise IndexError(str(error)) from None
-    return (Select if isinstance(key, int) else Slice).apply(x, key)
+    return _BASIC_INDEX_BY_NAME[_basic_index_node_name(tuple(x.shape), key)].apply(x, key)
 
 
 # ---------------------------------------------------------------------------------------------
