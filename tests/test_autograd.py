@@ -570,6 +570,86 @@ def test_in_place_on_a_non_leaf_is_recorded():
     assert got[1] == "MulBackward0"
 
 
+# ----- writes through views: the base's history becomes torch's CopySlices
+
+
+def write_through_views(lib, values):
+    x = lib.tensor(values, requires_grad=True)
+    y = x * 2
+    first, rest = y[0], y[1:]  # rest is made before the write and must see it
+    first.mul_(3)
+    names = (first.grad_fn.name(), y.grad_fn.name(), rest.grad_fn.name())
+    (y.sum() + (rest * rest).sum()).backward()
+    return names, y, x.grad
+
+
+def write_into_a_buffer(lib, values):
+    # A buffer that did not require grad takes a value that does: torch's buf[i] = f(w) pattern.
+    x = lib.tensor(values, requires_grad=True)
+    buffer = lib.zeros(3)
+    buffer[0] = x[0] * 2
+    buffer[2] = x[1] ** 2
+    state = (buffer.requires_grad, buffer.is_leaf, buffer.grad_fn.name())
+    (buffer * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    return state, buffer, x.grad
+
+
+def overlapping_views(lib, values):
+    x = lib.tensor(values, requires_grad=True)
+    y = x * 1.5
+    y[:2].add_(1.0)
+    y[1:].mul_(x[0])  # overlaps the first write
+    matrix = y.view(3, 1)
+    matrix.t()[0, 2] += x[1]  # a view of a view, transposed
+    (y * lib.tensor([1.0, -2.0, 3.0])).sum().backward()
+    return y, x.grad
+
+
+def write_into_the_base_after_a_view(lib, values):
+    x = lib.tensor(values, requires_grad=True)
+    y = x * 2
+    head = y[0:2]
+    y.mul_(3)
+    name = head.grad_fn.name()
+    (head * lib.tensor([1.0, 10.0])).sum().backward()
+    return name, head, x.grad
+
+
+@pytest.mark.parametrize(
+    "scenario", [write_through_views, write_into_a_buffer, overlapping_views, write_into_the_base_after_a_view]
+)
+def test_in_place_writes_through_views_match_torch(scenario):
+    run_both(scenario, torch.randn(3).tolist())
+
+
+def test_write_through_a_view_of_a_saved_tensor_raises_version_error():
+    def saved_then_written(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x.exp()  # saves its output
+        y[:2].add_(1.0)
+        y.sum().backward()
+
+    both_raise(saved_then_written, RuntimeError, "modified by an inplace operation")
+
+
+def test_write_through_a_view_of_a_leaf_raises():
+    def view_of_leaf(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        x[0] = 5.0
+
+    both_raise(view_of_leaf, RuntimeError, "a view of a leaf Variable that requires grad")
+
+
+def test_write_through_a_view_made_under_no_grad_raises():
+    def view_made_without_grad(lib):
+        y = lib.tensor([1.0, 2.0], requires_grad=True) * 2
+        with lib.no_grad():
+            head = y[0]
+        head.mul_(2)
+
+    both_raise(view_made_without_grad, RuntimeError, "A view was created in no_grad mode")
+
+
 def test_in_place_allowed_on_leaf_under_no_grad():
     for lib in LIBS:
         w = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -76,11 +76,14 @@ class Tensor:
         self._data = data
         self._requires_grad = False
         self._grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._output_nr = 0
         self._version_counter = version_counter if version_counter is not None else _VersionCounter()
         self._retains_grad = False
         self._base = None
+        # Bumped when this tensor's history is replaced by an in-place op; a view whose epoch
+        # differs from its base's takes a fresh history from the base before it is used.
+        self._history_epoch = 0
         self._accumulator = None
         if requires_grad:
             self.requires_grad = True
@@ -158,7 +161,21 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd fields
     @property
+    def grad_fn(self):
+        """The node that made this tensor (None for leaves); a view of a base rewritten in place
+        since the view was made gets a fresh one (AsStridedBackward0), as in torch."""
+        if self._base is not None:
+            self._refresh_view_history()
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+
+    @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            self._refresh_view_history()
         return self._requires_grad
 
     @requires_grad.setter
@@ -531,20 +548,33 @@ class Tensor:
         if self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         base = self._base
-        if base is not None and base.requires_grad:
-            if base.is_leaf:
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
-                )
-            raise NotImplementedError(
-                "tritongrad does not record in-place operations on views of tensors that require grad "
-                "(torch's CopySlices); apply an out-of-place op instead"
+        if base is not None and base.requires_grad and base.is_leaf:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if base is not None and base.requires_grad and not self.requires_grad:
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+                "inplace to be tracked) or both outside (if you want the inplace to be tracked)."
             )
+
+    def _refresh_view_history(self) -> None:
+        """A view whose base's history was replaced in place (after the view was made) takes a fresh
+        history from the base, as torch regenerates a view's grad_fn (AsStridedBackward0)."""
+        base = self._base
+        if base is None or self._history_epoch == base._history_epoch or not is_grad_enabled():
+            return
+        self._history_epoch = base._history_epoch
+        if base._requires_grad:
+            fresh = _ops().views.AsStridedView.apply(base, _ops().views.view_geometry(self))
+            self._grad_fn, self._output_nr, self._requires_grad = fresh._grad_fn, 0, True
 
     def _apply_inplace(self, out_of_place, kernel_into, other=None) -> Tensor:
         """Runs an in-place op: straight into the buffer when nothing is recorded, else out of place
-        on a snapshot of self, copied back, with self's grad_fn moved to the new node."""
+        on a snapshot of self, copied back, with self's grad_fn moved to the new node (for a view:
+        the base's history becomes a CopySlices node, see ops/views.py)."""
         self._check_inplace()
+        self._refresh_view_history()
         recording = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if not recording:
             kernel_into()
@@ -565,7 +595,11 @@ class Tensor:
 
         elementwise_kernels.launch_unary("copy", result._data, out=self._data)
         self._version_counter.bump()
+        if self._base is not None:
+            _ops().views.rebase_after_write_through_view(self, result)
+            return self
         self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result.requires_grad
+        self._history_epoch += 1
         return self
 
     def add_(self, other, *, alpha=None) -> Tensor:

@@ -326,7 +326,7 @@ def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
             tensor._grad.add_(grad.detach())
 
 
-def _dense_strides(shape, strides) -> bool:
+def dense_strides(shape, strides) -> bool:
     """True if a tensor of ``shape`` with ``strides`` covers its memory exactly once, in some dim order."""
     expected = 1
     for stride, size in sorted((stride, size) for size, stride in zip(shape, strides) if size != 1):
@@ -338,7 +338,7 @@ def _dense_strides(shape, strides) -> bool:
 
 def _has_grad_layout(grad, variable) -> bool:
     shape, strides = tuple(variable.shape), tuple(variable.stride())
-    if _dense_strides(shape, strides):
+    if dense_strides(shape, strides):
         return _same_strides(shape, tuple(grad.stride()), strides)
     return grad.is_contiguous()
 
@@ -354,6 +354,6 @@ def _grad_buffer_like(variable):
     from tritongrad.tensor import Tensor
 
     data = variable._data
-    if _dense_strides(tuple(data.shape), tuple(data.stride())):
+    if dense_strides(tuple(data.shape), tuple(data.stride())):
         return Tensor._wrap(torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device))
     return Tensor._wrap(torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))

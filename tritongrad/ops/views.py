@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 import torch
 
+from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 
@@ -23,6 +25,7 @@ def _view_of(x, data: torch.Tensor):
 
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
+    result._history_epoch = result._base._history_epoch
     return result
 
 
@@ -329,3 +332,126 @@ def expand_shape(x, sizes: Sequence[int]) -> tuple:
             )
         resolved.append(size)
     return tuple(resolved)
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place writes through views (torch's CopySlices)
+# ---------------------------------------------------------------------------------------------
+#
+# ``v = base[...]; v.mul_(3)`` changes base's values, so base's history must change too. The op
+# runs out of place on a snapshot of v (recorded as usual); its result is copied into v's memory;
+# then base's history becomes a CopySlices node over (base's old history, the result), and v's
+# becomes a view of the new base (AsStridedBackward0). Other views of base made earlier take the
+# same fresh view history when next used (Tensor._refresh_view_history). The geometry of a view
+# is its (shape, strides, storage offset) in the base's storage; the base must be dense, so that
+# a gradient buffer with the base's strides has the same layout.
+
+
+def _wrap(data: torch.Tensor):
+    from tritongrad.tensor import Tensor
+
+    return Tensor._wrap(data)
+
+
+def view_geometry(view) -> tuple:
+    """(shape, strides, storage offset relative to the base) of a view, in elements."""
+    data, base = view._data, view._base._data
+    return tuple(data.shape), tuple(data.stride()), data.storage_offset() - base.storage_offset()
+
+
+def _layout(tensor) -> tuple:
+    """What _dense_like needs of a base, without keeping its memory alive."""
+    data = tensor._data
+    return tuple(data.shape), tuple(data.stride()), data.dtype, data.device
+
+
+def _dense_like(layout: tuple) -> torch.Tensor:
+    """Uninitialised memory with a base's shape and strides."""
+    shape, strides, dtype, device = layout
+    return torch.empty_strided(shape, strides, dtype=dtype, device=device)
+
+
+def _region(buffer: torch.Tensor, geometry: tuple) -> torch.Tensor:
+    shape, strides, offset = geometry
+    return buffer.as_strided(shape, strides, buffer.storage_offset() + offset)
+
+
+def _no_double_backward(name: str) -> None:
+    if is_grad_enabled():
+        raise NotImplementedError(f"{name}: tritongrad cannot differentiate the backward of a write through a view")
+
+
+class AsStridedView(Function):
+    """The view ``geometry`` of ``base``: the history a view takes after base's history changed in place."""
+
+    _backward_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, base, geometry):
+        ctx.base_layout, ctx.geometry = _layout(base), geometry
+        shape, strides, offset = geometry
+        return _view_of(base, base._data.as_strided(shape, strides, base._data.storage_offset() + offset))
+
+    @staticmethod
+    def backward(ctx, grad):
+        _no_double_backward("AsStridedBackward0")
+        grad_base = _dense_like(ctx.base_layout)
+        creation_kernels.launch_fill_(grad_base, 0)
+        elementwise_kernels.launch_unary("copy", grad._data, out=_region(grad_base, ctx.geometry))
+        return _wrap(grad_base), None
+
+
+class CopySlices(Function):
+    """base with ``values`` written into the view ``geometry`` (already written: forward only aliases).
+
+    Backward: the base's old history gets the gradient outside the view, the values get the
+    gradient inside it.
+    """
+
+    _backward_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, values, geometry):
+        from tritongrad.tensor import Tensor
+
+        ctx.base_layout, ctx.geometry = _layout(base), geometry
+        return Tensor._wrap(base._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        _no_double_backward("CopySlices")
+        grad_base = _dense_like(ctx.base_layout)
+        elementwise_kernels.launch_unary("copy", grad._data, out=grad_base)
+        region = _region(grad_base, ctx.geometry)
+        grad_values = None
+        if ctx.needs_input_grad[1]:
+            grad_values = torch.empty(tuple(region.shape), dtype=grad.dtype, device=grad.device)
+            elementwise_kernels.launch_unary("copy", region, out=grad_values)
+            grad_values = _wrap(grad_values)
+        creation_kernels.launch_fill_(region, 0)
+        return (_wrap(grad_base) if ctx.needs_input_grad[0] else None), grad_values, None
+
+
+def rebase_after_write_through_view(view, result) -> None:
+    """After ``result`` was written into ``view``'s memory: base's history becomes CopySlices(base's old
+    history, result), and the view's a view of the new base (see the section comment)."""
+    from tritongrad.tensor import Tensor
+
+    base = view._base
+    data = base._data
+    if not dense_strides(tuple(data.shape), tuple(data.stride())):
+        raise NotImplementedError(
+            f"an in-place write through a view of a tensor with strides {tuple(data.stride())} (not dense) "
+            "cannot be recorded; make the base contiguous first"
+        )
+    geometry = view_geometry(view)
+    old_history = Tensor._wrap(data)
+    old_history.grad_fn, old_history._output_nr, old_history._requires_grad = (
+        base.grad_fn,
+        base._output_nr,
+        base.requires_grad,
+    )
+    rebased = CopySlices.apply(old_history, result, geometry)
+    base.grad_fn, base._output_nr, base._requires_grad = rebased.grad_fn, 0, True
+    base._history_epoch += 1
+    view._refresh_view_history()
