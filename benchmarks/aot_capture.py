@@ -365,6 +365,14 @@ def _register_optim_cases() -> None:
     case("adamw step bf16", "optim")(adam(torch.bfloat16, decoupled=True))
     case("zero_ fp32", "optim")(lambda: optim().launch_zero_(group()))
 
+    @case("rmsprop centered momentum step fp32", "optim")
+    def _rmsprop():
+        square_avgs = [torch.rand(*s) for s in shapes]
+        optim().launch_rmsprop_step(
+            group(), group(), square_avgs, group(), group(), lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=1e-4,
+            momentum=0.9, centered=True, maximize=False,
+        )  # fmt: skip
+
 
 def _register_random_cases() -> None:
     random = lambda: _kernels("random")  # noqa: E731

@@ -1,4 +1,4 @@
-"""Fused multi-tensor optimizer steps: SGD, Adam/AdamW and a multi-tensor zero fill.
+"""Fused multi-tensor optimizer steps: SGD, Adam/AdamW, RMSprop and a multi-tensor zero fill.
 
 An optimizer step touches every parameter of a group, and the parameters have
 different shapes and live at unrelated addresses. Launching one kernel per
@@ -50,7 +50,7 @@ import triton.language as tl
 from tritongrad.kernels.common import check_same_device, compute_dtype, to_bfloat16_rne, triton_dtype
 from tritongrad.runtime import elementwise_launch_config
 
-__all__ = ["POINTER_TABLE_EXTENTS", "launch_adam_step", "launch_sgd_step", "launch_zero_"]
+__all__ = ["POINTER_TABLE_EXTENTS", "launch_adam_step", "launch_rmsprop_step", "launch_sgd_step", "launch_zero_"]
 
 # ----------------------------------------------------------------------------------------------
 # Pointer tables and the registry of the memory they refer to
@@ -494,6 +494,132 @@ def launch_adam_step(
         PARAM=triton_dtype(param_dtype), STATE=triton_dtype(state_dtype), COMPUTE=compute_dtype(param_dtype),
         HYPERPARAMETERS_IN_MEMORY=in_memory, WEIGHT_DECAY=decay_mode, AMSGRAD=bool(amsgrad),
         MAXIMIZE=bool(maximize), BLOCK=block, num_warps=num_warps,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# RMSprop
+# ----------------------------------------------------------------------------------------------
+
+# Index of each RMSprop hyperparameter in the float64 table of float64 groups.
+(
+    _RMSPROP_ALPHA, _RMSPROP_ONE_MINUS_ALPHA, _RMSPROP_EPS, _RMSPROP_WEIGHT_DECAY, _RMSPROP_MOMENTUM,
+    _RMSPROP_NEG_LR,
+) = (tl.constexpr(i) for i in range(6))  # fmt: skip
+
+
+# torch.optim.RMSprop (torch's single-tensor formula, same operation order) for one chunk:
+#   g = ±grad (+ weight_decay * p);  v = v * alpha + (1 - alpha) * g * g
+#   centered: m = lerp(m, g, 1 - alpha);  avg = sqrt(v - m * m) + eps,  else avg = sqrt(v) + eps
+#   momentum: buf = buf * momentum + g / avg;  p -= lr * buf,   else p += (-lr * g) / avg
+# Fused multiply-adds where torch fuses (add with alpha, addcmul, lerp).
+# Traffic per element: read p, grad, v (and buf, m); write p, v (and buf, m).
+@triton.jit
+def rmsprop_step_kernel(
+    param_table, grad_table, square_avg_table, momentum_table, grad_avg_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    alpha, one_minus_alpha, eps, weight_decay, momentum, neg_lr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, HAS_MOMENTUM: tl.constexpr, CENTERED: tl.constexpr, MAXIMIZE: tl.constexpr,
+    BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, offsets, mask = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    param_ptrs = tensor_pointer(param_table, tensor_index, PARAM) + offsets
+    grad_ptrs = tensor_pointer(grad_table, tensor_index, PARAM) + offsets
+    square_avg_ptrs = tensor_pointer(square_avg_table, tensor_index, STATE) + offsets
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    alpha = hyperparameter(alpha, table, _RMSPROP_ALPHA, in_memory, COMPUTE)
+    one_minus_alpha = hyperparameter(one_minus_alpha, table, _RMSPROP_ONE_MINUS_ALPHA, in_memory, COMPUTE)
+    eps = hyperparameter(eps, table, _RMSPROP_EPS, in_memory, COMPUTE)
+    neg_lr = hyperparameter(neg_lr, table, _RMSPROP_NEG_LR, in_memory, COMPUTE)
+
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if HAS_WEIGHT_DECAY:
+        grad = tl.fma(param, hyperparameter(weight_decay, table, _RMSPROP_WEIGHT_DECAY, in_memory, COMPUTE), grad)
+    square_avg = tl.fma(one_minus_alpha * grad, grad, tl.load(square_avg_ptrs, mask=mask).to(COMPUTE) * alpha)
+    tl.store(square_avg_ptrs, to_storage(square_avg, STATE), mask=mask)
+    if CENTERED:
+        grad_avg_ptrs = tensor_pointer(grad_avg_table, tensor_index, STATE) + offsets
+        grad_avg = lerp(tl.load(grad_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_alpha)
+        tl.store(grad_avg_ptrs, to_storage(grad_avg, STATE), mask=mask)
+        avg = rounded_sqrt(tl.fma(-grad_avg, grad_avg, square_avg)) + eps
+    else:
+        avg = rounded_sqrt(square_avg) + eps
+    if HAS_MOMENTUM:
+        momentum = hyperparameter(momentum, table, _RMSPROP_MOMENTUM, in_memory, COMPUTE)
+        buffer_ptrs = tensor_pointer(momentum_table, tensor_index, STATE) + offsets
+        buffer = tl.load(buffer_ptrs, mask=mask).to(COMPUTE) * momentum + rounded_div(grad, avg)
+        tl.store(buffer_ptrs, to_storage(buffer, STATE), mask=mask)
+        param = tl.fma(buffer, neg_lr, param)
+    else:
+        param = param + rounded_div(neg_lr * grad, avg)
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+def launch_rmsprop_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    square_avgs: Sequence[torch.Tensor],
+    momentum_buffers: Sequence[torch.Tensor] | None,
+    grad_avgs: Sequence[torch.Tensor] | None,
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    centered: bool,
+    maximize: bool,
+) -> None:
+    """One torch.optim.RMSprop step over a group of parameters, in place, in one launch.
+
+    The state tensors hold the previous step's values (zeros before the first step, see
+    ``launch_zero_``). ``momentum_buffers`` may be None when ``momentum == 0`` and
+    ``grad_avgs`` unless ``centered``.
+
+    >>> p, g, v = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)]
+    >>> launch_zero_(v)
+    >>> launch_rmsprop_step(p, g, v, None, None, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
+    ...                     momentum=0.0, centered=False, maximize=False)
+    """
+    has_momentum = momentum != 0
+    if has_momentum and momentum_buffers is None:
+        raise ValueError(f"launch_rmsprop_step: momentum={momentum} needs momentum_buffers, got None")
+    if centered and grad_avgs is None:
+        raise ValueError("launch_rmsprop_step: centered=True needs grad_avgs, got None")
+    states = {
+        "square_avgs": square_avgs,
+        "momentum_buffers": momentum_buffers if has_momentum else None,
+        "grad_avgs": grad_avgs if centered else None,
+    }
+    group = _check_group("launch_rmsprop_step", params, grads, states)
+    if group is None:
+        return
+    param_dtype, state_dtype, kept = group
+    in_memory = param_dtype == torch.float64
+    scalars = [alpha, 1 - alpha, eps, weight_decay, momentum, -lr]
+    roles = [[params[i] for i in kept], [grads[i] for i in kept], [square_avgs[i] for i in kept]]
+    numels = [params[i].numel() for i in kept]
+    block, num_warps = elementwise_launch_config(max(numels))
+    for used, tensors in ((has_momentum, momentum_buffers), (centered, grad_avgs)):
+        if used:
+            roles.append([tensors[i] for i in kept])
+    tables, layout = _launch_tables(roles, numels, block)
+    # Absent roles point at the param table: their constexpr flag is off, so it is never read.
+    momentum_table = tables[3] if has_momentum else tables[0]
+    grad_avg_table = tables[-1] if centered else tables[0]
+    # One program updates one BLOCK-element chunk of one parameter and of its state.
+    rmsprop_step_kernel[(layout.num_chunks,)](
+        *tables[:3], momentum_table, grad_avg_table,
+        layout.numels, layout.chunks, _hyperparameter_table(scalars, in_memory, layout.numels),
+        *_hyperparameter_arguments(scalars, in_memory),
+        PARAM=triton_dtype(param_dtype), STATE=triton_dtype(state_dtype), COMPUTE=compute_dtype(param_dtype),
+        HYPERPARAMETERS_IN_MEMORY=in_memory, HAS_WEIGHT_DECAY=weight_decay != 0, HAS_MOMENTUM=has_momentum,
+        CENTERED=bool(centered), MAXIMIZE=bool(maximize), BLOCK=block, num_warps=num_warps,
     )  # fmt: skip
 
 

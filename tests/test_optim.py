@@ -43,6 +43,20 @@ OPTIMIZERS = {
         lambda p: tritongrad.optim.AdamW(p, lr=1e-2, weight_decay=1e-2),
         lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=1e-2, foreach=False),
     ),
+    "rmsprop": (
+        lambda p: tritongrad.optim.RMSprop(p, lr=1e-3),
+        lambda p: torch.optim.RMSprop(p, lr=1e-3, foreach=False),
+    ),
+    "rmsprop_centered_momentum_weight_decay": (
+        lambda p: tritongrad.optim.RMSprop(p, lr=1e-3, alpha=0.9, momentum=0.5, centered=True, weight_decay=1e-3),
+        lambda p: torch.optim.RMSprop(
+            p, lr=1e-3, alpha=0.9, momentum=0.5, centered=True, weight_decay=1e-3, foreach=False
+        ),
+    ),  # fmt: skip
+    "rmsprop_maximize_momentum": (
+        lambda p: tritongrad.optim.RMSprop(p, lr=1e-3, momentum=0.9, maximize=True),
+        lambda p: torch.optim.RMSprop(p, lr=1e-3, momentum=0.9, maximize=True, foreach=False),
+    ),
 }
 
 
@@ -96,8 +110,9 @@ def count_launches(function) -> dict[str, int]:
         lambda p: tritongrad.optim.SGD(p, lr=0.1, momentum=0.9),
         lambda p: tritongrad.optim.Adam(p, lr=0.1),
         lambda p: tritongrad.optim.AdamW(p, lr=0.1, amsgrad=True),
+        lambda p: tritongrad.optim.RMSprop(p, lr=0.1, momentum=0.9, centered=True),
     ],
-    ids=["sgd", "adam", "adamw_amsgrad"],
+    ids=["sgd", "adam", "adamw_amsgrad", "rmsprop_centered_momentum"],
 )
 def test_one_step_of_a_ten_parameter_model_is_one_launch(make_optimizer):
     model = nn.Sequential(*[nn.Linear(3, 3) for _ in range(5)])
@@ -136,6 +151,8 @@ def test_zero_grad_set_to_none_and_in_place():
         (lambda w: tritongrad.optim.SGD([w], lr=0.1, nesterov=True), ValueError, "Nesterov momentum requires"),
         (lambda w: tritongrad.optim.Adam([w], betas=(1.0, 0.9)), ValueError, "Invalid beta parameter at index 0"),
         (lambda w: tritongrad.optim.Adam([w], eps=-1), ValueError, "Invalid epsilon value"),
+        (lambda w: tritongrad.optim.RMSprop([w], alpha=-0.5), ValueError, "Invalid alpha value: -0.5"),
+        (lambda w: tritongrad.optim.RMSprop([w], momentum=-1), ValueError, "Invalid momentum value: -1"),
         (lambda w: tritongrad.optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
         (lambda w: tritongrad.optim.SGD([w * 2], lr=0.1), ValueError, "can't optimize a non-leaf Tensor"),
         (lambda w: tritongrad.optim.SGD([[1.0]], lr=0.1), TypeError, "optimizer can only optimize Tensors"),

@@ -1,4 +1,4 @@
-"""kernels/optim.py against torch.optim: fused multi-tensor SGD, Adam/AdamW and the zero fill.
+"""kernels/optim.py against torch.optim: fused multi-tensor SGD, Adam/AdamW, RMSprop and the zero fill.
 
 Each parity test builds one parameter group of varied shapes, runs five steps of our launcher
 and of torch.optim (single-tensor implementation, ``foreach=False``) on clones with the same
@@ -14,7 +14,7 @@ import torch
 
 from tritongrad import runtime
 from tritongrad.kernels import optim as optim_kernels
-from tritongrad.kernels.optim import launch_adam_step, launch_sgd_step, launch_zero_
+from tritongrad.kernels.optim import launch_adam_step, launch_rmsprop_step, launch_sgd_step, launch_zero_
 
 DEVICE = runtime.device()
 STEPS = 5
@@ -240,6 +240,81 @@ def test_adam_half_params_with_float32_state(dtype):
         for i, (mine, theirs) in enumerate(zip(params, reference)):
             assert_close(mine, theirs.detach(), HALF_TOLERANCE[dtype], f"{dtype} step {step} param {i}")
         state.compare(optimizer, reference, TOLERANCE[torch.float32], f"{dtype} step {step}")
+
+
+# ----------------------------------------------------------------------------------------------
+# RMSprop
+# ----------------------------------------------------------------------------------------------
+
+RMSPROP_CASES = {
+    "plain": dict(lr=1e-2),
+    "centered": dict(lr=1e-2, alpha=0.9, centered=True),
+    "momentum_weight_decay": dict(lr=1e-2, momentum=0.9, weight_decay=0.1),
+    "everything": dict(lr=1e-2, alpha=0.8, eps=1e-6, momentum=0.5, weight_decay=0.05, centered=True, maximize=True),
+}
+
+
+# RMSprop's update terms are grad / sqrt(square_avg) with square_avg ~ (1 - alpha) * grad^2 early on:
+# magnitudes up to ~100, so one ulp of an operand (torch's CPU sqrt is not correctly rounded) is
+# ~1e-5 in float32, and a momentum buffer that cancels toward 0 keeps that absolute error.
+RMSPROP_TOLERANCE = {torch.float32: (1e-6, 2e-5), torch.float64: (1e-12, 1e-13)}
+
+
+class RMSpropState:
+    """Our square_avg / momentum_buffer / grad_avg lists, zeroed by launch_zero_, named as torch's state."""
+
+    NAMES = ("square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params: list[torch.Tensor], options: dict, dtype: torch.dtype | None = None):
+        def like():
+            return [torch.empty(p.shape, dtype=dtype or p.dtype, device=p.device) for p in params]
+
+        used = (True, options.get("momentum", 0) > 0, options.get("centered", False))
+        self.lists = {name: like() if wanted else None for name, wanted in zip(self.NAMES, used)}
+        launch_zero_([t for tensors in self.lists.values() if tensors for t in tensors])
+
+    def step(self, params, grads, options: dict) -> None:
+        full = dict(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
+        launch_rmsprop_step(params, grads, *self.lists.values(), **{**full, **options})
+
+    def compare(self, optimizer, reference, tolerance, what: str) -> None:
+        for i, theirs in enumerate(reference):
+            for name, tensors in self.lists.items():
+                if tensors is not None:
+                    assert_close(tensors[i], optimizer.state[theirs][name], tolerance, f"{what} {name} {i}")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("case", list(RMSPROP_CASES))
+def test_rmsprop_matches_torch(case, dtype):
+    options = RMSPROP_CASES[case]
+    params = make_group(dtype)
+    reference, optimizer = torch_reference(params, torch.optim.RMSprop, **options)
+    state = RMSpropState(params, options)
+    for step in range(1, STEPS + 1):
+        grads = fresh_grads(params)
+        torch_step(reference, optimizer, grads)
+        state.step(params, grads, options)
+        for i, (mine, theirs) in enumerate(zip(params, reference)):
+            assert_close(mine, theirs.detach(), RMSPROP_TOLERANCE[dtype], f"{case} step {step} param {i}")
+        state.compare(optimizer, reference, RMSPROP_TOLERANCE[dtype], f"{case} step {step}")
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_rmsprop_half_params_with_float32_state(dtype):
+    # As for Adam: the oracle is torch.optim in float32, rounded to the half dtype after each step.
+    options = RMSPROP_CASES["everything"]
+    params = make_group(dtype)
+    reference, optimizer = torch_reference([p.float() for p in params], torch.optim.RMSprop, **options)
+    state = RMSpropState(params, options, dtype=torch.float32)
+    for step in range(1, STEPS + 1):
+        grads = fresh_grads(params)
+        torch_step(reference, optimizer, [g.float() for g in grads])
+        round_to(dtype, reference)
+        state.step(params, grads, options)
+        for i, (mine, theirs) in enumerate(zip(params, reference)):
+            assert_close(mine, theirs.detach(), HALF_TOLERANCE[dtype], f"{dtype} step {step} param {i}")
+        state.compare(optimizer, reference, RMSPROP_TOLERANCE[torch.float32], f"{dtype} step {step}")
 
 
 # ----------------------------------------------------------------------------------------------

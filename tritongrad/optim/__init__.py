@@ -3,4 +3,5 @@
 from tritongrad.optim import lr_scheduler  # noqa: F401
 from tritongrad.optim.adam import Adam, AdamW  # noqa: F401
 from tritongrad.optim.optimizer import Optimizer  # noqa: F401
+from tritongrad.optim.rmsprop import RMSprop  # noqa: F401
 from tritongrad.optim.sgd import SGD  # noqa: F401
