@@ -1034,6 +1034,54 @@ def test_functional_jacobian_matches_torch():
     assert_close(single, torch.autograd.functional.jacobian(torch.sin, values), "jacobian of sin")
 
 
+def _function_products(lib, x, y, v):
+    """Every functional derivative of a few small functions, in ``lib`` (torch or tritongrad)."""
+    functional = lib.autograd.functional
+    scalar = lambda a: (a**3).sum() + a[0] * a[1]  # noqa: E731
+    pair = lambda a, b: (a * b.exp()).sum() + (a**2 * b).sum()  # noqa: E731
+    vector = lambda a: a.sin() * a  # noqa: E731
+    two_outputs = lambda a, b: (a * b, a + b)  # noqa: E731
+    return [
+        functional.hessian(scalar, x),
+        functional.hessian(pair, (x, y)),
+        functional.vjp(vector, x, v),
+        functional.vjp(scalar, x),  # v may be omitted for a one-element output
+        functional.jvp(vector, x, v),
+        functional.jvp(two_outputs, (x, y), (v, v)),
+        functional.vhp(pair, (x, y), (v, v)),
+        functional.hvp(scalar, x, v),
+    ]
+
+
+def test_functional_hessian_and_vector_products_match_torch():
+    values = [torch.tensor(v, dtype=torch.float64) for v in ([1.0, 2.0, 0.5], [0.3, -1.2, 2.0], [1.0, -2.0, 0.5])]
+    want = _function_products(torch, *values)
+    got = _function_products(tritongrad, *[to_tg(v) for v in values])
+
+    def flatten(value):
+        if isinstance(value, (tuple, list)):
+            return [leaf for item in value for leaf in flatten(item)]
+        return [value]
+
+    for index, (g, w) in enumerate(zip(got, want)):
+        g, w = flatten(g), flatten(w)
+        assert len(g) == len(w), f"product {index}: {len(g)} tensors, torch returns {len(w)}"
+        for k, (mine, theirs) in enumerate(zip(g, w)):
+            assert not mine.requires_grad, f"product {index}[{k}] should be detached without create_graph"
+            assert_close(mine, theirs, f"product {index}[{k}]")
+
+
+def test_functional_products_check_their_vectors_like_torch():
+    x = tritongrad.tensor([1.0, 2.0])
+    functional = tritongrad.autograd.functional
+    with pytest.raises(RuntimeError, match="v can only be None if the user-provided function returns a single"):
+        functional.vjp(lambda a: a * 2, x)
+    with pytest.raises(RuntimeError, match="function given to hvp should return a single Tensor"):
+        functional.hvp(lambda a: a * 2, x, x)
+    with pytest.raises(RuntimeError, match=r"v\[0\] has shape \[3\] but expected \[2\]"):
+        functional.jvp(lambda a: a * 2, x, tritongrad.ones(3))
+
+
 # ----------------------------------------------------------------------------- low-precision gradients
 
 

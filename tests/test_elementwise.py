@@ -796,3 +796,30 @@ def test_gpu_device_of_results():
     assert (tg_x + 1).device.type == "cuda"
     assert tg_x.sigmoid().shape == (1000, 33)
     assert DEVICE.type == "cuda"
+
+
+# ----------------------------------------------------------------------------- in-place unary methods
+INPLACE_UNARY = ["exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "reciprocal",
+                 "abs", "neg", "square", "sign", "floor", "ceil", "relu"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", INPLACE_UNARY)
+def test_unary_in_place_methods_match_torch(name):
+    values = random_values((3, 5), torch.float32, low=0.2, high=2.0) * torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])
+    want = getattr(values.clone(), f"{name}_")()
+    tensor = from_torch(values.clone())
+    got = getattr(tensor, f"{name}_")()
+    assert got is tensor, f"{name}_ must return self"
+    assert_close(tensor, want, torch.float32, what=f"{name}_")
+    # Recorded on a non-leaf: the gradient flows through the in-place op like torch's.
+    leaf_torch, leaf_ours = values.clone().requires_grad_(), from_torch(values, requires_grad=True)
+    for leaf in (leaf_torch, leaf_ours):
+        result = getattr(leaf * 1.5, f"{name}_")()
+        (result * result).sum().backward()
+    assert_close(leaf_ours.grad, leaf_torch.grad, torch.float32, what=f"gradient through {name}_")
+
+
+def test_floating_unary_in_place_on_integers_raises_like_torch():
+    for lib in (torch, tritongrad):
+        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+            lib.tensor([1, 2]).exp_()

@@ -208,3 +208,39 @@ def test_argument_errors(call, match):
     for lib in (torch, tritongrad):
         with pytest.raises(RuntimeError, match=match):
             call(lib)
+
+
+def test_outer_and_is_tensor_match_torch():
+    a, b = torch.randn(4, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    results = []
+    for lib, (x, y) in ((torch, (a.clone().requires_grad_(), b.clone().requires_grad_())),
+                        (tritongrad, (to_tg(a, True), to_tg(b, True)))):  # fmt: skip
+        product = lib.outer(x, y)
+        (product * product).sum().backward()
+        results.append((product, x.grad, y.grad, product.grad_fn.name(), lib.is_tensor(x), lib.is_tensor(1.0)))
+    got, want = results[1], results[0]
+    for index in range(3):
+        assert_close(got[index], want[index], f"outer result {index}")
+    assert got[3:] == want[3:]
+    with pytest.raises(RuntimeError, match="expected 1-D tensors"):
+        tritongrad.outer(to_tg(torch.ones(2, 2, dtype=torch.float64)), to_tg(b))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.linalg.norm(x),
+        lambda lib, x: lib.linalg.norm(x[0], ord=float("inf")),
+        lambda lib, x: lib.linalg.norm(x, ord=1, dim=1),
+        lambda lib, x: lib.linalg.vector_norm(x, ord=3, dim=0, keepdim=True),
+        lambda lib, x: lib.linalg.vector_norm(x),
+    ],
+)
+def test_linalg_vector_norms_match_torch(call):
+    x = torch.randn(3, 4, dtype=torch.float64)
+    assert_close(call(tritongrad, to_tg(x)), call(torch, x), "linalg norm")
+
+
+def test_linalg_matrix_norms_are_refused():
+    with pytest.raises(NotImplementedError, match="matrix norm ord=1"):
+        tritongrad.linalg.norm(to_tg(torch.randn(3, 4)), ord=1)

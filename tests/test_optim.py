@@ -201,6 +201,12 @@ def test_schedulers_match_torch():
          lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
         (lambda o: tritongrad.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
          lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01)),
+        (lambda o: tritongrad.optim.lr_scheduler.MultiStepLR(o, milestones=[5, 2, 8], gamma=0.3),
+         lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[5, 2, 8], gamma=0.3)),
+        (lambda o: tritongrad.optim.lr_scheduler.ExponentialLR(o, gamma=0.9),
+         lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)),
+        (lambda o: tritongrad.optim.lr_scheduler.LambdaLR(o, lambda epoch: 1 / (1 + epoch)),
+         lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda epoch: 1 / (1 + epoch))),
     ):  # fmt: skip
         ours = tritongrad.optim.SGD([nn.Parameter(tritongrad.randn(2))], lr=0.1)
         theirs = torch.optim.SGD([torch.nn.Parameter(torch.randn(2))], lr=0.1)

@@ -264,3 +264,15 @@ def test_variance_without_degrees_of_freedom_warns_like_torch():
         with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
             value = lib.tensor([1.5]).var()
         assert math.isnan(value.item())
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "var", "std", "all", "any"])
+def test_reductions_accept_numpy_axis(name):
+    values = torch.randn(3, 4, dtype=torch.float64) + 2
+    want = getattr(values, name)(axis=1)
+    assert_close(getattr(to_tg(values), name)(axis=1), want, f"{name}(axis=1)")
+    axis = (0, 1) if name == "sum" else 0
+    got = getattr(tritongrad, name)(to_tg(values), axis=axis)
+    assert_close(got, getattr(torch, name)(values, axis=axis), f"tritongrad.{name}(x, axis={axis})")
+    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
+        getattr(to_tg(values), name)(dim=0, axis=1)

@@ -39,6 +39,10 @@ _install_methods()
 Tensor.where = _where_method
 
 from tritongrad import data, distributed, nn, optim  # noqa: E402,F401
+
+# The public torch.linalg-like namespace; importing it replaces the internal ops.linalg module that
+# the star import above brought in under the same name.
+linalg = __import__("importlib").import_module("tritongrad.linalg")
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

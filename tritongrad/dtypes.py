@@ -20,6 +20,23 @@ SUPPORTED = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.
 _default_dtype = torch.float32
 
 
+# torch's C++ scalar-type names, used in its error messages ("expected scalar type Long").
+_DTYPE_WORDS = {
+    torch.float32: "Float",
+    torch.float64: "Double",
+    torch.float16: "Half",
+    torch.bfloat16: "BFloat16",
+    torch.int64: "Long",
+    torch.int32: "Int",
+    torch.bool: "Bool",
+}
+
+
+def dtype_word(dtype: torch.dtype) -> str:
+    """torch's name for ``dtype`` in error messages (``Long`` for int64)."""
+    return _DTYPE_WORDS.get(dtype, str(dtype))
+
+
 def get_default_dtype() -> torch.dtype:
     """The dtype of floating tensors made from Python floats (float32)."""
     return _default_dtype

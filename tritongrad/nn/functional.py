@@ -18,6 +18,7 @@ import warnings
 import torch
 
 from tritongrad import ops
+from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.ops import nn_ops
 from tritongrad.ops.views import normalize_dim
 from tritongrad.tensor import Tensor
@@ -48,21 +49,6 @@ _REDUCTIONS = ("none", "mean", "sum")
 def _check_tensor(name: str, argument: str, value) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}(): argument '{argument}' must be Tensor, not {type(value).__name__}")
-
-
-_DTYPE_WORDS = {
-    torch.float32: "Float",
-    torch.float64: "Double",
-    torch.float16: "Half",
-    torch.bfloat16: "BFloat16",
-    torch.int64: "Long",
-    torch.int32: "Int",
-    torch.bool: "Bool",
-}
-
-
-def _dtype_word(dtype: torch.dtype) -> str:
-    return _DTYPE_WORDS.get(dtype, str(dtype))
 
 
 # ------------------------------------------------------------------------------ linear

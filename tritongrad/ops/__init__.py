@@ -12,7 +12,7 @@ import torch
 from tritongrad.ops import elementwise, indexing, linalg, reduction, views  # noqa: F401 (submodules)
 from tritongrad.ops import random as random  # noqa: PLC0414
 from tritongrad.ops.elementwise import binary_forward, unary_forward
-from tritongrad.ops.linalg import bmm, dot, matmul, mm, mv  # noqa: F401 (public API)
+from tritongrad.ops.linalg import bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401 (public API)
 from tritongrad.ops.reduction import (  # noqa: F401 (public API)
     all,
     amax,
@@ -293,8 +293,8 @@ def square(input):
 
 
 def sign(input):
-    """-1, 0 or 1 (NaN stays NaN); not differentiable beyond zero gradient."""
-    return unary_forward("sign", input, floating=False)
+    """-1, 0 or 1 (NaN stays NaN); its gradient is zero."""
+    return elementwise.SIGN.apply(input, "sign")
 
 
 def _rounding(op: str, input):
@@ -302,7 +302,7 @@ def _rounding(op: str, input):
         raise RuntimeError(f'"{op}" "_vml_cpu" not implemented for \'Bool\'')
     if not input.dtype.is_floating_point:
         return input.clone()  # integers are already whole; a new tensor, as torch returns
-    return unary_forward(op, input, floating=False)
+    return {"floor": elementwise.FLOOR, "ceil": elementwise.CEIL}[op].apply(input, op)
 
 
 def floor(input):
@@ -354,6 +354,13 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
 
 
 # ------------------------------------------------------------------------------ indexing
+def is_tensor(obj) -> bool:
+    """True if ``obj`` is a tritongrad Tensor."""
+    from tritongrad.tensor import Tensor
+
+    return isinstance(obj, Tensor)
+
+
 def index(x, key):
     """x[key]: basic keys give views; an integer or bool tensor key along dim 0 gathers."""
     from tritongrad.tensor import Tensor
@@ -459,7 +466,8 @@ TENSOR_METHODS = (
     "square", "sign", "floor", "ceil", "logical_not", "isnan", "eq", "ne", "lt", "le", "gt", "ge", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "equal",
     "allclose", "masked_fill", "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var",
-    "std", "norm", "all", "any", "count_nonzero", "matmul", "mm", "bmm", "mv", "dot", "softmax", "log_softmax",
+    "std", "norm", "all", "any", "count_nonzero", "matmul", "mm", "bmm", "mv", "dot", "outer", "ger", "softmax",
+    "log_softmax",
 )  # fmt: skip
 
 

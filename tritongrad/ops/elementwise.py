@@ -442,6 +442,27 @@ class Neg(Function):
         return -grad
 
 
+class PiecewiseConstant(Function):
+    """sign, floor, ceil: differentiable with a zero gradient, as in torch (SignBackward0, ...)."""
+
+    @staticmethod
+    def forward(ctx, x, op):
+        return unary_forward(op, x, floating=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from tritongrad import creation
+
+        return creation.zeros_like(grad), None  # zeros, not grad * 0: an infinite grad gives 0, not NaN
+
+
+def _piecewise_constant(name: str) -> type[PiecewiseConstant]:
+    return type(f"{name.capitalize()}_", (PiecewiseConstant,), {"_backward_name": f"{name.capitalize()}Backward0"})
+
+
+SIGN, FLOOR, CEIL = (_piecewise_constant(name) for name in ("sign", "floor", "ceil"))
+
+
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):

@@ -168,6 +168,17 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
+def outer(input, vec2):
+    """Outer product of two 1-D tensors: input[:, None] * vec2[None, :] (one broadcast multiply)."""
+    _check_operands("outer", input, vec2)
+    if input.dim() != 1 or vec2.dim() != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, but got {input.dim()}D and {vec2.dim()}D tensors")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
 def dot(input, other):
     """Inner product of two 1-D tensors of the same length."""
     _check_operands("dot", input, other)

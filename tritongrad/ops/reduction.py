@@ -7,6 +7,7 @@ saved input or output, using tritongrad ops so they stay differentiable.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -21,6 +22,20 @@ def _wrap(data):
     from tritongrad.tensor import Tensor
 
     return Tensor._wrap(data)
+
+
+def accepts_numpy_axis(function):
+    """Lets ``function`` take numpy's ``axis=`` for ``dim=``, as torch's reductions do."""
+
+    @functools.wraps(function)
+    def with_axis(*args, axis=None, **kwargs):
+        if axis is not None:
+            if "dim" in kwargs:
+                raise TypeError(f"{function.__name__}() received both 'dim' and its alias 'axis'")
+            kwargs["dim"] = axis
+        return function(*args, **kwargs)
+
+    return with_axis
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
@@ -324,6 +339,7 @@ def _check_dtype_arg(dtype):
         raise TypeError(f"dtype must be a torch dtype, got {dtype!r}")
 
 
+@accepts_numpy_axis
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over all elements or over ``dim`` (int or tuple)."""
     _check_dtype_arg(dtype)
@@ -332,6 +348,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     return function.apply(input, dims, keepdim, dtype)
 
 
+@accepts_numpy_axis
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Mean over all elements or over ``dim``; floating dtypes only, like torch."""
     _check_dtype_arg(dtype)
@@ -351,6 +368,7 @@ def _dtype_word(dtype: torch.dtype) -> str:
             torch.int8: "Char", torch.uint8: "Byte"}.get(dtype, str(dtype))  # fmt: skip
 
 
+@accepts_numpy_axis
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Product over all elements or over one ``dim``."""
     dims = normalize_dims(dim, input.dim())
@@ -358,11 +376,13 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     return function.apply(input, dims, keepdim, dtype)
 
 
+@accepts_numpy_axis
 def amax(input, dim=(), keepdim: bool = False):
     """Maximum over ``dim`` (all dims by default); NaN propagates."""
     return Amax.apply(input, normalize_dims(dim, input.dim()), keepdim, True)
 
 
+@accepts_numpy_axis
 def amin(input, dim=(), keepdim: bool = False):
     """Minimum over ``dim`` (all dims by default); NaN propagates."""
     return Amin.apply(input, normalize_dims(dim, input.dim()), keepdim, False)
@@ -389,16 +409,19 @@ def _extremum(input, dim, keepdim, other, largest: bool):
     return namedtuple(f"torch_return_types_{name}", ["values", "indices"])(*result)
 
 
+@accepts_numpy_axis
 def max(input, dim=None, keepdim: bool = False, *, other=None):
     """max(): the largest element; max(dim): (values, indices); max(other): elementwise maximum."""
     return _extremum(input, dim, keepdim, other, True)
 
 
+@accepts_numpy_axis
 def min(input, dim=None, keepdim: bool = False, *, other=None):
     """min(): the smallest element; min(dim): (values, indices); min(other): elementwise minimum."""
     return _extremum(input, dim, keepdim, other, False)
 
 
+@accepts_numpy_axis
 def argmax(input, dim=None, keepdim: bool = False):
     """Index of the largest element (flattened when dim is None)."""
     from tritongrad.ops.views import normalize_dim
@@ -407,6 +430,7 @@ def argmax(input, dim=None, keepdim: bool = False):
     return _wrap(kernels.launch_argmax(input._data, dim, keepdim))
 
 
+@accepts_numpy_axis
 def argmin(input, dim=None, keepdim: bool = False):
     """Index of the smallest element (flattened when dim is None)."""
     from tritongrad.ops.views import normalize_dim
@@ -430,6 +454,7 @@ def _check_floating(name: str, input) -> None:
         )
 
 
+@accepts_numpy_axis
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance over all elements or ``dim``; ``correction`` (default 1) like torch."""
     if isinstance(dim, bool):
@@ -440,6 +465,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return Var.apply(input, dims, correction, keepdim)
 
 
+@accepts_numpy_axis
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation over all elements or ``dim``; ``correction`` (default 1) like torch."""
     if isinstance(dim, bool):
@@ -492,6 +518,7 @@ def sum_to_size(x, shape: tuple):
     return SumDims.apply(x, tuple(dims), True, None).view(shape)
 
 
+@accepts_numpy_axis
 def all(input, dim=None, keepdim: bool = False):
     """True where every element (over ``dim``) is non-zero."""
     from tritongrad.ops import logical_not
@@ -501,6 +528,7 @@ def all(input, dim=None, keepdim: bool = False):
     return count == 0
 
 
+@accepts_numpy_axis
 def any(input, dim=None, keepdim: bool = False):
     """True where some element (over ``dim``) is non-zero."""
     nonzero = (input != 0).to(torch.int32)

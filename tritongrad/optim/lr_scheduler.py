@@ -1,10 +1,11 @@
-"""Learning-rate schedules: StepLR and CosineAnnealingLR (closed forms, like torch's)."""
+"""Learning-rate schedules: StepLR, MultiStepLR, ExponentialLR, LambdaLR and CosineAnnealingLR (closed forms)."""
 
 from __future__ import annotations
 
+import bisect
 import math
 
-__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR"]
 
 
 class LRScheduler:
@@ -46,6 +47,45 @@ class StepLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiplies the lr by ``gamma`` at each epoch listed in ``milestones``."""
+
+    def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiplies the lr by ``gamma`` every epoch."""
+
+    def __init__(self, optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr = base lr * ``lr_lambda(epoch)`` (one function, or one per parameter group)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        groups = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(self.lr_lambdas) != groups:
+            raise ValueError(f"Expected {groups} lr_lambdas, but got {len(self.lr_lambdas)}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * schedule(self.last_epoch) for base, schedule in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict:
+        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
 
 
 class CosineAnnealingLR(LRScheduler):

@@ -1,0 +1,22 @@
+"""``tritongrad.linalg``: the vector norms of torch.linalg (matrix norms are not implemented)."""
+
+from __future__ import annotations
+
+from tritongrad.ops.reduction import norm as _norm
+
+__all__ = ["norm", "vector_norm"]
+
+
+def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):
+    """The ``ord``-norm of x's elements (all of them, or along ``dim``), torch.linalg.vector_norm."""
+    return _norm(x, ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
+    """torch.linalg.norm for vector norms: with ``ord=None`` the 2-norm of all elements (for a matrix,
+    its Frobenius norm); a numeric ``ord`` needs a 1-D input or an int ``dim``."""
+    if ord is None or (ord == "fro" and (A.dim() == 2 or dim is not None)):
+        return _norm(A, 2, dim=dim, keepdim=keepdim, dtype=dtype)
+    if A.dim() == 1 or isinstance(dim, int):
+        return _norm(A, ord, dim=dim, keepdim=keepdim, dtype=dtype)
+    raise NotImplementedError(f"tritongrad.linalg.norm: matrix norm ord={ord!r} is not implemented (vector norms only)")
