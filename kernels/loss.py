@@ -734,6 +734,14 @@ def _reduced_output(kernel, operands, out_dtype, reduction, constexprs):
     return _finish(partials, out_dtype, normalize, count=input.numel())
 
 
+@triton.jit
+def _scalar_loss_gradient(grad_loss, count, MEAN: tl.constexpr):
+    """What each element gets of a reduced loss's gradient: all of it for "sum", / count for "mean"."""
+    if MEAN:
+        grad_loss = grad_loss / count
+    return grad_loss
+
+
 # loss = (input - target)^2 per element; one program reads BLOCK elements of
 # each operand and writes BLOCK losses or one partial sum (or, alone, the loss).
 # With WRITE_GRAD it also writes the gradient the loss will get from an implicit
@@ -754,9 +762,7 @@ def mse_loss_fwd_kernel(
     loss = difference * difference
     if WRITE_GRAD:
         # The same operations as mse_loss_bwd_kernel with grad_loss = 1, so the same bits.
-        unit = tl.full((), 1.0, COMPUTE)
-        if MEAN:
-            unit = unit / count
+        unit = _scalar_loss_gradient(tl.full((), 1.0, COMPUTE), count, MEAN)
         grad_offsets = strided_offset(index, shape, grad_input_strides, RANK)
         grad = 2.0 * difference * unit
         tl.store(grad_input_ptr + grad_offsets, grad.to(grad_input_ptr.dtype.element_ty), mask=mask)
@@ -792,10 +798,7 @@ def _incoming_gradient(grad_loss_ptr, index, mask, shape, grad_loss_strides, cou
     if PER_ELEMENT:
         grad = tl.load(grad_loss_ptr + strided_offset(index, shape, grad_loss_strides, RANK), mask=mask, other=0.0)
         return grad.to(COMPUTE)
-    grad = tl.load(grad_loss_ptr).to(COMPUTE)
-    if MEAN:
-        grad = grad / count
-    return grad
+    return _scalar_loss_gradient(tl.load(grad_loss_ptr).to(COMPUTE), count, MEAN)
 
 
 # grad_input = 2 * (input - target) * grad, grad_target = -grad_input. One

@@ -573,8 +573,7 @@ class Tensor:
         """Runs an in-place op: straight into the buffer when nothing is recorded, else out of place
         on a snapshot of self, copied back, with self's grad_fn moved to the new node (for a view:
         the base's history becomes a CopySlices node, see ops/views.py)."""
-        self._check_inplace()
-        self._refresh_view_history()
+        self._check_inplace()  # (reading grad_fn/requires_grad there refreshes a stale view's history)
         recording = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
         if not recording:
             kernel_into()

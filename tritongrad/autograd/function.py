@@ -234,9 +234,7 @@ class Function:
         from tritongrad.tensor import Tensor
 
         ctx = FunctionCtx(cls)
-        for arg in args:
-            if isinstance(arg, Tensor) and arg._base is not None:
-                arg._refresh_view_history()  # a view of a base rewritten in place since it was made
+        # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
         input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
         recording = is_grad_enabled() and any(input_requires_grad)
         ctx.needs_input_grad = tuple(input_requires_grad)

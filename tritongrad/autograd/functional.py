@@ -120,24 +120,29 @@ def _scalar_output(name: str, output):
     return output
 
 
-def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False, _name: str = "vhp"):
+def _hessian_vector_product(name: str, func, inputs, v, create_graph: bool, strict: bool):
     """(func(inputs), v^T H) for a scalar ``func``: the gradient, then its vjp with v."""
     from tritongrad.autograd.grad_mode import enable_grad
 
     single_input, input_tuple = _tuple(inputs)
-    vectors = _check_vectors(_name, v, input_tuple)
+    vectors = _check_vectors(name, v, input_tuple)
     with enable_grad():
         leaves = _leaves(input_tuple)
-        output = _scalar_output(_name, func(*leaves))
-        gradient = _grads_or_zeros((output,), leaves, (None,), True, strict, _name)
-        products = _grads_or_zeros(gradient, leaves, vectors, create_graph, strict, _name)
+        output = _scalar_output(name, func(*leaves))
+        gradient = _grads_or_zeros((output,), leaves, (None,), True, strict, name)
+        products = _grads_or_zeros(gradient, leaves, vectors, create_graph, strict, name)
     return _result((output,), create_graph)[0], _untuple(single_input, _result(products, create_graph))
+
+
+def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """(func(inputs), v^T H) for a scalar ``func``."""
+    return _hessian_vector_product("vhp", func, inputs, v, create_graph, strict)
 
 
 def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), H v) for a scalar ``func``; H is symmetric for a twice-differentiable func,
     so this is vhp's product."""
-    return vhp(func, inputs, v, create_graph=create_graph, strict=strict, _name="hvp")
+    return _hessian_vector_product("hvp", func, inputs, v, create_graph, strict)
 
 
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
@@ -176,13 +181,10 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
 
     if strategy != "reverse-mode":
         raise NotImplementedError("tritongrad's jacobian supports strategy='reverse-mode' only")
-    single_input = not isinstance(inputs, (tuple, list))
-    input_tuple = (inputs,) if single_input else tuple(inputs)
+    single_input, input_tuple = _tuple(inputs)
     with enable_grad():
-        prepared = tuple(t.detach().requires_grad_(True) for t in input_tuple)
-        outputs = func(*prepared)
-        single_output = not isinstance(outputs, (tuple, list))
-        output_tuple = (outputs,) if single_output else tuple(outputs)
+        prepared = _leaves(input_tuple)
+        single_output, output_tuple = _tuple(func(*prepared))
         table = []
         for output in output_tuple:
             rows = [[] for _ in prepared]

@@ -469,13 +469,12 @@ class MseLoss(Function):
     def backward(ctx, grad):
         input, target = ctx.saved_tensors  # checks that neither was modified in place since forward
         unit_grad, ctx.unit_grad = ctx.unit_grad, None  # handed out once (a retained graph recomputes)
-        if isinstance(grad, UnitGradient):
-            if unit_grad is not None and not is_grad_enabled():
-                grad_input = unit_grad
-                grad_target = -grad_input if ctx.needs_input_grad[1] else None
-                return reduce_grad(grad_input, input), _optional_reduce(grad_target, target), None
+        if isinstance(grad, UnitGradient) and (unit_grad is None or is_grad_enabled()):
             grad = grad.materialize()
-        if is_grad_enabled():
+        if isinstance(grad, UnitGradient):
+            grad_input = unit_grad  # written by the forward for exactly this seed
+            grad_target = -grad_input if ctx.needs_input_grad[1] else None
+        elif is_grad_enabled():
             # 2 (input - target) * grad (/ numel for the mean), recorded for double backward.
             scale = 2.0 / math.prod(ctx.shape) if ctx.reduction == "mean" else 2.0
             grad_input = (input - target) * (grad * scale)
@@ -491,10 +490,6 @@ class MseLoss(Function):
         grad_input = reduce_grad(grad_input, input) if ctx.needs_input_grad[0] else None
         grad_target = reduce_grad(grad_target, target) if ctx.needs_input_grad[1] else None
         return grad_input, grad_target, None
-
-
-def _optional_reduce(grad, like):
-    return None if grad is None else reduce_grad(grad, like)
 
 
 class CrossEntropy(Function):
