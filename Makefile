@@ -1,32 +1,38 @@
 # tritongrad: venv + install + demo/test/bench.
-# Without a GPU the CPU build of torch is installed first (a plain `torch` requirement
-# would pull a multi-GB CUDA build); with one, the torch already present is kept (the
-# venv sees the system site-packages, where GPU images carry torch and triton).
+#
+# Without a GPU the venv is isolated: the CPU build of torch is installed first (a plain `torch`
+# requirement would pull a multi-GB CUDA build), then tritongrad with its dev and example extras,
+# so pytest, ruff and the rest are the venv's own, never the system's.
+# With a GPU (nvidia-smi present) the venv sees the system site-packages instead: GPU images carry
+# torch and triton built for their CUDA, and have no package registry to install them from.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_CPU_VERSION ?= 2.13.0
+HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo yes)
+VENV_FLAGS := $(if $(HAS_GPU),--system-site-packages,)
+# -qq: pip and the setuptools build backend print only errors (their notices about this machine's
+# package mirrors and about editable installs say nothing about tritongrad).
+PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
 
-.PHONY: venv install demo test test-fast lint report bench-smoke bench clean
+.PHONY: venv install demo test test-fast lint report bench-smoke bench wheel wheel-check compat compat-quick clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv --system-site-packages $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 
 venv: $(BIN)/python
 
 install: venv
-	@if command -v nvidia-smi >/dev/null 2>&1; then \
-		echo "GPU found: keeping the installed torch"; \
+	@echo "[install] tritongrad into $(VENV) (editable, with the dev and example extras)"
+	@if [ -n "$(HAS_GPU)" ]; then \
+		echo "[install] GPU found: keeping the system's torch and triton"; \
 	else \
-		$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "torch==$(TORCH_CPU_VERSION)"; \
+		$(BIN)/python -c "import torch" 2>/dev/null || $(PIP) install "torch==$(TORCH_CPU_VERSION)"; \
 	fi
-	$(BIN)/python -m pip install -q -e ".[dev,examples]"
+	@$(PIP) install -e ".[dev,examples]"
 
 demo: install
-	$(BIN)/python examples/demo.py
-	$(BIN)/python examples/transparent_net.py
-	$(BIN)/python examples/mlp_digits.py
+	@$(BIN)/python examples/run_demo.py
 
 test: install
 	$(BIN)/python -m pytest -n 2 -q
@@ -38,7 +44,7 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 report: install
-	$(BIN)/python benchmarks/kernel_report.py
+	$(BIN)/python -m benchmarks.kernel_report
 
 bench-smoke: install
 	$(BIN)/python -m benchmarks run --smoke
@@ -46,5 +52,22 @@ bench-smoke: install
 bench: install
 	$(BIN)/python -m benchmarks run
 
+# The wheel (and sdist) in dist/, built as a user's pip would build it.
+wheel: install
+	@rm -rf dist && mkdir dist
+	@$(BIN)/python -m build --no-isolation --outdir dist . >dist/build.log 2>&1 || (cat dist/build.log; exit 1)
+	@ls dist/*.whl dist/*.tar.gz
+
+# The built wheel, installed non-editable into a fresh venv, imports and trains from outside the checkout.
+wheel-check: wheel
+	bash .ci/wheel_check dist
+
+# The kernel tests against the oldest and newest supported (triton, numpy) pairs; see README "Supported versions".
+compat:
+	bash .ci/compat
+
+compat-quick:
+	bash .ci/compat --quick
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .hypothesis
