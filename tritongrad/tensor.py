@@ -535,10 +535,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        return _ops().index(self, key)
+        return _ops().indexing.getitem(self, key)
 
     def __setitem__(self, key, value) -> None:
-        _ops().index_put_(self, key, value)
+        _ops().indexing.setitem(self, key, value)
 
     # ------------------------------------------------------------------ in-place ops
     def _check_inplace(self) -> None:
