@@ -383,24 +383,6 @@ def _register_random_cases() -> None:
     case("bernoulli_ fp32 1M", "random")(lambda: random().launch_bernoulli_(empty(), 0.5, 1234, 0))
     case("dropout fwd fp32 1M", "random")(lambda: random().launch_dropout_fwd(_randn(LARGE), 0.1, 1234, 0))
     case("dropout bwd fp32 1M", "random")(lambda: random().launch_dropout_bwd(_randn(LARGE), 0.1, 1234, 0))
-    case("uniform_ fp64 1M", "random")(lambda: random().launch_uniform_(empty(torch.float64), 0.0, 1.0, 1234, 0))
-    case("normal_ fp64 1M", "random")(lambda: random().launch_normal_(empty(torch.float64), 0.0, 1.0, 1234, 0))
-    case("exponential_ fp32 1M", "random")(lambda: random().launch_exponential_(empty(), 1.0, 1234, 0))
-    case("count_outside fp32 1M", "random")(lambda: random().launch_count_outside(_randn(LARGE), 0.0, 1.0))
-    sampling = lambda: _kernels("sampling")  # noqa: E731
-    case("randperm 1M", "sampling")(lambda: sampling().launch_randperm(empty(torch.int64), 1234, 0))
-    weights = lambda: torch.rand(64, 1000)  # noqa: E731
-    case("multinomial 64x1000 with replacement", "sampling")(
-        lambda: sampling().launch_multinomial(weights(), 16, True, 1234, 0, *_row_stats(sampling(), weights()))
-    )
-    case("multinomial 64x1000 without replacement", "sampling")(
-        lambda: sampling().launch_multinomial(weights(), 16, False, 1234, 0)
-    )
-
-
-def _row_stats(sampling: Any, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    stats, cdf = sampling.multinomial_row_stats(weights, with_cdf=True)
-    return cdf, stats
 
 
 def _register_creation_cases() -> None:

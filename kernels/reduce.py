@@ -50,6 +50,7 @@ import triton.language as tl
 
 from tritongrad import runtime
 from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, triton_dtype
+from tritongrad.kernels.creation import launch_fill_
 
 __all__ = [
     "launch_sum",
@@ -65,6 +66,8 @@ __all__ = [
     "launch_std",
     "launch_norm",
     "launch_sum_to_shape",
+    "launch_logsumexp",
+    "launch_nansum",
 ]
 
 # How values are folded (OP), transformed before folding (MAP), and finished (FINAL).
@@ -79,11 +82,14 @@ MAP_SQUARE = tl.constexpr(2)
 MAP_POW_ABS = tl.constexpr(3)  # |x| ** p
 MAP_NONZERO = tl.constexpr(4)  # 1 where x != 0 (the "0-norm" counts them)
 MAP_SQUARED_DEVIATION = tl.constexpr(5)  # (x - center) ** 2, center one value per output
+MAP_EXP_DEVIATION = tl.constexpr(6)  # exp(x - center), center the finite max of the output's group
+MAP_NAN_TO_ZERO = tl.constexpr(7)  # NaN counts as 0 (nansum)
 
 FINAL_NONE = tl.constexpr(0)
 FINAL_DIVIDE = tl.constexpr(1)
 FINAL_SQRT_OF_DIVIDE = tl.constexpr(2)
 FINAL_ROOT = tl.constexpr(3)  # r ** (1 / p)
+FINAL_LOG_ADD_CENTER = tl.constexpr(4)  # log(r) + center (logsumexp)
 
 INT64_MAX = tl.constexpr(2**63 - 1)
 
@@ -202,6 +208,10 @@ def _apply_map(values, center, p, MAP: tl.constexpr):
     elif MAP == MAP_SQUARED_DEVIATION:
         deviation = values - center[:, None]
         values = deviation * deviation
+    elif MAP == MAP_EXP_DEVIATION:
+        values = tl.exp(values - center[:, None])
+    elif MAP == MAP_NAN_TO_ZERO:
+        values = tl.where(values != values, 0, values)
     return values
 
 
@@ -254,8 +264,11 @@ def reduce_kernel(
     red_end = tl.minimum(red_begin + red_chunk, n_red)
     row_offset = _strided_offset(out_index, kept_shape, kept_strides)
 
-    if MAP == MAP_SQUARED_DEVIATION:
+    if MAP == MAP_SQUARED_DEVIATION or MAP == MAP_EXP_DEVIATION or FINAL == FINAL_LOG_ADD_CENTER:
         center = tl.load(center_ptr + out_index, mask=out_mask, other=0).to(ACC)
+        if MAP == MAP_EXP_DEVIATION or FINAL == FINAL_LOG_ADD_CENTER:
+            # An infinite max would make x - max NaN; shifting by 0 instead gives torch's +-inf.
+            center = tl.where(tl.abs(center) == float("inf"), 0.0, center).to(ACC)
     else:
         center = tl.zeros([BLOCK_OUT], ACC)
     p = _join_float(p_hi, p_lo, ACC)
@@ -277,6 +290,8 @@ def reduce_kernel(
         result = _sqrt_rounded(result / _join_float(divisor_hi, divisor_lo, ACC))
     elif FINAL == FINAL_ROOT:
         result = _pow_nonnegative(result, 1.0 / p)
+    elif FINAL == FINAL_LOG_ADD_CENTER:
+        result = tl.log(result) + center
     tl.store(out_ptr + out_index * n_splits + chunk, result.to(out_ptr.dtype.element_ty), mask=out_mask)
 
 
@@ -570,7 +585,10 @@ def _value_reduction(
     divisor: float = 1.0,
     p: float = 1.0,
 ) -> torch.Tensor:
-    """Runs reduce_kernel for a plan, in one stage or two; returns the shaped output."""
+    """Runs reduce_kernel for a plan, in one stage or two; returns the shaped output.
+
+    A split reduction applies MAP in stage 1 and FINAL (with the same center) in stage 2.
+    """
     geometry = plan.geometry
     x = geometry.source
     identity = _identity(op, acc)
@@ -588,7 +606,7 @@ def _value_reduction(
         geometry, partials, n_splits, red_chunk, config, map_=map_, final=FINAL_NONE, center=center, **scalars
     )
     stage2 = _partials_geometry(partials)
-    _launch_reduce(stage2, out, 1, n_splits, _tile_config(stage2), map_=MAP_NONE, final=final, **scalars)
+    _launch_reduce(stage2, out, 1, n_splits, _tile_config(stage2), map_=MAP_NONE, final=final, center=center, **scalars)
     return out.view(plan.out_shape)
 
 
@@ -838,6 +856,31 @@ def launch_norm(x: torch.Tensor, p: float, dims: Sequence[int], keepdim: bool) -
     if p == 2:
         return _value_reduction(plan, x.dtype, acc, OP_SUM, map_=MAP_SQUARE, final=FINAL_SQRT_OF_DIVIDE)
     return _value_reduction(plan, x.dtype, acc, OP_SUM, map_=MAP_POW_ABS, final=FINAL_ROOT, p=p)
+
+
+def launch_nansum(
+    x: torch.Tensor, dims: Sequence[int], keepdim: bool, out_dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """torch.nansum(x, dims, keepdim, dtype=out_dtype): NaNs count as zero."""
+    out_dtype = _sum_out_dtype(x.dtype, out_dtype)
+    plan = _plan("nansum", x, dims, keepdim, sort_reduced=True)
+    return _value_reduction(plan, out_dtype, _accumulator_dtype(out_dtype), OP_SUM, map_=MAP_NAN_TO_ZERO)
+
+
+def launch_logsumexp(x: torch.Tensor, dims: Sequence[int], keepdim: bool) -> torch.Tensor:
+    """log(sum(exp(x))) over dims, as max + log(sum(exp(x - max))) (two passes over x).
+
+    Floating x only. An empty reduction gives -inf; an infinite max gives +-inf as in torch.
+    """
+    _require_floating("logsumexp", x.dtype)
+    plan = _plan("logsumexp", x, dims, keepdim, sort_reduced=True)
+    acc = _accumulator_dtype(x.dtype)
+    if plan.geometry.n_red == 0:
+        center = launch_fill_(torch.empty(plan.geometry.n_out, dtype=acc, device=x.device), 0)
+    else:
+        center = _value_reduction(plan, acc, _compare_dtype(x.dtype), OP_MAX).view(-1)
+    return _value_reduction(plan, x.dtype, acc, OP_SUM, map_=MAP_EXP_DEVIATION, final=FINAL_LOG_ADD_CENTER,
+                            center=center)  # fmt: skip
 
 
 def launch_sum_to_shape(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, prod, max/min, var/std, norm) and their backwards.
+"""Reductions (sum, mean, prod, max/min, var/std, norm, logsumexp, nansum) and their backwards.
 
 Forwards call kernels/reduce.py. Backwards broadcast the output gradient back
 over the reduced dims (a zero-stride view: no memory) and combine it with the
@@ -16,6 +16,7 @@ import torch
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import get_default_dtype
 from tritongrad.kernels import reduce as kernels
+from tritongrad.ops import return_types
 
 
 def _wrap(data):
@@ -25,14 +26,16 @@ def _wrap(data):
 
 
 def accepts_numpy_axis(function):
-    """Lets ``function`` take numpy's ``axis=`` for ``dim=``, as torch's reductions do."""
+    """Lets ``function`` take numpy's ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=``,
+    as torch's reductions do."""
 
     @functools.wraps(function)
-    def with_axis(*args, axis=None, **kwargs):
-        if axis is not None:
-            if "dim" in kwargs:
-                raise TypeError(f"{function.__name__}() received both 'dim' and its alias 'axis'")
-            kwargs["dim"] = axis
+    def with_axis(*args, axis=None, keepdims=None, **kwargs):
+        for alias, name, value in (("axis", "dim", axis), ("keepdims", "keepdim", keepdims)):
+            if value is not None:
+                if name in kwargs:
+                    raise TypeError(f"{function.__name__}() received both '{name}' and its alias '{alias}'")
+                kwargs[name] = value
         return function(*args, **kwargs)
 
     return with_axis
@@ -184,17 +187,23 @@ class Extremum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
-        shape = tuple(x.shape)
-        result_expanded = expand_back(result, shape, ctx.dims, ctx.keepdim)
-        winners = x == result_expanded
-        if ctx._function._nan_wins:
-            from tritongrad.ops import isnan
+        return _even_share(x, result, grad, ctx.dims, ctx.keepdim, ctx._function._nan_wins), None, None, None
 
-            winners = winners | (isnan(x) & isnan(result_expanded))
-        winners = winners.to(grad.dtype)
-        count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()) if x.dim() else None, keepdim=True)
-        share = expand_back(grad, shape, ctx.dims, ctx.keepdim) / count.expand(shape) if x.dim() else grad / count
-        return share * winners, None, None, None
+
+def _even_share(x, result, grad, dims: tuple[int, ...], keepdim: bool, nan_wins: bool):
+    """The gradient of a value-selecting reduction without indices: ``grad`` shared evenly among
+    the elements equal to the result (and the NaNs, when ``nan_wins`` and the result is NaN)."""
+    shape = tuple(x.shape)
+    result_expanded = expand_back(result, shape, dims, keepdim)
+    winners = x == result_expanded
+    if nan_wins:
+        from tritongrad.ops import isnan
+
+        winners = winners | (isnan(x) & isnan(result_expanded))
+    winners = winners.to(grad.dtype)
+    count = winners.sum(dim=_reduced_dims(dims, x.dim()) if x.dim() else None, keepdim=True)
+    share = expand_back(grad, shape, dims, keepdim) / count.expand(shape) if x.dim() else grad / count
+    return share * winners
 
 
 class Amax(Extremum):
@@ -262,14 +271,30 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        shape = tuple(x.shape)
-        dims = _reduced_dims(ctx.dims, x.dim())
-        denominator = _count(shape, ctx.dims) - ctx.correction
-        centered = x - x.mean(dim=dims, keepdim=True) if x.dim() else x - x
-        # No more elements than the correction: the variance is NaN, and so is its gradient.
-        factor = 2.0 / denominator if denominator != 0 else math.inf
-        scale = expand_back(grad * factor, shape, ctx.dims, ctx.keepdim)
-        return scale * centered, None, None, None
+        return _variance_grad(x, grad, ctx.dims, ctx.correction, ctx.keepdim), None, None, None
+
+
+def _centered(x, dims: tuple[int, ...]):
+    return x - x.mean(dim=_reduced_dims(dims, x.dim()), keepdim=True) if x.dim() else x - x
+
+
+def _variance_grad(x, grad, dims: tuple[int, ...], correction: float, keepdim: bool):
+    """d var / dx = 2 (x - mean) / (N - correction), times the broadcast output gradient."""
+    denominator = _count(tuple(x.shape), dims) - correction
+    # No more elements than the correction: the variance is NaN, and so is its gradient.
+    factor = 2.0 / denominator if denominator != 0 else math.inf
+    return expand_back(grad * factor, tuple(x.shape), dims, keepdim) * _centered(x, dims)
+
+
+def _std_grad(x, result, grad, dims: tuple[int, ...], correction: float, keepdim: bool):
+    """d std / dx = (x - mean) / (std (N - correction)); a zero std has a zero subgradient, as in torch."""
+    denominator = _count(tuple(x.shape), dims) - correction
+    scale = (grad / (result * denominator)).where(result != 0, 0.0)
+    return expand_back(scale, tuple(x.shape), dims, keepdim) * _centered(x, dims)
+
+
+def _mean_grad(x, grad, dims: tuple[int, ...], keepdim: bool):
+    return expand_back(grad / _count(tuple(x.shape), dims), tuple(x.shape), dims, keepdim)
 
 
 class Std(Function):
@@ -283,14 +308,92 @@ class Std(Function):
     @staticmethod
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
+        return _std_grad(x, result, grad, ctx.dims, ctx.correction, ctx.keepdim), None, None, None
+
+
+class VarMean(Function):
+    """(var, mean) in one node, as torch.var_mean records them."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
+        variance = _wrap(kernels.launch_var(x._data, dims, correction, keepdim))
+        return variance, _wrap(kernels.launch_mean(x._data, dims, keepdim))
+
+    @staticmethod
+    def backward(ctx, grad_var, grad_mean):
+        (x,) = ctx.saved_tensors
+        grad = _variance_grad(x, grad_var, ctx.dims, ctx.correction, ctx.keepdim)
+        return grad + _mean_grad(x, grad_mean, ctx.dims, ctx.keepdim), None, None, None
+
+
+class StdMean(Function):
+    """(std, mean) in one node, as torch.std_mean records them."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        std = _wrap(kernels.launch_std(x._data, dims, correction, keepdim))
+        ctx.save_for_backward(x, std)
+        ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
+        return std, _wrap(kernels.launch_mean(x._data, dims, keepdim))
+
+    @staticmethod
+    def backward(ctx, grad_std, grad_mean):
+        x, std = ctx.saved_tensors
+        grad = _std_grad(x, std, grad_std, ctx.dims, ctx.correction, ctx.keepdim)
+        return grad + _mean_grad(x, grad_mean, ctx.dims, ctx.keepdim), None, None, None
+
+
+class Logsumexp(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        result = _wrap(kernels.launch_logsumexp(x._data, dims, keepdim))
+        ctx.save_for_backward(x, result)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
         shape = tuple(x.shape)
-        dims = _reduced_dims(ctx.dims, x.dim())
-        denominator = _count(shape, ctx.dims) - ctx.correction
-        centered = x - x.mean(dim=dims, keepdim=True) if x.dim() else x - x
-        # A zero deviation (constant input) has a zero subgradient, as in torch.
-        scale = (grad / (result * denominator)).where(result != 0, 0.0)
-        scale = expand_back(scale, shape, ctx.dims, ctx.keepdim)
-        return scale * centered, None, None, None
+        # d/dx log sum exp(x) = exp(x - result): the softmax over the reduced dims.
+        weights = (x - expand_back(result, shape, ctx.dims, ctx.keepdim)).exp()
+        return expand_back(grad, shape, ctx.dims, ctx.keepdim) * weights, None, None
+
+
+class Nansum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return _wrap(kernels.launch_nansum(x._data, dims, keepdim, out_dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        from tritongrad.ops import isnan
+
+        (x,) = ctx.saved_tensors
+        grad = expand_back(grad, tuple(x.shape), ctx.dims, ctx.keepdim)
+        return _as_dtype(grad.where(~isnan(x), 0.0), x.dtype), None, None, None
+
+
+class Aminmax(Function):
+    """(amin, amax) in one node; each gradient shared evenly among its ties, as torch's."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        low = _wrap(kernels.launch_amin(x._data, dims, keepdim))
+        high = _wrap(kernels.launch_amax(x._data, dims, keepdim))
+        ctx.save_for_backward(x, low, high)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return low, high
+
+    @staticmethod
+    def backward(ctx, grad_min, grad_max):
+        x, low, high = ctx.saved_tensors
+        grad = _even_share(x, low, grad_min, ctx.dims, ctx.keepdim, False)
+        return grad + _even_share(x, high, grad_max, ctx.dims, ctx.keepdim, False), None, None
 
 
 class Norm(Function):
@@ -402,11 +505,8 @@ def _extremum(input, dim, keepdim, other, largest: bool):
                 "Specify the reduction dim with the 'dim' argument."
             )
         return (MaxAll if largest else MinAll).apply(input, (), False, largest)
-    from collections import namedtuple
-
     result = (MaxDim if largest else MinDim).apply(input, normalize_dim(dim, input.dim()), keepdim, largest)
-    name = "max" if largest else "min"
-    return namedtuple(f"torch_return_types_{name}", ["values", "indices"])(*result)
+    return (return_types.max if largest else return_types.min)(*result)
 
 
 @accepts_numpy_axis
@@ -524,20 +624,80 @@ def all(input, dim=None, keepdim: bool = False):
     from tritongrad.ops import logical_not
 
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
-    count = sum(zeros, dim=dim, keepdim=keepdim) if dim is not None else sum(zeros)
-    return count == 0
+    return sum(zeros, dim=dim, keepdim=keepdim) == 0
 
 
 @accepts_numpy_axis
 def any(input, dim=None, keepdim: bool = False):
     """True where some element (over ``dim``) is non-zero."""
     nonzero = (input != 0).to(torch.int32)
-    count = sum(nonzero, dim=dim, keepdim=keepdim) if dim is not None else sum(nonzero)
-    return count > 0
+    return sum(nonzero, dim=dim, keepdim=keepdim) > 0
 
 
+@accepts_numpy_axis
 def count_nonzero(input, dim=None):
+    """The number of non-zero elements (over ``dim``, an int or a tuple)."""
     return sum((input != 0).to(torch.int64), dim=dim)
 
 
-_ = get_default_dtype
+@accepts_numpy_axis
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(variance, mean) over all elements or ``dim``, in one node (VarMeanBackward0)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    _check_floating("var_mean", input)
+    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    _warn_if_no_degrees_of_freedom("var_mean", input, dims, correction)
+    return VarMean.apply(input, dims, correction, keepdim)
+
+
+@accepts_numpy_axis
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(standard deviation, mean) over all elements or ``dim``, in one node (StdMeanBackward0)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    _check_floating("std_mean", input)
+    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    _warn_if_no_degrees_of_freedom("std_mean", input, dims, correction)
+    return StdMean.apply(input, dims, correction, keepdim)
+
+
+@accepts_numpy_axis
+def logsumexp(input, dim=None, keepdim: bool = False):
+    """log(sum(exp(input))) over ``dim`` (all dims if None), computed as max + log(sum(exp(x - max)));
+    integer inputs are taken in the default float dtype, as torch does."""
+    if not input.dtype.is_floating_point:
+        input = input.to(get_default_dtype())
+    return Logsumexp.apply(input, normalize_dims(dim, input.dim()), keepdim)
+
+
+@accepts_numpy_axis
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Sum treating NaN as zero."""
+    _check_dtype_arg(dtype)
+    return Nansum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
+
+
+@accepts_numpy_axis
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Mean of the non-NaN elements (torch's is nansum / count too: its node is DivBackward0)."""
+    from tritongrad.ops import isnan
+
+    _check_dtype_arg(dtype)
+    if not (dtype or input.dtype).is_floating_point:
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got {_dtype_word(input.dtype)}"
+        )
+    count = sum(~isnan(input), dim=dim, keepdim=keepdim)
+    return nansum(input, dim=dim, keepdim=keepdim, dtype=dtype) / count
+
+
+@accepts_numpy_axis
+def aminmax(input, *, dim=None, keepdim: bool = False):
+    """(min, max) over ``dim`` (all dims if None) as torch.return_types.aminmax."""
+    dims = () if dim is None else normalize_dims(dim, input.dim())
+    if dim is None and input.numel() == 0:
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+        )
+    return return_types.aminmax(*Aminmax.apply(input, dims, keepdim))

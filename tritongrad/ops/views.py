@@ -244,6 +244,23 @@ def _basic_index_node_name(shape: tuple, key) -> str:
     return name
 
 
+def narrow(x, dim: int, start, length: int):
+    """x[..., start:start + length, ...] along ``dim`` as a view; torch's errors for a 0-dim x, a start
+    outside [-size, size], a negative length or a range past the end (never a silently short view)."""
+    if x.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, x.dim())
+    size, start, length = x.shape[dim], int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return x[(slice(None),) * dim + (slice(start, start + length),)]
+
+
 def basic_index(x, key):
     """x[key] for basic keys; IndexError like torch for out-of-range integers."""
     if not _is_basic_index(key):

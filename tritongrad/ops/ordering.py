@@ -1,0 +1,382 @@
+"""Scans and ordering: cumsum/cumprod/cummax/cummin, sort/argsort/msort, topk, kthvalue, median,
+mode, unique — and their backwards.
+
+Forwards call kernels/scan.py and kernels/sort.py. Every op that selects input elements
+(sort, topk, kthvalue, median(dim), mode, cummax/cummin) is a ``Selection``: it returns the
+selected values with their int64 indices along ``dim``, and its gradient is the output gradient
+added into a zero tensor at those indices (``ScatterAdd``, whose own backward is a ``Gather``, so
+higher derivatives work). Global median() shares its gradient evenly among the elements equal to
+the median, as torch's does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels import reduce as reduce_kernels
+from tritongrad.kernels import scan as scan_kernels
+from tritongrad.kernels import sort as sort_kernels
+from tritongrad.kernels.creation import launch_arange, launch_fill_
+from tritongrad.ops import return_types
+from tritongrad.ops.reduction import Extremum
+from tritongrad.ops.views import contiguous_copy, normalize_dim
+from tritongrad.tensor import Tensor
+
+__all__ = [
+    "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort", "msort", "topk", "kthvalue", "median", "mode",
+    "unique",
+]  # fmt: skip
+
+TENSOR_METHODS = __all__
+
+
+def _length(x, dim: int) -> int:
+    return x.shape[dim] if x.dim() else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradient routing
+# ---------------------------------------------------------------------------------------------
+
+
+class Gather(Function):
+    """x gathered at int64 ``index`` along ``dim`` (the backward of ScatterAdd)."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.save_for_backward(index)
+        ctx.dim, ctx.input_shape = dim, tuple(x.shape)
+        return Tensor._wrap(sort_kernels.launch_gather_along_dim(x._data, index._data, dim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return ScatterAdd.apply(grad, index, ctx.dim, ctx.input_shape), None, None
+
+
+class ScatterAdd(Function):
+    """A zero tensor of ``shape`` with ``grad`` added at ``index`` along ``dim``."""
+
+    @staticmethod
+    def forward(ctx, grad, index, dim, shape):
+        ctx.save_for_backward(index)
+        ctx.dim = dim
+        return Tensor._wrap(sort_kernels.launch_scatter_add_along_dim(grad._data, index._data, dim, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return Gather.apply(grad, index, ctx.dim), None, None, None
+
+
+class Selection(Function):
+    """Values selected from x along ``dim`` by ``select(data) -> (values, indices)`` (torch buffers
+    with dim kept); with ``squeeze``, dim is dropped from both. The gradient goes to the indices."""
+
+    @staticmethod
+    def forward(ctx, x, dim, squeeze, select):
+        values, indices = select(x._data)
+        ctx.save_for_backward(Tensor._wrap(indices))
+        ctx.dim, ctx.squeeze, ctx.input_shape = dim, squeeze, tuple(x.shape)
+        if squeeze and x.dim():
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        indices = Tensor._wrap(indices)
+        ctx.mark_non_differentiable(indices)
+        return Tensor._wrap(values), indices
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices):
+        (indices,) = ctx.saved_tensors
+        if ctx.squeeze and ctx.input_shape:
+            grad = grad.unsqueeze(ctx.dim)
+        return ScatterAdd.apply(grad, indices, ctx.dim, ctx.input_shape), None, None, None
+
+
+def _selection(name: str, backward_name: str) -> type:
+    return type(name, (Selection,), {"_backward_name": backward_name})
+
+
+SortSelection = _selection("Sort", "SortBackward0")
+TopkSelection = _selection("Topk", "TopkBackward0")
+KthvalueSelection = _selection("Kthvalue", "KthvalueBackward0")
+MedianSelection = _selection("MedianDim", "MedianBackward1")
+ModeSelection = _selection("Mode", "ModeBackward0")
+CummaxSelection = _selection("Cummax", "CummaxBackward0")
+CumminSelection = _selection("Cummin", "CumminBackward0")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scans
+# ---------------------------------------------------------------------------------------------
+
+
+def _scan_dtype(input, dtype) -> torch.dtype:
+    """torch's result dtype of cumsum/cumprod: ``dtype`` if given, int64 for integers and bool."""
+    if dtype is not None:
+        return dtype
+    return input.dtype if input.dtype.is_floating_point else torch.int64
+
+
+class Cumsum(Function):
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim, ctx.input_dtype = dim, x.dtype
+        return Tensor._wrap(scan_kernels.launch_scan(x._data, dim, "sum", out_dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = ReverseCumsum.apply(grad, ctx.dim)
+        return (grad.to(ctx.input_dtype) if grad.dtype != ctx.input_dtype else grad), None, None
+
+
+class ReverseCumsum(Function):
+    """Sums from each position to the end of its row: the backward of cumsum (and vice versa)."""
+
+    @staticmethod
+    def forward(ctx, grad, dim):
+        ctx.dim = dim
+        return Tensor._wrap(scan_kernels.launch_scan(grad._data, dim, "sum", reverse=True))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Cumsum.apply(grad, ctx.dim, grad.dtype), None
+
+
+class Cumprod(Function):
+    """Running product. Backward: grad_x[k] = prod_{i<k} x[i] * sum_{j>=k} grad[j] prod_{k<i<=j} x[i],
+    an exclusive cumprod times a reverse affine scan: exact with zeros, no division (torch's
+    formula too, computed differently)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.save_for_backward(x)
+        ctx.dim = dim
+        return Tensor._wrap(scan_kernels.launch_scan(x._data, dim, "prod", out_dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        if is_grad_enabled():
+            raise NotImplementedError("tritongrad cannot differentiate cumprod twice (CumprodBackward0)")
+        (x,) = ctx.saved_tensors
+        data, dim = x._data, ctx.dim
+        grad_data = grad._data if grad.dtype == x.dtype else grad.to(x.dtype)._data
+        before = scan_kernels.launch_scan(data, dim, "prod", exclusive=True)
+        after = scan_kernels.launch_affine_reverse_scan(grad_data, data, dim)
+        return Tensor._wrap(before) * Tensor._wrap(after), None, None
+
+
+def cumsum(input, dim: int, *, dtype=None):
+    """Running sum along ``dim``; integers and bools sum in int64 (torch's dtype rule)."""
+    return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
+
+
+def cumprod(input, dim: int, *, dtype=None):
+    """Running product along ``dim``; integers and bools multiply in int64."""
+    return Cumprod.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
+
+
+def _cumulative_extreme(input, dim: int, op: str):
+    dim = normalize_dim(dim, input.dim())
+    function = CummaxSelection if op == "max" else CumminSelection
+    result = function.apply(input, dim, False, lambda data: scan_kernels.launch_scan(data, dim, op, with_indices=True))
+    return (return_types.cummax if op == "max" else return_types.cummin)(*result)
+
+
+def cummax(input, dim: int):
+    """(running maximum, index of the latest element equal to it) along ``dim``; NaN propagates."""
+    return _cumulative_extreme(input, dim, "max")
+
+
+def cummin(input, dim: int):
+    """(running minimum, index of the latest element equal to it) along ``dim``; NaN propagates."""
+    return _cumulative_extreme(input, dim, "min")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sorting and selection
+# ---------------------------------------------------------------------------------------------
+
+
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(sorted values, their indices) along ``dim``. Always stable (equal values keep their order);
+    NaN sorts as the largest value."""
+    if isinstance(dim, bool):  # torch.sort(x, True) means descending... only as a keyword there
+        raise TypeError("sort(): argument 'dim' must be int, not bool")
+    dim = normalize_dim(dim, input.dim())
+    result = SortSelection.apply(input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(descending)))
+    return return_types.sort(*result)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """Indices that sort ``input`` along ``dim`` (stable)."""
+    dim = normalize_dim(dim, input.dim())
+    return Tensor._wrap(sort_kernels.launch_sort(input._data, dim, bool(descending))[1])
+
+
+def msort(input):
+    """Sorted along dim 0 (values only)."""
+    return sort(input, dim=0).values
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002 (torch's name)
+    """The k largest (smallest with ``largest=False``) values along ``dim`` and their indices,
+    always in sorted order; among equal values the earlier index comes first."""
+    dim = normalize_dim(dim, input.dim())
+    k = int(k)
+    if not 0 <= k <= _length(input, dim):
+        raise RuntimeError("selected index k out of range")
+    result = TopkSelection.apply(
+        input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(largest), stop=k)
+    )
+    return return_types.topk(*result)
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """The k-th smallest value along ``dim`` (k from 1) and its index."""
+    dim = normalize_dim(dim, input.dim())
+    k = int(k)
+    if not 1 <= k <= _length(input, dim):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    result = KthvalueSelection.apply(
+        input, dim, not keepdim, lambda data: sort_kernels.launch_sort(data, dim, start=k - 1, stop=k)
+    )
+    return return_types.kthvalue(*result)
+
+
+def _median_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lower median along ``dim`` with its index (dim kept); a row holding NaN gives NaN and
+    the index of its first NaN, as torch's median does."""
+    n = _length(data, dim)
+    k = (n - 1) // 2
+    values, indices = sort_kernels.launch_sort(data, dim, start=k, stop=k + 1)
+    if not data.dtype.is_floating_point:
+        return values, indices
+    nan = elementwise_kernels.launch_unary("isnan", data, out_dtype=torch.bool, compute=data.dtype)
+    has_nan, first_nan = reduce_kernels.launch_max_with_indices(nan, dim, True) if data.dim() else (nan, indices)
+    values = elementwise_kernels.launch_where(has_nan, math.nan, values, out_dtype=data.dtype)
+    indices = elementwise_kernels.launch_where(has_nan, first_nan, indices, out_dtype=torch.int64)
+    return values, indices
+
+
+class MedianAll(Extremum):
+    """median() of all elements; the gradient is shared among the elements equal to it (NaNs when
+    it is NaN), as torch's evenly_distribute_backward."""
+
+    _backward_name = "MedianBackward0"
+    _nan_wins = True
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, largest):
+        flat = (x._data if x._data.is_contiguous() else contiguous_copy(x)._data).view(-1)
+        if flat.numel() == 0:
+            result = launch_fill_(torch.empty((), dtype=x.dtype, device=x.device), math.nan)
+        else:
+            result = _median_along(flat, 0)[0].view(())
+        result = Tensor._wrap(result)
+        ctx.save_for_backward(x, result)
+        ctx.dims, ctx.keepdim = (), False
+        return result
+
+
+def median(input, dim=None, keepdim: bool = False):
+    """median(): the lower median of all elements; median(dim): (values, indices) along dim.
+    NaN propagates."""
+    if dim is None:
+        if input.numel() == 0 and not input.dtype.is_floating_point:
+            raise RuntimeError("median() input tensor cannot be empty")
+        return MedianAll.apply(input, (), False, False)
+    dim = normalize_dim(dim, input.dim())
+    if _length(input, dim) == 0:
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
+    result = MedianSelection.apply(input, dim, not keepdim, lambda data: _median_along(data, dim))
+    return return_types.median(*result)
+
+
+def _positions(like: torch.Tensor, dim: int) -> torch.Tensor:
+    """0, 1, 2, ... along ``dim``, broadcast (stride 0) over the other dims of ``like``."""
+    n = like.shape[dim]
+    view = [1] * like.dim()
+    view[dim] = n
+    return launch_arange(0, n, 1, dtype=torch.int64, device=like.device).view(view).expand(tuple(like.shape))
+
+
+def _mode_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
+    index of its last occurrence, dim kept: sort, mark where runs of equal values start, a
+    running max of those starts gives each place its run's start, and the longest run wins."""
+    if data.dim() == 0:
+        values, indices = _mode_along(data.view(1), 0)
+        return values.view(()), indices.view(())
+    n = data.shape[dim]
+    values, order = sort_kernels.launch_sort(data, dim)
+    positions = _positions(values, dim)
+    run_starts = torch.empty(tuple(values.shape), dtype=torch.int64, device=data.device)
+    launch_fill_(run_starts.narrow(dim, 0, 1), 0)
+    if n > 1:
+        changed = elementwise_kernels.launch_binary(
+            "ne", values.narrow(dim, 1, n - 1), values.narrow(dim, 0, n - 1), out_dtype=torch.bool,
+            compute=data.dtype,
+        )  # fmt: skip
+        elementwise_kernels.launch_where(
+            changed, positions.narrow(dim, 1, n - 1), 0, out_dtype=torch.int64, out=run_starts.narrow(dim, 1, n - 1)
+        )
+    run_starts = scan_kernels.launch_scan(run_starts, dim, "max")
+    run_lengths = elementwise_kernels.launch_binary(
+        "sub", positions, run_starts, out_dtype=torch.int64, compute=torch.int64
+    )
+    longest = reduce_kernels.launch_argmax(run_lengths, dim, True)
+    return sort_kernels.launch_gather_along_dim(values, longest, dim), sort_kernels.launch_gather_along_dim(
+        order, longest, dim
+    )
+
+
+def mode(input, dim: int = -1, keepdim: bool = False):
+    """(most frequent value, index of its last occurrence) along ``dim``; among equally frequent
+    values the smallest."""
+    dim = normalize_dim(dim, input.dim())
+    if _length(input, dim) == 0:
+        raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
+    result = ModeSelection.apply(input, dim, not keepdim, lambda data: _mode_along(data, dim))
+    return return_types.mode(*result)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):  # noqa: A002
+    """The distinct elements in ascending order (also for ``sorted=False``, which torch leaves
+    unspecified), with the inverse mapping and counts on request. NaNs are each distinct, as in
+    torch. Reads back one number (how many distinct values) to size the result."""
+    if dim is not None:
+        raise NotImplementedError("tritongrad.unique supports dim=None only")
+    data = input._data if input._data.is_contiguous() else contiguous_copy(input)._data
+    flat = data.view(-1)
+    n = flat.numel()
+    device = flat.device
+    values, order = sort_kernels.launch_sort(flat, 0)
+    # run_ids[j]: how many times the value changed before place j (the unique slot of place j).
+    changes = torch.empty(n, dtype=torch.int64, device=device)
+    if n:
+        launch_fill_(changes[:1], 0)
+    if n > 1:
+        elementwise_kernels.launch_binary(
+            "ne", values[1:], values[:-1], out_dtype=torch.int64, compute=input.dtype, out=changes[1:]
+        )
+    run_ids = scan_kernels.launch_scan(changes, 0, "sum")
+    count = int(run_ids[-1].item()) + 1 if n else 0
+    uniques = sort_kernels.launch_scatter_along_dim(
+        values, run_ids, 0, torch.empty(count, dtype=input.dtype, device=device)
+    )
+    outputs = [Tensor._wrap(uniques)]
+    if return_inverse:
+        inverse = sort_kernels.launch_scatter_along_dim(
+            run_ids, order, 0, torch.empty(n, dtype=torch.int64, device=device)
+        )
+        outputs.append(Tensor._wrap(inverse.view(tuple(input.shape))))
+    if return_counts:
+        ones = launch_fill_(torch.empty(n, dtype=torch.float64, device=device), 1)
+        counts = sort_kernels.launch_scatter_add_along_dim(ones, run_ids, 0, (count,))
+        outputs.append(Tensor._wrap(elementwise_kernels.launch_unary("copy", counts, out_dtype=torch.int64)))
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)

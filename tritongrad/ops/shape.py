@@ -1,0 +1,615 @@
+"""Shape ops: flip/roll/tril/triu (a kernel each way), repeat/tile/repeat_interleave, diagonals
+(diagonal, diag, diag_embed, trace), einsum, and the view helpers torch has as functions
+(movedim, swapaxes, unflatten, narrow, broadcast_to/broadcast_tensors, meshgrid, atleast_nd,
+split/chunk, cartesian_prod).
+
+Views stay views (torch's view ops on the buffer, recorded by the view Functions of
+``ops.views``). Ops that move data call kernels/shape.py or the copy kernel, and their backwards
+are the inverse movement: flip and roll are their own inverses, tril/triu mask the gradient the
+same way, repeat sums the repeated copies, a diagonal scatters into zeros. einsum is lowered to
+diagonal views, sums, permutes and one batched matmul per pair of operands.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from tritongrad import creation
+from tritongrad.autograd.function import Function
+from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels import shape as shape_kernels
+from tritongrad.kernels.creation import launch_fill_
+from tritongrad.kernels.reduce import launch_sum
+from tritongrad.kernels.strided import broadcast_shapes as _broadcast_shapes
+from tritongrad.ops import indexing, views
+from tritongrad.ops.ordering import Gather
+from tritongrad.ops.views import _shape_arg, _view_of, normalize_dim
+from tritongrad.tensor import Tensor
+
+__all__ = [
+    "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
+    "diag", "diag_embed", "trace", "einsum", "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten",
+    "narrow", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "meshgrid", "cartesian_prod",
+    "atleast_1d", "atleast_2d", "atleast_3d", "split", "chunk",
+]  # fmt: skip
+
+# Functions that are also Tensor methods (x.flip(0), x.repeat(2, 3), ...).
+TENSOR_METHODS = (
+    "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
+    "diag", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims", "broadcast_to",
+)  # fmt: skip
+
+
+def _dims_arg(dims, ndim: int) -> tuple[int, ...]:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    normalized = tuple(normalize_dim(d, ndim) for d in dims)
+    if len(set(normalized)) != len(normalized):
+        repeated = next(d for d in normalized if normalized.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return normalized
+
+
+# ---------------------------------------------------------------------------------------------
+# flip, roll, tril/triu
+# ---------------------------------------------------------------------------------------------
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        flips = tuple(d in dims for d in range(x.dim()))
+        return Tensor._wrap(shape_kernels.launch_rearrange(x._data, flips=flips))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.dims), None
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts):
+        ctx.shifts = shifts
+        return Tensor._wrap(shape_kernels.launch_rearrange(x._data, shifts=shifts))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts)), None
+
+
+class Triangle(Function):
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return Tensor._wrap(
+            shape_kernels.launch_rearrange(x._data, triangle=ctx._function._triangle, diagonal=diagonal)
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx._function.apply(grad, ctx.diagonal), None
+
+
+class Tril(Triangle):
+    _triangle = "lower"
+
+
+class Triu(Triangle):
+    _triangle = "upper"
+
+
+def flip(input, dims):
+    """A copy with the order of elements reversed along ``dims``."""
+    return Flip.apply(input, _dims_arg(dims, input.dim()))
+
+
+def fliplr(input):
+    """Flip along dim 1 (left/right); needs 2 or more dims."""
+    if input.dim() < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    """Flip along dim 0 (up/down); needs 1 or more dims."""
+    if input.dim() < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is None, got {len(shifts)}")
+        return roll(input.flatten(), shifts, 0).view(tuple(input.shape))
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    per_dim = [0] * max(input.dim(), 1)
+    for shift, dim in zip(shifts, dims):
+        per_dim[normalize_dim(dim, input.dim())] += int(shift)
+    return Roll.apply(input, tuple(per_dim[: input.dim()]))
+
+
+def _triangle(function, input, diagonal: int):
+    if input.dim() < 2:
+        name = "tril" if function is Tril else "triu"
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    return function.apply(input, int(diagonal))
+
+
+def tril(input, diagonal: int = 0):
+    """The lower triangle of the last two dims (elements with col - row <= diagonal), zeros elsewhere."""
+    return _triangle(Tril, input, diagonal)
+
+
+def triu(input, diagonal: int = 0):
+    """The upper triangle of the last two dims (elements with col - row >= diagonal), zeros elsewhere."""
+    return _triangle(Triu, input, diagonal)
+
+
+# ---------------------------------------------------------------------------------------------
+# repeat, tile, repeat_interleave
+# ---------------------------------------------------------------------------------------------
+
+
+class Repeat(Function):
+    """x tiled ``repeats`` times per dim: the copy kernel writes an expanded view of x into the
+    output seen as [r0, s0, r1, s1, ...]; backward sums the copies back."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.input_shape = tuple(x.shape)
+        data = x._data
+        for _ in range(len(repeats) - data.dim()):
+            data = data.unsqueeze(0)
+        sizes = tuple(data.shape)
+        ctx.sizes, ctx.repeats = sizes, repeats
+        interleaved = tuple(v for r, s in zip(repeats, sizes) for v in (r, s))
+        source = data
+        for d in range(len(sizes)):
+            source = source.unsqueeze(2 * d)
+        out = torch.empty(tuple(r * s for r, s in zip(repeats, sizes)), dtype=x.dtype, device=x.device)
+        if out.numel():
+            elementwise_kernels.launch_unary("copy", source.expand(interleaved), out=out.view(interleaved))
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        interleaved = tuple(v for r, s in zip(ctx.repeats, ctx.sizes) for v in (r, s))
+        grad = grad.reshape(interleaved).sum(dim=tuple(range(0, len(interleaved), 2)))
+        return grad.reshape(ctx.input_shape), None
+
+
+def repeat(input, *sizes):
+    """The tensor repeated ``sizes[d]`` times along each dim (leading new dims when there are more
+    sizes than dims)."""
+    sizes = tuple(int(s) for s in _shape_arg(sizes))
+    if len(sizes) < input.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+    return Repeat.apply(input, sizes)
+
+
+def tile(input, dims):
+    """repeat() with ``dims`` padded by leading ones to the input's rank."""
+    dims = tuple(_shape_arg((dims,) if isinstance(dims, int) else dims))
+    return repeat(input, *((1,) * (input.dim() - len(dims)) + dims))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element repeated ``repeats`` times (an int, or a tensor with one count per element
+    along ``dim``), consecutively; the flattened tensor when dim is None.
+    ``repeat_interleave(counts)`` alone gives the indices repeated by counts."""
+    if repeats is None:
+        counts = [int(c) for c in input.tolist()]
+        positions = [i for i, c in enumerate(counts) for _ in range(c)]
+        return creation.tensor(positions, dtype=torch.int64, device=input.device)
+    if dim is None:
+        input, dim = input.flatten(), 0
+    dim = normalize_dim(dim, input.dim())
+    length = input.shape[dim] if input.dim() else 1
+    if isinstance(repeats, Tensor):
+        counts = [int(c) for c in repeats.reshape(-1).tolist()]
+        if len(counts) == 1:
+            counts = counts * length
+    else:
+        counts = [int(repeats)] * length
+    if len(counts) != length:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{len(counts)} and input.size({dim}) = {length}")  # fmt: skip
+    if any(c < 0 for c in counts):
+        raise RuntimeError("repeats can not be negative")
+    positions = [i for i, c in enumerate(counts) for _ in range(c)]
+    index = creation.tensor(positions, dtype=torch.int64, device=input.device)
+    if input.dim() == 0:
+        return Gather.apply(input.reshape(1), index, 0)
+    shape = list(input.shape)
+    shape[dim] = len(positions)
+    index = index.view([len(positions) if d == dim else 1 for d in range(input.dim())]).expand(shape)
+    return Gather.apply(input, index, dim)
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagonals
+# ---------------------------------------------------------------------------------------------
+
+
+class Diagonal(Function):
+    """The diagonal view (offset, dim1, dim2) of x; backward writes the gradient into zeros."""
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.input_shape, ctx.geometry = tuple(x.shape), (offset, dim1, dim2)
+        return _view_of(x, x._data.diagonal(offset, dim1, dim2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalScatter.apply(grad, ctx.input_shape, *ctx.geometry), None, None, None
+
+
+class DiagonalScatter(Function):
+    """Zeros of ``shape`` with ``values`` on its diagonal (offset, dim1, dim2)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, offset, dim1, dim2):
+        ctx.geometry = (offset, dim1, dim2)
+        out = torch.empty(shape, dtype=values.dtype, device=values.device)
+        launch_fill_(out, 0)
+        target = out.diagonal(offset, dim1, dim2)
+        if target.numel():
+            elementwise_kernels.launch_unary("copy", values._data, out=target)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.geometry), None, None, None, None
+
+
+class DiagEmbed(DiagonalScatter):
+    pass
+
+
+class Trace(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = tuple(x.shape)
+        out_dtype = x.dtype if x.dtype.is_floating_point else torch.int64
+        return Tensor._wrap(launch_sum(x._data.diagonal(), (), False, out_dtype=out_dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        diagonal_shape = (min(ctx.shape),)
+        return DiagonalScatter.apply(grad.expand(diagonal_shape), ctx.shape, 0, 0, 1)
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The diagonal of the (dim1, dim2) planes as a view, moved to the last dim."""
+    dim1, dim2 = normalize_dim(dim1, input.dim()), normalize_dim(dim2, input.dim())
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, int(offset), dim1, dim2)
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """Matrices (in dims dim1, dim2 of the result) whose ``offset`` diagonal is input's last dim."""
+    ndim = input.dim() + 1
+    dim1, dim2 = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    size = (input.shape[-1] if input.dim() else 1) + abs(offset)
+    rest = list(input.shape[:-1])
+    shape = []
+    for d in range(ndim):
+        shape.append(size if d in (dim1, dim2) else rest.pop(0))
+    return DiagEmbed.apply(input if input.dim() else input.reshape(1), tuple(shape), int(offset), dim1, dim2)
+
+
+def diag(input, diagonal: int = 0):  # noqa: F811 (torch's argument name)
+    """1-D input: a square matrix with input on its ``diagonal``; 2-D input: that diagonal (a copy)."""
+    if input.dim() == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.dim() == 2:
+        return Diagonal.apply(input, int(diagonal), 0, 1).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+
+
+def trace(input):
+    """The sum of the main diagonal of a 2-D tensor (integers sum in int64)."""
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return Trace.apply(input)
+
+
+# ---------------------------------------------------------------------------------------------
+# einsum
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_einsum(equation: str, operands) -> tuple[list[list[str]], list[str]]:
+    """Labels per operand and for the output; '...' becomes labels '.0', '.1', ... aligned right."""
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise RuntimeError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(terms)
+            else "einsum(): fewer operands were provided than specified in the equation"
+        )
+    ellipsis_rank = 0
+    labels: list[list[str]] = []
+    for term, operand in zip(terms, operands):
+        letters = term.replace("...", "")
+        if not all(c.isalpha() for c in letters):
+            raise RuntimeError(f"einsum(): invalid subscript given in the equation string: {term!r}")
+        if "..." in term:
+            rank = operand.dim() - len(letters)
+            if rank < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in {term!r} exceeds the operand's dims")
+            ellipsis_rank = max(ellipsis_rank, rank)
+            before, after = term.split("...")
+            labels.append(list(before) + [f".{ellipsis_rank - rank + i}" for i in range(rank)] + list(after))
+        else:
+            if len(term) != operand.dim():
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({len(term)}) does not match the number "
+                    f"of dimensions ({operand.dim()}) for operand {len(labels)} and no ellipsis was given"
+                )
+            labels.append(list(term))
+    if arrow:
+        if not all(c.isalpha() for c in rhs.replace("...", "")):
+            raise RuntimeError(f"einsum(): invalid subscript given in the equation string: {rhs!r}")
+        before, dots, after = rhs.partition("...")
+        output = list(before) + ([f".{i}" for i in range(ellipsis_rank)] if dots else []) + list(after)
+    else:
+        counts: dict[str, int] = {}
+        for term in labels:
+            for label in term:
+                counts[label] = counts.get(label, 0) + 1
+        output = [f".{i}" for i in range(ellipsis_rank)] + sorted(
+            label for label, count in counts.items() if count == 1 and not label.startswith(".")
+        )
+    every = {label for term in labels for label in term}
+    for label in output:
+        if label not in every:
+            raise RuntimeError(
+                f"einsum(): output subscript {label} does not appear in the equation for any input operand"
+            )
+    return labels, output
+
+
+def _take_diagonals(x, labels: list[str]):
+    """Repeated labels within one operand select a diagonal (moved last by the view)."""
+    labels = list(labels)
+    while True:
+        seen = {}
+        repeated = None
+        for i, label in enumerate(labels):
+            if label in seen:
+                repeated = (seen[label], i)
+                break
+            seen[label] = i
+        if repeated is None:
+            return x, labels
+        i, j = repeated
+        x = diagonal(x, 0, i, j)
+        label = labels[i]
+        labels = [lab for k, lab in enumerate(labels) if k not in (i, j)] + [label]
+
+
+def _sum_labels(x, labels: list[str], drop: set[str]):
+    dims = tuple(i for i, label in enumerate(labels) if label in drop)
+    if not dims:
+        return x, labels
+    return x.sum(dim=dims), [label for label in labels if label not in drop]
+
+
+def _contract(a, a_labels: list[str], b, b_labels: list[str], keep: set[str]):
+    """a and b contracted over their shared labels not in ``keep``: one batched matmul."""
+    sizes = {}
+    for x, labels in ((a, a_labels), (b, b_labels)):
+        for label, size in zip(labels, x.shape):
+            sizes[label] = size if sizes.get(label, 1) == 1 else sizes[label]
+    shared = [label for label in a_labels if label in b_labels]
+    batch = [label for label in shared if label in keep]
+    contracted = [label for label in shared if label not in keep]
+    a_only = [label for label in a_labels if label not in b_labels]
+    b_only = [label for label in b_labels if label not in a_labels]
+
+    def arranged(x, labels, order):
+        x = x.permute(*[labels.index(label) for label in order]) if order else x
+        # broadcast size-1 batch dims (from '...') to the other operand's size
+        target = [sizes[label] if label in batch else x.shape[i] for i, label in enumerate(order)]
+        return x.expand(target) if list(x.shape) != target else x
+
+    a = arranged(a, a_labels, batch + a_only + contracted)
+    b = arranged(b, b_labels, batch + contracted + b_only)
+    batch_sizes = [sizes[label] for label in batch]
+    m = math.prod(sizes[label] for label in a_only)
+    k = math.prod(sizes[label] for label in contracted)
+    n = math.prod(sizes[label] for label in b_only)
+    product = a.reshape(-1, m, k).matmul(b.reshape(-1, k, n))
+    out_labels = batch + a_only + b_only
+    shape = batch_sizes + [sizes[label] for label in a_only] + [sizes[label] for label in b_only]
+    return product.reshape(shape), out_labels
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation, lowered to diagonal views, sums, permutes and batched matmuls
+    (pairwise, left to right). Supports '...', implicit output and repeated labels."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    labels, output = _parse_einsum(equation, operands)
+    terms = [_take_diagonals(x, term) for x, term in zip(operands, labels)]
+    wanted = set(output)
+
+    def needed_after(index: int) -> set[str]:
+        return wanted | {label for _, term in terms[index + 1 :] for label in term}
+
+    x, x_labels = terms[0]
+    others = {label for _, term in terms[1:] for label in term}
+    x, x_labels = _sum_labels(x, x_labels, {label for label in x_labels if label not in wanted | others})
+    for index in range(1, len(terms)):
+        y, y_labels = terms[index]
+        keep = needed_after(index)
+        y, y_labels = _sum_labels(y, y_labels, {lab for lab in y_labels if lab not in keep and lab not in x_labels})
+        x, x_labels = _contract(x, x_labels, y, y_labels, keep)
+    x, x_labels = _sum_labels(x, x_labels, {label for label in x_labels if label not in wanted})
+    if x_labels != output:
+        x = x.permute(*[x_labels.index(label) for label in output])
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Views and view helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def movedim(input, source, destination):
+    """A view with dims ``source`` moved to positions ``destination`` (the others keep their order)."""
+    source = (source,) if isinstance(source, int) else tuple(source)
+    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(source)} dims) should contain the same "
+            f"number of dims as destination ({list(destination)} dims)"
+        )
+    ndim = input.dim()
+    source = tuple(normalize_dim(d, ndim) for d in source)
+    destination = tuple(normalize_dim(d, ndim) for d in destination)
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    order = [-1] * ndim
+    for s, d in zip(source, destination):
+        order[d] = s
+    rest = iter(d for d in range(ndim) if d not in source)
+    order = [d if d != -1 else next(rest) for d in order]
+    return input.permute(*order) if ndim else input
+
+
+moveaxis = movedim
+
+
+def swapaxes(input, axis0: int, axis1: int):
+    return input.transpose(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def unflatten(input, dim: int, sizes):
+    """A view with ``dim`` split into ``sizes`` (one of them may be -1)."""
+    return input.unflatten(dim, tuple(sizes))
+
+
+def narrow(input, dim: int, start, length: int):
+    """The view input[..., start:start + length, ...] along ``dim``; torch's errors past the end."""
+    return views.narrow(input, dim, start, length)
+
+
+def broadcast_to(input, size):
+    """input expanded (a view) to ``size``."""
+    return input.expand(tuple(_shape_arg((size,) if isinstance(size, int) else size)))
+
+
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to (torch.Size)."""
+    return torch.Size(_broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded (views) to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = _broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Coordinate grids (expanded views) from 1-D tensors; indexing 'ij' (matrix, default) or 'xy'
+    (Cartesian: the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.dim()}D")
+    tensors = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(range(len(tensors)))
+    if swap:
+        order[0], order[1] = 1, 0
+    shape = [tensors[i].shape[0] for i in order]
+    grids = []
+    for i, t in enumerate(tensors):
+        position = order.index(i)
+        view = [1] * len(tensors)
+        view[position] = t.shape[0]
+        grids.append(t.view(view).expand(shape))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """Rows of every combination of the 1-D tensors' elements (itertools.product order)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return indexing.cat([g.reshape(-1, 1) for g in grids], 1, stacking=True)
+
+
+def _atleast(rank: int, tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(_atleast(rank, (t,)) for t in tensors[0])
+    if len(tensors) > 1:
+        return tuple(_atleast(rank, (t,)) for t in tensors)
+    (x,) = tensors
+    if x.dim() >= rank:
+        return x
+    if x.dim() == 0:
+        return x.reshape((1,) * rank)
+    if rank == 2 or x.dim() == 2:  # [n] -> [1, n]; [m, n] -> [m, n, 1]
+        x = x.unsqueeze(0) if x.dim() == 1 else x
+        return x if rank == 2 else x.unsqueeze(-1)
+    return x.unsqueeze(0).unsqueeze(-1)  # rank 3 from [n]: [1, n, 1]
+
+
+def atleast_1d(*tensors):
+    """Each tensor viewed with at least 1 dim."""
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each tensor viewed with at least 2 dims ([n] -> [1, n])."""
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    """Each tensor viewed with at least 3 dims ([n] -> [1, n, 1], [m, n] -> [m, n, 1])."""
+    return _atleast(3, tensors)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """Views of consecutive pieces of ``split_size_or_sections`` (an int or a list of sizes) along dim."""
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    """``chunks`` (or fewer) views of equal size (the last may be smaller) along dim."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    return input.chunk(chunks, dim)
