@@ -293,7 +293,8 @@ def _register_softmax_cases() -> None:
 
 
 def _register_loss_cases() -> None:
-    loss = lambda: _kernels("loss")  # noqa: E731
+    loss = lambda: _kernels("loss_classes")  # noqa: E731
+    elementwise = lambda: _kernels("loss_elementwise")  # noqa: E731
     # 64 rows take the same GPU row config as thousands would, and keep the interpreter run
     # of the executed cases (below) short.
     n, classes = 64, 1000
@@ -317,21 +318,24 @@ def _register_loss_cases() -> None:
         loss().launch_nll_loss_fwd(log_probs, labels)
         loss().launch_nll_loss_bwd(_randn(1).view(()), log_probs, labels)
 
-    @case("mse_loss fwd+bwd fp32 1M", "loss")
-    def _mse():
-        x, y = _randn(LARGE), _randn(LARGE)
-        loss().launch_mse_loss_fwd(x, y)
-        loss().launch_mse_loss_bwd(_randn(1).view(()), x, y)
+    # Every row of the elementwise loss table, forward and backward (probabilities in [0, 1] suit them all).
+    def elementwise_loss(row):
+        def run():
+            x, y = torch.rand(LARGE), torch.rand(LARGE)
+            options = {"parameter": 0.5, "reduction": "sum"}
+            elementwise().launch_elementwise_loss_fwd(row.name, x, y, **options)
+            needs = (True, row.target_grad)
+            elementwise().launch_elementwise_loss_bwd(row.name, _randn(1).view(()), x, y, needs=needs, **options)
+
+        return run
+
+    for row in elementwise().LOSSES.values():
+        case(f"{row.name} fwd+bwd fp32 1M", "loss")(elementwise_loss(row))
 
     @case("mse_loss one-program fwd with unit gradient fp32 256x10", "loss")
     def _mse_small():
-        loss().launch_mse_loss_fwd(_randn(256, 10), _randn(256, 10), unit_grad=True)
-
-    @case("bce_with_logits fwd+bwd fp32 1M", "loss")
-    def _bce():
-        x, y = _randn(LARGE), torch.rand(LARGE)
-        loss().launch_bce_with_logits_fwd(x, y)
-        loss().launch_bce_with_logits_bwd(_randn(1).view(()), x, y)
+        x, y = _randn(256, 10), _randn(256, 10)
+        elementwise().launch_elementwise_loss_fwd("mse_loss", x, y, unit_grads=(True, False))
 
 
 def _register_optim_cases() -> None:
@@ -383,6 +387,24 @@ def _register_random_cases() -> None:
     case("bernoulli_ fp32 1M", "random")(lambda: random().launch_bernoulli_(empty(), 0.5, 1234, 0))
     case("dropout fwd fp32 1M", "random")(lambda: random().launch_dropout_fwd(_randn(LARGE), 0.1, 1234, 0))
     case("dropout bwd fp32 1M", "random")(lambda: random().launch_dropout_bwd(_randn(LARGE), 0.1, 1234, 0))
+    case("uniform_ fp64 1M", "random")(lambda: random().launch_uniform_(empty(torch.float64), 0.0, 1.0, 1234, 0))
+    case("normal_ fp64 1M", "random")(lambda: random().launch_normal_(empty(torch.float64), 0.0, 1.0, 1234, 0))
+    case("exponential_ fp32 1M", "random")(lambda: random().launch_exponential_(empty(), 1.0, 1234, 0))
+    case("count_outside fp32 1M", "random")(lambda: random().launch_count_outside(_randn(LARGE), 0.0, 1.0))
+    sampling = lambda: _kernels("sampling")  # noqa: E731
+    case("randperm 1M", "sampling")(lambda: sampling().launch_randperm(empty(torch.int64), 1234, 0))
+    weights = lambda: torch.rand(64, 1000)  # noqa: E731
+    case("multinomial 64x1000 with replacement", "sampling")(
+        lambda: sampling().launch_multinomial(weights(), 16, True, 1234, 0, *_row_stats(sampling(), weights()))
+    )
+    case("multinomial 64x1000 without replacement", "sampling")(
+        lambda: sampling().launch_multinomial(weights(), 16, False, 1234, 0)
+    )
+
+
+def _row_stats(sampling: Any, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    stats, cdf = sampling.multinomial_row_stats(weights, with_cdf=True)
+    return cdf, stats
 
 
 def _register_creation_cases() -> None:

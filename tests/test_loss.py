@@ -1,5 +1,5 @@
-"""kernels/loss.py against torch.nn.functional: cross_entropy, nll_loss, mse_loss and
-binary_cross_entropy_with_logits, forward and backward (torch autograd), every reduction.
+"""kernels/loss_classes.py against torch.nn.functional: cross_entropy and nll_loss, forward and
+backward (torch autograd), every reduction. (The elementwise losses: test_loss_elementwise.py.)
 
 The oracle is torch in float64 on the same (rounded) inputs, so half-precision results
 are judged against the exact answer rather than against torch's own rounding.
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from tritongrad import runtime
-from tritongrad.kernels import loss as kl
+from tritongrad.kernels import loss_classes as kl
 
 DEVICE = runtime.device()
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
@@ -22,7 +22,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning"),
     pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning"),
 ]
-LOW_PRECISION = [torch.float32, torch.float16, torch.bfloat16]  # next to grids run in float64
 REDUCTIONS = ["none", "mean", "sum"]
 # (rtol, atol) per dtype.
 TOLERANCES = {
@@ -274,155 +273,3 @@ def test_nll_loss_edge_cases():
     assert empty.item() == 0.0
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         kl.launch_nll_loss_fwd(log_probs, torch.tensor([1, 7, 0, 3], device=DEVICE))
-
-
-# ----------------------------------------------------------------------------- MSE and BCE
-
-
-def elementwise_inputs(case: str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """(input, target) of one shape; each case exercises one layout or size."""
-    if case == "empty":
-        return torch.randn(0, 3, dtype=dtype, device=DEVICE), torch.randn(0, 3, dtype=dtype, device=DEVICE)
-    if case == "single":
-        return torch.randn(1, dtype=dtype, device=DEVICE), torch.rand(1, dtype=dtype, device=DEVICE)
-    if case == "prime":
-        return torch.randn(1031, dtype=dtype, device=DEVICE), torch.rand(1031, dtype=dtype, device=DEVICE)
-    if case == "transposed":
-        x = torch.randn(5, 7, 3, dtype=dtype, device=DEVICE).transpose(0, 2)
-        return x, torch.rand(7, 3, 5, dtype=dtype, device=DEVICE).transpose(0, 1)
-    if case == "sliced":
-        x = torch.randn(6, 9, dtype=dtype, device=DEVICE)[::2, 1:]
-        return x, torch.rand(8, 3, dtype=dtype, device=DEVICE).t()
-    # expanded: the target is one row broadcast (stride 0) over the rows
-    target = torch.rand(1, 6, dtype=dtype, device=DEVICE).expand(4, 6)
-    return torch.randn(4, 6, dtype=dtype, device=DEVICE), target
-
-
-ELEMENTWISE_CASES = ["empty", "single", "prime", "transposed", "sliced", "expanded"]
-
-
-@pytest.mark.parametrize(
-    "case, dtype",
-    [(case, torch.float64) for case in ELEMENTWISE_CASES] + [("sliced", dtype) for dtype in LOW_PRECISION],
-    ids=str,
-)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_mse_loss(case, reduction, dtype):
-    x, target = elementwise_inputs(case, dtype)
-    reference_input, reference_target = oracle_leaf(x), oracle_leaf(target)
-    reference = F.mse_loss(reference_input, reference_target, reduction=reduction)
-    assert_close(kl.launch_mse_loss_fwd(x, target, reduction), reference, dtype, f"mse {case}")
-    grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
-    reference.backward(grad_loss)
-    grad_input, grad_target = kl.launch_mse_loss_bwd(grad_loss.to(dtype), x, target, reduction)
-    assert_close(grad_input, reference_input.grad, dtype, f"mse {case} grad_input")
-    assert_close(grad_target, reference_target.grad, dtype, f"mse {case} grad_target")
-
-
-BCE_CASES = [(case, weights, torch.float64) for case in ["empty", "prime", "transposed", "expanded"]
-             for weights in ["none", "weight", "pos_weight", "both"]]  # fmt: skip
-BCE_CASES += [("transposed", "both", dtype) for dtype in LOW_PRECISION]
-
-
-@pytest.mark.parametrize("case, weights, dtype", BCE_CASES, ids=str)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_bce_with_logits(case, weights, dtype, reduction):
-    x, target = elementwise_inputs(case, dtype)
-    x = 4 * x
-    last = x.shape[-1]
-    # weight broadcasts over the leading dims (1, ..., C); pos_weight is per class (C,), torch's usual shapes.
-    weight_shape = (1,) * (x.dim() - 1) + (last,)
-    weight = torch.rand(weight_shape, dtype=dtype, device=DEVICE) + 0.5 if weights in ("weight", "both") else None
-    pos_weight = 3 * torch.rand(last, dtype=dtype, device=DEVICE) if weights in ("pos_weight", "both") else None
-    reference_input, reference_target = oracle_leaf(x), oracle_leaf(target)
-    reference = F.binary_cross_entropy_with_logits(
-        reference_input,
-        reference_target,
-        weight=double(weight),
-        pos_weight=double(pos_weight),
-        reduction=reduction,
-    )
-    options = {"weight": weight, "pos_weight": pos_weight, "reduction": reduction}
-    assert_close(kl.launch_bce_with_logits_fwd(x, target, **options), reference, dtype, f"bce {case}")
-    grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
-    reference.backward(grad_loss)
-    grad_input, grad_target = kl.launch_bce_with_logits_bwd(
-        grad_loss.to(dtype), x, target, needs_target_grad=True, **options
-    )
-    assert_close(grad_input, reference_input.grad, dtype, f"bce {case} grad_input")
-    assert_close(grad_target, reference_target.grad, dtype, f"bce {case} grad_target")
-    grad_input_only, no_target_grad = kl.launch_bce_with_logits_bwd(grad_loss.to(dtype), x, target, **options)
-    assert no_target_grad is None
-    assert_close(grad_input_only, reference_input.grad, dtype, f"bce {case} grad_input alone")
-
-
-def test_bce_with_logits_is_stable_for_large_logits():
-    x = torch.tensor([-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4], dtype=torch.float32, device=DEVICE)
-    target = torch.tensor([0.0, 1.0, 0.5, 1.0, 0.0, 0.3, 1.0], device=DEVICE)
-    pos_weight = torch.full((7,), 2.0, device=DEVICE)
-    for options in ({}, {"pos_weight": pos_weight}):
-        loss = kl.launch_bce_with_logits_fwd(x, target, reduction="none", **options)
-        reference = F.binary_cross_entropy_with_logits(
-            x.double(), target.double(), reduction="none", **{k: v.double() for k, v in options.items()}
-        )
-        assert bool(loss.isfinite().all()), f"non-finite BCE for large logits: {loss}"
-        assert_close(loss, reference, torch.float32, "bce large logits")
-        grad_input, _ = kl.launch_bce_with_logits_bwd(
-            torch.ones((), device=DEVICE), x, target, reduction="sum", **options
-        )
-        assert bool(grad_input.isfinite().all()), f"non-finite BCE gradient for large logits: {grad_input}"
-
-
-def test_more_dims_than_the_kernel_addresses():
-    # 8 reversed (non-mergeable) dims: the launcher splits the leading dim; partial sums still add up.
-    x = torch.randn(2, 3, 2, 3, 2, 3, 2, 3, dtype=torch.float64, device=DEVICE).permute(7, 6, 5, 4, 3, 2, 1, 0)
-    target = torch.rand(x.shape, dtype=torch.float64, device=DEVICE)
-    for reduction in ("none", "mean"):
-        reference = F.mse_loss(x, target, reduction=reduction)
-        assert_close(kl.launch_mse_loss_fwd(x, target, reduction), reference, torch.float64, "8-d mse")
-        grad_input, _ = kl.launch_mse_loss_bwd(torch.ones_like(reference), x, target, reduction)
-        want = 2 * (x - target) / (x.numel() if reduction == "mean" else 1)
-        assert_close(grad_input, want, torch.float64, "8-d mse grad")
-
-
-@pytest.mark.parametrize("numel", [1, 1031, 70_001], ids=lambda n: f"numel={n}")
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_mse_loss_forward_writes_the_unit_gradient(numel, reduction):
-    # 70,001 elements exceed one block everywhere (65,536 in the interpreter, 4,096 on a GPU):
-    # partial sums and loss_sum_kernel; the others are finished by the loss kernel alone.
-    x = torch.randn(numel, device=DEVICE)
-    target = torch.rand(numel // 7 + 1, 7, device=DEVICE).flatten()[:numel]  # a view of a larger buffer
-    loss, grad_input = kl.launch_mse_loss_fwd(x, target, reduction, unit_grad=True)
-    reference_input = oracle_leaf(x)
-    reference = F.mse_loss(reference_input, target.double(), reduction=reduction)
-    reference.backward()
-    assert_close(loss, reference, torch.float32, f"mse {reduction} of {numel}")
-    assert_close(grad_input, reference_input.grad, torch.float32, f"mse {reduction} unit gradient of {numel}")
-    # The same bits as the backward kernel given a gradient of 1.
-    from_backward, _ = kl.launch_mse_loss_bwd(torch.ones((), device=DEVICE), x, target, reduction)
-    assert torch.equal(grad_input, from_backward), "forward's unit gradient differs from the backward kernel's"
-
-
-@pytest.mark.parametrize("numel", [5, 70_001], ids=lambda n: f"numel={n}")
-def test_bce_with_logits_one_and_many_programs(numel):
-    x, target = 3 * torch.randn(numel, device=DEVICE), torch.rand(numel, device=DEVICE)
-    for reduction in ("mean", "sum"):
-        reference = F.binary_cross_entropy_with_logits(x.double(), target.double(), reduction=reduction)
-        got = kl.launch_bce_with_logits_fwd(x, target, reduction=reduction)
-        assert_close(got, reference, torch.float32, f"bce {reduction} of {numel}")
-
-
-def test_elementwise_loss_bad_arguments():
-    x = torch.randn(3, 4, device=DEVICE)
-    with pytest.raises(ValueError, match="broadcast before"):
-        kl.launch_mse_loss_fwd(x, torch.randn(4, device=DEVICE))
-    with pytest.raises(TypeError, match="float64"):
-        kl.launch_mse_loss_fwd(x, x.double())
-    with pytest.raises(ValueError, match="reduction"):
-        kl.launch_mse_loss_fwd(x, x, "avg")
-    with pytest.raises(ValueError, match="unit_grad needs a scalar loss"):
-        kl.launch_mse_loss_fwd(x, x, "none", unit_grad=True)
-    with pytest.raises(ValueError, match=r"grad_loss has shape \(3,\)"):
-        kl.launch_mse_loss_bwd(torch.randn(3, device=DEVICE), x, x, "none")
-    with pytest.raises(ValueError, match="pos_weight"):
-        kl.launch_bce_with_logits_fwd(x, x, pos_weight=torch.ones(5, device=DEVICE))

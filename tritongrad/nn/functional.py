@@ -19,6 +19,7 @@ import torch
 
 from tritongrad import ops
 from tritongrad.dtypes import dtype_word as _dtype_word
+from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.ops import nn_ops
 from tritongrad.ops.views import normalize_dim
 from tritongrad.tensor import Tensor
@@ -37,9 +38,15 @@ __all__ = [
     "log_softmax",
     "dropout",
     "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
     "cross_entropy",
     "nll_loss",
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "kl_div",
+    "soft_margin_loss",
     "one_hot",
 ]
 
@@ -214,24 +221,140 @@ def _reduction(size_average, reduce, reduction: str) -> str:
     return reduction
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    """Mean (or sum, or elementwise) squared error; input and target broadcast like torch's."""
-    _check_tensor("mse_loss", "input", input)
-    _check_tensor("mse_loss", "target", target)
-    reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
-        raise NotImplementedError("tritongrad's mse_loss does not support weight")
-    if tuple(target.shape) != tuple(input.shape):
+def _elementwise_operands(name: str, input, target, *, warn: bool = True, dtype_rule: str = "promote"):
+    """Checks an elementwise loss's operands and casts both to the dtype the loss computes in.
+
+    They broadcast together; like torch, ``warn`` says when their sizes differ (likely a mistake).
+    ``dtype_rule`` is torch's for the loss: "promote" (both to their promoted dtype), "input" (the
+    target to the input's dtype: huber_loss, soft_margin_loss) or "no_integers" (kl_div: promote,
+    but integer operands are an error).
+    """
+    _check_tensor(name, "input", input)
+    _check_tensor(name, "target", target)
+    if warn and tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
             "This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    if input.dtype != target.dtype:
-        raise RuntimeError(f"mse_loss: input and target must have the same dtype, got {input.dtype} and {target.dtype}")
-    return nn_ops.MseLoss.apply(input, target, reduction)
+    if dtype_rule == "no_integers" and not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError(f"{name}: Integral inputs not supported.")
+    promoted = _promote_types(input.dtype, target.dtype)
+    dtype = input.dtype if dtype_rule == "input" else promoted
+    if not dtype.is_floating_point:
+        if promoted.is_floating_point:
+            raise RuntimeError(
+                f"result type {_dtype_word(promoted)} can't be cast to the desired output type {_dtype_word(dtype)}"
+            )
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype_word(dtype)}'")
+    return input.to(dtype), target.to(dtype)
+
+
+def _check_no_grad(name: str, argument: str, value) -> None:
+    if value is not None and value.requires_grad:
+        raise RuntimeError(
+            f"The function '{name}' is not differentiable with respect to argument '{argument}'. "
+            "This input cannot have requires_grad True."
+        )
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """Mean (or sum, or elementwise) squared error; input and target broadcast like torch's.
+
+    With ``weight`` (the input's size) each squared error is weighted and the mean divides by
+    the sum of the weights, as torch's does.
+
+    Example::
+
+        >>> F.mse_loss(tritongrad.tensor([1.0, 2.0]), tritongrad.tensor([1.0, 4.0]))
+        tensor(2.)
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _elementwise_operands("mse_loss", input, target)
+    return _weighted_loss("mse_loss", input, target, weight, reduction, mean_by_weight=True)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """Mean (or sum, or elementwise) absolute error |input - target|; broadcasts like torch's.
+
+    ``weight`` as in ``mse_loss``.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _elementwise_operands("l1_loss", input, target)
+    return _weighted_loss("l1_loss", input, target, weight, reduction, mean_by_weight=True)
+
+
+def _weighted_loss(name: str, input, target, weight, reduction: str, *, mean_by_weight: bool, parameter=0.0):
+    """The elementwise loss ``name``, each element's loss times ``weight`` (the input's size) if given.
+
+    torch's weighted "mean" divides by the sum of the weights for mse/l1 (``mean_by_weight``) and
+    by the number of elements for huber.
+    """
+    if weight is None:
+        return nn_ops.elementwise_loss(name, input, target, parameter=parameter, reduction=reduction)
+    _check_tensor(name, "weight", weight)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    if mean_by_weight and reduction == "mean":
+        total = nn_ops.elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction="sum")
+        return total / weight.sum()
+    return nn_ops.elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction=reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target (beta = 0: L1)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _elementwise_operands("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return nn_ops.elementwise_loss("smooth_l1_loss", input, target, parameter=beta, reduction=reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target."""
+    reduction = _reduction(None, None, reduction)
+    input, target = _elementwise_operands("huber_loss", input, target, dtype_rule="input")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _weighted_loss("huber_loss", input, target, weight, reduction, mean_by_weight=False, parameter=delta)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    """-w [t log(x) + (1 - t) log(1 - x)] of probabilities ``input``, each log clamped at -100 like torch.
+
+    ``weight`` broadcasts to the input's shape. torch raises RuntimeError on the CPU for an input or
+    target outside [0, 1]; checking would cost a host sync per call, so tritongrad gives such an
+    element a NaN loss (and NaN gradients) instead.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor("binary_cross_entropy", "input", input)
+    _check_tensor("binary_cross_entropy", "target", target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
+            "deprecated. Please ensure they have the same size."
+        )
+    if not input.dtype.is_floating_point or target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_dtype_word(target.dtype)} but expected {_dtype_word(input.dtype)}")
+    _check_loss_weight("binary_cross_entropy", "weight", weight, input)
+    return nn_ops.elementwise_loss("binary_cross_entropy", input, target, weight=weight, reduction=reduction)
+
+
+def _check_loss_weight(name: str, argument: str, weight, input) -> None:
+    """A per-element weight: a floating tensor without grad that broadcasts to the input's shape."""
+    if weight is None:
+        return
+    _check_tensor(name, argument, weight)
+    _check_no_grad(name, argument, weight)
+    if not weight.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: {argument} must be a floating point tensor, got {weight.dtype}")
+    if not _broadcasts_to(tuple(weight.shape), tuple(input.shape)):
+        raise RuntimeError(
+            f"{name}: {argument} of shape {list(weight.shape)} does not broadcast to the input shape "
+            f"{list(input.shape)}"
+        )
 
 
 def _check_class_weight(name: str, weight, classes: int, input) -> None:
@@ -376,26 +499,65 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):  # fmt: skip
-    """-[p t log s(x) + (1 - t) log(1 - s(x))] with s the sigmoid, computed stably from the logits x."""
+    """-w [p t log s(x) + (1 - t) log(1 - s(x))] with s the sigmoid, computed stably from the logits x.
+
+    ``weight`` and ``pos_weight`` (p, typically one per class: the last dim) broadcast to the
+    input's shape; like torch's, neither may require grad.
+    """
     _check_tensor("binary_cross_entropy_with_logits", "input", input)
     _check_tensor("binary_cross_entropy_with_logits", "target", target)
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    if not input.dtype.is_floating_point or target.dtype != input.dtype:
+    # torch computes in the promoted dtype and returns the target's.
+    result_dtype = target.dtype
+    if not input.dtype.is_floating_point:
+        word = _dtype_word(input.dtype)
+        raise NotImplementedError(f"\"binary_cross_entropy_with_logits\" not implemented for '{word}'")
+    input, target = _elementwise_operands("binary_cross_entropy_with_logits", input, target)
+    if not result_dtype.is_floating_point:
         raise RuntimeError(
-            f"binary_cross_entropy_with_logits: input and target must share one floating dtype, got "
-            f"{input.dtype} and {target.dtype}"
+            f"result type {_dtype_word(input.dtype)} can't be cast to the desired output type "
+            f"{_dtype_word(result_dtype)}"
         )
     for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
-        if extra is not None:
-            _check_tensor("binary_cross_entropy_with_logits", name, extra)
-            if not _broadcasts_to(tuple(extra.shape), tuple(input.shape)):
-                raise RuntimeError(
-                    f"binary_cross_entropy_with_logits: {name} of shape {list(extra.shape)} does not "
-                    f"broadcast to the input shape {list(input.shape)}"
-                )
-    return nn_ops.BceWithLogits.apply(input, target, weight, pos_weight, reduction)
+        _check_loss_weight("binary_cross_entropy_with_logits", name, extra, input)
+    loss = nn_ops.elementwise_loss(
+        "binary_cross_entropy_with_logits", input, target, weight=weight, aux=pos_weight, reduction=reduction
+    )
+    return loss.to(result_dtype)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    """Pointwise KL divergence target * (log(target) - input) of log-probabilities ``input``.
+
+    ``log_target=True`` takes the target as log-probabilities too: exp(target) * (target - input).
+    ``reduction="batchmean"`` divides the sum by the batch size (the input's first dim), the
+    mathematical KL divergence; ``"mean"`` divides by the number of elements (torch warns).
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif reduction != "batchmean":
+        reduction = _reduction(None, None, reduction)
+    input, target = _elementwise_operands("kl_div", input, target, warn=False, dtype_rule="no_integers")
+    loss = "kl_div_log_target" if log_target else "kl_div"
+    return nn_ops.elementwise_loss(loss, input, target, reduction=reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """log(1 + exp(-target * input)) for targets of +-1; the target gets no gradient (as in torch)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _elementwise_operands("soft_margin_loss", input, target, warn=False, dtype_rule="input")
+    _check_no_grad("soft_margin_loss", "target", target)
+    return nn_ops.elementwise_loss("soft_margin_loss", input, target, reduction=reduction)
 
 
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:

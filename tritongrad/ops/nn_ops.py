@@ -15,6 +15,7 @@ recording on. Two patterns keep them differentiable:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -24,10 +25,12 @@ from tritongrad.autograd.engine import UnitGradient
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import activation as activation_kernels
-from tritongrad.kernels import loss as loss_kernels
+from tritongrad.kernels import loss_classes as class_loss_kernels
+from tritongrad.kernels import loss_elementwise as elementwise_loss_kernels
 from tritongrad.kernels import matmul as matmul_kernels
 from tritongrad.kernels import random as random_kernels
 from tritongrad.kernels import softmax as softmax_kernels
+from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.elementwise import reduce_grad
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.random import philox_seed_and_offset
@@ -427,69 +430,154 @@ def _optional_data(tensor):
     return None if tensor is None else tensor._data
 
 
-def _broadcast_shape(a: tuple, b: tuple) -> tuple:
-    rank = max(len(a), len(b))
-    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
-    shape = []
-    for size_a, size_b in zip(a, b):
-        if size_a != size_b and 1 not in (size_a, size_b):
-            raise RuntimeError(
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at non-singleton dimension"
-            )
-        shape.append(size_b if size_a == 1 else size_a)
-    return tuple(shape)
+# Elementwise losses: one Function for every row of kernels/loss_elementwise.LOSSES. Its node
+# carries torch's name for the loss (l1_loss and kl_div are compositions in torch, named after
+# their last op, which depends on the reduction).
+_ELEMENTWISE_NODE_NAMES = {
+    "mse_loss": "MseLossBackward0",
+    "l1_loss": {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"},
+    "smooth_l1_loss": "SmoothL1LossBackward0",
+    "huber_loss": "HuberLossBackward0",
+    "binary_cross_entropy": "BinaryCrossEntropyBackward0",
+    "binary_cross_entropy_with_logits": "BinaryCrossEntropyWithLogitsBackward0",
+    "kl_div": {"none": "SubBackward0", "mean": "MeanBackward0", "sum": "SumBackward0", "batchmean": "DivBackward0"},
+    "kl_div_log_target": {
+        "none": "MulBackward0",
+        "mean": "MeanBackward0",
+        "sum": "SumBackward0",
+        "batchmean": "DivBackward0",
+    },
+    "soft_margin_loss": "SoftMarginLossBackward0",
+}
 
 
-class MseLoss(Function):
-    """mean/sum/none of (input - target)^2; input and target are broadcast as stride-0 views.
+def _sign_or_ramp(d, width: float):
+    """d / width inside (-width, width), sign(d) outside: the gradient of smooth L1 (width 0: sign)."""
+    return d.sign() if width == 0 else (d / width).where(d.abs() < width, d.sign())
+
+
+def _clipped(d, delta: float):
+    """d inside (-delta, delta), delta * sign(d) outside: the gradient of the Huber loss."""
+    return d.where(d.abs() < delta, d.sign() * delta)
+
+
+def _xlogx_grad(t):
+    """d/dt of torch's xlogy(t, t): log(t) (0 at t = 0) + t / t."""
+    return t.log().where(t != 0, 0.0) + t / t
+
+
+# The per-element gradients (d/dx, d/dt) of each row written with tritongrad ops, for a backward
+# that is itself recorded (create_graph=True); the fused kernels compute the same formulas.
+_COMPOSED_GRADS = {
+    "mse_loss": lambda x, t, p, a: (2.0 * (x - t), -2.0 * (x - t)),
+    "l1_loss": lambda x, t, p, a: ((x - t).sign(), -(x - t).sign()),
+    "smooth_l1_loss": lambda x, t, p, a: (_sign_or_ramp(x - t, p), -_sign_or_ramp(x - t, p)),
+    "huber_loss": lambda x, t, p, a: (_clipped(x - t, p), -_clipped(x - t, p)),
+    "binary_cross_entropy": lambda x, t, p, a: (
+        (x - t) / ((1.0 - x) * x).clamp(min=1e-12),
+        (1.0 - x).log() - x.log(),
+    ),
+    "binary_cross_entropy_with_logits": lambda x, t, p, a: (
+        ((t if a is None else t * a) + 1.0 - t) * x.sigmoid() - (t if a is None else t * a),
+        -((_log_sigmoid(x) if a is None else _log_sigmoid(x) * a) - _log_sigmoid(-x)),
+    ),
+    "kl_div": lambda x, t, p, a: (-t, _xlogx_grad(t) - x),
+    "kl_div_log_target": lambda x, t, p, a: (-t.exp(), t.exp() * (t - x + 1.0)),
+    "soft_margin_loss": lambda x, t, p, a: (-t * (-t * x).sigmoid(), None),
+}
+
+
+def _log_sigmoid(x):
+    """log(sigmoid(x)) = -(max(-x, 0) + log(1 + exp(-|x|))), without overflow."""
+    return -((-x).clamp(min=0.0) + ((-x.abs()).exp() + 1.0).log())
+
+
+class ElementwiseLoss(Function):
+    """An elementwise loss of ``input`` and ``target`` (broadcast as stride-0 views), fused in Triton.
+
+    ``loss`` names a row of kernels/loss_elementwise.LOSSES; ``weight`` (scaling each element's
+    loss) and ``aux`` (pos_weight) broadcast to the input's shape and get no gradient.
+    ``reduction`` is "none", "mean", "sum" or "batchmean" (a mean over the input's first dim).
 
     When a backward can follow and the loss is a scalar, the forward's launch also
-    writes the input's gradient for the implicit seed of ``loss.backward()``
-    (grad_loss = 1): that backward then launches nothing. The engine hands such a
-    backward a ``UnitGradient`` instead of a ones tensor (``_accepts_unit_gradient``);
-    any other incoming gradient takes the backward kernel.
+    writes the gradients for the implicit seed of ``loss.backward()`` (grad_loss = 1):
+    that backward then launches nothing. The engine hands such a backward a
+    ``UnitGradient`` instead of a ones tensor (``_accepts_unit_gradient``); any other
+    incoming gradient takes the backward kernel.
     """
 
-    _backward_name = "MseLossBackward0"
     _accepts_unit_gradient = True
 
     @staticmethod
-    def forward(ctx, input, target, reduction):
-        shape = _broadcast_shape(tuple(input.shape), tuple(target.shape))
-        ctx.save_for_backward(input, target)
-        ctx.reduction, ctx.shape = reduction, shape
-        prepare = ctx._recording and ctx.needs_input_grad[0] and reduction != "none"
-        result = loss_kernels.launch_mse_loss_fwd(
-            input._data.expand(shape), target._data.expand(shape), reduction, unit_grad=prepare
-        )
-        loss, ctx.unit_grad = (result[0], _wrap(result[1])) if prepare else (result, None)
-        return _wrap(loss)
+    def forward(ctx, input, target, weight, aux, loss, parameter, reduction):
+        shape = broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        if reduction == "batchmean":
+            reduction, count = "mean", (input.shape[0] if input.dim() else 1)
+        else:
+            count = math.prod(shape)
+        ctx.save_for_backward(input, target, weight, aux)
+        ctx.options = dict(parameter=parameter, reduction=reduction, count=count)
+        ctx.loss, ctx.shape = loss, shape
+        wanted = (ctx.needs_input_grad[0], ctx.needs_input_grad[1])
+        prepare = ctx._recording and reduction != "none" and any(wanted)
+        result = elementwise_loss_kernels.launch_elementwise_loss_fwd(
+            loss, input._data.expand(shape), target._data.expand(shape), weight=_optional_data(weight),
+            aux=_optional_data(aux), unit_grads=wanted if prepare else (False, False), **ctx.options,
+        )  # fmt: skip
+        ctx.unit_grads = tuple(None if g is None else _wrap(g) for g in result[1:]) if prepare else None
+        return _wrap(result[0] if prepare else result)
 
     @staticmethod
     def backward(ctx, grad):
-        input, target = ctx.saved_tensors  # checks that neither was modified in place since forward
-        unit_grad, ctx.unit_grad = ctx.unit_grad, None  # handed out once (a retained graph recomputes)
-        if isinstance(grad, UnitGradient) and (unit_grad is None or is_grad_enabled()):
+        input, target, weight, aux = ctx.saved_tensors  # checks that none was modified in place since forward
+        unit_grads, ctx.unit_grads = ctx.unit_grads, None  # handed out once (a retained graph recomputes)
+        needs = (ctx.needs_input_grad[0], ctx.needs_input_grad[1])
+        if isinstance(grad, UnitGradient) and (unit_grads is None or is_grad_enabled()):
             grad = grad.materialize()
         if isinstance(grad, UnitGradient):
-            grad_input = unit_grad  # written by the forward for exactly this seed
-            grad_target = -grad_input if ctx.needs_input_grad[1] else None
+            grad_input, grad_target = unit_grads  # written by the forward for exactly this seed
         elif is_grad_enabled():
-            # 2 (input - target) * grad (/ numel for the mean), recorded for double backward.
-            scale = 2.0 / math.prod(ctx.shape) if ctx.reduction == "mean" else 2.0
-            grad_input = (input - target) * (grad * scale)
-            grad_target = -grad_input
+            grad_input, grad_target = _elementwise_loss_backward_composed(ctx, grad, input, target, weight, aux)
         else:
             shape = ctx.shape
             grad_input, grad_target = (
-                _wrap(g)
-                for g in loss_kernels.launch_mse_loss_bwd(
-                    grad._data, input._data.expand(shape), target._data.expand(shape), ctx.reduction
+                None if g is None else _wrap(g)
+                for g in elementwise_loss_kernels.launch_elementwise_loss_bwd(
+                    ctx.loss, grad._data, input._data.expand(shape), target._data.expand(shape),
+                    weight=_optional_data(weight), aux=_optional_data(aux), needs=needs, **ctx.options,
                 )
-            )
-        grad_input = reduce_grad(grad_input, input) if ctx.needs_input_grad[0] else None
-        grad_target = reduce_grad(grad_target, target) if ctx.needs_input_grad[1] else None
-        return grad_input, grad_target, None
+            )  # fmt: skip
+        grad_input = reduce_grad(grad_input, input) if needs[0] else None
+        grad_target = reduce_grad(grad_target, target) if needs[1] else None
+        return grad_input, grad_target, None, None, None, None, None
+
+
+def _elementwise_loss_backward_composed(ctx, grad, input, target, weight, aux):
+    """grad * weight * (d/dx, d/dt) from tritongrad ops (recorded for double backward)."""
+    options = ctx.options
+    scale = grad / options["count"] if options["reduction"] == "mean" else grad
+    if weight is not None:
+        scale = scale * weight
+    grad_input, grad_target = _COMPOSED_GRADS[ctx.loss](input, target, options["parameter"], aux)
+    return grad_input * scale, None if grad_target is None else grad_target * scale
+
+
+@functools.cache
+def _elementwise_loss_function(node_name: str) -> type[ElementwiseLoss]:
+    return type(f"ElementwiseLoss_{node_name}", (ElementwiseLoss,), {"_backward_name": node_name})
+
+
+def elementwise_loss(loss: str, input, target, *, weight=None, aux=None, parameter: float = 0.0,
+                     reduction: str = "mean"):  # fmt: skip
+    """The elementwise loss ``loss`` (a row of kernels/loss_elementwise.LOSSES) as a recorded op.
+
+    ``input`` and ``target`` share a floating dtype and broadcast together; the result is
+    0-d, or of the broadcast shape for ``reduction="none"``.
+    """
+    names = _ELEMENTWISE_NODE_NAMES[loss]
+    node_name = names if isinstance(names, str) else names[reduction]
+    function = _elementwise_loss_function(node_name)
+    return function.apply(input, target, weight, aux, loss, float(parameter), reduction)
 
 
 class CrossEntropy(Function):
@@ -503,7 +591,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
         options = dict(ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction)
-        loss, logsumexp = loss_kernels.launch_cross_entropy_fwd(
+        loss, logsumexp = class_loss_kernels.launch_cross_entropy_fwd(
             logits._data, target._data, weight=_optional_data(weight), **options
         )
         ctx.save_for_backward(logits, target, weight, _wrap(logsumexp))
@@ -522,7 +610,7 @@ class CrossEntropy(Function):
         if is_grad_enabled():
             grad_logits = _cross_entropy_backward_composed(grad, logits, target, weight, **ctx.options)
             return grad_logits, None, None, None, None, None
-        grad_logits = loss_kernels.launch_cross_entropy_bwd(
+        grad_logits = class_loss_kernels.launch_cross_entropy_bwd(
             grad._data,
             logits._data,
             target._data,
@@ -570,7 +658,9 @@ class NllLoss(Function):
         ctx.save_for_backward(log_probs, target, weight)
         ctx.options = options
         return _wrap(
-            loss_kernels.launch_nll_loss_fwd(log_probs._data, target._data, weight=_optional_data(weight), **options)
+            class_loss_kernels.launch_nll_loss_fwd(
+                log_probs._data, target._data, weight=_optional_data(weight), **options
+            )
         )
 
     @staticmethod
@@ -593,7 +683,7 @@ class NllLossBackward(Function):
         ctx.save_for_backward(log_probs, target, weight)
         ctx.options = options
         return _wrap(
-            loss_kernels.launch_nll_loss_bwd(
+            class_loss_kernels.launch_nll_loss_bwd(
                 grad._data, log_probs._data, target._data, weight=_optional_data(weight), **options
             )
         )
@@ -607,59 +697,3 @@ class NllLossBackward(Function):
             grad_of_grad = NllLoss.apply(grad_grad, target, weight, options["ignore_index"], options["reduction"])
         grad_of_log_probs = creation.zeros_like(log_probs) if ctx.needs_input_grad[1] else None
         return grad_of_grad, grad_of_log_probs, None, None, None
-
-
-class BceWithLogits(Function):
-    """Binary cross entropy on logits, stable for any |x|; weight and pos_weight broadcast."""
-
-    _backward_name = "BinaryCrossEntropyWithLogitsBackward0"
-
-    @staticmethod
-    def forward(ctx, input, target, weight, pos_weight, reduction):
-        options = dict(weight=_optional_data(weight), pos_weight=_optional_data(pos_weight), reduction=reduction)
-        ctx.save_for_backward(input, target, weight, pos_weight)
-        ctx.reduction = reduction
-        return _wrap(loss_kernels.launch_bce_with_logits_fwd(input._data, target._data, **options))
-
-    @staticmethod
-    def backward(ctx, grad):
-        input, target, weight, pos_weight = ctx.saved_tensors
-        if ctx.needs_input_grad[2] or ctx.needs_input_grad[3]:
-            raise NotImplementedError(
-                "binary_cross_entropy_with_logits: tritongrad computes no gradient for weight or pos_weight"
-            )
-        need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        if is_grad_enabled():
-            grads = _bce_backward_composed(grad, input, target, weight, pos_weight, ctx.reduction, need_target)
-        else:
-            grads = loss_kernels.launch_bce_with_logits_bwd(
-                grad._data, input._data, target._data, weight=_optional_data(weight),
-                pos_weight=_optional_data(pos_weight), reduction=ctx.reduction, needs_target_grad=need_target,
-            )  # fmt: skip
-            grads = tuple(None if g is None else _wrap(g) for g in grads)
-        grad_input, grad_target = grads
-        return grad_input if need_input else None, grad_target if need_target else None, None, None, None
-
-
-def _log_sigmoid(x):
-    """log(sigmoid(x)) = -(max(-x, 0) + log(1 + exp(-|x|))), without overflow."""
-    return -((-x).clamp(min=0.0) + ((-x.abs()).exp() + 1.0).log())
-
-
-def _bce_backward_composed(grad, input, target, weight, pos_weight, reduction: str, need_target: bool):
-    """The BCE-with-logits gradients from tritongrad ops (recorded for double backward).
-
-    loss = -w (pw t log s(x) + (1 - t) log s(-x)):
-    d/dx = w ((pw t + 1 - t) s(x) - pw t);  d/dt = -w (pw log s(x) - log s(-x)).
-    """
-    scale = grad / input.numel() if reduction == "mean" else grad
-    positive = target if pos_weight is None else target * pos_weight
-    grad_input = ((positive + 1.0 - target) * input.sigmoid() - positive) * scale
-    grad_target = None
-    if need_target:
-        log_p = _log_sigmoid(input)
-        grad_target = -((log_p if pos_weight is None else log_p * pos_weight) - _log_sigmoid(-input)) * scale
-    if weight is not None:
-        grad_input = grad_input * weight
-        grad_target = None if grad_target is None else grad_target * weight
-    return grad_input, grad_target

@@ -5,7 +5,18 @@ from tritongrad.nn.modules.container import ModuleDict, ModuleList, Sequential
 from tritongrad.nn.modules.dropout import Dropout
 from tritongrad.nn.modules.flatten import Flatten, Identity
 from tritongrad.nn.modules.linear import Linear
-from tritongrad.nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from tritongrad.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
 
 __all__ = [
     "GELU",
@@ -23,8 +34,14 @@ __all__ = [
     "Flatten",
     "Identity",
     "Linear",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
 ]

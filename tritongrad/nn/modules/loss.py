@@ -1,7 +1,7 @@
 """Loss modules: thin wrappers over tritongrad.nn.functional's fused losses.
 
-Class weights are registered as buffers, as torch does, so they follow ``to()``
-and appear in the state dict.
+Weights are registered as buffers, as torch does, so they follow ``to()`` and
+appear in the state dict.
 """
 
 from __future__ import annotations
@@ -9,7 +9,18 @@ from __future__ import annotations
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
 
-__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+__all__ = [
+    "L1Loss",
+    "MSELoss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "KLDivLoss",
+    "SoftMarginLoss",
+]
 
 
 class _Loss(Module):
@@ -24,11 +35,40 @@ class _WeightedLoss(_Loss):
         self.register_buffer("weight", weight)
 
 
+class L1Loss(_Loss):
+    """Mean absolute error (``reduction`` "mean", "sum" or "none")."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
 class MSELoss(_Loss):
     """Mean squared error (``reduction`` "mean", "sum" or "none")."""
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Squared error below ``beta``, absolute error above it (see F.smooth_l1_loss)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Squared error below ``delta``, ``delta`` times the absolute error above it (see F.huber_loss)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -62,6 +102,13 @@ class NLLLoss(_WeightedLoss):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
+class BCELoss(_WeightedLoss):
+    """Binary cross entropy of probabilities in [0, 1] (see F.binary_cross_entropy)."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
 class BCEWithLogitsLoss(_Loss):
     """Binary cross entropy on logits (sigmoid fused in, stable for large |x|)."""
 
@@ -74,3 +121,27 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
                                                   reduction=self.reduction)  # fmt: skip
+
+
+class KLDivLoss(_Loss):
+    """Pointwise KL divergence of log-probabilities ``input`` from ``target`` (see F.kl_div).
+
+    ``reduction`` may also be "batchmean": the sum divided by the batch size.
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> None:
+        # "batchmean" is kl_div's own reduction, unknown to the common check (legacy flags override it).
+        super().__init__(size_average, reduce, "mean" if reduction == "batchmean" else reduction)
+        if size_average is None and reduce is None:
+            self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss log(1 + exp(-target * input)) for targets of +-1."""
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)

@@ -1,11 +1,8 @@
-"""Loss functions, forward and backward: cross-entropy, NLL, MSE, BCE with logits.
+"""Class-target losses, forward and backward: cross-entropy and NLL over a class dimension.
 
-Every loss is computed per row (cross-entropy, NLL) or per element (MSE, BCE)
-in fp32 (fp64 for fp64 inputs). With ``reduction="none"`` those values are the
-result. With ``"sum"``/``"mean"`` each program instead writes the sum of its own
-values to a small ``partials`` buffer, and ``loss_sum_kernel`` (one program)
-adds the partials in a fixed order and divides by the mean's denominator: the
-result is deterministic, and no atomics or zero-filled buffers are needed.
+Each row's loss is computed in fp32 (fp64 for fp64 inputs). With
+``reduction="none"`` those values are the result; reduced losses are finished
+by ``loss_reduction`` (per-program partial sums, one deterministic final sum).
 
 Class targets are checked before any loss kernel reads with them:
 ``target_scan_kernel`` (one program) finds out-of-range targets, which the host
@@ -31,8 +28,16 @@ import triton.language as tl
 
 from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.elementwise import linear_index
+from tritongrad.kernels.loss_reduction import (
+    BY_COUNT,
+    BY_WEIGHT,
+    SUM,
+    accumulator_dtype,
+    check_grad_loss,
+    check_reduction,
+    finish,
+)
 from tritongrad.kernels.softmax import finite_or_zero, row_launch_config
-from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
 from tritongrad.runtime import elementwise_launch_config, reduction_block
 
 __all__ = [
@@ -40,61 +45,9 @@ __all__ = [
     "launch_cross_entropy_bwd",
     "launch_nll_loss_fwd",
     "launch_nll_loss_bwd",
-    "launch_mse_loss_fwd",
-    "launch_mse_loss_bwd",
-    "launch_bce_with_logits_fwd",
-    "launch_bce_with_logits_bwd",
 ]
 
-REDUCTIONS = ("none", "mean", "sum")
-
-# How a reduced loss (or its incoming gradient) is normalised.
-_SUM = 0  # "sum": not at all
-_BY_COUNT = 1  # "mean" over elements (or rows, for probability targets): an integer count
-_BY_WEIGHT = 2  # "mean" over class targets: the total class weight of the non-ignored rows
-
-
-# --------------------------------------------------------------------------- shared pieces
-
-
-def _torch_compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype == torch.float64 else torch.float32
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction (use 'none', 'mean' or 'sum')")
-
-
-# out[0] = sum(partials) (divided by count or by denominator[0] for a mean).
-# One program streams the partials (one per program of the loss kernel, so few).
-@triton.jit
-def loss_sum_kernel(
-    partials_ptr, denominator_ptr, out_ptr,
-    n_partials, count,
-    NORMALIZE: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
-):  # fmt: skip
-    total = tl.zeros([BLOCK], COMPUTE)
-    for start in range(0, n_partials, BLOCK):
-        index = start + tl.arange(0, BLOCK)
-        total += tl.load(partials_ptr + index, mask=index < n_partials, other=0.0).to(COMPUTE)
-    result = tl.sum(total, axis=0)
-    if NORMALIZE == 1:
-        result = result / count  # an empty mean is 0 / 0 = NaN, as in torch
-    if NORMALIZE == 2:
-        result = result / tl.load(denominator_ptr).to(COMPUTE)
-    tl.store(out_ptr, result.to(out_ptr.dtype.element_ty))
-
-
-def _finish(partials: torch.Tensor, dtype: torch.dtype, normalize: int, count: int = 0, denominator=None):
-    """The 0-d loss of ``dtype`` from the partial sums (see loss_sum_kernel)."""
-    out = torch.empty((), dtype=dtype, device=partials.device)
-    loss_sum_kernel[(1,)](
-        partials, partials if denominator is None else denominator, out,
-        partials.numel(), count,
-        NORMALIZE=normalize, COMPUTE=compute_dtype(dtype), BLOCK=reduction_block(partials.numel()),
-    )  # fmt: skip
-    return out
+# --------------------------------------------------------------------------- target checks
 
 
 # Scans class targets once: bounds[0] = the largest target >= n_classes (else -1),
@@ -130,7 +83,7 @@ def target_scan_kernel(
 
 def _scan_targets(target, weight, n_classes: int, ignore_index: int, dtype: torch.dtype, validate: bool):
     """The total weight of the non-ignored rows (1-element tensor); raises IndexError on bad targets."""
-    total_weight = torch.empty(1, dtype=_torch_compute_dtype(dtype), device=target.device)
+    total_weight = torch.empty(1, dtype=accumulator_dtype(dtype), device=target.device)
     bounds = torch.empty(2, dtype=torch.int64, device=target.device)
     target_scan_kernel[(1,)](
         target, target if weight is None else weight, total_weight, bounds,
@@ -184,15 +137,6 @@ def _check_class_problem(name: str, scores: torch.Tensor, target: torch.Tensor, 
                 f"classes but got weight tensor of shape: {tuple(weight.shape)}"
             )
     return scores, target, probabilities
-
-
-def _check_grad_loss(name: str, grad_loss: torch.Tensor, reduction: str, loss_shape) -> None:
-    expected = tuple(loss_shape) if reduction == "none" else ()
-    fits = tuple(grad_loss.shape) == expected if reduction == "none" else grad_loss.numel() == 1
-    if not fits:
-        raise ValueError(
-            f"{name}: grad_loss has shape {tuple(grad_loss.shape)}, expected {expected} for reduction={reduction!r}"
-        )
 
 
 # --------------------------------------------------------------------------- cross-entropy
@@ -390,11 +334,11 @@ def launch_cross_entropy_fwd(
     0-d; ``logsumexp`` (N,) is fp32 (fp64 for fp64 logits), kept for the backward.
     Raises IndexError for a class target outside [0, C) other than ignore_index.
     """
-    _check_reduction("cross_entropy", reduction)
+    check_reduction("cross_entropy", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy", label_smoothing)
     logits_2d, target_2d, probabilities = _check_class_problem("cross_entropy", logits, target, weight, ignore_index)
     n_rows, n_classes = logits_2d.shape
-    accumulate = _torch_compute_dtype(logits.dtype)
+    accumulate = accumulator_dtype(logits.dtype)
     total_weight = None
     if not probabilities:
         total_weight = _scan_targets(target_2d, weight, n_classes, ignore_index, logits.dtype, validate=True)
@@ -419,10 +363,10 @@ def launch_cross_entropy_fwd(
     if reduction == "none":
         return (loss.view(()) if logits.dim() == 1 else loss), logsumexp
     if reduction == "sum":
-        return _finish(loss, logits.dtype, _SUM), logsumexp
+        return finish(loss, logits.dtype, SUM), logsumexp
     if probabilities:
-        return _finish(loss, logits.dtype, _BY_COUNT, count=n_rows), logsumexp
-    return _finish(loss, logits.dtype, _BY_WEIGHT, denominator=total_weight), logsumexp
+        return finish(loss, logits.dtype, BY_COUNT, count=n_rows), logsumexp
+    return finish(loss, logits.dtype, BY_WEIGHT, denominator=total_weight), logsumexp
 
 
 def launch_cross_entropy_bwd(
@@ -442,23 +386,23 @@ def launch_cross_entropy_bwd(
     contiguous tensor of the logits' shape and dtype. (No gradient is computed
     for probability targets.)
     """
-    _check_reduction("cross_entropy_backward", reduction)
+    check_reduction("cross_entropy_backward", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy_backward", label_smoothing)
     logits_2d, target_2d, probabilities = _check_class_problem(
         "cross_entropy_backward", logits, target, weight, ignore_index
     )
     check_same_device("cross_entropy_backward", logits, grad_loss, logsumexp)
     n_rows, n_classes = logits_2d.shape
-    _check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
+    check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
     if logsumexp.shape != (n_rows,):
         raise ValueError(f"cross_entropy_backward: logsumexp has shape {tuple(logsumexp.shape)}, expected ({n_rows},)")
     grad_logits = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
     if grad_logits.numel() == 0:
         return grad_logits
     grad_logits_2d = grad_logits.view(n_rows, n_classes)
-    normalize, denominator = _SUM, None
+    normalize, denominator = SUM, None
     if reduction == "mean":
-        normalize = _BY_COUNT if probabilities else _BY_WEIGHT
+        normalize = BY_COUNT if probabilities else BY_WEIGHT
         if not probabilities:
             denominator = _scan_targets(target_2d, weight, n_classes, ignore_index, logits.dtype, validate=False)
     grad_per_row = reduction == "none"
@@ -557,7 +501,7 @@ def launch_nll_loss_fwd(
     Returns the loss in the input's dtype: (N,) for "none", else 0-d. Raises
     IndexError for a target outside [0, C) other than ignore_index.
     """
-    _check_reduction("nll_loss", reduction)
+    check_reduction("nll_loss", reduction)
     log_probs_2d, target_1d, probabilities = _check_class_problem("nll_loss", log_probs, target, weight, ignore_index)
     if probabilities:
         raise TypeError("nll_loss: expected class indices of dtype torch.int64, got a floating point target")
@@ -569,7 +513,7 @@ def launch_nll_loss_fwd(
     if reduction == "none":
         loss = torch.empty(n_rows, dtype=log_probs.dtype, device=log_probs.device)
     else:
-        loss = torch.empty(grid[0], dtype=_torch_compute_dtype(log_probs.dtype), device=log_probs.device)
+        loss = torch.empty(grid[0], dtype=accumulator_dtype(log_probs.dtype), device=log_probs.device)
     if grid[0] > 0:
         nll_loss_fwd_kernel[grid](
             log_probs_2d, target_1d, log_probs_2d if weight is None else weight, loss,
@@ -581,8 +525,8 @@ def launch_nll_loss_fwd(
     if reduction == "none":
         return loss.view(()) if log_probs.dim() == 1 else loss
     if reduction == "sum":
-        return _finish(loss, log_probs.dtype, _SUM)
-    return _finish(loss, log_probs.dtype, _BY_WEIGHT, denominator=total_weight)
+        return finish(loss, log_probs.dtype, SUM)
+    return finish(loss, log_probs.dtype, BY_WEIGHT, denominator=total_weight)
 
 
 def launch_nll_loss_bwd(
@@ -595,7 +539,7 @@ def launch_nll_loss_bwd(
     reduction: str = "mean",
 ) -> torch.Tensor:
     """Gradient of nll_loss w.r.t. ``log_probs``: a new contiguous tensor of its shape and dtype."""
-    _check_reduction("nll_loss_backward", reduction)
+    check_reduction("nll_loss_backward", reduction)
     log_probs_2d, target_1d, probabilities = _check_class_problem(
         "nll_loss_backward", log_probs, target, weight, ignore_index
     )
@@ -603,7 +547,7 @@ def launch_nll_loss_bwd(
         raise TypeError("nll_loss_backward: expected class indices of dtype torch.int64, got a floating point target")
     check_same_device("nll_loss_backward", log_probs, grad_loss)
     n_rows, n_classes = log_probs_2d.shape
-    _check_grad_loss("nll_loss_backward", grad_loss, reduction, (n_rows,) if log_probs.dim() == 2 else ())
+    check_grad_loss("nll_loss_backward", grad_loss, reduction, (n_rows,) if log_probs.dim() == 2 else ())
     grad = torch.empty(log_probs.shape, dtype=log_probs.dtype, device=log_probs.device)
     if grad.numel() == 0:
         return grad
@@ -621,412 +565,7 @@ def launch_nll_loss_bwd(
         grad_loss.view(-1).stride(0) if grad_per_row else 0, target_1d.stride(0),
         0 if weight is None else weight.stride(0), *grad_2d.stride(),
         HAS_WEIGHT=weight is not None, GRAD_PER_ROW=grad_per_row,
-        NORMALIZE=_BY_WEIGHT if reduction == "mean" else _SUM, COMPUTE=compute_dtype(log_probs.dtype),
+        NORMALIZE=BY_WEIGHT if reduction == "mean" else SUM, COMPUTE=compute_dtype(log_probs.dtype),
         ROWS=rows, BLOCK=block, INDEX_64=needs_int64_indexing(grad_2d, target_1d), num_warps=num_warps,
     )  # fmt: skip
     return grad
-
-
-# --------------------------------------------------------------------------- elementwise losses
-
-
-def _elementwise_groups(tensors: list[torch.Tensor]):
-    """Yields (tensors, shape, strides per tensor) with at most MAX_RANK coalesced dims.
-
-    All tensors have the same shape (broadcast operands are expanded views with
-    stride 0). In the rare case of more than MAX_RANK dims after coalescing, the
-    leading dim is split off by a host loop.
-    """
-    shape, strides = coalesce(tuple(tensors[0].shape), [list(t.stride()) for t in tensors])
-    if len(shape) <= MAX_RANK:
-        yield tensors, shape, strides
-        return
-    for i in range(tensors[0].shape[0]):
-        yield from _elementwise_groups([t.select(0, i) for t in tensors])
-
-
-def _launch_elementwise(kernel, operands, partials, reduce: bool, constexprs: dict, single: bool = False) -> None:
-    """Launches ``kernel`` over the elements of ``operands`` (same shape), group by group.
-
-    When reducing, each program writes one partial sum; groups take consecutive
-    slices of ``partials`` (sized by ``_partials_count``). With ``single`` one
-    program covers all elements (see ``_fits_one_program``) and ``partials`` is
-    the 0-d loss it finishes.
-    """
-    numel = operands[0].numel()
-    block, num_warps = _single_program_config(numel) if single else elementwise_launch_config(numel)
-    offset = 0
-    for group, shape, strides in _elementwise_groups(operands):
-        group_numel = group[0].numel()
-        # One program instance handles BLOCK consecutive elements of the group.
-        grid = (triton.cdiv(group_numel, block),)
-        kernel[grid](
-            *group, partials[offset:] if partials.dim() else partials,
-            group_numel, tuple(shape), *(tuple(s) for s in strides), numel,
-            REDUCE=reduce, RANK=len(shape), BLOCK=block,
-            INDEX_64=needs_int64_indexing(*group), num_warps=num_warps, **constexprs,
-        )  # fmt: skip
-        offset += grid[0]
-
-
-def _partials_count(operands) -> int:
-    block, _ = elementwise_launch_config(operands[0].numel())
-    return sum(triton.cdiv(group[0].numel(), block) for group, _, _ in _elementwise_groups(operands))
-
-
-def _fits_one_program(operands) -> bool:
-    """True when one program can reduce all elements in one block: then the loss kernel finishes the
-    sum itself and ``loss_sum_kernel`` is not launched (losses of a batch's outputs are small)."""
-    numel = operands[0].numel()
-    return 0 < numel <= reduction_block(numel) and len(list(_elementwise_groups(operands))) == 1
-
-
-def _single_program_config(numel: int) -> tuple[int, int]:
-    block = reduction_block(numel)
-    return block, (4 if block <= 1024 else 8)
-
-
-@triton.jit
-def _store_partial_sum(partials_ptr, losses, count, DIVIDE_BY_COUNT: tl.constexpr):
-    """Writes this program's sum of ``losses``; the only program of a one-block loss writes the
-    finished loss instead: the sum, divided by ``count`` for a mean (as loss_sum_kernel would)."""
-    total = tl.sum(losses, axis=0)
-    if DIVIDE_BY_COUNT:
-        total = total / count
-    tl.store(partials_ptr + tl.program_id(0), total.to(partials_ptr.dtype.element_ty))
-
-
-def _check_pair(name: str, input: torch.Tensor, target: torch.Tensor) -> None:
-    check_floating(name, input)
-    check_same_device(name, input, target)
-    if target.shape != input.shape:
-        raise ValueError(
-            f"{name}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)} "
-            "(broadcast before calling)"
-        )
-    if target.dtype != input.dtype:
-        raise TypeError(f"{name}: target has dtype {target.dtype} but input has dtype {input.dtype}")
-
-
-def _reduced_output(kernel, operands, out_dtype, reduction, constexprs):
-    """Runs an elementwise loss kernel and returns the loss for ``reduction``.
-
-    The last operand is an output the kernel may write besides the loss (MSE's
-    gradient); ``out`` follows the operands in the kernel's signature.
-    """
-    input = operands[0]
-    if reduction == "none":
-        out = torch.empty(input.shape, dtype=out_dtype, device=input.device)
-        if input.numel() > 0:
-            _launch_elementwise(kernel, [*operands, out], out, False, {**constexprs, "DIVIDE_BY_COUNT": False})
-        return out
-    # The unused ``out`` operand slot gets the input, which is never written.
-    if _fits_one_program(operands):
-        out = torch.empty((), dtype=out_dtype, device=input.device)
-        constexprs = {**constexprs, "DIVIDE_BY_COUNT": reduction == "mean"}
-        _launch_elementwise(kernel, [*operands, input], out, True, constexprs, single=True)
-        return out
-    n_partials = _partials_count(operands) if input.numel() > 0 else 0
-    partials = torch.empty(n_partials, dtype=_torch_compute_dtype(out_dtype), device=input.device)
-    if input.numel() > 0:
-        _launch_elementwise(kernel, [*operands, input], partials, True, {**constexprs, "DIVIDE_BY_COUNT": False})
-    normalize = _BY_COUNT if reduction == "mean" else _SUM
-    return _finish(partials, out_dtype, normalize, count=input.numel())
-
-
-@triton.jit
-def _scalar_loss_gradient(grad_loss, count, MEAN: tl.constexpr):
-    """What each element gets of a reduced loss's gradient: all of it for "sum", / count for "mean"."""
-    if MEAN:
-        grad_loss = grad_loss / count
-    return grad_loss
-
-
-# loss = (input - target)^2 per element; one program reads BLOCK elements of
-# each operand and writes BLOCK losses or one partial sum (or, alone, the loss).
-# With WRITE_GRAD it also writes the gradient the loss will get from an implicit
-# backward() (grad_loss = 1): 2 (input - target), / count for the mean. The
-# backward then needs no launch of its own (see MseLoss in tritongrad/ops).
-@triton.jit
-def mse_loss_fwd_kernel(
-    input_ptr, target_ptr, grad_input_ptr, out_ptr, partials_ptr,
-    numel, shape, input_strides, target_strides, grad_input_strides, out_strides, count,
-    REDUCE: tl.constexpr, DIVIDE_BY_COUNT: tl.constexpr, WRITE_GRAD: tl.constexpr, MEAN: tl.constexpr,
-    RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
-):  # fmt: skip
-    index = linear_index(BLOCK, INDEX_64)
-    mask = index < numel
-    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0)
-    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0)
-    difference = x.to(COMPUTE) - t.to(COMPUTE)
-    loss = difference * difference
-    if WRITE_GRAD:
-        # The same operations as mse_loss_bwd_kernel with grad_loss = 1, so the same bits.
-        unit = _scalar_loss_gradient(tl.full((), 1.0, COMPUTE), count, MEAN)
-        grad_offsets = strided_offset(index, shape, grad_input_strides, RANK)
-        grad = 2.0 * difference * unit
-        tl.store(grad_input_ptr + grad_offsets, grad.to(grad_input_ptr.dtype.element_ty), mask=mask)
-    if REDUCE:
-        _store_partial_sum(partials_ptr, loss, count, DIVIDE_BY_COUNT)
-    else:
-        out_offsets = strided_offset(index, shape, out_strides, RANK)
-        tl.store(out_ptr + out_offsets, loss.to(out_ptr.dtype.element_ty), mask=mask)
-
-
-def launch_mse_loss_fwd(
-    input: torch.Tensor, target: torch.Tensor, reduction: str = "mean", *, unit_grad: bool = False
-) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    """torch.nn.functional.mse_loss of same-shape, same-dtype ``input`` and ``target`` (any strides).
-
-    With ``unit_grad=True`` (reduction "mean" or "sum") it returns ``(loss, grad_input)``:
-    grad_input is the gradient of the loss w.r.t. input for a backward seeded with 1,
-    written by the same launch. A loss that fits one block is one launch in all.
-    """
-    _check_reduction("mse_loss", reduction)
-    _check_pair("mse_loss", input, target)
-    if unit_grad and reduction == "none":
-        raise ValueError("mse_loss: unit_grad needs a scalar loss (reduction 'mean' or 'sum'), got 'none'")
-    grad_input = torch.empty(input.shape, dtype=input.dtype, device=input.device) if unit_grad else input
-    constexprs = {"COMPUTE": compute_dtype(input.dtype), "WRITE_GRAD": unit_grad, "MEAN": reduction == "mean"}
-    loss = _reduced_output(mse_loss_fwd_kernel, [input, target, grad_input], input.dtype, reduction, constexprs)
-    return (loss, grad_input) if unit_grad else loss
-
-
-@triton.jit
-def _incoming_gradient(grad_loss_ptr, index, mask, shape, grad_loss_strides, count, RANK, PER_ELEMENT, MEAN, COMPUTE):
-    """The loss's gradient at each element: its own entry for "none", the scalar (/ count for "mean")."""
-    if PER_ELEMENT:
-        grad = tl.load(grad_loss_ptr + strided_offset(index, shape, grad_loss_strides, RANK), mask=mask, other=0.0)
-        return grad.to(COMPUTE)
-    return _scalar_loss_gradient(tl.load(grad_loss_ptr).to(COMPUTE), count, MEAN)
-
-
-# grad_input = 2 * (input - target) * grad, grad_target = -grad_input. One
-# program reads BLOCK elements of input, target (and grad for "none") and
-# writes BLOCK elements of both gradients.
-@triton.jit
-def mse_loss_bwd_kernel(
-    input_ptr, target_ptr, grad_loss_ptr, grad_input_ptr, grad_target_ptr,
-    numel, shape, input_strides, target_strides, grad_loss_strides, grad_input_strides, grad_target_strides,
-    count,
-    PER_ELEMENT: tl.constexpr, MEAN: tl.constexpr,
-    RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
-):  # fmt: skip
-    index = linear_index(BLOCK, INDEX_64)
-    mask = index < numel
-    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0)
-    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0)
-    grad = _incoming_gradient(
-        grad_loss_ptr, index, mask, shape, grad_loss_strides, count, RANK, PER_ELEMENT, MEAN, COMPUTE
-    )
-    grad_input = 2.0 * (x.to(COMPUTE) - t.to(COMPUTE)) * grad
-    grad_input_offsets = strided_offset(index, shape, grad_input_strides, RANK)
-    tl.store(grad_input_ptr + grad_input_offsets, grad_input.to(grad_input_ptr.dtype.element_ty), mask=mask)
-    grad_target_offsets = strided_offset(index, shape, grad_target_strides, RANK)
-    tl.store(grad_target_ptr + grad_target_offsets, (-grad_input).to(grad_target_ptr.dtype.element_ty), mask=mask)
-
-
-def _grad_loss_operand(name: str, grad_loss: torch.Tensor, input: torch.Tensor, reduction: str) -> torch.Tensor:
-    """Checks the incoming gradient: the input's shape for "none", one element otherwise."""
-    _check_grad_loss(name, grad_loss, reduction, input.shape)
-    check_same_device(name, input, grad_loss)
-    return grad_loss
-
-
-def launch_mse_loss_bwd(
-    grad_loss: torch.Tensor, input: torch.Tensor, target: torch.Tensor, reduction: str = "mean"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gradients of mse_loss w.r.t. ``input`` and ``target``: new contiguous tensors of their shape."""
-    _check_reduction("mse_loss_backward", reduction)
-    _check_pair("mse_loss_backward", input, target)
-    grad_loss = _grad_loss_operand("mse_loss_backward", grad_loss, input, reduction)
-    grad_input = torch.empty(input.shape, dtype=input.dtype, device=input.device)
-    grad_target = torch.empty(input.shape, dtype=input.dtype, device=input.device)
-    if input.numel() == 0:
-        return grad_input, grad_target
-    _launch_grad_kernel(mse_loss_bwd_kernel, [input, target], grad_loss, [grad_input, grad_target], reduction, {})
-    return grad_input, grad_target
-
-
-def _launch_grad_kernel(kernel, operands, grad_loss, outputs, reduction, constexprs) -> None:
-    """Launches an elementwise loss-gradient kernel over (operands, grad_loss, outputs), group by group."""
-    input = operands[0]
-    per_element = reduction == "none"
-    # A 0-d grad_loss is not part of the iteration space: the input stands in for its strides.
-    grad_slot = grad_loss if per_element else input
-    tensors = [*operands, grad_slot, *outputs]
-    grad_index = len(operands)
-    block, num_warps = elementwise_launch_config(input.numel())
-    for group, shape, strides in _elementwise_groups(tensors):
-        group_numel = group[0].numel()
-        pointers = list(group)
-        if not per_element:
-            pointers[grad_index] = grad_loss
-        # One program instance handles BLOCK consecutive elements of the group.
-        kernel[(triton.cdiv(group_numel, block),)](
-            *pointers,
-            group_numel, tuple(shape), *(tuple(s) for s in strides), input.numel(),
-            PER_ELEMENT=per_element, MEAN=reduction == "mean",
-            RANK=len(shape), COMPUTE=compute_dtype(input.dtype), BLOCK=block,
-            INDEX_64=needs_int64_indexing(*group), num_warps=num_warps, **constexprs,
-        )  # fmt: skip
-
-
-# --------------------------------------------------------------------------- BCE with logits
-
-
-@triton.jit
-def _softplus_of_negative(x):
-    """log(1 + exp(-x)) without overflow: max(-x, 0) + log(1 + exp(-|x|))."""
-    return tl.maximum(-x, 0.0) + tl.log(1.0 + tl.exp(-tl.abs(x)))
-
-
-# loss = weight * ((1 - t) * x + (1 + (pos_weight - 1) * t) * log(1 + exp(-x))),
-# torch's binary_cross_entropy_with_logits; one program reads BLOCK elements of
-# each operand (weights may be broadcast, stride 0) and writes BLOCK losses or
-# one partial sum.
-@triton.jit
-def bce_with_logits_fwd_kernel(
-    input_ptr, target_ptr, weight_ptr, pos_weight_ptr, out_ptr, partials_ptr,
-    numel, shape, input_strides, target_strides, weight_strides, pos_weight_strides, out_strides, count,
-    HAS_WEIGHT: tl.constexpr, HAS_POS_WEIGHT: tl.constexpr,
-    REDUCE: tl.constexpr, DIVIDE_BY_COUNT: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
-    INDEX_64: tl.constexpr,
-):  # fmt: skip
-    index = linear_index(BLOCK, INDEX_64)
-    mask = index < numel
-    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
-    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
-    softplus = _softplus_of_negative(x)
-    if HAS_POS_WEIGHT:
-        pos_weight_offsets = strided_offset(index, shape, pos_weight_strides, RANK)
-        pos_weight = tl.load(pos_weight_ptr + pos_weight_offsets, mask=mask, other=1.0).to(COMPUTE)
-        softplus = softplus * (1.0 + (pos_weight - 1.0) * t)
-    loss = (1.0 - t) * x + softplus
-    if HAS_WEIGHT:
-        weight = tl.load(weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0)
-        loss = loss * weight.to(COMPUTE)
-    if REDUCE:
-        _store_partial_sum(partials_ptr, tl.where(mask, loss, 0.0), count, DIVIDE_BY_COUNT)
-    else:
-        out_offsets = strided_offset(index, shape, out_strides, RANK)
-        tl.store(out_ptr + out_offsets, loss.to(out_ptr.dtype.element_ty), mask=mask)
-
-
-# grad_input  = grad * weight * ((1 - t) - (1 + (pos_weight - 1) * t) * sigmoid(-x))
-# grad_target = grad * weight * (-x + (pos_weight - 1) * log(1 + exp(-x)))   (if asked for)
-# One program reads BLOCK elements of each operand and writes BLOCK of each gradient.
-@triton.jit
-def bce_with_logits_bwd_kernel(
-    input_ptr, target_ptr, weight_ptr, pos_weight_ptr, grad_loss_ptr, grad_input_ptr, grad_target_ptr,
-    numel, shape, input_strides, target_strides, weight_strides, pos_weight_strides, grad_loss_strides,
-    grad_input_strides, grad_target_strides,
-    count,
-    PER_ELEMENT: tl.constexpr, MEAN: tl.constexpr, HAS_WEIGHT: tl.constexpr, HAS_POS_WEIGHT: tl.constexpr,
-    TARGET_GRAD: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
-    INDEX_64: tl.constexpr,
-):  # fmt: skip
-    index = linear_index(BLOCK, INDEX_64)
-    mask = index < numel
-    x = tl.load(input_ptr + strided_offset(index, shape, input_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
-    t = tl.load(target_ptr + strided_offset(index, shape, target_strides, RANK), mask=mask, other=0.0).to(COMPUTE)
-    grad = _incoming_gradient(
-        grad_loss_ptr, index, mask, shape, grad_loss_strides, count, RANK, PER_ELEMENT, MEAN, COMPUTE
-    )
-    if HAS_WEIGHT:
-        weight = tl.load(weight_ptr + strided_offset(index, shape, weight_strides, RANK), mask=mask, other=0.0)
-        grad = grad * weight.to(COMPUTE)
-    # sigmoid(-x) from exp(-|x|), which cannot overflow.
-    decay = tl.exp(-tl.abs(x))
-    sigmoid_of_negative = tl.where(x >= 0, decay, 1.0) / (1.0 + decay)
-    if HAS_POS_WEIGHT:
-        pos_weight_offsets = strided_offset(index, shape, pos_weight_strides, RANK)
-        pos_weight = tl.load(pos_weight_ptr + pos_weight_offsets, mask=mask, other=1.0).to(COMPUTE)
-        grad_input = (1.0 - t) - (1.0 + (pos_weight - 1.0) * t) * sigmoid_of_negative
-    else:
-        grad_input = (1.0 - t) - sigmoid_of_negative
-    grad_input = grad_input * grad
-    grad_input_offsets = strided_offset(index, shape, grad_input_strides, RANK)
-    tl.store(grad_input_ptr + grad_input_offsets, grad_input.to(grad_input_ptr.dtype.element_ty), mask=mask)
-    if TARGET_GRAD:
-        grad_target = -x
-        if HAS_POS_WEIGHT:
-            grad_target += (pos_weight - 1.0) * _softplus_of_negative(x)
-        grad_target = grad_target * grad
-        grad_target_offsets = strided_offset(index, shape, grad_target_strides, RANK)
-        tl.store(grad_target_ptr + grad_target_offsets, grad_target.to(grad_target_ptr.dtype.element_ty), mask=mask)
-
-
-def _bce_operands(name, input, target, weight, pos_weight) -> list[torch.Tensor]:
-    """[input, target, weight, pos_weight] of one shape; absent weights are the input (never read)."""
-    _check_pair(name, input, target)
-    operands = [input, target]
-    for label, extra in (("weight", weight), ("pos_weight", pos_weight)):
-        if extra is None:
-            operands.append(input)
-            continue
-        check_floating(f"{name} ({label})", extra)
-        check_same_device(name, input, extra)
-        try:
-            operands.append(extra.expand(input.shape))
-        except RuntimeError:
-            raise ValueError(
-                f"{name}: {label} of shape {tuple(extra.shape)} does not broadcast to input shape {tuple(input.shape)}"
-            ) from None
-    return operands
-
-
-def launch_bce_with_logits_fwd(
-    input: torch.Tensor,
-    target: torch.Tensor,
-    *,
-    weight: torch.Tensor | None = None,
-    pos_weight: torch.Tensor | None = None,
-    reduction: str = "mean",
-) -> torch.Tensor:
-    """torch.nn.functional.binary_cross_entropy_with_logits; numerically stable for any logits.
-
-    ``target`` has the input's shape and dtype; ``weight`` and ``pos_weight``
-    broadcast to the input's shape (pos_weight typically (C,), the last dim).
-    """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    operands = _bce_operands("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
-    constexprs = {
-        "HAS_WEIGHT": weight is not None,
-        "HAS_POS_WEIGHT": pos_weight is not None,
-        "COMPUTE": compute_dtype(input.dtype),
-    }
-    return _reduced_output(bce_with_logits_fwd_kernel, operands, input.dtype, reduction, constexprs)
-
-
-def launch_bce_with_logits_bwd(
-    grad_loss: torch.Tensor,
-    input: torch.Tensor,
-    target: torch.Tensor,
-    *,
-    weight: torch.Tensor | None = None,
-    pos_weight: torch.Tensor | None = None,
-    reduction: str = "mean",
-    needs_target_grad: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Gradients of binary_cross_entropy_with_logits: (grad_input, grad_target or None).
-
-    grad_target is computed only with ``needs_target_grad=True``. Both are new
-    contiguous tensors of the input's shape and dtype.
-    """
-    name = "binary_cross_entropy_with_logits_backward"
-    _check_reduction(name, reduction)
-    operands = _bce_operands(name, input, target, weight, pos_weight)
-    grad_loss = _grad_loss_operand(name, grad_loss, input, reduction)
-    grad_input = torch.empty(input.shape, dtype=input.dtype, device=input.device)
-    grad_target = torch.empty(input.shape, dtype=input.dtype, device=input.device) if needs_target_grad else None
-    if input.numel() == 0:
-        return grad_input, grad_target
-    constexprs = {
-        "HAS_WEIGHT": weight is not None,
-        "HAS_POS_WEIGHT": pos_weight is not None,
-        "TARGET_GRAD": needs_target_grad,
-    }
-    outputs = [grad_input, grad_input if grad_target is None else grad_target]
-    _launch_grad_kernel(bce_with_logits_bwd_kernel, operands, grad_loss, outputs, reduction, constexprs)
-    return grad_input, grad_target
