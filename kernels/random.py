@@ -1,4 +1,4 @@
-"""Random numbers: uniform, normal, randint and bernoulli fills, and dropout.
+"""Random numbers: uniform, normal, exponential, randint and bernoulli fills, and dropout.
 
 Every kernel here draws from Philox4x32-10 (Salmon et al., "Parallel random
 numbers: as easy as 1, 2, 3", SC 2011), a counter-based generator: the random
@@ -16,9 +16,10 @@ Philox call at counter ``k // 4``; element ``i`` of a launch with ``offset``
 uses number ``offset + i``. One Philox call thus feeds four consecutive
 elements (a quarter of the integer work of one call per element, which keeps
 dropout memory-bound on a GPU), and a launch consumes exactly ``numel``
-numbers. The only exception is a wide ``randint`` (range above 2**32), whose
-upper 32 bits come from the same counter with bit 62 set: a part of counter
-space the generator never reserves.
+numbers. The only exceptions are the draws that need 64 random bits per element
+(a wide ``randint`` with a range above 2**32, and every float64 draw, which has
+53 random bits like torch's): their upper 32 bits come from the same counter
+with bit 62 set, a part of counter space the generator never reserves.
 
 The launchers take ``(seed, offset)`` explicitly; the autograd layer reserves
 them with ``philox_seed_and_offset(numel)``. Same (seed, offset) gives the same
@@ -46,10 +47,12 @@ from tritongrad.runtime import elementwise_launch_config
 __all__ = [
     "launch_uniform_",
     "launch_normal_",
+    "launch_exponential_",
     "launch_randint_",
     "launch_bernoulli_",
     "launch_dropout_fwd",
     "launch_dropout_bwd",
+    "launch_count_outside",
 ]
 
 # Counters at or above this are never handed out by the generator (it would take 2**64 numbers
@@ -57,8 +60,8 @@ __all__ = [
 HIGH_STREAM = tl.constexpr(1 << 62)
 
 # Random mantissa bits per output float type: as many as the type holds, so that low + (high - low) * u
-# rarely rounds up to ``high``. float64 gets float32 randomness (24 bits).
-_UNIFORM_BITS = {torch.float16: 11, torch.bfloat16: 8, torch.float32: 24, torch.float64: 24}
+# rarely rounds up to ``high``. float64 takes 53 bits from two 32-bit numbers (see HIGH_STREAM).
+_UNIFORM_BITS = {torch.float16: 11, torch.bfloat16: 8, torch.float32: 24, torch.float64: 53}
 
 _INTEGER_BOUNDS = {
     torch.bool: (0, 2),
@@ -119,6 +122,32 @@ def unit_interval(bits, MANTISSA: tl.constexpr):
 
 
 @triton.jit
+def random_words(seed, counters):
+    """The four 32-bit numbers of each Philox call at ``counters``, as a (C, 4) uint32 block."""
+    bits0, bits1, bits2, bits3 = tl.randint4x(seed, counters)
+    return by_lane(bits0, bits1, bits2, bits3)
+
+
+@triton.jit
+def unit_interval_53(low_words, high_words):
+    """Two random uint32 blocks -> float64 on the grid {k / 2**53} of [0, 1): 32 bits of
+    ``high_words`` above the top 21 bits of ``low_words`` (full float64 resolution)."""
+    bits = (high_words.to(tl.uint64) << 21) | (low_words.to(tl.uint64) >> 11)
+    return bits.to(tl.float64) * (1.0 / (1 << 53))
+
+
+@triton.jit
+def uniform_tile(seed, counters, MANTISSA: tl.constexpr):
+    """A (C, 4) block of uniforms on [0, 1) for the lanes of ``counters``: float32 with MANTISSA
+    random bits, or float64 with 53 (the upper bits from the HIGH_STREAM counters)."""
+    words = random_words(seed, counters)
+    if MANTISSA == 53:
+        return unit_interval_53(words, random_words(seed, counters + HIGH_STREAM))
+    else:
+        return unit_interval(words, MANTISSA)
+
+
+@triton.jit
 def box_muller(bits_a, bits_b):
     """Two independent standard normals (float32) from two random uint32 blocks."""
     # u_a in (0, 1] keeps the log finite: |z| <= sqrt(2 * 24 * ln 2) ~ 5.77.
@@ -143,9 +172,36 @@ def sin_cos_of_turns(turns):
     sin_r = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))))
     cos_r = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)))))
     k = quarter.to(tl.int32) % 4
+    return quarter_turn(sin_r, cos_r, k)
+
+
+@triton.jit
+def quarter_turn(sin_r, cos_r, k):
+    """sin and cos of r + k quarter turns from those of r."""
     sine = tl.where(k == 0, sin_r, tl.where(k == 1, cos_r, tl.where(k == 2, -sin_r, -cos_r)))
     cosine = tl.where(k == 0, cos_r, tl.where(k == 1, -sin_r, tl.where(k == 2, -cos_r, sin_r)))
     return sine, cosine
+
+
+@triton.jit
+def box_muller_53(u_a, u_b):
+    """Two independent standard normals (float64) from two float64 uniforms on [0, 1) with 53 bits.
+
+    1 - u_a is in (0, 1], so the log is finite (|z| <= sqrt(2 * 53 * ln 2) ~ 8.57); the angle's
+    sine and cosine come from degree-17/18 Taylor polynomials on [-pi/4, pi/4] (error ~5e-17).
+    """
+    radius = tl.sqrt(-2.0 * tl.log(1.0 - u_a))
+    quarter = tl.floor(u_b * 4.0 + 0.5)
+    r = (u_b * 4.0 - quarter) * 1.5707963267948966
+    r2 = r * r
+    sin_r = 1.0 / 6227020800.0 + r2 * (-1.0 / 1307674368000.0 + r2 * (1.0 / 355687428096000.0))
+    sin_r = -1.0 / 5040.0 + r2 * (1.0 / 362880.0 + r2 * (-1.0 / 39916800.0 + r2 * sin_r))
+    sin_r = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * sin_r)))
+    cos_r = -1.0 / 87178291200.0 + r2 * (1.0 / 20922789888000.0 + r2 * (-1.0 / 6402373705728000.0))
+    cos_r = 1.0 / 40320.0 + r2 * (-1.0 / 3628800.0 + r2 * (1.0 / 479001600.0 + r2 * cos_r))
+    cos_r = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * cos_r)))
+    sine, cosine = quarter_turn(sin_r, cos_r, quarter.to(tl.int32) % 4)
+    return radius * cosine, radius * sine
 
 
 @triton.jit
@@ -177,8 +233,7 @@ def uniform_kernel(
 ):  # fmt: skip
     counters, index = philox_tile(first_call, shift, BLOCK, INT64_INDEX)
     mask = (index >= 0) & (index < numel)
-    bits0, bits1, bits2, bits3 = tl.randint4x(seed, counters)
-    u = unit_interval(by_lane(bits0, bits1, bits2, bits3), MANTISSA)
+    u = uniform_tile(seed, counters, MANTISSA)
     low = bits_to_float(low_bits).to(COMPUTE)
     high = bits_to_float(high_bits).to(COMPUTE)
     value = (low + (high - low) * u.to(COMPUTE)).to(out_ptr.dtype.element_ty)
@@ -189,24 +244,49 @@ def uniform_kernel(
 
 
 # out = mean + std * z, z standard normal by Box-Muller: the four lanes of one Philox call give
-# two (cos, sin) pairs, i.e. four normals. Traffic: one store per element.
+# two (cos, sin) pairs, i.e. four normals (in float64, from four 53-bit uniforms: the lanes of the
+# call and of its HIGH_STREAM twin). Traffic: one store per element.
 # Grid: one program fills BLOCK consecutive stream numbers.
 @triton.jit(do_not_specialize=["seed", "first_call", "shift", "mean_bits", "std_bits"])
 def normal_kernel(
     out_ptr,
     numel, seed, first_call, shift,
     mean_bits, std_bits,
-    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr,
+    COMPUTE: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr,
 ):  # fmt: skip
     counters, index = philox_tile(first_call, shift, BLOCK, INT64_INDEX)
     mask = (index >= 0) & (index < numel)
     bits0, bits1, bits2, bits3 = tl.randint4x(seed, counters)
-    z0, z1 = box_muller(bits0, bits1)
-    z2, z3 = box_muller(bits2, bits3)
+    if WIDE:
+        high0, high1, high2, high3 = tl.randint4x(seed, counters + HIGH_STREAM)
+        z0, z1 = box_muller_53(unit_interval_53(bits0, high0), unit_interval_53(bits1, high1))
+        z2, z3 = box_muller_53(unit_interval_53(bits2, high2), unit_interval_53(bits3, high3))
+    else:
+        z0, z1 = box_muller(bits0, bits1)
+        z2, z3 = box_muller(bits2, bits3)
     z = by_lane(z0, z1, z2, z3).to(COMPUTE)
     mean = bits_to_float(mean_bits).to(COMPUTE)
     std = bits_to_float(std_bits).to(COMPUTE)
     tl.store(out_ptr + index, (mean + std * z).to(out_ptr.dtype.element_ty), mask=mask)
+
+
+# out = -log(u) / rate with u uniform on (0, 1) (never 0 or 1: the grid is shifted by half a step), so
+# values are positive and finite. Traffic: one store per element.
+# Grid: one program fills BLOCK consecutive stream numbers.
+@triton.jit(do_not_specialize=["seed", "first_call", "shift", "rate_bits"])
+def exponential_kernel(
+    out_ptr,
+    numel, seed, first_call, shift,
+    rate_bits,
+    COMPUTE: tl.constexpr, MANTISSA: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr,
+):  # fmt: skip
+    counters, index = philox_tile(first_call, shift, BLOCK, INT64_INDEX)
+    mask = (index >= 0) & (index < numel)
+    u = uniform_tile(seed, counters, MANTISSA)
+    u = u + 0.5 / (1 << MANTISSA)
+    rate = bits_to_float(rate_bits).to(COMPUTE)
+    value = -tl.log(u.to(COMPUTE)) / rate
+    tl.store(out_ptr + index, value.to(out_ptr.dtype.element_ty), mask=mask)
 
 
 # out = low + r with r uniform on [0, span). Traffic: one store per element.
@@ -264,6 +344,23 @@ def bernoulli_kernel(
     else:
         hit = u < p
     store_converted(out_ptr + index, tl.where(hit, 1, 0), mask)
+
+
+# count += number of x outside [low, high] or NaN: the range check of probabilities and standard
+# deviations before sampling. Traffic: one load per element, one atomic add per program.
+# Grid: one program checks BLOCK consecutive elements.
+@triton.jit
+def count_outside_kernel(x_ptr, count_ptr, numel, low, high, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr):
+    if INT64_INDEX:
+        index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    else:
+        index = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = index < numel
+    x = tl.load(x_ptr + index, mask=mask, other=low)
+    if x.dtype != tl.float64:
+        x = x.to(tl.float32)
+    outside = mask & ((x < low) | (x > high) | (x != x))
+    tl.atomic_add(count_ptr, tl.sum(outside.to(tl.int64)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -331,9 +428,9 @@ def _launch(kernel, out: torch.Tensor, tensors: tuple, scalars: tuple, seed: int
 def launch_uniform_(out: torch.Tensor, low: float, high: float, seed: int, offset: int) -> torch.Tensor:
     """Fills contiguous floating ``out`` in place with U[low, high); returns ``out``.
 
-    Numbers are drawn in float32 with as many random mantissa bits as ``out``'s type holds
-    (float64 outputs get float32's 24 bits); ``low`` and ``high`` are used at full float64
-    precision. Consumes ``out.numel()`` stream numbers from ``offset``.
+    Numbers are drawn with as many random mantissa bits as ``out``'s type holds (53 for float64,
+    from two 32-bit numbers); ``low`` and ``high`` are used at full float64 precision.
+    Consumes ``out.numel()`` stream numbers from ``offset``.
     """
     name = "uniform_"
     check_floating(name, out)
@@ -358,7 +455,7 @@ def launch_uniform_(out: torch.Tensor, low: float, high: float, seed: int, offse
 def launch_normal_(out: torch.Tensor, mean: float, std: float, seed: int, offset: int) -> torch.Tensor:
     """Fills contiguous floating ``out`` in place with N(mean, std**2) samples; returns ``out``.
 
-    Box-Muller in float32 (float64 outputs get float32 normals scaled in float64).
+    Box-Muller in float32 (in float64 from 53-bit uniforms for float64 outputs).
     Consumes ``out.numel()`` stream numbers from ``offset``.
     """
     name = "normal_"
@@ -372,7 +469,29 @@ def launch_normal_(out: torch.Tensor, mean: float, std: float, seed: int, offset
         return out
     _launch(
         normal_kernel, out, (), (float_bits(mean), float_bits(std)), seed, offset,
-        COMPUTE=compute_dtype(out.dtype),
+        COMPUTE=compute_dtype(out.dtype), WIDE=out.dtype == torch.float64,
+    )  # fmt: skip
+    return out
+
+
+def launch_exponential_(out: torch.Tensor, rate: float, seed: int, offset: int) -> torch.Tensor:
+    """Fills contiguous floating ``out`` in place with Exponential(rate) samples (density
+    rate * exp(-rate * x)); returns ``out``. Values are positive and finite: -log(u) / rate for u
+    uniform on (0, 1) with 24 random bits (53 for float64), computed in float32 (float64) before
+    rounding to ``out``'s type. Consumes ``out.numel()`` stream numbers from ``offset``.
+    """
+    name = "exponential_"
+    check_floating(name, out)
+    _check_contiguous(name, out, "out")
+    _check_stream(name, seed, offset)
+    rate = float(rate)
+    if not (rate > 0.0 and math.isfinite(rate)):
+        raise ValueError(f"{name} expects lambda > 0.0, but found lambda={rate}")
+    if out.numel() == 0:
+        return out
+    _launch(
+        exponential_kernel, out, (), (float_bits(rate),), seed, offset,
+        COMPUTE=compute_dtype(out.dtype), MANTISSA=53 if out.dtype == torch.float64 else 24,
     )  # fmt: skip
     return out
 
@@ -449,6 +568,30 @@ def launch_bernoulli_(out: torch.Tensor, p: float | torch.Tensor, seed: int, off
         P_FROM_TENSOR=isinstance(p, torch.Tensor),
     )  # fmt: skip
     return out
+
+
+def launch_count_outside(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """The number of entries of the contiguous floating ``x`` below ``low``, above ``high`` or NaN,
+    as an int64 tensor of shape () on ``x``'s device (read it back to raise an error)."""
+    name = "count_outside"
+    check_floating(name, x)
+    _check_contiguous(name, x, "x")
+    count = torch.empty((), dtype=torch.int64, device=x.device)
+    block, num_warps = elementwise_launch_config(x.numel())
+    # The count starts at zero: the first launch over no elements would leave it unset.
+    _zero_count_kernel[(1,)](count)
+    if x.numel():
+        grid = (triton.cdiv(x.numel(), block),)
+        count_outside_kernel[grid](
+            x, count, x.numel(), float(low), float(high),
+            BLOCK=block, INT64_INDEX=x.numel() + block >= 2**31, num_warps=num_warps,
+        )  # fmt: skip
+    return count
+
+
+@triton.jit
+def _zero_count_kernel(count_ptr):
+    tl.store(count_ptr, tl.zeros((), tl.int64))
 
 
 def _launch_dropout(name: str, source: torch.Tensor, p: float, seed: int, offset: int) -> torch.Tensor:

@@ -17,7 +17,16 @@ from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set
 from tritongrad.formatting import set_printoptions  # noqa: F401
 from tritongrad.ops import *  # noqa: F401,F403
 from tritongrad.ops import _where_method
-from tritongrad.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+from tritongrad.ops.random import bernoulli, multinomial, normal, randperm  # noqa: F401
+from tritongrad.random import (  # noqa: F401
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from tritongrad.tensor import Tensor, _install_methods
 
 # dtypes are torch's own objects, so ``x.dtype == tritongrad.float32`` and torch.float32 agree.
@@ -43,6 +52,8 @@ from tritongrad import data, distributed, nn, optim  # noqa: E402,F401
 # The public torch.linalg-like namespace; importing it replaces the internal ops.linalg module that
 # the star import above brought in under the same name.
 linalg = __import__("importlib").import_module("tritongrad.linalg")
+# Likewise torch.random is the generator module (manual_seed, get_rng_state, ...), not the random ops.
+random = __import__("importlib").import_module("tritongrad.random")
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

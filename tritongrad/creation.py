@@ -174,49 +174,51 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     return _finish(data, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
-    """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed; not torch's
-    values)."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed or a Generator;
+    not torch's values)."""
     result = empty(*size, dtype=dtype, device=device)
-    result.uniform_(0.0, 1.0)
+    result.uniform_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from N(0, 1)."""
     result = empty(*size, dtype=dtype, device=device)
-    result.normal_(0.0, 1.0)
+    result.normal_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randint(low, high=None, size: Sequence[int] | None = None, *, dtype=None, device=None,
+def randint(low, high=None, size: Sequence[int] | None = None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:  # fmt: skip
-    """Integers uniform in [low, high) (``randint(high, size)`` is allowed too)."""
-    from tritongrad.ops import random as random_ops
-
+    """Integers uniform in [low, high), int64 unless ``dtype`` says otherwise; ``randint(high, size)``
+    draws from [0, high)."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list, torch.Size)):
             raise TypeError("randint() missing required argument 'size'")
         low, high, size = 0, low, high
     if high is None:
-        raise TypeError("randint() missing required argument 'high'")
-    result = empty(tuple(size), dtype=dtype or torch.int64, device=device)
-    random_ops.randint_(result, low, high)
-    return result
+        low, high = 0, low
+    if requires_grad and not (dtype is not None and dtype.is_floating_point):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    result = empty(_size((size,)), dtype=dtype or torch.int64, device=device)
+    result.random_(low, high, generator=generator)
+    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return rand(shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dtype, device = _like(input, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return randn(shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None) -> Tensor:
+def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:  # fmt: skip
     shape, dtype, device = _like(input, dtype, device)
     if high is None:
         low, high = 0, low
-    return randint(low, high, shape, dtype=dtype, device=device)
+    return randint(low, high, shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -1,69 +1,188 @@
-"""The default random generator: a Philox key and a counter offset.
+"""Random generators: a Philox key (the seed) and a counter offset, like torch's Philox generators.
 
 Every random kernel takes ``(seed, offset)`` and draws Philox4x32-10 streams
-from counter ``offset + element index``; after each launch the offset advances
-past the numbers consumed, so consecutive draws never overlap and
-``manual_seed`` makes a program reproducible. This mirrors torch's
-philox_seed/offset design, not its values: tritongrad's random numbers differ
-from torch's for the same seed.
+from counter ``offset + element index``; after each launch the generator's
+offset advances past the numbers consumed, so consecutive draws never overlap
+and ``manual_seed`` makes a program reproducible. ``default_generator`` serves
+every random function that is not given ``generator=``; a ``Generator`` of
+one's own is an independent stream. This mirrors torch's seed/offset design,
+not its values: tritongrad's random numbers differ from torch's for the same
+seed (and are the same on the CPU and on a GPU).
+
+Example::
+
+    >>> g = tritongrad.Generator().manual_seed(0)
+    >>> a = tritongrad.rand(3, generator=g)
+    >>> state = g.get_state()          # a uint8 tensor: seed and offset
+    >>> b = tritongrad.rand(3, generator=g)
+    >>> g.set_state(state)
+    >>> bool((tritongrad.rand(3, generator=g) == b).all())
+    True
 """
 
 from __future__ import annotations
 
+import operator
+import os
 import threading
 
-__all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "philox_seed_and_offset"]
+import torch
 
+from tritongrad.tensor import Tensor
+
+__all__ = [
+    "Generator",
+    "default_generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "philox_seed_and_offset",
+]
+
+# torch's default seed for a new generator (so initial_seed() agrees with torch's in a fresh process).
 _DEFAULT_SEED = 67280421310721
-_lock = threading.Lock()
-_seed = _DEFAULT_SEED
-_offset = 0
+# get_state's layout: the seed and the offset, 8 little-endian bytes each.
+_STATE_BYTES = 16
+# The kernels use counters at or above 2**62 for the upper halves of 64-bit draws (kernels/random.py).
+_OFFSET_LIMIT = 2**62
 
 
-def manual_seed(seed: int) -> None:
-    """Sets the seed of tritongrad's generator and resets its counter."""
-    global _seed, _offset
-    seed = int(seed)
-    if not -(2**63) <= seed < 2**64:
-        raise ValueError(f"manual_seed expected a value in [-2**63, 2**64), got {seed}")
-    with _lock:
-        _seed = seed % (2**64)
-        _offset = 0
+def _seed_value(seed, name: str = "manual_seed") -> int:
+    """A seed as torch reads it: any integer in [-2**63, 2**64), negatives wrapping modulo 2**64."""
+    if isinstance(seed, float) or (isinstance(seed, Tensor) and seed.dtype.is_floating_point):
+        raise RuntimeError(f"{name} expected a long, but got {type(seed).__name__}")
+    try:
+        value = operator.index(seed.item() if isinstance(seed, Tensor) else seed)
+    except TypeError:
+        raise TypeError(f"{name} expected an int, but got {type(seed).__name__}") from None
+    if not -(2**63) <= value < 2**64:
+        raise ValueError(f"{name}: seed {value} is outside [-2**63, 2**64) (Overflow when unpacking long long)")
+    return value % 2**64
+
+
+class Generator:
+    """An independent Philox stream: a 64-bit seed (the key) and the offset of the next number.
+
+    Args:
+        device: the device the generator is meant for (``"cpu"`` or ``"cuda"``); kept for torch's
+            API only, since the stream is the same on every device and a generator serves tensors
+            on any device (torch requires a generator of the tensor's device type).
+    """
+
+    def __init__(self, device: str | torch.device = "cpu") -> None:
+        device = torch.device(device)
+        if device.type not in ("cpu", "cuda"):
+            raise RuntimeError(f"{device.type.upper()} device type not an accelerator.")
+        self.device = device
+        self._lock = threading.Lock()
+        self._seed = _DEFAULT_SEED
+        self._offset = 0
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Sets the seed and resets the offset; returns the generator (so it chains)."""
+        value = _seed_value(seed)
+        with self._lock:
+            self._seed, self._offset = value, 0
+        return self
+
+    def seed(self) -> int:
+        """Seeds from the OS's entropy (a non-deterministic seed) and returns the seed."""
+        new_seed = int.from_bytes(os.urandom(8), "little") >> 1
+        self.manual_seed(new_seed)
+        return new_seed
+
+    def initial_seed(self) -> int:
+        """The seed last set (the default seed if never set)."""
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        """The generator's state as a uint8 tensor of 16 bytes (seed, then offset, little-endian).
+
+        torch's states are ByteTensors of another layout; the two do not mix.
+        """
+        with self._lock:
+            raw = self._seed.to_bytes(8, "little") + self._offset.to_bytes(8, "little")
+        return Tensor._wrap(torch.tensor(list(raw), dtype=torch.uint8))
+
+    def set_state(self, new_state: Tensor) -> Generator:
+        """Restores a state from ``get_state``; returns the generator."""
+        data = new_state._data if isinstance(new_state, Tensor) else new_state
+        if not isinstance(data, torch.Tensor) or data.dtype != torch.uint8:
+            raise TypeError(f"RNG state must be a torch.ByteTensor (uint8 tensor), got {_describe(new_state)}")
+        if data.numel() != _STATE_BYTES:
+            raise RuntimeError(
+                f"Expected a tritongrad Philox generator state of size {_STATE_BYTES} but found the input "
+                f"RNG state size to be {data.numel()}"
+            )
+        raw = bytes(data.cpu().reshape(-1).tolist())
+        seed, offset = int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little")
+        if offset >= _OFFSET_LIMIT or offset % 4:
+            raise RuntimeError(f"invalid RNG state: offset {offset} is not a multiple of 4 below 2**62")
+        with self._lock:
+            self._seed, self._offset = seed, offset
+        return self
+
+    def philox_seed_and_offset(self, count: int) -> tuple[int, int]:
+        """Reserves ``count`` Philox numbers; returns the (seed, offset) a kernel should draw them from.
+
+        Offsets advance in multiples of 4 because one Philox call yields four 32-bit numbers.
+        """
+        with self._lock:
+            start = self._offset
+            self._offset += (int(count) + 3) // 4 * 4
+            if self._offset >= _OFFSET_LIMIT:
+                raise RuntimeError("the random generator's Philox offset passed 2**62: reseed it")
+        return self._seed, start
+
+    def __repr__(self) -> str:
+        return f"<tritongrad.Generator device={self.device}>"
+
+
+def _describe(value) -> str:
+    if isinstance(value, (Tensor, torch.Tensor)):
+        return f"a tensor of dtype {value.dtype}"
+    return type(value).__name__
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seeds the default generator (and resets its offset); returns it."""
+    return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
-    """Seeds the generator from the OS's entropy and returns the seed."""
-    import os
-
-    new_seed = int.from_bytes(os.urandom(8), "little") >> 1
-    manual_seed(new_seed)
-    return new_seed
+    """Seeds the default generator from the OS's entropy and returns the seed."""
+    return default_generator.seed()
 
 
 def initial_seed() -> int:
-    """The seed last set with ``manual_seed`` (or the default)."""
-    return _seed
+    """The default generator's seed."""
+    return default_generator.initial_seed()
 
 
-def get_rng_state() -> tuple[int, int]:
-    """(seed, offset): enough to replay the generator."""
-    return _seed, _offset
+def get_rng_state() -> Tensor:
+    """The default generator's state (a uint8 tensor; see ``Generator.get_state``)."""
+    return default_generator.get_state()
 
 
-def set_rng_state(state: tuple[int, int]) -> None:
-    """Restores a state from ``get_rng_state``."""
-    global _seed, _offset
-    with _lock:
-        _seed, _offset = int(state[0]), int(state[1])
+def set_rng_state(new_state: Tensor) -> None:
+    """Restores the default generator's state from ``get_rng_state``."""
+    default_generator.set_state(new_state)
 
 
-def philox_seed_and_offset(count: int) -> tuple[int, int]:
-    """Reserves ``count`` Philox counters; returns the (seed, offset) a kernel should use.
+def resolve_generator(generator: Generator | None) -> Generator:
+    """``generator`` itself, or the default generator for None; TypeError for anything else."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tritongrad.Generator or None, not {type(generator).__name__}")
+    return generator
 
-    Offsets advance in multiples of 4 because one Philox call yields four 32-bit numbers.
-    """
-    global _offset
-    with _lock:
-        start = _offset
-        _offset += (int(count) + 3) // 4 * 4
-    return _seed, start
+
+def philox_seed_and_offset(count: int, generator: Generator | None = None) -> tuple[int, int]:
+    """Reserves ``count`` numbers from ``generator`` (default: the default generator)."""
+    return resolve_generator(generator).philox_seed_and_offset(count)

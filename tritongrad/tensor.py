@@ -535,10 +535,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        return _ops().index(self, key)
+        return _ops().indexing.getitem(self, key)
 
     def __setitem__(self, key, value) -> None:
-        _ops().index_put_(self, key, value)
+        _ops().indexing.setitem(self, key, value)
 
     # ------------------------------------------------------------------ in-place ops
     def _check_inplace(self) -> None:
@@ -680,11 +680,26 @@ class Tensor:
             source,
         )
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        return _ops().random.uniform_(self, a, b)
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None, **kwargs) -> Tensor:
+        return _ops().random.uniform_(self, a, b, generator=generator, **kwargs)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        return _ops().random.normal_(self, mean, std)
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        return _ops().random.normal_(self, mean, std, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        return _ops().random.exponential_(self, lambd, generator=generator)
+
+    def random_(self, *args, generator=None, **kwargs) -> Tensor:
+        return _ops().random.random_(self, *args, generator=generator, **kwargs)
+
+    def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+        return _ops().random.bernoulli_(self, p, generator=generator)
+
+    def bernoulli(self, p: float | None = None, *, generator=None) -> Tensor:
+        return _ops().random.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+        return _ops().random.multinomial(self, num_samples, replacement, generator=generator)
 
     # ------------------------------------------------------------------ views
     @property

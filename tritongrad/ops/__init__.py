@@ -12,6 +12,32 @@ import torch
 from tritongrad.ops import elementwise, indexing, linalg, reduction, views  # noqa: F401 (submodules)
 from tritongrad.ops import random as random  # noqa: PLC0414
 from tritongrad.ops.elementwise import binary_forward, unary_forward
+from tritongrad.ops.indexing import (  # noqa: F401 (public API)
+    argwhere,
+    gather,
+    index_add,
+    index_add_,
+    index_copy,
+    index_copy_,
+    index_fill,
+    index_fill_,
+    index_put,
+    index_put_,
+    index_select,
+    masked_fill,
+    masked_fill_,
+    masked_scatter,
+    masked_scatter_,
+    masked_select,
+    nonzero,
+    put_,
+    scatter,
+    scatter_,
+    scatter_add,
+    scatter_add_,
+    take,
+    take_along_dim,
+)
 from tritongrad.ops.linalg import bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401 (public API)
 from tritongrad.ops import ordering, return_types, shape  # noqa: F401 (submodules)
 from tritongrad.ops.ordering import *  # noqa: F401,F403 (public API: cumsum, sort, topk, median, unique, ...)
@@ -192,7 +218,7 @@ def minimum(input, other):
 def where(condition, input=None, other=None):
     """input where condition else other (broadcasting; numbers allowed for input/other)."""
     if input is None and other is None:
-        raise NotImplementedError("where(condition) (nonzero) is not supported by tritongrad")
+        return indexing.nonzero(condition, as_tuple=True)  # torch's one-argument form
     if condition.dtype != torch.bool:
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
@@ -365,37 +391,7 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def index(x, key):
-    """x[key]: basic keys give views; an integer or bool tensor key along dim 0 gathers."""
-    from tritongrad.tensor import Tensor
-
-    if isinstance(key, Tensor):
-        return indexing.index_select_by_tensor(x, key)
-    return views.basic_index(x, key)
-
-
-def index_put_(x, key, value) -> None:
-    """x[key] = value (a number or a tensor broadcast to the indexed view)."""
-    from tritongrad.tensor import Tensor
-
-    if isinstance(key, Tensor):
-        if key.dtype != torch.bool:
-            raise NotImplementedError("tritongrad supports tensor keys in x[key] = value only as bool masks")
-        masked = x.where(~key, value if not isinstance(value, Tensor) else value.to(x.dtype))
-        x.copy_(masked)
-        return
-    target = views.basic_index(x, key)
-    if isinstance(value, Tensor):
-        target.copy_(value)
-    else:
-        target.fill_(value)
-
-
-def masked_fill(input, mask, value):
-    """``value`` where ``mask`` is True, else ``input``."""
-    if hasattr(value, "_data"):
-        value = value.item()
-    return where(mask, value, input)
+index = indexing.getitem  # x[key]
 
 
 def cat(tensors, dim: int = 0):
@@ -473,6 +469,7 @@ TENSOR_METHODS = (
     "std", "norm", "all", "any", "count_nonzero", "matmul", "mm", "bmm", "mv", "dot", "outer", "ger", "softmax",
     "log_softmax",
 )  # fmt: skip
+TENSOR_METHODS += indexing.TENSOR_METHODS  # x.gather(...), x.index_add_(...), x.masked_fill_(...), ...
 TENSOR_METHODS += ("logsumexp", "nansum", "nanmean", "aminmax") + tuple(ordering.TENSOR_METHODS)
 TENSOR_METHODS += shape.TENSOR_METHODS  # x.flip(0), x.repeat(2, 3), x.diagonal(), ...
 

@@ -1,65 +1,1130 @@
-"""Indexing with tensors (gather along dim 0) and joining (cat), with their backwards."""
+"""Tensor indexing with torch's rules, reads and writes; the index and mask functions; cat and stack.
+
+``x[key]`` with a key holding tensors (or lists, ranges, numpy arrays, bools) works as in torch:
+
+1. the basic part of the key (ints, slices, None, ``...``) is applied first, as a view;
+2. each index tensor indexes one dim of that view, and a bool mask of k dims stands for k index
+   tensors (its nonzero coordinates); all of them broadcast together to one shape B;
+3. if the indexed dims are adjacent, B takes their place in the result, else B comes first
+   (``x[:, i, j]`` has shape (x.shape[0], *B), ``x[i, :, j]`` has (*B, x.shape[1])).
+
+Such a read is an ``IndexPlan`` (the indexed dims, the index tensors, where the result dims come
+from) and one gather launch; the write ``x[key] = v`` is a scatter through the same plan.
+``index_select``, ``gather``, ``take``, ``scatter``, ``index_add`` and the rest are plans too,
+differing only in where their result dims come from (see kernels/indexing.py).
+
+Index values are checked against the dim sizes inside the offsets kernel; raising torch's
+IndexError needs the host to know, so each indexing call reads back one small integer vector
+(masks need one read-back anyway: the number of kept elements decides the result's shape).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 
+from tritongrad import creation
 from tritongrad.autograd.function import Function
+from tritongrad.dtypes import result_type
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
+from tritongrad.kernels.creation import launch_fill_
+from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops import views
+from tritongrad.ops.elementwise import Where
 from tritongrad.ops.views import normalize_dim
+from tritongrad.tensor import Tensor
+
+_wrap = Tensor._wrap
+
+_DTYPE_WORDS = {
+    torch.float32: "Float", torch.float64: "Double", torch.float16: "Half", torch.bfloat16: "BFloat16",
+    torch.int64: "Long", torch.int32: "Int", torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte",
+    torch.bool: "Bool",
+}  # fmt: skip
 
 
-def _wrap(data):
-    from tritongrad.tensor import Tensor
+# ---------------------------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------------------------
 
-    return Tensor._wrap(data)
+
+def _bounds_error(value: int, dim: int, size: int) -> Exception:
+    return IndexError(f"index {value} is out of bounds for dimension {dim} with size {size}")
 
 
-class IndexRows(Function):
-    """x[indices] for an integer tensor of any shape: rows of x gathered along dim 0."""
+class IndexPlan:
+    """The elements of a source of shape ``src_shape`` that an indexing op reads or writes.
+
+    Element o of the result (shape ``out_shape``) is the source element whose coordinate along
+    ``dims[k]`` is ``indices[k][b(o)]`` (a negative value counting from the end when ``wrap``)
+    and whose other coordinates are result coordinates: source dim d walks result dim
+    ``src_out_dims[d]``, and b(o) is o's coordinates along the result dims ``index_out_dims``.
+
+    indices: torch integer tensors of one shape B (broadcast views are fine). ``error(value,
+    dim, size)`` makes the exception for an index out of range; ``checked`` says the indices are
+    known to be in range (a mask's coordinates). Offsets are computed once per source layout.
+    """
+
+    def __init__(
+        self,
+        src_shape: Sequence[int],
+        dims: Sequence[int],
+        indices: Sequence[torch.Tensor],
+        out_shape: Sequence[int],
+        src_out_dims: dict[int, int],
+        index_out_dims: Sequence[int],
+        *,
+        wrap: bool = True,
+        error=_bounds_error,
+        checked: bool = False,
+    ) -> None:
+        self.src_shape, self.out_shape = tuple(src_shape), tuple(out_shape)
+        self.dims, self.indices = list(dims), list(indices)
+        self.src_out_dims, self.index_out_dims = dict(src_out_dims), list(index_out_dims)
+        self.wrap, self.error, self._checked = wrap, error, checked
+        self._layouts: dict[tuple, tuple] = {}
+
+    def _offsets(self, strides: Sequence[int]) -> tuple:
+        """(offsets, source strides per result dim, offsets strides per result dim) for a source
+        with ``strides``; raises ``error`` for the first index out of range (checked once)."""
+        strides = tuple(strides)
+        layout = self._layouts.get(strides)
+        if layout is not None:
+            return layout
+        sizes = [self.src_shape[d] for d in self.dims]
+        offsets, bad = kernels.launch_index_offsets(
+            self.indices, sizes, [strides[d] for d in self.dims], wrap=self.wrap, check=not self._checked
+        )
+        if bad is not None:
+            k, value = bad
+            raise self.error(value, self.dims[k], sizes[k])
+        self._checked = True
+        src_strides = [0] * len(self.out_shape)
+        for d, o in self.src_out_dims.items():
+            src_strides[o] += strides[d]
+        offsets_strides = [0] * len(self.out_shape)
+        for stride, o in zip(kernels.contiguous_strides(offsets.shape), self.index_out_dims):
+            offsets_strides[o] += stride
+        layout = (offsets, tuple(src_strides), tuple(offsets_strides))
+        self._layouts[strides] = layout
+        return layout
+
+    def gather(self, src: torch.Tensor) -> torch.Tensor:
+        """A new tensor of ``out_shape``: src's elements at the plan's positions."""
+        offsets, src_strides, offsets_strides = self._offsets(src.stride())
+        return kernels.launch_gather(src, src_strides, offsets, offsets_strides, self.out_shape)
+
+    def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool) -> torch.Tensor:
+        """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst."""
+        offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
+        return kernels.launch_scatter_(
+            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, accumulate=accumulate
+        )
+
+
+def _along_dim_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool, error=_bounds_error) -> IndexPlan:
+    """The plan of index_select/index_add/...: a 1-D ``index`` replaces dim ``dim`` of ``shape``."""
+    index = index.reshape(-1)
+    out_shape = tuple(shape[:dim]) + (index.shape[0],) + tuple(shape[dim + 1 :])
+    others = {d: d for d in range(len(shape)) if d != dim}
+    return IndexPlan(shape, [dim], [index], out_shape, others, [dim], wrap=wrap, error=error)
+
+
+def _elementwise_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool = False) -> IndexPlan:
+    """The plan of gather/scatter: ``index`` has the result's shape and gives the coordinate
+    along ``dim``; every other coordinate is the result's own."""
+
+    def error(value: int, dim: int, size: int) -> Exception:
+        return RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}")
+
+    others = {d: d for d in range(len(shape)) if d != dim}
+    return IndexPlan(shape, [dim], [index], index.shape, others, range(index.dim()), wrap=wrap, error=error)
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------
+
+
+class Index(Function):
+    """x[plan]: one gather. The gradient adds into zeros, so a repeated index accumulates."""
 
     _backward_name = "IndexBackward0"
 
     @staticmethod
-    def forward(ctx, x, indices):
-        flat_indices = indices.contiguous()._data.view(-1)
-        ctx.save_for_backward(indices)
-        ctx.rows, ctx.dtype, ctx.row_shape = x.shape[0], x.dtype, tuple(x.shape[1:])
-        source = x.contiguous()
-        rows = kernels.launch_gather_rows(source._data, flat_indices)
-        return _wrap(rows.view(tuple(indices.shape) + ctx.row_shape))
+    def forward(ctx, x, plan):
+        ctx.plan = plan
+        return _wrap(plan.gather(x._data))
 
     @staticmethod
     def backward(ctx, grad):
-        (indices,) = ctx.saved_tensors
-        # Atomic adds accumulate in float32/float64 whatever the gradient's dtype.
-        wide = grad.to(torch.float64 if grad.dtype == torch.float64 else torch.float32).contiguous()
-        grad_rows = wide._data.view((indices.numel(),) + ctx.row_shape)
-        flat_indices = indices.contiguous()._data.view(-1)
-        grad_x = _wrap(kernels.launch_scatter_add_rows(grad_rows, flat_indices, ctx.rows))
-        return grad_x.to(ctx.dtype), None
+        return IndexGrad.apply(grad, ctx.plan), None
 
 
-def index_select_by_tensor(x, key):
-    """x[key] for an integer tensor (any shape) or a bool mask over x's leading dims."""
-    from tritongrad import creation
+class IndexSelect(Index):
+    _backward_name = "IndexSelectBackward0"
 
-    if x.dim() == 0:
-        raise IndexError("tensor indexing of a 0-d tensor is not supported")
-    if key.dtype == torch.bool:
-        if tuple(key.shape) != tuple(x.shape[: key.dim()]):
-            raise IndexError(
-                f"The shape of the mask {list(key.shape)} at index 0 does not match the shape of the indexed "
-                f"tensor {list(x.shape)} at index 0"
+
+class GatherFunction(Index):
+    _backward_name = "GatherBackward0"
+
+
+class Take(Function):
+    """x read as 1-D in row-major order, at the plan's positions."""
+
+    _backward_name = "TakeBackward0"
+
+    @staticmethod
+    def forward(ctx, x, plan):
+        ctx.plan, ctx.shape = plan, tuple(x.shape)
+        data = x._data if x.is_contiguous() else views.contiguous_copy(x)._data
+        return _wrap(plan.gather(data.view(-1)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexGrad.apply(grad, ctx.plan).reshape(ctx.shape), None
+
+
+class IndexGrad(Function):
+    """Zeros of the plan's source shape with ``grad`` added at its positions (atomically: an index
+    may repeat). torch computes it as ``zeros.index_put_(indices, grad, accumulate=True)``."""
+
+    _backward_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, plan):
+        ctx.plan = plan
+        out = torch.empty(plan.src_shape, dtype=grad.dtype, device=grad.device)
+        launch_fill_(out, 0)
+        return _wrap(plan.scatter_(out, grad._data, accumulate=True))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Index.apply(grad, ctx.plan), None
+
+
+def _scalar_tensor(value, dtype: torch.dtype, device) -> Tensor:
+    return creation.full((), value, dtype=dtype, device=device)
+
+
+class IndexPut(Function):
+    """x with ``values`` (broadcast to the plan's result shape) written at the plan's positions,
+    or added with ``accumulate`` (a repeated position then gets every value). Without it, which of
+    several values for one position wins is unspecified, as in torch. ``alpha`` scales values.
+
+    Backward: x's gradient is zero where x was overwritten; the values' gradient is read back
+    from the written positions (and summed over broadcast dims).
+    """
+
+    _backward_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, values, plan, accumulate=False, alpha=1):
+        ctx.plan, ctx.accumulate, ctx.alpha = plan, accumulate, alpha
+        ctx.values_shape, ctx.values_dtype = tuple(values.shape), values.dtype
+        out = views.contiguous_copy(x)._data
+        plan.scatter_(out, _scaled(values, alpha)._data, accumulate)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad_values = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (
+                grad
+                if ctx.accumulate
+                else IndexPut.apply(grad, _scalar_tensor(0, grad.dtype, grad.device), ctx.plan, False, 1)
             )
-        positions = [i for i, keep in enumerate(key.reshape(-1).tolist()) if keep]
-        flat = x.reshape((-1,) + tuple(x.shape[key.dim() :]))
-        indices = creation.tensor(positions, dtype=torch.int64, device=x.device)
-        return IndexRows.apply(flat, indices)
-    if key.dim() == 0 and key.dtype in (torch.int64, torch.int32):
-        return x[int(key.item())]  # a 0-dim integer tensor indexes like an int (a view), as in torch
-    return IndexRows.apply(x, key)
+        if ctx.needs_input_grad[1]:
+            grad_values = _scaled(Index.apply(grad, ctx.plan), ctx.alpha).sum_to_size(ctx.values_shape)
+            grad_values = grad_values.to(ctx.values_dtype)
+        return grad_x, grad_values, None, None, None
+
+
+def _scaled(values: Tensor, alpha) -> Tensor:
+    return values if alpha == 1 else values * alpha
+
+
+class ScatterFunction(IndexPut):
+    _backward_name = "ScatterBackward0"
+
+
+class ScatterValue(IndexPut):
+    _backward_name = "ScatterBackward1"
+
+
+class ScatterAdd(IndexPut):
+    _backward_name = "ScatterAddBackward0"
+
+
+class IndexAdd(IndexPut):
+    _backward_name = "IndexAddBackward0"
+
+
+class IndexCopy(IndexPut):
+    _backward_name = "IndexCopyBackward0"
+
+
+class IndexFill(IndexPut):
+    """index_fill: one value at every selected position. A value tensor's gradient sums the
+    gradient over the filled positions, each once however often the index names it."""
+
+    _backward_name = "IndexFillBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = IndexPut.apply(grad, _scalar_tensor(0, grad.dtype, grad.device), ctx.plan, False, 1)
+        grad_value = None
+        if ctx.needs_input_grad[1]:
+            filled = torch.empty(ctx.plan.src_shape, dtype=grad.dtype, device=grad.device)
+            launch_fill_(filled, 0)
+            ctx.plan.scatter_(filled, _scalar_tensor(1, grad.dtype, grad.device)._data, False)
+            grad_value = (grad * _wrap(filled)).sum().reshape(ctx.values_shape).to(ctx.values_dtype)
+        return grad_x if ctx.needs_input_grad[0] else None, grad_value, None, None, None
+
+
+class IndexFillTensor(IndexFill):
+    _backward_name = "IndexFillBackward1"
+
+
+class PutFunction(IndexPut):
+    _backward_name = "PutBackward0"
+
+
+class MaskedFill(Function):
+    """``value`` where ``mask`` (broadcast) is True, else x; value a number or a 0-d tensor."""
+
+    _backward_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.save_for_backward(mask)
+        ctx.x_shape, ctx.value_meta = tuple(x.shape), (tuple(value.shape), value.dtype) if _is_tensor(value) else None
+        fill = value._data if _is_tensor(value) else value
+        return _wrap(elementwise_kernels.launch_where(mask._data, fill, x._data, out_dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        grad_x = Where.apply(mask, 0.0, grad).sum_to_size(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        grad_value = None
+        if ctx.value_meta is not None and ctx.needs_input_grad[2]:
+            shape, dtype = ctx.value_meta
+            grad_value = Where.apply(mask, grad, 0.0).sum().reshape(shape).to(dtype)
+        return grad_x, None, grad_value
+
+
+class MaskedFillTensor(MaskedFill):
+    _backward_name = "MaskedFillBackward1"
+
+
+class MaskedPut(MaskedFill):
+    """``x[mask] = value`` for a one-element value: a masked fill, with no read-back of the mask."""
+
+    _backward_name = "IndexPutBackward0"
+
+
+class MaskedSelect(Function):
+    """input's elements where mask (both broadcast to one shape) is True, in row-major order."""
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        shape = broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+        ctx.save_for_backward(mask)
+        ctx.x_shape, ctx.shape = tuple(x.shape), shape
+        return _wrap(kernels.launch_masked_select(x._data.expand(shape), mask._data.expand(shape)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return MaskedExpand.apply(grad, mask, ctx.shape).sum_to_size(ctx.x_shape), None
+
+
+class MaskedExpand(Function):
+    """The gradient of masked_select: zeros of ``shape`` with ``values`` at the kept positions."""
+
+    _backward_name = "MaskedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, values, mask, shape):
+        ctx.save_for_backward(mask)
+        out = torch.empty(shape, dtype=values.dtype, device=values.device)
+        source = views.contiguous_copy(values)._data if not values.is_contiguous() else values._data
+        kernels.launch_masked_scatter(mask._data.expand(shape), source, None, out, check=False)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return MaskedSelect.apply(grad, mask), None, None
+
+
+class MaskedScatter(Function):
+    """x with its masked positions replaced, in row-major order, by source's first elements."""
+
+    @staticmethod
+    def forward(ctx, x, mask, source):
+        shape = broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+        ctx.save_for_backward(mask)
+        ctx.x_shape, ctx.shape, ctx.source_shape = tuple(x.shape), shape, tuple(source.shape)
+        out = torch.empty(shape, dtype=x.dtype, device=x.device)
+        flat = views.contiguous_copy(source)._data if not source.is_contiguous() else source._data
+        kernels.launch_masked_scatter(mask._data.expand(shape), flat, x._data.expand(shape), out)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        grad_x = Where.apply(mask, 0.0, grad).sum_to_size(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        grad_source = None
+        if ctx.needs_input_grad[2]:
+            selected = MaskedSelect.apply(grad, mask)
+            numel = _numel(ctx.source_shape)
+            if selected.numel() < numel:
+                padding = creation.zeros(numel - selected.numel(), dtype=grad.dtype, device=grad.device)
+                selected = cat([selected, padding])
+            grad_source = selected.reshape(ctx.source_shape)
+        return grad_x, None, grad_source
+
+
+def _numel(shape: Sequence[int]) -> int:
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
+def _is_tensor(value) -> bool:
+    return isinstance(value, Tensor)
+
+
+# ---------------------------------------------------------------------------------------------
+# x[key] and x[key] = value
+# ---------------------------------------------------------------------------------------------
+
+
+class _BoolIndex:
+    """A bool in a key (``x[True]``, ``x[..., t > 0]`` with a 0-d t): a new dim of size 1, kept or not."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+
+def _key_items(key) -> list:
+    """The key as a list of entries. torch (like numpy before 1.23) reads a short list that holds
+    a slice, ``...``, None, a sequence or a tensor as a tuple of indices, not as one index."""
+    if isinstance(key, tuple):
+        return list(key)
+    if isinstance(key, list) and len(key) < 32:
+        if any(
+            isinstance(k, (Tensor, list, tuple, range, slice, np.ndarray)) or k is None or k is Ellipsis for k in key
+        ):
+            return list(key)
+    return [key]
+
+
+def _plain(value):
+    """Nested sequences with tritongrad Tensors replaced by their values (for numpy)."""
+    if isinstance(value, Tensor):
+        return value.tolist()
+    if isinstance(value, (list, tuple, range)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _index_tensor_from_sequence(value, device) -> torch.Tensor:
+    """An index tensor from a list, range or numpy array: bool stays bool, numbers become int64
+    (floats truncated, as torch does for sequences)."""
+    array = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(_plain(value))
+    if array.dtype == np.bool_:
+        array = array.astype(np.bool_)
+    elif array.size == 0 or array.dtype.kind in "iuf":
+        array = array.astype(np.int64)
+    else:
+        raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {array.dtype}")
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
+
+def _convert_item(item, device):
+    """One key entry as int, slice, None, Ellipsis, _BoolIndex or an index/mask torch tensor."""
+    if item is None or item is Ellipsis or isinstance(item, slice):
+        return item
+    if isinstance(item, (bool, np.bool_)):
+        return _BoolIndex(bool(item))
+    if isinstance(item, (int, np.integer)):
+        return int(item)
+    if isinstance(item, Tensor):
+        item = item._data
+    if isinstance(item, torch.Tensor):
+        if item.dtype.is_floating_point or item.dtype.is_complex or item.dtype in (torch.int8, torch.int16):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if item.dim() == 0:
+            # a 0-d integer tensor selects like an int; a 0-d bool adds a dim of size 1 (torch reads both back)
+            return _BoolIndex(bool(item.item())) if item.dtype in (torch.bool, torch.uint8) else int(item.item())
+        if item.dtype == torch.uint8:  # torch's deprecated byte masks
+            item = elementwise_kernels.launch_unary("copy", item, out_dtype=torch.bool)
+        return item.to(device)
+    if isinstance(item, (list, tuple, range, np.ndarray)):
+        return _index_tensor_from_sequence(item, device)
+    raise IndexError(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
+        f"(got {type(item).__name__})"
+    )
+
+
+def _consumed(item) -> int:
+    if isinstance(item, (int, slice)):
+        return 1
+    if isinstance(item, torch.Tensor):
+        return item.dim() if item.dtype == torch.bool else 1
+    return 0
+
+
+def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor]]]:
+    """(view, entries): x with the key's basic part applied (a view, or x itself), and the
+    (view dim, index or mask tensor) pairs that index it further."""
+    items = [_convert_item(item, x.device) for item in _key_items(key)]
+    if sum(item is Ellipsis for item in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(_consumed(item) for item in items)
+    if consumed > x.dim():
+        raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
+    basic: list = []
+    entries: list[tuple[int, torch.Tensor]] = []
+    view_dim = source_dim = 0
+    for item in items:
+        if item is Ellipsis:
+            skipped = x.dim() - consumed
+            basic += [slice(None)] * skipped
+            view_dim, source_dim = view_dim + skipped, source_dim + skipped
+        elif item is None:
+            basic.append(None)
+            view_dim += 1
+        elif isinstance(item, _BoolIndex):
+            basic.append(None)
+            index = torch.empty(1 if item.value else 0, dtype=torch.int64, device=x.device)
+            launch_fill_(index, 0)
+            entries.append((view_dim, index))
+            view_dim += 1
+        elif isinstance(item, int):
+            basic.append(item)
+            source_dim += 1
+        elif isinstance(item, slice):
+            basic.append(item)
+            view_dim, source_dim = view_dim + 1, source_dim + 1
+        else:
+            span = item.dim() if item.dtype == torch.bool else 1
+            if item.dtype == torch.bool:
+                for j, size in enumerate(item.shape):
+                    if size != x.shape[source_dim + j]:
+                        raise IndexError(
+                            f"The shape of the mask {list(item.shape)} at index {j} does not match the shape of "
+                            f"the indexed tensor {list(x.shape)} at index {source_dim + j}"
+                        )
+            basic += [slice(None)] * span
+            entries.append((view_dim, item))
+            view_dim, source_dim = view_dim + span, source_dim + span
+    whole = all(isinstance(b, slice) and b == slice(None) for b in basic)
+    view = x if whole else views.basic_index(x, tuple(basic))
+    return view, entries
+
+
+def advanced_plan(view: Tensor, entries: list[tuple[int, torch.Tensor]]) -> IndexPlan:
+    """The plan of ``view[entries]`` (torch's placement of the broadcast index dims, module docstring)."""
+    dims: list[int] = []
+    indices: list[torch.Tensor] = []
+    checked = True
+    for view_dim, tensor in entries:
+        if tensor.dtype == torch.bool:
+            coordinates = kernels.launch_nonzero(tensor, transposed=True)  # in range by construction
+            for j in range(tensor.dim()):
+                dims.append(view_dim + j)
+                indices.append(coordinates[j])
+        else:
+            dims.append(view_dim)
+            indices.append(tensor)
+            checked = checked and tensor.numel() == 0
+    shapes = [tuple(t.shape) for t in indices]
+    try:
+        index_shape = broadcast_shapes(*shapes)
+    except RuntimeError:
+        listed = ", ".join(str(list(s)) for s in shapes)
+        raise IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {listed}"
+        ) from None
+    indices = [t.expand(index_shape) for t in indices]
+    shape = tuple(view.shape)
+    rest = [d for d in range(len(shape)) if d not in dims]
+    if dims == list(range(dims[0], dims[0] + len(dims))):
+        first = dims[0]
+        before = [d for d in rest if d < first]
+        after = [d for d in rest if d > first]
+        out_shape = shape[:first] + index_shape + tuple(shape[d] for d in after)
+        src_out_dims = {d: d for d in before}
+        src_out_dims.update({d: len(before) + len(index_shape) + i for i, d in enumerate(after)})
+        index_out_dims = range(first, first + len(index_shape))
+    else:
+        out_shape = index_shape + tuple(shape[d] for d in rest)
+        src_out_dims = {d: len(index_shape) + i for i, d in enumerate(rest)}
+        index_out_dims = range(len(index_shape))
+    return IndexPlan(shape, dims, indices, out_shape, src_out_dims, index_out_dims, checked=checked)
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """x[key] for any key torch accepts: basic keys give views, the others gather (IndexBackward0)."""
+    if views._is_basic_index(key):
+        return views.basic_index(x, key)
+    view, entries = split_key(x, key)
+    if not entries:
+        return view
+    return Index.apply(view, advanced_plan(view, entries))
+
+
+def _value_operand(value, x: Tensor):
+    """A written value as a Python number or a Tensor on x's device (sequences and arrays become tensors)."""
+    if isinstance(value, Tensor):
+        return value if value.device == x.device else value.to(x.device)
+    if isinstance(value, (bool, int, float, np.generic)):
+        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return creation.tensor(value, dtype=x.dtype, device=x.device)
+    raise TypeError(f"can't assign a {type(value).__name__} to a {_DTYPE_WORDS.get(x.dtype, x.dtype)} tensor")
+
+
+def _check_values_dtype(x: Tensor, values: Tensor) -> None:
+    if values.dtype != x.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{_DTYPE_WORDS.get(x.dtype, x.dtype)} for the destination and "
+            f"{_DTYPE_WORDS.get(values.dtype, values.dtype)} for the source."
+        )
+
+
+def _values_for(plan: IndexPlan, values: Tensor) -> Tensor:
+    """values shaped to broadcast to the plan's result (leading size-1 dims dropped, as torch does)."""
+    shape = tuple(values.shape)
+    while len(shape) > len(plan.out_shape) and shape[0] == 1:
+        shape = shape[1:]
+    try:
+        fits = broadcast_shapes(shape, plan.out_shape) == plan.out_shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to indexing result "
+            f"of shape {list(plan.out_shape)}"
+        )
+    return values if shape == tuple(values.shape) else values.reshape(shape)
+
+
+def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan: IndexPlan, accumulate: bool,
+                 alpha=1) -> Tensor:  # fmt: skip
+    """Writes values into target through plan in place, recorded like torch's in-place ops."""
+
+    def into_target() -> None:
+        plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate)
+
+    return target._apply_inplace(lambda s: function.apply(s, values, plan, accumulate, alpha), into_target, values)
+
+
+def _single_mask(entries) -> bool:
+    return len(entries) == 1 and entries[0][1].dtype == torch.bool
+
+
+def setitem(x: Tensor, key, value) -> None:
+    """x[key] = value: a copy/fill into a view for basic keys, else an index_put_ (IndexPutBackward0)."""
+    value = _value_operand(value, x)
+    if views._is_basic_index(key):
+        view, entries = views.basic_index(x, key), []
+    else:
+        view, entries = split_key(x, key)
+    if not entries:
+        view.copy_(value) if isinstance(value, Tensor) else view.fill_(value)
+        return
+    if _single_mask(entries) and (not isinstance(value, Tensor) or value.numel() == 1):
+        # x[mask] = v for one value is a masked fill: no read-back of the mask's count
+        view_dim, mask = entries[0]
+        if isinstance(value, Tensor):
+            _check_values_dtype(x, value)
+        fill = value.reshape(()) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
+        aligned = _wrap(mask[(None,) * view_dim + (Ellipsis,) + (None,) * (view.dim() - view_dim - mask.dim())])
+        view._apply_inplace(
+            lambda s: MaskedPut.apply(s, aligned, fill),
+            lambda: elementwise_kernels.launch_where(
+                aligned._data, fill._data, view._data, out_dtype=x.dtype, out=view._data
+            ),  # fmt: skip
+            fill,
+        )
+        return
+    plan = advanced_plan(view, entries)
+    if isinstance(value, Tensor):
+        _check_values_dtype(x, value)
+        values = _values_for(plan, value)
+    else:
+        values = _scalar_tensor(value, x.dtype, x.device)
+    _put_inplace(view, IndexPut, values, plan, accumulate=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# index_put_ / index_put
+# ---------------------------------------------------------------------------------------------
+
+
+def _index_put_plan(input: Tensor, indices, values) -> tuple[Tensor, IndexPlan, Tensor]:
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
+    if len(indices) > input.dim():
+        raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got {len(indices)})")
+    _check_values_dtype(input, values)
+    key = tuple(slice(None) if t is None else t for t in indices)
+    view, entries = split_key(input, key)
+    if not entries:
+        raise RuntimeError("index_put_(): expected at least one index tensor")
+    plan = advanced_plan(view, entries)
+    return view, plan, _values_for(plan, values)
+
+
+def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """input[indices] = values in place (``+=`` with accumulate, where repeated indices all add).
+
+    indices: a tuple of index tensors (integer or bool, None for a whole dim), one per leading dim.
+    Without accumulate, a position named twice keeps one of its values (unspecified which, as in torch).
+    """
+    view, plan, values = _index_put_plan(input, indices, values)
+    _put_inplace(view, IndexPut, values, plan, accumulate)
+    return input
+
+
+def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """Out-of-place ``index_put_``: a new tensor (IndexPutBackward0)."""
+    view, plan, values = _index_put_plan(input, indices, values)
+    return IndexPut.apply(view, values, plan, accumulate, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Along-a-dim functions: index_select, index_add, index_fill, index_copy
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_index(name: str, index, *, vector: bool = True) -> None:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in kernels.INDEX_DTYPES:
+        raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
+    if vector and index.dim() > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+
+
+def _dim_of(input: Tensor, dim: int) -> int:
+    return normalize_dim(dim, input.dim())
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of ``input`` at positions ``index`` (1-D) along ``dim``: out.shape[dim] = len(index)."""
+    _check_index("index_select", index)
+    dim = _dim_of(input, dim)
+    shape = tuple(input.shape) if input.dim() else (1,)
+    source = input if input.dim() else input.reshape(1)
+
+    def error(value, dim, size):
+        return IndexError("index out of range in self")
+
+    out = IndexSelect.apply(source, _along_dim_plan(shape, dim, index._data, wrap=False, error=error))
+    return out if input.dim() else out.reshape(())
+
+
+def _along_dim_values(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    count = index.numel()
+    expected = tuple(input.shape[:dim]) + (count,) + tuple(input.shape[dim + 1 :]) if input.dim() else (count,)
+    source_shape = tuple(source.shape) if source.dim() else (1,)
+    if input.dim() and source.dim() and source.shape[dim] != count:
+        raise RuntimeError(
+            f"{name}(): Number of indices ({count}) should be equal to source.size(dim): ({source.shape[dim]}), "
+            f"for dim: {dim}"
+        )
+    if source_shape != expected:
+        raise RuntimeError(
+            f"{name}(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+            f"{list(expected)} at dimension {dim} and source slice shape: {list(source_shape)} at dimension 0."
+        )
+    return source if source.dim() else source.reshape(1)
+
+
+def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor, values: Tensor, *,
+                     accumulate: bool, wrap: bool, inplace: bool, alpha=1, error=_bounds_error) -> Tensor:  # fmt: skip
+    """The shared body of index_add/index_copy/index_fill and their in-place forms."""
+    _check_index(name, index)
+    dim = _dim_of(input, dim)
+    target = input if input.dim() else input.reshape(1)
+    plan = _along_dim_plan(tuple(target.shape), dim, index._data, wrap=wrap, error=error)
+    if inplace:
+        if target is not input:
+            raise NotImplementedError(f"{name}_ on a 0-d tensor is not supported by tritongrad")
+        return _put_inplace(input, function, values, plan, accumulate, alpha)
+    out = function.apply(target, values, plan, accumulate, alpha)
+    return out if input.dim() else out.reshape(())
+
+
+def _checked_source(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    _check_index(name, index)
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{name}(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            f"{name}(): self ({_DTYPE_WORDS.get(input.dtype)}) and source ({_DTYPE_WORDS.get(source.dtype)}) "
+            "must have the same scalar type"
+        )
+    return _along_dim_values(name, input, _dim_of(input, dim), index, source)
+
+
+def _runtime_bounds_error(value, dim, size):
+    return RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}")
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """input with ``alpha * source``'s slices added at positions ``index`` along ``dim`` (repeats add up)."""
+    values = _checked_source("index_add", input, dim, index, source)
+    return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
+                            inplace=False, alpha=alpha, error=_runtime_bounds_error)  # fmt: skip
+
+
+def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``index_add`` in place; returns input."""
+    values = _checked_source("index_add_", input, dim, index, source)
+    return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
+                            inplace=True, alpha=alpha, error=_runtime_bounds_error)  # fmt: skip
+
+
+def _index_copy_error(value, dim, size):
+    return IndexError(f"index_copy_(): index {value} is out of bounds for dimension {dim} with size {size}")
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """input with its slices at ``index`` along ``dim`` replaced by source's."""
+    values = _checked_source("index_copy", input, dim, index, source)
+    return _along_dim_write("index_copy", IndexCopy, input, dim, index, values, accumulate=False, wrap=False,
+                            inplace=False, error=_index_copy_error)  # fmt: skip
+
+
+def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``index_copy`` in place; returns input."""
+    values = _checked_source("index_copy_", input, dim, index, source)
+    return _along_dim_write("index_copy", IndexCopy, input, dim, index, values, accumulate=False, wrap=False,
+                            inplace=True, error=_index_copy_error)  # fmt: skip
+
+
+def _fill_value(name: str, input: Tensor, value) -> tuple[Tensor, type[IndexFill]]:
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(
+                f"{name} only supports a 0-dimensional value tensor, but got tensor with {value.dim()} dimension(s)."
+            )
+        return (value if value.dtype == input.dtype else value.to(input.dtype)), IndexFillTensor
+    return _scalar_tensor(value, input.dtype, input.device), IndexFill
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """input with ``value`` at every position ``index`` along ``dim`` (negative indices count from the end)."""
+    fill, function = _fill_value("index_fill_", input, value)
+    return _along_dim_write("index_fill", function, input, dim, index, fill, accumulate=False, wrap=True,
+                            inplace=False)  # fmt: skip
+
+
+def index_fill_(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``index_fill`` in place; returns input."""
+    fill, function = _fill_value("index_fill_", input, value)
+    return _along_dim_write("index_fill", function, input, dim, index, fill, accumulate=False, wrap=True,
+                            inplace=True)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise-index functions: gather, scatter, scatter_add, take, take_along_dim, put_
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_same_rank(name: str, input: Tensor, index: Tensor) -> None:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in kernels.INDEX_DTYPES:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if max(index.dim(), 1) != max(input.dim(), 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+
+
+def _as_1d(t: Tensor) -> Tensor:
+    return t if t.dim() else t.reshape(1)
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1 (and likewise for other dims).
+
+    index has input's number of dims and is no larger than input in the dims other than ``dim``;
+    the result has index's shape (GatherBackward0: the gradient adds up repeated indices).
+    """
+    _check_same_rank("gather", input, index)
+    dim = _dim_of(input, dim)
+    source, positions = _as_1d(input), _as_1d(index)
+    for d in range(source.dim()):
+        if d != dim and positions.shape[d] > source.shape[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(index.shape)} to be no larger than "
+                f"self {list(input.shape)} apart from dimension {dim}"
+            )
+    out = GatherFunction.apply(source, _elementwise_plan(tuple(source.shape), dim, positions._data))
+    return out if index.dim() else out.reshape(())
+
+
+def _scatter_plan(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor | None) -> tuple:
+    _check_same_rank(name, input, index)
+    dim = _dim_of(input, dim)
+    target, positions = _as_1d(input), _as_1d(index)
+    too_large = any(d != dim and positions.shape[d] > target.shape[d] for d in range(target.dim()))
+    if src is not None:
+        if max(src.dim(), 1) != target.dim():
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+        too_large = too_large or any(positions.shape[d] > _as_1d(src).shape[d] for d in range(target.dim()))
+    if too_large:
+        shapes = f" and to be no larger size than src {list(src.shape)}" if src is not None else ""
+        raise RuntimeError(
+            f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart from "
+            f"dimension {dim}{shapes}"
+        )
+    return dim, target, _elementwise_plan(tuple(target.shape), dim, positions._data)
+
+
+def _scatter_values(input: Tensor, plan: IndexPlan, src) -> tuple[Tensor, type[IndexPut]]:
+    """(values over the index's shape, Function): a src tensor (only its index-shaped corner is
+    read) or a scalar value."""
+    if isinstance(src, Tensor):
+        if src.dtype != input.dtype:
+            raise RuntimeError(
+                f"scatter(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and {src.dtype})"
+            )
+        values = _as_1d(src)
+        if tuple(values.shape) != plan.out_shape:
+            values = values[tuple(slice(0, size) for size in plan.out_shape)]
+        return values, ScatterFunction
+    if isinstance(src, (bool, int, float)):
+        return _scalar_tensor(src, input.dtype, input.device), ScatterValue
+    raise TypeError(f"scatter(): argument 'src' must be Tensor or a number, not {type(src).__name__}")
+
+
+def _scatter(input, dim, index, src, value, reduce, *, inplace: bool) -> Tensor:
+    name = "scatter_" if inplace else "scatter"
+    if (src is None) == (value is None):
+        raise TypeError(f"{name}(): expected exactly one of 'src' and 'value'")
+    source = src if src is not None else value
+    dim, target, plan = _scatter_plan(name, input, dim, index, source if isinstance(source, Tensor) else None)
+    values, function = _scatter_values(input, plan, source)
+    accumulate = False
+    if reduce is not None:
+        if reduce != "add":
+            raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported by tritongrad (only 'add')")
+        accumulate = True
+    if inplace:
+        if target is not input:
+            raise NotImplementedError("scatter_ on a 0-d tensor is not supported by tritongrad")
+        return _put_inplace(input, function, values, plan, accumulate)
+    out = function.apply(target, values, plan, accumulate, 1)
+    return out if input.dim() else out.reshape(())
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None) -> Tensor:
+    """input with ``src[i][j][k]`` written at ``[i][index[i][j][k]][k]`` for dim=1 (src a tensor or a
+    number); a position named twice keeps one of its values, unspecified which (as in torch).
+    ``reduce='add'`` adds instead."""
+    return _scatter(input, dim, index, src, value, reduce, inplace=False)
+
+
+def scatter_(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None) -> Tensor:
+    """``scatter`` in place; returns input."""
+    return _scatter(input, dim, index, src, value, reduce, inplace=True)
+
+
+def _scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, inplace: bool) -> Tensor:
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    dim, target, plan = _scatter_plan("scatter_add", input, dim, index, src)
+    values, _ = _scatter_values(input, plan, src)
+    if inplace:
+        if target is not input:
+            raise NotImplementedError("scatter_add_ on a 0-d tensor is not supported by tritongrad")
+        return _put_inplace(input, ScatterAdd, values, plan, True)
+    out = ScatterAdd.apply(target, values, plan, True, 1)
+    return out if input.dim() else out.reshape(())
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """input with src's elements added at the positions index names along dim (repeats add up)."""
+    return _scatter_add(input, dim, index, src, inplace=False)
+
+
+def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``scatter_add`` in place; returns input."""
+    return _scatter_add(input, dim, index, src, inplace=True)
+
+
+def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
+    """The plan of take/put_: index (any shape) into input read as 1-D in row-major order."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype != torch.int64:
+        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {index.dtype}")
+    numel = input.numel()
+
+    def error(value, dim, size):
+        return IndexError(f"out of range: tried to access index {value} on a tensor of {numel} elements.")
+
+    out_dims = range(index.dim())
+    return IndexPlan((numel,), [0], [index._data], tuple(index.shape), {}, out_dims, wrap=True, error=error)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """input read as 1-D (row-major) at ``index``; the result has index's shape (TakeBackward0)."""
+    return Take.apply(input, _flat_plan("take", input, index))
+
+
+def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """input read as 1-D gets source's elements at ``index`` in place (added with accumulate)."""
+    if not input.is_contiguous():
+        raise NotImplementedError("put_ on a non-contiguous tensor is not supported by tritongrad")
+    plan = _flat_plan("put_", input, index)
+    if not isinstance(source, Tensor) or source.numel() != index.numel():
+        raise RuntimeError(
+            f"put_(): Expected source and index to have the same number of elements, but got source.numel() = "
+            f"{getattr(source, 'numel', lambda: '?')()}, index.numel() = {index.numel()}"
+        )
+    _check_values_dtype(input, source)
+    flat = input.view(-1)
+    _put_inplace(flat, PutFunction, source.reshape(tuple(index.shape)), plan, accumulate)
+    return input
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """Values of input at ``indices`` along ``dim`` (broadcasting the other dims); with dim None,
+    along input flattened. Negative indices count from the end (GatherBackward0)."""
+    if not isinstance(indices, Tensor) or indices.dtype not in kernels.INDEX_DTYPES:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64")
+    if dim is None:
+        input, indices, dim = input.reshape(-1), indices.reshape(-1), 0
+    if input.dim() != indices.dim():
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of dimensions, but got "
+            f"{input.dim()} dimensions for input, and {indices.dim()} dimensions for indices"
+        )
+    dim = _dim_of(input, dim)
+    input_shape, index_shape = list(input.shape), list(indices.shape)
+    input_shape[dim] = index_shape[dim] = 1
+    common = list(broadcast_shapes(tuple(input_shape), tuple(index_shape)))
+    source = input.expand(common[:dim] + [input.shape[dim]] + common[dim + 1 :])
+    positions = indices.expand(common[:dim] + [indices.shape[dim]] + common[dim + 1 :])
+    plan = _elementwise_plan(tuple(source.shape), dim, _as_1d(positions)._data, wrap=True)
+    return GatherFunction.apply(_as_1d(source), plan).reshape(tuple(positions.shape))
+
+
+# ---------------------------------------------------------------------------------------------
+# Masks: masked_fill, masked_select, masked_scatter, nonzero, argwhere
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_mask(name: str, mask) -> None:
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{name}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        word = {torch.int64: "long int", torch.int32: "int"}.get(mask.dtype, str(mask.dtype).replace("torch.", ""))
+        if name.startswith("masked_fill"):
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {word}")
+        raise RuntimeError(f"{name}: expected BoolTensor for mask")
+
+
+def _masked_fill_value(input: Tensor, value):
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.dim()} dimension(s)."
+            )
+        return value, MaskedFillTensor
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
+    return value, MaskedFill
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``value`` (a number or a 0-d tensor) where ``mask`` is True, else input (broadcasting both)."""
+    _check_mask("masked_fill", mask)
+    value, function = _masked_fill_value(input, value)
+    return function.apply(input, mask, value)
+
+
+def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``masked_fill`` in place: mask must broadcast to input's shape; returns input."""
+    _check_mask("masked_fill_", mask)
+    value, function = _masked_fill_value(input, value)
+    fill = value._data if isinstance(value, Tensor) else value
+
+    def into_input() -> None:
+        elementwise_kernels.launch_where(mask._data, fill, input._data, out_dtype=input.dtype, out=input._data)
+
+    return input._apply_inplace(lambda s: function.apply(s, mask, value), into_input, value)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of input where mask is True (both broadcast), as a 1-D tensor in row-major order.
+    Its length depends on the mask: one read-back of the count (torch reads it back too)."""
+    _check_mask("masked_select", mask)
+    return MaskedSelect.apply(input, mask)
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """input with the positions where mask is True taking source's elements in row-major order."""
+    _check_mask("masked_scatter_", mask)
+    if not isinstance(source, Tensor) or source.dtype != input.dtype:
+        raise RuntimeError("masked_scatter_: expected self and source to have same dtypes")
+    return MaskedScatter.apply(input, mask, source)
+
+
+def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """``masked_scatter`` in place (mask must broadcast to input's shape); returns input."""
+    _check_mask("masked_scatter_", mask)
+    if not isinstance(source, Tensor) or source.dtype != input.dtype:
+        raise RuntimeError("masked_scatter_: expected self and source to have same dtypes")
+
+    def into_input() -> None:
+        shape = tuple(input.shape)
+        flat = views.contiguous_copy(source)._data if not source.is_contiguous() else source._data
+        kernels.launch_masked_scatter(mask._data.expand(shape), flat, input._data, input._data)
+
+    return input._apply_inplace(lambda s: MaskedScatter.apply(s, mask, source), into_input, source)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """The indices of input's nonzero elements: a (count, input.dim()) int64 tensor in row-major
+    order, or with ``as_tuple`` one 1-D tensor per dim (a 0-d input counts as 1-D). One read-back."""
+    if not as_tuple:
+        return _wrap(kernels.launch_nonzero(input._data))
+    data = input._data if input.dim() else input._data.reshape(1)
+    rows = kernels.launch_nonzero(data, transposed=True)
+    return tuple(_wrap(rows[d]) for d in range(data.dim()))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)``: the (count, input.dim()) indices of the nonzero elements."""
+    return nonzero(input)
+
+
+# ---------------------------------------------------------------------------------------------
+# cat / stack
+# ---------------------------------------------------------------------------------------------
 
 
 class Cat(Function):
@@ -90,8 +1155,6 @@ class Stack(Cat):
 
 def cat(tensors, dim: int = 0, *, stacking: bool = False):
     """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped)."""
-    from tritongrad.dtypes import result_type
-
     tensors = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -109,3 +1172,12 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False):
                 )
     dtype = result_type(*tensors)
     return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in tensors])
+
+
+# Public names that are also Tensor methods (``x.gather(1, i)``), and the in-place-only methods.
+TENSOR_METHODS = (
+    "index_select", "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_",
+    "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take",
+    "take_along_dim", "put_", "masked_fill", "masked_fill_", "masked_select", "masked_scatter",
+    "masked_scatter_", "nonzero", "argwhere",
+)  # fmt: skip

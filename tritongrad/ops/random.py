@@ -1,21 +1,50 @@
-"""In-place random fills (``uniform_``, ``normal_``) on the Philox kernels of kernels/random.py."""
+"""Random ops: in-place fills (``uniform_``, ``normal_``, ``exponential_``, ``random_``,
+``bernoulli_``) and ``bernoulli``, ``multinomial``, ``randperm``, ``normal``.
+
+Each draws from ``generator`` (a ``tritongrad.Generator``) or the default generator, on the Philox
+kernels of kernels/random.py and kernels/sampling.py. The numbers differ from torch's for the same
+seed (tritongrad's streams are its own); distributions, dtypes, shapes and errors are torch's.
+"""
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
+from tritongrad import creation
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import random as kernels
-from tritongrad.random import philox_seed_and_offset
+from tritongrad.kernels import sampling as sampling_kernels
+from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.random import philox_seed_and_offset, resolve_generator
+from tritongrad.tensor import Tensor
+
+__all__ = ["bernoulli", "multinomial", "normal", "randperm"]
+
+_INTEGER_RANGE = {
+    torch.bool: (0, 2),
+    torch.uint8: (0, 2**8),
+    torch.int8: (-(2**7), 2**7),
+    torch.int16: (-(2**15), 2**15),
+    torch.int32: (-(2**31), 2**31),
+    torch.int64: (-(2**63), 2**63),
+}
+# random_() on a floating tensor draws integers in [0, 2**mantissa] (torch's rule: all of them exact).
+_FLOAT_RANDOM_LIMIT = {torch.float16: 2**11, torch.bfloat16: 2**8, torch.float32: 2**24, torch.float64: 2**53}
 
 
-def _fill_random(tensor, launch, *parameters):
+def _fill_random(tensor: Tensor, launch, generator, *parameters) -> Tensor:
     """Runs a random kernel on a contiguous buffer (a scratch one if ``tensor`` is a strided view)."""
+    generator = resolve_generator(generator)
     tensor._check_inplace()
     target = tensor._data
     scratch = target if target.is_contiguous() else torch.empty(tuple(target.shape), dtype=target.dtype,
                                                                  device=target.device)  # fmt: skip
-    seed, offset = philox_seed_and_offset(scratch.numel())
+    seed, offset = generator.philox_seed_and_offset(scratch.numel())
     launch(scratch, *parameters, seed, offset)
     if scratch is not target:
         elementwise_kernels.launch_unary("copy", scratch, out=target)
@@ -23,33 +52,253 @@ def _fill_random(tensor, launch, *parameters):
     return tensor
 
 
-def uniform_(tensor, a: float = 0.0, b: float = 1.0):
-    """Fills ``tensor`` with U[a, b) samples."""
+def _check_floating(name: str, tensor: Tensor, kernel_name: str) -> None:
     if not tensor.dtype.is_floating_point:
-        raise RuntimeError(f"uniform_ expects a floating tensor, got {tensor.dtype}")
+        raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{dtype_word(tensor.dtype)}' ({name})")
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None, **kwargs) -> Tensor:
+    """Fills ``tensor`` with U[a, b) samples (torch's ``from``/``to`` keywords are accepted too)."""
+    a, b = kwargs.pop("from", a), kwargs.pop("to", b)
+    _no_other_keywords("uniform_", kwargs)
+    _check_floating("uniform_", tensor, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    return _fill_random(tensor, kernels.launch_uniform_, float(a), float(b))
+    return _fill_random(tensor, kernels.launch_uniform_, generator, float(a), float(b))
 
 
-def normal_(tensor, mean: float = 0.0, std: float = 1.0):
-    """Fills ``tensor`` with N(mean, std²) samples."""
-    if not tensor.dtype.is_floating_point:
-        raise RuntimeError(f"normal_ expects a floating tensor, got {tensor.dtype}")
-    if std < 0:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    """Fills ``tensor`` with N(mean, std**2) samples."""
+    _check_floating("normal_", tensor, "normal_kernel_cpu")
+    if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_random(tensor, kernels.launch_normal_, float(mean), float(std))
+    return _fill_random(tensor, kernels.launch_normal_, generator, float(mean), float(std))
 
 
-def randint_(tensor, low: int, high: int):
-    """Fills an integer ``tensor`` with integers uniform in [low, high)."""
+def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    """Fills ``tensor`` with Exponential(lambd) samples (density lambd * exp(-lambd * x))."""
+    if not tensor.dtype.is_floating_point:
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. "
+            f"dtype must be a floating point but you specified {dtype_word(tensor.dtype)}"
+        )
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _fill_random(tensor, kernels.launch_exponential_, generator, float(lambd))
+
+
+def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
+    """Fills ``tensor`` with integers: ``random_()`` on [0, top], ``random_(to)`` on [0, to),
+    ``random_(from, to)`` on [from, to) (``to=None``: up to top), where top is the dtype's largest
+    value (2**mantissa for floating types: every integer up to it is exact)."""
+    names = ("to",) if len(args) == 1 and "to" not in kwargs else ("from", "to")
+    bounds = dict(zip(names, args))
+    if len(args) > 2 or set(kwargs) & set(bounds) or set(kwargs) - {"from", "to"}:
+        raise TypeError(f"random_() received an invalid combination of arguments: {args}, {kwargs}")
+    bounds.update(kwargs)
+    dtype = tensor.dtype
+    top = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
+    low = _integer("random_", bounds.get("from", 0))
+    high = top + 1 if bounds.get("to") is None else _integer("random_", bounds["to"])
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _fill_random(tensor, kernels.launch_randint_, int(low), int(high))
+    return _fill_random(tensor, kernels.launch_randint_, generator, low, high)
 
 
-def bernoulli_(tensor, p: float = 0.5):
-    """Fills ``tensor`` with 1 (probability p) or 0."""
+def _integer(name: str, value) -> int:
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, float) and not value.is_integer():
+        raise TypeError(f"{name}(): bounds must be integers, got {value}")
+    return int(value)
+
+
+def _no_other_keywords(name: str, kwargs: dict) -> None:
+    if kwargs:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+
+
+def randint_(tensor: Tensor, low: int, high: int, *, generator=None) -> Tensor:
+    """Fills ``tensor`` with integers uniform in [low, high)."""
+    return random_(tensor, low, high, generator=generator)
+
+
+def _any_outside(x: Tensor, low: float, high: float) -> bool:
+    """True if some entry of ``x`` is below ``low``, above ``high`` or NaN (one kernel, one readback)."""
+    return bool(kernels.launch_count_outside(_contiguous_data(x.detach()), low, high).item())
+
+
+def _contiguous_data(tensor: Tensor) -> torch.Tensor:
+    return tensor._data if tensor._data.is_contiguous() else tensor.detach().contiguous()._data
+
+
+def bernoulli_(tensor: Tensor, p=0.5, *, generator=None) -> Tensor:
+    """Fills ``tensor`` with 1 (probability ``p``) or 0; ``p`` is a number or a tensor broadcast to
+    ``tensor``'s shape."""
+    if isinstance(p, Tensor):
+        if not p.dtype.is_floating_point:
+            raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(p.dtype)}'")
+        if _any_outside(p, 0.0, 1.0):
+            raise RuntimeError("bernoulli_ expects all probabilities p to be in [0, 1] (p_in >= 0 && p_in <= 1)")
+        probabilities = p.detach().to(device=tensor.device).expand(tuple(tensor.shape))
+        return _fill_random(tensor, kernels.launch_bernoulli_, generator, _contiguous_data(probabilities))
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"bernoulli_(): argument 'p' must be a number or a Tensor, not {type(p).__name__}")
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return _fill_random(tensor, kernels.launch_bernoulli_, float(p))
+    return _fill_random(tensor, kernels.launch_bernoulli_, generator, float(p))
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tensor:
+    """Samples 0/1 values: ``bernoulli(probabilities)`` draws 1 with each entry's probability (a
+    tensor of ``input``'s shape and dtype); ``bernoulli(input, p)`` with one probability ``p``.
+
+    Example::
+
+        >>> tritongrad.bernoulli(tritongrad.full((3,), 0.5))
+        tensor([1., 0., 1.])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli(): argument 'input' must be Tensor, not {type(input).__name__}")
+    out = creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
+    if p is not None:
+        return bernoulli_(out, p, generator=generator)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(input.dtype)}'")
+    if _any_outside(input, 0.0, 1.0):
+        raise RuntimeError("bernoulli expects all probabilities to be in [0, 1] (p_in >= 0 && p_in <= 1)")
+    return _fill_random(out, kernels.launch_bernoulli_, generator, _contiguous_data(input))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """``num_samples`` category indices per row of the weights ``input`` (1-D: one distribution,
+    2-D: one per row), drawn with probability proportional to the weights; int64, shape
+    (num_samples,) or (rows, num_samples). Without replacement a row's samples are distinct and
+    ``num_samples`` is at most the number of categories.
+
+    Example::
+
+        >>> tritongrad.multinomial(tritongrad.tensor([0.1, 0.0, 0.9]), 4, replacement=True)
+        tensor([2, 2, 0, 2])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {dtype_word(input.dtype)}"
+        )
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {input.dim()} dims (shape {tuple(input.shape)})")
+    num_samples = int(num_samples)
+    if num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples (num_samples={num_samples})")
+    categories = input.shape[-1]
+    if not replacement and num_samples > categories:
+        raise RuntimeError(
+            f"cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+            f"(n_sample={num_samples}, prob_dist.size(-1)={categories})"
+        )
+    if categories > sampling_kernels.MAX_CATEGORIES:
+        raise RuntimeError(f"number of categories cannot exceed 2^24 (got {categories})")
+    weights = _contiguous_data(input.detach()).view(-1, categories)
+    rows = weights.shape[0]
+    if rows == 0:
+        return Tensor._wrap(torch.empty((0, num_samples), dtype=torch.int64, device=input.device))
+    stats, cdf = sampling_kernels.multinomial_row_stats(weights, with_cdf=replacement)
+    row_stats = stats.tolist()
+    if any(bad for bad, _, _, _ in row_stats):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if any(not total > 0 for _, total, _, _ in row_stats):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    generator = resolve_generator(generator)
+    count = rows * (num_samples if replacement else categories)
+    seed, offset = generator.philox_seed_and_offset(count)
+    samples = sampling_kernels.launch_multinomial(weights, num_samples, replacement, seed, offset, cdf, stats)
+    return Tensor._wrap(samples.view(num_samples) if input.dim() == 1 else samples)
+
+
+def randperm(
+    n: int,
+    *,
+    generator=None,
+    dtype: torch.dtype = torch.int64,
+    device=None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    """A uniformly random permutation of 0 .. n-1 (random keys sorted by a Triton merge sort).
+
+    Example::
+
+        >>> tritongrad.randperm(4)
+        tensor([2, 0, 3, 1])
+    """
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    if dtype == torch.bool:
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    largest = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
+    if n - 1 > largest:
+        raise RuntimeError(f"randperm: n = {n} is too large for result dtype {dtype} (largest exact value {largest})")
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    out = creation.empty(n, dtype=dtype, device=device)
+    seed, offset = philox_seed_and_offset(n, generator)
+    sampling_kernels.launch_randperm(out._data, seed, offset)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+class _Normal(Function):
+    """mean + std * z for a fixed standard-normal z; like torch, the gradients are zeros (a sample
+    is not reparametrised)."""
+
+    @staticmethod
+    def forward(ctx, mean, std, z):
+        ctx.shapes = [(tuple(v.shape), v.dtype, v.device) if isinstance(v, Tensor) else None for v in (mean, std)]
+        return z * std + mean
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = [creation.zeros(*meta[0], dtype=meta[1], device=meta[2]) if meta else None for meta in ctx.shapes]
+        return zeros[0], zeros[1], None
+
+
+_NORMAL_BACKWARD = {
+    (True, False): type("NormalTensorFloat", (_Normal,), {"_backward_name": "NormalBackward1"}),
+    (False, True): type("NormalFloatTensor", (_Normal,), {"_backward_name": "NormalBackward2"}),
+    (True, True): type("NormalTensorTensor", (_Normal,), {"_backward_name": "NormalBackward3"}),
+}
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False):
+    """Normal samples with the given means and standard deviations.
+
+    Forms (torch's): ``normal(mean_tensor, std_tensor)`` (broadcast together),
+    ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)``, and
+    ``normal(mean, std, size)`` for numbers. Gradients to tensor means and stds are zeros, as torch's.
+    """
+    mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not (mean_is_tensor or std_is_tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments: numbers need a size")
+        if not std >= 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        out = creation.empty(*((size,) if isinstance(size, int) else tuple(size)), dtype=dtype, device=device)
+        normal_(out, float(mean), float(std), generator=generator)
+        return out.requires_grad_(requires_grad) if requires_grad else out
+    if size is not None:
+        raise TypeError("normal(): size is only accepted when mean and std are numbers")
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    for v in tensors:
+        if not v.dtype.is_floating_point:
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtype_word(v.dtype)}'")
+    if std_is_tensor and _any_outside(std, 0.0, float("inf")):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    if not std_is_tensor and not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    shape = broadcast_shapes(*(tuple(v.shape) for v in tensors))
+    z = creation.empty(shape, dtype=tensors[0].dtype, device=tensors[0].device)
+    with no_grad():
+        normal_(z, generator=generator)
+    return _NORMAL_BACKWARD[(mean_is_tensor, std_is_tensor)].apply(mean, std, z)
