@@ -503,6 +503,7 @@ FACTORY_CALLS = [
     ("randint", (10, (3,)), {}),
     ("randint", (-3, 10, (2, 5)), {}),
     ("randint", (10,), {"size": (4,)}),
+    ("randint", (), {"high": 5, "size": (3,)}),
     ("randint", (0, 200, (13,)), {"dtype": torch.uint8}),
     ("randint", (0, 9, (5,)), {"dtype": torch.float32}),
     ("randint", (0, 2, (5,)), {"dtype": torch.bool}),

@@ -47,7 +47,7 @@ Size = _torch.Size
 _install_methods()
 Tensor.where = _where_method
 
-from tritongrad import data, distributed, nn, optim  # noqa: E402,F401
+from tritongrad import data, distributed, nn, optim, utils  # noqa: E402,F401
 
 # The public torch.linalg-like namespace; importing it replaces the internal ops.linalg module that
 # the star import above brought in under the same name.

@@ -189,7 +189,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randint(low, high=None, size: Sequence[int] | None = None, *, generator=None, dtype=None, device=None,
+def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Integers uniform in [low, high), int64 unless ``dtype`` says otherwise; ``randint(high, size)``
     draws from [0, high)."""
