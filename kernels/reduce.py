@@ -243,10 +243,13 @@ def reduce_kernel(
     divisor_lo,
     p_hi,
     p_lo,
+    scale_hi,
+    scale_lo,
     # meta-parameters
     OP: tl.constexpr,
     MAP: tl.constexpr,
     FINAL: tl.constexpr,
+    SCALED: tl.constexpr,  # multiply the fold by scale before FINAL (elements folded away by _plan)
     ACC: tl.constexpr,  # accumulator dtype
     IDENTITY: tl.constexpr,  # neutral element of OP, fills masked-off lanes
     INT64_INDEX: tl.constexpr,
@@ -283,6 +286,8 @@ def reduce_kernel(
         values = _apply_map(values, center, p, MAP)
         acc = _fold(acc, tl.where(mask, values, identity), OP)
     result = _fold_rows(acc, OP, BLOCK_OUT, BLOCK_RED)
+    if SCALED:
+        result = result * _join_float(scale_hi, scale_lo, ACC)
 
     if FINAL == FINAL_DIVIDE:
         result = result / _join_float(divisor_hi, divisor_lo, ACC)
@@ -398,6 +403,14 @@ class _Plan:
     out_shape: tuple[int, ...]
     reduced_dims: tuple[int, ...]
     reduces_all: bool  # dims was (): every dim, the "no dim given" case of torch
+    # Reduced dims with stride 0 (expanded) repeat the same values; when the plan folds them
+    # away, each value stands for ``repeats`` elements (see _plan's fold_repeats).
+    repeats: int = 1
+
+    @property
+    def count(self) -> int:
+        """How many input elements each output reduces (a mean's divisor)."""
+        return self.geometry.n_red * self.repeats
 
 
 def _coalesce(sizes_and_strides: list[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -430,8 +443,15 @@ def _check_dims(name: str, x: torch.Tensor, dims: Sequence[int]) -> tuple[int, .
     return dims
 
 
-def _plan(name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_reduced: bool) -> _Plan:
-    """Splits x's dims into kept and reduced groups (``dims == ()`` reduces all of them)."""
+def _plan(
+    name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_reduced: bool, fold_repeats: bool = False
+) -> _Plan:
+    """Splits x's dims into kept and reduced groups (``dims == ()`` reduces all of them).
+
+    With ``fold_repeats`` (sum-like and max/min-like folds), reduced dims of stride 0 are dropped
+    and counted in ``repeats``: a sum over them is the sum over the rest times ``repeats`` and a
+    max ignores them, so ``ones(()).expand(2**31 + 5).sum()`` reads one element, not 2**31.
+    """
     dims = _check_dims(name, x, dims)
     if x.dim() == 0:
         # A scalar reduces over one position; the output is 0-dim either way.
@@ -441,6 +461,10 @@ def _plan(name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_r
     shape, strides = tuple(x.shape), x.stride()
     kept = [(shape[d], strides[d]) for d in range(x.dim()) if d not in reduced]
     red = [(shape[d], strides[d]) for d in sorted(reduced)]
+    repeats = 1
+    if fold_repeats and all(size > 0 for size, _ in red):
+        repeats = math.prod(size for size, stride in red if stride == 0)
+        red = [(size, stride) for size, stride in red if stride != 0]
     if sort_reduced:
         red.sort(key=lambda size_stride: -size_stride[1])
     if keepdim:
@@ -459,7 +483,7 @@ def _plan(name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_r
         red_strides=red_strides,
         int64_index=needs_int64_indexing(x),
     )
-    return _Plan(geometry, out_shape, tuple(sorted(reduced)), not dims)
+    return _Plan(geometry, out_shape, tuple(sorted(reduced)), not dims, repeats)
 
 
 def _partials_geometry(partials: torch.Tensor) -> _Geometry:
@@ -543,6 +567,7 @@ def _launch_reduce(
     center: torch.Tensor | None = None,
     divisor: float = 1.0,
     p: float = 1.0,
+    scale: int = 1,
 ) -> None:
     block_out, block_red, num_warps = config
     # Grid: program (i, c) reduces outputs [i * BLOCK_OUT, (i + 1) * BLOCK_OUT) over chunk c.
@@ -561,9 +586,11 @@ def _launch_reduce(
         geometry.red_strides,
         *_split_float(divisor),
         *_split_float(p),
+        *_split_float(scale),
         OP=op,
         MAP=map_,
         FINAL=final,
+        SCALED=scale != 1,
         ACC=triton_dtype(acc),
         IDENTITY=identity,
         INT64_INDEX=geometry.int64_index,
@@ -587,7 +614,8 @@ def _value_reduction(
 ) -> torch.Tensor:
     """Runs reduce_kernel for a plan, in one stage or two; returns the shaped output.
 
-    A split reduction applies MAP in stage 1 and FINAL (with the same center) in stage 2.
+    A split reduction applies MAP in stage 1 and FINAL (with the same center) in stage 2. A sum
+    is scaled by the plan's ``repeats`` (stride-0 elements folded away) before FINAL.
     """
     geometry = plan.geometry
     x = geometry.source
@@ -598,15 +626,21 @@ def _value_reduction(
     config = _tile_config(geometry)
     n_splits, red_chunk = _split_count(triton.cdiv(geometry.n_out, config[0]), geometry.n_red, config[1])
     scalars = {"op": op, "acc": acc, "identity": identity, "divisor": divisor, "p": p}
+    scale = plan.repeats if op is OP_SUM else 1  # max/min of repeated values is unchanged
     if n_splits == 1:
-        _launch_reduce(geometry, out, 1, red_chunk, config, map_=map_, final=final, center=center, **scalars)
+        _launch_reduce(
+            geometry, out, 1, red_chunk, config, map_=map_, final=final, center=center, scale=scale, **scalars
+        )
         return out.view(plan.out_shape)
     partials = torch.empty((geometry.n_out, n_splits), dtype=acc, device=x.device)
     _launch_reduce(
         geometry, partials, n_splits, red_chunk, config, map_=map_, final=FINAL_NONE, center=center, **scalars
     )
     stage2 = _partials_geometry(partials)
-    _launch_reduce(stage2, out, 1, n_splits, _tile_config(stage2), map_=MAP_NONE, final=final, center=center, **scalars)
+    _launch_reduce(
+        stage2, out, 1, n_splits, _tile_config(stage2), map_=MAP_NONE, final=final, center=center, scale=scale,
+        **scalars,
+    )  # fmt: skip
     return out.view(plan.out_shape)
 
 
@@ -728,7 +762,7 @@ def launch_sum(
 ) -> torch.Tensor:
     """x.sum(dims, keepdim, dtype=out_dtype); dims normalized, () = all. Bool/int give int64."""
     out_dtype = _sum_out_dtype(x.dtype, out_dtype)
-    plan = _plan("sum", x, dims, keepdim, sort_reduced=True)
+    plan = _plan("sum", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     return _value_reduction(plan, out_dtype, _accumulator_dtype(out_dtype), OP_SUM)
 
 
@@ -742,9 +776,9 @@ def launch_mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_TORCH_DTYPE_NAMES.get(out_dtype, out_dtype)}"
         )
-    plan = _plan("mean", x, dims, keepdim, sort_reduced=True)
+    plan = _plan("mean", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     acc = _accumulator_dtype(out_dtype)
-    return _value_reduction(plan, out_dtype, acc, OP_SUM, final=FINAL_DIVIDE, divisor=plan.geometry.n_red)
+    return _value_reduction(plan, out_dtype, acc, OP_SUM, final=FINAL_DIVIDE, divisor=plan.count)
 
 
 def launch_prod(
@@ -757,7 +791,7 @@ def launch_prod(
 
 
 def _extreme(name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, op) -> torch.Tensor:
-    plan = _plan(name, x, dims, keepdim, sort_reduced=True)
+    plan = _plan(name, x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     _require_nonempty(name, x, plan, RuntimeError)
     return _value_reduction(plan, x.dtype, _compare_dtype(x.dtype), op)
 
@@ -803,9 +837,9 @@ def launch_argmin(x: torch.Tensor, dim: int | None, keepdim: bool) -> torch.Tens
 def _variance(name: str, x: torch.Tensor, dims, correction: float, keepdim: bool, final) -> torch.Tensor:
     if x.dtype not in FLOATING_DTYPES:
         raise TypeError(f"{name}(): std and var only support floating point dtypes, got {x.dtype}")
-    plan = _plan(name, x, dims, keepdim, sort_reduced=True)
+    plan = _plan(name, x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     acc = _accumulator_dtype(x.dtype)
-    n_red = plan.geometry.n_red
+    n_red = plan.count
     # Two passes over x: the mean (kept in the accumulator dtype), then the sum of squared
     # deviations from it, which avoids the cancellation of E[x^2] - E[x]^2.
     mean = _value_reduction(plan, acc, acc, OP_SUM, final=FINAL_DIVIDE, divisor=n_red)
@@ -839,9 +873,9 @@ def launch_norm(x: torch.Tensor, p: float, dims: Sequence[int], keepdim: bool) -
     """
     _require_floating("norm", x.dtype)
     p = float(p)
-    plan = _plan("norm", x, dims, keepdim, sort_reduced=True)
+    plan = _plan("norm", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     acc = _accumulator_dtype(x.dtype)
-    if plan.geometry.n_red == 0 and (p < 0 or p == math.inf):
+    if plan.count == 0 and (p < 0 or p == math.inf):
         where = "an empty tensor" if plan.reduces_all else "an empty dim"
         raise RuntimeError(
             f"linalg.vector_norm cannot compute the {p} norm on {where} because the operation does not have an identity"
@@ -863,7 +897,7 @@ def launch_nansum(
 ) -> torch.Tensor:
     """torch.nansum(x, dims, keepdim, dtype=out_dtype): NaNs count as zero."""
     out_dtype = _sum_out_dtype(x.dtype, out_dtype)
-    plan = _plan("nansum", x, dims, keepdim, sort_reduced=True)
+    plan = _plan("nansum", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     return _value_reduction(plan, out_dtype, _accumulator_dtype(out_dtype), OP_SUM, map_=MAP_NAN_TO_ZERO)
 
 
@@ -873,7 +907,7 @@ def launch_logsumexp(x: torch.Tensor, dims: Sequence[int], keepdim: bool) -> tor
     Floating x only. An empty reduction gives -inf; an infinite max gives +-inf as in torch.
     """
     _require_floating("logsumexp", x.dtype)
-    plan = _plan("logsumexp", x, dims, keepdim, sort_reduced=True)
+    plan = _plan("logsumexp", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
     acc = _accumulator_dtype(x.dtype)
     if plan.geometry.n_red == 0:
         center = launch_fill_(torch.empty(plan.geometry.n_out, dtype=acc, device=x.device), 0)

@@ -106,6 +106,12 @@ VALUE_OPS = {
     ),  # prod takes one dim
     "amax": (kr.launch_amax, lambda x, d, k: x.amax(d, keepdim=k), False),
     "amin": (kr.launch_amin, lambda x, d, k: x.amin(d, keepdim=k), False),
+    "nansum": (kr.launch_nansum, lambda x, d, k: x.nansum(d, keepdim=k), True),
+    "logsumexp": (
+        kr.launch_logsumexp,
+        lambda x, d, k: torch.logsumexp(x, d if d else tuple(range(x.dim())), keepdim=k),
+        True,
+    ),
 }
 
 
@@ -266,6 +272,45 @@ def test_nan_propagates():
     run_arg_op("argmax", x, None, False, "argmax() with NaN")
 
 
+def test_nansum_and_logsumexp_specials():
+    """nansum skips NaN; logsumexp follows torch for NaN, +-inf maxima and empty reductions."""
+    x = torch.tensor([[1.0, math.nan, 2.0], [-INF, -INF, -INF], [INF, 1.0, 0.0], [math.nan, INF, 1.0]]).to(DEVICE)
+    check(kr.launch_nansum(x, (1,), False), x.nansum(1), "nansum with NaN")
+    check(kr.launch_logsumexp(x, (1,), False), torch.logsumexp(x, 1), "logsumexp with NaN/inf")
+    empty = torch.empty(3, 0, device=DEVICE)
+    check(kr.launch_logsumexp(empty, (1,), False), torch.logsumexp(empty, 1), "logsumexp of empty rows")
+    with pytest.raises(TypeError):
+        kr.launch_logsumexp(torch.ones(3, dtype=torch.int64), (0,), False)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "amin", "nansum", "logsumexp"])
+def test_stride_zero_dims_are_folded(op):
+    """Reduced dims of stride 0 repeat values: the plan drops them (and scales sums) instead of
+    reading every repeat; results equal torch's on the expanded tensor."""
+    base = make_input((3, 1, 5), torch.float32)
+    x = base.expand(3, 4, 5)
+    for dims in [(1,), (0, 1), ()]:
+        run_value_op(op, x, dims, False, f"{op}{dims} of an expanded tensor")
+    launch = VALUE_OPS[op][0]
+    plan = kr._plan(op, x, (1,), False, sort_reduced=True, fold_repeats=True)
+    assert plan.repeats == 4 and plan.geometry.n_red == 1, "the stride-0 dim was read, not folded"
+    check(
+        launch(x, (1,), False),
+        launch(base, (1,), False) if op in ("amax", "amin") else VALUE_OPS[op][1](x.double(), (1,), False).float(),
+        f"{op} folded",
+    )
+
+
+def test_sum_of_a_huge_broadcast_reads_one_element():
+    """torch.ones(()).expand(2**31 + 5).sum(): no pass over 2**31 elements, exact count."""
+    x = torch.ones((), device=DEVICE).expand(2**31 + 5)
+    check(kr.launch_sum(x, (), False), torch.tensor(float(2**31 + 5)), "sum of 2**31 + 5 ones")
+    check(kr.launch_mean(x, (), False), torch.tensor(1.0), "mean of 2**31 + 5 ones")
+    ints = torch.ones((), dtype=torch.int64, device=DEVICE).expand(2**31 + 5)
+    check(kr.launch_sum(ints, (), False), torch.tensor(2**31 + 5), "integer sum of 2**31 + 5 ones")
+    check(kr.launch_var(x, (), 1, False), torch.tensor(0.0), "var of a broadcast constant")
+
+
 # ---------------------------------------------------------------------------------- var, std
 
 
@@ -415,6 +460,8 @@ SPLIT_OPS = {
         torch.linalg.vector_norm(x.double(), 3, d).float(),
     ),
     "norm_inf": lambda x, d: (kr.launch_norm(x, INF, (d,), False), torch.linalg.vector_norm(x, INF, d)),
+    "logsumexp": lambda x, d: (kr.launch_logsumexp(x, (d,), False), torch.logsumexp(x.double(), d).float()),
+    "nansum": lambda x, d: (kr.launch_nansum(x, (d,), False), x.double().nansum(d).float()),
 }
 
 

@@ -41,9 +41,31 @@ REDUCTIONS = {
     "norm_1_last_dim": lambda x: x.norm(1, -1),
     "norm_inf_first_dim": lambda x: x.norm(INF, 0),
     "norm_3_all": lambda x: x.norm(3),
+    "logsumexp_last_dim": lambda x: x.logsumexp(-1),
+    "logsumexp_all_keepdim": lambda x: _lib(x).logsumexp(x, tuple(range(x.dim())), keepdim=True),
+    "nansum_first_dim": lambda x: x.nansum(0),
+    "nanmean_all": lambda x: _lib(x).nanmean(x),
+    "var_correction0_keepdims": lambda x: x.var(-1, correction=0, keepdims=True),
+    "std_correction_half_all": lambda x: x.std(correction=0.5),
+    "var_mean_last_dim": lambda x: _sum_pair(_lib(x).var_mean(x, -1)),
+    "std_mean_all_unbiased": lambda x: _sum_pair(_lib(x).std_mean(x, unbiased=False)),
+    "aminmax_first_dim": lambda x: _sum_pair(_lib(x).aminmax(x, dim=0)),
+    "sum_dims_list_axis": lambda x: x.sum(axis=list(range(x.dim()))),
 }
+
+
+def _lib(x):
+    """The library whose tensor x is (the table's lambdas run on torch and on tritongrad)."""
+    return tritongrad if isinstance(x, tritongrad.Tensor) else torch
+
+
+def _sum_pair(pair):
+    first, second = pair
+    return first + second
+
+
 # Reductions that need at least two elements per group to be finite (var/std with correction 1).
-NEEDS_TWO = {"var_last_dim", "std_all", "std_first_dim"}
+NEEDS_TWO = {"var_last_dim", "std_all", "std_first_dim", "var_mean_last_dim"}
 
 
 SHAPES = {
@@ -276,3 +298,49 @@ def test_reductions_accept_numpy_axis(name):
     assert_close(got, getattr(torch, name)(values, axis=axis), f"tritongrad.{name}(x, axis={axis})")
     with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
         getattr(to_tg(values), name)(dim=0, axis=1)
+
+
+def test_return_types_unpack_and_name_like_torch():
+    values = torch.randn(3, 4)
+    got, want = to_tg(values).max(1), values.max(1)
+    assert type(got).__name__ == "max" and isinstance(got, tuple) and len(got) == 2
+    got_values, got_indices = got
+    assert got_values is got.values and got_indices is got.indices
+    assert_close(got.indices, want.indices, "max(1).indices")
+    assert repr(got).startswith("torch.return_types.max(\nvalues=tensor(")
+    low_high = tritongrad.aminmax(to_tg(values))
+    assert type(low_high).__name__ == "aminmax" and low_high.min.item() == values.min().item()
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "var", "std", "logsumexp", "nansum", "any", "all"])
+def test_keepdims_alias(name):
+    values = torch.randn(3, 4, dtype=torch.float64) + 2
+    want = getattr(values, name)(1, keepdim=True)
+    assert_close(getattr(to_tg(values), name)(1, keepdims=True), want, f"{name}(1, keepdims=True)")
+    with pytest.raises(TypeError, match="both 'keepdim' and its alias 'keepdims'"):
+        getattr(to_tg(values), name)(1, keepdim=True, keepdims=True)
+
+
+def test_max_of_two_tensors_and_numbers():
+    a, b = torch.randn(3, 4), torch.randn(3, 4)
+    assert_close(tritongrad.max(to_tg(a), to_tg(b)), torch.max(a, b), "max(a, b)")
+    assert_close(tritongrad.min(to_tg(a), to_tg(b)), torch.min(a, b), "min(a, b)")
+    got, want = tritongrad.max(to_tg(a), 0), torch.max(a, 0)
+    assert_close(got.values, want.values, "max(a, 0)")
+
+
+def test_nan_rows_in_max_and_argmax():
+    values = torch.tensor([[1.0, math.nan, 3.0, math.nan], [2.0, 5.0, 5.0, 1.0]])
+    for name in ("max", "min"):
+        got, want = getattr(to_tg(values), name)(1), getattr(values, name)(1)
+        assert_close(got.values, want.values, f"{name}(1) values with NaN")
+        assert_close(got.indices, want.indices, f"{name}(1) indices with NaN")
+    assert_close(to_tg(values).argmax(1), values.argmax(1), "argmax with NaN")
+    assert_close(to_tg(values).argmin(), values.argmin(), "argmin() with NaN")
+    assert_close(to_tg(values).max(), values.max(), "max() with NaN")
+
+
+def test_count_nonzero_dims():
+    values = torch.tensor([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0]])
+    for dim in (None, 0, 1, (0, 1), -1):
+        assert_close(tritongrad.count_nonzero(to_tg(values), dim), torch.count_nonzero(values, dim), f"dim {dim}")

@@ -577,13 +577,14 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
 
 
 def _warn_if_no_degrees_of_freedom(name: str, input, dims: tuple[int, ...], correction: float) -> None:
-    """torch's warning when the result is NaN or inf for lack of elements (the value is still returned)."""
+    """torch's warning when the result is NaN or inf for lack of elements (the value is still returned);
+    stacklevel 4 names the caller of the public function (through the accepts_numpy_axis wrapper)."""
     if input.numel() and _count(tuple(input.shape), dims) - correction <= 0:
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
             "factor (input numel divided by output numel).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -663,8 +664,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 
 
 @accepts_numpy_axis
-def logsumexp(input, dim=None, keepdim: bool = False):
-    """log(sum(exp(input))) over ``dim`` (all dims if None), computed as max + log(sum(exp(x - max)));
+def logsumexp(input, dim, keepdim: bool = False):
+    """log(sum(exp(input))) over ``dim`` (an int or a tuple; () for all dims), computed as max + log(sum(exp(x - max)));
     integer inputs are taken in the default float dtype, as torch does."""
     if not input.dtype.is_floating_point:
         input = input.to(get_default_dtype())
