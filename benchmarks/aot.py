@@ -212,6 +212,11 @@ class _DeviceQueries:
     def get_current_device(self) -> int:
         return 0
 
+    def get_current_target(self) -> Any:
+        from triton.backends.compiler import GPUTarget
+
+        return GPUTarget("cuda", self.model.capability, 32)
+
     def get_device_properties(self, device: int) -> dict[str, int]:
         return {
             "max_shared_mem": self.model.max_shared_bytes,

@@ -391,6 +391,9 @@ def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
     numel = out.numel()
     block, num_warps = elementwise_launch_config(numel)
     tensors = [t if t is not None else out for t in operands]
+    # A Python bool would be an int1 argument, which triton 3.6's interpreter stores in an int32
+    # array and rejects; as an int it is an i32 that the kernel casts to COMPUTE like any scalar.
+    scalars = [int(s) if isinstance(s, bool) else s for s in scalars]
     kernel[(triton.cdiv(numel, block),)](
         *tensors, out, *scalars, numel, tuple(coalesced_shape), *[tuple(s) for s in coalesced_strides],
         **constexprs, RANK=len(coalesced_shape), BLOCK=block,

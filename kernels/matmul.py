@@ -107,13 +107,15 @@ _INTERPRETER_CONFIGS = [_config(128, 128, 128, num_warps=4, num_stages=1)]
 
 def _prune_by_shared_memory(configs, named_args, register_budget: int | None = None, **kwargs):
     """Drops configs whose pipelined A/B tiles cannot fit in the device's shared memory, and
-    fp32/fp64 configs whose accumulators would not fit in registers.
+    configs whose per-thread tiles would not fit in registers (see ``_fits_in_registers``).
 
-    The autotuner would reject them anyway (OutOfResources), but only after
-    compiling them; for fp32/fp64 half of the list is too large.
+    The autotuner would reject the first kind anyway (OutOfResources), but only
+    after compiling them; the second kind would compile and spill.
     """
     a = named_args["a_ptr"]
-    limit = triton.runtime.driver.active.utils.get_device_properties(a.device.index)["max_shared_mem"]
+    driver = triton.runtime.driver.active
+    limit = driver.utils.get_device_properties(a.device.index)["max_shared_mem"]
+    arch = driver.get_current_target().arch
     element_size = a.element_size()
     fitting = [
         config
@@ -123,7 +125,7 @@ def _prune_by_shared_memory(configs, named_args, register_budget: int | None = N
         * config.kwargs["BLOCK_K"]
         * (config.kwargs["BLOCK_M"] + config.kwargs["BLOCK_N"])
         <= limit
-        and _fits_in_registers(config, element_size, register_budget or _MAX_ACCUMULATOR_REGISTERS)
+        and _fits_in_registers(config, element_size, arch, register_budget or _MAX_ACCUMULATOR_REGISTERS)
     ]
     return fitting or configs[-1:]
 
@@ -132,16 +134,51 @@ def _prune_by_shared_memory(configs, named_args, register_budget: int | None = N
 # output tile in registers. Measured with the AOT report (triton 3.9, ptxas -v): 64 32-bit
 # accumulator registers per thread fit on 8 warps (128x128 fp32: 212 regs on sm_80, no spill)
 # but not on 4 warps (128x64 fp32: 255 regs, 28 B spilled), so these configs need 8 warps and
-# at most 64 accumulator registers. fp16/bf16 accumulate through tensor cores, unrestricted.
+# at most 64 accumulator registers.
 _MAX_ACCUMULATOR_REGISTERS = 64
 
+# fp16/bf16 products on a warp-level tensor core (mma.sync: every arch before Hopper, and a
+# Hopper program of fewer than 4 warps, which cannot form a wgmma warp group) hold the
+# accumulator and both operand fragments of a K step in registers. Estimated per thread by
+# ``_mma_sync_registers`` and measured with the AOT report on sm_80 (ptxas -v, triton 3.6 and
+# 3.9): 160 (128x128x64 on 8 warps) and 192 (128x128x32 on 4 warps: 226 regs) fit; 256
+# (128x256x64 and 256x128x64 on 8 warps) needs all 255 registers and spills with triton 3.6.
+# wgmma reads its operands from shared memory, so on Hopper those large tiles fit.
+_MAX_MMA_SYNC_REGISTERS = 192
 
-def _fits_in_registers(config: triton.Config, element_size: int, budget: int = _MAX_ACCUMULATOR_REGISTERS) -> bool:
+
+def _fits_in_registers(
+    config: triton.Config, element_size: int, arch: int, budget: int = _MAX_ACCUMULATOR_REGISTERS
+) -> bool:
+    """Whether a config's per-thread share of its tiles fits in registers on ``arch`` (e.g. 80, 90)."""
+    block_m, block_n, warps = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"], config.num_warps
     if element_size < 4:
-        return True
-    tile = config.kwargs["BLOCK_M"] * config.kwargs["BLOCK_N"]
-    registers = tile * (element_size // 4) // (config.num_warps * 32)
-    return config.num_warps >= 8 and registers <= budget
+        if arch >= 90 and warps % 4 == 0:
+            return True
+        return _mma_sync_registers(block_m, block_n, config.kwargs["BLOCK_K"], warps, element_size) <= (
+            _MAX_MMA_SYNC_REGISTERS
+        )
+    registers = block_m * block_n * (element_size // 4) // (warps * 32)
+    return warps >= 8 and registers <= budget
+
+
+def _mma_sync_registers(block_m: int, block_n: int, block_k: int, num_warps: int, element_size: int) -> int:
+    """32-bit registers per thread for an mma.sync tile: fp32 accumulator plus one K step of A and B.
+
+    Each warp owns a (block_m / warps_m) x (block_n / warps_n) part of C; the warps are laid out
+    as Triton's compiler lays them out for mma.sync (``warpsPerTileV2``: each doubling goes to M
+    while M has at least as many 16-row steps per warp as N has 16-column steps, else to N).
+    """
+    warps_m = warps_n = 1
+    while warps_m * warps_n < num_warps:
+        if block_m // 16 // warps_m >= block_n // 16 // warps_n and warps_m < block_m // 16:
+            warps_m *= 2
+        else:
+            warps_n *= 2
+    warp_m, warp_n = block_m // warps_m, block_n // warps_n
+    accumulator = warp_m * warp_n
+    operands = (warp_m + warp_n) * block_k * element_size // 4
+    return (accumulator + operands) // 32
 
 
 @triton.jit

@@ -1,0 +1,88 @@
+"""Triton's CPU interpreter made to work with every numpy that tritongrad supports.
+
+The interpreter holds each scalar of a kernel (an int argument, ``tl.program_id``,
+``pid // tiles``) as a one-element numpy array, and turns it into a Python int
+through ``tensor.__index__`` whenever a kernel uses it as a ``range`` bound. Up
+to triton 3.6 that is ``int(array)``, which numpy 2.4 made a TypeError for
+arrays with ndim > 0 ("only 0-dimensional arrays can be converted to Python
+scalars"); so with triton 3.6 and numpy >= 2.4 every kernel that loops to a
+runtime bound failed. triton 3.8 converts with ``int(array.squeeze())``.
+
+Up to triton 3.8 the interpreter's ``tl.fma`` is ``x * y + z`` in the operands'
+dtype: two roundings where a GPU's fma has one. The optimizer kernels fuse
+their updates with ``tl.fma`` to round as torch does, and the difference shows
+(an update like ``fma(-m, m, v)`` cancels, leaving the product's rounding error
+as a relative error of 1e-4). triton 3.9 rounds once.
+
+``install`` makes the interpreter convert scalars with ``.item()``, right for a
+one-element array on every numpy and the answer the newer triton gives, and,
+where its float32/float16 fma rounds twice, computes that fma in float64 (the
+product of two float32 values is exact there) and rounds once to the operand
+dtype. Nothing then depends on which triton or numpy is installed. Only the
+interpreter is touched: compiled GPU kernels never see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import triton.language as tl
+import triton.runtime.interpreter as interpreter
+
+__all__ = ["install"]
+
+
+def _scalar_index(self: Any) -> int:
+    # handle.data is a one-element array for a scalar; .item() reads it on any numpy
+    # (and raises for a block, as int() of it should).
+    return int(self.handle.data.item())
+
+
+def install() -> None:
+    """Both fixes above; idempotent."""
+    _install_scalar_index()
+    if _fma_rounds_twice():
+        _install_fma_rounding_once()
+
+
+def _install_scalar_index() -> None:
+    """Wraps the interpreter's per-launch patching of ``tl.tensor`` so ``__index__`` uses ``.item()``.
+
+    A triton without that hook (none of the supported ones) is left alone.
+    """
+    patch_lang_tensor = getattr(interpreter, "_patch_lang_tensor", None)
+    if patch_lang_tensor is None or getattr(patch_lang_tensor, "scalar_index_installed", False):
+        return
+
+    def patch_with_scalar_index(tensor: Any, scope: Any) -> None:
+        patch_lang_tensor(tensor, scope)
+        # Set through the launch's patch scope, so it is undone with the interpreter's own patches.
+        scope.set_attr(tensor, "__index__", _scalar_index)
+
+    patch_with_scalar_index.scalar_index_installed = True
+    interpreter._patch_lang_tensor = patch_with_scalar_index
+
+
+def _fma_rounds_twice() -> bool:
+    """Probes the interpreter: (1 + 2**-12)**2 - (1 + 2**-11) is 2**-24, but 0 when the
+    float32 product is rounded first (the 2**-24 term is a tie, rounded to even)."""
+    x = interpreter.TensorHandle(np.array([1 + 2**-12], dtype=np.float32), tl.float32)
+    z = interpreter.TensorHandle(np.array([-(1 + 2**-11)], dtype=np.float32), tl.float32)
+    return interpreter.interpreter_builder.create_fma(x, x, z).data[0] == 0
+
+
+def _install_fma_rounding_once() -> None:
+    builder_class = interpreter.InterpreterBuilder
+    create_fma = builder_class.create_fma
+
+    def create_fma_rounding_once(self: Any, x: Any, y: Any, z: Any) -> Any:
+        dtype = z.data.dtype
+        if dtype not in (np.float32, np.float16):
+            return create_fma(self, x, y, z)  # float64 keeps the interpreter's own rounding
+        # Exact product (24 + 24 bits < 53), one rounding of the sum to float64, then to the dtype:
+        # the second rounding can differ from a true fma only when the float64 sum is a tie.
+        wide = np.multiply(x.data, y.data, dtype=np.float64) + z.data.astype(np.float64)
+        return interpreter.TensorHandle(wide.astype(dtype), z.dtype.scalar)
+
+    builder_class.create_fma = create_fma_rounding_once

@@ -1,0 +1,72 @@
+"""kernels/interpreter_compat.py: Triton's interpreter behaves alike on every supported triton and numpy.
+
+Without the shim these fail with triton 3.6 (the GPU machines' version): a loop to a runtime
+bound raises under numpy >= 2.4, and ``tl.fma`` rounds twice. ``.ci/compat`` runs this file on
+the oldest and the newest supported versions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import triton
+import triton.language as tl
+
+from tritongrad import runtime
+from tritongrad.kernels import interpreter_compat
+
+pytestmark = pytest.mark.skipif(not runtime.is_interpreter(), reason="tests Triton's CPU interpreter")
+
+
+@triton.jit
+def _strided_sum_kernel(x_ptr, out_ptr, n, first, BLOCK: tl.constexpr):
+    # Both loop bounds are runtime scalars: a kernel argument and a program-id expression.
+    start = tl.program_id(0) * 0 + first
+    acc = tl.zeros((BLOCK,), dtype=tl.float32)
+    for offset in range(start, n, BLOCK):
+        index = offset + tl.arange(0, BLOCK)
+        acc += tl.load(x_ptr + index, mask=index < n, other=0.0)
+    tl.store(out_ptr + tl.arange(0, BLOCK), acc)
+
+
+@pytest.mark.parametrize("n, first", [(1, 0), (37, 0), (37, 16), (64, 32)], ids=["one", "prime", "offset", "even"])
+def test_loop_to_runtime_bound(n, first):
+    block = 16
+    x = torch.randn(n)
+    out = torch.empty(block)
+    _strided_sum_kernel[(1,)](x, out, n, first, BLOCK=block)
+    padded = np.zeros(max(n, first) + block, dtype=np.float32)
+    padded[:n] = x.numpy()
+    expected = padded[first : first + ((n - first + block - 1) // block) * block].reshape(-1, block).sum(0)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6, atol=1e-6, err_msg=f"n={n} first={first}")
+
+
+@triton.jit
+def _fma_kernel(x_ptr, y_ptr, z_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    index = tl.arange(0, BLOCK)
+    mask = index < n
+    x = tl.load(x_ptr + index, mask=mask)
+    y = tl.load(y_ptr + index, mask=mask)
+    z = tl.load(z_ptr + index, mask=mask)
+    tl.store(out_ptr + index, tl.fma(x, y, z), mask=mask)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_fma_rounds_once(dtype):
+    # (1 + 2**-e)**2 - (1 + 2**(1-e)) = 2**-2e exactly; rounding the product first loses that
+    # term (a tie, rounded to even) and gives 0. e = 12 for float32 (24-bit mantissa), 6 for float16.
+    e = 12 if dtype == torch.float32 else 6
+    x = torch.full((3,), 1 + 2.0**-e, dtype=dtype)
+    z = torch.full((3,), -(1 + 2.0 ** (1 - e)), dtype=dtype)
+    out = torch.empty(3, dtype=dtype)
+    _fma_kernel[(1,)](x, x, z, out, 3, BLOCK=4)
+    assert out.tolist() == [2.0 ** (-2 * e)] * 3, f"{dtype} fma((1 + 2**-{e})^2, -(1 + 2**{1 - e})) = {out.tolist()}"
+
+
+def test_install_is_idempotent():
+    interpreter_compat.install()
+    interpreter_compat.install()
+    out = torch.empty(16)
+    _strided_sum_kernel[(1,)](torch.ones(20), out, 20, 0, BLOCK=16)
+    assert out.tolist() == [2.0] * 4 + [1.0] * 12
