@@ -334,15 +334,15 @@ def bernoulli_kernel(
 ):  # fmt: skip
     counters, index = philox_tile(first_call, shift, BLOCK, INT64_INDEX)
     mask = (index >= 0) & (index < numel)
-    bits0, bits1, bits2, bits3 = tl.randint4x(seed, counters)
-    u = unit_interval(by_lane(bits0, bits1, bits2, bits3), 24)
     if P_FROM_TENSOR:
         probability = tl.load(p_ptr + index, mask=mask, other=0.0)
-        if probability.dtype != tl.float64:
-            probability = probability.to(tl.float32)
-        hit = u.to(probability.dtype) < probability
+        if probability.dtype == tl.float64:
+            # float64 probabilities resolve to 2**-53, like float64 draws.
+            hit = uniform_tile(seed, counters, 53) < probability
+        else:
+            hit = uniform_tile(seed, counters, 24) < probability.to(tl.float32)
     else:
-        hit = u < p
+        hit = uniform_tile(seed, counters, 24) < p
     store_converted(out_ptr + index, tl.where(hit, 1, 0), mask)
 
 
@@ -538,7 +538,8 @@ def launch_bernoulli_(out: torch.Tensor, p: float | torch.Tensor, seed: int, off
     ``p`` is a float in [0, 1] or a contiguous floating tensor with ``out``'s number of elements
     (element i of ``out`` uses probability p[i]; values outside [0, 1] act as clamped, unchecked
     because checking would need a reduction). ``out`` may be floating, integer or bool. The
-    comparison u < p uses a 24-bit uniform u, so probabilities resolve to 2**-24.
+    comparison u < p uses a 24-bit uniform u, so probabilities resolve to 2**-24 (2**-53 for a
+    float64 tensor ``p``, whose u has 53 bits).
     Consumes ``out.numel()`` stream numbers from ``offset``.
     """
     name = "bernoulli_"
