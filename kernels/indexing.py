@@ -33,13 +33,21 @@ import triton.language as tl
 
 from tritongrad.kernels.common import check_same_device, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
-from tritongrad.kernels.elementwise import launch_unary, linear_index, store_as
+from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.strided import broadcast_strides, check_writable, coalesce, strided_offset
 from tritongrad.runtime import elementwise_launch_config, reduction_block
 
 INDEX_DTYPES = (torch.int64, torch.int32)
 # Element types every GPU adds atomically; other dtypes accumulate in a widened copy.
 ATOMIC_DTYPES = (torch.float32, torch.float64, torch.int32, torch.int64)
+
+
+def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype an accumulating scatter into ``dtype`` adds in: itself when atomics support it,
+    else float32 (half types) or int64 (bool, 8/16-bit integers; bool sums read back as ``!= 0``)."""
+    if dtype in ATOMIC_DTYPES:
+        return dtype
+    return torch.float32 if dtype.is_floating_point else torch.int64
 
 
 def contiguous_strides(shape: Sequence[int]) -> list[int]:
@@ -110,8 +118,8 @@ def launch_index_offsets(
     numel = offsets.numel()
     if numel == 0:
         return offsets, None
-    # first_bad[k] starts at numel ("none"); a host tensor ingested once per call.
-    first_bad = torch.tensor([numel] * len(indices), dtype=torch.int64, device=device)
+    first_bad = torch.empty(len(indices), dtype=torch.int64, device=device)
+    launch_fill_(first_bad, numel)  # numel: "no bad index"
     block, num_warps = elementwise_launch_config(numel)
     for k, (index, size, stride) in enumerate(zip(indices, sizes, strides)):
         coalesced, (index_strides, _) = coalesce(shape, [list(index.stride()), contiguous_strides(shape)])
@@ -229,9 +237,8 @@ def launch_scatter_(
     """dst at Σ o_d·dst_strides[d] + offsets[o] gets values[o] (broadcast to ``shape``); returns dst.
 
     Without ``accumulate`` a position written twice keeps one of the values (which one is
-    unspecified, as in torch); with it every value is added (atomically). dtypes without a
-    hardware atomic add (half types, bool, 8/16-bit integers) accumulate in a widened copy of
-    dst with the same strides, converted back at the end.
+    unspecified, as in torch); with it every value is added (atomically), so dst's dtype must
+    be its own ``accumulation_dtype`` (callers widen half types, bool and small integers).
     """
     check_same_device("index_put_", dst, offsets, values)
     check_writable(dst)
@@ -239,20 +246,15 @@ def launch_scatter_(
     numel = _numel(shape)
     if numel == 0:
         return dst
-    target = dst
     if accumulate and dst.dtype not in ATOMIC_DTYPES:
-        wide = torch.float32 if dst.dtype.is_floating_point else torch.int64
-        target = torch.empty_strided(tuple(dst.shape), tuple(dst.stride()), dtype=wide, device=dst.device)
-        launch_unary("copy", dst, out=target)
+        raise TypeError(f"an accumulating scatter adds atomically in {ATOMIC_DTYPES}, not in {dst.dtype}")
     coalesced, strides = _strided_operands(shape, dst_strides, offsets_strides, broadcast_strides(values, shape))
     block, num_warps = elementwise_launch_config(numel)
     scatter_kernel[(triton.cdiv(numel, block),)](
-        target, offsets, values, numel, coalesced, *strides,
+        dst, offsets, values, numel, coalesced, *strides,
         ACCUMULATE=accumulate, RANK=len(coalesced), BLOCK=block,
-        INT64_INDEX=needs_int64_indexing(target, values) or numel >= 2**31, num_warps=num_warps,
+        INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31, num_warps=num_warps,
     )  # fmt: skip
-    if target is not dst:
-        launch_unary("copy", target, out=dst)
     return dst
 
 
@@ -369,7 +371,8 @@ class MaskScan:
         strides = [list(mask.stride())] + [broadcast_strides(t, tuple(mask.shape)) for t in others]
         coalesced, coalesced_strides = coalesce(tuple(mask.shape), strides)
         self.shape, self.strides = tuple(coalesced), [tuple(s) for s in coalesced_strides]
-        self.block = reduction_block(self.numel)
+        # (a block's cumsum and coordinates stay in registers: the elementwise block policy, not a reduction's)
+        self.block, self.num_warps = elementwise_launch_config(self.numel)
         self.programs = triton.cdiv(self.numel, self.block)
         counts = torch.empty(self.programs, dtype=torch.int64, device=mask.device)
         self.starts = torch.empty(self.programs + 1, dtype=torch.int64, device=mask.device)
@@ -378,7 +381,14 @@ class MaskScan:
             self._total = 0
             return
         mask_count_kernel[(self.programs,)](
-            mask, counts, self.numel, self.shape, self.strides[0], RANK=len(self.shape), BLOCK=self.block
+            mask,
+            counts,
+            self.numel,
+            self.shape,
+            self.strides[0],
+            RANK=len(self.shape),
+            BLOCK=self.block,
+            num_warps=self.num_warps,
         )
         exclusive_scan_kernel[(1,)](counts, self.starts, self.programs, BLOCK=reduction_block(self.programs))
 
@@ -401,7 +411,7 @@ def launch_nonzero(x: torch.Tensor, *, transposed: bool = False) -> torch.Tensor
     row_stride, column_stride = (1, total) if transposed else (x.dim(), 1)
     nonzero_kernel[(scan.programs,)](
         x, scan.starts, out, scan.numel, tuple(x.shape), tuple(x.stride()), row_stride, column_stride,
-        RANK=x.dim(), BLOCK=scan.block,
+        RANK=x.dim(), BLOCK=scan.block, num_warps=scan.num_warps,
     )  # fmt: skip
     return out
 
@@ -416,7 +426,7 @@ def launch_masked_select(src: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return out
     compact_kernel[(scan.programs,)](
         mask, src, scan.starts, out, scan.numel, scan.shape, scan.strides[0], scan.strides[1],
-        RANK=len(scan.shape), BLOCK=scan.block,
+        RANK=len(scan.shape), BLOCK=scan.block, num_warps=scan.num_warps,
     )  # fmt: skip
     return out
 
@@ -439,6 +449,6 @@ def launch_masked_scatter(
     expand_kernel[(scan.programs,)](
         mask, source, base if base is not None else out, scan.starts, out,
         scan.numel, scan.shape, scan.strides[0], scan.strides[1], scan.strides[2],
-        HAS_BASE=base is not None, RANK=len(scan.shape), BLOCK=scan.block,
+        HAS_BASE=base is not None, RANK=len(scan.shape), BLOCK=scan.block, num_warps=scan.num_warps,
     )  # fmt: skip
     return out

@@ -401,7 +401,9 @@ def test_index_add_copy_fill(dim, dtype):
     assert_close(tg_x.index_add(dim, tg_index, from_torch(source), alpha=alpha),
                  x.index_add(dim, index, source, alpha=alpha))  # fmt: skip
     assert_close(tg_x.index_copy(dim, tg_unique, from_torch(source)), x.index_copy(dim, unique, source))
-    assert_close(tg_x.index_fill(dim, from_torch(torch.tensor([-1, 0])), 3), x.index_fill(dim, torch.tensor([-1, 0]), 3))
+    assert_close(
+        tg_x.index_fill(dim, from_torch(torch.tensor([-1, 0])), 3), x.index_fill(dim, torch.tensor([-1, 0]), 3)
+    )
     for method in ("index_add_", "index_copy_"):
         getattr(tg_x, method)(dim, tg_unique, from_torch(source))
         getattr(x, method)(dim, unique, source)
@@ -497,7 +499,9 @@ def test_masked_fill_forms_and_gradients():
         expected, got = x.masked_fill(mask, fill), tg_x.masked_fill(from_torch(mask), tg_fill)
         assert_close(got, expected)
         assert got.grad_fn.name() == expected.grad_fn.name()
-        _grad_both(got, expected, [tg_x] + ([tg_value] if fill is value else []), [x] + ([value] if fill is value else []))
+        _grad_both(
+            got, expected, [tg_x] + ([tg_value] if fill is value else []), [x] + ([value] if fill is value else [])
+        )
     y, tg_y = make_pair((3, 4), torch.float32)
     y.masked_fill_(mask, 7.0)
     assert tg_y.masked_fill_(from_torch(mask), 7.0) is tg_y
@@ -664,3 +668,31 @@ def test_bad_index_leaves_the_target_unchanged():
     with pytest.raises(IndexError):
         tg_x[from_torch(torch.tensor([0, 9]))] = 5.0
     assert_close(tg_x, x)
+
+
+def test_masked_write_of_one_value_gradient():
+    """``x[mask] = v`` with a one-element v is a masked fill (no read-back of the mask): both gradients."""
+    leaf, tg_leaf = make_pair((4, 5), torch.float64, requires_grad=True)
+    value, tg_value = make_pair((), torch.float64, requires_grad=True)
+    mask = torch.rand(4) > 0.5
+    base, tg_base = leaf * 1, tg_leaf * 1
+    base[:, 1:][mask] = value
+    tg_base[:, 1:][from_torch(mask)] = tg_value
+    assert_close(tg_base, base)
+    _grad_both(tg_base, base, [tg_leaf, tg_value], [leaf, value])
+
+
+def test_offsets_past_two_to_the_31():
+    """Index kernels address past 2**31 elements: a sparse view of a large (untouched) allocation."""
+    big = torch.empty(2**31 + 16, dtype=torch.uint8)
+    view = big[:: 2**30]  # 3 elements, the last at offset 2**31
+    tg_view = tritongrad.Tensor._wrap(view)
+    index = torch.tensor([2, 0, 2])
+    assert_close(tg_view[from_torch(index)], view[index])
+    tg_view[from_torch(torch.tensor([2]))] = 7
+    assert big[2**31].item() == 7
+    tg_view.index_put_((from_torch(torch.tensor([2, 2])),), from_torch(torch.tensor([1, 2], dtype=torch.uint8)),
+                       accumulate=True)  # fmt: skip
+    assert big[2**31].item() == 10
+    assert_close(tg_view.nonzero(), view.nonzero())
+    assert_close(tg_view.masked_select(tg_view > 5), view.masked_select(view > 5))

@@ -119,6 +119,15 @@ class IndexPlan:
 
     def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool) -> torch.Tensor:
         """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst."""
+        wide = kernels.accumulation_dtype(dst.dtype)
+        if accumulate and wide != dst.dtype:
+            # no atomic add for this dtype: accumulate in a dense widened copy, then narrow back
+            buffer = elementwise_kernels.launch_unary(
+                "copy", dst, out=torch.empty(dst.shape, dtype=wide, device=dst.device)
+            )
+            self.scatter_(buffer, values, accumulate)
+            elementwise_kernels.launch_unary("copy", buffer, out=dst)
+            return dst
         offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
         return kernels.launch_scatter_(
             dst, dst_strides, offsets, offsets_strides, values, self.out_shape, accumulate=accumulate
@@ -197,9 +206,11 @@ class IndexGrad(Function):
     @staticmethod
     def forward(ctx, grad, plan):
         ctx.plan = plan
-        out = torch.empty(plan.src_shape, dtype=grad.dtype, device=grad.device)
+        wide = kernels.accumulation_dtype(grad.dtype)  # half-precision gradients add up in float32
+        out = torch.empty(plan.src_shape, dtype=wide, device=grad.device)
         launch_fill_(out, 0)
-        return _wrap(plan.scatter_(out, grad._data, accumulate=True))
+        plan.scatter_(out, grad._data, accumulate=True)
+        return _wrap(out if wide == grad.dtype else elementwise_kernels.launch_unary("copy", out, out_dtype=grad.dtype))
 
     @staticmethod
     def backward(ctx, grad):
