@@ -16,7 +16,7 @@ import triton.language as tl
 
 from tritongrad.kernels.common import needs_int64_indexing
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.kernels.strided import MAX_RANK, check_writable, coalesce, split_leading_dim, strided_offset
+from tritongrad.kernels.strided import MAX_RANK, coalesce, split_leading_dim, strided_offset
 from tritongrad.runtime import elementwise_launch_config
 
 
@@ -38,15 +38,23 @@ def fill_kernel(
 
 
 def launch_fill_(out: torch.Tensor, value: bool | int | float) -> torch.Tensor:
-    """Fills ``out`` (any strides) with ``value`` in place; returns ``out``."""
-    check_writable(out)
+    """Fills ``out`` (any strides, expanded views included, as torch's fill_) with ``value`` in place;
+    returns ``out``."""
     if out.numel() == 0:
         return out
+    # An expanded dim repeats one memory location: every element there gets the same value, so it is
+    # written once (size 1), and no two program instances race for it.
+    unique = out.as_strided([1 if stride == 0 else size for size, stride in zip(out.shape, out.stride())], out.stride())
+    _fill_unique(unique, value)
+    return out
+
+
+def _fill_unique(out: torch.Tensor, value: bool | int | float) -> None:
     shape, (strides,) = coalesce(tuple(out.shape), [list(out.stride())])
     if len(shape) > MAX_RANK:
         for (sliced,) in split_leading_dim([out], tuple(out.shape)):
-            launch_fill_(sliced, value)
-        return out
+            _fill_unique(sliced, value)
+        return
     # Exact values that fp32 cannot hold (float64 fills, large int64) travel through memory.
     if _exact_in_float32(value) and out.dtype != torch.float64:
         value_pointer, value_argument, from_pointer = out, float(value), False
@@ -60,7 +68,6 @@ def launch_fill_(out: torch.Tensor, value: bool | int | float) -> torch.Tensor:
         VALUE_FROM_POINTER=from_pointer, RANK=len(shape), BLOCK=block,
         INT64_INDEX=needs_int64_indexing(out), num_warps=num_warps,
     )  # fmt: skip
-    return out
 
 
 def _exact_in_float32(value: bool | int | float) -> bool:

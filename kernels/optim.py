@@ -27,9 +27,10 @@ Python floats to kernels as float32, which rounds them exactly as torch rounds
 a Python scalar for a float32 op; float64 groups read their hyperparameters
 from a float64 tensor instead, so they keep full precision.
 
-All tensors must be contiguous (an elementwise step needs param, grad and
-state to share a layout, and a dense range per tensor is what a table entry
-describes).
+All tensors must be dense, and grads and state laid out like their params (an
+elementwise step needs param, grad and state to share a layout, and a dense
+range per tensor is what a table entry describes): contiguous, or a permutation
+of contiguous dims such as a transposed weight.
 
 ``POINTER_TABLE_EXTENTS`` records which memory every live pointer table refers
 to, for tools that check a kernel's addresses against its arguments (the test
@@ -48,6 +49,7 @@ import triton
 import triton.language as tl
 
 from tritongrad.kernels.common import check_same_device, compute_dtype, to_bfloat16_rne, triton_dtype
+from tritongrad.kernels.strided import is_non_overlapping_and_dense
 from tritongrad.runtime import elementwise_launch_config
 
 __all__ = ["POINTER_TABLE_EXTENTS", "launch_adam_step", "launch_rmsprop_step", "launch_sgd_step", "launch_zero_"]
@@ -234,7 +236,7 @@ def launch_zero_(tensors: Sequence[torch.Tensor]) -> None:
     for index, tensor in enumerate(tensors):
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"launch_zero_: tensors[{index}] is a {type(tensor).__name__}, not a torch.Tensor")
-        _check_contiguous("launch_zero_", f"tensors[{index}]", tensor)
+        _check_dense("launch_zero_", f"tensors[{index}]", tensor)
     check_same_device("launch_zero_", *tensors)
     tensors = [t for t in tensors if t.numel() > 0]
     if not tensors:
@@ -644,9 +646,17 @@ def _hyperparameter_arguments(scalars: list[float], in_memory: bool) -> list[flo
     return [0.0] * len(scalars) if in_memory else [float(s) for s in scalars]
 
 
-def _check_contiguous(name: str, what: str, tensor: torch.Tensor) -> None:
-    if not tensor.is_contiguous():
-        raise ValueError(f"{name}: {what} must be contiguous (shape {tuple(tensor.shape)}, strides {tensor.stride()})")
+def _check_dense(name: str, what: str, tensor: torch.Tensor, like: torch.Tensor | None = None) -> None:
+    """A table entry describes one dense range of memory, so each tensor must fill its range (contiguous,
+    or a permutation of contiguous dims such as a transposed weight), laid out like its parameter
+    (``like``) so that element i of the range is the same element in param, grad and state."""
+    if tensor.numel() <= 1:
+        return
+    if not is_non_overlapping_and_dense(tensor) or (like is not None and tensor.stride() != like.stride()):
+        layout = "" if like is None else f", expected the strides {like.stride()} of its parameter"
+        raise ValueError(
+            f"{name}: {what} must be dense (shape {tuple(tensor.shape)}, strides {tensor.stride()}{layout})"
+        )
 
 
 _HALF_DTYPES = (torch.float16, torch.bfloat16)
@@ -698,7 +708,7 @@ def _check_group(
                     f"{name}: {what} has shape {tuple(tensor.shape)} but params[{index}] has "
                     f"shape {tuple(params[index].shape)}"
                 )
-            _check_contiguous(name, what, tensor)
+            _check_dense(name, what, tensor, params[index])
     kept = [i for i, p in enumerate(params) if p.numel() > 0]
     if not kept:
         return None

@@ -99,6 +99,43 @@ def check_writable(tensor: torch.Tensor) -> None:
         )
 
 
+def is_non_overlapping_and_dense(tensor: torch.Tensor) -> bool:
+    """True if ``tensor``'s elements fill a gap-free block of memory, each exactly once (torch's
+    notion: some permutation of its dims is contiguous)."""
+    expected = 1
+    for stride, size in sorted((stride, size) for size, stride in zip(tensor.shape, tensor.stride()) if size != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _span(tensor: torch.Tensor) -> tuple[int, int]:
+    begin = tensor.data_ptr()
+    return begin, begin + tensor.numel() * tensor.element_size()
+
+
+def check_no_partial_overlap(out: torch.Tensor, *inputs: torch.Tensor | None) -> None:
+    """torch's rule for writing ``out`` while reading ``inputs``: an input may be ``out`` itself (same
+    memory, same strides) or memory disjoint from it, but not a part of it (``x[1:].add_(x[:-1])``:
+    the result would depend on the order in which blocks run). As in torch, tensors that are not
+    dense and free of internal overlap are not checked (too hard to decide cheaply)."""
+    if out.numel() == 0 or not is_non_overlapping_and_dense(out):
+        return
+    out_begin, out_end = _span(out)
+    for tensor in inputs:
+        if tensor is None or tensor is out or tensor.numel() == 0 or not is_non_overlapping_and_dense(tensor):
+            continue
+        begin, end = _span(tensor)
+        if begin == out_begin and end == out_end and tensor.stride() == out.stride():
+            continue  # full aliasing: x.add_(x) reads each element before writing it
+        if begin < out_end and out_begin < end:
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                "single memory location. Please clone() the tensor before performing the operation."
+            )
+
+
 def split_leading_dim(tensors: Sequence[torch.Tensor | None], shape: Sequence[int]) -> Iterator[list]:
     """Yields, for each index of the leading dim, the operands sliced there (broadcast dims stay)."""
     for i in range(shape[0]):

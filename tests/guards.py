@@ -130,8 +130,17 @@ class InterpreterBoundsChecker:
         from triton.runtime import interpreter
 
         self._interpreter = interpreter
-        self._extents: list[list[tuple[int, int]]] = []
+        self._local = threading.local()
         self._installed = False
+
+    @property
+    def _extents(self) -> list[list[tuple[int, int]]]:
+        """The launches in flight on this thread (innermost last), each with its tensors' extents:
+        per thread, since threads may launch kernels concurrently (the interpreter serialises them)."""
+        stack = getattr(self._local, "extents", None)
+        if stack is None:
+            stack = self._local.extents = []
+        return stack
 
     def install(self) -> None:
         if self._installed:

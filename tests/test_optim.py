@@ -217,3 +217,45 @@ def test_schedulers_match_torch():
             theirs.step()
             scheduler.step()
             reference.step()
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_parameter_without_grad_is_skipped_like_torch(name):
+    """torch accepts a parameter that does not require grad and leaves it alone (its grad is None)."""
+    make_ours, make_theirs = OPTIMIZERS[name]
+    values = torch.randn(3, 4, dtype=torch.float64).float()
+    theirs = [torch.nn.Parameter(values.clone()), torch.nn.Parameter(values.clone(), requires_grad=False)]
+    ours = [nn.Parameter(tritongrad.tensor(values.tolist())),
+            nn.Parameter(tritongrad.tensor(values.tolist()), requires_grad=False)]  # fmt: skip
+    optimizers = make_ours(ours), make_theirs(theirs)
+    for _ in range(3):
+        for optimizer, params in zip(optimizers, (ours, theirs)):
+            optimizer.zero_grad()
+            (params[0] * params[0]).sum().backward()
+            optimizer.step()
+    for mine, reference in zip(ours, theirs):
+        torch.testing.assert_close(torch.tensor(mine.tolist()), reference.detach(), rtol=1e-5, atol=1e-6)
+    assert ours[1].grad is None and ours[1].tolist() == values.tolist()
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("layout", ["transposed", "permuted_3d"])
+def test_non_contiguous_parameters_match_torch(name, layout):
+    """A parameter that is a transposed (dense, non-contiguous) tensor steps exactly as in torch,
+    whatever the layout of its gradient; its optimizer state keeps the parameter's strides."""
+    make_ours, make_theirs = OPTIMIZERS[name]
+    shape, permutation = ((5, 3), (1, 0)) if layout == "transposed" else ((2, 3, 4), (2, 0, 1))
+    base = torch.randn(*shape, dtype=torch.float64).float()
+    theirs = torch.nn.Parameter(base.clone().permute(*permutation))
+    ours = nn.Parameter(tritongrad.Tensor._wrap(base.clone().permute(*permutation)))
+    assert not ours.is_contiguous()
+    target = torch.randn(*theirs.shape, dtype=torch.float64).float()
+    optimizers = make_ours([ours]), make_theirs([theirs])
+    for _ in range(3):
+        for optimizer, param, lib in zip(optimizers, (ours, theirs), (tritongrad, torch)):
+            optimizer.zero_grad()
+            goal = lib.tensor(target.tolist())
+            ((param - goal) ** 2 * goal).sum().backward()
+            optimizer.step()
+    torch.testing.assert_close(torch.tensor(ours.tolist()), theirs.detach(), rtol=1e-5, atol=1e-6)
+    assert ours._data.stride() == theirs.stride()

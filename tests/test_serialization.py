@@ -97,7 +97,44 @@ def test_corrupt_header_raises_a_clear_error(tmp_path):
         tritongrad.load(path)
     header = json.dumps({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}}).encode()
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 8)
-    with pytest.raises(CheckpointError, match="has shape \\[2, 2\\] but 8 bytes"):
+    with pytest.raises(CheckpointError, match="shape \\[2, 2\\] needs 16 bytes, but its data_offsets are \\[0, 8\\]"):
+        tritongrad.load(path)
+
+
+GOOD_ENTRY = {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}
+STRUCTURE = "tritongrad.structure"
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ({"w": {**GOOD_ENTRY, "shape": [2.5, 2]}}, "has shape \\[2.5, 2\\]; expected a list of non-negative integers"),
+        ({"w": {**GOOD_ENTRY, "shape": [True, 4]}}, "expected a list of non-negative integers"),
+        ({"w": {**GOOD_ENTRY, "shape": [-2, -2]}}, "expected a list of non-negative integers"),
+        ({"w": {**GOOD_ENTRY, "shape": "2,2"}}, "expected a list of non-negative integers"),
+        ({"w": {**GOOD_ENTRY, "data_offsets": ["0", "16"]}}, "data_offsets \\['0', '16'\\]; expected \\[begin, end\\]"),
+        ({"w": {**GOOD_ENTRY, "data_offsets": [0]}}, "expected \\[begin, end\\] integers"),
+        ({"w": {**GOOD_ENTRY, "data_offsets": [-16, 0]}}, "needs 16 bytes, but its data_offsets are \\[-16, 0\\]"),
+        ({"w": {**GOOD_ENTRY, "dtype": "F128"}}, "unknown dtype 'F128'"),
+        ({"w": {**GOOD_ENTRY, "dtype": 7}}, "unknown dtype 7"),
+        ({"w": [2, 2]}, "entry for tensor 'w' must be an object, got list"),
+        ({"w": {"dtype": "F32"}}, "lacks \\['data_offsets', 'shape'\\]"),
+        ({"w": GOOD_ENTRY, "__metadata__": ["a"]}, "__metadata__ must map names to strings"),
+        ({"w": GOOD_ENTRY, "__metadata__": {STRUCTURE: '{"__dict__": {"a": 1}}'}}, "a dict must be a list of"),
+        ({"w": GOOD_ENTRY, "__metadata__": {STRUCTURE: '{"__dict__": [[1.5, 2]]}'}}, "str or int keys"),
+        ({"w": GOOD_ENTRY, "__metadata__": {STRUCTURE: '{"__tensor__": "v"}'}}, "refers to missing tensor 'v'"),
+        ({"w": GOOD_ENTRY, "__metadata__": {STRUCTURE: '{"__tuple__": 3}'}}, "a tuple must be a list"),
+        ({"w": GOOD_ENTRY, "__metadata__": {STRUCTURE: '{"__float__": "1e999x"}'}}, "bad non-finite float"),
+        ({"w": GOOD_ENTRY, "__metadata__": {STRUCTURE: '{"__pickle__": 1}'}}, "unknown node"),
+    ],
+)  # fmt: skip
+def test_every_header_field_is_checked_before_loading(tmp_path, header, message):
+    """A header with a field of the wrong type, range or consistency is refused, naming the field;
+    nothing is half-loaded (load either returns everything or raises)."""
+    path = tmp_path / "bad.safetensors"
+    encoded = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"\0" * 16)
+    with pytest.raises(CheckpointError, match=message):
         tritongrad.load(path)
 
 

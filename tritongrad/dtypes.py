@@ -12,6 +12,7 @@ promotes integer tensors to the default dtype (float32).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 SUPPORTED = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8,
@@ -28,6 +29,9 @@ _DTYPE_WORDS = {
     torch.bfloat16: "BFloat16",
     torch.int64: "Long",
     torch.int32: "Int",
+    torch.int16: "Short",
+    torch.int8: "Char",
+    torch.uint8: "Byte",
     torch.bool: "Bool",
 }
 
@@ -35,6 +39,22 @@ _DTYPE_WORDS = {
 def dtype_word(dtype: torch.dtype) -> str:
     """torch's name for ``dtype`` in error messages (``Long`` for int64)."""
     return _DTYPE_WORDS.get(dtype, str(dtype))
+
+
+def tensor_type_name(dtype: torch.dtype, device: torch.device) -> str:
+    """torch's legacy tensor type name, as ``Tensor.type()`` returns it: ``torch.FloatTensor``,
+    ``torch.cuda.LongTensor``."""
+    prefix = "torch.cuda." if device.type == "cuda" else "torch."
+    return f"{prefix}{dtype_word(dtype)}Tensor"
+
+
+def dtype_from_type_name(name: str) -> torch.dtype:
+    """The dtype of a legacy type name such as ``torch.DoubleTensor`` (``Tensor.type(name)``)."""
+    word = name.rsplit(".", 1)[-1].removesuffix("Tensor")
+    for dtype, known in _DTYPE_WORDS.items():
+        if known == word:
+            return dtype
+    raise ValueError(f"invalid type: '{name}'")
 
 
 def get_default_dtype() -> torch.dtype:
@@ -80,6 +100,19 @@ def promote_types(a: torch.dtype, b: torch.dtype) -> torch.dtype:
     if {a, b} == {torch.uint8, torch.int8}:
         return torch.int16
     return max(a, b, key=_INTEGER_ORDER.index)
+
+
+def as_python_scalar(value):
+    """A numpy scalar or 0-d array as the Python number it holds; anything else unchanged.
+
+    torch treats numpy scalars as Python numbers in arithmetic (``t * np.float32(2)`` keeps
+    ``t``'s float32, as ``t * 2.0`` does); this is the one place tritongrad does that. A numpy
+    bool counts as a float there, as in torch (``int_tensor + np.bool_(True)`` is float32).
+    """
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        value = value.item()
+        return float(value) if isinstance(value, bool) else value
+    return value
 
 
 def scalar_dtype(value) -> torch.dtype:

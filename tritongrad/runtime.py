@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
 
 import torch
@@ -63,9 +64,33 @@ def _switch_on_interpreter() -> None:
     os.environ["TRITON_INTERPRET"] = "1"
 
 
+def _serialize_interpreter() -> None:
+    """One kernel at a time through the interpreter, whichever thread launches it.
+
+    The interpreter keeps per-launch state in module globals (the program id of the block being
+    run, triton.language functions patched for the kernel), so two threads interpreting at once
+    corrupt each other's launches. A GPU launch has no such state and is left concurrent.
+    """
+    # Imported here, not at the top: triton must not load before TRITON_INTERPRET is set above.
+    from triton.runtime import interpreter
+
+    launch = interpreter.GridExecutor.__call__
+    if getattr(launch, "serialized_by_tritongrad", False):
+        return
+    lock = threading.RLock()
+
+    def serialized_launch(self, *args, **kwargs):
+        with lock:
+            return launch(self, *args, **kwargs)
+
+    serialized_launch.serialized_by_tritongrad = True
+    interpreter.GridExecutor.__call__ = serialized_launch
+
+
 _DEVICE_TYPE = _choose_device_type()
 if _DEVICE_TYPE == "cpu":
     _switch_on_interpreter()
+    _serialize_interpreter()
     # The interpreter evaluates every lane of a block with numpy, masked-off lanes included
     # (e.g. log(0) on padding), so numpy's floating-point warnings from it say nothing about
     # the user's values; results are correct and NaN/inf in real lanes still propagate.

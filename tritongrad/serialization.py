@@ -125,32 +125,94 @@ def load(f, map_location=None, weights_only: bool = True):
     if not isinstance(header, dict):
         raise CheckpointError(f"{f}: corrupt checkpoint header (not a JSON object)")
     data = memoryview(blob)[8 + header_length :]
-    metadata = header.pop("__metadata__", None) or {}
-    tensors = {name: _read_tensor(f, name, entry, data, device) for name, entry in header.items()}
-    structure = metadata.get(_STRUCTURE_KEY)
-    if structure is None:
-        return tensors
-    try:
-        skeleton = json.loads(structure)
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
-    return _decode(f, skeleton, tensors)
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise CheckpointError(f"{f}: corrupt checkpoint header (__metadata__ must map names to strings)")
+    # Every entry is checked (types, ranges, sizes, bounds) before a single tensor is built.
+    entries = {name: _check_entry(f, name, entry, len(data)) for name, entry in header.items()}
+    skeleton = None
+    if _STRUCTURE_KEY in metadata:
+        try:
+            skeleton = json.loads(metadata[_STRUCTURE_KEY])
+        except json.JSONDecodeError as error:
+            raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
+        _check_structure(f, skeleton, entries)
+    tensors = {name: _read_tensor(entry, data, device) for name, entry in entries.items()}
+    return tensors if skeleton is None else _decode(skeleton, tensors)
 
 
-def _read_tensor(f, name: str, entry, data: memoryview, device: torch.device) -> Tensor:
-    try:
-        dtype = _CODE_DTYPES[entry["dtype"]]
-        shape = [int(s) for s in entry["shape"]]
-        begin, end = (int(o) for o in entry["data_offsets"])
-    except (KeyError, TypeError, ValueError):
-        raise CheckpointError(f"{f}: corrupt entry for tensor {name!r}: {entry!r}") from None
-    expected = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
-    if any(s < 0 for s in shape) or not 0 <= begin <= end or end - begin != expected:
-        raise CheckpointError(f"{f}: tensor {name!r} has shape {shape} but {end - begin} bytes")
-    if end > len(data):
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_entry(f, name: str, entry, available: int) -> tuple[torch.dtype, list[int], int, int]:
+    """(dtype, shape, begin, end) of a header entry, or CheckpointError naming the bad field."""
+    if not isinstance(entry, dict):
+        raise CheckpointError(f"{f}: entry for tensor {name!r} must be an object, got {type(entry).__name__}")
+    missing = {"dtype", "shape", "data_offsets"} - set(entry)
+    if missing:
+        raise CheckpointError(f"{f}: entry for tensor {name!r} lacks {sorted(missing)}")
+    dtype = _CODE_DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
+    if dtype is None:
         raise CheckpointError(
-            f"{f}: truncated checkpoint (tensor {name!r} needs bytes up to {end}, file has {len(data)})"
+            f"{f}: tensor {name!r} has unknown dtype {entry['dtype']!r} (expected one of {sorted(_CODE_DTYPES)})"
         )
+    shape, offsets = entry["shape"], entry["data_offsets"]
+    if not isinstance(shape, list) or not all(_is_int(s) and s >= 0 for s in shape):
+        raise CheckpointError(f"{f}: tensor {name!r} has shape {shape!r}; expected a list of non-negative integers")
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_int(o) for o in offsets):
+        raise CheckpointError(f"{f}: tensor {name!r} has data_offsets {offsets!r}; expected [begin, end] integers")
+    begin, end = offsets
+    expected = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    if not 0 <= begin <= end or end - begin != expected:
+        raise CheckpointError(
+            f"{f}: tensor {name!r} of dtype {entry['dtype']} and shape {shape} needs {expected} bytes, "
+            f"but its data_offsets are [{begin}, {end}]"
+        )
+    if end > available:
+        raise CheckpointError(
+            f"{f}: truncated checkpoint (tensor {name!r} needs bytes up to {end}, file has {available})"
+        )
+    return dtype, shape, begin, end
+
+
+def _check_structure(f, value, entries: dict) -> None:
+    """The skeleton must be made of the nodes ``_encode`` writes, and name only tensors in the header."""
+    if isinstance(value, list):
+        for item in value:
+            _check_structure(f, item, entries)
+        return
+    if not isinstance(value, dict):
+        if value is not None and not isinstance(value, (bool, int, float, str)):
+            raise CheckpointError(f"{f}: corrupt structure metadata (unexpected {type(value).__name__})")
+        return
+    if len(value) != 1 or next(iter(value)) not in ("__tensor__", "__dict__", "__tuple__", "__float__"):
+        raise CheckpointError(f"{f}: corrupt structure metadata (unknown node {sorted(value)})")
+    ((kind, content),) = value.items()
+    if kind == "__tensor__":
+        if content not in entries:
+            raise CheckpointError(f"{f}: structure refers to missing tensor {content!r}")
+    elif kind == "__dict__":
+        pairs = isinstance(content, list) and all(isinstance(p, list) and len(p) == 2 for p in content)
+        if not pairs or not all(_is_int(k) or isinstance(k, str) for k, _ in content):
+            raise CheckpointError(
+                f"{f}: corrupt structure metadata (a dict must be a list of [key, value] pairs with str or int "
+                f"keys, got {type(content).__name__})"
+            )
+        for _, item in content:
+            _check_structure(f, item, entries)
+    elif kind == "__tuple__":
+        if not isinstance(content, list):
+            raise CheckpointError(f"{f}: corrupt structure metadata (a tuple must be a list, got {content!r})")
+        _check_structure(f, content, entries)
+    elif not isinstance(content, str) or content not in ("inf", "-inf", "nan"):
+        raise CheckpointError(f"{f}: corrupt structure metadata (bad non-finite float {content!r})")
+
+
+def _read_tensor(entry: tuple[torch.dtype, list[int], int, int], data: memoryview, device: torch.device) -> Tensor:
+    dtype, shape, begin, end = entry
     storage_dtype = torch.int16 if dtype == torch.bfloat16 else dtype
     numpy_dtype = torch.empty((), dtype=storage_dtype).numpy().dtype
     array = np.frombuffer(data[begin:end], dtype=numpy_dtype).reshape(shape).copy()
@@ -160,20 +222,16 @@ def _read_tensor(f, name: str, entry, data: memoryview, device: torch.device) ->
     return Tensor._wrap(host.to(device) if device.type != "cpu" else host)
 
 
-def _decode(f, value, tensors: dict):
+def _decode(value, tensors: dict):
+    """Rebuilds the saved object from a skeleton that ``_check_structure`` accepted."""
     if isinstance(value, dict):
         if "__tensor__" in value:
-            name = value["__tensor__"]
-            if name not in tensors:
-                raise CheckpointError(f"{f}: structure refers to missing tensor {name!r}")
-            return tensors[name]
+            return tensors[value["__tensor__"]]
         if "__dict__" in value:
-            return {key: _decode(f, item, tensors) for key, item in value["__dict__"]}
+            return {key: _decode(item, tensors) for key, item in value["__dict__"]}
         if "__tuple__" in value:
-            return tuple(_decode(f, item, tensors) for item in value["__tuple__"])
-        if "__float__" in value:
-            return float(value["__float__"])
-        raise CheckpointError(f"{f}: corrupt structure metadata (unknown node {sorted(value)})")
+            return tuple(_decode(item, tensors) for item in value["__tuple__"])
+        return float(value["__float__"])
     if isinstance(value, list):
-        return [_decode(f, item, tensors) for item in value]
+        return [_decode(item, tensors) for item in value]
     return value

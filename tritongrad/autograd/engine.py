@@ -33,6 +33,7 @@ from collections.abc import Sequence
 
 from tritongrad.autograd.function import AccumulateGrad, Node
 from tritongrad.autograd.grad_mode import no_grad, set_grad_enabled
+from tritongrad.dtypes import tensor_type_name
 
 __all__ = ["run_backward", "UnitGradient"]
 
@@ -147,6 +148,24 @@ def _validate_gradient(node: Node, index: int, grad, meta):
     return grad
 
 
+def _check_hook_result(hook, grad, replaced) -> None:
+    """torch's rule for a tensor hook's return value: a tensor of the gradient's size, type and device."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not hasattr(replaced, "_data"):
+        raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}'")
+    if replaced.dtype != grad.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype, grad.device)} "
+            f"got {tensor_type_name(replaced.dtype, replaced.device)})"
+        )
+    if replaced.device != grad.device:
+        raise RuntimeError(f"hook '{name}' has changed the device of value (was {grad.device} got {replaced.device})")
+    if tuple(replaced.shape) != tuple(grad.shape):
+        raise RuntimeError(
+            f"hook '{name}' has changed the size of value (was {list(grad.shape)} got {list(replaced.shape)})"
+        )
+
+
 def _expandable(shape: tuple, target: tuple) -> bool:
     """True if a tensor of ``shape`` broadcasts to ``target``."""
     if len(shape) > len(target):
@@ -205,6 +224,7 @@ def run_backward(
                 for hook in node._tensor_pre_hooks.get(output_nr, ()):
                     replaced = hook(buffer.grad)
                     if replaced is not None:
+                        _check_hook_result(hook, buffer.grad, replaced)
                         buffer.grad, buffer.owned = replaced, False
                 retained = node._retained.get(output_nr)
                 tensor = retained() if retained is not None else None

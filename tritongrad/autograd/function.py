@@ -28,6 +28,7 @@ import weakref
 from typing import Any
 
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+from tritongrad.dtypes import tensor_type_name
 
 __all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad"]
 
@@ -115,11 +116,10 @@ class _SavedTensor:
     def unpack(self, node: FunctionCtx):
         if self.version_counter.value != self.version:
             tensor = self.tensor if self.tensor is not None else None
-            shape = list(self.data.shape if self.data is not None else tensor._data.shape)
-            dtype = self.data.dtype if self.data is not None else tensor._data.dtype
+            data = self.data if self.data is not None else tensor._data
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{_type_name(dtype)} {shape}], which is used by {node.name()}, is at version "
+                f"operation: [{tensor_type_name(data.dtype, data.device)} {list(data.shape)}], which is used by {node.name()}, is at version "
                 f"{self.version_counter.value}; expected version {self.version} instead. Hint: the "
                 "operation that modified it ran after the forward pass; use an out-of-place version of it."
             )
@@ -133,12 +133,6 @@ class _SavedTensor:
             rebuilt.grad_fn = node
             rebuilt._output_nr = self.output_nr
         return rebuilt
-
-
-def _type_name(dtype) -> str:
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-             "int64": "Long", "int32": "Int", "bool": "Bool"}  # fmt: skip
-    return f"torch.{names.get(str(dtype).replace('torch.', ''), str(dtype))}Tensor"
 
 
 _FREED_MESSAGE = (

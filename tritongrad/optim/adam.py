@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer
-from tritongrad.optim.sgd import _grad
+from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
 
 __all__ = ["Adam", "AdamW"]
 
@@ -49,8 +48,6 @@ class Adam(Optimizer):
             self._update(group, params, step)
 
     def _initialise_state(self, bucket, amsgrad: bool) -> None:
-        from tritongrad import creation
-
         fresh = [p for p in bucket if not self.state[p]]
         if not fresh:
             return
@@ -58,11 +55,11 @@ class Adam(Optimizer):
         for p in fresh:
             state = self.state[p]
             state["step"] = 0
-            state["exp_avg"] = creation.empty_like(p)
-            state["exp_avg_sq"] = creation.empty_like(p)
+            state["exp_avg"] = state_like(p)
+            state["exp_avg_sq"] = state_like(p)
             buffers += [state["exp_avg"]._data, state["exp_avg_sq"]._data]
             if amsgrad:
-                state["max_exp_avg_sq"] = creation.empty_like(p)
+                state["max_exp_avg_sq"] = state_like(p)
                 buffers.append(state["max_exp_avg_sq"]._data)
         kernels.launch_zero_(buffers)
 
@@ -71,7 +68,7 @@ class Adam(Optimizer):
         states = [self.state[p] for p in params]
         kernels.launch_adam_step(
             [p._data for p in params],
-            [_grad(p) for p in params],
+            [grad_like_param(p) for p in params],
             [s["exp_avg"]._data for s in states],
             [s["exp_avg_sq"]._data for s in states],
             [s["max_exp_avg_sq"]._data for s in states] if group["amsgrad"] else None,

@@ -12,10 +12,29 @@ from collections.abc import Iterable
 from copy import deepcopy
 from typing import Any
 
+import torch
+
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
+
+
+def state_like(param: Tensor) -> Tensor:
+    """An uninitialised state buffer laid out like ``param`` (its strides too, as torch's
+    ``zeros_like(p, memory_format=torch.preserve_format)``): the fused steps then treat param,
+    gradient and state as one dense range each, whether or not the parameter is contiguous."""
+    return Tensor._wrap(torch.empty_like(param._data))
+
+
+def grad_like_param(param: Tensor) -> torch.Tensor:
+    """The gradient buffer as the fused kernels need it: the parameter's dtype and memory layout."""
+    grad = param.grad
+    if grad.dtype != param.dtype:
+        raise RuntimeError(f"gradient of dtype {grad.dtype} for a parameter of dtype {param.dtype}")
+    if grad._data.stride() == param._data.stride():
+        return grad._data
+    return state_like(param).copy_(grad)._data
 
 
 class _Required:
@@ -58,8 +77,6 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
             if not param.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
-            if not param.requires_grad:
-                raise ValueError("optimizing a parameter that doesn't require gradients")
         group["params"] = params
         for name, default in self.defaults.items():
             if default is required and name not in group:

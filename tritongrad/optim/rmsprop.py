@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer
-from tritongrad.optim.sgd import _grad
+from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
 
 __all__ = ["RMSprop"]
 
@@ -33,8 +32,6 @@ class RMSprop(Optimizer):
                 raise ValueError(f"Invalid {label}: {group[name]}")
 
     def _update_bucket(self, group, bucket) -> None:
-        from tritongrad import creation
-
         fresh = [p for p in bucket if not self.state[p]]
         new_buffers = []
         for p in fresh:
@@ -42,7 +39,7 @@ class RMSprop(Optimizer):
             state["step"] = 0
             names = ["square_avg"] + ["momentum_buffer"] * (group["momentum"] > 0) + ["grad_avg"] * group["centered"]
             for name in names:
-                state[name] = creation.empty_like(p)
+                state[name] = state_like(p)
                 new_buffers.append(state[name]._data)
         if new_buffers:
             kernels.launch_zero_(new_buffers)
@@ -51,7 +48,7 @@ class RMSprop(Optimizer):
             state["step"] += 1
         kernels.launch_rmsprop_step(
             [p._data for p in bucket],
-            [_grad(p) for p in bucket],
+            [grad_like_param(p) for p in bucket],
             [s["square_avg"]._data for s in states],
             [s["momentum_buffer"]._data for s in states] if group["momentum"] > 0 else None,
             [s["grad_avg"]._data for s in states] if group["centered"] else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer, required
+from tritongrad.optim.optimizer import Optimizer, grad_like_param, required, state_like
 
 __all__ = ["SGD"]
 
@@ -34,11 +34,9 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update_bucket(self, group, bucket) -> None:
-        from tritongrad import creation
-
         hyper = {key: group[key] for key in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")}
         if group["momentum"] == 0:
-            grads = [_grad(p) for p in bucket]
+            grads = [grad_like_param(p) for p in bucket]
             kernels.launch_sgd_step([p._data for p in bucket], grads, None, first_step=False, **hyper)
             return
         # Parameters seen for the first time get their momentum buffer initialised from the
@@ -50,17 +48,9 @@ class SGD(Optimizer):
                 continue
             if first_step:
                 for p in params:
-                    self.state[p]["momentum_buffer"] = creation.empty_like(p)
+                    self.state[p]["momentum_buffer"] = state_like(p)
             buffers = [self.state[p]["momentum_buffer"]._data for p in params]
-            kernels.launch_sgd_step([p._data for p in params], [_grad(p) for p in params], buffers,
+            kernels.launch_sgd_step([p._data for p in params], [grad_like_param(p) for p in params], buffers,
                                     first_step=first_step, **hyper)  # fmt: skip
         for p in bucket:
             p._version_counter.bump()
-
-
-def _grad(param):
-    """The gradient buffer as the fused kernel needs it: contiguous, same dtype as the parameter."""
-    grad = param.grad
-    if grad.dtype != param.dtype:
-        raise RuntimeError(f"gradient of dtype {grad.dtype} for a parameter of dtype {param.dtype}")
-    return grad._data if grad.is_contiguous() else grad.contiguous()._data
