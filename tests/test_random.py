@@ -552,6 +552,8 @@ def test_requires_grad_on_random_factories():
         lambda m: m.rand(3, dtype=m.int64),  # uniform needs a floating type
         lambda m: m.randn(3, dtype=m.int64),
         lambda m: m.randint(5, 3, (2,)),  # empty range
+        lambda m: m.randint(0, 300, (2,), dtype=m.uint8),  # past the dtype's range
+        lambda m: m.empty(3, dtype=m.int8).random_(-300, 3),
         lambda m: m.randperm(-1),
         lambda m: m.randperm(3, dtype=m.bool),
         lambda m: m.randperm(300, dtype=m.int8),  # n - 1 does not fit

@@ -102,6 +102,11 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
     high = top + 1 if bounds.get("to") is None else _integer("random_", bounds["to"])
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    lowest = -top if dtype.is_floating_point else _INTEGER_RANGE[dtype][0]
+    for name, value in (("from", low), ("to - 1", high - 1)):
+        if not lowest <= value <= top:
+            # torch only warns for floating types; tritongrad refuses integers the type cannot hold exactly.
+            raise RuntimeError(f"random_: {name} = {value} is out of bounds for {dtype} (allowed [{lowest}, {top}])")
     return _fill_random(tensor, kernels.launch_randint_, generator, low, high)
 
 
@@ -184,9 +189,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"multinomial only supports floating-point dtypes for input, got: {dtype_word(input.dtype)}"
-        )
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtype_word(input.dtype)}")
     if input.dim() not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {input.dim()} dims (shape {tuple(input.shape)})")
     num_samples = int(num_samples)
