@@ -259,3 +259,64 @@ def test_non_contiguous_parameters_match_torch(name, layout):
             optimizer.step()
     torch.testing.assert_close(torch.tensor(ours.tolist()), theirs.detach(), rtol=1e-5, atol=1e-6)
     assert ours._data.stride() == theirs.stride()
+
+
+def _one_cycle(lib, optimizer, **kwargs):
+    return lib.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.5, total_steps=20, **kwargs)
+
+
+def _sequential(lib, optimizer):
+    schedulers = lib.optim.lr_scheduler
+    warmup = schedulers.LinearLR(optimizer, start_factor=0.1, total_iters=4)
+    decay = schedulers.ExponentialLR(optimizer, gamma=0.8)
+    return schedulers.SequentialLR(optimizer, [warmup, decay], milestones=[4])
+
+
+SCHEDULES = {
+    "linear": lambda lib, o: lib.optim.lr_scheduler.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=6),
+    "constant": lambda lib, o: lib.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=4),
+    "polynomial": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(o, total_iters=8, power=2.0),
+    "warm_restarts": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                                       eta_min=0.001),
+    "one_cycle_cos": lambda lib, o: _one_cycle(lib, o),
+    "one_cycle_linear_three_phase": lambda lib, o: _one_cycle(lib, o, anneal_strategy="linear", three_phase=True),
+    "sequential_warmup_then_decay": _sequential,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_more_schedulers_match_torch_step_by_step(name, optimizer):
+    def build(lib):
+        parameter = lib.nn.Parameter(lib.zeros(2))
+        if optimizer == "sgd":
+            return lib.optim.SGD([parameter], lr=0.1, momentum=0.9)
+        return lib.optim.Adam([parameter], lr=0.1)
+
+    ours, theirs = build(tritongrad), build(torch)
+    scheduler, reference = SCHEDULES[name](tritongrad, ours), SCHEDULES[name](torch, theirs)
+    for step in range(19):
+        assert scheduler.get_last_lr()[0] == pytest.approx(reference.get_last_lr()[0], rel=1e-9, abs=1e-15), step
+        assert ours.param_groups[0]["lr"] == pytest.approx(theirs.param_groups[0]["lr"], rel=1e-9, abs=1e-15)
+        momentum = "momentum" if optimizer == "sgd" else "betas"
+        assert ours.param_groups[0][momentum] == pytest.approx(theirs.param_groups[0][momentum], rel=1e-9), step
+        ours.step()
+        theirs.step()
+        scheduler.step()
+        reference.step()
+
+
+@pytest.mark.parametrize("mode, threshold_mode", [("min", "rel"), ("max", "abs")])
+def test_reduce_lr_on_plateau_matches_torch(mode, threshold_mode):
+    metrics = [1.0, 0.9, 0.95, 0.97, 0.96, 0.99, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 0.4, 0.45, 0.46]
+    ours = tritongrad.optim.SGD([nn.Parameter(tritongrad.zeros(2))], lr=1.0)
+    theirs = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=1.0)
+    options = dict(mode=mode, factor=0.5, patience=2, threshold=0.01, threshold_mode=threshold_mode, cooldown=1,
+                   min_lr=0.05)  # fmt: skip
+    scheduler = tritongrad.optim.lr_scheduler.ReduceLROnPlateau(ours, **options)
+    reference = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, **options)
+    for metric in metrics:
+        scheduler.step(tritongrad.tensor(metric))
+        reference.step(metric)
+        assert ours.param_groups[0]["lr"] == pytest.approx(theirs.param_groups[0]["lr"], rel=1e-12)
+        assert scheduler.get_last_lr() == pytest.approx(reference.get_last_lr(), rel=1e-12)
