@@ -424,6 +424,17 @@ def test_default_generator_is_behind_module_functions():
     assert torch.equal(to_torch(tritongrad.rand(9)), second)
 
 
+def test_fork_rng_restores_the_default_generator():
+    before = to_torch(tritongrad.get_rng_state())
+    with tritongrad.random.fork_rng():
+        inside = to_torch(tritongrad.rand(8))
+    assert torch.equal(to_torch(tritongrad.get_rng_state()), before)
+    assert torch.equal(to_torch(tritongrad.rand(8)), inside), "the draw after the block repeats the one inside"
+    with tritongrad.random.fork_rng(enabled=False):
+        tritongrad.rand(8)
+    assert not torch.equal(to_torch(tritongrad.get_rng_state()), before)
+
+
 def test_generators_are_independent_streams():
     a, b = tritongrad.Generator().manual_seed(1), tritongrad.Generator().manual_seed(1)
     default_state = to_torch(tritongrad.get_rng_state())

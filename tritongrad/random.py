@@ -22,9 +22,11 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
 import threading
+from collections.abc import Iterator
 
 import torch
 
@@ -38,6 +40,7 @@ __all__ = [
     "initial_seed",
     "get_rng_state",
     "set_rng_state",
+    "fork_rng",
     "philox_seed_and_offset",
 ]
 
@@ -172,6 +175,21 @@ def get_rng_state() -> Tensor:
 def set_rng_state(new_state: Tensor) -> None:
     """Restores the default generator's state from ``get_rng_state``."""
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda") -> Iterator[None]:
+    """Restores the default generator's state on exit, so random draws inside the block do not
+    change what is drawn after it. (One generator serves every device: ``devices`` and
+    ``device_type`` are accepted for torch's signature and unused.)"""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def resolve_generator(generator: Generator | None) -> Generator:
