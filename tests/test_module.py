@@ -252,3 +252,26 @@ def test_repr_matches_torch():
     )
     repr_pair(lambda lib: lib.nn.ModuleList([lib.nn.Linear(2, 2)] * 3 + [lib.nn.Tanh(), lib.nn.Tanh()]))
     repr_pair(lambda lib: lib.nn.Module())
+
+
+def _model_with_parameter_containers(lib):
+    class Model(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = lib.nn.ParameterList([lib.ones(2, 3), lib.nn.Parameter(lib.zeros(4))])
+            self.named = lib.nn.ParameterDict({"scale": lib.ones(1)})
+
+    return Model()
+
+
+def test_parameter_list_and_dict_register_their_parameters_like_torch():
+    for lib in (torch, tritongrad):
+        model = _model_with_parameter_containers(lib)
+        model.weights.append(lib.ones(5))
+        model.named["shift"] = lib.nn.Parameter(lib.zeros(2))
+        names = [name for name, _ in model.named_parameters()]
+        assert names == ["weights.0", "weights.1", "weights.2", "named.scale", "named.shift"], (lib, names)
+        assert all(isinstance(p, lib.nn.Parameter) for p in model.weights)
+        assert len(model.weights) == 3 and [tuple(p.shape) for p in model.weights[1:]] == [(4,), (5,)]
+        assert list(model.named.keys()) == ["scale", "shift"] and "scale" in model.named
+        assert sorted(model.state_dict()) == sorted(names)

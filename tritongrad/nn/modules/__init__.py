@@ -1,7 +1,7 @@
 """tritongrad's layers, one family per file, re-exported by tritongrad.nn."""
 
 from tritongrad.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from tritongrad.nn.modules.container import ModuleDict, ModuleList, Sequential
+from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.dropout import Dropout
 from tritongrad.nn.modules.flatten import Flatten, Identity
 from tritongrad.nn.modules.linear import Linear
@@ -29,6 +29,8 @@ __all__ = [
     "Tanh",
     "ModuleDict",
     "ModuleList",
+    "ParameterDict",
+    "ParameterList",
     "Sequential",
     "Dropout",
     "Flatten",

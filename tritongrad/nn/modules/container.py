@@ -1,4 +1,5 @@
-"""Containers: Sequential (a pipeline), ModuleList and ModuleDict (registered collections)."""
+"""Containers: Sequential (a pipeline), ModuleList and ModuleDict (registered submodules), ParameterList and
+ParameterDict (registered parameters)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
 from tritongrad.nn.modules.activation import ReLU
 from tritongrad.nn.modules.linear import Linear
+from tritongrad.nn.parameter import Parameter
+from tritongrad.tensor import Tensor
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _absolute_index(index, length: int) -> int:
@@ -280,3 +283,114 @@ class ModuleDict(Module):
                 pairs.append(pair)
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(value):
+    """torch's containers wrap a plain tensor into a Parameter; other values are kept as they are."""
+    return Parameter(value) if isinstance(value, Tensor) and not isinstance(value, Parameter) else value
+
+
+class ParameterList(Module):
+    """A list of registered parameters (``model.parameters()`` sees them).
+
+    Example::
+
+        >>> weights = nn.ParameterList([nn.Parameter(tritongrad.randn(4, 4)) for _ in range(3)])
+        >>> len(list(weights.parameters()))
+        3
+    """
+
+    def __init__(self, values: Iterable | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)([self[i] for i in range(len(self))[index]])
+        return getattr(self, str(_absolute_index(index, len(self))))
+
+    def __setitem__(self, index, value) -> None:
+        setattr(self, str(_absolute_index(index, len(self))), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator:
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values: Iterable) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value) -> ParameterList:
+        """Adds ``value`` (a tensor becomes a Parameter) at the end; returns self."""
+        self._size += 1
+        setattr(self, str(self._size - 1), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        lines = []
+        for index, value in enumerate(self):
+            if isinstance(value, Tensor):
+                size = "x".join(str(s) for s in value.shape)
+                lines.append(f"({index}): Parameter containing: [{value.type()} of size {size}]")
+            else:
+                lines.append(f"({index}): Object of type: {type(value).__name__}")
+        return "\n".join(lines)
+
+
+class ParameterDict(Module):
+    """A dict of registered parameters, in insertion order (``model.parameters()`` sees them)."""
+
+    def __init__(self, parameters: Mapping | Iterable | None = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return [(key, self[key]) for key in self._keys]
+
+    def values(self):
+        return [self[key] for key in self._keys]
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, parameters) -> None:
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, value in pairs:
+            self[key] = value
