@@ -373,6 +373,8 @@ def test_iterable_dataset_batches_like_torch():
         ours = [b.tolist() for b in data.DataLoader(Stream(), batch_size=3, drop_last=drop_last)]
         theirs = [b.tolist() for b in torch_data.DataLoader(TorchStream(), batch_size=3, drop_last=drop_last)]
         assert ours == theirs
+    # A stream written against torch's IterableDataset is a stream for tritongrad's loader too.
+    assert [b.tolist() for b in data.DataLoader(TorchStream(), batch_size=4)] == [[0, 1, 2, 3], [4, 5, 6]]
     chained = list(data.ChainDataset([Stream(), Stream()]))
     assert chained == list(range(7)) * 2
     with pytest.raises(ValueError, match="expected unspecified shuffle option"):
@@ -458,3 +460,34 @@ def test_loader_attributes_are_frozen_like_torch():
         with pytest.raises(ValueError, match=f"{name} attribute should not be set after DataLoader is initialized"):
             setattr(loader, name, value)
     loader.collate_fn = data.default_collate  # other attributes may change
+
+
+def test_tutorial_style_training_loop_is_reproducible():
+    # The shape of "What is torch.nn really?": TensorDataset + shuffled DataLoader + Linear + SGD,
+    # written against `torch` = tritongrad. Two runs from the same seed see the same batches.
+    torch_ = tritongrad
+    nn, F = tritongrad.nn, tritongrad.nn.functional
+
+    def fit() -> list[float]:
+        torch_.manual_seed(0)
+        x_train = torch_.randn(24, 5)
+        y_train = torch_.randint(0, 3, (24,))
+        train_dl = torch_.utils.data.DataLoader(
+            torch_.utils.data.TensorDataset(x_train, y_train), batch_size=8, shuffle=True
+        )
+        model = nn.Linear(5, 3)
+        opt = tritongrad.optim.SGD(model.parameters(), lr=0.5)
+        losses = []
+        for _ in range(2):
+            for xb, yb in train_dl:
+                loss = F.cross_entropy(model(xb), yb)
+                loss.backward()
+                opt.step()
+                opt.zero_grad()
+                losses.append(loss.item())
+        return losses
+
+    first = fit()
+    assert len(first) == 6 and all(math.isfinite(v) for v in first)
+    assert fit() == first
+    assert sum(first[3:]) < sum(first[:3]), f"training on the loader's batches did not lower the loss: {first}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import torch.utils.data
+
 from tritongrad.random import Generator
 from tritongrad.utils.data.collate import default_collate, default_convert
 from tritongrad.utils.data.dataset import Dataset, IterableDataset
@@ -17,6 +19,8 @@ from tritongrad.utils.data.sampler import BatchSampler, RandomSampler, Sampler, 
 
 __all__ = ["DataLoader", "get_worker_info"]
 
+# Streams: tritongrad's IterableDataset, or torch's (a dataset class written against real torch).
+_STREAM_TYPES = (IterableDataset, torch.utils.data.IterableDataset)
 # Attributes torch refuses to change once a DataLoader is built (its iterators depend on them).
 _FROZEN_ATTRIBUTES = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
@@ -83,7 +87,7 @@ class DataLoader:
             )
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        iterable = isinstance(dataset, IterableDataset)
+        iterable = isinstance(dataset, _STREAM_TYPES)
         if iterable:
             for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
                 if value not in (None, False):
@@ -134,7 +138,7 @@ class DataLoader:
 
     @property
     def _iterable(self) -> bool:
-        return isinstance(self.dataset, IterableDataset)
+        return isinstance(self.dataset, _STREAM_TYPES)
 
     def __iter__(self) -> Iterator:
         if self.num_workers > 0 and self.worker_init_fn is not None:
