@@ -139,17 +139,24 @@ def _last_column(t, INNER: tl.constexpr):
 
 
 @triton.jit
+def _scan_level(value, aux, OP: tl.constexpr, ROWS: tl.constexpr, LOG_TILE: tl.constexpr, LEVEL: tl.constexpr):
+    """Blocks of 2**(LEVEL + 1) lanes, whose halves are scanned, become scanned blocks."""
+    TILE: tl.constexpr = 1 << LOG_TILE
+    INNER: tl.constexpr = 1 << LEVEL
+    OUTER: tl.constexpr = ROWS * (TILE >> (LEVEL + 1))
+    v_left, v_right = tl.split(tl.permute(tl.reshape(value, [OUTER, 2, INNER]), (0, 2, 1)))
+    a_left, a_right = tl.split(tl.permute(tl.reshape(aux, [OUTER, 2, INNER]), (0, 2, 1)))
+    v_right, a_right = _combine(_last_column(v_left, INNER), _last_column(a_left, INNER), v_right, a_right, OP)
+    value = tl.reshape(tl.permute(tl.join(v_left, v_right), (0, 2, 1)), [ROWS, TILE])
+    aux = tl.reshape(tl.permute(tl.join(a_left, a_right), (0, 2, 1)), [ROWS, TILE])
+    return value, aux
+
+
+@triton.jit
 def tile_scan(value, aux, OP: tl.constexpr, ROWS: tl.constexpr, LOG_TILE: tl.constexpr):
     """Inclusive scan of each row of a [ROWS, 2**LOG_TILE] tile of (value, aux) states."""
-    TILE: tl.constexpr = 1 << LOG_TILE
     for level in tl.static_range(LOG_TILE):
-        INNER: tl.constexpr = 1 << level
-        OUTER: tl.constexpr = ROWS * (TILE >> (level + 1))
-        v_left, v_right = tl.split(tl.permute(tl.reshape(value, [OUTER, 2, INNER]), (0, 2, 1)))
-        a_left, a_right = tl.split(tl.permute(tl.reshape(aux, [OUTER, 2, INNER]), (0, 2, 1)))
-        v_right, a_right = _combine(_last_column(v_left, INNER), _last_column(a_left, INNER), v_right, a_right, OP)
-        value = tl.reshape(tl.permute(tl.join(v_left, v_right), (0, 2, 1)), [ROWS, TILE])
-        aux = tl.reshape(tl.permute(tl.join(a_left, a_right), (0, 2, 1)), [ROWS, TILE])
+        value, aux = _scan_level(value, aux, OP, ROWS, LOG_TILE, level)
     return value, aux
 
 
