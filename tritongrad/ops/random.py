@@ -179,7 +179,10 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     """``num_samples`` category indices per row of the weights ``input`` (1-D: one distribution,
     2-D: one per row), drawn with probability proportional to the weights; int64, shape
     (num_samples,) or (rows, num_samples). Without replacement a row's samples are distinct and
-    ``num_samples`` is at most the number of categories.
+    ``num_samples`` is at most the number of categories. The weights are checked as torch's CPU
+    checks them (negative, inf, NaN, a zero row sum): one scan kernel and one readback of per-row
+    statistics. With replacement: inverse CDF (binary search of the scan); without: the
+    exponential race (the smallest E / p keys, E ~ Exponential(1), by a Triton merge sort).
 
     Example::
 
