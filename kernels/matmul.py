@@ -566,6 +566,80 @@ def launch_matmul(
     return out
 
 
+# Integer products: tensor cores only multiply 8-bit integers (into int32), while torch's integer
+# matmul takes every integer dtype and wraps around like its elementwise ops. This kernel forms
+# each BLOCK_M x BLOCK_N tile from broadcast products of BLOCK_M x BLOCK_K and BLOCK_K x BLOCK_N
+# tiles summed over K in int64, and stores the low bits in the operands' dtype (the same wrapped
+# result as accumulating in that dtype). Grid: (M tiles, N tiles, batch); each operand read once
+# per tile pair, in place (any strides, stride 0 on broadcast batch dims).
+@triton.jit
+def integer_matmul_kernel(
+    a_ptr, b_ptr, c_ptr,
+    M, N, K, batch_shape, a_batch_strides, b_batch_strides,
+    stride_am, stride_ak, stride_bk, stride_bn, stride_cb, stride_cm, stride_cn,
+    BATCH_RANK: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+):  # fmt: skip
+    batch = tl.program_id(2).to(tl.int64)
+    offs_m = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.program_id(1).to(tl.int64) * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K).to(tl.int64)
+    a_ptrs = a_ptr + offs_m[:, None] * stride_am + offs_k[None, :] * stride_ak
+    b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_n[None, :] * stride_bn
+    if BATCH_RANK > 0:
+        a_ptrs += strided_offset(batch, batch_shape, a_batch_strides, BATCH_RANK)
+        b_ptrs += strided_offset(batch, batch_shape, b_batch_strides, BATCH_RANK)
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int64)
+    for k in range(0, K, BLOCK_K):
+        mask_k = offs_k < K - k
+        a = tl.load(a_ptrs, mask=(offs_m[:, None] < M) & mask_k[None, :], other=0).to(tl.int64)
+        b = tl.load(b_ptrs, mask=mask_k[:, None] & (offs_n[None, :] < N), other=0).to(tl.int64)
+        acc += tl.sum(a[:, :, None] * b[None, :, :], axis=1)
+        a_ptrs += BLOCK_K * stride_ak
+        b_ptrs += BLOCK_K * stride_bk
+    c_ptrs = c_ptr + batch * stride_cb + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
+    tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+
+
+INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def launch_integer_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b for integer a (..., M, K) and b (..., K, N) of one dtype, batch dims broadcast; the result
+    has that dtype and wraps around on overflow, as torch's integer matmul.
+
+    >>> launch_integer_matmul(torch.tensor([[1, 2], [3, 4]]), torch.tensor([[1], [1]])).tolist()
+    [[3], [7]]
+    """
+    if a.dim() < 2 or b.dim() < 2:
+        raise ValueError(f"matmul: both operands must have at least 2 dims (got {tuple(a.shape)} and {tuple(b.shape)})")
+    check_same_device("matmul", a, b)
+    if a.dtype != b.dtype or a.dtype not in INTEGER_DTYPES:
+        raise TypeError(f"launch_integer_matmul: operands must share one integer dtype, got {a.dtype} and {b.dtype}")
+    if a.shape[-1] != b.shape[-2]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} and {_shape_str(b.shape)})"
+        )
+    batch_shape = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    out = torch.empty((*batch_shape, M, N), dtype=a.dtype, device=a.device)
+    if out.numel() == 0:
+        return out
+    batches = out.numel() // (M * N)
+    # K == 0 needs no special case: the K loop runs no iteration and the tile stores zeros.
+    a, b = _expand_batch(a, batch_shape), _expand_batch(b, batch_shape)
+    rank = len(batch_shape)
+    block_m, block_n, block_k = (32, 32, 16) if runtime.is_interpreter() else (32, 32, 8)
+    grid = (triton.cdiv(M, block_m), triton.cdiv(N, block_n), batches)
+    integer_matmul_kernel[grid](
+        a, b, out, M, N, K,
+        tuple(batch_shape) or (1,), tuple(a.stride()[:rank]) or (0,), tuple(b.stride()[:rank]) or (0,),
+        a.stride(-2), a.stride(-1), b.stride(-2), b.stride(-1), M * N, out.stride(-2), out.stride(-1),
+        BATCH_RANK=rank, BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=block_k,
+    )  # fmt: skip
+    return out
+
+
 def _expand_batch(t: torch.Tensor, batch_shape: tuple[int, ...]) -> torch.Tensor:
     """A view of t with its batch dims broadcast to batch_shape (stride 0 where broadcast)."""
     shape = (*batch_shape, *t.shape[-2:])

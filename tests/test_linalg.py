@@ -244,3 +244,27 @@ def test_linalg_vector_norms_match_torch(call):
 def test_linalg_matrix_norms_are_refused():
     with pytest.raises(NotImplementedError, match="matrix norm ord=1"):
         tritongrad.linalg.norm(to_tg(torch.randn(3, 4)), ord=1)
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8])
+def test_integer_products_match_torch(dtype):
+    """matmul, mm, mv, dot and bmm of integer tensors, as torch computes them (and the same dtype)."""
+    a, b = torch.randint(0, 20, (5, 7)).to(dtype), torch.randint(0, 20, (7, 3)).to(dtype)
+    v, batch = torch.randint(0, 20, (7,)).to(dtype), torch.randint(0, 20, (2, 5, 7)).to(dtype)
+    ours = {name: tritongrad.Tensor._wrap(t.clone()) for name, t in dict(a=a, b=b, v=v, batch=batch).items()}
+    pairs = [
+        (ours["a"] @ ours["b"], a @ b),
+        (tritongrad.mm(ours["a"], ours["b"]), torch.mm(a, b)),
+        (tritongrad.mv(ours["a"], ours["v"]), torch.mv(a, v)),
+        (tritongrad.dot(ours["v"], ours["v"]), torch.dot(v, v)),
+        (ours["batch"] @ ours["b"], batch @ b),
+    ]
+    for got, expected in pairs:
+        assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
+
+
+def test_bool_matmul_is_not_implemented_like_torch():
+    for lib in (torch, tritongrad):
+        x = lib.ones(2, 2, dtype=lib.bool)
+        with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+            x @ x

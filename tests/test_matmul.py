@@ -461,3 +461,34 @@ def test_linear_backward_with_relu_mask_large_on_gpu(dtype):
     rtol, atol = TOLERANCES[dtype]
     for name, g, w, k in zip(("grad_x", "grad_weight", "grad_bias"), got, want, (520, 300, 300)):
         assert_matches(g, w.to(dtype), f"{name} with relu mask on GPU", (rtol, atol * k**0.5))
+
+
+# ----------------------------------------------------------------------------- integer matmul
+
+INTEGER_CASES = [
+    ((1, 1), (1, 1)),  # size 1
+    ((7, 13), (13, 5)),  # primes
+    ((45, 70), (70, 33)),  # > one tile in M and N; K spans several K steps, the last partial
+    ((3, 0), (0, 4)),  # K = 0: zeros
+    ((2, 1, 9, 4), (3, 4, 6)),  # broadcast batch dims
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8], ids=str)
+@pytest.mark.parametrize("shape_a, shape_b", INTEGER_CASES, ids=str)
+def test_integer_matmul_matches_torch_bit_for_bit(shape_a, shape_b, dtype):
+    """torch multiplies integers in their own dtype and wraps around; so must we (int8 wraps often here)."""
+    low, high = (0, 255) if dtype == torch.uint8 else (-100, 100)
+    a = torch.randint(low, high, shape_a, device=DEVICE).to(dtype)
+    b = torch.randint(low, high, shape_b, device=DEVICE).to(dtype)
+    got = matmul.launch_integer_matmul(a, b)
+    expected = torch.matmul(a.cpu(), b.cpu())
+    assert got.dtype == expected.dtype and torch.equal(got.cpu(), expected), f"{shape_a} @ {shape_b} {dtype}"
+
+
+def test_integer_matmul_reads_transposed_views_and_refuses_mixed_dtypes():
+    a = torch.randint(-9, 9, (11, 6), device=DEVICE)
+    b = torch.randint(-9, 9, (8, 11), device=DEVICE)
+    assert torch.equal(matmul.launch_integer_matmul(a.t(), b.t()).cpu(), a.t().cpu() @ b.t().cpu())
+    with pytest.raises(TypeError, match="one integer dtype"):
+        matmul.launch_integer_matmul(a, b.t().to(torch.int32))

@@ -37,7 +37,7 @@ class MatmulFunction(Function):
         ctx.a_shape, ctx.b_shape = tuple(a.shape), tuple(b.shape)
         a_data = a._data.unsqueeze(0) if a.dim() == 1 else a._data
         b_data = b._data.unsqueeze(-1) if b.dim() == 1 else b._data
-        product = kernels.launch_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32)
+        product = _launch_product(a_data, b_data)
         if b.dim() == 1:
             product = product.squeeze(-1)
         if a.dim() == 1:
@@ -99,8 +99,15 @@ def _check_operands(name: str, a, b) -> None:
         raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}")
-    if not a.dtype.is_floating_point:
-        raise RuntimeError(f"{name}: tritongrad matmul supports floating dtypes, got {a.dtype}")
+    if a.dtype == torch.bool:
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+
+
+def _launch_product(a_data: torch.Tensor, b_data: torch.Tensor) -> torch.Tensor:
+    """The product kernel for the operands' dtype: tensor-core tiles for floats, int64 sums for integers."""
+    if a_data.dtype.is_floating_point:
+        return kernels.launch_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32)
+    return kernels.launch_integer_matmul(a_data, b_data)
 
 
 def _word(dtype: torch.dtype) -> str:
@@ -197,10 +204,7 @@ class Dot(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        product = kernels.launch_matmul(
-            a._data.unsqueeze(0), b._data.unsqueeze(1), allow_tf32=backends.cuda.matmul.allow_tf32
-        )
-        return _wrap(product.view(()))
+        return _wrap(_launch_product(a._data.unsqueeze(0), b._data.unsqueeze(1)).view(()))
 
     @staticmethod
     def backward(ctx, grad):
