@@ -344,3 +344,18 @@ def test_mlp_trains_like_torch():
         tg_opt.step()
     for (name, g), (_, t) in zip(tg_model.named_parameters(), torch_model.named_parameters()):
         assert_close(g, t, f"{name} after 3 steps")
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                                  "kaiming_normal_"])  # fmt: skip
+def test_init_functions_draw_from_the_generator_given(name):
+    """Two generators seeded alike give the same weights; the default generator is not touched."""
+    init = getattr(tritongrad.nn.init, name)
+    tritongrad.manual_seed(123)
+    before = tritongrad.rand(3).tolist()
+    tritongrad.manual_seed(123)
+    first, second = tritongrad.empty(4, 5), tritongrad.empty(4, 5)
+    init(first, generator=tritongrad.Generator().manual_seed(7))
+    init(second, generator=tritongrad.Generator().manual_seed(7))
+    assert first.tolist() == second.tolist()
+    assert tritongrad.rand(3).tolist() == before
