@@ -240,6 +240,11 @@ def _register_matmul_cases() -> None:
     def _batched():
         matmul().launch_matmul(_randn(4, 128, 128, dtype=torch.float16), _randn(4, 128, 128, dtype=torch.float16))
 
+    @case("matmul int64 batched 2x64x64x64", "matmul")
+    def _integer():
+        a, b = (torch.randint(-99, 99, (2, 64, 64)) for _ in range(2))
+        matmul().launch_integer_matmul(a, b)
+
     @case("linear+bias+relu fp16 256x512->256", "matmul")
     def _linear():
         weight, bias = _randn(256, 512, dtype=torch.float16), _randn(256, dtype=torch.float16)
@@ -422,11 +427,20 @@ def _register_creation_cases() -> None:
 def _register_indexing_cases() -> None:
     indexing = lambda: _kernels("indexing")  # noqa: E731
     rows = lambda: torch.randint(0, 1000, (512,))  # noqa: E731
-    case("gather_rows fp32 1000x1024[512]", "indexing")(
+    # executed: the bounds check and the mask counts are read back between launches
+    case("gather_rows fp32 1000x1024[512]", "indexing", execute=True)(
         lambda: indexing().launch_gather_rows(_randn(1000, 1024), rows())
     )
-    case("scatter_add_rows fp32 512x1024->1000", "indexing")(
+    case("scatter_add_rows fp32 512x1024->1000", "indexing", execute=True)(
         lambda: indexing().launch_scatter_add_rows(_randn(512, 1024), rows(), 1000)
+    )
+    mask = lambda: torch.rand(256, 1024) > 0.5  # noqa: E731
+    case("nonzero 256x1024", "indexing", execute=True)(lambda: indexing().launch_nonzero(mask()))
+    case("masked_select fp32 256x1024", "indexing", execute=True)(
+        lambda: indexing().launch_masked_select(_randn(256, 1024), mask())
+    )
+    case("masked_scatter fp32 256x1024", "indexing", execute=True)(
+        lambda: indexing().launch_masked_scatter(mask(), _randn(256 * 1024), _randn(256, 1024), torch.empty(256, 1024))
     )
 
 

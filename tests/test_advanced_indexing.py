@@ -696,3 +696,44 @@ def test_offsets_past_two_to_the_31():
     assert big[2**31].item() == 10
     assert_close(tg_view.nonzero(), view.nonzero())
     assert_close(tg_view.masked_select(tg_view > 5), view.masked_select(view > 5))
+
+
+def _makemore_manual_backprop(lib):
+    """makemore-style code (an embedding lookup, cross-entropy by picking log-probs, the manual
+    gradient with ``dlogits[range(n), Yb] -= 1``, the embedding gradient by a loop of ``dC[ix] +=``)."""
+    generator = np.random.default_rng(0)
+    n, vocab, width, block = 8, 27, 4, 3
+    C = lib.tensor(generator.standard_normal((vocab, width)), dtype=lib.float32, requires_grad=True)
+    W = lib.tensor(generator.standard_normal((block * width, vocab)) * 0.1, dtype=lib.float32, requires_grad=True)
+    Xb = lib.tensor(generator.integers(0, vocab, (n, block)))
+    Yb = lib.tensor(generator.integers(0, vocab, (n,)))
+    emb = C[Xb]
+    logits = emb.view(emb.shape[0], -1) @ W
+    probs = (logits - logits.max(1, keepdim=True).values).exp()
+    probs = probs / probs.sum(1, keepdim=True)
+    loss = -probs.log()[range(n), Yb].mean()
+    loss.backward()
+    dlogits = probs.detach().clone()
+    dlogits[range(n), Yb] -= 1
+    dlogits /= n
+    demb = (dlogits @ W.detach().T).view(n, block, width)
+    dC = lib.zeros_like(C)
+    for k in range(Xb.shape[0]):
+        for j in range(Xb.shape[1]):
+            dC[Xb[k, j]] += demb[k, j]
+    onehot = lib.zeros(n, vocab)
+    onehot[lib.arange(n), Yb] = 1
+    return [
+        loss,
+        C.grad,
+        W.grad,
+        dlogits,
+        dC,
+        lib.zeros_like(C).index_add_(0, Xb.view(-1), demb.view(-1, width)),
+        onehot,
+    ]
+
+
+def test_makemore_style_replay():
+    for got, expected in zip(_makemore_manual_backprop(tritongrad), _makemore_manual_backprop(torch), strict=True):
+        assert_close(got.detach(), expected.detach(), rtol=1e-5, atol=1e-6)

@@ -27,7 +27,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import result_type
+from tritongrad.dtypes import dtype_word, result_type
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
@@ -38,12 +38,6 @@ from tritongrad.ops.views import normalize_dim
 from tritongrad.tensor import Tensor
 
 _wrap = Tensor._wrap
-
-_DTYPE_WORDS = {
-    torch.float32: "Float", torch.float64: "Double", torch.float16: "Half", torch.bfloat16: "BFloat16",
-    torch.int64: "Long", torch.int32: "Int", torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte",
-    torch.bool: "Bool",
-}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -604,15 +598,15 @@ def _value_operand(value, x: Tensor):
         return value.item() if isinstance(value, np.generic) else value
     if isinstance(value, (list, tuple, np.ndarray)):
         return creation.tensor(value, dtype=x.dtype, device=x.device)
-    raise TypeError(f"can't assign a {type(value).__name__} to a {_DTYPE_WORDS.get(x.dtype, x.dtype)} tensor")
+    raise TypeError(f"can't assign a {type(value).__name__} to a {dtype_word(x.dtype)} tensor")
 
 
 def _check_values_dtype(x: Tensor, values: Tensor) -> None:
     if values.dtype != x.dtype:
         raise RuntimeError(
             "Index put requires the source and destination dtypes match, got "
-            f"{_DTYPE_WORDS.get(x.dtype, x.dtype)} for the destination and "
-            f"{_DTYPE_WORDS.get(values.dtype, values.dtype)} for the source."
+            f"{dtype_word(x.dtype)} for the destination and "
+            f"{dtype_word(values.dtype)} for the source."
         )
 
 
@@ -789,7 +783,7 @@ def _checked_source(name: str, input: Tensor, dim: int, index: Tensor, source: T
         raise TypeError(f"{name}(): argument 'source' must be Tensor, not {type(source).__name__}")
     if source.dtype != input.dtype:
         raise RuntimeError(
-            f"{name}(): self ({_DTYPE_WORDS.get(input.dtype)}) and source ({_DTYPE_WORDS.get(source.dtype)}) "
+            f"{name}(): self ({dtype_word(input.dtype)}) and source ({dtype_word(source.dtype)}) "
             "must have the same scalar type"
         )
     return _along_dim_values(name, input, _dim_of(input, dim), index, source)
