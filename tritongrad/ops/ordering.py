@@ -205,7 +205,7 @@ def cummin(input, dim: int):
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     """(sorted values, their indices) along ``dim``. Always stable (equal values keep their order);
     NaN sorts as the largest value."""
-    if isinstance(dim, bool):  # torch.sort(x, True) means descending... only as a keyword there
+    if isinstance(dim, bool):  # torch refuses sort(x, True): descending is not the second argument
         raise TypeError("sort(): argument 'dim' must be int, not bool")
     dim = normalize_dim(dim, input.dim())
     result = SortSelection.apply(input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(descending)))
