@@ -182,6 +182,29 @@ def test_median_with_nan():
     assert_close(tritongrad.median(from_torch(torch.tensor([]))), torch.median(torch.tensor([])))
 
 
+@pytest.mark.parametrize("nan_fraction", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("shape", [(1,), (7,), (4, 6), (3, 5, 2)])
+def test_nanmedian(shape, nan_fraction):
+    x = random_values(shape, torch.float32)
+    x[torch.rand(shape) < nan_fraction] = math.nan
+    assert_close(tritongrad.nanmedian(from_torch(x)), torch.nanmedian(x), what=f"nanmedian() {shape}")
+    for dim in range(len(shape)):
+        got, expected = tritongrad.nanmedian(from_torch(x), dim), torch.nanmedian(x, dim)
+        assert type(got).__name__ == "nanmedian"
+        assert_close(got.values, expected.values, what=f"nanmedian(dim={dim}) values")
+        values_at = x.gather(dim, got.indices._data.unsqueeze(dim)).squeeze(dim)
+        assert_close(values_at, expected.values, what="value at the nanmedian index")
+
+
+def test_nanmedian_gradients():
+    values = torch.tensor([[1.0, math.nan, 3.0, 2.0], [4.0, 1.0, math.nan, 0.0], [5.0, 6.0, 7.0, 8.0]])
+    for fn in (lambda x, lib: x.nanmedian(), lambda x, lib: lib.nanmedian(x, 1).values):
+        got, grad, want, want_grad = run_both(fn, values)
+        assert_close(got, want, what="nanmedian forward")
+        assert_close(grad, want_grad, what="nanmedian grad")
+    assert got.grad_fn.name() == "NanmedianBackward1"
+
+
 @pytest.mark.parametrize("dim", [0, 1, -1])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.int32, torch.bool], ids=str)
 def test_mode(dim, dtype):

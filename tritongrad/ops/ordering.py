@@ -28,8 +28,8 @@ from tritongrad.ops.views import contiguous_copy, normalize_dim
 from tritongrad.tensor import Tensor
 
 __all__ = [
-    "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort", "msort", "topk", "kthvalue", "median", "mode",
-    "unique",
+    "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian",
+    "mode", "unique",
 ]  # fmt: skip
 
 TENSOR_METHODS = __all__
@@ -105,6 +105,7 @@ SortSelection = _selection("Sort", "SortBackward0")
 TopkSelection = _selection("Topk", "TopkBackward0")
 KthvalueSelection = _selection("Kthvalue", "KthvalueBackward0")
 MedianSelection = _selection("MedianDim", "MedianBackward1")
+NanmedianSelection = _selection("NanmedianDim", "NanmedianBackward1")
 ModeSelection = _selection("Mode", "ModeBackward0")
 CummaxSelection = _selection("Cummax", "CummaxBackward0")
 CumminSelection = _selection("Cummin", "CumminBackward0")
@@ -263,12 +264,33 @@ def _median_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Ten
     return values, indices
 
 
+def _nanmedian_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lower median of the non-NaN values along ``dim`` and its index (dim kept); NaN for a
+    row of NaNs. NaN sorts last, so the median of a row with c numbers sits at place (c - 1) // 2."""
+    if not data.dtype.is_floating_point:
+        return _median_along(data, dim)
+    if data.dim() == 0:
+        values, indices = _nanmedian_along(data.view(1), 0)
+        return values.view(()), indices.view(())
+    values, order = sort_kernels.launch_sort(data, dim)
+    nan = elementwise_kernels.launch_unary("isnan", data, out_dtype=torch.bool, compute=data.dtype)
+    nan_count = reduce_kernels.launch_sum(nan, (dim,), True)
+    place = elementwise_kernels.launch_binary(
+        "sub", data.shape[dim] - 1, nan_count, out_dtype=torch.int64, compute=torch.int64
+    )
+    place = elementwise_kernels.launch_binary("floor_divide", place, 2, out_dtype=torch.int64, compute=torch.int64)
+    place = elementwise_kernels.launch_binary("maximum", place, 0, out_dtype=torch.int64, compute=torch.int64)
+    gather = sort_kernels.launch_gather_along_dim
+    return gather(values, place, dim), gather(order, place, dim)
+
+
 class MedianAll(Extremum):
     """median() of all elements; the gradient is shared among the elements equal to it (NaNs when
-    it is NaN), as torch's evenly_distribute_backward."""
+    it is NaN), as torch's evenly_distribute_backward. ``_along`` picks the median of a row."""
 
     _backward_name = "MedianBackward0"
     _nan_wins = True
+    _along = staticmethod(_median_along)
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
@@ -276,11 +298,16 @@ class MedianAll(Extremum):
         if flat.numel() == 0:
             result = launch_fill_(torch.empty((), dtype=x.dtype, device=x.device), math.nan)
         else:
-            result = _median_along(flat, 0)[0].view(())
+            result = ctx._function._along(flat, 0)[0].view(())
         result = Tensor._wrap(result)
         ctx.save_for_backward(x, result)
         ctx.dims, ctx.keepdim = (), False
         return result
+
+
+class NanmedianAll(MedianAll):
+    _backward_name = "NanmedianBackward0"
+    _along = staticmethod(_nanmedian_along)
 
 
 def median(input, dim=None, keepdim: bool = False):
@@ -295,6 +322,19 @@ def median(input, dim=None, keepdim: bool = False):
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
     result = MedianSelection.apply(input, dim, not keepdim, lambda data: _median_along(data, dim))
     return return_types.median(*result)
+
+
+def nanmedian(input, dim=None, keepdim: bool = False):
+    """median() ignoring NaN: the lower median of the numbers (NaN only where there are none)."""
+    if dim is None:
+        if input.numel() == 0 and not input.dtype.is_floating_point:
+            raise RuntimeError("nanmedian() input tensor cannot be empty")
+        return NanmedianAll.apply(input, (), False, False)
+    dim = normalize_dim(dim, input.dim())
+    if _length(input, dim) == 0:
+        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+    result = NanmedianSelection.apply(input, dim, not keepdim, lambda data: _nanmedian_along(data, dim))
+    return return_types.nanmedian(*result)
 
 
 def _positions(like: torch.Tensor, dim: int) -> torch.Tensor:
