@@ -19,8 +19,10 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from benchmarks.aot import instruction_mix, parse_ptxas_log
+from benchmarks.aot import GPU_MODELS, _DeviceQueries, _PointerArgument, instruction_mix, parse_ptxas_log
+from tritongrad.kernels import matmul
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARCHS = ("sm_80", "sm_90")
@@ -100,6 +102,49 @@ def test_instruction_mix_counts_access_widths():
         "mma.sync": 1,
         "cp.async": 1,
     }
+
+
+# ------------------------------------------------------------------------------ matmul config pruning
+
+
+@pytest.mark.parametrize(
+    "block_m, block_n, block_k, num_warps, registers",
+    [
+        (128, 256, 64, 8, 256),  # warps 2x4, 64x64 per warp: spills on sm_80 with triton 3.6
+        (256, 128, 64, 8, 256),  # warps 4x2
+        (128, 128, 64, 8, 160),  # warps 4x2, 32x64 per warp: 171-180 regs on sm_80 (ptxas -v)
+        (128, 128, 32, 4, 192),  # warps 2x2, 64x64 per warp: 226-244 regs on sm_80
+        (64, 32, 32, 2, 64),  # warps 2x1
+    ],
+)
+def test_mma_sync_register_estimate(block_m, block_n, block_k, num_warps, registers):
+    estimate = matmul._mma_sync_registers(block_m, block_n, block_k, num_warps, element_size=2)
+    assert estimate == registers, f"{block_m}x{block_n}x{block_k} on {num_warps} warps: {estimate} != {registers}"
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32])
+@pytest.mark.parametrize("arch", sorted(GPU_MODELS))
+def test_matmul_configs_pruned_per_arch(arch, dtype):
+    """16-bit tiles whose mma.sync fragments take 256 registers are dropped before Hopper only;
+    wgmma keeps its operands in shared memory. fp32 keeps its accumulator rule on both."""
+    from triton.runtime import driver
+
+    configs = matmul._gpu_configs()
+    saved = driver._active
+    driver.set_active(_DeviceQueries(GPU_MODELS[arch]))
+    try:
+        kept = matmul._prune_by_shared_memory(configs, {"a_ptr": _PointerArgument(dtype, 256)})
+    finally:
+        driver.set_active(saved)
+    tiles = lambda chosen: {
+        (c.kwargs["BLOCK_M"], c.kwargs["BLOCK_N"], c.kwargs["BLOCK_K"], c.num_warps) for c in chosen
+    }
+    large = {(128, 256, 64, 8), (256, 128, 64, 8)}
+    if dtype == torch.float16:
+        assert (tiles(kept) >= large) == (arch >= 90), f"sm_{arch} fp16 kept {sorted(tiles(kept))}"
+        assert len(kept) == len(configs) - (0 if arch >= 90 else 2), f"sm_{arch} fp16 kept {sorted(tiles(kept))}"
+    else:
+        assert all(warps == 8 and m * n // (warps * 32) <= 64 for m, n, _, warps in tiles(kept)), tiles(kept)
 
 
 # ------------------------------------------------------------------------------ the subset report
