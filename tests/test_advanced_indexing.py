@@ -737,3 +737,42 @@ def _makemore_manual_backprop(lib):
 def test_makemore_style_replay():
     for got, expected in zip(_makemore_manual_backprop(tritongrad), _makemore_manual_backprop(torch), strict=True):
         assert_close(got.detach(), expected.detach(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_gpu_indexing():
+    """The kernels at GPU sizes: many repeats in atomic adds, several blocks in the mask scan."""
+    x = torch.randn(4096, 257, device="cuda", dtype=torch.float64)
+    rows, columns = (
+        torch.randint(0, 4096, (100_000,), device="cuda"),
+        torch.randint(-257, 257, (100_000,), device="cuda"),
+    )
+    tg_x = tritongrad.Tensor._wrap(x.clone()).requires_grad_()
+    got = tg_x[tritongrad.Tensor._wrap(rows), tritongrad.Tensor._wrap(columns)]
+    assert_close(got, x[rows, columns])
+    got.sum().backward()
+    expected = torch.zeros_like(x).index_put_((rows, columns), torch.ones(100_000, device="cuda", dtype=x.dtype), True)
+    assert_close(tg_x.grad, expected)
+    mask = x > 0.3
+    assert_close(tritongrad.Tensor._wrap(mask).nonzero(), mask.nonzero())
+    assert_close(tg_x.detach().masked_select(tritongrad.Tensor._wrap(mask)), x.masked_select(mask))
+    with pytest.raises(IndexError, match="index 4096 is out of bounds"):
+        tg_x[tritongrad.Tensor._wrap(torch.tensor([4096], device="cuda"))]
+
+
+def test_values_overlapping_the_target_are_refused():
+    """As in torch: writing x through an index while reading the values from x itself."""
+    x = from_torch(torch.arange(12.0).reshape(3, 4))
+    rows = from_torch(torch.tensor([1, 2]))
+    writes = [
+        lambda: x.__setitem__(rows, x[0]),
+        lambda: x.index_put_((rows,), x[0]),
+        lambda: x.scatter_(0, from_torch(torch.tensor([[1, 2]])), x[:1, :2]),
+        lambda: x.index_add_(0, from_torch(torch.tensor([1])), x[:1]),
+        lambda: x.index_copy_(0, from_torch(torch.tensor([1])), x[:1]),
+    ]
+    for write in writes:
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            write()
+    x[rows] = x[0].clone()
+    assert x.tolist()[2] == [0.0, 1.0, 2.0, 3.0]

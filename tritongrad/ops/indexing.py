@@ -31,7 +31,7 @@ from tritongrad.dtypes import dtype_word, result_type
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
-from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.views import normalize_dim
@@ -629,7 +629,10 @@ def _values_for(plan: IndexPlan, values: Tensor) -> Tensor:
 
 def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan: IndexPlan, accumulate: bool,
                  alpha=1) -> Tensor:  # fmt: skip
-    """Writes values into target through plan in place, recorded like torch's in-place ops."""
+    """Writes values into target through plan in place, recorded like torch's in-place ops; values
+    that share memory with target are refused, as torch does (the result would depend on the order
+    in which blocks run)."""
+    check_no_partial_overlap(target._data, values._data)
 
     def into_target() -> None:
         plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate)
@@ -637,8 +640,19 @@ def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan:
     return target._apply_inplace(lambda s: function.apply(s, values, plan, accumulate, alpha), into_target, values)
 
 
-def _single_mask(entries) -> bool:
-    return len(entries) == 1 and entries[0][1].dtype == torch.bool
+def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, value) -> None:
+    """view[mask] = value for one value (a number or a one-element tensor): a masked fill through
+    the where kernel, with no read-back of the mask's count (IndexPutBackward0, as in torch)."""
+    if isinstance(value, Tensor):
+        _check_values_dtype(x, value)
+    fill = value.reshape(()) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
+    trailing = view.dim() - view_dim - mask.dim()
+    aligned = _wrap(mask[(None,) * view_dim + (Ellipsis,) + (None,) * trailing])  # broadcasts against view
+
+    def into_view() -> None:
+        elementwise_kernels.launch_where(aligned._data, fill._data, view._data, out_dtype=x.dtype, out=view._data)
+
+    view._apply_inplace(lambda s: MaskedPut.apply(s, aligned, fill), into_view, fill)
 
 
 def setitem(x: Tensor, key, value) -> None:
@@ -649,22 +663,14 @@ def setitem(x: Tensor, key, value) -> None:
     else:
         view, entries = split_key(x, key)
     if not entries:
-        view.copy_(value) if isinstance(value, Tensor) else view.fill_(value)
-        return
-    if _single_mask(entries) and (not isinstance(value, Tensor) or value.numel() == 1):
-        # x[mask] = v for one value is a masked fill: no read-back of the mask's count
-        view_dim, mask = entries[0]
         if isinstance(value, Tensor):
-            _check_values_dtype(x, value)
-        fill = value.reshape(()) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
-        aligned = _wrap(mask[(None,) * view_dim + (Ellipsis,) + (None,) * (view.dim() - view_dim - mask.dim())])
-        view._apply_inplace(
-            lambda s: MaskedPut.apply(s, aligned, fill),
-            lambda: elementwise_kernels.launch_where(
-                aligned._data, fill._data, view._data, out_dtype=x.dtype, out=view._data
-            ),  # fmt: skip
-            fill,
-        )
+            view.copy_(value)
+        else:
+            view.fill_(value)
+        return
+    one_value = not isinstance(value, Tensor) or value.numel() == 1
+    if len(entries) == 1 and entries[0][1].dtype == torch.bool and one_value:
+        _masked_put(x, view, entries[0][0], entries[0][1], value)
         return
     plan = advanced_plan(view, entries)
     if isinstance(value, Tensor):
