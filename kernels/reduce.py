@@ -51,6 +51,7 @@ import triton.language as tl
 from tritongrad import runtime
 from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, triton_dtype
 from tritongrad.kernels.creation import launch_fill_
+from tritongrad.kernels.strided import coalesce
 
 __all__ = [
     "launch_sum",
@@ -327,10 +328,12 @@ def arg_reduce_kernel(
     kept_strides,
     red_shape,
     red_strides,
+    red_positions,  # with REMAP: row-major position multipliers of the reduced dims (see _Geometry)
     # meta-parameters
     IS_MAX: tl.constexpr,
     ACC: tl.constexpr,
     IDENTITY: tl.constexpr,
+    REMAP: tl.constexpr,
     INT64_INDEX: tl.constexpr,
     BLOCK_OUT: tl.constexpr,
     BLOCK_RED: tl.constexpr,
@@ -354,7 +357,11 @@ def arg_reduce_kernel(
         offset = row_offset[:, None] + _strided_offset(red_index, red_shape, red_strides)[None, :]
         values = tl.load(x_ptr + offset, mask=mask, other=0).to(ACC)
         if index_in_ptr is None:
-            index = tl.zeros([BLOCK_OUT, BLOCK_RED], tl.int64) + red_index[None, :]
+            if REMAP:
+                position = _strided_offset(red_index, red_shape, red_positions)
+            else:
+                position = red_index
+            index = tl.zeros([BLOCK_OUT, BLOCK_RED], tl.int64) + position[None, :]
         else:
             index = tl.load(index_in_ptr + offset, mask=mask, other=0)
         if IS_MAX:
@@ -395,6 +402,9 @@ class _Geometry:
     red_shape: tuple[int, ...]
     red_strides: tuple[int, ...]
     int64_index: bool
+    # Arg reductions whose plan folded stride-0 dims away: the row-major position multipliers of
+    # the remaining reduced dims among all of them (None: positions are the linear index itself).
+    red_positions: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -461,9 +471,14 @@ def _plan(
     shape, strides = tuple(x.shape), x.stride()
     kept = [(shape[d], strides[d]) for d in range(x.dim()) if d not in reduced]
     red = [(shape[d], strides[d]) for d in sorted(reduced)]
-    repeats = 1
+    repeats, positions = 1, None
     if fold_repeats and all(size > 0 for size, _ in red):
         repeats = math.prod(size for size, stride in red if stride == 0)
+        if repeats > 1 and not sort_reduced:
+            # An arg reduction reports row-major positions over all reduced dims; the first
+            # occurrence has coordinate 0 in a repeated dim, so the others keep their multipliers.
+            multipliers = [math.prod(size for size, _ in red[i + 1 :]) for i in range(len(red))]
+            positions = [m for (size, stride), m in zip(red, multipliers) if stride != 0]
         red = [(size, stride) for size, stride in red if stride != 0]
     if sort_reduced:
         red.sort(key=lambda size_stride: -size_stride[1])
@@ -473,6 +488,11 @@ def _plan(
         out_shape = tuple(shape[d] for d in range(x.dim()) if d not in reduced)
     kept_shape, kept_strides = _coalesce(kept)
     red_shape, red_strides = _coalesce(red)
+    if positions is not None:
+        merged_shape, (merged_strides, merged_positions) = coalesce(
+            [size for size, _ in red], [[stride for _, stride in red], positions]
+        )
+        red_shape, red_strides, positions = tuple(merged_shape), tuple(merged_strides), tuple(merged_positions)
     geometry = _Geometry(
         source=x,
         n_out=math.prod(size for size, _ in kept),
@@ -482,6 +502,7 @@ def _plan(
         red_shape=red_shape,
         red_strides=red_strides,
         int64_index=needs_int64_indexing(x),
+        red_positions=positions,
     )
     return _Plan(geometry, out_shape, tuple(sorted(reduced)), not dims, repeats)
 
@@ -681,6 +702,8 @@ def _arg_reduction(
             geometry.kept_strides,
             geometry.red_shape,
             geometry.red_strides,
+            geometry.red_positions or geometry.red_strides,
+            REMAP=geometry.red_positions is not None,
             INT64_INDEX=geometry.int64_index,
             BLOCK_OUT=block_out,
             BLOCK_RED=block_red,
@@ -808,19 +831,19 @@ def launch_amin(x: torch.Tensor, dims: Sequence[int], keepdim: bool) -> torch.Te
 
 def launch_max_with_indices(x: torch.Tensor, dim: int, keepdim: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """x.max(dim, keepdim) -> (values, int64 indices of the first maximum; NaN counts as max)."""
-    plan = _plan("max", x, (dim,), keepdim, sort_reduced=False)
+    plan = _plan("max", x, (dim,), keepdim, sort_reduced=False, fold_repeats=True)
     return _arg_reduction("max", x, plan, is_max=True, want_values=True)
 
 
 def launch_min_with_indices(x: torch.Tensor, dim: int, keepdim: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """x.min(dim, keepdim) -> (values, int64 indices of the first minimum; NaN counts as min)."""
-    plan = _plan("min", x, (dim,), keepdim, sort_reduced=False)
+    plan = _plan("min", x, (dim,), keepdim, sort_reduced=False, fold_repeats=True)
     return _arg_reduction("min", x, plan, is_max=False, want_values=True)
 
 
 def _arg(name: str, x: torch.Tensor, dim: int | None, keepdim: bool, is_max: bool) -> torch.Tensor:
     # dim=None: positions in the flattened (row-major) tensor, i.e. all dims in order.
-    plan = _plan(name, x, () if dim is None else (dim,), keepdim, sort_reduced=False)
+    plan = _plan(name, x, () if dim is None else (dim,), keepdim, sort_reduced=False, fold_repeats=True)
     return _arg_reduction(name, x, plan, is_max=is_max, want_values=False)[1]
 
 

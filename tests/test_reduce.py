@@ -311,6 +311,26 @@ def test_sum_of_a_huge_broadcast_reads_one_element():
     check(kr.launch_var(x, (), 1, False), torch.tensor(0.0), "var of a broadcast constant")
 
 
+@pytest.mark.parametrize(
+    "base_shape, shape",
+    [((3, 1, 5), (3, 4, 5)), ((1, 5), (6, 5)), ((3, 1), (3, 7)), ((1, 1, 4), (2, 3, 4)), ((2, 1, 1), (2, 3, 4))],
+    ids=lambda s: "x".join(map(str, s)),
+)
+def test_arg_reductions_fold_stride_zero_dims(base_shape, shape):
+    """Expanded dims are dropped from arg reductions too; the first occurrence (coordinate 0 in a
+    repeated dim) keeps torch's row-major index. Few distinct values: ties everywhere."""
+    x = torch.randint(0, 3, base_shape).float().to(DEVICE).expand(shape)
+    for dim in [None, *range(len(shape))]:
+        for op in ("argmax", "argmin") if dim is None else ("argmax", "argmin", "max", "min"):
+            run_arg_op(op, x, dim, False, f"{op}(dim={dim}) of {base_shape} expanded to {shape}")
+
+
+def test_argmax_of_a_huge_broadcast_reads_few_elements():
+    x = torch.arange(6.0, device=DEVICE).view(2, 1, 3).expand(2, 2**30, 3)  # 6 * 2**30 elements, 6 distinct
+    check(kr.launch_argmax(x, None, False), torch.tensor(1 * (2**30 * 3) + 2), "argmax of a huge expanded tensor")
+    check(kr.launch_argmin(x, 1, False), torch.zeros(2, 3, dtype=torch.int64), "argmin along the expanded dim")
+
+
 # ---------------------------------------------------------------------------------- var, std
 
 
