@@ -57,7 +57,7 @@ Limitations (what a graph cannot see change):
 * Random ops (dropout) draw their seed on the host: every replay reuses the
   captured seed, i.e. the same dropout mask.
 * Today ``cross_entropy`` / ``nll_loss`` with class-index targets read their
-  target bounds back to the host to raise IndexError (kernels/loss.py), which
+  target bounds back to the host to raise IndexError (kernels/loss_classes.py), which
   a capture cannot contain; such a step fails to capture (with a clear error)
   until that check is skipped while a stream is capturing (``mse_loss`` has
   no such readback).

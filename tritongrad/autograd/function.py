@@ -232,7 +232,7 @@ class Function:
         input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
         recording = is_grad_enabled() and any(input_requires_grad)
         ctx.needs_input_grad = tuple(input_requires_grad)
-        ctx._recording = recording  # for forwards that prepare work for a backward (ops/nn_ops.MseLoss)
+        ctx._recording = recording  # for forwards that prepare work for a backward (ops/nn_ops.ElementwiseLoss)
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
