@@ -776,3 +776,27 @@ def test_values_overlapping_the_target_are_refused():
             write()
     x[rows] = x[0].clone()
     assert x.tolist()[2] == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_bounds_read_back_only_for_device_indices(monkeypatch):
+    """Indices from host data (lists, ranges, numpy arrays, bools, masks) are known to be in range
+    before any launch; only index tensors need the device check and its one read-back."""
+    from tritongrad.kernels import indexing as indexing_kernels
+
+    checks = []
+    original = indexing_kernels.launch_index_offsets
+
+    def spy(*args, **kwargs):
+        checks.append(kwargs.get("check", True))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(indexing_kernels, "launch_index_offsets", spy)
+    x, tg_x = make_pair((3, 4), torch.float32)
+    assert_close(tg_x[range(3), [0, -1, 2]], x[range(3), [0, -1, 2]])
+    assert_close(tg_x[np.array([2, 0]), True], x[np.array([2, 0]), True])
+    assert checks == [False, False]
+    tg_x[from_torch(torch.tensor([1, 2]))]
+    assert checks == [False, False, True]
+    with pytest.raises(IndexError, match="index -5 is out of bounds for dimension 1 with size 4"):
+        tg_x[[0, 1], [2, -5]]
+    assert len(checks) == 3  # refused before any launch

@@ -442,21 +442,29 @@ def _plain(value):
     return value
 
 
-def _index_tensor_from_sequence(value, device) -> torch.Tensor:
-    """An index tensor from a list, range or numpy array: bool stays bool, numbers become int64
-    (floats truncated, as torch does for sequences)."""
-    array = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(_plain(value))
-    if array.dtype == np.bool_:
-        array = array.astype(np.bool_)
-    elif array.size == 0 or array.dtype.kind in "iuf":
-        array = array.astype(np.int64)
-    else:
-        raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {array.dtype}")
-    return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+class _HostIndex:
+    """An index from host data (a list, range or numpy array): its values are checked against the
+    dim's size on the host, so the device never has to report an index out of range (no read-back)."""
+
+    __slots__ = ("tensor", "array")
+
+    def __init__(self, value, device) -> None:
+        array = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(_plain(value))
+        if array.dtype != np.bool_:
+            if array.size and array.dtype.kind not in "iuf":
+                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {array.dtype}")
+            array = array.astype(np.int64)  # (floats truncated, as torch does for sequences)
+        self.array = np.ascontiguousarray(array)
+        self.tensor = torch.from_numpy(self.array).to(device)
+
+    def check(self, dim: int, size: int) -> None:
+        bad = (self.array < -size) | (self.array >= size)
+        if bad.any():
+            raise _bounds_error(int(self.array[bad][0]), dim, size)
 
 
 def _convert_item(item, device):
-    """One key entry as int, slice, None, Ellipsis, _BoolIndex or an index/mask torch tensor."""
+    """One key entry as int, slice, None, Ellipsis, _BoolIndex, _HostIndex or an index/mask torch tensor."""
     if item is None or item is Ellipsis or isinstance(item, slice):
         return item
     if isinstance(item, (bool, np.bool_)):
@@ -475,7 +483,7 @@ def _convert_item(item, device):
             item = elementwise_kernels.launch_unary("copy", item, out_dtype=torch.bool)
         return item.to(device)
     if isinstance(item, (list, tuple, range, np.ndarray)):
-        return _index_tensor_from_sequence(item, device)
+        return _HostIndex(item, device)
     raise IndexError(
         "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
         f"(got {type(item).__name__})"
@@ -485,14 +493,16 @@ def _convert_item(item, device):
 def _consumed(item) -> int:
     if isinstance(item, (int, slice)):
         return 1
+    if isinstance(item, _HostIndex):
+        item = item.tensor
     if isinstance(item, torch.Tensor):
         return item.dim() if item.dtype == torch.bool else 1
     return 0
 
 
-def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor]]]:
+def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor, bool]]]:
     """(view, entries): x with the key's basic part applied (a view, or x itself), and the
-    (view dim, index or mask tensor) pairs that index it further."""
+    (view dim, index or mask tensor, known to be in range) triples that index it further."""
     items = [_convert_item(item, x.device) for item in _key_items(key)]
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
@@ -500,7 +510,7 @@ def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor]]]:
     if consumed > x.dim():
         raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
     basic: list = []
-    entries: list[tuple[int, torch.Tensor]] = []
+    entries: list[tuple[int, torch.Tensor, bool]] = []
     view_dim = source_dim = 0
     for item in items:
         if item is Ellipsis:
@@ -514,7 +524,7 @@ def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor]]]:
             basic.append(None)
             index = torch.empty(1 if item.value else 0, dtype=torch.int64, device=x.device)
             launch_fill_(index, 0)
-            entries.append((view_dim, index))
+            entries.append((view_dim, index, True))
             view_dim += 1
         elif isinstance(item, int):
             basic.append(item)
@@ -523,28 +533,33 @@ def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor]]]:
             basic.append(item)
             view_dim, source_dim = view_dim + 1, source_dim + 1
         else:
-            span = item.dim() if item.dtype == torch.bool else 1
-            if item.dtype == torch.bool:
-                for j, size in enumerate(item.shape):
+            host = isinstance(item, _HostIndex)
+            if host and item.tensor.dtype != torch.bool:
+                item.check(view_dim, x.shape[source_dim])
+            tensor = item.tensor if host else item
+            span = tensor.dim() if tensor.dtype == torch.bool else 1
+            if tensor.dtype == torch.bool:
+                for j, size in enumerate(tensor.shape):
                     if size != x.shape[source_dim + j]:
                         raise IndexError(
-                            f"The shape of the mask {list(item.shape)} at index {j} does not match the shape of "
+                            f"The shape of the mask {list(tensor.shape)} at index {j} does not match the shape of "
                             f"the indexed tensor {list(x.shape)} at index {source_dim + j}"
                         )
             basic += [slice(None)] * span
-            entries.append((view_dim, item))
+            entries.append((view_dim, tensor, host or tensor.dtype == torch.bool))
             view_dim, source_dim = view_dim + span, source_dim + span
     whole = all(isinstance(b, slice) and b == slice(None) for b in basic)
     view = x if whole else views.basic_index(x, tuple(basic))
     return view, entries
 
 
-def advanced_plan(view: Tensor, entries: list[tuple[int, torch.Tensor]]) -> IndexPlan:
-    """The plan of ``view[entries]`` (torch's placement of the broadcast index dims, module docstring)."""
+def advanced_plan(view: Tensor, entries: list[tuple[int, torch.Tensor, bool]]) -> IndexPlan:
+    """The plan of ``view[entries]`` (torch's placement of the broadcast index dims, module docstring);
+    index tensors not known to be in range are checked on the device, with one read-back."""
     dims: list[int] = []
     indices: list[torch.Tensor] = []
     checked = True
-    for view_dim, tensor in entries:
+    for view_dim, tensor, known in entries:
         if tensor.dtype == torch.bool:
             coordinates = kernels.launch_nonzero(tensor, transposed=True)  # in range by construction
             for j in range(tensor.dim()):
@@ -553,7 +568,7 @@ def advanced_plan(view: Tensor, entries: list[tuple[int, torch.Tensor]]) -> Inde
         else:
             dims.append(view_dim)
             indices.append(tensor)
-            checked = checked and tensor.numel() == 0
+            checked = checked and (known or tensor.numel() == 0)
     shapes = [tuple(t.shape) for t in indices]
     try:
         index_shape = broadcast_shapes(*shapes)
