@@ -13,9 +13,12 @@ from) and one gather launch; the write ``x[key] = v`` is a scatter through the s
 ``index_select``, ``gather``, ``take``, ``scatter``, ``index_add`` and the rest are plans too,
 differing only in where their result dims come from (see kernels/indexing.py).
 
-Index values are checked against the dim sizes inside the offsets kernel; raising torch's
-IndexError needs the host to know, so each indexing call reads back one small integer vector
-(masks need one read-back anyway: the number of kept elements decides the result's shape).
+Bounds: indices given as host data (lists, ranges, numpy arrays) are checked on the host before
+anything is launched. Index *tensors* are checked inside the offsets kernel (an index out of
+range reads as 0, so nothing faults); raising torch's IndexError needs the host to know, so such
+a call reads back one small integer vector (torch's CPU path raises the same way; its CUDA path
+asserts on the device instead). Masks need one read-back anyway: the number of kept elements
+decides the result's shape (``x[mask] = value`` for one value needs none: it is a masked fill).
 """
 
 from __future__ import annotations
