@@ -200,6 +200,12 @@ def _erf_and_erfc_of_magnitude(a):
 
 
 @triton.jit
+def erf_pair_of_magnitude(a):
+    """(erf(a), erfc(a)) for a >= 0 from one evaluation (erfinv's Newton steps need both)."""
+    return _erf_and_erfc_of_magnitude(a)
+
+
+@triton.jit
 def erf(x):
     """The error function (float32 or float64), fdlibm's method (see above)."""
     erf_magnitude, _ = _erf_and_erfc_of_magnitude(tl.abs(x))

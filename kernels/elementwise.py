@@ -7,7 +7,10 @@ and writes its output through strides too, which is how in-place ops on views
 is read once per output element that uses it and each output written once.
 
 The operation is a string constexpr (``OP="mul"``): each op compiles to its own
-specialised kernel, and the ``if OP == ...`` chains cost nothing at run time.
+specialised kernel, and the ``if OP == ...`` chains cost nothing at run time. A
+branch of ``unary_math``/``binary_math`` is an op's whole kernel side: the op
+tables in tritongrad/ops/elementwise.py name it and derive everything else
+(docs/adding-an-op.md).
 Arithmetic happens in a compute dtype chosen by the caller (float32 for half
 types, see kernels/common.compute_dtype); inputs are cast to it after loading
 and the result is cast to the output dtype on store.
@@ -19,34 +22,25 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.activation import tanh
-from tritongrad.kernels.common import check_same_device, compute_dtype, needs_int64_indexing, to_bfloat16_rne
+from tritongrad.kernels.activation import erf, erf_pair_of_magnitude, erfc, tanh
+from tritongrad.kernels.common import (
+    bits_to_float,
+    check_same_device,
+    compute_dtype,
+    needs_int64_indexing,
+    to_bfloat16_rne,
+)
 from tritongrad.kernels.strided import (
     MAX_RANK,
     broadcast_shapes,
     broadcast_strides,
+    check_no_partial_overlap,
     check_writable,
     coalesce,
     split_leading_dim,
     strided_offset,
 )
 from tritongrad.runtime import elementwise_launch_config
-
-UNARY_OPS = frozenset(
-    {
-        "copy", "neg", "abs", "sign", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh",
-        "sigmoid", "relu", "reciprocal", "square", "floor", "ceil", "logical_not", "pow_int", "pow_scalar",
-        "rpow_scalar", "clamp", "isnan",
-    }
-)  # fmt: skip
-BINARY_OPS = frozenset(
-    {
-        "add", "sub", "mul", "div", "floor_divide", "trunc_divide", "remainder", "fmod", "pow", "maximum",
-        "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
-    }
-)  # fmt: skip
-COMPARISON_OPS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"})
-
 
 # ----------------------------------------------------------------------------------------------
 # Device functions
@@ -118,7 +112,270 @@ def linear_index(BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr):
 
 
 @triton.jit
-def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr):
+def sign_bit(x):
+    """True where x (float32 or float64) has its sign bit set: negative numbers, -0.0, -NaN."""
+    if x.dtype == tl.float64:
+        negative = x.to(tl.int64, bitcast=True) < 0
+    else:
+        negative = x.to(tl.int32, bitcast=True) < 0
+    return negative
+
+
+@triton.jit
+def constant_like(x, value):
+    """A block of ``value`` in x's float type. (``tl.where(c, 0.1, 0.2)`` would make float32
+    constants; adding to a float64 block keeps every digit.)"""
+    return tl.zeros_like(x) + value
+
+
+@triton.jit
+def log1p(x):
+    """log(1 + x), accurate for tiny |x|: with u = 1 + x rounded, log(u) * x / (u - 1) cancels the
+    rounding error of u (Goldberg 1991, theorem 4). u == 1 means |x| < ulp(1)/2, where log1p(x) = x."""
+    u = 1.0 + x
+    compensated = tl.log(u) * (x / (u - 1.0))
+    return tl.where(u == 1.0, x, tl.where(u == float("inf"), u, compensated))
+
+
+@triton.jit
+def expm1(x):
+    """exp(x) - 1, accurate for tiny |x| (Kahan): with u = exp(x) rounded, (u - 1) * x / log(u)."""
+    u = tl.exp(x)
+    shifted = u - 1.0
+    compensated = shifted * (x / tl.log(u))
+    result = tl.where(shifted == -1.0, shifted, compensated)  # exp(x) < ulp(1)/2: exactly -1
+    result = tl.where(u == float("inf"), u, result)
+    return tl.where((u == 1.0) | (x != x), x, result)
+
+
+# fdlibm's s_atan.c (Sun Microsystems, 1993): |x| is reduced to |t| <= 7/16 around one of the
+# breakpoints 0, 1/2, 1, 3/2 and inf, where atan(x) = atan(c) + atan(t); atan(t) is an odd
+# polynomial of degree 23 (error < 2**-57). atan(c) is kept as hi + lo, a float64 pair.
+@triton.jit
+def atan(x):
+    """Arc tangent (float32 or float64), within 1 ulp; NaN stays NaN, atan(-0.0) is -0.0."""
+    a = tl.abs(x)
+    t = tl.where(
+        a < 0.4375,
+        a,
+        tl.where(
+            a < 0.6875,
+            (2.0 * a - 1.0) / (2.0 + a),
+            tl.where(a < 1.1875, (a - 1.0) / (a + 1.0), tl.where(a < 2.4375, (a - 1.5) / (1.0 + 1.5 * a), -1.0 / a)),
+        ),
+    )
+    zero = tl.zeros_like(a)
+    hi = tl.where(
+        a < 0.4375,
+        zero,
+        tl.where(
+            a < 0.6875,
+            zero + 4.63647609000806093515e-01,
+            tl.where(
+                a < 1.1875,
+                zero + 7.85398163397448278999e-01,
+                tl.where(a < 2.4375, zero + 9.82793723247329054082e-01, zero + 1.57079632679489655800e00),
+            ),
+        ),
+    )
+    lo = tl.where(
+        a < 0.4375,
+        zero,
+        tl.where(
+            a < 0.6875,
+            zero + 2.26987774529616870924e-17,
+            tl.where(
+                a < 1.1875,
+                zero + 3.06161699786838301793e-17,
+                tl.where(a < 2.4375, zero + 1.39033110312309984516e-17, zero + 6.12323399573676603587e-17),
+            ),
+        ),
+    )
+    z = t * t
+    w = z * z
+    odd = w * 1.62858201153657823623e-02 + 4.97687799461593236017e-02
+    odd = odd * w + 6.66107313738753120669e-02
+    odd = odd * w + 9.09088713343650656196e-02
+    odd = odd * w + 1.42857142725034663711e-01
+    odd = odd * w + 3.33333333333329318027e-01
+    even = w * -3.65315727442169155270e-02 - 5.83357013379057348645e-02
+    even = even * w - 7.69187620504482999495e-02
+    even = even * w - 1.11111104054623557880e-01
+    even = even * w - 1.99999999998764832476e-01
+    series = z * odd + w * even
+    magnitude = hi - ((t * series - lo) - t)
+    return tl.where(sign_bit(x), -magnitude, magnitude)
+
+
+@triton.jit
+def atan2(y, x):
+    """The angle of the point (x, y) in [-pi, pi], with C's rules for zeros, infinities and NaN."""
+    ay = tl.abs(y)
+    ax = tl.abs(x)
+    # atan of the smaller over the larger magnitude keeps the reduced argument in [0, 1].
+    steep = ay > ax
+    base = atan(tl.where(steep, ax / ay, ay / ax))
+    angle = tl.where(steep, constant_like(base, 1.5707963267948966) - base, base)
+    angle = tl.where((ax == float("inf")) & (ay == float("inf")), constant_like(base, 0.7853981633974483), angle)
+    angle = tl.where((ax == 0.0) & (ay == 0.0), tl.zeros_like(base), angle)
+    angle = tl.where(sign_bit(x), constant_like(base, 3.141592653589793) - angle, angle)
+    angle = tl.where(sign_bit(y), -angle, angle)
+    return tl.where((x != x) | (y != y), x + y, angle)
+
+
+@triton.jit
+def exact_sqrt(x):
+    """sqrt correctly rounded in float32 too (plain tl.sqrt is approximate there on a GPU)."""
+    if x.dtype == tl.float64:
+        root = tl.sqrt(x)
+    else:
+        root = tl.sqrt_rn(x)
+    return root
+
+
+@triton.jit
+def asin(x):
+    """asin(x) = atan2(x, sqrt((1 - x)(1 + x))): both factors are exact near |x| = 1."""
+    return atan2(x, exact_sqrt((1.0 - x) * (1.0 + x)))
+
+
+@triton.jit
+def acos(x):
+    """acos(x) = 2 atan2(sqrt(1 - x), sqrt(1 + x)): no cancellation near x = +-1."""
+    return 2.0 * atan2(exact_sqrt(1.0 - x), exact_sqrt(1.0 + x))
+
+
+# Above this magnitude exp(-|x|) no longer shows in sinh/cosh (e^-40 < 2**-57), and asinh/acosh
+# equal log(2|x|) to the last bit (their next term is 1/(4x^2) relative).
+_HYPERBOLIC_FAR = tl.constexpr(20.0)
+_INVERSE_HYPERBOLIC_FAR = tl.constexpr(268435456.0)  # 2**28
+_LN2 = tl.constexpr(0.6931471805599453)
+
+
+@triton.jit
+def sinh(x):
+    """(e^|x| - e^-|x|) / 2 as (t + t / (t + 1)) / 2 with t = expm1(|x|): no cancellation near 0;
+    far out, (e^(|x|/2) / 2) * e^(|x|/2) overflows only where sinh does."""
+    a = tl.abs(x)
+    t = expm1(tl.minimum(a, _HYPERBOLIC_FAR))
+    near = 0.5 * (t + t / (t + 1.0))
+    half = tl.exp(0.5 * a)
+    magnitude = tl.where(a < _HYPERBOLIC_FAR, near, (0.5 * half) * half)
+    return tl.where(sign_bit(x), -magnitude, magnitude)
+
+
+@triton.jit
+def cosh(x):
+    """(e^|x| + e^-|x|) / 2, far out as (e^(|x|/2) / 2) * e^(|x|/2) so it overflows only where cosh does."""
+    a = tl.abs(x)
+    grown = tl.exp(tl.minimum(a, _HYPERBOLIC_FAR))
+    half = tl.exp(0.5 * a)
+    return tl.where(a < _HYPERBOLIC_FAR, 0.5 * grown + 0.5 / grown, (0.5 * half) * half)
+
+
+@triton.jit
+def asinh(x):
+    """log(|x| + sqrt(x^2 + 1)) written as log1p(|x| + x^2 / (1 + sqrt(1 + x^2))) (no cancellation
+    near 0), and log(|x|) + log 2 where x^2 would lose the 1 (or overflow)."""
+    a = tl.abs(x)
+    near_a = tl.minimum(a, _INVERSE_HYPERBOLIC_FAR)
+    square = near_a * near_a
+    near = log1p(near_a + square / (1.0 + exact_sqrt(1.0 + square)))
+    magnitude = tl.where(a < _INVERSE_HYPERBOLIC_FAR, near, tl.log(a) + _LN2)
+    return tl.where(sign_bit(x), -magnitude, magnitude)
+
+
+@triton.jit
+def acosh(x):
+    """log(x + sqrt(x^2 - 1)) as log1p(t + sqrt(t (t + 2))) with t = x - 1 (exact near 1); NaN below 1."""
+    t = tl.minimum(x, _INVERSE_HYPERBOLIC_FAR) - 1.0
+    near = log1p(t + exact_sqrt(t * (t + 2.0)))
+    result = tl.where(x < _INVERSE_HYPERBOLIC_FAR, near, tl.log(x) + _LN2)
+    return tl.where(x < 1.0, tl.full(x.shape, float("nan"), x.dtype), result)
+
+
+@triton.jit
+def atanh(x):
+    """log((1 + |x|) / (1 - |x|)) / 2 as log1p(2|x| / (1 - |x|)) / 2 (fdlibm's split at 1/2)."""
+    a = tl.abs(x)
+    twice = a + a
+    inner = tl.where(a < 0.5, twice + twice * a / (1.0 - a), twice / (1.0 - a))
+    magnitude = 0.5 * log1p(inner)
+    return tl.where(sign_bit(x), -magnitude, magnitude)
+
+
+@triton.jit
+def round_half_even(x, COMPUTE: tl.constexpr):
+    """The integer nearest to x, ties to even (C's nearbyint, torch.round); keeps -0.0, inf, NaN."""
+    low = tl.floor(x)
+    above = x - low  # exact
+    odd = (low - 2.0 * tl.floor(low * 0.5)) != 0.0
+    rounded = tl.where((above > 0.5) | ((above == 0.5) & odd), low + 1.0, low)
+    # From 2**52 (float64) / 2**23 (float32) on every float is an integer; inf and NaN pass through.
+    if COMPUTE == tl.float64:
+        whole = 4503599627370496.0
+    else:
+        whole = 8388608.0
+    rounded = tl.where(tl.abs(x) < whole, rounded, x)
+    return tl.where(rounded == 0.0, x * 0.0, rounded)  # round(-0.3) is -0.0
+
+
+@triton.jit
+def truncate(x):
+    """Rounds toward zero (keeps -0.0: trunc(-0.5) is -0.0)."""
+    return tl.where(x < 0, tl.ceil(x), tl.floor(x))
+
+
+@triton.jit
+def _erfinv_newton_step(root, a):
+    """One Newton step on erf(root) = a; the residual erf(root) - a is formed as (1 - a) - erfc(root)
+    in the upper half, where 1 - a is exact and erf(root) would have lost the digits that matter."""
+    erf_root, erfc_root = erf_pair_of_magnitude(root)  # root >= 0: it approximates erfinv(|y|)
+    residual = tl.where(a < 0.5, erf_root - a, (1.0 - a) - erfc_root)
+    slope = 1.1283791670955126 * tl.exp(-root * root)  # d/dr erf(r) = 2 / sqrt(pi) * exp(-r^2)
+    return root - residual / slope
+
+
+@triton.jit
+def erfinv(y):
+    """Inverse error function: Giles' single-precision approximation ("Approximating the erfinv
+    function", GPU Computing Gems, 2011; < 4e-7 relative), then Newton steps on erf: one for
+    float32, two for float64 (each step squares the relative error)."""
+    a = tl.abs(y)
+    w = -tl.log((1.0 - a) * (1.0 + a))
+    central = w - 2.5
+    p = central * 2.81022636e-08 + 3.43273939e-07
+    p = p * central - 3.5233877e-06
+    p = p * central - 4.39150654e-06
+    p = p * central + 0.00021858087
+    p = p * central - 0.00125372503
+    p = p * central - 0.00417768164
+    p = p * central + 0.246640727
+    p = p * central + 1.50140941
+    tail = exact_sqrt(tl.maximum(w, 5.0)) - 3.0
+    q = tail * -0.000200214257 + 0.000100950558
+    q = q * tail + 0.00134934322
+    q = q * tail - 0.00367342844
+    q = q * tail + 0.00573950773
+    q = q * tail - 0.0076224613
+    q = q * tail + 0.00943887047
+    q = q * tail + 1.00167406
+    q = q * tail + 2.83297682
+    root = tl.where(w < 5.0, p, q) * a
+    root = _erfinv_newton_step(root, a)
+    if y.dtype == tl.float64:
+        root = _erfinv_newton_step(root, a)
+    root = tl.where(a == 1.0, constant_like(root, float("inf")), root)
+    root = tl.where(a > 1.0, constant_like(root, float("nan")), root)
+    return tl.where(sign_bit(y), -root, root)
+
+
+@triton.jit
+def unary_math(
+    x, p0, p1, p2,
+    OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr,
+):  # fmt: skip
+    """y = OP(x) in COMPUTE; p0..p2 are the op's scalars (HAS_P0/HAS_P1 say which are given)."""
     if OP == "copy":
         y = x
     elif OP == "neg":
@@ -130,20 +387,22 @@ def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.co
         y = tl.where(x > 0, 1, tl.where(x < 0, -1, 0)).to(COMPUTE)
     elif OP == "exp":
         y = tl.exp(x)
+    elif OP == "exp2":
+        y = tl.exp2(x)
+    elif OP == "expm1":
+        y = expm1(x)
     elif OP == "log":
         y = tl.log(x)
+    elif OP == "log2":
+        y = tl.log2(x)
+    elif OP == "log10":
+        y = tl.log(x) * 0.4342944819032518  # 1 / ln 10
+    elif OP == "log1p":
+        y = log1p(x)
     elif OP == "sqrt":
-        # sqrt_rn: correctly rounded in float32 (plain tl.sqrt is approximate on a GPU); float64
-        # sqrt is always correctly rounded.
-        if COMPUTE == tl.float64:
-            y = tl.sqrt(x)
-        else:
-            y = tl.sqrt_rn(x)
+        y = exact_sqrt(x)
     elif OP == "rsqrt":
-        if COMPUTE == tl.float64:
-            y = 1.0 / tl.sqrt(x)
-        else:
-            y = 1.0 / tl.sqrt_rn(x)
+        y = 1.0 / exact_sqrt(x)
     elif OP == "sin":
         if COMPUTE == tl.float32:
             y = tl.sin(reduce_angle(x))
@@ -160,8 +419,30 @@ def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.co
             y = tl.sin(angle) / tl.cos(angle)
         else:
             y = tl.sin(x) / tl.cos(x)
+    elif OP == "asin":
+        y = asin(x)
+    elif OP == "acos":
+        y = acos(x)
+    elif OP == "atan":
+        y = atan(x)
+    elif OP == "sinh":
+        y = sinh(x)
+    elif OP == "cosh":
+        y = cosh(x)
     elif OP == "tanh":
         y = tanh(x)
+    elif OP == "asinh":
+        y = asinh(x)
+    elif OP == "acosh":
+        y = acosh(x)
+    elif OP == "atanh":
+        y = atanh(x)
+    elif OP == "erf":
+        y = erf(x)
+    elif OP == "erfc":
+        y = erfc(x)
+    elif OP == "erfinv":
+        y = erfinv(x)
     elif OP == "sigmoid":
         y = 1.0 / (1.0 + tl.exp(-x))
     elif OP == "relu":
@@ -171,14 +452,73 @@ def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.co
         y = 1.0 / x
     elif OP == "square":
         y = x * x
+    elif OP == "deg2rad":
+        y = x * 0.017453292519943295  # pi / 180
+    elif OP == "rad2deg":
+        y = x * 57.29577951308232  # 180 / pi
     elif OP == "floor":
-        y = tl.floor(x)
+        if x.dtype.is_floating():
+            y = tl.floor(x)
+        else:
+            y = x  # integers are whole already
     elif OP == "ceil":
-        y = tl.ceil(x)
+        if x.dtype.is_floating():
+            y = tl.ceil(x)
+        else:
+            y = x
+    elif OP == "trunc":
+        if x.dtype.is_floating():
+            y = truncate(x)
+        else:
+            y = x
+    elif OP == "frac":
+        y = x - truncate(x)
+    elif OP == "round":
+        if x.dtype.is_floating():
+            if HAS_P0:
+                # round(x, decimals=d), as torch: nearbyint(x * 10^d) / 10^d, or for d < 0 (HAS_P1)
+                # nearbyint(x / 10^-d) * 10^-d; p0 holds the float64 bits of 10^|d|.
+                scale = bits_to_float(p0).to(COMPUTE)
+                if HAS_P1:
+                    y = round_half_even(x / scale, COMPUTE) * scale
+                else:
+                    y = round_half_even(x * scale, COMPUTE) / scale
+            else:
+                y = round_half_even(x, COMPUTE)
+        else:
+            y = x
     elif OP == "logical_not":
         y = x == 0
     elif OP == "isnan":
         y = x != x
+    elif OP == "isinf":
+        if x.dtype.is_floating():
+            y = tl.abs(x) == float("inf")
+        else:
+            y = x != x  # integers are never infinite
+    elif OP == "isposinf":
+        if x.dtype.is_floating():
+            y = x == float("inf")
+        else:
+            y = x != x
+    elif OP == "isneginf":
+        if x.dtype.is_floating():
+            y = x == -float("inf")
+        else:
+            y = x != x
+    elif OP == "isfinite":
+        if x.dtype.is_floating():
+            y = tl.abs(x) < float("inf")  # false for inf and NaN
+        else:
+            y = x == x
+    elif OP == "nan_to_num":
+        # p0, p1, p2: float64 bits of the replacements for NaN, +inf and -inf.
+        if x.dtype.is_floating():
+            y = tl.where(x != x, bits_to_float(p0).to(COMPUTE), x)
+            y = tl.where(x == float("inf"), bits_to_float(p1).to(COMPUTE), y)
+            y = tl.where(x == -float("inf"), bits_to_float(p2).to(COMPUTE), y)
+        else:
+            y = x
     elif OP == "pow_int":
         # x ** n for an integer scalar n: repeated squaring, exact for n = 2 (x * x) like torch.
         n = p0
@@ -205,6 +545,8 @@ def unary_math(x, p0, p1, OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.co
         if HAS_P1:
             high = splat(p1, x.shape, COMPUTE)
             y = tl.where(y > high, high, y)
+    else:
+        tl.static_assert(False, "unknown unary op")
     return y
 
 
@@ -277,6 +619,54 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         y = (a != 0) | (b != 0)
     elif OP == "logical_xor":
         y = (a != 0) != (b != 0)
+    elif OP == "fmax":
+        y = tl.where((a > b) | (b != b), a, b)  # a NaN loses to a number
+    elif OP == "fmin":
+        y = tl.where((a < b) | (b != b), a, b)
+    elif OP == "atan2":
+        y = atan2(a, b)
+    elif OP == "hypot":
+        # max * sqrt(1 + (min/max)^2): no overflow or underflow in the squares; hypot(inf, NaN) = inf
+        # as in C. (A NaN fails both comparisons and lands in `larger` or the ratio, giving NaN.)
+        magnitude_a = tl.abs(a)
+        magnitude_b = tl.abs(b)
+        larger = tl.where(magnitude_a > magnitude_b, magnitude_a, magnitude_b)
+        smaller = tl.where(magnitude_a > magnitude_b, magnitude_b, magnitude_a)
+        ratio = smaller / larger
+        y = tl.where(larger == 0.0, larger + smaller, larger * exact_sqrt(1.0 + ratio * ratio))  # 0/0 ratio
+        y = tl.where((magnitude_a == float("inf")) | (magnitude_b == float("inf")), magnitude_a + magnitude_b, y)
+        y = tl.where((magnitude_a == float("inf")) & (b != b), magnitude_a, y)
+        y = tl.where((magnitude_b == float("inf")) & (a != a), magnitude_b, y)
+    elif OP == "logaddexp":
+        # max + log1p(exp(-|a - b|)): never overflows; equal infinities are returned as they are
+        # (their difference would be NaN).
+        larger = tl.where((a > b) | (a != a), a, b)
+        y = larger + log1p(tl.exp(-tl.abs(a - b)))
+        y = tl.where((a == b) & (tl.abs(a) == float("inf")), a, y)
+    elif OP == "copysign":
+        magnitude = tl.abs(a)
+        y = tl.where(sign_bit(b), -magnitude, magnitude)
+    elif OP == "xlogy":
+        # 0 * log(y) is 0 even where log(y) is -inf or NaN, unless y itself is NaN (torch's rule).
+        y = tl.where(b != b, b, tl.where(a == 0, tl.zeros_like(a), a * tl.log(b)))
+    elif OP == "heaviside":
+        y = tl.where(a == 0, b, (a > 0).to(COMPUTE))
+    else:
+        tl.static_assert(False, "unknown binary op")
+    return y
+
+
+@triton.jit
+def ternary_math(p, q, r, OP: tl.constexpr):
+    """where(p, q, r), or lerp(p, q, weight=r) in torch's form, exact at both ends (weight 0 gives
+    p, weight 1 gives q) and monotone in the weight."""
+    if OP == "where":
+        y = tl.where(p != 0, q, r)
+    elif OP == "lerp":
+        difference = q - p
+        y = tl.where(tl.abs(r) < 0.5, p + r * difference, q - difference * (1.0 - r))
+    else:
+        tl.static_assert(False, "unknown ternary op")
     return y
 
 
@@ -285,12 +675,12 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
 # ----------------------------------------------------------------------------------------------
 
 
-# out = OP(x): one program maps BLOCK consecutive output elements; p0/p1 are the op's scalar
-# parameters (exponent, clamp bounds).
-@triton.jit(do_not_specialize=["p0", "p1"])
+# out = OP(x): one program maps BLOCK consecutive output elements; p0..p2 are the op's scalar
+# parameters (exponent, clamp bounds, float64 bits of nan_to_num's replacements, ...).
+@triton.jit(do_not_specialize=["p0", "p1", "p2"])
 def unary_kernel(
     x_ptr, out_ptr,
-    p0, p1,
+    p0, p1, p2,
     numel, shape, x_strides, out_strides,
     OP: tl.constexpr, COMPUTE: tl.constexpr, HAS_P0: tl.constexpr, HAS_P1: tl.constexpr,
     RANK: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr,
@@ -300,7 +690,7 @@ def unary_kernel(
     x = tl.load(x_ptr + strided_offset(index, shape, x_strides, RANK), mask=mask)
     if OP != "copy":
         x = x.to(COMPUTE)
-    y = unary_math(x, p0, p1, OP, COMPUTE, HAS_P0, HAS_P1)
+    y = unary_math(x, p0, p1, p2, OP, COMPUTE, HAS_P0, HAS_P1)
     store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), y, mask)
 
 
@@ -331,18 +721,22 @@ def binary_kernel(
     store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), y, mask)
 
 
-# out = where(condition, a, b): one program selects BLOCK consecutive output elements.
+# out = OP(p, q, r) (where(condition, a, b), lerp(input, end, weight)): one program maps BLOCK
+# consecutive output elements; q and r may be Python scalars (A_IS_SCALAR / B_IS_SCALAR).
 @triton.jit(do_not_specialize=["a_scalar", "b_scalar"])
-def where_kernel(
+def ternary_kernel(
     condition_ptr, a_ptr, b_ptr, out_ptr,
     a_scalar, b_scalar,
     numel, shape, condition_strides, a_strides, b_strides, out_strides,
-    COMPUTE: tl.constexpr, A_IS_SCALAR: tl.constexpr, B_IS_SCALAR: tl.constexpr,
+    OP: tl.constexpr, COMPUTE: tl.constexpr, A_IS_SCALAR: tl.constexpr, B_IS_SCALAR: tl.constexpr,
     RANK: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INT64_INDEX)
     mask = index < numel
+    # (The first operand is where's condition, read as stored, or lerp's input.)
     condition = tl.load(condition_ptr + strided_offset(index, shape, condition_strides, RANK), mask=mask)
+    if OP != "where":
+        condition = condition.to(COMPUTE)
     if A_IS_SCALAR:
         a = splat(a_scalar, [BLOCK], COMPUTE)
     else:
@@ -351,7 +745,7 @@ def where_kernel(
         b = splat(b_scalar, [BLOCK], COMPUTE)
     else:
         b = tl.load(b_ptr + strided_offset(index, shape, b_strides, RANK), mask=mask).to(COMPUTE)
-    store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), tl.where(condition != 0, a, b), mask)
+    store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), ternary_math(condition, a, b, OP), mask)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,12 +755,15 @@ def where_kernel(
 Scalar = bool | int | float
 
 
-def _prepare_output(shape, out, out_dtype, device) -> torch.Tensor:
+def _prepare_output(shape, out, out_dtype, device, inputs) -> torch.Tensor:
+    """A new output, or the caller's ``out`` once it is checked: right shape, no two elements in one
+    place, no partial overlap with the ``inputs`` it will be computed from."""
     if out is None:
         return torch.empty(shape, dtype=out_dtype, device=device)
     if tuple(out.shape) != tuple(shape):
         raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}")
     check_writable(out)
+    check_no_partial_overlap(out, *[t for t in inputs if isinstance(t, torch.Tensor)])
     return out
 
 
@@ -411,18 +808,18 @@ def launch_unary(
     compute: torch.dtype | None = None,
     p0: Scalar | None = None,
     p1: Scalar | None = None,
+    p2: Scalar | None = None,
 ) -> torch.Tensor:
     """out = op(x) elementwise; ``out`` (any strides, shape of x) enables in-place use.
 
-    ``compute`` is the dtype arithmetic happens in (default: from the output dtype);
-    ``p0``/``p1`` are the op's scalars (exponent for pow ops, min/max for clamp).
+    ``op`` names a branch of ``unary_math``. ``compute`` is the dtype arithmetic happens in
+    (default: from the output dtype); ``p0``..``p2`` are the op's scalars (exponent for pow ops,
+    min/max for clamp, float64 bits for round's scale and nan_to_num's replacements).
     """
-    if op not in UNARY_OPS:
-        raise ValueError(f"unknown unary op {op!r}")
     if out is not None:
         check_same_device(op, x, out)
     out_dtype = out.dtype if out is not None else (out_dtype or x.dtype)
-    out = _prepare_output(tuple(x.shape), out, out_dtype, x.device)
+    out = _prepare_output(tuple(x.shape), out, out_dtype, x.device, (x,))
     if out.numel() == 0:
         return out
     # Half types compute in float32 (compute_dtype): the interpreter's bf16 arithmetic is wrong
@@ -430,7 +827,7 @@ def launch_unary(
     compute_type = compute_dtype(compute if compute is not None and op != "copy" else out_dtype)
     # Triton passes Python floats as fp32: float64 callers route pow/clamp with non-fp32-exact
     # scalars through launch_binary, which carries them as float64 tensors.
-    scalars = (p0 if p0 is not None else 0, p1 if p1 is not None else 0)
+    scalars = (p0 if p0 is not None else 0, p1 if p1 is not None else 0, p2 if p2 is not None else 0)
     constexprs = dict(OP=op, COMPUTE=compute_type, HAS_P0=p0 is not None, HAS_P1=p1 is not None)
     return _launch_strided(unary_kernel, [x], out, scalars, constexprs)
 
@@ -447,12 +844,10 @@ def launch_binary(
 ) -> torch.Tensor:
     """out = op(a, b) with broadcasting; either operand may be a Python scalar.
 
-    ``compute`` is the promoted dtype the arithmetic happens in (half types compute in
-    float32); ``out_dtype`` is the result's (bool for comparisons). ``alpha`` scales b
-    (``torch.add(a, b, alpha=2)``).
+    ``op`` names a branch of ``binary_math``. ``compute`` is the promoted dtype the arithmetic
+    happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
+    comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
-    if op not in BINARY_OPS:
-        raise ValueError(f"unknown binary op {op!r}")
     tensors = [t for t in (a, b) if isinstance(t, torch.Tensor)]
     if not tensors:
         raise TypeError(f"{op}: at least one operand must be a tensor")
@@ -461,7 +856,7 @@ def launch_binary(
     a = a if isinstance(a, torch.Tensor) else _scalar_as_operand(a, compute, device)
     b = b if isinstance(b, torch.Tensor) else _scalar_as_operand(b, compute, device)
     shape = broadcast_shapes(*[tuple(t.shape) for t in (a, b) if isinstance(t, torch.Tensor)])
-    out = _prepare_output(shape, out, out_dtype if out is None else out.dtype, device)
+    out = _prepare_output(shape, out, out_dtype if out is None else out.dtype, device, (a, b))
     if out.numel() == 0:
         return out
     compute_type = compute_dtype(compute) if compute != torch.bool else tl.int32
@@ -488,19 +883,33 @@ def launch_where(
     out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """out = a where condition else b, broadcasting all three; a or b may be Python scalars."""
+    return launch_ternary("where", condition, a, b, out_dtype=out_dtype, out=out)
+
+
+def launch_ternary(
+    op: str,
+    condition: torch.Tensor,
+    a: torch.Tensor | Scalar,
+    b: torch.Tensor | Scalar,
+    *,
+    out_dtype: torch.dtype,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """out = op(condition, a, b) (``ternary_math``: where, lerp), broadcasting all three; a or b may
+    be Python scalars. Arithmetic happens in ``out_dtype`` (half types in float32)."""
     tensors = [t for t in (condition, a, b) if isinstance(t, torch.Tensor)]
-    check_same_device("where", *tensors)
+    check_same_device(op, *tensors, *([out] if out is not None else []))
     device = condition.device
     a = a if isinstance(a, torch.Tensor) else _scalar_as_operand(a, out_dtype, device)
     b = b if isinstance(b, torch.Tensor) else _scalar_as_operand(b, out_dtype, device)
     shape = broadcast_shapes(*[tuple(t.shape) for t in (condition, a, b) if isinstance(t, torch.Tensor)])
-    out = _prepare_output(shape, out, out_dtype, device)
+    out = _prepare_output(shape, out, out_dtype, device, (condition, a, b))
     if out.numel() == 0:
         return out
     compute_type = compute_dtype(out_dtype)
     a_is_scalar = not isinstance(a, torch.Tensor)
     b_is_scalar = not isinstance(b, torch.Tensor)
     scalars = (a if a_is_scalar else 0, b if b_is_scalar else 0)
-    constexprs = dict(COMPUTE=compute_type, A_IS_SCALAR=a_is_scalar, B_IS_SCALAR=b_is_scalar)
+    constexprs = dict(OP=op, COMPUTE=compute_type, A_IS_SCALAR=a_is_scalar, B_IS_SCALAR=b_is_scalar)
     operands = [condition, None if a_is_scalar else a, None if b_is_scalar else b]
-    return _launch_strided(where_kernel, operands, out, scalars, constexprs)
+    return _launch_strided(ternary_kernel, operands, out, scalars, constexprs)

@@ -905,42 +905,14 @@ def _nowhere(like: Tensor) -> Tensor:
     return creation.zeros(tuple(like.shape), dtype=torch.bool, device=like.device)
 
 
-# In-place forms of unary ops (``x.exp_()``); the first group always computes in a floating dtype.
-_FLOATING_UNARY_INPLACE = ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "reciprocal")
-_UNARY_INPLACE = _FLOATING_UNARY_INPLACE + ("abs", "neg", "square", "sign", "floor", "ceil", "relu")
-
-
-def _unary_inplace_method(name: str):
-    def method(self: Tensor) -> Tensor:
-        op = getattr(_ops(), name)
-        if name in _FLOATING_UNARY_INPLACE and not self.dtype.is_floating_point:
-            from tritongrad.dtypes import dtype_word, get_default_dtype
-
-            raise RuntimeError(
-                f"result type {dtype_word(get_default_dtype())} can't be cast to the desired output type "
-                f"{dtype_word(self.dtype)}"
-            )
-
-        def into_self() -> None:
-            from tritongrad.kernels import elementwise as elementwise_kernels
-
-            elementwise_kernels.launch_unary("copy", op(self)._data, out=self._data)
-
-        return self._apply_inplace(op, into_self)
-
-    method.__name__ = f"{name}_"
-    method.__doc__ = f"``{name}`` in place; returns self."
-    return method
-
-
 def _install_methods() -> None:
     """Tensor methods that are the functional ops with ``self`` first (``x.exp()`` is ``exp(x)``),
-    and the in-place unary forms (``x.exp_()``)."""
+    and the in-place forms the op tables derive (``x.exp_()``, ops/table.py)."""
     from tritongrad import ops
 
     for name in ops.TENSOR_METHODS:
         if not hasattr(Tensor, name):
             setattr(Tensor, name, getattr(ops, name))
-    for name in _UNARY_INPLACE:
-        if not hasattr(Tensor, f"{name}_"):
-            setattr(Tensor, f"{name}_", _unary_inplace_method(name))
+    for name, method in ops.INPLACE_METHODS.items():
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, method)

@@ -11,7 +11,7 @@ import torch
 
 from tritongrad.ops import elementwise, indexing, linalg, reduction, views  # noqa: F401 (submodules)
 from tritongrad.ops import random as random  # noqa: PLC0414
-from tritongrad.ops.elementwise import binary_forward, unary_forward
+from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.indexing import (  # noqa: F401 (public API)
     argwhere,
     gather,
@@ -192,29 +192,6 @@ def pow(input, exponent):
     raise TypeError("pow(): expected at least one Tensor operand")
 
 
-def neg(input):
-    """-input."""
-    if input.dtype == torch.bool:
-        raise RuntimeError(
-            "Negation, the `-` operator, on a bool tensor is not supported. "
-            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
-        )
-    return elementwise.Neg.apply(input)
-
-
-negative = neg
-
-
-def maximum(input, other):
-    """Elementwise maximum (NaN propagates)."""
-    return elementwise.Maximum.apply(input, other)
-
-
-def minimum(input, other):
-    """Elementwise minimum (NaN propagates)."""
-    return elementwise.Minimum.apply(input, other)
-
-
 def where(condition, input=None, other=None):
     """input where condition else other (broadcasting; numbers allowed for input/other)."""
     if input is None and other is None:
@@ -226,10 +203,12 @@ def where(condition, input=None, other=None):
     return elementwise.Where.apply(condition, input, other)
 
 
-def clamp(input, min=None, max=None):  # noqa: F811 (torch's argument names)
-    """Limits values to [min, max]; bounds may be numbers or tensors."""
+def clamp(input, min=None, max=None, *, out=None):  # noqa: F811 (torch's argument names)
+    """Limits values to [min, max]; bounds may be numbers or tensors; ``out=`` writes into a tensor."""
     from tritongrad.tensor import Tensor
 
+    if out is not None:
+        return elementwise.clamp_out(input, min, max, out)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # torch takes both bounds as tensors here; a number beside a tensor bound becomes one.
         min, max = (v if v is None or isinstance(v, Tensor) else _full_like(input, v) for v in (min, max))
@@ -256,101 +235,12 @@ def _full_like(x, value):
     return creation.full((), value, dtype=x.dtype, device=x.device)
 
 
-# ------------------------------------------------------------------------------ unary math
-def exp(input):
-    """e ** input."""
-    return elementwise.Exp.apply(input)
-
-
-def log(input):
-    """Natural logarithm."""
-    return elementwise.Log.apply(input)
-
-
-def sqrt(input):
-    """Square root."""
-    return elementwise.Sqrt.apply(input)
-
-
-def rsqrt(input):
-    """1 / sqrt(input)."""
-    return elementwise.Rsqrt.apply(input)
-
-
-def sin(input):
-    return elementwise.Sin.apply(input)
-
-
-def cos(input):
-    return elementwise.Cos.apply(input)
-
-
-def tan(input):
-    return elementwise.Tan.apply(input)
-
-
-def tanh(input):
-    return elementwise.Tanh.apply(input)
-
-
-def sigmoid(input):
-    """1 / (1 + exp(-input))."""
-    return elementwise.Sigmoid.apply(input)
-
-
-def relu(input):
-    """max(input, 0) (NaN stays NaN)."""
-    return elementwise.Relu.apply(input)
-
-
-def reciprocal(input):
-    """1 / input."""
-    return elementwise.Reciprocal.apply(input)
-
-
-def abs(input):
-    """|input|."""
-    return (
-        elementwise.Abs.apply(input) if input.dtype.is_floating_point else unary_forward("abs", input, floating=False)
-    )
-
-
-absolute = abs
-
-
-def square(input):
-    return input * input
-
-
-def sign(input):
-    """-1, 0 or 1 (NaN stays NaN); its gradient is zero."""
-    return elementwise.SIGN.apply(input, "sign")
-
-
-def _rounding(op: str, input):
-    if input.dtype == torch.bool:
-        raise RuntimeError(f'"{op}" "_vml_cpu" not implemented for \'Bool\'')
-    if not input.dtype.is_floating_point:
-        return input.clone()  # integers are already whole; a new tensor, as torch returns
-    return {"floor": elementwise.FLOOR, "ceil": elementwise.CEIL}[op].apply(input, op)
-
-
-def floor(input):
-    """Rounds down to an integer value (same dtype)."""
-    return _rounding("floor", input)
-
-
-def ceil(input):
-    """Rounds up to an integer value (same dtype)."""
-    return _rounding("ceil", input)
-
-
-def logical_not(input):
-    return unary_forward("logical_not", input, floating=False).to(torch.bool)
-
-
-def isnan(input):
-    return unary_forward("isnan", input, floating=False).to(torch.bool)
+# ------------------------------------------------------------------------------ the elementwise op tables
+# exp, log1p, sin, round, isnan, ..., maximum, atan2, xlogy, lerp: one row each in ops/elementwise.py
+# (UNARY, BINARY), from which ops/table.py derives the functions, methods and in-place variants.
+globals().update(elementwise.FUNCTIONS)
+INPLACE_METHODS = elementwise.INPLACE_METHODS  # x.exp_(), x.log1p_(), ...: installed on Tensor
+isnan = elementwise.FUNCTIONS["isnan"]  # (named here for allclose below)
 
 
 def _comparison(op):
@@ -461,14 +351,13 @@ def log_softmax(input, dim: int, dtype=None):
 
 TENSOR_METHODS = (
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
-    "fmod", "pow", "neg", "negative", "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "exp",
-    "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "reciprocal", "abs", "absolute",
-    "square", "sign", "floor", "ceil", "logical_not", "isnan", "eq", "ne", "lt", "le", "gt", "ge", "greater",
+    "fmod", "pow", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne", "lt", "le", "gt", "ge", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "equal",
     "allclose", "masked_fill", "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var",
     "std", "norm", "all", "any", "count_nonzero", "matmul", "mm", "bmm", "mv", "dot", "outer", "ger", "softmax",
     "log_softmax",
 )  # fmt: skip
+TENSOR_METHODS += tuple(elementwise.FUNCTIONS)  # every row of the op tables, aliases included
 TENSOR_METHODS += indexing.TENSOR_METHODS  # x.gather(...), x.index_add_(...), x.masked_fill_(...), ...
 TENSOR_METHODS += ("logsumexp", "nansum", "nanmean", "aminmax") + tuple(ordering.TENSOR_METHODS)
 TENSOR_METHODS += shape.TENSOR_METHODS  # x.flip(0), x.repeat(2, 3), x.diagonal(), ...

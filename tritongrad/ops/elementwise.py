@@ -1,8 +1,11 @@
 """Elementwise ops: type promotion, the kernel call, and each op's backward.
 
-Forward functions pick dtypes by torch's promotion rules and call
-kernels/elementwise.py; Function classes give each differentiable op its
-backward, written with tritongrad ops so that it is itself differentiable.
+Most ops are rows of the two tables at the end of this file, ``UNARY`` and ``BINARY``
+(ops/table.py derives each row's function, method, in-place variant, out= and grad_fn
+name; docs/adding-an-op.md). The arithmetic operators with their own calling
+conventions (add's alpha, number - tensor, pow by operand kind, remainder/fmod),
+where, clamp and lerp are Function classes written out by hand; every backward is
+written with tritongrad ops so that it is itself differentiable.
 """
 
 from __future__ import annotations
@@ -11,11 +14,34 @@ import math
 
 import torch
 
+from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import get_default_dtype, result_type
+from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import elementwise as kernels
+from tritongrad.kernels.common import float_bits
+from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.table import (  # noqa: F401 (reduce_grad: also used by ops.linalg and ops.nn_ops)
+    FLOAT_ONLY,
+    LOGICAL,
+    PREDICATE,
+    PROMOTE_FLOAT,
+    PROMOTE_FLOAT_ONLY,
+    SAME,
+    SAME_DTYPES,
+    SAME_NOT_BOOL,
+    Binary,
+    DtypeRule,
+    Unary,
+    _Meta,
+    check_castable,
+    check_out,
+    derive,
+    finish_out,
+    reduce_grad,
+)
+from tritongrad.tensor import Tensor
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
@@ -30,9 +56,7 @@ def _check_scalar(op: str, value) -> None:
         raise TypeError(f"{op}(): expected a Tensor or a Python number, got {type(value).__name__}")
 
 
-def _wrap(data: torch.Tensor):
-    from tritongrad.tensor import Tensor
-
+def _wrap(data: torch.Tensor) -> Tensor:
     return Tensor._wrap(data)
 
 
@@ -55,29 +79,12 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
     elif op in ("floor_divide", "trunc_divide", "remainder", "fmod", "pow") and dtype == torch.bool:
         raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
     if out is not None:
-        _check_out_dtype(op, out_dtype, out)
+        check_castable(out_dtype, out.dtype)
     result = kernels.launch_binary(
         op, _data(a), _data(b), out_dtype=out_dtype, compute=compute, alpha=alpha,
         out=None if out is None else out._data,
     )  # fmt: skip
     return out if out is not None else _wrap(result)
-
-
-def _check_out_dtype(op: str, result_dtype: torch.dtype, out) -> None:
-    from tritongrad.dtypes import category
-
-    if category(result_dtype) > category(out.dtype):
-        raise RuntimeError(
-            f"result type {_short(result_dtype)} can't be cast to the desired output type {_short(out.dtype)}"
-        )
-
-
-def _short(dtype: torch.dtype) -> str:
-    names = {
-        torch.float32: "Float", torch.float64: "Double", torch.float16: "Half", torch.bfloat16: "BFloat16",
-        torch.int64: "Long", torch.int32: "Int", torch.bool: "Bool",
-    }  # fmt: skip
-    return names.get(dtype, str(dtype))
 
 
 def unary_forward(op: str, x, *, p0=None, p1=None, out=None, floating: bool = True):
@@ -103,18 +110,6 @@ def cast(x, dtype: torch.dtype):
 # ---------------------------------------------------------------------------------------------
 # Gradient helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def reduce_grad(grad, like):
-    """Sums a broadcast gradient back to ``like``'s shape and casts it to ``like``'s dtype."""
-    if grad is None:
-        return None
-    shape = tuple(like.shape)
-    if tuple(grad.shape) != shape:
-        grad = grad.sum_to_size(shape)
-    if grad.dtype != like.dtype:
-        grad = grad.to(like.dtype)
-    return grad
 
 
 def _needs(ctx, index: int) -> bool:
@@ -271,7 +266,8 @@ class PowScalarBase(Function):
         (result,) = ctx.saved_tensors
         if ctx.base == 0:
             return None, grad * 0
-        return None, grad * result * math.log(ctx.base)
+        # log of a negative base is NaN (torch's gradient there), not Python's math domain error.
+        return None, grad * result * (math.log(ctx.base) if ctx.base > 0 else math.nan)
 
 
 def pow_forward(x, exponent):
@@ -295,38 +291,6 @@ def rpow_forward(base, x):
     if x.dtype == torch.float64 or not x.dtype.is_floating_point:
         return binary_forward("pow", base, x)
     return unary_forward("rpow_scalar", x, p0=float(base))
-
-
-class Maximum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return binary_forward("maximum", a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a, b, a > b, a == b)
-
-
-class Minimum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return binary_forward("minimum", a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a, b, a < b, a == b)
-
-
-def _select_grads(ctx, grad, a, b, a_wins, tie):
-    """Gradient of maximum/minimum: to the winner, split evenly on ties (torch's rule)."""
-    share = a_wins.to(grad.dtype) + tie.to(grad.dtype) * 0.5
-    grad_a = reduce_grad(grad * share, a) if _needs(ctx, 0) else None
-    grad_b = reduce_grad(grad * (1 - share), b) if _needs(ctx, 1) else None
-    return grad_a, grad_b
 
 
 class Remainder(Function):
@@ -384,100 +348,13 @@ class Where(Function):
         return None, grad_a, grad_b
 
 
-class _Meta:
-    """Shape and dtype of an operand, kept instead of the operand when only those are needed."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype) -> None:
-        self.shape, self.dtype = shape, dtype
-
-
 def _meta(x):
-    if hasattr(x, "_data"):
-        return _Meta(tuple(x.shape), x.dtype)
-    return None
+    return _Meta.of(x)
 
 
 # ---------------------------------------------------------------------------------------------
-# Unary Functions
+# clamp (numbers or tensors as bounds)
 # ---------------------------------------------------------------------------------------------
-
-
-def _unary_function(name: str, op: str, backward, saves: str):
-    """Builds a Function for a unary op whose backward needs its input ("input") or output ("output")."""
-
-    def forward(ctx, x):
-        result = unary_forward(op, x)
-        ctx.save_for_backward(x if saves == "input" else result)
-        return result
-
-    def backward_method(ctx, grad):
-        (saved,) = ctx.saved_tensors
-        return backward(grad, saved)
-
-    return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward_method)})
-
-
-Exp = _unary_function("Exp", "exp", lambda grad, out: grad * out, "output")
-Log = _unary_function("Log", "log", lambda grad, x: grad / x, "input")
-Sqrt = _unary_function("Sqrt", "sqrt", lambda grad, out: grad / (2 * out), "output")
-Rsqrt = _unary_function("Rsqrt", "rsqrt", lambda grad, out: grad * (-0.5 * out**3), "output")
-Sin = _unary_function("Sin", "sin", lambda grad, x: grad * x.cos(), "input")
-Cos = _unary_function("Cos", "cos", lambda grad, x: grad * -x.sin(), "input")
-Tan = _unary_function("Tan", "tan", lambda grad, out: grad * (1 + out * out), "output")
-Tanh = _unary_function("Tanh", "tanh", lambda grad, out: grad * (1 - out * out), "output")
-Sigmoid = _unary_function("Sigmoid", "sigmoid", lambda grad, out: grad * (out * (1 - out)), "output")
-Reciprocal = _unary_function("Reciprocal", "reciprocal", lambda grad, out: grad * -(out * out), "output")
-Abs = _unary_function("Abs", "abs", lambda grad, x: grad * x.sign(), "input")
-
-
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return unary_forward("neg", x, floating=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -grad
-
-
-class PiecewiseConstant(Function):
-    """sign, floor, ceil: differentiable with a zero gradient, as in torch (SignBackward0, ...)."""
-
-    @staticmethod
-    def forward(ctx, x, op):
-        return unary_forward(op, x, floating=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        from tritongrad import creation
-
-        return creation.zeros_like(grad), None  # zeros, not grad * 0: an infinite grad gives 0, not NaN
-
-
-def _piecewise_constant(name: str) -> type[PiecewiseConstant]:
-    return type(f"{name.capitalize()}_", (PiecewiseConstant,), {"_backward_name": f"{name.capitalize()}Backward0"})
-
-
-SIGN, FLOOR, CEIL = (_piecewise_constant(name) for name in ("sign", "floor", "ceil"))
-
-
-class Relu(Function):
-    @staticmethod
-    def forward(ctx, x):
-        result = unary_forward("relu", x, floating=False)
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        (result,) = ctx.saved_tensors
-        fusable = grad.is_contiguous() and result.is_contiguous() and grad.dtype == result.dtype
-        if is_grad_enabled() or not fusable:
-            return grad.where(result > 0, 0.0)  # differentiable (create_graph) or strided: composed
-        # One launch instead of a comparison and a select: grad where the saved output is > 0.
-        return _wrap(activation_kernels.launch_relu_bwd(grad._data, result._data))
 
 
 class Clamp(Function):
@@ -571,6 +448,17 @@ def clamp_forward(x, low, high, out=None):
     return out if out is not None else _wrap(result)
 
 
+def clamp_out(x, low, high, out):
+    """clamp(x, low, high, out=out): out= validated like torch's, then written by clamp_forward."""
+    bounds = [v for v in (low, high) if v is not None]
+    if not bounds:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    shape = broadcast_shapes(*(tuple(t.shape) for t in (x, *bounds) if isinstance(t, Tensor)))
+    check_out("clamp", out, result_type(x, *bounds), shape, x, *bounds)
+    clamp_forward(x, low, high, out=out)
+    return finish_out(out)
+
+
 def _exact_float32(value: float) -> bool:
     import struct
 
@@ -578,3 +466,298 @@ def _exact_float32(value: float) -> bool:
         return struct.unpack("f", struct.pack("f", value))[0] == value
     except OverflowError:
         return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The unary and binary op tables (tritongrad/ops/table.py derives the functions, methods,
+# in-place variants, out= and grad_fn names; docs/adding-an-op.md)
+# ---------------------------------------------------------------------------------------------
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _zero_gradient(grad):
+    """Piecewise-constant ops (sign, floor, round, ...): zeros, not grad * 0, which is NaN where grad is infinite."""
+    return creation.zeros_like(grad)
+
+
+def _relu_gradient(grad, out):
+    fusable = grad.is_contiguous() and out.is_contiguous() and grad.dtype == out.dtype
+    if is_grad_enabled() or not fusable:
+        return grad.where(out > 0, 0.0)  # differentiable (create_graph) or strided: composed
+    # One launch instead of a comparison and a select: grad where the saved output is > 0.
+    return _wrap(activation_kernels.launch_relu_bwd(grad._data, out._data))
+
+
+def _refuse_bool_neg(x) -> None:
+    if x.dtype == torch.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def _refuse_bool_relu(x) -> None:
+    if x.dtype == torch.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
+
+
+def _round_scalars(dtype: torch.dtype, *, decimals: int = 0) -> dict:
+    """round(x, decimals=d): the kernel gets 10^|d| as float64 bits and whether to divide first."""
+    if not isinstance(decimals, int) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+    if decimals == 0:
+        return {}
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{dtype_word(dtype)}'")
+    return {"p0": float_bits(10.0 ** abs(decimals)), "p1": 1 if decimals < 0 else None}
+
+
+def _nan_to_num_scalars(dtype: torch.dtype, nan: float | None = 0.0, posinf=None, neginf=None) -> dict:
+    """The replacements as float64 bits; infinities default to the dtype's largest finite values."""
+    if not dtype.is_floating_point:
+        return {}  # integers have no NaN or infinity: the kernel copies
+    finfo = torch.finfo(dtype)
+    replacements = (0.0 if nan is None else nan, finfo.max if posinf is None else posinf,
+                    finfo.min if neginf is None else neginf)  # fmt: skip
+    return dict(zip(("p0", "p1", "p2"), (float_bits(float(value)) for value in replacements), strict=True))
+
+
+def _square_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.int64 if dtype == torch.bool else dtype  # torch.square is pow(x, 2): bool ** 2 is int64
+
+
+def _winner_gradient(grad, tie, loses):
+    """maximum/minimum: the whole gradient to the winner, half to each on a tie (torch's rule; NaN
+    wins both ways)."""
+    return grad.where(~tie, grad / 2).where(~loses, 0.0)
+
+
+def _inverse_square_norm(a, b):
+    """1 / (a^2 + b^2) for atan2's gradient, 0 where that is 0 (torch's choice at the origin)."""
+    square_norm = a * a + b * b
+    return square_norm.reciprocal().where(square_norm != 0, 0.0)
+
+
+def _xlogy_input_gradient(grad, a, b):
+    # torch: xlogy(grad, b), and 0 where a == 0 and b <= 0 (where log b is -inf or NaN)
+    gradient = FUNCTIONS["xlogy"](grad, b)
+    zero_times_log = (a == 0) & (b <= 0) if isinstance(b, Tensor) else (a == 0) & bool(b <= 0)
+    return gradient.where(~zero_times_log, 0.0)
+
+
+def _not_implemented(op: str):
+    def gradient(grad):
+        raise RuntimeError(f"the derivative for '{op}' is not implemented.")
+
+    return gradient
+
+
+UNARY = [
+    Unary("exp", lambda grad, out: grad * out),
+    Unary("exp2", lambda grad, out: grad * out * _LN2),
+    Unary("expm1", lambda grad, out: grad * (out + 1)),
+    Unary("log", lambda grad, x: grad / x),
+    Unary("log2", lambda grad, x: grad / (x * _LN2)),
+    Unary("log10", lambda grad, x: grad / (x * _LN10)),
+    Unary("log1p", lambda grad, x: grad / (x + 1)),
+    Unary("sqrt", lambda grad, out: grad / (2 * out)),
+    Unary("rsqrt", lambda grad, out: grad * (-0.5 * out**3)),
+    Unary("sin", lambda grad, x: grad * x.cos()),
+    Unary("cos", lambda grad, x: grad * -x.sin()),
+    Unary("tan", lambda grad, out: grad * (1 + out * out)),
+    Unary("asin", lambda grad, x: grad * (1 - x * x).rsqrt(), aliases=("arcsin",)),
+    Unary("acos", lambda grad, x: grad * -((1 - x * x).rsqrt()), aliases=("arccos",)),
+    Unary("atan", lambda grad, x: grad / (x * x + 1), aliases=("arctan",)),
+    Unary("sinh", lambda grad, x: grad * x.cosh()),
+    Unary("cosh", lambda grad, x: grad * x.sinh()),
+    Unary("tanh", lambda grad, out: grad * (1 - out * out)),
+    Unary("asinh", lambda grad, x: grad * (x * x + 1).rsqrt(), aliases=("arcsinh",)),
+    Unary("acosh", lambda grad, x: grad * (x * x - 1).rsqrt(), aliases=("arccosh",)),
+    Unary("atanh", lambda grad, x: grad / (1 - x * x), aliases=("arctanh",)),
+    Unary("erf", lambda grad, x: grad * (_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
+    Unary("erfc", lambda grad, x: grad * (-_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
+    Unary("erfinv", lambda grad, out: grad * (0.5 * math.sqrt(math.pi) * (out * out).exp())),
+    Unary("sigmoid", lambda grad, out: grad * (out * (1 - out))),
+    Unary("reciprocal", lambda grad, out: grad * -(out * out)),
+    Unary("deg2rad", lambda grad: grad * (math.pi / 180.0)),
+    Unary("rad2deg", lambda grad: grad * (180.0 / math.pi)),
+    Unary(
+        "square",
+        lambda grad, x: grad * (2 * x),
+        dtype=DtypeRule(_square_dtype, exact_out=False),
+        grad_fn="PowBackward0",
+    ),
+    Unary("abs", lambda grad, x: grad * x.sign(), dtype=SAME_NOT_BOOL, aliases=("absolute",)),
+    Unary("neg", lambda grad: -grad, dtype=SAME, aliases=("negative",), check=_refuse_bool_neg),
+    Unary("relu", _relu_gradient, dtype=SAME, check=_refuse_bool_relu, out=False),
+    Unary("sign", _zero_gradient, dtype=SAME),
+    Unary("sgn", _zero_gradient, dtype=SAME, kernel="sign"),  # (real tensors: the sign)
+    Unary("floor", _zero_gradient, dtype=SAME_NOT_BOOL),
+    Unary("ceil", _zero_gradient, dtype=SAME_NOT_BOOL),
+    Unary("trunc", _zero_gradient, dtype=SAME_NOT_BOOL, aliases=("fix",)),
+    Unary(
+        "round",
+        _zero_gradient,
+        dtype=SAME_NOT_BOOL,
+        scalars=_round_scalars,
+        overload=lambda **kwargs: int("decimals" in kwargs),
+    ),  # fmt: skip
+    Unary("frac", lambda grad: grad, dtype=FLOAT_ONLY),
+    Unary("nan_to_num", lambda grad, x: grad * x.isfinite(), dtype=SAME, scalars=_nan_to_num_scalars),
+    Unary("logical_not", None, dtype=LOGICAL),
+    Unary("isnan", None, dtype=PREDICATE, inplace=False, out=False),
+    Unary("isinf", None, dtype=PREDICATE, inplace=False, out=False),
+    Unary("isposinf", None, dtype=PREDICATE, inplace=False),
+    Unary("isneginf", None, dtype=PREDICATE, inplace=False),
+    Unary("isfinite", None, dtype=PREDICATE, inplace=False, out=False),
+]
+
+BINARY = [
+    Binary(
+        "maximum",
+        lambda grad, a, b: _winner_gradient(grad, a == b, a < b),
+        lambda grad, a, b: _winner_gradient(grad, a == b, a > b),
+        inplace=False,
+    ),  # fmt: skip
+    Binary(
+        "minimum",
+        lambda grad, a, b: _winner_gradient(grad, a == b, a > b),
+        lambda grad, a, b: _winner_gradient(grad, a == b, a < b),
+        inplace=False,
+    ),  # fmt: skip
+    Binary(
+        "fmax",
+        lambda grad, a, b: grad.where((a >= b) | b.isnan(), 0.0),
+        lambda grad, a, b: grad.where(~((a >= b) | b.isnan()), 0.0),
+        inplace=False,
+    ),  # fmt: skip
+    Binary(
+        "fmin",
+        lambda grad, a, b: grad.where((a <= b) | b.isnan(), 0.0),
+        lambda grad, a, b: grad.where(~((a <= b) | b.isnan()), 0.0),
+        inplace=False,
+    ),  # fmt: skip
+    Binary(
+        "atan2",
+        lambda grad, a, b: grad * b * _inverse_square_norm(a, b),
+        lambda grad, a, b: grad * -a * _inverse_square_norm(a, b),
+        dtype=PROMOTE_FLOAT,
+        aliases=("arctan2",),
+    ),  # fmt: skip
+    Binary(
+        "hypot", lambda grad, a, out: grad * a / out, lambda grad, b, out: grad * b / out, dtype=PROMOTE_FLOAT_ONLY
+    ),  # fmt: skip
+    Binary(
+        "logaddexp",
+        lambda grad, a, b: grad / (1 + (b - a).exp()),
+        lambda grad, a, b: grad / (1 + (a - b).exp()),
+        dtype=PROMOTE_FLOAT_ONLY,
+        inplace=False,
+    ),  # fmt: skip
+    Binary(
+        "copysign",
+        lambda grad, a, out: grad * (out / a).where(a != 0, 0.0),
+        lambda grad, b: creation.zeros_like(b),
+        dtype=PROMOTE_FLOAT,
+        scalar_other=1,
+    ),  # fmt: skip
+    Binary(
+        "xlogy",
+        _xlogy_input_gradient,
+        lambda grad, a, b: grad * a / b,
+        dtype=PROMOTE_FLOAT,
+        scalar_input=1,
+        scalar_other=2,
+    ),  # fmt: skip
+    Binary(
+        "heaviside",
+        _not_implemented("heaviside"),
+        _not_implemented("heaviside"),
+        dtype=SAME_DTYPES,
+        same_dtypes=True,
+        grad_fn="torch::autograd::NotImplemented",
+    ),  # fmt: skip
+]
+
+
+class _Lerp(Function):
+    """lerp(input, end, weight) = input + weight * (end - input), broadcasting all three."""
+
+    @staticmethod
+    def forward(ctx, input, end, weight):
+        ctx.metas = (_meta(input), _meta(end), _meta(weight))
+        ctx.weight = weight
+        if isinstance(weight, Tensor):
+            ctx.weight = None
+            ctx.save_for_backward(input, end, weight)
+        return _wrap(_launch_lerp(input, end, weight))
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, end, weight = ctx.saved_tensors if ctx.weight is None else (None, None, ctx.weight)
+        input_meta, end_meta, weight_meta = ctx.metas
+        grad_input = reduce_grad(grad * (1 - weight), input_meta) if _needs(ctx, 0) else None
+        grad_end = reduce_grad(grad * weight, end_meta) if _needs(ctx, 1) else None
+        grad_weight = reduce_grad(grad * (end - input), weight_meta) if _needs(ctx, 2) else None
+        return grad_input, grad_end, grad_weight
+
+
+class LerpScalarWeight(_Lerp):
+    _backward_name = "LerpBackward0"
+
+
+class LerpTensorWeight(_Lerp):
+    _backward_name = "LerpBackward1"
+
+
+def _check_lerp(input, end, weight) -> None:
+    for position, (argument, value) in enumerate((("input", input), ("end", end)), start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"lerp(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+            )
+    if not isinstance(weight, (Tensor, bool, int, float)):
+        raise TypeError(f"lerp(): argument 'weight' must be Tensor or Number, not {type(weight).__name__}")
+    for argument, value in (("end", end), ("weight", weight)):
+        if isinstance(value, Tensor) and value.dtype != input.dtype:
+            raise RuntimeError(
+                f"expected dtype {dtype_word(input.dtype).lower()} for `{argument}` but got dtype "
+                f"{dtype_word(value.dtype).lower()}"
+            )
+    if not input.dtype.is_floating_point:
+        kind = "tensor" if isinstance(weight, Tensor) else "scalar"
+        raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{dtype_word(input.dtype)}'")
+
+
+def _launch_lerp(input, end, weight, out: torch.Tensor | None = None) -> torch.Tensor:
+    return kernels.launch_ternary("lerp", input._data, end._data, _data(weight), out_dtype=input.dtype, out=out)
+
+
+def lerp(input, end, weight, *, out=None):
+    """input + weight * (end - input), in torch's form that is exact at weight 0 and 1; ``weight`` is a
+    number or a tensor, and input, end and a tensor weight broadcast together (same floating dtype)."""
+    _check_lerp(input, end, weight)
+    if out is not None:
+        shape = broadcast_shapes(*(tuple(t.shape) for t in (input, end, weight) if isinstance(t, Tensor)))
+        _launch_lerp(input, end, weight, out=check_out("lerp", out, input.dtype, shape, input, end, weight))
+        return finish_out(out)
+    if not (is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (input, end, weight))):
+        return _wrap(_launch_lerp(input, end, weight))
+    return (LerpTensorWeight if isinstance(weight, Tensor) else LerpScalarWeight).apply(input, end, weight)
+
+
+def _lerp_(self, end, weight):
+    """``lerp`` in place; returns self."""
+    _check_lerp(self, end, weight)
+    other = weight if isinstance(weight, Tensor) and weight.requires_grad else end
+    return self._apply_inplace(
+        lambda snapshot: lerp(snapshot, end, weight), lambda: _launch_lerp(self, end, weight, out=self._data), other
+    )
+
+
+FUNCTIONS, INPLACE_METHODS = derive(UNARY + BINARY)
+FUNCTIONS["lerp"] = lerp
+INPLACE_METHODS["lerp_"] = _lerp_

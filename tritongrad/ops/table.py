@@ -1,0 +1,480 @@
+"""Op tables: one row declares an elementwise op, and everything else derives from the row.
+
+A ``Unary`` or ``Binary`` row names the op, its kernel expression (a branch of
+``unary_math``/``binary_math`` in kernels/elementwise.py, by default the op's own
+name), its gradient and its dtype rule. From the row come
+
+- the function (``tritongrad.log1p(x, *, out=None)``) and its aliases (``arcsin``),
+- the Tensor method (``x.log1p()``) and the in-place variant (``x.log1p_()``),
+- ``out=`` (written by the kernel straight into the given tensor),
+- the grad_fn class name, torch's (``Log1PBackward0``), from the name or the row's override,
+- the registries tests and benchmarks iterate (``UNARY``, ``BINARY``).
+
+A gradient is a function of ``grad`` and whichever of the op's input (``x``; for binary
+ops ``a`` and ``b``) and result (``out``) it names as parameters: only those are saved for
+backward. It is written with tritongrad ops, so it is itself differentiable and
+``create_graph=True`` gives higher derivatives. docs/adding-an-op.md walks through a row.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import category, dtype_word, get_default_dtype, result_type
+from tritongrad.kernels import elementwise as kernels
+from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.tensor import Tensor
+
+__all__ = [
+    "DtypeRule", "Unary", "Binary", "FLOAT", "SAME", "SAME_NOT_BOOL", "FLOAT_ONLY", "PREDICATE", "LOGICAL", "PROMOTE",
+    "PROMOTE_FLOAT", "PROMOTE_FLOAT_ONLY", "SAME_DTYPES", "reduce_grad", "check_out", "check_castable",
+    "torch_node_name", "finish_out", "derive",
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Dtype rules
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DtypeRule:
+    """How an op's result dtype follows its operands' (promoted) dtype, and what torch refuses.
+
+    ``result`` maps the input dtype (binary ops: the promoted dtype) to the result dtype;
+    ``refuses`` says which input dtypes raise NotImplementedError like torch's kernels do;
+    ``compute_in_input``: arithmetic happens in the input's dtype, not the result's (predicates
+    such as isnan compare floats and return bools). ``exact_out``: an ``out=`` tensor must have
+    the result dtype itself (torch casts only the results of floating and binary ops).
+    """
+
+    result: Callable[[torch.dtype], torch.dtype]
+    refuses: Callable[[torch.dtype], bool] = lambda dtype: False
+    compute_in_input: bool = False
+    exact_out: bool = True
+
+    def resolve(self, op: str, dtype: torch.dtype) -> torch.dtype:
+        if self.refuses(dtype):
+            raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{dtype_word(dtype)}'")
+        return self.result(dtype)
+
+
+def _floating(dtype: torch.dtype) -> torch.dtype:
+    return dtype if dtype.is_floating_point else get_default_dtype()
+
+
+def _same(dtype: torch.dtype) -> torch.dtype:
+    return dtype
+
+
+def _boolean(dtype: torch.dtype) -> torch.dtype:
+    return torch.bool
+
+
+def _is_bool(dtype: torch.dtype) -> bool:
+    return dtype == torch.bool
+
+
+def _not_floating(dtype: torch.dtype) -> bool:
+    return not dtype.is_floating_point
+
+
+# Unary rules (of the input's dtype)
+FLOAT = DtypeRule(_floating, exact_out=False)  # integer and bool inputs give the default float dtype (exp, sin)
+SAME = DtypeRule(_same)  # the input's dtype (sign, nan_to_num)
+SAME_NOT_BOOL = DtypeRule(_same, refuses=_is_bool)  # abs, floor, round
+FLOAT_ONLY = DtypeRule(_same, refuses=_not_floating)  # frac
+PREDICATE = DtypeRule(_boolean, compute_in_input=True)  # isnan, isinf, isposinf
+LOGICAL = DtypeRule(_boolean, compute_in_input=True, exact_out=False)  # logical_not (any out= dtype)
+
+# Binary rules (of torch.result_type(a, b)); binary ops cast their result to any out= dtype.
+PROMOTE = DtypeRule(_same, exact_out=False)  # maximum, fmax
+PROMOTE_FLOAT = FLOAT  # atan2, copysign, xlogy
+PROMOTE_FLOAT_ONLY = DtypeRule(_same, refuses=_not_floating, exact_out=False)  # hypot, logaddexp
+SAME_DTYPES = PROMOTE  # heaviside: the operands must already agree (checked by the row's `same_dtypes`)
+
+
+def check_castable(result: torch.dtype, target: torch.dtype, exact: bool = False) -> None:
+    """torch's rule for out= and in-place results: no cast to a lower category (float -> int -> bool)."""
+    if exact and result != target:
+        raise RuntimeError(f"Found dtype {dtype_word(target)} but expected {dtype_word(result)}")
+    if category(result) > category(target):
+        raise RuntimeError(
+            f"result type {dtype_word(result)} can't be cast to the desired output type {dtype_word(target)}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared by every row
+# ---------------------------------------------------------------------------------------------
+
+
+def torch_node_name(op: str, overload: int = 0) -> str:
+    """torch's grad_fn class name for ``op``: words capitalised, and a letter after a digit too
+    (``log1p`` -> ``Log1PBackward0``, ``nan_to_num`` -> ``NanToNumBackward0``)."""
+    camel = "".join(word[:1].upper() + word[1:] for word in op.split("_"))
+    camel = re.sub(r"(?<=\d)([a-z])", lambda match: match.group(1).upper(), camel)
+    return f"{camel}Backward{overload}"
+
+
+def reduce_grad(grad, like):
+    """Sums a broadcast gradient back to ``like``'s shape and casts it to ``like``'s dtype."""
+    if grad is None:
+        return None
+    shape = tuple(like.shape)
+    if tuple(grad.shape) != shape:
+        grad = grad.sum_to_size(shape)
+    if grad.dtype != like.dtype:
+        grad = grad.to(like.dtype)
+    return grad
+
+
+def check_out(op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, exact: bool = False) -> torch.Tensor:
+    """Validates ``out=`` like torch and returns its buffer, resized when its shape differs.
+    ``exact``: out must have the result dtype itself (else any dtype of the same or a higher category)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (*inputs, out)):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    check_castable(result_dtype, out.dtype, exact)
+    if tuple(out.shape) != tuple(shape):
+        if out._base is not None:
+            raise RuntimeError(f"{op}(): cannot resize the out= view of shape {list(out.shape)} to {list(shape)}")
+        if out.numel() != 0:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape {list(out.shape)}, which "
+                f"does not match the required output shape {list(shape)}. This behavior is deprecated, and in a "
+                "future PyTorch release outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
+                UserWarning,
+                stacklevel=3,
+            )
+        out._data = torch.empty(shape, dtype=out.dtype, device=out.device)
+    return out._data
+
+
+def finish_out(out: Tensor) -> Tensor:
+    out._version_counter.bump()
+    return out
+
+
+def _saved_names(gradient: Callable | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """The operands a gradient function reads, from its parameter names (after ``grad``)."""
+    if gradient is None:
+        return ()
+    names = tuple(inspect.signature(gradient).parameters)
+    if not names or names[0] != "grad" or any(name not in allowed for name in names[1:]):
+        raise TypeError(f"a gradient takes (grad, then some of {allowed}), got {names}")
+    return names[1:]
+
+
+def _check_tensor(op: str, value, position: int, argument: str) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{op}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Unary rows
+# ---------------------------------------------------------------------------------------------
+
+
+class UnaryFunction(Function):
+    """The Function behind every unary row; each row gets a subclass carrying the row and torch's name."""
+
+    row: Unary
+
+    @staticmethod
+    def forward(ctx, x, scalars):
+        row = ctx._function.row
+        result = Tensor._wrap(row.launch(x, scalars))
+        ctx.save_for_backward(*(x if name == "x" else result for name in row.saves))
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx._function.row.gradient(grad, *ctx.saved_tensors), None
+
+
+@dataclass(eq=False)
+class Unary:
+    """One unary op. Only ``name`` and ``gradient`` are required (see the module docstring).
+
+    ``gradient``: (grad, [x], [out]) -> the input's gradient; None: not differentiable.
+    ``kernel``: the branch of ``unary_math`` (default: ``name``).
+    ``scalars``: (result dtype, *args, **kwargs) -> the kernel's p0/p1/p2, for ops with extra
+    arguments; its parameters are torch's (``round``'s ``decimals``), which the function takes after
+    the input. ``overload``: (*args, **kwargs) -> torch's overload number for the node name
+    (``RoundBackward1`` when decimals is given). ``check``: an extra input check with torch's own
+    message. ``inplace``: whether torch has ``x.op_()``; ``out``: whether its function takes ``out=``.
+    """
+
+    name: str
+    gradient: Callable | None
+    dtype: DtypeRule = FLOAT
+    kernel: str | None = None
+    aliases: tuple[str, ...] = ()
+    inplace: bool = True
+    out: bool = True
+    scalars: Callable | None = None
+    overload: Callable | None = None
+    grad_fn: str | None = None
+    check: Callable | None = None
+    doc: str = ""
+    saves: tuple[str, ...] = field(init=False)
+    _functions: dict = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.kernel = self.kernel or self.name
+        self.saves = _saved_names(self.gradient, ("x", "out"))
+
+    def node(self, overload: int) -> type[UnaryFunction]:
+        """The Function subclass recorded for this op (one per torch overload name)."""
+        if overload not in self._functions:
+            name = self.grad_fn if self.grad_fn and overload == 0 else torch_node_name(self.name, overload)
+            self._functions[overload] = type(name, (UnaryFunction,), {"row": self, "_backward_name": name})
+        return self._functions[overload]
+
+    def result_dtype(self, x) -> torch.dtype:
+        if self.check is not None:
+            self.check(x)
+        return self.dtype.resolve(self.name, x.dtype)
+
+    def launch(self, x, scalars: dict, out: torch.Tensor | None = None) -> torch.Tensor:
+        """The kernel on x's buffer (into ``out``'s buffer when given); returns the torch buffer."""
+        dtype = self.result_dtype(x)
+        compute = x.dtype if self.dtype.compute_in_input else dtype
+        return kernels.launch_unary(self.kernel, x._data, out=out, out_dtype=dtype, compute=compute, **scalars)
+
+    def parse(self, dtype: torch.dtype, args: tuple, kwargs: dict) -> dict:
+        if self.scalars is None:
+            if args or kwargs:
+                raise TypeError(f"{self.name}() takes no arguments besides the tensor, got {args or kwargs}")
+            return {}
+        return self.scalars(dtype, *args, **kwargs)
+
+    # ---- what the row derives ----
+    def function(self) -> Callable:
+        row = self
+
+        def function(input, *args, out=None, **kwargs):
+            _check_tensor(row.name, input, 1, "input")
+            scalars = row.parse(row.result_dtype(input), args, kwargs)
+            if out is not None:
+                if not row.out:
+                    raise TypeError(f"{row.name}() got an unexpected keyword argument 'out'")
+                result_dtype = row.result_dtype(input)
+                buffer = check_out(row.name, out, result_dtype, tuple(input.shape), input, exact=row.dtype.exact_out)
+                row.launch(input, scalars, out=buffer)
+                return finish_out(out)
+            if row.gradient is None or not (input.requires_grad and is_grad_enabled()):
+                return Tensor._wrap(row.launch(input, scalars))
+            overload = row.overload(*args, **kwargs) if row.overload is not None else 0
+            return row.node(overload).apply(input, scalars)
+
+        function.__name__ = function.__qualname__ = row.name
+        function.__doc__ = row.doc or f"``{row.name}`` elementwise (torch.{row.name}); ``out=`` writes into a tensor."
+        return function
+
+    def inplace_method(self, function: Callable) -> Callable:
+        row = self
+
+        def method(self, *args, **kwargs):
+            scalars = row.parse(row.result_dtype(self), args, kwargs)
+            check_castable(row.result_dtype(self), self.dtype)
+            return self._apply_inplace(
+                lambda snapshot: function(snapshot, *args, **kwargs), lambda: row.launch(self, scalars, out=self._data)
+            )
+
+        method.__name__ = method.__qualname__ = f"{row.name}_"
+        method.__doc__ = f"``{row.name}`` in place; returns self."
+        return method
+
+
+# ---------------------------------------------------------------------------------------------
+# Binary rows
+# ---------------------------------------------------------------------------------------------
+
+
+class BinaryFunction(Function):
+    """The Function behind every binary row (subclassed per row and overload, like UnaryFunction)."""
+
+    row: Binary
+
+    @staticmethod
+    def forward(ctx, a, b):
+        row = ctx._function.row
+        result = Tensor._wrap(row.launch(a, b))
+        ctx.metas = (_Meta.of(a), _Meta.of(b))
+        operands = {"a": a, "b": b, "out": result}
+        ctx.scalars = {name: value for name, value in operands.items() if not isinstance(value, Tensor)}
+        ctx.save_for_backward(*(operands[name] if name not in ctx.scalars else None for name in row.saves))
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        row = ctx._function.row
+        saved = dict(zip(row.saves, ctx.saved_tensors, strict=True))
+        saved.update(ctx.scalars)
+        grads = []
+        for index, (gradient, meta) in enumerate(zip((row.grad_input, row.grad_other), ctx.metas, strict=True)):
+            needed = index < len(ctx.needs_input_grad) and ctx.needs_input_grad[index] and meta is not None
+            if not needed:
+                grads.append(None)
+                continue
+            names = row.operands_of[index]
+            grads.append(reduce_grad(gradient(grad, *(saved[name] for name in names)), meta))
+        return tuple(grads)
+
+
+class _Meta:
+    """Shape and dtype of an operand, kept instead of the operand when only those are needed."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype) -> None:
+        self.shape, self.dtype = shape, dtype
+
+    @staticmethod
+    def of(x) -> _Meta | None:
+        return _Meta(tuple(x.shape), x.dtype) if isinstance(x, Tensor) else None
+
+
+@dataclass(eq=False)
+class Binary:
+    """One binary op ``name(input, other)``, broadcasting, with torch's type promotion.
+
+    ``grad_input`` / ``grad_other``: (grad, [a], [b], [out]) -> that operand's gradient before
+    broadcasting is summed away (the row's Function does that); None for both: not differentiable.
+    ``dtype``: a DtypeRule applied to torch.result_type(input, other). ``scalar_other`` /
+    ``scalar_input``: torch's overload number when that operand is a Python number (xlogy's
+    XlogyBackward2), None when torch requires a tensor there. ``same_dtypes``: torch refuses
+    operands of different dtypes (heaviside). ``grad_fn``: torch's node name when it is not the
+    derived one (heaviside's ``NotImplemented``).
+    """
+
+    name: str
+    grad_input: Callable | None
+    grad_other: Callable | None
+    dtype: DtypeRule = PROMOTE
+    kernel: str | None = None
+    aliases: tuple[str, ...] = ()
+    inplace: bool = True
+    scalar_other: int | None = None
+    scalar_input: int | None = None
+    same_dtypes: bool = False
+    grad_fn: str | None = None
+    doc: str = ""
+    saves: tuple[str, ...] = field(init=False)
+    operands_of: tuple[tuple[str, ...], tuple[str, ...]] = field(init=False)
+    _functions: dict = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.kernel = self.kernel or self.name
+        allowed = ("a", "b", "out")
+        self.operands_of = (_saved_names(self.grad_input, allowed), _saved_names(self.grad_other, allowed))
+        self.saves = tuple(name for name in allowed if name in self.operands_of[0] + self.operands_of[1])
+
+    def node(self, overload: int) -> type[BinaryFunction]:
+        if overload not in self._functions:
+            name = self.grad_fn or torch_node_name(self.name, overload)
+            class_name = name.rsplit("::", 1)[-1]  # torch::autograd::NotImplemented is a NotImplemented node
+            self._functions[overload] = type(class_name, (BinaryFunction,), {"row": self, "_backward_name": name})
+        return self._functions[overload]
+
+    def result_dtype(self, a, b) -> tuple[torch.dtype, torch.dtype]:
+        """(result dtype, compute dtype) for these operands."""
+        if self.same_dtypes and isinstance(b, Tensor) and a.dtype != b.dtype:
+            raise RuntimeError(f"{self.name} is not yet implemented for tensors with different dtypes.")
+        promoted = result_type(a, b)
+        dtype = self.dtype.resolve(self.name, promoted)
+        return dtype, dtype
+
+    def launch(self, a, b, out: torch.Tensor | None = None) -> torch.Tensor:
+        dtype, compute = self.result_dtype(a, b)
+        if self.kernel == "copysign" and not isinstance(b, Tensor):
+            b = math.copysign(1.0, b)  # only its sign matters (-0.0's too, which a kernel scalar would lose)
+        return kernels.launch_binary(
+            self.kernel, _buffer(a), _buffer(b), out_dtype=dtype, compute=compute, out=out
+        )  # fmt: skip
+
+    def check_operands(self, input, other) -> int:
+        """Raises TypeError where torch wants tensors; returns torch's overload number."""
+        if not isinstance(input, Tensor):
+            if self.scalar_input is None or not isinstance(other, Tensor) or not _is_number(input):
+                _check_tensor(self.name, input, 1, "input")
+            return self.scalar_input
+        if not isinstance(other, Tensor):
+            if self.scalar_other is None or not _is_number(other):
+                _check_tensor(self.name, other, 2, "other")
+            return self.scalar_other
+        return 0
+
+    # ---- what the row derives ----
+    def function(self) -> Callable:
+        row = self
+        differentiable = row.grad_input is not None or row.grad_other is not None
+
+        def function(input, other, *, out=None):
+            overload = row.check_operands(input, other)
+            if out is not None:
+                shape = broadcast_shapes(*(tuple(t.shape) for t in (input, other) if isinstance(t, Tensor)))
+                buffer = check_out(row.name, out, row.result_dtype(input, other)[0], shape, input, other)
+                row.launch(input, other, out=buffer)
+                return finish_out(out)
+            requires_grad = any(isinstance(t, Tensor) and t.requires_grad for t in (input, other))
+            if not (differentiable and requires_grad and is_grad_enabled()):
+                return Tensor._wrap(row.launch(input, other))
+            return row.node(overload).apply(input, other)
+
+        function.__name__ = function.__qualname__ = row.name
+        function.__doc__ = row.doc or f"``{row.name}(input, other)`` elementwise with broadcasting (torch.{row.name})."
+        return function
+
+    def inplace_method(self, function: Callable) -> Callable:
+        row = self
+
+        def method(self, other):
+            row.check_operands(self, other)
+            check_castable(row.result_dtype(self, other)[0], self.dtype)
+            return self._apply_inplace(
+                lambda snapshot: function(snapshot, other), lambda: row.launch(self, other, out=self._data), other
+            )
+
+        method.__name__ = method.__qualname__ = f"{row.name}_"
+        method.__doc__ = f"``{row.name}`` in place; returns self."
+        return method
+
+
+def _buffer(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (bool, int, float))
+
+
+def derive(rows) -> tuple[dict[str, Callable], dict[str, Callable]]:
+    """The public functions (names and aliases) and the in-place Tensor methods of ``rows``."""
+    functions: dict[str, Callable] = {}
+    inplace: dict[str, Callable] = {}
+    for row in rows:
+        function = row.function()
+        for name in (row.name, *row.aliases):
+            functions[name] = function
+            if row.inplace:
+                inplace[f"{name}_"] = row.inplace_method(function)
+    return functions, inplace
