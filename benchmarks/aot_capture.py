@@ -444,6 +444,27 @@ def _register_indexing_cases() -> None:
     )
 
 
+def _register_ordering_cases() -> None:
+    scan, sort, shape = (lambda name=name: _kernels(name) for name in ("scan", "sort", "shape"))
+    rows = lambda: _randn(1024, 1024)  # noqa: E731
+    case("cumsum fp32 rows 1024x1024", "ordering")(lambda: scan().launch_scan(rows(), 1, "sum"))
+    case("cummax+indices fp32 rows 1024x1024", "ordering")(
+        lambda: scan().launch_scan(rows(), 1, "max", with_indices=True)
+    )
+    case("cumprod backward fp32 rows 1024x1024", "ordering")(
+        lambda: scan().launch_affine_reverse_scan(rows(), rows(), 1)
+    )
+    case("sort fp32 rows 1024x1024", "ordering")(lambda: sort().launch_sort(rows(), 1))
+    # A row longer than one register tile: sorted tiles, then merge passes.
+    case("sort fp32 rows 64x8192 (merge)", "ordering")(lambda: sort().launch_sort(_randn(64, 8192), 1))
+    case("gather along dim fp32 1024x1024", "ordering")(
+        lambda: sort().launch_gather_along_dim(rows(), torch.randint(0, 1024, (1024, 1024)), 1)
+    )
+    case("flip+roll fp32 1024x1024", "ordering")(
+        lambda: shape().launch_rearrange(rows(), flips=(True, False), shifts=(0, 3))
+    )
+
+
 for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
@@ -455,6 +476,7 @@ for _register in (
     _register_random_cases,
     _register_creation_cases,
     _register_indexing_cases,
+    _register_ordering_cases,
 ):
     _register()
 
