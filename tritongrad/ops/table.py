@@ -253,9 +253,10 @@ class Unary:
             self.check(x)
         return self.dtype.resolve(self.name, x.dtype)
 
-    def launch(self, x, scalars: dict, out: torch.Tensor | None = None) -> torch.Tensor:
-        """The kernel on x's buffer (into ``out``'s buffer when given); returns the torch buffer."""
-        dtype = self.result_dtype(x)
+    def launch(self, x, scalars: dict, out: torch.Tensor | None = None, dtype: torch.dtype | None = None):
+        """The kernel on x's buffer (into ``out``'s buffer when given); returns the torch buffer.
+        ``dtype``: the result dtype when the caller already resolved it."""
+        dtype = dtype or self.result_dtype(x)
         compute = x.dtype if self.dtype.compute_in_input else dtype
         return kernels.launch_unary(self.kernel, x._data, out=out, out_dtype=dtype, compute=compute, **scalars)
 
@@ -272,16 +273,16 @@ class Unary:
 
         def function(input, *args, out=None, **kwargs):
             _check_tensor(row.name, input, 1, "input")
-            scalars = row.parse(row.result_dtype(input), args, kwargs)
+            dtype = row.result_dtype(input)
+            scalars = row.parse(dtype, args, kwargs)
             if out is not None:
                 if not row.out:
                     raise TypeError(f"{row.name}() got an unexpected keyword argument 'out'")
-                result_dtype = row.result_dtype(input)
-                buffer = check_out(row.name, out, result_dtype, tuple(input.shape), input, exact=row.dtype.exact_out)
-                row.launch(input, scalars, out=buffer)
+                buffer = check_out(row.name, out, dtype, tuple(input.shape), input, exact=row.dtype.exact_out)
+                row.launch(input, scalars, out=buffer, dtype=dtype)
                 return finish_out(out)
             if row.gradient is None or not (input.requires_grad and is_grad_enabled()):
-                return Tensor._wrap(row.launch(input, scalars))
+                return Tensor._wrap(row.launch(input, scalars, dtype=dtype))
             overload = row.overload(*args, **kwargs) if row.overload is not None else 0
             return row.node(overload).apply(input, scalars)
 
