@@ -643,6 +643,10 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         larger = tl.where((a > b) | (a != a), a, b)
         y = larger + log1p(tl.exp(-tl.abs(a - b)))
         y = tl.where((a == b) & (tl.abs(a) == float("inf")), a, y)
+    elif OP == "logaddexp2":
+        larger = tl.where((a > b) | (a != a), a, b)
+        y = larger + log1p(tl.exp2(-tl.abs(a - b))) * 1.4426950408889634  # log2(1 + 2^-d) = log1p(..) / ln 2
+        y = tl.where((a == b) & (tl.abs(a) == float("inf")), a, y)
     elif OP == "copysign":
         magnitude = tl.abs(a)
         y = tl.where(sign_bit(b), -magnitude, magnitude)

@@ -658,6 +658,13 @@ BINARY = [
         inplace=False,
     ),  # fmt: skip
     Binary(
+        "logaddexp2",
+        lambda grad, a, b: grad / (1 + (b - a).exp2()),
+        lambda grad, a, b: grad / (1 + (a - b).exp2()),
+        dtype=PROMOTE_FLOAT_ONLY,
+        inplace=False,
+    ),
+    Binary(
         "copysign",
         lambda grad, a, out: grad * (out / a).where(a != 0, 0.0),
         lambda grad, b: creation.zeros_like(b),
