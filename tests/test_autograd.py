@@ -1108,3 +1108,37 @@ def test_low_precision_reduction_gradients(dtype):
     x_tg.sum(1).mean().backward()
     assert x_tg.grad.dtype == dtype
     assert_close(x_tg.grad, x_torch.grad, f"sum/mean grad {dtype}")
+
+
+def _double(grad):
+    return grad.double()
+
+
+@pytest.mark.parametrize(
+    "hook, error, message",
+    [
+        (_double, RuntimeError, r"hook '_double' has changed the type of value \(was torch.FloatTensor got "
+                                r"torch.DoubleTensor\)"),
+        (lambda g: g.sum(), RuntimeError, "hook '<lambda>' has changed the size of value"),
+        (lambda g: 3, TypeError, "expected Variable, but hook returned 'int'"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("on_leaf", [False, True])
+def test_a_hook_must_return_a_gradient_like_the_one_it_got(hook, error, message, on_leaf):
+    """torch refuses a hook's replacement gradient of another type or size, for leaves and non-leaves."""
+    for lib in (torch, tritongrad):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        (x if on_leaf else y).register_hook(hook)
+        with pytest.raises(error, match=message):
+            (y * y).sum().backward()
+
+
+def test_type_names_are_torchs():
+    for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32,
+                  torch.int16, torch.int8, torch.uint8, torch.bool):  # fmt: skip
+        ours, theirs = tritongrad.ones(2, dtype=dtype), torch.ones(2, dtype=dtype)
+        if ours.device.type == "cpu":
+            assert ours.type() == theirs.type()
+        assert ours.type(theirs.type()).dtype == dtype
+        assert ours.float().type(dtype).dtype == dtype

@@ -296,4 +296,8 @@ def test_bad_operand_types():
     with pytest.raises(TypeError):
         tg_x + "a"
     with pytest.raises(TypeError):
-        tritongrad.add(1, 2)
+        tritongrad.add("a", 2)
+    # Two numbers are fine, as in torch: the first becomes a 0-d tensor.
+    for a, b in ((1, 2), (1.5, 2), (True, 3)):
+        ours, theirs = tritongrad.add(a, b), torch.add(a, b)
+        assert ours.dtype == theirs.dtype and ours.item() == theirs.item()

@@ -47,7 +47,11 @@ Size = _torch.Size
 _install_methods()
 Tensor.where = _where_method
 
-from tritongrad import data, distributed, nn, optim, utils  # noqa: E402,F401
+from tritongrad import amp, data, distributed, nn, optim, testing, utils  # noqa: E402,F401
+from tritongrad.amp import autocast  # noqa: E402,F401
+from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
+from tritongrad.environment import *  # noqa: E402,F401,F403
+from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 
 # The public torch.linalg-like namespace; importing it replaces the internal ops.linalg module that
 # the star import above brought in under the same name.

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import as_python_scalar, dtype_from_type_name, tensor_type_name
+from tritongrad.kernels.strided import check_no_partial_overlap
 
 __all__ = ["Tensor"]
 
@@ -48,6 +50,17 @@ class _RemovableHandle:
 _warned_once: dict[str, bool] = {}  # torch warns about some deprecations once per process
 
 
+def _operand(value):
+    """The other operand of an operator: numpy scalars and 0-d arrays become Python numbers, numpy
+    arrays become tensors (as torch ingests them); anything else is left to the op to check."""
+    value = as_python_scalar(value)
+    if isinstance(value, np.ndarray):
+        from tritongrad import creation  # creation imports this module (the circle issue 15 removes)
+
+        return creation.tensor(value)
+    return value
+
+
 def _ops():
     from tritongrad import ops
 
@@ -58,6 +71,9 @@ class Tensor:
     """A multi-dimensional array whose operations run as Triton kernels (see module docstring)."""
 
     _data: torch.Tensor
+    # Above numpy's own, as torch's: ``np.float64(2) * t`` and ``array + t`` defer to the Tensor's
+    # reflected operator instead of numpy converting the Tensor to an array.
+    __array_priority__ = 1000
 
     # ------------------------------------------------------------------ construction
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -420,60 +436,76 @@ class Tensor:
         return self.to(other.dtype)
 
     def type(self, dtype=None):
+        """With no argument, torch's type name (``torch.FloatTensor``); else a copy converted to
+        ``dtype`` (a dtype or a type name such as ``"torch.DoubleTensor"``)."""
         if dtype is None:
-            from tritongrad.autograd.function import _type_name
-
-            return _type_name(self.dtype)
-        return self.to(dtype)
+            return tensor_type_name(self.dtype, self.device)
+        return self.to(dtype_from_type_name(dtype) if isinstance(dtype, str) else dtype)
 
     # ------------------------------------------------------------------ arithmetic operators
     def __add__(self, other):
+        other = _operand(other)
         return _ops().add(self, other)
 
     def __radd__(self, other):
+        other = _operand(other)
         return _ops().add(self, other)
 
     def __sub__(self, other):
+        other = _operand(other)
         return _ops().sub(self, other)
 
     def __rsub__(self, other):
+        other = _operand(other)
         return _ops().rsub(self, other)
 
     def __mul__(self, other):
+        other = _operand(other)
         return _ops().mul(self, other)
 
     def __rmul__(self, other):
+        other = _operand(other)
         return _ops().mul(self, other)
 
     def __truediv__(self, other):
+        other = _operand(other)
         return _ops().div(self, other)
 
     def __rtruediv__(self, other):
+        other = _operand(other)
         # torch computes number / tensor as tensor.reciprocal() * number (MulBackward0).
         return _ops().mul(_ops().reciprocal(self), other)
 
     def __floordiv__(self, other):
+        other = _operand(other)
         return _ops().floor_divide(self, other)
 
     def __rfloordiv__(self, other):
+        other = _operand(other)
         return _ops().floor_divide(other, self)
 
     def __mod__(self, other):
+        other = _operand(other)
         return _ops().remainder(self, other)
 
     def __rmod__(self, other):
+        other = _operand(other)
         return _ops().remainder(other, self)
 
     def __pow__(self, other):
+        other = _operand(other)
         return _ops().pow(self, other)
 
     def __rpow__(self, other):
+        other = _operand(other)
         return _ops().pow(other, self)
 
     def __matmul__(self, other):
+        other = _operand(other)
         return _ops().matmul(self, other)
 
     def __rmatmul__(self, other):
+        other = _operand(other)
         return _ops().matmul(other, self)
 
     def __neg__(self):
@@ -491,12 +523,15 @@ class Tensor:
         return _ops().logical_not(self)
 
     def __and__(self, other):
+        other = _operand(other)
         return _ops().logical_and(self, other)
 
     def __or__(self, other):
+        other = _operand(other)
         return _ops().logical_or(self, other)
 
     def __xor__(self, other):
+        other = _operand(other)
         return _ops().logical_xor(self, other)
 
     __rand__ = __and__
@@ -504,33 +539,43 @@ class Tensor:
     __rxor__ = __xor__
 
     def __eq__(self, other):
+        other = _operand(other)
         return _ops().eq(self, other)
 
     def __ne__(self, other):
+        other = _operand(other)
         return _ops().ne(self, other)
 
     def __lt__(self, other):
+        other = _operand(other)
         return _ops().lt(self, other)
 
     def __le__(self, other):
+        other = _operand(other)
         return _ops().le(self, other)
 
     def __gt__(self, other):
+        other = _operand(other)
         return _ops().gt(self, other)
 
     def __ge__(self, other):
+        other = _operand(other)
         return _ops().ge(self, other)
 
     def __iadd__(self, other):
+        other = _operand(other)
         return self.add_(other)
 
     def __isub__(self, other):
+        other = _operand(other)
         return self.sub_(other)
 
     def __imul__(self, other):
+        other = _operand(other)
         return self.mul_(other)
 
     def __itruediv__(self, other):
+        other = _operand(other)
         return self.div_(other)
 
     # ------------------------------------------------------------------ indexing
@@ -579,6 +624,8 @@ class Tensor:
             kernel_into()
             self._version_counter.bump()
             return self
+        if isinstance(other, Tensor):  # the kernel that would check it runs on a snapshot here
+            check_no_partial_overlap(self._data, other._data)
         snapshot = Tensor._wrap(_ops().views.contiguous_copy(self)._data)
         snapshot.grad_fn, snapshot._output_nr, snapshot._requires_grad = (
             self.grad_fn,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from tritongrad.ops import elementwise, indexing, linalg, reduction, views  # noqa: F401 (submodules)
+from tritongrad import creation
+from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type
+from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops import elementwise, indexing, linalg, ordering, reduction, return_types, shape, views  # noqa: F401
 from tritongrad.ops import random as random  # noqa: PLC0414
 from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.indexing import (  # noqa: F401 (public API)
@@ -39,51 +42,67 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API)
     take_along_dim,
 )
 from tritongrad.ops.linalg import bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401 (public API)
-from tritongrad.ops import ordering, return_types, shape  # noqa: F401 (submodules)
 from tritongrad.ops.ordering import *  # noqa: F401,F403 (public API: cumsum, sort, topk, median, unique, ...)
-from tritongrad.ops.reduction import aminmax, logsumexp, nanmean, nansum, std_mean, var_mean  # noqa: F401
-from tritongrad.ops.shape import *  # noqa: F401,F403 (public API: flip, roll, repeat, diag, einsum, ...)
 from tritongrad.ops.reduction import (  # noqa: F401 (public API)
     all,
     amax,
     amin,
+    aminmax,
     any,
     argmax,
     argmin,
     count_nonzero,
+    logsumexp,
     max,
     mean,
     min,
+    nanmean,
+    nansum,
     norm,
     prod,
     std,
+    std_mean,
     sum,
     var,
+    var_mean,
 )
+from tritongrad.ops.shape import *  # noqa: F401,F403 (public API: flip, roll, repeat, diag, einsum, ...)
+from tritongrad.ops.table import check_out, finish_out
+from tritongrad.tensor import Tensor
 
 
 def _as_tensor_operand(name: str, value):
-    from tritongrad.tensor import Tensor
-
     if isinstance(value, Tensor) or isinstance(value, (bool, int, float)):
         return value
     raise TypeError(f"{name}(): argument must be a Tensor or a number, got {type(value).__name__}")
 
 
-def _first_tensor(a, b):
-    from tritongrad.tensor import Tensor
+def _operands(name: str, input, other):
+    """A binary function's operands as torch takes them: numpy scalars are numbers, and when both are
+    numbers the first becomes a 0-d tensor (``torch.add(1.0, 2)`` is ``tensor(3.)``)."""
+    input, other = as_python_scalar(input), as_python_scalar(other)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = creation.tensor(_as_tensor_operand(name, input))
+    return input, _as_tensor_operand(name, other)
 
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError("expected at least one Tensor operand")
+
+def _binary_out(op: str, input, other, out, *, alpha=None):
+    """``op(input, other, out=out)``: torch's out= checks (no autograd, castable dtype, resize), then
+    the kernel writes straight into ``out``."""
+    shape = broadcast_shapes(*[tuple(t.shape) for t in (input, other) if isinstance(t, Tensor)])
+    dtype = result_type(input, other)
+    if op == "div" and not dtype.is_floating_point:
+        dtype = get_default_dtype()
+    check_out(op, out, dtype, shape, input, other)
+    return finish_out(binary_forward(op, input, other, alpha=alpha, out=out))
 
 
 # ------------------------------------------------------------------------------ arithmetic
-def add(input, other, *, alpha=None):
+def add(input, other, *, alpha=None, out=None):
     """input + alpha * other, broadcasting, with torch's type promotion."""
-    _first_tensor(input, other)
-    _as_tensor_operand("add", other)
-    from tritongrad.tensor import Tensor
-
+    input, other = _operands("add", input, other)
+    if out is not None:
+        return _binary_out("add", input, other, out, alpha=alpha)
     if not isinstance(input, Tensor):
         input, other = other, input
         if alpha not in (None, 1):
@@ -91,11 +110,9 @@ def add(input, other, *, alpha=None):
     return elementwise.Add.apply(input, other, alpha)
 
 
-def sub(input, other, *, alpha=None):
+def sub(input, other, *, alpha=None, out=None):
     """input - alpha * other."""
-    from tritongrad.tensor import Tensor
-
-    _first_tensor(input, other)
+    input, other = _operands("sub", input, other)
     if not isinstance(input, Tensor):
         return rsub(other, input)
     if input.dtype == torch.bool and getattr(other, "dtype", None) == torch.bool:
@@ -103,7 +120,9 @@ def sub(input, other, *, alpha=None):
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
-    return elementwise.Sub.apply(input, _as_tensor_operand("sub", other), alpha)
+    if out is not None:
+        return _binary_out("sub", input, other, out, alpha=alpha)
+    return elementwise.Sub.apply(input, other, alpha)
 
 
 subtract = sub
@@ -114,22 +133,26 @@ def rsub(input, other):
     return elementwise.Rsub.apply(input, _as_tensor_operand("rsub", other))
 
 
-def mul(input, other):
+def mul(input, other, *, out=None):
     """input * other."""
-    from tritongrad.tensor import Tensor
-
-    _first_tensor(input, other)
+    input, other = _operands("mul", input, other)
+    if out is not None:
+        return _binary_out("mul", input, other, out)
     if not isinstance(input, Tensor):
         input, other = other, input
-    return elementwise.Mul.apply(input, _as_tensor_operand("mul", other))
+    return elementwise.Mul.apply(input, other)
 
 
 multiply = mul
 
 
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None, out=None):
     """True division (``rounding_mode='floor'`` or ``'trunc'`` for rounded quotients)."""
-    _first_tensor(input, other)
+    input, other = _operands("div", input, other)
+    if out is not None and rounding_mode is None:
+        return _binary_out("div", input, other, out)
+    if out is not None:
+        raise NotImplementedError("div(..., rounding_mode=..., out=...) is not supported by tritongrad")
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
@@ -138,7 +161,7 @@ def div(input, other, *, rounding_mode=None):
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
-    return elementwise.Div.apply(input, _as_tensor_operand("div", other))
+    return elementwise.Div.apply(input, other)
 
 
 divide = true_divide = div
@@ -146,19 +169,19 @@ divide = true_divide = div
 
 def floor_divide(input, other):
     """Floor of the quotient (not differentiable, like torch)."""
-    _first_tensor(input, other)
+    input, other = _operands("floor_divide", input, other)
     return binary_forward("floor_divide", input, other)
 
 
 def remainder(input, other):
     """Python-style modulus: the result has the sign of ``other``."""
-    _first_tensor(input, other)
+    input, other = _operands("remainder", input, other)
     return _with_operand_name(elementwise.Remainder, other).apply(input, other)
 
 
 def fmod(input, other):
     """C-style modulus: the result has the sign of ``input`` (integer inputs stay integers)."""
-    _first_tensor(input, other)
+    input, other = _operands("fmod", input, other)
     return _with_operand_name(elementwise.Fmod, other).apply(input, other)
 
 
@@ -192,7 +215,7 @@ def pow(input, exponent):
     raise TypeError("pow(): expected at least one Tensor operand")
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
     """input where condition else other (broadcasting; numbers allowed for input/other)."""
     if input is None and other is None:
         return indexing.nonzero(condition, as_tuple=True)  # torch's one-argument form
@@ -200,6 +223,11 @@ def where(condition, input=None, other=None):
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
         )
+    input, other = as_python_scalar(input), as_python_scalar(other)
+    if out is not None:
+        shape = broadcast_shapes(*[tuple(t.shape) for t in (condition, input, other) if isinstance(t, Tensor)])
+        check_out("where", out, result_type(input, other), shape, condition, input, other)
+        return finish_out(elementwise.where_forward(condition, input, other, out=out))
     return elementwise.Where.apply(condition, input, other)
 
 
@@ -245,8 +273,7 @@ isnan = elementwise.FUNCTIONS["isnan"]  # (named here for allclose below)
 
 def _comparison(op):
     def compare(input, other):
-        _first_tensor(input, other)
-        return binary_forward(op, input, other)
+        return binary_forward(op, *_operands(op, input, other))
 
     compare.__name__ = op
     compare.__doc__ = f"Elementwise ``{op}`` comparison; a bool tensor."

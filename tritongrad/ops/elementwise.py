@@ -331,14 +331,22 @@ class Fmod(Function):
         return grad_a, grad_b
 
 
+def where_forward(condition, a, b, *, out=None):
+    """a where condition else b with torch's promotion of a and b; ``out`` (a Tensor) receives it."""
+    dtype = result_type(a, b)
+    if out is not None:
+        check_castable(dtype, out.dtype)
+    result = kernels.launch_where(condition._data, _data(a), _data(b), out_dtype=dtype if out is None else out.dtype,
+                                  out=None if out is None else out._data)  # fmt: skip
+    return out if out is not None else _wrap(result)
+
+
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.save_for_backward(condition)
         ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
-        dtype = result_type(a, b)
-        result = kernels.launch_where(condition._data, _data(a), _data(b), out_dtype=dtype)
-        return _wrap(result)
+        return where_forward(condition, a, b)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,77 @@
+"""Process-wide switches and guards that torch scripts touch without computing with them.
+
+``torch.compile`` and ``torch.jit.script``/``trace`` return what they are given: tritongrad's ops
+are already Triton kernels, and a script that compiles its model for speed runs the same model
+eagerly here. Threads, determinism and the dtype limits (``finfo``/``iinfo``) are torch's own
+answers, since torch owns the memory and the CPU threads.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import torch
+
+__all__ = ["compile", "jit", "finfo", "iinfo", "inf", "nan", "pi", "e", "newaxis", "get_num_threads",
+           "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
+           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "is_floating_point",
+           "is_complex", "is_nonzero"]  # fmt: skip
+
+inf = math.inf
+nan = math.nan
+pi = math.pi
+e = math.e
+newaxis = None
+
+finfo = torch.finfo
+iinfo = torch.iinfo
+get_num_threads = torch.get_num_threads
+set_num_threads = torch.set_num_threads
+get_num_interop_threads = torch.get_num_interop_threads
+set_num_interop_threads = torch.set_num_interop_threads
+
+_deterministic = {"enabled": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Recorded like torch's flag. tritongrad's kernels give the same bits run to run, except
+    atomically accumulated index gradients (duplicate indices), whose float sums may round in
+    another order; nothing else changes."""
+    _deterministic["enabled"], _deterministic["warn_only"] = bool(mode), bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic["enabled"]
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
+            options=None, disable: bool = False):  # fmt: skip
+    """torch.compile's signature; returns ``model`` itself (or, without one, a decorator that does)."""
+    if model is None:
+        return lambda function: function
+    if not callable(model):
+        raise RuntimeError("torch.compile: model must be callable (a function or an nn.Module)")
+    return model
+
+
+def _identity(obj=None, *args, **kwargs):
+    return obj
+
+
+jit = SimpleNamespace(script=_identity, trace=_identity, ignore=_identity, unused=_identity, export=_identity,
+                      is_scripting=lambda: False, is_tracing=lambda: False)  # fmt: skip
+
+
+def is_floating_point(input) -> bool:
+    return input.dtype.is_floating_point
+
+
+def is_complex(input) -> bool:
+    return False
+
+
+def is_nonzero(input) -> bool:
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())

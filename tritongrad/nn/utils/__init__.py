@@ -1,0 +1,6 @@
+"""tritongrad.nn.utils: gradient clipping and flattening parameters to a vector, as torch.nn.utils."""
+
+from tritongrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
+from tritongrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector", "vector_to_parameters"]
