@@ -117,9 +117,10 @@ class _SavedTensor:
         if self.version_counter.value != self.version:
             tensor = self.tensor if self.tensor is not None else None
             data = self.data if self.data is not None else tensor._data
+            described = f"{tensor_type_name(data.dtype, data.device)} {list(data.shape)}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{tensor_type_name(data.dtype, data.device)} {list(data.shape)}], which is used by {node.name()}, is at version "
+                f"operation: [{described}], which is used by {node.name()}, is at version "
                 f"{self.version_counter.value}; expected version {self.version} instead. Hint: the "
                 "operation that modified it ran after the forward pass; use an out-of-place version of it."
             )
