@@ -3,7 +3,7 @@
     torchrun --nproc-per-node 2 examples/ddp_digits.py [--epochs 12] [--accumulate 1]
 
 Every process (rank) holds a replica of the 64-128-10 MLP and trains on its own
-shard of each batch (``tritongrad.data.DistributedSampler``);
+shard of each batch (``tritongrad.utils.data.DistributedSampler``);
 ``tritongrad.nn.parallel.DistributedDataParallel`` averages the gradients in
 buckets while backward runs, so the replicas stay identical. ``--accumulate N``
 splits each step into N micro-batches and synchronises only the last one
@@ -42,7 +42,7 @@ from tqdm import tqdm  # noqa: E402
 import tritongrad as torch  # noqa: E402
 import tritongrad.nn as nn  # noqa: E402
 from tritongrad import distributed  # noqa: E402
-from tritongrad.data import DistributedSampler  # noqa: E402
+from tritongrad.utils.data import DistributedSampler  # noqa: E402
 from tritongrad.nn.parallel import DistributedDataParallel  # noqa: E402
 
 
