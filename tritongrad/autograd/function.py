@@ -161,11 +161,7 @@ class FunctionCtx(Node):
 
     def name(self) -> str:
         """torch's node name: ``MulBackward0`` for tritongrad's ops, ``ExpBackward`` for a user's ``Exp``."""
-        explicit = getattr(self._function, "_backward_name", None)
-        if explicit:
-            return explicit
-        suffix = "Backward0" if self._function.__module__.startswith("tritongrad.") else "Backward"
-        return f"{self._function.__name__}{suffix}"
+        return type(self).__name__
 
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
@@ -213,6 +209,31 @@ class FunctionCtx(Node):
         return result
 
 
+def _node_name(function: type) -> str:
+    explicit = getattr(function, "_backward_name", None)
+    if explicit:
+        return explicit
+    suffix = "Backward0" if function.__module__.startswith("tritongrad.") else "Backward"
+    return f"{function.__name__}{suffix}"
+
+
+_NODE_CLASSES: dict[str, type[FunctionCtx]] = {}
+
+
+def _node_class(function: type) -> type[FunctionCtx]:
+    """The class of ``function``'s graph nodes, named as torch names the node, so that
+    ``type(y.grad_fn).__name__`` is ``"AddBackward0"`` as in torch: one FunctionCtx subclass per name,
+    made the first time an op of that name records (no class is written out per op)."""
+    node_class = function.__dict__.get("_node_class")
+    if node_class is None:
+        name = _node_name(function)
+        node_class = _NODE_CLASSES.get(name)
+        if node_class is None:
+            node_class = _NODE_CLASSES[name] = type(name, (FunctionCtx,), {"__module__": __name__})
+        function._node_class = node_class
+    return node_class
+
+
 class Function:
     """Base class of differentiable operations (see the module docstring)."""
 
@@ -228,7 +249,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any):
         from tritongrad.tensor import Tensor
 
-        ctx = FunctionCtx(cls)
+        ctx = _node_class(cls)(cls)
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
         input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
         recording = is_grad_enabled() and any(input_requires_grad)
