@@ -48,7 +48,7 @@ TINY_BUCKET_MB = 64 / (1 << 20)
 RTOL, ATOL = 1e-5, 1e-6
 # The stuck-peer test: the group's timeout, and how long the stuck rank lingers before exiting.
 STUCK_TIMEOUT_SECONDS = 3
-STUCK_SECONDS = 7
+STUCK_SECONDS = 30  # long enough that a survivor slowed by a loaded machine still times out first
 COLLECTIVE_DTYPES = ["float32", "float64", "float16", "bfloat16", "int64"]
 
 
@@ -252,8 +252,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def launch_workers(scenarios: str, directory, timeout_s: float, group_timeout_s: float = 60) -> list[dict]:
-    """Runs the scenarios on 2 ranks; returns per rank its exit code, output, exit time and results."""
+def launch_workers(scenarios: str, directory, timeout_s: float, group_timeout_s: float = 300) -> list[dict]:
+    """Runs the scenarios on 2 ranks; returns per rank its exit code, output, exit time and results.
+
+    ``timeout_s`` only catches a hang: it is far above a run's time on a loaded 2-core machine."""
     port = free_port()
     workers = []
     for rank in range(WORLD_SIZE):
@@ -296,7 +298,7 @@ def launch_workers(scenarios: str, directory, timeout_s: float, group_timeout_s:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> list[dict]:
     """One 2-rank run of the collective, DDP and no_sync scenarios (process start-up is paid once)."""
-    reports = launch_workers("collectives,ddp,no_sync", str(tmp_path_factory.mktemp("ddp")), timeout_s=120)
+    reports = launch_workers("collectives,ddp,no_sync", str(tmp_path_factory.mktemp("ddp")), timeout_s=900)
     for rank, report in enumerate(reports):
         assert report["returncode"] == 0, f"rank {rank} failed:\n{report['output'][-4000:]}"
         assert report["results"]["violations"] == [], f"rank {rank}: tritongrad asked torch to compute"
@@ -357,20 +359,20 @@ def test_no_sync_accumulation_matches_single_process(trained):
 
 
 def test_failing_rank_stops_the_group(tmp_path):
-    survivor, failing = launch_workers("failure", str(tmp_path), timeout_s=60, group_timeout_s=20)
+    survivor, failing = launch_workers("failure", str(tmp_path), timeout_s=600, group_timeout_s=120)
     assert failing["returncode"] != 0, failing["output"][-3000:]
     assert "rank 1 stops on purpose" in failing["output"], failing["output"][-3000:]
     assert survivor["returncode"] != 0, survivor["output"][-3000:]
     for clear_message in ("DistributedDataParallel: averaging gradient bucket 1 of 1", "Another rank most"):
         assert clear_message in survivor["output"], survivor["output"][-3000:]
-    # The survivor learnt of the failure from the closed connection, well before its 20 s timeout.
+    # The survivor learnt of the failure from the closed connection, well before its 120 s timeout.
     delay = survivor["exited_after"] - failing["exited_after"]
-    assert delay < 10, f"the surviving rank stopped {delay:.1f} s after the failing one"
+    assert delay < 60, f"the surviving rank stopped {delay:.1f} s after the failing one"
 
 
 def test_stuck_peer_times_out_with_a_clear_error(tmp_path):
     timeout = STUCK_TIMEOUT_SECONDS
-    survivor, stuck = launch_workers("stuck_peer", str(tmp_path), timeout_s=60, group_timeout_s=timeout)
+    survivor, stuck = launch_workers("stuck_peer", str(tmp_path), timeout_s=600, group_timeout_s=timeout)
     assert survivor["returncode"] != 0, survivor["output"][-3000:]
     assert "Another rank most likely" in survivor["output"], survivor["output"][-3000:]
     # The survivor gave up on its own (the timeout), not because the stuck rank went away.
