@@ -72,8 +72,8 @@ x0 = x0.clone().requires_grad_(True)
 _, _, u_xx0, _ = residual(model, x0)
 print(f"u_xx(0.3) autograd {u_xx0.item():.4f}, finite difference {fd.item():.3f}")
 
-optimizer = torch.optim.Adam(model.parameters(), lr=2e-2)
-for epoch in range(16):
+optimizer = torch.optim.Adam(model.parameters(), lr=5e-2)
+for epoch in range(8):
     optimizer.zero_grad()
     _, _, _, f = residual(model, x)
     loss_pde = torch.mean(f**2)
@@ -81,7 +81,7 @@ for epoch in range(16):
     loss = loss_weights[0] * loss_pde + loss_weights[1] * loss_bc
     loss.backward()
     optimizer.step()
-    if epoch % 5 == 0:
+    if epoch % 4 == 0 or epoch == 7:
         print(f"epoch {epoch:3d}: loss {loss.item():.5g} (pde {loss_pde.item():.5g}, bc {loss_bc.item():.5g})")
 
 print(f"loss is a tensor: {isinstance(loss, torch.Tensor)}, type {type(loss).__name__}")
