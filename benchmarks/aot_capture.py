@@ -465,6 +465,17 @@ def _register_ordering_cases() -> None:
     )
 
 
+def _register_counting_cases() -> None:
+    histogram = lambda: _kernels("histogram")  # noqa: E731
+    case("histc fp32 1M into 100 bins", "counting")(lambda: histogram().launch_histogram(_randn(LARGE), 100, -3.0, 3.0))
+    case("histogram fp32 1M, 64 searched edges", "counting")(
+        lambda: histogram().launch_histogram(_randn(LARGE), 64, -3.0, 3.0, edges=torch.linspace(-3.0, 3.0, 65))
+    )
+    case("bincount int64 1M into 1000", "counting")(
+        lambda: histogram().launch_bincount(torch.randint(0, 1000, (LARGE,)), 1000)
+    )
+
+
 for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
@@ -477,6 +488,7 @@ for _register in (
     _register_creation_cases,
     _register_indexing_cases,
     _register_ordering_cases,
+    _register_counting_cases,
 ):
     _register()
 

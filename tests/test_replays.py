@@ -36,10 +36,7 @@ SCRIPTS = sorted(name for name in os.listdir(REPLAYS) if re.fullmatch(r"r\d\d_\w
 NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?")
 
 # script -> the first thing it needs that tritongrad lacks (see the module docstring).
-KNOWN_GAPS: dict[str, str] = {
-    "r07_mlp.py": "torch.unbind is missing (torch.cat(torch.unbind(emb, 1), 1))",
-    "r09_batchnorm_layers.py": "torch.histogram is missing (torch.histogram(t, bins=10, range=..., density=True))",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def run_replay(script: str, *args: str) -> str:

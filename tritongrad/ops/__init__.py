@@ -14,6 +14,7 @@ from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import elementwise, indexing, linalg, ordering, reduction, return_types, shape, views  # noqa: F401
 from tritongrad.ops import random as random  # noqa: PLC0414
+from tritongrad.ops.counting import bincount, histc, histogram  # noqa: F401 (public API)
 from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.indexing import (  # noqa: F401 (public API)
     argwhere,
@@ -388,6 +389,7 @@ TENSOR_METHODS += tuple(elementwise.FUNCTIONS)  # every row of the op tables, al
 TENSOR_METHODS += indexing.TENSOR_METHODS  # x.gather(...), x.index_add_(...), x.masked_fill_(...), ...
 TENSOR_METHODS += ("logsumexp", "nansum", "nanmean", "aminmax") + tuple(ordering.TENSOR_METHODS)
 TENSOR_METHODS += shape.TENSOR_METHODS  # x.flip(0), x.repeat(2, 3), x.diagonal(), ...
+TENSOR_METHODS += ("histc", "histogram", "bincount")
 
 
 def _where_method(self, condition, other):

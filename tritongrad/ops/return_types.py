@@ -11,6 +11,7 @@ from collections import namedtuple
 
 __all__ = [
     "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "aminmax", "cummax", "cummin",
+    "histogram",
 ]  # fmt: skip
 
 
@@ -36,3 +37,4 @@ mode = _return_type("mode", _VALUES_INDICES)
 cummax = _return_type("cummax", _VALUES_INDICES)
 cummin = _return_type("cummin", _VALUES_INDICES)
 aminmax = _return_type("aminmax", ("min", "max"))
+histogram = _return_type("histogram", ("hist", "bin_edges"))

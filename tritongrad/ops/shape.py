@@ -33,7 +33,7 @@ __all__ = [
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
     "diag", "diag_embed", "trace", "einsum", "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten",
     "narrow", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "meshgrid", "cartesian_prod",
-    "atleast_1d", "atleast_2d", "atleast_3d", "split", "chunk",
+    "atleast_1d", "atleast_2d", "atleast_3d", "split", "chunk", "unbind",
 ]  # fmt: skip
 
 # Functions that are also Tensor methods (x.flip(0), x.repeat(2, 3), ...).
@@ -606,6 +606,11 @@ def atleast_3d(*tensors):
 def split(tensor, split_size_or_sections, dim: int = 0):
     """Views of consecutive pieces of ``split_size_or_sections`` (an int or a list of sizes) along dim."""
     return tensor.split(split_size_or_sections, dim)
+
+
+def unbind(input, dim: int = 0) -> tuple:
+    """The slices of ``input`` along ``dim``, each without that dim (views)."""
+    return input.unbind(dim)
 
 
 def chunk(input, chunks: int, dim: int = 0):

@@ -1,0 +1,102 @@
+"""Counting ops: ``histc``, ``histogram`` and ``bincount`` on kernels/histogram.py.
+
+None is differentiable (torch's are not either). The size or range of a result that depends on
+the data (``bincount``'s length, a histogram's range when none is given) is read back once per
+call, as torch computes it on the host too.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tritongrad import creation
+from tritongrad.dtypes import dtype_word
+from tritongrad.kernels import histogram as kernels
+from tritongrad.ops import return_types
+from tritongrad.tensor import Tensor
+
+__all__ = ["histc", "histogram", "bincount"]
+
+
+def _check_floating(name: str, input: Tensor) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
+
+
+def _data_range(input: Tensor) -> tuple[float, float]:
+    """[min, max] of the data (read back), or [0, 0] for no data."""
+    if input.numel() == 0:
+        return 0.0, 0.0
+    return input.detach().min().item(), input.detach().max().item()
+
+
+def _widened(low: float, high: float) -> tuple[float, float]:
+    """torch widens an empty range by 0.5 each way."""
+    return (float(low) - 0.5, float(high) + 0.5) if low == high else (float(low), float(high))
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Counts of ``input``'s values in ``bins`` equal bins over [min, max] (the data's range if both are
+    equal); values outside are not counted. A tensor of ``input``'s dtype."""
+    _check_floating("histogram_cpu", input)
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    low, high = _widened(*(_data_range(input) if min == max else (min, max)))
+    return Tensor._wrap(kernels.launch_histogram(input._data, int(bins), low, high))
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False):  # noqa: A002
+    """(hist, bin_edges): counts (or summed ``weight``) of ``input`` in ``bins`` equal bins over ``range``
+    (default: the data's), or in the bins between the increasing edges of a tensor ``bins``;
+    ``density`` divides by the total and the bin widths."""
+    _check_floating("histogram_cpu", input)
+    if isinstance(bins, Tensor):
+        if bins.dim() != 1 or bins.numel() < 2:
+            raise RuntimeError(f"torch.histogram: bins tensor should have one dimension and at least 2 elements, "
+                               f"but got {bins.dim()} dimensions and {bins.numel()} elements")  # fmt: skip
+        edges = bins.to(input.dtype).contiguous()
+        low, high = edges[0].item(), edges[-1].item()
+    else:
+        if int(bins) <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        if range is not None and range[0] > range[1]:
+            raise ValueError(f"torch.histogram(): min should not exceed max, but got min {range[0]} max {range[1]}")
+        low, high = _widened(*(range if range is not None else _data_range(input)))
+        edges = creation.linspace(low, high, int(bins) + 1, dtype=input.dtype, device=input.device)
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"torch.histogram(): if weight tensor is provided it should have the same shape as the input tensor, "
+            f"got {list(weight.shape)} and {list(input.shape)}"
+        )
+    hist = Tensor._wrap(kernels.launch_histogram(
+        input._data, edges.numel() - 1, low, high, weight=None if weight is None else weight._data,
+        edges=edges._data, out_dtype=input.dtype,
+    ))  # fmt: skip
+    if density:
+        hist = hist / (hist.sum() * (edges[1:] - edges[:-1]))
+    return return_types.histogram(hist, edges)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """out[v] = how often the value v occurs in the 1-D non-negative integer ``input`` (or the sum of
+    the ``weights`` where it occurs), for v up to max(input) and at least ``minlength`` values."""
+    if input.dtype.is_floating_point or input.dtype == torch.bool:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{dtype_word(input.dtype)}'")
+    if input.dim() != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.dim() != 1 or weights.shape[0] != input.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if input.numel() == 0:  # torch's early answer, whatever the weights: int64 zeros
+        return Tensor._wrap(kernels.launch_bincount(input._data, minlength))
+    length = minlength
+    if input.numel() > 0:
+        smallest, largest = input.min().item(), input.max().item()
+        if smallest < 0:
+            raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+        length = max(minlength, largest + 1)
+    data = kernels.launch_bincount(input._data, length, None if weights is None else weights._data)
+    return Tensor._wrap(data)
