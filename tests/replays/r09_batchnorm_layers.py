@@ -170,13 +170,13 @@ for i, layer in enumerate(layers[:-1]):
 for i, layer in enumerate(layers[:-1]):
     if isinstance(layer, Tanh):
         t = layer.out.grad
-        print(f"layer {i} ({layer.__class__.__name__}): grad mean {t.mean():+.6f}, std {t.std():.4e}")
+        print(f"layer {i} ({layer.__class__.__name__}): grad mean {t.mean():.6f}, std {t.std():.4e}")
 
 for p in parameters:
     if p.ndim == 2:
         t = p.grad
         print(
-            f"weight {str(tuple(p.shape)):10s} | mean {t.mean():+.6f} | std {t.std():.4e} | "
+            f"weight {str(tuple(p.shape)):10s} | mean {t.mean():.6f} | std {t.std():.4e} | "
             f"grad:data ratio {t.std() / p.std():.4e}"
         )
 print("update ratios of the last step (log10):", [round(r, 2) for r in ud[-1] if r == r][:4])
