@@ -573,3 +573,15 @@ def test_clamp_out_with_number_and_tensor_bounds(op):
         tg_fn(op)(tg_x, -1.0, 1.0, out=from_torch(torch.empty(4, 5, dtype=torch.int64)))
     with pytest.raises(RuntimeError, match="At least one"):
         tg_fn(op)(tg_x, out=from_torch(torch.empty(4, 5)))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mul"], ids=["expanded_grad", "contiguous_grad"])
+def test_relu_gradient_at_nan_passes_through_like_torch(reduce):
+    """torch zeroes the gradient where the output is <= 0; a NaN output is not, so its gradient passes."""
+    grads = []
+    for lib in (torch, tritongrad):
+        x = lib.tensor([float("nan"), 1.0, -1.0, 0.0, float("inf"), -float("inf")], requires_grad=True)
+        y = x.relu()
+        (y.sum() if reduce == "sum" else (y * lib.ones(6)).sum()).backward()
+        grads.append(x.grad.tolist())
+    assert grads[1] == grads[0]

@@ -494,7 +494,9 @@ def _zero_gradient(grad):
 def _relu_gradient(grad, out):
     fusable = grad.is_contiguous() and out.is_contiguous() and grad.dtype == out.dtype
     if is_grad_enabled() or not fusable:
-        return grad.where(out > 0, 0.0)  # differentiable (create_graph) or strided: composed
+        # Differentiable (create_graph) or strided: composed. Zeroed where out <= 0, not kept where
+        # out > 0: a NaN output passes its gradient through, as torch's threshold_backward does.
+        return grad.masked_fill(out <= 0, 0.0)
     # One launch instead of a comparison and a select: grad where the saved output is > 0.
     return _wrap(activation_kernels.launch_relu_bwd(grad._data, out._data))
 
