@@ -10,16 +10,14 @@ in a subprocess.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
-import runpy
 import subprocess
 import sys
-import warnings
 
 import pytest
+
+from tests.utils import run_script_in_process
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
@@ -37,16 +35,7 @@ def run(script: str, *args: str) -> str:
 
 def run_in_process(script: str, *args: str) -> str:
     """Runs an example as __main__ with ``args`` and returns what it printed."""
-    output = io.StringIO()
-    saved_argv = sys.argv
-    sys.argv = [script, *args]
-    try:
-        with contextlib.redirect_stdout(output), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            runpy.run_path(os.path.join(EXAMPLES, script), run_name="__main__")
-    finally:
-        sys.argv = saved_argv
-    return output.getvalue()
+    return run_script_in_process(os.path.join(EXAMPLES, script), *args)
 
 
 def assert_same_output(ours: str, theirs: str, rtol: float = 2e-6, atol: float = 1e-6) -> None:

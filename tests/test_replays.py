@@ -21,15 +21,12 @@ its entry must be removed.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
-import runpy
-import sys
-import warnings
 
 import pytest
+
+from tests.utils import run_script_in_process
 
 REPLAYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "replays")
 SCRIPTS = sorted(name for name in os.listdir(REPLAYS) if re.fullmatch(r"r\d\d_\w+\.py", name))
@@ -41,16 +38,7 @@ KNOWN_GAPS: dict[str, str] = {}
 
 def run_replay(script: str, *args: str) -> str:
     """Runs a replay as __main__ with ``args`` in this process and returns what it printed."""
-    output = io.StringIO()
-    saved_argv = sys.argv
-    sys.argv = [script, *args]
-    try:
-        with contextlib.redirect_stdout(output), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            runpy.run_path(os.path.join(REPLAYS, script), run_name="__main__")
-    finally:
-        sys.argv = saved_argv
-    return output.getvalue()
+    return run_script_in_process(os.path.join(REPLAYS, script), *args)
 
 
 def last_digit_unit(text: str) -> float:

@@ -8,6 +8,11 @@ really reads strided memory), run the op in both libraries and compare with
 
 from __future__ import annotations
 
+import contextlib
+import io
+import runpy
+import sys
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -140,3 +145,18 @@ def assert_close(actual, expected, dtype: torch.dtype | None = None, *, rtol=Non
             f"{context}: max abs error {error.max().item():.3g} (rtol {rtol}, atol {atol}), "
             f"worst at {list(index)}: got {got64[index].item()!r}, torch {want64[index].item()!r}"
         )
+
+
+def run_script_in_process(path: str, *args: str) -> str:
+    """Runs the script at ``path`` as __main__ with ``args`` in this process (so the compute audit
+    watches it) and returns what it printed; warnings are silenced, ``sys.argv`` restored."""
+    output = io.StringIO()
+    saved_argv = sys.argv
+    sys.argv = [path, *args]
+    try:
+        with contextlib.redirect_stdout(output), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runpy.run_path(path, run_name="__main__")
+    finally:
+        sys.argv = saved_argv
+    return output.getvalue()
