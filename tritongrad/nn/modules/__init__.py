@@ -1,6 +1,7 @@
 """tritongrad's layers, one family per file, re-exported by tritongrad.nn."""
 
 from tritongrad.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.dropout import Dropout
 from tritongrad.nn.modules.flatten import Flatten, Identity
@@ -17,6 +18,7 @@ from tritongrad.nn.modules.loss import (
     SmoothL1Loss,
     SoftMarginLoss,
 )
+from tritongrad.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm
 
 __all__ = [
     "GELU",
@@ -46,4 +48,12 @@ __all__ = [
     "NLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LayerNorm",
+    "RMSNorm",
 ]
