@@ -3,6 +3,7 @@
 from tritongrad.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.dropout import Dropout
 from tritongrad.nn.modules.flatten import Flatten, Identity
 from tritongrad.nn.modules.linear import Linear
@@ -35,6 +36,10 @@ __all__ = [
     "ParameterList",
     "Sequential",
     "Dropout",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "Flatten",
     "Identity",
     "Linear",
