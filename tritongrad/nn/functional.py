@@ -23,6 +23,18 @@ from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.ops import nn_ops
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from tritongrad.ops.padding import pad
+from tritongrad.ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from tritongrad.ops.upsampling import interpolate, upsample
 from tritongrad.ops.views import normalize_dim
 from tritongrad.tensor import Tensor
 
@@ -50,6 +62,17 @@ __all__ = [
     "kl_div",
     "soft_margin_loss",
     "one_hot",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "pad",
+    "interpolate",
+    "upsample",
     "conv1d",
     "conv2d",
     "conv_transpose1d",
