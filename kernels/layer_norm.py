@@ -303,10 +303,11 @@ class _RowPlan:
         self.row_shape, self.col_shape = tuple(row_shape), tuple(col_shape)
         self.row_strides = [tuple(s) for s in row_strides]
         self.col_strides = [tuple(s) for s in col_strides]
-        self.n_rows = 1
+        self.n_rows = self.row_length = 1
         for size in x.shape[:lead]:
             self.n_rows *= size
-        self.row_length = x.numel() // self.n_rows
+        for size in x.shape[lead:]:
+            self.row_length *= size
         self.rows, self.block, self.num_warps, self.looped = row_launch_config(self.n_rows, self.row_length)
         if block is not None and block < self.row_length:
             self.block, self.rows, self.looped = block, 1, True
