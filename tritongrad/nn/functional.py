@@ -21,6 +21,7 @@ from tritongrad import ops
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.ops import nn_ops
+from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from tritongrad.ops.padding import pad
@@ -77,6 +78,7 @@ __all__ = [
     "conv2d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "scaled_dot_product_attention",
     "batch_norm",
     "layer_norm",
     "rms_norm",
