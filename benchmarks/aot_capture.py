@@ -297,6 +297,53 @@ def _register_softmax_cases() -> None:
     case("softmax fwd fp32 columns 1024x1024", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 0))
 
 
+def _register_pool_cases() -> None:
+    pool = lambda: _kernels("pool")  # noqa: E731
+    pad = lambda: _kernels("pad")  # noqa: E731
+    resample = lambda: _kernels("resample")  # noqa: E731
+    x = lambda dtype=torch.float32: _randn(32, 64, 56, 56, dtype=dtype)  # noqa: E731
+
+    def pooling(kind, adaptive=False, dtype=torch.float32):
+        def run():
+            window_of = pool().PoolWindow
+            if adaptive:
+                window = window_of((7, 7), adaptive=True)
+            else:
+                window = window_of((28, 28), (3, 3), (2, 2), (1, 1), (1, 1))
+            _, indices = pool().launch_pool2d_fwd(x(dtype), window, kind=kind)
+            grad = _randn(32, 64, *window.output_size, dtype=dtype)
+            pool().launch_pool2d_bwd(grad, indices, (56, 56), window, kind=kind)
+
+        return run
+
+    # ResNet's stem pooling (3x3/2, padding 1) and its global average pooling.
+    case("max_pool2d fwd+bwd fp32 3x3/2 32x64x56x56", "pool")(pooling("max"))
+    case("max_pool2d fwd+bwd bf16 3x3/2 32x64x56x56", "pool")(pooling("max", dtype=torch.bfloat16))
+    case("avg_pool2d fwd+bwd fp16 3x3/2 32x64x56x56", "pool")(pooling("avg", dtype=torch.float16))
+    case("adaptive_avg_pool2d fwd+bwd fp32 56x56->7x7", "pool")(pooling("avg", adaptive=True))
+
+    def padding(mode):
+        def run():
+            pad().launch_pad_fwd(x(), [(1, 2), (2, 1)], mode, 0.0)
+            pad().launch_pad_bwd(_randn(32, 64, 59, 59), (32, 64, 56, 56), [(1, 2), (2, 1)], mode)
+
+        return run
+
+    case("pad constant fwd+bwd fp32 32x64x56x56", "pad")(padding("constant"))
+    case("pad reflect fwd+bwd fp32 32x64x56x56", "pad")(padding("reflect"))
+
+    def resize(linear, dtype=torch.float32):
+        def run():
+            scales = (0.5, 0.5)
+            resample().launch_resample2d_fwd(x(dtype), (112, 112), scales, linear=linear)
+            resample().launch_resample2d_bwd(_randn(32, 64, 112, 112, dtype=dtype), (56, 56), scales, linear=linear)
+
+        return run
+
+    case("interpolate nearest x2 fwd+bwd fp32 32x64x56x56", "resample")(resize(False))
+    case("interpolate bilinear x2 fwd+bwd fp16 32x64x56x56", "resample")(resize(True, torch.float16))
+
+
 def _register_loss_cases() -> None:
     loss = lambda: _kernels("loss_classes")  # noqa: E731
     elementwise = lambda: _kernels("loss_elementwise")  # noqa: E731
@@ -482,6 +529,7 @@ for _register in (
     _register_matmul_cases,
     _register_reduce_cases,
     _register_softmax_cases,
+    _register_pool_cases,
     _register_loss_cases,
     _register_optim_cases,
     _register_random_cases,

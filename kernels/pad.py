@@ -31,7 +31,11 @@ from tritongrad.runtime import elementwise_launch_config
 __all__ = ["PAD_MODES", "launch_pad_fwd", "launch_pad_bwd"]
 
 PAD_MODES = {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3}
-_CONSTANT, _REFLECT, _REPLICATE, _CIRCULAR = 0, 1, 2, 3
+# constexpr globals: a compiled (non-interpreted) kernel may only read globals of this kind.
+_REFLECT = tl.constexpr(PAD_MODES["reflect"])
+_REPLICATE = tl.constexpr(PAD_MODES["replicate"])
+_CIRCULAR = tl.constexpr(PAD_MODES["circular"])
+_CONSTANT = tl.constexpr(PAD_MODES["constant"])
 
 
 @triton.jit
