@@ -5,6 +5,7 @@ Families (``--only`` takes these names, comma separated):
     elementwise     add, mul, ReLU fwd/bwd over 2^12 ... 2^28 elements
     reduction       sum over 2^12 ... 2^28 elements
     softmax         softmax fwd/bwd at 4096 x N, N = 128 ... 32768
+    pool            max/avg/global-average pooling fwd/bwd at ResNet shapes
     matmul          fp32/tf32/fp16/bf16, square 256 ... 8192 and MLP shapes
     fused           linear (+ReLU) fwd, linear fwd+bwd, cross-entropy fwd+bwd
     training        one MLP training step (SGD momentum, Adam), launches and peak memory
@@ -24,6 +25,7 @@ from benchmarks import (
     bench_elementwise,
     bench_fused,
     bench_matmul,
+    bench_pool,
     bench_reduction,
     bench_softmax,
     bench_training,
@@ -47,6 +49,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         bench_elementwise,
         bench_reduction,
         bench_softmax,
+        bench_pool,
         bench_matmul,
         bench_fused,
         bench_training,
