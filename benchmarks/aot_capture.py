@@ -313,6 +313,8 @@ def _register_pool_cases() -> None:
             _, indices = pool().launch_pool2d_fwd(x(dtype), window, kind=kind)
             grad = _randn(32, 64, *window.output_size, dtype=dtype)
             pool().launch_pool2d_bwd(grad, indices, (56, 56), window, kind=kind)
+            if kind == "max":
+                pool().launch_pool2d_gather(x(dtype), indices)  # the backward's backward
 
         return run
 

@@ -33,7 +33,7 @@ from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, compute_d
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.runtime import elementwise_launch_config
 
-__all__ = ["PoolWindow", "launch_pool2d_fwd", "launch_pool2d_bwd"]
+__all__ = ["PoolWindow", "launch_pool2d_fwd", "launch_pool2d_bwd", "launch_pool2d_gather"]
 
 MAX_POOL_DTYPES = (
     torch.float16,
@@ -223,6 +223,25 @@ def pool2d_bwd_kernel(
     store_as(grad_x_ptr + index, acc, mask)
 
 
+# out[n, c, o] = x[n, c, indices[n, c, o] // W, indices[n, c, o] % W]: values at a max pooling's
+# argmax (the gradient of its backward w.r.t. grad_out). One program gathers BLOCK outputs.
+# Memory: one index read, one gathered read and one write each.
+@triton.jit
+def pool2d_gather_kernel(
+    x_ptr, indices_ptr, out_ptr,
+    total, C, W, OHW,
+    x_stride_n, x_stride_c, x_stride_h, x_stride_w,
+    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+):  # fmt: skip
+    index = linear_index(BLOCK, INDEX_64)
+    mask = index < total
+    nc = index // OHW
+    flat = tl.load(indices_ptr + index, mask=mask, other=0)
+    x_offset = (nc // C) * x_stride_n + (nc % C) * x_stride_c + (flat // W) * x_stride_h + (flat % W) * x_stride_w
+    value = tl.load(x_ptr + x_offset, mask=mask, other=0).to(COMPUTE)
+    store_as(out_ptr + index, value, mask)
+
+
 def launch_pool2d_fwd(
     x: torch.Tensor,
     window: PoolWindow,
@@ -301,3 +320,25 @@ def launch_pool2d_bwd(
         INDEX_64=needs_int64_indexing(grad_out, grad_x, indices), num_warps=num_warps,
     )  # fmt: skip
     return grad_x
+
+
+def launch_pool2d_gather(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """``x`` (N, C, H, W, any strides) read at a max pooling's contiguous ``indices`` (N, C, OH, OW):
+    a contiguous tensor of the indices' shape and x's dtype."""
+    if x.dim() != 4 or indices.dim() != 4 or tuple(x.shape[:2]) != tuple(indices.shape[:2]):
+        raise ValueError(f"pool2d gather: x {list(x.shape)} and indices {list(indices.shape)} do not match")
+    if indices.dtype != torch.int64 or not indices.is_contiguous():
+        raise ValueError("pool2d gather needs the forward's contiguous int64 indices")
+    check_floating("max_pool2d double backward", x)
+    out = torch.empty(tuple(indices.shape), dtype=x.dtype, device=x.device)
+    if out.numel() == 0:
+        return out
+    block, num_warps = elementwise_launch_config(out.numel())
+    # One program instance gathers BLOCK outputs.
+    pool2d_gather_kernel[(triton.cdiv(out.numel(), block),)](
+        x, indices, out,
+        out.numel(), x.shape[1], x.shape[3], indices.shape[2] * indices.shape[3],
+        *x.stride(),
+        COMPUTE=compute_dtype(x.dtype), BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
+    )  # fmt: skip
+    return out

@@ -196,12 +196,24 @@ def test_gradcheck_float64(fn):
     assert tritongrad.autograd.gradcheck(fn, (x,), fast_mode=True)
 
 
-def test_double_backward_is_refused():
-    x = from_torch(random_values((1, 1, 4, 4), torch.float64), requires_grad=True)
-    y = TF.max_pool2d(x, 2)
-    # The output gradient 2y requires grad: recording the pooling's backward is refused loudly.
-    with pytest.raises(RuntimeError, match="double backward"):
-        tritongrad.autograd.grad((y * y).sum(), x, create_graph=True)
+@pytest.mark.parametrize(
+    "name,args",
+    [("max_pool2d", (3, 2, 1)), ("avg_pool2d", (3, 2, 1)), ("adaptive_max_pool2d", ((2, 3),)), ("max_pool1d", (2,))],
+)
+def test_double_backward(name, args):
+    """The backward is linear in the output gradient: its gradient w.r.t. it (a gather at the argmax,
+    or the average pooling again) matches torch's double backward."""
+    shape = (2, 3, 9) if name.endswith("1d") else (1, 2, 5, 6)
+    expected_x, x = make_pair(shape, torch.float64, "contiguous", requires_grad=True)
+    expected, got = getattr(F, name)(expected_x, *args), getattr(TF, name)(x, *args)
+    expected_g, g = make_pair(tuple(expected.shape), torch.float64, "contiguous", requires_grad=True)
+    weights = random_values(shape, torch.float64)
+    (expected_gx,) = torch.autograd.grad(expected, expected_x, expected_g, create_graph=True)
+    (gx,) = tritongrad.autograd.grad(got, x, g, create_graph=True)
+    assert_close(gx, expected_gx, what="first-order grad")
+    (expected_gg,) = torch.autograd.grad((expected_gx * weights).sum(), expected_g)
+    (gg,) = tritongrad.autograd.grad((gx * from_torch(weights)).sum(), g)
+    assert_close(gg, expected_gg, what="grad of the backward")
 
 
 ERROR_CASES = [

@@ -5,8 +5,8 @@ an unbatched (C, H, W) input gets a leading dim of 1, a 1-d (N, C, L) input a he
 result is viewed back. The argument checks and their messages follow torch's (aten Pool.h), so
 bad input fails here with torch's exception type rather than inside a kernel.
 
-Double backward is not supported: the backward launches a kernel directly, and asking for a
-graph of it (``create_graph=True`` with a gradient that requires grad) raises RuntimeError.
+The backward is itself a Function (linear in the output gradient) whose backward is the
+pooling again (average) or a gather at the argmax (max), so gradients of any order work.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tritongrad.autograd.function import Function
-from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import pool as kernels
 from tritongrad.kernels.pool import PoolWindow
 from tritongrad.tensor import Tensor
@@ -29,14 +28,7 @@ __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "pooling_output_size",
-    "check_no_double_backward",
 ]
-
-
-def check_no_double_backward(name: str, grad) -> None:
-    """Raises if a backward built on a raw kernel launch is asked to record a graph of itself."""
-    if is_grad_enabled() and grad.requires_grad:
-        raise RuntimeError(f"{name}: double backward (create_graph=True through this op) is not supported")
 
 
 def _ints(value, count: int, name: str, argument: str, *, allow_empty: bool = False) -> tuple[int, ...]:
@@ -92,6 +84,21 @@ def _check_input(x, name: str, spatial: int) -> None:
         )
 
 
+class _Geometry:
+    """What a pooling's backward (and its backward) needs: the window, the options, the argmax."""
+
+    __slots__ = ("window", "kind", "spatial", "count_include_pad", "divisor_override", "indices", "input_shape")
+
+    def __init__(self, window, kind, spatial, count_include_pad, divisor_override, indices, input_shape):
+        self.window, self.kind, self.spatial = window, kind, spatial
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+        self.indices, self.input_shape = indices, input_shape
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return _pooled_shape(self.input_shape, self.window.output_size, self.spatial)
+
+
 class Pool2d(Function):
     """Fixed-window max or average pooling of an (N, C, H, W) view; see ``max_pool2d``/``avg_pool2d``.
 
@@ -102,35 +109,77 @@ class Pool2d(Function):
 
     @staticmethod
     def forward(ctx, x, window, kind, spatial, return_indices, count_include_pad, divisor_override):
-        data = _as_4d(x._data, spatial)
         out, indices = kernels.launch_pool2d_fwd(
-            data, window, kind=kind, count_include_pad=count_include_pad, divisor_override=divisor_override
-        )
-        ctx.options = (window, kind, spatial, count_include_pad, divisor_override)
-        ctx.input_shape, ctx.input_4d = tuple(x.shape), tuple(data.shape)
-        ctx.indices = indices
-        shape = _pooled_shape(x.shape, window.output_size, spatial)
-        result = Tensor._wrap(out.view(shape))
-        if not return_indices:
-            return result
-        index_tensor = Tensor._wrap(indices.view(shape))
-        ctx.mark_non_differentiable(index_tensor)
-        return result, index_tensor
-
-    @staticmethod
-    def backward(ctx, grad, *unused):
-        window, kind, spatial, count_include_pad, divisor_override = ctx.options
-        check_no_double_backward(f"{kind}_pool", grad)
-        grad_x = kernels.launch_pool2d_bwd(
-            _as_4d(grad._data, spatial),
-            ctx.indices,
-            ctx.input_4d[2:],
+            _as_4d(x._data, spatial),
             window,
             kind=kind,
             count_include_pad=count_include_pad,
             divisor_override=divisor_override,
         )
-        return Tensor._wrap(grad_x.view(ctx.input_shape)), None, None, None, None, None, None
+        geometry = _Geometry(window, kind, spatial, count_include_pad, divisor_override, indices, tuple(x.shape))
+        ctx.geometry = geometry
+        result = Tensor._wrap(out.view(geometry.output_shape))
+        if not return_indices:
+            return result
+        index_tensor = Tensor._wrap(indices.view(geometry.output_shape))
+        ctx.mark_non_differentiable(index_tensor)
+        return result, index_tensor
+
+    @staticmethod
+    def backward(ctx, grad, *unused):
+        return Pool2dBackward.apply(grad, ctx.geometry), None, None, None, None, None, None
+
+
+class Pool2dBackward(Function):
+    """The gradient of Pool2d w.r.t. its input (a gather-sum kernel). It is linear in the output
+    gradient; its own gradient is the average pooling again, or for max pooling a gather at the
+    argmax (MaxPoolGather), so gradients of any order stay on the kernels."""
+
+    @staticmethod
+    def forward(ctx, grad, geometry):
+        ctx.geometry = geometry
+        grad_x = kernels.launch_pool2d_bwd(
+            _as_4d(grad._data, geometry.spatial),
+            geometry.indices,
+            _as_4d_shape(geometry.input_shape, geometry.spatial)[2:],
+            geometry.window,
+            kind=geometry.kind,
+            count_include_pad=geometry.count_include_pad,
+            divisor_override=geometry.divisor_override,
+        )
+        return Tensor._wrap(grad_x.view(geometry.input_shape))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        g = ctx.geometry
+        if g.kind == "max":
+            return MaxPoolGather.apply(grad_grad, g), None
+        node = _ADAPTIVE_AVG_2D if g.window.adaptive else _AVG_POOL_2D
+        pooled = node.apply(grad_grad, g.window, "avg", g.spatial, False, g.count_include_pad, g.divisor_override)
+        return pooled, None
+
+
+class MaxPoolGather(Function):
+    """Values of a tensor of the pooling's input shape at its argmax (the output's shape); its
+    gradient is the max pooling's backward."""
+
+    @staticmethod
+    def forward(ctx, x, geometry):
+        ctx.geometry = geometry
+        out = kernels.launch_pool2d_gather(_as_4d(x._data, geometry.spatial), geometry.indices)
+        return Tensor._wrap(out.view(geometry.output_shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Pool2dBackward.apply(grad, ctx.geometry), None
+
+
+def _as_4d_shape(shape, spatial: int) -> tuple[int, ...]:
+    """The (N, C, H, W) shape ``_as_4d`` gives a buffer of ``shape``."""
+    shape = tuple(shape)
+    if spatial == 1:
+        shape = (*shape[:-1], 1, shape[-1])
+    return shape if len(shape) == 4 else (1, *shape)
 
 
 def _pooled_shape(shape, output_size, spatial: int) -> tuple[int, ...]:
