@@ -262,6 +262,45 @@ def _register_matmul_cases() -> None:
         matmul().launch_linear_backward(_randn(256, 512), x, weight, relu_out=relu_out)
 
 
+def _register_conv_cases() -> None:
+    conv = lambda: _kernels("conv")  # noqa: E731
+
+    def layer(dtype, which, in_c, out_c, size, kernel, stride=1, groups=1, batch=8, allow_tf32=False):
+        """One convolution pass at a ResNet-50-like layer shape (N=8), padding kernel // 2."""
+
+        def run():
+            pad = kernel // 2
+            out_size = (size + 2 * pad - kernel) // stride + 1
+            x = _randn(batch, in_c, size, size, dtype=dtype)
+            w = _randn(out_c, in_c // groups, kernel, kernel, dtype=dtype)
+            grad = _randn(batch, out_c, out_size, out_size, dtype=dtype)
+            geometry = ((stride, stride), (pad, pad), (1, 1), groups)
+            if which == "forward":
+                conv().launch_conv2d(x, w, _randn(out_c, dtype=dtype), *geometry, allow_tf32=allow_tf32)
+            elif which == "input grad":
+                conv().launch_conv2d_input_grad(grad, w, (size, size), *geometry, allow_tf32=allow_tf32)
+            else:
+                conv().launch_conv2d_weight_grad(grad, x, (kernel, kernel), *geometry, allow_tf32=allow_tf32)
+
+        return run
+
+    for label in ("fp16", "bf16"):
+        for which in ("forward", "input grad", "weight grad"):
+            case(f"conv2d {which} {label} 3x3 64->64 56x56", "conv")(layer(DTYPES[label], which, 64, 64, 56, 3))
+        # Strided: the input gradient's per-phase tap skipping.
+        case(f"conv2d input grad {label} 3x3/2 128->128 56x56", "conv")(
+            layer(DTYPES[label], "input grad", 128, 128, 56, 3, stride=2)
+        )
+    # 3 input channels: the "flat" K order (each element decodes its own tap).
+    case("conv2d forward fp16 7x7/2 3->64 224x224 stem", "conv")(layer(torch.float16, "forward", 3, 64, 224, 7, 2))
+    case("conv2d forward fp32 3x3 64->64 56x56", "conv")(layer(torch.float32, "forward", 64, 64, 56, 3))
+    case("conv2d forward fp32 tf32 3x3 64->64 56x56", "conv")(
+        layer(torch.float32, "forward", 64, 64, 56, 3, allow_tf32=True)
+    )
+    case("conv2d weight grad fp32 3x3 64->64 56x56", "conv")(layer(torch.float32, "weight grad", 64, 64, 56, 3))
+    case("conv2d forward fp64 3x3 32->32 14x14", "conv")(layer(torch.float64, "forward", 32, 32, 14, 3))
+
+
 def _register_reduce_cases() -> None:
     reduce = lambda: _kernels("reduce")  # noqa: E731
     x = lambda dtype=torch.float32: _randn(1024, 1024, dtype=dtype)  # noqa: E731
@@ -529,6 +568,7 @@ for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
     _register_matmul_cases,
+    _register_conv_cases,
     _register_reduce_cases,
     _register_softmax_cases,
     _register_pool_cases,

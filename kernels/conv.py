@@ -101,7 +101,7 @@ def _clamp_block(size: int, cap: int) -> int:
     return min(max(runtime.next_power_of_2(size), _MIN_DOT_BLOCK), cap)
 
 
-def _tiles(rows: int, cols: int, depth: int) -> _Tiles:
+def _tiles(rows: int, cols: int, depth: int, dtype: torch.dtype, allow_tf32: bool) -> _Tiles:
     """Tile sizes for an (rows x depth) @ (depth x cols) implicit GEMM, from the runtime's policy."""
     if runtime.is_interpreter():
         return _Tiles(
@@ -111,12 +111,18 @@ def _tiles(rows: int, cols: int, depth: int) -> _Tiles:
             4,
             1,
         )
+    # 32- and 64-bit products hold the accumulator in registers: 8 warps halve each thread's share.
+    # The FMA paths (exact fp32, fp64) also take half the K step and no pipelining: their operand
+    # tiles go through registers, and 4 warps, K = 32 or prefetched stages spill (AOT report). They
+    # are bound by FMA throughput, not by load latency, so the lost prefetch costs little.
+    wide = dtype.itemsize >= 4
+    fma = dtype == torch.float64 or (dtype == torch.float32 and not allow_tf32)
     return _Tiles(
         _GPU_BLOCK_M,
         _clamp_block(cols, _GPU_BLOCK_N),
-        _clamp_block(depth, _GPU_BLOCK_K),
-        _GPU_NUM_WARPS,
-        _GPU_NUM_STAGES,
+        _clamp_block(depth, _GPU_BLOCK_K // 2 if fma else _GPU_BLOCK_K),
+        2 * _GPU_NUM_WARPS if wide else _GPU_NUM_WARPS,
+        1 if fma else _GPU_NUM_STAGES,
     )
 
 
@@ -513,7 +519,7 @@ def launch_conv2d(
         return out
     out_c_per_group = out_channels // groups
     rows = batch * out_h * out_w
-    tiles = _tiles(rows, out_c_per_group, in_c_per_group * kh * kw)
+    tiles = _tiles(rows, out_c_per_group, in_c_per_group * kh * kw, x.dtype, allow_tf32)
     grid = (triton.cdiv(rows, tiles.block_m) * triton.cdiv(out_c_per_group, tiles.block_n), groups)
     conv2d_forward_kernel[grid](
         x, weight, out, bias,
@@ -570,7 +576,7 @@ def launch_conv2d_input_grad(
     out_c_per_group = out_channels // groups
     # Rows of one phase: the largest phase (0, 0) sizes the grid; smaller ones mask their tail.
     rows = batch * triton.cdiv(in_h, stride[0]) * triton.cdiv(in_w, stride[1])
-    tiles = _tiles(rows, in_c_per_group, out_c_per_group * kh * kw)
+    tiles = _tiles(rows, in_c_per_group, out_c_per_group * kh * kw, grad_out.dtype, allow_tf32)
     grid = (
         triton.cdiv(rows, tiles.block_m) * triton.cdiv(in_c_per_group, tiles.block_n),
         groups * stride[0] * stride[1],
@@ -590,7 +596,7 @@ def launch_conv2d_input_grad(
 
 def _weight_grad_splits(tile_count: int, reduction: int, block_k: int, device: torch.device) -> int:
     """How many programs share one tile's reduction: enough tiles in flight to fill the GPU."""
-    if runtime.is_interpreter() or device.type != "cuda":
+    if runtime.is_interpreter():
         return 1
     wanted = 2 * torch.cuda.get_device_properties(device).multi_processor_count
     most = max(1, reduction // (block_k * _MIN_STEPS_PER_SPLIT))
@@ -644,7 +650,7 @@ def launch_conv2d_weight_grad(
         return grad_w
     cols = in_c_per_group * kh * kw
     reduction = batch * out_h * out_w
-    tiles = _tiles(out_c_per_group, cols, reduction)
+    tiles = _tiles(out_c_per_group, cols, reduction, x.dtype, allow_tf32)
     if runtime.is_interpreter():  # a longer K step halves the interpreter's loop trips
         tiles = tiles._replace(block_k=_clamp_block(reduction, 2 * _INTERPRETER_BLOCK_K))
     tile_count = triton.cdiv(out_c_per_group, tiles.block_m) * triton.cdiv(cols, tiles.block_n)
