@@ -33,7 +33,15 @@ from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, compute_d
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.runtime import elementwise_launch_config
 
-__all__ = ["PoolWindow", "launch_pool2d_fwd", "launch_pool2d_bwd", "launch_pool2d_gather"]
+__all__ = [
+    "PoolWindow",
+    "launch_pool2d_fwd",
+    "launch_pool2d_bwd",
+    "launch_pool2d_gather",
+    "prefers_channels_last",
+    "empty_nchw",
+    "unravel_nchw",
+]
 
 MAX_POOL_DTYPES = (
     torch.float16,
@@ -46,6 +54,18 @@ MAX_POOL_DTYPES = (
     torch.int32,
     torch.int64,
 )
+
+
+def prefers_channels_last(t: torch.Tensor) -> bool:
+    """torch's memory-format rule for a 4-d result: channels-last when ``t`` is laid out so
+    (dense channels-last, and not also plain contiguous)."""
+    return t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last)
+
+
+def empty_nchw(shape, dtype: torch.dtype, device, channels_last: bool) -> torch.Tensor:
+    """An uninitialised (N, C, H, W) tensor, contiguous or channels-last."""
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    return torch.empty(tuple(shape), dtype=dtype, device=device, memory_format=memory_format)
 
 
 class PoolWindow:
@@ -77,6 +97,26 @@ class PoolWindow:
 
     def arguments(self) -> tuple[int, ...]:
         return (*self.stride, *self.padding, *self.dilation)
+
+
+@triton.jit
+def unravel_nchw(index, C, H, W, CHANNELS_LAST: tl.constexpr):
+    """(n, c, h, w) of a linear index into an (N, C, H, W) tensor stored contiguously or channels-last."""
+    if CHANNELS_LAST:
+        c = index % C
+        rest = index // C
+        w = rest % W
+        rest = rest // W
+        h = rest % H
+        n = rest // H
+    else:
+        w = index % W
+        rest = index // W
+        h = rest % H
+        rest = rest // H
+        c = rest % C
+        n = rest // C
+    return n, c, h, w
 
 
 @triton.jit
@@ -122,16 +162,13 @@ def pool2d_fwd_kernel(
     total, C, H, W, OH, OW,
     x_stride_n, x_stride_c, x_stride_h, x_stride_w,
     KH, KW, SH, SW, PH, PW, DH, DW, divisor_override,
-    MAX: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_INCLUDE_PAD: tl.constexpr,
+    MAX: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_INCLUDE_PAD: tl.constexpr, CHANNELS_LAST: tl.constexpr,
     COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
-    ow = index % OW
-    rest = index // OW
-    oh = rest % OH
-    nc = rest // OH
-    x_base = x_ptr + (nc // C) * x_stride_n + (nc % C) * x_stride_c
+    n, c, oh, ow = unravel_nchw(index, C, OH, OW, CHANNELS_LAST)
+    x_base = x_ptr + n * x_stride_n + c * x_stride_c
     h_start, h_end = _fixed_or_adaptive_start(oh, H, OH, SH, PH, ADAPTIVE)
     w_start, w_end = _fixed_or_adaptive_start(ow, W, OW, SW, PW, ADAPTIVE)
 
@@ -192,17 +229,16 @@ def pool2d_bwd_kernel(
     grad_out_ptr, indices_ptr, grad_x_ptr,
     total, C, H, W, OH, OW,
     g_stride_n, g_stride_c, g_stride_h, g_stride_w,
+    i_stride_n, i_stride_c, i_stride_h, i_stride_w,
     CH, CW, KH, KW, SH, SW, PH, PW, DH, DW, divisor_override,
-    MAX: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_INCLUDE_PAD: tl.constexpr,
+    MAX: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_INCLUDE_PAD: tl.constexpr, CHANNELS_LAST: tl.constexpr,
     COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
-    iw = index % W
-    rest = index // W
-    ih = rest % H
-    nc = rest // H
-    g_base = grad_out_ptr + (nc // C) * g_stride_n + (nc % C) * g_stride_c
+    n, c, ih, iw = unravel_nchw(index, C, H, W, CHANNELS_LAST)
+    g_base = grad_out_ptr + n * g_stride_n + c * g_stride_c
+    i_base = indices_ptr + n * i_stride_n + c * i_stride_c
     flat = (ih * W + iw).to(tl.int64)
 
     acc = tl.zeros([BLOCK], COMPUTE)
@@ -213,7 +249,7 @@ def pool2d_bwd_kernel(
             ok = mask & h_ok & w_ok
             grad = tl.load(g_base + oh * g_stride_h + ow * g_stride_w, mask=ok, other=0).to(COMPUTE)
             if MAX:
-                argmax = tl.load(indices_ptr + (nc * OH + oh) * OW + ow, mask=ok, other=-1)
+                argmax = tl.load(i_base + oh * i_stride_h + ow * i_stride_w, mask=ok, other=-1)
                 acc += tl.where(ok & (argmax == flat), grad, 0)
             else:
                 divisor = _avg_divisor(
@@ -229,15 +265,15 @@ def pool2d_bwd_kernel(
 @triton.jit
 def pool2d_gather_kernel(
     x_ptr, indices_ptr, out_ptr,
-    total, C, W, OHW,
+    total, C, W, OH, OW,
     x_stride_n, x_stride_c, x_stride_h, x_stride_w,
-    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    CHANNELS_LAST: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
-    nc = index // OHW
+    n, c, _, _ = unravel_nchw(index, C, OH, OW, CHANNELS_LAST)
     flat = tl.load(indices_ptr + index, mask=mask, other=0)
-    x_offset = (nc // C) * x_stride_n + (nc % C) * x_stride_c + (flat // W) * x_stride_h + (flat % W) * x_stride_w
+    x_offset = n * x_stride_n + c * x_stride_c + (flat // W) * x_stride_h + (flat % W) * x_stride_w
     value = tl.load(x_ptr + x_offset, mask=mask, other=0).to(COMPUTE)
     store_as(out_ptr + index, value, mask)
 
@@ -252,7 +288,8 @@ def launch_pool2d_fwd(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Max (``kind='max'``) or average (``kind='avg'``) pooling of ``x`` (N, C, H, W), any strides.
 
-    Returns (out, indices): out is a new contiguous (N, C, OH, OW) tensor of x's dtype; indices
+    Returns (out, indices): out is a new (N, C, OH, OW) tensor of x's dtype, contiguous or, for a
+    channels-last x, channels-last as torch's; indices
     (int64, same shape, flat ``ih * W + iw``) for max pooling, else None. The caller has checked
     the geometry (torch's errors live in tritongrad/ops/pooling.py).
     """
@@ -263,8 +300,9 @@ def launch_pool2d_fwd(
     check_floating(f"{kind}_pool2d", x, MAX_POOL_DTYPES if kind == "max" else FLOATING_DTYPES)
     n, c, h, w = x.shape
     oh, ow = window.output_size
-    out = torch.empty((n, c, oh, ow), dtype=x.dtype, device=x.device)
-    indices = torch.empty((n, c, oh, ow), dtype=torch.int64, device=x.device) if kind == "max" else None
+    channels_last = prefers_channels_last(x)
+    out = empty_nchw((n, c, oh, ow), x.dtype, x.device, channels_last)
+    indices = empty_nchw((n, c, oh, ow), torch.int64, x.device, channels_last) if kind == "max" else None
     if out.numel() == 0:
         return out, indices
     kh, kw = window.taps((h, w))
@@ -276,7 +314,8 @@ def launch_pool2d_fwd(
         *x.stride(),
         kh, kw, *window.arguments(), divisor_override or 0,
         MAX=kind == "max", ADAPTIVE=window.adaptive, COUNT_INCLUDE_PAD=count_include_pad,
-        COMPUTE=compute_dtype(x.dtype), BLOCK=block, INDEX_64=needs_int64_indexing(x, out),
+        CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(x.dtype), BLOCK=block,
+        INDEX_64=needs_int64_indexing(x, out),
         num_warps=num_warps,
     )  # fmt: skip
     return out, indices
@@ -291,17 +330,18 @@ def launch_pool2d_bwd(
     kind: str,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
+    channels_last: bool = False,
 ) -> torch.Tensor:
     """Gradient of ``launch_pool2d_fwd`` w.r.t. x, from grad_out (N, C, OH, OW, any strides) and,
-    for max pooling, the forward's contiguous indices. Returns a contiguous (N, C, H, W) tensor."""
+    for max pooling, the forward's indices. Returns an (N, C, H, W) tensor, channels-last if asked."""
     if grad_out.dim() != 4 or tuple(grad_out.shape[2:]) != window.output_size:
         raise ValueError(f"pool2d backward: grad_out shape {list(grad_out.shape)} does not match the pooling")
-    if kind == "max" and (indices is None or not indices.is_contiguous() or indices.shape != grad_out.shape):
-        raise ValueError("max_pool2d backward needs the forward's contiguous indices of grad_out's shape")
+    if kind == "max" and (indices is None or indices.dtype != torch.int64 or indices.shape != grad_out.shape):
+        raise ValueError("max_pool2d backward needs the forward's int64 indices of grad_out's shape")
     check_floating(f"{kind}_pool2d backward", grad_out)
     n, c, _, _ = grad_out.shape
     h, w = input_size
-    grad_x = torch.empty((n, c, h, w), dtype=grad_out.dtype, device=grad_out.device)
+    grad_x = empty_nchw((n, c, h, w), grad_out.dtype, grad_out.device, channels_last)
     if grad_x.numel() == 0:
         return grad_x
     if grad_out.numel() == 0:
@@ -314,31 +354,34 @@ def launch_pool2d_bwd(
         grad_out, grad_x if indices is None else indices, grad_x,
         grad_x.numel(), c, h, w, *window.output_size,
         *grad_out.stride(),
+        *(grad_x if indices is None else indices).stride(),
         ch, cw, kh, kw, *window.arguments(), divisor_override or 0,
         MAX=kind == "max", ADAPTIVE=window.adaptive, COUNT_INCLUDE_PAD=count_include_pad,
-        COMPUTE=compute_dtype(grad_out.dtype), BLOCK=block,
+        CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(grad_out.dtype), BLOCK=block,
         INDEX_64=needs_int64_indexing(grad_out, grad_x, indices), num_warps=num_warps,
     )  # fmt: skip
     return grad_x
 
 
 def launch_pool2d_gather(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-    """``x`` (N, C, H, W, any strides) read at a max pooling's contiguous ``indices`` (N, C, OH, OW):
-    a contiguous tensor of the indices' shape and x's dtype."""
+    """``x`` (N, C, H, W, any strides) read at a max pooling's ``indices`` (N, C, OH, OW, contiguous
+    or channels-last): a tensor of the indices' shape and layout and x's dtype."""
     if x.dim() != 4 or indices.dim() != 4 or tuple(x.shape[:2]) != tuple(indices.shape[:2]):
         raise ValueError(f"pool2d gather: x {list(x.shape)} and indices {list(indices.shape)} do not match")
-    if indices.dtype != torch.int64 or not indices.is_contiguous():
-        raise ValueError("pool2d gather needs the forward's contiguous int64 indices")
+    channels_last = prefers_channels_last(indices)
+    if indices.dtype != torch.int64 or not (indices.is_contiguous() or channels_last):
+        raise ValueError("pool2d gather needs the forward's int64 indices (contiguous or channels-last)")
     check_floating("max_pool2d double backward", x)
-    out = torch.empty(tuple(indices.shape), dtype=x.dtype, device=x.device)
+    out = empty_nchw(indices.shape, x.dtype, x.device, channels_last)
     if out.numel() == 0:
         return out
     block, num_warps = elementwise_launch_config(out.numel())
     # One program instance gathers BLOCK outputs.
     pool2d_gather_kernel[(triton.cdiv(out.numel(), block),)](
         x, indices, out,
-        out.numel(), x.shape[1], x.shape[3], indices.shape[2] * indices.shape[3],
+        out.numel(), x.shape[1], x.shape[3], indices.shape[2], indices.shape[3],
         *x.stride(),
-        COMPUTE=compute_dtype(x.dtype), BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
+        CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(x.dtype), BLOCK=block,
+        INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
     )  # fmt: skip
     return out

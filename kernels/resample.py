@@ -34,6 +34,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
 )
 from tritongrad.kernels.elementwise import linear_index, store_as
+from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, unravel_nchw
 from tritongrad.runtime import elementwise_launch_config
 
 __all__ = ["source_scale", "launch_resample2d_fwd", "launch_resample2d_bwd"]
@@ -77,16 +78,13 @@ def resample2d_fwd_kernel(
     total, C, H, W, OH, OW,
     x_stride_n, x_stride_c, x_stride_h, x_stride_w,
     scale_h_bits, scale_w_bits,
-    LINEAR: tl.constexpr, ALIGN: tl.constexpr, COMPUTE: tl.constexpr,
+    LINEAR: tl.constexpr, ALIGN: tl.constexpr, CHANNELS_LAST: tl.constexpr, COMPUTE: tl.constexpr,
     BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
-    ow = index % OW
-    rest = index // OW
-    oh = rest % OH
-    nc = rest // OH
-    x_base = x_ptr + (nc // C) * x_stride_n + (nc % C) * x_stride_c
+    n, c, oh, ow = unravel_nchw(index, C, OH, OW, CHANNELS_LAST)
+    x_base = x_ptr + n * x_stride_n + c * x_stride_c
     if LINEAR:
         scale_h = bits_to_float(scale_h_bits).to(COMPUTE)
         scale_w = bits_to_float(scale_w_bits).to(COMPUTE)
@@ -115,16 +113,13 @@ def resample_bwd_kernel(
     total, C, P, Q, OUT,
     g_stride_n, g_stride_c, g_stride_p, g_stride_q,
     scale_bits, inverse_scale, COUNT,
-    ALONG_H: tl.constexpr, LINEAR: tl.constexpr, ALIGN: tl.constexpr, COMPUTE: tl.constexpr,
-    BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    ALONG_H: tl.constexpr, LINEAR: tl.constexpr, ALIGN: tl.constexpr, CHANNELS_LAST: tl.constexpr,
+    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
-    q = index % Q
-    rest = index // Q
-    p = rest % P
-    nc = rest // P
-    g_base = grad_ptr + (nc // C) * g_stride_n + (nc % C) * g_stride_c
+    n, c, p, q = unravel_nchw(index, C, P, Q, CHANNELS_LAST)
+    g_base = grad_ptr + n * g_stride_n + c * g_stride_c
     if ALONG_H:
         i = p
         in_size = P
@@ -163,12 +158,14 @@ def resample_bwd_kernel(
 def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales: tuple[float, float], *,
                           linear: bool, align_corners: bool = False) -> torch.Tensor:  # fmt: skip
     """``x`` (N, C, H, W), any strides, resized to ``output_size`` with source factors ``scales``
-    (from ``source_scale``): nearest or bilinear. Returns a contiguous tensor of x's dtype."""
+    (from ``source_scale``): nearest or bilinear. Returns a tensor of x's dtype, channels-last for a
+    channels-last x (as torch's), else contiguous."""
     if x.dim() != 4:
         raise ValueError(f"resample kernels take an (N, C, H, W) tensor, got shape {list(x.shape)}")
     check_floating("interpolate", x, FLOATING_DTYPES)
     n, c, h, w = x.shape
-    out = torch.empty((n, c, *output_size), dtype=x.dtype, device=x.device)
+    channels_last = prefers_channels_last(x)
+    out = empty_nchw((n, c, *output_size), x.dtype, x.device, channels_last)
     if out.numel() == 0:
         return out
     block, num_warps = elementwise_launch_config(out.numel())
@@ -178,18 +175,18 @@ def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales:
         out.numel(), c, h, w, *output_size,
         *x.stride(),
         float_bits(scales[0]), float_bits(scales[1]),
-        LINEAR=linear, ALIGN=align_corners, COMPUTE=compute_dtype(x.dtype),
+        LINEAR=linear, ALIGN=align_corners, CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(x.dtype),
         BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
     )  # fmt: skip
     return out
 
 
 def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, linear: bool,
-                     align_corners: bool) -> torch.Tensor:  # fmt: skip
+                     align_corners: bool, channels_last: bool) -> torch.Tensor:  # fmt: skip
     shape = list(grad.shape)
     out_len = shape[dim]
     shape[dim] = in_size
-    grad_x = torch.empty(shape, dtype=grad.dtype, device=grad.device)
+    grad_x = empty_nchw(shape, grad.dtype, grad.device, channels_last)
     if grad_x.numel() == 0:
         return grad_x
     if grad.numel() == 0:
@@ -204,21 +201,23 @@ def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, l
         grad_x.numel(), shape[1], shape[2], shape[3], out_len,
         *grad.stride(),
         float_bits(scale), inverse, min(count, out_len + 1),
-        ALONG_H=dim == 2, LINEAR=linear, ALIGN=align_corners, COMPUTE=compute_dtype(grad.dtype),
+        ALONG_H=dim == 2, LINEAR=linear, ALIGN=align_corners, CHANNELS_LAST=channels_last,
+        COMPUTE=compute_dtype(grad.dtype),
         BLOCK=block, INDEX_64=needs_int64_indexing(grad, grad_x), num_warps=num_warps,
     )  # fmt: skip
     return grad_x
 
 
 def launch_resample2d_bwd(grad: torch.Tensor, input_size: tuple[int, int], scales: tuple[float, float], *,
-                          linear: bool, align_corners: bool = False) -> torch.Tensor:  # fmt: skip
-    """Gradient of ``launch_resample2d_fwd`` w.r.t. x from grad (N, C, OH, OW, any strides): a
-    contiguous (N, C, H, W) tensor, computed along W and then along H."""
+                          linear: bool, align_corners: bool = False,
+                          channels_last: bool = False) -> torch.Tensor:  # fmt: skip
+    """Gradient of ``launch_resample2d_fwd`` w.r.t. x from grad (N, C, OH, OW, any strides): an
+    (N, C, H, W) tensor (channels-last if asked), computed along W and then along H."""
     if grad.dim() != 4:
         raise ValueError(f"resample backward takes an (N, C, OH, OW) gradient, got shape {list(grad.shape)}")
     check_floating("interpolate backward", grad, FLOATING_DTYPES)
     h, w = input_size
-    along_w = _resample_bwd_1d(grad, 3, w, scales[1], linear, align_corners)
+    along_w = _resample_bwd_1d(grad, 3, w, scales[1], linear, align_corners, channels_last)
     if grad.shape[2] == h and scales[0] == 1.0:
         return along_w  # a 1-d resize (or an unchanged height): the H pass would copy
-    return _resample_bwd_1d(along_w, 2, h, scales[0], linear, align_corners)
+    return _resample_bwd_1d(along_w, 2, h, scales[0], linear, align_corners, channels_last)

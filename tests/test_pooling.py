@@ -104,12 +104,38 @@ def test_max_pool2d_nan_is_the_maximum():
     assert_close(indices, expected_indices, what="indices")
 
 
-def test_pool_channels_last_and_empty_batch():
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("max_pool2d", (3, 2, 1)),
+        ("avg_pool2d", (2,)),
+        ("adaptive_avg_pool2d", ((3, 2),)),
+        ("adaptive_max_pool2d", (3,)),
+    ],
+)
+def test_channels_last_in_and_out(name, args):
+    """A channels-last input gives channels-last outputs, indices and gradients, as torch's."""
     values = random_values((2, 5, 6, 4), torch.float32).permute(0, 3, 1, 2)  # (2, 4, 5, 6), channels last
-    assert_close(TF.max_pool2d(from_torch(values), 3, 2, 1), F.max_pool2d(values, 3, 2, 1))
-    assert_close(TF.avg_pool2d(from_torch(values), 2), F.avg_pool2d(values, 2))
+    expected_x, x = values.clone().requires_grad_(), from_torch(values, requires_grad=True)
+    expected, got = getattr(F, name)(expected_x, *args), getattr(TF, name)(x, *args)
+    assert_close(got, expected)
+    assert got.stride() == expected.stride(), f"{name}: strides {got.stride()}, torch {expected.stride()}"
+    grad_out = random_values(tuple(expected.shape), torch.float32)
+    expected.backward(grad_out)
+    got.backward(from_torch(grad_out))
+    assert_close(x.grad, expected_x.grad, what="grad")
+    assert x.grad.stride() == expected_x.grad.stride()
+    if name == "max_pool2d":
+        _, indices = TF.max_pool2d(x, *args, return_indices=True)
+        _, expected_indices = F.max_pool2d(expected_x, *args, return_indices=True)
+        assert_close(indices, expected_indices)
+        assert indices.stride() == expected_indices.stride()
+
+
+def test_empty_batch():
     empty = random_values((0, 3, 4, 4), torch.float32)
     assert_close(TF.max_pool2d(from_torch(empty), 2), F.max_pool2d(empty, 2))
+    assert_close(TF.adaptive_avg_pool2d(from_torch(empty), 3), F.adaptive_avg_pool2d(empty, 3))
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,21 @@ def test_interpolate(shape, kwargs, dtype):
     assert_close(x.grad, expected_x.grad, what=f"interpolate {kwargs} grad")
 
 
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2), dict(size=(7, 3), mode="bilinear")])
+def test_channels_last_in_and_out(kwargs):
+    """A channels-last input gives a channels-last output and gradient, as torch's."""
+    values = random_values((2, 5, 6, 4), torch.float32).permute(0, 3, 1, 2)  # (2, 4, 5, 6), channels last
+    expected_x, x = values.clone().requires_grad_(), from_torch(values, requires_grad=True)
+    expected, got = F.interpolate(expected_x, **kwargs), TF.interpolate(x, **kwargs)
+    assert_close(got, expected)
+    assert got.stride() == expected.stride(), f"strides {got.stride()}, torch {expected.stride()}"
+    grad_out = random_values(tuple(expected.shape), torch.float32)
+    expected.backward(grad_out)
+    got.backward(from_torch(grad_out))
+    assert_close(x.grad, expected_x.grad, what="grad")
+    assert x.grad.stride() == expected_x.grad.stride()
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_interpolate_half_forward(dtype):
     values = random_values((2, 3, 5, 6), dtype)

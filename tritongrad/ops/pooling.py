@@ -87,12 +87,22 @@ def _check_input(x, name: str, spatial: int) -> None:
 class _Geometry:
     """What a pooling's backward (and its backward) needs: the window, the options, the argmax."""
 
-    __slots__ = ("window", "kind", "spatial", "count_include_pad", "divisor_override", "indices", "input_shape")
+    __slots__ = (
+        "window",
+        "kind",
+        "spatial",
+        "count_include_pad",
+        "divisor_override",
+        "indices",
+        "input_shape",
+        "channels_last",
+    )
 
     def __init__(self, window, kind, spatial, count_include_pad, divisor_override, indices, input_shape):
         self.window, self.kind, self.spatial = window, kind, spatial
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
         self.indices, self.input_shape = indices, input_shape
+        self.channels_last = False  # the layout of the input's gradient (torch's: the input's)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -109,14 +119,16 @@ class Pool2d(Function):
 
     @staticmethod
     def forward(ctx, x, window, kind, spatial, return_indices, count_include_pad, divisor_override):
+        data = _as_4d(x._data, spatial)
         out, indices = kernels.launch_pool2d_fwd(
-            _as_4d(x._data, spatial),
+            data,
             window,
             kind=kind,
             count_include_pad=count_include_pad,
             divisor_override=divisor_override,
         )
         geometry = _Geometry(window, kind, spatial, count_include_pad, divisor_override, indices, tuple(x.shape))
+        geometry.channels_last = kernels.prefers_channels_last(data)
         ctx.geometry = geometry
         result = Tensor._wrap(out.view(geometry.output_shape))
         if not return_indices:
@@ -146,6 +158,7 @@ class Pool2dBackward(Function):
             kind=geometry.kind,
             count_include_pad=geometry.count_include_pad,
             divisor_override=geometry.divisor_override,
+            channels_last=geometry.channels_last,
         )
         return Tensor._wrap(grad_x.view(geometry.input_shape))
 

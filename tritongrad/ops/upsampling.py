@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import resample as kernels
+from tritongrad.kernels.pool import prefers_channels_last
 from tritongrad.tensor import Tensor
 
 __all__ = ["interpolate", "upsample"]
@@ -38,32 +39,37 @@ class Resample(Function):
     @staticmethod
     def forward(ctx, x, plan):
         output_size, scales, linear, align_corners = plan
+        data = _as_4d(x._data)
         ctx.plan, ctx.input_shape = plan, tuple(x.shape)
-        out = kernels.launch_resample2d_fwd(
-            _as_4d(x._data), output_size, scales, linear=linear, align_corners=align_corners
-        )
+        ctx.channels_last = prefers_channels_last(data)  # the gradient's layout, as torch's
+        out = kernels.launch_resample2d_fwd(data, output_size, scales, linear=linear, align_corners=align_corners)
         return Tensor._wrap(out if x.dim() == 4 else out.squeeze(-2))
 
     @staticmethod
     def backward(ctx, grad):
-        return ResampleBackward.apply(grad, ctx.input_shape, ctx.plan), None
+        return ResampleBackward.apply(grad, ctx.input_shape, ctx.plan, ctx.channels_last), None
 
 
 class ResampleBackward(Function):
     """The gradient of Resample (a gather-sum); its own gradient is the resize again."""
 
     @staticmethod
-    def forward(ctx, grad, input_shape, plan):
+    def forward(ctx, grad, input_shape, plan, channels_last):
         output_size, scales, linear, align_corners = plan
         ctx.plan = plan
         grad_x = kernels.launch_resample2d_bwd(
-            _as_4d(grad._data), tuple(_as_4d_shape(input_shape)[2:]), scales, linear=linear, align_corners=align_corners
+            _as_4d(grad._data),
+            tuple(_as_4d_shape(input_shape)[2:]),
+            scales,
+            linear=linear,
+            align_corners=align_corners,
+            channels_last=channels_last,
         )
         return Tensor._wrap(grad_x.view(input_shape))
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return _node(ctx.plan, grad_grad.dim()).apply(grad_grad, ctx.plan), None, None
+        return _node(ctx.plan, grad_grad.dim()).apply(grad_grad, ctx.plan), None, None, None
 
 
 def _as_4d_shape(shape) -> tuple[int, ...]:
