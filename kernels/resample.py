@@ -5,7 +5,8 @@ Source positions follow torch's CPU kernels exactly, per dim of input size ``I``
 size ``O``, with ``scale`` = I / O or 1 / scale_factor (the caller passes 1 when I == O, where
 torch copies):
 
-- nearest:  ``i = min(floor(o * scale), I - 1)`` in float32 (torch's ``nearest_idx``);
+- nearest:  ``i = min(floor(o * scale), I - 1)`` in float32 (torch's ``nearest_idx``; scale 1/2
+  when O == 2 I); 'nearest-exact': ``min(floor((o + 0.5) * scale), I - 1)``, no shortcuts;
 - linear:   ``src = scale * o`` (align_corners; scale = (I - 1) / (O - 1)) or
   ``max(scale * (o + 0.5) - 0.5, 0)``; ``i0 = min(floor(src), I - 1)``, ``i1 = i0 + (i0 < I - 1)``,
   weights ``1 - l`` and ``l = clamp(src - i0, 0, 1)``, in fp32 (fp64 for fp64 tensors).
@@ -40,10 +41,16 @@ from tritongrad.runtime import elementwise_launch_config
 __all__ = ["source_scale", "launch_resample2d_fwd", "launch_resample2d_bwd"]
 
 
-def source_scale(in_size: int, out_size: int, linear: bool, align_corners: bool, scale_factor: float | None) -> float:
-    """The factor from output to input positions along one dim, as torch's CPU kernels compute it."""
+def source_scale(in_size: int, out_size: int, linear: bool, align_corners: bool, scale_factor: float | None,
+                 exact: bool = False) -> float:  # fmt: skip
+    """The factor from output to input positions along one dim, as torch's CPU kernels compute it
+    (``exact``: 'nearest-exact', which has none of the shortcuts below)."""
+    if exact:
+        return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else in_size / out_size
     if in_size == out_size:
-        return 1.0
+        return 1.0  # torch copies
+    if not linear and out_size == 2 * in_size:
+        return 0.5  # torch's nearest takes o >> 1 here, whatever the scale factor
     if linear and align_corners:
         return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
     if scale_factor is not None and scale_factor > 0:
@@ -52,8 +59,11 @@ def source_scale(in_size: int, out_size: int, linear: bool, align_corners: bool,
 
 
 @triton.jit
-def _nearest_source(o, in_size, scale):
-    return tl.minimum(tl.floor(o.to(tl.float32) * scale).to(o.dtype), in_size - 1)
+def _nearest_source(o, in_size, scale, EXACT: tl.constexpr):
+    position = o.to(tl.float32)
+    if EXACT:
+        position += 0.5  # 'nearest-exact': the pixel centre
+    return tl.minimum(tl.floor(position * scale).to(o.dtype), in_size - 1)
 
 
 @triton.jit
@@ -78,8 +88,8 @@ def resample2d_fwd_kernel(
     total, C, H, W, OH, OW,
     x_stride_n, x_stride_c, x_stride_h, x_stride_w,
     scale_h_bits, scale_w_bits,
-    LINEAR: tl.constexpr, ALIGN: tl.constexpr, CHANNELS_LAST: tl.constexpr, COMPUTE: tl.constexpr,
-    BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    LINEAR: tl.constexpr, ALIGN: tl.constexpr, EXACT: tl.constexpr, CHANNELS_LAST: tl.constexpr,
+    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
@@ -98,8 +108,8 @@ def resample2d_fwd_kernel(
         bottom = (1.0 - lw) * x10 + lw * x11
         value = (1.0 - lh) * top + lh * bottom
     else:
-        ih = _nearest_source(oh, H, bits_to_float(scale_h_bits).to(tl.float32))
-        iw = _nearest_source(ow, W, bits_to_float(scale_w_bits).to(tl.float32))
+        ih = _nearest_source(oh, H, bits_to_float(scale_h_bits).to(tl.float32), EXACT)
+        iw = _nearest_source(ow, W, bits_to_float(scale_w_bits).to(tl.float32), EXACT)
         value = tl.load(x_base + ih * x_stride_h + iw * x_stride_w, mask=mask, other=0).to(COMPUTE)
     store_as(out_ptr + index, value, mask)
 
@@ -113,7 +123,7 @@ def resample_bwd_kernel(
     total, C, P, Q, OUT,
     g_stride_n, g_stride_c, g_stride_p, g_stride_q,
     scale_bits, inverse_scale, COUNT,
-    ALONG_H: tl.constexpr, LINEAR: tl.constexpr, ALIGN: tl.constexpr, CHANNELS_LAST: tl.constexpr,
+    ALONG_H: tl.constexpr, LINEAR: tl.constexpr, ALIGN: tl.constexpr, EXACT: tl.constexpr, CHANNELS_LAST: tl.constexpr,
     COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
@@ -135,7 +145,7 @@ def resample_bwd_kernel(
         shift = 0.0 if ALIGN else 0.5
         first = tl.floor((i.to(tl.float32) - 1.0 + shift) * inverse_scale - shift).to(i.dtype) - 1
     else:
-        first = tl.floor(i.to(tl.float32) * inverse_scale).to(i.dtype) - 1
+        first = tl.floor(i.to(tl.float32) * inverse_scale).to(i.dtype) - 2
     first = tl.maximum(first, 0)
     acc = tl.zeros([BLOCK], COMPUTE)
     for j in range(COUNT):
@@ -147,7 +157,7 @@ def resample_bwd_kernel(
             w = tl.where(i0 == i, 1.0 - weight, 0.0) + tl.where(i1 == i, weight, 0.0)
             ok = ok & ((i0 == i) | (i1 == i))
         else:
-            source = _nearest_source(o, in_size, bits_to_float(scale_bits).to(tl.float32))
+            source = _nearest_source(o, in_size, bits_to_float(scale_bits).to(tl.float32), EXACT)
             w = tl.full([BLOCK], 1.0, COMPUTE)
             ok = ok & (source == i)
         grad = tl.load(g_base + o * g_step, mask=ok, other=0).to(COMPUTE)
@@ -156,7 +166,7 @@ def resample_bwd_kernel(
 
 
 def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales: tuple[float, float], *,
-                          linear: bool, align_corners: bool = False) -> torch.Tensor:  # fmt: skip
+                          linear: bool, align_corners: bool = False, exact: bool = False) -> torch.Tensor:  # fmt: skip
     """``x`` (N, C, H, W), any strides, resized to ``output_size`` with source factors ``scales``
     (from ``source_scale``): nearest or bilinear. Returns a tensor of x's dtype, channels-last for a
     channels-last x (as torch's), else contiguous."""
@@ -175,14 +185,15 @@ def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales:
         out.numel(), c, h, w, *output_size,
         *x.stride(),
         float_bits(scales[0]), float_bits(scales[1]),
-        LINEAR=linear, ALIGN=align_corners, CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(x.dtype),
+        LINEAR=linear, ALIGN=align_corners, EXACT=exact, CHANNELS_LAST=channels_last,
+        COMPUTE=compute_dtype(x.dtype),
         BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
     )  # fmt: skip
     return out
 
 
 def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, linear: bool,
-                     align_corners: bool, channels_last: bool) -> torch.Tensor:  # fmt: skip
+                     align_corners: bool, exact: bool, channels_last: bool) -> torch.Tensor:  # fmt: skip
     shape = list(grad.shape)
     out_len = shape[dim]
     shape[dim] = in_size
@@ -193,7 +204,7 @@ def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, l
         raise ValueError("interpolate backward: an empty output cannot come from a non-empty input")
     inverse = 1.0 / scale if scale > 0 else 0.0
     # Outputs reading one input: those whose source lies within one (nearest: half-open unit) of it.
-    count = math.ceil((2.0 if linear else 1.0) * inverse) + 4 if scale > 0 else out_len
+    count = math.ceil((2.0 if linear else 1.0) * inverse) + 5 if scale > 0 else out_len
     block, num_warps = elementwise_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients.
     resample_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
@@ -201,7 +212,7 @@ def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, l
         grad_x.numel(), shape[1], shape[2], shape[3], out_len,
         *grad.stride(),
         float_bits(scale), inverse, min(count, out_len + 1),
-        ALONG_H=dim == 2, LINEAR=linear, ALIGN=align_corners, CHANNELS_LAST=channels_last,
+        ALONG_H=dim == 2, LINEAR=linear, ALIGN=align_corners, EXACT=exact, CHANNELS_LAST=channels_last,
         COMPUTE=compute_dtype(grad.dtype),
         BLOCK=block, INDEX_64=needs_int64_indexing(grad, grad_x), num_warps=num_warps,
     )  # fmt: skip
@@ -209,7 +220,7 @@ def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, l
 
 
 def launch_resample2d_bwd(grad: torch.Tensor, input_size: tuple[int, int], scales: tuple[float, float], *,
-                          linear: bool, align_corners: bool = False,
+                          linear: bool, align_corners: bool = False, exact: bool = False,
                           channels_last: bool = False) -> torch.Tensor:  # fmt: skip
     """Gradient of ``launch_resample2d_fwd`` w.r.t. x from grad (N, C, OH, OW, any strides): an
     (N, C, H, W) tensor (channels-last if asked), computed along W and then along H."""
@@ -217,7 +228,7 @@ def launch_resample2d_bwd(grad: torch.Tensor, input_size: tuple[int, int], scale
         raise ValueError(f"resample backward takes an (N, C, OH, OW) gradient, got shape {list(grad.shape)}")
     check_floating("interpolate backward", grad, FLOATING_DTYPES)
     h, w = input_size
-    along_w = _resample_bwd_1d(grad, 3, w, scales[1], linear, align_corners, channels_last)
+    along_w = _resample_bwd_1d(grad, 3, w, scales[1], linear, align_corners, exact, channels_last)
     if grad.shape[2] == h and scales[0] == 1.0:
         return along_w  # a 1-d resize (or an unchanged height): the H pass would copy
-    return _resample_bwd_1d(along_w, 2, h, scales[0], linear, align_corners, channels_last)
+    return _resample_bwd_1d(along_w, 2, h, scales[0], linear, align_corners, exact, channels_last)

@@ -28,7 +28,12 @@ CASES = [
     ((1, 2, 4, 4), dict(scale_factor=1.2, mode="bilinear")),  # output == input: torch copies
     ((1, 2, 4, 5), dict(size=1, mode="bilinear", align_corners=True)),  # one output: scale 0
     ((1, 2, 4, 5), dict(scale_factor=2.5, mode="bilinear", recompute_scale_factor=True)),
+    ((2, 3, 5, 7), dict(scale_factor=2.1)),  # output twice the input: torch's nearest takes o >> 1
+    ((2, 3, 5, 7), dict(size=(3, 11), mode="nearest-exact")),
+    ((2, 3, 5, 7), dict(scale_factor=(1.0, 2.0), mode="nearest-exact")),  # no shortcut for equal sizes
+    ((2, 3, 5, 7), dict(size=(3, 4), mode="area")),  # adaptive average pooling
     ((2, 3, 7), dict(scale_factor=3)),  # 1-d nearest
+    ((2, 3, 7), dict(size=4, mode="area")),
     ((2, 3, 7), dict(size=12, mode="linear")),
     ((2, 3, 7), dict(size=4, mode="linear", align_corners=True)),
 ]
@@ -41,7 +46,7 @@ def test_interpolate(shape, kwargs, dtype):
     expected_x, x = make_pair(shape, dtype, layout, requires_grad=True)
     expected = F.interpolate(expected_x, **kwargs)
     got = TF.interpolate(x, **kwargs)
-    exact = kwargs.get("mode", "nearest") == "nearest"
+    exact = kwargs.get("mode", "nearest").startswith("nearest")
     assert_close(got, expected, rtol=0 if exact else None, atol=0 if exact else None, what=f"interpolate {kwargs}")
     assert type(got.grad_fn).__name__ == type(expected.grad_fn).__name__
     grad_out = random_values(tuple(expected.shape), dtype)

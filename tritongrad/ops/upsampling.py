@@ -1,4 +1,5 @@
-"""F.interpolate for 'nearest' (3-d and 4-d input) and 'linear'/'bilinear', on kernels/resample.py.
+"""F.interpolate: 'nearest', 'nearest-exact' (3-d and 4-d input), 'linear' (3-d), 'bilinear' (4-d)
+on kernels/resample.py, and 'area' as torch computes it: adaptive average pooling (ops/pooling.py).
 
 A 1-d resize of (N, C, L) runs the 2-d kernels on an (N, C, 1, L) view. Output sizes, source
 scales and errors follow torch: with ``scale_factor`` (and ``recompute_scale_factor`` not True)
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import resample as kernels
 from tritongrad.kernels.pool import prefers_channels_last
+from tritongrad.ops import pooling
 from tritongrad.tensor import Tensor
 
 __all__ = ["interpolate", "upsample"]
@@ -24,6 +26,8 @@ _ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | area | nearest
 _NAMES = {
     ("nearest", 1): "UpsampleNearest1DBackward0",
     ("nearest", 2): "UpsampleNearest2DBackward0",
+    ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
+    ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
     ("linear", 1): "UpsampleLinear1DBackward0",
     ("bilinear", 2): "UpsampleBilinear2DBackward0",
 }
@@ -34,15 +38,17 @@ def _as_4d(data):
 
 
 class Resample(Function):
-    """The resize node: ``plan`` = (output size, scales, linear, align_corners) over the 4-d view."""
+    """The resize node: ``plan`` = (output size, scales, linear, align_corners, exact) over the 4-d view."""
 
     @staticmethod
     def forward(ctx, x, plan):
-        output_size, scales, linear, align_corners = plan
+        output_size, scales, linear, align_corners, exact = plan
         data = _as_4d(x._data)
         ctx.plan, ctx.input_shape = plan, tuple(x.shape)
         ctx.channels_last = prefers_channels_last(data)  # the gradient's layout, as torch's
-        out = kernels.launch_resample2d_fwd(data, output_size, scales, linear=linear, align_corners=align_corners)
+        out = kernels.launch_resample2d_fwd(
+            data, output_size, scales, linear=linear, align_corners=align_corners, exact=exact
+        )
         return Tensor._wrap(out if x.dim() == 4 else out.squeeze(-2))
 
     @staticmethod
@@ -55,7 +61,7 @@ class ResampleBackward(Function):
 
     @staticmethod
     def forward(ctx, grad, input_shape, plan, channels_last):
-        output_size, scales, linear, align_corners = plan
+        output_size, scales, linear, align_corners, exact = plan
         ctx.plan = plan
         grad_x = kernels.launch_resample2d_bwd(
             _as_4d(grad._data),
@@ -63,6 +69,7 @@ class ResampleBackward(Function):
             scales,
             linear=linear,
             align_corners=align_corners,
+            exact=exact,
             channels_last=channels_last,
         )
         return Tensor._wrap(grad_x.view(input_shape))
@@ -80,9 +87,10 @@ _NODES: dict[str, type[Resample]] = {}
 
 
 def _node(plan, ndim: int) -> type[Resample]:
-    linear = plan[2]
+    linear, exact = plan[2], plan[4]
     spatial = ndim - 2
-    name = _NAMES[("bilinear" if spatial == 2 else "linear") if linear else "nearest", spatial]
+    nearest = "nearest-exact" if exact else "nearest"
+    name = _NAMES[("bilinear" if spatial == 2 else "linear") if linear else nearest, spatial]
     if name not in _NODES:
         _NODES[name] = type(f"Resample_{name}", (Resample,), {"_backward_name": name})
     return _NODES[name]
@@ -120,8 +128,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
                 recompute_scale_factor=None, antialias: bool = False):  # fmt: skip
     """Resizes (N, C, L) or (N, C, H, W) ``input`` to ``size`` or by ``scale_factor``.
 
-    Modes: 'nearest' (3-d or 4-d input), 'linear' (3-d) and 'bilinear' (4-d), with torch's
-    ``align_corners`` (default False).
+    Modes: 'nearest', 'nearest-exact' and 'area' (3-d or 4-d input), 'linear' (3-d) and
+    'bilinear' (4-d), with torch's ``align_corners`` (default False).
 
     >>> interpolate(tritongrad.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
     [[[1.0, 1.0, 2.0, 2.0]]]
@@ -147,10 +155,10 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise NotImplementedError(f"Got {input.dim()}D input, but linear mode needs 3D input")
     if mode == "bilinear" and input.dim() != 4:
         raise NotImplementedError(f"Got {input.dim()}D input, but bilinear mode needs 4D input")
-    if mode not in ("nearest", "linear", "bilinear") or input.dim() == 5:
+    if mode not in ("nearest", "nearest-exact", "area", "linear", "bilinear") or input.dim() == 5:
         raise NotImplementedError(
             f"interpolate: mode {mode!r} on {input.dim()}D input is not supported by tritongrad "
-            "(supported: 'nearest' on 3D/4D, 'linear' on 3D, 'bilinear' on 4D input)"
+            "(supported: 'nearest', 'nearest-exact', 'area' on 3D/4D, 'linear' on 3D, 'bilinear' on 4D input)"
         )
     sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
     in_sizes = list(input.shape[2:])
@@ -161,11 +169,16 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input ({given}) output ({wanted})"
         )
-    linear = mode != "nearest"
-    scales = [kernels.source_scale(i, o, linear, bool(align_corners), f) for i, o, f in zip(in_sizes, sizes, factors)]
+    if mode == "area":
+        area = pooling.adaptive_avg_pool1d if len(sizes) == 1 else pooling.adaptive_avg_pool2d
+        return area(input, sizes[0] if len(sizes) == 1 else tuple(sizes))
+    linear, exact = mode in ("linear", "bilinear"), mode == "nearest-exact"
+    scales = [
+        kernels.source_scale(i, o, linear, bool(align_corners), f, exact) for i, o, f in zip(in_sizes, sizes, factors)
+    ]
     if len(sizes) == 1:
         sizes, scales = [1, *sizes], [1.0, *scales]
-    plan = (tuple(sizes), tuple(scales), linear, bool(align_corners))
+    plan = (tuple(sizes), tuple(scales), linear, bool(align_corners), exact)
     return _node(plan, input.dim()).apply(input, plan)
 
 
