@@ -112,6 +112,13 @@ MODULES = [
     ("ReflectionPad1d", (2,)),
     ("ReplicationPad2d", (3,)),
     ("ReplicationPad1d", ((1, 4),)),
+    ("ZeroPad3d", ((1, 0, 2, 1, 0, 1),)),
+    ("ConstantPad3d", (1, 0.5)),
+    ("ReflectionPad3d", ((1, 2, 1, 1, 0, 1),)),
+    ("ReplicationPad3d", (2,)),
+    ("CircularPad1d", (3,)),
+    ("CircularPad2d", ((1, 2, 3, 0),)),
+    ("CircularPad3d", (1,)),
 ]
 
 
@@ -121,5 +128,6 @@ def test_padding_modules(name, args):
     assert repr(ours) == repr(theirs)
     assert ours.padding == theirs.padding
     assert list(ours.state_dict().keys()) == list(theirs.state_dict().keys()) == []
-    values = random_values((2, 3, 5, 6) if name.endswith("2d") else (2, 3, 6), torch.float32)
+    shapes = {"1d": (2, 3, 6), "2d": (2, 3, 5, 6), "3d": (2, 3, 4, 5, 6)}
+    values = random_values(shapes[name[-2:]], torch.float32)
     assert_close(ours(from_torch(values)), theirs(values), rtol=0, atol=0)

@@ -21,14 +21,21 @@ from tritongrad.nn.modules.loss import (
 )
 from tritongrad.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm
 from tritongrad.nn.modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
     ConstantPad1d,
     ConstantPad2d,
+    ConstantPad3d,
     ReflectionPad1d,
     ReflectionPad2d,
+    ReflectionPad3d,
     ReplicationPad1d,
     ReplicationPad2d,
+    ReplicationPad3d,
     ZeroPad1d,
     ZeroPad2d,
+    ZeroPad3d,
 )
 from tritongrad.nn.modules.pooling import (
     AdaptiveAvgPool1d,
@@ -40,7 +47,6 @@ from tritongrad.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
-from tritongrad.nn.modules.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -99,10 +105,14 @@ __all__ = [
     "ReflectionPad2d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ConstantPad3d",
+    "ZeroPad3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
     "Upsample",
     "UpsamplingNearest2d",
     "UpsamplingBilinear2d",
-    "MultiheadAttention",
-    "TransformerEncoderLayer",
-    "TransformerEncoder",
 ]

@@ -1,4 +1,4 @@
-"""Padding layers: ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d.
+"""Padding layers: Zero-, Constant-, Reflection-, Replication- and CircularPad in 1, 2 and 3 dims.
 
 Thin wrappers over tritongrad/ops/padding.py with torch's constructor arguments (an int pads every
 side), ``padding`` stored as torch stores it (a tuple, last dim first) and torch's ``extra_repr``.
@@ -12,12 +12,19 @@ from tritongrad.ops import padding as ops
 __all__ = [
     "ConstantPad1d",
     "ConstantPad2d",
+    "ConstantPad3d",
     "ZeroPad1d",
     "ZeroPad2d",
+    "ZeroPad3d",
     "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReflectionPad3d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
 ]
 
 
@@ -52,6 +59,13 @@ class ConstantPad2d(_ConstantPadNd):
         super().__init__(padding, value, 4)
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with ``value``: ``padding`` is an int or a 6-tuple, last dim first."""
+
+    def __init__(self, padding, value: float) -> None:
+        super().__init__(padding, value, 6)
+
+
 class ZeroPad1d(ConstantPad1d):
     """Pads the last dim with zeros."""
 
@@ -68,6 +82,16 @@ class ZeroPad2d(ConstantPad2d):
     >>> ZeroPad2d(1)(tritongrad.ones(1, 1, 2, 2)).shape
     tritongrad.Size([1, 1, 4, 4])
     """
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pads the last three dims with zeros."""
 
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
@@ -120,3 +144,46 @@ class ReplicationPad2d(_ModePadNd):
 
     def __init__(self, padding) -> None:
         super().__init__(padding, 4)
+
+
+class ReflectionPad3d(_ModePadNd):
+    """Pads the last three dims with their reflection."""
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 6)
+
+
+class ReplicationPad3d(_ModePadNd):
+    """Pads the last three dims by repeating their edge values."""
+
+    mode = "replicate"
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 6)
+
+
+class CircularPad1d(_ModePadNd):
+    """Pads the last dim by wrapping around (the input is periodic)."""
+
+    mode = "circular"
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 2)
+
+
+class CircularPad2d(_ModePadNd):
+    """Pads the last two dims by wrapping around."""
+
+    mode = "circular"
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 4)
+
+
+class CircularPad3d(_ModePadNd):
+    """Pads the last three dims by wrapping around."""
+
+    mode = "circular"
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 6)
