@@ -47,6 +47,7 @@ from tritongrad.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from tritongrad.nn.modules.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -115,4 +116,7 @@ __all__ = [
     "Upsample",
     "UpsamplingNearest2d",
     "UpsamplingBilinear2d",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
 ]
