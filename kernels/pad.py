@@ -25,6 +25,7 @@ import triton.language as tl
 
 from tritongrad.kernels.common import bits_to_float, compute_dtype, float_bits, needs_int64_indexing, triton_dtype
 from tritongrad.kernels.elementwise import linear_index, store_as
+from tritongrad.kernels.pool import empty_nchw, prefers_channels_last
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
 from tritongrad.runtime import elementwise_launch_config
 
@@ -161,17 +162,28 @@ def _candidate_counts(pads, mode: str) -> list[int]:
         return [1] * len(pads)
     if mode == "replicate":
         return [1 + max(before, 0) + max(after, 0) for before, after in pads]
-    return [3] * len(pads)
+    return [1 if (before, after) == (0, 0) else 3 for before, after in pads]
 
 
 def _padded_pairs(pads) -> list[tuple[int, int]]:
     return [(0, 0)] * (3 - len(pads)) + [tuple(p) for p in pads]
 
 
+def _channels_last_plan(shape, pads, channels_last: bool):
+    """For a channels-last (N, C, H, W) tensor: the permutation to its memory order (N, H, W, C) and
+    the pads of those three trailing dims (C gets (0, 0) unless padded), so that the kernels walk
+    both tensors in memory order. None when the tensor is not channels-last (or pads N)."""
+    if not channels_last or len(shape) != 4 or len(pads) > 3:
+        return None
+    full = [(0, 0)] * (4 - len(pads)) + [tuple(p) for p in pads]
+    return (0, 2, 3, 1), [full[2], full[3], full[1]]
+
+
 def launch_pad_fwd(x: torch.Tensor, pads, mode: str = "constant", value: float = 0.0) -> torch.Tensor:
     """``x`` padded along its last ``len(pads)`` (1 to 3) dims; ``pads[k] = (before, after)`` for dim
     ``x.dim() - len(pads) + k`` (natural order, not torch's last-dim-first tuple). Any strides; the
-    result is contiguous with x's dtype. The caller has checked the pads against the mode."""
+    result has x's dtype and is channels-last for a channels-last x (as torch's), else contiguous.
+    The caller has checked the pads against the mode."""
     if mode not in PAD_MODES:
         raise ValueError(f"pad mode must be one of {sorted(PAD_MODES)}, got {mode!r}")
     if not 1 <= len(pads) <= 3 or len(pads) > x.dim():
@@ -179,14 +191,22 @@ def launch_pad_fwd(x: torch.Tensor, pads, mode: str = "constant", value: float =
     triton_dtype(x.dtype)
     k = len(pads)
     out_shape = tuple(x.shape[:-k]) + tuple(s + b + a for s, (b, a) in zip(x.shape[-k:], pads))
-    out = torch.empty(out_shape, dtype=x.dtype, device=x.device)
+    plan = _channels_last_plan(x.shape, pads, prefers_channels_last(x))
+    out = (
+        empty_nchw(out_shape, x.dtype, x.device, True)
+        if plan
+        else torch.empty(out_shape, dtype=x.dtype, device=x.device)
+    )
     if out.numel() == 0:
         return out
+    if plan:
+        order, pads = plan
+        x, out, k = x.permute(order), out.permute(order), 3
     x5, out5 = _with_three_padded_dims(x, k), _with_three_padded_dims(out, k)
     lead_shape, lead_strides = _lead_layout(x5)
     befores = [b for b, _ in _padded_pairs(pads)]
     block, num_warps = elementwise_launch_config(out.numel())
-    # One program instance fills BLOCK outputs.
+    # One program instance fills BLOCK outputs (in the output's memory order).
     pad_fwd_kernel[(triton.cdiv(out.numel(), block),)](
         x5, out5,
         out.numel(), lead_shape, lead_strides,
@@ -196,27 +216,44 @@ def launch_pad_fwd(x: torch.Tensor, pads, mode: str = "constant", value: float =
         MODE=PAD_MODES[mode], RANK=len(lead_shape), COMPUTE=compute_dtype(x.dtype),
         BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
     )  # fmt: skip
-    return out
+    return out.permute(_inverse(plan[0])) if plan else out
 
 
-def launch_pad_bwd(grad_out: torch.Tensor, input_shape, pads, mode: str = "constant") -> torch.Tensor:
-    """Gradient of ``launch_pad_fwd`` w.r.t. x from grad_out (any strides): a contiguous tensor of
-    ``input_shape``; reflect, replicate and circular padding sum the copies of each element."""
+def _inverse(order) -> list[int]:
+    inverse = [0] * len(order)
+    for position, dim in enumerate(order):
+        inverse[dim] = position
+    return inverse
+
+
+def launch_pad_bwd(grad_out: torch.Tensor, input_shape, pads, mode: str = "constant",
+                   channels_last: bool = False) -> torch.Tensor:  # fmt: skip
+    """Gradient of ``launch_pad_fwd`` w.r.t. x from grad_out (any strides): a tensor of
+    ``input_shape`` (channels-last if asked and 4-d, else contiguous); reflect, replicate and
+    circular padding sum the copies of each element."""
     if mode not in PAD_MODES:
         raise ValueError(f"pad mode must be one of {sorted(PAD_MODES)}, got {mode!r}")
     k = len(pads)
     expected = tuple(input_shape[:-k]) + tuple(s + b + a for s, (b, a) in zip(input_shape[-k:], pads))
     if tuple(grad_out.shape) != expected:
         raise ValueError(f"pad backward: grad_out shape {list(grad_out.shape)}, expected {list(expected)}")
-    grad_x = torch.empty(tuple(input_shape), dtype=grad_out.dtype, device=grad_out.device)
+    plan = _channels_last_plan(tuple(input_shape), pads, channels_last)
+    if plan:
+        grad_x = empty_nchw(input_shape, grad_out.dtype, grad_out.device, True)
+    else:
+        grad_x = torch.empty(tuple(input_shape), dtype=grad_out.dtype, device=grad_out.device)
     if grad_x.numel() == 0:
         return grad_x
+    result = grad_x
+    if plan:
+        order, pads = plan
+        grad_out, grad_x, k = grad_out.permute(order), grad_x.permute(order), 3
     g5, gx5 = _with_three_padded_dims(grad_out, k), _with_three_padded_dims(grad_x, k)
     lead_shape, lead_strides = _lead_layout(g5)
     befores = [b for b, _ in _padded_pairs(pads)]
     counts = [1] * (3 - k) + _candidate_counts(pads, mode)
     block, num_warps = elementwise_launch_config(grad_x.numel())
-    # One program instance computes BLOCK input gradients.
+    # One program instance computes BLOCK input gradients (in their memory order).
     pad_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
         g5, gx5,
         grad_x.numel(), lead_shape, lead_strides,
@@ -226,4 +263,4 @@ def launch_pad_bwd(grad_out: torch.Tensor, input_shape, pads, mode: str = "const
         MODE=PAD_MODES[mode], RANK=len(lead_shape), COMPUTE=compute_dtype(grad_out.dtype),
         BLOCK=block, INDEX_64=needs_int64_indexing(grad_out, grad_x), num_warps=num_warps,
     )  # fmt: skip
-    return grad_x
+    return result

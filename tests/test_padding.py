@@ -49,6 +49,24 @@ def test_pad(shape, pad, mode, layout):
     assert_close(x.grad, expected_x.grad, what=f"pad {pad} {mode} grad")
 
 
+@pytest.mark.parametrize(
+    "pad,mode",
+    [((1, 2, 3, 0), "constant"), ((2, 1), "constant"), ((2, 1, 1, 3), "reflect"), ((1, 2, 0, 3), "replicate")],
+)
+def test_channels_last_in_and_out(pad, mode):
+    """A channels-last input gives a channels-last output and gradient, as torch's."""
+    values = random_values((2, 5, 6, 4), torch.float32).permute(0, 3, 1, 2)  # (2, 4, 5, 6), channels last
+    expected_x, x = values.clone().requires_grad_(), from_torch(values, requires_grad=True)
+    expected, got = F.pad(expected_x, pad, mode=mode), TF.pad(x, pad, mode=mode)
+    assert_close(got, expected, rtol=0, atol=0)
+    assert got.stride() == expected.stride(), f"strides {got.stride()}, torch {expected.stride()}"
+    grad_out = random_values(tuple(expected.shape), torch.float32)
+    expected.backward(grad_out)
+    got.backward(from_torch(grad_out))
+    assert_close(x.grad, expected_x.grad, what="grad")
+    assert x.grad.stride() == expected_x.grad.stride()
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.int64, torch.bool])
 def test_pad_other_dtypes(dtype):
     values = random_values((2, 3, 4), dtype)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import pad as kernels
+from tritongrad.kernels.pool import prefers_channels_last
 from tritongrad.tensor import Tensor
 
 __all__ = ["pad"]
@@ -54,7 +55,7 @@ def _pad_buffer(data, pairs, mode: str, value: float):
     return data
 
 
-def _unpad_buffer(grad, input_shape, pairs, mode: str):
+def _unpad_buffer(grad, input_shape, pairs, mode: str, channels_last: bool = False):
     """The gradient of ``_pad_buffer`` w.r.t. its input, from ``grad`` of the padded shape."""
     if mode == "circular" and any(b < 0 or a < 0 for b, a in pairs):
         k = len(pairs)
@@ -70,6 +71,8 @@ def _unpad_buffer(grad, input_shape, pairs, mode: str):
         for d, (before, after) in enumerate(chunk):
             shape[len(shape) - tail - len(chunk) + d] += before + after
         shapes.append(shape)
+    if len(pairs) <= 3:  # one launch: the gradient takes the input's layout, as torch's
+        return kernels.launch_pad_bwd(grad, shapes[0], pairs, mode, channels_last=channels_last)
     for (tail, chunk), shape in reversed(list(zip(_chunks(pairs), shapes))):
         order, inverse = _trailing_order(len(shape), tail)
         grad = kernels.launch_pad_bwd(grad.permute(order), [shape[d] for d in order], chunk, mode).permute(inverse)
@@ -84,24 +87,26 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, pairs, mode, value):
         ctx.input_shape, ctx.pairs, ctx.mode = tuple(x.shape), pairs, mode
+        ctx.channels_last = prefers_channels_last(x._data)
         return Tensor._wrap(_pad_buffer(x._data, pairs, mode, value))
 
     @staticmethod
     def backward(ctx, grad):
-        return PadBackward.apply(grad, ctx.input_shape, ctx.pairs, ctx.mode), None, None, None
+        return PadBackward.apply(grad, ctx.input_shape, ctx.pairs, ctx.mode, ctx.channels_last), None, None, None
 
 
 class PadBackward(Function):
     """The gradient of Pad (a gather-sum); its own gradient is padding again."""
 
     @staticmethod
-    def forward(ctx, grad, input_shape, pairs, mode):
+    def forward(ctx, grad, input_shape, pairs, mode, channels_last):
         ctx.pairs, ctx.mode = pairs, mode
-        return Tensor._wrap(_unpad_buffer(grad._data, input_shape, pairs, mode))
+        return Tensor._wrap(_unpad_buffer(grad._data, input_shape, pairs, mode, channels_last))
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return _pad_node(ctx.mode, len(ctx.pairs)).apply(grad_grad, ctx.pairs, ctx.mode, 0.0), None, None, None
+        padded = _pad_node(ctx.mode, len(ctx.pairs)).apply(grad_grad, ctx.pairs, ctx.mode, 0.0)
+        return padded, None, None, None, None
 
 
 _PAD_NODES: dict[tuple[str, int], type[Pad]] = {}
