@@ -6,7 +6,8 @@ dilation`` for ``k < kernel``; rows outside [0, H) are padding. An adaptive wind
 adaptive pooling) covers rows ``floor(oh * H / OH) <= ih < ceil((oh + 1) * H / OH)``; the kernels
 loop over the longest such window and mask the rest. Columns are the same with W.
 
-Forward: one program computes BLOCK outputs (flattened over N, C, OH, OW) by looping over the
+Forward: one program computes BLOCK outputs (consecutive in memory: N, C, OH, OW order, or N,
+OH, OW, C for a channels-last tensor, whose outputs are channels-last too) by looping over the
 window. Max pooling keeps torch's rule, ``take if value > best or value is NaN``, so a NaN in the
 window is the maximum (the last NaN wins the index), and records the argmax as torch's flat
 ``ih * W + iw`` int64 index. Average pooling divides by torch's divisor (``divisor_override``,
@@ -30,6 +31,7 @@ import triton
 import triton.language as tl
 
 from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, compute_dtype, needs_int64_indexing
+from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.runtime import elementwise_launch_config
 
@@ -345,7 +347,7 @@ def launch_pool2d_bwd(
     if grad_x.numel() == 0:
         return grad_x
     if grad_out.numel() == 0:
-        raise ValueError("pool2d backward: an empty output cannot come from a non-empty input")
+        return launch_fill_(grad_x, 0)  # adaptive pooling to a 0 x 0 output: no input is used
     ch, cw = window.candidates((h, w))
     kh, kw = window.taps((h, w))
     block, num_warps = elementwise_launch_config(grad_x.numel())
