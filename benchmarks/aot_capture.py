@@ -265,15 +265,16 @@ def _register_matmul_cases() -> None:
 def _register_conv_cases() -> None:
     conv = lambda: _kernels("conv")  # noqa: E731
 
-    def layer(dtype, which, in_c, out_c, size, kernel, stride=1, groups=1, batch=8, allow_tf32=False):
+    def layer(dtype, which, in_c, out_c, size, kernel, stride=1, groups=1, batch=8, allow_tf32=False, nhwc=False):
         """One convolution pass at a ResNet-50-like layer shape (N=8), padding kernel // 2."""
 
         def run():
             pad = kernel // 2
             out_size = (size + 2 * pad - kernel) // stride + 1
-            x = _randn(batch, in_c, size, size, dtype=dtype)
-            w = _randn(out_c, in_c // groups, kernel, kernel, dtype=dtype)
-            grad = _randn(batch, out_c, out_size, out_size, dtype=dtype)
+            layout = torch.channels_last if nhwc else torch.contiguous_format
+            x = _randn(batch, in_c, size, size, dtype=dtype).contiguous(memory_format=layout)
+            w = _randn(out_c, in_c // groups, kernel, kernel, dtype=dtype).contiguous(memory_format=layout)
+            grad = _randn(batch, out_c, out_size, out_size, dtype=dtype).contiguous(memory_format=layout)
             geometry = ((stride, stride), (pad, pad), (1, 1), groups)
             if which == "forward":
                 conv().launch_conv2d(x, w, _randn(out_c, dtype=dtype), *geometry, allow_tf32=allow_tf32)
@@ -290,6 +291,10 @@ def _register_conv_cases() -> None:
         # Strided: the input gradient's per-phase tap skipping.
         case(f"conv2d input grad {label} 3x3/2 128->128 56x56", "conv")(
             layer(DTYPES[label], "input grad", 128, 128, 56, 3, stride=2)
+        )
+    for which in ("forward", "input grad", "weight grad"):
+        case(f"conv2d {which} fp16 channels_last 3x3 64->64 56x56", "conv")(
+            layer(torch.float16, which, 64, 64, 56, 3, nhwc=True)
         )
     # 3 input channels: the "flat" K order (each element decodes its own tap).
     case("conv2d forward fp16 7x7/2 3->64 224x224 stem", "conv")(layer(torch.float16, "forward", 3, 64, 224, 7, 2))
@@ -564,6 +569,38 @@ def _register_counting_cases() -> None:
     )
 
 
+def _register_attention_cases() -> None:
+    attention = lambda: _kernels("attention")  # noqa: E731
+    mask = lambda: torch.rand(2048, 2048) > 0.1  # noqa: E731
+    dropout = {"dropout_p": 0.1, "seed": 1, "offset": 0}
+
+    def forward(dtype, d, causal=False, masked=False, **options):
+        q, k, v = (torch.empty(1, 4, 2048, d, dtype=dtype) for _ in range(3))
+        return lambda: attention().launch_attention_fwd(q, k, v, mask() if masked else None, causal=causal, **options)
+
+    def backward(dtype, d, causal=False, masked=False, **options):
+        # (grad_out, q, k, v, out, lse): the kernels are compiled, not run, so values are never read.
+        q, k, v = (torch.empty(1, 4, 2048, d, dtype=dtype) for _ in range(3))
+        lse = torch.empty(1, 4, 2048, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+        return lambda: attention().launch_attention_bwd(
+            q, q, k, v, q, lse, mask() if masked else None, causal=causal, **options
+        )
+
+    for label, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+        for d in (64, 128):
+            case(f"attention fwd {label} d{d} causal 4x2048", "attention")(forward(dtype, d, causal=True))
+            case(f"attention bwd {label} d{d} causal 4x2048", "attention")(backward(dtype, d, causal=True))
+    for label, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
+        case(f"attention fwd {label} d64 4x2048", "attention")(forward(dtype, 64))
+        case(f"attention bwd {label} d64 4x2048", "attention")(backward(dtype, 64))
+    case("attention fwd fp16 d64 bool mask + dropout 4x2048", "attention")(
+        forward(torch.float16, 64, masked=True, **dropout)
+    )
+    case("attention bwd fp16 d64 bool mask + dropout 4x2048", "attention")(
+        backward(torch.float16, 64, masked=True, **dropout)
+    )
+
+
 for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
@@ -571,6 +608,7 @@ for _register in (
     _register_conv_cases,
     _register_reduce_cases,
     _register_softmax_cases,
+    _register_attention_cases,
     _register_pool_cases,
     _register_loss_cases,
     _register_optim_cases,

@@ -55,6 +55,7 @@ miss the phase: the masked-out 1 - 1/(sh*sw) of the work is never done.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -151,40 +152,21 @@ def _source_position(pos, tap, stride, pad, dilation, size, TRANSPOSED: tl.const
 
 
 @triton.jit
-def _accumulate_tap(
-    acc, src_rows, w_cols, pos_h, pos_w, row_ok, col_ok, offs_k, kh, kw, red_c,
-    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, src_h, src_w, src_sc, src_sh, src_sw,
-    w_red_stride, w_skh, w_skw,
-    TRANSPOSED: tl.constexpr, ACC_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, WIDEN: tl.constexpr,
-    BLOCK_K: tl.constexpr,
-):  # fmt: skip
-    """acc += the product over all reduced channels at one kernel tap (kh, kw): the "taps" K order.
-
-    The tap is a scalar, so each row's source pixel and its padding mask are computed once here and
-    a K step only adds BLOCK_K channels to the row pointers.
-    """
-    ih, ok_h = _source_position(pos_h, kh, stride_h, pad_h, dil_h, src_h, TRANSPOSED)
-    iw, ok_w = _source_position(pos_w, kw, stride_w, pad_w, dil_w, src_w, TRANSPOSED)
-    pixel_ok = row_ok & ok_h & ok_w
-    a_rows = src_rows + ih * src_sh + iw * src_sw
-    b_cols = w_cols + kh * w_skh + kw * w_skw
-    for c0 in range(0, red_c, BLOCK_K):
-        chan = c0 + offs_k
-        chan_ok = chan < red_c
-        a = tl.load(a_rows[:, None] + chan[None, :] * src_sc, mask=pixel_ok[:, None] & chan_ok[None, :], other=0.0)
-        b = tl.load(b_cols[None, :] + chan[:, None] * w_red_stride, mask=chan_ok[:, None] & col_ok[None, :], other=0.0)
-        if WIDEN:
-            a = a.to(tl.float32)
-            b = b.to(tl.float32)
-        acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
-    return acc
+def _first_live_tap(base, dilation, stride, K: tl.constexpr):
+    """The smallest tap k < K with (base - k * dilation) % stride == 0, or K if none: the first kernel
+    tap that reaches the rows of one phase of a transposed convolution (base = phase + pad). The
+    next live taps follow every stride / gcd(stride, dilation)."""
+    first = K
+    for k in tl.static_range(K - 1, -1, -1):
+        first = tl.where((base - k * dilation) % stride == 0, k, first)
+    return first
 
 
 @triton.jit
 def _implicit_gemm_tile(
     src_ptr, w_ptr, out_ptr, bias_ptr,
     batch, src_h, src_w, out_h, out_w, red_c, out_c,
-    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, tap_step_h, tap_step_w,
     src_sn, src_sc, src_sh, src_sw,
     w_group_stride, w_red_stride, w_col_stride, w_skh, w_skw,
     out_sn, out_sc, out_sh, out_sw, bias_stride,
@@ -236,8 +218,10 @@ def _implicit_gemm_tile(
     row_ok = offs_m < rows
     col_ok = offs_n < out_c
     n = offs_m // plane
-    pos_h = phase_h + ((offs_m % plane) // rows_w) * step_h
-    pos_w = phase_w + (offs_m % rows_w) * step_w
+    i_h = (offs_m % plane) // rows_w  # the row's index within its phase
+    i_w = offs_m % rows_w
+    pos_h = phase_h + i_h * step_h
+    pos_w = phase_w + i_w * step_w
 
     src_rows = src_ptr + n * src_sn + group * red_c * src_sc  # [BLOCK_M] pointers
     w_cols = w_ptr + group * w_group_stride + offs_n * w_col_stride  # [BLOCK_N] pointers
@@ -261,27 +245,46 @@ def _implicit_gemm_tile(
                 b = b.to(tl.float32)
             acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
     else:
-        for tap in range(0, KH * KW):
-            kh = tap // KW
-            kw = tap % KW
-            # In the transposed kernel every row of this program has the same phase, so a tap either
-            # reaches all of them (the division is exact) or none: skip the dead ones outright.
+        # One loop over (kernel tap, channel block) pairs, so the pipeliner sees KH*KW*ceil(red_c /
+        # BLOCK_K) iterations rather than a short inner loop per tap. The tap is a scalar: each row's
+        # source pixel and padding mask cost one [BLOCK_M] computation per step, not one per element.
+        if TRANSPOSED:
+            # Every row of this program has the same phase, so a tap reaches all of them (the
+            # division is exact) or none: only the live ones, tap_step apart, are visited.
+            kh0 = _first_live_tap(phase_h + pad_h, dil_h, stride_h, KH)
+            kw0 = _first_live_tap(phase_w + pad_w, dil_w, stride_w, KW)
+            taps_h = (KH - kh0 + tap_step_h - 1) // tap_step_h
+            taps_w = (KW - kw0 + tap_step_w - 1) // tap_step_w
+        else:
+            kh0 = 0
+            kw0 = 0
+            taps_h = KH
+            taps_w = KW
+        c_blocks = tl.cdiv(red_c, BLOCK_K)
+        taps_w_divisor = tl.maximum(taps_w, 1)
+        c_blocks_divisor = tl.maximum(c_blocks, 1)
+        for step in range(0, taps_h * taps_w * c_blocks):
+            tap = step // c_blocks_divisor
+            kh = kh0 + (tap // taps_w_divisor) * tap_step_h
+            kw = kw0 + (tap % taps_w_divisor) * tap_step_w
+            chan = (step % c_blocks_divisor) * BLOCK_K + offs_k
+            chan_ok = chan < red_c
             if TRANSPOSED:
-                live = ((phase_h + pad_h - kh * dil_h) % stride_h == 0) & (
-                    (phase_w + pad_w - kw * dil_w) % stride_w == 0
-                )
-                if live:
-                    acc = _accumulate_tap(
-                        acc, src_rows, w_cols, pos_h, pos_w, row_ok, col_ok, offs_k, kh, kw, red_c,
-                        stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, src_h, src_w, src_sc, src_sh, src_sw,
-                        w_red_stride, w_skh, w_skw, TRANSPOSED, ACC_DTYPE, DOT_PRECISION, WIDEN, BLOCK_K,
-                    )  # fmt: skip
+                # pos = phase + i * stride and the tap is live: the quotient is i plus an exact scalar.
+                ih = i_h + (phase_h + pad_h - kh * dil_h) // stride_h
+                iw = i_w + (phase_w + pad_w - kw * dil_w) // stride_w
             else:
-                acc = _accumulate_tap(
-                    acc, src_rows, w_cols, pos_h, pos_w, row_ok, col_ok, offs_k, kh, kw, red_c,
-                    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, src_h, src_w, src_sc, src_sh, src_sw,
-                    w_red_stride, w_skh, w_skw, TRANSPOSED, ACC_DTYPE, DOT_PRECISION, WIDEN, BLOCK_K,
-                )  # fmt: skip
+                ih = pos_h * stride_h - pad_h + kh * dil_h
+                iw = pos_w * stride_w - pad_w + kw * dil_w
+            pixel_ok = row_ok & (ih >= 0) & (ih < src_h) & (iw >= 0) & (iw < src_w)
+            a_ptrs = src_rows[:, None] + (ih * src_sh + iw * src_sw)[:, None] + chan[None, :] * src_sc
+            a = tl.load(a_ptrs, mask=pixel_ok[:, None] & chan_ok[None, :], other=0.0)
+            b_ptrs = w_cols[None, :] + (kh * w_skh + kw * w_skw) + chan[:, None] * w_red_stride
+            b = tl.load(b_ptrs, mask=chan_ok[:, None] & col_ok[None, :], other=0.0)
+            if WIDEN:
+                a = a.to(tl.float32)
+                b = b.to(tl.float32)
+            acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
 
     out_chan = group * out_c + offs_n
     if HAS_BIAS:
@@ -313,7 +316,7 @@ def conv2d_forward_kernel(
     _implicit_gemm_tile(
         x_ptr, w_ptr, out_ptr, bias_ptr,
         batch, in_h, in_w, out_h, out_w, in_c_per_group, out_c_per_group,
-        stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+        stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, 1, 1,
         x_sn, x_sc, x_sh, x_sw,
         out_c_per_group * w_so, w_sc, w_so, w_skh, w_skw,
         out_sn, out_sc, out_sh, out_sw, bias_stride,
@@ -332,7 +335,7 @@ def conv2d_forward_kernel(
 def conv2d_input_grad_kernel(
     grad_out_ptr, w_ptr, grad_x_ptr, bias_ptr,
     batch, out_h, out_w, in_h, in_w, out_c_per_group, in_c_per_group,
-    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+    stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, tap_step_h, tap_step_w,
     g_sn, g_sc, g_sh, g_sw,
     w_so, w_sc, w_skh, w_skw,
     gx_sn, gx_sc, gx_sh, gx_sw, bias_stride,
@@ -343,7 +346,7 @@ def conv2d_input_grad_kernel(
     _implicit_gemm_tile(
         grad_out_ptr, w_ptr, grad_x_ptr, bias_ptr,
         batch, out_h, out_w, in_h, in_w, out_c_per_group, in_c_per_group,
-        stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+        stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, tap_step_h, tap_step_w,
         g_sn, g_sc, g_sh, g_sw,
         out_c_per_group * w_so, w_so, w_sc, w_skh, w_skw,
         gx_sn, gx_sc, gx_sh, gx_sw, bias_stride,
@@ -445,6 +448,15 @@ def _check_operands(name: str, x: torch.Tensor, w: torch.Tensor, groups: int) ->
         raise ValueError(f"{name}: groups={groups} must be positive and divide weight.shape[0]={w.shape[0]}")
 
 
+def _memory_format(x: torch.Tensor) -> torch.memory_format:
+    """channels_last for a channels_last input (as torch's convolutions answer), else contiguous NCHW.
+
+    With channels_last operands a tile's channels are contiguous: 128-bit loads and stores."""
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 def _check_bias(name: str, x: torch.Tensor, bias: torch.Tensor | None, channels: int) -> None:
     if bias is None:
         return
@@ -495,7 +507,7 @@ def launch_conv2d(
         flat_k: force the K loop order ("flat" or "taps", see the module docstring); None chooses.
 
     Returns:
-        A new contiguous (N, OC, OH, OW) tensor of x's dtype.
+        A new (N, OC, OH, OW) tensor of x's dtype: channels_last if x is, else contiguous.
     """
     _check_operands("conv2d", x, weight, groups)
     batch, channels, in_h, in_w = x.shape
@@ -514,7 +526,9 @@ def launch_conv2d(
             for size, k, s, p, d in zip((in_h, in_w), (kh, kw), stride, padding, dilation)
         )
     out_h, out_w = output_size
-    out = torch.empty((batch, out_channels, out_h, out_w), dtype=x.dtype, device=x.device)
+    out = torch.empty(
+        (batch, out_channels, out_h, out_w), dtype=x.dtype, device=x.device, memory_format=_memory_format(x)
+    )
     if out.numel() == 0:
         return out
     out_c_per_group = out_channels // groups
@@ -558,7 +572,7 @@ def launch_conv2d_input_grad(
         bias: optional (C,), added to every pixel (ConvTranspose2d's bias).
 
     Returns:
-        A new contiguous (N, C, H, W) tensor.
+        A new (N, C, H, W) tensor: channels_last if grad_out is, else contiguous.
     """
     _check_operands("conv2d_input_grad", grad_out, weight, groups)
     batch, out_channels, out_h, out_w = grad_out.shape
@@ -570,7 +584,12 @@ def launch_conv2d_input_grad(
     _, in_c_per_group, kh, kw = weight.shape
     in_h, in_w = input_size
     _check_bias("conv2d_input_grad", grad_out, bias, in_c_per_group * groups)
-    grad_x = torch.empty((batch, in_c_per_group * groups, in_h, in_w), dtype=grad_out.dtype, device=grad_out.device)
+    grad_x = torch.empty(
+        (batch, in_c_per_group * groups, in_h, in_w),
+        dtype=grad_out.dtype,
+        device=grad_out.device,
+        memory_format=_memory_format(grad_out),
+    )
     if grad_x.numel() == 0:
         return grad_x
     out_c_per_group = out_channels // groups
@@ -584,7 +603,7 @@ def launch_conv2d_input_grad(
     conv2d_input_grad_kernel[grid](
         grad_out, weight, grad_x, bias,
         batch, out_h, out_w, in_h, in_w, out_c_per_group, in_c_per_group,
-        *stride, *padding, *dilation,
+        *stride, *padding, *dilation, *(s // math.gcd(s, d) for s, d in zip(stride, dilation)),
         *grad_out.stride(), *weight.stride(), *grad_x.stride(), 0 if bias is None else bias.stride(0),
         KH=kh, KW=kw, FLAT_K=_use_flat_k(out_c_per_group, flat_k), HAS_BIAS=bias is not None,
         INDEX_64=needs_int64_indexing(grad_out, weight, grad_x), **_dot_settings(grad_out.dtype, allow_tf32),
@@ -655,6 +674,8 @@ def launch_conv2d_weight_grad(
         tiles = tiles._replace(block_k=_clamp_block(reduction, 2 * _INTERPRETER_BLOCK_K))
     tile_count = triton.cdiv(out_c_per_group, tiles.block_m) * triton.cdiv(cols, tiles.block_n)
     splits = split_k or _weight_grad_splits(tile_count * groups, reduction, tiles.block_k, x.device)
+    # A K step no longer than one split's share (the interpreter's steps may cover the whole reduction).
+    tiles = tiles._replace(block_k=min(tiles.block_k, _clamp_block(triton.cdiv(reduction, splits), tiles.block_k)))
     chunk = max(triton.cdiv(triton.cdiv(reduction, splits), tiles.block_k), 1) * tiles.block_k
     splits = max(1, triton.cdiv(reduction, chunk))
     if splits == 1:

@@ -9,6 +9,7 @@ parameters, state_dict and repr; and torch's errors for bad arguments.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -68,6 +69,8 @@ def check_against_torch(tg_fn, torch_fn, input_shape, weight_shape, bias: bool, 
     what = f"{tg_fn.__name__} input {tuple(input_shape)} ({layout}) weight {tuple(weight_shape)} {dtype}"
     assert got.dtype == dtype
     assert_close(got, want.to(dtype), dtype, what=f"forward of {what}", **tolerance)
+    if layout == "channels_last":  # torch answers in the input's memory format, so does tritongrad
+        assert to_torch(got).is_contiguous(memory_format=torch.channels_last), got.stride()
     if not grads:
         return
     grad_out = values(want.shape, dtype)
@@ -247,12 +250,36 @@ def test_double_backward_matches_torch():
         assert_close(g, t, rtol=1e-9, atol=1e-9, what=f"second derivative w.r.t. {name}")
 
 
-@pytest.mark.parametrize("flat_k", [False, True])
-def test_kernel_orders_and_split_reduction(flat_k):
+@contextlib.contextmanager
+def _recording_weight_grad_grids(splits: list):
+    """Records the split count (grid axis 2) of each weight-gradient launch."""
+    kernel = conv_kernels.conv2d_weight_grad_kernel
+    original = type(kernel).__getitem__
+
+    def getitem(self, grid):
+        if self is kernel:
+            splits.append(grid[2])
+        return original(self, grid)
+
+    type(kernel).__getitem__ = getitem
+    try:
+        yield
+    finally:
+        type(kernel).__getitem__ = original
+
+
+# (stride, padding, dilation, groups): the transposed kernel's live taps of a phase are
+# stride / gcd(stride, dilation) apart: 3 and 1 here, 2 (stride 4, dilation 2), all or none (2, 2).
+KERNEL_ORDER_GEOMETRIES = [((2, 3), (1, 1), (1, 2), 3), ((4, 2), (2, 0), (2, 2), 1)]
+
+
+@pytest.mark.parametrize("geometry", KERNEL_ORDER_GEOMETRIES, ids=["stride 2x3 groups 3", "stride 4x2 dilation 2"])
+@pytest.mark.parametrize("flat_k", [False, True], ids=["taps", "flat"])
+def test_kernel_orders_and_split_reduction(flat_k, geometry):
     """Both K-loop orders of the GPU path (the interpreter defaults to "flat"), the transposed kernel's
     phase skipping and a weight-gradient reduction split over programs, at the launcher level."""
-    x, w, b = values((2, 18, 9, 7)), values((21, 6, 3, 2)), values((21,))
-    stride, padding, dilation, groups = (2, 3), (1, 1), (1, 2), 3
+    stride, padding, dilation, groups = geometry
+    x, w, b = values((2, 18, 9, 7)), values((21, 18 // groups, 3, 2)), values((21,))
     y = conv_kernels.launch_conv2d(x.to(DEVICE), w.to(DEVICE), b.to(DEVICE), stride, padding, dilation, groups,
                                    flat_k=flat_k)  # fmt: skip
     tx, tw = x.clone().requires_grad_(), w.clone().requires_grad_()
@@ -265,7 +292,12 @@ def test_kernel_orders_and_split_reduction(flat_k):
     assert_close(grad_x, tx.grad, what="input gradient")
     grad_w = conv_kernels.launch_conv2d_weight_grad(grad_out.to(DEVICE), x.to(DEVICE), (3, 2), stride, padding,
                                                     dilation, groups, split_k=3)  # fmt: skip
-    assert_close(grad_w, tw.grad, what="weight gradient over 3 splits")
+    assert_close(grad_w, tw.grad, what="weight gradient, reduction split")
+    launches = []
+    with _recording_weight_grad_grids(launches):
+        conv_kernels.launch_conv2d_weight_grad(grad_out, x, (3, 2), stride, padding, dilation, groups, split_k=3)
+    # 3 requested; each split's share is rounded up to a whole K step of >= 16, so 2 or 3 happen.
+    assert len(launches) == 1 and launches[0] >= 2, f"weight-gradient launches over {launches} splits"
 
 
 # ---------------------------------------------------------------------------------------------
