@@ -331,7 +331,8 @@ def _adaptive_window(name: str, x, output_size, spatial: int) -> PoolWindow:
 def adaptive_avg_pool2d(input, output_size):
     """Average over torch's adaptive windows ``[floor(i * H / OH), ceil((i + 1) * H / OH))``.
 
-    ``output_size`` is an int or a pair whose None entries keep the input's size.
+    ``output_size`` is an int or a pair whose None entries keep the input's size. An output size
+    of 0 gives an empty result whose gradient w.r.t. the input is zero (torch's backward raises).
     """
     window = _adaptive_window("adaptive_avg_pool2d", input, output_size, 2)
     function = _GLOBAL_AVG if window.output_size == (1, 1) else _ADAPTIVE_AVG_2D
