@@ -33,12 +33,13 @@ The three kernels
 
 Two orders of the K loop
 ------------------------
-* "taps" (GPU default): an outer loop over the KH * KW kernel taps, an inner
-  loop over BLOCK_K channels. The tap is a scalar, so the input position and
-  its padding mask are computed once per row, not per element, and a tile of
-  A is BLOCK_K channels of one pixel (contiguous for channels_last). The
-  transposed kernel also skips, per program, the taps that cannot reach its
-  rows (see "phases").
+* "taps" (GPU default): one loop over (kernel tap, BLOCK_K channel block)
+  pairs, the tap outer. The tap is a scalar per step, so the input position
+  and its padding mask are computed once per row, not per element, and a
+  tile of A is BLOCK_K channels of BLOCK_M pixels. One flat loop of
+  KH * KW * ceil(Cg / BLOCK_K) steps is what the software pipeliner can
+  prefetch. The transposed kernel visits only the taps that reach its rows
+  (see "phases").
 * "flat": one loop over k = (c, kh, kw), each element decoding its own tap.
   Fewer, fuller iterations when Cg is small (a first layer with 3 channels,
   depthwise groups) and always in the interpreter, where each loop iteration
@@ -49,8 +50,20 @@ Phases of the transposed convolution
 With stride s, input row h receives contributions only from taps kh with
 (h + ph - kh * dh) % s == 0, which depends on h % s alone. The input-gradient
 kernel therefore gives each program rows of one phase (h % sh, w % sw), grid
-axis 1 running over groups x phases, and in "taps" order skips whole taps that
-miss the phase: the masked-out 1 - 1/(sh*sw) of the work is never done.
+axis 1 running over groups x phases; in "taps" order a program visits only
+its live taps (every s / gcd(s, dh) from the first), so the masked-out
+1 - 1/(sh*sw) of the work is never done, and each quotient is the row's index
+within the phase plus one scalar.
+
+Layouts
+-------
+Every operand is read through its strides, so any layout works; the fast one
+on a GPU is channels_last (NHWC). There a tile's BLOCK_K channels are
+contiguous in memory for x, grad_out and w (when they are channels_last too),
+giving 128-bit loads that the pipeliner stages with cp.async, and the result,
+allocated channels_last like torch's, is stored 128 bits at a time (AOT
+report: no spills, 64-124 registers). NCHW tiles are gathered element by
+element (16-bit loads for half types, no cp.async), correct but slower.
 """
 
 from __future__ import annotations
