@@ -44,6 +44,8 @@ __all__ = [
     "launch_batch_norm_bwd",
     "launch_channel_grad_sums",
     "launch_instance_running_stats",
+    "launch_channel_moments",
+    "launch_merge_moments",
     "stats_dtype",
     "rsqrt_rounded",
 ]
@@ -155,10 +157,32 @@ def channel_stats_kernel(
     tl.store(m2_partial_ptr + partial_offsets, m2, mask=in_channels)
 
 
-# y = (x - mean) * invstd * weight + bias per channel. TRAINING: mean/invstd from the merged chunk
-# partials (first row block: also saves them and updates the running statistics); else from the
-# running statistics. One program handles a [BLOCK_R, BLOCK_C] tile. Memory: one read of x, one
-# write of y, plus chunks * BLOCK_C partials per program.
+# Where the normalize kernel takes mean and invstd from.
+STATS_BATCH = tl.constexpr(0)  # the merged chunk partials of this batch
+STATS_RUNNING = tl.constexpr(1)  # the running statistics (eval)
+STATS_GIVEN = tl.constexpr(2)  # save_mean/save_invstd, already computed (SyncBatchNorm)
+
+
+@triton.jit
+def _update_running(running_mean_ptr, running_var_ptr, batches_ptr, channels, in_channels, mean, unbiased_var,
+                    momentum_bits, CUMULATIVE: tl.constexpr, COMPUTE: tl.constexpr):  # fmt: skip
+    """running = factor * batch + (1 - factor) * running, factor = momentum or 1 / num_batches_tracked."""
+    if CUMULATIVE:
+        factor = 1.0 / tl.load(batches_ptr).to(COMPUTE)
+    else:
+        factor = bits_to_float(momentum_bits).to(COMPUTE)
+    running_mean = tl.load(running_mean_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
+    running_var = tl.load(running_var_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
+    new_mean = factor * mean + (1.0 - factor) * running_mean
+    new_var = factor * unbiased_var + (1.0 - factor) * running_var
+    tl.store(running_mean_ptr + channels, new_mean.to(running_mean_ptr.dtype.element_ty), mask=in_channels)
+    tl.store(running_var_ptr + channels, new_var.to(running_var_ptr.dtype.element_ty), mask=in_channels)
+
+
+# y = (x - mean) * invstd * weight + bias per channel, mean/invstd as STATS says: from the merged
+# chunk partials (the first row block also saves them and updates the running statistics), the
+# running statistics, or given. One program handles a [BLOCK_R, BLOCK_C] tile. Memory: one read of
+# x, one write of y, plus chunks * BLOCK_C partials per program.
 @triton.jit(do_not_specialize=["eps_bits", "momentum_bits"])
 def channel_normalize_kernel(
     x_ptr, out_ptr, weight_ptr, bias_ptr,
@@ -166,14 +190,14 @@ def channel_normalize_kernel(
     save_mean_ptr, save_invstd_ptr,
     M, C, n_chunks, chunk_rows, eps_bits, momentum_bits,
     red_shape, x_red_strides, out_red_strides, x_channel_stride, out_channel_stride,
-    TRAINING: tl.constexpr, UPDATE_RUNNING: tl.constexpr, CUMULATIVE: tl.constexpr,
+    STATS: tl.constexpr, UPDATE_RUNNING: tl.constexpr, CUMULATIVE: tl.constexpr,
     HAS_WEIGHT: tl.constexpr, HAS_BIAS: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr,
     CHUNKS: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_C: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     row_block = _program_id(0, INDEX_64)
     channels, in_channels = _channel_block(tl.program_id(1), C, BLOCK_C, INDEX_64)
     eps = bits_to_float(eps_bits).to(COMPUTE)
-    if TRAINING:
+    if STATS == STATS_BATCH:
         chunk_mean, chunk_m2, mask = _merged_partials(
             mean_partial_ptr, m2_partial_ptr, channels, in_channels, C, n_chunks, CHUNKS
         )
@@ -190,16 +214,11 @@ def channel_normalize_kernel(
             tl.store(save_mean_ptr + channels, mean, mask=in_channels)
             tl.store(save_invstd_ptr + channels, invstd, mask=in_channels)
             if UPDATE_RUNNING:
-                if CUMULATIVE:
-                    factor = 1.0 / tl.load(batches_ptr).to(COMPUTE)
-                else:
-                    factor = bits_to_float(momentum_bits).to(COMPUTE)
-                running_mean = tl.load(running_mean_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
-                running_var = tl.load(running_var_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
-                new_mean = factor * mean + (1.0 - factor) * running_mean
-                new_var = factor * (m2 / (count - 1.0)) + (1.0 - factor) * running_var
-                tl.store(running_mean_ptr + channels, new_mean.to(running_mean_ptr.dtype.element_ty), mask=in_channels)
-                tl.store(running_var_ptr + channels, new_var.to(running_var_ptr.dtype.element_ty), mask=in_channels)
+                _update_running(running_mean_ptr, running_var_ptr, batches_ptr, channels, in_channels, mean,
+                                m2 / (count - 1.0), momentum_bits, CUMULATIVE, COMPUTE)  # fmt: skip
+    elif STATS == STATS_GIVEN:
+        mean = tl.load(save_mean_ptr + channels, mask=in_channels, other=0.0)
+        invstd = tl.load(save_invstd_ptr + channels, mask=in_channels, other=0.0)
     else:
         mean = tl.load(running_mean_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
         invstd = rsqrt_rounded(tl.load(running_var_ptr + channels, mask=in_channels, other=1.0).to(COMPUTE) + eps)
@@ -271,18 +290,19 @@ def channel_grad_sums_kernel(
 
 
 # From the merged chunk sums (sum_g, sum_gx) per channel: grad_weight = sum_gx and grad_bias =
-# sum_g (first row block), and grad_input = weight * invstd * (g - sum_g / M - xhat * sum_gx / M)
+# sum_g (first row block), and grad_input = weight * invstd * (g - (sum_g + xhat * sum_gx) / count)
 # in training (g * weight * invstd in eval) for a [BLOCK_R, BLOCK_C] tile. Memory: one read of
 # grad and x (training; grad only in eval), one write of grad_input.
 @triton.jit
 def channel_grad_input_kernel(
     grad_ptr, x_ptr, grad_input_ptr, weight_ptr, mean_ptr, invstd_ptr,
-    grad_partial_ptr, dot_partial_ptr, grad_weight_ptr, grad_bias_ptr,
-    M, C, n_chunks,
+    grad_partial_ptr, dot_partial_ptr, grad_weight_ptr, grad_bias_ptr, count_ptr,
+    M, C, n_chunks, count,
     red_shape, grad_red_strides, x_red_strides, grad_input_red_strides,
     grad_channel_stride, x_channel_stride, grad_input_channel_stride,
     TRAINING: tl.constexpr, HAS_SUMS: tl.constexpr, HAS_WEIGHT: tl.constexpr, NEED_INPUT: tl.constexpr,
-    NEED_WEIGHT: tl.constexpr, NEED_BIAS: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr,
+    NEED_WEIGHT: tl.constexpr, NEED_BIAS: tl.constexpr, COUNT_FROM_POINTER: tl.constexpr,
+    RANK: tl.constexpr, COMPUTE: tl.constexpr,
     CHUNKS: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_C: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     row_block = _program_id(0, INDEX_64)
@@ -316,7 +336,9 @@ def channel_grad_input_kernel(
             )
             x = tl.load(x_ptr + x_offsets, mask=mask, other=0.0).to(COMPUTE)
             x_hat = (x - mean[None, :]) * invstd[None, :]
-            grad_input = (g - (sum_grad[None, :] + x_hat * sum_dot[None, :]) / M) * scale[None, :]
+            if COUNT_FROM_POINTER:  # SyncBatchNorm: the global count, on the device
+                count = tl.load(count_ptr + channels, mask=in_channels, other=1.0)[None, :]
+            grad_input = (g - (sum_grad[None, :] + x_hat * sum_dot[None, :]) / count) * scale[None, :]
         else:
             grad_input = g * scale[None, :]
         grad_input_offsets = (
@@ -355,6 +377,37 @@ def instance_running_stats_kernel(
     tl.store(running_var_ptr + channels, new_var.to(running_var_ptr.dtype.element_ty), mask=in_channels)
 
 
+# SyncBatchNorm: every rank's (count, mean, M2) per channel, gathered as [R, 3, C], merged with
+# Chan's formula (about the first rank's mean) into the global mean and invstd; the running
+# statistics get the global unbiased variance. One program handles BLOCK_C channels.
+@triton.jit(do_not_specialize=["eps_bits", "momentum_bits"])
+def merge_moments_kernel(
+    moments_ptr, save_mean_ptr, save_invstd_ptr, count_ptr, running_mean_ptr, running_var_ptr, batches_ptr,
+    R, C, eps_bits, momentum_bits,
+    UPDATE_RUNNING: tl.constexpr, CUMULATIVE: tl.constexpr, COMPUTE: tl.constexpr,
+    SOURCES: tl.constexpr, BLOCK_C: tl.constexpr,
+):  # fmt: skip
+    channels, in_channels = _channel_block(tl.program_id(0), C, BLOCK_C, False)
+    sources = tl.arange(0, SOURCES)
+    mask = (sources < R)[:, None] & in_channels[None, :]
+    offsets = sources[:, None] * (3 * C) + channels[None, :]
+    count = tl.load(moments_ptr + offsets, mask=mask, other=0.0)
+    source_mean = tl.load(moments_ptr + C + offsets, mask=mask, other=0.0)
+    source_m2 = tl.load(moments_ptr + 2 * C + offsets, mask=mask, other=0.0)
+    total = tl.sum(count, axis=0)
+    reference = tl.sum(tl.where((sources == 0)[:, None], source_mean, 0.0), axis=0)
+    mean = reference + tl.sum(count * tl.where(mask, source_mean - reference[None, :], 0.0), axis=0) / total
+    spread = tl.where(mask, source_mean - mean[None, :], 0.0)
+    m2 = tl.sum(source_m2, axis=0) + tl.sum(count * spread * spread, axis=0)
+    invstd = rsqrt_rounded(m2 / total + bits_to_float(eps_bits).to(COMPUTE))
+    tl.store(save_mean_ptr + channels, mean, mask=in_channels)
+    tl.store(save_invstd_ptr + channels, invstd, mask=in_channels)
+    tl.store(count_ptr + channels, total, mask=in_channels)
+    if UPDATE_RUNNING:
+        _update_running(running_mean_ptr, running_var_ptr, batches_ptr, channels, in_channels, mean,
+                        m2 / (total - 1.0), momentum_bits, CUMULATIVE, COMPUTE)  # fmt: skip
+
+
 # ----------------------------------------------------------------------------------------------
 # Launchers
 # ----------------------------------------------------------------------------------------------
@@ -363,7 +416,7 @@ def instance_running_stats_kernel(
 class _Plan:
     """How a launch walks an (N, C, *spatial) tensor: the coalesced reduced dims, tiles and chunks."""
 
-    def __init__(self, tensors: list[torch.Tensor], tile: int | None) -> None:
+    def __init__(self, tensors: list[torch.Tensor], tile: int | None, single_chunk: bool = False) -> None:
         x = tensors[0]
         self.C = x.shape[1]
         self.M = x.numel() // self.C if self.C else 0
@@ -393,7 +446,7 @@ class _Plan:
             max_chunks = _GPU_MAX_CHUNKS
         self.channel_blocks = triton.cdiv(C, self.block_c)
         self.row_blocks = triton.cdiv(M, self.block_r)
-        wanted = max(1, min(max_chunks, triton.cdiv(_GPU_TARGET_PROGRAMS, self.channel_blocks)))
+        wanted = 1 if single_chunk else max(1, min(max_chunks, triton.cdiv(_GPU_TARGET_PROGRAMS, self.channel_blocks)))
         self.tiles_per_chunk = triton.cdiv(self.row_blocks, min(self.row_blocks, wanted))
         self.chunks = triton.cdiv(self.row_blocks, self.tiles_per_chunk)
         self.chunk_rows = self.tiles_per_chunk * self.block_r
@@ -425,6 +478,7 @@ def launch_batch_norm_fwd(
     eps: float,
     num_batches_tracked: torch.Tensor | None = None,
     tile: int | None = None,
+    stats: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Batch norm of ``x`` (N, C, *spatial), any strides: returns (out, save_mean, save_invstd).
 
@@ -435,17 +489,23 @@ def launch_batch_norm_fwd(
     Otherwise the running statistics are used. ``save_mean``/``save_invstd`` are (C,) in float32
     (float64 for float64 ``x``). ``out`` has ``x``'s dtype and layout when ``x`` is dense.
     ``tile`` caps the elements of one program's tile (tests use it to force several chunks).
+    ``stats``: (mean, invstd) computed elsewhere (SyncBatchNorm's global statistics), returned
+    as the saved ones; the running statistics are then left alone.
     """
     _check_channels("batch_norm", x)
     out = torch.empty_like(x)
     C = x.shape[1]
-    save_mean = torch.empty((C,), dtype=stats_dtype(x.dtype), device=x.device)
-    save_invstd = torch.empty((C,), dtype=stats_dtype(x.dtype), device=x.device)
+    if stats is None:
+        save_mean = torch.empty((C,), dtype=stats_dtype(x.dtype), device=x.device)
+        save_invstd = torch.empty((C,), dtype=stats_dtype(x.dtype), device=x.device)
+        mode = STATS_BATCH.value if training else STATS_RUNNING.value
+    else:
+        (save_mean, save_invstd), mode = stats, STATS_GIVEN.value
     if x.numel() == 0:
         return out, save_mean, save_invstd
     plan = _Plan([x, out], tile)
     mean_partial, m2_partial = plan.partials(x.device)
-    if training:
+    if mode == STATS_BATCH.value:
         # One program folds one chunk of rows of BLOCK_C channels.
         channel_stats_kernel[(plan.chunks, plan.channel_blocks)](
             x, mean_partial, m2_partial,
@@ -454,7 +514,7 @@ def launch_batch_norm_fwd(
             RANK=plan.rank, COMPUTE=plan.compute, BLOCK_R=plan.block_r, BLOCK_C=plan.block_c,
             INDEX_64=plan.index_64, num_warps=plan.num_warps,
         )  # fmt: skip
-    update = training and running_mean is not None
+    update = mode == STATS_BATCH.value and running_mean is not None
     dummy = save_mean
     # One program normalizes a [BLOCK_R, BLOCK_C] tile.
     channel_normalize_kernel[(plan.row_blocks, plan.channel_blocks)](
@@ -465,7 +525,7 @@ def launch_batch_norm_fwd(
         save_mean, save_invstd,
         plan.M, plan.C, plan.chunks, plan.chunk_rows, float_bits(eps), float_bits(momentum or 0.0),
         plan.red_shape, *plan.red_strides, *plan.channel_strides,
-        TRAINING=training, UPDATE_RUNNING=update, CUMULATIVE=momentum is None,
+        STATS=mode, UPDATE_RUNNING=update, CUMULATIVE=momentum is None,
         HAS_WEIGHT=weight is not None, HAS_BIAS=bias is not None, RANK=plan.rank, COMPUTE=plan.compute,
         CHUNKS=next_power_of_2(plan.chunks), BLOCK_R=plan.block_r, BLOCK_C=plan.block_c,
         INDEX_64=plan.index_64, num_warps=plan.num_warps,
@@ -512,6 +572,9 @@ def launch_batch_norm_bwd(
     groups: int = 0,
     weight_dtype: torch.dtype | None = None,
     tile: int | None = None,
+    sums_out: torch.Tensor | None = None,
+    sums: tuple[torch.Tensor, torch.Tensor] | None = None,
+    count: int | torch.Tensor | None = None,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
     """(grad_input, grad_weight, grad_bias) of batch norm, each None unless asked for.
 
@@ -519,14 +582,22 @@ def launch_batch_norm_bwd(
     saved. With ``groups`` > 0 only grad_weight/grad_bias are computed, from statistics per
     (sample, group) (group norm's affine gradients). They have ``weight_dtype`` (default: the
     weight's, else the input's).
+
+    SyncBatchNorm's two halves: ``sums_out`` (2, C) receives the per-channel sums (grad * xhat,
+    grad) in the statistics dtype in place of grad_weight/grad_bias; ``sums`` gives those sums
+    (all-reduced over ranks) and ``count`` the number of values per channel they cover (an int,
+    or a (C,) tensor in the statistics dtype).
     """
     need_input, need_weight, need_bias = needs_input_grad
     need_input = need_input and groups == 0
     C = x.shape[1]
     param_dtype = weight_dtype or (weight.dtype if weight is not None else x.dtype)
     grad_input = torch.empty_like(x) if need_input else None
-    grad_weight = torch.empty((C,), dtype=param_dtype, device=x.device) if need_weight else None
-    grad_bias = torch.empty((C,), dtype=param_dtype, device=x.device) if need_bias else None
+    if sums_out is not None:
+        grad_weight, grad_bias = (sums_out[0] if need_weight else None), (sums_out[1] if need_bias else None)
+    else:
+        grad_weight = torch.empty((C,), dtype=param_dtype, device=x.device) if need_weight else None
+        grad_bias = torch.empty((C,), dtype=param_dtype, device=x.device) if need_bias else None
     if x.numel() == 0:
         for buffer in (grad_weight, grad_bias):
             if buffer is not None:
@@ -535,7 +606,9 @@ def launch_batch_norm_bwd(
     has_sums = need_weight or need_bias or (need_input and training)
     chunks = 1
     grad_partial = dot_partial = mean
-    if has_sums:
+    if sums is not None:
+        (dot_partial, grad_partial), has_sums = sums, True
+    elif has_sums:
         sums_plan, grad_partial, dot_partial = launch_channel_grad_sums(grad, x, mean, invstd, groups, tile)
         chunks = sums_plan.chunks
     plan = _Plan([grad, x, grad if grad_input is None else grad_input], tile)
@@ -547,10 +620,12 @@ def launch_batch_norm_bwd(
         grad, x, dummy if grad_input is None else grad_input, dummy if weight is None else weight, mean, invstd,
         grad_partial, dot_partial,
         dummy if grad_weight is None else grad_weight, dummy if grad_bias is None else grad_bias,
-        plan.M, plan.C, chunks,
+        count if isinstance(count, torch.Tensor) else dummy,
+        plan.M, plan.C, chunks, count if isinstance(count, int) else plan.M,
         plan.red_shape, *plan.red_strides, *plan.channel_strides,
         TRAINING=training, HAS_SUMS=has_sums, HAS_WEIGHT=weight is not None, NEED_INPUT=need_input,
-        NEED_WEIGHT=need_weight, NEED_BIAS=need_bias, RANK=plan.rank, COMPUTE=plan.compute,
+        NEED_WEIGHT=need_weight, NEED_BIAS=need_bias, COUNT_FROM_POINTER=isinstance(count, torch.Tensor),
+        RANK=plan.rank, COMPUTE=plan.compute,
         CHUNKS=next_power_of_2(chunks), BLOCK_R=plan.block_r, BLOCK_C=plan.block_c,
         INDEX_64=plan.index_64, num_warps=plan.num_warps,
     )  # fmt: skip
@@ -580,3 +655,49 @@ def launch_instance_running_stats(
         N, C, float_bits(spatial / (spatial - 1)), float_bits(momentum),
         COMPUTE=compute_dtype(mean.dtype), BLOCK_N=block_n, BLOCK_C=block_c,
     )  # fmt: skip
+
+
+def launch_channel_moments(x: torch.Tensor, out: torch.Tensor) -> None:
+    """Writes (count, mean, M2) per channel of ``x`` (N, C, *spatial) into ``out`` (3, C), contiguous
+    rows in the statistics dtype: one rank's share of SyncBatchNorm's statistics."""
+    _check_channels("sync_batch_norm", x)
+    plan = _Plan([x], None, single_chunk=True)
+    launch_fill_(out[0], plan.M)
+    if x.numel() == 0:
+        launch_fill_(out[1:], 0)
+        return
+    # One program folds all rows of BLOCK_C channels (a single chunk: the result is final).
+    channel_stats_kernel[(1, plan.channel_blocks)](
+        x, out[1], out[2],
+        plan.M, plan.C, plan.tiles_per_chunk,
+        plan.red_shape, plan.red_strides[0], plan.channel_strides[0],
+        RANK=plan.rank, COMPUTE=plan.compute, BLOCK_R=plan.block_r, BLOCK_C=plan.block_c,
+        INDEX_64=plan.index_64, num_warps=plan.num_warps,
+    )  # fmt: skip
+
+
+def launch_merge_moments(
+    moments: torch.Tensor,
+    running_mean: torch.Tensor | None,
+    running_var: torch.Tensor | None,
+    momentum: float | None,
+    eps: float,
+    num_batches_tracked: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mean, invstd, count) per channel of the union of R sets, from their (count, mean, M2) in
+    ``moments`` (R, 3, C) contiguous; updates the running statistics in place as the batch norm
+    forward does (``momentum=None``: 1 / ``num_batches_tracked``)."""
+    R, _, C = moments.shape
+    merged = torch.empty((3, C), dtype=moments.dtype, device=moments.device)
+    mean, invstd, count = merged[0], merged[1], merged[2]
+    block_c = min(next_power_of_2(C), 128)
+    # One program merges the R ranks' moments of BLOCK_C channels.
+    merge_moments_kernel[(triton.cdiv(C, block_c),)](
+        moments, mean, invstd, count,
+        mean if running_mean is None else running_mean, mean if running_var is None else running_var,
+        mean if num_batches_tracked is None else num_batches_tracked,
+        R, C, float_bits(eps), float_bits(momentum or 0.0),
+        UPDATE_RUNNING=running_mean is not None, CUMULATIVE=momentum is None,
+        COMPUTE=compute_dtype(moments.dtype), SOURCES=next_power_of_2(R), BLOCK_C=block_c,
+    )  # fmt: skip
+    return mean, invstd, count

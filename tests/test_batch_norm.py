@@ -7,6 +7,15 @@ and the running buffers the kernels updated in place.
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import numpy as np
 import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -14,7 +23,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 import tritongrad
 import tritongrad.nn.functional as F
 from tests.utils import assert_close, from_torch, to_torch
-from tritongrad import nn
+from tritongrad import distributed, nn
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import batch_norm as kernels
 
@@ -174,7 +183,7 @@ def test_gradcheck_float64():
     bias = from_torch(torch.randn(3, dtype=torch.float64), requires_grad=True)
     assert gradcheck(lambda a, w, b: F.batch_norm(a, None, None, w, b, True), (x, weight, bias))
     rm, rv = from_torch(torch.randn(3, dtype=torch.float64)), from_torch(torch.rand(3, dtype=torch.float64) + 0.5)
-    assert gradcheck(lambda a, w, b: F.batch_norm(a, rm, rv, w, b, False), (x, weight, bias))
+    assert gradcheck(lambda a, w, b: F.batch_norm(a, rm, rv, w, b, False), (x, weight, bias), fast_mode=True)
 
 
 def test_empty_batch_leaves_running_stats():
@@ -310,3 +319,129 @@ def test_double_backward_raises():
     y = F.batch_norm(x, None, None, training=True)
     with pytest.raises(RuntimeError, match="double backward"):
         tritongrad.autograd.grad((y * y).sum(), x, create_graph=True)
+
+
+# ------------------------------------------------------------------------------- SyncBatchNorm
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SYNC_WORLD = 2
+SYNC_STEPS = 2
+# Each rank's share of the batch: uneven, so the global count is not world_size * local count.
+SYNC_SHARES = (3, 5)
+
+
+def _sync_problem(step: int):
+    """The full batch (8, 3, 4) with a large mean, its output gradient, and the layer's weight/bias."""
+    rng = np.random.default_rng(500 + step)
+    x = rng.standard_normal((sum(SYNC_SHARES), 3, 4)) * 2 + 50
+    grad = rng.standard_normal(x.shape)
+    return (
+        x.astype(np.float32),
+        grad.astype(np.float32),
+        np.array([1.5, -0.5, 2.0], np.float32),
+        np.array([0.1, 0.2, 0.3], np.float32),
+    )
+
+
+def _sync_worker(result_path: str) -> None:
+    """One rank: SyncBatchNorm on its share of each step's batch, under the compute audit."""
+    from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
+
+    InterpreterBoundsChecker().install()
+    rank = int(os.environ["RANK"])
+    start = sum(SYNC_SHARES[:rank])
+    audit = TorchComputeAudit()
+    results = {"steps": []}
+    with audit:
+        distributed.init_process_group("gloo", timeout=timedelta(seconds=300))
+        layer = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm1d(3, momentum=None)))[0]
+        assert type(layer).__name__ == "SyncBatchNorm"
+        for step in range(SYNC_STEPS):
+            x, grad, weight, bias = _sync_problem(step)
+            share = slice(start, start + SYNC_SHARES[rank])
+            layer.weight = nn.Parameter(tritongrad.tensor(weight.tolist()))
+            layer.bias = nn.Parameter(tritongrad.tensor(bias.tolist()))
+            inputs = tritongrad.tensor(x[share].tolist(), requires_grad=True)
+            out = layer(inputs)
+            out.backward(tritongrad.tensor(grad[share].tolist()))
+            results["steps"].append({
+                "out": out.tolist(), "grad_input": inputs.grad.tolist(), "grad_weight": layer.weight.grad.tolist(),
+                "grad_bias": layer.bias.grad.tolist(), "grad_fn": type(out.grad_fn).__name__,
+            })  # fmt: skip
+        results["running_mean"] = layer.running_mean.tolist()
+        results["running_var"] = layer.running_var.tolist()
+        results["num_batches_tracked"] = layer.num_batches_tracked.item()
+        distributed.destroy_process_group()
+    results["violations"] = sorted(set(audit.violations))
+    with open(result_path, "w") as file:
+        json.dump(results, file)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow  # two worker processes start and import tritongrad: ~20-30 s on a loaded 2-core machine
+def test_sync_batch_norm_matches_full_batch(tmp_path):
+    """Two gloo ranks with 3 and 5 samples give the full batch's output, input gradient and running
+    statistics; their local weight gradients add up to the full batch's (DDP then averages them)."""
+    port, workers = _free_port(), []
+    for rank in range(SYNC_WORLD):
+        env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(SYNC_WORLD),
+                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), TRITONGRAD_DEVICE="cpu",
+                   OMP_NUM_THREADS="1")  # fmt: skip
+        env.pop("TRITON_INTERPRET", None)
+        log = open(tmp_path / f"rank{rank}.log", "w")
+        command = [sys.executable, "-m", "tests.test_batch_norm", str(tmp_path / f"rank{rank}.json")]
+        workers.append((subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+    deadline = time.monotonic() + 600  # catches a hang, not slowness
+    for process, log in workers:
+        try:
+            process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        finally:
+            if process.poll() is None:
+                process.kill()
+            log.close()
+    results = []
+    for rank, (process, _) in enumerate(workers):
+        output = (tmp_path / f"rank{rank}.log").read_text()
+        assert process.returncode == 0, f"rank {rank} failed:\n{output[-4000:]}"
+        results.append(json.loads((tmp_path / f"rank{rank}.json").read_text()))
+        assert results[rank]["violations"] == [], f"rank {rank}: tritongrad asked torch to compute"
+
+    reference = torch.nn.BatchNorm1d(3, momentum=None)
+    for step in range(SYNC_STEPS):
+        x, grad, weight, bias = (torch.from_numpy(a) for a in _sync_problem(step))
+        with torch.no_grad():
+            reference.weight.copy_(weight)
+            reference.bias.copy_(bias)
+        reference.zero_grad()
+        inputs = x.clone().requires_grad_()
+        expected = reference(inputs)
+        expected.backward(grad)
+        got = {key: torch.tensor(sum((r["steps"][step][key] for r in results), [])) for key in ("out", "grad_input")}
+        assert_close(got["out"], expected, rtol=1e-4, atol=1e-4, what=f"sync step {step} output")
+        assert_close(got["grad_input"], inputs.grad, rtol=1e-3, atol=1e-4, what=f"sync step {step} grad_input")
+        for key, want in (("grad_weight", reference.weight.grad), ("grad_bias", reference.bias.grad)):
+            summed = torch.tensor(results[0]["steps"][step][key]) + torch.tensor(results[1]["steps"][step][key])
+            assert_close(summed, want, rtol=1e-4, atol=1e-4, what=f"sync step {step} summed {key}")
+        assert all(r["steps"][step]["grad_fn"] == "SyncBatchNormBackward" for r in results)
+    for rank, result in enumerate(results):
+        assert_close(torch.tensor(result["running_mean"]), reference.running_mean, rtol=1e-5, what=f"rank {rank} mean")
+        assert_close(torch.tensor(result["running_var"]), reference.running_var, rtol=1e-4, what=f"rank {rank} var")
+        assert result["num_batches_tracked"] == SYNC_STEPS
+
+
+def test_sync_batch_norm_without_process_group_is_batch_norm():
+    mine, theirs = nn.SyncBatchNorm(3), torch.nn.BatchNorm1d(3)
+    assert repr(mine) == repr(torch.nn.SyncBatchNorm(3))
+    x = torch.randn(5, 3, 2)
+    assert_close(mine(from_torch(x)), theirs(x), what="SyncBatchNorm, one process")
+    with pytest.raises(ValueError, match=r"expected at least 2D input \(got 1D input\)"):
+        nn.SyncBatchNorm(3)(from_torch(torch.randn(3)))
+
+
+if __name__ == "__main__":
+    _sync_worker(sys.argv[1])

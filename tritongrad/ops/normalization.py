@@ -25,9 +25,11 @@ from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import batch_norm as channel_kernels
 from tritongrad.kernels import layer_norm as row_kernels
 from tritongrad.kernels.common import check_same_device
+from tritongrad.kernels.creation import launch_fill_
+from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm"]
+__all__ = ["batch_norm", "sync_batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm"]
 
 _HALF_TYPES = (torch.float16, torch.bfloat16)
 
@@ -182,6 +184,107 @@ def batch_norm(
     return BatchNormFunction.apply(
         input, _flat(weight), _flat(bias), running_mean, running_var, bool(training), momentum, float(eps),
         num_batches_tracked,
+    )  # fmt: skip
+
+
+class SyncBatchNormFunction(Function):
+    """Batch norm whose statistics cover every rank's batch (torch.nn.SyncBatchNorm's op).
+
+    Forward: each rank writes its (count, mean, M2) per channel into its own slot of a zeroed
+    (world_size, 3, C) buffer; one all-reduce (a sum) gathers them all; a kernel merges them with
+    Chan's formula (stable for any mean) into the global mean/invstd and updates the running
+    statistics; the normalize kernel applies them. Backward: the local per-channel sums of grad
+    and grad * xhat give grad_weight/grad_bias (local, as torch's: DDP averages them later), and,
+    all-reduced in one (2, C) buffer, the input gradient over the global count.
+    """
+
+    _backward_name = "SyncBatchNormBackward"
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, momentum, eps, num_batches_tracked, rank,
+                world_size, all_reduce):  # fmt: skip
+        x = input._data
+        stats = channel_kernels.stats_dtype(x.dtype)
+        moments = torch.empty((world_size, 3, x.shape[1]), dtype=stats, device=x.device)
+        launch_fill_(moments, 0)
+        channel_kernels.launch_channel_moments(x, moments[rank])
+        all_reduce(Tensor._wrap(moments))  # every rank's slot filled in: an all-gather by summation
+        mean, invstd, count = channel_kernels.launch_merge_moments(
+            moments, _data(running_mean), _data(running_var), momentum, eps, _data(num_batches_tracked)
+        )
+        if running_mean is not None:
+            ctx.mark_dirty(running_mean, running_var)
+        out, _, _ = channel_kernels.launch_batch_norm_fwd(
+            x, _data(weight), _data(bias), None, None, True, momentum, eps, stats=(mean, invstd)
+        )
+        ctx.save_for_backward(input, weight)
+        ctx.stats = (mean, invstd, count)
+        ctx.all_reduce = all_reduce
+        ctx.param_dtype = _param_dtype(input, weight, bias)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        _no_double_backward("sync_batch_norm")
+        input, weight = ctx.saved_tensors
+        mean, invstd, count = ctx.stats
+        need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
+        x, g = input._data, grad._data
+        sums = torch.empty((2, x.shape[1]), dtype=mean.dtype, device=x.device)  # (grad * xhat, grad)
+        channel_kernels.launch_batch_norm_bwd(g, x, None, mean, invstd, True, (False, True, True), sums_out=sums)
+        grad_weight = _cast_copy(sums[0], ctx.param_dtype) if need_weight else None
+        grad_bias = _cast_copy(sums[1], ctx.param_dtype) if need_bias else None
+        grad_input = None
+        if need_input:
+            ctx.all_reduce(Tensor._wrap(sums))
+            grad_input, _, _ = channel_kernels.launch_batch_norm_bwd(
+                g, x, _data(weight), mean, invstd, True, (True, False, False), sums=(sums[0], sums[1]), count=count
+            )
+        return _wrap(grad_input), _wrap(grad_weight), _wrap(grad_bias), *(None,) * 8
+
+
+def _cast_copy(source: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    out = torch.empty(source.shape, dtype=dtype, device=source.device)
+    launch_unary("copy", source, out=out)
+    return out
+
+
+def sync_batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    momentum: float | None,
+    eps: float,
+    *,
+    rank: int,
+    world_size: int,
+    all_reduce,
+    num_batches_tracked: Tensor | None = None,
+) -> Tensor:
+    """Training-mode batch norm over the union of ``world_size`` ranks' batches (nn.SyncBatchNorm).
+
+    ``all_reduce(tensor)`` sums a tritongrad tensor over the ranks in place (the module passes
+    tritongrad.distributed.all_reduce on its process group); ``rank`` is this process's index.
+    Arguments are checked as batch_norm's; ``momentum=None`` takes 1 / ``num_batches_tracked``.
+    """
+    _check_input("sync_batch_norm", "batch_norm", input)
+    if input.dim() < 2:
+        raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+    if input.shape[1] == 0:
+        raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+    if momentum is None and num_batches_tracked is None:
+        raise TypeError("sync_batch_norm: momentum=None needs num_batches_tracked")
+    channels = input.shape[1]
+    params = {"weight": weight, "bias": bias, "running_mean": running_mean, "running_var": running_var}
+    _check_params("sync_batch_norm", input, params)
+    for key, value in params.items():
+        if value is not None and value.numel() != channels:
+            raise RuntimeError(f"{key} should contain {channels} elements not {value.numel()}")
+    return SyncBatchNormFunction.apply(
+        input, _flat(weight), _flat(bias), running_mean, running_var, momentum, float(eps), num_batches_tracked,
+        rank, world_size, all_reduce,
     )  # fmt: skip
 
 

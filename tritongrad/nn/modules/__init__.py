@@ -1,7 +1,7 @@
 """tritongrad's layers, one family per file, re-exported by tritongrad.nn."""
 
 from tritongrad.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.dropout import Dropout
@@ -90,6 +90,7 @@ __all__ = [
     "InstanceNorm2d",
     "LayerNorm",
     "RMSNorm",
+    "SyncBatchNorm",
     "MaxPool1d",
     "MaxPool2d",
     "AvgPool1d",

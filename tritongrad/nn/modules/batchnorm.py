@@ -1,16 +1,18 @@
-"""nn.BatchNorm1d/2d/3d: batch normalization with running statistics, as torch's layers."""
+"""nn.BatchNorm1d/2d/3d and nn.SyncBatchNorm: batch normalization with running statistics, as torch's."""
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from tritongrad import creation
+from tritongrad import creation, distributed
 from tritongrad.nn import init
 from tritongrad.nn.module import Module
 from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import normalization
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
 
 
 class _NormBase(Module):
@@ -82,22 +84,14 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
-        momentum = 0.0 if self.momentum is None else self.momentum
-        counter = None
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            # In place on the device, as torch's num_batches_tracked.add_(1); the cumulative
-            # average (momentum=None) reads the count in the kernel, not on the host.
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                momentum, counter = None, self.num_batches_tracked
+        momentum, counter = self._count_batch()
         # Batch statistics in training, and in eval when there are no running buffers.
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
-        # Buffers are passed when they are updated (training, tracked) or used (eval).
-        tracked = not self.training or self.track_running_stats
+        running_mean, running_var = self._buffers_to_pass()
         return normalization.batch_norm(
             input,
-            self.running_mean if tracked else None,
-            self.running_var if tracked else None,
+            running_mean,
+            running_var,
             self.weight,
             self.bias,
             use_batch_stats,
@@ -105,6 +99,22 @@ class _BatchNorm(_NormBase):
             self.eps,
             num_batches_tracked=counter,
         )
+
+    def _count_batch(self):
+        """(momentum, counter): counts a training batch in num_batches_tracked, in place on the device
+        as torch's ``add_(1)``; with ``momentum=None`` the kernel reads the count (no host read)."""
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                return None, self.num_batches_tracked
+        return momentum, None
+
+    def _buffers_to_pass(self):
+        """The running buffers when they are updated (training, tracked) or used (eval), else None."""
+        if not self.training or self.track_running_stats:
+            return self.running_mean, self.running_var
+        return None, None
 
 
 class BatchNorm1d(_BatchNorm):
@@ -143,3 +153,69 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input) -> None:
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose training statistics cover the batches of every process of
+    ``process_group`` (default: the whole group), as torch.nn.SyncBatchNorm, for data-parallel
+    training. Outside training, without an initialized process group, or with one process, it is
+    plain batch norm. Unlike torch's, it also runs on the CPU (the interpreter, over gloo).
+
+    Example::
+
+        >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # every BatchNorm*d replaced
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group=None, device=None, dtype=None, *,
+                 bias: bool = True) -> None:  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input):
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        sync = self.training and use_batch_stats and distributed.is_initialized()
+        world_size = distributed.get_world_size(self.process_group) if sync else 1
+        if world_size == 1:
+            return super().forward(input)
+        self._check_input_dim(input)
+        momentum, counter = self._count_batch()
+        running_mean, running_var = self._buffers_to_pass()
+        return normalization.sync_batch_norm(
+            input,
+            running_mean,
+            running_var,
+            self.weight,
+            self.bias,
+            momentum,
+            self.eps,
+            rank=distributed.get_rank(self.process_group),
+            world_size=world_size,
+            all_reduce=functools.partial(distributed.all_reduce, group=self.process_group),
+            num_batches_tracked=counter,
+        )
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
+        """``module`` with every BatchNorm1d/2d/3d (itself or nested) replaced by a SyncBatchNorm that
+        shares its parameters and running buffers."""
+        converted = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group, bias=module.bias is not None)  # fmt: skip
+            if module.affine:
+                converted.weight = module.weight
+                if module.bias is not None:
+                    converted.bias = module.bias
+            if module.track_running_stats:
+                converted.running_mean = module.running_mean
+                converted.running_var = module.running_var
+                converted.num_batches_tracked = module.num_batches_tracked
+            converted.training = module.training
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
