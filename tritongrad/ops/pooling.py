@@ -213,7 +213,7 @@ _GLOBAL_AVG = _named("MeanBackward1")
 _POOL_1D = _named("SqueezeBackward1")
 
 
-def _fixed_window(name, x, kernel_size, stride, padding, dilation, ceil_mode, spatial, *, effective_check=True):
+def _fixed_window(name, x, kernel_size, stride, padding, dilation, ceil_mode, spatial):
     """The PoolWindow of a fixed-window pooling, after torch's argument and shape checks."""
     count = 2 if spatial == 2 else 1
     kernel = _ints(kernel_size, count, name, "kernel_size")
@@ -227,13 +227,12 @@ def _fixed_window(name, x, kernel_size, stride, padding, dilation, ceil_mode, sp
         raise RuntimeError("stride should not be zero")
     if any(p < 0 for p in padding):
         raise RuntimeError(f"pad must be non-negative, but got pad: {padding[-1] if padding[-1] < 0 else padding[0]}")
-    if effective_check:
-        for k, p, d in zip(kernel, padding, dilation):
-            if p > ((k - 1) * d + 1) // 2:
-                raise RuntimeError(
-                    f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
-                    f"and dilation={d}"
-                )
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > ((k - 1) * d + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
+                f"and dilation={d}"
+            )
     if any(k <= 0 for k in kernel):
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kernel[0]} kW: {kernel[1]}")
     if any(s < 0 for s in stride):
@@ -287,7 +286,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """2-d average pooling of (N, C, H, W) or (C, H, W) ``input`` as torch's avg_pool2d.
 
     Each window is divided by ``divisor_override`` if given, else by its size clipped to the
-    padded input (``count_include_pad=True``) or by the number of real elements in it.
+    padded input (``count_include_pad=True``) or by the number of real elements in it. Floating
+    inputs only (torch's CPU kernel also averages integers); max pooling takes integers too.
     """
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
