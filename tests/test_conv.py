@@ -224,8 +224,8 @@ def test_conv_transpose1d():
 
 
 def test_gradcheck_float64():
-    x = from_torch(values((1, 2, 4, 3)), requires_grad=True)
-    w = from_torch(values((2, 1, 3, 2)), requires_grad=True)
+    x = from_torch(values((1, 2, 3, 3)), requires_grad=True)
+    w = from_torch(values((2, 1, 2, 2)), requires_grad=True)
     b = from_torch(values((2,)), requires_grad=True)
     assert gradcheck(lambda *a: F.conv2d(*a, stride=(2, 1), padding=1, dilation=(1, 2), groups=2), (x, w, b))
     # The transposed convolution's output is larger than its input: projected (fast) mode keeps the
@@ -300,6 +300,26 @@ def test_kernel_orders_and_split_reduction(flat_k, geometry):
     assert len(launches) == 1 and launches[0] >= 2, f"weight-gradient launches over {launches} splits"
 
 
+def test_int64_offsets(monkeypatch):
+    """The INDEX_64 kernels (taken when an operand spans 2**31 elements or more, too large to test)
+    compute the same results: every kernel, both K orders."""
+    monkeypatch.setattr(conv_kernels, "needs_int64_indexing", lambda *tensors: True)
+
+    def conv2d(x, w, b):
+        return F.conv2d(x, w, b, stride=2, padding=1, groups=2)
+
+    def torch_conv(x, w, b):
+        return TF.conv2d(x, w, b, stride=2, padding=1, groups=2)
+
+    check_against_torch(conv2d, torch_conv, (2, 4, 7, 8), (6, 2, 3, 3), bias=True)
+    x, w = values((1, 16, 5, 6)).to(DEVICE), values((16, 16, 3, 3)).to(DEVICE)
+    want = TF.conv_transpose2d(x, w, stride=2, padding=1)
+    assert_close(conv_kernels.launch_conv2d(x, w, None, (1, 1), (1, 1), (1, 1), 1, flat_k=False),
+                 TF.conv2d(x, w, padding=1))  # fmt: skip
+    got = conv_kernels.launch_conv2d_input_grad(x, w, tuple(want.shape[2:]), (2, 2), (1, 1), (1, 1), 1, flat_k=False)
+    assert_close(got, want)
+
+
 # ---------------------------------------------------------------------------------------------
 # Modules
 # ---------------------------------------------------------------------------------------------
@@ -368,9 +388,26 @@ def test_module_argument_errors(kwargs, error, match):
         nn.Conv2d(3, 4, 3, **kwargs)
 
 
-def test_unsupported_padding_modes_say_so():
-    with pytest.raises(NotImplementedError, match="padding_mode='reflect'"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("name,padding", [("Conv2d", (1, 2)), ("Conv2d", "same"), ("Conv1d", 2)])
+def test_padding_modes(mode, name, padding):
+    ours = getattr(nn, name)(2, 3, 3, padding=padding, padding_mode=mode, dilation=1 if padding != "same" else 2)
+    theirs = getattr(torch_nn, name)(2, 3, 3, padding=padding, padding_mode=mode, dilation=ours.dilation)
+    assert repr(ours) == repr(theirs)
+    assert ours._reversed_padding_repeated_twice == list(theirs._reversed_padding_repeated_twice)
+    theirs.load_state_dict({k: to_torch(v) for k, v in ours.state_dict().items()})
+    x = values((2, 2, 6, 5) if name == "Conv2d" else (2, 2, 7), torch.float32)
+    got_x, want_x = from_torch(x, requires_grad=True), x.clone().requires_grad_()
+    got, want = ours(got_x), theirs(want_x)
+    assert_close(got, want, rtol=1e-5, atol=1e-5)
+    want.sum().backward()
+    got.sum().backward()
+    assert_close(got_x.grad, want_x.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_transposed_padding_mode_error():
+    with pytest.raises(ValueError, match='Only "zeros" padding mode'):
+        torch_nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match='Only "zeros" padding mode'):
         nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
 

@@ -10,6 +10,7 @@ from tritongrad.nn import init
 from tritongrad.nn.module import Module
 from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import convolution
+from tritongrad.ops.padding import pad
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
@@ -67,13 +68,8 @@ class _ConvNd(Module):
             padding = _ntuple(padding, dims)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, but got padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            if self._transposed:
-                raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-            raise NotImplementedError(
-                f"{type(self).__name__}: padding_mode='{padding_mode}' is not supported by tritongrad yet "
-                "(only 'zeros')"
-            )
+        if padding_mode != "zeros" and self._transposed:
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _ntuple(kernel_size, dims)
@@ -84,6 +80,17 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(output_padding, dims)
         self.groups = groups
         self.padding_mode = padding_mode
+        # F.pad's argument for the non-zero padding modes (last dim first), as torch computes it.
+        if isinstance(padding, str):
+            self._reversed_padding_repeated_twice = [0, 0] * dims
+            if padding == "same":
+                for d, k, i in zip(dilation, self.kernel_size, range(dims - 1, -1, -1)):
+                    total = d * (k - 1)
+                    left = total // 2
+                    self._reversed_padding_repeated_twice[2 * i] = left
+                    self._reversed_padding_repeated_twice[2 * i + 1] = total - left
+        else:
+            self._reversed_padding_repeated_twice = [p for p in reversed(padding) for _ in range(2)]
         if self._transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -125,6 +132,9 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) or (C, H, W) input: ``F.conv2d(input, weight, bias, ...)``.
 
+    ``padding_mode`` 'reflect', 'replicate' or 'circular' pads with ``F.pad`` first (a padded copy, as
+    in torch); 'zeros' is the convolution kernels' own masking.
+
     Example::
 
         >>> layer = nn.Conv2d(3, 8, kernel_size=3, padding=1)
@@ -139,6 +149,9 @@ class Conv2d(_ConvNd):
                          padding_mode, device=device, dtype=dtype)  # fmt: skip
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            padded = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return convolution.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return convolution.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
@@ -154,6 +167,9 @@ class Conv1d(_ConvNd):
                          padding_mode, device=device, dtype=dtype)  # fmt: skip
 
     def forward(self, input):
+        if self.padding_mode != "zeros":
+            padded = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return convolution.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return convolution.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
