@@ -30,6 +30,8 @@ Statistics and arithmetic are fp32 (fp64 for fp64 inputs); outputs have the inpu
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
@@ -413,25 +415,43 @@ def merge_moments_kernel(
 # ----------------------------------------------------------------------------------------------
 
 
-class _Plan:
-    """How a launch walks an (N, C, *spatial) tensor: the coalesced reduced dims, tiles and chunks."""
+def _plan(tensors: list[torch.Tensor], tile: int | None = None, single_chunk: bool = False) -> _Plan:
+    """The launch plan of these (N, C, *spatial) tensors, made once per distinct shape, strides and
+    dtype (a training step repeats the same few)."""
+    x = tensors[0]
+    strides = tuple(t.stride() for t in tensors)
+    return _cached_plan(tuple(x.shape), strides, x.dtype, needs_int64_indexing(*tensors), tile, single_chunk)
 
-    def __init__(self, tensors: list[torch.Tensor], tile: int | None, single_chunk: bool = False) -> None:
-        x = tensors[0]
-        self.C = x.shape[1]
-        self.M = x.numel() // self.C if self.C else 0
-        reduced = [d for d in range(x.dim()) if d != 1]
-        shape, strides = coalesce([x.shape[d] for d in reduced], [[t.stride(d) for d in reduced] for t in tensors])
-        if len(shape) > MAX_RANK:
+
+@functools.lru_cache(maxsize=1024)
+def _cached_plan(shape, strides, dtype, index_64, tile, single_chunk) -> _Plan:
+    return _Plan(shape, strides, dtype, index_64, tile, single_chunk)
+
+
+class _Plan:
+    """How a launch walks an (N, C, *spatial) tensor: the coalesced reduced dims, tiles and chunks.
+
+    Shared between launches (cached): read-only once made."""
+
+    def __init__(self, shape: tuple[int, ...], strides: tuple[tuple[int, ...], ...], dtype: torch.dtype,
+                 index_64: bool, tile: int | None, single_chunk: bool) -> None:  # fmt: skip
+        self.C = shape[1]
+        numel = 1
+        for size in shape:
+            numel *= size
+        self.M = numel // self.C if self.C else 0
+        reduced = [d for d in range(len(shape)) if d != 1]
+        red_shape, red_strides = coalesce([shape[d] for d in reduced], [[s[d] for d in reduced] for s in strides])
+        if len(red_shape) > MAX_RANK:
             raise NotImplementedError(
-                f"batch norm: an input of shape {list(x.shape)} has more than {MAX_RANK} non-mergeable reduced dims"
+                f"batch norm: an input of shape {list(shape)} has more than {MAX_RANK} non-mergeable reduced dims"
             )
-        self.red_shape = tuple(shape)
-        self.red_strides = [tuple(s) for s in strides]
-        self.channel_strides = [t.stride(1) for t in tensors]
-        self.rank = len(shape)
-        self.index_64 = needs_int64_indexing(*tensors)
-        self.compute = compute_dtype(x.dtype)
+        self.red_shape = tuple(red_shape)
+        self.red_strides = tuple(tuple(s) for s in red_strides)
+        self.channel_strides = tuple(s[1] for s in strides)
+        self.rank = len(red_shape)
+        self.index_64 = index_64
+        self.compute = compute_dtype(dtype)
         M, C = max(self.M, 1), max(self.C, 1)
         if is_interpreter():
             tile = tile or INTERPRETER_MAX_BLOCK
@@ -441,7 +461,7 @@ class _Plan:
         else:
             tile = tile or _GPU_TILE
             # Channels side by side when they are adjacent in memory, else a column of rows.
-            self.block_c = min(next_power_of_2(C), 64) if x.stride(1) == 1 else 1
+            self.block_c = min(next_power_of_2(C), 64) if strides[0][1] == 1 else 1
             self.block_r = min(next_power_of_2(M), max(1, tile // self.block_c))
             max_chunks = _GPU_MAX_CHUNKS
         self.channel_blocks = triton.cdiv(C, self.block_c)
@@ -503,7 +523,7 @@ def launch_batch_norm_fwd(
         (save_mean, save_invstd), mode = stats, STATS_GIVEN.value
     if x.numel() == 0:
         return out, save_mean, save_invstd
-    plan = _Plan([x, out], tile)
+    plan = _plan([x, out], tile)
     mean_partial, m2_partial = plan.partials(x.device)
     if mode == STATS_BATCH.value:
         # One program folds one chunk of rows of BLOCK_C channels.
@@ -547,7 +567,7 @@ def launch_channel_grad_sums(
     norm). Returns the plan and the two (chunks, C) partial-sum buffers that
     ``launch_batch_norm_bwd`` merges.
     """
-    plan = _Plan([grad, x], tile)
+    plan = _plan([grad, x], tile)
     grad_partial, dot_partial = plan.partials(x.device)
     spatial = plan.M // max(x.shape[0], 1)
     # One program sums one chunk of rows of BLOCK_C channels.
@@ -611,7 +631,7 @@ def launch_batch_norm_bwd(
     elif has_sums:
         sums_plan, grad_partial, dot_partial = launch_channel_grad_sums(grad, x, mean, invstd, groups, tile)
         chunks = sums_plan.chunks
-    plan = _Plan([grad, x, grad if grad_input is None else grad_input], tile)
+    plan = _plan([grad, x, grad if grad_input is None else grad_input], tile)
     dummy = mean
     # One program computes a [BLOCK_R, BLOCK_C] tile of grad_input; without it, one program per
     # channel block only merges the sums into grad_weight/grad_bias.
@@ -661,7 +681,7 @@ def launch_channel_moments(x: torch.Tensor, out: torch.Tensor) -> None:
     """Writes (count, mean, M2) per channel of ``x`` (N, C, *spatial) into ``out`` (3, C), contiguous
     rows in the statistics dtype: one rank's share of SyncBatchNorm's statistics."""
     _check_channels("sync_batch_norm", x)
-    plan = _Plan([x], None, single_chunk=True)
+    plan = _plan([x], single_chunk=True)
     launch_fill_(out[0], plan.M)
     if x.numel() == 0:
         launch_fill_(out[1:], 0)

@@ -28,6 +28,8 @@ rstd = 1 / sqrt(var + eps) per row.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
@@ -290,29 +292,43 @@ def column_sum_kernel(
 # ----------------------------------------------------------------------------------------------
 
 
-class _RowPlan:
-    """Rows over the leading ``x.dim() - row_dims`` dims, each the trailing ``row_dims`` dims."""
+def _row_plan(tensors: list[torch.Tensor], row_dims: int, block: int | None) -> _RowPlan:
+    """The launch plan of these tensors, made once per distinct shape, strides and dtype."""
+    x = tensors[0]
+    strides = tuple(t.stride() for t in tensors)
+    return _cached_row_plan(tuple(x.shape), strides, x.dtype, needs_int64_indexing(*tensors), row_dims, block)
 
-    def __init__(self, tensors: list[torch.Tensor], row_dims: int, block: int | None) -> None:
-        x = tensors[0]
-        lead = x.dim() - row_dims
-        row_shape, row_strides = coalesce(list(x.shape[:lead]), [list(t.stride()[:lead]) for t in tensors])
-        col_shape, col_strides = coalesce(list(x.shape[lead:]), [list(t.stride()[lead:]) for t in tensors])
+
+@functools.lru_cache(maxsize=1024)
+def _cached_row_plan(shape, strides, dtype, index_64, row_dims, block) -> _RowPlan:
+    return _RowPlan(shape, strides, dtype, index_64, row_dims, block)
+
+
+class _RowPlan:
+    """Rows over the leading ``len(shape) - row_dims`` dims, each the trailing ``row_dims`` dims.
+
+    Shared between launches (cached): read-only once made."""
+
+    def __init__(self, shape: tuple[int, ...], strides: tuple[tuple[int, ...], ...], dtype: torch.dtype,
+                 index_64: bool, row_dims: int, block: int | None) -> None:  # fmt: skip
+        lead = len(shape) - row_dims
+        row_shape, row_strides = coalesce(list(shape[:lead]), [list(s[:lead]) for s in strides])
+        col_shape, col_strides = coalesce(list(shape[lead:]), [list(s[lead:]) for s in strides])
         if len(row_shape) > MAX_RANK or len(col_shape) > MAX_RANK:
-            raise NotImplementedError(f"normalization: input of shape {list(x.shape)} has too many non-mergeable dims")
+            raise NotImplementedError(f"normalization: input of shape {list(shape)} has too many non-mergeable dims")
         self.row_shape, self.col_shape = tuple(row_shape), tuple(col_shape)
-        self.row_strides = [tuple(s) for s in row_strides]
-        self.col_strides = [tuple(s) for s in col_strides]
+        self.row_strides = tuple(tuple(s) for s in row_strides)
+        self.col_strides = tuple(tuple(s) for s in col_strides)
         self.n_rows = self.row_length = 1
-        for size in x.shape[:lead]:
+        for size in shape[:lead]:
             self.n_rows *= size
-        for size in x.shape[lead:]:
+        for size in shape[lead:]:
             self.row_length *= size
         self.rows, self.block, self.num_warps, self.looped = row_launch_config(self.n_rows, self.row_length)
         if block is not None and block < self.row_length:
             self.block, self.rows, self.looped = block, 1, True
-        self.index_64 = needs_int64_indexing(*tensors)
-        self.compute = compute_dtype(x.dtype)
+        self.index_64 = index_64
+        self.compute = compute_dtype(dtype)
 
 
 def _group_arguments(groups: int, x: torch.Tensor) -> tuple[int, int, int]:
@@ -347,7 +363,7 @@ def launch_row_norm_fwd(
     """
     check_floating("normalization", x)
     out = torch.empty_like(x)
-    plan = _RowPlan([x, out], row_dims, block)
+    plan = _row_plan([x, out], row_dims, block)
     stats = stats_dtype(x.dtype)
     mean = None if rms else torch.empty((plan.n_rows,), dtype=stats, device=x.device)
     rstd = torch.empty((plan.n_rows,), dtype=stats, device=x.device)
@@ -392,7 +408,7 @@ def launch_row_norm_bwd(
     if groups:
         need_weight = need_bias = False
     grad_input = torch.empty_like(x) if need_input else None
-    plan = _RowPlan([grad, x, grad if grad_input is None else grad_input], row_dims, block)
+    plan = _row_plan([grad, x, grad if grad_input is None else grad_input], row_dims, block)
     param_dtype = param_dtype or (weight.dtype if weight is not None else x.dtype)
     param_shape = x.shape[x.dim() - row_dims :]
     grad_weight = torch.empty(param_shape, dtype=param_dtype, device=x.device) if need_weight else None

@@ -127,6 +127,18 @@ def test_weight_only_and_bias_only():
         _compare(got, expected, torch.float64, "batch_norm weight/bias only")
 
 
+def test_strided_parameters():
+    """weight/bias that are views with a step (every other element of a longer vector)."""
+    x = torch.randn(6, 4, 3)
+    weight, bias = torch.randn(8)[::2], torch.randn(8)[1::2]
+    expected = torch.nn.functional.batch_norm(x, None, None, weight, bias, True)
+    g_weight, g_bias = from_torch(torch.empty(8)), from_torch(torch.empty(8))
+    to_torch(g_weight)[::2] = weight
+    to_torch(g_bias)[1::2] = bias
+    got = F.batch_norm(from_torch(x), None, None, g_weight[::2], g_bias[1::2], True)
+    assert_close(got, expected, what="batch_norm with strided weight/bias")
+
+
 @pytest.mark.parametrize("tile", [64, 256])
 def test_chunked_statistics_merge(tile):
     """A small tile forces several row chunks per channel and several tiles per chunk, so the
@@ -175,6 +187,14 @@ def test_half_precision_forward(dtype):
         assert_close(got, expected, rtol=2e-2, atol=2e-2, what=f"{dtype} forward, {param_dtype} params")
         assert_close(g_rm, rm, rtol=1e-2, atol=1e-2, what=f"{dtype} running_mean, {param_dtype} params")
         assert_close(g_rv, rv, rtol=1e-2, atol=1e-2, what=f"{dtype} running_var, {param_dtype} params")
+    # The backward runs in fp32 too: gradients close to torch's float32 ones on the same values.
+    t_x = x.float().requires_grad_()
+    torch.nn.functional.batch_norm(t_x, None, None, training=True).backward(torch.ones(x.shape) * torch.arange(7.0))
+    g_x = from_torch(x, requires_grad=True)
+    F.batch_norm(g_x, None, None, training=True).backward(
+        from_torch((torch.ones(x.shape) * torch.arange(7.0)).to(dtype))
+    )
+    assert_close(g_x.grad, t_x.grad.to(dtype), rtol=3e-2, atol=3e-2, what=f"{dtype} grad_input")
 
 
 def test_gradcheck_float64():

@@ -289,10 +289,11 @@ def sync_batch_norm(
 
 
 def _flat(param: Tensor | None) -> Tensor | None:
-    """A (C,)-shaped view of a parameter with C elements (torch accepts any shape of that size)."""
+    """A dense (C,) parameter with C elements (torch accepts any shape of that size); kernels index
+    it as an array, so a strided one is copied by a kernel first."""
     if param is None or (param.dim() == 1 and param.is_contiguous()):
         return param
-    return param.reshape(-1)
+    return _contiguous_param(param.reshape(-1))
 
 
 # ---------------------------------------------------------------------------------------------
