@@ -14,9 +14,10 @@ window is the maximum (the last NaN wins the index), and records the argmax as t
 else the window clipped to the padded input, else the count of real elements).
 
 Backward is a gather, not a scatter: one program computes BLOCK input gradients, each by
-visiting the outputs whose window may contain it (a fixed window: one candidate row per kernel
-tap; adaptive: the few rows whose window straddles it). Overlapping windows thus accumulate in
-registers in a fixed order: deterministic, no atomics, no zero-filled buffer.
+visiting the outputs whose window may contain it (fixed windows: the ceil(kernel / stride)
+nearest, or with dilation one candidate per kernel tap; adaptive: the few that straddle it).
+Overlapping windows thus accumulate in registers in a fixed order: deterministic, no atomics,
+no zero-filled buffer.
 
 Arithmetic is fp32 (fp64 for fp64 tensors, integers in their own type for max pooling); results
 have the input's dtype.
@@ -94,8 +95,15 @@ class PoolWindow:
     def candidates(self, input_size: tuple[int, int]) -> tuple[int, int]:
         """Outputs per dim whose window may contain a given input (the backward's loop lengths)."""
         if not self.adaptive:
+            if self.unit_dilation:
+                # Consecutive windows: at most ceil(kernel / stride) of them overlap any input.
+                return tuple(min(-(-k // s), out) for k, s, out in zip(self.kernel, self.stride, self.output_size))
             return self.kernel
         return tuple(min(out, math.ceil(out / size) + 1) for size, out in zip(input_size, self.output_size))
+
+    @property
+    def unit_dilation(self) -> bool:
+        return not self.adaptive and self.dilation == (1, 1)
 
     def arguments(self) -> tuple[int, ...]:
         return (*self.stride, *self.padding, *self.dilation)
@@ -206,13 +214,18 @@ def pool2d_fwd_kernel(
 
 
 @triton.jit
-def _candidate(i, j, in_size, out_size, stride, padding, dilation, ADAPTIVE: tl.constexpr):
+def _candidate(i, j, in_size, out_size, stride, padding, dilation, kernel,
+               ADAPTIVE: tl.constexpr, UNIT_DILATION: tl.constexpr):  # fmt: skip
     """The ``j``-th output row whose window may hold input row ``i``, and whether it exists."""
     if ADAPTIVE:
         first = (i * out_size) // in_size
         last = ((i + 1) * out_size + in_size - 1) // in_size  # exclusive
         o = first + j
         ok = o < last
+    elif UNIT_DILATION:
+        # Windows [o * stride - padding, + kernel): the last one starting at or before i, and back.
+        o = (i + padding) // stride - j
+        ok = (o >= 0) & (o < out_size) & (o * stride - padding + kernel > i)
     else:
         # Tap j of output o sits at o * stride - padding + j * dilation == i.
         shifted = i + padding - j * dilation
@@ -234,6 +247,7 @@ def pool2d_bwd_kernel(
     i_stride_n, i_stride_c, i_stride_h, i_stride_w,
     CH, CW, KH, KW, SH, SW, PH, PW, DH, DW, divisor_override,
     MAX: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_INCLUDE_PAD: tl.constexpr, CHANNELS_LAST: tl.constexpr,
+    UNIT_DILATION: tl.constexpr,
     COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
@@ -245,9 +259,9 @@ def pool2d_bwd_kernel(
 
     acc = tl.zeros([BLOCK], COMPUTE)
     for jh in range(CH):
-        oh, h_ok = _candidate(ih, jh, H, OH, SH, PH, DH, ADAPTIVE)
+        oh, h_ok = _candidate(ih, jh, H, OH, SH, PH, DH, KH, ADAPTIVE, UNIT_DILATION)
         for jw in range(CW):
-            ow, w_ok = _candidate(iw, jw, W, OW, SW, PW, DW, ADAPTIVE)
+            ow, w_ok = _candidate(iw, jw, W, OW, SW, PW, DW, KW, ADAPTIVE, UNIT_DILATION)
             ok = mask & h_ok & w_ok
             grad = tl.load(g_base + oh * g_stride_h + ow * g_stride_w, mask=ok, other=0).to(COMPUTE)
             if MAX:
@@ -257,7 +271,8 @@ def pool2d_bwd_kernel(
                 divisor = _avg_divisor(
                     oh, ow, H, W, OH, OW, KH, KW, SH, SW, PH, PW, divisor_override, ADAPTIVE, COUNT_INCLUDE_PAD
                 )
-                acc += tl.where(ok, grad / divisor.to(COMPUTE), 0)
+                # (A candidate that is no output may have divisor 0: divide by 1 there instead.)
+                acc += tl.where(ok, grad / tl.where(ok, divisor, 1).to(COMPUTE), 0)
     store_as(grad_x_ptr + index, acc, mask)
 
 
@@ -358,7 +373,8 @@ def launch_pool2d_bwd(
         *grad_out.stride(),
         *(grad_x if indices is None else indices).stride(),
         ch, cw, kh, kw, *window.arguments(), divisor_override or 0,
-        MAX=kind == "max", ADAPTIVE=window.adaptive, COUNT_INCLUDE_PAD=count_include_pad,
+        MAX=kind == "max", ADAPTIVE=window.adaptive, UNIT_DILATION=window.unit_dilation,
+        COUNT_INCLUDE_PAD=count_include_pad,
         CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(grad_out.dtype), BLOCK=block,
         INDEX_64=needs_int64_indexing(grad_out, grad_x, indices), num_warps=num_warps,
     )  # fmt: skip

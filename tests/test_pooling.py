@@ -25,6 +25,7 @@ MAX_CASES = [
     ((2, 2, 9, 8), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 3))),  # dilation
     ((3, 5, 6), dict(kernel_size=1)),  # unbatched, kernel 1
     ((1, 1, 5, 5), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),  # ceil_mode dropping a window
+    ((1, 2, 10, 11), dict(kernel_size=(2, 3), stride=(3, 4))),  # stride > kernel: inputs in no window
 ]
 
 AVG_CASES = [
@@ -35,6 +36,7 @@ AVG_CASES = [
     ((2, 3, 7, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
     ((1, 2, 11, 13), dict(kernel_size=(3, 2), stride=1, padding=(1, 0), divisor_override=5)),  # overlapping
     ((3, 5, 6), dict(kernel_size=1)),  # unbatched, kernel 1
+    ((1, 2, 10, 11), dict(kernel_size=2, stride=3, padding=1, count_include_pad=False)),  # gaps between windows
 ]
 
 
