@@ -94,8 +94,10 @@ Pair = tuple[int, int]
 # and a fixed modest tile keeps enough programs in flight for the 7x7 / 14x14 late layers.
 _GPU_BLOCK_M, _GPU_BLOCK_N, _GPU_BLOCK_K = 64, 64, 32
 _GPU_NUM_WARPS, _GPU_NUM_STAGES = 4, 3
-# The interpreter pays per tl op and program, so its tiles are as large as numpy handles well.
-_INTERPRETER_BLOCK_MN, _INTERPRETER_BLOCK_K = 128, 128
+# The interpreter pays ~50-100 us per tl op and program whatever the tile size, so its tiles are as
+# large as numpy handles well: 128 along the channel dims and, along the long dim (pixels, or the
+# weight gradient's reduction), as many as keep a tile within INTERPRETER_MAX_BLOCK elements.
+_INTERPRETER_BLOCK = 128
 # tl.dot needs every tile dim >= 16.
 _MIN_DOT_BLOCK = 16
 # A split of the weight gradient's reduction gets at least this many K steps, so the partial sums
@@ -115,16 +117,19 @@ def _clamp_block(size: int, cap: int) -> int:
     return min(max(runtime.next_power_of_2(size), _MIN_DOT_BLOCK), cap)
 
 
-def _tiles(rows: int, cols: int, depth: int, dtype: torch.dtype, allow_tf32: bool) -> _Tiles:
-    """Tile sizes for an (rows x depth) @ (depth x cols) implicit GEMM, from the runtime's policy."""
+def _tiles(rows: int, cols: int, depth: int, dtype: torch.dtype, allow_tf32: bool, long_depth: bool = False) -> _Tiles:
+    """Tile sizes for an (rows x depth) @ (depth x cols) implicit GEMM, from the runtime's policy.
+
+    ``long_depth``: the reduction, not the rows, is the long dim (the weight gradient)."""
     if runtime.is_interpreter():
-        return _Tiles(
-            _clamp_block(rows, _INTERPRETER_BLOCK_MN),
-            _clamp_block(cols, _INTERPRETER_BLOCK_MN),
-            _clamp_block(depth, _INTERPRETER_BLOCK_K),
-            4,
-            1,
-        )
+        block_n = _clamp_block(cols, _INTERPRETER_BLOCK)
+        if long_depth:
+            block_m = _clamp_block(rows, _INTERPRETER_BLOCK)
+            block_k = _clamp_block(depth, runtime.INTERPRETER_MAX_BLOCK // max(block_m, block_n))
+        else:
+            block_k = _clamp_block(depth, _INTERPRETER_BLOCK)
+            block_m = _clamp_block(rows, runtime.INTERPRETER_MAX_BLOCK // max(block_k, block_n))
+        return _Tiles(block_m, block_n, block_k, 4, 1)
     # 32- and 64-bit products hold the accumulator in registers: 8 warps halve each thread's share.
     # The FMA paths (exact fp32, fp64) also take half the K step and no pipelining: their operand
     # tiles go through registers, and 4 warps, K = 32 or prefetched stages spill (AOT report). They
@@ -682,9 +687,7 @@ def launch_conv2d_weight_grad(
         return grad_w
     cols = in_c_per_group * kh * kw
     reduction = batch * out_h * out_w
-    tiles = _tiles(out_c_per_group, cols, reduction, x.dtype, allow_tf32)
-    if runtime.is_interpreter():  # a longer K step halves the interpreter's loop trips
-        tiles = tiles._replace(block_k=_clamp_block(reduction, 2 * _INTERPRETER_BLOCK_K))
+    tiles = _tiles(out_c_per_group, cols, reduction, x.dtype, allow_tf32, long_depth=True)
     tile_count = triton.cdiv(out_c_per_group, tiles.block_m) * triton.cdiv(cols, tiles.block_n)
     splits = split_k or _weight_grad_splits(tile_count * groups, reduction, tiles.block_k, x.device)
     # A K step no longer than one split's share (the interpreter's steps may cover the whole reduction).
