@@ -149,6 +149,11 @@ def test_conv2d_grad_fn_and_unbatched_input():
     assert type(batched.grad_fn).__name__ == "ConvolutionBackward0"
     got.sum().backward()
     assert got_x.grad.shape == (3, 6, 5)
+    # Only the weight requires grad: the node keeps the input alone.
+    got_w, want_w = from_torch(w, requires_grad=True), w.clone().requires_grad_()
+    F.conv2d(from_torch(x), got_w, stride=2).sum().backward()
+    TF.conv2d(x, want_w, stride=2).sum().backward()
+    assert_close(got_w.grad, want_w.grad)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")

@@ -78,10 +78,14 @@ class Convolution(Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, geometry: ConvGeometry):
-        ctx.save_for_backward(input, weight)
+        g = geometry
+        # The input gradient needs only the weight, the weight gradient only the input.
+        ctx.save_for_backward(input if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         ctx.geometry = geometry
         ctx.has_bias = bias is not None
-        g = geometry
+        ctx.input_size = _spatial(input, g.one_d)
+        ctx.kernel_size = _spatial(weight, g.one_d)
+        ctx.dtype = input.dtype
         x = _as_4d(input._data, g.one_d)
         w = _as_4d(weight._data, g.one_d)
         b = None if bias is None else bias._data
@@ -100,9 +104,9 @@ class Convolution(Function):
         input, weight = ctx.saved_tensors
         g = ctx.geometry
         need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
-        if grad.dtype != input.dtype:
-            grad = grad.to(input.dtype)
-        input_size = _spatial(input, g.one_d)
+        if grad.dtype != ctx.dtype:
+            grad = grad.to(ctx.dtype)
+        input_size = ctx.input_size
         # The input gradient is the opposite kind of convolution of grad with the same weight.
         grad_input = (
             Convolution.apply(grad, weight, None, replace(g, transposed=not g.transposed, output_size=input_size))
@@ -111,7 +115,7 @@ class Convolution(Function):
         )
         grad_weight = None
         if need_weight:
-            kernel_size = _spatial(weight, g.one_d)
+            kernel_size = ctx.kernel_size
             if g.transposed:  # y = T(x, w) is the input gradient of a convolution mapping y's space to x's
                 forward = replace(g, transposed=False, output_size=input_size)
                 grad_weight = ConvolutionWeightGrad.apply(input, grad, forward, kernel_size)
@@ -133,9 +137,11 @@ class ConvolutionWeightGrad(Function):
 
     @staticmethod
     def forward(ctx, grad_out, input, geometry: ConvGeometry, kernel_size: Pair):
-        ctx.save_for_backward(grad_out, input)
+        # d/d grad_out needs the input, d/d input needs grad_out (the product is bilinear).
+        ctx.save_for_backward(grad_out if ctx.needs_input_grad[1] else None, input if ctx.needs_input_grad[0] else None)
         ctx.geometry = geometry
         g = geometry
+        ctx.input_size = _spatial(input, g.one_d)
         out = kernels.launch_conv2d_weight_grad(
             _as_4d(grad_out._data, g.one_d),
             _as_4d(input._data, g.one_d),
@@ -155,9 +161,8 @@ class ConvolutionWeightGrad(Function):
         need_grad_out, need_input = ctx.needs_input_grad[:2]
         # <G, dW(go, x)> is bilinear: d/d go = conv(x, G), d/d x = conv_transpose(go, G).
         grad_of_grad_out = Convolution.apply(input, grad_weight_grad, None, g) if need_grad_out else None
-        input_size = _spatial(input, g.one_d)
         grad_of_input = (
-            Convolution.apply(grad_out, grad_weight_grad, None, replace(g, transposed=True, output_size=input_size))
+            Convolution.apply(grad_out, grad_weight_grad, None, replace(g, transposed=True, output_size=ctx.input_size))
             if need_input
             else None
         )
