@@ -47,6 +47,7 @@ from tritongrad.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from tritongrad.nn.modules.sparse import Embedding
 from tritongrad.nn.modules.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -65,6 +66,7 @@ __all__ = [
     "ParameterList",
     "Sequential",
     "Dropout",
+    "Embedding",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",

@@ -1,0 +1,120 @@
+"""F.embedding: rows of a weight table picked by integer indices, and its gradient.
+
+The forward is a gather through ``kernels.indexing`` (index offsets, then a row copy); the
+backward is ``kernels.embedding``'s deterministic per-tile sum over the indices (no atomics, so
+a repeated index's gradient is bit-identical from run to run).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.kernels import embedding as embedding_kernels
+from tritongrad.kernels import indexing as indexing_kernels
+from tritongrad.kernels.elementwise import launch_unary
+from tritongrad.tensor import Tensor
+
+__all__ = ["embedding"]
+
+
+def _flattenable(data: torch.Tensor, dims: int) -> torch.Tensor:
+    """``data`` if its first ``dims`` dims merge into one as a view, else a dense copy (a copy kernel)."""
+    try:
+        data.view(-1, *data.shape[dims:])
+        return data
+    except RuntimeError:
+        return launch_unary("copy", data, out=torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))
+
+
+def _gather_rows(weight: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """weight[indices] as a new contiguous (*indices.shape, D) tensor; IndexError for indices outside [0, V)."""
+    offsets, bad = indexing_kernels.launch_index_offsets([indices], [weight.shape[0]], [weight.stride(0)], wrap=False)
+    if bad is not None:
+        raise IndexError("index out of range in self")
+    shape = (*indices.shape, weight.shape[1])
+    offsets_strides = (*indexing_kernels.contiguous_strides(indices.shape), 0)
+    src_strides = (0,) * indices.dim() + (weight.stride(1),)
+    return indexing_kernels.launch_gather(weight, src_strides, offsets, offsets_strides, shape)
+
+
+class Embedding(Function):
+    """``weight[input]`` with torch's embedding gradient (padding row and optional frequency scaling).
+
+    Double backward is not supported (the gradient of the gradient would be another gather).
+    """
+
+    _backward_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight, padding_idx, scale_grad_by_freq):
+        ctx.save_for_backward(input)
+        ctx.num_weights = weight.shape[0]
+        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return Tensor._wrap(_gather_rows(weight._data, input._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        if is_grad_enabled():
+            raise RuntimeError("embedding: double backward (create_graph=True) is not supported")
+        (input,) = ctx.saved_tensors
+        grad_weight = embedding_kernels.launch_embedding_backward(
+            _flattenable(grad._data, input.dim()),
+            _flattenable(input._data, input.dim()),
+            ctx.num_weights,
+            padding_idx=ctx.padding_idx,
+            scale_grad_by_freq=ctx.scale_grad_by_freq,
+        )
+        return None, Tensor._wrap(grad_weight), None, None
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """torch.nn.functional.embedding: ``weight[input]``.
+
+    Args:
+        input: integer indices (int64 or int32) of any shape, each in [0, V).
+        weight: (V, D) table.
+        padding_idx: that row (negative counts from the end) gets no gradient.
+        max_norm, norm_type: renormalising looked-up rows in place is not supported
+            (NotImplementedError); norm_type alone is ignored, as in torch.
+        scale_grad_by_freq: divide each row's gradient by its index's count in ``input``.
+        sparse: sparse gradients are not supported (NotImplementedError).
+
+    Returns:
+        (*input.shape, D), weight's dtype.
+
+    Example::
+
+        >>> w = tritongrad.randn(10, 3, requires_grad=True)
+        >>> F.embedding(tritongrad.tensor([[1, 2], [4, 1]]), w).shape
+        torch.Size([2, 2, 3])
+    """
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.dtype not in embedding_kernels.INDEX_DTYPES:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
+            f"but got {input.dtype} instead (while checking arguments for embedding)"
+        )
+    if input.device != weight.device:
+        raise RuntimeError(f"embedding: indices on {input.device} and weight on {weight.device}")
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm (in-place renormalisation of looked-up rows) is not supported")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported; use sparse=False")
+    if padding_idx is not None:
+        if not -weight.shape[0] <= padding_idx < weight.shape[0]:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % weight.shape[0]
+    else:
+        padding_idx = -1
+    return Embedding.apply(input, weight, padding_idx, bool(scale_grad_by_freq))
