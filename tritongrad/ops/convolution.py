@@ -13,6 +13,11 @@ input is a batch of one (a view). Two Functions carry the tape:
 
 Both backwards are built from these Functions, so ``create_graph=True`` gives gradients of any
 order on the same kernels.
+
+Differences from torch: an input with 0 channels (and a (OC, 0, KH, KW) weight) gives the
+(N, OC, OH, OW) result of an empty sum (the bias, or zeros), where torch returns a tensor with 0
+channels; 'same' padding with an even kernel never copies the input, so torch's warning about
+that copy is not given.
 """
 
 from __future__ import annotations
