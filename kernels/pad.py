@@ -25,9 +25,8 @@ import triton.language as tl
 
 from tritongrad.kernels.common import bits_to_float, compute_dtype, float_bits, needs_int64_indexing, triton_dtype
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.kernels.pool import empty_nchw, prefers_channels_last
+from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, window_launch_config
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
-from tritongrad.runtime import elementwise_launch_config
 
 __all__ = ["PAD_MODES", "launch_pad_fwd", "launch_pad_bwd"]
 
@@ -205,7 +204,7 @@ def launch_pad_fwd(x: torch.Tensor, pads, mode: str = "constant", value: float =
     x5, out5 = _with_three_padded_dims(x, k), _with_three_padded_dims(out, k)
     lead_shape, lead_strides = _lead_layout(x5)
     befores = [b for b, _ in _padded_pairs(pads)]
-    block, num_warps = elementwise_launch_config(out.numel())
+    block, num_warps = window_launch_config(out.numel())
     # One program instance fills BLOCK outputs (in the output's memory order).
     pad_fwd_kernel[(triton.cdiv(out.numel(), block),)](
         x5, out5,
@@ -252,7 +251,7 @@ def launch_pad_bwd(grad_out: torch.Tensor, input_shape, pads, mode: str = "const
     lead_shape, lead_strides = _lead_layout(g5)
     befores = [b for b, _ in _padded_pairs(pads)]
     counts = [1] * (3 - k) + _candidate_counts(pads, mode)
-    block, num_warps = elementwise_launch_config(grad_x.numel())
+    block, num_warps = window_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients (in their memory order).
     pad_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
         g5, gx5,

@@ -34,7 +34,7 @@ import triton.language as tl
 from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import elementwise_launch_config, is_interpreter
 
 __all__ = [
     "PoolWindow",
@@ -44,6 +44,7 @@ __all__ = [
     "prefers_channels_last",
     "empty_nchw",
     "unravel_nchw",
+    "window_launch_config",
 ]
 
 MAX_POOL_DTYPES = (
@@ -57,6 +58,20 @@ MAX_POOL_DTYPES = (
     torch.int32,
     torch.int64,
 )
+
+
+# On a GPU a program of the window kernels (pooling, padding, resizing) gives each thread 2
+# outputs: every output keeps its window position, running value and index live across the
+# window loop, and at 4-8 per thread ptxas spills a few registers in some variants (fp64, int64
+# indices, 3-d padding; measured with the AOT kernel report for sm_80/sm_90). Their loads are
+# per-element gathers anyway, so fewer outputs per thread costs no access width.
+_GPU_WINDOW_CONFIG = (256, 4)
+
+
+def window_launch_config(numel: int) -> tuple[int, int]:
+    """(BLOCK, num_warps) for a kernel in which one program computes BLOCK outputs by visiting a
+    window or candidate list per output: the elementwise policy in the interpreter."""
+    return elementwise_launch_config(numel) if is_interpreter() else _GPU_WINDOW_CONFIG
 
 
 def prefers_channels_last(t: torch.Tensor) -> bool:
@@ -323,7 +338,7 @@ def launch_pool2d_fwd(
     if out.numel() == 0:
         return out, indices
     kh, kw = window.taps((h, w))
-    block, num_warps = elementwise_launch_config(out.numel())
+    block, num_warps = window_launch_config(out.numel())
     # One program instance computes BLOCK outputs.
     pool2d_fwd_kernel[(triton.cdiv(out.numel(), block),)](
         x, out, out if indices is None else indices,
@@ -365,7 +380,7 @@ def launch_pool2d_bwd(
         return launch_fill_(grad_x, 0)  # adaptive pooling to a 0 x 0 output: no input is used
     ch, cw = window.candidates((h, w))
     kh, kw = window.taps((h, w))
-    block, num_warps = elementwise_launch_config(grad_x.numel())
+    block, num_warps = window_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients.
     pool2d_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
         grad_out, grad_x if indices is None else indices, grad_x,
@@ -393,7 +408,7 @@ def launch_pool2d_gather(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor
     out = empty_nchw(indices.shape, x.dtype, x.device, channels_last)
     if out.numel() == 0:
         return out
-    block, num_warps = elementwise_launch_config(out.numel())
+    block, num_warps = window_launch_config(out.numel())
     # One program instance gathers BLOCK outputs.
     pool2d_gather_kernel[(triton.cdiv(out.numel(), block),)](
         x, indices, out,

@@ -35,8 +35,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
 )
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, unravel_nchw
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, unravel_nchw, window_launch_config
 
 __all__ = ["source_scale", "launch_resample2d_fwd", "launch_resample2d_bwd"]
 
@@ -178,7 +177,7 @@ def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales:
     out = empty_nchw((n, c, *output_size), x.dtype, x.device, channels_last)
     if out.numel() == 0:
         return out
-    block, num_warps = elementwise_launch_config(out.numel())
+    block, num_warps = window_launch_config(out.numel())
     # One program instance computes BLOCK outputs.
     resample2d_fwd_kernel[(triton.cdiv(out.numel(), block),)](
         x, out,
@@ -205,7 +204,7 @@ def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, l
     inverse = 1.0 / scale if scale > 0 else 0.0
     # Outputs reading one input: those whose source lies within one (nearest: half-open unit) of it.
     count = math.ceil((2.0 if linear else 1.0) * inverse) + 5 if scale > 0 else out_len
-    block, num_warps = elementwise_launch_config(grad_x.numel())
+    block, num_warps = window_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients.
     resample_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
         grad, grad_x,
