@@ -11,10 +11,11 @@ Statistics come in two levels, so a few channels over many rows still fill a GPU
 
 1. ``channel_stats_kernel``: grid (chunks, channel blocks); a chunk of rows is folded tile by
    tile into (count, mean, M2) with Chan's parallel merge, each tile's own M2 taken about the
-   tile's mean. No E[x^2] - E[x]^2: inputs with a mean of 1e4 and unit variance keep all their
-   digits.
+   tile's mean and every sum taken of x minus a pivot (the chunk's first value). No
+   E[x^2] - E[x]^2: inputs with a mean of 1e4 and unit variance keep all their digits.
 2. ``channel_normalize_kernel``: every program merges the few chunk partials of its channels
-   (mean = sum n_k mean_k / M, M2 = sum M2_k + sum n_k (mean_k - mean)^2), normalizes its tile
+   (mean = sum n_k mean_k / M about the first chunk's mean, M2 = sum M2_k + sum n_k
+   (mean_k - mean)^2), normalizes its tile
    and applies the affine map; the programs of the first row block also write the saved
    mean/invstd and update the running statistics (momentum, or the cumulative average
    1 / num_batches_tracked read on the device; the unbiased variance, as torch).
@@ -24,6 +25,11 @@ Backward mirrors it: ``channel_grad_sums_kernel`` takes per-chunk sums of grad a
 the input gradient. Group norm reuses the sums for its weight gradient (GROUPED: statistics
 per (sample, group) instead of per channel), and instance norm's running statistics come from
 ``instance_running_stats_kernel``.
+
+SyncBatchNorm: ``launch_channel_moments`` writes one rank's (count, mean, M2) per channel, the
+caller all-reduces every rank's slot of a zeroed buffer, ``merge_moments_kernel`` merges them
+into the global statistics, and the normalize kernel applies them (STATS_GIVEN); backward takes
+the local sums (``sums_out``), all-reduced, back into ``channel_grad_input_kernel``.
 
 Statistics and arithmetic are fp32 (fp64 for fp64 inputs); outputs have the input's dtype.
 """
@@ -163,6 +169,7 @@ def channel_stats_kernel(
 STATS_BATCH = tl.constexpr(0)  # the merged chunk partials of this batch
 STATS_RUNNING = tl.constexpr(1)  # the running statistics (eval)
 STATS_GIVEN = tl.constexpr(2)  # save_mean/save_invstd, already computed (SyncBatchNorm)
+STATS_TILE = tl.constexpr(3)  # this batch, all of whose rows are in the program's tile
 
 
 @triton.jit
@@ -182,9 +189,10 @@ def _update_running(running_mean_ptr, running_var_ptr, batches_ptr, channels, in
 
 
 # y = (x - mean) * invstd * weight + bias per channel, mean/invstd as STATS says: from the merged
-# chunk partials (the first row block also saves them and updates the running statistics), the
-# running statistics, or given. One program handles a [BLOCK_R, BLOCK_C] tile. Memory: one read of
-# x, one write of y, plus chunks * BLOCK_C partials per program.
+# chunk partials or, when the tile holds every row, from the tile itself (then the first row block
+# also saves them and updates the running statistics), from the running statistics, or given. One
+# program handles a [BLOCK_R, BLOCK_C] tile. Memory: one read of x, one write of y, plus chunks *
+# BLOCK_C partials per program (STATS_BATCH).
 @triton.jit(do_not_specialize=["eps_bits", "momentum_bits"])
 def channel_normalize_kernel(
     x_ptr, out_ptr, weight_ptr, bias_ptr,
@@ -198,19 +206,32 @@ def channel_normalize_kernel(
 ):  # fmt: skip
     row_block = _program_id(0, INDEX_64)
     channels, in_channels = _channel_block(tl.program_id(1), C, BLOCK_C, INDEX_64)
+    rows = _row_block(row_block * BLOCK_R, BLOCK_R, INDEX_64)
+    mask = (rows < M)[:, None] & in_channels[None, :]
+    x_offsets = strided_offset(rows, red_shape, x_red_strides, RANK)[:, None] + (channels * x_channel_stride)[None, :]
+    x = tl.load(x_ptr + x_offsets, mask=mask, other=0.0).to(COMPUTE)
     eps = bits_to_float(eps_bits).to(COMPUTE)
-    if STATS == STATS_BATCH:
-        chunk_mean, chunk_m2, mask = _merged_partials(
-            mean_partial_ptr, m2_partial_ptr, channels, in_channels, C, n_chunks, CHUNKS
-        )
-        chunk_start = tl.arange(0, CHUNKS)[:, None] * chunk_rows
-        chunk_count = tl.minimum(tl.maximum(M - chunk_start, 0), chunk_rows).to(COMPUTE)
-        count = tl.sum(chunk_count + tl.zeros([CHUNKS, BLOCK_C], COMPUTE), axis=0)
-        # Averaged about the first chunk's mean, for the same reason the chunks used a pivot.
-        reference = tl.sum(tl.where(chunk_start == 0, chunk_mean, 0.0), axis=0)
-        mean = reference + tl.sum(chunk_count * tl.where(mask, chunk_mean - reference[None, :], 0.0), axis=0) / count
-        spread = tl.where(mask, chunk_mean - mean[None, :], 0.0)
-        m2 = tl.sum(chunk_m2, axis=0) + tl.sum(chunk_count * spread * spread, axis=0)
+    if STATS == STATS_BATCH or STATS == STATS_TILE:
+        if STATS == STATS_TILE:
+            # Two passes over the registers, about the first row's value (see channel_stats_kernel).
+            count = M * 1.0
+            pivot = tl.sum(tl.where((rows == 0)[:, None], x, 0.0), axis=0)
+            mean = pivot + tl.sum(tl.where(mask, x - pivot[None, :], 0.0), axis=0) / count
+            deviation = tl.where(mask, x - mean[None, :], 0.0)
+            m2 = tl.sum(deviation * deviation, axis=0)
+        else:
+            chunk_mean, chunk_m2, partial_mask = _merged_partials(
+                mean_partial_ptr, m2_partial_ptr, channels, in_channels, C, n_chunks, CHUNKS
+            )
+            chunk_start = tl.arange(0, CHUNKS)[:, None] * chunk_rows
+            chunk_count = tl.minimum(tl.maximum(M - chunk_start, 0), chunk_rows).to(COMPUTE)
+            count = tl.sum(chunk_count + tl.zeros([CHUNKS, BLOCK_C], COMPUTE), axis=0)
+            # Averaged about the first chunk's mean, for the same reason the chunks used a pivot.
+            reference = tl.sum(tl.where(chunk_start == 0, chunk_mean, 0.0), axis=0)
+            shifted = tl.where(partial_mask, chunk_mean - reference[None, :], 0.0)
+            mean = reference + tl.sum(chunk_count * shifted, axis=0) / count
+            spread = tl.where(partial_mask, chunk_mean - mean[None, :], 0.0)
+            m2 = tl.sum(chunk_m2, axis=0) + tl.sum(chunk_count * spread * spread, axis=0)
         invstd = rsqrt_rounded(m2 / count + eps)
         if row_block == 0:
             tl.store(save_mean_ptr + channels, mean, mask=in_channels)
@@ -233,11 +254,6 @@ def channel_normalize_kernel(
     shift = tl.zeros([BLOCK_C], COMPUTE)
     if HAS_BIAS:
         shift = tl.load(bias_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
-
-    rows = _row_block(row_block * BLOCK_R, BLOCK_R, INDEX_64)
-    mask = (rows < M)[:, None] & in_channels[None, :]
-    x_offsets = strided_offset(rows, red_shape, x_red_strides, RANK)[:, None] + (channels * x_channel_stride)[None, :]
-    x = tl.load(x_ptr + x_offsets, mask=mask, other=0.0).to(COMPUTE)
     y = (x - mean[None, :]) * scale[None, :] + shift[None, :]
     out_offsets = (
         strided_offset(rows, red_shape, out_red_strides, RANK)[:, None] + (channels * out_channel_stride)[None, :]
@@ -291,10 +307,11 @@ def channel_grad_sums_kernel(
     tl.store(dot_partial_ptr + partial_offsets, sum_dot, mask=in_channels)
 
 
-# From the merged chunk sums (sum_g, sum_gx) per channel: grad_weight = sum_gx and grad_bias =
-# sum_g (first row block), and grad_input = weight * invstd * (g - (sum_g + xhat * sum_gx) / count)
-# in training (g * weight * invstd in eval) for a [BLOCK_R, BLOCK_C] tile. Memory: one read of
-# grad and x (training; grad only in eval), one write of grad_input.
+# Per channel, the sums (sum_g, sum_gx) merged from the chunk partials (HAS_SUMS) or, when the
+# tile holds every row, taken from the tile itself (SUMS_FROM_TILE); then grad_weight = sum_gx and
+# grad_bias = sum_g (first row block), and grad_input = weight * invstd * (g - (sum_g + xhat *
+# sum_gx) / count) in training (g * weight * invstd in eval) for a [BLOCK_R, BLOCK_C] tile.
+# Memory: one read of grad and x (training; grad only in eval), one write of grad_input.
 @triton.jit
 def channel_grad_input_kernel(
     grad_ptr, x_ptr, grad_input_ptr, weight_ptr, mean_ptr, invstd_ptr,
@@ -302,42 +319,49 @@ def channel_grad_input_kernel(
     M, C, n_chunks, count,
     red_shape, grad_red_strides, x_red_strides, grad_input_red_strides,
     grad_channel_stride, x_channel_stride, grad_input_channel_stride,
-    TRAINING: tl.constexpr, HAS_SUMS: tl.constexpr, HAS_WEIGHT: tl.constexpr, NEED_INPUT: tl.constexpr,
-    NEED_WEIGHT: tl.constexpr, NEED_BIAS: tl.constexpr, COUNT_FROM_POINTER: tl.constexpr,
-    RANK: tl.constexpr, COMPUTE: tl.constexpr,
+    TRAINING: tl.constexpr, HAS_SUMS: tl.constexpr, SUMS_FROM_TILE: tl.constexpr, HAS_WEIGHT: tl.constexpr,
+    NEED_INPUT: tl.constexpr, NEED_WEIGHT: tl.constexpr, NEED_BIAS: tl.constexpr,
+    COUNT_FROM_POINTER: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr,
     CHUNKS: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_C: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     row_block = _program_id(0, INDEX_64)
     channels, in_channels = _channel_block(tl.program_id(1), C, BLOCK_C, INDEX_64)
-    if HAS_SUMS:
-        chunk_grad, chunk_dot, _ = _merged_partials(
-            grad_partial_ptr, dot_partial_ptr, channels, in_channels, C, n_chunks, CHUNKS
+    rows = _row_block(row_block * BLOCK_R, BLOCK_R, INDEX_64)
+    mask = (rows < M)[:, None] & in_channels[None, :]
+    if NEED_INPUT or SUMS_FROM_TILE:
+        # (Not for group norm's weight gradients, whose statistics are per (sample, group).)
+        mean = tl.load(mean_ptr + channels, mask=in_channels, other=0.0)
+        invstd = tl.load(invstd_ptr + channels, mask=in_channels, other=0.0)
+        grad_offsets = (
+            strided_offset(rows, red_shape, grad_red_strides, RANK)[:, None] + (channels * grad_channel_stride)[None, :]
         )
-        sum_grad = tl.sum(chunk_grad, axis=0)
-        sum_dot = tl.sum(chunk_dot, axis=0)
+        g = tl.load(grad_ptr + grad_offsets, mask=mask, other=0.0).to(COMPUTE)
+        if TRAINING or SUMS_FROM_TILE:
+            x_offsets = (
+                strided_offset(rows, red_shape, x_red_strides, RANK)[:, None] + (channels * x_channel_stride)[None, :]
+            )
+            x = tl.load(x_ptr + x_offsets, mask=mask, other=0.0).to(COMPUTE)
+            x_hat = tl.where(mask, (x - mean[None, :]) * invstd[None, :], 0.0)
+    if HAS_SUMS or SUMS_FROM_TILE:
+        if SUMS_FROM_TILE:
+            sum_grad = tl.sum(g, axis=0)
+            sum_dot = tl.sum(g * x_hat, axis=0)
+        else:
+            chunk_grad, chunk_dot, _ = _merged_partials(
+                grad_partial_ptr, dot_partial_ptr, channels, in_channels, C, n_chunks, CHUNKS
+            )
+            sum_grad = tl.sum(chunk_grad, axis=0)
+            sum_dot = tl.sum(chunk_dot, axis=0)
         if row_block == 0:
             if NEED_WEIGHT:
                 tl.store(grad_weight_ptr + channels, sum_dot.to(grad_weight_ptr.dtype.element_ty), mask=in_channels)
             if NEED_BIAS:
                 tl.store(grad_bias_ptr + channels, sum_grad.to(grad_bias_ptr.dtype.element_ty), mask=in_channels)
     if NEED_INPUT:
-        mean = tl.load(mean_ptr + channels, mask=in_channels, other=0.0)
-        invstd = tl.load(invstd_ptr + channels, mask=in_channels, other=0.0)
         scale = invstd
         if HAS_WEIGHT:
             scale = scale * tl.load(weight_ptr + channels, mask=in_channels, other=0.0).to(COMPUTE)
-        rows = _row_block(row_block * BLOCK_R, BLOCK_R, INDEX_64)
-        mask = (rows < M)[:, None] & in_channels[None, :]
-        grad_offsets = (
-            strided_offset(rows, red_shape, grad_red_strides, RANK)[:, None] + (channels * grad_channel_stride)[None, :]
-        )
-        g = tl.load(grad_ptr + grad_offsets, mask=mask, other=0.0).to(COMPUTE)
         if TRAINING:
-            x_offsets = (
-                strided_offset(rows, red_shape, x_red_strides, RANK)[:, None] + (channels * x_channel_stride)[None, :]
-            )
-            x = tl.load(x_ptr + x_offsets, mask=mask, other=0.0).to(COMPUTE)
-            x_hat = (x - mean[None, :]) * invstd[None, :]
             if COUNT_FROM_POINTER:  # SyncBatchNorm: the global count, on the device
                 count = tl.load(count_ptr + channels, mask=in_channels, other=1.0)[None, :]
             grad_input = (g - (sum_grad[None, :] + x_hat * sum_dot[None, :]) / count) * scale[None, :]
@@ -524,6 +548,8 @@ def launch_batch_norm_fwd(
     if x.numel() == 0:
         return out, save_mean, save_invstd
     plan = _plan([x, out], tile)
+    if mode == STATS_BATCH.value and plan.row_blocks == 1:
+        mode = STATS_TILE.value  # one program per channel block sees every row: one launch, one read
     mean_partial, m2_partial = plan.partials(x.device)
     if mode == STATS_BATCH.value:
         # One program folds one chunk of rows of BLOCK_C channels.
@@ -534,7 +560,7 @@ def launch_batch_norm_fwd(
             RANK=plan.rank, COMPUTE=plan.compute, BLOCK_R=plan.block_r, BLOCK_C=plan.block_c,
             INDEX_64=plan.index_64, num_warps=plan.num_warps,
         )  # fmt: skip
-    update = mode == STATS_BATCH.value and running_mean is not None
+    update = mode in (STATS_BATCH.value, STATS_TILE.value) and running_mean is not None
     dummy = save_mean
     # One program normalizes a [BLOCK_R, BLOCK_C] tile.
     channel_normalize_kernel[(plan.row_blocks, plan.channel_blocks)](
@@ -623,15 +649,19 @@ def launch_batch_norm_bwd(
             if buffer is not None:
                 launch_fill_(buffer, 0)
         return grad_input, grad_weight, grad_bias
+    plan = _plan([grad, x, grad if grad_input is None else grad_input], tile)
     has_sums = need_weight or need_bias or (need_input and training)
+    # Every row in one tile: the program takes the sums from the tile it loads (one launch).
+    sums_from_tile = has_sums and sums is None and groups == 0 and plan.row_blocks == 1
     chunks = 1
     grad_partial = dot_partial = mean
     if sums is not None:
         (dot_partial, grad_partial), has_sums = sums, True
-    elif has_sums:
+    elif has_sums and not sums_from_tile:
         sums_plan, grad_partial, dot_partial = launch_channel_grad_sums(grad, x, mean, invstd, groups, tile)
         chunks = sums_plan.chunks
-    plan = _plan([grad, x, grad if grad_input is None else grad_input], tile)
+    else:
+        has_sums = False
     dummy = mean
     # One program computes a [BLOCK_R, BLOCK_C] tile of grad_input; without it, one program per
     # channel block only merges the sums into grad_weight/grad_bias.
@@ -643,7 +673,8 @@ def launch_batch_norm_bwd(
         count if isinstance(count, torch.Tensor) else dummy,
         plan.M, plan.C, chunks, count if isinstance(count, int) else plan.M,
         plan.red_shape, *plan.red_strides, *plan.channel_strides,
-        TRAINING=training, HAS_SUMS=has_sums, HAS_WEIGHT=weight is not None, NEED_INPUT=need_input,
+        TRAINING=training, HAS_SUMS=has_sums, SUMS_FROM_TILE=sums_from_tile, HAS_WEIGHT=weight is not None,
+        NEED_INPUT=need_input,
         NEED_WEIGHT=need_weight, NEED_BIAS=need_bias, COUNT_FROM_POINTER=isinstance(count, torch.Tensor),
         RANK=plan.rank, COMPUTE=plan.compute,
         CHUNKS=next_power_of_2(chunks), BLOCK_R=plan.block_r, BLOCK_C=plan.block_c,

@@ -139,10 +139,11 @@ def test_strided_parameters():
     assert_close(got, expected, what="batch_norm with strided weight/bias")
 
 
-@pytest.mark.parametrize("tile", [64, 256])
+@pytest.mark.parametrize("tile", [16, 256])
 def test_chunked_statistics_merge(tile):
-    """A small tile forces several row chunks per channel and several tiles per chunk, so the
-    Chan merges inside a chunk and across chunks (and the backward's chunk sums) all run."""
+    """A small tile forces several row blocks: 24 blocks of 16 rows make 12 chunks of 2 tiles, 2
+    blocks of 256 rows 2 chunks of 1, so the Chan merges inside a chunk and across chunks (and the
+    backward's chunk sums) run instead of the single-tile path the other tests take."""
     x = torch.randn(9, 3, 41, dtype=torch.float64) * 3 + 7
     weight, bias = torch.randn(3, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
     running_mean, running_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
@@ -150,17 +151,17 @@ def test_chunked_statistics_merge(tile):
         x, weight, bias, running_mean, running_var, True, 0.1, 1e-5, tile=tile
     )
     reference_x = x.clone().requires_grad_()
+    reference_w, reference_b = weight.clone().requires_grad_(), bias.clone().requires_grad_()
     reference_rm, reference_rv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
-    reference = torch.nn.functional.batch_norm(reference_x, reference_rm, reference_rv, weight, bias, True)
+    reference = torch.nn.functional.batch_norm(reference_x, reference_rm, reference_rv, reference_w, reference_b, True)
     assert_close(out, reference, what=f"chunked forward (tile {tile})")
     assert_close(running_mean, reference_rm, what="chunked running_mean")
     assert_close(running_var, reference_rv, what="chunked running_var")
     grad = torch.randn(x.shape, dtype=torch.float64)
     reference.backward(grad)
-    grad_input, _, _ = kernels.launch_batch_norm_bwd(
-        grad, x, weight, mean, invstd, True, (True, False, False), tile=tile
-    )
-    assert_close(grad_input, reference_x.grad, rtol=1e-10, atol=1e-11, what=f"chunked grad_input (tile {tile})")
+    grads = kernels.launch_batch_norm_bwd(grad, x, weight, mean, invstd, True, (True, True, True), tile=tile)
+    for got, leaf, name in zip(grads, (reference_x, reference_w, reference_b), ("input", "weight", "bias")):
+        assert_close(got, leaf.grad, rtol=1e-10, atol=1e-11, what=f"chunked grad_{name} (tile {tile})")
 
 
 def test_large_mean_keeps_the_variance():
