@@ -593,12 +593,15 @@ def _register_attention_cases() -> None:
     for label, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
         case(f"attention fwd {label} d64 4x2048", "attention")(forward(dtype, 64))
         case(f"attention bwd {label} d64 4x2048", "attention")(backward(dtype, 64))
-    case("attention fwd fp16 d64 bool mask + dropout 4x2048", "attention")(
-        forward(torch.float16, 64, masked=True, **dropout)
-    )
-    case("attention bwd fp16 d64 bool mask + dropout 4x2048", "attention")(
-        backward(torch.float16, 64, masked=True, **dropout)
-    )
+    # A mask tile and per-score Philox state take registers: these launch smaller tiles.
+    for label, dtype, d in (("fp16", torch.float16, 64), ("bf16", torch.bfloat16, 128), ("fp32", torch.float32, 64),
+                            ("fp64", torch.float64, 64)):  # fmt: skip
+        case(f"attention fwd {label} d{d} bool mask + dropout 4x2048", "attention")(
+            forward(dtype, d, masked=True, **dropout)
+        )
+        case(f"attention bwd {label} d{d} bool mask + dropout 4x2048", "attention")(
+            backward(dtype, d, masked=True, **dropout)
+        )
 
 
 for _register in (

@@ -437,28 +437,35 @@ class AttentionBlocks:
 
 
 # The interpreter pays per tl op per program, so blocks are as large as the sequences allow (64
-# keeps the numpy tiles small; longer sequences loop). On a GPU (Triton's flash-attention
-# tutorial's tiles, checked for spills with the AOT report): the forward and dQ own 128 query
-# rows and stream narrow key blocks; dK/dV own 128 keys and stream 32-row query blocks.
+# keeps the numpy tiles small; longer sequences loop). On a GPU the tiles are the largest that
+# compile without register spills on sm_80 and sm_90 (triton 3.9, AOT kernel report): the forward
+# and dQ own many query rows and stream narrow key blocks, dK/dV own the keys and stream narrow
+# query blocks. A mask or dropout ("heavy": a mask tile, or Philox state per score) needs smaller
+# tiles; fp32 ("ieee", on the FMA units) and fp64 products hold their tiles in registers.
 _INTERPRETER_BLOCK = 64
 
 
-def attention_blocks(dtype: torch.dtype, head_dim: int, L: int, S: int) -> AttentionBlocks:
-    """The launch tiles for ``dtype`` and the padded head dim (max of E and Ev)."""
+def attention_blocks(dtype: torch.dtype, head_dim: int, L: int, S: int, heavy: bool = False) -> AttentionBlocks:
+    """The launch tiles for ``dtype``, the padded head dim (max of E and Ev) and whether a mask or
+    dropout is applied (``heavy``)."""
     if runtime.is_interpreter():
         block_m = min(max(runtime.next_power_of_2(L), 16), _INTERPRETER_BLOCK)
         block_n = min(max(runtime.next_power_of_2(S), 16), _INTERPRETER_BLOCK)
         tile = (block_m, block_n, 4, 1)
         return AttentionBlocks(tile, tile, tile)
-    wide = head_dim > 64
     if dtype == torch.float64:
-        tile = (32, 32, 4, 1) if wide else (64, 32, 4, 1)
-        return AttentionBlocks(tile, tile, tile)
+        return AttentionBlocks((32, 32, 4, 1) if heavy else (64, 32, 4, 1), (16, 32, 4, 1), (16, 32, 4, 1))
     if dtype == torch.float32:
-        return AttentionBlocks((64, 32, 4, 2), (32, 64, 4, 2), (64, 32, 4, 2))
-    if wide:
-        return AttentionBlocks((128, 64, 8, 3), (32, 128, 8, 2), (128, 32, 8, 2))
-    return AttentionBlocks((128, 64, 4, 3), (32, 128, 4, 3), (128, 32, 4, 3))
+        if heavy:
+            return AttentionBlocks((32, 32, 4, 2), (16, 32, 4, 1), (32, 32, 4, 1))
+        return AttentionBlocks((64, 32, 8, 2), (16, 32, 4, 1), (32, 32, 4, 1))
+    if head_dim > 64:
+        if heavy:
+            return AttentionBlocks((64, 32, 4, 3), (32, 32, 4, 2), (64, 32, 4, 2))
+        return AttentionBlocks((128, 32, 8, 3), (64, 64, 8, 2), (64, 32, 4, 2))
+    if heavy:
+        return AttentionBlocks((64, 64, 4, 3), (32, 64, 4, 3), (64, 32, 4, 3))
+    return AttentionBlocks((128, 64, 4, 3), (32, 64, 4, 3), (128, 32, 4, 3))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -578,7 +585,8 @@ def launch_attention_fwd(
     lse = torch.empty((batch, heads, L), dtype=lse_dtype, device=q.device)
     if lse.numel() == 0:
         return out, lse
-    blocks = blocks or attention_blocks(q.dtype, max(E, EV), L, S)
+    heavy = mask_kind != NO_MASK or stream[1] > 0.0
+    blocks = blocks or attention_blocks(q.dtype, max(E, EV), L, S, heavy)
     block_m, block_n, num_warps, num_stages = blocks.forward
     meta = _meta(q, causal, mask_kind, stream[1], allow_tf32, needs_int64_indexing(q, k, v, mask, out))
     # One program per (query block, b * H + h).
@@ -626,7 +634,7 @@ def launch_attention_bwd(
     grad_v = torch.empty(v.shape, dtype=v.dtype, device=v.device)
     if batch == 0 or heads == 0:
         return grad_q, grad_k, grad_v
-    blocks = blocks or attention_blocks(q.dtype, max(E, EV), L, S)
+    blocks = blocks or attention_blocks(q.dtype, max(E, EV), L, S, mask_kind != NO_MASK or stream[1] > 0.0)
     meta = _meta(q, causal, mask_kind, stream[1], allow_tf32, needs_int64_indexing(q, k, v, mask, out, grad_out))
     heads_blocks = _head_blocks(q, v)
     group = heads // k.shape[1]

@@ -8,7 +8,11 @@ and masked) and 64. Dropout is checked against a composition that uses the kerne
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -20,6 +24,7 @@ from tests.utils import DEVICE, assert_close, from_torch, to_torch
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import attention as attention_kernels
 
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (rtol, atol) for results of order 1 computed from fp32 inputs: sums over up to 70 keys.
 FP32 = (1e-5, 2e-5)
 HALF = {torch.float16: (1e-2, 5e-3), torch.bfloat16: (3e-2, 3e-2)}
@@ -310,3 +315,33 @@ def test_errors_like_torch():
     for call, error, message in cases:
         with pytest.raises(error, match=message):
             call()
+
+
+# ---------------------------------------------------------------------------------------------- GPU code
+
+
+@pytest.mark.slow
+def test_kernel_report_tensor_cores_and_no_spills(tmp_path):
+    """Every attention kernel compiled ahead of time for sm_80 and sm_90 (benchmarks/kernel_report.py,
+    the attention cases of benchmarks/aot_capture.py): no register spills at the launch tiles, and
+    the fp16/bf16 products on tensor cores (wgmma or mma.sync)."""
+    path = tmp_path / "report.json"
+    command = [sys.executable, "-m", "benchmarks.kernel_report", "--only", "attention", "--configs", "default",
+               "--json", str(path)]  # fmt: skip
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=3600)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    rows = json.loads(path.read_text())["kernels"]
+    assert {r["kernel"] for r in rows} >= {
+        "attention_fwd_kernel",
+        "attention_bwd_dkdv_kernel",
+        "attention_bwd_dq_kernel",
+    }
+    for row in rows:
+        where = f"{row['kernel']} {row['arch']} {row['cases']}"
+        assert row["error"] is None, f"{where}: {row['error']}"
+        assert not (row["spill_store_bytes"] or row["spill_load_bytes"]), f"{where}: {row['registers']} regs, spills"
+        half = any(" fp16 " in case or " bf16 " in case for case in row["cases"])
+        if half and row["kernel"] != "attention_bwd_delta_kernel":
+            # Hopper's wgmma needs 64-row tiles; a narrower tile (the masked d128 dK/dV) uses mma.sync.
+            tensor_core = row["instructions"].get("wgmma", 0) + row["instructions"].get("mma.sync", 0)
+            assert tensor_core > 0, f"{where}: no tensor-core instructions: {row['instructions']}"

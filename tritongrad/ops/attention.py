@@ -141,7 +141,7 @@ def _plan(query, key, value, attn_mask, enable_gqa: bool) -> _Plan:
     return plan
 
 
-def _node_name(query, key, value, attn_mask, dropout_p: float, plan: _Plan) -> str:
+def _node_name(query, key, value, dropout_p: float, plan: _Plan) -> str:
     flash = (
         query.dim() == key.dim() == value.dim() == 4
         and tuple(query.shape[:-2]) == plan.batch
@@ -275,7 +275,7 @@ def scaled_dot_product_attention(
     plan = _plan(query, key, value, attn_mask, enable_gqa)
     if attn_mask is not None and attn_mask.requires_grad and is_grad_enabled():
         return _composed(query, key, value, attn_mask, dropout_p, is_causal, scale, plan)
-    function = _named_function(_node_name(query, key, value, attn_mask, dropout_p, plan))
+    function = _named_function(_node_name(query, key, value, dropout_p, plan))
     return function.apply(query, key, value, attn_mask, dropout_p, bool(is_causal), scale, plan)
 
 
