@@ -24,6 +24,7 @@ from tritongrad.ops import nn_ops
 from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.embedding import embedding
+from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from tritongrad.ops.padding import pad
 from tritongrad.ops.pooling import (
@@ -81,6 +82,7 @@ __all__ = [
     "conv_transpose2d",
     "scaled_dot_product_attention",
     "embedding",
+    "linear_cross_entropy",
     "batch_norm",
     "layer_norm",
     "rms_norm",
