@@ -12,6 +12,9 @@ in both); nothing is copied, whatever the layout. A program takes ROWS rows at a
 - the row is longer (LOOPED): blocks are folded with Chan's merge of (count, mean, M2), then a
   second pass normalizes.
 
+Either way sums are taken of x minus the row's first value, so a mean far from zero (1e4 with
+unit spread) does not round away the variance in fp32.
+
 The affine parameter of element ``col`` of row ``row`` is ``weight[col]`` (layer/RMS norm) or,
 GROUPED, ``weight[(row % groups) * channels_per_group + col // spatial]`` (a channel's weight).
 

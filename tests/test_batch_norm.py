@@ -22,6 +22,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import tritongrad
 import tritongrad.nn.functional as F
+from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
 from tests.utils import assert_close, from_torch, to_torch
 from tritongrad import distributed, nn
 from tritongrad.autograd import gradcheck
@@ -365,9 +366,8 @@ def _sync_problem(step: int):
 
 
 def _sync_worker(result_path: str) -> None:
-    """One rank: SyncBatchNorm on its share of each step's batch, under the compute audit."""
-    from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
-
+    """One rank: SyncBatchNorm on its share of each step's batch, under the compute audit and the
+    bounds checker (the parent's do not reach into subprocesses)."""
     InterpreterBoundsChecker().install()
     rank = int(os.environ["RANK"])
     start = sum(SYNC_SHARES[:rank])
