@@ -42,7 +42,19 @@ def _layout(x: torch.Tensor, layout: str) -> torch.Tensor:
         return wide[..., ::2]
     if layout == "transposed":  # (N, C) stored as (C, N)
         return x.t().contiguous().t()
+    if layout == "expanded":  # one sample broadcast over the batch (stride 0)
+        return x[:1].expand(x.shape)
     return x
+
+
+def _same_layout(x: torch.Tensor, requires_grad: bool = False) -> tritongrad.Tensor:
+    """A tritongrad leaf over a private copy of ``x`` with exactly its strides and offset, views
+    with gaps or stride 0 included (``from_torch`` makes those contiguous)."""
+    base = x if x._base is None else x._base
+    copy = base.detach().clone().as_strided(x.shape, x.stride(), x.storage_offset())
+    assert copy.stride() == x.stride()
+    leaf = tritongrad.Tensor._wrap(copy)
+    return leaf.requires_grad_() if requires_grad else leaf
 
 
 def _run_both(x, weight, bias, running, training, momentum=0.1, eps=1e-5):
@@ -55,7 +67,7 @@ def _run_both(x, weight, bias, running, training, momentum=0.1, eps=1e-5):
     t_rm = None if rm is None else rm.clone()
     t_rv = None if rv is None else rv.clone()
     expected = torch.nn.functional.batch_norm(t_x, t_rm, t_rv, t_w, t_b, training, momentum, eps)
-    g_x = from_torch(x, requires_grad=True)
+    g_x = _same_layout(x, requires_grad=True)
     g_w = None if weight is None else from_torch(weight, requires_grad=True)
     g_b = None if bias is None else from_torch(bias, requires_grad=True)
     g_rm = None if rm is None else from_torch(rm)
@@ -89,6 +101,7 @@ CASES = [
     ((2, 5, 3, 4), "contiguous"),  # (N, C, H, W)
     ((3, 4, 5, 3), "channels_last"),  # channel stride 1, spatial dims strided
     ((2, 3, 5, 7), "sliced"),
+    ((4, 3, 5), "expanded"),
 ]
 
 
@@ -234,7 +247,13 @@ class _HostReads(TorchDispatchMode):
 
 @pytest.mark.parametrize("momentum", [0.1, None])
 @pytest.mark.parametrize(
-    "module,shape", [("BatchNorm1d", (6, 5)), ("BatchNorm1d", (4, 5, 3)), ("BatchNorm2d", (3, 5, 4, 3))]
+    "module,shape",
+    [
+        ("BatchNorm1d", (6, 5)),
+        ("BatchNorm1d", (4, 5, 3)),
+        ("BatchNorm2d", (3, 5, 4, 3)),
+        ("BatchNorm3d", (2, 5, 2, 3, 2)),
+    ],
 )
 def test_module_three_training_steps_then_eval(module, shape, momentum):
     mine, theirs = getattr(nn, module)(5, momentum=momentum), getattr(torch.nn, module)(5, momentum=momentum)

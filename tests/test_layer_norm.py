@@ -32,7 +32,19 @@ def _layout(x: torch.Tensor, layout: str) -> torch.Tensor:
         return wide[..., ::2]
     if layout == "channels_last":  # (N, C, H, W) stored as (N, H, W, C)
         return x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+    if layout == "expanded":  # one sample broadcast over the batch (stride 0)
+        return x[:1].expand(x.shape)
     return x
+
+
+def _same_layout(x: torch.Tensor, requires_grad: bool = False) -> tritongrad.Tensor:
+    """A tritongrad leaf over a private copy of ``x`` with exactly its strides and offset, views
+    with gaps or stride 0 included (``from_torch`` makes those contiguous)."""
+    base = x if x._base is None else x._base
+    copy = base.detach().clone().as_strided(x.shape, x.stride(), x.storage_offset())
+    assert copy.stride() == x.stride()
+    leaf = tritongrad.Tensor._wrap(copy)
+    return leaf.requires_grad_() if requires_grad else leaf
 
 
 def _check(mine, theirs, x, params, dtype, what, grad_name=None, grad_atol=None):
@@ -40,7 +52,8 @@ def _check(mine, theirs, x, params, dtype, what, grad_name=None, grad_atol=None)
     output, its grad_fn name and the gradients of x and of every parameter that is not None."""
     t_leaves = [x.detach().clone(memory_format=torch.preserve_format).requires_grad_()]
     t_leaves += [None if p is None else p.clone().requires_grad_() for p in params]
-    g_leaves = [None if p is None else from_torch(p, requires_grad=True) for p in [x, *params]]
+    g_leaves = [_same_layout(x, requires_grad=True)]
+    g_leaves += [None if p is None else from_torch(p, requires_grad=True) for p in params]
     expected, got = theirs(*t_leaves), mine(*g_leaves)
     assert_close(got, expected, what=f"{what} forward")
     if grad_name is not None:
@@ -60,6 +73,7 @@ LAYER_CASES = [
     ((3, 4, 7), (4, 7), "contiguous"),  # two normalized dims
     ((5, 3, 6), (6,), "transposed"),  # rows not evenly spaced
     ((2, 3, 9), (3, 9), "sliced"),  # normalized dims that do not merge
+    ((3, 2, 5), (5,), "expanded"),  # rows that share memory
     ((7, 1), (1,), "contiguous"),  # one element per row: xhat = 0 (torch's fp32 gradient is rounding noise)
 ]
 
@@ -85,7 +99,7 @@ def test_layer_norm(shape, normalized, layout, dtype):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("shape,normalized,layout", LAYER_CASES[:4])
+@pytest.mark.parametrize("shape,normalized,layout", LAYER_CASES[:5])
 def test_rms_norm(shape, normalized, layout, dtype):
     x = _layout(torch.randn(shape, dtype=dtype) + 0.5, layout)
     weight = torch.randn(normalized, dtype=dtype)
