@@ -172,13 +172,47 @@ def _rows(start, BLOCK: tl.constexpr, INDEX_64: tl.constexpr):
 # ----------------------------------------------------------------------------------------------
 
 
+@triton.jit
+def _forward_keys(
+    state, operands, sizes, start, end,
+    CAUSAL: tl.constexpr, MASK: tl.constexpr, DROPOUT: tl.constexpr, COMPUTE: tl.constexpr,
+    PRECISION: tl.constexpr, WIDEN: tl.constexpr, INDEX_64: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_E: tl.constexpr, BLOCK_EV: tl.constexpr,
+):  # fmt: skip
+    """The online softmax over the key blocks in [start, end): state = (acc, row_max, row_sum)."""
+    acc, row_max, row_sum = state
+    q, rows, bh, k_base, v_base, mask_base, k_strides, v_strides, mask_strides = operands
+    L, S, E, EV, qk_scale, dropout_p, keep_scale, seed, first_call = sizes
+    dims = tl.arange(0, BLOCK_E)
+    dims_v = tl.arange(0, BLOCK_EV)
+    for start_n in range(start, end, BLOCK_N):
+        keys = _rows(start_n, BLOCK_N, INDEX_64)
+        k_t = _load_tile(k_base, dims, keys, k_strides[3], k_strides[2], E, S)
+        s = _dot(q, k_t, tl.zeros([BLOCK_M, BLOCK_N], COMPUTE), PRECISION, WIDEN) * qk_scale
+        s = _masked_scores(s, rows, keys, L, S, mask_base, mask_strides, CAUSAL, MASK, False)
+        new_max = tl.maximum(row_max, tl.max(s, axis=1))
+        # A row with no visible key so far is shifted by 0, not -inf (exp2(-inf + inf) is NaN).
+        shift = tl.where(new_max == float("-inf"), 0.0, new_max)
+        p = tl.exp2(s - shift[:, None])
+        rescale = tl.exp2(row_max - shift)
+        row_sum = row_sum * rescale + tl.sum(p, axis=1)
+        row_max = new_max
+        if DROPOUT:
+            # Dropout acts on the normalised probabilities: the sum above counts every key.
+            p = p * _dropout_scale(seed, first_call, bh, rows, keys, L, S, dropout_p, keep_scale, False)
+        v = _load_tile(v_base, keys, dims_v, v_strides[2], v_strides[3], S, EV)
+        acc = _dot(p, v, acc * rescale[:, None], PRECISION, WIDEN)
+    return acc, row_max, row_sum
+
+
 # out[bh, i] = sum_j softmax_j(scale * q_i.k_j + mask_ij) * keep_ij / (1 - p) * v_j and
 # lse[bh, i] = log sum_j exp(scale * q_i.k_j + mask_ij), for BLOCK_M query rows i of one (b, h).
 # Grid: one program per (query block, b * H + h), flattened on axis 0 with the query block
 # fastest and in reverse, so under a causal mask the longest rows start first.
 # Memory: Q read once; K and V read once per query block (from L2 when programs of one head
 # run together); the mask tile read once per (query block, key block); O and lse written once.
-# With CAUSAL the key loop stops after the block holding key start_m + BLOCK_M - 1.
+# With CAUSAL the key loop stops after the block holding key start_m + BLOCK_M - 1, and only the
+# blocks crossing the diagonal compute the causal test.
 @triton.jit
 def attention_fwd_kernel(
     q_ptr, k_ptr, v_ptr, mask_ptr, out_ptr, lse_ptr,
@@ -200,35 +234,77 @@ def attention_fwd_kernel(
     out_base = _base(out_ptr, bh, heads, 1, out_strides)
 
     rows = _rows(start_m, BLOCK_M, INDEX_64)
-    dims = tl.arange(0, BLOCK_E)
     dims_v = tl.arange(0, BLOCK_EV)
-    q = _load_tile(q_base, rows, dims, q_strides[2], q_strides[3], L, E)
+    q = _load_tile(q_base, rows, tl.arange(0, BLOCK_E), q_strides[2], q_strides[3], L, E)
     qk_scale = bits_to_float(scale_bits).to(COMPUTE) * LOG2E
     keep_scale = bits_to_float(keep_scale_bits).to(COMPUTE)
 
     row_max = tl.full([BLOCK_M], float("-inf"), COMPUTE)
     row_sum = tl.zeros([BLOCK_M], COMPUTE)
     acc = tl.zeros([BLOCK_M, BLOCK_EV], COMPUTE)
-    end = S
+    state = (acc, row_max, row_sum)
+    operands = (q, rows, bh, k_base, v_base, mask_base, k_strides, v_strides, mask_strides)
+    sizes = (L, S, E, EV, qk_scale, dropout_p, keep_scale, seed, first_call)
     if CAUSAL:
         end = tl.minimum(S, start_m + BLOCK_M)
-    for start_n in range(0, end, BLOCK_N):
-        keys = _rows(start_n, BLOCK_N, INDEX_64)
-        k_t = _load_tile(k_base, dims, keys, k_strides[3], k_strides[2], E, S)
-        s = _dot(q, k_t, tl.zeros([BLOCK_M, BLOCK_N], COMPUTE), PRECISION, WIDEN) * qk_scale
-        s = _masked_scores(s, rows, keys, L, S, mask_base, mask_strides, CAUSAL, MASK, False)
-        new_max = tl.maximum(row_max, tl.max(s, axis=1))
-        # A row with no visible key so far is shifted by 0, not -inf (exp2(-inf + inf) is NaN).
-        shift = tl.where(new_max == float("-inf"), 0.0, new_max)
-        p = tl.exp2(s - shift[:, None])
-        rescale = tl.exp2(row_max - shift)
-        row_sum = row_sum * rescale + tl.sum(p, axis=1)
-        row_max = new_max
-        if DROPOUT:
-            # Dropout acts on the normalised probabilities: the sum above counts every key.
-            p = p * _dropout_scale(seed, first_call, bh, rows, keys, L, S, dropout_p, keep_scale, False)
-        v = _load_tile(v_base, keys, dims_v, v_strides[2], v_strides[3], S, EV)
-        acc = _dot(p, v, acc * rescale[:, None], PRECISION, WIDEN)
+        # Key blocks left of every row's diagonal (all keys <= start_m) skip the causal test.
+        below = tl.minimum(((start_m + 1) // BLOCK_N) * BLOCK_N, end)
+        state = _forward_keys(
+            state,
+            operands,
+            sizes,
+            0,
+            below,
+            False,
+            MASK,
+            DROPOUT,
+            COMPUTE,
+            PRECISION,
+            WIDEN,
+            INDEX_64,
+            BLOCK_M,
+            BLOCK_N,
+            BLOCK_E,
+            BLOCK_EV,
+        )
+        state = _forward_keys(
+            state,
+            operands,
+            sizes,
+            below,
+            end,
+            True,
+            MASK,
+            DROPOUT,
+            COMPUTE,
+            PRECISION,
+            WIDEN,
+            INDEX_64,
+            BLOCK_M,
+            BLOCK_N,
+            BLOCK_E,
+            BLOCK_EV,
+        )
+    else:
+        state = _forward_keys(
+            state,
+            operands,
+            sizes,
+            0,
+            S,
+            False,
+            MASK,
+            DROPOUT,
+            COMPUTE,
+            PRECISION,
+            WIDEN,
+            INDEX_64,
+            BLOCK_M,
+            BLOCK_N,
+            BLOCK_E,
+            BLOCK_EV,
+        )
+    acc, row_max, row_sum = state
 
     # A row with no visible key has row_sum 0 and acc 0: its output is 0 (torch 2.13 on the CPU),
     # and its lse is +inf so that the backward rebuilds p = exp(s - inf) = 0 for it.
@@ -268,14 +344,51 @@ def attention_bwd_delta_kernel(
     tl.store(delta_ptr + bh.to(tl.int64) * L + rows, delta, mask=rows < L)
 
 
+@triton.jit
+def _dkdv_queries(
+    state, operands, strides, sizes, start, end,
+    CAUSAL: tl.constexpr, MASK: tl.constexpr, DROPOUT: tl.constexpr, COMPUTE: tl.constexpr,
+    PRECISION: tl.constexpr, WIDEN: tl.constexpr, INDEX_64: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_E: tl.constexpr, BLOCK_EV: tl.constexpr,
+):  # fmt: skip
+    """(grad_k unscaled, grad_v) accumulated over the query blocks in [start, end) of head bh."""
+    grad_k, grad_v = state
+    k, v, keys, bh, q_base, grad_out_base, mask_base, lse_ptr, delta_ptr = operands
+    q_strides, grad_out_strides, mask_strides = strides
+    L, S, E, EV, qk_scale, dropout_p, keep_scale, seed, first_call = sizes
+    dims = tl.arange(0, BLOCK_E)
+    dims_v = tl.arange(0, BLOCK_EV)
+    for start_m in range(start, end, BLOCK_M):
+        rows = _rows(start_m, BLOCK_M, INDEX_64)
+        row_in = rows < L
+        q_t = _load_tile(q_base, dims, rows, q_strides[3], q_strides[2], E, L)
+        s_t = _dot(k, q_t, tl.zeros([BLOCK_N, BLOCK_M], COMPUTE), PRECISION, WIDEN) * qk_scale
+        s_t = _masked_scores(s_t, rows, keys, L, S, mask_base, mask_strides, CAUSAL, MASK, True)
+        # Rows past L load lse = +inf: their p is 0.
+        lse = tl.load(lse_ptr + bh.to(tl.int64) * L + rows, mask=row_in, other=float("inf"))
+        p_t = tl.exp2(s_t - (lse * LOG2E)[None, :])
+        do = _load_tile(grad_out_base, rows, dims_v, grad_out_strides[2], grad_out_strides[3], L, EV)
+        dp_t = _dot(v, tl.trans(do), tl.zeros([BLOCK_N, BLOCK_M], COMPUTE), PRECISION, WIDEN)
+        if DROPOUT:
+            z_t = _dropout_scale(seed, first_call, bh, rows, keys, L, S, dropout_p, keep_scale, True)
+            grad_v = _dot(p_t * z_t, do, grad_v, PRECISION, WIDEN)
+            dp_t = dp_t * z_t
+        else:
+            grad_v = _dot(p_t, do, grad_v, PRECISION, WIDEN)
+        delta = tl.load(delta_ptr + bh.to(tl.int64) * L + rows, mask=row_in, other=0.0)
+        ds_t = p_t * (dp_t - delta[None, :])
+        grad_k = _dot(ds_t, tl.trans(q_t), grad_k, PRECISION, WIDEN)
+    return grad_k, grad_v
+
+
 # dK and dV for BLOCK_N keys of one (b, key head): for every query head of the group and every
 # query block, rebuild P^T = exp(S^T - lse) and
 #   dV += (P∘Z)^T dO,   dP^T = V dO^T ∘ Z^T,   dS^T = P^T ∘ (dP^T - delta),   dK += dS^T Q * scale
 # (Z = keep / (1 - p), all ones without dropout). Tiles are kept transposed (keys x queries) so
 # the row vectors lse and delta broadcast along axis 1 and no score tile is transposed.
 # Grid: one program per (key block, b * Hk + hk). Memory: K and V read once; Q, dO, lse and
-# delta read once per key block (times nothing else); dK and dV written once. With CAUSAL the
-# query loop starts at the block holding query start_n.
+# delta read once per key block (per query head of the group); dK and dV written once. With
+# CAUSAL the query loop starts at the block holding query start_n; only diagonal blocks test j <= i.
 @triton.jit
 def attention_bwd_dkdv_kernel(
     q_ptr, k_ptr, v_ptr, mask_ptr, grad_out_ptr, lse_ptr, delta_ptr, grad_k_ptr, grad_v_ptr,
@@ -308,34 +421,79 @@ def attention_bwd_dkdv_kernel(
 
     grad_k = tl.zeros([BLOCK_N, BLOCK_E], COMPUTE)
     grad_v = tl.zeros([BLOCK_N, BLOCK_EV], COMPUTE)
-    begin = 0
-    if CAUSAL:
-        begin = (start_n // BLOCK_M) * BLOCK_M
+    sizes = (L, S, E, EV, qk_scale, dropout_p, keep_scale, seed, first_call)
     for member in range(0, group):
         bh = first_bh + member
         q_base = _base(q_ptr, bh, heads, 1, q_strides)
         grad_out_base = _base(grad_out_ptr, bh, heads, 1, grad_out_strides)
         mask_base = _base(mask_ptr, bh, heads, 1, mask_strides)
-        for start_m in range(begin, L, BLOCK_M):
-            rows = _rows(start_m, BLOCK_M, INDEX_64)
-            row_in = rows < L
-            q_t = _load_tile(q_base, dims, rows, q_strides[3], q_strides[2], E, L)
-            s_t = _dot(k, q_t, tl.zeros([BLOCK_N, BLOCK_M], COMPUTE), PRECISION, WIDEN) * qk_scale
-            s_t = _masked_scores(s_t, rows, keys, L, S, mask_base, mask_strides, CAUSAL, MASK, True)
-            # Rows past L load lse = +inf: their p is 0.
-            lse = tl.load(lse_ptr + bh.to(tl.int64) * L + rows, mask=row_in, other=float("inf"))
-            p_t = tl.exp2(s_t - (lse * LOG2E)[None, :])
-            do = _load_tile(grad_out_base, rows, dims_v, grad_out_strides[2], grad_out_strides[3], L, EV)
-            dp_t = _dot(v, tl.trans(do), tl.zeros([BLOCK_N, BLOCK_M], COMPUTE), PRECISION, WIDEN)
-            if DROPOUT:
-                z_t = _dropout_scale(seed, first_call, bh, rows, keys, L, S, dropout_p, keep_scale, True)
-                grad_v = _dot(p_t * z_t, do, grad_v, PRECISION, WIDEN)
-                dp_t = dp_t * z_t
-            else:
-                grad_v = _dot(p_t, do, grad_v, PRECISION, WIDEN)
-            delta = tl.load(delta_ptr + bh.to(tl.int64) * L + rows, mask=row_in, other=0.0)
-            ds_t = p_t * (dp_t - delta[None, :])
-            grad_k = _dot(ds_t, tl.trans(q_t), grad_k, PRECISION, WIDEN)
+        operands = (k, v, keys, bh, q_base, grad_out_base, mask_base, lse_ptr, delta_ptr)
+        strides = (q_strides, grad_out_strides, mask_strides)
+        state = (grad_k, grad_v)
+        if CAUSAL:
+            # Queries before start_n see none of these keys; query blocks at or after the last key
+            # (start_n + BLOCK_N - 1) see all of them and skip the causal test.
+            begin = (start_n // BLOCK_M) * BLOCK_M
+            after = tl.minimum(tl.cdiv(start_n + BLOCK_N - 1, BLOCK_M) * BLOCK_M, L)
+            state = _dkdv_queries(
+                state,
+                operands,
+                strides,
+                sizes,
+                begin,
+                after,
+                True,
+                MASK,
+                DROPOUT,
+                COMPUTE,
+                PRECISION,
+                WIDEN,
+                INDEX_64,
+                BLOCK_M,
+                BLOCK_N,
+                BLOCK_E,
+                BLOCK_EV,
+            )
+            state = _dkdv_queries(
+                state,
+                operands,
+                strides,
+                sizes,
+                after,
+                L,
+                False,
+                MASK,
+                DROPOUT,
+                COMPUTE,
+                PRECISION,
+                WIDEN,
+                INDEX_64,
+                BLOCK_M,
+                BLOCK_N,
+                BLOCK_E,
+                BLOCK_EV,
+            )
+        else:
+            state = _dkdv_queries(
+                state,
+                operands,
+                strides,
+                sizes,
+                0,
+                L,
+                False,
+                MASK,
+                DROPOUT,
+                COMPUTE,
+                PRECISION,
+                WIDEN,
+                INDEX_64,
+                BLOCK_M,
+                BLOCK_N,
+                BLOCK_E,
+                BLOCK_EV,
+            )
+        grad_k, grad_v = state
 
     grad_k_base = _base(grad_k_ptr, first_bh, heads, group, grad_k_strides)
     grad_v_base = _base(grad_v_ptr, first_bh, heads, group, grad_v_strides)
@@ -345,11 +503,38 @@ def attention_bwd_dkdv_kernel(
     _store(grad_v_ptrs, grad_v, key_in & (dims_v < EV)[None, :])
 
 
+@triton.jit
+def _dq_keys(
+    grad_q, operands, sizes, start, end,
+    CAUSAL: tl.constexpr, MASK: tl.constexpr, DROPOUT: tl.constexpr, COMPUTE: tl.constexpr,
+    PRECISION: tl.constexpr, WIDEN: tl.constexpr, INDEX_64: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_E: tl.constexpr, BLOCK_EV: tl.constexpr,
+):  # fmt: skip
+    """grad_q (unscaled) accumulated over the key blocks in [start, end)."""
+    q, do, lse2, delta, rows, bh, k_base, v_base, mask_base, k_strides, v_strides, mask_strides = operands
+    L, S, E, EV, qk_scale, dropout_p, keep_scale, seed, first_call = sizes
+    dims = tl.arange(0, BLOCK_E)
+    dims_v = tl.arange(0, BLOCK_EV)
+    for start_n in range(start, end, BLOCK_N):
+        keys = _rows(start_n, BLOCK_N, INDEX_64)
+        k_t = _load_tile(k_base, dims, keys, k_strides[3], k_strides[2], E, S)
+        v_t = _load_tile(v_base, dims_v, keys, v_strides[3], v_strides[2], EV, S)
+        s = _dot(q, k_t, tl.zeros([BLOCK_M, BLOCK_N], COMPUTE), PRECISION, WIDEN) * qk_scale
+        s = _masked_scores(s, rows, keys, L, S, mask_base, mask_strides, CAUSAL, MASK, False)
+        p = tl.exp2(s - lse2[:, None])
+        dp = _dot(do, v_t, tl.zeros([BLOCK_M, BLOCK_N], COMPUTE), PRECISION, WIDEN)
+        if DROPOUT:
+            dp = dp * _dropout_scale(seed, first_call, bh, rows, keys, L, S, dropout_p, keep_scale, False)
+        ds = p * (dp - delta[:, None])
+        grad_q = _dot(ds, tl.trans(k_t), grad_q, PRECISION, WIDEN)
+    return grad_q
+
+
 # dQ for BLOCK_M query rows of one (b, h): for every key block rebuild P = exp(S - lse) and
 #   dP = dO V^T ∘ Z,   dS = P ∘ (dP - delta),   dQ += dS K * scale.
 # Grid: one program per (query block, b * H + h), longest causal rows first. Memory: Q, dO, lse,
 # delta read once; K and V once per query block; dQ written once. With CAUSAL the key loop
-# stops after the block holding key start_m + BLOCK_M - 1.
+# stops after the block holding key start_m + BLOCK_M - 1; only diagonal blocks test j <= i.
 @triton.jit
 def attention_bwd_dq_kernel(
     q_ptr, k_ptr, v_ptr, mask_ptr, grad_out_ptr, lse_ptr, delta_ptr, grad_q_ptr,
@@ -383,21 +568,67 @@ def attention_bwd_dq_kernel(
     keep_scale = bits_to_float(keep_scale_bits).to(COMPUTE)
 
     grad_q = tl.zeros([BLOCK_M, BLOCK_E], COMPUTE)
-    end = S
+    operands = (q, do, lse2, delta, rows, bh, k_base, v_base, mask_base, k_strides, v_strides, mask_strides)
+    sizes = (L, S, E, EV, qk_scale, dropout_p, keep_scale, seed, first_call)
     if CAUSAL:
         end = tl.minimum(S, start_m + BLOCK_M)
-    for start_n in range(0, end, BLOCK_N):
-        keys = _rows(start_n, BLOCK_N, INDEX_64)
-        k_t = _load_tile(k_base, dims, keys, k_strides[3], k_strides[2], E, S)
-        v_t = _load_tile(v_base, dims_v, keys, v_strides[3], v_strides[2], EV, S)
-        s = _dot(q, k_t, tl.zeros([BLOCK_M, BLOCK_N], COMPUTE), PRECISION, WIDEN) * qk_scale
-        s = _masked_scores(s, rows, keys, L, S, mask_base, mask_strides, CAUSAL, MASK, False)
-        p = tl.exp2(s - lse2[:, None])
-        dp = _dot(do, v_t, tl.zeros([BLOCK_M, BLOCK_N], COMPUTE), PRECISION, WIDEN)
-        if DROPOUT:
-            dp = dp * _dropout_scale(seed, first_call, bh, rows, keys, L, S, dropout_p, keep_scale, False)
-        ds = p * (dp - delta[:, None])
-        grad_q = _dot(ds, tl.trans(k_t), grad_q, PRECISION, WIDEN)
+        # Key blocks left of every row's diagonal (all keys <= start_m) skip the causal test.
+        below = tl.minimum(((start_m + 1) // BLOCK_N) * BLOCK_N, end)
+        grad_q = _dq_keys(
+            grad_q,
+            operands,
+            sizes,
+            0,
+            below,
+            False,
+            MASK,
+            DROPOUT,
+            COMPUTE,
+            PRECISION,
+            WIDEN,
+            INDEX_64,
+            BLOCK_M,
+            BLOCK_N,
+            BLOCK_E,
+            BLOCK_EV,
+        )
+        grad_q = _dq_keys(
+            grad_q,
+            operands,
+            sizes,
+            below,
+            end,
+            True,
+            MASK,
+            DROPOUT,
+            COMPUTE,
+            PRECISION,
+            WIDEN,
+            INDEX_64,
+            BLOCK_M,
+            BLOCK_N,
+            BLOCK_E,
+            BLOCK_EV,
+        )
+    else:
+        grad_q = _dq_keys(
+            grad_q,
+            operands,
+            sizes,
+            0,
+            S,
+            False,
+            MASK,
+            DROPOUT,
+            COMPUTE,
+            PRECISION,
+            WIDEN,
+            INDEX_64,
+            BLOCK_M,
+            BLOCK_N,
+            BLOCK_E,
+            BLOCK_EV,
+        )
 
     grad_q_ptrs = _base(grad_q_ptr, bh, heads, 1, grad_q_strides) + rows[:, None] * grad_q_strides[2]
     _store(grad_q_ptrs + dims[None, :] * grad_q_strides[3], grad_q * scale, row_in[:, None] & (dims < E)[None, :])
@@ -465,7 +696,7 @@ def attention_blocks(dtype: torch.dtype, head_dim: int, L: int, S: int, heavy: b
         return AttentionBlocks((128, 32, 8, 3), (64, 64, 8, 2), (64, 32, 4, 2))
     if heavy:
         return AttentionBlocks((64, 64, 4, 3), (32, 64, 4, 3), (64, 32, 4, 3))
-    return AttentionBlocks((128, 64, 4, 3), (32, 64, 4, 3), (128, 32, 4, 3))
+    return AttentionBlocks((128, 64, 8, 3), (32, 64, 4, 3), (128, 32, 4, 3))
 
 
 # ----------------------------------------------------------------------------------------------
