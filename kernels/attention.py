@@ -250,60 +250,18 @@ def attention_fwd_kernel(
         # Key blocks left of every row's diagonal (all keys <= start_m) skip the causal test.
         below = tl.minimum(((start_m + 1) // BLOCK_N) * BLOCK_N, end)
         state = _forward_keys(
-            state,
-            operands,
-            sizes,
-            0,
-            below,
-            False,
-            MASK,
-            DROPOUT,
-            COMPUTE,
-            PRECISION,
-            WIDEN,
-            INDEX_64,
-            BLOCK_M,
-            BLOCK_N,
-            BLOCK_E,
-            BLOCK_EV,
-        )
+            state, operands, sizes, 0, below, False,
+            MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+        )  # fmt: skip
         state = _forward_keys(
-            state,
-            operands,
-            sizes,
-            below,
-            end,
-            True,
-            MASK,
-            DROPOUT,
-            COMPUTE,
-            PRECISION,
-            WIDEN,
-            INDEX_64,
-            BLOCK_M,
-            BLOCK_N,
-            BLOCK_E,
-            BLOCK_EV,
-        )
+            state, operands, sizes, below, end, True,
+            MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+        )  # fmt: skip
     else:
         state = _forward_keys(
-            state,
-            operands,
-            sizes,
-            0,
-            S,
-            False,
-            MASK,
-            DROPOUT,
-            COMPUTE,
-            PRECISION,
-            WIDEN,
-            INDEX_64,
-            BLOCK_M,
-            BLOCK_N,
-            BLOCK_E,
-            BLOCK_EV,
-        )
+            state, operands, sizes, 0, S, False,
+            MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+        )  # fmt: skip
     acc, row_max, row_sum = state
 
     # A row with no visible key has row_sum 0 and acc 0: its output is 0 (torch 2.13 on the CPU),
@@ -436,63 +394,18 @@ def attention_bwd_dkdv_kernel(
             begin = (start_n // BLOCK_M) * BLOCK_M
             after = tl.minimum(tl.cdiv(start_n + BLOCK_N - 1, BLOCK_M) * BLOCK_M, L)
             state = _dkdv_queries(
-                state,
-                operands,
-                strides,
-                sizes,
-                begin,
-                after,
-                True,
-                MASK,
-                DROPOUT,
-                COMPUTE,
-                PRECISION,
-                WIDEN,
-                INDEX_64,
-                BLOCK_M,
-                BLOCK_N,
-                BLOCK_E,
-                BLOCK_EV,
-            )
+                state, operands, strides, sizes, begin, after, True,
+                MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+            )  # fmt: skip
             state = _dkdv_queries(
-                state,
-                operands,
-                strides,
-                sizes,
-                after,
-                L,
-                False,
-                MASK,
-                DROPOUT,
-                COMPUTE,
-                PRECISION,
-                WIDEN,
-                INDEX_64,
-                BLOCK_M,
-                BLOCK_N,
-                BLOCK_E,
-                BLOCK_EV,
-            )
+                state, operands, strides, sizes, after, L, False,
+                MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+            )  # fmt: skip
         else:
             state = _dkdv_queries(
-                state,
-                operands,
-                strides,
-                sizes,
-                0,
-                L,
-                False,
-                MASK,
-                DROPOUT,
-                COMPUTE,
-                PRECISION,
-                WIDEN,
-                INDEX_64,
-                BLOCK_M,
-                BLOCK_N,
-                BLOCK_E,
-                BLOCK_EV,
-            )
+                state, operands, strides, sizes, 0, L, False,
+                MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+            )  # fmt: skip
         grad_k, grad_v = state
 
     grad_k_base = _base(grad_k_ptr, first_bh, heads, group, grad_k_strides)
@@ -575,60 +488,18 @@ def attention_bwd_dq_kernel(
         # Key blocks left of every row's diagonal (all keys <= start_m) skip the causal test.
         below = tl.minimum(((start_m + 1) // BLOCK_N) * BLOCK_N, end)
         grad_q = _dq_keys(
-            grad_q,
-            operands,
-            sizes,
-            0,
-            below,
-            False,
-            MASK,
-            DROPOUT,
-            COMPUTE,
-            PRECISION,
-            WIDEN,
-            INDEX_64,
-            BLOCK_M,
-            BLOCK_N,
-            BLOCK_E,
-            BLOCK_EV,
-        )
+            grad_q, operands, sizes, 0, below, False,
+            MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+        )  # fmt: skip
         grad_q = _dq_keys(
-            grad_q,
-            operands,
-            sizes,
-            below,
-            end,
-            True,
-            MASK,
-            DROPOUT,
-            COMPUTE,
-            PRECISION,
-            WIDEN,
-            INDEX_64,
-            BLOCK_M,
-            BLOCK_N,
-            BLOCK_E,
-            BLOCK_EV,
-        )
+            grad_q, operands, sizes, below, end, True,
+            MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+        )  # fmt: skip
     else:
         grad_q = _dq_keys(
-            grad_q,
-            operands,
-            sizes,
-            0,
-            S,
-            False,
-            MASK,
-            DROPOUT,
-            COMPUTE,
-            PRECISION,
-            WIDEN,
-            INDEX_64,
-            BLOCK_M,
-            BLOCK_N,
-            BLOCK_E,
-            BLOCK_EV,
-        )
+            grad_q, operands, sizes, 0, S, False,
+            MASK, DROPOUT, COMPUTE, PRECISION, WIDEN, INDEX_64, BLOCK_M, BLOCK_N, BLOCK_E, BLOCK_EV,
+        )  # fmt: skip
 
     grad_q_ptrs = _base(grad_q_ptr, bh, heads, 1, grad_q_strides) + rows[:, None] * grad_q_strides[2]
     _store(grad_q_ptrs + dims[None, :] * grad_q_strides[3], grad_q * scale, row_in[:, None] & (dims < E)[None, :])
