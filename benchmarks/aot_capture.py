@@ -602,6 +602,9 @@ def _register_attention_cases() -> None:
         case(f"attention bwd {label} d{d} bool mask + dropout 4x2048", "attention")(
             backward(dtype, d, masked=True, **dropout)
         )
+    case("attention dropout keep mask 4x2048x2048", "attention")(
+        lambda: attention().launch_attention_dropout_keep(1, 4, 2048, 2048, 0.1, 1, 0, torch.device("cpu"))
+    )
 
 
 for _register in (
