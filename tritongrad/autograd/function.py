@@ -29,8 +29,9 @@ from typing import Any
 
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
+from tritongrad.tensor import Tensor, attach_methods
 
-__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad"]
+__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator"]
 
 
 class Node:
@@ -126,8 +127,6 @@ class _SavedTensor:
             )
         if not self.is_output:
             return self.tensor
-        from tritongrad.tensor import Tensor
-
         rebuilt = Tensor._wrap(self.data, version_counter=self.version_counter)
         if self.requires_grad:
             rebuilt._requires_grad = True
@@ -166,8 +165,6 @@ class FunctionCtx(Node):
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
         """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``."""
-        from tritongrad.tensor import Tensor
-
         for index, tensor in enumerate(tensors):
             if tensor is not None and not isinstance(tensor, Tensor):
                 raise TypeError(
@@ -247,8 +244,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        from tritongrad.tensor import Tensor
-
         ctx = _node_class(cls)(cls)
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
         input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
@@ -298,8 +293,35 @@ def _edge_to(tensor) -> tuple[Node | None, int]:
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
     if tensor.requires_grad:
-        return tensor._grad_accumulator(), 0
+        return grad_accumulator(tensor), 0
     return None, 0
+
+
+def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
+    """The AccumulateGrad node of a leaf; the leaf holds it weakly, so each graph that uses the
+    leaf shares one node while any of them is alive."""
+    node = tensor._accumulator() if tensor._accumulator is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+def register_hook(self: Tensor, hook) -> _HookHandle:
+    """``hook(grad)`` runs when the gradient for this tensor is computed; it may return a replacement."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    node, output_nr = (grad_accumulator(self), 0) if self.is_leaf else (self.grad_fn, self._output_nr)
+    if self.is_leaf:
+        # A leaf normally holds its AccumulateGrad node weakly (the graph keeps it alive while
+        # needed); a node carrying hooks must outlive the graphs, so the leaf holds it.
+        self._hooked_accumulator = node
+    hooks = node._tensor_pre_hooks.setdefault(output_nr, [])
+    hooks.append(hook)
+    return _HookHandle(hooks, hook)
+
+
+attach_methods({"register_hook": register_hook})
 
 
 def _store_saved(ctx: FunctionCtx, outputs: tuple, recording: bool) -> None:
