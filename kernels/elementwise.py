@@ -779,26 +779,54 @@ def _scalar_as_operand(value: Scalar, compute: torch.dtype, device) -> Scalar | 
     return value
 
 
-def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
-    """Coalesces ``operands`` (tensors or None for scalars) with ``out`` and launches ``kernel``."""
+# Launch plans of _launch_strided, keyed by the kernel and every operand's shape and strides: the
+# grid, block, coalesced iteration space and offset width are computed once per layout seen.
+_PLAN_CACHE_SIZE = 4096
+_PLANS: dict[tuple, tuple] = {}
+
+
+def _launch_plan(operands, out) -> tuple | None:
+    """(grid, coalesced shape, coalesced strides per operand and out, block, num_warps, int64) for
+    ``out`` computed from ``operands``; None when the coalesced rank exceeds MAX_RANK."""
     shape = tuple(out.shape)
     strides = [broadcast_strides(t, shape) if t is not None else [0] * len(shape) for t in operands]
     strides.append(list(out.stride()))
     coalesced_shape, coalesced_strides = coalesce(shape, strides)
     if len(coalesced_shape) > MAX_RANK:
-        for sliced in split_leading_dim(list(operands) + [out], shape):
-            _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
-        return out
+        return None
     numel = out.numel()
     block, num_warps = elementwise_launch_config(numel)
+    int64 = needs_int64_indexing(out, *[t for t in operands if t is not None])
+    return ((triton.cdiv(numel, block),), tuple(coalesced_shape), [tuple(s) for s in coalesced_strides], block,
+            num_warps, int64)  # fmt: skip
+
+
+def _layout_key(tensor: torch.Tensor) -> tuple:
+    return tensor.shape, tensor.stride(), tensor.untyped_storage().nbytes() >= 2**31
+
+
+def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
+    """Coalesces ``operands`` (tensors or None for scalars) with ``out`` and launches ``kernel``."""
+    # (Whether a storage spans 2**31 bytes is part of the key: it decides the offsets' width.)
+    key = (kernel, _layout_key(out), *[_layout_key(t) if t is not None else None for t in operands])
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _launch_plan(operands, out)
+        if plan is None:
+            for sliced in split_leading_dim(list(operands) + [out], tuple(out.shape)):
+                _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
+            return out
+        if len(_PLANS) >= _PLAN_CACHE_SIZE:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    grid, coalesced_shape, coalesced_strides, block, num_warps, int64 = plan
     tensors = [t if t is not None else out for t in operands]
     # A Python bool would be an int1 argument, which triton 3.6's interpreter stores in an int32
     # array and rejects; as an int it is an i32 that the kernel casts to COMPUTE like any scalar.
     scalars = [int(s) if isinstance(s, bool) else s for s in scalars]
-    kernel[(triton.cdiv(numel, block),)](
-        *tensors, out, *scalars, numel, tuple(coalesced_shape), *[tuple(s) for s in coalesced_strides],
-        **constexprs, RANK=len(coalesced_shape), BLOCK=block,
-        INT64_INDEX=needs_int64_indexing(out, *[t for t in operands if t is not None]), num_warps=num_warps,
+    kernel[grid](
+        *tensors, out, *scalars, out.numel(), coalesced_shape, *coalesced_strides,
+        **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
     )  # fmt: skip
     return out
 

@@ -31,6 +31,7 @@ import torch
 
 from tritongrad import runtime
 from tritongrad.formatting import format_tensor
+from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.shapes import normalize_dim
 
 __all__ = ["Tensor"]
@@ -260,16 +261,19 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        raise_deferred_errors()
         return self._data.item()
 
     def tolist(self):
         """The values as (nested) Python lists."""
+        raise_deferred_errors()
         return self._data.tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """A numpy array of the values (sharing memory for CPU tensors, like torch)."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        raise_deferred_errors()
         if self.device.type != "cpu":
             if not force:
                 raise TypeError(
@@ -286,7 +290,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.item())
+        return bool(self.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -305,7 +309,7 @@ class Tensor:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
-        values = self._data.tolist()
+        values = self.tolist()
         return format_tensor(values, tuple(self.shape), self.dtype, self.device, suffixes=suffixes, prefix=prefix)
 
     __str__ = __repr__

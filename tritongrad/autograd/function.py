@@ -158,9 +158,11 @@ class FunctionCtx(Node):
         self._dirty: set[int] = set()
         self._output_meta: list = []
 
+    _torch_name = "FunctionCtx"
+
     def name(self) -> str:
         """torch's node name: ``MulBackward0`` for tritongrad's ops, ``ExpBackward`` for a user's ``Exp``."""
-        return type(self).__name__
+        return self._torch_name
 
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
@@ -226,7 +228,9 @@ def _node_class(function: type) -> type[FunctionCtx]:
         name = _node_name(function)
         node_class = _NODE_CLASSES.get(name)
         if node_class is None:
-            node_class = _NODE_CLASSES[name] = type(name, (FunctionCtx,), {"__module__": __name__})
+            # torch's C++ nodes print qualified (torch::autograd::CopySlices) but their class is CopySlices.
+            attributes = {"__module__": __name__, "_torch_name": name}
+            node_class = _NODE_CLASSES[name] = type(name.rsplit("::", 1)[-1], (FunctionCtx,), attributes)
         function._node_class = node_class
     return node_class
 
@@ -246,46 +250,62 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any):
         ctx = _node_class(cls)(cls)
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
-        input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
-        recording = is_grad_enabled() and any(input_requires_grad)
-        ctx.needs_input_grad = tuple(input_requires_grad)
+        input_requires_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        recording = is_grad_enabled() and True in input_requires_grad
+        ctx.needs_input_grad = input_requires_grad
         ctx._recording = recording  # for forwards that prepare work for a backward (ops/nn_ops.ElementwiseLoss)
+        if not recording:
+            # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
+            outputs = cls.forward(ctx, *args, **kwargs)
+            if ctx._dirty:
+                for arg in args:
+                    if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
+                        arg._version_counter.bump()
+            ctx._pending_save = None
+            if type(outputs) is Tensor:
+                return outputs.detach() if any(outputs is a for a in args) and not ctx._dirty else outputs
+            return _fresh_outputs(ctx, args, outputs)
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
+        outputs = _fresh_outputs(ctx, args, outputs)
         output_tuple = (outputs,) if single else outputs
-        # An input returned unchanged (and not marked dirty) becomes a new tensor sharing its
-        # memory, so recording does not overwrite the input's own history.
-        argument_ids = {id(a) for a in args if isinstance(a, Tensor)}
         non_differentiable = [isinstance(o, Tensor) and id(o) in ctx._non_differentiable for o in output_tuple]
-        if any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
-            output_tuple = tuple(
-                o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
-                for o in output_tuple
-            )
-            outputs = output_tuple[0] if single else output_tuple
 
         for arg in args:
             if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
                 arg._version_counter.bump()
-                if recording and arg.is_leaf and arg.requires_grad:
+                if arg.is_leaf and arg.requires_grad:
                     raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
-        if recording:
-            ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-            for output_nr, output in enumerate(output_tuple):
-                if not isinstance(output, Tensor):
-                    continue
-                differentiable = output.dtype.is_floating_point and not non_differentiable[output_nr]
-                if differentiable:
-                    output._requires_grad = True
-                    output.grad_fn = ctx
-                    output._output_nr = output_nr
-                    output._retains_grad = False
-                ctx._output_meta.append((output_nr, tuple(output.shape), output.dtype, output.device))
-        _store_saved(ctx, output_tuple, recording)
+        ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+        ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        for output_nr, output in enumerate(output_tuple):
+            if not isinstance(output, Tensor):
+                continue
+            if output.dtype.is_floating_point and not non_differentiable[output_nr]:
+                output._requires_grad = True
+                output.grad_fn = ctx
+                output._output_nr = output_nr
+                output._retains_grad = False
+            ctx._output_meta.append((output_nr, tuple(output.shape), output.dtype, output.device))
+        _store_saved(ctx, output_tuple)
         return outputs
+
+
+def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
+    """``outputs`` with any input returned unchanged (and not marked dirty) replaced by a new tensor
+    sharing its memory, so recording does not overwrite the input's own history."""
+    single = not isinstance(outputs, tuple)
+    output_tuple = (outputs,) if single else outputs
+    argument_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    if not any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
+        return outputs
+    output_tuple = tuple(
+        o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
+        for o in output_tuple
+    )
+    return output_tuple[0] if single else output_tuple
 
 
 def _edge_to(tensor) -> tuple[Node | None, int]:
@@ -324,14 +344,10 @@ def register_hook(self: Tensor, hook) -> _HookHandle:
 attach_methods({"register_hook": register_hook})
 
 
-def _store_saved(ctx: FunctionCtx, outputs: tuple, recording: bool) -> None:
+def _store_saved(ctx: FunctionCtx, outputs: tuple) -> None:
     pending = ctx._pending_save
     ctx._pending_save = None
     if pending is None:
-        return
-    if not recording:
-        # Nothing will run backward: keep references cheaply, nothing to version-check.
-        ctx._saved = tuple(_SavedTensor(t, is_output=False) if t is not None else None for t in pending)
         return
     output_numbers = {id(o): i for i, o in enumerate(outputs)}
     saved = []

@@ -120,6 +120,18 @@ class Squeeze(Function):
         return grad.reshape(ctx.input_shape), None
 
 
+class SqueezeDim(Squeeze):
+    """squeeze(dim): torch's overload 1 (a dim that is not of size 1 is left, still a node)."""
+
+    _backward_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    """squeeze((dim, ...)): torch's overload 2."""
+
+    _backward_name = "SqueezeBackward2"
+
+
 class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
@@ -609,12 +621,10 @@ class ViewMethods:
     def squeeze(self, dim=None) -> Tensor:
         if dim is None:
             return Squeeze.apply(self, None)
+        function = SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = tuple(normalize_dim(d, self.dim()) for d in dims)
-        dims = tuple(d for d in dims if self.dim() > 0 and self.shape[d] == 1)
-        if not dims:
-            return View.apply(self, tuple(self.shape)) if is_grad_enabled() and self.requires_grad else self
-        return Squeeze.apply(self, dims)
+        return function.apply(self, tuple(d for d in dims if self.dim() > 0 and self.shape[d] == 1))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.dim() == 0:
