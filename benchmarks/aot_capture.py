@@ -262,6 +262,50 @@ def _register_matmul_cases() -> None:
         matmul().launch_linear_backward(_randn(256, 512), x, weight, relu_out=relu_out)
 
 
+def _register_conv_cases() -> None:
+    conv = lambda: _kernels("conv")  # noqa: E731
+
+    def layer(dtype, which, in_c, out_c, size, kernel, stride=1, groups=1, batch=8, allow_tf32=False, nhwc=False):
+        """One convolution pass at a ResNet-50-like layer shape (N=8), padding kernel // 2."""
+
+        def run():
+            pad = kernel // 2
+            out_size = (size + 2 * pad - kernel) // stride + 1
+            layout = torch.channels_last if nhwc else torch.contiguous_format
+            x = _randn(batch, in_c, size, size, dtype=dtype).contiguous(memory_format=layout)
+            w = _randn(out_c, in_c // groups, kernel, kernel, dtype=dtype).contiguous(memory_format=layout)
+            grad = _randn(batch, out_c, out_size, out_size, dtype=dtype).contiguous(memory_format=layout)
+            geometry = ((stride, stride), (pad, pad), (1, 1), groups)
+            if which == "forward":
+                conv().launch_conv2d(x, w, _randn(out_c, dtype=dtype), *geometry, allow_tf32=allow_tf32)
+            elif which == "input grad":
+                conv().launch_conv2d_input_grad(grad, w, (size, size), *geometry, allow_tf32=allow_tf32)
+            else:
+                conv().launch_conv2d_weight_grad(grad, x, (kernel, kernel), *geometry, allow_tf32=allow_tf32)
+
+        return run
+
+    for label in ("fp16", "bf16"):
+        for which in ("forward", "input grad", "weight grad"):
+            case(f"conv2d {which} {label} 3x3 64->64 56x56", "conv")(layer(DTYPES[label], which, 64, 64, 56, 3))
+        # Strided: the input gradient's per-phase tap skipping.
+        case(f"conv2d input grad {label} 3x3/2 128->128 56x56", "conv")(
+            layer(DTYPES[label], "input grad", 128, 128, 56, 3, stride=2)
+        )
+    for which in ("forward", "input grad", "weight grad"):
+        case(f"conv2d {which} fp16 channels_last 3x3 64->64 56x56", "conv")(
+            layer(torch.float16, which, 64, 64, 56, 3, nhwc=True)
+        )
+    # 3 input channels: the "flat" K order (each element decodes its own tap).
+    case("conv2d forward fp16 7x7/2 3->64 224x224 stem", "conv")(layer(torch.float16, "forward", 3, 64, 224, 7, 2))
+    case("conv2d forward fp32 3x3 64->64 56x56", "conv")(layer(torch.float32, "forward", 64, 64, 56, 3))
+    case("conv2d forward fp32 tf32 3x3 64->64 56x56", "conv")(
+        layer(torch.float32, "forward", 64, 64, 56, 3, allow_tf32=True)
+    )
+    case("conv2d weight grad fp32 3x3 64->64 56x56", "conv")(layer(torch.float32, "weight grad", 64, 64, 56, 3))
+    case("conv2d forward fp64 3x3 32->32 14x14", "conv")(layer(torch.float64, "forward", 32, 32, 14, 3))
+
+
 def _register_reduce_cases() -> None:
     reduce = lambda: _kernels("reduce")  # noqa: E731
     x = lambda dtype=torch.float32: _randn(1024, 1024, dtype=dtype)  # noqa: E731
@@ -295,6 +339,55 @@ def _register_softmax_cases() -> None:
     )
     case("softmax fwd fp32 long rows 4x131072", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(4, 131072), 1))
     case("softmax fwd fp32 columns 1024x1024", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 0))
+
+
+def _register_pool_cases() -> None:
+    pool = lambda: _kernels("pool")  # noqa: E731
+    pad = lambda: _kernels("pad")  # noqa: E731
+    resample = lambda: _kernels("resample")  # noqa: E731
+    x = lambda dtype=torch.float32: _randn(32, 64, 56, 56, dtype=dtype)  # noqa: E731
+
+    def pooling(kind, adaptive=False, dtype=torch.float32):
+        def run():
+            window_of = pool().PoolWindow
+            if adaptive:
+                window = window_of((7, 7), adaptive=True)
+            else:
+                window = window_of((28, 28), (3, 3), (2, 2), (1, 1), (1, 1))
+            _, indices = pool().launch_pool2d_fwd(x(dtype), window, kind=kind)
+            grad = _randn(32, 64, *window.output_size, dtype=dtype)
+            pool().launch_pool2d_bwd(grad, indices, (56, 56), window, kind=kind)
+            if kind == "max":
+                pool().launch_pool2d_gather(x(dtype), indices)  # the backward's backward
+
+        return run
+
+    # ResNet's stem pooling (3x3/2, padding 1) and its global average pooling.
+    case("max_pool2d fwd+bwd fp32 3x3/2 32x64x56x56", "pool")(pooling("max"))
+    case("max_pool2d fwd+bwd bf16 3x3/2 32x64x56x56", "pool")(pooling("max", dtype=torch.bfloat16))
+    case("avg_pool2d fwd+bwd fp16 3x3/2 32x64x56x56", "pool")(pooling("avg", dtype=torch.float16))
+    case("adaptive_avg_pool2d fwd+bwd fp32 56x56->7x7", "pool")(pooling("avg", adaptive=True))
+
+    def padding(mode):
+        def run():
+            pad().launch_pad_fwd(x(), [(1, 2), (2, 1)], mode, 0.0)
+            pad().launch_pad_bwd(_randn(32, 64, 59, 59), (32, 64, 56, 56), [(1, 2), (2, 1)], mode)
+
+        return run
+
+    case("pad constant fwd+bwd fp32 32x64x56x56", "pad")(padding("constant"))
+    case("pad reflect fwd+bwd fp32 32x64x56x56", "pad")(padding("reflect"))
+
+    def resize(linear, dtype=torch.float32):
+        def run():
+            scales = (0.5, 0.5)
+            resample().launch_resample2d_fwd(x(dtype), (112, 112), scales, linear=linear)
+            resample().launch_resample2d_bwd(_randn(32, 64, 112, 112, dtype=dtype), (56, 56), scales, linear=linear)
+
+        return run
+
+    case("interpolate nearest x2 fwd+bwd fp32 32x64x56x56", "resample")(resize(False))
+    case("interpolate bilinear x2 fwd+bwd fp16 32x64x56x56", "resample")(resize(True, torch.float16))
 
 
 def _register_loss_cases() -> None:
@@ -476,12 +569,47 @@ def _register_counting_cases() -> None:
     )
 
 
+def _register_attention_cases() -> None:
+    attention = lambda: _kernels("attention")  # noqa: E731
+    mask = lambda: torch.rand(2048, 2048) > 0.1  # noqa: E731
+    dropout = {"dropout_p": 0.1, "seed": 1, "offset": 0}
+
+    def forward(dtype, d, causal=False, masked=False, **options):
+        q, k, v = (torch.empty(1, 4, 2048, d, dtype=dtype) for _ in range(3))
+        return lambda: attention().launch_attention_fwd(q, k, v, mask() if masked else None, causal=causal, **options)
+
+    def backward(dtype, d, causal=False, masked=False, **options):
+        # (grad_out, q, k, v, out, lse): the kernels are compiled, not run, so values are never read.
+        q, k, v = (torch.empty(1, 4, 2048, d, dtype=dtype) for _ in range(3))
+        lse = torch.empty(1, 4, 2048, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+        return lambda: attention().launch_attention_bwd(
+            q, q, k, v, q, lse, mask() if masked else None, causal=causal, **options
+        )
+
+    for label, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+        for d in (64, 128):
+            case(f"attention fwd {label} d{d} causal 4x2048", "attention")(forward(dtype, d, causal=True))
+            case(f"attention bwd {label} d{d} causal 4x2048", "attention")(backward(dtype, d, causal=True))
+    for label, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
+        case(f"attention fwd {label} d64 4x2048", "attention")(forward(dtype, 64))
+        case(f"attention bwd {label} d64 4x2048", "attention")(backward(dtype, 64))
+    case("attention fwd fp16 d64 bool mask + dropout 4x2048", "attention")(
+        forward(torch.float16, 64, masked=True, **dropout)
+    )
+    case("attention bwd fp16 d64 bool mask + dropout 4x2048", "attention")(
+        backward(torch.float16, 64, masked=True, **dropout)
+    )
+
+
 for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
     _register_matmul_cases,
+    _register_conv_cases,
     _register_reduce_cases,
     _register_softmax_cases,
+    _register_attention_cases,
+    _register_pool_cases,
     _register_loss_cases,
     _register_optim_cases,
     _register_random_cases,

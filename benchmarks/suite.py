@@ -5,6 +5,8 @@ Families (``--only`` takes these names, comma separated):
     elementwise     add, mul, ReLU fwd/bwd over 2^12 ... 2^28 elements
     reduction       sum over 2^12 ... 2^28 elements
     softmax         softmax fwd/bwd at 4096 x N, N = 128 ... 32768
+    attention       flash attention fwd and fwd+bwd vs torch SDPA, N = 512 ... 16K, d = 64/128
+    pool            max/avg/global-average pooling fwd/bwd at ResNet shapes
     matmul          fp32/tf32/fp16/bf16, square 256 ... 8192 and MLP shapes
     fused           linear (+ReLU) fwd, linear fwd+bwd, cross-entropy fwd+bwd
     training        one MLP training step (SGD momentum, Adam), launches and peak memory
@@ -21,9 +23,11 @@ from collections.abc import Sequence
 import torch
 
 from benchmarks import (
+    bench_attention,
     bench_elementwise,
     bench_fused,
     bench_matmul,
+    bench_pool,
     bench_reduction,
     bench_softmax,
     bench_training,
@@ -47,6 +51,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         bench_elementwise,
         bench_reduction,
         bench_softmax,
+        bench_attention,
+        bench_pool,
         bench_matmul,
         bench_fused,
         bench_training,

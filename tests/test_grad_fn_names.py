@@ -130,8 +130,12 @@ def _compare(function, depth: int = 3) -> None:
 
 # Ops that tritongrad fuses into one node where torch composes several (torch's graph below the
 # output node differs by design): only the output node's name is compared.
-FUSED = {"cross_entropy": "log_softmax + nll_loss in torch", "l1_loss": "abs(sub) + mean in torch",
-         "stack": "torch's stack takes the inputs directly", "reshape of transposed": "torch clones, then views"}  # fmt: skip
+FUSED = {
+    "cross_entropy": "log_softmax + nll_loss in torch",
+    "l1_loss": "abs(sub) + mean in torch",
+    "stack": "torch's stack takes the inputs directly",
+    "reshape of transposed": "torch clones, then views",
+}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[name for name, _ in CASES])

@@ -21,9 +21,24 @@ from tritongrad import creation, ops
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.ops import nn_ops
+from tritongrad.ops.attention import scaled_dot_product_attention
+from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.nn_ops import log_softmax, softmax
+from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from tritongrad.ops.padding import pad
+from tritongrad.ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from tritongrad.ops.upsampling import interpolate, upsample
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -50,6 +65,27 @@ __all__ = [
     "kl_div",
     "soft_margin_loss",
     "one_hot",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "pad",
+    "interpolate",
+    "upsample",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "scaled_dot_product_attention",
+    "batch_norm",
+    "layer_norm",
+    "rms_norm",
+    "group_norm",
+    "instance_norm",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")

@@ -1,0 +1,372 @@
+"""nn.MultiheadAttention, nn.TransformerEncoderLayer and nn.TransformerEncoder, as torch's.
+
+MultiheadAttention follows ``torch.nn.functional.multi_head_attention_forward``: project,
+split into heads, attend, merge heads, project out. The heads are never copied apart: the
+projected (L, N, E) tensor is viewed as (N, H, L, head_dim) and the fused attention kernel reads
+those strides in place. With ``need_weights=True`` (torch's default) the weights must exist as a
+tensor, so that path composes matmul, softmax and dropout ops (``ops.attention.attention_weights``)
+instead of the fused kernel; ``need_weights=False`` runs the flash-attention kernels.
+
+Masks follow torch's conventions, which are the opposite of scaled_dot_product_attention's for
+bool masks: in ``attn_mask`` and ``key_padding_mask`` True means "do not attend". Both are turned
+into additive float masks (-inf where True) and summed, as torch does.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+
+from tritongrad import creation
+from tritongrad.nn import functional as F
+from tritongrad.nn import init
+from tritongrad.nn.module import Module
+from tritongrad.nn.modules.container import ModuleList
+from tritongrad.nn.modules.dropout import Dropout
+from tritongrad.nn.modules.linear import Linear
+from tritongrad.nn.modules.normalization import LayerNorm
+from tritongrad.nn.parameter import Parameter
+from tritongrad.ops import cat
+from tritongrad.ops.attention import attention_weights, scaled_dot_product_attention
+from tritongrad.tensor import Tensor
+
+__all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's name for MultiheadAttention's output projection (a plain Linear)."""
+
+
+def _additive_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
+    """torch's ``_canonical_mask``: a bool mask becomes 0 / -inf (True = masked) in ``dtype``."""
+    if mask is None:
+        return None
+    if str(mask.dtype) == "torch.bool":
+        return creation.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, -math.inf)
+    if not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    return mask
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (Vaswani et al. 2017) with torch's parameters and forward.
+
+    Args:
+        embed_dim: model width E (query's last dim); num_heads divides it.
+        dropout: dropout probability on the attention weights (training only).
+        bias: biases on the input and output projections.
+        add_bias_kv: learnable key/value rows appended to the sequence.
+        add_zero_attn: a zero key/value row appended after the projection.
+        kdim, vdim: key/value widths (default E; otherwise separate q/k/v projection weights).
+        batch_first: inputs and outputs are (N, L, E) instead of (L, N, E).
+
+    Example::
+
+        >>> mha = nn.MultiheadAttention(16, 4, batch_first=True)
+        >>> x = tritongrad.randn(2, 5, 16)
+        >>> out, weights = mha(x, x, x)
+        >>> out.shape, weights.shape
+        (torch.Size([2, 5, 16]), torch.Size([2, 5, 5]))
+    """
+
+    def __init__(
+        self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True, add_bias_kv: bool = False,
+        add_zero_attn: bool = False, kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
+        device=None, dtype=None,
+    ) -> None:  # fmt: skip
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(
+                f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and num_heads={num_heads} "
+                "instead"
+            )
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != embed_dim:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(creation.empty(3 * embed_dim, embed_dim, **factory))
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        else:
+            self.q_proj_weight = Parameter(creation.empty(embed_dim, embed_dim, **factory))
+            self.k_proj_weight = Parameter(creation.empty(embed_dim, self.kdim, **factory))
+            self.v_proj_weight = Parameter(creation.empty(embed_dim, self.vdim, **factory))
+            self.register_parameter("in_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, **factory))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **factory)
+        if add_bias_kv:
+            self.bias_k = Parameter(creation.empty(1, 1, embed_dim, **factory))
+            self.bias_v = Parameter(creation.empty(1, 1, embed_dim, **factory))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            init.xavier_uniform_(self.q_proj_weight)
+            init.xavier_uniform_(self.k_proj_weight)
+            init.xavier_uniform_(self.v_proj_weight)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def forward(
+        self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
+        need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:  # fmt: skip
+        """Attention of ``query`` (L, N, E) over ``key`` (S, N, kdim) / ``value`` (S, N, vdim)
+        ((N, L, E) etc. with batch_first; (L, E) unbatched).
+
+        ``key_padding_mask`` (N, S): True (or -inf) marks padding keys. ``attn_mask`` (L, S) or
+        (N * num_heads, L, S): True (or -inf) forbids a pair. ``is_causal`` is a hint that
+        ``attn_mask`` is the causal mask (required with it, as in torch).
+
+        Returns (output (L, N, E), weights (N, L, S) averaged over heads, or (N, num_heads, L, S),
+        or None when ``need_weights`` is False).
+        """
+        batched = query.dim() == 3
+        _check_shapes(query, key, value, key_padding_mask, attn_mask, self.num_heads, batched)
+        if self.batch_first and batched:
+            query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        if not batched:
+            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        output, weights = self._attend(query, key, value, key_padding_mask, need_weights, attn_mask, is_causal)
+        if weights is not None:
+            if average_attn_weights:
+                weights = weights.mean(dim=1)
+            if not batched:
+                weights = weights.squeeze(0)
+        if not batched:
+            output = output.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(1, 0)
+        return output, weights
+
+    def _attend(self, query, key, value, key_padding_mask, need_weights, attn_mask, is_causal):
+        """The batched, sequence-first core: query (L, N, E) -> ((L, N, E), (N, H, L, S) or None)."""
+        L, N, E = query.shape
+        if E != self.embed_dim:
+            raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
+        key_padding_mask = _additive_mask(key_padding_mask, "key_padding_mask", query.dtype)
+        if is_causal and attn_mask is None:
+            raise RuntimeError(
+                "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+                "`generate_square_subsequent_mask` to create this mask."
+            )
+        if is_causal and key_padding_mask is None and not need_weights:
+            attn_mask = None  # the kernel's own causal mask replaces it
+        else:
+            attn_mask = _additive_mask(attn_mask, "attn_mask", query.dtype)
+            if key_padding_mask is not None:
+                is_causal = False
+        q, k, v = self._project(query, key, value)
+        S = k.shape[0]
+        if attn_mask is not None:
+            attn_mask = _mask_as_4d(attn_mask, N, self.num_heads, L, S)
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(1, N, E)], 0)
+            v = cat([v, self.bias_v.expand(1, N, E)], 0)
+            attn_mask = _pad_key(attn_mask)
+            key_padding_mask = _pad_key(key_padding_mask)
+        # (S, N, E) -> (N, H, S, head_dim): a view, read in place by the attention.
+        q, k, v = (t.view(t.shape[0], N, self.num_heads, self.head_dim).permute(1, 2, 0, 3) for t in (q, k, v))
+        if self.add_zero_attn:
+            zeros = creation.zeros(N, self.num_heads, 1, self.head_dim, dtype=k.dtype, device=k.device)
+            k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+            attn_mask = _pad_key(attn_mask)
+            key_padding_mask = _pad_key(key_padding_mask)
+        if key_padding_mask is not None:
+            padding = key_padding_mask.view(N, 1, 1, key_padding_mask.shape[-1])
+            attn_mask = padding if attn_mask is None else attn_mask + padding
+        dropout_p = self.dropout if self.training else 0.0
+        weights = None
+        if need_weights:
+            weights = attention_weights(q, k, attn_mask)
+            if dropout_p > 0.0:
+                weights = F.dropout(weights, p=dropout_p)
+            heads = weights @ v
+        else:
+            heads = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+        merged = heads.permute(2, 0, 1, 3).reshape(L, N, E)
+        return F.linear(merged, self.out_proj.weight, self.out_proj.bias), weights
+
+    def _project(self, query, key, value):
+        E = self.embed_dim
+        bias = self.in_proj_bias
+        b_q, b_k, b_v = (None, None, None) if bias is None else (bias[:E], bias[E : 2 * E], bias[2 * E :])
+        if self._qkv_same_embed_dim:
+            weight = self.in_proj_weight
+            if query is key and key is value:
+                # Self-attention: one product with the packed weight, split by views.
+                packed = F.linear(query, weight, bias)
+                return packed[..., :E], packed[..., E : 2 * E], packed[..., 2 * E :]
+            w_q, w_k, w_v = weight[:E], weight[E : 2 * E], weight[2 * E :]
+        else:
+            w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        return F.linear(query, w_q, b_q), F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
+
+
+def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads: int, batched: bool) -> None:
+    """torch's ``_mha_shape_check``: 3-D (batched) or 2-D (unbatched) inputs and matching masks."""
+    if query.dim() not in (2, 3):
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query tensor"
+        )
+    rank = 3 if batched else 2
+    if key.dim() != rank or value.dim() != rank:
+        raise AssertionError(
+            f"For {'batched' if batched else 'unbatched'} ({rank}-D) `query`, expected `key` and `value` to be "
+            f"{rank}-D but found {key.dim()}-D and {value.dim()}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.dim() != rank - 1:
+        raise AssertionError(
+            f"For {'batched' if batched else 'unbatched'} ({rank}-D) `query`, expected `key_padding_mask` to be "
+            f"`None` or {rank - 1}-D but found {key_padding_mask.dim()}-D tensor instead"
+        )
+    if attn_mask is not None and attn_mask.dim() not in (2, 3):
+        raise AssertionError(
+            f"For {'batched' if batched else 'unbatched'} ({rank}-D) `query`, expected `attn_mask` to be `None`, "
+            f"2-D or 3-D but found {attn_mask.dim()}-D tensor instead"
+        )
+    if key.shape[:-1] != value.shape[:-1]:
+        raise AssertionError(
+            f"key's sequence and batch dims {tuple(key.shape[:-1])} do not match value's {tuple(value.shape[:-1])}"
+        )
+
+
+def _mask_as_4d(mask: Tensor, N: int, heads: int, L: int, S: int) -> Tensor:
+    """An (L, S) or (N * heads, L, S) attention mask as a (1 or N, 1 or heads, L, S) view."""
+    if mask.dim() == 2:
+        if tuple(mask.shape) != (L, S):
+            raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(mask.shape)}, but should be {(L, S)}.")
+        return mask.view(1, 1, L, S)
+    if tuple(mask.shape) != (N * heads, L, S):
+        raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(mask.shape)}, but should be {(N * heads, L, S)}.")
+    return mask.view(N, heads, L, S)
+
+
+def _pad_key(mask: Tensor | None) -> Tensor | None:
+    """One more key column (the added bias or zero key) that every query may attend."""
+    return None if mask is None else F.pad(mask, (0, 1))
+
+
+def _clones(module: Module, count: int) -> ModuleList:
+    """``count`` independent deep copies of ``module`` (torch's ``_get_clones``). Parameters and
+    buffers are copied by a kernel first (tritongrad tensors do not deep-copy themselves)."""
+    clones = []
+    for _ in range(count):
+        memo = {}
+        for tensor in (*module.parameters(), *module.buffers()):
+            copied = tensor.detach().clone()
+            memo[id(tensor)] = Parameter(copied, tensor.requires_grad) if isinstance(tensor, Parameter) else copied
+        clones.append(copy.deepcopy(module, memo))
+    return ModuleList(clones)
+
+
+def _activation(activation: str | Callable) -> Callable:
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    if isinstance(activation, str):
+        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+    return activation
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention and a feed-forward block, each with a residual connection and LayerNorm
+    (after them, or before them with ``norm_first``), as torch's.
+
+    Example::
+
+        >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
+        >>> layer(tritongrad.randn(2, 5, 16)).shape
+        torch.Size([2, 5, 16])
+    """
+
+    def __init__(
+        self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+        activation: str | Callable = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
+        norm_first: bool = False, bias: bool = True, device=None, dtype=None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+        )
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = _activation(activation)
+
+    def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                is_causal: bool = False) -> Tensor:  # fmt: skip
+        """src (L, N, E) ((N, L, E) with batch_first); masks as MultiheadAttention's."""
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        attended = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
+        return self.dropout1(attended)
+
+    def _ff_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` if given.
+
+    ``enable_nested_tensor`` and ``mask_check`` are accepted for torch's signature (tritongrad
+    has no nested tensors).
+    """
+
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+
+    def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
+                is_causal: bool | None = None) -> Tensor:  # fmt: skip
+        output = src
+        for layer in self.layers:
+            output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if self.norm is not None:
+            output = self.norm(output)
+        return output

@@ -1,0 +1,416 @@
+"""Convolutions: conv1d, conv2d, conv_transpose1d, conv_transpose2d and their gradients, on kernels/conv.py.
+
+Every convolution is computed on 4-D (N, C, H, W) buffers: a 1-D one is the 2-D one with H = 1
+(``unsqueeze`` views of the input, the weight and the gradients, no copies), and an unbatched
+input is a batch of one (a view). Two Functions carry the tape:
+
+* ``Convolution``: a convolution or a transposed convolution (node ``ConvolutionBackward0``, as
+  torch names all of them). Its backward is two more convolutions -- the input gradient of a
+  convolution is a transposed convolution of the output gradient with the same weight, and the
+  other way round -- and a weight gradient;
+* ``ConvolutionWeightGrad``: the weight gradient as a Function of (grad_out, input), whose own
+  backward is again a convolution and a transposed convolution.
+
+Both backwards are built from these Functions, so ``create_graph=True`` gives gradients of any
+order on the same kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from tritongrad import backends
+from tritongrad.autograd.function import Function
+from tritongrad.dtypes import dtype_word
+from tritongrad.kernels import conv as kernels
+from tritongrad.tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """What a convolution does besides its operands, for its 4-D buffers.
+
+    ``padding`` is the padding before the first row/column (after the last one it is implied by
+    ``output_size``, which allows 'same' padding with an even kernel); ``output_size`` is the
+    (H, W) of this op's result; ``one_d`` says the user's tensors are 3-D (N, C, L), viewed as
+    (N, C, 1, L).
+    """
+
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    groups: int
+    transposed: bool
+    output_size: Pair
+    one_d: bool
+
+
+def _as_4d(data: torch.Tensor, one_d: bool) -> torch.Tensor:
+    return data.unsqueeze(-2) if one_d else data
+
+
+def _from_4d(data: torch.Tensor, one_d: bool) -> torch.Tensor:
+    return data.squeeze(-2) if one_d else data
+
+
+def _spatial(tensor: Tensor, one_d: bool) -> Pair:
+    return (1, tensor.shape[-1]) if one_d else (tensor.shape[-2], tensor.shape[-1])
+
+
+def _allow_tf32() -> bool:
+    return backends.cudnn.allow_tf32
+
+
+class Convolution(Function):
+    """y = conv(input, weight) + bias, or the transposed convolution, per ``geometry``.
+
+    input (N, C_in, *spatial), weight (C_out, C_in / groups, *kernel) for a convolution and
+    (C_in, C_out / groups, *kernel) for a transposed one, bias (C_out,) or None.
+    """
+
+    _backward_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, geometry: ConvGeometry):
+        ctx.save_for_backward(input, weight)
+        ctx.geometry = geometry
+        ctx.has_bias = bias is not None
+        g = geometry
+        x = _as_4d(input._data, g.one_d)
+        w = _as_4d(weight._data, g.one_d)
+        b = None if bias is None else bias._data
+        if g.transposed:
+            out = kernels.launch_conv2d_input_grad(
+                x, w, g.output_size, g.stride, g.padding, g.dilation, g.groups, bias=b, allow_tf32=_allow_tf32()
+            )
+        else:
+            out = kernels.launch_conv2d(
+                x, w, b, g.stride, g.padding, g.dilation, g.groups, output_size=g.output_size, allow_tf32=_allow_tf32()
+            )
+        return Tensor._wrap(_from_4d(out, g.one_d))
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        g = ctx.geometry
+        need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
+        if grad.dtype != input.dtype:
+            grad = grad.to(input.dtype)
+        input_size = _spatial(input, g.one_d)
+        # The input gradient is the opposite kind of convolution of grad with the same weight.
+        grad_input = (
+            Convolution.apply(grad, weight, None, replace(g, transposed=not g.transposed, output_size=input_size))
+            if need_input
+            else None
+        )
+        grad_weight = None
+        if need_weight:
+            kernel_size = _spatial(weight, g.one_d)
+            if g.transposed:  # y = T(x, w) is the input gradient of a convolution mapping y's space to x's
+                forward = replace(g, transposed=False, output_size=input_size)
+                grad_weight = ConvolutionWeightGrad.apply(input, grad, forward, kernel_size)
+            else:
+                grad_weight = ConvolutionWeightGrad.apply(grad, input, g, kernel_size)
+        grad_bias = grad.sum(dim=[0, 2] if g.one_d else [0, 2, 3]) if need_bias and ctx.has_bias else None
+        return grad_input, grad_weight, grad_bias, None
+
+
+class ConvolutionWeightGrad(Function):
+    """The weight gradient of the convolution ``geometry`` (not transposed) that maps ``input``
+    (N, C, *spatial) to ``grad_out``'s space (N, OC, *output_size): (OC, C / groups, *kernel).
+
+    ``kernel_size`` is the weight's (KH, KW) ((1, K) for 1-D): the sizes alone fix it only up to
+    the stride.
+    """
+
+    _backward_name = "ConvolutionBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad_out, input, geometry: ConvGeometry, kernel_size: Pair):
+        ctx.save_for_backward(grad_out, input)
+        ctx.geometry = geometry
+        g = geometry
+        out = kernels.launch_conv2d_weight_grad(
+            _as_4d(grad_out._data, g.one_d),
+            _as_4d(input._data, g.one_d),
+            kernel_size,
+            g.stride,
+            g.padding,
+            g.dilation,
+            g.groups,
+            allow_tf32=_allow_tf32(),
+        )
+        return Tensor._wrap(_from_4d(out, g.one_d))
+
+    @staticmethod
+    def backward(ctx, grad_weight_grad):
+        grad_out, input = ctx.saved_tensors
+        g = ctx.geometry
+        need_grad_out, need_input = ctx.needs_input_grad[:2]
+        # <G, dW(go, x)> is bilinear: d/d go = conv(x, G), d/d x = conv_transpose(go, G).
+        grad_of_grad_out = Convolution.apply(input, grad_weight_grad, None, g) if need_grad_out else None
+        input_size = _spatial(input, g.one_d)
+        grad_of_input = (
+            Convolution.apply(grad_out, grad_weight_grad, None, replace(g, transposed=True, output_size=input_size))
+            if need_input
+            else None
+        )
+        return grad_of_grad_out, grad_of_input, None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Functional API: torch's argument handling and errors, then one Convolution node
+# ---------------------------------------------------------------------------------------------
+
+
+def _tuple(name: str, value, dims: int) -> tuple[int, ...]:
+    """An int or a sequence of ``dims`` ints as a tuple (torch's message for the wrong length)."""
+    if isinstance(value, int):
+        return (value,) * dims
+    values = tuple(int(v) for v in value)
+    if len(values) == 1:
+        return values * dims
+    if len(values) != dims:
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of {dims} values to match the "
+            f"convolution dimensions, but got {name}={list(values)}"
+        )
+    return values
+
+
+def _size_list(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _check_tensors(name: str, input, weight, bias) -> None:
+    for argument, value in (("input", input), ("weight", weight)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{argument}' must be Tensor, not {type(value).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{name}(): argument 'bias' must be Tensor, not {type(bias).__name__}")
+
+
+def _batched(name: str, input, dims: int):
+    """input with a batch dim (a view for unbatched input), and whether one was added."""
+    if input.dim() not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got input of size: "
+            f"{_size_list(input.shape)}"
+        )
+    unbatched = input.dim() == dims + 1
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def _check_common(name: str, input, weight, bias, stride, dilation, groups: int, dims: int) -> None:
+    if weight.dim() != dims + 2:
+        raise RuntimeError(
+            f"Expected {dims + 2}D weight for {name} (out_channels, in_channels / groups, *kernel_size), but got "
+            f"weight of size: {_size_list(weight.shape)}"
+        )
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_word(input.dtype)} but found {dtype_word(weight.dtype)}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(
+            f"Input type ({dtype_word(input.dtype).lower()}) and bias type ({dtype_word(bias.dtype).lower()}) "
+            "should be the same"
+        )
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] == 0 or weight.shape[0] % groups:
+        what = "at least 1" if weight.shape[0] == 0 else f"divisible by {groups}"
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be {what} at dimension 0, but got weight of size "
+            f"{_size_list(weight.shape)} instead"
+        )
+
+
+def _check_bias_size(bias, weight, channels: int, transposed: bool) -> None:
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != channels):
+        prefix = "Given transposed=1, weight" if transposed else "Given weight"
+        raise RuntimeError(
+            f"{prefix} of size {_size_list(weight.shape)}, expected bias to be 1-dimensional with {channels} "
+            f"elements, but got bias of size {_size_list(bias.shape)} instead"
+        )
+
+
+def _as_pair(values: tuple[int, ...], one_d: bool, fill: int) -> Pair:
+    return (fill, values[0]) if one_d else (values[0], values[1])
+
+
+def _convolution(name: str, input, weight, bias, stride, padding, dilation, groups: int, dims: int):
+    _check_tensors(name, input, weight, bias)
+    batched, unbatched = _batched(name, input, dims)
+    stride = _tuple("stride", stride, dims)
+    dilation = _tuple("dilation", dilation, dims)
+    _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
+    kernel = tuple(weight.shape[2:])
+    spatial = tuple(batched.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            begin = end = (0,) * dims
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # torch pads the odd one out after the end; the kernel only needs the start.
+            total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+            begin = tuple(t // 2 for t in total)
+            end = tuple(t - b for t, b in zip(total, begin))
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        begin = end = _tuple("padding", padding, dims)
+        if any(p < 0 for p in begin):
+            raise RuntimeError("negative padding is not supported")
+    channels = batched.shape[1]
+    if channels != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {_size_list(weight.shape)}, expected input"
+            f"{_size_list(batched.shape)} to have {weight.shape[1] * groups} channels, but got {channels} "
+            "channels instead"
+        )
+    _check_bias_size(bias, weight, weight.shape[0], transposed=False)
+    padded = tuple(s + b + e for s, b, e in zip(spatial, begin, end))
+    extent = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(p < k for p, k in zip(padded, extent)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, extent))}). Kernel size can't be greater than actual input size"
+        )
+    output = tuple((p - k) // s + 1 for p, k, s in zip(padded, extent, stride))
+    one_d = dims == 1
+    geometry = ConvGeometry(
+        stride=_as_pair(stride, one_d, 1),
+        padding=_as_pair(begin, one_d, 0),
+        dilation=_as_pair(dilation, one_d, 1),
+        groups=groups,
+        transposed=False,
+        output_size=_as_pair(output, one_d, 1),
+        one_d=one_d,
+    )
+    result = Convolution.apply(batched, weight, bias, geometry)
+    return result.squeeze(0) if unbatched else result
+
+
+def _transposed_convolution(
+    name: str, input, weight, bias, stride, padding, output_padding, groups: int, dilation, dims: int
+):
+    _check_tensors(name, input, weight, bias)
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    batched, unbatched = _batched(name, input, dims)
+    stride = _tuple("stride", stride, dims)
+    dilation = _tuple("dilation", dilation, dims)
+    padding = _tuple("padding", padding, dims)
+    output_padding = _tuple("output_padding", output_padding, dims)
+    _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
+        axes = ("height", "width") if dims == 2 else ("width",)
+        described = " ".join(
+            [f"output_padding_{a}: {p}" for a, p in zip(axes, output_padding)]
+            + [f"stride_{a}: {s}" for a, s in zip(axes, stride)]
+            + [f"dilation_{a}: {d}" for a, d in zip(axes, dilation)]
+        )
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {described}")
+    channels = batched.shape[1]
+    if channels != weight.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {_size_list(weight.shape)}, expected input"
+            f"{_size_list(batched.shape)} to have {weight.shape[0]} channels, but got {channels} channels instead"
+        )
+    _check_bias_size(bias, weight, weight.shape[1] * groups, transposed=True)
+    kernel = tuple(weight.shape[2:])
+    spatial = tuple(batched.shape[2:])
+    output = tuple(
+        (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for size, s, p, d, k, op in zip(spatial, stride, padding, dilation, kernel, output_padding)
+    )
+    if any(o <= 0 for o in output):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, spatial))}). Calculated output size per "
+            f"channel: ({' x '.join(map(str, output))}). Output size is too small"
+        )
+    one_d = dims == 1
+    geometry = ConvGeometry(
+        stride=_as_pair(stride, one_d, 1),
+        padding=_as_pair(padding, one_d, 0),
+        dilation=_as_pair(dilation, one_d, 1),
+        groups=groups,
+        transposed=True,
+        output_size=_as_pair(output, one_d, 1),
+        one_d=one_d,
+    )
+    result = Convolution.apply(batched, weight, bias, geometry)
+    return result.squeeze(0) if unbatched else result
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv2d: a 2-D cross-correlation, as an implicit GEMM in Triton.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), any strides.
+        weight: (OC, C / groups, KH, KW).
+        bias: optional (OC,).
+        stride, dilation: int or (h, w).
+        padding: int, (h, w), ``'valid'`` (none) or ``'same'`` (output size = input size; stride 1).
+        groups: C and OC split into this many independent convolutions (``groups == C``: depthwise).
+
+    Returns:
+        (N, OC, OH, OW) (or (OC, OH, OW)) with OH = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1.
+
+    Example::
+
+        >>> x, w = tritongrad.randn(1, 3, 8, 8), tritongrad.randn(4, 3, 3, 3)
+        >>> conv2d(x, w, padding=1).shape
+        torch.Size([1, 4, 8, 8])
+    """
+    return _convolution("conv2d", input, weight, bias, stride, padding, dilation, groups, dims=2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv1d: conv2d on (N, C, 1, L) views of the (N, C, L) input (no copies).
+
+    input (N, C, L) or (C, L), weight (OC, C / groups, K), bias (OC,); the arguments are conv2d's, each
+    an int or a 1-tuple.
+    """
+    return _convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, dims=1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """torch.nn.functional.conv_transpose2d: the gradient of conv2d with respect to its input.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, KH, KW) (torch's layout for transposed convolutions).
+        bias: optional (C_out,).
+        stride, padding, output_padding, dilation: int or (h, w); ``output_padding`` (smaller than the
+            stride or the dilation) adds rows/columns at the end of the output.
+
+    Returns:
+        (N, C_out, OH, OW) with OH = (H - 1) * sh - 2 * ph + dh * (KH - 1) + output_padding + 1.
+    """
+    return _transposed_convolution(
+        "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups, dilation, dims=2
+    )
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """torch.nn.functional.conv_transpose1d: conv_transpose2d on (N, C, 1, L) views."""
+    return _transposed_convolution(
+        "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, dims=1
+    )

@@ -1,0 +1,187 @@
+"""F.interpolate: 'nearest', 'nearest-exact' (3-d and 4-d input), 'linear' (3-d), 'bilinear' (4-d)
+on kernels/resample.py, and 'area' as torch computes it: adaptive average pooling (ops/pooling.py).
+
+A 1-d resize of (N, C, L) runs the 2-d kernels on an (N, C, 1, L) view. Output sizes, source
+scales and errors follow torch: with ``scale_factor`` (and ``recompute_scale_factor`` not True)
+the output is ``floor(size * scale_factor)`` and sources use ``1 / scale_factor``.
+
+The resize is linear, so its backward (two 1-d gather kernels) is itself a Function whose
+backward resizes again: gradients of any order stay on the kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from tritongrad.autograd.function import Function
+from tritongrad.kernels import resample as kernels
+from tritongrad.kernels.pool import prefers_channels_last
+from tritongrad.ops import pooling
+from tritongrad.tensor import Tensor
+
+__all__ = ["interpolate", "upsample"]
+
+_ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact"
+_NAMES = {
+    ("nearest", 1): "UpsampleNearest1DBackward0",
+    ("nearest", 2): "UpsampleNearest2DBackward0",
+    ("nearest-exact", 1): "UpsampleNearestExact1DBackward0",
+    ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
+    ("linear", 1): "UpsampleLinear1DBackward0",
+    ("bilinear", 2): "UpsampleBilinear2DBackward0",
+}
+
+
+def _as_4d(data):
+    return data if data.dim() == 4 else data.unsqueeze(-2)
+
+
+class Resample(Function):
+    """The resize node: ``plan`` = (output size, scales, linear, align_corners, exact) over the 4-d view."""
+
+    @staticmethod
+    def forward(ctx, x, plan):
+        output_size, scales, linear, align_corners, exact = plan
+        data = _as_4d(x._data)
+        ctx.plan, ctx.input_shape = plan, tuple(x.shape)
+        ctx.channels_last = prefers_channels_last(data)  # the gradient's layout, as torch's
+        out = kernels.launch_resample2d_fwd(
+            data, output_size, scales, linear=linear, align_corners=align_corners, exact=exact
+        )
+        return Tensor._wrap(out if x.dim() == 4 else out.squeeze(-2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ResampleBackward.apply(grad, ctx.input_shape, ctx.plan, ctx.channels_last), None
+
+
+class ResampleBackward(Function):
+    """The gradient of Resample (a gather-sum); its own gradient is the resize again."""
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, plan, channels_last):
+        output_size, scales, linear, align_corners, exact = plan
+        ctx.plan = plan
+        grad_x = kernels.launch_resample2d_bwd(
+            _as_4d(grad._data),
+            tuple(_as_4d_shape(input_shape)[2:]),
+            scales,
+            linear=linear,
+            align_corners=align_corners,
+            exact=exact,
+            channels_last=channels_last,
+        )
+        return Tensor._wrap(grad_x.view(input_shape))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return _node(ctx.plan, grad_grad.dim()).apply(grad_grad, ctx.plan), None, None, None
+
+
+def _as_4d_shape(shape) -> tuple[int, ...]:
+    return tuple(shape) if len(shape) == 4 else (*shape[:-1], 1, shape[-1])
+
+
+_NODES: dict[str, type[Resample]] = {}
+
+
+def _node(plan, ndim: int) -> type[Resample]:
+    linear, exact = plan[2], plan[4]
+    spatial = ndim - 2
+    nearest = "nearest-exact" if exact else "nearest"
+    name = _NAMES[("bilinear" if spatial == 2 else "linear") if linear else nearest, spatial]
+    if name not in _NODES:
+        _NODES[name] = type(f"Resample_{name}", (Resample,), {"_backward_name": name})
+    return _NODES[name]
+
+
+def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
+    """(output sizes, scale factors to use or None) per spatial dim, with torch's checks."""
+    spatial = input.dim() - 2
+    in_sizes = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = list(size) if isinstance(size, Sequence) else [size] * spatial
+        if len(sizes) != spatial:
+            raise ValueError(
+                "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                f"dimensions of {in_sizes} and output size of {size}. Please provide input tensor in (N, C, d1, "
+                "d2, ...,dK) format and output size in (o1, o2, ...,oK) format."
+            )
+        return [int(s) for s in sizes], [None] * spatial
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    factors = list(scale_factor) if isinstance(scale_factor, Sequence) else [scale_factor] * spatial
+    if len(factors) != spatial:
+        raise ValueError(
+            "Input and scale_factor must have the same number of spatial dimensions, but got input with spatial "
+            f"dimensions of {in_sizes} and scale_factor of shape {scale_factor}. Please provide input tensor in "
+            "(N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format."
+        )
+    sizes = [math.floor(float(n) * float(f)) for n, f in zip(in_sizes, factors)]
+    return sizes, [None] * spatial if recompute_scale_factor else [float(f) for f in factors]
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False):  # fmt: skip
+    """Resizes (N, C, L) or (N, C, H, W) ``input`` to ``size`` or by ``scale_factor``.
+
+    Modes: 'nearest', 'nearest-exact' and 'area' (3-d or 4-d input), 'linear' (3-d) and
+    'bilinear' (4-d), with torch's ``align_corners`` (default False).
+
+    >>> interpolate(tritongrad.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+    [[[1.0, 1.0, 2.0, 2.0]]]
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | "
+                "trilinear"
+            )
+    elif align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by tritongrad")
+    if input.dim() not in (3, 4, 5):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
+            f"{_ALL_MODES} (got {mode})"
+        )
+    if mode == "linear" and input.dim() != 3:
+        raise NotImplementedError(f"Got {input.dim()}D input, but linear mode needs 3D input")
+    if mode == "bilinear" and input.dim() != 4:
+        raise NotImplementedError(f"Got {input.dim()}D input, but bilinear mode needs 4D input")
+    if mode not in ("nearest", "nearest-exact", "area", "linear", "bilinear") or input.dim() == 5:
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} on {input.dim()}D input is not supported by tritongrad "
+            "(supported: 'nearest', 'nearest-exact', 'area' on 3D/4D, 'linear' on 3D, 'bilinear' on 4D input)"
+        )
+    sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
+    in_sizes = list(input.shape[2:])
+    if any(s <= 0 for s in sizes) or any(s <= 0 for s in in_sizes):
+        names = ["H", "W"][-len(sizes) :]
+        given = ", ".join(f"{n}: {s}" for n, s in zip(names, in_sizes))
+        wanted = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+        raise RuntimeError(
+            f"Input and output sizes should be greater than 0, but got input ({given}) output ({wanted})"
+        )
+    if mode == "area":
+        area = pooling.adaptive_avg_pool1d if len(sizes) == 1 else pooling.adaptive_avg_pool2d
+        return area(input, sizes[0] if len(sizes) == 1 else tuple(sizes))
+    linear, exact = mode in ("linear", "bilinear"), mode == "nearest-exact"
+    scales = [
+        kernels.source_scale(i, o, linear, bool(align_corners), f, exact) for i, o, f in zip(in_sizes, sizes, factors)
+    ]
+    if len(sizes) == 1:
+        sizes, scales = [1, *sizes], [1.0, *scales]
+    plan = (tuple(sizes), tuple(scales), linear, bool(align_corners), exact)
+    return _node(plan, input.dim()).apply(input, plan)
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """The deprecated name of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
