@@ -9,8 +9,9 @@ a kernel, allocating the output, and the launch. Two measurements:
     runs its whole op on the same tiny CPU tensors (dispatcher, autograd and the arithmetic,
     which at these sizes is a few nanoseconds). Cases: the everyday ops one at a time, a
     backward, and one SGD training step of a 16-32-10 MLP (zero_grad, forward, cross-entropy,
-    backward, step). The figure is the median over many calls; the ratio is
-    tritongrad / torch, in the same run.
+    backward, step). The figure is the median CPU time per call over many calls (CPU time of
+    the process, so other load on the machine does not count); the ratio is tritongrad / torch,
+    in the same run.
 
 ``launched`` (a GPU only)
     ``tritongrad.add`` issued back to back with real launches, against ``torch.add``: host time
@@ -76,15 +77,19 @@ def _all_subclasses(cls: type) -> list[type]:
 
 
 def _median_us(fn: Callable[[], object], calls: int, repeats: int) -> tuple[float, float, float]:
-    """(median, p20, p80) of the per-call time in µs over ``repeats`` loops of ``calls`` calls."""
+    """(median, p20, p80) of the per-call CPU time in µs over ``repeats`` loops of ``calls`` calls.
+
+    CPU time of this process (``time.process_time``), not wall time: host overhead is CPU work,
+    and other processes on a shared machine then do not count toward it.
+    """
     fn()
     fn()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(calls):
             fn()
-        samples.append((time.perf_counter() - start) * 1e6 / calls)
+        samples.append((time.process_time() - start) * 1e6 / calls)
     samples.sort()
     return statistics.median(samples), samples[len(samples) // 5], samples[-1 - len(samples) // 5]
 
@@ -151,9 +156,16 @@ def stubbed_table(calls: int = 2000, repeats: int = 7) -> list[tuple[str, float,
         for case, fn in tritongrad_cases.items():
             rows.append((case, _median_us(fn, calls, repeats)[0]))
         rows.append(("MLP 16-32-10 SGD step", _median_us(tritongrad_step, calls // 10, repeats)[0]))
-    torch_step = _mlp_step(torch)
-    torch_us = [_median_us(fn, calls, repeats)[0] for fn in torch_cases.values()]
-    torch_us.append(_median_us(torch_step, calls // 10, repeats)[0])
+    # One intra-op thread: these tiny ops gain nothing from more, and idle pool threads spinning
+    # between ops would count as CPU time.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch_step = _mlp_step(torch)
+        torch_us = [_median_us(fn, calls, repeats)[0] for fn in torch_cases.values()]
+        torch_us.append(_median_us(torch_step, calls // 10, repeats)[0])
+    finally:
+        torch.set_num_threads(threads)
     return [(case, ours, theirs) for (case, ours), theirs in zip(rows, torch_us)]
 
 

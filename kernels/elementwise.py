@@ -880,6 +880,52 @@ def launch_binary(
     happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
     comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
+    if out is None and type(a) is torch.Tensor and (
+        (type(b) is torch.Tensor and a.device == b.device)
+        or (type(b) in (int, float) and compute != torch.float64 and not isinstance(alpha, bool))
+    ):
+        # A tensor and a tensor or a number into a new output, the common case: everything but the
+        # allocation comes from the plan of this (op, dtypes, layouts), made by the general path
+        # the first time. (float64 numbers travel as tensors: the general path handles them.)
+        b_is_scalar = type(b) is not torch.Tensor
+        b_key = (type(b),) if b_is_scalar else (b.dtype, *_layout_key(b))
+        key = (op, out_dtype, compute, alpha is None, a.dtype, *_layout_key(a), *b_key)
+        planned = _BINARY_PLANS.get(key)
+        if planned is not None:
+            shape, constexprs, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
+            out = torch.empty(shape, dtype=out_dtype, device=a.device)
+            binary_kernel[grid](
+                a, out if b_is_scalar else b, out, 0, b if b_is_scalar else 0, 1 if alpha is None else alpha,
+                out.numel(), coalesced_shape, *coalesced_strides,
+                **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
+            )  # fmt: skip
+            return out
+        out = _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=None, alpha=alpha)
+        plan = _PLANS.get((binary_kernel, _layout_key(out), _layout_key(a), None if b_is_scalar else _layout_key(b)))
+        if plan is not None and out.numel() > 0:
+            if len(_BINARY_PLANS) >= _PLAN_CACHE_SIZE:
+                _BINARY_PLANS.clear()
+            constexprs = _binary_constexprs(op, compute, False, b_is_scalar, alpha)
+            _BINARY_PLANS[key] = (tuple(out.shape), constexprs, plan)
+        return out
+    return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
+
+
+_BINARY_PLANS: dict[tuple, tuple] = {}
+
+
+def _binary_constexprs(op: str, compute: torch.dtype, a_is_scalar: bool, b_is_scalar: bool, alpha) -> dict:
+    return dict(
+        OP=op,
+        COMPUTE=compute_dtype(compute) if compute != torch.bool else tl.int32,
+        A_IS_SCALAR=a_is_scalar,
+        B_IS_SCALAR=b_is_scalar,
+        HAS_ALPHA=alpha is not None,
+    )
+
+
+def _launch_binary(op, a, b, *, out_dtype, compute, out, alpha) -> torch.Tensor:
+    """launch_binary's general path: scalars, broadcasting, a caller's ``out``."""
     tensors = [t for t in (a, b) if isinstance(t, torch.Tensor)]
     if not tensors:
         raise TypeError(f"{op}: at least one operand must be a tensor")
@@ -891,17 +937,10 @@ def launch_binary(
     out = _prepare_output(shape, out, out_dtype if out is None else out.dtype, device, (a, b))
     if out.numel() == 0:
         return out
-    compute_type = compute_dtype(compute) if compute != torch.bool else tl.int32
     a_is_scalar = not isinstance(a, torch.Tensor)
     b_is_scalar = not isinstance(b, torch.Tensor)
     scalars = (a if a_is_scalar else 0, b if b_is_scalar else 0, alpha if alpha is not None else 1)
-    constexprs = dict(
-        OP=op,
-        COMPUTE=compute_type,
-        A_IS_SCALAR=a_is_scalar,
-        B_IS_SCALAR=b_is_scalar,
-        HAS_ALPHA=alpha is not None,
-    )
+    constexprs = _binary_constexprs(op, compute, a_is_scalar, b_is_scalar, alpha)
     operands = [None if a_is_scalar else a, None if b_is_scalar else b]
     return _launch_strided(binary_kernel, operands, out, scalars, constexprs)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import builtins
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -66,19 +65,22 @@ class Tensor:
             raise TypeError("Tensor(): expected a list of numbers or integer sizes; use tritongrad.tensor(...)")
         self._init_fields(data.to(runtime.device()))
 
+    # The autograd fields' values for a fresh tensor, as class attributes: a tensor stores only
+    # what differs (assigning one makes it the instance's), so wrapping a buffer costs two stores.
+    _requires_grad = False
+    _grad = None
+    _grad_fn = None
+    _output_nr = 0
+    _retains_grad = False
+    _base = None
+    # Bumped when this tensor's history is replaced by an in-place op; a view whose epoch
+    # differs from its base's takes a fresh history from the base before it is used.
+    _history_epoch = 0
+    _accumulator = None
+
     def _init_fields(self, data: torch.Tensor, requires_grad: bool = False, version_counter=None) -> None:
         self._data = data
-        self._requires_grad = False
-        self._grad = None
-        self._grad_fn = None
-        self._output_nr = 0
         self._version_counter = version_counter if version_counter is not None else _VersionCounter()
-        self._retains_grad = False
-        self._base = None
-        # Bumped when this tensor's history is replaced by an in-place op; a view whose epoch
-        # differs from its base's takes a fresh history from the base before it is used.
-        self._history_epoch = 0
-        self._accumulator = None
         if requires_grad:
             self.requires_grad = True
 
@@ -86,7 +88,10 @@ class Tensor:
     def _wrap(cls, data: torch.Tensor, requires_grad: bool = False, version_counter=None) -> Tensor:
         """A Tensor over an existing torch buffer (no copy)."""
         tensor = object.__new__(cls)
-        tensor._init_fields(data, requires_grad, version_counter)
+        tensor._data = data
+        tensor._version_counter = version_counter if version_counter is not None else _VersionCounter()
+        if requires_grad:
+            tensor.requires_grad = True
         return tensor
 
     # ------------------------------------------------------------------ metadata
@@ -231,7 +236,7 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.is_leaf or self._retains_grad:
             return
-        self.grad_fn._retained[self._output_nr] = weakref.ref(self)
+        self.grad_fn._add_retained(self._output_nr, self)
         self._retains_grad = True
 
     def detach(self) -> Tensor:

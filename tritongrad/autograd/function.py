@@ -25,6 +25,8 @@ builds the graph of the derivative and higher derivatives come for free.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
@@ -42,12 +44,27 @@ class Node:
     as torch does (a non-tensor option such as ``dim`` has no edge there).
     """
 
-    def __init__(self) -> None:
-        self._edges: tuple[tuple[Node | None, int], ...] = ()
-        self._tensor_arguments: tuple[int, ...] = ()
-        self._tensor_pre_hooks: dict[int, list] = {}
-        self._retained: dict[int, weakref.ref] = {}
-        self._hooks: list = []
+    # Defaults as class attributes: most nodes never get a hook or a retained gradient, so a node
+    # is made without building those tables (the _add_* methods give a node its own on first use).
+    _edges: tuple[tuple[Node | None, int], ...] = ()
+    _tensor_arguments: tuple[int, ...] = ()
+    _tensor_pre_hooks: Mapping[int, list] = MappingProxyType({})
+    _retained: Mapping[int, weakref.ref] = MappingProxyType({})
+    _hooks: tuple | list = ()
+
+    def _add_tensor_pre_hook(self, output_nr: int, hook) -> list:
+        """Registers ``hook`` on the gradient of output ``output_nr``; returns that output's hook list."""
+        if "_tensor_pre_hooks" not in self.__dict__:
+            self._tensor_pre_hooks = {}
+        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return hooks
+
+    def _add_retained(self, output_nr: int, tensor) -> None:
+        """Output ``output_nr`` (held weakly) keeps its gradient in ``.grad`` (retain_grad)."""
+        if "_retained" not in self.__dict__:
+            self._retained = {}
+        self._retained[output_nr] = weakref.ref(tensor)
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
@@ -65,6 +82,8 @@ class Node:
     def register_hook(self, hook) -> _HookHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it may
         return replacement ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
+        if "_hooks" not in self.__dict__:
+            self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
@@ -146,17 +165,17 @@ _FREED_MESSAGE = (
 class FunctionCtx(Node):
     """The ``ctx`` of a Function: the node recorded for one call of it."""
 
+    _saved: tuple[_SavedTensor | None, ...] | None = None
+    _pending_save: tuple | None = None
+    _freed = False
+    needs_input_grad: tuple[bool, ...] = ()
+    materialize_grads = True
+    _non_differentiable: frozenset[int] | set[int] = frozenset()
+    _dirty: frozenset[int] | set[int] = frozenset()
+    _output_meta: tuple | list = ()
+
     def __init__(self, function: type[Function]) -> None:
-        super().__init__()
         self._function = function
-        self._saved: tuple[_SavedTensor | None, ...] | None = None
-        self._pending_save: tuple | None = None
-        self._freed = False
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.materialize_grads = True
-        self._non_differentiable: set[int] = set()
-        self._dirty: set[int] = set()
-        self._output_meta: list = []
 
     _torch_name = "FunctionCtx"
 
@@ -177,11 +196,11 @@ class FunctionCtx(Node):
 
     def mark_non_differentiable(self, *tensors) -> None:
         """Outputs that never receive a gradient (indices, masks)."""
-        self._non_differentiable.update(id(t) for t in tensors)
+        self._non_differentiable = {*self._non_differentiable, *(id(t) for t in tensors)}
 
     def mark_dirty(self, *tensors) -> None:
         """Inputs modified in place by forward."""
-        self._dirty.update(id(t) for t in tensors)
+        self._dirty = {*self._dirty, *(id(t) for t in tensors)}
 
     def set_materialize_grads(self, value: bool) -> None:
         """If False, backward may receive None for outputs that got no gradient."""
@@ -279,6 +298,7 @@ class Function:
                     raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
         ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+        ctx._output_meta = []
         ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         for output_nr, output in enumerate(output_tuple):
             if not isinstance(output, Tensor):
@@ -336,9 +356,7 @@ def register_hook(self: Tensor, hook) -> _HookHandle:
         # A leaf normally holds its AccumulateGrad node weakly (the graph keeps it alive while
         # needed); a node carrying hooks must outlive the graphs, so the leaf holds it.
         self._hooked_accumulator = node
-    hooks = node._tensor_pre_hooks.setdefault(output_nr, [])
-    hooks.append(hook)
-    return _HookHandle(hooks, hook)
+    return _HookHandle(node._add_tensor_pre_hook(output_nr, hook), hook)
 
 
 attach_methods({"register_hook": register_hook})

@@ -32,6 +32,9 @@ __all__ = [
 isnan = elementwise.FUNCTIONS["isnan"]
 
 
+_NUMBER_TYPES = (int, float, bool)
+
+
 def _as_tensor_operand(name: str, value):
     if isinstance(value, Tensor) or isinstance(value, (bool, int, float)):
         return value
@@ -41,6 +44,8 @@ def _as_tensor_operand(name: str, value):
 def _operands(name: str, input, other):
     """A binary function's operands as torch takes them: numpy scalars are numbers, and when both are
     numbers the first becomes a 0-d tensor (``torch.add(1.0, 2)`` is ``tensor(3.)``)."""
+    if isinstance(input, Tensor) and (isinstance(other, Tensor) or type(other) in _NUMBER_TYPES):
+        return input, other  # the common case, decided without converting anything
     input, other = as_python_scalar(input), as_python_scalar(other)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = creation.tensor(_as_tensor_operand(name, input))
@@ -58,6 +63,12 @@ def _binary_out(op: str, input, other, out, *, alpha=None):
     return finish_out(binary_forward(op, input, other, alpha=alpha, out=out))
 
 
+def _records(input: Tensor, other) -> bool:
+    """True when autograd records an op on these operands; otherwise the op is its raw forward
+    (the same kernel call its Function's forward makes, without building a node)."""
+    return is_grad_enabled() and (input.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+
+
 # ------------------------------------------------------------------------------ arithmetic
 def add(input, other, *, alpha=None, out=None):
     """input + alpha * other, broadcasting, with torch's type promotion."""
@@ -68,6 +79,8 @@ def add(input, other, *, alpha=None, out=None):
         input, other = other, input
         if alpha not in (None, 1):
             return elementwise.Add.apply(input * alpha, other)
+    if not _records(input, other):
+        return binary_forward("add", input, other, alpha=alpha)
     return elementwise.Add.apply(input, other, alpha)
 
 
@@ -83,6 +96,8 @@ def sub(input, other, *, alpha=None, out=None):
         )
     if out is not None:
         return _binary_out("sub", input, other, out, alpha=alpha)
+    if not _records(input, other):
+        return binary_forward("sub", input, other, alpha=alpha)
     return elementwise.Sub.apply(input, other, alpha)
 
 
@@ -101,6 +116,8 @@ def mul(input, other, *, out=None):
         return _binary_out("mul", input, other, out)
     if not isinstance(input, Tensor):
         input, other = other, input
+    if not _records(input, other):
+        return binary_forward("mul", input, other)
     return elementwise.Mul.apply(input, other)
 
 
@@ -122,6 +139,8 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
+    if isinstance(input, Tensor) and not _records(input, other):
+        return binary_forward("div", input, other)
     return elementwise.Div.apply(input, other)
 
 

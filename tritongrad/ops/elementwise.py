@@ -68,8 +68,10 @@ def _wrap(data: torch.Tensor) -> Tensor:
 
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
-    _check_scalar(op, a)
-    _check_scalar(op, b)
+    if type(a) is not Tensor:
+        _check_scalar(op, a)
+    if type(b) is not Tensor:
+        _check_scalar(op, b)
     dtype = result_type(a, b)
     compute = dtype
     out_dtype = dtype
