@@ -68,12 +68,22 @@ def check_floating(name: str, tensor: torch.Tensor, allowed: Sequence[torch.dtyp
 
 
 def needs_int64_indexing(*tensors: torch.Tensor) -> bool:
-    """True when some offset in these tensors may not fit in int32."""
+    """True when some offset in these tensors may not fit in int32.
+
+    Every offset a kernel reaches from a tensor's data pointer stays inside its storage, so a
+    storage of fewer than 2**31 elements (the common case, answered without looking at strides)
+    needs only int32 offsets; the linear element index needs int64 from 2**31 elements on.
+    """
     for t in tensors:
         if t is None:
             continue
+        numel = t.numel()
+        if numel >= 2**31:
+            return True
+        if t.untyped_storage().nbytes() < 2**31 * t.element_size():
+            continue
         span = sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()) if size > 0)
-        if max(span + 1, t.numel()) >= 2**31:
+        if span + 1 >= 2**31:
             return True
     return False
 

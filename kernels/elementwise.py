@@ -779,26 +779,54 @@ def _scalar_as_operand(value: Scalar, compute: torch.dtype, device) -> Scalar | 
     return value
 
 
-def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
-    """Coalesces ``operands`` (tensors or None for scalars) with ``out`` and launches ``kernel``."""
+# Launch plans of _launch_strided, keyed by the kernel and every operand's shape and strides: the
+# grid, block, coalesced iteration space and offset width are computed once per layout seen.
+_PLAN_CACHE_SIZE = 4096
+_PLANS: dict[tuple, tuple] = {}
+
+
+def _launch_plan(operands, out) -> tuple | None:
+    """(grid, coalesced shape, coalesced strides per operand and out, block, num_warps, int64) for
+    ``out`` computed from ``operands``; None when the coalesced rank exceeds MAX_RANK."""
     shape = tuple(out.shape)
     strides = [broadcast_strides(t, shape) if t is not None else [0] * len(shape) for t in operands]
     strides.append(list(out.stride()))
     coalesced_shape, coalesced_strides = coalesce(shape, strides)
     if len(coalesced_shape) > MAX_RANK:
-        for sliced in split_leading_dim(list(operands) + [out], shape):
-            _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
-        return out
+        return None
     numel = out.numel()
     block, num_warps = elementwise_launch_config(numel)
+    int64 = needs_int64_indexing(out, *[t for t in operands if t is not None])
+    return ((triton.cdiv(numel, block),), tuple(coalesced_shape), [tuple(s) for s in coalesced_strides], block,
+            num_warps, int64)  # fmt: skip
+
+
+def _layout_key(tensor: torch.Tensor) -> tuple:
+    return tensor.shape, tensor.stride(), tensor.untyped_storage().nbytes() >= 2**31
+
+
+def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
+    """Coalesces ``operands`` (tensors or None for scalars) with ``out`` and launches ``kernel``."""
+    # (Whether a storage spans 2**31 bytes is part of the key: it decides the offsets' width.)
+    key = (kernel, _layout_key(out), *[_layout_key(t) if t is not None else None for t in operands])
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _launch_plan(operands, out)
+        if plan is None:
+            for sliced in split_leading_dim(list(operands) + [out], tuple(out.shape)):
+                _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
+            return out
+        if len(_PLANS) >= _PLAN_CACHE_SIZE:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    grid, coalesced_shape, coalesced_strides, block, num_warps, int64 = plan
     tensors = [t if t is not None else out for t in operands]
     # A Python bool would be an int1 argument, which triton 3.6's interpreter stores in an int32
     # array and rejects; as an int it is an i32 that the kernel casts to COMPUTE like any scalar.
     scalars = [int(s) if isinstance(s, bool) else s for s in scalars]
-    kernel[(triton.cdiv(numel, block),)](
-        *tensors, out, *scalars, numel, tuple(coalesced_shape), *[tuple(s) for s in coalesced_strides],
-        **constexprs, RANK=len(coalesced_shape), BLOCK=block,
-        INT64_INDEX=needs_int64_indexing(out, *[t for t in operands if t is not None]), num_warps=num_warps,
+    kernel[grid](
+        *tensors, out, *scalars, out.numel(), coalesced_shape, *coalesced_strides,
+        **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
     )  # fmt: skip
     return out
 
@@ -852,6 +880,52 @@ def launch_binary(
     happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
     comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
+    if out is None and type(a) is torch.Tensor and (
+        (type(b) is torch.Tensor and a.device == b.device)
+        or (type(b) in (int, float) and compute != torch.float64 and not isinstance(alpha, bool))
+    ):
+        # A tensor and a tensor or a number into a new output, the common case: everything but the
+        # allocation comes from the plan of this (op, dtypes, layouts), made by the general path
+        # the first time. (float64 numbers travel as tensors: the general path handles them.)
+        b_is_scalar = type(b) is not torch.Tensor
+        b_key = (type(b),) if b_is_scalar else (b.dtype, *_layout_key(b))
+        key = (op, out_dtype, compute, alpha is None, a.dtype, *_layout_key(a), *b_key)
+        planned = _BINARY_PLANS.get(key)
+        if planned is not None:
+            shape, constexprs, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
+            out = torch.empty(shape, dtype=out_dtype, device=a.device)
+            binary_kernel[grid](
+                a, out if b_is_scalar else b, out, 0, b if b_is_scalar else 0, 1 if alpha is None else alpha,
+                out.numel(), coalesced_shape, *coalesced_strides,
+                **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
+            )  # fmt: skip
+            return out
+        out = _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=None, alpha=alpha)
+        plan = _PLANS.get((binary_kernel, _layout_key(out), _layout_key(a), None if b_is_scalar else _layout_key(b)))
+        if plan is not None and out.numel() > 0:
+            if len(_BINARY_PLANS) >= _PLAN_CACHE_SIZE:
+                _BINARY_PLANS.clear()
+            constexprs = _binary_constexprs(op, compute, False, b_is_scalar, alpha)
+            _BINARY_PLANS[key] = (tuple(out.shape), constexprs, plan)
+        return out
+    return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
+
+
+_BINARY_PLANS: dict[tuple, tuple] = {}
+
+
+def _binary_constexprs(op: str, compute: torch.dtype, a_is_scalar: bool, b_is_scalar: bool, alpha) -> dict:
+    return dict(
+        OP=op,
+        COMPUTE=compute_dtype(compute) if compute != torch.bool else tl.int32,
+        A_IS_SCALAR=a_is_scalar,
+        B_IS_SCALAR=b_is_scalar,
+        HAS_ALPHA=alpha is not None,
+    )
+
+
+def _launch_binary(op, a, b, *, out_dtype, compute, out, alpha) -> torch.Tensor:
+    """launch_binary's general path: scalars, broadcasting, a caller's ``out``."""
     tensors = [t for t in (a, b) if isinstance(t, torch.Tensor)]
     if not tensors:
         raise TypeError(f"{op}: at least one operand must be a tensor")
@@ -863,17 +937,10 @@ def launch_binary(
     out = _prepare_output(shape, out, out_dtype if out is None else out.dtype, device, (a, b))
     if out.numel() == 0:
         return out
-    compute_type = compute_dtype(compute) if compute != torch.bool else tl.int32
     a_is_scalar = not isinstance(a, torch.Tensor)
     b_is_scalar = not isinstance(b, torch.Tensor)
     scalars = (a if a_is_scalar else 0, b if b_is_scalar else 0, alpha if alpha is not None else 1)
-    constexprs = dict(
-        OP=op,
-        COMPUTE=compute_type,
-        A_IS_SCALAR=a_is_scalar,
-        B_IS_SCALAR=b_is_scalar,
-        HAS_ALPHA=alpha is not None,
-    )
+    constexprs = _binary_constexprs(op, compute, a_is_scalar, b_is_scalar, alpha)
     operands = [None if a_is_scalar else a, None if b_is_scalar else b]
     return _launch_strided(binary_kernel, operands, out, scalars, constexprs)
 

@@ -27,6 +27,7 @@ import triton
 import triton.language as tl
 
 from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index
 from tritongrad.kernels.loss_reduction import (
     BY_COUNT,
@@ -81,8 +82,16 @@ def target_scan_kernel(
     tl.store(total_weight_ptr, tl.sum(total_weight, axis=0))
 
 
+def _check_bounds(found: list, n_classes: int) -> None:
+    too_large, too_small = found
+    if too_large >= 0 or too_small < 0:
+        raise IndexError(f"Target {too_large if too_large >= 0 else too_small} is out of bounds. "
+                         f"(there are {n_classes} classes)")  # fmt: skip
+
+
 def _scan_targets(target, weight, n_classes: int, ignore_index: int, dtype: torch.dtype, validate: bool):
-    """The total weight of the non-ignored rows (1-element tensor); raises IndexError on bad targets."""
+    """The total weight of the non-ignored rows (1-element tensor); a target out of range raises IndexError
+    (kernels/device_checks.py says when)."""
     total_weight = torch.empty(1, dtype=accumulator_dtype(dtype), device=target.device)
     bounds = torch.empty(2, dtype=torch.int64, device=target.device)
     target_scan_kernel[(1,)](
@@ -90,14 +99,8 @@ def _scan_targets(target, weight, n_classes: int, ignore_index: int, dtype: torc
         target.numel(), n_classes, ignore_index, target.stride(0), 0 if weight is None else weight.stride(0),
         HAS_WEIGHT=weight is not None, COMPUTE=compute_dtype(dtype), BLOCK=reduction_block(target.numel()),
     )  # fmt: skip
-    # Reading the bounds back syncs with the host, which a CUDA-graph capture forbids; a captured
-    # step skips the check (every gather is masked by the range test, so nothing reads out of bounds).
-    capturing = target.is_cuda and torch.cuda.is_current_stream_capturing()
-    if validate and not capturing:
-        too_large, too_small = bounds.tolist()
-        if too_large >= 0 or too_small < 0:
-            bad = too_large if too_large >= 0 else too_small
-            raise IndexError(f"Target {bad} is out of bounds. (there are {n_classes} classes)")
+    if validate:
+        check_on_device(bounds, lambda found: _check_bounds(found, n_classes))
     return total_weight
 
 

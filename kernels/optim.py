@@ -650,7 +650,7 @@ def _check_dense(name: str, what: str, tensor: torch.Tensor, like: torch.Tensor 
     """A table entry describes one dense range of memory, so each tensor must fill its range (contiguous,
     or a permutation of contiguous dims such as a transposed weight), laid out like its parameter
     (``like``) so that element i of the range is the same element in param, grad and state."""
-    if tensor.numel() <= 1:
+    if tensor.numel() <= 1 or (tensor.is_contiguous() and (like is None or like.is_contiguous())):
         return
     if not is_non_overlapping_and_dense(tensor) or (like is not None and tensor.stride() != like.stride()):
         layout = "" if like is None else f", expected the strides {like.stride()} of its parameter"

@@ -38,6 +38,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import struct
@@ -453,7 +454,38 @@ def _check_dims(name: str, x: torch.Tensor, dims: Sequence[int]) -> tuple[int, .
     return dims
 
 
+# Plans keyed by the input's layout and the reduction's arguments: a plan is computed once per
+# distinct (shape, strides, dims, ...) and reused with the new input as its source.
+_PLAN_CACHE_SIZE = 4096
+_PLANS: dict[tuple, _Plan] = {}
+
+
 def _plan(
+    name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_reduced: bool, fold_repeats: bool = False
+) -> _Plan:
+    """``_compute_plan``, cached per layout (the offsets' width depends on whether the storage spans
+    2**31 bytes, so that is part of the key)."""
+    key = (name, x.shape, x.stride(), x.untyped_storage().nbytes() >= 2**31, tuple(dims), keepdim, sort_reduced,
+           fold_repeats)  # fmt: skip
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _compute_plan(name, x, dims, keepdim, sort_reduced, fold_repeats)
+        if len(_PLANS) >= _PLAN_CACHE_SIZE:
+            _PLANS.clear()
+        _PLANS[key] = plan
+        return plan
+    if plan.geometry.source is x:
+        return plan
+    geometry = _Geometry(x, *astuple_shallow(plan.geometry)[1:])
+    return _Plan(geometry, plan.out_shape, plan.reduced_dims, plan.reduces_all, plan.repeats)
+
+
+def astuple_shallow(instance) -> tuple:
+    """A dataclass's field values in order (dataclasses.astuple would deep-copy them)."""
+    return tuple(getattr(instance, field.name) for field in dataclasses.fields(instance))
+
+
+def _compute_plan(
     name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_reduced: bool, fold_repeats: bool = False
 ) -> _Plan:
     """Splits x's dims into kept and reduced groups (``dims == ()`` reduces all of them).

@@ -16,7 +16,6 @@ from tritongrad.creation import *  # noqa: F401,F403
 from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set_default_dtype  # noqa: F401
 from tritongrad.formatting import set_printoptions  # noqa: F401
 from tritongrad.ops import *  # noqa: F401,F403
-from tritongrad.ops import _where_method
 from tritongrad.ops.random import bernoulli, multinomial, normal, randperm  # noqa: F401
 from tritongrad.random import (  # noqa: F401
     Generator,
@@ -27,7 +26,7 @@ from tritongrad.random import (  # noqa: F401
     seed,
     set_rng_state,
 )
-from tritongrad.tensor import Tensor, _install_methods
+from tritongrad.tensor import Tensor  # noqa: F401
 
 # dtypes are torch's own objects, so ``x.dtype == tritongrad.float32`` and torch.float32 agree.
 float16 = half = _torch.float16
@@ -44,20 +43,14 @@ dtype = _torch.dtype
 device = _torch.device
 Size = _torch.Size
 
-_install_methods()
-Tensor.where = _where_method
-
-from tritongrad import amp, data, distributed, nn, optim, testing, utils  # noqa: E402,F401
+from tritongrad import amp, data, distributed, linalg, nn, optim, random, testing, utils  # noqa: E402,F401
 from tritongrad.amp import autocast  # noqa: E402,F401
+
+# autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
+from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 from tritongrad.environment import *  # noqa: E402,F401,F403
 from tritongrad.legacy_types import *  # noqa: E402,F401,F403
-
-# The public torch.linalg-like namespace; importing it replaces the internal ops.linalg module that
-# the star import above brought in under the same name.
-linalg = __import__("importlib").import_module("tritongrad.linalg")
-# Likewise torch.random is the generator module (manual_seed, get_rng_state, ...), not the random ops.
-random = __import__("importlib").import_module("tritongrad.random")
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import torch
 from tritongrad import runtime
 from tritongrad.dtypes import get_default_dtype
 from tritongrad.kernels import creation as kernels
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
@@ -222,3 +222,27 @@ def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, d
     if high is None:
         low, high = 0, low
     return randint(low, high, shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+class NewMethods:
+    """``x.new_zeros(...)`` and friends: a new tensor with x's dtype and device unless given
+    (attached to Tensor below)."""
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)  # fmt: skip
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+attach_methods(NewMethods)

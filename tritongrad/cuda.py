@@ -12,6 +12,7 @@ import torch
 from tritongrad import amp as _amp
 from tritongrad import runtime
 from tritongrad.cuda_graphs import GraphedStep, make_graphed_step  # noqa: F401
+from tritongrad.random import manual_seed as set_seed
 
 __all__ = ["is_available", "device_count", "synchronize", "manual_seed", "manual_seed_all", "GraphedStep",
            "make_graphed_step", "current_device", "set_device", "get_device_name", "is_bf16_supported",
@@ -36,8 +37,6 @@ def synchronize() -> None:
 
 def manual_seed(seed: int) -> None:
     """tritongrad has one generator for all devices: same as ``tritongrad.manual_seed``."""
-    from tritongrad.random import manual_seed as set_seed
-
     set_seed(seed)
 
 

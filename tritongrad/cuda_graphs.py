@@ -74,6 +74,7 @@ import torch
 
 from tritongrad import runtime
 from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.kernels import optim as optim_kernels
 from tritongrad.tensor import Tensor
 
 __all__ = ["GraphedStep", "make_graphed_step"]
@@ -180,8 +181,6 @@ class GraphedStep:
     def _keep_optimizer_tables_alive(self) -> None:
         # The fused optimizer kernels read per-launch pointer tables that kernels/optim.py keeps
         # in a bounded cache; the graph holds their addresses, so they must outlive eviction.
-        from tritongrad.kernels import optim as optim_kernels
-
         cache = getattr(optim_kernels, "_TABLE_CACHE", {})
         self._kept_alive.extend(cache.values())
 

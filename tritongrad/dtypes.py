@@ -128,6 +128,12 @@ def scalar_dtype(value) -> torch.dtype:
 
 def result_type(*operands) -> torch.dtype:
     """torch.result_type over tensors (anything with ``.dtype`` and ``.ndim``) and Python scalars."""
+    if len(operands) == 2:  # the common cases, answered without the general walk below
+        first, second = (getattr(operand, "dtype", None) for operand in operands)
+        if first is not None and first is second:
+            return first
+        if first is not None and second is None and type(operands[1]) is float and first.is_floating_point:
+            return first
     dim_result = zero_dim_result = scalar_result = None
     for operand in operands:
         if hasattr(operand, "dtype"):

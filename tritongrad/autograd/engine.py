@@ -29,13 +29,18 @@ is the leaf's (an expanded view from a reduction's backward is copied too).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
-from tritongrad.autograd.function import AccumulateGrad, Node
+import torch
+
+from tritongrad import creation
+from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, Node, _edge_to
 from tritongrad.autograd.grad_mode import no_grad, set_grad_enabled
 from tritongrad.dtypes import tensor_type_name
+from tritongrad.tensor import Tensor, attach_methods
 
-__all__ = ["run_backward", "UnitGradient"]
+__all__ = ["backward", "grad", "run_backward", "UnitGradient", "dense_strides"]
 
 
 class UnitGradient:
@@ -52,8 +57,6 @@ class UnitGradient:
 
     def materialize(self):
         """The ones tensor this stands for (one fill launch)."""
-        from tritongrad import creation
-
         return creation.ones(self.shape, dtype=self.dtype, device=self.device)
 
 
@@ -64,8 +67,6 @@ def _materialized(grad):
 def _takes_unit_gradient(node: Node, output_nr: int, create_graph: bool, capture_keys: set) -> bool:
     """True if ``node`` may receive a UnitGradient as it is: its Function accepts one and nothing
     else (a hook, a retained or captured gradient, a recorded backward) would see it."""
-    from tritongrad.autograd.function import FunctionCtx
-
     return (
         isinstance(node, FunctionCtx)
         and getattr(node._function, "_accepts_unit_gradient", False)
@@ -188,8 +189,6 @@ def run_backward(
     changes, and the gradient reaching each captured tensor (None if none does) is
     returned. Either way, tensors that ``retain_grad()`` get theirs, as in torch.
     """
-    from tritongrad.autograd.function import _edge_to
-
     root_edges = [_edge_to(r) for r in roots]
     dependencies = _collect_graph([node for node, _ in root_edges])
 
@@ -267,8 +266,6 @@ def run_backward(
 
 
 def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: bool) -> None:
-    from tritongrad.autograd.function import FunctionCtx
-
     output_count = max([nr for nr, *_ in getattr(node, "_output_meta", [])] + list(inputs) + [0]) + 1
     grads = [inputs[i].grad if i in inputs else None for i in range(output_count)]
     if isinstance(node, FunctionCtx) and node.materialize_grads:
@@ -312,8 +309,6 @@ def _input_meta(child: Node, output_nr: int):
 
 
 def _zeros_for(node: Node, output_nr: int):
-    from tritongrad import creation
-
     for nr, shape, dtype, device in getattr(node, "_output_meta", ()):
         if nr == output_nr:
             return creation.zeros(shape, dtype=dtype, device=device)
@@ -369,11 +364,124 @@ def _same_strides(shape, first, second) -> bool:
 
 def _grad_buffer_like(variable):
     """Uninitialised memory for ``variable``'s gradient: its strides if dense, else contiguous."""
-    import torch
-
-    from tritongrad.tensor import Tensor
-
     data = variable._data
     if dense_strides(tuple(data.shape), tuple(data.stride())):
         return Tensor._wrap(torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device))
     return Tensor._wrap(torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))
+
+
+# ------------------------------------------------------------------ the public entry points
+_CREATE_GRAPH_CYCLE_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+    "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+    "to None after use to break the cycle and avoid the leak."
+)
+
+
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
+    if grad_outputs and len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(grad_outputs)} for {len(outputs)} outputs"
+        )
+    grads = []
+    for index, output in enumerate(outputs):
+        given = grad_outputs[index] if grad_outputs else None
+        if not output.requires_grad:
+            raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
+        if given is None:
+            if output.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            # Written out by the engine only where some node or hook needs the tensor.
+            given = creation.ones_like(output) if create_graph else UnitGradient(output)
+        elif tuple(given.shape) != tuple(output.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{index}] has a shape of torch.Size({list(given.shape)}) and "
+                f"output[{index}] has a shape of torch.Size({list(output.shape)})."
+            )
+        grads.append(given)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    """Accumulates the gradients of ``tensors`` into the ``.grad`` of the graph's leaves (or of ``inputs``).
+
+    Example::
+
+        >>> x = tritongrad.tensor([1., 2.], requires_grad=True)
+        >>> tritongrad.autograd.backward((x * x).sum())
+        >>> x.grad
+        tensor([2., 4.])
+    """
+    outputs = _as_tuple(tensors)
+    grads = _root_grads(outputs, _as_tuple(grad_tensors), create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        warnings.warn(_CREATE_GRAPH_CYCLE_WARNING, UserWarning, stacklevel=3)
+    if inputs is None:
+        run_backward(outputs, grads, retain_graph=retain, create_graph=create_graph)
+        return
+    targets = _as_tuple(inputs)
+    if not targets:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    captured = run_backward(outputs, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
+    for target, grad in zip(targets, captured):
+        if grad is not None:
+            buffer = _Buffer()
+            buffer.add(grad, owned=False)
+            _accumulate_into(target, buffer, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:  # fmt: skip
+    """The gradients of ``outputs`` w.r.t. ``inputs`` as a tuple (nothing is accumulated into ``.grad``).
+
+    Example::
+
+        >>> x = tritongrad.tensor(3., requires_grad=True)
+        >>> tritongrad.autograd.grad(x ** 2, x)
+        (tensor(6.),)
+    """
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched is not supported by tritongrad")
+    output_tuple = _as_tuple(outputs)
+    input_tuple = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for tensor in input_tuple:
+        if not tensor.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(output_tuple, _as_tuple(grad_outputs), create_graph)
+    retain = create_graph if retain_graph is None else retain_graph
+    results = run_backward(output_tuple, grads, retain_graph=retain, create_graph=create_graph, capture=input_tuple)
+    final = []
+    for tensor, result in zip(input_tuple, results):
+        if result is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                result = creation.zeros_like(tensor)
+        elif not create_graph:
+            result = result.detach()
+        final.append(result)
+    return tuple(final)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    """Computes the gradient of this tensor w.r.t. the graph leaves (accumulated into ``.grad``)."""
+    backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+
+attach_methods({"backward": _tensor_backward})

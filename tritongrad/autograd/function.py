@@ -25,12 +25,15 @@ builds the graph of the derivative and higher derivatives come for free.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
+from tritongrad.tensor import Tensor, attach_methods
 
-__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad"]
+__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator"]
 
 
 class Node:
@@ -41,12 +44,27 @@ class Node:
     as torch does (a non-tensor option such as ``dim`` has no edge there).
     """
 
-    def __init__(self) -> None:
-        self._edges: tuple[tuple[Node | None, int], ...] = ()
-        self._tensor_arguments: tuple[int, ...] = ()
-        self._tensor_pre_hooks: dict[int, list] = {}
-        self._retained: dict[int, weakref.ref] = {}
-        self._hooks: list = []
+    # Defaults as class attributes: most nodes never get a hook or a retained gradient, so a node
+    # is made without building those tables (the _add_* methods give a node its own on first use).
+    _edges: tuple[tuple[Node | None, int], ...] = ()
+    _tensor_arguments: tuple[int, ...] = ()
+    _tensor_pre_hooks: Mapping[int, list] = MappingProxyType({})
+    _retained: Mapping[int, weakref.ref] = MappingProxyType({})
+    _hooks: tuple | list = ()
+
+    def _add_tensor_pre_hook(self, output_nr: int, hook) -> list:
+        """Registers ``hook`` on the gradient of output ``output_nr``; returns that output's hook list."""
+        if "_tensor_pre_hooks" not in self.__dict__:
+            self._tensor_pre_hooks = {}
+        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return hooks
+
+    def _add_retained(self, output_nr: int, tensor) -> None:
+        """Output ``output_nr`` (held weakly) keeps its gradient in ``.grad`` (retain_grad)."""
+        if "_retained" not in self.__dict__:
+            self._retained = {}
+        self._retained[output_nr] = weakref.ref(tensor)
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
@@ -64,6 +82,8 @@ class Node:
     def register_hook(self, hook) -> _HookHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it may
         return replacement ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
+        if "_hooks" not in self.__dict__:
+            self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
@@ -126,8 +146,6 @@ class _SavedTensor:
             )
         if not self.is_output:
             return self.tensor
-        from tritongrad.tensor import Tensor
-
         rebuilt = Tensor._wrap(self.data, version_counter=self.version_counter)
         if self.requires_grad:
             rebuilt._requires_grad = True
@@ -147,27 +165,27 @@ _FREED_MESSAGE = (
 class FunctionCtx(Node):
     """The ``ctx`` of a Function: the node recorded for one call of it."""
 
+    _saved: tuple[_SavedTensor | None, ...] | None = None
+    _pending_save: tuple | None = None
+    _freed = False
+    needs_input_grad: tuple[bool, ...] = ()
+    materialize_grads = True
+    _non_differentiable: frozenset[int] | set[int] = frozenset()
+    _dirty: frozenset[int] | set[int] = frozenset()
+    _output_meta: tuple | list = ()
+
     def __init__(self, function: type[Function]) -> None:
-        super().__init__()
         self._function = function
-        self._saved: tuple[_SavedTensor | None, ...] | None = None
-        self._pending_save: tuple | None = None
-        self._freed = False
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.materialize_grads = True
-        self._non_differentiable: set[int] = set()
-        self._dirty: set[int] = set()
-        self._output_meta: list = []
+
+    _torch_name = "FunctionCtx"
 
     def name(self) -> str:
         """torch's node name: ``MulBackward0`` for tritongrad's ops, ``ExpBackward`` for a user's ``Exp``."""
-        return type(self).__name__
+        return self._torch_name
 
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
         """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``."""
-        from tritongrad.tensor import Tensor
-
         for index, tensor in enumerate(tensors):
             if tensor is not None and not isinstance(tensor, Tensor):
                 raise TypeError(
@@ -178,11 +196,11 @@ class FunctionCtx(Node):
 
     def mark_non_differentiable(self, *tensors) -> None:
         """Outputs that never receive a gradient (indices, masks)."""
-        self._non_differentiable.update(id(t) for t in tensors)
+        self._non_differentiable = {*self._non_differentiable, *(id(t) for t in tensors)}
 
     def mark_dirty(self, *tensors) -> None:
         """Inputs modified in place by forward."""
-        self._dirty.update(id(t) for t in tensors)
+        self._dirty = {*self._dirty, *(id(t) for t in tensors)}
 
     def set_materialize_grads(self, value: bool) -> None:
         """If False, backward may receive None for outputs that got no gradient."""
@@ -229,7 +247,9 @@ def _node_class(function: type) -> type[FunctionCtx]:
         name = _node_name(function)
         node_class = _NODE_CLASSES.get(name)
         if node_class is None:
-            node_class = _NODE_CLASSES[name] = type(name, (FunctionCtx,), {"__module__": __name__})
+            # torch's C++ nodes print qualified (torch::autograd::CopySlices) but their class is CopySlices.
+            attributes = {"__module__": __name__, "_torch_name": name}
+            node_class = _NODE_CLASSES[name] = type(name.rsplit("::", 1)[-1], (FunctionCtx,), attributes)
         function._node_class = node_class
     return node_class
 
@@ -247,50 +267,65 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        from tritongrad.tensor import Tensor
-
         ctx = _node_class(cls)(cls)
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
-        input_requires_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
-        recording = is_grad_enabled() and any(input_requires_grad)
-        ctx.needs_input_grad = tuple(input_requires_grad)
+        input_requires_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        recording = is_grad_enabled() and True in input_requires_grad
+        ctx.needs_input_grad = input_requires_grad
         ctx._recording = recording  # for forwards that prepare work for a backward (ops/nn_ops.ElementwiseLoss)
+        if not recording:
+            # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
+            outputs = cls.forward(ctx, *args, **kwargs)
+            if ctx._dirty:
+                for arg in args:
+                    if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
+                        arg._version_counter.bump()
+            ctx._pending_save = None
+            if type(outputs) is Tensor:
+                return outputs.detach() if any(outputs is a for a in args) and not ctx._dirty else outputs
+            return _fresh_outputs(ctx, args, outputs)
         with no_grad():
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
+        outputs = _fresh_outputs(ctx, args, outputs)
         output_tuple = (outputs,) if single else outputs
-        # An input returned unchanged (and not marked dirty) becomes a new tensor sharing its
-        # memory, so recording does not overwrite the input's own history.
-        argument_ids = {id(a) for a in args if isinstance(a, Tensor)}
         non_differentiable = [isinstance(o, Tensor) and id(o) in ctx._non_differentiable for o in output_tuple]
-        if any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
-            output_tuple = tuple(
-                o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
-                for o in output_tuple
-            )
-            outputs = output_tuple[0] if single else output_tuple
 
         for arg in args:
             if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
                 arg._version_counter.bump()
-                if recording and arg.is_leaf and arg.requires_grad:
+                if arg.is_leaf and arg.requires_grad:
                     raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
-        if recording:
-            ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-            for output_nr, output in enumerate(output_tuple):
-                if not isinstance(output, Tensor):
-                    continue
-                differentiable = output.dtype.is_floating_point and not non_differentiable[output_nr]
-                if differentiable:
-                    output._requires_grad = True
-                    output.grad_fn = ctx
-                    output._output_nr = output_nr
-                    output._retains_grad = False
-                ctx._output_meta.append((output_nr, tuple(output.shape), output.dtype, output.device))
-        _store_saved(ctx, output_tuple, recording)
+        ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+        ctx._output_meta = []
+        ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        for output_nr, output in enumerate(output_tuple):
+            if not isinstance(output, Tensor):
+                continue
+            if output.dtype.is_floating_point and not non_differentiable[output_nr]:
+                output._requires_grad = True
+                output.grad_fn = ctx
+                output._output_nr = output_nr
+                output._retains_grad = False
+            ctx._output_meta.append((output_nr, tuple(output.shape), output.dtype, output.device))
+        _store_saved(ctx, output_tuple)
         return outputs
+
+
+def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
+    """``outputs`` with any input returned unchanged (and not marked dirty) replaced by a new tensor
+    sharing its memory, so recording does not overwrite the input's own history."""
+    single = not isinstance(outputs, tuple)
+    output_tuple = (outputs,) if single else outputs
+    argument_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    if not any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
+        return outputs
+    output_tuple = tuple(
+        o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
+        for o in output_tuple
+    )
+    return output_tuple[0] if single else output_tuple
 
 
 def _edge_to(tensor) -> tuple[Node | None, int]:
@@ -298,18 +333,39 @@ def _edge_to(tensor) -> tuple[Node | None, int]:
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
     if tensor.requires_grad:
-        return tensor._grad_accumulator(), 0
+        return grad_accumulator(tensor), 0
     return None, 0
 
 
-def _store_saved(ctx: FunctionCtx, outputs: tuple, recording: bool) -> None:
+def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
+    """The AccumulateGrad node of a leaf; the leaf holds it weakly, so each graph that uses the
+    leaf shares one node while any of them is alive."""
+    node = tensor._accumulator() if tensor._accumulator is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+def register_hook(self: Tensor, hook) -> _HookHandle:
+    """``hook(grad)`` runs when the gradient for this tensor is computed; it may return a replacement."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    node, output_nr = (grad_accumulator(self), 0) if self.is_leaf else (self.grad_fn, self._output_nr)
+    if self.is_leaf:
+        # A leaf normally holds its AccumulateGrad node weakly (the graph keeps it alive while
+        # needed); a node carrying hooks must outlive the graphs, so the leaf holds it.
+        self._hooked_accumulator = node
+    return _HookHandle(node._add_tensor_pre_hook(output_nr, hook), hook)
+
+
+attach_methods({"register_hook": register_hook})
+
+
+def _store_saved(ctx: FunctionCtx, outputs: tuple) -> None:
     pending = ctx._pending_save
     ctx._pending_save = None
     if pending is None:
-        return
-    if not recording:
-        # Nothing will run backward: keep references cheaply, nothing to version-check.
-        ctx._saved = tuple(_SavedTensor(t, is_output=False) if t is not None else None for t in pending)
         return
     output_numbers = {id(o): i for i, o in enumerate(outputs)}
     saved = []

@@ -5,6 +5,11 @@ kernels' backward). Inputs and outputs follow torch: a Tensor or a tuple of Tens
 
 from __future__ import annotations
 
+from tritongrad import creation, ops
+from tritongrad.autograd.engine import grad
+from tritongrad.autograd.grad_mode import enable_grad
+from tritongrad.tensor import Tensor
+
 __all__ = ["jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"]
 
 
@@ -24,9 +29,6 @@ def _leaves(inputs: tuple) -> tuple:
 
 def _grads_or_zeros(outputs, inputs, grad_outputs, create_graph: bool, strict: bool, what: str) -> tuple:
     """autograd.grad with unused inputs as zeros (or torch's error with ``strict``)."""
-    from tritongrad import creation
-    from tritongrad.autograd import grad
-
     wanted = [o for o in outputs if o.requires_grad]
     seeds = [g for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     grads = (None,) * len(inputs)
@@ -46,7 +48,6 @@ def _grads_or_zeros(outputs, inputs, grad_outputs, create_graph: bool, strict: b
 
 def _check_vectors(name: str, v, like: tuple) -> tuple:
     """v as a tuple shaped like ``like`` (the function's outputs for vjp, its inputs otherwise)."""
-    from tritongrad import creation
 
     if v is None:
         if len(like) != 1 or like[0].numel() != 1:
@@ -76,7 +77,6 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         >>> vjp(lambda x: x ** 2, tritongrad.tensor([1., 2.]), tritongrad.tensor([1., 1.]))[1]
         tensor([2., 4.])
     """
-    from tritongrad.autograd.grad_mode import enable_grad
 
     single_input, input_tuple = _tuple(inputs)
     with enable_grad():
@@ -97,9 +97,6 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         >>> jvp(lambda x: x ** 2, tritongrad.tensor([1., 2.]), tritongrad.tensor([1., 1.]))[1]
         tensor([2., 4.])
     """
-    from tritongrad import creation
-    from tritongrad.autograd.grad_mode import enable_grad
-
     single_input, input_tuple = _tuple(inputs)
     vectors = _check_vectors("jvp", v, input_tuple)
     with enable_grad():
@@ -113,7 +110,6 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 
 
 def _scalar_output(name: str, output):
-    from tritongrad.tensor import Tensor
 
     if not isinstance(output, Tensor) or output.numel() != 1:
         raise RuntimeError(f"The function given to {name} should return a single Tensor with a single element.")
@@ -122,7 +118,6 @@ def _scalar_output(name: str, output):
 
 def _hessian_vector_product(name: str, func, inputs, v, create_graph: bool, strict: bool):
     """(func(inputs), v^T H) for a scalar ``func``: the gradient, then its vjp with v."""
-    from tritongrad.autograd.grad_mode import enable_grad
 
     single_input, input_tuple = _tuple(inputs)
     vectors = _check_vectors(name, v, input_tuple)
@@ -175,10 +170,6 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
     which suits the small functions this is meant for. Returns a Tensor for a single
     input and output, a tuple over inputs (or outputs), or a tuple of tuples for both.
     """
-    from tritongrad import creation, ops
-    from tritongrad.autograd import grad
-    from tritongrad.autograd.grad_mode import enable_grad
-
     if strategy != "reverse-mode":
         raise NotImplementedError("tritongrad's jacobian supports strategy='reverse-mode' only")
     single_input, input_tuple = _tuple(inputs)

@@ -19,6 +19,10 @@ from __future__ import annotations
 import random
 import warnings
 
+from tritongrad import creation
+from tritongrad.autograd.engine import grad
+from tritongrad.autograd.grad_mode import enable_grad, no_grad
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -64,7 +68,6 @@ def _numerical_jacobian(function, inputs, eps: float) -> list[list[list[float]]]
     Each element is perturbed in place through a one-element view, so inputs of any
     layout (transposed, sliced) work.
     """
-    from tritongrad.autograd.grad_mode import no_grad
 
     jacobians = []
     for tensor in _differentiable_inputs(inputs):
@@ -86,9 +89,6 @@ def _numerical_jacobian(function, inputs, eps: float) -> list[list[list[float]]]
 
 def _analytical_jacobian(function, inputs) -> list[list[list[float]]]:
     """For each differentiable input: columns[j][i] = d(output element i) / d(input element j)."""
-    from tritongrad import creation
-    from tritongrad.autograd import grad
-
     differentiable = _differentiable_inputs(inputs)
     columns = [[[] for _ in range(t.numel())] for t in differentiable]
     for output in _float_outputs(function, inputs):
@@ -135,10 +135,6 @@ def _compare_full(function, inputs, eps: float, atol: float, rtol: float) -> str
 
 def _compare_projected(function, inputs, eps: float, atol: float, rtol: float, seed: int) -> str | None:
     """Fast mode: u . J v for each input (random v over the input, random u over the outputs)."""
-    from tritongrad import creation
-    from tritongrad.autograd import grad
-    from tritongrad.autograd.grad_mode import no_grad
-
     generator = random.Random(seed)
     differentiable = _differentiable_inputs(inputs)
     outputs = _float_outputs(function, inputs)
@@ -221,10 +217,6 @@ def gradgradcheck(function, inputs, grad_outputs=None, *, eps: float = 1e-6, ato
                   rtol: float = 1e-3, raise_exception: bool = True,
                   fast_mode: bool = False) -> bool:  # fmt: skip
     """gradcheck of the first derivative (taken with create_graph=True): checks second derivatives."""
-    from tritongrad import creation
-    from tritongrad.autograd import grad
-    from tritongrad.autograd.grad_mode import enable_grad
-
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(function(*inputs))
     if grad_outputs is None:

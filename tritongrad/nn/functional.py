@@ -17,14 +17,17 @@ import warnings
 
 import torch
 
-from tritongrad import ops
+from tritongrad import creation, ops
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.ops import nn_ops
 from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
+from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.nn_ops import log_softmax, softmax
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from tritongrad.ops.padding import pad
 from tritongrad.ops.pooling import (
@@ -38,7 +41,6 @@ from tritongrad.ops.pooling import (
     max_pool2d,
 )
 from tritongrad.ops.upsampling import interpolate, upsample
-from tritongrad.ops.views import normalize_dim
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -149,9 +151,7 @@ def relu(input, inplace: bool = False):
 
 def relu_(input):
     """relu in place; returns ``input``."""
-    from tritongrad.ops.elementwise import unary_forward
-
-    return input._apply_inplace(ops.relu, lambda: unary_forward("relu", input, floating=False, out=input))
+    return apply_inplace(input, ops.relu, lambda: unary_forward("relu", input, floating=False, out=input))
 
 
 def sigmoid(input):
@@ -195,37 +195,7 @@ def silu(input, inplace: bool = False):
 
 def _inplace(input, function):
     """Runs ``function`` out of place and writes the result back into ``input`` (kernel copy)."""
-    return input._apply_inplace(function, lambda: input.copy_(function(input)))
-
-
-def _softmax_dim(name: str, input, dim) -> int:
-    if dim is None:
-        dim = 0 if input.dim() in (0, 1, 3) else 1
-        warnings.warn(
-            f"Implicit dimension choice for {name} has been deprecated. "
-            "Change the call to include dim=X as an argument.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return normalize_dim(dim, max(input.dim(), 1))
-
-
-def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
-    _check_tensor("softmax", "input", input)
-    dim = _softmax_dim("softmax", input, dim)
-    if dtype is not None:
-        input = input.to(dtype)
-    return nn_ops.Softmax.apply(input, dim)
-
-
-def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
-    _check_tensor("log_softmax", "input", input)
-    dim = _softmax_dim("log_softmax", input, dim)
-    if dtype is not None:
-        input = input.to(dtype)
-    return nn_ops.LogSoftmax.apply(input, dim)
+    return apply_inplace(input, function, lambda: input.copy_(function(input)))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -609,8 +579,6 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 # ------------------------------------------------------------------------------ utilities
 def one_hot(tensor, num_classes: int = -1):
     """int64 one-hot rows for the class indices in ``tensor`` (a new last dim of ``num_classes``)."""
-    from tritongrad import creation
-
     _check_tensor("one_hot", "tensor", tensor)
     if tensor.dtype != torch.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -246,8 +247,6 @@ class Module:
         return self
 
     def _apply_to_tensors(self, convert: Callable[[Tensor], Tensor]) -> Module:
-        from tritongrad.autograd.grad_mode import no_grad
-
         with no_grad():
             for module in self.modules():
                 for parameter in module._parameters.values():
@@ -324,8 +323,6 @@ class Module:
 
         With ``strict`` (default) missing or unexpected keys are an error, as in torch.
         """
-        from tritongrad.autograd.grad_mode import no_grad
-
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tritongrad import creation
 from tritongrad.tensor import Tensor
 
 __all__ = ["Parameter"]
@@ -21,8 +22,6 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
-        from tritongrad import creation
-
         if data is None:
             data = creation.empty(0)
         if not isinstance(data, Tensor):

@@ -13,7 +13,7 @@ from tritongrad import creation
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import histogram as kernels
 from tritongrad.ops import return_types
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["histc", "histogram", "bincount"]
 
@@ -100,3 +100,6 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         length = max(minlength, largest + 1)
     data = kernels.launch_bincount(input._data, length, None if weights is None else weights._data)
     return Tensor._wrap(data)
+
+
+attach_methods({"histc": histc, "histogram": histogram, "bincount": bincount})

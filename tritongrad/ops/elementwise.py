@@ -22,6 +22,7 @@ from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import float_bits
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.table import (  # noqa: F401 (reduce_grad: also used by ops.linalg and ops.nn_ops)
     FLOAT_ONLY,
     LOGICAL,
@@ -41,7 +42,7 @@ from tritongrad.ops.table import (  # noqa: F401 (reduce_grad: also used by ops.
     finish_out,
     reduce_grad,
 )
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import Tensor, attach_methods
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
@@ -67,8 +68,10 @@ def _wrap(data: torch.Tensor) -> Tensor:
 
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
-    _check_scalar(op, a)
-    _check_scalar(op, b)
+    if type(a) is not Tensor:
+        _check_scalar(op, a)
+    if type(b) is not Tensor:
+        _check_scalar(op, b)
     dtype = result_type(a, b)
     compute = dtype
     out_dtype = dtype
@@ -770,11 +773,18 @@ def _lerp_(self, end, weight):
     """``lerp`` in place; returns self."""
     _check_lerp(self, end, weight)
     other = weight if isinstance(weight, Tensor) and weight.requires_grad else end
-    return self._apply_inplace(
-        lambda snapshot: lerp(snapshot, end, weight), lambda: _launch_lerp(self, end, weight, out=self._data), other
+    return apply_inplace(
+        self,
+        lambda snapshot: lerp(snapshot, end, weight),
+        lambda: _launch_lerp(self, end, weight, out=self._data),
+        other,
     )
 
 
 FUNCTIONS, INPLACE_METHODS = derive(UNARY + BINARY)
 FUNCTIONS["lerp"] = lerp
 INPLACE_METHODS["lerp_"] = _lerp_
+
+# Every row is also a Tensor method (x.exp(), x.maximum(y)) with its in-place form (x.exp_()).
+attach_methods(FUNCTIONS)
+attach_methods(INPLACE_METHODS)

@@ -37,8 +37,9 @@ from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
-from tritongrad.ops.views import normalize_dim
-from tritongrad.tensor import Tensor
+from tritongrad.ops.inplace import apply_inplace
+from tritongrad.shapes import normalize_dim
+from tritongrad.tensor import Tensor, attach_methods
 
 _wrap = Tensor._wrap
 
@@ -655,7 +656,7 @@ def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan:
     def into_target() -> None:
         plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate)
 
-    return target._apply_inplace(lambda s: function.apply(s, values, plan, accumulate, alpha), into_target, values)
+    return apply_inplace(target, lambda s: function.apply(s, values, plan, accumulate, alpha), into_target, values)
 
 
 def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, value) -> None:
@@ -670,7 +671,7 @@ def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, valu
     def into_view() -> None:
         elementwise_kernels.launch_where(aligned._data, fill._data, view._data, out_dtype=x.dtype, out=view._data)
 
-    view._apply_inplace(lambda s: MaskedPut.apply(s, aligned, fill), into_view, fill)
+    apply_inplace(view, lambda s: MaskedPut.apply(s, aligned, fill), into_view, fill)
 
 
 def setitem(x: Tensor, key, value) -> None:
@@ -1104,7 +1105,7 @@ def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     def into_input() -> None:
         elementwise_kernels.launch_where(mask._data, fill, input._data, out_dtype=input.dtype, out=input._data)
 
-    return input._apply_inplace(lambda s: function.apply(s, mask, value), into_input, value)
+    return apply_inplace(input, lambda s: function.apply(s, mask, value), into_input, value)
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
@@ -1133,7 +1134,7 @@ def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         flat = views.contiguous_copy(source)._data if not source.is_contiguous() else source._data
         kernels.launch_masked_scatter(mask._data.expand(shape), flat, input._data, input._data)
 
-    return input._apply_inplace(lambda s: MaskedScatter.apply(s, mask, source), into_input, source)
+    return apply_inplace(input, lambda s: MaskedScatter.apply(s, mask, source), into_input, source)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
@@ -1210,3 +1211,6 @@ TENSOR_METHODS = (
     "take_along_dim", "put_", "masked_fill", "masked_fill_", "masked_select", "masked_scatter",
     "masked_scatter_", "nonzero", "argwhere",
 )  # fmt: skip
+
+attach_methods({"__getitem__": getitem, "__setitem__": setitem})
+attach_methods({name: globals()[name] for name in TENSOR_METHODS})

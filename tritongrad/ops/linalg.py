@@ -15,11 +15,10 @@ from tritongrad import backends
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import matmul as kernels
 from tritongrad.ops.elementwise import reduce_grad
+from tritongrad.tensor import Tensor, attach_methods
 
 
 def _wrap(data):
-    from tritongrad.tensor import Tensor
-
     return Tensor._wrap(data)
 
 
@@ -91,8 +90,6 @@ def _sum_to(grad, shape):
 
 
 def _check_operands(name: str, a, b) -> None:
-    from tritongrad.tensor import Tensor
-
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): arguments must be Tensors, got {type(a).__name__} and {type(b).__name__}")
     if a.dim() == 0 or b.dim() == 0:
@@ -215,3 +212,6 @@ class Dot(Function):
 
 
 _ = reduce_grad
+
+
+attach_methods({name: globals()[name] for name in ("matmul", "mm", "bmm", "mv", "dot", "outer", "ger")})

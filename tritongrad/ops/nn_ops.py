@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import torch
 
@@ -34,11 +35,11 @@ from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.elementwise import reduce_grad
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.random import philox_seed_and_offset
+from tritongrad.shapes import normalize_dim
+from tritongrad.tensor import Tensor, attach_methods
 
 
 def _wrap(data: torch.Tensor):
-    from tritongrad.tensor import Tensor
-
     return Tensor._wrap(data)
 
 
@@ -697,3 +698,42 @@ class NllLossBackward(Function):
             grad_of_grad = NllLoss.apply(grad_grad, target, weight, options["ignore_index"], options["reduction"])
         grad_of_log_probs = creation.zeros_like(log_probs) if ctx.needs_input_grad[1] else None
         return grad_of_grad, grad_of_log_probs, None, None, None
+
+
+# ------------------------------------------------------------------------------ softmax
+def _check_softmax_input(name: str, input) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+
+
+def _softmax_dim(name: str, input, dim) -> int:
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. "
+            "Change the call to include dim=X as an argument.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return normalize_dim(dim, max(input.dim(), 1))
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
+    _check_softmax_input("softmax", input)
+    dim = _softmax_dim("softmax", input, dim)
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
+    _check_softmax_input("log_softmax", input)
+    dim = _softmax_dim("log_softmax", input, dim)
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, dim)
+
+
+attach_methods({"softmax": softmax, "log_softmax": log_softmax})

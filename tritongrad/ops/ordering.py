@@ -24,8 +24,9 @@ from tritongrad.kernels import sort as sort_kernels
 from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
 from tritongrad.ops.reduction import Extremum
-from tritongrad.ops.views import contiguous_copy, normalize_dim
-from tritongrad.tensor import Tensor
+from tritongrad.ops.views import contiguous_copy
+from tritongrad.shapes import normalize_dim
+from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian",
@@ -420,3 +421,4 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         counts = sort_kernels.launch_scatter_add_along_dim(ones, run_ids, 0, (count,))
         outputs.append(Tensor._wrap(elementwise_kernels.launch_unary("copy", counts, out_dtype=torch.int64)))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+attach_methods({name: globals()[name] for name in TENSOR_METHODS})

@@ -20,8 +20,9 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import random as kernels
 from tritongrad.kernels import sampling as sampling_kernels
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.inplace import check_inplace
 from tritongrad.random import philox_seed_and_offset, resolve_generator
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["bernoulli", "multinomial", "normal", "randperm"]
 
@@ -40,7 +41,7 @@ _FLOAT_RANDOM_LIMIT = {torch.float16: 2**11, torch.bfloat16: 2**8, torch.float32
 def _fill_random(tensor: Tensor, launch, generator, *parameters) -> Tensor:
     """Runs a random kernel on a contiguous buffer (a scratch one if ``tensor`` is a strided view)."""
     generator = resolve_generator(generator)
-    tensor._check_inplace()
+    check_inplace(tensor)
     target = tensor._data
     scratch = target if target.is_contiguous() else torch.empty(tuple(target.shape), dtype=target.dtype,
                                                                  device=target.device)  # fmt: skip
@@ -308,3 +309,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     with no_grad():
         normal_(z, generator=generator)
     return _NORMAL_BACKWARD[(mean_is_tensor, std_is_tensor)].apply(mean, std, z)
+
+
+attach_methods({name: globals()[name] for name in
+                ("uniform_", "normal_", "exponential_", "random_", "bernoulli_", "bernoulli", "multinomial")})

@@ -13,15 +13,19 @@ import warnings
 
 import torch
 
+from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import get_default_dtype
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
+from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
+from tritongrad.shapes import normalize_dim, shape_arg
+from tritongrad.tensor import Tensor, attach_methods
+
+isnan, logical_not, maximum, minimum = (ELEMENTWISE[name] for name in ("isnan", "logical_not", "maximum", "minimum"))
 
 
 def _wrap(data):
-    from tritongrad.tensor import Tensor
-
     return Tensor._wrap(data)
 
 
@@ -43,8 +47,6 @@ def accepts_numpy_axis(function):
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
     """dim (None, int, or sequence) → sorted unique non-negative dims; () means all dims."""
-    from tritongrad.ops.views import normalize_dim
-
     if dim is None:
         return ()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -140,8 +142,6 @@ class Prod(Function):
 
 def _product_of_others(x, dims: tuple[int, ...]):
     """For each element, the product of the other elements of its reduction group."""
-    from tritongrad import creation
-
     ndim = x.dim()
     reduced = _reduced_dims(dims, ndim)
     kept = [d for d in range(ndim) if d not in reduced]
@@ -197,8 +197,6 @@ def _even_share(x, result, grad, dims: tuple[int, ...], keepdim: bool, nan_wins:
     result_expanded = expand_back(result, shape, dims, keepdim)
     winners = x == result_expanded
     if nan_wins:
-        from tritongrad.ops import isnan
-
         winners = winners | (isnan(x) & isnan(result_expanded))
     winners = winners.to(grad.dtype)
     count = winners.sum(dim=_reduced_dims(dims, x.dim()) if x.dim() else None, keepdim=True)
@@ -239,8 +237,6 @@ class ExtremumWithIndices(Function):
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
-        from tritongrad import creation
-
         (indices,) = ctx.saved_tensors
         shape, dim = ctx.input_shape, ctx.dim
         if not shape:
@@ -371,8 +367,6 @@ class Nansum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from tritongrad.ops import isnan
-
         (x,) = ctx.saved_tensors
         grad = expand_back(grad, tuple(x.shape), ctx.dims, ctx.keepdim)
         return _as_dtype(grad.where(~isnan(x), 0.0), x.dtype), None, None, None
@@ -417,8 +411,6 @@ class Norm(Function):
         if p == 1:
             return grad_expanded * x.sign(), None, None, None
         if math.isinf(p):
-            from tritongrad.ops import isnan
-
             magnitude = x.abs()
             # A NaN element is where the NaN norm came from: it takes the gradient, as in torch.
             winners = ((magnitude == norm_expanded) | isnan(magnitude)).to(grad.dtype)
@@ -492,9 +484,6 @@ def amin(input, dim=(), keepdim: bool = False):
 
 
 def _extremum(input, dim, keepdim, other, largest: bool):
-    from tritongrad.ops import maximum, minimum
-    from tritongrad.ops.views import normalize_dim
-
     if other is not None or (dim is not None and hasattr(dim, "_data")):
         return (maximum if largest else minimum)(input, other if other is not None else dim)
     if dim is None:
@@ -524,8 +513,6 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):
 @accepts_numpy_axis
 def argmax(input, dim=None, keepdim: bool = False):
     """Index of the largest element (flattened when dim is None)."""
-    from tritongrad.ops.views import normalize_dim
-
     dim = None if dim is None else normalize_dim(dim, input.dim())
     return _wrap(kernels.launch_argmax(input._data, dim, keepdim))
 
@@ -533,8 +520,6 @@ def argmax(input, dim=None, keepdim: bool = False):
 @accepts_numpy_axis
 def argmin(input, dim=None, keepdim: bool = False):
     """Index of the smallest element (flattened when dim is None)."""
-    from tritongrad.ops.views import normalize_dim
-
     dim = None if dim is None else normalize_dim(dim, input.dim())
     return _wrap(kernels.launch_argmin(input._data, dim, keepdim))
 
@@ -622,8 +607,6 @@ def sum_to_size(x, shape: tuple):
 @accepts_numpy_axis
 def all(input, dim=None, keepdim: bool = False):
     """True where every element (over ``dim``) is non-zero."""
-    from tritongrad.ops import logical_not
-
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
     return sum(zeros, dim=dim, keepdim=keepdim) == 0
 
@@ -682,8 +665,6 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
 @accepts_numpy_axis
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Mean of the non-NaN elements (torch's is nansum / count too: its node is DivBackward0)."""
-    from tritongrad.ops import isnan
-
     _check_dtype_arg(dtype)
     if not (dtype or input.dtype).is_floating_point:
         raise RuntimeError(
@@ -702,3 +683,15 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
             "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
         )
     return return_types.aminmax(*Aminmax.apply(input, dims, keepdim))
+
+
+def _sum_to_size(self, *shape) -> Tensor:
+    """Sums broadcast dims so the result has ``shape`` (the inverse of ``expand``)."""
+    return sum_to_size(self, shape_arg(shape))
+
+
+TENSOR_METHODS = (
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std", "norm", "all", "any",
+    "count_nonzero", "logsumexp", "nansum", "nanmean", "aminmax",
+)  # fmt: skip
+attach_methods({name: globals()[name] for name in TENSOR_METHODS} | {"sum_to_size": _sum_to_size})

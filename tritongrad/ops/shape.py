@@ -26,8 +26,9 @@ from tritongrad.kernels.reduce import launch_sum
 from tritongrad.kernels.strided import broadcast_shapes as _broadcast_shapes
 from tritongrad.ops import indexing, views
 from tritongrad.ops.ordering import Gather
-from tritongrad.ops.views import _shape_arg, _view_of, normalize_dim
-from tritongrad.tensor import Tensor
+from tritongrad.ops.views import _view_of
+from tritongrad.shapes import normalize_dim, shape_arg
+from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
@@ -39,7 +40,7 @@ __all__ = [
 # Functions that are also Tensor methods (x.flip(0), x.repeat(2, 3), ...).
 TENSOR_METHODS = (
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
-    "diag", "diag_embed", "trace", "movedim", "moveaxis", "swapaxes", "swapdims", "broadcast_to",
+    "diag", "diag_embed", "trace", "movedim", "moveaxis", "broadcast_to",
 )  # fmt: skip
 
 
@@ -189,7 +190,7 @@ class Repeat(Function):
 def repeat(input, *sizes):
     """The tensor repeated ``sizes[d]`` times along each dim (leading new dims when there are more
     sizes than dims)."""
-    sizes = tuple(int(s) for s in _shape_arg(sizes))
+    sizes = tuple(int(s) for s in shape_arg(sizes))
     if len(sizes) < input.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     if any(s < 0 for s in sizes):
@@ -199,7 +200,7 @@ def repeat(input, *sizes):
 
 def tile(input, dims):
     """repeat() with ``dims`` padded by leading ones to the input's rank."""
-    dims = tuple(_shape_arg((dims,) if isinstance(dims, int) else dims))
+    dims = tuple(shape_arg((dims,) if isinstance(dims, int) else dims))
     return repeat(input, *((1,) * (input.dim() - len(dims)) + dims))
 
 
@@ -516,7 +517,7 @@ def narrow(input, dim: int, start, length: int):
 
 def broadcast_to(input, size):
     """input expanded (a view) to ``size``."""
-    return input.expand(tuple(_shape_arg((size,) if isinstance(size, int) else size)))
+    return input.expand(tuple(shape_arg((size,) if isinstance(size, int) else size)))
 
 
 def broadcast_shapes(*shapes):
@@ -618,3 +619,4 @@ def chunk(input, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     return input.chunk(chunks, dim)
+attach_methods({name: globals()[name] for name in TENSOR_METHODS})

@@ -32,6 +32,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.inplace import apply_inplace
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -296,8 +297,10 @@ class Unary:
         def method(self, *args, **kwargs):
             scalars = row.parse(row.result_dtype(self), args, kwargs)
             check_castable(row.result_dtype(self), self.dtype)
-            return self._apply_inplace(
-                lambda snapshot: function(snapshot, *args, **kwargs), lambda: row.launch(self, scalars, out=self._data)
+            return apply_inplace(
+                self,
+                lambda snapshot: function(snapshot, *args, **kwargs),
+                lambda: row.launch(self, scalars, out=self._data),
             )
 
         method.__name__ = method.__qualname__ = f"{row.name}_"
@@ -451,8 +454,8 @@ class Binary:
         def method(self, other):
             row.check_operands(self, other)
             check_castable(row.result_dtype(self, other)[0], self.dtype)
-            return self._apply_inplace(
-                lambda snapshot: function(snapshot, other), lambda: row.launch(self, other, out=self._data), other
+            return apply_inplace(
+                self, lambda snapshot: function(snapshot, other), lambda: row.launch(self, other, out=self._data), other
             )
 
         method.__name__ = method.__qualname__ = f"{row.name}_"

@@ -8,6 +8,7 @@ both and by the saved-tensor checks. Each view's backward is the inverse view
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -15,32 +16,19 @@ import torch
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import dtype_from_type_name, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.shapes import normalize_dim, shape_arg
+from tritongrad.tensor import Tensor, attach_methods
 
 
 def _view_of(x, data: torch.Tensor):
     """A tritongrad Tensor over ``data`` (a view of ``x._data``) that shares x's version counter."""
-    from tritongrad.tensor import Tensor
-
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
     result._history_epoch = result._base._history_epoch
     return result
-
-
-def normalize_dim(dim: int, ndim: int) -> int:
-    """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0)."""
-    size = max(ndim, 1)
-    if not -size <= dim < size:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")
-    return dim % size
-
-
-def _shape_arg(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
 class View(Function):
@@ -62,8 +50,6 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = tuple(x.shape)
-        from tritongrad.tensor import Tensor
-
         return Tensor._wrap(contiguous_copy(x)._data.view(shape))
 
     @staticmethod
@@ -134,6 +120,18 @@ class Squeeze(Function):
         return grad.reshape(ctx.input_shape), None
 
 
+class SqueezeDim(Squeeze):
+    """squeeze(dim): torch's overload 1 (a dim that is not of size 1 is left, still a node)."""
+
+    _backward_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    """squeeze((dim, ...)): torch's overload 2."""
+
+    _backward_name = "SqueezeBackward2"
+
+
 class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
@@ -190,8 +188,6 @@ class IndexGrad(Function):
         out = torch.empty(input_shape, dtype=grad.dtype, device=grad.device)
         creation_kernels.launch_fill_(out, 0)
         elementwise_kernels.launch_unary("copy", grad._data, out=out[key])
-        from tritongrad.tensor import Tensor
-
         return Tensor._wrap(out)
 
     @staticmethod
@@ -282,8 +278,6 @@ def basic_index(x, key):
 
 def contiguous_copy(x):
     """A contiguous copy of x's data (no autograd): the building block of clone/contiguous."""
-    from tritongrad.tensor import Tensor
-
     out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
     elementwise_kernels.launch_unary("copy", x._data, out=out)
     return Tensor._wrap(out)
@@ -304,8 +298,6 @@ class ToCopy(Function):
 
     @staticmethod
     def forward(ctx, x, dtype, device):
-        from tritongrad.tensor import Tensor
-
         ctx.source_dtype, ctx.source_device = x.dtype, x.device
         data = x._data
         moving = device is not None and torch.device(device) != data.device
@@ -328,7 +320,7 @@ class ToCopy(Function):
 
 def expand_shape(x, sizes: Sequence[int]) -> tuple:
     """Resolves -1 entries of an expand() size like torch."""
-    sizes = _shape_arg(sizes)
+    sizes = shape_arg(sizes)
     if len(sizes) < x.dim():
         raise RuntimeError(
             f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes provided "
@@ -365,8 +357,6 @@ def expand_shape(x, sizes: Sequence[int]) -> tuple:
 
 
 def _wrap(data: torch.Tensor):
-    from tritongrad.tensor import Tensor
-
     return Tensor._wrap(data)
 
 
@@ -429,8 +419,6 @@ class CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, values, geometry):
-        from tritongrad.tensor import Tensor
-
         ctx.base_layout, ctx.geometry = _layout(base), geometry
         return Tensor._wrap(base._data)
 
@@ -452,8 +440,6 @@ class CopySlices(Function):
 def rebase_after_write_through_view(view, result) -> None:
     """After ``result`` was written into ``view``'s memory: base's history becomes CopySlices(base's old
     history, result), and the view's a view of the new base (see the section comment)."""
-    from tritongrad.tensor import Tensor
-
     base = view._base
     data = base._data
     if not dense_strides(tuple(data.shape), tuple(data.stride())):
@@ -472,3 +458,239 @@ def rebase_after_write_through_view(view, result) -> None:
     base.grad_fn, base._output_nr, base._requires_grad = rebased.grad_fn, 0, True
     base._history_epoch += 1
     view._refresh_view_history()
+
+
+_warned_once: dict[str, bool] = {}  # torch warns about some deprecations once per process
+
+
+class ViewMethods:
+    """Tensor's view, copy and conversion methods (attached to Tensor below): argument parsing and
+    torch's errors here, the Functions above do the work."""
+
+    def _refresh_view_history(self) -> None:
+        """A view whose base's history was replaced in place (after the view was made) takes a fresh
+        history from the base, as torch regenerates a view's grad_fn (AsStridedBackward0)."""
+        base = self._base
+        if base is None or self._history_epoch == base._history_epoch or not is_grad_enabled():
+            return
+        self._history_epoch = base._history_epoch
+        if base._requires_grad:
+            fresh = AsStridedView.apply(base, view_geometry(self))
+            self._grad_fn, self._output_nr, self._requires_grad = fresh._grad_fn, 0, True
+
+    def __iter__(self):
+        if self.dim() == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; returns self if nothing changes."""
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, torch.dtype):
+                dtype = arg
+            elif isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, (str, torch.device)):
+                device = arg
+            else:
+                raise TypeError(f"to() received an invalid argument {arg!r}")
+        if device is not None:
+            device = torch.device(device)
+            if device.type == "cuda" and device.index is None:
+                device = torch.device("cuda", torch.cuda.current_device())
+        same_dtype = dtype is None or dtype == self.dtype
+        same_device = device is None or device == self.device
+        if same_dtype and same_device and not copy:
+            return self
+        return ToCopy.apply(self, dtype, device)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to(torch.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+    def float(self) -> Tensor:
+        return self.to(torch.float32)
+
+    def double(self) -> Tensor:
+        return self.to(torch.float64)
+
+    def half(self) -> Tensor:
+        return self.to(torch.float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(torch.bfloat16)
+
+    def int(self) -> Tensor:
+        return self.to(torch.int32)
+
+    def long(self) -> Tensor:
+        return self.to(torch.int64)
+
+    def bool(self) -> Tensor:
+        return self.to(torch.bool)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def type(self, dtype=None):
+        """With no argument, torch's type name (``torch.FloatTensor``); else a copy converted to
+        ``dtype`` (a dtype or a type name such as ``"torch.DoubleTensor"``)."""
+        if dtype is None:
+            return tensor_type_name(self.dtype, self.device)
+        return self.to(dtype_from_type_name(dtype) if isinstance(dtype, str) else dtype)
+
+    @property
+    def T(self) -> Tensor:
+        if self.dim() != 2:
+            if not _warned_once.get("T"):
+                _warned_once["T"] = True
+                warnings.warn(
+                    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+                    "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                    "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            return self.permute(*range(self.dim() - 1, -1, -1))
+        return self.t()
+
+    @property
+    def mT(self) -> Tensor:
+        if self.dim() < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor."
+            )
+        return self.transpose(-2, -1)
+
+    def view(self, *shape) -> Tensor:
+        """A view with a new shape (no copy); fails like torch if the strides do not allow it."""
+        if len(shape) == 1 and isinstance(shape[0], torch.dtype):
+            raise NotImplementedError("view(dtype) is not supported by tritongrad")
+        return View.apply(self, shape_arg(shape))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape(self, *shape) -> Tensor:
+        """A view when the strides allow, else a copy."""
+        shape = shape_arg(shape)
+        try:
+            self._data.view(shape)
+        except RuntimeError as error:
+            if "view size is not compatible" not in str(error):
+                raise
+            return Reshape.apply(self, shape)
+        return View.apply(self, shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def permute(self, *dims) -> Tensor:
+        dims = tuple(normalize_dim(d, self.dim()) for d in shape_arg(dims))
+        if sorted(dims) != list(range(self.dim())):
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+                f"desired ordering of dimensions i.e. input.dim() = {self.dim()} is not equal to "
+                f"len(dims) = {len(dims)}"
+                if len(dims) != self.dim()
+                else f"permute(): duplicate dims are not allowed (got {dims})"
+            )
+        return Permute.apply(self, dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return Transpose.apply(self, normalize_dim(dim0, self.dim()), normalize_dim(dim1, self.dim()))
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        if self.dim() > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+        return T.apply(self)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return Unsqueeze.apply(self, normalize_dim(dim, self.dim() + 1))
+
+    def squeeze(self, dim=None) -> Tensor:
+        if dim is None:
+            return Squeeze.apply(self, None)
+        function = SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = tuple(normalize_dim(d, self.dim()) for d in dims)
+        return function.apply(self, tuple(d for d in dims if self.dim() > 0 and self.shape[d] == 1))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.dim() == 0:
+            return self.reshape(1)
+        start = normalize_dim(start_dim, self.dim())
+        end = normalize_dim(end_dim, self.dim())
+        if start > end:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        shape = tuple(self.shape)
+        middle = 1
+        for size in shape[start : end + 1]:
+            middle *= size
+        return self.reshape(shape[:start] + (middle,) + shape[end + 1 :])
+
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        dim = normalize_dim(dim, self.dim())
+        shape = tuple(self.shape)
+        return self.view(shape[:dim] + tuple(sizes) + shape[dim + 1 :])
+
+    def expand(self, *sizes) -> Tensor:
+        return Expand.apply(self, expand_shape(self, sizes))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return narrow(self, dim, start, length)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        dim = normalize_dim(dim, self.dim())
+        key = (slice(None),) * dim + (index,)
+        self._data[key]  # raises torch's IndexError for an out-of-range index
+        return Select.apply(self, key)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        dim = normalize_dim(dim, self.dim())
+        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        dim = normalize_dim(dim, self.dim())
+        size = -(-self.shape[dim] // chunks)
+        return self.split(size, dim)
+
+    def split(self, split_size, dim: int = 0) -> tuple:
+        dim = normalize_dim(dim, self.dim())
+        length = self.shape[dim]
+        sizes = list(split_size) if isinstance(split_size, (list, tuple)) else None
+        if sizes is None:
+            sizes = [min(split_size, length - start) for start in range(0, length, split_size)] or [0]
+        if sum(sizes) != length:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length}, but got {sizes}")
+        parts, start = [], 0
+        for size in sizes:
+            parts.append(self.narrow(dim, start, size))
+            start += size
+        return tuple(parts)
+
+    def contiguous(self) -> Tensor:
+        """self if already contiguous, else a contiguous copy (CloneBackward0)."""
+        if self._data.is_contiguous():
+            return self
+        return Clone.apply(self)
+
+    def clone(self) -> Tensor:
+        """A copy with its own (contiguous) memory; gradients flow back to self."""
+        return Clone.apply(self)
+
+
+attach_methods(ViewMethods)

@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from tritongrad.autograd.grad_mode import enable_grad, no_grad
+from tritongrad.kernels.optim import launch_zero_
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -95,8 +97,6 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets gradients: to None by default (like torch), or to zeros in place (one launch)."""
-        from tritongrad.kernels.optim import launch_zero_
-
         grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
         if set_to_none:
             for group in self.param_groups:
@@ -114,8 +114,6 @@ class Optimizer:
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns the closure's loss if given."""
-        from tritongrad.autograd.grad_mode import enable_grad, no_grad
-
         loss = None
         if closure is not None:
             with enable_grad():
@@ -148,8 +146,6 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restores state saved by ``state_dict`` (groups must match in number and sizes)."""
-        from tritongrad.autograd.grad_mode import no_grad
-
         state_dict = deepcopy_non_tensors(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):

@@ -1,0 +1,359 @@
+"""Arithmetic and comparison with torch's calling conventions: ``add``, ``sub``, ``mul``, ``div``,
+``pow``, ``remainder``, ``where``, ``clamp``, ``eq``/``lt``/..., ``allclose``.
+
+These take Python and numpy numbers on either side (``_operands``), torch's ``alpha=``,
+``rounding_mode=`` and ``out=`` arguments, and name their graph nodes as torch does for a number
+or a tensor operand; the elementwise kernels and their backwards are the op tables' (ops/table.py).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tritongrad import creation
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type
+from tritongrad.kernels import creation as creation_kernels
+from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops import elementwise, indexing
+from tritongrad.ops.elementwise import binary_forward
+from tritongrad.ops.inplace import apply_inplace, check_inplace
+from tritongrad.ops.table import check_out, finish_out
+from tritongrad.tensor import Tensor, attach_methods
+
+__all__ = [
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "pow", "where", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne", "lt", "le",
+    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or",
+    "logical_xor", "equal", "allclose",
+]  # fmt: skip
+
+isnan = elementwise.FUNCTIONS["isnan"]
+
+
+_NUMBER_TYPES = (int, float, bool)
+
+
+def _as_tensor_operand(name: str, value):
+    if isinstance(value, Tensor) or isinstance(value, (bool, int, float)):
+        return value
+    raise TypeError(f"{name}(): argument must be a Tensor or a number, got {type(value).__name__}")
+
+
+def _operands(name: str, input, other):
+    """A binary function's operands as torch takes them: numpy scalars are numbers, and when both are
+    numbers the first becomes a 0-d tensor (``torch.add(1.0, 2)`` is ``tensor(3.)``)."""
+    if isinstance(input, Tensor) and (isinstance(other, Tensor) or type(other) in _NUMBER_TYPES):
+        return input, other  # the common case, decided without converting anything
+    input, other = as_python_scalar(input), as_python_scalar(other)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = creation.tensor(_as_tensor_operand(name, input))
+    return input, _as_tensor_operand(name, other)
+
+
+def _binary_out(op: str, input, other, out, *, alpha=None):
+    """``op(input, other, out=out)``: torch's out= checks (no autograd, castable dtype, resize), then
+    the kernel writes straight into ``out``."""
+    shape = broadcast_shapes(*[tuple(t.shape) for t in (input, other) if isinstance(t, Tensor)])
+    dtype = result_type(input, other)
+    if op == "div" and not dtype.is_floating_point:
+        dtype = get_default_dtype()
+    check_out(op, out, dtype, shape, input, other)
+    return finish_out(binary_forward(op, input, other, alpha=alpha, out=out))
+
+
+def _records(input: Tensor, other) -> bool:
+    """True when autograd records an op on these operands; otherwise the op is its raw forward
+    (the same kernel call its Function's forward makes, without building a node)."""
+    return is_grad_enabled() and (input.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+
+
+# ------------------------------------------------------------------------------ arithmetic
+def add(input, other, *, alpha=None, out=None):
+    """input + alpha * other, broadcasting, with torch's type promotion."""
+    input, other = _operands("add", input, other)
+    if out is not None:
+        return _binary_out("add", input, other, out, alpha=alpha)
+    if not isinstance(input, Tensor):
+        input, other = other, input
+        if alpha not in (None, 1):
+            return elementwise.Add.apply(input * alpha, other)
+    if not _records(input, other):
+        return binary_forward("add", input, other, alpha=alpha)
+    return elementwise.Add.apply(input, other, alpha)
+
+
+def sub(input, other, *, alpha=None, out=None):
+    """input - alpha * other."""
+    input, other = _operands("sub", input, other)
+    if not isinstance(input, Tensor):
+        return rsub(other, input)
+    if input.dtype == torch.bool and getattr(other, "dtype", None) == torch.bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if out is not None:
+        return _binary_out("sub", input, other, out, alpha=alpha)
+    if not _records(input, other):
+        return binary_forward("sub", input, other, alpha=alpha)
+    return elementwise.Sub.apply(input, other, alpha)
+
+
+subtract = sub
+
+
+def rsub(input, other):
+    """other - input (for ``number - tensor``)."""
+    return elementwise.Rsub.apply(input, _as_tensor_operand("rsub", other))
+
+
+def mul(input, other, *, out=None):
+    """input * other."""
+    input, other = _operands("mul", input, other)
+    if out is not None:
+        return _binary_out("mul", input, other, out)
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    if not _records(input, other):
+        return binary_forward("mul", input, other)
+    return elementwise.Mul.apply(input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (``rounding_mode='floor'`` or ``'trunc'`` for rounded quotients)."""
+    input, other = _operands("div", input, other)
+    if out is not None and rounding_mode is None:
+        return _binary_out("div", input, other, out)
+    if out is not None:
+        raise NotImplementedError("div(..., rounding_mode=..., out=...) is not supported by tritongrad")
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return binary_forward("trunc_divide", input, other)
+    if rounding_mode is not None:
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
+    if isinstance(input, Tensor) and not _records(input, other):
+        return binary_forward("div", input, other)
+    return elementwise.Div.apply(input, other)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other):
+    """Floor of the quotient (not differentiable, like torch)."""
+    input, other = _operands("floor_divide", input, other)
+    return binary_forward("floor_divide", input, other)
+
+
+def remainder(input, other):
+    """Python-style modulus: the result has the sign of ``other``."""
+    input, other = _operands("remainder", input, other)
+    return _with_operand_name(elementwise.Remainder, other).apply(input, other)
+
+
+def fmod(input, other):
+    """C-style modulus: the result has the sign of ``input`` (integer inputs stay integers)."""
+    input, other = _operands("fmod", input, other)
+    return _with_operand_name(elementwise.Fmod, other).apply(input, other)
+
+
+_NAMED_BY_OPERAND: dict = {}
+
+
+def _with_operand_name(function, other):
+    """``function`` named as torch names it for a number (``...Backward0``) or a tensor (``...Backward1``) operand."""
+    overload = 1 if isinstance(other, Tensor) else 0
+    key = (function, overload)
+    if key not in _NAMED_BY_OPERAND:
+        name = f"{function.__name__}Backward{overload}"
+        _NAMED_BY_OPERAND[key] = type(f"{function.__name__}_{overload}", (function,), {"_backward_name": name})
+    return _NAMED_BY_OPERAND[key]
+
+
+def pow(input, exponent):
+    """input ** exponent for tensors and numbers on either side."""
+    if isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return elementwise.PowTensor.apply(input, exponent)
+    if isinstance(input, Tensor):
+        _as_tensor_operand("pow", exponent)
+        return elementwise.PowScalarExponent.apply(input, exponent)
+    if isinstance(exponent, Tensor):
+        _as_tensor_operand("pow", input)
+        return elementwise.PowScalarBase.apply(input, exponent)
+    raise TypeError("pow(): expected at least one Tensor operand")
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """input where condition else other (broadcasting; numbers allowed for input/other)."""
+    if input is None and other is None:
+        return indexing.nonzero(condition, as_tuple=True)  # torch's one-argument form
+    if condition.dtype != torch.bool:
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+        )
+    input, other = as_python_scalar(input), as_python_scalar(other)
+    if out is not None:
+        shape = broadcast_shapes(*[tuple(t.shape) for t in (condition, input, other) if isinstance(t, Tensor)])
+        check_out("where", out, result_type(input, other), shape, condition, input, other)
+        return finish_out(elementwise.where_forward(condition, input, other, out=out))
+    return elementwise.Where.apply(condition, input, other)
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: F811 (torch's argument names)
+    """Limits values to [min, max]; bounds may be numbers or tensors; ``out=`` writes into a tensor."""
+    if out is not None:
+        return elementwise.clamp_out(input, min, max, out)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # torch takes both bounds as tensors here; a number beside a tensor bound becomes one.
+        min, max = (v if v is None or isinstance(v, Tensor) else _full_like(input, v) for v in (min, max))
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        return elementwise.ClampTensor.apply(input, min, max)
+    return elementwise.Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: F811
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: F811
+    return clamp(input, max=max)
+
+
+def _full_like(x, value):
+    return creation.full((), value, dtype=x.dtype, device=x.device)
+
+
+def _comparison(op):
+    def compare(input, other):
+        return binary_forward(op, *_operands(op, input, other))
+
+    compare.__name__ = op
+    compare.__doc__ = f"Elementwise ``{op}`` comparison; a bool tensor."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_comparison(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and = _comparison("logical_and")
+logical_or = _comparison("logical_or")
+logical_xor = _comparison("logical_xor")
+
+
+def equal(input, other) -> bool:
+    """True if both tensors have the same shape and elements."""
+    return tuple(input.shape) == tuple(other.shape) and bool(eq(input, other).all())
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """|input - other| <= atol + rtol * |other| everywhere."""
+    close = (input - other).abs() <= atol + rtol * other.abs()
+    if equal_nan:
+        close = close | (isnan(input) & isnan(other))
+    return bool(close.all())
+
+
+def _nowhere(like: Tensor) -> Tensor:
+    """An all-False mask shaped like ``like``: where(_nowhere(s), s, v) records "replaced by v"."""
+    return creation.zeros(tuple(like.shape), dtype=torch.bool, device=like.device)
+
+
+class InplaceMethods:
+    """Tensor's in-place arithmetic and writes (attached to Tensor below), through apply_inplace."""
+
+    def add_(self, other, *, alpha=None) -> Tensor:
+        return apply_inplace(
+            self,
+            lambda s: add(s, other, alpha=alpha),
+            lambda: elementwise.binary_forward("add", self, other, alpha=alpha, out=self),
+            other,
+        )
+
+    def sub_(self, other, *, alpha=None) -> Tensor:
+        return apply_inplace(
+            self,
+            lambda s: sub(s, other, alpha=alpha),
+            lambda: elementwise.binary_forward("sub", self, other, alpha=alpha, out=self),
+            other,
+        )
+
+    def mul_(self, other) -> Tensor:
+        return apply_inplace(
+            self, lambda s: mul(s, other), lambda: elementwise.binary_forward("mul", self, other, out=self), other
+        )
+
+    def div_(self, other) -> Tensor:
+        return apply_inplace(
+            self, lambda s: div(s, other), lambda: elementwise.binary_forward("div", self, other, out=self), other
+        )
+
+    def pow_(self, exponent) -> Tensor:
+        return apply_inplace(
+            self,
+            lambda s: pow(s, exponent),
+            lambda: elementwise.binary_forward("pow", self, exponent, out=self),
+            exponent,
+        )
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return apply_inplace(
+            self, lambda s: clamp(s, min, max), lambda: elementwise.clamp_forward(self, min, max, out=self)
+        )
+
+    clip_ = clamp_
+
+    def zero_(self) -> Tensor:
+        """Fills with zeros in place."""
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        """Fills with ``value`` (a number or a one-element tensor) in place."""
+        if isinstance(value, Tensor):
+            value = value.item()
+        check_inplace(self)
+        if is_grad_enabled() and self.requires_grad:
+            # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
+            # an inf/NaN in s cannot leak into the result.
+            return apply_inplace(self, lambda s: where(_nowhere(s), s, value), lambda: None)
+        creation_kernels.launch_fill_(self._data, value)
+        self._version_counter.bump()
+        return self
+
+    def copy_(self, source: Tensor) -> Tensor:
+        """Copies ``source`` (broadcast to self's shape, converted to self's dtype) into self."""
+        if not isinstance(source, Tensor):
+            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(source).__name__}")
+        data = source._data
+        if data.device != self.device:
+            data = data.to(self.device)
+        expanded = data.expand(self.shape) if tuple(data.shape) != tuple(self.shape) else data
+        return apply_inplace(
+            self,
+            lambda s: where(_nowhere(s), s, source.to(self.dtype).expand(self.shape)),
+            lambda: elementwise_kernels.launch_unary("copy", expanded, out=self._data),
+            source,
+        )
+
+
+TENSOR_METHODS = [name for name in __all__ if name not in ("rsub", "where")]
+attach_methods({name: globals()[name] for name in TENSOR_METHODS})
+attach_methods(InplaceMethods)
+
+
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, other)
+
+
+attach_methods({"where": _where_method})

@@ -1,0 +1,69 @@
+"""Writing into a tensor in place under autograd: torch's rules and the one way every op does it.
+
+``check_inplace`` raises torch's errors for writes autograd cannot follow (a leaf that requires
+grad, a view of one, a view made under no_grad). ``apply_inplace`` runs an in-place op: straight
+into the buffer when nothing is recorded; otherwise out of place on a snapshot, copied back, with
+the tensor's history moved to the new node (for a view, the base's history becomes CopySlices).
+Every in-place op (``add_``, ``exp_``, ``x[i] = v``, ``masked_fill_``, ...) goes through here.
+"""
+
+from __future__ import annotations
+
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels.strided import check_no_partial_overlap
+from tritongrad.ops.views import contiguous_copy, rebase_after_write_through_view
+from tritongrad.tensor import Tensor
+
+__all__ = ["check_inplace", "apply_inplace"]
+
+
+def check_inplace(self: Tensor) -> None:
+    """torch's rules for writing in place into a tensor that takes part in autograd."""
+    if not is_grad_enabled():
+        return
+    if self.is_leaf and self.requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    base = self._base
+    if base is not None and base.requires_grad and base.is_leaf:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if base is not None and base.requires_grad and not self.requires_grad:
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+            "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+            "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+            "inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+        )
+
+
+def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor:
+    """Runs an in-place op: straight into the buffer when nothing is recorded, else out of place
+    on a snapshot of self, copied back, with self's grad_fn moved to the new node (for a view:
+    the base's history becomes a CopySlices node, see ops/views.py)."""
+    check_inplace(self)  # (reading grad_fn/requires_grad there refreshes a stale view's history)
+    recording = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+    if not recording:
+        kernel_into()
+        self._version_counter.bump()
+        return self
+    if isinstance(other, Tensor):  # the kernel that would check it runs on a snapshot here
+        check_no_partial_overlap(self._data, other._data)
+    snapshot = Tensor._wrap(contiguous_copy(self)._data)
+    snapshot.grad_fn, snapshot._output_nr, snapshot._requires_grad = (
+        self.grad_fn,
+        self._output_nr,
+        self.requires_grad,
+    )
+    result = out_of_place(snapshot)
+    if tuple(result.shape) != tuple(self.shape):
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
+        )
+    elementwise_kernels.launch_unary("copy", result._data, out=self._data)
+    self._version_counter.bump()
+    if self._base is not None:
+        rebase_after_write_through_view(self, result)
+        return self
+    self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result.requires_grad
+    self._history_epoch += 1
+    return self
