@@ -45,7 +45,6 @@ MHA_CASES = {
     "cross, fused, no bias": dict(
         kwargs={"bias": False}, call={"need_weights": False}, self_attention=False, batch_first=False
     ),
-    "per-head weights": dict(kwargs={}, call={"average_attn_weights": False}, self_attention=False, batch_first=False),
     "bias_kv and zero_attn": dict(
         kwargs={"add_bias_kv": True, "add_zero_attn": True}, call={"need_weights": False}, self_attention=True,
         batch_first=True,
@@ -105,12 +104,13 @@ def test_multihead_attention_masks(mask_kind, need_weights):
         mask = torch.randn(L, L)
     elif mask_kind == "causal":
         mask, is_causal = torch.nn.Transformer.generate_square_subsequent_mask(L), True
-    else:
+    else:  # per-head masks, and per-head weights returned
         mask = torch.randn(N * H, L, L)
     x.requires_grad_()
-    want, want_weights = torch_module(x, x, x, attn_mask=mask, need_weights=need_weights, is_causal=is_causal)
+    options = {"need_weights": need_weights, "is_causal": is_causal, "average_attn_weights": mask_kind != "3d"}
+    want, want_weights = torch_module(x, x, x, attn_mask=mask, **options)
     tx = from_torch(x, requires_grad=True)
-    got, got_weights = module(tx, tx, tx, attn_mask=from_torch(mask), need_weights=need_weights, is_causal=is_causal)
+    got, got_weights = module(tx, tx, tx, attn_mask=from_torch(mask), **options)
     assert_close(got, want, **TOLERANCE, what=f"{mask_kind} output")
     if need_weights:
         assert_close(got_weights, want_weights, **TOLERANCE, what=f"{mask_kind} weights")
@@ -194,5 +194,6 @@ def test_encoder_layer_trains_with_dropout():
     out = layer(tritongrad.randn(5, 3, 8))
     out.sum().backward()
     assert all(p.grad is not None for p in layer.parameters())
+    assert repr(layer) == repr(torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.2))
     with pytest.raises(RuntimeError, match="relu/gelu"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")

@@ -268,7 +268,7 @@ def scaled_dot_product_attention(
 
         >>> q = tritongrad.randn(2, 4, 16, 32)
         >>> scaled_dot_product_attention(q, q, q, is_causal=True).shape
-        tritongrad.Size([2, 4, 16, 32])
+        torch.Size([2, 4, 16, 32])
     """
     dropout_p = float(dropout_p)
     _check_arguments(query, key, value, attn_mask, dropout_p, is_causal, scale)
