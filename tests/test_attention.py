@@ -186,6 +186,23 @@ def test_unequal_blocks_cover_the_causal_diagonal():
             assert_close(g, w, rtol=1e-10, atol=1e-12, what=f"blocks {backward} grad {name}")
 
 
+def test_int64_offsets_give_the_same_results(monkeypatch):
+    """Tensors past 2**31 elements switch the kernels to int64 offsets; forced here on small ones."""
+    q, k, v = qkv(1, 2, 33, 40, 16, dtype=torch.float64)
+    grad_out = torch.randn(1, 2, 33, 16, dtype=torch.float64)
+    mask = torch.rand(33, 40) > 0.2
+    options = {"causal": False, "dropout_p": 0.25, "seed": 9, "offset": 4}
+    args = [t.to(DEVICE) for t in (q, k, v)]
+    results = []
+    for wide in (False, True):
+        monkeypatch.setattr(attention_kernels, "needs_int64_indexing", lambda *tensors, wide=wide: wide)
+        out, lse = attention_kernels.launch_attention_fwd(*args, mask.to(DEVICE), **options)
+        grads = attention_kernels.launch_attention_bwd(grad_out.to(DEVICE), *args, out, lse, mask.to(DEVICE), **options)
+        results.append([out, *grads])
+    for name, narrow, wide in zip(["output", "dq", "dk", "dv"], *results):
+        assert torch.equal(narrow.cpu(), wide.cpu()), f"int64 offsets change {name}"
+
+
 def test_empty_sequences():
     q, k, v = qkv(1, 2, 0, 7, 16)
     check(q, k, v)
