@@ -619,7 +619,10 @@ def _mask_operand(name: str, mask: torch.Tensor | None, q: torch.Tensor, S: int)
 
 
 def _scale_and_dropout(name: str, q: torch.Tensor, scale: float | None, dropout_p: float, seed: int, offset: int):
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    if scale is None:
+        # torch's default; with E = 0 every score is 0 and any scale gives the uniform average.
+        scale = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
+    scale = float(scale)
     dropout_p = float(dropout_p)
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")

@@ -209,6 +209,9 @@ def test_empty_sequences():
     q, k, v = qkv(1, 2, 7, 0, 16)
     out = F.scaled_dot_product_attention(from_torch(q), from_torch(k), from_torch(v))
     assert_close(out, torch_F.scaled_dot_product_attention(q, k, v))
+    q, k, v = qkv(1, 2, 7, 5, 0, Ev=16)  # E = 0: every score is 0, the output the mean of v
+    out = F.scaled_dot_product_attention(from_torch(q), from_torch(k), from_torch(v))
+    assert_close(out, torch_F.scaled_dot_product_attention(q, k, v), rtol=FP32[0], atol=FP32[1])
 
 
 def test_mask_that_requires_grad_is_differentiated():
