@@ -18,6 +18,8 @@ import copy
 import math
 from collections.abc import Callable
 
+import torch
+
 from tritongrad import creation
 from tritongrad.nn import functional as F
 from tritongrad.nn import init
@@ -42,7 +44,7 @@ def _additive_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
     """torch's ``_canonical_mask``: a bool mask becomes 0 / -inf (True = masked) in ``dtype``."""
     if mask is None:
         return None
-    if str(mask.dtype) == "torch.bool":
+    if mask.dtype == torch.bool:
         return creation.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, -math.inf)
     if not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {name} are supported")
