@@ -390,6 +390,70 @@ def _register_pool_cases() -> None:
     case("interpolate bilinear x2 fwd+bwd fp16 32x64x56x56", "resample")(resize(True, torch.float16))
 
 
+def _register_norm_cases() -> None:
+    batch_norm = lambda: _kernels("batch_norm")  # noqa: E731
+    layer_norm = lambda: _kernels("layer_norm")  # noqa: E731
+
+    def batch(shape, dtype):
+        def run():
+            channels = shape[1]
+            x, grad = _randn(*shape, dtype=dtype), _randn(*shape, dtype=dtype)
+            weight, bias = _randn(channels), _randn(channels)
+            running_mean, running_var = torch.empty(channels), torch.empty(channels)
+            _, mean, invstd = batch_norm().launch_batch_norm_fwd(
+                x, weight, bias, running_mean, running_var, True, 0.1, 1e-5
+            )
+            batch_norm().launch_batch_norm_fwd(x, weight, bias, running_mean, running_var, False, 0.1, 1e-5)
+            batch_norm().launch_batch_norm_bwd(grad, x, weight, mean, invstd, True, (True, True, True))
+            # SyncBatchNorm: per-rank moments, their merge, and the backward's per-channel sums.
+            moments = torch.empty(2, 3, channels)
+            batch_norm().launch_channel_moments(x, moments[0])
+            batch_norm().launch_channel_moments(x, moments[1])
+            merged_mean, merged_invstd, count = batch_norm().launch_merge_moments(
+                moments, running_mean, running_var, 0.1, 1e-5
+            )
+            sums = torch.empty(2, channels)
+            batch_norm().launch_batch_norm_bwd(grad, x, None, merged_mean, merged_invstd, True, (False, True, True),
+                                               sums_out=sums)  # fmt: skip
+            batch_norm().launch_batch_norm_bwd(grad, x, weight, merged_mean, merged_invstd, True, (True, False, False),
+                                               sums=(sums[0], sums[1]), count=count)  # fmt: skip
+
+        return run
+
+    case("batch_norm fwd+bwd fp32 8x64x28x28", "batch_norm")(batch((8, 64, 28, 28), torch.float32))
+    case("batch_norm fwd+bwd bf16 8x64x28x28", "batch_norm")(batch((8, 64, 28, 28), torch.bfloat16))
+    case("batch_norm fwd+bwd fp32 256x512", "batch_norm")(batch((256, 512), torch.float32))
+
+    def rows(shape, dtype, rms=False, groups=0):
+        def run():
+            x, grad = _randn(*shape, dtype=dtype), _randn(*shape, dtype=dtype)
+            row_dims = x.dim() - 2 if groups else 1
+            view = x.view(shape[0], groups, shape[1] // groups, *shape[2:]) if groups else x
+            grad_view = grad.view(view.shape) if groups else grad
+            params = shape[1] if groups else shape[-1]
+            weight, bias = _randn(params), None if rms else _randn(params)
+            _, mean, rstd, var = layer_norm().launch_row_norm_fwd(
+                view, row_dims, weight, bias, 1e-5, rms=rms, groups=groups, store_var=bool(groups)
+            )
+            layer_norm().launch_row_norm_bwd(grad_view, view, row_dims, weight, mean, rstd, (True, True, not rms),
+                                             rms=rms, groups=groups)  # fmt: skip
+            if groups:
+                batch_norm().launch_channel_grad_sums(grad, x, mean, rstd, groups=groups)
+                running_mean, running_var = torch.empty(shape[1]), torch.empty(shape[1])
+                stats_shape = (shape[0], shape[1])
+                batch_norm().launch_instance_running_stats(
+                    torch.empty(stats_shape), torch.empty(stats_shape), running_mean, running_var, 64, 0.1
+                )
+
+        return run
+
+    case("layer_norm fwd+bwd fp32 64x768", "layer_norm")(rows((64, 768), torch.float32))
+    case("layer_norm fwd+bwd bf16 8x4096", "layer_norm")(rows((8, 4096), torch.bfloat16))
+    case("layer_norm fwd+bwd fp32 2x8192 (looped)", "layer_norm")(rows((2, 8192), torch.float32))
+    case("rms_norm fwd+bwd bf16 64x768", "layer_norm")(rows((64, 768), torch.bfloat16, rms=True))
+    case("group_norm fwd+bwd fp32 4x32x8x8", "layer_norm")(rows((4, 32, 8, 8), torch.float32, groups=8))
+
+
 def _register_loss_cases() -> None:
     loss = lambda: _kernels("loss_classes")  # noqa: E731
     elementwise = lambda: _kernels("loss_elementwise")  # noqa: E731
@@ -616,6 +680,7 @@ for _register in (
     _register_softmax_cases,
     _register_attention_cases,
     _register_pool_cases,
+    _register_norm_cases,
     _register_loss_cases,
     _register_optim_cases,
     _register_random_cases,
