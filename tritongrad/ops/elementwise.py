@@ -20,7 +20,9 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import elementwise as kernels
+from tritongrad.kernels import reduce as reduce_kernels
 from tritongrad.kernels.common import float_bits
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.table import (  # noqa: F401 (reduce_grad: also used by ops.linalg and ops.nn_ops)
@@ -81,6 +83,8 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         compute = out_dtype = get_default_dtype()
     elif op in ("floor_divide", "trunc_divide", "remainder", "fmod", "pow") and dtype == torch.bool:
         raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
+    elif op in INTEGER_DIVISIONS and not dtype.is_floating_point:
+        _check_integer_divisor(b)
     if out is not None:
         check_castable(out_dtype, out.dtype)
     result = kernels.launch_binary(
@@ -88,6 +92,27 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         out=None if out is None else out._data,
     )  # fmt: skip
     return out if out is not None else _wrap(result)
+
+
+INTEGER_DIVISIONS = ("floor_divide", "trunc_divide", "remainder", "fmod")
+
+
+def _raise_if_zero_divisor(found) -> None:
+    if found:
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _check_integer_divisor(divisor) -> None:
+    """Integer division by zero raises torch's CPU error (RuntimeError: ZeroDivisionError): at once for
+    a number; for a tensor, a zero among its elements is found on the device and reported as
+    kernels/device_checks.py says (at once in the interpreter, at the next readback on a GPU)."""
+    if not isinstance(divisor, Tensor):
+        _raise_if_zero_divisor(divisor == 0)
+        return
+    if divisor.numel() == 0:
+        return
+    zeros = kernels.launch_binary("eq", divisor._data, 0, out_dtype=torch.bool, compute=divisor.dtype)
+    check_on_device(reduce_kernels.launch_amax(zeros, (), False), _raise_if_zero_divisor)
 
 
 def unary_forward(op: str, x, *, p0=None, p1=None, out=None, floating: bool = True):
