@@ -442,6 +442,9 @@ def cross_entropy(
     probabilities = target.dtype.is_floating_point
     if probabilities:
         _check_probability_target(input, target)
+        # Logits and probabilities of two floating dtypes compute in their promoted dtype, as torch's.
+        common = _promote_types(input.dtype, target.dtype)
+        input, target = input.to(common), target.to(common)
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if target.requires_grad:
@@ -467,8 +470,6 @@ def _check_probability_target(input, target) -> None:
             f"cross_entropy: a floating target holds class probabilities and must have the input's shape "
             f"{list(input.shape)}, got {list(target.shape)}"
         )
-    if target.dtype != input.dtype:
-        raise RuntimeError(f"expected scalar type {_dtype_word(input.dtype)} but found {_dtype_word(target.dtype)}")
 
 
 def _cross_entropy_composed(input, target, weight, reduction: str, label_smoothing: float, class_dim: int):

@@ -144,6 +144,10 @@ def clone(input):
     return input.clone()
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    return input.as_strided(size, stride, storage_offset)
+
+
 def numel(input) -> int:
     return input.numel()
 
@@ -153,5 +157,5 @@ __all__ = sorted(
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"std_mean", "var_mean", "bmm", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
-       "squeeze", "unsqueeze", "t", "clone", "numel"}
+       "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}
 )  # fmt: skip

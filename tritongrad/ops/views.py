@@ -655,9 +655,17 @@ class ViewMethods:
 
     def select(self, dim: int, index: int) -> Tensor:
         dim = normalize_dim(dim, self.dim())
-        key = (slice(None),) * dim + (index,)
-        self._data[key]  # raises torch's IndexError for an out-of-range index
-        return Select.apply(self, key)
+        size = self.shape[dim] if self.dim() else 1
+        if not -size <= index < size:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size {list(self.shape)} at dimension {dim}"
+            )
+        return Select.apply(self, (slice(None),) * dim + (index,))
+
+    def as_strided(self, size, stride, storage_offset=None) -> Tensor:
+        """A view of this tensor's storage with the given sizes, strides and offset (torch checks them)."""
+        offset = self._data.storage_offset() if storage_offset is None else storage_offset
+        return AsStrided.apply(self, tuple(size), tuple(stride), offset)
 
     def unbind(self, dim: int = 0) -> tuple:
         dim = normalize_dim(dim, self.dim())

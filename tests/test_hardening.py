@@ -1,0 +1,56 @@
+"""Edge cases where tritongrad once disagreed with torch: each compared with torch's answer or error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+import tritongrad
+import tritongrad.nn.functional as F
+from tests.utils import assert_close, from_torch
+
+
+@pytest.mark.parametrize(
+    "logits_dtype,target_dtype",
+    [(torch.float64, torch.float32), (torch.float32, torch.float64), (torch.float16, torch.float32)],
+)
+def test_cross_entropy_probability_targets_of_another_dtype_promote(logits_dtype, target_dtype):
+    logits = torch.randn(5, 7).to(logits_dtype)
+    probabilities = torch.softmax(torch.randn(5, 7), 1).to(target_dtype)
+    expected = torch.nn.functional.cross_entropy(logits.requires_grad_(), probabilities)
+    expected.backward()
+    ours_logits = from_torch(logits, requires_grad=True)
+    actual = F.cross_entropy(ours_logits, from_torch(probabilities))
+    actual.backward()
+    assert_close(actual, expected, rtol=1e-3, atol=1e-3)
+    assert_close(ours_logits.grad, logits.grad, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "size,stride,offset",
+    [((2, 2), (1, 2), 1), ((3,), (3,), None), ((2,), (1,), -1), ((5,), (3,), 0), ((0, 4), (4, 1), 9)],
+)
+def test_as_strided_matches_torch(size, stride, offset):
+    base = torch.arange(10.0)
+    try:
+        expected = base.as_strided(size, stride, offset)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=re.escape(str(error))):
+            from_torch(base).as_strided(size, stride, offset)
+        return
+    assert_close(from_torch(base).as_strided(size, stride, offset), expected)
+    assert_close(tritongrad.as_strided(from_torch(base), size, stride, offset), expected)
+
+
+@pytest.mark.parametrize("index", [10, -11, 9, -10])
+def test_select_out_of_range_message(index):
+    base = torch.arange(10.0)
+    try:
+        expected = base.select(0, index)
+    except IndexError as error:
+        with pytest.raises(IndexError, match=re.escape(str(error))):
+            from_torch(base).select(0, index)
+        return
+    assert_close(from_torch(base).select(0, index), expected)
