@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -54,3 +55,32 @@ def test_select_out_of_range_message(index):
             from_torch(base).select(0, index)
         return
     assert_close(from_torch(base).select(0, index), expected)
+
+
+def test_deepcopy_of_a_leaf_copies_values_grad_and_flags():
+    source = torch.randn(3, 4)
+    leaf = from_torch(source, requires_grad=True)
+    (leaf * 2).sum().backward()
+    copied = copy.deepcopy(leaf)
+    assert copied is not leaf and copied._data.data_ptr() != leaf._data.data_ptr()
+    assert copied.requires_grad and copied.is_leaf
+    assert_close(copied.detach(), source)
+    assert_close(copied.grad, torch.full((3, 4), 2.0))
+
+
+def test_deepcopy_of_a_non_leaf_raises_torchs_error():
+    leaf = from_torch(torch.randn(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(leaf * 2)
+
+
+def test_deepcopy_of_a_module_gives_independent_parameters():
+    tritongrad.manual_seed(0)
+    model = tritongrad.nn.Sequential(tritongrad.nn.Linear(4, 3), tritongrad.nn.ReLU(), tritongrad.nn.Linear(3, 2))
+    clone = copy.deepcopy(model)
+    for original, copied in zip(model.parameters(), clone.parameters()):
+        assert type(copied) is tritongrad.nn.Parameter and copied is not original
+        assert_close(copied.detach(), original.detach()._data.cpu())
+    with tritongrad.no_grad():
+        clone[0].weight.fill_(0.0)
+    assert model[0].weight.abs().sum().item() > 0

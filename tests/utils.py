@@ -43,7 +43,11 @@ def to_torch(tensor: tritongrad.Tensor) -> torch.Tensor:
 
 def from_torch(tensor: torch.Tensor, requires_grad: bool = False) -> tritongrad.Tensor:
     """A tritongrad leaf over a private copy of ``tensor`` with the same strides (on tritongrad's device)."""
-    copy = tensor.detach().to(DEVICE).clone(memory_format=torch.preserve_format)
+    source = tensor.detach()
+    # A private copy of the whole storage, viewed with the same sizes, strides and offset, so a
+    # transposed, sliced or expanded input stays one (clone() would make it contiguous).
+    storage = source.as_strided((source.untyped_storage().nbytes() // source.element_size(),), (1,), 0)
+    copy = storage.to(DEVICE).clone().as_strided(source.shape, source.stride(), source.storage_offset())
     result = tritongrad.Tensor._wrap(copy)
     return result.requires_grad_(requires_grad) if requires_grad else result
 

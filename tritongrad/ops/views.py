@@ -662,6 +662,23 @@ class ViewMethods:
             )
         return Select.apply(self, (slice(None),) * dim + (index,))
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A leaf with a copy of this tensor's values (and, unless it is a Parameter, of its .grad), of
+        the same class and requires_grad; torch's error for a non-leaf."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+                "moment."
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        copied = type(self)._wrap(contiguous_copy(self)._data)
+        copied._requires_grad = self.requires_grad
+        if self._grad is not None and type(self) is Tensor:
+            copied._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = copied
+        return copied
+
     def as_strided(self, size, stride, storage_offset=None) -> Tensor:
         """A view of this tensor's storage with the given sizes, strides and offset (torch checks them)."""
         offset = self._data.storage_offset() if storage_offset is None else storage_offset
