@@ -25,7 +25,8 @@ block-local ``cumsum`` gives every element its output slot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 import torch
 import triton
@@ -33,6 +34,7 @@ import triton.language as tl
 
 from tritongrad.kernels.common import check_same_device, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.strided import broadcast_strides, check_writable, coalesce, strided_offset
 from tritongrad.runtime import elementwise_launch_config, reduction_block
@@ -96,6 +98,7 @@ def launch_index_offsets(
     *,
     wrap: bool = True,
     check: bool = True,
+    on_bad: Callable[[int, int], Exception] | None = None,
 ) -> tuple[torch.Tensor, tuple[int, int] | None]:
     """offsets = Σ_k wrap(indices[k]) · strides[k], an int64 tensor of the indices' common shape.
 
@@ -105,6 +108,9 @@ def launch_index_offsets(
     Returns (offsets, bad): with ``check``, ``bad`` is ``(k, value)`` for the first index out of
     range, found with one read-back of k integers for the whole call; None when all are valid
     (always None without ``check``). Out-of-range indices read as 0, so nothing faults either way.
+    With ``on_bad`` (``(k, value) -> the exception to raise``) the check is made on the device
+    instead (kernels/device_checks.py: at once in the interpreter, at the next readback on a GPU,
+    so a training step that indexes with a tensor does not wait for the host) and ``bad`` is None.
     """
     shape = tuple(indices[0].shape)
     for index in indices:
@@ -130,15 +136,29 @@ def launch_index_offsets(
         )  # fmt: skip
     if not check:
         return offsets, None
-    positions = first_bad.tolist()  # the one read-back: raising IndexError needs the host to know
+    if on_bad is not None:
+
+        def raise_bad(positions: list[int]) -> None:
+            bad = _first_bad(indices, shape, positions)
+            if bad is not None:
+                raise on_bad(*bad)
+
+        check_on_device(first_bad, raise_bad)
+        return offsets, None
+    return offsets, _first_bad(indices, shape, first_bad.tolist())  # raising IndexError needs the host to know
+
+
+def _first_bad(indices: Sequence[torch.Tensor], shape: tuple, positions: list[int]) -> tuple[int, int] | None:
+    """(k, value) of the first out-of-range index, from each index's first bad position (numel: none)."""
+    numel = math.prod(shape)
     for k, position in enumerate(positions):
         if position < numel:
             coords = []
             for size in reversed(shape):
                 coords.append(position % size)
                 position //= size
-            return offsets, (k, int(indices[k][tuple(reversed(coords))].item()))
-    return offsets, None
+            return k, int(indices[k][tuple(reversed(coords))].item())
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,9 +280,11 @@ def launch_scatter_(
 
 def launch_gather_rows(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """x[indices] along dim 0 for 1-D integer indices (negative allowed): (len(indices), *x.shape[1:])."""
-    offsets, bad = launch_index_offsets([indices], [x.shape[0]], [x.stride(0)])
-    if bad is not None:
-        raise IndexError(f"index {bad[1]} is out of bounds for dimension 0 with size {x.shape[0]}")
+
+    def out_of_bounds(k: int, value: int) -> IndexError:
+        return IndexError(f"index {value} is out of bounds for dimension 0 with size {x.shape[0]}")
+
+    offsets, _ = launch_index_offsets([indices], [x.shape[0]], [x.stride(0)], on_bad=out_of_bounds)
     shape = (indices.shape[0],) + tuple(x.shape[1:])
     return launch_gather(x, (0,) + tuple(x.stride()[1:]), offsets, (1,) + (0,) * (x.dim() - 1), shape)
 

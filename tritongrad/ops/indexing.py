@@ -15,9 +15,9 @@ differing only in where their result dims come from (see kernels/indexing.py).
 
 Bounds: indices given as host data (lists, ranges, numpy arrays) are checked on the host before
 anything is launched. Index *tensors* are checked inside the offsets kernel (an index out of
-range reads as 0, so nothing faults); raising torch's IndexError needs the host to know, so such
-a call reads back one small integer vector (torch's CPU path raises the same way; its CUDA path
-asserts on the device instead). Masks need one read-back anyway: the number of kept elements
+range reads as 0, so nothing faults) and reported as kernels/device_checks.py says: at the call in
+the interpreter (as torch's CPU path raises), at the next readback on a GPU (as torch's CUDA path
+asserts on the device), so indexing with a tensor costs a training step no host sync. Masks need one read-back anyway: the number of kept elements
 decides the result's shape (``x[mask] = value`` for one value needs none: it is a masked fill).
 """
 
@@ -93,12 +93,10 @@ class IndexPlan:
         if layout is not None:
             return layout
         sizes = [self.src_shape[d] for d in self.dims]
-        offsets, bad = kernels.launch_index_offsets(
-            self.indices, sizes, [strides[d] for d in self.dims], wrap=self.wrap, check=not self._checked
-        )
-        if bad is not None:
-            k, value = bad
-            raise self.error(value, self.dims[k], sizes[k])
+        offsets, _ = kernels.launch_index_offsets(
+            self.indices, sizes, [strides[d] for d in self.dims], wrap=self.wrap, check=not self._checked,
+            on_bad=lambda k, value: self.error(value, self.dims[k], sizes[k]),
+        )  # fmt: skip
         self._checked = True
         src_strides = [0] * len(self.out_shape)
         for d, o in self.src_out_dims.items():
