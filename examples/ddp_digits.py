@@ -42,8 +42,8 @@ from tqdm import tqdm  # noqa: E402
 import tritongrad as torch  # noqa: E402
 import tritongrad.nn as nn  # noqa: E402
 from tritongrad import distributed  # noqa: E402
-from tritongrad.utils.data import DistributedSampler  # noqa: E402
 from tritongrad.nn.parallel import DistributedDataParallel  # noqa: E402
+from tritongrad.utils.data import DistributedSampler  # noqa: E402
 
 
 def join_process_group(timeout_minutes: float) -> None:

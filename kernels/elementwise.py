@@ -880,9 +880,13 @@ def launch_binary(
     happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
     comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
-    if out is None and type(a) is torch.Tensor and (
-        (type(b) is torch.Tensor and a.device == b.device)
-        or (type(b) in (int, float) and compute != torch.float64 and not isinstance(alpha, bool))
+    if (
+        out is None
+        and type(a) is torch.Tensor
+        and (
+            (type(b) is torch.Tensor and a.device == b.device)
+            or (type(b) in (int, float) and compute != torch.float64 and not isinstance(alpha, bool))
+        )
     ):
         # A tensor and a tensor or a number into a new output, the common case: everything but the
         # allocation comes from the plan of this (op, dtypes, layouts), made by the general path

@@ -421,4 +421,6 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
         counts = sort_kernels.launch_scatter_add_along_dim(ones, run_ids, 0, (count,))
         outputs.append(Tensor._wrap(elementwise_kernels.launch_unary("copy", counts, out_dtype=torch.int64)))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
 attach_methods({name: globals()[name] for name in TENSOR_METHODS})

@@ -311,5 +311,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     return _NORMAL_BACKWARD[(mean_is_tensor, std_is_tensor)].apply(mean, std, z)
 
 
-attach_methods({name: globals()[name] for name in
-                ("uniform_", "normal_", "exponential_", "random_", "bernoulli_", "bernoulli", "multinomial")})
+attach_methods(
+    {
+        name: globals()[name]
+        for name in ("uniform_", "normal_", "exponential_", "random_", "bernoulli_", "bernoulli", "multinomial")
+    }
+)

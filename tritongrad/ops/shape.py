@@ -619,4 +619,6 @@ def chunk(input, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     return input.chunk(chunks, dim)
+
+
 attach_methods({name: globals()[name] for name in TENSOR_METHODS})
