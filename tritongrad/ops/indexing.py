@@ -15,10 +15,11 @@ differing only in where their result dims come from (see kernels/indexing.py).
 
 Bounds: indices given as host data (lists, ranges, numpy arrays) are checked on the host before
 anything is launched. Index *tensors* are checked inside the offsets kernel (an index out of
-range reads as 0, so nothing faults) and reported as kernels/device_checks.py says: at the call in
-the interpreter (as torch's CPU path raises), at the next readback on a GPU (as torch's CUDA path
-asserts on the device), so indexing with a tensor costs a training step no host sync. Masks need
-one read-back anyway: the number of kept elements decides the result's shape (``x[mask] = value`` for one value needs none: it is a masked fill).
+range reads as 0, so nothing faults) and reported as kernels/device_checks.py says: at the call
+in the interpreter (as torch's CPU path raises), at the next readback on a GPU (as torch's CUDA
+path asserts on the device), so indexing with a tensor costs a training step no host sync.
+Masks need one read-back anyway: the number of kept elements decides the result's shape
+(``x[mask] = value`` for one value needs none: it is a masked fill).
 """
 
 from __future__ import annotations
