@@ -91,6 +91,13 @@ def test_all_ignored_mean_is_nan_with_zero_gradients():
     _check(x, random_values((5, 4), torch.float32), None, torch.full((3,), -100), chunk_size=2)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_no_rows(reduction):
+    """N = 0: torch's mean is NaN (0 / 0), its sum 0; the weight gradient is zero."""
+    _check(torch.empty(0, 3), random_values((5, 3), torch.float32), None, torch.empty(0, dtype=torch.int64),
+           reduction=reduction)  # fmt: skip
+
+
 def test_rows_longer_than_one_block():
     """The online logsumexp across class blocks, through the launcher's block override."""
     x, weight = random_values((10, 8), torch.float64), random_values((37, 8), torch.float64)
