@@ -38,7 +38,7 @@ def embedding_backward_kernel(
     index_ptr, grad_out_ptr, grad_weight_ptr,
     n_indices, n_rows, dim, padding_idx,
     index_stride, grad_out_row_stride, grad_out_col_stride, grad_weight_row_stride, grad_weight_col_stride,
-    SCALE_BY_FREQ: tl.constexpr, ACC_DTYPE: tl.constexpr, INDEX_64: tl.constexpr,
+    SCALE_BY_FREQ: tl.constexpr, ACC_DTYPE: tl.constexpr, WIDEN: tl.constexpr, INDEX_64: tl.constexpr,
     BLOCK_V: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
 ):  # fmt: skip
     rows = tl.program_id(0) * BLOCK_V + tl.arange(0, BLOCK_V)
@@ -59,8 +59,11 @@ def embedding_backward_kernel(
         hit = (row_ids[:, None] == index[None, :]) & in_range[None, :]
         grad_offsets = positions[:, None] * grad_out_row_stride + cols[None, :] * grad_out_col_stride
         grad = tl.load(grad_out_ptr + grad_offsets, mask=in_range[:, None] & (cols < dim)[None, :], other=0.0)
-        grad = grad.to(ACC_DTYPE)
-        acc = tl.dot(hit.to(ACC_DTYPE), grad, acc, input_precision="ieee", out_dtype=ACC_DTYPE)
+        if WIDEN:  # the interpreter's half-type arithmetic is wrong: multiply in fp32 (still exact)
+            grad = grad.to(ACC_DTYPE)
+        # The one-hot factor in grad's own type: half types take the tensor cores, fp32 stays "ieee"
+        # (tf32 would round the gradient), and every product is exact either way.
+        acc = tl.dot(hit.to(grad.dtype), grad, acc, input_precision="ieee", out_dtype=ACC_DTYPE)
         if SCALE_BY_FREQ:
             count += tl.sum(hit.to(ACC_DTYPE), axis=1)
     if SCALE_BY_FREQ:
@@ -129,6 +132,7 @@ def launch_embedding_backward(
         flat_index.stride(0) if n_indices else 1, *(flat_grad.stride() if n_indices else (dim, 1)),
         *grad_weight.stride(),
         SCALE_BY_FREQ=scale_grad_by_freq, ACC_DTYPE=compute_dtype(grad_out.dtype),
+        WIDEN=runtime.is_interpreter() and grad_out.dtype in (torch.float16, torch.bfloat16),
         INDEX_64=needs_int64_indexing(flat_grad, grad_weight),
         BLOCK_V=block_v, BLOCK_N=block_n, BLOCK_D=block_d,
     )  # fmt: skip
