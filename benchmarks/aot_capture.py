@@ -671,6 +671,27 @@ def _register_attention_cases() -> None:
     )
 
 
+def _register_embedding_cases() -> None:
+    embedding = lambda: _kernels("embedding")  # noqa: E731
+    fused = lambda: _kernels("fused_linear_ce")  # noqa: E731
+    for label, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        case(f"embedding backward {label} 4096x768 -> 32000 rows", "embedding")(
+            lambda dtype=dtype: embedding().launch_embedding_backward(
+                _randn(4096, 768, dtype=dtype), torch.randint(0, 32000, (4096,)), 32000
+            )
+        )
+        # executed: the target check reads back; small, since the interpreter runs it
+        case(f"linear cross-entropy {label} 64x64 V=320", "fused_linear_ce", execute=True)(
+            lambda dtype=dtype: fused().launch_linear_cross_entropy(
+                _randn(64, 64, dtype=dtype),
+                _randn(320, 64, dtype=dtype),
+                torch.randint(0, 320, (64,)),
+                _randn(320, dtype=dtype),
+                needs=(True, True, True),
+            )
+        )
+
+
 for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
@@ -688,6 +709,7 @@ for _register in (
     _register_indexing_cases,
     _register_ordering_cases,
     _register_counting_cases,
+    _register_embedding_cases,
 ):
     _register()
 
