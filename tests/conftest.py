@@ -10,6 +10,9 @@ from tritongrad import runtime
 
 if runtime.is_interpreter():
     InterpreterBoundsChecker().install()
+    # The suite keeps the interpreter's int32 overflow checks that tritongrad switches off for
+    # speed (runtime.set_interpreter_overflow_checks): an overflowing 32-bit offset fails a test.
+    runtime.set_interpreter_overflow_checks(True)
 
 
 def pytest_collection_modifyitems(config, items):

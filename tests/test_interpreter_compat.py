@@ -7,6 +7,10 @@ the oldest and the newest supported versions.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -70,3 +74,18 @@ def test_install_is_idempotent():
     out = torch.empty(16)
     _strided_sum_kernel[(1,)](torch.ones(20), out, 20, 0, BLOCK=16)
     assert out.tolist() == [2.0] * 4 + [1.0] * 12
+
+
+@pytest.mark.parametrize("env,expected", [({}, "False"), ({"TRITONGRAD_INTERPRETER_OVERFLOW_CHECKS": "1"}, "True")])
+def test_interpreter_overflow_checks_are_off_unless_asked(env, expected):
+    """tritongrad runs the interpreter without its int32 overflow checks (4-8x faster), as compiled
+    kernels run; the environment variable (and this suite, tests/conftest.py) keeps them."""
+    code = (
+        "import tritongrad\n"
+        "from triton.runtime import interpreter\n"
+        "print(interpreter.interpreter_builder.options.sanitize_overflow)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **env, "TRITONGRAD_DEVICE": "cpu"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
