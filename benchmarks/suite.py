@@ -7,6 +7,8 @@ Families (``--only`` takes these names, comma separated):
     softmax         softmax fwd/bwd at 4096 x N, N = 128 ... 32768
     attention       flash attention fwd and fwd+bwd vs torch SDPA, N = 512 ... 16K, d = 64/128
     pool            max/avg/global-average pooling fwd/bwd at ResNet shapes
+    conv            conv2d fwd, input grad, weight grad at ResNet-50 shapes, fp32/tf32/fp16/bf16, NCHW/NHWC
+    norm            BatchNorm (training), LayerNorm, RMSNorm fwd/bwd in GB/s
     matmul          fp32/tf32/fp16/bf16, square 256 ... 8192 and MLP shapes
     fused           linear (+ReLU) fwd, linear fwd+bwd, cross-entropy fwd+bwd
     training        one MLP training step (SGD momentum, Adam), launches and peak memory
@@ -24,9 +26,11 @@ import torch
 
 from benchmarks import (
     bench_attention,
+    bench_conv,
     bench_elementwise,
     bench_fused,
     bench_matmul,
+    bench_norm,
     bench_pool,
     bench_reduction,
     bench_softmax,
@@ -53,6 +57,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         bench_softmax,
         bench_attention,
         bench_pool,
+        bench_conv,
+        bench_norm,
         bench_matmul,
         bench_fused,
         bench_training,
