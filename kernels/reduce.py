@@ -476,11 +476,11 @@ def _plan(
         return plan
     if plan.geometry.source is x:
         return plan
-    geometry = _Geometry(x, *astuple_shallow(plan.geometry)[1:])
+    geometry = _Geometry(x, *_field_values(plan.geometry)[1:])
     return _Plan(geometry, plan.out_shape, plan.reduced_dims, plan.reduces_all, plan.repeats)
 
 
-def astuple_shallow(instance) -> tuple:
+def _field_values(instance) -> tuple:
     """A dataclass's field values in order (dataclasses.astuple would deep-copy them)."""
     return tuple(getattr(instance, field.name) for field in dataclasses.fields(instance))
 
