@@ -1,23 +1,28 @@
 """Class-target losses, forward and backward: cross-entropy and NLL over a class dimension.
 
-Each row's loss is computed in fp32 (fp64 for fp64 inputs). With
-``reduction="none"`` those values are the result; reduced losses are finished
-by ``loss_reduction`` (per-program partial sums, one deterministic final sum).
+Each row's loss is computed in fp32 (fp64 for fp64 inputs).
 
-Class targets are checked before any loss kernel reads with them:
-``target_scan_kernel`` (one program) finds out-of-range targets, which the host
-reads back and reports as torch does ("Target 7 is out of bounds."), and sums
-the class weights of the non-ignored rows, the denominator of torch's weighted
-mean. Kernels also mask their gathers by the range check, so a bad target can
-never make them read outside the tensor.
-
-Cross-entropy never materialises probabilities. Both target kinds are written
-as per-class coefficients q (row loss = sum_c q_c * (logsumexp - x_c)):
+Cross-entropy takes one launch forward and one backward, at any vocabulary size, and
+never materialises probabilities. Both target kinds are written as per-class
+coefficients q (row loss = sum_c q_c * (logsumexp - x_c)):
 class index t:  q_c = w_c * ((1 - eps) * [c == t] + eps / C)
 probabilities:  q_c = w_c * ((1 - eps) * target_c + eps / C)
-which is torch's formula with label smoothing eps and class weights w. The
-gradient is then grad * (sum(q) * softmax(x) - q), recomputed in the backward
-from the logits and the forward's per-row logsumexp.
+which is torch's formula with label smoothing eps and class weights w. The forward
+streams each row once (online logsumexp), checks the class targets' range, and reduces
+the loss in the same launch: the last of its programs to finish adds the others' partial
+sums in a fixed order (deterministic, no zero-filled buffer). The gradient
+grad * (sum(q) * softmax(x) - q) is recomputed in the backward from the logits and the
+forward's per-row logsumexp and sum(q), also in one pass.
+
+NLL: ``target_scan_kernel`` (one program) finds out-of-range targets and sums the class
+weights of the non-ignored rows, the denominator of torch's weighted mean; reduced
+losses are finished by ``loss_reduction`` (per-program partial sums, one deterministic
+final sum).
+
+Out-of-range targets are reported as torch does ("Target 7 is out of bounds.") through
+kernels/device_checks.py (at once in the interpreter, at the next readback on a GPU);
+kernels also mask their gathers by the range check, so a bad target can never make them
+read outside the tensor.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from tritongrad.kernels.loss_reduction import (
     check_reduction,
     finish,
 )
-from tritongrad.kernels.softmax import finite_or_zero, row_launch_config
+from tritongrad.kernels.softmax import finite_or_zero, row_launch_config, vector_width
 from tritongrad.runtime import elementwise_launch_config, reduction_block
 
 __all__ = [
@@ -144,16 +149,39 @@ def _check_class_problem(name: str, scores: torch.Tensor, target: torch.Tensor, 
 
 # --------------------------------------------------------------------------- cross-entropy
 
+# How the backward gets the incoming gradient.
+UNIT_GRAD = 0  # the implicit 1 of loss.backward(): nothing to read
+SCALAR_GRAD = 1  # one value (a reduced loss)
+ROW_GRAD = 2  # one value per row (reduction="none")
+
+# Partial sums the finishing program adds at once (a loop covers more programs).
+_FINISH_BLOCK = 1024
+
+# The forward's last program is the one that draws the last ticket from a counter that every
+# program increments and that program resets to 0, ready for the next launch: one int32 per
+# device (and CUDA stream: launches on two streams may overlap), ingested once from the host.
+_TICKETS: dict = {}
+
+
+def _tickets(device: torch.device) -> tuple[object, torch.Tensor]:
+    """(key, counter) of the ticket counter for launches on ``device`` (and its current stream)."""
+    key = (device, torch.cuda.current_stream(device).cuda_stream) if device.type == "cuda" else device
+    tickets = _TICKETS.get(key)
+    if tickets is None:
+        tickets = _TICKETS[key] = torch.tensor([0], dtype=torch.int32, device=device)
+    return key, tickets
+
 
 @triton.jit
 def _class_coefficients(
     target_ptr, weight_ptr, rows, cols, mask, valid, class_target,
     n_classes, target_row_stride, target_col_stride, weight_stride,
     PROBABILITIES: tl.constexpr, HAS_WEIGHT: tl.constexpr, SMOOTHING: tl.constexpr, COMPUTE: tl.constexpr,
+    VEC: tl.constexpr,
 ):  # fmt: skip
     """q[r, c] of the module docstring for a [ROWS, BLOCK] tile; 0 on masked or ignored entries."""
     if PROBABILITIES:
-        target_offsets = rows[:, None] * target_row_stride + cols[None, :] * target_col_stride
+        target_offsets = rows[:, None] * target_row_stride * VEC + cols[None, :] * target_col_stride
         q = tl.load(target_ptr + target_offsets, mask=mask, other=0.0).to(COMPUTE)
     else:
         q = (cols[None, :] == class_target[:, None]).to(COMPUTE)
@@ -185,26 +213,36 @@ def _cross_entropy_rows(
     return rows, valid, class_target
 
 
-# Per row: logsumexp(x) and loss = sum_c q_c * (logsumexp - x_c), streamed over
-# the classes in blocks with a running max, a rescaled sum of exponentials and a
-# running sum_c q_c * (x_c - max) shifted with the max. One program handles ROWS
-# rows. Memory: one read of the logits (+ the probability targets), a write of
-# ROWS logsumexps and of ROWS losses or of one partial sum.
+# Per row: logsumexp(x), sum(q) and loss = sum_c q_c * (logsumexp - x_c), streamed over the
+# classes in blocks with a running max, a rescaled sum of exponentials and a running
+# sum_c q_c * (x_c - max) shifted with the max. One program handles ROWS rows and writes their
+# partial sums (loss, class weight, out-of-range targets); the last program to finish adds all
+# programs' partials in program order (deterministic) into the reduced loss, the mean's total
+# weight and the target bounds. Memory: one read of the logits (+ the probability targets).
+#   saved: [0, N) logsumexp | [N, 2N) sum(q) | [2N] total weight | P loss partials | P weight partials
+#   found: P largest targets >= C (else -1) | P smallest negative targets (else 0) | the two over all
 @triton.jit
 def cross_entropy_fwd_kernel(
-    logits_ptr, target_ptr, weight_ptr, loss_ptr, logsumexp_ptr,
-    n_rows, n_classes, ignore_index,
+    logits_ptr, target_ptr, weight_ptr, loss_ptr, saved_ptr, found_ptr, tickets_ptr,
+    n_rows, class_vectors, ignore_index,
     logits_row_stride, logits_col_stride, target_row_stride, target_col_stride, weight_stride,
     PROBABILITIES: tl.constexpr, HAS_WEIGHT: tl.constexpr, SMOOTHING: tl.constexpr, REDUCE: tl.constexpr,
-    COMPUTE: tl.constexpr, ROWS: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    NORMALIZE: tl.constexpr, COMPUTE: tl.constexpr, ROWS: tl.constexpr, BLOCK: tl.constexpr, VEC: tl.constexpr,
+    FINISH_BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
+    n_programs = tl.num_programs(0)
+    # class_vectors and the row strides count VEC-element vectors (kernels/softmax.py, vector_width).
+    n_classes = class_vectors * VEC
     rows, valid, class_target = _cross_entropy_rows(
         target_ptr, pid, n_rows, n_classes, ignore_index, target_row_stride, PROBABILITIES, ROWS, INDEX_64
     )
     in_rows = rows < n_rows
-    # Rows past the end read the last row (never stored): a row of pure -inf padding would compute 0 / 0.
-    address_rows = tl.minimum(rows, n_rows - 1)
+    # Rows past the end read the last row (never stored): a row of pure -inf padding would compute
+    # 0 / 0. An empty batch (one program, to write the empty sum or mean) reads nothing.
+    address_rows = tl.maximum(tl.minimum(rows, n_rows - 1), 0)
+    row_exists = (address_rows < n_rows)[:, None]
+    logits_base = address_rows[:, None] * logits_row_stride * VEC
     row_max = tl.full([ROWS], float("-inf"), COMPUTE)
     exp_sum = tl.zeros([ROWS], COMPUTE)
     q_sum = tl.zeros([ROWS], COMPUTE)
@@ -213,14 +251,15 @@ def cross_entropy_fwd_kernel(
         cols = start + tl.arange(0, BLOCK)
         if INDEX_64:
             cols = cols.to(tl.int64)
-        mask = in_rows[:, None] & (cols < n_classes)[None, :]
-        logits_offsets = address_rows[:, None] * logits_row_stride + cols[None, :] * logits_col_stride
-        x = tl.load(logits_ptr + logits_offsets, mask=(cols < n_classes)[None, :], other=float("-inf"))
+        in_class = (cols < n_classes)[None, :]
+        mask = in_rows[:, None] & in_class
+        x = tl.load(logits_ptr + logits_base + cols[None, :] * logits_col_stride, mask=row_exists & in_class,
+                    other=float("-inf"))  # fmt: skip
         x = x.to(COMPUTE)
         q = _class_coefficients(
             target_ptr, weight_ptr, rows, cols, mask, valid, class_target,
             n_classes, target_row_stride, target_col_stride, weight_stride,
-            PROBABILITIES, HAS_WEIGHT, SMOOTHING, COMPUTE,
+            PROBABILITIES, HAS_WEIGHT, SMOOTHING, COMPUTE, VEC,
         )  # fmt: skip
         new_max = tl.maximum(row_max, tl.max(x, axis=1))
         old_shift = finite_or_zero(row_max)
@@ -239,85 +278,133 @@ def cross_entropy_fwd_kernel(
         q_sum += tl.sum(q, axis=1)
         row_max = new_max
     log_exp_sum = tl.log(exp_sum)
-    tl.store(logsumexp_ptr + rows, finite_or_zero(row_max) + log_exp_sum, mask=in_rows)
+    tl.store(saved_ptr + rows, finite_or_zero(row_max) + log_exp_sum, mask=in_rows)
+    tl.store(saved_ptr + n_rows + rows, q_sum, mask=in_rows)
     loss = tl.where(valid, q_sum * log_exp_sum - q_dot, 0.0)
+    partials_ptr = saved_ptr + 2 * n_rows + 1
     if REDUCE:
-        tl.store(loss_ptr + pid, tl.sum(loss, axis=0))
+        tl.store(partials_ptr + pid, tl.sum(loss, axis=0))
     else:
         tl.store(loss_ptr + rows, loss.to(loss_ptr.dtype.element_ty), mask=in_rows)
+    if not PROBABILITIES:
+        if HAS_WEIGHT:
+            row_weight = tl.load(weight_ptr + class_target * weight_stride, mask=valid, other=0.0).to(COMPUTE)
+        else:
+            row_weight = valid.to(COMPUTE)
+        tl.store(partials_ptr + n_programs + pid, tl.sum(row_weight, axis=0))
+        counted = in_rows & (class_target != ignore_index)
+        tl.store(found_ptr + pid, tl.max(tl.where(counted & (class_target >= n_classes), class_target, -1), axis=0))
+        tl.store(found_ptr + n_programs + pid, tl.min(tl.where(counted & (class_target < 0), class_target, 0), axis=0))
+
+    # Every thread's partials are written before the ticket is drawn (release); the last program
+    # reads them after it (acquire), bypassing L1 (.cg), which may hold stale lines.
+    tl.debug_barrier()
+    ticket = tl.atomic_add(tickets_ptr, 1, sem="acq_rel")
+    if ticket == n_programs - 1:
+        loss_total = tl.zeros([FINISH_BLOCK], COMPUTE)
+        weight_total = tl.zeros([FINISH_BLOCK], COMPUTE)
+        too_large = tl.full([FINISH_BLOCK], -1, tl.int64)
+        too_small = tl.zeros([FINISH_BLOCK], tl.int64)
+        for first in range(0, n_programs, FINISH_BLOCK):
+            index = first + tl.arange(0, FINISH_BLOCK)
+            listed = index < n_programs
+            if REDUCE:
+                loss_total += tl.load(partials_ptr + index, mask=listed, other=0.0, cache_modifier=".cg")
+            if not PROBABILITIES:
+                weight_total += tl.load(partials_ptr + n_programs + index, mask=listed, other=0.0,
+                                        cache_modifier=".cg")  # fmt: skip
+                too_large = tl.maximum(
+                    too_large, tl.load(found_ptr + index, mask=listed, other=-1, cache_modifier=".cg")
+                )
+                too_small = tl.minimum(
+                    too_small, tl.load(found_ptr + n_programs + index, mask=listed, other=0, cache_modifier=".cg")
+                )
+        total_weight = tl.sum(weight_total, axis=0)
+        if not PROBABILITIES:
+            tl.store(saved_ptr + 2 * n_rows, total_weight)
+            tl.store(found_ptr + 2 * n_programs, tl.max(too_large, axis=0))
+            tl.store(found_ptr + 2 * n_programs + 1, tl.min(too_small, axis=0))
+        if REDUCE:
+            result = tl.sum(loss_total, axis=0)
+            if NORMALIZE == 1:
+                result = result / n_rows  # an empty mean is 0 / 0 = NaN, as in torch
+            if NORMALIZE == 2:
+                result = result / total_weight
+            tl.store(loss_ptr, result.to(loss_ptr.dtype.element_ty))
+        tl.atomic_xchg(tickets_ptr, 0)
 
 
-# grad_logits = scale * (sum(q) * softmax(x) - q) per row, softmax from the saved
-# logsumexp; scale = the incoming gradient (per row or one scalar) / the mean's
-# denominator. One program handles ROWS rows. Memory: one read of the logits
-# (+ targets) and one write of the gradient; when a row spans several blocks and
-# sum(q) is not known up front, a first pass reads the weights/targets for it.
+# grad_logits = scale * (sum(q) * softmax(x) - q) per row, softmax from the saved logsumexp
+# and sum(q) from the forward; scale = the incoming gradient (1, one scalar, or per row) / the
+# mean's denominator. One program handles ROWS rows. Memory: one read of the logits
+# (+ probability targets) and one write of the gradient, however long the rows.
 @triton.jit
 def cross_entropy_bwd_kernel(
-    grad_loss_ptr, logits_ptr, target_ptr, weight_ptr, logsumexp_ptr, denominator_ptr, grad_logits_ptr,
-    n_rows, n_classes, ignore_index, count,
+    grad_loss_ptr, logits_ptr, target_ptr, weight_ptr, saved_ptr, grad_logits_ptr,
+    n_rows, class_vectors, ignore_index,
     grad_loss_stride, logits_row_stride, logits_col_stride, target_row_stride, target_col_stride,
     weight_stride, grad_row_stride, grad_col_stride,
     PROBABILITIES: tl.constexpr, HAS_WEIGHT: tl.constexpr, SMOOTHING: tl.constexpr,
-    GRAD_PER_ROW: tl.constexpr, NORMALIZE: tl.constexpr, LOOPED: tl.constexpr,
-    COMPUTE: tl.constexpr, ROWS: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    GRAD: tl.constexpr, NORMALIZE: tl.constexpr,
+    COMPUTE: tl.constexpr, ROWS: tl.constexpr, BLOCK: tl.constexpr, VEC: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
+    # class_vectors and the row strides count VEC-element vectors (kernels/softmax.py, vector_width).
+    n_classes = class_vectors * VEC
     rows, valid, class_target = _cross_entropy_rows(
         target_ptr, pid, n_rows, n_classes, ignore_index, target_row_stride, PROBABILITIES, ROWS, INDEX_64
     )
     in_rows = rows < n_rows
-    if GRAD_PER_ROW:
-        scale = tl.load(grad_loss_ptr + rows * grad_loss_stride, mask=in_rows, other=0.0).to(COMPUTE)
-    else:
+    if GRAD == 0:
+        scale = tl.full([ROWS], 1.0, COMPUTE)
+    elif GRAD == 1:
         scale = tl.zeros([ROWS], COMPUTE) + tl.load(grad_loss_ptr).to(COMPUTE)
+    else:
+        scale = tl.load(grad_loss_ptr + rows * grad_loss_stride, mask=in_rows, other=0.0).to(COMPUTE)
     if NORMALIZE == 1:
-        scale = scale / count
+        scale = scale / n_rows
     if NORMALIZE == 2:
-        scale = scale / tl.load(denominator_ptr).to(COMPUTE)
-    logsumexp = tl.load(logsumexp_ptr + rows, mask=in_rows, other=0.0).to(COMPUTE)
-
-    q_sum = tl.zeros([ROWS], COMPUTE)
-    if LOOPED:
-        for start in range(0, n_classes, BLOCK):
-            cols = start + tl.arange(0, BLOCK)
-            if INDEX_64:
-                cols = cols.to(tl.int64)
-            mask = in_rows[:, None] & (cols < n_classes)[None, :]
-            q_sum += tl.sum(
-                _class_coefficients(
-                    target_ptr, weight_ptr, rows, cols, mask, valid, class_target,
-                    n_classes, target_row_stride, target_col_stride, weight_stride,
-                    PROBABILITIES, HAS_WEIGHT, SMOOTHING, COMPUTE,
-                ),
-                axis=1,
-            )  # fmt: skip
-
+        scale = scale / tl.load(saved_ptr + 2 * n_rows).to(COMPUTE)
+    logsumexp = tl.load(saved_ptr + rows, mask=in_rows, other=0.0).to(COMPUTE)
+    q_sum = tl.load(saved_ptr + n_rows + rows, mask=in_rows, other=0.0).to(COMPUTE)
+    logits_base = rows[:, None] * logits_row_stride * VEC
+    grad_base = rows[:, None] * grad_row_stride * VEC
     for start in range(0, n_classes, BLOCK):
         cols = start + tl.arange(0, BLOCK)
         if INDEX_64:
             cols = cols.to(tl.int64)
         mask = in_rows[:, None] & (cols < n_classes)[None, :]
-        logits_offsets = rows[:, None] * logits_row_stride + cols[None, :] * logits_col_stride
-        x = tl.load(logits_ptr + logits_offsets, mask=mask, other=float("-inf")).to(COMPUTE)
+        x = tl.load(logits_ptr + logits_base + cols[None, :] * logits_col_stride, mask=mask, other=float("-inf"))
         q = _class_coefficients(
             target_ptr, weight_ptr, rows, cols, mask, valid, class_target,
             n_classes, target_row_stride, target_col_stride, weight_stride,
-            PROBABILITIES, HAS_WEIGHT, SMOOTHING, COMPUTE,
+            PROBABILITIES, HAS_WEIGHT, SMOOTHING, COMPUTE, VEC,
         )  # fmt: skip
-        if not LOOPED:
-            q_sum = tl.sum(q, axis=1)
-        probabilities = tl.exp(x - logsumexp[:, None])
+        probabilities = tl.exp(x.to(COMPUTE) - logsumexp[:, None])
         grad = scale[:, None] * (q_sum[:, None] * probabilities - q)
         grad = tl.where(valid[:, None], grad, 0.0)
-        grad_offsets = rows[:, None] * grad_row_stride + cols[None, :] * grad_col_stride
-        tl.store(grad_logits_ptr + grad_offsets, grad.to(grad_logits_ptr.dtype.element_ty), mask=mask)
+        grad_ptrs = grad_logits_ptr + grad_base + cols[None, :] * grad_col_stride
+        tl.store(grad_ptrs, grad.to(grad_logits_ptr.dtype.element_ty), mask=mask)
 
 
 def _check_label_smoothing(name: str, label_smoothing: float) -> float:
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     return float(label_smoothing)
+
+
+def _class_vector_width(logits_2d: torch.Tensor, target_2d: torch.Tensor, probabilities: bool, *more) -> int:
+    """VEC for the (N, C) logits, probability targets and ``more`` (N, C) tensors (kernels/softmax.py)."""
+    tensors = [logits_2d, *more] + ([target_2d] if probabilities else [])
+    return vector_width(
+        logits_2d.element_size(), logits_2d.shape[1], [t.stride(0) for t in tensors], [t.stride(1) for t in tensors]
+    )
+
+
+def _normalization(reduction: str, probabilities: bool) -> int:
+    if reduction != "mean":
+        return SUM
+    return BY_COUNT if probabilities else BY_WEIGHT
 
 
 def launch_cross_entropy_fwd(
@@ -329,98 +416,107 @@ def launch_cross_entropy_fwd(
     label_smoothing: float = 0.0,
     reduction: str = "mean",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """torch.nn.functional.cross_entropy of ``logits`` (N, C) and ``target``; returns (loss, logsumexp).
+    """torch.nn.functional.cross_entropy of ``logits`` (N, C) and ``target``; returns (loss, saved).
 
     ``target`` holds class indices (N,) of dtype int64, or class probabilities
     (N, C) of a floating dtype. ``logits`` (or (C,) with a 0-d target) may have any
     strides. ``loss`` has the logits' dtype: (N,) for ``reduction="none"``, else
-    0-d; ``logsumexp`` (N,) is fp32 (fp64 for fp64 logits), kept for the backward.
-    Raises IndexError for a class target outside [0, C) other than ignore_index.
+    0-d; ``saved`` (fp32, fp64 for fp64 logits) holds what the backward needs (per-row
+    logsumexp and sum of class coefficients, the mean's total weight). One launch.
+    Raises IndexError for a class target outside [0, C) other than ignore_index
+    (kernels/device_checks.py says when).
     """
     check_reduction("cross_entropy", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy", label_smoothing)
     logits_2d, target_2d, probabilities = _check_class_problem("cross_entropy", logits, target, weight, ignore_index)
     n_rows, n_classes = logits_2d.shape
-    accumulate = accumulator_dtype(logits.dtype)
-    total_weight = None
-    if not probabilities:
-        total_weight = _scan_targets(target_2d, weight, n_classes, ignore_index, logits.dtype, validate=True)
-    logsumexp = torch.empty(n_rows, dtype=accumulate, device=logits.device)
+    device = logits.device
     rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
-    # One program instance computes the loss of ROWS rows.
-    grid = (triton.cdiv(n_rows, rows),)
-    if reduction == "none":
-        loss = torch.empty(n_rows, dtype=logits.dtype, device=logits.device)
-    else:
-        loss = torch.empty(grid[0], dtype=accumulate, device=logits.device)
-    if grid[0] > 0:
-        cross_entropy_fwd_kernel[grid](
-            logits_2d, target_2d, logits_2d if weight is None else weight, loss, logsumexp,
-            n_rows, n_classes, ignore_index,
-            *logits_2d.stride(), target_2d.stride(0), target_2d.stride(-1) if probabilities else 0,
-            0 if weight is None else weight.stride(0),
+    # One program instance computes the loss of ROWS rows; an empty batch still takes one
+    # program, which writes the empty sum or mean.
+    programs = max(triton.cdiv(n_rows, rows), 1)
+    saved = torch.empty(2 * n_rows + 1 + 2 * programs, dtype=accumulator_dtype(logits.dtype), device=device)
+    found = torch.empty(2 * programs + 2, dtype=torch.int64, device=device)
+    loss = torch.empty((n_rows,) if reduction == "none" else (), dtype=logits.dtype, device=device)
+    vec = _class_vector_width(logits_2d, target_2d, probabilities)
+    key, tickets = _tickets(device)
+    try:
+        cross_entropy_fwd_kernel[(programs,)](
+            logits_2d, target_2d, logits_2d if weight is None else weight, loss, saved, found, tickets,
+            n_rows, n_classes // vec, ignore_index,
+            logits_2d.stride(0) // vec, logits_2d.stride(1),
+            target_2d.stride(0) // vec if probabilities else target_2d.stride(0),
+            target_2d.stride(1) if probabilities else 0, 0 if weight is None else weight.stride(0),
             PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
-            REDUCE=reduction != "none", COMPUTE=compute_dtype(logits.dtype),
-            ROWS=rows, BLOCK=block, INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
+            REDUCE=reduction != "none", NORMALIZE=_normalization(reduction, probabilities),
+            COMPUTE=compute_dtype(logits.dtype), ROWS=rows, BLOCK=block, VEC=vec, FINISH_BLOCK=_FINISH_BLOCK,
+            INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
         )  # fmt: skip
-    if reduction == "none":
-        return (loss.view(()) if logits.dim() == 1 else loss), logsumexp
-    if reduction == "sum":
-        return finish(loss, logits.dtype, SUM), logsumexp
-    if probabilities:
-        return finish(loss, logits.dtype, BY_COUNT, count=n_rows), logsumexp
-    return finish(loss, logits.dtype, BY_WEIGHT, denominator=total_weight), logsumexp
+    except BaseException:
+        _TICKETS.pop(key, None)  # a launch stopped part-way may leave the counter above 0
+        raise
+    if not probabilities:
+        check_on_device(found[2 * programs :], lambda bounds: _check_bounds(bounds, n_classes))
+    if reduction == "none" and logits.dim() == 1:
+        loss = loss.view(())
+    return loss, saved[: 2 * n_rows + 1]
 
 
 def launch_cross_entropy_bwd(
-    grad_loss: torch.Tensor,
+    grad_loss: torch.Tensor | None,
     logits: torch.Tensor,
     target: torch.Tensor,
-    logsumexp: torch.Tensor,
+    saved: torch.Tensor,
     *,
     weight: torch.Tensor | None = None,
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """Gradient of cross_entropy w.r.t. ``logits``, from the forward's per-row ``logsumexp``.
+    """Gradient of cross_entropy w.r.t. ``logits``, from what the forward ``saved``. One launch.
 
-    ``grad_loss`` has the loss's shape ((N,) for "none", else 0-d). Returns a new
-    contiguous tensor of the logits' shape and dtype. (No gradient is computed
-    for probability targets.)
+    ``grad_loss`` has the loss's shape ((N,) for "none", else 0-d), or is None for the
+    implicit gradient 1 of ``loss.backward()``. Returns a new contiguous tensor of the
+    logits' shape and dtype. (No gradient is computed for probability targets.)
     """
     check_reduction("cross_entropy_backward", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy_backward", label_smoothing)
     logits_2d, target_2d, probabilities = _check_class_problem(
         "cross_entropy_backward", logits, target, weight, ignore_index
     )
-    check_same_device("cross_entropy_backward", logits, grad_loss, logsumexp)
+    check_same_device("cross_entropy_backward", logits, grad_loss, saved)
     n_rows, n_classes = logits_2d.shape
-    check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
-    if logsumexp.shape != (n_rows,):
-        raise ValueError(f"cross_entropy_backward: logsumexp has shape {tuple(logsumexp.shape)}, expected ({n_rows},)")
+    if grad_loss is not None:
+        check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
+    if saved.shape != (2 * n_rows + 1,):
+        raise ValueError(
+            f"cross_entropy_backward: saved has shape {tuple(saved.shape)}, expected ({2 * n_rows + 1},) "
+            "(the second result of launch_cross_entropy_fwd)"
+        )
     grad_logits = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
     if grad_logits.numel() == 0:
         return grad_logits
     grad_logits_2d = grad_logits.view(n_rows, n_classes)
-    normalize, denominator = SUM, None
-    if reduction == "mean":
-        normalize = BY_COUNT if probabilities else BY_WEIGHT
-        if not probabilities:
-            denominator = _scan_targets(target_2d, weight, n_classes, ignore_index, logits.dtype, validate=False)
-    grad_per_row = reduction == "none"
-    rows, block, num_warps, looped = row_launch_config(n_rows, n_classes)
+    if grad_loss is None:
+        grad_kind, grad_stride = UNIT_GRAD, 0
+    elif reduction == "none":
+        grad_kind, grad_stride = ROW_GRAD, grad_loss.view(-1).stride(0)
+    else:
+        grad_kind, grad_stride = SCALAR_GRAD, 0
+    rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
+    vec = _class_vector_width(logits_2d, target_2d, probabilities, grad_logits_2d)
     # One program instance writes the gradient of ROWS rows.
     cross_entropy_bwd_kernel[(triton.cdiv(n_rows, rows),)](
-        grad_loss, logits_2d, target_2d, logits_2d if weight is None else weight, logsumexp,
-        logsumexp if denominator is None else denominator, grad_logits_2d,
-        n_rows, n_classes, ignore_index, n_rows,
-        grad_loss.view(-1).stride(0) if grad_per_row else 0, *logits_2d.stride(),
-        target_2d.stride(0), target_2d.stride(-1) if probabilities else 0,
-        0 if weight is None else weight.stride(0), *grad_logits_2d.stride(),
+        saved if grad_loss is None else grad_loss, logits_2d, target_2d, logits_2d if weight is None else weight,
+        saved, grad_logits_2d,
+        n_rows, n_classes // vec, ignore_index,
+        grad_stride, logits_2d.stride(0) // vec, logits_2d.stride(1),
+        target_2d.stride(0) // vec if probabilities else target_2d.stride(0),
+        target_2d.stride(1) if probabilities else 0,
+        0 if weight is None else weight.stride(0), grad_logits_2d.stride(0) // vec, grad_logits_2d.stride(1),
         PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
-        GRAD_PER_ROW=grad_per_row, NORMALIZE=normalize, LOOPED=looped, COMPUTE=compute_dtype(logits.dtype),
-        ROWS=rows, BLOCK=block, INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
+        GRAD=grad_kind, NORMALIZE=_normalization(reduction, probabilities), COMPUTE=compute_dtype(logits.dtype),
+        ROWS=rows, BLOCK=block, VEC=vec, INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
     )  # fmt: skip
     return grad_logits
 

@@ -7,12 +7,18 @@ tensor's stride along ``dim``; nothing is copied, whatever the layout.
 
 A program takes ROWS rows at a time as one [ROWS, BLOCK] tile. Two schedules:
 
-- the row fits one block: read it once, reduce in registers, write once;
+- the row fits one block: read it once, reduce in registers, write once (on a GPU
+  rows of up to 64 KiB of fp32, 16K elements, fit: the Triton tutorial's fused softmax);
 - the row is longer than a block (or at least ONLINE_THRESHOLD elements): stream
   it. The forward keeps a running maximum and a running sum of exponentials
   rescaled whenever the maximum grows (the "online softmax"), so it reads the row
   twice and writes it once; the backward first accumulates its row sum, then
   writes. One kernel per direction serves both schedules (LOOPED picks).
+
+Contiguous rows are read and written with 128-bit accesses: the launcher passes
+the row length and the row strides divided by VEC (the widest vector that divides
+them all) and the kernel multiplies them back by the constant, so the compiler
+knows every row starts on a VEC-element boundary (``vector_width``).
 
 Arithmetic is fp32 (fp64 for fp64 tensors); outputs have the input's dtype.
 """
@@ -31,6 +37,8 @@ __all__ = [
     "launch_softmax_fwd",
     "launch_softmax_bwd",
     "row_launch_config",
+    "softmax_launch_config",
+    "vector_width",
     "finite_or_zero",
     "ONLINE_THRESHOLD",
 ]
@@ -44,6 +52,14 @@ ONLINE_THRESHOLD = 1 << 16
 _INTERPRETER_TILE = INTERPRETER_MAX_BLOCK
 _GPU_TILE = 4096
 
+# On a GPU one program of 16 warps holds a row of up to 64 KiB of its compute type in
+# registers (32 fp32 values per thread): such a row is read once, not twice.
+_GPU_ROW_BYTES = 1 << 16
+_GPU_ROW_WARPS = 16
+
+# The widest access is 16 bytes (ld.global.v4.b32).
+_VECTOR_BYTES = 16
+
 
 def row_launch_config(n_rows: int, row_length: int) -> tuple[int, int, int, bool]:
     """(ROWS, BLOCK, num_warps, LOOPED) for a kernel that reduces rows of ``row_length``."""
@@ -53,6 +69,29 @@ def row_launch_config(n_rows: int, row_length: int) -> tuple[int, int, int, bool
     num_warps = 8 if rows * block >= 4096 else 4
     looped = row_length > block or row_length >= ONLINE_THRESHOLD
     return rows, block, num_warps, looped
+
+
+def softmax_launch_config(n_rows: int, row_length: int, compute_size: int) -> tuple[int, int, int, bool]:
+    """(ROWS, BLOCK, num_warps, LOOPED) for softmax rows whose values take ``compute_size`` bytes in registers.
+
+    As ``row_launch_config``, except that on a GPU a row longer than its 4096-element
+    block still takes one block while it fits _GPU_ROW_BYTES (one read instead of two).
+    """
+    block = next_power_of_2(row_length)
+    if is_interpreter() or block <= _GPU_TILE or block * compute_size > _GPU_ROW_BYTES:
+        return row_launch_config(n_rows, row_length)
+    return 1, block, _GPU_ROW_WARPS, False
+
+
+def vector_width(element_size: int, row_length: int, row_strides, col_strides) -> int:
+    """The widest VEC (a power of two, at most 16 bytes of ``element_size``) dividing ``row_length``
+    and every row stride, when every column stride is 1; else 1 (strided rows are not vectorised)."""
+    if any(stride != 1 for stride in col_strides):
+        return 1
+    vec = _VECTOR_BYTES // element_size
+    while vec > 1 and (row_length % vec or any(stride % vec for stride in row_strides)):
+        vec //= 2
+    return max(vec, 1)
 
 
 @triton.jit
@@ -90,14 +129,16 @@ def _block_columns(start, BLOCK: tl.constexpr, INDEX_64: tl.constexpr):
 @triton.jit
 def softmax_fwd_kernel(
     x_ptr, out_ptr,
-    n_rows, row_length,
+    n_rows, row_vectors,
     row_shape, x_row_strides, out_row_strides, x_col_stride, out_col_stride,
     LOG: tl.constexpr, LOOPED: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr,
-    ROWS: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    ROWS: tl.constexpr, BLOCK: tl.constexpr, VEC: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
+    # row_vectors and the row strides count VEC-element vectors (see the module docstring).
+    row_length = row_vectors * VEC
     rows, address_rows = row_indices(tl.program_id(0), n_rows, ROWS, INDEX_64)
-    x_base = strided_offset(address_rows, row_shape, x_row_strides, RANK)[:, None]
-    out_base = strided_offset(address_rows, row_shape, out_row_strides, RANK)[:, None]
+    x_base = strided_offset(address_rows, row_shape, x_row_strides, RANK)[:, None] * VEC
+    out_base = strided_offset(address_rows, row_shape, out_row_strides, RANK)[:, None] * VEC
     in_rows = (rows < n_rows)[:, None]
 
     row_max = tl.full([ROWS], float("-inf"), COMPUTE)
@@ -142,16 +183,18 @@ def softmax_fwd_kernel(
 @triton.jit
 def softmax_bwd_kernel(
     grad_out_ptr, out_ptr, grad_input_ptr,
-    n_rows, row_length,
+    n_rows, row_vectors,
     row_shape, grad_out_row_strides, out_row_strides, grad_input_row_strides,
     grad_out_col_stride, out_col_stride, grad_input_col_stride,
     LOG: tl.constexpr, LOOPED: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr,
-    ROWS: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    ROWS: tl.constexpr, BLOCK: tl.constexpr, VEC: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
+    # row_vectors and the row strides count VEC-element vectors (see the module docstring).
+    row_length = row_vectors * VEC
     rows, address_rows = row_indices(tl.program_id(0), n_rows, ROWS, INDEX_64)
-    grad_out_base = strided_offset(address_rows, row_shape, grad_out_row_strides, RANK)[:, None]
-    out_base = strided_offset(address_rows, row_shape, out_row_strides, RANK)[:, None]
-    grad_input_base = strided_offset(address_rows, row_shape, grad_input_row_strides, RANK)[:, None]
+    grad_out_base = strided_offset(address_rows, row_shape, grad_out_row_strides, RANK)[:, None] * VEC
+    out_base = strided_offset(address_rows, row_shape, out_row_strides, RANK)[:, None] * VEC
+    grad_input_base = strided_offset(address_rows, row_shape, grad_input_row_strides, RANK)[:, None] * VEC
     in_rows = (rows < n_rows)[:, None]
 
     row_total = tl.zeros([ROWS], COMPUTE)
@@ -201,6 +244,31 @@ def _row_groups(tensors: list[torch.Tensor], dim: int):
         yield from _row_groups([t.select(lead, i) for t in tensors], dim - 1 if lead < dim else dim)
 
 
+def _launch_rows(kernel, tensors: list[torch.Tensor], dim: int, **options) -> None:
+    """Launches ``kernel`` (softmax_fwd_kernel or softmax_bwd_kernel) over the rows along ``dim`` of
+    ``tensors`` (inputs, then the output; one shape and dtype, not empty)."""
+    dtype = tensors[0].dtype
+    row_length = tensors[0].shape[dim]
+    n_rows = tensors[0].numel() // row_length
+    compute = compute_dtype(dtype)
+    rows, block, num_warps, looped = softmax_launch_config(n_rows, row_length, compute.primitive_bitwidth // 8)
+    index_64 = needs_int64_indexing(*tensors)
+    for group, group_dim, row_shape, strides in _row_groups(tensors, dim):
+        group_rows = group[0].numel() // row_length
+        col_strides = [t.stride(group_dim) for t in group]
+        vec = vector_width(dtype.itemsize, row_length, [s for ss in strides for s in ss], col_strides)
+        # One program instance computes ROWS rows of the group.
+        grid = (triton.cdiv(group_rows, rows),)
+        kernel[grid](
+            *group,
+            group_rows, row_length // vec,
+            tuple(row_shape), *(tuple(s // vec for s in ss) for ss in strides),
+            *col_strides,
+            LOOPED=looped, RANK=len(row_shape), COMPUTE=compute,
+            ROWS=rows, BLOCK=block, VEC=vec, INDEX_64=index_64, num_warps=num_warps, **options,
+        )  # fmt: skip
+
+
 def _check_dim(name: str, tensor: torch.Tensor, dim: int) -> int:
     ndim = max(tensor.dim(), 1)
     if not -ndim <= dim < ndim:
@@ -227,21 +295,7 @@ def launch_softmax_fwd(x: torch.Tensor, dim: int, log: bool = False) -> torch.Te
         return out
     # A 0-d tensor is one row of one element.
     x_view, out_view = (x.unsqueeze(0), out.unsqueeze(0)) if x.dim() == 0 else (x, out)
-    row_length = x_view.shape[dim]
-    rows, block, num_warps, looped = row_launch_config(x.numel() // row_length, row_length)
-    index_64 = needs_int64_indexing(x, out)
-    for tensors, group_dim, row_shape, strides in _row_groups([x_view, out_view], dim):
-        group_rows = tensors[0].numel() // row_length
-        # One program instance normalises ROWS rows of the group.
-        grid = (triton.cdiv(group_rows, rows),)
-        softmax_fwd_kernel[grid](
-            *tensors,
-            group_rows, row_length,
-            tuple(row_shape), *(tuple(s) for s in strides),
-            *(t.stride(group_dim) for t in tensors),
-            LOG=log, LOOPED=looped, RANK=len(row_shape), COMPUTE=compute_dtype(x.dtype),
-            ROWS=rows, BLOCK=block, INDEX_64=index_64, num_warps=num_warps,
-        )  # fmt: skip
+    _launch_rows(softmax_fwd_kernel, [x_view, out_view], dim, LOG=log)
     return out
 
 
@@ -266,19 +320,5 @@ def launch_softmax_bwd(grad_out: torch.Tensor, out: torch.Tensor, dim: int, log:
     tensors = [grad_out, out, grad_input]
     if out.dim() == 0:
         tensors = [t.unsqueeze(0) for t in tensors]
-    row_length = tensors[0].shape[dim]
-    rows, block, num_warps, looped = row_launch_config(out.numel() // row_length, row_length)
-    index_64 = needs_int64_indexing(grad_out, out, grad_input)
-    for group, group_dim, row_shape, strides in _row_groups(tensors, dim):
-        group_rows = group[0].numel() // row_length
-        # One program instance computes the input gradient of ROWS rows of the group.
-        grid = (triton.cdiv(group_rows, rows),)
-        softmax_bwd_kernel[grid](
-            *group,
-            group_rows, row_length,
-            tuple(row_shape), *(tuple(s) for s in strides),
-            *(t.stride(group_dim) for t in group),
-            LOG=log, LOOPED=looped, RANK=len(row_shape), COMPUTE=compute_dtype(out.dtype),
-            ROWS=rows, BLOCK=block, INDEX_64=index_64, num_warps=num_warps,
-        )  # fmt: skip
+    _launch_rows(softmax_bwd_kernel, tensors, dim, LOG=log)
     return grad_input

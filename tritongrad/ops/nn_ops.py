@@ -584,24 +584,26 @@ def elementwise_loss(loss: str, input, target, *, weight=None, aux=None, paramet
 class CrossEntropy(Function):
     """Fused cross entropy of (N, C) logits and (N,) class indices or (N, C) class probabilities.
 
-    The forward keeps only the per-row logsumexp; the backward rebuilds softmax from it.
+    The forward keeps only per-row statistics (logsumexp, ...); the backward rebuilds softmax
+    from them. One launch each way; the implicit seed of ``loss.backward()`` is never filled.
     """
 
     _backward_name = "NllLossBackward0"
+    _accepts_unit_gradient = True
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
         options = dict(ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction)
-        loss, logsumexp = class_loss_kernels.launch_cross_entropy_fwd(
+        loss, saved = class_loss_kernels.launch_cross_entropy_fwd(
             logits._data, target._data, weight=_optional_data(weight), **options
         )
-        ctx.save_for_backward(logits, target, weight, _wrap(logsumexp))
+        ctx.save_for_backward(logits, target, weight, _wrap(saved))
         ctx.options = options
         return _wrap(loss)
 
     @staticmethod
     def backward(ctx, grad):
-        logits, target, weight, logsumexp = ctx.saved_tensors
+        logits, target, weight, saved = ctx.saved_tensors
         if ctx.needs_input_grad[1]:
             raise NotImplementedError(
                 "cross_entropy: the fused kernel gives no gradient for class-probability targets; "
@@ -609,13 +611,15 @@ class CrossEntropy(Function):
                 "requires grad"
             )
         if is_grad_enabled():
+            if isinstance(grad, UnitGradient):
+                grad = grad.materialize()
             grad_logits = _cross_entropy_backward_composed(grad, logits, target, weight, **ctx.options)
             return grad_logits, None, None, None, None, None
         grad_logits = class_loss_kernels.launch_cross_entropy_bwd(
-            grad._data,
+            None if isinstance(grad, UnitGradient) else grad._data,
             logits._data,
             target._data,
-            logsumexp._data,
+            saved._data,
             weight=_optional_data(weight),
             **ctx.options,
         )
