@@ -11,7 +11,9 @@ Families (``--only`` takes these names, comma separated):
     norm            BatchNorm (training), LayerNorm, RMSNorm fwd/bwd in GB/s
     matmul          fp32/tf32/fp16/bf16, square 256 ... 8192 and MLP shapes
     fused           linear (+ReLU) fwd, linear fwd+bwd, cross-entropy fwd+bwd
+    fused_ce        fused linear + cross-entropy fwd+bwd vs torch's unfused: time and peak memory, V = 32K ... 128K
     training        one MLP training step (SGD momentum, Adam), launches and peak memory
+    gpt_step        one training step of examples/tiny_gpt.py's GPT (AdamW), fp32/bf16, tokens/s
     host_overhead   host time per launch of a tiny elementwise op
 """
 
@@ -29,6 +31,8 @@ from benchmarks import (
     bench_conv,
     bench_elementwise,
     bench_fused,
+    bench_fused_ce,
+    bench_gpt_step,
     bench_matmul,
     bench_norm,
     bench_pool,
@@ -61,7 +65,9 @@ BENCHMARKS: dict[str, Benchmark] = {
         bench_norm,
         bench_matmul,
         bench_fused,
+        bench_fused_ce,
         bench_training,
+        bench_gpt_step,
         host_overhead,
     )  # fmt: skip
 }

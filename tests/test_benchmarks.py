@@ -12,8 +12,9 @@ import io
 import os
 
 import pytest
+import torch
 
-from benchmarks import suite
+from benchmarks import bench_gpt_step, suite
 from benchmarks.__main__ import main
 from benchmarks.common import CSV_FIELDS, count_torch_kernels, count_tritongrad_launches, on_gpu
 
@@ -105,3 +106,35 @@ def test_launch_counters_count_one_launch_per_op():
     assert sum(count_tritongrad_launches(lambda: x + x).values()) == 1
     y = torch.randn(5)
     assert sum(count_torch_kernels(lambda: torch.relu(y.view(5, 1)).sum()).values()) == 2  # the view is free
+
+
+def test_fused_ce_reports_time_and_peak_memory(smoke_run):
+    results, _, _ = smoke_run
+    rows = results["fused_ce"]
+    assert {row.dtype for row in rows} == {"float32", "bfloat16"}
+    for row in rows:
+        assert row.tflops and row.tflops > 0, row
+        if on_gpu():
+            assert row.peak_mem_mb and row.peak_mem_mb > 0, row
+            if row.impl == "tritongrad":
+                assert row.fraction and row.fraction_of == "torch's peak memory", row
+        else:
+            assert row.peak_mem_mb is None and "no peak memory" in row.note, row
+
+
+def test_gpt_step_times_both_frameworks_in_tokens_per_second(smoke_run):
+    results, _, _ = smoke_run
+    rows = results["gpt_step"]
+    assert sorted(row.impl for row in rows) == ["torch", "tritongrad"]
+    for row in rows:
+        assert row.note.endswith(" tokens/s") and float(row.note.split()[0]) > 0, row
+        assert (row.peak_mem_mb is not None) == on_gpu(), row
+
+
+def test_gpt_step_check_catches_a_different_model():
+    shape = bench_gpt_step.SMOKE_SHAPES[0]
+    sides = bench_gpt_step.make_sides(shape, torch.float32)
+    with torch.no_grad():  # the mirror loaded the example's weights under the same names (strict)
+        sides["torch"].model.ln_f.weight.mul_(10.0)
+    with pytest.raises(AssertionError, match="loss at step 0"):
+        bench_gpt_step.check_sides_agree(sides, torch.float32, "perturbed")
