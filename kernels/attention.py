@@ -50,6 +50,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
     to_bfloat16_rne,
 )
+from tritongrad.kernels import elementwise
 from tritongrad.kernels.random import unit_interval
 
 __all__ = [
@@ -556,7 +557,9 @@ def attention_blocks(dtype: torch.dtype, head_dim: int, L: int, S: int, heavy: b
         tile = (block_m, block_n, 4, 1)
         return AttentionBlocks(tile, tile, tile)
     if dtype == torch.float64:
-        return AttentionBlocks((32, 32, 4, 1) if heavy else (64, 32, 4, 1), (16, 32, 4, 1), (16, 32, 4, 1))
+        if heavy:
+            return AttentionBlocks((32, 32, 4, 1), (16, 32, 8, 1), (16, 32, 4, 1))
+        return AttentionBlocks((64, 32, 4, 1), (16, 32, 4, 1), (16, 32, 4, 1))
     if dtype == torch.float32:
         if heavy:
             return AttentionBlocks((32, 32, 4, 2), (16, 32, 4, 1), (32, 32, 4, 1))
@@ -567,7 +570,7 @@ def attention_blocks(dtype: torch.dtype, head_dim: int, L: int, S: int, heavy: b
         return AttentionBlocks((128, 32, 8, 3), (64, 64, 8, 2), (64, 32, 4, 2))
     if heavy:
         return AttentionBlocks((64, 64, 4, 3), (32, 64, 4, 3), (64, 32, 4, 3))
-    return AttentionBlocks((128, 64, 8, 3), (32, 64, 4, 3), (128, 32, 4, 3))
+    return AttentionBlocks((128, 64, 8, 3), (32, 64, 4, 3), (128, 32, 8, 3))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -611,6 +614,12 @@ def _mask_operand(name: str, mask: torch.Tensor | None, q: torch.Tensor, S: int)
         raise RuntimeError(
             f"{name}: attn_mask of shape {tuple(mask.shape)} does not broadcast to (B, H, L, S) = {shape}"
         ) from None
+    if mask.dtype == torch.bool and q.dtype == torch.float64:
+        # Triton 3.6 sizes a dot operand's registers by the narrowest load its values derive from;
+        # a byte mask under an fp64 product asks for an fp64 MMA shape it cannot lower ("fp64 don't
+        # support largeK MMA"). fp64 is the reference path, so the mask is read as fp64 0/1 instead.
+        wide = elementwise.launch_unary("copy", mask, out_dtype=torch.float64).expand(shape)
+        return wide, tuple(wide.stride()), BOOL_MASK
     if mask.dtype == torch.bool:
         return expanded.view(torch.uint8), tuple(expanded.stride()), BOOL_MASK
     if mask.dtype not in FLOATING_DTYPES:

@@ -121,17 +121,15 @@ def row_norm_fwd_kernel(
             if RMS:
                 m2 += tl.sum(x * x, axis=1)
             else:
-                x = tl.where(in_cols, x - pivot, 0.0)
-                block_count = tl.minimum(row_length - start, BLOCK).to(COMPUTE)
-                block_mean = tl.sum(x, axis=1) / block_count
-                deviation = tl.where(in_cols, x - block_mean[:, None], 0.0)
-                # Chan et al.: merge (count, mean, m2) with the block's.
-                total = count + block_count
-                share = block_count / total
-                delta = block_mean - mean
-                mean += delta * share
-                m2 += tl.sum(deviation * deviation, axis=1) + delta * delta * count * share
-                count = total
+                # Deviations d from the running mean (of x - pivot): with n values so far,
+                # mean += sum(d) / n and m2 += sum(d^2) - sum(d)^2 / n (Chan et al.'s merge,
+                # written with one division per block; d stays small once the mean settles).
+                deviation = tl.where(in_cols, x - pivot - mean[:, None], 0.0)
+                count += tl.minimum(row_length - start, BLOCK).to(COMPUTE)
+                deviation_sum = tl.sum(deviation, axis=1)
+                shift = deviation_sum / count
+                mean += shift
+                m2 += tl.sum(deviation * deviation, axis=1) - deviation_sum * shift
     else:
         cols = _columns(0, BLOCK, INDEX_64)
         in_cols = (cols < row_length)[None, :]
@@ -330,6 +328,9 @@ class _RowPlan:
         self.rows, self.block, self.num_warps, self.looped = row_launch_config(self.n_rows, self.row_length)
         if block is not None and block < self.row_length:
             self.block, self.rows, self.looped = block, 1, True
+        # A looped forward keeps a block of x and its deviations live across the loop: at 16 values
+        # a thread, triton 3.6's ptxas held it to 40 registers and spilled (sm_90); at most 8 a thread.
+        self.forward_warps = max(self.num_warps, self.block // 256) if self.looped else self.num_warps
         self.index_64 = index_64
         self.compute = compute_dtype(dtype)
 
@@ -382,7 +383,7 @@ def launch_row_norm_fwd(
         plan.row_shape, *plan.row_strides, plan.col_shape, *plan.col_strides,
         RMS=rms, HAS_WEIGHT=weight is not None, HAS_BIAS=bias is not None, GROUPED=groups > 0,
         STORE_VAR=store_var, LOOPED=plan.looped, ROW_RANK=len(plan.row_shape), COL_RANK=len(plan.col_shape),
-        COMPUTE=plan.compute, ROWS=plan.rows, BLOCK=plan.block, INDEX_64=plan.index_64, num_warps=plan.num_warps,
+        COMPUTE=plan.compute, ROWS=plan.rows, BLOCK=plan.block, INDEX_64=plan.index_64, num_warps=plan.forward_warps,
     )  # fmt: skip
     return out, mean, rstd, var
 
