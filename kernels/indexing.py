@@ -278,6 +278,67 @@ def launch_scatter_(
     return dst
 
 
+# dst[Σ o_d·dst_strides[d] + offsets[o]] *= values[o] over a region whose last dim is the
+# scattered one: one program owns BLOCK lines (positions of the other dims) and walks them along
+# the scattered dim in order. Index elements on different lines never name the same target (the
+# other coordinates differ), so no two lanes write one element and every factor lands, in index
+# order as on torch's CPU (there is no atomic multiply to do it in any order).
+@triton.jit
+def scatter_multiply_kernel(
+    dst_ptr, offsets_ptr, values_ptr,
+    n_lines, length, line_shape, dst_line_strides, offsets_line_strides, values_line_strides,
+    dst_step, offsets_step, values_step,
+    RANK: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr, COMPUTE: tl.constexpr,
+):  # fmt: skip
+    line = linear_index(BLOCK, INT64_INDEX)
+    in_range = line < n_lines
+    dst_line = strided_offset(line, line_shape, dst_line_strides, RANK)
+    offsets_line = strided_offset(line, line_shape, offsets_line_strides, RANK)
+    values_line = strided_offset(line, line_shape, values_line_strides, RANK)
+    for k in range(length):
+        offsets = tl.load(offsets_ptr + offsets_line + k * offsets_step, mask=in_range, other=0)
+        targets = dst_ptr + dst_line + k * dst_step + offsets
+        factor = tl.load(values_ptr + values_line + k * values_step, mask=in_range, other=1).to(COMPUTE)
+        store_as(targets, tl.load(targets, mask=in_range, other=1).to(COMPUTE) * factor, in_range)
+
+
+_MULTIPLY_COMPUTE = {torch.float16: tl.float32, torch.bfloat16: tl.float32, torch.float32: tl.float32,
+                     torch.float64: tl.float64}  # fmt: skip
+
+
+def launch_scatter_multiply_(
+    dst: torch.Tensor,
+    dst_strides: Sequence[int],
+    offsets: torch.Tensor,
+    offsets_strides: Sequence[int],
+    values: torch.Tensor,
+    shape: Sequence[int],
+    dim: int,
+) -> torch.Tensor:
+    """dst at Σ o_d·dst_strides[d] + offsets[o] is multiplied by values[o] (broadcast to ``shape``)
+    for every o, in order along ``dim`` (the only dim along which two elements may name one target:
+    ``scatter_(dim, index, src, reduce='multiply')``); returns dst. Integers multiply in int64 and
+    wrap to dst's dtype as torch's do, half types in float32 (rounded after every factor)."""
+    check_same_device("scatter_", dst, offsets, values)
+    check_writable(dst)
+    shape = tuple(shape)
+    numel = _numel(shape)
+    if numel == 0:
+        return dst
+    strides = [tuple(dst_strides), tuple(offsets_strides), broadcast_strides(values, shape)]
+    others = [d for d in range(len(shape)) if d != dim]
+    line_shape = tuple(shape[d] for d in others) or (1,)
+    line_strides = [tuple(s[d] for d in others) or (0,) for s in strides]
+    n_lines = _numel(line_shape)
+    block, num_warps = elementwise_launch_config(n_lines)
+    scatter_multiply_kernel[(triton.cdiv(n_lines, block),)](
+        dst, offsets, values, n_lines, shape[dim], line_shape, *line_strides, *(s[dim] for s in strides),
+        RANK=len(line_shape), BLOCK=block, INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31,
+        COMPUTE=_MULTIPLY_COMPUTE.get(dst.dtype, tl.int64), num_warps=num_warps,
+    )  # fmt: skip
+    return dst
+
+
 def launch_gather_rows(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """x[indices] along dim 0 for 1-D integer indices (negative allowed): (len(indices), *x.shape[1:])."""
 

@@ -218,3 +218,116 @@ def test_gpu_gather_and_cat():
     reference = torch.zeros_like(x).index_add_(0, index, torch.ones(50_000, 64, device="cuda"))
     assert_close(tg_x.grad, reference)
     assert_close(tritongrad.cat([tg_x.detach(), tg_x.detach()], 1), torch.cat([x, x], 1))
+
+
+# ------------------------------------------------------------------------------------------------
+# scatter(reduce='multiply'), and which writes may read their own target
+# ------------------------------------------------------------------------------------------------
+
+# (target shape, dim, index): each index names some targets several times (every factor lands,
+# in index order) and leaves others alone.
+MULTIPLY_CASES = [
+    ((5,), 0, [0, 3, 0, 0, 4]),  # 1-D, one target named three times
+    ((4, 6), 0, [[3, 0, 3, 1, 3, 3], [3, 3, 0, 2, 1, 3]]),  # along dim 0: every column its own line
+    ((4, 6), 1, [[5, 5, 0], [1, 2, 2], [0, 0, 0], [4, 1, 5]]),  # along dim 1
+    ((2, 3, 4), 2, [[[1, 1]], [[3, 0]]]),  # 3-D, an index smaller than the target
+    ((3, 4), 1, [[]] * 3),  # empty index: nothing changes
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.int64, torch.int8, torch.bool],
+                         ids=str)  # fmt: skip
+@pytest.mark.parametrize("shape, dim, index", MULTIPLY_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+def test_scatter_multiply(shape, dim, index, dtype, layout):
+    x, tg_x = make_pair(shape, dtype, layout if len(shape) > 1 else "contiguous")
+    index = torch.tensor(index, dtype=torch.int64)
+    src = random_values(index.shape, dtype, low=-2, high=2)
+    what = f"scatter({dim}, reduce='multiply') {tuple(shape)} {dtype} {layout}"
+    expected = x.scatter(dim, index, src, reduce="multiply")
+    assert_close(tg_x.scatter(dim, from_torch(index), from_torch(src), reduce="multiply"), expected, what=what)
+    assert_close(tg_x, x, what="the input of the out-of-place scatter")
+    assert tg_x.scatter_(dim, from_torch(index), from_torch(src), reduce="multiply") is tg_x
+    x.scatter_(dim, index, src, reduce="multiply")
+    assert_close(tg_x, x, what=what + " in place")
+    value = True if dtype == torch.bool else 3
+    expected = x.scatter(dim, index, value, reduce="multiply")
+    assert_close(tritongrad.scatter(tg_x, dim, from_torch(index), value=value, reduce="multiply"), expected,
+                 what=what + " with a value")  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+def test_scatter_multiply_rounds_after_every_factor_and_wraps_integers():
+    index = torch.zeros(12, dtype=torch.int64)
+    src = torch.full((12,), 1.1, dtype=torch.float16)
+    x = torch.ones(2, dtype=torch.float16)
+    assert_close(from_torch(x).scatter(0, from_torch(index), from_torch(src), reduce="multiply"),
+                 x.scatter(0, index, src, reduce="multiply"))  # fmt: skip
+    small = torch.tensor([2, 3], dtype=torch.int8)
+    factors = torch.tensor([100, 100, 7], dtype=torch.int8)
+    index = torch.tensor([0, 0, 0])
+    assert_close(from_torch(small).scatter(0, from_torch(index), from_torch(factors), reduce="multiply"),
+                 small.scatter(0, index, factors, reduce="multiply"))  # fmt: skip
+
+
+def test_scatter_multiply_has_no_derivative_and_bad_reduce_is_refused():
+    x = from_torch(torch.randn(3, 4), requires_grad=True)
+    index, src = from_torch(torch.tensor([[0, 1, 0, 2]])), from_torch(torch.randn(1, 4))
+    out = x.scatter(0, index, src, reduce="multiply")
+    with pytest.raises(RuntimeError, match="derivative for aten::scatter is not implemented"):
+        out.sum().backward()
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+        x.detach().scatter(0, index, src, reduce="mul")
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+        torch.randn(3, 4).scatter(0, torch.tensor([[0, 1, 0, 2]]), torch.randn(1, 4), reduce="mul")
+
+
+def _overlap_cases():
+    """(name, write): each write into x (a float64 vector of 4) reads memory of x itself."""
+    i = [0, 1, 2, 3]
+    return [
+        ("index_put_ of itself", lambda lib, x: x.index_put_((lib.tensor(i),), x)),
+        ("index_put_ accumulate of itself", lambda lib, x: x.index_put_((lib.tensor(i),), x, accumulate=True)),
+        ("x[i] = x", lambda lib, x: x.__setitem__(lib.tensor(i), x)),
+        ("x[i] = x[:]", lambda lib, x: x.__setitem__(lib.tensor(i), x[:])),
+        ("x[i[:2]] = x[1:3]", lambda lib, x: x.__setitem__(lib.tensor(i[:2]), x[1:3])),
+        ("scatter_ of itself", lambda lib, x: x.scatter_(0, lib.tensor(i), x)),
+        ("scatter_add_ of itself", lambda lib, x: x.scatter_add_(0, lib.tensor(i), x)),
+        ("scatter_ multiply of itself", lambda lib, x: x.scatter_(0, lib.tensor(i), x, reduce="multiply")),
+        ("index_add_ of itself", lambda lib, x: x.index_add_(0, lib.tensor(i), x)),
+        ("index_copy_ of itself", lambda lib, x: x.index_copy_(0, lib.tensor(i), x)),
+        ("put_ of itself", lambda lib, x: x.put_(lib.tensor(i), x)),
+        # allowed: basic keys copy (full aliasing is fine), one value is read before a masked fill
+        ("x[:] = x", lambda lib, x: x.__setitem__(slice(None), x)),
+        ("x[0:2] = x[1:3]", lambda lib, x: x.__setitem__(slice(0, 2), x[1:3])),
+        ("x[0] = x[:1]", lambda lib, x: x.__setitem__(0, x[:1])),
+        ("x[x > 0] = x[:1]", lambda lib, x: x.__setitem__(x > 0, x[:1])),
+        ("x[i] = x[i.flip]", lambda lib, x: x.__setitem__(lib.tensor(i), x[lib.tensor(i[::-1])])),
+        ("masked_scatter_ of itself", lambda lib, x: x.masked_scatter_(x > 0, x)),
+    ]
+
+
+@pytest.mark.parametrize("name, write", _overlap_cases(), ids=[name for name, _ in _overlap_cases()])
+def test_writes_that_read_their_own_target_match_torch(name, write):
+    x = random_values((4,), torch.float64)
+    ours = from_torch(x)
+    try:
+        write(torch, x)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            write(tritongrad, ours)
+        assert "refer to a single memory location" in str(error)
+        return
+    write(tritongrad, ours)
+    assert_close(ours, x, what=name)
+
+
+def test_setitem_drops_leading_ones_of_the_value():
+    x, tg_x = make_pair((3, 4), torch.float32)
+    value = random_values((1, 1, 4), torch.float32)
+    x[1] = value
+    tg_x[1] = from_torch(value)
+    assert_close(tg_x, x)
+    with pytest.raises(RuntimeError):
+        tg_x[1] = from_torch(random_values((2, 4), torch.float32))

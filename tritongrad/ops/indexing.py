@@ -35,7 +35,7 @@ from tritongrad.dtypes import dtype_word, result_type
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
-from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
+from tritongrad.kernels.strided import broadcast_shapes, is_non_overlapping_and_dense
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
@@ -113,6 +113,12 @@ class IndexPlan:
         """A new tensor of ``out_shape``: src's elements at the plan's positions."""
         offsets, src_strides, offsets_strides = self._offsets(src.stride())
         return kernels.launch_gather(src, src_strides, offsets, offsets_strides, self.out_shape)
+
+    def scatter_multiply_(self, dst: torch.Tensor, values: torch.Tensor, dim: int) -> torch.Tensor:
+        """Multiplies dst at the plan's positions by ``values`` (an elementwise plan along ``dim``:
+        only elements on one line along ``dim`` may name the same position)."""
+        offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
+        return kernels.launch_scatter_multiply_(dst, dst_strides, offsets, offsets_strides, values, self.out_shape, dim)
 
     def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool) -> torch.Tensor:
         """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst."""
@@ -262,6 +268,23 @@ class ScatterFunction(IndexPut):
 
 class ScatterValue(IndexPut):
     _backward_name = "ScatterBackward1"
+
+
+class ScatterMultiply(Function):
+    """scatter(dim, index, src, reduce='multiply'): x with each position named by the index
+    multiplied by every value aimed at it. Like torch, no derivative: backward raises."""
+
+    _backward_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, x, values, plan, dim):
+        out = views.contiguous_copy(x)._data
+        plan.scatter_multiply_(out, values._data, dim)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
 
 
 class ScatterAdd(IndexPut):
@@ -645,12 +668,31 @@ def _values_for(plan: IndexPlan, values: Tensor) -> Tensor:
     return values if shape == tuple(values.shape) else values.reshape(shape)
 
 
+def _check_no_overlap(target: torch.Tensor, values: torch.Tensor) -> None:
+    """torch's rule for the scattering writes (index_put_, scatter_, index_add_, put_, ...): values
+    may share no memory with the target, not even by being it (``x[i] = x`` is refused, unlike
+    ``x.add_(x)``: a scatter reads values in another order than it writes). As in torch, the same
+    tensor is refused even when empty, and layouts that are not dense are not checked."""
+    refused = values is target
+    if not refused and target.numel() and values.numel():
+        if is_non_overlapping_and_dense(target) and is_non_overlapping_and_dense(values):
+            begin, other_begin = target.data_ptr(), values.data_ptr()
+            end = begin + target.numel() * target.element_size()
+            other_end = other_begin + values.numel() * values.element_size()
+            refused = begin < other_end and other_begin < end
+    if refused:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+
+
 def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan: IndexPlan, accumulate: bool,
                  alpha=1) -> Tensor:  # fmt: skip
     """Writes values into target through plan in place, recorded like torch's in-place ops; values
     that share memory with target are refused, as torch does (the result would depend on the order
     in which blocks run)."""
-    check_no_partial_overlap(target._data, values._data)
+    _check_no_overlap(target._data, values._data)
 
     def into_target() -> None:
         plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate)
@@ -664,6 +706,8 @@ def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, valu
     if isinstance(value, Tensor):
         _check_values_dtype(x, value)
     fill = value.reshape(()) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
+    if fill._data.untyped_storage().data_ptr() == view._data.untyped_storage().data_ptr():
+        fill = fill.clone()  # torch reads the one value before it fills (x[x > 0] = x[0] is fine)
     trailing = view.dim() - view_dim - mask.dim()
     aligned = _wrap(mask[(None,) * view_dim + (Ellipsis,) + (None,) * trailing])  # broadcasts against view
 
@@ -671,6 +715,17 @@ def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, valu
         elementwise_kernels.launch_where(aligned._data, fill._data, view._data, out_dtype=x.dtype, out=view._data)
 
     apply_inplace(view, lambda s: MaskedPut.apply(s, aligned, fill), into_view, fill)
+
+
+def _without_leading_ones(value: Tensor, view: Tensor) -> Tensor:
+    """The value for ``view[...] = value``: torch drops the value's leading size-1 dims before it
+    broadcasts (``x[0] = x[:1]`` writes a (1,) value into a 0-dim view)."""
+    if value.shape == view.shape:
+        return value
+    shape = tuple(value.shape)
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return value if shape == tuple(value.shape) else value.reshape(shape)
 
 
 def setitem(x: Tensor, key, value) -> None:
@@ -682,7 +737,7 @@ def setitem(x: Tensor, key, value) -> None:
         view, entries = split_key(x, key)
     if not entries:
         if isinstance(value, Tensor):
-            view.copy_(value)
+            view.copy_(_without_leading_ones(value, view))
         else:
             view.fill_(value)
         return
@@ -952,16 +1007,23 @@ def _scatter(input, dim, index, src, value, reduce, *, inplace: bool) -> Tensor:
     source = src if src is not None else value
     dim, target, plan = _scatter_plan(name, input, dim, index, source if isinstance(source, Tensor) else None)
     values, function = _scatter_values(input, plan, source)
-    accumulate = False
-    if reduce is not None:
-        if reduce != "add":
-            raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported by tritongrad (only 'add')")
-        accumulate = True
-    if inplace:
-        if target is not input:
-            raise NotImplementedError("scatter_ on a 0-d tensor is not supported by tritongrad")
-        return _put_inplace(input, function, values, plan, accumulate)
-    out = function.apply(target, values, plan, accumulate, 1)
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if inplace and target is not input:
+        raise NotImplementedError("scatter_ on a 0-d tensor is not supported by tritongrad")
+    if reduce == "multiply":
+        if inplace:
+            _check_no_overlap(input._data, values._data)
+
+            def into_input() -> None:
+                plan.scatter_multiply_(input._data, values._data, dim)
+
+            return apply_inplace(input, lambda s: ScatterMultiply.apply(s, values, plan, dim), into_input, values)
+        out = ScatterMultiply.apply(target, values, plan, dim)
+    elif inplace:
+        return _put_inplace(input, function, values, plan, accumulate=reduce == "add")
+    else:
+        out = function.apply(target, values, plan, reduce == "add", 1)
     return out if input.dim() else out.reshape(())
 
 
