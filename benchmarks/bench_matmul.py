@@ -3,8 +3,9 @@
 C (M x N) = A (M x K) @ B (K x N) costs 2 * M * N * K flops and moves at
 least (M * K + K * N + M * N) * size bytes. Square sizes 256 ... 8192 show the
 compute-bound regime; the MLP shapes (a 784-512-512-10 network at batch 256:
-the forward products, and the backward's grad_input and grad_weight products)
-show the small, skinny products a training step is made of. Shapes are
+the forward products, and the backward's grad_input and grad_weight products;
+and the tiny GPT's MLP and vocabulary head at 8192 tokens) show the small,
+skinny products a training step is made of. Shapes are
 written M x K x N. Each tritongrad row reports TFLOP/s and its fraction of
 torch.matmul's TFLOP/s on the same shape and dtype.
 
@@ -23,7 +24,7 @@ from benchmarks.common import TF32_TOLERANCE, Benchmark, Context, Row, check_clo
 from tritongrad.kernels import matmul as matmul_kernels
 
 SQUARE = [256, 512, 1024, 2048, 4096, 8192]
-MLP_SHAPES = [  # (M, K, N) of the 784-512-512-10 MLP at batch 256
+MLP_SHAPES = [  # (M, K, N) of the 784-512-512-10 MLP at batch 256, then of the tiny GPT
     (256, 784, 512),  # layer 1 forward
     (256, 512, 512),  # layer 2 forward, and layer 2's grad_input (grad_out @ W2)
     (256, 512, 10),  # layer 3 forward
@@ -31,6 +32,12 @@ MLP_SHAPES = [  # (M, K, N) of the 784-512-512-10 MLP at batch 256
     (512, 256, 784),  # layer 1 grad_weight (grad_out^T @ x)
     (512, 256, 512),  # layer 2 grad_weight
     (10, 256, 512),  # layer 3 grad_weight
+    # The tiny GPT (examples/tiny_gpt.py: width 384, 8192 tokens a step, 65-token vocabulary).
+    (8192, 384, 1536),  # MLP up-projection forward
+    (8192, 1536, 384),  # MLP down-projection forward, and the up-projection's grad_input
+    (1536, 8192, 384),  # MLP up-projection grad_weight (K = tokens: split-K)
+    (8192, 384, 65),  # vocabulary head forward
+    (65, 8192, 384),  # vocabulary head grad_weight (3 tiles of K = 8192: split-K)
 ]
 SMOKE_SQUARE = [33]  # not a multiple of any tile
 SMOKE_MLP_SHAPES = [(8, 20, 12)]

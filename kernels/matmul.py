@@ -1,10 +1,11 @@
 """Matrix multiplication: batched matmul with a fused epilogue, and the fused linear layer.
 
-One tile routine, ``_matmul_tile``, computes a tile of C = act(A @ B + bias),
-and optionally the row sums of A on the side (the bias gradient of a linear
-layer). Two kernels call it: ``matmul_kernel`` (one product for every batch
-index; every forward launcher here) and ``linear_backward_kernel`` (the input
-and the weight gradient of a linear layer in one launch).
+One tile routine, ``_matmul_tile``, computes a tile of C = act(A @ B + bias)
+over a range of K, and optionally the row sums of A on the side (the bias
+gradient of a linear layer). Two kernels call it: ``matmul_kernel`` (one
+product for every batch index; every forward launcher here) and
+``linear_backward_kernel`` (the input and the weight gradient of a linear
+layer in one launch).
 
 Tiles and memory traffic
 ------------------------
@@ -37,6 +38,27 @@ dims are summed instead (sum over b of A[b] @ B[b], used for the weight
 gradient when the leading dims of x cannot be flattened into one view): the
 grid then covers only the C tiles and each program loops over the batch.
 
+Split-K
+-------
+A skinny product has few C tiles and a long K (a linear layer's weight
+gradient: K is the batch's rows; the tiny GPT's vocabulary head has 3 tiles of
+K = 8192), so one program per tile leaves most SMs idle. On a GPU ``_split_k``
+then shares each tile's K among SPLIT_K programs (grid axis 1): each sums
+whole BLOCK_K steps of its share into a (SPLIT_K, *C) fp32 (fp64 for fp64)
+buffer, without the epilogue, and ``split_k_sum_kernel`` adds the shares in
+split order, then the bias and the activation, and casts (a second launch).
+Atomic adds would save that launch but make the result depend on the order
+the programs finish in; the partial buffer keeps it deterministic. The
+interpreter runs programs one after another, so it never splits by itself
+(the launch counts on the CPU stay as they were); tests ask for splits.
+
+Autotuning
+----------
+The GPU configs are tuned per bucket of sizes (M, N, K rounded up to powers
+of two) and the choice is cached on disk per device and versions
+(``kernels/autotune.py``), so a new batch size does not retune. The
+interpreter has one config and tunes nothing.
+
 Precision: fp32 inputs use exact ("ieee") products unless ``allow_tf32`` is
 set, in which case the GPU's tensor cores use tf32. Triton's interpreter has
 no tf32: there ``allow_tf32`` changes nothing and the product stays exact.
@@ -45,11 +67,14 @@ fp16/bf16 inputs accumulate in fp32; fp64 inputs use ``tl.dot`` in fp64.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
 
 from tritongrad import runtime
+from tritongrad.kernels.autotune import bucketed_autotune
 from tritongrad.kernels.common import (
     FLOATING_DTYPES,
     check_floating,
@@ -88,14 +113,19 @@ def _gpu_configs() -> list[triton.Config]:
         _config(128, 256, 64, num_warps=8, num_stages=3),
         _config(256, 128, 64, num_warps=8, num_stages=3),
         _config(128, 128, 64, num_warps=8, num_stages=4),
-        _config(128, 128, 32, num_warps=8, num_stages=3),  # fp32 "ieee" default (no spills, AOT report)
-        _config(128, 64, 32, num_warps=8, num_stages=3),  # fp64 default (142 registers on sm_90)
+        _config(128, 128, 32, num_warps=8, num_stages=3),
+        _config(128, 64, 32, num_warps=8, num_stages=3),  # fp32 and fp64 default (no spills, AOT report)
         _config(128, 128, 32, num_warps=4, num_stages=4),
         _config(128, 64, 32, num_warps=4, num_stages=4),
         _config(64, 128, 32, num_warps=4, num_stages=4),
         _config(64, 64, 32, num_warps=4, num_stages=5),
+        # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs.
         _config(64, 32, 32, num_warps=2, num_stages=5),
-        _config(32, 64, 32, num_warps=2, num_stages=5),
+        _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
+        # Unpipelined: only for the fp32/fp64 linear backward (see _prune_linear_backward).
+        _config(128, 64, 32, num_warps=8, num_stages=1),
+        _config(64, 64, 32, num_warps=4, num_stages=1),
+        _config(32, 64, 32, num_warps=4, num_stages=1),
     ]
 
 
@@ -105,7 +135,7 @@ def _gpu_configs() -> list[triton.Config]:
 _INTERPRETER_CONFIGS = [_config(128, 128, 128, num_warps=4, num_stages=1)]
 
 
-def _prune_by_shared_memory(configs, named_args, register_budget: int | None = None, **kwargs):
+def _prune_by_shared_memory(configs, named_args, **kwargs):
     """Drops configs whose pipelined A/B tiles cannot fit in the device's shared memory, and
     configs whose per-thread tiles would not fit in registers (see ``_fits_in_registers``).
 
@@ -125,17 +155,25 @@ def _prune_by_shared_memory(configs, named_args, register_budget: int | None = N
         * config.kwargs["BLOCK_K"]
         * (config.kwargs["BLOCK_M"] + config.kwargs["BLOCK_N"])
         <= limit
-        and _fits_in_registers(config, element_size, arch, register_budget or _MAX_ACCUMULATOR_REGISTERS)
+        and _fits_in_registers(config, element_size, arch)
     ]
     return fitting or configs[-1:]
 
 
+def _prune_matmul(configs, named_args, **kwargs):
+    """The pipelined configs that fit (``_prune_by_shared_memory``)."""
+    return _prune_by_shared_memory([c for c in configs if c.num_stages > 1], named_args, **kwargs)
+
+
 # fp32 ("ieee") and fp64 products run on the FMA units, each thread holding its share of the
 # output tile in registers. Measured with the AOT report (triton 3.9, ptxas -v): 64 32-bit
-# accumulator registers per thread fit on 8 warps (128x128 fp32: 212 regs on sm_80, no spill)
-# but not on 4 warps (128x64 fp32: 255 regs, 28 B spilled), so these configs need 8 warps and
-# at most 64 accumulator registers.
-_MAX_ACCUMULATOR_REGISTERS = 64
+# accumulator registers per thread on 8 warps reach 248-255 regs for fp32 (128x128: the linear
+# forward, and the linear backward with out_features=10 spilled 16 B; with the ReLU mask 20 B)
+# and spill on 4 warps (128x64: 255 regs, 28 B), while fp64's 128x64 on 8 warps (64 registers
+# of accumulator) takes 142. So fp32 tiles get at most 32 accumulator registers a thread and
+# fp64 tiles 64; fewer than 8 warps only with at most 32 (64x64 fp32 on 4 warps).
+_MAX_ACCUMULATOR_REGISTERS = {4: 32, 8: 64}
+_MAX_ACCUMULATOR_REGISTERS_UNDER_8_WARPS = 32
 
 # fp16/bf16 products on a warp-level tensor core (mma.sync: every arch before Hopper, and a
 # Hopper program of fewer than 4 warps, which cannot form a wgmma warp group) hold the
@@ -147,9 +185,7 @@ _MAX_ACCUMULATOR_REGISTERS = 64
 _MAX_MMA_SYNC_REGISTERS = 192
 
 
-def _fits_in_registers(
-    config: triton.Config, element_size: int, arch: int, budget: int = _MAX_ACCUMULATOR_REGISTERS
-) -> bool:
+def _fits_in_registers(config: triton.Config, element_size: int, arch: int) -> bool:
     """Whether a config's per-thread share of its tiles fits in registers on ``arch`` (e.g. 80, 90)."""
     block_m, block_n, warps = config.kwargs["BLOCK_M"], config.kwargs["BLOCK_N"], config.num_warps
     if element_size < 4:
@@ -159,7 +195,9 @@ def _fits_in_registers(
             _MAX_MMA_SYNC_REGISTERS
         )
     registers = block_m * block_n * (element_size // 4) // (warps * 32)
-    return warps >= 8 and registers <= budget
+    if warps < 8 and registers > _MAX_ACCUMULATOR_REGISTERS_UNDER_8_WARPS:
+        return False
+    return registers <= _MAX_ACCUMULATOR_REGISTERS[element_size]
 
 
 def _mma_sync_registers(block_m: int, block_n: int, block_k: int, num_warps: int, element_size: int) -> int:
@@ -183,22 +221,35 @@ def _mma_sync_registers(block_m: int, block_n: int, block_k: int, num_warps: int
 
 @triton.jit
 def _matmul_tile(
-    tile_id, first_batch, batch_stop, c_batch_offset,
-    a_ptr, b_ptr, c_ptr, bias_ptr, row_sum_ptr, a_mask_ptr,
-    M, N, K, batch_shape,
-    a_batch_strides, stride_am, stride_ak, b_batch_strides, stride_bk, stride_bn,
-    stride_cm, stride_cn, stride_bias, stride_row_sum, stride_mask_m, stride_mask_k,
+    tile_id,
+    a,  # (pointer, row stride, column stride) of A (M, K)
+    b,  # (pointer, row stride, column stride) of B (K, N)
+    c,  # (pointer, row stride, column stride) of C (M, N): this batch entry's or this split's
+    sizes,  # (M, N)
+    k_range,  # (start, stop): the slice of K this program sums (all of K, or its split's share)
+    batches,  # (first, stop, shape, A's strides, B's strides): the batch entries summed into C
+    bias,  # (pointer, stride) of the (N,) bias; read with HAS_BIAS
+    row_sum,  # (pointer, stride) of the (M,) row sums of A; written with ROW_SUM
+    a_mask,  # (pointer, row stride, column stride) of an (M, K) ReLU output; read with MASK_A
     BATCH_RANK: tl.constexpr, PRODUCT: tl.constexpr, ROW_SUM: tl.constexpr, HAS_BIAS: tl.constexpr,
     ACTIVATION: tl.constexpr, MASK_A: tl.constexpr, ACC_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
     INDEX_64: tl.constexpr, WIDEN_BF16: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
 ):  # fmt: skip
-    """One BLOCK_M x BLOCK_N tile of C = act(sum over batches of A @ B + bias), and A's row sums.
+    """One BLOCK_M x BLOCK_N tile of C = act(sum over batches of A[:, k_range] @ B[k_range, :] + bias),
+    and A's row sums over k_range.
 
-    With MASK_A, A's entries are zeroed where the (M, K) tensor at ``a_mask_ptr``
+    With MASK_A, A's entries are zeroed where the (M, K) tensor at ``a_mask``
     is <= 0 as they are loaded: the gradient of a ReLU output applied on the
     fly (2-D operands only), so the masked gradient is never written to memory.
     """
+    a_ptr, stride_am, stride_ak = a
+    b_ptr, stride_bk, stride_bn = b
+    c_ptr, stride_cm, stride_cn = c
+    M, N = sizes
+    k_start, k_stop = k_range
+    first_batch, batch_stop, batch_shape, a_batch_strides, b_batch_strides = batches
+
     num_pid_m = tl.cdiv(M, BLOCK_M)
     num_pid_n = tl.cdiv(N, BLOCK_N)
     # Grouped ordering (see the module docstring): GROUP_M tile rows per group,
@@ -218,66 +269,83 @@ def _matmul_tile(
         offs_k = offs_k.to(tl.int64)
     mask_m = offs_m < M
     mask_n = offs_n < N
+    offs_a_k = k_start + offs_k  # K indices of the first step (int64 with INDEX_64)
 
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC_DTYPE)
-    row_sum = tl.zeros((BLOCK_M,), dtype=ACC_DTYPE)
+    row_sums = tl.zeros((BLOCK_M,), dtype=ACC_DTYPE)
     for batch in range(first_batch, batch_stop):
-        a_ptrs = a_ptr + offs_m[:, None] * stride_am + offs_k[None, :] * stride_ak
-        b_ptrs = b_ptr + offs_k[:, None] * stride_bk + offs_n[None, :] * stride_bn
+        a_ptrs = a_ptr + offs_m[:, None] * stride_am + offs_a_k[None, :] * stride_ak
+        b_ptrs = b_ptr + offs_a_k[:, None] * stride_bk + offs_n[None, :] * stride_bn
         if BATCH_RANK > 0:  # 0: plain 2-D operands
             batch_index = tl.cast(batch, tl.int64)
             a_ptrs += strided_offset(batch_index, batch_shape, a_batch_strides, BATCH_RANK)
             b_ptrs += strided_offset(batch_index, batch_shape, b_batch_strides, BATCH_RANK)
         if MASK_A:
-            a_mask_ptrs = a_mask_ptr + offs_m[:, None] * stride_mask_m + offs_k[None, :] * stride_mask_k
-        for k in range(0, K, BLOCK_K):
-            mask_k = offs_k < K - k
-            a = tl.load(a_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0)
+            mask_ptr, stride_mask_m, stride_mask_k = a_mask
+            a_mask_ptrs = mask_ptr + offs_m[:, None] * stride_mask_m + offs_a_k[None, :] * stride_mask_k
+        for k in range(k_start, k_stop, BLOCK_K):
+            mask_k = offs_k < k_stop - k
+            a_tile = tl.load(a_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0)
             if MASK_A:
-                keep = tl.load(a_mask_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0) > 0
-                a = tl.where(keep, a, 0.0)
+                keep = tl.load(a_mask_ptrs, mask=mask_m[:, None] & mask_k[None, :], other=0.0).to(ACC_DTYPE) > 0
+                a_tile = tl.where(keep, a_tile, 0.0)
                 a_mask_ptrs += BLOCK_K * stride_mask_k
             if PRODUCT:
-                b = tl.load(b_ptrs, mask=mask_k[:, None] & mask_n[None, :], other=0.0)
+                b_tile = tl.load(b_ptrs, mask=mask_k[:, None] & mask_n[None, :], other=0.0)
                 if WIDEN_BF16:
-                    a = a.to(tl.float32)
-                    b = b.to(tl.float32)
-                acc = tl.dot(a, b, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
+                    a_tile = a_tile.to(tl.float32)
+                    b_tile = b_tile.to(tl.float32)
+                acc = tl.dot(a_tile, b_tile, acc, input_precision=DOT_PRECISION, out_dtype=ACC_DTYPE)
             if ROW_SUM:
                 # Only the first column of tiles owns the row sums: its A tile is on
                 # chip already, so the sum adds no pass over A in global memory.
                 if pid_n == 0:
-                    row_sum += tl.sum(a.to(ACC_DTYPE), axis=1)
+                    row_sums += tl.sum(a_tile.to(ACC_DTYPE), axis=1)
             a_ptrs += BLOCK_K * stride_ak
             b_ptrs += BLOCK_K * stride_bk
 
     if ROW_SUM:
         if pid_n == 0:
+            row_sum_ptr, stride_row_sum = row_sum
             row_sum_ptrs = row_sum_ptr + offs_m * stride_row_sum
-            tl.store(row_sum_ptrs, row_sum.to(row_sum_ptr.dtype.element_ty), mask=mask_m)
+            tl.store(row_sum_ptrs, row_sums.to(row_sum_ptr.dtype.element_ty), mask=mask_m)
 
     if PRODUCT:
         if HAS_BIAS:
-            bias = tl.load(bias_ptr + offs_n * stride_bias, mask=mask_n, other=0.0)
-            acc += bias.to(ACC_DTYPE)[None, :]
+            bias_ptr, stride_bias = bias
+            bias_tile = tl.load(bias_ptr + offs_n * stride_bias, mask=mask_n, other=0.0)
+            acc += bias_tile.to(ACC_DTYPE)[None, :]
         if ACTIVATION == "relu":
             # where, not maximum: a NaN stays NaN, as in torch.relu.
             acc = tl.where(acc < 0, 0.0, acc)
-        c_ptrs = c_ptr + c_batch_offset
-        c_ptrs += offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
+        c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
         tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
-@triton.autotune(
+@triton.jit
+def _split_k_range(split, K, SPLIT_K: tl.constexpr, BLOCK_K: tl.constexpr):
+    """(start, stop) of split ``split``'s share of K: whole BLOCK_K steps, the last share shorter."""
+    if SPLIT_K == 1:
+        return 0, K
+    chunk = tl.cdiv(tl.cdiv(K, SPLIT_K), BLOCK_K) * BLOCK_K
+    start = split * chunk
+    return start, tl.minimum(start + chunk, K)
+
+
+# Autotuning: M, N and K enter the key rounded up to powers of two, and the choice is cached on
+# disk (kernels/autotune.py), so a new batch size reuses its bucket's tuning.
+@bucketed_autotune(
     configs=_INTERPRETER_CONFIGS if runtime.is_interpreter() else _gpu_configs(),
     # Tensor dtypes are added to the key by the autotuner itself.
-    key=["M", "N", "K", "SUM_BATCH", "PRODUCT", "DOT_PRECISION"],
-    prune_configs_by={"early_config_prune": _prune_by_shared_memory},
+    key=["M", "N", "K", "SUM_BATCH", "PRODUCT", "SPLIT_K", "DOT_PRECISION"],
+    bucketed=["M", "N", "K"],
+    prune_configs_by={"early_config_prune": _prune_matmul},
 )
 @triton.jit
 def matmul_kernel(
     # Pointers: A (*batch, M, K), B (*batch, K, N), C (*batch, M, N) (or (M, N) with
-    # SUM_BATCH), bias (N,), row_sum (M,); bias/row_sum may be None when unused.
+    # SUM_BATCH; with SPLIT_K > 1 the (SPLIT_K, ...) partial sums), bias (N,),
+    # row_sum (M,) (or (SPLIT_K, M)); bias/row_sum may be None when unused.
     a_ptr,
     b_ptr,
     c_ptr,
@@ -299,8 +367,10 @@ def matmul_kernel(
     stride_c_batch,
     stride_cm,
     stride_cn,
+    stride_c_split,
     stride_bias,
     stride_row_sum,
+    stride_row_sum_split,
     # Meta-parameters.
     BATCH_RANK: tl.constexpr,
     SUM_BATCH: tl.constexpr,  # sum the products over the batch into one C
@@ -308,6 +378,7 @@ def matmul_kernel(
     ROW_SUM: tl.constexpr,  # also write sum over K (and batch) of A's rows into row_sum
     HAS_BIAS: tl.constexpr,
     ACTIVATION: tl.constexpr,  # None or "relu"
+    SPLIT_K: tl.constexpr,  # programs sharing one tile's K; > 1: partial sums, no epilogue
     ACC_DTYPE: tl.constexpr,  # fp32, or fp64 for fp64 inputs
     DOT_PRECISION: tl.constexpr,  # "ieee" (exact fp32) or "tf32"
     INDEX_64: tl.constexpr,  # some offset may overflow int32
@@ -317,53 +388,140 @@ def matmul_kernel(
     BLOCK_K: tl.constexpr,
     GROUP_M: tl.constexpr,
 ):
+    # Grid: (batch entries x C tiles, SPLIT_K); axis 0 has the batch index slowest.
     pid = tl.program_id(0)
+    split = tl.program_id(1)
     tiles_per_batch = tl.cdiv(M, BLOCK_M) * tl.cdiv(N, BLOCK_N)
     if SUM_BATCH:
         first_batch = 0
         batch_stop = batch_count
         tile_id = pid
-        c_batch_offset = 0
+        c_offset = 0
     else:
         first_batch = pid // tiles_per_batch
         batch_stop = first_batch + 1
         tile_id = pid % tiles_per_batch
-        c_batch_offset = first_batch.to(tl.int64) * stride_c_batch
+        c_offset = first_batch.to(tl.int64) * stride_c_batch
+    if SPLIT_K > 1:
+        c_offset += split.to(tl.int64) * stride_c_split
+        if ROW_SUM:
+            row_sum_ptr += split.to(tl.int64) * stride_row_sum_split
+    if PRODUCT:  # c_ptr is None without a product
+        c_ptr += c_offset
     _matmul_tile(
-        tile_id, first_batch, batch_stop, c_batch_offset,
-        a_ptr, b_ptr, c_ptr, bias_ptr, row_sum_ptr, None,
-        M, N, K, batch_shape,
-        a_batch_strides, stride_am, stride_ak, b_batch_strides, stride_bk, stride_bn,
-        stride_cm, stride_cn, stride_bias, stride_row_sum, 0, 0,
-        BATCH_RANK, PRODUCT, ROW_SUM, HAS_BIAS, ACTIVATION, False, ACC_DTYPE, DOT_PRECISION, INDEX_64, WIDEN_BF16,
-        BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
+        tile_id,
+        a=(a_ptr, stride_am, stride_ak),
+        b=(b_ptr, stride_bk, stride_bn),
+        c=(c_ptr, stride_cm, stride_cn),
+        sizes=(M, N),
+        k_range=_split_k_range(split, K, SPLIT_K, BLOCK_K),
+        batches=(first_batch, batch_stop, batch_shape, a_batch_strides, b_batch_strides),
+        bias=(bias_ptr, stride_bias),
+        row_sum=(row_sum_ptr, stride_row_sum),
+        a_mask=(None, 0, 0),
+        BATCH_RANK=BATCH_RANK, PRODUCT=PRODUCT, ROW_SUM=ROW_SUM, HAS_BIAS=HAS_BIAS, ACTIVATION=ACTIVATION,
+        MASK_A=False, ACC_DTYPE=ACC_DTYPE, DOT_PRECISION=DOT_PRECISION, INDEX_64=INDEX_64, WIDEN_BF16=WIDEN_BF16,
+        BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M,
     )  # fmt: skip
 
 
-# The ReLU mask tile and its 64-bit pointers take registers beside the accumulator: with it,
-# 128x128 fp32 tiles on 8 warps spill (AOT report, triton 3.9: 255 regs, 20 B spilled on
-# sm_80), 128x64 ones do not.
-_MAX_ACCUMULATOR_REGISTERS_WITH_RELU_MASK = 32
+# Split-K, second pass: C = act(sum over splits of the partial C + bias) and row_sum = sum over
+# splits of the partial row sums, in a fixed order (deterministic, unlike atomic adds). The
+# partials are contiguous (SPLIT, *C) and (SPLIT, rows); C is contiguous. Grid: programs
+# [0, c_programs) own BLOCK elements of C each, the rest BLOCK row sums each.
+@triton.jit
+def split_k_sum_kernel(
+    partial_ptr, c_ptr, bias_ptr, row_sum_partial_ptr, row_sum_ptr,
+    c_numel, N, rows, splits, stride_bias, stride_row_sum, c_programs,
+    HAS_BIAS: tl.constexpr, ACTIVATION: tl.constexpr, ACC_DTYPE: tl.constexpr, INDEX_64: tl.constexpr,
+    BLOCK: tl.constexpr,
+):  # fmt: skip
+    pid = tl.program_id(0)
+    offs = tl.arange(0, BLOCK)
+    if INDEX_64:
+        offs = offs.to(tl.int64)
+    if pid < c_programs:
+        offs += pid * BLOCK
+        mask = offs < c_numel
+        acc = tl.zeros((BLOCK,), dtype=ACC_DTYPE)
+        partial_ptrs = partial_ptr + offs
+        for _ in range(0, splits):
+            acc += tl.load(partial_ptrs, mask=mask, other=0.0).to(ACC_DTYPE)
+            partial_ptrs += c_numel
+        if HAS_BIAS:
+            acc += tl.load(bias_ptr + (offs % N) * stride_bias, mask=mask, other=0.0).to(ACC_DTYPE)
+        if ACTIVATION == "relu":
+            acc = tl.where(acc < 0, 0.0, acc)
+        tl.store(c_ptr + offs, acc.to(c_ptr.dtype.element_ty), mask=mask)
+    else:
+        offs += (pid - c_programs) * BLOCK
+        mask = offs < rows
+        acc = tl.zeros((BLOCK,), dtype=ACC_DTYPE)
+        partial_ptrs = row_sum_partial_ptr + offs
+        for _ in range(0, splits):
+            acc += tl.load(partial_ptrs, mask=mask, other=0.0).to(ACC_DTYPE)
+            partial_ptrs += rows
+        tl.store(row_sum_ptr + offs * stride_row_sum, acc.to(row_sum_ptr.dtype.element_ty), mask=mask)
 
 
+# Elements per program of the split-K sum: large in the interpreter (fewer programs), 1024 on a GPU.
+_SPLIT_SUM_BLOCK = 4096 if runtime.is_interpreter() else 1024
+
+
+def _launch_split_k_sum(
+    partial: torch.Tensor | None,
+    c: torch.Tensor | None,
+    row_sum_partial: torch.Tensor | None,
+    row_sum: torch.Tensor | None,
+    *,
+    bias: torch.Tensor | None = None,
+    activation: str | None = None,
+) -> None:
+    """Sums the split-K partials (SPLIT, *c.shape) into c (with bias and activation) and
+    (SPLIT, M) into row_sum, in one launch; c and row_sum may each be None."""
+    splits = (partial if partial is not None else row_sum_partial).shape[0]
+    c_numel = 0 if c is None else c.numel()
+    rows = 0 if row_sum is None else row_sum.numel()
+    c_programs = triton.cdiv(c_numel, _SPLIT_SUM_BLOCK)
+    grid = (c_programs + triton.cdiv(rows, _SPLIT_SUM_BLOCK),)
+    split_k_sum_kernel[grid](
+        partial, c, bias, row_sum_partial, row_sum,
+        c_numel, c.shape[-1] if c is not None else 1, rows, splits,
+        bias.stride(0) if bias is not None else 0, row_sum.stride(0) if row_sum is not None else 0, c_programs,
+        HAS_BIAS=bias is not None, ACTIVATION=activation,
+        ACC_DTYPE=compute_dtype((c if c is not None else row_sum).dtype),
+        INDEX_64=needs_int64_indexing(partial, row_sum_partial, c, row_sum), BLOCK=_SPLIT_SUM_BLOCK,
+    )  # fmt: skip
+
+
+# The fused backward holds two pipelined K loops; with fp32/fp64 operands (FMA products, or
+# tf32) their prefetched tiles overflow the registers: the AOT report (triton 3.9, out_features
+# = 10) showed 255 registers and 12-48 B of spills at every tile size with 2-5 stages, none
+# with one stage (128x64 on 8 warps: 156 regs on sm_80, 129 on sm_90). So these dtypes take
+# the unpipelined configs, 16-bit ones (tensor cores, smaller tiles) the pipelined ones.
 def _prune_linear_backward(configs, named_args, **kwargs):
-    budget = _MAX_ACCUMULATOR_REGISTERS_WITH_RELU_MASK if kwargs.get("RELU_MASK") else _MAX_ACCUMULATOR_REGISTERS
-    return _prune_by_shared_memory(configs, {"a_ptr": named_args["x_ptr"]}, register_budget=budget, **kwargs)
+    single_stage = named_args["x_ptr"].element_size() >= 4
+    configs = [c for c in configs if (c.num_stages == 1) == single_stage]
+    return _prune_by_shared_memory(configs, {"a_ptr": named_args["x_ptr"]}, **kwargs)
 
 
 # The backward of y = act(x @ weight.T + bias) for 2-D x (rows, in) and grad (rows, out),
 # both products in one launch over one grid:
-#   tiles [0, tiles_grad_input):  grad_input  = grad' @ weight     (rows x in)
-#   the rest:                     grad_weight = grad'^T @ x        (out x in), and
-#                                 grad_bias   = row sums of grad'^T (out,)
+#   programs [0, tiles_grad_input):  grad_input  = grad' @ weight     (rows x in)
+#   the rest, SPLIT_K per tile:      grad_weight = grad'^T @ x        (out x in), and
+#                                    grad_bias   = row sums of grad'^T (out,)
 # where grad' is grad, zeroed where the saved ReLU output is <= 0 when RELU_MASK is set
 # (the mask is applied as grad tiles are loaded; grad' is never written). Each program
 # computes one tile of one of the products exactly as matmul_kernel would; a launch
 # instead of two saves one launch latency per layer, which is most of the time of a
-# small layer's backward.
-@triton.autotune(
+# small layer's backward. With SPLIT_K > 1 the weight-gradient programs each sum one
+# share of the rows into (SPLIT_K, out, in) and (SPLIT_K, out) partials, which
+# split_k_sum_kernel adds up (a second launch, GPU only: the rows of a large batch are a
+# long K over few weight tiles).
+@bucketed_autotune(
     configs=_INTERPRETER_CONFIGS if runtime.is_interpreter() else _gpu_configs(),
-    key=["rows", "in_features", "out_features", "GRAD_INPUT", "GRAD_WEIGHT", "RELU_MASK", "DOT_PRECISION"],
+    key=["rows", "in_features", "out_features", "GRAD_INPUT", "GRAD_WEIGHT", "RELU_MASK", "SPLIT_K", "DOT_PRECISION"],
+    bucketed=["rows", "in_features", "out_features"],
     prune_configs_by={"early_config_prune": _prune_linear_backward},
 )
 @triton.jit
@@ -372,38 +530,94 @@ def linear_backward_kernel(
     rows, in_features, out_features,
     stride_grad_row, stride_grad_out, stride_x_row, stride_x_in, stride_weight_out, stride_weight_in,
     stride_relu_row, stride_relu_out, stride_grad_input_row, stride_grad_input_in,
-    stride_grad_weight_out, stride_grad_weight_in, stride_grad_bias,
+    stride_grad_weight_out, stride_grad_weight_in, stride_grad_weight_split, stride_grad_bias,
+    stride_grad_bias_split,
     GRAD_INPUT: tl.constexpr, GRAD_WEIGHT: tl.constexpr, GRAD_BIAS: tl.constexpr, RELU_MASK: tl.constexpr,
-    ACC_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, INDEX_64: tl.constexpr, WIDEN_BF16: tl.constexpr,
+    SPLIT_K: tl.constexpr, ACC_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, INDEX_64: tl.constexpr,
+    WIDEN_BF16: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
-    weight_tile = pid
+    weight_program = pid
     if GRAD_INPUT:
         tiles_grad_input = tl.cdiv(rows, BLOCK_M) * tl.cdiv(in_features, BLOCK_N)
-        weight_tile = pid - tiles_grad_input
+        weight_program = pid - tiles_grad_input
         if pid < tiles_grad_input:
             # (rows, out) @ (out, in): K is out_features.
             _matmul_tile(
-                pid, 0, 1, 0,
-                grad_ptr, weight_ptr, grad_input_ptr, None, None, relu_out_ptr,
-                rows, in_features, out_features, None,
-                None, stride_grad_row, stride_grad_out, None, stride_weight_out, stride_weight_in,
-                stride_grad_input_row, stride_grad_input_in, 0, 0, stride_relu_row, stride_relu_out,
-                0, True, False, False, None, RELU_MASK, ACC_DTYPE, DOT_PRECISION, INDEX_64, WIDEN_BF16,
-                BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
+                pid,
+                a=(grad_ptr, stride_grad_row, stride_grad_out),
+                b=(weight_ptr, stride_weight_out, stride_weight_in),
+                c=(grad_input_ptr, stride_grad_input_row, stride_grad_input_in),
+                sizes=(rows, in_features),
+                k_range=(0, out_features),
+                batches=(0, 1, None, None, None),
+                bias=(None, 0),
+                row_sum=(None, 0),
+                a_mask=(relu_out_ptr, stride_relu_row, stride_relu_out),
+                BATCH_RANK=0, PRODUCT=True, ROW_SUM=False, HAS_BIAS=False, ACTIVATION=None, MASK_A=RELU_MASK,
+                ACC_DTYPE=ACC_DTYPE, DOT_PRECISION=DOT_PRECISION, INDEX_64=INDEX_64, WIDEN_BF16=WIDEN_BF16,
+                BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M,
             )  # fmt: skip
-    if weight_tile >= 0:
+    if weight_program >= 0:
         # (out, rows) @ (rows, in): K is rows; the first tile column also sums grad' over rows.
+        weight_columns = in_features if GRAD_WEIGHT else 1
+        split = weight_program % SPLIT_K
+        weight_tile = weight_program // SPLIT_K
+        if SPLIT_K > 1:  # this split's slice of the partial sums
+            if GRAD_WEIGHT:
+                grad_weight_ptr += split.to(tl.int64) * stride_grad_weight_split
+            if GRAD_BIAS:
+                grad_bias_ptr += split.to(tl.int64) * stride_grad_bias_split
         _matmul_tile(
-            weight_tile, 0, 1, 0,
-            grad_ptr, x_ptr, grad_weight_ptr, None, grad_bias_ptr, relu_out_ptr,
-            out_features, in_features if GRAD_WEIGHT else 1, rows, None,
-            None, stride_grad_out, stride_grad_row, None, stride_x_row, stride_x_in,
-            stride_grad_weight_out, stride_grad_weight_in, 0, stride_grad_bias, stride_relu_out, stride_relu_row,
-            0, GRAD_WEIGHT, GRAD_BIAS, False, None, RELU_MASK, ACC_DTYPE, DOT_PRECISION, INDEX_64, WIDEN_BF16,
-            BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M,
+            weight_tile,
+            a=(grad_ptr, stride_grad_out, stride_grad_row),
+            b=(x_ptr, stride_x_row, stride_x_in),
+            c=(grad_weight_ptr, stride_grad_weight_out, stride_grad_weight_in),
+            sizes=(out_features, weight_columns),
+            k_range=_split_k_range(split, rows, SPLIT_K, BLOCK_K),
+            batches=(0, 1, None, None, None),
+            bias=(None, 0),
+            row_sum=(grad_bias_ptr, stride_grad_bias),
+            a_mask=(relu_out_ptr, stride_relu_out, stride_relu_row),
+            BATCH_RANK=0, PRODUCT=GRAD_WEIGHT, ROW_SUM=GRAD_BIAS, HAS_BIAS=False, ACTIVATION=None, MASK_A=RELU_MASK,
+            ACC_DTYPE=ACC_DTYPE, DOT_PRECISION=DOT_PRECISION, INDEX_64=INDEX_64, WIDEN_BF16=WIDEN_BF16,
+            BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=GROUP_M,
         )  # fmt: skip
+
+
+# Split-K policy (GPU only). A product whose C tiles (counted at 128x128, the largest fp32
+# tile) do not fill the GPU's SMs shares each tile's K among SPLIT_K programs, each summing
+# at least _MIN_K_PER_SPLIT of K (below that the partials' extra write and read outweigh the
+# product), at most _MAX_SPLITS of them. The interpreter runs programs one after another, so
+# there a split only adds a launch: it never splits unless a caller asks (tests do).
+_NOMINAL_TILE = 128
+_MIN_K_PER_SPLIT = 256
+_MAX_SPLITS = 32
+# More tiles than any GPU has SMs: no need to ask the device.
+_NOMINAL_FULL_GPU = 1024
+
+
+@functools.cache
+def _sm_count(device: torch.device) -> int:
+    return torch.cuda.get_device_properties(device).multi_processor_count
+
+
+def _split_k(tiles_m: int, tiles_n: int, batch: int, K: int, device: torch.device) -> int:
+    """Programs per C tile for a product of ``batch`` x (tiles_m x tiles_n nominal tiles) over K."""
+    if runtime.is_interpreter():
+        return 1
+    tiles = batch * tiles_m * tiles_n
+    if tiles >= _NOMINAL_FULL_GPU:
+        return 1
+    sms = _sm_count(device)
+    if tiles >= sms:
+        return 1
+    return max(1, min(triton.cdiv(sms, tiles), K // _MIN_K_PER_SPLIT, _MAX_SPLITS))
+
+
+def _nominal_tiles(size: int) -> int:
+    return triton.cdiv(size, _NOMINAL_TILE)
 
 
 def _launch_matmul_kernel(
@@ -416,11 +630,14 @@ def _launch_matmul_kernel(
     activation: str | None = None,
     allow_tf32: bool = False,
     sum_batch: bool = False,
+    split_k: int | None = None,
 ) -> None:
     """The one launch site: a (*batch, M, K), b (*batch, K, N) with equal (expanded) batch shapes.
 
-    c is (*batch, M, N) contiguous over the batch, or (M, N) with ``sum_batch``,
-    or None when only ``row_sum`` (M,) is wanted. Inputs are validated by the callers.
+    c is (*batch, M, N) contiguous, or (M, N) with ``sum_batch``, or None when
+    only ``row_sum`` (M,) is wanted. Inputs are validated by the callers.
+    ``split_k``: programs sharing each tile's K (None: the GPU policy, ``_split_k``);
+    more than one adds the launch that sums the partials.
     """
     M, K = a.shape[-2:]
     N = b.shape[-1]
@@ -433,26 +650,33 @@ def _launch_matmul_kernel(
     batch_count = 1
     for size in a.shape[:-2]:
         batch_count *= size
+    batch_programs = 1 if sum_batch else batch_count
+    if split_k is None:
+        split_k = _split_k(_nominal_tiles(M), _nominal_tiles(N), batch_programs, K, a.device)
+    split_k = max(1, min(split_k, K))
+    target, row_target = (c if product else None), row_sum
+    if split_k > 1:
+        partial_dtype = torch.float64 if a.dtype == torch.float64 else torch.float32
+        target = None if not product else torch.empty((split_k, *c.shape), dtype=partial_dtype, device=a.device)
+        if row_sum is not None:
+            row_target = torch.empty((split_k, M), dtype=partial_dtype, device=a.device)
 
     if product:
         stride_c_batch = 0 if sum_batch else M * N
-        stride_cm, stride_cn = c.stride()[-2:]
+        stride_cm, stride_cn = target.stride()[-2:]
     else:
         stride_c_batch, stride_cm, stride_cn = 0, 0, 0
     tiles_per_batch = lambda meta: triton.cdiv(M, meta["BLOCK_M"]) * triton.cdiv(N, meta["BLOCK_N"])
-    if sum_batch:
-        # One program per C tile; each loops over the summed batch.
-        grid = lambda meta: (tiles_per_batch(meta),)
-    else:
-        # One program per (batch index, C tile), batch slowest.
-        grid = lambda meta: (batch_count * tiles_per_batch(meta),)
+    # One program per (batch index, C tile) (batch slowest; with sum_batch one per C tile, each
+    # looping over the summed batch), times split_k along axis 1.
+    grid = lambda meta: (batch_programs * tiles_per_batch(meta), split_k)
 
     matmul_kernel[grid](
         a,
         b,
-        c if product else None,
+        target,
         bias,
-        row_sum,
+        row_target,
         M,
         N,
         K,
@@ -467,19 +691,24 @@ def _launch_matmul_kernel(
         stride_c_batch,
         stride_cm,
         stride_cn,
+        target.stride(0) if split_k > 1 and product else 0,
         bias.stride(0) if bias is not None else 0,
-        row_sum.stride(0) if row_sum is not None else 0,
+        row_target.stride(-1) if row_target is not None else 0,
+        row_target.stride(0) if split_k > 1 and row_target is not None else 0,
         BATCH_RANK=len(batch_shape),
         SUM_BATCH=sum_batch,
         PRODUCT=product,
         ROW_SUM=row_sum is not None,
-        HAS_BIAS=bias is not None,
-        ACTIVATION=activation,
+        HAS_BIAS=bias is not None and split_k == 1,
+        ACTIVATION=activation if split_k == 1 else None,
+        SPLIT_K=split_k,
         ACC_DTYPE=compute_dtype(a.dtype),
         DOT_PRECISION="tf32" if (a.dtype == torch.float32 and allow_tf32) else "ieee",
-        INDEX_64=needs_int64_indexing(a, b, c, bias, row_sum),
+        INDEX_64=needs_int64_indexing(a, b, target, bias, row_target),
         WIDEN_BF16=runtime.is_interpreter() and a.dtype == torch.bfloat16,
     )
+    if split_k > 1:
+        _launch_split_k_sum(target, c if product else None, row_target, row_sum, bias=bias, activation=activation)
 
 
 def _check_matmul_inputs(
@@ -704,6 +933,7 @@ def launch_linear_backward(
     needs_input_grad: tuple[bool, bool, bool] = (True, True, True),
     relu_out: torch.Tensor | None = None,
     allow_tf32: bool = False,
+    split_k: int | None = None,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
     """Gradients of y = act(x @ weight.T + bias): (grad_x, grad_weight, grad_bias), in one launch.
 
@@ -722,6 +952,10 @@ def launch_linear_backward(
         x: (..., in_features), the forward input.
         weight: (out_features, in_features).
         relu_out: y itself when the forward applied ReLU (same shape as grad_out), else None.
+        split_k: programs sharing each weight-gradient tile's sum over the rows (None: the GPU
+            policy, which splits when the weight tiles alone leave SMs idle; the interpreter never
+            does). More than one writes partial sums and adds one launch that adds them up in a
+            fixed order (deterministic).
     """
     _check_weight("linear_backward", x, weight)
     out_features, in_features = weight.shape
@@ -773,26 +1007,46 @@ def launch_linear_backward(
     if not (wants_x or wants_weight or wants_bias):
         return grad_x, grad_weight, grad_bias
 
+    weight_columns = in_features if wants_weight else 1
+    wants_weight_tiles = wants_weight or wants_bias
+    if split_k is None:
+        split_k = _split_k(_nominal_tiles(out_features), _nominal_tiles(weight_columns), 1, rows, device)
+    split_k = max(1, min(split_k, rows)) if wants_weight_tiles else 1
+    # With a split, the weight-gradient programs write (split_k, out, in) / (split_k, out) partials.
+    weight_target, bias_target = grad_weight, grad_bias
+    if split_k > 1:
+        partial_dtype = torch.float64 if dtype == torch.float64 else torch.float32
+        if wants_weight:
+            weight_target = torch.empty((split_k, out_features, in_features), dtype=partial_dtype, device=device)
+        if wants_bias:
+            bias_target = torch.empty((split_k, out_features), dtype=partial_dtype, device=device)
+
     def grid(meta):
         tiles_x = triton.cdiv(rows, meta["BLOCK_M"]) * triton.cdiv(in_features, meta["BLOCK_N"]) if wants_x else 0
-        weight_columns = in_features if wants_weight else 1
         tiles_weight = triton.cdiv(out_features, meta["BLOCK_M"]) * triton.cdiv(weight_columns, meta["BLOCK_N"])
-        return (tiles_x + (tiles_weight if (wants_weight or wants_bias) else 0),)
+        return (tiles_x + (tiles_weight * split_k if wants_weight_tiles else 0),)
 
     mask = relu_rows if relu_rows is not None else grad_rows  # never read without RELU_MASK
+    weight_strides = weight_target.stride()[-2:] if wants_weight else (0, 0)
     linear_backward_kernel[grid](
-        grad_rows, x_rows, weight, mask, grad_x_rows, grad_weight, grad_bias,
+        grad_rows, x_rows, weight, mask, grad_x_rows, weight_target if wants_weight else None,
+        bias_target if wants_bias else None,
         rows, in_features, out_features,
         *grad_rows.stride(), *x_rows.stride(), *weight.stride(), *mask.stride(),
         *(grad_x_rows.stride() if grad_x_rows is not None else (0, 0)),
-        *(grad_weight.stride() if grad_weight is not None else (0, 0)),
-        grad_bias.stride(0) if grad_bias is not None else 0,
+        *weight_strides, weight_target.stride(0) if wants_weight and split_k > 1 else 0,
+        bias_target.stride(-1) if wants_bias else 0, bias_target.stride(0) if wants_bias and split_k > 1 else 0,
         GRAD_INPUT=wants_x, GRAD_WEIGHT=wants_weight, GRAD_BIAS=wants_bias, RELU_MASK=relu_out is not None,
-        ACC_DTYPE=compute_dtype(dtype),
+        SPLIT_K=split_k, ACC_DTYPE=compute_dtype(dtype),
         DOT_PRECISION="tf32" if (dtype == torch.float32 and allow_tf32) else "ieee",
-        INDEX_64=needs_int64_indexing(grad_rows, x_rows, weight, mask, grad_x_rows, grad_weight),
+        INDEX_64=needs_int64_indexing(grad_rows, x_rows, weight, mask, grad_x_rows, weight_target, bias_target),
         WIDEN_BF16=runtime.is_interpreter() and dtype == torch.bfloat16,
     )  # fmt: skip
+    if split_k > 1:
+        _launch_split_k_sum(
+            weight_target if wants_weight else None, grad_weight if wants_weight else None,
+            bias_target if wants_bias else None, grad_bias if wants_bias else None,
+        )  # fmt: skip
     return grad_x, grad_weight, grad_bias
 
 

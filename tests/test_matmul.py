@@ -5,6 +5,8 @@ The interpreter tiles are 128x128x128, so "> one tile" below means a dim above 1
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -412,6 +414,111 @@ def test_linear_gradcheck_float64():
     weight = rand(3, 4, dtype=torch.float64).requires_grad_()
     bias = rand(3, dtype=torch.float64).requires_grad_()
     assert torch.autograd.gradcheck(Linear.apply, (x, weight, bias), eps=1e-6, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------- split-K
+
+# K = 300 spans three interpreter K steps (128 + 128 + 44), so 2 and 3 splits each cover whole
+# steps and a shorter last share; 7 splits leave some with no step at all (zero partials).
+SPLITS = [2, 3, 7]
+
+
+@pytest.fixture
+def split_sum_launches(monkeypatch):
+    """The meta-parameters of every split_k_sum_kernel launch made during the test."""
+    return record_launches(monkeypatch, matmul.split_k_sum_kernel)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("split_k", SPLITS, ids=lambda s: f"split{s}")
+def test_split_k_matmul_with_epilogue(split_k, dtype, kernel_launches, split_sum_launches):
+    # The partial sums skip the epilogue; the summing launch adds the bias and applies the ReLU.
+    a, b, bias = rand(70, 300, dtype=dtype), rand(300, 50, dtype=dtype), rand(50, dtype=dtype)
+    out = torch.empty(70, 50, dtype=dtype)
+    matmul._launch_matmul_kernel(a, b, out, bias=bias, activation="relu", split_k=split_k)
+    assert [launch["SPLIT_K"] for launch in kernel_launches] == [split_k] and len(split_sum_launches) == 1, (
+        f"split_k={split_k}: {len(kernel_launches)} product and {len(split_sum_launches)} sum launches"
+    )
+    want = torch.relu(torch.matmul(a.double(), b.double()) + bias.double()).to(dtype)
+    rtol, atol = TOLERANCES[dtype]
+    assert_matches(out, want, f"split-K {split_k} (70, 300) @ (300, 50) + bias, relu", (rtol, atol * 300**0.5))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_split_k_batched_and_batch_summed(dtype):
+    # A broadcast batch (one C per batch entry), and the batch-summing product with A's row sums
+    # (the weight and bias gradient of a linear layer whose leading dims do not flatten).
+    a, b = rand(3, 20, 300, dtype=dtype), rand(1, 300, 9, dtype=dtype)
+    out = torch.empty(3, 20, 9, dtype=dtype)
+    matmul._launch_matmul_kernel(a, b.expand(3, 300, 9), out, split_k=3)
+    assert_matches(out, reference_matmul(a, b), "split-K batched (3, 20, 300) @ (1, 300, 9)")
+    summed, row_sum = torch.empty(20, 9, dtype=dtype), torch.empty(20, dtype=dtype)
+    b = rand(3, 300, 9, dtype=dtype)
+    matmul._launch_matmul_kernel(a, b, summed, row_sum=row_sum, sum_batch=True, split_k=3)
+    assert_matches(summed, reference_matmul(a, b).sum(0), "split-K batch-summed product")
+    assert_matches(row_sum, a.double().sum((0, 2)).to(dtype), "split-K row sums")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu_mask"])
+@pytest.mark.parametrize("needs", [(True, True, True), (False, False, True), (False, True, False)], ids=str)
+def test_split_k_linear_backward(needs, relu, dtype, linear_backward_launches, split_sum_launches):
+    # 300 rows: the weight gradient's K, shared by 3 splits; grad_input (K = out_features) is not split.
+    rows, in_features, out_features = 300, 40, 10
+    x, weight = rand(rows, in_features, dtype=dtype), rand(out_features, in_features, dtype=dtype)
+    bias, grad_out = rand(out_features, dtype=dtype), rand(rows, out_features, dtype=dtype)
+    if relu:
+        *want, relu_out = _relu_linear_grads(grad_out, x, weight, bias)
+        relu_out = relu_out.to(dtype)
+    else:
+        want, relu_out = [grad_out.double() @ weight.double(), grad_out.double().T @ x.double(),
+                          grad_out.double().sum(0)], None  # fmt: skip
+    got = launch_linear_backward(grad_out, x, weight, needs_input_grad=needs, relu_out=relu_out, split_k=3)
+    assert [launch["SPLIT_K"] for launch in linear_backward_launches] == [3] and len(split_sum_launches) == 1
+    rtol, atol = TOLERANCES[dtype]
+    for name, need, g, w in zip(("grad_x", "grad_weight", "grad_bias"), needs, got, want):
+        if not need:
+            assert g is None, f"{name} computed though needs_input_grad={needs}"
+            continue
+        assert_matches(
+            g, w.to(dtype), f"split-K {name}, {rows}x{in_features}->{out_features}", (rtol, atol * rows**0.5)
+        )
+
+
+def test_split_k_is_deterministic():
+    # The partials are summed in split order by one program per output element: no atomics, so
+    # two runs agree bit for bit.
+    x, weight, grad_out = rand(300, 40), rand(10, 40), rand(300, 10)
+    first = launch_linear_backward(grad_out, x, weight, split_k=7)
+    second = launch_linear_backward(grad_out, x, weight, split_k=7)
+    for name, one, two in zip(("grad_x", "grad_weight", "grad_bias"), first, second):
+        assert torch.equal(one, two), f"{name} differs between two split-K runs"
+
+
+def test_split_k_policy_fills_the_gpu(monkeypatch):
+    # The GPU policy, answered as on an H100 (132 SMs); the interpreter never splits.
+    assert matmul._split_k(1, 3, 1, 8192, torch.device("cpu")) == 1
+    monkeypatch.setattr(runtime, "is_interpreter", lambda: False)
+    monkeypatch.setattr(matmul, "_sm_count", lambda device: 132)
+    tiles = matmul._nominal_tiles
+    cases = {
+        # (M, N, K, batch): splits
+        (65, 384, 8192, 1): 32,  # GPT vocabulary-head weight gradient: 3 tiles, K = 8192 tokens
+        (256, 512, 784, 1): 3,  # digits MLP layer 1 forward: 8 tiles, K = 784 allows 3 splits
+        (10, 784, 256, 1): 1,  # digits head weight gradient: K = 256 is one split's minimum
+        (8192, 1536, 384, 1): 1,  # GPT MLP forward: 768 tiles fill the GPU
+        (128, 128, 4096, 200): 1,  # a batch of 200 products fills it too
+    }
+    for (m, n, k, batch), want in cases.items():
+        got = matmul._split_k(tiles(m), tiles(n), batch, k, torch.device("cuda"))
+        assert got == want, f"split_k for M={m} N={n} K={k} batch={batch}: {got}, expected {want}"
+
+
+def test_matmul_tile_parameters_are_grouped():
+    # Issue 15: the tile routine takes grouped operands (pointer and strides together), not ~40 positionals.
+    parameters = inspect.signature(matmul._matmul_tile.fn).parameters
+    runtime_names = [name for name in parameters if not name.isupper()]  # constexprs are upper case
+    assert runtime_names == ["tile_id", "a", "b", "c", "sizes", "k_range", "batches", "bias", "row_sum", "a_mask"]
 
 
 # ----------------------------------------------------------------------------- GPU only
