@@ -44,7 +44,7 @@ from tritongrad.kernels.loss_reduction import (
     finish,
 )
 from tritongrad.kernels.softmax import finite_or_zero, row_launch_config, vector_width
-from tritongrad.runtime import elementwise_launch_config, reduction_block
+from tritongrad.runtime import elementwise_launch_config, is_interpreter, reduction_block
 
 __all__ = [
     "launch_cross_entropy_fwd",
@@ -157,6 +157,11 @@ ROW_GRAD = 2  # one value per row (reduction="none")
 # Partial sums the finishing program adds at once (a loop covers more programs).
 _FINISH_BLOCK = 1024
 
+# A cross-entropy program keeps about six [ROWS, BLOCK] tiles alive (logits, coefficients,
+# exponentials, ...): 8 KiB of them per 8 warps, i.e. 8 fp32 values per thread, leave room in
+# registers, where row_launch_config's 4096-element tile spills in fp64.
+_GPU_TILE_BYTES = 8192
+
 # The forward's last program is the one that draws the last ticket from a counter that every
 # program increments and that program resets to 0, ready for the next launch: one int32 per
 # device (and CUDA stream: launches on two streams may overlap), ingested once from the host.
@@ -170,6 +175,11 @@ def _tickets(device: torch.device) -> tuple[object, torch.Tensor]:
     if tickets is None:
         tickets = _TICKETS[key] = torch.tensor([0], dtype=torch.int32, device=device)
     return key, tickets
+
+
+@triton.jit
+def _add_and_min(a_sum, a_min, b_sum, b_min):
+    return a_sum + b_sum, tl.minimum(a_min, b_min)
 
 
 @triton.jit
@@ -206,10 +216,14 @@ def _cross_entropy_rows(
     if INDEX_64:
         rows = rows.to(tl.int64)
     in_rows = rows < n_rows
+    # One return after both branches: the compiler (unlike the interpreter) would go on past a
+    # return inside a constexpr branch and type the class-index code with a float target.
     if PROBABILITIES:
-        return rows, in_rows, rows
-    class_target = tl.load(target_ptr + rows * target_row_stride, mask=in_rows, other=ignore_index)
-    valid = in_rows & (class_target != ignore_index) & (class_target >= 0) & (class_target < n_classes)
+        valid = in_rows
+        class_target = rows.to(tl.int64)
+    else:
+        class_target = tl.load(target_ptr + rows * target_row_stride, mask=in_rows, other=ignore_index)
+        valid = in_rows & (class_target != ignore_index) & (class_target >= 0) & (class_target < n_classes)
     return rows, valid, class_target
 
 
@@ -220,7 +234,7 @@ def _cross_entropy_rows(
 # programs' partials in program order (deterministic) into the reduced loss, the mean's total
 # weight and the target bounds. Memory: one read of the logits (+ the probability targets).
 #   saved: [0, N) logsumexp | [N, 2N) sum(q) | [2N] total weight | P loss partials | P weight partials
-#   found: P largest targets >= C (else -1) | P smallest negative targets (else 0) | the two over all
+#   found: P first rows with an out-of-range target (else N) | the first over all | its target
 @triton.jit
 def cross_entropy_fwd_kernel(
     logits_ptr, target_ptr, weight_ptr, loss_ptr, saved_ptr, found_ptr, tickets_ptr,
@@ -242,6 +256,20 @@ def cross_entropy_fwd_kernel(
     # 0 / 0. An empty batch (one program, to write the empty sum or mean) reads nothing.
     address_rows = tl.maximum(tl.minimum(rows, n_rows - 1), 0)
     row_exists = (address_rows < n_rows)[:, None]
+    partials_ptr = saved_ptr + 2 * n_rows + 1
+    # The targets' partials first: what they need is not kept alive through the loop over the
+    # classes (live comparisons there spill a predicate on sm_90 with triton 3.6).
+    if not PROBABILITIES:
+        if HAS_WEIGHT:
+            row_weight = tl.load(weight_ptr + class_target * weight_stride, mask=valid, other=0.0).to(COMPUTE)
+        else:
+            row_weight = valid.to(COMPUTE)
+        # With the first row whose target is out of range (n_rows if none), in one reduction.
+        bad = in_rows & (class_target != ignore_index) & ((class_target >= n_classes) | (class_target < 0))
+        weight_sum, program_first_bad = tl.reduce((row_weight, tl.where(bad, rows, n_rows)), 0, _add_and_min)
+        tl.store(partials_ptr + n_programs + pid, weight_sum)
+        tl.store(found_ptr + pid, program_first_bad)
+
     logits_base = address_rows[:, None] * logits_row_stride * VEC
     row_max = tl.full([ROWS], float("-inf"), COMPUTE)
     exp_sum = tl.zeros([ROWS], COMPUTE)
@@ -281,21 +309,10 @@ def cross_entropy_fwd_kernel(
     tl.store(saved_ptr + rows, finite_or_zero(row_max) + log_exp_sum, mask=in_rows)
     tl.store(saved_ptr + n_rows + rows, q_sum, mask=in_rows)
     loss = tl.where(valid, q_sum * log_exp_sum - q_dot, 0.0)
-    partials_ptr = saved_ptr + 2 * n_rows + 1
     if REDUCE:
         tl.store(partials_ptr + pid, tl.sum(loss, axis=0))
     else:
         tl.store(loss_ptr + rows, loss.to(loss_ptr.dtype.element_ty), mask=in_rows)
-    if not PROBABILITIES:
-        if HAS_WEIGHT:
-            row_weight = tl.load(weight_ptr + class_target * weight_stride, mask=valid, other=0.0).to(COMPUTE)
-        else:
-            row_weight = valid.to(COMPUTE)
-        tl.store(partials_ptr + n_programs + pid, tl.sum(row_weight, axis=0))
-        counted = in_rows & (class_target != ignore_index)
-        tl.store(found_ptr + pid, tl.max(tl.where(counted & (class_target >= n_classes), class_target, -1), axis=0))
-        tl.store(found_ptr + n_programs + pid, tl.min(tl.where(counted & (class_target < 0), class_target, 0), axis=0))
-
     # Every thread's partials are written before the ticket is drawn (release); the last program
     # reads them after it (acquire), bypassing L1 (.cg), which may hold stale lines.
     tl.debug_barrier()
@@ -303,8 +320,7 @@ def cross_entropy_fwd_kernel(
     if ticket == n_programs - 1:
         loss_total = tl.zeros([FINISH_BLOCK], COMPUTE)
         weight_total = tl.zeros([FINISH_BLOCK], COMPUTE)
-        too_large = tl.full([FINISH_BLOCK], -1, tl.int64)
-        too_small = tl.zeros([FINISH_BLOCK], tl.int64)
+        first_bad = tl.full([FINISH_BLOCK], n_rows, tl.int64)
         for first in range(0, n_programs, FINISH_BLOCK):
             index = first + tl.arange(0, FINISH_BLOCK)
             listed = index < n_programs
@@ -313,17 +329,17 @@ def cross_entropy_fwd_kernel(
             if not PROBABILITIES:
                 weight_total += tl.load(partials_ptr + n_programs + index, mask=listed, other=0.0,
                                         cache_modifier=".cg")  # fmt: skip
-                too_large = tl.maximum(
-                    too_large, tl.load(found_ptr + index, mask=listed, other=-1, cache_modifier=".cg")
-                )
-                too_small = tl.minimum(
-                    too_small, tl.load(found_ptr + n_programs + index, mask=listed, other=0, cache_modifier=".cg")
+                first_bad = tl.minimum(
+                    first_bad, tl.load(found_ptr + index, mask=listed, other=n_rows, cache_modifier=".cg")
                 )
         total_weight = tl.sum(weight_total, axis=0)
         if not PROBABILITIES:
             tl.store(saved_ptr + 2 * n_rows, total_weight)
-            tl.store(found_ptr + 2 * n_programs, tl.max(too_large, axis=0))
-            tl.store(found_ptr + 2 * n_programs + 1, tl.min(too_small, axis=0))
+            bad_row = tl.min(first_bad, axis=0)
+            tl.store(found_ptr + n_programs, bad_row)
+            tl.store(
+                found_ptr + n_programs + 1, tl.load(target_ptr + bad_row * target_row_stride, mask=bad_row < n_rows)
+            )
         if REDUCE:
             result = tl.sum(loss_total, axis=0)
             if NORMALIZE == 1:
@@ -387,10 +403,27 @@ def cross_entropy_bwd_kernel(
         tl.store(grad_ptrs, grad.to(grad_logits_ptr.dtype.element_ty), mask=mask)
 
 
+def _check_first_bad_target(first_bad: list, n_rows: int, n_classes: int) -> None:
+    """Raises torch's IndexError for the first out-of-range target, [row, target] (row N: none)."""
+    row, target = first_bad
+    if row < n_rows:
+        raise IndexError(f"Target {target} is out of bounds. (there are {n_classes} classes)")
+
+
 def _check_label_smoothing(name: str, label_smoothing: float) -> float:
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     return float(label_smoothing)
+
+
+def _cross_entropy_config(n_rows: int, n_classes: int, compute: tl.dtype) -> tuple[int, int, int]:
+    """(ROWS, BLOCK, num_warps): row_launch_config's, with a GPU tile of at most _GPU_TILE_BYTES."""
+    rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
+    if not is_interpreter():
+        tile = _GPU_TILE_BYTES // (compute.primitive_bitwidth // 8)
+        while rows * block > tile:
+            rows, block = (rows // 2, block) if rows > 1 else (rows, block // 2)
+    return rows, block, num_warps
 
 
 def _class_vector_width(logits_2d: torch.Tensor, target_2d: torch.Tensor, probabilities: bool, *more) -> int:
@@ -431,12 +464,13 @@ def launch_cross_entropy_fwd(
     logits_2d, target_2d, probabilities = _check_class_problem("cross_entropy", logits, target, weight, ignore_index)
     n_rows, n_classes = logits_2d.shape
     device = logits.device
-    rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
+    compute = compute_dtype(logits.dtype)
+    rows, block, num_warps = _cross_entropy_config(n_rows, n_classes, compute)
     # One program instance computes the loss of ROWS rows; an empty batch still takes one
     # program, which writes the empty sum or mean.
     programs = max(triton.cdiv(n_rows, rows), 1)
     saved = torch.empty(2 * n_rows + 1 + 2 * programs, dtype=accumulator_dtype(logits.dtype), device=device)
-    found = torch.empty(2 * programs + 2, dtype=torch.int64, device=device)
+    found = torch.empty(programs + 2, dtype=torch.int64, device=device)
     loss = torch.empty((n_rows,) if reduction == "none" else (), dtype=logits.dtype, device=device)
     vec = _class_vector_width(logits_2d, target_2d, probabilities)
     key, tickets = _tickets(device)
@@ -449,14 +483,14 @@ def launch_cross_entropy_fwd(
             target_2d.stride(1) if probabilities else 0, 0 if weight is None else weight.stride(0),
             PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
             REDUCE=reduction != "none", NORMALIZE=_normalization(reduction, probabilities),
-            COMPUTE=compute_dtype(logits.dtype), ROWS=rows, BLOCK=block, VEC=vec, FINISH_BLOCK=_FINISH_BLOCK,
+            COMPUTE=compute, ROWS=rows, BLOCK=block, VEC=vec, FINISH_BLOCK=_FINISH_BLOCK,
             INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
         )  # fmt: skip
     except BaseException:
         _TICKETS.pop(key, None)  # a launch stopped part-way may leave the counter above 0
         raise
     if not probabilities:
-        check_on_device(found[2 * programs :], lambda bounds: _check_bounds(bounds, n_classes))
+        check_on_device(found[programs:], lambda first_bad: _check_first_bad_target(first_bad, n_rows, n_classes))
     if reduction == "none" and logits.dim() == 1:
         loss = loss.view(())
     return loss, saved[: 2 * n_rows + 1]
@@ -503,7 +537,8 @@ def launch_cross_entropy_bwd(
         grad_kind, grad_stride = ROW_GRAD, grad_loss.view(-1).stride(0)
     else:
         grad_kind, grad_stride = SCALAR_GRAD, 0
-    rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
+    compute = compute_dtype(logits.dtype)
+    rows, block, num_warps = _cross_entropy_config(n_rows, n_classes, compute)
     vec = _class_vector_width(logits_2d, target_2d, probabilities, grad_logits_2d)
     # One program instance writes the gradient of ROWS rows.
     cross_entropy_bwd_kernel[(triton.cdiv(n_rows, rows),)](
@@ -515,7 +550,7 @@ def launch_cross_entropy_bwd(
         target_2d.stride(1) if probabilities else 0,
         0 if weight is None else weight.stride(0), grad_logits_2d.stride(0) // vec, grad_logits_2d.stride(1),
         PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
-        GRAD=grad_kind, NORMALIZE=_normalization(reduction, probabilities), COMPUTE=compute_dtype(logits.dtype),
+        GRAD=grad_kind, NORMALIZE=_normalization(reduction, probabilities), COMPUTE=compute,
         ROWS=rows, BLOCK=block, VEC=vec, INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
     )  # fmt: skip
     return grad_logits

@@ -11,7 +11,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import tritongrad.nn.functional as F_tg
+from tests.utils import from_torch
 from tritongrad import runtime
+from tritongrad.autograd import gradcheck
 from tritongrad.kernels import loss_classes as kl
 
 DEVICE = runtime.device()
@@ -235,6 +238,74 @@ def test_cross_entropy_bad_arguments():
         kl.launch_cross_entropy_fwd(logits, target, label_smoothing=1.5)
     with pytest.raises(ValueError, match=r"flatten"):
         kl.launch_cross_entropy_fwd(logits.view(3, 5, 1), target.view(3, 1))
+
+
+# Class counts of 1 and 7 (one block), 4097 and 10000 (past a GPU's 4096-class block: streamed
+# there). Three rows keep the interpreter's cost small.
+@pytest.mark.parametrize("probabilities", [False, True], ids=["class targets", "probability targets"])
+@pytest.mark.parametrize("n_classes", [1, 7, 4097, 10_000])
+def test_cross_entropy_vocabulary_sizes(n_classes, probabilities):
+    logits = (3 * torch.randn(3, n_classes, dtype=torch.float64)).to(torch.float32).to(DEVICE)
+    if probabilities:
+        target = torch.softmax(torch.randn(3, n_classes, dtype=torch.float64), 1).to(torch.float32).to(DEVICE)
+    else:
+        target = torch.tensor([n_classes - 1, -100, 0], device=DEVICE)
+    weight = (torch.rand(n_classes) + 0.5).to(DEVICE)
+    for reduction in REDUCTIONS:
+        check_cross_entropy(
+            logits, target, torch.float32, f"{n_classes} classes", weight=weight, label_smoothing=0.1,
+            reduction=reduction,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def many_programs(monkeypatch, tiny_blocks):
+    """2 rows per program (tiny_blocks), and a finishing loop over 4 partial sums at a time."""
+    monkeypatch.setattr(kl, "_FINISH_BLOCK", 4)
+
+
+@pytest.mark.parametrize("probabilities", [False, True], ids=["class targets", "probability targets"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_reduced_by_the_last_program(many_programs, reduction, probabilities):
+    # 37 rows: 19 programs, whose partial sums the last one to finish adds in 5 steps of 4.
+    logits = torch.randn(37, 23, dtype=torch.float64, device=DEVICE)
+    if probabilities:
+        target = torch.softmax(torch.randn(37, 23, dtype=torch.float64), 1).to(DEVICE)
+    else:
+        target = random_targets(37, 23)
+    weight = (torch.rand(23, dtype=torch.float64) + 0.5).to(DEVICE)
+    options = dict(weight=weight, label_smoothing=0.1, reduction=reduction)
+    check_cross_entropy(logits, target, torch.float64, "19 programs", **options)
+    first, _ = kl.launch_cross_entropy_fwd(logits, target, **options)
+    second, _ = kl.launch_cross_entropy_fwd(logits, target, **options)
+    assert torch.equal(first, second), f"the reduction order is fixed: {first} != {second}"
+    assert all(t.tolist() == [0] for t in kl._TICKETS.values()), "the last program resets the ticket counter"
+    bad = random_targets(37, 23)
+    bad[36] = 23  # in the last program, whose bounds the finishing program must see
+    with pytest.raises(IndexError, match="Target 23 is out of bounds"):
+        kl.launch_cross_entropy_fwd(logits, bad, reduction=reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_unit_gradient(reduction):
+    # grad_loss=None stands for the implicit 1 of loss.backward(): the same gradient as ones.
+    logits = torch.randn(5, 11, dtype=torch.float64, device=DEVICE)
+    target = random_targets(5, 11)
+    weight = (torch.rand(11, dtype=torch.float64) + 0.5).to(DEVICE)
+    options = dict(weight=weight, reduction=reduction, label_smoothing=0.2)
+    _, saved = kl.launch_cross_entropy_fwd(logits, target, **options)
+    ones = torch.ones(5 if reduction == "none" else (), dtype=torch.float64, device=DEVICE)
+    implicit = kl.launch_cross_entropy_bwd(None, logits, target, saved, **options)
+    explicit = kl.launch_cross_entropy_bwd(ones, logits, target, saved, **options)
+    assert_close(implicit, explicit, torch.float64, f"unit gradient, {reduction}")
+
+
+def test_cross_entropy_gradcheck_through_autograd(tiny_blocks):
+    # float64 gradcheck of tritongrad's F.cross_entropy, 19-class rows streamed in 16-class blocks.
+    logits = from_torch(torch.randn(2, 19, dtype=torch.float64), requires_grad=True)
+    target = from_torch(torch.tensor([18, 3]))
+    weight = from_torch(torch.rand(19, dtype=torch.float64) + 0.5)
+    assert gradcheck(lambda x: F_tg.cross_entropy(x, target, weight=weight, label_smoothing=0.1), (logits,))
 
 
 # ----------------------------------------------------------------------------- NLL

@@ -2,8 +2,9 @@
 
 The oracle is torch in float64 on the same (rounded) inputs; the backward feeds the
 kernel torch's own forward output, so both sides start from the same values.
-Streaming (online) rows are exercised twice: with one real 100,000-element row, and
-with a tiny block forced on ordinary rows so that rows span many blocks.
+Streaming (online) rows are exercised with one real 100,000-element row, and with
+small blocks forced on ordinary rows so that rows span many blocks; the GPU's block
+policy is asked directly (the interpreter's blocks differ).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+import tritongrad.nn.functional as F
+from tests.utils import from_torch
 from tritongrad import runtime
+from tritongrad.autograd import gradcheck
 from tritongrad.kernels import softmax as ks
 
 DEVICE = runtime.device()
@@ -172,3 +176,84 @@ def test_bad_arguments():
         ks.launch_softmax_bwd(torch.randn(4, 3, device=DEVICE), x, 1)
     with pytest.raises(TypeError, match="float64"):
         ks.launch_softmax_bwd(x.double(), x, 1)
+
+
+# Rows of 1 and 7 elements (one block); 4097 (one past a power of two: a GPU streamed it before
+# rows of 64 KiB took one block) and 10000 (one GPU block of fp32, streamed in fp64). Two rows each
+# keep the interpreter's cost small.
+ROW_LENGTHS = [1, 7, 4097, 10_000]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("row_length", ROW_LENGTHS)
+def test_row_lengths(row_length, log, dtype):
+    x = (3 * torch.randn(2, row_length, dtype=torch.float64)).to(dtype).to(DEVICE)
+    check_forward_and_backward(x, 1, log, f"rows of {row_length}")
+
+
+@pytest.fixture
+def blocks_of_1024(monkeypatch):
+    """Forces 1024-element blocks: rows of 4097 and 10000 are streamed, ending in a partial block."""
+    monkeypatch.setattr(
+        ks, "reduction_block", lambda length, max_block=None: min(runtime.next_power_of_2(length), 1024)
+    )
+
+
+@EXPECTED_NAN
+@EXPECTED_NAN_LOG
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("row_length", [4097, 10_000])
+def test_long_rows_streamed_online(blocks_of_1024, row_length, log):
+    # Row 0 starts with two blocks of -inf (the running max is rescaled from -inf), row 1 holds
+    # a NaN (a NaN row, as torch), row 2 is all -inf (NaN), row 3 is ordinary but near -1e4.
+    assert ks.softmax_launch_config(4, row_length, 4)[3], "the row should be streamed"
+    x = torch.randn(4, row_length, dtype=torch.float64)
+    x[0, :2048] = float("-inf")
+    x[1, row_length // 2] = float("nan")
+    x[2] = float("-inf")
+    x[3] -= 1e4
+    x = x.to(DEVICE)
+    out = ks.launch_softmax_fwd(x, 1, log)
+    assert_close(out, torch_softmax(x, 1, log), torch.float64, f"streamed rows of {row_length}")
+    check_forward_and_backward(x[[0, 3]], 1, log, f"streamed rows of {row_length}")
+    # Not the last dim: the rows are strided, then streamed.
+    check_forward_and_backward(x[[0, 3]].t(), 0, log, f"streamed columns of {row_length}")
+
+
+@EXPECTED_NAN
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_nan_rows(log):
+    x = torch.randn(3, 9, dtype=torch.float64)
+    x[1, 4] = float("nan")
+    x = x.to(DEVICE)
+    assert_close(ks.launch_softmax_fwd(x, 1, log), torch_softmax(x, 1, log), torch.float64, "a NaN in row 1")
+
+
+def test_gpu_policy_keeps_rows_of_64_kib_in_one_block(monkeypatch):
+    # The GPU's choices, asked of the policy (nothing is launched while the runtime says "cuda").
+    monkeypatch.setattr(runtime, "_DEVICE_TYPE", "cuda")
+    assert ks.softmax_launch_config(4096, 1000, 4) == (4, 1024, 8, False), "4 rows of 1000 per 8-warp tile"
+    assert ks.softmax_launch_config(8, 4097, 4) == (1, 8192, 16, False), "one read of a 4097-element row"
+    assert ks.softmax_launch_config(8, 16_384, 4) == (1, 16_384, 16, False), "64 KiB of fp32 in one block"
+    assert ks.softmax_launch_config(8, 10_000, 8)[3], "fp64 rows of 10000 (80 KiB) are streamed"
+    assert ks.softmax_launch_config(8, 32_768, 4)[1:] == (4096, 8, True), "longer rows stream 4096-blocks"
+
+
+def test_vector_width():
+    # (element size, row length, row strides, column strides) -> elements per 16-byte access.
+    assert ks.vector_width(4, 1000, [1000], [1]) == 4
+    assert ks.vector_width(2, 1000, [1000, 1000], [1, 1]) == 8
+    assert ks.vector_width(8, 1000, [1000], [1]) == 2
+    assert ks.vector_width(4, 1002, [1002], [1]) == 2, "rows of 1002 fp32 are 8-byte aligned"
+    assert ks.vector_width(4, 1024, [1024, 1030], [1, 1]) == 2, "every operand's row stride counts"
+    assert ks.vector_width(4, 7, [7], [1]) == 1
+    assert ks.vector_width(4, 1024, [1], [1024]) == 1, "rows along a strided dim are not vectorised"
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_gradcheck_streamed_rows(tiny_blocks, log):
+    # float64 gradcheck through tritongrad's autograd, with 37-element rows streamed in 16-blocks.
+    x = from_torch(torch.randn(2, 37, dtype=torch.float64), requires_grad=True)
+    function = F.log_softmax if log else F.softmax
+    assert gradcheck(lambda t: function(t, 1), (x,))
