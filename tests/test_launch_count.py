@@ -24,9 +24,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import torch
 
+import tritongrad.nn.functional as F
+from benchmarks.aot import GPU_MODELS
+from benchmarks.aot_capture import gpu_launch_policy, recording_launches
 from benchmarks.bench_training import check_sides_agree, make_side
 from benchmarks.common import count_torch_kernels, count_tritongrad_launches
+from tests.utils import from_torch
+from tritongrad.kernels import loss_classes
+from tritongrad.kernels.device_checks import deferred_checks
 
 DIMS = (16, 32, 10)  # Linear(16, 32) - ReLU - Linear(32, 10) - Softmax
 BATCH = 8
@@ -103,3 +110,62 @@ def test_fusions_behind_the_count(counts):
     assert tritongrad_counts["mse_loss_fwd_kernel"] == 1 and "mse_loss_bwd_kernel" not in tritongrad_counts, report
     assert "loss_sum_kernel" not in tritongrad_counts, f"a one-block loss is summed by its own kernel\n{report}"
     assert not any("fill" in name for name in tritongrad_counts), f"the implicit seed is never filled\n{report}"
+
+
+# ------------------------------------------------------------------------- cross-entropy
+# Forward + backward of cross_entropy: at most 2 launches at every vocabulary (one forward:
+# online logsumexp, target check and reduction; one backward; the seed of backward() is never
+# filled). The interpreter's blocks are not the GPU's, so the GPU's launches are recorded too,
+# with the launchers answering as on an H100 (kernels not run).
+VOCABULARIES = (10, 1000, 5000)
+CE_ROWS = 4
+
+
+@pytest.mark.parametrize("probabilities", [False, True], ids=["class targets", "probability targets"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("vocabulary", VOCABULARIES)
+def test_cross_entropy_forward_and_backward_take_one_launch_each(vocabulary, reduction, probabilities):
+    logits = from_torch(torch.randn(CE_ROWS, vocabulary), requires_grad=True)
+    if probabilities:
+        target = from_torch(torch.softmax(torch.randn(CE_ROWS, vocabulary), 1))
+    else:
+        target = from_torch(torch.randint(0, vocabulary, (CE_ROWS,)))
+    gradient = from_torch(torch.randn(CE_ROWS)) if reduction == "none" else None
+    losses = []
+    for _ in range(2):  # the second round is counted: caches are warm
+        logits.grad = None
+        forward = count_tritongrad_launches(
+            lambda: losses.append(F.cross_entropy(logits, target, weight=None, reduction=reduction))
+        )
+        backward = count_tritongrad_launches(lambda: losses[-1].backward(gradient))
+    assert forward == Counter(cross_entropy_fwd_kernel=1), f"V={vocabulary} {reduction}: forward {forward}"
+    assert backward == Counter(cross_entropy_bwd_kernel=1), f"V={vocabulary} {reduction}: backward {backward}"
+
+
+@pytest.mark.parametrize("vocabulary", VOCABULARIES + (131_072,))
+def test_cross_entropy_launches_under_the_gpu_policy(vocabulary):
+    logits = torch.randn(4096 if vocabulary < 131_072 else 8, vocabulary)
+    target = torch.randint(0, vocabulary, (logits.shape[0],))
+    for reduction in ("mean", "none"):
+        grad = torch.randn(logits.shape[0]) if reduction == "none" else None
+        with (
+            gpu_launch_policy(GPU_MODELS[90]),
+            deferred_checks(True, discard=True),  # the kernels do not run: nothing to check
+            recording_launches(execute=False) as launches,
+        ):
+            _, saved = loss_classes.launch_cross_entropy_fwd(logits, target, reduction=reduction)
+            loss_classes.launch_cross_entropy_bwd(grad, logits, target, saved, reduction=reduction)
+        kernels = [launch["kernel"] for launch in launches]
+        assert kernels == ["cross_entropy_fwd_kernel", "cross_entropy_bwd_kernel"], f"V={vocabulary}: {kernels}"
+
+
+def test_cross_entropy_training_step_census():
+    """The census with a cross-entropy head: 2 of its launches are the loss's."""
+    side = make_side("tritongrad", DIMS, BATCH, head="cross_entropy", optimizer="sgd")
+    side.step()
+    side.step()
+    counts = count_tritongrad_launches(side.step)
+    loss_kernels = {name: n for name, n in counts.items() if "entropy" in name or "loss" in name or "target" in name}
+    assert loss_kernels == {"cross_entropy_fwd_kernel": 1, "cross_entropy_bwd_kernel": 1}, launch_report(counts, {})
+    assert not any("fill" in name for name in counts), launch_report(counts, {})
+    assert sum(counts.values()) <= 7, launch_report(counts, {})
