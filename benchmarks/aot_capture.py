@@ -261,6 +261,31 @@ def _register_matmul_cases() -> None:
         relu_out = _randn(256, 512)
         matmul().launch_linear_backward(_randn(256, 512), x, weight, relu_out=relu_out)
 
+    # The digits MLP (784-512-512-10 at batch 256, and a 784-128 layer) and the tiny GPT (8192 tokens of
+    # width 384: the 384->1536 MLP layer and the 384->65 vocabulary head), forward and backward, fp32
+    # exact and tf32: skinny products whose tile count alone does not fill the GPU (split-K).
+    def linear(rows, in_features, out_features, backward, allow_tf32=False, relu=False):
+        def run():
+            x, weight = _randn(rows, in_features), _randn(out_features, in_features)
+            if not backward:
+                matmul().launch_linear(x, weight, _randn(out_features), "relu" if relu else None, allow_tf32)
+                return
+            grad, relu_out = _randn(rows, out_features), _randn(rows, out_features) if relu else None
+            matmul().launch_linear_backward(grad, x, weight, relu_out=relu_out, allow_tf32=allow_tf32)
+
+        return run
+
+    mlp_and_gpt = [(256, 784, 512, True), (256, 512, 10, False), (256, 784, 128, True), (8192, 384, 1536, False),
+                   (8192, 384, 65, False)]  # fmt: skip
+    for rows, in_features, out_features, relu in mlp_and_gpt:
+        for tf32 in (False, True):
+            precision = "fp32 tf32" if tf32 else "fp32"
+            shape = f"{rows}x{in_features}->{out_features}"
+            for backward in (False, True):
+                name = f"linear{'+relu' if relu else ''}{' backward' if backward else ''} {precision} {shape}"
+                if name != "linear+relu backward fp32 256x784->512":  # registered above
+                    case(name, "matmul")(linear(rows, in_features, out_features, backward, tf32, relu))
+
 
 def _register_conv_cases() -> None:
     conv = lambda: _kernels("conv")  # noqa: E731
