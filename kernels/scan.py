@@ -17,7 +17,8 @@ A scan combines an (earlier, later) pair of (value, aux) states:
 - AFFINE: states are maps s -> value + aux * s applied in order, so (v1, a1) then (v2, a2) is
   (v2 + a2 * v1, a1 * a2). Scanned from the end with value = grad[k] and aux = x[k + 1], it gives
   S[k] = sum_{j >= k} grad[j] * prod_{k < i <= j} x[i], which makes cumprod's gradient exact
-  with zeros in x, with no division.
+  with zeros in x, with no division; scanned from the start with aux = x[k], its transpose
+  (the next derivative of cumprod).
 
 REVERSE walks each row from its end (tile lanes map to positions n-1, n-2, ...); SHIFT reads the
 value at position k - 1 (k + 1 when reversed) for position k, with the identity past the end, which
@@ -48,7 +49,7 @@ from tritongrad.kernels.common import needs_int64_indexing, triton_dtype
 from tritongrad.kernels.elementwise import store_as
 from tritongrad.kernels.strided import coalesce, strided_offset
 
-__all__ = ["launch_scan", "launch_affine_reverse_scan", "along_dim_rows", "Rows"]
+__all__ = ["launch_scan", "launch_affine_scan", "launch_affine_reverse_scan", "along_dim_rows", "Rows"]
 
 OP_SUM = tl.constexpr(0)
 OP_PROD = tl.constexpr(1)
@@ -310,6 +311,27 @@ def launch_scan(
     return (out, indices) if with_indices else out
 
 
+def launch_affine_scan(
+    values: torch.Tensor, coefficients: torch.Tensor, dim: int, *, reverse: bool, max_tile: int | None = None
+) -> torch.Tensor:
+    """The affine recurrence along ``dim`` (same shapes; the result in the coefficients' dtype):
+
+    reverse: S[k] = values[k] + coefficients[k + 1] * S[k + 1], i.e.
+             S[k] = sum_{j >= k} values[j] * prod_{k < i <= j} coefficients[i];
+    forward: S[k] = values[k] + coefficients[k] * S[k - 1].
+
+    Either way the coefficient between neighbours sits at the later position, so each direction
+    is the other's transpose (the gradient of one runs the other).
+    """
+    if tuple(values.shape) != tuple(coefficients.shape):
+        raise ValueError(f"launch_affine_scan: shapes {tuple(values.shape)} and {tuple(coefficients.shape)} differ")
+    acc = _scan_accumulator(coefficients.dtype, "affine")
+    out = torch.empty(tuple(values.shape), dtype=coefficients.dtype, device=coefficients.device)
+    _launch("affine", values, coefficients, out, None, dim, acc=acc, reverse=reverse, shift=reverse,
+            max_tile=max_tile)  # fmt: skip
+    return out
+
+
 def launch_affine_reverse_scan(
     grad: torch.Tensor, x: torch.Tensor, dim: int, *, max_tile: int | None = None
 ) -> torch.Tensor:
@@ -317,9 +339,4 @@ def launch_affine_reverse_scan(
 
     cumprod's gradient is exclusive_cumprod(x) * S, exact where x has zeros.
     """
-    if tuple(grad.shape) != tuple(x.shape):
-        raise ValueError(f"launch_affine_reverse_scan: shapes {tuple(grad.shape)} and {tuple(x.shape)} differ")
-    acc = _scan_accumulator(x.dtype, "affine")
-    out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
-    _launch("affine", grad, x, out, None, dim, acc=acc, reverse=True, shift=True, max_tile=max_tile)
-    return out
+    return launch_affine_scan(grad, x, dim, reverse=True, max_tile=max_tile)

@@ -14,7 +14,7 @@ import torch
 
 import tritongrad
 from tests.utils import FLOAT_DTYPES, assert_close, from_torch, make_pair, random_values
-from tritongrad.autograd import gradcheck
+from tritongrad.autograd import gradcheck, gradgradcheck
 from tritongrad.kernels import scan as kernels
 
 # (shape, dim): each exercises one thing.
@@ -208,10 +208,73 @@ def test_cumsum_second_derivative():
     assert_close(second, want_second)
 
 
-def test_cumprod_double_backward_is_refused():
-    x = from_torch(torch.rand(2, 3) + 0.5, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="cumprod"):
-        tritongrad.autograd.grad(x.cumprod(1).sum(), x, create_graph=True)
+# (shape, dim, positions set to zero along dim): second derivatives are exact with zeros too
+CUMPROD_SECOND_CASES = [
+    ((2, 5), 1, []),
+    ((4, 3), 0, []),
+    ((3, 6), 1, [2]),  # one zero: the products after it vanish, their derivatives do not
+    ((3, 6), 1, [0, 4]),  # two zeros
+    ((7,), 0, [6]),  # a zero at the end
+    ((1, 1), 1, []),  # one element: the gradient is the output gradient, independent of x
+    ((2, 0), 1, []),  # empty rows
+    ((3, 1), 1, []),  # rows of one
+]
+
+
+@pytest.mark.parametrize("shape, dim, zeros", CUMPROD_SECOND_CASES, ids=str)
+def test_cumprod_second_derivative(shape, dim, zeros):
+    values = torch.rand(shape, dtype=torch.float64) + 0.5
+    if zeros:
+        values.index_fill_(dim, torch.tensor(zeros), 0.0)
+    weight = torch.randn(shape, dtype=torch.float64)
+    x = from_torch(values, requires_grad=True)
+    (first,) = tritongrad.autograd.grad((x.cumprod(dim) * from_torch(weight)).sum(), x, create_graph=True)
+    t = values.clone().requires_grad_()
+    (want_first,) = torch.autograd.grad((t.cumprod(dim) * weight).sum(), t, create_graph=True)
+    assert_close(first, want_first.detach(), what=f"cumprod first derivative {shape} zeros at {zeros}")
+    if shape[dim] <= 1:  # the first derivative does not depend on x: torch refuses a second one
+        with pytest.raises(RuntimeError):
+            torch.autograd.grad((want_first**2).sum(), t)
+        with pytest.raises(RuntimeError):
+            tritongrad.autograd.grad((first**2).sum(), x)
+        return
+    (second,) = tritongrad.autograd.grad((first**2).sum(), x)
+    (want_second,) = torch.autograd.grad((want_first**2).sum(), t)
+    assert_close(
+        second, want_second, rtol=1e-10, atol=1e-10, what=f"cumprod second derivative {shape} zeros at {zeros}"
+    )
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumprod_gradgradcheck_float64(dim):
+    values = torch.rand(3, 4, dtype=torch.float64) + 0.5
+    values[1, 2] = 0.0  # a zero inside: the derivative torch's division-free formula must keep exact
+    x = from_torch(values, requires_grad=True)
+    assert gradgradcheck(lambda t: t.cumprod(dim), (x,))
+    third_order = from_torch(values, requires_grad=True)
+    (first,) = tritongrad.autograd.grad(third_order.cumprod(dim).sum(), third_order, create_graph=True)
+    (second,) = tritongrad.autograd.grad(first.sum(), third_order, create_graph=True)
+    (third,) = tritongrad.autograd.grad(second.sum(), third_order)
+    t = values.clone().requires_grad_()
+    (want_first,) = torch.autograd.grad(t.cumprod(dim).sum(), t, create_graph=True)
+    (want_second,) = torch.autograd.grad(want_first.sum(), t, create_graph=True)
+    (want_third,) = torch.autograd.grad(want_second.sum(), t)
+    assert_close(third, want_third, what="cumprod third derivative")
+
+
+@pytest.mark.parametrize("reverse", [True, False])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_affine_scan_both_directions(reverse, dim):
+    values, coefficients = torch.randn(4, 6, dtype=torch.float64), torch.randn(4, 6, dtype=torch.float64)
+    got = kernels.launch_affine_scan(values, coefficients, dim, reverse=reverse, max_tile=2)
+    v, c = values.movedim(dim, -1), coefficients.movedim(dim, -1)
+    want = torch.empty_like(v)
+    n = v.shape[-1]
+    for k in range(n - 1, -1, -1) if reverse else range(n):
+        neighbour = k + 1 if reverse else k - 1
+        carried = c[..., max(k, neighbour)] * want[..., neighbour] if 0 <= neighbour < n else 0
+        want[..., k] = v[..., k] + carried
+    assert_close(got, want.movedim(-1, dim), what=f"affine scan reverse={reverse} dim={dim}")
 
 
 def test_bad_dims():

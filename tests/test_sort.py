@@ -243,9 +243,42 @@ def test_unique(shape, dtype):
     assert_close(from_torch(x).unique(sorted=False), torch.unique(x, sorted=True), what="sorted=False is sorted")
 
 
-def test_unique_with_dim_is_refused():
-    with pytest.raises(NotImplementedError):
-        tritongrad.unique(from_torch(torch.ones(2, 2)), dim=0)
+# (shape, dim, layout): rows of few distinct values so slices repeat; each exercises one thing.
+UNIQUE_DIM_CASES = [
+    ((7, 3), 0, "contiguous"),  # rows
+    ((4, 9), 1, "contiguous"),  # columns: the slices are strided
+    ((3, 5, 2), 1, "contiguous"),  # middle dim: slices of 6 elements
+    ((6, 4), 0, "transposed"),  # a non-contiguous input
+    ((11,), 0, "contiguous"),  # 1-D: the slices are single elements
+    ((0, 2), 0, "contiguous"),  # no slices
+    ((1, 3), 0, "contiguous"),  # one slice
+]
+
+
+@pytest.mark.parametrize("shape, dim, layout", UNIQUE_DIM_CASES, ids=str)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.bool], ids=str)
+def test_unique_along_a_dim(shape, dim, layout, dtype):
+    base = torch.randint(0, 2, shape if layout == "contiguous" else shape[::-1]).to(dtype)
+    x = base if layout == "contiguous" else base.t()
+    got = tritongrad.unique(from_torch(x), dim=dim, return_inverse=True, return_counts=True)
+    expected = torch.unique(x, dim=dim, return_inverse=True, return_counts=True)
+    for part, g, e in zip(("values", "inverse", "counts"), got, expected):
+        assert_close(g, e, what=f"unique(dim={dim}) {part} of {tuple(shape)} {dtype} {layout}")
+    assert_close(from_torch(x).unique(dim=dim), torch.unique(x, dim=dim), what="unique(dim) values only")
+
+
+def test_unique_along_a_dim_keeps_nan_slices_apart_and_checks_dims():
+    x = torch.tensor([[1.0, float("nan")], [1.0, float("nan")], [0.0, 2.0], [0.0, 2.0]])
+    got = tritongrad.unique(from_torch(x), dim=0, return_counts=True)
+    expected = torch.unique(x, dim=0, return_counts=True)
+    assert_close(got[0], expected[0])
+    assert_close(got[1], expected[1])
+    for bad, dim, error in ((torch.ones(2, 2), 2, IndexError), (torch.tensor(1.0), 0, IndexError),
+                            (torch.ones(3, 0), 0, RuntimeError)):  # fmt: skip
+        with pytest.raises(error):
+            torch.unique(bad, dim=dim)
+        with pytest.raises(error):
+            tritongrad.unique(from_torch(bad), dim=dim)
 
 
 # ----------------------------------------------------------------------------------- gradients

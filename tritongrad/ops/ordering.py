@@ -15,6 +15,7 @@ import math
 
 import torch
 
+from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -23,6 +24,7 @@ from tritongrad.kernels import scan as scan_kernels
 from tritongrad.kernels import sort as sort_kernels
 from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
+from tritongrad.ops.indexing import cat
 from tritongrad.ops.reduction import Extremum
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.shapes import normalize_dim
@@ -152,7 +154,8 @@ class ReverseCumsum(Function):
 class Cumprod(Function):
     """Running product. Backward: grad_x[k] = prod_{i<k} x[i] * sum_{j>=k} grad[j] prod_{k<i<=j} x[i],
     an exclusive cumprod times a reverse affine scan: exact with zeros, no division (torch's
-    formula too, computed differently)."""
+    formula too, computed differently). Under create_graph the same product is built from
+    differentiable pieces (Cumprod, AffineScan), so cumprod differentiates to any order."""
 
     @staticmethod
     def forward(ctx, x, dim, dtype):
@@ -162,14 +165,55 @@ class Cumprod(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if is_grad_enabled():
-            raise NotImplementedError("tritongrad cannot differentiate cumprod twice (CumprodBackward0)")
         (x,) = ctx.saved_tensors
-        data, dim = x._data, ctx.dim
-        grad_data = grad._data if grad.dtype == x.dtype else grad.to(x.dtype)._data
-        before = scan_kernels.launch_scan(data, dim, "prod", exclusive=True)
-        after = scan_kernels.launch_affine_reverse_scan(grad_data, data, dim)
+        dim = ctx.dim
+        if grad.dtype != x.dtype:
+            grad = grad.to(x.dtype)
+        if _length(x, dim) <= 1 or x.numel() == 0:
+            return grad, None, None  # x[k] multiplies no later element: torch's gradient is grad itself
+        if is_grad_enabled():
+            before = _shifted(Cumprod.apply(x, dim, x.dtype), dim, 1)
+            return before * AffineScan.apply(grad, x, dim, True), None, None
+        before = scan_kernels.launch_scan(x._data, dim, "prod", exclusive=True)
+        after = scan_kernels.launch_affine_reverse_scan(grad._data, x._data, dim)
         return Tensor._wrap(before) * Tensor._wrap(after), None, None
+
+
+class AffineScan(Function):
+    """The affine recurrence of ``values`` with ``coefficients`` along ``dim`` (the coefficient
+    between neighbours at the later position): reverse, S[k] = v[k] + c[k + 1] S[k + 1]; forward,
+    S[k] = v[k] + c[k] S[k - 1]. Linear in v, so its gradient is the other direction's scan of
+    the output gradient (the transpose); c's gradient pairs that adjoint with S one step apart."""
+
+    @staticmethod
+    def forward(ctx, values, coefficients, dim, reverse):
+        out = Tensor._wrap(scan_kernels.launch_affine_scan(values._data, coefficients._data, dim, reverse=reverse))
+        ctx.save_for_backward(coefficients, out)
+        ctx.dim, ctx.reverse = dim, reverse
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        coefficients, out = ctx.saved_tensors
+        dim = ctx.dim
+        adjoint = AffineScan.apply(grad, coefficients, dim, not ctx.reverse)
+        grad_coefficients = None
+        if ctx.needs_input_grad[1]:
+            # reverse: S[j-1] = v[j-1] + c[j] S[j]; forward: S[j] = v[j] + c[j] S[j-1] (c[0] unused)
+            if ctx.reverse:
+                grad_coefficients = _shifted(adjoint, dim, 0) * out
+            else:
+                grad_coefficients = adjoint * _shifted(out, dim, 0)
+        return adjoint, grad_coefficients, None, None
+
+
+def _shifted(t, dim: int, fill):
+    """t one step further along ``dim`` (out[k] = t[k - 1]) with ``fill`` at position 0; differentiable."""
+    length = _length(t, dim)
+    if t.dim() == 0 or length == 0:
+        return creation.full(tuple(t.shape), fill, dtype=t.dtype, device=t.device)
+    head = creation.full(tuple(t.shape[:dim]) + (1,) + tuple(t.shape[dim + 1 :]), fill, dtype=t.dtype, device=t.device)
+    return cat([head, t.narrow(dim, 0, length - 1)], dim)
 
 
 def cumsum(input, dim: int, *, dtype=None):
@@ -389,9 +433,12 @@ def mode(input, dim: int = -1, keepdim: bool = False):
 def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):  # noqa: A002
     """The distinct elements in ascending order (also for ``sorted=False``, which torch leaves
     unspecified), with the inverse mapping and counts on request. NaNs are each distinct, as in
-    torch. Reads back one number (how many distinct values) to size the result."""
+    torch. Reads back one number (how many distinct values) to size the result.
+
+    With ``dim``: the distinct slices along ``dim`` in lexicographic order (the inverse maps each
+    slice's position to its unique slice, counts per unique slice), as torch.unique(dim=...)."""
     if dim is not None:
-        raise NotImplementedError("tritongrad.unique supports dim=None only")
+        return _unique_slices(input, normalize_dim(dim, input.dim()), return_inverse, return_counts)
     data = input._data if input._data.is_contiguous() else contiguous_copy(input)._data
     flat = data.view(-1)
     n = flat.numel()
@@ -416,6 +463,51 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
             run_ids, order, 0, torch.empty(n, dtype=torch.int64, device=device)
         )
         outputs.append(Tensor._wrap(inverse.view(tuple(input.shape))))
+    if return_counts:
+        ones = launch_fill_(torch.empty(n, dtype=torch.float64, device=device), 1)
+        counts = sort_kernels.launch_scatter_add_along_dim(ones, run_ids, 0, (count,))
+        outputs.append(Tensor._wrap(elementwise_kernels.launch_unary("copy", counts, out_dtype=torch.int64)))
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _unique_slices(input, dim: int, return_inverse: bool, return_counts: bool):
+    """unique(dim=dim): the slices along dim as the rows of an (n, m) matrix, put in lexicographic
+    order by stable sorts on each column from the last to the first (m sorts of n keys); rows
+    differing from their predecessor start a new unique row."""
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    shape = tuple(input.shape)
+    n, m = shape[dim], math.prod(shape[:dim] + shape[dim + 1 :])
+    if m == 0 and n > 0:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    device = input.device
+    rows = contiguous_copy(Tensor._wrap(input._data.movedim(dim, 0)))._data.view(n, m)
+    order = launch_arange(0, n, 1, dtype=torch.int64, device=device)
+    for column in reversed(range(m)):
+        keys = sort_kernels.launch_gather_along_dim(rows[:, column], order, 0)
+        _, by_key = sort_kernels.launch_sort(keys, 0)
+        order = sort_kernels.launch_gather_along_dim(order, by_key, 0)
+    sorted_rows = sort_kernels.launch_gather_along_dim(rows, order.view(n, 1).expand(n, m), 0)
+    # run_ids[i]: how many times the row changed before sorted row i (its unique slot)
+    changes = torch.empty(n, dtype=torch.int64, device=device)
+    if n:
+        launch_fill_(changes[:1], 0)
+    if n > 1:
+        differs = elementwise_kernels.launch_binary(
+            "ne", sorted_rows[1:], sorted_rows[:-1], out_dtype=torch.int64, compute=input.dtype
+        )
+        elementwise_kernels.launch_unary("copy", reduce_kernels.launch_amax(differs, (1,), False), out=changes[1:])
+    run_ids = scan_kernels.launch_scan(changes, 0, "sum")
+    count = int(run_ids[-1].item()) + 1 if n else 0
+    uniques = torch.empty((count, m), dtype=input.dtype, device=device)
+    sort_kernels.launch_scatter_along_dim(sorted_rows, run_ids.view(n, 1).expand(n, m), 0, uniques)
+    moved = (count,) + shape[:dim] + shape[dim + 1 :]
+    outputs = [contiguous_copy(Tensor._wrap(uniques.view(moved).movedim(0, dim)))]
+    if return_inverse:
+        inverse = sort_kernels.launch_scatter_along_dim(
+            run_ids, order, 0, torch.empty(n, dtype=torch.int64, device=device)
+        )
+        outputs.append(Tensor._wrap(inverse))
     if return_counts:
         ones = launch_fill_(torch.empty(n, dtype=torch.float64, device=device), 1)
         counts = sort_kernels.launch_scatter_add_along_dim(ones, run_ids, 0, (count,))
