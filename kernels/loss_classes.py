@@ -256,9 +256,9 @@ def cross_entropy_fwd_kernel(
     # 0 / 0. An empty batch (one program, to write the empty sum or mean) reads nothing.
     address_rows = tl.maximum(tl.minimum(rows, n_rows - 1), 0)
     row_exists = (address_rows < n_rows)[:, None]
-    partials_ptr = saved_ptr + 2 * n_rows + 1
-    # The targets' partials first: what they need is not kept alive through the loop over the
-    # classes (live comparisons there spill a predicate on sm_90 with triton 3.6).
+    # The targets' partials are reduced first and stored after the loop over the classes: only
+    # two scalars live through it (comparisons, or the predicate of the stores, would spill a
+    # predicate register on sm_80/sm_90 with triton 3.6).
     if not PROBABILITIES:
         if HAS_WEIGHT:
             row_weight = tl.load(weight_ptr + class_target * weight_stride, mask=valid, other=0.0).to(COMPUTE)
@@ -267,8 +267,6 @@ def cross_entropy_fwd_kernel(
         # With the first row whose target is out of range (n_rows if none), in one reduction.
         bad = in_rows & (class_target != ignore_index) & ((class_target >= n_classes) | (class_target < 0))
         weight_sum, program_first_bad = tl.reduce((row_weight, tl.where(bad, rows, n_rows)), 0, _add_and_min)
-        tl.store(partials_ptr + n_programs + pid, weight_sum)
-        tl.store(found_ptr + pid, program_first_bad)
 
     logits_base = address_rows[:, None] * logits_row_stride * VEC
     row_max = tl.full([ROWS], float("-inf"), COMPUTE)
@@ -309,6 +307,10 @@ def cross_entropy_fwd_kernel(
     tl.store(saved_ptr + rows, finite_or_zero(row_max) + log_exp_sum, mask=in_rows)
     tl.store(saved_ptr + n_rows + rows, q_sum, mask=in_rows)
     loss = tl.where(valid, q_sum * log_exp_sum - q_dot, 0.0)
+    partials_ptr = saved_ptr + 2 * n_rows + 1
+    if not PROBABILITIES:
+        tl.store(partials_ptr + n_programs + pid, weight_sum)
+        tl.store(found_ptr + pid, program_first_bad)
     if REDUCE:
         tl.store(partials_ptr + pid, tl.sum(loss, axis=0))
     else:
