@@ -322,16 +322,17 @@ def _specialise(kernel: Any, target: Any, args: list[Any], kwargs: dict[str, Any
     return kernel._pack_args(backend, kwargs, bound_args, specialization, options)
 
 
-def compile_launch(launch: dict[str, Any], config_choice: str = "all") -> list[dict[str, Any]]:
-    """Compiles one recorded launch for its arch; one result per autotune config compiled.
+def plan_launch(launch: dict[str, Any], config_choice: str = "all") -> list[dict[str, Any]]:
+    """What compiling one recorded launch for its arch means: one result skeleton per autotune config.
 
     ``config_choice`` is ``"all"`` (every GPU config of an autotuned kernel that its
     pruning hook keeps on this arch) or ``"default"`` (the first of those: the
-    author lists the preferred configs first).
+    author lists the preferred configs first). Each skeleton carries the
+    specialisation (signature, constexprs, options) and its ``key``: two launches
+    with the same key compile to the same binary, so ``compile_all`` compiles
+    each key once. A launch that cannot be specialised gets its ``error`` here.
     """
-    import triton
     from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
 
     model = GPU_MODELS[launch["arch"]]
     target = GPUTarget("cuda", model.capability, 32)
@@ -349,10 +350,11 @@ def compile_launch(launch: dict[str, Any], config_choice: str = "all") -> list[d
         variants = [(i, {**recorded_kwargs, **autotuner.configs[i].all_kwargs()}) for i in chosen]
     default_index = variants[0][0]
 
-    results = []
+    plans = []
     for config_index, kwargs in variants:
-        result: dict[str, Any] = {
+        plan: dict[str, Any] = {
             "case": launch["case"],
+            "launch": launch.get("index"),  # the capture's index of this launch (its grid lives there)
             "module": launch["module"],
             "kernel": launch["kernel"],
             "arch": f"sm_{model.capability}",
@@ -364,35 +366,74 @@ def compile_launch(launch: dict[str, Any], config_choice: str = "all") -> list[d
         try:
             options, signature, constexprs, attrs = _specialise(kernel, target, args, kwargs)
             names = kernel.arg_names
-            result["constexprs"] = {
+            plan["constexprs"] = {
                 names[path[0]] + "".join(f"[{i}]" for i in path[1:]): _describe(value)
                 for path, value in constexprs.items()
             }
-            result["signature"] = {name: _describe(ty) for name, ty in signature.items() if ty != "constexpr"}
-            result["num_warps"] = options.num_warps
-            result["num_stages"] = options.num_stages
-            result["key"] = json.dumps(
-                [result["arch"], launch["module"], launch["kernel"], repr(signature), repr(constexprs),
+            plan["signature"] = {name: _describe(ty) for name, ty in signature.items() if ty != "constexpr"}
+            plan["num_warps"] = options.num_warps
+            plan["num_stages"] = options.num_stages
+            plan["key"] = json.dumps(
+                [plan["arch"], launch["module"], launch["kernel"], repr(signature), repr(constexprs),
                  repr(attrs), repr(sorted(options.__dict__.items()))]
             )  # fmt: skip
-            log = io.StringIO()
-            start = time.perf_counter()
-            with contextlib.redirect_stdout(log):
-                compiled = triton.compile(
-                    ASTSource(kernel, signature, constexprs, attrs), target=target, options=options.__dict__
-                )
-            result["compile_s"] = round(time.perf_counter() - start, 3)
-            result.update(parse_ptxas_log(log.getvalue()))
-            if result["registers"] is None:
-                raise RuntimeError(f"no `ptxas -v` report in the compile log: {log.getvalue()[-500:]!r}")
-            result["shared_bytes"] = compiled.metadata.shared
-            result["fits_shared_memory"] = compiled.metadata.shared <= model.max_shared_bytes
-            result["instructions"] = instruction_mix(compiled.asm["ptx"])
         except Exception as error:  # noqa: BLE001  (a failure is a finding of the report)
-            lines = traceback.format_exception_only(type(error), error)
-            result["error"] = "".join(lines).strip()[-2000:]
-        results.append(result)
-    return results
+            plan["error"] = _error_text(error)
+        plans.append(plan)
+    return plans
+
+
+def _error_text(error: Exception) -> str:
+    return "".join(traceback.format_exception_only(type(error), error)).strip()[-2000:]
+
+
+# `tt.dot %a, %b, %c ... : tensor<64x32xf16, ...> * tensor<...> -> tensor<...>`: the A operand's element type.
+_TTIR_DOT = re.compile(r"tt\.dot(?:_scaled)?\b[^\n]*?:\s*tensor<(?:\d+x)+(\w+)")
+
+
+def dot_input_types(ttir: str) -> list[str]:
+    """Element types of the ``tt.dot`` operands in a kernel's Triton IR (``f16``, ``bf16``, ``f32``, ...):
+    after inlining, so a dot in a helper function counts. Empty when the kernel has no dot."""
+    return sorted(set(_TTIR_DOT.findall(ttir)))
+
+
+def compile_variant(launch: dict[str, Any], config_index: int | None) -> dict[str, Any]:
+    """Compiles one planned variant (a launch at one autotune config) and measures it.
+
+    Returns the measurements (registers, spills, shared memory, instruction mix,
+    dot operand types) or ``{"error": ...}``.
+    """
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    model = GPU_MODELS[launch["arch"]]
+    target = GPUTarget("cuda", model.capability, 32)
+    kernel_object = resolve_kernel(launch["module"], launch["kernel"])
+    kernel = _jit_function(kernel_object)
+    args = decode(launch["args"])
+    kwargs = {name: decode(value) for name, value in launch["kwargs"].items()}
+    if config_index is not None:
+        kwargs.update(_autotuner(kernel_object).configs[config_index].all_kwargs())
+    try:
+        options, signature, constexprs, attrs = _specialise(kernel, target, args, kwargs)
+        log = io.StringIO()
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(log):
+            compiled = triton.compile(
+                ASTSource(kernel, signature, constexprs, attrs), target=target, options=options.__dict__
+            )
+        measured: dict[str, Any] = {"compile_s": round(time.perf_counter() - start, 3)}
+        measured.update(parse_ptxas_log(log.getvalue()))
+        if measured["registers"] is None:
+            raise RuntimeError(f"no `ptxas -v` report in the compile log: {log.getvalue()[-500:]!r}")
+        measured["shared_bytes"] = compiled.metadata.shared
+        measured["fits_shared_memory"] = compiled.metadata.shared <= model.max_shared_bytes
+        measured["instructions"] = instruction_mix(compiled.asm["ptx"])
+        measured["dot_types"] = dot_input_types(compiled.asm["ttir"])
+        return measured
+    except Exception as error:  # noqa: BLE001  (a failure is a finding of the report)
+        return {"error": _error_text(error)}
 
 
 def _worker_init() -> None:
@@ -411,18 +452,30 @@ def _prepare_environment() -> None:
     os.environ["TRITON_DUMP_PTXAS_LOG"] = "1"
 
 
-def compile_all(launches: list[dict[str, Any]], config_choice: str, jobs: int) -> list[dict[str, Any]]:
-    """Compiles every launch (in this process, or in ``jobs`` worker processes)."""
-    if jobs <= 1:
-        _worker_init()
-        return [result for launch in launches for result in compile_launch(launch, config_choice)]
-    import concurrent.futures
-    import multiprocessing
+def _compile_job(job: tuple[dict[str, Any], int | None]) -> dict[str, Any]:
+    return compile_variant(*job)
 
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
-        batches = pool.map(compile_launch, launches, [config_choice] * len(launches))
-        return [result for batch in batches for result in batch]
+
+def compile_all(launches: list[dict[str, Any]], config_choice: str, jobs: int) -> list[dict[str, Any]]:
+    """Plans every launch, compiles each distinct specialisation once (in this process, or in
+    ``jobs`` worker processes) and gives every planned variant its measurements."""
+    _worker_init()
+    plans = [(launch, plan) for launch in launches for plan in plan_launch(launch, config_choice)]
+    unique: dict[str, tuple[dict[str, Any], int | None]] = {}
+    for launch, plan in plans:
+        if plan["error"] is None and plan["key"] not in unique:
+            unique[plan["key"]] = (launch, plan["autotune_config"])
+    if jobs <= 1:
+        measured = [_compile_job(job) for job in unique.values()]
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init) as pool:
+            measured = list(pool.map(_compile_job, unique.values()))
+    by_key = dict(zip(unique, measured))
+    return [{**plan, **by_key[plan["key"]]} if plan["error"] is None else plan for _, plan in plans]
 
 
 def main(argv: list[str] | None = None) -> int:

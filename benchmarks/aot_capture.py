@@ -22,18 +22,42 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import json
+import math
+import os
 import pkgutil
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
+import tritongrad
+from benchmarks import (
+    bench_attention,
+    bench_conv,
+    bench_elementwise,
+    bench_fused,
+    bench_fused_ce,
+    bench_gpt_step,
+    bench_matmul,
+    bench_norm,
+    bench_pool,
+    bench_reduction,
+    bench_softmax,
+    bench_training,
+)
 from benchmarks.aot import GPU_MODELS, GpuModel
+from benchmarks.common import as_tritongrad
+from benchmarks.roofline import Work
 from tritongrad import runtime
+from tritongrad.kernels.device_checks import deferred_checks
 
 # triton is imported inside functions: tritongrad (imported above) must come first, since it
 # switches on the interpreter before triton is loaded.
@@ -65,6 +89,22 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot record a kernel argument of type {type(value).__name__}: {value!r}")
 
 
+# Kernels whose results their launcher reads back on the host to decide what comes next (an index
+# bounds check, a count that sizes the next output), and arange, whose output becomes the positions
+# such a check reads: run even where a case's kernels are not, so a launcher never acts on an
+# unwritten buffer. Each is cheap: one pass over the indices or the mask.
+READBACK_KERNELS = frozenset(
+    {"index_offsets_kernel", "target_scan_kernel", "mask_count_kernel", "exclusive_scan_kernel", "cdf_kernel",
+     "_zero_count_kernel", "count_outside_kernel", "arange_kernel"}
+)  # fmt: skip
+
+
+def _feeds_a_readback(kernel: str, grid: Any) -> bool:
+    """A READBACK_KERNELS launch, or a one-program fill: the initial value ("no bad index") of the
+    small buffer such a kernel updates."""
+    return kernel in READBACK_KERNELS or (kernel == "fill_kernel" and not callable(grid) and math.prod(grid) == 1)
+
+
 @contextlib.contextmanager
 def recording_launches(execute: bool) -> Iterator[list[dict[str, Any]]]:
     """Records every interpreted launch as {module, kernel, args, kwargs} (kwargs include num_warps).
@@ -83,15 +123,22 @@ def recording_launches(execute: bool) -> Iterator[list[dict[str, Any]]]:
     original = function_class.run
 
     def run(self, *args, grid, warmup, **kwargs):
-        launches.append(
-            {
-                "module": self.fn.__module__,
-                "kernel": self.fn.__name__,
-                "args": [encode(a) for a in args],
-                "kwargs": {k: encode(v) for k, v in kwargs.items()},
-            }
-        )
-        if execute:
+        launch = {
+            "module": self.fn.__module__,
+            "kernel": self.fn.__name__,
+            "args": [encode(a) for a in args],
+            "kwargs": {k: encode(v) for k, v in kwargs.items()},
+        }
+        if callable(grid):
+            # Evaluated later, with the GPU config's block sizes (see Capture.programs); the
+            # launch's scalar arguments are all a grid function reads besides them.
+            named = dict(zip(self.arg_names, args), **kwargs)
+            scalars = {k: v for k, v in named.items() if isinstance(v, (bool, int, float))}
+            launch["grid_function"] = functools.partial(_call_grid, grid, scalars)
+        else:
+            launch["grid"] = list(grid)
+        launches.append(launch)
+        if execute or _feeds_a_readback(self.fn.__name__, grid):
             return original(self, *args, grid=grid, warmup=warmup, **kwargs)
         return None
 
@@ -100,6 +147,11 @@ def recording_launches(execute: bool) -> Iterator[list[dict[str, Any]]]:
         yield launches
     finally:
         function_class.run = original
+
+
+def _call_grid(grid: Callable[[dict[str, Any]], tuple[int, ...]], scalars: dict[str, Any],
+               constexprs: dict[str, Any]) -> list[int]:  # fmt: skip
+    return list(grid({**scalars, **constexprs}))
 
 
 def _clear_launch_policy_caches() -> None:
@@ -143,9 +195,22 @@ def gpu_launch_policy(model: GpuModel) -> Iterator[None]:
 @dataclasses.dataclass(frozen=True)
 class Case:
     name: str  # "add fp32 1M", ...
-    family: str  # the kernels/ module it exercises
+    family: str  # the kernels/ module it exercises ("benchmark" / "example" for the suites below)
     run: Callable[[], Any]
     execute: bool  # run the kernels: the launcher reads a result back (e.g. a target-range check)
+    suite: str = "kernels"  # "kernels" (a launcher each), "benchmarks" or "examples" (see SUITES)
+    work: Work | None = None  # a benchmark case's least bytes and FLOPs (the roofline estimate)
+    # Every tensor contiguous, 16-byte aligned, sizes multiples of 16: each kernel it launches must
+    # issue 128-bit global accesses (checked by the report).
+    aligned_elementwise: bool = False
+
+
+# What each suite covers; the report runs them all unless told otherwise.
+SUITES = {
+    "kernels": "every public launcher of kernels/ on representative inputs",
+    "benchmarks": "every tritongrad call of benchmarks/bench_*.py at the suite's full sizes",
+    "examples": "one training step (and the evaluation) of each example at its default and GPU sizes",
+}
 
 
 CASES: dict[str, Case] = {}
@@ -156,11 +221,15 @@ SMALL = 1 << 16
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "fp64": torch.float64}
 
 
-def case(name: str, family: str, execute: bool = False) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+def case(
+    name: str, family: str, execute: bool = False, **fields: Any
+) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Registers a case (``fields``: Case's suite, work, aligned_elementwise)."""
+
     def register(function: Callable[[], Any]) -> Callable[[], Any]:
         if name in CASES:
             raise ValueError(f"duplicate kernel-report case {name!r}")
-        CASES[name] = Case(name, family, function, execute)
+        CASES[name] = Case(name, family, function, execute, **fields)
         return function
 
     return register
@@ -190,16 +259,18 @@ def _register_elementwise_cases() -> None:
     def unary(op, dtype, out_dtype=None):
         return lambda: _kernels("elementwise").launch_unary(op, _randn(LARGE, dtype=dtype), out_dtype=out_dtype)
 
+    # Contiguous, sizes multiples of 16: held to 128-bit accesses (the transposed and broadcast cases are not).
+    aligned = {"aligned_elementwise": True}
     for label, dtype in DTYPES.items():
-        case(f"add {label} 1M", "elementwise")(binary("add", dtype, (LARGE,)))
-    case("add fp32 64K", "elementwise")(binary("add", torch.float32, (SMALL,)))
+        case(f"add {label} 1M", "elementwise", **aligned)(binary("add", dtype, (LARGE,)))
+    case("add fp32 64K", "elementwise", **aligned)(binary("add", torch.float32, (SMALL,)))
     case("mul fp32 row-broadcast 1024x1024", "elementwise")(binary("mul", torch.float32, (1024, 1024), (1024,)))
     case("add fp32 transposed 1024x1024", "elementwise")(binary("add", torch.float32, (1024, 1024), transpose=True))
-    case("div fp32 1M", "elementwise")(binary("div", torch.float32, (LARGE,)))
+    case("div fp32 1M", "elementwise", **aligned)(binary("div", torch.float32, (LARGE,)))
     for op in ("relu", "exp", "tanh", "sigmoid"):
-        case(f"{op} fp32 1M", "elementwise")(unary(op, torch.float32))
-    case("relu bf16 1M", "elementwise")(unary("relu", torch.bfloat16))
-    case("copy fp32->fp16 1M", "elementwise")(unary("copy", torch.float32, out_dtype=torch.float16))
+        case(f"{op} fp32 1M", "elementwise", **aligned)(unary(op, torch.float32))
+    case("relu bf16 1M", "elementwise", **aligned)(unary("relu", torch.bfloat16))
+    case("copy fp32->fp16 1M", "elementwise", **aligned)(unary("copy", torch.float32, out_dtype=torch.float16))
 
     @case("where fp32 1M", "elementwise")
     def _where():
@@ -209,18 +280,23 @@ def _register_elementwise_cases() -> None:
 
 def _register_activation_cases() -> None:
     activation = lambda: _kernels("activation")  # noqa: E731
+
+    def aligned_case(name: str):
+        """Every case is contiguous with 2**20 elements: each is held to 128-bit accesses."""
+        return case(name, "activation", aligned_elementwise=True)
+
     x, grad = (lambda: _randn(LARGE)), (lambda: _randn(LARGE))
-    case("gelu fwd fp32 1M", "activation")(lambda: activation().launch_gelu_fwd(x()))
-    case("gelu(tanh) fwd fp32 1M", "activation")(lambda: activation().launch_gelu_fwd(x(), "tanh"))
-    case("gelu bwd fp32 1M", "activation")(lambda: activation().launch_gelu_bwd(grad(), x()))
-    case("silu fwd fp32 1M", "activation")(lambda: activation().launch_silu_fwd(x()))
-    case("silu bwd fp32 1M", "activation")(lambda: activation().launch_silu_bwd(grad(), x()))
-    case("leaky_relu fwd fp32 1M", "activation")(lambda: activation().launch_leaky_relu_fwd(x()))
-    case("leaky_relu bwd fp32 1M", "activation")(lambda: activation().launch_leaky_relu_bwd(grad(), x()))
-    case("relu bwd fp32 1M", "activation")(lambda: activation().launch_relu_bwd(grad(), x()))
-    case("sigmoid bwd fp32 1M", "activation")(lambda: activation().launch_sigmoid_bwd(grad(), x()))
-    case("tanh bwd fp32 1M", "activation")(lambda: activation().launch_tanh_bwd(grad(), x()))
-    case("gelu fwd bf16 1M", "activation")(lambda: activation().launch_gelu_fwd(_randn(LARGE, dtype=torch.bfloat16)))
+    aligned_case("gelu fwd fp32 1M")(lambda: activation().launch_gelu_fwd(x()))
+    aligned_case("gelu(tanh) fwd fp32 1M")(lambda: activation().launch_gelu_fwd(x(), "tanh"))
+    aligned_case("gelu bwd fp32 1M")(lambda: activation().launch_gelu_bwd(grad(), x()))
+    aligned_case("silu fwd fp32 1M")(lambda: activation().launch_silu_fwd(x()))
+    aligned_case("silu bwd fp32 1M")(lambda: activation().launch_silu_bwd(grad(), x()))
+    aligned_case("leaky_relu fwd fp32 1M")(lambda: activation().launch_leaky_relu_fwd(x()))
+    aligned_case("leaky_relu bwd fp32 1M")(lambda: activation().launch_leaky_relu_bwd(grad(), x()))
+    aligned_case("relu bwd fp32 1M")(lambda: activation().launch_relu_bwd(grad(), x()))
+    aligned_case("sigmoid bwd fp32 1M")(lambda: activation().launch_sigmoid_bwd(grad(), x()))
+    aligned_case("tanh bwd fp32 1M")(lambda: activation().launch_tanh_bwd(grad(), x()))
+    aligned_case("gelu fwd bf16 1M")(lambda: activation().launch_gelu_fwd(_randn(LARGE, dtype=torch.bfloat16)))
 
 
 def _register_matmul_cases() -> None:
@@ -365,6 +441,21 @@ def _register_softmax_cases() -> None:
     case("softmax fwd fp32 long rows 4x131072", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(4, 131072), 1))
     case("softmax fwd fp32 columns 1024x1024", "softmax")(lambda: softmax().launch_softmax_fwd(_randn(1024, 1024), 0))
 
+    def both(shape, dtype=torch.float32, log=False):
+        def run():
+            out = softmax().launch_softmax_fwd(_randn(*shape, dtype=dtype), 1, log=log)
+            softmax().launch_softmax_bwd(_randn(*shape, dtype=dtype), out, 1, log=log)
+
+        return run
+
+    # GPU rows of up to 64 KiB in registers take one block; longer ones are streamed (online).
+    case("log_softmax fwd+bwd fp32 1024x1000 (16-byte aligned rows)", "softmax")(both((1024, 1000), log=True))
+    case("softmax fwd+bwd fp32 4x8192 (one block)", "softmax")(both((4, 8192)))
+    case("softmax fwd+bwd fp32 4x16384 (one block)", "softmax")(both((4, 16384)))
+    case("log_softmax fwd+bwd bf16 4x16384 (one block)", "softmax")(both((4, 16384), torch.bfloat16, log=True))
+    case("softmax fwd+bwd fp64 4x8192 (one block)", "softmax")(both((4, 8192), torch.float64))
+    case("softmax fwd+bwd fp32 4x32768 (online)", "softmax")(both((4, 32768)))
+
 
 def _register_pool_cases() -> None:
     pool = lambda: _kernels("pool")  # noqa: E731
@@ -495,9 +586,31 @@ def _register_loss_cases() -> None:
 
         return run
 
-    # Class-index losses check the targets' range with a kernel and read the verdict back.
+    # Class-index losses check the targets' range in the forward and read the verdict back.
     case("cross_entropy fwd+bwd fp32 64x1000", "loss", execute=True)(cross_entropy(torch.float32))
     case("cross_entropy fwd+bwd bf16 64x1000", "loss", execute=True)(cross_entropy(torch.bfloat16))
+
+    def cross_entropy_options(rows, classes, dtype=torch.float32, probabilities=False, reduction="mean"):
+        def run():
+            logits = _randn(rows, classes, dtype=dtype)
+            labels = torch.rand(rows, classes, dtype=dtype) if probabilities else torch.randint(0, classes, (rows,))
+            options = dict(weight=torch.rand(classes, dtype=dtype), label_smoothing=0.1, reduction=reduction)
+            value, saved = loss().launch_cross_entropy_fwd(logits, labels, **options)
+            grad = _randn(*value.shape, dtype=dtype) if reduction == "none" else None  # None: loss.backward()'s 1
+            loss().launch_cross_entropy_bwd(grad, logits, labels, saved, **options)
+
+        return run
+
+    case("cross_entropy fwd+bwd weighted smoothed fp64 64x1000", "loss", execute=True)(
+        cross_entropy_options(n, classes, torch.float64)
+    )
+    case("cross_entropy fwd+bwd probabilities none fp32 64x1000", "loss")(
+        cross_entropy_options(n, classes, probabilities=True, reduction="none")
+    )
+    # More classes than a GPU block: rows streamed in 4096-class blocks, still 1 + 1 launches.
+    case("cross_entropy fwd+bwd weighted smoothed fp32 8x32768", "loss", execute=True)(
+        cross_entropy_options(8, 32768)
+    )
 
     @case("nll_loss fwd+bwd fp32 64x1000", "loss", execute=True)
     def _nll():
@@ -540,11 +653,12 @@ def _register_optim_cases() -> None:
             nesterov=False, maximize=False, first_step=False,
         )  # fmt: skip
 
-    def adam(dtype, decoupled):
+    def adam(dtype, decoupled, capturable=False):
         def run():
             states = [torch.rand(*s, dtype=dtype) for s in shapes]
+            step = [torch.empty((), dtype=torch.float32) for _ in shapes] if capturable else 3
             optim().launch_adam_step(
-                group(dtype), group(dtype), group(dtype), states, None, step=3, lr=1e-3, beta1=0.9,
+                group(dtype), group(dtype), group(dtype), states, None, step=step, lr=1e-3, beta1=0.9,
                 beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False,
                 decoupled_weight_decay=decoupled,
             )  # fmt: skip
@@ -554,7 +668,21 @@ def _register_optim_cases() -> None:
     case("adam step fp32", "optim")(adam(torch.float32, decoupled=False))
     case("adamw step fp32", "optim")(adam(torch.float32, decoupled=True))
     case("adamw step bf16", "optim")(adam(torch.bfloat16, decoupled=True))
+    case("adamw capturable step fp32", "optim")(adam(torch.float32, decoupled=True, capturable=True))
     case("zero_ fp32", "optim")(lambda: optim().launch_zero_(group()))
+
+    def clip_grad_norm(dtype, norm_type):
+        def run():
+            grads = group(dtype)
+            total = optim().launch_total_norm(grads, norm_type, dtype=dtype)
+            optim().launch_clip_by_total_norm_(grads, 1.0, total)
+
+        return run
+
+    case("clip_grad_norm_ fp32", "optim")(clip_grad_norm(torch.float32, 2.0))
+    case("clip_grad_norm_ inf bf16", "optim")(clip_grad_norm(torch.bfloat16, float("inf")))
+    case("clip_grad_norm_ p=3 fp64", "optim")(clip_grad_norm(torch.float64, 3.0))
+    case("clip_grad_value_ fp32", "optim")(lambda: optim().launch_clamp_(group(), -0.5, 0.5))
 
     @case("rmsprop centered momentum step fp32", "optim")
     def _rmsprop():
@@ -717,6 +845,460 @@ def _register_embedding_cases() -> None:
         )
 
 
+# ----------------------------------------------------------------------------------------------
+# The benchmark suite's calls at its full sizes (shapes read from the benchmark modules)
+# ----------------------------------------------------------------------------------------------
+#
+# These cases never execute their kernels, so inputs are ``torch.empty`` (the 1 GiB inputs of the
+# largest elementwise sizes are never touched) and each case declares the least HBM traffic and
+# FLOPs of what its benchmark times (``Work``), counted as the benchmark's docstring counts them.
+
+PRECISION_OF = {torch.float64: "fp64", torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}
+
+
+def _empty(*shape: int, dtype: torch.dtype = torch.float32, layout: torch.memory_format | None = None) -> torch.Tensor:
+    tensor = torch.empty(*shape, dtype=dtype)
+    return tensor if layout is None else tensor.contiguous(memory_format=layout)
+
+
+def _bench(name: str, work: Work, aligned_elementwise: bool = False):
+    return case(f"bench {name}", "benchmark", suite="benchmarks", work=work, aligned_elementwise=aligned_elementwise)
+
+
+def _register_benchmark_elementwise_cases() -> None:
+    elementwise = lambda: _kernels("elementwise")  # noqa: E731
+    calls = {
+        "add": (2, lambda a, b: elementwise().launch_binary("add", a, b, out_dtype=a.dtype, compute=a.dtype)),
+        "mul": (2, lambda a, b: elementwise().launch_binary("mul", a, b, out_dtype=a.dtype, compute=a.dtype)),
+        "relu fwd": (1, lambda a, b: elementwise().launch_unary("relu", a)),
+        "relu bwd": (2, lambda a, b: _kernels("activation").launch_relu_bwd(a, b)),
+    }
+    for n in bench_elementwise.SIZES:
+        for op, (inputs, call) in calls.items():
+            work = Work(bytes=(inputs + 1) * n * 4, flops=n, precision="fp32")
+            # Every size is a power of two >= 4096: the 128-bit case.
+            _bench(f"elementwise {op} fp32 ({n},)", work, aligned_elementwise=True)(
+                lambda call=call, n=n: call(_empty(n), _empty(n))
+            )
+    for n in bench_reduction.SIZES:
+        _bench(f"reduction sum fp32 ({n},)", Work((n + 1) * 4, n, "fp32"))(
+            lambda n=n: _kernels("reduce").launch_sum(_empty(n), (), False)
+        )
+
+
+def _register_benchmark_matmul_cases() -> None:
+    precisions = {"float32": "fp32", "tf32": "tf32", "float16": "fp16", "bfloat16": "bf16"}
+    shapes = [(side, side, side) for side in bench_matmul.SQUARE] + list(bench_matmul.MLP_SHAPES)
+    for label, dtype, tf32 in bench_matmul.PRECISIONS:
+        size = dtype.itemsize
+        for m, k, n in shapes:
+            work = Work((m * k + k * n + m * n) * size, 2 * m * n * k, precisions[label])
+            _bench(f"matmul {label} {m}x{k}x{n}", work)(
+                lambda m=m, k=k, n=n, dtype=dtype, tf32=tf32: _kernels("matmul").launch_matmul(
+                    _empty(m, k, dtype=dtype), _empty(k, n, dtype=dtype), allow_tf32=tf32
+                )
+            )
+
+
+def _register_benchmark_softmax_cases() -> None:
+    softmax = lambda: _kernels("softmax")  # noqa: E731
+    rows = bench_softmax.ROWS
+    for dtype in bench_softmax.DTYPES:
+        label, size = PRECISION_OF[dtype], dtype.itemsize
+        for n in bench_softmax.COLUMNS:
+            # max, subtract, exp, sum, divide (forward); multiply, sum, subtract, multiply (backward)
+            _bench(f"softmax fwd {label} ({rows}, {n})", Work(2 * rows * n * size, 5 * rows * n, "fp32"))(
+                lambda n=n, dtype=dtype: softmax().launch_softmax_fwd(_empty(rows, n, dtype=dtype), -1)
+            )
+            _bench(f"softmax bwd {label} ({rows}, {n})", Work(3 * rows * n * size, 4 * rows * n, "fp32"))(
+                lambda n=n, dtype=dtype: softmax().launch_softmax_bwd(
+                    _empty(rows, n, dtype=dtype), _empty(rows, n, dtype=dtype), -1
+                )
+            )
+
+
+def _register_benchmark_fused_cases() -> None:
+    functional = tritongrad.nn.functional
+    for dtype in bench_fused.DTYPES:
+        label, size, precision = PRECISION_OF[dtype], dtype.itemsize, PRECISION_OF[dtype]
+        for m, k, n in bench_fused.LINEAR_SHAPES:
+            forward_bytes = (m * k + n * k + n + m * n) * size  # x, W, b read; y written
+            _bench(f"fused linear+relu fwd {label} {m}x{k}x{n}", Work(forward_bytes, 2 * m * k * n, precision))(
+                lambda m=m, k=k, n=n, dtype=dtype: _kernels("matmul").launch_linear(
+                    _empty(m, k, dtype=dtype), _empty(n, k, dtype=dtype), _empty(n, dtype=dtype), activation="relu"
+                )
+            )
+
+            def linear_fwd_bwd(m=m, k=k, n=n, dtype=dtype):
+                inputs = [as_tritongrad(_empty(*s, dtype=dtype), requires_grad=True) for s in ((m, k), (n, k), (n,))]
+                y = functional.linear(*inputs)
+                tritongrad.autograd.grad(y, inputs, as_tritongrad(_empty(m, n, dtype=dtype)))
+
+            # backward: grad_y, x, W read; grad_x, grad_W, grad_b written
+            backward_bytes = (m * n + 2 * m * k + 2 * n * k + n) * size
+            _bench(f"fused linear fwd+bwd {label} {m}x{k}x{n}",
+                   Work(forward_bytes + backward_bytes, 3 * 2 * m * k * n, precision))(linear_fwd_bwd)  # fmt: skip
+        for batch, classes in bench_fused.CROSS_ENTROPY_SHAPES:
+
+            def cross_entropy(batch=batch, classes=classes, dtype=dtype):
+                logits = as_tritongrad(_empty(batch, classes, dtype=dtype), requires_grad=True)
+                target = as_tritongrad(torch.randint(0, classes, (batch,)))
+                tritongrad.autograd.grad(functional.cross_entropy(logits, target), logits)
+
+            # logits read twice, their gradient written once, the targets read (the benchmark's count);
+            # ~8 FLOPs per logit (max, exp, sum; softmax minus one-hot)
+            work = Work(3 * batch * classes * size + 8 * batch, 8 * batch * classes, "fp32")
+            _bench(f"fused cross-entropy fwd+bwd {label} ({batch}, {classes})", work)(cross_entropy)
+
+
+def _register_benchmark_norm_cases() -> None:
+    batch_norm, layer_norm = _kernels("batch_norm"), _kernels("layer_norm")
+    eps = bench_norm.EPS
+    for dtype in bench_norm.DTYPES:
+        label, size = PRECISION_OF[dtype], dtype.itemsize
+        shape = bench_norm.BATCH_SHAPE
+        numel, channels = math.prod(shape), shape[1]
+
+        def batch_forward(shape=shape, dtype=dtype, channels=channels):
+            batch_norm.launch_batch_norm_fwd(_empty(*shape, dtype=dtype), _empty(channels), _empty(channels), None,
+                                             None, True, 0.1, eps)  # fmt: skip
+
+        def batch_backward(shape=shape, dtype=dtype, channels=channels):
+            batch_norm.launch_batch_norm_bwd(_empty(*shape, dtype=dtype), _empty(*shape, dtype=dtype), _empty(channels),
+                                             _empty(channels), _empty(channels), True, (True, True, True))  # fmt: skip
+
+        # one read of each input and one write of each output; ~8 FLOPs per element
+        _bench(f"norm batch_norm fwd {label} {shape}", Work(2 * numel * size, 8 * numel, "fp32"))(batch_forward)
+        _bench(f"norm batch_norm bwd {label} {shape}", Work(3 * numel * size, 8 * numel, "fp32"))(batch_backward)
+        rows, width = bench_norm.ROW_SHAPE
+        numel = rows * width
+        for rms in (False, True):
+            name = "rms_norm" if rms else "layer_norm"
+
+            def row_forward(rms=rms, dtype=dtype, rows=rows, width=width):
+                bias = None if rms else _empty(width, dtype=dtype)
+                layer_norm.launch_row_norm_fwd(_empty(rows, width, dtype=dtype), 1, _empty(width, dtype=dtype), bias,
+                                               eps, rms=rms)  # fmt: skip
+
+            def row_backward(rms=rms, dtype=dtype, rows=rows, width=width):
+                mean = None if rms else _empty(rows)
+                layer_norm.launch_row_norm_bwd(_empty(rows, width, dtype=dtype), _empty(rows, width, dtype=dtype), 1,
+                                               _empty(width, dtype=dtype), mean, _empty(rows), (True, True, not rms),
+                                               rms=rms)  # fmt: skip
+
+            shape_text = str((rows, width))
+            _bench(f"norm {name} fwd {label} {shape_text}", Work(2 * numel * size, 8 * numel, "fp32"))(row_forward)
+            _bench(f"norm {name} bwd {label} {shape_text}", Work(3 * numel * size, 8 * numel, "fp32"))(row_backward)
+
+
+def _register_benchmark_pool_cases() -> None:
+    pool = _kernels("pool")
+    for dtype in bench_pool.DTYPES:
+        label, size = PRECISION_OF[dtype], dtype.itemsize
+        for name, shape, kind in bench_pool.SHAPES:
+            window = bench_pool._window(shape, kind)
+            pool_kind = "max" if kind == "max" else "avg"
+            out_shape = (*shape[:2], *window.output_size)
+            numel, out_numel = math.prod(shape), math.prod(out_shape)
+            moved = numel * size + out_numel * size + (8 * out_numel if kind == "max" else 0)
+
+            def forward(shape=shape, window=window, pool_kind=pool_kind, dtype=dtype):
+                pool.launch_pool2d_fwd(_empty(*shape, dtype=dtype), window, kind=pool_kind)
+
+            def backward(shape=shape, out_shape=out_shape, window=window, pool_kind=pool_kind, dtype=dtype):
+                indices = torch.empty(out_shape, dtype=torch.int64) if pool_kind == "max" else None
+                pool.launch_pool2d_bwd(_empty(*out_shape, dtype=dtype), indices, shape[2:], window, kind=pool_kind)
+
+            # ~one FLOP per window element read: the input once per overlapping window (~numel)
+            _bench(f"pool {name} fwd {label} {shape}", Work(moved, numel, "fp32"))(forward)
+            _bench(f"pool {name} bwd {label} {shape}", Work(moved, numel, "fp32"))(backward)
+
+
+def _register_benchmark_conv_cases() -> None:
+    conv = _kernels("conv")
+    for precision, dtype, allow_tf32 in bench_conv.PRECISIONS:
+        size = dtype.itemsize
+        for label, n, c, h, w, oc, k, stride, padding in bench_conv.SHAPES:
+            oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+            flops = 2 * n * oc * oh * ow * c * k * k
+            moved = (n * c * h * w + oc * c * k * k + n * oc * oh * ow) * size  # x, weight, out (or their grads)
+            pair, pad = (stride, stride), (padding, padding)
+            for layout, memory_format in bench_conv.LAYOUTS.items():
+                x = lambda n=n, c=c, h=h, w=w, dtype=dtype, f=memory_format: _empty(n, c, h, w, dtype=dtype, layout=f)  # noqa: E731
+                weight = lambda oc=oc, c=c, k=k, dtype=dtype, f=memory_format: _empty(oc, c, k, k, dtype=dtype,  # noqa: E731
+                                                                                      layout=f)  # fmt: skip
+                grad = lambda n=n, oc=oc, oh=oh, ow=ow, dtype=dtype, f=memory_format: _empty(n, oc, oh, ow, dtype=dtype,  # noqa: E731
+                                                                                             layout=f)  # fmt: skip
+                passes = {
+                    "fwd": lambda x=x, weight=weight, pair=pair, pad=pad, tf32=allow_tf32: conv.launch_conv2d(
+                        x(), weight(), None, pair, pad, allow_tf32=tf32),
+                    "input grad": lambda grad=grad, weight=weight, hw=(h, w), pair=pair, pad=pad, tf32=allow_tf32:
+                        conv.launch_conv2d_input_grad(grad(), weight(), hw, pair, pad, allow_tf32=tf32),
+                    "weight grad": lambda grad=grad, x=x, kk=(k, k), pair=pair, pad=pad, tf32=allow_tf32:
+                        conv.launch_conv2d_weight_grad(grad(), x(), kk, pair, pad, allow_tf32=tf32),
+                }  # fmt: skip
+                for which, run in passes.items():
+                    _bench(f"conv {which} {precision} {label} N={n} {layout}", Work(moved, flops, precision))(run)
+
+
+def _register_benchmark_attention_cases() -> None:
+    attention = _kernels("attention")
+    for dtype in bench_attention.DTYPES:
+        label, size = PRECISION_OF[dtype], dtype.itemsize
+        for d in bench_attention.HEAD_DIMS:
+            for causal in (False, True):
+                for n in bench_attention.SEQUENCES:
+                    batch, heads = max(1, bench_attention.TOKENS // n), bench_attention.WIDTH // d
+                    shape = (batch, heads, n, d)
+                    elements, rows = math.prod(shape), batch * heads * n
+                    flops = 4.0 * batch * heads * n * n * d * (0.5 if causal else 1.0)
+                    mask = "causal" if causal else "full"
+                    name = f"attention {{}} {label} B{batch} H{heads} N{n} d{d} {mask}"
+
+                    def forward(shape=shape, dtype=dtype, causal=causal):
+                        q, k, v = (_empty(*shape, dtype=dtype) for _ in range(3))
+                        attention.launch_attention_fwd(q, k, v, causal=causal)
+
+                    def forward_backward(shape=shape, dtype=dtype, causal=causal):
+                        q, k, v, grad = (_empty(*shape, dtype=dtype) for _ in range(4))
+                        out, lse = attention.launch_attention_fwd(q, k, v, causal=causal)
+                        attention.launch_attention_bwd(grad, q, k, v, out, lse, causal=causal)
+
+                    # forward: q, k, v read, out and the fp32 log-sum-exp written; the backward adds
+                    # q, k, v, out, grad_out and lse read, dq, dk, dv written
+                    forward_bytes = 4 * elements * size + 4 * rows
+                    backward_bytes = 8 * elements * size + 4 * rows
+                    factor = 1.0 + bench_attention.BACKWARD_FACTOR
+                    _bench(name.format("fwd"), Work(forward_bytes, flops, label))(forward)
+                    _bench(name.format("fwd+bwd"), Work(forward_bytes + backward_bytes, flops * factor, label))(
+                        forward_backward
+                    )
+
+
+def _register_benchmark_training_cases() -> None:
+    dims, batch = bench_training.DIMS, bench_training.BATCH
+    parameters = sum(i * o + o for i, o in zip(dims, dims[1:]))
+    activations = batch * sum(dims)
+    for optimizer, states in (("sgd", 1), ("adam", 2)):
+        # Weights read by the forward and the input gradients, gradients written, then the step reads
+        # parameters, gradients and states and writes parameters and states; activations written
+        # once and read back by the backward; fp32 throughout.
+        moved = 4 * (parameters * (3 + 3 + 2 * states) + 2 * activations)
+
+        def step(optimizer=optimizer):
+            for set_to_none in (True, False):  # a plain step, and the CUDA-graph variant's
+                side = bench_training.make_side("tritongrad", dims, batch, optimizer=optimizer,
+                                                set_to_none=set_to_none)  # fmt: skip
+                side.step()  # the first step creates the optimizer state
+                side.step()
+
+        shape = "-".join(map(str, dims))
+        _bench(f"training mlp step ({optimizer}) fp32 batch {batch} {shape}",
+               Work(moved, bench_training.step_flops(dims, batch), "fp32"))(step)  # fmt: skip
+
+
+def _register_benchmark_fused_ce_cases() -> None:
+    for dtype in bench_fused_ce.DTYPES:
+        label, size = PRECISION_OF[dtype], dtype.itemsize
+        for n in bench_fused_ce.TOKENS:
+            for h in bench_fused_ce.HIDDEN:
+                for v in bench_fused_ce.VOCABULARIES:
+
+                    def fused(n=n, h=h, v=v, dtype=dtype):
+                        shapes = ((n, h), (v, h), (v,))
+                        inputs = [as_tritongrad(_empty(*s, dtype=dtype), requires_grad=True) for s in shapes]
+                        target = as_tritongrad(torch.randint(0, v, (n,)))
+                        loss = tritongrad.nn.functional.linear_cross_entropy(inputs[0], inputs[1], target, inputs[2])
+                        tritongrad.autograd.grad(loss, inputs)
+
+                    # x, W, b read and their gradients written, the targets read; three N x H x V products
+                    work = Work((2 * n * h + 2 * v * h + 2 * v) * size + 8 * n, 3 * 2 * n * h * v, label)
+                    _bench(f"fused_ce linear+CE fwd+bwd {label} N{n} H{h} V{v}", work)(fused)
+
+
+def _register_benchmark_gpt_step_cases() -> None:
+    for shape in bench_gpt_step.SHAPES:
+        for dtype in bench_gpt_step.DTYPES:
+            label, size = PRECISION_OF[dtype], dtype.itemsize
+
+            def step(shape=shape, dtype=dtype):
+                gpt = example_module("tiny_gpt")
+                model = gpt.TinyGPT(shape.vocab, shape.context, shape.width, shape.heads, shape.layers).to(dtype)
+                optimizer = tritongrad.optim.AdamW(model.parameters(), lr=bench_gpt_step.LR, betas=bench_gpt_step.BETAS,
+                                                   weight_decay=bench_gpt_step.WEIGHT_DECAY)  # fmt: skip
+                tokens = _data(shape.batch, shape.context, integers=shape.vocab)
+                targets = _data(shape.batch, shape.context, integers=shape.vocab)
+                for _ in range(2):  # the first step creates the optimizer state
+                    model.loss(tokens, targets).backward()
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+
+            # FLOPs: 6 per parameter per token (forward and backward of every product) plus the causal
+            # attention's 3.5 x 2 x T x context x width per layer. Bytes (an estimate): AdamW reads and writes
+            # parameters and both moments and reads the gradient, the passes read the weights twice and write
+            # the gradient (10 passes over the parameters), and ~14 activations of width per layer and token
+            # are written by the forward and read back by the backward.
+            tokens = shape.batch * shape.context
+            width, layers = shape.width, shape.layers
+            parameters = shape.vocab * width + shape.context * width + layers * (12 * width * width + 13 * width)
+            flops = 6 * parameters * tokens + layers * 3.5 * 2 * tokens * shape.context * width
+            moved = 10 * parameters * size + 2 * 14 * layers * tokens * width * size
+            _bench(f"gpt_step AdamW step {label} {shape}", Work(moved, flops, label))(step)
+
+
+# ----------------------------------------------------------------------------------------------
+# The examples: one training step and the evaluation, at their default sizes and their GPU sizes
+# ----------------------------------------------------------------------------------------------
+#
+# The models come from the example scripts themselves, so the report follows them when they change.
+# Inputs are uninitialised and the kernels are not executed: only shapes, dtypes and layouts reach
+# the compiler.
+
+EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+# Libraries the examples use only in main() (data, plots, progress bars). A venv without them (the
+# oldest-triton CI venv) still builds the models: the missing ones are stood in for while loading.
+EXAMPLE_ONLY_LIBRARIES = ("matplotlib", "sklearn", "tqdm")
+# scikit-learn's digits: 1,797 images, split 80/20 (train_test_split rounds the test share up).
+DIGITS_TRAIN, DIGITS_TEST = 1437, 360
+
+
+class _AbsentLibrary(types.ModuleType):
+    """Any attribute, call or submodule of a library that is not installed: never used by a model."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _AbsentLibrary(f"{self.__name__}.{name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self
+
+
+class _AbsentLibraryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname.split(".")[0] in self.names:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return _AbsentLibrary(spec.name)
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+@functools.cache
+def example_module(name: str) -> types.ModuleType:
+    """``examples/<name>.py`` as a module (its ``main()`` is not run)."""
+    missing = {library for library in EXAMPLE_ONLY_LIBRARIES if importlib.util.find_spec(library) is None}
+    finder = _AbsentLibraryFinder(missing)
+    path = os.path.join(EXAMPLES_DIR, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"tritongrad_example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.meta_path.append(finder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.meta_path.remove(finder)
+        for loaded in [m for m in sys.modules if m.split(".")[0] in missing]:
+            del sys.modules[loaded]
+    return module
+
+
+def _data(*shape: int, integers: int | None = None) -> Any:
+    """A tritongrad tensor of uninitialised fp32 data, or of class indices below ``integers``."""
+    data = torch.randint(0, integers, shape) if integers else torch.empty(*shape)
+    return as_tritongrad(data)
+
+
+def _example(name: str):
+    return case(f"example {name}", "example", suite="examples")
+
+
+def _register_example_cases() -> None:
+    nn, functional = tritongrad.nn, tritongrad.nn.functional
+
+    def classifier_step(model, optimizer, x) -> None:
+        """The digits examples' step: forward, cross-entropy, backward, AdamW; and the running
+        training accuracy (argmax == labels, summed)."""
+        y = _data(x.shape[0], integers=10)
+        logits = model(x)
+        loss = functional.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        (logits.argmax(dim=1) == y).float().sum()
+
+    def evaluate(model, image_shape: tuple[int, ...]) -> None:
+        """The digits examples' accuracy: argmax == labels, averaged, on the training and test sets."""
+        model.eval()
+        with tritongrad.no_grad():
+            for count in (DIGITS_TRAIN, DIGITS_TEST):
+                (model(_data(count, *image_shape)).argmax(dim=1) == _data(count, integers=10)).float().mean()
+        model.train()
+
+    @_example("mlp_digits 64-128-10 batch 64 (AdamW)")
+    def _mlp_digits():
+        # mlp_digits.py builds this model in main(); its batches are 64 rows of a shuffled (1437, 64)
+        # tensor, gathered by index, and a last one of 1437 % 64.
+        model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.1), nn.Linear(128, 10))
+        optimizer = tritongrad.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=1e-4)
+        features = _data(DIGITS_TRAIN, 64)
+        for batch in (64, DIGITS_TRAIN % 64):
+            classifier_step(model, optimizer, features[_data(batch, integers=DIGITS_TRAIN)])
+        evaluate(model, (64,))
+
+    @_example("cnn_digits DigitsResNet(24) batch 64 (AdamW)")
+    def _cnn_digits():
+        model = example_module("cnn_digits").DigitsResNet(24)
+        optimizer = tritongrad.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4)
+        for batch in (64, DIGITS_TRAIN % 64):
+            classifier_step(model, optimizer, _data(batch, 1, 8, 8))
+        evaluate(model, (1, 8, 8))
+
+    def tiny_gpt(task: str, digits: int, batch: int, width: int, heads: int, layers: int):
+        def run():
+            gpt = example_module("tiny_gpt")
+            train, test = gpt.make_split(task, digits, 0.1, 50_000, 0)
+            prompt, context = gpt.prompt_length(task, digits), train.shape[1] - 1
+            model = gpt.TinyGPT(len(gpt.VOCAB), context, width, heads, layers, pack=1)  # pack is 1 on a GPU
+            decay = [p for p in model.parameters() if p.dim() >= 2]
+            no_decay = [p for p in model.parameters() if p.dim() < 2]
+            optimizer = tritongrad.optim.AdamW(
+                [{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-3,
+                betas=(0.9, 0.98),
+            )  # fmt: skip
+            inputs, targets = gpt.inputs_and_targets(train[:batch], prompt)
+            loss = model.loss(inputs, targets)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            # exact_match's teacher-forced evaluation, in chunks of 512 problems
+            model.eval()
+            with tritongrad.no_grad():
+                for start in range(0, min(len(test), 1024), 512):
+                    chunk = tritongrad.tensor(test[start : start + 512, :-1])
+                    functional.linear(model.hidden(chunk)[:, prompt - 1 :], model.tok_emb.weight).argmax(dim=-1)
+                # one step of greedy decoding on a few prompts
+                prompts = tritongrad.tensor(test[:4, :prompt])
+                tritongrad.cat([prompts, model.next_logits(prompts).argmax(dim=-1, keepdim=True)], dim=1)
+            model.train()
+
+        return run
+
+    _example("tiny_gpt reverse 4 digits, batch 32, width 32, 2 heads, 1 layer (default)")(
+        tiny_gpt("reverse", 4, 32, 32, 2, 1)
+    )
+    # tiny_gpt.py's documented GPU run: --task add --digits 2 --batch-size 256 --width 128 --heads 4 --layers 2
+    _example("tiny_gpt add 2 digits, batch 256, width 128, 4 heads, 2 layers (GPU size)")(
+        tiny_gpt("add", 2, 256, 128, 4, 2)
+    )
+
+
 for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
@@ -735,23 +1317,36 @@ for _register in (
     _register_ordering_cases,
     _register_counting_cases,
     _register_embedding_cases,
+    _register_benchmark_elementwise_cases,
+    _register_benchmark_matmul_cases,
+    _register_benchmark_softmax_cases,
+    _register_benchmark_fused_cases,
+    _register_benchmark_norm_cases,
+    _register_benchmark_pool_cases,
+    _register_benchmark_conv_cases,
+    _register_benchmark_attention_cases,
+    _register_benchmark_training_cases,
+    _register_benchmark_fused_ce_cases,
+    _register_benchmark_gpt_step_cases,
+    _register_example_cases,
 ):
     _register()
 
 
-def select_cases(patterns: list[str] | None) -> list[Case]:
-    """The cases named by ``patterns`` (all when None): each pattern is a case name, a family
-    (``matmul``), or else a substring of case names (``fp16``)."""
+def select_cases(patterns: list[str] | None, suites: list[str] | None = None) -> list[Case]:
+    """The cases of ``suites`` (all when None) named by ``patterns`` (all when None): each pattern is
+    a case name, a family (``matmul``), or else a substring of case names (``fp16``)."""
+    for suite in suites or []:
+        if suite not in SUITES:
+            raise ValueError(f"unknown kernel-report suite {suite!r}; the suites are {', '.join(SUITES)}")
+    available = [c for c in CASES.values() if suites is None or c.suite in suites]
     if not patterns:
-        return list(CASES.values())
+        return available
     chosen: dict[str, Case] = {}
     for pattern in patterns:
-        if pattern in CASES:
-            matches = [CASES[pattern]]
-        else:
-            matches = [c for c in CASES.values() if pattern == c.family] or [
-                c for c in CASES.values() if pattern in c.name
-            ]
+        matches = [c for c in available if pattern == c.name]
+        matches = matches or [c for c in available if pattern == c.family]
+        matches = matches or [c for c in available if pattern in c.name]
         if not matches:
             raise ValueError(f"no kernel-report case matches {pattern!r}; see --list")
         chosen.update((c.name, c) for c in matches)
@@ -765,18 +1360,36 @@ def select_cases(patterns: list[str] | None) -> list[Case]:
 
 @dataclasses.dataclass
 class Capture:
-    launches: list[dict[str, Any]]  # unique (case, arch, kernel, arguments)
+    launches: list[dict[str, Any]]  # unique (case, arch, kernel, arguments); launch["index"] is its position
     failures: list[dict[str, str]]  # cases whose launcher raised
     seconds: dict[str, float]  # interpreter time per case, all archs together
+    grid_functions: dict[int, Callable[[dict[str, Any]], list[int]]]  # launch index -> grid of constexprs
+
+    def programs(self, index: int, constexprs: dict[str, Any]) -> int | None:
+        """Program instances of launch ``index`` compiled with ``constexprs`` (None when unknown:
+        a grid function that needs more than the launch's scalars and block sizes)."""
+        launch = self.launches[index]
+        if "grid" in launch:
+            grid = launch["grid"]
+        else:
+            try:
+                grid = self.grid_functions[index](constexprs)
+            except (KeyError, TypeError):
+                return None
+        return math.prod(int(n) for n in grid)
 
 
 def capture(cases: list[Case], archs: list[int]) -> Capture:
-    """Runs every case under each arch's GPU launch policy and records the launches."""
+    """Runs every case under each arch's GPU launch policy and records the launches.
+
+    Cases whose kernels are not executed discard the launchers' device-side input checks: the
+    buffers those checks would read back were never written."""
     if not runtime.is_interpreter():
         raise RuntimeError(
             "recording launches needs Triton's interpreter: set TRITONGRAD_DEVICE=cpu before tritongrad is imported"
         )
     launches: list[dict[str, Any]] = []
+    grid_functions: dict[int, Callable[[dict[str, Any]], list[int]]] = {}
     failures: list[dict[str, str]] = []
     seconds: dict[str, float] = {}
     seen: set[str] = set()
@@ -785,7 +1398,8 @@ def capture(cases: list[Case], archs: list[int]) -> Capture:
             for item in cases:
                 torch.manual_seed(0)
                 start = time.perf_counter()
-                with recording_launches(item.execute) as recorded:
+                checks = contextlib.nullcontext() if item.execute else deferred_checks(True, discard=True)
+                with recording_launches(item.execute) as recorded, checks:
                     try:
                         item.run()
                     except Exception as error:  # noqa: BLE001  (reported, the other cases go on)
@@ -793,12 +1407,16 @@ def capture(cases: list[Case], archs: list[int]) -> Capture:
                         failures.append({"case": item.name, "arch": f"sm_{arch}", "error": message[-1000:]})
                 seconds[item.name] = seconds.get(item.name, 0.0) + time.perf_counter() - start
                 for launch in recorded:
+                    grid_function = launch.pop("grid_function", None)
                     launch.update(case=item.name, family=item.family, arch=arch)
                     key = json.dumps(launch, sort_keys=True)
                     if key not in seen:
                         seen.add(key)
+                        launch["index"] = len(launches)
+                        if grid_function is not None:
+                            grid_functions[launch["index"]] = grid_function
                         launches.append(launch)
-    return Capture(launches, failures, seconds)
+    return Capture(launches, failures, seconds, grid_functions)
 
 
 @functools.cache

@@ -1,7 +1,8 @@
 """The ahead-of-time kernel report: every tritongrad kernel compiled for sm_80 and sm_90, no GPU needed.
 
-    python -m benchmarks.kernel_report [--only PATTERN ...] [--arch 80 90] [--configs all|default]
-                                       [--json PATH] [--markdown PATH] [--jobs N] [--check] [--list]
+    python -m benchmarks.kernel_report [--only PATTERN ...] [--suite kernels benchmarks examples]
+                                       [--arch 80 90] [--configs all|default] [--json PATH]
+                                       [--markdown PATH] [--jobs N] [--check] [--list]
 
 For each kernel, per launch configuration and arch: registers per thread,
 spill bytes (stores/loads), shared memory, and the static instruction mix of
@@ -9,25 +10,39 @@ its PTX: tensor-core MMAs (``wgmma`` on Hopper, ``mma.sync`` on Ampere),
 ``ldmatrix``, ``cp.async``, and global loads/stores by width (128-bit accesses
 are what a bandwidth-bound kernel wants).
 
+What is compiled (``aot_capture.SUITES``): ``kernels``, every public launcher
+of ``kernels/`` on representative inputs; ``benchmarks``, every tritongrad call
+of ``benchmarks/bench_*.py`` at the suite's full sizes; ``examples``, a training
+step and the evaluation of each example at its default size and its documented
+GPU size. Launches that specialise alike (same kernel, constexprs, signature
+and options) compile once; the rows list every case that reached them.
+
 How it gets there:
 
-1. capture (``benchmarks.aot_capture``): every case calls a public launcher in
-   Triton's interpreter with the runtime answering as on an A100 / H100, and
-   each ``kernel[grid](...)`` call is recorded with its bound arguments, block
-   sizes and ``num_warps``;
+1. capture (``benchmarks.aot_capture``): every case runs in Triton's
+   interpreter with the runtime answering as on an A100 / H100, and each
+   ``kernel[grid](...)`` call is recorded with its bound arguments, block
+   sizes, ``num_warps`` and grid; kernels are not executed (except the few
+   whose result a launcher reads back);
 2. compile (``benchmarks.aot``, a subprocess without the interpreter): each
    recorded launch is specialised as a real launch would be (16-byte
-   divisibility of pointers and ints, ints equal to 1 folded) and compiled with
-   ``triton.compile(..., target=GPUTarget("cuda", cc, 32))``; autotuned kernels
-   are compiled at each GPU config their own pruning hook keeps on that arch
-   (``--configs default``: only the first kept, the kernel's default config);
-3. report: a table, the findings (spills, compile errors, configs too large for
-   the arch's shared memory, kernels no case reaches), ``--json`` / ``--markdown``.
+   divisibility of pointers and ints, ints equal to 1 folded) and each distinct
+   specialisation is compiled with ``triton.compile(..., target=GPUTarget("cuda", cc, 32))``;
+   autotuned kernels are compiled at each GPU config their own pruning hook
+   keeps on that arch (``--configs default``: only the first kept, the
+   kernel's default config);
+3. report: a table, a per-family summary, the findings, and for every
+   benchmark case a roofline estimate on A100 / H100 / H200
+   (``benchmarks.roofline``: bytes, FLOPs, arithmetic intensity, the bound,
+   occupancy and SM fill from the AOT data); ``--json`` / ``--markdown``.
 
 ``make report`` runs it; ``python -m benchmarks.kernel_report --list`` lists the cases.
 
-``--check`` exits non-zero when a kernel fails to compile, a launcher fails,
-or a kernel spills at its default configuration.
+``--check`` exits non-zero on any of ``CHECKED_FINDINGS``: a kernel that fails
+to compile, a launcher that fails, a spill at a default configuration, an
+fp16/bf16 ``tt.dot`` (matmul, conv, attention, fused linear cross-entropy, ...)
+without tensor-core instructions, or a kernel of an aligned elementwise case
+(contiguous, sizes multiples of 16) without 128-bit global accesses.
 """
 
 from __future__ import annotations
@@ -47,7 +62,7 @@ if __package__ in (None, ""):  # run as a script (`python benchmarks/kernel_repo
 # Launches are recorded in Triton's interpreter, even on a machine with a GPU; aot_capture
 # imports tritongrad, which switches the interpreter on before triton loads.
 os.environ["TRITONGRAD_DEVICE"] = "cpu"
-from benchmarks import aot_capture  # noqa: E402
+from benchmarks import aot_capture, roofline  # noqa: E402
 from benchmarks.aot import GPU_MODELS  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,6 +109,8 @@ def merge_duplicates(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if key in rows:
             if result["case"] not in rows[key]["cases"]:
                 rows[key]["cases"].append(result["case"])
+            # the same binary may be one launch's default config and another's alternative
+            rows[key]["default_config"] = rows[key]["default_config"] or result["default_config"]
             continue
         rows[key] = {**result, "cases": [result["case"]]}
         rows[key].pop("case")
@@ -125,31 +142,82 @@ def config_label(row: dict[str, Any]) -> str:
     return " ".join(sizes + modes + [f"w{row['num_warps']}", f"s{row['num_stages']}"])
 
 
-def findings(rows: list[dict[str, Any]], capture: aot_capture.Capture, complete: bool) -> dict[str, list[str]]:
-    """What a reader (or --check) should look at, as short lines."""
+# What a plain run (and CI's `--check --configs default`) compiles: ~870 distinct kernels, ~5 minutes
+# on two cores. The benchmark suite's shapes add ~640 more (`--suite all`, the full coverage).
+DEFAULT_SUITES = ("kernels", "examples")
 
-    def name(row):
-        config = "" if row["autotune_config"] is None else f" autotune config {row['autotune_config']}"
-        return f"{row['kernel']} [{row['cases'][0]}]{config} {row['arch']}"
+# Findings that fail --check (the others are for the reader).
+CHECKED_FINDINGS = (
+    "compile_errors",
+    "capture_failures",
+    "spills_at_default_config",
+    "half_precision_dot_without_tensor_cores",
+    "aligned_elementwise_without_128bit_accesses",
+)
+HALF_PRECISION_DOT_TYPES = ("f16", "bf16")  # tt.dot operand element types
+TENSOR_CORE_INSTRUCTIONS = ("wgmma", "mma.sync")
 
+
+def row_name(row: dict[str, Any]) -> str:
+    config = "" if row["autotune_config"] is None else f" autotune config {row['autotune_config']}"
+    return f"{row['kernel']} [{row['cases'][0]}]{config} {row['arch']}"
+
+
+def half_precision_dots_without_tensor_cores(rows: list[dict[str, Any]]) -> list[str]:
+    """Compiled kernels with an fp16/bf16 ``tt.dot`` (matmul, conv, attention, fused linear
+    cross-entropy, ...) whose PTX has no tensor-core MMA (``mma.sync`` / ``wgmma``), at any config."""
+    found = []
+    for row in rows:
+        if row["error"] is not None or not set(row.get("dot_types", [])) & set(HALF_PRECISION_DOT_TYPES):
+            continue
+        if not any(row["instructions"].get(name, 0) for name in TENSOR_CORE_INSTRUCTIONS):
+            found.append(f"{row_name(row)}: {'/'.join(row['dot_types'])} tt.dot, no mma.sync or wgmma in the PTX")
+    return found
+
+
+def aligned_elementwise_without_128bit(rows: list[dict[str, Any]], aligned_cases: set[str]) -> list[str]:
+    """Kernels launched by an aligned elementwise case (contiguous, 16-byte aligned, sizes multiples
+    of 16) that move data in 32- or 64-bit global accesses, or load or store without a 128-bit one."""
+    found = []
+    for row in rows:
+        if row["error"] is not None or not aligned_cases.intersection(row["cases"]):
+            continue
+        mix = row["instructions"]
+        narrow = {k: v for k, v in mix.items() if k.split(".")[-1] in ("32", "64") and k[:2] in ("ld", "st")}
+        no_wide = [
+            kind for kind in ("ld", "st")
+            if any(k.startswith(f"{kind}.global.") for k in mix) and not mix.get(f"{kind}.global.128")
+        ]  # fmt: skip
+        if narrow or no_wide:
+            accesses = ", ".join(f"{k} x{v}" for k, v in sorted(mix.items()) if k[:2] in ("ld", "st"))
+            found.append(f"{row_name(row)}: global accesses {accesses or 'none'}")
+    return found
+
+
+def findings(rows: list[dict[str, Any]], capture: aot_capture.Capture, cases: list[aot_capture.Case],
+             complete: bool) -> dict[str, list[str]]:  # fmt: skip
+    """What a reader (or --check, for CHECKED_FINDINGS) should look at, as short lines."""
     compiled = [r for r in rows if r["error"] is None]
     spilling = [r for r in compiled if (r["spill_store_bytes"] or 0) + (r["spill_load_bytes"] or 0) > 0]
+    aligned = {c.name for c in cases if c.aligned_elementwise}
     return {
-        "compile_errors": [f"{name(r)}: {r['error'].splitlines()[-1]}" for r in rows if r["error"]],
+        "compile_errors": [f"{row_name(r)}: {r['error'].splitlines()[-1]}" for r in rows if r["error"]],
         "capture_failures": [f"{f['case']} ({f['arch']}): {f['error']}" for f in capture.failures],
         "spills_at_default_config": [
-            f"{name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B spill stores, "
+            f"{row_name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B spill stores, "
             f"{r['spill_load_bytes']} B spill loads"
             for r in spilling
             if r["default_config"]
         ],
+        "half_precision_dot_without_tensor_cores": half_precision_dots_without_tensor_cores(compiled),
+        "aligned_elementwise_without_128bit_accesses": aligned_elementwise_without_128bit(compiled, aligned),
         "spills_at_other_autotune_configs": [
-            f"{name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B stores, {r['spill_load_bytes']} B loads"
+            f"{row_name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B stores, {r['spill_load_bytes']} B loads"
             for r in spilling
             if not r["default_config"]
         ],
         "exceeds_shared_memory": [
-            f"{name(r)}: {r['shared_bytes']} B > {GPU_MODELS[int(r['arch'][3:])].max_shared_bytes} B "
+            f"{row_name(r)}: {r['shared_bytes']} B > {GPU_MODELS[int(r['arch'][3:])].max_shared_bytes} B "
             "(pruned by the autotuner / fails to launch)"
             for r in compiled
             if not r["fits_shared_memory"]
@@ -157,6 +225,11 @@ def findings(rows: list[dict[str, Any]], capture: aot_capture.Capture, complete:
         # Only meaningful when every case ran.
         "uncaptured_kernels": aot_capture.uncaptured_kernels(capture.launches) if complete else [],
     }
+
+
+def check_failures(found: dict[str, list[str]]) -> list[str]:
+    """The findings that make --check fail, as "title: item" lines."""
+    return [f"{title}: {item}" for title in CHECKED_FINDINGS for item in found.get(title, [])]
 
 
 def table_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -183,6 +256,118 @@ def table_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
+def roofline_rows(results: list[dict[str, Any]], capture: aot_capture.Capture,
+                  cases: list[aot_capture.Case]) -> list[dict[str, Any]]:  # fmt: skip
+    """The roofline estimate of each benchmark case on each GPU of ``roofline.GPUS``.
+
+    From the case's ``Work``: bytes, FLOPs, arithmetic intensity and the bound (the longer of
+    bytes / peak bandwidth and FLOPs / peak FLOP/s). From the AOT data of the case's launches at
+    their default config on the GPU's arch: the lowest occupancy among its kernels and the largest
+    grid; the expected time is the bound divided by the share of SMs that grid fills.
+    """
+    by_case: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for result in results:
+        if result["error"] is None and result["default_config"]:
+            by_case.setdefault((result["case"], result["arch"]), []).append(result)
+    estimates = []
+    for item in cases:
+        if item.work is None:
+            continue
+        work = item.work
+        estimate: dict[str, Any] = {
+            "case": item.name, "precision": work.precision, "bytes": work.bytes, "flops": work.flops,
+            "intensity": work.intensity, "gpus": {},
+        }  # fmt: skip
+        for label, gpu in roofline.GPUS.items():
+            launched = by_case.get((item.name, f"sm_{gpu.arch}"), [])
+            occupancies = [
+                roofline.occupancy(r["registers"], r["num_warps"], r["shared_bytes"], gpu.shared_bytes_per_sm)
+                for r in launched
+            ]
+            programs = [capture.programs(r["launch"], r["constexprs"]) for r in launched if r.get("launch") is not None]
+            programs = [p for p in programs if p is not None]
+            seconds, bound_by = roofline.bound_seconds(work, gpu)
+            fill = roofline.sm_fill(max(programs), gpu) if programs else 1.0
+            estimate["gpus"][label] = {
+                "bound_s": seconds,
+                "bound_by": bound_by,
+                "occupancy": min(occupancies) if occupancies else None,
+                "programs": max(programs) if programs else None,
+                "sm_fill": fill,
+                "expected_s": seconds / fill,
+            }
+        estimates.append(estimate)
+    return estimates
+
+
+def roofline_table(estimates: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """One line per benchmark case: work, intensity, then per GPU the expected microseconds
+    (``*``: the largest grid leaves SMs idle), what binds, and the occupancy and grid on sm_90/sm_80."""
+    gpus = list(roofline.GPUS)
+    header = ["benchmark case", "prec", "MB", "GFLOP", "FLOP/B"] + [f"{g} us" for g in gpus]
+    header += ["bound", "occ sm_80", "occ sm_90", "programs"]
+    body = []
+    for estimate in estimates:
+        per_gpu = estimate["gpus"]
+        cells = [
+            estimate["case"].removeprefix("bench "),
+            estimate["precision"],
+            f"{estimate['bytes'] / 1e6:.3g}",
+            f"{estimate['flops'] / 1e9:.3g}",
+            f"{estimate['intensity']:.3g}",
+        ]
+        for g in gpus:
+            cells.append(f"{per_gpu[g]['expected_s'] * 1e6:.3g}" + ("*" if per_gpu[g]["sm_fill"] < 1 else ""))
+        cells.append("/".join(per_gpu[g]["bound_by"][0] for g in gpus))  # m(emory) / c(ompute) per GPU
+        for arch_gpu in ("A100", "H100"):  # the sm_80 and sm_90 data
+            occupancy = per_gpu[arch_gpu]["occupancy"]
+            cells.append("" if occupancy is None else f"{occupancy:.0%}")
+        programs = per_gpu["H100"]["programs"]
+        cells.append("" if programs is None else str(programs))
+        body.append(cells)
+    return header, body
+
+
+def roofline_notes() -> list[str]:
+    """The peaks behind the estimates and where they come from."""
+    lines = []
+    for gpu in roofline.GPUS.values():
+        flops = ", ".join(f"{p} {gpu.flops_per_s[p] / 1e12:g}" for p in roofline.PRECISIONS)
+        bandwidth = f"HBM {gpu.hbm_bytes_per_s / 1e12:.3g} TB/s"
+        lines.append(f"{gpu.name} (AOT data of sm_{gpu.arch}, {gpu.sm_count} SMs): {bandwidth}; "
+                     f"peak TFLOP/s {flops}. Source: {gpu.source}.")  # fmt: skip
+    return lines
+
+
+def family_summary(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Per kernel family (kernels/<module>.py), over its compiled kernels: registers, spills,
+    shared memory and the instruction classes that matter on a GPU (how many compiles issue them)."""
+    header = ["family", "kernels", "compiles", "regs", "spilling", "smem KiB max", "wgmma", "mma", "ld128", "st128",
+              "cp.async", "atom"]  # fmt: skip
+    families: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["error"] is None:
+            families.setdefault(row["module"].rsplit(".", 1)[-1], []).append(row)
+    body = []
+    for family, members in families.items():
+        registers = [r["registers"] for r in members]
+        spilling = [r for r in members if (r["spill_store_bytes"] or 0) + (r["spill_load_bytes"] or 0)]
+
+        def issuing(key: str, members=members) -> str:
+            count = sum(1 for r in members if r["instructions"].get(key))
+            return str(count) if count else ""
+
+        body.append([
+            family, str(len({r["kernel"] for r in members})), str(len(members)),
+            f"{min(registers)}-{max(registers)}" if min(registers) != max(registers) else str(registers[0]),
+            str(len(spilling)) if spilling else "0",
+            f"{max(r['shared_bytes'] for r in members) / 1024:.0f}",
+            issuing("wgmma"), issuing("mma.sync"), issuing("ld.global.128"), issuing("st.global.128"),
+            issuing("cp.async"), issuing("atom"),
+        ])  # fmt: skip
+    return header, body
+
+
 def format_text(header: list[str], body: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
@@ -199,35 +384,72 @@ def format_findings(found: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(header: list[str], body: list[list[str]]) -> list[str]:
+    escape = lambda text: text.replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(escape(c) for c in cells) + " |" for cells in body]
+
+
 def format_markdown(report: dict[str, Any], header: list[str], body: list[list[str]]) -> str:
     meta = report["meta"]
-    escape = lambda text: text.replace("|", "\\|")  # noqa: E731
     targets = ", ".join(meta["targets"])
-    compiles = f"{meta['kernels_compiled']} compiles in {meta['compile_s']:.0f} s"
+    distinct = f"{meta['distinct_compiles']} distinct compiles"
+    compiles = f"{meta['kernels_compiled']} kernels ({distinct}, {meta['compile_s']:.0f} s)"
     lines = [
         "# tritongrad kernel report (ahead of time)",
         "",
-        f"triton {meta['triton']}; targets {targets}; autotune configs: {meta['configs']}; {compiles}.",
+        f"triton {meta['triton']}; targets {targets}; suites: {', '.join(meta['suites'])}; "
+        f"autotune configs: {meta['configs']}; {compiles}.",
         "",
-        "Instruction counts are static (PTX lines); `ld128` = 128-bit global loads; "
-        "smem marked `!` exceeds the arch's limit.",
+        "## Summary by kernel family",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        "Registers (min-max over the family's compiles), compiles that spill, the largest shared memory, and "
+        "how many compiles issue each instruction class (`mma` = `mma.sync`; `ld128`/`st128` = 128-bit "
+        "global accesses).",
+        "",
+        *markdown_table(*family_summary(report["kernels"])),
+        "",
+        "## Findings",
+        "",
     ]
-    lines += ["| " + " | ".join(escape(c) for c in cells) + " |" for cells in body]
-    lines += ["", "## Findings", ""]
     for title, items in report["findings"].items():
-        lines.append(f"- **{title.replace('_', ' ')}**: {len(items) if items else 'none'}")
-        lines += [f"  - {escape(item)}" for item in items]
+        checked = " (fails --check)" if title in CHECKED_FINDINGS else ""
+        lines.append(f"- **{title.replace('_', ' ')}**{checked}: {len(items) if items else 'none'}")
+        lines += ["  - " + item.replace("|", "\\|") for item in items]
+    if report["roofline"]:
+        lines += [
+            "",
+            "## Roofline estimates of the benchmark cases",
+            "",
+            "Expected time in microseconds: the longer of (least bytes moved / peak HBM bandwidth) and "
+            "(FLOPs / peak FLOP/s at the case's precision), divided by the share of SMs its largest grid "
+            "fills (`*`: fewer programs than SMs). `bound`: memory or compute, per GPU. `occ`: the lowest "
+            "occupancy (resident warps / 64) among the case's kernels; `programs`: its largest grid on sm_90. "
+            "No GPU figure exists yet to read against these.",
+            "",
+            *[f"- {line}" for line in roofline_notes()],
+            "",
+            *markdown_table(*roofline_table(report["roofline"])),
+        ]
+    lines += [
+        "",
+        "## Every compiled kernel",
+        "",
+        "Instruction counts are static (PTX lines); `ld128` = 128-bit global loads; smem marked `!` exceeds the "
+        "arch's limit.",
+        "",
+        *markdown_table(header, body),
+    ]
     return "\n".join(lines) + "\n"
 
 
-def build_report(patterns: list[str] | None, archs: list[int], configs: str, jobs: int) -> dict[str, Any]:
-    """Captures, compiles and summarises; the returned dict is what ``--json`` writes."""
+def build_report(patterns: list[str] | None, suites: list[str], archs: list[int], configs: str,
+                 jobs: int) -> dict[str, Any]:  # fmt: skip
+    """Captures, compiles and summarises the cases of ``suites`` (matching ``patterns``, when given);
+    the returned dict is what ``--json`` writes."""
     import triton
 
-    cases = aot_capture.select_cases(patterns)
+    cases = aot_capture.select_cases(patterns, suites)
     start = time.perf_counter()
     captured = aot_capture.capture(cases, archs)
     capture_s = time.perf_counter() - start
@@ -239,15 +461,19 @@ def build_report(patterns: list[str] | None, archs: list[int], configs: str, job
         "meta": {
             "triton": triton.__version__,
             "targets": [f"sm_{arch} ({GPU_MODELS[arch].name})" for arch in archs],
+            "suites": suites,
             "configs": configs,
             "cases": [c.name for c in cases],
             "capture_s": round(capture_s, 1),
             "compile_s": round(compile_s, 1),
             "kernels_compiled": len(results),
+            "distinct_compiles": len(rows),
         },
         "kernels": rows,
+        "roofline": roofline_rows(results, captured, cases) if set(archs) == {80, 90} else [],
         "capture_s_per_case": {name: round(s, 2) for name, s in captured.seconds.items()},
-        "findings": findings(rows, captured, complete=not patterns),
+        # Whether every kernel was reached is only meaningful when every launcher's case ran.
+        "findings": findings(rows, captured, cases, complete=not patterns and "kernels" in suites),
     }
 
 
@@ -258,33 +484,49 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--only", nargs="+", metavar="PATTERN", help="cases whose name contains PATTERN, or a family")
+    parser.add_argument("--suite", nargs="+", choices=[*aot_capture.SUITES, "all"], default=list(DEFAULT_SUITES),
+                        help=f"the suites of cases to compile (default: {' '.join(DEFAULT_SUITES)}; all: every "
+                             "suite, the full coverage): " +
+                             "; ".join(f"{k}: {v}" for k, v in aot_capture.SUITES.items()))  # fmt: skip
     parser.add_argument("--arch", nargs="+", type=int, default=sorted(GPU_MODELS), choices=sorted(GPU_MODELS))
     parser.add_argument("--configs", choices=("all", "default"), default="all",
                         help="autotuned kernels: every GPU config kept by the kernel's pruning "
                              "hook, or only the first of those (the default config)")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="write the full report as JSON")
-    parser.add_argument("--markdown", metavar="PATH", help="write the table and findings as Markdown")
+    parser.add_argument(
+        "--markdown", metavar="PATH", help="write the summary, findings, roofline and table as Markdown"
+    )
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="compile processes")
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 on compile errors, launcher failures or spills at a default "
-                             "config")  # fmt: skip
+                        help="exit 1 on compile errors, launcher failures, spills at a default config, "
+                             "half-precision dots without tensor cores, or aligned elementwise kernels "
+                             "without 128-bit accesses")  # fmt: skip
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     args = parser.parse_args(argv)
+    suites = list(aot_capture.SUITES) if "all" in args.suite else list(dict.fromkeys(args.suite))
     if args.list:
-        for item in aot_capture.CASES.values():
-            print(f"{item.family:12} {item.name}")
+        for item in aot_capture.select_cases(None, suites):
+            print(f"{item.suite:10} {item.family:12} {item.name}")
         return 0
     try:
-        report = build_report(args.only, args.arch, args.configs, args.jobs)
+        report = build_report(args.only, suites, args.arch, args.configs, args.jobs)
     except ValueError as error:
         parser.error(str(error))
     header, body = table_rows(report["kernels"])
     meta = report["meta"]
     print(f"tritongrad kernel report: triton {meta['triton']}, {', '.join(meta['targets'])}, "
           f"autotune configs: {meta['configs']}")  # fmt: skip
-    print(f"capture {meta['capture_s']:.1f} s, {meta['kernels_compiled']} compiles {meta['compile_s']:.1f} s")
+    print(f"{len(meta['cases'])} cases captured in {meta['capture_s']:.1f} s; {meta['kernels_compiled']} kernels, "
+          f"{meta['distinct_compiles']} distinct compiles in {meta['compile_s']:.1f} s")  # fmt: skip
     print()
     print(format_text(header, body))
+    if report["roofline"]:
+        print()
+        print("Roofline estimates of the benchmark cases (expected us; * = fewer programs than SMs):")
+        print("\n".join(roofline_notes()))
+        print(format_text(*roofline_table(report["roofline"])))
+    print()
+    print(format_text(*family_summary(report["kernels"])))
     print()
     print(format_findings(report["findings"]))
     if args.json:
@@ -293,9 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         with open(args.markdown, "w") as file:
             file.write(format_markdown(report, header, body))
-    found = report["findings"]
-    failed = found["compile_errors"] or found["capture_failures"] or found["spills_at_default_config"]
-    return 1 if args.check and failed else 0
+    return 1 if args.check and check_failures(report["findings"]) else 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,23 @@ import sys
 import pytest
 import torch
 
-from benchmarks.aot import GPU_MODELS, _DeviceQueries, _PointerArgument, instruction_mix, parse_ptxas_log
+from benchmarks import (
+    aot_capture,
+    bench_attention,
+    bench_conv,
+    bench_elementwise,
+    bench_matmul,
+    kernel_report,
+    roofline,
+)
+from benchmarks.aot import (
+    GPU_MODELS,
+    _DeviceQueries,
+    _PointerArgument,
+    dot_input_types,
+    instruction_mix,
+    parse_ptxas_log,
+)
 from tritongrad.kernels import matmul
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,6 +118,158 @@ def test_instruction_mix_counts_access_widths():
         "mma.sync": 1,
         "cp.async": 1,
     }
+
+
+def test_dot_input_types_from_triton_ir():
+    ttir = """
+        %12 = tt.load %11 : tensor<64x32x!tt.ptr<bf16>>
+        %45 = tt.dot %43, %44, %acc, inputPrecision = tf32 : tensor<128x64xbf16> * tensor<64x256xbf16> -> tensor<...>
+        %46 = tt.dot %a, %b, %c : tensor<16x16xf32> * tensor<16x16xf32> -> tensor<16x16xf32> loc(#loc3)
+    """
+    assert dot_input_types(ttir) == ["bf16", "f32"]
+    assert dot_input_types("%1 = arith.addf %a, %b : tensor<1024xf32>") == []
+
+
+# ------------------------------------------------------------------------------ the checks, on synthetic rows
+
+
+def synthetic_row(kernel="k", cases=("c",), arch="sm_90", instructions=None, dot_types=(), error=None,
+                  default_config=True, registers=32, spills=0) -> dict:  # fmt: skip
+    return {
+        "kernel": kernel, "module": "tritongrad.kernels.elementwise", "cases": list(cases), "arch": arch,
+        "autotune_config": None, "default_config": default_config, "error": error, "registers": registers,
+        "spill_store_bytes": spills, "spill_load_bytes": spills, "shared_bytes": 0, "fits_shared_memory": True,
+        "num_warps": 4, "num_stages": 3, "instructions": dict(instructions or {}), "dot_types": list(dot_types),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("dot_types", [["f16"], ["bf16"], ["bf16", "f32"]])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_half_precision_dot_without_tensor_cores_is_flagged(dot_types, arch):
+    bare = synthetic_row(arch=arch, dot_types=dot_types, instructions={"ld.global.128": 4, "st.global.32": 2})
+    found = kernel_report.half_precision_dots_without_tensor_cores([bare])
+    assert len(found) == 1 and "k [c]" in found[0], found
+    for tensor_cores in ({"mma.sync": 16}, {"wgmma": 4}):
+        row = synthetic_row(arch=arch, dot_types=dot_types, instructions=tensor_cores)
+        assert kernel_report.half_precision_dots_without_tensor_cores([row]) == [], tensor_cores
+
+
+@pytest.mark.parametrize("dot_types", [[], ["f32"], ["f64"]])
+def test_other_dots_need_no_tensor_cores(dot_types):
+    row = synthetic_row(dot_types=dot_types, instructions={"ld.global.32": 4})
+    assert kernel_report.half_precision_dots_without_tensor_cores([row]) == []
+
+
+@pytest.mark.parametrize(
+    "instructions, flagged",
+    [
+        ({"ld.global.128": 2, "st.global.128": 1}, False),
+        ({"ld.global.128": 2, "st.global.128": 1, "ld.global.narrow": 1}, False),  # a bool mask byte
+        ({"st.global.128": 4}, False),  # a fill: stores only
+        ({"ld.global.32": 2, "st.global.32": 1}, True),  # scalar accesses
+        ({"ld.global.128": 2, "st.global.64": 1}, True),  # 64-bit stores
+        ({"ld.global.128": 2, "ld.global.32": 1, "st.global.128": 1}, True),  # one input not vectorized
+        ({"ld.global.narrow": 4, "st.global.narrow": 1}, True),  # loads and stores, none 128-bit
+    ],
+)
+def test_aligned_elementwise_without_128bit_accesses_is_flagged(instructions, flagged):
+    row = synthetic_row(cases=["aligned case", "other"], instructions=instructions)
+    found = kernel_report.aligned_elementwise_without_128bit([row], {"aligned case"})
+    assert bool(found) == flagged, f"{instructions}: {found}"
+    # The same kernel from cases that are not aligned is not held to 128-bit accesses.
+    assert kernel_report.aligned_elementwise_without_128bit([row], {"another case"}) == []
+
+
+def test_findings_and_check_failures_on_synthetic_rows():
+    cases = [aot_capture.Case("c", "elementwise", lambda: None, False, aligned_elementwise=True)]
+    capture = aot_capture.Capture([], [{"case": "d", "arch": "sm_90", "error": "ValueError: x"}], {}, {})
+    rows = [
+        synthetic_row(kernel="spills", spills=8, instructions={"ld.global.128": 1, "st.global.128": 1}),
+        synthetic_row(kernel="spills_elsewhere", spills=8, default_config=False, cases=["d"]),
+        synthetic_row(kernel="scalar", instructions={"ld.global.32": 1, "st.global.32": 1}),
+        synthetic_row(kernel="dot", cases=["d"], dot_types=["f16"], instructions={"ld.global.128": 1}),
+        synthetic_row(kernel="broken", error="CompilationError: no"),
+    ]
+    found = kernel_report.findings(rows, capture, cases, complete=False)
+    failures = kernel_report.check_failures(found)
+    expected = {
+        "compile_errors": ["broken"],
+        "capture_failures": ["d (sm_90)"],
+        "spills_at_default_config": ["spills"],
+        "half_precision_dot_without_tensor_cores": ["dot"],
+        "aligned_elementwise_without_128bit_accesses": ["scalar"],
+    }
+    for title, names in expected.items():
+        assert [n for n in names if any(item.startswith(f"{title}: {n}") for item in failures)] == names, failures
+    assert len(failures) == 5, failures
+    assert found["spills_at_other_autotune_configs"] and not any("spills_elsewhere" in f for f in failures)
+    clean = [synthetic_row(instructions={"ld.global.128": 1, "st.global.128": 1, "wgmma": 2}, dot_types=["bf16"])]
+    empty_capture = aot_capture.Capture([], [], {}, {})
+    assert kernel_report.check_failures(kernel_report.findings(clean, empty_capture, cases, complete=False)) == []
+
+
+# ------------------------------------------------------------------------------ roofline
+
+
+def test_roofline_bounds():
+    h100, a100 = roofline.GPUS["H100"], roofline.GPUS["A100"]
+    matmul_work = roofline.Work(bytes=3 * 4096 * 4096 * 2, flops=2 * 4096**3, precision="bf16")
+    seconds, bound_by = roofline.bound_seconds(matmul_work, h100)
+    assert bound_by == "compute" and seconds == pytest.approx(2 * 4096**3 / 989.5e12), seconds
+    add_work = roofline.Work(bytes=3 * 4 * 2**20, flops=2**20, precision="fp32")
+    seconds, bound_by = roofline.bound_seconds(add_work, a100)
+    assert bound_by == "memory" and seconds == pytest.approx(12 * 2**20 / 2039e9), seconds
+    assert add_work.intensity == pytest.approx(1 / 12)
+    with pytest.raises(ValueError, match="precision"):
+        roofline.Work(1, 1, "int8")
+
+
+@pytest.mark.parametrize(
+    "registers, warps, shared, expected",
+    [
+        (26, 8, 0, 1.0),  # warps limit: 8 blocks of 8 warps
+        (255, 8, 0, 8 / 64),  # 255 registers round up to 256: one block of 8 warps fills the register file
+        (128, 4, 0, 0.25),  # 128 x 32 x 4 = 16K registers per block: 4 blocks of 4 warps
+        (64, 4, 144 * 1024, 4 / 64),  # shared memory: one 144 KiB block per SM
+        (32, 1, 0, 0.5),  # 32 blocks per SM at most
+    ],
+)
+def test_occupancy(registers, warps, shared, expected):
+    got = roofline.occupancy(registers, warps, shared, roofline.GPUS["H100"].shared_bytes_per_sm)
+    assert got == pytest.approx(expected), f"{registers} regs, {warps} warps, {shared} B smem: {got}"
+
+
+def test_sm_fill():
+    h100 = roofline.GPUS["H100"]
+    assert roofline.sm_fill(8, h100) == pytest.approx(8 / 132)
+    assert roofline.sm_fill(132, h100) == roofline.sm_fill(10_000, h100) == 1.0
+
+
+# ------------------------------------------------------------------------------ coverage of the suite and examples
+
+
+def test_benchmark_suite_shapes_have_cases():
+    """Every shape the benchmark modules time has a report case (counts per benchmark)."""
+    names = [c.name for c in aot_capture.select_cases(None, ["benchmarks"])]
+    count = lambda prefix: sum(1 for n in names if n.startswith(f"bench {prefix} "))  # noqa: E731
+    assert count("elementwise") == 4 * len(bench_elementwise.SIZES)
+    assert count("matmul") == len(bench_matmul.PRECISIONS) * (len(bench_matmul.SQUARE) + len(bench_matmul.MLP_SHAPES))
+    assert count("conv") == 3 * len(bench_conv.PRECISIONS) * len(bench_conv.SHAPES) * len(bench_conv.LAYOUTS)
+    attention = len(bench_attention.DTYPES) * len(bench_attention.HEAD_DIMS) * 2 * len(bench_attention.SEQUENCES)
+    assert count("attention") == 2 * attention
+    assert all(c.work is not None for c in aot_capture.select_cases(None, ["benchmarks"]))
+
+
+def test_example_cases_capture_on_sm90():
+    """The examples' training steps are captured without running a kernel (and without a failure)."""
+    cases = aot_capture.select_cases(None, ["examples"])
+    captured = aot_capture.capture(cases, [90])
+    assert not captured.failures, captured.failures
+    kernels = {launch["kernel"] for launch in captured.launches}
+    for kernel in ("conv2d_forward_kernel", "attention_fwd_kernel", "adam_step_kernel", "linear_ce_rows_kernel"):
+        assert kernel in kernels, f"{kernel} not launched by the examples: {sorted(kernels)}"
+    for case in cases:
+        assert any(launch["case"] == case.name for launch in captured.launches), f"{case.name} launched nothing"
 
 
 # ------------------------------------------------------------------------------ matmul config pruning
