@@ -119,13 +119,15 @@ def _gpu_configs() -> list[triton.Config]:
         _config(128, 64, 32, num_warps=4, num_stages=4),
         _config(64, 128, 32, num_warps=4, num_stages=4),
         _config(64, 64, 32, num_warps=4, num_stages=5),
-        # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs.
+        # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs;
+        # 8 warps for fp32/fp64 (see _fits_in_registers).
         _config(64, 32, 32, num_warps=2, num_stages=5),
         _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
+        _config(64, 64, 32, num_warps=8, num_stages=4),
+        _config(32, 64, 32, num_warps=8, num_stages=4),
         # Unpipelined: only for the fp32/fp64 linear backward (see _prune_linear_backward).
-        _config(128, 64, 32, num_warps=8, num_stages=1),
-        _config(64, 64, 32, num_warps=4, num_stages=1),
-        _config(32, 64, 32, num_warps=4, num_stages=1),
+        _config(64, 64, 32, num_warps=8, num_stages=1),
+        _config(32, 64, 32, num_warps=8, num_stages=1),
     ]
 
 
@@ -169,11 +171,10 @@ def _prune_matmul(configs, named_args, **kwargs):
 # output tile in registers. Measured with the AOT report (triton 3.9, ptxas -v): 64 32-bit
 # accumulator registers per thread on 8 warps reach 248-255 regs for fp32 (128x128: the linear
 # forward, and the linear backward with out_features=10 spilled 16 B; with the ReLU mask 20 B)
-# and spill on 4 warps (128x64: 255 regs, 28 B), while fp64's 128x64 on 8 warps (64 registers
-# of accumulator) takes 142. So fp32 tiles get at most 32 accumulator registers a thread and
-# fp64 tiles 64; fewer than 8 warps only with at most 32 (64x64 fp32 on 4 warps).
+# and spill on 4 warps (128x64: 255 regs, 28 B; 64x32 tf32 on 2 warps spilled 12 B on sm_90),
+# while fp64's 128x64 on 8 warps (64 registers of accumulator) takes 142. So these tiles need
+# 8 warps, and fp32 ones at most 32 accumulator registers a thread, fp64 ones 64.
 _MAX_ACCUMULATOR_REGISTERS = {4: 32, 8: 64}
-_MAX_ACCUMULATOR_REGISTERS_UNDER_8_WARPS = 32
 
 # fp16/bf16 products on a warp-level tensor core (mma.sync: every arch before Hopper, and a
 # Hopper program of fewer than 4 warps, which cannot form a wgmma warp group) hold the
@@ -195,9 +196,7 @@ def _fits_in_registers(config: triton.Config, element_size: int, arch: int) -> b
             _MAX_MMA_SYNC_REGISTERS
         )
     registers = block_m * block_n * (element_size // 4) // (warps * 32)
-    if warps < 8 and registers > _MAX_ACCUMULATOR_REGISTERS_UNDER_8_WARPS:
-        return False
-    return registers <= _MAX_ACCUMULATOR_REGISTERS[element_size]
+    return warps >= 8 and registers <= _MAX_ACCUMULATOR_REGISTERS[element_size]
 
 
 def _mma_sync_registers(block_m: int, block_n: int, block_k: int, num_warps: int, element_size: int) -> int:
@@ -433,35 +432,39 @@ def matmul_kernel(
 def split_k_sum_kernel(
     partial_ptr, c_ptr, bias_ptr, row_sum_partial_ptr, row_sum_ptr,
     c_numel, N, rows, splits, stride_bias, stride_row_sum, c_programs,
-    HAS_BIAS: tl.constexpr, ACTIVATION: tl.constexpr, ACC_DTYPE: tl.constexpr, INDEX_64: tl.constexpr,
-    BLOCK: tl.constexpr,
+    HAS_C: tl.constexpr, ROW_SUM: tl.constexpr, HAS_BIAS: tl.constexpr, ACTIVATION: tl.constexpr,
+    ACC_DTYPE: tl.constexpr, INDEX_64: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
-    offs = tl.arange(0, BLOCK)
+    lanes = tl.arange(0, BLOCK)
     if INDEX_64:
-        offs = offs.to(tl.int64)
-    if pid < c_programs:
-        offs += pid * BLOCK
-        mask = offs < c_numel
-        acc = tl.zeros((BLOCK,), dtype=ACC_DTYPE)
-        partial_ptrs = partial_ptr + offs
-        for _ in range(0, splits):
-            acc += tl.load(partial_ptrs, mask=mask, other=0.0).to(ACC_DTYPE)
-            partial_ptrs += c_numel
-        if HAS_BIAS:
-            acc += tl.load(bias_ptr + (offs % N) * stride_bias, mask=mask, other=0.0).to(ACC_DTYPE)
-        if ACTIVATION == "relu":
-            acc = tl.where(acc < 0, 0.0, acc)
-        tl.store(c_ptr + offs, acc.to(c_ptr.dtype.element_ty), mask=mask)
-    else:
-        offs += (pid - c_programs) * BLOCK
-        mask = offs < rows
-        acc = tl.zeros((BLOCK,), dtype=ACC_DTYPE)
-        partial_ptrs = row_sum_partial_ptr + offs
-        for _ in range(0, splits):
-            acc += tl.load(partial_ptrs, mask=mask, other=0.0).to(ACC_DTYPE)
-            partial_ptrs += rows
-        tl.store(row_sum_ptr + offs * stride_row_sum, acc.to(row_sum_ptr.dtype.element_ty), mask=mask)
+        pid = pid.to(tl.int64)
+        lanes = lanes.to(tl.int64)
+    if HAS_C:
+        if pid < c_programs:
+            offs = pid * BLOCK + lanes
+            mask = offs < c_numel
+            acc = tl.zeros((BLOCK,), dtype=ACC_DTYPE)
+            partial_ptrs = partial_ptr + offs
+            for _ in range(0, splits):
+                acc += tl.load(partial_ptrs, mask=mask, other=0.0).to(ACC_DTYPE)
+                partial_ptrs += c_numel
+            if HAS_BIAS:
+                acc += tl.load(bias_ptr + (offs % N) * stride_bias, mask=mask, other=0.0).to(ACC_DTYPE)
+            if ACTIVATION == "relu":
+                acc = tl.where(acc < 0, 0.0, acc)
+            tl.store(c_ptr + offs, acc.to(c_ptr.dtype.element_ty), mask=mask)
+    if ROW_SUM:
+        if pid >= c_programs:
+            row_offs = (pid - c_programs) * BLOCK + lanes
+            row_mask = row_offs < rows
+            row_acc = tl.zeros((BLOCK,), dtype=ACC_DTYPE)
+            row_partial_ptrs = row_sum_partial_ptr + row_offs
+            for _ in range(0, splits):
+                row_acc += tl.load(row_partial_ptrs, mask=row_mask, other=0.0).to(ACC_DTYPE)
+                row_partial_ptrs += rows
+            row_sum_ptrs = row_sum_ptr + row_offs * stride_row_sum
+            tl.store(row_sum_ptrs, row_acc.to(row_sum_ptr.dtype.element_ty), mask=row_mask)
 
 
 # Elements per program of the split-K sum: large in the interpreter (fewer programs), 1024 on a GPU.
@@ -488,20 +491,30 @@ def _launch_split_k_sum(
         partial, c, bias, row_sum_partial, row_sum,
         c_numel, c.shape[-1] if c is not None else 1, rows, splits,
         bias.stride(0) if bias is not None else 0, row_sum.stride(0) if row_sum is not None else 0, c_programs,
-        HAS_BIAS=bias is not None, ACTIVATION=activation,
+        HAS_C=c is not None, ROW_SUM=row_sum is not None, HAS_BIAS=bias is not None, ACTIVATION=activation,
         ACC_DTYPE=compute_dtype((c if c is not None else row_sum).dtype),
         INDEX_64=needs_int64_indexing(partial, row_sum_partial, c, row_sum), BLOCK=_SPLIT_SUM_BLOCK,
     )  # fmt: skip
 
 
-# The fused backward holds two pipelined K loops; with fp32/fp64 operands (FMA products, or
-# tf32) their prefetched tiles overflow the registers: the AOT report (triton 3.9, out_features
-# = 10) showed 255 registers and 12-48 B of spills at every tile size with 2-5 stages, none
-# with one stage (128x64 on 8 warps: 156 regs on sm_80, 129 on sm_90). So these dtypes take
-# the unpipelined configs, 16-bit ones (tensor cores, smaller tiles) the pipelined ones.
+# The fused backward holds two pipelined K loops, and with operand strides that are not
+# multiples of 16 bytes (out_features = 10 or 65) their prefetched tiles sit in registers.
+# Measured with the AOT report (triton 3.9, ptxas -v): fp32/fp64 operands (FMA products, or
+# tf32) spilled 12-48 B at every tile size with 2-5 stages, and 128x64 on 8 warps spilled
+# even unpipelined on sm_90 (capped at 128 registers); 64x64 and 32x64 with one stage do
+# not. 16-bit operands keep the pipelined configs but at most 64 accumulator values a thread
+# (128x256 and 256x128 on 8 warps, 128x128 on 4 warps spilled 164-888 B at out_features = 10).
+_MAX_LINEAR_BACKWARD_ACCUMULATOR = 64
+
+
 def _prune_linear_backward(configs, named_args, **kwargs):
     single_stage = named_args["x_ptr"].element_size() >= 4
-    configs = [c for c in configs if (c.num_stages == 1) == single_stage]
+    configs = [
+        c
+        for c in configs
+        if (c.num_stages == 1) == single_stage
+        and c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] <= _MAX_LINEAR_BACKWARD_ACCUMULATOR * 32 * c.num_warps
+    ]
     return _prune_by_shared_memory(configs, {"a_ptr": named_args["x_ptr"]}, **kwargs)
 
 
