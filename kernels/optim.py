@@ -1,4 +1,5 @@
-"""Fused multi-tensor optimizer steps: SGD, Adam/AdamW, RMSprop and a multi-tensor zero fill.
+"""Fused multi-tensor optimizer-side kernels: SGD, Adam/AdamW (optionally capturable), RMSprop,
+a multi-tensor zero fill, and gradient clipping (total norm, scaling by the clip coefficient, clamp).
 
 An optimizer step touches every parameter of a group, and the parameters have
 different shapes and live at unrelated addresses. Launching one kernel per
@@ -14,6 +15,15 @@ updates the whole group:
 A program reads its chunk's tensor index, loads that tensor's addresses from
 the tables, casts them to typed pointers and runs the update on its chunk. Each
 element of each buffer is read once and written at most once per step.
+
+128-bit accesses: Triton vectorizes only what it can prove 16-byte aligned, and an
+address loaded from a table proves nothing. So each kernel checks at run time
+whether its chunk is aligned (every base address of the tensor a multiple of 16
+bytes and the chunk ending at a multiple of 16 elements; chunks start at
+multiples of BLOCK >= 16) and then runs its update with the alignment spelled
+out (``tl.multiple_of`` on the pointers, ``aligned16`` on the bounds); other
+chunks (views at odd offsets, the tail of an odd-sized tensor) run the same
+update on the general path. The kernel report shows both paths' accesses.
 
 The tables are built on the host from Python lists and cached, keyed on the
 addresses, dtypes and sizes they describe, so a steady-state step ingests only
@@ -39,6 +49,7 @@ suite's interpreter bounds checker).
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -48,11 +59,27 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_same_device, compute_dtype, to_bfloat16_rne, triton_dtype
+from tritongrad.kernels.common import (
+    bits_to_float,
+    check_same_device,
+    compute_dtype,
+    float_bits,
+    to_bfloat16_rne,
+    triton_dtype,
+)
 from tritongrad.kernels.strided import is_non_overlapping_and_dense
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import elementwise_launch_config, reduction_block
 
-__all__ = ["POINTER_TABLE_EXTENTS", "launch_adam_step", "launch_rmsprop_step", "launch_sgd_step", "launch_zero_"]
+__all__ = [
+    "POINTER_TABLE_EXTENTS",
+    "launch_adam_step",
+    "launch_clamp_",
+    "launch_clip_by_total_norm_",
+    "launch_rmsprop_step",
+    "launch_sgd_step",
+    "launch_total_norm",
+    "launch_zero_",
+]
 
 # ----------------------------------------------------------------------------------------------
 # Pointer tables and the registry of the memory they refer to
@@ -137,19 +164,46 @@ def _launch_tables(
 
 @triton.jit
 def chunk_of_this_program(numel_table, chunk_table, BLOCK: tl.constexpr):
-    """(tensor index, element offsets, mask) of the chunk this program updates."""
+    """(tensor index, first element, end element) of the chunk this program updates."""
     chunk = tl.program_id(0)
     tensor_index = tl.load(chunk_table + 2 * chunk)
     first = tl.load(chunk_table + 2 * chunk + 1)
-    numel = tl.load(numel_table + tensor_index)
-    offsets = first + tl.arange(0, BLOCK).to(tl.int64)
-    return tensor_index, offsets, offsets < numel
+    end = tl.minimum(first + BLOCK, tl.load(numel_table + tensor_index))
+    return tensor_index, first, end
 
 
 @triton.jit
-def tensor_pointer(address_table, tensor_index, ELEMENT: tl.constexpr):
-    """Base pointer (to ELEMENT) of tensor ``tensor_index`` of a pointer table."""
-    return tl.load(address_table + tensor_index).to(tl.pointer_type(ELEMENT))
+def is_aligned_chunk(end, addresses):
+    """Whether a chunk may take the 128-bit path: ``addresses`` (its tensors' base addresses OR-ed
+    together) 16-byte aligned and the chunk ending at a multiple of 16 elements. Chunks start at
+    multiples of BLOCK (>= 16), so then every access of the chunk is in whole aligned 16-byte
+    groups; a tensor at an odd offset (a view into a larger buffer) or the tail of an odd-sized
+    one takes the general path."""
+    return ((addresses % 16) == 0) & ((end % 16) == 0)
+
+
+@triton.jit
+def aligned16(value):
+    """``value``, a multiple of 16 at run time, in a form Triton's alignment analysis proves to be one
+    (a product with the constant 16), so that offsets and masks built from it vectorize.
+
+    Pointers take ``tl.multiple_of(address.to(pointer type), 16)`` instead, written in the kernel
+    itself: the analysis does not carry divisibility through an int-to-pointer cast, and a hint
+    on the result of a helper call is lost when the helper is inlined."""
+    return (value // 16) * 16
+
+
+@triton.jit
+def chunk_offsets(first, end, BLOCK: tl.constexpr):
+    """(element offsets, mask) of the chunk [first, end) of one tensor."""
+    offsets = first + tl.arange(0, BLOCK).to(tl.int64)
+    return offsets, offsets < end
+
+
+@triton.jit
+def tensor_address(address_table, tensor_index):
+    """Base address (int64) of tensor ``tensor_index`` of a pointer table."""
+    return tl.load(address_table + tensor_index)
 
 
 @triton.jit
@@ -213,14 +267,24 @@ def rounded_div(x, y):
 # tensors are written as machine words (the widest that divides every address and size): one
 # store per word, no loads, whatever mix of dtypes the list holds.
 @triton.jit
+def zero_words(words, first, end, WORD: tl.constexpr, BLOCK: tl.constexpr):
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    tl.store(words + offsets, tl.zeros([BLOCK], WORD), mask=mask)
+
+
+@triton.jit
 def zero_kernel(
     address_table,
     numel_table, chunk_table,
     WORD: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    tensor_index, offsets, mask = chunk_of_this_program(numel_table, chunk_table, BLOCK)
-    words = tensor_pointer(address_table, tensor_index, WORD)
-    tl.store(words + offsets, tl.zeros([BLOCK], WORD), mask=mask)
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    address = tensor_address(address_table, tensor_index)
+    words = address.to(tl.pointer_type(WORD))
+    if is_aligned_chunk(end, address):
+        zero_words(tl.multiple_of(words, 16), aligned16(first), aligned16(end), WORD, BLOCK)
+    else:
+        zero_words(words, first, end, WORD, BLOCK)
 
 
 _WORDS = ((8, tl.int64), (4, tl.int32), (2, tl.int16), (1, tl.int8))
@@ -266,17 +330,16 @@ _SGD_LR, _SGD_MOMENTUM, _SGD_ONE_MINUS_DAMPENING, _SGD_WEIGHT_DECAY = (tl.conste
 # and CUDA kernels fuse it), which makes the float32 and float64 results match torch bit for bit.
 # Traffic per element: read p, grad (and buf after the first step); write p (and buf).
 @triton.jit
-def sgd_step_kernel(
-    param_table, grad_table, momentum_table,
-    numel_table, chunk_table, float64_hyperparameters,
+def sgd_chunk(
+    param, grad, momentum_buffer, first, end, float64_hyperparameters,
     lr, momentum, one_minus_dampening, weight_decay,
     PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
     HAS_WEIGHT_DECAY: tl.constexpr, HAS_MOMENTUM: tl.constexpr, FIRST_STEP: tl.constexpr,
     NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    tensor_index, offsets, mask = chunk_of_this_program(numel_table, chunk_table, BLOCK)
-    param_ptrs = tensor_pointer(param_table, tensor_index, PARAM) + offsets
-    grad_ptrs = tensor_pointer(grad_table, tensor_index, PARAM) + offsets
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs = param + offsets
+    grad_ptrs = grad + offsets
     table = float64_hyperparameters
     in_memory = HYPERPARAMETERS_IN_MEMORY
     lr = hyperparameter(lr, table, _SGD_LR, in_memory, COMPUTE)
@@ -289,7 +352,7 @@ def sgd_step_kernel(
         grad = tl.fma(param, hyperparameter(weight_decay, table, _SGD_WEIGHT_DECAY, in_memory, COMPUTE), grad)
     if HAS_MOMENTUM:
         momentum = hyperparameter(momentum, table, _SGD_MOMENTUM, in_memory, COMPUTE)
-        buffer_ptrs = tensor_pointer(momentum_table, tensor_index, STATE) + offsets
+        buffer_ptrs = momentum_buffer + offsets
         if FIRST_STEP:
             buffer = grad
         else:
@@ -301,6 +364,40 @@ def sgd_step_kernel(
         else:
             grad = buffer
     tl.store(param_ptrs, to_storage(tl.fma(grad, -lr, param), PARAM), mask=mask)
+
+
+@triton.jit
+def sgd_step_kernel(
+    param_table, grad_table, momentum_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    lr, momentum, one_minus_dampening, weight_decay,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, HAS_MOMENTUM: tl.constexpr, FIRST_STEP: tl.constexpr,
+    NESTEROV: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    buffer_address = param_address  # never read without momentum
+    if HAS_MOMENTUM:
+        buffer_address = tensor_address(momentum_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    buffer = buffer_address.to(tl.pointer_type(STATE))
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, param_address | grad_address | buffer_address):
+        sgd_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(buffer, 16),
+            aligned16(first), aligned16(end),
+            float64_hyperparameters, lr, momentum, one_minus_dampening, weight_decay, PARAM, STATE, COMPUTE,
+            HYPERPARAMETERS_IN_MEMORY, HAS_WEIGHT_DECAY, HAS_MOMENTUM, FIRST_STEP, NESTEROV, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        sgd_chunk(
+            param, grad, buffer, first, end,
+            float64_hyperparameters, lr, momentum, one_minus_dampening, weight_decay, PARAM, STATE, COMPUTE,
+            HYPERPARAMETERS_IN_MEMORY, HAS_WEIGHT_DECAY, HAS_MOMENTUM, FIRST_STEP, NESTEROV, MAXIMIZE, BLOCK,
+        )  # fmt: skip
 
 
 def launch_sgd_step(
@@ -362,11 +459,33 @@ def launch_sgd_step(
 # Adam / AdamW
 # ----------------------------------------------------------------------------------------------
 
-# Index of each Adam hyperparameter in the float64 table of float64 groups (constexpr: kernels read them).
+# Index of each Adam hyperparameter in the float64 table (float64 groups, capturable steps).
 (
     _ADAM_ONE_MINUS_BETA1, _ADAM_BETA2, _ADAM_ONE_MINUS_BETA2, _ADAM_EPS, _ADAM_WEIGHT_DECAY,
-    _ADAM_DECAY_FACTOR, _ADAM_NEG_STEP_SIZE, _ADAM_BIAS_CORRECTION2_SQRT,
-) = (tl.constexpr(i) for i in range(8))  # fmt: skip
+    _ADAM_DECAY_FACTOR, _ADAM_NEG_STEP_SIZE, _ADAM_BIAS_CORRECTION2_SQRT, _ADAM_LR, _ADAM_BETA1,
+) = (tl.constexpr(i) for i in range(10))  # fmt: skip
+
+
+@triton.jit
+def power_of_beta(beta, step):
+    """beta ** step in float64 for 0 <= beta < 1 and step >= 1 (exp2/log2, with 0 ** step = 0 apart)."""
+    positive = beta > 0
+    return tl.where(positive, tl.exp2(step * tl.log2(tl.where(positive, beta, 1.0))), 0.0)
+
+
+@triton.jit
+def bias_corrections_on_device(step_table, tensor_index, table, COMPUTE: tl.constexpr):
+    """(-(lr / bias_correction1), sqrt(bias_correction2)) from tensor ``tensor_index``'s step count.
+
+    The count is a float32 0-d tensor on the device (torch's capturable state['step'], already
+    incremented for this step); the corrections are computed in float64, as torch's
+    non-capturable Adam computes them on the host in Python floats, then rounded to COMPUTE.
+    """
+    step = tl.load(tl.load(step_table + tensor_index).to(tl.pointer_type(tl.float32))).to(tl.float64)
+    bias_correction1 = 1.0 - power_of_beta(tl.load(table + _ADAM_BETA1), step)
+    bias_correction2 = 1.0 - power_of_beta(tl.load(table + _ADAM_BETA2), step)
+    neg_step_size = -(tl.load(table + _ADAM_LR) / bias_correction1)
+    return neg_step_size.to(COMPUTE), tl.sqrt(bias_correction2).to(COMPUTE)
 
 
 # torch.optim.Adam / AdamW (torch's single-tensor formula, same operation order) for one chunk:
@@ -375,41 +494,28 @@ def launch_sgd_step(
 #   p += (-(lr / bias_correction1) * m) / (sqrt(v or v_max) / sqrt(bias_correction2) + eps)
 # Fused multiply-adds where torch fuses (add with alpha, lerp, addcmul), so m and v match torch
 # bit for bit; p matches to an ulp (torch's CPU sqrt is not correctly rounded; ours is).
-# WEIGHT_DECAY is "none", "l2" (Adam) or "decoupled" (AdamW).
-# Traffic per element: read p, grad, m, v (and v_max); write p, m, v (and v_max).
+# WEIGHT_DECAY is "none", "l2" (Adam; ``decay`` = weight_decay) or "decoupled" (AdamW; ``decay``
+# = 1 - lr * weight_decay). Traffic per element: read p, grad, m, v (and v_max); write p, m, v
+# (and v_max).
 @triton.jit
-def adam_step_kernel(
-    param_table, grad_table, exp_avg_table, exp_avg_sq_table, max_exp_avg_sq_table,
-    numel_table, chunk_table, float64_hyperparameters,
-    one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, decay_factor, neg_step_size,
-    bias_correction2_sqrt,
-    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
-    WEIGHT_DECAY: tl.constexpr, AMSGRAD: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+def adam_chunk(
+    param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, first, end,
+    one_minus_beta1, beta2, one_minus_beta2, eps, decay, neg_step_size, bias_correction2_sqrt,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, WEIGHT_DECAY: tl.constexpr,
+    AMSGRAD: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
-    tensor_index, offsets, mask = chunk_of_this_program(numel_table, chunk_table, BLOCK)
-    param_ptrs = tensor_pointer(param_table, tensor_index, PARAM) + offsets
-    grad_ptrs = tensor_pointer(grad_table, tensor_index, PARAM) + offsets
-    exp_avg_ptrs = tensor_pointer(exp_avg_table, tensor_index, STATE) + offsets
-    exp_avg_sq_ptrs = tensor_pointer(exp_avg_sq_table, tensor_index, STATE) + offsets
-    table = float64_hyperparameters
-    in_memory = HYPERPARAMETERS_IN_MEMORY
-    one_minus_beta1 = hyperparameter(one_minus_beta1, table, _ADAM_ONE_MINUS_BETA1, in_memory, COMPUTE)
-    beta2 = hyperparameter(beta2, table, _ADAM_BETA2, in_memory, COMPUTE)
-    one_minus_beta2 = hyperparameter(one_minus_beta2, table, _ADAM_ONE_MINUS_BETA2, in_memory, COMPUTE)
-    eps = hyperparameter(eps, table, _ADAM_EPS, in_memory, COMPUTE)
-    neg_step_size = hyperparameter(neg_step_size, table, _ADAM_NEG_STEP_SIZE, in_memory, COMPUTE)
-    bias_correction2_sqrt = hyperparameter(
-        bias_correction2_sqrt, table, _ADAM_BIAS_CORRECTION2_SQRT, in_memory, COMPUTE
-    )
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs = param + offsets, grad + offsets
+    exp_avg_ptrs, exp_avg_sq_ptrs = exp_avg + offsets, exp_avg_sq + offsets
 
     param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
     grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
     if MAXIMIZE:
         grad = -grad
     if WEIGHT_DECAY == "l2":
-        grad = tl.fma(param, hyperparameter(weight_decay, table, _ADAM_WEIGHT_DECAY, in_memory, COMPUTE), grad)
+        grad = tl.fma(param, decay, grad)
     elif WEIGHT_DECAY == "decoupled":
-        param = param * hyperparameter(decay_factor, table, _ADAM_DECAY_FACTOR, in_memory, COMPUTE)
+        param = param * decay
 
     exp_avg = lerp(tl.load(exp_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_beta1)
     exp_avg_sq = tl.fma(one_minus_beta2 * grad, grad, tl.load(exp_avg_sq_ptrs, mask=mask).to(COMPUTE) * beta2)
@@ -417,12 +523,87 @@ def adam_step_kernel(
     tl.store(exp_avg_sq_ptrs, to_storage(exp_avg_sq, STATE), mask=mask)
     second_moment = exp_avg_sq
     if AMSGRAD:
-        max_exp_avg_sq_ptrs = tensor_pointer(max_exp_avg_sq_table, tensor_index, STATE) + offsets
+        max_exp_avg_sq_ptrs = max_exp_avg_sq + offsets
         max_exp_avg_sq = tl.load(max_exp_avg_sq_ptrs, mask=mask).to(COMPUTE)
         second_moment = tl.maximum(max_exp_avg_sq, exp_avg_sq, propagate_nan=tl.PropagateNan.ALL)
         tl.store(max_exp_avg_sq_ptrs, to_storage(second_moment, STATE), mask=mask)
     denom = rounded_div(rounded_sqrt(second_moment), bias_correction2_sqrt) + eps
     tl.store(param_ptrs, to_storage(param + rounded_div(neg_step_size * exp_avg, denom), PARAM), mask=mask)
+
+
+# One program updates one chunk of one parameter and its state. CAPTURABLE: the bias corrections
+# come from each parameter's step count on the device (``step_table``), not from the arguments.
+@triton.jit
+def adam_step_kernel(
+    param_table, grad_table, exp_avg_table, exp_avg_sq_table, max_exp_avg_sq_table, step_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, decay_factor, neg_step_size,
+    bias_correction2_sqrt,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    CAPTURABLE: tl.constexpr, WEIGHT_DECAY: tl.constexpr, AMSGRAD: tl.constexpr, MAXIMIZE: tl.constexpr,
+    BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    one_minus_beta1 = hyperparameter(one_minus_beta1, table, _ADAM_ONE_MINUS_BETA1, in_memory, COMPUTE)
+    beta2 = hyperparameter(beta2, table, _ADAM_BETA2, in_memory, COMPUTE)
+    one_minus_beta2 = hyperparameter(one_minus_beta2, table, _ADAM_ONE_MINUS_BETA2, in_memory, COMPUTE)
+    eps = hyperparameter(eps, table, _ADAM_EPS, in_memory, COMPUTE)
+    if CAPTURABLE:
+        neg_step_size, bias_correction2_sqrt = bias_corrections_on_device(step_table, tensor_index, table, COMPUTE)
+    else:
+        neg_step_size = hyperparameter(neg_step_size, table, _ADAM_NEG_STEP_SIZE, in_memory, COMPUTE)
+        bias_correction2_sqrt = hyperparameter(
+            bias_correction2_sqrt, table, _ADAM_BIAS_CORRECTION2_SQRT, in_memory, COMPUTE
+        )
+    if WEIGHT_DECAY == "l2":
+        decay = hyperparameter(weight_decay, table, _ADAM_WEIGHT_DECAY, in_memory, COMPUTE)
+    elif WEIGHT_DECAY == "decoupled":
+        decay = hyperparameter(decay_factor, table, _ADAM_DECAY_FACTOR, in_memory, COMPUTE)
+    else:
+        decay = tl.cast(0.0, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    exp_avg_address = tensor_address(exp_avg_table, tensor_index)
+    exp_avg_sq_address = tensor_address(exp_avg_sq_table, tensor_index)
+    max_address = exp_avg_address  # never read without amsgrad
+    if AMSGRAD:
+        max_address = tensor_address(max_exp_avg_sq_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    exp_avg = exp_avg_address.to(tl.pointer_type(STATE))
+    exp_avg_sq = exp_avg_sq_address.to(tl.pointer_type(STATE))
+    max_exp_avg_sq = max_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | exp_avg_address | exp_avg_sq_address | max_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        adam_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(exp_avg, 16),
+            tl.multiple_of(exp_avg_sq, 16), tl.multiple_of(max_exp_avg_sq, 16), aligned16(first), aligned16(end),
+            one_minus_beta1, beta2, one_minus_beta2, eps, decay, neg_step_size, bias_correction2_sqrt,
+            PARAM, STATE, COMPUTE, WEIGHT_DECAY, AMSGRAD, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        adam_chunk(
+            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, first, end,
+            one_minus_beta1, beta2, one_minus_beta2, eps, decay, neg_step_size, bias_correction2_sqrt,
+            PARAM, STATE, COMPUTE, WEIGHT_DECAY, AMSGRAD, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+# counters[i] += 1 for every float32 0-d tensor of the table (the step counts of capturable Adam):
+# one program per BLOCK counters.
+@triton.jit
+def increment_kernel(address_table, count, BLOCK: tl.constexpr):
+    indices = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = indices < count
+    counters = tl.load(address_table + indices, mask=mask, other=0).to(tl.pointer_type(tl.float32))
+    tl.store(counters, tl.load(counters, mask=mask) + 1.0, mask=mask)
+
+
+_INCREMENT_BLOCK = 128
 
 
 def launch_adam_step(
@@ -432,7 +613,7 @@ def launch_adam_step(
     exp_avg_sqs: Sequence[torch.Tensor],
     max_exp_avg_sqs: Sequence[torch.Tensor] | None,
     *,
-    step: int,
+    step: int | Sequence[torch.Tensor],
     lr: float,
     beta1: float,
     beta2: float,
@@ -444,9 +625,13 @@ def launch_adam_step(
 ) -> None:
     """One torch.optim.Adam (or AdamW, ``decoupled_weight_decay=True``) step over a group, in one launch.
 
-    ``step`` is the step number after this update (1 on the first step); the state
-    tensors must hold the previous step's values (zeros before the first step, see
-    ``launch_zero_``). ``max_exp_avg_sqs`` may be None unless ``amsgrad``.
+    ``step`` is either the step number after this update (a Python int, 1 on the first step;
+    the bias corrections are then computed on the host), or, for torch's ``capturable=True``,
+    one 0-d float32 tensor per parameter on the parameters' device holding its step count
+    before this update: one more launch adds 1 to each on the device and the update computes
+    the bias corrections from them, so the step passes no per-step scalar from the host (a CUDA
+    graph can replay it). The state tensors must hold the previous step's values (zeros before
+    the first step, see ``launch_zero_``). ``max_exp_avg_sqs`` may be None unless ``amsgrad``.
 
     >>> p, g = [torch.randn(3)], [torch.randn(3)]
     >>> m, v = [torch.empty(3)], [torch.empty(3)]
@@ -454,8 +639,12 @@ def launch_adam_step(
     >>> launch_adam_step(p, g, m, v, None, step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
     ...                  weight_decay=0.0, amsgrad=False, maximize=False, decoupled_weight_decay=False)
     """
-    if not isinstance(step, int) or step < 1:
-        raise ValueError(f"launch_adam_step: step must be a Python int >= 1, got {step!r}")
+    capturable = isinstance(step, Sequence)
+    if capturable:
+        step_counts = list(step)
+        _check_step_counts("launch_adam_step", step_counts, params)
+    elif not isinstance(step, int) or step < 1:
+        raise ValueError(f"launch_adam_step: step must be a Python int >= 1 or step-count tensors, got {step!r}")
     if amsgrad and max_exp_avg_sqs is None:
         raise ValueError("launch_adam_step: amsgrad=True needs max_exp_avg_sqs, got None")
     states = {
@@ -464,16 +653,23 @@ def launch_adam_step(
         "max_exp_avg_sqs": max_exp_avg_sqs if amsgrad else None,
     }
     group = _check_group("launch_adam_step", params, grads, states)
+    if capturable and step_counts:
+        _launch_increment(step_counts)
     if group is None:
         return
     param_dtype, state_dtype, kept = group
-    in_memory = param_dtype == torch.float64
-    # Host-side scalars exactly as torch's single-tensor Adam computes them (Python floats).
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
+    if capturable:
+        # Constant hyperparameters in a cached float64 table: nothing is ingested per step.
+        in_memory = True
+        bias_correction1 = bias_correction2 = 1.0  # unused: the kernel computes them from the counts
+    else:
+        in_memory = param_dtype == torch.float64
+        # Host-side scalars exactly as torch's single-tensor Adam computes them (Python floats).
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
     scalars = [
         1 - beta1, beta2, 1 - beta2, eps, weight_decay, 1 - lr * weight_decay,
-        -(lr / bias_correction1), bias_correction2**0.5,
+        -(lr / bias_correction1), bias_correction2**0.5, lr, beta1,
     ]  # fmt: skip
     if weight_decay == 0:
         decay_mode = "none"
@@ -483,20 +679,58 @@ def launch_adam_step(
     roles.append([exp_avg_sqs[i] for i in kept])
     if amsgrad:
         roles.append([max_exp_avg_sqs[i] for i in kept])
+    if capturable:
+        roles.append([step_counts[i] for i in kept])
     numels = [params[i].numel() for i in kept]
     block, num_warps = elementwise_launch_config(max(numels))
     tables, layout = _launch_tables(roles, numels, block)
-    # Without amsgrad the max table slot points at the param table; AMSGRAD=False never reads it.
-    tables += [tables[0]] * (5 - len(tables))
+    # Absent roles point at the param table: their constexpr flag is off, so it is never read.
+    max_table = tables[4] if amsgrad else tables[0]
+    step_table = tables[-1] if capturable else tables[0]
+    if capturable:
+        hyperparameters = _cached(
+            ("hyperparameters", layout.numels.device, tuple(scalars)),
+            lambda: _hyperparameter_table(scalars, True, layout.numels),
+        )
+    else:
+        hyperparameters = _hyperparameter_table(scalars, in_memory, layout.numels)
     # One program updates one BLOCK-element chunk of one parameter and of its state.
     adam_step_kernel[(layout.num_chunks,)](
-        *tables,
-        layout.numels, layout.chunks, _hyperparameter_table(scalars, in_memory, layout.numels),
-        *_hyperparameter_arguments(scalars, in_memory),
+        *tables[:4], max_table, step_table,
+        layout.numels, layout.chunks, hyperparameters,
+        *_hyperparameter_arguments(scalars[:8], in_memory),
         PARAM=triton_dtype(param_dtype), STATE=triton_dtype(state_dtype), COMPUTE=compute_dtype(param_dtype),
-        HYPERPARAMETERS_IN_MEMORY=in_memory, WEIGHT_DECAY=decay_mode, AMSGRAD=bool(amsgrad),
-        MAXIMIZE=bool(maximize), BLOCK=block, num_warps=num_warps,
+        HYPERPARAMETERS_IN_MEMORY=in_memory, CAPTURABLE=capturable, WEIGHT_DECAY=decay_mode,
+        AMSGRAD=bool(amsgrad), MAXIMIZE=bool(maximize), BLOCK=block, num_warps=num_warps,
     )  # fmt: skip
+
+
+def _check_step_counts(name: str, step_counts: list, params: Sequence[torch.Tensor]) -> None:
+    if len(step_counts) != len(params):
+        raise ValueError(f"{name}: {len(step_counts)} step counts for {len(params)} parameters")
+    for index, count in enumerate(step_counts):
+        if not isinstance(count, torch.Tensor) or count.dtype != torch.float32 or count.numel() != 1:
+            raise TypeError(
+                f"{name}: step counts must be one-element float32 tensors (torch's capturable state['step']), "
+                f"got {count!r} at index {index}"
+            )
+        if count.device != params[index].device:
+            raise RuntimeError(
+                f"{name}: step count {index} is on {count.device} but its parameter on {params[index].device}; "
+                "capturable steps keep the count on the parameter's device"
+            )
+
+
+def _launch_increment(counters: list[torch.Tensor]) -> None:
+    """Adds 1 to every float32 one-element tensor of ``counters`` (one device), in one launch."""
+    device = counters[0].device
+    table = _cached(
+        ("pointers", device, tuple((t.data_ptr(), t.dtype, t.numel()) for t in counters)),
+        lambda: _pointer_table(counters, device),
+    )
+    # One program increments BLOCK counters.
+    grid = (triton.cdiv(len(counters), _INCREMENT_BLOCK),)
+    increment_kernel[grid](table, len(counters), BLOCK=_INCREMENT_BLOCK, num_warps=4)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -517,6 +751,41 @@ def launch_adam_step(
 # Fused multiply-adds where torch fuses (add with alpha, addcmul, lerp).
 # Traffic per element: read p, grad, v (and buf, m); write p, v (and buf, m).
 @triton.jit
+def rmsprop_chunk(
+    param, grad, square_avg, momentum_buffer, grad_avg, first, end,
+    alpha, one_minus_alpha, eps, weight_decay, momentum, neg_lr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, HAS_MOMENTUM: tl.constexpr, CENTERED: tl.constexpr, MAXIMIZE: tl.constexpr,
+    BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs, square_avg_ptrs = param + offsets, grad + offsets, square_avg + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if HAS_WEIGHT_DECAY:
+        grad = tl.fma(param, weight_decay, grad)
+    square_avg = tl.fma(one_minus_alpha * grad, grad, tl.load(square_avg_ptrs, mask=mask).to(COMPUTE) * alpha)
+    tl.store(square_avg_ptrs, to_storage(square_avg, STATE), mask=mask)
+    if CENTERED:
+        grad_avg_ptrs = grad_avg + offsets
+        grad_avg = lerp(tl.load(grad_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_alpha)
+        tl.store(grad_avg_ptrs, to_storage(grad_avg, STATE), mask=mask)
+        avg = rounded_sqrt(tl.fma(-grad_avg, grad_avg, square_avg)) + eps
+    else:
+        avg = rounded_sqrt(square_avg) + eps
+    if HAS_MOMENTUM:
+        buffer_ptrs = momentum_buffer + offsets
+        buffer = tl.load(buffer_ptrs, mask=mask).to(COMPUTE) * momentum + rounded_div(grad, avg)
+        tl.store(buffer_ptrs, to_storage(buffer, STATE), mask=mask)
+        param = tl.fma(buffer, neg_lr, param)
+    else:
+        param = param + rounded_div(neg_lr * grad, avg)
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+@triton.jit
 def rmsprop_step_kernel(
     param_table, grad_table, square_avg_table, momentum_table, grad_avg_table,
     numel_table, chunk_table, float64_hyperparameters,
@@ -525,41 +794,45 @@ def rmsprop_step_kernel(
     HAS_WEIGHT_DECAY: tl.constexpr, HAS_MOMENTUM: tl.constexpr, CENTERED: tl.constexpr, MAXIMIZE: tl.constexpr,
     BLOCK: tl.constexpr,
 ):  # fmt: skip
-    tensor_index, offsets, mask = chunk_of_this_program(numel_table, chunk_table, BLOCK)
-    param_ptrs = tensor_pointer(param_table, tensor_index, PARAM) + offsets
-    grad_ptrs = tensor_pointer(grad_table, tensor_index, PARAM) + offsets
-    square_avg_ptrs = tensor_pointer(square_avg_table, tensor_index, STATE) + offsets
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
     table = float64_hyperparameters
     in_memory = HYPERPARAMETERS_IN_MEMORY
     alpha = hyperparameter(alpha, table, _RMSPROP_ALPHA, in_memory, COMPUTE)
     one_minus_alpha = hyperparameter(one_minus_alpha, table, _RMSPROP_ONE_MINUS_ALPHA, in_memory, COMPUTE)
     eps = hyperparameter(eps, table, _RMSPROP_EPS, in_memory, COMPUTE)
     neg_lr = hyperparameter(neg_lr, table, _RMSPROP_NEG_LR, in_memory, COMPUTE)
+    weight_decay = hyperparameter(weight_decay, table, _RMSPROP_WEIGHT_DECAY, in_memory, COMPUTE)
+    momentum = hyperparameter(momentum, table, _RMSPROP_MOMENTUM, in_memory, COMPUTE)
 
-    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
-    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
-    if MAXIMIZE:
-        grad = -grad
-    if HAS_WEIGHT_DECAY:
-        grad = tl.fma(param, hyperparameter(weight_decay, table, _RMSPROP_WEIGHT_DECAY, in_memory, COMPUTE), grad)
-    square_avg = tl.fma(one_minus_alpha * grad, grad, tl.load(square_avg_ptrs, mask=mask).to(COMPUTE) * alpha)
-    tl.store(square_avg_ptrs, to_storage(square_avg, STATE), mask=mask)
-    if CENTERED:
-        grad_avg_ptrs = tensor_pointer(grad_avg_table, tensor_index, STATE) + offsets
-        grad_avg = lerp(tl.load(grad_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_alpha)
-        tl.store(grad_avg_ptrs, to_storage(grad_avg, STATE), mask=mask)
-        avg = rounded_sqrt(tl.fma(-grad_avg, grad_avg, square_avg)) + eps
-    else:
-        avg = rounded_sqrt(square_avg) + eps
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    square_avg_address = tensor_address(square_avg_table, tensor_index)
+    buffer_address = param_address  # never read without momentum
     if HAS_MOMENTUM:
-        momentum = hyperparameter(momentum, table, _RMSPROP_MOMENTUM, in_memory, COMPUTE)
-        buffer_ptrs = tensor_pointer(momentum_table, tensor_index, STATE) + offsets
-        buffer = tl.load(buffer_ptrs, mask=mask).to(COMPUTE) * momentum + rounded_div(grad, avg)
-        tl.store(buffer_ptrs, to_storage(buffer, STATE), mask=mask)
-        param = tl.fma(buffer, neg_lr, param)
+        buffer_address = tensor_address(momentum_table, tensor_index)
+    grad_avg_address = param_address  # never read unless centered
+    if CENTERED:
+        grad_avg_address = tensor_address(grad_avg_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    square_avg = square_avg_address.to(tl.pointer_type(STATE))
+    buffer = buffer_address.to(tl.pointer_type(STATE))
+    grad_avg = grad_avg_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | square_avg_address | buffer_address | grad_avg_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        rmsprop_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(square_avg, 16),
+            tl.multiple_of(buffer, 16), tl.multiple_of(grad_avg, 16), aligned16(first), aligned16(end),
+            alpha, one_minus_alpha, eps, weight_decay, momentum, neg_lr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, HAS_MOMENTUM, CENTERED, MAXIMIZE, BLOCK,
+        )  # fmt: skip
     else:
-        param = param + rounded_div(neg_lr * grad, avg)
-    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+        rmsprop_chunk(
+            param, grad, square_avg, buffer, grad_avg, first, end,
+            alpha, one_minus_alpha, eps, weight_decay, momentum, neg_lr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, HAS_MOMENTUM, CENTERED, MAXIMIZE, BLOCK,
+        )  # fmt: skip
 
 
 def launch_rmsprop_step(
@@ -713,3 +986,341 @@ def _check_group(
     if not kept:
         return None
     return param_dtype, state_dtype, kept
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradient norms and clipping (torch.nn.utils.clip_grad_norm_ / clip_grad_value_)
+# ----------------------------------------------------------------------------------------------
+
+# How a norm accumulates |x|: "two" sums squares, "one" sums, "inf"/"-inf" take the max/min,
+# "p" sums |x|**p; the finishing step turns the accumulator into the norm.
+_NORM_KINDS = {2.0: "two", 1.0: "one", math.inf: "inf", -math.inf: "-inf"}
+
+
+@triton.jit
+def maximum_with_nan(a, b):
+    """max(a, b), NaN if either is (torch's max; a plain tl.maximum drops NaNs on a GPU)."""
+    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+
+
+@triton.jit
+def minimum_with_nan(a, b):
+    """min(a, b), NaN if either is."""
+    return tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)
+
+
+@triton.jit
+def extreme_with_nan(values, LARGEST: tl.constexpr):
+    """The max (LARGEST) or min of a block, NaN if any value is: tl.max/tl.min drop NaNs on a GPU."""
+    if LARGEST:
+        extreme = tl.max(values, axis=0)
+    else:
+        extreme = tl.min(values, axis=0)
+    has_nan = tl.max((values != values).to(tl.int32), axis=0) > 0
+    return tl.where(has_nan, float("nan"), extreme).to(values.dtype)
+
+
+@triton.jit
+def norm_identity(NORM: tl.constexpr, ACC: tl.constexpr):
+    """The accumulator of no elements: 0, or +inf for the min of "-inf"."""
+    if NORM == "-inf":
+        result = float("inf")
+    else:
+        result = 0.0
+    return tl.cast(result, ACC)
+
+
+@triton.jit
+def norm_accumulate(magnitudes, mask, power, NORM: tl.constexpr):
+    """Reduces the |x| of a block's unmasked lanes to one accumulator value."""
+    if NORM == "two":
+        result = tl.sum(tl.where(mask, magnitudes * magnitudes, 0.0), axis=0)
+    elif NORM == "one":
+        result = tl.sum(tl.where(mask, magnitudes, 0.0), axis=0)
+    elif NORM == "inf":
+        result = extreme_with_nan(tl.where(mask, magnitudes, 0.0), True)
+    elif NORM == "-inf":
+        result = extreme_with_nan(tl.where(mask, magnitudes, float("inf")), False)
+    else:
+        # |x|**p as exp2(p * log2|x|), with 0**p (0, or inf for p < 0) set apart so log2 never sees 0.
+        positive = magnitudes > 0
+        powered = tl.exp2(power * tl.log2(tl.where(positive, magnitudes, 1.0)))
+        zero_power = tl.where(power > 0, 0.0, float("inf")).to(magnitudes.dtype)
+        powered = tl.where(positive, powered, tl.where(magnitudes == 0, zero_power, magnitudes))
+        result = tl.sum(tl.where(mask, powered, 0.0), axis=0)
+    return result
+
+
+@triton.jit
+def norm_partial(values, first, end, power, COMPUTE: tl.constexpr, NORM: tl.constexpr, BLOCK: tl.constexpr):
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    magnitudes = tl.abs(tl.load(values + offsets, mask=mask).to(COMPUTE))
+    return norm_accumulate(magnitudes, mask, power, NORM)
+
+
+# One program reduces one BLOCK-element chunk of one tensor of the table to one partial
+# accumulator; the finishing kernel combines the partials (deterministically, no atomics).
+# Traffic: read every element once; write one value per chunk.
+@triton.jit(do_not_specialize=["power_bits"])
+def norm_partials_kernel(
+    tensor_table, numel_table, chunk_table,
+    partials, first_partial, power_bits,
+    ELEMENT: tl.constexpr, COMPUTE: tl.constexpr, ACC: tl.constexpr, NORM: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    power = bits_to_float(power_bits).to(COMPUTE)
+    address = tensor_address(tensor_table, tensor_index)
+    values = address.to(tl.pointer_type(ELEMENT))
+    # The same reduction on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, address):
+        partial = norm_partial(tl.multiple_of(values, 16), aligned16(first), aligned16(end), power, COMPUTE, NORM,
+                               BLOCK)  # fmt: skip
+    else:
+        partial = norm_partial(values, first, end, power, COMPUTE, NORM, BLOCK)
+    tl.store(partials + first_partial + tl.program_id(0), partial.to(ACC))
+
+
+@triton.jit
+def round_to(value, DTYPE: tl.constexpr):
+    """``value`` rounded to DTYPE (nearest even) and widened back: one op of torch in DTYPE."""
+    return to_storage(value, DTYPE).to(value.dtype)
+
+
+# One program: combines every partial of every buffer of the table (one buffer per device) and
+# writes the total norm, rounded to TOTAL as torch's norm in that dtype rounds it.
+@triton.jit(do_not_specialize=["power_bits"])
+def norm_finish_kernel(
+    partial_table, partial_counts, num_buffers, total, power_bits,
+    ACC: tl.constexpr, TOTAL: tl.constexpr, NORM: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    identity = norm_identity(NORM, ACC)
+    power = bits_to_float(power_bits).to(ACC)
+    acc = tl.full([BLOCK], identity, ACC)
+    for buffer in range(num_buffers):
+        partials = tensor_address(partial_table, buffer).to(tl.pointer_type(ACC))
+        count = tl.load(partial_counts + buffer)
+        for start in range(0, count, BLOCK):
+            offsets = start + tl.arange(0, BLOCK)
+            block = tl.load(partials + offsets, mask=offsets < count, other=identity)
+            if NORM == "inf":
+                acc = maximum_with_nan(acc, block)
+            elif NORM == "-inf":
+                acc = minimum_with_nan(acc, block)
+            else:
+                acc += block
+    if NORM == "inf":
+        norm = extreme_with_nan(acc, True)
+    elif NORM == "-inf":
+        norm = extreme_with_nan(acc, False)
+    elif NORM == "two":
+        norm = rounded_sqrt(tl.sum(acc, axis=0))
+    elif NORM == "one":
+        norm = tl.sum(acc, axis=0)
+    else:
+        norm = tl.exp2(rounded_div(tl.log2(tl.sum(acc, axis=0)), power))
+    tl.store(total, to_storage(norm, TOTAL))
+
+
+@triton.jit
+def scale_chunk(values, first, end, coef, ELEMENT: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    pointers = values + offsets
+    tl.store(pointers, to_storage(tl.load(pointers, mask=mask).to(COMPUTE) * coef, ELEMENT), mask=mask)
+
+
+# grads *= min(max_norm / (total + 1e-6), 1) for one chunk of one gradient. Every program
+# computes the coefficient from the total on the device (a few scalar ops) rather than a host
+# read-back; each op is rounded to the total's dtype as torch's ops on a 0-d tensor of that
+# dtype round it (torch computes max_norm / t as reciprocal(t) * max_norm).
+# Traffic per element: read and write the gradient once.
+@triton.jit(do_not_specialize=["max_norm_bits", "eps_bits"])
+def scale_by_clip_coef_kernel(
+    tensor_table, numel_table, chunk_table, total, max_norm_bits, eps_bits,
+    ELEMENT: tl.constexpr, COMPUTE: tl.constexpr, TOTAL: tl.constexpr, TOTAL_COMPUTE: tl.constexpr,
+    BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    shifted = round_to(tl.load(total).to(TOTAL_COMPUTE) + bits_to_float(eps_bits).to(TOTAL_COMPUTE), TOTAL)
+    reciprocal = round_to(rounded_div(tl.full([], 1.0, TOTAL_COMPUTE), shifted), TOTAL)
+    coef = round_to(reciprocal * bits_to_float(max_norm_bits).to(TOTAL_COMPUTE), TOTAL)
+    coef = tl.where(coef > 1.0, 1.0, coef).to(COMPUTE)  # torch.clamp(max=1): NaN stays NaN
+    address = tensor_address(tensor_table, tensor_index)
+    values = address.to(tl.pointer_type(ELEMENT))
+    # The same update on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, address):
+        scale_chunk(tl.multiple_of(values, 16), aligned16(first), aligned16(end), coef, ELEMENT, COMPUTE, BLOCK)
+    else:
+        scale_chunk(values, first, end, coef, ELEMENT, COMPUTE, BLOCK)
+
+
+@triton.jit
+def clamp_chunk(values, first, end, low, high, ELEMENT: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    pointers = values + offsets
+    loaded = tl.load(pointers, mask=mask).to(COMPUTE)
+    clamped = tl.where(loaded < low, low, tl.where(loaded > high, high, loaded))
+    tl.store(pointers, to_storage(clamped, ELEMENT), mask=mask)
+
+
+# tensors = clamp(tensors, low, high) for one chunk of one tensor; the bounds are first rounded
+# to the tensors' dtype as torch's clamp rounds its scalar bounds. NaN stays NaN.
+@triton.jit(do_not_specialize=["low_bits", "high_bits"])
+def clamp_kernel(
+    tensor_table, numel_table, chunk_table, low_bits, high_bits,
+    ELEMENT: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    low = round_to(bits_to_float(low_bits).to(COMPUTE), ELEMENT)
+    high = round_to(bits_to_float(high_bits).to(COMPUTE), ELEMENT)
+    address = tensor_address(tensor_table, tensor_index)
+    values = address.to(tl.pointer_type(ELEMENT))
+    # The same update on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, address):
+        clamp_chunk(tl.multiple_of(values, 16), aligned16(first), aligned16(end), low, high, ELEMENT, COMPUTE, BLOCK)
+    else:
+        clamp_chunk(values, first, end, low, high, ELEMENT, COMPUTE, BLOCK)
+
+
+def _groups_by_device_and_dtype(name: str, tensors: Sequence[torch.Tensor]) -> dict[tuple, list[torch.Tensor]]:
+    """The tensors bucketed by (device, dtype) in first-seen order (torch's foreach grouping); empty
+    tensors count for the group's dtype but are left out of its list."""
+    groups: dict[tuple, list[torch.Tensor]] = {}
+    for index, tensor in enumerate(tensors):
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name}: tensors[{index}] is a {type(tensor).__name__}, not a torch.Tensor")
+        if tensor.dtype not in _FLOATING:
+            raise TypeError(f"{name}: tensors[{index}] has dtype {tensor.dtype}; expected a floating dtype")
+        _check_dense(name, f"tensors[{index}]", tensor)
+        members = groups.setdefault((tensor.device, tensor.dtype), [])
+        if tensor.numel() > 0:
+            members.append(tensor)
+    return groups
+
+
+class _GroupPlan(NamedTuple):
+    """The tables and launch settings of one (device, dtype) group of non-empty tensors."""
+
+    table: torch.Tensor
+    layout: _ChunkLayout
+    block: int
+    num_warps: int
+    dtype: torch.dtype
+
+
+def _group_plan(tensors: list[torch.Tensor]) -> _GroupPlan:
+    numels = [t.numel() for t in tensors]
+    block, num_warps = elementwise_launch_config(max(numels))
+    (table,), layout = _launch_tables([tensors], numels, block)
+    return _GroupPlan(table, layout, block, num_warps, tensors[0].dtype)
+
+
+def _launch_over_group(kernel, plan: _GroupPlan, *args, **constexprs) -> None:
+    # One program per BLOCK-element chunk of one tensor of the group.
+    kernel[(plan.layout.num_chunks,)](
+        plan.table, plan.layout.numels, plan.layout.chunks, *args,
+        ELEMENT=triton_dtype(plan.dtype), COMPUTE=compute_dtype(plan.dtype), **constexprs,
+        BLOCK=plan.block, num_warps=plan.num_warps,
+    )  # fmt: skip
+
+
+def launch_total_norm(tensors: Sequence[torch.Tensor], norm_type: float, *, dtype: torch.dtype) -> torch.Tensor:
+    """The ``norm_type``-norm of all ``tensors`` together (torch.nn.utils.get_total_norm), as a 0-d tensor.
+
+    tensors: dense floating tensors of any shapes, dtypes and devices (at least one). The
+    result lives on ``tensors[0]``'s device, with ``dtype`` (torch's: the promoted dtype of
+    them all, the dtype of ``vector_norm`` of the stacked per-tensor norms). One partials launch per (device, dtype)
+    group (each chunk of each tensor reduced once, in float32 for half and float32 tensors
+    and float64 for float64 ones) and one finishing launch: the count does not depend on the
+    number of tensors, and nothing is read back to the host. Unlike torch, the per-tensor
+    norms of half tensors are not rounded to their dtype before they are combined (only the
+    total is), so a half total may differ from torch's by an ulp. ``norm_type`` 0 (torch's
+    count of non-zero per-tensor norms) is not supported.
+
+    >>> launch_total_norm([torch.randn(3, 4), torch.randn(5)], 2.0, dtype=torch.float32).shape
+    torch.Size([])
+    """
+    norm_type = float(norm_type)
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("launch_total_norm: expected at least one tensor")
+    if norm_type == 0 or math.isnan(norm_type):
+        raise NotImplementedError(f"launch_total_norm: norm_type={norm_type} is not supported")
+    kind = _NORM_KINDS.get(norm_type, "p")
+    groups = _groups_by_device_and_dtype("launch_total_norm", tensors)
+    if (norm_type < 0 or math.isinf(norm_type)) and any(t.numel() == 0 for t in tensors):
+        raise RuntimeError(
+            f"launch_total_norm: cannot compute the {norm_type} norm on an empty tensor because the operation "
+            "does not have an identity"
+        )
+    first_device = tensors[0].device
+    if dtype not in _FLOATING:
+        raise TypeError(f"launch_total_norm: dtype must be a floating dtype, got {dtype}")
+    total_dtype = dtype
+    acc_dtype = torch.float64 if torch.float64 in [member for _, member in groups] + [dtype] else torch.float32
+    power_bits = float_bits(norm_type)
+    buffers, counts = [], []
+    for device in dict.fromkeys(device for device, _ in groups):
+        plans = [_group_plan(members) for (where, _), members in groups.items() if where == device and members]
+        count = sum(plan.layout.num_chunks for plan in plans)
+        # Cached, as the tables are: a steady-state call allocates nothing but the result.
+        partials = _cached(
+            ("norm partials", device, acc_dtype, count),
+            lambda count=count, device=device: torch.empty(max(count, 1), dtype=acc_dtype, device=device),
+        )
+        first = 0
+        for plan in plans:
+            _launch_over_group(norm_partials_kernel, plan, partials, first, power_bits, ACC=triton_dtype(acc_dtype),
+                               NORM=kind)  # fmt: skip
+            first += plan.layout.num_chunks
+        buffers.append(partials if device == first_device else partials.to(first_device))
+        counts.append(count)
+    table = _cached(
+        ("pointers", first_device, tuple((b.data_ptr(), b.dtype, b.numel()) for b in buffers)),
+        lambda: _pointer_table(buffers, first_device),
+    )
+    count_table = _cached(
+        ("norm partial counts", first_device, tuple(counts)),
+        lambda: torch.tensor(counts, dtype=torch.int64, device=first_device),
+    )
+    total = torch.empty((), dtype=total_dtype, device=first_device)
+    # One program combines the partials of every group on every device.
+    norm_finish_kernel[(1,)](
+        table, count_table, len(buffers), total, power_bits,
+        ACC=triton_dtype(acc_dtype), TOTAL=triton_dtype(total_dtype), NORM=kind,
+        BLOCK=reduction_block(max(counts), max_block=1024),
+    )  # fmt: skip
+    return total
+
+
+def launch_clip_by_total_norm_(tensors: Sequence[torch.Tensor], max_norm: float, total: torch.Tensor) -> None:
+    """tensors *= min(max_norm / (total + 1e-6), 1), in place (torch.nn.utils.clip_grads_with_norm_).
+
+    tensors: dense floating tensors of any shapes, dtypes and devices; total: a 0-d floating
+    tensor (``launch_total_norm``'s result). The coefficient is computed on the device, in
+    ``total``'s dtype as torch computes it; one launch per (device, dtype) group of tensors.
+
+    >>> grads = [torch.randn(3, 4), torch.randn(5)]
+    >>> launch_clip_by_total_norm_(grads, 1.0, launch_total_norm(grads, 2.0, dtype=torch.float32))
+    """
+    if not isinstance(total, torch.Tensor) or total.dim() != 0 or total.dtype not in _FLOATING:
+        raise TypeError(f"launch_clip_by_total_norm_: total must be a 0-d floating tensor, got {total!r}")
+    max_norm_bits, eps_bits = float_bits(max_norm), float_bits(1e-6)
+    for (device, _), members in _groups_by_device_and_dtype("launch_clip_by_total_norm_", tensors).items():
+        if members:
+            coef_total = total if total.device == device else total.to(device)
+            _launch_over_group(
+                scale_by_clip_coef_kernel, _group_plan(members), coef_total, max_norm_bits, eps_bits,
+                TOTAL=triton_dtype(total.dtype), TOTAL_COMPUTE=compute_dtype(total.dtype),
+            )  # fmt: skip
+
+
+def launch_clamp_(tensors: Sequence[torch.Tensor], low: float, high: float) -> None:
+    """tensors = clamp(tensors, low, high), in place; one launch per (device, dtype) group.
+
+    >>> grads = [torch.randn(3, 4), torch.randn(5, dtype=torch.float64)]
+    >>> launch_clamp_(grads, -0.5, 0.5)
+    """
+    low_bits, high_bits = float_bits(low), float_bits(high)
+    for members in _groups_by_device_and_dtype("launch_clamp_", tensors).values():
+        if members:
+            _launch_over_group(clamp_kernel, _group_plan(members), low_bits, high_bits)

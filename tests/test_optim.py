@@ -43,6 +43,16 @@ OPTIMIZERS = {
         lambda p: tritongrad.optim.AdamW(p, lr=1e-2, weight_decay=1e-2),
         lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=1e-2, foreach=False),
     ),
+    # torch refuses capturable=True for CPU parameters; the capturable update computes the same
+    # bias corrections on the device, so torch's default is the oracle.
+    "adam_capturable": (
+        lambda p: tritongrad.optim.Adam(p, lr=1e-2, weight_decay=1e-3, capturable=True),
+        lambda p: torch.optim.Adam(p, lr=1e-2, weight_decay=1e-3, foreach=False),
+    ),
+    "adamw_capturable_amsgrad": (
+        lambda p: tritongrad.optim.AdamW(p, lr=1e-2, amsgrad=True, capturable=True),
+        lambda p: torch.optim.AdamW(p, lr=1e-2, amsgrad=True, foreach=False),
+    ),
     "rmsprop": (
         lambda p: tritongrad.optim.RMSprop(p, lr=1e-3),
         lambda p: torch.optim.RMSprop(p, lr=1e-3, foreach=False),
@@ -122,6 +132,57 @@ def test_one_step_of_a_ten_parameter_model_is_one_launch(make_optimizer):
     optimizer.step()  # the first step also initialises state
     counts = count_launches(optimizer.step)
     assert sum(counts.values()) == 1, f"one fused launch per group and dtype expected, got {counts}"
+
+
+@pytest.mark.parametrize("make_optimizer", [tritongrad.optim.Adam, tritongrad.optim.AdamW], ids=["adam", "adamw"])
+def test_a_capturable_step_is_two_launches_whatever_the_number_of_parameters(make_optimizer):
+    """The step counts are incremented on the device (one launch), then one fused update."""
+    counts = []
+    for layers in (1, 5):
+        model = nn.Sequential(*[nn.Linear(3, 3) for _ in range(layers)])
+        optimizer = make_optimizer(model.parameters(), lr=0.1, capturable=True)
+        model(tritongrad.randn(2, 3)).sum().backward()
+        optimizer.step()
+        counts.append(count_launches(optimizer.step))
+    assert counts[0] == counts[1] == {"increment_kernel": 1, "adam_step_kernel": 1}, counts
+
+
+@pytest.mark.parametrize("capturable", [False, True])
+def test_adam_state_has_torch_format_and_torch_state_dicts_load(capturable):
+    """state['step'] is a float32 0-d tensor (on the CPU, or the parameter's device when capturable),
+    and a torch.optim.Adam state dict loaded into our Adam continues as torch continues."""
+    model, reference = make_pair_of_mlps()
+    ours = tritongrad.optim.Adam(model.parameters(), lr=1e-2, capturable=capturable)
+    theirs = torch.optim.Adam(reference.parameters(), lr=1e-2, foreach=False)
+    generator = torch.Generator().manual_seed(3)
+    batches = [torch.randn(4, 8, generator=generator) for _ in range(5)]
+    for batch in batches[:3]:
+        theirs.zero_grad()
+        reference(batch).sum().backward()
+        theirs.step()
+    saved = theirs.state_dict()
+    with tritongrad.no_grad():
+        for mine, original in zip(model.parameters(), reference.parameters()):
+            mine.copy_(tritongrad.tensor(original.detach().tolist()))
+    ours.load_state_dict({
+        "state": {index: {name: tritongrad.Tensor._wrap(value.clone()) for name, value in values.items()}
+                  for index, values in saved["state"].items()},
+        "param_groups": [{**group, "capturable": capturable} for group in saved["param_groups"]],
+    })  # fmt: skip
+    for batch in batches[3:]:
+        for optimizer, net, lib in ((ours, model, tritongrad), (theirs, reference, torch)):
+            optimizer.zero_grad()
+            net(lib.tensor(batch.tolist())).sum().backward()
+            optimizer.step()
+    for index, (mine, original) in enumerate(zip(model.parameters(), reference.parameters())):
+        error = (torch.tensor(mine.tolist()) - original.detach()).abs().max().item()
+        assert error <= 1e-5, f"parameter {index} differs by {error:.3g} after loading torch's state"
+    for param in model.parameters():
+        step = ours.state[param]["step"]
+        assert step.dtype == tritongrad.float32 and step.shape == () and step.item() == 5.0
+        assert step.device == (param.device if capturable else tritongrad.device("cpu"))
+    steps = [values["step"] for values in ours.state_dict()["state"].values()]
+    assert all(s.item() == 5.0 for s in steps) and len(steps) == 4
 
 
 def test_groups_and_dtypes_each_get_one_launch():

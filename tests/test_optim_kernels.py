@@ -505,3 +505,150 @@ def test_bad_input_raises_clear_error(case):
 def test_empty_group_is_a_no_op():
     sgd_call([], [])
     adam_call([t(0)], [t(0)], [t(0)], [t(0)])
+
+
+# ----------------------------------------------------------------------------------------------
+# Capturable Adam: step counts on the device, bias corrections computed in the kernel
+# ----------------------------------------------------------------------------------------------
+
+
+def device_step_counts(params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """torch's capturable state['step'] for each parameter: a float32 0-d zero on its device."""
+    counts = [torch.empty((), dtype=torch.float32, device=p.device) for p in params]
+    launch_zero_(counts)
+    return counts
+
+
+# torch refuses capturable=True for CPU parameters; its capturable formula computes the same
+# bias corrections as the host path (ours in float64 from the float32 counts), so the oracle
+# is torch's default Adam.
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("case", ["adam", "adam_weight_decay", "adamw_amsgrad_maximize", "adam_small_beta1"])
+def test_capturable_adam_matches_torch(case, dtype):
+    optimizer_class, options = ADAM_CASES[case]
+    torch_options, ours = adam_options(optimizer_class, options)
+    params = make_group(dtype)
+    reference, optimizer = torch_reference(params, optimizer_class, **torch_options)
+    state = AdamState(params, ours["amsgrad"])
+    counts = device_step_counts(params)
+    for step in range(1, STEPS + 1):
+        grads = fresh_grads(params)
+        torch_step(reference, optimizer, grads)
+        launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=counts, **ours)
+        what = f"capturable {case} step {step}"
+        assert [c.item() for c in counts] == [float(step)] * len(params), f"{what}: step counts {counts}"
+        for i, (mine, theirs) in enumerate(zip(params, reference)):
+            assert_close(mine, theirs.detach(), TOLERANCE[dtype], f"{what} param {i}")
+        state.compare(optimizer, reference, TOLERANCE[dtype], what)
+
+
+def test_capturable_adam_with_parameters_at_different_steps():
+    # One launch serves parameters whose counts differ (one joined the group later): each gets
+    # its own bias corrections, as separate host-step launches would give.
+    _, ours = adam_options(torch.optim.Adam, dict(lr=1e-2))
+    params = make_group(torch.float32, [(5, 3), (17,)])
+    expected = [p.clone() for p in params]
+    grads = fresh_grads(params)
+    state, expected_state = AdamState(params, amsgrad=False), AdamState(expected, amsgrad=False)
+    for i, step in enumerate([4, 1]):
+        launch_adam_step(expected[i : i + 1], grads[i : i + 1], expected_state.exp_avgs[i : i + 1],
+                         expected_state.exp_avg_sqs[i : i + 1], None, step=step, **ours)  # fmt: skip
+    counts = [torch.tensor(3.0, device=DEVICE), torch.tensor(0.0, device=DEVICE)]
+    launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, None, step=counts, **ours)
+    assert [c.item() for c in counts] == [4.0, 1.0]
+    for i, (mine, theirs) in enumerate(zip(params, expected)):
+        assert_close(mine, theirs, TOLERANCE[torch.float32], f"mixed steps param {i}")
+
+
+class RecordingKernel(CountingKernel):
+    """Also records each launch's arguments (tensors by address), to compare steps."""
+
+    def __init__(self, kernel):
+        super().__init__(kernel)
+        self.calls = []
+
+    def __getitem__(self, grid):
+        launch = super().__getitem__(grid)
+
+        def recorded(*args, **kwargs):
+            def key(value):
+                return ("tensor", value.data_ptr(), value.dtype) if isinstance(value, torch.Tensor) else value
+
+            self.calls.append((grid, [key(a) for a in args], {k: key(v) for k, v in kwargs.items()}))
+            return launch(*args, **kwargs)
+
+        return recorded
+
+
+def test_capturable_adam_step_is_two_launches_with_the_same_arguments_every_step(monkeypatch):
+    """What a CUDA graph needs: every step replays the same launches (same grids, addresses and
+    scalars), however many parameters; the step number only changes on the device."""
+    params = make_group(torch.float32, [(i + 1, 3) for i in range(10)])
+    grads = fresh_grads(params)
+    state = AdamState(params, amsgrad=True)
+    counts = device_step_counts(params)
+    _, ours = adam_options(torch.optim.AdamW, dict(lr=1e-2, amsgrad=True))
+    update = RecordingKernel(optim_kernels.adam_step_kernel)
+    increment = RecordingKernel(optim_kernels.increment_kernel)
+    monkeypatch.setattr(optim_kernels, "adam_step_kernel", update)
+    monkeypatch.setattr(optim_kernels, "increment_kernel", increment)
+    for _ in range(3):
+        launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=counts, **ours)
+    assert update.launches == increment.launches == 3, "one increment and one update launch per step"
+    assert update.calls[1] == update.calls[2], "an update launch's arguments changed between steps"
+    assert increment.calls[1] == increment.calls[2], "an increment launch's arguments changed between steps"
+    assert [c.item() for c in counts] == [3.0] * len(params)
+
+
+CAPTURABLE_BAD_CALLS = {
+    "float64 counts": ([torch.zeros((), dtype=torch.float64)], TypeError, "float32"),
+    "count per parameter": ([], ValueError, "0 step counts for 1 parameters"),
+}
+
+
+@pytest.mark.parametrize("case", list(CAPTURABLE_BAD_CALLS))
+def test_capturable_step_counts_are_checked(case):
+    counts, error, message = CAPTURABLE_BAD_CALLS[case]
+    with pytest.raises(error, match=message):
+        launch_adam_step([t(3)], [t(3)], [t(3)], [t(3)], None, step=counts, lr=1e-3, beta1=0.9, beta2=0.999,
+                         eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+                         decoupled_weight_decay=False)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# Aligned and unaligned chunks: views at odd offsets and odd sizes take the general path
+# ----------------------------------------------------------------------------------------------
+
+
+def views_at_offsets(dtype: torch.dtype, sizes: list[int], offset: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """(backing buffer, views of ``sizes`` elements packed into it from element ``offset`` on)."""
+    backing = torch.randn(offset + sum(sizes) + 5, dtype=dtype, device=DEVICE)
+    views, start = [], offset
+    for size in sizes:
+        views.append(backing[start : start + size])
+        start += size
+    return backing, views
+
+
+@pytest.mark.parametrize("offset", [0, 1, 3], ids=["aligned", "4_bytes", "12_bytes"])
+def test_adam_on_views_at_odd_offsets_matches_torch(offset):
+    # Sizes that are multiples of 16 (all-aligned chunks when the views are), odd ones (an aligned
+    # body and an unaligned tail), and a view that straddles an interpreter block.
+    sizes = [32, 37, 1, 16, 70_003]
+    _, params = views_at_offsets(torch.float32, sizes, offset)
+    reference = [p.detach().clone().requires_grad_(True) for p in params]
+    torch_optimizer = torch.optim.Adam(reference, lr=1e-2, foreach=False)
+    state_backing, exp_avgs = views_at_offsets(torch.float32, sizes, offset)
+    _, exp_avg_sqs = views_at_offsets(torch.float32, sizes, 2 * offset + 1)
+    launch_zero_(exp_avgs + exp_avg_sqs)
+    before = state_backing.clone()
+    _, ours = adam_options(torch.optim.Adam, dict(lr=1e-2))
+    for step in range(1, 3):
+        _, grads = views_at_offsets(torch.float32, sizes, offset + step)
+        torch_step(reference, torch_optimizer, grads)
+        launch_adam_step(params, grads, exp_avgs, exp_avg_sqs, None, step=step, **ours)
+    for i, (mine, theirs) in enumerate(zip(params, reference)):
+        assert_close(mine, theirs.detach(), TOLERANCE[torch.float32], f"offset {offset} Adam param {i}")
+    end = offset + sum(sizes)
+    assert torch.equal(state_backing[:offset], before[:offset]), "the state buffer before the views was written"
+    assert torch.equal(state_backing[end:], before[end:]), "the state buffer after the views was written"

@@ -1,11 +1,30 @@
-"""Adam and AdamW (optionally AMSGrad): one fused launch per bucket of parameters."""
+"""Adam and AdamW (optionally AMSGrad, optionally capturable): one fused launch per bucket of parameters.
+
+State per parameter, in torch's format: ``step`` (a float32 0-d tensor), ``exp_avg``,
+``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+
+- ``capturable=False`` (torch's default): ``step`` lives on the CPU and the bias corrections
+  are computed on the host each step, as torch does; the update is one launch per bucket.
+- ``capturable=True``: ``step`` lives on the parameter's device; a step adds 1 to the counts on
+  the device and the update computes the bias corrections from them, so a step passes nothing
+  from the host that changes between steps (a CUDA graph can capture and replay it). Two
+  launches per bucket (the increment, then the update), as torch's capturable Adam.
+"""
 
 from __future__ import annotations
 
+import torch
+
 from tritongrad.kernels import optim as kernels
 from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
+
+
+def _host_step(count: float) -> Tensor:
+    """A float32 0-d step count on the CPU (torch's non-capturable state['step'])."""
+    return Tensor._wrap(torch.tensor(float(count), dtype=torch.float32))
 
 
 class Adam(Optimizer):
@@ -14,14 +33,15 @@ class Adam(Optimizer):
     Example::
 
         >>> optimizer = tritongrad.optim.Adam(model.parameters(), lr=1e-3)
+        >>> graphable = tritongrad.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
     """
 
     _decoupled_weight_decay = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 amsgrad: bool = False, *, maximize: bool = False) -> None:  # fmt: skip
+                 amsgrad: bool = False, *, maximize: bool = False, capturable: bool = False) -> None:  # fmt: skip
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize)  # fmt: skip
+                        maximize=maximize, capturable=capturable)  # fmt: skip
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
@@ -38,23 +58,33 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
     def _update_bucket(self, group, bucket) -> None:
-        self._initialise_state(bucket, group["amsgrad"])
-        # Parameters in one launch share a step count (they differ only if one joined later).
-        by_step: dict[int, list] = {}
+        self._initialise_state(bucket, group["amsgrad"], group["capturable"])
+        if group["capturable"]:
+            self._update(group, bucket, [self.state[p]["step"]._data for p in bucket])
+        else:
+            # Parameters in one launch share a step count (they differ only if one joined later).
+            by_step: dict[int, list] = {}
+            for p in bucket:
+                step = int(self.state[p]["step"]._data.item()) + 1  # a CPU tensor: no device sync
+                self.state[p]["step"] = _host_step(step)
+                by_step.setdefault(step, []).append(p)
+            for step, params in by_step.items():
+                self._update(group, params, step)
         for p in bucket:
-            self.state[p]["step"] += 1
-            by_step.setdefault(self.state[p]["step"], []).append(p)
-        for step, params in by_step.items():
-            self._update(group, params, step)
+            p._version_counter.bump()
 
-    def _initialise_state(self, bucket, amsgrad: bool) -> None:
+    def _initialise_state(self, bucket, amsgrad: bool, capturable: bool) -> None:
         fresh = [p for p in bucket if not self.state[p]]
         if not fresh:
             return
         buffers = []
         for p in fresh:
             state = self.state[p]
-            state["step"] = 0
+            if capturable:
+                state["step"] = Tensor._wrap(torch.empty((), dtype=torch.float32, device=p._data.device))
+                buffers.append(state["step"]._data)
+            else:
+                state["step"] = _host_step(0)
             state["exp_avg"] = state_like(p)
             state["exp_avg_sq"] = state_like(p)
             buffers += [state["exp_avg"]._data, state["exp_avg_sq"]._data]
@@ -63,7 +93,8 @@ class Adam(Optimizer):
                 buffers.append(state["max_exp_avg_sq"]._data)
         kernels.launch_zero_(buffers)
 
-    def _update(self, group, params, step: int) -> None:
+    def _update(self, group, params, step) -> None:
+        """One launch over ``params``; ``step`` is the host step number or the device step counts."""
         beta1, beta2 = group["betas"]
         states = [self.state[p] for p in params]
         kernels.launch_adam_step(
@@ -76,8 +107,24 @@ class Adam(Optimizer):
             weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],
             decoupled_weight_decay=self._decoupled_weight_decay,
         )  # fmt: skip
-        for p in params:
-            p._version_counter.bump()
+
+    def load_state_dict(self, state_dict) -> None:
+        """Restores a state dict (ours or torch's); each ``step`` becomes a float32 0-d tensor on the
+        parameter's device if the group is capturable, else on the CPU (as torch keeps it)."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group.setdefault("capturable", False)
+            for p in group["params"]:
+                state = self.state.get(p)
+                if not state or "step" not in state:
+                    continue
+                step = state["step"]
+                count = float(step._data.item() if isinstance(step, Tensor) else step)
+                if group["capturable"]:
+                    device_step = torch.tensor(count, dtype=torch.float32).to(p._data.device)
+                    state["step"] = Tensor._wrap(device_step)
+                else:
+                    state["step"] = _host_step(count)
 
 
 class AdamW(Adam):
@@ -86,5 +133,5 @@ class AdamW(Adam):
     _decoupled_weight_decay = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, *, maximize: bool = False) -> None:  # fmt: skip
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad: bool = False, *, maximize: bool = False, capturable: bool = False) -> None:  # fmt: skip
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, capturable=capturable)
