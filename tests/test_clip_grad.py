@@ -164,6 +164,8 @@ def test_get_total_norm_and_clip_grads_with_norm_match_torch():
     torch.nn.utils.clip_grads_with_norm_(theirs, 0.7, expected)
     tritongrad.nn.utils.clip_grad.clip_grads_with_norm_(ours, 0.7, total)
     assert_grads_close(ours, theirs, TOLERANCE, "clip_grads_with_norm_")
+    with pytest.raises(TypeError, match="total_norm must be a Tensor"):
+        tritongrad.nn.utils.clip_grad.clip_grads_with_norm_(ours, 0.7, 1.5)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])

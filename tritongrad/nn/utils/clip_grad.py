@@ -98,6 +98,8 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
 
         >>> clip_grads_with_norm_(model.parameters(), 1.0, get_total_norm(grads))
     """
+    if not isinstance(total_norm, Tensor):
+        raise TypeError(f"clip_grads_with_norm_: total_norm must be a Tensor, got {type(total_norm).__name__}")
     grads = _gradients(parameters)
     if not grads:
         return
