@@ -21,6 +21,7 @@ Every failure the fuzzer finds stays below as an ``@example``.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import operator
@@ -268,17 +269,32 @@ PERMUTE_LENGTH = "permute with the wrong number of dims: torch raises RuntimeErr
 PROD_TUPLE = "prod(dim=tuple): torch raises TypeError (one dim only), tritongrad reduces (ops/reduction)"
 BOOL_MATMUL = "matmul of bool matrices with an empty inner dim: torch returns, tritongrad raises NotImplementedError"
 BOOL_ARGMAX = "argmax/argmin of bool: torch raises RuntimeError, tritongrad returns (ops/reduction)"
+ELEMENTWISE_LAYOUT = (
+    "elementwise results are contiguous where torch's keep a dense input's strides (a transposed input gives a "
+    "transposed result), so .view() succeeds where torch's raises (kernels/elementwise output allocation)"
+)
+GRAD_INTO_INTEGER = (
+    "an in-place write of a value that requires grad into an integer/bool tensor makes it require grad (a leaf!), "
+    "torch's stays requires_grad=False (ops/inplace.apply_inplace records it)"
+)
 
 KNOWN_BUGS: dict[str, Callable[[str, list[torch.Tensor]], bool]] = {
-    BOOL_SUB: lambda label, tensors: label.split()[0] in ("sub", "sub_") and _has_bool(tensors),
+    BOOL_SUB: lambda label, tensors: (
+        label.split()[0] in ("sub", "sub_") and (_has_bool(tensors) or label.endswith(" True"))
+    ),
     BOOL_POW: lambda label, tensors: label.startswith("pow") and _has_bool(tensors),
     SOFTMAX_INT: lambda label, tensors: label in ("softmax", "log_softmax") and not tensors[0].is_floating_point(),
     PERMUTE_LENGTH: lambda label, tensors: (
-        label.startswith("permute") and label.count(",") + 1 != tensors[0].dim() and tensors[0].dim() > 1
+        label.startswith("permute") and len(ast.literal_eval(label[len("permute") :])) != tensors[0].dim()
     ),
     PROD_TUPLE: lambda label, tensors: label.startswith("prod {'dim': (0, -1)"),
     BOOL_MATMUL: lambda label, tensors: label == "matmul" and _has_bool(tensors) and tensors[0].shape[-1:] == (0,),
     BOOL_ARGMAX: lambda label, tensors: label.startswith("argmax") and _has_bool(tensors),
+    GRAD_INTO_INTEGER: lambda label, tensors: (
+        label.split()[0] in ("setitem", *INPLACE)
+        and not tensors[0].is_floating_point()
+        and any(t.requires_grad for t in tensors[1:])
+    ),
 }
 
 # Each failure the fuzzer found, as a minimal program: (program, known bug or None once fixed).
@@ -306,6 +322,39 @@ REGRESSIONS = [
     (((((1, 0), "bool", "contiguous", False, 1),), (("matmul", (1, 0, 0, 0)),)), BOOL_MATMUL),
     # argmax of a bool vector
     (((((5,), "bool", "sliced", False, 2),), (("reduce", (6, 0, 0, 0)),)), BOOL_ARGMAX),
+    # b[0] = f for a bool b and a float f that requires grad: b must not require grad
+    (
+        (
+            (
+                ((3,), "bool", "contiguous", False, 1),
+                ((), "float32", "contiguous", True, 2),
+                ((1,), "bool", "contiguous", False, 3),
+            ),
+            (("setitem", (0, 0, 0, 4)),),
+        ),
+        GRAD_INTO_INTEGER,
+    ),
+    # int64 - True
+    (((((3,), "int64", "contiguous", False, 1),), (("scalar", (2, 0, 3, 0)),)), BOOL_SUB),
+    # (x + x).view(-1) for a transposed x: torch's sum is transposed too, so the view is refused
+    (
+        ((((3, 4), "float32", "transposed", False, 1),), (("binary", (0, 0, 0, 0)), ("reshape", (0, 1, 0, 1)))),
+        ELEMENTWISE_LAYOUT,
+    ),
+    # x[index] = v for x of shape (0, 3): the index is out of range before v's shape is checked
+    (
+        (
+            (
+                ((0, 3), "int64", "sliced", False, 1),
+                ((2, 0), "int64", "contiguous", False, 2),
+                ((1,), "bool", "contiguous", False, 3),
+            ),
+            (("setitem", (2, 0, 0, 4)),),
+        ),
+        None,
+    ),
+    # permute of a vector with two dims
+    (((((3,), "float32", "contiguous", False, 1),), (("permute", (0, 0, 0, 6)),)), PERMUTE_LENGTH),
     # x[0] = x for x of shape (1,): torch drops the value's leading 1s (was: an expand error)
     (((((1,), "int64", "contiguous", False, 121),), (("setitem", (0, 0, 0, 0)),)), None),
     # x[index] = x for an empty x: torch refuses a value that is the target (was: accepted)
@@ -337,6 +386,8 @@ def known_bug(label: str, operands: list[Pair]) -> str | None:
     """The reason a step is skipped: a known disagreement with torch, each with an xfail regression
     in ``REGRESSIONS`` (a fix turns that xfail into a failure: then remove both entries)."""
     tensors = [pair[0] for pair in operands]
+    if label.startswith("view") and tensors[0].stride() != operands[0][1].stride():
+        return ELEMENTWISE_LAYOUT
     for reason, matches in KNOWN_BUGS.items():
         if matches(label, tensors):
             return reason

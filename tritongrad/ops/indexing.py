@@ -24,6 +24,7 @@ Masks need one read-back anyway: the number of kept elements decides the result'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -605,6 +606,9 @@ def advanced_plan(view: Tensor, entries: list[tuple[int, torch.Tensor, bool]]) -
         ) from None
     indices = [t.expand(index_shape) for t in indices]
     shape = tuple(view.shape)
+    if any(shape[d] == 0 for d in dims) and math.prod(index_shape) > 0:
+        # torch's check, made before a written value's shape is looked at (x[i] = v on an empty dim)
+        raise IndexError("index is out of bounds for dimension with size 0")
     rest = [d for d in range(len(shape)) if d not in dims]
     if dims == list(range(dims[0], dims[0] + len(dims))):
         first = dims[0]
