@@ -27,6 +27,8 @@ read outside the tensor.
 
 from __future__ import annotations
 
+import threading
+
 import torch
 import triton
 import triton.language as tl
@@ -164,13 +166,17 @@ _GPU_TILE_BYTES = 8192
 
 # The forward's last program is the one that draws the last ticket from a counter that every
 # program increments and that program resets to 0, ready for the next launch: one int32 per
-# device (and CUDA stream: launches on two streams may overlap), ingested once from the host.
+# device and CUDA stream (launches on two streams may overlap; in the interpreter, per thread),
+# ingested once from the host.
 _TICKETS: dict = {}
 
 
 def _tickets(device: torch.device) -> tuple[object, torch.Tensor]:
     """(key, counter) of the ticket counter for launches on ``device`` (and its current stream)."""
-    key = (device, torch.cuda.current_stream(device).cuda_stream) if device.type == "cuda" else device
+    if device.type == "cuda":
+        key = (device, torch.cuda.current_stream(device).cuda_stream)
+    else:
+        key = (device, threading.get_ident())
     tickets = _TICKETS.get(key)
     if tickets is None:
         tickets = _TICKETS[key] = torch.tensor([0], dtype=torch.int32, device=device)
@@ -344,9 +350,9 @@ def cross_entropy_fwd_kernel(
             )
         if REDUCE:
             result = tl.sum(loss_total, axis=0)
-            if NORMALIZE == 1:
-                result = result / n_rows  # an empty mean is 0 / 0 = NaN, as in torch
-            if NORMALIZE == 2:
+            if NORMALIZE == 1:  # BY_COUNT; an empty mean is 0 / 0 = NaN, as in torch
+                result = result / n_rows
+            if NORMALIZE == 2:  # BY_WEIGHT
                 result = result / total_weight
             tl.store(loss_ptr, result.to(loss_ptr.dtype.element_ty))
         tl.atomic_xchg(tickets_ptr, 0)
@@ -373,15 +379,15 @@ def cross_entropy_bwd_kernel(
         target_ptr, pid, n_rows, n_classes, ignore_index, target_row_stride, PROBABILITIES, ROWS, INDEX_64
     )
     in_rows = rows < n_rows
-    if GRAD == 0:
+    if GRAD == 0:  # UNIT_GRAD
         scale = tl.full([ROWS], 1.0, COMPUTE)
-    elif GRAD == 1:
+    elif GRAD == 1:  # SCALAR_GRAD
         scale = tl.zeros([ROWS], COMPUTE) + tl.load(grad_loss_ptr).to(COMPUTE)
     else:
         scale = tl.load(grad_loss_ptr + rows * grad_loss_stride, mask=in_rows, other=0.0).to(COMPUTE)
-    if NORMALIZE == 1:
+    if NORMALIZE == 1:  # BY_COUNT
         scale = scale / n_rows
-    if NORMALIZE == 2:
+    if NORMALIZE == 2:  # BY_WEIGHT
         scale = scale / tl.load(saved_ptr + 2 * n_rows).to(COMPUTE)
     logsumexp = tl.load(saved_ptr + rows, mask=in_rows, other=0.0).to(COMPUTE)
     q_sum = tl.load(saved_ptr + n_rows + rows, mask=in_rows, other=0.0).to(COMPUTE)
