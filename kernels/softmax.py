@@ -123,6 +123,16 @@ def _block_columns(start, BLOCK: tl.constexpr, INDEX_64: tl.constexpr):
     return cols
 
 
+@triton.jit
+def _row_end(row_length, LOOPED: tl.constexpr, BLOCK: tl.constexpr):
+    """Where a loop over a row's blocks stops: a row that fits one block makes it a constant
+    single-trip loop, which the compiler removes (a loop left in spills on sm_80 with triton 3.6)."""
+    if LOOPED:
+        return row_length
+    else:
+        return BLOCK
+
+
 # out = softmax(x) or log_softmax(x) along rows. One program handles ROWS rows.
 # Memory: one read + one write of x when a row fits one block (LOOPED=False);
 # otherwise two reads (online max/sum pass, then the normalising pass) + one write.
@@ -156,7 +166,7 @@ def softmax_fwd_kernel(
             row_sum = row_sum * rescale + tl.sum(tl.exp(x - new_shift[:, None]), axis=1)
             row_max = new_max
 
-    for start in range(0, row_length, BLOCK):
+    for start in range(0, _row_end(row_length, LOOPED, BLOCK), BLOCK):
         cols = _block_columns(start, BLOCK, INDEX_64)
         in_row = (cols < row_length)[None, :]
         x = tl.load(x_ptr + x_base + cols[None, :] * x_col_stride, mask=in_row, other=float("-inf"))
@@ -209,7 +219,7 @@ def softmax_bwd_kernel(
                 y = tl.load(out_ptr + out_base + cols[None, :] * out_col_stride, mask=in_row, other=0.0)
                 row_total += tl.sum(g.to(COMPUTE) * y.to(COMPUTE), axis=1)
 
-    for start in range(0, row_length, BLOCK):
+    for start in range(0, _row_end(row_length, LOOPED, BLOCK), BLOCK):
         cols = _block_columns(start, BLOCK, INDEX_64)
         in_row = (cols < row_length)[None, :]
         g = tl.load(grad_out_ptr + grad_out_base + cols[None, :] * grad_out_col_stride, mask=in_row, other=0.0)
