@@ -308,6 +308,24 @@ def test_cross_entropy_gradcheck_through_autograd(tiny_blocks):
     assert gradcheck(lambda x: F_tg.cross_entropy(x, target, weight=weight, label_smoothing=0.1), (logits,))
 
 
+@pytest.mark.gpu
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_last_program_reduction_on_a_gpu(reduction):
+    # Thousands of programs finishing concurrently: the last one must see every partial sum
+    # (release/acquire around the ticket), the result must not vary, and the counter must be
+    # reset for the next launch. (4096, 1000) is the shape, (64, 50000) a streamed one.
+    for n_rows, n_classes in [(4096, 1000), (64, 50_000)]:
+        logits = torch.randn(n_rows, n_classes, device=DEVICE)
+        target = random_targets(n_rows, n_classes)
+        weight = torch.rand(n_classes, device=DEVICE) + 0.5
+        options = dict(weight=weight, label_smoothing=0.1, reduction=reduction)
+        check_cross_entropy(logits, target, torch.float32, f"({n_rows}, {n_classes}) on a GPU", **options)
+        first, _ = kl.launch_cross_entropy_fwd(logits, target, **options)
+        for _ in range(20):
+            again, _ = kl.launch_cross_entropy_fwd(logits, target, **options)
+            assert torch.equal(first, again), f"({n_rows}, {n_classes}): {first.item()} then {again.item()}"
+
+
 # ----------------------------------------------------------------------------- NLL
 
 
