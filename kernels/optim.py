@@ -1086,11 +1086,89 @@ def round_to(value, DTYPE: tl.constexpr):
     return to_storage(value, DTYPE).to(value.dtype)
 
 
-# One program: combines every partial of every buffer of the table (one buffer per device) and
-# writes the total norm, rounded to TOTAL as torch's norm in that dtype rounds it.
+@triton.jit
+def segmented_sum(value_a, starts_a, value_b, starts_b):
+    """Combine of a segmented inclusive scan: sums restart where a segment starts."""
+    return tl.where(starts_b != 0, value_b, value_a + value_b), starts_a | starts_b
+
+
+@triton.jit
+def segmented_max(value_a, starts_a, value_b, starts_b):
+    return tl.where(starts_b != 0, value_b, maximum_with_nan(value_a, value_b)), starts_a | starts_b
+
+
+@triton.jit
+def segmented_min(value_a, starts_a, value_b, starts_b):
+    return tl.where(starts_b != 0, value_b, minimum_with_nan(value_a, value_b)), starts_a | starts_b
+
+
+@triton.jit
+def combine_accumulators(a, b, NORM: tl.constexpr):
+    if NORM == "inf":
+        result = maximum_with_nan(a, b)
+    elif NORM == "-inf":
+        result = minimum_with_nan(a, b)
+    else:
+        result = a + b
+    return result
+
+
+@triton.jit
+def norm_of_accumulator(acc, power, NORM: tl.constexpr):
+    """The norm whose accumulator (sum of squares, of |x|, of |x|**p; or the max/min) is ``acc``."""
+    if NORM == "two":
+        result = rounded_sqrt(acc)
+    elif NORM == "p":
+        # acc**(1/p) as exp2(log2(acc) / p), with 0**(1/p) (0, or inf for p < 0) set apart.
+        positive = acc > 0
+        result = tl.exp2(rounded_div(tl.log2(tl.where(positive, acc, 1.0)), power))
+        zero_root = tl.where(power > 0, 0.0, float("inf")).to(acc.dtype)
+        result = tl.where(positive, result, tl.where(acc == 0, zero_root, acc))
+    else:
+        result = acc
+    return result
+
+
+@triton.jit
+def accumulator_of_norm(norm, power, NORM: tl.constexpr):
+    """The inverse of ``norm_of_accumulator``: a norm as its contribution to the next norm."""
+    if NORM == "two":
+        result = norm * norm
+    elif NORM == "p":
+        positive = norm > 0
+        result = tl.exp2(power * tl.log2(tl.where(positive, norm, 1.0)))
+        zero_power = tl.where(power > 0, 0.0, float("inf")).to(norm.dtype)
+        result = tl.where(positive, result, tl.where(norm == 0, zero_power, norm))
+    else:
+        result = norm
+    return result
+
+
+# The finishing program's partials per iteration and warps: two per thread keeps the segmented
+# scan (float64 with exp2/log2 for general p) clear of spills on sm_80/sm_90.
+_FINISH_BLOCK, _FINISH_WARPS = 512, 8
+
+# The rounding codes of ``launch_total_norm``'s segment table: the dtype a tensor's norm is
+# rounded to (torch returns each tensor's norm in the tensor's dtype before combining them).
+_ROUND_NONE, _ROUND_FLOAT32, _ROUND_BFLOAT16, _ROUND_FLOAT16 = 0, 1, 2, 3
+
+
+@triton.jit
+def round_by_code(value, code):
+    """``value`` rounded to the dtype that ``code`` names (0: left as it is)."""
+    # Each rounding sees only its own lanes (0 elsewhere), so no lane overflows a narrower type.
+    result = tl.where(code == 1, round_to(tl.where(code == 1, value, 0.0), tl.float32), value)
+    result = tl.where(code == 2, round_to(tl.where(code == 2, value, 0.0), tl.bfloat16), result)
+    return tl.where(code == 3, round_to(tl.where(code == 3, value, 0.0), tl.float16), result)
+
+
+# One program: combines every partial of every buffer of the table (one buffer per device) as
+# torch combines per-tensor norms. Each partial's segment entry is (rounding code << 1) | (1 if it
+# is its tensor's last chunk); a segmented scan sums each tensor's partials, whose norm is
+# rounded to the tensor's dtype and folded into the total, which is rounded to TOTAL.
 @triton.jit(do_not_specialize=["power_bits"])
 def norm_finish_kernel(
-    partial_table, partial_counts, num_buffers, total, power_bits,
+    partial_table, segment_table, partial_counts, num_buffers, total, power_bits,
     ACC: tl.constexpr, TOTAL: tl.constexpr, NORM: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     identity = norm_identity(NORM, ACC)
@@ -1098,27 +1176,37 @@ def norm_finish_kernel(
     acc = tl.full([BLOCK], identity, ACC)
     for buffer in range(num_buffers):
         partials = tensor_address(partial_table, buffer).to(tl.pointer_type(ACC))
+        segments = tensor_address(segment_table, buffer).to(tl.pointer_type(tl.int64))
         count = tl.load(partial_counts + buffer)
+        carry = identity  # the running accumulator of a tensor whose chunks continue past a block
         for start in range(0, count, BLOCK):
             offsets = start + tl.arange(0, BLOCK)
-            block = tl.load(partials + offsets, mask=offsets < count, other=identity)
+            mask = offsets < count
+            values = tl.load(partials + offsets, mask=mask, other=identity)
+            info = tl.load(segments + offsets, mask=mask, other=1)
+            after_last = tl.load(segments + offsets - 1, mask=mask & (offsets > 0), other=1) & 1
+            starts = (after_last != 0).to(tl.int32)
             if NORM == "inf":
-                acc = maximum_with_nan(acc, block)
+                scanned, started = tl.associative_scan((values, starts), 0, segmented_max)
             elif NORM == "-inf":
-                acc = minimum_with_nan(acc, block)
+                scanned, started = tl.associative_scan((values, starts), 0, segmented_min)
             else:
-                acc += block
+                scanned, started = tl.associative_scan((values, starts), 0, segmented_sum)
+            tensor_acc = tl.where(started != 0, scanned, combine_accumulators(carry, scanned, NORM))
+            is_last = (info & 1) != 0
+            norm = round_by_code(norm_of_accumulator(tensor_acc, power, NORM), info >> 1)
+            contribution = tl.where(mask & is_last, accumulator_of_norm(norm, power, NORM), identity)
+            acc = combine_accumulators(acc, contribution, NORM)
+            final = offsets == tl.minimum(count, start + BLOCK) - 1
+            carry = tl.sum(tl.where(final & ~is_last, tensor_acc, 0.0), axis=0).to(ACC)
+            carry = tl.where(tl.sum((final & ~is_last).to(tl.int32), axis=0) > 0, carry, identity)
     if NORM == "inf":
-        norm = extreme_with_nan(acc, True)
+        accumulated = extreme_with_nan(acc, True)
     elif NORM == "-inf":
-        norm = extreme_with_nan(acc, False)
-    elif NORM == "two":
-        norm = rounded_sqrt(tl.sum(acc, axis=0))
-    elif NORM == "one":
-        norm = tl.sum(acc, axis=0)
+        accumulated = extreme_with_nan(acc, False)
     else:
-        norm = tl.exp2(rounded_div(tl.log2(tl.sum(acc, axis=0)), power))
-    tl.store(total, to_storage(norm, TOTAL))
+        accumulated = tl.sum(acc, axis=0)
+    tl.store(total, to_storage(norm_of_accumulator(accumulated, power, NORM), TOTAL))
 
 
 @triton.jit
@@ -1231,10 +1319,10 @@ def launch_total_norm(tensors: Sequence[torch.Tensor], norm_type: float, *, dtyp
     them all, the dtype of ``vector_norm`` of the stacked per-tensor norms). One partials launch per (device, dtype)
     group (each chunk of each tensor reduced once, in float32 for half and float32 tensors
     and float64 for float64 ones) and one finishing launch: the count does not depend on the
-    number of tensors, and nothing is read back to the host. Unlike torch, the per-tensor
-    norms of half tensors are not rounded to their dtype before they are combined (only the
-    total is), so a half total may differ from torch's by an ulp. ``norm_type`` 0 (torch's
-    count of non-zero per-tensor norms) is not supported.
+    number of tensors, and nothing is read back to the host. As in torch, each tensor's norm
+    is rounded to the tensor's dtype before the norms are combined (the finishing launch
+    finds each tensor's partials with a segmented scan). ``norm_type`` 0 (torch's count of
+    non-zero per-tensor norms) is not supported.
 
     >>> launch_total_norm([torch.randn(3, 4), torch.randn(5)], 2.0, dtype=torch.float32).shape
     torch.Size([])
@@ -1258,10 +1346,19 @@ def launch_total_norm(tensors: Sequence[torch.Tensor], norm_type: float, *, dtyp
     total_dtype = dtype
     acc_dtype = torch.float64 if torch.float64 in [member for _, member in groups] + [dtype] else torch.float32
     power_bits = float_bits(norm_type)
-    buffers, counts = [], []
+    buffers, segment_tables, counts = [], [], []
     for device in dict.fromkeys(device for device, _ in groups):
-        plans = [_group_plan(members) for (where, _), members in groups.items() if where == device and members]
+        members_of = [members for (where, _), members in groups.items() if where == device and members]
+        plans = [_group_plan(members) for members in members_of]
         count = sum(plan.layout.num_chunks for plan in plans)
+        shapes = tuple(
+            (plan.dtype, plan.block, tuple(t.numel() for t in members)) for plan, members in zip(plans, members_of)
+        )
+        segments = _cached(
+            ("norm segments", device, acc_dtype, shapes),
+            lambda shapes=shapes, device=device: _segment_table(shapes, acc_dtype, device),
+        )
+        segment_tables.append(segments)
         # Cached, as the tables are: a steady-state call allocates nothing but the result.
         partials = _cached(
             ("norm partials", device, acc_dtype, count),
@@ -1274,9 +1371,14 @@ def launch_total_norm(tensors: Sequence[torch.Tensor], norm_type: float, *, dtyp
             first += plan.layout.num_chunks
         buffers.append(partials if device == first_device else partials.to(first_device))
         counts.append(count)
-    table = _cached(
-        ("pointers", first_device, tuple((b.data_ptr(), b.dtype, b.numel()) for b in buffers)),
-        lambda: _pointer_table(buffers, first_device),
+    if any(t.device != first_device for t in segment_tables):
+        segment_tables = [t.to(first_device) for t in segment_tables]
+    table, segment_table = (
+        _cached(
+            ("pointers", first_device, tuple((b.data_ptr(), b.dtype, b.numel()) for b in role)),
+            lambda role=role: _pointer_table(role, first_device),
+        )
+        for role in (buffers, segment_tables)
     )
     count_table = _cached(
         ("norm partial counts", first_device, tuple(counts)),
@@ -1285,11 +1387,30 @@ def launch_total_norm(tensors: Sequence[torch.Tensor], norm_type: float, *, dtyp
     total = torch.empty((), dtype=total_dtype, device=first_device)
     # One program combines the partials of every group on every device.
     norm_finish_kernel[(1,)](
-        table, count_table, len(buffers), total, power_bits,
+        table, segment_table, count_table, len(buffers), total, power_bits,
         ACC=triton_dtype(acc_dtype), TOTAL=triton_dtype(total_dtype), NORM=kind,
-        BLOCK=reduction_block(max(counts), max_block=1024),
+        BLOCK=reduction_block(max(counts), max_block=_FINISH_BLOCK), num_warps=_FINISH_WARPS,
     )  # fmt: skip
     return total
+
+
+def _segment_table(shapes: tuple, acc_dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """One int64 per partial of a device's buffer: (rounding code << 1) | (1 on a tensor's last chunk).
+
+    ``shapes``: (dtype, BLOCK, numels) per group, in the order their partials were written.
+    """
+    entries: list[int] = []
+    for dtype, block, numels in shapes:
+        if dtype == acc_dtype:
+            code = _ROUND_NONE
+        else:
+            code = {torch.float32: _ROUND_FLOAT32, torch.bfloat16: _ROUND_BFLOAT16, torch.float16: _ROUND_FLOAT16}[
+                dtype
+            ]
+        for numel in numels:
+            chunks = triton.cdiv(numel, block)
+            entries += [code << 1] * (chunks - 1) + [(code << 1) | 1]
+    return torch.tensor(entries or [1], dtype=torch.int64, device=device)
 
 
 def launch_clip_by_total_norm_(tensors: Sequence[torch.Tensor], max_norm: float, total: torch.Tensor) -> None:
