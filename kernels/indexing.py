@@ -296,9 +296,10 @@ def scatter_multiply_kernel(
     offsets_line = strided_offset(line, line_shape, offsets_line_strides, RANK)
     values_line = strided_offset(line, line_shape, values_line_strides, RANK)
     for k in range(length):
-        offsets = tl.load(offsets_ptr + offsets_line + k * offsets_step, mask=in_range, other=0)
-        targets = dst_ptr + dst_line + k * dst_step + offsets
-        factor = tl.load(values_ptr + values_line + k * values_step, mask=in_range, other=1).to(COMPUTE)
+        along = line * 0 + k  # line's dtype: int64 with INT64_INDEX (k alone is a 32-bit int)
+        offsets = tl.load(offsets_ptr + offsets_line + along * offsets_step, mask=in_range, other=0)
+        targets = dst_ptr + dst_line + along * dst_step + offsets
+        factor = tl.load(values_ptr + values_line + along * values_step, mask=in_range, other=1).to(COMPUTE)
         store_as(targets, tl.load(targets, mask=in_range, other=1).to(COMPUTE) * factor, in_range)
 
 

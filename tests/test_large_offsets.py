@@ -38,6 +38,8 @@ import pytest
 import torch
 
 import tritongrad
+import tritongrad.nn.functional as F
+from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
 from tests.utils import assert_close, random_values
 from tritongrad import runtime
 
@@ -282,6 +284,18 @@ def scatter_and_scatter_add():
         lambda t: t.scatter_add_(1, index, source),
         lambda t: t.scatter_add_(1, ours_index, ours_source),
     )
+    check_write(
+        big_view(*COLUMNS),
+        lambda t: t.scatter_(1, index, source, reduce="multiply"),
+        lambda t: t.scatter_(1, ours_index, ours_source, reduce="multiply"),
+    )
+    # the source is the big view: its factors are read 2**30 + 1 elements apart along dim 1
+    big_source = big_view(*COLUMNS)
+    full_index = torch.tensor([[2, 0, 2], [1, 1, 1], [0, 2, 1], [2, 2, 2], [1, 0, 0]])
+    target, ours_target = small((5, 3))
+    ours_target.scatter_(1, tritongrad.Tensor._wrap(full_index.clone()), tg(big_source), reduce="multiply")
+    target.scatter_(1, full_index, big_source.clone(), reduce="multiply")
+    assert_close(ours_target, target, what="scatter_ multiply from a big source")
     rows = torch.tensor([1, 0, 1])
     ours_rows = tritongrad.Tensor._wrap(rows.clone())
     added, ours_added = small((3, 7))
@@ -362,6 +376,20 @@ def sort_topk():
                 assert_close(values, x.clone().topk(k, dim).values, what=f"topk{shape} {dtype} dim={dim}")
 
 
+@case
+def nn_embedding_layer_norm_cross_entropy():
+    weight = big_view((2, 8), (LIMIT, 1), dtype=torch.float16)  # two embedding rows 2**31 apart
+    ids = torch.tensor([1, 0, 1])
+    got = F.embedding(tritongrad.Tensor._wrap(ids.clone()), tg(weight))
+    assert_close(got, torch.nn.functional.embedding(ids, weight.clone()), what="embedding")
+    x = big_view((2, 8), (LIMIT, 1), dtype=torch.float16)
+    wide = x.clone().float()
+    assert_close(F.layer_norm(tg(x), (8,)), torch.nn.functional.layer_norm(wide, (8,)).half(), what="layer_norm")
+    target = torch.tensor([3, 7])
+    expected = torch.nn.functional.cross_entropy(wide, target).half()
+    assert_close(F.cross_entropy(tg(x), tritongrad.Tensor._wrap(target.clone())), expected, what="cross_entropy")
+
+
 # ----------------------------------------------------------------------------------------------
 # Running a case in a child process
 # ----------------------------------------------------------------------------------------------
@@ -369,8 +397,6 @@ def sort_topk():
 
 def _run_case(name: str) -> dict:
     """Runs one case here (in the child) under the compute audit; never raises."""
-    from tests.guards import TorchComputeAudit
-
     torch.manual_seed(0)
     audit = TorchComputeAudit()
     try:
@@ -388,8 +414,6 @@ def _run_case(name: str) -> dict:
 
 def _install_guards() -> None:
     if runtime.is_interpreter():
-        from tests.guards import InterpreterBoundsChecker
-
         InterpreterBoundsChecker().install()
         runtime.set_interpreter_overflow_checks(True)
 
