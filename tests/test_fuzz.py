@@ -267,8 +267,12 @@ SOFTMAX_INT = (
 )
 PERMUTE_LENGTH = "permute with the wrong number of dims: torch raises RuntimeError, tritongrad IndexError (ops/views)"
 PROD_TUPLE = "prod(dim=tuple): torch raises TypeError (one dim only), tritongrad reduces (ops/reduction)"
-BOOL_MATMUL = "matmul of bool matrices with an empty inner dim: torch returns, tritongrad raises NotImplementedError"
+BOOL_MATMUL = "matmul of empty bool tensors: torch returns (nothing to multiply), tritongrad raises NotImplementedError"
 BOOL_ARGMAX = "argmax/argmin of bool: torch raises RuntimeError, tritongrad returns (ops/reduction)"
+EMPTY_EXTREMUM_DIMS = (
+    "amax/amin over dims (0, -1) of an empty vector: torch raises IndexError (empty reduction) before it looks "
+    "for repeated dims, tritongrad RuntimeError (dim appears multiple times)"
+)
 ELEMENTWISE_LAYOUT = (
     "elementwise results are contiguous where torch's keep a dense input's strides (a transposed input gives a "
     "transposed result), so .view() succeeds where torch's raises (kernels/elementwise output allocation)"
@@ -288,8 +292,13 @@ KNOWN_BUGS: dict[str, Callable[[str, list[torch.Tensor]], bool]] = {
         label.startswith("permute") and len(ast.literal_eval(label[len("permute") :])) != tensors[0].dim()
     ),
     PROD_TUPLE: lambda label, tensors: label.startswith("prod {'dim': (0, -1)"),
-    BOOL_MATMUL: lambda label, tensors: label == "matmul" and _has_bool(tensors) and tensors[0].shape[-1:] == (0,),
+    BOOL_MATMUL: lambda label, tensors: (
+        label == "matmul" and _has_bool(tensors) and any(t.numel() == 0 for t in tensors)
+    ),
     BOOL_ARGMAX: lambda label, tensors: label.startswith("argmax") and _has_bool(tensors),
+    EMPTY_EXTREMUM_DIMS: lambda label, tensors: (
+        label.split()[0] in ("amax", "amin") and "(0, -1)" in label and tensors[0].dim() == 1 and not tensors[0].numel()
+    ),
     GRAD_INTO_INTEGER: lambda label, tensors: (
         label.split()[0] in ("setitem", *INPLACE)
         and not tensors[0].is_floating_point()
@@ -353,6 +362,8 @@ REGRESSIONS = [
         ),
         None,
     ),
+    # amax over dims (0, -1) of an empty vector
+    (((((0,), "float32", "contiguous", False, 1),), (("reduce", (2, 0, 2, 0)),)), EMPTY_EXTREMUM_DIMS),
     # permute of a vector with two dims
     (((((3,), "float32", "contiguous", False, 1),), (("permute", (0, 0, 0, 6)),)), PERMUTE_LENGTH),
     # x[0] = x for x of shape (1,): torch drops the value's leading 1s (was: an expand error)
