@@ -16,7 +16,10 @@ At the end every value is compared again (an in-place write must show through ev
 and a weighted sum of the last float value that requires grad is differentiated: the error
 type or the gradient of every leaf must match.
 
-Every failure the fuzzer finds stays below as an ``@example``.
+Every failure the fuzzer found stays in ``REGRESSIONS`` as a minimal program. Those whose fix
+belongs to another part of tritongrad are xfail (strict) there, and ``KNOWN_BUGS`` keeps the
+fuzzer from tripping over them again meanwhile; a fix turns the xfail into a failure, which says
+to drop both entries.
 """
 
 from __future__ import annotations
