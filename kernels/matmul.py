@@ -116,18 +116,14 @@ def _gpu_configs() -> list[triton.Config]:
         _config(128, 128, 32, num_warps=8, num_stages=3),
         _config(128, 64, 32, num_warps=8, num_stages=3),  # fp32 and fp64 default (no spills, AOT report)
         _config(128, 128, 32, num_warps=4, num_stages=4),
-        _config(128, 64, 32, num_warps=4, num_stages=4),
+        # (No 128x64x32 on 4 warps: 4 B spilled with the bias+ReLU epilogue, sm_80, triton 3.6.)
         _config(64, 128, 32, num_warps=4, num_stages=4),
         _config(64, 64, 32, num_warps=4, num_stages=5),
-        # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs;
-        # 8 warps for fp32/fp64 (see _fits_in_registers).
+        # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs.
         _config(64, 32, 32, num_warps=2, num_stages=5),
         _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
-        _config(64, 64, 32, num_warps=8, num_stages=4),
-        _config(32, 64, 32, num_warps=8, num_stages=4),
         # Unpipelined: only for the fp32/fp64 linear backward (see _prune_linear_backward).
-        _config(64, 64, 32, num_warps=8, num_stages=1),
-        _config(32, 64, 32, num_warps=8, num_stages=1),
+        _config(64, 64, 32, num_warps=4, num_stages=1),
     ]
 
 
@@ -501,18 +497,22 @@ def _launch_split_k_sum(
 # multiples of 16 bytes (out_features = 10 or 65) their prefetched tiles sit in registers.
 # Measured with the AOT report (triton 3.9, ptxas -v): fp32/fp64 operands (FMA products, or
 # tf32) spilled 12-48 B at every tile size with 2-5 stages, and 128x64 on 8 warps spilled
-# even unpipelined on sm_90 (capped at 128 registers); 64x64 and 32x64 with one stage do
-# not. 16-bit operands keep the pipelined configs but at most 64 accumulator values a thread
+# even unpipelined on sm_90 (capped at 128 registers), 64x64 on 8 warps at 80, 32x64 on 4
+# warps at 96 (triton 3.6); 64x64 on 4 warps with one stage takes 122-162 and does not.
+# 16-bit operands keep the pipelined configs but at most 64 accumulator values a thread
 # (128x256 and 256x128 on 8 warps, 128x128 on 4 warps spilled 164-888 B at out_features = 10).
 _MAX_LINEAR_BACKWARD_ACCUMULATOR = 64
 
 
 def _prune_linear_backward(configs, named_args, **kwargs):
-    single_stage = named_args["x_ptr"].element_size() >= 4
+    element_size = named_args["x_ptr"].element_size()
+    if element_size >= 4:
+        # Unpipelined: tiles of one stage fit in shared memory anywhere.
+        return [c for c in configs if c.num_stages == 1]
     configs = [
         c
         for c in configs
-        if (c.num_stages == 1) == single_stage
+        if c.num_stages > 1
         and c.kwargs["BLOCK_M"] * c.kwargs["BLOCK_N"] <= _MAX_LINEAR_BACKWARD_ACCUMULATOR * 32 * c.num_warps
     ]
     return _prune_by_shared_memory(configs, {"a_ptr": named_args["x_ptr"]}, **kwargs)
