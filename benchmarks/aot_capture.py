@@ -1179,8 +1179,8 @@ class _AbsentLibraryFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.names = names
 
     def find_spec(self, fullname, path, target=None):
-        if fullname.split(".")[0] in self.names:
-            return importlib.machinery.ModuleSpec(fullname, self)
+        if fullname.split(".")[0] in self.names:  # a package, so that its submodules import too
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
         return None
 
     def create_module(self, spec):
