@@ -25,7 +25,7 @@ from tritongrad.kernels.common import (
     compute_dtype,
     float_bits,
 )
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import cdiv, elementwise_launch_config
 
 __all__ = [
     "launch_relu_bwd",
@@ -352,7 +352,7 @@ def _launch_fwd(name: str, op: str, x: torch.Tensor, parameter: float = 0.0) -> 
     if numel == 0:
         return out
     block, num_warps = elementwise_launch_config(numel)
-    activation_fwd_kernel[(triton.cdiv(numel, block),)](
+    activation_fwd_kernel[(cdiv(numel, block),)](
         out, x, numel, float_bits(parameter),
         OP=op, COMPUTE=compute_dtype(x.dtype), BLOCK=block,
         INT64_INDEX=_needs_int64_index(numel, block), num_warps=num_warps,
@@ -374,7 +374,7 @@ def _launch_bwd(name: str, op: str, grad_out: torch.Tensor, saved: torch.Tensor,
     if numel == 0:
         return grad_in
     block, num_warps = elementwise_launch_config(numel)
-    activation_bwd_kernel[(triton.cdiv(numel, block),)](
+    activation_bwd_kernel[(cdiv(numel, block),)](
         grad_in, grad_out, saved, numel, float_bits(parameter),
         OP=op, COMPUTE=compute_dtype(grad_out.dtype), BLOCK=block,
         INT64_INDEX=_needs_int64_index(numel, block), num_warps=num_warps,

@@ -40,6 +40,7 @@ import triton
 import triton.language as tl
 
 from tritongrad import runtime
+from tritongrad.kernels import elementwise
 from tritongrad.kernels.common import (
     FLOATING_DTYPES,
     bits_to_float,
@@ -50,8 +51,8 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
     to_bfloat16_rne,
 )
-from tritongrad.kernels import elementwise
 from tritongrad.kernels.random import unit_interval
+from tritongrad.runtime import cdiv
 
 __all__ = [
     "launch_attention_fwd",
@@ -704,7 +705,7 @@ def launch_attention_fwd(
     block_m, block_n, num_warps, num_stages = blocks.forward
     meta = _meta(q, causal, mask_kind, stream[1], allow_tf32, needs_int64_indexing(q, k, v, mask, out))
     # One program per (query block, b * H + h).
-    grid = (triton.cdiv(L, block_m) * batch * heads,)
+    grid = (cdiv(L, block_m) * batch * heads,)
     attention_fwd_kernel[grid](
         q, k, v, mask, out, lse,
         tuple(q.stride()), tuple(k.stride()), tuple(v.stride()), mask_strides, tuple(out.stride()),
@@ -757,7 +758,7 @@ def launch_attention_bwd(
     block_m, _, num_warps, _ = blocks.dq
     if L > 0:
         # One program per (query block, b * H + h).
-        attention_bwd_delta_kernel[(triton.cdiv(L, block_m) * batch * heads,)](
+        attention_bwd_delta_kernel[(cdiv(L, block_m) * batch * heads,)](
             out, grad_out, delta, tuple(out.stride()), tuple(grad_out.stride()), heads, L, EV,
             COMPUTE=meta["COMPUTE"], INDEX_64=meta["INDEX_64"], BLOCK_M=block_m,
             BLOCK_EV=heads_blocks["BLOCK_EV"], num_warps=num_warps,
@@ -766,7 +767,7 @@ def launch_attention_bwd(
     if S > 0:
         block_m, block_n, num_warps, num_stages = blocks.dkdv
         # One program per (key block, b * Hk + hk); it loops over the group's query heads.
-        attention_bwd_dkdv_kernel[(triton.cdiv(S, block_n) * batch * k.shape[1],)](
+        attention_bwd_dkdv_kernel[(cdiv(S, block_n) * batch * k.shape[1],)](
             q, k, v, mask, grad_out, lse, delta, grad_k, grad_v,
             tuple(q.stride()), tuple(k.stride()), tuple(v.stride()), mask_strides, tuple(grad_out.stride()),
             tuple(grad_k.stride()), tuple(grad_v.stride()),
@@ -776,7 +777,7 @@ def launch_attention_bwd(
     if L > 0:
         block_m, block_n, num_warps, num_stages = blocks.dq
         # One program per (query block, b * H + h).
-        attention_bwd_dq_kernel[(triton.cdiv(L, block_m) * batch * heads,)](
+        attention_bwd_dq_kernel[(cdiv(L, block_m) * batch * heads,)](
             q, k, v, mask, grad_out, lse, delta, grad_q,
             tuple(q.stride()), tuple(k.stride()), tuple(v.stride()), mask_strides, tuple(grad_out.stride()),
             tuple(grad_q.stride()),
@@ -798,7 +799,7 @@ def launch_attention_dropout_keep(
     block_m = min(max(runtime.next_power_of_2(L), 16), _INTERPRETER_BLOCK) if runtime.is_interpreter() else 32
     block_n = min(max(runtime.next_power_of_2(S), 16), _INTERPRETER_BLOCK) if runtime.is_interpreter() else 64
     # One program per (query block, b * H + h).
-    attention_dropout_keep_kernel[(triton.cdiv(L, block_m) * batch * heads,)](
+    attention_dropout_keep_kernel[(cdiv(L, block_m) * batch * heads,)](
         keep, L, S, stream[3], stream[4], stream[1],
         INDEX_64=keep.numel() >= 2**31, BLOCK_M=block_m, BLOCK_N=block_n,
     )  # fmt: skip

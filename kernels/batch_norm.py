@@ -45,7 +45,7 @@ import triton.language as tl
 from tritongrad.kernels.common import bits_to_float, check_floating, compute_dtype, float_bits, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
-from tritongrad.runtime import INTERPRETER_MAX_BLOCK, is_interpreter, next_power_of_2
+from tritongrad.runtime import INTERPRETER_MAX_BLOCK, cdiv, is_interpreter, next_power_of_2
 
 __all__ = [
     "launch_batch_norm_fwd",
@@ -488,11 +488,11 @@ class _Plan:
             self.block_c = min(next_power_of_2(C), 64) if strides[0][1] == 1 else 1
             self.block_r = min(next_power_of_2(M), max(1, tile // self.block_c))
             max_chunks = _GPU_MAX_CHUNKS
-        self.channel_blocks = triton.cdiv(C, self.block_c)
-        self.row_blocks = triton.cdiv(M, self.block_r)
-        wanted = 1 if single_chunk else max(1, min(max_chunks, triton.cdiv(_GPU_TARGET_PROGRAMS, self.channel_blocks)))
-        self.tiles_per_chunk = triton.cdiv(self.row_blocks, min(self.row_blocks, wanted))
-        self.chunks = triton.cdiv(self.row_blocks, self.tiles_per_chunk)
+        self.channel_blocks = cdiv(C, self.block_c)
+        self.row_blocks = cdiv(M, self.block_r)
+        wanted = 1 if single_chunk else max(1, min(max_chunks, cdiv(_GPU_TARGET_PROGRAMS, self.channel_blocks)))
+        self.tiles_per_chunk = cdiv(self.row_blocks, min(self.row_blocks, wanted))
+        self.chunks = cdiv(self.row_blocks, self.tiles_per_chunk)
         self.chunk_rows = self.tiles_per_chunk * self.block_r
         self.num_warps = 8 if self.block_r * self.block_c >= 4096 else 4
 
@@ -701,7 +701,7 @@ def launch_instance_running_stats(
     block_c = min(next_power_of_2(C), 64)
     block_n = min(next_power_of_2(N), max(1, (INTERPRETER_MAX_BLOCK if is_interpreter() else _GPU_TILE) // block_c))
     # One program updates BLOCK_C channels.
-    instance_running_stats_kernel[(triton.cdiv(C, block_c),)](
+    instance_running_stats_kernel[(cdiv(C, block_c),)](
         mean, var, running_mean, running_var,
         N, C, float_bits(spatial / (spatial - 1)), float_bits(momentum),
         COMPUTE=compute_dtype(mean.dtype), BLOCK_N=block_n, BLOCK_C=block_c,
@@ -743,7 +743,7 @@ def launch_merge_moments(
     mean, invstd, count = merged[0], merged[1], merged[2]
     block_c = min(next_power_of_2(C), 128)
     # One program merges the R ranks' moments of BLOCK_C channels.
-    merge_moments_kernel[(triton.cdiv(C, block_c),)](
+    merge_moments_kernel[(cdiv(C, block_c),)](
         moments, mean, invstd, count,
         mean if running_mean is None else running_mean, mean if running_var is None else running_var,
         mean if num_batches_tracked is None else num_batches_tracked,

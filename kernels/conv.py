@@ -78,6 +78,7 @@ import triton.language as tl
 from tritongrad import runtime
 from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.reduce import launch_sum
+from tritongrad.runtime import cdiv
 
 __all__ = [
     "conv2d_output_size",
@@ -552,7 +553,7 @@ def launch_conv2d(
     out_c_per_group = out_channels // groups
     rows = batch * out_h * out_w
     tiles = _tiles(rows, out_c_per_group, in_c_per_group * kh * kw, x.dtype, allow_tf32)
-    grid = (triton.cdiv(rows, tiles.block_m) * triton.cdiv(out_c_per_group, tiles.block_n), groups)
+    grid = (cdiv(rows, tiles.block_m) * cdiv(out_c_per_group, tiles.block_n), groups)
     conv2d_forward_kernel[grid](
         x, weight, out, bias,
         batch, in_h, in_w, out_h, out_w, in_c_per_group, out_c_per_group,
@@ -612,10 +613,10 @@ def launch_conv2d_input_grad(
         return grad_x
     out_c_per_group = out_channels // groups
     # Rows of one phase: the largest phase (0, 0) sizes the grid; smaller ones mask their tail.
-    rows = batch * triton.cdiv(in_h, stride[0]) * triton.cdiv(in_w, stride[1])
+    rows = batch * cdiv(in_h, stride[0]) * cdiv(in_w, stride[1])
     tiles = _tiles(rows, in_c_per_group, out_c_per_group * kh * kw, grad_out.dtype, allow_tf32)
     grid = (
-        triton.cdiv(rows, tiles.block_m) * triton.cdiv(in_c_per_group, tiles.block_n),
+        cdiv(rows, tiles.block_m) * cdiv(in_c_per_group, tiles.block_n),
         groups * stride[0] * stride[1],
     )
     conv2d_input_grad_kernel[grid](
@@ -637,7 +638,7 @@ def _weight_grad_splits(tile_count: int, reduction: int, block_k: int, device: t
         return 1
     wanted = 2 * torch.cuda.get_device_properties(device).multi_processor_count
     most = max(1, reduction // (block_k * _MIN_STEPS_PER_SPLIT))
-    return max(1, min(triton.cdiv(wanted, tile_count), most))
+    return max(1, min(cdiv(wanted, tile_count), most))
 
 
 def launch_conv2d_weight_grad(
@@ -688,12 +689,12 @@ def launch_conv2d_weight_grad(
     cols = in_c_per_group * kh * kw
     reduction = batch * out_h * out_w
     tiles = _tiles(out_c_per_group, cols, reduction, x.dtype, allow_tf32, long_depth=True)
-    tile_count = triton.cdiv(out_c_per_group, tiles.block_m) * triton.cdiv(cols, tiles.block_n)
+    tile_count = cdiv(out_c_per_group, tiles.block_m) * cdiv(cols, tiles.block_n)
     splits = split_k or _weight_grad_splits(tile_count * groups, reduction, tiles.block_k, x.device)
     # A K step no longer than one split's share (the interpreter's steps may cover the whole reduction).
-    tiles = tiles._replace(block_k=min(tiles.block_k, _clamp_block(triton.cdiv(reduction, splits), tiles.block_k)))
-    chunk = max(triton.cdiv(triton.cdiv(reduction, splits), tiles.block_k), 1) * tiles.block_k
-    splits = max(1, triton.cdiv(reduction, chunk))
+    tiles = tiles._replace(block_k=min(tiles.block_k, _clamp_block(cdiv(reduction, splits), tiles.block_k)))
+    chunk = max(cdiv(cdiv(reduction, splits), tiles.block_k), 1) * tiles.block_k
+    splits = max(1, cdiv(reduction, chunk))
     if splits == 1:
         target = grad_w.view(1, out_channels, cols)
     else:

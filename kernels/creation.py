@@ -17,7 +17,7 @@ import triton.language as tl
 from tritongrad.kernels.common import needs_int64_indexing
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.strided import MAX_RANK, coalesce, split_leading_dim, strided_offset
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import cdiv, elementwise_launch_config
 
 
 # out[...] = value: one program writes BLOCK consecutive elements of a possibly strided out.
@@ -63,7 +63,7 @@ def _fill_unique(out: torch.Tensor, value: bool | int | float) -> None:
         value_pointer = torch.tensor([value], dtype=holder_dtype, device=out.device)
         value_argument, from_pointer = 0.0, True
     block, num_warps = elementwise_launch_config(out.numel())
-    fill_kernel[(triton.cdiv(out.numel(), block),)](
+    fill_kernel[(cdiv(out.numel(), block),)](
         out, value_pointer, value_argument, out.numel(), tuple(shape), tuple(strides),
         VALUE_FROM_POINTER=from_pointer, RANK=len(shape), BLOCK=block,
         INT64_INDEX=needs_int64_indexing(out), num_warps=num_warps,
@@ -106,7 +106,7 @@ def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, 
     holder_dtype = torch.float64 if dtype.is_floating_point else torch.int64
     start_and_step = torch.tensor([start, step], dtype=holder_dtype, device=device)
     block, num_warps = elementwise_launch_config(numel)
-    arange_kernel[(triton.cdiv(numel, block),)](
+    arange_kernel[(cdiv(numel, block),)](
         out, start_and_step, numel, IS_FLOAT=dtype.is_floating_point, BLOCK=block, num_warps=num_warps
     )
     return out
@@ -140,7 +140,7 @@ def launch_linspace(start: float, end: float, steps: int, *, dtype: torch.dtype,
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     bounds = torch.tensor([start, end, step], dtype=torch.float64, device=device)
     block, num_warps = elementwise_launch_config(steps)
-    linspace_kernel[(triton.cdiv(steps, block),)](out, bounds, steps, BLOCK=block, num_warps=num_warps)
+    linspace_kernel[(cdiv(steps, block),)](out, bounds, steps, BLOCK=block, num_warps=num_warps)
     return out
 
 
@@ -161,5 +161,5 @@ def launch_eye(n: int, m: int, *, dtype: torch.dtype, device) -> torch.Tensor:
     if out.numel() == 0:
         return out
     block, num_warps = elementwise_launch_config(out.numel())
-    eye_kernel[(triton.cdiv(out.numel(), block),)](out, out.numel(), m, BLOCK=block, num_warps=num_warps)
+    eye_kernel[(cdiv(out.numel(), block),)](out, out.numel(), m, BLOCK=block, num_warps=num_warps)
     return out

@@ -40,7 +40,7 @@ from tritongrad.kernels.strided import (
     split_leading_dim,
     strided_offset,
 )
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import cdiv, elementwise_launch_config
 
 # ----------------------------------------------------------------------------------------------
 # Device functions
@@ -554,6 +554,14 @@ def unary_math(
 def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
     if OP == "add":
         y = a + b
+    elif OP == "threshold_backward":
+        # ReLU's gradient from its output b, as torch's threshold_backward: 0 where b <= 0, so a NaN
+        # output passes the gradient a through.
+        y = tl.where(b <= 0, tl.zeros_like(a), a)
+    elif OP == "tanh_backward":
+        y = a * (1 - b * b)  # from the output b = tanh(x)
+    elif OP == "sigmoid_backward":
+        y = a * (b * (1 - b))  # from the output b = sigmoid(x)
     elif OP == "sub":
         y = a - b
     elif OP == "mul":
@@ -797,7 +805,7 @@ def _launch_plan(operands, out) -> tuple | None:
     numel = out.numel()
     block, num_warps = elementwise_launch_config(numel)
     int64 = needs_int64_indexing(out, *[t for t in operands if t is not None])
-    return ((triton.cdiv(numel, block),), tuple(coalesced_shape), [tuple(s) for s in coalesced_strides], block,
+    return ((cdiv(numel, block),), tuple(coalesced_shape), [tuple(s) for s in coalesced_strides], block,
             num_warps, int64)  # fmt: skip
 
 
@@ -848,20 +856,51 @@ def launch_unary(
     (default: from the output dtype); ``p0``..``p2`` are the op's scalars (exponent for pow ops,
     min/max for clamp, float64 bits for round's scale and nan_to_num's replacements).
     """
+    if out is None and p0 is None and p1 is None and p2 is None:
+        # A new output without scalars, the common case: everything but the allocation comes from
+        # the plan of this (op, dtypes, layout), made by the general path the first time.
+        key = (op, out_dtype, compute, x.dtype, *_layout_key(x))
+        planned = _UNARY_PLANS.get(key)
+        if planned is not None:
+            constexprs, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
+            out = torch.empty(x.shape, dtype=out_dtype or x.dtype, device=x.device)
+            unary_kernel[grid](
+                x, out, 0, 0, 0, out.numel(), coalesced_shape, *coalesced_strides,
+                **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
+            )  # fmt: skip
+            return out
+        out = _launch_unary(op, x, None, out_dtype or x.dtype, compute, p0, p1, p2)
+        plan = _PLANS.get((unary_kernel, _layout_key(out), _layout_key(x)))
+        if plan is not None and out.numel() > 0:
+            if len(_UNARY_PLANS) >= _PLAN_CACHE_SIZE:
+                _UNARY_PLANS.clear()
+            _UNARY_PLANS[key] = (_unary_constexprs(op, out.dtype, compute, None, None), plan)
+        return out
     if out is not None:
         check_same_device(op, x, out)
     out_dtype = out.dtype if out is not None else (out_dtype or x.dtype)
-    out = _prepare_output(tuple(x.shape), out, out_dtype, x.device, (x,))
-    if out.numel() == 0:
-        return out
+    return _launch_unary(op, x, out, out_dtype, compute, p0, p1, p2)
+
+
+_UNARY_PLANS: dict[tuple, tuple] = {}
+
+
+def _unary_constexprs(op: str, out_dtype: torch.dtype, compute: torch.dtype | None, p0, p1) -> dict:
     # Half types compute in float32 (compute_dtype): the interpreter's bf16 arithmetic is wrong
     # and tl.exp and friends reject fp16.
     compute_type = compute_dtype(compute if compute is not None and op != "copy" else out_dtype)
+    return dict(OP=op, COMPUTE=compute_type, HAS_P0=p0 is not None, HAS_P1=p1 is not None)
+
+
+def _launch_unary(op, x, out, out_dtype, compute, p0, p1, p2) -> torch.Tensor:
+    """launch_unary's general path: scalars, a caller's ``out``."""
+    out = _prepare_output(tuple(x.shape), out, out_dtype, x.device, (x,))
+    if out.numel() == 0:
+        return out
     # Triton passes Python floats as fp32: float64 callers route pow/clamp with non-fp32-exact
     # scalars through launch_binary, which carries them as float64 tensors.
     scalars = (p0 if p0 is not None else 0, p1 if p1 is not None else 0, p2 if p2 is not None else 0)
-    constexprs = dict(OP=op, COMPUTE=compute_type, HAS_P0=p0 is not None, HAS_P1=p1 is not None)
-    return _launch_strided(unary_kernel, [x], out, scalars, constexprs)
+    return _launch_strided(unary_kernel, [x], out, scalars, _unary_constexprs(op, out_dtype, compute, p0, p1))
 
 
 def launch_binary(

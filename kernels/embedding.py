@@ -23,6 +23,7 @@ import triton.language as tl
 
 from tritongrad import runtime
 from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
+from tritongrad.runtime import cdiv
 
 __all__ = ["launch_embedding_backward"]
 
@@ -125,7 +126,7 @@ def launch_embedding_backward(
         return grad_weight
     block_v, block_n, block_d = _blocks(num_weights, dim)
     # One program per (BLOCK_V, BLOCK_D) tile of grad_weight; with no indices it writes zeros.
-    grid = (triton.cdiv(num_weights, block_v), triton.cdiv(dim, block_d))
+    grid = (cdiv(num_weights, block_v), cdiv(dim, block_d))
     embedding_backward_kernel[grid](
         flat_index, flat_grad, grad_weight,
         n_indices, num_weights, dim, padding_idx,

@@ -25,7 +25,7 @@ from tritongrad.kernels.common import check_same_device, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import cdiv, elementwise_launch_config
 
 
 @triton.jit
@@ -128,7 +128,7 @@ def launch_histogram(
     block, num_warps = elementwise_launch_config(x.numel())
     range_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
     value_range = torch.tensor([low, high], dtype=range_dtype, device=x.device)
-    histogram_kernel[(triton.cdiv(x.numel(), block),)](
+    histogram_kernel[(cdiv(x.numel(), block),)](
         x, weight if weight is not None else x, edges if edges is not None else x, value_range, out,
         x.numel(), tuple(shape), tuple(strides[0]), tuple(weight_strides),
         BINS=bins, HAS_WEIGHT=weight is not None, HAS_EDGES=edges is not None,
@@ -148,7 +148,7 @@ def launch_bincount(x: torch.Tensor, length: int, weight: torch.Tensor | None = 
     if x.numel() == 0:
         return out
     block, num_warps = elementwise_launch_config(x.numel())
-    bincount_kernel[(triton.cdiv(x.numel(), block),)](
+    bincount_kernel[(cdiv(x.numel(), block),)](
         x, weight if weight is not None else x, out, x.numel(), x.stride(0),
         weight.stride(0) if weight is not None else 0,
         HAS_WEIGHT=weight is not None, BLOCK=block, num_warps=num_warps,

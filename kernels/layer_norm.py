@@ -42,7 +42,7 @@ from tritongrad.kernels.common import bits_to_float, check_floating, compute_dty
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.softmax import row_launch_config
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
-from tritongrad.runtime import INTERPRETER_MAX_BLOCK, is_interpreter, next_power_of_2
+from tritongrad.runtime import INTERPRETER_MAX_BLOCK, cdiv, is_interpreter, next_power_of_2
 
 __all__ = ["launch_row_norm_fwd", "launch_row_norm_bwd"]
 
@@ -376,7 +376,7 @@ def launch_row_norm_fwd(
         return out, mean, rstd, var
     group_count, channels_per_group, spatial = _group_arguments(groups, x)
     # One program normalizes ROWS rows.
-    row_norm_fwd_kernel[(triton.cdiv(plan.n_rows, plan.rows),)](
+    row_norm_fwd_kernel[(cdiv(plan.n_rows, plan.rows),)](
         x, out, rstd if weight is None else weight, rstd if bias is None else bias,
         rstd if mean is None else mean, rstd, rstd if var is None else var,
         plan.n_rows, plan.row_length, float_bits(eps), group_count, channels_per_group, spatial,
@@ -422,7 +422,7 @@ def launch_row_norm_bwd(
             if buffer is not None:
                 launch_fill_(buffer, 0)
         return grad_input, grad_weight, grad_bias
-    row_groups = triton.cdiv(plan.n_rows, plan.rows)
+    row_groups = cdiv(plan.n_rows, plan.rows)
     cap = _INTERPRETER_BACKWARD_PROGRAMS if is_interpreter() else _GPU_BACKWARD_PROGRAMS
     programs = min(row_groups, cap)
     partial_dtype = stats_dtype(x.dtype)
@@ -447,7 +447,7 @@ def launch_row_norm_bwd(
     for partial, out in ((weight_partial, grad_weight), (bias_partial, grad_bias)):
         if out is not None:
             # One program sums BLOCK_N columns of the partials.
-            column_sum_kernel[(triton.cdiv(plan.row_length, block_n),)](
+            column_sum_kernel[(cdiv(plan.row_length, block_n),)](
                 partial, out, programs, plan.row_length,
                 COMPUTE=plan.compute, BLOCK_P=block_p, BLOCK_N=block_n,
             )  # fmt: skip

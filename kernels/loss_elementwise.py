@@ -49,7 +49,7 @@ from tritongrad.kernels.common import (
 from tritongrad.kernels.elementwise import linear_index
 from tritongrad.kernels.loss_reduction import BY_COUNT, SUM, accumulator_dtype, check_grad_loss, check_reduction, finish
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
-from tritongrad.runtime import elementwise_launch_config, reduction_block
+from tritongrad.runtime import cdiv, elementwise_launch_config, reduction_block
 
 __all__ = ["ElementwiseLoss", "LOSSES", "launch_elementwise_loss_fwd", "launch_elementwise_loss_bwd"]
 
@@ -514,7 +514,7 @@ def launch_elementwise_loss_fwd(
             out = partials = torch.empty((), dtype=input.dtype, device=input.device)
         else:
             block, _ = elementwise_launch_config(numel)
-            n_partials = sum(triton.cdiv(group[0].numel(), block) for group, _, _ in _groups(tensors))
+            n_partials = sum(cdiv(group[0].numel(), block) for group, _, _ in _groups(tensors))
             partials = torch.empty(n_partials, dtype=accumulator_dtype(input.dtype), device=input.device)
     if numel > 0:
         block, num_warps = _single_program_config(numel) if single else elementwise_launch_config(numel)
@@ -522,7 +522,7 @@ def launch_elementwise_loss_fwd(
         for group, shape, strides in _groups(tensors):
             group_numel = group[0].numel()
             # One program instance handles BLOCK consecutive elements of the group.
-            grid = (triton.cdiv(group_numel, block),)
+            grid = (cdiv(group_numel, block),)
             row.fwd_kernel[grid](
                 *group, partials[offset:] if partials.dim() == 1 and reduction != "none" else partials,
                 group_numel, tuple(shape), *(tuple(s) for s in strides), count, float_bits(parameter),
@@ -577,7 +577,7 @@ def launch_elementwise_loss_bwd(
         if not per_element:
             pointers[grad_index] = grad_loss
         # One program instance handles BLOCK consecutive elements of the group.
-        row.bwd_kernel[(triton.cdiv(group[0].numel(), block),)](
+        row.bwd_kernel[(cdiv(group[0].numel(), block),)](
             *pointers,
             group[0].numel(), tuple(shape), *(tuple(s) for s in strides),
             input.numel() if count is None else count, float_bits(parameter),

@@ -27,6 +27,7 @@ from tritongrad.kernels.common import bits_to_float, compute_dtype, float_bits, 
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, window_launch_config
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
+from tritongrad.runtime import cdiv
 
 __all__ = ["PAD_MODES", "launch_pad_fwd", "launch_pad_bwd"]
 
@@ -206,7 +207,7 @@ def launch_pad_fwd(x: torch.Tensor, pads, mode: str = "constant", value: float =
     befores = [b for b, _ in _padded_pairs(pads)]
     block, num_warps = window_launch_config(out.numel())
     # One program instance fills BLOCK outputs (in the output's memory order).
-    pad_fwd_kernel[(triton.cdiv(out.numel(), block),)](
+    pad_fwd_kernel[(cdiv(out.numel(), block),)](
         x5, out5,
         out.numel(), lead_shape, lead_strides,
         *x5.shape[-3:], *out5.shape[-3:],
@@ -253,7 +254,7 @@ def launch_pad_bwd(grad_out: torch.Tensor, input_shape, pads, mode: str = "const
     counts = [1] * (3 - k) + _candidate_counts(pads, mode)
     block, num_warps = window_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients (in their memory order).
-    pad_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
+    pad_bwd_kernel[(cdiv(grad_x.numel(), block),)](
         g5, gx5,
         grad_x.numel(), lead_shape, lead_strides,
         *gx5.shape[-3:], *g5.shape[-3:],

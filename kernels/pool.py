@@ -34,7 +34,7 @@ import triton.language as tl
 from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.runtime import elementwise_launch_config, is_interpreter
+from tritongrad.runtime import cdiv, elementwise_launch_config, is_interpreter
 
 __all__ = [
     "PoolWindow",
@@ -344,7 +344,7 @@ def launch_pool2d_fwd(
         # triton 3.6's ptxas spilled (fp32, sm_80); one a thread.
         block = 32 * num_warps
     # One program instance computes BLOCK outputs.
-    pool2d_fwd_kernel[(triton.cdiv(out.numel(), block),)](
+    pool2d_fwd_kernel[(cdiv(out.numel(), block),)](
         x, out, out if indices is None else indices,
         out.numel(), c, h, w, oh, ow,
         *x.stride(),
@@ -386,7 +386,7 @@ def launch_pool2d_bwd(
     kh, kw = window.taps((h, w))
     block, num_warps = window_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients.
-    pool2d_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
+    pool2d_bwd_kernel[(cdiv(grad_x.numel(), block),)](
         grad_out, grad_x if indices is None else indices, grad_x,
         grad_x.numel(), c, h, w, *window.output_size,
         *grad_out.stride(),
@@ -414,7 +414,7 @@ def launch_pool2d_gather(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor
         return out
     block, num_warps = window_launch_config(out.numel())
     # One program instance gathers BLOCK outputs.
-    pool2d_gather_kernel[(triton.cdiv(out.numel(), block),)](
+    pool2d_gather_kernel[(cdiv(out.numel(), block),)](
         x, indices, out,
         out.numel(), x.shape[1], x.shape[3], indices.shape[2], indices.shape[3],
         *x.stride(),

@@ -42,7 +42,7 @@ from tritongrad.kernels.common import (
     compute_dtype,
     float_bits,
 )
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import cdiv, elementwise_launch_config
 
 __all__ = [
     "launch_uniform_",
@@ -418,7 +418,7 @@ def _launch(kernel, out: torch.Tensor, tensors: tuple, scalars: tuple, seed: int
     # Indices run up to a block past numel + shift: widen to int64 before they could wrap.
     int64_index = numel + shift + block >= 2**31
     # One program instance per BLOCK stream numbers, the first starting `shift` numbers before element 0.
-    grid = (triton.cdiv(numel + shift, block),)
+    grid = (cdiv(numel + shift, block),)
     kernel[grid](
         out, *tensors, numel, int(seed), int(offset) // 4, shift, *scalars,
         BLOCK=block, INT64_INDEX=int64_index, num_warps=num_warps, **meta,
@@ -582,7 +582,7 @@ def launch_count_outside(x: torch.Tensor, low: float, high: float) -> torch.Tens
     # The count starts at zero: the first launch over no elements would leave it unset.
     _zero_count_kernel[(1,)](count)
     if x.numel():
-        grid = (triton.cdiv(x.numel(), block),)
+        grid = (cdiv(x.numel(), block),)
         count_outside_kernel[grid](
             x, count, x.numel(), float(low), float(high),
             BLOCK=block, INT64_INDEX=x.numel() + block >= 2**31, num_warps=num_warps,

@@ -38,12 +38,11 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import triton
@@ -53,6 +52,7 @@ from tritongrad import runtime
 from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, triton_dtype
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.strided import coalesce
+from tritongrad.runtime import cdiv
 
 __all__ = [
     "launch_sum",
@@ -282,6 +282,10 @@ def reduce_kernel(
     acc = identity
     for start in range(red_begin, red_end, BLOCK_RED):
         red_index = start + tl.arange(0, BLOCK_RED)
+        if INT64_INDEX:
+            # The interpreter hands the loop variable over as a Python int, so the sum above is
+            # int32 whatever red_begin's type: widen it, or coord * stride wraps past 2**31.
+            red_index = red_index.to(tl.int64)
         mask = out_mask[:, None] & (red_index < red_end)[None, :]
         offset = row_offset[:, None] + _strided_offset(red_index, red_shape, red_strides)[None, :]
         values = tl.load(x_ptr + offset, mask=mask, other=0).to(ACC)
@@ -354,6 +358,10 @@ def arg_reduce_kernel(
     best_index = tl.zeros([BLOCK_OUT, BLOCK_RED], tl.int64) + red_begin
     for start in range(red_begin, red_end, BLOCK_RED):
         red_index = start + tl.arange(0, BLOCK_RED)
+        if INT64_INDEX:
+            # The interpreter hands the loop variable over as a Python int, so the sum above is
+            # int32 whatever red_begin's type: widen it, or coord * stride wraps past 2**31.
+            red_index = red_index.to(tl.int64)
         mask = out_mask[:, None] & (red_index < red_end)[None, :]
         offset = row_offset[:, None] + _strided_offset(red_index, red_shape, red_strides)[None, :]
         values = tl.load(x_ptr + offset, mask=mask, other=0).to(ACC)
@@ -391,9 +399,11 @@ def arg_reduce_kernel(
 # ------------------------------------------------------------------------------- plan
 
 
-@dataclass(frozen=True)
-class _Geometry:
-    """What a kernel needs to address its input: coalesced kept and reduced dims."""
+class _Geometry(NamedTuple):
+    """What a kernel needs to address its input: coalesced kept and reduced dims.
+
+    (Named tuples, as _Plan: a cached plan is re-aimed at each call's input with ``_replace``,
+    which costs a tuple, not a dataclass's per-field setattr.)"""
 
     source: torch.Tensor
     n_out: int
@@ -408,8 +418,7 @@ class _Geometry:
     red_positions: tuple[int, ...] | None = None
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     geometry: _Geometry
     out_shape: tuple[int, ...]
     reduced_dims: tuple[int, ...]
@@ -476,13 +485,7 @@ def _plan(
         return plan
     if plan.geometry.source is x:
         return plan
-    geometry = _Geometry(x, *_field_values(plan.geometry)[1:])
-    return _Plan(geometry, plan.out_shape, plan.reduced_dims, plan.reduces_all, plan.repeats)
-
-
-def _field_values(instance) -> tuple:
-    """A dataclass's field values in order (dataclasses.astuple would deep-copy them)."""
-    return tuple(getattr(instance, field.name) for field in dataclasses.fields(instance))
+    return plan._replace(geometry=plan.geometry._replace(source=x))
 
 
 def _compute_plan(
@@ -569,9 +572,12 @@ def _programs_wanted() -> int:
 
 def _tile_config(geometry: _Geometry) -> tuple[int, int, int]:
     """(BLOCK_OUT, BLOCK_RED, num_warps) for one program's tile."""
+    return _tile_config_for(geometry.n_out, geometry.n_red, geometry.kept_strides[-1], geometry.red_strides[-1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _tile_config_for(n_out: int, n_red: int, kept_inner: int, red_inner: int) -> tuple[int, int, int]:
     budget = runtime.INTERPRETER_MAX_BLOCK if runtime.is_interpreter() else _GPU_TILE
-    n_out, n_red = geometry.n_out, geometry.n_red
-    kept_inner, red_inner = geometry.kept_strides[-1], geometry.red_strides[-1]
     if n_out > 1 and n_red > 1 and 0 < kept_inner < red_inner:
         # Column reduction: neighbouring outputs are neighbours in memory, so the tile
         # is wide along the kept axis and short along the reduced one.
@@ -585,17 +591,19 @@ def _tile_config(geometry: _Geometry) -> tuple[int, int, int]:
     return block_out, block_red, num_warps
 
 
+@functools.lru_cache(maxsize=4096)
 def _split_count(n_out_programs: int, n_red: int, block_red: int) -> tuple[int, int]:
     """(n_splits, red_chunk): how many chunks the reduced extent is cut into, and their length."""
-    tiles = triton.cdiv(n_red, block_red)
+    tiles = cdiv(n_red, block_red)
     wanted = _programs_wanted()
     if tiles <= 1 or 2 * n_out_programs > wanted:
         return 1, max(n_red, 1)
-    splits = min(tiles, triton.cdiv(wanted, n_out_programs))
-    tiles_per_chunk = triton.cdiv(tiles, splits)
-    return triton.cdiv(tiles, tiles_per_chunk), tiles_per_chunk * block_red
+    splits = min(tiles, cdiv(wanted, n_out_programs))
+    tiles_per_chunk = cdiv(tiles, splits)
+    return cdiv(tiles, tiles_per_chunk), tiles_per_chunk * block_red
 
 
+@functools.lru_cache(maxsize=256)
 def _split_float(value: float) -> tuple[float, float]:
     """value as float32 hi + lo (see _join_float); values beyond float32's range go as they are."""
     value = float(value)
@@ -624,7 +632,7 @@ def _launch_reduce(
 ) -> None:
     block_out, block_red, num_warps = config
     # Grid: program (i, c) reduces outputs [i * BLOCK_OUT, (i + 1) * BLOCK_OUT) over chunk c.
-    grid = (triton.cdiv(geometry.n_out, block_out), n_splits)
+    grid = (cdiv(geometry.n_out, block_out), n_splits)
     reduce_kernel[grid](
         geometry.source,
         center,
@@ -673,18 +681,19 @@ def _value_reduction(
     geometry = plan.geometry
     x = geometry.source
     identity = _identity(op, acc)
-    out = torch.empty(geometry.n_out, dtype=out_dtype, device=x.device)
+    # Allocated in its final shape: contiguous, so the kernel writes it as a flat run of n_out.
+    out = torch.empty(plan.out_shape, dtype=out_dtype, device=x.device)
     if geometry.n_out == 0:
-        return out.view(plan.out_shape)
+        return out
     config = _tile_config(geometry)
-    n_splits, red_chunk = _split_count(triton.cdiv(geometry.n_out, config[0]), geometry.n_red, config[1])
+    n_splits, red_chunk = _split_count(cdiv(geometry.n_out, config[0]), geometry.n_red, config[1])
     scalars = {"op": op, "acc": acc, "identity": identity, "divisor": divisor, "p": p}
     scale = plan.repeats if op is OP_SUM else 1  # max/min of repeated values is unchanged
     if n_splits == 1:
         _launch_reduce(
             geometry, out, 1, red_chunk, config, map_=map_, final=final, center=center, scale=scale, **scalars
         )
-        return out.view(plan.out_shape)
+        return out
     partials = torch.empty((geometry.n_out, n_splits), dtype=acc, device=x.device)
     _launch_reduce(
         geometry, partials, n_splits, red_chunk, config, map_=map_, final=FINAL_NONE, center=center, **scalars
@@ -694,7 +703,7 @@ def _value_reduction(
         stage2, out, 1, n_splits, _tile_config(stage2), map_=MAP_NONE, final=final, center=center, scale=scale,
         **scalars,
     )  # fmt: skip
-    return out.view(plan.out_shape)
+    return out
 
 
 def _arg_reduction(
@@ -714,13 +723,13 @@ def _arg_reduction(
     if geometry.n_out == 0:
         return shaped(values), shaped(indices)
     config = _tile_config(geometry)
-    n_splits, red_chunk = _split_count(triton.cdiv(geometry.n_out, config[0]), geometry.n_red, config[1])
+    n_splits, red_chunk = _split_count(cdiv(geometry.n_out, config[0]), geometry.n_red, config[1])
     meta = {"IS_MAX": is_max, "ACC": triton_dtype(acc), "IDENTITY": identity}
 
     def launch(geometry, index_in, value_out, index_out, n_splits, red_chunk, config):
         block_out, block_red, num_warps = config
         # Grid: program (i, c) finds the best of outputs [i * BLOCK_OUT, (i + 1) * BLOCK_OUT) in chunk c.
-        grid = (triton.cdiv(geometry.n_out, block_out), n_splits)
+        grid = (cdiv(geometry.n_out, block_out), n_splits)
         arg_reduce_kernel[grid](
             geometry.source,
             index_in,

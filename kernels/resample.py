@@ -36,6 +36,7 @@ from tritongrad.kernels.common import (
 )
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, unravel_nchw, window_launch_config
+from tritongrad.runtime import cdiv
 
 __all__ = ["source_scale", "launch_resample2d_fwd", "launch_resample2d_bwd"]
 
@@ -179,7 +180,7 @@ def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales:
         return out
     block, num_warps = window_launch_config(out.numel())
     # One program instance computes BLOCK outputs.
-    resample2d_fwd_kernel[(triton.cdiv(out.numel(), block),)](
+    resample2d_fwd_kernel[(cdiv(out.numel(), block),)](
         x, out,
         out.numel(), c, h, w, *output_size,
         *x.stride(),
@@ -206,7 +207,7 @@ def _resample_bwd_1d(grad: torch.Tensor, dim: int, in_size: int, scale: float, l
     count = math.ceil((2.0 if linear else 1.0) * inverse) + 5 if scale > 0 else out_len
     block, num_warps = window_launch_config(grad_x.numel())
     # One program instance computes BLOCK input gradients.
-    resample_bwd_kernel[(triton.cdiv(grad_x.numel(), block),)](
+    resample_bwd_kernel[(cdiv(grad_x.numel(), block),)](
         grad, grad_x,
         grad_x.numel(), shape[1], shape[2], shape[3], out_len,
         *grad.stride(),

@@ -41,7 +41,7 @@ from tritongrad.kernels.random import (
     store_converted,
     uniform_tile,
 )
-from tritongrad.runtime import elementwise_launch_config, is_interpreter, next_power_of_2
+from tritongrad.runtime import cdiv, elementwise_launch_config, is_interpreter, next_power_of_2
 
 __all__ = ["launch_randperm", "launch_multinomial", "multinomial_row_stats", "MAX_CATEGORIES"]
 
@@ -181,13 +181,13 @@ def _sort_rows(keys: torch.Tensor, out: torch.Tensor, index_bits: int) -> None:
     sort_block = min(max(next_power_of_2(n), RUN), 4096 if is_interpreter() else 256)
     # The rank pass is the last one when a row fits in one run.
     target, final_cols = (out, out_cols) if passes == 0 else (torch.empty_like(keys), n)
-    grid = (triton.cdiv(n, sort_block), rows)
+    grid = (cdiv(n, sort_block), rows)
     sort_runs_kernel[grid](
         keys, target, n, final_cols, index_mask, RUN_LENGTH=RUN, BLOCK=sort_block, FINAL=passes == 0,
     )  # fmt: skip
     source, spare = target, keys
     block, num_warps = elementwise_launch_config(n)
-    grid = (triton.cdiv(n, block), rows)
+    grid = (cdiv(n, block), rows)
     for step in range(passes):
         run_length = RUN << step
         last = step == passes - 1
@@ -207,7 +207,7 @@ def _launch_keys(kernel, keys: torch.Tensor, tensors: tuple, scalars: tuple, see
     numel = keys.numel()
     block, num_warps = elementwise_launch_config(numel)
     shift = int(offset) % 4
-    grid = (triton.cdiv(numel + shift, block),)
+    grid = (cdiv(numel + shift, block),)
     kernel[grid](
         keys, *tensors, numel, *scalars, int(seed), int(offset) // 4, shift,
         BLOCK=block, INT64_INDEX=numel + shift + block >= 2**31, num_warps=num_warps, **meta,
@@ -361,7 +361,7 @@ def launch_multinomial(
         numel = out.numel()
         block, num_warps = elementwise_launch_config(numel)
         shift = int(offset) % 4
-        grid = (triton.cdiv(numel + shift, block),)
+        grid = (cdiv(numel + shift, block),)
         inverse_cdf_kernel[grid](
             out, cdf, stats, numel, categories, num_samples, categories.bit_length(),
             int(seed), int(offset) // 4, shift, MANTISSA=53 if cdf.dtype == torch.float64 else 24,

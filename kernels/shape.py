@@ -22,7 +22,7 @@ import triton.language as tl
 
 from tritongrad.kernels.common import needs_int64_indexing, triton_dtype
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.runtime import elementwise_launch_config
+from tritongrad.runtime import cdiv, elementwise_launch_config
 
 __all__ = ["launch_rearrange", "MAX_RANK"]
 
@@ -103,7 +103,7 @@ def launch_rearrange(
     shifts = tuple(int(s) % size for s, size in zip(shifts or (0,) * len(shape), shape))
     block, num_warps = elementwise_launch_config(out.numel())
     # Grid: program i writes output elements [i * BLOCK, (i + 1) * BLOCK).
-    rearrange_kernel[(triton.cdiv(out.numel(), block),)](
+    rearrange_kernel[(cdiv(out.numel(), block),)](
         x, out_view, out.numel(), shape, tuple(x.stride()), shifts, flips, int(diagonal),
         TRIANGLE=_TRIANGLES[triangle], RANK=len(shape), BLOCK=block,
         INT64_INDEX=needs_int64_indexing(x, out), num_warps=num_warps,

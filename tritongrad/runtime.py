@@ -35,6 +35,7 @@ __all__ = [
     "is_interpreter",
     "elementwise_launch_config",
     "next_power_of_2",
+    "cdiv",
     "reduction_block",
     "INTERPRETER_MAX_BLOCK",
     "set_interpreter_overflow_checks",
@@ -141,6 +142,12 @@ def device_type() -> str:
 def is_interpreter() -> bool:
     """True when kernels run through Triton's CPU interpreter."""
     return _DEVICE_TYPE == "cpu"
+
+
+def cdiv(n: int, d: int) -> int:
+    """ceil(n / d) for launch grids. (``triton.cdiv`` does the same, but since triton 3.9 it is a
+    ConstexprFunction whose host call costs about 2 µs; a launcher calls this several times.)"""
+    return -(-n // d)
 
 
 def next_power_of_2(n: int) -> int:

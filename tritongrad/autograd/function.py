@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+from tritongrad.autograd.grad_mode import _set_enabled, is_grad_enabled
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -269,8 +269,9 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any):
         ctx = _node_class(cls)(cls)
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
-        input_requires_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        recording = is_grad_enabled() and True in input_requires_grad
+        # A list comprehension, not a generator: this line runs for every op.
+        input_requires_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        recording = True in input_requires_grad and is_grad_enabled()
         ctx.needs_input_grad = input_requires_grad
         ctx._recording = recording  # for forwards that prepare work for a backward (ops/nn_ops.ElementwiseLoss)
         if not recording:
@@ -282,33 +283,49 @@ class Function:
                         arg._version_counter.bump()
             ctx._pending_save = None
             if type(outputs) is Tensor:
-                return outputs.detach() if any(outputs is a for a in args) and not ctx._dirty else outputs
+                if not ctx._dirty:
+                    for arg in args:
+                        if outputs is arg:
+                            return outputs.detach()
+                return outputs
             return _fresh_outputs(ctx, args, outputs)
-        with no_grad():
+        # Grad mode off while forward runs (a plain switch: it is on, or nothing would record).
+        _set_enabled(False)
+        try:
             outputs = cls.forward(ctx, *args, **kwargs)
-        single = not isinstance(outputs, tuple)
+        finally:
+            _set_enabled(True)
+        single = type(outputs) is not tuple
         outputs = _fresh_outputs(ctx, args, outputs)
         output_tuple = (outputs,) if single else outputs
-        non_differentiable = [isinstance(o, Tensor) and id(o) in ctx._non_differentiable for o in output_tuple]
+        dirty = ctx._dirty
+        non_differentiable = ctx._non_differentiable
 
-        for arg in args:
-            if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
-                arg._version_counter.bump()
-                if arg.is_leaf and arg.requires_grad:
-                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
-        ctx._edges = tuple(_edge_to(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-        ctx._output_meta = []
-        ctx._tensor_arguments = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        edges = []
+        tensor_arguments = []
+        for index, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                tensor_arguments.append(index)
+                if dirty and id(arg) in dirty:
+                    arg._version_counter.bump()
+                    if arg.is_leaf and arg.requires_grad:
+                        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+                edges.append(_edge_to(arg))
+            else:
+                edges.append((None, 0))
+        ctx._edges = tuple(edges)
+        ctx._tensor_arguments = tuple(tensor_arguments)
+        ctx._output_meta = output_meta = []
         for output_nr, output in enumerate(output_tuple):
             if not isinstance(output, Tensor):
                 continue
-            if output.dtype.is_floating_point and not non_differentiable[output_nr]:
+            data = output._data
+            if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
                 output._requires_grad = True
                 output.grad_fn = ctx
                 output._output_nr = output_nr
                 output._retains_grad = False
-            ctx._output_meta.append((output_nr, tuple(output.shape), output.dtype, output.device))
+            output_meta.append((output_nr, tuple(data.shape), data.dtype, data.device))
         _store_saved(ctx, output_tuple)
         return outputs
 
@@ -316,6 +333,11 @@ class Function:
 def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
     """``outputs`` with any input returned unchanged (and not marked dirty) replaced by a new tensor
     sharing its memory, so recording does not overwrite the input's own history."""
+    if type(outputs) is Tensor:
+        for arg in args:
+            if outputs is arg:
+                return outputs if id(outputs) in ctx._dirty else outputs.detach()
+        return outputs
     single = not isinstance(outputs, tuple)
     output_tuple = (outputs,) if single else outputs
     argument_ids = {id(a) for a in args if isinstance(a, Tensor)}

@@ -84,16 +84,30 @@ def add(input, other, *, alpha=None, out=None):
     return elementwise.Add.apply(input, other, alpha)
 
 
-def sub(input, other, *, alpha=None, out=None):
-    """input - alpha * other."""
-    input, other = _operands("sub", input, other)
-    if not isinstance(input, Tensor):
-        return rsub(other, input)
-    if input.dtype == torch.bool and getattr(other, "dtype", None) == torch.bool:
+def _is_bool(value) -> bool:
+    return value.dtype == torch.bool if isinstance(value, Tensor) else isinstance(value, bool)
+
+
+def _check_bool_subtraction(input, other) -> None:
+    """torch refuses a subtraction with a bool operand (tensor or Python bool) on either side."""
+    if _is_bool(input) and _is_bool(other):
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def sub(input, other, *, alpha=None, out=None):
+    """input - alpha * other."""
+    input, other = _operands("sub", input, other)
+    _check_bool_subtraction(input, other)
+    if not isinstance(input, Tensor):
+        return rsub(other, input)
     if out is not None:
         return _binary_out("sub", input, other, out, alpha=alpha)
     if not _records(input, other):
@@ -106,6 +120,7 @@ subtract = sub
 
 def rsub(input, other):
     """other - input (for ``number - tensor``)."""
+    _check_bool_subtraction(input, other)
     return elementwise.Rsub.apply(input, _as_tensor_operand("rsub", other))
 
 
@@ -281,6 +296,7 @@ class InplaceMethods:
         )
 
     def sub_(self, other, *, alpha=None) -> Tensor:
+        _check_bool_subtraction(self, other)
         return apply_inplace(
             self,
             lambda s: sub(s, other, alpha=alpha),

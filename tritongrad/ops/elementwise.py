@@ -11,6 +11,7 @@ written with tritongrad ops so that it is itself differentiable.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -18,7 +19,6 @@ from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
-from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels import reduce as reduce_kernels
 from tritongrad.kernels.common import float_bits
@@ -68,8 +68,26 @@ def _wrap(data: torch.Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
+# (op, operand kinds, default dtype) -> (out_dtype, compute) of binary_forward, for operand kinds
+# whose rules involve no per-call check: the dtype rules run once per kind, not per call. A kind
+# is (dtype, is 0-d) for a tensor (0-d tensors promote like numbers), the type for a number.
+_BINARY_DTYPES: dict[tuple, tuple[torch.dtype, torch.dtype]] = {}
+
+
+def _operand_kind(value):
+    return (value.dtype, value.dim() == 0) if type(value) is Tensor else type(value)
+
+
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
+    if out is None and type(a) is Tensor:
+        key = (op, _operand_kind(a), _operand_kind(b), get_default_dtype())
+        dtypes = _BINARY_DTYPES.get(key)
+        if dtypes is not None:
+            data = kernels.launch_binary(op, a._data, _data(b), out_dtype=dtypes[0], compute=dtypes[1], alpha=alpha)
+            return _wrap(data)
+    else:
+        key = None
     if type(a) is not Tensor:
         _check_scalar(op, a)
     if type(b) is not Tensor:
@@ -91,6 +109,12 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         op, _data(a), _data(b), out_dtype=out_dtype, compute=compute, alpha=alpha,
         out=None if out is None else out._data,
     )  # fmt: skip
+    if (
+        key is not None
+        and type(b) in (Tensor, bool, int, float)
+        and not (op in INTEGER_DIVISIONS and not dtype.is_floating_point)
+    ):
+        _BINARY_DTYPES[key] = (out_dtype, compute)
     return out if out is not None else _wrap(result)
 
 
@@ -300,13 +324,16 @@ class PowScalarBase(Function):
 
 def pow_forward(x, exponent):
     """x ** number, choosing exact repeated multiplication for integral exponents."""
-    if isinstance(exponent, bool):
+    bool_exponent = isinstance(exponent, bool)
+    if bool_exponent:
         exponent = int(exponent)
     integral = float(exponent).is_integer() and abs(exponent) <= 2**31 - 1
     if not x.dtype.is_floating_point and not (isinstance(exponent, int)):
         return binary_forward("pow", x, exponent)
     if not x.dtype.is_floating_point and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if x.dtype == torch.bool and not bool_exponent:
+        x = cast(x, torch.int64)  # a bool tensor and an int promote to int64 (torch: True ** 3 is 1)
     if integral:
         return unary_forward("pow_int", x, p0=int(exponent), floating=False)
     if x.dtype == torch.float64:
@@ -519,14 +546,21 @@ def _zero_gradient(grad):
     return creation.zeros_like(grad)
 
 
-def _relu_gradient(grad, out):
-    fusable = grad.is_contiguous() and out.is_contiguous() and grad.dtype == out.dtype
-    if is_grad_enabled() or not fusable:
-        # Differentiable (create_graph) or strided: composed. Zeroed where out <= 0, not kept where
-        # out > 0: a NaN output passes its gradient through, as torch's threshold_backward does.
-        return grad.masked_fill(out <= 0, 0.0)
-    # One launch instead of a comparison and a select: grad where the saved output is > 0.
-    return _wrap(activation_kernels.launch_relu_bwd(grad._data, out._data))
+def _from_output(kernel_op: str, composed: Callable) -> Callable:
+    """The gradient of an op from its output: one fused kernel (``binary_math``'s ``kernel_op``) in
+    a first-order backward, ``composed`` of differentiable ops under create_graph."""
+
+    def gradient(grad, out):
+        if is_grad_enabled():
+            return composed(grad, out)
+        return _wrap(kernels.launch_binary(kernel_op, grad._data, out._data, out_dtype=grad.dtype, compute=grad.dtype))
+
+    return gradient
+
+
+# Zeroed where out <= 0, not kept where out > 0: a NaN output passes its gradient through, as
+# torch's threshold_backward does.
+_relu_gradient = _from_output("threshold_backward", lambda grad, out: grad.masked_fill(out <= 0, 0.0))
 
 
 def _refuse_bool_neg(x) -> None:
@@ -611,14 +645,14 @@ UNARY = [
     Unary("atan", lambda grad, x: grad / (x * x + 1), aliases=("arctan",)),
     Unary("sinh", lambda grad, x: grad * x.cosh()),
     Unary("cosh", lambda grad, x: grad * x.sinh()),
-    Unary("tanh", lambda grad, out: grad * (1 - out * out)),
+    Unary("tanh", _from_output("tanh_backward", lambda grad, out: grad * (1 - out * out))),
     Unary("asinh", lambda grad, x: grad * (x * x + 1).rsqrt(), aliases=("arcsinh",)),
     Unary("acosh", lambda grad, x: grad * (x * x - 1).rsqrt(), aliases=("arccosh",)),
     Unary("atanh", lambda grad, x: grad / (1 - x * x), aliases=("arctanh",)),
     Unary("erf", lambda grad, x: grad * (_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
     Unary("erfc", lambda grad, x: grad * (-_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
     Unary("erfinv", lambda grad, out: grad * (0.5 * math.sqrt(math.pi) * (out * out).exp())),
-    Unary("sigmoid", lambda grad, out: grad * (out * (1 - out))),
+    Unary("sigmoid", _from_output("sigmoid_backward", lambda grad, out: grad * (out * (1 - out)))),
     Unary("reciprocal", lambda grad, out: grad * -(out * out)),
     Unary("deg2rad", lambda grad: grad * (math.pi / 180.0)),
     Unary("rad2deg", lambda grad: grad * (180.0 / math.pi)),

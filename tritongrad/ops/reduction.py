@@ -15,6 +15,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import get_default_dtype
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
@@ -62,6 +63,13 @@ def _reduced_dims(dims: tuple[int, ...], ndim: int) -> tuple[int, ...]:
 
 def expand_back(grad, input_shape: tuple, dims: tuple[int, ...], keepdim: bool):
     """Broadcasts a reduction's gradient back to the input shape (a view, no copy)."""
+    if not is_grad_enabled():
+        # A first-order backward: the same view made on the buffer, without recording two views.
+        data = grad._data
+        if not keepdim and input_shape:
+            for d in _reduced_dims(dims, len(input_shape)):
+                data = data.unsqueeze(d)
+        return Tensor._wrap(data.expand(input_shape))
     if not keepdim and input_shape:
         for d in _reduced_dims(dims, len(input_shape)):
             grad = grad.unsqueeze(d)
