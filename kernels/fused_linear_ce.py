@@ -30,6 +30,7 @@ from tritongrad.kernels.loss_classes import _scan_targets  # the shared target c
 from tritongrad.kernels.loss_reduction import BY_WEIGHT, SUM, accumulator_dtype, check_reduction, finish
 from tritongrad.kernels.matmul import launch_linear
 from tritongrad.kernels.softmax import row_launch_config
+from tritongrad.runtime import cdiv
 
 __all__ = ["launch_linear_cross_entropy", "default_chunk_size"]
 
@@ -169,7 +170,7 @@ def _launch_matmul_accumulate(
     product = c is not None
     if not product:
         block_n = 16
-    grid = (triton.cdiv(M, block_m), 1 if not product else triton.cdiv(N, block_n))
+    grid = (cdiv(M, block_m), 1 if not product else cdiv(N, block_n))
     matmul_accumulate_kernel[grid](
         a, b if product else a, c if product else a, row_sum if row_sum is not None else a,
         M, N, K,
@@ -269,7 +270,7 @@ def launch_linear_cross_entropy(
         logits = launch_linear(x_chunk, weight, bias, allow_tf32=allow_tf32)  # (C, V), contiguous
         scale = None if grad_scale is None else grad_scale[start:stop]
         # One program: the loss (and logits gradient) of ROWS rows of the chunk.
-        linear_ce_rows_kernel[(triton.cdiv(stop - start, rows),)](
+        linear_ce_rows_kernel[(cdiv(stop - start, rows),)](
             logits, target[start:stop], row_loss[start:], scale if scale is not None else row_loss, total,
             stop - start, n_classes, ignore_index,
             logits.stride(0), target.stride(0), 0 if scale is None else scale.stride(0),

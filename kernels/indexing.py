@@ -37,7 +37,7 @@ from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.strided import broadcast_strides, check_writable, coalesce, strided_offset
-from tritongrad.runtime import elementwise_launch_config, reduction_block
+from tritongrad.runtime import cdiv, elementwise_launch_config, reduction_block
 
 INDEX_DTYPES = (torch.int64, torch.int32)
 # Element types every GPU adds atomically; other dtypes accumulate in a widened copy.
@@ -129,7 +129,7 @@ def launch_index_offsets(
     block, num_warps = elementwise_launch_config(numel)
     for k, (index, size, stride) in enumerate(zip(indices, sizes, strides)):
         coalesced, (index_strides, _) = coalesce(shape, [list(index.stride()), contiguous_strides(shape)])
-        index_offsets_kernel[(triton.cdiv(numel, block),)](
+        index_offsets_kernel[(cdiv(numel, block),)](
             index, offsets, first_bad[k:],
             numel, size, stride, tuple(coalesced), tuple(index_strides),
             ACCUMULATE=k > 0, WRAP=wrap, RANK=len(coalesced), BLOCK=block, num_warps=num_warps,
@@ -237,7 +237,7 @@ def launch_gather(
         return out
     coalesced, strides = _strided_operands(shape, src_strides, offsets_strides, out.stride())
     block, num_warps = elementwise_launch_config(numel)
-    gather_kernel[(triton.cdiv(numel, block),)](
+    gather_kernel[(cdiv(numel, block),)](
         src, offsets, out, numel, coalesced, *strides,
         RANK=len(coalesced), BLOCK=block, INT64_INDEX=needs_int64_indexing(out, src), num_warps=num_warps,
     )  # fmt: skip
@@ -270,7 +270,7 @@ def launch_scatter_(
         raise TypeError(f"an accumulating scatter adds atomically in {ATOMIC_DTYPES}, not in {dst.dtype}")
     coalesced, strides = _strided_operands(shape, dst_strides, offsets_strides, broadcast_strides(values, shape))
     block, num_warps = elementwise_launch_config(numel)
-    scatter_kernel[(triton.cdiv(numel, block),)](
+    scatter_kernel[(cdiv(numel, block),)](
         dst, offsets, values, numel, coalesced, *strides,
         ACCUMULATE=accumulate, RANK=len(coalesced), BLOCK=block,
         INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31, num_warps=num_warps,
@@ -332,7 +332,7 @@ def launch_scatter_multiply_(
     line_strides = [tuple(s[d] for d in others) or (0,) for s in strides]
     n_lines = _numel(line_shape)
     block, num_warps = elementwise_launch_config(n_lines)
-    scatter_multiply_kernel[(triton.cdiv(n_lines, block),)](
+    scatter_multiply_kernel[(cdiv(n_lines, block),)](
         dst, offsets, values, n_lines, shape[dim], line_shape, *line_strides, *(s[dim] for s in strides),
         RANK=len(line_shape), BLOCK=block, INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31,
         COMPUTE=_MULTIPLY_COMPUTE.get(dst.dtype, tl.int64), num_warps=num_warps,
@@ -457,7 +457,7 @@ class MaskScan:
         self.shape, self.strides = tuple(coalesced), [tuple(s) for s in coalesced_strides]
         # (a block's cumsum and coordinates stay in registers: the elementwise block policy, not a reduction's)
         self.block, self.num_warps = elementwise_launch_config(self.numel)
-        self.programs = triton.cdiv(self.numel, self.block)
+        self.programs = cdiv(self.numel, self.block)
         counts = torch.empty(self.programs, dtype=torch.int64, device=mask.device)
         self.starts = torch.empty(self.programs + 1, dtype=torch.int64, device=mask.device)
         self._total: int | None = None

@@ -46,7 +46,7 @@ from tritongrad.kernels.loss_reduction import (
     finish,
 )
 from tritongrad.kernels.softmax import finite_or_zero, row_launch_config, vector_width
-from tritongrad.runtime import elementwise_launch_config, is_interpreter, reduction_block
+from tritongrad.runtime import cdiv, elementwise_launch_config, is_interpreter, reduction_block
 
 __all__ = [
     "launch_cross_entropy_fwd",
@@ -476,7 +476,7 @@ def launch_cross_entropy_fwd(
     rows, block, num_warps = _cross_entropy_config(n_rows, n_classes, compute)
     # One program instance computes the loss of ROWS rows; an empty batch still takes one
     # program, which writes the empty sum or mean.
-    programs = max(triton.cdiv(n_rows, rows), 1)
+    programs = max(cdiv(n_rows, rows), 1)
     saved = torch.empty(2 * n_rows + 1 + 2 * programs, dtype=accumulator_dtype(logits.dtype), device=device)
     found = torch.empty(programs + 2, dtype=torch.int64, device=device)
     loss = torch.empty((n_rows,) if reduction == "none" else (), dtype=logits.dtype, device=device)
@@ -549,7 +549,7 @@ def launch_cross_entropy_bwd(
     rows, block, num_warps = _cross_entropy_config(n_rows, n_classes, compute)
     vec = _class_vector_width(logits_2d, target_2d, probabilities, grad_logits_2d)
     # One program instance writes the gradient of ROWS rows.
-    cross_entropy_bwd_kernel[(triton.cdiv(n_rows, rows),)](
+    cross_entropy_bwd_kernel[(cdiv(n_rows, rows),)](
         saved if grad_loss is None else grad_loss, logits_2d, target_2d, logits_2d if weight is None else weight,
         saved, grad_logits_2d,
         n_rows, n_classes // vec, ignore_index,
@@ -651,7 +651,7 @@ def launch_nll_loss_fwd(
     total_weight = _scan_targets(target_1d, weight, n_classes, ignore_index, log_probs.dtype, validate=True)
     block, num_warps = elementwise_launch_config(n_rows)
     # One program instance computes the loss of BLOCK rows.
-    grid = (triton.cdiv(n_rows, block),)
+    grid = (cdiv(n_rows, block),)
     if reduction == "none":
         loss = torch.empty(n_rows, dtype=log_probs.dtype, device=log_probs.device)
     else:
@@ -700,7 +700,7 @@ def launch_nll_loss_bwd(
     grad_per_row = reduction == "none"
     rows, block, num_warps, _ = row_launch_config(n_rows, n_classes)
     # One program instance writes ROWS rows of the gradient.
-    nll_loss_bwd_kernel[(triton.cdiv(n_rows, rows),)](
+    nll_loss_bwd_kernel[(cdiv(n_rows, rows),)](
         grad_loss, target_1d, grad if weight is None else weight,
         grad if denominator is None else denominator, grad_2d,
         n_rows, n_classes, ignore_index,

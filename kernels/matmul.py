@@ -83,6 +83,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
 )
 from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
+from tritongrad.runtime import cdiv
 
 __all__ = ["launch_matmul", "launch_linear", "launch_linear_backward"]
 
@@ -481,8 +482,8 @@ def _launch_split_k_sum(
     splits = (partial if partial is not None else row_sum_partial).shape[0]
     c_numel = 0 if c is None else c.numel()
     rows = 0 if row_sum is None else row_sum.numel()
-    c_programs = triton.cdiv(c_numel, _SPLIT_SUM_BLOCK)
-    grid = (c_programs + triton.cdiv(rows, _SPLIT_SUM_BLOCK),)
+    c_programs = cdiv(c_numel, _SPLIT_SUM_BLOCK)
+    grid = (c_programs + cdiv(rows, _SPLIT_SUM_BLOCK),)
     split_k_sum_kernel[grid](
         partial, c, bias, row_sum_partial, row_sum,
         c_numel, c.shape[-1] if c is not None else 1, rows, splits,
@@ -626,11 +627,11 @@ def _split_k(tiles_m: int, tiles_n: int, batch: int, K: int, device: torch.devic
     sms = _sm_count(device)
     if tiles >= sms:
         return 1
-    return max(1, min(triton.cdiv(sms, tiles), K // _MIN_K_PER_SPLIT, _MAX_SPLITS))
+    return max(1, min(cdiv(sms, tiles), K // _MIN_K_PER_SPLIT, _MAX_SPLITS))
 
 
 def _nominal_tiles(size: int) -> int:
-    return triton.cdiv(size, _NOMINAL_TILE)
+    return cdiv(size, _NOMINAL_TILE)
 
 
 def _launch_matmul_kernel(
@@ -679,7 +680,7 @@ def _launch_matmul_kernel(
         stride_cm, stride_cn = target.stride()[-2:]
     else:
         stride_c_batch, stride_cm, stride_cn = 0, 0, 0
-    tiles_per_batch = lambda meta: triton.cdiv(M, meta["BLOCK_M"]) * triton.cdiv(N, meta["BLOCK_N"])
+    tiles_per_batch = lambda meta: cdiv(M, meta["BLOCK_M"]) * cdiv(N, meta["BLOCK_N"])
     # One program per (batch index, C tile) (batch slowest; with sum_batch one per C tile, each
     # looping over the summed batch), times split_k along axis 1.
     grid = lambda meta: (batch_programs * tiles_per_batch(meta), split_k)
@@ -874,7 +875,7 @@ def launch_integer_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     # On a GPU the BLOCK_M x BLOCK_K x BLOCK_N int64 product lives in registers: 16x8x16 keeps it at
     # 16 values a thread (the report: no spills, modest registers); the interpreter wants big blocks.
     block_m, block_n, block_k = (32, 32, 16) if runtime.is_interpreter() else (16, 16, 8)
-    grid = (triton.cdiv(M, block_m), triton.cdiv(N, block_n), batches)
+    grid = (cdiv(M, block_m), cdiv(N, block_n), batches)
     integer_matmul_kernel[grid](
         a, b, out, M, N, K,
         tuple(batch_shape) or (1,), tuple(a.stride()[:rank]) or (0,), tuple(b.stride()[:rank]) or (0,),
@@ -1035,8 +1036,8 @@ def launch_linear_backward(
             bias_target = torch.empty((split_k, out_features), dtype=partial_dtype, device=device)
 
     def grid(meta):
-        tiles_x = triton.cdiv(rows, meta["BLOCK_M"]) * triton.cdiv(in_features, meta["BLOCK_N"]) if wants_x else 0
-        tiles_weight = triton.cdiv(out_features, meta["BLOCK_M"]) * triton.cdiv(weight_columns, meta["BLOCK_N"])
+        tiles_x = cdiv(rows, meta["BLOCK_M"]) * cdiv(in_features, meta["BLOCK_N"]) if wants_x else 0
+        tiles_weight = cdiv(out_features, meta["BLOCK_M"]) * cdiv(weight_columns, meta["BLOCK_N"])
         return (tiles_x + (tiles_weight * split_k if wants_weight_tiles else 0),)
 
     mask = relu_rows if relu_rows is not None else grad_rows  # never read without RELU_MASK

@@ -68,7 +68,7 @@ from tritongrad.kernels.common import (
     triton_dtype,
 )
 from tritongrad.kernels.strided import is_non_overlapping_and_dense
-from tritongrad.runtime import elementwise_launch_config, reduction_block
+from tritongrad.runtime import cdiv, elementwise_launch_config, reduction_block
 
 __all__ = [
     "POINTER_TABLE_EXTENTS",
@@ -729,7 +729,7 @@ def _launch_increment(counters: list[torch.Tensor]) -> None:
         lambda: _pointer_table(counters, device),
     )
     # One program increments BLOCK counters.
-    grid = (triton.cdiv(len(counters), _INCREMENT_BLOCK),)
+    grid = (cdiv(len(counters), _INCREMENT_BLOCK),)
     increment_kernel[grid](table, len(counters), BLOCK=_INCREMENT_BLOCK, num_warps=4)
 
 
@@ -1408,7 +1408,7 @@ def _segment_table(shapes: tuple, acc_dtype: torch.dtype, device: torch.device) 
                 dtype
             ]
         for numel in numels:
-            chunks = triton.cdiv(numel, block)
+            chunks = cdiv(numel, block)
             entries += [code << 1] * (chunks - 1) + [(code << 1) | 1]
     return torch.tensor(entries or [1], dtype=torch.int64, device=device)
 

@@ -48,6 +48,7 @@ from tritongrad import runtime
 from tritongrad.kernels.common import needs_int64_indexing, triton_dtype
 from tritongrad.kernels.elementwise import store_as
 from tritongrad.kernels.strided import coalesce, strided_offset
+from tritongrad.runtime import cdiv
 
 __all__ = ["launch_scan", "launch_affine_scan", "launch_affine_reverse_scan", "along_dim_rows", "Rows"]
 
@@ -274,7 +275,7 @@ def _launch(op: str, x: torch.Tensor, aux: torch.Tensor | None, out: torch.Tenso
         return
     block_rows, tile = tile_shape(rows.n_rows, rows.length, max_tile)
     # Grid: program i scans rows [i * BLOCK_ROWS, (i + 1) * BLOCK_ROWS), each from start to end.
-    scan_kernel[(triton.cdiv(rows.n_rows, block_rows),)](
+    scan_kernel[(cdiv(rows.n_rows, block_rows),)](
         x, aux, out, index_out,
         rows.n_rows, rows.length, rows.kept_shape, *rows.kept_strides, *rows.dim_strides,
         OP=_OPS[op], ACC=triton_dtype(acc), IDENTITY=_identity(op, acc), REVERSE=reverse, SHIFT=shift,

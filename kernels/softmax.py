@@ -31,7 +31,7 @@ import triton.language as tl
 
 from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
-from tritongrad.runtime import INTERPRETER_MAX_BLOCK, is_interpreter, next_power_of_2, reduction_block
+from tritongrad.runtime import INTERPRETER_MAX_BLOCK, cdiv, is_interpreter, next_power_of_2, reduction_block
 
 __all__ = [
     "launch_softmax_fwd",
@@ -268,7 +268,7 @@ def _launch_rows(kernel, tensors: list[torch.Tensor], dim: int, **options) -> No
         col_strides = [t.stride(group_dim) for t in group]
         vec = vector_width(dtype.itemsize, row_length, [s for ss in strides for s in ss], col_strides)
         # One program instance computes ROWS rows of the group.
-        grid = (triton.cdiv(group_rows, rows),)
+        grid = (cdiv(group_rows, rows),)
         kernel[grid](
             *group,
             group_rows, row_length // vec,

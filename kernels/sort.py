@@ -38,6 +38,7 @@ from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import launch_unary, store_as
 from tritongrad.kernels.scan import along_dim_rows, tile_shape
 from tritongrad.kernels.strided import strided_offset
+from tritongrad.runtime import cdiv
 
 __all__ = [
     "launch_sort",
@@ -279,7 +280,7 @@ def launch_sort(
         return values, indices
     tile = _sort_tile(length, max_tile)
     block_rows, _ = tile_shape(rows.n_rows, tile, tile)
-    n_tiles = triton.cdiv(length, tile)
+    n_tiles = cdiv(length, tile)
     padded = n_tiles * tile
     key_max = torch.iinfo(key_dtype).max
     geometry = (rows.kept_shape, *rows.kept_strides, *rows.dim_strides)
@@ -290,7 +291,7 @@ def launch_sort(
         key_scratch = torch.empty((rows.n_rows, padded), dtype=key_dtype, device=x.device)
         pos_scratch = torch.empty((rows.n_rows, padded), dtype=torch.int64, device=x.device)
     # Grid: program (i, t) sorts tile t of rows [i * BLOCK_ROWS, (i + 1) * BLOCK_ROWS).
-    sort_tile_kernel[(triton.cdiv(rows.n_rows, block_rows), n_tiles)](
+    sort_tile_kernel[(cdiv(rows.n_rows, block_rows), n_tiles)](
         x, values if final else None, indices if final else None, key_scratch, pos_scratch,
         rows.n_rows, length, padded, start, stop, *geometry,
         KEY=triton_dtype(key_dtype), KEY_MAX=key_max, DESCENDING=descending, FINAL=final,
@@ -305,7 +306,7 @@ def launch_sort(
             key_next, pos_next = torch.empty_like(key_scratch), torch.empty_like(pos_scratch)
         block = min(runtime.next_power_of_2(padded), 1024 if not runtime.is_interpreter() else 1 << 14)
         # Grid: program (r, b) places BLOCK pairs of row r in the merge of their run with its partner.
-        merge_kernel[(rows.n_rows, triton.cdiv(padded, block))](
+        merge_kernel[(rows.n_rows, cdiv(padded, block))](
             key_scratch, pos_scratch, key_next, pos_next, x, values, indices,
             rows.n_rows, padded, run, run.bit_length(), start, stop, *geometry,
             FINAL=last, BLOCK=block, **common,
@@ -366,7 +367,7 @@ def _launch_along_dim(src, index, dst, dim: int, mode) -> None:
     strides = [t.stride(dim) for t in (src, index, dst)]
     block_rows, tile = tile_shape(rows.n_rows, rows.length)
     # Grid: program (i, t) moves places [t * TILE, (t + 1) * TILE) of rows [i * BLOCK_ROWS, ...).
-    along_dim_kernel[(triton.cdiv(rows.n_rows, block_rows), triton.cdiv(rows.length, tile))](
+    along_dim_kernel[(cdiv(rows.n_rows, block_rows), cdiv(rows.length, tile))](
         src, index, dst, rows.n_rows, rows.length, rows.kept_shape, *rows.kept_strides, *strides,
         MODE=mode, RANK=len(rows.kept_shape), BLOCK_ROWS=block_rows, TILE=tile,
     )  # fmt: skip

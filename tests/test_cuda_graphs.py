@@ -25,6 +25,8 @@ def _model_and_optimizer(optimizer: str = "sgd"):
     model = nn.Sequential(nn.Linear(FEATURES, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES)).to(DEVICE)
     if optimizer == "sgd":
         return model, tritongrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    if optimizer == "adamw capturable":
+        return model, tritongrad.optim.AdamW(model.parameters(), lr=0.01, capturable=True)
     return model, tritongrad.optim.Adam(model.parameters(), lr=0.01)
 
 
@@ -61,15 +63,16 @@ def _assert_same_parameters(model_a, model_b, what: str) -> None:
         assert error <= 1e-6, f"{what}: parameter {name} {tuple(a.shape)} differs by {error:.3g}"
 
 
-def test_graphed_steps_match_eager_steps():
+@pytest.mark.parametrize("optimizer_kind", ["sgd", "adamw capturable"])
+def test_graphed_steps_match_eager_steps(optimizer_kind):
     batches = _batches(3)
-    eager_model, eager_optimizer = _model_and_optimizer()
+    eager_model, eager_optimizer = _model_and_optimizer(optimizer_kind)
     eager_step = _step_fn(eager_model, eager_optimizer)
     # Eager reference: the warmup steps train on the first batch, then one step per new batch.
     eager_losses = [eager_step(*batches[0]).item() for _ in range(WARMUP)]
     eager_losses += [eager_step(*batch).item() for batch in batches[1:]]
 
-    model, optimizer = _model_and_optimizer()
+    model, optimizer = _model_and_optimizer(optimizer_kind)
     static_x, static_target = _static_copies(*batches[0])
     graphed = make_graphed_step(_step_fn(model, optimizer), static_x, static_target, warmup=WARMUP, optimizer=optimizer)
     assert graphed.is_graphed == (runtime.device_type() == "cuda")
@@ -97,7 +100,7 @@ def test_new_inputs_must_match_the_static_shapes():
         graphed(other_x)
 
 
-def test_adam_is_refused():
+def test_adam_without_capturable_is_refused():
     model, optimizer = _model_and_optimizer("adam")
     (x, target), *_ = _batches(1)
     with pytest.raises(NotImplementedError, match="bias correction"):

@@ -533,12 +533,7 @@ def runner():
 
 # Cases that fail for a reason outside this file, each with its diagnosis (strict: a fix must
 # remove the entry).
-KNOWN_FAILURES = {
-    name: "kernels/reduce.py: the reduced-position loop `for start in range(red_begin, ...)` gives the "
-    "interpreter a Python int, so red_index is int32 even with INT64_INDEX and `coord * stride` wraps "
-    "(out-of-bounds load; a segfault without the bounds checker)"
-    for name in ("sum_all_and_over_dims", "amax_argmax_max", "var_float16_and_backward")
-}
+KNOWN_FAILURES: dict[str, str] = {}  # case name -> why it fails (a strict xfail)
 
 
 @pytest.mark.parametrize(

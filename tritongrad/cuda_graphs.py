@@ -44,9 +44,10 @@ Limitations (what a graph cannot see change):
   shapes, and the hyperparameters the optimizer passes to its kernel as
   numbers (a new ``lr`` set in ``param_groups`` is ignored by replays).
   Re-capture after changing them.
-* Adam/AdamW keep their step count on the host, so the bias correction
-  would be frozen at its capture-time value: they are refused when passed
-  as ``optimizer`` (SGD is fine).
+* Adam/AdamW need ``capturable=True``: then the step count lives on the device
+  and the kernel computes the bias correction from it; without it the step
+  count is on the host and the correction would be frozen at its capture-time
+  value, so such an optimizer is refused when passed as ``optimizer``.
 * No host synchronisation inside the step: no ``.item()``, ``.tolist()``,
   ``print(tensor)``, data-dependent Python branches; no creation of tensors
   from host data (``tritongrad.tensor([...])``), and no float64 work that
@@ -56,11 +57,9 @@ Limitations (what a graph cannot see change):
   need new pointer tables inside the capture, which is a host-to-device copy.
 * Random ops (dropout) draw their seed on the host: every replay reuses the
   captured seed, i.e. the same dropout mask.
-* Today ``cross_entropy`` / ``nll_loss`` with class-index targets read their
-  target bounds back to the host to raise IndexError (kernels/loss_classes.py), which
-  a capture cannot contain; such a step fails to capture (with a clear error)
-  until that check is skipped while a stream is capturing (``mse_loss`` has
-  no such readback).
+* Device-side input checks (class-index targets of ``cross_entropy``, index
+  bounds) are not read back inside the step: on a GPU they are reported at the
+  next readback (kernels/device_checks.py).
 * Static inputs must keep their memory: copy new data into them in place.
 """
 
@@ -197,7 +196,7 @@ def make_graphed_step(
     Runs ``warmup`` real, eager steps on the data in ``static_inputs`` first (see the module
     docstring), then captures one; each call of the result replays it. On the interpreter each
     call runs ``step_fn`` eagerly instead. ``optimizer`` (one or several) enables checks: Adam
-    and AdamW are refused (their bias correction lives on the host) and every parameter must
+    and AdamW need ``capturable=True`` (else their bias correction lives on the host); every parameter must
     keep its ``.grad``. ``pool`` is passed to ``torch.cuda.graph`` to share memory between graphs.
 
     Example::
@@ -218,9 +217,9 @@ def make_graphed_step(
             )
     optimizers = [] if optimizer is None else ([optimizer] if hasattr(optimizer, "param_groups") else list(optimizer))
     for each in optimizers:
-        if any("betas" in group for group in each.param_groups):
+        if any("betas" in group and not group.get("capturable", False) for group in each.param_groups):
             raise NotImplementedError(
                 f"make_graphed_step: {type(each).__name__} keeps its step count on the host, so a captured "
-                "step would replay the capture step's bias correction forever; use SGD, or run Adam eagerly"
+                "step would replay the capture step's bias correction forever; create it with capturable=True"
             )
     return GraphedStep(step_fn, tuple(static_inputs), warmup, optimizers, pool)

@@ -25,6 +25,7 @@ from tritongrad import backends, creation
 from tritongrad.autograd.engine import UnitGradient
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import loss_classes as class_loss_kernels
 from tritongrad.kernels import loss_elementwise as elementwise_loss_kernels
@@ -710,6 +711,13 @@ def _check_softmax_input(name: str, input) -> None:
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
+def _refuse_integers(name: str, input, dtype) -> None:
+    """torch has no integer softmax kernel (an empty input never reaches one)."""
+    if dtype is None and not input.dtype.is_floating_point and input.numel() > 0:
+        # torch's CPU message (the kernel it names is the last-dim one whatever the dim)
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{dtype_word(input.dtype)}'")
+
+
 def _softmax_dim(name: str, input, dim) -> int:
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1
@@ -726,8 +734,11 @@ def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
     _check_softmax_input("softmax", input)
     dim = _softmax_dim("softmax", input, dim)
+    _refuse_integers("softmax", input, dtype)
     if dtype is not None:
         input = input.to(dtype)
+    if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
+        return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
     return Softmax.apply(input, dim)
 
 
@@ -735,8 +746,11 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
     _check_softmax_input("log_softmax", input)
     dim = _softmax_dim("log_softmax", input, dim)
+    _refuse_integers("log_softmax", input, dtype)
     if dtype is not None:
         input = input.to(dtype)
+    if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
+        return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
     return LogSoftmax.apply(input, dim)
 
 

@@ -474,6 +474,11 @@ def _dtype_word(dtype: torch.dtype) -> str:
 @accepts_numpy_axis
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Product over all elements or over one ``dim``."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(
+            f"prod() received an invalid combination of arguments - got (dim={type(dim).__name__}), but expected one "
+            "of: (*, torch.dtype dtype) or (int dim, bool keepdim, *, torch.dtype dtype)"
+        )
     dims = normalize_dims(dim, input.dim())
     function = ProdAll if not dims and not keepdim else ProdDims
     return function.apply(input, dims, keepdim, dtype)
@@ -521,6 +526,10 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):
 @accepts_numpy_axis
 def argmax(input, dim=None, keepdim: bool = False):
     """Index of the largest element (flattened when dim is None)."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"argmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    if input.dtype == torch.bool:
+        raise RuntimeError("argmax(): does not support bool input")
     dim = None if dim is None else normalize_dim(dim, input.dim())
     return _wrap(kernels.launch_argmax(input._data, dim, keepdim))
 
@@ -528,6 +537,10 @@ def argmax(input, dim=None, keepdim: bool = False):
 @accepts_numpy_axis
 def argmin(input, dim=None, keepdim: bool = False):
     """Index of the smallest element (flattened when dim is None)."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"argmin(): argument 'dim' must be int, not {type(dim).__name__}")
+    if input.dtype == torch.bool:
+        raise RuntimeError("argmin(): does not support bool input")
     dim = None if dim is None else normalize_dim(dim, input.dim())
     return _wrap(kernels.launch_argmin(input._data, dim, keepdim))
 

@@ -594,15 +594,16 @@ class ViewMethods:
         return self.reshape(other.shape)
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(normalize_dim(d, self.dim()) for d in shape_arg(dims))
-        if sorted(dims) != list(range(self.dim())):
+        dims = shape_arg(dims)
+        if len(dims) != self.dim():
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
                 f"desired ordering of dimensions i.e. input.dim() = {self.dim()} is not equal to "
                 f"len(dims) = {len(dims)}"
-                if len(dims) != self.dim()
-                else f"permute(): duplicate dims are not allowed (got {dims})"
             )
+        dims = tuple(normalize_dim(d, self.dim()) for d in dims)
+        if sorted(dims) != list(range(self.dim())):
+            raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims})")
         return Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
