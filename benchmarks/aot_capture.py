@@ -753,6 +753,14 @@ def _register_indexing_cases() -> None:
         lambda: indexing().launch_masked_scatter(mask(), _randn(256 * 1024), _randn(256, 1024), torch.empty(256, 1024))
     )
 
+    def scatter_multiply():
+        # Through the op, which builds the offsets plan; executed, as the index bounds are checked.
+        target = tritongrad.rand(256, 256) + 0.5
+        index = tritongrad.randint(0, 256, (256, 256))
+        target.scatter_(0, index, tritongrad.rand(256, 256) + 0.5, reduce="multiply")
+
+    case("scatter_ reduce=multiply fp32 256x256", "indexing", execute=True)(scatter_multiply)
+
 
 def _register_ordering_cases() -> None:
     scan, sort, shape = (lambda name=name: _kernels(name) for name in ("scan", "sort", "shape"))
