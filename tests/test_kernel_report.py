@@ -373,12 +373,13 @@ KNOWN_EXAMPLE_SPILLS = {
 
 
 @pytest.mark.slow
-def test_full_report_at_default_configs(tmp_path):
-    report, _ = run_report(tmp_path, "--configs", "default")
+def test_examples_report_at_default_configs(tmp_path):
+    """The examples' shapes (the `kernels` suite, with its uncaptured-kernel check, is what CI's
+    `.ci/compat --quick` checks on the oldest and newest triton)."""
+    report, _ = run_report(tmp_path, "--configs", "default", "--suite", "examples")
     found = report["findings"]
     assert not found["capture_failures"], "\n".join(found["capture_failures"])
     assert not found["compile_errors"], "\n".join(found["compile_errors"])
-    assert not found["uncaptured_kernels"], f"kernels no report case reaches: {found['uncaptured_kernels']}"
     spills = found["spills_at_default_config"]
     known = {
         (kernel, prefix)

@@ -749,6 +749,8 @@ def setitem(x: Tensor, key, value) -> None:
     if len(entries) == 1 and entries[0][1].dtype == torch.bool and one_value:
         _masked_put(x, view, entries[0][0], entries[0][1], value)
         return
+    if isinstance(value, Tensor):
+        _check_no_overlap(view._data, value._data)  # before the index checks, as torch's order
     plan = advanced_plan(view, entries)
     if isinstance(value, Tensor):
         _check_values_dtype(x, value)
