@@ -608,9 +608,7 @@ def _register_loss_cases() -> None:
         cross_entropy_options(n, classes, probabilities=True, reduction="none")
     )
     # More classes than a GPU block: rows streamed in 4096-class blocks, still 1 + 1 launches.
-    case("cross_entropy fwd+bwd weighted smoothed fp32 8x32768", "loss", execute=True)(
-        cross_entropy_options(8, 32768)
-    )
+    case("cross_entropy fwd+bwd weighted smoothed fp32 8x32768", "loss", execute=True)(cross_entropy_options(8, 32768))
 
     @case("nll_loss fwd+bwd fp32 64x1000", "loss", execute=True)
     def _nll():

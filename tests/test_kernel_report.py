@@ -374,7 +374,7 @@ KNOWN_EXAMPLE_SPILLS = {
 
 @pytest.mark.slow
 def test_examples_report_at_default_configs(tmp_path):
-    """The examples' shapes (the `kernels` suite, with its uncaptured-kernel check, is what CI's
+    """The examples' shapes (the `kernels` suite is what CI's
     `.ci/compat --quick` checks on the oldest and newest triton)."""
     report, _ = run_report(tmp_path, "--configs", "default", "--suite", "examples")
     found = report["findings"]
