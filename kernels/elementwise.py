@@ -793,6 +793,13 @@ _PLAN_CACHE_SIZE = 4096
 _PLANS: dict[tuple, tuple] = {}
 
 
+def _remember(cache: dict, key: tuple, value) -> None:
+    """Stores a plan, emptying a full cache first (layouts seen once should not pile up)."""
+    if len(cache) >= _PLAN_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
 def _launch_plan(operands, out) -> tuple | None:
     """(grid, coalesced shape, coalesced strides per operand and out, block, num_warps, int64) for
     ``out`` computed from ``operands``; None when the coalesced rank exceeds MAX_RANK."""
@@ -824,9 +831,7 @@ def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
             for sliced in split_leading_dim(list(operands) + [out], tuple(out.shape)):
                 _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
             return out
-        if len(_PLANS) >= _PLAN_CACHE_SIZE:
-            _PLANS.clear()
-        _PLANS[key] = plan
+        _remember(_PLANS, key, plan)
     grid, coalesced_shape, coalesced_strides, block, num_warps, int64 = plan
     tensors = [t if t is not None else out for t in operands]
     # A Python bool would be an int1 argument, which triton 3.6's interpreter stores in an int32
@@ -872,9 +877,7 @@ def launch_unary(
         out = _launch_unary(op, x, None, out_dtype or x.dtype, compute, p0, p1, p2)
         plan = _PLANS.get((unary_kernel, _layout_key(out), _layout_key(x)))
         if plan is not None and out.numel() > 0:
-            if len(_UNARY_PLANS) >= _PLAN_CACHE_SIZE:
-                _UNARY_PLANS.clear()
-            _UNARY_PLANS[key] = (_unary_constexprs(op, out.dtype, compute, None, None), plan)
+            _remember(_UNARY_PLANS, key, (_unary_constexprs(op, out.dtype, compute, None, None), plan))
         return out
     if out is not None:
         check_same_device(op, x, out)
@@ -946,10 +949,8 @@ def launch_binary(
         out = _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=None, alpha=alpha)
         plan = _PLANS.get((binary_kernel, _layout_key(out), _layout_key(a), None if b_is_scalar else _layout_key(b)))
         if plan is not None and out.numel() > 0:
-            if len(_BINARY_PLANS) >= _PLAN_CACHE_SIZE:
-                _BINARY_PLANS.clear()
             constexprs = _binary_constexprs(op, compute, False, b_is_scalar, alpha)
-            _BINARY_PLANS[key] = (tuple(out.shape), constexprs, plan)
+            _remember(_BINARY_PLANS, key, (tuple(out.shape), constexprs, plan))
         return out
     return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
 
