@@ -32,7 +32,7 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_same_device, needs_int64_indexing
+from tritongrad.kernels.common import check_same_device, compute_dtype, needs_int64_indexing
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index, store_as
@@ -303,10 +303,6 @@ def scatter_multiply_kernel(
         store_as(targets, tl.load(targets, mask=in_range, other=1).to(COMPUTE) * factor, in_range)
 
 
-_MULTIPLY_COMPUTE = {torch.float16: tl.float32, torch.bfloat16: tl.float32, torch.float32: tl.float32,
-                     torch.float64: tl.float64}  # fmt: skip
-
-
 def launch_scatter_multiply_(
     dst: torch.Tensor,
     dst_strides: Sequence[int],
@@ -335,7 +331,7 @@ def launch_scatter_multiply_(
     scatter_multiply_kernel[(cdiv(n_lines, block),)](
         dst, offsets, values, n_lines, shape[dim], line_shape, *line_strides, *(s[dim] for s in strides),
         RANK=len(line_shape), BLOCK=block, INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31,
-        COMPUTE=_MULTIPLY_COMPUTE.get(dst.dtype, tl.int64), num_warps=num_warps,
+        COMPUTE=compute_dtype(dst.dtype) if dst.dtype.is_floating_point else tl.int64, num_warps=num_warps,
     )  # fmt: skip
     return dst
 
