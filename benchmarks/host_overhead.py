@@ -76,22 +76,34 @@ def _all_subclasses(cls: type) -> list[type]:
     return found
 
 
-def _median_us(fn: Callable[[], object], calls: int, repeats: int) -> tuple[float, float, float]:
-    """(median, p20, p80) of the per-call CPU time in µs over ``repeats`` loops of ``calls`` calls.
+def _loop_us(fn: Callable[[], object], calls: int) -> float:
+    """CPU time per call of ``fn`` over ``calls`` calls, in µs.
 
     CPU time of this process (``time.process_time``), not wall time: host overhead is CPU work,
     and other processes on a shared machine then do not count toward it.
     """
-    fn()
-    fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.process_time()
-        for _ in range(calls):
-            fn()
-        samples.append((time.process_time() - start) * 1e6 / calls)
-    samples.sort()
-    return statistics.median(samples), samples[len(samples) // 5], samples[-1 - len(samples) // 5]
+    start = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - start) * 1e6 / calls
+
+
+def _paired_us(
+    ours: Callable[[], object], theirs: Callable[[], object], calls: int, repeats: int
+) -> tuple[float, float, float]:
+    """(our median µs, torch's median µs, median of the per-repeat ratios).
+
+    The two loops alternate, ours then torch's, ``repeats`` times: whatever else the machine does
+    at a moment slows both sides of that repeat, and the ratio of each pair cancels most of it.
+    """
+    for fn in (ours, theirs, ours, theirs):
+        fn()
+    pairs = [(_loop_us(ours, calls), _loop_us(theirs, calls)) for _ in range(repeats)]
+    return (
+        statistics.median(a for a, _ in pairs),
+        statistics.median(b for _, b in pairs),
+        statistics.median(a / b for a, b in pairs),
+    )
 
 
 def _op_cases(lib, F) -> dict[str, Callable[[], object]]:
@@ -146,34 +158,31 @@ def _mlp_step(lib) -> Callable[[], None]:
     return step
 
 
-def stubbed_table(calls: int = 2000, repeats: int = 7) -> list[tuple[str, float, float]]:
-    """[(case, tritongrad µs, torch µs)] with tritongrad's launches stubbed out."""
-    rows = []
-    torch_cases = _op_cases(torch, torch.nn.functional)
-    with stubbed_launches():
-        tritongrad_cases = _op_cases(tritongrad, tritongrad.nn.functional)
-        tritongrad_step = _mlp_step(tritongrad)
-        for case, fn in tritongrad_cases.items():
-            rows.append((case, _median_us(fn, calls, repeats)[0]))
-        rows.append(("MLP 16-32-10 SGD step", _median_us(tritongrad_step, calls // 10, repeats)[0]))
-    # One intra-op thread: these tiny ops gain nothing from more, and idle pool threads spinning
-    # between ops would count as CPU time.
+def stubbed_table(calls: int = 2000, repeats: int = 7) -> list[tuple[str, float, float, float]]:
+    """[(case, tritongrad µs, torch µs, median paired ratio)] with tritongrad's launches stubbed out."""
+    # One intra-op thread for torch: these tiny ops gain nothing from more, and idle pool threads
+    # spinning between ops would count as CPU time.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        torch_step = _mlp_step(torch)
-        torch_us = [_median_us(fn, calls, repeats)[0] for fn in torch_cases.values()]
-        torch_us.append(_median_us(torch_step, calls // 10, repeats)[0])
+        torch_cases = _op_cases(torch, torch.nn.functional)
+        torch_cases["MLP 16-32-10 SGD step"] = _mlp_step(torch)
+        with stubbed_launches():
+            ours = _op_cases(tritongrad, tritongrad.nn.functional)
+            ours["MLP 16-32-10 SGD step"] = _mlp_step(tritongrad)
+            return [
+                (case, *_paired_us(fn, torch_cases[case], calls // 10 if case.startswith("MLP") else calls, repeats))
+                for case, fn in ours.items()
+            ]
     finally:
         torch.set_num_threads(threads)
-    return [(case, ours, theirs) for (case, ours), theirs in zip(rows, torch_us)]
 
 
-def markdown(rows: list[tuple[str, float, float]]) -> str:
+def markdown(rows: list[tuple[str, float, float, float]]) -> str:
     lines = ["| case (tiny CPU tensors) | tritongrad host µs | torch µs | ratio |", "|---|---|---|---|"]
-    for case, ours, theirs in rows:
-        lines.append(f"| `{case}` | {ours:.1f} | {theirs:.1f} | {ours / theirs:.1f}× |")
-    op_ratios = [ours / theirs for case, ours, theirs in rows if not case.startswith("MLP")]
+    for case, ours, theirs, ratio in rows:
+        lines.append(f"| `{case}` | {ours:.1f} | {theirs:.1f} | {ratio:.1f}× |")
+    op_ratios = [ratio for case, _, _, ratio in rows if not case.startswith("MLP")]
     lines.append(f"| **median op** | | | **{statistics.median(op_ratios):.1f}×** |")
     return "\n".join(lines)
 
@@ -213,10 +222,10 @@ def _launched_rows(context: Context) -> list[Row]:
 def run(context: Context) -> list[Row]:
     calls, repeats = (20, 2) if context.smoke else (2000, 7)
     rows = []
-    for case, ours, theirs in stubbed_table(calls, repeats):
+    for case, ours, theirs, ratio in stubbed_table(calls, repeats):
         for impl, us in (("tritongrad (launches stubbed)", ours), ("torch", theirs)):
             rows.append(Row("host_overhead", case, impl, "float32", "tiny", 0, us / 1e3, us / 1e3, us / 1e3,
-                            fraction=ours / theirs if impl != "torch" else None, fraction_of="torch",
+                            fraction=ratio if impl != "torch" else None, fraction_of="torch",
                             note=f"{us:.1f} us"))  # fmt: skip
     if tritongrad.runtime.device_type() == "cuda" and not context.smoke:
         rows += _launched_rows(context)

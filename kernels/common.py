@@ -67,6 +67,17 @@ def check_floating(name: str, tensor: torch.Tensor, allowed: Sequence[torch.dtyp
         raise TypeError(f"{name}: expected a tensor of dtype {names}, got {tensor.dtype}")
 
 
+PLAN_CACHE_SIZE = 4096
+
+
+def remember(cache: dict, key: tuple, value) -> None:
+    """Stores a launch plan (or launcher) in a bounded cache, emptying it first when full: layouts
+    seen once should not pile up, and the ones in use come back on their next call."""
+    if len(cache) >= PLAN_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
 def needs_int64_indexing(*tensors: torch.Tensor) -> bool:
     """True when some offset in these tensors may not fit in int32.
 

@@ -18,6 +18,9 @@ and the result is cast to the output dtype on store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from math import prod
+
 import torch
 import triton
 import triton.language as tl
@@ -28,6 +31,7 @@ from tritongrad.kernels.common import (
     check_same_device,
     compute_dtype,
     needs_int64_indexing,
+    remember,
     to_bfloat16_rne,
 )
 from tritongrad.kernels.strided import (
@@ -37,6 +41,7 @@ from tritongrad.kernels.strided import (
     check_no_partial_overlap,
     check_writable,
     coalesce,
+    elementwise_output_strides,
     split_leading_dim,
     strided_offset,
 )
@@ -771,7 +776,10 @@ def _prepare_output(shape, out, out_dtype, device, inputs) -> torch.Tensor:
     """A new output, or the caller's ``out`` once it is checked: right shape, no two elements in one
     place, no partial overlap with the ``inputs`` it will be computed from."""
     if out is None:
-        return torch.empty(shape, dtype=out_dtype, device=device)
+        strides = elementwise_output_strides(shape, [t for t in inputs if isinstance(t, torch.Tensor)])
+        if strides is None:
+            return torch.empty(shape, dtype=out_dtype, device=device)
+        return torch.empty_strided(shape, strides, dtype=out_dtype, device=device)
     if tuple(out.shape) != tuple(shape):
         raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the broadcast shape {list(shape)}")
     check_writable(out)
@@ -789,15 +797,7 @@ def _scalar_as_operand(value: Scalar, compute: torch.dtype, device) -> Scalar | 
 
 # Launch plans of _launch_strided, keyed by the kernel and every operand's shape and strides: the
 # grid, block, coalesced iteration space and offset width are computed once per layout seen.
-_PLAN_CACHE_SIZE = 4096
 _PLANS: dict[tuple, tuple] = {}
-
-
-def _remember(cache: dict, key: tuple, value) -> None:
-    """Stores a plan, emptying a full cache first (layouts seen once should not pile up)."""
-    if len(cache) >= _PLAN_CACHE_SIZE:
-        cache.clear()
-    cache[key] = value
 
 
 def _launch_plan(operands, out) -> tuple | None:
@@ -817,12 +817,13 @@ def _launch_plan(operands, out) -> tuple | None:
 
 
 def _layout_key(tensor: torch.Tensor) -> tuple:
-    return tensor.shape, tensor.stride(), tensor.untyped_storage().nbytes() >= 2**31
+    # Shape and strides decide everything a plan holds, the offsets' width included: a span past
+    # 2**31 elements is a function of them (a storage that large only lets it happen).
+    return tensor.shape, tensor.stride()
 
 
 def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
     """Coalesces ``operands`` (tensors or None for scalars) with ``out`` and launches ``kernel``."""
-    # (Whether a storage spans 2**31 bytes is part of the key: it decides the offsets' width.)
     key = (kernel, _layout_key(out), *[_layout_key(t) if t is not None else None for t in operands])
     plan = _PLANS.get(key)
     if plan is None:
@@ -831,7 +832,7 @@ def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
             for sliced in split_leading_dim(list(operands) + [out], tuple(out.shape)):
                 _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
             return out
-        _remember(_PLANS, key, plan)
+        remember(_PLANS, key, plan)
     grid, coalesced_shape, coalesced_strides, block, num_warps, int64 = plan
     tensors = [t if t is not None else out for t in operands]
     # A Python bool would be an int1 argument, which triton 3.6's interpreter stores in an int32
@@ -862,30 +863,62 @@ def launch_unary(
     min/max for clamp, float64 bits for round's scale and nan_to_num's replacements).
     """
     if out is None and p0 is None and p1 is None and p2 is None:
-        # A new output without scalars, the common case: everything but the allocation comes from
-        # the plan of this (op, dtypes, layout), made by the general path the first time.
-        key = (op, out_dtype, compute, x.dtype, *_layout_key(x))
-        planned = _UNARY_PLANS.get(key)
-        if planned is not None:
-            constexprs, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
-            out = torch.empty(x.shape, dtype=out_dtype or x.dtype, device=x.device)
-            unary_kernel[grid](
-                x, out, 0, 0, 0, out.numel(), coalesced_shape, *coalesced_strides,
-                **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
-            )  # fmt: skip
-            return out
-        out = _launch_unary(op, x, None, out_dtype or x.dtype, compute, p0, p1, p2)
-        plan = _PLANS.get((unary_kernel, _layout_key(out), _layout_key(x)))
-        if plan is not None and out.numel() > 0:
-            _remember(_UNARY_PLANS, key, (_unary_constexprs(op, out.dtype, compute, None, None), plan))
-        return out
+        # A new output without scalars, the common case: one launcher per (op, dtypes, layout).
+        out_dtype = out_dtype or x.dtype
+        key = (op, out_dtype, compute, x.dtype, x.shape, x.stride(), x.device)
+        launch = _UNARY_LAUNCHERS.get(key)
+        if launch is None:
+            launch = unary_launcher(op, x, out_dtype=out_dtype, compute=compute) or False
+            remember(_UNARY_LAUNCHERS, key, launch)
+        if launch:
+            return launch(x)
+        return _launch_unary(op, x, None, out_dtype, compute, p0, p1, p2)
     if out is not None:
         check_same_device(op, x, out)
     out_dtype = out.dtype if out is not None else (out_dtype or x.dtype)
     return _launch_unary(op, x, out, out_dtype, compute, p0, p1, p2)
 
 
-_UNARY_PLANS: dict[tuple, tuple] = {}
+# Launchers: for one (op, dtypes, layouts), a function of the operands that allocates the result
+# and launches, everything else (output strides, grid, coalesced strides, offset width, constexprs)
+# computed once by the general path's own rules.
+_UNARY_LAUNCHERS: dict[tuple, Callable | bool] = {}
+_BINARY_LAUNCHERS: dict[tuple, Callable | bool] = {}
+
+
+def _new_output_plan(shape: tuple, out_dtype: torch.dtype, operands: list) -> tuple | None:
+    """(output strides, launch plan) of a new output of ``shape`` computed from ``operands`` (None
+    for a number), or None where only the general path launches (empty, too many dims)."""
+    tensors = [t for t in operands if t is not None]
+    probe = _prepare_output(shape, None, out_dtype, tensors[0].device, tensors)
+    if probe.numel() == 0:
+        return None
+    plan = _launch_plan(operands, probe)
+    return None if plan is None else (probe.stride(), plan)
+
+
+def unary_launcher(
+    op: str, x: torch.Tensor, *, out_dtype: torch.dtype, compute: torch.dtype | None = None
+) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """``launch_unary(op, x', out_dtype=..., compute=...)`` as a function of ``x'``, valid for any x'
+    with ``x``'s dtype, shape, strides and device; None where there is no one-launch plan."""
+    shape = tuple(x.shape)
+    planned = _new_output_plan(shape, out_dtype, [x])
+    if planned is None:
+        return None
+    strides, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
+    device, arguments = x.device, (0, 0, 0, prod(shape), coalesced_shape, *coalesced_strides)
+    options = dict(
+        _unary_constexprs(op, out_dtype, compute, None, None),
+        RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
+    )  # fmt: skip
+
+    def launch(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_strided(shape, strides, dtype=out_dtype, device=device)
+        unary_kernel[grid](x, out, *arguments, **options)
+        return out
+
+    return launch
 
 
 def _unary_constexprs(op: str, out_dtype: torch.dtype, compute: torch.dtype | None, p0, p1) -> dict:
@@ -922,40 +955,61 @@ def launch_binary(
     happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
     comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
-    if (
-        out is None
-        and type(a) is torch.Tensor
-        and (
-            (type(b) is torch.Tensor and a.device == b.device)
-            or (type(b) in (int, float) and compute != torch.float64 and not isinstance(alpha, bool))
-        )
-    ):
-        # A tensor and a tensor or a number into a new output, the common case: everything but the
-        # allocation comes from the plan of this (op, dtypes, layouts), made by the general path
-        # the first time. (float64 numbers travel as tensors: the general path handles them.)
-        b_is_scalar = type(b) is not torch.Tensor
-        b_key = (type(b),) if b_is_scalar else (b.dtype, *_layout_key(b))
-        key = (op, out_dtype, compute, alpha is None, a.dtype, *_layout_key(a), *b_key)
-        planned = _BINARY_PLANS.get(key)
-        if planned is not None:
-            shape, constexprs, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
-            out = torch.empty(shape, dtype=out_dtype, device=a.device)
-            binary_kernel[grid](
-                a, out if b_is_scalar else b, out, 0, b if b_is_scalar else 0, 1 if alpha is None else alpha,
-                out.numel(), coalesced_shape, *coalesced_strides,
-                **constexprs, RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
-            )  # fmt: skip
-            return out
-        out = _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=None, alpha=alpha)
-        plan = _PLANS.get((binary_kernel, _layout_key(out), _layout_key(a), None if b_is_scalar else _layout_key(b)))
-        if plan is not None and out.numel() > 0:
-            constexprs = _binary_constexprs(op, compute, False, b_is_scalar, alpha)
-            _remember(_BINARY_PLANS, key, (tuple(out.shape), constexprs, plan))
-        return out
+    if out is None and type(a) is torch.Tensor and not isinstance(alpha, bool):
+        # A tensor and a tensor or a number into a new output, the common case: one launcher per
+        # (op, dtypes, layouts); other numbers (float64 computations, bools) take the general path.
+        if type(b) is torch.Tensor:
+            key = (op, out_dtype, compute, alpha is None, a.dtype, a.shape, a.stride(), a.device,
+                   b.dtype, b.shape, b.stride(), b.device)  # fmt: skip
+        else:
+            key = (op, out_dtype, compute, alpha is None, a.dtype, a.shape, a.stride(), a.device, type(b))
+        launch = _BINARY_LAUNCHERS.get(key)
+        if launch is None:
+            launch = binary_launcher(op, a, b, out_dtype=out_dtype, compute=compute, alpha=alpha is not None) or False
+            remember(_BINARY_LAUNCHERS, key, launch)
+        if launch:
+            return launch(a, b, 1 if alpha is None else alpha)
     return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
 
 
-_BINARY_PLANS: dict[tuple, tuple] = {}
+def binary_launcher(
+    op: str, a: torch.Tensor, b: torch.Tensor | Scalar, *, out_dtype: torch.dtype, compute: torch.dtype,
+    alpha: bool = False,
+) -> Callable[..., torch.Tensor] | None:  # fmt: skip
+    """``launch_binary(op, a', b', out_dtype=..., compute=..., alpha=alpha')`` as a function
+    ``launch(a', b', alpha'=1)``, valid for any a' (b') with a's (b's) dtype, shape, strides and
+    device, or any Python number of b's type; None where there is no one-launch plan (float64
+    numbers travel as tensors, devices differ, empty, too many dims). ``alpha``: b is scaled."""
+    b_is_scalar = type(b) is not torch.Tensor
+    if b_is_scalar and (type(b) not in (int, float) or compute == torch.float64):
+        return None
+    if not b_is_scalar and a.device != b.device:
+        return None
+    shape = tuple(a.shape) if b_is_scalar else broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    planned = _new_output_plan(shape, out_dtype, [a, None if b_is_scalar else b])
+    if planned is None:
+        return None
+    strides, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
+    device, arguments = a.device, (prod(shape), coalesced_shape, *coalesced_strides)
+    options = dict(
+        _binary_constexprs(op, compute, False, b_is_scalar, True if alpha else None),
+        RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
+    )  # fmt: skip
+    if b_is_scalar:
+
+        def launch(a: torch.Tensor, b: Scalar, alpha: Scalar = 1) -> torch.Tensor:
+            out = torch.empty_strided(shape, strides, dtype=out_dtype, device=device)
+            binary_kernel[grid](a, out, out, 0, b, alpha, *arguments, **options)
+            return out
+
+        return launch
+
+    def launch(a: torch.Tensor, b: torch.Tensor, alpha: Scalar = 1) -> torch.Tensor:
+        out = torch.empty_strided(shape, strides, dtype=out_dtype, device=device)
+        binary_kernel[grid](a, b, out, 0, 0, alpha, *arguments, **options)
+        return out
+
+    return launch
 
 
 def _binary_constexprs(op: str, compute: torch.dtype, a_is_scalar: bool, b_is_scalar: bool, alpha) -> dict:

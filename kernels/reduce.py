@@ -49,7 +49,7 @@ import triton
 import triton.language as tl
 
 from tritongrad import runtime
-from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, triton_dtype
+from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, remember, triton_dtype
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.strided import coalesce
 from tritongrad.runtime import cdiv
@@ -465,23 +465,18 @@ def _check_dims(name: str, x: torch.Tensor, dims: Sequence[int]) -> tuple[int, .
 
 # Plans keyed by the input's layout and the reduction's arguments: a plan is computed once per
 # distinct (shape, strides, dims, ...) and reused with the new input as its source.
-_PLAN_CACHE_SIZE = 4096
 _PLANS: dict[tuple, _Plan] = {}
 
 
 def _plan(
     name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, sort_reduced: bool, fold_repeats: bool = False
 ) -> _Plan:
-    """``_compute_plan``, cached per layout (the offsets' width depends on whether the storage spans
-    2**31 bytes, so that is part of the key)."""
-    key = (name, x.shape, x.stride(), x.untyped_storage().nbytes() >= 2**31, tuple(dims), keepdim, sort_reduced,
-           fold_repeats)  # fmt: skip
+    """``_compute_plan``, cached per layout (shape and strides decide the offsets' width too)."""
+    key = (name, x.shape, x.stride(), tuple(dims), keepdim, sort_reduced, fold_repeats)
     plan = _PLANS.get(key)
     if plan is None:
         plan = _compute_plan(name, x, dims, keepdim, sort_reduced, fold_repeats)
-        if len(_PLANS) >= _PLAN_CACHE_SIZE:
-            _PLANS.clear()
-        _PLANS[key] = plan
+        remember(_PLANS, key, plan)
         return plan
     if plan.geometry.source is x:
         return plan

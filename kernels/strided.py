@@ -85,6 +85,71 @@ def coalesce(shape: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[li
     return new_shape, new_strides
 
 
+def elementwise_output_strides(shape: Sequence[int], inputs: Sequence[torch.Tensor]) -> tuple[int, ...] | None:
+    """The strides torch gives a new elementwise result of ``shape`` computed from ``inputs``, or
+    None when it is contiguous.
+
+    torch's TensorIterator keeps its operands' layout: inputs of one shape and one dense layout
+    (a transposed or channels-last tensor) give a result laid out the same way; otherwise the
+    dims are ordered by the inputs' strides (the first input with an opinion decides, broadcast
+    dims have none, equal strides put the smaller dim first) and the result is contiguous in
+    that order. So ``x.t() + 1`` is transposed like ``x.t()``, and ``.view`` on it fails as in torch.
+    """
+    ndim = len(shape)
+    if ndim < 2 or not inputs:
+        return None
+    if all(tuple(t.shape) == tuple(shape) for t in inputs):
+        if all(t.is_contiguous() for t in inputs):
+            return None
+        if ndim == 4 and all(t.is_contiguous(memory_format=torch.channels_last) for t in inputs):
+            n, c, h, w = shape
+            return (h * w * c, 1, w * c, c)
+        first = tuple(inputs[0].stride())
+        if all(is_non_overlapping_and_dense(t) and tuple(t.stride()) == first for t in inputs):
+            return first
+    # TensorIterator's per-operand strides: 0 where a size-1 dim is broadcast, the tensor's own
+    # stride on a dim of size 1 everywhere (unlike broadcast_strides: it matters for the order)
+    strides = []
+    for t in inputs:
+        offset = ndim - t.dim()
+        own = [
+            0 if size == 1 and target != 1 else stride
+            for size, stride, target in zip(t.shape, t.stride(), shape[offset:])
+        ]
+        strides.append([0] * offset + own)
+
+    def should_swap(dim0: int, dim1: int) -> int:
+        for operand in strides:
+            stride0, stride1 = operand[dim0], operand[dim1]
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 != stride1:
+                return 1 if stride0 > stride1 else -1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    # perm[0] is the fastest-moving dim; an insertion sort that leaves ambiguous pairs in place
+    perm = list(range(ndim - 1, -1, -1))
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    if perm == list(range(ndim - 1, -1, -1)):
+        return None
+    result = [0] * ndim
+    next_stride = 1
+    for dim in perm:
+        result[dim] = next_stride
+        next_stride *= shape[dim]
+    return tuple(result)
+
+
 def has_internal_overlap(tensor: torch.Tensor) -> bool:
     """True if two elements of ``tensor`` share memory (a zero stride on a dim of size > 1)."""
     return any(stride == 0 and size > 1 for size, stride in zip(tensor.shape, tensor.stride()))

@@ -21,7 +21,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels import reduce as reduce_kernels
-from tritongrad.kernels.common import float_bits
+from tritongrad.kernels.common import float_bits, remember
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
@@ -68,26 +68,27 @@ def _wrap(data: torch.Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
-# (op, operand kinds, default dtype) -> (out_dtype, compute) of binary_forward, for operand kinds
-# whose rules involve no per-call check: the dtype rules run once per kind, not per call. A kind
-# is (dtype, is 0-d) for a tensor (0-d tensors promote like numbers), the type for a number.
-_BINARY_DTYPES: dict[tuple, tuple[torch.dtype, torch.dtype]] = {}
+# binary_forward's launchers (kernels.binary_launcher), keyed by the op, both operands' dtypes and
+# layouts (a number's type) and the default dtype: promotion and checks run once per key. Only
+# operands whose rules involve no per-call check have one (not integer divisions: zero divisors).
+_BINARY_LAUNCHERS: dict[tuple, Callable] = {}
 
 
-def _operand_kind(value):
-    return (value.dtype, value.dim() == 0) if type(value) is Tensor else type(value)
+def _binary_key(op: str, a: torch.Tensor, b) -> tuple:
+    if type(b) is torch.Tensor:
+        return (op, a.dtype, a.shape, a.stride(), a.device, b.dtype, b.shape, b.stride(), b.device, get_default_dtype())
+    return (op, a.dtype, a.shape, a.stride(), a.device, type(b), get_default_dtype())
 
 
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
-    if out is None and type(a) is Tensor:
-        key = (op, _operand_kind(a), _operand_kind(b), get_default_dtype())
-        dtypes = _BINARY_DTYPES.get(key)
-        if dtypes is not None:
-            data = kernels.launch_binary(op, a._data, _data(b), out_dtype=dtypes[0], compute=dtypes[1], alpha=alpha)
-            return _wrap(data)
-    else:
-        key = None
+    key = None
+    if out is None and alpha is None and type(a) is Tensor:
+        a_data, b_data = a._data, _data(b)
+        key = _binary_key(op, a_data, b_data)
+        launch = _BINARY_LAUNCHERS.get(key)
+        if launch is not None:
+            return Tensor._wrap(launch(a_data, b_data))
     if type(a) is not Tensor:
         _check_scalar(op, a)
     if type(b) is not Tensor:
@@ -111,10 +112,12 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
     )  # fmt: skip
     if (
         key is not None
-        and type(b) in (Tensor, bool, int, float)
+        and type(b) in (Tensor, int, float)
         and not (op in INTEGER_DIVISIONS and not dtype.is_floating_point)
     ):
-        _BINARY_DTYPES[key] = (out_dtype, compute)
+        launch = kernels.binary_launcher(op, a_data, b_data, out_dtype=out_dtype, compute=compute)
+        if launch is not None:
+            remember(_BINARY_LAUNCHERS, key, launch)
     return out if out is not None else _wrap(result)
 
 

@@ -31,6 +31,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import elementwise as kernels
+from tritongrad.kernels.common import remember
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.tensor import Tensor
@@ -272,7 +273,17 @@ class Unary:
     def function(self) -> Callable:
         row = self
 
+        # launchers of the row's kernel without scalars, keyed by the input's dtype and layout and
+        # the default dtype: the dtype rule and checks run once per key
+        launchers: dict[tuple, Callable] = {}
+
         def function(input, *args, out=None, **kwargs):
+            if out is None and not args and not kwargs and type(input) is Tensor:
+                data = input._data
+                key = (data.dtype, data.shape, data.stride(), data.device, get_default_dtype())
+                launch = launchers.get(key)
+                if launch is not None and (row.gradient is None or not (input.requires_grad and is_grad_enabled())):
+                    return Tensor._wrap(launch(data))
             _check_tensor(row.name, input, 1, "input")
             dtype = row.result_dtype(input)
             scalars = row.parse(dtype, args, kwargs)
@@ -283,6 +294,14 @@ class Unary:
                 row.launch(input, scalars, out=buffer, dtype=dtype)
                 return finish_out(out)
             if row.gradient is None or not (input.requires_grad and is_grad_enabled()):
+                if not scalars and not args and not kwargs:
+                    data = input._data
+                    compute = data.dtype if row.dtype.compute_in_input else dtype
+                    launch = kernels.unary_launcher(row.kernel, data, out_dtype=dtype, compute=compute)
+                    if launch is not None:
+                        remember(
+                            launchers, (data.dtype, data.shape, data.stride(), data.device, get_default_dtype()), launch
+                        )
                 return Tensor._wrap(row.launch(input, scalars, dtype=dtype))
             overload = row.overload(*args, **kwargs) if row.overload is not None else 0
             return row.node(overload).apply(input, scalars)
