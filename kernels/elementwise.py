@@ -42,6 +42,7 @@ from tritongrad.kernels.strided import (
     check_writable,
     coalesce,
     elementwise_output_strides,
+    overlap_check,
     split_leading_dim,
     strided_offset,
 )
@@ -884,6 +885,7 @@ def launch_unary(
 # computed once by the general path's own rules.
 _UNARY_LAUNCHERS: dict[tuple, Callable | bool] = {}
 _BINARY_LAUNCHERS: dict[tuple, Callable | bool] = {}
+_BINARY_INTO_LAUNCHERS: dict[tuple, Callable | bool] = {}
 
 
 def _new_output_plan(shape: tuple, out_dtype: torch.dtype, operands: list) -> tuple | None:
@@ -969,7 +971,65 @@ def launch_binary(
             remember(_BINARY_LAUNCHERS, key, launch)
         if launch:
             return launch(a, b, 1 if alpha is None else alpha)
+    elif type(a) is torch.Tensor and not isinstance(alpha, bool):
+        # Into a caller's tensor (in-place ops, gradient accumulation): the general path checks
+        # and launches the first time; then a launcher for these layouts checks overlap and launches.
+        if type(b) is torch.Tensor:
+            key = (op, compute, alpha is None, a.dtype, a.shape, a.stride(), a.device, b.dtype, b.shape, b.stride(),
+                   b.device, out.dtype, out.shape, out.stride(), out.device)  # fmt: skip
+        else:
+            key = (op, compute, alpha is None, a.dtype, a.shape, a.stride(), a.device, type(b), out.dtype, out.shape,
+                   out.stride(), out.device)  # fmt: skip
+        launch = _BINARY_INTO_LAUNCHERS.get(key)
+        if launch:
+            return launch(a, b, out, 1 if alpha is None else alpha)
+        result = _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
+        if launch is None:
+            launch = binary_into_launcher(op, a, b, out, compute=compute, alpha=alpha is not None) or False
+            remember(_BINARY_INTO_LAUNCHERS, key, launch)
+        return result
     return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
+
+
+def binary_into_launcher(
+    op: str, a: torch.Tensor, b: torch.Tensor | Scalar, out: torch.Tensor, *, compute: torch.dtype,
+    alpha: bool = False,
+) -> Callable[..., torch.Tensor] | None:  # fmt: skip
+    """``launch_binary(op, a', b', out=out', compute=..., alpha=alpha')`` as ``launch(a', b', out',
+    alpha'=1)`` for operands laid out as these, once the general path has accepted them (same
+    devices, out's shape, no internal overlap): only the partial-overlap check stays per call.
+    None where there is no one-launch plan (as ``binary_launcher``)."""
+    b_is_scalar = type(b) is not torch.Tensor
+    if b_is_scalar and (type(b) not in (int, float) or compute == torch.float64):
+        return None
+    operands = [a, None if b_is_scalar else b]
+    plan = _launch_plan(operands, out) if out.numel() else None
+    if plan is None:
+        return None
+    grid, coalesced_shape, coalesced_strides, block, num_warps, int64 = plan
+    arguments = (out.numel(), coalesced_shape, *coalesced_strides)
+    options = dict(
+        _binary_constexprs(op, compute, False, b_is_scalar, True if alpha else None),
+        RANK=len(coalesced_shape), BLOCK=block, INT64_INDEX=int64, num_warps=num_warps,
+    )  # fmt: skip
+    check = overlap_check(out, operands)
+    if b_is_scalar:
+
+        def launch(a: torch.Tensor, b: Scalar, out: torch.Tensor, alpha: Scalar = 1) -> torch.Tensor:
+            if check is not None:
+                check(out, a, None)
+            binary_kernel[grid](a, out, out, 0, b, alpha, *arguments, **options)
+            return out
+
+        return launch
+
+    def launch(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, alpha: Scalar = 1) -> torch.Tensor:
+        if check is not None:
+            check(out, a, b)
+        binary_kernel[grid](a, b, out, 0, 0, alpha, *arguments, **options)
+        return out
+
+    return launch
 
 
 def binary_launcher(

@@ -36,7 +36,13 @@ from tritongrad.kernels.common import check_same_device, compute_dtype, needs_in
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index, store_as
-from tritongrad.kernels.strided import broadcast_strides, check_writable, coalesce, strided_offset
+from tritongrad.kernels.strided import (
+    broadcast_strides,
+    check_writable,
+    coalesce,
+    contiguous_strides,
+    strided_offset,
+)
 from tritongrad.runtime import cdiv, elementwise_launch_config, reduction_block
 
 INDEX_DTYPES = (torch.int64, torch.int32)
@@ -50,15 +56,6 @@ def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
     if dtype in ATOMIC_DTYPES:
         return dtype
     return torch.float32 if dtype.is_floating_point else torch.int64
-
-
-def contiguous_strides(shape: Sequence[int]) -> list[int]:
-    """Row-major strides of a dense tensor of ``shape``."""
-    strides, step = [], 1
-    for size in reversed(tuple(shape)):
-        strides.append(step)
-        step *= max(size, 1)
-    return strides[::-1]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -51,7 +51,7 @@ import triton.language as tl
 from tritongrad import runtime
 from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, remember, triton_dtype
 from tritongrad.kernels.creation import launch_fill_
-from tritongrad.kernels.strided import coalesce
+from tritongrad.kernels.strided import coalesce, contiguous_strides
 from tritongrad.runtime import cdiv
 
 __all__ = [
@@ -656,6 +656,45 @@ def _launch_reduce(
     )
 
 
+# Launchers of sum and mean, keyed by (name, dtype, layout, device, dims, keepdim, dtype argument):
+# a function of the input that allocates and launches with the plan's arguments precomputed.
+_LAUNCHERS: dict[tuple, Callable[[torch.Tensor], torch.Tensor]] = {}
+
+
+def _reduction_launcher(
+    plan: _Plan, out_dtype: torch.dtype, acc: torch.dtype, op, *, final=FINAL_NONE, divisor: float = 1.0
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``_value_reduction(plan, ...)`` (no map, no center) as a function of a source laid out as
+    the plan's; a reduction split in two stages keeps the general path."""
+    geometry = plan.geometry
+    config = _tile_config(geometry) if geometry.n_out else None
+    n_splits, red_chunk = _split_count(cdiv(geometry.n_out, config[0]), geometry.n_red, config[1]) if config else (1, 1)
+    if geometry.n_out == 0 or n_splits != 1:
+        return lambda x: _value_reduction(
+            plan._replace(geometry=geometry._replace(source=x)), out_dtype, acc, op, final=final, divisor=divisor
+        )
+    block_out, block_red, num_warps = config
+    grid = (cdiv(geometry.n_out, block_out), 1)
+    out_shape, device = plan.out_shape, geometry.source.device
+    out_strides = contiguous_strides(out_shape)
+    scale = plan.repeats if op is OP_SUM else 1
+    arguments = (
+        geometry.n_out, geometry.n_red, red_chunk, 1, geometry.kept_shape, geometry.kept_strides,
+        geometry.red_shape, geometry.red_strides, *_split_float(divisor), *_split_float(1.0), *_split_float(scale),
+    )  # fmt: skip
+    options = dict(
+        OP=op, MAP=MAP_NONE, FINAL=final, SCALED=scale != 1, ACC=triton_dtype(acc), IDENTITY=_identity(op, acc),
+        INT64_INDEX=geometry.int64_index, BLOCK_OUT=block_out, BLOCK_RED=block_red, num_warps=num_warps,
+    )  # fmt: skip
+
+    def launch(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_strided(out_shape, out_strides, dtype=out_dtype, device=device)
+        reduce_kernel[grid](x, None, out, *arguments, **options)
+        return out
+
+    return launch
+
+
 def _value_reduction(
     plan: _Plan,
     out_dtype: torch.dtype,
@@ -820,9 +859,14 @@ def launch_sum(
     x: torch.Tensor, dims: Sequence[int], keepdim: bool, out_dtype: torch.dtype | None = None
 ) -> torch.Tensor:
     """x.sum(dims, keepdim, dtype=out_dtype); dims normalized, () = all. Bool/int give int64."""
-    out_dtype = _sum_out_dtype(x.dtype, out_dtype)
-    plan = _plan("sum", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
-    return _value_reduction(plan, out_dtype, _accumulator_dtype(out_dtype), OP_SUM)
+    key = ("sum", x.dtype, x.shape, x.stride(), x.device, tuple(dims), keepdim, out_dtype)
+    launch = _LAUNCHERS.get(key)
+    if launch is None:
+        out_dtype = _sum_out_dtype(x.dtype, out_dtype)
+        plan = _plan("sum", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
+        launch = _reduction_launcher(plan, out_dtype, _accumulator_dtype(out_dtype), OP_SUM)
+        remember(_LAUNCHERS, key, launch)
+    return launch(x)
 
 
 def launch_mean(
@@ -835,9 +879,14 @@ def launch_mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_TORCH_DTYPE_NAMES.get(out_dtype, out_dtype)}"
         )
-    plan = _plan("mean", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
-    acc = _accumulator_dtype(out_dtype)
-    return _value_reduction(plan, out_dtype, acc, OP_SUM, final=FINAL_DIVIDE, divisor=plan.count)
+    key = ("mean", x.dtype, x.shape, x.stride(), x.device, tuple(dims), keepdim, out_dtype)
+    launch = _LAUNCHERS.get(key)
+    if launch is None:
+        plan = _plan("mean", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
+        acc = _accumulator_dtype(out_dtype)
+        launch = _reduction_launcher(plan, out_dtype, acc, OP_SUM, final=FINAL_DIVIDE, divisor=plan.count)
+        remember(_LAUNCHERS, key, launch)
+    return launch(x)
 
 
 def launch_prod(

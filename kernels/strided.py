@@ -21,7 +21,7 @@ handled by the caller looping over the leading dim (``split_leading_dim``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 import triton
@@ -51,6 +51,15 @@ def _broadcast_pair(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
             )
         result.append(size_b if size_a == 1 else size_a)
     return tuple(result)
+
+
+def contiguous_strides(shape: Sequence[int]) -> list[int]:
+    """Row-major strides of a dense tensor of ``shape``."""
+    strides, step = [], 1
+    for size in reversed(tuple(shape)):
+        strides.append(step)
+        step *= max(size, 1)
+    return strides[::-1]
 
 
 def broadcast_strides(tensor: torch.Tensor, shape: Sequence[int]) -> list[int]:
@@ -175,9 +184,10 @@ def is_non_overlapping_and_dense(tensor: torch.Tensor) -> bool:
     return True
 
 
-def _span(tensor: torch.Tensor) -> tuple[int, int]:
-    begin = tensor.data_ptr()
-    return begin, begin + tensor.numel() * tensor.element_size()
+_OVERLAP_MESSAGE = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+    "single memory location. Please clone() the tensor before performing the operation."
+)
 
 
 def check_no_partial_overlap(out: torch.Tensor, *inputs: torch.Tensor | None) -> None:
@@ -185,20 +195,41 @@ def check_no_partial_overlap(out: torch.Tensor, *inputs: torch.Tensor | None) ->
     memory, same strides) or memory disjoint from it, but not a part of it (``x[1:].add_(x[:-1])``:
     the result would depend on the order in which blocks run). As in torch, tensors that are not
     dense and free of internal overlap are not checked (too hard to decide cheaply)."""
+    check = overlap_check(out, inputs)
+    if check is not None:
+        check(out, *inputs)
+
+
+def overlap_check(out: torch.Tensor, inputs: Sequence[torch.Tensor | None]) -> Callable | None:
+    """``check_no_partial_overlap`` for tensors laid out as ``out`` and ``inputs``, with the part that
+    depends on layouts alone (density, sizes in bytes, equal strides) decided now: a function of
+    ``(out, *inputs)`` left with address arithmetic, or None when there is nothing to check."""
     if out.numel() == 0 or not is_non_overlapping_and_dense(out):
-        return
-    out_begin, out_end = _span(out)
-    for tensor in inputs:
-        if tensor is None or tensor is out or tensor.numel() == 0 or not is_non_overlapping_and_dense(tensor):
+        return None
+    out_bytes = out.numel() * out.element_size()
+    facts = []  # (input position, its size in bytes, whether it may alias out exactly)
+    for position, tensor in enumerate(inputs):
+        if tensor is None or tensor.numel() == 0 or not is_non_overlapping_and_dense(tensor):
             continue
-        begin, end = _span(tensor)
-        if begin == out_begin and end == out_end and tensor.stride() == out.stride():
-            continue  # full aliasing: x.add_(x) reads each element before writing it
-        if begin < out_end and out_begin < end:
-            raise RuntimeError(
-                "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
-                "single memory location. Please clone() the tensor before performing the operation."
-            )
+        nbytes = tensor.numel() * tensor.element_size()
+        facts.append((position, nbytes, nbytes == out_bytes and tensor.stride() == out.stride()))
+    if not facts:
+        return None
+
+    def check(out: torch.Tensor, *inputs: torch.Tensor | None) -> None:
+        out_begin = out.data_ptr()
+        out_end = out_begin + out_bytes
+        for position, nbytes, may_alias in facts:
+            tensor = inputs[position]
+            if tensor is out:
+                continue
+            begin = tensor.data_ptr()
+            if begin == out_begin and may_alias:
+                continue  # full aliasing: x.add_(x) reads each element before writing it
+            if begin < out_end and out_begin < begin + nbytes:
+                raise RuntimeError(_OVERLAP_MESSAGE)
+
+    return check
 
 
 def split_leading_dim(tensors: Sequence[torch.Tensor | None], shape: Sequence[int]) -> Iterator[list]:

@@ -138,6 +138,9 @@ def _validate_gradient(node: Node, index: int, grad, meta):
     if meta is None:
         return grad
     _, shape, dtype, _ = meta
+    data = grad._data
+    if data.shape == shape and data.dtype == dtype:
+        return grad
     if tuple(grad.shape) != shape:
         if not _expandable(shape, tuple(grad.shape)):
             raise RuntimeError(
@@ -195,11 +198,10 @@ def run_backward(
 
     capture_edges = [_edge_to(t) for t in capture] if capture is not None else []
     captured: dict[tuple[int, int], _Buffer] = {}
+    needed = None  # every node runs, unless only the paths to captured tensors are wanted
     if capture is not None:
         wanted = {node for node, _ in capture_edges if node is not None}
         needed = _nodes_leading_to(wanted, dependencies)
-    else:
-        needed = set(dependencies)
 
     buffers: dict[Node, dict[int, _Buffer]] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
@@ -231,7 +233,7 @@ def run_backward(
                 if tensor is not None and buffer.grad is not None:
                     _accumulate_into(tensor, buffer, create_graph)
                     buffer.owned = False
-                if (id(node), output_nr) in capture_keys:
+                if capture_keys and (id(node), output_nr) in capture_keys:
                     captured[(id(node), output_nr)] = buffer
 
             # A node that no gradient reached (a backward returned None for it) does not run, so the
@@ -241,7 +243,11 @@ def run_backward(
                 if buffer.grad is not None:
                     reached = True
                     break
-            if reached and node in needed and not (capture is not None and isinstance(node, AccumulateGrad)):
+            if (
+                reached
+                and (needed is None or node in needed)
+                and not (capture is not None and isinstance(node, AccumulateGrad))
+            ):
                 if isinstance(node, AccumulateGrad):
                     buffer = inputs.get(0)
                     if buffer is not None and buffer.grad is not None:

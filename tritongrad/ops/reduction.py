@@ -447,6 +447,8 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over all elements or over ``dim`` (int or tuple)."""
     _check_dtype_arg(dtype)
     dims = normalize_dims(dim, input.dim())
+    if not (input.requires_grad and is_grad_enabled()):
+        return _wrap(kernels.launch_sum(input._data, dims, keepdim, out_dtype=dtype))
     function = SumAll if not dims and not keepdim else SumDims
     return function.apply(input, dims, keepdim, dtype)
 
@@ -462,6 +464,8 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
             f"Got: {_dtype_word(input.dtype)}"
         )
     dims = normalize_dims(dim, input.dim())
+    if not (input.requires_grad and is_grad_enabled()):
+        return _wrap(kernels.launch_mean(input._data, dims, keepdim, out_dtype=dtype))
     function = MeanAll if not dims and not keepdim else MeanDims
     return function.apply(input, dims, keepdim, dtype)
 

@@ -159,6 +159,8 @@ class AsStrided(Function):
 
 
 def _is_basic_index(key) -> bool:
+    if type(key) in (int, slice):
+        return True
     items = key if isinstance(key, tuple) else (key,)
     return all(isinstance(k, (int, slice, type(None), type(Ellipsis))) and not isinstance(k, bool) for k in items)
 
@@ -265,9 +267,11 @@ def basic_index(x, key):
             f"and integer/bool tensor indexing along one dimension; got {key!r}"
         )
     try:
-        x._data[key]
+        data = x._data[key]
     except IndexError as error:
         raise IndexError(str(error)) from None
+    if not (x.requires_grad and is_grad_enabled()):
+        return _view_of(x, data)
     return _BASIC_INDEX_BY_NAME[_basic_index_node_name(tuple(x.shape), key)].apply(x, key)
 
 
@@ -574,7 +578,10 @@ class ViewMethods:
         """A view with a new shape (no copy); fails like torch if the strides do not allow it."""
         if len(shape) == 1 and isinstance(shape[0], torch.dtype):
             raise NotImplementedError("view(dtype) is not supported by tritongrad")
-        return View.apply(self, shape_arg(shape))
+        shape = shape_arg(shape)
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, self._data.view(shape))
+        return View.apply(self, shape)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
@@ -583,11 +590,13 @@ class ViewMethods:
         """A view when the strides allow, else a copy."""
         shape = shape_arg(shape)
         try:
-            self._data.view(shape)
+            data = self._data.view(shape)
         except RuntimeError as error:
             if "view size is not compatible" not in str(error):
                 raise
             return Reshape.apply(self, shape)
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, data)
         return View.apply(self, shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
@@ -604,20 +613,30 @@ class ViewMethods:
         dims = tuple(normalize_dim(d, self.dim()) for d in dims)
         if sorted(dims) != list(range(self.dim())):
             raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims})")
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, self._data.permute(dims))
         return Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return Transpose.apply(self, normalize_dim(dim0, self.dim()), normalize_dim(dim1, self.dim()))
+        dim0, dim1 = normalize_dim(dim0, self.dim()), normalize_dim(dim1, self.dim())
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, self._data.transpose(dim0, dim1))
+        return Transpose.apply(self, dim0, dim1)
 
     swapaxes = swapdims = transpose
 
     def t(self) -> Tensor:
         if self.dim() > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, self._data.t())
         return T.apply(self)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return Unsqueeze.apply(self, normalize_dim(dim, self.dim() + 1))
+        dim = normalize_dim(dim, self.dim() + 1)
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, self._data.unsqueeze(dim))
+        return Unsqueeze.apply(self, dim)
 
     def squeeze(self, dim=None) -> Tensor:
         if dim is None:
@@ -646,7 +665,10 @@ class ViewMethods:
         return self.view(shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
     def expand(self, *sizes) -> Tensor:
-        return Expand.apply(self, expand_shape(self, sizes))
+        shape = expand_shape(self, sizes)
+        if not (self.requires_grad and is_grad_enabled()):
+            return _view_of(self, self._data.expand(shape))
+        return Expand.apply(self, shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
