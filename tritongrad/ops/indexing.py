@@ -706,10 +706,9 @@ def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan:
 
 def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, value) -> None:
     """view[mask] = value for one value (a number or a one-element tensor): a masked fill through
-    the where kernel, with no read-back of the mask's count (IndexPutBackward0, as in torch)."""
-    if isinstance(value, Tensor):
-        _check_values_dtype(x, value)
-    fill = value.reshape(()) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
+    the where kernel, with no read-back of the mask's count (IndexPutBackward0, as in torch). As
+    torch's masked fill, a value of another dtype is converted to x's."""
+    fill = value.reshape(()).to(x.dtype) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
     if fill._data.untyped_storage().data_ptr() == view._data.untyped_storage().data_ptr():
         fill = fill.clone()  # torch reads the one value before it fills (x[x > 0] = x[0] is fine)
     trailing = view.dim() - view_dim - mask.dim()
