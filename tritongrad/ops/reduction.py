@@ -138,6 +138,8 @@ class MeanDims(Mean):
 
 
 class Prod(Function):
+    _over_all = False
+
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         result = _wrap(kernels.launch_prod(x._data, dims, keepdim, out_dtype=dtype))
@@ -152,6 +154,10 @@ class Prod(Function):
         grad_expanded = expand_back(grad, shape, ctx.dims, ctx.keepdim)
         if not bool((x == 0).any()):
             grad_input = grad_expanded * expand_back(result, shape, ctx.dims, ctx.keepdim) / x
+        elif ctx._function._over_all and int((x == 0).sum().item()) > 1:
+            # torch's prod() without dim: with two zeros every product of the others is zero (even
+            # beside a NaN or an inf, which the explicit products below would spread).
+            grad_input = creation.zeros(shape, dtype=x.dtype, device=x.device)
         else:
             # With zeros, divide-by-x fails: take the product of the other elements explicitly,
             # replacing each element in turn by 1 (O(n^2) in the reduced extent; only on this path).
@@ -180,6 +186,7 @@ def _product_of_others(x, dims: tuple[int, ...]):
 
 class ProdAll(Prod):
     _backward_name = "ProdBackward0"
+    _over_all = True
 
 
 class ProdDims(Prod):
