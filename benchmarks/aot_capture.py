@@ -293,9 +293,6 @@ def _register_activation_cases() -> None:
     aligned_case("silu bwd fp32 1M")(lambda: activation().launch_silu_bwd(grad(), x()))
     aligned_case("leaky_relu fwd fp32 1M")(lambda: activation().launch_leaky_relu_fwd(x()))
     aligned_case("leaky_relu bwd fp32 1M")(lambda: activation().launch_leaky_relu_bwd(grad(), x()))
-    aligned_case("relu bwd fp32 1M")(lambda: activation().launch_relu_bwd(grad(), x()))
-    aligned_case("sigmoid bwd fp32 1M")(lambda: activation().launch_sigmoid_bwd(grad(), x()))
-    aligned_case("tanh bwd fp32 1M")(lambda: activation().launch_tanh_bwd(grad(), x()))
     aligned_case("gelu fwd bf16 1M")(lambda: activation().launch_gelu_fwd(_randn(LARGE, dtype=torch.bfloat16)))
 
 
@@ -420,7 +417,6 @@ def _register_reduce_cases() -> None:
     case("max+indices fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_max_with_indices(x(), 1, False))
     case("var fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_var(x(), [1], 1.0, False))
     case("norm(2) fp32 rows 1024x1024", "reduce")(lambda: reduce().launch_norm(x(), 2.0, [1], False))
-    case("sum_to_shape fp32 1024x1024->1024", "reduce")(lambda: reduce().launch_sum_to_shape(x(), (1024,)))
 
 
 def _register_softmax_cases() -> None:
@@ -877,7 +873,10 @@ def _register_benchmark_elementwise_cases() -> None:
         "add": (2, lambda a, b: elementwise().launch_binary("add", a, b, out_dtype=a.dtype, compute=a.dtype)),
         "mul": (2, lambda a, b: elementwise().launch_binary("mul", a, b, out_dtype=a.dtype, compute=a.dtype)),
         "relu fwd": (1, lambda a, b: elementwise().launch_unary("relu", a)),
-        "relu bwd": (2, lambda a, b: _kernels("activation").launch_relu_bwd(a, b)),
+        "relu bwd": (
+            2,
+            lambda a, b: elementwise().launch_binary("threshold_backward", a, b, out_dtype=a.dtype, compute=a.dtype),
+        ),
     }
     for n in bench_elementwise.SIZES:
         for op, (inputs, call) in calls.items():

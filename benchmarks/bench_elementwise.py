@@ -1,4 +1,4 @@
-"""Elementwise kernels against torch: add, mul, ReLU forward and ReLU backward.
+"""Elementwise kernels against torch: add, mul, ReLU forward and ReLU backward (threshold_backward).
 
 Each case is memory bound, so its figure of merit is bandwidth:
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import torch
 
 from benchmarks.common import Benchmark, Context, Row, check_close, device
-from tritongrad.kernels import activation as activation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 
 SIZES = [2**p for p in range(12, 29)]
@@ -37,6 +36,10 @@ def _cases(dtype: torch.dtype):
     def relu(x):
         return elementwise_kernels.launch_unary("relu", x)
 
+    def relu_backward(grad, out):
+        # ReLU's gradient from its output, the launch a tritongrad relu's backward makes
+        return elementwise_kernels.launch_binary("threshold_backward", grad, out, out_dtype=dtype, compute=dtype)
+
     def torch_relu_backward(grad, out):
         return torch.ops.aten.threshold_backward(grad, out, 0)
 
@@ -44,7 +47,7 @@ def _cases(dtype: torch.dtype):
         ("add", 2, add, torch.add),
         ("mul", 2, mul, torch.mul),
         ("relu fwd", 1, relu, torch.relu),
-        ("relu bwd", 2, activation_kernels.launch_relu_bwd, torch_relu_backward),
+        ("relu bwd", 2, relu_backward, torch_relu_backward),
     ]
 
 

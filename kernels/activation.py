@@ -1,9 +1,8 @@
-"""Activations: GELU (exact and tanh), leaky ReLU and SiLU forward and backward, and the
-backward of ReLU, sigmoid and tanh (whose forwards are elementwise maps).
+"""Activations: GELU (exact and tanh), leaky ReLU and SiLU forward and backward. (ReLU, sigmoid
+and tanh, forward and backward from the output, are ops of kernels/elementwise.py.)
 
 Every kernel is one pass: the forward reads x and writes y; the backward reads
-grad_out and one saved tensor (x, or y where y alone determines the
-derivative) and writes grad_in. The operation is a string constexpr, so each
+grad_out and the saved input x and writes grad_in. The operation is a string constexpr, so each
 op compiles to its own kernel. Half types compute in float32, float64 in
 float64 (kernels/common.compute_dtype).
 
@@ -28,15 +27,12 @@ from tritongrad.kernels.common import (
 from tritongrad.runtime import cdiv, elementwise_launch_config
 
 __all__ = [
-    "launch_relu_bwd",
     "launch_gelu_fwd",
     "launch_gelu_bwd",
     "launch_leaky_relu_fwd",
     "launch_leaky_relu_bwd",
     "launch_silu_fwd",
     "launch_silu_bwd",
-    "launch_sigmoid_bwd",
-    "launch_tanh_bwd",
     "tanh",
     "erf",
     "erfc",
@@ -282,9 +278,8 @@ def activation_fwd_kernel(
     tl.store(out_ptr + index, y.to(out_ptr.dtype.element_ty), mask=mask)
 
 
-# grad_in = grad_out * f'(saved) elementwise, where `saved` is x (gelu, leaky_relu, silu) or y
-# (relu, sigmoid, tanh: their derivative is a function of the output, so the forward's output,
-# which is kept anyway, is all the backward needs). Traffic: two loads and one store per element.
+# grad_in = grad_out * f'(x) elementwise, with `saved` the forward's input x. Traffic: two loads
+# and one store per element.
 # Grid: one program handles BLOCK consecutive elements.
 @triton.jit(do_not_specialize=["parameter_bits"])
 def activation_bwd_kernel(
@@ -299,14 +294,7 @@ def activation_bwd_kernel(
     mask = index < numel
     grad = tl.load(grad_out_ptr + index, mask=mask, other=0.0).to(COMPUTE)
     saved = tl.load(saved_ptr + index, mask=mask, other=0.0).to(COMPUTE)
-    if OP == "relu":
-        # torch's threshold_backward: a NaN output passes the gradient through.
-        grad_in = tl.where(saved <= 0, 0.0, grad)
-    elif OP == "sigmoid":
-        grad_in = grad * (1.0 - saved) * saved
-    elif OP == "tanh":
-        grad_in = grad * (1.0 - saved * saved)
-    elif OP == "gelu":
+    if OP == "gelu":
         # d/dx x Phi(x) = Phi(x) + x phi(x)
         cdf = 0.5 * erfc(-saved * _SQRT_HALF)
         density = tl.exp(-0.5 * saved * saved) * _INV_SQRT_2PI
@@ -389,15 +377,6 @@ def _gelu_op(name: str, approximate: str) -> str:
         raise ValueError(f"{name}: approximate must be 'none' or 'tanh', got {approximate!r}") from None
 
 
-def launch_relu_bwd(grad_out: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """ReLU's backward from its OUTPUT: grad_out where out > 0, else 0.
-
-    out > 0 exactly where x > 0, so the output (usually kept anyway, as the next op's input)
-    is enough and x can be freed (or overwritten by an in-place relu).
-    """
-    return _launch_bwd("relu_backward", "relu", grad_out, out)
-
-
 def launch_gelu_fwd(x: torch.Tensor, approximate: str = "none") -> torch.Tensor:
     """GELU: x * Phi(x) (``approximate="none"``) or torch's tanh approximation (``"tanh"``)."""
     return _launch_fwd("gelu", _gelu_op("gelu", approximate), x)
@@ -426,13 +405,3 @@ def launch_silu_fwd(x: torch.Tensor) -> torch.Tensor:
 def launch_silu_bwd(grad_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """SiLU's backward from its input ``x``: grad_out * s(x) * (1 + x * (1 - s(x)))."""
     return _launch_bwd("silu_backward", "silu", grad_out, x)
-
-
-def launch_sigmoid_bwd(grad_out: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """Sigmoid's backward from its output: grad_out * out * (1 - out)."""
-    return _launch_bwd("sigmoid_backward", "sigmoid", grad_out, out)
-
-
-def launch_tanh_bwd(grad_out: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """Tanh's backward from its output: grad_out * (1 - out**2)."""
-    return _launch_bwd("tanh_backward", "tanh", grad_out, out)

@@ -67,7 +67,6 @@ __all__ = [
     "launch_var",
     "launch_std",
     "launch_norm",
-    "launch_sum_to_shape",
     "launch_logsumexp",
     "launch_nansum",
 ]
@@ -1023,22 +1022,3 @@ def launch_logsumexp(x: torch.Tensor, dims: Sequence[int], keepdim: bool) -> tor
         center = _value_reduction(plan, acc, _compare_dtype(x.dtype), OP_MAX).view(-1)
     return _value_reduction(plan, x.dtype, acc, OP_SUM, map_=MAP_EXP_DEVIATION, final=FINAL_LOG_ADD_CENTER,
                             center=center)  # fmt: skip
-
-
-def launch_sum_to_shape(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
-    """Sums a broadcast gradient ``x`` back down to ``shape`` (keeps x's dtype).
-
-    Sums over x's leading extra dims and over dims where ``shape`` has 1 and x does not.
-    Like torch's ``sum_to``, returns x itself when its shape already is ``shape``, and a
-    view of x when only size-1 dims have to go.
-    """
-    shape = tuple(int(s) for s in shape)
-    lead = x.dim() - len(shape)
-    if lead < 0 or any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
-        raise RuntimeError(f"sum_to_shape: shape {shape} does not broadcast to {tuple(x.shape)}")
-    if tuple(x.shape) == shape:
-        return x
-    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-    if all(x.shape[d] == 1 for d in dims):
-        return x.view(shape)
-    return launch_sum(x, dims, keepdim=True, out_dtype=x.dtype).view(shape)

@@ -1,14 +1,15 @@
 """kernels/activation.py against torch: forwards, backwards (torch autograd), and the shared
-tanh/erf/erfc device functions.
+tanh/erf/erfc device functions; and the backwards of ReLU, sigmoid and tanh from their output.
 
 Oracles: GELU, leaky ReLU and SiLU are compared with torch evaluated in float64 on the same
 inputs (forward, and autograd for the backward). For GELU the oracle is torch computing the
 cancellation-free forms x * erfc(-x / sqrt 2) / 2 and x * sigmoid(2u): F.gelu's own forms,
 0.5 x (1 + erf(x / sqrt 2)) and 0.5 x (1 + tanh u), lose all digits for x << 0 even in float64
 (and keep ~1 digit at x = -5 in float32), while the kernels do not. test_gelu_oracle_is_torch_gelu
-checks the oracle against F.gelu where F.gelu is accurate. ReLU, sigmoid and tanh backwards take the
-saved output, so they are compared with torch autograd in the same dtype (which saves the same
-rounded output).
+checks the oracle against F.gelu where F.gelu is accurate. ReLU, sigmoid and tanh take their
+gradient from the saved output with the strided binary ops threshold_backward, sigmoid_backward
+and tanh_backward of kernels/elementwise.py; they are compared with torch's aten ops of the same
+names, evaluated in float64 on the same rounded output.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import torch.nn.functional as F
 import triton
 import triton.language as tl
 
+from tests.utils import make_pair
 from tritongrad.kernels import activation as ka
+from tritongrad.kernels import elementwise as ke
 
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
 SIZES = [0, 1, 1031, 65536 + 37]  # empty, single element, prime, > one block (interpreter and GPU)
@@ -52,6 +55,7 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, tolerance: tuple[
     assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
     if actual.numel() == 0:
         return
+    actual, expected = actual.flatten(), expected.flatten()  # the worst element by its flat index
     difference = (actual.double() - expected.double()).abs()
     allowed = atol + rtol * expected.double().abs()
     bad = difference > allowed
@@ -100,12 +104,17 @@ INPUT_SAVING = {
     "silu": (ka.launch_silu_fwd, ka.launch_silu_bwd, F.silu),
 }
 
-# name -> (backward launcher taking (grad_out, out), torch function)
-OUTPUT_SAVING = {
-    "relu": (ka.launch_relu_bwd, torch.relu),
-    "sigmoid": (ka.launch_sigmoid_bwd, torch.sigmoid),
-    "tanh": (ka.launch_tanh_bwd, torch.tanh),
+# name -> (binary op of kernels/elementwise.py, torch forward, torch's backward from (grad_out, out))
+FROM_OUTPUT = {
+    "relu": ("threshold_backward", torch.relu, lambda grad, out: torch.ops.aten.threshold_backward(grad, out, 0.0)),
+    "sigmoid": ("sigmoid_backward", torch.sigmoid, torch.ops.aten.sigmoid_backward),
+    "tanh": ("tanh_backward", torch.tanh, torch.ops.aten.tanh_backward),
 }
+
+
+def backward_from_output(op: str, grad_out: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """The launch ops/elementwise._from_output makes in a first-order backward."""
+    return ke.launch_binary(op, grad_out, out, out_dtype=grad_out.dtype, compute=grad_out.dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -129,22 +138,35 @@ def test_forward_and_backward_from_input(name, n, dtype):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("name", list(OUTPUT_SAVING))
+@pytest.mark.parametrize("name", list(FROM_OUTPUT))
 def test_backward_from_output(name, n, dtype):
-    backward, torch_fn = OUTPUT_SAVING[name]
-    x = activation_input(n, dtype).requires_grad_()
+    op, forward, torch_backward = FROM_OUTPUT[name]
+    out = forward(activation_input(n, dtype))
     grad_out = torch.randn(n, dtype=torch.float64).to(dtype)
-    out = torch_fn(x)
-    (reference_grad,) = torch.autograd.grad(out, x, grad_out)
-    grad_in = backward(grad_out, out.detach())
-    assert_close(grad_in, reference_grad, BACKWARD_TOLERANCE[dtype], f"{name} backward n={n} {dtype}")
+    grad_in = backward_from_output(op, grad_out, out)
+    assert grad_in.dtype == dtype, f"{name}: gradient dtype {grad_in.dtype} for {dtype}"
+    expected = torch_backward(grad_out.double(), out.double())
+    assert_close(grad_in, expected, BACKWARD_TOLERANCE[dtype], f"{name} backward n={n} {dtype}")
+
+
+@pytest.mark.parametrize("layout", ["transposed", "sliced", "expanded"])
+@pytest.mark.parametrize("name", list(FROM_OUTPUT))
+def test_backward_from_output_reads_views(name, layout):
+    # The incoming gradient is often a view (sum's backward expands its seed); the output a transposed one.
+    op, forward, torch_backward = FROM_OUTPUT[name]
+    grad_out = make_pair((37, 5), torch.float32, layout)[0]  # 37: a prime
+    out = forward(activation_input(5 * 37, torch.float32).view(5, 37).t())
+    grad_in = backward_from_output(op, grad_out, out)
+    expected = torch_backward(grad_out.double(), out.double())
+    assert_close(grad_in, expected, BACKWARD_TOLERANCE[torch.float32], f"{name} backward, {layout} gradient")
 
 
 def test_relu_backward_matches_torch_on_zero_and_nan_outputs():
     # torch's threshold_backward: out <= 0 blocks the gradient, a NaN output lets it through.
     out = torch.tensor([0.0, -0.0, float("nan"), 2.0, float("inf")])
     grad_out = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
-    assert torch.equal(ka.launch_relu_bwd(grad_out, out), torch.ops.aten.threshold_backward(grad_out, out, 0.0))
+    expected = torch.ops.aten.threshold_backward(grad_out, out, 0.0)
+    assert torch.equal(backward_from_output("threshold_backward", grad_out, out), expected)
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf * 0 -> NaN, like torch
@@ -170,9 +192,9 @@ def test_launchers_reject_bad_inputs():
     with pytest.raises(ValueError, match="contiguous"):
         ka.launch_gelu_bwd(torch.randn(6, 4), x.t())
     with pytest.raises(ValueError, match=r"\(4, 6\).*\(6, 4\)"):
-        ka.launch_tanh_bwd(x, torch.randn(6, 4))
+        ka.launch_silu_bwd(x, torch.randn(6, 4))
     with pytest.raises(ValueError, match="float64"):
-        ka.launch_sigmoid_bwd(x, x.double())
+        ka.launch_leaky_relu_bwd(x, x.double())
     with pytest.raises(TypeError, match="int64"):
         ka.launch_gelu_fwd(torch.ones(3, dtype=torch.int64))
     with pytest.raises(ValueError, match="'none' or 'tanh'"):

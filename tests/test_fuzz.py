@@ -240,7 +240,11 @@ def step_function(name: str, args: tuple[int, int, int, int], values: list[Pair]
             t[key] = 1.5 if d % 2 else u
             return t
 
-        return "setitem", setitem, [x, operand(d), (index, from_torch(index))]
+        return (
+            f"setitem {('int', 'slice', 'index', 'mask')[kind]}",
+            setitem,
+            [x, operand(d), (index, from_torch(index))],
+        )
     if name == "matmul":
         if a % 2 and rank >= 1:
             other = random_tensor((shape[-1], 3), x[0].dtype, d + 7)
@@ -258,31 +262,18 @@ def step_function(name: str, args: tuple[int, int, int, int], values: list[Pair]
 # ----------------------------------------------------------------------------------------------
 
 
-def _has_bool(tensors: list[torch.Tensor]) -> bool:
-    return any(t.dtype == torch.bool for t in tensors)
-
-
-BOOL_MATMUL = "matmul of empty bool tensors: torch returns (nothing to multiply), tritongrad raises NotImplementedError"
-EMPTY_EXTREMUM_DIMS = (
-    "amax/amin over dims (0, -1) of an empty vector: torch raises IndexError (empty reduction) before it looks "
-    "for repeated dims, tritongrad RuntimeError (dim appears multiple times)"
-)
 GRAD_INTO_INTEGER = (
-    "an in-place write of a value that requires grad into an integer/bool tensor makes it require grad (a leaf!), "
-    "torch's stays requires_grad=False (ops/inplace.apply_inplace records it)"
+    "a masked fill (x[mask] = v) of a one-element v that requires grad into an integer/bool x: torch records "
+    "IndexPutBackward0 and x requires grad (as for fill_, masked_fill_, index_fill_; not for copy_), tritongrad's "
+    "Function never marks an integer output as requiring grad (autograd/function.py)"
 )
 
 KNOWN_BUGS: dict[str, Callable[[str, list[torch.Tensor]], bool]] = {
-    BOOL_MATMUL: lambda label, tensors: (
-        label == "matmul" and _has_bool(tensors) and any(t.numel() == 0 for t in tensors)
-    ),
-    EMPTY_EXTREMUM_DIMS: lambda label, tensors: (
-        label.split()[0] in ("amax", "amin") and "(0, -1)" in label and tensors[0].dim() == 1 and not tensors[0].numel()
-    ),
     GRAD_INTO_INTEGER: lambda label, tensors: (
-        label.split()[0] in ("setitem", *INPLACE)
+        label == "setitem mask"
         and not tensors[0].is_floating_point()
-        and any(t.requires_grad for t in tensors[1:])
+        and tensors[1].requires_grad
+        and tensors[1].numel() == 1
     ),
 }
 
@@ -308,7 +299,7 @@ REGRESSIONS = [
     # prod over dims (0, -1)
     (((((2, 3), "float32", "contiguous", False, 1),), (("reduce", (4, 0, 2, 0)),)), None),
     # a (1, 0) bool matrix @ a fresh (0, 3) bool matrix
-    (((((1, 0), "bool", "contiguous", False, 1),), (("matmul", (1, 0, 0, 0)),)), BOOL_MATMUL),
+    (((((1, 0), "bool", "contiguous", False, 1),), (("matmul", (1, 0, 0, 0)),)), None),
     # argmax of a bool vector
     (((((5,), "bool", "sliced", False, 2),), (("reduce", (6, 0, 0, 0)),)), None),
     # b[0] = f for a bool b and a float f that requires grad: b must not require grad
@@ -321,7 +312,28 @@ REGRESSIONS = [
             ),
             (("setitem", (0, 0, 0, 4)),),
         ),
+        None,
+    ),
+    # b[b > 0] = f for the same b and f: torch's masked fill makes b require grad
+    (
+        (
+            (
+                ((3,), "bool", "contiguous", False, 1),
+                ((1,), "bool", "contiguous", False, 3),
+                ((), "float32", "contiguous", True, 2),
+            ),
+            (("setitem", (3, 0, 0, 2)),),
+        ),
         GRAD_INTO_INTEGER,
+    ),
+    # i.add_(f) and i.copy_(f) for an int64 i and a float f that requires grad: torch refuses the
+    # add (a float result into an integer tensor), and the copy does not make i require grad
+    (
+        (
+            (((4,), "int64", "contiguous", False, 1), ((4,), "float32", "sliced", True, 2)),
+            (("inplace", (0, 0, 1, 0)), ("inplace", (3, 0, 1, 0))),
+        ),
+        None,
     ),
     # int64 - True
     (((((3,), "int64", "contiguous", False, 1),), (("scalar", (2, 0, 3, 0)),)), None),
@@ -343,7 +355,7 @@ REGRESSIONS = [
         None,
     ),
     # amax over dims (0, -1) of an empty vector
-    (((((0,), "float32", "contiguous", False, 1),), (("reduce", (2, 0, 2, 0)),)), EMPTY_EXTREMUM_DIMS),
+    (((((0,), "float32", "contiguous", False, 1),), (("reduce", (2, 0, 2, 0)),)), None),
     # permute of a vector with two dims
     (((((3,), "float32", "contiguous", False, 1),), (("permute", (0, 0, 0, 6)),)), None),
     # x[0] = x for x of shape (1,): torch drops the value's leading 1s (was: an expand error)

@@ -513,37 +513,6 @@ def test_large_reductions_on_gpu(shape, dims):
     check(kr.launch_var(x, dims, 1, False), x.double().var(dims or None).float(), f"var of {shape}", rtol=1e-5)
 
 
-# ------------------------------------------------------------------------------ sum_to_shape
-
-
-@pytest.mark.parametrize(
-    "shape, target",
-    [
-        ((2, 3, 4), (3, 1)),  # leading dim and a size-1 dim
-        ((2, 3, 4), (4,)),  # leading dims only
-        ((2, 3, 4), (1, 1, 1)),  # everything
-        ((2, 3, 4), (2, 1, 4)),  # a middle dim
-        ((1, 3), (3,)),  # only a size-1 leading dim: a view
-        ((2, 0, 4), (1, 4)),  # empty: zeros
-    ],
-)
-def test_sum_to_shape(shape, target):
-    x = make_input(shape, torch.float32)
-    lead = len(shape) - len(target)
-    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(target) if s == 1 and shape[lead + i] != 1)
-    expected = x.double().sum(dims, keepdim=True).reshape(target).float() if dims else x.reshape(target)
-    check(kr.launch_sum_to_shape(x, target), expected, f"sum_to_shape {shape} -> {target}")
-
-
-def test_sum_to_shape_of_expanded_gradient():
-    x = make_input((5, 7), torch.float32, "expanded")  # every row is the same memory
-    check(kr.launch_sum_to_shape(x, (7,)), x.double().sum(0).float(), "sum_to_shape of an expanded input")
-    same = make_input((3, 4), torch.float32)
-    assert kr.launch_sum_to_shape(same, (3, 4)) is same
-    with pytest.raises(RuntimeError, match="does not broadcast"):
-        kr.launch_sum_to_shape(same, (2, 4))
-
-
 # --------------------------------------------------------------------------- property tests
 
 

@@ -1,8 +1,9 @@
 """tritongrad.nn.functional: the torch.nn.functional subset tritongrad has.
 
 Argument names, defaults, shapes and error conditions follow torch. Each
-function checks its arguments and applies a Function of tritongrad/ops/nn_ops.py
-(or an elementwise op), whose kernels do the arithmetic.
+function checks its arguments and applies a Function of tritongrad/ops/ (linear.py,
+activation.py, softmax.py, dropout.py, loss_elementwise.py, loss_classes.py, ...) or an
+elementwise op, whose kernels do the arithmetic.
 
 Example::
 
@@ -20,14 +21,17 @@ import torch
 from tritongrad import creation, ops
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
-from tritongrad.ops import nn_ops
+from tritongrad.ops import linear as linear_ops
+from tritongrad.ops.activation import Gelu, LeakyRelu, Silu
 from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.nn_ops import log_softmax, softmax
+from tritongrad.ops.loss_classes import CrossEntropy, NllLoss
+from tritongrad.ops.loss_elementwise import elementwise_loss
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from tritongrad.ops.padding import pad
 from tritongrad.ops.pooling import (
@@ -40,6 +44,7 @@ from tritongrad.ops.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from tritongrad.ops.softmax import log_softmax, softmax
 from tritongrad.ops.upsampling import interpolate, upsample
 from tritongrad.tensor import Tensor
 
@@ -104,13 +109,13 @@ def _check_tensor(name: str, argument: str, value) -> None:
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in))."""
     _check_linear(input, weight, bias)
-    return nn_ops.linear(input, weight, bias)
+    return linear_ops.linear(input, weight, bias)
 
 
 def _linear_relu(input, weight, bias=None):
     """relu(linear(input, weight, bias)) in one fused kernel; nn.Sequential's Linear-ReLU pairs."""
     _check_linear(input, weight, bias)
-    return nn_ops.linear_relu(input, weight, bias)
+    return linear_ops.linear_relu(input, weight, bias)
 
 
 def _check_linear(input, weight, bias) -> None:
@@ -169,7 +174,7 @@ def gelu(input, approximate: str = "none"):
     _check_tensor("gelu", "input", input)
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return nn_ops.Gelu.apply(input, approximate)
+    return Gelu.apply(input, approximate)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
@@ -177,20 +182,20 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     _check_tensor("leaky_relu", "input", input)
     if inplace:
         return leaky_relu_(input, negative_slope)
-    return nn_ops.LeakyRelu.apply(input, float(negative_slope))
+    return LeakyRelu.apply(input, float(negative_slope))
 
 
 def leaky_relu_(input, negative_slope: float = 0.01):
     """leaky_relu in place; returns ``input``."""
-    return _inplace(input, lambda x: nn_ops.LeakyRelu.apply(x, float(negative_slope)))
+    return _inplace(input, lambda x: LeakyRelu.apply(x, float(negative_slope)))
 
 
 def silu(input, inplace: bool = False):
     """input * sigmoid(input)."""
     _check_tensor("silu", "input", input)
     if inplace:
-        return _inplace(input, nn_ops.Silu.apply)
-    return nn_ops.Silu.apply(input)
+        return _inplace(input, Silu.apply)
+    return Silu.apply(input)
 
 
 def _inplace(input, function):
@@ -210,8 +215,8 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     if not training or p == 0.0:
         return input
     if inplace:
-        return _inplace(input, lambda x: nn_ops.Dropout.apply(x, float(p)))
-    return nn_ops.Dropout.apply(input, float(p))
+        return _inplace(input, lambda x: Dropout.apply(x, float(p)))
+    return Dropout.apply(input, float(p))
 
 
 # ------------------------------------------------------------------------------ losses
@@ -303,14 +308,14 @@ def _weighted_loss(name: str, input, target, weight, reduction: str, *, mean_by_
     by the number of elements for huber.
     """
     if weight is None:
-        return nn_ops.elementwise_loss(name, input, target, parameter=parameter, reduction=reduction)
+        return elementwise_loss(name, input, target, parameter=parameter, reduction=reduction)
     _check_tensor(name, "weight", weight)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
     if mean_by_weight and reduction == "mean":
-        total = nn_ops.elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction="sum")
+        total = elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction="sum")
         return total / weight.sum()
-    return nn_ops.elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction=reduction)
+    return elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction=reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
@@ -319,7 +324,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     input, target = _elementwise_operands("smooth_l1_loss", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return nn_ops.elementwise_loss("smooth_l1_loss", input, target, parameter=beta, reduction=reduction)
+    return elementwise_loss("smooth_l1_loss", input, target, parameter=beta, reduction=reduction)
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
@@ -349,7 +354,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if not input.dtype.is_floating_point or target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {_dtype_word(target.dtype)} but expected {_dtype_word(input.dtype)}")
     _check_loss_weight("binary_cross_entropy", "weight", weight, input)
-    return nn_ops.elementwise_loss("binary_cross_entropy", input, target, weight=weight, reduction=reduction)
+    return elementwise_loss("binary_cross_entropy", input, target, weight=weight, reduction=reduction)
 
 
 def _check_loss_weight(name: str, argument: str, weight, input) -> None:
@@ -452,7 +457,7 @@ def cross_entropy(
     else:
         _check_class_target("cross_entropy", input, target)
     rows, row_targets = _as_rows(input, target, probabilities)
-    loss = nn_ops.CrossEntropy.apply(rows, row_targets, weight, int(ignore_index), float(label_smoothing), reduction)
+    loss = CrossEntropy.apply(rows, row_targets, weight, int(ignore_index), float(label_smoothing), reduction)
     return _unflatten_loss(loss, input, reduction)
 
 
@@ -504,7 +509,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     _check_class_weight("nll_loss", weight, classes, input)
     _check_class_target("nll_loss", input, target)
     rows, row_targets = _as_rows(input, target)
-    loss = nn_ops.NllLoss.apply(rows, row_targets, weight, int(ignore_index), reduction)
+    loss = NllLoss.apply(rows, row_targets, weight, int(ignore_index), reduction)
     return _unflatten_loss(loss, input, reduction)
 
 
@@ -533,7 +538,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         )
     for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
         _check_loss_weight("binary_cross_entropy_with_logits", name, extra, input)
-    loss = nn_ops.elementwise_loss(
+    loss = elementwise_loss(
         "binary_cross_entropy_with_logits", input, target, weight=weight, aux=pos_weight, reduction=reduction
     )
     return loss.to(result_dtype)
@@ -560,7 +565,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         reduction = _reduction(None, None, reduction)
     input, target = _elementwise_operands("kl_div", input, target, warn=False, dtype_rule="no_integers")
     loss = "kl_div_log_target" if log_target else "kl_div"
-    return nn_ops.elementwise_loss(loss, input, target, reduction=reduction)
+    return elementwise_loss(loss, input, target, reduction=reduction)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
@@ -568,7 +573,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     reduction = _reduction(size_average, reduce, reduction)
     input, target = _elementwise_operands("soft_margin_loss", input, target, warn=False, dtype_rule="input")
     _check_no_grad("soft_margin_loss", "target", target)
-    return nn_ops.elementwise_loss("soft_margin_loss", input, target, reduction=reduction)
+    return elementwise_loss("soft_margin_loss", input, target, reduction=reduction)
 
 
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:

@@ -8,13 +8,17 @@ imports this package: a module takes what it needs from the module that defines 
 from __future__ import annotations
 
 from tritongrad.ops import (  # noqa: F401 (submodules, also reachable as tritongrad.ops.<name>)
+    activation,
     arithmetic,
     counting,
+    dropout,
     elementwise,
     indexing,
     inplace,
     linalg,
-    nn_ops,
+    linear,
+    loss_classes,
+    loss_elementwise,
     operators,
     ordering,
     reduction,
@@ -52,7 +56,6 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     take_along_dim,
 )
 from tritongrad.ops.linalg import bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401
-from tritongrad.ops.nn_ops import log_softmax, softmax  # noqa: F401
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
     all,
@@ -78,6 +81,7 @@ from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
     var_mean,
 )
 from tritongrad.ops.shape import *  # noqa: F403
+from tritongrad.ops.softmax import log_softmax, softmax  # noqa: F401 (ops.softmax: the function, as in torch)
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor
 

@@ -139,21 +139,28 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
+_ROUNDED_DIVISIONS = {None: "div", "floor": "floor_divide", "trunc": "trunc_divide"}
+
+
+def _division_op(rounding_mode) -> str:
+    """The kernel op of ``div(..., rounding_mode=...)``."""
+    if rounding_mode not in _ROUNDED_DIVISIONS:
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
+    return _ROUNDED_DIVISIONS[rounding_mode]
+
+
 def div(input, other, *, rounding_mode=None, out=None):
     """True division (``rounding_mode='floor'`` or ``'trunc'`` for rounded quotients)."""
     input, other = _operands("div", input, other)
-    if out is not None and rounding_mode is None:
-        return _binary_out("div", input, other, out)
+    op = _division_op(rounding_mode)
     if out is not None:
-        raise NotImplementedError("div(..., rounding_mode=..., out=...) is not supported by tritongrad")
+        return _binary_out(op, input, other, out)
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
         return binary_forward("trunc_divide", input, other)
-    if rounding_mode is not None:
-        raise ValueError(
-            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
-        )
     if isinstance(input, Tensor) and not _records(input, other):
         return binary_forward("div", input, other)
     return elementwise.Div.apply(input, other)
@@ -162,21 +169,27 @@ def div(input, other, *, rounding_mode=None, out=None):
 divide = true_divide = div
 
 
-def floor_divide(input, other):
+def floor_divide(input, other, *, out=None):
     """Floor of the quotient (not differentiable, like torch)."""
     input, other = _operands("floor_divide", input, other)
+    if out is not None:
+        return _binary_out("floor_divide", input, other, out)
     return binary_forward("floor_divide", input, other)
 
 
-def remainder(input, other):
+def remainder(input, other, *, out=None):
     """Python-style modulus: the result has the sign of ``other``."""
     input, other = _operands("remainder", input, other)
+    if out is not None:
+        return _binary_out("remainder", input, other, out)
     return _with_operand_name(elementwise.Remainder, other).apply(input, other)
 
 
-def fmod(input, other):
+def fmod(input, other, *, out=None):
     """C-style modulus: the result has the sign of ``input`` (integer inputs stay integers)."""
     input, other = _operands("fmod", input, other)
+    if out is not None:
+        return _binary_out("fmod", input, other, out)
     return _with_operand_name(elementwise.Fmod, other).apply(input, other)
 
 
@@ -309,10 +322,40 @@ class InplaceMethods:
             self, lambda s: mul(s, other), lambda: elementwise.binary_forward("mul", self, other, out=self), other
         )
 
-    def div_(self, other) -> Tensor:
+    def div_(self, other, *, rounding_mode=None) -> Tensor:
+        op = _division_op(rounding_mode)
         return apply_inplace(
-            self, lambda s: div(s, other), lambda: elementwise.binary_forward("div", self, other, out=self), other
+            self,
+            lambda s: div(s, other, rounding_mode=rounding_mode),
+            lambda: elementwise.binary_forward(op, self, other, out=self),
+            other,
         )
+
+    def floor_divide_(self, other) -> Tensor:
+        return apply_inplace(
+            self,
+            lambda s: floor_divide(s, other),
+            lambda: elementwise.binary_forward("floor_divide", self, other, out=self),
+            other,
+        )
+
+    def remainder_(self, other) -> Tensor:
+        return apply_inplace(
+            self,
+            lambda s: remainder(s, other),
+            lambda: elementwise.binary_forward("remainder", self, other, out=self),
+            other,
+        )
+
+    def fmod_(self, other) -> Tensor:
+        return apply_inplace(
+            self, lambda s: fmod(s, other), lambda: elementwise.binary_forward("fmod", self, other, out=self), other
+        )
+
+    # ``x //= y``, ``x %= y`` and ``x **= y`` write into x, as torch's (without these Python would
+    # rebind x to a new tensor, and views of x would not see the result).
+    __ifloordiv__ = floor_divide_
+    __imod__ = remainder_
 
     def pow_(self, exponent) -> Tensor:
         return apply_inplace(
@@ -329,19 +372,30 @@ class InplaceMethods:
 
     clip_ = clamp_
 
+    def __ipow__(self, exponent) -> Tensor:
+        return self.pow_(exponent)
+
     def zero_(self) -> Tensor:
         """Fills with zeros in place."""
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        """Fills with ``value`` (a number or a one-element tensor) in place."""
+        """Fills with ``value`` (a number or a 0-dim tensor, whose gradient is the sum of self's) in place."""
+        value_requires_grad = False
         if isinstance(value, Tensor):
-            value = value.item()
+            if value.dim() != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
+                )
+            value_requires_grad = value.requires_grad
         check_inplace(self)
-        if is_grad_enabled() and self.requires_grad:
+        if is_grad_enabled() and (self.requires_grad or value_requires_grad):
             # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
             # an inf/NaN in s cannot leak into the result.
-            return apply_inplace(self, lambda s: where(_nowhere(s), s, value), lambda: None)
+            fill = value.to(self.dtype) if isinstance(value, Tensor) else value
+            return apply_inplace(self, lambda s: where(_nowhere(s), s, fill), lambda: None, value)
+        if isinstance(value, Tensor):
+            value = value.item()
         creation_kernels.launch_fill_(self._data, value)
         self._version_counter.bump()
         return self
@@ -354,11 +408,13 @@ class InplaceMethods:
         if data.device != self.device:
             data = data.to(self.device)
         expanded = data.expand(self.shape) if tuple(data.shape) != tuple(self.shape) else data
+        # As torch's: a copy into an integer or bool tensor is not differentiable, so a source that
+        # requires grad does not make self require grad (other in-place writes do; see apply_inplace).
         return apply_inplace(
             self,
             lambda s: where(_nowhere(s), s, source.to(self.dtype).expand(self.shape)),
             lambda: elementwise_kernels.launch_unary("copy", expanded, out=self._data),
-            source,
+            source if self.dtype.is_floating_point else None,
         )
 
 

@@ -25,7 +25,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import attention as attention_kernels
 from tritongrad.kernels.strided import broadcast_shapes
-from tritongrad.ops.nn_ops import Dropout
+from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.table import reduce_grad
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.random import philox_seed_and_offset

@@ -36,7 +36,7 @@ from tritongrad.dtypes import dtype_word, result_type
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
-from tritongrad.kernels.strided import broadcast_shapes, is_non_overlapping_and_dense
+from tritongrad.kernels.strided import broadcast_shapes, check_writable, is_non_overlapping_and_dense
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
@@ -706,10 +706,9 @@ def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan:
 
 def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, value) -> None:
     """view[mask] = value for one value (a number or a one-element tensor): a masked fill through
-    the where kernel, with no read-back of the mask's count (IndexPutBackward0, as in torch)."""
-    if isinstance(value, Tensor):
-        _check_values_dtype(x, value)
-    fill = value.reshape(()) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
+    the where kernel, with no read-back of the mask's count (IndexPutBackward0, as in torch). As
+    torch's masked fill, a value of another dtype is converted to x's."""
+    fill = value.reshape(()).to(x.dtype) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
     if fill._data.untyped_storage().data_ptr() == view._data.untyped_storage().data_ptr():
         fill = fill.clone()  # torch reads the one value before it fills (x[x > 0] = x[0] is fine)
     trailing = view.dim() - view_dim - mask.dim()
@@ -743,6 +742,7 @@ def setitem(x: Tensor, key, value) -> None:
         if isinstance(value, Tensor):
             view.copy_(_without_leading_ones(value, view))
         else:
+            check_writable(view._data)  # torch copies the number in: refused where fill_ is allowed
             view.fill_(value)
         return
     one_value = not isinstance(value, Tensor) or value.numel() == 1
@@ -866,6 +866,11 @@ def _checked_source(name: str, input: Tensor, dim: int, index: Tensor, source: T
     _check_index(name, index)
     if not isinstance(source, Tensor):
         raise TypeError(f"{name}(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source.dtype != input.dtype and name.startswith("index_copy"):
+        raise RuntimeError(
+            f"{name}(): self and source expected to have the same dtype, but got (self) "
+            f"{dtype_word(input.dtype)} and (source) {dtype_word(source.dtype)}"
+        )
     if source.dtype != input.dtype:
         raise RuntimeError(
             f"{name}(): self ({dtype_word(input.dtype)}) and source ({dtype_word(source.dtype)}) "
@@ -1182,19 +1187,27 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     return MaskedSelect.apply(input, mask)
 
 
+def _check_masked_scatter_source(input: Tensor, source) -> None:
+    if not isinstance(source, Tensor):
+        raise TypeError(f"masked_scatter_(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source.dtype != input.dtype:  # (torch's message, its missing space included)
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{dtype_word(input.dtype)} and {dtype_word(source.dtype)}"
+        )
+
+
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """input with the positions where mask is True taking source's elements in row-major order."""
     _check_mask("masked_scatter_", mask)
-    if not isinstance(source, Tensor) or source.dtype != input.dtype:
-        raise RuntimeError("masked_scatter_: expected self and source to have same dtypes")
+    _check_masked_scatter_source(input, source)
     return MaskedScatter.apply(input, mask, source)
 
 
 def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """``masked_scatter`` in place (mask must broadcast to input's shape); returns input."""
     _check_mask("masked_scatter_", mask)
-    if not isinstance(source, Tensor) or source.dtype != input.dtype:
-        raise RuntimeError("masked_scatter_: expected self and source to have same dtypes")
+    _check_masked_scatter_source(input, source)
 
     def into_input() -> None:
         shape = tuple(input.shape)
@@ -1260,6 +1273,12 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False):
     for index, tensor in enumerate(tensors):
         if tensor.dim() != reference.dim():
             raise RuntimeError(f"Tensors must have same number of dimensions: got {reference.dim()} and {tensor.dim()}")
+        if stacking and tensor.shape != reference.shape:  # (the shapes given: without the stacking dim)
+            given = [list(t.shape[:dim] + t.shape[dim + 1 :]) for t in (reference, tensor)]
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {given[0]} at entry 0 and {given[1]} "
+                f"at entry {index}"
+            )
         for d in range(reference.dim()):
             if d != dim and tensor.shape[d] != reference.shape[d]:
                 raise RuntimeError(

@@ -10,6 +10,7 @@ Every in-place op (``add_``, ``exp_``, ``x[i] = v``, ``masked_fill_``, ...) goes
 from __future__ import annotations
 
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import check_no_partial_overlap
 from tritongrad.ops.views import contiguous_copy, rebase_after_write_through_view
@@ -55,6 +56,10 @@ def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor
         self.requires_grad,
     )
     result = out_of_place(snapshot)
+    if category(result.dtype) > category(self.dtype):  # (the kernel refuses it when nothing records)
+        raise RuntimeError(
+            f"result type {dtype_word(result.dtype)} can't be cast to the desired output type {dtype_word(self.dtype)}"
+        )
     if tuple(result.shape) != tuple(self.shape):
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"

@@ -14,6 +14,7 @@ import torch
 from tritongrad import backends
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import matmul as kernels
+from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.elementwise import reduce_grad
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -36,6 +37,7 @@ class MatmulFunction(Function):
         ctx.a_shape, ctx.b_shape = tuple(a.shape), tuple(b.shape)
         a_data = a._data.unsqueeze(0) if a.dim() == 1 else a._data
         b_data = b._data.unsqueeze(-1) if b.dim() == 1 else b._data
+        _refuse_bool_product(a_data, b_data, a.dim(), b.dim())
         product = _launch_product(a_data, b_data)
         if b.dim() == 1:
             product = product.squeeze(-1)
@@ -96,14 +98,28 @@ def _check_operands(name: str, a, b) -> None:
         raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}")
-    if a.dtype == torch.bool:
-        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+
+
+def _refuse_bool_product(a_data: torch.Tensor, b_data: torch.Tensor, a_dim: int, b_dim: int) -> None:
+    """torch has no bool product kernel, but returns without one when there is nothing to sum
+    (an empty result, or K == 0: all False); the error names torch's CPU kernel for the form."""
+    if a_data.dtype != torch.bool or a_data.shape[-1] == 0:
+        return
+    batch = broadcast_shapes(a_data.shape[:-2], b_data.shape[:-2])
+    if 0 in batch or a_data.shape[-2] == 0 or b_data.shape[-1] == 0:
+        return
+    kernel = "addmv_impl_cpu" if b_dim == 1 else "bmm" if b_dim >= 3 else "addmm_impl_cpu_"
+    raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _launch_product(a_data: torch.Tensor, b_data: torch.Tensor) -> torch.Tensor:
-    """The product kernel for the operands' dtype: tensor-core tiles for floats, int64 sums for integers."""
+    """The product kernel for the operands' dtype: tensor-core tiles for floats, int64 sums for
+    integers; a bool product is only asked for when it has nothing to sum (all False: the uint8
+    kernel's zeros, read as bool)."""
     if a_data.dtype.is_floating_point:
         return kernels.launch_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32)
+    if a_data.dtype == torch.bool:
+        return kernels.launch_integer_matmul(a_data.view(torch.uint8), b_data.view(torch.uint8)).view(torch.bool)
     return kernels.launch_integer_matmul(a_data, b_data)
 
 
@@ -168,7 +184,7 @@ def mv(input, vec):
     """Matrix @ vector."""
     _check_operands("mv", input, vec)
     if input.dim() != 2 or vec.dim() != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, {vec.dim()}")
     return matmul(input, vec)
 
 
@@ -194,6 +210,8 @@ def dot(input, other):
             "to have the same number of elements, but got "
             f"{input.shape[0]} and {other.shape[0]} elements respectively"
         )
+    if input.dtype == torch.bool:  # even when empty, as torch's
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
     return Dot.apply(input, other)
 
 

@@ -52,9 +52,20 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
         return ()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
-    if len(set(normalized)) != len(normalized):
-        raise RuntimeError(f"dim {normalized} appears multiple times in the list of dims")
+    repeated = [d for d, following in zip(normalized, normalized[1:]) if d == following]
+    if repeated:
+        raise RuntimeError(f"dim {repeated[0]} appears multiple times in the list of dims")
     return normalized
+
+
+def _require_nonempty_dims(name: str, input, dim) -> None:
+    """torch's first check for amax/amin of an empty tensor: each dim in the order given (as
+    given, before repeats are looked for) must have a non-zero size."""
+    if input.numel() != 0 or dim is None:
+        return
+    for d in (dim,) if isinstance(dim, int) else tuple(dim):
+        if input.shape[normalize_dim(d, input.dim())] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _reduced_dims(dims: tuple[int, ...], ndim: int) -> tuple[int, ...]:
@@ -127,6 +138,8 @@ class MeanDims(Mean):
 
 
 class Prod(Function):
+    _over_all = False
+
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         result = _wrap(kernels.launch_prod(x._data, dims, keepdim, out_dtype=dtype))
@@ -141,6 +154,10 @@ class Prod(Function):
         grad_expanded = expand_back(grad, shape, ctx.dims, ctx.keepdim)
         if not bool((x == 0).any()):
             grad_input = grad_expanded * expand_back(result, shape, ctx.dims, ctx.keepdim) / x
+        elif ctx._function._over_all and int((x == 0).sum().item()) > 1:
+            # torch's prod() without dim: with two zeros every product of the others is zero (even
+            # beside a NaN or an inf, which the explicit products below would spread).
+            grad_input = creation.zeros(shape, dtype=x.dtype, device=x.device)
         else:
             # With zeros, divide-by-x fails: take the product of the other elements explicitly,
             # replacing each element in turn by 1 (O(n^2) in the reduced extent; only on this path).
@@ -169,6 +186,7 @@ def _product_of_others(x, dims: tuple[int, ...]):
 
 class ProdAll(Prod):
     _backward_name = "ProdBackward0"
+    _over_all = True
 
 
 class ProdDims(Prod):
@@ -491,12 +509,14 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
 @accepts_numpy_axis
 def amax(input, dim=(), keepdim: bool = False):
     """Maximum over ``dim`` (all dims by default); NaN propagates."""
+    _require_nonempty_dims("amax", input, dim)
     return Amax.apply(input, normalize_dims(dim, input.dim()), keepdim, True)
 
 
 @accepts_numpy_axis
 def amin(input, dim=(), keepdim: bool = False):
     """Minimum over ``dim`` (all dims by default); NaN propagates."""
+    _require_nonempty_dims("amin", input, dim)
     return Amin.apply(input, normalize_dims(dim, input.dim()), keepdim, False)
 
 

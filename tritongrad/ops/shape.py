@@ -40,7 +40,7 @@ __all__ = [
 # Functions that are also Tensor methods (x.flip(0), x.repeat(2, 3), ...).
 TENSOR_METHODS = (
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
-    "diag", "diag_embed", "trace", "movedim", "moveaxis", "broadcast_to",
+    "diag", "diag_embed", "trace", "movedim", "moveaxis", "broadcast_to", "unfold",
 )  # fmt: skip
 
 
@@ -102,8 +102,13 @@ class Triu(Triangle):
     _triangle = "upper"
 
 
-def flip(input, dims):
-    """A copy with the order of elements reversed along ``dims``."""
+def flip(input, *dims_args, dims=None):
+    """A copy with the order of elements reversed along ``dims`` (a sequence, or the method's
+    ``x.flip(0, 1)``)."""
+    if dims is None:
+        dims = dims_args[0] if len(dims_args) == 1 else dims_args
+    elif dims_args:
+        raise TypeError("flip() got multiple values for argument 'dims'")
     return Flip.apply(input, _dims_arg(dims, input.dim()))
 
 
@@ -606,7 +611,27 @@ def atleast_3d(*tensors):
 
 def split(tensor, split_size_or_sections, dim: int = 0):
     """Views of consecutive pieces of ``split_size_or_sections`` (an int or a list of sizes) along dim."""
-    return tensor.split(split_size_or_sections, dim)
+    length = tensor.shape[normalize_dim(dim, tensor.dim())] if tensor.dim() else 0
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size_or_sections}")
+        if split_size_or_sections == 0:
+            if length != 0:
+                raise RuntimeError(
+                    f"split_size can only be 0 if dimension size is 0, but got dimension size of {length}"
+                )
+            return (tensor.narrow(dim, 0, 0),)
+    elif any(size < 0 for size in split_size_or_sections):
+        raise RuntimeError(
+            "split_with_sizes expects split_sizes have only non-negative entries, but got "
+            f"split_sizes={list(split_size_or_sections)}"
+        )
+    elif sum(split_size_or_sections) != length:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size at dimension "
+            f"{normalize_dim(dim, tensor.dim())}), but got split_sizes={list(split_size_or_sections)}"
+        )
+    return views.ViewMethods.split(tensor, split_size_or_sections, dim)
 
 
 def unbind(input, dim: int = 0) -> tuple:
@@ -618,7 +643,54 @@ def chunk(input, chunks: int, dim: int = 0):
     """``chunks`` (or fewer) views of equal size (the last may be smaller) along dim."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    return input.chunk(chunks, dim)
+    return views.ViewMethods.chunk(input, chunks, dim)
+
+
+class Unfold(Function):
+    """``x.unfold(dim, size, step)``: a view whose last dim walks each window of ``size`` elements,
+    windows ``step`` apart along ``dim``; the backward adds each window position's gradient back
+    (windows overlap when step < size)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, size, step):
+        ctx.input_shape, ctx.dim, ctx.size, ctx.step = tuple(x.shape), dim, size, step
+        data = x._data
+        sizes, strides = list(data.shape), list(data.stride())
+        if data.dim():
+            sizes[dim] = (sizes[dim] - size) // step + 1
+            sizes.append(size)
+            strides.append(strides[dim])
+            strides[dim] *= step
+        else:
+            sizes, strides = [size], [1]
+        return _view_of(x, data.as_strided(sizes, strides, data.storage_offset()))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_input = creation.zeros(ctx.input_shape, dtype=grad.dtype, device=grad.device)
+        if not ctx.input_shape:
+            return (grad.sum() if ctx.size else grad_input), None, None, None
+        windows = grad.shape[ctx.dim]
+        span = (windows - 1) * ctx.step + 1
+        key = (slice(None),) * ctx.dim + (slice(None, None, ctx.step),)
+        for position in range(ctx.size):
+            grad_input.narrow(ctx.dim, position, span)[key].add_(grad.select(-1, position))
+        return grad_input, None, None, None
+
+
+def unfold(input, dimension: int, size: int, step: int):
+    """The view of every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last dim."""
+    dim = normalize_dim(dimension, input.dim())
+    max_size = input.shape[dim] if input.dim() else 1
+    if size > max_size:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {max_size} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return Unfold.apply(input, dim, size, step)
 
 
 attach_methods({name: globals()[name] for name in TENSOR_METHODS})
+# split and chunk check their sizes as torch's does before ops/views.py's methods cut the pieces.
+attach_methods({"split": split, "chunk": chunk}, replace=True)

@@ -1,0 +1,53 @@
+"""Dropout on the Philox kernels of kernels/random.py.
+
+The mask is never stored: the backward regenerates it from the same Philox counters (seed and
+offset taken from the default generator at the forward).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tritongrad.autograd.function import Function
+from tritongrad.kernels import random as random_kernels
+from tritongrad.ops.views import contiguous_copy
+from tritongrad.random import philox_seed_and_offset
+from tritongrad.tensor import Tensor
+
+__all__ = ["Dropout", "DropoutMask"]
+
+_wrap = Tensor._wrap  # a kernel's output buffer as a Tensor
+
+
+def _contiguous(x) -> torch.Tensor:
+    """x's buffer, copied by a kernel first if the elementwise launchers cannot read it in place."""
+    return x._data if x.is_contiguous() else contiguous_copy(x)._data
+
+
+class Dropout(Function):
+    _backward_name = "NativeDropoutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p):
+        seed, offset = philox_seed_and_offset(x.numel())
+        ctx.p, ctx.seed, ctx.offset = p, seed, offset
+        return _wrap(random_kernels.launch_dropout_fwd(_contiguous(x), p, seed, offset))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DropoutMask.apply(grad, ctx.p, ctx.seed, ctx.offset), None
+
+
+class DropoutMask(Function):
+    """grad * keep / (1 - p) with a given mask stream: linear, so its backward is itself."""
+
+    _backward_name = "NativeDropoutBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, p, seed, offset):
+        ctx.p, ctx.seed, ctx.offset = p, seed, offset
+        return _wrap(random_kernels.launch_dropout_bwd(_contiguous(grad), p, seed, offset))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return DropoutMask.apply(grad_grad, ctx.p, ctx.seed, ctx.offset), None, None, None

@@ -1,0 +1,147 @@
+"""Class-target losses: cross-entropy and NLL on the fused kernels of kernels/loss_classes.py.
+
+The backward runs the fused kernel when nothing is recorded; under ``create_graph=True``
+cross-entropy's gradient is composed from tritongrad ops (on ``Softmax``) so it is recorded, and
+NLL's backward is itself a Function whose adjoint is NLL again.
+"""
+
+from __future__ import annotations
+
+from tritongrad import creation
+from tritongrad.autograd.engine import UnitGradient
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.kernels import loss_classes as class_loss_kernels
+from tritongrad.ops.softmax import Softmax
+from tritongrad.tensor import Tensor
+
+__all__ = ["CrossEntropy", "NllLoss", "NllLossBackward"]
+
+_wrap = Tensor._wrap  # a kernel's output buffer as a Tensor
+
+
+def _optional_data(tensor):
+    return None if tensor is None else tensor._data
+
+
+class CrossEntropy(Function):
+    """Fused cross entropy of (N, C) logits and (N,) class indices or (N, C) class probabilities.
+
+    The forward keeps only per-row statistics (logsumexp, ...); the backward rebuilds softmax
+    from them. One launch each way; the implicit seed of ``loss.backward()`` is never filled.
+    """
+
+    _backward_name = "NllLossBackward0"
+    _accepts_unit_gradient = True
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
+        options = dict(ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction)
+        loss, saved = class_loss_kernels.launch_cross_entropy_fwd(
+            logits._data, target._data, weight=_optional_data(weight), **options
+        )
+        ctx.save_for_backward(logits, target, weight, _wrap(saved))
+        ctx.options = options
+        return _wrap(loss)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, target, weight, saved = ctx.saved_tensors
+        if ctx.needs_input_grad[1]:
+            raise NotImplementedError(
+                "cross_entropy: the fused kernel gives no gradient for class-probability targets; "
+                "tritongrad.nn.functional.cross_entropy composes the loss from log_softmax when the target "
+                "requires grad"
+            )
+        if is_grad_enabled():
+            if isinstance(grad, UnitGradient):
+                grad = grad.materialize()
+            grad_logits = _cross_entropy_backward_composed(grad, logits, target, weight, **ctx.options)
+            return grad_logits, None, None, None, None, None
+        grad_logits = class_loss_kernels.launch_cross_entropy_bwd(
+            None if isinstance(grad, UnitGradient) else grad._data,
+            logits._data,
+            target._data,
+            saved._data,
+            weight=_optional_data(weight),
+            **ctx.options,
+        )
+        return _wrap(grad_logits), None, None, None, None, None
+
+
+def _cross_entropy_backward_composed(grad, logits, target, weight, *, ignore_index, label_smoothing, reduction):
+    """grad * (sum(q) * softmax(x) - q) per row, from tritongrad ops (recorded for double backward).
+
+    q are the per-class coefficients of each row's loss sum_c q_c (logsumexp - x_c): the (smoothed)
+    one-hot or probability target times the class weight, zero on ignored rows.
+    """
+    rows, classes = logits.shape
+    if target.dtype.is_floating_point:
+        coefficients = target * (1.0 - label_smoothing) + label_smoothing / classes
+        denominator = rows
+    else:
+        class_ids = creation.arange(classes, dtype=target.dtype, device=target.device)
+        hit = (target.unsqueeze(1) == class_ids).to(logits.dtype)
+        kept = (target != ignore_index).to(logits.dtype).unsqueeze(1)
+        coefficients = (hit * (1.0 - label_smoothing) + label_smoothing / classes) * kept
+        picked_weight = hit * kept if weight is None else hit * kept * weight
+        denominator = picked_weight.sum()
+    if weight is not None:
+        coefficients = coefficients * weight
+    total = coefficients.sum(1, keepdim=True)
+    row_grad = grad.unsqueeze(1) if reduction == "none" else grad
+    if reduction == "mean":
+        row_grad = row_grad / denominator
+    return row_grad * (total * Softmax.apply(logits, 1) - coefficients)
+
+
+class NllLoss(Function):
+    """-w[t] * log_probs[t] per row, ignored rows skipped; mean divides by the total weight."""
+
+    _backward_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, log_probs, target, weight, ignore_index, reduction):
+        options = dict(ignore_index=ignore_index, reduction=reduction)
+        ctx.save_for_backward(log_probs, target, weight)
+        ctx.options = options
+        return _wrap(
+            class_loss_kernels.launch_nll_loss_fwd(
+                log_probs._data, target._data, weight=_optional_data(weight), **options
+            )
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs, target, weight = ctx.saved_tensors
+        return NllLossBackward.apply(grad, log_probs, target, weight, ctx.options), None, None, None, None
+
+
+class NllLossBackward(Function):
+    """The gradient of nll_loss: linear in the incoming gradient and constant in log_probs.
+
+    Its adjoint, the derivative with respect to the incoming gradient, is nll_loss itself
+    applied to the gradient-of-gradient: d/dg <gg, B(g)> = nll_loss(gg, target).
+    """
+
+    _backward_name = "NllLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, log_probs, target, weight, options):
+        ctx.save_for_backward(log_probs, target, weight)
+        ctx.options = options
+        return _wrap(
+            class_loss_kernels.launch_nll_loss_bwd(
+                grad._data, log_probs._data, target._data, weight=_optional_data(weight), **options
+            )
+        )
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        log_probs, target, weight = ctx.saved_tensors
+        options = ctx.options
+        grad_of_grad = None
+        if ctx.needs_input_grad[0]:
+            grad_of_grad = NllLoss.apply(grad_grad, target, weight, options["ignore_index"], options["reduction"])
+        grad_of_log_probs = creation.zeros_like(log_probs) if ctx.needs_input_grad[1] else None
+        return grad_of_grad, grad_of_log_probs, None, None, None

@@ -1,0 +1,152 @@
+"""Softmax and log-softmax along a dim, and their backwards, on kernels/softmax.py.
+
+The backward is itself a Function (``SoftmaxBackwardData``, ``LogSoftmaxBackwardData``) whose
+forward is the fused kernel and whose own backward is composed from tritongrad ops, so gradients
+of any order (``create_graph=True``) stay on the kernels. ``softmax`` and ``log_softmax`` check
+their arguments as torch does and are attached as Tensor methods.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from tritongrad import creation
+from tritongrad.autograd.function import Function
+from tritongrad.dtypes import dtype_word
+from tritongrad.kernels import softmax as softmax_kernels
+from tritongrad.shapes import normalize_dim
+from tritongrad.tensor import Tensor, attach_methods
+
+__all__ = ["Softmax", "LogSoftmax", "SoftmaxBackwardData", "LogSoftmaxBackwardData", "softmax", "log_softmax"]
+
+_wrap = Tensor._wrap  # a kernel's output buffer as a Tensor
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=False))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(grad, out, ctx.dim), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return LogSoftmaxBackwardData.apply(grad, out, ctx.dim), None
+
+
+class SoftmaxBackwardData(Function):
+    """grad_x = y * (g - sum(g * y)) from the softmax output y, in one kernel.
+
+    Its own gradients (for double backward), with S = sum(g * y) and T = sum(gg * y) over dim:
+    d/dg = y * (gg - T) (this same op applied to gg); d/dy = g * (gg - T) - gg * S.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, out, dim):
+        ctx.save_for_backward(grad, out)
+        ctx.dim = dim
+        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=False))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, out = ctx.saved_tensors
+        dim = ctx.dim
+        grad_of_grad = SoftmaxBackwardData.apply(grad_grad, out, dim) if ctx.needs_input_grad[0] else None
+        grad_of_out = None
+        if ctx.needs_input_grad[1]:
+            weighted_gg = (grad_grad * out).sum(dim, keepdim=True)
+            weighted_g = (grad * out).sum(dim, keepdim=True)
+            grad_of_out = grad * (grad_grad - weighted_gg) - grad_grad * weighted_g
+        return grad_of_grad, grad_of_out, None
+
+
+class LogSoftmaxBackwardData(Function):
+    """grad_x = g - exp(y) * sum(g) from the log-softmax output y, in one kernel.
+
+    Its own gradients, with p = exp(y): d/dg = gg - sum(gg * p); d/dy = -gg * p * sum(g).
+    """
+
+    @staticmethod
+    def forward(ctx, grad, out, dim):
+        ctx.save_for_backward(grad, out)
+        ctx.dim = dim
+        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=True))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, out = ctx.saved_tensors
+        dim = ctx.dim
+        probabilities = out.exp()
+        grad_of_grad = grad_of_out = None
+        if ctx.needs_input_grad[0]:
+            grad_of_grad = grad_grad - (grad_grad * probabilities).sum(dim, keepdim=True)
+        if ctx.needs_input_grad[1]:
+            grad_of_out = -grad_grad * probabilities * grad.sum(dim, keepdim=True)
+        return grad_of_grad, grad_of_out, None
+
+
+def _check_softmax_input(name: str, input) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+
+
+def _refuse_integers(name: str, input, dtype) -> None:
+    """torch has no integer softmax kernel (an empty input never reaches one)."""
+    if dtype is None and not input.dtype.is_floating_point and input.numel() > 0:
+        # torch's CPU message (the kernel it names is the last-dim one whatever the dim)
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{dtype_word(input.dtype)}'")
+
+
+def _softmax_dim(name: str, input, dim) -> int:
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. "
+            "Change the call to include dim=X as an argument.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return normalize_dim(dim, max(input.dim(), 1))
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
+    _check_softmax_input("softmax", input)
+    dim = _softmax_dim("softmax", input, dim)
+    _refuse_integers("softmax", input, dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
+        return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
+    return Softmax.apply(input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
+    _check_softmax_input("log_softmax", input)
+    dim = _softmax_dim("log_softmax", input, dim)
+    _refuse_integers("log_softmax", input, dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
+        return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
+    return LogSoftmax.apply(input, dim)
+
+
+attach_methods({"softmax": softmax, "log_softmax": log_softmax})
