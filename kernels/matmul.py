@@ -68,6 +68,7 @@ fp16/bf16 inputs accumulate in fp32; fp64 inputs use ``tl.dot`` in fp64.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import torch
 import triton
@@ -81,6 +82,7 @@ from tritongrad.kernels.common import (
     check_same_device,
     compute_dtype,
     needs_int64_indexing,
+    remember,
 )
 from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
 from tritongrad.runtime import cdiv
@@ -634,31 +636,27 @@ def _nominal_tiles(size: int) -> int:
     return cdiv(size, _NOMINAL_TILE)
 
 
-def _launch_matmul_kernel(
+def _matmul_call(
     a: torch.Tensor,
     b: torch.Tensor,
     c: torch.Tensor | None,
     *,
-    bias: torch.Tensor | None = None,
-    row_sum: torch.Tensor | None = None,
-    activation: str | None = None,
-    allow_tf32: bool = False,
-    sum_batch: bool = False,
-    split_k: int | None = None,
-) -> None:
-    """The one launch site: a (*batch, M, K), b (*batch, K, N) with equal (expanded) batch shapes.
-
-    c is (*batch, M, N) contiguous, or (M, N) with ``sum_batch``, or None when
-    only ``row_sum`` (M,) is wanted. Inputs are validated by the callers.
-    ``split_k``: programs sharing each tile's K (None: the GPU policy, ``_split_k``);
-    more than one adds the launch that sums the partials.
-    """
+    bias: torch.Tensor | None,
+    row_sum: torch.Tensor | None,
+    activation: str | None,
+    allow_tf32: bool,
+    sum_batch: bool,
+    split_k: int | None,
+) -> tuple | None:
+    """What ``_launch_matmul_kernel`` launches: (grid, the arguments after the five pointers, the
+    constexpr options, split_k, C's target, the row sums' target); None when there is nothing to do.
+    Everything but the two targets of a split-K launch depends on the layouts alone."""
     M, K = a.shape[-2:]
     N = b.shape[-1]
     product = c is not None and c.numel() > 0
     if not product:
         if row_sum is None or row_sum.numel() == 0:
-            return
+            return None
         N = 1  # one column of tiles: the programs that own the row sums
     batch_shape, (a_batch_strides, b_batch_strides) = coalesce(a.shape[:-2], [a.stride()[:-2], b.stride()[:-2]])
     batch_count = 1
@@ -685,12 +683,7 @@ def _launch_matmul_kernel(
     # looping over the summed batch), times split_k along axis 1.
     grid = lambda meta: (batch_programs * tiles_per_batch(meta), split_k)
 
-    matmul_kernel[grid](
-        a,
-        b,
-        target,
-        bias,
-        row_target,
+    arguments = (
         M,
         N,
         K,
@@ -709,6 +702,8 @@ def _launch_matmul_kernel(
         bias.stride(0) if bias is not None else 0,
         row_target.stride(-1) if row_target is not None else 0,
         row_target.stride(0) if split_k > 1 and row_target is not None else 0,
+    )
+    options = dict(
         BATCH_RANK=len(batch_shape),
         SUM_BATCH=sum_batch,
         PRODUCT=product,
@@ -721,7 +716,38 @@ def _launch_matmul_kernel(
         INDEX_64=needs_int64_indexing(a, b, target, bias, row_target),
         WIDEN_BF16=runtime.is_interpreter() and a.dtype == torch.bfloat16,
     )
+    return grid, arguments, options, split_k, target, row_target
+
+
+def _launch_matmul_kernel(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    c: torch.Tensor | None,
+    *,
+    bias: torch.Tensor | None = None,
+    row_sum: torch.Tensor | None = None,
+    activation: str | None = None,
+    allow_tf32: bool = False,
+    sum_batch: bool = False,
+    split_k: int | None = None,
+) -> None:
+    """The one launch site: a (*batch, M, K), b (*batch, K, N) with equal (expanded) batch shapes.
+
+    c is (*batch, M, N) contiguous, or (M, N) with ``sum_batch``, or None when
+    only ``row_sum`` (M,) is wanted. Inputs are validated by the callers.
+    ``split_k``: programs sharing each tile's K (None: the GPU policy, ``_split_k``);
+    more than one adds the launch that sums the partials.
+    """
+    call = _matmul_call(
+        a, b, c, bias=bias, row_sum=row_sum, activation=activation, allow_tf32=allow_tf32, sum_batch=sum_batch,
+        split_k=split_k,
+    )  # fmt: skip
+    if call is None:
+        return
+    grid, arguments, options, split_k, target, row_target = call
+    matmul_kernel[grid](a, b, target, bias, row_target, *arguments, **options)
     if split_k > 1:
+        product = c is not None and c.numel() > 0
         _launch_split_k_sum(target, c if product else None, row_target, row_sum, bias=bias, activation=activation)
 
 
@@ -790,6 +816,10 @@ def launch_matmul(
         >>> launch_matmul(a, b, activation="relu").shape
         torch.Size([2, 4])
     """
+    key = (*_layout(a), *_layout(b), _layout(bias), activation, allow_tf32, out_dtype)
+    launch = _MATMUL_LAUNCHERS.get(key)
+    if launch:
+        return launch(a, b, bias)
     _check_matmul_inputs("matmul", a, b, bias, activation)
     out_dtype = a.dtype if out_dtype is None else out_dtype
     if out_dtype not in FLOATING_DTYPES:
@@ -806,7 +836,42 @@ def launch_matmul(
     a = _expand_batch(a, batch_shape)
     b = _expand_batch(b, batch_shape)
     _launch_matmul_kernel(a, b, out, bias=bias, activation=activation, allow_tf32=allow_tf32)
+    if launch is None:
+        launch = _matmul_launcher(a, b, out, bias=bias, activation=activation, allow_tf32=allow_tf32)
+        remember(_MATMUL_LAUNCHERS, key, launch or False)
     return out
+
+
+# launch_matmul's launchers, keyed by the operands' dtypes, layouts and devices and the options:
+# the checks passed once for the key, and everything but the output's allocation is computed.
+_MATMUL_LAUNCHERS: dict[tuple, Callable | bool] = {}
+
+
+def _layout(t: torch.Tensor | None) -> tuple | None:
+    return None if t is None else (t.dtype, t.shape, t.stride(), t.device)
+
+
+def _matmul_launcher(
+    a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, *, bias, activation, allow_tf32: bool
+) -> Callable | None:
+    """``launch_matmul`` as a function of (a', b', bias') laid out as a, b and bias (their batch-
+    expanded views share the tensors' addresses, so the kernel takes a' and b' as they are); None
+    for a launch that needs more than one kernel (split-K) or none (empty)."""
+    call = _matmul_call(
+        a, b, out, bias=bias, row_sum=None, activation=activation, allow_tf32=allow_tf32, sum_batch=False,
+        split_k=None,
+    )  # fmt: skip
+    if call is None or call[3] != 1 or out.numel() == 0:
+        return None
+    grid, arguments, options = call[:3]
+    shape, strides, dtype, device = out.shape, out.stride(), out.dtype, out.device
+
+    def launch(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        out = torch.empty_strided(shape, strides, dtype=dtype, device=device)
+        matmul_kernel[grid](a, b, out, bias, None, *arguments, **options)
+        return out
+
+    return launch
 
 
 # Integer products: tensor cores only multiply 8-bit integers (into int32), while torch's integer
@@ -931,6 +996,8 @@ def launch_linear(
     _check_weight("linear", x, weight)
     if x.dim() == 1:
         return launch_linear(x.unsqueeze(0), weight, bias, activation, allow_tf32).squeeze(0)
+    if x.dim() == 2:
+        return launch_matmul(x, weight.t(), allow_tf32=allow_tf32, bias=bias, activation=activation)
     rows = _rows_view(x)
     # Non-mergeable leading dims (a permuted x) go through the batched path,
     # with the weight broadcast over the batch by stride 0.

@@ -1,4 +1,4 @@
-"""tritongrad.nn.functional (and the Functions of tritongrad/ops/nn_ops.py) against torch.
+"""tritongrad.nn.functional (and the Functions of tritongrad/ops/ behind it) against torch.
 
 Every op: forward values, gradients from torch.autograd on the same inputs, the grad_fn name,
 non-contiguous inputs, every floating dtype, tritongrad's own gradcheck in float64 on tiny

@@ -273,7 +273,7 @@ class Function:
         input_requires_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
         recording = True in input_requires_grad and is_grad_enabled()
         ctx.needs_input_grad = input_requires_grad
-        ctx._recording = recording  # for forwards that prepare work for a backward (ops/nn_ops.ElementwiseLoss)
+        ctx._recording = recording  # forwards may prepare work for a backward (ops/loss_elementwise)
         if not recording:
             # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
             outputs = cls.forward(ctx, *args, **kwargs)
@@ -310,7 +310,14 @@ class Function:
                     arg._version_counter.bump()
                     if arg.is_leaf and arg.requires_grad:
                         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-                edges.append(_edge_to(arg))
+                if arg._base is not None:
+                    edges.append(_edge_to(arg))  # a view's history may need a refresh first
+                elif arg._grad_fn is not None:
+                    edges.append((arg._grad_fn, arg._output_nr))
+                elif arg._requires_grad:
+                    edges.append((grad_accumulator(arg), 0))
+                else:
+                    edges.append((None, 0))
             else:
                 edges.append((None, 0))
         ctx._edges = tuple(edges)
@@ -322,7 +329,7 @@ class Function:
             data = output._data
             if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
                 output._requires_grad = True
-                output.grad_fn = ctx
+                output._grad_fn = ctx
                 output._output_nr = output_nr
                 output._retains_grad = False
             output_meta.append((output_nr, tuple(data.shape), data.dtype, data.device))

@@ -25,7 +25,7 @@ from tritongrad.kernels.common import float_bits, remember
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.table import (  # noqa: F401 (reduce_grad: also used by ops.linalg and ops.nn_ops)
+from tritongrad.ops.table import (
     FLOAT_ONLY,
     LOGICAL,
     PREDICATE,

@@ -15,7 +15,7 @@ from tritongrad import backends
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels.strided import broadcast_shapes
-from tritongrad.ops.elementwise import reduce_grad
+from tritongrad.ops.table import reduce_grad
 from tritongrad.tensor import Tensor, attach_methods
 
 

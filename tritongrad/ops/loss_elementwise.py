@@ -15,7 +15,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import loss_elementwise as elementwise_loss_kernels
 from tritongrad.kernels.strided import broadcast_shapes
-from tritongrad.ops.elementwise import reduce_grad
+from tritongrad.ops.table import reduce_grad
 from tritongrad.tensor import Tensor
 
 __all__ = ["ElementwiseLoss", "elementwise_loss"]

@@ -12,6 +12,7 @@ import warnings
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import softmax as softmax_kernels
 from tritongrad.shapes import normalize_dim
@@ -23,9 +24,13 @@ _wrap = Tensor._wrap  # a kernel's output buffer as a Tensor
 
 
 class Softmax(Function):
+    """softmax along ``dim`` in one kernel; LogSoftmax is the same Function with ``log`` set."""
+
+    log = False
+
     @staticmethod
     def forward(ctx, x, dim):
-        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=False))
+        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=ctx._function.log))
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -33,21 +38,12 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return SoftmaxBackwardData.apply(grad, out, ctx.dim), None
+        backward_data = LogSoftmaxBackwardData if ctx._function.log else SoftmaxBackwardData
+        return backward_data.apply(grad, out, ctx.dim), None
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        out = _wrap(softmax_kernels.launch_softmax_fwd(x._data, dim, log=True))
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return LogSoftmaxBackwardData.apply(grad, out, ctx.dim), None
+class LogSoftmax(Softmax):
+    log = True
 
 
 class SoftmaxBackwardData(Function):
@@ -125,28 +121,27 @@ def _softmax_dim(name: str, input, dim) -> int:
     return normalize_dim(dim, max(input.dim(), 1))
 
 
-def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
-    _check_softmax_input("softmax", input)
-    dim = _softmax_dim("softmax", input, dim)
-    _refuse_integers("softmax", input, dtype)
+def _softmax(function: type[Softmax], name: str, input, dim, dtype):
+    _check_softmax_input(name, input)
+    dim = _softmax_dim(name, input, dim)
+    _refuse_integers(name, input, dtype)
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
         return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
-    return Softmax.apply(input, dim)
+    if not (input.requires_grad and is_grad_enabled()):
+        return _wrap(softmax_kernels.launch_softmax_fwd(input._data, dim, log=function.log))
+    return function.apply(input, dim)
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
+    return _softmax(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
-    _check_softmax_input("log_softmax", input)
-    dim = _softmax_dim("log_softmax", input, dim)
-    _refuse_integers("log_softmax", input, dtype)
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
-        return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
-    return LogSoftmax.apply(input, dim)
+    return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 attach_methods({"softmax": softmax, "log_softmax": log_softmax})

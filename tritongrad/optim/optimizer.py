@@ -97,12 +97,12 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Resets gradients: to None by default (like torch), or to zeros in place (one launch)."""
-        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
         if set_to_none:
             for group in self.param_groups:
                 for param in group["params"]:
                     param.grad = None
             return
+        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
         for grad in grads:
             grad.detach_()
         contiguous = [grad for grad in grads if grad.is_contiguous()]
@@ -193,7 +193,8 @@ class Optimizer:
         for param in group["params"]:
             if param.grad is None:
                 continue
-            buckets.setdefault((str(param.device), param.dtype), []).append(param)
+            data = param._data
+            buckets.setdefault((data.device, data.dtype), []).append(param)
         return list(buckets.values())
 
 

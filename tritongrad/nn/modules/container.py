@@ -123,10 +123,12 @@ class Sequential(Module):
 def _fusable_linear_relu(first: Module, second: Module) -> bool:
     """A plain Linear directly followed by a plain ReLU, neither with hooks or a replaced forward:
     nothing could observe the Linear's output, so the pair may run as one fused op."""
-    plain = type(first) is Linear and type(second) is ReLU
-    return plain and not any(
-        module._forward_hooks or module._forward_pre_hooks or "forward" in module.__dict__ for module in (first, second)
-    )
+    if type(first) is not Linear or type(second) is not ReLU:
+        return False
+    for module in (first, second):
+        if module._forward_hooks or module._forward_pre_hooks or "forward" in module.__dict__:
+            return False
+    return True
 
 
 class ModuleList(Module):
