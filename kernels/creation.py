@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 
 import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import needs_int64_indexing
+from tritongrad.kernels.common import needs_int64_indexing, remember
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.strided import MAX_RANK, coalesce, split_leading_dim, strided_offset
 from tritongrad.runtime import cdiv, elementwise_launch_config
@@ -30,23 +31,56 @@ def fill_kernel(
 ):  # fmt: skip
     index = linear_index(BLOCK, INT64_INDEX)
     mask = index < numel
+    # Broadcast by adding -0.0, the one addend that leaves every value (-0.0 and NaN included) as it is.
     if VALUE_FROM_POINTER:
-        filled = tl.zeros([BLOCK], value_ptr.dtype.element_ty) + tl.load(value_ptr)
+        filled = tl.full([BLOCK], -0.0, value_ptr.dtype.element_ty) + tl.load(value_ptr)
     else:
-        filled = tl.zeros([BLOCK], tl.float32) + value
+        filled = tl.full([BLOCK], -0.0, tl.float32) + value
     store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), filled, mask)
 
 
 def launch_fill_(out: torch.Tensor, value: bool | int | float) -> torch.Tensor:
     """Fills ``out`` (any strides, expanded views included, as torch's fill_) with ``value`` in place;
     returns ``out``."""
+    key = (out.dtype, out.shape, out.stride(), out.device)
+    launch = _FILL_LAUNCHERS.get(key)
+    if launch and (value == 0 or value == 1 or _exact_in_float32(value)):
+        launch(out, float(value))
+        return out
     if out.numel() == 0:
         return out
     # An expanded dim repeats one memory location: every element there gets the same value, so it is
     # written once (size 1), and no two program instances race for it.
     unique = out.as_strided([1 if stride == 0 else size for size, stride in zip(out.shape, out.stride())], out.stride())
     _fill_unique(unique, value)
+    if launch is None:
+        remember(_FILL_LAUNCHERS, key, _fill_launcher(unique) or False)
     return out
+
+
+# launch_fill_'s launchers per (dtype, layout, device) of ``out``: for values fp32 holds exactly
+# in a tensor other than float64 (zeros, ones, most fills), one launch with its arguments ready.
+_FILL_LAUNCHERS: dict[tuple, Callable | bool] = {}
+
+
+def _fill_launcher(unique: torch.Tensor) -> Callable | None:
+    """A function ``launch(out, value)`` filling tensors laid out as ``unique`` (``out`` with its
+    expanded dims cut to size 1, which shares its address); None where the general path is needed."""
+    shape, (strides,) = coalesce(tuple(unique.shape), [list(unique.stride())])
+    if len(shape) > MAX_RANK or unique.dtype == torch.float64:
+        return None
+    numel = unique.numel()
+    block, num_warps = elementwise_launch_config(numel)
+    grid, arguments = (cdiv(numel, block),), (numel, tuple(shape), tuple(strides))
+    options = dict(
+        VALUE_FROM_POINTER=False, RANK=len(shape), BLOCK=block, INT64_INDEX=needs_int64_indexing(unique),
+        num_warps=num_warps,
+    )  # fmt: skip
+
+    def launch(out: torch.Tensor, value: float) -> None:
+        fill_kernel[grid](out, out, value, *arguments, **options)
+
+    return launch
 
 
 def _fill_unique(out: torch.Tensor, value: bool | int | float) -> None:

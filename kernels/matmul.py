@@ -1038,6 +1038,19 @@ def launch_linear_backward(
             does). More than one writes partial sums and adds one launch that adds them up in a
             fixed order (deterministic).
     """
+    launcher_key = None
+    if split_k is None:
+        launcher_key = (
+            *_layout(grad_out),
+            *_layout(x),
+            *_layout(weight),
+            _layout(relu_out),
+            needs_input_grad,
+            allow_tf32,
+        )
+        launch = _LINEAR_BACKWARD_LAUNCHERS.get(launcher_key)
+        if launch is not None:
+            return launch(grad_out, x, weight, relu_out)
     _check_weight("linear_backward", x, weight)
     out_features, in_features = weight.shape
     if grad_out.shape != (*x.shape[:-1], out_features):
@@ -1109,26 +1122,62 @@ def launch_linear_backward(
 
     mask = relu_rows if relu_rows is not None else grad_rows  # never read without RELU_MASK
     weight_strides = weight_target.stride()[-2:] if wants_weight else (0, 0)
-    linear_backward_kernel[grid](
-        grad_rows, x_rows, weight, mask, grad_x_rows, weight_target if wants_weight else None,
-        bias_target if wants_bias else None,
+    arguments = (
         rows, in_features, out_features,
         *grad_rows.stride(), *x_rows.stride(), *weight.stride(), *mask.stride(),
         *(grad_x_rows.stride() if grad_x_rows is not None else (0, 0)),
         *weight_strides, weight_target.stride(0) if wants_weight and split_k > 1 else 0,
         bias_target.stride(-1) if wants_bias else 0, bias_target.stride(0) if wants_bias and split_k > 1 else 0,
+    )  # fmt: skip
+    options = dict(
         GRAD_INPUT=wants_x, GRAD_WEIGHT=wants_weight, GRAD_BIAS=wants_bias, RELU_MASK=relu_out is not None,
         SPLIT_K=split_k, ACC_DTYPE=compute_dtype(dtype),
         DOT_PRECISION="tf32" if (dtype == torch.float32 and allow_tf32) else "ieee",
         INDEX_64=needs_int64_indexing(grad_rows, x_rows, weight, mask, grad_x_rows, weight_target, bias_target),
         WIDEN_BF16=runtime.is_interpreter() and dtype == torch.bfloat16,
     )  # fmt: skip
+    linear_backward_kernel[grid](
+        grad_rows, x_rows, weight, mask, grad_x_rows, weight_target if wants_weight else None,
+        bias_target if wants_bias else None, *arguments, **options,
+    )  # fmt: skip
+    if (
+        launcher_key is not None
+        and split_k == 1
+        and x.dim() == 2
+        and (wants_x, wants_weight, wants_bias) == (need_x, need_weight, need_bias)
+    ):
+        remember(_LINEAR_BACKWARD_LAUNCHERS, launcher_key, _linear_backward_launcher(
+            grid, arguments, options, (grad_x, grad_weight, grad_bias),
+        ))  # fmt: skip
     if split_k > 1:
         _launch_split_k_sum(
             weight_target if wants_weight else None, grad_weight if wants_weight else None,
             bias_target if wants_bias else None, grad_bias if wants_bias else None,
         )  # fmt: skip
     return grad_x, grad_weight, grad_bias
+
+
+# launch_linear_backward's launchers for 2-D operands and one launch, keyed by the operands'
+# layouts, the gradients wanted and tf32: the checks passed once, the outputs are allocated per call.
+_LINEAR_BACKWARD_LAUNCHERS: dict[tuple, Callable] = {}
+
+
+def _linear_backward_launcher(grid, arguments: tuple, options: dict, outputs: tuple) -> Callable:
+    """A function (grad_out, x, weight, relu_out) -> (grad_x, grad_weight, grad_bias) repeating one
+    launch of linear_backward_kernel on operands laid out as that launch's (2-D, so the kernel takes
+    them as they are), with new outputs laid out as ``outputs``."""
+    layouts = [None if t is None else (t.shape, t.stride(), t.dtype, t.device) for t in outputs]
+
+    def new(layout):
+        return None if layout is None else torch.empty_strided(layout[0], layout[1], dtype=layout[2], device=layout[3])
+
+    def launch(grad_out, x, weight, relu_out):
+        grad_x, grad_weight, grad_bias = new(layouts[0]), new(layouts[1]), new(layouts[2])
+        mask = relu_out if relu_out is not None else grad_out
+        linear_backward_kernel[grid](grad_out, x, weight, mask, grad_x, grad_weight, grad_bias, *arguments, **options)
+        return grad_x, grad_weight, grad_bias
+
+    return launch
 
 
 def _linear_backward_batched(grad_out, x, weight, grad_x, grad_weight, grad_bias, allow_tf32: bool) -> None:

@@ -25,11 +25,19 @@ Arithmetic is fp32 (fp64 for fp64 tensors); outputs have the input's dtype.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
+from tritongrad.kernels.common import (
+    check_floating,
+    check_same_device,
+    compute_dtype,
+    needs_int64_indexing,
+    remember,
+)
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
 from tritongrad.runtime import INTERPRETER_MAX_BLOCK, cdiv, is_interpreter, next_power_of_2, reduction_block
 
@@ -254,29 +262,64 @@ def _row_groups(tensors: list[torch.Tensor], dim: int):
         yield from _row_groups([t.select(lead, i) for t in tensors], dim - 1 if lead < dim else dim)
 
 
-def _launch_rows(kernel, tensors: list[torch.Tensor], dim: int, **options) -> None:
-    """Launches ``kernel`` (softmax_fwd_kernel or softmax_bwd_kernel) over the rows along ``dim`` of
-    ``tensors`` (inputs, then the output; one shape and dtype, not empty)."""
+def _row_calls(kernel, tensors: list[torch.Tensor], dim: int, options: dict) -> list[tuple]:
+    """The launches of ``kernel`` (softmax_fwd_kernel or softmax_bwd_kernel) over the rows along
+    ``dim`` of ``tensors`` (inputs, then the output; one shape and dtype, not empty): a list of
+    (the group's tensors, grid, arguments after them, keyword options)."""
     dtype = tensors[0].dtype
     row_length = tensors[0].shape[dim]
     n_rows = tensors[0].numel() // row_length
     compute = compute_dtype(dtype)
     rows, block, num_warps, looped = softmax_launch_config(n_rows, row_length, compute.primitive_bitwidth // 8)
     index_64 = needs_int64_indexing(*tensors)
+    calls = []
     for group, group_dim, row_shape, strides in _row_groups(tensors, dim):
         group_rows = group[0].numel() // row_length
         col_strides = [t.stride(group_dim) for t in group]
         vec = vector_width(dtype.itemsize, row_length, [s for ss in strides for s in ss], col_strides)
         # One program instance computes ROWS rows of the group.
         grid = (cdiv(group_rows, rows),)
-        kernel[grid](
-            *group,
-            group_rows, row_length // vec,
-            tuple(row_shape), *(tuple(s // vec for s in ss) for ss in strides),
+        arguments = (
+            group_rows, row_length // vec, tuple(row_shape), *(tuple(s // vec for s in ss) for ss in strides),
             *col_strides,
+        )  # fmt: skip
+        keywords = dict(
             LOOPED=looped, RANK=len(row_shape), COMPUTE=compute,
             ROWS=rows, BLOCK=block, VEC=vec, INDEX_64=index_64, num_warps=num_warps, **options,
         )  # fmt: skip
+        calls.append((group, grid, arguments, keywords))
+    return calls
+
+
+def _launch_rows(kernel, tensors: list[torch.Tensor], dim: int, **options) -> None:
+    """Launches ``kernel`` over the rows along ``dim`` of ``tensors`` (see ``_row_calls``)."""
+    for group, grid, arguments, keywords in _row_calls(kernel, tensors, dim, options):
+        kernel[grid](*group, *arguments, **keywords)
+
+
+# Launchers of the forward and backward per (kernel, options, dtype, layouts, device, dim): a
+# function of the inputs that allocates the contiguous result and launches once.
+_ROW_LAUNCHERS: dict[tuple, Callable | bool] = {}
+
+
+def _row_launcher(kernel, tensors: list[torch.Tensor], dim: int, options: dict) -> Callable | None:
+    """``_launch_rows`` into a new contiguous output as a function of the inputs (laid out as
+    ``tensors[:-1]``); None for a 0-d or empty input, or rows split over several launches."""
+    out = tensors[-1]
+    if out.dim() == 0 or out.numel() == 0:
+        return None
+    calls = _row_calls(kernel, tensors, dim, options)
+    if len(calls) != 1 or calls[0][0] is not tensors:
+        return None
+    _, grid, arguments, keywords = calls[0]
+    shape, strides, dtype, device = out.shape, out.stride(), out.dtype, out.device
+
+    def launch(*inputs: torch.Tensor) -> torch.Tensor:
+        result = torch.empty_strided(shape, strides, dtype=dtype, device=device)
+        kernel[grid](*inputs, result, *arguments, **keywords)
+        return result
+
+    return launch
 
 
 def _check_dim(name: str, tensor: torch.Tensor, dim: int) -> int:
@@ -298,6 +341,10 @@ def launch_softmax_fwd(x: torch.Tensor, dim: int, log: bool = False) -> torch.Te
     >>> launch_softmax_fwd(torch.tensor([[0.0, 0.0]]), dim=1)
     tensor([[0.5000, 0.5000]])
     """
+    key = (softmax_fwd_kernel, log, x.dtype, x.shape, x.stride(), x.device, dim)
+    launch = _ROW_LAUNCHERS.get(key)
+    if launch:
+        return launch(x)
     check_floating("softmax", x)
     dim = _check_dim("softmax", x, dim)
     out = torch.empty(x.shape, dtype=x.dtype, device=x.device)
@@ -306,6 +353,8 @@ def launch_softmax_fwd(x: torch.Tensor, dim: int, log: bool = False) -> torch.Te
     # A 0-d tensor is one row of one element.
     x_view, out_view = (x.unsqueeze(0), out.unsqueeze(0)) if x.dim() == 0 else (x, out)
     _launch_rows(softmax_fwd_kernel, [x_view, out_view], dim, LOG=log)
+    if launch is None:
+        remember(_ROW_LAUNCHERS, key, _row_launcher(softmax_fwd_kernel, [x, out], dim, {"LOG": log}) or False)
     return out
 
 
@@ -315,6 +364,11 @@ def launch_softmax_bwd(grad_out: torch.Tensor, out: torch.Tensor, dim: int, log:
     ``grad_out`` and ``out`` have the same shape and dtype, any strides; the
     result is a new contiguous tensor of that shape and dtype.
     """
+    key = (softmax_bwd_kernel, log, grad_out.dtype, grad_out.shape, grad_out.stride(), grad_out.device, out.dtype,
+           out.shape, out.stride(), out.device, dim)  # fmt: skip
+    launch = _ROW_LAUNCHERS.get(key)
+    if launch:
+        return launch(grad_out, out)
     check_floating("softmax_backward", out)
     check_same_device("softmax_backward", grad_out, out)
     if grad_out.shape != out.shape:
@@ -331,4 +385,7 @@ def launch_softmax_bwd(grad_out: torch.Tensor, out: torch.Tensor, dim: int, log:
     if out.dim() == 0:
         tensors = [t.unsqueeze(0) for t in tensors]
     _launch_rows(softmax_bwd_kernel, tensors, dim, LOG=log)
+    if launch is None:
+        launch = _row_launcher(softmax_bwd_kernel, [grad_out, out, grad_input], dim, {"LOG": log})
+        remember(_ROW_LAUNCHERS, key, launch or False)
     return grad_input

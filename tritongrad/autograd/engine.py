@@ -392,6 +392,8 @@ def dense_strides(shape, strides) -> bool:
 
 
 def _has_grad_layout(grad, variable) -> bool:
+    if grad._data.is_contiguous() and variable._data.is_contiguous():
+        return True  # the common case, without sorting strides
     shape, strides = tuple(variable.shape), tuple(variable.stride())
     if dense_strides(shape, strides):
         return _same_strides(shape, tuple(grad.stride()), strides)
