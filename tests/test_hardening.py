@@ -587,3 +587,174 @@ def test_nan_and_inf_through_losses_match_torch(name):
     agree(
         name, _forward_backward(lambda lib, x: loss(lib.nn.functional, lib, x)), [SPECIAL_ROWS.clone().requires_grad_()]
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Optimizer and module misuse
+# ----------------------------------------------------------------------------------------------
+
+
+def _parameters(lib):
+    generator = torch.Generator().manual_seed(3)
+    values = torch.randn(2, 3, generator=generator), torch.randn(3, generator=generator)
+    return tuple(lib.nn.Parameter(lib.tensor(v.tolist())) for v in values)
+
+
+def _train(lib, optimizer, parameters, steps: int = 2):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        trained = [p for p in parameters if p.requires_grad]
+        if trained:
+            sum((p * p * p).sum() for p in trained).backward()
+        optimizer.step()
+    return [p.detach() for p in parameters]
+
+
+def _optimizer_cases(name: str, make) -> dict:
+    return {
+        "a parameter that does not require grad is skipped": lambda lib, a, b: (
+            b.requires_grad_(False),
+            _train(lib, make(lib, [a, b]), [a, b]),
+        )[1],
+        "a non-contiguous parameter": lambda lib, a, b: (lambda p: _train(lib, make(lib, [p]), [p]))(
+            lib.nn.Parameter(a.detach().t())
+        ),
+        "a parameter in two groups": lambda lib, a, b: make(lib, [{"params": [a]}, {"params": [a]}]),
+        "no parameters": lambda lib, a, b: make(lib, []),
+        "a non-leaf tensor": lambda lib, a, b: make(lib, [a * 2]),
+        "one tensor instead of an iterable": lambda lib, a, b: make(lib, a),
+        "a generator of parameters": lambda lib, a, b: _train(lib, make(lib, iter([a, b])), [a, b]),
+        "step without gradients": lambda lib, a, b: (make(lib, [a, b]).step(), a.detach())[1],
+        "load_state_dict of another group size": lambda lib, a, b: make(lib, [a]).load_state_dict(
+            make(lib, [a, b]).state_dict()
+        ),
+        "load_state_dict of another group count": lambda lib, a, b: make(lib, [a]).load_state_dict(
+            make(lib, [{"params": [a]}, {"params": [b]}]).state_dict()
+        ),
+        "load_state_dict without state": lambda lib, a, b: make(lib, [a]).load_state_dict({"param_groups": []}),
+        "load_state_dict round trip": lambda lib, a, b: (
+            lambda optimizer: (
+                _train(lib, optimizer, [a, b]),
+                optimizer.load_state_dict(optimizer.state_dict()),
+                _train(lib, optimizer, [a, b]),
+            )[2]
+        )(make(lib, [a, b])),
+        "add_param_group with a parameter it has": lambda lib, a, b: make(lib, [a]).add_param_group({"params": [a]}),
+        "add_param_group then train": lambda lib, a, b: (
+            lambda optimizer: (optimizer.add_param_group({"params": [b], "lr": 0.05}), _train(lib, optimizer, [a, b]))[
+                1
+            ]
+        )(make(lib, [a])),
+        "an unknown keyword": lambda lib, a, b: make(lib, [a], bogus=1),
+        "a negative learning rate": lambda lib, a, b: make(lib, [a], lr=-1.0),
+    }
+
+
+OPTIMIZERS = {
+    "SGD": lambda lib, params, **kw: lib.optim.SGD(params, **({"lr": 0.1} | kw)),
+    "SGD momentum nesterov": lambda lib, params, **kw: lib.optim.SGD(
+        params, **({"lr": 0.1, "momentum": 0.9, "nesterov": True} | kw)
+    ),
+    "Adam": lambda lib, params, **kw: lib.optim.Adam(params, **({"lr": 0.1} | kw)),
+    "Adam amsgrad": lambda lib, params, **kw: lib.optim.Adam(params, **({"lr": 0.1, "amsgrad": True} | kw)),
+    "AdamW": lambda lib, params, **kw: lib.optim.AdamW(params, **({"lr": 0.1} | kw)),
+}
+OPTIMIZER_CASES = {
+    f"{optimizer}: {case}": function
+    for optimizer, make in OPTIMIZERS.items()
+    for case, function in _optimizer_cases(optimizer, make).items()
+} | {
+    "Adam betas[0] = 1": lambda lib, a, b: lib.optim.Adam([a], betas=(1.0, 0.9)),
+    "Adam negative eps": lambda lib, a, b: lib.optim.Adam([a], eps=-1),
+    "SGD nesterov without momentum": lambda lib, a, b: lib.optim.SGD([a], lr=0.1, nesterov=True),
+    "SGD negative momentum": lambda lib, a, b: lib.optim.SGD([a], lr=0.1, momentum=-1),
+    "SGD negative weight decay": lambda lib, a, b: lib.optim.SGD([a], lr=0.1, weight_decay=-1),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
+def test_optimizer_misuse_matches_torch(name):
+    def run(lib):
+        result = OPTIMIZER_CASES[name](lib, *_parameters(lib))
+        return result if isinstance(result, list) else None  # optimizers themselves are not compared
+
+    agree(name, run, [])
+
+
+def _model(lib):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.ReLU(), lib.nn.Linear(2, 1))
+    with lib.no_grad():
+        for number, parameter in enumerate(model.parameters()):
+            parameter.copy_(lib.arange(parameter.numel(), dtype=lib.float32).reshape(parameter.shape) / (number + 2))
+    return model
+
+
+def _load_edited(edit):
+    def run(lib):
+        model = _model(lib)
+        state = {key: value.clone() for key, value in model.state_dict().items()}
+        edit(lib, state)
+        try:
+            model.load_state_dict(state)
+        finally:  # what was loaded before the error, as torch (which copies every matching entry)
+            run.after = [p.detach() for p in model.parameters()]
+        return run.after
+
+    return run
+
+
+MODULE_CASES = {
+    "a missing key": _load_edited(lambda lib, s: s.pop("0.bias")),
+    "an unexpected key": _load_edited(lambda lib, s: s.__setitem__("9.weight", lib.zeros(1))),
+    "a size mismatch": _load_edited(lambda lib, s: s.__setitem__("2.weight", lib.zeros(3, 3))),
+    "a 0-d value for a vector": _load_edited(lambda lib, s: s.__setitem__("2.bias", lib.tensor(5.0))),
+    "a float64 value": _load_edited(lambda lib, s: s.__setitem__("0.bias", lib.ones(2, dtype=lib.float64))),
+    "an integer value": _load_edited(lambda lib, s: s.__setitem__("0.bias", lib.ones(2, dtype=lib.int64))),
+    "a list value": _load_edited(lambda lib, s: s.__setitem__("0.bias", [1.0, 2.0])),
+    "a list instead of a dict": lambda lib: _model(lib).load_state_dict([1, 2]),
+    "strict=False reports keys": lambda lib: [
+        sorted(keys)
+        for keys in _model(lib).load_state_dict({"0.weight": lib.ones(2, 3), "x": lib.ones(1)}, strict=False)
+    ],
+    "strict=False still refuses a size mismatch": lambda lib: _model(lib).load_state_dict(
+        {"0.weight": lib.ones(4, 3)}, strict=False
+    ),
+    "requires_grad kept": lambda lib: (
+        lambda model: (model.load_state_dict(model.state_dict()), [p.requires_grad for p in model.parameters()])[1]
+    )(_model(lib)),
+    "register_buffer with a dot": lambda lib: _model(lib).register_buffer("a.b", lib.ones(1)),
+    "register_buffer of a number": lambda lib: _model(lib).register_buffer("c", 3),
+    "register_parameter of a tensor": lambda lib: _model(lib).register_parameter("c", lib.ones(1)),
+    "add_module of a number": lambda lib: _model(lib).add_module("x", 3),
+    "a tensor assigned to a parameter": lambda lib: setattr(_model(lib)[0], "weight", lib.ones(2, 3)),
+    "a Linear called with the wrong features": lambda lib: _model(lib)(lib.ones(1, 4)),
+    "a Linear called with integers": lambda lib: _model(lib)(lib.ones(1, 3, dtype=lib.int64)),
+    "a Linear called with float64": lambda lib: _model(lib)(lib.ones(1, 3, dtype=lib.float64)),
+    "get_submodule of a missing name": lambda lib: _model(lib).get_submodule("x"),
+}
+
+
+# tritongrad names its own classes (tritongrad.nn.Parameter, Tensor) where torch names torch's
+MODULE_OWN_MESSAGE = {
+    "register_buffer of a number",
+    "register_parameter of a tensor",
+    "a tensor assigned to a parameter",
+}
+
+
+@pytest.mark.parametrize("name", list(MODULE_CASES))
+def test_module_misuse_matches_torch(name):
+    def run(lib):
+        try:
+            result = MODULE_CASES[name](lib)
+        except Exception:
+            if hasattr(MODULE_CASES[name], "after"):  # the parameters after a failed load must agree too
+                run.after[lib.__name__] = [_as_torch(p) for p in MODULE_CASES[name].after]
+            raise
+        return result if isinstance(result, (list, tritongrad.Tensor, torch.Tensor)) else None
+
+    run.after = {}
+    agree(name, run, [], message=name not in MODULE_OWN_MESSAGE)
+    if run.after:
+        _assert_same(run.after["tritongrad"], run.after["torch"], f"{name}: parameters after the failed load")
