@@ -98,9 +98,20 @@ _TORCH_DTYPE_NAMES = {
 }
 
 
-def _config(block_m: int, block_n: int, block_k: int, num_warps: int, num_stages: int) -> triton.Config:
+def _config(
+    block_m: int, block_n: int, block_k: int, num_warps: int, num_stages: int, maxnreg: int | None = None
+) -> triton.Config:
     meta = {"BLOCK_M": block_m, "BLOCK_N": block_n, "BLOCK_K": block_k, "GROUP_M": 8}
-    return triton.Config(meta, num_warps=num_warps, num_stages=num_stages)
+    return triton.Config(meta, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
+
+
+# ptxas picks a register budget per thread by its own occupancy heuristic, below the hardware's
+# 255, and spills to meet it: the fp32 linear backward's 64x64x32 tile on 8 warps got 80 registers
+# and spilled 4-8 B (sm_80 and sm_90, triton 3.9); on 4 warps it got 128 and spilled 4 B (ReLU
+# mask, sm_80, triton 3.9). ``maxnreg`` (PTX ``.maxnreg``) sets the budget instead: with 128 on
+# 8 warps (two programs per SM) the backward takes 85-128 registers at every report shape, on
+# sm_80 and sm_90, triton 3.6 and 3.9, without spills.
+_LINEAR_BACKWARD_MAXNREG = 128
 
 
 def _gpu_configs() -> list[triton.Config]:
@@ -124,7 +135,7 @@ def _gpu_configs() -> list[triton.Config]:
         _config(64, 32, 32, num_warps=2, num_stages=5),
         _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
         # Unpipelined: only for the fp32/fp64 linear backward (see _prune_linear_backward).
-        _config(64, 64, 32, num_warps=4, num_stages=1),
+        _config(64, 64, 32, num_warps=8, num_stages=1, maxnreg=_LINEAR_BACKWARD_MAXNREG),
     ]
 
 
@@ -499,7 +510,9 @@ def _launch_split_k_sum(
 # Measured with the AOT report (triton 3.9, ptxas -v): fp32/fp64 operands (FMA products, or
 # tf32) spilled 12-48 B at every tile size with 2-5 stages, and 128x64 on 8 warps spilled
 # even unpipelined on sm_90 (capped at 128 registers), 64x64 on 8 warps at 80, 32x64 on 4
-# warps at 96 (triton 3.6); 64x64 on 4 warps with one stage takes 122-162 and does not.
+# warps at 96 (triton 3.6), 64x64 on 4 warps at 128 (ReLU mask, triton 3.9): ptxas's own
+# budgets. So fp32/fp64 take one unpipelined 64x64 tile on 8 warps with a set budget of
+# registers (_LINEAR_BACKWARD_MAXNREG).
 # 16-bit operands keep the pipelined configs but at most 64 accumulator values a thread
 # (128x256 and 256x128 on 8 warps, 128x128 on 4 warps spilled 164-888 B at out_features = 10).
 _MAX_LINEAR_BACKWARD_ACCUMULATOR = 64
