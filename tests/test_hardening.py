@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
+import struct
 
 import pytest
 import torch
@@ -12,6 +14,7 @@ from torch.utils._python_dispatch import _disable_current_modes
 
 import tritongrad
 import tritongrad.nn.functional as F
+import tritongrad.serialization
 from tests.utils import assert_close, from_torch, to_torch
 
 
@@ -758,3 +761,78 @@ def test_module_misuse_matches_torch(name):
     agree(name, run, [], message=name not in MODULE_OWN_MESSAGE)
     if run.after:
         _assert_same(run.after["tritongrad"], run.after["torch"], f"{name}: parameters after the failed load")
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints: the byte layout and the JSON itself are checked before anything is built
+# ----------------------------------------------------------------------------------------------
+
+ENTRY = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
+SECOND = {**ENTRY, "data_offsets": [8, 16]}
+SKELETON = "tritongrad.structure"
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (json.dumps({"a": ENTRY, "b": ENTRY}), "'b' at data_offsets \\[0, 8\\] overlaps the tensor before it"),
+        (json.dumps({"a": SECOND, "b": {**ENTRY, "shape": [1], "data_offsets": [4, 8]}}), "leaves bytes 0..4 unused"),
+        (json.dumps({"a": ENTRY}), "8 bytes after the last tensor's data"),
+        ('{"a": ' + json.dumps(ENTRY) + ', "a": ' + json.dumps(SECOND) + '}', "key 'a' appears more than once"),
+        (json.dumps({"a": {**ENTRY, "shape": [float("nan")]}, "b": SECOND}), "NaN is not JSON"),
+        ("[" * 100_000 + "]" * 100_000, "corrupt checkpoint header"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: "NaN"}}), "NaN is not JSON"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: "[" * 900 + "]" * 900}}), "nested more"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: "[" * 10**5 + "]" * 10**5}}), "structure"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: '{"__dict__": {"x": 1}}'}}), "a dict must"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: '{"__dict__": [[true, 1]]}'}}), "keys"),
+    ],
+)  # fmt: skip
+def test_a_corrupt_checkpoint_is_refused_and_leaves_the_model_untouched(tmp_path, header, message):
+    path = tmp_path / "bad.safetensors"
+    encoded = header.encode()
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"\0" * 16)
+    model = tritongrad.nn.Linear(2, 1)
+    before = [p.detach().tolist() for p in model.parameters()]
+    with pytest.raises(tritongrad.serialization.CheckpointError, match=message):
+        model.load_state_dict(tritongrad.load(path))
+    assert [p.detach().tolist() for p in model.parameters()] == before
+
+
+def test_an_empty_tensor_and_nested_structures_still_load(tmp_path):
+    path = tmp_path / "good.safetensors"
+    state = {"empty": tritongrad.zeros(0), "nested": [[{"x": tritongrad.ones(2)}]], "n": float("nan")}
+    tritongrad.save(state, path)
+    loaded = tritongrad.load(path)
+    assert loaded["empty"].shape == (0,) and loaded["nested"][0][0]["x"].tolist() == [1.0, 1.0]
+    assert math.isnan(loaded["n"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Randomness: float64 values carry 53 random bits, not a float32 grid
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: tritongrad.rand(4096, dtype=torch.float64),
+        lambda: tritongrad.randn(4096, dtype=torch.float64),
+        lambda: tritongrad.empty(4096, dtype=torch.float64).uniform_(-1, 1),
+        lambda: tritongrad.empty(4096, dtype=torch.float64).normal_(),
+        lambda: tritongrad.rand(4096, dtype=torch.float64) * 1.0,
+    ],
+    ids=["rand", "randn", "uniform_", "normal_", "rand times 1"],
+)
+def test_float64_random_numbers_have_53_random_bits(draw):
+    tritongrad.manual_seed(0)
+    values = to_torch(draw())
+    on_float32_grid = values.to(torch.float32).to(torch.float64) == values
+    assert float(on_float32_grid.double().mean()) < 0.01, "float64 randoms are float32 values"
+
+
+def test_float64_rand_is_53_bit_multiples_with_a_random_lowest_bit():
+    tritongrad.manual_seed(1)
+    scaled = to_torch(tritongrad.rand(4096, dtype=torch.float64)) * 2.0**53
+    assert bool((scaled == scaled.floor()).all()), "rand's float64 values are not multiples of 2**-53"
+    assert 0.4 < float((scaled % 2).mean()) < 0.6, "the 53rd bit is not random"
