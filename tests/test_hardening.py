@@ -836,3 +836,30 @@ def test_float64_rand_is_53_bit_multiples_with_a_random_lowest_bit():
     scaled = to_torch(tritongrad.rand(4096, dtype=torch.float64)) * 2.0**53
     assert bool((scaled == scaled.floor()).all()), "rand's float64 values are not multiples of 2**-53"
     assert 0.4 < float((scaled % 2).mean()) < 0.6, "the 53rd bit is not random"
+
+
+# ----------------------------------------------------------------------------------------------
+# Rounded division of values that require grad: zero gradients, or torch's missing derivative
+# ----------------------------------------------------------------------------------------------
+
+ROUNDED_DIVISIONS = {
+    "div floor by a number": lambda lib, x, y: lib.div(x, 2, rounding_mode="floor"),
+    "div trunc by a tensor": lambda lib, x, y: lib.div(x, y, rounding_mode="trunc"),
+    "div floor of a number": lambda lib, x, y: lib.div(2.0, y, rounding_mode="floor"),
+    "div_ trunc in place": lambda lib, x, y: (x * 1.0).div_(y, rounding_mode="trunc"),
+    "x // 2": lambda lib, x, y: x // 2,
+    "floor_divide": lambda lib, x, y: lib.floor_divide(x, y),
+    "3 // y": lambda lib, x, y: 3 // y,
+    "x %= y": lambda lib, x, y: (x * 1.0).__imod__(y),
+}
+
+
+@pytest.mark.parametrize("name", list(ROUNDED_DIVISIONS))
+def test_rounded_division_gradients_match_torch(name):
+    def run(lib, x, y):
+        result = ROUNDED_DIVISIONS[name](lib, x, y)
+        requires_grad = result.requires_grad
+        result.sum().backward()
+        return [result, requires_grad]
+
+    agree(name, run, [_vector(4).requires_grad_(), (_vector(4, seed=5).abs() + 0.5).requires_grad_()])
