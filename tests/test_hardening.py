@@ -212,12 +212,28 @@ PARTIAL_OVERLAP = {
     "uniform_ expanded": lambda lib, x: x[:1].expand(4).uniform_(),
     "setitem slice of expanded": lambda lib, x: x[:1].expand(4).__setitem__(slice(0, 2), 5.0),
     "setitem one element of expanded": lambda lib, x: x[:1].expand(4).__setitem__(0, 5.0),
+    # a masked fill of one value into an expanded tensor: allowed (deprecated), any aliasing mask wins
+    "masked_fill_ expanded": lambda lib, x: x[:1].expand(4).masked_fill_(lib.tensor([True, False, True, False]), 3.0),
+    "masked_fill_ expanded nowhere": lambda lib, x: x[:1].expand(4).masked_fill_(lib.tensor([False] * 4), 3.0),
+    "masked_fill_ expanded rows": lambda lib, x: (
+        x.view(2, 4)[:, :1].expand(2, 3).masked_fill_(lib.tensor([[False, False, False], [False, True, False]]), 3.0)
+    ),
+    "setitem mask of expanded": lambda lib, x: x[:1].expand(4).__setitem__(lib.tensor([True, False, True, False]), 3.0),
+    "setitem mask of expanded rows": lambda lib, x: (
+        x.view(2, 4)[:1].expand(3, 4).__setitem__(lib.tensor([False, True, False]), 9.0)
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(PARTIAL_OVERLAP))
 def test_inplace_and_out_overlap_matches_torch(name):
     agree(name, PARTIAL_OVERLAP[name], [_vector()])
+
+
+def test_masked_fill_of_an_expanded_tensor_warns_as_torch():
+    x = from_torch(_vector())
+    with pytest.warns(UserWarning, match="Use of masked_fill_ on expanded tensors is deprecated"):
+        x[:1].expand(4).masked_fill_(tritongrad.tensor([True, False, True, False]), 3.0)
 
 
 OVERLAP_2D = {
