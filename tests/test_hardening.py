@@ -879,3 +879,20 @@ def test_rounded_division_gradients_match_torch(name):
         return [result, requires_grad]
 
     agree(name, run, [_vector(4).requires_grad_(), (_vector(4, seed=5).abs() + 0.5).requires_grad_()])
+
+
+ZERO_DIM_WRITES = {
+    "index_fill_": lambda lib, x: x.index_fill_(0, lib.tensor([0]), 5.0),
+    "index_fill_ past the end": lambda lib, x: x.index_fill_(0, lib.tensor([1]), 5.0),
+    "index_copy_": lambda lib, x: x.index_copy_(0, lib.tensor([0]), lib.tensor(5.0)),
+    "index_add_": lambda lib, x: x.index_add_(0, lib.tensor([0]), lib.tensor(5.0)),
+    "index_fill": lambda lib, x: x.index_fill(0, lib.tensor([0]), 5.0),
+    "index_fill_ recorded": lambda lib, x: (lambda y: (y.index_fill_(0, lib.tensor([0]), 1.0) * 2).backward())(
+        x.requires_grad_() * 3
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_WRITES))
+def test_writes_along_a_dim_of_a_0d_tensor_match_torch(name):
+    agree(name, ZERO_DIM_WRITES[name], [torch.tensor(1.5)])

@@ -862,9 +862,8 @@ def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor
     target = input if input.dim() else input.reshape(1)
     plan = _along_dim_plan(tuple(target.shape), dim, index._data, wrap=wrap, error=error)
     if inplace:
-        if target is not input:
-            raise NotImplementedError(f"{name}_ on a 0-d tensor is not supported by tritongrad")
-        return _put_inplace(input, function, values, plan, accumulate, alpha)
+        _put_inplace(target, function, values, plan, accumulate, alpha)  # (a 0-d input: through its (1,) view)
+        return input
     out = function.apply(target, values, plan, accumulate, alpha)
     return out if input.dim() else out.reshape(())
 
