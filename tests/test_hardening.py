@@ -218,6 +218,13 @@ PARTIAL_OVERLAP = {
     "masked_fill_ expanded rows": lambda lib, x: (
         x.view(2, 4)[:, :1].expand(2, 3).masked_fill_(lib.tensor([[False, False, False], [False, True, False]]), 3.0)
     ),
+    "index_fill_ expanded": lambda lib, x: x[:1].expand(4).index_fill_(0, lib.tensor([0, 2]), 3.0),
+    "index_fill_ expanded past the end": lambda lib, x: x[:1].expand(4).index_fill_(0, lib.tensor([4]), 3.0),
+    "index_fill_ expanded nowhere": lambda lib, x: x[:1].expand(4).index_fill_(0, lib.tensor([], dtype=lib.int64), 3.0),
+    "index_fill_ expanded rows": lambda lib, x: x.view(2, 4)[:, :1].expand(2, 3).index_fill_(1, lib.tensor([2]), -2.0),
+    "index_fill_ expanded columns": lambda lib, x: (
+        x.view(2, 4)[:1].expand(3, 4).index_fill_(1, lib.tensor([1, -1]), 7.0)
+    ),
     "setitem mask of expanded": lambda lib, x: x[:1].expand(4).__setitem__(lib.tensor([True, False, True, False]), 3.0),
     "setitem mask of expanded rows": lambda lib, x: (
         x.view(2, 4)[:1].expand(3, 4).__setitem__(lib.tensor([False, True, False]), 9.0)

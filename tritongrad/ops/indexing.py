@@ -862,10 +862,32 @@ def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor
     target = input if input.dim() else input.reshape(1)
     plan = _along_dim_plan(tuple(target.shape), dim, index._data, wrap=wrap, error=error)
     if inplace:
+        if issubclass(function, IndexFill) and has_internal_overlap(target._data):
+            target, plan = _expanded_fill_target(target, dim, plan)
         _put_inplace(target, function, values, plan, accumulate, alpha)  # (a 0-d input: through its (1,) view)
         return input
     out = function.apply(target, values, plan, accumulate, alpha)
     return out if input.dim() else out.reshape(())
+
+
+def _expanded_fill_target(target: Tensor, dim: int, plan: IndexPlan) -> tuple[Tensor, IndexPlan]:
+    """index_fill_ into an expanded tensor (torch allows it, deprecated): one value per memory
+    location, so the fill goes into the target with each broadcast dim cut to one element; along a
+    broadcast ``dim`` any index names that one element. Indices are checked against the sizes given."""
+    warnings.warn(
+        "Use of index_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+        "this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar",
+        UserWarning,
+        stacklevel=4,
+    )
+    data = target._data
+    plan._offsets(data.stride())  # the bounds check, against the expanded sizes
+    sizes = [1 if stride == 0 else size for size, stride in zip(data.shape, data.stride())]
+    collapsed = views._view_of(target, data.as_strided(sizes, data.stride(), data.storage_offset()))
+    index = plan.indices[0]
+    if data.stride(dim) == 0 and index.numel():
+        index = creation.zeros(1, dtype=torch.int64, device=data.device)._data
+    return collapsed, _along_dim_plan(tuple(sizes), dim, index, wrap=True)
 
 
 def _checked_source(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
