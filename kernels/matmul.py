@@ -126,15 +126,17 @@ def _gpu_configs() -> list[triton.Config]:
         _config(256, 128, 64, num_warps=8, num_stages=3),
         _config(128, 128, 64, num_warps=8, num_stages=4),
         _config(128, 128, 32, num_warps=8, num_stages=3),
-        _config(128, 64, 32, num_warps=8, num_stages=3),  # fp32 and fp64 default (no spills, AOT report)
+        # fp32 and fp64 default; maxnreg: ptxas's own budget (80) spilled 8 B with bf16 (sm_80, triton 3.6).
+        _config(128, 64, 32, num_warps=8, num_stages=3, maxnreg=255),
         _config(128, 128, 32, num_warps=4, num_stages=4),
         # (No 128x64x32 on 4 warps: 4 B spilled with the bias+ReLU epilogue, sm_80, triton 3.6.)
         _config(64, 128, 32, num_warps=4, num_stages=4),
-        _config(64, 64, 32, num_warps=4, num_stages=5),
+        _config(64, 64, 32, num_warps=4, num_stages=5, maxnreg=168),  # ptxas's budget (96) spilled 8 B
         # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs.
         _config(64, 32, 32, num_warps=2, num_stages=5),
         _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
-        # Unpipelined: only for the fp32/fp64 linear backward (see _prune_linear_backward).
+        # Unpipelined: the fp32/fp64 linear backward (see _prune_linear_backward) and products of
+        # unaligned operands (see _operands_aligned).
         _config(64, 64, 32, num_warps=8, num_stages=1, maxnreg=_LINEAR_BACKWARD_MAXNREG),
     ]
 
@@ -171,8 +173,28 @@ def _prune_by_shared_memory(configs, named_args, **kwargs):
 
 
 def _prune_matmul(configs, named_args, **kwargs):
-    """The pipelined configs that fit (``_prune_by_shared_memory``)."""
+    """The pipelined configs that fit (``_prune_by_shared_memory``); for operands whose tiles the
+    compiler cannot prove 16-byte aligned (``_operands_aligned``), only the unpipelined ones."""
+    if not _operands_aligned(named_args):
+        return [c for c in configs if c.num_stages == 1]
     return _prune_by_shared_memory([c for c in configs if c.num_stages > 1], named_args, **kwargs)
+
+
+# A pipelined K loop copies its next tiles to shared memory asynchronously (cp.async, TMA) only
+# when their rows are provably 16-byte aligned: every pointer 16-byte aligned and every stride a
+# multiple of 16 elements (what Triton's specialisation marks) or 1. Otherwise each prefetched
+# stage sits in registers: with a 10- or 65-wide operand (a classifier head, its gradient) the AOT
+# report found 248-255 registers and 12-224 B spilled on sm_80 at 128x128x32 (16-bit, 4 warps),
+# 64x64x32 (16-bit) and 128x64x32 (fp32, 8 warps), triton 3.6 and 3.9. Such products take the
+# unpipelined tile (see _gpu_configs).
+def _operands_aligned(named_args) -> bool:
+    pointers = (named_args["a_ptr"], named_args["b_ptr"])
+    if any(p.data_ptr() % 16 for p in pointers):
+        return False
+    strides = [named_args[name] for name in ("stride_am", "stride_ak", "stride_bk", "stride_bn")]
+    for batch_strides in (named_args["a_batch_strides"], named_args["b_batch_strides"]):
+        strides += list(batch_strides)
+    return all(stride in (0, 1) or stride % 16 == 0 for stride in strides)
 
 
 # fp32 ("ieee") and fp64 products run on the FMA units, each thread holding its share of the
@@ -347,6 +369,7 @@ def _split_k_range(split, K, SPLIT_K: tl.constexpr, BLOCK_K: tl.constexpr):
     key=["M", "N", "K", "SUM_BATCH", "PRODUCT", "SPLIT_K", "DOT_PRECISION"],
     bucketed=["M", "N", "K"],
     prune_configs_by={"early_config_prune": _prune_matmul},
+    variant=_operands_aligned,
 )
 @triton.jit
 def matmul_kernel(

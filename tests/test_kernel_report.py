@@ -315,6 +315,31 @@ def test_matmul_configs_pruned_per_arch(arch, dtype):
         assert all(warps == 8 and m * n // (warps * 32) <= 64 for m, n, _, warps in tiles(kept)), tiles(kept)
 
 
+@pytest.mark.parametrize("stride, aligned", [(512, True), (10, False), (65, False), (1, True)])
+def test_matmul_unaligned_operands_run_unpipelined(stride, aligned):
+    """Operands the compiler cannot prove 16-byte aligned keep only unpipelined configs (their
+    prefetched tiles would sit in registers and spill), and tune under their own key."""
+    from triton.runtime import driver
+
+    named_args = {
+        "a_ptr": _PointerArgument(torch.float16, 256), "b_ptr": _PointerArgument(torch.float16, 256),
+        "stride_am": stride, "stride_ak": 1, "stride_bk": 512, "stride_bn": 1,
+        "a_batch_strides": (0,), "b_batch_strides": (0,),
+    }  # fmt: skip
+    assert matmul._operands_aligned(named_args) == aligned
+    misaligned = {**named_args, "b_ptr": _PointerArgument(torch.float16, 258)}
+    assert not matmul._operands_aligned(misaligned)
+    saved = driver._active
+    driver.set_active(_DeviceQueries(GPU_MODELS[80]))
+    try:
+        kept = matmul._prune_matmul(matmul._gpu_configs(), named_args)
+    finally:
+        driver.set_active(saved)
+    assert kept and all((c.num_stages > 1) == aligned for c in kept), kept
+    autotuner = matmul.matmul_kernel
+    assert autotuner.variant is matmul._operands_aligned
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_linear_backward_configs_pruned(dtype):
     """fp32/fp64 linear backward: only unpipelined tiles with a set register budget (with ptxas's
@@ -376,7 +401,7 @@ def test_elementwise_kernels_issue_128bit_accesses(subset_report, kernel, case):
 @pytest.mark.slow
 def test_examples_report_at_default_configs(tmp_path):
     """The examples' shapes compile without spills or failures (CI's `.ci/compat --quick` checks
-    every suite on the oldest and newest triton)."""
+    every suite at every kept autotune config on the oldest and newest triton)."""
     report, _ = run_report(tmp_path, "--configs", "default", "--suite", "examples")
     found = report["findings"]
     for title in kernel_report.CHECKED_FINDINGS:
