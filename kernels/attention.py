@@ -542,7 +542,7 @@ class AttentionBlocks:
 
 # The interpreter pays per tl op per program, so blocks are as large as the sequences allow (64
 # keeps the numpy tiles small; longer sequences loop). On a GPU the tiles are the largest that
-# compile without register spills on sm_80 and sm_90 (triton 3.9, AOT kernel report): the forward
+# compile without register spills on sm_80 and sm_90 (triton 3.6 and 3.9, AOT kernel report): the forward
 # and dQ own many query rows and stream narrow key blocks, dK/dV own the keys and stream narrow
 # query blocks. A mask or dropout ("heavy": a mask tile, or Philox state per score) needs smaller
 # tiles; fp32 ("ieee", on the FMA units) and fp64 products hold their tiles in registers.
@@ -564,7 +564,10 @@ def attention_blocks(dtype: torch.dtype, head_dim: int, L: int, S: int, heavy: b
     if dtype == torch.float32:
         if heavy:
             return AttentionBlocks((32, 32, 4, 2), (16, 32, 4, 1), (32, 32, 4, 1))
-        return AttentionBlocks((64, 32, 8, 2), (16, 32, 4, 1), (32, 32, 4, 1))
+        # Small head dims (tiny_gpt's 16 and 32) stream narrower key blocks: (64, 32, 8, 2) spills
+        # there on triton 3.6 (sm_80); dK/dV at 4 warps spilled at d64 causal, dQ at (32, 32) at d16-32.
+        forward = (64, 16, 4, 2) if head_dim <= 32 else (64, 32, 8, 2)
+        return AttentionBlocks(forward, (16, 32, 8, 1), (32, 16, 4, 1))
     if head_dim > 64:
         if heavy:
             return AttentionBlocks((64, 32, 4, 3), (32, 32, 4, 2), (64, 32, 4, 2))

@@ -128,6 +128,7 @@ class BucketedAutotuner(Autotuner):
         bucketed: Sequence[str],
         prune_configs_by: dict[str, Callable] | None = None,
         do_bench: Callable | None = None,
+        variant: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
         super().__init__(fn, fn.arg_names, configs, list(key), None, None, prune_configs_by=prune_configs_by,
                          do_bench=do_bench)  # fmt: skip
@@ -137,10 +138,13 @@ class BucketedAutotuner(Autotuner):
         self.bucketed = frozenset(bucketed)
         self.kernel_name = f"{self.base_fn.__module__}.{self.base_fn.__name__}"
         self.chosen: dict[tuple, triton.Config] = {}  # bucketed key -> config, this process
+        self.variant = variant
 
     def tuning_key(self, named_args: dict[str, Any]) -> tuple[tuple, tuple[str, ...]]:
         """(key values with the bucketed ones rounded up, dtypes of the tensor arguments)."""
         values = tuple(bucket(named_args[k]) if k in self.bucketed else named_args[k] for k in self.keys)
+        if self.variant is not None:
+            values += (self.variant(named_args),)
         dtypes = tuple(str(v.dtype) for k, v in named_args.items() if k in self.arg_names and hasattr(v, "dtype"))
         return values, dtypes
 
@@ -151,7 +155,7 @@ class BucketedAutotuner(Autotuner):
             "triton": triton.__version__,
             "torch": torch.__version__,
             "kernel": self.kernel_name,
-            "key": dict(zip(self.keys, values)),
+            "key": dict(zip([*self.keys, "variant"], values)),
             "dtypes": list(dtypes),
         }
 
@@ -197,10 +201,13 @@ def bucketed_autotune(
     bucketed: Sequence[str] = (),
     prune_configs_by: dict[str, Callable] | None = None,
     do_bench: Callable | None = None,
+    variant: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Callable[[Any], BucketedAutotuner]:
     """``@triton.autotune(configs, key, prune_configs_by=...)`` with the ``key`` names listed in
     ``bucketed`` rounded up to powers of two and the choice cached on disk.
 
     ``do_bench`` (``fn(kernel_call, quantiles) -> [median, p20, p80]``) replaces the timer: tests use it.
+    ``variant`` (``fn(named_args) -> hashable``) joins the key: launches in one bucket that the pruning
+    hook treats differently (matmul: operands aligned or not) must not share a tuned config.
     """
-    return lambda fn: BucketedAutotuner(fn, configs, key, bucketed, prune_configs_by, do_bench)
+    return lambda fn: BucketedAutotuner(fn, configs, key, bucketed, prune_configs_by, do_bench, variant)

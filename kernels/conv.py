@@ -118,10 +118,13 @@ def _clamp_block(size: int, cap: int) -> int:
     return min(max(runtime.next_power_of_2(size), _MIN_DOT_BLOCK), cap)
 
 
-def _tiles(rows: int, cols: int, depth: int, dtype: torch.dtype, allow_tf32: bool, long_depth: bool = False) -> _Tiles:
+def _tiles(
+    rows: int, cols: int, depth: int, dtype: torch.dtype, allow_tf32: bool, long_depth: bool = False, flat: bool = False
+) -> _Tiles:
     """Tile sizes for an (rows x depth) @ (depth x cols) implicit GEMM, from the runtime's policy.
 
-    ``long_depth``: the reduction, not the rows, is the long dim (the weight gradient)."""
+    ``long_depth``: the reduction, not the rows, is the long dim (the weight gradient).
+    ``flat``: the K loop runs in "flat" order (see the module docstring)."""
     if runtime.is_interpreter():
         block_n = _clamp_block(cols, _INTERPRETER_BLOCK)
         if long_depth:
@@ -135,12 +138,16 @@ def _tiles(rows: int, cols: int, depth: int, dtype: torch.dtype, allow_tf32: boo
     # The FMA paths (exact fp32, fp64) also take half the K step and no pipelining: their operand
     # tiles go through registers, and 4 warps, K = 32 or prefetched stages spill (AOT report). They
     # are bound by FMA throughput, not by load latency, so the lost prefetch costs little.
+    # The FMA path in "flat" order also halves the rows: its per-element tap decoding next to a
+    # register-held operand tile spills 4 B on sm_90 (triton 3.9, the fp32 stem) at 64 rows.
+    # The half-precision weight gradient also takes 16-deep K steps: its K tile is gathered per
+    # element (pixel x tap), and 32 of them spill 4-8 B on sm_80 with one triton or the other.
     wide = dtype.itemsize >= 4
     fma = dtype == torch.float64 or (dtype == torch.float32 and not allow_tf32)
     return _Tiles(
-        _GPU_BLOCK_M,
+        _GPU_BLOCK_M // 2 if fma and flat else _GPU_BLOCK_M,
         _clamp_block(cols, _GPU_BLOCK_N),
-        _clamp_block(depth, _GPU_BLOCK_K // 2 if fma else _GPU_BLOCK_K),
+        _clamp_block(depth, _GPU_BLOCK_K // 2 if fma or (long_depth and not wide) else _GPU_BLOCK_K),
         2 * _GPU_NUM_WARPS if wide else _GPU_NUM_WARPS,
         1 if fma else _GPU_NUM_STAGES,
     )
@@ -279,6 +286,16 @@ def _implicit_gemm_tile(
             kw0 = 0
             taps_h = KH
             taps_w = KW
+        # A row's source position is a loop-invariant [BLOCK_M] base plus the tap's scalar shift, so
+        # the loop adds scalars to hoisted vectors (fewer live registers: no spill on sm_80; AOT report).
+        if TRANSPOSED:
+            # pos = phase + i * stride and the tap is live: the quotient is i plus an exact scalar.
+            base_h = i_h
+            base_w = i_w
+        else:
+            base_h = pos_h * stride_h - pad_h
+            base_w = pos_w * stride_w - pad_w
+        base_rows = src_rows + base_h * src_sh + base_w * src_sw  # [BLOCK_M] pointers
         c_blocks = tl.cdiv(red_c, BLOCK_K)
         taps_w_divisor = tl.maximum(taps_w, 1)
         c_blocks_divisor = tl.maximum(c_blocks, 1)
@@ -289,14 +306,15 @@ def _implicit_gemm_tile(
             chan = (step % c_blocks_divisor) * BLOCK_K + offs_k
             chan_ok = chan < red_c
             if TRANSPOSED:
-                # pos = phase + i * stride and the tap is live: the quotient is i plus an exact scalar.
-                ih = i_h + (phase_h + pad_h - kh * dil_h) // stride_h
-                iw = i_w + (phase_w + pad_w - kw * dil_w) // stride_w
+                shift_h = (phase_h + pad_h - kh * dil_h) // stride_h
+                shift_w = (phase_w + pad_w - kw * dil_w) // stride_w
             else:
-                ih = pos_h * stride_h - pad_h + kh * dil_h
-                iw = pos_w * stride_w - pad_w + kw * dil_w
+                shift_h = kh * dil_h
+                shift_w = kw * dil_w
+            ih = base_h + shift_h
+            iw = base_w + shift_w
             pixel_ok = row_ok & (ih >= 0) & (ih < src_h) & (iw >= 0) & (iw < src_w)
-            a_ptrs = src_rows[:, None] + (ih * src_sh + iw * src_sw)[:, None] + chan[None, :] * src_sc
+            a_ptrs = base_rows[:, None] + (shift_h * src_sh + shift_w * src_sw) + chan[None, :] * src_sc
             a = tl.load(a_ptrs, mask=pixel_ok[:, None] & chan_ok[None, :], other=0.0)
             b_ptrs = w_cols[None, :] + (kh * w_skh + kw * w_skw) + chan[:, None] * w_red_stride
             b = tl.load(b_ptrs, mask=chan_ok[:, None] & col_ok[None, :], other=0.0)
@@ -420,7 +438,12 @@ def conv2d_weight_grad_kernel(
     start = split * chunk
     stop = tl.minimum(start + chunk, total)
     g_rows = grad_out_ptr + (group * out_c_per_group + offs_m) * g_sc  # [BLOCK_M]
-    x_cols = x_ptr + (group * in_c_per_group + chan) * x_sc  # [BLOCK_N]
+    # The input position oh * sh - ph + kh * dh is a pixel part plus a column part: the address of
+    # x's element is a [BLOCK_K] vector plus a [BLOCK_N] one, and only the bounds test is per element
+    # (fewer live registers than per-element positions, which spill on sm_80; AOT report).
+    tap_h = kh * dil_h - pad_h  # [BLOCK_N]
+    tap_w = kw * dil_w - pad_w
+    x_cols = x_ptr + (group * in_c_per_group + chan) * x_sc + tap_h * x_sh + tap_w * x_sw  # [BLOCK_N]
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC_DTYPE)
     for p0 in range(start, stop, BLOCK_K):
         ps = p0 + offs_k
@@ -431,10 +454,17 @@ def conv2d_weight_grad_kernel(
         a = tl.load(
             g_rows[:, None] + (n * g_sn + oh * g_sh + ow * g_sw)[None, :], mask=m_ok[:, None] & p_ok[None, :], other=0.0
         )
-        ih, ok_h = _source_position(oh[:, None], kh[None, :], stride_h, pad_h, dil_h, in_h, False)
-        iw, ok_w = _source_position(ow[:, None], kw[None, :], stride_w, pad_w, dil_w, in_w, False)
-        b_ptrs = x_cols[None, :] + (n * x_sn)[:, None] + ih * x_sh + iw * x_sw
-        b = tl.load(b_ptrs, mask=p_ok[:, None] & n_ok[None, :] & ok_h & ok_w, other=0.0)
+        base_h = oh * stride_h  # [BLOCK_K]
+        base_w = ow * stride_w
+        ih = base_h[:, None] + tap_h[None, :]
+        iw = base_w[:, None] + tap_w[None, :]
+        # One unsigned compare per dim: a negative position wraps to a large one.
+        if INDEX_64:
+            inside = (ih.to(tl.uint64, bitcast=True) < in_h) & (iw.to(tl.uint64, bitcast=True) < in_w)
+        else:
+            inside = (ih.to(tl.uint32, bitcast=True) < in_h) & (iw.to(tl.uint32, bitcast=True) < in_w)
+        b_ptrs = x_cols[None, :] + (n * x_sn + base_h * x_sh + base_w * x_sw)[:, None]
+        b = tl.load(b_ptrs, mask=p_ok[:, None] & n_ok[None, :] & inside, other=0.0)
         if WIDEN:
             a = a.to(tl.float32)
             b = b.to(tl.float32)
@@ -552,14 +582,15 @@ def launch_conv2d(
         return out
     out_c_per_group = out_channels // groups
     rows = batch * out_h * out_w
-    tiles = _tiles(rows, out_c_per_group, in_c_per_group * kh * kw, x.dtype, allow_tf32)
+    flat = _use_flat_k(in_c_per_group, flat_k)
+    tiles = _tiles(rows, out_c_per_group, in_c_per_group * kh * kw, x.dtype, allow_tf32, flat=flat)
     grid = (cdiv(rows, tiles.block_m) * cdiv(out_c_per_group, tiles.block_n), groups)
     conv2d_forward_kernel[grid](
         x, weight, out, bias,
         batch, in_h, in_w, out_h, out_w, in_c_per_group, out_c_per_group,
         *stride, *padding, *dilation,
         *x.stride(), *weight.stride(), *out.stride(), 0 if bias is None else bias.stride(0),
-        KH=kh, KW=kw, FLAT_K=_use_flat_k(in_c_per_group, flat_k), HAS_BIAS=bias is not None,
+        KH=kh, KW=kw, FLAT_K=flat, HAS_BIAS=bias is not None,
         INDEX_64=needs_int64_indexing(x, weight, out), **_dot_settings(x.dtype, allow_tf32),
         BLOCK_M=tiles.block_m, BLOCK_N=tiles.block_n, BLOCK_K=tiles.block_k,
         num_warps=tiles.num_warps, num_stages=tiles.num_stages,
@@ -614,7 +645,8 @@ def launch_conv2d_input_grad(
     out_c_per_group = out_channels // groups
     # Rows of one phase: the largest phase (0, 0) sizes the grid; smaller ones mask their tail.
     rows = batch * cdiv(in_h, stride[0]) * cdiv(in_w, stride[1])
-    tiles = _tiles(rows, in_c_per_group, out_c_per_group * kh * kw, grad_out.dtype, allow_tf32)
+    flat = _use_flat_k(out_c_per_group, flat_k)
+    tiles = _tiles(rows, in_c_per_group, out_c_per_group * kh * kw, grad_out.dtype, allow_tf32, flat=flat)
     grid = (
         cdiv(rows, tiles.block_m) * cdiv(in_c_per_group, tiles.block_n),
         groups * stride[0] * stride[1],
@@ -624,7 +656,7 @@ def launch_conv2d_input_grad(
         batch, out_h, out_w, in_h, in_w, out_c_per_group, in_c_per_group,
         *stride, *padding, *dilation, *(s // math.gcd(s, d) for s, d in zip(stride, dilation)),
         *grad_out.stride(), *weight.stride(), *grad_x.stride(), 0 if bias is None else bias.stride(0),
-        KH=kh, KW=kw, FLAT_K=_use_flat_k(out_c_per_group, flat_k), HAS_BIAS=bias is not None,
+        KH=kh, KW=kw, FLAT_K=flat, HAS_BIAS=bias is not None,
         INDEX_64=needs_int64_indexing(grad_out, weight, grad_x), **_dot_settings(grad_out.dtype, allow_tf32),
         BLOCK_M=tiles.block_m, BLOCK_N=tiles.block_n, BLOCK_K=tiles.block_k,
         num_warps=tiles.num_warps, num_stages=tiles.num_stages,

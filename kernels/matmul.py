@@ -100,9 +100,20 @@ _TORCH_DTYPE_NAMES = {
 }
 
 
-def _config(block_m: int, block_n: int, block_k: int, num_warps: int, num_stages: int) -> triton.Config:
+def _config(
+    block_m: int, block_n: int, block_k: int, num_warps: int, num_stages: int, maxnreg: int | None = None
+) -> triton.Config:
     meta = {"BLOCK_M": block_m, "BLOCK_N": block_n, "BLOCK_K": block_k, "GROUP_M": 8}
-    return triton.Config(meta, num_warps=num_warps, num_stages=num_stages)
+    return triton.Config(meta, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
+
+
+# ptxas picks a register budget per thread by its own occupancy heuristic, below the hardware's
+# 255, and spills to meet it: the fp32 linear backward's 64x64x32 tile on 8 warps got 80 registers
+# and spilled 4-8 B (sm_80 and sm_90, triton 3.9); on 4 warps it got 128 and spilled 4 B (ReLU
+# mask, sm_80, triton 3.9). ``maxnreg`` (PTX ``.maxnreg``) sets the budget instead: with 128 on
+# 8 warps (two programs per SM) the backward takes 85-128 registers at every report shape, on
+# sm_80 and sm_90, triton 3.6 and 3.9, without spills.
+_LINEAR_BACKWARD_MAXNREG = 128
 
 
 def _gpu_configs() -> list[triton.Config]:
@@ -117,16 +128,18 @@ def _gpu_configs() -> list[triton.Config]:
         _config(256, 128, 64, num_warps=8, num_stages=3),
         _config(128, 128, 64, num_warps=8, num_stages=4),
         _config(128, 128, 32, num_warps=8, num_stages=3),
-        _config(128, 64, 32, num_warps=8, num_stages=3),  # fp32 and fp64 default (no spills, AOT report)
+        # fp32 and fp64 default; maxnreg: ptxas's own budget (80) spilled 8 B with bf16 (sm_80, triton 3.6).
+        _config(128, 64, 32, num_warps=8, num_stages=3, maxnreg=255),
         _config(128, 128, 32, num_warps=4, num_stages=4),
         # (No 128x64x32 on 4 warps: 4 B spilled with the bias+ReLU epilogue, sm_80, triton 3.6.)
         _config(64, 128, 32, num_warps=4, num_stages=4),
-        _config(64, 64, 32, num_warps=4, num_stages=5),
+        _config(64, 64, 32, num_warps=4, num_stages=5, maxnreg=168),  # ptxas's budget (96) spilled 8 B
         # Skinny products (a few rows or columns; the split-K shares): small tiles, more programs.
-        _config(64, 32, 32, num_warps=2, num_stages=5),
+        _config(64, 32, 32, num_warps=2, num_stages=5, maxnreg=192),  # ptxas's budget (80) spilled 4 B
         _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
-        # Unpipelined: only for the fp32/fp64 linear backward (see _prune_linear_backward).
-        _config(64, 64, 32, num_warps=4, num_stages=1),
+        # Unpipelined: the fp32/fp64 linear backward (see _prune_linear_backward) and products of
+        # unaligned operands (see _operands_aligned).
+        _config(64, 64, 32, num_warps=8, num_stages=1, maxnreg=_LINEAR_BACKWARD_MAXNREG),
     ]
 
 
@@ -162,8 +175,28 @@ def _prune_by_shared_memory(configs, named_args, **kwargs):
 
 
 def _prune_matmul(configs, named_args, **kwargs):
-    """The pipelined configs that fit (``_prune_by_shared_memory``)."""
+    """The pipelined configs that fit (``_prune_by_shared_memory``); for operands whose tiles the
+    compiler cannot prove 16-byte aligned (``_operands_aligned``), only the unpipelined ones."""
+    if not _operands_aligned(named_args):
+        return [c for c in configs if c.num_stages == 1]
     return _prune_by_shared_memory([c for c in configs if c.num_stages > 1], named_args, **kwargs)
+
+
+# A pipelined K loop copies its next tiles to shared memory asynchronously (cp.async, TMA) only
+# when their rows are provably 16-byte aligned: every pointer 16-byte aligned and every stride a
+# multiple of 16 elements (what Triton's specialisation marks) or 1. Otherwise each prefetched
+# stage sits in registers: with a 10- or 65-wide operand (a classifier head, its gradient) the AOT
+# report found 248-255 registers and 12-224 B spilled on sm_80 at 128x128x32 (16-bit, 4 warps),
+# 64x64x32 (16-bit) and 128x64x32 (fp32, 8 warps), triton 3.6 and 3.9. Such products take the
+# unpipelined tile (see _gpu_configs).
+def _operands_aligned(named_args) -> bool:
+    pointers = (named_args["a_ptr"], named_args["b_ptr"])
+    if any(p.data_ptr() % 16 for p in pointers):
+        return False
+    strides = [named_args[name] for name in ("stride_am", "stride_ak", "stride_bk", "stride_bn")]
+    for batch_strides in (named_args["a_batch_strides"], named_args["b_batch_strides"]):
+        strides += list(batch_strides)
+    return all(stride in (0, 1) or stride % 16 == 0 for stride in strides)
 
 
 # fp32 ("ieee") and fp64 products run on the FMA units, each thread holding its share of the
@@ -338,6 +371,7 @@ def _split_k_range(split, K, SPLIT_K: tl.constexpr, BLOCK_K: tl.constexpr):
     key=["M", "N", "K", "SUM_BATCH", "PRODUCT", "SPLIT_K", "DOT_PRECISION"],
     bucketed=["M", "N", "K"],
     prune_configs_by={"early_config_prune": _prune_matmul},
+    variant=_operands_aligned,
 )
 @triton.jit
 def matmul_kernel(
@@ -501,7 +535,9 @@ def _launch_split_k_sum(
 # Measured with the AOT report (triton 3.9, ptxas -v): fp32/fp64 operands (FMA products, or
 # tf32) spilled 12-48 B at every tile size with 2-5 stages, and 128x64 on 8 warps spilled
 # even unpipelined on sm_90 (capped at 128 registers), 64x64 on 8 warps at 80, 32x64 on 4
-# warps at 96 (triton 3.6); 64x64 on 4 warps with one stage takes 122-162 and does not.
+# warps at 96 (triton 3.6), 64x64 on 4 warps at 128 (ReLU mask, triton 3.9): ptxas's own
+# budgets. So fp32/fp64 take one unpipelined 64x64 tile on 8 warps with a set budget of
+# registers (_LINEAR_BACKWARD_MAXNREG).
 # 16-bit operands keep the pipelined configs but at most 64 accumulator values a thread
 # (128x256 and 256x128 on 8 warps, 128x128 on 4 warps spilled 164-888 B at out_features = 10).
 _MAX_LINEAR_BACKWARD_ACCUMULATOR = 64

@@ -20,53 +20,18 @@ import torch.nn.functional as F
 import triton
 import triton.language as tl
 
-from tests.utils import make_pair
+from tests.utils import assert_close, make_pair
 from tritongrad.kernels import activation as ka
 from tritongrad.kernels import elementwise as ke
 
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
 SIZES = [0, 1, 1031, 65536 + 37]  # empty, single element, prime, > one block (interpreter and GPU)
 
-# (rtol, atol). Forward atols only absorb underflow (outputs like gelu(-13) ~ 1e-37 in float32,
-# fp16 subnormals); backward atols cover the zero crossings of gelu' (x ~ -0.75) and silu'
-# (x ~ -1.28), where the result is a difference of O(1) terms.
-FORWARD_TOLERANCE = {
-    torch.float32: (1e-5, 1e-35),
-    torch.float64: (1e-10, 1e-300),
-    torch.float16: (1e-2, 1e-7),
-    torch.bfloat16: (1e-2, 1e-35),
-}
-BACKWARD_TOLERANCE = {
-    torch.float32: (1e-5, 1e-6),
-    torch.float64: (1e-10, 1e-12),
-    torch.float16: (1e-2, 1e-3),
-    torch.bfloat16: (1e-2, 1e-2),
-}
-
 
 def activation_input(n: int, dtype: torch.dtype) -> torch.Tensor:
     """Fresh normal samples scaled in turn by 1e-4, 1, 5 and 20: tiny, typical, tails, saturation."""
     scales = torch.tensor([1e-4, 1.0, 5.0, 20.0], dtype=torch.float64).repeat((n + 3) // 4)[:n]
     return (torch.randn(n, dtype=torch.float64) * scales).to(dtype)
-
-
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, tolerance: tuple[float, float], what: str):
-    rtol, atol = tolerance
-    assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
-    if actual.numel() == 0:
-        return
-    actual, expected = actual.flatten(), expected.flatten()  # the worst element by its flat index
-    difference = (actual.double() - expected.double()).abs()
-    allowed = atol + rtol * expected.double().abs()
-    bad = difference > allowed
-    if bad.any():
-        worst = (difference / allowed).argmax()
-        raise AssertionError(
-            f"{what}: {int(bad.sum())} of {actual.numel()} elements out of tolerance "
-            f"(rtol {rtol}, atol {atol}); "
-            f"worst at input index {int(worst)}: got {actual.double()[worst].item()!r}, "
-            f"expected {expected.double()[worst].item()!r}, max abs error {difference.max().item():.3g}"
-        )
 
 
 def stable_gelu(x: torch.Tensor) -> torch.Tensor:
@@ -130,10 +95,10 @@ def test_forward_and_backward_from_input(name, n, dtype):
 
     out = forward(x)
     assert out.dtype == dtype, f"{name}: output dtype {out.dtype} for input {dtype}"
-    assert_close(out, reference_out.detach(), FORWARD_TOLERANCE[dtype], f"{name} forward n={n} {dtype}")
+    assert_close(out, reference_out.detach(), dtype, kind="activation", what=f"{name} forward n={n} {dtype}")
     grad_in = backward(grad_out, x)
     assert grad_in.dtype == dtype
-    assert_close(grad_in, reference_grad, BACKWARD_TOLERANCE[dtype], f"{name} backward n={n} {dtype}")
+    assert_close(grad_in, reference_grad, dtype, kind="activation_grad", what=f"{name} backward n={n} {dtype}")
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -146,7 +111,7 @@ def test_backward_from_output(name, n, dtype):
     grad_in = backward_from_output(op, grad_out, out)
     assert grad_in.dtype == dtype, f"{name}: gradient dtype {grad_in.dtype} for {dtype}"
     expected = torch_backward(grad_out.double(), out.double())
-    assert_close(grad_in, expected, BACKWARD_TOLERANCE[dtype], f"{name} backward n={n} {dtype}")
+    assert_close(grad_in, expected, dtype, kind="activation_grad", what=f"{name} backward n={n} {dtype}")
 
 
 @pytest.mark.parametrize("layout", ["transposed", "sliced", "expanded"])
@@ -158,7 +123,7 @@ def test_backward_from_output_reads_views(name, layout):
     out = forward(activation_input(5 * 37, torch.float32).view(5, 37).t())
     grad_in = backward_from_output(op, grad_out, out)
     expected = torch_backward(grad_out.double(), out.double())
-    assert_close(grad_in, expected, BACKWARD_TOLERANCE[torch.float32], f"{name} backward, {layout} gradient")
+    assert_close(grad_in, expected, torch.float32, kind="activation_grad", what=f"{name} backward, {layout} gradient")
 
 
 def test_relu_backward_matches_torch_on_zero_and_nan_outputs():
@@ -220,8 +185,8 @@ def special_function_kernel(out_ptr, x_ptr, numel, FUNCTION: tl.constexpr, BLOCK
     tl.store(out_ptr + index, y, mask=mask)
 
 
-# Measured worst cases over this grid: ~2.5e-7 (float32) and ~5e-16 (float64) relative.
-SPECIAL_TOLERANCE = {torch.float32: (1e-6, 1e-40), torch.float64: (1e-14, 1e-300)}
+# Measured worst cases over this grid: ~2.5e-7 (float32) and ~5e-16 (float64) relative
+# (tests/utils.py's "special" tolerance kind).
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -238,4 +203,4 @@ def test_special_functions_against_torch(function, dtype):
     expected = getattr(torch, function)(x.double())
     finite = ~torch.isnan(expected)
     assert torch.isnan(out[~finite]).all(), f"{function} {dtype}: NaN input did not give NaN"
-    assert_close(out[finite], expected[finite], SPECIAL_TOLERANCE[dtype], f"{function} {dtype}")
+    assert_close(out[finite], expected[finite], dtype, kind="special", what=f"{function} {dtype}")

@@ -23,13 +23,10 @@ from torch.utils._python_dispatch import TorchDispatchMode
 import tritongrad
 import tritongrad.nn.functional as F
 from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
-from tests.utils import assert_close, from_torch, to_torch
+from tests.utils import assert_close, from_torch, to_torch, tolerance
 from tritongrad import distributed, nn
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import batch_norm as kernels
-
-# Gradients sum over N * spatial values: allow a few ulp of the sums.
-GRAD_TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-10, 1e-11)}
 
 
 def _layout(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -87,7 +84,7 @@ def _compare(got_all, expected_all, dtype, what):
     grad = torch.randn(expected.shape, dtype=dtype)
     expected.backward(grad)
     got.backward(from_torch(grad))
-    rtol, atol = GRAD_TOLERANCES[dtype]
+    rtol, atol = tolerance(dtype, "norm_grad")  # gradients sum over N * spatial values
     for g_leaf, t_leaf, name in ((g_x, t_x, "grad_input"), (g_w, t_w, "grad_weight"), (g_b, t_b, "grad_bias")):
         if t_leaf is not None:
             assert_close(g_leaf.grad, t_leaf.grad, rtol=rtol, atol=atol, what=f"{what} {name}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
+import struct
 
 import pytest
 import torch
@@ -12,6 +14,7 @@ from torch.utils._python_dispatch import _disable_current_modes
 
 import tritongrad
 import tritongrad.nn.functional as F
+import tritongrad.serialization
 from tests.utils import assert_close, from_torch, to_torch
 
 
@@ -209,12 +212,35 @@ PARTIAL_OVERLAP = {
     "uniform_ expanded": lambda lib, x: x[:1].expand(4).uniform_(),
     "setitem slice of expanded": lambda lib, x: x[:1].expand(4).__setitem__(slice(0, 2), 5.0),
     "setitem one element of expanded": lambda lib, x: x[:1].expand(4).__setitem__(0, 5.0),
+    # a masked fill of one value into an expanded tensor: allowed (deprecated), any aliasing mask wins
+    "masked_fill_ expanded": lambda lib, x: x[:1].expand(4).masked_fill_(lib.tensor([True, False, True, False]), 3.0),
+    "masked_fill_ expanded nowhere": lambda lib, x: x[:1].expand(4).masked_fill_(lib.tensor([False] * 4), 3.0),
+    "masked_fill_ expanded rows": lambda lib, x: (
+        x.view(2, 4)[:, :1].expand(2, 3).masked_fill_(lib.tensor([[False, False, False], [False, True, False]]), 3.0)
+    ),
+    "index_fill_ expanded": lambda lib, x: x[:1].expand(4).index_fill_(0, lib.tensor([0, 2]), 3.0),
+    "index_fill_ expanded past the end": lambda lib, x: x[:1].expand(4).index_fill_(0, lib.tensor([4]), 3.0),
+    "index_fill_ expanded nowhere": lambda lib, x: x[:1].expand(4).index_fill_(0, lib.tensor([], dtype=lib.int64), 3.0),
+    "index_fill_ expanded rows": lambda lib, x: x.view(2, 4)[:, :1].expand(2, 3).index_fill_(1, lib.tensor([2]), -2.0),
+    "index_fill_ expanded columns": lambda lib, x: (
+        x.view(2, 4)[:1].expand(3, 4).index_fill_(1, lib.tensor([1, -1]), 7.0)
+    ),
+    "setitem mask of expanded": lambda lib, x: x[:1].expand(4).__setitem__(lib.tensor([True, False, True, False]), 3.0),
+    "setitem mask of expanded rows": lambda lib, x: (
+        x.view(2, 4)[:1].expand(3, 4).__setitem__(lib.tensor([False, True, False]), 9.0)
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(PARTIAL_OVERLAP))
 def test_inplace_and_out_overlap_matches_torch(name):
     agree(name, PARTIAL_OVERLAP[name], [_vector()])
+
+
+def test_masked_fill_of_an_expanded_tensor_warns_as_torch():
+    x = from_torch(_vector())
+    with pytest.warns(UserWarning, match="Use of masked_fill_ on expanded tensors is deprecated"):
+        x[:1].expand(4).masked_fill_(tritongrad.tensor([True, False, True, False]), 3.0)
 
 
 OVERLAP_2D = {
@@ -587,3 +613,293 @@ def test_nan_and_inf_through_losses_match_torch(name):
     agree(
         name, _forward_backward(lambda lib, x: loss(lib.nn.functional, lib, x)), [SPECIAL_ROWS.clone().requires_grad_()]
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Optimizer and module misuse
+# ----------------------------------------------------------------------------------------------
+
+
+def _parameters(lib):
+    generator = torch.Generator().manual_seed(3)
+    values = torch.randn(2, 3, generator=generator), torch.randn(3, generator=generator)
+    return tuple(lib.nn.Parameter(lib.tensor(v.tolist())) for v in values)
+
+
+def _train(lib, optimizer, parameters, steps: int = 2):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        trained = [p for p in parameters if p.requires_grad]
+        if trained:
+            sum((p * p * p).sum() for p in trained).backward()
+        optimizer.step()
+    return [p.detach() for p in parameters]
+
+
+def _optimizer_cases(name: str, make) -> dict:
+    return {
+        "a parameter that does not require grad is skipped": lambda lib, a, b: (
+            b.requires_grad_(False),
+            _train(lib, make(lib, [a, b]), [a, b]),
+        )[1],
+        "a non-contiguous parameter": lambda lib, a, b: (lambda p: _train(lib, make(lib, [p]), [p]))(
+            lib.nn.Parameter(a.detach().t())
+        ),
+        "a parameter in two groups": lambda lib, a, b: make(lib, [{"params": [a]}, {"params": [a]}]),
+        "no parameters": lambda lib, a, b: make(lib, []),
+        "a non-leaf tensor": lambda lib, a, b: make(lib, [a * 2]),
+        "one tensor instead of an iterable": lambda lib, a, b: make(lib, a),
+        "a generator of parameters": lambda lib, a, b: _train(lib, make(lib, iter([a, b])), [a, b]),
+        "step without gradients": lambda lib, a, b: (make(lib, [a, b]).step(), a.detach())[1],
+        "load_state_dict of another group size": lambda lib, a, b: make(lib, [a]).load_state_dict(
+            make(lib, [a, b]).state_dict()
+        ),
+        "load_state_dict of another group count": lambda lib, a, b: make(lib, [a]).load_state_dict(
+            make(lib, [{"params": [a]}, {"params": [b]}]).state_dict()
+        ),
+        "load_state_dict without state": lambda lib, a, b: make(lib, [a]).load_state_dict({"param_groups": []}),
+        "load_state_dict round trip": lambda lib, a, b: (
+            lambda optimizer: (
+                _train(lib, optimizer, [a, b]),
+                optimizer.load_state_dict(optimizer.state_dict()),
+                _train(lib, optimizer, [a, b]),
+            )[2]
+        )(make(lib, [a, b])),
+        "add_param_group with a parameter it has": lambda lib, a, b: make(lib, [a]).add_param_group({"params": [a]}),
+        "add_param_group then train": lambda lib, a, b: (
+            lambda optimizer: (optimizer.add_param_group({"params": [b], "lr": 0.05}), _train(lib, optimizer, [a, b]))[
+                1
+            ]
+        )(make(lib, [a])),
+        "an unknown keyword": lambda lib, a, b: make(lib, [a], bogus=1),
+        "a negative learning rate": lambda lib, a, b: make(lib, [a], lr=-1.0),
+    }
+
+
+OPTIMIZERS = {
+    "SGD": lambda lib, params, **kw: lib.optim.SGD(params, **({"lr": 0.1} | kw)),
+    "SGD momentum nesterov": lambda lib, params, **kw: lib.optim.SGD(
+        params, **({"lr": 0.1, "momentum": 0.9, "nesterov": True} | kw)
+    ),
+    "Adam": lambda lib, params, **kw: lib.optim.Adam(params, **({"lr": 0.1} | kw)),
+    "Adam amsgrad": lambda lib, params, **kw: lib.optim.Adam(params, **({"lr": 0.1, "amsgrad": True} | kw)),
+    "AdamW": lambda lib, params, **kw: lib.optim.AdamW(params, **({"lr": 0.1} | kw)),
+}
+OPTIMIZER_CASES = {
+    f"{optimizer}: {case}": function
+    for optimizer, make in OPTIMIZERS.items()
+    for case, function in _optimizer_cases(optimizer, make).items()
+} | {
+    "Adam betas[0] = 1": lambda lib, a, b: lib.optim.Adam([a], betas=(1.0, 0.9)),
+    "Adam negative eps": lambda lib, a, b: lib.optim.Adam([a], eps=-1),
+    "SGD nesterov without momentum": lambda lib, a, b: lib.optim.SGD([a], lr=0.1, nesterov=True),
+    "SGD negative momentum": lambda lib, a, b: lib.optim.SGD([a], lr=0.1, momentum=-1),
+    "SGD negative weight decay": lambda lib, a, b: lib.optim.SGD([a], lr=0.1, weight_decay=-1),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
+def test_optimizer_misuse_matches_torch(name):
+    def run(lib):
+        result = OPTIMIZER_CASES[name](lib, *_parameters(lib))
+        return result if isinstance(result, list) else None  # optimizers themselves are not compared
+
+    agree(name, run, [])
+
+
+def _model(lib):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.ReLU(), lib.nn.Linear(2, 1))
+    with lib.no_grad():
+        for number, parameter in enumerate(model.parameters()):
+            parameter.copy_(lib.arange(parameter.numel(), dtype=lib.float32).reshape(parameter.shape) / (number + 2))
+    return model
+
+
+def _load_edited(edit):
+    def run(lib):
+        model = _model(lib)
+        state = {key: value.clone() for key, value in model.state_dict().items()}
+        edit(lib, state)
+        try:
+            model.load_state_dict(state)
+        finally:  # what was loaded before the error, as torch (which copies every matching entry)
+            run.after = [p.detach() for p in model.parameters()]
+        return run.after
+
+    return run
+
+
+MODULE_CASES = {
+    "a missing key": _load_edited(lambda lib, s: s.pop("0.bias")),
+    "an unexpected key": _load_edited(lambda lib, s: s.__setitem__("9.weight", lib.zeros(1))),
+    "a size mismatch": _load_edited(lambda lib, s: s.__setitem__("2.weight", lib.zeros(3, 3))),
+    "a 0-d value for a vector": _load_edited(lambda lib, s: s.__setitem__("2.bias", lib.tensor(5.0))),
+    "a float64 value": _load_edited(lambda lib, s: s.__setitem__("0.bias", lib.ones(2, dtype=lib.float64))),
+    "an integer value": _load_edited(lambda lib, s: s.__setitem__("0.bias", lib.ones(2, dtype=lib.int64))),
+    "a list value": _load_edited(lambda lib, s: s.__setitem__("0.bias", [1.0, 2.0])),
+    "a list instead of a dict": lambda lib: _model(lib).load_state_dict([1, 2]),
+    "strict=False reports keys": lambda lib: [
+        sorted(keys)
+        for keys in _model(lib).load_state_dict({"0.weight": lib.ones(2, 3), "x": lib.ones(1)}, strict=False)
+    ],
+    "strict=False still refuses a size mismatch": lambda lib: _model(lib).load_state_dict(
+        {"0.weight": lib.ones(4, 3)}, strict=False
+    ),
+    "requires_grad kept": lambda lib: (
+        lambda model: (model.load_state_dict(model.state_dict()), [p.requires_grad for p in model.parameters()])[1]
+    )(_model(lib)),
+    "register_buffer with a dot": lambda lib: _model(lib).register_buffer("a.b", lib.ones(1)),
+    "register_buffer of a number": lambda lib: _model(lib).register_buffer("c", 3),
+    "register_parameter of a tensor": lambda lib: _model(lib).register_parameter("c", lib.ones(1)),
+    "add_module of a number": lambda lib: _model(lib).add_module("x", 3),
+    "a tensor assigned to a parameter": lambda lib: setattr(_model(lib)[0], "weight", lib.ones(2, 3)),
+    "a Linear called with the wrong features": lambda lib: _model(lib)(lib.ones(1, 4)),
+    "a Linear called with integers": lambda lib: _model(lib)(lib.ones(1, 3, dtype=lib.int64)),
+    "a Linear called with float64": lambda lib: _model(lib)(lib.ones(1, 3, dtype=lib.float64)),
+    "get_submodule of a missing name": lambda lib: _model(lib).get_submodule("x"),
+}
+
+
+# tritongrad names its own classes (tritongrad.nn.Parameter, Tensor) where torch names torch's
+MODULE_OWN_MESSAGE = {
+    "register_buffer of a number",
+    "register_parameter of a tensor",
+    "a tensor assigned to a parameter",
+}
+
+
+@pytest.mark.parametrize("name", list(MODULE_CASES))
+def test_module_misuse_matches_torch(name):
+    def run(lib):
+        try:
+            result = MODULE_CASES[name](lib)
+        except Exception:
+            if hasattr(MODULE_CASES[name], "after"):  # the parameters after a failed load must agree too
+                run.after[lib.__name__] = [_as_torch(p) for p in MODULE_CASES[name].after]
+            raise
+        return result if isinstance(result, (list, tritongrad.Tensor, torch.Tensor)) else None
+
+    run.after = {}
+    agree(name, run, [], message=name not in MODULE_OWN_MESSAGE)
+    if run.after:
+        _assert_same(run.after["tritongrad"], run.after["torch"], f"{name}: parameters after the failed load")
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints: the byte layout and the JSON itself are checked before anything is built
+# ----------------------------------------------------------------------------------------------
+
+ENTRY = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
+SECOND = {**ENTRY, "data_offsets": [8, 16]}
+SKELETON = "tritongrad.structure"
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (json.dumps({"a": ENTRY, "b": ENTRY}), "'b' at data_offsets \\[0, 8\\] overlaps the tensor before it"),
+        (json.dumps({"a": SECOND, "b": {**ENTRY, "shape": [1], "data_offsets": [4, 8]}}), "leaves bytes 0..4 unused"),
+        (json.dumps({"a": ENTRY}), "8 bytes after the last tensor's data"),
+        ('{"a": ' + json.dumps(ENTRY) + ', "a": ' + json.dumps(SECOND) + '}', "key 'a' appears more than once"),
+        (json.dumps({"a": {**ENTRY, "shape": [float("nan")]}, "b": SECOND}), "NaN is not JSON"),
+        ("[" * 100_000 + "]" * 100_000, "corrupt checkpoint header"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: "NaN"}}), "NaN is not JSON"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: "[" * 900 + "]" * 900}}), "nested more"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: "[" * 10**5 + "]" * 10**5}}), "structure"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: '{"__dict__": {"x": 1}}'}}), "a dict must"),
+        (json.dumps({"a": ENTRY, "b": SECOND, "__metadata__": {SKELETON: '{"__dict__": [[true, 1]]}'}}), "keys"),
+    ],
+)  # fmt: skip
+def test_a_corrupt_checkpoint_is_refused_and_leaves_the_model_untouched(tmp_path, header, message):
+    path = tmp_path / "bad.safetensors"
+    encoded = header.encode()
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"\0" * 16)
+    model = tritongrad.nn.Linear(2, 1)
+    before = [p.detach().tolist() for p in model.parameters()]
+    with pytest.raises(tritongrad.serialization.CheckpointError, match=message):
+        model.load_state_dict(tritongrad.load(path))
+    assert [p.detach().tolist() for p in model.parameters()] == before
+
+
+def test_an_empty_tensor_and_nested_structures_still_load(tmp_path):
+    path = tmp_path / "good.safetensors"
+    state = {"empty": tritongrad.zeros(0), "nested": [[{"x": tritongrad.ones(2)}]], "n": float("nan")}
+    tritongrad.save(state, path)
+    loaded = tritongrad.load(path)
+    assert loaded["empty"].shape == (0,) and loaded["nested"][0][0]["x"].tolist() == [1.0, 1.0]
+    assert math.isnan(loaded["n"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Randomness: float64 values carry 53 random bits, not a float32 grid
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: tritongrad.rand(4096, dtype=torch.float64),
+        lambda: tritongrad.randn(4096, dtype=torch.float64),
+        lambda: tritongrad.empty(4096, dtype=torch.float64).uniform_(-1, 1),
+        lambda: tritongrad.empty(4096, dtype=torch.float64).normal_(),
+        lambda: tritongrad.rand(4096, dtype=torch.float64) * 1.0,
+    ],
+    ids=["rand", "randn", "uniform_", "normal_", "rand times 1"],
+)
+def test_float64_random_numbers_have_53_random_bits(draw):
+    tritongrad.manual_seed(0)
+    values = to_torch(draw())
+    on_float32_grid = values.to(torch.float32).to(torch.float64) == values
+    assert float(on_float32_grid.double().mean()) < 0.01, "float64 randoms are float32 values"
+
+
+def test_float64_rand_is_53_bit_multiples_with_a_random_lowest_bit():
+    tritongrad.manual_seed(1)
+    scaled = to_torch(tritongrad.rand(4096, dtype=torch.float64)) * 2.0**53
+    assert bool((scaled == scaled.floor()).all()), "rand's float64 values are not multiples of 2**-53"
+    assert 0.4 < float((scaled % 2).mean()) < 0.6, "the 53rd bit is not random"
+
+
+# ----------------------------------------------------------------------------------------------
+# Rounded division of values that require grad: zero gradients, or torch's missing derivative
+# ----------------------------------------------------------------------------------------------
+
+ROUNDED_DIVISIONS = {
+    "div floor by a number": lambda lib, x, y: lib.div(x, 2, rounding_mode="floor"),
+    "div trunc by a tensor": lambda lib, x, y: lib.div(x, y, rounding_mode="trunc"),
+    "div floor of a number": lambda lib, x, y: lib.div(2.0, y, rounding_mode="floor"),
+    "div_ trunc in place": lambda lib, x, y: (x * 1.0).div_(y, rounding_mode="trunc"),
+    "x // 2": lambda lib, x, y: x // 2,
+    "floor_divide": lambda lib, x, y: lib.floor_divide(x, y),
+    "3 // y": lambda lib, x, y: 3 // y,
+    "x %= y": lambda lib, x, y: (x * 1.0).__imod__(y),
+}
+
+
+@pytest.mark.parametrize("name", list(ROUNDED_DIVISIONS))
+def test_rounded_division_gradients_match_torch(name):
+    def run(lib, x, y):
+        result = ROUNDED_DIVISIONS[name](lib, x, y)
+        requires_grad = result.requires_grad
+        result.sum().backward()
+        return [result, requires_grad]
+
+    agree(name, run, [_vector(4).requires_grad_(), (_vector(4, seed=5).abs() + 0.5).requires_grad_()])
+
+
+ZERO_DIM_WRITES = {
+    "index_fill_": lambda lib, x: x.index_fill_(0, lib.tensor([0]), 5.0),
+    "index_fill_ past the end": lambda lib, x: x.index_fill_(0, lib.tensor([1]), 5.0),
+    "index_copy_": lambda lib, x: x.index_copy_(0, lib.tensor([0]), lib.tensor(5.0)),
+    "index_add_": lambda lib, x: x.index_add_(0, lib.tensor([0]), lib.tensor(5.0)),
+    "index_fill": lambda lib, x: x.index_fill(0, lib.tensor([0]), 5.0),
+    "index_fill_ recorded": lambda lib, x: (lambda y: (y.index_fill_(0, lib.tensor([0]), 1.0) * 2).backward())(
+        x.requires_grad_() * 3
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_WRITES))
+def test_writes_along_a_dim_of_a_0d_tensor_match_torch(name):
+    agree(name, ZERO_DIM_WRITES[name], [torch.tensor(1.5)])

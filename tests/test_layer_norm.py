@@ -13,13 +13,10 @@ import torch
 
 import tritongrad
 import tritongrad.nn.functional as F
-from tests.utils import assert_close, from_torch, to_torch
+from tests.utils import assert_close, from_torch, to_torch, tolerance
 from tritongrad import nn
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import layer_norm as kernels
-
-# Gradients sum over rows (weight) or along rows (input): allow a few ulp of the sums.
-GRAD_TOLERANCES = {torch.float32: (1e-4, 1e-5), torch.float64: (1e-10, 1e-11)}
 
 
 def _layout(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -61,7 +58,7 @@ def _check(mine, theirs, x, params, dtype, what, grad_name=None, grad_atol=None)
     grad = torch.randn(expected.shape, dtype=expected.dtype)
     expected.backward(grad)
     got.backward(from_torch(grad))
-    rtol, atol = GRAD_TOLERANCES[dtype]
+    rtol, atol = tolerance(dtype, "norm_grad")  # sums over rows (weight) or along rows (input)
     atol = grad_atol or atol
     for index, (g_leaf, t_leaf) in enumerate(zip(g_leaves, t_leaves)):
         if t_leaf is not None:

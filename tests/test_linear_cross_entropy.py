@@ -10,17 +10,9 @@ import torch
 
 import tritongrad
 import tritongrad.nn.functional as F
-from tests.utils import assert_close, from_torch, random_values, to_torch
+from tests.utils import assert_close, from_torch, random_values, to_torch, tolerance
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import fused_linear_ce as kernels
-
-# The loss and gradients are sums over V classes and over N rows: a few ulp of those sums.
-TOLERANCES = {
-    torch.float32: (1e-5, 1e-5),
-    torch.float64: (1e-11, 1e-12),
-    torch.float16: (2e-2, 2e-2),
-    torch.bfloat16: (5e-2, 5e-2),
-}
 
 
 def _targets(shape, classes: int, ignore_index: int = -100, ignored: int = 1) -> torch.Tensor:
@@ -44,7 +36,7 @@ def _check(x, weight, bias, target, *, dtype=None, **options):
         expected = expected.view(target.shape)
     got = F.linear_cross_entropy(mine[0], mine[1], from_torch(target), mine[2], **options)
     what = f"linear_cross_entropy x {tuple(x.shape)} w {tuple(weight.shape)} {x.dtype} {options}"
-    rtol, atol = TOLERANCES[x.dtype]
+    rtol, atol = tolerance(x.dtype, "linear_cross_entropy")  # sums over V classes and N rows
     assert_close(got, expected.to(x.dtype), rtol=rtol, atol=atol, what=what + " loss")
     grad = random_values(expected.shape, torch.float64).to(x.dtype)
     expected.backward(grad.to(expected.dtype))

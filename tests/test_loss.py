@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import tritongrad.nn.functional as F_tg
-from tests.utils import from_torch
+from tests.utils import assert_close, from_torch
 from tritongrad import runtime
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import loss_classes as kl
@@ -26,29 +26,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning"),
 ]
 REDUCTIONS = ["none", "mean", "sum"]
-# (rtol, atol) per dtype.
-TOLERANCES = {
-    torch.float32: (1e-5, 1e-6),
-    torch.float64: (1e-10, 1e-12),
-    torch.float16: (1e-2, 1e-3),
-    torch.bfloat16: (2e-2, 1e-2),
-}
-
-
-def assert_close(actual, expected, dtype: torch.dtype, what: str, tolerance=None) -> None:
-    """Same shape and dtype, equal NaN/inf positions, finite values within the dtype's tolerance."""
-    assert tuple(actual.shape) == tuple(expected.shape), f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
-    assert actual.dtype == dtype, f"{what}: dtype {actual.dtype} != {dtype}"
-    got, want = actual.double().cpu(), expected.double().cpu()
-    assert torch.equal(got.isnan(), want.isnan()), f"{what} {dtype}: NaN positions differ:\n{got}\n{want}"
-    same = (got == want) | got.isnan()  # also equal infinities
-    error = torch.where(same, 0.0, (got - want).abs())
-    rtol, atol = tolerance or TOLERANCES[dtype]
-    bound = atol + rtol * want.abs().nan_to_num(0.0, 0.0, 0.0)
-    assert bool((error <= bound).all()), (
-        f"{what}: shape {tuple(want.shape)} {dtype}: max abs error {error.max().item():.3g} "
-        f"(max allowed {bound.max().item():.3g})"
-    )
 
 
 def oracle_leaf(x: torch.Tensor) -> torch.Tensor:
@@ -76,12 +53,14 @@ def check_cross_entropy(logits, target, dtype, what, weight=None, grad_tolerance
     reference_target = target.double() if target.dtype.is_floating_point else target
     reference = F.cross_entropy(reference_logits, reference_target, weight=double(weight), **options)
     loss, logsumexp = kl.launch_cross_entropy_fwd(logits, target, weight=weight, **options)
-    assert_close(loss, reference, dtype, f"{what} loss")
+    assert_close(loss, reference, dtype, kind="row_reduction", what=f"{what} loss")
 
     grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
     reference.backward(grad_loss)
     grad_logits = kl.launch_cross_entropy_bwd(grad_loss.to(dtype), logits, target, logsumexp, weight=weight, **options)
-    assert_close(grad_logits, reference_logits.grad, dtype, f"{what} grad", grad_tolerance)
+    assert_close(
+        grad_logits, reference_logits.grad, dtype, kind="row_reduction", tolerances=grad_tolerance, what=f"{what} grad"
+    )
 
 
 # (rows, classes): one row of one class; a prime class count; a 1000-class row (one
@@ -297,7 +276,7 @@ def test_cross_entropy_unit_gradient(reduction):
     ones = torch.ones(5 if reduction == "none" else (), dtype=torch.float64, device=DEVICE)
     implicit = kl.launch_cross_entropy_bwd(None, logits, target, saved, **options)
     explicit = kl.launch_cross_entropy_bwd(ones, logits, target, saved, **options)
-    assert_close(implicit, explicit, torch.float64, f"unit gradient, {reduction}")
+    assert_close(implicit, explicit, torch.float64, kind="row_reduction", what=f"unit gradient, {reduction}")
 
 
 def test_cross_entropy_gradcheck_through_autograd(tiny_blocks):
@@ -340,11 +319,11 @@ def test_nll_loss(reduction, weighted, dtype):
     reference_input = oracle_leaf(log_probs)
     reference = F.nll_loss(reference_input, target, weight=double(weight), reduction=reduction)
     loss = kl.launch_nll_loss_fwd(log_probs, target, weight=weight, reduction=reduction)
-    assert_close(loss, reference, dtype, "nll_loss")
+    assert_close(loss, reference, dtype, kind="row_reduction", what="nll_loss")
     grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
     reference.backward(grad_loss)
     grad = kl.launch_nll_loss_bwd(grad_loss.to(dtype), log_probs, target, weight=weight, reduction=reduction)
-    assert_close(grad, reference_input.grad, dtype, "nll_loss grad")
+    assert_close(grad, reference_input.grad, dtype, kind="row_reduction", what="nll_loss grad")
 
 
 def test_nll_loss_edge_cases():
@@ -354,10 +333,16 @@ def test_nll_loss_edge_cases():
     for tgt, options in [(target, {}), (torch.full((4,), -100, device=DEVICE), {"reduction": "mean"})]:
         reference_input = oracle_leaf(log_probs)
         reference = F.nll_loss(reference_input, tgt, **options)
-        assert_close(kl.launch_nll_loss_fwd(log_probs, tgt, **options), reference, torch.float64, "nll edge")
+        assert_close(
+            kl.launch_nll_loss_fwd(log_probs, tgt, **options),
+            reference,
+            torch.float64,
+            kind="row_reduction",
+            what="nll edge",
+        )
         reference.backward()
         grad = kl.launch_nll_loss_bwd(torch.ones((), dtype=torch.float64, device=DEVICE), log_probs, tgt, **options)
-        assert_close(grad, reference_input.grad, torch.float64, "nll edge grad")
+        assert_close(grad, reference_input.grad, torch.float64, kind="row_reduction", what="nll edge grad")
     empty = kl.launch_nll_loss_fwd(log_probs[:0], target[:0], reduction="sum")
     assert empty.item() == 0.0
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):

@@ -11,39 +11,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.utils import assert_close, tolerance
 from tritongrad import runtime
 from tritongrad.kernels import matmul
 from tritongrad.kernels.matmul import launch_linear, launch_linear_backward, launch_matmul
 
 DEVICE = runtime.device()
 DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-# (rtol, atol) per dtype; the reference is computed in float64 and rounded to the dtype.
-TOLERANCES = {
-    torch.float32: (1e-5, 1e-5),
-    torch.float64: (1e-10, 1e-10),
-    torch.float16: (1e-2, 1e-2),
-    torch.bfloat16: (1e-2, 2e-2),
-}
 
 
 def rand(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return torch.randn(*shape, dtype=dtype, device=DEVICE)
-
-
-def assert_matches(got: torch.Tensor, want: torch.Tensor, what: str, tolerances=None) -> None:
-    """Compares with the dtype's tolerance; the message names shapes, dtypes and the max error."""
-    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)} != expected {tuple(want.shape)}"
-    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != expected {want.dtype}"
-    if got.numel() == 0:
-        return
-    rtol, atol = tolerances or TOLERANCES[got.dtype]
-    error = (got.double() - want.double()).abs()
-    bound = atol + rtol * want.double().abs()
-    worst = (error - bound).argmax()
-    assert bool((error <= bound).all()), (
-        f"{what}: {tuple(got.shape)} {got.dtype}: max abs error {error.max().item():.3g} "
-        f"(got {got.flatten()[worst].item()}, expected {want.flatten()[worst].item()})"
-    )
 
 
 def reference_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -66,7 +44,7 @@ MATMUL_SHAPES = [
 @pytest.mark.parametrize("shape_a, shape_b", MATMUL_SHAPES, ids=str)
 def test_matmul_matches_torch(shape_a, shape_b, dtype):
     a, b = rand(*shape_a, dtype=dtype), rand(*shape_b, dtype=dtype)
-    assert_matches(launch_matmul(a, b), reference_matmul(a, b), f"{shape_a} @ {shape_b}")
+    assert_close(launch_matmul(a, b), reference_matmul(a, b), kind="matmul", what=f"{shape_a} @ {shape_b}")
 
 
 def test_matmul_k_zero_gives_exact_zeros():
@@ -104,7 +82,7 @@ def test_matmul_more_tile_rows_than_group():
     # the grouped ordering wraps into a second, partial group; a tile mapped twice or
     # never shows here.
     a, b = rand(1100, 3), rand(3, 260)
-    assert_matches(launch_matmul(a, b), reference_matmul(a, b), "1100x3 @ 3x260")
+    assert_close(launch_matmul(a, b), reference_matmul(a, b), kind="matmul", what="1100x3 @ 3x260")
 
 
 BATCHED_SHAPES = [
@@ -121,7 +99,7 @@ BATCHED_SHAPES = [
 @pytest.mark.parametrize("shape_a, shape_b", BATCHED_SHAPES, ids=str)
 def test_matmul_batched_broadcast(shape_a, shape_b, dtype):
     a, b = rand(*shape_a, dtype=dtype), rand(*shape_b, dtype=dtype)
-    assert_matches(launch_matmul(a, b), reference_matmul(a, b), f"{shape_a} @ {shape_b}")
+    assert_close(launch_matmul(a, b), reference_matmul(a, b), kind="matmul", what=f"{shape_a} @ {shape_b}")
 
 
 def _column_major(t: torch.Tensor) -> torch.Tensor:
@@ -145,7 +123,7 @@ NON_CONTIGUOUS = {
 def test_matmul_non_contiguous_read_in_place(case, dtype):
     # The audit fails the test if the launcher copied an operand (aten.clone / contiguous).
     a, b = (t.to(dtype) for t in NON_CONTIGUOUS[case]())
-    assert_matches(launch_matmul(a, b), reference_matmul(a, b), case)
+    assert_close(launch_matmul(a, b), reference_matmul(a, b), kind="matmul", what=case)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
@@ -160,30 +138,41 @@ def test_matmul_epilogue(activation, with_bias, dtype):
     if activation == "relu":
         want = torch.relu(want)
     got = launch_matmul(a, b, bias=bias, activation=activation)
-    assert_matches(got, want.to(dtype), f"bias={with_bias} activation={activation}")
+    assert_close(got, want.to(dtype), kind="matmul", what=f"bias={with_bias} activation={activation}")
 
 
 def test_matmul_bias_with_k_zero_is_bias():
     bias = rand(4)
     got = launch_matmul(rand(3, 0), rand(0, 4), bias=bias)
-    assert_matches(got, bias.expand(3, 4), "K = 0 with bias")
+    assert_close(got, bias.expand(3, 4), kind="matmul", what="K = 0 with bias")
 
 
 def test_matmul_strided_bias():
     a, b, bias = rand(5, 8), rand(8, 6), rand(12)[::2]  # bias read through its stride of 2
-    assert_matches(launch_matmul(a, b, bias=bias), reference_matmul(a, b) + bias, "strided bias")
+    assert_close(launch_matmul(a, b, bias=bias), reference_matmul(a, b) + bias, kind="matmul", what="strided bias")
 
 
 def test_matmul_out_dtype():
     a, b = rand(9, 17, dtype=torch.float16), rand(17, 5, dtype=torch.float16)
     got = launch_matmul(a, b, out_dtype=torch.float32)
-    assert_matches(got, torch.matmul(a.double(), b.double()).float(), "fp16 in, fp32 out", (1e-5, 1e-5))
+    assert_close(
+        got,
+        torch.matmul(a.double(), b.double()).float(),
+        kind="matmul",
+        what="fp16 in, fp32 out",
+        tolerances=(1e-5, 1e-5),
+    )
 
 
 @pytest.mark.skipif(not runtime.is_interpreter(), reason="the interpreter has no tf32; a GPU test covers tf32")
 def test_matmul_allow_tf32_is_exact_in_interpreter():
     a, b = rand(7, 13), rand(13, 5)
-    assert_matches(launch_matmul(a, b, allow_tf32=True), reference_matmul(a, b), "allow_tf32 in the interpreter")
+    assert_close(
+        launch_matmul(a, b, allow_tf32=True),
+        reference_matmul(a, b),
+        kind="matmul",
+        what="allow_tf32 in the interpreter",
+    )
 
 
 ERRORS = [
@@ -266,7 +255,7 @@ def test_linear_matches_torch(case, with_bias, activation, dtype):
     if activation == "relu":
         want = torch.relu(want)
     got = launch_linear(x, weight, bias, activation=activation)
-    assert_matches(got, want.to(dtype), f"linear {case}")
+    assert_close(got, want.to(dtype), kind="matmul", what=f"linear {case}")
 
 
 def _autograd_linear_grads(grad_out, x, weight):
@@ -286,7 +275,7 @@ def test_linear_backward_matches_autograd(case, dtype):
     got = launch_linear_backward(grad_out, x, weight)
     want = _autograd_linear_grads(grad_out, x, weight)
     for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
-        assert_matches(g, w.to(dtype), f"{name} for {case}")
+        assert_close(g, w.to(dtype), kind="matmul", what=f"{name} for {case}")
 
 
 def test_linear_backward_more_than_one_tile():
@@ -296,7 +285,7 @@ def test_linear_backward_more_than_one_tile():
     got = launch_linear_backward(grad_out, x, weight)
     want = _autograd_linear_grads(grad_out, x, weight)
     for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
-        assert_matches(g, w.float(), f"{name} for 9x130 input, 140x130 weight")
+        assert_close(g, w.float(), kind="matmul", what=f"{name} for 9x130 input, 140x130 weight")
 
 
 @pytest.mark.parametrize(
@@ -310,7 +299,7 @@ def test_linear_backward_only_needed_grads(case, needs):
     want = _autograd_linear_grads(grad_out, x, weight)
     for name, needed, g, w in zip(("grad_x", "grad_weight", "grad_bias"), needs, got, want):
         if needed:
-            assert_matches(g, w, f"{name} for {case} with needs_input_grad={needs}")
+            assert_close(g, w, kind="matmul", what=f"{name} for {case} with needs_input_grad={needs}")
         else:
             assert g is None, f"{name} was not asked for (needs_input_grad={needs}) but got a tensor"
 
@@ -323,7 +312,7 @@ def test_linear_backward_expanded_grad_out(dtype):
     got = launch_linear_backward(grad_out, x, weight)
     want = _autograd_linear_grads(grad_out, x, weight)
     for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
-        assert_matches(g, w.to(dtype), f"{name} for an expanded grad_out")
+        assert_close(g, w.to(dtype), kind="matmul", what=f"{name} for an expanded grad_out")
 
 
 @pytest.fixture
@@ -372,11 +361,16 @@ def test_linear_backward_with_relu_mask_matches_autograd(rows, in_features, out_
     if relu_out.numel() >= 4:
         assert 0 < int((relu_out > 0).sum()) < relu_out.numel(), "the ReLU mask should keep some entries, not all"
     got = launch_linear_backward(grad_out, x, weight, relu_out=relu_out.to(dtype))
-    rtol, atol = TOLERANCES[dtype]
+    rtol, atol = tolerance(dtype, "matmul")
     for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
         k = max(rows, out_features, 1)
-        assert_matches(g, w.to(dtype), f"{name} with relu mask, {rows}x{in_features}->{out_features}",
-                       (rtol, atol * k**0.5))  # fmt: skip
+        assert_close(
+            g,
+            w.to(dtype),
+            kind="matmul",
+            what=f"{name} with relu mask, {rows}x{in_features}->{out_features}",
+            tolerances=(rtol, atol * k**0.5),
+        )
 
 
 def test_linear_backward_relu_mask_reads_transposed_views():
@@ -388,7 +382,7 @@ def test_linear_backward_relu_mask_reads_transposed_views():
     relu_out_t = relu_out.float().t().contiguous().t()
     got = launch_linear_backward(grad_out, x, weight, relu_out=relu_out_t)
     for name, g, w in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
-        assert_matches(g, w.float(), f"{name} with transposed grad_out / relu_out")
+        assert_close(g, w.float(), kind="matmul", what=f"{name} with transposed grad_out / relu_out")
 
 
 def test_linear_backward_relu_mask_needs_rows():
@@ -440,8 +434,14 @@ def test_split_k_matmul_with_epilogue(split_k, dtype, kernel_launches, split_sum
         f"split_k={split_k}: {len(kernel_launches)} product and {len(split_sum_launches)} sum launches"
     )
     want = torch.relu(torch.matmul(a.double(), b.double()) + bias.double()).to(dtype)
-    rtol, atol = TOLERANCES[dtype]
-    assert_matches(out, want, f"split-K {split_k} (70, 300) @ (300, 50) + bias, relu", (rtol, atol * 300**0.5))
+    rtol, atol = tolerance(dtype, "matmul")
+    assert_close(
+        out,
+        want,
+        kind="matmul",
+        what=f"split-K {split_k} (70, 300) @ (300, 50) + bias, relu",
+        tolerances=(rtol, atol * 300**0.5),
+    )
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
@@ -451,12 +451,12 @@ def test_split_k_batched_and_batch_summed(dtype):
     a, b = rand(3, 20, 300, dtype=dtype), rand(1, 300, 9, dtype=dtype)
     out = torch.empty(3, 20, 9, dtype=dtype)
     matmul._launch_matmul_kernel(a, b.expand(3, 300, 9), out, split_k=3)
-    assert_matches(out, reference_matmul(a, b), "split-K batched (3, 20, 300) @ (1, 300, 9)")
+    assert_close(out, reference_matmul(a, b), kind="matmul", what="split-K batched (3, 20, 300) @ (1, 300, 9)")
     summed, row_sum = torch.empty(20, 9, dtype=dtype), torch.empty(20, dtype=dtype)
     b = rand(3, 300, 9, dtype=dtype)
     matmul._launch_matmul_kernel(a, b, summed, row_sum=row_sum, sum_batch=True, split_k=3)
-    assert_matches(summed, reference_matmul(a, b).sum(0), "split-K batch-summed product")
-    assert_matches(row_sum, a.double().sum((0, 2)).to(dtype), "split-K row sums")
+    assert_close(summed, reference_matmul(a, b).sum(0), kind="matmul", what="split-K batch-summed product")
+    assert_close(row_sum, a.double().sum((0, 2)).to(dtype), kind="matmul", what="split-K row sums")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
@@ -475,13 +475,17 @@ def test_split_k_linear_backward(needs, relu, dtype, linear_backward_launches, s
                           grad_out.double().sum(0)], None  # fmt: skip
     got = launch_linear_backward(grad_out, x, weight, needs_input_grad=needs, relu_out=relu_out, split_k=3)
     assert [launch["SPLIT_K"] for launch in linear_backward_launches] == [3] and len(split_sum_launches) == 1
-    rtol, atol = TOLERANCES[dtype]
+    rtol, atol = tolerance(dtype, "matmul")
     for name, need, g, w in zip(("grad_x", "grad_weight", "grad_bias"), needs, got, want):
         if not need:
             assert g is None, f"{name} computed though needs_input_grad={needs}"
             continue
-        assert_matches(
-            g, w.to(dtype), f"split-K {name}, {rows}x{in_features}->{out_features}", (rtol, atol * rows**0.5)
+        assert_close(
+            g,
+            w.to(dtype),
+            kind="matmul",
+            what=f"split-K {name}, {rows}x{in_features}->{out_features}",
+            tolerances=(rtol, atol * rows**0.5),
         )
 
 
@@ -531,8 +535,8 @@ def test_tf32_on_gpu():
     fast = launch_matmul(a, b, allow_tf32=True)
     want = torch.matmul(a.double(), b.double())
     assert not torch.equal(exact, fast), "allow_tf32=True gave the exact fp32 result: tf32 was not used"
-    assert_matches(exact, want.float(), "fp32 ieee on GPU", (1e-5, 1e-4))
-    assert_matches(fast, want.float(), "fp32 tf32 on GPU", (1e-3, 1e-2 * 320**0.5))
+    assert_close(exact, want.float(), kind="matmul", what="fp32 ieee on GPU", tolerances=(1e-5, 1e-4))
+    assert_close(fast, want.float(), kind="matmul", what="fp32 tf32 on GPU", tolerances=(1e-3, 1e-2 * 320**0.5))
 
 
 @pytest.mark.gpu
@@ -543,8 +547,8 @@ def test_large_on_gpu(dtype):
     want = torch.relu(torch.matmul(a.double(), b.double()) + bias.double())
     got = launch_matmul(a, b, bias=bias, activation="relu")
     # A 512-long dot of unit normals has magnitude ~22: scale atol accordingly.
-    rtol, atol = TOLERANCES[dtype]
-    assert_matches(got, want.to(dtype), "512x512 on GPU", (rtol, atol * 512**0.5))
+    rtol, atol = tolerance(dtype, "matmul")
+    assert_close(got, want.to(dtype), kind="matmul", what="512x512 on GPU", tolerances=(rtol, atol * 512**0.5))
 
 
 @pytest.mark.gpu
@@ -554,7 +558,7 @@ def test_linear_backward_large_on_gpu():
     got = launch_linear_backward(grad_out, x, weight)
     want = _autograd_linear_grads(grad_out, x, weight)
     for name, g, w, k in zip(("grad_x", "grad_weight", "grad_bias"), got, want, (256, 512, 512)):
-        assert_matches(g, w.half(), f"{name} on GPU", (1e-2, 1e-2 * k**0.5))
+        assert_close(g, w.half(), kind="matmul", what=f"{name} on GPU", tolerances=(1e-2, 1e-2 * k**0.5))
 
 
 @pytest.mark.gpu
@@ -565,9 +569,11 @@ def test_linear_backward_with_relu_mask_large_on_gpu(dtype):
     grad_out = rand(300, 520, dtype=dtype)
     *want, relu_out = _relu_linear_grads(grad_out, x, weight, bias)
     got = launch_linear_backward(grad_out, x, weight, relu_out=relu_out.to(dtype))
-    rtol, atol = TOLERANCES[dtype]
+    rtol, atol = tolerance(dtype, "matmul")
     for name, g, w, k in zip(("grad_x", "grad_weight", "grad_bias"), got, want, (520, 300, 300)):
-        assert_matches(g, w.to(dtype), f"{name} with relu mask on GPU", (rtol, atol * k**0.5))
+        assert_close(
+            g, w.to(dtype), kind="matmul", what=f"{name} with relu mask on GPU", tolerances=(rtol, atol * k**0.5)
+        )
 
 
 # ----------------------------------------------------------------------------- integer matmul

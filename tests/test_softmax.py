@@ -13,36 +13,13 @@ import pytest
 import torch
 
 import tritongrad.nn.functional as F
-from tests.utils import from_torch
+from tests.utils import assert_close, from_torch
 from tritongrad import runtime
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import softmax as ks
 
 DEVICE = runtime.device()
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-# (rtol, atol) per dtype; half types store 8 (bf16) or 11 (fp16) mantissa bits.
-TOLERANCES = {
-    torch.float32: (1e-5, 1e-6),
-    torch.float64: (1e-10, 1e-12),
-    torch.float16: (1e-2, 1e-3),
-    torch.bfloat16: (2e-2, 1e-2),
-}
-
-
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, what: str) -> None:
-    """Same shape and dtype, equal NaN/inf positions, finite values within the dtype's tolerance."""
-    assert tuple(actual.shape) == tuple(expected.shape), f"{what}: shape {tuple(actual.shape)} != {expected.shape}"
-    assert actual.dtype == dtype, f"{what}: dtype {actual.dtype} != {dtype}"
-    got, want = actual.double().cpu(), expected.double().cpu()
-    assert torch.equal(got.isnan(), want.isnan()), f"{what} {dtype}: NaN positions differ:\n{got}\n{want}"
-    same = (got == want) | got.isnan()  # also equal infinities
-    error = torch.where(same, 0.0, (got - want).abs())
-    rtol, atol = TOLERANCES[dtype]
-    bound = atol + rtol * want.abs().nan_to_num(0.0, 0.0, 0.0)
-    assert bool((error <= bound).all()), (
-        f"{what}: shape {tuple(want.shape)} {dtype}: max abs error {error.max().item():.3g} "
-        f"(max allowed {bound.max().item():.3g})"
-    )
 
 
 def torch_softmax(x: torch.Tensor, dim: int, log: bool) -> torch.Tensor:
@@ -54,13 +31,13 @@ def check_forward_and_backward(x: torch.Tensor, dim: int, log: bool, what: str) 
     dtype = x.dtype
     reference_input = x.detach().to(torch.float64, copy=True).requires_grad_()
     reference = torch_softmax(reference_input, dim, log)
-    assert_close(ks.launch_softmax_fwd(x, dim, log), reference, dtype, f"{what} forward")
+    assert_close(ks.launch_softmax_fwd(x, dim, log), reference, dtype, kind="row_reduction", what=f"{what} forward")
 
     grad_out = torch.randn(x.shape, dtype=torch.float64, device=x.device)
     reference.backward(grad_out)
     out = torch_softmax(x.double(), dim, log).to(dtype)  # the saved output, in the input's dtype
     grad_input = ks.launch_softmax_bwd(grad_out.to(dtype), out, dim, log)
-    assert_close(grad_input, reference_input.grad, dtype, f"{what} backward")
+    assert_close(grad_input, reference_input.grad, dtype, kind="row_reduction", what=f"{what} backward")
 
 
 # Each shape/dim exercises something: a row of 1; a prime row; a 1000-element row (one
@@ -160,7 +137,7 @@ def test_infinities_and_large_values(log, dtype):
         device=DEVICE,
     )
     out = ks.launch_softmax_fwd(x, 1, log)
-    assert_close(out, torch_softmax(x.double(), 1, log), dtype, "infinities")
+    assert_close(out, torch_softmax(x.double(), 1, log), dtype, kind="row_reduction", what="infinities")
     assert not out[1:].isnan().any(), f"NaN in finite rows: {out}"
     if not log:
         assert bool((out[1, 1::2] == 0).all()), f"-inf entries should get probability 0: {out[1]}"
@@ -215,7 +192,9 @@ def test_long_rows_streamed_online(blocks_of_1024, row_length, log):
     x[3] -= 1e4
     x = x.to(DEVICE)
     out = ks.launch_softmax_fwd(x, 1, log)
-    assert_close(out, torch_softmax(x, 1, log), torch.float64, f"streamed rows of {row_length}")
+    assert_close(
+        out, torch_softmax(x, 1, log), torch.float64, kind="row_reduction", what=f"streamed rows of {row_length}"
+    )
     check_forward_and_backward(x[[0, 3]], 1, log, f"streamed rows of {row_length}")
     # Not the last dim: the rows are strided, then streamed.
     check_forward_and_backward(x[[0, 3]].t(), 0, log, f"streamed columns of {row_length}")
@@ -227,7 +206,13 @@ def test_nan_rows(log):
     x = torch.randn(3, 9, dtype=torch.float64)
     x[1, 4] = float("nan")
     x = x.to(DEVICE)
-    assert_close(ks.launch_softmax_fwd(x, 1, log), torch_softmax(x, 1, log), torch.float64, "a NaN in row 1")
+    assert_close(
+        ks.launch_softmax_fwd(x, 1, log),
+        torch_softmax(x, 1, log),
+        torch.float64,
+        kind="row_reduction",
+        what="a NaN in row 1",
+    )
 
 
 def test_gpu_policy_keeps_rows_of_64_kib_in_one_block(monkeypatch):

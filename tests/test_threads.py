@@ -67,3 +67,50 @@ def test_grad_mode_is_per_thread():
         thread.start()
         thread.join()
     assert seen["enabled"] is True
+
+
+def _train_mixed(kind: str, seed: int, steps: int = 3) -> list[float]:
+    """Models of different op families (convolution and pooling; embedding, layer norm, attention
+    softmax and cross-entropy), so concurrent threads interleave launches of many kernels."""
+    rng = np.random.default_rng(seed)
+    if kind == "conv":
+        model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 4))
+        inputs = tritongrad.tensor(rng.standard_normal((5, 2, 4, 4)).astype(np.float32))
+    else:
+        model = nn.Sequential(nn.Embedding(11, 6), nn.LayerNorm(6), nn.Flatten(), nn.Linear(18, 4))
+        inputs = tritongrad.tensor(rng.integers(0, 11, (5, 3)))
+    with tritongrad.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(tritongrad.tensor(rng.standard_normal(tuple(parameter.shape)).astype(np.float32) * 0.3))
+    targets = tritongrad.tensor(rng.integers(0, 4, (5,)))
+    optimizer = tritongrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(tritongrad.softmax(model(inputs), 1) * 3.0, targets)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_models_of_different_op_families_trained_in_threads_match_their_runs_alone():
+    jobs = [("conv", 1), ("embedding", 2), ("conv", 3), ("embedding", 4)]
+    alone = {job: _train_mixed(*job) for job in jobs}
+    together: dict = {}
+    errors: list[BaseException] = []
+
+    def worker(job) -> None:
+        try:
+            together[job] = _train_mixed(*job)
+        except BaseException as error:  # reported below: a thread's exception would otherwise vanish
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, f"a training thread failed: {errors[0]!r}"
+    for job in jobs:
+        assert together[job] == alone[job], f"{job}: threaded {together[job]} != alone {alone[job]}"

@@ -35,6 +35,9 @@ _DTYPE_CODES = {
 _CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
 _STRUCTURE_KEY = "tritongrad.structure"
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
+# Saved objects nest a few levels (an optimizer's state dict: 5); the bound keeps loading (recursive)
+# far from Python's recursion limit whatever the file says.
+_MAX_NESTING = 100
 
 
 class CheckpointError(ValueError):
@@ -119,8 +122,8 @@ def load(f, map_location=None, weights_only: bool = True):
     if header_length > min(_MAX_HEADER_BYTES, len(blob) - 8):
         raise CheckpointError(f"{f}: corrupt or truncated checkpoint (header length {header_length} exceeds the file)")
     try:
-        header = json.loads(blob[8 : 8 + header_length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        header = _parse_json(blob[8 : 8 + header_length].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise CheckpointError(f"{f}: corrupt checkpoint header ({error})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{f}: corrupt checkpoint header (not a JSON object)")
@@ -132,15 +135,52 @@ def load(f, map_location=None, weights_only: bool = True):
         raise CheckpointError(f"{f}: corrupt checkpoint header (__metadata__ must map names to strings)")
     # Every entry is checked (types, ranges, sizes, bounds) before a single tensor is built.
     entries = {name: _check_entry(f, name, entry, len(data)) for name, entry in header.items()}
+    _check_layout(f, entries, len(data))
     skeleton = None
     if _STRUCTURE_KEY in metadata:
         try:
-            skeleton = json.loads(metadata[_STRUCTURE_KEY])
-        except json.JSONDecodeError as error:
+            skeleton = _parse_json(metadata[_STRUCTURE_KEY])
+            _check_structure(f, skeleton, entries)
+        except (ValueError, RecursionError) as error:
+            if isinstance(error, CheckpointError):
+                raise
             raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
-        _check_structure(f, skeleton, entries)
     tensors = {name: _read_tensor(entry, data, device) for name, entry in entries.items()}
     return tensors if skeleton is None else _decode(skeleton, tensors)
+
+
+def _parse_json(text: str):
+    """Strict JSON: a repeated key or a non-standard constant (NaN, Infinity) is an error, as in
+    safetensors, instead of Python's silent last-key-wins and float('nan')."""
+
+    def unique_object(pairs: list) -> dict:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"key {repeated[0]!r} appears more than once")
+        return dict(pairs)
+
+    def refuse_constant(name: str):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, object_pairs_hook=unique_object, parse_constant=refuse_constant)
+
+
+def _check_layout(f, entries: dict, available: int) -> None:
+    """The tensors' byte ranges must tile the data exactly, as safetensors requires: no two tensors
+    share bytes, and no bytes lie between or after them."""
+    position = 0
+    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: (item[1][2], item[1][3])):
+        if begin != position:
+            problem = (
+                "overlaps the tensor before it" if begin < position else f"leaves bytes {position}..{begin} unused"
+            )
+            raise CheckpointError(
+                f"{f}: corrupt checkpoint (tensor {name!r} at data_offsets [{begin}, {end}] {problem})"
+            )
+        position = end
+    if position != available:
+        raise CheckpointError(f"{f}: corrupt checkpoint ({available - position} bytes after the last tensor's data)")
 
 
 def _is_int(value) -> bool:
@@ -178,11 +218,13 @@ def _check_entry(f, name: str, entry, available: int) -> tuple[torch.dtype, list
     return dtype, shape, begin, end
 
 
-def _check_structure(f, value, entries: dict) -> None:
+def _check_structure(f, value, entries: dict, depth: int = 0) -> None:
     """The skeleton must be made of the nodes ``_encode`` writes, and name only tensors in the header."""
+    if depth > _MAX_NESTING:
+        raise CheckpointError(f"{f}: corrupt structure metadata (nested more than {_MAX_NESTING} levels deep)")
     if isinstance(value, list):
         for item in value:
-            _check_structure(f, item, entries)
+            _check_structure(f, item, entries, depth + 1)
         return
     if not isinstance(value, dict):
         if value is not None and not isinstance(value, (bool, int, float, str)):
@@ -202,11 +244,11 @@ def _check_structure(f, value, entries: dict) -> None:
                 f"keys, got {type(content).__name__})"
             )
         for _, item in content:
-            _check_structure(f, item, entries)
+            _check_structure(f, item, entries, depth + 1)
     elif kind == "__tuple__":
         if not isinstance(content, list):
             raise CheckpointError(f"{f}: corrupt structure metadata (a tuple must be a list, got {content!r})")
-        _check_structure(f, content, entries)
+        _check_structure(f, content, entries, depth + 1)
     elif not isinstance(content, str) or content not in ("inf", "-inf", "nan"):
         raise CheckpointError(f"{f}: corrupt structure metadata (bad non-finite float {content!r})")
 

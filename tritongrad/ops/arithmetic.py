@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad import creation
+from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type
 from tritongrad.kernels import creation as creation_kernels
@@ -157,6 +158,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     op = _division_op(rounding_mode)
     if out is not None:
         return _binary_out(op, input, other, out)
+    if rounding_mode is not None and _any_records(input, other):
+        return RoundedDivision.apply(input, other, op)
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
@@ -174,7 +177,52 @@ def floor_divide(input, other, *, out=None):
     input, other = _operands("floor_divide", input, other)
     if out is not None:
         return _binary_out("floor_divide", input, other, out)
+    if _any_records(input, other):
+        return FloorDivide.apply(input, other)
     return binary_forward("floor_divide", input, other)
+
+
+def _any_records(input, other) -> bool:
+    """_records for operands of which either may be a number."""
+    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (input, other))
+
+
+class RoundedDivision(Function):
+    """div(..., rounding_mode='floor' or 'trunc') of operands that require grad: a step function of
+    both, so their gradients are zeros, as torch's (DivBackward2)."""
+
+    _backward_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, input, other, op):
+        ctx.layouts = [
+            (tuple(t.shape), t.dtype, t.device) if isinstance(t, Tensor) and t.requires_grad else None
+            for t in (input, other)
+        ]
+        return binary_forward(op, input, other)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_input, grad_other = (
+            None if layout is None else creation.zeros(layout[0], dtype=layout[1], device=layout[2])
+            for layout in ctx.layouts
+        )
+        return grad_input, grad_other, None
+
+
+class FloorDivide(Function):
+    """floor_divide (and ``//``) of operands that require grad: the result requires grad, but
+    torch has no derivative for it, so backward raises torch's error."""
+
+    _backward_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, input, other):
+        return binary_forward("floor_divide", input, other)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 def remainder(input, other, *, out=None):

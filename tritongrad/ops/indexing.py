@@ -25,6 +25,7 @@ Masks need one read-back anyway: the number of kept elements decides the result'
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,7 +37,12 @@ from tritongrad.dtypes import dtype_word, result_type
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
-from tritongrad.kernels.strided import broadcast_shapes, check_writable, is_non_overlapping_and_dense
+from tritongrad.kernels.strided import (
+    broadcast_shapes,
+    check_writable,
+    has_internal_overlap,
+    is_non_overlapping_and_dense,
+)
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
@@ -715,7 +721,8 @@ def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, valu
     aligned = _wrap(mask[(None,) * view_dim + (Ellipsis,) + (None,) * trailing])  # broadcasts against view
 
     def into_view() -> None:
-        elementwise_kernels.launch_where(aligned._data, fill._data, view._data, out_dtype=x.dtype, out=view._data)
+        target, where = _masked_fill_target(view._data, aligned._data)
+        elementwise_kernels.launch_where(where, fill._data, target, out_dtype=x.dtype, out=target)
 
     apply_inplace(view, lambda s: MaskedPut.apply(s, aligned, fill), into_view, fill)
 
@@ -855,11 +862,32 @@ def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor
     target = input if input.dim() else input.reshape(1)
     plan = _along_dim_plan(tuple(target.shape), dim, index._data, wrap=wrap, error=error)
     if inplace:
-        if target is not input:
-            raise NotImplementedError(f"{name}_ on a 0-d tensor is not supported by tritongrad")
-        return _put_inplace(input, function, values, plan, accumulate, alpha)
+        if issubclass(function, IndexFill) and has_internal_overlap(target._data):
+            target, plan = _expanded_fill_target(target, dim, plan)
+        _put_inplace(target, function, values, plan, accumulate, alpha)  # (a 0-d input: through its (1,) view)
+        return input
     out = function.apply(target, values, plan, accumulate, alpha)
     return out if input.dim() else out.reshape(())
+
+
+def _expanded_fill_target(target: Tensor, dim: int, plan: IndexPlan) -> tuple[Tensor, IndexPlan]:
+    """index_fill_ into an expanded tensor (torch allows it, deprecated): one value per memory
+    location, so the fill goes into the target with each broadcast dim cut to one element; along a
+    broadcast ``dim`` any index names that one element. Indices are checked against the sizes given."""
+    warnings.warn(
+        "Use of index_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+        "this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar",
+        UserWarning,
+        stacklevel=4,
+    )
+    data = target._data
+    plan._offsets(data.stride())  # the bounds check, against the expanded sizes
+    sizes = [1 if stride == 0 else size for size, stride in zip(data.shape, data.stride())]
+    collapsed = views._view_of(target, data.as_strided(sizes, data.stride(), data.storage_offset()))
+    index = plan.indices[0]
+    if data.stride(dim) == 0 and index.numel():
+        index = creation.zeros(1, dtype=torch.int64, device=data.device)._data
+    return collapsed, _along_dim_plan(tuple(sizes), dim, index, wrap=True)
 
 
 def _checked_source(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -1161,6 +1189,28 @@ def _masked_fill_value(input: Tensor, value):
     return value, MaskedFill
 
 
+def _masked_fill_target(target: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where a masked fill writes: ``target`` itself, or for an expanded target (torch allows it,
+    deprecated) the target with each broadcast dim cut to one element and the mask reduced by any()
+    over those dims: a memory location takes the value if any element aliasing it is masked (the
+    same answer in any order, unlike a write of several values)."""
+    if not has_internal_overlap(target):
+        return target, mask
+    warnings.warn(
+        "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+        "this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar",
+        UserWarning,
+        stacklevel=4,
+    )
+    aliased = tuple(
+        d for d, (size, stride) in enumerate(zip(target.shape, target.stride())) if stride == 0 and size > 1
+    )
+    sizes = [1 if d in aliased else size for d, size in enumerate(target.shape)]
+    collapsed = target.as_strided(sizes, target.stride(), target.storage_offset())
+    reduced = _wrap(mask.expand(target.shape)).any(dim=aliased, keepdim=True)._data
+    return collapsed, reduced
+
+
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` (a number or a 0-d tensor) where ``mask`` is True, else input (broadcasting both)."""
     _check_mask("masked_fill", mask)
@@ -1175,7 +1225,8 @@ def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     fill = value._data if isinstance(value, Tensor) else value
 
     def into_input() -> None:
-        elementwise_kernels.launch_where(mask._data, fill, input._data, out_dtype=input.dtype, out=input._data)
+        target, where = _masked_fill_target(input._data, mask._data)
+        elementwise_kernels.launch_where(where, fill, target, out_dtype=input.dtype, out=target)
 
     return apply_inplace(input, lambda s: function.apply(s, mask, value), into_input, value)
 
