@@ -12,6 +12,7 @@ import gc
 import pytest
 import torch
 
+from tests.utils import assert_close, tolerance
 from tritongrad import runtime
 from tritongrad.kernels import optim as optim_kernels
 from tritongrad.kernels.optim import launch_adam_step, launch_rmsprop_step, launch_sgd_step, launch_zero_
@@ -23,13 +24,6 @@ STEPS = 5
 # a prime length, and one larger than one interpreter block (2**16 elements) that splits in two.
 GROUP_SHAPES = [(1,), (0,), (13, 7), (101,), (70_000,)]
 
-# (rtol, atol) for parameters and state. The kernels compute what torch computes in the same
-# order, fusing multiply-adds where torch does; the slack covers an ulp or two of the operands
-# (values up to ~10 here) where torch rounds differently (its CPU sqrt; a GPU's contractions).
-TOLERANCE = {torch.float32: (1e-6, 2e-6), torch.float64: (1e-12, 1e-14)}
-# Half results are compared with a float32 oracle rounded like the kernel rounds: one ulp of slack.
-HALF_TOLERANCE = {torch.float16: (1e-3, 1e-6), torch.bfloat16: (8e-3, 1e-6)}
-
 
 def make_group(dtype: torch.dtype, shapes=GROUP_SHAPES) -> list[torch.Tensor]:
     return [torch.randn(shape, dtype=dtype, device=DEVICE) for shape in shapes]
@@ -37,21 +31,6 @@ def make_group(dtype: torch.dtype, shapes=GROUP_SHAPES) -> list[torch.Tensor]:
 
 def fresh_grads(params: list[torch.Tensor]) -> list[torch.Tensor]:
     return [torch.randn_like(p) for p in params]
-
-
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, tolerance, what: str) -> None:
-    rtol, atol = tolerance
-    assert actual.shape == expected.shape, f"{what}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
-    if actual.numel() == 0:
-        return
-    difference = (actual.double() - expected.double()).abs()
-    allowed = atol + rtol * expected.double().abs()
-    if (difference > allowed).any():
-        raise AssertionError(
-            f"{what} (shape {tuple(actual.shape)}, {actual.dtype}): {int((difference > allowed).sum())} "
-            f"elements out of tolerance, max abs error {difference.max().item():.3e}, "
-            f"max relative error {(difference / expected.double().abs().clamp_min(atol)).max().item():.3e}"
-        )
 
 
 def torch_reference(params: list[torch.Tensor], optimizer_class, **options):
@@ -99,11 +78,23 @@ def test_sgd_matches_torch(case, dtype):
         torch_step(reference, optimizer, grads)
         launch_sgd_step(params, grads, buffers, **options, first_step=step == 0)
         for i, (ours, theirs) in enumerate(zip(params, reference)):
-            assert_close(ours, theirs.detach(), TOLERANCE[dtype], f"SGD {case} step {step + 1} param {i}")
+            assert_close(
+                ours,
+                theirs.detach(),
+                dtype,
+                kind="optim",
+                what=f"SGD {case} step {step + 1} param {i}",
+            )
             assert torch.equal(grads[i], grads_before[i]), f"SGD {case} modified grad {i}"
             if buffers is not None:
                 expected = optimizer.state[theirs]["momentum_buffer"]
-                assert_close(buffers[i], expected, TOLERANCE[dtype], f"SGD {case} step {step + 1} buffer {i}")
+                assert_close(
+                    buffers[i],
+                    expected,
+                    dtype,
+                    kind="optim",
+                    what=f"SGD {case} step {step + 1} buffer {i}",
+                )
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
@@ -121,9 +112,21 @@ def test_sgd_half_params_and_state(dtype):
         round_to(dtype, reference + [optimizer.state[r]["momentum_buffer"] for r in reference])
         launch_sgd_step(params, grads, buffers, **options, first_step=step == 0)
         for i, (ours, theirs) in enumerate(zip(params, reference)):
-            assert_close(ours, theirs.detach(), HALF_TOLERANCE[dtype], f"SGD {dtype} step {step + 1} param {i}")
+            assert_close(
+                ours,
+                theirs.detach(),
+                dtype,
+                kind="optim",
+                what=f"SGD {dtype} step {step + 1} param {i}",
+            )
             expected = optimizer.state[theirs]["momentum_buffer"]
-            assert_close(buffers[i], expected, HALF_TOLERANCE[dtype], f"SGD {dtype} step {step + 1} buffer {i}")
+            assert_close(
+                buffers[i],
+                expected,
+                dtype,
+                kind="optim",
+                what=f"SGD {dtype} step {step + 1} buffer {i}",
+            )
 
 
 def round_to(dtype: torch.dtype, tensors: list[torch.Tensor]) -> None:
@@ -179,14 +182,16 @@ class AdamState:
         self.max_exp_avg_sqs = [like(p) for p in params] if amsgrad else None
         launch_zero_(self.exp_avgs + self.exp_avg_sqs + (self.max_exp_avg_sqs or []))
 
-    def compare(self, optimizer, reference, tolerance, what: str) -> None:
+    def compare(self, optimizer, reference, tolerances, what: str) -> None:
         for i, theirs in enumerate(reference):
             state = optimizer.state[theirs]
-            assert_close(self.exp_avgs[i], state["exp_avg"], tolerance, f"{what} exp_avg {i}")
-            assert_close(self.exp_avg_sqs[i], state["exp_avg_sq"], tolerance, f"{what} exp_avg_sq {i}")
+            assert_close(self.exp_avgs[i], state["exp_avg"], tolerances=tolerances, what=f"{what} exp_avg {i}")
+            assert_close(self.exp_avg_sqs[i], state["exp_avg_sq"], tolerances=tolerances, what=f"{what} exp_avg_sq {i}")
             if self.max_exp_avg_sqs is not None:
                 expected = state["max_exp_avg_sq"]
-                assert_close(self.max_exp_avg_sqs[i], expected, tolerance, f"{what} max_exp_avg_sq {i}")
+                assert_close(
+                    self.max_exp_avg_sqs[i], expected, tolerances=tolerances, what=f"{what} max_exp_avg_sq {i}"
+                )
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -203,8 +208,8 @@ def test_adam_matches_torch(case, dtype):
         launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         what = f"{case} step {step}"
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), TOLERANCE[dtype], f"{what} param {i}")
-        state.compare(optimizer, reference, TOLERANCE[dtype], what)
+            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{what} param {i}")
+        state.compare(optimizer, reference, tolerance(dtype, "optim"), what)
 
 
 @pytest.mark.parametrize("optimizer_class", [torch.optim.Adam, torch.optim.AdamW])
@@ -219,8 +224,14 @@ def test_adam_stays_with_torch_for_fifty_steps(optimizer_class):
         torch_step(reference, optimizer, grads)
         launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
     for i, (mine, theirs) in enumerate(zip(params, reference)):
-        assert_close(mine, theirs.detach(), TOLERANCE[torch.float32], f"{optimizer_class.__name__} step 50 param {i}")
-    state.compare(optimizer, reference, TOLERANCE[torch.float32], f"{optimizer_class.__name__} step 50")
+        assert_close(
+            mine,
+            theirs.detach(),
+            torch.float32,
+            kind="optim",
+            what=f"{optimizer_class.__name__} step 50 param {i}",
+        )
+    state.compare(optimizer, reference, tolerance(torch.float32, "optim"), f"{optimizer_class.__name__} step 50")
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
@@ -238,8 +249,8 @@ def test_adam_half_params_with_float32_state(dtype):
         round_to(dtype, reference)
         launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), HALF_TOLERANCE[dtype], f"{dtype} step {step} param {i}")
-        state.compare(optimizer, reference, TOLERANCE[torch.float32], f"{dtype} step {step}")
+            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{dtype} step {step} param {i}")
+        state.compare(optimizer, reference, tolerance(torch.float32, "optim"), f"{dtype} step {step}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -257,7 +268,6 @@ RMSPROP_CASES = {
 # RMSprop's update terms are grad / sqrt(square_avg) with square_avg ~ (1 - alpha) * grad^2 early on:
 # magnitudes up to ~100, so one ulp of an operand (torch's CPU sqrt is not correctly rounded) is
 # ~1e-5 in float32, and a momentum buffer that cancels toward 0 keeps that absolute error.
-RMSPROP_TOLERANCE = {torch.float32: (1e-6, 2e-5), torch.float64: (1e-12, 1e-13)}
 
 
 class RMSpropState:
@@ -277,11 +287,13 @@ class RMSpropState:
         full = dict(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False)
         launch_rmsprop_step(params, grads, *self.lists.values(), **{**full, **options})
 
-    def compare(self, optimizer, reference, tolerance, what: str) -> None:
+    def compare(self, optimizer, reference, tolerances, what: str) -> None:
         for i, theirs in enumerate(reference):
             for name, tensors in self.lists.items():
                 if tensors is not None:
-                    assert_close(tensors[i], optimizer.state[theirs][name], tolerance, f"{what} {name} {i}")
+                    assert_close(
+                        tensors[i], optimizer.state[theirs][name], tolerances=tolerances, what=f"{what} {name} {i}"
+                    )
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -296,8 +308,8 @@ def test_rmsprop_matches_torch(case, dtype):
         torch_step(reference, optimizer, grads)
         state.step(params, grads, options)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), RMSPROP_TOLERANCE[dtype], f"{case} step {step} param {i}")
-        state.compare(optimizer, reference, RMSPROP_TOLERANCE[dtype], f"{case} step {step}")
+            assert_close(mine, theirs.detach(), dtype, kind="rmsprop", what=f"{case} step {step} param {i}")
+        state.compare(optimizer, reference, tolerance(dtype, "rmsprop"), f"{case} step {step}")
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
@@ -313,8 +325,8 @@ def test_rmsprop_half_params_with_float32_state(dtype):
         round_to(dtype, reference)
         state.step(params, grads, options)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), HALF_TOLERANCE[dtype], f"{dtype} step {step} param {i}")
-        state.compare(optimizer, reference, RMSPROP_TOLERANCE[torch.float32], f"{dtype} step {step}")
+            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{dtype} step {step} param {i}")
+        state.compare(optimizer, reference, tolerance(torch.float32, "rmsprop"), f"{dtype} step {step}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -538,8 +550,8 @@ def test_capturable_adam_matches_torch(case, dtype):
         what = f"capturable {case} step {step}"
         assert [c.item() for c in counts] == [float(step)] * len(params), f"{what}: step counts {counts}"
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), TOLERANCE[dtype], f"{what} param {i}")
-        state.compare(optimizer, reference, TOLERANCE[dtype], what)
+            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{what} param {i}")
+        state.compare(optimizer, reference, tolerance(dtype, "optim"), what)
 
 
 def test_capturable_adam_with_parameters_at_different_steps():
@@ -557,7 +569,7 @@ def test_capturable_adam_with_parameters_at_different_steps():
     launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, None, step=counts, **ours)
     assert [c.item() for c in counts] == [4.0, 1.0]
     for i, (mine, theirs) in enumerate(zip(params, expected)):
-        assert_close(mine, theirs, TOLERANCE[torch.float32], f"mixed steps param {i}")
+        assert_close(mine, theirs, torch.float32, kind="optim", what=f"mixed steps param {i}")
 
 
 class RecordingKernel(CountingKernel):
@@ -648,7 +660,7 @@ def test_adam_on_views_at_odd_offsets_matches_torch(offset):
         torch_step(reference, torch_optimizer, grads)
         launch_adam_step(params, grads, exp_avgs, exp_avg_sqs, None, step=step, **ours)
     for i, (mine, theirs) in enumerate(zip(params, reference)):
-        assert_close(mine, theirs.detach(), TOLERANCE[torch.float32], f"offset {offset} Adam param {i}")
+        assert_close(mine, theirs.detach(), torch.float32, kind="optim", what=f"offset {offset} Adam param {i}")
     end = offset + sum(sizes)
     assert torch.equal(state_backing[:offset], before[:offset]), "the state buffer before the views was written"
     assert torch.equal(state_backing[end:], before[end:]), "the state buffer after the views was written"
