@@ -13,6 +13,7 @@ import torch
 
 from tritongrad import backends
 from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.table import reduce_grad
@@ -130,6 +131,18 @@ def _word(dtype: torch.dtype) -> str:
 
 def matmul(input, other):
     """torch.matmul: vector/matrix/batched products with broadcast batch dims."""
+    if type(input) is Tensor and type(other) is Tensor:
+        a_data, b_data = input._data, other._data
+        if (
+            a_data.dim() == 2
+            and b_data.dim() == 2
+            and a_data.dtype == b_data.dtype
+            and a_data.dtype.is_floating_point
+            and a_data.shape[1] == b_data.shape[0]
+            and not ((input.requires_grad or other.requires_grad) and is_grad_enabled())
+        ):
+            # The common product, checked and recorded nowhere else: no node, no vector views.
+            return _wrap(kernels.launch_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32))
     _check_operands("matmul", input, other)
     if input.dim() == 1 and other.dim() == 1:
         return dot(input, other)

@@ -35,16 +35,21 @@ from tritongrad.ops.arithmetic import (
 )
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
 from tritongrad.ops.linalg import matmul
-from tritongrad.tensor import attach_methods
+from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["OperatorMethods"]
 
 absolute, logical_not, neg, reciprocal = (ELEMENTWISE[name] for name in ("abs", "logical_not", "neg", "reciprocal"))
 
 
+_PLAIN_OPERANDS = (Tensor, int, float, bool)
+
+
 def _operand(value):
     """The other operand of an operator: numpy scalars and 0-d arrays become Python numbers, numpy
     arrays become tensors (as torch ingests them); anything else is left to the op to check."""
+    if type(value) in _PLAIN_OPERANDS:
+        return value
     value = as_python_scalar(value)
     if isinstance(value, np.ndarray):
         return creation.tensor(value)
