@@ -125,7 +125,9 @@ def test_cast_methods(method, source):
         assert got is tg_x, "a cast to the same dtype returns self, like torch"
     else:
         # a transposed source gives a transposed copy, as torch's casts keep a dense layout
-        assert got.stride() == expected.stride(), f"{source}.{method}(): strides {got.stride()}, torch {expected.stride()}"
+        assert got.stride() == expected.stride(), (
+            f"{source}.{method}(): strides {got.stride()}, torch {expected.stride()}"
+        )
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy warns about casting inf/nan
