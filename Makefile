@@ -15,7 +15,7 @@ VENV_FLAGS := $(if $(HAS_GPU),--system-site-packages,)
 # package mirrors and about editable installs say nothing about tritongrad).
 PIP := $(BIN)/python -m pip -qq --disable-pip-version-check
 
-.PHONY: venv install demo test test-fast lint report bench-smoke bench wheel wheel-check compat compat-quick clean
+.PHONY: venv install demo test test-all lint report bench-smoke bench wheel wheel-check compat compat-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -34,11 +34,13 @@ install: venv
 demo: install
 	@$(BIN)/python examples/run_demo.py
 
+# CI's command: everything but the tests marked slow (sized to stay near 15 minutes on 2 cores).
 test: install
-	$(BIN)/python -m pytest -n 2 -q
-
-test-fast: install
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# Everything, the slow tests included (large offsets, the fuzzer's long run, reports, parity).
+test-all: install
+	$(BIN)/python -m pytest -n 2 -q
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

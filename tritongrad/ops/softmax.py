@@ -51,13 +51,16 @@ class SoftmaxBackwardData(Function):
 
     Its own gradients (for double backward), with S = sum(g * y) and T = sum(gg * y) over dim:
     d/dg = y * (gg - T) (this same op applied to gg); d/dy = g * (gg - T) - gg * S.
+    LogSoftmaxBackwardData shares its forward (the kernel with ``log`` set).
     """
+
+    log = False
 
     @staticmethod
     def forward(ctx, grad, out, dim):
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
-        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=False))
+        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=ctx._function.log))
 
     @staticmethod
     def backward(ctx, grad_grad):
@@ -72,17 +75,13 @@ class SoftmaxBackwardData(Function):
         return grad_of_grad, grad_of_out, None
 
 
-class LogSoftmaxBackwardData(Function):
+class LogSoftmaxBackwardData(SoftmaxBackwardData):
     """grad_x = g - exp(y) * sum(g) from the log-softmax output y, in one kernel.
 
     Its own gradients, with p = exp(y): d/dg = gg - sum(gg * p); d/dy = -gg * p * sum(g).
     """
 
-    @staticmethod
-    def forward(ctx, grad, out, dim):
-        ctx.save_for_backward(grad, out)
-        ctx.dim = dim
-        return _wrap(softmax_kernels.launch_softmax_bwd(grad._data, out._data, dim, log=True))
+    log = True
 
     @staticmethod
     def backward(ctx, grad_grad):
