@@ -15,17 +15,14 @@ import re
 import torch
 
 import tritongrad
+from tests import utils
+from tests.utils import tolerance
 from tritongrad import runtime
 
 DEVICE = runtime.device()
 FLOAT_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-# (rtol, atol) per dtype for comparing tritongrad with torch.
-TOLERANCES = {
-    torch.float32: (1e-5, 1e-5),
-    torch.float64: (1e-10, 1e-10),
-    torch.float16: (1e-2, 1e-2),
-    torch.bfloat16: (2e-2, 2e-2),
-}
+# The "autograd" kind of tests/utils.py's one tolerance table, for the files that index it by dtype.
+TOLERANCES = {dtype: tolerance(dtype, "autograd") for dtype in FLOAT_DTYPES}
 
 
 def to_tg(value: torch.Tensor, requires_grad: bool = False) -> tritongrad.Tensor:
@@ -49,34 +46,10 @@ def leaf_pair(shape, dtype=torch.float64, low=None, high=None, requires_grad=Tru
     return values.clone().requires_grad_(requires_grad), to_tg(values, requires_grad)
 
 
-def assert_close(got, want, what: str = "value", dtype=None, tolerances=None) -> None:
-    """Compares a tritongrad tensor (or number) with a torch tensor (or number); names shape/dtype/error."""
-    if isinstance(got, tritongrad.Tensor):
-        got = to_torch(got)
-    if not isinstance(got, torch.Tensor):
-        got = torch.tensor(got, dtype=torch.float64)
-    if not isinstance(want, torch.Tensor):
-        want = torch.tensor(want, dtype=torch.float64)
-    want = want.detach().cpu()
-    assert tuple(got.shape) == tuple(want.shape), f"{what}: shape {tuple(got.shape)} != torch's {tuple(want.shape)}"
-    if dtype is not False and got.dtype != want.dtype and got.dtype != torch.float64 != want.dtype:
-        raise AssertionError(f"{what}: dtype {got.dtype} != torch's {want.dtype}")
-    if got.numel() == 0:
-        return
-    rtol, atol = tolerances or TOLERANCES.get(dtype or want.dtype, TOLERANCES[torch.float32])
-    got64, want64 = got.double(), want.double()
-    same_nan = torch.isnan(got64) == torch.isnan(want64)
-    assert bool(same_nan.all()), f"{what}: NaN positions differ: got {got}, torch {want}"
-    got64, want64 = got64.nan_to_num(0.0), want64.nan_to_num(0.0)
-    error = (got64 - want64).abs()
-    bound = atol + rtol * want64.abs()
-    if not bool((error <= bound).all()):
-        worst = int((error - bound).argmax())
-        raise AssertionError(
-            f"{what}: shape {tuple(want.shape)} {want.dtype}: max abs error {error.max().item():.3g} "
-            f"at flat index "
-            f"{worst} (got {got64.flatten()[worst].item()!r}, torch {want64.flatten()[worst].item()!r})"
-        )
+def assert_close(got, want, what: str = "value", dtype=None, tolerances=None, kind: str = "autograd") -> None:
+    """tests.utils.assert_close in the autograd tests' calling convention (the label third, float64
+    references and numbers/lists allowed, the "autograd" tolerances); no comparison of its own."""
+    utils.assert_close(got, want, dtype, kind=kind, tolerances=tolerances, what=what, float64_reference=True)
 
 
 def assert_same_results(got, want, what: str = "result", tolerances=None) -> None:
@@ -98,7 +71,7 @@ def assert_same_results(got, want, what: str = "result", tolerances=None) -> Non
         assert got.requires_grad == want.requires_grad, f"{what}: requires_grad {got.requires_grad} != torch's"
         assert_close(got, want, what, tolerances=tolerances)
     else:
-        assert_close(float(got), float(want), what, tolerances=tolerances or TOLERANCES[torch.float32])
+        assert_close(float(got), float(want), what, tolerances=tolerances or tolerance(torch.float32, "autograd"))
 
 
 def run_both(scenario, *args, tolerances=None, **kwargs):
