@@ -95,10 +95,14 @@ def test_forward_and_backward_from_input(name, n, dtype):
 
     out = forward(x)
     assert out.dtype == dtype, f"{name}: output dtype {out.dtype} for input {dtype}"
-    assert_close(out, reference_out.detach(), dtype, kind="activation", what=f"{name} forward n={n} {dtype}")
+    assert_close(
+        out, reference_out.detach(), dtype, kind="activation", what=f"{name} forward n={n} {dtype}", check_dtype=dtype
+    )
     grad_in = backward(grad_out, x)
     assert grad_in.dtype == dtype
-    assert_close(grad_in, reference_grad, dtype, kind="activation_grad", what=f"{name} backward n={n} {dtype}")
+    assert_close(
+        grad_in, reference_grad, dtype, kind="activation_grad", what=f"{name} backward n={n} {dtype}", check_dtype=dtype
+    )
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -111,7 +115,9 @@ def test_backward_from_output(name, n, dtype):
     grad_in = backward_from_output(op, grad_out, out)
     assert grad_in.dtype == dtype, f"{name}: gradient dtype {grad_in.dtype} for {dtype}"
     expected = torch_backward(grad_out.double(), out.double())
-    assert_close(grad_in, expected, dtype, kind="activation_grad", what=f"{name} backward n={n} {dtype}")
+    assert_close(
+        grad_in, expected, dtype, kind="activation_grad", what=f"{name} backward n={n} {dtype}", check_dtype=dtype
+    )
 
 
 @pytest.mark.parametrize("layout", ["transposed", "sliced", "expanded"])
@@ -123,7 +129,14 @@ def test_backward_from_output_reads_views(name, layout):
     out = forward(activation_input(5 * 37, torch.float32).view(5, 37).t())
     grad_in = backward_from_output(op, grad_out, out)
     expected = torch_backward(grad_out.double(), out.double())
-    assert_close(grad_in, expected, torch.float32, kind="activation_grad", what=f"{name} backward, {layout} gradient")
+    assert_close(
+        grad_in,
+        expected,
+        torch.float32,
+        kind="activation_grad",
+        what=f"{name} backward, {layout} gradient",
+        check_dtype=torch.float32,
+    )
 
 
 def test_relu_backward_matches_torch_on_zero_and_nan_outputs():
@@ -203,4 +216,4 @@ def test_special_functions_against_torch(function, dtype):
     expected = getattr(torch, function)(x.double())
     finite = ~torch.isnan(expected)
     assert torch.isnan(out[~finite]).all(), f"{function} {dtype}: NaN input did not give NaN"
-    assert_close(out[finite], expected[finite], dtype, kind="special", what=f"{function} {dtype}")
+    assert_close(out[finite], expected[finite], dtype, kind="special", what=f"{function} {dtype}", check_dtype=dtype)

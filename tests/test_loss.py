@@ -53,13 +53,19 @@ def check_cross_entropy(logits, target, dtype, what, weight=None, grad_tolerance
     reference_target = target.double() if target.dtype.is_floating_point else target
     reference = F.cross_entropy(reference_logits, reference_target, weight=double(weight), **options)
     loss, logsumexp = kl.launch_cross_entropy_fwd(logits, target, weight=weight, **options)
-    assert_close(loss, reference, dtype, kind="row_reduction", what=f"{what} loss")
+    assert_close(loss, reference, dtype, kind="row_reduction", what=f"{what} loss", check_dtype=dtype)
 
     grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
     reference.backward(grad_loss)
     grad_logits = kl.launch_cross_entropy_bwd(grad_loss.to(dtype), logits, target, logsumexp, weight=weight, **options)
     assert_close(
-        grad_logits, reference_logits.grad, dtype, kind="row_reduction", tolerances=grad_tolerance, what=f"{what} grad"
+        grad_logits,
+        reference_logits.grad,
+        dtype,
+        kind="row_reduction",
+        tolerances=grad_tolerance,
+        what=f"{what} grad",
+        check_dtype=dtype,
     )
 
 
@@ -276,7 +282,14 @@ def test_cross_entropy_unit_gradient(reduction):
     ones = torch.ones(5 if reduction == "none" else (), dtype=torch.float64, device=DEVICE)
     implicit = kl.launch_cross_entropy_bwd(None, logits, target, saved, **options)
     explicit = kl.launch_cross_entropy_bwd(ones, logits, target, saved, **options)
-    assert_close(implicit, explicit, torch.float64, kind="row_reduction", what=f"unit gradient, {reduction}")
+    assert_close(
+        implicit,
+        explicit,
+        torch.float64,
+        kind="row_reduction",
+        what=f"unit gradient, {reduction}",
+        check_dtype=torch.float64,
+    )
 
 
 def test_cross_entropy_gradcheck_through_autograd(tiny_blocks):
@@ -319,11 +332,11 @@ def test_nll_loss(reduction, weighted, dtype):
     reference_input = oracle_leaf(log_probs)
     reference = F.nll_loss(reference_input, target, weight=double(weight), reduction=reduction)
     loss = kl.launch_nll_loss_fwd(log_probs, target, weight=weight, reduction=reduction)
-    assert_close(loss, reference, dtype, kind="row_reduction", what="nll_loss")
+    assert_close(loss, reference, dtype, kind="row_reduction", what="nll_loss", check_dtype=dtype)
     grad_loss = torch.randn(reference.shape, dtype=torch.float64, device=DEVICE)
     reference.backward(grad_loss)
     grad = kl.launch_nll_loss_bwd(grad_loss.to(dtype), log_probs, target, weight=weight, reduction=reduction)
-    assert_close(grad, reference_input.grad, dtype, kind="row_reduction", what="nll_loss grad")
+    assert_close(grad, reference_input.grad, dtype, kind="row_reduction", what="nll_loss grad", check_dtype=dtype)
 
 
 def test_nll_loss_edge_cases():
@@ -339,10 +352,18 @@ def test_nll_loss_edge_cases():
             torch.float64,
             kind="row_reduction",
             what="nll edge",
+            check_dtype=torch.float64,
         )
         reference.backward()
         grad = kl.launch_nll_loss_bwd(torch.ones((), dtype=torch.float64, device=DEVICE), log_probs, tgt, **options)
-        assert_close(grad, reference_input.grad, torch.float64, kind="row_reduction", what="nll edge grad")
+        assert_close(
+            grad,
+            reference_input.grad,
+            torch.float64,
+            kind="row_reduction",
+            what="nll edge grad",
+            check_dtype=torch.float64,
+        )
     empty = kl.launch_nll_loss_fwd(log_probs[:0], target[:0], reduction="sum")
     assert empty.item() == 0.0
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):

@@ -84,6 +84,7 @@ def test_sgd_matches_torch(case, dtype):
                 dtype,
                 kind="optim",
                 what=f"SGD {case} step {step + 1} param {i}",
+                check_dtype=dtype,
             )
             assert torch.equal(grads[i], grads_before[i]), f"SGD {case} modified grad {i}"
             if buffers is not None:
@@ -94,6 +95,7 @@ def test_sgd_matches_torch(case, dtype):
                     dtype,
                     kind="optim",
                     what=f"SGD {case} step {step + 1} buffer {i}",
+                    check_dtype=dtype,
                 )
 
 
@@ -118,6 +120,7 @@ def test_sgd_half_params_and_state(dtype):
                 dtype,
                 kind="optim",
                 what=f"SGD {dtype} step {step + 1} param {i}",
+                check_dtype=dtype,
             )
             expected = optimizer.state[theirs]["momentum_buffer"]
             assert_close(
@@ -126,6 +129,7 @@ def test_sgd_half_params_and_state(dtype):
                 dtype,
                 kind="optim",
                 what=f"SGD {dtype} step {step + 1} buffer {i}",
+                check_dtype=dtype,
             )
 
 
@@ -208,7 +212,7 @@ def test_adam_matches_torch(case, dtype):
         launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         what = f"{case} step {step}"
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{what} param {i}")
+            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{what} param {i}", check_dtype=dtype)
         state.compare(optimizer, reference, tolerance(dtype, "optim"), what)
 
 
@@ -230,6 +234,7 @@ def test_adam_stays_with_torch_for_fifty_steps(optimizer_class):
             torch.float32,
             kind="optim",
             what=f"{optimizer_class.__name__} step 50 param {i}",
+            check_dtype=torch.float32,
         )
     state.compare(optimizer, reference, tolerance(torch.float32, "optim"), f"{optimizer_class.__name__} step 50")
 
@@ -249,7 +254,9 @@ def test_adam_half_params_with_float32_state(dtype):
         round_to(dtype, reference)
         launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, state.max_exp_avg_sqs, step=step, **ours)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{dtype} step {step} param {i}")
+            assert_close(
+                mine, theirs.detach(), dtype, kind="optim", what=f"{dtype} step {step} param {i}", check_dtype=dtype
+            )
         state.compare(optimizer, reference, tolerance(torch.float32, "optim"), f"{dtype} step {step}")
 
 
@@ -308,7 +315,9 @@ def test_rmsprop_matches_torch(case, dtype):
         torch_step(reference, optimizer, grads)
         state.step(params, grads, options)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), dtype, kind="rmsprop", what=f"{case} step {step} param {i}")
+            assert_close(
+                mine, theirs.detach(), dtype, kind="rmsprop", what=f"{case} step {step} param {i}", check_dtype=dtype
+            )
         state.compare(optimizer, reference, tolerance(dtype, "rmsprop"), f"{case} step {step}")
 
 
@@ -325,7 +334,9 @@ def test_rmsprop_half_params_with_float32_state(dtype):
         round_to(dtype, reference)
         state.step(params, grads, options)
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{dtype} step {step} param {i}")
+            assert_close(
+                mine, theirs.detach(), dtype, kind="optim", what=f"{dtype} step {step} param {i}", check_dtype=dtype
+            )
         state.compare(optimizer, reference, tolerance(torch.float32, "rmsprop"), f"{dtype} step {step}")
 
 
@@ -550,7 +561,7 @@ def test_capturable_adam_matches_torch(case, dtype):
         what = f"capturable {case} step {step}"
         assert [c.item() for c in counts] == [float(step)] * len(params), f"{what}: step counts {counts}"
         for i, (mine, theirs) in enumerate(zip(params, reference)):
-            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{what} param {i}")
+            assert_close(mine, theirs.detach(), dtype, kind="optim", what=f"{what} param {i}", check_dtype=dtype)
         state.compare(optimizer, reference, tolerance(dtype, "optim"), what)
 
 
@@ -569,7 +580,9 @@ def test_capturable_adam_with_parameters_at_different_steps():
     launch_adam_step(params, grads, state.exp_avgs, state.exp_avg_sqs, None, step=counts, **ours)
     assert [c.item() for c in counts] == [4.0, 1.0]
     for i, (mine, theirs) in enumerate(zip(params, expected)):
-        assert_close(mine, theirs, torch.float32, kind="optim", what=f"mixed steps param {i}")
+        assert_close(
+            mine, theirs, torch.float32, kind="optim", what=f"mixed steps param {i}", check_dtype=torch.float32
+        )
 
 
 class RecordingKernel(CountingKernel):
@@ -660,7 +673,14 @@ def test_adam_on_views_at_odd_offsets_matches_torch(offset):
         torch_step(reference, torch_optimizer, grads)
         launch_adam_step(params, grads, exp_avgs, exp_avg_sqs, None, step=step, **ours)
     for i, (mine, theirs) in enumerate(zip(params, reference)):
-        assert_close(mine, theirs.detach(), torch.float32, kind="optim", what=f"offset {offset} Adam param {i}")
+        assert_close(
+            mine,
+            theirs.detach(),
+            torch.float32,
+            kind="optim",
+            what=f"offset {offset} Adam param {i}",
+            check_dtype=torch.float32,
+        )
     end = offset + sum(sizes)
     assert torch.equal(state_backing[:offset], before[:offset]), "the state buffer before the views was written"
     assert torch.equal(state_backing[end:], before[end:]), "the state buffer after the views was written"

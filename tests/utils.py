@@ -183,12 +183,13 @@ def make_pair(shape, dtype: torch.dtype, layout: str = "contiguous", requires_gr
 
 def assert_close(actual, expected, dtype: torch.dtype | None = None, *, kind: str = "default",
                  tolerances: tuple[float, float] | None = None, rtol: float | None = None,
-                 atol: float | None = None, what: str = "result", check_dtype: bool = True,
+                 atol: float | None = None, what: str = "result", check_dtype: bool | torch.dtype = True,
                  float64_reference: bool = False) -> None:  # fmt: skip
     """Compares a tritongrad tensor (or torch tensor, number, list) with torch's result: shape, dtype, values.
 
-    ``dtype``: the dtype the result must have and whose tolerances apply (default: the expected
-    dtype; give it when ``expected`` is a float64 oracle). Bounds: ``tolerances`` (rtol, atol), else
+    ``dtype``: whose tolerances apply (default: the expected dtype). ``check_dtype``: the result must
+    have the expected dtype (True), that dtype (a dtype: ``expected`` is a more precise oracle) or
+    any (False). Bounds: ``tolerances`` (rtol, atol), else
     ``tolerance(dtype, kind)``, with ``rtol``/``atol`` overriding either. Integers and bools must
     match exactly; NaNs must be in the same places, infinities equal. ``float64_reference``: a float64
     on either side needn't match the other's dtype, and numbers/lists become float64 (the autograd
@@ -201,10 +202,11 @@ def assert_close(actual, expected, dtype: torch.dtype | None = None, *, kind: st
     if not isinstance(expected, torch.Tensor):
         expected = torch.tensor(expected, dtype=torch.float64 if float64_reference else None)
     actual, expected = actual.detach().cpu(), expected.detach().cpu()
-    context = f"{what}: shape {tuple(expected.shape)}, dtype {dtype or expected.dtype}"
+    result_dtype = check_dtype if isinstance(check_dtype, torch.dtype) else expected.dtype
+    context = f"{what}: shape {tuple(expected.shape)}, dtype {result_dtype}"
     assert tuple(actual.shape) == tuple(expected.shape), f"{context}: got shape {tuple(actual.shape)}"
     want_dtype = dtype or expected.dtype
-    if check_dtype and actual.dtype != want_dtype:
+    if check_dtype is not False and actual.dtype != result_dtype:
         if not (float64_reference and torch.float64 in (actual.dtype, expected.dtype)):
             raise AssertionError(f"{context}: got dtype {actual.dtype} (type promotion differs)")
     if expected.numel() == 0:
