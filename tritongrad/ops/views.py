@@ -245,6 +245,12 @@ def _basic_index_node_name(shape: tuple, key) -> str:
 def narrow(x, dim: int, start, length: int):
     """x[..., start:start + length, ...] along ``dim`` as a view; torch's errors for a 0-dim x, a start
     outside [-size, size], a negative length or a range past the end (never a silently short view)."""
+    for argument in (dim, start, length):
+        if not hasattr(argument, "__index__"):  # ints, numpy ints and integer tensors; not floats
+            raise TypeError(
+                f"narrow() received an invalid combination of arguments - got ({type(dim).__name__}, "
+                f"{type(start).__name__}, {type(length).__name__}), but expected (int dim, int start, int length)"
+            )
     if x.dim() == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = normalize_dim(dim, x.dim())
