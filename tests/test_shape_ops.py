@@ -8,6 +8,7 @@ torch exactly.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -231,6 +232,16 @@ def test_narrow_past_the_end_raises():
     with pytest.raises(RuntimeError, match="0-dim"):
         from_torch(torch.tensor(1.0)).narrow(0, 0, 1)
     assert tuple(x.narrow(1, 4, 0).shape) == (3, 0)
+
+
+@pytest.mark.parametrize("args", [(1, 1.0, 2), (1, 1, 2.0), (1.0, 1, 2)])
+def test_narrow_refuses_float_arguments_like_torch(args):
+    x = torch.randn(3, 4)
+    with pytest.raises(TypeError):
+        x.narrow(*args)
+    with pytest.raises(TypeError, match="narrow"):
+        from_torch(x).narrow(*args)
+    assert tuple(from_torch(x).narrow(1, np.int64(1), 2).shape) == tuple(x.narrow(1, 1, 2).shape)
 
 
 def test_shape_op_errors_match_torch_types():
