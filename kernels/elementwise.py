@@ -991,6 +991,13 @@ def launch_binary(
     return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
 
 
+def _number_as_argument(value, compute: torch.dtype) -> bool:
+    """Whether a launcher may pass the number ``value`` as a kernel argument as it is: a plain int or
+    float outside float64 computations (those carry it as a float64 tensor, _scalar_as_operand;
+    bools become ints on the general path)."""
+    return type(value) in (int, float) and compute != torch.float64
+
+
 def binary_into_launcher(
     op: str, a: torch.Tensor, b: torch.Tensor | Scalar, out: torch.Tensor, *, compute: torch.dtype,
     alpha: bool = False,
@@ -1000,7 +1007,7 @@ def binary_into_launcher(
     devices, out's shape, no internal overlap): only the partial-overlap check stays per call.
     None where there is no one-launch plan (as ``binary_launcher``)."""
     b_is_scalar = type(b) is not torch.Tensor
-    if b_is_scalar and (type(b) not in (int, float) or compute == torch.float64):
+    if b_is_scalar and not _number_as_argument(b, compute):
         return None
     operands = [a, None if b_is_scalar else b]
     plan = _launch_plan(operands, out) if out.numel() else None
@@ -1041,7 +1048,7 @@ def binary_launcher(
     device, or any Python number of b's type; None where there is no one-launch plan (float64
     numbers travel as tensors, devices differ, empty, too many dims). ``alpha``: b is scaled."""
     b_is_scalar = type(b) is not torch.Tensor
-    if b_is_scalar and (type(b) not in (int, float) or compute == torch.float64):
+    if b_is_scalar and not _number_as_argument(b, compute):
         return None
     if not b_is_scalar and a.device != b.device:
         return None
