@@ -46,6 +46,7 @@ from tritongrad.kernels.strided import (
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.out_argument import check_no_grad, prepare_out, write_out
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -823,8 +824,13 @@ def _dim_of(input: Tensor, dim: int) -> int:
     return normalize_dim(dim, input.dim())
 
 
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The slices of ``input`` at positions ``index`` (1-D) along ``dim``: out.shape[dim] = len(index)."""
+    if out is not None:
+        if isinstance(out, Tensor) and out.dtype != input.dtype:
+            raise RuntimeError("index_select(): self and result must have the same scalar type")
+        check_no_grad("index_select", out, input)
+        return write_out("index_select", out, index_select(input, dim, index), input)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)
     shape = tuple(input.shape) if input.dim() else (1,)
@@ -985,12 +991,15 @@ def _as_1d(t: Tensor) -> Tensor:
     return t if t.dim() else t.reshape(1)
 
 
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1 (and likewise for other dims).
 
     index has input's number of dims and is no larger than input in the dims other than ``dim``;
     the result has index's shape (GatherBackward0: the gradient adds up repeated indices).
     """
+    if out is not None:
+        check_no_grad("gather", out, input)
+        return write_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input)
     _check_same_rank("gather", input, index)
     dim = _dim_of(input, dim)
     source, positions = _as_1d(input), _as_1d(index)
@@ -1296,11 +1305,7 @@ class Cat(Function):
         shape = list(tensors[0].shape)
         shape[dim] = sum(ctx.sizes)
         out = torch.empty(shape, dtype=tensors[0].dtype, device=tensors[0].device)
-        start = 0
-        for tensor, size in zip(tensors, ctx.sizes):
-            if size:
-                elementwise_kernels.launch_unary("copy", tensor._data, out=out.narrow(dim, start, size))
-            start += size
+        _copy_pieces(tensors, dim, out)
         return _wrap(out)
 
     @staticmethod
@@ -1314,14 +1319,27 @@ class Stack(Cat):
     _backward_name = "StackBackward0"
 
 
-def cat(tensors, dim: int = 0, *, stacking: bool = False):
-    """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped)."""
-    tensors = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or list(tensors)
+def _copy_pieces(tensors, dim: int, out: torch.Tensor) -> None:
+    """Each tensor copied (and cast to out's dtype) into its slice of ``out`` along ``dim``."""
+    start = 0
+    for tensor in tensors:
+        size = tensor.shape[dim]
+        if size and out.numel():
+            elementwise_kernels.launch_unary("copy", tensor._data, out=out.narrow(dim, start, size))
+        start += size
+
+
+def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = None):
+    """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped).
+    ``out=``: written in place (any dtype the inputs' result type casts to), torch's rules."""
+    op = "stack" if stacking else "cat"
+    tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    reference = tensors[0]
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors
+    reference = kept[0]
     dim = normalize_dim(dim, reference.dim())
-    for index, tensor in enumerate(tensors):
+    for index, tensor in enumerate(kept):
         if tensor.dim() != reference.dim():
             raise RuntimeError(f"Tensors must have same number of dimensions: got {reference.dim()} and {tensor.dim()}")
         if stacking and tensor.shape != reference.shape:  # (the shapes given: without the stacking dim)
@@ -1337,8 +1355,16 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False):
                     f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {index} "
                     "in the list."
                 )
-    dtype = result_type(*tensors)
-    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in tensors])
+    dtype = result_type(*kept)
+    if out is not None:
+        shape = list(reference.shape)
+        shape[dim] = sum(t.shape[dim] for t in kept)
+        check_no_grad(op, out, *kept)  # (the dtype message below names cat for stack too, as torch's)
+        buffer = prepare_out("cat", out, dtype, tuple(shape), *kept, rule="cat")
+        _copy_pieces(kept, dim, buffer)
+        out._version_counter.bump()
+        return out
+    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in kept])
 
 
 # Public names that are also Tensor methods (``x.gather(1, i)``), and the in-place-only methods.
