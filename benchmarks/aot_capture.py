@@ -931,6 +931,18 @@ def _register_benchmark_matmul_cases() -> None:
                     _empty(m, k, dtype=dtype), _empty(k, n, dtype=dtype), allow_tf32=tf32
                 )
             )
+    # The "tma" case's persistent kernel (its "tiled" rows are the square cases above). TMA is sm_90+:
+    # under the sm_80 policy the cases launch nothing.
+    for label, dtype in bench_matmul.TMA_PRECISIONS:
+        for side in bench_matmul.TMA_SQUARE:
+
+            def tma(side=side, dtype=dtype):
+                if torch.cuda.get_device_properties(None).major >= 9:  # the capture's stand-in for the device
+                    a, b = _empty(side, side, dtype=dtype), _empty(side, side, dtype=dtype)
+                    _kernels("matmul_tma").launch_matmul_tma(a, b)
+
+            work = Work(3 * side * side * dtype.itemsize, 2 * side**3, precisions[label])
+            _bench(f"matmul_tma {label} {side}x{side}x{side}", work)(tma)
 
 
 def _register_benchmark_softmax_cases() -> None:
