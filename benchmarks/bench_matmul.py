@@ -15,9 +15,9 @@ for torch); "float32" keeps both exact.
 
 The "tma" case times the two 16-bit kernels side by side at 4096^3 and 8192^3:
 "tritongrad tma" is the persistent TMA kernel (``kernels/matmul_tma.py``,
-which ``launch_matmul`` picks on Hopper from 1024^3 up, so the "square" rows
-there time it too) and "tritongrad tiled" the one-tile-per-program kernel it
-replaces; where they cross tells where the dispatch threshold belongs. It needs
+which ``launch_matmul`` picks on Hopper for large products, so the "square"
+rows from 2048 up time it too) and "tritongrad tiled" the one-tile-per-program
+kernel it replaces; where they cross tells where the dispatch threshold belongs. It needs
 sm_90 or newer (TMA) and is left out on older GPUs; a smoke run takes one small
 shape through the interpreter.
 """

@@ -57,8 +57,12 @@ ACTIVATIONS = (None, "relu")
 # At and above it the descriptors are amortised over at least ~3 us of MMAs; what persistence
 # adds grows with the tile count (4096^2 is 512 tiles of 128x256 for 132 SMs, ~4 per program).
 # A GPU session should move the threshold to where the two kernels' measured times cross
-# (benchmarks/bench_matmul.py's "tma" rows against its "square" rows).
+# (benchmarks/bench_matmul.py's "tma" case: its "tritongrad tma" and "tritongrad tiled" rows).
 TMA_MIN_WORK = 1 << 30
+# This kernel has no split-K: a product whose C has fewer 128x128 tiles than the GPU has SMs (a
+# skinny one with a long K, 256 x 16384 x 256 say, is 2**30 multiply-adds in 4 tiles) keeps the
+# tiled kernel, which shares each tile's K among several programs exactly then (matmul._split_k).
+_NOMINAL_TILE = 128
 
 # TMA's alignment unit: the base address and every stride but the last, in bytes.
 _TMA_ALIGNMENT = 16
@@ -246,8 +250,9 @@ def tma_eligible(
 ) -> bool:
     """Whether ``launch_matmul`` should send act(a @ b + bias) here: a real GPU of capability 9.x
     (Hopper), 2-D fp16/bf16 operands of one dtype with a TMA layout each (``tma_layout``), a result
-    in that dtype whose rows are 16-byte aligned, a matching bias, and at least TMA_MIN_WORK
-    multiply-adds. Cheap when it fails: the interpreter fails on the first test."""
+    in that dtype whose rows are 16-byte aligned, a matching bias, at least TMA_MIN_WORK
+    multiply-adds and enough C tiles to fill the SMs. Cheap when it fails: the interpreter fails on
+    the first test."""
     if a.device.type != "cuda" or runtime.is_interpreter():
         return False
     if a.dim() != 2 or b.dim() != 2 or a.dtype not in TMA_DTYPES or b.dtype != a.dtype:
@@ -259,14 +264,20 @@ def tma_eligible(
         return False
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != N or bias.dtype != a.dtype or bias.device != a.device):
         return False
-    if _capability(a.device)[0] != 9:
+    if _capability(a.device)[0] != 9 or cdiv(M, _NOMINAL_TILE) * cdiv(N, _NOMINAL_TILE) < _sm_count(a.device):
         return False
     return tma_layout(a) is not None and tma_layout(b) is not None
 
 
-def _scratch(size: int, alignment: int, stream: int | None) -> torch.Tensor:
-    """Global memory for the kernel's tensor descriptors (Triton asks for it at each launch)."""
-    return torch.empty(size, dtype=torch.int8, device=runtime.device())
+@functools.cache
+def _scratch_allocator(device: torch.device):
+    """Triton's allocator for launches on ``device``: global memory for the kernel's tensor
+    descriptors, which Triton asks for at each launch (128 bytes per descriptor per program)."""
+
+    def allocate(size: int, alignment: int, stream: int | None) -> torch.Tensor:
+        return torch.empty(size, dtype=torch.int8, device=device)
+
+    return allocate
 
 
 def launch_matmul_tma(
@@ -316,7 +327,7 @@ def launch_matmul_tma(
         if _capability(a.device)[0] < 9:
             raise RuntimeError(f"launch_matmul_tma: TMA needs a GPU of compute capability 9.0 or newer, "
                                f"got {_capability(a.device)} ({a.device})")  # fmt: skip
-        triton.set_allocator(_scratch)
+        triton.set_allocator(_scratch_allocator(a.device))
     if num_programs is None:
         num_programs = _INTERPRETER_PROGRAMS if runtime.is_interpreter() else _sm_count(a.device)
     if num_programs < 1:

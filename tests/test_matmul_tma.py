@@ -193,3 +193,14 @@ def test_launch_matmul_dispatches_large_products_on_hopper(dtype, b_transposed, 
     assert len(tma_launches) == 1, f"{M}x{K}x{N} {dtype} launched the TMA kernel {len(tma_launches)} times"
     expected = reference(a, b, bias, "relu" if with_bias else None)
     assert_close(out, expected, kind="matmul", what=f"{M}x{K} @ {K}x{N} {dtype} via TMA")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _is_hopper(), reason="TMA dispatch needs a GPU of compute capability 9.x (Hopper)")
+@pytest.mark.parametrize("M, K, N", [(256, 16384, 256), (512, 512, 512)], ids=str)
+def test_launch_matmul_keeps_skinny_and_small_products_off_tma(M, K, N, tma_launches):
+    # 2**30 multiply-adds in 4 tiles (the split-K path's case), and a product below the threshold.
+    a, b = rand(M, K), rand(K, N)
+    out = matmul.launch_matmul(a, b)
+    assert not tma_launches, f"{M}x{K}x{N} took the TMA kernel"
+    assert_close(out, reference(a, b), kind="matmul", what=f"{M}x{K} @ {K}x{N}")
