@@ -699,7 +699,8 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
             "int sections, int dim = 0)"
         )
     before = (slice(None),) * dim
-    return tuple(input[before + (slice(start, stop),)] for start, stop in bounds)
+    # (views.Slice, not input[key]: torch's pieces are slices, SliceBackward0, even when one is all of input)
+    return tuple(views.Slice.apply(input, before + (slice(start, stop),)) for start, stop in bounds)
 
 
 def unbind(input, dim: int = 0) -> tuple:
