@@ -66,6 +66,8 @@ _NOMINAL_TILE = 128
 
 # TMA's alignment unit: the base address and every stride but the last, in bytes.
 _TMA_ALIGNMENT = 16
+# Descriptor shapes and tile coordinates are int32.
+_MAX_DIM = 2**31 - 1
 
 
 def _config(block_m: int, block_n: int, block_k: int, num_warps: int, num_stages: int, group_m: int = 8):
@@ -258,7 +260,7 @@ def tma_eligible(
     if a.dim() != 2 or b.dim() != 2 or a.dtype not in TMA_DTYPES or b.dtype != a.dtype:
         return False
     (M, K), (K_b, N) = a.shape, b.shape
-    if K != K_b or M * N * K < TMA_MIN_WORK or N * a.element_size() % _TMA_ALIGNMENT:
+    if K != K_b or M * N * K < TMA_MIN_WORK or N * a.element_size() % _TMA_ALIGNMENT or max(M, N, K) > _MAX_DIM:
         return False
     if out_dtype not in (None, a.dtype) or activation not in ACTIVATIONS or b.device != a.device:
         return False
@@ -301,8 +303,9 @@ def launch_matmul_tma(
     Returns:
         A new contiguous (M, N) tensor of a's dtype (fp32 accumulation).
 
-    Raises ValueError for operands TMA cannot describe, K = 0 or a result whose rows are not a
-    multiple of 16 bytes (``launch_matmul`` takes those), and RuntimeError on a GPU before Hopper.
+    Raises ValueError for operands TMA cannot describe, K = 0, a dim of 2**31 or more, or a result
+    whose rows are not a multiple of 16 bytes (``launch_matmul`` takes those), and RuntimeError on
+    a GPU before Hopper.
 
     Example::
 
@@ -316,12 +319,12 @@ def launch_matmul_tma(
     if out.numel() == 0:
         return out
     layouts = tma_layout(a), tma_layout(b)
-    if K == 0 or None in layouts or out.stride(0) * out.element_size() % _TMA_ALIGNMENT:
+    if K == 0 or None in layouts or out.stride(0) * out.element_size() % _TMA_ALIGNMENT or max(M, N, K) > _MAX_DIM:
         raise ValueError(
-            f"launch_matmul_tma: TMA needs K > 0, 16-byte aligned operands with one unit stride and "
-            f"16-byte aligned row strides, and rows of C a multiple of 16 bytes; got a {tuple(a.shape)} "
-            f"strides {a.stride()}, b {tuple(b.shape)} strides {b.stride()}, {a.dtype} (launch_matmul "
-            "takes any layout)"
+            f"launch_matmul_tma: TMA needs 0 < K and M, N, K < 2**31, 16-byte aligned operands with one "
+            f"unit stride and 16-byte aligned row strides, and rows of C a multiple of 16 bytes; got a "
+            f"{tuple(a.shape)} strides {a.stride()}, b {tuple(b.shape)} strides {b.stride()}, {a.dtype} "
+            "(launch_matmul takes any layout)"
         )
     if not runtime.is_interpreter():
         if _capability(a.device)[0] < 9:

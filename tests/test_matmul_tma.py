@@ -148,6 +148,14 @@ def test_rejects_layouts_tma_cannot_describe(a, b, why):
         launch_matmul_tma(a, b)
 
 
+def test_rejects_dims_beyond_int32():
+    # Descriptor shapes are int32: K = 2**31 is refused before anything is launched (meta tensors: no memory).
+    a = torch.empty(8, 2**31, dtype=torch.float16, device="meta")
+    b = torch.empty(2**31, 8, dtype=torch.float16, device="meta")
+    with pytest.raises(ValueError, match="2\\*\\*31"):
+        launch_matmul_tma(a, b)
+
+
 @pytest.mark.parametrize(
     "tensor, expected",
     [
