@@ -52,6 +52,13 @@ the programs finish in; the partial buffer keeps it deterministic. The
 interpreter runs programs one after another, so it never splits by itself
 (the launch counts on the CPU stay as they were); tests ask for splits.
 
+Hopper
+------
+On an sm_90 GPU, large 2-D fp16/bf16 products whose operands TMA can describe
+go to the persistent TMA kernel of ``kernels/matmul_tma.py`` instead
+(``tma_eligible`` says which); every other product, and every product in the
+interpreter, takes the kernels here.
+
 Autotuning
 ----------
 The GPU configs are tuned per bucket of sizes (M, N, K rounded up to powers
