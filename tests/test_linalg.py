@@ -11,6 +11,7 @@ import torch
 
 import tritongrad
 from tests.autograd_utils import TOLERANCES, assert_close, to_tg
+from tests.utils import make_pair
 
 # (a shape, b shape, what it exercises)
 FORMS = {
@@ -295,8 +296,6 @@ def _op_of(case: str) -> str:
 
 def _run_both(case, dtype, layout="contiguous", beta=0.5, alpha=2.0, inplace=False):
     """The op on torch (float64 reference rounded to dtype) and tritongrad; returns outputs and grads."""
-    from tests.utils import make_pair  # noqa: PLC0415 (this section's helper; the file's imports are autograd_utils')
-
     shapes = ADD_PRODUCTS[case]
     pairs = [make_pair(s, dtype, layout if len(s) >= 2 else "contiguous", requires_grad=True) for s in shapes]
     op = _op_of(case)

@@ -389,9 +389,9 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """-w [t log(x) + (1 - t) log(1 - x)] of probabilities ``input``, each log clamped at -100 like torch.
 
-    ``weight`` broadcasts to the input's shape. torch raises RuntimeError on the CPU for an input or
-    target outside [0, 1]; checking would cost a host sync per call, so tritongrad gives such an
-    element a NaN loss (and NaN gradients) instead.
+    ``weight`` broadcasts to the input's shape. An input or target outside [0, 1] (or NaN) raises
+    torch's RuntimeError, found by the loss kernel itself: at the call in the interpreter, at the next
+    readback on a GPU (no host sync per call; until then such an element's loss is NaN).
     """
     reduction = _reduction(size_average, reduce, reduction)
     _check_tensor("binary_cross_entropy", "input", input)
