@@ -29,6 +29,7 @@ from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import activation as activation_kernels
+from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.ops import random as random_ops
 from tritongrad.ops.elementwise import FUNCTIONAL, FUNCTIONS
 from tritongrad.ops.indexing import cat
@@ -347,7 +348,10 @@ def _rrelu(input, lower, upper, training: bool, inplace: bool):
         apply = lambda x: function.apply(x, slope)  # noqa: E731
     if not inplace:
         return apply(input)
-    return apply_inplace(input, apply, lambda: input.copy_(apply(input)))
+    # (nothing records: the result is computed and copied into input by a kernel, one version bump)
+    return apply_inplace(
+        input, apply, lambda: elementwise_kernels.launch_unary("copy", apply(input)._data, out=input._data)
+    )
 
 
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False):

@@ -672,7 +672,29 @@ def _celu_scalars(dtype: torch.dtype, alpha=1.0) -> dict:
 
 def _float32(value: float) -> float:
     """``value`` rounded to float32 (torch's celu gradient reads alpha as a float: 1 / alpha.toFloat())."""
-    return struct.unpack("f", struct.pack("f", value))[0]
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:  # beyond float32's range: the rounding gives an infinity
+        return math.copysign(math.inf, value)
+
+
+def _scalar_as(value: float, dtype: torch.dtype) -> float:
+    """``value`` as torch's ``Scalar.to<scalar_t>()`` gives it for a tensor of ``dtype`` (double ->
+    float -> half types, round to nearest even): where torch's kernel compares in the tensor's own
+    type (hardshrink; the shrinks' gradients), a half-precision x equal to the rounded limit is inside."""
+    if not dtype.is_floating_point or dtype == torch.float64:
+        return value
+    single = _float32(value)
+    if dtype == torch.float16:
+        try:
+            return struct.unpack("e", struct.pack("e", single))[0]
+        except OverflowError:
+            return math.copysign(math.inf, single)
+    if dtype == torch.bfloat16 and not math.isnan(single):
+        bits = struct.unpack("<I", struct.pack("<f", single))[0]
+        bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+        return struct.unpack("<f", struct.pack("<I", bits))[0]
+    return single
 
 
 def _elu_backward(grad, x, negative_coefficient: float, positive_coefficient: float, input_scale: float):
@@ -752,13 +774,15 @@ def _shrink_scalars(op: str):
             raise RuntimeError(
                 f"lambda must be in range [0, {largest}] for input dtype {dtype_word(dtype)}, but found {lambd:g}"
             )
-        return {"p0": float_bits(lambd)}
+        # (torch's softshrink compares in float, its hardshrink in the tensor's type)
+        return {"p0": float_bits(lambd if op == "softshrink" else _scalar_as(lambd, dtype))}
 
     return scalars
 
 
 def _shrink_gradient(grad, x, lambd):
-    # torch's shrink_backward: 0 inside [-lambd, lambd], so NaN passes its gradient
+    # torch's shrink_backward: 0 inside [-lambd, lambd] (lambd in x's type), so NaN passes its gradient
+    lambd = _scalar_as(float(lambd), x.dtype)
     return grad.masked_fill((x >= -lambd) & (x <= lambd), 0.0)
 
 
