@@ -250,15 +250,19 @@ def launch_scatter_(
     shape: Sequence[int],
     *,
     accumulate: bool = False,
+    allow_overlap: bool = False,
 ) -> torch.Tensor:
     """dst at Σ o_d·dst_strides[d] + offsets[o] gets values[o] (broadcast to ``shape``); returns dst.
 
     Without ``accumulate`` a position written twice keeps one of the values (which one is
     unspecified, as in torch); with it every value is added (atomically), so dst's dtype must
     be its own ``accumulation_dtype`` (callers widen half types, bool and small integers).
+    ``allow_overlap``: dst may have elements sharing memory (an expanded tensor, which torch's
+    index_put_ writes into with a deprecation warning); else that is refused.
     """
     check_same_device("index_put_", dst, offsets, values)
-    check_writable(dst)
+    if not allow_overlap:
+        check_writable(dst)
     shape = tuple(shape)
     numel = _numel(shape)
     if numel == 0:

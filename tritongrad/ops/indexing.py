@@ -128,21 +128,30 @@ class IndexPlan:
         offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
         return kernels.launch_scatter_multiply_(dst, dst_strides, offsets, offsets_strides, values, self.out_shape, dim)
 
-    def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool) -> torch.Tensor:
-        """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst."""
+    def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool, allow_overlap: bool = False
+                 ) -> torch.Tensor:  # fmt: skip
+        """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst
+        (``allow_overlap``: dst may be expanded, see ``_put_inplace``)."""
         wide = kernels.accumulation_dtype(dst.dtype)
         if accumulate and wide != dst.dtype:
-            # no atomic add for this dtype: accumulate in a dense widened copy, then narrow back
+            # No atomic add for this dtype: accumulate in a dense widened copy, then narrow back. An
+            # expanded dst gets one buffer element per memory location (its broadcast dims cut to 1),
+            # expanded back as dst is, so that adds to aliased positions land on one element.
+            target = dst
+            if allow_overlap:
+                sizes = [1 if stride == 0 else size for size, stride in zip(dst.shape, dst.stride())]
+                target = dst.as_strided(sizes, dst.stride(), dst.storage_offset())
             buffer = elementwise_kernels.launch_unary(
-                "copy", dst, out=torch.empty(dst.shape, dtype=wide, device=dst.device)
+                "copy", target, out=torch.empty(target.shape, dtype=wide, device=dst.device)
             )
-            self.scatter_(buffer, values, accumulate)
-            elementwise_kernels.launch_unary("copy", buffer, out=dst)
+            self.scatter_(buffer.expand(dst.shape), values, accumulate, allow_overlap)
+            elementwise_kernels.launch_unary("copy", buffer, out=target)
             return dst
         offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
         return kernels.launch_scatter_(
-            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, accumulate=accumulate
-        )
+            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, accumulate=accumulate,
+            allow_overlap=allow_overlap,
+        )  # fmt: skip
 
 
 def _along_dim_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool, error=_bounds_error) -> IndexPlan:
@@ -702,11 +711,21 @@ def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan:
                  alpha=1) -> Tensor:  # fmt: skip
     """Writes values into target through plan in place, recorded like torch's in-place ops; values
     that share memory with target are refused, as torch does (the result would depend on the order
-    in which blocks run)."""
+    in which blocks run). index_put_ (and ``x[indices] = v``) into an expanded target is allowed with
+    torch's deprecation warning: positions sharing memory get one of their values (all of them added,
+    with accumulate), as in torch; the other scattering writes refuse it in the kernel's launcher."""
     _check_no_overlap(target._data, values._data)
+    expanded = function is IndexPut and has_internal_overlap(target._data)
+    if expanded:
+        warnings.warn(
+            "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+            "this operation. This also applies to advanced indexing e.g. tensor[indices] = tensor",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def into_target() -> None:
-        plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate)
+        plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate, allow_overlap=expanded)
 
     return apply_inplace(target, lambda s: function.apply(s, values, plan, accumulate, alpha), into_target, values)
 
