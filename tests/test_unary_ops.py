@@ -254,6 +254,17 @@ EDGE_GRADIENTS = [
     ("erfinv", [1.0, -1.0, 0.0]),
     ("round", [0.5, 1.5, -2.5]),
     ("expm1", [-math.inf, 0.0]),
+    # the activations' breakpoints (NaN and the rest: tests/test_activation.py, against torch's scalar kernels)
+    ("elu", [0.0, -0.0, -math.inf]),
+    ("selu", [0.0, -math.inf, math.inf]),
+    ("hardtanh", [-1.0, 1.0, 0.5]),
+    ("threshold", [0.5, 0.25, 1.0]),
+    ("softplus", [20.0, 21.0, -math.inf]),
+    ("hardsigmoid", [-3.0, 3.0, 0.0]),
+    ("hardswish", [-3.0, 3.0, 0.0]),
+    ("logsigmoid", [-math.inf, math.inf, 0.0]),
+    ("softshrink", [0.5, -0.5, 0.0]),
+    ("hardshrink", [0.5, -0.5, 0.0]),
 ]
 
 
@@ -267,7 +278,7 @@ def test_unary_gradient_at_edge_points(op, values):
         assert_close(tg_x.grad, x.grad, what=f"d {op} at {values}")
 
 
-@pytest.mark.parametrize("op", ["log1p", "atan", "erf", "asinh", "sin"])
+@pytest.mark.parametrize("op", ["log1p", "atan", "erf", "asinh", "sin", "celu", "softplus", "mish", "logsigmoid"])
 def test_unary_double_backward(op):
     x = random_values((4,), torch.float64, low=0.1, high=0.8).requires_grad_(True)
     tg_x = from_torch(x, requires_grad=True)
