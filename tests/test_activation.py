@@ -335,6 +335,9 @@ IN_PLACE = {
     "F.rrelu_": lambda lib, x: lib.nn.functional.rrelu_(x, 0.2, 0.3),
     "F.relu_": lambda lib, x: lib.nn.functional.relu_(x),
     "torch.relu_": lambda lib, x: lib.relu_(x),
+    "F.leaky_relu_": lambda lib, x: lib.nn.functional.leaky_relu_(x, 0.2),
+    "leaky_relu inplace": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1, inplace=True),
+    "silu inplace": lambda lib, x: lib.nn.functional.silu(x, inplace=True),
 }
 
 
@@ -356,11 +359,12 @@ def test_in_place_variants_write_into_the_input_and_record_torch_s_node(case):
         IN_PLACE[case](tritongrad, tg_leaf)
 
 
-def test_in_place_elu_with_a_negative_alpha_refuses_backward_like_torch():
+@pytest.mark.parametrize("op", ["elu_", "leaky_relu_"])
+def test_in_place_with_a_negative_slope_refuses_backward_like_torch(op):
     for lib in (torch, tritongrad):
         leaf = lib.tensor([-1.0, 2.0], requires_grad=True)
-        result = lib.nn.functional.elu_(leaf * 1, -0.5)
-        with pytest.raises(RuntimeError, match="In-place elu backward calculation is triggered with a negative slope"):
+        result = getattr(lib.nn.functional, op)(leaf * 1, -0.5)
+        with pytest.raises(RuntimeError, match="backward calculation is triggered with a negative slope"):
             result.sum().backward()
 
 

@@ -25,6 +25,7 @@ from tritongrad.ops import linear as linear_ops
 from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below)
     Gelu,
     LeakyRelu,
+    LeakyReluInPlace,
     Silu,
     celu,
     celu_,
@@ -237,7 +238,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 
 def leaky_relu_(input, negative_slope: float = 0.01):
     """leaky_relu in place; returns ``input``."""
-    return _inplace(input, lambda x: LeakyRelu.apply(x, float(negative_slope)))
+    return _inplace(input, lambda x: LeakyReluInPlace.apply(x, float(negative_slope)))
 
 
 def silu(input, inplace: bool = False):
@@ -249,8 +250,9 @@ def silu(input, inplace: bool = False):
 
 
 def _inplace(input, function):
-    """Runs ``function`` out of place and writes the result back into ``input`` (kernel copy)."""
-    return apply_inplace(input, function, lambda: input.copy_(function(input)))
+    """Runs ``function`` out of place and writes the result back into ``input`` (kernel copy; the
+    version is bumped once, by apply_inplace)."""
+    return apply_inplace(input, function, lambda: unary_forward("copy", function(input), out=input, floating=False))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):

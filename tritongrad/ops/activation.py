@@ -39,7 +39,8 @@ from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor
 
 __all__ = [
-    "Gelu", "GeluBackward", "LeakyRelu", "LeakyReluBackward", "Silu", "SiluBackward", "Glu", "RreluWithNoise",
+    "Gelu", "GeluBackward", "LeakyRelu", "LeakyReluInPlace", "LeakyReluBackward", "Silu", "SiluBackward", "Glu",
+    "RreluWithNoise",
     "relu6", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus", "hardtanh", "hardtanh_",
     "hardsigmoid", "hardswish", "logsigmoid", "softsign", "softshrink", "hardshrink", "threshold", "threshold_",
     "tanhshrink", "glu", "rrelu", "rrelu_",
@@ -118,6 +119,23 @@ class LeakyRelu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return LeakyReluBackward.apply(grad, x, ctx.negative_slope), None
+
+
+class LeakyReluInPlace(LeakyRelu):
+    """leaky_relu_'s node: torch records LeakyReluBackward1, its gradient from the output (the same
+    values as from the input for a slope >= 0), and refuses that backward for a negative slope."""
+
+    _backward_name = "LeakyReluBackward1"
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.negative_slope < 0:
+            raise RuntimeError(
+                "In-place leakyReLu backward calculation is triggered with a negative slope which is not supported. "
+                "This is caused by calling in-place forward function with a negative slope, please call out-of-place "
+                "version instead."
+            )
+        return LeakyRelu.backward(ctx, grad)
 
 
 class LeakyReluBackward(Function):
