@@ -906,6 +906,8 @@ UNARY = [
         inplace=False,
         method=False,
         functional=True,
+        doc="softplus(input, beta=1, threshold=20, *, out=None): log(1 + exp(beta x)) / beta, x where beta x > "
+        "threshold (torch.nn.functional.softplus).",
     ),
     Unary("mish", _mish_gradient, dtype=FLOAT_ONLY, method=False, functional=True, out=False),
     Unary(
@@ -917,6 +919,8 @@ UNARY = [
         inplace=False,
         method=False,
         functional=True,
+        doc="logsigmoid(input, *, out=None): log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) "
+        "(torch.nn.functional.logsigmoid).",
     ),
     Unary(
         "hardsigmoid",
@@ -936,8 +940,17 @@ UNARY = [
         inplace=False,
         method=False,
         functional=True,
+        doc="softshrink(input, lambd=0.5, *, out=None): x - lambd above lambd, x + lambd below -lambd, else 0 "
+        "(torch.nn.functional.softshrink).",
     ),
-    Unary("hardshrink", _shrink_gradient, dtype=FLOAT_ONLY, scalars=_shrink_scalars("hardshrink"), inplace=False),
+    Unary(
+        "hardshrink",
+        _shrink_gradient,
+        dtype=FLOAT_ONLY,
+        scalars=_shrink_scalars("hardshrink"),
+        inplace=False,
+        doc="hardshrink(input, lambd=0.5, *, out=None): x outside [-lambd, lambd], else 0 (torch.hardshrink).",
+    ),
 ]
 
 BINARY = [
