@@ -52,6 +52,8 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     scatter_,
     scatter_add,
     scatter_add_,
+    scatter_reduce,
+    scatter_reduce_,
     take,
     take_along_dim,
 )

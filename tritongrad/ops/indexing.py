@@ -125,8 +125,15 @@ class IndexPlan:
     def scatter_multiply_(self, dst: torch.Tensor, values: torch.Tensor, dim: int) -> torch.Tensor:
         """Multiplies dst at the plan's positions by ``values`` (an elementwise plan along ``dim``:
         only elements on one line along ``dim`` may name the same position)."""
+        return self.scatter_reduce_(dst, values, dim, "prod")
+
+    def scatter_reduce_(self, dst: torch.Tensor, values: torch.Tensor, dim: int, op: str) -> torch.Tensor:
+        """dst at the plan's positions combined with ``values`` by ``op`` (kernels.SCATTER_REDUCTIONS),
+        in index order along ``dim`` (an elementwise plan along ``dim``, as scatter_multiply_)."""
         offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
-        return kernels.launch_scatter_multiply_(dst, dst_strides, offsets, offsets_strides, values, self.out_shape, dim)
+        return kernels.launch_scatter_reduce_(
+            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, dim, op
+        )
 
     def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool, allow_overlap: bool = False
                  ) -> torch.Tensor:  # fmt: skip
@@ -1129,6 +1136,145 @@ def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return _scatter_add(input, dim, index, src, inplace=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# scatter_reduce
+# ---------------------------------------------------------------------------------------------
+
+_SCATTER_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _identity(op: str, dtype: torch.dtype):
+    """The value a position starts from when include_self=False: op's identity in dtype."""
+    if op in ("sum", "mean"):
+        return 0
+    if op == "prod":
+        return 1
+    if dtype == torch.bool:
+        return op == "amin"
+    if dtype.is_floating_point:
+        return -math.inf if op == "amax" else math.inf
+    info = torch.iinfo(dtype)
+    return info.min if op == "amax" else info.max
+
+
+def _scatter_counts(x: Tensor, plan: IndexPlan, include_self: bool) -> Tensor:
+    """How many values each position of x averages over: 1 for itself (include_self) + those scattered
+    to it; positions with none count 1 (they keep their value)."""
+    dtype = x.dtype if x.dtype.is_floating_point else torch.int64
+    counts = (creation.ones if include_self else creation.zeros)(tuple(x.shape), dtype=dtype, device=x.device)
+    plan.scatter_(counts._data, _scalar_tensor(1, dtype, x.device)._data, accumulate=True)
+    return counts.clamp(min=1)
+
+
+def _scatter_reduce_forward(x: Tensor, values: Tensor, plan: IndexPlan, dim: int, reduce: str,
+                            include_self: bool) -> Tensor:  # fmt: skip
+    out = views.contiguous_copy(x)._data
+    op = "sum" if reduce == "mean" else reduce
+    if not include_self:  # the scattered-to positions start from the identity, not from x
+        plan.scatter_(out, _scalar_tensor(_identity(op, x.dtype), x.dtype, x.device)._data, accumulate=False)
+    plan.scatter_reduce_(out, values._data, dim, op)
+    result = _wrap(out)
+    if reduce == "mean":  # (torch: a floor division for integers)
+        counts = _scatter_counts(x, plan, include_self)
+        result = result / counts if x.dtype.is_floating_point else result.floor_divide(counts).to(x.dtype)
+    return result
+
+
+class ScatterReduce(Function):
+    """input.scatter_reduce(dim, index, src, reduce, include_self); the backward is torch's formula
+    for each reduction (FunctionsManual's scatter_reduce_backward), written with tritongrad ops."""
+
+    _backward_name = "ScatterReduceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, values, index, plan, dim, reduce, include_self):
+        ctx.dim, ctx.reduce, ctx.include_self = dim, reduce, include_self
+        result = _scatter_reduce_forward(x, values, plan, dim, reduce, include_self)
+        ctx.save_for_backward(x, values, index, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, values, index, result = ctx.saved_tensors
+        dim, reduce, include_self = ctx.dim, ctx.reduce, ctx.include_self
+        if reduce == "sum":
+            grad_self, grad_src = grad, grad.gather(dim, index)
+        elif reduce == "mean":
+            counts = (creation.ones if include_self else creation.zeros)(tuple(x.shape), dtype=grad.dtype,
+                                                                         device=grad.device)  # fmt: skip
+            counts = counts.scatter_add(dim, index, creation.ones(tuple(index.shape), dtype=grad.dtype,
+                                                                  device=grad.device))  # fmt: skip
+            counts = counts.masked_fill(counts == 0, 1)
+            grad_self, grad_src = grad / counts, grad.gather(dim, index) / counts.gather(dim, index)
+        elif reduce in ("amax", "amin"):
+            chosen = result.gather(dim, index)
+            self_is_result, src_is_result = (x == result).to(grad.dtype), (values == chosen).to(grad.dtype)
+            shared = grad / self_is_result.scatter_add(dim, index, src_is_result)
+            grad_self, grad_src = self_is_result * shared, src_is_result * shared.gather(dim, index)
+        else:  # prod: products of the others, exact where x or src holds a zero
+            masked_self = x.masked_fill(x == 0, 1)
+            grad_self = grad * masked_self.scatter_reduce(dim, index, values, "prod", include_self=include_self)
+            grad_self = grad_self / masked_self
+            src_zero = values == 0
+            zeros = creation.zeros(tuple(x.shape), dtype=grad.dtype, device=grad.device)
+            src_zeros = zeros.scatter_add(dim, index, src_zero.to(grad.dtype)).gather(dim, index)
+            single_zero = src_zero & (src_zeros == 1)
+            masked_src_result = x.scatter_reduce(
+                dim, index, values.masked_fill(single_zero, 1), "prod", include_self=include_self
+            )
+            grad_src = (
+                (grad * masked_src_result)
+                .gather(dim, index)
+                .where(single_zero, (grad * result).gather(dim, index) / values.masked_fill(src_zero, 1))
+            )
+        if not include_self:
+            grad_self = grad_self.scatter(dim, index, 0)
+        return grad_self, grad_src, None, None, None, None, None
+
+
+def _scatter_reduce_arguments(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str):
+    if reduce in ("max", "min"):  # (torch takes the old spellings too)
+        reduce = "a" + reduce
+    if reduce not in _SCATTER_REDUCES:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{name}(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src.dtype != input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    dim, target, plan = _scatter_plan(name, input, dim, index, src)
+    values, _ = _scatter_values(input, plan, src)
+    return dim, target, plan, values, reduce
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:  # fmt: skip
+    """input with each of ``src``'s values (its index-shaped corner) combined, by ``reduce`` ("sum",
+    "prod", "mean", "amax", "amin"), into the position ``index`` names along ``dim`` (as scatter);
+    include_self=False leaves input's own value out of the positions that receive any. Values combine
+    in index order (a deterministic result); NaN wins amax/amin; integer means floor-divide."""
+    dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce", input, dim, index, src, reduce)
+    out = ScatterReduce.apply(target, values, _as_1d(index), plan, dim, reduce, bool(include_self))
+    return out if input.dim() else out.reshape(())
+
+
+def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:  # fmt: skip
+    """``scatter_reduce`` in place; returns input."""
+    dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce_", input, dim, index, src, reduce)
+    _check_no_overlap(target._data, values._data)
+    positions, include_self = _as_1d(index), bool(include_self)
+
+    def out_of_place(snapshot: Tensor) -> Tensor:
+        out = ScatterReduce.apply(_as_1d(snapshot), values, positions, plan, dim, reduce, include_self)
+        return out if input.dim() else out.reshape(())
+
+    def into_input() -> None:
+        result = _scatter_reduce_forward(target, values, plan, dim, reduce, include_self)
+        elementwise_kernels.launch_unary("copy", result._data, out=target._data)
+
+    return apply_inplace(input, out_of_place, into_input, values)
+
+
 def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
     """The plan of take/put_: index (any shape) into input read as 1-D in row-major order."""
     if not isinstance(index, Tensor):
@@ -1389,7 +1535,8 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
 # Public names that are also Tensor methods (``x.gather(1, i)``), and the in-place-only methods.
 TENSOR_METHODS = (
     "index_select", "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_",
-    "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take",
+    "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take", "scatter_reduce",
+    "scatter_reduce_",
     "take_along_dim", "put_", "masked_fill", "masked_fill_", "masked_select", "masked_scatter",
     "masked_scatter_", "nonzero", "argwhere",
 )  # fmt: skip
