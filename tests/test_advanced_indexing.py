@@ -842,3 +842,23 @@ def test_other_scattering_writes_into_expanded_tensors_are_refused_as_torch():
             call(torch, torch.ones(1).expand(4))
         with pytest.raises(RuntimeError, match=re.escape(str(want.value))):
             call(tritongrad, tritongrad.ones(1).expand(4))
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8:UserWarning")  # (the refused writes warn too)
+def test_byte_masks_warn_and_one_value_through_them_is_refused_as_torch():
+    values = random_values((5,), torch.float32)
+    mask = torch.tensor([1, 0, 1, 0, 0], dtype=torch.uint8)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        assert_close(from_torch(values)[from_torch(mask)], values[mask.bool()])
+    x = from_torch(values)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        x[from_torch(mask)] = tritongrad.tensor([7.0, 8.0])  # several values: an index_put_, as torch
+    assert x.tolist()[:3] == [7.0, values[1].item(), 8.0]
+    for write in (
+        lambda lib, t, m: t.__setitem__(m, 1.0),
+        lambda lib, t, m: t.index_put_((m,), lib.tensor(1.0)),
+    ):
+        with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks") as want:
+            write(torch, values.clone(), mask)
+        with pytest.raises(RuntimeError, match=re.escape(str(want.value))):
+            write(tritongrad, from_torch(values), from_torch(mask))

@@ -530,6 +530,10 @@ def _convert_item(item, device):
             # a 0-d integer tensor selects like an int; a 0-d bool adds a dim of size 1 (torch reads both back)
             return _BoolIndex(bool(item.item())) if item.dtype in (torch.bool, torch.uint8) else int(item.item())
         if item.dtype == torch.uint8:  # torch's deprecated byte masks
+            warnings.warn(
+                "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool", UserWarning,
+                stacklevel=4,
+            )  # fmt: skip
             item = elementwise_kernels.launch_unary("copy", item, out_dtype=torch.bool)
         return item.to(device)
     if isinstance(item, (list, tuple, range, np.ndarray)):
@@ -765,6 +769,13 @@ def _without_leading_ones(value: Tensor, view: Tensor) -> Tensor:
     return value if shape == tuple(value.shape) else value.reshape(shape)
 
 
+def _refuse_byte_mask_fill(key) -> None:
+    """torch writes one value through a lone mask with masked_fill_, which takes no byte mask."""
+    items = [i._data if isinstance(i, Tensor) else i for i in (key if isinstance(key, (tuple, list)) else (key,))]
+    if any(isinstance(i, torch.Tensor) and i.dtype == torch.uint8 and i.dim() > 0 for i in items):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+
+
 def setitem(x: Tensor, key, value) -> None:
     """x[key] = value: a copy/fill into a view for basic keys, else an index_put_ (IndexPutBackward0)."""
     value = _value_operand(value, x)
@@ -781,6 +792,7 @@ def setitem(x: Tensor, key, value) -> None:
         return
     one_value = not isinstance(value, Tensor) or value.numel() == 1
     if len(entries) == 1 and entries[0][1].dtype == torch.bool and one_value:
+        _refuse_byte_mask_fill(key)
         _masked_put(x, view, entries[0][0], entries[0][1], value)
         return
     if isinstance(value, Tensor):
@@ -808,6 +820,8 @@ def _index_put_plan(input: Tensor, indices, values) -> tuple[Tensor, IndexPlan, 
         raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got {len(indices)})")
     _check_values_dtype(input, values)
     key = tuple(slice(None) if t is None else t for t in indices)
+    if len(indices) == 1 and values.numel() == 1:
+        _refuse_byte_mask_fill(key)
     view, entries = split_key(input, key)
     if not entries:
         raise RuntimeError("index_put_(): expected at least one index tensor")
