@@ -162,3 +162,10 @@ def test_out_non_contiguous_and_sum_without_dim():
 def test_cumsum_into_bool_refused():
     with pytest.raises(NotImplementedError, match="cumsum_out_cpu"):
         tritongrad.cumsum(from_torch(random_values(X, torch.float32)), 0, out=tritongrad.empty(X, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("case", ["sum", "cumsum", "index_select", "mm", "cat"])
+def test_out_must_be_a_tensor(case):
+    make, call = CASES[case]
+    with pytest.raises(TypeError, match="'out' must be Tensor, not list"):
+        call(tritongrad, *_args(tritongrad, make()), [1.0])

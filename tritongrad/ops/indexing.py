@@ -867,9 +867,9 @@ def _dim_of(input: Tensor, dim: int) -> int:
 def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The slices of ``input`` at positions ``index`` (1-D) along ``dim``: out.shape[dim] = len(index)."""
     if out is not None:
-        if isinstance(out, Tensor) and out.dtype != input.dtype:
-            raise RuntimeError("index_select(): self and result must have the same scalar type")
         check_no_grad("index_select", out, input)
+        if out.dtype != input.dtype:
+            raise RuntimeError("index_select(): self and result must have the same scalar type")
         return write_out("index_select", out, index_select(input, dim, index), input)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)

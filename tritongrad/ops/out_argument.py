@@ -26,7 +26,7 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.ops.table import check_castable, check_out, finish_out
 from tritongrad.tensor import Tensor
 
-__all__ = ["check_no_grad", "write_out", "out_dtype_word"]
+__all__ = ["check_out_tensor", "check_no_grad", "prepare_out", "write_out", "out_dtype_word"]
 
 # torch's C++ type names, as its "Expected out tensor to have dtype ..." message spells them.
 _C_TYPE_NAMES = {
@@ -40,8 +40,14 @@ def out_dtype_word(dtype: torch.dtype) -> str:
     return _C_TYPE_NAMES.get(dtype, str(dtype))
 
 
+def check_out_tensor(op: str, out) -> None:
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+
+
 def check_no_grad(op: str, out, *inputs) -> None:
-    """torch's refusal of ``out=`` when autograd would have to follow the write."""
+    """torch's refusal of ``out=`` when autograd would have to follow the write (out must be a Tensor)."""
+    check_out_tensor(op, out)
     if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (*inputs, out)):
         raise RuntimeError(
             f"{op}(): functions with out=... arguments don't support automatic differentiation, "
@@ -67,8 +73,7 @@ def prepare_out(
     """Validates ``out`` for a result of ``result_dtype`` and ``shape`` and returns its buffer (resized
     if needed), for ops that write into it themselves (cat). ``differentiable=False``: torch does not
     refuse inputs that require grad for this op (softmax)."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    check_out_tensor(op, out)
     if differentiable:
         check_no_grad(op, out, *inputs)
     _check_dtype(op, result_dtype, out, rule)
