@@ -377,6 +377,10 @@ def test_add_products_beta_zero_ignores_nan_and_integers_match_torch():
         lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5), lib.ones(3, 5, 4)),
         lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5), lib.ones(2, 6, 4)),
         lambda lib: lib.addbmm(lib.ones(3, 4), lib.ones(2, 3, 5), lib.ones(3, 5, 4)),
+        lambda lib: lib.addmv(lib.ones(3, dtype=lib.float64), lib.ones(3, 5), lib.ones(5)),
+        lambda lib: lib.baddbmm(lib.ones(2, 3, 4, dtype=lib.float64), lib.ones(2, 3, 5), lib.ones(2, 5, 4)),
+        lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5), lib.ones(2, 5, 4, dtype=lib.float64)),
+        lambda lib: lib.addmm(lib.ones(2, 2), [[1.0]], lib.ones(2, 2)),
     ],
 )
 def test_add_product_errors_match_torch(call):

@@ -19,7 +19,7 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.out_argument import check_no_grad, write_out
+from tritongrad.ops.out_argument import check_no_grad, out_dtype_word, write_out
 from tritongrad.ops.table import reduce_grad
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -317,9 +317,12 @@ class Addbmm(AddProduct):
 
 def _check_add_product(name: str, input, a, b, form: str) -> tuple:
     """torch's checks of addmm/addmv/baddbmm/addbmm operands; returns the product's shape."""
-    for argument, value in (("input", input), ("mat1" if form != "mv" else "mat", a), ("mat2", b)):
+    names = {"mm": ("mat1", "mat2"), "mv": ("mat", "vec")}.get(form, ("batch1", "batch2"))
+    for position, (argument, value) in enumerate(zip(("input", *names), (input, a, b)), start=1):
         if not isinstance(value, Tensor):
-            raise TypeError(f"{name}(): argument '{argument}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(
+                f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+            )
     if form == "mm":
         for label, t in (("mat1", a), ("mat2", b)):
             if t.dim() != 2:
@@ -350,6 +353,18 @@ def _check_add_product(name: str, input, a, b, form: str) -> tuple:
                 f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
             )
         shape = (a.shape[1], b.shape[2]) if form == "addbmm" else (a.shape[0], a.shape[1], b.shape[2])
+    if form == "mv" and not input.dtype == a.dtype == b.dtype:
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {_dtype_name(input)}, {_dtype_name(a)}, and "
+            f"{_dtype_name(b)}"
+        )
+    if form == "bmm" and not input.dtype == a.dtype == b.dtype:
+        if input.dtype != a.dtype:
+            raise RuntimeError(
+                f"Input dtypes must be the same, got: input {_c_name(input)}, batch1: {_c_name(a)}, "
+                f"batch2: {_c_name(b)}"
+            )
+        raise RuntimeError(f"expected scalar type {_dtype_name(a)} but found {_dtype_name(b)}")
     if a.dtype != b.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(a)} and {_dtype_name(b)}")
     if input.dtype != a.dtype:
@@ -360,6 +375,10 @@ def _check_add_product(name: str, input, a, b, form: str) -> tuple:
 
 def _dtype_name(t) -> str:
     return dtype_word(t.dtype)
+
+
+def _c_name(t) -> str:
+    return out_dtype_word(t.dtype)
 
 
 def _factor(value, dtype):
