@@ -169,3 +169,20 @@ def test_out_must_be_a_tensor(case):
     make, call = CASES[case]
     with pytest.raises(TypeError, match="'out' must be Tensor, not list"):
         call(tritongrad, *_args(tritongrad, make()), [1.0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.cat([x[:2], x[2:]], out=x),
+        lambda lib, x: lib.cat([x[:2], lib.ones(2)], out=x),
+        lambda lib, x: lib.gather(x, 0, lib.tensor([1, 0, 3, 2]), out=x),
+    ],
+)
+def test_out_sharing_memory_with_an_input_is_refused_as_torch(call):
+    values = random_values((4,), torch.float32)
+    with pytest.raises(RuntimeError, match="refer to a single memory location") as want:
+        call(torch, values.clone())
+    with pytest.raises(RuntimeError) as got:
+        call(tritongrad, from_torch(values))
+    assert str(got.value) == str(want.value)

@@ -1039,6 +1039,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     """
     if out is not None:
         check_no_grad("gather", out, input)
+        _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
         return write_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input)
     _check_same_rank("gather", input, index)
     dim = _dim_of(input, dim)
@@ -1540,6 +1541,8 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
         shape[dim] = sum(t.shape[dim] for t in kept)
         check_no_grad(op, out, *kept)  # (the dtype message below names cat for stack too, as torch's)
         buffer = prepare_out("cat", out, dtype, tuple(shape), *kept, rule="cat")
+        for tensor in kept:  # (each piece is read while out is written)
+            _check_no_overlap(buffer, tensor._data)
         _copy_pieces(kept, dim, buffer)
         out._version_counter.bump()
         return out
