@@ -4,9 +4,14 @@ written in place and gradients)."""
 
 from __future__ import annotations
 
+import io
+import json
+import struct
+
 import pytest
 
 import tritongrad
+import tritongrad.serialization
 from tests.test_hardening import agree
 
 
@@ -134,3 +139,108 @@ def test_out_misuse_matches_torch(name):
 def test_resizing_an_out_with_elements_warns_as_torch():
     with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
         tritongrad.amax(tritongrad.ones(3, 4), 1, out=tritongrad.empty(5))
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints: a round trip keeps what torch.save keeps (shared storage, identity, strides, flags)
+# ----------------------------------------------------------------------------------------------
+
+
+def _round_trip(obj_of_lib):
+    def run(lib, directory):
+        path = directory / f"checkpoint-{lib.__name__}.pt"
+        lib.save(obj_of_lib(lib), path)
+        return lib.load(path)
+
+    return run
+
+
+ROUND_TRIPS = {
+    "views of one tensor share its storage": lambda lib, d: (lambda loaded: [loaded["v"].add_(1), loaded["x"]])(
+        _round_trip(lambda lib: (lambda x: {"x": x, "v": x[1:3]})(lib.arange(5.0)))(lib, d)
+    ),
+    "a strided slice keeps its strides": lambda lib, d: (lambda v: [v, list(v.stride()), v.is_contiguous()])(
+        _round_trip(lambda lib: {"v": lib.arange(10.0)[::2]})(lib, d)["v"]
+    ),
+    "a transposed tensor keeps its layout": lambda lib, d: (lambda v: [v, list(v.stride())])(
+        _round_trip(lambda lib: [lib.arange(6.0).view(2, 3).t()])(lib, d)[0]
+    ),
+    "a tensor saved twice loads as one": lambda lib, d: (lambda loaded: loaded["a"] is loaded["b"])(
+        _round_trip(lambda lib: (lambda x: {"a": x, "b": x})(lib.arange(3.0)))(lib, d)
+    ),
+    "requires_grad survives": lambda lib, d: [
+        t.requires_grad for t in _round_trip(lambda lib: [lib.ones(2, requires_grad=True), lib.ones(2)])(lib, d)
+    ],
+    "a Parameter loads as a Parameter": lambda lib, d: [
+        (type(t).__name__, t.requires_grad)
+        for t in _round_trip(
+            lambda lib: [lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(2), requires_grad=False)]
+        )(lib, d)
+    ],
+    "tied weights stay tied": lambda lib, d: (lambda s: [s["a"].mul_(3), s["b"]])(
+        _round_trip(lambda lib: (lambda w: {"a": w.detach(), "b": w.detach()})(lib.nn.Parameter(lib.ones(2))))(lib, d)
+    ),
+    "half, bfloat16, bool and empty views": lambda lib, d: _round_trip(
+        lambda lib: [
+            lib.arange(6.0).half()[1:],
+            lib.arange(4.0).bfloat16()[::2],
+            lib.tensor([True, False])[1:],
+            lib.zeros(4)[:0],
+        ]
+    )(lib, d),
+    "a truncated file is a RuntimeError": lambda lib, d: (
+        lambda path: [
+            lib.save({"a": lib.arange(100.0)}, path),
+            path.write_bytes(path.read_bytes()[:-10]),
+            lib.load(path),
+        ]
+    )(d / f"cut-{lib.__name__}.pt"),
+}
+# torch's message for a damaged file names its zip reader
+ROUND_TRIP_OWN_MESSAGE = {"a truncated file is a RuntimeError"}
+
+
+@pytest.mark.parametrize("name", list(ROUND_TRIPS))
+def test_checkpoint_round_trips_match_torch(name, tmp_path):
+    agree(name, lambda lib: ROUND_TRIPS[name](lib, tmp_path), [], message=name not in ROUND_TRIP_OWN_MESSAGE)
+
+
+def test_checkpoints_go_through_file_objects():
+    buffer = io.BytesIO()
+    tritongrad.save({"a": tritongrad.arange(3.0)}, buffer)
+    buffer.seek(0)
+    assert tritongrad.load(buffer)["a"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "views, flags, message",
+    [
+        ({"v": ["x.__storage__", 3, [2], [1]]}, {}, "reaches element 4 of storage"),
+        ({"v": ["x.__storage__", 0, [2], [-1]]}, {}, "non-negative offset"),
+        ({"v": ["x.__storage__", 0, [2, 1], [1]]}, {}, "sizes and strides of one length"),
+        ({"v": ["nowhere", 0, [2], [1]]}, {}, "must be \\[storage, offset, size, stride\\]"),
+        ({"v": ["x.__storage__", 0.5, [2], [1]]}, {}, "non-negative offset"),
+        ({"v": ["x.__storage__", 0, [2], [1]]}, {"v": "bogus"}, "must map saved tensors"),
+        ({"v": ["x.__storage__", 0, [2], [1]]}, {"w": "parameter"}, "must map saved tensors"),
+        (["v"], {}, "must be a JSON object"),
+    ],
+)
+def test_corrupt_view_metadata_is_refused(tmp_path, views, flags, message):
+    entry = {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}
+    metadata = {"tritongrad.structure": json.dumps({"__dict__": [["v", {"__tensor__": "v"}]]})}
+    metadata |= {"tritongrad.views": json.dumps(views), "tritongrad.flags": json.dumps(flags)}
+    header = json.dumps({"x.__storage__": entry, "__metadata__": metadata}).encode()
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    with pytest.raises(tritongrad.serialization.CheckpointError, match=message):
+        tritongrad.load(path)
+
+
+def test_flags_on_an_integer_tensor_are_refused(tmp_path):
+    entry = {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}
+    metadata = {"tritongrad.flags": json.dumps({"x": "requires_grad"})}
+    header = json.dumps({"x": entry, "__metadata__": metadata}).encode()
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    with pytest.raises(RuntimeError, match="cannot require grad"):
+        tritongrad.load(path)
