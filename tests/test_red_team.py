@@ -244,3 +244,43 @@ def test_flags_on_an_integer_tensor_are_refused(tmp_path):
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
     with pytest.raises(RuntimeError, match="cannot require grad"):
         tritongrad.load(path)
+
+
+# ----------------------------------------------------------------------------------------------
+# In-place writes into the outputs of split/chunk/unbind (functions returning several views)
+# ----------------------------------------------------------------------------------------------
+
+
+def _requiring(lib):
+    return lib.tensor([0.5, -1.0, 2.0, 1.5], requires_grad=True)
+
+
+MULTIPLE_VIEWS = {
+    "split mul_": lambda lib: (_requiring(lib) * 1).split(2)[1].mul_(2),
+    "split sizes add_": lambda lib: (_requiring(lib) * 1).split([1, 3])[0].add_(2),
+    "chunk copy_": lambda lib: (_requiring(lib) * 1).chunk(2)[0].copy_(lib.ones(2)),
+    "unbind fill_": lambda lib: (_requiring(lib) * 1).view(2, 2).unbind()[1].fill_(0),
+    "setitem into a split output": lambda lib: (_requiring(lib) * 1).split(2)[0].__setitem__(0, 1.0),
+    "a slice of a split output": lambda lib: (_requiring(lib) * 1).split(2)[0][:1].mul_(2),
+    "split of a leaf": lambda lib: _requiring(lib).split(2)[0].mul_(2),
+    "split of a tensor without grad": lambda lib: (lambda y: [y.split(2)[0].mul_(2), y])(lib.ones(4)),
+    "tensor_split (allowed)": lambda lib: (lambda y: [y.tensor_split(2)[0].mul_(2), y.sum().backward()][0])(
+        _requiring(lib) * 1
+    ),
+    "split masked_fill_": lambda lib: (lambda a: a.masked_fill_(a > 0, 0.0))((_requiring(lib) * 1).split(2)[0]),
+    "split relu_": lambda lib: (_requiring(lib) * 1).split(2)[0].relu_(),
+    "split as out=": lambda lib: lib.add(lib.ones(2), 1, out=(_requiring(lib) * 1).split(2)[0]),
+    "a detached unbind output": lambda lib: (_requiring(lib) * 1).unbind()[0].detach().add_(1),
+}
+
+
+@pytest.mark.parametrize("name", list(MULTIPLE_VIEWS))
+def test_writes_into_multiple_views_match_torch(name):
+    agree(name, MULTIPLE_VIEWS[name], [])
+
+
+def test_writes_into_split_outputs_under_no_grad_are_allowed():
+    y = tritongrad.tensor([0.5, -1.0, 2.0, 1.5], requires_grad=True) * 1
+    with tritongrad.no_grad():
+        y.split(2)[0].mul_(2)
+    assert y.detach().tolist() == [1.0, -2.0, 2.0, 1.5]

@@ -28,7 +28,17 @@ def _view_of(x, data: torch.Tensor):
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
     result._history_epoch = result._base._history_epoch
+    if getattr(x, "_multi_output_view", None) is not None:  # (torch names the latest view op then)
+        result._multi_output_view = (None, 0)
     return result
+
+
+def _multiple_views(parts: tuple, name: str) -> tuple:
+    """Marks the outputs of a function returning several views (split, unbind): torch refuses to
+    write into them (or views of them) in place while autograd records (ops/inplace.py)."""
+    for number, part in enumerate(parts):
+        part._multi_output_view = (name, number)
+    return parts
 
 
 class View(Function):
@@ -715,7 +725,7 @@ class ViewMethods:
 
     def unbind(self, dim: int = 0) -> tuple:
         dim = normalize_dim(dim, self.dim())
-        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+        return _multiple_views(tuple(self.select(dim, i) for i in range(self.shape[dim])), "Unbind")
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         dim = normalize_dim(dim, self.dim())
@@ -734,7 +744,7 @@ class ViewMethods:
         for size in sizes:
             parts.append(self.narrow(dim, start, size))
             start += size
-        return tuple(parts)
+        return _multiple_views(tuple(parts), "Split" if isinstance(split_size, int) else "SplitWithSizes")
 
     def contiguous(self) -> Tensor:
         """self if already contiguous, else a contiguous copy (CloneBackward0)."""
