@@ -284,3 +284,57 @@ def test_writes_into_split_outputs_under_no_grad_are_allowed():
     with tritongrad.no_grad():
         y.split(2)[0].mul_(2)
     assert y.detach().tolist() == [1.0, -2.0, 2.0, 1.5]
+
+
+# ----------------------------------------------------------------------------------------------
+# Shapes, indexing, dtype views and seeds
+# ----------------------------------------------------------------------------------------------
+
+SHAPES = {
+    **{
+        f"unflatten(1, {sizes})": lambda lib, sizes=sizes: _matrix(lib).unflatten(1, sizes)
+        for sizes in [(2, 2), (-1, 2), (2, -1), (-1, 3), (3, 2), (), (0, -1), (4,), (1, 4, 1)]
+    },
+    "unflatten an empty dim": lambda lib: lib.zeros(0, 4).unflatten(0, (0, 5)),
+    "permute a repeated dim": lambda lib: _matrix(lib).permute(0, 0),
+    **{f"repeat{r}": lambda lib, r=r: _matrix(lib).repeat(*r) for r in [(-1, 2), (2, -1), (0, -1), (1, 1, -1), (0, 2)]},
+    "cat a 0-d tensor": lambda lib: lib.cat([lib.ones(2), lib.tensor(1.0)]),
+    "cat two 0-d tensors": lambda lib: lib.cat([lib.tensor(1.0), lib.tensor(2.0)]),
+    "stack 0-d tensors": lambda lib: lib.stack([lib.tensor(1.0), lib.tensor(2.0)]),
+    "index with a string": lambda lib: _matrix(lib)["a"],
+    "index with a float": lambda lib: _matrix(lib)[1.5],
+    "view as int32": lambda lib: _matrix(lib).view(lib.int32),
+    "view as float16": lambda lib: _matrix(lib).view(lib.float16),
+    "view as float64": lambda lib: _matrix(lib).view(lib.float64),
+    "view a transposed tensor as float16": lambda lib: _matrix(lib).t().view(lib.float16),
+    "view a 0-d tensor as float16": lambda lib: lib.tensor(1.0).view(lib.float16),
+    "view an odd last dim as float64": lambda lib: lib.ones(3).view(lib.float64),
+    "view uint8 as bool": lambda lib: lib.tensor([0, 1, 2], dtype=lib.uint8).view(lib.bool),
+    "a dtype view shares memory, not history": lambda lib: (
+        lambda x: (lambda v: [v.requires_grad, v.add_(1), x.detach()])(x.view(lib.int32))
+    )(lib.tensor([1.0, 2.0], requires_grad=True) * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_shape_and_index_edge_cases_match_torch(name):
+    agree(name, SHAPES[name], [])
+
+
+SEEDS = {
+    **{
+        f"manual_seed({seed!r})": lambda lib, seed=seed: lib.manual_seed(seed).initial_seed()
+        for seed in [1.5, 2.0, "3", True, -1, 2**64 - 1, 2**64, -(2**63) - 1]
+    },
+    "manual_seed(a float tensor)": lambda lib: lib.manual_seed(lib.tensor(2.5)).initial_seed(),
+    **{
+        f"Generator.manual_seed({seed!r})": lambda lib, seed=seed: lib.Generator().manual_seed(seed).initial_seed()
+        for seed in [1.5, "3", True, 7]
+    },
+    "Generator.manual_seed(a tensor)": lambda lib: lib.Generator().manual_seed(lib.tensor(3)).initial_seed(),
+}
+
+
+@pytest.mark.parametrize("name", list(SEEDS))
+def test_seeds_are_read_as_torch_reads_them(name):
+    agree(name, SEEDS[name], [])

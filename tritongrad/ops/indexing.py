@@ -538,6 +538,8 @@ def _convert_item(item, device):
         return item.to(device)
     if isinstance(item, (list, tuple, range, np.ndarray)):
         return _HostIndex(item, device)
+    if isinstance(item, str):  # (torch tries to build an index tensor from it)
+        raise TypeError("new(): invalid data type 'str'")
     raise IndexError(
         "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
         f"(got {type(item).__name__})"
@@ -1516,6 +1518,9 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    zero_dim = next((i for i, t in enumerate(tensors) if t.dim() == 0), None) if not stacking else None
+    if zero_dim is not None:
+        raise RuntimeError(f"zero-dimensional tensor (at position {zero_dim}) cannot be concatenated")
     kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors
     reference = kept[0]
     dim = normalize_dim(dim, reference.dim())
