@@ -140,6 +140,7 @@ __all__ = [
     "conv_transpose2d",
     "scaled_dot_product_attention",
     "embedding",
+    "embedding_bag",
     "linear_cross_entropy",
     "batch_norm",
     "layer_norm",
@@ -632,6 +633,90 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
     if len(shape) > len(target):
         return False
     return all(size in (1, full) for size, full in zip(reversed(shape), reversed(target)))
+
+
+# ------------------------------------------------------------------------------ embedding bags
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights=None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+):
+    """Sum, mean or max of bags of ``weight`` rows -> (bags, embedding_dim).
+
+    ``input`` is (B, L) (each row one bag, ``offsets`` None) or 1-D and cut into bags starting at
+    ``offsets`` (B,) (B + 1 with ``include_last_offset``, whose last entry is input's length);
+    an empty bag gives zeros. Entries equal to ``padding_idx`` are left out of their bag (and of
+    its mean's count). ``per_sample_weights`` (like input) scales each row, ``mode="sum"`` only.
+    Composed from embedding, index_add and scatter_reduce (their kernels do the arithmetic);
+    ``max_norm`` and ``sparse=True`` are not supported (NotImplementedError)."""
+    _check_tensor("embedding_bag", "input", input)
+    _check_tensor("embedding_bag", "weight", weight)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if max_norm is not None or sparse:
+        raise NotImplementedError("embedding_bag: max_norm and sparse=True are not supported")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
+                f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
+                f"then it must have the same shape as the input ({tuple(input.shape)})"
+            )
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
+                f"length sequences. However, found offsets of type {type(offsets).__name__}"
+            )
+        offsets = creation.arange(input.shape[0], dtype=torch.int64, device=input.device) * input.shape[1]
+        include_last_offset = False
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if input.dtype not in (torch.int32, torch.int64) or offsets.dtype not in (torch.int32, torch.int64):
+        raise RuntimeError(
+            f"embedding_bag: expected input and offsets to be int32 or int64, got {input.dtype} and {offsets.dtype}"
+        )
+    starts = offsets[:-1] if include_last_offset else offsets
+    flat = input.reshape(-1)
+    n, bags, dim = flat.shape[0], starts.shape[0], weight.shape[1]
+    # Bag of each entry: one mark at each bag's start, counted by a running sum (offsets[0] is 0,
+    # so a position before it would get bag -1 and be refused by index_add's bounds check).
+    marks = creation.zeros(n + 1, dtype=torch.int64, device=input.device)
+    marks = marks.index_add(0, starts.long(), creation.ones(bags, dtype=torch.int64, device=input.device))
+    bag_of = marks[:n].cumsum(0) - 1
+    rows = embedding(flat, weight)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    if padding_idx is not None:
+        keep = flat != padding_idx % weight.shape[0]
+        bag_of, rows = bag_of[keep], rows[keep]
+    out = creation.zeros(bags, dim, dtype=weight.dtype, device=weight.device)
+    if mode == "max":
+        index = bag_of.unsqueeze(1).expand(bag_of.shape[0], dim)
+        return out.scatter_reduce(0, index, rows, "amax", include_self=False)
+    out = out.index_add(0, bag_of, rows)
+    if mode == "mean":
+        ones = creation.ones(bag_of.shape[0], dtype=weight.dtype, device=weight.device)
+        counts = creation.zeros(bags, dtype=weight.dtype, device=weight.device).index_add(0, bag_of, ones)
+        out = out / counts.clamp(min=1).unsqueeze(1)
+    return out
 
 
 # ------------------------------------------------------------------------------ utilities

@@ -73,7 +73,7 @@ from tritongrad.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
-from tritongrad.nn.modules.sparse import Embedding
+from tritongrad.nn.modules.sparse import Embedding, EmbeddingBag
 from tritongrad.nn.modules.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -110,6 +110,7 @@ __all__ = [
     "Sequential",
     "Dropout",
     "Embedding",
+    "EmbeddingBag",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
