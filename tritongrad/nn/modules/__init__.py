@@ -32,6 +32,7 @@ from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDic
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.dropout import Dropout
 from tritongrad.nn.modules.flatten import Flatten, Identity
+from tritongrad.nn.modules.lazy import LazyConv1d, LazyConv2d, LazyLinear
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.modules.loss import (
     BCELoss,
@@ -111,6 +112,9 @@ __all__ = [
     "Dropout",
     "Embedding",
     "EmbeddingBag",
+    "LazyLinear",
+    "LazyConv1d",
+    "LazyConv2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
