@@ -338,3 +338,35 @@ SEEDS = {
 @pytest.mark.parametrize("name", list(SEEDS))
 def test_seeds_are_read_as_torch_reads_them(name):
     agree(name, SEEDS[name], [])
+
+
+# ----------------------------------------------------------------------------------------------
+# Products over expanded (stride-0) dims: one power, not a pass over every repeated element
+# ----------------------------------------------------------------------------------------------
+
+EXPANDED_PRODUCTS = {
+    "float rows": lambda lib: lib.tensor([[2.0], [0.5], [-1.5]]).expand(3, 7),
+    "transposed": lambda lib: lib.tensor([[2.0], [-0.5]]).expand(2, 7).t(),
+    "int64 that wraps": lambda lib: lib.tensor([[2], [3]]).expand(2, 40),
+    "bool": lambda lib: lib.tensor([True]).expand(5),
+    "NaN and zero": lambda lib: lib.tensor([[float("nan")], [0.0]]).expand(2, 3),
+    "float16": lambda lib: lib.full((), 1.25, dtype=lib.float16).expand(20),
+    "empty": lambda lib: lib.ones(1, 0).expand(3, 0),
+}
+
+
+@pytest.mark.parametrize("reduce", ["prod()", "prod(-1)", "prod(0)"])
+@pytest.mark.parametrize("name", list(EXPANDED_PRODUCTS))
+def test_products_over_expanded_dims_match_torch(name, reduce):
+    dim = {"prod()": None, "prod(-1)": -1, "prod(0)": 0}[reduce]
+    agree(
+        f"{name} {reduce}",
+        lambda lib: (lambda x: x.prod() if dim is None else x.prod(dim))(EXPANDED_PRODUCTS[name](lib)),
+        [],
+    )
+
+
+@pytest.mark.parametrize("value, expected", [(1.0, 1.0), (-1.0, -1.0), (0.5, 0.0)])
+def test_a_product_over_2_to_the_31_repeats_is_one_power(value, expected):
+    # 2**31 + 5 is odd: (-1) ** n keeps its sign (a float32 exponent would round it to an even 2**31)
+    assert tritongrad.full((), value).expand(2**31 + 5).prod().item() == expected
