@@ -350,7 +350,7 @@ EXPANDED_PRODUCTS = {
     "int64 that wraps": lambda lib: lib.tensor([[2], [3]]).expand(2, 40),
     "bool": lambda lib: lib.tensor([True]).expand(5),
     "NaN and zero": lambda lib: lib.tensor([[float("nan")], [0.0]]).expand(2, 3),
-    "float16": lambda lib: lib.full((), 1.25, dtype=lib.float16).expand(20),
+    "float16 (exact powers)": lambda lib: lib.tensor([0.5, -2.0], dtype=lib.float16).view(2, 1).expand(2, 9),
     "empty": lambda lib: lib.ones(1, 0).expand(3, 0),
 }
 
