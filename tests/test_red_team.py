@@ -370,3 +370,27 @@ def test_products_over_expanded_dims_match_torch(name, reduce):
 def test_a_product_over_2_to_the_31_repeats_is_one_power(value, expected):
     # 2**31 + 5 is odd: (-1) ** n keeps its sign (a float32 exponent would round it to an even 2**31)
     assert tritongrad.full((), value).expand(2**31 + 5).prod().item() == expected
+
+
+CREATION = {
+    **{
+        f"{op}{args}": lambda lib, op=op, args=args: getattr(lib, op)(*args)
+        for op in ("zeros", "ones", "empty", "rand", "randn")
+        for args in [(-1,), (2.0,), ((2, -3),), ("a",), ((2, 3),), (2, 0)]
+    },
+    "full(-1, 1.0)": lambda lib: lib.full(-1, 1.0),
+    "full((2, -3), 1.0)": lambda lib: lib.full((2, -3), 1.0),
+    "eye(-1)": lambda lib: lib.eye(-1),
+    "eye(2, -1)": lambda lib: lib.eye(2, -1),
+    "eye(0, 3)": lambda lib: lib.eye(0, 3),
+    "arange(0, 5, -1)": lambda lib: lib.arange(0, 5, -1),
+    "arange(5, 0, 1)": lambda lib: lib.arange(5, 0, 1),
+    "arange(5, 0, -1.5)": lambda lib: lib.arange(5, 0, -1.5),
+    "arange(0, 5, 0)": lambda lib: lib.arange(0, 5, 0),
+    "arange(3, 3)": lambda lib: lib.arange(3, 3),
+}
+
+
+@pytest.mark.parametrize("name", list(CREATION))
+def test_creation_arguments_match_torch(name):
+    agree(name, lambda lib: (lambda t: t.shape if name.startswith(("empty", "rand")) else t)(CREATION[name](lib)), [])
