@@ -394,3 +394,7 @@ CREATION = {
 @pytest.mark.parametrize("name", list(CREATION))
 def test_creation_arguments_match_torch(name):
     agree(name, lambda lib: (lambda t: t.shape if name.startswith(("empty", "rand")) else t)(CREATION[name](lib)), [])
+
+
+def test_torch_rrelu_is_exported():
+    agree("rrelu", lambda lib: [lib.rrelu(lib.tensor([-1.0, 2.0])), lib.rrelu_(lib.tensor([-3.0, 0.5]))], [])
