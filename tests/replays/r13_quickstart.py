@@ -2,7 +2,7 @@
 
     python tests/replays/r13_quickstart.py [--backend=torch]
 
-A numpy stand-in for the clothing images (1x8x8 "images" of 10 classes, 256 training and 128
+A numpy stand-in for the clothing images (1x8x8 "images" of 10 classes, 128 training and 64
 test samples) is wrapped in a hand-written Dataset subclass with a transform (scaling to
 [0, 1]) and a target_transform (one-hot through scatter_, as in the transforms page). The
 model is the tutorial's NeuralNetwork (Flatten + a Linear/ReLU stack) with weights copied in
@@ -69,8 +69,8 @@ class CustomImageDataset(Dataset):
         return image, label
 
 
-training_data = CustomImageDataset(*make_images(256), transform=ToTensor())
-test_data = CustomImageDataset(*make_images(128), transform=ToTensor())
+training_data = CustomImageDataset(*make_images(128), transform=ToTensor())
+test_data = CustomImageDataset(*make_images(64), transform=ToTensor())
 
 img, label = training_data[3]
 print(f"sample 3: {labels_map[label]}, image {tuple(img.shape)} {img.dtype}, range [{img.min():.4f}, {img.max():.4f}]")
@@ -154,7 +154,7 @@ def train(dataloader, model, loss_fn, optimizer):
         optimizer.step()
         optimizer.zero_grad()
 
-        if batch % 4 == 0:
+        if batch % 2 == 0:
             loss, current = loss.item(), (batch + 1) * len(X)
             print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
 
@@ -176,7 +176,7 @@ def test(dataloader, model, loss_fn):
     return correct
 
 
-epochs = 3
+epochs = 2
 for t in range(epochs):
     print(f"Epoch {t + 1}\n-------------------------------")
     train(train_dataloader, model, loss_fn, optimizer)

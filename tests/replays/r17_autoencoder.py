@@ -39,7 +39,7 @@ def make_images(n):
     return images.astype(np.float32)
 
 
-train_x = torch.from_numpy(make_images(128)).unsqueeze(1)  # N x 1 x 8 x 8
+train_x = torch.from_numpy(make_images(96)).unsqueeze(1)  # N x 1 x 8 x 8
 test_x = torch.from_numpy(make_images(32)).unsqueeze(1)
 train_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(train_x), batch_size=32)
 print(f"train {tuple(train_x.shape)}, mean pixel {train_x.mean().item():.4f}")
@@ -69,8 +69,8 @@ print(model.load_state_dict(numpy_state(model, 1.0)))
 criterion = nn.BCELoss()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-5)
 
-noise = rng.normal(0, 1, (3, 4, 32, 64)).astype(np.float32)
-for epoch in range(3):
+noise = rng.normal(0, 1, (2, 3, 32, 64)).astype(np.float32)
+for epoch in range(2):
     for i, (img,) in enumerate(train_loader):
         img = img.view(img.size(0), -1)
         noisy = torch.clamp(img + 0.3 * torch.from_numpy(noise[epoch, i]), 0.0, 1.0)
@@ -82,7 +82,7 @@ for epoch in range(3):
         loss.backward()
         optimizer.step()
     # ===================log========================
-    print(f"epoch [{epoch + 1}/3], loss:{loss.item():.4f}")
+    print(f"epoch [{epoch + 1}/2], loss:{loss.item():.4f}")
 
 model.eval()
 with torch.no_grad():
@@ -140,7 +140,7 @@ def loss_function(recon_x, x, mu, logvar):
 vae = VAE()
 vae.load_state_dict(numpy_state(vae, 1.0))
 optimizer = torch.optim.Adam(vae.parameters(), lr=1e-2)
-eps = rng.normal(0, 1, (2, 4, 32, 4)).astype(np.float32)
+eps = rng.normal(0, 1, (2, 3, 32, 4)).astype(np.float32)
 
 
 def train(epoch):
