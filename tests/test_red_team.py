@@ -398,3 +398,171 @@ def test_creation_arguments_match_torch(name):
 
 def test_torch_rrelu_is_exported():
     agree("rrelu", lambda lib: [lib.rrelu(lib.tensor([-1.0, 2.0])), lib.rrelu_(lib.tensor([-3.0, 0.5]))], [])
+
+
+# ----------------------------------------------------------------------------------------------
+# Empty tensors through every family, and the index/scatter/put families' argument checks
+# ----------------------------------------------------------------------------------------------
+
+
+def _vector(lib, n: int = 6):
+    return lib.tensor([float((i * 5) % 7) - 3.0 for i in range(n)])
+
+
+def _set(x, key, value):
+    x[key] = value
+    return x
+
+
+def _empty_rows(lib):
+    return lib.zeros(0, 3)
+
+
+EMPTY_AND_INDEXING = {}
+EMPTY_AND_INDEXING["empty index"] = lambda lib: _empty_rows(lib)[lib.tensor([], dtype=lib.long)]
+EMPTY_AND_INDEXING["empty mask"] = lambda lib: _empty_rows(lib)[_empty_rows(lib) > 0]
+EMPTY_AND_INDEXING["empty gather"] = lambda lib: _empty_rows(lib).gather(0, lib.zeros(0, 3, dtype=lib.long))
+EMPTY_AND_INDEXING["index empty idx"] = lambda lib: _matrix(lib)[lib.tensor([], dtype=lib.long)]
+EMPTY_AND_INDEXING["index empty float idx"] = lambda lib: _matrix(lib)[lib.tensor([])]
+EMPTY_AND_INDEXING["index_select empty"] = lambda lib: _matrix(lib).index_select(1, lib.tensor([], dtype=lib.long))
+EMPTY_AND_INDEXING["sort empty"] = lambda lib: _empty_rows(lib).sort(0)
+EMPTY_AND_INDEXING["argsort empty"] = lambda lib: _empty_rows(lib).argsort(1)
+EMPTY_AND_INDEXING["topk empty dim"] = lambda lib: _empty_rows(lib).topk(0, 0)
+EMPTY_AND_INDEXING["topk k>0 empty"] = lambda lib: _empty_rows(lib).topk(1, 0)
+EMPTY_AND_INDEXING["cumsum empty dim"] = lambda lib: _empty_rows(lib).cumsum(1)
+EMPTY_AND_INDEXING["cumprod empty"] = lambda lib: _empty_rows(lib).cumprod(0)
+EMPTY_AND_INDEXING["cummax empty"] = lambda lib: _empty_rows(lib).cummax(0)
+EMPTY_AND_INDEXING["max dim empty other"] = lambda lib: _empty_rows(lib).max(1)
+EMPTY_AND_INDEXING["min dim empty"] = lambda lib: _empty_rows(lib).min(0)
+EMPTY_AND_INDEXING["amax empty kept"] = lambda lib: _empty_rows(lib).amax(1)
+EMPTY_AND_INDEXING["median dim empty"] = lambda lib: _empty_rows(lib).median(0)
+EMPTY_AND_INDEXING["mode empty"] = lambda lib: _empty_rows(lib).mode(0)
+EMPTY_AND_INDEXING["std empty"] = lambda lib: _empty_rows(lib).std()
+EMPTY_AND_INDEXING["var dim empty"] = lambda lib: _empty_rows(lib).var(0)
+EMPTY_AND_INDEXING["prod empty dim"] = lambda lib: _empty_rows(lib).prod(0)
+EMPTY_AND_INDEXING["all empty dim"] = lambda lib: _empty_rows(lib).all(0)
+EMPTY_AND_INDEXING["any empty dim"] = lambda lib: _empty_rows(lib).any(1)
+EMPTY_AND_INDEXING["logsumexp empty all"] = lambda lib: _empty_rows(lib).logsumexp((0, 1))
+EMPTY_AND_INDEXING["nansum empty"] = lambda lib: _empty_rows(lib).nansum()
+EMPTY_AND_INDEXING["nanmean empty"] = lambda lib: _empty_rows(lib).nanmean()
+EMPTY_AND_INDEXING["norm empty dim"] = lambda lib: _empty_rows(lib).norm(dim=0)
+EMPTY_AND_INDEXING["unique empty"] = lambda lib: _empty_rows(lib).unique()
+EMPTY_AND_INDEXING["flip empty"] = lambda lib: _empty_rows(lib).flip(0)
+EMPTY_AND_INDEXING["roll empty"] = lambda lib: _empty_rows(lib).roll(1, 0)
+EMPTY_AND_INDEXING["repeat empty"] = lambda lib: _empty_rows(lib).repeat(2, 2)
+EMPTY_AND_INDEXING["cat empty 2d"] = lambda lib: lib.cat([_empty_rows(lib), _matrix(lib)[:, :3]])
+EMPTY_AND_INDEXING["stack empty"] = lambda lib: lib.stack([_empty_rows(lib), _empty_rows(lib)])
+EMPTY_AND_INDEXING["split empty"] = lambda lib: _empty_rows(lib).split(2)
+EMPTY_AND_INDEXING["chunk empty"] = lambda lib: _empty_rows(lib).chunk(2)
+EMPTY_AND_INDEXING["chunk empty dim1"] = lambda lib: _empty_rows(lib).chunk(2, 1)
+EMPTY_AND_INDEXING["unbind empty"] = lambda lib: _empty_rows(lib).unbind(0)
+EMPTY_AND_INDEXING["nonzero empty"] = lambda lib: _empty_rows(lib).nonzero()
+EMPTY_AND_INDEXING["masked_fill empty"] = lambda lib: _empty_rows(lib).masked_fill(_empty_rows(lib) > 0, 1.0)
+EMPTY_AND_INDEXING["where empty"] = lambda lib: lib.where(_empty_rows(lib) > 0, _empty_rows(lib), 1.0)
+EMPTY_AND_INDEXING["matmul empty"] = lambda lib: _empty_rows(lib) @ _matrix(lib)[:, :3].t()
+EMPTY_AND_INDEXING["softmax empty dim1"] = lambda lib: _empty_rows(lib).softmax(1)
+EMPTY_AND_INDEXING["backward through empty"] = lambda lib: (lambda x: (x.sum().backward(), x.grad)[1])(
+    lib.zeros(0, 3, requires_grad=True)
+)
+EMPTY_AND_INDEXING["mean empty backward"] = lambda lib: (lambda x: (x.mean().backward(), x.grad)[1])(
+    lib.zeros(0, 3, requires_grad=True)
+)
+EMPTY_AND_INDEXING["max empty backward"] = lambda lib: (lambda x: (x.amax(1).sum().backward(), x.grad)[1])(
+    lib.zeros(0, 3, requires_grad=True)
+)
+EMPTY_AND_INDEXING["index_put accumulate dup"] = lambda lib: _vector(lib).index_put_(
+    (lib.tensor([0, 0, 2]),), lib.tensor([1.0, 2.0, 3.0]), accumulate=True
+)
+EMPTY_AND_INDEXING["index_put broadcast value"] = lambda lib: _matrix(lib).index_put_(
+    (lib.tensor([0, 2]),), lib.tensor([1.0, 2.0, 3.0, 4.0])
+)
+EMPTY_AND_INDEXING["index_put value wrong shape"] = lambda lib: _matrix(lib).index_put_(
+    (lib.tensor([0, 2]),), lib.tensor([1.0, 2.0, 3.0])
+)
+EMPTY_AND_INDEXING["index_put two idx"] = lambda lib: _matrix(lib).index_put_(
+    (lib.tensor([0, 2]), lib.tensor([1, 3])), lib.tensor(9.0)
+)
+EMPTY_AND_INDEXING["index_put bool idx"] = lambda lib: _matrix(lib).index_put_((_matrix(lib) > 0,), lib.tensor(0.0))
+EMPTY_AND_INDEXING["index_put too many idx"] = lambda lib: _vector(lib).index_put_(
+    (lib.tensor([0]), lib.tensor([0])), lib.tensor(1.0)
+)
+EMPTY_AND_INDEXING["index_put int dtype val"] = lambda lib: _vector(lib).index_put_((lib.tensor([0]),), lib.tensor([1]))
+EMPTY_AND_INDEXING["index_put double val"] = lambda lib: _vector(lib).index_put_(
+    (lib.tensor([0]),), lib.tensor([1.0], dtype=lib.float64)
+)
+EMPTY_AND_INDEXING["setitem int idx tensor int val"] = lambda lib: _set(_vector(lib), lib.tensor([1, 3]), 5)
+EMPTY_AND_INDEXING["setitem int32 idx"] = lambda lib: _set(_vector(lib), lib.tensor([1, 3], dtype=lib.int32), 5.0)
+EMPTY_AND_INDEXING["setitem 2d adv"] = lambda lib: _set(
+    _matrix(lib), (lib.tensor([0, 2]), lib.tensor([1, 3])), lib.tensor([7.0, 8.0])
+)
+EMPTY_AND_INDEXING["setitem adv + slice"] = lambda lib: _set(
+    _matrix(lib), (slice(None), lib.tensor([0, 3])), lib.tensor([[1.0, 2.0]])
+)
+EMPTY_AND_INDEXING["setitem adv broadcast mismatch"] = lambda lib: _set(
+    _matrix(lib), (slice(None), lib.tensor([0, 3])), lib.tensor([1.0, 2.0, 3.0])
+)
+EMPTY_AND_INDEXING["setitem list of bools"] = lambda lib: _set(_vector(lib, 3), [True, False, True], 0.0)
+EMPTY_AND_INDEXING["setitem tensor from other dtype"] = lambda lib: _set(_vector(lib), slice(0, 2), lib.tensor([1, 2]))
+EMPTY_AND_INDEXING["setitem bool tensor 0d"] = lambda lib: _set(_vector(lib), lib.tensor(True), 1.0)
+EMPTY_AND_INDEXING["setitem bool tensor 0d False"] = lambda lib: _set(_vector(lib), lib.tensor(False), 1.0)
+EMPTY_AND_INDEXING["getitem neg idx tensor oob"] = lambda lib: _vector(lib)[lib.tensor([-7])]
+EMPTY_AND_INDEXING["getitem idx tensor 2d"] = lambda lib: _vector(lib)[lib.tensor([[0, 1], [2, 3]])]
+EMPTY_AND_INDEXING["getitem many nones"] = lambda lib: _vector(lib)[None, None, 1:3, None].shape
+EMPTY_AND_INDEXING["getitem ellipsis middle"] = lambda lib: _matrix(lib).view(1, 3, 4)[0, ..., 1]
+EMPTY_AND_INDEXING["getitem slice step 2 neg start"] = lambda lib: _vector(lib)[-5::2]
+EMPTY_AND_INDEXING["getitem bool list"] = lambda lib: _vector(lib, 3)[[True, False, True]]
+EMPTY_AND_INDEXING["getitem bool list wrong len"] = lambda lib: _vector(lib, 3)[[True, False]]
+EMPTY_AND_INDEXING["getitem tuple of lists"] = lambda lib: _matrix(lib)[([0, 1], [1, 2])]
+EMPTY_AND_INDEXING["getitem mixed list int"] = lambda lib: _matrix(lib)[[0, 2], 1]
+EMPTY_AND_INDEXING["masked_select broadcast"] = lambda lib: _matrix(lib).masked_select(
+    lib.tensor([True, False, True, False])
+)
+EMPTY_AND_INDEXING["masked_fill non bool mask"] = lambda lib: _matrix(lib).masked_fill(
+    lib.ones(3, 4, dtype=lib.long), 1.0
+)
+EMPTY_AND_INDEXING["masked_fill 1d value"] = lambda lib: _matrix(lib).masked_fill(_matrix(lib) > 0, lib.tensor([1.0]))
+EMPTY_AND_INDEXING["masked_scatter short source"] = lambda lib: _vector(lib).masked_scatter(
+    _vector(lib) > -5, lib.tensor([1.0])
+)
+EMPTY_AND_INDEXING["scatter dim oob"] = lambda lib: _matrix(lib).scatter(2, lib.tensor([[0]]), 1.0)
+EMPTY_AND_INDEXING["scatter index too big shape"] = lambda lib: _matrix(lib).scatter(
+    1, lib.zeros(4, 1, dtype=lib.long), 1.0
+)
+EMPTY_AND_INDEXING["scatter reduce bad"] = lambda lib: _matrix(lib).scatter(
+    1, lib.zeros(3, 1, dtype=lib.long), 1.0, reduce="max"
+)
+EMPTY_AND_INDEXING["scatter_reduce amax"] = lambda lib: _matrix(lib).scatter_reduce(
+    1, lib.zeros(3, 2, dtype=lib.long), _matrix(lib)[:, :2], "amax"
+)
+EMPTY_AND_INDEXING["scatter_reduce mean include_self False"] = lambda lib: _matrix(lib).scatter_reduce(
+    1, lib.zeros(3, 2, dtype=lib.long), _matrix(lib)[:, :2], "mean", include_self=False
+)
+EMPTY_AND_INDEXING["gather index dtype int32"] = lambda lib: _matrix(lib).gather(
+    1, lib.tensor([[0], [1], [2]], dtype=lib.int32)
+)
+EMPTY_AND_INDEXING["gather wrong dims"] = lambda lib: _matrix(lib).gather(1, lib.tensor([0, 1]))
+EMPTY_AND_INDEXING["index_add alpha"] = lambda lib: _matrix(lib).index_add(
+    0, lib.tensor([0, 0]), lib.ones(2, 4), alpha=2
+)
+EMPTY_AND_INDEXING["index_add wrong src"] = lambda lib: _matrix(lib).index_add(0, lib.tensor([0, 0]), lib.ones(2, 3))
+EMPTY_AND_INDEXING["index_fill tensor value"] = lambda lib: _matrix(lib).index_fill(1, lib.tensor([0]), lib.tensor(2.0))
+EMPTY_AND_INDEXING["index_fill 1d tensor value"] = lambda lib: _matrix(lib).index_fill(
+    1, lib.tensor([0]), lib.tensor([2.0])
+)
+EMPTY_AND_INDEXING["take 2d idx"] = lambda lib: _matrix(lib).take(lib.tensor([[0, 11], [5, -1]]))
+EMPTY_AND_INDEXING["put_ accumulate"] = lambda lib: _vector(lib).put_(
+    lib.tensor([0, 0]), lib.tensor([1.0, 2.0]), accumulate=True
+)
+EMPTY_AND_INDEXING["take_along_dim"] = lambda lib: lib.take_along_dim(_matrix(lib), lib.tensor([[0], [1], [3]]), 1)
+EMPTY_AND_INDEXING["take_along_dim no dim"] = lambda lib: lib.take_along_dim(_matrix(lib), lib.tensor([0, 11]))
+EMPTY_AND_INDEXING["nonzero as_tuple"] = lambda lib: _matrix(lib).nonzero(as_tuple=True)
+EMPTY_AND_INDEXING["argwhere"] = lambda lib: lib.argwhere(_matrix(lib) > 2)
+EMPTY_AND_INDEXING["where 1 arg"] = lambda lib: lib.where(_matrix(lib) > 2)
+EMPTY_AND_INDEXING["where non bool cond"] = lambda lib: lib.where(_matrix(lib), _matrix(lib), _matrix(lib))
+EMPTY_AND_INDEXING["diagonal offsets"] = lambda lib: [_matrix(lib).diagonal(o) for o in (-3, -1, 0, 2, 4)]
+EMPTY_AND_INDEXING["diag_embed"] = lambda lib: lib.diag_embed(_vector(lib, 2))
+
+
+@pytest.mark.parametrize("name", list(EMPTY_AND_INDEXING))
+def test_empty_tensors_and_index_arguments_match_torch(name):
+    agree(name, EMPTY_AND_INDEXING[name], [])

@@ -894,6 +894,11 @@ def _along_dim_values(name: str, input: Tensor, dim: int, index: Tensor, source:
             f"{name}(): Number of indices ({count}) should be equal to source.size(dim): ({source.shape[dim]}), "
             f"for dim: {dim}"
         )
+    if source_shape != expected and name.startswith("index_add") and source.dim() == input.dim():
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"{list(input.shape)} source.shape = {list(source.shape)}"
+        )
     if source_shape != expected:
         raise RuntimeError(
             f"{name}(): Source/destination tensor must have same slice shapes. Destination slice shape: "

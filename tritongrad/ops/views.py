@@ -743,6 +743,8 @@ class ViewMethods:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         dim = normalize_dim(dim, self.dim())
+        if self.shape[dim] == 0:  # torch gives ``chunks`` empty pieces then
+            return _multiple_views(tuple(self.narrow(dim, 0, 0) for _ in range(chunks)), "Split")
         size = -(-self.shape[dim] // chunks)
         return self.split(size, dim)
 
