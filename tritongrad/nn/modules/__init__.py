@@ -30,8 +30,15 @@ from tritongrad.nn.modules.activation import (
 from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from tritongrad.nn.modules.dropout import Dropout
-from tritongrad.nn.modules.flatten import Flatten, Identity
+from tritongrad.nn.modules.embedding_loss import (
+    CosineEmbeddingLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    TripletMarginLoss,
+)
+from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
 from tritongrad.nn.modules.lazy import LazyConv1d, LazyConv2d, LazyLinear
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.modules.loss import (
@@ -113,6 +120,13 @@ __all__ = [
     "Embedding",
     "EmbeddingBag",
     "LazyLinear",
+    "Unflatten",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "TripletMarginLoss",
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss",
     "LazyConv1d",
     "LazyConv2d",
     "Conv1d",
