@@ -566,3 +566,39 @@ EMPTY_AND_INDEXING["diag_embed"] = lambda lib: lib.diag_embed(_vector(lib, 2))
 @pytest.mark.parametrize("name", list(EMPTY_AND_INDEXING))
 def test_empty_tensors_and_index_arguments_match_torch(name):
     agree(name, EMPTY_AND_INDEXING[name], [])
+
+
+STRIDED_WRITES = {
+    "put_ into a transposed tensor": lambda lib: (
+        lambda x: [x.t().put_(lib.tensor([0, 5, -1]), lib.tensor([9.0, 8.0, 7.0])), x]
+    )(_matrix(lib)),
+    "put_ accumulate into a sliced tensor": lambda lib: (
+        lambda x: [x[:, ::2].put_(lib.tensor([0, 0, 5]), lib.tensor([1.0, 2.0, 3.0]), accumulate=True), x]
+    )(_matrix(lib)),
+    "put_ past the end of a transposed tensor": lambda lib: (
+        lambda x: [x.t().put_(lib.tensor([12]), lib.tensor([9.0])), x]
+    )(_matrix(lib)),
+    "put_ into a transposed tensor, gradients": lambda lib: (
+        lambda x, v: [
+            (x * 1).t().put_(lib.tensor([0, 5]), v * 2).pow(2).sum().backward(),
+            x.grad,
+            v.grad,
+        ]
+    )(_matrix(lib).requires_grad_(), lib.tensor([1.0, 2.0], requires_grad=True)),
+    "put_ into a view of a leaf": lambda lib: (
+        _matrix(lib).requires_grad_().t().put_(lib.tensor([0]), lib.tensor([1.0]))
+    ),
+    **{
+        f"{op} of {dtype} along {dim}": lambda lib, op=op, dtype=dtype, dim=dim: getattr(
+            lib.tensor([[3, 1, 4, 1, 5], [0, 7, 7, 2, 9]], dtype=getattr(lib, dtype)), op
+        )(dim)
+        for op in ("cummax", "cummin")
+        for dtype in ("uint8", "int8", "int16")
+        for dim in (0, 1)
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(STRIDED_WRITES))
+def test_put_into_strided_tensors_and_narrow_integer_scans_match_torch(name):
+    agree(name, STRIDED_WRITES[name], [])

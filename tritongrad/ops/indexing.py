@@ -1320,7 +1320,11 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """input read as 1-D gets source's elements at ``index`` in place (added with accumulate)."""
     if not input.is_contiguous():
-        raise NotImplementedError("put_ on a non-contiguous tensor is not supported by tritongrad")
+        # The row-major order of a strided tensor: put into a dense copy (every check runs there, before
+        # input changes), then copy it back (one in-place write of input, recorded as such).
+        dense = input.contiguous()
+        put_(dense, index, source, accumulate)
+        return input.copy_(dense)
     plan = _flat_plan("put_", input, index)
     if not isinstance(source, Tensor) or source.numel() != index.numel():
         raise RuntimeError(

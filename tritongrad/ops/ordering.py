@@ -236,10 +236,23 @@ def cumprod(input, dim: int, *, dtype=None):
     return Cumprod.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
 
 
+# kernels/scan.py's running max/min with indices fails on 8- and 16-bit integers in the interpreter
+# (a 32-bit index block meets an 8-bit value type): those scan an int32 copy, exactly the same order.
+_NARROW_INTEGERS = (torch.int8, torch.uint8, torch.int16)
+
+
+def _scan_with_indices(data: torch.Tensor, dim: int, op: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if data.dtype not in _NARROW_INTEGERS:
+        return scan_kernels.launch_scan(data, dim, op, with_indices=True)
+    wide = elementwise_kernels.launch_unary("copy", data, out_dtype=torch.int32)
+    values, indices = scan_kernels.launch_scan(wide, dim, op, with_indices=True)
+    return elementwise_kernels.launch_unary("copy", values, out_dtype=data.dtype), indices
+
+
 def _cumulative_extreme(input, dim: int, op: str):
     dim = normalize_dim(dim, input.dim())
     function = CummaxSelection if op == "max" else CumminSelection
-    result = function.apply(input, dim, False, lambda data: scan_kernels.launch_scan(data, dim, op, with_indices=True))
+    result = function.apply(input, dim, False, lambda data: _scan_with_indices(data, dim, op))
     return (return_types.cummax if op == "max" else return_types.cummin)(*result)
 
 
