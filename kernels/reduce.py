@@ -50,7 +50,13 @@ import triton.language as tl
 
 from tritongrad import runtime
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, remember, triton_dtype
+from tritongrad.kernels.common import (
+    FLOATING_DTYPES,
+    needs_int64_indexing,
+    remember,
+    to_bfloat16_rne,
+    triton_dtype,
+)
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.strided import coalesce, contiguous_strides
 from tritongrad.runtime import cdiv
@@ -303,7 +309,10 @@ def reduce_kernel(
         result = _pow_nonnegative(result, 1.0 / p)
     elif FINAL == FINAL_LOG_ADD_CENTER:
         result = tl.log(result) + center
-    tl.store(out_ptr + out_index * n_splits + chunk, result.to(out_ptr.dtype.element_ty), mask=out_mask)
+    if out_ptr.dtype.element_ty == tl.bfloat16:  # (the interpreter's own cast truncates; torch rounds)
+        tl.store(out_ptr + out_index * n_splits + chunk, to_bfloat16_rne(result.to(tl.float32)), mask=out_mask)
+    else:
+        tl.store(out_ptr + out_index * n_splits + chunk, result.to(out_ptr.dtype.element_ty), mask=out_mask)
 
 
 # arg_reduce_kernel: for each kept position o, the extreme value over the reduced

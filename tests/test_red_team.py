@@ -602,3 +602,21 @@ STRIDED_WRITES = {
 @pytest.mark.parametrize("name", list(STRIDED_WRITES))
 def test_put_into_strided_tensors_and_narrow_integer_scans_match_torch(name):
     agree(name, STRIDED_WRITES[name], [])
+
+
+# bfloat16 results of every reduction round to nearest, as torch's (the interpreter's plain cast truncates)
+BF16_ROWS = [[3.0, 1, 4, 1, 5], [0, 7, 7, 2, 9], [2, 6, 5, 3, 5], [0.30078125] * 5]
+BF16_REDUCTIONS = {
+    "sum": lambda x: x.sum(1),
+    "sum of 11": lambda x: x.repeat(1, 3)[:, :11].sum(1),
+    "mean": lambda x: x.mean(1),
+    "var": lambda x: x.var(1),
+    "std": lambda x: x.std(1),
+    "norm": lambda x: x.norm(dim=1),
+    "prod": lambda x: x.prod(1),
+}
+
+
+@pytest.mark.parametrize("name", list(BF16_REDUCTIONS))
+def test_bfloat16_reductions_round_as_torch(name):
+    agree(name, lambda lib: BF16_REDUCTIONS[name](lib.tensor(BF16_ROWS).bfloat16()), [])
