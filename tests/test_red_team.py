@@ -620,3 +620,33 @@ BF16_REDUCTIONS = {
 @pytest.mark.parametrize("name", list(BF16_REDUCTIONS))
 def test_bfloat16_reductions_round_as_torch(name):
     agree(name, lambda lib: BF16_REDUCTIONS[name](lib.tensor(BF16_ROWS).bfloat16()), [])
+
+
+def _small_ints(lib, dtype: str):
+    return lib.tensor([[3, 1, 4, 1, 5], [0, 7, 7, 2, 9], [2, 6, 5, 3, 5]], dtype=getattr(lib, dtype))
+
+
+DTYPE_FAMILIES = {
+    **{
+        f"{name} of {dtype}": lambda lib, f=f, dtype=dtype: f(_small_ints(lib, dtype))
+        for name, f in {
+            "topk(1)": lambda x: x.topk(1, 1),  # (a single best value: torch's order among ties is its own)
+            "kthvalue": lambda x: x.kthvalue(2, 1),
+            "median(dim)": lambda x: x.median(1),
+            "median()": lambda x: x.median(),
+            "nanmedian(dim)": lambda x: x.nanmedian(1),
+            "nanmedian()": lambda x: x.nanmedian(),
+            "mode": lambda x: x.mode(1),
+            "any(dim)": lambda x: x.any(1),
+            "all()": lambda x: x.all(),
+            "any()": lambda x: x.any(),
+            "all(dim, keepdim)": lambda x: x.all(0, keepdim=True),
+        }.items()
+        for dtype in ("bool", "uint8", "int8", "int64", "float16")
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_FAMILIES))
+def test_selections_and_logical_reductions_per_dtype_match_torch(name):
+    agree(name, DTYPE_FAMILIES[name], [])

@@ -304,6 +304,8 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     always in sorted order; among equal values the earlier index comes first."""
     dim = normalize_dim(dim, input.dim())
     k = int(k)
+    if input.dtype == torch.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if not 0 <= k <= _length(input, dim):
         raise RuntimeError("selected index k out of range")
     result = TopkSelection.apply(
@@ -316,6 +318,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """The k-th smallest value along ``dim`` (k from 1) and its index."""
     dim = normalize_dim(dim, input.dim())
     k = int(k)
+    _refuse_bool(input, "kthvalue_cpu")
     if _length(input, dim) == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
     if not 1 <= k <= _length(input, dim):
@@ -387,9 +390,15 @@ class NanmedianAll(MedianAll):
     _along = staticmethod(_nanmedian_along)
 
 
+def _refuse_bool(input, kernel: str) -> None:
+    if input.dtype == torch.bool:  # (torch has no bool kernel for these)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def median(input, dim=None, keepdim: bool = False, *, out=None):
     """median(): the lower median of all elements; median(dim): (values, indices) along dim.
     NaN propagates."""
+    _refuse_bool(input, "median_cpu" if dim is None else "median_out")
     if dim is None:
         if out is not None:
             raise TypeError('median() missing 1 required positional arguments: "dim"')
@@ -405,6 +414,7 @@ def median(input, dim=None, keepdim: bool = False, *, out=None):
 
 def nanmedian(input, dim=None, keepdim: bool = False, *, out=None):
     """median() ignoring NaN: the lower median of the numbers (NaN only where there are none)."""
+    _refuse_bool(input, "median_cpu" if dim is None else "median_out")
     if dim is None:
         if out is not None:
             raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')

@@ -713,14 +713,16 @@ def sum_to_size(x, shape: tuple):
 def all(input, dim=None, keepdim: bool = False):
     """True where every element (over ``dim``) is non-zero."""
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
-    return sum(zeros, dim=dim, keepdim=keepdim) == 0
+    result = sum(zeros, dim=dim, keepdim=keepdim) == 0
+    return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
 @accepts_numpy_axis
 def any(input, dim=None, keepdim: bool = False):
     """True where some element (over ``dim``) is non-zero."""
     nonzero = (input != 0).to(torch.int32)
-    return sum(nonzero, dim=dim, keepdim=keepdim) > 0
+    result = sum(nonzero, dim=dim, keepdim=keepdim) > 0
+    return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
 @accepts_numpy_axis
