@@ -141,6 +141,10 @@ __all__ = [
     "scaled_dot_product_attention",
     "embedding",
     "embedding_bag",
+    "prelu",
+    "softmin",
+    "dropout1d",
+    "dropout2d",
     "normalize",
     "cosine_similarity",
     "pairwise_distance",
@@ -640,6 +644,67 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
     if len(shape) > len(target):
         return False
     return all(size in (1, full) for size, full in zip(reversed(shape), reversed(target)))
+
+
+# ------------------------------------------------------------------------------ prelu, softmin, channel dropout
+def prelu(input, weight):
+    """x where x > 0, weight * x elsewhere; ``weight`` has 1 or C (= input.shape[1]) entries. Composed
+    from ``where`` (its grad_fn is WhereBackward0 where torch's is PreluKernelBackward0)."""
+    _check_tensor("prelu", "input", input)
+    _check_tensor("prelu", "weight", weight)
+    channels = input.shape[1] if input.dim() >= 2 else 1
+    if weight.numel() not in (1, channels):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {weight.numel()} "
+            f"and channel size = {channels}."
+        )
+    if weight.numel() > 1:  # one slope per channel (dim 1), broadcast over the rest
+        weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
+    return ops.where(input > 0, input, weight * input)
+
+
+def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):
+    """softmax(-input) along ``dim`` (the implicit choice of dim warns, as torch's)."""
+    _check_tensor("softmin", "input", input)
+    if dim is None:
+        warnings.warn(
+            "Implicit dimension choice for softmin has been deprecated. Change the call to include dim=X as an "
+            "argument.",
+            UserWarning,
+            stacklevel=_stacklevel,
+        )
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    return softmax(-input, dim, dtype=dtype)
+
+
+def _channel_dropout(name: str, input, p: float, training: bool, inplace: bool, feature_dims: int):
+    """Zeroes whole channels (all ``feature_dims`` trailing dims of one (n, c)) with probability ``p``."""
+    _check_tensor(name, "input", input)
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.dim() not in (feature_dims + 1, feature_dims + 2):
+        raise RuntimeError(
+            f"{name}: Expected {feature_dims + 1}D or {feature_dims + 2}D input, but received a {input.dim()}D "
+            f"input. Note that {name} exists to provide channel-wise dropout on inputs with {feature_dims} spatial "
+            f"dimension{'s' if feature_dims > 1 else ''}, a channel dimension, and an optional batch dimension "
+            f"(i.e. {feature_dims + 1}D or {feature_dims + 2}D inputs)."
+        )
+    if not training or p == 0.0:
+        return input
+    shape = tuple(input.shape[: input.dim() - feature_dims]) + (1,) * feature_dims
+    keep = creation.rand(*shape, dtype=input.dtype, device=input.device) >= p
+    scale = keep.to(input.dtype) / (1.0 - p) if p < 1.0 else keep.to(input.dtype)
+    return input.mul_(scale) if inplace else input * scale
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, L) or (C, L): whole channels are zeroed, the rest scaled by 1 / (1 - p)."""
+    return _channel_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, H, W) or (C, H, W): whole feature maps are zeroed, the rest scaled."""
+    return _channel_dropout("dropout2d", input, p, training, inplace, 2)
 
 
 # ------------------------------------------------------------------------------ distances and metric losses

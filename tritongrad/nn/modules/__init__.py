@@ -14,12 +14,15 @@ from tritongrad.nn.modules.activation import (
     LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
     RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
+    Softmin,
     Softplus,
     Softshrink,
     Softsign,
@@ -31,7 +34,7 @@ from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from tritongrad.nn.modules.dropout import Dropout
+from tritongrad.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
 from tritongrad.nn.modules.embedding_loss import (
     CosineEmbeddingLoss,
     HingeEmbeddingLoss,
@@ -121,6 +124,11 @@ __all__ = [
     "EmbeddingBag",
     "LazyLinear",
     "Unflatten",
+    "PReLU",
+    "Softmin",
+    "Softmax2d",
+    "Dropout1d",
+    "Dropout2d",
     "CosineSimilarity",
     "PairwiseDistance",
     "TripletMarginLoss",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import warnings
 
+from tritongrad import creation
+from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
+from tritongrad.nn.parameter import Parameter
 
 __all__ = [
     "ReLU", "Sigmoid", "Tanh", "GELU", "LeakyReLU", "SiLU", "Softmax", "LogSoftmax", "ReLU6", "ELU", "SELU", "CELU",
     "Mish", "Softplus", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Softshrink", "Hardshrink",
-    "Threshold", "Tanhshrink", "GLU", "RReLU",
+    "Threshold", "Tanhshrink", "GLU", "RReLU", "PReLU", "Softmin", "Softmax2d",
 ]  # fmt: skip
 
 
@@ -352,3 +355,52 @@ class RReLU(Module):
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}{_inplace_suffix(self.inplace)}"
+
+
+class PReLU(Module):
+    """x where x > 0, a * x elsewhere, with a learnable slope ``a`` (one, or one per channel).
+
+    Example::
+
+        >>> nn.PReLU(3)(tritongrad.tensor([[-1.0, 2.0, -4.0]]))
+        tensor([[-0.2500,  2.0000, -1.0000]], grad_fn=<WhereBackward0>)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(creation.full((num_parameters,), init, device=device, dtype=dtype))
+
+    def reset_parameters(self) -> None:
+        with no_grad():
+            self.weight.fill_(self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Softmin(Module):
+    """softmax(-x) along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) input, at every location."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3, _stacklevel=5)

@@ -1,11 +1,12 @@
-"""nn.Dropout: active in training mode, the identity after ``eval()``."""
+"""nn.Dropout (elementwise) and nn.Dropout1d/2d (whole channels): active in training mode, the identity
+after ``eval()``."""
 
 from __future__ import annotations
 
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -23,3 +24,17 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zeroes whole channels of (N, C, L) or (C, L) input with probability ``p`` while ``training``."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability ``p`` while ``training``."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
