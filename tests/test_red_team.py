@@ -650,3 +650,26 @@ DTYPE_FAMILIES = {
 @pytest.mark.parametrize("name", list(DTYPE_FAMILIES))
 def test_selections_and_logical_reductions_per_dtype_match_torch(name):
     agree(name, DTYPE_FAMILIES[name], [])
+
+
+RANDOM_ARGUMENTS = {
+    "uniform_ from NaN": lambda lib: lib.zeros(3).uniform_(float("nan"), 1),
+    "uniform_ to inf": lambda lib: lib.zeros(3).uniform_(0, float("inf")),
+    "uniform_ of a range past float32": lambda lib: lib.zeros(3).uniform_(-3e38, 3e38),
+    "uniform_ past float16": lambda lib: lib.zeros(3, dtype=lib.float16).uniform_(0, 1e6),
+    "uniform_ reversed": lambda lib: lib.zeros(3).uniform_(1, 0),
+    "random_ of uint8 from -1": lambda lib: lib.zeros(3, dtype=lib.uint8).random_(-1, 5),
+    "random_ of float16 past 2048": lambda lib: lib.zeros(3, dtype=lib.float16).random_(0, 70000),
+    "randint with an int size": lambda lib: lib.randint(0, 3, 5),
+    "randint past int64": lambda lib: lib.randint(0, 2**64, (3,)),
+    "randperm of a float": lambda lib: lib.randperm(5.0),
+    "randperm of a bool": lambda lib: lib.randperm(True),
+    "randperm of float16 past 2049": lambda lib: lib.randperm(3000, dtype=lib.float16),
+    "randperm is a permutation": lambda lib: lib.randperm(50).sort()[0],
+    "randperm of an int tensor": lambda lib: lib.randperm(lib.tensor(4)).sort()[0],
+}
+
+
+@pytest.mark.parametrize("name", list(RANDOM_ARGUMENTS))
+def test_random_arguments_match_torch(name):
+    agree(name, RANDOM_ARGUMENTS[name], [])

@@ -211,6 +211,15 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    if not isinstance(size, (tuple, list, torch.Size)):
+        raise TypeError(
+            f"randint() received an invalid combination of arguments - got ({type(low).__name__}, "
+            f"{type(high).__name__}, {type(size).__name__}), but expected one of: (int high, tuple of ints size) or "
+            "(int low, int high, tuple of ints size)"
+        )
+    for bound in (low, high):
+        if isinstance(bound, int) and not -(2**63) <= bound < 2**63:
+            raise ValueError("Overflow when unpacking long long")
     if requires_grad and not (dtype is not None and dtype.is_floating_point):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     result = empty(_size((size,)), dtype=dtype or torch.int64, device=device)

@@ -21,6 +21,7 @@ from tritongrad.kernels import random as kernels
 from tritongrad.kernels import sampling as sampling_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import check_inplace
+from tritongrad.ops.out_argument import out_dtype_word
 from tritongrad.random import philox_seed_and_offset, resolve_generator
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -63,6 +64,15 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None, 
     a, b = kwargs.pop("from", a), kwargs.pop("to", b)
     _no_other_keywords("uniform_", kwargs)
     _check_floating("uniform_", tensor, "check_uniform_bounds")
+    limits = torch.finfo(tensor.dtype)
+    for name, value in (("from", a), ("to", b)):
+        if not limits.min <= value <= limits.max:  # (NaN included)
+            raise RuntimeError(f"{name} is out of bounds for {out_dtype_word(tensor.dtype)}")
+    if b - a > limits.max:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{dtype_word(tensor.dtype)}>::max(), but found to={b} "
+            f"and from={a} which result in to-from to exceed the limit"
+        )
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     return _fill_random(tensor, kernels.launch_uniform_, generator, float(a), float(b))
@@ -107,7 +117,10 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
     for name, value in (("from", low), ("to - 1", high - 1)):
         if not lowest <= value <= top:
             # torch only warns for floating types; tritongrad refuses integers the type cannot hold exactly.
-            raise RuntimeError(f"random_: {name} = {value} is out of bounds for {dtype} (allowed [{lowest}, {top}])")
+            raise RuntimeError(
+                f"{name} is out of bounds for {out_dtype_word(dtype)} (random_: {name} = {value}, allowed "
+                f"[{lowest}, {top}])"
+            )
     return _fill_random(tensor, kernels.launch_randint_, generator, low, high)
 
 
@@ -240,12 +253,18 @@ def randperm(
         >>> tritongrad.randperm(4)
         tensor([2, 0, 3, 1])
     """
+    if isinstance(n, Tensor):
+        n = n.item()
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     if dtype == torch.bool:
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     largest = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
+    if n - 1 > largest and dtype == torch.float16:
+        raise RuntimeError("n cannot be greater than 2049 for Half type.")
     if n - 1 > largest:
         raise RuntimeError(f"randperm: n = {n} is too large for result dtype {dtype} (largest exact value {largest})")
     if requires_grad and not dtype.is_floating_point:
