@@ -673,3 +673,30 @@ RANDOM_ARGUMENTS = {
 @pytest.mark.parametrize("name", list(RANDOM_ARGUMENTS))
 def test_random_arguments_match_torch(name):
     agree(name, RANDOM_ARGUMENTS[name], [])
+
+
+def _stackable(lib):
+    return [lib.tensor(1.5), lib.tensor([1.0, -2.0]), lib.tensor([[3.0, 4.0]]), lib.tensor([[[0.5], [0.25]]])]
+
+
+STACKING = {
+    **{
+        f"{op} of {shapes}": lambda lib, op=op, picks=picks: getattr(lib, op)([_stackable(lib)[i] for i in picks])
+        for op in ("hstack", "vstack", "row_stack", "dstack", "column_stack")
+        for shapes, picks in [("0-d", (0, 0)), ("1-D", (1, 1)), ("2-D", (2, 2)), ("3-D", (3, 3)), ("mixed", (1, 2))]
+    },
+    **{
+        f"{op} of nothing": lambda lib, op=op: getattr(lib, op)([])
+        for op in ("hstack", "vstack", "dstack", "column_stack")
+    },
+    **{f"{op} of a tensor": lambda lib, op=op: getattr(lib, op)(lib.ones(2)) for op in ("hstack", "row_stack")},
+    "hstack gradients": lambda lib: (lambda a, b: [lib.hstack([a, b * 2]).pow(2).sum().backward(), a.grad, b.grad])(
+        lib.tensor([[1.0], [2.0]], requires_grad=True), lib.tensor([[3.0], [4.0]], requires_grad=True)
+    ),
+    "vstack into out": lambda lib: (lambda out: [lib.vstack([lib.ones(2), lib.zeros(2)], out=out), out])(lib.empty(0)),
+}
+
+
+@pytest.mark.parametrize("name", list(STACKING))
+def test_hstack_vstack_dstack_column_stack_match_torch(name):
+    agree(name, STACKING[name], [])

@@ -37,6 +37,7 @@ __all__ = [
     "diag", "diag_embed", "trace", "einsum", "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten",
     "narrow", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "meshgrid", "cartesian_prod",
     "atleast_1d", "atleast_2d", "atleast_3d", "split", "chunk", "unbind", "tensor_split",
+    "hstack", "vstack", "row_stack", "dstack", "column_stack",
 ]  # fmt: skip
 
 # Functions that are also Tensor methods (x.flip(0), x.repeat(2, 3), ...).
@@ -632,6 +633,54 @@ def atleast_2d(*tensors):
 def atleast_3d(*tensors):
     """Each tensor viewed with at least 3 dims ([n] -> [1, n, 1], [m, n] -> [m, n, 1])."""
     return _atleast(3, tensors)
+
+
+def _stack_along(name: str, tensors, rank: int, dim, out):
+    """cat of the tensors viewed with at least ``rank`` dims, along ``dim`` (a function of the first)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}"
+        )
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    pieces = [_atleast(rank, (t,)) for t in tensors]
+    return indexing.cat(pieces, dim(pieces[0]), out=out)
+
+
+def hstack(tensors, *, out=None):
+    """Tensors concatenated column-wise: along dim 1, or dim 0 for 1-D (0-d ones count as 1-D)."""
+    return _stack_along("hstack", tensors, 1, lambda first: 0 if first.dim() == 1 else 1, out)
+
+
+def vstack(tensors, *, out=None):
+    """Tensors concatenated row-wise (dim 0) after atleast_2d ([n] -> [1, n])."""
+    return _stack_along("vstack", tensors, 2, lambda first: 0, out)
+
+
+def row_stack(tensors, *, out=None):
+    """vstack's other name."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"row_stack(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}"
+        )
+    return vstack(tensors, out=out)
+
+
+def dstack(tensors, *, out=None):
+    """Tensors concatenated depth-wise (dim 2) after atleast_3d."""
+    return _stack_along("dstack", tensors, 3, lambda first: 2, out)
+
+
+def column_stack(tensors, *, out=None):
+    """Columns side by side: 0-d and 1-D tensors become (n, 1) columns, then cat along dim 1."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"column_stack(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}"
+        )
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    columns = [t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in tensors]
+    return indexing.cat(columns, 1, out=out)
 
 
 def split(tensor, split_size_or_sections, dim: int = 0):
