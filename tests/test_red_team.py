@@ -9,6 +9,7 @@ import json
 import struct
 
 import pytest
+import torch
 
 import tritongrad
 import tritongrad.serialization
@@ -700,3 +701,12 @@ STACKING = {
 @pytest.mark.parametrize("name", list(STACKING))
 def test_hstack_vstack_dstack_column_stack_match_torch(name):
     agree(name, STACKING[name], [])
+
+
+def test_bernoulli_of_probabilities_that_require_grad_records_a_zero_gradient():
+    def run(lib, p):
+        sample = lib.bernoulli(p)
+        sample.sum().backward()
+        return [sample.requires_grad, type(sample.grad_fn).__name__, sample]
+
+    agree("bernoulli", run, [torch.tensor([0.0, 1.0, 1.0], requires_grad=True)])

@@ -14,7 +14,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import random as kernels
@@ -186,7 +186,25 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(input.dtype)}'")
     if _any_outside(input, 0.0, 1.0):
         raise RuntimeError("bernoulli expects all probabilities to be in [0, 1] (p_in >= 0 && p_in <= 1)")
-    return _fill_random(out, kernels.launch_bernoulli_, generator, _contiguous_data(input))
+    sample = _fill_random(out, kernels.launch_bernoulli_, generator, _contiguous_data(input))
+    return _Bernoulli.apply(input, sample) if input.requires_grad and is_grad_enabled() else sample
+
+
+class _Bernoulli(Function):
+    """A sample of bernoulli(p) in the graph, as torch records it (BernoulliBackward0): the
+    gradient to p is zeros (a sample is not reparametrised)."""
+
+    _backward_name = "BernoulliBackward0"
+
+    @staticmethod
+    def forward(ctx, probabilities, sample):
+        ctx.meta = (tuple(probabilities.shape), probabilities.dtype, probabilities.device)
+        return sample
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, device = ctx.meta
+        return creation.zeros(*shape, dtype=dtype, device=device), None
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
