@@ -574,11 +574,12 @@ def unary_math(
         negative = expm1(x * bits_to_float(p2).to(COMPUTE)) * bits_to_float(p0).to(COMPUTE)
         y = tl.where(x <= 0, negative, x * bits_to_float(p1).to(COMPUTE))
     elif OP == "hardtanh":
-        # clamp to [p0, p1]; NaN stays NaN, -0.0 stays -0.0 (torch's clamp)
+        # clamp to [p0, p1]; NaN stays NaN, -0.0 stays -0.0, a NaN limit gives NaN (torch's clamp)
         low = bits_to_float(p0).to(COMPUTE)
         high = bits_to_float(p1).to(COMPUTE)
-        y = tl.where(x < low, low, x)
-        y = tl.where(y > high, high, y)
+        zero = tl.zeros_like(x)  # (NaN tests on blocks: a -0.0 limit itself must not pass through +0.0)
+        y = tl.where((x < low) | (zero + low != zero + low), low, x)
+        y = tl.where((y > high) | (zero + high != zero + high), high, y)
     elif OP == "threshold":
         # x <= threshold (p0) ? value (p1) : x
         y = tl.where(x <= bits_to_float(p0).to(COMPUTE), bits_to_float(p1).to(COMPUTE), x)

@@ -19,6 +19,7 @@ import torch
 from torch.utils._python_dispatch import _disable_current_modes
 
 import tritongrad
+import tritongrad.nn.functional  # noqa: F401 (lib.nn.functional below)
 from tests.utils import assert_close, from_torch, to_torch
 
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.int32, torch.int64, torch.bool]
@@ -129,6 +130,8 @@ EXACT = {
     "where_input": lambda lib, t, v: lib.where(t != t[0], v, t),
     "where_other": lambda lib, t, v: lib.where(t != t[0], t, v),
     "fill_": lambda lib, t, v: t.fill_(v),
+    "threshold": lambda lib, t, v: lib.nn.functional.threshold(t, v, v),
+    "hardtanh": lambda lib, t, v: lib.nn.functional.hardtanh(t, -abs(v), abs(v)),
     # in-place forms
     "add_": lambda lib, t, v: t.add_(v),
     "iadd": lambda lib, t, v: t.__iadd__(v),

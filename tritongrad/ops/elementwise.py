@@ -821,15 +821,27 @@ def _refuse_bool_hardtanh(x) -> None:
 
 
 def _hardtanh_scalars(dtype: torch.dtype, min_val=-1.0, max_val=1.0) -> dict:
-    min_val, max_val = _number("hardtanh", "min_val", min_val, 2), _number("hardtanh", "max_val", max_val, 3)
-    if _unsigned(dtype) and (min_val < 0 or max_val < 0):
+    limits = (min_val, max_val)
+    for position, (argument, limit) in enumerate(zip(("min_val", "max_val"), limits, strict=True), start=2):
+        _number("hardtanh", argument, limit, position)
+    # torch's conversions with their overflow checks: an integer tensor's limits go through int64
+    # (truncated: -0.3 is 0), are refused when negative for uint8, then converted to its own type
+    if not dtype.is_floating_point:
+        limits = tuple(scalar_as(limit, torch.int64, checked=True) for limit in limits)
+    if _unsigned(dtype) and (limits[0] < 0 or limits[1] < 0):
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
-    return {"p0": float_bits(min_val), "p1": float_bits(max_val)}
+    for limit in limits:
+        scalar_as(limit, dtype, checked=True)
+    return {"p0": float_bits(float(limits[0])), "p1": float_bits(float(limits[1]))}
 
 
 def _threshold_scalars(dtype: torch.dtype, threshold, value) -> dict:
-    threshold, value = _number("threshold", "threshold", threshold, 2), _number("threshold", "value", value, 3)
-    return {"p0": float_bits(threshold), "p1": float_bits(value)}
+    _number("threshold", "threshold", threshold, 2), _number("threshold", "value", value, 3)
+    # torch's checked conversions: the threshold to the compute type (float32 for the half types),
+    # the value to the tensor's
+    scalar_as(threshold, torch.float32 if dtype in REDUCED_FLOATS else dtype, checked=True)
+    scalar_as(value, dtype, checked=True)
+    return {"p0": float_bits(float(threshold)), "p1": float_bits(float(value))}
 
 
 def _threshold_gradient(grad, x, threshold, value):
