@@ -225,9 +225,10 @@ def test_gradients_treat_the_number_as_a_constant(dtype):
 
 def test_zero_dim_tensor_of_another_dtype_is_cast_first():
     """A 0-dim float32 tensor beside a float16 tensor is cast to float16 before add and ==, as
-    torch's TensorIterator does (mul reads it in float32)."""
+    torch's TensorIterator does (mul reads it in float32 on the right; on the left it is cast too)."""
     values = _values(torch.float16)
-    for function in (lambda lib, t, s: t + s, lambda lib, t, s: t == s, lambda lib, t, s: t * s):
+    for function in (lambda lib, t, s: t + s, lambda lib, t, s: t == s, lambda lib, t, s: t * s,
+                     lambda lib, t, s: lib.sub(s, t), lambda lib, t, s: lib.mul(s, t)):  # fmt: skip
         for number in (0.3, 1 / 3, 70000.0):
             with _disable_current_modes():
                 expected = function(torch, values, torch.tensor(number))

@@ -111,9 +111,14 @@ def _as_operand(op: str, a, b):
                 return a, round_float(float(b), dtype)
             if type(b) is Tensor and b._data.dim() == 0 and b._data.dtype != dtype and result_type(a, b) == dtype:
                 return a, cast(b, dtype)
-        return a, b
-    if type(b) is Tensor and type(a) in _NUMBERS and b._data.dtype in REDUCED_FLOATS:
-        return round_float(float(a), b._data.dtype), b
+        if type(b) is not Tensor or b._data.dtype not in REDUCED_FLOATS or a._data.dim() != 0:
+            return a, b
+    if type(b) is Tensor and b._data.dtype in REDUCED_FLOATS:
+        dtype = b._data.dtype  # a number or a 0-dim tensor on the left: cast for every op
+        if type(a) in _NUMBERS:
+            return round_float(float(a), dtype), b
+        if type(a) is Tensor and a._data.dtype != dtype and result_type(a, b) == dtype:
+            return cast(a, dtype), b
     return a, b
 
 
