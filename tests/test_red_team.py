@@ -710,3 +710,37 @@ def test_bernoulli_of_probabilities_that_require_grad_records_a_zero_gradient():
         return [sample.requires_grad, type(sample.grad_fn).__name__, sample]
 
     agree("bernoulli", run, [torch.tensor([0.0, 1.0, 1.0], requires_grad=True)])
+
+
+def _no_rows(lib):
+    return lib.zeros(1, 0)
+
+
+# torch checks no index when another dim is empty (nothing is read or written): only index_select does
+EMPTY_SLICES = {
+    "getitem": lambda lib: _no_rows(lib)[lib.tensor([3])],
+    "getitem of a list": lambda lib: _no_rows(lib)[[3]],
+    "getitem negative": lambda lib: lib.zeros(2, 0)[lib.tensor([-3])],
+    "getitem on an empty first dim": lambda lib: lib.zeros(0, 2)[:, lib.tensor([5])],
+    "getitem of two indices": lambda lib: lib.zeros(1, 0, 2)[lib.tensor([3]), :, lib.tensor([5])],
+    "getitem of the empty dim itself": lambda lib: lib.zeros(0, 2)[lib.tensor([1])],
+    "getitem of a list on the empty dim": lambda lib: lib.zeros(0, 2)[[1]],
+    "setitem": lambda lib: (lambda x: [x.__setitem__(lib.tensor([3]), 1.0), x][1])(_no_rows(lib)),
+    "index_put_": lambda lib: _no_rows(lib).index_put_((lib.tensor([3]),), lib.tensor(1.0)),
+    "index_put_ accumulate": lambda lib: _no_rows(lib).index_put_((lib.tensor([3]),), lib.tensor(1.0), accumulate=True),
+    "index_put_ of three indices": lambda lib: lib.zeros(2, 0, 2).index_put_(
+        (lib.tensor([5]), lib.tensor([0]), lib.tensor([9])), lib.tensor(1.0)
+    ),
+    "index_fill_": lambda lib: _no_rows(lib).index_fill_(0, lib.tensor([3]), 1.0),
+    "index_fill of a 3-d tensor": lambda lib: lib.zeros(2, 0, 3).index_fill(2, lib.tensor([7]), 1.0),
+    "index_add_": lambda lib: _no_rows(lib).index_add_(0, lib.tensor([3]), lib.zeros(1, 0)),
+    "index_copy_": lambda lib: _no_rows(lib).index_copy_(0, lib.tensor([3]), lib.zeros(1, 0)),
+    "gather": lambda lib: _no_rows(lib).gather(0, lib.zeros(1, 0, dtype=lib.long) + 3),
+    "scatter_": lambda lib: _no_rows(lib).scatter_(0, lib.zeros(1, 0, dtype=lib.long) + 3, 1.0),
+    "a non-empty tensor is still checked": lambda lib: lib.zeros(2, 1)[lib.tensor([3])],
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_SLICES))
+def test_indices_into_empty_slices_match_torch(name):
+    agree(name, EMPTY_SLICES[name], [])

@@ -72,7 +72,9 @@ class IndexPlan:
 
     indices: torch integer tensors of one shape B (broadcast views are fine). ``error(value,
     dim, size)`` makes the exception for an index out of range; ``checked`` says the indices are
-    known to be in range (a mask's coordinates). Offsets are computed once per source layout.
+    known to be in range (a mask's coordinates). As torch's indexing, a plan that reads or writes
+    no element (another dim of the source is empty) checks no index, unless ``check_when_empty``
+    (index_select's rule). Offsets are computed once per source layout.
     """
 
     def __init__(
@@ -87,8 +89,10 @@ class IndexPlan:
         wrap: bool = True,
         error=_bounds_error,
         checked: bool = False,
+        check_when_empty: bool = False,
     ) -> None:
         self.src_shape, self.out_shape = tuple(src_shape), tuple(out_shape)
+        checked = checked or (not check_when_empty and math.prod(self.out_shape) == 0)
         self.dims, self.indices = list(dims), list(indices)
         self.src_out_dims, self.index_out_dims = dict(src_out_dims), list(index_out_dims)
         self.wrap, self.error, self._checked = wrap, error, checked
@@ -161,12 +165,16 @@ class IndexPlan:
         )  # fmt: skip
 
 
-def _along_dim_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool, error=_bounds_error) -> IndexPlan:
+def _along_dim_plan(
+    shape, dim: int, index: torch.Tensor, *, wrap: bool, error=_bounds_error, check_when_empty: bool = False
+) -> IndexPlan:
     """The plan of index_select/index_add/...: a 1-D ``index`` replaces dim ``dim`` of ``shape``."""
     index = index.reshape(-1)
     out_shape = tuple(shape[:dim]) + (index.shape[0],) + tuple(shape[dim + 1 :])
     others = {d: d for d in range(len(shape)) if d != dim}
-    return IndexPlan(shape, [dim], [index], out_shape, others, [dim], wrap=wrap, error=error)
+    return IndexPlan(
+        shape, [dim], [index], out_shape, others, [dim], wrap=wrap, error=error, check_when_empty=check_when_empty
+    )
 
 
 def _elementwise_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool = False) -> IndexPlan:
@@ -509,6 +517,8 @@ class _HostIndex:
 
     def check(self, dim: int, size: int) -> None:
         bad = (self.array < -size) | (self.array >= size)
+        if bad.any() and size == 0:  # (torch's words for an empty dim)
+            raise IndexError("index is out of bounds for dimension with size 0")
         if bad.any():
             raise _bounds_error(int(self.array[bad][0]), dim, size)
 
@@ -590,7 +600,9 @@ def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor, boo
             view_dim, source_dim = view_dim + 1, source_dim + 1
         else:
             host = isinstance(item, _HostIndex)
-            if host and item.tensor.dtype != torch.bool:
+            # (as torch's, no index is checked when another dim is empty: no element is read or written)
+            others_empty = any(size == 0 for d, size in enumerate(x.shape) if d != source_dim)
+            if host and item.tensor.dtype != torch.bool and not others_empty:
                 item.check(view_dim, x.shape[source_dim])
             tensor = item.tensor if host else item
             span = tensor.dim() if tensor.dtype == torch.bool else 1
@@ -881,7 +893,9 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     def error(value, dim, size):
         return IndexError("index out of range in self")
 
-    out = IndexSelect.apply(source, _along_dim_plan(shape, dim, index._data, wrap=False, error=error))
+    out = IndexSelect.apply(
+        source, _along_dim_plan(shape, dim, index._data, wrap=False, error=error, check_when_empty=True)
+    )
     return out if input.dim() else out.reshape(())
 
 
