@@ -165,6 +165,7 @@ def test_number_operand_matches_torch_exactly(op, dtype):
 # fused multiply-adds in torch's vectorized loops): their errors and overflow checks must still match.
 CLOSE = {
     "pow": lambda lib, t, v: t**v,
+    "pow_": lambda lib, t, v: t.pow_(v),
     "rpow": lambda lib, t, v: v**t,
     "add_alpha_3": lambda lib, t, v: lib.add(t, v, alpha=3),
     "addcmul": lambda lib, t, v: lib.addcmul(t, t, t, value=v),

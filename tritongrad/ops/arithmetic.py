@@ -409,7 +409,11 @@ class InplaceMethods:
         return apply_inplace(
             self,
             lambda s: pow(s, exponent),
-            lambda: elementwise.binary_forward("pow", self, exponent, out=self),
+            lambda: (
+                elementwise.binary_forward("pow", self, exponent, out=self)
+                if isinstance(exponent, Tensor)
+                else elementwise.pow_forward(self, as_python_scalar(exponent), out=self)
+            ),
             exponent,
         )
 

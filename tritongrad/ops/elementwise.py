@@ -405,26 +405,30 @@ def pow_exponent(x, exponent):
     return scalar_as(exponent, dtype, checked=True)
 
 
-def pow_forward(x, exponent):
-    """x ** number, choosing exact repeated multiplication for integral exponents."""
+def pow_forward(x, exponent, out=None):
+    """x ** number, choosing exact repeated multiplication for integral exponents; into ``out`` (a
+    Tensor of a dtype the result casts to) for ``pow_``."""
     exponent = pow_exponent(x, exponent)
+    if out is not None:
+        check_castable(torch.bool if x.dtype == torch.bool and isinstance(exponent, bool) else
+                       result_type(x, exponent), out.dtype)  # fmt: skip
     bool_exponent = isinstance(exponent, bool)
     if bool_exponent:
         exponent = int(exponent)
     integral = float(exponent).is_integer() and abs(exponent) <= 2**31 - 1
     if not x.dtype.is_floating_point and not (isinstance(exponent, int)):
-        return binary_forward("pow", x, exponent)
+        return binary_forward("pow", x, exponent, out=out)
     if not x.dtype.is_floating_point and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if x.dtype == torch.bool and not bool_exponent:
         x = cast(x, torch.int64)  # a bool tensor and an int promote to int64 (torch: True ** 3 is 1)
     if not integral and not x.dtype.is_floating_point:
-        return binary_forward("pow", x, exponent)  # an int64 exponent: the integer kernel's squarings
+        return binary_forward("pow", x, exponent, out=out)  # an int64 exponent: the integer kernel's squarings
     if integral:
-        return unary_forward("pow_int", x, p0=int(exponent), floating=False)
+        return unary_forward("pow_int", x, p0=int(exponent), floating=False, out=out)
     if x.dtype == torch.float64:
-        return binary_forward("pow", x, float(exponent))
-    return unary_forward("pow_scalar", x, p0=float(exponent))
+        return binary_forward("pow", x, float(exponent), out=out)
+    return unary_forward("pow_scalar", x, p0=float(exponent), out=out)
 
 
 def rpow_forward(base, x):
