@@ -103,3 +103,31 @@ def test_d2l_flow_dry_run_apply_init_and_train():
     optimizer.step()
     assert not tritongrad.equal(before, net[0].weight)
     assert sorted(net.state_dict()) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+
+
+@pytest.mark.parametrize(
+    "name, shape, options",
+    [
+        ("LazyBatchNorm2d", (4, 3, 5, 2), {}),
+        ("LazyBatchNorm1d", (6, 5), {"momentum": None}),  # cumulative average
+        ("LazyBatchNorm1d", (3, 4, 7), {"affine": False}),
+        ("LazyBatchNorm2d", (2, 2, 3, 3), {"track_running_stats": False}),
+    ],
+)
+def test_lazy_batch_norm(name, shape, options):
+    ours, theirs = getattr(nn, name)(**options), getattr(torch.nn, name)(**options)
+    assert repr(ours) == repr(theirs)
+    x = random_values(shape, torch.float32)
+    got_x, expected_x = from_torch(x, requires_grad=True), x.detach().requires_grad_(True)
+    got, expected = ours(got_x), theirs(expected_x)
+    assert type(ours).__name__ == type(theirs).__name__ and repr(ours) == repr(theirs)
+    assert_close(got, expected, kind="accumulation", what=f"{name} {shape} {options}")
+    grad = random_values(shape, torch.float32)
+    got.backward(from_torch(grad))
+    expected.backward(grad)
+    assert_close(got_x.grad, expected_x.grad, kind="accumulation", what="grad input")
+    for key, value in theirs.state_dict().items():
+        assert_close(ours.state_dict()[key], value, kind="accumulation", what=f"{name} {key}")
+    ours.eval()
+    theirs.eval()
+    assert_close(ours(from_torch(x)), theirs(x), kind="accumulation", what=f"{name} eval")

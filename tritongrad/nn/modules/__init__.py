@@ -42,7 +42,7 @@ from tritongrad.nn.modules.embedding_loss import (
     TripletMarginLoss,
 )
 from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
-from tritongrad.nn.modules.lazy import LazyConv1d, LazyConv2d, LazyLinear
+from tritongrad.nn.modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.modules.loss import (
     BCELoss,
@@ -137,6 +137,8 @@ __all__ = [
     "CosineEmbeddingLoss",
     "LazyConv1d",
     "LazyConv2d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",

@@ -1,4 +1,5 @@
-"""Lazy layers (nn.LazyLinear, nn.LazyConv1d/2d): the input size is read from the first input.
+"""Lazy layers (nn.LazyLinear, nn.LazyConv1d/2d, nn.LazyBatchNorm1d/2d): the input size is read from the
+first input.
 
 Until its first forward a lazy layer holds ``UninitializedParameter`` placeholders; a forward
 pre-hook then gives them their shapes, runs the layer's usual initialisation, and turns the
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from tritongrad.nn.modules.conv import Conv1d, Conv2d
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.parameter import Parameter
 
-__all__ = ["UninitializedParameter", "LazyLinear", "LazyConv1d", "LazyConv2d"]
+__all__ = [
+    "UninitializedParameter", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+]  # fmt: skip
 
 
 class UninitializedParameter(Parameter):
@@ -160,3 +164,66 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
                  bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
         self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
+class _LazyNormMixin(_LazyMixin):
+    """num_features is the channel dimension (shape[1]) of the first input; the running buffers are
+    re-made at that size (zeros and ones) when it is known."""
+
+    def _lazy_norm_init(self, device, dtype) -> None:
+        if self.affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if self.bias is not None:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        self._make_lazy()
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input) -> None:
+        if self.num_features != 0:
+            return
+        self._check_input_dim(input)
+        self.num_features = input.shape[1]
+        with no_grad():
+            if self.affine:
+                self.weight.materialize((self.num_features,))
+                if self.bias is not None:
+                    self.bias.materialize((self.num_features,))
+            if self.track_running_stats:
+                placeholder = self.running_mean
+                self.running_mean = creation.zeros(
+                    self.num_features, device=placeholder.device, dtype=placeholder.dtype
+                )
+                self.running_var = creation.ones(self.num_features, device=placeholder.device, dtype=placeholder.dtype)
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormMixin, BatchNorm1d):
+    """nn.BatchNorm1d whose ``num_features`` is the C of its first (N, C) or (N, C, L) input."""
+
+    cls_to_become = BatchNorm1d
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None) -> None:  # fmt: skip
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+        self._lazy_norm_init(device, dtype)
+
+
+class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
+    """nn.BatchNorm2d whose ``num_features`` is the C of its first (N, C, H, W) input.
+
+    Example::
+
+        >>> bn = nn.LazyBatchNorm2d()
+        >>> bn(tritongrad.randn(2, 3, 4, 4)).shape, type(bn).__name__, bn.num_features
+        (torch.Size([2, 3, 4, 4]), 'BatchNorm2d', 3)
+    """
+
+    cls_to_become = BatchNorm2d
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None) -> None:  # fmt: skip
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+        self._lazy_norm_init(device, dtype)
