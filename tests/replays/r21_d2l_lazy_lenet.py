@@ -8,7 +8,8 @@ sizes from a dry run, after which ``net.apply(init)`` sets their weights (from n
 the book draws them). The concise weight-decay model puts ``weight_decay`` in a parameter group
 of its own; dropout is written by hand (``(torch.rand(X.shape) > p).float()``, whose draw differs
 between backends, so only its structure is printed); LeNet's ``layer_summary`` prints each
-layer's output shape and two epochs of SGD train it on 12x12 numpy "digits".
+layer's output shape and two epochs of SGD train it on 12x12 numpy "digits"; a LeNet with
+nn.LazyBatchNorm2d/1d after its layers trains for one epoch and reports its running statistics.
 """
 
 import sys
@@ -173,3 +174,34 @@ for epoch in range(2):
     with torch.no_grad():
         acc = (model(X_val).argmax(axis=1) == y_val).float().mean().item()
     print(f"epoch {epoch + 1}: train loss {total / count:.4f}, val acc {acc:.3f}")
+
+# --- LeNet with batch normalization (lazy batch-norm layers) ---------------------------------------
+bn_net = nn.Sequential(
+    nn.LazyConv2d(6, kernel_size=5, padding=2),
+    nn.LazyBatchNorm2d(),
+    nn.Sigmoid(),
+    nn.AvgPool2d(kernel_size=2, stride=2),
+    nn.Flatten(),
+    nn.LazyLinear(32),
+    nn.LazyBatchNorm1d(),
+    nn.Sigmoid(),
+    nn.LazyLinear(10),
+)
+bn_net.eval()  # a dry run in training mode would fold the random default weights into the running stats
+bn_net(X_train[:2])
+bn_net.train()
+bn_net.apply(init_from_numpy)
+print(bn_net)
+optimizer = torch.optim.SGD(bn_net.parameters(), lr=0.1)
+for Xb, yb in train_iter:
+    ls = loss(bn_net(Xb), yb)
+    optimizer.zero_grad()
+    ls.backward()
+    optimizer.step()
+    print(f"BN LeNet batch loss {ls.item():.4f}")
+bn = bn_net[1]
+print(f"running mean {bn.running_mean.mean().item():.4f}, var {bn.running_var.mean().item():.4f}")
+print(f"batches tracked {bn.num_batches_tracked.item()}")
+bn_net.eval()
+with torch.no_grad():
+    print(f"BN LeNet val acc {(bn_net(X_val).argmax(axis=1) == y_val).float().mean().item():.3f}")
