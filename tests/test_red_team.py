@@ -668,6 +668,9 @@ RANDOM_ARGUMENTS = {
     "randperm of float16 past 2049": lambda lib: lib.randperm(3000, dtype=lib.float16),
     "randperm is a permutation": lambda lib: lib.randperm(50).sort()[0],
     "randperm of an int tensor": lambda lib: lib.randperm(lib.tensor(4)).sort()[0],
+    "bernoulli of p > 1": lambda lib: lib.bernoulli(lib.tensor([1.5])),
+    "bernoulli of NaN": lambda lib: lib.bernoulli(lib.tensor([float("nan")])),
+    "bernoulli_ of a tensor p < 0": lambda lib: lib.zeros(2).bernoulli_(lib.tensor([-0.5, 0.0])),
 }
 
 

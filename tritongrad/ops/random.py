@@ -158,7 +158,10 @@ def bernoulli_(tensor: Tensor, p=0.5, *, generator=None) -> Tensor:
         if not p.dtype.is_floating_point:
             raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(p.dtype)}'")
         if _any_outside(p, 0.0, 1.0):
-            raise RuntimeError("bernoulli_ expects all probabilities p to be in [0, 1] (p_in >= 0 && p_in <= 1)")
+            raise RuntimeError(
+                "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli_ expects all probabilities "
+                "p to be in [0, 1])"
+            )
         probabilities = p.detach().to(device=tensor.device).expand(tuple(tensor.shape))
         return _fill_random(tensor, kernels.launch_bernoulli_, generator, _contiguous_data(probabilities))
     if not isinstance(p, numbers.Real):
@@ -185,7 +188,10 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(input.dtype)}'")
     if _any_outside(input, 0.0, 1.0):
-        raise RuntimeError("bernoulli expects all probabilities to be in [0, 1] (p_in >= 0 && p_in <= 1)")
+        raise RuntimeError(
+            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli expects all probabilities to "
+            "be in [0, 1])"
+        )
     sample = _fill_random(out, kernels.launch_bernoulli_, generator, _contiguous_data(input))
     return _Bernoulli.apply(input, sample) if input.requires_grad and is_grad_enabled() else sample
 
