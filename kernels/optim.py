@@ -64,6 +64,7 @@ from tritongrad.kernels.common import (
     check_same_device,
     compute_dtype,
     float_bits,
+    remember,
     to_bfloat16_rne,
     triton_dtype,
 )
@@ -936,6 +937,12 @@ _HALF_DTYPES = (torch.float16, torch.bfloat16)
 _FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
+# What _check_group found per group layout: (name, state roles, lengths, each tensor's dtype, shape,
+# strides and device) -> its result. Validity depends on nothing else, so a training loop, whose
+# group has the same layout every step, validates it once.
+_CHECKED_GROUPS: dict[tuple, tuple | None] = {}
+
+
 def _check_group(
     name: str,
     params: Sequence[torch.Tensor],
@@ -946,6 +953,29 @@ def _check_group(
 
     Returns None when there is nothing to update (no params, or only empty ones).
     """
+    roles = (params, grads, *[tensors for tensors in states.values() if tensors is not None])
+    try:
+        key = (
+            name, tuple(role for role, tensors in states.items() if tensors is not None),
+            tuple([len(tensors) for tensors in roles]),
+            tuple([(t.dtype, t.shape, t.stride(), t.device) for tensors in roles for t in tensors]),
+        )  # fmt: skip
+    except (AttributeError, TypeError):
+        return _check_group_layout(name, params, grads, states)  # not tensors: the full check names them
+    if key in _CHECKED_GROUPS:
+        return _CHECKED_GROUPS[key]
+    result = _check_group_layout(name, params, grads, states)
+    remember(_CHECKED_GROUPS, key, result)
+    return result
+
+
+def _check_group_layout(
+    name: str,
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    states: dict[str, Sequence[torch.Tensor] | None],
+) -> tuple[torch.dtype, torch.dtype, list[int]] | None:
+    """_check_group's checks (each tensor a torch.Tensor of the right dtype, shape, layout, device)."""
     lists = {"params": params, "grads": grads, **{k: v for k, v in states.items() if v is not None}}
     lengths = {role: len(tensors) for role, tensors in lists.items()}
     if len(set(lengths.values())) > 1:
