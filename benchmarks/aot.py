@@ -110,6 +110,7 @@ _FAMILIES = {
     "mma.sync": ("mma.sync",),  # Ampere warp-level tensor-core MMA
     "ldmatrix": ("ldmatrix",),
     "cp.async": ("cp.async.ca", "cp.async.cg", "cp.async.bulk.tensor"),
+    "tma": ("cp.async.bulk.tensor",),  # Hopper's tensor memory accelerator: tile loads and stores
     "atom": ("atom.global", "red.global"),
 }
 

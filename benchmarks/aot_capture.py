@@ -360,6 +360,34 @@ def _register_matmul_cases() -> None:
                     case(name, "matmul")(linear(rows, in_features, out_features, backward, tf32, relu))
 
 
+def _register_matmul_tma_cases() -> None:
+    """The persistent TMA kernel at the layouts launch_matmul sends it: row-major operands, a
+    transposed A, and B stored transposed with a bias and ReLU (a linear layer). sm_90 only: TMA
+    is Hopper's, so under the sm_80 policy the cases launch nothing."""
+    tma = lambda: _kernels("matmul_tma")  # noqa: E731
+    side = 4096
+
+    def product(dtype, a_transposed=False, b_transposed=False, epilogue=False):
+        def run():
+            if torch.cuda.get_device_properties(None).major < 9:  # the capture's stand-in for the device
+                return
+            a = _empty(side, side, dtype=dtype)
+            b = _empty(side, side, dtype=dtype)
+            a, b = (a.t() if a_transposed else a), (b.t() if b_transposed else b)
+            bias = _empty(side, dtype=dtype) if epilogue else None
+            tma().launch_matmul_tma(a, b, bias=bias, activation="relu" if epilogue else None)
+
+        return run
+
+    shape = f"{side}x{side}x{side}"
+    for label in ("fp16", "bf16"):
+        case(f"matmul_tma {label} {shape}", "matmul_tma")(product(DTYPES[label]))
+        case(f"matmul_tma {label} A transposed {shape}", "matmul_tma")(product(DTYPES[label], a_transposed=True))
+        case(f"linear_tma+bias+relu {label} {shape}", "matmul_tma")(
+            product(DTYPES[label], b_transposed=True, epilogue=True)
+        )
+
+
 def _register_conv_cases() -> None:
     conv = lambda: _kernels("conv")  # noqa: E731
 
@@ -903,6 +931,18 @@ def _register_benchmark_matmul_cases() -> None:
                     _empty(m, k, dtype=dtype), _empty(k, n, dtype=dtype), allow_tf32=tf32
                 )
             )
+    # The "tma" case's persistent kernel (its "tiled" rows are the square cases above). TMA is sm_90+:
+    # under the sm_80 policy the cases launch nothing.
+    for label, dtype in bench_matmul.TMA_PRECISIONS:
+        for side in bench_matmul.TMA_SQUARE:
+
+            def tma(side=side, dtype=dtype):
+                if torch.cuda.get_device_properties(None).major >= 9:  # the capture's stand-in for the device
+                    a, b = _empty(side, side, dtype=dtype), _empty(side, side, dtype=dtype)
+                    _kernels("matmul_tma").launch_matmul_tma(a, b)
+
+            work = Work(3 * side * side * dtype.itemsize, 2 * side**3, precisions[label])
+            _bench(f"matmul_tma {label} {side}x{side}x{side}", work)(tma)
 
 
 def _register_benchmark_softmax_cases() -> None:
@@ -1308,6 +1348,7 @@ for _register in (
     _register_elementwise_cases,
     _register_activation_cases,
     _register_matmul_cases,
+    _register_matmul_tma_cases,
     _register_conv_cases,
     _register_reduce_cases,
     _register_softmax_cases,

@@ -7,8 +7,9 @@
 For each kernel, per launch configuration and arch: registers per thread,
 spill bytes (stores/loads), shared memory, and the static instruction mix of
 its PTX: tensor-core MMAs (``wgmma`` on Hopper, ``mma.sync`` on Ampere),
-``ldmatrix``, ``cp.async``, and global loads/stores by width (128-bit accesses
-are what a bandwidth-bound kernel wants).
+``ldmatrix``, ``cp.async`` (``tma``: the Hopper tensor copies among them), and
+global loads/stores by width (128-bit accesses are what a bandwidth-bound
+kernel wants).
 
 What is compiled (``aot_capture.SUITES``): ``kernels``, every public launcher
 of ``kernels/`` on representative inputs; ``benchmarks``, every tritongrad call
@@ -42,8 +43,12 @@ How it gets there:
 to compile, a launcher that fails, a spill at any compiled configuration (the
 default one, and with ``--configs all`` every one the pruning hook keeps), an
 fp16/bf16 ``tt.dot`` (matmul, conv, attention, fused linear cross-entropy, ...)
-without tensor-core instructions, or a kernel of an aligned elementwise case
-(contiguous, sizes multiples of 16) without 128-bit global accesses.
+without tensor-core instructions, a kernel of an aligned elementwise case
+(contiguous, sizes multiples of 16) without 128-bit global accesses, or a
+compile of a Hopper kernel (``HOPPER_KERNELS``: the persistent TMA matmul)
+without TMA copies (``cp.async.bulk.tensor``) and ``wgmma``. Hopper kernels are
+compiled for sm_90 only: TMA and wgmma do not exist before it, so their
+launchers refuse an sm_80 GPU and their cases record nothing there.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ INSTRUCTION_COLUMNS = [
     ("mma", "mma.sync"),
     ("ldmatrix", "ldmatrix"),
     ("cp.async", "cp.async"),
+    ("tma", "tma"),
     ("ld128", "ld.global.128"),
     ("ld64", "ld.global.64"),
     ("ld32", "ld.global.32"),
@@ -157,9 +163,18 @@ CHECKED_FINDINGS = (
     "spills_at_other_autotune_configs",
     "half_precision_dot_without_tensor_cores",
     "aligned_elementwise_without_128bit_accesses",
+    "hopper_kernels_without_tma_or_wgmma",
 )
 HALF_PRECISION_DOT_TYPES = ("f16", "bf16")  # tt.dot operand element types
 TENSOR_CORE_INSTRUCTIONS = ("wgmma", "mma.sync")
+
+# Kernels written for Hopper, and the instruction families each of its compiles must issue. The
+# persistent matmul (kernels/matmul_tma.py) moves its tiles with TMA (``cp.async.bulk.tensor``)
+# and multiplies with ``wgmma``, both sm_90+: there is no sm_80 version of it to check, so its
+# launcher refuses GPUs before sm_90, its report cases record nothing under the sm_80 policy, and
+# an sm_80 row of it would be a finding. (An sm_90 compile that fell back to ``mma.sync`` or to
+# pointer loads would still pass the tensor-core check above; this one does not let it.)
+HOPPER_KERNELS = {"matmul_tma_kernel": ("wgmma", "tma")}
 
 
 def row_name(row: dict[str, Any]) -> str:
@@ -176,6 +191,23 @@ def half_precision_dots_without_tensor_cores(rows: list[dict[str, Any]]) -> list
             continue
         if not any(row["instructions"].get(name, 0) for name in TENSOR_CORE_INSTRUCTIONS):
             found.append(f"{row_name(row)}: {'/'.join(row['dot_types'])} tt.dot, no mma.sync or wgmma in the PTX")
+    return found
+
+
+def hopper_kernels_without_their_instructions(rows: list[dict[str, Any]]) -> list[str]:
+    """Compiles of ``HOPPER_KERNELS`` for an arch before sm_90, or without the instruction
+    families they are written for (TMA, wgmma), at any config."""
+    found = []
+    for row in rows:
+        needed = HOPPER_KERNELS.get(row["kernel"])
+        if needed is None or row["error"] is not None:
+            continue
+        if int(row["arch"].removeprefix("sm_")) < 90:
+            found.append(f"{row_name(row)}: compiled for {row['arch']}; it needs sm_90 ({', '.join(needed)})")
+            continue
+        missing = [name for name in needed if not row["instructions"].get(name)]
+        if missing:
+            found.append(f"{row_name(row)}: no {' or '.join(missing)} instructions in the PTX")
     return found
 
 
@@ -215,6 +247,7 @@ def findings(rows: list[dict[str, Any]], capture: aot_capture.Capture, cases: li
         ],
         "half_precision_dot_without_tensor_cores": half_precision_dots_without_tensor_cores(compiled),
         "aligned_elementwise_without_128bit_accesses": aligned_elementwise_without_128bit(compiled, aligned),
+        "hopper_kernels_without_tma_or_wgmma": hopper_kernels_without_their_instructions(compiled),
         "spills_at_other_autotune_configs": [
             f"{row_name(r)}: {r['registers']} regs, {r['spill_store_bytes']} B stores, {r['spill_load_bytes']} B loads"
             for r in spilling
@@ -347,7 +380,7 @@ def family_summary(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str
     """Per kernel family (kernels/<module>.py), over its compiled kernels: registers, spills,
     shared memory and the instruction classes that matter on a GPU (how many compiles issue them)."""
     header = ["family", "kernels", "compiles", "regs", "spilling", "smem KiB max", "wgmma", "mma", "ld128", "st128",
-              "cp.async", "atom"]  # fmt: skip
+              "cp.async", "tma", "atom"]  # fmt: skip
     families: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         if row["error"] is None:
@@ -367,7 +400,7 @@ def family_summary(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str
             str(len(spilling)) if spilling else "0",
             f"{max(r['shared_bytes'] for r in members) / 1024:.0f}",
             issuing("wgmma"), issuing("mma.sync"), issuing("ld.global.128"), issuing("st.global.128"),
-            issuing("cp.async"), issuing("atom"),
+            issuing("cp.async"), issuing("tma"), issuing("atom"),
         ])  # fmt: skip
     return header, body
 

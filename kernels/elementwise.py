@@ -551,6 +551,54 @@ def unary_math(
         if HAS_P1:
             high = splat(p1, x.shape, COMPUTE)
             y = tl.where(y > high, high, y)
+    # The activations' scalars (p0..p2) arrive as float64 bits (float_bits) and are converted to
+    # COMPUTE here, as torch converts a Scalar to the tensor's type (integers truncate: hardtanh's
+    # and threshold's limits on integer tensors). NaN follows torch's scalar CPU kernels (and its
+    # CUDA ones): comparisons with NaN are false, so NaN takes the branch the C expression gives it.
+    elif OP == "elu":
+        # elu, selu and celu (torch's elu with scale and input_scale): p0 = alpha * scale,
+        # p1 = scale, p2 = input_scale; x <= 0 ? expm1(x * input_scale) * alpha * scale : x * scale.
+        negative = expm1(x * bits_to_float(p2).to(COMPUTE)) * bits_to_float(p0).to(COMPUTE)
+        y = tl.where(x <= 0, negative, x * bits_to_float(p1).to(COMPUTE))
+    elif OP == "hardtanh":
+        # clamp to [p0, p1]; NaN stays NaN, -0.0 stays -0.0 (torch's clamp)
+        low = bits_to_float(p0).to(COMPUTE)
+        high = bits_to_float(p1).to(COMPUTE)
+        y = tl.where(x < low, low, x)
+        y = tl.where(y > high, high, y)
+    elif OP == "threshold":
+        # x <= threshold (p0) ? value (p1) : x
+        y = tl.where(x <= bits_to_float(p0).to(COMPUTE), bits_to_float(p1).to(COMPUTE), x)
+    elif OP == "softplus":
+        # log1p(exp(beta x)) / beta, or x where beta x > threshold (p0 = beta, p1 = threshold).
+        # Written as max(z, 0) + log1p(exp(-|z|)): torch's log1p(exp(z)) overflows float32 for
+        # z > 88 (inf where a threshold above 88 asks for the function), this form never does.
+        beta = bits_to_float(p0).to(COMPUTE)
+        z = x * beta
+        smooth = (tl.where(z > 0, z, 0.0) + log1p(tl.exp(-tl.abs(z)))) / beta
+        y = tl.where(z > bits_to_float(p1).to(COMPUTE), x, smooth)
+    elif OP == "mish":
+        # x tanh(softplus(x)), softplus in the overflow-free form above
+        y = x * tanh(tl.where(x > 0, x, 0.0) + log1p(tl.exp(-tl.abs(x))))
+    elif OP == "log_sigmoid":
+        # min(x, 0) - log1p(exp(-|x|)), as torch (no overflow, no cancellation)
+        y = tl.where(x < 0, x, 0.0) - log1p(tl.exp(-tl.abs(x)))
+    elif OP == "hardsigmoid":
+        # min(max(x + 3, 0), 6) / 6 (the division as torch's, not a multiplication by 1/6)
+        shifted = x + 3.0
+        y = tl.where(shifted > 6.0, 6.0, tl.where(shifted < 0.0, 0.0, shifted)) / 6.0
+    elif OP == "hardswish":
+        # x * min(max(x + 3, 0), 6) / 6, in torch's order: -inf gives -inf * 0 = NaN as torch's
+        shifted = x + 3.0
+        y = x * tl.where(shifted > 6.0, 6.0, tl.where(shifted < 0.0, 0.0, shifted)) / 6.0
+    elif OP == "softshrink":
+        # x -+ lambd outside [-lambd, lambd] (p0), x * 0 inside (so -0.5 gives -0.0, NaN gives NaN)
+        lambd = bits_to_float(p0).to(COMPUTE)
+        y = tl.where(x > lambd, x - lambd, tl.where(x < -lambd, x + lambd, x * 0.0))
+    elif OP == "hardshrink":
+        # 0 (+0.0) inside [-lambd, lambd] (p0), x outside (NaN included)
+        lambd = bits_to_float(p0).to(COMPUTE)
+        y = tl.where((x >= -lambd) & (x <= lambd), tl.zeros_like(x), x)
     else:
         tl.static_assert(False, "unknown unary op")
     return y

@@ -250,15 +250,19 @@ def launch_scatter_(
     shape: Sequence[int],
     *,
     accumulate: bool = False,
+    allow_overlap: bool = False,
 ) -> torch.Tensor:
     """dst at Σ o_d·dst_strides[d] + offsets[o] gets values[o] (broadcast to ``shape``); returns dst.
 
     Without ``accumulate`` a position written twice keeps one of the values (which one is
     unspecified, as in torch); with it every value is added (atomically), so dst's dtype must
     be its own ``accumulation_dtype`` (callers widen half types, bool and small integers).
+    ``allow_overlap``: dst may have elements sharing memory (an expanded tensor, which torch's
+    index_put_ writes into with a deprecation warning); else that is refused.
     """
     check_same_device("index_put_", dst, offsets, values)
-    check_writable(dst)
+    if not allow_overlap:
+        check_writable(dst)
     shape = tuple(shape)
     numel = _numel(shape)
     if numel == 0:
@@ -275,17 +279,18 @@ def launch_scatter_(
     return dst
 
 
-# dst[Σ o_d·dst_strides[d] + offsets[o]] *= values[o] over a region whose last dim is the
-# scattered one: one program owns BLOCK lines (positions of the other dims) and walks them along
-# the scattered dim in order. Index elements on different lines never name the same target (the
-# other coordinates differ), so no two lanes write one element and every factor lands, in index
-# order as on torch's CPU (there is no atomic multiply to do it in any order).
+# dst[Σ o_d·dst_strides[d] + offsets[o]] = OP(that element, values[o]) over a region whose last dim
+# is the scattered one: one program owns BLOCK lines (positions of the other dims) and walks them
+# along the scattered dim in order. Index elements on different lines never name the same target
+# (the other coordinates differ), so no two lanes write one element and every value lands, in index
+# order as on torch's CPU (there is no atomic multiply, and half types round after every step as
+# torch's do). OP: "prod", "sum", "amax" or "amin" (NaN wins in the last two, as in torch).
 @triton.jit
-def scatter_multiply_kernel(
+def scatter_reduce_kernel(
     dst_ptr, offsets_ptr, values_ptr,
     n_lines, length, line_shape, dst_line_strides, offsets_line_strides, values_line_strides,
     dst_step, offsets_step, values_step,
-    RANK: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr, COMPUTE: tl.constexpr,
+    OP: tl.constexpr, RANK: tl.constexpr, BLOCK: tl.constexpr, INT64_INDEX: tl.constexpr, COMPUTE: tl.constexpr,
 ):  # fmt: skip
     line = linear_index(BLOCK, INT64_INDEX)
     in_range = line < n_lines
@@ -296,11 +301,25 @@ def scatter_multiply_kernel(
         along = line * 0 + k  # line's dtype: int64 with INT64_INDEX (k alone is a 32-bit int)
         offsets = tl.load(offsets_ptr + offsets_line + along * offsets_step, mask=in_range, other=0)
         targets = dst_ptr + dst_line + along * dst_step + offsets
-        factor = tl.load(values_ptr + values_line + along * values_step, mask=in_range, other=1).to(COMPUTE)
-        store_as(targets, tl.load(targets, mask=in_range, other=1).to(COMPUTE) * factor, in_range)
+        value = tl.load(values_ptr + values_line + along * values_step, mask=in_range, other=1).to(COMPUTE)
+        current = tl.load(targets, mask=in_range, other=1).to(COMPUTE)
+        if OP == "prod":
+            result = current * value
+        elif OP == "sum":
+            result = current + value
+        elif OP == "amax":
+            result = tl.where((value > current) | (value != value), value, current)
+            result = tl.where(current != current, current, result)
+        else:
+            result = tl.where((value < current) | (value != value), value, current)
+            result = tl.where(current != current, current, result)
+        store_as(targets, result, in_range)
 
 
-def launch_scatter_multiply_(
+SCATTER_REDUCTIONS = ("prod", "sum", "amax", "amin")
+
+
+def launch_scatter_reduce_(
     dst: torch.Tensor,
     dst_strides: Sequence[int],
     offsets: torch.Tensor,
@@ -308,12 +327,16 @@ def launch_scatter_multiply_(
     values: torch.Tensor,
     shape: Sequence[int],
     dim: int,
+    op: str,
 ) -> torch.Tensor:
-    """dst at Σ o_d·dst_strides[d] + offsets[o] is multiplied by values[o] (broadcast to ``shape``)
-    for every o, in order along ``dim`` (the only dim along which two elements may name one target:
-    ``scatter_(dim, index, src, reduce='multiply')``); returns dst. Integers multiply in int64 and
-    wrap to dst's dtype as torch's do, half types in float32 (rounded after every factor)."""
-    check_same_device("scatter_", dst, offsets, values)
+    """dst at Σ o_d·dst_strides[d] + offsets[o] becomes op(itself, values[o]) (values broadcast to
+    ``shape``) for every o, in order along ``dim`` (the only dim along which two elements may name one
+    target: ``scatter_reduce`` and ``scatter_(..., reduce='multiply')``); returns dst. op is one of
+    SCATTER_REDUCTIONS. Integers combine in int64 and wrap to dst's dtype as torch's do, half types in
+    float32 (rounded after every value)."""
+    if op not in SCATTER_REDUCTIONS:
+        raise ValueError(f"scatter reduction {op!r} is not one of {SCATTER_REDUCTIONS}")
+    check_same_device("scatter_reduce_", dst, offsets, values)
     check_writable(dst)
     shape = tuple(shape)
     numel = _numel(shape)
@@ -325,12 +348,27 @@ def launch_scatter_multiply_(
     line_strides = [tuple(s[d] for d in others) or (0,) for s in strides]
     n_lines = _numel(line_shape)
     block, num_warps = elementwise_launch_config(n_lines)
-    scatter_multiply_kernel[(cdiv(n_lines, block),)](
+    # One program instance walks BLOCK lines along the scattered dim.
+    scatter_reduce_kernel[(cdiv(n_lines, block),)](
         dst, offsets, values, n_lines, shape[dim], line_shape, *line_strides, *(s[dim] for s in strides),
-        RANK=len(line_shape), BLOCK=block, INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31,
+        OP=op, RANK=len(line_shape), BLOCK=block,
+        INT64_INDEX=needs_int64_indexing(dst, values) or numel >= 2**31,
         COMPUTE=compute_dtype(dst.dtype) if dst.dtype.is_floating_point else tl.int64, num_warps=num_warps,
     )  # fmt: skip
     return dst
+
+
+def launch_scatter_multiply_(
+    dst: torch.Tensor,
+    dst_strides: Sequence[int],
+    offsets: torch.Tensor,
+    offsets_strides: Sequence[int],
+    values: torch.Tensor,
+    shape: Sequence[int],
+    dim: int,
+) -> torch.Tensor:
+    """``scatter_(dim, index, src, reduce='multiply')``: launch_scatter_reduce_ with op "prod"."""
+    return launch_scatter_reduce_(dst, dst_strides, offsets, offsets_strides, values, shape, dim, "prod")
 
 
 def launch_gather_rows(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:

@@ -21,11 +21,16 @@ The forward can also write the gradients that ``loss.backward()``'s implicit
 seed (grad_loss = 1) will need, with the very operations of the backward
 kernel, so that backward launches nothing (see ops/nn_ops.ElementwiseLoss).
 
-Math is in fp32 (fp64 for fp64 operands). Differences from torch's CPU kernels,
-on purpose: binary_cross_entropy does not raise for an input or target outside
-[0, 1] (checking would read a flag back to the host on every forward); such an
-element's loss and gradients are NaN instead. soft_margin_loss uses the
-overflow-free log(1 + exp(-t x)), finite where torch's CPU formula gives inf.
+A row may also name the domain of its operands (binary_cross_entropy: input and target in
+[0, 1]). Its forward kernel then flags, per program, whether it saw an input or a target outside
+it (NaN included), and the launcher raises torch's error from those flags as
+kernels/device_checks.py says: at the call in the interpreter, at the next readback on a GPU, so
+the check costs a training step no host sync. Meanwhile such an element's loss and gradients are
+NaN, never a plausible number.
+
+Math is in fp32 (fp64 for fp64 operands). A difference from torch's CPU kernels, on purpose:
+soft_margin_loss uses the overflow-free log(1 + exp(-t x)), finite where torch's CPU formula
+gives inf.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from tritongrad.kernels.common import (
     float_bits,
     needs_int64_indexing,
 )
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index
 from tritongrad.kernels.loss_reduction import BY_COUNT, SUM, accumulator_dtype, check_grad_loss, check_reduction, finish
 from tritongrad.kernels.strided import MAX_RANK, coalesce, strided_offset
@@ -107,7 +113,9 @@ def _l1_loss(x, t, p, a):
 
 @triton.jit
 def _l1_grads(x, t, p, a):
-    g = _sign(x - t)
+    # torch differentiates |x - t| with sign(), which is 0 at NaN (smooth_l1 and huber give NaN there)
+    d = x - t
+    g = tl.where(d > 0, 1.0, tl.where(d < 0, -1.0, 0.0))
     return g, -g
 
 
@@ -143,6 +151,17 @@ def _outside_unit_interval(x, t):
     """NaN where the probability x or the target t lies outside [0, 1] (or is NaN), else 0."""
     bad = ~((x >= 0) & (x <= 1) & (t >= 0) & (t <= 1))
     return tl.where(bad, float("nan"), 0.0)
+
+
+@triton.jit
+def _unit_interval(x, t):
+    """(x in [0, 1], t in [0, 1]) per element; NaN is outside."""
+    return (x >= 0) & (x <= 1), (t >= 0) & (t <= 1)
+
+
+@triton.jit
+def _no_domain(x, t):
+    return x == x, t == t  # (never called: the rows without a domain launch with CHECK off)
 
 
 @triton.jit
@@ -274,10 +293,11 @@ def _store_gradients(
 # operand and writes BLOCK losses or one partial sum (or, alone, the finished loss). With
 # INPUT_GRAD / TARGET_GRAD it also writes the gradients for a backward seeded with 1.
 def _elementwise_loss_fwd(
-    input_ptr, target_ptr, weight_ptr, aux_ptr, grad_input_ptr, grad_target_ptr, out_ptr, partials_ptr,
+    input_ptr, target_ptr, weight_ptr, aux_ptr, grad_input_ptr, grad_target_ptr, out_ptr, partials_ptr, flags_ptr,
     numel, shape, input_strides, target_strides, weight_strides, aux_strides,
     grad_input_strides, grad_target_strides, out_strides, count, parameter_bits,
-    LOSS: tl.constexpr, GRADS: tl.constexpr, HAS_WEIGHT: tl.constexpr, HAS_AUX: tl.constexpr,
+    LOSS: tl.constexpr, GRADS: tl.constexpr, DOMAIN: tl.constexpr, CHECK: tl.constexpr,
+    HAS_WEIGHT: tl.constexpr, HAS_AUX: tl.constexpr,
     REDUCE: tl.constexpr, DIVIDE_BY_COUNT: tl.constexpr, INPUT_GRAD: tl.constexpr, TARGET_GRAD: tl.constexpr,
     MEAN: tl.constexpr, RANK: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
@@ -289,6 +309,10 @@ def _elementwise_loss_fwd(
         HAS_WEIGHT, HAS_AUX, RANK, COMPUTE,
     )  # fmt: skip
     loss = LOSS(x, t, parameter, aux) * weight
+    if CHECK:  # flags[2 pid] / flags[2 pid + 1]: an input / a target of this program outside DOMAIN
+        input_ok, target_ok = DOMAIN(x, t)
+        tl.store(flags_ptr + 2 * tl.program_id(0), tl.max(tl.where(mask & ~input_ok, 1, 0), axis=0))
+        tl.store(flags_ptr + 2 * tl.program_id(0) + 1, tl.max(tl.where(mask & ~target_ok, 1, 0), axis=0))
     if INPUT_GRAD or TARGET_GRAD:
         unit = _scalar_loss_gradient(tl.full((), 1.0, COMPUTE), count, MEAN)
         _store_gradients(
@@ -359,7 +383,9 @@ class ElementwiseLoss:
     """One elementwise loss: torch's name and its per-element expressions (see the module docstring).
 
     ``target_grad``: whether torch differentiates the loss w.r.t. the target;
-    ``aux``: the name of the auxiliary operand, if the loss has one.
+    ``aux``: the name of the auxiliary operand, if the loss has one;
+    ``domain``: @triton.jit (x, t) -> (x valid, t valid) per element, checked by the forward
+    (``domain_error`` formats torch's message with "input" or "target").
     """
 
     name: str
@@ -367,6 +393,8 @@ class ElementwiseLoss:
     grads: object  # @triton.jit (x, t, p, a) -> (d/dx, d/dt)
     target_grad: bool = True
     aux: str | None = None
+    domain: object = None
+    domain_error: str = ""
     fwd_kernel: object = dataclasses.field(init=False, repr=False)
     bwd_kernel: object = dataclasses.field(init=False, repr=False)
 
@@ -382,7 +410,13 @@ LOSSES: dict[str, ElementwiseLoss] = {
         ElementwiseLoss("l1_loss", _l1_loss, _l1_grads),
         ElementwiseLoss("smooth_l1_loss", _smooth_l1_loss, _smooth_l1_grads),
         ElementwiseLoss("huber_loss", _huber_loss, _huber_grads),
-        ElementwiseLoss("binary_cross_entropy", _bce_loss, _bce_grads),
+        ElementwiseLoss(
+            "binary_cross_entropy",
+            _bce_loss,
+            _bce_grads,
+            domain=_unit_interval,
+            domain_error="all elements of {} should be between 0 and 1",
+        ),
         ElementwiseLoss(
             "binary_cross_entropy_with_logits", _bce_with_logits_loss, _bce_with_logits_grads, aux="pos_weight"
         ),
@@ -451,6 +485,14 @@ def _row(name: str, aux) -> ElementwiseLoss:
     return row
 
 
+def _check_domain(row: ElementwiseLoss, found: list) -> None:
+    """Raises torch's error if a program flagged an input (even entries) or a target (odd) outside the domain."""
+    if any(found[0::2]):
+        raise RuntimeError(row.domain_error.format("input"))
+    if any(found[1::2]):
+        raise RuntimeError(row.domain_error.format("target"))
+
+
 def _fits_one_program(tensors) -> bool:
     """True when one program can reduce all elements in one block: then the loss kernel finishes the
     sum itself and ``loss_sum_kernel`` is not launched (losses of a batch's outputs are small)."""
@@ -498,8 +540,10 @@ def launch_elementwise_loss_fwd(
     count = numel if count is None else count
     grads = [torch.empty(input.shape, dtype=input.dtype, device=input.device) if want else None
              for want in unit_grads]  # fmt: skip
+    check = row.domain is not None
     constexprs = {
-        "LOSS": row.loss, "GRADS": row.grads, "HAS_WEIGHT": weight is not None, "HAS_AUX": aux is not None,
+        "LOSS": row.loss, "GRADS": row.grads, "DOMAIN": row.domain or _no_domain, "CHECK": check,
+        "HAS_WEIGHT": weight is not None, "HAS_AUX": aux is not None,
         "INPUT_GRAD": want_input, "TARGET_GRAD": want_target, "MEAN": reduction == "mean",
         "COMPUTE": compute_dtype(input.dtype),
     }  # fmt: skip
@@ -518,6 +562,9 @@ def launch_elementwise_loss_fwd(
             partials = torch.empty(n_partials, dtype=accumulator_dtype(input.dtype), device=input.device)
     if numel > 0:
         block, num_warps = _single_program_config(numel) if single else elementwise_launch_config(numel)
+        n_programs = sum(cdiv(group[0].numel(), block) for group, _, _ in _groups(tensors))
+        # Two flags per program (see the kernel), each written by its program: no fill needed.
+        flags = torch.empty(2 * n_programs, dtype=torch.int32, device=input.device) if check else input
         offset = 0
         for group, shape, strides in _groups(tensors):
             group_numel = group[0].numel()
@@ -525,12 +572,15 @@ def launch_elementwise_loss_fwd(
             grid = (cdiv(group_numel, block),)
             row.fwd_kernel[grid](
                 *group, partials[offset:] if partials.dim() == 1 and reduction != "none" else partials,
+                flags[2 * offset :] if check else flags,
                 group_numel, tuple(shape), *(tuple(s) for s in strides), count, float_bits(parameter),
                 REDUCE=reduction != "none", DIVIDE_BY_COUNT=single and reduction == "mean",
                 RANK=len(shape), BLOCK=block, INDEX_64=needs_int64_indexing(*group), num_warps=num_warps,
                 **constexprs,
             )  # fmt: skip
             offset += grid[0]
+        if check:  # (torch's error: now in the interpreter, at the next readback on a GPU)
+            check_on_device(flags, lambda found: _check_domain(row, found))
     if reduction != "none" and not single:
         out = finish(partials, input.dtype, BY_COUNT if reduction == "mean" else SUM, count=count)
     if want_input or want_target:

@@ -52,6 +52,13 @@ the programs finish in; the partial buffer keeps it deterministic. The
 interpreter runs programs one after another, so it never splits by itself
 (the launch counts on the CPU stay as they were); tests ask for splits.
 
+Hopper
+------
+On an sm_90 GPU, large 2-D fp16/bf16 products whose operands TMA can describe
+go to the persistent TMA kernel of ``kernels/matmul_tma.py`` instead
+(``tma_eligible`` says which); every other product, and every product in the
+interpreter, takes the kernels here.
+
 Autotuning
 ----------
 The GPU configs are tuned per bucket of sizes (M, N, K rounded up to powers
@@ -84,6 +91,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
     remember,
 )
+from tritongrad.kernels.matmul_tma import launch_matmul_tma, tma_eligible
 from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
 from tritongrad.runtime import cdiv
 
@@ -852,6 +860,10 @@ def launch_matmul(
         >>> launch_matmul(a, b, activation="relu").shape
         torch.Size([2, 4])
     """
+    # Large 16-bit products on Hopper: the persistent TMA kernel (kernels/matmul_tma.py). Checked
+    # before the launcher cache, whose key does not hold the operands' alignment.
+    if tma_eligible(a, b, bias, activation, out_dtype):
+        return launch_matmul_tma(a, b, bias=bias, activation=activation)
     key = (*_layout(a), *_layout(b), _layout(bias), activation, allow_tf32, out_dtype)
     launch = _MATMUL_LAUNCHERS.get(key)
     if launch:

@@ -171,9 +171,10 @@ class InterpreterBoundsChecker:
         def wrap_access(method_name, pointer_index, mask_index):
             original = getattr(builder, method_name)
 
-            def checked(self_builder, *args):
+            # Keyword arguments: the tensor-descriptor load passes its cache policy by name.
+            def checked(self_builder, *args, **kwargs):
                 checker._check(method_name, args[pointer_index], args[mask_index] if mask_index is not None else None)
-                return original(self_builder, *args)
+                return original(self_builder, *args, **kwargs)
 
             setattr(builder, method_name, checked)
 

@@ -14,13 +14,17 @@ names, evaluated in float64 on the same rounded output.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 import triton
 import triton.language as tl
 
-from tests.utils import assert_close, make_pair
+import tritongrad
+from tests.utils import assert_close, from_torch, make_pair, to_torch
+from tritongrad.autograd import gradcheck
 from tritongrad.kernels import activation as ka
 from tritongrad.kernels import elementwise as ke
 
@@ -217,3 +221,252 @@ def test_special_functions_against_torch(function, dtype):
     finite = ~torch.isnan(expected)
     assert torch.isnan(out[~finite]).all(), f"{function} {dtype}: NaN input did not give NaN"
     assert_close(out[finite], expected[finite], dtype, kind="special", what=f"{function} {dtype}", check_dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.nn.functional's activations: the unary table's rows (ops/elementwise.py) behind their F
+# signatures, softsign and tanhshrink (composed as torch composes them), glu and rrelu
+# ---------------------------------------------------------------------------------------------
+
+# name -> function of (torch or tritongrad, x): each activation, with arguments other than the
+# defaults where it takes them
+F_CASES = {
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "elu": lambda lib, x: lib.nn.functional.elu(x, 0.7),
+    "elu negative alpha": lambda lib, x: lib.nn.functional.elu(x, -0.4),
+    "selu": lambda lib, x: lib.nn.functional.selu(x),
+    "celu": lambda lib, x: lib.nn.functional.celu(x, 0.3),
+    "mish": lambda lib, x: lib.nn.functional.mish(x),
+    "softplus": lambda lib, x: lib.nn.functional.softplus(x),
+    "softplus beta threshold": lambda lib, x: lib.nn.functional.softplus(x, 2.0, 1.5),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x, -0.5, 2.0),
+    "hardsigmoid": lambda lib, x: lib.nn.functional.hardsigmoid(x),
+    "hardswish": lambda lib, x: lib.nn.functional.hardswish(x),
+    "logsigmoid": lambda lib, x: lib.nn.functional.logsigmoid(x),
+    "softsign": lambda lib, x: lib.nn.functional.softsign(x),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x, 0.3),
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x, 0.7),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.25, -1.5),
+    "tanhshrink": lambda lib, x: lib.nn.functional.tanhshrink(x),
+    "rrelu eval": lambda lib, x: lib.nn.functional.rrelu(x, 0.1, 0.4),
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+    "gelu tanh": lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"),
+}
+
+# Every breakpoint of the cases above (+-3, +-lambd, the limits, the threshold), both zeros, the
+# softplus threshold (x = 20 and beta x = 1.5), infinities and NaN.
+BREAKPOINTS = [-6.0, -3.0, -1.0, -0.7, -0.5, -0.3, -0.0, 0.0, 0.25, 0.3, 0.5, 0.7, 0.75, 1.0, 2.0, 3.0, 6.0, 20.0,
+               21.0, -20.0, 100.0, -100.0, math.inf, -math.inf, math.nan]  # fmt: skip
+
+
+def torch_elementwise(case: str, x: torch.Tensor, grad_out: torch.Tensor):
+    """torch's value and gradient one element at a time: a 1-element tensor takes torch's scalar CPU
+    kernel, the one its CUDA kernels agree with (its vectorized kernels differ at NaN for hardtanh's
+    and the shrinks' gradients and at +inf for float32 GELU; ops/activation.py)."""
+    values, grads = [], []
+    for index in range(x.numel()):
+        leaf = x[index : index + 1].detach().clone().requires_grad_(True)
+        out = F_CASES[case](torch, leaf)
+        out.backward(grad_out[index : index + 1])
+        values.append(out.detach())
+        grads.append(leaf.grad)
+    return torch.cat(values), torch.cat(grads)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf * 0 and the like, as in torch
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("case", list(F_CASES))
+def test_functional_values_and_gradients_at_breakpoints_and_random_points(case, dtype):
+    x = torch.cat([torch.tensor(BREAKPOINTS, dtype=torch.float64), torch.randn(23, dtype=torch.float64) * 3]).to(dtype)
+    grad_out = (torch.rand(x.numel(), dtype=torch.float64) + 0.5).to(dtype)
+    expected, expected_grad = torch_elementwise(case, x, grad_out)
+    tg_x = from_torch(x, requires_grad=True)
+    got = F_CASES[case](tritongrad, tg_x)
+    got.backward(from_torch(grad_out))
+    # GELU: only at +-inf and NaN here; its finite values are compared with a float64 oracle above
+    # (torch's own forms cancel for x << 0)
+    compared = ~torch.isfinite(x) if case.startswith("gelu") else torch.ones_like(x, dtype=torch.bool)
+    assert_close(to_torch(got)[compared], expected[compared], dtype, what=f"{case} ({dtype})")
+    assert_close(to_torch(tg_x.grad)[compared], expected_grad[compared], dtype, what=f"d {case} ({dtype})")
+
+
+@pytest.mark.parametrize("layout", ["transposed", "sliced", "expanded"])
+@pytest.mark.parametrize("case", [c for c in F_CASES if not c.startswith("gelu")])
+def test_functional_reads_views(case, layout):
+    x, tg_x = make_pair((6, 11), torch.float32, layout)
+    assert_close(F_CASES[case](tritongrad, tg_x), F_CASES[case](torch, x), what=f"{case} of a {layout} input")
+
+
+@pytest.mark.parametrize("case", [c for c in F_CASES if not c.startswith("gelu")])
+def test_functional_gradcheck_float64(case):
+    # points a little away from every breakpoint (finite differences straddle none)
+    x = torch.tensor([-2.3, -0.9, -0.41, 0.37, 1.3, 2.6], dtype=torch.float64) + torch.rand(6, dtype=torch.float64) / 50
+    assert gradcheck(lambda t: F_CASES[case](tritongrad, t), (from_torch(x, requires_grad=True),), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["elu", "elu negative alpha", "selu", "celu", "mish", "softplus beta threshold",
+                                  "logsigmoid", "softsign", "tanhshrink", "hardswish"])  # fmt: skip
+def test_functional_double_backward(case):
+    x = torch.tensor([-2.3, -0.9, -0.41, 0.37, 1.3, 2.6], dtype=torch.float64, requires_grad=True)
+    tg_x = from_torch(x, requires_grad=True)
+    (first,) = torch.autograd.grad(F_CASES[case](torch, x).sum(), x, create_graph=True)
+    (tg_first,) = tritongrad.autograd.grad(F_CASES[case](tritongrad, tg_x).sum(), tg_x, create_graph=True)
+    (first * first).sum().backward()
+    (tg_first * tg_first).sum().backward()
+    assert_close(tg_x.grad, x.grad, what=f"d2 {case}")
+
+
+# name -> function of (torch or tritongrad, x) writing into x
+IN_PLACE = {
+    "elu inplace": lambda lib, x: lib.nn.functional.elu(x, 0.5, inplace=True),
+    "F.elu_": lambda lib, x: lib.nn.functional.elu_(x),
+    "selu inplace": lambda lib, x: lib.nn.functional.selu(x, True),
+    "torch.selu_": lambda lib, x: lib.selu_(x),
+    "F.celu_": lambda lib, x: lib.nn.functional.celu_(x, 0.5),
+    "torch.celu_": lambda lib, x: lib.celu_(x, 2.0),
+    "relu6 inplace": lambda lib, x: lib.nn.functional.relu6(x, inplace=True),
+    "F.hardtanh_": lambda lib, x: lib.nn.functional.hardtanh_(x, -0.5, 0.5),
+    "F.threshold_": lambda lib, x: lib.nn.functional.threshold_(x, 0.25, 2.0),
+    "torch.threshold_": lambda lib, x: lib.threshold_(x, -0.25, -2.0),
+    "threshold inplace": lambda lib, x: lib.nn.functional.threshold(x, 0.1, 0.5, inplace=True),
+    "mish inplace": lambda lib, x: lib.nn.functional.mish(x, inplace=True),
+    "hardsigmoid inplace": lambda lib, x: lib.nn.functional.hardsigmoid(x, inplace=True),
+    "hardswish inplace": lambda lib, x: lib.nn.functional.hardswish(x, True),
+    "F.rrelu_": lambda lib, x: lib.nn.functional.rrelu_(x, 0.2, 0.3),
+    "F.relu_": lambda lib, x: lib.nn.functional.relu_(x),
+    "torch.relu_": lambda lib, x: lib.relu_(x),
+    "F.leaky_relu_": lambda lib, x: lib.nn.functional.leaky_relu_(x, 0.2),
+    "leaky_relu inplace": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1, inplace=True),
+    "silu inplace": lambda lib, x: lib.nn.functional.silu(x, inplace=True),
+}
+
+
+@pytest.mark.parametrize("case", list(IN_PLACE))
+def test_in_place_variants_write_into_the_input_and_record_torch_s_node(case):
+    x, tg_x = make_pair((4, 5), torch.float32, "transposed")  # a strided view
+    pointer, version = tg_x.data_ptr(), tg_x._version
+    assert IN_PLACE[case](tritongrad, tg_x) is tg_x
+    assert tg_x.data_ptr() == pointer and tg_x._version == version + 1, f"{case}: written once, in place"
+    assert_close(tg_x, IN_PLACE[case](torch, x), what=case)
+    # on a non-leaf that requires grad: recorded, the gradient flows like torch's
+    leaf, tg_leaf = make_pair((3, 4), torch.float64, requires_grad=True)
+    results = [IN_PLACE[case](lib, start * 1) for lib, start in ((torch, leaf), (tritongrad, tg_leaf))]
+    assert type(results[1].grad_fn).__name__ == type(results[0].grad_fn).__name__
+    for result in results:
+        (result * result).sum().backward()
+    assert_close(tg_leaf.grad, leaf.grad, what=f"gradient through {case}")
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        IN_PLACE[case](tritongrad, tg_leaf)
+
+
+@pytest.mark.parametrize("op", ["elu_", "leaky_relu_"])
+def test_in_place_with_a_negative_slope_refuses_backward_like_torch(op):
+    for lib in (torch, tritongrad):
+        leaf = lib.tensor([-1.0, 2.0], requires_grad=True)
+        result = getattr(lib.nn.functional, op)(leaf * 1, -0.5)
+        with pytest.raises(RuntimeError, match="backward calculation is triggered with a negative slope"):
+            result.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.int16], ids=str)
+def test_integer_inputs_where_torch_takes_them(dtype):
+    x = torch.tensor([-3, -2, -1, 0, 1, 2, 3, 7, 100]).to(dtype)
+    tg_x = from_torch(x)
+    cases = {
+        "relu6": lambda lib, t: lib.nn.functional.relu6(t),
+        "hardtanh": lambda lib, t: lib.nn.functional.hardtanh(t, -2.5, 2.5),
+        "threshold": lambda lib, t: lib.threshold(t, 1.5, 7.9),
+        "threshold_": lambda lib, t: lib.nn.functional.threshold_(t.clone(), 0, -1),
+    }
+    for name, case in cases.items():
+        try:
+            expected = case(torch, x)
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="unsigned type with negative limits"):
+                case(tritongrad, tg_x)
+            continue
+        assert_close(case(tritongrad, tg_x), expected, what=f"{name} ({dtype})")
+
+
+# (name, function of (lib, x)): torch raises, and tritongrad raises the same exception type
+ERRORS = {
+    "hardtanh min > max": lambda lib, x: lib.nn.functional.hardtanh(x, 1.0, -1.0),
+    "hardtanh of bool": lambda lib, x: lib.nn.functional.hardtanh(x > 0),
+    "relu6 of bool": lambda lib, x: lib.nn.functional.relu6(x > 0),
+    "threshold of bool": lambda lib, x: lib.threshold(x > 0, 0, 1),
+    "threshold without value": lambda lib, x: lib.threshold(x, 0.5),
+    "celu alpha 0": lambda lib, x: lib.celu(x, 0.0),
+    "celu_ alpha 0": lambda lib, x: lib.nn.functional.celu_(x, 0),
+    "softshrink negative lambd": lambda lib, x: lib.nn.functional.softshrink(x, -1.0),
+    "elu of ints": lambda lib, x: lib.nn.functional.elu(x.long()),
+    "selu of ints": lambda lib, x: lib.selu(x.long()),
+    "softplus of ints": lambda lib, x: lib.nn.functional.softplus(x.long()),
+    "mish of ints": lambda lib, x: lib.nn.functional.mish(x.long()),
+    "hardsigmoid of ints": lambda lib, x: lib.nn.functional.hardsigmoid(x.long()),
+    "hardswish of ints": lambda lib, x: lib.nn.functional.hardswish(x.long()),
+    "logsigmoid of ints": lambda lib, x: lib.nn.functional.logsigmoid(x.long()),
+    "hardshrink of ints": lambda lib, x: lib.hardshrink(x.long()),
+    "softshrink of ints": lambda lib, x: lib.nn.functional.softshrink(x.long()),
+    "glu of ints": lambda lib, x: lib.nn.functional.glu(x.long()),
+    "glu odd size": lambda lib, x: lib.nn.functional.glu(x[:, :3]),
+    "glu of a scalar": lambda lib, x: lib.nn.functional.glu(x[0, 0]),
+    "glu dim out of range": lambda lib, x: lib.nn.functional.glu(x, 2),
+    "rrelu lower > upper": lambda lib, x: lib.nn.functional.rrelu(x, 0.5, 0.1),
+    "rrelu of ints": lambda lib, x: lib.nn.functional.rrelu(x.long()),
+    "elu of a list": lambda lib, x: lib.nn.functional.elu([1.0]),
+    "softplus of a number": lambda lib, x: lib.nn.functional.softplus(1.0),
+    "elu alpha a string": lambda lib, x: lib.nn.functional.elu(x, "a"),
+    "F.elu out=": lambda lib, x: lib.nn.functional.elu(x, out=x),
+    "selu out=": lambda lib, x: lib.selu(x, out=x),
+    "in place on a leaf": lambda lib, x: lib.nn.functional.hardswish(x.requires_grad_(), inplace=True),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_match_torch(name):
+    x = torch.randn(2, 4)
+    with pytest.raises(Exception) as expected:
+        ERRORS[name](torch, x)
+    with pytest.raises(expected.type):
+        ERRORS[name](tritongrad, from_torch(x))
+
+
+def test_namespaces_match_torch():
+    names = ["relu6", "elu", "elu_", "selu", "selu_", "celu", "celu_", "mish", "softplus", "hardtanh", "hardtanh_",
+             "hardsigmoid", "hardswish", "logsigmoid", "softsign", "softshrink", "hardshrink", "threshold",
+             "threshold_", "tanhshrink", "glu", "rrelu", "rrelu_", "relu_"]  # fmt: skip
+    for name in names:
+        assert hasattr(tritongrad.nn.functional, name) == hasattr(F, name), f"F.{name}"
+        if name != "rrelu" and name != "rrelu_":  # (torch.rrelu: not in tritongrad's namespace)
+            assert hasattr(tritongrad, name) == hasattr(torch, name), f"torch.{name}"
+        assert hasattr(tritongrad.Tensor, name) == hasattr(torch.Tensor, name), f"Tensor.{name}"
+
+
+def test_softplus_past_float32_overflow_is_finite():
+    # beta x between 88 (where exp overflows float32) and the threshold: torch's log1p(exp(.)) is
+    # inf there, tritongrad's overflow-free form gives the function's value (x).
+    x = torch.tensor([90.0, 200.0, -200.0])
+    got = tritongrad.nn.functional.softplus(from_torch(x), 1.0, 1000.0)
+    assert_close(got, F.softplus(x.double(), 1.0, 1000.0).float())
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
+def test_glu_values_gradients_and_double_backward(dtype, dim):
+    x, tg_x = make_pair((4, 6), dtype, "transposed", requires_grad=True)
+    expected, got = F.glu(x, dim), tritongrad.nn.functional.glu(tg_x, dim)
+    assert_close(got, expected, what=f"glu(dim={dim})")
+    weight = torch.randn(expected.shape, dtype=torch.float64).to(dtype)
+    expected.backward(weight)
+    got.backward(from_torch(weight))
+    assert_close(tg_x.grad, x.grad, what=f"d glu(dim={dim})")
+    if dtype == torch.float64 and dim == 1:
+        x, tg_x = x[:2].detach().requires_grad_(), from_torch(x[:2].detach(), requires_grad=True)
+        assert gradcheck(lambda t: tritongrad.nn.functional.glu(t, dim), (tg_x,), eps=1e-6, atol=1e-6)
+        (first,) = torch.autograd.grad(F.glu(x, dim).pow(2).sum(), x, create_graph=True)
+        (tg_first,) = tritongrad.autograd.grad(
+            tritongrad.nn.functional.glu(tg_x, dim).pow(2).sum(), tg_x, create_graph=True
+        )
+        first.sum().backward()
+        tg_first.sum().backward()
+        assert_close(tg_x.grad, x.grad, what=f"d2 glu(dim={dim})")

@@ -3,6 +3,8 @@ compared with torch: values, grad_fn names, gradients, dtypes, layouts, errors, 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -800,3 +802,63 @@ def test_bounds_read_back_only_for_device_indices(monkeypatch):
     with pytest.raises(IndexError, match="index -5 is out of bounds for dimension 1 with size 4"):
         tg_x[[0, 1], [2, -5]]
     assert len(checks) == 3  # refused before any launch
+
+
+# ------------------------------------------------------------------------------------------------
+# index_put_ / x[indices] = v into an expanded tensor: allowed by torch with a deprecation warning
+# ------------------------------------------------------------------------------------------------
+EXPANDED_WRITES = {
+    "index_put_ one position": lambda lib, e: e.index_put_((lib.tensor([2]),), lib.tensor(9, dtype=e.dtype)),
+    "index_put_ aliased positions": lambda lib, e: e.index_put_((lib.tensor([0, 2]),), lib.tensor(9, dtype=e.dtype)),
+    "index_put_ accumulate": lambda lib, e: e.index_put_(
+        (lib.tensor([0, 2, 2]),), lib.tensor(3, dtype=e.dtype), accumulate=True
+    ),
+    "setitem int tensor": lambda lib, e: e.__setitem__(lib.tensor([1, 3]), 5),
+    "setitem list": lambda lib, e: e.__setitem__([0, 3], 5),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int64], ids=str)
+@pytest.mark.parametrize("name", list(EXPANDED_WRITES))
+def test_index_put_into_expanded_tensor_warns_and_writes_as_torch(name, dtype):
+    values = random_values((2, 1), dtype)
+    results = []
+    for lib in (torch, tritongrad):
+        base = values.clone() if lib is torch else from_torch(values)
+        expanded = base.expand(2, 4)[1]  # four elements, one memory location
+        with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors is deprecated"):
+            EXPANDED_WRITES[name](lib, expanded)
+        results.append(base)
+    assert_close(results[1], results[0], what=f"{name} {dtype}")
+
+
+def test_other_scattering_writes_into_expanded_tensors_are_refused_as_torch():
+    for call in (
+        lambda lib, e: e.index_add_(0, lib.tensor([0]), lib.tensor([1.0])),
+        lambda lib, e: e.scatter_(0, lib.tensor([0]), lib.tensor([1.0])),
+        lambda lib, e: e.__setitem__(slice(0, 2), 1.0),
+    ):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor") as want:
+            call(torch, torch.ones(1).expand(4))
+        with pytest.raises(RuntimeError, match=re.escape(str(want.value))):
+            call(tritongrad, tritongrad.ones(1).expand(4))
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8:UserWarning")  # (the refused writes warn too)
+def test_byte_masks_warn_and_one_value_through_them_is_refused_as_torch():
+    values = random_values((5,), torch.float32)
+    mask = torch.tensor([1, 0, 1, 0, 0], dtype=torch.uint8)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        assert_close(from_torch(values)[from_torch(mask)], values[mask.bool()])
+    x = from_torch(values)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        x[from_torch(mask)] = tritongrad.tensor([7.0, 8.0])  # several values: an index_put_, as torch
+    assert x.tolist()[:3] == [7.0, values[1].item(), 8.0]
+    for write in (
+        lambda lib, t, m: t.__setitem__(m, 1.0),
+        lambda lib, t, m: t.index_put_((m,), lib.tensor(1.0)),
+    ):
+        with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks") as want:
+            write(torch, values.clone(), mask)
+        with pytest.raises(RuntimeError, match=re.escape(str(want.value))):
+            write(tritongrad, from_torch(values), from_torch(mask))

@@ -34,6 +34,16 @@ CASES = [
     ("matmul", lambda lib, F, x, y, w, idx: x @ w),
     ("mm", lambda lib, F, x, y, w, idx: lib.mm(x, w)),
     ("mv", lambda lib, F, x, y, w, idx: lib.mv(x, w[:, 0])),
+    ("addmm", lambda lib, F, x, y, w, idx: lib.addmm(y[:, :1], x, w.t()[:4, :4], beta=2)),
+    ("addmv", lambda lib, F, x, y, w, idx: lib.addmv(y[:, 0], x, w[:, 0])),
+    ("baddbmm", lambda lib, F, x, y, w, idx: lib.baddbmm(y, x.unsqueeze(0), w[:, :4].unsqueeze(0))),
+    ("addbmm", lambda lib, F, x, y, w, idx: lib.addbmm(y, x.unsqueeze(0), w[:, :4].unsqueeze(0), alpha=3)),
+    ("addmm_", lambda lib, F, x, y, w, idx: (y * 1).addmm_(x, w[:, :4])),
+    ("addcmul", lambda lib, F, x, y, w, idx: lib.addcmul(x, y, x, value=2)),
+    ("addcdiv_", lambda lib, F, x, y, w, idx: (x * 1).addcdiv_(y, x.exp())),
+    ("triu_", lambda lib, F, x, y, w, idx: (x * 1).triu_(1)),
+    ("tensor_split", lambda lib, F, x, y, w, idx: lib.tensor_split(x, 2, 1)[1]),
+    ("scatter_reduce", lambda lib, F, x, y, w, idx: x.scatter_reduce(0, idx.expand(4, 3).t(), y, "amax")),
     ("linear", lambda lib, F, x, y, w, idx: F.linear(x, w.t())),
     ("sum", lambda lib, F, x, y, w, idx: x.sum()),
     ("sum dim", lambda lib, F, x, y, w, idx: x.sum(dim=1)),
@@ -88,7 +98,10 @@ CASES = [
     ("in-place mul_ on a view", lambda lib, F, x, y, w, idx: _mul_view(x)),
 ]
 
-UNARY_ROWS = [row.name for row in elementwise.UNARY if row.gradient is not None]
+# (rows torch has only in torch.nn.functional, and threshold with its two required arguments: ACTIVATIONS)
+UNARY_ROWS = [
+    row.name for row in elementwise.UNARY if row.gradient is not None and not row.functional and row.name != "threshold"
+]
 BINARY_ROWS = [row.name for row in elementwise.BINARY if row.grad_input is not None or row.grad_other is not None]
 
 
@@ -146,6 +159,35 @@ def test_grad_fn_name_matches_torch(case):
 @pytest.mark.parametrize("name", UNARY_ROWS)
 def test_unary_table_row_grad_fn_name(name):
     _compare(lambda lib, F, x, y, w, idx: getattr(lib, name)(x))
+
+
+ACTIVATIONS = {
+    "F.relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "F.relu6 inplace": lambda lib, x: lib.nn.functional.relu6(x * 1, inplace=True),
+    "F.elu": lambda lib, x: lib.nn.functional.elu(x, 0.5),
+    "F.elu_": lambda lib, x: lib.nn.functional.elu_(x * 1),
+    "F.selu inplace": lambda lib, x: lib.nn.functional.selu(x * 1, inplace=True),
+    "celu_": lambda lib, x: lib.celu_(x * 1, 2.0),
+    "F.mish": lambda lib, x: lib.nn.functional.mish(x),
+    "F.softplus": lambda lib, x: lib.nn.functional.softplus(x, 2.0, 1.0),
+    "F.hardtanh_": lambda lib, x: lib.nn.functional.hardtanh_(x * 1),
+    "F.hardsigmoid": lambda lib, x: lib.nn.functional.hardsigmoid(x),
+    "F.hardswish inplace": lambda lib, x: lib.nn.functional.hardswish(x * 1, True),
+    "F.logsigmoid": lambda lib, x: lib.nn.functional.logsigmoid(x),
+    "F.softsign": lambda lib, x: lib.nn.functional.softsign(x),
+    "F.softshrink": lambda lib, x: lib.nn.functional.softshrink(x),
+    "F.threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.5, 2.0),
+    "threshold_": lambda lib, x: lib.threshold_(x * 1, 0.5, 2.0),
+    "F.tanhshrink": lambda lib, x: lib.nn.functional.tanhshrink(x),
+    "F.glu": lambda lib, x: lib.nn.functional.glu(x, 1),
+    "F.rrelu": lambda lib, x: lib.nn.functional.rrelu(x),
+    "F.rrelu_": lambda lib, x: lib.nn.functional.rrelu_(x * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_grad_fn_name(name):
+    _compare(lambda lib, F, x, y, w, idx: ACTIVATIONS[name](lib, x))
 
 
 @pytest.mark.parametrize("name", BINARY_ROWS)

@@ -38,7 +38,7 @@ from benchmarks.aot import (
     instruction_mix,
     parse_ptxas_log,
 )
-from tritongrad.kernels import matmul
+from tritongrad.kernels import matmul, matmul_tma
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARCHS = ("sm_80", "sm_90")
@@ -208,6 +208,54 @@ def test_findings_and_check_failures_on_synthetic_rows():
     assert kernel_report.check_failures(kernel_report.findings(clean, empty_capture, cases, complete=False)) == []
 
 
+@pytest.mark.parametrize(
+    "arch, instructions, flagged",
+    [
+        ("sm_90", {"wgmma": 4, "tma": 8, "cp.async": 8}, False),
+        ("sm_90", {"mma.sync": 16, "cp.async": 8}, True),  # no wgmma, no TMA: fell back
+        ("sm_90", {"wgmma": 4, "cp.async": 8, "ld.global.128": 4}, True),  # pointer loads, no TMA
+        ("sm_80", {"mma.sync": 16}, True),  # a Hopper kernel compiled before Hopper
+    ],
+)
+def test_hopper_kernels_need_tma_and_wgmma(arch, instructions, flagged):
+    row = synthetic_row(kernel="matmul_tma_kernel", arch=arch, instructions=instructions, dot_types=["f16"])
+    found = kernel_report.hopper_kernels_without_their_instructions([row])
+    assert bool(found) == flagged, f"{arch} {instructions}: {found}"
+    other = synthetic_row(kernel="matmul_kernel", arch=arch, instructions=instructions)
+    assert kernel_report.hopper_kernels_without_their_instructions([other]) == []
+
+
+def test_tma_matmul_report_on_sm90_only(tmp_path):
+    """The TMA kernel compiles for sm_90 with wgmma, TMA copies and no spills; its cases launch
+    nothing under the sm_80 policy (TMA is sm_90+)."""
+    report, _ = run_report(tmp_path, "--configs", "default", "--only", "matmul_tma fp16 4096x4096x4096")
+    rows = rows_of(report, "matmul_tma_kernel")
+    assert {r["arch"] for r in rows} == {"sm_90"}, [describe(r) for r in rows]
+    for row in rows:
+        assert row["error"] is None, f"{describe(row)}: {row['error']}"
+        mix = row["instructions"]
+        assert mix.get("wgmma", 0) > 0 and mix.get("tma", 0) > 0, f"{describe(row)}: {mix}"
+        assert not row["spill_store_bytes"] and not row["spill_load_bytes"], describe(row)
+    for title in kernel_report.CHECKED_FINDINGS:
+        assert not report["findings"][title], f"{title}:\n" + "\n".join(report["findings"][title])
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_tma_matmul_configs_fit_hopper_shared_memory(dtype):
+    """Both TMA configs fit an H100's shared memory (their A/B stages plus the staged C tile)."""
+    from triton.runtime import driver
+
+    saved = driver._active
+    driver.set_active(_DeviceQueries(GPU_MODELS[90]))
+    try:
+        kept = matmul_tma._prune_by_shared_memory(matmul_tma._GPU_CONFIGS, {"a_ptr": _PointerArgument(dtype, 256)})
+    finally:
+        driver.set_active(saved)
+    assert kept == matmul_tma._GPU_CONFIGS, kept
+    for config in kept:
+        assert matmul_tma._shared_bytes(config, 2) <= GPU_MODELS[90].max_shared_bytes, config
+
+
 # ------------------------------------------------------------------------------ roofline
 
 
@@ -254,6 +302,7 @@ def test_benchmark_suite_shapes_have_cases():
     count = lambda prefix: sum(1 for n in names if n.startswith(f"bench {prefix} "))  # noqa: E731
     assert count("elementwise") == 4 * len(bench_elementwise.SIZES)
     assert count("matmul") == len(bench_matmul.PRECISIONS) * (len(bench_matmul.SQUARE) + len(bench_matmul.MLP_SHAPES))
+    assert count("matmul_tma") == len(bench_matmul.TMA_PRECISIONS) * len(bench_matmul.TMA_SQUARE)
     assert count("conv") == 3 * len(bench_conv.PRECISIONS) * len(bench_conv.SHAPES) * len(bench_conv.LAYOUTS)
     attention = len(bench_attention.DTYPES) * len(bench_attention.HEAD_DIMS) * 2 * len(bench_attention.SEQUENCES)
     assert count("attention") == 2 * attention

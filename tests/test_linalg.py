@@ -11,6 +11,7 @@ import torch
 
 import tritongrad
 from tests.autograd_utils import TOLERANCES, assert_close, to_tg
+from tests.utils import make_pair
 
 # (a shape, b shape, what it exercises)
 FORMS = {
@@ -268,3 +269,123 @@ def test_bool_matmul_is_not_implemented_like_torch():
         x = lib.ones(2, 2, dtype=lib.bool)
         with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
             x @ x
+
+
+# ------------------------------------------------------------------------------------------------
+# addmm / addmv / baddbmm / addbmm: beta * input + alpha * product, one node named as torch's
+# ------------------------------------------------------------------------------------------------
+# name -> (input shape, operand shapes): input broadcasts to the product's shape where marked.
+ADD_PRODUCTS = {
+    "addmm": ((3, 4), (3, 5), (5, 4)),  # primes
+    "addmm_broadcast_row": ((4,), (3, 7), (7, 4)),  # input (p,) broadcast over the rows
+    "addmm_size_one": ((1, 1), (1, 1), (1, 1)),
+    "addmm_empty_k": ((2, 3), (2, 0), (0, 3)),  # K = 0: beta * input
+    "addmm_empty_rows": ((0, 3), (0, 2), (2, 3)),
+    "addmv": ((3,), (3, 5), (5,)),
+    "addmv_scalar_input": ((), (4, 2), (2,)),
+    "baddbmm": ((2, 3, 4), (2, 3, 5), (2, 5, 4)),
+    "baddbmm_broadcast": ((3, 1), (2, 3, 5), (2, 5, 4)),
+    "addbmm": ((3, 4), (2, 3, 5), (2, 5, 4)),
+    "addbmm_one_batch": ((1, 4), (1, 3, 2), (1, 2, 4)),
+}
+
+
+def _op_of(case: str) -> str:
+    return case.split("_")[0]
+
+
+def _run_both(case, dtype, layout="contiguous", beta=0.5, alpha=2.0, inplace=False):
+    """The op on torch (float64 reference rounded to dtype) and tritongrad; returns outputs and grads."""
+    shapes = ADD_PRODUCTS[case]
+    pairs = [make_pair(s, dtype, layout if len(s) >= 2 else "contiguous", requires_grad=True) for s in shapes]
+    op = _op_of(case)
+    results = []
+    for lib, tensors in ((torch, [p[0].double() for p in pairs]), (tritongrad, [p[1] for p in pairs])):
+        if lib is torch:
+            tensors = [t.detach().requires_grad_() for t in tensors]
+        if inplace:
+            target = tensors[0] * 1  # (a non-leaf to write into)
+            out = getattr(target, op + "_")(*tensors[1:], beta=beta, alpha=alpha)
+        else:
+            out = getattr(lib, op)(*tensors, beta=beta, alpha=alpha)
+        upstream = torch.linspace(-1, 1, max(out.numel(), 1), dtype=torch.float64)[: out.numel()].reshape(out.shape)
+        out.backward(upstream if lib is torch else to_tg(upstream.to(dtype)))
+        results.append((out, [t.grad for t in tensors]))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("case", list(ADD_PRODUCTS))
+def test_add_products_match_torch(case, dtype):
+    (want, want_grads), (got, got_grads) = _run_both(case, dtype)
+    tolerances = TOLERANCES[dtype] if dtype != torch.float32 else (2e-5, 2e-5)
+    assert got.dtype == dtype
+    assert_close(got, want.detach().to(dtype), f"{case} {dtype}", tolerances=tolerances)
+    for index, (g, w) in enumerate(zip(got_grads, want_grads)):
+        assert_close(g, w.to(dtype), f"{case} grad {index} {dtype}", tolerances=tolerances)
+    expected_name = {"addmm": "AddmmBackward0", "addmv": "AddmvBackward0", "baddbmm": "BaddbmmBackward0",
+                     "addbmm": "AddbmmBackward0"}[_op_of(case)]  # fmt: skip
+    assert got.grad_fn.name() == expected_name
+
+
+@pytest.mark.parametrize("case", ["addmm", "baddbmm", "addmv", "addbmm"])
+def test_add_products_in_place_and_transposed(case):
+    (want, want_grads), (got, got_grads) = _run_both(
+        case, torch.float32, "transposed", beta=1.5, alpha=-1, inplace=True
+    )
+    assert_close(got, want.detach().float(), f"{case}_ transposed", tolerances=(2e-5, 2e-5))
+    for index, (g, w) in enumerate(zip(got_grads, want_grads)):
+        assert_close(g, w.float(), f"{case}_ grad {index}", tolerances=(2e-5, 2e-5))
+    assert got.grad_fn.name() == want.grad_fn.name()
+
+
+# Tiny, and only the two forms with a backward branch of their own (addmm and baddbmm share the
+# general one, compared with torch.autograd in float64 above): gradcheck perturbs every element,
+# and each evaluation is a matmul launch (~0.1 s in the interpreter).
+GRADCHECK_SHAPES = {"addmv": ((2,), (2, 3), (3,)), "addbmm": ((2, 2), (2, 2, 1), (2, 1, 2))}
+
+
+@pytest.mark.parametrize("case", list(GRADCHECK_SHAPES))
+def test_add_products_gradcheck_float64(case):
+    shapes = GRADCHECK_SHAPES[case]
+    inputs = [to_tg(torch.randn(s, dtype=torch.float64), requires_grad=True) for s in shapes]
+    function = getattr(tritongrad, case)
+    assert tritongrad.autograd.gradcheck(lambda *t: function(*t, beta=0.7, alpha=-1.3), inputs)
+
+
+def test_add_products_beta_zero_ignores_nan_and_integers_match_torch():
+    a, b = torch.randn(2, 3), torch.randn(3, 2)
+    nan_input = torch.full((2, 2), float("nan"))
+    got = tritongrad.addmm(to_tg(nan_input), to_tg(a), to_tg(b), beta=0)
+    assert_close(got, torch.addmm(nan_input, a, b, beta=0), "beta=0 with NaN input")
+    ints = [torch.randint(-4, 5, s) for s in ((2, 4), (2, 3), (3, 4))]
+    got = tritongrad.addmm(*[to_tg(t) for t in ints], beta=2, alpha=3)
+    want = torch.addmm(*ints, beta=2, alpha=3)
+    assert got.dtype == torch.int64 and got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.addmm(lib.ones(2, 4), lib.ones(3, 5), lib.ones(5, 4)),  # input does not broadcast
+        lambda lib: lib.addmm(lib.ones(3, 4, dtype=lib.float64), lib.ones(3, 5), lib.ones(5, 4)),
+        lambda lib: lib.addmm(lib.ones(3, 4), lib.ones(3, 5, dtype=lib.float64), lib.ones(5, 4)),
+        lambda lib: lib.addmm(lib.ones(3, 4), lib.ones(3, 5), lib.ones(6, 4)),
+        lambda lib: lib.addmm(lib.ones(3, 4), lib.ones(1, 3, 5), lib.ones(5, 4)),
+        lambda lib: lib.ones(4).addmm_(lib.ones(3, 5), lib.ones(5, 4)),  # in place needs the full shape
+        lambda lib: lib.addmv(lib.ones(3), lib.ones(3, 5), lib.ones(4)),
+        lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5), lib.ones(3, 5, 4)),
+        lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5), lib.ones(2, 6, 4)),
+        lambda lib: lib.addbmm(lib.ones(3, 4), lib.ones(2, 3, 5), lib.ones(3, 5, 4)),
+        lambda lib: lib.addmv(lib.ones(3, dtype=lib.float64), lib.ones(3, 5), lib.ones(5)),
+        lambda lib: lib.baddbmm(lib.ones(2, 3, 4, dtype=lib.float64), lib.ones(2, 3, 5), lib.ones(2, 5, 4)),
+        lambda lib: lib.baddbmm(lib.ones(2, 3, 4), lib.ones(2, 3, 5), lib.ones(2, 5, 4, dtype=lib.float64)),
+        lambda lib: lib.addmm(lib.ones(2, 2), [[1.0]], lib.ones(2, 2)),
+    ],
+)
+def test_add_product_errors_match_torch(call):
+    with pytest.raises(Exception) as want:
+        call(torch)
+    with pytest.raises(type(want.value)) as got:
+        call(tritongrad)
+    assert str(got.value) == str(want.value)

@@ -22,6 +22,7 @@ from benchmarks.common import count_tritongrad_launches
 from tests.utils import DEVICE, LAYOUTS, TOLERANCES, assert_close, from_torch, to_torch
 from tritongrad.autograd import gradcheck
 from tritongrad.kernels import loss_elementwise as le
+from tritongrad.kernels.device_checks import deferred_checks, raise_deferred_errors
 
 # The interpreter evaluates both sides of a tl.where, so a masked-off log(0) or 0 / 0 (kl_div's
 # target gradient at t = 0 is NaN in torch too) makes numpy warn.
@@ -442,18 +443,53 @@ def test_binary_cross_entropy_clamps_its_logs_like_torch():
         check_functional("binary_cross_entropy", x, t, g_x, g_t, reduction, torch.float64)
 
 
-def test_binary_cross_entropy_outside_unit_interval_is_nan():
-    # torch's CPU kernel raises; tritongrad does not read a flag back per call: the element's loss
-    # and gradients are NaN (documented in F.binary_cross_entropy), so the loss shows it.
-    x = from_torch(torch.tensor([0.5, 1.5, -0.1, 0.3]), requires_grad=True)
-    t = from_torch(torch.tensor([0.5, 0.5, 0.5, 2.0]))
-    loss = F.binary_cross_entropy(x, t, reduction="none")
-    assert to_torch(loss).isnan().tolist() == [False, True, True, True]
-    assert to_torch(F.binary_cross_entropy(x, t)).isnan().item()
-    F.binary_cross_entropy(x, t, reduction="sum").backward()
-    assert to_torch(x.grad).isnan().tolist() == [False, True, True, True]
-    with pytest.raises(RuntimeError, match="between 0 and 1"):
-        TF.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([0.5]))  # torch's behaviour, for the record
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    "x, t",
+    [
+        ([0.5, 1.5, 0.3], [0.5, 0.5, 0.5]),  # input above 1
+        ([0.5, -0.1, 0.3], [0.5, 2.0, 0.5]),  # input below 0 (reported before the bad target)
+        ([float("nan"), 0.5], [0.5, 0.5]),  # NaN input
+        ([0.5, 0.2], [0.5, -1e-3]),  # target below 0
+        ([0.5, 0.2], [float("nan"), 0.5]),  # NaN target
+    ],
+)
+def test_binary_cross_entropy_outside_unit_interval_raises_like_torch(x, t, reduction):
+    with pytest.raises(RuntimeError) as want:
+        TF.binary_cross_entropy(torch.tensor(x), torch.tensor(t), reduction=reduction)
+    with pytest.raises(RuntimeError, match=str(want.value)):
+        F.binary_cross_entropy(from_torch(torch.tensor(x), requires_grad=True), from_torch(torch.tensor(t)),
+                               reduction=reduction)  # fmt: skip
+    with pytest.raises(RuntimeError, match=str(want.value)):
+        nn.BCELoss(reduction=reduction)(from_torch(torch.tensor(x)), from_torch(torch.tensor(t)))
+
+
+def test_binary_cross_entropy_check_beyond_one_program_and_deferred_as_on_a_gpu():
+    x = torch.rand(5000, dtype=torch.float64)  # more programs than one (each flags its own block)
+    x[4321] = 1.25
+    t = torch.rand(5000, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(from_torch(x), from_torch(t), reduction="sum")
+    with deferred_checks(True):  # a GPU's path: no readback at the call, the error at the next sync
+        loss = F.binary_cross_entropy(from_torch(x), from_torch(t), reduction="none")
+        with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+            raise_deferred_errors()
+    assert bool(to_torch(loss)[4321].isnan())  # until then, the bad element's loss is NaN
+    x[4321] = 1.0
+    assert_close(F.binary_cross_entropy(from_torch(x), from_torch(t)), TF.binary_cross_entropy(x, t))
+
+
+def test_l1_loss_gradient_at_nan_is_zero_like_torch():
+    values = [float("nan"), 1.0, float("nan"), 2.0]
+    target = [0.0, float("nan"), float("nan"), 3.0]
+    for reduction in REDUCTIONS:
+        want_x = torch.tensor(values, requires_grad=True)
+        got_x = from_torch(torch.tensor(values), requires_grad=True)
+        want = TF.l1_loss(want_x, torch.tensor(target), reduction=reduction)
+        got = F.l1_loss(got_x, from_torch(torch.tensor(target)), reduction=reduction)
+        want.backward(torch.ones_like(want))
+        got.backward(tritongrad.ones(tuple(got.shape)))
+        assert_close(got_x.grad, want_x.grad, what=f"l1_loss grad at NaN ({reduction})")
 
 
 def test_kl_div_zero_target_and_batchmean():

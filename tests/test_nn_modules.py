@@ -83,6 +83,36 @@ ACTIVATION_MODULES = [
     lambda nn: nn.Flatten(),
     lambda nn: nn.Flatten(0, 1),
     lambda nn: nn.Identity(54, unused="x"),
+    lambda nn: nn.ReLU6(),
+    lambda nn: nn.ReLU6(inplace=True),
+    lambda nn: nn.ELU(),
+    lambda nn: nn.ELU(0.5, inplace=True),
+    lambda nn: nn.SELU(),
+    lambda nn: nn.SELU(inplace=True),
+    lambda nn: nn.CELU(2.0),
+    lambda nn: nn.CELU(0.5, inplace=True),
+    lambda nn: nn.Mish(),
+    lambda nn: nn.Mish(inplace=True),
+    lambda nn: nn.Softplus(),
+    lambda nn: nn.Softplus(2, 1),
+    lambda nn: nn.Hardtanh(),
+    lambda nn: nn.Hardtanh(-0.5, 2, inplace=True),
+    lambda nn: nn.Hardsigmoid(),
+    lambda nn: nn.Hardsigmoid(inplace=True),
+    lambda nn: nn.Hardswish(),
+    lambda nn: nn.Hardswish(inplace=True),
+    lambda nn: nn.LogSigmoid(),
+    lambda nn: nn.Softsign(),
+    lambda nn: nn.Tanhshrink(),
+    lambda nn: nn.Softshrink(),
+    lambda nn: nn.Softshrink(0.3),
+    lambda nn: nn.Hardshrink(1),
+    lambda nn: nn.Threshold(0.1, 20),
+    lambda nn: nn.Threshold(-0.5, 2.5, inplace=True),
+    lambda nn: nn.GLU(),
+    lambda nn: nn.GLU(1),
+    lambda nn: nn.RReLU().eval(),
+    lambda nn: nn.RReLU(0.1, 0.3, inplace=True).eval(),
 ]
 
 
@@ -101,6 +131,30 @@ def test_activation_modules_match_torch(make):
         assert_close(g_leaf.grad, t_leaf.grad, "grad")
     else:
         check_module(torch_module, tg_module, values, grad_of=(0,))
+
+
+def test_hardtanh_module_checks_and_deprecated_keywords_like_torch():
+    for nn in (tnn, gnn):
+        with pytest.raises(AssertionError, match=r"max_val \(1.0\) must be greater than min_val \(1.0\)"):
+            nn.Hardtanh(1.0, 1.0)
+        with pytest.warns(FutureWarning, match="`min_value` is deprecated"):
+            layer = nn.Hardtanh(min_value=-2.0)
+        assert (layer.min_val, layer.max_val) == (-2.0, 1.0)
+    assert (gnn.ReLU6().min_val, gnn.ReLU6().max_val) == (0.0, 6.0) and isinstance(gnn.ReLU6(), gnn.Hardtanh)
+
+
+def test_rrelu_module_draws_slopes_in_training_only():
+    layer = gnn.RReLU(0.1, 0.3)
+    x = to_tg(-torch.rand(4000) - 0.5, requires_grad=True)
+    y = layer(x)
+    slopes = to_torch(y.detach()) / to_torch(x.detach())
+    assert 0.1 <= slopes.min().item() and slopes.max().item() <= 0.3 and slopes.std().item() > 0.04
+    assert type(y.grad_fn).__name__ == "RreluWithNoiseBackward0"
+    y.sum().backward()  # the gradient is each element's slope
+    torch.testing.assert_close(to_torch(x.grad), slopes, rtol=1e-6, atol=0)
+    assert not torch.equal(to_torch(layer(x).detach()), to_torch(y.detach())), "fresh slopes each call"
+    layer.eval()
+    assert torch.equal(to_torch(layer(x).detach()), torch.nn.functional.rrelu(to_torch(x.detach()), 0.1, 0.3))
 
 
 def test_softmax_module_without_dim_warns_like_torch():

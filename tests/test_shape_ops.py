@@ -318,3 +318,84 @@ def test_diagonal_second_derivative():
     (want_first,) = torch.autograd.grad((t.diagonal() ** 3).sum(), t, create_graph=True)
     (want_second,) = torch.autograd.grad(want_first.sum(), t)
     assert_close(second, want_second)
+
+
+# ------------------------------------------------------------------------------------------------
+# tensor_split and the in-place triangles
+# ------------------------------------------------------------------------------------------------
+SPLITS = {
+    "sections_uneven": (3, 0),  # 7 rows into 3: sizes 3, 2, 2
+    "sections_more_than_rows": (9, 0),  # trailing empty pieces
+    "indices": ([1, 5], 0),
+    "indices_decreasing": ([5, 1], 0),  # an empty middle piece
+    "indices_negative_and_past_end": ([-2, 9], 0),
+    "no_indices": ([], 0),
+    "dim_1": ((1, 2), 1),
+    "tensor_sections": ("tensor", 0),  # a 0-d int64 tensor: sections
+    "tensor_indices": ("tensor1d", -1),  # a 1-D int64 tensor: indices
+}
+
+
+@pytest.mark.parametrize("case", list(SPLITS))
+def test_tensor_split_matches_torch(case):
+    argument, dim = SPLITS[case]
+    values = random_values((7, 3), torch.float64)
+    for layout in ("contiguous", "transposed"):
+        base = values if layout == "contiguous" else values.T.contiguous().T
+        leaf = base.clone().requires_grad_()
+        mine = from_torch(base, requires_grad=True)
+        want_arg = (
+            {"tensor": torch.tensor(2), "tensor1d": torch.tensor([2])}.get(argument, argument)
+            if isinstance(argument, str)
+            else argument
+        )
+        got_arg = from_torch(want_arg) if isinstance(want_arg, torch.Tensor) else want_arg
+        want, got = torch.tensor_split(leaf, want_arg, dim), mine.tensor_split(got_arg, dim)
+        assert isinstance(got, tuple) and len(got) == len(want), f"{case}: {len(got)} pieces, torch {len(want)}"
+        for index, (g, w) in enumerate(zip(got, want)):
+            assert_close(g, w, what=f"{case} {layout} piece {index}")
+            assert g.grad_fn.name() == w.grad_fn.name()
+        weights = [torch.randn(w.shape, dtype=torch.float64) for w in want]
+        sum((w * u).sum() for w, u in zip(want, weights)).backward()
+        sum((g * from_torch(u)).sum() for g, u in zip(got, weights)).backward()
+        assert_close(mine.grad, leaf.grad, what=f"{case} {layout} grad")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.tensor_split(x, 0),
+        lambda lib, x: lib.tensor_split(x, lib.tensor([1.0])),
+        lambda lib, x: lib.tensor_split(x, lib.tensor([[1]])),
+        lambda lib, x: lib.tensor_split(x[0, 0], 2),
+        lambda lib, x: lib.tensor_split(x, 2, 2),
+        lambda lib, x: lib.tensor_split(x, 2.0),
+    ],
+)
+def test_tensor_split_errors_match_torch(call):
+    values = random_values((4, 3), torch.float32)
+    with pytest.raises(Exception) as want:
+        call(torch, values)
+    with pytest.raises(type(want.value)) as got:
+        call(tritongrad, from_torch(values))
+    if not isinstance(want.value, TypeError):  # (torch's TypeError lists its overloads)
+        assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("op, diagonal, shape", [("tril_", 0, (4, 5)), ("triu_", 1, (2, 3, 4)), ("triu_", -7, (5, 2))])
+def test_triangles_in_place(op, diagonal, shape):
+    values = random_values(shape, torch.float64)
+    leaf, mine = values.clone().requires_grad_(), from_torch(values, requires_grad=True)
+    want = getattr(leaf * 2, op)(diagonal)
+    got = getattr(mine * 2, op)(diagonal)
+    assert_close(got, want)
+    assert got.grad_fn.name() == want.grad_fn.name()
+    upstream = torch.randn(shape, dtype=torch.float64)
+    want.backward(upstream)
+    got.backward(from_torch(upstream))
+    assert_close(mine.grad, leaf.grad)
+    plain = from_torch(values.mT.contiguous().mT)  # strided, nothing recorded: written straight in
+    assert getattr(plain, op)(diagonal) is plain
+    assert_close(plain, getattr(values.clone(), op)(diagonal))
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        getattr(mine, op)(diagonal)

@@ -5,6 +5,8 @@ thing a row may add here is its input domain in DOMAINS. Each op is checked for:
 and result dtype in every dtype torch accepts (and refusal where torch refuses), every layout and
 the edge shapes, NaN/inf/domain-boundary inputs, the gradient against torch.autograd (edge points
 included) and float64 gradcheck, ``x.op_()``, ``out=``, aliases and torch's grad_fn name.
+A row that lives only in torch.nn.functional (``functional=True``: elu, softplus, ...) is looked up
+there in both libraries; a row with required arguments gets them from ARGUMENTS.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ DOMAINS = {
     "xlogy": ((-3, 3), (0.1, 4)), "hypot": ((-3, 3), (-3, 3)),
 }  # fmt: skip
 
+# Arguments the tests pass after the input (threshold has two required ones).
+ARGUMENTS = {"threshold": (0.5, -2.0)}
+
 UNARY_ROWS = {row.name: row for row in UNARY}
 BINARY_ROWS = {row.name: row for row in BINARY}
 DIFFERENTIABLE_UNARY = [row.name for row in UNARY if row.gradient is not None]
@@ -43,12 +48,35 @@ def domain(op: str, operand: int = 0) -> tuple[float, float]:
     return bounds[operand] if isinstance(bounds[0], tuple) else bounds
 
 
+def _namespace(lib, op: str):
+    row = UNARY_ROWS.get(op)
+    return lib.nn.functional if row is not None and row.functional else lib
+
+
+def _with_arguments(function, op: str):
+    arguments = ARGUMENTS.get(op, ())
+    return (lambda x, *args, **kwargs: function(x, *arguments, *args, **kwargs)) if arguments else function
+
+
 def torch_fn(op: str):
-    return getattr(torch, op)
+    return _with_arguments(getattr(_namespace(torch, op), op), op)
 
 
 def tg_fn(op: str):
-    return getattr(tritongrad, op)
+    return _with_arguments(getattr(_namespace(tritongrad, op), op), op)
+
+
+def inplace_call(x, op: str):
+    """``x.op_()``, or where torch has no such method ``torch.op_(x)`` / ``F.op_(x)`` / ``F.op(x,
+    inplace=True)``, in x's library."""
+    lib = torch if isinstance(x, torch.Tensor) else tritongrad
+    arguments = ARGUMENTS.get(op, ())
+    if UNARY_ROWS[op].method:
+        return getattr(x, f"{op}_")(*arguments)
+    namespace = _namespace(lib, op)
+    if hasattr(namespace, f"{op}_"):
+        return getattr(namespace, f"{op}_")(x, *arguments)
+    return getattr(namespace, op)(x, *arguments, inplace=True)
 
 
 def run_both(torch_call, tg_call):
@@ -75,7 +103,8 @@ def test_unary_every_dtype(op, dtype):
     got, expected = run_both(lambda: torch_fn(op)(x), lambda: tg_fn(op)(tg_x))
     if expected is not None:
         assert_close(got, expected, what=f"{op}({dtype})")
-        assert_close(getattr(tg_x, op)(), expected, what=f"x.{op}() ({dtype})")
+        if UNARY_ROWS[op].method:
+            assert_close(getattr(tg_x, op)(*ARGUMENTS.get(op, ())), expected, what=f"x.{op}() ({dtype})")
 
 
 @pytest.mark.parametrize("layout", ["transposed", "sliced", "expanded"])
@@ -225,6 +254,17 @@ EDGE_GRADIENTS = [
     ("erfinv", [1.0, -1.0, 0.0]),
     ("round", [0.5, 1.5, -2.5]),
     ("expm1", [-math.inf, 0.0]),
+    # the activations' breakpoints (NaN and the rest: tests/test_activation.py, against torch's scalar kernels)
+    ("elu", [0.0, -0.0, -math.inf]),
+    ("selu", [0.0, -math.inf, math.inf]),
+    ("hardtanh", [-1.0, 1.0, 0.5]),
+    ("threshold", [0.5, 0.25, 1.0]),
+    ("softplus", [20.0, 21.0, -math.inf]),
+    ("hardsigmoid", [-3.0, 3.0, 0.0]),
+    ("hardswish", [-3.0, 3.0, 0.0]),
+    ("logsigmoid", [-math.inf, math.inf, 0.0]),
+    ("softshrink", [0.5, -0.5, 0.0]),
+    ("hardshrink", [0.5, -0.5, 0.0]),
 ]
 
 
@@ -238,7 +278,7 @@ def test_unary_gradient_at_edge_points(op, values):
         assert_close(tg_x.grad, x.grad, what=f"d {op} at {values}")
 
 
-@pytest.mark.parametrize("op", ["log1p", "atan", "erf", "asinh", "sin"])
+@pytest.mark.parametrize("op", ["log1p", "atan", "erf", "asinh", "sin", "celu", "softplus", "mish", "logsigmoid"])
 def test_unary_double_backward(op):
     x = random_values((4,), torch.float64, low=0.1, high=0.8).requires_grad_(True)
     tg_x = from_torch(x, requires_grad=True)
@@ -255,7 +295,7 @@ def test_unary_in_place(op, dtype):
     low, high = domain(op)
     x, tg_x = make_pair((5, 6), dtype, "transposed", low=low, high=high)
     pointer, version = tg_x.data_ptr(), tg_x._version
-    got, expected = run_both(lambda: getattr(x, f"{op}_")(), lambda: getattr(tg_x, f"{op}_")())
+    got, expected = run_both(lambda: inplace_call(x, op), lambda: inplace_call(tg_x, op))
     if expected is None:
         return
     assert got is tg_x and tg_x.data_ptr() == pointer and tg_x._version == version + 1, f"{op}_ must write into self"
@@ -267,13 +307,16 @@ def test_unary_in_place_is_recorded(op):
     low, high = domain(op)
     x, tg_x = make_pair((3, 4), torch.float64, requires_grad=True, low=low, high=high)
     try:
-        getattr(x * 1, f"{op}_")().sum().backward()
+        inplace_call(x * 1, op).sum().backward()
     except NotImplementedError:
         pytest.skip(f"torch has no derivative for {op}_ (tritongrad records it like {op})")
     x.grad = None
+    names = []
     for leaf in (x, tg_x):
-        result = getattr(leaf * 1, f"{op}_")()
+        result = inplace_call(leaf * 1, op)
+        names.append(type(result.grad_fn).__name__)  # (elu_: EluBackward1, from the output)
         (result * result).sum().backward()
+    assert names[1] == names[0], f"{op}_ records {names[1]}, torch {names[0]}"
     assert_close(tg_x.grad, x.grad, what=f"gradient through {op}_")
 
 
@@ -284,8 +327,11 @@ def test_unary_in_place_refusals():
         with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
             lib.tensor([1.0, 2.0], requires_grad=True).sin_()
     for row in UNARY:
-        assert hasattr(torch.Tensor, f"{row.name}_") == row.inplace, f"{row.name}_: torch says otherwise"
-        assert hasattr(tritongrad.Tensor, f"{row.name}_") == row.inplace
+        for lib in (torch, tritongrad):
+            assert hasattr(lib.Tensor, f"{row.name}_") == (row.inplace and row.method), f"{lib.__name__} {row.name}_"
+            assert hasattr(lib.Tensor, row.name) == row.method, f"{lib.__name__}.Tensor.{row.name}"
+            assert hasattr(lib, row.name) != row.functional, f"{lib.__name__}.{row.name}"
+            assert hasattr(lib.nn.functional, row.name) or not row.functional
 
 
 @pytest.mark.parametrize("op", list(UNARY_ROWS))

@@ -22,7 +22,35 @@ from tritongrad import creation, ops
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.ops import linear as linear_ops
-from tritongrad.ops.activation import Gelu, LeakyRelu, Silu
+from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below)
+    Gelu,
+    LeakyRelu,
+    LeakyReluInPlace,
+    Silu,
+    celu,
+    celu_,
+    elu,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    relu6,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.dropout import Dropout
@@ -58,6 +86,29 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_",
     "silu",
+    "relu6",
+    "elu",
+    "elu_",
+    "selu",
+    "selu_",
+    "celu",
+    "celu_",
+    "mish",
+    "softplus",
+    "hardtanh",
+    "hardtanh_",
+    "hardsigmoid",
+    "hardswish",
+    "logsigmoid",
+    "softsign",
+    "softshrink",
+    "hardshrink",
+    "threshold",
+    "threshold_",
+    "tanhshrink",
+    "glu",
+    "rrelu",
+    "rrelu_",
     "softmax",
     "log_softmax",
     "dropout",
@@ -187,7 +238,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 
 def leaky_relu_(input, negative_slope: float = 0.01):
     """leaky_relu in place; returns ``input``."""
-    return _inplace(input, lambda x: LeakyRelu.apply(x, float(negative_slope)))
+    return _inplace(input, lambda x: LeakyReluInPlace.apply(x, float(negative_slope)))
 
 
 def silu(input, inplace: bool = False):
@@ -199,8 +250,9 @@ def silu(input, inplace: bool = False):
 
 
 def _inplace(input, function):
-    """Runs ``function`` out of place and writes the result back into ``input`` (kernel copy)."""
-    return apply_inplace(input, function, lambda: input.copy_(function(input)))
+    """Runs ``function`` out of place and writes the result back into ``input`` (kernel copy; the
+    version is bumped once, by apply_inplace)."""
+    return apply_inplace(input, function, lambda: unary_forward("copy", function(input), out=input, floating=False))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -339,9 +391,9 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """-w [t log(x) + (1 - t) log(1 - x)] of probabilities ``input``, each log clamped at -100 like torch.
 
-    ``weight`` broadcasts to the input's shape. torch raises RuntimeError on the CPU for an input or
-    target outside [0, 1]; checking would cost a host sync per call, so tritongrad gives such an
-    element a NaN loss (and NaN gradients) instead.
+    ``weight`` broadcasts to the input's shape. An input or target outside [0, 1] (or NaN) raises
+    torch's RuntimeError, found by the loss kernel itself: at the call in the interpreter, at the next
+    readback on a GPU (no host sync per call; until then such an element's loss is NaN).
     """
     reduction = _reduction(size_average, reduce, reduction)
     _check_tensor("binary_cross_entropy", "input", input)

@@ -52,10 +52,13 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     scatter_,
     scatter_add,
     scatter_add_,
+    scatter_reduce,
+    scatter_reduce_,
     take,
     take_along_dim,
 )
-from tritongrad.ops.linalg import bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401
+from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401
+from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
     all,
@@ -81,7 +84,8 @@ from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
     var_mean,
 )
 from tritongrad.ops.shape import *  # noqa: F403
-from tritongrad.ops.softmax import log_softmax, softmax  # noqa: F401 (ops.softmax: the function, as in torch)
+from tritongrad.ops.softmax import log_softmax  # noqa: F401 (ops.softmax: the function, as in torch)
+from tritongrad.ops.softmax import softmax_function as softmax  # (torch.softmax takes out=, F.softmax does not)
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor
 
@@ -99,21 +103,21 @@ def is_tensor(obj) -> bool:
 index = indexing.getitem  # x[key]
 
 
-def cat(tensors, dim: int = 0):
+def cat(tensors, dim: int = 0, *, out=None):
     """Concatenates tensors along ``dim`` (each copied into its slice of the result by a kernel)."""
-    return indexing.cat(tensors, dim)
+    return indexing.cat(tensors, dim, out=out)
 
 
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0):
+def stack(tensors, dim: int = 0, *, out=None):
     """Stacks same-shaped tensors along a new ``dim``."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     dim = normalize_dim(dim, tensors[0].dim() + 1)
-    return indexing.cat([t.unsqueeze(dim) for t in tensors], dim, stacking=True)
+    return indexing.cat([t.unsqueeze(dim) for t in tensors], dim, stacking=True, out=out)
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
@@ -159,6 +163,7 @@ def numel(input) -> int:
 __all__ = sorted(
     set(arithmetic.__all__) | set(counting.__all__) | set(ordering.__all__) | set(shape.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
+    | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv"}
     | {"std_mean", "var_mean", "bmm", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
        "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}

@@ -11,6 +11,7 @@ written with tritongrad ops so that it is itself differentiable.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
 
 import torch
@@ -34,6 +35,7 @@ from tritongrad.ops.table import (
     SAME,
     SAME_DTYPES,
     SAME_NOT_BOOL,
+    SAME_NOT_BOOL_CASTING,
     Binary,
     DtypeRule,
     Unary,
@@ -630,6 +632,160 @@ def _not_implemented(op: str):
     return gradient
 
 
+# ---- activations: torch.nn.functional's (and torch.selu, torch.celu, torch.threshold, x.hardshrink)
+# Their scalars reach the kernel as float64 bits (exact in float64); each gradient is torch's
+# derivatives.yaml formula, with NaN where torch's scalar kernels put it (ops/activation.py adds the
+# F functions' inplace= forms, relu6, softsign, tanhshrink, glu and rrelu).
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _number(op: str, argument: str, value, position: int) -> float:
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(
+            f"{op}(): argument '{argument}' (position {position}) must be Number, not {type(value).__name__}"
+        )
+    return float(value)
+
+
+def _elu_bits(negative_coefficient: float, positive_coefficient: float, input_scale: float) -> dict:
+    """torch's elu(x, alpha, scale, input_scale): p0 = alpha * scale, p1 = scale, p2 = input_scale."""
+    return {"p0": float_bits(negative_coefficient), "p1": float_bits(positive_coefficient),
+            "p2": float_bits(input_scale)}  # fmt: skip
+
+
+def _elu_scalars(dtype: torch.dtype, alpha=1.0) -> dict:
+    return _elu_bits(_number("elu", "alpha", alpha, 2), 1.0, 1.0)
+
+
+def _selu_scalars(dtype: torch.dtype) -> dict:
+    return _elu_bits(_SELU_ALPHA * _SELU_SCALE, _SELU_SCALE, 1.0)
+
+
+def _celu_scalars(dtype: torch.dtype, alpha=1.0) -> dict:
+    alpha = _number("celu", "alpha", alpha, 2)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _elu_bits(alpha, 1.0, 1.0 / alpha)
+
+
+def _float32(value: float) -> float:
+    """``value`` rounded to float32 (torch's celu gradient reads alpha as a float: 1 / alpha.toFloat())."""
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:  # beyond float32's range: the rounding gives an infinity
+        return math.copysign(math.inf, value)
+
+
+def _scalar_as(value: float, dtype: torch.dtype) -> float:
+    """``value`` as torch's ``Scalar.to<scalar_t>()`` gives it for a tensor of ``dtype`` (double ->
+    float -> half types, round to nearest even): where torch's kernel compares in the tensor's own
+    type (hardshrink; the shrinks' gradients), a half-precision x equal to the rounded limit is inside."""
+    if not dtype.is_floating_point or dtype == torch.float64:
+        return value
+    single = _float32(value)
+    if dtype == torch.float16:
+        try:
+            return struct.unpack("e", struct.pack("e", single))[0]
+        except OverflowError:
+            return math.copysign(math.inf, single)
+    if dtype == torch.bfloat16 and not math.isnan(single):
+        bits = struct.unpack("<I", struct.pack("<f", single))[0]
+        bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+        return struct.unpack("<f", struct.pack("<I", bits))[0]
+    return single
+
+
+def _elu_backward(grad, x, negative_coefficient: float, positive_coefficient: float, input_scale: float):
+    """torch's elu_backward from the input: x <= 0 ? grad * input_scale * negative_coefficient *
+    exp(x * input_scale) : grad * positive_coefficient (NaN takes the second branch)."""
+    negative = (x * input_scale).exp() * (input_scale * negative_coefficient)
+    return grad * negative.where(x <= 0, positive_coefficient)
+
+
+def _elu_backward_from_output(grad, out, negative_coefficient: float, positive_coefficient: float, input_scale):
+    """torch's elu_backward of the in-place variants (is_result), from the output: out <= 0 ?
+    grad * input_scale * (out + negative_coefficient) : grad * positive_coefficient. torch refuses it
+    for a negative alpha, where out <= 0 no longer says which branch x was on."""
+    if negative_coefficient < 0:
+        raise RuntimeError(
+            "In-place elu backward calculation is triggered with a negative slope which is not supported. This is "
+            "caused by calling in-place forward function with a negative slope, please call out-of-place version "
+            "instead."
+        )
+    return grad * ((out + negative_coefficient) * input_scale).where(out <= 0, positive_coefficient)
+
+
+def _unsigned(dtype: torch.dtype) -> bool:
+    return not dtype.is_floating_point and not dtype.is_signed and dtype != torch.bool
+
+
+def _refuse_bool_hardtanh(x) -> None:
+    if x.dtype == torch.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+
+
+def _hardtanh_scalars(dtype: torch.dtype, min_val=-1.0, max_val=1.0) -> dict:
+    min_val, max_val = _number("hardtanh", "min_val", min_val, 2), _number("hardtanh", "max_val", max_val, 3)
+    if _unsigned(dtype) and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return {"p0": float_bits(min_val), "p1": float_bits(max_val)}
+
+
+def _threshold_scalars(dtype: torch.dtype, threshold, value) -> dict:
+    threshold, value = _number("threshold", "threshold", threshold, 2), _number("threshold", "value", value, 3)
+    return {"p0": float_bits(threshold), "p1": float_bits(value)}
+
+
+def _threshold_gradient(grad, x, threshold, value):
+    # torch's threshold_backward: 0 where x <= threshold, so NaN passes its gradient
+    return grad.masked_fill(x <= threshold, 0.0)
+
+
+def _softplus_scalars(dtype: torch.dtype, beta=1.0, threshold=20.0) -> dict:
+    beta, threshold = _number("softplus", "beta", beta, 2), _number("softplus", "threshold", threshold, 3)
+    return {"p0": float_bits(beta), "p1": float_bits(threshold)}
+
+
+def _softplus_gradient(grad, x, beta, threshold):
+    # torch: beta x > threshold ? grad : grad * z / (z + 1) with z = exp(beta x), i.e. sigmoid(beta x)
+    # (which does not overflow where z does)
+    scaled = x * beta
+    return grad.where(scaled > threshold, grad * scaled.sigmoid())
+
+
+def _mish_gradient(grad, x):
+    # torch: t = tanh(softplus(x)); grad * (t + x * sigmoid(x) * (1 - t^2)) (NaN at +-inf, as torch)
+    t = FUNCTIONAL["softplus"](x).tanh()
+    return grad * (t + x * x.sigmoid() * (1 - t * t))
+
+
+def _hardswish_gradient(grad, x):
+    # torch: x <= -3 ? 0 : x < 3 ? grad * (x / 3 + 0.5) : grad (NaN takes the last branch)
+    return (grad * (x / 3 + 0.5)).where(x < 3, grad).masked_fill(x <= -3, 0.0)
+
+
+def _shrink_scalars(op: str):
+    def scalars(dtype: torch.dtype, lambd=0.5) -> dict:
+        lambd = _number(op, "lambd", lambd, 2)
+        if op == "softshrink" and lambd < 0:
+            largest = f"{torch.finfo(dtype).max:g}" if dtype.is_floating_point else "inf"
+            raise RuntimeError(
+                f"lambda must be in range [0, {largest}] for input dtype {dtype_word(dtype)}, but found {lambd:g}"
+            )
+        # (torch's softshrink compares in float, its hardshrink in the tensor's type)
+        return {"p0": float_bits(lambd if op == "softshrink" else _scalar_as(lambd, dtype))}
+
+    return scalars
+
+
+def _shrink_gradient(grad, x, lambd):
+    # torch's shrink_backward: 0 inside [-lambd, lambd] (lambd in x's type), so NaN passes its gradient
+    lambd = _scalar_as(float(lambd), x.dtype)
+    return grad.masked_fill((x >= -lambd) & (x <= lambd), 0.0)
+
+
 UNARY = [
     Unary("exp", lambda grad, out: grad * out),
     Unary("exp2", lambda grad, out: grad * out * _LN2),
@@ -688,6 +844,113 @@ UNARY = [
     Unary("isposinf", None, dtype=PREDICATE, inplace=False),
     Unary("isneginf", None, dtype=PREDICATE, inplace=False),
     Unary("isfinite", None, dtype=PREDICATE, inplace=False, out=False),
+    # activations (see above); functional=True: torch has them only in torch.nn.functional
+    Unary(
+        "elu",
+        lambda grad, x, alpha: _elu_backward(grad, x, alpha, 1.0, 1.0),
+        dtype=FLOAT_ONLY,
+        scalars=_elu_scalars,
+        inplace_gradient=lambda grad, out, alpha: _elu_backward_from_output(grad, out, alpha, 1.0, 1.0),
+        method=False,
+        functional=True,
+        out=False,
+    ),
+    Unary(
+        "selu",
+        lambda grad, x: _elu_backward(grad, x, _SELU_ALPHA * _SELU_SCALE, _SELU_SCALE, 1.0),
+        dtype=FLOAT_ONLY,
+        kernel="elu",
+        scalars=_selu_scalars,
+        grad_fn="EluBackward0",
+        inplace_gradient=lambda grad, out: _elu_backward_from_output(
+            grad, out, _SELU_ALPHA * _SELU_SCALE, _SELU_SCALE, 1.0
+        ),
+        method=False,
+        out=False,
+    ),
+    Unary(
+        "celu",
+        lambda grad, x, alpha: _elu_backward(grad, x, alpha, 1.0, 1.0 / _float32(alpha)),
+        dtype=FLOAT_ONLY,
+        kernel="elu",
+        scalars=_celu_scalars,
+        inplace_gradient=lambda grad, out, alpha: _elu_backward_from_output(
+            grad, out, alpha, 1.0, 1.0 / _float32(alpha)
+        ),
+        method=False,
+        out=False,
+    ),
+    Unary(
+        "hardtanh",
+        lambda grad, x, min_val, max_val: grad.masked_fill((x <= min_val) | (x >= max_val), 0.0),
+        dtype=SAME,
+        scalars=_hardtanh_scalars,
+        check=_refuse_bool_hardtanh,
+        method=False,
+        functional=True,
+        out=False,
+    ),
+    Unary(
+        "threshold",
+        _threshold_gradient,
+        dtype=SAME_NOT_BOOL_CASTING,
+        scalars=_threshold_scalars,
+        inplace_gradient=_threshold_gradient,
+        method=False,
+    ),
+    Unary(
+        "softplus",
+        _softplus_gradient,
+        dtype=FLOAT_ONLY,
+        scalars=_softplus_scalars,
+        inplace=False,
+        method=False,
+        functional=True,
+        doc="softplus(input, beta=1, threshold=20, *, out=None): log(1 + exp(beta x)) / beta, x where beta x > "
+        "threshold (torch.nn.functional.softplus).",
+    ),
+    Unary("mish", _mish_gradient, dtype=FLOAT_ONLY, method=False, functional=True, out=False),
+    Unary(
+        "logsigmoid",
+        lambda grad, x: grad * (-x).sigmoid(),  # torch's log_sigmoid_backward, both branches
+        dtype=FLOAT_ONLY,
+        kernel="log_sigmoid",
+        grad_fn="LogSigmoidBackward0",
+        inplace=False,
+        method=False,
+        functional=True,
+        doc="logsigmoid(input, *, out=None): log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) "
+        "(torch.nn.functional.logsigmoid).",
+    ),
+    Unary(
+        "hardsigmoid",
+        # torch multiplies by 1.0f / 6.0f, a float32 constant, in every dtype
+        lambda grad, x: (grad * _float32(1.0 / 6.0)).where((x > -3) & (x < 3), 0.0),
+        dtype=FLOAT_ONLY,
+        method=False,
+        functional=True,
+        out=False,
+    ),
+    Unary("hardswish", _hardswish_gradient, dtype=FLOAT_ONLY, method=False, functional=True, out=False),
+    Unary(
+        "softshrink",
+        _shrink_gradient,
+        dtype=FLOAT_ONLY,
+        scalars=_shrink_scalars("softshrink"),
+        inplace=False,
+        method=False,
+        functional=True,
+        doc="softshrink(input, lambd=0.5, *, out=None): x - lambd above lambd, x + lambd below -lambd, else 0 "
+        "(torch.nn.functional.softshrink).",
+    ),
+    Unary(
+        "hardshrink",
+        _shrink_gradient,
+        dtype=FLOAT_ONLY,
+        scalars=_shrink_scalars("hardshrink"),
+        inplace=False,
+        doc="hardshrink(input, lambd=0.5, *, out=None): x outside [-lambd, lambd], else 0 (torch.hardshrink).",
+    ),
 ]
 
 BINARY = [
@@ -843,10 +1106,12 @@ def _lerp_(self, end, weight):
     )
 
 
-FUNCTIONS, INPLACE_METHODS = derive(UNARY + BINARY)
-FUNCTIONS["lerp"] = lerp
-INPLACE_METHODS["lerp_"] = _lerp_
+# FUNCTIONS: torch's namespace (tritongrad.exp, tritongrad.selu_); METHODS: Tensor's (x.exp(),
+# x.exp_()); FUNCTIONAL: the activations torch has only in torch.nn.functional (F.elu, F.elu_),
+# which tritongrad/ops/activation.py wraps with their inplace= arguments.
+FUNCTIONS, METHODS, FUNCTIONAL = derive(UNARY + BINARY)
+FUNCTIONS["lerp"] = METHODS["lerp"] = lerp
+METHODS["lerp_"] = _lerp_
+FUNCTIONS["relu_"] = METHODS["relu_"]  # torch.relu_, the one in-place function nn code calls by name
 
-# Every row is also a Tensor method (x.exp(), x.maximum(y)) with its in-place form (x.exp_()).
-attach_methods(FUNCTIONS)
-attach_methods(INPLACE_METHODS)
+attach_methods(METHODS)

@@ -46,6 +46,7 @@ from tritongrad.kernels.strided import (
 from tritongrad.ops import views
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.out_argument import check_no_grad, prepare_out, write_out
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -124,24 +125,40 @@ class IndexPlan:
     def scatter_multiply_(self, dst: torch.Tensor, values: torch.Tensor, dim: int) -> torch.Tensor:
         """Multiplies dst at the plan's positions by ``values`` (an elementwise plan along ``dim``:
         only elements on one line along ``dim`` may name the same position)."""
-        offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
-        return kernels.launch_scatter_multiply_(dst, dst_strides, offsets, offsets_strides, values, self.out_shape, dim)
+        return self.scatter_reduce_(dst, values, dim, "prod")
 
-    def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool) -> torch.Tensor:
-        """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst."""
+    def scatter_reduce_(self, dst: torch.Tensor, values: torch.Tensor, dim: int, op: str) -> torch.Tensor:
+        """dst at the plan's positions combined with ``values`` by ``op`` (kernels.SCATTER_REDUCTIONS),
+        in index order along ``dim`` (an elementwise plan along ``dim``, as scatter_multiply_)."""
+        offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
+        return kernels.launch_scatter_reduce_(
+            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, dim, op
+        )
+
+    def scatter_(self, dst: torch.Tensor, values: torch.Tensor, accumulate: bool, allow_overlap: bool = False
+                 ) -> torch.Tensor:  # fmt: skip
+        """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst
+        (``allow_overlap``: dst may be expanded, see ``_put_inplace``)."""
         wide = kernels.accumulation_dtype(dst.dtype)
         if accumulate and wide != dst.dtype:
-            # no atomic add for this dtype: accumulate in a dense widened copy, then narrow back
+            # No atomic add for this dtype: accumulate in a dense widened copy, then narrow back. An
+            # expanded dst gets one buffer element per memory location (its broadcast dims cut to 1),
+            # expanded back as dst is, so that adds to aliased positions land on one element.
+            target = dst
+            if allow_overlap:
+                sizes = [1 if stride == 0 else size for size, stride in zip(dst.shape, dst.stride())]
+                target = dst.as_strided(sizes, dst.stride(), dst.storage_offset())
             buffer = elementwise_kernels.launch_unary(
-                "copy", dst, out=torch.empty(dst.shape, dtype=wide, device=dst.device)
+                "copy", target, out=torch.empty(target.shape, dtype=wide, device=dst.device)
             )
-            self.scatter_(buffer, values, accumulate)
-            elementwise_kernels.launch_unary("copy", buffer, out=dst)
+            self.scatter_(buffer.expand(dst.shape), values, accumulate, allow_overlap)
+            elementwise_kernels.launch_unary("copy", buffer, out=target)
             return dst
         offsets, dst_strides, offsets_strides = self._offsets(dst.stride())
         return kernels.launch_scatter_(
-            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, accumulate=accumulate
-        )
+            dst, dst_strides, offsets, offsets_strides, values, self.out_shape, accumulate=accumulate,
+            allow_overlap=allow_overlap,
+        )  # fmt: skip
 
 
 def _along_dim_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool, error=_bounds_error) -> IndexPlan:
@@ -513,6 +530,10 @@ def _convert_item(item, device):
             # a 0-d integer tensor selects like an int; a 0-d bool adds a dim of size 1 (torch reads both back)
             return _BoolIndex(bool(item.item())) if item.dtype in (torch.bool, torch.uint8) else int(item.item())
         if item.dtype == torch.uint8:  # torch's deprecated byte masks
+            warnings.warn(
+                "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool", UserWarning,
+                stacklevel=4,
+            )  # fmt: skip
             item = elementwise_kernels.launch_unary("copy", item, out_dtype=torch.bool)
         return item.to(device)
     if isinstance(item, (list, tuple, range, np.ndarray)):
@@ -701,11 +722,21 @@ def _put_inplace(target: Tensor, function: type[IndexPut], values: Tensor, plan:
                  alpha=1) -> Tensor:  # fmt: skip
     """Writes values into target through plan in place, recorded like torch's in-place ops; values
     that share memory with target are refused, as torch does (the result would depend on the order
-    in which blocks run)."""
+    in which blocks run). index_put_ (and ``x[indices] = v``) into an expanded target is allowed with
+    torch's deprecation warning: positions sharing memory get one of their values (all of them added,
+    with accumulate), as in torch; the other scattering writes refuse it in the kernel's launcher."""
     _check_no_overlap(target._data, values._data)
+    expanded = function is IndexPut and has_internal_overlap(target._data)
+    if expanded:
+        warnings.warn(
+            "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+            "this operation. This also applies to advanced indexing e.g. tensor[indices] = tensor",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def into_target() -> None:
-        plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate)
+        plan.scatter_(target._data, _scaled(values, alpha)._data, accumulate, allow_overlap=expanded)
 
     return apply_inplace(target, lambda s: function.apply(s, values, plan, accumulate, alpha), into_target, values)
 
@@ -738,6 +769,13 @@ def _without_leading_ones(value: Tensor, view: Tensor) -> Tensor:
     return value if shape == tuple(value.shape) else value.reshape(shape)
 
 
+def _refuse_byte_mask_fill(key) -> None:
+    """torch writes one value through a lone mask with masked_fill_, which takes no byte mask."""
+    items = [i._data if isinstance(i, Tensor) else i for i in (key if isinstance(key, (tuple, list)) else (key,))]
+    if any(isinstance(i, torch.Tensor) and i.dtype == torch.uint8 and i.dim() > 0 for i in items):
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+
+
 def setitem(x: Tensor, key, value) -> None:
     """x[key] = value: a copy/fill into a view for basic keys, else an index_put_ (IndexPutBackward0)."""
     value = _value_operand(value, x)
@@ -754,6 +792,7 @@ def setitem(x: Tensor, key, value) -> None:
         return
     one_value = not isinstance(value, Tensor) or value.numel() == 1
     if len(entries) == 1 and entries[0][1].dtype == torch.bool and one_value:
+        _refuse_byte_mask_fill(key)
         _masked_put(x, view, entries[0][0], entries[0][1], value)
         return
     if isinstance(value, Tensor):
@@ -781,6 +820,8 @@ def _index_put_plan(input: Tensor, indices, values) -> tuple[Tensor, IndexPlan, 
         raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got {len(indices)})")
     _check_values_dtype(input, values)
     key = tuple(slice(None) if t is None else t for t in indices)
+    if len(indices) == 1 and values.numel() == 1:
+        _refuse_byte_mask_fill(key)
     view, entries = split_key(input, key)
     if not entries:
         raise RuntimeError("index_put_(): expected at least one index tensor")
@@ -823,8 +864,13 @@ def _dim_of(input: Tensor, dim: int) -> int:
     return normalize_dim(dim, input.dim())
 
 
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The slices of ``input`` at positions ``index`` (1-D) along ``dim``: out.shape[dim] = len(index)."""
+    if out is not None:
+        check_no_grad("index_select", out, input)
+        if out.dtype != input.dtype:
+            raise RuntimeError("index_select(): self and result must have the same scalar type")
+        return write_out("index_select", out, index_select(input, dim, index), input)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)
     shape = tuple(input.shape) if input.dim() else (1,)
@@ -985,12 +1031,16 @@ def _as_1d(t: Tensor) -> Tensor:
     return t if t.dim() else t.reshape(1)
 
 
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """out[i][j][k] = input[i][index[i][j][k]][k] for dim=1 (and likewise for other dims).
 
     index has input's number of dims and is no larger than input in the dims other than ``dim``;
     the result has index's shape (GatherBackward0: the gradient adds up repeated indices).
     """
+    if out is not None:
+        check_no_grad("gather", out, input)
+        _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
+        return write_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input)
     _check_same_rank("gather", input, index)
     dim = _dim_of(input, dim)
     source, positions = _as_1d(input), _as_1d(index)
@@ -1099,6 +1149,145 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``scatter_add`` in place; returns input."""
     return _scatter_add(input, dim, index, src, inplace=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# scatter_reduce
+# ---------------------------------------------------------------------------------------------
+
+_SCATTER_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _identity(op: str, dtype: torch.dtype):
+    """The value a position starts from when include_self=False: op's identity in dtype."""
+    if op in ("sum", "mean"):
+        return 0
+    if op == "prod":
+        return 1
+    if dtype == torch.bool:
+        return op == "amin"
+    if dtype.is_floating_point:
+        return -math.inf if op == "amax" else math.inf
+    info = torch.iinfo(dtype)
+    return info.min if op == "amax" else info.max
+
+
+def _scatter_counts(x: Tensor, plan: IndexPlan, include_self: bool) -> Tensor:
+    """How many values each position of x averages over: 1 for itself (include_self) + those scattered
+    to it; positions with none count 1 (they keep their value)."""
+    dtype = x.dtype if x.dtype.is_floating_point else torch.int64
+    counts = (creation.ones if include_self else creation.zeros)(tuple(x.shape), dtype=dtype, device=x.device)
+    plan.scatter_(counts._data, _scalar_tensor(1, dtype, x.device)._data, accumulate=True)
+    return counts.clamp(min=1)
+
+
+def _scatter_reduce_forward(x: Tensor, values: Tensor, plan: IndexPlan, dim: int, reduce: str,
+                            include_self: bool) -> Tensor:  # fmt: skip
+    out = views.contiguous_copy(x)._data
+    op = "sum" if reduce == "mean" else reduce
+    if not include_self:  # the scattered-to positions start from the identity, not from x
+        plan.scatter_(out, _scalar_tensor(_identity(op, x.dtype), x.dtype, x.device)._data, accumulate=False)
+    plan.scatter_reduce_(out, values._data, dim, op)
+    result = _wrap(out)
+    if reduce == "mean":  # (torch: a floor division for integers)
+        counts = _scatter_counts(x, plan, include_self)
+        result = result / counts if x.dtype.is_floating_point else result.floor_divide(counts).to(x.dtype)
+    return result
+
+
+class ScatterReduce(Function):
+    """input.scatter_reduce(dim, index, src, reduce, include_self); the backward is torch's formula
+    for each reduction (FunctionsManual's scatter_reduce_backward), written with tritongrad ops."""
+
+    _backward_name = "ScatterReduceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, values, index, plan, dim, reduce, include_self):
+        ctx.dim, ctx.reduce, ctx.include_self = dim, reduce, include_self
+        result = _scatter_reduce_forward(x, values, plan, dim, reduce, include_self)
+        ctx.save_for_backward(x, values, index, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, values, index, result = ctx.saved_tensors
+        dim, reduce, include_self = ctx.dim, ctx.reduce, ctx.include_self
+        if reduce == "sum":
+            grad_self, grad_src = grad, grad.gather(dim, index)
+        elif reduce == "mean":
+            counts = (creation.ones if include_self else creation.zeros)(tuple(x.shape), dtype=grad.dtype,
+                                                                         device=grad.device)  # fmt: skip
+            counts = counts.scatter_add(dim, index, creation.ones(tuple(index.shape), dtype=grad.dtype,
+                                                                  device=grad.device))  # fmt: skip
+            counts = counts.masked_fill(counts == 0, 1)
+            grad_self, grad_src = grad / counts, grad.gather(dim, index) / counts.gather(dim, index)
+        elif reduce in ("amax", "amin"):
+            chosen = result.gather(dim, index)
+            self_is_result, src_is_result = (x == result).to(grad.dtype), (values == chosen).to(grad.dtype)
+            shared = grad / self_is_result.scatter_add(dim, index, src_is_result)
+            grad_self, grad_src = self_is_result * shared, src_is_result * shared.gather(dim, index)
+        else:  # prod: products of the others, exact where x or src holds a zero
+            masked_self = x.masked_fill(x == 0, 1)
+            grad_self = grad * masked_self.scatter_reduce(dim, index, values, "prod", include_self=include_self)
+            grad_self = grad_self / masked_self
+            src_zero = values == 0
+            zeros = creation.zeros(tuple(x.shape), dtype=grad.dtype, device=grad.device)
+            src_zeros = zeros.scatter_add(dim, index, src_zero.to(grad.dtype)).gather(dim, index)
+            single_zero = src_zero & (src_zeros == 1)
+            masked_src_result = x.scatter_reduce(
+                dim, index, values.masked_fill(single_zero, 1), "prod", include_self=include_self
+            )
+            grad_src = (
+                (grad * masked_src_result)
+                .gather(dim, index)
+                .where(single_zero, (grad * result).gather(dim, index) / values.masked_fill(src_zero, 1))
+            )
+        if not include_self:
+            grad_self = grad_self.scatter(dim, index, 0)
+        return grad_self, grad_src, None, None, None, None, None
+
+
+def _scatter_reduce_arguments(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str):
+    if reduce in ("max", "min"):  # (torch takes the old spellings too)
+        reduce = "a" + reduce
+    if reduce not in _SCATTER_REDUCES:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{name}(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src.dtype != input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    dim, target, plan = _scatter_plan(name, input, dim, index, src)
+    values, _ = _scatter_values(input, plan, src)
+    return dim, target, plan, values, reduce
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:  # fmt: skip
+    """input with each of ``src``'s values (its index-shaped corner) combined, by ``reduce`` ("sum",
+    "prod", "mean", "amax", "amin"), into the position ``index`` names along ``dim`` (as scatter);
+    include_self=False leaves input's own value out of the positions that receive any. Values combine
+    in index order (a deterministic result); NaN wins amax/amin; integer means floor-divide."""
+    dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce", input, dim, index, src, reduce)
+    out = ScatterReduce.apply(target, values, _as_1d(index), plan, dim, reduce, bool(include_self))
+    return out if input.dim() else out.reshape(())
+
+
+def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:  # fmt: skip
+    """``scatter_reduce`` in place; returns input."""
+    dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce_", input, dim, index, src, reduce)
+    _check_no_overlap(target._data, values._data)
+    positions, include_self = _as_1d(index), bool(include_self)
+
+    def out_of_place(snapshot: Tensor) -> Tensor:
+        out = ScatterReduce.apply(_as_1d(snapshot), values, positions, plan, dim, reduce, include_self)
+        return out if input.dim() else out.reshape(())
+
+    def into_input() -> None:
+        result = _scatter_reduce_forward(target, values, plan, dim, reduce, include_self)
+        elementwise_kernels.launch_unary("copy", result._data, out=target._data)
+
+    return apply_inplace(input, out_of_place, into_input, values)
 
 
 def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
@@ -1296,11 +1485,7 @@ class Cat(Function):
         shape = list(tensors[0].shape)
         shape[dim] = sum(ctx.sizes)
         out = torch.empty(shape, dtype=tensors[0].dtype, device=tensors[0].device)
-        start = 0
-        for tensor, size in zip(tensors, ctx.sizes):
-            if size:
-                elementwise_kernels.launch_unary("copy", tensor._data, out=out.narrow(dim, start, size))
-            start += size
+        _copy_pieces(tensors, dim, out)
         return _wrap(out)
 
     @staticmethod
@@ -1314,14 +1499,27 @@ class Stack(Cat):
     _backward_name = "StackBackward0"
 
 
-def cat(tensors, dim: int = 0, *, stacking: bool = False):
-    """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped)."""
-    tensors = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or list(tensors)
+def _copy_pieces(tensors, dim: int, out: torch.Tensor) -> None:
+    """Each tensor copied (and cast to out's dtype) into its slice of ``out`` along ``dim``."""
+    start = 0
+    for tensor in tensors:
+        size = tensor.shape[dim]
+        if size and out.numel():
+            elementwise_kernels.launch_unary("copy", tensor._data, out=out.narrow(dim, start, size))
+        start += size
+
+
+def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = None):
+    """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped).
+    ``out=``: written in place (any dtype the inputs' result type casts to), torch's rules."""
+    op = "stack" if stacking else "cat"
+    tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    reference = tensors[0]
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors
+    reference = kept[0]
     dim = normalize_dim(dim, reference.dim())
-    for index, tensor in enumerate(tensors):
+    for index, tensor in enumerate(kept):
         if tensor.dim() != reference.dim():
             raise RuntimeError(f"Tensors must have same number of dimensions: got {reference.dim()} and {tensor.dim()}")
         if stacking and tensor.shape != reference.shape:  # (the shapes given: without the stacking dim)
@@ -1337,14 +1535,25 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False):
                     f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {index} "
                     "in the list."
                 )
-    dtype = result_type(*tensors)
-    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in tensors])
+    dtype = result_type(*kept)
+    if out is not None:
+        shape = list(reference.shape)
+        shape[dim] = sum(t.shape[dim] for t in kept)
+        check_no_grad(op, out, *kept)  # (the dtype message below names cat for stack too, as torch's)
+        buffer = prepare_out("cat", out, dtype, tuple(shape), *kept, rule="cat")
+        for tensor in kept:  # (each piece is read while out is written)
+            _check_no_overlap(buffer, tensor._data)
+        _copy_pieces(kept, dim, buffer)
+        out._version_counter.bump()
+        return out
+    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in kept])
 
 
 # Public names that are also Tensor methods (``x.gather(1, i)``), and the in-place-only methods.
 TENSOR_METHODS = (
     "index_select", "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_",
-    "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take",
+    "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take", "scatter_reduce",
+    "scatter_reduce_",
     "take_along_dim", "put_", "masked_fill", "masked_fill_", "masked_select", "masked_scatter",
     "masked_scatter_", "nonzero", "argwhere",
 )  # fmt: skip

@@ -14,8 +14,12 @@ import torch
 from tritongrad import backends
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import dtype_word
+from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.out_argument import check_no_grad, out_dtype_word, write_out
 from tritongrad.ops.table import reduce_grad
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -129,8 +133,10 @@ def _word(dtype: torch.dtype) -> str:
             torch.bfloat16: "c10::BFloat16"}.get(dtype, str(dtype))  # fmt: skip
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """torch.matmul: vector/matrix/batched products with broadcast batch dims."""
+    if out is not None:
+        return _product_out("matmul", matmul, input, other, out)
     if type(input) is Tensor and type(other) is Tensor:
         a_data, b_data = input._data, other._data
         if (
@@ -171,16 +177,20 @@ class VectorMatrix(MatmulFunction):
     _backward_name = "SqueezeBackward4"
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors."""
+    if out is not None:
+        return _product_out("mm", mm, input, mat2, out)
     _check_operands("mm", input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError("self must be a matrix" if input.dim() != 2 else "mat2 must be a matrix")
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """Batched product of two 3-D tensors with equal batch sizes."""
+    if out is not None:
+        return _product_out("bmm", bmm, input, mat2, out)
     _check_operands("bmm", input, mat2)
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
@@ -191,6 +201,12 @@ def bmm(input, mat2):
             f"but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
     return Bmm.apply(input, mat2)
+
+
+def _product_out(name: str, product, a, b, out):
+    """``out=`` of a product: torch's checks (no autograd, out has the result dtype), then a copy."""
+    check_no_grad(name, out, a, b)
+    return write_out(name, out, product(a, b), a, b)
 
 
 def mv(input, vec):
@@ -242,7 +258,209 @@ class Dot(Function):
         return grad_a, grad_b
 
 
+# ------------------------------------------------------------------------------ addmm and its family
+# beta * input + alpha * (product): one graph node named as torch's (AddmmBackward0, ...). The product
+# is the matmul kernel, the scaling and the sum are elementwise kernels (a fused epilogue would save
+# one pass over the result; these ops are rare outside of linear layers, which have their own kernel).
+
+
+def _scaled(t, factor):
+    return t if factor == 1 else t * factor
+
+
+class AddProduct(Function):
+    """beta * input + alpha * product(a, b); ``form`` says which product (mm, mv, bmm, or addbmm's
+    sum of the batch of matrix products). beta == 0 ignores input (NaN in it does not propagate)."""
+
+    @staticmethod
+    def forward(ctx, input, a, b, beta, alpha, form):
+        ctx.beta, ctx.alpha, ctx.form, ctx.input_shape = beta, alpha, form, tuple(input.shape)
+        ctx.save_for_backward(a if ctx.needs_input_grad[2] else None, b if ctx.needs_input_grad[1] else None)
+        product = matmul(a, b)
+        if form == "addbmm":
+            product = product.sum(0)
+        product = _scaled(product, alpha)
+        if beta == 0:
+            return product
+        return product + _scaled(input, beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_input = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_input = _sum_to(_scaled(grad, ctx.beta), ctx.input_shape)
+        if ctx.form == "addbmm":  # every matrix of the batch received the same gradient
+            grad = grad.unsqueeze(0)
+        if ctx.needs_input_grad[1]:
+            grad_a = _scaled(grad.unsqueeze(-1) * b if ctx.form == "mv" else grad @ b.mT, ctx.alpha)
+        if ctx.needs_input_grad[2]:
+            grad_b = _scaled(a.mT @ grad, ctx.alpha)
+        return grad_input, grad_a, grad_b, None, None, None
+
+
+class Addmm(AddProduct):
+    _backward_name = "AddmmBackward0"
+
+
+class Addmv(AddProduct):
+    _backward_name = "AddmvBackward0"
+
+
+class Baddbmm(AddProduct):
+    _backward_name = "BaddbmmBackward0"
+
+
+class Addbmm(AddProduct):
+    _backward_name = "AddbmmBackward0"
+
+
+def _check_add_product(name: str, input, a, b, form: str) -> tuple:
+    """torch's checks of addmm/addmv/baddbmm/addbmm operands; returns the product's shape."""
+    names = {"mm": ("mat1", "mat2"), "mv": ("mat", "vec")}.get(form, ("batch1", "batch2"))
+    for position, (argument, value) in enumerate(zip(("input", *names), (input, a, b)), start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+            )
+    if form == "mm":
+        for label, t in (("mat1", a), ("mat2", b)):
+            if t.dim() != 2:
+                raise RuntimeError(f"{label} must be a matrix, got {t.dim()}-D tensor")
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})"
+            )
+        shape = (a.shape[0], b.shape[1])
+    elif form == "mv":
+        if a.dim() != 2 or b.dim() != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {a.dim()}, {b.dim()}")
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(
+                f"size mismatch, got input ({input.shape[0] if input.dim() else 1}), mat "
+                f"({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})"
+            )
+        shape = (a.shape[0],)
+    else:
+        for label, t in (("batch1", a), ("batch2", b)):
+            if t.dim() != 3:
+                raise RuntimeError(f"{label} must be a 3D tensor")
+        if form == "addbmm" and a.shape[0] != b.shape[0]:
+            raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {a.shape[0]} and {b.shape[0]}")
+        if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+            raise RuntimeError(
+                "Expected size for first two dimensions of batch2 tensor to be: "
+                f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
+            )
+        shape = (a.shape[1], b.shape[2]) if form == "addbmm" else (a.shape[0], a.shape[1], b.shape[2])
+    if form == "mv" and not input.dtype == a.dtype == b.dtype:
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {_dtype_name(input)}, {_dtype_name(a)}, and "
+            f"{_dtype_name(b)}"
+        )
+    if form == "bmm" and not input.dtype == a.dtype == b.dtype:
+        if input.dtype != a.dtype:
+            raise RuntimeError(
+                f"Input dtypes must be the same, got: input {_c_name(input)}, batch1: {_c_name(a)}, "
+                f"batch2: {_c_name(b)}"
+            )
+        raise RuntimeError(f"expected scalar type {_dtype_name(a)} but found {_dtype_name(b)}")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(a)} and {_dtype_name(b)}")
+    if input.dtype != a.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype_name(input)} and {_dtype_name(a)}")
+    input.expand(shape)  # (torch's message when input does not broadcast to the product's shape)
+    return shape
+
+
+def _dtype_name(t) -> str:
+    return dtype_word(t.dtype)
+
+
+def _c_name(t) -> str:
+    return out_dtype_word(t.dtype)
+
+
+def _factor(value, dtype):
+    """alpha/beta as the tensors' type takes them (torch truncates a float factor for integer tensors)."""
+    return value if dtype.is_floating_point else int(value)
+
+
+_ADD_PRODUCTS = {"mm": ("addmm", Addmm), "mv": ("addmv", Addmv), "bmm": ("baddbmm", Baddbmm),
+                 "addbmm": ("addbmm", Addbmm)}  # fmt: skip
+
+
+def _add_product(form: str, input, a, b, beta, alpha, out):
+    name, function = _ADD_PRODUCTS[form]
+    _check_add_product(name, input, a, b, form)
+    beta, alpha = _factor(beta, input.dtype), _factor(alpha, input.dtype)
+    if out is not None:
+        check_no_grad(name, out, input, a, b)
+        return write_out(name, out, function.apply(input, a, b, beta, alpha, form), input, a, b)
+    return function.apply(input, a, b, beta, alpha, form)
+
+
+def _add_product_(form: str, self, a, b, beta, alpha):
+    """The in-place form: self must already have the result's shape (torch's 'Bad in-place call')."""
+    name, function = _ADD_PRODUCTS[form]
+    shape = _check_add_product(name, self, a, b, form)
+    if tuple(self.shape) != tuple(shape):
+        raise RuntimeError(
+            f"Bad in-place call: input tensor size {list(self.shape)} and output tensor size {list(shape)} should match"
+        )
+    beta, alpha = _factor(beta, self.dtype), _factor(alpha, self.dtype)
+    needs_grad = [t for t in (a, b) if t.requires_grad]
+
+    def into_self() -> None:
+        result = function.apply(self, a, b, beta, alpha, form)  # (out of place first: a or b may alias self)
+        elementwise_kernels.launch_unary("copy", result._data, out=self._data)
+
+    return apply_inplace(
+        self, lambda s: function.apply(s, a, b, beta, alpha, form), into_self, needs_grad[0] if needs_grad else None
+    )
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, m), mat2 (m, p); input broadcasts to (n, p)."""
+    return _add_product("mm", input, mat1, mat2, beta, alpha, out)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat @ vec) for mat (n, m), vec (m,); input broadcasts to (n,)."""
+    return _add_product("mv", input, mat, vec, beta, alpha, out)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * bmm(batch1, batch2) for (b, n, m) @ (b, m, p); input broadcasts to (b, n, p)."""
+    return _add_product("bmm", input, batch1, batch2, beta, alpha, out)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * sum over the batch of batch1[i] @ batch2[i]; input broadcasts to (n, p)."""
+    return _add_product("addbmm", input, batch1, batch2, beta, alpha, out)
+
+
+def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    return _add_product_("mm", self, mat1, mat2, beta, alpha)
+
+
+def addmv_(self, mat, vec, *, beta=1, alpha=1):
+    return _add_product_("mv", self, mat, vec, beta, alpha)
+
+
+def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    return _add_product_("bmm", self, batch1, batch2, beta, alpha)
+
+
+def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    return _add_product_("addbmm", self, batch1, batch2, beta, alpha)
+
+
+ADD_PRODUCT_METHODS = ("addmm", "addmv", "baddbmm", "addbmm", "addmm_", "addmv_", "baddbmm_", "addbmm_")
+
+
 _ = reduce_grad
 
 
 attach_methods({name: globals()[name] for name in ("matmul", "mm", "bmm", "mv", "dot", "outer", "ger")})
+attach_methods({name: globals()[name] for name in ADD_PRODUCT_METHODS})

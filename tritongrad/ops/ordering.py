@@ -25,6 +25,7 @@ from tritongrad.kernels import sort as sort_kernels
 from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
 from tritongrad.ops.indexing import cat
+from tritongrad.ops.out_argument import check_no_grad, write_out
 from tritongrad.ops.reduction import Extremum
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.shapes import normalize_dim
@@ -216,8 +217,17 @@ def _shifted(t, dim: int, fill):
     return cat([head, t.narrow(dim, 0, length - 1)], dim)
 
 
-def cumsum(input, dim: int, *, dtype=None):
-    """Running sum along ``dim``; integers and bools sum in int64 (torch's dtype rule)."""
+def cumsum(input, dim: int, *, dtype=None, out=None):
+    """Running sum along ``dim``; integers and bools sum in int64 (torch's dtype rule). ``out=``: the
+    sum runs in out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
+    if out is not None:
+        check_no_grad("cumsum", out, input)
+        if dtype is None and out.dtype == torch.bool:
+            raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
+        if dtype is not None:
+            return write_out("cumsum", out, cumsum(input, dim, dtype=dtype), input)
+        # torch casts the input to out's dtype first (floats into an int64 out are truncated, then summed)
+        return write_out("cumsum", out, cumsum(input.to(out.dtype), dim), input, rule="any")
     return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
 
 
@@ -248,9 +258,15 @@ def cummin(input, dim: int):
 # ---------------------------------------------------------------------------------------------
 
 
-def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None):
     """(sorted values, their indices) along ``dim``. Always stable (equal values keep their order);
-    NaN sorts as the largest value."""
+    NaN sorts as the largest value. ``out=(values, indices)``: written into those two tensors."""
+    if out is not None:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError("sort(): argument 'out' must be tuple of Tensors (values, indices)")
+        check_no_grad("sort", out[0], input, out[1])
+        values, indices = sort(input, dim, descending, stable)
+        return return_types.sort(write_out("sort", out[0], values, input), write_out("sort", out[1], indices, input))
     if isinstance(dim, bool):  # torch refuses sort(x, True): descending is not the second argument
         raise TypeError("sort(): argument 'dim' must be int, not bool")
     dim = normalize_dim(dim, input.dim())

@@ -20,6 +20,7 @@ from tritongrad.dtypes import get_default_dtype
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
+from tritongrad.ops.out_argument import check_no_grad, write_out
 from tritongrad.shapes import normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -461,9 +462,19 @@ def _check_dtype_arg(dtype):
 
 
 @accepts_numpy_axis
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
-    """Sum over all elements or over ``dim`` (int or tuple)."""
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    """Sum over all elements or over ``dim`` (int or tuple). ``out=`` (with ``dim``, as torch's): the
+    sum is computed in out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
     _check_dtype_arg(dtype)
+    if out is not None:
+        if dim is None:
+            raise TypeError("sum() received an invalid combination of arguments - got (Tensor, out=Tensor): "
+                            "out= needs dim")  # fmt: skip
+        check_no_grad("sum", out, input)
+        if dtype is not None:
+            return write_out("sum", out, sum(input, dim, keepdim, dtype=dtype), input)
+        # torch casts the input to out's dtype first (floats into an int64 out are truncated, then summed)
+        return write_out("sum", out, sum(input.to(out.dtype), dim, keepdim), input, rule="any")
     dims = normalize_dims(dim, input.dim())
     if not (input.requires_grad and is_grad_enabled()):
         return _wrap(kernels.launch_sum(input._data, dims, keepdim, out_dtype=dtype))

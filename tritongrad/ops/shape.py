@@ -19,12 +19,14 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import shape as shape_kernels
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.reduce import launch_sum
 from tritongrad.kernels.strided import broadcast_shapes as _broadcast_shapes
 from tritongrad.ops import indexing, views
+from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.ordering import Gather
 from tritongrad.ops.views import _view_of
 from tritongrad.shapes import normalize_dim, shape_arg
@@ -34,13 +36,14 @@ __all__ = [
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
     "diag", "diag_embed", "trace", "einsum", "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten",
     "narrow", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "meshgrid", "cartesian_prod",
-    "atleast_1d", "atleast_2d", "atleast_3d", "split", "chunk", "unbind",
+    "atleast_1d", "atleast_2d", "atleast_3d", "split", "chunk", "unbind", "tensor_split",
 ]  # fmt: skip
 
 # Functions that are also Tensor methods (x.flip(0), x.repeat(2, 3), ...).
 TENSOR_METHODS = (
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
-    "diag", "diag_embed", "trace", "movedim", "moveaxis", "broadcast_to", "unfold",
+    "diag", "diag_embed", "trace", "movedim", "moveaxis", "broadcast_to", "unfold", "tensor_split", "tril_",
+    "triu_",
 )  # fmt: skip
 
 
@@ -157,6 +160,25 @@ def tril(input, diagonal: int = 0):
 def triu(input, diagonal: int = 0):
     """The upper triangle of the last two dims (elements with col - row >= diagonal), zeros elsewhere."""
     return _triangle(Triu, input, diagonal)
+
+
+def _triangle_(function, self, diagonal: int):
+    """In place: the triangle is computed out of place (the kernel reads every element it writes
+    around) and copied back; recorded as torch records it (TrilBackward0 / TriuBackward0)."""
+
+    def into_self() -> None:
+        triangle = _triangle(function, self, diagonal)
+        elementwise_kernels.launch_unary("copy", triangle._data, out=self._data)
+
+    return apply_inplace(self, lambda s: _triangle(function, s, diagonal), into_self)
+
+
+def tril_(self, diagonal: int = 0):
+    return _triangle_(Tril, self, diagonal)
+
+
+def triu_(self, diagonal: int = 0):
+    return _triangle_(Triu, self, diagonal)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -632,6 +654,53 @@ def split(tensor, split_size_or_sections, dim: int = 0):
             f"{normalize_dim(dim, tensor.dim())}), but got split_sizes={list(split_size_or_sections)}"
         )
     return views.ViewMethods.split(tensor, split_size_or_sections, dim)
+
+
+def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
+    """Views of ``input`` split along ``dim``: into ``n`` pieces as equal as possible (the first
+    ``size % n`` one longer) for an int (or a 0-d int64 tensor), or at the given indices (a list, or a
+    1-D int64 tensor, read back to the host: the pieces' shapes depend on it), sliced as Python slices
+    (negative indices count from the end, out-of-range ones clamp, a decreasing pair gives an empty piece)."""
+    if input.dim() == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    dim = normalize_dim(dim, input.dim())
+    if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.dtype != torch.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{dtype_word(indices_or_sections.dtype)}"
+            )
+        if indices_or_sections.dim() > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
+                f"tensor, but got a tensor with {indices_or_sections.dim()} dims"
+            )
+        indices_or_sections = indices_or_sections.tolist()
+    length = input.shape[dim]
+    if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+        size, longer = divmod(length, sections)
+        bounds, start = [], 0
+        for piece in range(sections):
+            bounds.append((start, start + size + (piece < longer)))
+            start = bounds[-1][1]
+    elif isinstance(indices_or_sections, (list, tuple)) and all(
+        isinstance(i, int) and not isinstance(i, bool) for i in indices_or_sections
+    ):
+        cuts = [0, *indices_or_sections, length]
+        bounds = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
+    else:
+        raise TypeError(
+            f"tensor_split() received an invalid combination of arguments - got (Tensor, "
+            f"{type(indices_or_sections).__name__}), but expected one of: (Tensor input, tuple of ints indices, "
+            "int dim = 0), (Tensor input, Tensor tensor_indices_or_sections, int dim = 0), (Tensor input, "
+            "int sections, int dim = 0)"
+        )
+    before = (slice(None),) * dim
+    # (views.Slice, not input[key]: torch's pieces are slices, SliceBackward0, even when one is all of input)
+    return tuple(views.Slice.apply(input, before + (slice(start, stop),)) for start, stop in bounds)
 
 
 def unbind(input, dim: int = 0) -> tuple:

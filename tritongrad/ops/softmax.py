@@ -15,6 +15,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import softmax as softmax_kernels
+from tritongrad.ops.out_argument import write_out
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -136,6 +137,14 @@ def _softmax(function: type[Softmax], name: str, input, dim, dtype):
 def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
     return _softmax(Softmax, "softmax", input, dim, dtype)
+
+
+def softmax_function(input, dim, dtype=None, *, out=None):
+    """torch.softmax, which (unlike F.softmax and Tensor.softmax) takes ``out=``: out must have the
+    result dtype; torch does not refuse inputs that require grad here (the write is not recorded)."""
+    if out is None:
+        return softmax(input, dim, dtype=dtype)
+    return write_out("softmax", out, softmax(input, dim, dtype=dtype).detach(), input, differentiable=False)
 
 
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):

@@ -4,16 +4,20 @@ A ``Unary`` or ``Binary`` row names the op, its kernel expression (a branch of
 ``unary_math``/``binary_math`` in kernels/elementwise.py, by default the op's own
 name), its gradient and its dtype rule. From the row come
 
-- the function (``tritongrad.log1p(x, *, out=None)``) and its aliases (``arcsin``),
-- the Tensor method (``x.log1p()``) and the in-place variant (``x.log1p_()``),
+- the function (``tritongrad.log1p(x, *, out=None)``) and its aliases (``arcsin``), or for an
+  op torch has only in ``torch.nn.functional`` (``elu``, ``softplus``) the function that
+  tritongrad.nn.functional exports,
+- the Tensor method (``x.log1p()``) and the in-place variant (``x.log1p_()``; a function such as
+  ``torch.selu_`` or ``F.elu_`` where torch has no method),
 - ``out=`` (written by the kernel straight into the given tensor),
 - the grad_fn class name, torch's (``Log1PBackward0``), from the name or the row's override,
 - the registries tests and benchmarks iterate (``UNARY``, ``BINARY``).
 
 A gradient is a function of ``grad`` and whichever of the op's input (``x``; for binary
 ops ``a`` and ``b``) and result (``out``) it names as parameters: only those are saved for
-backward. It is written with tritongrad ops, so it is itself differentiable and
-``create_graph=True`` gives higher derivatives. docs/adding-an-op.md walks through a row.
+backward. A unary gradient may also name the op's own arguments (``elu``'s ``alpha``), which it
+receives as the caller gave them (or their defaults). It is written with tritongrad ops, so it is
+itself differentiable and ``create_graph=True`` gives higher derivatives. docs/adding-an-op.md walks through a row.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -37,9 +42,9 @@ from tritongrad.ops.inplace import apply_inplace
 from tritongrad.tensor import Tensor
 
 __all__ = [
-    "DtypeRule", "Unary", "Binary", "FLOAT", "SAME", "SAME_NOT_BOOL", "FLOAT_ONLY", "PREDICATE", "LOGICAL", "PROMOTE",
-    "PROMOTE_FLOAT", "PROMOTE_FLOAT_ONLY", "SAME_DTYPES", "reduce_grad", "check_out", "check_castable",
-    "torch_node_name", "finish_out", "derive",
+    "DtypeRule", "Unary", "Binary", "Derived", "FLOAT", "SAME", "SAME_NOT_BOOL", "SAME_NOT_BOOL_CASTING", "FLOAT_ONLY",
+    "PREDICATE", "LOGICAL", "PROMOTE", "PROMOTE_FLOAT", "PROMOTE_FLOAT_ONLY", "SAME_DTYPES", "reduce_grad", "check_out",
+    "check_castable", "torch_node_name", "finish_out", "derive",
 ]  # fmt: skip
 
 
@@ -95,6 +100,7 @@ FLOAT = DtypeRule(_floating, exact_out=False)  # integer and bool inputs give th
 SAME = DtypeRule(_same)  # the input's dtype (sign, nan_to_num)
 SAME_NOT_BOOL = DtypeRule(_same, refuses=_is_bool)  # abs, floor, round
 FLOAT_ONLY = DtypeRule(_same, refuses=_not_floating)  # frac
+SAME_NOT_BOOL_CASTING = DtypeRule(_same, refuses=_is_bool, exact_out=False)  # threshold: any out= it casts to
 PREDICATE = DtypeRule(_boolean, compute_in_input=True)  # isnan, isinf, isposinf
 LOGICAL = DtypeRule(_boolean, compute_in_input=True, exact_out=False)  # logical_not (any out= dtype)
 
@@ -195,33 +201,46 @@ def _check_tensor(op: str, value, position: int, argument: str) -> None:
 
 
 class UnaryFunction(Function):
-    """The Function behind every unary row; each row gets a subclass carrying the row and torch's name."""
+    """The Function behind every unary row; each row gets a subclass per torch overload, carrying the
+    row, the gradient that overload uses, what it saves and torch's node name."""
 
     row: Unary
+    gradient: Callable
+    saves: tuple[str, ...]
 
     @staticmethod
-    def forward(ctx, x, scalars):
-        row = ctx._function.row
-        result = Tensor._wrap(row.launch(x, scalars))
-        ctx.save_for_backward(*(x if name == "x" else result for name in row.saves))
+    def forward(ctx, x, scalars, arguments):
+        node = ctx._function
+        result = Tensor._wrap(node.row.launch(x, scalars))
+        ctx.save_for_backward(*(x if name == "x" else result for name in node.saves if name in ("x", "out")))
+        ctx.arguments = arguments
         return result
 
     @staticmethod
     def backward(ctx, grad):
-        return ctx._function.row.gradient(grad, *ctx.saved_tensors), None
+        node = ctx._function
+        saved = iter(ctx.saved_tensors)
+        operands = {name: next(saved) if name in ("x", "out") else ctx.arguments[name] for name in node.saves}
+        return node.gradient(grad, **operands), None, None
 
 
 @dataclass(eq=False)
 class Unary:
     """One unary op. Only ``name`` and ``gradient`` are required (see the module docstring).
 
-    ``gradient``: (grad, [x], [out]) -> the input's gradient; None: not differentiable.
-    ``kernel``: the branch of ``unary_math`` (default: ``name``).
+    ``gradient``: (grad, [x], [out], [the op's arguments by name]) -> the input's gradient; None:
+    not differentiable. ``kernel``: the branch of ``unary_math`` (default: ``name``); torch's
+    refusal messages name it too (``"elu_cpu" not implemented``, for selu as for elu).
     ``scalars``: (result dtype, *args, **kwargs) -> the kernel's p0/p1/p2, for ops with extra
     arguments; its parameters are torch's (``round``'s ``decimals``), which the function takes after
     the input. ``overload``: (*args, **kwargs) -> torch's overload number for the node name
     (``RoundBackward1`` when decimals is given). ``check``: an extra input check with torch's own
-    message. ``inplace``: whether torch has ``x.op_()``; ``out``: whether its function takes ``out=``.
+    message. ``inplace``: whether torch has an in-place variant; ``out``: whether its function takes
+    ``out=``. ``method``: whether torch has ``x.op()`` (``torch.selu`` has none: its in-place variant
+    is then the function ``torch.selu_``). ``functional``: torch has the op only in
+    ``torch.nn.functional`` (``F.elu``, ``F.elu_``), not as ``torch.elu``. ``inplace_gradient``: the
+    gradient torch's in-place variant records instead, as overload 1 (``elu_``'s ``EluBackward1``
+    from the output).
     """
 
     name: str
@@ -235,25 +254,61 @@ class Unary:
     overload: Callable | None = None
     grad_fn: str | None = None
     check: Callable | None = None
+    method: bool = True
+    functional: bool = False
+    inplace_gradient: Callable | None = None
     doc: str = ""
     saves: tuple[str, ...] = field(init=False)
     _functions: dict = field(init=False, default_factory=dict)
+    _arguments: inspect.Signature | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.kernel = self.kernel or self.name
-        self.saves = _saved_names(self.gradient, ("x", "out"))
+        allowed = ("x", "out")
+        if self.scalars is not None:
+            self._arguments = inspect.signature(self.scalars)
+            allowed += tuple(self._arguments.parameters)[1:]
+        self.saves = _saved_names(self.gradient, allowed)
+        if self.inplace_gradient is not None:
+            _saved_names(self.inplace_gradient, allowed)
 
-    def node(self, overload: int) -> type[UnaryFunction]:
-        """The Function subclass recorded for this op (one per torch overload name)."""
-        if overload not in self._functions:
-            name = self.grad_fn if self.grad_fn and overload == 0 else torch_node_name(self.name, overload)
-            self._functions[overload] = type(name, (UnaryFunction,), {"row": self, "_backward_name": name})
-        return self._functions[overload]
+    def node(self, overload: int, inplace: bool = False) -> type[UnaryFunction]:
+        """The Function subclass recorded for this op (one per torch overload name); ``inplace``: the
+        in-place variant's, when the row has an ``inplace_gradient``."""
+        inplace = inplace and self.inplace_gradient is not None
+        if inplace:
+            overload = 1
+        if (overload, inplace) not in self._functions:
+            base = self.grad_fn or torch_node_name(self.name)
+            name = f"{base[:-1]}{overload}" if base.endswith("Backward0") else base
+            gradient = self.inplace_gradient if inplace else self.gradient
+            self._functions[overload, inplace] = type(
+                name,
+                (UnaryFunction,),
+                {
+                    "row": self,
+                    "gradient": staticmethod(gradient),
+                    "saves": _saved_names(gradient, ("x", "out", *self._argument_names())),
+                    "_backward_name": name,
+                },
+            )
+        return self._functions[overload, inplace]
+
+    def _argument_names(self) -> tuple[str, ...]:
+        return tuple(self._arguments.parameters)[1:] if self._arguments is not None else ()
+
+    def arguments(self, dtype: torch.dtype, args: tuple, kwargs: dict) -> dict:
+        """The op's arguments by name, defaults filled in, for a gradient that reads them."""
+        if self._arguments is None:
+            return {}
+        bound = self._arguments.bind(dtype, *args, **kwargs)
+        bound.apply_defaults()
+        return dict(list(bound.arguments.items())[1:])
 
     def result_dtype(self, x) -> torch.dtype:
         if self.check is not None:
             self.check(x)
-        return self.dtype.resolve(self.name, x.dtype)
+        return self.dtype.resolve(self.kernel, x.dtype)
 
     def launch(self, x, scalars: dict, out: torch.Tensor | None = None, dtype: torch.dtype | None = None):
         """The kernel on x's buffer (into ``out``'s buffer when given); returns the torch buffer.
@@ -268,6 +323,12 @@ class Unary:
                 raise TypeError(f"{self.name}() takes no arguments besides the tensor, got {args or kwargs}")
             return {}
         return self.scalars(dtype, *args, **kwargs)
+
+    def record(self, x, dtype: torch.dtype, scalars: dict, args: tuple, kwargs: dict, inplace: bool = False):
+        """The op on x, recorded for backward (the in-place variant's node when ``inplace``)."""
+        overload = self.overload(*args, **kwargs) if self.overload is not None else 0
+        arguments = self.arguments(dtype, args, kwargs)
+        return self.node(overload, inplace).apply(x, scalars, arguments)
 
     # ---- what the row derives ----
     def function(self) -> Callable:
@@ -303,27 +364,30 @@ class Unary:
                             launchers, (data.dtype, data.shape, data.stride(), data.device, get_default_dtype()), launch
                         )
                 return Tensor._wrap(row.launch(input, scalars, dtype=dtype))
-            overload = row.overload(*args, **kwargs) if row.overload is not None else 0
-            return row.node(overload).apply(input, scalars)
+            return row.record(input, dtype, scalars, args, kwargs)
 
         function.__name__ = function.__qualname__ = row.name
-        function.__doc__ = row.doc or f"``{row.name}`` elementwise (torch.{row.name}); ``out=`` writes into a tensor."
+        namespace = "torch.nn.functional" if row.functional else "torch"
+        out_doc = "; ``out=`` writes into a tensor" if row.out else ""
+        function.__doc__ = row.doc or f"``{row.name}`` elementwise ({namespace}.{row.name}){out_doc}."
         return function
 
     def inplace_method(self, function: Callable) -> Callable:
         row = self
 
         def method(self, *args, **kwargs):
-            scalars = row.parse(row.result_dtype(self), args, kwargs)
-            check_castable(row.result_dtype(self), self.dtype)
-            return apply_inplace(
-                self,
-                lambda snapshot: function(snapshot, *args, **kwargs),
-                lambda: row.launch(self, scalars, out=self._data),
-            )
+            _check_tensor(f"{row.name}_", self, 1, "input")
+            dtype = row.result_dtype(self)
+            scalars = row.parse(dtype, args, kwargs)
+            check_castable(dtype, self.dtype)
+            if row.gradient is None:
+                out_of_place = lambda snapshot: function(snapshot, *args, **kwargs)  # noqa: E731
+            else:  # (apply_inplace records only when self requires grad)
+                out_of_place = lambda snapshot: row.record(snapshot, dtype, scalars, args, kwargs, inplace=True)  # noqa: E731
+            return apply_inplace(self, out_of_place, lambda: row.launch(self, scalars, out=self._data))
 
         method.__name__ = method.__qualname__ = f"{row.name}_"
-        method.__doc__ = f"``{row.name}`` in place; returns self."
+        method.__doc__ = f"``{row.name}`` in place; returns the input."
         return method
 
 
@@ -490,14 +554,29 @@ def _is_number(value) -> bool:
     return isinstance(value, (bool, int, float))
 
 
-def derive(rows) -> tuple[dict[str, Callable], dict[str, Callable]]:
-    """The public functions (names and aliases) and the in-place Tensor methods of ``rows``."""
-    functions: dict[str, Callable] = {}
-    inplace: dict[str, Callable] = {}
+class Derived(NamedTuple):
+    """What ``derive`` makes of a table: ``functions`` under torch's namespace (``tritongrad.exp``,
+    ``tritongrad.selu_``), ``methods`` for Tensor (``x.exp()``, ``x.exp_()``) and ``functional``, the
+    functions torch has only in torch.nn.functional (``elu``, ``elu_``)."""
+
+    functions: dict[str, Callable]
+    methods: dict[str, Callable]
+    functional: dict[str, Callable]
+
+
+def derive(rows) -> Derived:
+    """The public functions (names and aliases), Tensor methods and in-place variants of ``rows``."""
+    derived = Derived({}, {}, {})
     for row in rows:
         function = row.function()
+        # (binary rows are all torch functions and Tensor methods)
+        method = getattr(row, "method", True)
+        namespace = derived.functional if getattr(row, "functional", False) else derived.functions
         for name in (row.name, *row.aliases):
-            functions[name] = function
+            namespace[name] = function
+            if method:
+                derived.methods[name] = function
             if row.inplace:
-                inplace[f"{name}_"] = row.inplace_method(function)
-    return functions, inplace
+                inplace = row.inplace_method(function)
+                (derived.methods if method else namespace)[f"{name}_"] = inplace
+    return derived

@@ -1,0 +1,188 @@
+"""``out=`` of the non-elementwise ops (ops/out_argument.py) against torch: the value written, out's
+dtype rule (exact, castable, or any dtype the input is cast to first), the resize (with torch's
+warning when out held elements), and the refusals (autograd, dtypes), with torch's type and message.
+
+Each case runs the same call on torch and on tritongrad and compares what happens.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import tritongrad
+from tests.utils import assert_close, from_torch, random_values
+
+X = (3, 5)  # a prime inner size
+
+
+def _args(lib, values):
+    return [lib.tensor(v.tolist(), dtype=v.dtype) if isinstance(v, torch.Tensor) else v for v in values]
+
+
+# name -> (inputs, call(lib, *inputs, out=...)); inputs are torch tensors made per test.
+CASES = {
+    "sum": (lambda: [random_values(X, torch.float32)], lambda lib, x, out: lib.sum(x, 0, out=out)),
+    "sum_keepdim": (lambda: [random_values(X, torch.float32)], lambda lib, x, out: lib.sum(x, 1, True, out=out)),
+    "sum_int": (lambda: [random_values(X, torch.int32)], lambda lib, x, out: lib.sum(x, (0, 1), out=out)),
+    "sum_dtype": (lambda: [random_values(X, torch.float32)],
+                  lambda lib, x, out: lib.sum(x, 0, dtype=lib.float64, out=out)),
+    "cumsum": (lambda: [random_values(X, torch.float32)], lambda lib, x, out: lib.cumsum(x, 1, out=out)),
+    "cumsum_int": (lambda: [random_values(X, torch.int64)], lambda lib, x, out: lib.cumsum(x, 0, out=out)),
+    "gather": (lambda: [random_values(X, torch.float32), torch.randint(0, 3, (2, 5))],
+               lambda lib, x, i, out: lib.gather(x, 0, i, out=out)),
+    "index_select": (lambda: [random_values(X, torch.float32), torch.tensor([4, 0, 4])],
+                     lambda lib, x, i, out: lib.index_select(x, 1, i, out=out)),
+    "cat": (lambda: [random_values(X, torch.float32), random_values((2, 5), torch.float32)],
+            lambda lib, a, b, out: lib.cat([a, b], 0, out=out)),
+    "cat_mixed": (lambda: [random_values(X, torch.int32), random_values(X, torch.float16)],
+                  lambda lib, a, b, out: lib.cat([a, b], 1, out=out)),
+    "stack": (lambda: [random_values(X, torch.float32), random_values(X, torch.float32)],
+              lambda lib, a, b, out: lib.stack([a, b], 1, out=out)),
+    "mm": (lambda: [random_values(X, torch.float32), random_values((5, 2), torch.float32)],
+           lambda lib, a, b, out: lib.mm(a, b, out=out)),
+    "matmul": (lambda: [random_values((2, 3, 5), torch.float32), random_values((5, 2), torch.float32)],
+               lambda lib, a, b, out: lib.matmul(a, b, out=out)),
+    "bmm": (lambda: [random_values((2, 3, 5), torch.float32), random_values((2, 5, 1), torch.float32)],
+            lambda lib, a, b, out: lib.bmm(a, b, out=out)),
+    "softmax": (lambda: [random_values(X, torch.float32)], lambda lib, x, out: lib.softmax(x, 1, out=out)),
+    "addmm": (lambda: [random_values((5,), torch.float32), random_values(X, torch.float32),
+                       random_values((5, 5), torch.float32)],
+              lambda lib, c, a, b, out: lib.addmm(c, a, b, beta=0.5, out=out)),
+    "addcmul": (lambda: [random_values(X, torch.float32), random_values((5,), torch.float32),
+                         random_values((3, 1), torch.float32)],
+                lambda lib, c, a, b, out: lib.addcmul(c, a, b, value=2, out=out)),
+}  # fmt: skip
+
+# The out tensors tried: the result's own shape needs no resize; (1,) holds an element (resized with
+# a warning); (0,) is resized silently; other dtypes exercise each op's dtype rule.
+OUTS = {
+    "f32_right_shape": (None, torch.float32),
+    "f32_resized": ((1,), torch.float32),
+    "f64_empty": ((0,), torch.float64),
+    "f16_empty": ((0,), torch.float16),
+    "int64_empty": ((0,), torch.int64),
+    "bool_empty": ((0,), torch.bool),
+}
+
+
+def _outcome(lib, call, inputs, out_shape, out_dtype, result_shape):
+    """What the call does on ``lib``: ("ok", out as torch, warning texts) or ("error", type, message)."""
+    shape = result_shape if out_shape is None else out_shape
+    out = lib.empty(shape, dtype=out_dtype)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            returned = call(lib, *_args(lib, inputs), out)
+        except (RuntimeError, TypeError, NotImplementedError) as error:
+            return ("error", type(error), str(error).split("\n")[0])
+    assert returned is out, "out= must return out itself"
+    value = returned if isinstance(returned, torch.Tensor) else torch.tensor(returned.tolist(), dtype=returned.dtype)
+    return ("ok", value, [str(w.message)[:60] for w in caught if "resized" in str(w.message)])
+
+
+@pytest.mark.parametrize("out_kind", list(OUTS))
+@pytest.mark.parametrize("case", list(CASES))
+def test_out_matches_torch(case, out_kind):
+    make, call = CASES[case]
+    inputs = make()
+    result_shape = tuple(call(torch, *inputs, None).shape)
+    out_shape, out_dtype = OUTS[out_kind]
+    want = _outcome(torch, call, inputs, out_shape, out_dtype, result_shape)
+    got = _outcome(tritongrad, call, inputs, out_shape, out_dtype, result_shape)
+    assert got[0] == want[0], f"{case} into {out_kind}: torch gives {want}, tritongrad {got}"
+    if want[0] == "error":
+        assert got[1] is want[1] and got[2] == want[2], f"{case} into {out_kind}: torch {want}, tritongrad {got}"
+        return
+    # (the inputs are float32 or narrower: their tolerance, also when out is wider)
+    assert_close(got[1], want[1], torch.float32 if out_dtype == torch.float64 else None, what=f"{case} into {out_kind}")
+    assert got[2] == want[2], f"{case} into {out_kind}: resize warnings differ: torch {want[2]}, tritongrad {got[2]}"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c != "softmax"])
+def test_out_refuses_autograd(case):
+    make, call = CASES[case]
+    inputs = [from_torch(t, requires_grad=t.dtype.is_floating_point) for t in make()]
+    if not any(t.requires_grad for t in inputs):
+        pytest.skip(reason="no floating input to require grad")
+    result = call(tritongrad, *[t.detach() for t in inputs], None)
+    out = tritongrad.empty(tuple(result.shape), dtype=result.dtype)
+    op = {"sum_keepdim": "sum", "sum_dtype": "sum", "sum_int": "sum", "cumsum_int": "cumsum", "cat_mixed": "cat"}
+    with pytest.raises(RuntimeError, match=rf"{op.get(case, case)}\(\): functions with out=\.\.\. arguments don't"):
+        call(tritongrad, *inputs, out)
+    with tritongrad.no_grad():  # nothing to record: allowed
+        assert_close(call(tritongrad, *inputs, out), to_expected(call, inputs))
+
+
+def to_expected(call, inputs):
+    return call(torch, *[torch.tensor(t.tolist(), dtype=t.dtype) for t in inputs], None)
+
+
+def test_softmax_out_with_grad_input_writes_without_recording():
+    """torch.softmax(x, dim, out=) accepts an input that requires grad (F.softmax has no out=)."""
+    x = random_values(X, torch.float32)
+    out = tritongrad.empty(X)
+    result = tritongrad.softmax(from_torch(x, requires_grad=True), 1, out=out)
+    assert result is out
+    assert_close(out, torch.softmax(x, 1))
+    with pytest.raises(TypeError):
+        tritongrad.nn.functional.softmax(from_torch(x), 1, out=out)
+
+
+@pytest.mark.parametrize("indices_dtype", [torch.int64, torch.int32])
+def test_sort_out_tuple(indices_dtype):
+    x = random_values((4, 7), torch.float32)
+    values, indices = tritongrad.empty(1), tritongrad.empty(0, dtype=indices_dtype)
+    if indices_dtype != torch.int64:
+        values = tritongrad.empty((4, 7))
+        with pytest.raises(RuntimeError, match="Expected out tensor to have dtype long int, but got int instead"):
+            tritongrad.sort(from_torch(x), 1, True, out=(values, indices))
+        return
+    with pytest.warns(UserWarning, match="resized"):
+        result = tritongrad.sort(from_torch(x), 1, True, out=(values, indices))
+    want = torch.sort(x, 1, True)
+    assert result.values is values and result.indices is indices
+    assert_close(values, want.values)
+    assert_close(indices, want.indices)
+    with pytest.raises(RuntimeError, match=r"sort\(\): functions with out=\.\.\. arguments"):
+        tritongrad.sort(from_torch(x, requires_grad=True), out=(values, indices))
+
+
+def test_out_non_contiguous_and_sum_without_dim():
+    x = random_values(X, torch.float32)
+    base = tritongrad.empty((3, 2))
+    tritongrad.sum(from_torch(x), 1, out=base[:, 1])  # a strided out of the right shape is written in place
+    assert_close(base[:, 1], x.sum(1))
+    with pytest.raises(TypeError, match="sum"):  # torch's sum takes out= only with dim
+        tritongrad.sum(from_torch(x), out=tritongrad.empty(()))
+
+
+def test_cumsum_into_bool_refused():
+    with pytest.raises(NotImplementedError, match="cumsum_out_cpu"):
+        tritongrad.cumsum(from_torch(random_values(X, torch.float32)), 0, out=tritongrad.empty(X, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("case", ["sum", "cumsum", "index_select", "mm", "cat"])
+def test_out_must_be_a_tensor(case):
+    make, call = CASES[case]
+    with pytest.raises(TypeError, match="'out' must be Tensor, not list"):
+        call(tritongrad, *_args(tritongrad, make()), [1.0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.cat([x[:2], x[2:]], out=x),
+        lambda lib, x: lib.cat([x[:2], lib.ones(2)], out=x),
+        lambda lib, x: lib.gather(x, 0, lib.tensor([1, 0, 3, 2]), out=x),
+    ],
+)
+def test_out_sharing_memory_with_an_input_is_refused_as_torch(call):
+    values = random_values((4,), torch.float32)
+    with pytest.raises(RuntimeError, match="refer to a single memory location") as want:
+        call(torch, values.clone())
+    with pytest.raises(RuntimeError) as got:
+        call(tritongrad, from_torch(values))
+    assert str(got.value) == str(want.value)
