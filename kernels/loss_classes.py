@@ -480,7 +480,8 @@ def launch_cross_entropy_fwd(
     (N, C) of a floating dtype. ``logits`` (or (C,) with a 0-d target) may have any
     strides. ``loss`` has the logits' dtype: (N,) for ``reduction="none"``, else
     0-d; ``saved`` (fp32, fp64 for fp64 logits) holds what the backward needs (per-row
-    logsumexp and sum of class coefficients, the mean's total weight). One launch.
+    logsumexp and sum of class coefficients, the mean's total weight: its first 2N + 1
+    values) and the per-program partial sums of the reduction after them. One launch.
     Raises IndexError for a class target outside [0, C) other than ignore_index
     (kernels/device_checks.py says when).
     """
@@ -544,7 +545,7 @@ def _cross_entropy_fwd_launcher(logits, target, weight, ignore_index: int, label
             raise
         if not probabilities:
             check_on_device(found, check_targets)
-        return loss, saved[: 2 * n_rows + 1]
+        return loss, saved  # (the per-program partials stay at its end: slicing them off costs a view)
 
     return launch
 
@@ -594,10 +595,10 @@ def _cross_entropy_bwd_launcher(
     n_rows, n_classes = logits_2d.shape
     if grad_loss is not None:
         check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
-    if saved.shape != (2 * n_rows + 1,):
+    if saved.dim() != 1 or saved.shape[0] < 2 * n_rows + 1:
         raise ValueError(
-            f"cross_entropy_backward: saved has shape {tuple(saved.shape)}, expected ({2 * n_rows + 1},) "
-            "(the second result of launch_cross_entropy_fwd)"
+            f"cross_entropy_backward: saved has shape {tuple(saved.shape)}, expected at least "
+            f"({2 * n_rows + 1},) (the second result of launch_cross_entropy_fwd)"
         )
     shape, dtype, device = logits.shape, logits.dtype, logits.device
     if logits.numel() == 0:

@@ -36,7 +36,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, Node, _edge_to
-from tritongrad.autograd.grad_mode import no_grad, set_grad_enabled
+from tritongrad.autograd.grad_mode import _set_enabled, is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.tensor import Tensor, attach_methods
@@ -214,7 +214,9 @@ def run_backward(
     ready = list(dict.fromkeys(ready))
     executed: list[Node] = []
 
-    with set_grad_enabled(bool(create_graph)):
+    previous_mode = is_grad_enabled()
+    _set_enabled(create_graph)  # (a plain switch: a context manager object per backward costs more)
+    try:
         # (Written for speed: the body runs once per node of every backward.)
         while ready:
             node = ready.pop()
@@ -261,6 +263,8 @@ def run_backward(
                     dependencies[child] = remaining
                     if remaining == 0:
                         ready.append(child)
+    finally:
+        _set_enabled(previous_mode)
 
     if not retain_graph:
         for node in executed:
@@ -371,7 +375,8 @@ def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
         if create_graph:
             tensor.grad = grad
         elif buffer.owned and _has_grad_layout(grad, tensor):
-            tensor.grad = grad.detach()
+            # Checked already (_fit_gradient); a gradient made under no_grad is handed over as it is.
+            tensor._grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
         else:
             with no_grad():
                 tensor.grad = _grad_buffer_like(tensor).copy_(grad.detach())

@@ -212,7 +212,7 @@ class FunctionCtx(Node):
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             raise RuntimeError(f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward")
-        return tuple(s.unpack(self) if s is not None else None for s in self._saved)
+        return tuple([s.unpack(self) if s is not None else None for s in self._saved])
 
     def _release(self) -> None:
         if self._saved is not None or self._pending_save is not None:
