@@ -19,7 +19,7 @@ and the result is cast to the output dtype on store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from math import prod
+from math import copysign, prod
 
 import torch
 import triton
@@ -71,26 +71,39 @@ def float_pow(base, exponent, COMPUTE: tl.constexpr):
     exponent_is_odd = exponent_is_integer & (tl.abs(e % 2.0) == 1.0)
     negative = tl.where(exponent_is_integer, tl.where(exponent_is_odd, -magnitude, magnitude), float("nan"))
     result = tl.where(b < 0, negative, magnitude)
+    # C's pow: -0.0 to an odd power keeps its sign (-0.0 ** -1 is -inf); (-1) ** +-inf is 1.
+    result = tl.where((b == 0) & sign_bit(b) & exponent_is_odd, -magnitude, result)
+    result = tl.where((tl.abs(b) == 1) & (tl.abs(e) == float("inf")), 1.0, result)
     result = tl.where((e == 0) | (b == 1), 1.0, result)
     return result.to(COMPUTE)
 
 
 @triton.jit
 def integer_pow(base, exponent):
-    """base ** exponent for integer tensors by repeated squaring (exponents are >= 0)."""
-    result = base * 0 + 1
+    """base ** exponent for integer tensors by repeated squaring; a negative exponent gives torch's
+    powi answer (1 for base 1, +-1 for base -1, else 0)."""
+    one = base * 0 + 1
+    result = one
     remaining = exponent + base * 0
+    negative = remaining < 0
+    odd = (remaining & 1) != 0
+    zero = one * 0
+    minus_one = zero - one  # (a tensor: unsigned types refuse the literal -1; they have no negative powers)
+    inverse = tl.where(base == one, one, tl.where(base == minus_one, tl.where(odd, minus_one, one), zero))
+    remaining = tl.where(negative, remaining * 0, remaining)
+    power = base
     while tl.max(remaining, axis=0) > 0:
-        result = tl.where((remaining & 1) != 0, result * base, result)
-        base = base * base
+        result = tl.where((remaining & 1) != 0, result * power, result)
+        power = power * power
         remaining = remaining >> 1
-    return result
+    return tl.where(negative, inverse, result)
 
 
 @triton.jit
 def splat(value, shape: tl.constexpr, COMPUTE: tl.constexpr):
     """A scalar kernel argument as a block of COMPUTE. (The interpreter hands Python floats over
-    unconverted, so scalars are widened by addition rather than with ``.to``.)"""
+    unconverted, so scalars are widened by addition rather than with ``.to``. The addition makes a
+    -0.0 scalar +0.0: launch_binary and launch_ternary carry -0.0 as a tensor instead.)"""
     return (tl.zeros(shape, COMPUTE) + value).to(COMPUTE)
 
 
@@ -547,10 +560,10 @@ def unary_math(
         y = x
         if HAS_P0:
             low = splat(p0, x.shape, COMPUTE)
-            y = tl.where(y < low, low, y)
+            y = tl.where((y < low) | (low != low), low, y)  # a NaN bound gives NaN, as torch's
         if HAS_P1:
             high = splat(p1, x.shape, COMPUTE)
-            y = tl.where(y > high, high, y)
+            y = tl.where((y > high) | (high != high), high, y)
     # The activations' scalars (p0..p2) arrive as float64 bits (float_bits) and are converted to
     # COMPUTE here, as torch converts a Scalar to the tensor's type (integers truncate: hardtanh's
     # and threshold's limits on integer tensors). NaN follows torch's scalar CPU kernels (and its
@@ -627,13 +640,15 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
             y = a / b
     elif OP == "floor_divide":
         if COMPUTE == tl.float32 or COMPUTE == tl.float64:
-            # torch's floor division: fmod-based so it agrees with `remainder` exactly.
+            # torch's floor division (div_floor_floating): fmod-based so it agrees with `remainder`
+            # exactly; an infinite a gives NaN (its fmod is NaN), a zero quotient the sign of a / b.
             modulo = a % b
             quotient = (a - modulo) / b
             quotient = tl.where((modulo != 0) & ((b < 0) != (modulo < 0)), quotient - 1.0, quotient)
             floored = tl.floor(quotient)
             floored = tl.where(quotient - floored > 0.5, floored + 1.0, floored)
-            y = tl.where(modulo == modulo, floored, a / b)
+            zero = tl.zeros_like(quotient)
+            y = tl.where(quotient != 0, floored, tl.where(sign_bit(a / b), zero * -1.0, zero))
             y = tl.where(b == 0, a / b, y)
         else:
             truncated = a // b
@@ -660,9 +675,10 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         else:
             y = integer_pow(a, b)
     elif OP == "maximum":
-        y = tl.where((a > b) | (a != a), a, b)
+        # std::max(a, b) (a on a tie: maximum(0.0, -0.0) is 0.0), NaN from either side
+        y = tl.where(b != b, b, tl.where(a < b, b, a))
     elif OP == "minimum":
-        y = tl.where((a < b) | (a != a), a, b)
+        y = tl.where(b != b, b, tl.where(b < a, b, a))
     elif OP == "eq":
         y = a == b
     elif OP == "ne":
@@ -838,10 +854,18 @@ def _prepare_output(shape, out, out_dtype, device, inputs) -> torch.Tensor:
 
 def _scalar_as_operand(value: Scalar, compute: torch.dtype, device) -> Scalar | torch.Tensor:
     """Python scalars travel as kernel arguments, which Triton types as fp32/i32/i64; a float64
-    computation gets its scalar as a 1-element float64 tensor instead so no precision is lost."""
+    computation gets its scalar as a 1-element float64 tensor instead so no precision is lost, and so
+    does -0.0 (triton 3.6's interpreter hands it to the kernel as +0.0)."""
     if compute == torch.float64 and not isinstance(value, bool):
         return torch.tensor(float(value), dtype=torch.float64, device=device)
+    if negative_zero(value):
+        return torch.tensor(value, dtype=torch.float32, device=device)
     return value
+
+
+def negative_zero(value) -> bool:
+    """Whether ``value`` is the Python float -0.0 (which compares equal to 0.0)."""
+    return type(value) is float and value == 0.0 and copysign(1.0, value) < 0.0
 
 
 # Launch plans of _launch_strided, keyed by the kernel and every operand's shape and strides: the
@@ -1005,6 +1029,8 @@ def launch_binary(
     happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
     comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
+    if negative_zero(b):  # (carried as a tensor: _scalar_as_operand)
+        return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
     if out is None and type(a) is torch.Tensor and not isinstance(alpha, bool):
         # A tensor and a tensor or a number into a new output, the common case: one launcher per
         # (op, dtypes, layouts); other numbers (float64 computations, bools) take the general path.

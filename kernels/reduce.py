@@ -49,7 +49,14 @@ import triton
 import triton.language as tl
 
 from tritongrad import runtime
-from tritongrad.kernels.common import FLOATING_DTYPES, needs_int64_indexing, remember, triton_dtype
+from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels.common import (
+    FLOATING_DTYPES,
+    needs_int64_indexing,
+    remember,
+    to_bfloat16_rne,
+    triton_dtype,
+)
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.strided import coalesce, contiguous_strides
 from tritongrad.runtime import cdiv
@@ -302,7 +309,10 @@ def reduce_kernel(
         result = _pow_nonnegative(result, 1.0 / p)
     elif FINAL == FINAL_LOG_ADD_CENTER:
         result = tl.log(result) + center
-    tl.store(out_ptr + out_index * n_splits + chunk, result.to(out_ptr.dtype.element_ty), mask=out_mask)
+    if out_ptr.dtype.element_ty == tl.bfloat16:  # (the interpreter's own cast truncates; torch rounds)
+        tl.store(out_ptr + out_index * n_splits + chunk, to_bfloat16_rne(result.to(tl.float32)), mask=out_mask)
+    else:
+        tl.store(out_ptr + out_index * n_splits + chunk, result.to(out_ptr.dtype.element_ty), mask=out_mask)
 
 
 # arg_reduce_kernel: for each kept position o, the extreme value over the reduced
@@ -893,8 +903,14 @@ def launch_prod(
 ) -> torch.Tensor:
     """x.prod over dims (torch's prod takes one dim; this takes any set). Bool/int give int64."""
     out_dtype = _sum_out_dtype(x.dtype, out_dtype)
-    plan = _plan("prod", x, dims, keepdim, sort_reduced=True)
-    return _value_reduction(plan, out_dtype, _accumulator_dtype(out_dtype), OP_PROD)
+    plan = _plan("prod", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
+    out = _value_reduction(plan, out_dtype, _accumulator_dtype(out_dtype), OP_PROD)
+    if plan.repeats > 1 and out.numel():
+        # Stride-0 (expanded) dims repeat each product ``repeats`` times: one power, not 2**31 products.
+        # (float64 for every float: a float32 exponent past 2**24 would lose its parity, so (-1)**n its sign)
+        compute = torch.float64 if out_dtype.is_floating_point else torch.int64
+        elementwise_kernels.launch_binary("pow", out, plan.repeats, out_dtype=out_dtype, compute=compute, out=out)
+    return out
 
 
 def _extreme(name: str, x: torch.Tensor, dims: Sequence[int], keepdim: bool, op) -> torch.Tensor:

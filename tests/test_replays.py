@@ -3,11 +3,14 @@
 Each script in tests/replays/ is ordinary PyTorch code in the style of a well-known tutorial
 (a scalar-autograd engine's tests, the official "learning by examples" and "what is torch.nn
 really" tutorials, Dive-into-Deep-Learning chapters, makemore-style character models, a
-physics-informed net, a regression with checkpoints), written for this suite. It picks its
-library with one switch (``import tritongrad as torch`` unless ``--backend=torch``) and reaches
-nn, functional, optim and utils.data only through that module. Random inputs and weights come
-from numpy, so both backends compute on the same numbers; where a script uses torch's own random
-functions it prints only facts that hold for any draw.
+physics-informed net, a regression with checkpoints, the "Learn the Basics" quickstart and its
+tensors page, a CIFAR-style CNN, a character-RNN name classifier, autoencoders, a GPT built
+from scratch, news-style text classification with EmbeddingBag, D2L's builders' guide), written
+for this suite. It picks its library with one switch (``import tritongrad as torch`` unless
+``--backend=torch``) and reaches nn, functional, optim and utils.data only through that module.
+Random inputs and weights come from numpy, so both backends compute on the same numbers; where a
+script uses torch's own random functions it prints only facts that hold for any draw. Scripts
+that take long in the interpreter are listed in SLOW and marked slow.
 
 Both runs happen in this process, so the compute audit watches the tritongrad run. The outputs
 must be the same text once numbers are masked, and the numbers must agree to float32 training
@@ -34,6 +37,19 @@ NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?")
 
 # script -> the first thing it needs that tritongrad lacks (see the module docstring).
 KNOWN_GAPS: dict[str, str] = {}
+
+# script -> why it takes more than ~30 s in the interpreter; these run with ``-m slow`` (make test-all).
+SLOW: dict[str, str] = {
+    "r15_cifar_cnn.py": "per-image transforms and convolutions: ~1,500 launches",
+    "r18_tiny_gpt.py": "batched attention matmuls cost one interpreted program per sequence",
+}
+
+
+def replay_param(script: str):
+    marks = [pytest.mark.slow] if script in SLOW else []
+    if script in KNOWN_GAPS:
+        marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[script]))
+    return pytest.param(script, marks=marks)
 
 
 def run_replay(script: str, *args: str) -> str:
@@ -75,13 +91,7 @@ def test_replay_reaches_torch_only_through_the_switch(script):
     assert not stray, f"{script} imports real torch modules directly: {stray}"
 
 
-@pytest.mark.parametrize(
-    "script",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[s])) if s in KNOWN_GAPS else s
-        for s in SCRIPTS
-    ],
-)
+@pytest.mark.parametrize("script", [replay_param(s) for s in SCRIPTS])
 def test_replay_prints_what_torch_prints(script):
     theirs = run_replay(script, "--backend=torch")
     ours = run_replay(script)

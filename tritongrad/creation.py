@@ -30,14 +30,19 @@ def _device(device) -> torch.device:
     return device
 
 
-def _size(size) -> tuple[int, ...]:
+def _size(size, name: str = "empty") -> tuple[int, ...]:
+    """The sizes given to creation op ``name`` (as ``*size`` or one sequence), checked with torch's errors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
         size = tuple(size[0])
     for s in size:
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"size must be a sequence of ints, got {list(size)!r}")
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(s).__name__}")
+    for s in size:
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+            problem = f"Trying to create tensor with negative dimension {s}: {list(size)}"
+            if name == "zeros":  # (torch's zeros checks its sizes itself, in its own words)
+                raise RuntimeError(f"zeros: Dimension size must be non-negative. ({problem})")
+            raise RuntimeError(problem)
     return tuple(int(s) for s in size)
 
 
@@ -107,21 +112,23 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     if dtype is None:
         dtype = torch.bool if isinstance(fill_value, bool) else (
             torch.int64 if isinstance(fill_value, numbers.Integral) else get_default_dtype())  # fmt: skip
-    data = torch.empty(_size((size,)), dtype=dtype, device=_device(device))
+    if not isinstance(size, (tuple, list, torch.Size)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    data = torch.empty(_size((size,), "full"), dtype=dtype, device=_device(device))
     kernels.launch_fill_(data, fill_value)
     return _finish(data, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device))
+    data = torch.empty(_size(size, "zeros"), dtype=dtype or get_default_dtype(), device=_device(device))
     kernels.launch_fill_(data, 0)
     return _finish(data, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device))
+    data = torch.empty(_size(size, "ones"), dtype=dtype or get_default_dtype(), device=_device(device))
     kernels.launch_fill_(data, 1)
     return _finish(data, requires_grad)
 
@@ -155,6 +162,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     if end is None:
         start, end = 0, start
     values = (start, end, step)
+    if step != 0 and (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = get_default_dtype() if any(isinstance(v, float) for v in values) else torch.int64
     data = kernels.launch_arange(start, end, step, dtype=dtype, device=_device(device))
@@ -170,6 +179,9 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The (n, m) identity matrix."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
     return _finish(data, requires_grad)
 
@@ -177,14 +189,14 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed or a Generator;
     not torch's values)."""
-    result = empty(*size, dtype=dtype, device=device)
+    result = empty(_size(size, "rand"), dtype=dtype, device=device)
     result.uniform_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from N(0, 1)."""
-    result = empty(*size, dtype=dtype, device=device)
+    result = empty(_size(size, "randn"), dtype=dtype, device=device)
     result.normal_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 

@@ -12,6 +12,9 @@ promotes integer tensors to the default dtype (float32).
 
 from __future__ import annotations
 
+import math
+import struct
+
 import numpy as np
 import torch
 
@@ -158,3 +161,129 @@ def _combine(higher: torch.dtype | None, lower: torch.dtype | None) -> torch.dty
     if category(lower) > category(higher):
         return promote_types(higher, lower)
     return higher
+
+
+# ---------------------------------------------------------------------------------------------
+# Python numbers as a tensor's dtype holds them
+# ---------------------------------------------------------------------------------------------
+
+# The C++ type names torch's checked conversions name in their overflow errors.
+_C_TYPE_NAMES = {
+    torch.float16: "c10::Half",
+    torch.bfloat16: "c10::BFloat16",
+    torch.float32: "float",
+    torch.float64: "double",
+    torch.uint8: "uint8_t",
+    torch.int8: "int8_t",
+    torch.int16: "int16_t",
+    torch.int32: "int",
+    torch.int64: "int64_t",
+    torch.bool: "bool",
+}
+
+# The names C++'s typeid gives the element types, which some of torch's messages print
+# (clamp_'s cast check, lerp's dtype check: "expected dtype float for `end` but got dtype long int").
+_TYPEID_NAMES = {
+    torch.float16: "c10::Half",
+    torch.bfloat16: "c10::BFloat16",
+    torch.float32: "float",
+    torch.float64: "double",
+    torch.uint8: "unsigned char",
+    torch.int8: "signed char",
+    torch.int16: "short int",
+    torch.int32: "int",
+    torch.int64: "long int",
+    torch.bool: "bool",
+}
+
+
+def typeid_name(dtype: torch.dtype) -> str:
+    """C++'s name for ``dtype``'s element type, as some of torch's messages print it (``long int``)."""
+    return _TYPEID_NAMES.get(dtype, str(dtype))
+
+
+# (lowest, max) of each dtype but bool, as torch's overflow checks compare them.
+_LIMITS = {
+    torch.float16: (-65504.0, 65504.0),
+    torch.bfloat16: (-3.3895313892515355e38, 3.3895313892515355e38),
+    torch.float32: (-3.4028234663852886e38, 3.4028234663852886e38),
+    torch.float64: (-math.inf, math.inf),
+    torch.uint8: (0, 255),
+    torch.int8: (-128, 127),
+    torch.int16: (-(2**15), 2**15 - 1),
+    torch.int32: (-(2**31), 2**31 - 1),
+    torch.int64: (-(2**63), 2**63 - 1),
+}
+
+REDUCED_FLOATS = frozenset((torch.float16, torch.bfloat16))
+
+
+def float32(value: float) -> float:
+    """``value`` rounded to float32 (round to nearest even; beyond float32's range, an infinity)."""
+    if abs(value) > 3.4028235677973366e38:  # (not NaN) rounds past float32's largest value
+        return math.copysign(math.inf, value)
+    return float(np.float32(value))
+
+
+def _bfloat16(single: float) -> float:
+    """A float32 value rounded to bfloat16 (round to nearest even on its bits, as c10::BFloat16)."""
+    if math.isnan(single):
+        return single
+    bits = struct.unpack("<I", struct.pack("<f", single))[0]
+    bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
+
+
+def round_float(value: float, dtype: torch.dtype) -> float:
+    """The float ``value`` rounded to a floating ``dtype`` as torch converts a double: to float32 first,
+    then to the half type (c10::Half and c10::BFloat16 are built from a float)."""
+    if dtype == torch.float64:
+        return value
+    single = float32(value)
+    if dtype == torch.float16:
+        with np.errstate(over="ignore"):
+            return float(np.float16(single))
+    if dtype == torch.bfloat16:
+        return _bfloat16(single)
+    return single
+
+
+def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):
+    """The Python number ``value`` as a tensor of ``dtype`` holds it: the one place a number meets
+    a dtype before it becomes a kernel argument (ops/elementwise.py says which op converts how).
+
+    Unchecked (``checked=False``), as torch casts a wrapped number to an operation's dtype (``x + 0.3``
+    and ``x == 0.3`` for a float16 x use float16(0.3)): floats are rounded to a floating dtype (out
+    of range: an infinity); integers wrap into a narrower integer dtype as C's casts wrap them (300
+    is 44 in int8); bools, and floats for an integer dtype, are returned as they are.
+
+    Checked, as torch's ``Scalar.to<T>()`` (fill_, clamp bounds, alpha, pow's exponent): a value
+    outside ``dtype``'s range raises torch's RuntimeError ("value cannot be converted to type
+    c10::Half without overflow"; an infinity fits a floating dtype, NaN no integer one; negative
+    integers wrap into uint8 as in torch); floats are truncated toward zero for integer dtypes.
+    Returns a Python float, int or bool.
+    """
+    if dtype == torch.bool:
+        return bool(value) if checked else value
+    if checked and not isinstance(value, bool):
+        lowest, highest = _LIMITS[dtype]
+        if isinstance(value, int) and dtype == torch.uint8:
+            overflows = value > highest or (value < 0 and -value > highest)
+        elif math.isinf(value):
+            overflows = not dtype.is_floating_point
+        elif math.isnan(value):
+            overflows = not dtype.is_floating_point
+        else:
+            overflows = value < lowest or value > highest
+        if overflows:
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype]} without overflow")
+    if dtype.is_floating_point:
+        return round_float(float(value), dtype) if not isinstance(value, bool) else float(value)
+    if isinstance(value, float):
+        return int(value) if checked else value  # C's float-to-integer conversion truncates toward zero
+    if dtype != torch.int64 and not isinstance(value, bool):
+        bits = dtype.itemsize * 8  # an integer wraps into a narrower integer type as C's casts wrap it
+        value &= (1 << bits) - 1
+        if dtype != torch.uint8 and value >= 1 << (bits - 1):
+            value -= 1 << bits
+    return value

@@ -53,13 +53,11 @@ _OFFSET_LIMIT = 2**62
 
 
 def _seed_value(seed, name: str = "manual_seed") -> int:
-    """A seed as torch reads it: any integer in [-2**63, 2**64), negatives wrapping modulo 2**64."""
-    if isinstance(seed, float) or (isinstance(seed, Tensor) and seed.dtype.is_floating_point):
+    """A seed as Generator.manual_seed reads it: a Python int (not a bool, a float, a string or a
+    tensor) in [-2**63, 2**64), negatives wrapping modulo 2**64."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise RuntimeError(f"{name} expected a long, but got {type(seed).__name__}")
-    try:
-        value = operator.index(seed.item() if isinstance(seed, Tensor) else seed)
-    except TypeError:
-        raise TypeError(f"{name} expected an int, but got {type(seed).__name__}") from None
+    value = operator.index(seed)
     if not -(2**63) <= value < 2**64:
         raise ValueError(f"{name}: seed {value} is outside [-2**63, 2**64) (Overflow when unpacking long long)")
     return value % 2**64
@@ -153,8 +151,9 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seeds the default generator (and resets its offset); returns it."""
-    return default_generator.manual_seed(seed)
+    """Seeds the default generator (and resets its offset); returns it. As torch.manual_seed, the seed
+    is ``int(seed)`` first (1.5, "3", True and a one-element tensor are accepted)."""
+    return default_generator.manual_seed(int(seed))
 
 
 def seed() -> int:

@@ -10,6 +10,13 @@ step counts, hyperparameter tuples), or a dict holding both. Tensors are stored
 under their dotted path (``fc.weight``, ``optimizer.state.0.exp_avg``); the
 nesting and the non-tensor values travel as a JSON skeleton in the header's
 ``__metadata__``, so a flat state dict is also readable by any safetensors tool.
+
+As torch.save does, a round trip keeps what tensors share: a tensor saved twice loads as one
+object, and tensors on one storage (views of each other, a transposed or sliced tensor) load as
+views of one storage with their offsets and strides (the storage is saved whole, under the
+first such tensor's name + ``.__storage__``, and ``tritongrad.views`` in ``__metadata__`` maps
+each view's name to [storage, offset, size, stride]). ``tritongrad.flags`` marks the tensors that
+require grad and the Parameters. A tensor that owns its storage alone is a plain safetensors entry.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 import torch
 
 from tritongrad import runtime
+from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
@@ -34,58 +42,135 @@ _DTYPE_CODES = {
 }  # fmt: skip
 _CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
 _STRUCTURE_KEY = "tritongrad.structure"
+_VIEWS_KEY = "tritongrad.views"
+_FLAGS_KEY = "tritongrad.flags"
+_FLAGS = ("requires_grad", "parameter", "frozen_parameter")
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 # Saved objects nest a few levels (an optimizer's state dict: 5); the bound keeps loading (recursive)
 # far from Python's recursion limit whatever the file says.
 _MAX_NESTING = 100
 
 
-class CheckpointError(ValueError):
-    """The file is not a valid tritongrad/safetensors checkpoint (corrupt, truncated or foreign)."""
+class CheckpointError(RuntimeError, ValueError):
+    """The file is not a valid tritongrad/safetensors checkpoint (corrupt, truncated or foreign): a
+    RuntimeError as torch.load's for a damaged file (and a ValueError, as it was first)."""
 
 
 # ------------------------------------------------------------------------------------- save
 def save(obj, f) -> None:
-    """Writes ``obj`` (tensors, nested dicts/lists/tuples of them and of plain values) to path ``f``."""
+    """Writes ``obj`` (tensors, nested dicts/lists/tuples of them and of plain values) to ``f``, a path
+    or a binary file object."""
     tensors: dict[str, Tensor] = {}
-    skeleton = _encode(obj, "", tensors)
+    skeleton = _encode(obj, "", tensors, {})
     header: dict = {}
     chunks = []
     offset = 0
-    for name, tensor in tensors.items():
-        data = _host_bytes(tensor)
-        header[name] = {"dtype": _DTYPE_CODES[tensor.dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(data)]}  # fmt: skip
-        chunks.append(data)
-        offset += len(data)
-    header["__metadata__"] = {_STRUCTURE_KEY: json.dumps(skeleton)}
+    views: dict[str, list] = {}
+    for name, (data, shape) in _entries(tensors, views).items():
+        header[name] = {"dtype": _DTYPE_CODES[data.dtype], "shape": shape,
+                        "data_offsets": [offset, offset + len(data.raw)]}  # fmt: skip
+        chunks.append(data.raw)
+        offset += len(data.raw)
+    metadata = {_STRUCTURE_KEY: json.dumps(skeleton)}
+    if views:
+        metadata[_VIEWS_KEY] = json.dumps(views)
+    flags = {name: _flag(tensor) for name, tensor in tensors.items() if _flag(tensor)}
+    if flags:
+        metadata[_FLAGS_KEY] = json.dumps(flags)
+    header["__metadata__"] = metadata
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)  # keeps tensor data 8-byte aligned
+    blob = b"".join([struct.pack("<Q", len(header_bytes)), header_bytes, *chunks])
+    if hasattr(f, "write"):
+        f.write(blob)
+        return
     temporary = f"{os.fspath(f)}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(struct.pack("<Q", len(header_bytes)))
-        handle.write(header_bytes)
-        for chunk in chunks:
-            handle.write(chunk)
-    os.replace(temporary, f)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(blob)
+        os.replace(temporary, f)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
 
 
-def _encode(value, path: str, tensors: dict):
+def _flag(tensor: Tensor) -> str | None:
+    if isinstance(tensor, Parameter):
+        return "parameter" if tensor.requires_grad else "frozen_parameter"
+    return "requires_grad" if tensor.requires_grad else None
+
+
+class _Bytes:
+    """A tensor's (or a storage's) bytes on the host, with the dtype they are saved as."""
+
+    def __init__(self, data: torch.Tensor) -> None:
+        if data.dtype not in _DTYPE_CODES:
+            raise TypeError(f"cannot save a tensor of dtype {data.dtype}")
+        self.dtype = data.dtype
+        if data.device.type != "cpu":
+            data = data.to("cpu")
+        if data.dtype == torch.bfloat16:
+            data = data.view(torch.int16)  # numpy has no bfloat16: keep the bits
+        self.raw = data.numpy().tobytes()
+
+
+def _storage_key(data: torch.Tensor):
+    storage = data.untyped_storage()
+    return (data.device, storage.data_ptr(), storage.nbytes()) if storage.nbytes() else None
+
+
+def _owns_its_storage(data: torch.Tensor) -> bool:
+    return (
+        data.is_contiguous()
+        and data.storage_offset() == 0
+        and data.numel() * data.element_size() == data.untyped_storage().nbytes()
+    )
+
+
+def _entries(tensors: dict[str, Tensor], views: dict[str, list]) -> dict[str, tuple[_Bytes, list[int]]]:
+    """The header's entries: a tensor that owns its storage alone is saved as itself; tensors that
+    share a storage (or see part of one) become views of that storage, saved once and whole, as
+    torch does. Views of one storage in several dtypes are saved as separate copies."""
+    groups: dict = {}
+    for name, tensor in tensors.items():
+        groups.setdefault(_storage_key(tensor._data) or ("alone", name), []).append(name)
+    entries = {}
+    for names in groups.values():
+        first = tensors[names[0]]._data
+        same_dtype = all(tensors[name]._data.dtype == first.dtype for name in names)
+        if (len(names) == 1 and _owns_its_storage(first)) or not same_dtype or _storage_key(first) is None:
+            for name in names:
+                entries[name] = (_Bytes(tensors[name].detach().contiguous()._data), list(tensors[name].shape))
+            continue
+        storage_name = f"{names[0]}.__storage__"
+        if storage_name in tensors:
+            raise ValueError(f"two entries map to the same checkpoint key {storage_name!r}")
+        length = first.untyped_storage().nbytes() // first.element_size()
+        entries[storage_name] = (_Bytes(first.as_strided((length,), (1,), 0)), [length])
+        for name in names:
+            data = tensors[name]._data
+            views[name] = [storage_name, data.storage_offset(), list(data.shape), list(data.stride())]
+    return entries
+
+
+def _encode(value, path: str, tensors: dict, names: dict):
     if isinstance(value, Tensor):
+        if id(value) in names:  # the same tensor again: loads as the same object, as torch's
+            return {"__tensor__": names[id(value)]}
         name = path or "tensor"
         if name in tensors:
             raise ValueError(f"two entries map to the same checkpoint key {name!r}")
-        tensors[name] = value
+        tensors[name], names[id(value)] = value, name
         return {"__tensor__": name}
     if isinstance(value, dict):
         items = []
         for key, item in value.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise TypeError(f"checkpoint dict keys must be str or int, got {type(key).__name__}")
-            items.append([key, _encode(item, f"{path}.{key}" if path else str(key), tensors)])
+            items.append([key, _encode(item, f"{path}.{key}" if path else str(key), tensors, names)])
         return {"__dict__": items}
     if isinstance(value, (list, tuple)):
-        encoded = [_encode(item, f"{path}.{i}" if path else str(i), tensors) for i, item in enumerate(value)]
+        encoded = [_encode(item, f"{path}.{i}" if path else str(i), tensors, names) for i, item in enumerate(value)]
         return {"__tuple__": encoded} if isinstance(value, tuple) else encoded
     if isinstance(value, float):
         return value if math.isfinite(value) else {"__float__": repr(value)}
@@ -96,17 +181,6 @@ def _encode(value, path: str, tensors: dict):
     )
 
 
-def _host_bytes(tensor: Tensor) -> bytes:
-    if tensor.dtype not in _DTYPE_CODES:
-        raise TypeError(f"cannot save a tensor of dtype {tensor.dtype}")
-    data = tensor.detach().contiguous()._data
-    if data.device.type != "cpu":
-        data = data.to("cpu")
-    if data.dtype == torch.bfloat16:
-        data = data.view(torch.int16)  # numpy has no bfloat16: keep the bits
-    return data.numpy().tobytes()
-
-
 # ------------------------------------------------------------------------------------- load
 def load(f, map_location=None, weights_only: bool = True):
     """Reads a checkpoint written by ``save`` (or any safetensors file) onto ``map_location``.
@@ -114,8 +188,12 @@ def load(f, map_location=None, weights_only: bool = True):
     Raises CheckpointError, naming what is wrong, for a corrupt or truncated file.
     """
     device = torch.device(map_location) if map_location is not None else runtime.device()
-    with open(f, "rb") as handle:
-        blob = handle.read()
+    if hasattr(f, "read"):
+        blob = f.read()
+        f = getattr(f, "name", None) or type(f).__name__
+    else:
+        with open(f, "rb") as handle:
+            blob = handle.read()
     if len(blob) < 8:
         raise CheckpointError(f"{f}: truncated checkpoint (only {len(blob)} bytes, no header)")
     (header_length,) = struct.unpack("<Q", blob[:8])
@@ -137,16 +215,65 @@ def load(f, map_location=None, weights_only: bool = True):
     entries = {name: _check_entry(f, name, entry, len(data)) for name, entry in header.items()}
     _check_layout(f, entries, len(data))
     skeleton = None
-    if _STRUCTURE_KEY in metadata:
-        try:
+    try:
+        views = _check_views(f, _parse_json(metadata.get(_VIEWS_KEY, "{}")), entries)
+        flags = _check_flags(f, _parse_json(metadata.get(_FLAGS_KEY, "{}")), entries, views)
+        if _STRUCTURE_KEY in metadata:
             skeleton = _parse_json(metadata[_STRUCTURE_KEY])
-            _check_structure(f, skeleton, entries)
-        except (ValueError, RecursionError) as error:
-            if isinstance(error, CheckpointError):
-                raise
-            raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
+            _check_structure(f, skeleton, {**entries, **views})
+    except (ValueError, RecursionError) as error:
+        if isinstance(error, CheckpointError):
+            raise
+        raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
     tensors = {name: _read_tensor(entry, data, device) for name, entry in entries.items()}
+    for name, (storage, offset, size, stride) in views.items():
+        tensors[name] = Tensor._wrap(tensors[storage]._data.as_strided(size, stride, offset))
+    if views:  # storages are saved only for their views
+        tensors = {name: tensor for name, tensor in tensors.items() if not name.endswith(".__storage__")}
+    for name, flag in flags.items():
+        tensors[name] = Parameter(tensors[name], flag == "parameter") if "parameter" in flag else tensors[name]
+        tensors[name].requires_grad_(flag != "frozen_parameter")
     return tensors if skeleton is None else _decode(skeleton, tensors)
+
+
+def _check_views(f, views, entries: dict) -> dict:
+    """``tritongrad.views``: name -> [storage entry, offset, size, stride], every element of the view
+    inside its storage (a 1-d entry), before any tensor is built."""
+    if not isinstance(views, dict):
+        raise CheckpointError(f"{f}: corrupt checkpoint ({_VIEWS_KEY} must be a JSON object)")
+    for name, view in views.items():
+        shaped = isinstance(view, list) and len(view) == 4 and isinstance(view[2], list) and isinstance(view[3], list)
+        if not shaped or view[0] not in entries or len(entries[view[0]][1]) != 1 or name in entries:
+            raise CheckpointError(
+                f"{f}: corrupt checkpoint (view {name!r} must be [storage, offset, size, stride] on a 1-d entry, "
+                f"got {view!r})"
+            )
+        storage, offset, size, stride = view
+        numbers = [offset, *size, *stride]
+        if len(size) != len(stride) or not all(_is_int(n) and n >= 0 for n in numbers):
+            raise CheckpointError(
+                f"{f}: corrupt checkpoint (view {name!r} needs a non-negative offset, sizes and strides of one "
+                f"length, got {view!r})"
+            )
+        last = offset + sum((n - 1) * step for n, step in zip(size, stride))
+        if math.prod(size) and last >= entries[storage][1][0]:
+            raise CheckpointError(
+                f"{f}: corrupt checkpoint (view {name!r} reaches element {last} of storage {storage!r}, "
+                f"which has {entries[storage][1][0]})"
+            )
+    return views
+
+
+def _check_flags(f, flags, entries: dict, views: dict) -> dict:
+    if not isinstance(flags, dict) or not all(
+        (name in entries or name in views) and flag in _FLAGS for name, flag in flags.items()
+    ):
+        raise CheckpointError(f"{f}: corrupt checkpoint ({_FLAGS_KEY} must map saved tensors to one of {list(_FLAGS)})")
+    for name, flag in flags.items():
+        dtype = entries[views[name][0] if name in views else name][0]
+        if flag != "frozen_parameter" and not dtype.is_floating_point:
+            raise CheckpointError(f"{f}: corrupt checkpoint (tensor {name!r} of dtype {dtype} cannot require grad)")
+    return flags
 
 
 def _parse_json(text: str):

@@ -140,6 +140,14 @@ __all__ = [
     "conv_transpose2d",
     "scaled_dot_product_attention",
     "embedding",
+    "embedding_bag",
+    "normalize",
+    "cosine_similarity",
+    "pairwise_distance",
+    "triplet_margin_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "cosine_embedding_loss",
     "linear_cross_entropy",
     "batch_norm",
     "layer_norm",
@@ -644,6 +652,176 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
     if len(shape) > len(target):
         return False
     return all(size in (1, full) for size, full in zip(reversed(shape), reversed(target)))
+
+
+# ------------------------------------------------------------------------------ distances and metric losses
+# Composed from norms, clamps and elementwise ops (their kernels do the arithmetic); the formulas
+# and eps placements are torch's, so values and gradients match it.
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """input / max(||input||_p along ``dim``, eps): unit vectors along ``dim``."""
+    _check_tensor("normalize", "input", input)
+    result = input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return result if out is None else out.copy_(result)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``; x1 and x2 broadcast."""
+    _check_tensor("cosine_similarity", "x1", x1)
+    _check_tensor("cosine_similarity", "x2", x2)
+    x1, x2 = ops.broadcast_tensors(x1, x2)
+    unit1 = x1 / x1.norm(2, dim, keepdim=True).clamp_min(eps)
+    unit2 = x2 / x2.norm(2, dim, keepdim=True).clamp_min(eps)
+    return (unit1 * unit2).sum(dim)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """||x1 - x2 + eps||_p along the last dim (torch adds eps to the difference)."""
+    _check_tensor("pairwise_distance", "x1", x1)
+    _check_tensor("pairwise_distance", "x2", x2)
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+def _reduce(loss, reduction: str):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):  # fmt: skip
+    """max(d(a, p) - d(a, n) + margin, 0) with pairwise_distance d; ``swap`` uses min(d(a, n), d(p, n))."""
+    reduction = _reduction(size_average, reduce, reduction)
+    dims = {anchor.dim(), positive.dim(), negative.dim()}
+    if len(dims) != 1 or dims - {1, 2}:
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions (1 or 2), "
+            f"but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative {negative.dim()}D inputs"
+        )
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = ops.minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_ap - d_an).clamp_min(0), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                        reduction: str = "mean"):  # fmt: skip
+    """max(0, -target * (input1 - input2) + margin) for targets of +-1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(
+            f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean"):  # fmt: skip
+    """input where target is 1, max(0, margin - input) where target is -1 (both terms where neither)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    zero = creation.zeros((), dtype=input.dtype, device=input.device)
+    margin_term = ops.where(target != 1, (margin - input).clamp_min(0), zero)
+    self_term = ops.where(target != -1, input, zero)
+    return _reduce(margin_term + self_term, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                          reduction: str = "mean"):  # fmt: skip
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where target is -1; cos along the
+    last dim with torch's eps of 1e-12 added to each squared norm."""
+    reduction = _reduction(size_average, reduce, reduction)
+    dim = input1.dim() - 1
+    products = (input1 * input2).sum(dim)
+    squares1 = (input1 * input1).sum(dim) + 1e-12
+    squares2 = (input2 * input2).sum(dim) + 1e-12
+    cos = products / (squares1 * squares2).sqrt()
+    zero = creation.zeros((), dtype=cos.dtype, device=cos.device)
+    positive = ops.where(target == 1, 1 - cos, zero)
+    negative = ops.where(target == -1, (cos - margin).clamp_min(0), zero)
+    return _reduce(positive + negative, reduction)
+
+
+# ------------------------------------------------------------------------------ embedding bags
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights=None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+):
+    """Sum, mean or max of bags of ``weight`` rows -> (bags, embedding_dim).
+
+    ``input`` is (B, L) (each row one bag, ``offsets`` None) or 1-D and cut into bags starting at
+    ``offsets`` (B,) (B + 1 with ``include_last_offset``, whose last entry is input's length);
+    an empty bag gives zeros. Entries equal to ``padding_idx`` are left out of their bag (and of
+    its mean's count). ``per_sample_weights`` (like input) scales each row, ``mode="sum"`` only.
+    Composed from embedding, index_add and scatter_reduce (their kernels do the arithmetic);
+    ``max_norm`` and ``sparse=True`` are not supported (NotImplementedError)."""
+    _check_tensor("embedding_bag", "input", input)
+    _check_tensor("embedding_bag", "weight", weight)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if max_norm is not None or sparse:
+        raise NotImplementedError("embedding_bag: max_norm and sparse=True are not supported")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
+                f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
+                f"then it must have the same shape as the input ({tuple(input.shape)})"
+            )
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
+                f"length sequences. However, found offsets of type {type(offsets).__name__}"
+            )
+        offsets = creation.arange(input.shape[0], dtype=torch.int64, device=input.device) * input.shape[1]
+        include_last_offset = False
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if input.dtype not in (torch.int32, torch.int64) or offsets.dtype not in (torch.int32, torch.int64):
+        raise RuntimeError(
+            f"embedding_bag: expected input and offsets to be int32 or int64, got {input.dtype} and {offsets.dtype}"
+        )
+    starts = offsets[:-1] if include_last_offset else offsets
+    flat = input.reshape(-1)
+    n, bags, dim = flat.shape[0], starts.shape[0], weight.shape[1]
+    # Bag of each entry: one mark at each bag's start, counted by a running sum (offsets[0] is 0,
+    # so a position before it would get bag -1 and be refused by index_add's bounds check).
+    marks = creation.zeros(n + 1, dtype=torch.int64, device=input.device)
+    marks = marks.index_add(0, starts.long(), creation.ones(bags, dtype=torch.int64, device=input.device))
+    bag_of = marks[:n].cumsum(0) - 1
+    rows = embedding(flat, weight)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    if padding_idx is not None:
+        keep = flat != padding_idx % weight.shape[0]
+        bag_of, rows = bag_of[keep], rows[keep]
+    out = creation.zeros(bags, dim, dtype=weight.dtype, device=weight.device)
+    if mode == "max":
+        index = bag_of.unsqueeze(1).expand(bag_of.shape[0], dim)
+        return out.scatter_reduce(0, index, rows, "amax", include_self=False)
+    out = out.index_add(0, bag_of, rows)
+    if mode == "mean":
+        ones = creation.ones(bag_of.shape[0], dtype=weight.dtype, device=weight.device)
+        counts = creation.zeros(bags, dtype=weight.dtype, device=weight.device).index_add(0, bag_of, ones)
+        out = out / counts.clamp(min=1).unsqueeze(1)
+    return out
 
 
 # ------------------------------------------------------------------------------ utilities

@@ -57,6 +57,7 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     take,
     take_along_dim,
 )
+from tritongrad.ops.activation import rrelu, rrelu_  # noqa: F401 (torch.rrelu: its F form, training=False)
 from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401
 from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
 from tritongrad.ops.ordering import *  # noqa: F403
@@ -163,7 +164,7 @@ def numel(input) -> int:
 __all__ = sorted(
     set(arithmetic.__all__) | set(counting.__all__) | set(ordering.__all__) | set(shape.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
-    | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv"}
+    | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
     | {"std_mean", "var_mean", "bmm", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
        "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}

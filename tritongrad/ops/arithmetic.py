@@ -13,7 +13,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type
+from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type, scalar_as
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes
@@ -414,6 +414,7 @@ class InplaceMethods:
         )
 
     def clamp_(self, min=None, max=None) -> Tensor:
+        elementwise.check_clamp_inplace(self, min, max)
         return apply_inplace(
             self, lambda s: clamp(s, min, max), lambda: elementwise.clamp_forward(self, min, max, out=self)
         )
@@ -437,13 +438,18 @@ class InplaceMethods:
                 )
             value_requires_grad = value.requires_grad
         check_inplace(self)
+        if not isinstance(value, Tensor):
+            value = as_python_scalar(value)
+            if not isinstance(value, _NUMBER_TYPES):
+                raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+            value = scalar_as(value, self.dtype, checked=True)  # (torch's Scalar.to<T>())
         if is_grad_enabled() and (self.requires_grad or value_requires_grad):
             # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
             # an inf/NaN in s cannot leak into the result.
             fill = value.to(self.dtype) if isinstance(value, Tensor) else value
             return apply_inplace(self, lambda s: where(_nowhere(s), s, fill), lambda: None, value)
         if isinstance(value, Tensor):
-            value = value.item()
+            value = scalar_as(value.item(), self.dtype, checked=True)
         creation_kernels.launch_fill_(self._data, value)
         self._version_counter.bump()
         return self

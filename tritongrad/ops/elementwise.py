@@ -11,7 +11,6 @@ written with tritongrad ops so that it is itself differentiable.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable
 
 import torch
@@ -19,7 +18,17 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
+from tritongrad.dtypes import (
+    REDUCED_FLOATS,
+    category,
+    dtype_word,
+    float32,
+    get_default_dtype,
+    result_type,
+    round_float,
+    scalar_as,
+    typeid_name,
+)
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels import reduce as reduce_kernels
 from tritongrad.kernels.common import float_bits, remember
@@ -82,10 +91,37 @@ def _binary_key(op: str, a: torch.Tensor, b) -> tuple:
     return (op, a.dtype, a.shape, a.stride(), a.device, type(b), get_default_dtype())
 
 
+# Ops whose CPU kernels read a number on the right in float32 (at::opmath_type), unrounded, for a
+# half-precision tensor; every other op first converts the number to the tensor's dtype.
+_OPMATH_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
+_NUMBERS = (int, float, bool)
+
+
+def _as_operand(op: str, a, b):
+    """(a, b) with a Python number on either side as torch's CPU kernels see it beside a float16 or
+    bfloat16 tensor: rounded to that dtype first (``x == 0.3`` compares with float16(0.3)), except on
+    the right of ``_OPMATH_SCALAR_OPS``; likewise a 0-dim tensor of another dtype, which torch casts to
+    the result dtype (one 1-element cast kernel)."""
+    if type(a) is Tensor:
+        dtype = a._data.dtype
+        if op == "pow" and type(b) in _NUMBERS:
+            return a, pow_exponent(a, b)
+        if dtype in REDUCED_FLOATS and op not in _OPMATH_SCALAR_OPS:
+            if type(b) in _NUMBERS:
+                return a, round_float(float(b), dtype)
+            if type(b) is Tensor and b._data.dim() == 0 and b._data.dtype != dtype and result_type(a, b) == dtype:
+                return a, cast(b, dtype)
+        return a, b
+    if type(b) is Tensor and type(a) in _NUMBERS and b._data.dtype in REDUCED_FLOATS:
+        return round_float(float(a), b._data.dtype), b
+    return a, b
+
+
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
+    a, b = _as_operand(op, a, b)
     key = None
-    if out is None and alpha is None and type(a) is Tensor:
+    if out is None and alpha is None and type(a) is Tensor and not kernels.negative_zero(b):
         a_data, b_data = a._data, _data(b)
         key = _binary_key(op, a_data, b_data)
         launch = _BINARY_LAUNCHERS.get(key)
@@ -103,11 +139,15 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
     elif op == "div" and not dtype.is_floating_point:
         compute = out_dtype = get_default_dtype()
     elif op in ("floor_divide", "trunc_divide", "remainder", "fmod", "pow") and dtype == torch.bool:
-        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
-    elif op in INTEGER_DIVISIONS and not dtype.is_floating_point:
-        _check_integer_divisor(b)
+        raise NotImplementedError(f"\"{_CPU_KERNEL_NAMES.get(op, op)}\" not implemented for 'Bool'")
     if out is not None:
         check_castable(out_dtype, out.dtype)
+    if op in INTEGER_DIVISIONS and not dtype.is_floating_point:
+        _check_integer_divisor(b if type(b) is Tensor else scalar_as(b, dtype))
+    if alpha is not None:
+        alpha = _alpha_as(alpha, dtype, negated=op == "sub")
+        if kernels.negative_zero(alpha) and type(b) is not Tensor:
+            b, alpha = b * alpha, None  # (a -0.0 argument reaches triton 3.6's interpreter as +0.0)
     result = kernels.launch_binary(
         op, _data(a), _data(b), out_dtype=out_dtype, compute=compute, alpha=alpha,
         out=None if out is None else out._data,
@@ -123,7 +163,26 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
     return out if out is not None else _wrap(result)
 
 
+def _alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
+    """add/sub's ``alpha`` as torch's alpha_check and kernels take it: a bool only for bool results, no
+    float for integer results, then converted to the result dtype with torch's overflow check (of
+    ``-alpha`` for sub, which torch computes as add with the negated alpha: 2**31 fits int32 there)."""
+    if isinstance(alpha, bool) and dtype != torch.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not dtype.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if not isinstance(alpha, (bool, int, float)):
+        raise TypeError(f"add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
+    if negated and not isinstance(alpha, bool):
+        negative = scalar_as(-alpha, dtype, checked=True)
+        return -negative if dtype.is_floating_point else scalar_as(alpha, dtype)
+    return scalar_as(alpha, dtype, checked=True)
+
+
 INTEGER_DIVISIONS = ("floor_divide", "trunc_divide", "remainder", "fmod")
+# torch's CPU kernel names, which its dtype refusals quote ("div_floor_cpu" not implemented for 'Bool').
+_CPU_KERNEL_NAMES = {"floor_divide": "div_floor_cpu", "trunc_divide": "div_trunc_cpu", "remainder": "remainder_cpu",
+                     "fmod": "fmod_cpu"}  # fmt: skip
 
 
 def _raise_if_zero_divisor(found) -> None:
@@ -327,8 +386,23 @@ class PowScalarBase(Function):
         return None, grad * result * (math.log(ctx.base) if ctx.base > 0 else math.nan)
 
 
+def pow_exponent(x, exponent):
+    """A number exponent of ``x ** exponent`` as torch's pow takes it: converted to x's half or integer
+    dtype with its overflow check (float16 ** 70000.0 raises; float16 ** 0.3 uses float16(0.3)), and no
+    negative integer power of an integer tensor."""
+    if isinstance(exponent, bool) or (isinstance(exponent, float) and not x.dtype.is_floating_point):
+        return exponent  # (an integer tensor to a float power computes in float, unchecked)
+    dtype = result_type(x, exponent)
+    if not dtype.is_floating_point and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if dtype in (torch.float32, torch.float64):
+        return exponent  # (read as a double: float32 ** 1e39 is not refused)
+    return scalar_as(exponent, dtype, checked=True)
+
+
 def pow_forward(x, exponent):
     """x ** number, choosing exact repeated multiplication for integral exponents."""
+    exponent = pow_exponent(x, exponent)
     bool_exponent = isinstance(exponent, bool)
     if bool_exponent:
         exponent = int(exponent)
@@ -339,6 +413,8 @@ def pow_forward(x, exponent):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if x.dtype == torch.bool and not bool_exponent:
         x = cast(x, torch.int64)  # a bool tensor and an int promote to int64 (torch: True ** 3 is 1)
+    if not integral and not x.dtype.is_floating_point:
+        return binary_forward("pow", x, exponent)  # an int64 exponent: the integer kernel's squarings
     if integral:
         return unary_forward("pow_int", x, p0=int(exponent), floating=False)
     if x.dtype == torch.float64:
@@ -348,9 +424,9 @@ def pow_forward(x, exponent):
 
 def rpow_forward(base, x):
     """number ** x."""
-    if x.dtype == torch.float64 or not x.dtype.is_floating_point:
+    if x.dtype == torch.float64 or not x.dtype.is_floating_point or kernels.negative_zero(base):
         return binary_forward("pow", base, x)
-    return unary_forward("rpow_scalar", x, p0=float(base))
+    return unary_forward("rpow_scalar", x, p0=round_float(float(base), x.dtype))
 
 
 class Remainder(Function):
@@ -392,8 +468,15 @@ class Fmod(Function):
 
 
 def where_forward(condition, a, b, *, out=None):
-    """a where condition else b with torch's promotion of a and b; ``out`` (a Tensor) receives it."""
+    """a where condition else b with torch's promotion of a and b; ``out`` (a Tensor) receives it. A
+    number operand is converted to the result dtype as torch's scalar tensor is made: with its overflow
+    check, except for the half types (where float16's 70000.0 is inf)."""
     dtype = result_type(a, b)
+    checked = dtype not in REDUCED_FLOATS
+    if not hasattr(a, "_data"):
+        a = scalar_as(a, dtype, checked=checked)
+    if not hasattr(b, "_data"):
+        b = scalar_as(b, dtype, checked=checked)
     if out is not None:
         check_castable(dtype, out.dtype)
     result = kernels.launch_where(condition._data, _data(a), _data(b), out_dtype=dtype if out is None else out.dtype,
@@ -493,11 +576,13 @@ def clamp_forward(x, low, high, out=None):
     """
     if low is None and high is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    low, high = clamp_bounds(x, low, high)
     bounds = [v for v in (low, high) if v is not None]
     dtype = result_type(x, *bounds)
     tensor_bound = any(hasattr(v, "_data") for v in bounds)
     inexact_float64 = dtype == torch.float64 and any(isinstance(v, float) and not _exact_float32(v) for v in bounds)
-    if tensor_bound or inexact_float64:
+    # (-0.0 too: read from memory, it keeps its sign in every interpreter; kernels.negative_zero)
+    if tensor_bound or inexact_float64 or any(kernels.negative_zero(v) for v in bounds):
         result = x
         if low is not None:
             result = binary_forward("maximum", result, low, out=out)
@@ -516,6 +601,33 @@ def clamp_forward(x, low, high, out=None):
     return out if out is not None else _wrap(result)
 
 
+def clamp_bounds(x, low, high) -> tuple:
+    """clamp's number bounds as torch's clamp_scalar kernels take them: converted to the result dtype
+    with torch's overflow check (float16 clamp(min=70000.0) raises; min=0.3 is float16(0.3)), and
+    refused for a bool result. Tensor bounds are returned as they are."""
+    if hasattr(low, "_data") or hasattr(high, "_data") or (low is None and high is None):
+        return low, high
+    dtype = result_type(x, *(v for v in (low, high) if v is not None))
+    if dtype == torch.bool:
+        kernel = "clamp_scalar_cpu" if low is not None and high is not None else (
+            "clamp_min_scalar_cpu" if low is not None else "clamp_max_scalar_cpu")  # fmt: skip
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    return tuple(None if v is None else scalar_as(v, dtype, checked=True) for v in (low, high))
+
+
+def check_clamp_inplace(x, low, high) -> None:
+    """clamp_'s refusal of a result that x's dtype cannot hold (an integer tensor, float bounds), in
+    the words of torch's clamp_scalar (tensor bounds: the out= check names dtypes as usual)."""
+    bounds = [v for v in (low, high) if v is not None]
+    if not bounds or any(hasattr(v, "_data") for v in bounds):
+        return
+    dtype = result_type(x, *bounds)
+    if category(dtype) > category(x.dtype):
+        raise RuntimeError(
+            f"result type {dtype_word(dtype)} can't be cast to the desired output type {typeid_name(x.dtype)}"
+        )
+
+
 def clamp_out(x, low, high, out):
     """clamp(x, low, high, out=out): out= validated like torch's, then written by clamp_forward."""
     bounds = [v for v in (low, high) if v is not None]
@@ -528,12 +640,7 @@ def clamp_out(x, low, high, out):
 
 
 def _exact_float32(value: float) -> bool:
-    import struct
-
-    try:
-        return struct.unpack("f", struct.pack("f", value))[0] == value
-    except OverflowError:
-        return False
+    return float32(value) == value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,29 +779,16 @@ def _celu_scalars(dtype: torch.dtype, alpha=1.0) -> dict:
 
 def _float32(value: float) -> float:
     """``value`` rounded to float32 (torch's celu gradient reads alpha as a float: 1 / alpha.toFloat())."""
-    try:
-        return struct.unpack("f", struct.pack("f", value))[0]
-    except OverflowError:  # beyond float32's range: the rounding gives an infinity
-        return math.copysign(math.inf, value)
+    return float32(value)
 
 
 def _scalar_as(value: float, dtype: torch.dtype) -> float:
     """``value`` as torch's ``Scalar.to<scalar_t>()`` gives it for a tensor of ``dtype`` (double ->
     float -> half types, round to nearest even): where torch's kernel compares in the tensor's own
     type (hardshrink; the shrinks' gradients), a half-precision x equal to the rounded limit is inside."""
-    if not dtype.is_floating_point or dtype == torch.float64:
+    if not dtype.is_floating_point:
         return value
-    single = _float32(value)
-    if dtype == torch.float16:
-        try:
-            return struct.unpack("e", struct.pack("e", single))[0]
-        except OverflowError:
-            return math.copysign(math.inf, single)
-    if dtype == torch.bfloat16 and not math.isnan(single):
-        bits = struct.unpack("<I", struct.pack("<f", single))[0]
-        bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
-        return struct.unpack("<f", struct.pack("<I", bits))[0]
-    return single
+    return round_float(value, dtype)
 
 
 def _elu_backward(grad, x, negative_coefficient: float, positive_coefficient: float, input_scale: float):
@@ -1069,12 +1163,13 @@ def _check_lerp(input, end, weight) -> None:
     for argument, value in (("end", end), ("weight", weight)):
         if isinstance(value, Tensor) and value.dtype != input.dtype:
             raise RuntimeError(
-                f"expected dtype {dtype_word(input.dtype).lower()} for `{argument}` but got dtype "
-                f"{dtype_word(value.dtype).lower()}"
+                f"expected dtype {typeid_name(input.dtype)} for `{argument}` but got dtype {typeid_name(value.dtype)}"
             )
     if not input.dtype.is_floating_point:
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{dtype_word(input.dtype)}'")
+    if not isinstance(weight, Tensor):  # a number weight is read as float32 (float64 for float64), checked
+        scalar_as(weight, torch.float64 if input.dtype == torch.float64 else torch.float32, checked=True)
 
 
 def _launch_lerp(input, end, weight, out: torch.Tensor | None = None) -> torch.Tensor:

@@ -538,6 +538,8 @@ def _convert_item(item, device):
         return item.to(device)
     if isinstance(item, (list, tuple, range, np.ndarray)):
         return _HostIndex(item, device)
+    if isinstance(item, str):  # (torch tries to build an index tensor from it)
+        raise TypeError("new(): invalid data type 'str'")
     raise IndexError(
         "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
         f"(got {type(item).__name__})"
@@ -891,6 +893,11 @@ def _along_dim_values(name: str, input: Tensor, dim: int, index: Tensor, source:
         raise RuntimeError(
             f"{name}(): Number of indices ({count}) should be equal to source.size(dim): ({source.shape[dim]}), "
             f"for dim: {dim}"
+        )
+    if source_shape != expected and name.startswith("index_add") and source.dim() == input.dim():
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"{list(input.shape)} source.shape = {list(source.shape)}"
         )
     if source_shape != expected:
         raise RuntimeError(
@@ -1313,7 +1320,11 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """input read as 1-D gets source's elements at ``index`` in place (added with accumulate)."""
     if not input.is_contiguous():
-        raise NotImplementedError("put_ on a non-contiguous tensor is not supported by tritongrad")
+        # The row-major order of a strided tensor: put into a dense copy (every check runs there, before
+        # input changes), then copy it back (one in-place write of input, recorded as such).
+        dense = input.contiguous()
+        put_(dense, index, source, accumulate)
+        return input.copy_(dense)
     plan = _flat_plan("put_", input, index)
     if not isinstance(source, Tensor) or source.numel() != index.numel():
         raise RuntimeError(
@@ -1516,6 +1527,9 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    zero_dim = next((i for i, t in enumerate(tensors) if t.dim() == 0), None) if not stacking else None
+    if zero_dim is not None:
+        raise RuntimeError(f"zero-dimensional tensor (at position {zero_dim}) cannot be concatenated")
     kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors
     reference = kept[0]
     dim = normalize_dim(dim, reference.dim())

@@ -9,6 +9,8 @@ Every in-place op (``add_``, ``exp_``, ``x[i] = v``, ``masked_fill_``, ...) goes
 
 from __future__ import annotations
 
+import re
+
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -23,6 +25,16 @@ def check_inplace(self: Tensor) -> None:
     """torch's rules for writing in place into a tensor that takes part in autograd."""
     if not is_grad_enabled():
         return
+    marked = getattr(self, "_multi_output_view", None)
+    if marked is not None and self._base is not None and self.requires_grad:
+        name, number = marked
+        if name is None:  # a view of such an output: torch names the view's own op (Slice, Select, ...)
+            name = re.sub(r"Backward\d*$", "", self.grad_fn.name())
+        raise RuntimeError(
+            f"Output {number} of {name} is a view and is being modified inplace. This view is the output of a "
+            "function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one."
+        )
     if self.is_leaf and self.requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base

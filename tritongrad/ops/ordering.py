@@ -25,7 +25,7 @@ from tritongrad.kernels import sort as sort_kernels
 from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
 from tritongrad.ops.indexing import cat
-from tritongrad.ops.out_argument import check_no_grad, write_out
+from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
 from tritongrad.ops.reduction import Extremum
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.shapes import normalize_dim
@@ -236,21 +236,39 @@ def cumprod(input, dim: int, *, dtype=None):
     return Cumprod.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
 
 
+# kernels/scan.py's running max/min with indices fails on 8- and 16-bit integers in the interpreter
+# (a 32-bit index block meets an 8-bit value type): those scan an int32 copy, exactly the same order.
+_NARROW_INTEGERS = (torch.int8, torch.uint8, torch.int16)
+
+
+def _scan_with_indices(data: torch.Tensor, dim: int, op: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if data.dtype not in _NARROW_INTEGERS:
+        return scan_kernels.launch_scan(data, dim, op, with_indices=True)
+    wide = elementwise_kernels.launch_unary("copy", data, out_dtype=torch.int32)
+    values, indices = scan_kernels.launch_scan(wide, dim, op, with_indices=True)
+    return elementwise_kernels.launch_unary("copy", values, out_dtype=data.dtype), indices
+
+
 def _cumulative_extreme(input, dim: int, op: str):
     dim = normalize_dim(dim, input.dim())
     function = CummaxSelection if op == "max" else CumminSelection
-    result = function.apply(input, dim, False, lambda data: scan_kernels.launch_scan(data, dim, op, with_indices=True))
+    result = function.apply(input, dim, False, lambda data: _scan_with_indices(data, dim, op))
     return (return_types.cummax if op == "max" else return_types.cummin)(*result)
 
 
-def cummax(input, dim: int):
+def _pair(op: str, result: tuple, out, input):
+    """``result`` itself, or written into ``out=(values, indices)`` (torch's ``<op>_out`` pair)."""
+    return result if out is None else write_pair_out(op, out, result, input)
+
+
+def cummax(input, dim: int, *, out=None):
     """(running maximum, index of the latest element equal to it) along ``dim``; NaN propagates."""
-    return _cumulative_extreme(input, dim, "max")
+    return _pair("cummax", _cumulative_extreme(input, dim, "max"), out, input)
 
 
-def cummin(input, dim: int):
+def cummin(input, dim: int, *, out=None):
     """(running minimum, index of the latest element equal to it) along ``dim``; NaN propagates."""
-    return _cumulative_extreme(input, dim, "min")
+    return _pair("cummin", _cumulative_extreme(input, dim, "min"), out, input)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,11 +280,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
     """(sorted values, their indices) along ``dim``. Always stable (equal values keep their order);
     NaN sorts as the largest value. ``out=(values, indices)``: written into those two tensors."""
     if out is not None:
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise TypeError("sort(): argument 'out' must be tuple of Tensors (values, indices)")
-        check_no_grad("sort", out[0], input, out[1])
-        values, indices = sort(input, dim, descending, stable)
-        return return_types.sort(write_out("sort", out[0], values, input), write_out("sort", out[1], indices, input))
+        return write_pair_out("sort", out, sort(input, dim, descending, stable), input)
     if isinstance(dim, bool):  # torch refuses sort(x, True): descending is not the second argument
         raise TypeError("sort(): argument 'dim' must be int, not bool")
     dim = normalize_dim(dim, input.dim())
@@ -285,29 +299,34 @@ def msort(input):
     return sort(input, dim=0).values
 
 
-def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002 (torch's name)
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None):  # noqa: A002
     """The k largest (smallest with ``largest=False``) values along ``dim`` and their indices,
     always in sorted order; among equal values the earlier index comes first."""
     dim = normalize_dim(dim, input.dim())
     k = int(k)
+    if input.dtype == torch.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if not 0 <= k <= _length(input, dim):
         raise RuntimeError("selected index k out of range")
     result = TopkSelection.apply(
         input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(largest), stop=k)
     )
-    return return_types.topk(*result)
+    return _pair("topk", return_types.topk(*result), out, input)
 
 
-def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """The k-th smallest value along ``dim`` (k from 1) and its index."""
     dim = normalize_dim(dim, input.dim())
     k = int(k)
+    _refuse_bool(input, "kthvalue_cpu")
+    if _length(input, dim) == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
     if not 1 <= k <= _length(input, dim):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     result = KthvalueSelection.apply(
         input, dim, not keepdim, lambda data: sort_kernels.launch_sort(data, dim, start=k - 1, stop=k)
     )
-    return return_types.kthvalue(*result)
+    return _pair("kthvalue", return_types.kthvalue(*result), out, input)
 
 
 def _median_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -371,10 +390,18 @@ class NanmedianAll(MedianAll):
     _along = staticmethod(_nanmedian_along)
 
 
-def median(input, dim=None, keepdim: bool = False):
+def _refuse_bool(input, kernel: str) -> None:
+    if input.dtype == torch.bool:  # (torch has no bool kernel for these)
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def median(input, dim=None, keepdim: bool = False, *, out=None):
     """median(): the lower median of all elements; median(dim): (values, indices) along dim.
     NaN propagates."""
+    _refuse_bool(input, "median_cpu" if dim is None else "median_out")
     if dim is None:
+        if out is not None:
+            raise TypeError('median() missing 1 required positional arguments: "dim"')
         if input.numel() == 0 and not input.dtype.is_floating_point:
             raise RuntimeError("median() input tensor cannot be empty")
         return MedianAll.apply(input, (), False, False)
@@ -382,12 +409,15 @@ def median(input, dim=None, keepdim: bool = False):
     if _length(input, dim) == 0:
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
     result = MedianSelection.apply(input, dim, not keepdim, lambda data: _median_along(data, dim))
-    return return_types.median(*result)
+    return _pair("median", return_types.median(*result), out, input)
 
 
-def nanmedian(input, dim=None, keepdim: bool = False):
+def nanmedian(input, dim=None, keepdim: bool = False, *, out=None):
     """median() ignoring NaN: the lower median of the numbers (NaN only where there are none)."""
+    _refuse_bool(input, "median_cpu" if dim is None else "median_out")
     if dim is None:
+        if out is not None:
+            raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
         if input.numel() == 0 and not input.dtype.is_floating_point:
             raise RuntimeError("nanmedian() input tensor cannot be empty")
         return NanmedianAll.apply(input, (), False, False)
@@ -395,7 +425,7 @@ def nanmedian(input, dim=None, keepdim: bool = False):
     if _length(input, dim) == 0:
         raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
     result = NanmedianSelection.apply(input, dim, not keepdim, lambda data: _nanmedian_along(data, dim))
-    return return_types.nanmedian(*result)
+    return _pair("nanmedian", return_types.nanmedian(*result), out, input)
 
 
 def _positions(like: torch.Tensor, dim: int) -> torch.Tensor:
@@ -436,14 +466,14 @@ def _mode_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tenso
     )
 
 
-def mode(input, dim: int = -1, keepdim: bool = False):
+def mode(input, dim: int = -1, keepdim: bool = False, *, out=None):
     """(most frequent value, index of its last occurrence) along ``dim``; among equally frequent
     values the smallest."""
     dim = normalize_dim(dim, input.dim())
     if _length(input, dim) == 0:
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
     result = ModeSelection.apply(input, dim, not keepdim, lambda data: _mode_along(data, dim))
-    return return_types.mode(*result)
+    return _pair("mode", return_types.mode(*result), out, input)
 
 
 def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):  # noqa: A002

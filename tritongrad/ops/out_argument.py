@@ -9,8 +9,10 @@ into ``out`` with the copy kernel (which also casts where the rule allows anothe
   (addcmul: any dtype of the same or a higher category), ``"cat"`` (the same with the TypeError
   torch's cat and stack raise), or
   ``"any"`` (sum, cumsum: the op has computed from the input cast to out's dtype);
-- a wrong shape resizes ``out``, with torch's deprecation warning when it held elements
-  (``check_out`` in ops/table.py, shared with the elementwise rows).
+- a wrong shape resizes ``out`` as torch's ``resize_`` does (``resize_out``), with torch's
+  deprecation warning when it held elements: in place, on its own storage, when the storage has
+  room from out's offset (so views of out, or the tensor out is a view of, still see the result);
+  a new allocation for a tensor whose storage is too small.
 
 Elementwise rows write straight into ``out`` (ops/table.py); these ops pay one extra copy, which
 is what makes one helper serve every shape of op.
@@ -18,15 +20,21 @@ is what makes one helper serve every shape of op.
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import torch
 
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.ops.table import check_castable, check_out, finish_out
+from tritongrad.ops import return_types
+from tritongrad.ops.table import check_castable, finish_out
 from tritongrad.tensor import Tensor
 
-__all__ = ["check_out_tensor", "check_no_grad", "prepare_out", "write_out", "out_dtype_word"]
+__all__ = [
+    "check_out_tensor", "check_no_grad", "prepare_out", "resize_out", "write_out", "write_pair_out", "out_dtype_word",
+]  # fmt: skip
 
 # torch's C++ type names, as its "Expected out tensor to have dtype ..." message spells them.
 _C_TYPE_NAMES = {
@@ -67,6 +75,50 @@ def _check_dtype(op: str, result_dtype: torch.dtype, out: Tensor, rule: str) -> 
         raise TypeError(f"torch.{op}(): input types can't be cast to the desired output type {dtype_word(out.dtype)}")
 
 
+def _contiguous_strides(shape: tuple) -> tuple[int, ...]:
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+def resize_out(op: str, out: Tensor, shape: tuple) -> torch.Tensor:
+    """torch's resize of an ``out=`` tensor of another shape; returns its (new) buffer.
+
+    out keeps its storage and storage offset and takes the contiguous strides of ``shape`` when the
+    storage holds enough elements from there (torch's ``resize_`` never moves data it need not), so
+    every other tensor on that storage still sees what the op writes. A storage that is too small
+    is replaced by a new allocation (torch grows it in place; for a view of another tensor that
+    would detach the two, so it is refused instead). torch warns when out held elements.
+    """
+    shape = tuple(int(size) for size in shape)
+    buffer = out._data
+    if tuple(buffer.shape) == shape:
+        return buffer
+    if buffer.numel() != 0:
+        warnings.warn(
+            f"An output with one or more elements was resized since it had shape {list(buffer.shape)}, which does "
+            f"not match the required output shape {list(shape)}. This behavior is deprecated, and in a future "
+            "PyTorch release outputs will not be resized unless they have zero elements. You can explicitly reuse "
+            "an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
+            UserWarning,
+            stacklevel=4,
+        )
+    needed = (buffer.storage_offset() + math.prod(shape)) * buffer.element_size()
+    if needed <= buffer.untyped_storage().nbytes():
+        out._data = buffer.as_strided(shape, _contiguous_strides(shape), buffer.storage_offset())
+    elif out._base is not None:
+        size, held = needed // buffer.element_size(), buffer.untyped_storage().nbytes() // buffer.element_size()
+        raise RuntimeError(
+            f"{op}(): cannot resize the out= view of shape {list(buffer.shape)} to {list(shape)}: its storage "
+            f"holds {held} elements, {size} are needed up to its end (tritongrad does not grow the storage of a view)"
+        )
+    else:
+        out._data = torch.empty(shape, dtype=buffer.dtype, device=buffer.device)
+    return out._data
+
+
 def prepare_out(
     op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, rule: str = "exact", differentiable: bool = True
 ) -> torch.Tensor:
@@ -77,8 +129,7 @@ def prepare_out(
     if differentiable:
         check_no_grad(op, out, *inputs)
     _check_dtype(op, result_dtype, out, rule)
-    # (dtype checked above by this op's own rule: check_out's is the loosest, any castable dtype)
-    return check_out(op, out, out.dtype, tuple(shape))
+    return resize_out(op, out, tuple(shape))
 
 
 def write_out(op: str, out, result: Tensor, *inputs, rule: str = "exact", differentiable: bool = True) -> Tensor:
@@ -87,3 +138,33 @@ def write_out(op: str, out, result: Tensor, *inputs, rule: str = "exact", differ
     if buffer.numel():
         elementwise_kernels.launch_unary("copy", result._data, out=buffer)
     return finish_out(out)
+
+
+# torch.return_types.sort_out, max_out, ...: what an op given out=(a, b) returns instead of its own pair
+_OUT_TYPES: dict[str, type] = {}
+
+
+def _out_type(result_type: type) -> type:
+    name = f"{result_type.__name__}_out"
+    if name not in _OUT_TYPES:
+        _OUT_TYPES[name] = return_types._return_type(name, result_type._fields)
+    return _OUT_TYPES[name]
+
+
+def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, str] = ("exact", "exact")):
+    """``out=(first, second)`` for the ops returning a pair (max(dim), sort, topk, kthvalue, ...):
+    both are checked (no grad, dtype, shape) before either is written; returns torch's ``<op>_out`` pair."""
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+    if len(out) != 2:
+        raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
+    for target in out:
+        check_no_grad(op, target, *inputs, *out)
+    buffers = [
+        prepare_out(op, target, value.dtype, tuple(value.shape), *inputs, rule=rule)
+        for target, value, rule in zip(out, result, rules)
+    ]
+    for buffer, value in zip(buffers, result):
+        if buffer.numel():
+            elementwise_kernels.launch_unary("copy", value._data, out=buffer)
+    return _out_type(type(result))(*(finish_out(target) for target in out))

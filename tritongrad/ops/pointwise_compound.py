@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import dtype_word, result_type
+from tritongrad.dtypes import REDUCED_FLOATS, dtype_word, result_type, scalar_as
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
@@ -29,10 +29,13 @@ class Addcmul(Function):
     def forward(ctx, input, tensor1, tensor2, value, dtype):
         ctx.value = value
         ctx.save_for_backward(input, tensor1, tensor2)
-        tensor1, tensor2 = tensor1.to(dtype), tensor2.to(dtype)
+        # torch's kernel computes the half types in float32 and rounds once, at the end.
+        compute = torch.float32 if dtype in REDUCED_FLOATS else dtype
+        tensor1, tensor2 = tensor1.to(compute), tensor2.to(compute)
         scaled = tensor1 if value == 1 else tensor1 * value
         combined = scaled / tensor2 if ctx._function.divide else scaled * tensor2
-        return input.to(dtype) + combined
+        result = input.to(compute) + combined
+        return result.to(dtype) if compute != dtype else result
 
     @staticmethod
     def backward(ctx, grad):
@@ -74,7 +77,11 @@ def _checked(name: str, input, tensor1, tensor2, value):
         )
     if dtype == torch.bool:
         raise NotImplementedError(f"\"{name}_cpu_out\" not implemented for '{dtype_word(dtype)}'")
-    return dtype, (value if dtype.is_floating_point else int(value))
+    # value as torch's kernels take it (Scalar.to<opmath_t>()): float32 for the half types, with the
+    # overflow check ("value cannot be converted to type float without overflow").
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"{name}(): argument 'value' must be Number, not {type(value).__name__}")
+    return dtype, scalar_as(value, torch.float32 if dtype in REDUCED_FLOATS else dtype, checked=True)
 
 
 def _function(name: str):

@@ -16,11 +16,11 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import get_default_dtype
+from tritongrad.dtypes import dtype_word, get_default_dtype
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
-from tritongrad.ops.out_argument import check_no_grad, write_out
+from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
 from tritongrad.shapes import normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -483,9 +483,13 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
 
 
 @accepts_numpy_axis
-def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
-    """Mean over all elements or over ``dim``; floating dtypes only, like torch."""
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    """Mean over all elements or over ``dim``; floating dtypes only, like torch. ``out=``: any dtype
+    the result can be cast to."""
     _check_dtype_arg(dtype)
+    if out is not None:
+        check_no_grad("mean", out, input)
+        return write_out("mean", out, mean(input, dim, keepdim, dtype=dtype), input, rule="castable")
     if not (dtype or input.dtype).is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
@@ -505,30 +509,58 @@ def _dtype_word(dtype: torch.dtype) -> str:
 
 
 @accepts_numpy_axis
-def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
-    """Product over all elements or over one ``dim``."""
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    """Product over all elements or over one ``dim``. ``out=`` (with ``dim``, as torch's): computed in
+    out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(
             f"prod() received an invalid combination of arguments - got (dim={type(dim).__name__}), but expected one "
             "of: (*, torch.dtype dtype) or (int dim, bool keepdim, *, torch.dtype dtype)"
         )
+    if out is not None:
+        if dim is None:
+            raise TypeError(
+                "prod() received an invalid combination of arguments - got (Tensor, out=Tensor), but expected one "
+                "of: (Tensor input, *, torch.dtype dtype = None) or (Tensor input, int dim, bool keepdim = False, *, "
+                "torch.dtype dtype = None, Tensor out = None)"
+            )
+        check_no_grad("prod", out, input)
+        if dtype is not None:
+            return write_out("prod", out, prod(input, dim, keepdim, dtype=dtype), input)
+        return write_out("prod", out, prod(input.to(out.dtype), dim, keepdim), input, rule="any")
     dims = normalize_dims(dim, input.dim())
     function = ProdAll if not dims and not keepdim else ProdDims
     return function.apply(input, dims, keepdim, dtype)
 
 
 @accepts_numpy_axis
-def amax(input, dim=(), keepdim: bool = False):
+def amax(input, dim=(), keepdim: bool = False, *, out=None):
     """Maximum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amax", input, dim)
+    if out is not None:
+        check_no_grad("amax", out, input)
+        _check_same_dtype(input, out)
+        return write_out("amax", out, amax(input, dim, keepdim), input)
     return Amax.apply(input, normalize_dims(dim, input.dim()), keepdim, True)
 
 
 @accepts_numpy_axis
-def amin(input, dim=(), keepdim: bool = False):
+def amin(input, dim=(), keepdim: bool = False, *, out=None):
     """Minimum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amin", input, dim)
+    if out is not None:
+        check_no_grad("amin", out, input)
+        _check_same_dtype(input, out)
+        return write_out("amin", out, amin(input, dim, keepdim), input)
     return Amin.apply(input, normalize_dims(dim, input.dim()), keepdim, False)
+
+
+def _check_same_dtype(input, out) -> None:
+    if out.dtype != input.dtype:
+        raise RuntimeError(
+            f"Expected the dtype for input and out to match, but got {dtype_word(input.dtype)} for input's dtype "
+            f"and {dtype_word(out.dtype)} for out's dtype."
+        )
 
 
 def _extremum(input, dim, keepdim, other, largest: bool):
@@ -547,20 +579,34 @@ def _extremum(input, dim, keepdim, other, largest: bool):
 
 
 @accepts_numpy_axis
-def max(input, dim=None, keepdim: bool = False, *, other=None):
-    """max(): the largest element; max(dim): (values, indices); max(other): elementwise maximum."""
-    return _extremum(input, dim, keepdim, other, True)
+def max(input, dim=None, keepdim: bool = False, *, other=None, out=None):
+    """max(): the largest element; max(dim): (values, indices); max(other): elementwise maximum.
+    ``out=``: a tensor for max(), a (values, indices) pair for max(dim)."""
+    return _extremum_out("max", _extremum(input, dim, keepdim, other, True), out, input, dim, other)
 
 
 @accepts_numpy_axis
-def min(input, dim=None, keepdim: bool = False, *, other=None):
-    """min(): the smallest element; min(dim): (values, indices); min(other): elementwise minimum."""
-    return _extremum(input, dim, keepdim, other, False)
+def min(input, dim=None, keepdim: bool = False, *, other=None, out=None):
+    """min(): the smallest element; min(dim): (values, indices); min(other): elementwise minimum.
+    ``out=``: a tensor for min(), a (values, indices) pair for min(dim)."""
+    return _extremum_out("min", _extremum(input, dim, keepdim, other, False), out, input, dim, other)
+
+
+def _extremum_out(op: str, result, out, input, dim, other):
+    if out is None:
+        return result
+    if isinstance(result, tuple):
+        return write_pair_out(op, out, result, input)
+    check_no_grad(op, out, input, *(t for t in (dim, other) if isinstance(t, Tensor)))
+    return write_out(op, out, result, input, rule="castable")
 
 
 @accepts_numpy_axis
-def argmax(input, dim=None, keepdim: bool = False):
+def argmax(input, dim=None, keepdim: bool = False, *, out=None):
     """Index of the largest element (flattened when dim is None)."""
+    if out is not None:
+        check_no_grad("argmax", out, input)
+        return write_out("argmax", out, argmax(input, dim, keepdim), input)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"argmax(): argument 'dim' must be int, not {type(dim).__name__}")
     if input.dtype == torch.bool:
@@ -570,8 +616,11 @@ def argmax(input, dim=None, keepdim: bool = False):
 
 
 @accepts_numpy_axis
-def argmin(input, dim=None, keepdim: bool = False):
+def argmin(input, dim=None, keepdim: bool = False, *, out=None):
     """Index of the smallest element (flattened when dim is None)."""
+    if out is not None:
+        check_no_grad("argmin", out, input)
+        return write_out("argmin", out, argmin(input, dim, keepdim), input)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"argmin(): argument 'dim' must be int, not {type(dim).__name__}")
     if input.dtype == torch.bool:
@@ -664,14 +713,16 @@ def sum_to_size(x, shape: tuple):
 def all(input, dim=None, keepdim: bool = False):
     """True where every element (over ``dim``) is non-zero."""
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
-    return sum(zeros, dim=dim, keepdim=keepdim) == 0
+    result = sum(zeros, dim=dim, keepdim=keepdim) == 0
+    return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
 @accepts_numpy_axis
 def any(input, dim=None, keepdim: bool = False):
     """True where some element (over ``dim``) is non-zero."""
     nonzero = (input != 0).to(torch.int32)
-    return sum(nonzero, dim=dim, keepdim=keepdim) > 0
+    result = sum(nonzero, dim=dim, keepdim=keepdim) > 0
+    return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
 @accepts_numpy_axis
@@ -703,9 +754,12 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 
 
 @accepts_numpy_axis
-def logsumexp(input, dim, keepdim: bool = False):
+def logsumexp(input, dim, keepdim: bool = False, *, out=None):
     """log(sum(exp(input))) over ``dim`` (an int or a tuple; () for all dims), computed as max + log(sum(exp(x - max)));
     integer inputs are taken in the default float dtype, as torch does."""
+    if out is not None:
+        check_no_grad("logsumexp", out, input)
+        return write_out("logsumexp", out, logsumexp(input, dim, keepdim), input, rule="castable")
     if not input.dtype.is_floating_point:
         input = input.to(get_default_dtype())
     return Logsumexp.apply(input, normalize_dims(dim, input.dim()), keepdim)

@@ -221,7 +221,10 @@ def repeat(input, *sizes):
     if len(sizes) < input.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     if any(s < 0 for s in sizes):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+        padded = (1,) * (len(sizes) - input.dim()) + tuple(input.shape)
+        shape = [size * times for size, times in zip(padded, sizes)]
+        negative = next(size for size in shape if size < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {shape}")
     return Repeat.apply(input, sizes)
 
 

@@ -8,6 +8,7 @@ both and by the saved-tensor checks. Each view's backward is the inverse view
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -28,7 +29,17 @@ def _view_of(x, data: torch.Tensor):
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
     result._history_epoch = result._base._history_epoch
+    if getattr(x, "_multi_output_view", None) is not None:  # (torch names the latest view op then)
+        result._multi_output_view = (None, 0)
     return result
+
+
+def _multiple_views(parts: tuple, name: str) -> tuple:
+    """Marks the outputs of a function returning several views (split, unbind): torch refuses to
+    write into them (or views of them) in place while autograd records (ops/inplace.py)."""
+    for number, part in enumerate(parts):
+        part._multi_output_view = (name, number)
+    return parts
 
 
 class View(Function):
@@ -583,7 +594,9 @@ class ViewMethods:
     def view(self, *shape) -> Tensor:
         """A view with a new shape (no copy); fails like torch if the strides do not allow it."""
         if len(shape) == 1 and isinstance(shape[0], torch.dtype):
-            raise NotImplementedError("view(dtype) is not supported by tritongrad")
+            # The same bytes read as another dtype (torch checks sizes and strides); as torch's, it shares
+            # memory and the version counter but not the history: the result never requires grad.
+            return Tensor._wrap(self._data.view(shape[0]), version_counter=self._version_counter)
         shape = shape_arg(shape)
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.view(shape))
@@ -618,7 +631,7 @@ class ViewMethods:
             )
         dims = tuple(normalize_dim(d, self.dim()) for d in dims)
         if sorted(dims) != list(range(self.dim())):
-            raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims})")
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.permute(dims))
         return Permute.apply(self, dims)
@@ -667,8 +680,19 @@ class ViewMethods:
 
     def unflatten(self, dim: int, sizes) -> Tensor:
         dim = normalize_dim(dim, self.dim())
-        shape = tuple(self.shape)
-        return self.view(shape[:dim] + tuple(sizes) + shape[dim + 1 :])
+        shape, sizes = tuple(self.shape), tuple(int(size) for size in sizes)
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        known = math.prod(size for size in sizes if size != -1)
+        inferred = sizes.count(-1) == 1 and known >= 0
+        if (not inferred and -1 not in sizes and known != shape[dim]) or (
+            inferred and shape[dim] and (known == 0 or shape[dim] % known)
+        ):
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} ({shape[dim]}) "
+                "in the input tensor"
+            )
+        return self.view(shape[:dim] + sizes + shape[dim + 1 :])
 
     def expand(self, *sizes) -> Tensor:
         shape = expand_shape(self, sizes)
@@ -715,10 +739,12 @@ class ViewMethods:
 
     def unbind(self, dim: int = 0) -> tuple:
         dim = normalize_dim(dim, self.dim())
-        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+        return _multiple_views(tuple(self.select(dim, i) for i in range(self.shape[dim])), "Unbind")
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         dim = normalize_dim(dim, self.dim())
+        if self.shape[dim] == 0:  # torch gives ``chunks`` empty pieces then
+            return _multiple_views(tuple(self.narrow(dim, 0, 0) for _ in range(chunks)), "Split")
         size = -(-self.shape[dim] // chunks)
         return self.split(size, dim)
 
@@ -734,7 +760,7 @@ class ViewMethods:
         for size in sizes:
             parts.append(self.narrow(dim, start, size))
             start += size
-        return tuple(parts)
+        return _multiple_views(tuple(parts), "Split" if isinstance(split_size, int) else "SplitWithSizes")
 
     def contiguous(self) -> Tensor:
         """self if already contiguous, else a contiguous copy (CloneBackward0)."""

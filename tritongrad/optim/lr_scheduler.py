@@ -47,6 +47,12 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _decayed(base_lrs: list, gamma: float, decays: int) -> list:
+    """base * gamma**decays; before the first decay the lr is the base itself, as torch's chained form
+    leaves ``group['lr']`` untouched (an int lr such as ``lr=5`` prints as 5, not 5.0)."""
+    return [base * gamma**decays if decays else base for base in base_lrs]
+
+
 class StepLR(LRScheduler):
     """Multiplies the lr by ``gamma`` every ``step_size`` epochs."""
 
@@ -55,7 +61,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+        return _decayed(self.base_lrs, self.gamma, int(self.last_epoch // self.step_size))
 
 
 class MultiStepLR(LRScheduler):
@@ -66,7 +72,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
+        return _decayed(self.base_lrs, self.gamma, bisect.bisect_right(self.milestones, self.last_epoch))
 
 
 class ExponentialLR(LRScheduler):
@@ -77,7 +83,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
+        return _decayed(self.base_lrs, self.gamma, self.last_epoch)
 
 
 class LambdaLR(LRScheduler):

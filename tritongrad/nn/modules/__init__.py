@@ -30,8 +30,16 @@ from tritongrad.nn.modules.activation import (
 from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from tritongrad.nn.modules.dropout import Dropout
-from tritongrad.nn.modules.flatten import Flatten, Identity
+from tritongrad.nn.modules.embedding_loss import (
+    CosineEmbeddingLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    TripletMarginLoss,
+)
+from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
+from tritongrad.nn.modules.lazy import LazyConv1d, LazyConv2d, LazyLinear
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.modules.loss import (
     BCELoss,
@@ -73,7 +81,7 @@ from tritongrad.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
-from tritongrad.nn.modules.sparse import Embedding
+from tritongrad.nn.modules.sparse import Embedding, EmbeddingBag
 from tritongrad.nn.modules.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -110,6 +118,17 @@ __all__ = [
     "Sequential",
     "Dropout",
     "Embedding",
+    "EmbeddingBag",
+    "LazyLinear",
+    "Unflatten",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "TripletMarginLoss",
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss",
+    "LazyConv1d",
+    "LazyConv2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",

@@ -1,0 +1,652 @@
+"""Red-team probes kept as tests: bad inputs and edge cases, each compared with torch's answer or error
+(through test_hardening's harness: same exception type and message head, or the same values, inputs
+written in place and gradients)."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import pytest
+
+import tritongrad
+import tritongrad.serialization
+from tests.test_hardening import agree
+
+
+def _matrix(lib):
+    return lib.tensor([[float((i * 7 + j * 3) % 11) - 5.0 for j in range(4)] for i in range(3)])
+
+
+def _empty(lib, dtype=None, n: int = 0):
+    return lib.empty(n, dtype=dtype or lib.float32)
+
+
+def _into(function, dtype: str = "float32", n: int = 0):
+    """function(lib, out) with a fresh out of ``dtype`` and ``n`` elements; returns the op's result and out."""
+    return lambda lib: (lambda out: [function(lib, out), out])(_empty(lib, getattr(lib, dtype), n))
+
+
+def _into_pair(function, dtype: str = "float32", n: int = 0):
+    """function(lib, (values, indices)): the result's type name (torch's ``<op>_out``), both outs, identity."""
+
+    def run(lib):
+        values, indices = _empty(lib, getattr(lib, dtype), n), _empty(lib, lib.int64, n)
+        result = function(lib, (values, indices))
+        return [type(result).__name__, list(result), values, indices, result[0] is values and result[1] is indices]
+
+    return run
+
+
+# ----------------------------------------------------------------------------------------------
+# out= of reductions and selections: a wrong shape is resized (torch's warning), dtypes as torch's
+# ----------------------------------------------------------------------------------------------
+
+SINGLE_OUT = {
+    "mean(dim)": lambda lib, o: lib.mean(_matrix(lib), 1, out=o),
+    "mean()": lambda lib, o: lib.mean(_matrix(lib), out=o),
+    "prod(dim)": lambda lib, o: lib.prod(_matrix(lib), 1, out=o),
+    "prod() (no out= overload)": lambda lib, o: lib.prod(_matrix(lib), out=o),
+    "amax(dim)": lambda lib, o: lib.amax(_matrix(lib), 1, out=o),
+    "amin()": lambda lib, o: lib.amin(_matrix(lib), out=o),
+    "max()": lambda lib, o: lib.max(_matrix(lib), out=o),
+    "max(other)": lambda lib, o: lib.max(_matrix(lib), _matrix(lib).t().reshape(3, 4), out=o),
+    "argmax(dim)": lambda lib, o: lib.argmax(_matrix(lib), 1, out=o),
+    "argmin()": lambda lib, o: lib.argmin(_matrix(lib), out=o),
+    "logsumexp(dim)": lambda lib, o: lib.logsumexp(_matrix(lib), 1, out=o),
+    "median() (no out= overload)": lambda lib, o: lib.median(_matrix(lib), out=o),
+    "sum(dim)": lambda lib, o: lib.sum(_matrix(lib), 0, out=o),
+}
+SINGLE_OUT_CASES = {
+    f"{name} into {dtype}[{n}]": _into(function, dtype, n)
+    for name, function in SINGLE_OUT.items()
+    for dtype, n in [("float32", 0), ("float32", 7), ("float64", 0), ("int64", 0)]
+}
+# torch's messages for a wrong out dtype differ from op to op; tritongrad's name both dtypes
+SINGLE_OUT_OWN_MESSAGE = {"mean() into int64[0]", "max() into int64[0]", "logsumexp(dim) into int64[0]"}
+
+
+@pytest.mark.parametrize("name", list(SINGLE_OUT_CASES))
+def test_out_of_reductions_matches_torch(name):
+    agree(name, SINGLE_OUT_CASES[name], [], message=name not in SINGLE_OUT_OWN_MESSAGE)
+
+
+PAIR_OUT = {
+    "max(dim)": lambda lib, o: lib.max(_matrix(lib), 1, out=o),
+    "min(dim, keepdim)": lambda lib, o: lib.min(_matrix(lib), 0, True, out=o),
+    "sort": lambda lib, o: lib.sort(_matrix(lib), 1, out=o),
+    "topk": lambda lib, o: lib.topk(_matrix(lib), 2, out=o),
+    "kthvalue": lambda lib, o: lib.kthvalue(_matrix(lib), 2, 1, out=o),
+    "median(dim)": lambda lib, o: lib.median(_matrix(lib), 1, out=o),
+    "mode": lambda lib, o: lib.mode(_matrix(lib), 1, out=o),
+    "cummax": lambda lib, o: lib.cummax(_matrix(lib), 1, out=o),
+    "cummin": lambda lib, o: lib.cummin(_matrix(lib), 0, out=o),
+}
+PAIR_OUT_CASES = {
+    f"{name} into {dtype}[{n}]": _into_pair(function, dtype, n)
+    for name, function in PAIR_OUT.items()
+    for dtype, n in [("float32", 0), ("float32", 5), ("float64", 0)]
+}
+
+
+# torch's wrong-dtype messages for these are each op's own wording; tritongrad's name both dtypes
+PAIR_OUT_OWN_MESSAGE = {f"{name} into float64[0]" for name in ("kthvalue", "median(dim)", "mode", "cummax", "cummin")}
+
+
+@pytest.mark.parametrize("name", list(PAIR_OUT_CASES))
+def test_out_pairs_are_torchs_out_types(name):
+    agree(name, PAIR_OUT_CASES[name], [], message=name not in PAIR_OUT_OWN_MESSAGE)
+
+
+OUT_MISUSE = {
+    "topk into one tensor": lambda lib: lib.topk(_matrix(lib), 2, out=_empty(lib)),
+    "topk into three tensors": lambda lib: lib.topk(_matrix(lib), 2, out=(_empty(lib), _empty(lib), _empty(lib))),
+    "sort of a tensor that requires grad": lambda lib: lib.sort(
+        _matrix(lib).requires_grad_(), 1, out=(_empty(lib), _empty(lib, lib.int64))
+    ),
+    "amax into float64": lambda lib: lib.amax(_matrix(lib), 1, out=_empty(lib, lib.float64)),
+    # a resized out keeps its storage: the base it views, and views of it, see the result
+    "sort into a view of a larger tensor": lambda lib: (
+        lambda base, indices: [lib.sort(_matrix(lib)[0], out=(base[2:4], indices)), base, indices]
+    )(lib.zeros(8), _empty(lib, lib.int64)),
+    "sum into a tensor that a view shares": lambda lib: (
+        lambda x: (lambda v: [lib.sum(_matrix(lib), 1, out=x), v, x])(x[:2])
+    )(lib.zeros(5)),
+    "sum into a tensor with too little storage": lambda lib: (lambda x: [lib.sum(_matrix(lib), 0, out=x), x])(
+        lib.zeros(2)
+    ),
+    "mean into a transposed view of the right shape": lambda lib: (
+        lambda x: [lib.mean(_matrix(lib).view(3, 4, 1), 2, out=x.t()), x]
+    )(lib.zeros(4, 3)),
+    "mean into a transposed view of another shape": lambda lib: (
+        lambda x: [lib.mean(_matrix(lib), 1, out=x.t()), x, list(x.t().stride())]
+    )(lib.zeros(2, 3)),
+    "amax into a tensor of the same numel": lambda lib: (
+        lambda x: [lib.amax(_matrix(lib).view(3, 2, 2), 2, out=x), x, list(x.stride())]
+    )(lib.zeros(2, 3)),
+    "mm into a view of another shape": lambda lib: (lambda b: [lib.mm(_matrix(lib), _matrix(lib).t(), out=b[0:2]), b])(
+        lib.zeros(10)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_MISUSE))
+def test_out_misuse_matches_torch(name):
+    agree(name, OUT_MISUSE[name], [])
+
+
+def test_resizing_an_out_with_elements_warns_as_torch():
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
+        tritongrad.amax(tritongrad.ones(3, 4), 1, out=tritongrad.empty(5))
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints: a round trip keeps what torch.save keeps (shared storage, identity, strides, flags)
+# ----------------------------------------------------------------------------------------------
+
+
+def _round_trip(obj_of_lib):
+    def run(lib, directory):
+        path = directory / f"checkpoint-{lib.__name__}.pt"
+        lib.save(obj_of_lib(lib), path)
+        return lib.load(path)
+
+    return run
+
+
+ROUND_TRIPS = {
+    "views of one tensor share its storage": lambda lib, d: (lambda loaded: [loaded["v"].add_(1), loaded["x"]])(
+        _round_trip(lambda lib: (lambda x: {"x": x, "v": x[1:3]})(lib.arange(5.0)))(lib, d)
+    ),
+    "a strided slice keeps its strides": lambda lib, d: (lambda v: [v, list(v.stride()), v.is_contiguous()])(
+        _round_trip(lambda lib: {"v": lib.arange(10.0)[::2]})(lib, d)["v"]
+    ),
+    "a transposed tensor keeps its layout": lambda lib, d: (lambda v: [v, list(v.stride())])(
+        _round_trip(lambda lib: [lib.arange(6.0).view(2, 3).t()])(lib, d)[0]
+    ),
+    "a tensor saved twice loads as one": lambda lib, d: (lambda loaded: loaded["a"] is loaded["b"])(
+        _round_trip(lambda lib: (lambda x: {"a": x, "b": x})(lib.arange(3.0)))(lib, d)
+    ),
+    "requires_grad survives": lambda lib, d: [
+        t.requires_grad for t in _round_trip(lambda lib: [lib.ones(2, requires_grad=True), lib.ones(2)])(lib, d)
+    ],
+    "a Parameter loads as a Parameter": lambda lib, d: [
+        (type(t).__name__, t.requires_grad)
+        for t in _round_trip(
+            lambda lib: [lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(2), requires_grad=False)]
+        )(lib, d)
+    ],
+    "tied weights stay tied": lambda lib, d: (lambda s: [s["a"].mul_(3), s["b"]])(
+        _round_trip(lambda lib: (lambda w: {"a": w.detach(), "b": w.detach()})(lib.nn.Parameter(lib.ones(2))))(lib, d)
+    ),
+    "half, bfloat16, bool and empty views": lambda lib, d: _round_trip(
+        lambda lib: [
+            lib.arange(6.0).half()[1:],
+            lib.arange(4.0).bfloat16()[::2],
+            lib.tensor([True, False])[1:],
+            lib.zeros(4)[:0],
+        ]
+    )(lib, d),
+    "a truncated file is a RuntimeError": lambda lib, d: (
+        lambda path: [
+            lib.save({"a": lib.arange(100.0)}, path),
+            path.write_bytes(path.read_bytes()[:-10]),
+            lib.load(path),
+        ]
+    )(d / f"cut-{lib.__name__}.pt"),
+}
+# torch's message for a damaged file names its zip reader
+ROUND_TRIP_OWN_MESSAGE = {"a truncated file is a RuntimeError"}
+
+
+@pytest.mark.parametrize("name", list(ROUND_TRIPS))
+def test_checkpoint_round_trips_match_torch(name, tmp_path):
+    agree(name, lambda lib: ROUND_TRIPS[name](lib, tmp_path), [], message=name not in ROUND_TRIP_OWN_MESSAGE)
+
+
+def test_checkpoints_go_through_file_objects():
+    buffer = io.BytesIO()
+    tritongrad.save({"a": tritongrad.arange(3.0)}, buffer)
+    buffer.seek(0)
+    assert tritongrad.load(buffer)["a"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "views, flags, message",
+    [
+        ({"v": ["x.__storage__", 3, [2], [1]]}, {}, "reaches element 4 of storage"),
+        ({"v": ["x.__storage__", 0, [2], [-1]]}, {}, "non-negative offset"),
+        ({"v": ["x.__storage__", 0, [2, 1], [1]]}, {}, "sizes and strides of one length"),
+        ({"v": ["nowhere", 0, [2], [1]]}, {}, "must be \\[storage, offset, size, stride\\]"),
+        ({"v": ["x.__storage__", 0.5, [2], [1]]}, {}, "non-negative offset"),
+        ({"v": ["x.__storage__", 0, [2], [1]]}, {"v": "bogus"}, "must map saved tensors"),
+        ({"v": ["x.__storage__", 0, [2], [1]]}, {"w": "parameter"}, "must map saved tensors"),
+        (["v"], {}, "must be a JSON object"),
+    ],
+)
+def test_corrupt_view_metadata_is_refused(tmp_path, views, flags, message):
+    entry = {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}
+    metadata = {"tritongrad.structure": json.dumps({"__dict__": [["v", {"__tensor__": "v"}]]})}
+    metadata |= {"tritongrad.views": json.dumps(views), "tritongrad.flags": json.dumps(flags)}
+    header = json.dumps({"x.__storage__": entry, "__metadata__": metadata}).encode()
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    with pytest.raises(tritongrad.serialization.CheckpointError, match=message):
+        tritongrad.load(path)
+
+
+def test_flags_on_an_integer_tensor_are_refused(tmp_path):
+    entry = {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}
+    metadata = {"tritongrad.flags": json.dumps({"x": "requires_grad"})}
+    header = json.dumps({"x": entry, "__metadata__": metadata}).encode()
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    with pytest.raises(RuntimeError, match="cannot require grad"):
+        tritongrad.load(path)
+
+
+# ----------------------------------------------------------------------------------------------
+# In-place writes into the outputs of split/chunk/unbind (functions returning several views)
+# ----------------------------------------------------------------------------------------------
+
+
+def _requiring(lib):
+    return lib.tensor([0.5, -1.0, 2.0, 1.5], requires_grad=True)
+
+
+MULTIPLE_VIEWS = {
+    "split mul_": lambda lib: (_requiring(lib) * 1).split(2)[1].mul_(2),
+    "split sizes add_": lambda lib: (_requiring(lib) * 1).split([1, 3])[0].add_(2),
+    "chunk copy_": lambda lib: (_requiring(lib) * 1).chunk(2)[0].copy_(lib.ones(2)),
+    "unbind fill_": lambda lib: (_requiring(lib) * 1).view(2, 2).unbind()[1].fill_(0),
+    "setitem into a split output": lambda lib: (_requiring(lib) * 1).split(2)[0].__setitem__(0, 1.0),
+    "a slice of a split output": lambda lib: (_requiring(lib) * 1).split(2)[0][:1].mul_(2),
+    "split of a leaf": lambda lib: _requiring(lib).split(2)[0].mul_(2),
+    "split of a tensor without grad": lambda lib: (lambda y: [y.split(2)[0].mul_(2), y])(lib.ones(4)),
+    "tensor_split (allowed)": lambda lib: (lambda y: [y.tensor_split(2)[0].mul_(2), y.sum().backward()][0])(
+        _requiring(lib) * 1
+    ),
+    "split masked_fill_": lambda lib: (lambda a: a.masked_fill_(a > 0, 0.0))((_requiring(lib) * 1).split(2)[0]),
+    "split relu_": lambda lib: (_requiring(lib) * 1).split(2)[0].relu_(),
+    "split as out=": lambda lib: lib.add(lib.ones(2), 1, out=(_requiring(lib) * 1).split(2)[0]),
+    "a detached unbind output": lambda lib: (_requiring(lib) * 1).unbind()[0].detach().add_(1),
+}
+
+
+@pytest.mark.parametrize("name", list(MULTIPLE_VIEWS))
+def test_writes_into_multiple_views_match_torch(name):
+    agree(name, MULTIPLE_VIEWS[name], [])
+
+
+def test_writes_into_split_outputs_under_no_grad_are_allowed():
+    y = tritongrad.tensor([0.5, -1.0, 2.0, 1.5], requires_grad=True) * 1
+    with tritongrad.no_grad():
+        y.split(2)[0].mul_(2)
+    assert y.detach().tolist() == [1.0, -2.0, 2.0, 1.5]
+
+
+# ----------------------------------------------------------------------------------------------
+# Shapes, indexing, dtype views and seeds
+# ----------------------------------------------------------------------------------------------
+
+SHAPES = {
+    **{
+        f"unflatten(1, {sizes})": lambda lib, sizes=sizes: _matrix(lib).unflatten(1, sizes)
+        for sizes in [(2, 2), (-1, 2), (2, -1), (-1, 3), (3, 2), (), (0, -1), (4,), (1, 4, 1)]
+    },
+    "unflatten an empty dim": lambda lib: lib.zeros(0, 4).unflatten(0, (0, 5)),
+    "permute a repeated dim": lambda lib: _matrix(lib).permute(0, 0),
+    **{f"repeat{r}": lambda lib, r=r: _matrix(lib).repeat(*r) for r in [(-1, 2), (2, -1), (0, -1), (1, 1, -1), (0, 2)]},
+    "cat a 0-d tensor": lambda lib: lib.cat([lib.ones(2), lib.tensor(1.0)]),
+    "cat two 0-d tensors": lambda lib: lib.cat([lib.tensor(1.0), lib.tensor(2.0)]),
+    "stack 0-d tensors": lambda lib: lib.stack([lib.tensor(1.0), lib.tensor(2.0)]),
+    "index with a string": lambda lib: _matrix(lib)["a"],
+    "index with a float": lambda lib: _matrix(lib)[1.5],
+    "view as int32": lambda lib: _matrix(lib).view(lib.int32),
+    "view as float16": lambda lib: _matrix(lib).view(lib.float16),
+    "view as float64": lambda lib: _matrix(lib).view(lib.float64),
+    "view a transposed tensor as float16": lambda lib: _matrix(lib).t().view(lib.float16),
+    "view a 0-d tensor as float16": lambda lib: lib.tensor(1.0).view(lib.float16),
+    "view an odd last dim as float64": lambda lib: lib.ones(3).view(lib.float64),
+    "view uint8 as bool": lambda lib: lib.tensor([0, 1, 2], dtype=lib.uint8).view(lib.bool),
+    "a dtype view shares memory, not history": lambda lib: (
+        lambda x: (lambda v: [v.requires_grad, v.add_(1), x.detach()])(x.view(lib.int32))
+    )(lib.tensor([1.0, 2.0], requires_grad=True) * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_shape_and_index_edge_cases_match_torch(name):
+    agree(name, SHAPES[name], [])
+
+
+SEEDS = {
+    **{
+        f"manual_seed({seed!r})": lambda lib, seed=seed: lib.manual_seed(seed).initial_seed()
+        for seed in [1.5, 2.0, "3", True, -1, 2**64 - 1, 2**64, -(2**63) - 1]
+    },
+    "manual_seed(a float tensor)": lambda lib: lib.manual_seed(lib.tensor(2.5)).initial_seed(),
+    **{
+        f"Generator.manual_seed({seed!r})": lambda lib, seed=seed: lib.Generator().manual_seed(seed).initial_seed()
+        for seed in [1.5, "3", True, 7]
+    },
+    "Generator.manual_seed(a tensor)": lambda lib: lib.Generator().manual_seed(lib.tensor(3)).initial_seed(),
+}
+
+
+@pytest.mark.parametrize("name", list(SEEDS))
+def test_seeds_are_read_as_torch_reads_them(name):
+    agree(name, SEEDS[name], [])
+
+
+# ----------------------------------------------------------------------------------------------
+# Products over expanded (stride-0) dims: one power, not a pass over every repeated element
+# ----------------------------------------------------------------------------------------------
+
+EXPANDED_PRODUCTS = {
+    "float rows": lambda lib: lib.tensor([[2.0], [0.5], [-1.5]]).expand(3, 7),
+    "transposed": lambda lib: lib.tensor([[2.0], [-0.5]]).expand(2, 7).t(),
+    "int64 that wraps": lambda lib: lib.tensor([[2], [3]]).expand(2, 40),
+    "bool": lambda lib: lib.tensor([True]).expand(5),
+    "NaN and zero": lambda lib: lib.tensor([[float("nan")], [0.0]]).expand(2, 3),
+    "float16 (exact powers)": lambda lib: lib.tensor([0.5, -2.0], dtype=lib.float16).view(2, 1).expand(2, 9),
+    "empty": lambda lib: lib.ones(1, 0).expand(3, 0),
+}
+
+
+@pytest.mark.parametrize("reduce", ["prod()", "prod(-1)", "prod(0)"])
+@pytest.mark.parametrize("name", list(EXPANDED_PRODUCTS))
+def test_products_over_expanded_dims_match_torch(name, reduce):
+    dim = {"prod()": None, "prod(-1)": -1, "prod(0)": 0}[reduce]
+    agree(
+        f"{name} {reduce}",
+        lambda lib: (lambda x: x.prod() if dim is None else x.prod(dim))(EXPANDED_PRODUCTS[name](lib)),
+        [],
+    )
+
+
+@pytest.mark.parametrize("value, expected", [(1.0, 1.0), (-1.0, -1.0), (0.5, 0.0)])
+def test_a_product_over_2_to_the_31_repeats_is_one_power(value, expected):
+    # 2**31 + 5 is odd: (-1) ** n keeps its sign (a float32 exponent would round it to an even 2**31)
+    assert tritongrad.full((), value).expand(2**31 + 5).prod().item() == expected
+
+
+CREATION = {
+    **{
+        f"{op}{args}": lambda lib, op=op, args=args: getattr(lib, op)(*args)
+        for op in ("zeros", "ones", "empty", "rand", "randn")
+        for args in [(-1,), (2.0,), ((2, -3),), ("a",), ((2, 3),), (2, 0)]
+    },
+    "full(-1, 1.0)": lambda lib: lib.full(-1, 1.0),
+    "full((2, -3), 1.0)": lambda lib: lib.full((2, -3), 1.0),
+    "eye(-1)": lambda lib: lib.eye(-1),
+    "eye(2, -1)": lambda lib: lib.eye(2, -1),
+    "eye(0, 3)": lambda lib: lib.eye(0, 3),
+    "arange(0, 5, -1)": lambda lib: lib.arange(0, 5, -1),
+    "arange(5, 0, 1)": lambda lib: lib.arange(5, 0, 1),
+    "arange(5, 0, -1.5)": lambda lib: lib.arange(5, 0, -1.5),
+    "arange(0, 5, 0)": lambda lib: lib.arange(0, 5, 0),
+    "arange(3, 3)": lambda lib: lib.arange(3, 3),
+}
+
+
+@pytest.mark.parametrize("name", list(CREATION))
+def test_creation_arguments_match_torch(name):
+    agree(name, lambda lib: (lambda t: t.shape if name.startswith(("empty", "rand")) else t)(CREATION[name](lib)), [])
+
+
+def test_torch_rrelu_is_exported():
+    agree("rrelu", lambda lib: [lib.rrelu(lib.tensor([-1.0, 2.0])), lib.rrelu_(lib.tensor([-3.0, 0.5]))], [])
+
+
+# ----------------------------------------------------------------------------------------------
+# Empty tensors through every family, and the index/scatter/put families' argument checks
+# ----------------------------------------------------------------------------------------------
+
+
+def _vector(lib, n: int = 6):
+    return lib.tensor([float((i * 5) % 7) - 3.0 for i in range(n)])
+
+
+def _set(x, key, value):
+    x[key] = value
+    return x
+
+
+def _empty_rows(lib):
+    return lib.zeros(0, 3)
+
+
+EMPTY_AND_INDEXING = {}
+EMPTY_AND_INDEXING["empty index"] = lambda lib: _empty_rows(lib)[lib.tensor([], dtype=lib.long)]
+EMPTY_AND_INDEXING["empty mask"] = lambda lib: _empty_rows(lib)[_empty_rows(lib) > 0]
+EMPTY_AND_INDEXING["empty gather"] = lambda lib: _empty_rows(lib).gather(0, lib.zeros(0, 3, dtype=lib.long))
+EMPTY_AND_INDEXING["index empty idx"] = lambda lib: _matrix(lib)[lib.tensor([], dtype=lib.long)]
+EMPTY_AND_INDEXING["index empty float idx"] = lambda lib: _matrix(lib)[lib.tensor([])]
+EMPTY_AND_INDEXING["index_select empty"] = lambda lib: _matrix(lib).index_select(1, lib.tensor([], dtype=lib.long))
+EMPTY_AND_INDEXING["sort empty"] = lambda lib: _empty_rows(lib).sort(0)
+EMPTY_AND_INDEXING["argsort empty"] = lambda lib: _empty_rows(lib).argsort(1)
+EMPTY_AND_INDEXING["topk empty dim"] = lambda lib: _empty_rows(lib).topk(0, 0)
+EMPTY_AND_INDEXING["topk k>0 empty"] = lambda lib: _empty_rows(lib).topk(1, 0)
+EMPTY_AND_INDEXING["cumsum empty dim"] = lambda lib: _empty_rows(lib).cumsum(1)
+EMPTY_AND_INDEXING["cumprod empty"] = lambda lib: _empty_rows(lib).cumprod(0)
+EMPTY_AND_INDEXING["cummax empty"] = lambda lib: _empty_rows(lib).cummax(0)
+EMPTY_AND_INDEXING["max dim empty other"] = lambda lib: _empty_rows(lib).max(1)
+EMPTY_AND_INDEXING["min dim empty"] = lambda lib: _empty_rows(lib).min(0)
+EMPTY_AND_INDEXING["amax empty kept"] = lambda lib: _empty_rows(lib).amax(1)
+EMPTY_AND_INDEXING["median dim empty"] = lambda lib: _empty_rows(lib).median(0)
+EMPTY_AND_INDEXING["mode empty"] = lambda lib: _empty_rows(lib).mode(0)
+EMPTY_AND_INDEXING["std empty"] = lambda lib: _empty_rows(lib).std()
+EMPTY_AND_INDEXING["var dim empty"] = lambda lib: _empty_rows(lib).var(0)
+EMPTY_AND_INDEXING["prod empty dim"] = lambda lib: _empty_rows(lib).prod(0)
+EMPTY_AND_INDEXING["all empty dim"] = lambda lib: _empty_rows(lib).all(0)
+EMPTY_AND_INDEXING["any empty dim"] = lambda lib: _empty_rows(lib).any(1)
+EMPTY_AND_INDEXING["logsumexp empty all"] = lambda lib: _empty_rows(lib).logsumexp((0, 1))
+EMPTY_AND_INDEXING["nansum empty"] = lambda lib: _empty_rows(lib).nansum()
+EMPTY_AND_INDEXING["nanmean empty"] = lambda lib: _empty_rows(lib).nanmean()
+EMPTY_AND_INDEXING["norm empty dim"] = lambda lib: _empty_rows(lib).norm(dim=0)
+EMPTY_AND_INDEXING["unique empty"] = lambda lib: _empty_rows(lib).unique()
+EMPTY_AND_INDEXING["flip empty"] = lambda lib: _empty_rows(lib).flip(0)
+EMPTY_AND_INDEXING["roll empty"] = lambda lib: _empty_rows(lib).roll(1, 0)
+EMPTY_AND_INDEXING["repeat empty"] = lambda lib: _empty_rows(lib).repeat(2, 2)
+EMPTY_AND_INDEXING["cat empty 2d"] = lambda lib: lib.cat([_empty_rows(lib), _matrix(lib)[:, :3]])
+EMPTY_AND_INDEXING["stack empty"] = lambda lib: lib.stack([_empty_rows(lib), _empty_rows(lib)])
+EMPTY_AND_INDEXING["split empty"] = lambda lib: _empty_rows(lib).split(2)
+EMPTY_AND_INDEXING["chunk empty"] = lambda lib: _empty_rows(lib).chunk(2)
+EMPTY_AND_INDEXING["chunk empty dim1"] = lambda lib: _empty_rows(lib).chunk(2, 1)
+EMPTY_AND_INDEXING["unbind empty"] = lambda lib: _empty_rows(lib).unbind(0)
+EMPTY_AND_INDEXING["nonzero empty"] = lambda lib: _empty_rows(lib).nonzero()
+EMPTY_AND_INDEXING["masked_fill empty"] = lambda lib: _empty_rows(lib).masked_fill(_empty_rows(lib) > 0, 1.0)
+EMPTY_AND_INDEXING["where empty"] = lambda lib: lib.where(_empty_rows(lib) > 0, _empty_rows(lib), 1.0)
+EMPTY_AND_INDEXING["matmul empty"] = lambda lib: _empty_rows(lib) @ _matrix(lib)[:, :3].t()
+EMPTY_AND_INDEXING["softmax empty dim1"] = lambda lib: _empty_rows(lib).softmax(1)
+EMPTY_AND_INDEXING["backward through empty"] = lambda lib: (lambda x: (x.sum().backward(), x.grad)[1])(
+    lib.zeros(0, 3, requires_grad=True)
+)
+EMPTY_AND_INDEXING["mean empty backward"] = lambda lib: (lambda x: (x.mean().backward(), x.grad)[1])(
+    lib.zeros(0, 3, requires_grad=True)
+)
+EMPTY_AND_INDEXING["max empty backward"] = lambda lib: (lambda x: (x.amax(1).sum().backward(), x.grad)[1])(
+    lib.zeros(0, 3, requires_grad=True)
+)
+EMPTY_AND_INDEXING["index_put accumulate dup"] = lambda lib: _vector(lib).index_put_(
+    (lib.tensor([0, 0, 2]),), lib.tensor([1.0, 2.0, 3.0]), accumulate=True
+)
+EMPTY_AND_INDEXING["index_put broadcast value"] = lambda lib: _matrix(lib).index_put_(
+    (lib.tensor([0, 2]),), lib.tensor([1.0, 2.0, 3.0, 4.0])
+)
+EMPTY_AND_INDEXING["index_put value wrong shape"] = lambda lib: _matrix(lib).index_put_(
+    (lib.tensor([0, 2]),), lib.tensor([1.0, 2.0, 3.0])
+)
+EMPTY_AND_INDEXING["index_put two idx"] = lambda lib: _matrix(lib).index_put_(
+    (lib.tensor([0, 2]), lib.tensor([1, 3])), lib.tensor(9.0)
+)
+EMPTY_AND_INDEXING["index_put bool idx"] = lambda lib: _matrix(lib).index_put_((_matrix(lib) > 0,), lib.tensor(0.0))
+EMPTY_AND_INDEXING["index_put too many idx"] = lambda lib: _vector(lib).index_put_(
+    (lib.tensor([0]), lib.tensor([0])), lib.tensor(1.0)
+)
+EMPTY_AND_INDEXING["index_put int dtype val"] = lambda lib: _vector(lib).index_put_((lib.tensor([0]),), lib.tensor([1]))
+EMPTY_AND_INDEXING["index_put double val"] = lambda lib: _vector(lib).index_put_(
+    (lib.tensor([0]),), lib.tensor([1.0], dtype=lib.float64)
+)
+EMPTY_AND_INDEXING["setitem int idx tensor int val"] = lambda lib: _set(_vector(lib), lib.tensor([1, 3]), 5)
+EMPTY_AND_INDEXING["setitem int32 idx"] = lambda lib: _set(_vector(lib), lib.tensor([1, 3], dtype=lib.int32), 5.0)
+EMPTY_AND_INDEXING["setitem 2d adv"] = lambda lib: _set(
+    _matrix(lib), (lib.tensor([0, 2]), lib.tensor([1, 3])), lib.tensor([7.0, 8.0])
+)
+EMPTY_AND_INDEXING["setitem adv + slice"] = lambda lib: _set(
+    _matrix(lib), (slice(None), lib.tensor([0, 3])), lib.tensor([[1.0, 2.0]])
+)
+EMPTY_AND_INDEXING["setitem adv broadcast mismatch"] = lambda lib: _set(
+    _matrix(lib), (slice(None), lib.tensor([0, 3])), lib.tensor([1.0, 2.0, 3.0])
+)
+EMPTY_AND_INDEXING["setitem list of bools"] = lambda lib: _set(_vector(lib, 3), [True, False, True], 0.0)
+EMPTY_AND_INDEXING["setitem tensor from other dtype"] = lambda lib: _set(_vector(lib), slice(0, 2), lib.tensor([1, 2]))
+EMPTY_AND_INDEXING["setitem bool tensor 0d"] = lambda lib: _set(_vector(lib), lib.tensor(True), 1.0)
+EMPTY_AND_INDEXING["setitem bool tensor 0d False"] = lambda lib: _set(_vector(lib), lib.tensor(False), 1.0)
+EMPTY_AND_INDEXING["getitem neg idx tensor oob"] = lambda lib: _vector(lib)[lib.tensor([-7])]
+EMPTY_AND_INDEXING["getitem idx tensor 2d"] = lambda lib: _vector(lib)[lib.tensor([[0, 1], [2, 3]])]
+EMPTY_AND_INDEXING["getitem many nones"] = lambda lib: _vector(lib)[None, None, 1:3, None].shape
+EMPTY_AND_INDEXING["getitem ellipsis middle"] = lambda lib: _matrix(lib).view(1, 3, 4)[0, ..., 1]
+EMPTY_AND_INDEXING["getitem slice step 2 neg start"] = lambda lib: _vector(lib)[-5::2]
+EMPTY_AND_INDEXING["getitem bool list"] = lambda lib: _vector(lib, 3)[[True, False, True]]
+EMPTY_AND_INDEXING["getitem bool list wrong len"] = lambda lib: _vector(lib, 3)[[True, False]]
+EMPTY_AND_INDEXING["getitem tuple of lists"] = lambda lib: _matrix(lib)[([0, 1], [1, 2])]
+EMPTY_AND_INDEXING["getitem mixed list int"] = lambda lib: _matrix(lib)[[0, 2], 1]
+EMPTY_AND_INDEXING["masked_select broadcast"] = lambda lib: _matrix(lib).masked_select(
+    lib.tensor([True, False, True, False])
+)
+EMPTY_AND_INDEXING["masked_fill non bool mask"] = lambda lib: _matrix(lib).masked_fill(
+    lib.ones(3, 4, dtype=lib.long), 1.0
+)
+EMPTY_AND_INDEXING["masked_fill 1d value"] = lambda lib: _matrix(lib).masked_fill(_matrix(lib) > 0, lib.tensor([1.0]))
+EMPTY_AND_INDEXING["masked_scatter short source"] = lambda lib: _vector(lib).masked_scatter(
+    _vector(lib) > -5, lib.tensor([1.0])
+)
+EMPTY_AND_INDEXING["scatter dim oob"] = lambda lib: _matrix(lib).scatter(2, lib.tensor([[0]]), 1.0)
+EMPTY_AND_INDEXING["scatter index too big shape"] = lambda lib: _matrix(lib).scatter(
+    1, lib.zeros(4, 1, dtype=lib.long), 1.0
+)
+EMPTY_AND_INDEXING["scatter reduce bad"] = lambda lib: _matrix(lib).scatter(
+    1, lib.zeros(3, 1, dtype=lib.long), 1.0, reduce="max"
+)
+EMPTY_AND_INDEXING["scatter_reduce amax"] = lambda lib: _matrix(lib).scatter_reduce(
+    1, lib.zeros(3, 2, dtype=lib.long), _matrix(lib)[:, :2], "amax"
+)
+EMPTY_AND_INDEXING["scatter_reduce mean include_self False"] = lambda lib: _matrix(lib).scatter_reduce(
+    1, lib.zeros(3, 2, dtype=lib.long), _matrix(lib)[:, :2], "mean", include_self=False
+)
+EMPTY_AND_INDEXING["gather index dtype int32"] = lambda lib: _matrix(lib).gather(
+    1, lib.tensor([[0], [1], [2]], dtype=lib.int32)
+)
+EMPTY_AND_INDEXING["gather wrong dims"] = lambda lib: _matrix(lib).gather(1, lib.tensor([0, 1]))
+EMPTY_AND_INDEXING["index_add alpha"] = lambda lib: _matrix(lib).index_add(
+    0, lib.tensor([0, 0]), lib.ones(2, 4), alpha=2
+)
+EMPTY_AND_INDEXING["index_add wrong src"] = lambda lib: _matrix(lib).index_add(0, lib.tensor([0, 0]), lib.ones(2, 3))
+EMPTY_AND_INDEXING["index_fill tensor value"] = lambda lib: _matrix(lib).index_fill(1, lib.tensor([0]), lib.tensor(2.0))
+EMPTY_AND_INDEXING["index_fill 1d tensor value"] = lambda lib: _matrix(lib).index_fill(
+    1, lib.tensor([0]), lib.tensor([2.0])
+)
+EMPTY_AND_INDEXING["take 2d idx"] = lambda lib: _matrix(lib).take(lib.tensor([[0, 11], [5, -1]]))
+EMPTY_AND_INDEXING["put_ accumulate"] = lambda lib: _vector(lib).put_(
+    lib.tensor([0, 0]), lib.tensor([1.0, 2.0]), accumulate=True
+)
+EMPTY_AND_INDEXING["take_along_dim"] = lambda lib: lib.take_along_dim(_matrix(lib), lib.tensor([[0], [1], [3]]), 1)
+EMPTY_AND_INDEXING["take_along_dim no dim"] = lambda lib: lib.take_along_dim(_matrix(lib), lib.tensor([0, 11]))
+EMPTY_AND_INDEXING["nonzero as_tuple"] = lambda lib: _matrix(lib).nonzero(as_tuple=True)
+EMPTY_AND_INDEXING["argwhere"] = lambda lib: lib.argwhere(_matrix(lib) > 2)
+EMPTY_AND_INDEXING["where 1 arg"] = lambda lib: lib.where(_matrix(lib) > 2)
+EMPTY_AND_INDEXING["where non bool cond"] = lambda lib: lib.where(_matrix(lib), _matrix(lib), _matrix(lib))
+EMPTY_AND_INDEXING["diagonal offsets"] = lambda lib: [_matrix(lib).diagonal(o) for o in (-3, -1, 0, 2, 4)]
+EMPTY_AND_INDEXING["diag_embed"] = lambda lib: lib.diag_embed(_vector(lib, 2))
+
+
+@pytest.mark.parametrize("name", list(EMPTY_AND_INDEXING))
+def test_empty_tensors_and_index_arguments_match_torch(name):
+    agree(name, EMPTY_AND_INDEXING[name], [])
+
+
+STRIDED_WRITES = {
+    "put_ into a transposed tensor": lambda lib: (
+        lambda x: [x.t().put_(lib.tensor([0, 5, -1]), lib.tensor([9.0, 8.0, 7.0])), x]
+    )(_matrix(lib)),
+    "put_ accumulate into a sliced tensor": lambda lib: (
+        lambda x: [x[:, ::2].put_(lib.tensor([0, 0, 5]), lib.tensor([1.0, 2.0, 3.0]), accumulate=True), x]
+    )(_matrix(lib)),
+    "put_ past the end of a transposed tensor": lambda lib: (
+        lambda x: [x.t().put_(lib.tensor([12]), lib.tensor([9.0])), x]
+    )(_matrix(lib)),
+    "put_ into a transposed tensor, gradients": lambda lib: (
+        lambda x, v: [
+            (x * 1).t().put_(lib.tensor([0, 5]), v * 2).pow(2).sum().backward(),
+            x.grad,
+            v.grad,
+        ]
+    )(_matrix(lib).requires_grad_(), lib.tensor([1.0, 2.0], requires_grad=True)),
+    "put_ into a view of a leaf": lambda lib: (
+        _matrix(lib).requires_grad_().t().put_(lib.tensor([0]), lib.tensor([1.0]))
+    ),
+    **{
+        f"{op} of {dtype} along {dim}": lambda lib, op=op, dtype=dtype, dim=dim: getattr(
+            lib.tensor([[3, 1, 4, 1, 5], [0, 7, 7, 2, 9]], dtype=getattr(lib, dtype)), op
+        )(dim)
+        for op in ("cummax", "cummin")
+        for dtype in ("uint8", "int8", "int16")
+        for dim in (0, 1)
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(STRIDED_WRITES))
+def test_put_into_strided_tensors_and_narrow_integer_scans_match_torch(name):
+    agree(name, STRIDED_WRITES[name], [])
+
+
+# bfloat16 results of every reduction round to nearest, as torch's (the interpreter's plain cast truncates)
+BF16_ROWS = [[3.0, 1, 4, 1, 5], [0, 7, 7, 2, 9], [2, 6, 5, 3, 5], [0.30078125] * 5]
+BF16_REDUCTIONS = {
+    "sum": lambda x: x.sum(1),
+    "sum of 11": lambda x: x.repeat(1, 3)[:, :11].sum(1),
+    "mean": lambda x: x.mean(1),
+    "var": lambda x: x.var(1),
+    "std": lambda x: x.std(1),
+    "norm": lambda x: x.norm(dim=1),
+    "prod": lambda x: x.prod(1),
+}
+
+
+@pytest.mark.parametrize("name", list(BF16_REDUCTIONS))
+def test_bfloat16_reductions_round_as_torch(name):
+    agree(name, lambda lib: BF16_REDUCTIONS[name](lib.tensor(BF16_ROWS).bfloat16()), [])
+
+
+def _small_ints(lib, dtype: str):
+    return lib.tensor([[3, 1, 4, 1, 5], [0, 7, 7, 2, 9], [2, 6, 5, 3, 5]], dtype=getattr(lib, dtype))
+
+
+DTYPE_FAMILIES = {
+    **{
+        f"{name} of {dtype}": lambda lib, f=f, dtype=dtype: f(_small_ints(lib, dtype))
+        for name, f in {
+            "topk(1)": lambda x: x.topk(1, 1),  # (a single best value: torch's order among ties is its own)
+            "kthvalue": lambda x: x.kthvalue(2, 1),
+            "median(dim)": lambda x: x.median(1),
+            "median()": lambda x: x.median(),
+            "nanmedian(dim)": lambda x: x.nanmedian(1),
+            "nanmedian()": lambda x: x.nanmedian(),
+            "mode": lambda x: x.mode(1),
+            "any(dim)": lambda x: x.any(1),
+            "all()": lambda x: x.all(),
+            "any()": lambda x: x.any(),
+            "all(dim, keepdim)": lambda x: x.all(0, keepdim=True),
+        }.items()
+        for dtype in ("bool", "uint8", "int8", "int64", "float16")
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_FAMILIES))
+def test_selections_and_logical_reductions_per_dtype_match_torch(name):
+    agree(name, DTYPE_FAMILIES[name], [])
