@@ -178,6 +178,52 @@ def stubbed_table(calls: int = 2000, repeats: int = 7) -> list[tuple[str, float,
         torch.set_num_threads(threads)
 
 
+def opcodes_per_step() -> dict[str, int]:
+    """Python bytecodes tritongrad executes in one MLP step, per phase (launches stubbed).
+
+    A count, not a time: it does not move with the load on the machine, so two commits can be
+    compared on a busy one (the timed table needs a quiet machine). torch's step is mostly C++,
+    so it has no such count; the table's ratios compare the two.
+    """
+    nn, F = tritongrad.nn, tritongrad.nn.functional
+    tritongrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES))
+    optimizer = tritongrad.optim.SGD(model.parameters(), lr=0.1)
+    inputs = tritongrad.randn(BATCH, IN_FEATURES)
+    targets = tritongrad.randint(0, CLASSES, (BATCH,))
+    counts = dict.fromkeys(("zero_grad", "forward", "cross-entropy", "backward", "step"), 0)
+    phase = ["zero_grad"]
+
+    def trace(frame, event, arg):
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            counts[phase[0]] += 1
+        return trace
+
+    def step(traced: bool) -> None:
+        if traced:
+            sys.settrace(trace)
+        try:
+            phase[0] = "zero_grad"
+            optimizer.zero_grad()
+            phase[0] = "forward"
+            logits = model(inputs)
+            phase[0] = "cross-entropy"
+            loss = F.cross_entropy(logits, targets)
+            phase[0] = "backward"
+            loss.backward()
+            phase[0] = "step"
+            optimizer.step()
+        finally:
+            sys.settrace(None)
+
+    with stubbed_launches():
+        for _ in range(3):  # past the first steps, which build the launchers and state
+            step(traced=False)
+        step(traced=True)
+    return counts
+
+
 def markdown(rows: list[tuple[str, float, float, float]]) -> str:
     lines = ["| case (tiny CPU tensors) | tritongrad host µs | torch µs | ratio |", "|---|---|---|---|"]
     for case, ours, theirs, ratio in rows:
@@ -246,3 +292,6 @@ if __name__ == "__main__":
     table = stubbed_table()
     print(f"tritongrad {tritongrad.__version__}, torch {torch.__version__}, python {sys.version.split()[0]}")
     print(markdown(table))
+    counts = opcodes_per_step()
+    phases = ", ".join(f"{phase} {count}" for phase, count in counts.items())
+    print(f"\nPython bytecodes per MLP step (launches stubbed): {phases}; total {sum(counts.values())}")

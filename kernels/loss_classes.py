@@ -28,12 +28,19 @@ read outside the tensor.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
+from tritongrad.kernels.common import (
+    check_floating,
+    check_same_device,
+    compute_dtype,
+    needs_int64_indexing,
+    remember,
+)
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index
 from tritongrad.kernels.loss_reduction import (
@@ -435,17 +442,27 @@ def _cross_entropy_config(n_rows: int, n_classes: int, compute: tl.dtype) -> tup
 
 
 def _class_vector_width(logits_2d: torch.Tensor, target_2d: torch.Tensor, probabilities: bool, *more) -> int:
-    """VEC for the (N, C) logits, probability targets and ``more`` (N, C) tensors (kernels/softmax.py)."""
-    tensors = [logits_2d, *more] + ([target_2d] if probabilities else [])
-    return vector_width(
-        logits_2d.element_size(), logits_2d.shape[1], [t.stride(0) for t in tensors], [t.stride(1) for t in tensors]
-    )
+    """VEC for the (N, C) logits, probability targets and the (N, C) tensors whose (row, column)
+    strides are ``more`` (kernels/softmax.py)."""
+    strides = [logits_2d.stride(), *more] + ([target_2d.stride()] if probabilities else [])
+    return vector_width(logits_2d.element_size(), logits_2d.shape[1], [s[0] for s in strides], [s[1] for s in strides])
 
 
 def _normalization(reduction: str, probabilities: bool) -> int:
     if reduction != "mean":
         return SUM
     return BY_COUNT if probabilities else BY_WEIGHT
+
+
+def _weight_layout(weight: torch.Tensor | None) -> tuple | None:
+    return None if weight is None else (weight.dtype, weight.shape, weight.stride(), weight.device)
+
+
+# Launchers of the forward and backward per (layouts, dtypes, devices, options): a function of the
+# tensors that allocates and launches once (kernels/common.remember). Everything checked or derived
+# from those keys (shapes, the config, VEC, int64 offsets) is done when the launcher is built.
+_FWD_LAUNCHERS: dict[tuple, Callable] = {}
+_BWD_LAUNCHERS: dict[tuple, Callable] = {}
 
 
 def launch_cross_entropy_fwd(
@@ -463,45 +480,74 @@ def launch_cross_entropy_fwd(
     (N, C) of a floating dtype. ``logits`` (or (C,) with a 0-d target) may have any
     strides. ``loss`` has the logits' dtype: (N,) for ``reduction="none"``, else
     0-d; ``saved`` (fp32, fp64 for fp64 logits) holds what the backward needs (per-row
-    logsumexp and sum of class coefficients, the mean's total weight). One launch.
+    logsumexp and sum of class coefficients, the mean's total weight: its first 2N + 1
+    values) and the per-program partial sums of the reduction after them. One launch.
     Raises IndexError for a class target outside [0, C) other than ignore_index
     (kernels/device_checks.py says when).
     """
+    key = (
+        logits.dtype, logits.shape, logits.stride(), logits.device, target.dtype, target.shape, target.stride(),
+        target.device, _weight_layout(weight), ignore_index, label_smoothing, reduction,
+    )  # fmt: skip
+    launch = _FWD_LAUNCHERS.get(key)
+    if launch is None:
+        launch = _cross_entropy_fwd_launcher(logits, target, weight, ignore_index, label_smoothing, reduction)
+        remember(_FWD_LAUNCHERS, key, launch)
+    return launch(logits, target, weight)
+
+
+def _cross_entropy_fwd_launcher(logits, target, weight, ignore_index: int, label_smoothing: float, reduction: str):
+    """Checks the problem and returns launch(logits, target, weight) -> (loss, saved) for its layout."""
     check_reduction("cross_entropy", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy", label_smoothing)
     logits_2d, target_2d, probabilities = _check_class_problem("cross_entropy", logits, target, weight, ignore_index)
+    one_row = logits.dim() == 1
     n_rows, n_classes = logits_2d.shape
-    device = logits.device
-    compute = compute_dtype(logits.dtype)
+    device, dtype = logits.device, logits.dtype
+    compute = compute_dtype(dtype)
     rows, block, num_warps = _cross_entropy_config(n_rows, n_classes, compute)
     # One program instance computes the loss of ROWS rows; an empty batch still takes one
     # program, which writes the empty sum or mean.
     programs = max(cdiv(n_rows, rows), 1)
-    saved = torch.empty(2 * n_rows + 1 + 2 * programs, dtype=accumulator_dtype(logits.dtype), device=device)
-    found = torch.empty(programs + 2, dtype=torch.int64, device=device)
-    loss = torch.empty((n_rows,) if reduction == "none" else (), dtype=logits.dtype, device=device)
+    saved_size, accumulator = 2 * n_rows + 1 + 2 * programs, accumulator_dtype(dtype)
+    loss_shape = (n_rows,) if reduction == "none" and not one_row else ()
     vec = _class_vector_width(logits_2d, target_2d, probabilities)
-    key, tickets = _tickets(device)
-    try:
-        cross_entropy_fwd_kernel[(programs,)](
-            logits_2d, target_2d, logits_2d if weight is None else weight, loss, saved, found, tickets,
-            n_rows, n_classes // vec, ignore_index,
-            logits_2d.stride(0) // vec, logits_2d.stride(1),
-            target_2d.stride(0) // vec if probabilities else target_2d.stride(0),
-            target_2d.stride(1) if probabilities else 0, 0 if weight is None else weight.stride(0),
-            PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
-            REDUCE=reduction != "none", NORMALIZE=_normalization(reduction, probabilities),
-            COMPUTE=compute, ROWS=rows, BLOCK=block, VEC=vec, FINISH_BLOCK=_FINISH_BLOCK,
-            INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
-        )  # fmt: skip
-    except BaseException:
-        _TICKETS.pop(key, None)  # a launch stopped part-way may leave the counter above 0
-        raise
-    if not probabilities:
-        check_on_device(found[programs:], lambda first_bad: _check_first_bad_target(first_bad, n_rows, n_classes))
-    if reduction == "none" and logits.dim() == 1:
-        loss = loss.view(())
-    return loss, saved[: 2 * n_rows + 1]
+    arguments = (
+        n_rows, n_classes // vec, ignore_index,
+        logits_2d.stride(0) // vec, logits_2d.stride(1),
+        target_2d.stride(0) // vec if probabilities else target_2d.stride(0),
+        target_2d.stride(1) if probabilities else 0, 0 if weight is None else weight.stride(0),
+    )  # fmt: skip
+    options = dict(
+        PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
+        REDUCE=reduction != "none", NORMALIZE=_normalization(reduction, probabilities),
+        COMPUTE=compute, ROWS=rows, BLOCK=block, VEC=vec, FINISH_BLOCK=_FINISH_BLOCK,
+        INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
+    )  # fmt: skip
+    grid = (programs,)
+
+    def check_targets(found: list) -> None:
+        _check_first_bad_target(found[programs:], n_rows, n_classes)
+
+    def launch(logits, target, weight):
+        if one_row:
+            logits, target = logits.unsqueeze(0), target.unsqueeze(0)
+        saved = torch.empty(saved_size, dtype=accumulator, device=device)
+        found = torch.empty(programs + 2, dtype=torch.int64, device=device)
+        loss = torch.empty(loss_shape, dtype=dtype, device=device)
+        ticket_key, tickets = _tickets(device)
+        try:
+            cross_entropy_fwd_kernel[grid](
+                logits, target, logits if weight is None else weight, loss, saved, found, tickets, *arguments, **options
+            )
+        except BaseException:
+            _TICKETS.pop(ticket_key, None)  # a launch stopped part-way may leave the counter above 0
+            raise
+        if not probabilities:
+            check_on_device(found, check_targets)
+        return loss, saved  # (the per-program partials stay at its end: slicing them off costs a view)
+
+    return launch
 
 
 def launch_cross_entropy_bwd(
@@ -521,6 +567,25 @@ def launch_cross_entropy_bwd(
     implicit gradient 1 of ``loss.backward()``. Returns a new contiguous tensor of the
     logits' shape and dtype. (No gradient is computed for probability targets.)
     """
+    key = (
+        None if grad_loss is None else (grad_loss.dtype, grad_loss.shape, grad_loss.stride(), grad_loss.device),
+        logits.dtype, logits.shape, logits.stride(), logits.device, target.dtype, target.shape, target.stride(),
+        target.device, saved.dtype, saved.shape, saved.stride(), saved.device, _weight_layout(weight),
+        ignore_index, label_smoothing, reduction,
+    )  # fmt: skip
+    launch = _BWD_LAUNCHERS.get(key)
+    if launch is None:
+        launch = _cross_entropy_bwd_launcher(
+            grad_loss, logits, target, saved, weight, ignore_index, label_smoothing, reduction
+        )
+        remember(_BWD_LAUNCHERS, key, launch)
+    return launch(grad_loss, logits, target, saved, weight)
+
+
+def _cross_entropy_bwd_launcher(
+    grad_loss, logits, target, saved, weight, ignore_index: int, label_smoothing: float, reduction: str
+):  # fmt: skip
+    """Checks the problem and returns launch(grad_loss, logits, target, saved, weight) -> grad_logits."""
     check_reduction("cross_entropy_backward", reduction)
     label_smoothing = _check_label_smoothing("cross_entropy_backward", label_smoothing)
     logits_2d, target_2d, probabilities = _check_class_problem(
@@ -530,38 +595,51 @@ def launch_cross_entropy_bwd(
     n_rows, n_classes = logits_2d.shape
     if grad_loss is not None:
         check_grad_loss("cross_entropy_backward", grad_loss, reduction, (n_rows,) if logits.dim() == 2 else ())
-    if saved.shape != (2 * n_rows + 1,):
+    if saved.dim() != 1 or saved.shape[0] < 2 * n_rows + 1:
         raise ValueError(
-            f"cross_entropy_backward: saved has shape {tuple(saved.shape)}, expected ({2 * n_rows + 1},) "
-            "(the second result of launch_cross_entropy_fwd)"
+            f"cross_entropy_backward: saved has shape {tuple(saved.shape)}, expected at least "
+            f"({2 * n_rows + 1},) (the second result of launch_cross_entropy_fwd)"
         )
-    grad_logits = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
-    if grad_logits.numel() == 0:
-        return grad_logits
-    grad_logits_2d = grad_logits.view(n_rows, n_classes)
+    shape, dtype, device = logits.shape, logits.dtype, logits.device
+    if logits.numel() == 0:
+        return lambda *tensors: torch.empty(shape, dtype=dtype, device=device)
+    one_row = logits.dim() == 1
     if grad_loss is None:
         grad_kind, grad_stride = UNIT_GRAD, 0
     elif reduction == "none":
         grad_kind, grad_stride = ROW_GRAD, grad_loss.view(-1).stride(0)
     else:
         grad_kind, grad_stride = SCALAR_GRAD, 0
-    compute = compute_dtype(logits.dtype)
+    compute = compute_dtype(dtype)
     rows, block, num_warps = _cross_entropy_config(n_rows, n_classes, compute)
-    vec = _class_vector_width(logits_2d, target_2d, probabilities, grad_logits_2d)
-    # One program instance writes the gradient of ROWS rows.
-    cross_entropy_bwd_kernel[(cdiv(n_rows, rows),)](
-        saved if grad_loss is None else grad_loss, logits_2d, target_2d, logits_2d if weight is None else weight,
-        saved, grad_logits_2d,
+    grad_row_stride = n_classes  # of the new contiguous (N, C) gradient
+    vec = _class_vector_width(logits_2d, target_2d, probabilities, (grad_row_stride, 1))
+    arguments = (
         n_rows, n_classes // vec, ignore_index,
         grad_stride, logits_2d.stride(0) // vec, logits_2d.stride(1),
         target_2d.stride(0) // vec if probabilities else target_2d.stride(0),
         target_2d.stride(1) if probabilities else 0,
-        0 if weight is None else weight.stride(0), grad_logits_2d.stride(0) // vec, grad_logits_2d.stride(1),
+        0 if weight is None else weight.stride(0), grad_row_stride // vec, 1,
+    )  # fmt: skip
+    options = dict(
         PROBABILITIES=probabilities, HAS_WEIGHT=weight is not None, SMOOTHING=label_smoothing,
         GRAD=grad_kind, NORMALIZE=_normalization(reduction, probabilities), COMPUTE=compute,
         ROWS=rows, BLOCK=block, VEC=vec, INDEX_64=needs_int64_indexing(logits_2d, target_2d), num_warps=num_warps,
     )  # fmt: skip
-    return grad_logits
+    # One program instance writes the gradient of ROWS rows.
+    grid = (cdiv(n_rows, rows),)
+
+    def launch(grad_loss, logits, target, saved, weight):
+        if one_row:
+            logits, target = logits.unsqueeze(0), target.unsqueeze(0)
+        grad_logits = torch.empty(shape, dtype=dtype, device=device)
+        cross_entropy_bwd_kernel[grid](
+            saved if grad_loss is None else grad_loss, logits, target, logits if weight is None else weight,
+            saved, grad_logits, *arguments, **options,
+        )  # fmt: skip
+        return grad_logits
+
+    return launch
 
 
 # --------------------------------------------------------------------------- NLL

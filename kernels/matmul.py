@@ -91,7 +91,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
     remember,
 )
-from tritongrad.kernels.matmul_tma import launch_matmul_tma, tma_eligible
+from tritongrad.kernels.matmul_tma import launch_matmul_tma, tma_eligible, tma_ruled_out
 from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
 from tritongrad.runtime import cdiv
 
@@ -900,11 +900,12 @@ def _layout(t: torch.Tensor | None) -> tuple | None:
 
 
 def _matmul_launcher(
-    a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, *, bias, activation, allow_tf32: bool
+    a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, *, bias, activation, allow_tf32: bool, out_shape=None
 ) -> Callable | None:
     """``launch_matmul`` as a function of (a', b', bias') laid out as a, b and bias (their batch-
     expanded views share the tensors' addresses, so the kernel takes a' and b' as they are); None
-    for a launch that needs more than one kernel (split-K) or none (empty)."""
+    for a launch that needs more than one kernel (split-K) or none (empty). ``out_shape`` shapes
+    the (contiguous) result differently, with the same memory layout: linear's leading dims."""
     call = _matmul_call(
         a, b, out, bias=bias, row_sum=None, activation=activation, allow_tf32=allow_tf32, sum_batch=False,
         split_k=None,
@@ -913,6 +914,8 @@ def _matmul_launcher(
         return None
     grid, arguments, options = call[:3]
     shape, strides, dtype, device = out.shape, out.stride(), out.dtype, out.device
+    if out_shape is not None:
+        shape, strides = out_shape, out.view(out_shape).stride()
 
     def launch(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         out = torch.empty_strided(shape, strides, dtype=dtype, device=device)
@@ -1041,17 +1044,44 @@ def launch_linear(
     Returns:
         A new (..., out_features) tensor.
     """
+    key = (_layout(x), _layout(weight), _layout(bias), activation, allow_tf32)
+    launch = _LINEAR_LAUNCHERS.get(key)
+    if launch:
+        return launch(x, weight, bias)
     _check_weight("linear", x, weight)
     if x.dim() == 1:
         return launch_linear(x.unsqueeze(0), weight, bias, activation, allow_tf32).squeeze(0)
-    if x.dim() == 2:
-        return launch_matmul(x, weight.t(), allow_tf32=allow_tf32, bias=bias, activation=activation)
     rows = _rows_view(x)
     # Non-mergeable leading dims (a permuted x) go through the batched path,
     # with the weight broadcast over the batch by stride 0.
     a = x if rows is None else rows
     out = launch_matmul(a, weight.t(), allow_tf32=allow_tf32, bias=bias, activation=activation)
-    return out.view(*x.shape[:-1], weight.shape[0])
+    output_shape = (*x.shape[:-1], weight.shape[0])
+    if launch is None and rows is not None:
+        remember(
+            _LINEAR_LAUNCHERS, key, _linear_launcher(rows, weight, out, bias, activation, allow_tf32, output_shape)
+        )
+    return out if x.dim() == 2 else out.view(output_shape)
+
+
+# launch_linear's launchers for inputs whose leading dims merge into rows, keyed by the operands'
+# layouts and the options: launch_matmul's launcher for (rows, weight.T), called with x and the
+# weight themselves (a view shares its tensor's address, and the launcher holds the strides), so
+# a repeated call makes no view and reads each operand's layout once.
+_LINEAR_LAUNCHERS: dict[tuple, Callable | bool] = {}
+
+
+def _linear_launcher(rows, weight, out, bias, activation, allow_tf32: bool, output_shape: tuple) -> Callable | bool:
+    """The launcher of act(rows @ weight.T + bias) allocating its result as ``output_shape``; False
+    when there is none (split-K, empty) or when operands of these layouts may take the TMA kernel,
+    whose choice also depends on the operands' addresses."""
+    weight_t = weight.t()
+    if not tma_ruled_out(rows, weight_t):
+        return False
+    launch = _matmul_launcher(
+        rows, weight_t, out, bias=bias, activation=activation, allow_tf32=allow_tf32, out_shape=output_shape
+    )
+    return launch or False
 
 
 def launch_linear_backward(

@@ -45,7 +45,7 @@ from tritongrad.kernels.autotune import bucketed_autotune
 from tritongrad.kernels.common import check_same_device
 from tritongrad.runtime import cdiv
 
-__all__ = ["launch_matmul_tma", "tma_eligible", "tma_layout", "TMA_DTYPES", "TMA_MIN_WORK"]
+__all__ = ["launch_matmul_tma", "tma_eligible", "tma_layout", "tma_ruled_out", "TMA_DTYPES", "TMA_MIN_WORK"]
 
 TMA_DTYPES = (torch.float16, torch.bfloat16)
 ACTIVATIONS = (None, "relu")
@@ -269,6 +269,15 @@ def tma_eligible(
     if _capability(a.device)[0] != 9 or cdiv(M, _NOMINAL_TILE) * cdiv(N, _NOMINAL_TILE) < _sm_count(a.device):
         return False
     return tma_layout(a) is not None and tma_layout(b) is not None
+
+
+def tma_ruled_out(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """True when ``tma_eligible`` fails for every pair of 2-D operands laid out as ``a`` and ``b``,
+    whatever their addresses (which it also reads): not a GPU run, not fp16/bf16, or too little work.
+    Launchers cached by layout alone may skip the TMA test then."""
+    if a.device.type != "cuda" or runtime.is_interpreter() or a.dtype not in TMA_DTYPES:
+        return True
+    return a.shape[0] * a.shape[1] * b.shape[-1] < TMA_MIN_WORK
 
 
 @functools.cache

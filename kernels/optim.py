@@ -64,6 +64,7 @@ from tritongrad.kernels.common import (
     check_same_device,
     compute_dtype,
     float_bits,
+    remember,
     to_bfloat16_rne,
     triton_dtype,
 )
@@ -432,14 +433,12 @@ def launch_sgd_step(
     group = _check_group("launch_sgd_step", params, grads, states)
     if group is None:
         return
-    param_dtype, state_dtype, kept = group
+    param_dtype, state_dtype, kept, numels, block, num_warps = group
     in_memory = param_dtype == torch.float64
     scalars = [lr, momentum, 1 - dampening, weight_decay]
     roles = [[params[i] for i in kept], [grads[i] for i in kept]]
     if has_momentum:
         roles.append([momentum_buffers[i] for i in kept])
-    numels = [params[i].numel() for i in kept]
-    block, num_warps = elementwise_launch_config(max(numels))
     tables, layout = _launch_tables(roles, numels, block)
     # Absent roles point at the param table: their constexpr flag is off, so it is never read.
     tables += [tables[0]] * (3 - len(tables))
@@ -657,7 +656,7 @@ def launch_adam_step(
         _launch_increment(step_counts)
     if group is None:
         return
-    param_dtype, state_dtype, kept = group
+    param_dtype, state_dtype, kept, numels, block, num_warps = group
     if capturable:
         # Constant hyperparameters in a cached float64 table: nothing is ingested per step.
         in_memory = True
@@ -681,8 +680,6 @@ def launch_adam_step(
         roles.append([max_exp_avg_sqs[i] for i in kept])
     if capturable:
         roles.append([step_counts[i] for i in kept])
-    numels = [params[i].numel() for i in kept]
-    block, num_warps = elementwise_launch_config(max(numels))
     tables, layout = _launch_tables(roles, numels, block)
     # Absent roles point at the param table: their constexpr flag is off, so it is never read.
     max_table = tables[4] if amsgrad else tables[0]
@@ -874,12 +871,10 @@ def launch_rmsprop_step(
     group = _check_group("launch_rmsprop_step", params, grads, states)
     if group is None:
         return
-    param_dtype, state_dtype, kept = group
+    param_dtype, state_dtype, kept, numels, block, num_warps = group
     in_memory = param_dtype == torch.float64
     scalars = [alpha, 1 - alpha, eps, weight_decay, momentum, -lr]
     roles = [[params[i] for i in kept], [grads[i] for i in kept], [square_avgs[i] for i in kept]]
-    numels = [params[i].numel() for i in kept]
-    block, num_warps = elementwise_launch_config(max(numels))
     for used, tensors in ((has_momentum, momentum_buffers), (centered, grad_avgs)):
         if used:
             roles.append([tensors[i] for i in kept])
@@ -936,16 +931,55 @@ _HALF_DTYPES = (torch.float16, torch.bfloat16)
 _FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
+class _StepPlan(NamedTuple):
+    """What a step launch needs from a valid group, derived from its layout alone."""
+
+    param_dtype: torch.dtype
+    state_dtype: torch.dtype
+    kept: list[int]  # indices of the non-empty parameters, the ones updated
+    numels: list[int]  # their element counts
+    block: int
+    num_warps: int
+
+
+# What _check_group found per group layout: (name, state roles, lengths, each tensor's dtype, shape,
+# strides and device) -> its result. Validity depends on nothing else, so a training loop, whose
+# group has the same layout every step, validates it once.
+_CHECKED_GROUPS: dict[tuple, tuple | None] = {}
+
+
 def _check_group(
     name: str,
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
     states: dict[str, Sequence[torch.Tensor] | None],
-) -> tuple[torch.dtype, torch.dtype, list[int]] | None:
-    """Validates a parameter group; returns (param dtype, state dtype, indices of non-empty params).
+) -> _StepPlan | None:
+    """Validates a parameter group; returns its launch plan (dtypes, the non-empty parameters,
+    their sizes and the launch config), or None when there is nothing to update (no params, or
+    only empty ones)."""
+    roles = (params, grads, *[tensors for tensors in states.values() if tensors is not None])
+    try:
+        key = (
+            name, tuple(role for role, tensors in states.items() if tensors is not None),
+            tuple([len(tensors) for tensors in roles]),
+            tuple([(t.dtype, t.shape, t.stride(), t.device) for tensors in roles for t in tensors]),
+        )  # fmt: skip
+    except (AttributeError, TypeError):
+        return _check_group_layout(name, params, grads, states)  # not tensors: the full check names them
+    if key in _CHECKED_GROUPS:
+        return _CHECKED_GROUPS[key]
+    result = _check_group_layout(name, params, grads, states)
+    remember(_CHECKED_GROUPS, key, result)
+    return result
 
-    Returns None when there is nothing to update (no params, or only empty ones).
-    """
+
+def _check_group_layout(
+    name: str,
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    states: dict[str, Sequence[torch.Tensor] | None],
+) -> _StepPlan | None:
+    """_check_group's checks (each tensor a torch.Tensor of the right dtype, shape, layout, device)."""
     lists = {"params": params, "grads": grads, **{k: v for k, v in states.items() if v is not None}}
     lengths = {role: len(tensors) for role, tensors in lists.items()}
     if len(set(lengths.values())) > 1:
@@ -985,7 +1019,9 @@ def _check_group(
     kept = [i for i, p in enumerate(params) if p.numel() > 0]
     if not kept:
         return None
-    return param_dtype, state_dtype, kept
+    numels = [params[i].numel() for i in kept]
+    block, num_warps = elementwise_launch_config(max(numels))
+    return _StepPlan(param_dtype, state_dtype, kept, numels, block, num_warps)
 
 
 # ----------------------------------------------------------------------------------------------

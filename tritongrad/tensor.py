@@ -203,7 +203,10 @@ class Tensor:
 
     @property
     def grad(self):
-        if not self.is_leaf and not self._retains_grad and self._grad is None:
+        grad = self._grad
+        if grad is not None:
+            return grad
+        if not self.is_leaf and not self._retains_grad:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
                 "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
@@ -218,11 +221,12 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value).__name__}")
-            if tuple(value.shape) != tuple(self.shape):
+            data, own = value._data, self._data
+            if data.shape != own.shape:
                 raise RuntimeError("assigned grad has data of a different size")
-            if value.dtype != self.dtype:
+            if data.dtype != own.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
-            if value.device != self.device:
+            if data.device != own.device:
                 raise RuntimeError("assigned grad has data located on a different device")
         self._grad = value
 

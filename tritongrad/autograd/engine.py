@@ -36,7 +36,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, Node, _edge_to
-from tritongrad.autograd.grad_mode import no_grad, set_grad_enabled
+from tritongrad.autograd.grad_mode import _set_enabled, is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.tensor import Tensor, attach_methods
@@ -97,20 +97,21 @@ class _Buffer:
 
 def _collect_graph(roots: Sequence[Node]) -> dict[Node, int]:
     """Every node reachable from ``roots`` with its number of incoming edges."""
+    # (Written for speed: the dict is also the set of nodes seen; a root given twice is walked once.)
     dependencies: dict[Node, int] = {}
-    stack = list(dict.fromkeys(r for r in roots if r is not None))  # a root given twice is walked once
-    seen = set(stack)
-    for node in stack:
-        dependencies.setdefault(node, 0)
+    stack = []
+    for root in roots:
+        if root is not None and root not in dependencies:
+            dependencies[root] = 0
+            stack.append(root)
     while stack:
-        node = stack.pop()
-        for child, _ in node._edges:
-            if child is None:
-                continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+        for child, _ in stack.pop()._edges:
+            if child is not None:
+                if child in dependencies:
+                    dependencies[child] += 1
+                else:
+                    dependencies[child] = 1
+                    stack.append(child)
     return dependencies
 
 
@@ -214,54 +215,57 @@ def run_backward(
     ready = list(dict.fromkeys(ready))
     executed: list[Node] = []
 
-    with set_grad_enabled(bool(create_graph)):
+    previous_mode = is_grad_enabled()
+    _set_enabled(create_graph)  # (a plain switch: a context manager object per backward costs more)
+    try:
+        # (Written for speed: the body runs once per node of every backward.)
         while ready:
             node = ready.pop()
-            inputs = buffers.pop(node, {})
-            for output_nr, buffer in inputs.items():
-                if isinstance(buffer.grad, UnitGradient) and not _takes_unit_gradient(
-                    node, output_nr, create_graph, capture_keys
-                ):
-                    buffer.grad = buffer.grad.materialize()
-                for hook in node._tensor_pre_hooks.get(output_nr, ()):
-                    replaced = hook(buffer.grad)
-                    if replaced is not None:
-                        _check_hook_result(hook, buffer.grad, replaced)
-                        buffer.grad, buffer.owned = replaced, False
-                retained = node._retained.get(output_nr)
-                tensor = retained() if retained is not None else None
-                if tensor is not None and buffer.grad is not None:
-                    _accumulate_into(tensor, buffer, create_graph)
-                    buffer.owned = False
-                if capture_keys and (id(node), output_nr) in capture_keys:
-                    captured[(id(node), output_nr)] = buffer
+            inputs = buffers.pop(node, None)
+            reached = False
+            if inputs is not None:
+                pre_hooks, retained_outputs = node._tensor_pre_hooks, node._retained
+                for output_nr, buffer in inputs.items():
+                    if type(buffer.grad) is UnitGradient and not _takes_unit_gradient(
+                        node, output_nr, create_graph, capture_keys
+                    ):
+                        buffer.grad = buffer.grad.materialize()
+                    if pre_hooks:
+                        for hook in pre_hooks.get(output_nr, ()):
+                            replaced = hook(buffer.grad)
+                            if replaced is not None:
+                                _check_hook_result(hook, buffer.grad, replaced)
+                                buffer.grad, buffer.owned = replaced, False
+                    if retained_outputs:
+                        retained = retained_outputs.get(output_nr)
+                        tensor = retained() if retained is not None else None
+                        if tensor is not None and buffer.grad is not None:
+                            _accumulate_into(tensor, buffer, create_graph)
+                            buffer.owned = False
+                    if capture_keys and (id(node), output_nr) in capture_keys:
+                        captured[(id(node), output_nr)] = buffer
+                    if buffer.grad is not None:
+                        reached = True
 
             # A node that no gradient reached (a backward returned None for it) does not run, so the
             # leaves behind it keep grad None, as in torch.
-            reached = False
-            for buffer in inputs.values():
-                if buffer.grad is not None:
-                    reached = True
-                    break
-            if (
-                reached
-                and (needed is None or node in needed)
-                and not (capture is not None and isinstance(node, AccumulateGrad))
-            ):
-                if isinstance(node, AccumulateGrad):
+            if reached and (needed is None or node in needed):
+                if type(node) is AccumulateGrad or isinstance(node, AccumulateGrad):
                     buffer = inputs.get(0)
-                    if buffer is not None and buffer.grad is not None:
+                    if capture is None and buffer is not None and buffer.grad is not None:
                         _accumulate_into(node.variable, buffer, create_graph)
                 else:
                     _run_node(node, inputs, buffers, create_graph)
                     executed.append(node)
 
             for child, _ in node._edges:
-                if child is None:
-                    continue
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    ready.append(child)
+                if child is not None:
+                    remaining = dependencies[child] - 1
+                    dependencies[child] = remaining
+                    if remaining == 0:
+                        ready.append(child)
+    finally:
+        _set_enabled(previous_mode)
 
     if not retain_graph:
         for node in executed:
@@ -279,25 +283,20 @@ def run_backward(
 def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: bool) -> None:
     # (Written for speed: it runs once per node of every backward.)
     output_meta = node._output_meta if isinstance(node, FunctionCtx) else getattr(node, "_output_meta", ())
-    output_count = 1
-    for nr in inputs:
-        if nr >= output_count:
-            output_count = nr + 1
-    for meta in output_meta:
-        if meta[0] >= output_count:
-            output_count = meta[0] + 1
-    if output_count == 1:
-        buffer = inputs.get(0)
-        grads = [buffer.grad if buffer is not None else None]
+    if len(output_meta) <= 1 and len(inputs) == 1 and 0 in inputs:
+        grads = (inputs[0].grad,)  # one output, and its gradient arrived: the common case
     else:
-        grads = [inputs[i].grad if i in inputs else None for i in range(output_count)]
-    missing = False
-    for g in grads:
-        if g is None:
-            missing = True
-    if missing and isinstance(node, FunctionCtx) and node.materialize_grads:
-        grads = [_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)]
-    results = node.apply(tuple(grads))
+        output_count = 1
+        for nr in inputs:
+            if nr >= output_count:
+                output_count = nr + 1
+        for meta in output_meta:
+            if meta[0] >= output_count:
+                output_count = meta[0] + 1
+        grads = tuple([inputs[i].grad if i in inputs else None for i in range(output_count)])
+        if any(g is None for g in grads) and isinstance(node, FunctionCtx) and node.materialize_grads:
+            grads = tuple([_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
+    results = node.apply(grads)
     edges = node._edges
     if len(results) != len(edges) and (len(results) < len(edges) or any(g is not None for g in results[len(edges) :])):
         raise RuntimeError(
@@ -305,7 +304,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             f"got {len(results)})"
         )
     for hook in node._hooks:
-        replaced = hook(results, tuple(grads))
+        replaced = hook(results, grads)
         if replaced is not None:
             results = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
     # A gradient the engine did not receive (a new tensor) is its own to accumulate into in place.
@@ -321,16 +320,29 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             )
         if child is None:
             continue
-        grad = _validate_gradient(node, index, grad, _input_meta(child, child_nr))
+        grad = _fit_gradient(node, index, grad, child, child_nr)
         owned = id(grad) not in not_owned
         not_owned.append(id(grad))
         child_buffers = buffers.get(child)
         if child_buffers is None:
-            child_buffers = buffers[child] = {}
-        buffer = child_buffers.get(child_nr)
-        if buffer is None:
-            buffer = child_buffers[child_nr] = _Buffer()
+            buffer = _Buffer()
+            buffers[child] = {child_nr: buffer}
+        else:
+            buffer = child_buffers.get(child_nr)
+            if buffer is None:
+                buffer = child_buffers[child_nr] = _Buffer()
         buffer.add(grad, owned)
+
+
+def _fit_gradient(node: Node, index: int, grad, child: Node, child_nr: int):
+    """``grad`` for input ``index`` of ``node``, checked against what ``child`` produced there
+    (_validate_gradient); a leaf's gradient of the leaf's own shape and dtype passes at once."""
+    if type(child) is AccumulateGrad:
+        variable, data = child.variable._data, grad._data
+        if data.shape == variable.shape and data.dtype == variable.dtype:
+            return grad
+        return _validate_gradient(node, index, grad, (0, tuple(variable.shape), variable.dtype, variable.device))
+    return _validate_gradient(node, index, grad, _input_meta(child, child_nr))
 
 
 def _input_meta(child: Node, output_nr: int):
@@ -364,7 +376,8 @@ def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
         if create_graph:
             tensor.grad = grad
         elif buffer.owned and _has_grad_layout(grad, tensor):
-            tensor.grad = grad.detach()
+            # Checked already (_fit_gradient); a gradient made under no_grad is handed over as it is.
+            tensor._grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
         else:
             with no_grad():
                 tensor.grad = _grad_buffer_like(tensor).copy_(grad.detach())

@@ -212,7 +212,7 @@ class FunctionCtx(Node):
             raise RuntimeError(_FREED_MESSAGE)
         if self._saved is None:
             raise RuntimeError(f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward")
-        return tuple(s.unpack(self) if s is not None else None for s in self._saved)
+        return tuple([s.unpack(self) if s is not None else None for s in self._saved])
 
     def _release(self) -> None:
         if self._saved is not None or self._pending_save is not None:
@@ -267,7 +267,9 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        ctx = _node_class(cls)(cls)
+        # (Written for speed: it runs for every op.)
+        node_class = cls.__dict__.get("_node_class")
+        ctx = (node_class or _node_class(cls))(cls)
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
         # A list comprehension, not a generator: this line runs for every op.
         input_requires_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
@@ -315,7 +317,9 @@ class Function:
                 elif arg._grad_fn is not None:
                     edges.append((arg._grad_fn, arg._output_nr))
                 elif arg._requires_grad:
-                    edges.append((grad_accumulator(arg), 0))
+                    accumulator = arg._accumulator
+                    node = accumulator() if accumulator is not None else None
+                    edges.append((node if node is not None else grad_accumulator(arg), 0))
                 else:
                     edges.append((None, 0))
             else:
@@ -332,7 +336,7 @@ class Function:
                 output._grad_fn = ctx
                 output._output_nr = output_nr
                 output._retains_grad = False
-            output_meta.append((output_nr, tuple(data.shape), data.dtype, data.device))
+            output_meta.append((output_nr, data.shape, data.dtype, data.device))
         _store_saved(ctx, output_tuple)
         return outputs
 
@@ -396,13 +400,13 @@ def _store_saved(ctx: FunctionCtx, outputs: tuple) -> None:
     ctx._pending_save = None
     if pending is None:
         return
-    output_numbers = {id(o): i for i, o in enumerate(outputs)}
     saved = []
     for tensor in pending:
         if tensor is None:
             saved.append(None)
-        elif id(tensor) in output_numbers and tensor.grad_fn is ctx:
-            saved.append(_SavedTensor(tensor, is_output=True, output_nr=output_numbers[id(tensor)]))
+        elif tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)
+            output_nr = next(i for i, output in enumerate(outputs) if output is tensor)
+            saved.append(_SavedTensor(tensor, is_output=True, output_nr=output_nr))
         else:
             saved.append(_SavedTensor(tensor, is_output=False))
     ctx._saved = tuple(saved)

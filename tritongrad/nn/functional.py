@@ -184,31 +184,34 @@ def _linear_relu(input, weight, bias=None):
 def _check_linear(input, weight, bias) -> None:
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
-    if weight.dim() != 2:
-        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {list(weight.shape)}")
-    if input.dim() == 0:
-        raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
-    if input.shape[-1] != weight.shape[1]:
-        rows = input.numel() // input.shape[-1] if input.shape[-1] else 1
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
-            f"{weight.shape[1]}x{weight.shape[0]})"
-        )
-    if input.dtype != weight.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {_dtype_word(input.dtype)} and "
-            f"{_dtype_word(weight.dtype)}"
-        )
+    x, w = input._data, weight._data
     if bias is not None:
         _check_tensor("linear", "bias", bias)
-        if tuple(bias.shape) != (weight.shape[0],):
-            raise RuntimeError(
-                f"linear: bias must have shape [{weight.shape[0]}] (out_features), got {list(bias.shape)}"
-            )
-        if bias.dtype != input.dtype:
-            raise RuntimeError(
-                f"linear: bias has dtype {_dtype_word(bias.dtype)} but input has {_dtype_word(input.dtype)}"
-            )
+        b = bias._data
+        # (Written for speed: one test for the usual valid call, then the errors in torch's order.)
+        if (
+            w.dim() == 2 and x.dim() and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
+            and b.shape == w.shape[:1] and b.dtype == x.dtype
+        ):  # fmt: skip
+            return
+    elif w.dim() == 2 and x.dim() and x.shape[-1] == w.shape[1] and x.dtype == w.dtype:
+        return
+    if w.dim() != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {list(w.shape)}")
+    if x.dim() == 0:
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are 0D and 2D")
+    if x.shape[-1] != w.shape[1]:
+        rows = x.numel() // x.shape[-1] if x.shape[-1] else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})"
+        )
+    if x.dtype != w.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {_dtype_word(x.dtype)} and {_dtype_word(w.dtype)}"
+        )
+    if b.shape != w.shape[:1]:
+        raise RuntimeError(f"linear: bias must have shape [{w.shape[0]}] (out_features), got {list(b.shape)}")
+    raise RuntimeError(f"linear: bias has dtype {_dtype_word(b.dtype)} but input has {_dtype_word(x.dtype)}")
 
 
 # ------------------------------------------------------------------------------ activations
@@ -500,6 +503,15 @@ def cross_entropy(
     """
     _check_tensor("cross_entropy", "input", input)
     _check_tensor("cross_entropy", "target", target)
+    logits, classes_of_rows = input._data, target._data
+    # (Written for speed: the usual call, (N, C) logits and (N,) int64 class indices with no weight,
+    # label smoothing or legacy flags, passes one test and goes straight to the fused Function.)
+    if (
+        logits.dim() == 2 and classes_of_rows.dim() == 1 and classes_of_rows.dtype == torch.int64
+        and classes_of_rows.shape[0] == logits.shape[0] and weight is None and label_smoothing == 0.0
+        and size_average is None and reduce is None and reduction in _REDUCTIONS
+    ):  # fmt: skip
+        return CrossEntropy.apply(input, target, None, int(ignore_index), 0.0, reduction)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

@@ -103,10 +103,17 @@ class Module:
             self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
-        for table in ("_parameters", "_buffers", "_modules"):
-            entries = self.__dict__.get(table)
-            if entries is not None and name in entries:
-                return entries[name]
+        # (Unrolled for speed: every forward reads its parameters through here.)
+        attributes = self.__dict__
+        parameters = attributes.get("_parameters")
+        if parameters is not None and name in parameters:
+            return parameters[name]
+        buffers = attributes.get("_buffers")
+        if buffers is not None and name in buffers:
+            return buffers[name]
+        modules = attributes.get("_modules")
+        if modules is not None and name in modules:
+            return modules[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:

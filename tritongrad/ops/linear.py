@@ -76,17 +76,17 @@ class LinearRelu(Function):
 
 def _linear_backward(ctx, grad, x, weight, relu_out):
     """The three gradients of (relu of) a linear layer: one fused launch, or composed ops when recording."""
-    need_x, need_weight, need_bias = (*ctx.needs_input_grad, False)[:3]
+    need_x, need_weight, need_bias = ctx.needs_input_grad
     needs = (need_x, need_weight, need_bias and ctx.has_bias)
-    if grad.dtype != x.dtype:
+    if grad._data.dtype != x._data.dtype:
         grad = grad.to(x.dtype)
-    masked_by_kernel = relu_out is not None and _flattens_to_rows(grad, x, relu_out)
-    if relu_out is not None and (is_grad_enabled() or not masked_by_kernel):
+    recording = is_grad_enabled()
+    if relu_out is not None and (recording or not _flattens_to_rows(grad, x, relu_out)):
         grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op: recorded, or for unusual layouts
         relu_out = None
-    if is_grad_enabled():
+    if recording:
         return _linear_backward_composed(grad, x, weight, needs)
-    grads = matmul_kernels.launch_linear_backward(
+    grad_x, grad_weight, grad_bias = matmul_kernels.launch_linear_backward(
         grad._data,
         x._data,
         weight._data,
@@ -94,7 +94,11 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         relu_out=None if relu_out is None else relu_out._data,
         allow_tf32=backends.cuda.matmul.allow_tf32,
     )
-    return tuple(None if g is None else _wrap(g) for g in grads)
+    return (
+        None if grad_x is None else _wrap(grad_x),
+        None if grad_weight is None else _wrap(grad_weight),
+        None if grad_bias is None else _wrap(grad_bias),
+    )
 
 
 def _flattens_to_rows(*tensors) -> bool:
@@ -139,8 +143,8 @@ _LINEAR_BY_LAYOUT = {
 
 def linear(x, weight, bias=None):
     """Applies the fused Linear Function with the node name torch gives this layout."""
-    layout = x.dim() if x.dim() <= 2 else "nd"
-    return _LINEAR_BY_LAYOUT[(layout, bias is not None)].apply(x, weight, bias)
+    rank = x._data.dim()
+    return _LINEAR_BY_LAYOUT[(rank if rank <= 2 else "nd", bias is not None)].apply(x, weight, bias)
 
 
 def linear_relu(x, weight, bias=None):

@@ -7,6 +7,7 @@ kernels/optim.py), instead of a launch per parameter per arithmetic op.
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from copy import deepcopy
@@ -54,6 +55,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._repeating_groups: set[int] = set()  # ids of groups listing a parameter twice
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
@@ -88,7 +90,11 @@ class Optimizer:
         if any(id(p) in existing for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause an error",
+                stacklevel=3,
+            )
+            self._repeating_groups.add(id(group))
         self._validate_group(group)
         self.param_groups.append(group)
 
@@ -120,7 +126,7 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                for bucket in self._buckets(group):
+                for bucket in self._buckets(group, repeats=id(group) in self._repeating_groups):
                     self._update_bucket(group, bucket)
         return loss
 
@@ -187,14 +193,23 @@ class Optimizer:
 
     # ------------------------------------------------------------------ helpers for subclasses
     @staticmethod
-    def _buckets(group: dict[str, Any]) -> list[list[Parameter]]:
-        """The group's parameters that have gradients, bucketed by (device, dtype): one launch each."""
+    def _buckets(group: dict[str, Any], repeats: bool = False) -> list[list[Parameter]]:
+        """The group's parameters that have gradients, bucketed by (device, dtype): one launch each.
+
+        With ``repeats`` (a parameter listed more than once, which torch allows with a warning and
+        updates once per listing), the n-th listing of a parameter goes to the n-th bucket of its
+        kind, so one launch never updates a parameter twice and the updates apply in turn.
+        """
         buckets: dict[tuple, list] = {}
+        listings: dict[int, int] = {}
         for param in group["params"]:
             if param.grad is None:
                 continue
             data = param._data
-            buckets.setdefault((data.device, data.dtype), []).append(param)
+            listing = 0
+            if repeats:
+                listing = listings[id(param)] = listings.get(id(param), -1) + 1
+            buckets.setdefault((listing, data.device, data.dtype), []).append(param)
         return list(buckets.values())
 
 

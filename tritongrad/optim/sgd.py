@@ -23,6 +23,14 @@ class SGD(Optimizer):
                         nesterov=nesterov, maximize=maximize)  # fmt: skip
         super().__init__(params, defaults)
 
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss if given."""
+        self._buffers_made_this_step: set[int] = set()
+        try:
+            return super().step(closure)
+        finally:
+            self._buffers_made_this_step = set()
+
     def _validate_group(self, group) -> None:
         if group["lr"] is not required and group["lr"] < 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
@@ -40,15 +48,20 @@ class SGD(Optimizer):
             kernels.launch_sgd_step([p._data for p in bucket], grads, None, first_step=False, **hyper)
             return
         # Parameters seen for the first time get their momentum buffer initialised from the
-        # gradient by the kernel (first_step); the rest update theirs. Usually one launch.
-        fresh = [p for p in bucket if self.state[p].get("momentum_buffer") is None]
-        seen = [p for p in bucket if self.state[p].get("momentum_buffer") is not None]
+        # gradient by the kernel (first_step); the rest update theirs. Usually one launch. A
+        # parameter listed twice in a group whose buffer its first listing made in this step is
+        # fresh again, as in torch's loop (which reads every buffer before updating any).
+        created = self._buffers_made_this_step
+        fresh = [p for p in bucket if self.state[p].get("momentum_buffer") is None or id(p) in created]
+        seen = [p for p in bucket if self.state[p].get("momentum_buffer") is not None and id(p) not in created]
         for params, first_step in ((fresh, True), (seen, False)):
             if not params:
                 continue
             if first_step:
                 for p in params:
-                    self.state[p]["momentum_buffer"] = state_like(p)
+                    if self.state[p].get("momentum_buffer") is None:
+                        self.state[p]["momentum_buffer"] = state_like(p)
+                    created.add(id(p))
             buffers = [self.state[p]["momentum_buffer"]._data for p in params]
             kernels.launch_sgd_step([p._data for p in params], [grad_like_param(p) for p in params], buffers,
                                     first_step=first_step, **hyper)  # fmt: skip
