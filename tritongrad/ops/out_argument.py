@@ -140,6 +140,14 @@ def write_out(op: str, out, result: Tensor, *inputs, rule: str = "exact", differ
     return finish_out(out)
 
 
+# torch's own words, op by op, for a values out= of another dtype (the others: "Expected out tensor ...")
+_VALUES_DTYPE_MESSAGES = {
+    "kthvalue": "output values must be of same type as input",
+    "mode": "expected scalar type '{wanted}' but got '{given}' for values output",
+    "cummax": "expected scalar_type {wanted} but found {given}",
+    "cummin": "expected scalar_type {wanted} but found {given}",
+}
+
 # torch.return_types.sort_out, max_out, ...: what an op given out=(a, b) returns instead of its own pair
 _OUT_TYPES: dict[str, type] = {}
 
@@ -160,6 +168,9 @@ def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, str] 
         raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
     for target in out:
         check_no_grad(op, target, *inputs, *out)
+    wanted, given = result[0].dtype, out[0].dtype
+    if wanted != given and op in _VALUES_DTYPE_MESSAGES:
+        raise RuntimeError(_VALUES_DTYPE_MESSAGES[op].format(wanted=dtype_word(wanted), given=dtype_word(given)))
     buffers = [
         prepare_out(op, target, value.dtype, tuple(value.shape), *inputs, rule=rule)
         for target, value, rule in zip(out, result, rules)
