@@ -747,3 +747,12 @@ EMPTY_SLICES = {
 @pytest.mark.parametrize("name", list(EMPTY_SLICES))
 def test_indices_into_empty_slices_match_torch(name):
     agree(name, EMPTY_SLICES[name], [])
+
+
+@pytest.mark.parametrize("mask_shape", [(3,), (2, 1), (4,), (3, 1)])
+def test_masked_select_broadcast_errors_name_the_mask_first(mask_shape):
+    agree(
+        f"masked_select {mask_shape}",
+        lambda lib: _matrix(lib).masked_select(lib.ones(*mask_shape, dtype=lib.bool)),
+        [],
+    )

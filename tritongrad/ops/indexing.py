@@ -395,7 +395,7 @@ class MaskedSelect(Function):
 
     @staticmethod
     def forward(ctx, x, mask):
-        shape = broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+        shape = broadcast_shapes(tuple(mask.shape), tuple(x.shape))  # (in this order: torch names the mask a)
         ctx.save_for_backward(mask)
         ctx.x_shape, ctx.shape = tuple(x.shape), shape
         return _wrap(kernels.launch_masked_select(x._data.expand(shape), mask._data.expand(shape)))
