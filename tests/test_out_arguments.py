@@ -186,3 +186,37 @@ def test_out_sharing_memory_with_an_input_is_refused_as_torch(call):
     with pytest.raises(RuntimeError) as got:
         call(tritongrad, from_torch(values))
     assert str(got.value) == str(want.value)
+
+
+# Ops that write into out themselves (elementwise rows, clamp, where, lerp): a resize keeps out's
+# storage when it has room, so a view of out sees the result, as after torch's resize_.
+WRITING_OPS = {
+    "add": lambda lib, a, b, out: lib.add(a, b, out=out),
+    "mul": lambda lib, a, b, out: lib.mul(a, b, out=out),
+    "exp": lambda lib, a, b, out: lib.exp(a, out=out),
+    "where": lambda lib, a, b, out: lib.where(a > 0, a, b, out=out),
+    "clamp": lambda lib, a, b, out: lib.clamp(a, -0.5, 0.5, out=out),
+    "lerp": lambda lib, a, b, out: lib.lerp(a, b, 0.25, out=out),
+}
+
+
+@pytest.mark.parametrize("op", sorted(WRITING_OPS))
+@pytest.mark.parametrize("out_kind", ["larger", "view_of_larger"])
+def test_writing_op_resizes_out_in_its_storage(op, out_kind):
+    """out of 7 elements (or a 3-element view into 10) receiving a (2,) result: torch resizes it
+    in place, so a view taken before the call, and the base of a view out, see the values."""
+    a, b = random_values((2,), torch.float32), random_values((2,), torch.float32)
+    seen = []
+    for lib in (torch, tritongrad):
+        base = lib.zeros(7 if out_kind == "larger" else 10)
+        out = base if out_kind == "larger" else base[1:4]
+        watcher = base[:4]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's resize deprecation warning, checked elsewhere
+            result = WRITING_OPS[op](lib, *_args(lib, [a, b]), out=out)
+        assert result is out
+        seen.append([out.tolist(), watcher.tolist(), base.tolist()])
+    assert seen[0][0] == pytest.approx(seen[1][0]), f"{op} {out_kind}: out {seen[1][0]} vs torch {seen[0][0]}"
+    assert seen[0][1:] == [pytest.approx(v) for v in seen[1][1:]], (
+        f"{op} {out_kind}: views {seen[1][1:]} vs {seen[0][1:]}"
+    )

@@ -20,7 +20,7 @@ from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import elementwise, indexing
 from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.inplace import apply_inplace, check_inplace
-from tritongrad.ops.table import check_out, finish_out
+from tritongrad.ops.out_argument import check_out, finish_out
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [

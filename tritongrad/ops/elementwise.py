@@ -35,6 +35,7 @@ from tritongrad.kernels.common import float_bits, remember
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.out_argument import check_castable, check_out, finish_out
 from tritongrad.ops.table import (
     FLOAT_ONLY,
     LOGICAL,
@@ -49,10 +50,7 @@ from tritongrad.ops.table import (
     DtypeRule,
     Unary,
     _Meta,
-    check_castable,
-    check_out,
     derive,
-    finish_out,
     reduce_grad,
 )
 from tritongrad.tensor import Tensor, attach_methods

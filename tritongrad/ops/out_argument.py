@@ -1,7 +1,9 @@
-"""``out=`` for the ops that are not table rows (gather, sum, cumsum, sort, cat, mm, softmax, ...).
+"""``out=``: torch's rules, in one home for every op.
 
-The op computes its result as usual; ``write_out`` then applies torch's rules and copies the result
-into ``out`` with the copy kernel (which also casts where the rule allows another dtype):
+Ops that write into ``out`` themselves (the elementwise rows of ops/table.py, clamp, where, lerp,
+cat) take its buffer from ``check_out``/``prepare_out``. The others (gather, sum, cumsum, sort, mm,
+softmax, ...) compute their result as usual; ``write_out`` then applies torch's rules and copies
+the result into ``out`` with the copy kernel (which also casts where the rule allows another dtype):
 
 - an argument (or ``out``) that requires grad under grad mode is refused (torch's "functions with
   out=... arguments don't support automatic differentiation");
@@ -14,8 +16,7 @@ into ``out`` with the copy kernel (which also casts where the rule allows anothe
   room from out's offset (so views of out, or the tensor out is a view of, still see the result);
   a new allocation for a tensor whose storage is too small.
 
-Elementwise rows write straight into ``out`` (ops/table.py); these ops pay one extra copy, which
-is what makes one helper serve every shape of op.
+The copying ops pay one extra copy, which is what makes one helper serve every shape of op.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.ops import return_types
-from tritongrad.ops.table import check_castable, finish_out
 from tritongrad.tensor import Tensor
 
 __all__ = [
-    "check_out_tensor", "check_no_grad", "prepare_out", "resize_out", "write_out", "write_pair_out", "out_dtype_word",
+    "check_castable", "check_out", "check_out_tensor", "check_no_grad", "finish_out", "prepare_out", "resize_out",
+    "write_out", "write_pair_out", "out_dtype_word",
 ]  # fmt: skip
 
 # torch's C++ type names, as its "Expected out tensor to have dtype ..." message spells them.
@@ -61,6 +62,31 @@ def check_no_grad(op: str, out, *inputs) -> None:
             f"{op}(): functions with out=... arguments don't support automatic differentiation, "
             "but one of the arguments requires grad."
         )
+
+
+def check_castable(result: torch.dtype, target: torch.dtype, exact: bool = False) -> None:
+    """torch's rule for out= and in-place results: no cast to a lower category (float -> int -> bool)."""
+    if exact and result != target:
+        raise RuntimeError(f"Found dtype {dtype_word(target)} but expected {dtype_word(result)}")
+    if category(result) > category(target):
+        raise RuntimeError(
+            f"result type {dtype_word(result)} can't be cast to the desired output type {dtype_word(target)}"
+        )
+
+
+def finish_out(out: Tensor) -> Tensor:
+    """``out`` after an op wrote into it: its version moves on (views and saved tensors see the write)."""
+    out._version_counter.bump()
+    return out
+
+
+def check_out(op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, exact: bool = False) -> torch.Tensor:
+    """``out=`` of an op that writes into it directly (the elementwise rows of ops/table.py, clamp,
+    where, lerp): torch's checks, then its buffer, resized as ``resize_out`` does. ``exact``: out
+    must have the result dtype itself (else any dtype of the same or a higher category)."""
+    check_no_grad(op, out, *inputs)
+    check_castable(result_dtype, out.dtype, exact)
+    return resize_out(op, out, tuple(shape))
 
 
 def _check_dtype(op: str, result_dtype: torch.dtype, out: Tensor, rule: str) -> None:

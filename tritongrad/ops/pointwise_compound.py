@@ -15,8 +15,8 @@ from tritongrad.dtypes import REDUCED_FLOATS, dtype_word, result_type, scalar_as
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.out_argument import check_no_grad, write_out
-from tritongrad.ops.table import check_castable, reduce_grad
+from tritongrad.ops.out_argument import check_castable, check_no_grad, write_out
+from tritongrad.ops.table import reduce_grad
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["addcmul", "addcdiv"]

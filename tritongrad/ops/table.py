@@ -25,7 +25,6 @@ from __future__ import annotations
 import inspect
 import math
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -34,17 +33,18 @@ import torch
 
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import category, dtype_word, get_default_dtype, result_type
+from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.out_argument import check_castable, check_out, finish_out
 from tritongrad.tensor import Tensor
 
 __all__ = [
     "DtypeRule", "Unary", "Binary", "Derived", "FLOAT", "SAME", "SAME_NOT_BOOL", "SAME_NOT_BOOL_CASTING", "FLOAT_ONLY",
-    "PREDICATE", "LOGICAL", "PROMOTE", "PROMOTE_FLOAT", "PROMOTE_FLOAT_ONLY", "SAME_DTYPES", "reduce_grad", "check_out",
-    "check_castable", "torch_node_name", "finish_out", "derive",
+    "PREDICATE", "LOGICAL", "PROMOTE", "PROMOTE_FLOAT", "PROMOTE_FLOAT_ONLY", "SAME_DTYPES", "reduce_grad",
+    "torch_node_name", "derive",
 ]  # fmt: skip
 
 
@@ -111,16 +111,6 @@ PROMOTE_FLOAT_ONLY = DtypeRule(_same, refuses=_not_floating, exact_out=False)  #
 SAME_DTYPES = PROMOTE  # heaviside: the operands must already agree (checked by the row's `same_dtypes`)
 
 
-def check_castable(result: torch.dtype, target: torch.dtype, exact: bool = False) -> None:
-    """torch's rule for out= and in-place results: no cast to a lower category (float -> int -> bool)."""
-    if exact and result != target:
-        raise RuntimeError(f"Found dtype {dtype_word(target)} but expected {dtype_word(result)}")
-    if category(result) > category(target):
-        raise RuntimeError(
-            f"result type {dtype_word(result)} can't be cast to the desired output type {dtype_word(target)}"
-        )
-
-
 # ---------------------------------------------------------------------------------------------
 # Shared by every row
 # ---------------------------------------------------------------------------------------------
@@ -144,38 +134,6 @@ def reduce_grad(grad, like):
     if grad.dtype != like.dtype:
         grad = grad.to(like.dtype)
     return grad
-
-
-def check_out(op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, exact: bool = False) -> torch.Tensor:
-    """Validates ``out=`` like torch and returns its buffer, resized when its shape differs.
-    ``exact``: out must have the result dtype itself (else any dtype of the same or a higher category)."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (*inputs, out)):
-        raise RuntimeError(
-            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad."
-        )
-    check_castable(result_dtype, out.dtype, exact)
-    if tuple(out.shape) != tuple(shape):
-        if out._base is not None:
-            raise RuntimeError(f"{op}(): cannot resize the out= view of shape {list(out.shape)} to {list(shape)}")
-        if out.numel() != 0:
-            warnings.warn(
-                f"An output with one or more elements was resized since it had shape {list(out.shape)}, which "
-                f"does not match the required output shape {list(shape)}. This behavior is deprecated, and in a "
-                "future PyTorch release outputs will not be resized unless they have zero elements. You can "
-                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
-                UserWarning,
-                stacklevel=3,
-            )
-        out._data = torch.empty(shape, dtype=out.dtype, device=out.device)
-    return out._data
-
-
-def finish_out(out: Tensor) -> Tensor:
-    out._version_counter.bump()
-    return out
 
 
 def _saved_names(gradient: Callable | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
