@@ -254,6 +254,8 @@ def run_backward(
                     buffer = inputs.get(0)
                     if capture is None and buffer is not None and buffer.grad is not None:
                         _accumulate_into(node.variable, buffer, create_graph)
+                        for hook in node.variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
+                            hook(node.variable)
                 else:
                     _run_node(node, inputs, buffers, create_graph)
                     executed.append(node)
@@ -519,11 +521,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     retain = create_graph if retain_graph is None else retain_graph
     results = run_backward(output_tuple, grads, retain_graph=retain, create_graph=create_graph, capture=input_tuple)
     final = []
-    for tensor, result in zip(input_tuple, results):
+    for index, (tensor, result) in enumerate(zip(input_tuple, results)):
         if result is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {index} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
