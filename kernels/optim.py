@@ -74,7 +74,10 @@ from tritongrad.runtime import cdiv, elementwise_launch_config, reduction_block
 
 __all__ = [
     "POINTER_TABLE_EXTENTS",
+    "launch_adadelta_step",
+    "launch_adagrad_step",
     "launch_adam_step",
+    "launch_adamax_step",
     "launch_clamp_",
     "launch_clip_by_total_norm_",
     "launch_rmsprop_step",
@@ -901,6 +904,342 @@ def launch_rmsprop_step(
         PARAM=triton_dtype(param_dtype), STATE=triton_dtype(state_dtype), COMPUTE=compute_dtype(param_dtype),
         HYPERPARAMETERS_IN_MEMORY=in_memory, HAS_WEIGHT_DECAY=weight_decay != 0, HAS_MOMENTUM=has_momentum,
         CENTERED=bool(centered), MAXIMIZE=bool(maximize), BLOCK=block, num_warps=num_warps,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# Adagrad, Adadelta, Adamax
+# ----------------------------------------------------------------------------------------------
+# Laid out as RMSprop: a `<name>_chunk` update of one chunk, a `<name>_step_kernel` that finds its
+# chunk's tensors and picks the 128-bit or general path, and a `launch_<name>_step` (through
+# _launch_step below). Host-side scalars that depend on the step count (Adagrad's decayed rate,
+# Adamax's bias-corrected rate) are Python floats, as torch's single-tensor implementations
+# compute them; parameters at different step counts therefore go to different launches.
+
+# Index of each Adagrad hyperparameter in the float64 table of float64 groups.
+_ADAGRAD_EPS, _ADAGRAD_WEIGHT_DECAY, _ADAGRAD_NEG_CLR = (tl.constexpr(i) for i in range(3))
+
+
+# torch.optim.Adagrad (single-tensor formula, same operation order) for one chunk:
+#   g = ±grad (+ weight_decay * p);  sum += g * g;  p += (-clr * g) / (sqrt(sum) + eps)
+# with clr = lr / (1 + (step - 1) * lr_decay) computed on the host.
+# Traffic per element: read p, grad, sum; write p, sum.
+@triton.jit
+def adagrad_chunk(
+    param, grad, state_sum, first, end,
+    eps, weight_decay, neg_clr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs, sum_ptrs = param + offsets, grad + offsets, state_sum + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if HAS_WEIGHT_DECAY:
+        grad = tl.fma(param, weight_decay, grad)
+    state_sum = tl.fma(grad, grad, tl.load(sum_ptrs, mask=mask).to(COMPUTE))
+    tl.store(sum_ptrs, to_storage(state_sum, STATE), mask=mask)
+    std = rounded_sqrt(state_sum) + eps
+    param = param + rounded_div(neg_clr * grad, std)
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+@triton.jit
+def adagrad_step_kernel(
+    param_table, grad_table, sum_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    eps, weight_decay, neg_clr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    eps = hyperparameter(eps, table, _ADAGRAD_EPS, in_memory, COMPUTE)
+    weight_decay = hyperparameter(weight_decay, table, _ADAGRAD_WEIGHT_DECAY, in_memory, COMPUTE)
+    neg_clr = hyperparameter(neg_clr, table, _ADAGRAD_NEG_CLR, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    sum_address = tensor_address(sum_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    state_sum = sum_address.to(tl.pointer_type(STATE))
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, param_address | grad_address | sum_address):
+        adagrad_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(state_sum, 16),
+            aligned16(first), aligned16(end), eps, weight_decay, neg_clr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        adagrad_chunk(
+            param, grad, state_sum, first, end, eps, weight_decay, neg_clr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+def launch_adagrad_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    state_sums: Sequence[torch.Tensor],
+    *,
+    step: int,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+) -> None:
+    """One torch.optim.Adagrad step over parameters that all reach step number ``step`` (>= 1), in place,
+    in one launch. ``state_sums`` hold the previous sums (``initial_accumulator_value`` before the first step).
+
+    >>> p, g, s = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)]
+    >>> launch_zero_(s)
+    >>> launch_adagrad_step(p, g, s, step=1, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False)
+    """
+    clr = lr / (1 + (step - 1) * lr_decay)
+    _launch_step(
+        adagrad_step_kernel, "launch_adagrad_step", params, grads, {"state_sums": state_sums},
+        [eps, weight_decay, -clr], HAS_WEIGHT_DECAY=weight_decay != 0, MAXIMIZE=bool(maximize),
+    )  # fmt: skip
+
+
+# Index of each Adadelta hyperparameter in the float64 table of float64 groups.
+_ADADELTA_RHO, _ADADELTA_ONE_MINUS_RHO, _ADADELTA_EPS, _ADADELTA_WEIGHT_DECAY, _ADADELTA_NEG_LR = (
+    tl.constexpr(i) for i in range(5)
+)
+
+
+# torch.optim.Adadelta (single-tensor formula, same operation order) for one chunk:
+#   g = ±grad (+ weight_decay * p);  v = v * rho + (1 - rho) * g * g
+#   delta = sqrt(u + eps) / sqrt(v + eps) * g;  u = u * rho + (1 - rho) * delta * delta;  p -= lr * delta
+# Traffic per element: read p, grad, v, u; write p, v, u.
+@triton.jit
+def adadelta_chunk(
+    param, grad, square_avg, acc_delta, first, end,
+    rho, one_minus_rho, eps, weight_decay, neg_lr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs = param + offsets, grad + offsets
+    square_avg_ptrs, acc_delta_ptrs = square_avg + offsets, acc_delta + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if HAS_WEIGHT_DECAY:
+        grad = tl.fma(param, weight_decay, grad)
+    square_avg = tl.fma(one_minus_rho * grad, grad, tl.load(square_avg_ptrs, mask=mask).to(COMPUTE) * rho)
+    tl.store(square_avg_ptrs, to_storage(square_avg, STATE), mask=mask)
+    acc_delta = tl.load(acc_delta_ptrs, mask=mask).to(COMPUTE)
+    std = rounded_sqrt(square_avg + eps)
+    delta = rounded_div(rounded_sqrt(acc_delta + eps), std) * grad
+    acc_delta = tl.fma(one_minus_rho * delta, delta, acc_delta * rho)
+    tl.store(acc_delta_ptrs, to_storage(acc_delta, STATE), mask=mask)
+    param = tl.fma(delta, neg_lr, param)
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+@triton.jit
+def adadelta_step_kernel(
+    param_table, grad_table, square_avg_table, acc_delta_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    rho, one_minus_rho, eps, weight_decay, neg_lr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    rho = hyperparameter(rho, table, _ADADELTA_RHO, in_memory, COMPUTE)
+    one_minus_rho = hyperparameter(one_minus_rho, table, _ADADELTA_ONE_MINUS_RHO, in_memory, COMPUTE)
+    eps = hyperparameter(eps, table, _ADADELTA_EPS, in_memory, COMPUTE)
+    weight_decay = hyperparameter(weight_decay, table, _ADADELTA_WEIGHT_DECAY, in_memory, COMPUTE)
+    neg_lr = hyperparameter(neg_lr, table, _ADADELTA_NEG_LR, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    square_avg_address = tensor_address(square_avg_table, tensor_index)
+    acc_delta_address = tensor_address(acc_delta_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    square_avg = square_avg_address.to(tl.pointer_type(STATE))
+    acc_delta = acc_delta_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | square_avg_address | acc_delta_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        adadelta_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(square_avg, 16),
+            tl.multiple_of(acc_delta, 16), aligned16(first), aligned16(end),
+            rho, one_minus_rho, eps, weight_decay, neg_lr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        adadelta_chunk(
+            param, grad, square_avg, acc_delta, first, end, rho, one_minus_rho, eps, weight_decay, neg_lr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+def launch_adadelta_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    square_avgs: Sequence[torch.Tensor],
+    acc_deltas: Sequence[torch.Tensor],
+    *,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """One torch.optim.Adadelta step over a group of parameters, in place, in one launch. The state
+    tensors hold the previous step's values (zeros before the first step, see ``launch_zero_``).
+
+    >>> p, g, v, u = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)], [torch.empty(3)]
+    >>> launch_zero_(v + u)
+    >>> launch_adadelta_step(p, g, v, u, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
+    """
+    _launch_step(
+        adadelta_step_kernel, "launch_adadelta_step", params, grads,
+        {"square_avgs": square_avgs, "acc_deltas": acc_deltas}, [rho, 1 - rho, eps, weight_decay, -lr],
+        HAS_WEIGHT_DECAY=weight_decay != 0, MAXIMIZE=bool(maximize),
+    )  # fmt: skip
+
+
+# Index of each Adamax hyperparameter in the float64 table of float64 groups.
+_ADAMAX_ONE_MINUS_BETA1, _ADAMAX_BETA2, _ADAMAX_EPS, _ADAMAX_WEIGHT_DECAY, _ADAMAX_NEG_CLR = (
+    tl.constexpr(i) for i in range(5)
+)
+
+
+# torch.optim.Adamax (single-tensor formula, same operation order) for one chunk:
+#   g = ±grad (+ weight_decay * p);  m = lerp(m, g, 1 - beta1);  u = max(u * beta2, |g| + eps)
+#   p += (-clr * m) / u,  with clr = lr / (1 - beta1 ** step) computed on the host.
+# The max propagates NaN as torch.maximum does. Traffic per element: read p, grad, m, u; write p, m, u.
+@triton.jit
+def adamax_chunk(
+    param, grad, exp_avg, exp_inf, first, end,
+    one_minus_beta1, beta2, eps, weight_decay, neg_clr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs = param + offsets, grad + offsets
+    exp_avg_ptrs, exp_inf_ptrs = exp_avg + offsets, exp_inf + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if HAS_WEIGHT_DECAY:
+        grad = tl.fma(param, weight_decay, grad)
+    exp_avg = lerp(tl.load(exp_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_beta1)
+    tl.store(exp_avg_ptrs, to_storage(exp_avg, STATE), mask=mask)
+    exp_inf = maximum_with_nan(tl.load(exp_inf_ptrs, mask=mask).to(COMPUTE) * beta2, tl.abs(grad) + eps)
+    tl.store(exp_inf_ptrs, to_storage(exp_inf, STATE), mask=mask)
+    param = param + rounded_div(neg_clr * exp_avg, exp_inf)
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+@triton.jit
+def adamax_step_kernel(
+    param_table, grad_table, exp_avg_table, exp_inf_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    one_minus_beta1, beta2, eps, weight_decay, neg_clr,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    one_minus_beta1 = hyperparameter(one_minus_beta1, table, _ADAMAX_ONE_MINUS_BETA1, in_memory, COMPUTE)
+    beta2 = hyperparameter(beta2, table, _ADAMAX_BETA2, in_memory, COMPUTE)
+    eps = hyperparameter(eps, table, _ADAMAX_EPS, in_memory, COMPUTE)
+    weight_decay = hyperparameter(weight_decay, table, _ADAMAX_WEIGHT_DECAY, in_memory, COMPUTE)
+    neg_clr = hyperparameter(neg_clr, table, _ADAMAX_NEG_CLR, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    exp_avg_address = tensor_address(exp_avg_table, tensor_index)
+    exp_inf_address = tensor_address(exp_inf_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    exp_avg = exp_avg_address.to(tl.pointer_type(STATE))
+    exp_inf = exp_inf_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | exp_avg_address | exp_inf_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        adamax_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(exp_avg, 16),
+            tl.multiple_of(exp_inf, 16), aligned16(first), aligned16(end),
+            one_minus_beta1, beta2, eps, weight_decay, neg_clr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        adamax_chunk(
+            param, grad, exp_avg, exp_inf, first, end, one_minus_beta1, beta2, eps, weight_decay, neg_clr,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+def launch_adamax_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    exp_avgs: Sequence[torch.Tensor],
+    exp_infs: Sequence[torch.Tensor],
+    *,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """One torch.optim.Adamax step over parameters that all reach step number ``step`` (>= 1), in place,
+    in one launch. The state tensors hold the previous step's values (zeros before the first step).
+
+    >>> p, g, m, u = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)], [torch.empty(3)]
+    >>> launch_zero_(m + u)
+    >>> launch_adamax_step(p, g, m, u, step=1, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+    ...                    maximize=False)
+    """
+    clr = lr / (1 - beta1**step)
+    _launch_step(
+        adamax_step_kernel, "launch_adamax_step", params, grads, {"exp_avgs": exp_avgs, "exp_infs": exp_infs},
+        [1 - beta1, beta2, eps, weight_decay, -clr], HAS_WEIGHT_DECAY=weight_decay != 0, MAXIMIZE=bool(maximize),
+    )  # fmt: skip
+
+
+def _launch_step(
+    kernel,
+    name: str,
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    states: dict[str, Sequence[torch.Tensor]],
+    scalars: list[float],
+    **flags: bool,
+) -> None:
+    """Validates a group and launches ``kernel`` over it: one program per BLOCK-element chunk of a
+    parameter. The kernel takes the pointer tables (params, grads, then ``states`` in order), the chunk
+    layout, the float64 table and ``scalars`` (read from the table for float64 groups), then ``flags``."""
+    group = _check_group(name, params, grads, states)
+    if group is None:
+        return
+    param_dtype, state_dtype, kept, numels, block, num_warps = group
+    in_memory = param_dtype == torch.float64
+    roles = [[params[i] for i in kept], [grads[i] for i in kept]]
+    roles += [[tensors[i] for i in kept] for tensors in states.values()]
+    tables, layout = _launch_tables(roles, numels, block)
+    kernel[(layout.num_chunks,)](
+        *tables, layout.numels, layout.chunks, _hyperparameter_table(scalars, in_memory, layout.numels),
+        *_hyperparameter_arguments(scalars, in_memory),
+        PARAM=triton_dtype(param_dtype), STATE=triton_dtype(state_dtype), COMPUTE=compute_dtype(param_dtype),
+        HYPERPARAMETERS_IN_MEMORY=in_memory, BLOCK=block, num_warps=num_warps, **flags,
     )  # fmt: skip
 
 
