@@ -14,12 +14,17 @@ their updates with ``tl.fma`` to round as torch does, and the difference shows
 (an update like ``fma(-m, m, v)`` cancels, leaving the product's rounding error
 as a relative error of 1e-4). triton 3.9 rounds once.
 
+The interpreter's float32 -> bfloat16 cast (``x.to(tl.bfloat16)``, and every store of a
+float32 value through a bfloat16 pointer) drops the low 16 bits: it truncates, where the GPU's
+``cvt.rn.bf16.f32`` and torch round to nearest even. Every bfloat16 result then came out up to
+one ulp low (toward zero) in the interpreter: reductions, matmul, layer_norm, gelu, losses.
+
 ``install`` makes the interpreter convert scalars with ``.item()``, right for a
-one-element array on every numpy and the answer the newer triton gives, and,
-where its float32/float16 fma rounds twice, computes that fma in float64 (the
-product of two float32 values is exact there) and rounds once to the operand
-dtype. Nothing then depends on which triton or numpy is installed. Only the
-interpreter is touched: compiled GPU kernels never see it.
+one-element array on every numpy and the answer the newer triton gives; where its
+float32/float16 fma rounds twice, computes that fma in float64 (the product of two
+float32 values is exact there) and rounds once to the operand dtype; and rounds
+float32 -> bfloat16 casts to nearest even. Nothing then depends on which triton or
+numpy is installed. Only the interpreter is touched: compiled GPU kernels never see it.
 """
 
 from __future__ import annotations
@@ -40,10 +45,11 @@ def _scalar_index(self: Any) -> int:
 
 
 def install() -> None:
-    """Both fixes above; idempotent."""
+    """The fixes above; idempotent."""
     _install_scalar_index()
     if _fma_rounds_twice():
         _install_fma_rounding_once()
+    _install_bfloat16_rounding()
 
 
 def _install_scalar_index() -> None:
@@ -86,3 +92,31 @@ def _install_fma_rounding_once() -> None:
         return interpreter.TensorHandle(wide.astype(dtype), z.dtype.scalar)
 
     builder_class.create_fma = create_fma_rounding_once
+
+
+def float32_to_bfloat16_bits(values: np.ndarray) -> np.ndarray:
+    """float32 values -> their bfloat16 bit patterns (uint16), rounded to nearest even: add half an
+    ulp (minus one when the kept bit is even, so ties go to even) and keep the upper 16 bits; a
+    NaN stays a quiet NaN of the same sign (the same rule as kernels/common.to_bfloat16_rne)."""
+    bits = np.asarray(values, dtype=np.float32).view(np.uint32)
+    with np.errstate(over="ignore"):
+        rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)).astype(
+            np.uint16
+        )
+    quiet_nan = ((bits >> np.uint32(16)) | np.uint32(0x40)).astype(np.uint16)
+    return np.where(np.isnan(values), quiet_nan, rounded)
+
+
+def _install_bfloat16_rounding() -> None:
+    builder_class = interpreter.InterpreterBuilder
+    cast_impl = builder_class.cast_impl
+    if getattr(cast_impl, "bfloat16_rounding_installed", False):
+        return
+
+    def cast_rounding_bfloat16(self: Any, src: Any, dst_type: Any) -> Any:
+        if src.dtype.scalar == tl.float32 and dst_type.scalar == tl.bfloat16:
+            return interpreter.TensorHandle(float32_to_bfloat16_bits(src.data), tl.bfloat16)
+        return cast_impl(self, src, dst_type)
+
+    cast_rounding_bfloat16.bfloat16_rounding_installed = True
+    builder_class.cast_impl = cast_rounding_bfloat16

@@ -68,6 +68,33 @@ def test_fma_rounds_once(dtype):
     assert out.tolist() == [2.0 ** (-2 * e)] * 3, f"{dtype} fma((1 + 2**-{e})^2, -(1 + 2**{1 - e})) = {out.tolist()}"
 
 
+@triton.jit
+def _to_bfloat16_kernel(x_ptr, cast_ptr, stored_ptr, n, BLOCK: tl.constexpr):
+    index = tl.arange(0, BLOCK)
+    mask = index < n
+    x = tl.load(x_ptr + index, mask=mask)
+    tl.store(cast_ptr + index, x.to(tl.bfloat16), mask=mask)  # an explicit cast
+    tl.store(stored_ptr + index, x, mask=mask)  # the implicit cast of a store through a bfloat16 pointer
+
+
+def test_float32_to_bfloat16_rounds_to_nearest_even_as_torch():
+    """Bit for bit against torch's .bfloat16(): random values, exact ties between two bfloat16
+    values (to even, both ways), values rounding up to the next binade and to inf, signed zeros,
+    infinities, NaN and subnormals."""
+    ties = [1 + 2.0**-8, 1 + 3 * 2.0**-8, -(1 + 2.0**-8), 1 + 2.0**-8 + 2.0**-20]
+    edges = [3.3895314e38, 3.4028235e38, -3.4028235e38, 0.0, -0.0, float("inf"), float("-inf"), 1e-40, -1e-40, 1.0]
+    x = torch.cat([torch.randn(200) * 1e3, torch.tensor(ties + edges), torch.tensor([float("nan")])])
+    n = x.numel()
+    cast, stored = (torch.empty(n, dtype=torch.bfloat16) for _ in range(2))
+    _to_bfloat16_kernel[(1,)](x, cast, stored, n, BLOCK=triton.next_power_of_2(n))
+    expected = x.bfloat16().view(torch.int16)
+    for name, got in (("cast", cast), ("store", stored)):
+        bits = got.view(torch.int16)
+        wrong = [i for i in range(n - 1) if bits[i].item() != expected[i].item()]
+        assert not wrong, f"{name}: {len(wrong)} of {n - 1} differ, first x={x[wrong[0]].item()!r}"
+        assert torch.isnan(got[-1].float()).item(), f"{name}: NaN became {got[-1].item()}"
+
+
 def test_install_is_idempotent():
     interpreter_compat.install()
     interpreter_compat.install()
