@@ -714,6 +714,29 @@ def _register_optim_cases() -> None:
             momentum=0.9, centered=True, maximize=False,
         )  # fmt: skip
 
+    @case("adagrad step fp32", "optim")
+    def _adagrad():
+        sums = [torch.rand(*s) for s in shapes]
+        optim().launch_adagrad_step(
+            group(), group(), sums, step=3, lr=1e-2, lr_decay=1e-3, weight_decay=1e-4, eps=1e-10, maximize=False
+        )
+
+    @case("adadelta step bf16", "optim")
+    def _adadelta():
+        square_avgs, acc_deltas = ([torch.rand(*s, dtype=torch.bfloat16) for s in shapes] for _ in range(2))
+        optim().launch_adadelta_step(
+            group(torch.bfloat16), group(torch.bfloat16), square_avgs, acc_deltas, lr=1.0, rho=0.9, eps=1e-6,
+            weight_decay=1e-4, maximize=False,
+        )  # fmt: skip
+
+    @case("adamax step fp64", "optim")
+    def _adamax():
+        exp_infs = [torch.rand(*s, dtype=torch.float64) for s in shapes]
+        optim().launch_adamax_step(
+            group(torch.float64), group(torch.float64), group(torch.float64), exp_infs, step=3, lr=2e-3,
+            beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-4, maximize=False,
+        )  # fmt: skip
+
 
 def _register_random_cases() -> None:
     random = lambda: _kernels("random")  # noqa: E731
