@@ -220,3 +220,17 @@ def test_writing_op_resizes_out_in_its_storage(op, out_kind):
     assert seen[0][1:] == [pytest.approx(v) for v in seen[1][1:]], (
         f"{op} {out_kind}: views {seen[1][1:]} vs {seen[0][1:]}"
     )
+
+
+@pytest.mark.parametrize("position", ["input", "other"])
+def test_where_out_takes_tensors_only_as_torch(position):
+    """torch's where(condition, input, other, out=...) overload has no number form."""
+    x = random_values((3,), torch.float32)
+    errors = []
+    for lib in (torch, tritongrad):
+        t = _args(lib, [x])[0]
+        operands = (1.5, t) if position == "input" else (t, 1.5)
+        with pytest.raises(TypeError) as raised:
+            lib.where(t > 0, *operands, out=lib.empty(3))
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1], f"{position}: {errors[1]!r} vs torch {errors[0]!r}"

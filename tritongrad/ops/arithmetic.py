@@ -277,6 +277,12 @@ def where(condition, input=None, other=None, *, out=None):
         )
     input, other = as_python_scalar(input), as_python_scalar(other)
     if out is not None:
+        # torch's overload with out= takes tensors only (a number is for the out-of-place forms).
+        for position, (name, value) in enumerate((("input", input), ("other", other)), start=2):
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"where(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}"
+                )
         shape = broadcast_shapes(*[tuple(t.shape) for t in (condition, input, other) if isinstance(t, Tensor)])
         check_out("where", out, result_type(input, other), shape, condition, input, other)
         return finish_out(elementwise.where_forward(condition, input, other, out=out))
