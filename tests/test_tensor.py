@@ -284,7 +284,7 @@ def test_requires_grad_on_integer_tensors(dtype):
     tg_x = from_torch(random_values((3,), dtype))
     with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
         tg_x.requires_grad_()
-    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype can require gradients"):
         tg_x.requires_grad = True
 
 

@@ -77,6 +77,9 @@ class Tensor:
     # differs from its base's takes a fresh history from the base before it is used.
     _history_epoch = 0
     _accumulator = None
+    # Hooks run after a gradient is accumulated into this leaf's ``.grad``; the engine reads this
+    # once per leaf per backward, so the common case (none) is one class-attribute read.
+    _post_accumulate_hooks = ()
 
     def _init_fields(self, data: torch.Tensor, requires_grad: bool = False, version_counter=None) -> None:
         self._data = data
@@ -189,13 +192,34 @@ class Tensor:
                 )
             return
         if value and not self.dtype.is_floating_point:
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Sets ``requires_grad`` in place and returns self."""
+        if requires_grad and not self.dtype.is_floating_point:
+            # torch's method words this without "and complex", unlike its attribute setter.
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
+
+    def is_inference(self) -> bool:
+        """Always False: tritongrad's ``inference_mode`` is ``no_grad`` (it makes no inference tensors)."""
+        return False
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _PostAccumulateHandle:
+        """``hook(tensor)`` runs after a backward has accumulated a gradient into this leaf's ``.grad``.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not self.is_leaf:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if "_post_accumulate_hooks" not in self.__dict__:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _PostAccumulateHandle(self._post_accumulate_hooks, hook)
 
     @property
     def is_leaf(self) -> bool:
@@ -220,12 +244,23 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
             data, own = value._data, self._data
             if data.shape != own.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(data.shape)}' to a tensor of size "
+                    f"'{list(own.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
             if data.dtype != own.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_c10_name(data.dtype)}' to a tensor with "
+                    f"grad_dtype '{_scalar_type_name(own.dtype)}'. The gradient must match the tensor's grad_dtype "
+                    "(defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific "
+                    "dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
+                    "and its gradient may break downstream systems that assume they match."
+                )
             if data.device != own.device:
                 raise RuntimeError("assigned grad has data located on a different device")
         self._grad = value
@@ -249,7 +284,14 @@ class Tensor:
         return detached
 
     def detach_(self) -> Tensor:
-        """Detaches this tensor from the graph in place, making it a leaf."""
+        """Detaches this tensor from the graph in place, making it a leaf (not allowed on a view, as torch)."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -297,6 +339,8 @@ class Tensor:
         return array.astype(dtype) if dtype is not None else array
 
     def __bool__(self) -> bool:
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
@@ -332,6 +376,39 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("tritongrad tensors are not picklable; use tritongrad.save (safetensors) instead")
+
+
+class _PostAccumulateHandle:
+    """What ``register_post_accumulate_grad_hook`` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+# ATen's names for dtypes in the grad setter's messages: the C++ type ("double") for the gradient,
+# the ScalarType ("Float") for the tensor, as torch words them.
+_C10_NAMES = {
+    torch.float64: "double", torch.float32: "float", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16",
+    torch.int64: "long int", torch.int32: "int", torch.int16: "short int", torch.int8: "signed char",
+    torch.uint8: "unsigned char", torch.bool: "bool",
+}  # fmt: skip
+_SCALAR_TYPE_NAMES = {
+    torch.float64: "Double", torch.float32: "Float", torch.float16: "Half", torch.bfloat16: "BFloat16",
+    torch.int64: "Long", torch.int32: "Int", torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte",
+    torch.bool: "Bool",
+}  # fmt: skip
+
+
+def _c10_name(dtype: torch.dtype) -> str:
+    return _C10_NAMES.get(dtype, str(dtype))
+
+
+def _scalar_type_name(dtype: torch.dtype) -> str:
+    return _SCALAR_TYPE_NAMES.get(dtype, str(dtype))
 
 
 # What Python puts in every class body (and ``__hash__ = None``, which a class defining ``__eq__``

@@ -126,7 +126,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Registers ``param`` (or None) under ``name``."""
-        _check_name(self, name, "parameter")
+        _check_name(self, name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(tritongrad.nn.Parameter or None required)")  # fmt: skip
@@ -135,7 +135,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Registers a non-learnable tensor (saved in the state dict unless ``persistent=False``)."""
-        _check_name(self, name, "buffer")
+        _check_name(self, name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
@@ -148,7 +148,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Registers a child module."""
-        _check_name(self, name, "module")
+        _check_name(self, name, "module", self._modules)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._forget(name, keep=self._modules)
@@ -163,6 +163,26 @@ class Module:
                 raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
             module = module._modules[part]
         return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path (``"0.weight"``), with torch's AttributeErrors."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._parameters:
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path (``"0.running_mean"``), with torch's AttributeErrors."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -278,7 +298,9 @@ class Module:
         dtype = kwargs.get("dtype") or next((a for a in args if _is_dtype(a)), None)
         device = kwargs.get("device") or next((a for a in args if not _is_dtype(a)), None)
         if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+            raise TypeError(
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
+            )
 
         def convert(tensor: Tensor) -> Tensor:
             target_dtype = dtype if dtype is not None and tensor.is_floating_point() else None
@@ -333,6 +355,13 @@ class Module:
         if not hasattr(state_dict, "items"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
+        # Each module may complete an old checkpoint's entries (torch's _load_from_state_dict
+        # override point), in a copy so the caller's dict is left as it was.
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = dict(state_dict.items())
+        for prefix, module in self.named_modules():
+            version = None if metadata is None else metadata.get(prefix, {}).get("version")
+            module._complete_state_dict(state_dict, prefix + "." if prefix else "", version)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
@@ -361,6 +390,10 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _complete_state_dict(self, state_dict: dict, prefix: str, version: int | None) -> None:
+        """Adds to ``state_dict`` (keys under ``prefix``) what an older checkpoint lacks; ``version``
+        is the saved ``_version`` from torch's ``_metadata`` (None when absent). Nothing by default."""
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
@@ -417,19 +450,17 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
 
-def _check_name(module: Module, name: str, what: str) -> None:
+def _check_name(module: Module, name: str, what: str, table: dict) -> None:
+    """torch's checks of a name to register in ``table``: another kind of member (or a plain
+    attribute) of that name is an error; the same kind is replaced."""
     if not isinstance(name, str):
         raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
     if "." in name:
-        raise KeyError(f'{what} name can\'t contain "."')
+        # torch's module message alone names the offending name.
+        raise KeyError(f'{what} name can\'t contain "."' + (f", got: {name}" if what == "module" else ""))
     if name == "":
         raise KeyError(f'{what} name can\'t be empty string ""')
-    if (
-        hasattr(module, name)
-        and name not in module._parameters
-        and name not in module._buffers
-        and name not in module._modules
-    ):
+    if hasattr(module, name) and name not in table:
         raise KeyError(f"attribute '{name}' already exists")
 
 

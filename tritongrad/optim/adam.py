@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_implementation_flags, grad_like_param, state_like
 from tritongrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -39,9 +39,14 @@ class Adam(Optimizer):
     _decoupled_weight_decay = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 amsgrad: bool = False, *, maximize: bool = False, capturable: bool = False) -> None:  # fmt: skip
+                 amsgrad: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:  # fmt: skip
+        check_implementation_flags(type(self).__name__, foreach=foreach, fused=fused, differentiable=differentiable)
+        # torch's keys and order, so state_dict() and repr match torch's.
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, capturable=capturable)  # fmt: skip
+                        maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)  # fmt: skip
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
@@ -105,7 +110,7 @@ class Adam(Optimizer):
             [s["max_exp_avg_sq"]._data for s in states] if group["amsgrad"] else None,
             step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
             weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],
-            decoupled_weight_decay=self._decoupled_weight_decay,
+            decoupled_weight_decay=group["decoupled_weight_decay"],
         )  # fmt: skip
 
     def load_state_dict(self, state_dict) -> None:
@@ -114,6 +119,10 @@ class Adam(Optimizer):
         super().load_state_dict(state_dict)
         for group in self.param_groups:
             group.setdefault("capturable", False)
+            # A state dict from before torch 2.6 (or ours before these keys) lacks them.
+            group.setdefault("decoupled_weight_decay", self._decoupled_weight_decay)
+            for key, default in (("foreach", None), ("differentiable", False), ("fused", None)):
+                group.setdefault(key, default)
             for p in group["params"]:
                 state = self.state.get(p)
                 if not state or "step" not in state:
@@ -133,5 +142,9 @@ class AdamW(Adam):
     _decoupled_weight_decay = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, *, maximize: bool = False, capturable: bool = False) -> None:  # fmt: skip
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, capturable=capturable)
+                 amsgrad: bool = False, *, maximize: bool = False, foreach: bool | None = None,
+                 capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:  # fmt: skip
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)  # fmt: skip

@@ -48,6 +48,19 @@ class _Required:
 required = _Required()
 
 
+def check_implementation_flags(name: str, *, foreach=None, fused=None, differentiable: bool = False,
+                               capturable: bool | None = None) -> None:  # fmt: skip
+    """torch's checks of the implementation switches a constructor accepts. ``foreach`` and
+    ``fused`` choose nothing here (every step is one fused launch per bucket); a differentiable
+    step (a graph through the update) is not implemented: the update kernels do not record."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError(f"tritongrad's {name} does not support differentiable=True")
+    if capturable:
+        raise NotImplementedError(f"tritongrad's {name} does not support capturable=True")
+
+
 class Optimizer:
     """Base class of optimizers (torch.optim.Optimizer's API)."""
 
@@ -72,9 +85,14 @@ class Optimizer:
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Adds a group of parameters with its own hyperparameters (the rest come from defaults)."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering of tensors in "
+                "sets will change between runs. Please use a list instead."
+            )
         params = [params] if isinstance(params, Tensor) else list(params)
         for param in params:
             if not isinstance(param, Tensor):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, required, state_like
+from tritongrad.optim.optimizer import Optimizer, check_implementation_flags, grad_like_param, required, state_like
 
 __all__ = ["SGD"]
 
@@ -18,9 +18,13 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
-                 nesterov: bool = False, *, maximize: bool = False) -> None:  # fmt: skip
+                 nesterov: bool = False, *, maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:  # fmt: skip
+        check_implementation_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
+        # torch's keys and order, so state_dict() and repr match torch's.
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)  # fmt: skip
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)  # fmt: skip
         super().__init__(params, defaults)
 
     def step(self, closure=None):
