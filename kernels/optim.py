@@ -80,6 +80,8 @@ __all__ = [
     "launch_adamax_step",
     "launch_clamp_",
     "launch_clip_by_total_norm_",
+    "launch_nadam_step",
+    "launch_radam_step",
     "launch_rmsprop_step",
     "launch_sgd_step",
     "launch_total_norm",
@@ -1240,6 +1242,268 @@ def _launch_step(
         *_hyperparameter_arguments(scalars, in_memory),
         PARAM=triton_dtype(param_dtype), STATE=triton_dtype(state_dtype), COMPUTE=compute_dtype(param_dtype),
         HYPERPARAMETERS_IN_MEMORY=in_memory, BLOCK=block, num_warps=num_warps, **flags,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# NAdam, RAdam
+# ----------------------------------------------------------------------------------------------
+# As Adam's kernel: WEIGHT_DECAY is "none", "l2" (``decay`` = weight_decay, added to the gradient)
+# or "decoupled" (``decay`` = 1 - lr * weight_decay, multiplied into the parameter first). Every
+# step-dependent scalar is a Python float computed on the host, as torch's single-tensor code does.
+
+# Index of each NAdam hyperparameter in the float64 table of float64 groups.
+(
+    _NADAM_ONE_MINUS_BETA1, _NADAM_BETA2, _NADAM_ONE_MINUS_BETA2, _NADAM_EPS, _NADAM_DECAY,
+    _NADAM_BIAS_CORRECTION2, _NADAM_GRAD_COEF, _NADAM_EXP_AVG_COEF,
+) = (tl.constexpr(i) for i in range(8))  # fmt: skip
+
+
+# torch.optim.NAdam (single-tensor, non-capturable formula, same operation order) for one chunk:
+#   g = ±grad (+ weight_decay * p | p *= 1 - lr * weight_decay);  m = lerp(m, g, 1 - beta1)
+#   v = v * beta2 + (1 - beta2) * g * g;  denom = sqrt(v / bias_correction2) + eps
+#   p += (grad_coef * g) / denom;  p += (exp_avg_coef * m) / denom
+# with grad_coef = -lr (1 - mu) / (1 - mu_product), exp_avg_coef = -lr mu_next / (1 - mu_product mu_next).
+# Traffic per element: read p, grad, m, v; write p, m, v.
+@triton.jit
+def nadam_chunk(
+    param, grad, exp_avg, exp_avg_sq, first, end,
+    one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction2, grad_coef, exp_avg_coef,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, WEIGHT_DECAY: tl.constexpr,
+    MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs = param + offsets, grad + offsets
+    exp_avg_ptrs, exp_avg_sq_ptrs = exp_avg + offsets, exp_avg_sq + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if WEIGHT_DECAY == "l2":
+        grad = tl.fma(param, decay, grad)
+    elif WEIGHT_DECAY == "decoupled":
+        param = param * decay
+    exp_avg = lerp(tl.load(exp_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_beta1)
+    exp_avg_sq = tl.fma(one_minus_beta2 * grad, grad, tl.load(exp_avg_sq_ptrs, mask=mask).to(COMPUTE) * beta2)
+    tl.store(exp_avg_ptrs, to_storage(exp_avg, STATE), mask=mask)
+    tl.store(exp_avg_sq_ptrs, to_storage(exp_avg_sq, STATE), mask=mask)
+    denom = rounded_sqrt(rounded_div(exp_avg_sq, bias_correction2)) + eps
+    param = param + rounded_div(grad_coef * grad, denom)
+    param = param + rounded_div(exp_avg_coef * exp_avg, denom)
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+@triton.jit
+def nadam_step_kernel(
+    param_table, grad_table, exp_avg_table, exp_avg_sq_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction2, grad_coef, exp_avg_coef,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    one_minus_beta1 = hyperparameter(one_minus_beta1, table, _NADAM_ONE_MINUS_BETA1, in_memory, COMPUTE)
+    beta2 = hyperparameter(beta2, table, _NADAM_BETA2, in_memory, COMPUTE)
+    one_minus_beta2 = hyperparameter(one_minus_beta2, table, _NADAM_ONE_MINUS_BETA2, in_memory, COMPUTE)
+    eps = hyperparameter(eps, table, _NADAM_EPS, in_memory, COMPUTE)
+    decay = hyperparameter(decay, table, _NADAM_DECAY, in_memory, COMPUTE)
+    bias_correction2 = hyperparameter(bias_correction2, table, _NADAM_BIAS_CORRECTION2, in_memory, COMPUTE)
+    grad_coef = hyperparameter(grad_coef, table, _NADAM_GRAD_COEF, in_memory, COMPUTE)
+    exp_avg_coef = hyperparameter(exp_avg_coef, table, _NADAM_EXP_AVG_COEF, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    exp_avg_address = tensor_address(exp_avg_table, tensor_index)
+    exp_avg_sq_address = tensor_address(exp_avg_sq_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    exp_avg = exp_avg_address.to(tl.pointer_type(STATE))
+    exp_avg_sq = exp_avg_sq_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | exp_avg_address | exp_avg_sq_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        nadam_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(exp_avg, 16),
+            tl.multiple_of(exp_avg_sq, 16), aligned16(first), aligned16(end),
+            one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction2, grad_coef, exp_avg_coef,
+            PARAM, STATE, COMPUTE, WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        nadam_chunk(
+            param, grad, exp_avg, exp_avg_sq, first, end,
+            one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction2, grad_coef, exp_avg_coef,
+            PARAM, STATE, COMPUTE, WEIGHT_DECAY, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+def _weight_decay_mode(lr: float, weight_decay: float, decoupled: bool) -> tuple[str, float]:
+    """(WEIGHT_DECAY, decay) as Adam's kernel takes them."""
+    if weight_decay == 0:
+        return "none", 0.0
+    return ("decoupled", 1 - lr * weight_decay) if decoupled else ("l2", weight_decay)
+
+
+def launch_nadam_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    exp_avgs: Sequence[torch.Tensor],
+    exp_avg_sqs: Sequence[torch.Tensor],
+    *,
+    step: int,
+    mu: float,
+    mu_next: float,
+    mu_product: float,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    """One torch.optim.NAdam step over parameters that all reach step number ``step`` (>= 1), in place, in
+    one launch. ``mu``, ``mu_next`` and ``mu_product`` (the product of every mu so far, this step's
+    included, as the float32 value torch keeps) are the host-side momentum schedule torch computes.
+
+    >>> p, g, m, v = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)], [torch.empty(3)]
+    >>> launch_zero_(m + v)
+    >>> launch_nadam_step(p, g, m, v, step=1, mu=0.8, mu_next=0.81, mu_product=0.8, lr=2e-3, beta1=0.9,
+    ...                   beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, maximize=False)
+    """
+    mode, decay = _weight_decay_mode(lr, weight_decay, decoupled_weight_decay)
+    grad_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
+    exp_avg_coef = (-lr * mu_next) / (1.0 - mu_product * mu_next)
+    scalars = [1 - beta1, beta2, 1 - beta2, eps, decay, 1 - beta2**step, grad_coef, exp_avg_coef]
+    _launch_step(
+        nadam_step_kernel, "launch_nadam_step", params, grads, {"exp_avgs": exp_avgs, "exp_avg_sqs": exp_avg_sqs},
+        scalars, WEIGHT_DECAY=mode, MAXIMIZE=bool(maximize),
+    )  # fmt: skip
+
+
+# Index of each RAdam hyperparameter in the float64 table of float64 groups.
+(
+    _RADAM_ONE_MINUS_BETA1, _RADAM_BETA2, _RADAM_ONE_MINUS_BETA2, _RADAM_EPS, _RADAM_DECAY,
+    _RADAM_BIAS_CORRECTION1, _RADAM_BIAS_CORRECTION2_SQRT, _RADAM_LR, _RADAM_RECT,
+) = (tl.constexpr(i) for i in range(9))  # fmt: skip
+
+
+# torch.optim.RAdam (single-tensor, non-capturable formula, same operation order) for one chunk:
+#   g, m, v as NAdam;  m_hat = m / bias_correction1
+#   RECTIFIED (rho_t > 5): p -= m_hat * lr * (sqrt(bias_correction2) / (sqrt(v) + eps)) * rect
+#   else:                  p -= m_hat * lr
+# Traffic per element: read p, grad, m, v; write p, m, v.
+@triton.jit
+def radam_chunk(
+    param, grad, exp_avg, exp_avg_sq, first, end,
+    one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction1, bias_correction2_sqrt, lr, rect,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, WEIGHT_DECAY: tl.constexpr,
+    MAXIMIZE: tl.constexpr, RECTIFIED: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs = param + offsets, grad + offsets
+    exp_avg_ptrs, exp_avg_sq_ptrs = exp_avg + offsets, exp_avg_sq + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if WEIGHT_DECAY == "l2":
+        grad = tl.fma(param, decay, grad)
+    elif WEIGHT_DECAY == "decoupled":
+        param = param * decay
+    exp_avg = lerp(tl.load(exp_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_beta1)
+    exp_avg_sq = tl.fma(one_minus_beta2 * grad, grad, tl.load(exp_avg_sq_ptrs, mask=mask).to(COMPUTE) * beta2)
+    tl.store(exp_avg_ptrs, to_storage(exp_avg, STATE), mask=mask)
+    tl.store(exp_avg_sq_ptrs, to_storage(exp_avg_sq, STATE), mask=mask)
+    update = rounded_div(exp_avg, bias_correction1) * lr
+    if RECTIFIED:
+        update = update * rounded_div(bias_correction2_sqrt, rounded_sqrt(exp_avg_sq) + eps) * rect
+    tl.store(param_ptrs, to_storage(param - update, PARAM), mask=mask)
+
+
+@triton.jit
+def radam_step_kernel(
+    param_table, grad_table, exp_avg_table, exp_avg_sq_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction1, bias_correction2_sqrt, lr, rect,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    WEIGHT_DECAY: tl.constexpr, MAXIMIZE: tl.constexpr, RECTIFIED: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    one_minus_beta1 = hyperparameter(one_minus_beta1, table, _RADAM_ONE_MINUS_BETA1, in_memory, COMPUTE)
+    beta2 = hyperparameter(beta2, table, _RADAM_BETA2, in_memory, COMPUTE)
+    one_minus_beta2 = hyperparameter(one_minus_beta2, table, _RADAM_ONE_MINUS_BETA2, in_memory, COMPUTE)
+    eps = hyperparameter(eps, table, _RADAM_EPS, in_memory, COMPUTE)
+    decay = hyperparameter(decay, table, _RADAM_DECAY, in_memory, COMPUTE)
+    bias_correction1 = hyperparameter(bias_correction1, table, _RADAM_BIAS_CORRECTION1, in_memory, COMPUTE)
+    bias_correction2_sqrt = hyperparameter(
+        bias_correction2_sqrt, table, _RADAM_BIAS_CORRECTION2_SQRT, in_memory, COMPUTE
+    )
+    lr = hyperparameter(lr, table, _RADAM_LR, in_memory, COMPUTE)
+    rect = hyperparameter(rect, table, _RADAM_RECT, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    exp_avg_address = tensor_address(exp_avg_table, tensor_index)
+    exp_avg_sq_address = tensor_address(exp_avg_sq_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    exp_avg = exp_avg_address.to(tl.pointer_type(STATE))
+    exp_avg_sq = exp_avg_sq_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | exp_avg_address | exp_avg_sq_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        radam_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(exp_avg, 16),
+            tl.multiple_of(exp_avg_sq, 16), aligned16(first), aligned16(end),
+            one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction1, bias_correction2_sqrt, lr, rect,
+            PARAM, STATE, COMPUTE, WEIGHT_DECAY, MAXIMIZE, RECTIFIED, BLOCK,
+        )  # fmt: skip
+    else:
+        radam_chunk(
+            param, grad, exp_avg, exp_avg_sq, first, end,
+            one_minus_beta1, beta2, one_minus_beta2, eps, decay, bias_correction1, bias_correction2_sqrt, lr, rect,
+            PARAM, STATE, COMPUTE, WEIGHT_DECAY, MAXIMIZE, RECTIFIED, BLOCK,
+        )  # fmt: skip
+
+
+def launch_radam_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    exp_avgs: Sequence[torch.Tensor],
+    exp_avg_sqs: Sequence[torch.Tensor],
+    *,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    """One torch.optim.RAdam step over parameters that all reach step number ``step`` (>= 1), in place,
+    in one launch. The state tensors hold the previous step's values (zeros before the first step).
+
+    >>> p, g, m, v = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)], [torch.empty(3)]
+    >>> launch_zero_(m + v)
+    >>> launch_radam_step(p, g, m, v, step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+    ...                   decoupled_weight_decay=False, maximize=False)
+    """
+    mode, decay = _weight_decay_mode(lr, weight_decay, decoupled_weight_decay)
+    bias_correction1, bias_correction2 = 1 - beta1**step, 1 - beta2**step
+    # The variance rectification term, as torch computes it on the host.
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+    rectified = rho_t > 5.0
+    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5 if rectified else 0.0
+    scalars = [1 - beta1, beta2, 1 - beta2, eps, decay, bias_correction1, bias_correction2**0.5, lr, rect]
+    _launch_step(
+        radam_step_kernel, "launch_radam_step", params, grads, {"exp_avgs": exp_avgs, "exp_avg_sqs": exp_avg_sqs},
+        scalars, WEIGHT_DECAY=mode, MAXIMIZE=bool(maximize), RECTIFIED=rectified,
     )  # fmt: skip
 
 

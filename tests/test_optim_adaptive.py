@@ -1,4 +1,4 @@
-"""Adagrad, Adadelta and Adamax against torch.optim (single-tensor implementations, ``foreach=False``):
+"""Adagrad, Adadelta, Adamax, NAdam and RAdam against torch.optim (single-tensor implementations, ``foreach=False``):
 step-for-step parity for every hyperparameter flag and dtype, a transposed parameter, a parameter
 without a gradient, state dicts (ours and torch's), one launch per step, and torch's validation errors."""
 
@@ -29,6 +29,15 @@ CASES = {
     "adamax": ("Adamax", {}),
     "adamax_betas_weight_decay": ("Adamax", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1)),
     "adamax_eps_maximize": ("Adamax", dict(lr=0.05, eps=1e-3, maximize=True)),
+    "nadam": ("NAdam", {}),
+    "nadam_momentum_decay_weight_decay_maximize": (
+        "NAdam",
+        dict(lr=0.05, betas=(0.8, 0.99), momentum_decay=0.1, weight_decay=0.1, maximize=True),
+    ),  # fmt: skip
+    "nadam_decoupled_weight_decay": ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    "radam": ("RAdam", {}),
+    "radam_weight_decay_maximize": ("RAdam", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    "radam_decoupled_weight_decay": ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
 }
 
 # Shapes: one element, an empty parameter, an aligned 16-element vector (the 128-bit path in float32),
@@ -53,16 +62,16 @@ def round_like_storage(optimizer: torch.optim.Optimizer, params: list[torch.Tens
     with torch.no_grad():
         for p in params:
             p.copy_(p.to(dtype).float())
-            for key, value in optimizer.state[p].items():
-                if key != "step":
+            for value in optimizer.state[p].values():
+                if value.dim() > 0:  # not the host scalars (step, mu_product)
                     value.copy_(value.to(dtype).float())
 
 
-def initial_values(dtype: torch.dtype) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
-    """Random parameters and STEPS rounds of random gradients of ``dtype`` (the transposed one as a view)."""
+def initial_values(dtype: torch.dtype, steps: int = STEPS) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
+    """Random parameters and ``steps`` rounds of random gradients of ``dtype`` (the transposed one as a view)."""
     params = [random_values(shape, dtype) for shape in SHAPES]
     params[TRANSPOSED] = random_values(SHAPES[TRANSPOSED][::-1], dtype).t()
-    grads = [[random_values(shape, dtype) for shape in SHAPES] for _ in range(STEPS)]
+    grads = [[random_values(shape, dtype) for shape in SHAPES] for _ in range(steps)]
     return params, grads
 
 
@@ -85,10 +94,10 @@ def assert_optimizers_agree(ours, theirs, params, reference, dtype, what: str) -
         mine_state, their_state = ours.state[mine], theirs.state[original]
         assert sorted(mine_state) == sorted(their_state), f"{label}: state names"
         for key, value in their_state.items():
-            if key == "step":
-                step = mine_state["step"]
-                assert step.dtype == tritongrad.float32 and step.shape == () and step.device.type == "cpu"
-                assert step.item() == value.item(), f"{label}: step {step.item()} != {value.item()}"
+            if value.dim() == 0:  # step, mu_product: float32 0-d CPU tensors, equal to torch's
+                scalar = mine_state[key]
+                assert scalar.dtype == tritongrad.float32 and scalar.shape == () and scalar.device.type == "cpu"
+                assert scalar.item() == value.item(), f"{label}: {key} {scalar.item()} != {value.item()}"
             else:
                 assert_close(mine_state[key], value.to(dtype), dtype, rtol=rtol, atol=atol, what=f"{label} {key}")
 
@@ -110,7 +119,24 @@ def test_steps_match_torch(case, dtype):
         assert_optimizers_agree(ours, theirs, mine, reference, dtype, f"{case} step {step + 1}")
 
 
-@pytest.mark.parametrize("case", ["adagrad_lr_decay_weight_decay", "adadelta", "adamax_betas_weight_decay"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_radam_steps_before_and_after_the_rectification_starts(dtype):
+    """With beta2 = 0.99 the variance rectification is defined (rho_t > 5) from step 6 on: steps 1-5 are
+    plain momentum steps, steps 6-8 rectified ones; both branches must follow torch."""
+    params, grads = initial_values(dtype, steps=8)
+    options = dict(lr=0.05, betas=(0.9, 0.99), weight_decay=0.01)
+    (ours, mine), (theirs, reference) = make_pair("RAdam", options, params, dtype)
+    for step, step_grads in enumerate(grads):
+        for p, q, g in zip(mine, reference, step_grads):
+            p.grad, q.grad = from_torch(g), g
+        ours.step()
+        theirs.step()
+        assert_optimizers_agree(ours, theirs, mine, reference, dtype, f"RAdam step {step + 1}")
+
+
+@pytest.mark.parametrize(
+    "case", ["adagrad_lr_decay_weight_decay", "adadelta", "adamax_betas_weight_decay", "nadam", "radam"]
+)
 def test_parameter_without_grad_is_skipped_and_steps_counted_per_parameter(case):
     """A parameter without a gradient keeps its values (and torch's state for it); when it gets one
     later, its step count lags the others' as in torch, so Adagrad's and Adamax's host-side rates differ."""
@@ -128,7 +154,16 @@ def test_parameter_without_grad_is_skipped_and_steps_counted_per_parameter(case)
         assert_optimizers_agree(ours, theirs, mine, reference, torch.float32, f"{case} step {step + 1}")
 
 
-@pytest.mark.parametrize("case", ["adagrad_initial_accumulator_maximize", "adadelta", "adamax_eps_maximize"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "adagrad_initial_accumulator_maximize",
+        "adadelta",
+        "adamax_eps_maximize",
+        "nadam",
+        "radam_decoupled_weight_decay",
+    ],
+)
 def test_state_dict_round_trips_and_torch_state_dicts_load(case):
     name, options = CASES[case]
     params, grads = initial_values(torch.float32)
@@ -180,7 +215,7 @@ def test_adadelta_with_step_lr_like_the_mnist_example():
         assert_optimizers_agree(ours, theirs, mine, reference, torch.float32, f"epoch {epoch}")
 
 
-@pytest.mark.parametrize("name", ["Adagrad", "Adadelta", "Adamax"])
+@pytest.mark.parametrize("name", ["Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"])
 def test_a_step_of_many_parameters_is_one_launch(name):
     params = [nn.Parameter(from_torch(random_values((3 + i,), torch.float32))) for i in range(6)]
     optimizer = getattr(tritongrad.optim, name)(params, foreach=True)  # foreach: accepted, every step is fused
@@ -218,6 +253,12 @@ def test_half_params_in_one_group_get_one_launch_per_dtype():
         ("Adamax", dict(betas=(1.0, 0.9)), ValueError, "Invalid beta parameter at index 0: 1.0"),
         ("Adamax", dict(betas=(0.9, -0.1)), ValueError, "Invalid beta parameter at index 1: -0.1"),
         ("Adamax", dict(weight_decay=-2), ValueError, "Invalid weight_decay value: -2"),
+        ("NAdam", dict(lr=-1), ValueError, "Invalid learning rate: -1"),
+        ("NAdam", dict(betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1: 1.0"),
+        ("NAdam", dict(momentum_decay=-1.0), ValueError, "Invalid momentum_decay value: -1.0"),
+        ("RAdam", dict(eps=-1e-8), ValueError, "Invalid epsilon value: -1e-08"),
+        ("RAdam", dict(betas=(-0.1, 0.9)), ValueError, "Invalid beta parameter at index 0: -0.1"),
+        ("RAdam", dict(weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
     ],
 )
 def test_bad_hyperparameters_raise_torch_errors(name, options, error, message):
@@ -229,7 +270,7 @@ def test_bad_hyperparameters_raise_torch_errors(name, options, error, message):
 @pytest.mark.parametrize(
     "name, options",
     [("Adagrad", dict(differentiable=True)), ("Adagrad", dict(fused=True)), ("Adadelta", dict(capturable=True)),
-     ("Adamax", dict(differentiable=True))],
+     ("Adamax", dict(differentiable=True)), ("NAdam", dict(capturable=True)), ("RAdam", dict(differentiable=True))],
 )  # fmt: skip
 def test_unsupported_modes_are_refused_not_ignored(name, options):
     with pytest.raises(NotImplementedError, match=f"{name}: {next(iter(options))}=True is not supported"):

@@ -96,6 +96,10 @@ def _restore_loaded_state(optimizer: Optimizer) -> None:
         for name, value in state.items():
             if name == "step":
                 state[name] = _host_step(float(value._data.item() if isinstance(value, Tensor) else value))
-            elif isinstance(value, Tensor) and value._data.stride() != param._data.stride():
+            elif (
+                isinstance(value, Tensor)
+                and value.shape == param.shape
+                and value._data.stride() != param._data.stride()
+            ):
                 with no_grad():
                     state[name] = state_like(param).copy_(value)
