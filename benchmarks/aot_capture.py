@@ -737,6 +737,22 @@ def _register_optim_cases() -> None:
             beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-4, maximize=False,
         )  # fmt: skip
 
+    @case("nadam step fp32", "optim")
+    def _nadam():
+        exp_avg_sqs = [torch.rand(*s) for s in shapes]
+        optim().launch_nadam_step(
+            group(), group(), group(), exp_avg_sqs, step=3, mu=0.85, mu_next=0.86, mu_product=0.6, lr=2e-3,
+            beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, decoupled_weight_decay=True, maximize=False,
+        )  # fmt: skip
+
+    @case("radam rectified step fp32", "optim")
+    def _radam():
+        exp_avg_sqs = [torch.rand(*s) for s in shapes]
+        optim().launch_radam_step(
+            group(), group(), group(), exp_avg_sqs, step=10, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+            weight_decay=1e-4, decoupled_weight_decay=False, maximize=False,
+        )  # fmt: skip
+
 
 def _register_random_cases() -> None:
     random = lambda: _kernels("random")  # noqa: E731
