@@ -296,8 +296,9 @@ def test_reductions_accept_numpy_axis(name):
     axis = (0, 1) if name == "sum" else 0
     got = getattr(tritongrad, name)(to_tg(values), axis=axis)
     assert_close(got, getattr(torch, name)(values, axis=axis), f"tritongrad.{name}(x, axis={axis})")
-    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
-        getattr(to_tg(values), name)(dim=0, axis=1)
+    for lib_values in (values, to_tg(values)):  # both spellings at once: a TypeError naming the function
+        with pytest.raises(TypeError, match=f"^{name}\\(\\) "):
+            getattr(lib_values, name)(dim=0, axis=1)
 
 
 def test_return_types_unpack_and_name_like_torch():
@@ -317,8 +318,9 @@ def test_keepdims_alias(name):
     values = torch.randn(3, 4, dtype=torch.float64) + 2
     want = getattr(values, name)(1, keepdim=True)
     assert_close(getattr(to_tg(values), name)(1, keepdims=True), want, f"{name}(1, keepdims=True)")
-    with pytest.raises(TypeError, match="both 'keepdim' and its alias 'keepdims'"):
-        getattr(to_tg(values), name)(1, keepdim=True, keepdims=True)
+    for lib_values in (values, to_tg(values)):  # both spellings at once: a TypeError naming the function
+        with pytest.raises(TypeError, match=f"^{name}\\(\\) "):
+            getattr(lib_values, name)(1, keepdim=True, keepdims=True)
 
 
 def test_max_of_two_tensors_and_numbers():

@@ -8,6 +8,8 @@ is imported).
 
 from tritongrad import runtime  # noqa: F401,I001 (first: switches on the interpreter before triton loads)
 
+import sys as _sys
+
 import torch as _torch
 
 from tritongrad import autograd, backends, cuda, dtypes, ops  # noqa: F401
@@ -54,3 +56,16 @@ from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"
+
+# numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached
+from tritongrad import numpy_aliases as _numpy_aliases  # noqa: E402
+
+_numpy_aliases.install(
+    [
+        (Tensor, _torch.Tensor),
+        (ops, _torch),
+        (_sys.modules[__name__], _torch),
+        (nn.functional, _torch.nn.functional),
+        (linalg, _torch.linalg),
+    ]
+)

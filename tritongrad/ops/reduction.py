@@ -7,7 +7,6 @@ saved input or output, using tritongrad ops so they stay differentiable.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
@@ -29,22 +28,6 @@ isnan, logical_not, maximum, minimum = (ELEMENTWISE[name] for name in ("isnan", 
 
 def _wrap(data):
     return Tensor._wrap(data)
-
-
-def accepts_numpy_axis(function):
-    """Lets ``function`` take numpy's ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=``,
-    as torch's reductions do."""
-
-    @functools.wraps(function)
-    def with_axis(*args, axis=None, keepdims=None, **kwargs):
-        for alias, name, value in (("axis", "dim", axis), ("keepdims", "keepdim", keepdims)):
-            if value is not None:
-                if name in kwargs:
-                    raise TypeError(f"{function.__name__}() received both '{name}' and its alias '{alias}'")
-                kwargs[name] = value
-        return function(*args, **kwargs)
-
-    return with_axis
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
@@ -461,7 +444,6 @@ def _check_dtype_arg(dtype):
         raise TypeError(f"dtype must be a torch dtype, got {dtype!r}")
 
 
-@accepts_numpy_axis
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Sum over all elements or over ``dim`` (int or tuple). ``out=`` (with ``dim``, as torch's): the
     sum is computed in out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
@@ -482,7 +464,6 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     return function.apply(input, dims, keepdim, dtype)
 
 
-@accepts_numpy_axis
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Mean over all elements or over ``dim``; floating dtypes only, like torch. ``out=``: any dtype
     the result can be cast to."""
@@ -508,7 +489,6 @@ def _dtype_word(dtype: torch.dtype) -> str:
             torch.int8: "Char", torch.uint8: "Byte"}.get(dtype, str(dtype))  # fmt: skip
 
 
-@accepts_numpy_axis
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Product over all elements or over one ``dim``. ``out=`` (with ``dim``, as torch's): computed in
     out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
@@ -533,7 +513,6 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     return function.apply(input, dims, keepdim, dtype)
 
 
-@accepts_numpy_axis
 def amax(input, dim=(), keepdim: bool = False, *, out=None):
     """Maximum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amax", input, dim)
@@ -544,7 +523,6 @@ def amax(input, dim=(), keepdim: bool = False, *, out=None):
     return Amax.apply(input, normalize_dims(dim, input.dim()), keepdim, True)
 
 
-@accepts_numpy_axis
 def amin(input, dim=(), keepdim: bool = False, *, out=None):
     """Minimum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amin", input, dim)
@@ -578,14 +556,12 @@ def _extremum(input, dim, keepdim, other, largest: bool):
     return (return_types.max if largest else return_types.min)(*result)
 
 
-@accepts_numpy_axis
 def max(input, dim=None, keepdim: bool = False, *, other=None, out=None):
     """max(): the largest element; max(dim): (values, indices); max(other): elementwise maximum.
     ``out=``: a tensor for max(), a (values, indices) pair for max(dim)."""
     return _extremum_out("max", _extremum(input, dim, keepdim, other, True), out, input, dim, other)
 
 
-@accepts_numpy_axis
 def min(input, dim=None, keepdim: bool = False, *, other=None, out=None):
     """min(): the smallest element; min(dim): (values, indices); min(other): elementwise minimum.
     ``out=``: a tensor for min(), a (values, indices) pair for min(dim)."""
@@ -601,7 +577,6 @@ def _extremum_out(op: str, result, out, input, dim, other):
     return write_out(op, out, result, input, rule="castable")
 
 
-@accepts_numpy_axis
 def argmax(input, dim=None, keepdim: bool = False, *, out=None):
     """Index of the largest element (flattened when dim is None)."""
     if out is not None:
@@ -615,7 +590,6 @@ def argmax(input, dim=None, keepdim: bool = False, *, out=None):
     return _wrap(kernels.launch_argmax(input._data, dim, keepdim))
 
 
-@accepts_numpy_axis
 def argmin(input, dim=None, keepdim: bool = False, *, out=None):
     """Index of the smallest element (flattened when dim is None)."""
     if out is not None:
@@ -644,7 +618,6 @@ def _check_floating(name: str, input) -> None:
         )
 
 
-@accepts_numpy_axis
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance over all elements or ``dim``; ``correction`` (default 1) like torch."""
     if isinstance(dim, bool):
@@ -655,7 +628,6 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return Var.apply(input, dims, correction, keepdim)
 
 
-@accepts_numpy_axis
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation over all elements or ``dim``; ``correction`` (default 1) like torch."""
     if isinstance(dim, bool):
@@ -709,7 +681,6 @@ def sum_to_size(x, shape: tuple):
     return SumDims.apply(x, tuple(dims), True, None).view(shape)
 
 
-@accepts_numpy_axis
 def all(input, dim=None, keepdim: bool = False):
     """True where every element (over ``dim``) is non-zero."""
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
@@ -717,7 +688,6 @@ def all(input, dim=None, keepdim: bool = False):
     return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
-@accepts_numpy_axis
 def any(input, dim=None, keepdim: bool = False):
     """True where some element (over ``dim``) is non-zero."""
     nonzero = (input != 0).to(torch.int32)
@@ -725,13 +695,11 @@ def any(input, dim=None, keepdim: bool = False):
     return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
-@accepts_numpy_axis
 def count_nonzero(input, dim=None):
     """The number of non-zero elements (over ``dim``, an int or a tuple)."""
     return sum((input != 0).to(torch.int64), dim=dim)
 
 
-@accepts_numpy_axis
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(variance, mean) over all elements or ``dim``, in one node (VarMeanBackward0)."""
     if isinstance(dim, bool):
@@ -742,7 +710,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     return VarMean.apply(input, dims, correction, keepdim)
 
 
-@accepts_numpy_axis
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(standard deviation, mean) over all elements or ``dim``, in one node (StdMeanBackward0)."""
     if isinstance(dim, bool):
@@ -753,7 +720,6 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     return StdMean.apply(input, dims, correction, keepdim)
 
 
-@accepts_numpy_axis
 def logsumexp(input, dim, keepdim: bool = False, *, out=None):
     """log(sum(exp(input))) over ``dim`` (an int or a tuple; () for all dims), computed as max + log(sum(exp(x - max)));
     integer inputs are taken in the default float dtype, as torch does."""
@@ -765,14 +731,12 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None):
     return Logsumexp.apply(input, normalize_dims(dim, input.dim()), keepdim)
 
 
-@accepts_numpy_axis
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum treating NaN as zero."""
     _check_dtype_arg(dtype)
     return Nansum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
-@accepts_numpy_axis
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Mean of the non-NaN elements (torch's is nansum / count too: its node is DivBackward0)."""
     _check_dtype_arg(dtype)
@@ -784,7 +748,6 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     return nansum(input, dim=dim, keepdim=keepdim, dtype=dtype) / count
 
 
-@accepts_numpy_axis
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """(min, max) over ``dim`` (all dims if None) as torch.return_types.aminmax."""
     dims = () if dim is None else normalize_dims(dim, input.dim())
