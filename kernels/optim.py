@@ -1415,10 +1415,10 @@ def radam_chunk(
     exp_avg = lerp(tl.load(exp_avg_ptrs, mask=mask).to(COMPUTE), grad, one_minus_beta1)
     exp_avg_sq = tl.fma(one_minus_beta2 * grad, grad, tl.load(exp_avg_sq_ptrs, mask=mask).to(COMPUTE) * beta2)
     tl.store(exp_avg_ptrs, to_storage(exp_avg, STATE), mask=mask)
-    tl.store(exp_avg_sq_ptrs, to_storage(exp_avg_sq, STATE), mask=mask)
     update = rounded_div(exp_avg, bias_correction1) * lr
     if RECTIFIED:
         update = update * rounded_div(bias_correction2_sqrt, rounded_sqrt(exp_avg_sq) + eps) * rect
+    tl.store(exp_avg_sq_ptrs, to_storage(exp_avg_sq, STATE), mask=mask)
     tl.store(param_ptrs, to_storage(param - update, PARAM), mask=mask)
 
 

@@ -364,6 +364,9 @@ REGRESSIONS = [
     (((((2, 0), "float64", "contiguous", False, 1),), (("setitem", (2, 0, 0, 0)),)), None),
     # y[y > 0] = x where y = x.unsqueeze(0): one value, read before the fill (was: an overlap error)
     (((((1,), "float32", "contiguous", False, 1),), (("unsqueeze", (0, 0, 0, 0)), ("setitem", (3, 1, 0, 0)))), None),
+    # b[tensor([1, 0])] = 1.5 for a (1, 0, 0) bool b: torch checks no index when another dim is empty
+    # (was: an IndexError)
+    (((((1, 0, 0), "bool", "contiguous", False, 1),), (("setitem", (2, 0, 1, 1)),)), None),
 ]
 
 

@@ -206,7 +206,9 @@ def test_to_dtype_keeps_parameter_objects():
     assert_close(tg_model(to_tg(x)), torch_model.eval()(x), "float64 forward")
     tg_model.float()
     assert all(p.dtype == torch.float32 for p in tg_model.parameters())
-    with pytest.raises(TypeError, match="only accepts floating point or complex dtypes, but got desired dtype=torch.int32"):
+    with pytest.raises(
+        TypeError, match="only accepts floating point or complex dtypes, but got desired dtype=torch.int32"
+    ):
         tg_model.to(torch.int32)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from tritongrad import runtime
-from tritongrad.dtypes import get_default_dtype
+from tritongrad.dtypes import get_default_dtype, scalar_as
 from tritongrad.kernels import creation as kernels
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -115,6 +115,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     if not isinstance(size, (tuple, list, torch.Size)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     data = torch.empty(_size((size,), "full"), dtype=dtype, device=_device(device))
+    if isinstance(fill_value, (bool, int, float)):
+        scalar_as(fill_value, dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
     kernels.launch_fill_(data, fill_value)
     return _finish(data, requires_grad)
 

@@ -281,6 +281,12 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if not input.dtype.is_floating_point:
+        # torch's p == 1 multiplies by a zero of input's dtype (any dtype); otherwise the scaled mask is float.
+        if p == 1.0:
+            zero = creation.zeros((), dtype=input.dtype, device=input.device)
+            return input.mul_(zero) if inplace else input * zero
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_dtype_word(input.dtype)}")
     if inplace:
         return _inplace(input, lambda x: Dropout.apply(x, float(p)))
     return Dropout.apply(input, float(p))
@@ -468,9 +474,15 @@ def _as_rows(input, target, probabilities: bool = False):
     return rows, target.permute(order).reshape(-1, classes) if probabilities else target.reshape(-1)
 
 
-def _check_class_target(name: str, input, target) -> None:
-    if target.dtype.is_floating_point or target.dtype == torch.bool:
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
+def _check_class_target(name: str, input, target):
+    """Checks class-index ``target`` against ``input``; returns it as int64 (torch also takes uint8
+    targets for (C) and (N, C) inputs)."""
+    if target.dtype not in (torch.int64, torch.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_word(target.dtype)}")
+    if target.dtype == torch.uint8:
+        if input.dim() > 2:
+            raise RuntimeError("expected scalar type Long but found Byte")
+        target = target.long()
     if input.dim() == 1:
         expected = ()
     else:
@@ -482,6 +494,7 @@ def _check_class_target(name: str, input, target) -> None:
                 f"batch_size ({target.shape[0] if target.dim() else 1})."
             )
         raise RuntimeError(f"{name}: expected target of shape {list(expected)}, got {list(target.shape)}")
+    return target
 
 
 def cross_entropy(
@@ -531,7 +544,7 @@ def cross_entropy(
         if target.requires_grad:
             return _cross_entropy_composed(input, target, weight, reduction, label_smoothing, class_dim)
     else:
-        _check_class_target("cross_entropy", input, target)
+        target = _check_class_target("cross_entropy", input, target)
     rows, row_targets = _as_rows(input, target, probabilities)
     loss = CrossEntropy.apply(rows, row_targets, weight, int(ignore_index), float(label_smoothing), reduction)
     return _unflatten_loss(loss, input, reduction)
@@ -583,7 +596,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
         raise ValueError("Expected input to have at least 1 dimension (got 0)")
     classes = input.shape[0 if input.dim() == 1 else 1]
     _check_class_weight("nll_loss", weight, classes, input)
-    _check_class_target("nll_loss", input, target)
+    target = _check_class_target("nll_loss", input, target)
     rows, row_targets = _as_rows(input, target)
     loss = NllLoss.apply(rows, row_targets, weight, int(ignore_index), reduction)
     return _unflatten_loss(loss, input, reduction)

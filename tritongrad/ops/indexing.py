@@ -33,7 +33,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import dtype_word, result_type
+from tritongrad.dtypes import dtype_word, result_type, scalar_as
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
@@ -1400,6 +1400,7 @@ def _masked_fill_value(input: Tensor, value):
         value = value.item()
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
+    scalar_as(value, input.dtype, checked=True)  # a value input's dtype cannot hold: torch's overflow error
     return value, MaskedFill
 
 
