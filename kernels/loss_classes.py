@@ -41,6 +41,7 @@ from tritongrad.kernels.common import (
     needs_int64_indexing,
     remember,
 )
+from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import linear_index
 from tritongrad.kernels.loss_reduction import (
@@ -174,7 +175,8 @@ _GPU_TILE_BYTES = 8192
 # The forward's last program is the one that draws the last ticket from a counter that every
 # program increments and that program resets to 0, ready for the next launch: one int32 per
 # device and CUDA stream (launches on two streams may overlap; in the interpreter, per thread),
-# ingested once from the host.
+# zeroed by a fill kernel, not copied from the host: a CUDA-graph capture runs on a stream of its
+# own, so its first launch makes a counter there, and a capture may not copy unpinned host memory.
 _TICKETS: dict = {}
 
 
@@ -186,7 +188,7 @@ def _tickets(device: torch.device) -> tuple[object, torch.Tensor]:
         key = (device, threading.get_ident())
     tickets = _TICKETS.get(key)
     if tickets is None:
-        tickets = _TICKETS[key] = torch.tensor([0], dtype=torch.int32, device=device)
+        tickets = _TICKETS[key] = launch_fill_(torch.empty(1, dtype=torch.int32, device=device), 0)
     return key, tickets
 
 

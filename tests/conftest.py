@@ -7,6 +7,7 @@ import pytest
 import tritongrad
 from tests.guards import InterpreterBoundsChecker, TorchComputeAudit
 from tritongrad import runtime
+from tritongrad.kernels.device_checks import raise_deferred_errors
 
 if runtime.is_interpreter():
     InterpreterBoundsChecker().install()
@@ -45,3 +46,14 @@ def fresh_seed():
     torch.manual_seed(0)
     tritongrad.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def no_deferred_error_left():
+    """A GPU defers device-side checks to the next readback (kernels/device_checks.py): an error a
+    test leaves queued fails that test, not whichever test reads a value next in the same worker."""
+    yield
+    try:
+        raise_deferred_errors()
+    except Exception as error:  # any queued error is the test's
+        pytest.fail(f"the test left a deferred device-side error unreported: {error!r}", pytrace=False)

@@ -29,6 +29,12 @@ from tritongrad.kernels import optim as optim_kernels
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _OWNED_DIRS = tuple(os.path.join(_REPO_ROOT, d) + os.sep for d in ("tritongrad", "kernels"))
+# torch's own package, by its location: a path test such as "/torch/" in the name also matched
+# every package of an environment installed under /opt/torch/ (the GPU machines'), Triton's too.
+_TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+# torch's CUDA-graph capture does its own bookkeeping on the device (the RNG's graph-safe state):
+# ops issued from inside it are torch's, whoever entered the ``torch.cuda.graph`` block.
+_TORCH_GRAPH_CAPTURE = os.path.join(_TORCH_DIR, "cuda", "graphs.py")
 
 _state = threading.local()
 
@@ -57,6 +63,9 @@ _ALLOWED_OPS = {
     "sym_storage_offset.default",
     "_has_compatible_shallow_copy_type.default",
     "record_stream.default",
+    # pinned host memory for asynchronous copies (the optimizers' pointer tables)
+    "is_pinned.default",
+    "_pin_memory.default",
 }
 
 # Communication is not computation: torch.distributed's collectives (c10d.allreduce_,
@@ -65,13 +74,16 @@ _COMMUNICATION_NAMESPACES = {"c10d"}
 
 
 def _issued_by_tritongrad() -> bool:
-    """True when the innermost frame outside torch belongs to tritongrad's own code."""
+    """True when the innermost frame outside torch belongs to tritongrad's own code (never inside
+    torch's CUDA-graph capture machinery)."""
     frame = sys._getframe(2)
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename.startswith(_OWNED_DIRS):
             return True
-        if f"{os.sep}torch{os.sep}" in filename or filename == __file__ or filename.startswith("<"):
+        if filename == _TORCH_GRAPH_CAPTURE:
+            return False
+        if filename.startswith(_TORCH_DIR) or filename == __file__ or filename.startswith("<"):
             frame = frame.f_back
             continue
         return False

@@ -9,11 +9,17 @@ from Python.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import tritongrad
+from tests.guards import _staging_depth
 from tritongrad import nn, runtime
 from tritongrad.cuda_graphs import make_graphed_step
+from tritongrad.kernels import loss_classes
 
 DEVICE = runtime.device()
 BATCH, FEATURES, HIDDEN, CLASSES = 6, 12, 16, 4
@@ -144,3 +150,30 @@ def test_replay_launches_no_kernel_from_python(monkeypatch):
     tritongrad.cuda.synchronize()
     assert launches == [], f"a replay launched {launches} from Python"
     assert first is second is graphed.static_outputs, "a replay returns the same static output tensor"
+
+
+def test_a_loss_ticket_counter_is_made_without_host_data():
+    """A capture runs on a stream of its own, so the cross-entropy forward makes its ticket counter
+    there, inside the capture, where copying unpinned host memory to the GPU fails (seen on an H200:
+    the counter was a torch.tensor([0])). It is an allocation zeroed by a fill kernel."""
+    issued: list[str] = []
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if _staging_depth() == 0:  # not the interpreter copying kernel arguments
+                issued.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+
+    made = {}
+
+    def in_a_fresh_thread():  # a new thread is a new key in the interpreter (a new stream on a GPU)
+        with Record():
+            made["key"], made["tickets"] = loss_classes._tickets(torch.device(DEVICE))
+
+    thread = threading.Thread(target=in_a_fresh_thread)
+    thread.start()
+    thread.join()
+    loss_classes._TICKETS.pop(made["key"])
+    assert made["tickets"].tolist() == [0]
+    host_data = [name for name in issued if name.startswith(("lift_fresh", "_to_copy", "copy_", "_copy_from"))]
+    assert not host_data, f"making a ticket counter copied host data: {issued}"

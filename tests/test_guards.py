@@ -171,6 +171,30 @@ def test_audit_ignores_the_interpreters_argument_staging():
     assert audited(lambda: (x * 2 + 1).exp().tolist()) == []
 
 
+@pytest.mark.no_audit
+def test_audit_tells_torch_from_a_package_installed_beside_it():
+    """tritongrad code calling a third-party package (Triton's benchmark timer clears the L2 cache
+    with ``zero_``) is not tritongrad computing, even in an environment under /opt/torch/, as on
+    the GPU machines; the same call issued by tritongrad's own line still counts."""
+    namespace: dict = {}
+    third_party = os.path.join(os.sep, "opt", "torch", ".venv", "site-packages", "triton", "testing.py")
+    exec(compile("def flush(cache):\n    cache.zero_()\n", third_party, "exec"), namespace)
+    exec(compile("def tune(cache):\n    flush(cache)\n", os.path.join(REPO_ROOT, "kernels", "_probe.py"), "exec"),
+         namespace)  # fmt: skip
+    exec(compile("def zeroes(cache):\n    cache.zero_()\n", os.path.join(REPO_ROOT, "kernels", "_own.py"), "exec"),
+         namespace)  # fmt: skip
+    assert audited(namespace["tune"], torch.ones(3)) == []
+    assert any("aten.zero_" in v for v in audited(namespace["zeroes"], torch.ones(3)))
+
+
+@pytest.mark.no_audit
+def test_audit_allows_pinned_host_memory():
+    probe = os.path.join(REPO_ROOT, "kernels", "_probe.py")
+    namespace: dict = {}
+    exec(compile("def pin(t):\n    return t.is_pinned()\n", probe, "exec"), namespace)
+    assert audited(namespace["pin"], torch.ones(3)) == []
+
+
 def test_the_suite_runs_every_test_under_the_audit(torch_compute_audit):
     assert isinstance(torch_compute_audit, TorchComputeAudit)
     tritongrad.ones(4).add_(1.0)

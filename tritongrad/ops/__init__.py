@@ -27,6 +27,7 @@ from tritongrad.ops import (  # noqa: F401 (submodules, also reachable as triton
     views,
 )
 from tritongrad.ops import random as random  # noqa: PLC0414
+from tritongrad.ops.activation import rrelu, rrelu_  # noqa: F401 (torch.rrelu: its F form, training=False)
 from tritongrad.ops.arithmetic import *  # noqa: F403
 from tritongrad.ops.counting import *  # noqa: F403
 from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
@@ -57,10 +58,9 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     take,
     take_along_dim,
 )
-from tritongrad.ops.activation import rrelu, rrelu_  # noqa: F401 (torch.rrelu: its F form, training=False)
 from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401
-from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
 from tritongrad.ops.ordering import *  # noqa: F403
+from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
 from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
     all,
     amax,
@@ -86,7 +86,7 @@ from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
 )
 from tritongrad.ops.shape import *  # noqa: F403
 from tritongrad.ops.softmax import log_softmax  # noqa: F401 (ops.softmax: the function, as in torch)
-from tritongrad.ops.softmax import softmax_function as softmax  # (torch.softmax takes out=, F.softmax does not)
+from tritongrad.ops.softmax import softmax_function as softmax  # noqa: F401 (torch.softmax takes out=; F.softmax does not)
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor
 
