@@ -14,7 +14,7 @@ import os
 import pytest
 import torch
 
-from benchmarks import bench_gpt_step, suite
+from benchmarks import bench_gpt_step, bench_training, suite
 from benchmarks.__main__ import main
 from benchmarks.common import CSV_FIELDS, count_torch_kernels, count_tritongrad_launches, on_gpu
 
@@ -138,3 +138,17 @@ def test_gpt_step_check_catches_a_different_model():
         sides["torch"].model.ln_f.weight.mul_(10.0)
     with pytest.raises(AssertionError, match="loss at step 0"):
         bench_gpt_step.check_sides_agree(sides, torch.float32, "perturbed")
+
+
+def test_training_check_names_every_layer_that_disagrees():
+    """The MLP check reports each first-step gradient and parameter that differs (an H200 run
+    showed only 'parameter 0 after 2 steps', which leaves the layer and the phase unknown)."""
+    dims, batch = bench_training.SMOKE_DIMS, bench_training.SMOKE_BATCH
+    sides = {name: bench_training.make_side(name, dims, batch) for name in bench_training.FRAMEWORKS}
+    with torch.no_grad():
+        sides["torch"].model[2].weight.mul_(3.0)  # the second Linear: its gradient and the first's differ
+    with pytest.raises(AssertionError) as raised:
+        bench_training.check_sides_agree(sides["tritongrad"], sides["torch"])
+    message = str(raised.value)
+    for what in ("loss at step 0", "gradient 0 at step 0", "gradient 2 at step 0", "parameter 2 after 2 steps"):
+        assert what in message, message
