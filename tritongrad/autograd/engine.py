@@ -215,6 +215,9 @@ def run_backward(
     ready = list(dict.fromkeys(ready))
     executed: list[Node] = []
 
+    # A leaf whose only incoming edge is from the node that computes its gradient takes it at once
+    # (see _run_node), unless only captured gradients are wanted (its .grad must stay untouched).
+    direct_leaves = dependencies if capture is None else None
     previous_mode = is_grad_enabled()
     _set_enabled(create_graph)  # (a plain switch: a context manager object per backward costs more)
     try:
@@ -240,7 +243,7 @@ def run_backward(
                         retained = retained_outputs.get(output_nr)
                         tensor = retained() if retained is not None else None
                         if tensor is not None and buffer.grad is not None:
-                            _accumulate_into(tensor, buffer, create_graph)
+                            _accumulate_into(tensor, buffer.grad, buffer.owned, create_graph)
                             buffer.owned = False
                     if capture_keys and (id(node), output_nr) in capture_keys:
                         captured[(id(node), output_nr)] = buffer
@@ -253,11 +256,11 @@ def run_backward(
                 if type(node) is AccumulateGrad or isinstance(node, AccumulateGrad):
                     buffer = inputs.get(0)
                     if capture is None and buffer is not None and buffer.grad is not None:
-                        _accumulate_into(node.variable, buffer, create_graph)
+                        _accumulate_into(node.variable, buffer.grad, buffer.owned, create_graph)
                         for hook in node.variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
                             hook(node.variable)
                 else:
-                    _run_node(node, inputs, buffers, create_graph)
+                    _run_node(node, inputs, buffers, create_graph, direct_leaves)
                     executed.append(node)
 
             for child, _ in node._edges:
@@ -282,7 +285,15 @@ def run_backward(
     return results
 
 
-def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: bool) -> None:
+def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: bool, direct_leaves) -> None:
+    """Runs ``node``'s backward and routes each gradient to the node that produced that input.
+
+    A gradient for a leaf whose other incoming edges are all done without delivering one (its
+    count is down to this edge, and it has no buffer) and that has no hook is accumulated into
+    its ``.grad`` here, as its AccumulateGrad node would do when it runs next: without a buffer,
+    a trip through the ready list, or a second pass over its checks. The leaf's count drops to
+    0 so that the scheduler never runs the node.
+    """
     # (Written for speed: it runs once per node of every backward.)
     output_meta = node._output_meta if isinstance(node, FunctionCtx) else getattr(node, "_output_meta", ())
     if len(output_meta) <= 1 and len(inputs) == 1 and 0 in inputs:
@@ -325,6 +336,17 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         grad = _fit_gradient(node, index, grad, child, child_nr)
         owned = id(grad) not in not_owned
         not_owned.append(id(grad))
+        if (
+            direct_leaves is not None
+            and type(child) is AccumulateGrad
+            and direct_leaves[child] == 1  # this edge is the last one still to deliver ...
+            and child not in buffers  # ... and no earlier edge delivered a gradient
+            and not child._tensor_pre_hooks
+            and not child.variable._post_accumulate_hooks
+        ):
+            direct_leaves[child] = 0
+            _accumulate_into(child.variable, _materialized(grad), owned, create_graph)
+            continue
         child_buffers = buffers.get(child)
         if child_buffers is None:
             buffer = _Buffer()
@@ -364,8 +386,9 @@ def _zeros_for(node: Node, output_nr: int):
     return None
 
 
-def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
-    """tensor.grad += buffer.grad, with torch's rules for the first gradient and create_graph.
+def _accumulate_into(tensor, grad, owned: bool, create_graph: bool) -> None:
+    """tensor.grad += grad, with torch's rules for the first gradient and create_graph; ``owned``:
+    the engine made ``grad`` (no one else holds it), so it may become ``.grad`` itself.
 
     A first gradient the engine owns is handed over as it is when its layout is the one
     torch gives a ``.grad`` (the variable's strides when those are dense, else contiguous);
@@ -373,11 +396,10 @@ def _accumulate_into(tensor, buffer: _Buffer, create_graph: bool) -> None:
     product) it is copied into such a buffer, so later in-place accumulation and
     ``grad.zero_()`` write into memory of its own.
     """
-    grad = buffer.grad
     if tensor._grad is None:
         if create_graph:
             tensor.grad = grad
-        elif buffer.owned and _has_grad_layout(grad, tensor):
+        elif owned and _has_grad_layout(grad, tensor):
             # Checked already (_fit_gradient); a gradient made under no_grad is handed over as it is.
             tensor._grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
         else:
@@ -492,9 +514,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     captured = run_backward(outputs, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
     for target, grad in zip(targets, captured):
         if grad is not None:
-            buffer = _Buffer()
-            buffer.add(grad, owned=False)
-            _accumulate_into(target, buffer, create_graph)
+            _accumulate_into(target, _materialized(grad), False, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
