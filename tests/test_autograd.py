@@ -1142,3 +1142,34 @@ def test_type_names_are_torchs():
             assert ours.type() == theirs.type()
         assert ours.type(theirs.type()).dtype == dtype
         assert ours.float().type(dtype).dtype == dtype
+
+
+def _failing_function(lib, case: str):
+    """A Function of ``lib`` whose backward returns a good gradient for input 0 and a bad one after."""
+
+    class Failing(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x + y if case == "wrong shape" else x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            # "wrong shape": input 1 has 2 elements; "a number": input 1 is a number, so no gradient
+            return grad * 2, grad.new_ones(5) if case == "wrong shape" else grad
+
+    return Failing
+
+
+@pytest.mark.parametrize("case", ["wrong shape", "a number"])
+def test_a_backward_that_raises_leaves_every_grad_untouched(case):
+    """torch checks all of a node's gradients before passing any on, so a leaf that is the node's
+    first input keeps grad None when a later one is wrong (the engine's direct leaf writes happen
+    after the checks; found by review of that change)."""
+    results = {}
+    for lib in (torch, tritongrad):
+        a, w = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0, 4.0], requires_grad=True)
+        out = _failing_function(lib, case).apply(a, w if case == "wrong shape" else 2.0)
+        with pytest.raises(RuntimeError):
+            out.sum().backward()
+        results[lib.__name__] = (a.grad is None, w.grad is None)
+    assert results["tritongrad"] == results["torch"] == (True, True), results

@@ -292,7 +292,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
     count is down to this edge, and it has no buffer) and that has no hook is accumulated into
     its ``.grad`` here, as its AccumulateGrad node would do when it runs next: without a buffer,
     a trip through the ready list, or a second pass over its checks. The leaf's count drops to
-    0 so that the scheduler never runs the node.
+    0 so that the scheduler never runs the node. Those writes come after every result has been
+    checked, so a backward that raises leaves every ``.grad`` as it was (as torch's).
     """
     # (Written for speed: it runs once per node of every backward.)
     output_meta = node._output_meta if isinstance(node, FunctionCtx) else getattr(node, "_output_meta", ())
@@ -322,6 +323,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             results = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
     # A gradient the engine did not receive (a new tensor) is its own to accumulate into in place.
     not_owned = [id(g) for g in grads if g is not None]
+    to_leaves = []  # written after every result has passed its checks: an error leaves .grad alone
     tensor_arguments = node._tensor_arguments
     for index, ((child, child_nr), grad) in enumerate(zip(edges, results)):
         if grad is None:
@@ -345,7 +347,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             and not child.variable._post_accumulate_hooks
         ):
             direct_leaves[child] = 0
-            _accumulate_into(child.variable, _materialized(grad), owned, create_graph)
+            to_leaves.append((child.variable, grad, owned))
             continue
         child_buffers = buffers.get(child)
         if child_buffers is None:
@@ -356,6 +358,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             if buffer is None:
                 buffer = child_buffers[child_nr] = _Buffer()
         buffer.add(grad, owned)
+    for variable, grad, owned in to_leaves:
+        _accumulate_into(variable, _materialized(grad), owned, create_graph)
 
 
 def _fit_gradient(node: Node, index: int, grad, child: Node, child_nr: int):
