@@ -115,7 +115,7 @@ def _clear_relu_boundaries(weights: list[tuple[torch.Tensor, torch.Tensor]], x: 
     float64 and +4.5e-8 in torch's float32, and the agreement check failed on that unit's weight
     gradient although neither framework was wrong. A unit whose column comes that close gets its
     bias moved so that zero sits in the middle of the widest gap between the column's sorted values
-    within 0.05 of zero (a change of a few 1e-2 at most, to a random bias of scale 0.1). Computed
+    within 0.05 of zero (a change of at most 0.05, to a random bias of scale 0.1). Computed
     in float64 on the CPU."""
     hidden = x.double().cpu()
     for weight, bias in weights[:-1]:
