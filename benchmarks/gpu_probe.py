@@ -192,6 +192,69 @@ def training_check(smoke: bool) -> str:
     return "\n".join(report)
 
 
+def direct_launch(calls: int = CALLS) -> str:
+    """On a GPU: host µs per launch of the kernel behind tritongrad's ``a + b`` (2^16 elements)
+    through ``JITFunction.run`` against a call of the ``CompiledKernel`` it returned, with the same
+    arguments (what a launcher that skipped Triton's binding and specialisation would pay; Triton
+    3.6 and 3.9 launch with ``kernel.run(grid0, grid1, grid2, stream, kernel.function,
+    kernel.packed_metadata, launch_metadata, enter_hook, exit_hook, *bound_args.values())``).
+    The direct launches write the same output, which is then checked against torch. Written
+    without a GPU at hand (the interpreter has no CompiledKernel): it has not run yet, and it
+    reports what broke instead of stopping the probe."""
+    if not on_gpu():
+        return "direct launch: needs a GPU (the interpreter has no compiled kernels)"
+    from triton.runtime.jit import JITFunction
+
+    generator = torch.Generator(device=device()).manual_seed(0)
+    a, b = (torch.randn(2**16, device=device(), generator=generator) for _ in range(2))
+    ta, tb = as_tritongrad(a), as_tritongrad(b)
+    captured = []
+    original = JITFunction.run
+
+    def capture(self, *args, grid, warmup, **kwargs):
+        kernel = original(self, *args, grid=grid, warmup=warmup, **kwargs)
+        captured.append((self, args, kwargs, grid, kernel))
+        return kernel
+
+    JITFunction.run = capture
+    try:
+        ta + tb
+    finally:
+        JITFunction.run = original
+    if len(captured) != 1:
+        return f"direct launch: a + b made {len(captured)} JITFunction launches, expected 1"
+    fn, args, kwargs, grid, kernel = captured[0]
+    try:
+        binder = fn.device_caches[torch.cuda.current_device()][-1]
+        bound_args, _, _ = binder(*args, **kwargs)
+        values = list(bound_args.values())
+        grid = grid(bound_args) if callable(grid) else tuple(grid) + (1,) * (3 - len(grid))
+        stream = torch.cuda.current_stream().cuda_stream
+
+        def through_run():
+            fn.run(*args, grid=grid, warmup=False, **kwargs)
+
+        def direct():
+            kernel.run(grid[0], grid[1], grid[2], stream, kernel.function, kernel.packed_metadata, None, None, None,
+                       *values)  # fmt: skip
+
+        def bind_only():
+            binder(*args, **kwargs)
+
+        ways = (("JITFunction.run", through_run), ("CompiledKernel.run", direct), ("binder alone", bind_only))
+        timings = {name: host_and_triton_us(f, calls)[0] for name, f in ways}
+        inputs = (a.data_ptr(), b.data_ptr())
+        out = next(v for v in values if isinstance(v, torch.Tensor) and v.data_ptr() not in inputs)
+        out.zero_()
+        direct()
+        synchronize()
+        agrees = torch.equal(out, a + b)
+    except Exception as error:  # a probe: report what broke and go on
+        return f"direct launch: failed ({type(error).__name__}: {error})"
+    figures = ", ".join(f"{name} {us:.1f} µs" for name, us in timings.items())
+    return f"direct launch of {fn.__name__} (host per launch): {figures}; direct result equals torch's: {agrees}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_probe", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (what runs without a GPU)")
@@ -199,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     smoke = args.smoke or not on_gpu()
     print(f"tritongrad {tritongrad.__version__}, torch {torch.__version__}, device {device()}")
     print(training_check(smoke))
+    print(direct_launch())
     print(probe(smoke))
     return 0
 
