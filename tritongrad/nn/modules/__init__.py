@@ -84,6 +84,7 @@ from tritongrad.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from tritongrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from tritongrad.nn.modules.sparse import Embedding, EmbeddingBag
 from tritongrad.nn.modules.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -194,4 +195,12 @@ __all__ = [
     "MultiheadAttention",
     "TransformerEncoderLayer",
     "TransformerEncoder",
+    "RNNBase",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCellBase",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
 ]
