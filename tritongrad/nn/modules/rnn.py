@@ -3,9 +3,10 @@
 The layers are composed from tritongrad ops, one time step at a time: each layer and direction
 projects the whole sequence through ``weight_ih`` in one F.linear, then walks the steps with
 F.linear(h, weight_hh, bias_hh) and the gate arithmetic (sigmoid, tanh, relu, mul, add), and the
-outputs are stacked back into a sequence. Autograd differentiates through the unrolled graph; the
-gates and time steps are split by one node (_Split) whose backward is a single cat, not one
-scatter into zeros per piece.
+outputs are stacked back into a sequence. Autograd differentiates through the unrolled graph.
+(The gates and time steps are split with chunk and unbind, whose pieces each scatter their
+gradient back into zeros of the whole in backward; a split as one node, as torch's SplitBackward0,
+would save about a fifth of an LSTM's launches: a change for ops/shape.py, for every user.)
 
 Parameters have torch's names, shapes, registration order and initialisation (all of them
 U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))), so a torch module's state dict loads as it is.
@@ -22,13 +23,11 @@ import numbers
 import warnings
 
 from tritongrad import creation
-from tritongrad.autograd.function import Function
 from tritongrad.nn import functional as F
 from tritongrad.nn import init
 from tritongrad.nn.module import Module
 from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import cat, stack
-from tritongrad.ops.views import _multiple_views, _view_of
 from tritongrad.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -48,49 +47,6 @@ def _check_not_packed(name: str, input) -> None:
 
 
 # ------------------------------------------------------------------------------ one time step
-class _Split(Function):
-    """``count`` equal views of ``x`` along ``dim`` (squeezed when ``squeeze``: the pieces are size 1),
-    as one node: backward concatenates the pieces' gradients in one kernel, where chunk's separate
-    slices would each scatter into zeros of x's shape and be summed (each gate and each time step
-    would cost three launches in backward)."""
-
-    _backward_name = "SplitBackward0"
-
-    @staticmethod
-    def forward(ctx, x, count: int, dim: int, squeeze: bool):
-        ctx.set_materialize_grads(False)
-        size = x.shape[dim] // count
-        ctx.dim, ctx.squeeze = dim, squeeze
-        ctx.piece_shape = (*x.shape[:dim], size, *x.shape[dim + 1 :])
-        ctx.dtype, ctx.device = x.dtype, x.device
-        pieces = []
-        for index in range(count):
-            data = x._data.narrow(dim, index * size, size)
-            pieces.append(_view_of(x, data.squeeze(dim) if squeeze else data))
-        return _multiple_views(tuple(pieces), "Split")
-
-    @staticmethod
-    def backward(ctx, *grads):
-        pieces = []
-        for grad in grads:
-            if grad is None:
-                grad = creation.zeros(ctx.piece_shape, dtype=ctx.dtype, device=ctx.device)
-            elif ctx.squeeze:
-                grad = grad.unsqueeze(ctx.dim)
-            pieces.append(grad)
-        return cat(pieces, ctx.dim), None, None, None
-
-
-def _chunk(x: Tensor, count: int) -> tuple:
-    """x.chunk(count, 1) for (N, count * H) gates, with a one-kernel backward."""
-    return _Split.apply(x, count, 1, False)
-
-
-def _steps(x: Tensor) -> tuple:
-    """x.unbind(0) for the (L, N, G) input projections, with a one-kernel backward."""
-    return _Split.apply(x, x.shape[0], 0, True)
-
-
 def _rnn_step(activation, gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     """h' = activation(gi + h @ w_hh.T + b_hh), with gi = x @ w_ih.T + b_ih."""
     return activation(F.linear(h, w_hh, b_hh) + gi)
@@ -99,7 +55,7 @@ def _rnn_step(activation, gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | No
 def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None):
     """(h', c') from the input gates ``gi``; gate order i, f, g, o; h' projected by w_hr if given."""
     gates = F.linear(h, w_hh, b_hh) + gi
-    i, f, g, o = _chunk(gates, 4)
+    i, f, g, o = gates.chunk(4, 1)
     i, f, g, o = F.sigmoid(i), F.sigmoid(f), F.tanh(g), F.sigmoid(o)
     c = f * c + i * g
     h = o * F.tanh(c)
@@ -111,8 +67,8 @@ def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | No
 def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     """h' = n + z * (h - n): r, z = sigmoid(gi + gh) (first two thirds), n = tanh(gi_n + r * gh_n)."""
     gh = F.linear(h, w_hh, b_hh)
-    i_r, i_z, i_n = _chunk(gi, 3)
-    h_r, h_z, h_n = _chunk(gh, 3)
+    i_r, i_z, i_n = gi.chunk(3, 1)
+    h_r, h_z, h_n = gh.chunk(3, 1)
     r = F.sigmoid(i_r + h_r)
     z = F.sigmoid(i_z + h_z)
     n = F.tanh(i_n + r * h_n)
@@ -288,7 +244,7 @@ class RNNBase(Module):
         """One layer in one direction over the (L, N, H_in) sequence: ((L, N, H_out), h_L, c_L)."""
         gi = F.linear(input, weights["w_ih"], weights.get("b_ih"))  # every step's input projection at once
         w_hh, b_hh = weights["w_hh"], weights.get("b_hh")
-        gi = _steps(gi)
+        gi = gi.unbind(0)
         steps = range(input.size(0) - 1, -1, -1) if reverse else range(input.size(0))
         outputs = []
         for t in steps:
