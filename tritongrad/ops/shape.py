@@ -28,7 +28,7 @@ from tritongrad.kernels.strided import broadcast_shapes as _broadcast_shapes
 from tritongrad.ops import indexing, views
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.ordering import Gather
-from tritongrad.ops.views import _view_of
+from tritongrad.ops.views import _multiple_views, _view_of
 from tritongrad.shapes import normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -44,7 +44,7 @@ __all__ = [
 TENSOR_METHODS = (
     "flip", "fliplr", "flipud", "roll", "tril", "triu", "repeat", "tile", "repeat_interleave", "diagonal",
     "diag", "diag_embed", "trace", "movedim", "moveaxis", "broadcast_to", "unfold", "tensor_split", "tril_",
-    "triu_",
+    "triu_", "split", "chunk", "unbind",
 )  # fmt: skip
 
 
@@ -705,7 +705,56 @@ def split(tensor, split_size_or_sections, dim: int = 0):
             f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size at dimension "
             f"{normalize_dim(dim, tensor.dim())}), but got split_sizes={list(split_size_or_sections)}"
         )
-    return views.ViewMethods.split(tensor, split_size_or_sections, dim)
+    dim = normalize_dim(dim, tensor.dim())
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        sizes = tuple(min(size, length - start) for start in range(0, length, size)) or (0,)
+        return _multiple_views(Split.apply(tensor, sizes, dim, False), "Split")
+    sizes = tuple(split_size_or_sections)
+    return _multiple_views(SplitWithSizes.apply(tensor, sizes, dim, False), "SplitWithSizes")
+
+
+class Split(Function):
+    """The pieces of ``split``/``chunk`` along ``dim`` as one node (SplitBackward0), each a view of x,
+    as torch's. The backward concatenates the pieces' gradients (zeros for a piece that got none)
+    in one kernel, where a node per piece would scatter each into zeros of x's shape. ``squeeze``:
+    each piece is one slice without ``dim`` (unbind)."""
+
+    @staticmethod
+    def forward(ctx, x, sizes: tuple, dim: int, squeeze: bool):
+        ctx.set_materialize_grads(False)
+        ctx.sizes, ctx.dim, ctx.squeeze = sizes, dim, squeeze
+        ctx.input_shape, ctx.dtype, ctx.device = tuple(x.shape), x.dtype, x.device
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(_view_of(x, x._data.select(dim, start) if squeeze else x._data.narrow(dim, start, size)))
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        pieces = []
+        for size, grad in zip(ctx.sizes, grads):
+            if grad is None:
+                shape = list(ctx.input_shape)
+                shape[ctx.dim] = size
+                grad = creation.zeros(shape, dtype=ctx.dtype, device=ctx.device)
+            elif ctx.squeeze:
+                grad = grad.unsqueeze(ctx.dim)
+            pieces.append(grad)
+        return indexing.cat(pieces, ctx.dim), None, None, None
+
+
+class SplitWithSizes(Split):
+    """``split`` with a list of sizes: torch names that node SplitWithSizesBackward0."""
+
+    _backward_name = "SplitWithSizesBackward0"
+
+
+class Unbind(Split):
+    """``unbind``: every slice along ``dim``, as one node (UnbindBackward0)."""
+
+    _backward_name = "UnbindBackward0"
 
 
 def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
@@ -757,14 +806,18 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
 
 def unbind(input, dim: int = 0) -> tuple:
     """The slices of ``input`` along ``dim``, each without that dim (views)."""
-    return input.unbind(dim)
+    dim = normalize_dim(dim, input.dim())
+    return _multiple_views(Unbind.apply(input, (1,) * input.shape[dim], dim, True), "Unbind")
 
 
 def chunk(input, chunks: int, dim: int = 0):
     """``chunks`` (or fewer) views of equal size (the last may be smaller) along dim."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    return views.ViewMethods.chunk(input, chunks, dim)
+    dim = normalize_dim(dim, input.dim())
+    if input.shape[dim] == 0:  # torch gives ``chunks`` empty pieces then
+        return _multiple_views(tuple(input.narrow(dim, 0, 0) for _ in range(chunks)), "Split")
+    return split(input, -(-input.shape[dim] // chunks), dim)
 
 
 class Unfold(Function):
@@ -813,5 +866,3 @@ def unfold(input, dimension: int, size: int, step: int):
 
 
 attach_methods({name: globals()[name] for name in TENSOR_METHODS})
-# split and chunk check their sizes as torch's does before ops/views.py's methods cut the pieces.
-attach_methods({"split": split, "chunk": chunk}, replace=True)

@@ -737,31 +737,6 @@ class ViewMethods:
         offset = self._data.storage_offset() if storage_offset is None else storage_offset
         return AsStrided.apply(self, tuple(size), tuple(stride), offset)
 
-    def unbind(self, dim: int = 0) -> tuple:
-        dim = normalize_dim(dim, self.dim())
-        return _multiple_views(tuple(self.select(dim, i) for i in range(self.shape[dim])), "Unbind")
-
-    def chunk(self, chunks: int, dim: int = 0) -> tuple:
-        dim = normalize_dim(dim, self.dim())
-        if self.shape[dim] == 0:  # torch gives ``chunks`` empty pieces then
-            return _multiple_views(tuple(self.narrow(dim, 0, 0) for _ in range(chunks)), "Split")
-        size = -(-self.shape[dim] // chunks)
-        return self.split(size, dim)
-
-    def split(self, split_size, dim: int = 0) -> tuple:
-        dim = normalize_dim(dim, self.dim())
-        length = self.shape[dim]
-        sizes = list(split_size) if isinstance(split_size, (list, tuple)) else None
-        if sizes is None:
-            sizes = [min(split_size, length - start) for start in range(0, length, split_size)] or [0]
-        if sum(sizes) != length:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length}, but got {sizes}")
-        parts, start = [], 0
-        for size in sizes:
-            parts.append(self.narrow(dim, start, size))
-            start += size
-        return _multiple_views(tuple(parts), "Split" if isinstance(split_size, int) else "SplitWithSizes")
-
     def contiguous(self) -> Tensor:
         """self if already contiguous, else a contiguous copy (CloneBackward0)."""
         if self._data.is_contiguous():

@@ -3,10 +3,9 @@
 The layers are composed from tritongrad ops, one time step at a time: each layer and direction
 projects the whole sequence through ``weight_ih`` in one F.linear, then walks the steps with
 F.linear(h, weight_hh, bias_hh) and the gate arithmetic (sigmoid, tanh, relu, mul, add), and the
-outputs are stacked back into a sequence. Autograd differentiates through the unrolled graph.
-(The gates and time steps are split with chunk and unbind, whose pieces each scatter their
-gradient back into zeros of the whole in backward; a split as one node, as torch's SplitBackward0,
-would save about a fifth of an LSTM's launches: a change for ops/shape.py, for every user.)
+outputs are stacked back into a sequence. Autograd differentiates through the unrolled graph
+(chunk and unbind split the gates and the time steps as one node each, whose backward is one
+concatenation).
 
 Parameters have torch's names, shapes, registration order and initialisation (all of them
 U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))), so a torch module's state dict loads as it is.
