@@ -47,6 +47,16 @@ def leaves(*tensors, dtype=torch.float32):
     return theirs, mine
 
 
+def call_both(reference, mine, theirs: tuple, ours: tuple):
+    """Both modules on (x, h, c): no state when h is None, (h, c) for an LSTM (c given), else h."""
+    (x, h, c), (tx, th, tc) = theirs, ours
+    if h is None:
+        return reference(x), mine(tx)
+    if c is not None:
+        return reference(x, (h, c)), mine(tx, (th, tc))
+    return reference(x, h), mine(tx, th)
+
+
 def flat(result) -> list:
     """The tensors of (output, h_n), (output, (h_n, c_n)), h' or (h', c'), in order."""
     if isinstance(result, tuple):
@@ -102,12 +112,7 @@ def run_layer(name, *, num_layers=1, bidirectional=False, batch_first=False, bia
     h0 = torch.randn(*state_shape, proj_size or HIDDEN) if given_state else None
     c0 = torch.randn(*state_shape, HIDDEN) if given_state and name == "LSTM" else None
     (x, h0, c0), (tx, th0, tc0) = leaves(x, h0, c0, dtype=dtype)
-    if not given_state:
-        their_result, my_result = reference(x), mine(tx)
-    elif name == "LSTM":
-        their_result, my_result = reference(x, (h0, c0)), mine(tx, (th0, tc0))
-    else:
-        their_result, my_result = reference(x, h0), mine(tx, th0)
+    their_result, my_result = call_both(reference, mine, (x, h0, c0), (tx, th0, tc0))
     what = f"{name} {options} seq_len={seq_len} batched={batched} given_state={given_state} {dtype}"
     compare(reference, mine, their_result, my_result, (x, h0, c0), (tx, th0, tc0), what)
 
@@ -210,12 +215,7 @@ def run_cell(name, kwargs, *, bias=True, given_state=True, batched=True, dtype=t
     h = torch.randn(*lead, HIDDEN) if given_state else None
     c = torch.randn(*lead, HIDDEN) if given_state and name == "LSTMCell" else None
     (x, h, c), (tx, th, tc) = leaves(x, h, c, dtype=dtype)
-    if not given_state:
-        their_result, my_result = reference(x), mine(tx)
-    elif name == "LSTMCell":
-        their_result, my_result = reference(x, (h, c)), mine(tx, (th, tc))
-    else:
-        their_result, my_result = reference(x, h), mine(tx, th)
+    their_result, my_result = call_both(reference, mine, (x, h, c), (tx, th, tc))
     what = f"{name} {kwargs} bias={bias} given_state={given_state} batched={batched} {dtype}"
     compare(reference, mine, their_result, my_result, (x, h, c), (tx, th, tc), what)
 
