@@ -47,14 +47,17 @@ def leaves(*tensors, dtype=torch.float32):
     return theirs, mine
 
 
-def call_both(reference, mine, theirs: tuple, ours: tuple):
-    """Both modules on (x, h, c): no state when h is None, (h, c) for an LSTM (c given), else h."""
-    (x, h, c), (tx, th, tc) = theirs, ours
+def run_both(reference, mine, inputs: tuple, dtype, what: str) -> None:
+    """Both modules on (x, h, c) as leaves of ``dtype`` (no state when h is None, (h, c) for an
+    LSTM, where c is given, else h), then ``compare`` on the results and gradients."""
+    (x, h, c), (tx, th, tc) = leaves(*inputs, dtype=dtype)
     if h is None:
-        return reference(x), mine(tx)
-    if c is not None:
-        return reference(x, (h, c)), mine(tx, (th, tc))
-    return reference(x, h), mine(tx, th)
+        their_result, my_result = reference(x), mine(tx)
+    elif c is not None:
+        their_result, my_result = reference(x, (h, c)), mine(tx, (th, tc))
+    else:
+        their_result, my_result = reference(x, h), mine(tx, th)
+    compare(reference, mine, their_result, my_result, (x, h, c), (tx, th, tc), what)
 
 
 def flat(result) -> list:
@@ -111,10 +114,8 @@ def run_layer(name, *, num_layers=1, bidirectional=False, batch_first=False, bia
     x = torch.randn(shape)
     h0 = torch.randn(*state_shape, proj_size or HIDDEN) if given_state else None
     c0 = torch.randn(*state_shape, HIDDEN) if given_state and name == "LSTM" else None
-    (x, h0, c0), (tx, th0, tc0) = leaves(x, h0, c0, dtype=dtype)
-    their_result, my_result = call_both(reference, mine, (x, h0, c0), (tx, th0, tc0))
     what = f"{name} {options} seq_len={seq_len} batched={batched} given_state={given_state} {dtype}"
-    compare(reference, mine, their_result, my_result, (x, h0, c0), (tx, th0, tc0), what)
+    run_both(reference, mine, (x, h0, c0), dtype, what)
 
 
 # ------------------------------------------------------------------------------ layers
@@ -214,10 +215,8 @@ def run_cell(name, kwargs, *, bias=True, given_state=True, batched=True, dtype=t
     x = torch.randn(*lead, INPUT)
     h = torch.randn(*lead, HIDDEN) if given_state else None
     c = torch.randn(*lead, HIDDEN) if given_state and name == "LSTMCell" else None
-    (x, h, c), (tx, th, tc) = leaves(x, h, c, dtype=dtype)
-    their_result, my_result = call_both(reference, mine, (x, h, c), (tx, th, tc))
     what = f"{name} {kwargs} bias={bias} given_state={given_state} batched={batched} {dtype}"
-    compare(reference, mine, their_result, my_result, (x, h, c), (tx, th, tc), what)
+    run_both(reference, mine, (x, h, c), dtype, what)
 
 
 @pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
