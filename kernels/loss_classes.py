@@ -35,6 +35,7 @@ import triton
 import triton.language as tl
 
 from tritongrad.kernels.common import (
+    allocator,
     check_floating,
     check_same_device,
     compute_dtype,
@@ -54,6 +55,7 @@ from tritongrad.kernels.loss_reduction import (
     finish,
 )
 from tritongrad.kernels.softmax import finite_or_zero, row_launch_config, vector_width
+from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.runtime import cdiv, elementwise_launch_config, is_interpreter, reduction_block
 
 __all__ = [
@@ -531,12 +533,14 @@ def _cross_entropy_fwd_launcher(logits, target, weight, ignore_index: int, label
     def check_targets(found: list) -> None:
         _check_first_bad_target(found[programs:], n_rows, n_classes)
 
+    new_saved = allocator((saved_size,), (1,), accumulator, device)
+    new_found = allocator((programs + 2,), (1,), torch.int64, device)
+    new_loss = allocator(loss_shape, (1,) * len(loss_shape), dtype, device)
+
     def launch(logits, target, weight):
         if one_row:
             logits, target = logits.unsqueeze(0), target.unsqueeze(0)
-        saved = torch.empty(saved_size, dtype=accumulator, device=device)
-        found = torch.empty(programs + 2, dtype=torch.int64, device=device)
-        loss = torch.empty(loss_shape, dtype=dtype, device=device)
+        saved, found, loss = new_saved(), new_found(), new_loss()
         ticket_key, tickets = _tickets(device)
         try:
             cross_entropy_fwd_kernel[grid](
@@ -631,10 +635,12 @@ def _cross_entropy_bwd_launcher(
     # One program instance writes the gradient of ROWS rows.
     grid = (cdiv(n_rows, rows),)
 
+    new_grad_logits = allocator(shape, contiguous_strides(shape), dtype, device)
+
     def launch(grad_loss, logits, target, saved, weight):
         if one_row:
             logits, target = logits.unsqueeze(0), target.unsqueeze(0)
-        grad_logits = torch.empty(shape, dtype=dtype, device=device)
+        grad_logits = new_grad_logits()
         cross_entropy_bwd_kernel[grid](
             saved if grad_loss is None else grad_loss, logits, target, logits if weight is None else weight,
             saved, grad_logits, *arguments, **options,

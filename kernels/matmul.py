@@ -85,6 +85,7 @@ from tritongrad import runtime
 from tritongrad.kernels.autotune import bucketed_autotune
 from tritongrad.kernels.common import (
     FLOATING_DTYPES,
+    allocator,
     check_floating,
     check_same_device,
     compute_dtype,
@@ -913,12 +914,13 @@ def _matmul_launcher(
     if call is None or call[3] != 1 or out.numel() == 0:
         return None
     grid, arguments, options = call[:3]
-    shape, strides, dtype, device = out.shape, out.stride(), out.dtype, out.device
+    shape, strides = out.shape, out.stride()
     if out_shape is not None:
         shape, strides = out_shape, out.view(out_shape).stride()
+    new_output = allocator(shape, strides, out.dtype, out.device)
 
     def launch(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        out = torch.empty_strided(shape, strides, dtype=dtype, device=device)
+        out = new_output()
         matmul_kernel[grid](a, b, out, bias, None, *arguments, **options)
         return out
 
@@ -1244,18 +1246,21 @@ def _linear_backward_launcher(grid, arguments: tuple, options: dict, outputs: tu
     """A function (grad_out, x, weight, relu_out) -> (grad_x, grad_weight, grad_bias) repeating one
     launch of linear_backward_kernel on operands laid out as that launch's (2-D, so the kernel takes
     them as they are), with new outputs laid out as ``outputs``."""
-    layouts = [None if t is None else (t.shape, t.stride(), t.dtype, t.device) for t in outputs]
-
-    def new(layout):
-        return None if layout is None else torch.empty_strided(layout[0], layout[1], dtype=layout[2], device=layout[3])
+    new_x, new_weight, new_bias = [
+        _none if t is None else allocator(t.shape, t.stride(), t.dtype, t.device) for t in outputs
+    ]
 
     def launch(grad_out, x, weight, relu_out):
-        grad_x, grad_weight, grad_bias = new(layouts[0]), new(layouts[1]), new(layouts[2])
+        grad_x, grad_weight, grad_bias = new_x(), new_weight(), new_bias()
         mask = relu_out if relu_out is not None else grad_out
         linear_backward_kernel[grid](grad_out, x, weight, mask, grad_x, grad_weight, grad_bias, *arguments, **options)
         return grad_x, grad_weight, grad_bias
 
     return launch
+
+
+def _none() -> None:
+    return None
 
 
 def _linear_backward_batched(grad_out, x, weight, grad_x, grad_weight, grad_bias, allow_tf32: bool) -> None:

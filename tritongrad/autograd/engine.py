@@ -296,8 +296,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
     checked, so a backward that raises leaves every ``.grad`` as it was (as torch's).
     """
     # (Written for speed: it runs once per node of every backward.)
-    output_meta = node._output_meta if isinstance(node, FunctionCtx) else getattr(node, "_output_meta", ())
-    if len(output_meta) <= 1 and len(inputs) == 1 and 0 in inputs:
+    output_meta = node._output_meta
+    if len(inputs) == 1 and 0 in inputs and len(output_meta) <= 1:
         grads = (inputs[0].grad,)  # one output, and its gradient arrived: the common case
     else:
         output_count = 1
@@ -310,7 +310,12 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         grads = tuple([inputs[i].grad if i in inputs else None for i in range(output_count)])
         if any(g is None for g in grads) and isinstance(node, FunctionCtx) and node.materialize_grads:
             grads = tuple([_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
-    results = node.apply(grads)
+    if isinstance(node, FunctionCtx):
+        results = node._function.backward(node, *grads)
+        if not isinstance(results, tuple):
+            results = (results,)
+    else:
+        results = node.apply(grads)
     edges = node._edges
     if len(results) != len(edges) and (len(results) < len(edges) or any(g is not None for g in results[len(edges) :])):
         raise RuntimeError(
@@ -325,7 +330,9 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
     not_owned = [id(g) for g in grads if g is not None]
     to_leaves = []  # written after every result has passed its checks: an error leaves .grad alone
     tensor_arguments = node._tensor_arguments
-    for index, ((child, child_nr), grad) in enumerate(zip(edges, results)):
+    index = -1
+    for (child, child_nr), grad in zip(edges, results):
+        index += 1
         if grad is None:
             continue
         if index not in tensor_arguments:
@@ -335,20 +342,29 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             )
         if child is None:
             continue
-        grad = _fit_gradient(node, index, grad, child, child_nr)
         owned = id(grad) not in not_owned
-        not_owned.append(id(grad))
-        if (
-            direct_leaves is not None
-            and type(child) is AccumulateGrad
-            and direct_leaves[child] == 1  # this edge is the last one still to deliver ...
-            and child not in buffers  # ... and no earlier edge delivered a gradient
-            and not child._tensor_pre_hooks
-            and not child.variable._post_accumulate_hooks
-        ):
-            direct_leaves[child] = 0
-            to_leaves.append((child.variable, grad, owned))
-            continue
+        if type(child) is AccumulateGrad:
+            # A leaf's gradient of the leaf's own shape and dtype passes at once (else _validate_gradient).
+            variable = child.variable
+            data, own = grad._data, variable._data
+            if data.shape != own.shape or data.dtype != own.dtype:
+                grad = _validate_gradient(node, index, grad, (0, tuple(own.shape), own.dtype, own.device))
+                owned = id(grad) not in not_owned
+            not_owned.append(id(grad))
+            if (
+                direct_leaves is not None
+                and direct_leaves[child] == 1  # this edge is the last one still to deliver ...
+                and child not in buffers  # ... and no earlier edge delivered a gradient
+                and not child._tensor_pre_hooks
+                and not variable._post_accumulate_hooks
+            ):
+                direct_leaves[child] = 0
+                to_leaves.append((variable, grad, owned))
+                continue
+        else:
+            grad = _validate_gradient(node, index, grad, _input_meta(child, child_nr))
+            owned = id(grad) not in not_owned
+            not_owned.append(id(grad))
         child_buffers = buffers.get(child)
         if child_buffers is None:
             buffer = _Buffer()
@@ -359,32 +375,32 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
                 buffer = child_buffers[child_nr] = _Buffer()
         buffer.add(grad, owned)
     for variable, grad, owned in to_leaves:
-        _accumulate_into(variable, _materialized(grad), owned, create_graph)
-
-
-def _fit_gradient(node: Node, index: int, grad, child: Node, child_nr: int):
-    """``grad`` for input ``index`` of ``node``, checked against what ``child`` produced there
-    (_validate_gradient); a leaf's gradient of the leaf's own shape and dtype passes at once."""
-    if type(child) is AccumulateGrad:
-        variable, data = child.variable._data, grad._data
-        if data.shape == variable.shape and data.dtype == variable.dtype:
-            return grad
-        return _validate_gradient(node, index, grad, (0, tuple(variable.shape), variable.dtype, variable.device))
-    return _validate_gradient(node, index, grad, _input_meta(child, child_nr))
+        if (
+            owned
+            and variable._grad is None
+            and not create_graph
+            and grad._grad_fn is None
+            and not grad._requires_grad
+            and grad._data.is_contiguous()
+            and variable._data.is_contiguous()
+        ):
+            variable._grad = grad  # the usual first gradient: the engine's own buffer, handed over
+        else:
+            _accumulate_into(variable, grad, owned, create_graph)
 
 
 def _input_meta(child: Node, output_nr: int):
     if isinstance(child, AccumulateGrad):
         v = child.variable
         return (0, tuple(v.shape), v.dtype, v.device)
-    for meta in getattr(child, "_output_meta", ()):
+    for meta in child._output_meta:
         if meta[0] == output_nr:
             return meta
     return None
 
 
 def _zeros_for(node: Node, output_nr: int):
-    for nr, shape, dtype, device in getattr(node, "_output_meta", ()):
+    for nr, shape, dtype, device in node._output_meta:
         if nr == output_nr:
             return creation.zeros(shape, dtype=dtype, device=device)
     return None
@@ -404,7 +420,7 @@ def _accumulate_into(tensor, grad, owned: bool, create_graph: bool) -> None:
         if create_graph:
             tensor.grad = grad
         elif owned and _has_grad_layout(grad, tensor):
-            # Checked already (_fit_gradient); a gradient made under no_grad is handed over as it is.
+            # Checked already (_run_node); a gradient made under no_grad is handed over as it is.
             tensor._grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
         else:
             with no_grad():

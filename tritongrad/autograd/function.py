@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from tritongrad.autograd.grad_mode import _set_enabled, is_grad_enabled
+from tritongrad.autograd.grad_mode import _state as _grad_state
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -51,6 +51,8 @@ class Node:
     _tensor_pre_hooks: Mapping[int, list] = MappingProxyType({})
     _retained: Mapping[int, weakref.ref] = MappingProxyType({})
     _hooks: tuple | list = ()
+    # (output number, shape, dtype, device) of each tensor output (FunctionCtx records them).
+    _output_meta: tuple | list = ()
 
     def _add_tensor_pre_hook(self, output_nr: int, hook) -> list:
         """Registers ``hook`` on the gradient of output ``output_nr``; returns that output's hook list."""
@@ -111,47 +113,32 @@ class AccumulateGrad(Node):
         return "AccumulateGrad"
 
 
-class _SavedTensor:
-    """A tensor saved for backward, with the version it had when saved.
+def _unpack_saved(entry: tuple, node: FunctionCtx):
+    """The tensor a saved entry stands for, after checking it was not modified in place since.
 
-    An output of the node that saves it is stored without its grad_fn (which is
-    the node itself: keeping it would make a reference cycle) and rebuilt on use.
+    An entry is ``(tensor, version_counter, version)`` for a tensor saved as it is, or
+    ``(None, version_counter, version, data, requires_grad, output_nr)`` for an output of the node
+    that saves it: that one is stored without its grad_fn (the node itself: keeping it would make a
+    reference cycle) and rebuilt on use. Tuples, not objects: saving runs for every recorded op.
     """
-
-    __slots__ = ("tensor", "data", "version_counter", "version", "requires_grad", "output_nr", "is_output")
-
-    def __init__(self, tensor, is_output: bool, output_nr: int = 0) -> None:
-        self.is_output = is_output
-        self.version_counter = tensor._version_counter
-        self.version = tensor._version_counter.value
-        if is_output:
-            self.tensor = None
-            self.data = tensor._data
-            self.requires_grad = tensor.requires_grad
-            self.output_nr = output_nr
-        else:
-            self.tensor = tensor
-            self.data = None
-
-    def unpack(self, node: FunctionCtx):
-        if self.version_counter.value != self.version:
-            tensor = self.tensor if self.tensor is not None else None
-            data = self.data if self.data is not None else tensor._data
-            described = f"{tensor_type_name(data.dtype, data.device)} {list(data.shape)}"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{described}], which is used by {node.name()}, is at version "
-                f"{self.version_counter.value}; expected version {self.version} instead. Hint: the "
-                "operation that modified it ran after the forward pass; use an out-of-place version of it."
-            )
-        if not self.is_output:
-            return self.tensor
-        rebuilt = Tensor._wrap(self.data, version_counter=self.version_counter)
-        if self.requires_grad:
-            rebuilt._requires_grad = True
-            rebuilt.grad_fn = node
-            rebuilt._output_nr = self.output_nr
-        return rebuilt
+    tensor, counter, version = entry[0], entry[1], entry[2]
+    if counter.value != version:
+        data = entry[3] if tensor is None else tensor._data
+        described = f"{tensor_type_name(data.dtype, data.device)} {list(data.shape)}"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [{described}], which is used by {node.name()}, is at version "
+            f"{counter.value}; expected version {version} instead. Hint: the "
+            "operation that modified it ran after the forward pass; use an out-of-place version of it."
+        )
+    if tensor is not None:
+        return tensor
+    rebuilt = Tensor._wrap(entry[3], version_counter=counter)
+    if entry[4]:
+        rebuilt._requires_grad = True
+        rebuilt._grad_fn = node
+        rebuilt._output_nr = entry[5]
+    return rebuilt
 
 
 _FREED_MESSAGE = (
@@ -165,18 +152,16 @@ _FREED_MESSAGE = (
 class FunctionCtx(Node):
     """The ``ctx`` of a Function: the node recorded for one call of it."""
 
-    _saved: tuple[_SavedTensor | None, ...] | None = None
+    _saved: tuple[tuple | None, ...] | None = None
     _pending_save: tuple | None = None
     _freed = False
     needs_input_grad: tuple[bool, ...] = ()
     materialize_grads = True
     _non_differentiable: frozenset[int] | set[int] = frozenset()
     _dirty: frozenset[int] | set[int] = frozenset()
-    _output_meta: tuple | list = ()
-
-    def __init__(self, function: type[Function]) -> None:
-        self._function = function
-
+    _recording = False
+    # Each Function's node class sets these two (see _node_class): a node is made with no __init__.
+    _function: type[Function]
     _torch_name = "FunctionCtx"
 
     def name(self) -> str:
@@ -208,11 +193,20 @@ class FunctionCtx(Node):
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._freed:
-            raise RuntimeError(_FREED_MESSAGE)
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(_FREED_MESSAGE)
             raise RuntimeError(f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward")
-        return tuple([s.unpack(self) if s is not None else None for s in self._saved])
+        tensors = []
+        for entry in saved:
+            if entry is None:
+                tensors.append(None)
+            elif entry[0] is not None and entry[1].value == entry[2]:
+                tensors.append(entry[0])  # an input, unmodified since: the common case
+            else:
+                tensors.append(_unpack_saved(entry, self))
+        return tuple(tensors)
 
     def _release(self) -> None:
         if self._saved is not None or self._pending_save is not None:
@@ -235,22 +229,17 @@ def _node_name(function: type) -> str:
     return f"{function.__name__}{suffix}"
 
 
-_NODE_CLASSES: dict[str, type[FunctionCtx]] = {}
-
-
 def _node_class(function: type) -> type[FunctionCtx]:
     """The class of ``function``'s graph nodes, named as torch names the node, so that
-    ``type(y.grad_fn).__name__`` is ``"AddBackward0"`` as in torch: one FunctionCtx subclass per name,
-    made the first time an op of that name records (no class is written out per op)."""
+    ``type(y.grad_fn).__name__`` is ``"AddBackward0"`` as in torch: one FunctionCtx subclass per
+    Function, made the first time it records (no class is written out per op). The class carries the
+    Function, so recording a node is one call of a class without an ``__init__``."""
     node_class = function.__dict__.get("_node_class")
     if node_class is None:
         name = _node_name(function)
-        node_class = _NODE_CLASSES.get(name)
-        if node_class is None:
-            # torch's C++ nodes print qualified (torch::autograd::CopySlices) but their class is CopySlices.
-            attributes = {"__module__": __name__, "_torch_name": name}
-            node_class = _NODE_CLASSES[name] = type(name.rsplit("::", 1)[-1], (FunctionCtx,), attributes)
-        function._node_class = node_class
+        # torch's C++ nodes print qualified (torch::autograd::CopySlices) but their class is CopySlices.
+        attributes = {"__module__": __name__, "_torch_name": name, "_function": function}
+        node_class = function._node_class = type(name.rsplit("::", 1)[-1], (FunctionCtx,), attributes)
     return node_class
 
 
@@ -267,16 +256,12 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        # (Written for speed: it runs for every op.)
-        node_class = cls.__dict__.get("_node_class")
-        ctx = (node_class or _node_class(cls))(cls)
+        # (Written for speed: it runs for every op. Grad mode is read and switched on its state.)
+        ctx = (cls.__dict__.get("_node_class") or _node_class(cls))()
         # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
         # A list comprehension, not a generator: this line runs for every op.
-        input_requires_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-        recording = True in input_requires_grad and is_grad_enabled()
-        ctx.needs_input_grad = input_requires_grad
-        ctx._recording = recording  # forwards may prepare work for a backward (ops/loss_elementwise)
-        if not recording:
+        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        if True not in needs or not _grad_state.enabled:
             # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
             outputs = cls.forward(ctx, *args, **kwargs)
             if ctx._dirty:
@@ -291,54 +276,88 @@ class Function:
                             return outputs.detach()
                 return outputs
             return _fresh_outputs(ctx, args, outputs)
+        ctx._recording = True  # forwards may prepare work for a backward (ops/loss_elementwise)
         # Grad mode off while forward runs (a plain switch: it is on, or nothing would record).
-        _set_enabled(False)
+        _grad_state.enabled = False
         try:
             outputs = cls.forward(ctx, *args, **kwargs)
         finally:
-            _set_enabled(True)
-        single = type(outputs) is not tuple
-        outputs = _fresh_outputs(ctx, args, outputs)
-        output_tuple = (outputs,) if single else outputs
+            _grad_state.enabled = True
         dirty = ctx._dirty
-        non_differentiable = ctx._non_differentiable
+        if type(outputs) is Tensor:
+            for arg in args:
+                if outputs is arg and id(arg) not in dirty:
+                    outputs = outputs.detach()  # an input returned as it is: a new tensor, its own history
+                    break
+            output_tuple = (outputs,)
+        else:
+            single = type(outputs) is not tuple
+            outputs = _fresh_outputs(ctx, args, outputs)
+            output_tuple = (outputs,) if single else outputs
 
-        edges = []
-        tensor_arguments = []
-        for index, arg in enumerate(args):
-            if isinstance(arg, Tensor):
-                tensor_arguments.append(index)
-                if dirty and id(arg) in dirty:
+        if dirty:
+            for arg in args:
+                if isinstance(arg, Tensor) and id(arg) in dirty:
                     arg._version_counter.bump()
                     if arg.is_leaf and arg.requires_grad:
                         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        # One edge per argument: to the node that made it, its leaf's AccumulateGrad, or none.
+        edges = []
+        tensor_arguments = []
+        index = 0
+        for arg in args:
+            if needs[index]:
+                tensor_arguments.append(index)
                 if arg._base is not None:
                     edges.append(_edge_to(arg))  # a view's history may need a refresh first
                 elif arg._grad_fn is not None:
                     edges.append((arg._grad_fn, arg._output_nr))
-                elif arg._requires_grad:
+                else:
                     accumulator = arg._accumulator
                     node = accumulator() if accumulator is not None else None
                     edges.append((node if node is not None else grad_accumulator(arg), 0))
-                else:
-                    edges.append((None, 0))
             else:
-                edges.append((None, 0))
+                if isinstance(arg, Tensor):
+                    tensor_arguments.append(index)
+                edges.append(_NO_EDGE)
+            index += 1
         ctx._edges = tuple(edges)
         ctx._tensor_arguments = tuple(tensor_arguments)
-        ctx._output_meta = output_meta = []
-        for output_nr, output in enumerate(output_tuple):
-            if not isinstance(output, Tensor):
-                continue
-            data = output._data
-            if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
-                output._requires_grad = True
-                output._grad_fn = ctx
-                output._output_nr = output_nr
-                output._retains_grad = False
-            output_meta.append((output_nr, data.shape, data.dtype, data.device))
-        _store_saved(ctx, output_tuple)
+
+        non_differentiable = ctx._non_differentiable
+        output_meta = []
+        output_nr = 0
+        for output in output_tuple:
+            if isinstance(output, Tensor):
+                data = output._data
+                if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
+                    output._requires_grad = True
+                    output._grad_fn = ctx
+                    output._output_nr = output_nr
+                    output._retains_grad = False
+                output_meta.append((output_nr, data.shape, data.dtype, data.device))
+            output_nr += 1
+        ctx._output_meta = output_meta
+
+        pending = ctx._pending_save
+        if pending is not None:
+            ctx._pending_save = None
+            saved = []
+            for tensor in pending:
+                if tensor is None:
+                    saved.append(None)
+                    continue
+                counter = tensor._version_counter
+                if tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)
+                    output_nr = next(i for i, output in enumerate(output_tuple) if output is tensor)
+                    saved.append((None, counter, counter.value, tensor._data, tensor._requires_grad, output_nr))
+                else:
+                    saved.append((tensor, counter, counter.value))
+            ctx._saved = tuple(saved)
         return outputs
+
+
+_NO_EDGE = (None, 0)
 
 
 def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
@@ -393,20 +412,3 @@ def register_hook(self: Tensor, hook) -> _HookHandle:
 
 
 attach_methods({"register_hook": register_hook})
-
-
-def _store_saved(ctx: FunctionCtx, outputs: tuple) -> None:
-    pending = ctx._pending_save
-    ctx._pending_save = None
-    if pending is None:
-        return
-    saved = []
-    for tensor in pending:
-        if tensor is None:
-            saved.append(None)
-        elif tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)
-            output_nr = next(i for i, output in enumerate(outputs) if output is tensor)
-            saved.append(_SavedTensor(tensor, is_output=True, output_nr=output_nr))
-        else:
-            saved.append(_SavedTensor(tensor, is_output=False))
-    ctx._saved = tuple(saved)
