@@ -1046,7 +1046,11 @@ def launch_linear(
     Returns:
         A new (..., out_features) tensor.
     """
-    key = (_layout(x), _layout(weight), _layout(bias), activation, allow_tf32)
+    # (Written for speed: the layouts inline, not through _layout, as this runs for every linear.)
+    key = (
+        x.dtype, x.shape, x.stride(), x.device, weight.dtype, weight.shape, weight.stride(), weight.device,
+        None if bias is None else (bias.dtype, bias.shape, bias.stride(), bias.device), activation, allow_tf32,
+    )  # fmt: skip
     launch = _LINEAR_LAUNCHERS.get(key)
     if launch:
         return launch(x, weight, bias)

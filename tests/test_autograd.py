@@ -887,6 +887,31 @@ def test_custom_function_errors_like_torch():
     both_raise(saving_a_number, TypeError, "save_for_backward can only save variables")
 
 
+@pytest.mark.parametrize("why", ["no_grad", "no input requires grad"])
+def test_saving_a_number_is_accepted_when_nothing_records(why):
+    """torch checks what save_for_backward was given only when the call records a node."""
+    results = []
+    for lib in (torch, tritongrad):
+
+        class SavesNumber(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a, 2.0)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        if why == "no_grad":
+            with lib.no_grad():
+                out = SavesNumber.apply(lib.tensor([1.5], requires_grad=True))
+        else:
+            out = SavesNumber.apply(lib.tensor([1.5]))
+        results.append(out.tolist())
+    assert results[0] == results[1], f"torch {results[0]}, tritongrad {results[1]}"
+
+
 def node_hook_replaces_gradients(lib):
     x = lib.tensor([1.0, 2.0], requires_grad=True)
     y = x * 3

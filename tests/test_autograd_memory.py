@@ -132,3 +132,29 @@ def test_saved_tensors_are_dropped_by_backward_and_kept_with_retain_graph():
         del loss
         gc.collect()
         assert probe() is None, "dropping the loss must free the whole graph"
+
+
+def test_a_graph_keeps_its_leaves_alive_and_a_dropped_leaf_goes_at_once():
+    """As torch's: a leaf used by a live graph stays alive (its gradient still lands, hooks still
+    run), and a leaf nobody holds is freed by reference counting, its AccumulateGrad node with it."""
+    import torch
+
+    for lib in (torch, tritongrad):
+        seen = []
+        leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+        leaf.register_hook(lambda grad: seen.append(grad.tolist()))
+        loss = (leaf * 3).sum()
+        leaf_ref = weakref.ref(leaf)
+        node = loss.grad_fn.next_functions[0][0].next_functions[0][0]
+        assert type(node).__name__ == "AccumulateGrad", f"{lib.__name__}: {type(node).__name__}"
+        del leaf, node
+        assert leaf_ref() is not None, f"{lib.__name__}: the graph did not keep its leaf alive"
+        loss.backward()
+        assert seen == [[3.0, 3.0]], f"{lib.__name__}: the leaf's hook saw {seen}"
+        assert leaf_ref().grad.tolist() == [3.0, 3.0], f"{lib.__name__}: grad {leaf_ref().grad}"
+        gc.disable()
+        try:
+            del loss
+            assert leaf_ref() is None, f"{lib.__name__}: the leaf outlived its last graph and holder"
+        finally:
+            gc.enable()

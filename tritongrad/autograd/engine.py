@@ -255,10 +255,11 @@ def run_backward(
             if reached and (needed is None or node in needed):
                 if type(node) is AccumulateGrad or isinstance(node, AccumulateGrad):
                     buffer = inputs.get(0)
-                    if capture is None and buffer is not None and buffer.grad is not None:
-                        _accumulate_into(node.variable, buffer.grad, buffer.owned, create_graph)
-                        for hook in node.variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
-                            hook(node.variable)
+                    variable = node.variable
+                    if capture is None and buffer is not None and buffer.grad is not None and variable is not None:
+                        _accumulate_into(variable, buffer.grad, buffer.owned, create_graph)
+                        for hook in variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
+                            hook(variable)
                 else:
                     _run_node(node, inputs, buffers, create_graph, direct_leaves)
                     executed.append(node)
@@ -346,6 +347,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         if type(child) is AccumulateGrad:
             # A leaf's gradient of the leaf's own shape and dtype passes at once (else _validate_gradient).
             variable = child.variable
+            if variable is None:
+                continue  # a leaf no longer alive (a node held on its own): no one to deliver to
             data, own = grad._data, variable._data
             if data.shape != own.shape or data.dtype != own.dtype:
                 grad = _validate_gradient(node, index, grad, (0, tuple(own.shape), own.dtype, own.device))

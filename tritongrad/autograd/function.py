@@ -103,11 +103,21 @@ class _HookHandle:
 
 
 class AccumulateGrad(Node):
-    """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+    """The node of a leaf tensor: adds the incoming gradient into ``variable.grad``.
+
+    The leaf holds its node (made once, on the leaf's first recorded use) and the node holds the
+    leaf weakly, so there is no reference cycle between them; each node recorded with the leaf as
+    an input holds the leaf itself (``FunctionCtx._leaves``), so a graph keeps its leaves alive as
+    torch's does. (torch's leaf holds its node weakly and makes a new one for each graph after the
+    last one died: in a training loop, one per parameter per step.)
+    """
 
     def __init__(self, variable) -> None:
-        super().__init__()
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable()
 
     def name(self) -> str:
         return "AccumulateGrad"
@@ -170,13 +180,10 @@ class FunctionCtx(Node):
 
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
-        """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``."""
-        for index, tensor in enumerate(tensors):
-            if tensor is not None and not isinstance(tensor, Tensor):
-                raise TypeError(
-                    f"save_for_backward can only save variables, but argument {index} is of type "
-                    f"{type(tensor).__name__}"
-                )
+        """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``.
+
+        They are checked when the call records (as torch's, which checks nothing when it does not).
+        """
         self._pending_save = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -304,18 +311,22 @@ class Function:
         # One edge per argument: to the node that made it, its leaf's AccumulateGrad, or none.
         edges = []
         tensor_arguments = []
+        leaves = []
         index = 0
         for arg in args:
             if needs[index]:
                 tensor_arguments.append(index)
                 if arg._base is not None:
-                    edges.append(_edge_to(arg))  # a view's history may need a refresh first
+                    edge = _edge_to(arg)  # a view's history may need a refresh first
+                    edges.append(edge)
+                    if type(edge[0]) is AccumulateGrad:
+                        leaves.append(arg)
                 elif arg._grad_fn is not None:
                     edges.append((arg._grad_fn, arg._output_nr))
                 else:
-                    accumulator = arg._accumulator
-                    node = accumulator() if accumulator is not None else None
+                    node = arg._accumulator
                     edges.append((node if node is not None else grad_accumulator(arg), 0))
+                    leaves.append(arg)
             else:
                 if isinstance(arg, Tensor):
                     tensor_arguments.append(index)
@@ -323,21 +334,35 @@ class Function:
             index += 1
         ctx._edges = tuple(edges)
         ctx._tensor_arguments = tuple(tensor_arguments)
+        if leaves:
+            ctx._leaves = leaves  # the graph keeps its leaves alive (their nodes hold them weakly)
 
         non_differentiable = ctx._non_differentiable
-        output_meta = []
-        output_nr = 0
-        for output in output_tuple:
-            if isinstance(output, Tensor):
-                data = output._data
-                if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
-                    output._requires_grad = True
-                    output._grad_fn = ctx
-                    output._output_nr = output_nr
-                    output._retains_grad = False
-                output_meta.append((output_nr, data.shape, data.dtype, data.device))
-            output_nr += 1
-        ctx._output_meta = output_meta
+        if type(outputs) is Tensor:
+            # One tensor output, the common case (written out: the loop below costs twice as much).
+            data = outputs._data
+            if data.dtype.is_floating_point and not (non_differentiable and id(outputs) in non_differentiable):
+                outputs._requires_grad = True
+                outputs._grad_fn = ctx
+                if outputs._output_nr:
+                    outputs._output_nr = 0
+                if outputs._retains_grad:
+                    outputs._retains_grad = False
+            ctx._output_meta = ((0, data.shape, data.dtype, data.device),)
+        else:
+            output_meta = []
+            output_nr = 0
+            for output in output_tuple:
+                if isinstance(output, Tensor):
+                    data = output._data
+                    if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
+                        output._requires_grad = True
+                        output._grad_fn = ctx
+                        output._output_nr = output_nr
+                        output._retains_grad = False
+                    output_meta.append((output_nr, data.shape, data.dtype, data.device))
+                output_nr += 1
+            ctx._output_meta = output_meta
 
         pending = ctx._pending_save
         if pending is not None:
@@ -347,9 +372,16 @@ class Function:
                 if tensor is None:
                     saved.append(None)
                     continue
+                if not isinstance(tensor, Tensor):
+                    raise TypeError(
+                        f"save_for_backward can only save variables, but argument {len(saved)} is of type "
+                        f"{type(tensor).__name__}"
+                    )
                 counter = tensor._version_counter
                 if tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)
-                    output_nr = next(i for i, output in enumerate(output_tuple) if output is tensor)
+                    output_nr = 0
+                    if len(output_tuple) > 1:
+                        output_nr = next(i for i, output in enumerate(output_tuple) if output is tensor)
                     saved.append((None, counter, counter.value, tensor._data, tensor._requires_grad, output_nr))
                 else:
                     saved.append((tensor, counter, counter.value))
@@ -390,12 +422,10 @@ def _edge_to(tensor) -> tuple[Node | None, int]:
 
 
 def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
-    """The AccumulateGrad node of a leaf; the leaf holds it weakly, so each graph that uses the
-    leaf shares one node while any of them is alive."""
-    node = tensor._accumulator() if tensor._accumulator is not None else None
+    """The AccumulateGrad node of a leaf, made on first use and kept by the leaf."""
+    node = tensor._accumulator
     if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(node)
+        node = tensor._accumulator = AccumulateGrad(tensor)
     return node
 
 
@@ -404,10 +434,6 @@ def register_hook(self: Tensor, hook) -> _HookHandle:
     if not self.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node, output_nr = (grad_accumulator(self), 0) if self.is_leaf else (self.grad_fn, self._output_nr)
-    if self.is_leaf:
-        # A leaf normally holds its AccumulateGrad node weakly (the graph keeps it alive while
-        # needed); a node carrying hooks must outlive the graphs, so the leaf holds it.
-        self._hooked_accumulator = node
     return _HookHandle(node._add_tensor_pre_hook(output_nr, hook), hook)
 
 

@@ -182,20 +182,25 @@ def _linear_relu(input, weight, bias=None):
 
 
 def _check_linear(input, weight, bias) -> None:
+    # (Written for speed: one test for the usual valid call, reading each shape and dtype once; then
+    # the errors in torch's order.)
+    if isinstance(input, Tensor) and isinstance(weight, Tensor):
+        x, w = input._data, weight._data
+        x_shape, w_shape, dtype = x.shape, w.shape, x.dtype
+        if len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and dtype == w.dtype:
+            if bias is None:
+                return
+            if isinstance(bias, Tensor):
+                b = bias._data
+                b_shape = b.shape
+                if len(b_shape) == 1 and b_shape[0] == w_shape[0] and b.dtype == dtype:
+                    return
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     x, w = input._data, weight._data
     if bias is not None:
         _check_tensor("linear", "bias", bias)
         b = bias._data
-        # (Written for speed: one test for the usual valid call, then the errors in torch's order.)
-        if (
-            w.dim() == 2 and x.dim() and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
-            and b.shape == w.shape[:1] and b.dtype == x.dtype
-        ):  # fmt: skip
-            return
-    elif w.dim() == 2 and x.dim() and x.shape[-1] == w.shape[1] and x.dtype == w.dtype:
-        return
     if w.dim() != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {list(w.shape)}")
     if x.dim() == 0:

@@ -50,7 +50,6 @@ from collections.abc import Iterator
 import torch
 
 from tritongrad import creation, distributed
-from tritongrad.autograd.function import grad_accumulator
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.nn.module import Module
 from tritongrad.tensor import Tensor
@@ -137,9 +136,6 @@ class DistributedDataParallel(Module):
         plan = _plan_buckets(self._params, bucket_cap_mb)
         self._buckets = [_Bucket(positions, self._params) for positions in plan]
         self._bucket_of = {position: bucket for bucket in self._buckets for position in bucket.positions}
-        # A leaf's hooks live on its AccumulateGrad node, which the tensor references only weakly:
-        # keep the nodes alive, or the hooks vanish with them.
-        self._accumulators = [grad_accumulator(p) for p in self._params]
         for position, param in enumerate(self._params):
             param.register_hook(functools.partial(self._on_gradient, position))
         self._sync_this_backward = False
