@@ -8,6 +8,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+import torch
+
 import tritongrad
 from tritongrad.autograd.function import Node
 
@@ -137,12 +139,11 @@ def test_saved_tensors_are_dropped_by_backward_and_kept_with_retain_graph():
 def test_a_graph_keeps_its_leaves_alive_and_a_dropped_leaf_goes_at_once():
     """As torch's: a leaf used by a live graph stays alive (its gradient still lands, hooks still
     run), and a leaf nobody holds is freed by reference counting, its AccumulateGrad node with it."""
-    import torch
 
     for lib in (torch, tritongrad):
         seen = []
         leaf = lib.tensor([1.0, 2.0], requires_grad=True)
-        leaf.register_hook(lambda grad: seen.append(grad.tolist()))
+        leaf.register_hook(lambda grad, seen=seen: seen.append(grad.tolist()))
         loss = (leaf * 3).sum()
         leaf_ref = weakref.ref(leaf)
         node = loss.grad_fn.next_functions[0][0].next_functions[0][0]
