@@ -1124,14 +1124,13 @@ def launch_linear_backward(
     """
     launcher_key = None
     if split_k is None:
+        # (Written for speed: the layouts inline, not through _layout, as this runs for every linear.)
         launcher_key = (
-            *_layout(grad_out),
-            *_layout(x),
-            *_layout(weight),
-            _layout(relu_out),
-            needs_input_grad,
-            allow_tf32,
-        )
+            grad_out.dtype, grad_out.shape, grad_out.stride(), grad_out.device, x.dtype, x.shape, x.stride(),
+            x.device, weight.dtype, weight.shape, weight.stride(), weight.device,
+            None if relu_out is None else (relu_out.dtype, relu_out.shape, relu_out.stride(), relu_out.device),
+            needs_input_grad, allow_tf32,
+        )  # fmt: skip
         launch = _LINEAR_BACKWARD_LAUNCHERS.get(launcher_key)
         if launch is not None:
             return launch(grad_out, x, weight, relu_out)

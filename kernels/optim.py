@@ -100,26 +100,38 @@ __all__ = [
 POINTER_TABLE_EXTENTS: dict[int, list[tuple[int, int]]] = {}
 
 
-def _byte_extent(tensor: torch.Tensor) -> tuple[int, int]:
-    start = tensor.data_ptr()
-    return start, start + tensor.numel() * tensor.element_size()
+# The weak references that remove a table's POINTER_TABLE_EXTENTS entry when the table is freed,
+# keyed like the registry (a weakref with a callback costs a tenth of a weakref.finalize).
+_TABLE_WATCHERS: dict[int, weakref.ref] = {}
 
 
-def _pointer_table(tensors: Sequence[torch.Tensor], device: torch.device) -> torch.Tensor:
+def _forget_table(address: int, watcher: weakref.ref) -> None:
+    if _TABLE_WATCHERS.get(address) is watcher:
+        del _TABLE_WATCHERS[address]
+        POINTER_TABLE_EXTENTS.pop(address, None)
+
+
+def _pointer_table(
+    tensors: Sequence[torch.Tensor], device: torch.device, addresses: list[int] | None = None
+) -> torch.Tensor:
     """An int64 tensor of the tensors' addresses, registered in POINTER_TABLE_EXTENTS.
 
     Gradients move between steps (each backward allocates them anew), so a step often makes its
     gradient table: the addresses are ingested with ``frombuffer`` (a third of the host cost of
     ``torch.tensor`` on a list), and on a GPU copied from pinned memory in stream order, so that
-    making a table never waits for the queued work.
+    making a table never waits for the queued work. ``addresses``: the tensors' ``data_ptr()``s,
+    when the caller has them already.
     """
+    if addresses is None:
+        addresses = [t.data_ptr() for t in tensors]
     if not tensors:
         table = torch.empty(0, dtype=torch.int64, device=device)
     else:
-        addresses = torch.frombuffer(array.array("q", [t.data_ptr() for t in tensors]), dtype=torch.int64)
-        table = addresses if device.type == "cpu" else addresses.pin_memory().to(device, non_blocking=True)
-    POINTER_TABLE_EXTENTS[table.data_ptr()] = [_byte_extent(t) for t in tensors]
-    weakref.finalize(table, POINTER_TABLE_EXTENTS.pop, table.data_ptr(), None)
+        host = torch.frombuffer(array.array("q", addresses), dtype=torch.int64)
+        table = host if device.type == "cpu" else host.pin_memory().to(device, non_blocking=True)
+    address = table.data_ptr()
+    POINTER_TABLE_EXTENTS[address] = [(start, start + t.nbytes) for start, t in zip(addresses, tensors)]
+    _TABLE_WATCHERS[address] = weakref.ref(table, lambda watcher, address=address: _forget_table(address, watcher))
     return table
 
 
@@ -169,8 +181,10 @@ def _launch_tables(
     layout = _cached(("chunks", device, block, tuple(numels)), lambda: _chunk_layout(numels, block, device))
     tables = []
     for role in roles:
-        key = ("pointers", device, tuple((t.data_ptr(), t.dtype, t.numel()) for t in role))
-        tables.append(_cached(key, lambda role=role: _pointer_table(role, device)))
+        # Each tensor's extent is in the key: the table's POINTER_TABLE_EXTENTS entry must be its own.
+        addresses = [t.data_ptr() for t in role]
+        key = ("pointers", device, *addresses, *[t.nbytes for t in role])
+        tables.append(_cached(key, lambda role=role, addresses=addresses: _pointer_table(role, device, addresses)))
     return tables, layout
 
 
@@ -1556,10 +1570,13 @@ class _StepPlan(NamedTuple):
     num_warps: int
 
 
-# What _check_group found per group layout: (name, state roles, lengths, each tensor's dtype, shape,
-# strides and device) -> its result. Validity depends on nothing else, so a training loop, whose
-# group has the same layout every step, validates it once.
-_CHECKED_GROUPS: dict[tuple, tuple | None] = {}
+# What _check_group found per group: (name, state roles, the ids of the params and state tensors)
+# -> (weak references to those tensors, each param's layout, the plan). Params and optimizer
+# state live across steps, and a torch tensor's dtype, shape, strides and device never change
+# (tritongrad makes new views, it never restrides one in place), so while the same tensors are
+# alive their check stands; only the gradients, new in every step, are compared with their
+# params' layouts. A training loop thus validates its group once.
+_CHECKED_GROUPS: dict[tuple, tuple] = {}
 
 
 def _check_group(
@@ -1571,20 +1588,35 @@ def _check_group(
     """Validates a parameter group; returns its launch plan (dtypes, the non-empty parameters,
     their sizes and the launch config), or None when there is nothing to update (no params, or
     only empty ones)."""
-    roles = (params, grads, *[tensors for tensors in states.values() if tensors is not None])
-    try:
-        key = (
-            name, tuple(role for role, tensors in states.items() if tensors is not None),
-            tuple([len(tensors) for tensors in roles]),
-            tuple([(t.dtype, t.shape, t.stride(), t.device) for tensors in roles for t in tensors]),
-        )  # fmt: skip
-    except (AttributeError, TypeError):
-        return _check_group_layout(name, params, grads, states)  # not tensors: the full check names them
-    if key in _CHECKED_GROUPS:
-        return _CHECKED_GROUPS[key]
-    result = _check_group_layout(name, params, grads, states)
-    remember(_CHECKED_GROUPS, key, result)
-    return result
+    # (Written for speed: it runs in every optimizer step.)
+    lasting = [*params]
+    for tensors in states.values():
+        if tensors is not None:
+            lasting += tensors
+    key = (name, *[role for role, tensors in states.items() if tensors is not None], len(grads), *map(id, lasting))
+    entry = _CHECKED_GROUPS.get(key)
+    if entry is not None and len(grads) == len(params):
+        references, layouts, plan = entry
+        valid = True
+        for reference, tensor in zip(references, lasting):
+            if reference() is not tensor:
+                valid = False
+                break
+        if valid:
+            for grad, (shape, strides, dtype, device) in zip(grads, layouts):
+                if not (
+                    type(grad) is torch.Tensor and grad.dtype == dtype and grad.shape == shape
+                    and grad.stride() == strides and grad.device == device
+                ):  # fmt: skip
+                    valid = False
+                    break
+        if valid:
+            return plan
+    plan = _check_group_layout(name, params, grads, states)
+    references = [weakref.ref(tensor) for tensor in lasting]
+    layouts = [(p.shape, p.stride(), p.dtype, p.device) for p in params]
+    remember(_CHECKED_GROUPS, key, (references, layouts, plan))
+    return plan
 
 
 def _check_group_layout(

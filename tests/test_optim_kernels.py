@@ -391,9 +391,9 @@ def count_table_builds(monkeypatch) -> list[int]:
     builds = [0]
     build = optim_kernels._pointer_table
 
-    def counting_build(tensors, device):
+    def counting_build(tensors, device, addresses=None):
         builds[0] += 1
-        return build(tensors, device)
+        return build(tensors, device, addresses)
 
     monkeypatch.setattr(optim_kernels, "_pointer_table", counting_build)
     return builds
@@ -523,6 +523,29 @@ def test_bad_input_raises_clear_error(case):
     call, error, message = BAD_CALLS[case]
     with pytest.raises(error, match=message):
         call()
+
+
+BAD_GRADS_AFTER_A_GOOD_STEP = {
+    "grad dtype": (lambda p: p.double(), TypeError, "grads\\[0\\] has dtype"),
+    "grad shape": (lambda p: p.reshape(-1), ValueError, "shape"),
+    "grad strides": (lambda p: p.t().contiguous().t(), ValueError, "must be dense.*expected the strides"),
+    "grad not a tensor": (lambda p: 1.0, TypeError, "grads\\[0\\] is a float"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_GRADS_AFTER_A_GOOD_STEP))
+def test_a_group_checked_once_still_checks_each_new_gradient(case):
+    """The group check is remembered for the same parameters, never for new gradients: a gradient
+    of another dtype, shape or layout after a valid step is refused as on the first."""
+    make_grad, error, message = BAD_GRADS_AFTER_A_GOOD_STEP[case]
+    params = [t(4, 3)]
+    before = params[0].clone()
+    sgd_call(params, [t(4, 3)])
+    assert not torch.equal(before, params[0]), "the valid step did not update the parameter"
+    after_good_step = params[0].clone()
+    with pytest.raises(error, match=message):
+        sgd_call(params, [make_grad(torch.randn(4, 3, device=DEVICE))])
+    assert torch.equal(after_good_step, params[0]), "a refused step changed the parameter"
 
 
 def test_empty_group_is_a_no_op():

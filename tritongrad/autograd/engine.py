@@ -365,8 +365,13 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
                 to_leaves.append((variable, grad, owned))
                 continue
         else:
-            grad = _validate_gradient(node, index, grad, _input_meta(child, child_nr))
-            owned = id(grad) not in not_owned
+            meta = child._output_meta
+            data = grad._data
+            if not (
+                len(meta) == 1 and meta[0][0] == child_nr and data.shape == meta[0][1] and data.dtype == meta[0][2]
+            ):  # (the usual case: the one output's shape and dtype; else torch's checks and fixes)
+                grad = _validate_gradient(node, index, grad, _input_meta(child, child_nr))
+                owned = id(grad) not in not_owned
             not_owned.append(id(grad))
         child_buffers = buffers.get(child)
         if child_buffers is None:

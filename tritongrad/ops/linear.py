@@ -81,7 +81,7 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
     if grad._data.dtype != x._data.dtype:
         grad = grad.to(x.dtype)
     recording = is_grad_enabled()
-    if relu_out is not None and (recording or not _flattens_to_rows(grad, x, relu_out)):
+    if relu_out is not None and (recording or (grad._data.dim() > 2 and not _flattens_to_rows(grad, x, relu_out))):
         grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op: recorded, or for unusual layouts
         relu_out = None
     if recording:
