@@ -491,7 +491,7 @@ def launch_cross_entropy_fwd(
     """
     key = (
         logits.dtype, logits.shape, logits.stride(), logits.device, target.dtype, target.shape, target.stride(),
-        target.device, _weight_layout(weight), ignore_index, label_smoothing, reduction,
+        target.device, None if weight is None else _weight_layout(weight), ignore_index, label_smoothing, reduction,
     )  # fmt: skip
     launch = _FWD_LAUNCHERS.get(key)
     if launch is None:

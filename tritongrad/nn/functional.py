@@ -529,7 +529,7 @@ def cross_entropy(
         and classes_of_rows.shape[0] == logits.shape[0] and weight is None and label_smoothing == 0.0
         and size_average is None and reduce is None and reduction in _REDUCTIONS
     ):  # fmt: skip
-        return CrossEntropy.apply(input, target, None, int(ignore_index), 0.0, reduction)
+        return CrossEntropy.apply(input, target, None, (int(ignore_index), 0.0, reduction))
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -551,7 +551,7 @@ def cross_entropy(
     else:
         target = _check_class_target("cross_entropy", input, target)
     rows, row_targets = _as_rows(input, target, probabilities)
-    loss = CrossEntropy.apply(rows, row_targets, weight, int(ignore_index), float(label_smoothing), reduction)
+    loss = CrossEntropy.apply(rows, row_targets, weight, (int(ignore_index), float(label_smoothing), reduction))
     return _unflatten_loss(loss, input, reduction)
 
 

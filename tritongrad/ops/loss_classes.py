@@ -35,38 +35,50 @@ class CrossEntropy(Function):
     _accepts_unit_gradient = True
 
     @staticmethod
-    def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
-        options = dict(ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction)
+    def forward(ctx, logits, target, weight, options):
+        # ``options``: (ignore_index, label_smoothing, reduction), one argument rather than three
+        # (each argument of a Function costs a pass of the recording's loops).
+        ignore_index, label_smoothing, reduction = options
         loss, saved = class_loss_kernels.launch_cross_entropy_fwd(
-            logits._data, target._data, weight=_optional_data(weight), **options
-        )
-        ctx.save_for_backward(logits, target, weight, _wrap(saved))
+            logits._data, target._data, weight=None if weight is None else weight._data,
+            ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction,
+        )  # fmt: skip
+        ctx.save_for_backward(logits, target, weight)
+        # The per-row statistics are the kernel's own scratch, never seen or written by anyone else:
+        # kept as the buffer itself, without a Tensor or a version check.
+        ctx.statistics = saved
         ctx.options = options
         return _wrap(loss)
 
     @staticmethod
     def backward(ctx, grad):
-        logits, target, weight, saved = ctx.saved_tensors
+        logits, target, weight = ctx.saved_tensors
         if ctx.needs_input_grad[1]:
             raise NotImplementedError(
                 "cross_entropy: the fused kernel gives no gradient for class-probability targets; "
                 "tritongrad.nn.functional.cross_entropy composes the loss from log_softmax when the target "
                 "requires grad"
             )
+        ignore_index, label_smoothing, reduction = ctx.options
         if is_grad_enabled():
             if isinstance(grad, UnitGradient):
                 grad = grad.materialize()
-            grad_logits = _cross_entropy_backward_composed(grad, logits, target, weight, **ctx.options)
-            return grad_logits, None, None, None, None, None
+            grad_logits = _cross_entropy_backward_composed(
+                grad, logits, target, weight, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                reduction=reduction,
+            )  # fmt: skip
+            return grad_logits, None, None, None
         grad_logits = class_loss_kernels.launch_cross_entropy_bwd(
             None if isinstance(grad, UnitGradient) else grad._data,
             logits._data,
             target._data,
-            saved._data,
-            weight=_optional_data(weight),
-            **ctx.options,
+            ctx.statistics,
+            weight=None if weight is None else weight._data,
+            ignore_index=ignore_index,
+            label_smoothing=label_smoothing,
+            reduction=reduction,
         )
-        return _wrap(grad_logits), None, None, None, None, None
+        return _wrap(grad_logits), None, None, None
 
 
 def _cross_entropy_backward_composed(grad, logits, target, weight, *, ignore_index, label_smoothing, reduction):
