@@ -586,6 +586,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
     """Computes the gradient of this tensor w.r.t. the graph leaves (accumulated into ``.grad``)."""
+    if (
+        gradient is None and not retain_graph and not create_graph and inputs is None
+        and self._grad_fn is not None and self._base is None and self._data.numel() == 1
+    ):  # fmt: skip
+        # ``loss.backward()``, the call of every training step: what backward() would decide.
+        run_backward((self,), (UnitGradient(self),), retain_graph=False, create_graph=False)
+        return
     backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
 

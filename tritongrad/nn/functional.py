@@ -519,17 +519,19 @@ def cross_entropy(
     Class-probability targets (a floating ``target`` shaped like ``input``) are composed from
     log_softmax.
     """
-    _check_tensor("cross_entropy", "input", input)
-    _check_tensor("cross_entropy", "target", target)
-    logits, classes_of_rows = input._data, target._data
     # (Written for speed: the usual call, (N, C) logits and (N,) int64 class indices with no weight,
     # label smoothing or legacy flags, passes one test and goes straight to the fused Function.)
-    if (
-        logits.dim() == 2 and classes_of_rows.dim() == 1 and classes_of_rows.dtype == torch.int64
-        and classes_of_rows.shape[0] == logits.shape[0] and weight is None and label_smoothing == 0.0
-        and size_average is None and reduce is None and reduction in _REDUCTIONS
-    ):  # fmt: skip
-        return CrossEntropy.apply(input, target, None, (int(ignore_index), 0.0, reduction))
+    if isinstance(input, Tensor) and isinstance(target, Tensor):
+        logits_shape, target_data = input._data.shape, target._data
+        target_shape = target_data.shape
+        if (
+            len(logits_shape) == 2 and len(target_shape) == 1 and target_data.dtype == torch.int64
+            and target_shape[0] == logits_shape[0] and weight is None and label_smoothing == 0.0
+            and size_average is None and reduce is None and reduction in _REDUCTIONS
+        ):  # fmt: skip
+            return CrossEntropy.apply(input, target, None, (int(ignore_index), 0.0, reduction))
+    _check_tensor("cross_entropy", "input", input)
+    _check_tensor("cross_entropy", "target", target)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

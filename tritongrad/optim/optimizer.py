@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from tritongrad.autograd.grad_mode import enable_grad, no_grad
+from tritongrad.autograd.grad_mode import _set_enabled, enable_grad, is_grad_enabled, no_grad
 from tritongrad.kernels.optim import launch_zero_
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
@@ -32,11 +32,12 @@ def state_like(param: Tensor) -> Tensor:
 
 def grad_like_param(param: Tensor) -> torch.Tensor:
     """The gradient buffer as the fused kernels need it: the parameter's dtype and memory layout."""
-    grad = param.grad
-    if grad.dtype != param.dtype:
-        raise RuntimeError(f"gradient of dtype {grad.dtype} for a parameter of dtype {param.dtype}")
-    if grad._data.stride() == param._data.stride():
-        return grad._data
+    grad = param._grad
+    data, own = grad._data, param._data
+    if data.dtype != own.dtype:
+        raise RuntimeError(f"gradient of dtype {data.dtype} for a parameter of dtype {own.dtype}")
+    if data.stride() == own.stride():
+        return data
     return state_like(param).copy_(grad)._data
 
 
@@ -142,10 +143,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        previous = is_grad_enabled()
+        _set_enabled(False)  # no_grad, without a context manager object per step
+        try:
             for group in self.param_groups:
                 for bucket in self._buckets(group, repeats=id(group) in self._repeating_groups):
                     self._update_bucket(group, bucket)
+        finally:
+            _set_enabled(previous)
         return loss
 
     def _update_bucket(self, group: dict[str, Any], bucket: list[Parameter]) -> None:
@@ -221,7 +226,7 @@ class Optimizer:
         buckets: dict[tuple, list] = {}
         listings: dict[int, int] = {}
         for param in group["params"]:
-            if param.grad is None:
+            if param._grad is None:
                 continue
             data = param._data
             listing = 0

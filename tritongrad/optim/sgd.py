@@ -46,7 +46,10 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update_bucket(self, group, bucket) -> None:
-        hyper = {key: group[key] for key in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")}
+        hyper = dict(
+            lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+            weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"],
+        )  # fmt: skip
         if group["momentum"] == 0:
             grads = [grad_like_param(p) for p in bucket]
             kernels.launch_sgd_step([p._data for p in bucket], grads, None, first_step=False, **hyper)

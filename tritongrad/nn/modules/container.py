@@ -106,29 +106,29 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        modules = list(self)
+        modules = list(self._modules.values())
+        count = len(modules)
         index = 0
-        while index < len(modules):
+        while index < count:
             module = modules[index]
-            if index + 1 < len(modules) and _fusable_linear_relu(module, modules[index + 1]):
+            index += 1
+            if type(module) is Linear and index < count and _fusable_linear_relu(module, modules[index]):
                 # Same result as calling both modules, in one kernel launch forward and one backward.
                 input = F._linear_relu(input, module.weight, module.bias)
-                index += 2
+                index += 1
             else:
                 input = module(input)
-                index += 1
         return input
 
 
-def _fusable_linear_relu(first: Module, second: Module) -> bool:
+def _fusable_linear_relu(linear: Linear, second: Module) -> bool:
     """A plain Linear directly followed by a plain ReLU, neither with hooks or a replaced forward:
     nothing could observe the Linear's output, so the pair may run as one fused op."""
-    if type(first) is not Linear or type(second) is not ReLU:
-        return False
-    for module in (first, second):
-        if module._forward_hooks or module._forward_pre_hooks or "forward" in module.__dict__:
-            return False
-    return True
+    return (
+        type(second) is ReLU
+        and not (linear._forward_hooks or linear._forward_pre_hooks or "forward" in linear.__dict__)
+        and not (second._forward_hooks or second._forward_pre_hooks or "forward" in second.__dict__)
+    )
 
 
 class ModuleList(Module):
