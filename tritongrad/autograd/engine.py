@@ -330,18 +330,13 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
     # A gradient the engine did not receive (a new tensor) is its own to accumulate into in place.
     not_owned = [id(g) for g in grads if g is not None]
     to_leaves = []  # written after every result has passed its checks: an error leaves .grad alone
-    tensor_arguments = node._tensor_arguments
-    index = -1
-    for (child, child_nr), grad in zip(edges, results):
-        index += 1
+    for edge, grad in zip(edges, results):
         if grad is None:
             continue
-        if index not in tensor_arguments:
-            raise RuntimeError(
-                f"function {node.name()} returned a gradient different than None at position {index + 1}, "
-                "but the corresponding forward input was not a Variable"
-            )
+        child, child_nr = edge
         if child is None:
+            if child_nr < 0:  # the argument was not a tensor
+                _gradient_for_a_non_tensor(node, edges, results)
             continue
         owned = id(grad) not in not_owned
         if type(child) is AccumulateGrad:
@@ -351,6 +346,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
                 continue  # a leaf no longer alive (a node held on its own): no one to deliver to
             data, own = grad._data, variable._data
             if data.shape != own.shape or data.dtype != own.dtype:
+                index = _position(edges, edge)
                 grad = _validate_gradient(node, index, grad, (0, tuple(own.shape), own.dtype, own.device))
                 owned = id(grad) not in not_owned
             not_owned.append(id(grad))
@@ -370,7 +366,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             if not (
                 len(meta) == 1 and meta[0][0] == child_nr and data.shape == meta[0][1] and data.dtype == meta[0][2]
             ):  # (the usual case: the one output's shape and dtype; else torch's checks and fixes)
-                grad = _validate_gradient(node, index, grad, _input_meta(child, child_nr))
+                grad = _validate_gradient(node, _position(edges, edge), grad, _input_meta(child, child_nr))
                 owned = id(grad) not in not_owned
             not_owned.append(id(grad))
         child_buffers = buffers.get(child)
@@ -395,6 +391,21 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             variable._grad = grad  # the usual first gradient: the engine's own buffer, handed over
         else:
             _accumulate_into(variable, grad, owned, create_graph)
+
+
+def _position(edges: tuple, edge: tuple) -> int:
+    """The argument position of ``edge`` (an edge to a node is its own tuple, made for its position)."""
+    return next(index for index, other in enumerate(edges) if other is edge)
+
+
+def _gradient_for_a_non_tensor(node: Node, edges: tuple, results: tuple):
+    """torch's error for a backward that returned a gradient for an argument that was not a tensor."""
+    for index, ((_, child_nr), grad) in enumerate(zip(edges, results)):
+        if grad is not None and child_nr < 0:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position {index + 1}, "
+                "but the corresponding forward input was not a Variable"
+            )
 
 
 def _input_meta(child: Node, output_nr: int):

@@ -41,13 +41,13 @@ class Node:
 
     ``_edges`` has one (node, output number) per argument of the forward call, aligned
     with what backward returns; ``next_functions`` shows those of the Tensor arguments,
-    as torch does (a non-tensor option such as ``dim`` has no edge there).
+    as torch does (a non-tensor option such as ``dim`` has the edge ``(None, -1)``, which
+    does not show there).
     """
 
     # Defaults as class attributes: most nodes never get a hook or a retained gradient, so a node
     # is made without building those tables (the _add_* methods give a node its own on first use).
     _edges: tuple[tuple[Node | None, int], ...] = ()
-    _tensor_arguments: tuple[int, ...] = ()
     _tensor_pre_hooks: Mapping[int, list] = MappingProxyType({})
     _retained: Mapping[int, weakref.ref] = MappingProxyType({})
     _hooks: tuple | list = ()
@@ -70,7 +70,7 @@ class Node:
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
-        return tuple(self._edges[i] for i in self._tensor_arguments)
+        return tuple([edge for edge in self._edges if edge[1] >= 0])
 
     def name(self) -> str:
         return type(self).__name__
@@ -310,12 +310,9 @@ class Function:
                         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         # One edge per argument: to the node that made it, its leaf's AccumulateGrad, or none.
         edges = []
-        tensor_arguments = []
         leaves = []
-        index = 0
-        for arg in args:
-            if needs[index]:
-                tensor_arguments.append(index)
+        for arg, need in zip(args, needs):
+            if need:
                 if arg._base is not None:
                     edge = _edge_to(arg)  # a view's history may need a refresh first
                     edges.append(edge)
@@ -328,12 +325,8 @@ class Function:
                     edges.append((node if node is not None else grad_accumulator(arg), 0))
                     leaves.append(arg)
             else:
-                if isinstance(arg, Tensor):
-                    tensor_arguments.append(index)
-                edges.append(_NO_EDGE)
-            index += 1
+                edges.append(_NO_EDGE if isinstance(arg, Tensor) else _NOT_A_TENSOR)
         ctx._edges = tuple(edges)
-        ctx._tensor_arguments = tuple(tensor_arguments)
         if leaves:
             ctx._leaves = leaves  # the graph keeps its leaves alive (their nodes hold them weakly)
 
@@ -389,7 +382,8 @@ class Function:
         return outputs
 
 
-_NO_EDGE = (None, 0)
+_NO_EDGE = (None, 0)  # a tensor argument that needs no gradient
+_NOT_A_TENSOR = (None, -1)  # an argument that is not a tensor: a gradient for it is an error
 
 
 def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
