@@ -135,6 +135,11 @@ def _pointer_table(
     return table
 
 
+def _kept(tensors: Sequence[torch.Tensor], kept: list[int]) -> Sequence[torch.Tensor]:
+    """The entries of a group's list at the ``kept`` (non-empty) parameters' indices."""
+    return tensors if len(kept) == len(tensors) else [tensors[i] for i in kept]
+
+
 class _ChunkLayout(NamedTuple):
     numels: torch.Tensor  # int64 [tensors]: units (elements or words) per tensor
     chunks: torch.Tensor  # int64 [num_chunks * 2]: (tensor index, first unit) per chunk
@@ -466,9 +471,9 @@ def launch_sgd_step(
     param_dtype, state_dtype, kept, numels, block, num_warps = group
     in_memory = param_dtype == torch.float64
     scalars = [lr, momentum, 1 - dampening, weight_decay]
-    roles = [[params[i] for i in kept], [grads[i] for i in kept]]
+    roles = [_kept(params, kept), _kept(grads, kept)]
     if has_momentum:
-        roles.append([momentum_buffers[i] for i in kept])
+        roles.append(_kept(momentum_buffers, kept))
     tables, layout = _launch_tables(roles, numels, block)
     # Absent roles point at the param table: their constexpr flag is off, so it is never read.
     tables += [tables[0]] * (3 - len(tables))
@@ -704,12 +709,11 @@ def launch_adam_step(
         decay_mode = "none"
     else:
         decay_mode = "decoupled" if decoupled_weight_decay else "l2"
-    roles = [[params[i] for i in kept], [grads[i] for i in kept], [exp_avgs[i] for i in kept]]
-    roles.append([exp_avg_sqs[i] for i in kept])
+    roles = [_kept(params, kept), _kept(grads, kept), _kept(exp_avgs, kept), _kept(exp_avg_sqs, kept)]
     if amsgrad:
-        roles.append([max_exp_avg_sqs[i] for i in kept])
+        roles.append(_kept(max_exp_avg_sqs, kept))
     if capturable:
-        roles.append([step_counts[i] for i in kept])
+        roles.append(_kept(step_counts, kept))
     tables, layout = _launch_tables(roles, numels, block)
     # Absent roles point at the param table: their constexpr flag is off, so it is never read.
     max_table = tables[4] if amsgrad else tables[0]
@@ -904,10 +908,10 @@ def launch_rmsprop_step(
     param_dtype, state_dtype, kept, numels, block, num_warps = group
     in_memory = param_dtype == torch.float64
     scalars = [alpha, 1 - alpha, eps, weight_decay, momentum, -lr]
-    roles = [[params[i] for i in kept], [grads[i] for i in kept], [square_avgs[i] for i in kept]]
+    roles = [_kept(params, kept), _kept(grads, kept), _kept(square_avgs, kept)]
     for used, tensors in ((has_momentum, momentum_buffers), (centered, grad_avgs)):
         if used:
-            roles.append([tensors[i] for i in kept])
+            roles.append(_kept(tensors, kept))
     tables, layout = _launch_tables(roles, numels, block)
     # Absent roles point at the param table: their constexpr flag is off, so it is never read.
     momentum_table = tables[3] if has_momentum else tables[0]
@@ -1248,8 +1252,8 @@ def _launch_step(
         return
     param_dtype, state_dtype, kept, numels, block, num_warps = group
     in_memory = param_dtype == torch.float64
-    roles = [[params[i] for i in kept], [grads[i] for i in kept]]
-    roles += [[tensors[i] for i in kept] for tensors in states.values()]
+    roles = [_kept(params, kept), _kept(grads, kept)]
+    roles += [_kept(tensors, kept) for tensors in states.values()]
     tables, layout = _launch_tables(roles, numels, block)
     kernel[(layout.num_chunks,)](
         *tables, layout.numels, layout.chunks, _hyperparameter_table(scalars, in_memory, layout.numels),
