@@ -44,7 +44,9 @@ of contiguous dims such as a transposed weight.
 
 ``POINTER_TABLE_EXTENTS`` records which memory every live pointer table refers
 to, for tools that check a kernel's addresses against its arguments (the test
-suite's interpreter bounds checker).
+suite's interpreter bounds checker), once such a tool has set
+``RECORD_TABLE_EXTENTS`` (off otherwise: a training step makes a table for its
+new gradients, and nothing else reads the record).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ from tritongrad.runtime import cdiv, elementwise_launch_config, reduction_block
 
 __all__ = [
     "POINTER_TABLE_EXTENTS",
+    "RECORD_TABLE_EXTENTS",
     "launch_adadelta_step",
     "launch_adagrad_step",
     "launch_adam_step",
@@ -98,6 +101,7 @@ __all__ = [
 #: new tensor objects that share the arguments' storage. An entry lives exactly as long as
 #: its table: it is removed when the table is garbage collected (before its memory is freed).
 POINTER_TABLE_EXTENTS: dict[int, list[tuple[int, int]]] = {}
+RECORD_TABLE_EXTENTS = False
 
 
 # The weak references that remove a table's POINTER_TABLE_EXTENTS entry when the table is freed,
@@ -129,9 +133,10 @@ def _pointer_table(
     else:
         host = torch.frombuffer(array.array("q", addresses), dtype=torch.int64)
         table = host if device.type == "cpu" else host.pin_memory().to(device, non_blocking=True)
-    address = table.data_ptr()
-    POINTER_TABLE_EXTENTS[address] = [(start, start + t.nbytes) for start, t in zip(addresses, tensors)]
-    _TABLE_WATCHERS[address] = weakref.ref(table, lambda watcher, address=address: _forget_table(address, watcher))
+    if RECORD_TABLE_EXTENTS:
+        address = table.data_ptr()
+        POINTER_TABLE_EXTENTS[address] = [(start, start + t.nbytes) for start, t in zip(addresses, tensors)]
+        _TABLE_WATCHERS[address] = weakref.ref(table, lambda watcher, address=address: _forget_table(address, watcher))
     return table
 
 
@@ -186,9 +191,9 @@ def _launch_tables(
     layout = _cached(("chunks", device, block, tuple(numels)), lambda: _chunk_layout(numels, block, device))
     tables = []
     for role in roles:
-        # Each tensor's extent is in the key: the table's POINTER_TABLE_EXTENTS entry must be its own.
+        # A table holds addresses only; recorded, its extents too, so then their sizes are in the key.
         addresses = [t.data_ptr() for t in role]
-        key = ("pointers", device, *addresses, *[t.nbytes for t in role])
+        key = ("pointers", device, *addresses, *([t.nbytes for t in role] if RECORD_TABLE_EXTENTS else ()))
         tables.append(_cached(key, lambda role=role, addresses=addresses: _pointer_table(role, device, addresses)))
     return tables, layout
 

@@ -157,6 +157,7 @@ class InterpreterBoundsChecker:
     def install(self) -> None:
         if self._installed:
             return
+        optim_kernels.RECORD_TABLE_EXTENTS = True  # pointer tables say which memory they grant
         interp = self._interpreter
         executor = interp.GridExecutor
         builder = interp.InterpreterBuilder

@@ -450,7 +450,8 @@ def test_bounds_checker_sees_the_memory_behind_pointer_tables(monkeypatch):
         launch_sgd_step(params, grads, buffers, **options, first_step=False)
 
 
-def test_registry_lists_table_targets_and_forgets_freed_tables():
+def test_registry_lists_table_targets_and_forgets_freed_tables(monkeypatch):
+    monkeypatch.setattr(optim_kernels, "RECORD_TABLE_EXTENTS", True)
     tensors = [torch.empty(4, device=DEVICE), torch.empty(9, dtype=torch.float64, device=DEVICE)]
     table = optim_kernels._pointer_table(tensors, DEVICE)
     address = table.data_ptr()

@@ -84,9 +84,9 @@ class _Buffer:
 
     __slots__ = ("grad", "owned")
 
-    def __init__(self) -> None:
-        self.grad = None
-        self.owned = False
+    def __init__(self, grad=None, owned: bool = False) -> None:
+        self.grad = grad
+        self.owned = owned
 
     def add(self, grad, owned: bool) -> None:
         if self.grad is None:
@@ -371,13 +371,13 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             not_owned.append(id(grad))
         child_buffers = buffers.get(child)
         if child_buffers is None:
-            buffer = _Buffer()
-            buffers[child] = {child_nr: buffer}
+            buffers[child] = {child_nr: _Buffer(grad, owned)}
         else:
             buffer = child_buffers.get(child_nr)
             if buffer is None:
-                buffer = child_buffers[child_nr] = _Buffer()
-        buffer.add(grad, owned)
+                child_buffers[child_nr] = _Buffer(grad, owned)
+            else:
+                buffer.add(grad, owned)
     for variable, grad, owned in to_leaves:
         if (
             owned

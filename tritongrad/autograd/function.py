@@ -265,9 +265,12 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any):
         # (Written for speed: it runs for every op. Grad mode is read and switched on its state.)
         ctx = (cls.__dict__.get("_node_class") or _node_class(cls))()
-        # (Reading requires_grad also refreshes a view whose base was rewritten in place since.)
-        # A list comprehension, not a generator: this line runs for every op.
-        ctx.needs_input_grad = needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        # (A view reads requires_grad through the property, which refreshes a view whose base was
+        # rewritten in place since; any other tensor reads its field. A list comprehension, not a
+        # generator: this line runs for every op.)
+        ctx.needs_input_grad = needs = tuple(
+            [isinstance(a, Tensor) and (a._requires_grad if a._base is None else a.requires_grad) for a in args]
+        )
         if True not in needs or not _grad_state.enabled:
             # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
             outputs = cls.forward(ctx, *args, **kwargs)
