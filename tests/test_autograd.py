@@ -1198,3 +1198,60 @@ def test_a_backward_that_raises_leaves_every_grad_untouched(case):
             out.sum().backward()
         results[lib.__name__] = (a.grad is None, w.grad is None)
     assert results["tritongrad"] == results["torch"] == (True, True), results
+
+
+def node_hooks_in_torch_order(lib):
+    """Tensor hooks, retained gradients, node pre-hooks, the node, node hooks; on a leaf's
+    AccumulateGrad node the same, around the accumulation and the post-accumulate hook."""
+    seen = []
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: seen.append(("tensor hook", g.tolist())) or g * 2)
+    y.grad_fn.register_prehook(lambda go: seen.append(("node prehook", [g.tolist() for g in go])))
+
+    def listed(grads):
+        return [None if g is None else g.tolist() for g in grads]
+
+    y.grad_fn.register_hook(lambda gi, go: seen.append(("node hook", listed(gi), listed(go))))
+    y.retain_grad()
+    y.sum().backward()
+    seen.append(("grads", x.grad.tolist(), y.grad.tolist()))
+    node = y.grad_fn.next_functions[0][0]
+    x.register_hook(lambda g: seen.append(("leaf tensor hook", g.tolist())))
+    node.register_prehook(lambda go: seen.append(("leaf node prehook", [g.tolist() for g in go])))
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(("post accumulate", t.grad.tolist())))
+    node.register_hook(lambda gi, go: seen.append(("leaf node hook", list(gi), [g.tolist() for g in go])))
+    x.grad = None
+    (x * 3).sum().backward()
+    node.register_prehook(lambda go: (go[0] * 10,))  # a replacement for what is accumulated
+    (x * 3).sum().backward()
+    seen.append(("grad", x.grad.tolist()))
+    return seen
+
+
+def test_node_hooks_run_in_torch_order_on_every_node():
+    got, want = run_both(node_hooks_in_torch_order)
+    assert got == want, f"tritongrad {got}\ntorch      {want}"
+
+
+def prehook_returning(result):
+    def scenario(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.grad_fn.register_prehook(lambda go: result(go))
+        y.sum().backward()
+
+    return scenario
+
+
+@pytest.mark.parametrize(
+    "result, error, match",
+    [
+        (lambda go: 5, TypeError, "expected tuple, but hook returned 'int'"),
+        (lambda go: (go[0], go[0]), RuntimeError, "returned an incorrect number of values \\(got 2, but expected 1\\)"),
+        (lambda go: (go[0].double(),), RuntimeError, "has changed the type of value"),
+    ],
+    ids=["not a tuple", "wrong count", "wrong dtype"],
+)
+def test_node_prehook_results_are_checked_like_torch(result, error, match):
+    both_raise(prehook_returning(result), error, match)

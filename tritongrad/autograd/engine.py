@@ -74,6 +74,7 @@ def _takes_unit_gradient(node: Node, output_nr: int, create_graph: bool, capture
         and not create_graph
         and not node._tensor_pre_hooks.get(output_nr)
         and not node._hooks
+        and not node._pre_hooks
         and node._retained.get(output_nr) is None
         and (id(node), output_nr) not in capture_keys
     )
@@ -172,6 +173,29 @@ def _check_hook_result(hook, grad, replaced) -> None:
         )
 
 
+def _run_pre_hooks(node: Node, grads: tuple) -> tuple:
+    """``grads`` after the node's pre-hooks (``register_prehook``), each of which may return a
+    replacement tuple, checked as torch checks it: a tuple, of the same length, each tensor of the
+    gradient's size, type and device."""
+    for hook in node._pre_hooks:
+        replaced = hook(grads)
+        if replaced is None:
+            continue
+        if not isinstance(replaced, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
+        if len(replaced) != len(grads):
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise RuntimeError(
+                f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but expected "
+                f"{len(grads)})"
+            )
+        for grad, new in zip(grads, replaced):
+            if grad is not None and new is not None:
+                _check_hook_result(hook, _materialized(grad), new)
+        grads = replaced
+    return grads
+
+
 def _expandable(shape: tuple, target: tuple) -> bool:
     """True if a tensor of ``shape`` broadcasts to ``target``."""
     if len(shape) > len(target):
@@ -257,9 +281,16 @@ def run_backward(
                     buffer = inputs.get(0)
                     variable = node.variable
                     if capture is None and buffer is not None and buffer.grad is not None and variable is not None:
-                        _accumulate_into(variable, buffer.grad, buffer.owned, create_graph)
-                        for hook in variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
-                            hook(variable)
+                        grad, owned = buffer.grad, buffer.owned
+                        if node._pre_hooks:  # the node's own hooks (node.register_prehook)
+                            (replaced,) = _run_pre_hooks(node, (grad,))
+                            grad, owned = replaced, owned and replaced is grad
+                        if grad is not None:
+                            _accumulate_into(variable, grad, owned, create_graph)
+                            for hook in variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
+                                hook(variable)
+                        for hook in node._hooks:  # node.register_hook: (grad_inputs, grad_outputs)
+                            hook((), (grad,))
                 else:
                     _run_node(node, inputs, buffers, create_graph, direct_leaves)
                     executed.append(node)
@@ -311,6 +342,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         grads = tuple([inputs[i].grad if i in inputs else None for i in range(output_count)])
         if any(g is None for g in grads) and isinstance(node, FunctionCtx) and node.materialize_grads:
             grads = tuple([_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
+    if node._pre_hooks:
+        grads = _run_pre_hooks(node, grads)
     if isinstance(node, FunctionCtx):
         results = node._function.backward(node, *grads)
         if not isinstance(results, tuple):
@@ -356,6 +389,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
                 and child not in buffers  # ... and no earlier edge delivered a gradient
                 and not child._tensor_pre_hooks
                 and not variable._post_accumulate_hooks
+                and not child._pre_hooks
+                and not child._hooks
             ):
                 direct_leaves[child] = 0
                 to_leaves.append((variable, grad, owned))

@@ -51,6 +51,7 @@ class Node:
     _tensor_pre_hooks: Mapping[int, list] = MappingProxyType({})
     _retained: Mapping[int, weakref.ref] = MappingProxyType({})
     _hooks: tuple | list = ()
+    _pre_hooks: tuple | list = ()
     # (output number, shape, dtype, device) of each tensor output (FunctionCtx records them).
     _output_meta: tuple | list = ()
 
@@ -88,6 +89,14 @@ class Node:
             self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
+
+    def register_prehook(self, hook) -> _HookHandle:
+        """``hook(grad_outputs)`` runs before this node computes its gradients; it may return a
+        replacement tuple of ``grad_outputs``. Returns a handle whose ``remove()`` unregisters it."""
+        if "_pre_hooks" not in self.__dict__:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _HookHandle(self._pre_hooks, hook)
 
     def _release(self) -> None:
         """Drops saved state after a backward without ``retain_graph``."""
