@@ -867,7 +867,9 @@ def gradient_for_a_number(lib):
     Scaled.apply(lib.tensor([1.0], requires_grad=True), 2.0).sum().backward()
 
 
-def saving_a_number(lib):
+def saves_a_number(lib):
+    """A Function whose forward passes a Python number to save_for_backward."""
+
     class SavesNumber(lib.autograd.Function):
         @staticmethod
         def forward(ctx, a):
@@ -878,7 +880,11 @@ def saving_a_number(lib):
         def backward(ctx, grad):
             return grad * 2
 
-    SavesNumber.apply(lib.tensor([1.0], requires_grad=True))
+    return SavesNumber
+
+
+def saving_a_number(lib):
+    saves_a_number(lib).apply(lib.tensor([1.0], requires_grad=True))
 
 
 def test_custom_function_errors_like_torch():
@@ -892,22 +898,12 @@ def test_saving_a_number_is_accepted_when_nothing_records(why):
     """torch checks what save_for_backward was given only when the call records a node."""
     results = []
     for lib in (torch, tritongrad):
-
-        class SavesNumber(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, a):
-                ctx.save_for_backward(a, 2.0)
-                return a * 2
-
-            @staticmethod
-            def backward(ctx, grad):
-                return grad * 2
-
+        function = saves_a_number(lib)
         if why == "no_grad":
             with lib.no_grad():
-                out = SavesNumber.apply(lib.tensor([1.5], requires_grad=True))
+                out = function.apply(lib.tensor([1.5], requires_grad=True))
         else:
-            out = SavesNumber.apply(lib.tensor([1.5]))
+            out = function.apply(lib.tensor([1.5]))
         results.append(out.tolist())
     assert results[0] == results[1], f"torch {results[0]}, tritongrad {results[1]}"
 
