@@ -59,6 +59,7 @@ from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.runtime import cdiv, elementwise_launch_config, is_interpreter, reduction_block
 
 __all__ = [
+    "cross_entropy_fwd_launcher",
     "launch_cross_entropy_fwd",
     "launch_cross_entropy_bwd",
     "launch_nll_loss_fwd",
@@ -467,6 +468,8 @@ def _weight_layout(weight: torch.Tensor | None) -> tuple | None:
 # from those keys (shapes, the config, VEC, int64 offsets) is done when the launcher is built.
 _FWD_LAUNCHERS: dict[tuple, Callable] = {}
 _BWD_LAUNCHERS: dict[tuple, Callable] = {}
+# The backward's launchers keyed by the forward's launcher and grad_loss's layout (see forward=).
+_PAIRED_BWD_LAUNCHERS: dict[tuple, Callable] = {}
 
 
 def launch_cross_entropy_fwd(
@@ -489,6 +492,25 @@ def launch_cross_entropy_fwd(
     Raises IndexError for a class target outside [0, C) other than ignore_index
     (kernels/device_checks.py says when).
     """
+    return cross_entropy_fwd_launcher(logits, target, weight, ignore_index, label_smoothing, reduction)(
+        logits, target, weight
+    )
+
+
+def cross_entropy_fwd_launcher(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+) -> Callable:
+    """``launch(logits, target, weight) -> (loss, saved)`` for operands laid out as these and these
+    options (made and checked on first use): what ``launch_cross_entropy_fwd`` calls.
+
+    An op that holds it can hand it to ``launch_cross_entropy_bwd`` as ``forward``: it stands for
+    the layouts of the logits, target, weight and saved buffer, and for the options.
+    """
     key = (
         logits.dtype, logits.shape, logits.stride(), logits.device, target.dtype, target.shape, target.stride(),
         target.device, None if weight is None else _weight_layout(weight), ignore_index, label_smoothing, reduction,
@@ -497,7 +519,7 @@ def launch_cross_entropy_fwd(
     if launch is None:
         launch = _cross_entropy_fwd_launcher(logits, target, weight, ignore_index, label_smoothing, reduction)
         remember(_FWD_LAUNCHERS, key, launch)
-    return launch(logits, target, weight)
+    return launch
 
 
 def _cross_entropy_fwd_launcher(logits, target, weight, ignore_index: int, label_smoothing: float, reduction: str):
@@ -566,13 +588,26 @@ def launch_cross_entropy_bwd(
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
+    forward: Callable | None = None,
 ) -> torch.Tensor:
     """Gradient of cross_entropy w.r.t. ``logits``, from what the forward ``saved``. One launch.
 
     ``grad_loss`` has the loss's shape ((N,) for "none", else 0-d), or is None for the
     implicit gradient 1 of ``loss.backward()``. Returns a new contiguous tensor of the
-    logits' shape and dtype. (No gradient is computed for probability targets.)
+    logits' shape and dtype. (No gradient is computed for probability targets.) ``forward``:
+    the ``cross_entropy_fwd_launcher`` that made ``saved`` from this very logits, target and
+    weight with these options, or None; it stands for all their layouts, so the backward's
+    launcher is found from it and ``grad_loss``'s layout alone.
     """
+    paired_key = None
+    if forward is not None:
+        paired_key = (
+            forward,
+            None if grad_loss is None else (grad_loss.dtype, grad_loss.shape, grad_loss.stride(), grad_loss.device),
+        )
+        launch = _PAIRED_BWD_LAUNCHERS.get(paired_key)
+        if launch is not None:
+            return launch(grad_loss, logits, target, saved, weight)
     key = (
         None if grad_loss is None else (grad_loss.dtype, grad_loss.shape, grad_loss.stride(), grad_loss.device),
         logits.dtype, logits.shape, logits.stride(), logits.device, target.dtype, target.shape, target.stride(),
@@ -585,6 +620,8 @@ def launch_cross_entropy_bwd(
             grad_loss, logits, target, saved, weight, ignore_index, label_smoothing, reduction
         )
         remember(_BWD_LAUNCHERS, key, launch)
+    if paired_key is not None:
+        remember(_PAIRED_BWD_LAUNCHERS, paired_key, launch)
     return launch(grad_loss, logits, target, saved, weight)
 
 

@@ -96,7 +96,7 @@ from tritongrad.kernels.matmul_tma import launch_matmul_tma, tma_eligible, tma_r
 from tritongrad.kernels.strided import broadcast_shapes, broadcast_strides, coalesce, strided_offset
 from tritongrad.runtime import cdiv
 
-__all__ = ["launch_matmul", "launch_linear", "launch_linear_backward"]
+__all__ = ["launch_matmul", "launch_linear", "launch_linear_backward", "linear_launcher"]
 
 ACTIVATIONS = (None, "relu")
 
@@ -1046,11 +1046,7 @@ def launch_linear(
     Returns:
         A new (..., out_features) tensor.
     """
-    # (Written for speed: the layouts inline, not through _layout, as this runs for every linear.)
-    key = (
-        x.dtype, x.shape, x.stride(), x.device, weight.dtype, weight.shape, weight.stride(), weight.device,
-        None if bias is None else (bias.dtype, bias.shape, bias.stride(), bias.device), activation, allow_tf32,
-    )  # fmt: skip
+    key = _linear_key(x, weight, bias, activation, allow_tf32)
     launch = _LINEAR_LAUNCHERS.get(key)
     if launch:
         return launch(x, weight, bias)
@@ -1068,6 +1064,30 @@ def launch_linear(
             _LINEAR_LAUNCHERS, key, _linear_launcher(rows, weight, out, bias, activation, allow_tf32, output_shape)
         )
     return out if x.dim() == 2 else out.view(output_shape)
+
+
+def _linear_key(x, weight, bias, activation, allow_tf32: bool) -> tuple:
+    # (Written for speed: the layouts inline, not through _layout, as this runs for every linear.)
+    return (
+        x.dtype, x.shape, x.stride(), x.device, weight.dtype, weight.shape, weight.stride(), weight.device,
+        None if bias is None else (bias.dtype, bias.shape, bias.stride(), bias.device), activation, allow_tf32,
+    )  # fmt: skip
+
+
+def linear_launcher(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    activation: str | None = None,
+    allow_tf32: bool = False,
+) -> Callable | None:
+    """The launcher ``launch_linear`` keeps for operands laid out as these (``launcher(x, weight,
+    bias)`` does what ``launch_linear`` would), or None while it has none (call ``launch_linear``).
+
+    An op that holds its launcher can hand it to ``launch_linear_backward`` as ``forward``: the
+    launcher stands for the forward operands' layouts, so the backward need not read them again.
+    """
+    return _LINEAR_LAUNCHERS.get(_linear_key(x, weight, bias, activation, allow_tf32)) or None
 
 
 # launch_linear's launchers for inputs whose leading dims merge into rows, keyed by the operands'
@@ -1099,6 +1119,7 @@ def launch_linear_backward(
     relu_out: torch.Tensor | None = None,
     allow_tf32: bool = False,
     split_k: int | None = None,
+    forward: Callable | None = None,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
     """Gradients of y = act(x @ weight.T + bias): (grad_x, grad_weight, grad_bias), in one launch.
 
@@ -1121,8 +1142,19 @@ def launch_linear_backward(
             policy, which splits when the weight tiles alone leave SMs idle; the interpreter never
             does). More than one writes partial sums and adds one launch that adds them up in a
             fixed order (deterministic).
+        forward: the ``linear_launcher`` that computed the forward from this very ``x`` and
+            ``weight`` (and made ``relu_out``), or None. It stands for their layouts, so the
+            launcher of the backward is found from it and ``grad_out``'s layout alone.
     """
-    launcher_key = None
+    launcher_key = paired_key = None
+    if split_k is None and forward is not None:
+        paired_key = (
+            forward, grad_out.dtype, grad_out.shape, grad_out.stride(), grad_out.device, relu_out is None,
+            needs_input_grad, allow_tf32,
+        )  # fmt: skip
+        launch = _PAIRED_BACKWARD_LAUNCHERS.get(paired_key)
+        if launch is not None:
+            return launch(grad_out, x, weight, relu_out)
     if split_k is None:
         # (Written for speed: the layouts inline, not through _layout, as this runs for every linear.)
         launcher_key = (
@@ -1133,6 +1165,8 @@ def launch_linear_backward(
         )  # fmt: skip
         launch = _LINEAR_BACKWARD_LAUNCHERS.get(launcher_key)
         if launch is not None:
+            if paired_key is not None:
+                remember(_PAIRED_BACKWARD_LAUNCHERS, paired_key, launch)
             return launch(grad_out, x, weight, relu_out)
     _check_weight("linear_backward", x, weight)
     out_features, in_features = weight.shape
@@ -1229,9 +1263,10 @@ def launch_linear_backward(
         and x.dim() == 2
         and (wants_x, wants_weight, wants_bias) == (need_x, need_weight, need_bias)
     ):
-        remember(_LINEAR_BACKWARD_LAUNCHERS, launcher_key, _linear_backward_launcher(
-            grid, arguments, options, (grad_x, grad_weight, grad_bias),
-        ))  # fmt: skip
+        launch = _linear_backward_launcher(grid, arguments, options, (grad_x, grad_weight, grad_bias))
+        remember(_LINEAR_BACKWARD_LAUNCHERS, launcher_key, launch)
+        if paired_key is not None:
+            remember(_PAIRED_BACKWARD_LAUNCHERS, paired_key, launch)
     if split_k > 1:
         _launch_split_k_sum(
             weight_target if wants_weight else None, grad_weight if wants_weight else None,
@@ -1243,6 +1278,9 @@ def launch_linear_backward(
 # launch_linear_backward's launchers for 2-D operands and one launch, keyed by the operands'
 # layouts, the gradients wanted and tf32: the checks passed once, the outputs are allocated per call.
 _LINEAR_BACKWARD_LAUNCHERS: dict[tuple, Callable] = {}
+# The same launchers keyed by the forward's launcher (standing for the layouts of x, weight and
+# relu_out), grad_out's layout and the options: a training step's backward reads one layout.
+_PAIRED_BACKWARD_LAUNCHERS: dict[tuple, Callable] = {}
 
 
 def _linear_backward_launcher(grid, arguments: tuple, options: dict, outputs: tuple) -> Callable:

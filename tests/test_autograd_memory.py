@@ -159,3 +159,26 @@ def test_a_graph_keeps_its_leaves_alive_and_a_dropped_leaf_goes_at_once():
             assert leaf_ref() is None, f"{lib.__name__}: the leaf outlived its last graph and holder"
         finally:
             gc.enable()
+
+
+def test_backward_frees_what_linear_and_cross_entropy_kept_while_the_graph_lives():
+    """Linear and cross-entropy keep their forward's buffers for the backward (the saved tensors and
+    the launcher's operands); backward frees them, as torch frees its saved tensors, even while the
+    loss (and so the graph) is still referenced."""
+    first, second = tritongrad.nn.Linear(4, 6), tritongrad.nn.Linear(6, 3)
+    x, target = tritongrad.randn(5, 4), tritongrad.tensor([0, 2, 1, 1, 0])
+    for _ in range(2):  # the second step runs with the launchers made by the first
+        hidden = first(x).relu()
+        logits = second(hidden)
+        loss = tritongrad.nn.functional.cross_entropy(logits, target)
+        buffers = [weakref.ref(hidden._data), weakref.ref(logits._data)]
+        del hidden, logits
+        gc.disable()
+        try:
+            assert all(ref() is not None for ref in buffers), "the graph should keep its saved buffers until backward"
+            loss.backward()
+            alive = [index for index, ref in enumerate(buffers) if ref() is not None]
+        finally:
+            gc.enable()
+        assert not alive, f"buffers {alive} (0: hidden, 1: logits) outlived backward while the loss is referenced"
+        first.zero_grad(), second.zero_grad()

@@ -188,6 +188,41 @@ def test_linear_relu_non_contiguous_gradcheck_and_double_backward():
     )  # fmt: skip
 
 
+def _linear_relu_ce_step(lib, x_values, swap):
+    """One forward/backward of linear -> relu -> linear -> cross_entropy whose first input and
+    second weight get new data between forward and backward when ``swap`` (``.data =`` a
+    transposed copy: same values and shape, other strides), as torch lets a script do."""
+    torch.manual_seed(1)
+    w1, b1 = torch.randn(6, 4, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
+    w2, b2 = torch.randn(3, 6, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    leaves = [lib.tensor(t.tolist(), dtype=lib.float64, requires_grad=True) for t in (w1, b1, w2, b2)]
+    x = lib.tensor(x_values.tolist(), dtype=lib.float64, requires_grad=True)
+    if lib is tritongrad:
+        hidden = F._linear_relu(x, leaves[0], leaves[1])  # nn.Sequential's fused Linear+ReLU
+    else:
+        hidden = TF.relu(TF.linear(x, leaves[0], leaves[1]))
+    logits = (F if lib is tritongrad else TF).linear(hidden, leaves[2], leaves[3])
+    loss = (F if lib is tritongrad else TF).cross_entropy(logits, lib.tensor([0, 2, 1, 1, 0]))
+    if swap:
+        for tensor in (x, leaves[2]):
+            swapped = tensor.detach().t().contiguous().t()  # the same values, column-major
+            tensor.data = swapped
+    loss.backward()
+    return [t.grad.tolist() for t in (x, *leaves)]
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["same buffers", "data swapped before backward"])
+def test_linear_and_cross_entropy_steps_repeat_and_follow_swapped_data(swap):
+    """Repeated steps use launchers the first one made (the backward found from the forward's);
+    an input whose buffer was swapped for one of other strides still gives torch's gradients."""
+    x_values = torch.randn(5, 4, dtype=torch.float64)
+    want = _linear_relu_ce_step(torch, x_values, swap)
+    for step in range(3):
+        got = _linear_relu_ce_step(tritongrad, x_values, swap)
+        for name, g, w in zip(["x", "w1", "b1", "w2", "b2"], got, want):
+            assert_close(torch.tensor(g), torch.tensor(w), f"step {step}: grad of {name}")
+
+
 def test_linear_errors_like_torch():
     x, w = to_tg(torch.randn(2, 3)), to_tg(torch.randn(4, 5))
     with pytest.raises(RuntimeError) as torch_error:

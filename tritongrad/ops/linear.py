@@ -28,13 +28,7 @@ class Linear(Function):
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        out = matmul_kernels.launch_linear(
-            x._data,
-            weight._data,
-            None if bias is None else bias._data,
-            allow_tf32=backends.cuda.matmul.allow_tf32,
-        )
-        return _wrap(out)
+        return _wrap(_launch_forward(ctx, x, weight, bias, None))
 
     @staticmethod
     def backward(ctx, grad):
@@ -56,15 +50,7 @@ class LinearRelu(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.has_bias = bias is not None
-        out = _wrap(
-            matmul_kernels.launch_linear(
-                x._data,
-                weight._data,
-                None if bias is None else bias._data,
-                activation="relu",
-                allow_tf32=backends.cuda.matmul.allow_tf32,
-            )
-        )
+        out = _wrap(_launch_forward(ctx, x, weight, bias, "relu"))
         ctx.save_for_backward(x, weight, out)
         return out
 
@@ -72,6 +58,19 @@ class LinearRelu(Function):
     def backward(ctx, grad):
         x, weight, out = ctx.saved_tensors
         return _linear_backward(ctx, grad, x, weight, relu_out=out)
+
+
+def _launch_forward(ctx, x, weight, bias, activation: str | None):
+    """The forward launch, through the kernel layer's launcher for these layouts when it has one;
+    the launcher and the operands it read are kept for the backward (see _linear_backward)."""
+    data, weight_data = x._data, weight._data
+    bias_data = None if bias is None else bias._data
+    allow_tf32 = backends.cuda.matmul.allow_tf32
+    launch = matmul_kernels.linear_launcher(data, weight_data, bias_data, activation, allow_tf32)
+    ctx.forward_launch = (launch, data, weight_data)
+    if launch is not None:
+        return launch(data, weight_data, bias_data)
+    return matmul_kernels.launch_linear(data, weight_data, bias_data, activation, allow_tf32)
 
 
 def _linear_backward(ctx, grad, x, weight, relu_out):
@@ -86,6 +85,11 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         relu_out = None
     if recording:
         return _linear_backward_composed(grad, x, weight, needs)
+    # The forward's launcher stands for the layouts of x and weight while they hold the very
+    # buffers it read (``.data =`` may have swapped one since) and of relu_out, its own output.
+    launch, data, weight_data = ctx.forward_launch
+    ctx.forward_launch = (None, None, None)  # frees those buffers with the saved tensors
+    forward = launch if x._data is data and weight._data is weight_data else None
     grad_x, grad_weight, grad_bias = matmul_kernels.launch_linear_backward(
         grad._data,
         x._data,
@@ -93,6 +97,7 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         needs_input_grad=needs,
         relu_out=None if relu_out is None else relu_out._data,
         allow_tf32=backends.cuda.matmul.allow_tf32,
+        forward=forward,
     )
     return (
         None if grad_x is None else _wrap(grad_x),

@@ -38,11 +38,12 @@ class CrossEntropy(Function):
     def forward(ctx, logits, target, weight, options):
         # ``options``: (ignore_index, label_smoothing, reduction), one argument rather than three
         # (each argument of a Function costs a pass of the recording's loops).
-        ignore_index, label_smoothing, reduction = options
-        loss, saved = class_loss_kernels.launch_cross_entropy_fwd(
-            logits._data, target._data, weight=None if weight is None else weight._data,
-            ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction,
-        )  # fmt: skip
+        data, target_data = logits._data, target._data
+        weight_data = None if weight is None else weight._data
+        launch = class_loss_kernels.cross_entropy_fwd_launcher(data, target_data, weight_data, *options)
+        loss, saved = launch(data, target_data, weight_data)
+        # The launcher and the buffers it read, for the backward (see backward).
+        ctx.forward_launch = (launch, data, target_data, weight_data)
         ctx.save_for_backward(logits, target, weight)
         # The per-row statistics are the kernel's own scratch, never seen or written by anyone else:
         # kept as the buffer itself, without a Tensor or a version check.
@@ -68,15 +69,22 @@ class CrossEntropy(Function):
                 reduction=reduction,
             )  # fmt: skip
             return grad_logits, None, None, None
+        # The forward's launcher stands for the operands' layouts while they hold the very buffers
+        # it read (``.data =`` may have swapped one since).
+        launch, data, target_data, weight_data = ctx.forward_launch
+        ctx.forward_launch = (None, None, None, None)  # frees those buffers with the saved tensors
+        weight_now = None if weight is None else weight._data
+        same = logits._data is data and target._data is target_data and weight_now is weight_data
         grad_logits = class_loss_kernels.launch_cross_entropy_bwd(
             None if isinstance(grad, UnitGradient) else grad._data,
             logits._data,
             target._data,
             ctx.statistics,
-            weight=None if weight is None else weight._data,
+            weight=weight_now,
             ignore_index=ignore_index,
             label_smoothing=label_smoothing,
             reduction=reduction,
+            forward=launch if same else None,
         )
         return _wrap(grad_logits), None, None, None
 
