@@ -414,18 +414,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             else:
                 buffer.add(grad, owned)
     for variable, grad, owned in to_leaves:
-        if (
-            owned
-            and variable._grad is None
-            and not create_graph
-            and grad._grad_fn is None
-            and not grad._requires_grad
-            and grad._data.is_contiguous()
-            and variable._data.is_contiguous()
-        ):
-            variable._grad = grad  # the usual first gradient: the engine's own buffer, handed over
-        else:
-            _accumulate_into(variable, grad, owned, create_graph)
+        _accumulate_into(variable, grad, owned, create_graph)
 
 
 def _position(edges: tuple, edge: tuple) -> int:
