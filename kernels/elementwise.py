@@ -508,6 +508,11 @@ def unary_math(
             y = x
     elif OP == "logical_not":
         y = x == 0
+    elif OP == "bitwise_not":
+        if HAS_P0:
+            y = x == 0  # a bool (computed as int32: ~1 would still be true); p0 marks it
+        else:
+            y = ~x
     elif OP == "isnan":
         y = x != x
     elif OP == "isinf":
@@ -698,6 +703,27 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         y = (a != 0) | (b != 0)
     elif OP == "logical_xor":
         y = (a != 0) != (b != 0)
+    elif OP == "bitwise_and":
+        y = a & b
+    elif OP == "bitwise_or":
+        y = a | b
+    elif OP == "bitwise_xor":
+        y = a ^ b
+    elif OP == "bitwise_left_shift":
+        # torch's rule (C leaves it undefined): a shift by a negative amount or by the width or more
+        # gives 0. (The shift amount is replaced where it is outside, so no lane shifts that far.)
+        WIDTH: tl.constexpr = COMPUTE.primitive_bitwidth
+        outside = (b < 0) | (b >= WIDTH)
+        y = tl.where(outside, tl.zeros_like(a), a << tl.where(outside, tl.zeros_like(b), b))
+    elif OP == "bitwise_right_shift":
+        # ... and a right shift that far gives the sign fill: a >> (width - 1) signed, 0 unsigned
+        WIDTH: tl.constexpr = COMPUTE.primitive_bitwidth
+        if COMPUTE.is_int_signed():
+            outside = (b < 0) | (b >= WIDTH - 1)
+            y = a >> tl.where(outside, tl.zeros_like(b) + (WIDTH - 1), b)
+        else:
+            outside = (b < 0) | (b >= WIDTH)
+            y = tl.where(outside, tl.zeros_like(a), a >> tl.where(outside, tl.zeros_like(b), b))
     elif OP == "fmax":
         y = tl.where((a > b) | (b != b), a, b)  # a NaN loses to a number
     elif OP == "fmin":

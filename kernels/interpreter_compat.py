@@ -19,7 +19,14 @@ float32 value through a bfloat16 pointer) drops the low 16 bits: it truncates, w
 ``cvt.rn.bf16.f32`` and torch round to nearest even. Every bfloat16 result then came out up to
 one ulp low (toward zero) in the interpreter: reductions, matmul, layer_norm, gelu, losses.
 
-``install`` makes the interpreter convert scalars with ``.item()``, right for a
+The interpreter computes with numpy, which warns (RuntimeWarning: divide by zero, invalid value,
+overflow) where a GPU computes IEEE results silently: ``0.0 / 0`` in a mean over an empty batch,
+``log(0)`` in a loss. The warnings leaked to the user (torch is silent there), and under
+``warnings.simplefilter("error")`` or ``pytest -W error`` they became an InterpreterError instead
+of torch's NaN or inf.
+
+``install`` runs each interpreted launch with numpy's floating-point warnings off and makes the
+interpreter convert scalars with ``.item()``, right for a
 one-element array on every numpy and the answer the newer triton gives; where its
 float32/float16 fma rounds twice, computes that fma in float64 (the product of two
 float32 values is exact there) and rounds once to the operand dtype; and rounds
@@ -47,6 +54,7 @@ def _scalar_index(self: Any) -> int:
 def install() -> None:
     """The fixes above; idempotent."""
     _install_scalar_index()
+    _install_quiet_float_errors()
     if _fma_rounds_twice():
         _install_fma_rounding_once()
     _install_bfloat16_rounding()
@@ -68,6 +76,21 @@ def _install_scalar_index() -> None:
 
     patch_with_scalar_index.scalar_index_installed = True
     interpreter._patch_lang_tensor = patch_with_scalar_index
+
+
+def _install_quiet_float_errors() -> None:
+    """Wraps a launch's run over the grid in ``np.errstate(all="ignore")`` (IEEE results, no warnings)."""
+    executor = interpreter.GridExecutor
+    run_grid = executor.__call__
+    if getattr(run_grid, "quiet_float_errors_installed", False):
+        return
+
+    def run_grid_quietly(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return run_grid(self, *args, **kwargs)
+
+    run_grid_quietly.quiet_float_errors_installed = True
+    executor.__call__ = run_grid_quietly
 
 
 def _fma_rounds_twice() -> bool:

@@ -1937,12 +1937,14 @@ def clamp_chunk(values, first, end, low, high, ELEMENT: tl.constexpr, COMPUTE: t
     offsets, mask = chunk_offsets(first, end, BLOCK)
     pointers = values + offsets
     loaded = tl.load(pointers, mask=mask).to(COMPUTE)
-    clamped = tl.where(loaded < low, low, tl.where(loaded > high, high, loaded))
+    # min(max(x, low), high), as torch's clamp: with low > high every value becomes high; NaN stays
+    raised = tl.where(loaded < low, low, loaded)
+    clamped = tl.where(raised > high, high, raised)
     tl.store(pointers, to_storage(clamped, ELEMENT), mask=mask)
 
 
 # tensors = clamp(tensors, low, high) for one chunk of one tensor; the bounds are first rounded
-# to the tensors' dtype as torch's clamp rounds its scalar bounds. NaN stays NaN.
+# to the tensors' dtype as torch's clamp rounds its scalar bounds. NaN stays NaN; low > high gives high.
 @triton.jit(do_not_specialize=["low_bits", "high_bits"])
 def clamp_kernel(
     tensor_table, numel_table, chunk_table, low_bits, high_bits,

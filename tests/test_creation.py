@@ -175,11 +175,14 @@ def test_like_factories(dtype):
     for name in ("zeros_like", "ones_like"):
         got, expected = getattr(tritongrad, name)(tg_x), getattr(torch, name)(x)
         assert_close(got, expected, what=name)
-        assert got.is_contiguous()
+        assert got.stride() == expected.stride(), (name, got.stride(), expected.stride())  # torch's preserve_format
     assert_close(tritongrad.full_like(tg_x, 1), torch.full_like(x, 1))
     assert_close(tritongrad.zeros_like(tg_x, dtype=torch.float64), torch.zeros_like(x, dtype=torch.float64))
     empty = tritongrad.empty_like(tg_x)
     assert empty.shape == x.shape and empty.dtype == dtype and empty.device == tg_x.device
+    assert empty.stride() == torch.empty_like(x).stride()
+    contiguous = tritongrad.zeros_like(tg_x, memory_format=tritongrad.contiguous_format)
+    assert contiguous.is_contiguous()
     assert tg_x.new_zeros(2).dtype == dtype and tg_x.new_ones((1, 2)).shape == (1, 2)
     assert_close(tg_x.new_full((2,), 1), torch.ones(2, dtype=dtype))
     assert_close(tg_x.new_tensor([1, 0]), torch.tensor([1, 0], dtype=dtype))

@@ -124,6 +124,68 @@ def test_bool_operators(op):
     assert_close(tritongrad.logical_not(tg_a), torch.logical_not(a))
 
 
+BITWISE = {
+    "bitwise_and": operator.and_,
+    "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor,
+    "bitwise_left_shift": operator.lshift,
+    "bitwise_right_shift": operator.rshift,
+}
+INTEGER_AND_BOOL = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool]
+
+
+def _outcome(function, *args):
+    try:
+        return function(*args)
+    except (RuntimeError, TypeError, NotImplementedError) as error:
+        return type(error)
+
+
+@pytest.mark.parametrize("dtype", [*INTEGER_AND_BOOL, torch.float32], ids=str)
+@pytest.mark.parametrize("op", list(BITWISE))
+def test_bitwise_ops_and_their_operators_match_torch(op, dtype):
+    """``&``, ``|``, ``^``, ``<<``, ``>>`` are the bitwise ops (they once were the logical ones, so an
+    integer ``a & b`` came back as bools): values, dtypes, refusals; shifts by negative amounts and
+    by the width or more included (torch's rule: 0, or the sign fill for a right shift)."""
+    low = 0 if dtype == torch.uint8 else -100
+    a = random_values((5, 7), dtype, low=low, high=100)
+    b = (
+        random_values((5, 7), dtype, low=max(low, -3), high=70)
+        if "shift" in op
+        else random_values((5, 7), dtype, low=low, high=100)
+    )
+    tg_a, tg_b = from_torch(a), from_torch(b)
+    for name, ours, theirs in (
+        ("function", lambda: getattr(tritongrad, op)(tg_a, tg_b), lambda: getattr(torch, op)(a, b)),
+        ("method", lambda: getattr(tg_a, op)(tg_b), lambda: getattr(a, op)(b)),
+        ("operator", lambda: BITWISE[op](tg_a, tg_b), lambda: BITWISE[op](a, b)),
+        ("number right", lambda: BITWISE[op](tg_a, 3), lambda: BITWISE[op](a, 3)),
+        ("number left", lambda: BITWISE[op](6, tg_b), lambda: BITWISE[op](6, b)),
+        ("transposed", lambda: BITWISE[op](tg_a.t(), tg_b.t()), lambda: BITWISE[op](a.t(), b.t())),
+    ):
+        expected, got = _outcome(theirs), _outcome(ours)
+        if isinstance(expected, type):
+            assert got is expected, f"{op} {name} {dtype}: torch raised {expected.__name__}, tritongrad gave {got}"
+        else:
+            assert_close(got, expected, rtol=0, atol=0, what=f"{op} {name} {dtype}")
+
+
+@pytest.mark.parametrize("dtype", INTEGER_AND_BOOL, ids=str)
+def test_bitwise_not_and_inplace_operators_match_torch(dtype):
+    a = random_values((4, 6), dtype, low=0 if dtype == torch.uint8 else -100, high=100)
+    tg_a = from_torch(a)
+    assert_close(~tg_a, ~a, rtol=0, atol=0, what=f"~ {dtype}")
+    assert_close(tritongrad.bitwise_not(tg_a), torch.bitwise_not(a), rtol=0, atol=0, what=f"bitwise_not {dtype}")
+    for name in ("__iand__", "__ior__", "__ixor__"):
+        expected, got = a.clone(), tg_a.clone()
+        returned = getattr(got, name)(from_torch(a.flip(0)))
+        getattr(expected, name)(a.flip(0))
+        assert returned is got
+        assert_close(got, expected, rtol=0, atol=0, what=f"{name} {dtype}")
+    with pytest.raises(TypeError, match="integer and Boolean"):
+        ~tritongrad.ones(2)
+
+
 def test_bool_subtraction_and_negation_are_refused():
     tg_a = from_torch(random_values((3,), torch.bool))
     with pytest.raises(RuntimeError, match="bool tensors is not supported"):

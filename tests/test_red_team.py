@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
+import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -756,3 +759,192 @@ def test_masked_select_broadcast_errors_name_the_mask_first(mask_shape):
         lambda lib: _matrix(lib).masked_select(lib.ones(*mask_shape, dtype=lib.bool)),
         [],
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Session 11's red team: views and writes, arguments, numbers, nn misuse (each a torch comparison)
+# ----------------------------------------------------------------------------------------------
+
+
+def _leaf_view(lib):
+    """A leaf that is a view (``requires_grad_()`` on a view of a tensor that does not require grad)."""
+    return lib.arange(12.0).view(3, 4).requires_grad_()
+
+
+def _gather_after_index_write(lib, op):
+    """The backward of ``op(a, i)`` after ``i`` was modified in place (torch saved it: an error)."""
+    a = lib.arange(12.0).view(3, 4).clone().requires_grad_()
+    i = lib.tensor([[0], [1], [2]])
+    out = op(a, i)
+    i.add_(1)
+    out.sum().backward()
+    return a.grad
+
+
+WRITES_AND_ARGUMENTS = {
+    **{
+        f"write into a leaf view: {name}": lambda lib, write=write: write(_leaf_view(lib))
+        for name, write in {
+            "setitem": lambda a: a.__setitem__(1, 5.0),
+            "row mul_": lambda a: a[0].mul_(2),
+            "add_ on itself": lambda a: a.add_(1),
+            "transposed add_": lambda a: a.t().add_(1),
+            "column fill_": lambda a: a[:, 1].fill_(0),
+            "diagonal zero_": lambda a: a.diagonal().zero_(),
+            "masked_fill_": lambda a: a.masked_fill_(a.detach() > 3, 0.0),
+        }.items()
+    },
+    "cat promotes with an empty float tensor": lambda lib: lib.cat([lib.tensor([]), lib.tensor([1, 2])]),
+    "cat promotes with an empty float64 tensor": lambda lib: lib.cat([lib.zeros(0, dtype=lib.float64), lib.ones(2)]),
+    "cat promotes bool with an empty int64 tensor": lambda lib: lib.cat(
+        [lib.ones(2, dtype=lib.bool), lib.zeros(0, dtype=lib.int64)]
+    ),
+    "cat of a tensor, not a list": lambda lib: lib.cat(_matrix(lib)),
+    "cat with a number inside": lambda lib: lib.cat([lib.ones(2), 1]),
+    "stack with a list inside": lambda lib: lib.stack((lib.ones(2), [1.0, 2.0])),
+    "clone keeps a transposed layout": lambda lib: _matrix(lib).t().clone().stride(),
+    "clone of a stepped slice is contiguous": lambda lib: _matrix(lib)[:, ::2].clone().stride(),
+    "a transposed clone cannot be viewed flat": lambda lib: _matrix(lib).t().clone().view(12),
+    "clone into contiguous_format": lambda lib: _matrix(lib).t().clone(memory_format=lib.contiguous_format).stride(),
+    "empty_like keeps the layout": lambda lib: lib.empty_like(_matrix(lib).t()).stride(),
+    "zeros_like keeps the layout": lambda lib: lib.zeros_like(_matrix(lib).t()).stride(),
+    "randn_like keeps the layout": lambda lib: lib.randn_like(_matrix(lib).t()).stride(),
+    "channels_last contiguous": lambda lib: (
+        lambda x: [x.stride(), x.is_contiguous(memory_format=lib.channels_last), x.is_contiguous()]
+    )(lib.ones(2, 3, 4, 5).contiguous(memory_format=lib.channels_last)),
+    "sum over a numpy dim": lambda lib: _matrix(lib).sum(np.int64(1)),
+    "sum over a 0-d tensor dim": lambda lib: _matrix(lib).sum(lib.tensor(1)),
+    "amax over numpy dims": lambda lib: _matrix(lib).amax((np.int64(0), 1)),
+    "sum over a float dim": lambda lib: _matrix(lib).sum(1.0),
+    "movedim of a 0-d tensor": lambda lib: lib.tensor(1.0).movedim(0, 0),
+    "roll over a numpy dim": lambda lib: _matrix(lib).roll(1, np.int64(0)),
+    "view(size=)": lambda lib: _matrix(lib).view(size=(5, 4)),
+    "reshape(shape=)": lambda lib: _matrix(lib).reshape(shape=(5, 4)),
+    "permute(dims=)": lambda lib: _matrix(lib).permute(dims=(1, 0)),
+    "expand(size=)": lambda lib: _matrix(lib)[:1].expand(size=(3, 5)),
+    "repeat(repeats=)": lambda lib: _matrix(lib).repeat(repeats=(2, 1)),
+    "tile with separate sizes": lambda lib: _matrix(lib).tile(2, 2),
+    "swapaxes(axis0=, axis1=)": lambda lib: _matrix(lib).swapaxes(axis0=0, axis1=1),
+    "split(split_size=)": lambda lib: _matrix(lib).split(split_size=2),
+    "tensor_split(sections=)": lambda lib: _matrix(lib).tensor_split(sections=2),
+    "split of a 0-d tensor": lambda lib: lib.tensor(1.0).split(1),
+    "split by a float size": lambda lib: _matrix(lib).split(2.0),
+    "repeat by a float": lambda lib: _matrix(lib).repeat(2.0, 1),
+    "view by a float size": lambda lib: _matrix(lib).view(2.0, 10),
+    **{
+        f"backward after the index of {name} was modified": lambda lib, op=op: _gather_after_index_write(lib, op)
+        for name, op in {
+            "gather": lambda a, i: a.gather(1, i),
+            "an advanced index": lambda a, i: a[i],
+            "index_select": lambda a, i: a.index_select(0, i.view(-1)),
+            "take": lambda a, i: a.take(i),
+            "scatter": lambda a, i: a.scatter(1, i, 5.0),
+            "index_fill": lambda a, i: a.index_fill(0, i.view(-1), 2.0),
+            "index_add (x's gradient needs no index)": lambda a, i: a.index_add(0, i.view(-1), lib_ones(a)),
+        }.items()
+    },
+    "index_select into its own input": lambda lib: (
+        lambda x: lib.index_select(x, 0, lib.tensor([0, 1, 2, 3, 4, 5]), out=x)
+    )(lib.arange(6.0)),
+    "stack into the tensors' own memory": lambda lib: (lambda x: lib.stack([x[0], x[1]], out=x))(
+        lib.arange(4.0).view(2, 2)
+    ),
+    "setitem a list": lambda lib: _matrix(lib).__setitem__(0, [1.0] * 5),
+    "setitem a numpy array": lambda lib: _matrix(lib).__setitem__(0, np.ones(5)),
+    "setitem a numpy scalar": lambda lib: _matrix(lib).__setitem__(0, np.float32(2)),
+    "setitem a complex number": lambda lib: _matrix(lib).__setitem__(0, 1 + 2j),
+    "setitem past float16's range": lambda lib: (lambda h: [h.__setitem__(0, 1e6), h][1])(
+        lib.zeros(2, dtype=lib.float16)
+    ),
+    "setitem past int32's range": lambda lib: lib.zeros(2, dtype=lib.int32).__setitem__(0, 1e10),
+    "setitem past int64's range": lambda lib: lib.zeros(2, dtype=lib.int32).__setitem__(0, 2**70),
+    "setitem a float into int32": lambda lib: (lambda i: [i.__setitem__(0, 2.7), i][1])(lib.zeros(2, dtype=lib.int32)),
+    "masked_fill a bool tensor with 0.5": lambda lib: lib.tensor([False, False]).masked_fill(
+        lib.tensor([True, False]), 0.5
+    ),
+    "masked_fill an int tensor with 2.7": lambda lib: lib.zeros(2, dtype=lib.int32).masked_fill(
+        lib.tensor([True, False]), 2.7
+    ),
+}
+
+
+def lib_ones(like):
+    """Ones shaped and typed as ``like`` from like's own library (a tritongrad or torch tensor)."""
+    return like.detach() * 0 + 1
+
+
+@pytest.mark.parametrize("name", list(WRITES_AND_ARGUMENTS))
+def test_writes_and_arguments_match_torch(name):
+    agree(name, WRITES_AND_ARGUMENTS[name], [], message=False)
+
+
+def _parameter_with_grad(lib, grad):
+    parameter = lib.nn.Parameter(lib.zeros(len(grad)))
+    parameter.grad = lib.tensor(grad)
+    return parameter
+
+
+def _bag_max(lib, weight, indices, offsets):
+    weight = lib.tensor(weight, requires_grad=True)
+    out = lib.nn.functional.embedding_bag(lib.tensor(indices), weight, lib.tensor(offsets), mode="max")
+    out.sum().backward()
+    return [out, weight.grad]
+
+
+NN_AND_NUMBERS = {
+    "clip_grad_value_ with a negative clip value": lambda lib: (
+        lambda p: [lib.nn.utils.clip_grad_value_([p], -0.5), p.grad][1]
+    )(_parameter_with_grad(lib, [-1.0, 0.2, float("nan"), -0.3])),
+    "clip_grad_norm_ of order 0": lambda lib: (lambda p: [lib.nn.utils.clip_grad_norm_([p], 1.0, norm_type=0), p.grad])(
+        _parameter_with_grad(lib, [0.0, 2.0, 0.0, 1.0])
+    ),
+    "embedding_bag max gives a tie's gradient to the first row": lambda lib: _bag_max(
+        lib, [[1.0, 2.0], [1.0, 0.0], [3.0, 2.0]], [0, 1, 2, 0], [0, 2]
+    ),
+    "embedding_bag max with a NaN and an empty bag": lambda lib: _bag_max(
+        lib, [[1.0, 2.0], [1.0, float("nan")], [3.0, 2.0]], [0, 1, 2, 0], [0, 2, 4]
+    ),
+    "linear with a 1-D weight": lambda lib: lib.nn.functional.linear(_matrix(lib), lib.arange(5.0)),
+    "linear with a 1-D weight and a bias": lambda lib: lib.nn.functional.linear(
+        _matrix(lib), lib.arange(5.0), lib.tensor(1.0)
+    ),
+    "triplet_margin_loss with a negative margin": lambda lib: lib.nn.functional.triplet_margin_loss(
+        _matrix(lib), _matrix(lib) + 1, _matrix(lib) - 1, margin=-1.0
+    ),
+    "one_hot of nothing into 0 classes": lambda lib: lib.nn.functional.one_hot(lib.zeros(0, dtype=lib.int64), 0),
+    "one_hot of nothing into 3 classes": lambda lib: lib.nn.functional.one_hot(lib.zeros(0, dtype=lib.int64), 3),
+    "AdaptiveAvgPool1d(None)": lambda lib: lib.nn.AdaptiveAvgPool1d(None)(_matrix(lib).unsqueeze(0)),
+    "parameters_to_vector of a transposed parameter": lambda lib: lib.nn.utils.parameters_to_vector(
+        [_matrix(lib).t(), lib.ones(2)]
+    ),
+    "allclose of equal infinities": lambda lib: lib.allclose(lib.tensor([1.0, math.inf]), lib.tensor([1.0, math.inf])),
+    "allclose of opposite infinities": lambda lib: lib.allclose(
+        lib.tensor([1.0, math.inf]), lib.tensor([1.0, -math.inf])
+    ),
+    "isclose with NaN and infinities": lambda lib: lib.isclose(
+        lib.tensor([1.0, math.inf, math.nan, 2.0]), lib.tensor([1.000001, math.inf, math.nan, 2.1])
+    ),
+    "isclose with equal_nan": lambda lib: lib.isclose(
+        lib.tensor([math.nan, 2.0]), lib.tensor([math.nan, 2.1]), equal_nan=True
+    ),
+    "isclose of integers": lambda lib: lib.tensor([1, 2]).isclose(lib.tensor([1, 3]), atol=0.5),
+    "isclose of two dtypes": lambda lib: lib.isclose(lib.tensor([1, 2]), lib.tensor([1.0, 3.0])),
+}
+
+
+@pytest.mark.parametrize("name", list(NN_AND_NUMBERS))
+def test_nn_and_number_edge_cases_match_torch(name):
+    agree(name, NN_AND_NUMBERS[name], [], message=False)
+
+
+def test_interpreted_kernels_raise_no_numpy_warnings():
+    """The interpreter computes with numpy, which warns where a GPU gives IEEE results silently (0/0
+    in a mean over an empty batch, log(0)): under an "error" filter that was an InterpreterError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean_of_nothing = tritongrad.nn.functional.mse_loss(tritongrad.zeros(0), tritongrad.zeros(0))
+        logs = tritongrad.tensor([0.0, 1.0]).log()
+        quotients = tritongrad.tensor([1.0, 0.0]) / 0
+    assert math.isnan(mean_of_nothing.item())
+    assert logs.tolist() == [-math.inf, 0.0]
+    assert quotients[0].item() == math.inf and math.isnan(quotients[1].item())

@@ -44,6 +44,12 @@ bool = _torch.bool  # noqa: A001
 dtype = _torch.dtype
 device = _torch.device
 Size = _torch.Size
+# memory formats, torch's own objects too: they name layouts that torch allocates
+memory_format = _torch.memory_format
+contiguous_format = _torch.contiguous_format
+preserve_format = _torch.preserve_format
+channels_last = _torch.channels_last
+channels_last_3d = _torch.channels_last_3d
 
 from tritongrad import amp, data, distributed, linalg, nn, optim, random, testing, utils  # noqa: E402,F401
 from tritongrad.amp import autocast  # noqa: E402,F401

@@ -101,9 +101,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(torch.from_numpy(array))
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, **_: object) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=torch.contiguous_format,
+          **_: object) -> Tensor:  # fmt: skip
     """An uninitialised tensor."""
-    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device))
+    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device),
+                       memory_format=memory_format)  # fmt: skip
     return _finish(data, requires_grad)
 
 
@@ -135,28 +137,37 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _finish(data, requires_grad)
 
 
-def _like(input: Tensor, dtype, device) -> tuple:
-    return tuple(input.shape), dtype or input.dtype, device or input.device
+def _like(input: Tensor, dtype, device, memory_format=torch.preserve_format) -> torch.Tensor:
+    """An uninitialised buffer shaped as ``input``: its dtype and device unless given, laid out as
+    torch's ``*_like`` lay it out (``preserve_format``: input's strides when it is dense)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    device = input.device if device is None else _device(device)
+    return torch.empty_like(input._data, dtype=dtype or input.dtype, device=device, memory_format=memory_format)
 
 
-def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    return _finish(_like(input, dtype, device, memory_format), requires_grad)
 
 
-def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
 
-def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    data = _like(input, dtype, device, memory_format)
+    if isinstance(fill_value, (bool, int, float)):
+        scalar_as(fill_value, data.dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
+    kernels.launch_fill_(data, fill_value)
+    return _finish(data, requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -229,22 +240,26 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def rand_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return rand(shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+def rand_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    result = _finish(_like(input, dtype, device, memory_format), False).uniform_(0.0, 1.0, generator=generator)
+    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randn_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype, device = _like(input, dtype, device)
-    return randn(shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+def randn_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    result = _finish(_like(input, dtype, device, memory_format), False).normal_(0.0, 1.0, generator=generator)
+    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, device=None,
-                 requires_grad: bool = False) -> Tensor:  # fmt: skip
-    shape, dtype, device = _like(input, dtype, device)
+                 requires_grad: bool = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     if high is None:
         low, high = 0, low
-    return randint(low, high, shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+    if requires_grad and not (dtype or input.dtype).is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    result = _finish(_like(input, dtype, device, memory_format), False).random_(low, high, generator=generator)
+    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 class NewMethods:

@@ -181,6 +181,12 @@ _C_TYPE_NAMES = {
     torch.bool: "bool",
 }
 
+
+def c_type_name(dtype: torch.dtype) -> str:
+    """The C++ type name torch's conversion errors give ``dtype`` ("c10::Half", "int64_t")."""
+    return _C_TYPE_NAMES[dtype]
+
+
 # The names C++'s typeid gives the element types, which some of torch's messages print
 # (clamp_'s cast check, lerp's dtype check: "expected dtype float for `end` but got dtype long int").
 _TYPEID_NAMES = {

@@ -8,19 +8,63 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["normalize_dim", "shape_arg"]
+__all__ = ["as_dim", "dims_arg", "normalize_dim", "shape_arg"]
+
+
+def as_dim(dim) -> int:
+    """A dim argument as an int: ints, numpy integers and integer tensors (``__index__``), not bools
+    or floats (torch's TypeError)."""
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+    try:
+        return dim.__index__()
+    except (TypeError, RuntimeError, ValueError) as error:  # (a float or many-element tensor)
+        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}") from error
+
+
+def dims_arg(dims) -> tuple:
+    """A one-dim-or-many argument (``dim=1``, ``dims=(0, 2)``) as a tuple; the dims are checked by
+    ``normalize_dim``."""
+    return tuple(dims) if isinstance(dims, (tuple, list, torch.Size)) else (dims,)
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
-    """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0)."""
+    """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0).
+    Any integer torch takes for a dim will do (a numpy integer, a 0-dim integer tensor); anything
+    else is a TypeError naming its type."""
+    if type(dim) is not int:
+        dim = as_dim(dim)
     size = max(ndim, 1)
     if not -size <= dim < size:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")
     return dim % size
 
 
-def shape_arg(shape: tuple) -> tuple:
-    """Sizes given as ``*shape`` or as one tuple/list/Size, as a tuple."""
+def shape_arg(shape: tuple, keyword=None) -> tuple:
+    """Sizes given as ``*shape`` or as one tuple/list/Size, or by keyword (``x.view(size=(2, 3))``:
+    ``keyword``), as a tuple."""
+    if keyword is not None:
+        if shape:
+            raise TypeError("sizes given both as positional arguments and by keyword")
+        shape = (keyword,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
-        return tuple(shape[0])
+        shape = tuple(shape[0])
+    for size in shape:
+        if type(size) is not int:
+            return tuple(_size_as_int(size) for size in shape)
     return tuple(shape)
+
+
+def _size_as_int(size) -> int:
+    """A size torch takes (an int, a numpy integer, a one-element integer tensor) as an int; torch's
+    TypeError for anything else (a float, a bool, None)."""
+    if type(size) is int:
+        return size
+    if isinstance(size, bool) or not hasattr(size, "__index__"):
+        raise TypeError(f"argument 'size' must be tuple of ints, but found element of type {type(size).__name__}")
+    try:
+        return size.__index__()
+    except (TypeError, RuntimeError, ValueError) as error:
+        raise TypeError(
+            f"argument 'size' must be tuple of ints, but found element of type {type(size).__name__}"
+        ) from error

@@ -145,8 +145,10 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.element_size()
 
-    def is_contiguous(self) -> bool:
-        return self._data.is_contiguous()
+    def is_contiguous(self, memory_format: torch.memory_format = torch.contiguous_format) -> bool:
+        if memory_format is torch.contiguous_format:
+            return self._data.is_contiguous()
+        return self._data.is_contiguous(memory_format=memory_format)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.is_floating_point

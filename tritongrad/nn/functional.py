@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import torch
@@ -170,7 +171,12 @@ def _check_tensor(name: str, argument: str, value) -> None:
 
 # ------------------------------------------------------------------------------ linear
 def linear(input, weight, bias=None):
-    """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in))."""
+    """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in)); a 1-D
+    weight (in,) gives one dot product per row, as torch's."""
+    if isinstance(weight, Tensor) and weight.dim() == 1 and isinstance(input, Tensor):
+        if bias is not None:  # (torch's addmm then refuses the vector)
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        return input.matmul(weight)
     _check_linear(input, weight, bias)
     return linear_ops.linear(input, weight, bias)
 
@@ -780,6 +786,8 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
             f"The anchor, positive, and negative tensors are expected to have the same number of dimensions (1 or 2), "
             f"but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative {negative.dim()}D inputs"
         )
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -899,8 +907,7 @@ def embedding_bag(
         bag_of, rows = bag_of[keep], rows[keep]
     out = creation.zeros(bags, dim, dtype=weight.dtype, device=weight.device)
     if mode == "max":
-        index = bag_of.unsqueeze(1).expand(bag_of.shape[0], dim)
-        return out.scatter_reduce(0, index, rows, "amax", include_self=False)
+        return _bag_max(rows, bag_of, out)
     out = out.index_add(0, bag_of, rows)
     if mode == "mean":
         ones = creation.ones(bag_of.shape[0], dtype=weight.dtype, device=weight.device)
@@ -909,13 +916,31 @@ def embedding_bag(
     return out
 
 
+def _bag_max(rows, bag_of, zeros):
+    """Each bag's elementwise max of its rows (``zeros``, shaped (bags, dim): an empty bag's result),
+    read from the first row that holds it, as torch's: the gradient goes to that row alone (a
+    scatter_reduce amax would share it among tied rows). A NaN never wins (torch keeps a value
+    only when a later one is greater)."""
+    count, dim = rows.shape
+    index = bag_of.unsqueeze(1).expand(count, dim)
+    values = rows.detach().nan_to_num(nan=-math.inf, posinf=math.inf, neginf=-math.inf)
+    best = zeros.scatter_reduce(0, index, values, "amax", include_self=False).gather(0, index)
+    holds_best = values == best
+    positions = creation.arange(count, device=rows.device).unsqueeze(1).expand(count, dim)
+    candidates = ops.where(holds_best, positions, count)
+    first = creation.full(tuple(zeros.shape), count, dtype=torch.int64, device=rows.device)
+    first = first.scatter_reduce(0, index, candidates, "amin")
+    padded = ops.cat([rows, zeros[:1].detach() * 0])  # row ``count``: the empty bags' zeros
+    return padded.gather(0, first)
+
+
 # ------------------------------------------------------------------------------ utilities
 def one_hot(tensor, num_classes: int = -1):
     """int64 one-hot rows for the class indices in ``tensor`` (a new last dim of ``num_classes``)."""
     _check_tensor("one_hot", "tensor", tensor)
     if tensor.dtype != torch.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
+    if num_classes == -1 or (num_classes <= 0 and tensor.numel() == 0):
         if tensor.numel() == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max().item()) + 1

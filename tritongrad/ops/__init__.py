@@ -114,7 +114,7 @@ concat = concatenate = cat
 
 def stack(tensors, dim: int = 0, *, out=None):
     """Stacks same-shaped tensors along a new ``dim``."""
-    tensors = list(tensors)
+    tensors = indexing.tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     dim = normalize_dim(dim, tensors[0].dim() + 1)

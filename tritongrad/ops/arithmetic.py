@@ -13,7 +13,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import as_python_scalar, get_default_dtype, result_type, scalar_as
+from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, result_type, scalar_as
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes
@@ -27,7 +27,7 @@ __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
     "remainder", "fmod", "pow", "where", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne", "lt", "le",
     "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or",
-    "logical_xor", "equal", "allclose",
+    "logical_xor", "equal", "isclose", "allclose",
 ]  # fmt: skip
 
 isnan = elementwise.FUNCTIONS["isnan"]
@@ -338,12 +338,29 @@ def equal(input, other) -> bool:
     return tuple(input.shape) == tuple(other.shape) and bool(eq(input, other).all())
 
 
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Where ``input == other`` (equal infinities too), or ``|input - other|`` is finite and at most
+    ``atol + rtol * |other|`` (integers compared in the default float dtype), as torch's."""
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{dtype_word(input.dtype)} did not match {dtype_word(other.dtype)}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
+    close = eq(input, other)
+    if equal_nan and input.dtype.is_floating_point:
+        close = logical_or(close, logical_and(isnan(input), isnan(other)))
+    if (rtol == 0 and atol == 0) or input.dtype == torch.bool:
+        return close
+    if not input.dtype.is_floating_point:
+        input, other = input.to(get_default_dtype()), other.to(get_default_dtype())
+    actual = (input - other).abs()
+    within = logical_and(actual.isfinite(), actual <= atol + (rtol * other).abs())
+    return logical_or(close, within)
+
+
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
-    """|input - other| <= atol + rtol * |other| everywhere."""
-    close = (input - other).abs() <= atol + rtol * other.abs()
-    if equal_nan:
-        close = close | (isnan(input) & isnan(other))
-    return bool(close.all())
+    """``isclose`` everywhere."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 def _nowhere(like: Tensor) -> Tensor:

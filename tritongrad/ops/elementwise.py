@@ -38,6 +38,8 @@ from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_castable, check_out, finish_out
 from tritongrad.ops.table import (
     FLOAT_ONLY,
+    INTEGRAL,
+    INTEGRAL_OR_BOOL,
     LOGICAL,
     PREDICATE,
     PROMOTE_FLOAT,
@@ -952,6 +954,7 @@ UNARY = [
     Unary("frac", lambda grad: grad, dtype=FLOAT_ONLY),
     Unary("nan_to_num", lambda grad, x: grad * x.isfinite(), dtype=SAME, scalars=_nan_to_num_scalars),
     Unary("logical_not", None, dtype=LOGICAL),
+    Unary("bitwise_not", None, dtype=INTEGRAL_OR_BOOL, scalars=lambda dtype: {"p0": 1} if dtype == torch.bool else {}),
     Unary("isnan", None, dtype=PREDICATE, inplace=False, out=False),
     Unary("isinf", None, dtype=PREDICATE, inplace=False, out=False),
     Unary("isposinf", None, dtype=PREDICATE, inplace=False),
@@ -1130,6 +1133,12 @@ BINARY = [
         scalar_input=1,
         scalar_other=2,
     ),  # fmt: skip
+    # bitwise ops: integers and bools (``&``, ``|``, ``^``, ``<<``, ``>>`` are these), no gradient
+    Binary("bitwise_and", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
+    Binary("bitwise_or", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
+    Binary("bitwise_xor", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
+    Binary("bitwise_left_shift", None, None, dtype=INTEGRAL, scalar_other=1, scalar_input=1),
+    Binary("bitwise_right_shift", None, None, dtype=INTEGRAL, scalar_other=1, scalar_input=1),
     Binary(
         "heaviside",
         _not_implemented("heaviside"),

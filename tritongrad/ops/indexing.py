@@ -33,7 +33,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import dtype_word, result_type, scalar_as
+from tritongrad.dtypes import c_type_name, dtype_word, result_type, scalar_as, tensor_type_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
@@ -74,7 +74,9 @@ class IndexPlan:
     dim, size)`` makes the exception for an index out of range; ``checked`` says the indices are
     known to be in range (a mask's coordinates). As torch's indexing, a plan that reads or writes
     no element (another dim of the source is empty) checks no index, unless ``check_when_empty``
-    (index_select's rule). Offsets are computed once per source layout.
+    (index_select's rule). Offsets are computed once per source layout. ``watched``: the user's
+    index tensors the indices come from; a Function using the plan saves them for backward, so a
+    backward after one of them was modified in place raises torch's error, as torch's saved index.
     """
 
     def __init__(
@@ -90,8 +92,10 @@ class IndexPlan:
         error=_bounds_error,
         checked: bool = False,
         check_when_empty: bool = False,
+        watched: tuple[Tensor, ...] = (),
     ) -> None:
         self.src_shape, self.out_shape = tuple(src_shape), tuple(out_shape)
+        self.watched = watched
         checked = checked or (not check_when_empty and math.prod(self.out_shape) == 0)
         self.dims, self.indices = list(dims), list(indices)
         self.src_out_dims, self.index_out_dims = dict(src_out_dims), list(index_out_dims)
@@ -166,18 +170,20 @@ class IndexPlan:
 
 
 def _along_dim_plan(
-    shape, dim: int, index: torch.Tensor, *, wrap: bool, error=_bounds_error, check_when_empty: bool = False
+    shape, dim: int, index: Tensor | torch.Tensor, *, wrap: bool, error=_bounds_error, check_when_empty: bool = False
 ) -> IndexPlan:
     """The plan of index_select/index_add/...: a 1-D ``index`` replaces dim ``dim`` of ``shape``."""
-    index = index.reshape(-1)
+    watched = (index,) if isinstance(index, Tensor) else ()
+    index = _buffer(index).reshape(-1)
     out_shape = tuple(shape[:dim]) + (index.shape[0],) + tuple(shape[dim + 1 :])
     others = {d: d for d in range(len(shape)) if d != dim}
     return IndexPlan(
-        shape, [dim], [index], out_shape, others, [dim], wrap=wrap, error=error, check_when_empty=check_when_empty
-    )
+        shape, [dim], [index], out_shape, others, [dim], wrap=wrap, error=error, check_when_empty=check_when_empty,
+        watched=watched,
+    )  # fmt: skip
 
 
-def _elementwise_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool = False) -> IndexPlan:
+def _elementwise_plan(shape, dim: int, index: Tensor, *, wrap: bool = False) -> IndexPlan:
     """The plan of gather/scatter: ``index`` has the result's shape and gives the coordinate
     along ``dim``; every other coordinate is the result's own."""
 
@@ -185,7 +191,28 @@ def _elementwise_plan(shape, dim: int, index: torch.Tensor, *, wrap: bool = Fals
         return RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}")
 
     others = {d: d for d in range(len(shape)) if d != dim}
-    return IndexPlan(shape, [dim], [index], index.shape, others, range(index.dim()), wrap=wrap, error=error)
+    data = index._data
+    return IndexPlan(
+        shape, [dim], [data], data.shape, others, range(data.dim()), wrap=wrap, error=error, watched=(index,)
+    )
+
+
+def _buffer(index: Tensor | torch.Tensor) -> torch.Tensor:
+    return index._data if isinstance(index, Tensor) else index
+
+
+def _save_watched(ctx, plan: IndexPlan, needed: bool = True) -> None:
+    """Saves the plan's index tensors (see IndexPlan) when the backward will read the indices
+    (``needed``: as torch's, which saves an index only for a gradient formula that uses it), to be
+    checked by ``_check_watched``."""
+    ctx.watching = needed and bool(plan.watched)
+    if ctx.watching:
+        ctx.save_for_backward(*plan.watched)
+
+
+def _check_watched(ctx) -> None:
+    if ctx.watching:
+        ctx.saved_tensors  # noqa: B018 (reading them raises if one was modified in place)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,10 +228,12 @@ class Index(Function):
     @staticmethod
     def forward(ctx, x, plan):
         ctx.plan = plan
+        _save_watched(ctx, plan)
         return _wrap(plan.gather(x._data))
 
     @staticmethod
     def backward(ctx, grad):
+        _check_watched(ctx)
         return IndexGrad.apply(grad, ctx.plan), None
 
 
@@ -224,11 +253,13 @@ class Take(Function):
     @staticmethod
     def forward(ctx, x, plan):
         ctx.plan, ctx.shape = plan, tuple(x.shape)
+        _save_watched(ctx, plan)
         data = x._data if x.is_contiguous() else views.contiguous_copy(x)._data
         return _wrap(plan.gather(data.view(-1)))
 
     @staticmethod
     def backward(ctx, grad):
+        _check_watched(ctx)
         return IndexGrad.apply(grad, ctx.plan).reshape(ctx.shape), None
 
 
@@ -271,12 +302,15 @@ class IndexPut(Function):
     def forward(ctx, x, values, plan, accumulate=False, alpha=1):
         ctx.plan, ctx.accumulate, ctx.alpha = plan, accumulate, alpha
         ctx.values_shape, ctx.values_dtype = tuple(values.shape), values.dtype
+        # (accumulating, x's gradient is the gradient itself: the indices serve only the values')
+        _save_watched(ctx, plan, needed=not accumulate or values.requires_grad)
         out = views.contiguous_copy(x)._data
         plan.scatter_(out, _scaled(values, alpha)._data, accumulate)
         return _wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
+        _check_watched(ctx)
         grad_x = grad_values = None
         if ctx.needs_input_grad[0]:
             grad_x = (
@@ -339,6 +373,7 @@ class IndexFill(IndexPut):
 
     @staticmethod
     def backward(ctx, grad):
+        _check_watched(ctx)
         grad_x = IndexPut.apply(grad, _scalar_tensor(0, grad.dtype, grad.device), ctx.plan, False, 1)
         grad_value = None
         if ctx.needs_input_grad[1]:
@@ -673,18 +708,26 @@ def getitem(x: Tensor, key) -> Tensor:
     view, entries = split_key(x, key)
     if not entries:
         return view
-    return Index.apply(view, advanced_plan(view, entries))
+    plan = advanced_plan(view, entries)
+    plan.watched = tuple(k for k in _key_items(key) if isinstance(k, Tensor) and k.dtype == torch.int64)
+    return Index.apply(view, plan)
 
 
 def _value_operand(value, x: Tensor):
-    """A written value as a Python number or a Tensor on x's device (sequences and arrays become tensors)."""
+    """A value ``x[key] = value`` writes, as torch's setitem takes it: a Tensor (moved to x's device),
+    or a Python number, as x's dtype holds it (a float into a floating dtype is rounded, out of range
+    an infinity, as torch's; into an integer one, truncated and checked). Sequences, numpy arrays and
+    numpy scalars are refused with torch's TypeError."""
     if isinstance(value, Tensor):
         return value if value.device == x.device else value.to(x.device)
-    if isinstance(value, (bool, int, float, np.generic)):
-        return value.item() if isinstance(value, np.generic) else value
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return creation.tensor(value, dtype=x.dtype, device=x.device)
-    raise TypeError(f"can't assign a {type(value).__name__} to a {dtype_word(x.dtype)} tensor")
+    if type(value) in (bool, int, float):
+        if type(value) is int and not -(2**63) <= value < 2**64:
+            raise ValueError("Overflow when unpacking long long")
+        return scalar_as(value, x.dtype, checked=not x.dtype.is_floating_point)
+    if isinstance(value, complex):
+        raise RuntimeError(f"value cannot be converted to type {c_type_name(x.dtype)} without overflow")
+    described = "numpy." + type(value).__name__ if isinstance(value, (np.generic, np.ndarray)) else type(value).__name__
+    raise TypeError(f"can't assign a {described} to a {tensor_type_name(x.dtype, x.device)}")
 
 
 def _check_values_dtype(x: Tensor, values: Tensor) -> None:
@@ -884,6 +927,8 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
         check_no_grad("index_select", out, input)
         if out.dtype != input.dtype:
             raise RuntimeError("index_select(): self and result must have the same scalar type")
+        _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
+        _check_no_overlap(out._data, index._data)
         return write_out("index_select", out, index_select(input, dim, index), input)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)
@@ -893,9 +938,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     def error(value, dim, size):
         return IndexError("index out of range in self")
 
-    out = IndexSelect.apply(
-        source, _along_dim_plan(shape, dim, index._data, wrap=False, error=error, check_when_empty=True)
-    )
+    out = IndexSelect.apply(source, _along_dim_plan(shape, dim, index, wrap=False, error=error, check_when_empty=True))
     return out if input.dim() else out.reshape(())
 
 
@@ -927,7 +970,7 @@ def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor
     _check_index(name, index)
     dim = _dim_of(input, dim)
     target = input if input.dim() else input.reshape(1)
-    plan = _along_dim_plan(tuple(target.shape), dim, index._data, wrap=wrap, error=error)
+    plan = _along_dim_plan(tuple(target.shape), dim, index, wrap=wrap, error=error)
     if inplace:
         if issubclass(function, IndexFill) and has_internal_overlap(target._data):
             target, plan = _expanded_fill_target(target, dim, plan)
@@ -1071,7 +1114,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be no larger than "
                 f"self {list(input.shape)} apart from dimension {dim}"
             )
-    out = GatherFunction.apply(source, _elementwise_plan(tuple(source.shape), dim, positions._data))
+    out = GatherFunction.apply(source, _elementwise_plan(tuple(source.shape), dim, positions))
     return out if index.dim() else out.reshape(())
 
 
@@ -1090,7 +1133,7 @@ def _scatter_plan(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor
             f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart from "
             f"dimension {dim}{shapes}"
         )
-    return dim, target, _elementwise_plan(tuple(target.shape), dim, positions._data)
+    return dim, target, _elementwise_plan(tuple(target.shape), dim, positions)
 
 
 def _scatter_values(input: Tensor, plan: IndexPlan, src) -> tuple[Tensor, type[IndexPut]]:
@@ -1323,7 +1366,9 @@ def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
         return IndexError(f"out of range: tried to access index {value} on a tensor of {numel} elements.")
 
     out_dims = range(index.dim())
-    return IndexPlan((numel,), [0], [index._data], tuple(index.shape), {}, out_dims, wrap=True, error=error)
+    return IndexPlan(
+        (numel,), [0], [index._data], tuple(index.shape), {}, out_dims, wrap=True, error=error, watched=(index,)
+    )
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
@@ -1369,7 +1414,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     common = list(broadcast_shapes(tuple(input_shape), tuple(index_shape)))
     source = input.expand(common[:dim] + [input.shape[dim]] + common[dim + 1 :])
     positions = indices.expand(common[:dim] + [indices.shape[dim]] + common[dim + 1 :])
-    plan = _elementwise_plan(tuple(source.shape), dim, _as_1d(positions)._data, wrap=True)
+    plan = _elementwise_plan(tuple(source.shape), dim, _as_1d(positions), wrap=True)
     return GatherFunction.apply(_as_1d(source), plan).reshape(tuple(positions.shape))
 
 
@@ -1400,8 +1445,8 @@ def _masked_fill_value(input: Tensor, value):
         value = value.item()
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
-    scalar_as(value, input.dtype, checked=True)  # a value input's dtype cannot hold: torch's overflow error
-    return value, MaskedFill
+    # as input's dtype holds it (0.5 is True in a bool tensor); one it cannot hold: torch's overflow error
+    return scalar_as(value, input.dtype, checked=True), MaskedFill
 
 
 def _masked_fill_target(target: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -1535,11 +1580,22 @@ def _copy_pieces(tensors, dim: int, out: torch.Tensor) -> None:
         start += size
 
 
+def tensor_list(op: str, tensors) -> list[Tensor]:
+    """A sequence-of-tensors argument as a list, with torch's TypeErrors for anything else."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    for index, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"expected Tensor as element {index} in argument 0, but got {type(tensor).__name__}")
+    return tensors
+
+
 def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = None):
     """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped).
     ``out=``: written in place (any dtype the inputs' result type casts to), torch's rules."""
     op = "stack" if stacking else "cat"
-    tensors = list(tensors)
+    tensors = tensor_list(op, tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     zero_dim = next((i for i, t in enumerate(tensors) if t.dim() == 0), None) if not stacking else None
@@ -1564,7 +1620,7 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
                     f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {index} "
                     "in the list."
                 )
-    dtype = result_type(*kept)
+    dtype = result_type(*tensors)  # (the skipped empty tensors still take part in promotion)
     if out is not None:
         shape = list(reference.shape)
         shape[dim] = sum(t.shape[dim] for t in kept)

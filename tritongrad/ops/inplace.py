@@ -35,11 +35,15 @@ def check_inplace(self: Tensor) -> None:
             "function that returns multiple views. Such functions do not allow the output views to be modified "
             "inplace. You should replace the inplace operation by an out-of-place one."
         )
-    if self.is_leaf and self.requires_grad:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     base = self._base
-    if base is not None and base.requires_grad and base.is_leaf:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if self.requires_grad:
+        # torch asks of a view whether its base is a leaf, whether or not the base requires grad:
+        # ``arange(12.).view(3, 4).requires_grad_()`` is a leaf view, and a write into it (or into a
+        # view of it) is refused, since its history cannot be rebased onto the base's.
+        if base is not None and base.is_leaf:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if base is None and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if base is not None and base.requires_grad and not self.requires_grad:
         raise RuntimeError(
             "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "

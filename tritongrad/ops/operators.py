@@ -1,6 +1,7 @@
 """Python's operators on Tensor (``a + b``, ``2 * x``, ``x @ w``, ``x < 0``, ``x += 1``, ...), each the
 functional op torch's operator is: ``a + b`` is ``add(a, b)``, ``1 / x`` is ``reciprocal(x) * 1``
-(MulBackward0, as torch records it), ``~m`` is ``logical_not(m)`` for bool tensors.
+(MulBackward0, as torch records it), ``a & b`` is ``bitwise_and(a, b)`` (integers and bools; for bools
+that is the logical and), ``~x`` is ``bitwise_not(x)``.
 
 Numpy scalars and 0-d arrays on the other side are Python numbers, and numpy arrays are tensors,
 as torch ingests them (``np.float64(2) * t`` reaches ``__rmul__`` because Tensor's
@@ -10,7 +11,6 @@ as torch ingests them (``np.float64(2) * t`` reaches ``__rmul__`` because Tensor
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from tritongrad import creation
 from tritongrad.dtypes import as_python_scalar
@@ -22,9 +22,6 @@ from tritongrad.ops.arithmetic import (
     ge,
     gt,
     le,
-    logical_and,
-    logical_or,
-    logical_xor,
     lt,
     mul,
     ne,
@@ -39,7 +36,10 @@ from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["OperatorMethods"]
 
-absolute, logical_not, neg, reciprocal = (ELEMENTWISE[name] for name in ("abs", "logical_not", "neg", "reciprocal"))
+absolute, neg, reciprocal = (ELEMENTWISE[name] for name in ("abs", "neg", "reciprocal"))
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift = (
+    ELEMENTWISE[f"bitwise_{name}"] for name in ("and", "or", "xor", "not", "left_shift", "right_shift")
+)
 
 
 _PLAIN_OPERANDS = (Tensor, int, float, bool)
@@ -134,25 +134,49 @@ class OperatorMethods:
         return absolute(self)
 
     def __invert__(self):
-        if self.dtype != torch.bool:
-            raise TypeError(f"~ (bitwise not) is only supported for bool tensors in tritongrad, got {self.dtype}")
-        return logical_not(self)
+        if self.dtype.is_floating_point:
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        return bitwise_not(self)
 
     def __and__(self, other):
-        other = _operand(other)
-        return logical_and(self, other)
+        return bitwise_and(self, _operand(other))
 
     def __or__(self, other):
-        other = _operand(other)
-        return logical_or(self, other)
+        return bitwise_or(self, _operand(other))
 
     def __xor__(self, other):
-        other = _operand(other)
-        return logical_xor(self, other)
+        return bitwise_xor(self, _operand(other))
 
     __rand__ = __and__
     __ror__ = __or__
     __rxor__ = __xor__
+
+    def __lshift__(self, other):
+        return bitwise_left_shift(self, _operand(other))
+
+    def __rshift__(self, other):
+        return bitwise_right_shift(self, _operand(other))
+
+    def __rlshift__(self, other):
+        return bitwise_left_shift(_operand(other), self)
+
+    def __rrshift__(self, other):
+        return bitwise_right_shift(_operand(other), self)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(_operand(other))
+
+    def __ior__(self, other):
+        return self.bitwise_or_(_operand(other))
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(_operand(other))
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(_operand(other))
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(_operand(other))
 
     def __eq__(self, other):
         other = _operand(other)

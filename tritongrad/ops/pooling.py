@@ -311,6 +311,8 @@ def _adaptive_window(name: str, x, output_size, spatial: int) -> PoolWindow:
                 f"(while checking arguments for {name})"
             )
         raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got {list(x.shape)}")
+    if output_size is None and spatial == 1:  # (a None size keeps the input's: 2-d pooling only)
+        raise TypeError(f"{name}(): argument 'output_size' (position 2) must be tuple of ints, not NoneType")
     sizes = [output_size] * spatial if isinstance(output_size, int) or output_size is None else list(output_size)
     if len(sizes) != spatial:
         if spatial == 1:

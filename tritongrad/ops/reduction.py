@@ -20,7 +20,7 @@ from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
 from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
-from tritongrad.shapes import normalize_dim, shape_arg
+from tritongrad.shapes import dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
 isnan, logical_not, maximum, minimum = (ELEMENTWISE[name] for name in ("isnan", "logical_not", "maximum", "minimum"))
@@ -34,7 +34,7 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
     """dim (None, int, or sequence) → sorted unique non-negative dims; () means all dims."""
     if dim is None:
         return ()
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = dims_arg(dim)
     normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
     repeated = [d for d, following in zip(normalized, normalized[1:]) if d == following]
     if repeated:
@@ -47,7 +47,7 @@ def _require_nonempty_dims(name: str, input, dim) -> None:
     given, before repeats are looked for) must have a non-zero size."""
     if input.numel() != 0 or dim is None:
         return
-    for d in (dim,) if isinstance(dim, int) else tuple(dim):
+    for d in dims_arg(dim):
         if input.shape[normalize_dim(d, input.dim())] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 

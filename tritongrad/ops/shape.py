@@ -29,7 +29,7 @@ from tritongrad.ops import indexing, views
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.ordering import Gather
 from tritongrad.ops.views import _multiple_views, _view_of
-from tritongrad.shapes import normalize_dim, shape_arg
+from tritongrad.shapes import as_dim, dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -49,7 +49,7 @@ TENSOR_METHODS = (
 
 
 def _dims_arg(dims, ndim: int) -> tuple[int, ...]:
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = dims_arg(dims)
     normalized = tuple(normalize_dim(d, ndim) for d in dims)
     if len(set(normalized)) != len(normalized):
         repeated = next(d for d in normalized if normalized.count(d) > 1)
@@ -132,12 +132,12 @@ def flipud(input):
 
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    shifts = dims_arg(shifts)
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is None, got {len(shifts)}")
         return roll(input.flatten(), shifts, 0).view(tuple(input.shape))
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = dims_arg(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     per_dim = [0] * max(input.dim(), 1)
@@ -215,10 +215,10 @@ class Repeat(Function):
         return grad.reshape(ctx.input_shape), None
 
 
-def repeat(input, *sizes):
+def repeat(input, *sizes, repeats=None):
     """The tensor repeated ``sizes[d]`` times along each dim (leading new dims when there are more
     sizes than dims)."""
-    sizes = tuple(int(s) for s in shape_arg(sizes))
+    sizes = tuple(int(s) for s in shape_arg(sizes, repeats))
     if len(sizes) < input.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     if any(s < 0 for s in sizes):
@@ -229,9 +229,12 @@ def repeat(input, *sizes):
     return Repeat.apply(input, sizes)
 
 
-def tile(input, dims):
-    """repeat() with ``dims`` padded by leading ones to the input's rank."""
-    dims = tuple(shape_arg((dims,) if isinstance(dims, int) else dims))
+def tile(input, *given, dims=None):
+    """repeat() with ``dims`` padded by leading ones to the input's rank (``x.tile(2, 2)`` or
+    ``torch.tile(x, (2, 2))``)."""
+    if len(given) == 1 and not isinstance(given[0], (tuple, list, torch.Size)):
+        given = (given[0],)  # (one int)
+    dims = shape_arg(given, dims)
     return repeat(input, *((1,) * (input.dim() - len(dims)) + dims))
 
 
@@ -506,8 +509,8 @@ def einsum(equation: str, *operands):
 
 def movedim(input, source, destination):
     """A view with dims ``source`` moved to positions ``destination`` (the others keep their order)."""
-    source = (source,) if isinstance(source, int) else tuple(source)
-    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    source = dims_arg(source)
+    destination = dims_arg(destination)
     if len(source) != len(destination):
         raise RuntimeError(
             f"movedim: Invalid source or destination dims: source ({list(source)} dims) should contain the same "
@@ -518,12 +521,14 @@ def movedim(input, source, destination):
     destination = tuple(normalize_dim(d, ndim) for d in destination)
     if len(set(source)) != len(source) or len(set(destination)) != len(destination):
         raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    if ndim == 0:
+        return input.view(())
     order = [-1] * ndim
     for s, d in zip(source, destination):
         order[d] = s
     rest = iter(d for d in range(ndim) if d not in source)
     order = [d if d != -1 else next(rest) for d in order]
-    return input.permute(*order) if ndim else input
+    return input.permute(*order)
 
 
 moveaxis = movedim
@@ -683,9 +688,25 @@ def column_stack(tensors, *, out=None):
     return indexing.cat(columns, 1, out=out)
 
 
-def split(tensor, split_size_or_sections, dim: int = 0):
-    """Views of consecutive pieces of ``split_size_or_sections`` (an int or a list of sizes) along dim."""
-    length = tensor.shape[normalize_dim(dim, tensor.dim())] if tensor.dim() else 0
+def split(tensor, split_size_or_sections=None, dim: int = 0, *, split_size=None):
+    """Views of consecutive pieces of ``split_size_or_sections`` (an int or a list of sizes) along dim
+    (``split_size=``: the method's name for it)."""
+    if split_size is not None:
+        split_size_or_sections = split_size
+    if tensor.dim() == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    if not isinstance(split_size_or_sections, int) and hasattr(split_size_or_sections, "__index__"):
+        split_size_or_sections = as_dim(split_size_or_sections)  # (a numpy or 0-dim tensor integer)
+    if not isinstance(split_size_or_sections, (int, list, tuple, torch.Size)) or isinstance(
+        split_size_or_sections, bool
+    ):
+        raise TypeError(
+            "split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not "
+            f"{type(split_size_or_sections).__name__}"
+        )
+    if not isinstance(split_size_or_sections, int):
+        split_size_or_sections = shape_arg((split_size_or_sections,))
+    length = tensor.shape[normalize_dim(dim, tensor.dim())]
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size_or_sections}")
@@ -757,11 +778,15 @@ class Unbind(Split):
     _backward_name = "UnbindBackward0"
 
 
-def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
+def tensor_split(input, indices_or_sections=None, dim: int = 0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None) -> tuple:  # fmt: skip
     """Views of ``input`` split along ``dim``: into ``n`` pieces as equal as possible (the first
     ``size % n`` one longer) for an int (or a 0-d int64 tensor), or at the given indices (a list, or a
     1-D int64 tensor, read back to the host: the pieces' shapes depend on it), sliced as Python slices
     (negative indices count from the end, out-of-range ones clamp, a decreasing pair gives an empty piece)."""
+    for given in (sections, indices, tensor_indices_or_sections):  # (torch's three overloads' names)
+        if given is not None:
+            indices_or_sections = given
     if input.dim() == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = normalize_dim(dim, input.dim())

@@ -95,6 +95,14 @@ def _not_floating(dtype: torch.dtype) -> bool:
     return not dtype.is_floating_point
 
 
+def _is_floating(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point
+
+
+def _not_integral(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point or dtype == torch.bool
+
+
 # Unary rules (of the input's dtype)
 FLOAT = DtypeRule(_floating, exact_out=False)  # integer and bool inputs give the default float dtype (exp, sin)
 SAME = DtypeRule(_same)  # the input's dtype (sign, nan_to_num)
@@ -109,6 +117,8 @@ PROMOTE = DtypeRule(_same, exact_out=False)  # maximum, fmax
 PROMOTE_FLOAT = FLOAT  # atan2, copysign, xlogy
 PROMOTE_FLOAT_ONLY = DtypeRule(_same, refuses=_not_floating, exact_out=False)  # hypot, logaddexp
 SAME_DTYPES = PROMOTE  # heaviside: the operands must already agree (checked by the row's `same_dtypes`)
+INTEGRAL_OR_BOOL = DtypeRule(_same, refuses=_is_floating, exact_out=False)  # bitwise_and, bitwise_not
+INTEGRAL = DtypeRule(_same, refuses=_not_integral, exact_out=False)  # bitwise shifts
 
 
 # ---------------------------------------------------------------------------------------------

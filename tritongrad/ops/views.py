@@ -297,21 +297,26 @@ def basic_index(x, key):
 # ---------------------------------------------------------------------------------------------
 
 
-def contiguous_copy(x):
-    """A contiguous copy of x's data (no autograd): the building block of clone/contiguous."""
-    out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+def contiguous_copy(x, memory_format: torch.memory_format = torch.contiguous_format):
+    """A copy of x's data (no autograd) laid out as ``memory_format`` says (torch's rule for
+    ``preserve_format``: x's own strides when x is dense, else contiguous); the building block of
+    clone/contiguous."""
+    if memory_format is torch.contiguous_format:
+        out = torch.empty(tuple(x.shape), dtype=x.dtype, device=x.device)
+    else:
+        out = torch.empty_like(x._data, memory_format=memory_format)
     elementwise_kernels.launch_unary("copy", x._data, out=out)
     return Tensor._wrap(out)
 
 
 class Clone(Function):
     @staticmethod
-    def forward(ctx, x):
-        return contiguous_copy(x)
+    def forward(ctx, x, memory_format=torch.contiguous_format):
+        return contiguous_copy(x, memory_format)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 class ToCopy(Function):
@@ -591,13 +596,13 @@ class ViewMethods:
             )
         return self.transpose(-2, -1)
 
-    def view(self, *shape) -> Tensor:
+    def view(self, *shape, size=None) -> Tensor:
         """A view with a new shape (no copy); fails like torch if the strides do not allow it."""
         if len(shape) == 1 and isinstance(shape[0], torch.dtype):
             # The same bytes read as another dtype (torch checks sizes and strides); as torch's, it shares
             # memory and the version counter but not the history: the result never requires grad.
             return Tensor._wrap(self._data.view(shape[0]), version_counter=self._version_counter)
-        shape = shape_arg(shape)
+        shape = shape_arg(shape, size)
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.view(shape))
         return View.apply(self, shape)
@@ -605,9 +610,9 @@ class ViewMethods:
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *sizes, shape=None) -> Tensor:
         """A view when the strides allow, else a copy."""
-        shape = shape_arg(shape)
+        shape = shape_arg(sizes, shape)
         try:
             data = self._data.view(shape)
         except RuntimeError as error:
@@ -621,8 +626,8 @@ class ViewMethods:
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def permute(self, *dims) -> Tensor:
-        dims = shape_arg(dims)
+    def permute(self, *given, dims=None) -> Tensor:
+        dims = shape_arg(given, dims)
         if len(dims) != self.dim():
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
@@ -642,7 +647,11 @@ class ViewMethods:
             return _view_of(self, self._data.transpose(dim0, dim1))
         return Transpose.apply(self, dim0, dim1)
 
-    swapaxes = swapdims = transpose
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return self.transpose(axis0, axis1)
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        return self.transpose(dim0, dim1)
 
     def t(self) -> Tensor:
         if self.dim() > 2:
@@ -694,8 +703,8 @@ class ViewMethods:
             )
         return self.view(shape[:dim] + sizes + shape[dim + 1 :])
 
-    def expand(self, *sizes) -> Tensor:
-        shape = expand_shape(self, sizes)
+    def expand(self, *sizes, size=None) -> Tensor:
+        shape = expand_shape(self, shape_arg(sizes, size))
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.expand(shape))
         return Expand.apply(self, shape)
@@ -737,15 +746,16 @@ class ViewMethods:
         offset = self._data.storage_offset() if storage_offset is None else storage_offset
         return AsStrided.apply(self, tuple(size), tuple(stride), offset)
 
-    def contiguous(self) -> Tensor:
-        """self if already contiguous, else a contiguous copy (CloneBackward0)."""
-        if self._data.is_contiguous():
+    def contiguous(self, memory_format: torch.memory_format = torch.contiguous_format) -> Tensor:
+        """self if already contiguous in ``memory_format``, else such a copy (CloneBackward0)."""
+        if self._data.is_contiguous(memory_format=memory_format):
             return self
-        return Clone.apply(self)
+        return Clone.apply(self, memory_format)
 
-    def clone(self) -> Tensor:
-        """A copy with its own (contiguous) memory; gradients flow back to self."""
-        return Clone.apply(self)
+    def clone(self, *, memory_format: torch.memory_format = torch.preserve_format) -> Tensor:
+        """A copy with its own memory, laid out as self when self is dense (torch's preserve_format);
+        gradients flow back to self."""
+        return Clone.apply(self, memory_format)
 
 
 attach_methods(ViewMethods)

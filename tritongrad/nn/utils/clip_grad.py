@@ -27,6 +27,7 @@ from tritongrad.autograd import no_grad
 from tritongrad.dtypes import promote_types
 from tritongrad.kernels.optim import launch_clamp_, launch_clip_by_total_norm_, launch_total_norm
 from tritongrad.kernels.strided import is_non_overlapping_and_dense
+from tritongrad.ops import stack
 from tritongrad.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
@@ -69,7 +70,8 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, e
     """The ``norm_type``-norm of all ``tensors`` together (as if concatenated into one vector), as a
     0-d tensor on the first tensor's device, in the promoted dtype of them all.
 
-    ``norm_type`` may be ``inf``/``-inf`` or any non-zero float. Example::
+    ``norm_type`` may be ``inf``/``-inf`` or any float (0: torch's count of the tensors that have a
+    non-zero element). Example::
 
         >>> total = tritongrad.nn.utils.get_total_norm([p.grad for p in model.parameters()])
     """
@@ -78,10 +80,15 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, e
     if not tensors:
         return Tensor._wrap(torch.tensor(0.0))
     with no_grad():
-        buffers, _ = _dense_buffers(tensors)
         # torch's dtype: vector_norm of the stacked per-tensor norms, i.e. the promoted dtype.
         dtype = functools.reduce(promote_types, [t.dtype for t in tensors])
-        total = Tensor._wrap(launch_total_norm(buffers, norm_type, dtype=dtype))
+        if norm_type == 0:
+            # torch's order-0 norm of the per-tensor order-0 norms (their counts of non-zero
+            # elements): how many tensors have a non-zero element.
+            total = stack([(t != 0).any() for t in tensors]).sum().to(dtype)
+        else:
+            buffers, _ = _dense_buffers(tensors)
+            total = Tensor._wrap(launch_total_norm(buffers, norm_type, dtype=dtype))
     if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "

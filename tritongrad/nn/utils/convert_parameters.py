@@ -11,7 +11,7 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 def parameters_to_vector(parameters) -> Tensor:
     """The parameters' values, flattened and concatenated in order (differentiable)."""
-    return cat([p.reshape(-1) for p in parameters])
+    return cat([p.view(-1) for p in parameters])  # (view, as torch's: a non-contiguous parameter is an error)
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
