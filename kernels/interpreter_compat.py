@@ -21,7 +21,8 @@ one ulp low (toward zero) in the interpreter: reductions, matmul, layer_norm, ge
 
 The interpreter computes with numpy, which warns (RuntimeWarning: divide by zero, invalid value,
 overflow) where a GPU computes IEEE results silently: ``0.0 / 0`` in a mean over an empty batch,
-``log(0)`` in a loss. The warnings leaked to the user (torch is silent there), and under
+``log(0)`` in a loss, and in the masked-off lanes of a block, which the interpreter evaluates too
+(``log`` of the padding). The warnings leaked to the user (torch is silent there), and under
 ``warnings.simplefilter("error")`` or ``pytest -W error`` they became an InterpreterError instead
 of torch's NaN or inf.
 

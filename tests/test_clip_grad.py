@@ -150,10 +150,16 @@ def test_infinity_norm_of_an_empty_gradient_raises_like_torch():
         tritongrad.nn.utils.clip_grad_norm_(ours, 1.0, math.inf)
 
 
-def test_zero_norm_type_is_refused():
-    _, ours = parameter_pairs([(3,)], [torch.float32])
-    with pytest.raises(NotImplementedError, match="norm_type=0.0"):
-        tritongrad.nn.utils.clip_grad_norm_(ours, 1.0, 0)
+def test_zero_norm_type_counts_the_gradients_with_a_non_zero_element_as_torch():
+    theirs, ours = parameter_pairs([(3,), (4, 2), (5,)], [torch.float32] * 3)
+    for reference, parameter in zip(theirs[1:2], ours[1:2]):  # one gradient all zeros
+        reference.grad.zero_()
+        parameter.grad.zero_()
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, 0)
+    total = tritongrad.nn.utils.clip_grad_norm_(ours, 1.0, 0)
+    assert_close(total, expected, what="order-0 total norm")
+    for reference, parameter in zip(theirs, ours):
+        assert_close(parameter.grad, reference.grad, what="gradient after order-0 clipping")
 
 
 def test_get_total_norm_and_clip_grads_with_norm_match_torch():

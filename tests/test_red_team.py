@@ -948,3 +948,53 @@ def test_interpreted_kernels_raise_no_numpy_warnings():
     assert math.isnan(mean_of_nothing.item())
     assert logs.tolist() == [-math.inf, 0.0]
     assert quotients[0].item() == math.inf and math.isnan(quotients[1].item())
+
+
+# numpy scalars where torch takes numbers (np.float64 is also a Python float but has a numpy dtype;
+# np.float32 and np.int64 are not Python numbers at all): each path that checks or promotes a number
+_NUMPY_SCALARS = {"float64": np.float64(2.5), "float32": np.float32(1.5), "int64": np.int64(2), "bool": np.bool_(True)}
+_NUMPY_USES = {
+    "x + s": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]) + s,
+    "s * int tensor": lambda lib, s: s * lib.tensor([1, 2, 3]),
+    "add_": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).add_(s),
+    "int add_": lambda lib, s: lib.tensor([1, 2, 3]).add_(s),
+    "mul_": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).mul_(s),
+    "clamp": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).clamp(s),
+    "clamp(max=)": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).clamp(max=s),
+    "clamp_": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).clamp_(min=s),
+    "pow": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).pow(s),
+    "pow_": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).pow_(s),
+    "s ** x": lambda lib, s: s ** lib.tensor([1.0, 2.0, 3.0]),
+    "lerp": lambda lib, s: lib.tensor([1.0, 2.0, 3.0]).lerp(lib.tensor([2.0, 4.0, 6.0]), s),
+    "copysign": lambda lib, s: lib.tensor([1.0, -2.0, 3.0]).copysign(s),
+    "xlogy": lambda lib, s: lib.xlogy(lib.tensor([1.0, 2.0, 3.0]), s),
+    "add(alpha=)": lambda lib, s: lib.add(lib.ones(3), lib.ones(3), alpha=s),
+    "result_type": lambda lib, s: lib.result_type(lib.tensor([1.0]), s),
+    "hardtanh": lambda lib, s: lib.nn.functional.hardtanh(lib.tensor([-3.0, 0.5, 3.0]), -s, s),
+    "elu": lambda lib, s: lib.nn.functional.elu(lib.tensor([-1.0, 1.0]), s),
+    "addcmul(value=)": lambda lib, s: lib.ones(3).addcmul(lib.ones(3), lib.ones(3), value=s),
+    "arange": lambda lib, s: lib.arange(s),
+    "linspace": lambda lib, s: lib.linspace(0, s, 3),
+}
+NUMPY_SCALAR_CASES = {
+    f"{use} with numpy {kind}": lambda lib, use=use, kind=kind: _NUMPY_USES[use](lib, _NUMPY_SCALARS[kind])
+    for use in _NUMPY_USES
+    for kind in _NUMPY_SCALARS
+}
+NUMPY_SCALAR_CASES.update(
+    {
+        "round(decimals=numpy int)": lambda lib: lib.tensor([1.25, 2.5]).round(decimals=np.int64(1)),
+        "arange of a 0-d float tensor": lambda lib: lib.arange(lib.tensor(2.5)),
+        "arange with an integer dtype and a step that truncates to 0": lambda lib: lib.arange(
+            0, 1, 0.3, dtype=lib.int64
+        ),
+        "arange to infinity": lambda lib: lib.arange(0, math.inf),
+        "arange to NaN": lambda lib: lib.arange(math.nan),
+        "linspace with a float count": lambda lib: lib.linspace(0, 1, 2.5),
+    }
+)
+
+
+@pytest.mark.parametrize("name", list(NUMPY_SCALAR_CASES))
+def test_numpy_scalars_are_numbers_as_in_torch(name):
+    agree(name, NUMPY_SCALAR_CASES[name], [], message=False)

@@ -197,3 +197,57 @@ def test_encoder_layer_trains_with_dropout():
     assert repr(layer) == repr(torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.2))
     with pytest.raises(RuntimeError, match="relu/gelu"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+DECODER_CASES = {
+    "post-norm relu": {"batch_first": False},
+    "pre-norm gelu": {"norm_first": True, "activation": "gelu", "batch_first": True},
+}
+
+
+@pytest.mark.parametrize("case", list(DECODER_CASES), ids=list(DECODER_CASES))
+def test_transformer_decoder_layer(case):
+    options = dict(d_model=8, nhead=2, dim_feedforward=12, dropout=0.0)
+    options.update(DECODER_CASES[case])
+    batch_first = options["batch_first"]
+    torch_layer = torch.nn.TransformerDecoderLayer(**options)
+    layer = nn.TransformerDecoderLayer(**options)
+    copy_weights(torch_layer, layer)
+    tgt = torch.randn((2, 5, 8) if batch_first else (5, 2, 8))
+    memory = torch.randn((2, 6, 8) if batch_first else (6, 2, 8))
+    mask, padding = torch.nn.Transformer.generate_square_subsequent_mask(5), bool_padding(2, 6)
+    want = torch_layer(tgt, memory, tgt_mask=mask, memory_key_padding_mask=padding)
+    got = layer(
+        from_torch(tgt), from_torch(memory), tgt_mask=from_torch(mask), memory_key_padding_mask=from_torch(padding)
+    )
+    assert_close(got, want, **TOLERANCE, what=case)
+    grad = torch.randn(want.shape)
+    want.backward(grad)
+    got.backward(from_torch(grad))
+    compare_gradients(torch_layer, layer, case)
+
+
+def test_transformer_matches_torch_and_makes_torchs_mask():
+    """nn.Transformer (the transformer tutorial's model): parameter names, outputs and gradients with
+    the same weights, masks of every kind; the static causal mask."""
+    options = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1, dim_feedforward=12, dropout=0.0)
+    torch_model = torch.nn.Transformer(**options, batch_first=True)
+    model = nn.Transformer(**options, batch_first=True)
+    copy_weights(torch_model, model)
+    src, tgt = torch.randn(3, 6, 8), torch.randn(3, 4, 8)
+    mask, padding = torch.nn.Transformer.generate_square_subsequent_mask(4), bool_padding(3, 6)
+    assert_close(nn.Transformer.generate_square_subsequent_mask(4), mask, rtol=0, atol=0)
+    want = torch_model(src, tgt, tgt_mask=mask, src_key_padding_mask=padding, memory_key_padding_mask=padding)
+    got = model(
+        from_torch(src), from_torch(tgt), tgt_mask=from_torch(mask), src_key_padding_mask=from_torch(padding),
+        memory_key_padding_mask=from_torch(padding),
+    )  # fmt: skip
+    assert_close(got, want, **TOLERANCE)
+    want.sum().backward()
+    got.sum().backward()
+    compare_gradients(torch_model, model, "Transformer")
+    with pytest.raises(RuntimeError, match="feature number of src and tgt"):
+        model(from_torch(src), from_torch(torch.randn(3, 4, 6)))
+    with pytest.raises(RuntimeError, match="batch number of src and tgt"):
+        model(from_torch(src), from_torch(torch.randn(2, 4, 8)))
+    assert all(p.dim() < 2 or p.abs().max().item() > 0 for p in nn.Transformer(**options).parameters())

@@ -3,6 +3,7 @@ the ``*_like`` forms, and random tensors (rand/randn/randint)."""
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -10,20 +11,35 @@ import numpy as np
 import torch
 
 from tritongrad import runtime
-from tritongrad.dtypes import get_default_dtype, scalar_as
+from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, scalar_as
 from tritongrad.kernels import creation as kernels
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
     "empty_like", "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like",
-    "randn_like", "randint_like", "scalar_tensor",
+    "randn_like", "randint_like", "scalar_tensor", "set_default_device", "get_default_device",
 ]  # fmt: skip
+
+
+_default_device: list[torch.device | None] = [None]  # set_default_device's choice (None: the runtime's device)
+
+
+def set_default_device(device) -> None:
+    """The device the factories (``zeros``, ``rand``, ``tensor``, ...) use when given none, as torch's
+    (None: tritongrad's own device again)."""
+    _default_device[0] = None if device is None else torch.device(device)
+
+
+def get_default_device() -> torch.device:
+    return _default_device[0] or runtime.device()
 
 
 def _device(device) -> torch.device:
     if device is None:
-        return runtime.device()
+        device = _default_device[0]
+        if device is None:
+            return runtime.device()
     device = torch.device(device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
@@ -101,40 +117,68 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(torch.from_numpy(array))
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=torch.contiguous_format,
-          **_: object) -> Tensor:  # fmt: skip
+def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.contiguous_format) -> torch.Tensor:
+    """The buffer a factory fills: new, of the sizes given as ``*sizes`` or the ``size=`` keyword;
+    or ``out``'s own, resized to them as torch resizes an out= tensor."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        sizes = (size,)
+    shape = _size(sizes, name)
+    if out is None:
+        return torch.empty(
+            shape, dtype=dtype or get_default_dtype(), device=_device(device), memory_format=memory_format
+        )
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is not None and dtype != out.dtype:
+        raise RuntimeError(f"dtype {dtype_word(dtype)} does not match dtype of out parameter ({dtype_word(out.dtype)})")
+    if tuple(out.shape) != shape:
+        out._data.resize_(shape)
+    return out._data
+
+
+def _finish_new(data: torch.Tensor, out, requires_grad: bool) -> Tensor:
+    """The factory's result: a new tensor, or ``out`` (written in place: its version moves on)."""
+    if out is None:
+        return _finish(data, requires_grad)
+    out._version_counter.bump()
+    return out
+
+
+def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bool = False,
+          memory_format=torch.contiguous_format, **_: object) -> Tensor:  # fmt: skip
     """An uninitialised tensor."""
-    data = torch.empty(_size(size), dtype=dtype or get_default_dtype(), device=_device(device),
-                       memory_format=memory_format)  # fmt: skip
-    return _finish(data, requires_grad)
+    return _finish_new(_new("empty", sizes, size, dtype, device, out, memory_format), out, requires_grad)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it like torch when not given)."""
-    if dtype is None:
+    fill_value = as_python_scalar(fill_value)
+    if dtype is None and out is None:
         dtype = torch.bool if isinstance(fill_value, bool) else (
             torch.int64 if isinstance(fill_value, numbers.Integral) else get_default_dtype())  # fmt: skip
     if not isinstance(size, (tuple, list, torch.Size)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
-    data = torch.empty(_size((size,), "full"), dtype=dtype, device=_device(device))
+    data = _new("full", (size,), None, dtype, device, out)
     if isinstance(fill_value, (bool, int, float)):
-        scalar_as(fill_value, dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
+        scalar_as(fill_value, data.dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
     kernels.launch_fill_(data, fill_value)
-    return _finish(data, requires_grad)
+    return _finish_new(data, out, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    data = torch.empty(_size(size, "zeros"), dtype=dtype or get_default_dtype(), device=_device(device))
+    data = _new("zeros", sizes, size, dtype, device, out)
     kernels.launch_fill_(data, 0)
-    return _finish(data, requires_grad)
+    return _finish_new(data, out, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    data = torch.empty(_size(size, "ones"), dtype=dtype or get_default_dtype(), device=_device(device))
+    data = _new("ones", sizes, size, dtype, device, out)
     kernels.launch_fill_(data, 1)
-    return _finish(data, requires_grad)
+    return _finish_new(data, out, requires_grad)
 
 
 def _like(input: Tensor, dtype, device, memory_format=torch.preserve_format) -> torch.Tensor:
@@ -171,20 +215,33 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float."""
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float
+    (numpy scalars and 0-d tensors are read as the numbers they hold)."""
     if end is None:
         start, end = 0, start
-    values = (start, end, step)
-    if step != 0 and (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    values = tuple(
+        value.item() if isinstance(value, Tensor) else as_python_scalar(value) for value in (start, end, step)
+    )  # fmt: skip
+    start, end, step = values
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RuntimeError(f"unsupported range: {start} -> {end}")
     if dtype is None:
         dtype = get_default_dtype() if any(isinstance(v, float) for v in values) else torch.int64
+    if step != 0 and not dtype.is_floating_point and int(step) == 0:
+        raise ValueError("step must be nonzero")  # (torch's words when an integer dtype truncates the step)
+    if step != 0 and (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     data = kernels.launch_arange(start, end, step, dtype=dtype, device=_device(device))
     return _finish(data, requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    start, end, steps = (value.item() if isinstance(value, Tensor) else as_python_scalar(value)
+                         for value in (start, end, steps))  # fmt: skip
+    if not isinstance(steps, int) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
     data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype or get_default_dtype(),
                                    device=_device(device))  # fmt: skip
     return _finish(data, requires_grad)
@@ -199,17 +256,17 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     return _finish(data, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes, size=None, out=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed or a Generator;
     not torch's values)."""
-    result = empty(_size(size, "rand"), dtype=dtype, device=device)
+    result = _finish_new(_new("rand", sizes, size, dtype, device, out), out, False)
     result.uniform_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, out=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from N(0, 1)."""
-    result = empty(_size(size, "randn"), dtype=dtype, device=device)
+    result = _finish_new(_new("randn", sizes, size, dtype, device, out), out, False)
     result.normal_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 

@@ -139,6 +139,8 @@ def result_type(*operands) -> torch.dtype:
             return first
     dim_result = zero_dim_result = scalar_result = None
     for operand in operands:
+        if isinstance(operand, (np.generic, np.ndarray)) and operand.ndim == 0:
+            operand = as_python_scalar(operand)  # (a numpy scalar has a dtype, but promotes as a number)
         if hasattr(operand, "dtype"):
             if operand.ndim > 0:
                 dim_result = operand.dtype if dim_result is None else promote_types(dim_result, operand.dtype)

@@ -1,10 +1,18 @@
-"""``tritongrad.linalg``: the vector norms of torch.linalg (matrix norms are not implemented)."""
+"""``tritongrad.linalg``: the vector norms, cross and vecdot products and matmul of torch.linalg
+(matrix norms and decompositions are not implemented)."""
 
 from __future__ import annotations
 
+from tritongrad.ops.linalg import linalg_cross as cross
+from tritongrad.ops.linalg import matmul
 from tritongrad.ops.reduction import norm as _norm
 
-__all__ = ["norm", "vector_norm"]
+__all__ = ["norm", "vector_norm", "cross", "matmul", "vecdot"]
+
+
+def vecdot(x, y, *, dim: int = -1):
+    """The dot products of x and y along ``dim`` (broadcasting the others), torch.linalg.vecdot."""
+    return (x * y).sum(dim)
 
 
 def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):

@@ -25,7 +25,6 @@ import dataclasses
 import os
 import sys
 import threading
-import warnings
 
 import torch
 
@@ -112,10 +111,6 @@ if _DEVICE_TYPE == "cpu":
     _switch_on_interpreter()
     _serialize_interpreter()
     set_interpreter_overflow_checks(os.environ.get("TRITONGRAD_INTERPRETER_OVERFLOW_CHECKS") == "1")
-    # The interpreter evaluates every lane of a block with numpy, masked-off lanes included
-    # (e.g. log(0) on padding), so numpy's floating-point warnings from it say nothing about
-    # the user's values; results are correct and NaN/inf in real lanes still propagate.
-    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"triton\.runtime\.interpreter")
 
 
 def _cuda_device() -> torch.device:

@@ -58,7 +58,7 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     take,
     take_along_dim,
 )
-from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, dot, ger, matmul, mm, mv, outer  # noqa: F401
+from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, cross, dot, ger, matmul, mm, mv, outer  # noqa: F401
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
 from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
@@ -165,7 +165,7 @@ __all__ = sorted(
     set(arithmetic.__all__) | set(counting.__all__) | set(ordering.__all__) | set(shape.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
-    | {"std_mean", "var_mean", "bmm", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
+    | {"std_mean", "var_mean", "bmm", "cross", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
        "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}
 )  # fmt: skip

@@ -256,6 +256,7 @@ def _with_operand_name(function, other):
 
 def pow(input, exponent):
     """input ** exponent for tensors and numbers on either side."""
+    input, exponent = as_python_scalar(input), as_python_scalar(exponent)
     if isinstance(input, Tensor) and isinstance(exponent, Tensor):
         return elementwise.PowTensor.apply(input, exponent)
     if isinstance(input, Tensor):
@@ -291,6 +292,7 @@ def where(condition, input=None, other=None, *, out=None):
 
 def clamp(input, min=None, max=None, *, out=None):  # noqa: F811 (torch's argument names)
     """Limits values to [min, max]; bounds may be numbers or tensors; ``out=`` writes into a tensor."""
+    min, max = as_python_scalar(min), as_python_scalar(max)
     if out is not None:
         return elementwise.clamp_out(input, min, max, out)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -441,6 +443,7 @@ class InplaceMethods:
         )
 
     def clamp_(self, min=None, max=None) -> Tensor:
+        min, max = as_python_scalar(min), as_python_scalar(max)
         elementwise.check_clamp_inplace(self, min, max)
         return apply_inplace(
             self, lambda s: clamp(s, min, max), lambda: elementwise.clamp_forward(self, min, max, out=self)

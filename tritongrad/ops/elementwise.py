@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from tritongrad import creation
@@ -20,6 +21,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import (
     REDUCED_FLOATS,
+    as_python_scalar,
     category,
     dtype_word,
     float32,
@@ -95,6 +97,7 @@ def _binary_key(op: str, a: torch.Tensor, b) -> tuple:
 # half-precision tensor; every other op first converts the number to the tensor's dtype.
 _OPMATH_SCALAR_OPS = frozenset(("mul", "div", "floor_divide", "trunc_divide"))
 _NUMBERS = (int, float, bool)
+_PLAIN_OPERANDS = (Tensor, int, float, bool)
 
 
 def _as_operand(op: str, a, b):
@@ -124,6 +127,10 @@ def _as_operand(op: str, a, b):
 
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
+    if type(b) not in _PLAIN_OPERANDS:
+        b = as_python_scalar(b)  # (numpy scalars are numbers, as in torch)
+    if type(a) not in _PLAIN_OPERANDS:
+        a = as_python_scalar(a)
     a, b = _as_operand(op, a, b)
     key = None
     if out is None and alpha is None and type(a) is Tensor and not kernels.negative_zero(b):
@@ -172,6 +179,7 @@ def _alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
     """add/sub's ``alpha`` as torch's alpha_check and kernels take it: a bool only for bool results, no
     float for integer results, then converted to the result dtype with torch's overflow check (of
     ``-alpha`` for sub, which torch computes as add with the negated alpha: 2**31 fits int32 there)."""
+    alpha = as_python_scalar(alpha)
     if isinstance(alpha, bool) and dtype != torch.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and not dtype.is_floating_point:
@@ -378,15 +386,16 @@ class PowScalarBase(Function):
     @staticmethod
     def forward(ctx, base, exponent):
         result = rpow_forward(base, exponent)
-        ctx.save_for_backward(result)
+        ctx.save_for_backward(result, exponent if base == 0 else None)
         ctx.base = base
         return result
 
     @staticmethod
     def backward(ctx, grad):
-        (result,) = ctx.saved_tensors
+        result, exponent = ctx.saved_tensors
         if ctx.base == 0:
-            return None, grad * 0
+            # torch's rule: 0 where the exponent is >= 0, else result * log(0) = inf * -inf = -inf
+            return None, (grad * result * -math.inf).where(exponent < 0, 0.0)
         # log of a negative base is NaN (torch's gradient there), not Python's math domain error.
         return None, grad * result * (math.log(ctx.base) if ctx.base > 0 else math.nan)
 
@@ -699,6 +708,8 @@ def _refuse_bool_relu(x) -> None:
 
 def _round_scalars(dtype: torch.dtype, *, decimals: int = 0) -> dict:
     """round(x, decimals=d): the kernel gets 10^|d| as float64 bits and whether to divide first."""
+    if isinstance(decimals, np.integer):
+        decimals = int(decimals)
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
     if decimals == 0:
@@ -758,6 +769,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _number(op: str, argument: str, value, position: int) -> float:
+    value = as_python_scalar(value)
     if not isinstance(value, (bool, int, float)):
         raise TypeError(
             f"{op}(): argument '{argument}' (position {position}) must be Number, not {type(value).__name__}"
@@ -1207,6 +1219,7 @@ def _launch_lerp(input, end, weight, out: torch.Tensor | None = None) -> torch.T
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input), in torch's form that is exact at weight 0 and 1; ``weight`` is a
     number or a tensor, and input, end and a tensor weight broadcast together (same floating dtype)."""
+    weight = as_python_scalar(weight)
     _check_lerp(input, end, weight)
     if out is not None:
         shape = broadcast_shapes(*(tuple(t.shape) for t in (input, end, weight) if isinstance(t, Tensor)))

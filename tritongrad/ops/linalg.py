@@ -9,9 +9,11 @@ broadcast batch dims.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
-from tritongrad import backends
+from tritongrad import backends, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
@@ -459,8 +461,41 @@ def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
 ADD_PRODUCT_METHODS = ("addmm", "addmv", "baddbmm", "addbmm", "addmm_", "addmv_", "baddbmm_", "addbmm_")
 
 
+def linalg_cross(input, other, *, dim: int = -1):
+    """The cross product of 3-vectors along ``dim`` (broadcasting the other dims), torch.linalg.cross:
+    a[1:2:0] * b[2:0:1] - a[2:0:1] * b[1:2:0], gathered and multiplied by the elementwise kernels."""
+    if input.dim() != other.dim():
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_word(input.dtype)} but found {dtype_word(other.dtype)}")
+    sizes = (input.shape[dim] if input.dim() else 0, other.shape[dim] if other.dim() else 0)
+    if sizes != (3, 3):
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {sizes[0]} and {sizes[1]}")
+    next_, after = (creation.tensor(order, device=input.device) for order in ((1, 2, 0), (2, 0, 1)))
+    return input.index_select(dim, next_) * other.index_select(dim, after) - input.index_select(
+        dim, after
+    ) * other.index_select(dim, next_)
+
+
+def cross(input, other, dim: int | None = None):
+    """torch.cross: ``linalg.cross`` along ``dim``; without one, along the first dim of size 3 (with
+    torch's deprecation warning)."""
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+            "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
+            "that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
+        dim = next(
+            (d for d, size in enumerate(broadcast_shapes(tuple(input.shape), tuple(other.shape))) if size == 3), -1
+        )
+    return linalg_cross(input, other, dim=dim)
+
+
 _ = reduce_grad
 
 
-attach_methods({name: globals()[name] for name in ("matmul", "mm", "bmm", "mv", "dot", "outer", "ger")})
+attach_methods({name: globals()[name] for name in ("matmul", "mm", "bmm", "mv", "dot", "outer", "ger", "cross")})
 attach_methods({name: globals()[name] for name in ADD_PRODUCT_METHODS})

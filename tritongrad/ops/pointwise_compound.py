@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import REDUCED_FLOATS, dtype_word, result_type, scalar_as
+from tritongrad.dtypes import REDUCED_FLOATS, as_python_scalar, dtype_word, result_type, scalar_as
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
@@ -79,6 +79,7 @@ def _checked(name: str, input, tensor1, tensor2, value):
         raise NotImplementedError(f"\"{name}_cpu_out\" not implemented for '{dtype_word(dtype)}'")
     # value as torch's kernels take it (Scalar.to<opmath_t>()): float32 for the half types, with the
     # overflow check ("value cannot be converted to type float without overflow").
+    value = as_python_scalar(value)
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"{name}(): argument 'value' must be Number, not {type(value).__name__}")
     return dtype, scalar_as(value, torch.float32 if dtype in REDUCED_FLOATS else dtype, checked=True)

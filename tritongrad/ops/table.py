@@ -33,7 +33,7 @@ import torch
 
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word, get_default_dtype, result_type
+from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, result_type
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
 from tritongrad.kernels.strided import broadcast_shapes
@@ -484,6 +484,7 @@ class Binary:
         differentiable = row.grad_input is not None or row.grad_other is not None
 
         def function(input, other, *, out=None):
+            input, other = as_python_scalar(input), as_python_scalar(other)
             overload = row.check_operands(input, other)
             if out is not None:
                 shape = broadcast_shapes(*(tuple(t.shape) for t in (input, other) if isinstance(t, Tensor)))
@@ -503,6 +504,7 @@ class Binary:
         row = self
 
         def method(self, other):
+            other = as_python_scalar(other)
             row.check_operands(self, other)
             check_castable(row.result_dtype(self, other)[0], self.dtype)
             return apply_inplace(
@@ -547,4 +549,6 @@ def derive(rows) -> Derived:
             if row.inplace:
                 inplace = row.inplace_method(function)
                 (derived.methods if method else namespace)[f"{name}_"] = inplace
+                if method and isinstance(row, Unary):
+                    namespace[f"{name}_"] = inplace  # (torch.sin_(x), as x.sin_())
     return derived

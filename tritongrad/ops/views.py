@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -659,6 +659,39 @@ class ViewMethods:
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.t())
         return T.apply(self)
+
+    def _become_view(self, view: Callable[[Tensor], Tensor]) -> Tensor:
+        """``x.unsqueeze_(0)`` and the other in-place view ops: x itself takes the view's sizes and
+        strides (same storage, same version counter) and, when recorded, its history, as torch's."""
+        recording = self.requires_grad and is_grad_enabled()
+        if recording and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        result = view(self)
+        self._data = result._data
+        if recording:
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+        return self
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._become_view(lambda x: x.unsqueeze(dim))
+
+    def squeeze_(self, dim=None) -> Tensor:
+        return self._become_view(lambda x: x.squeeze(dim))
+
+    def t_(self) -> Tensor:
+        return self._become_view(lambda x: x.t())
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return self._become_view(lambda x: x.transpose(dim0, dim1))
+
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        return self.transpose_(dim0, dim1)
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        return self.transpose_(axis0, axis1)
+
+    def as_strided_(self, size, stride, storage_offset=None) -> Tensor:
+        return self._become_view(lambda x: x.as_strided(size, stride, storage_offset))
 
     def unsqueeze(self, dim: int) -> Tensor:
         dim = normalize_dim(dim, self.dim() + 1)
