@@ -50,6 +50,7 @@ _ALLOWED_OPS = {
     "empty_like.default",
     "new_empty.default",
     "new_empty_strided.default",
+    "resize_.default",  # (an out= tensor of another shape, resized as torch resizes it)
     "lift_fresh.default",
     "_local_scalar_dense.default",
     "detach.default",

@@ -998,3 +998,79 @@ NUMPY_SCALAR_CASES.update(
 @pytest.mark.parametrize("name", list(NUMPY_SCALAR_CASES))
 def test_numpy_scalars_are_numbers_as_in_torch(name):
     agree(name, NUMPY_SCALAR_CASES[name], [], message=False)
+
+
+def _out_of(lib, factory, *sizes):
+    out = lib.zeros(2, 2)
+    result = getattr(lib, factory)(*sizes, out=out)
+    return [result is out, tuple(out.shape), out._version > 0 if lib is tritongrad else True]
+
+
+def _in_place_view(lib, method, *args):
+    x = lib.arange(6.0).view(2, 3)
+    returned = getattr(x, method)(*args)
+    return [returned is x, tuple(x.shape), x.stride(), x.contiguous()]
+
+
+def _linked_through_unsqueeze_(lib):
+    leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = leaf * 2
+    y.unsqueeze_(0)
+    (y * lib.tensor([[3.0, 4.0]])).sum().backward()
+    return [tuple(y.shape), leaf.grad]
+
+
+SCRIPT_SURFACE = {
+    **{
+        f"{factory}(size=)": lambda lib, f=factory: tuple(getattr(lib, f)(size=(2, 3)).shape)
+        for factory in ("empty", "zeros", "ones", "rand", "randn")
+    },  # fmt: skip
+    "zeros(size=) with a dtype": lambda lib: lib.zeros(size=(2, 3), dtype=lib.int32),
+    "zeros with sizes twice": lambda lib: lib.zeros(2, size=(2,)),
+    **{
+        f"{factory}(out=) of the same shape": lambda lib, f=factory: _out_of(lib, f, 2, 2)
+        for factory in ("zeros", "ones", "rand", "randn", "empty")
+    },  # fmt: skip
+    **{
+        f"{factory}(out=) of another shape": lambda lib, f=factory: _out_of(lib, f, 3) for factory in ("zeros", "rand")
+    },  # fmt: skip
+    "zeros(out=) of another dtype": lambda lib: lib.zeros(2, out=lib.zeros(2), dtype=lib.float64),
+    "full(out=)": lambda lib: (lambda out: [lib.full((2,), 3.0, out=out) is out, out])(lib.zeros(2)),
+    "sin_ as a function": lambda lib: (lambda x: [lib.sin_(x) is x, x])(lib.tensor([0.5, 1.0])),
+    "sin_ of a leaf that requires grad": lambda lib: lib.sin_(lib.ones(2, requires_grad=True)),
+    "unsqueeze_": lambda lib: _in_place_view(lib, "unsqueeze_", 0),
+    "squeeze_": lambda lib: (lambda x: [x.squeeze_() is x, tuple(x.shape)])(lib.ones(2, 1)),
+    "t_": lambda lib: _in_place_view(lib, "t_"),
+    "transpose_": lambda lib: _in_place_view(lib, "transpose_", 0, 1),
+    "swapdims_": lambda lib: _in_place_view(lib, "swapdims_", 0, 1),
+    "unsqueeze_ of a leaf that requires grad": lambda lib: lib.ones(2, requires_grad=True).unsqueeze_(0),
+    "unsqueeze_ keeps the history": _linked_through_unsqueeze_,
+    "linalg.cross": lambda lib: lib.linalg.cross(_matrix(lib)[:, :3], _matrix(lib)[:, 2:]),
+    "linalg.cross broadcasting": lambda lib: lib.linalg.cross(_matrix(lib)[:, :3], _matrix(lib)[:1, 2:]),
+    "linalg.cross of 4-vectors": lambda lib: lib.linalg.cross(_matrix(lib)[:, :4], _matrix(lib)[:, 1:]),
+    "linalg.cross of two dtypes": lambda lib: lib.linalg.cross(_matrix(lib)[:, :3], _matrix(lib)[:, 2:].double()),
+    "cross along dim 0 by default": lambda lib: lib.cross(_matrix(lib)[:3, :2], _matrix(lib)[1:, :2]),
+    "Tensor.cross": lambda lib: _matrix(lib)[:, :3].cross(_matrix(lib)[:, 2:], dim=1),
+    "linalg.vecdot": lambda lib: lib.linalg.vecdot(_matrix(lib), _matrix(lib) * 2),
+    "linalg.matmul": lambda lib: lib.linalg.matmul(_matrix(lib), _matrix(lib).t()),
+    "0 ** x for negative x, and its gradient": lambda lib: (lambda e: [(0**e).sum().backward(), e.grad][1])(
+        lib.tensor([-1.0, 0.0, 2.0, -0.5], requires_grad=True)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPT_SURFACE))
+def test_surface_real_scripts_touch_matches_torch(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (torch.cross's deprecation, compared elsewhere)
+        agree(name, SCRIPT_SURFACE[name], [], message=False)
+
+
+def test_set_default_device_is_the_factories_device():
+    try:
+        tritongrad.set_default_device("cpu")
+        assert tritongrad.get_default_device() == torch.device("cpu")
+        assert tritongrad.zeros(2).device == torch.device("cpu") and tritongrad.tensor([1.0]).device.type == "cpu"
+    finally:
+        tritongrad.set_default_device(None)
+    assert tritongrad.get_default_device() == tritongrad.runtime.device()

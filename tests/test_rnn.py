@@ -392,13 +392,86 @@ def test_forward_errors(case):
     raises_like(lambda: reference(*args), lambda: mine(*_to_tg(args)))
 
 
-def test_packed_sequence_is_refused():
-    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(4, 2, INPUT), torch.tensor([4, 2]))
-    for module in (nn.LSTM(INPUT, HIDDEN), nn.GRU(INPUT, HIDDEN), nn.RNN(INPUT, HIDDEN)):
-        with pytest.raises(NotImplementedError, match="PackedSequence"):
-            module(packed)
+def test_a_non_tensor_input_is_refused():
     with pytest.raises(TypeError, match="must be a Tensor"):
         nn.GRU(INPUT, HIDDEN)([[1.0, 2.0, 3.0]])
+
+
+PACKED_CASES = {
+    "LSTM, 2 layers, bidirectional, unsorted, batch_first": ("LSTM", {"num_layers": 2, "bidirectional": True,
+                                                                      "batch_first": True}, False, True),
+    "GRU, sorted, with h_0": ("GRU", {}, True, True),
+    "RNN, bidirectional, unsorted, with h_0": ("RNN", {"bidirectional": True}, False, True),
+    "LSTM, unsorted, no state": ("LSTM", {}, False, False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(PACKED_CASES))
+def test_packed_sequences_match_torch(case):
+    """A packed batch of sequences of lengths 5, 2, 4 (each state frozen past its length, reverse
+    directions starting at each sequence's end): packed output, h_n (c_n), and every gradient."""
+    name, options, enforce_sorted, with_state = PACKED_CASES[case]
+    reference, mine = pair(name, INPUT, HIDDEN, **options)
+    lengths = [5, 4, 2] if enforce_sorted else [5, 2, 4]
+    batch_first = options.get("batch_first", False)
+    x = torch.randn((3, 5, INPUT) if batch_first else (5, 3, INPUT))
+    directions, layers = (2 if options.get("bidirectional") else 1), options.get("num_layers", 1)
+    h = torch.randn(directions * layers, 3, HIDDEN) if with_state else None
+    (tx, th), (mx, mh) = leaves(x, h)
+    utils, my_utils = torch.nn.utils.rnn, nn.utils.rnn
+    packed = utils.pack_padded_sequence(tx, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+    my_packed = my_utils.pack_padded_sequence(mx, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+    assert_close(my_packed.data, packed.data, rtol=0, atol=0, what=f"{case}: packed data")
+    assert my_packed.batch_sizes.tolist() == packed.batch_sizes.tolist()
+    state = None if h is None else ((th, th * 0.5) if name == "LSTM" else th)
+    my_state = None if h is None else ((mh, mh * 0.5) if name == "LSTM" else mh)
+    out, hidden = reference(packed, state) if state is not None else reference(packed)
+    my_out, my_hidden = mine(my_packed, my_state) if my_state is not None else mine(my_packed)
+    assert isinstance(my_out, my_utils.PackedSequence)
+    padded, their_lengths = utils.pad_packed_sequence(out, batch_first=batch_first)
+    my_padded, my_lengths = my_utils.pad_packed_sequence(my_out, batch_first=batch_first)
+    assert my_lengths.tolist() == their_lengths.tolist() == lengths
+    assert_close(my_padded, padded, rtol=1e-5, atol=1e-6, what=f"{case}: output")
+    hiddens = hidden if name == "LSTM" else (hidden,)
+    my_hiddens = my_hidden if name == "LSTM" else (my_hidden,)
+    for their_state, my_final in zip(hiddens, my_hiddens):
+        assert_close(my_final, their_state, rtol=1e-5, atol=1e-6, what=f"{case}: final state")
+    weights = torch.randn(padded.shape)
+    (padded * weights).sum().backward()
+    (my_padded * from_torch(weights)).sum().backward()
+    assert_close(mx.grad, tx.grad, rtol=1e-5, atol=1e-6, what=f"{case}: input gradient")
+    if h is not None:
+        assert_close(mh.grad, th.grad, rtol=1e-5, atol=1e-6, what=f"{case}: h_0 gradient")
+    mine_parameters = dict(mine.named_parameters())
+    for parameter_name, parameter in reference.named_parameters():
+        assert_close(mine_parameters[parameter_name].grad, parameter.grad, rtol=1e-5, atol=1e-6,
+                     what=f"{case}: gradient of {parameter_name}")  # fmt: skip
+
+
+def test_pad_sequence_and_packing_helpers_match_torch():
+    sequences = [torch.randn(length, 2) for length in (3, 1, 4)]
+    mine = [from_torch(sequence) for sequence in sequences]
+    utils, my_utils = torch.nn.utils.rnn, nn.utils.rnn
+    for options in ({}, {"batch_first": True, "padding_value": -1.0}, {"padding_side": "left"}):
+        assert_close(my_utils.pad_sequence(mine, **options), utils.pad_sequence(sequences, **options), rtol=0, atol=0)
+    packed, my_packed = utils.pack_sequence(sequences, enforce_sorted=False), my_utils.pack_sequence(mine, False)
+    assert_close(my_packed.data, packed.data, rtol=0, atol=0)
+    assert my_packed.sorted_indices.tolist() == packed.sorted_indices.tolist()
+    for mine_piece, their_piece in zip(my_utils.unpack_sequence(my_packed), utils.unpack_sequence(packed)):
+        assert_close(mine_piece, their_piece, rtol=0, atol=0)
+    padded, lengths = utils.pad_packed_sequence(packed, total_length=6)
+    my_padded, my_lengths = my_utils.pad_packed_sequence(my_packed, total_length=6)
+    assert_close(my_padded, padded, rtol=0, atol=0)
+    assert my_lengths.tolist() == lengths.tolist()
+    for bad in (
+        lambda u, s: u.pack_sequence(s),  # not sorted
+        lambda u, s: u.pack_padded_sequence(u.pad_sequence(s), [3, 0, 4], enforce_sorted=False),
+        lambda u, s: u.pad_packed_sequence(u.pack_sequence(s, enforce_sorted=False), total_length=2),
+    ):
+        with pytest.raises(Exception) as expected:
+            bad(utils, sequences)
+        with pytest.raises(type(expected.value)):
+            bad(my_utils, mine)
 
 
 # ------------------------------------------------------------------------------ a tutorial

@@ -12,7 +12,9 @@ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))), so a torch module's state dict lo
 Gate order: LSTM input, forget, cell, output; GRU reset, update, new with
 n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
 
-Not supported: PackedSequence input (NotImplementedError; pad the batch and use plain tensors).
+A PackedSequence input (nn.utils.rnn) is run padded, with each sequence's state frozen past its
+length (one ``where`` per step), so h_n is the state at each sequence's own last step and a reverse
+direction starts there; the output is packed again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from tritongrad.nn import functional as F
 from tritongrad.nn import init
 from tritongrad.nn.module import Module
 from tritongrad.nn.parameter import Parameter
-from tritongrad.ops import cat, stack
+from tritongrad.nn.utils.rnn import PackedSequence, pad_packed_sequence
+from tritongrad.ops import cat, stack, where
 from tritongrad.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -34,13 +37,7 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _check_not_packed(name: str, input) -> None:
-    """tritongrad has no PackedSequence: refuse one (torch's or any look-alike) with a clear message."""
-    if hasattr(input, "batch_sizes") and hasattr(input, "sorted_indices"):
-        raise NotImplementedError(
-            f"{name}: PackedSequence input is not supported by tritongrad; pass a padded tensor instead "
-            "(and pick each sequence's last valid output yourself)"
-        )
+def _check_tensor(name: str, input) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, not {type(input).__name__}")
 
@@ -205,18 +202,25 @@ class RNNBase(Module):
         return s.format(**self.__dict__)
 
     # ---------------------------------------------------------------- the recurrence
-    def _zeros(self, input: Tensor, size: int) -> Tensor:
+    def _zeros(self, input: Tensor, size: int, batch: int | None = None) -> Tensor:
         num_directions = 2 if self.bidirectional else 1
-        batch = input.size(0) if self.batch_first else input.size(1)
+        if batch is None:
+            batch = input.size(0) if self.batch_first else input.size(1)
         return creation.zeros(self.num_layers * num_directions, batch, size, dtype=input.dtype, device=input.device)
 
-    def _run(self, input: Tensor, hx: Tensor, cx: Tensor | None):
+    def _run(self, input: Tensor, hx: Tensor, cx: Tensor | None, lengths: Tensor | None = None):
         """input (L, N, H_in) or (N, L, H_in) batched; hx (and cx) (layers * directions, N, H).
-        Returns (output, h_n, c_n or None)."""
+        Returns (output, h_n, c_n or None). ``lengths`` (N,): a packed batch, padded and time-major
+        whatever ``batch_first`` says; each sequence's state stops changing past its length."""
         num_directions = 2 if self.bidirectional else 1
-        layer_input = input.transpose(0, 1) if self.batch_first else input  # (L, N, H_in): a view
+        time_major = lengths is not None or not self.batch_first
+        layer_input = input if time_major else input.transpose(0, 1)  # (L, N, H_in): a view
         if layer_input.size(0) == 0:
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        active = None
+        if lengths is not None:  # (L, N, 1) bools, one (N, 1) mask per step
+            steps = creation.arange(layer_input.size(0), device=input.device).view(-1, 1, 1)
+            active = (steps < lengths.to(input.device).view(1, -1, 1)).unbind(0)
         h_finals, c_finals = [], []
         for layer in range(self.num_layers):
             outputs = []
@@ -227,7 +231,7 @@ class RNNBase(Module):
                     weights["b_ih"], weights["b_hh"] = self.all_weights[index][2:4]
                 w_hr = self.all_weights[index][-1] if self.proj_size > 0 else None
                 output, h, c = self._direction(
-                    layer_input, hx[index], None if cx is None else cx[index], weights, w_hr, direction == 1
+                    layer_input, hx[index], None if cx is None else cx[index], weights, w_hr, direction == 1, active
                 )
                 outputs.append(output)
                 h_finals.append(h)
@@ -236,10 +240,10 @@ class RNNBase(Module):
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_output = F.dropout(layer_output, self.dropout, training=True)
             layer_input = layer_output
-        output = layer_input.transpose(0, 1) if self.batch_first else layer_input
+        output = layer_input if time_major else layer_input.transpose(0, 1)
         return output, stack(h_finals, 0), None if cx is None else stack(c_finals, 0)
 
-    def _direction(self, input: Tensor, h: Tensor, c: Tensor | None, weights: dict, w_hr, reverse: bool):
+    def _direction(self, input: Tensor, h: Tensor, c: Tensor | None, weights: dict, w_hr, reverse: bool, active):
         """One layer in one direction over the (L, N, H_in) sequence: ((L, N, H_out), h_L, c_L)."""
         gi = F.linear(input, weights["w_ih"], weights.get("b_ih"))  # every step's input projection at once
         w_hh, b_hh = weights["w_hh"], weights.get("b_hh")
@@ -248,19 +252,48 @@ class RNNBase(Module):
         outputs = []
         for t in steps:
             if self.mode == "LSTM":
-                h, c = _lstm_step(gi[t], h, c, w_hh, b_hh, w_hr)
+                stepped, c_stepped = _lstm_step(gi[t], h, c, w_hh, b_hh, w_hr)
+                c = c_stepped if active is None else where(active[t], c_stepped, c)
             elif self.mode == "GRU":
-                h = _gru_step(gi[t], h, w_hh, b_hh)
+                stepped = _gru_step(gi[t], h, w_hh, b_hh)
             else:
-                h = _rnn_step(F.tanh if self.mode == "RNN_TANH" else F.relu, gi[t], h, w_hh, b_hh)
+                stepped = _rnn_step(F.tanh if self.mode == "RNN_TANH" else F.relu, gi[t], h, w_hh, b_hh)
+            h = stepped if active is None else where(active[t], stepped, h)
             outputs.append(h)
         if reverse:
             outputs.reverse()
         return stack(outputs, 0), h, c
 
+    def _run_packed(self, packed: PackedSequence, hx, cx_needed: bool):
+        """The layers over a PackedSequence: (packed output, h_n, c_n or None), h_n and c_n in the
+        batch order the sequences were given (``hx`` too: a tensor, or (h_0, c_0) for LSTM)."""
+        padded, lengths = pad_packed_sequence(PackedSequence(packed.data, packed.batch_sizes))  # sorted order
+        if padded.dim() != 3:
+            raise RuntimeError(f"input must have 3 dimensions, got {padded.dim()}")
+        batch = padded.size(1)
+        real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if hx is None:
+            hx = (self._zeros(padded, real_hidden_size, batch), self._zeros(padded, self.hidden_size, batch))
+        elif not cx_needed:
+            hx = (hx, None)
+        if packed.sorted_indices is not None:  # the states given follow the caller's batch order
+            hx = tuple(None if h is None else h.index_select(1, packed.sorted_indices) for h in hx)
+        self.check_input(padded)
+        expected = (self.num_layers * (2 if self.bidirectional else 1), batch)
+        self.check_hidden_size(hx[0], (*expected, real_hidden_size))
+        if cx_needed:
+            self.check_hidden_size(hx[1], (*expected, self.hidden_size), "Expected hidden[1] size {}, got {}")
+        output, h_n, c_n = self._run(padded, hx[0], hx[1] if cx_needed else None, lengths)
+        sizes = packed.batch_sizes.tolist()
+        data = cat([output[t, :size] for t, size in enumerate(sizes)], 0)
+        if packed.unsorted_indices is not None:
+            h_n = h_n.index_select(1, packed.unsorted_indices)
+            c_n = None if c_n is None else c_n.index_select(1, packed.unsorted_indices)
+        return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), h_n, c_n
+
     def _prepare(self, name: str, input, hx):
         """torch's input handling for RNN and GRU: (batched input, hx, is_batched)."""
-        _check_not_packed(name, input)
+        _check_tensor(name, input)
         if input.dim() not in (2, 3):
             # (sic: torch's RNN says "tensor instead", its GRU and LSTM "instead")
             tensor = " tensor" if name == "RNN" else ""
@@ -339,6 +372,9 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            output, hidden, _ = self._run_packed(input, hx, False)
+            return output, hidden
         input, hx, is_batched = self._prepare("RNN", input, hx)
         output, hidden, _ = self._run(input, hx, None)
         return self._finish(output, hidden, is_batched)
@@ -369,6 +405,9 @@ class GRU(RNNBase):
         )
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            output, hidden, _ = self._run_packed(input, hx, False)
+            return output, hidden
         input, hx, is_batched = self._prepare("GRU", input, hx)
         output, hidden, _ = self._run(input, hx, None)
         return self._finish(output, hidden, is_batched)
@@ -409,7 +448,10 @@ class LSTM(RNNBase):
         self.check_hidden_size(hidden[1], self.get_expected_cell_size(input), "Expected hidden[1] size {}, got {}")
 
     def forward(self, input, hx=None):
-        _check_not_packed("LSTM", input)
+        if isinstance(input, PackedSequence):
+            output, h_n, c_n = self._run_packed(input, hx, True)
+            return output, (h_n, c_n)
+        _check_tensor("LSTM", input)
         if input.dim() not in (2, 3):
             raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
         is_batched = input.dim() == 3
@@ -473,7 +515,7 @@ class RNNCellBase(Module):
 
     def _batch(self, name: str, input, hidden: tuple, hidden_word: str):
         """torch's cell checks; returns (input, [states]) batched, and whether the input was."""
-        _check_not_packed(name, input)
+        _check_tensor(name, input)
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         for i, value in enumerate(hidden):

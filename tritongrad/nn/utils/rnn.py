@@ -1,0 +1,183 @@
+"""Variable-length sequences for the recurrent layers, as torch.nn.utils.rnn: padding a list of
+sequences into one tensor, and packing a padded batch (``PackedSequence``) so that nn.RNN, nn.LSTM
+and nn.GRU run each sequence only for its own length.
+
+A PackedSequence holds the batch time step by time step: ``data`` is every sequence's step 0, then
+every step 1 of the sequences that have one, and so on (the sequences sorted longest first), and
+``batch_sizes[t]`` says how many sequences step ``t`` has. Packing and unpacking are views and one
+concatenation or stack, so gradients flow through them; the lengths live on the host, as torch's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+
+from tritongrad import creation
+from tritongrad.ops import cat, stack
+from tritongrad.tensor import Tensor
+
+__all__ = [
+    "PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "pack_sequence",
+    "unpad_sequence", "unpack_sequence",
+]  # fmt: skip
+
+
+class PackedSequence(NamedTuple):
+    """A batch of sequences packed time step by time step (see the module docstring).
+
+    ``sorted_indices[i]``: the batch position of the i-th longest sequence; ``unsorted_indices``: its
+    inverse (None when packing kept the batch order)."""
+
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Tensor | None = None
+    unsorted_indices: Tensor | None = None
+
+    def to(self, *args, **kwargs) -> PackedSequence:
+        """``data`` moved or converted (the index tensors follow ``data``'s device)."""
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        indices = [None if t is None else t.to(data.device) for t in (self.sorted_indices, self.unsorted_indices)]
+        return PackedSequence(data, self.batch_sizes, *indices)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.data.is_cuda
+
+    def lengths(self) -> list[int]:
+        """Each packed sequence's length, longest first (the sorted order)."""
+        sizes = self.batch_sizes.tolist()
+        return [sum(1 for size in sizes if size > row) for row in range(sizes[0] if sizes else 0)]
+
+
+def _lengths_list(lengths) -> list[int]:
+    if isinstance(lengths, Tensor):
+        if lengths.dim() != 1:
+            raise RuntimeError(f"'lengths' argument should be a 1D tensor, but got a {lengths.dim()}D tensor")
+        return [int(length) for length in lengths.tolist()]
+    return [int(length) for length in lengths]
+
+
+def _as_index(order: list[int], device) -> Tensor:
+    return creation.tensor(order, dtype=torch.int64, device=device)
+
+
+def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False, enforce_sorted: bool = True):
+    """Packs a padded batch (T, B, *) ((B, T, *) with ``batch_first``) of sequences of the given
+    ``lengths``; with ``enforce_sorted`` the lengths must already decrease."""
+    lengths = _lengths_list(lengths)
+    batch = input.shape[0 if batch_first else 1]
+    if len(lengths) != batch:
+        raise RuntimeError(
+            f"Expected `len(lengths)` to be equal to batch_size, but got {len(lengths)} (batch_size={batch})"
+        )
+    if any(length <= 0 for length in lengths):
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
+        )
+    sorted_indices = unsorted_indices = None
+    if enforce_sorted:
+        if any(later > earlier for earlier, later in zip(lengths, lengths[1:])):
+            raise RuntimeError(
+                "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You can pass "
+                "`enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to sidestep this requirement "
+                "if you do not need ONNX exportability."
+            )
+        order = list(range(batch))
+    else:
+        order = sorted(range(batch), key=lambda row: -lengths[row])  # (stable: ties keep their order)
+        inverse = [0] * batch
+        for position, row in enumerate(order):
+            inverse[row] = position
+        sorted_indices, unsorted_indices = _as_index(order, input.device), _as_index(inverse, input.device)
+        input = input.index_select(0 if batch_first else 1, sorted_indices)
+    steps = input.transpose(0, 1) if batch_first else input  # (T, B, *): a view
+    longest = lengths[order[0]] if batch else 0
+    if longest > steps.shape[0]:
+        raise RuntimeError(
+            f"Expected sequence length to be smaller than or equal to {steps.shape[0]}, but got {longest}"
+        )
+    sizes = [sum(1 for row in order if lengths[row] > t) for t in range(longest)]
+    data = cat([steps[t, :size] for t, size in enumerate(sizes)], 0)
+    return PackedSequence(
+        data, creation.tensor(sizes, dtype=torch.int64, device="cpu"), sorted_indices, unsorted_indices
+    )
+
+
+def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
+                        total_length: int | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """The padded batch (T, B, *) ((B, T, *) with ``batch_first``) of a PackedSequence, in the order
+    the sequences were given, and their lengths (int64 on the host)."""
+    data, sizes = sequence.data, sequence.batch_sizes.tolist()
+    batch = sizes[0] if sizes else 0
+    steps = len(sizes)
+    if total_length is not None:
+        if total_length < steps:
+            raise ValueError(
+                "Expected total_length to be at least the length of the longest sequence in input, but got "
+                f"total_length={total_length} and max sequence length being {steps}"
+            )
+        steps = total_length
+    rows, start = [], 0
+    feature_shape = tuple(data.shape[1:])
+    for size in sizes:
+        piece = data[start : start + size]
+        start += size
+        if size < batch:
+            filler = creation.full((batch - size, *feature_shape), padding_value, dtype=data.dtype, device=data.device)
+            piece = cat([piece, filler], 0)
+        rows.append(piece)
+    for _ in range(steps - len(sizes)):
+        rows.append(creation.full((batch, *feature_shape), padding_value, dtype=data.dtype, device=data.device))
+    padded = stack(rows, 0)  # (T, B, *) in the sorted order
+    lengths = sequence.lengths()
+    if sequence.unsorted_indices is not None:
+        padded = padded.index_select(1, sequence.unsorted_indices)
+        lengths = [lengths[position] for position in sequence.unsorted_indices.tolist()]
+    if batch_first:
+        padded = padded.transpose(0, 1)
+    return padded, creation.tensor(lengths, dtype=torch.int64, device="cpu")
+
+
+def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False, padding_value: float = 0.0,
+                 padding_side: str = "right") -> Tensor:  # fmt: skip
+    """Sequences of shapes (L_i, *) padded with ``padding_value`` to the longest and stacked: (L, B, *)
+    ((B, L, *) with ``batch_first``); ``padding_side="left"`` pads before each sequence."""
+    if padding_side not in ("left", "right"):
+        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    sequences = list(sequences)
+    if not sequences:
+        raise RuntimeError("received an empty list of sequences")
+    longest = max(sequence.shape[0] for sequence in sequences)
+    padded = []
+    for sequence in sequences:
+        missing = longest - sequence.shape[0]
+        if missing:
+            filler = creation.full(
+                (missing, *sequence.shape[1:]), padding_value, dtype=sequence.dtype, device=sequence.device
+            )
+            sequence = cat([sequence, filler] if padding_side == "right" else [filler, sequence], 0)
+        padded.append(sequence)
+    return stack(padded, 0 if batch_first else 1)
+
+
+def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
+    """``pack_padded_sequence(pad_sequence(sequences), lengths)``."""
+    lengths = [sequence.shape[0] for sequence in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list[Tensor]:
+    """The sequences of a padded batch, each cut to its length (views)."""
+    batch_major = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    return [batch_major[row, :length] for row, length in enumerate(_lengths_list(lengths))]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """The sequences of a PackedSequence, in the order they were given."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
