@@ -8,6 +8,7 @@ what it returns (``run_both``); error tests check both libraries raise alike.
 from __future__ import annotations
 
 import gc
+import importlib
 import math
 import sys
 import weakref
@@ -1251,3 +1252,47 @@ def prehook_returning(result):
 )
 def test_node_prehook_results_are_checked_like_torch(result, error, match):
     both_raise(prehook_returning(result), error, match)
+
+
+def _functions_in_both_styles(lib):
+    """A Function written in torch's newer style (forward without ctx, then setup_context), and a
+    backward marked once_differentiable (its gradients have no history)."""
+    once_differentiable = importlib.import_module(f"{lib.__name__}.autograd.function").once_differentiable
+
+    class Mul(lib.autograd.Function):
+        @staticmethod
+        def forward(x, y):
+            return x * y
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved_tensors
+            return grad * y, grad * x
+
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b = lib.tensor([3.0, 4.0], requires_grad=True)
+    product = Mul.apply(a, b)
+    product.sum().backward()
+    (grad,) = lib.autograd.grad(Square.apply(a).sum(), a, create_graph=True)
+    return [product.tolist(), type(product.grad_fn).__name__, a.grad.tolist(), b.grad.tolist(), grad.tolist(),
+            grad.requires_grad]  # fmt: skip
+
+
+def test_setup_context_and_once_differentiable_match_torch():
+    assert _functions_in_both_styles(tritongrad) == _functions_in_both_styles(torch)

@@ -5,6 +5,7 @@ state dicts and their loading errors, modes, gradients, dtype conversion, hooks 
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import pytest
@@ -277,3 +278,50 @@ def test_parameter_list_and_dict_register_their_parameters_like_torch():
         assert len(model.weights) == 3 and [tuple(p.shape) for p in model.weights[1:]] == [(4,), (5,)]
         assert list(model.named.keys()) == ["scale", "shift"] and "scale" in model.named
         assert sorted(model.state_dict()) == sorted(names)
+
+
+def _backward_hook_transcript(lib):
+    """What full backward (pre-)hooks see, and what a replacing hook does, on a Linear."""
+    linear = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        linear.weight.copy_(lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+        linear.bias.fill_(0.5)
+    log = []
+    describe = lambda grads: [None if g is None else g.tolist() for g in grads]  # noqa: E731
+    first = linear.register_full_backward_hook(lambda m, gi, go: log.append(("hook", describe(gi), describe(go))))
+    linear.register_full_backward_pre_hook(lambda m, go: log.append(("pre", describe(go))))
+    x = lib.tensor([[1.0, 1.0, 1.0]], requires_grad=True)
+    (linear(x) * lib.tensor([[1.0, 2.0]])).sum().backward()
+    log.append(x.grad.tolist())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        linear(lib.tensor([[1.0, 1.0, 1.0]])).sum().backward()  # no input needs a gradient
+    log.append([str(w.message)[:40] for w in caught])
+    first.remove()
+    linear.register_full_backward_hook(lambda m, gi, go: (gi[0] * 10,))
+    x = lib.tensor([[1.0, 1.0, 1.0]], requires_grad=True)
+    linear(x).sum().backward()
+    log.append(x.grad.tolist())
+    return log
+
+
+def test_full_backward_hooks_match_torch():
+    assert _backward_hook_transcript(tritongrad) == _backward_hook_transcript(torch)
+
+
+def _hook_options_transcript(lib):
+    shared = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.ReLU())
+    shared[1] = shared[0]
+    names = [[n for n, _ in shared.named_parameters()], [n for n, _ in shared.named_parameters(remove_duplicate=False)]]
+    order = []
+    module = lib.nn.Linear(2, 2)
+    module.register_forward_hook(lambda *a: order.append("second"))
+    module.register_forward_hook(lambda *a: order.append("first"), prepend=True)
+    module.register_forward_pre_hook(lambda m, args, kwargs: ((args[0] * 0,), kwargs), with_kwargs=True)
+    module.register_forward_hook(lambda m, args, kwargs, out: out - m.bias, with_kwargs=True)
+    out = module(lib.ones(1, 2))
+    return [names, order, out.tolist()]
+
+
+def test_named_parameters_with_duplicates_and_hook_options_match_torch():
+    assert _hook_options_transcript(tritongrad) == _hook_options_transcript(torch)

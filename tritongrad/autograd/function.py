@@ -24,6 +24,7 @@ builds the graph of the derivative and higher derivatives come for free.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -33,7 +34,7 @@ from tritongrad.autograd.grad_mode import _state as _grad_state
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import Tensor, attach_methods
 
-__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator"]
+__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator", "once_differentiable"]
 
 
 class Node:
@@ -254,13 +255,50 @@ def _node_class(function: type) -> type[FunctionCtx]:
     if node_class is None:
         name = _node_name(function)
         # torch's C++ nodes print qualified (torch::autograd::CopySlices) but their class is CopySlices.
-        attributes = {"__module__": __name__, "_torch_name": name, "_function": function}
+        attributes = {"__module__": __name__, "_torch_name": name, "_function": function,
+                      "_forward": staticmethod(_forward_of(function))}  # fmt: skip
         node_class = function._node_class = type(name.rsplit("::", 1)[-1], (FunctionCtx,), attributes)
     return node_class
 
 
+def _forward_of(function: type):
+    """How a node runs ``function``'s forward: ``forward(ctx, *args)``, or for a Function written in
+    torch's other style (a ``setup_context`` of its own) ``forward(*args)`` then
+    ``setup_context(ctx, inputs, output)``."""
+    if function.setup_context is Function.setup_context:
+        return function.forward
+
+    def forward_then_setup_context(ctx, *args, **kwargs):
+        outputs = function.forward(*args, **kwargs)
+        function.setup_context(ctx, args, outputs)
+        return outputs
+
+    return forward_then_setup_context
+
+
+def once_differentiable(backward):
+    """Marks a Function's ``backward`` as not differentiable itself: it runs with grad mode off, so
+    its gradients have no history (torch.autograd.function.once_differentiable)."""
+
+    @functools.wraps(backward)
+    def backward_without_history(ctx, *grad_outputs):
+        enabled = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            return backward(ctx, *grad_outputs)
+        finally:
+            _grad_state.enabled = enabled
+
+    return backward_without_history
+
+
 class Function:
     """Base class of differentiable operations (see the module docstring)."""
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output) -> None:
+        """Overridden by a Function whose ``forward`` takes no ctx: it saves what backward needs here."""
+        raise NotImplementedError("setup_context is not implemented")
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any):
@@ -282,7 +320,7 @@ class Function:
         )
         if True not in needs or not _grad_state.enabled:
             # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
-            outputs = cls.forward(ctx, *args, **kwargs)
+            outputs = ctx._forward(ctx, *args, **kwargs)
             if ctx._dirty:
                 for arg in args:
                     if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
@@ -299,7 +337,7 @@ class Function:
         # Grad mode off while forward runs (a plain switch: it is on, or nothing would record).
         _grad_state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            outputs = ctx._forward(ctx, *args, **kwargs)
         finally:
             _grad_state.enabled = True
         dirty = ctx._dirty

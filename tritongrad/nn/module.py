@@ -8,11 +8,13 @@ Tensor API only, as a user of tritongrad would write it.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -35,6 +37,91 @@ class _HookHandle:
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+
+
+class _GradientTap(Function):
+    """The identity on some tensors, whose backward hands their gradients to ``callback`` (which may
+    replace them): how a module's full backward hooks see its gradients, as torch's BackwardHook."""
+
+    @staticmethod
+    def forward(ctx, callback, *tensors):
+        ctx.callback = callback
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.callback(ctx, grads))
+
+
+class _WithKeywords:
+    """A forward (pre-)hook registered ``with_kwargs=True``: it also receives the keyword arguments."""
+
+    def __init__(self, function, after: bool) -> None:
+        self.function, self.after = function, after
+
+
+class _BackwardHooks:
+    """One call of a module with full backward hooks: the gradients of its outputs (for the pre-hooks,
+    which may replace them), then those of its tensor inputs (for the hooks, given both)."""
+
+    def __init__(self, module: Module, hooks: list, pre_hooks: list) -> None:
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_output: tuple | None = None
+        self.input_count = 0
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        positions = [i for i, arg in enumerate(args) if isinstance(arg, Tensor)]
+        self.input_count = len(positions)
+        if not any(args[i].requires_grad for i in positions):
+            return args
+        tapped = _GradientTap.apply(self.on_input_grads, *(args[i] for i in positions))
+        self._inputs_tapped = True
+        args = list(args)
+        for position, tensor in zip(positions, tapped):
+            args[position] = tensor
+        return tuple(args)
+
+    def wrap_output(self, output):
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else output
+        if not isinstance(outputs, tuple) or not any(isinstance(o, Tensor) and o.requires_grad for o in outputs):
+            return output
+        positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+        tapped = _GradientTap.apply(self.on_output_grads, *(outputs[i] for i in positions))
+        outputs = list(outputs)
+        for position, tensor in zip(positions, tapped):
+            outputs[position] = tensor
+        return outputs[0] if single else tuple(outputs)
+
+    def on_output_grads(self, ctx, grads: tuple) -> tuple:
+        for hook in self.pre_hooks:
+            replaced = hook(self.module, grads)
+            if replaced is not None:
+                grads = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
+        self.grad_output = grads
+        if self.hooks and self.input_count and not self._inputs_tapped:
+            warnings.warn(
+                "Full backward hook is firing when gradients are computed with respect to module outputs since no "
+                "inputs require gradients. See https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.register_full_backward_hook for more details.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.run_hooks((None,) * self.input_count)  # no input needs a gradient: torch's (None, ...)
+        return grads
+
+    _inputs_tapped = False
+
+    def on_input_grads(self, ctx, grads: tuple) -> tuple:
+        grads = tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad[1:]))
+        return self.run_hooks(grads)
+
+    def run_hooks(self, grad_input: tuple) -> tuple:
+        for hook in self.hooks:
+            replaced = hook(self.module, grad_input, self.grad_output)
+            if replaced is not None:
+                grad_input = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
+        return grad_input
 
 
 class Module:
@@ -211,26 +298,44 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, table: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+    def _named_members(
+        self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        if not recurse:
+            modules = [(prefix, self)]
+        elif remove_duplicate:
+            modules = self.named_modules(prefix=prefix)
+        else:
+            modules = self._named_modules_with_duplicates(prefix)
         for module_prefix, module in modules:
             for name, value in getattr(module, table).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(qualified name, parameter) pairs, each parameter once."""
-        return self._named_members("_parameters", prefix, recurse)
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(qualified name, parameter) pairs, each parameter once (``remove_duplicate=False``: under
+        every name it has)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
-        return self._named_members("_buffers", prefix, recurse)
+    def _named_modules_with_duplicates(self, prefix: str) -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._named_modules_with_duplicates(f"{prefix}.{name}" if prefix else name)
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse=recurse):
@@ -399,32 +504,77 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def register_forward_hook(self, hook) -> _HookHandle:
-        """``hook(module, args, output)`` runs after forward; a non-None return replaces the output."""
-        return self._add_hook(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> _HookHandle:  # fmt: skip
+        """``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs, output)``) runs
+        after forward; a non-None return replaces the output."""
+        if with_kwargs:
+            hook = _WithKeywords(hook, after=True)
+        return self._add_hook(self._forward_hooks, hook, prepend)
 
-    def register_forward_pre_hook(self, hook) -> _HookHandle:
-        """``hook(module, args)`` runs before forward; a non-None return replaces the args."""
-        return self._add_hook(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> _HookHandle:
+        """``hook(module, args)`` (``with_kwargs``: ``hook(module, args, kwargs)``, returning
+        ``(args, kwargs)``) runs before forward; a non-None return replaces the args."""
+        if with_kwargs:
+            hook = _WithKeywords(hook, after=False)
+        return self._add_hook(self._forward_pre_hooks, hook, prepend)
 
-    def _add_hook(self, table: dict, hook) -> _HookHandle:
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> _HookHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's tensor
+        inputs are computed (None for those that need none); it may return replacement grad_input."""
+        return self._add_hook(self._hook_table("_backward_hooks"), hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> _HookHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are known; it
+        may return replacement grad_output."""
+        return self._add_hook(self._hook_table("_backward_pre_hooks"), hook, prepend)
+
+    def register_backward_hook(self, hook) -> _HookHandle:
+        """torch's deprecated name; here the full backward hook."""
+        return self.register_full_backward_hook(hook)
+
+    def _hook_table(self, name: str) -> dict:
+        if name not in self.__dict__:
+            object.__setattr__(self, name, OrderedDict())
+        return self.__dict__[name]
+
+    def _add_hook(self, table: dict, hook, prepend: bool = False) -> _HookHandle:
         key = self._hook_counter
         object.__setattr__(self, "_hook_counter", key + 1)
         table[key] = hook
+        if prepend:
+            table.move_to_end(key, last=False)
         return _HookHandle(table, key)
 
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
+                if type(hook) is _WithKeywords:
+                    replaced = hook.function(self, args, kwargs)
+                    if replaced is not None:
+                        args, kwargs = replaced
+                    continue
                 replaced = hook(self, args)
                 if replaced is not None:
                     args = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_hooks = None
+        if ("_backward_hooks" in self.__dict__ or "_backward_pre_hooks" in self.__dict__) and is_grad_enabled():
+            hooks = list(self.__dict__.get("_backward_hooks", {}).values())
+            pre_hooks = list(self.__dict__.get("_backward_pre_hooks", {}).values())
+            if hooks or pre_hooks:
+                backward_hooks = _BackwardHooks(self, hooks, pre_hooks)
+                args = backward_hooks.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
-                replaced = hook(self, args, output)
+                if type(hook) is _WithKeywords:
+                    replaced = hook.function(self, args, kwargs, output)
+                else:
+                    replaced = hook(self, args, output)
                 if replaced is not None:
                     output = replaced
+        if backward_hooks is not None:
+            output = backward_hooks.wrap_output(output)
         return output
 
     # ------------------------------------------------------------------ printing
