@@ -148,6 +148,37 @@ def test_loading_never_unpickles(tmp_path):
         tritongrad.load(path)
 
 
-def test_unsupported_values_are_refused(tmp_path):
-    with pytest.raises(TypeError, match="cannot save a value of type"):
-        tritongrad.save({"f": object()}, tmp_path / "x.safetensors")
+class _SavedNet(tritongrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = tritongrad.nn.Linear(3, 2)
+        self.register_buffer("shift", tritongrad.ones(2))
+        self.tags = {"a", "b"}
+
+    def forward(self, x):
+        return self.fc(x) + self.shift
+
+
+def test_whole_modules_and_other_objects_load_only_with_weights_only_false(tmp_path):
+    """torch.save(model) / torch.load(path, weights_only=False), as the tutorials do: the object is
+    pickled with its tensors as named entries; the default weights_only=True refuses it (torch's
+    UnpicklingError), since unpickling can run code."""
+    import pickle
+
+    net = _SavedNet()
+    path = tmp_path / "model.pt"
+    tritongrad.save(net, path)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        tritongrad.load(path)
+    loaded = tritongrad.load(path, weights_only=False)
+    assert type(loaded) is _SavedNet and loaded.tags == {"a", "b"}
+    assert isinstance(loaded.fc.weight, tritongrad.nn.Parameter) and loaded.fc.weight.requires_grad
+    x = tritongrad.randn(4, 3)
+    assert loaded(x).tolist() == net(x).tolist()
+    loaded(x).sum().backward()
+    assert loaded.fc.weight.grad is not None and net.fc.weight.grad is None
+    shared = tritongrad.ones(3)
+    objects = {"set": {1, 2}, (1, 2): shared, "again": shared}
+    tritongrad.save(objects, path)
+    back = tritongrad.load(path, weights_only=False)
+    assert back["set"] == {1, 2} and back[(1, 2)] is back["again"]

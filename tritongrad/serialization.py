@@ -17,13 +17,22 @@ views of one storage with their offsets and strides (the storage is saved whole,
 first such tensor's name + ``.__storage__``, and ``tritongrad.views`` in ``__metadata__`` maps
 each view's name to [storage, offset, size, stride]). ``tritongrad.flags`` marks the tensors that
 require grad and the Parameters. A tensor that owns its storage alone is a plain safetensors entry.
+
+Any other object (a whole nn.Module, a set, a dataclass) is saved as torch.save saves everything:
+pickled, with each tensor in it replaced by the name of its safetensors entry (the pickle goes in
+``tritongrad.pickle`` in ``__metadata__``). As torch.load's default ``weights_only=True``, ``load``
+refuses to unpickle it unless called with ``weights_only=False`` (unpickling can run code: only for
+files from a trusted source); the tensors are read as always.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 import os
+import pickle
 import struct
 
 import numpy as np
@@ -44,6 +53,8 @@ _CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
 _STRUCTURE_KEY = "tritongrad.structure"
 _VIEWS_KEY = "tritongrad.views"
 _FLAGS_KEY = "tritongrad.flags"
+_PICKLE_KEY = "tritongrad.pickle"
+_TENSOR_REFERENCE = "tritongrad.tensor"
 _FLAGS = ("requires_grad", "parameter", "frozen_parameter")
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 # Saved objects nest a few levels (an optimizer's state dict: 5); the bound keeps loading (recursive)
@@ -61,7 +72,12 @@ def save(obj, f) -> None:
     """Writes ``obj`` (tensors, nested dicts/lists/tuples of them and of plain values) to ``f``, a path
     or a binary file object."""
     tensors: dict[str, Tensor] = {}
-    skeleton = _encode(obj, "", tensors, {})
+    pickled = None
+    try:
+        skeleton = _encode(obj, "", tensors, {})
+    except _NotPlainData:
+        tensors, skeleton = {}, None
+        pickled = _pickle_with_tensor_names(obj, tensors)
     header: dict = {}
     chunks = []
     offset = 0
@@ -71,7 +87,7 @@ def save(obj, f) -> None:
                         "data_offsets": [offset, offset + len(data.raw)]}  # fmt: skip
         chunks.append(data.raw)
         offset += len(data.raw)
-    metadata = {_STRUCTURE_KEY: json.dumps(skeleton)}
+    metadata = {_STRUCTURE_KEY: json.dumps(skeleton)} if pickled is None else {_PICKLE_KEY: pickled}
     if views:
         metadata[_VIEWS_KEY] = json.dumps(views)
     flags = {name: _flag(tensor) for name, tensor in tensors.items() if _flag(tensor)}
@@ -153,6 +169,45 @@ def _entries(tensors: dict[str, Tensor], views: dict[str, list]) -> dict[str, tu
     return entries
 
 
+class _NotPlainData(TypeError):
+    """``obj`` holds something the JSON skeleton cannot: it is pickled instead."""
+
+
+class _TensorNamingPickler(pickle.Pickler):
+    """Pickles an object with each tensor in it replaced by a reference to a named entry."""
+
+    def __init__(self, file, tensors: dict[str, Tensor]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.tensors, self.names = tensors, {}
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, Tensor):
+            return None
+        if id(obj) not in self.names:
+            name = f"pickled.{len(self.names)}"
+            self.names[id(obj)], self.tensors[name] = name, obj
+        return (_TENSOR_REFERENCE, self.names[id(obj)])
+
+
+class _TensorFindingUnpickler(pickle.Unpickler):
+    def __init__(self, file, tensors: dict[str, Tensor]) -> None:
+        super().__init__(file)
+        self.tensors = tensors
+
+    def persistent_load(self, reference):
+        if not (isinstance(reference, tuple) and len(reference) == 2 and reference[0] == _TENSOR_REFERENCE):
+            raise pickle.UnpicklingError(f"unsupported persistent id {reference!r}")
+        if reference[1] not in self.tensors:
+            raise CheckpointError(f"pickled object refers to missing tensor {reference[1]!r}")
+        return self.tensors[reference[1]]
+
+
+def _pickle_with_tensor_names(obj, tensors: dict) -> str:
+    buffer = io.BytesIO()
+    _TensorNamingPickler(buffer, tensors).dump(obj)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def _encode(value, path: str, tensors: dict, names: dict):
     if isinstance(value, Tensor):
         if id(value) in names:  # the same tensor again: loads as the same object, as torch's
@@ -166,7 +221,7 @@ def _encode(value, path: str, tensors: dict, names: dict):
         items = []
         for key, item in value.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"checkpoint dict keys must be str or int, got {type(key).__name__}")
+                raise _NotPlainData(f"checkpoint dict keys must be str or int, got {type(key).__name__}")
             items.append([key, _encode(item, f"{path}.{key}" if path else str(key), tensors, names)])
         return {"__dict__": items}
     if isinstance(value, (list, tuple)):
@@ -176,18 +231,17 @@ def _encode(value, path: str, tensors: dict, names: dict):
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    raise TypeError(
-        f"cannot save a value of type {type(value).__name__} (tensors, dicts, lists, numbers, strings only)"
-    )
+    raise _NotPlainData(f"a value of type {type(value).__name__} needs pickling")
 
 
 # ------------------------------------------------------------------------------------- load
 def load(f, map_location=None, weights_only: bool = True):
     """Reads a checkpoint written by ``save`` (or any safetensors file) onto ``map_location``.
 
-    Raises CheckpointError, naming what is wrong, for a corrupt or truncated file.
+    Raises CheckpointError, naming what is wrong, for a corrupt or truncated file. ``map_location``:
+    a device, a ``{saved: wanted}`` dict or torch's ``lambda storage, location: storage`` (the host).
     """
-    device = torch.device(map_location) if map_location is not None else runtime.device()
+    device = _target_device(map_location)
     if hasattr(f, "read"):
         blob = f.read()
         f = getattr(f, "name", None) or type(f).__name__
@@ -225,6 +279,13 @@ def load(f, map_location=None, weights_only: bool = True):
         if isinstance(error, CheckpointError):
             raise
         raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
+    if _PICKLE_KEY in metadata and weights_only:
+        raise pickle.UnpicklingError(
+            f"Weights only load failed. {f} holds a pickled object (saved from something other than tensors, "
+            "dicts, lists, tuples, numbers and strings, e.g. a whole nn.Module). Re-running `load` with "
+            "`weights_only` set to `False` will likely succeed, but it can result in arbitrary code execution. "
+            "Do it only if you got the file from a trusted source."
+        )
     tensors = {name: _read_tensor(entry, data, device) for name, entry in entries.items()}
     for name, (storage, offset, size, stride) in views.items():
         tensors[name] = Tensor._wrap(tensors[storage]._data.as_strided(size, stride, offset))
@@ -233,7 +294,25 @@ def load(f, map_location=None, weights_only: bool = True):
     for name, flag in flags.items():
         tensors[name] = Parameter(tensors[name], flag == "parameter") if "parameter" in flag else tensors[name]
         tensors[name].requires_grad_(flag != "frozen_parameter")
+    if _PICKLE_KEY in metadata:
+        try:
+            pickled = base64.b64decode(metadata[_PICKLE_KEY], validate=True)
+        except ValueError as error:
+            raise CheckpointError(f"{f}: corrupt pickled object ({error})") from None
+        return _TensorFindingUnpickler(io.BytesIO(pickled), tensors).load()
     return tensors if skeleton is None else _decode(skeleton, tensors)
+
+
+def _target_device(map_location) -> torch.device:
+    if map_location is None:
+        return runtime.device()
+    if callable(map_location):  # torch's ``lambda storage, location: storage``: the host
+        return torch.device("cpu")
+    if isinstance(map_location, dict):  # {saved location: wanted location}; tensors are saved from here
+        here = runtime.device()
+        wanted = map_location.get(str(here), map_location.get(here.type, here))
+        return torch.device(wanted)
+    return torch.device(map_location)
 
 
 def _check_views(f, views, entries: dict) -> dict:
