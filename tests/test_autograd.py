@@ -1296,3 +1296,44 @@ def _functions_in_both_styles(lib):
 
 def test_setup_context_and_once_differentiable_match_torch():
     assert _functions_in_both_styles(tritongrad) == _functions_in_both_styles(torch)
+
+
+def _misuse_outcomes(lib):
+    """The exception type of each autograd misuse (and inference_mode(False)'s grad mode), as torch's."""
+
+    class ReturnsANumber(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2.0
+
+    x = lib.ones(2, requires_grad=True)
+    attempts = {
+        "backward(a float)": lambda: (x * 2).sum().backward(2.0),
+        "grad of no inputs": lambda: lib.autograd.grad((x * 2).sum(), []),
+        "grad of a number": lambda: lib.autograd.grad((x * 2).sum(), [x, 3.0]),
+        "fewer grad_outputs than outputs": lambda: lib.autograd.grad(
+            [(x * 2).sum(), x.sum()], [x], grad_outputs=[lib.tensor(1.0)]
+        ),
+        "a backward returning a number": lambda: ReturnsANumber.apply(x).sum().backward(),
+        "set_grad_enabled(a string)": lambda: lib.set_grad_enabled("no"),
+    }
+    outcomes = {}
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+            outcomes[name] = None
+        except Exception as error:  # noqa: BLE001 - the type (and message head) is what is compared
+            outcomes[name] = (type(error).__name__, str(error)[:24])
+    with lib.inference_mode():
+        with lib.inference_mode(False):
+            outcomes["inference_mode(False) records"] = (x * 2).requires_grad
+        outcomes["inference_mode records"] = (x * 2).requires_grad
+    return outcomes
+
+
+def test_autograd_misuse_and_inference_mode_match_torch():
+    assert _misuse_outcomes(tritongrad) == _misuse_outcomes(torch)

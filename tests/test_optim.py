@@ -410,3 +410,88 @@ def test_reduce_lr_on_plateau_matches_torch(mode, threshold_mode):
         reference.step(metric)
         assert ours.param_groups[0]["lr"] == pytest.approx(theirs.param_groups[0]["lr"], rel=1e-12)
         assert scheduler.get_last_lr() == pytest.approx(reference.get_last_lr(), rel=1e-12)
+
+
+def _schedule_transcript(lib, make_optimizer, make_scheduler, steps: int = 9, optimizer_first: bool = True):
+    """Each step's lr and momentum (or beta1) and the warnings raised, for a scheduler over an optimizer."""
+    import warnings
+
+    parameter = lib.nn.Parameter(lib.ones(2))
+    optimizer = make_optimizer(lib, [parameter])
+    scheduler = make_scheduler(lib.optim.lr_scheduler, optimizer)
+    values = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(steps):
+            if optimizer_first:
+                optimizer.step()
+            scheduler.step()
+            if not optimizer_first:
+                optimizer.step()
+            group = optimizer.param_groups[0]
+            values.append((round(group["lr"], 9), round(group.get("momentum", group.get("betas", (0,))[0]), 9)))
+    return values, [str(warning.message)[:40] for warning in caught]
+
+
+_SGD = lambda lib, params: lib.optim.SGD(params, lr=0.1, momentum=0.9)  # noqa: E731
+_ADAM = lambda lib, params: lib.optim.Adam(params, lr=0.1)  # noqa: E731
+SCHEDULES = {
+    "CyclicLR triangular": (_SGD, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=2), True),
+    "CyclicLR triangular2": (
+        _SGD, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=2, step_size_down=3, mode="triangular2"), True,
+    ),
+    "CyclicLR exp_range over Adam's beta1": (
+        _ADAM, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=2, mode="exp_range", gamma=0.9), True,
+    ),
+    "ChainedScheduler": (
+        _SGD, lambda s, o: s.ChainedScheduler([s.ConstantLR(o, factor=0.1, total_iters=2), s.ExponentialLR(o, 0.9)]),
+        True,
+    ),
+    "SequentialLR": (
+        _SGD, lambda s, o: s.SequentialLR(o, [s.ConstantLR(o, factor=0.5, total_iters=2), s.ExponentialLR(o, 0.9)],
+                                          milestones=[3]), True,
+    ),
+    "a scheduler stepped before its optimizer warns": (_SGD, lambda s, o: s.StepLR(o, 2), False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_schedules_and_their_warnings_match_torch(name):
+    make_optimizer, make_scheduler, optimizer_first = SCHEDULES[name]
+    assert _schedule_transcript(tritongrad, make_optimizer, make_scheduler, optimizer_first=optimizer_first) == (
+        _schedule_transcript(torch, make_optimizer, make_scheduler, optimizer_first=optimizer_first)
+    )
+
+
+def _scheduler_misuse(lib):
+    import warnings
+
+    outcomes = []
+    for make in (
+        lambda: lib.optim.lr_scheduler.StepLR([1, 2], 1),
+        lambda: lib.optim.lr_scheduler.StepLR(lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1), 1, last_epoch=5),
+    ):
+        try:
+            make()
+            outcomes.append(None)
+        except Exception as error:  # noqa: BLE001 - the exception type is what is compared
+            outcomes.append(type(error).__name__)
+    parameter = lib.nn.Parameter(lib.ones(1))
+    optimizer = lib.optim.SGD([parameter], lr=0.1)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, 1)
+    optimizer.step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler.step(3)
+    outcomes.append([str(warning.message)[:40] for warning in caught])
+    # nesterov in an added group without momentum: torch checks only the constructor's defaults
+    other = lib.nn.Parameter(lib.ones(2))
+    optimizer.add_param_group({"params": [other], "momentum": 0, "nesterov": True})
+    (other * 2).sum().backward()
+    optimizer.step()
+    outcomes.append(other.tolist())
+    return outcomes
+
+
+def test_scheduler_and_optimizer_misuse_match_torch():
+    assert _scheduler_misuse(tritongrad) == _scheduler_misuse(torch)

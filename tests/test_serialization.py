@@ -182,3 +182,49 @@ def test_whole_modules_and_other_objects_load_only_with_weights_only_false(tmp_p
     tritongrad.save(objects, path)
     back = tritongrad.load(path, weights_only=False)
     assert back["set"] == {1, 2} and back[(1, 2)] is back["again"]
+
+
+def _as_lists(value):
+    if isinstance(value, dict):
+        return {key: _as_lists(item) for key, item in value.items()}
+    return value.tolist()
+
+
+def _awkward_names_round_trip(lib, tmp_path):
+    """Keys that collide as dotted paths or that the format uses itself, and nesting deeper than the
+    skeleton's bound: saved and loaded back whole (they once saved but did not load)."""
+    t, u = lib.ones(2), lib.zeros(3)
+    base = lib.arange(4.0)
+    deep = t
+    for _ in range(150):
+        deep = [deep]
+    results = []
+    for obj in (
+        {"__metadata__": t, "x": u},
+        {"w.__storage__": lib.tensor([9.0]), "v1": base[:2], "v2": base[2:]},
+        {"a.b": t, "a": {"b": u}},
+        {1: t, "1": u},
+        {"": t, "tensor": u},
+        deep,
+    ):
+        path = tmp_path / f"{lib.__name__}.pt"
+        lib.save(obj, path)
+        loaded = lib.load(path, weights_only=False)
+        depth = 0
+        while isinstance(loaded, list):
+            loaded, depth = loaded[0], depth + 1
+        results.append((depth, _as_lists(loaded)))
+    return results
+
+
+def test_awkward_keys_and_deep_nesting_round_trip_as_torchs(tmp_path):
+    assert _awkward_names_round_trip(tritongrad, tmp_path) == _awkward_names_round_trip(torch, tmp_path)
+
+
+def test_an_empty_file_is_an_eof_error_and_a_missing_directory_a_runtime_error(tmp_path):
+    import io
+
+    with pytest.raises(EOFError):
+        tritongrad.load(io.BytesIO(b""))
+    with pytest.raises(RuntimeError, match="Parent directory .* does not exist"):
+        tritongrad.save({"a": tritongrad.ones(1)}, tmp_path / "missing" / "x.pt")

@@ -67,6 +67,10 @@ class CheckpointError(RuntimeError, ValueError):
     RuntimeError as torch.load's for a damaged file (and a ValueError, as it was first)."""
 
 
+class EmptyCheckpointError(CheckpointError, EOFError):
+    """The file ends before a checkpoint's header: also an EOFError, as torch.load's for an empty file."""
+
+
 # ------------------------------------------------------------------------------------- save
 def save(obj, f) -> None:
     """Writes ``obj`` (tensors, nested dicts/lists/tuples of them and of plain values) to ``f``, a path
@@ -100,6 +104,9 @@ def save(obj, f) -> None:
     if hasattr(f, "write"):
         f.write(blob)
         return
+    parent = os.path.dirname(os.fspath(f))
+    if parent and not os.path.isdir(parent):
+        raise RuntimeError(f"Parent directory {parent} does not exist.")
     temporary = f"{os.fspath(f)}.tmp"
     try:
         with open(temporary, "wb") as handle:
@@ -158,9 +165,7 @@ def _entries(tensors: dict[str, Tensor], views: dict[str, list]) -> dict[str, tu
             for name in names:
                 entries[name] = (_Bytes(tensors[name].detach().contiguous()._data), list(tensors[name].shape))
             continue
-        storage_name = f"{names[0]}.__storage__"
-        if storage_name in tensors:
-            raise ValueError(f"two entries map to the same checkpoint key {storage_name!r}")
+        storage_name = f"{names[0]}.__storage__"  # (free: no tensor's own name ends so, see _entry_name)
         length = first.untyped_storage().nbytes() // first.element_size()
         entries[storage_name] = (_Bytes(first.as_strided((length,), (1,), 0)), [length])
         for name in names:
@@ -208,13 +213,26 @@ def _pickle_with_tensor_names(obj, tensors: dict) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _encode(value, path: str, tensors: dict, names: dict):
+def _entry_name(path: str, tensors: dict) -> str:
+    """A tensor's entry name: its dotted path, unless another entry has it (``{"a.b": t, "a": {"b": u}}``)
+    or it is one the format reserves (``__metadata__``, a storage's ``.__storage__``); then the path
+    with the first free ``#n`` suffix (the skeleton maps each tensor to its entry, whatever the name)."""
+    name = path or "tensor"
+    if name not in tensors and name != "__metadata__" and not name.endswith(".__storage__"):
+        return name
+    number = 1
+    while f"{name}#{number}" in tensors:
+        number += 1
+    return f"{name}#{number}"
+
+
+def _encode(value, path: str, tensors: dict, names: dict, depth: int = 0):
+    if depth > _MAX_NESTING:  # (deeper than load accepts: pickled instead, as anything else it cannot hold)
+        raise _NotPlainData(f"nested more than {_MAX_NESTING} levels deep")
     if isinstance(value, Tensor):
         if id(value) in names:  # the same tensor again: loads as the same object, as torch's
             return {"__tensor__": names[id(value)]}
-        name = path or "tensor"
-        if name in tensors:
-            raise ValueError(f"two entries map to the same checkpoint key {name!r}")
+        name = _entry_name(path, tensors)
         tensors[name], names[id(value)] = value, name
         return {"__tensor__": name}
     if isinstance(value, dict):
@@ -222,10 +240,13 @@ def _encode(value, path: str, tensors: dict, names: dict):
         for key, item in value.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise _NotPlainData(f"checkpoint dict keys must be str or int, got {type(key).__name__}")
-            items.append([key, _encode(item, f"{path}.{key}" if path else str(key), tensors, names)])
+            items.append([key, _encode(item, f"{path}.{key}" if path else str(key), tensors, names, depth + 1)])
         return {"__dict__": items}
     if isinstance(value, (list, tuple)):
-        encoded = [_encode(item, f"{path}.{i}" if path else str(i), tensors, names) for i, item in enumerate(value)]
+        inner = depth + (2 if isinstance(value, tuple) else 1)  # (a tuple is two levels of the skeleton)
+        encoded = [
+            _encode(item, f"{path}.{i}" if path else str(i), tensors, names, inner) for i, item in enumerate(value)
+        ]
         return {"__tuple__": encoded} if isinstance(value, tuple) else encoded
     if isinstance(value, float):
         return value if math.isfinite(value) else {"__float__": repr(value)}
@@ -249,7 +270,7 @@ def load(f, map_location=None, weights_only: bool = True):
         with open(f, "rb") as handle:
             blob = handle.read()
     if len(blob) < 8:
-        raise CheckpointError(f"{f}: truncated checkpoint (only {len(blob)} bytes, no header)")
+        raise EmptyCheckpointError(f"{f}: truncated checkpoint (only {len(blob)} bytes, no header)")
     (header_length,) = struct.unpack("<Q", blob[:8])
     if header_length > min(_MAX_HEADER_BYTES, len(blob) - 8):
         raise CheckpointError(f"{f}: corrupt or truncated checkpoint (header length {header_length} exceeds the file)")

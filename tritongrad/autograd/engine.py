@@ -366,6 +366,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
     for edge, grad in zip(edges, results):
         if grad is None:
             continue
+        if type(grad) is not Tensor and not isinstance(grad, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
         child, child_nr = edge
         if child is None:
             if child_nr < 0:  # the argument was not a tensor
@@ -531,12 +533,12 @@ def _as_tuple(value) -> tuple:
 
 def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
     if grad_outputs and len(grad_outputs) != len(outputs):
-        raise RuntimeError(
-            f"grad requires one grad_output per output: got {len(grad_outputs)} for {len(outputs)} outputs"
-        )
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
     for index, output in enumerate(outputs):
         given = grad_outputs[index] if grad_outputs else None
+        if given is not None and not isinstance(given, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(given).__name__}")
         if not output.requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
         if given is None:
@@ -564,6 +566,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         tensor([2., 4.])
     """
     outputs = _as_tuple(tensors)
+    if grad_tensors is not None and not isinstance(grad_tensors, (Tensor, list, tuple)):
+        raise TypeError(f"'{type(grad_tensors).__name__}' object is not iterable")  # (torch's tuple() of it)
     grads = _root_grads(outputs, _as_tuple(grad_tensors), create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     if create_graph:
@@ -595,9 +599,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         raise NotImplementedError("is_grads_batched is not supported by tritongrad")
     output_tuple = _as_tuple(outputs)
     input_tuple = _as_tuple(inputs)
+    if not input_tuple:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if allow_unused is None:
         allow_unused = materialize_grads
     for tensor in input_tuple:
+        if not isinstance(tensor, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
         if not tensor.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _root_grads(output_tuple, _as_tuple(grad_outputs), create_graph)

@@ -124,7 +124,9 @@ class set_grad_enabled(_GradModeContext):
 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}")
+            raise TypeError(
+                f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}"
+            )
         self._mode = mode
         self._previous = is_grad_enabled()
         _set_enabled(self._mode)
@@ -142,7 +144,7 @@ class set_grad_enabled(_GradModeContext):
 
 class inference_mode(_GradModeContext):
     """Like ``no_grad`` (tritongrad has no separate inference tensors); ``inference_mode(False)``
-    does nothing.
+    turns grad mode on, as torch's (its InferenceMode(false) sets grad mode to the opposite).
 
     Usable as ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode``.
     """
@@ -159,10 +161,7 @@ class inference_mode(_GradModeContext):
 
     def __enter__(self) -> None:
         self._previous = is_grad_enabled()
-        if self._enabled:
-            _set_enabled(False)
+        _set_enabled(not self._enabled)
 
     def __call__(self, function):
-        if not self._enabled:
-            return function
-        return _decorate(False, function)
+        return _decorate(not self._enabled, function)

@@ -6,15 +6,20 @@ differ from torch's for the same seed; the distributions are the same.
 
 Example::
 
-    >>> w = tritongrad.empty(4, 3)
+    >>> w = creation.empty(4, 3)
     >>> nn.init.kaiming_uniform_(w, a=math.sqrt(5))  # nn.Linear's default weight init
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
+import torch
+
+from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.ops import where
 
 __all__ = [
     "calculate_gain",
@@ -27,6 +32,11 @@ __all__ = [
     "xavier_normal_",
     "kaiming_uniform_",
     "kaiming_normal_",
+    "trunc_normal_",
+    "orthogonal_",
+    "eye_",
+    "dirac_",
+    "sparse_",
 ]
 
 _LINEAR_GAIN = (
@@ -152,6 +162,156 @@ def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: st
 
 
 def _warn_zero_element() -> None:
-    import warnings
-
     warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator=None):
+    """Fills ``tensor`` with N(mean, std**2) truncated to [a, b], by torch's rejection sampling.
+
+    When [a, b] holds more than 30% of the normal's mass, values outside it are redrawn from the
+    normal until none is left; otherwise candidates are drawn from U(a, b) and each is kept with
+    probability pdf(x) / pdf(mode), the rest drawn again. Both are exact truncated normals.
+    """
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    with no_grad():
+        p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if p > 0.3:
+            # The bounds rounded to the tensor's dtype, so the rejection test agrees with the stored values.
+            lo = creation.tensor(a, dtype=tensor.dtype, device=tensor.device).item()
+            hi = creation.tensor(b, dtype=tensor.dtype, device=tensor.device).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not bool(mask.any()):
+                    break
+                redrawn = creation.empty_like(result).normal_(mean, std, generator=generator)
+                result = where(mask, redrawn, result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        candidates = creation.empty_like(tensor)
+        accept_buf = creation.empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        candidates.copy_(tensor)
+        # log(pdf(x) / pdf(mode)) = -0.5 * ((x - mean) / std) ** 2 - log_peak
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+        if not bool(pending.any()):
+            return tensor
+        result = tensor
+        while True:
+            candidates.uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            rejected = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+            pending = where(pending, rejected, pending)
+            if not bool(pending.any()):
+                break
+        tensor.copy_(result)
+        return tensor
+
+
+def _orthonormal_columns(matrix):
+    """Q of the QR factorisation of a full-column-rank (m, n) matrix, m >= n, with R's diagonal
+    positive: classical Gram-Schmidt with one reorthogonalisation pass per column (CGS2), which keeps
+    Q orthonormal to working precision. Torch's sign-corrected Householder Q is this same matrix."""
+    rows, cols = matrix.shape
+    q = creation.empty((rows, cols), dtype=matrix.dtype, device=matrix.device)
+    for j in range(cols):
+        column = matrix.select(1, j)
+        if j:
+            basis = q[:, :j]
+            for _ in range(2):
+                column = column - basis @ (basis.t() @ column)
+        column = column / (column * column).sum().sqrt()
+        q.select(1, j).copy_(column)
+    return q
+
+
+def orthogonal_(tensor, gain: float = 1, generator=None):
+    """Fills ``tensor`` (trailing dims flattened) with a (semi-)orthogonal matrix times ``gain``:
+    the Q factor of a standard normal matrix (transposed when rows < cols), R's diagonal made
+    positive, as in Saxe et al. (2013). Half types are orthonormalised in float32."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    work_dtype = torch.float32 if tensor.dtype in (torch.float16, torch.bfloat16) else tensor.dtype
+    with no_grad():
+        flattened = tensor.new_empty((rows, cols), dtype=work_dtype).normal_(0, 1, generator=generator)
+        if rows < cols:
+            q = _orthonormal_columns(flattened.t()).t()
+        else:
+            q = _orthonormal_columns(flattened)
+        tensor.copy_(q.reshape(tensor.shape))
+        tensor.mul_(gain)
+    return tensor
+
+
+def eye_(tensor):
+    """Fills the 2-D ``tensor`` with the identity matrix (ones on the main diagonal)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        tensor.copy_(creation.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+    return tensor
+
+
+def dirac_(tensor, groups: int = 1):
+    """Fills the {3, 4, 5}-D ``tensor`` with the Dirac delta: in each of ``groups`` blocks of output
+    channels, output channel d takes input channel d at the kernel's centre (identity convolution)."""
+    dimensions = tensor.dim()
+    if dimensions not in [3, 4, 5]:
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    with no_grad():
+        tensor.zero_()
+        count = groups * min_dim
+        if count == 0:
+            return tensor
+        out_channels = [g * out_chans_per_grp + d for g in range(groups) for d in range(min_dim)]
+        in_channels = [d for _ in range(groups) for d in range(min_dim)]
+        centres = [[size // 2] * count for size in sizes[2:]]
+        index = tuple(
+            creation.tensor(values, dtype=torch.int64, device=tensor.device)
+            for values in (out_channels, in_channels, *centres)
+        )
+        tensor.index_put_(index, creation.ones((), dtype=tensor.dtype, device=tensor.device))
+    return tensor
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
+    """Fills the 2-D ``tensor`` with N(0, std**2) values, then zeroes ceil(sparsity * rows) of each
+    column at rows drawn without replacement (a random permutation per column, as torch's randperm)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    # torch takes randperm(rows)[:num_zeros]: Python slicing, so a negative count keeps rows + count.
+    num_zeros = len(range(rows)[:num_zeros])
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        if num_zeros and cols:
+            # Sorting independent uniform keys down each column gives an independent random
+            # permutation of the rows per column; its first num_zeros entries are zeroed.
+            keys = creation.empty((rows, cols), device=tensor.device).uniform_(generator=generator)
+            zero_rows = keys.argsort(dim=0)[:num_zeros]
+            tensor.scatter_(0, zero_rows, 0.0)
+    return tensor

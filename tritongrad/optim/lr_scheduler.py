@@ -2,29 +2,82 @@
 epoch count (torch's ``_get_closed_form_lr``), so ``step(epoch)`` can jump anywhere.
 
 Schedules: StepLR, MultiStepLR, ExponentialLR, LambdaLR, CosineAnnealingLR, LinearLR, ConstantLR,
-PolynomialLR, CosineAnnealingWarmRestarts, OneCycleLR, SequentialLR; and ReduceLROnPlateau, which
-lowers the lr when a metric stops improving. Only Python numbers are involved: no tensor is read.
+PolynomialLR, CosineAnnealingWarmRestarts, OneCycleLR, CyclicLR, SequentialLR, ChainedScheduler; and
+ReduceLROnPlateau, which lowers the lr when a metric stops improving. Only Python numbers are
+involved: no tensor is read. As torch's, a scheduler warns when its first ``step()`` comes before the
+optimizer's (the schedule would skip its first value) and when ``step`` is given an epoch.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import math
+import warnings
+import weakref
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR", "LinearLR",
-           "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
-           "ReduceLROnPlateau"]  # fmt: skip
+           "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "SequentialLR",
+           "ChainedScheduler", "ReduceLROnPlateau"]  # fmt: skip
+
+_STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you should "
+    "call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
+    "result in PyTorch skipping the first value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+_EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. Please "
+    "use `scheduler.step()` to step the scheduler. During the deprecation, if epoch is different from None, the "
+    "closed form is used instead of the new chainable form, where available. Please open an issue if you are "
+    "unable to replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose."
+)
+
+
+def _check_optimizer(optimizer) -> None:
+    if not hasattr(optimizer, "param_groups"):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _track_optimizer_steps(optimizer) -> None:
+    """Marks ``optimizer._opt_called`` when its ``step`` runs (torch's patch_track_step_called): the
+    step-order warning needs to know. The optimizer is held weakly: no cycle through its own step."""
+    if getattr(optimizer.step, "_wrapped_by_lr_sched", False):
+        return
+    method = optimizer.step
+    instance, function = weakref.ref(method.__self__), method.__func__
+
+    @functools.wraps(function)
+    def step(*args, **kwargs):
+        owner = instance()
+        owner._opt_called = True
+        return function(owner, *args, **kwargs)
+
+    step._wrapped_by_lr_sched = True
+    optimizer.step = step
 
 
 class LRScheduler:
     """Base: remembers each group's initial lr and sets ``group['lr']`` on every ``step()``."""
 
     def __init__(self, optimizer, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
+        for index, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(
+                    f"param 'initial_lr' is not specified in param_groups[{index}] when resuming scheduler with "
+                    "last_epoch >= 0.\nThis typically happens when:\n1. You're trying to resume training from a "
+                    "checkpoint but haven't properly loaded the optimizer state\n2. You're using a scheduler with "
+                    "last_epoch >= 0 on a fresh optimizer\n3. You're manually setting last_epoch without "
+                    "initializing the optimizer properly"
+                )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
+        self._step_count = 0
         self.step()
 
     def get_lr(self) -> list[float]:
@@ -35,10 +88,23 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one epoch (or jumps to ``epoch``) and sets every group's lr."""
+        self._warn_about_the_order()
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._advance(epoch)
+
+    def _advance(self, epoch: int | None) -> None:
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _warn_about_the_order(self) -> None:
+        """torch's check on the first step after construction: has the optimizer stepped yet?"""
+        count = getattr(self, "_step_count", 1)
+        if count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_STEP_ORDER_WARNING, UserWarning, stacklevel=3)
+        self._step_count = count + 1
 
     def state_dict(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
@@ -179,6 +245,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
     def step(self, epoch: float | None = None) -> None:
+        self._warn_about_the_order()
         if epoch is None:
             epoch = self.last_epoch + 1
             self.T_cur += 1
@@ -320,7 +387,7 @@ class SequentialLR(LRScheduler):
         self.last_epoch = last_epoch + 1
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        self._schedulers[0].step(0)
+        self._schedulers[0]._advance(0)
         self._last_lr = self._schedulers[0].get_last_lr()
 
     def step(self, epoch: int | None = None) -> None:
@@ -328,7 +395,7 @@ class SequentialLR(LRScheduler):
         index = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:
-            scheduler.step(0)
+            scheduler._advance(0)  # (the next scheduler starts over; torch says nothing of an epoch here)
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -343,6 +410,102 @@ class SequentialLR(LRScheduler):
         for scheduler, saved in zip(self._schedulers, state_dict.pop("_schedulers")):
             scheduler.load_state_dict(saved)
         self.__dict__.update(state_dict)
+
+
+class ChainedScheduler(LRScheduler):
+    """Steps every scheduler in ``schedulers`` at each ``step()``; their factors compose: each group's
+    lr is its initial lr times every scheduler's lr / initial lr (the schedules here are closed forms,
+    so the product is what torch's chained forms give for the multiplicative ones)."""
+
+    def __init__(self, schedulers, optimizer=None) -> None:
+        schedulers = list(schedulers)
+        if len(schedulers) < 1:
+            raise ValueError(
+                f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler."
+            )
+        optimizer = optimizer or schedulers[0].optimizer
+        for index, scheduler in enumerate(schedulers):
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but got "
+                    f"scheduler {type(scheduler).__name__} at index {index} has {scheduler.optimizer}, which is "
+                    f"different from {type(optimizer).__name__}."
+                )
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self) -> None:  # type: ignore[override]
+        groups = self.optimizer.param_groups
+        factors = [1.0] * len(groups)
+        for scheduler in self._schedulers:
+            scheduler.step()
+            for index, (lr, base) in enumerate(zip(scheduler.get_last_lr(), scheduler.base_lrs)):
+                factors[index] *= lr / base if base else 0.0
+        for group, factor in zip(groups, factors):
+            group["lr"] = group["initial_lr"] * factor
+        self._last_lr = [group["lr"] for group in groups]
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
+
+
+class CyclicLR(LRScheduler):
+    """The lr cycles between ``base_lr`` and ``max_lr`` (Smith 2017: triangular, triangular2 or
+    exp_range, or a ``scale_fn``), stepped per batch; with ``cycle_momentum`` the momentum (or Adam's
+    beta1) cycles the opposite way between ``max_momentum`` and ``base_momentum``, as torch's."""
+
+    def __init__(
+        self, optimizer, base_lr, max_lr, step_size_up: int = 2000, step_size_down: int | None = None,
+        mode: str = "triangular", gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+        cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1,
+    ) -> None:  # fmt: skip
+        _check_optimizer(optimizer)
+        groups = optimizer.param_groups
+        base_lrs = OneCycleLR._per_group(base_lr, groups, "base_lr")
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = OneCycleLR._per_group(max_lr, groups, "max_lr")
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma = mode, gamma
+        if scale_fn is None:
+            self._scale_fn = {
+                "triangular": lambda x: 1.0, "triangular2": lambda x: 1 / (2.0 ** (x - 1)),
+                "exp_range": lambda x: gamma**x,
+            }[mode]  # fmt: skip
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        else:
+            self._scale_fn, self.scale_mode = scale_fn, scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self._use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = OneCycleLR._per_group(base_momentum, groups, "base_momentum")
+            self.max_momentums = OneCycleLR._per_group(max_momentum, groups, "max_momentum")
+            if last_epoch == -1:
+                for group, momentum in zip(groups, self.max_momentums):
+                    OneCycleLR._set_momentum(self, group, momentum)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        return self._scale_fn(x)
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale_factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * scale_factor * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                OneCycleLR._set_momentum(self, group, high - (high - low) * scale_factor * scale)
+        return lrs
 
 
 class ReduceLROnPlateau:

@@ -21,6 +21,8 @@ class SGD(Optimizer):
                  nesterov: bool = False, *, maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None) -> None:  # fmt: skip
         check_implementation_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
+        if nesterov and (momentum <= 0 or dampening != 0):  # (torch checks the defaults only, not each group)
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         # torch's keys and order, so state_dict() and repr match torch's.
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
@@ -42,8 +44,6 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid momentum value: {group['momentum']}")
         if group["weight_decay"] < 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update_bucket(self, group, bucket) -> None:
         hyper = dict(
