@@ -15,10 +15,12 @@ from tritongrad.ops import (  # noqa: F401 (submodules, also reachable as triton
     elementwise,
     indexing,
     inplace,
+    layout,
     linalg,
     linear,
     loss_classes,
     loss_elementwise,
+    numeric,
     operators,
     ordering,
     reduction,
@@ -58,7 +60,9 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     take,
     take_along_dim,
 )
+from tritongrad.ops.layout import *  # noqa: F403
 from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, cross, dot, ger, matmul, mm, mv, outer  # noqa: F401
+from tritongrad.ops.numeric import *  # noqa: F403
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
 from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
@@ -163,6 +167,7 @@ def numel(input) -> int:
 
 __all__ = sorted(
     set(arithmetic.__all__) | set(counting.__all__) | set(ordering.__all__) | set(shape.__all__)
+    | set(layout.__all__) | set(numeric.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
     | {"std_mean", "var_mean", "bmm", "cross", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
