@@ -1074,3 +1074,41 @@ def test_set_default_device_is_the_factories_device():
     finally:
         tritongrad.set_default_device(None)
     assert tritongrad.get_default_device() == tritongrad.runtime.device()
+
+
+TENSOR_SURFACE = {
+    **{
+        f"{op} in place": lambda lib, op=op: (lambda x: [getattr(x, op)(2) is x, x])(lib.tensor([1.0, 2.0, 3.0]))
+        for op in ("lt_", "le_", "gt_", "ge_", "eq_", "ne_", "less_", "greater_equal_")
+    },  # fmt: skip
+    "lt_ of integers": lambda lib: lib.tensor([1, 5]).lt_(lib.tensor([2, 2])),
+    "clamp_min_": lambda lib: lib.clamp_min_(lib.tensor([1.0, 2.0, 3.0]), 2),
+    "clamp_max_": lambda lib: lib.tensor([1.0, 2.0, 3.0]).clamp_max_(2),
+    "int() of two elements": lambda lib: int(lib.tensor([1, 2])),
+    "float() of nothing": lambda lib: float(lib.tensor([])),
+    "div with an unknown rounding mode": lambda lib: lib.div(lib.ones(2), 2, rounding_mode="bogus"),
+    "byte, char, short": lambda lib: [
+        lib.tensor([1.5, 2.5]).byte(),
+        lib.tensor([1.5]).char(),
+        lib.tensor([1.5]).short(),
+    ],
+    "H, mH, adjoint": lambda lib: [_matrix(lib).H, _matrix(lib).mH, _matrix(lib).adjoint()],
+    "fill_diagonal_": lambda lib: lib.zeros(3, 4).fill_diagonal_(5),
+    "fill_diagonal_ wrapping": lambda lib: lib.zeros(7, 3).fill_diagonal_(5, wrap=True),
+    "fill_diagonal_ of a cube": lambda lib: lib.zeros(3, 3, 3).fill_diagonal_(2),
+    "fill_diagonal_ of a transposed matrix": lambda lib: lib.zeros(4, 5).t().fill_diagonal_(1),
+    "fill_diagonal_ of unequal dims": lambda lib: lib.zeros(3, 3, 2).fill_diagonal_(2),
+    "fill_diagonal_ of a vector": lambda lib: lib.zeros(3).fill_diagonal_(2),
+    "fill_diagonal_ recorded": lambda lib: (lambda leaf: [(leaf * 1).fill_diagonal_(0).sum().backward(), leaf.grad][1])(
+        lib.ones(3, 3, requires_grad=True)
+    ),
+    "put": lambda lib: (lambda x: [x.put(lib.tensor([0, 5]), lib.tensor([9.0, 9.0])), x])(lib.arange(6.0)),
+    "resize_": lambda lib: (lambda y: [y.resize_(3, 2) is y, tuple(y.shape)])(lib.ones(2, 3)),
+    "resize_as_": lambda lib: tuple(lib.ones(2, 3).resize_as_(lib.ones(6)).shape),
+    "resize_ of a tensor that requires grad": lambda lib: lib.ones(2, requires_grad=True).resize_(3),
+}
+
+
+@pytest.mark.parametrize("name", list(TENSOR_SURFACE))
+def test_tensor_surface_matches_torch(name):
+    agree(name, TENSOR_SURFACE[name], [], message=False)

@@ -20,8 +20,10 @@ import warnings
 import torch
 
 from tritongrad import creation, ops
+from tritongrad.autograd import no_grad
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.ops import linear as linear_ops
 from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below)
     Gelu,
@@ -153,6 +155,12 @@ __all__ = [
     "margin_ranking_loss",
     "hinge_embedding_loss",
     "cosine_embedding_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "triplet_margin_with_distance_loss",
     "linear_cross_entropy",
     "batch_norm",
     "layer_norm",
@@ -831,6 +839,231 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_averag
     positive = ops.where(target == 1, 1 - cos, zero)
     negative = ops.where(target == -1, (cos - margin).clamp_min(0), zero)
     return _reduce(positive + negative, reduction)
+
+
+# ------------------------------------------------------------------------------ more losses
+# poisson_nll_loss, gaussian_nll_loss, the multi-class/multi-label margin losses and
+# triplet_margin_with_distance_loss, composed from tritongrad ops in torch's order of operations
+# (the kernels of those ops do the arithmetic), with torch's checks and messages. Checks of values
+# only the device knows (a negative variance, a class index out of range) go through
+# kernels/device_checks: no host sync per call on a GPU.
+def _legacy_enum_reduction(size_average, reduce, reduction: str) -> str:
+    """torch's ``_Reduction.get_enum`` (the C++-backed losses): also takes the deprecated
+    "elementwise_mean" as "mean", with torch's warning."""
+    if size_average is None and reduce is None and reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
+        return "mean"
+    return _reduction(size_average, reduce, reduction)
+
+
+def _check_operand(name: str, argument: str, position: int, value) -> None:
+    """torch's TypeError for a non-tensor argument of an op with a C++ signature."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+        )
+
+
+def _raise_on_device(found, error: Exception) -> None:
+    """Raises ``error`` if the boolean tensor ``found`` (one element, computed by a kernel) is true."""
+
+    def check(value) -> None:
+        if value:
+            raise error
+
+    check_on_device(found._data, check)
+
+
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean"):  # fmt: skip
+    """Negative log-likelihood of a Poisson(lambda) ``target``: exp(input) - target * input for
+    ``log_input`` (input = log lambda), else input - target * log(input + eps). ``full`` adds the
+    Stirling term target * log(target) - target + 0.5 log(2 pi target) where target > 1. Like torch's,
+    the target gets a gradient too."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_operand("poisson_nll_loss", "input", 1, input)
+    _check_operand("poisson_nll_loss", "target", 2, target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """0.5 (log(var) + (input - target)^2 / var) (+ 0.5 log(2 pi) when ``full``).
+
+    ``var`` (a tensor or a float) has the input's shape, or its shape without the last dim, or its
+    shape with one dim of size 1 (homoscedastic). It is clamped at ``eps`` without a gradient through
+    the clamp, as torch's: the gradient reaching var is the loss's at the clamped value.
+    """
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * creation.ones_like(input)
+    elif isinstance(var, Tensor):
+        if var.numel():
+            _raise_on_device((var < 0).any(), ValueError("var has negative entry/entries"))
+    else:
+        negative = var < 0  # (torch.any of what a number or a list compares to; a list raises here)
+        raise TypeError(
+            f"any() received an invalid combination of arguments - got ({type(negative).__name__}), but expected "
+            "one of:\n * (Tensor input, *, Tensor out = None)"
+        )
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):  # homoscedastic: one variance per row
+            var = var.unsqueeze(-1)
+        elif not (
+            input.dim() == var.dim() and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):  # (else: one dim of size 1 broadcasts)
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _check_margin_input(input) -> tuple[int, int]:
+    """(rows, classes) of a multi_margin_loss / multilabel_margin_loss input: (C), (N, C) or a scalar."""
+    ndims = input.dim()
+    if not ((ndims == 2 and input.shape[1] != 0) or (ndims == 1 and input.shape[0] != 0) or ndims == 0):
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {list(input.shape)}"
+        )
+    if ndims <= 1:
+        return 1, 1 if ndims == 0 else input.shape[0]
+    return input.shape[0], input.shape[1]
+
+
+def _check_margin_dtypes(kernel: str, input, target, weight=None) -> None:
+    """torch's CPU dtype errors: a floating input (the half types too, as on a GPU), int64 targets
+    and a weight of the input's dtype."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_word(input.dtype)}'")
+    for other in (target, weight):
+        expected = torch.int64 if other is target else input.dtype
+        if other is not None and other.dtype != expected:
+            raise RuntimeError(f"expected scalar type {_dtype_word(expected)} but found {_dtype_word(other.dtype)}")
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
+                      reduce=None, reduction: str = "mean"):  # fmt: skip
+    """Multi-class hinge loss: for each row x with class y, sum over i != y of
+    max(0, margin - x[y] + x[i])^p (times weight[y]) / C, for ``p`` 1 or 2. ``input`` is (N, C), (C)
+    or a scalar; ``target`` holds N int64 class indices. ``weight`` (C) gets no gradient (torch refuses
+    one that requires grad)."""
+    reduction = _legacy_enum_reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_operand("multi_margin_loss", "input", 1, input)
+    _check_operand("multi_margin_loss", "target", 2, target)
+    _check_no_grad("multi_margin_loss", "weight", weight)
+    rows, classes = _check_margin_input(input)
+    if not (target.dim() <= 1 and target.numel() == rows):
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples (batch "
+            f"size). Expected target size [{rows}], but got {list(target.shape)}. Input has shape {list(input.shape)}."
+        )
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
+    shape = (rows,) if reduction == "none" and target.dim() > 0 else ()
+    if input.numel() == 0 and not input.dtype.is_floating_point:
+        return input.new_zeros(shape if reduction == "none" else ())  # (torch checks no dtype here)
+    if input.numel():
+        _check_margin_dtypes("multi_margin_loss_cpu_kernel", input, target, weight)
+        _raise_on_device(((target < 0) | (target >= classes)).any(), RuntimeError("target out of range"))
+    x = input.reshape(rows, classes)
+    y = target.reshape(rows, 1)
+    z = (margin - x.gather(1, y)) + x
+    others = creation.arange(classes, device=input.device) != y
+    h = z if p == 1 else z * z
+    if weight is not None:
+        h = h * weight.gather(0, y.reshape(-1)).reshape(rows, 1)
+    loss = ops.where((z > 0) & others, h, 0.0).sum(1) / classes
+    return loss.reshape(shape) if reduction == "none" else _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """Multi-label hinge loss: for each row x with target classes y (the entries of its ``target`` row
+    up to the first -1), sum over y in the targets and i not a target of max(0, 1 - x[y] + x[i]) / C.
+    ``input`` is (N, C), (C) or a scalar; ``target`` int64 of the input's shape."""
+    reduction = _legacy_enum_reduction(size_average, reduce, reduction)
+    _check_operand("multilabel_margin_loss", "input", 1, input)
+    _check_operand("multilabel_margin_loss", "target", 2, target)
+    rows, classes = _check_margin_input(input)
+    if input.dim() <= 1:
+        fits = target.dim() <= 1 and target.numel() == classes
+    else:
+        fits = target.dim() == 2 and tuple(target.shape) == (rows, classes)
+    if not fits:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    shape = (rows,) if reduction == "none" and target.dim() > 1 else ()
+    if input.numel() == 0 and not input.dtype.is_floating_point:
+        return input.new_zeros(shape if reduction == "none" else ())
+    if input.numel():
+        out_of_range = ((target < -1) | (target >= classes)).any()
+        _raise_on_device(out_of_range, RuntimeError("argument #2 'target' is out of range"))
+        _check_margin_dtypes("multilabel_margin_loss_forward_out_frame", input, target)
+    x = input.reshape(rows, classes)
+    y = target.reshape(rows, classes)
+    listed = (y < 0).cumsum(1) == 0  # the entries before the first -1
+    y = ops.where(listed, y, 0)
+    is_target = ((y.unsqueeze(2) == creation.arange(classes, device=input.device)) & listed.unsqueeze(2)).any(1)
+    z = (1 - x.gather(1, y)).unsqueeze(2) + x.unsqueeze(1)  # z[n, j, i] = 1 - x[n, y[n, j]] + x[n, i]
+    keep = listed.unsqueeze(2) & ~is_target.unsqueeze(1) & (z > 0)
+    loss = ops.where(keep, z, 0.0).sum((1, 2)) / classes
+    return loss.reshape(shape) if reduction == "none" else _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean"):  # fmt: skip
+    """-(t log s(x) + (1 - t) log s(-x)) (times ``weight``) averaged over the classes (the last dim),
+    with s the sigmoid; target and weight get gradients too, as in torch."""
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.size(class_dim)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean"):  # fmt: skip
+    """max(d(a, p) - d(a, n) + margin, 0) for any distance ``d`` (default: pairwise_distance);
+    ``swap`` uses min(d(a, n), d(p, n))."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions, but "
+            f"got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs"
+        )
+    if distance_function is None:
+        distance_function = pairwise_distance
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_neg = ops.minimum(dist_neg, distance_function(positive, negative))
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
 
 
 # ------------------------------------------------------------------------------ embedding bags

@@ -50,6 +50,7 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     masked_scatter_,
     masked_select,
     nonzero,
+    put,
     put_,
     scatter,
     scatter_,

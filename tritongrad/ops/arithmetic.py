@@ -25,9 +25,9 @@ from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
-    "remainder", "fmod", "pow", "where", "clamp", "clip", "clamp_min", "clamp_max", "eq", "ne", "lt", "le",
-    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or",
-    "logical_xor", "equal", "isclose", "allclose",
+    "remainder", "fmod", "pow", "where", "clamp", "clip", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_",
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "equal", "isclose", "allclose",
 ]  # fmt: skip
 
 isnan = elementwise.FUNCTIONS["isnan"]
@@ -146,7 +146,7 @@ _ROUNDED_DIVISIONS = {None: "div", "floor": "floor_divide", "trunc": "trunc_divi
 def _division_op(rounding_mode) -> str:
     """The kernel op of ``div(..., rounding_mode=...)``."""
     if rounding_mode not in _ROUNDED_DIVISIONS:
-        raise ValueError(
+        raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
         )
     return _ROUNDED_DIVISIONS[rounding_mode]
@@ -313,6 +313,14 @@ def clamp_min(input, min):  # noqa: F811
 
 def clamp_max(input, max):  # noqa: F811
     return clamp(input, max=max)
+
+
+def clamp_min_(input, min):  # noqa: F811
+    return input.clamp_(min=min)
+
+
+def clamp_max_(input, max):  # noqa: F811
+    return input.clamp_(max=max)
 
 
 def _full_like(x, value):
@@ -513,3 +521,27 @@ def _where_method(self, condition, other):
 
 
 attach_methods({"where": _where_method})
+
+
+def _comparison_inplace(op: str):
+    """``x.lt_(y)`` and the other in-place comparisons and logical ops: the bool result written into x
+    as x's dtype (1 or 0), as torch's; not differentiable."""
+    compare = globals()[op]
+
+    def method(self, other) -> Tensor:
+        return apply_inplace(
+            self,
+            lambda s: compare(s, other).to(s.dtype),
+            lambda: elementwise.binary_forward(op, self, other, out=self),
+            other,
+        )
+
+    method.__name__ = method.__qualname__ = f"{op}_"
+    return method
+
+
+INPLACE_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor")
+attach_methods({f"{op}_": _comparison_inplace(op) for op in INPLACE_COMPARISONS})
+attach_methods({"greater_": _comparison_inplace("gt"), "greater_equal_": _comparison_inplace("ge"),
+                "less_": _comparison_inplace("lt"), "less_equal_": _comparison_inplace("le"),
+                "not_equal_": _comparison_inplace("ne")})  # fmt: skip

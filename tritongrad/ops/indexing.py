@@ -1376,6 +1376,32 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     return Take.apply(input, _flat_plan("take", input, index))
 
 
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``put_`` on a copy of input (PutBackward0 through the copy)."""
+    return put_(input.clone(), index, source, accumulate)
+
+
+def fill_diagonal_(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Fills the main diagonal (every dim's index equal) in place, as an indexed write; with ``wrap``,
+    a tall matrix's diagonal starts again below its square part (every ``width + 1`` elements in row
+    order), as numpy's and torch's."""
+    if input.dim() < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if input.dim() > 2 and len(set(input.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    size = min(input.shape)
+    positions = [list(range(size)) for _ in range(input.dim())]
+    height, width = input.shape[0], input.shape[1]
+    if wrap and input.dim() == 2 and height > width + 1:
+        step = width + 1
+        for k in range(size, (input.numel() + step - 1) // step):
+            positions[0].append(k * step // width)
+            positions[1].append(k * step % width)
+    index = tuple(creation.tensor(p, dtype=torch.int64, device=input.device) for p in positions)
+    setitem(input, index, fill_value)
+    return input
+
+
 def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """input read as 1-D gets source's elements at ``index`` in place (added with accumulate)."""
     if not input.is_contiguous():
@@ -1639,9 +1665,11 @@ TENSOR_METHODS = (
     "index_select", "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_",
     "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take", "scatter_reduce",
     "scatter_reduce_",
-    "take_along_dim", "put_", "masked_fill", "masked_fill_", "masked_select", "masked_scatter",
+    "take_along_dim", "put", "put_", "masked_fill", "masked_fill_", "masked_select",
+    "masked_scatter",
     "masked_scatter_", "nonzero", "argwhere",
 )  # fmt: skip
 
 attach_methods({"__getitem__": getitem, "__setitem__": setitem})
 attach_methods({name: globals()[name] for name in TENSOR_METHODS})
+attach_methods({"fill_diagonal_": fill_diagonal_})  # (a method only, as torch's)

@@ -563,6 +563,40 @@ class ViewMethods:
     def bool(self) -> Tensor:
         return self.to(torch.bool)
 
+    def byte(self) -> Tensor:
+        return self.to(torch.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(torch.int8)
+
+    def short(self) -> Tensor:
+        return self.to(torch.int16)
+
+    def resize_(self, *sizes, memory_format=None) -> Tensor:
+        """Gives this tensor ``sizes`` in place (contiguous; new elements uninitialised), as torch's."""
+        if self.requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        self._data.resize_(shape_arg(sizes))
+        self._version_counter.bump()
+        return self
+
+    def resize_as_(self, other: Tensor, memory_format=None) -> Tensor:
+        return self.resize_(other.shape)
+
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two dims (for real tensors, ``mT``)."""
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 (torch's name)
+        return self.mT
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 (torch's name)
+        if self.dim() > 2:
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
+        return self.t()
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
