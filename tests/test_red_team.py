@@ -1112,3 +1112,41 @@ TENSOR_SURFACE = {
 @pytest.mark.parametrize("name", list(TENSOR_SURFACE))
 def test_tensor_surface_matches_torch(name):
     agree(name, TENSOR_SURFACE[name], [], message=False)
+
+
+ZERO_DIM_AND_ARGUMENTS = {
+    "roll of a 0-d tensor": lambda lib: lib.tensor(1.0).roll(1, 0),
+    "flatten(0, 1) of a 0-d tensor": lambda lib: lib.tensor(3.0).flatten(0, 1),
+    "permute() with no dims": lambda lib: lib.tensor(1.0).permute(),
+    "repeat() with no sizes": lambda lib: lib.tensor(1.0).repeat(),
+    "chunk of a 0-d tensor": lambda lib: lib.tensor(1.0).chunk(1),
+    "unbind of a 0-d tensor": lambda lib: lib.tensor(1.0).unbind(),
+    "select of a 0-d tensor": lambda lib: lib.tensor(1.0).select(0, 0),
+    "select by a float": lambda lib: lib.ones(3).select(0, 1.0),
+    "index_select of a 0-d tensor by two indices": lambda lib: lib.tensor(5.0).index_select(0, lib.tensor([0, 0])),
+    "index_select along an empty dim": lambda lib: lib.zeros(0, 3).index_select(0, lib.tensor([0])),
+    "take from an empty tensor": lambda lib: lib.zeros(0).take(lib.tensor([0])),
+    "unflatten of a 0-d tensor": lambda lib: lib.tensor(3.0).unflatten(0, (1,)),
+    "where with a uint8 condition": lambda lib: lib.where(lib.tensor([1, 0, 1], dtype=lib.uint8), lib.ones(3), 0.0),
+    "index_copy_ with an int32 index": lambda lib: lib.zeros(3).index_copy_(
+        0, lib.tensor([0], dtype=lib.int32), lib.ones(1)
+    ),
+    "narrow from a tensor start": lambda lib: lib.arange(5.0).narrow(0, lib.tensor(1), 2),
+    "narrow from a float tensor start": lambda lib: lib.arange(5.0).narrow(0, lib.tensor(1.0), 2),
+    "a tensor of one-element tensors": lambda lib: lib.tensor([lib.tensor([1.0]), lib.tensor(2.0)]),
+    "a tensor of a two-element tensor": lambda lib: lib.tensor([lib.tensor([1.0, 2.0])]),
+    "tril(out=)": lambda lib: (lambda out: [lib.tril(_matrix(lib), out=out) is out, out])(lib.zeros(3, 5)),
+    "triu(out=) of another shape": lambda lib: lib.triu(_matrix(lib), out=lib.zeros(0)),
+    "nonzero(out=)": lambda lib: lib.nonzero(lib.tensor([0, 1, 1]), out=lib.zeros(0, 1, dtype=lib.int64)),
+    "masked_select(out=)": lambda lib: lib.masked_select(
+        lib.ones(3), lib.tensor([True, False, True]), out=lib.zeros(0)
+    ),
+    "put_ with too few values": lambda lib: lib.zeros(3).put_(lib.tensor([0, 1]), lib.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_AND_ARGUMENTS))
+def test_zero_dim_tensors_and_argument_checks_match_torch(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (the uint8 condition's and out='s resize warnings)
+        agree(name, ZERO_DIM_AND_ARGUMENTS[name], [], message=True)

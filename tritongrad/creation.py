@@ -95,8 +95,15 @@ def _host_value(data):
     if isinstance(data, np.ndarray):
         return data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        return [_host_value(d.tolist() if isinstance(d, Tensor) else d) for d in data]
+        # a tensor inside a list is a number, as in torch (tensor([tensor([1.])]) is tensor([1.]))
+        return [_scalar_of(d) if isinstance(d, Tensor) else _host_value(d) for d in data]
     return data
+
+
+def _scalar_of(tensor: Tensor):
+    if tensor.numel() != 1:
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    return tensor.item()
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -28,12 +28,15 @@ def dims_arg(dims) -> tuple:
     return tuple(dims) if isinstance(dims, (tuple, list, torch.Size)) else (dims,)
 
 
-def normalize_dim(dim: int, ndim: int) -> int:
-    """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0).
+def normalize_dim(dim: int, ndim: int, *, scalar: bool = True) -> int:
+    """dim in [-ndim, ndim) → [0, ndim); torch's IndexError otherwise (0-dim tensors accept -1 and 0,
+    unless ``scalar`` is False: ops that need a real dim, such as roll and unbind, refuse them).
     Any integer torch takes for a dim will do (a numpy integer, a 0-dim integer tensor); anything
     else is a TypeError naming its type."""
     if type(dim) is not int:
         dim = as_dim(dim)
+    if ndim == 0 and not scalar:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     size = max(ndim, 1)
     if not -size <= dim < size:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], but got {dim})")

@@ -8,6 +8,8 @@ or a tensor operand; the elementwise kernels and their backwards are the op tabl
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from tritongrad import creation
@@ -272,6 +274,14 @@ def where(condition, input=None, other=None, *, out=None):
     """input where condition else other (broadcasting; numbers allowed for input/other)."""
     if input is None and other is None:
         return indexing.nonzero(condition, as_tuple=True)  # torch's one-argument form
+    if condition.dtype == torch.uint8:  # (torch still takes a byte mask, with a warning)
+        warnings.warn(
+            "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future "
+            "version of PyTorch. Use a boolean condition instead.",
+            UserWarning,
+            stacklevel=2,
+        )
+        condition = condition.to(torch.bool)
     if condition.dtype != torch.bool:
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"

@@ -932,6 +932,10 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
         return write_out("index_select", out, index_select(input, dim, index), input)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)
+    if input.dim() == 0 and index.numel() > 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
+    if input.dim() and input.shape[dim] == 0 and index.numel():
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     shape = tuple(input.shape) if input.dim() else (1,)
     source = input if input.dim() else input.reshape(1)
 
@@ -1039,8 +1043,14 @@ def _index_copy_error(value, dim, size):
     return IndexError(f"index_copy_(): index {value} is out of bounds for dimension {dim} with size {size}")
 
 
+def _check_long_index(name: str, index) -> None:
+    if isinstance(index, Tensor) and index.dtype != torch.int64:
+        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {dtype_word(index.dtype)}")
+
+
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """input with its slices at ``index`` along ``dim`` replaced by source's."""
+    _check_long_index("index_copy", index)
     values = _checked_source("index_copy", input, dim, index, source)
     return _along_dim_write("index_copy", IndexCopy, input, dim, index, values, accumulate=False, wrap=False,
                             inplace=False, error=_index_copy_error)  # fmt: skip
@@ -1048,6 +1058,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 
 def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``index_copy`` in place; returns input."""
+    _check_long_index("index_copy_", index)
     values = _checked_source("index_copy_", input, dim, index, source)
     return _along_dim_write("index_copy", IndexCopy, input, dim, index, values, accumulate=False, wrap=False,
                             inplace=True, error=_index_copy_error)  # fmt: skip
@@ -1373,7 +1384,10 @@ def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     """input read as 1-D (row-major) at ``index``; the result has index's shape (TakeBackward0)."""
-    return Take.apply(input, _flat_plan("take", input, index))
+    plan = _flat_plan("take", input, index)
+    if input.numel() == 0 and index.numel() != 0:
+        raise IndexError("take(): tried to take from an empty tensor")
+    return Take.apply(input, plan)
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -1412,7 +1426,7 @@ def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False)
         return input.copy_(dense)
     plan = _flat_plan("put_", input, index)
     if not isinstance(source, Tensor) or source.numel() != index.numel():
-        raise RuntimeError(
+        raise IndexError(
             f"put_(): Expected source and index to have the same number of elements, but got source.numel() = "
             f"{getattr(source, 'numel', lambda: '?')()}, index.numel() = {index.numel()}"
         )
@@ -1517,10 +1531,12 @@ def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     return apply_inplace(input, lambda s: function.apply(s, mask, value), into_input, value)
 
 
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The elements of input where mask is True (both broadcast), as a 1-D tensor in row-major order.
     Its length depends on the mask: one read-back of the count (torch reads it back too)."""
     _check_mask("masked_select", mask)
+    if out is not None:
+        return write_out("masked_select", out, masked_select(input.detach(), mask), input, mask)
     return MaskedSelect.apply(input, mask)
 
 
@@ -1554,9 +1570,11 @@ def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     return apply_inplace(input, lambda s: MaskedScatter.apply(s, mask, source), into_input, source)
 
 
-def nonzero(input: Tensor, *, as_tuple: bool = False):
+def nonzero(input: Tensor, *, out: Tensor | None = None, as_tuple: bool = False):
     """The indices of input's nonzero elements: a (count, input.dim()) int64 tensor in row-major
     order, or with ``as_tuple`` one 1-D tensor per dim (a 0-d input counts as 1-D). One read-back."""
+    if out is not None and not as_tuple:
+        return write_out("nonzero", out, nonzero(input), input)
     if not as_tuple:
         return _wrap(kernels.launch_nonzero(input._data))
     data = input._data if input.dim() else input._data.reshape(1)

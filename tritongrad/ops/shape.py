@@ -28,6 +28,7 @@ from tritongrad.kernels.strided import broadcast_shapes as _broadcast_shapes
 from tritongrad.ops import indexing, views
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.ordering import Gather
+from tritongrad.ops.out_argument import write_out
 from tritongrad.ops.views import _multiple_views, _view_of
 from tritongrad.shapes import as_dim, dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
@@ -142,7 +143,7 @@ def roll(input, shifts, dims=None):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     per_dim = [0] * max(input.dim(), 1)
     for shift, dim in zip(shifts, dims):
-        per_dim[normalize_dim(dim, input.dim())] += int(shift)
+        per_dim[normalize_dim(dim, input.dim(), scalar=False)] += int(shift)
     return Roll.apply(input, tuple(per_dim[: input.dim()]))
 
 
@@ -153,13 +154,17 @@ def _triangle(function, input, diagonal: int):
     return function.apply(input, int(diagonal))
 
 
-def tril(input, diagonal: int = 0):
+def tril(input, diagonal: int = 0, *, out=None):
     """The lower triangle of the last two dims (elements with col - row <= diagonal), zeros elsewhere."""
+    if out is not None:
+        return write_out("tril", out, _triangle(Tril, input.detach(), diagonal), input)
     return _triangle(Tril, input, diagonal)
 
 
-def triu(input, diagonal: int = 0):
+def triu(input, diagonal: int = 0, *, out=None):
     """The upper triangle of the last two dims (elements with col - row >= diagonal), zeros elsewhere."""
+    if out is not None:
+        return write_out("triu", out, _triangle(Triu, input.detach(), diagonal), input)
     return _triangle(Triu, input, diagonal)
 
 
@@ -218,6 +223,8 @@ class Repeat(Function):
 def repeat(input, *sizes, repeats=None):
     """The tensor repeated ``sizes[d]`` times along each dim (leading new dims when there are more
     sizes than dims)."""
+    if not sizes and repeats is None:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = tuple(int(s) for s in shape_arg(sizes, repeats))
     if len(sizes) < input.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
@@ -831,12 +838,14 @@ def tensor_split(input, indices_or_sections=None, dim: int = 0, *, sections=None
 
 def unbind(input, dim: int = 0) -> tuple:
     """The slices of ``input`` along ``dim``, each without that dim (views)."""
-    dim = normalize_dim(dim, input.dim())
+    dim = normalize_dim(dim, input.dim(), scalar=False)
     return _multiple_views(Unbind.apply(input, (1,) * input.shape[dim], dim, True), "Unbind")
 
 
 def chunk(input, chunks: int, dim: int = 0):
     """``chunks`` (or fewer) views of equal size (the last may be smaller) along dim."""
+    if input.dim() == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     dim = normalize_dim(dim, input.dim())

@@ -256,6 +256,8 @@ def _basic_index_node_name(shape: tuple, key) -> str:
 def narrow(x, dim: int, start, length: int):
     """x[..., start:start + length, ...] along ``dim`` as a view; torch's errors for a 0-dim x, a start
     outside [-size, size], a negative length or a range past the end (never a silently short view)."""
+    if isinstance(start, Tensor) and (start.dim() != 0 or start.dtype.is_floating_point or start.dtype == torch.bool):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     for argument in (dim, start, length):
         if not hasattr(argument, "__index__"):  # ints, numpy ints and integer tensors; not floats
             raise TypeError(
@@ -661,6 +663,8 @@ class ViewMethods:
         return self.reshape(other.shape)
 
     def permute(self, *given, dims=None) -> Tensor:
+        if not given and dims is None:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         dims = shape_arg(given, dims)
         if len(dims) != self.dim():
             raise RuntimeError(
@@ -743,6 +747,7 @@ class ViewMethods:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.dim() == 0:
+            normalize_dim(start_dim, 0), normalize_dim(end_dim, 0)  # (torch's errors for other dims)
             return self.reshape(1)
         start = normalize_dim(start_dim, self.dim())
         end = normalize_dim(end_dim, self.dim())
@@ -755,7 +760,10 @@ class ViewMethods:
         return self.reshape(shape[:start] + (middle,) + shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes) -> Tensor:
-        dim = normalize_dim(dim, self.dim())
+        try:
+            dim = normalize_dim(dim, self.dim(), scalar=False)
+        except IndexError as error:
+            raise RuntimeError(f"unflatten got an unexpected error:\n{error}") from None
         shape, sizes = tuple(self.shape), tuple(int(size) for size in sizes)
         if not sizes:
             raise RuntimeError("unflatten: sizes must be non-empty")
@@ -783,6 +791,11 @@ class ViewMethods:
         return narrow(self, dim, start, length)
 
     def select(self, dim: int, index: int) -> Tensor:
+        if isinstance(index, bool) or not hasattr(index, "__index__"):
+            raise TypeError(f"select(): argument 'index' (position 2) must be int, not {type(index).__name__}")
+        index = index.__index__()
+        if self.dim() == 0:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
         dim = normalize_dim(dim, self.dim())
         size = self.shape[dim] if self.dim() else 1
         if not -size <= index < size:
