@@ -1150,3 +1150,27 @@ def test_zero_dim_tensors_and_argument_checks_match_torch(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # (the uint8 condition's and out='s resize warnings)
         agree(name, ZERO_DIM_AND_ARGUMENTS[name], [], message=True)
+
+
+def _scatter_into_a_scalar(lib, method, *args, **kwargs):
+    return getattr(lib.tensor(2.0), method)(0, lib.tensor(0), *args, **kwargs)
+
+
+SCATTER_INTO_SCALARS = {
+    "scatter_ into a 0-d tensor": lambda lib: _scatter_into_a_scalar(lib, "scatter_", lib.tensor(3.0)),
+    "scatter_ of a value into a 0-d tensor": lambda lib: _scatter_into_a_scalar(lib, "scatter_", value=5.0),
+    "scatter_add_ into a 0-d tensor": lambda lib: _scatter_into_a_scalar(lib, "scatter_add_", lib.tensor(3.0)),
+    "scatter_ multiply into a 0-d tensor": lambda lib: _scatter_into_a_scalar(
+        lib, "scatter_", lib.tensor(3.0), reduce="multiply"
+    ),
+    "scatter_add_ into a recorded 0-d tensor": lambda lib: (
+        lambda x: [(x * 1).scatter_add_(0, lib.tensor(0), lib.tensor(3.0)).mul(2).backward(), x.grad][1]
+    )(lib.tensor(2.0, requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(SCATTER_INTO_SCALARS))
+def test_scatter_into_zero_dim_tensors_matches_torch(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (reduce= with a tensor src: deprecated in both)
+        agree(name, SCATTER_INTO_SCALARS[name], [])

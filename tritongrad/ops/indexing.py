@@ -1173,19 +1173,26 @@ def _scatter(input, dim, index, src, value, reduce, *, inplace: bool) -> Tensor:
     values, function = _scatter_values(input, plan, source)
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
-    if inplace and target is not input:
-        raise NotImplementedError("scatter_ on a 0-d tensor is not supported by tritongrad")
+    if reduce is not None and src is not None:
+        warnings.warn(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
+            "PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+            UserWarning,
+            stacklevel=3,
+        )
     if reduce == "multiply":
-        if inplace:
-            _check_no_overlap(input._data, values._data)
+        if inplace:  # (into target: input itself, or a 0-d input's (1,) view)
+            _check_no_overlap(target._data, values._data)
 
             def into_input() -> None:
-                plan.scatter_multiply_(input._data, values._data, dim)
+                plan.scatter_multiply_(target._data, values._data, dim)
 
-            return apply_inplace(input, lambda s: ScatterMultiply.apply(s, values, plan, dim), into_input, values)
+            apply_inplace(target, lambda s: ScatterMultiply.apply(s, values, plan, dim), into_input, values)
+            return input
         out = ScatterMultiply.apply(target, values, plan, dim)
     elif inplace:
-        return _put_inplace(input, function, values, plan, accumulate=reduce == "add")
+        _put_inplace(target, function, values, plan, accumulate=reduce == "add")
+        return input
     else:
         out = function.apply(target, values, plan, reduce == "add", 1)
     return out if input.dim() else out.reshape(())
@@ -1209,9 +1216,8 @@ def _scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, inplace
     dim, target, plan = _scatter_plan("scatter_add", input, dim, index, src)
     values, _ = _scatter_values(input, plan, src)
     if inplace:
-        if target is not input:
-            raise NotImplementedError("scatter_add_ on a 0-d tensor is not supported by tritongrad")
-        return _put_inplace(input, ScatterAdd, values, plan, True)
+        _put_inplace(target, ScatterAdd, values, plan, True)  # (a 0-d input: through its (1,) view)
+        return input
     out = ScatterAdd.apply(target, values, plan, True, 1)
     return out if input.dim() else out.reshape(())
 
