@@ -760,3 +760,78 @@ def test_one_hot_matches_torch():
         assert got.dtype == torch.int64 and torch.equal(to_torch(got), want)
     with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
         F.one_hot(to_tg(labels), 3)
+
+
+COMPOSED_LAYERS = {
+    "bilinear": (lambda F, a, b, w, c: F.bilinear(a, b, w, c), [(4, 3), (4, 5), (2, 3, 5), (2,)]),
+    "bilinear, batched, no bias": (lambda F, a, b, w: F.bilinear(a, b, w), [(2, 3, 3), (2, 3, 5), (4, 3, 5)]),
+    "pixel_shuffle": (lambda F, x: F.pixel_shuffle(x, 2), [(2, 8, 3, 2)]),
+    "pixel_unshuffle": (lambda F, x: F.pixel_unshuffle(x, 3), [(1, 2, 6, 3)]),
+    "lp_pool1d p=2": (lambda F, x: F.lp_pool1d(x.abs() + 0.1, 2, 3, 2), [(2, 3, 7)]),
+    "lp_pool1d p=3.5": (lambda F, x: F.lp_pool1d(x.abs() + 0.1, 3.5, 2), [(2, 3, 7)]),
+    "lp_pool2d ceil_mode": (lambda F, x: F.lp_pool2d(x.abs() + 0.1, 2, (2, 3), ceil_mode=True), [(1, 2, 6, 5)]),
+    "lp_pool2d p=inf": (lambda F, x: F.lp_pool2d(x, math.inf, 2), [(1, 2, 4, 4)]),
+    "alpha_dropout in eval": (lambda F, x: F.alpha_dropout(x, 0.3), [(3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPOSED_LAYERS))
+def test_layers_composed_of_ops_match_torch(name):
+    """bilinear, pixel (un)shuffle, lp pooling, alpha dropout: values and every input's gradient."""
+    function, shapes = COMPOSED_LAYERS[name]
+    inputs = [torch.randn(shape, dtype=torch.float64, requires_grad=True) for shape in shapes]
+    ours = [to_tg(t.detach()).requires_grad_() for t in inputs]
+    expected = function(torch.nn.functional, *inputs)
+    got = function(F, *ours)
+    assert_close(got, expected, what=name)
+    weights = torch.randn(expected.shape, dtype=torch.float64)
+    (expected * weights).sum().backward()
+    (got * to_tg(weights)).sum().backward()
+    for index, (mine, reference) in enumerate(zip(ours, inputs)):
+        assert_close(mine.grad, reference.grad, what=f"{name}: gradient of input {index}")
+
+
+def _composed_layer_errors(lib):
+    F = lib.nn.functional
+    outcomes = []
+    for attempt in (
+        lambda: F.pixel_shuffle(lib.ones(1, 6, 2, 2), 2),
+        lambda: F.pixel_shuffle(lib.ones(2, 2), 2),
+        lambda: F.pixel_shuffle(lib.ones(1, 4, 2, 2), 0),
+        lambda: F.pixel_unshuffle(lib.ones(1, 1, 3, 4), 2),
+        lambda: F.bilinear(lib.ones(4, 3), lib.ones(4, 5), lib.ones(2, 2, 5)),
+        lambda: F.bilinear(lib.ones(4, 3), lib.ones(4, 5), lib.ones(2, 3, 4)),
+        lambda: F.bilinear(lib.ones(4, 3), lib.ones(3, 5), lib.ones(2, 3, 5)),
+        lambda: F.alpha_dropout(lib.ones(3), 1.5, training=True),
+        lambda: F.alpha_dropout(lib.ones(3), 1.0, training=True),
+        lambda: F.feature_alpha_dropout(lib.ones(3), 0.5, training=True),
+    ):
+        try:
+            outcomes.append(attempt().tolist())
+        except Exception as error:  # noqa: BLE001 - torch's error is the oracle
+            outcomes.append((type(error).__name__, str(error)[:50]))
+    nn = lib.nn
+    modules = [nn.Bilinear(3, 4, 2), nn.PixelShuffle(2), nn.PixelUnshuffle(2), nn.AlphaDropout(0.1),
+               nn.FeatureAlphaDropout(0.2), nn.LPPool1d(2, 3), nn.LPPool2d(1.5, (2, 2), stride=1)]  # fmt: skip
+    outcomes.append([repr(module) for module in modules])
+    outcomes.append({name: tuple(p.shape) for name, p in lib.nn.Bilinear(3, 4, 2).named_parameters()})
+    return outcomes
+
+
+def test_composed_layer_errors_and_modules_match_torch():
+    assert _composed_layer_errors(tritongrad) == _composed_layer_errors(torch)
+
+
+def test_alpha_dropout_keeps_mean_and_variance():
+    """In training, dropped units take SELU's saturation and the result keeps the input's statistics
+    (the random draws differ from torch's, so statistics are compared, not values)."""
+    tritongrad.manual_seed(0)
+    x = tritongrad.randn(20000)
+    for p in (0.1, 0.5):
+        dropped = F.alpha_dropout(x, p, training=True)
+        assert abs(dropped.mean().item() - x.mean().item()) < 0.05, p
+        assert abs(dropped.std().item() - x.std().item()) < 0.05, p
+        values = set(round(v, 4) for v in dropped.tolist() if abs(v - round(v, 4)) < 1e-9)
+        assert len(values) < 20000  # the dropped units share one value
+    channels = F.feature_alpha_dropout(tritongrad.ones(4, 6, 5), 0.5, training=True)
+    assert all(len(set(row.tolist())) == 1 for row in channels.reshape(24, 5))

@@ -81,6 +81,13 @@ from tritongrad.tensor import Tensor
 
 __all__ = [
     "linear",
+    "bilinear",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "lp_pool1d",
+    "lp_pool2d",
     "relu",
     "relu_",
     "sigmoid",
@@ -309,6 +316,139 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     if inplace:
         return _inplace(input, lambda x: Dropout.apply(x, float(p)))
     return Dropout.apply(input, float(p))
+
+
+_SELU_ALPHA = 1.7580993408473766  # -scale * alpha of SELU: the value dropped units take in alpha dropout
+
+
+def _alpha_dropout(input, p: float, training: bool, inplace: bool, name: str, feature: bool):
+    """SELU's dropout (Klambauer et al. 2017): dropped units take SELU's negative saturation and the
+    result is scaled and shifted so that mean and variance are kept; ``feature``: whole channels."""
+    _check_tensor(name, "input", input)
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        zero = creation.zeros((), dtype=input.dtype, device=input.device)
+        return input.mul_(zero) if inplace else input * zero
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else tuple(input.shape)
+    keep = creation.empty(shape, dtype=input.dtype, device=input.device).bernoulli_(1.0 - p)
+    a = 1.0 / math.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    scale = keep * a
+    if inplace:
+        return input.mul_(scale).add_(shift)
+    return input * scale + shift
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Dropout for SELU networks: dropped elements take SELU's negative saturation, and the result
+    keeps the input's mean and variance (torch.nn.functional.alpha_dropout)."""
+    return _alpha_dropout(input, p, training, inplace, "alpha_dropout", feature=False)
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """``alpha_dropout`` of whole channels (dim 1)."""
+    return _alpha_dropout(input, p, training, inplace, "feature_alpha_dropout", feature=True)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]: one matmul of input1
+    with weight (out * in2 columns), then a product with input2 summed over j."""
+    for argument, value in (("input1", input1), ("input2", input2), ("weight", weight)):
+        _check_tensor("bilinear", argument, value)
+    if weight.dim() != 3:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [-{weight.dim()}, {weight.dim() - 1}], but got 2)"
+        )
+    out_features, in1, in2 = weight.shape
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    for d in range(input1.dim() - 1):
+        if input1.shape[d] != input2.shape[d]:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {d}: got {input1.shape[d]} and "
+                f"{input2.shape[d]}"
+            )
+    for name, size, expected in (("input1", input1.shape[-1], in1), ("input2", input2.shape[-1], in2)):
+        if size != expected:
+            raise RuntimeError(
+                f"bilinear(): {name} size does not match weight size: got {size} but expected {expected}"
+            )
+    leading = tuple(input1.shape[:-1])
+    first = input1.reshape(-1, in1) @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)
+    out = (first.view(-1, out_features, in2) * input2.reshape(-1, 1, in2)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(leading + (out_features,))
+
+
+def pixel_shuffle(input, upscale_factor: int):
+    """(*, C * r * r, H, W) -> (*, C, H * r, W * r): sub-pixel rearrangement (Shi et al. 2016)."""
+    return _shuffle_pixels("pixel_shuffle", input, upscale_factor, up=True)
+
+
+def pixel_unshuffle(input, downscale_factor: int):
+    """(*, C, H * r, W * r) -> (*, C * r * r, H, W), the inverse of ``pixel_shuffle``."""
+    return _shuffle_pixels("pixel_unshuffle", input, downscale_factor, up=False)
+
+
+def _shuffle_pixels(name: str, input, factor: int, *, up: bool):
+    _check_tensor(name, "input", input)
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"{name} expects input to have at least 3 dimensions, but got input with {input.dim()} dimension(s)"
+        )
+    word = "upscale_factor" if up else "downscale_factor"
+    if factor <= 0:
+        raise RuntimeError(f"{name} expects a positive {word}, but got {factor}")
+    *batch, channels, height, width = input.shape
+    r = factor
+    if up:
+        if channels % (r * r):
+            raise RuntimeError(
+                f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                f"upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}"
+            )
+        c = channels // (r * r)
+        split = input.reshape(*batch, c, r, r, height, width)
+        b = len(batch)
+        order = (*range(b), b, b + 3, b + 1, b + 4, b + 2)
+        return split.permute(order).reshape(*batch, c, height * r, width * r)
+    for size, dim_name in ((height, "height"), (width, "width")):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {dim_name} to be divisible by downscale_factor, but input.size("
+                f"{-2 if dim_name == 'height' else -1})={size} is not divisible by {r}"
+            )
+    split = input.reshape(*batch, channels, height // r, r, width // r, r)
+    b = len(batch)
+    order = (*range(b), b, b + 2, b + 4, b + 1, b + 3)
+    return split.permute(order).reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def lp_pool1d(input, norm_type: float, kernel_size: int, stride=None, ceil_mode: bool = False):
+    """(sum over each window of x ** p) ** (1 / p), as torch's: an average pool of x ** p times the
+    window size (and max_pool of |x| for p = inf)."""
+    return _lp_pool(avg_pool1d, max_pool1d, input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """``lp_pool1d`` over (H, W) windows."""
+    return _lp_pool(avg_pool2d, max_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def _lp_pool(average, maximum, input, norm_type, kernel_size, stride, ceil_mode, spatial: int):
+    window = (kernel_size,) * spatial if isinstance(kernel_size, int) else tuple(kernel_size)
+    if norm_type == math.inf:
+        return maximum(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -maximum(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    pooled = average(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (pooled.sign() * relu(pooled.abs())).mul(math.prod(window)).pow(1.0 / norm_type)
 
 
 # ------------------------------------------------------------------------------ losses

@@ -1,14 +1,456 @@
 """Numeric ops composed of elementwise, reduction and sorting kernels: float_power, logit,
 signbit, sinc, diff, dist, gcd/lcm, isin, bucketize/searchsorted, logcumsumexp, trapezoid,
-vander, quantile/nanquantile, logspace; torch's names, arguments, dtypes and errors."""
+vander, quantile/nanquantile, logspace; torch's names, arguments, dtypes and errors.
+
+Nothing here launches a kernel of its own: each op is written with tritongrad ops on tritongrad
+tensors, so its gradient is the composed ops' autograd."""
 
 from __future__ import annotations
 
-from tritongrad.tensor import attach_methods
+import math
 
-__all__: list[str] = []
+import torch
+
+from tritongrad import creation
+from tritongrad.dtypes import as_python_scalar, category, dtype_word, get_default_dtype, promote_types, result_type
+from tritongrad.ops import arithmetic, ordering, reduction
+from tritongrad.ops.elementwise import FUNCTIONS as _ELEMENTWISE
+from tritongrad.ops.indexing import cat, gather
+from tritongrad.shapes import normalize_dim
+from tritongrad.tensor import Tensor, attach_methods
+
+__all__: list[str] = [
+    "float_power", "logit", "signbit", "sinc", "diff", "dist", "gcd", "lcm", "isin", "bucketize", "searchsorted",
+    "logcumsumexp", "trapezoid", "trapz", "vander", "quantile", "nanquantile", "logspace",
+    "logit_", "sinc_", "gcd_", "lcm_",
+]  # fmt: skip
 
 # Functions that are also Tensor methods.
-TENSOR_METHODS: tuple[str, ...] = ()
+TENSOR_METHODS: tuple[str, ...] = (
+    "float_power", "float_power_", "logit", "logit_", "signbit", "sinc", "sinc_", "diff", "dist", "gcd", "gcd_",
+    "lcm", "lcm_", "logcumsumexp", "quantile", "nanquantile",
+)  # fmt: skip
+
+_exp, _log, _sin = _ELEMENTWISE["exp"], _ELEMENTWISE["log"], _ELEMENTWISE["sin"]
+_copysign, _isnan, _isfinite = _ELEMENTWISE["copysign"], _ELEMENTWISE["isnan"], _ELEMENTWISE["isfinite"]
+_where = arithmetic.where
+
+
+def _floating(input: Tensor) -> Tensor:
+    """``input`` in the floating dtype torch computes a float-promoting unary op in."""
+    return input if input.dtype.is_floating_point else input.to(get_default_dtype())
+
+
+def _write_inplace(self: Tensor, result: Tensor) -> Tensor:
+    """``self`` overwritten with ``result`` (an in-place op's value), refusing a result of a higher
+    category than self's dtype, as torch's in-place ops do."""
+    if category(result.dtype) > category(self.dtype):
+        raise RuntimeError(
+            f"result type {dtype_word(result.dtype)} can't be cast to the desired output type {dtype_word(self.dtype)}"
+        )
+    return self.copy_(result)
+
+
+def _require_tensor(name: str, argument: str, value, position: int) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+        )
+
+
+# ------------------------------------------------------------------------------ pointwise
+def float_power(input, exponent):
+    """input ** exponent computed in double precision (the result is always float64)."""
+    input, exponent = as_python_scalar(input), as_python_scalar(exponent)
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(
+            f"float_power() received an invalid combination of arguments - got ({type(input).__name__}, "
+            f"{type(exponent).__name__}), but expected a Tensor operand"
+        )
+    input, exponent = (
+        value.to(torch.float64) if isinstance(value, Tensor) else float(value) for value in (input, exponent)
+    )
+    return arithmetic.pow(input, exponent)
+
+
+def float_power_(self, exponent):
+    """In-place float_power: self must already be float64."""
+    if self.dtype != torch.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {dtype_word(self.dtype)} but the operation's result requires "
+            "dtype Double"
+        )
+    return _write_inplace(self, float_power(self, exponent))
+
+
+def logit(input, eps=None):
+    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given; integers promote to float."""
+    x = _floating(input)
+    if eps is not None:
+        x = arithmetic.clamp(x, float(eps), 1.0 - float(eps))
+    return _log(x / (1 - x))
+
+
+def logit_(self, eps=None):
+    return _write_inplace(self, logit(self, eps))
+
+
+def signbit(input):
+    """True where the sign bit is set (-0.0 and negative NaNs included); a bool tensor."""
+    if input.dtype == torch.bool or input.dtype == torch.uint8:
+        return creation.zeros(tuple(input.shape), dtype=torch.bool, device=input.device)
+    if not input.dtype.is_floating_point:
+        return input < 0
+    return _copysign(creation.ones((), dtype=input.dtype, device=input.device), input) < 0
+
+
+def sinc(input):
+    """sin(pi x) / (pi x), 1 at x = 0 (where the gradient is 0); integers promote to float."""
+    x = _floating(input)
+    zero = x == 0
+    scaled = _where(zero, 1.0, x * math.pi)
+    return _where(zero, 1.0, _sin(scaled) / scaled)
+
+
+def sinc_(self):
+    return _write_inplace(self, sinc(self))
+
+
+# ------------------------------------------------------------------------------ differences and distances
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along ``dim`` (logical xor for bools), after concatenating
+    ``prepend`` and ``append`` along ``dim``."""
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    dim = normalize_dim(dim, input.dim())
+    for position, (name, extra) in enumerate((("prepend", prepend), ("append", append)), start=4):
+        if extra is not None:
+            _require_tensor("diff", name, extra, position)
+            if extra.dim() != input.dim():
+                raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    if n == 0:  # (torch returns the input itself, without prepend and append)
+        return input
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    result = cat(pieces, dim) if len(pieces) > 1 else input
+    for _ in range(min(n, result.shape[dim])):
+        length = result.shape[dim]
+        later, earlier = result.narrow(dim, 1, length - 1), result.narrow(dim, 0, length - 1)
+        result = arithmetic.logical_xor(later, earlier) if result.dtype == torch.bool else later - earlier
+    return result
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast); floating tensors only."""
+    return reduction.norm(input - other, p)
+
+
+# ------------------------------------------------------------------------------ gcd and lcm
+def _check_integral(name: str, *tensors) -> torch.dtype:
+    for position, (argument, value) in enumerate(zip(("input", "other"), tensors), start=1):
+        _require_tensor(name, argument, value, position)
+    dtype = result_type(*tensors)
+    if dtype.is_floating_point or dtype == torch.bool:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtype_word(dtype)}'")
+    return dtype
+
+
+def _gcd(a: Tensor, b: Tensor) -> Tensor:
+    """Euclid's algorithm, elementwise, until every remainder is zero."""
+    a, b = a.abs(), b.abs()
+    while bool(reduction.any(b != 0)):
+        nonzero = b != 0
+        remainder = arithmetic.remainder(a, _where(nonzero, b, 1))
+        a, b = _where(nonzero, b, a), _where(nonzero, remainder, 0)
+    return a
+
+
+def gcd(input, other):
+    """Greatest common divisor of integer tensors (gcd(0, 0) = 0; never negative)."""
+    dtype = _check_integral("gcd", input, other)
+    return _gcd(input.to(dtype), other.to(dtype))
+
+
+def lcm(input, other):
+    """Least common multiple of integer tensors (0 where either is 0)."""
+    dtype = _check_integral("lcm", input, other)
+    input, other = input.to(dtype), other.to(dtype)
+    divisor = _gcd(input, other)
+    zero = divisor == 0
+    quotient = arithmetic.div(input, _where(zero, 1, divisor), rounding_mode="trunc")
+    return _where(zero, 0, (quotient * other).abs())
+
+
+def gcd_(self, other):
+    return _write_inplace(self, gcd(self, other))
+
+
+def lcm_(self, other):
+    return _write_inplace(self, lcm(self, other))
+
+
+# ------------------------------------------------------------------------------ membership and search
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` is in ``test_elements`` (either may be a number)."""
+    elements, test_elements = as_python_scalar(elements), as_python_scalar(test_elements)
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(
+            f"isin() received an invalid combination of arguments - got ({type(elements).__name__}, "
+            f"{type(test_elements).__name__}), but expected a Tensor operand"
+        )
+    for value in (elements, test_elements):
+        if isinstance(value, Tensor) and value.dtype == torch.bool:
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    if not isinstance(elements, Tensor):
+        found = reduction.any(test_elements == elements)
+    elif not isinstance(test_elements, Tensor):
+        found = elements == test_elements
+    else:
+        table = elements.reshape(tuple(elements.shape) + (1,)) == test_elements.reshape(-1)
+        found = reduction.any(table, dim=-1)
+    return ~found if invert else found
+
+
+_SIDES = ("left", "right")
+
+
+def _search(sequence: Tensor, values, right: bool, out_int32: bool) -> Tensor:
+    """For each value, the number of entries of the sorted last dim of ``sequence`` that come
+    before it: those not >= it (left) or not > it (right), as torch's binary search counts them
+    (so NaN values land at the end)."""
+    if result_type(sequence, values) == torch.bool:
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    if not isinstance(values, Tensor):
+        before = ~(sequence >= values) if not right else ~(sequence > values)
+        count = before.sum(-1)
+    else:
+        column = values.unsqueeze(-1)
+        table = sequence.unsqueeze(-2) if sequence.dim() > 1 else sequence
+        before = ~(table >= column) if not right else ~(table > column)
+        count = before.sum(-1)
+    return count.to(torch.int32) if out_int32 else count
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of ``boundaries`` (1-D, sorted) each input value falls in."""
+    input = as_python_scalar(input)
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
+    return _search(boundaries, input, bool(right), bool(out_int32))
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """Insertion indices of ``values`` into the innermost dim of ``sorted_sequence`` (torch's rules)."""
+    values = as_python_scalar(values)
+    if side is not None:
+        if side not in _SIDES:
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True"
+            )
+        right = side == "right"
+    if sorted_sequence.dim() == 0:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension"
+        )
+    if not isinstance(values, Tensor) and sorted_sequence.dim() != 1:
+        raise RuntimeError(
+            "torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension is 1, but we "
+            f"got boundaries tensor dim({sorted_sequence.dim()}) and input value's dim(0) numel(1)"
+        )
+    if isinstance(values, Tensor) and sorted_sequence.dim() != 1:
+        leading = tuple(sorted_sequence.shape[:-1])
+        if values.dim() != sorted_sequence.dim() or tuple(values.shape[:-1]) != leading:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                "boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                f"{list(sorted_sequence.shape)} and input value tensor {list(values.shape)}"
+            )
+    if sorter is not None:
+        if sorter.dtype != torch.int64:
+            raise RuntimeError(
+                f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype {dtype_word(sorter.dtype)}"
+            )
+        if tuple(sorter.shape) != tuple(sorted_sequence.shape):
+            raise RuntimeError(
+                "torch.searchsorted(): boundary and sorter must have the same size, but got boundary tensor "
+                f"{list(sorted_sequence.shape)}and got sorter tensor {list(sorter.shape)}"
+            )
+        length = sorted_sequence.shape[-1]
+        if sorter.numel() and bool(reduction.any((sorter < 0) | (sorter >= length))):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        sorted_sequence = gather(sorted_sequence, -1, sorter)
+    return _search(sorted_sequence, values, bool(right), bool(out_int32))
+
+
+# ------------------------------------------------------------------------------ scans and integrals
+def logcumsumexp(input, dim):
+    """log(cumsum(exp(input))) along ``dim``, computed stably: a running sum of exp(x - running max),
+    rescaled at each new maximum (an affine scan); infinities and NaN as torch's."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{dtype_word(input.dtype)}'")
+    dim = normalize_dim(dim, input.dim())
+    if input.dim() == 0 or input.numel() == 0:
+        return input.clone()
+    running = ordering.cummax(input, dim).values
+    finite = _isfinite(running)
+    shift = _where(finite, running, 0.0)  # (where the maximum is infinite, exp(x) itself is 0 or inf)
+    previous = ordering._shifted(shift, dim, 0.0)
+    previous_running = ordering._shifted(running, dim, -math.inf)
+    coefficients = _where(previous_running == -math.inf, 0.0, _exp(previous - shift))
+    total = ordering.AffineScan.apply(_exp(input - shift), coefficients, dim, False)
+    return shift + _log(total)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``: sample spacing ``dx`` (default 1) or sample points ``x``."""
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid() received an invalid combination of arguments - got both x and dx")
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"trapezoid(): argument 'x' (position 2) must be Tensor, not {type(x).__name__}")
+    if y.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    dim = normalize_dim(dim, y.dim())
+    length = y.shape[dim]
+    if x is not None and x.dim() == 1 and x.shape[0] != length:
+        raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+    if length == 0:
+        shape = tuple(y.shape[:dim]) + tuple(y.shape[dim + 1 :])
+        return creation.zeros(shape, dtype=y.dtype, device=y.device)  # (torch's zeros_like_except(y, dim))
+    if x is None:
+        step = 1 if dx is None else as_python_scalar(dx)
+        ends = y.select(dim, 0) + y.select(dim, -1)
+        return (y.sum(dim) - ends * 0.5) * step
+    if x.dim() == 1:
+        x = x.reshape(tuple(length if d == dim else 1 for d in range(y.dim())))
+    spacing = diff(x, dim=dim - y.dim())
+    pairs = y.narrow(dim, 1, length - 1) + y.narrow(dim, 0, length - 1)
+    return (spacing * pairs).sum(dim) / 2.0
+
+
+trapz = trapezoid
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of 1-D ``x``: columns x^(N-1), ..., x^0 (reversed if ``increasing``)."""
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    columns = x.shape[0] if N is None else N
+    if columns < 0:
+        raise RuntimeError("N must be non-negative.")
+    dtype = promote_types(x.dtype, torch.int64)
+    ones = creation.ones((x.shape[0], min(columns, 1)), dtype=dtype, device=x.device)
+    result = ones
+    if columns > 1:
+        powers = ordering.cumprod(x.to(dtype).unsqueeze(1).expand(x.shape[0], columns - 1), 1)
+        result = cat([ones, powers], 1)
+    return result if increasing else result.flip(1)
+
+
+# ------------------------------------------------------------------------------ quantiles
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name: str, input, q, dim, keepdim, interpolation, ignore_nan: bool):
+    if input.dtype not in (torch.float32, torch.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    q = as_python_scalar(q)
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype != input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    elif isinstance(q, (int, float)) and not isinstance(q, bool):
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+    else:
+        raise TypeError(f"{name}(): argument 'q' must be Tensor or float, not {type(q).__name__}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, but got {interpolation}"
+        )
+    if dim is not None:
+        dim = normalize_dim(dim, input.dim())
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    scalar_q = not isinstance(q, Tensor) or q.dim() == 0
+    qs = (
+        creation.tensor([float(q)], dtype=input.dtype, device=input.device)
+        if not isinstance(q, Tensor)
+        else q.reshape(-1)
+    )
+    if isinstance(q, Tensor) and qs.numel() and not bool(reduction.all((qs >= 0) & (qs <= 1))):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+
+    values = input.reshape(-1) if dim is None else (input.movedim(dim, -1) if input.dim() else input.reshape(1))
+    ordered = ordering.sort(values, -1).values  # NaN sorts last
+    last = ordered.shape[-1] - 1
+    if ignore_nan:
+        present = (~_isnan(ordered)).sum(-1, keepdim=True)
+        ranks = qs * (present - 1)
+        ranks = ranks.masked_fill(ranks < 0, 0)
+    else:
+        ranks = (qs * last).masked_fill(reduction.any(_isnan(ordered), dim=-1, keepdim=True), last)
+    if interpolation == "lower":
+        ranks = ranks.floor()
+    elif interpolation == "higher":
+        ranks = ranks.ceil()
+    elif interpolation == "nearest":
+        ranks = ranks.round()
+    ranks = ranks.expand(tuple(ordered.shape[:-1]) + (qs.shape[0],))
+    below_index = ranks.to(torch.int64)
+    result = gather(ordered, -1, below_index)
+    if interpolation in ("linear", "midpoint"):
+        weights = ranks - below_index if interpolation == "linear" else creation.full_like(ranks, 0.5)
+        above = gather(ordered, -1, ranks.ceil().to(torch.int64))
+        result = _ELEMENTWISE["lerp"](result, above, weights)
+    # result: the reduced dims, then one entry per q
+    if keepdim:
+        if dim is None:
+            result = result.reshape((qs.shape[0],) + (1,) * input.dim())
+            return result.reshape(tuple(result.shape[1:])) if scalar_q else result
+        if input.dim():
+            result = result.unsqueeze(dim)  # (dim < ndim - 1 here, the q axis still last)
+    result = result.movedim(-1, 0)
+    return result.squeeze(0) if scalar_q else result
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles of ``input`` (over all elements or along ``dim``); NaN if any is NaN."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile ignoring NaN (NaN only where every value is NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+# ------------------------------------------------------------------------------ creation
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values base ** e, e evenly spaced from ``start`` to ``end`` (torch's halfway-symmetric steps)."""
+    start, end = (value.item() if isinstance(value, Tensor) else as_python_scalar(value) for value in (start, end))
+    if isinstance(steps, bool) or not isinstance(as_python_scalar(steps), int):
+        raise TypeError(f"logspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = get_default_dtype() if dtype is None else dtype
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    exponent_dtype = dtype if dtype.is_floating_point else torch.float64
+    if not dtype.is_floating_point:
+        start, end = int(start), int(end)
+    index = creation.arange(steps, dtype=exponent_dtype, device=device)
+    first = creation.full((), start, dtype=exponent_dtype, device=device)
+    last = creation.full((), end, dtype=exponent_dtype, device=device)
+    step = (last - first) / max(steps - 1, 1)
+    exponents = _where(index < steps // 2, first + step * index, last - step * (steps - 1 - index))
+    result = arithmetic.pow(float(base), exponents.to(torch.float64))
+    if not dtype.is_floating_point:
+        result = result.to(torch.float32)
+    result = result.to(dtype).detach()
+    return result.requires_grad_() if requires_grad else result
+
 
 attach_methods({name: globals()[name] for name in TENSOR_METHODS})

@@ -34,7 +34,7 @@ from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from tritongrad.nn.modules.dropout import Dropout, Dropout1d, Dropout2d
+from tritongrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
 from tritongrad.nn.modules.embedding_loss import (
     CosineEmbeddingLoss,
     HingeEmbeddingLoss,
@@ -43,7 +43,7 @@ from tritongrad.nn.modules.embedding_loss import (
 )
 from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
 from tritongrad.nn.modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear
-from tritongrad.nn.modules.linear import Linear
+from tritongrad.nn.modules.linear import Bilinear, Linear
 from tritongrad.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -87,6 +87,8 @@ from tritongrad.nn.modules.pooling import (
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
+    LPPool1d,
+    LPPool2d,
     MaxPool1d,
     MaxPool2d,
 )
@@ -100,9 +102,22 @@ from tritongrad.nn.modules.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from tritongrad.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from tritongrad.nn.modules.upsampling import (
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 
 __all__ = [
+    "Bilinear",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+    "LPPool1d",
+    "LPPool2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "GELU",
     "LeakyReLU",
     "LogSoftmax",

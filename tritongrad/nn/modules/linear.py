@@ -10,7 +10,7 @@ from tritongrad.nn import init
 from tritongrad.nn.module import Module
 from tritongrad.nn.parameter import Parameter
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "Bilinear"]
 
 
 class Linear(Module):
@@ -51,3 +51,42 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    """y = x1 @ weight[o] @ x2 + bias[o] for each output o; ``weight`` (out, in1, in2) and ``bias``
+    initialised U(-1/sqrt(in1), 1/sqrt(in1)), as torch's.
+
+    Example::
+
+        >>> layer = nn.Bilinear(3, 4, 2)
+        >>> layer(tritongrad.randn(5, 3), tritongrad.randn(5, 4)).shape
+        torch.Size([5, 2])
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None) -> None:  # fmt: skip
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        factory = {"device": device, "dtype": dtype}
+        self.weight = Parameter(creation.empty(out_features, in1_features, in2_features, **factory))
+        if bias:
+            self.bias = Parameter(creation.empty(out_features, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.size(1))
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
