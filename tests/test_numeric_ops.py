@@ -559,3 +559,41 @@ def test_names_are_torch_functions_and_methods():
     for name in ("isin", "bucketize", "searchsorted", "trapezoid", "trapz", "vander", "logspace", "logit_", "sinc_"):
         assert hasattr(tritongrad, name) and hasattr(torch, name)
     assert to_torch(tritongrad.trapz(tritongrad.ones(3))).item() == 2.0
+
+
+SPECIAL = ["expit", "erf", "erfc", "erfinv", "expm1", "exp2", "log1p", "logit", "sinc", "ndtr", "log_ndtr", "entr"]
+
+
+@pytest.mark.parametrize("name", SPECIAL)
+def test_special_namespace_matches_torch(name):
+    """tritongrad.special: torch.special's names, values and gradients (NaN, 0 and the tails included)."""
+    values = torch.tensor([-8.0, -3.0, -0.5, 0.0, 0.3, 0.7, 2.0, float("nan")], dtype=torch.float64)
+    if name in ("erfinv", "logit"):
+        values = torch.tensor([0.0, 0.1, 0.5, 0.9, 0.99, float("nan")], dtype=torch.float64)
+    reference = values.clone().requires_grad_()
+    ours = tritongrad.tensor(values.tolist(), dtype=torch.float64, requires_grad=True)
+    expected = getattr(torch.special, name)(reference)
+    got = getattr(tritongrad.special, name)(ours)
+    assert torch.allclose(torch.tensor(got.tolist(), dtype=torch.float64), expected.detach(), rtol=1e-9,
+                          atol=1e-12, equal_nan=True), (name, got.tolist(), expected.tolist())  # fmt: skip
+    finite = torch.isfinite(expected).tolist()
+    weights = [1.0 if keep else 0.0 for keep in finite]
+    (expected * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    (got * tritongrad.tensor(weights, dtype=torch.float64)).sum().backward()
+    got_grad, expected_grad = torch.tensor(ours.grad.tolist(), dtype=torch.float64), reference.grad
+    if name == "entr":  # (its gradient is compared where entr is smooth: torch's formula runs on at x <= 0)
+        got_grad, expected_grad = got_grad[values > 0], expected_grad[values > 0]
+    assert torch.allclose(got_grad, expected_grad, rtol=1e-9, atol=1e-12, equal_nan=True), (
+        name,
+        got_grad.tolist(),
+        expected_grad.tolist(),
+    )
+
+
+def test_special_xlog1py_matches_torch():
+    x = torch.tensor([0.0, 0.0, 1.5, -2.0, 3.0], dtype=torch.float64)
+    y = torch.tensor([float("nan"), 2.0, 0.5, 1.0, -0.5], dtype=torch.float64)
+    got = tritongrad.special.xlog1py(tritongrad.tensor(x.tolist(), dtype=torch.float64),
+                                      tritongrad.tensor(y.tolist(), dtype=torch.float64))  # fmt: skip
+    assert torch.allclose(torch.tensor(got.tolist(), dtype=torch.float64), torch.special.xlog1py(x, y),
+                          equal_nan=True)  # fmt: skip
