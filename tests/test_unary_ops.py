@@ -20,6 +20,7 @@ import tritongrad
 from tests.utils import ALL_DTYPES, assert_close, from_torch, make_pair, random_values
 from tritongrad.autograd import gradcheck
 from tritongrad.ops.elementwise import BINARY, UNARY
+from tritongrad.ops.table import INTEGRAL, INTEGRAL_OR_BOOL, INTEGRAL_OR_BOOL_EXACT
 
 # log(0), 0/0 and the like are part of what is tested; numpy (under the interpreter) warns about them.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -36,6 +37,17 @@ DOMAINS = {
 
 # Arguments the tests pass after the input (threshold has two required ones).
 ARGUMENTS = {"threshold": (0.5, -2.0)}
+
+# Rows of integer-only ops (bitwise): the float inputs of the shape/layout/out tests become int32,
+# and the float-only tests (special values, gradients, grad_fn names) leave them out.
+INTEGER_ONLY = {
+    row.name for row in (*UNARY, *BINARY) if row.dtype in (INTEGRAL, INTEGRAL_OR_BOOL, INTEGRAL_OR_BOOL_EXACT)
+}
+
+
+def input_dtype(op: str, dtype: torch.dtype) -> torch.dtype:
+    return torch.int32 if op in INTEGER_ONLY else dtype
+
 
 UNARY_ROWS = {row.name: row for row in UNARY}
 BINARY_ROWS = {row.name: row for row in BINARY}
@@ -111,7 +123,7 @@ def test_unary_every_dtype(op, dtype):
 @pytest.mark.parametrize("op", list(UNARY_ROWS))
 def test_unary_layouts(op, layout):
     low, high = domain(op)
-    x, tg_x = make_pair((6, 11), torch.float32, layout, low=low, high=high)
+    x, tg_x = make_pair((6, 11), input_dtype(op, torch.float32), layout, low=low, high=high)
     assert_close(tg_fn(op)(tg_x), torch_fn(op)(x), what=f"{op} on a {layout} input")
 
 
@@ -119,7 +131,7 @@ def test_unary_layouts(op, layout):
 @pytest.mark.parametrize("op", list(UNARY_ROWS))
 def test_unary_shapes(op, shape):
     low, high = domain(op)
-    x, tg_x = make_pair(shape, torch.float32, low=low, high=high)
+    x, tg_x = make_pair(shape, input_dtype(op, torch.float32), low=low, high=high)
     assert_close(tg_fn(op)(tg_x), torch_fn(op)(x), what=f"{op}{shape}")
 
 
@@ -128,7 +140,7 @@ SPECIAL = [0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 0.5, -0.5, 1.5, 
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
-@pytest.mark.parametrize("op", list(UNARY_ROWS))
+@pytest.mark.parametrize("op", [op for op in UNARY_ROWS if op not in INTEGER_ONLY])
 def test_unary_special_values(op, dtype):
     """Zeros of both signs, infinities, NaN, domain boundaries (+-1, 0), tiny and huge values."""
     values = SPECIAL
@@ -197,7 +209,7 @@ def test_unary_rejects_non_tensors_like_torch():
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("op", list(UNARY_ROWS))
+@pytest.mark.parametrize("op", [op for op in UNARY_ROWS if op not in INTEGER_ONLY])
 def test_unary_grad_fn_name_matches_torch(op):
     low, high = domain(op)
     x, tg_x = make_pair((3,), torch.float32, requires_grad=True, low=low, high=high)
@@ -337,7 +349,7 @@ def test_unary_in_place_refusals():
 @pytest.mark.parametrize("op", list(UNARY_ROWS))
 def test_unary_out(op):
     low, high = domain(op)
-    x, tg_x = make_pair((4, 5), torch.float32, low=low, high=high)
+    x, tg_x = make_pair((4, 5), input_dtype(op, torch.float32), low=low, high=high)
     result_dtype = torch_fn(op)(x).dtype
     # the result dtype, a wider one and a lower category: torch casts some results, refuses others
     for dtype in dict.fromkeys((result_dtype, torch.float64, torch.int64)):
@@ -414,7 +426,7 @@ SHAPE_PAIRS = [((0,), (0,)), ((1,), (1,)), ((3, 1), (1, 4)), ((), (2, 3)), ((5,)
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
 @pytest.mark.parametrize("op", list(BINARY_ROWS))
 def test_binary_shapes_and_broadcasting(op, shapes):
-    (a, b), (tg_a, tg_b) = binary_pair(op, *shapes, torch.float32)
+    (a, b), (tg_a, tg_b) = binary_pair(op, *shapes, input_dtype(op, torch.float32))
     assert_close(tg_fn(op)(tg_a, tg_b), torch_fn(op)(a, b), what=f"{op}{shapes}")
 
 
@@ -422,12 +434,12 @@ def test_binary_shapes_and_broadcasting(op, shapes):
                          ids=str)  # fmt: skip
 @pytest.mark.parametrize("op", list(BINARY_ROWS))
 def test_binary_layouts(op, layouts):
-    (a, b), (tg_a, tg_b) = binary_pair(op, (6, 11), (6, 11), torch.float64, *layouts)
+    (a, b), (tg_a, tg_b) = binary_pair(op, (6, 11), (6, 11), input_dtype(op, torch.float64), *layouts)
     assert_close(tg_fn(op)(tg_a, tg_b), torch_fn(op)(a, b), what=f"{op} {layouts}")
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
-@pytest.mark.parametrize("op", list(BINARY_ROWS))
+@pytest.mark.parametrize("op", [op for op in BINARY_ROWS if op not in INTEGER_ONLY])
 def test_binary_special_values(op, dtype):
     values = torch.tensor([0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 2.5, 1e-30, -1e30], dtype=dtype)
     a, b = values.repeat_interleave(len(values)), values.repeat(len(values))  # every pair
@@ -445,7 +457,7 @@ def test_binary_python_numbers_where_torch_takes_them(op):
                 assert got.grad_fn.name() == expected.grad_fn.name()
 
 
-@pytest.mark.parametrize("op", list(BINARY_ROWS))
+@pytest.mark.parametrize("op", [op for op in BINARY_ROWS if op not in INTEGER_ONLY])
 def test_binary_grad_fn_name_matches_torch(op):
     (a, b), (tg_a, tg_b) = binary_pair(op, (3,), (3,), torch.float32, requires_grad=True)
     assert tg_fn(op)(tg_a, tg_b).grad_fn.name() == torch_fn(op)(a, b).grad_fn.name()
@@ -509,7 +521,7 @@ def test_heaviside_is_not_differentiable_like_torch():
 def test_binary_in_place_and_out(op):
     row = BINARY_ROWS[op]
     assert hasattr(torch.Tensor, f"{op}_") == row.inplace and hasattr(tritongrad.Tensor, f"{op}_") == row.inplace
-    (a, b), (tg_a, tg_b) = binary_pair(op, (4, 5), (5,), torch.float32, "transposed")
+    (a, b), (tg_a, tg_b) = binary_pair(op, (4, 5), (5,), input_dtype(op, torch.float32), "transposed")
     expected = torch_fn(op)(a, b)
     target = from_torch(torch.empty(4, 5, dtype=expected.dtype))
     assert tg_fn(op)(tg_a, tg_b, out=target) is target

@@ -180,7 +180,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
         for output in output_tuple:
             rows = [[] for _ in prepared]
             for i in range(output.numel()):
-                seed = creation.zeros_like(output)
+                seed = creation.zeros(tuple(output.shape), dtype=output.dtype, device=output.device)
                 seed.view(-1)[i].fill_(1.0)
                 if output.requires_grad:
                     grads = grad(output, prepared, grad_outputs=seed, retain_graph=True,

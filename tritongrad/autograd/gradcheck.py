@@ -93,7 +93,7 @@ def _analytical_jacobian(function, inputs) -> list[list[list[float]]]:
     columns = [[[] for _ in range(t.numel())] for t in differentiable]
     for output in _float_outputs(function, inputs):
         for i in range(output.numel()):
-            seed = creation.zeros_like(output)
+            seed = creation.zeros(tuple(output.shape), dtype=output.dtype, device=output.device)
             seed.view(-1)[i].fill_(1.0)
             if output.requires_grad:
                 grads = grad(output, differentiable, grad_outputs=seed, retain_graph=True, allow_unused=True)

@@ -117,7 +117,8 @@ PROMOTE = DtypeRule(_same, exact_out=False)  # maximum, fmax
 PROMOTE_FLOAT = FLOAT  # atan2, copysign, xlogy
 PROMOTE_FLOAT_ONLY = DtypeRule(_same, refuses=_not_floating, exact_out=False)  # hypot, logaddexp
 SAME_DTYPES = PROMOTE  # heaviside: the operands must already agree (checked by the row's `same_dtypes`)
-INTEGRAL_OR_BOOL = DtypeRule(_same, refuses=_is_floating, exact_out=False)  # bitwise_and, bitwise_not
+INTEGRAL_OR_BOOL = DtypeRule(_same, refuses=_is_floating, exact_out=False)  # bitwise_and (any out= it casts to)
+INTEGRAL_OR_BOOL_EXACT = DtypeRule(_same, refuses=_is_floating)  # bitwise_not (out= of its own dtype)
 INTEGRAL = DtypeRule(_same, refuses=_not_integral, exact_out=False)  # bitwise shifts
 
 
