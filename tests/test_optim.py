@@ -435,7 +435,7 @@ def _schedule_transcript(lib, make_optimizer, make_scheduler, steps: int = 9, op
 
 _SGD = lambda lib, params: lib.optim.SGD(params, lr=0.1, momentum=0.9)  # noqa: E731
 _ADAM = lambda lib, params: lib.optim.Adam(params, lr=0.1)  # noqa: E731
-SCHEDULES = {
+SCHEDULE_TRANSCRIPTS = {
     "CyclicLR triangular": (_SGD, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=2), True),
     "CyclicLR triangular2": (
         _SGD, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=2, step_size_down=3, mode="triangular2"), True,
@@ -455,9 +455,9 @@ SCHEDULES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", list(SCHEDULES))
+@pytest.mark.parametrize("name", list(SCHEDULE_TRANSCRIPTS))
 def test_schedules_and_their_warnings_match_torch(name):
-    make_optimizer, make_scheduler, optimizer_first = SCHEDULES[name]
+    make_optimizer, make_scheduler, optimizer_first = SCHEDULE_TRANSCRIPTS[name]
     assert _schedule_transcript(tritongrad, make_optimizer, make_scheduler, optimizer_first=optimizer_first) == (
         _schedule_transcript(torch, make_optimizer, make_scheduler, optimizer_first=optimizer_first)
     )

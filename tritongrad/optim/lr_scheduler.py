@@ -34,6 +34,17 @@ _EPOCH_DEPRECATION_WARNING = (
 )
 
 
+def _check_same_optimizer(name: str, schedulers, optimizer) -> None:
+    """SequentialLR's and ChainedScheduler's check: every scheduler steps ``optimizer``."""
+    for index, scheduler in enumerate(schedulers):
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(scheduler).__name__} at index {index} has {scheduler.optimizer}, which is different from "
+                f"{type(optimizer).__name__}."
+            )
+
+
 def _check_optimizer(optimizer) -> None:
     if not hasattr(optimizer, "param_groups"):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -375,13 +386,7 @@ class SequentialLR(LRScheduler):
                 f"milestone points, but got number of schedulers {len(schedulers)} and the number of milestones "
                 f"to be equal to {len(milestones)}"
             )
-        for index, scheduler in enumerate(schedulers):
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(
-                    f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but got "
-                    f"scheduler {type(scheduler).__name__} at index {index} has {scheduler.optimizer}, which is "
-                    f"different from {type(optimizer).__name__}."
-                )
+        _check_same_optimizer(type(self).__name__, schedulers, optimizer)
         self.optimizer = optimizer
         self._schedulers, self._milestones = list(schedulers), list(milestones)
         self.last_epoch = last_epoch + 1
@@ -424,13 +429,7 @@ class ChainedScheduler(LRScheduler):
                 f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler."
             )
         optimizer = optimizer or schedulers[0].optimizer
-        for index, scheduler in enumerate(schedulers):
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(
-                    f"{type(self).__name__} expects all schedulers to belong to the same optimizer, but got "
-                    f"scheduler {type(scheduler).__name__} at index {index} has {scheduler.optimizer}, which is "
-                    f"different from {type(optimizer).__name__}."
-                )
+        _check_same_optimizer(type(self).__name__, schedulers, optimizer)
         self.optimizer, self._schedulers = optimizer, schedulers
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
 

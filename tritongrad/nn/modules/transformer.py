@@ -301,6 +301,27 @@ def _activation(activation: str | Callable) -> Callable:
     return activation
 
 
+def _add_sublayers(layer: Module, attentions: tuple[str, ...], d_model: int, nhead: int, dim_feedforward: int,
+                   dropout: float, activation, layer_norm_eps: float, batch_first: bool, norm_first: bool,
+                   bias: bool, factory: dict) -> None:  # fmt: skip
+    """The parts of an encoder (one attention) or decoder (two) layer, registered in torch's order so
+    that the state dict keys are torch's: the attentions, linear1, dropout, linear2, then one norm
+    and one dropout per residual block (norm1.., dropout1..)."""
+    for name in attentions:
+        setattr(layer, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                                **factory))  # fmt: skip
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+    layer.norm_first = norm_first
+    blocks = range(1, len(attentions) + 2)  # (each attention and the feed-forward block)
+    for block in blocks:
+        setattr(layer, f"norm{block}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+    for block in blocks:
+        setattr(layer, f"dropout{block}", Dropout(dropout))
+    layer.activation = _activation(activation)
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each with a residual connection and LayerNorm
     (after them, or before them with ``norm_first``), as torch's.
@@ -318,19 +339,8 @@ class TransformerEncoderLayer(Module):
         norm_first: bool = False, bias: bool = True, device=None, dtype=None,
     ) -> None:  # fmt: skip
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
+        _add_sublayers(self, ("self_attn",), d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                       batch_first, norm_first, bias, {"device": device, "dtype": dtype})  # fmt: skip
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:  # fmt: skip
@@ -396,21 +406,8 @@ class TransformerDecoderLayer(Module):
         norm_first: bool = False, bias: bool = True, device=None, dtype=None,
     ) -> None:  # fmt: skip
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
-        attention = {"dropout": dropout, "bias": bias, "batch_first": batch_first, **factory}
-        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
+        _add_sublayers(self, ("self_attn", "multihead_attn"), d_model, nhead, dim_feedforward, dropout, activation,
+                       layer_norm_eps, batch_first, norm_first, bias, {"device": device, "dtype": dtype})  # fmt: skip
 
     def forward(
         self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,
