@@ -464,7 +464,9 @@ def launch_sgd_step(
     >>> launch_sgd_step(p, g, buf, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0,
     ...                 nesterov=False, maximize=False, first_step=True)
     """
-    has_momentum = momentum != 0  # (nesterov without momentum is plain SGD, as torch's; SGD checks its defaults)
+    has_momentum = momentum != 0
+    if nesterov and momentum <= 0:  # (SGD passes nesterov only with momentum: a group may set it without)
+        raise ValueError("Nesterov momentum requires a momentum")
     if has_momentum and momentum_buffers is None:
         raise ValueError(f"launch_sgd_step: momentum={momentum} needs momentum_buffers, got None")
     states = {"momentum_buffers": momentum_buffers if has_momentum else None}

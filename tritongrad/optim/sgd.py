@@ -48,7 +48,8 @@ class SGD(Optimizer):
     def _update_bucket(self, group, bucket) -> None:
         hyper = dict(
             lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-            weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"],
+            weight_decay=group["weight_decay"], nesterov=group["nesterov"] and group["momentum"] != 0,
+            maximize=group["maximize"],
         )  # fmt: skip
         if group["momentum"] == 0:
             grads = [grad_like_param(p) for p in bucket]
