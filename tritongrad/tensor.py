@@ -145,8 +145,8 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.element_size()
 
-    def is_contiguous(self, memory_format: torch.memory_format = torch.contiguous_format) -> bool:
-        if memory_format is torch.contiguous_format:
+    def is_contiguous(self, memory_format: torch.memory_format | None = None) -> bool:
+        if memory_format is None:  # (torch.contiguous_format, without reading it on every call)
             return self._data.is_contiguous()
         return self._data.is_contiguous(memory_format=memory_format)
 

@@ -188,21 +188,23 @@ def _check_tensor(name: str, argument: str, value) -> None:
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in)); a 1-D
     weight (in,) gives one dot product per row, as torch's."""
-    if isinstance(weight, Tensor) and weight.dim() == 1 and isinstance(input, Tensor):
+    if _check_linear(input, weight, bias):
         if bias is not None:  # (torch's addmm then refuses the vector)
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
         return input.matmul(weight)
-    _check_linear(input, weight, bias)
     return linear_ops.linear(input, weight, bias)
 
 
 def _linear_relu(input, weight, bias=None):
     """relu(linear(input, weight, bias)) in one fused kernel; nn.Sequential's Linear-ReLU pairs."""
-    _check_linear(input, weight, bias)
+    if _check_linear(input, weight, bias):
+        return relu(linear(input, weight, bias))
     return linear_ops.linear_relu(input, weight, bias)
 
 
-def _check_linear(input, weight, bias) -> None:
+def _check_linear(input, weight, bias) -> bool | None:
+    """torch's checks of a linear call; True for torch's other form, a 1-D weight (one dot product per
+    row), which ``linear`` computes as a matmul."""
     # (Written for speed: one test for the usual valid call, reading each shape and dtype once; then
     # the errors in torch's order.)
     if isinstance(input, Tensor) and isinstance(weight, Tensor):
@@ -222,6 +224,8 @@ def _check_linear(input, weight, bias) -> None:
     if bias is not None:
         _check_tensor("linear", "bias", bias)
         b = bias._data
+    if w.dim() == 1 and x.dim() > 0:
+        return True
     if w.dim() != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {list(w.shape)}")
     if x.dim() == 0:

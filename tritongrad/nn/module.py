@@ -533,9 +533,12 @@ class Module:
         """torch's deprecated name; here the full backward hook."""
         return self.register_full_backward_hook(hook)
 
+    _has_backward_hooks = False  # (set on a module once it has a backward hook table: one read per call)
+
     def _hook_table(self, name: str) -> dict:
         if name not in self.__dict__:
             object.__setattr__(self, name, OrderedDict())
+            object.__setattr__(self, "_has_backward_hooks", True)
         return self.__dict__[name]
 
     def _add_hook(self, table: dict, hook, prepend: bool = False) -> _HookHandle:
@@ -558,7 +561,7 @@ class Module:
                 if replaced is not None:
                     args = replaced if isinstance(replaced, tuple) else (replaced,)
         backward_hooks = None
-        if ("_backward_hooks" in self.__dict__ or "_backward_pre_hooks" in self.__dict__) and is_grad_enabled():
+        if self._has_backward_hooks and is_grad_enabled():
             hooks = list(self.__dict__.get("_backward_hooks", {}).values())
             pre_hooks = list(self.__dict__.get("_backward_pre_hooks", {}).values())
             if hooks or pre_hooks:

@@ -128,10 +128,6 @@ def _as_operand(op: str, a, b):
 
 def binary_forward(op: str, a, b, *, alpha=None, out=None):
     """op(a, b) on tritongrad Tensors/scalars with torch's type promotion; returns a Tensor."""
-    if type(b) not in _PLAIN_OPERANDS:
-        b = as_python_scalar(b)  # (numpy scalars are numbers, as in torch)
-    if type(a) not in _PLAIN_OPERANDS:
-        a = as_python_scalar(a)
     a, b = _as_operand(op, a, b)
     key = None
     if out is None and alpha is None and type(a) is Tensor and not kernels.negative_zero(b):
@@ -140,6 +136,9 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         launch = _BINARY_LAUNCHERS.get(key)
         if launch is not None:
             return Tensor._wrap(launch(a_data, b_data))
+    if type(a) not in _PLAIN_OPERANDS or type(b) not in _PLAIN_OPERANDS:
+        # (numpy scalars are numbers, as in torch: converted here, off the launcher-cache path above)
+        a, b = _as_operand(op, as_python_scalar(a), as_python_scalar(b))
     if type(a) is not Tensor:
         _check_scalar(op, a)
     if type(b) is not Tensor:

@@ -34,7 +34,7 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
     """dim (None, int, or sequence) → sorted unique non-negative dims; () means all dims."""
     if dim is None:
         return ()
-    dims = dims_arg(dim)
+    dims = (dim,) if type(dim) is int else dims_arg(dim)
     normalized = tuple(sorted(normalize_dim(d, ndim) for d in dims))
     repeated = [d for d, following in zip(normalized, normalized[1:]) if d == following]
     if repeated:
