@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["as_dim", "dims_arg", "normalize_dim", "shape_arg"]
+__all__ = ["as_dim", "as_int", "dims_arg", "normalize_dim", "shape_arg"]
+
+
+def as_int(value, refusal: str) -> int:
+    """An int argument as torch's parser takes it: ints, numpy integers and one-element integer
+    tensors (``__index__``), not bools or floats; anything else a TypeError ``refusal`` (its ``{}``
+    filled with the value's type name)."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(refusal.format(type(value).__name__))
+    try:
+        return value.__index__()
+    except (TypeError, RuntimeError, ValueError) as error:  # (a float or many-element tensor)
+        raise TypeError(refusal.format(type(value).__name__)) from error
 
 
 def as_dim(dim) -> int:
-    """A dim argument as an int: ints, numpy integers and integer tensors (``__index__``), not bools
-    or floats (torch's TypeError)."""
-    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
-        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
-    try:
-        return dim.__index__()
-    except (TypeError, RuntimeError, ValueError) as error:  # (a float or many-element tensor)
-        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}") from error
+    """A dim argument as an int (``as_int``)."""
+    return as_int(dim, "argument 'dim' must be int, not {}")
 
 
 def dims_arg(dims) -> tuple:
@@ -63,11 +69,4 @@ def _size_as_int(size) -> int:
     TypeError for anything else (a float, a bool, None)."""
     if type(size) is int:
         return size
-    if isinstance(size, bool) or not hasattr(size, "__index__"):
-        raise TypeError(f"argument 'size' must be tuple of ints, but found element of type {type(size).__name__}")
-    try:
-        return size.__index__()
-    except (TypeError, RuntimeError, ValueError) as error:
-        raise TypeError(
-            f"argument 'size' must be tuple of ints, but found element of type {type(size).__name__}"
-        ) from error
+    return as_int(size, "argument 'size' must be tuple of ints, but found element of type {}")

@@ -1307,7 +1307,7 @@ def _bag_max(rows, bag_of, zeros):
     candidates = ops.where(holds_best, positions, count)
     first = creation.full(tuple(zeros.shape), count, dtype=torch.int64, device=rows.device)
     first = first.scatter_reduce(0, index, candidates, "amin")
-    padded = ops.cat([rows, zeros[:1].detach() * 0])  # row ``count``: the empty bags' zeros
+    padded = ops.cat([rows, creation.zeros(1, dim, dtype=rows.dtype, device=rows.device)])  # row ``count``: empty bags
     return padded.gather(0, first)
 
 

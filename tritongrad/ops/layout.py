@@ -17,7 +17,7 @@ from tritongrad import creation
 from tritongrad.dtypes import dtype_word, result_type
 from tritongrad.ops import indexing, shape, views
 from tritongrad.ops.out_argument import write_out
-from tritongrad.shapes import normalize_dim
+from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -34,14 +34,7 @@ TENSOR_METHODS: tuple[str, ...] = (
 def _int_arg(op: str, name: str, position: int, value) -> int:
     """An int argument as torch's parser takes it (ints, numpy and one-element integer tensors; not
     bools or floats): torch's TypeError otherwise."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, not {type(value).__name__}")
-    try:
-        return value.__index__()
-    except (TypeError, RuntimeError, ValueError) as error:
-        raise TypeError(
-            f"{op}(): argument '{name}' (position {position}) must be int, not {type(value).__name__}"
-        ) from error
+    return as_int(value, f"{op}(): argument '{name}' (position {position}) must be int, not {{}}")
 
 
 def _int_list_arg(op: str, name: str, position: int, value) -> list[int]:

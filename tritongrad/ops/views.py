@@ -20,7 +20,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_from_type_name, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.shapes import normalize_dim, shape_arg
+from tritongrad.shapes import as_int, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
 
@@ -791,9 +791,7 @@ class ViewMethods:
         return narrow(self, dim, start, length)
 
     def select(self, dim: int, index: int) -> Tensor:
-        if isinstance(index, bool) or not hasattr(index, "__index__"):
-            raise TypeError(f"select(): argument 'index' (position 2) must be int, not {type(index).__name__}")
-        index = index.__index__()
+        index = as_int(index, "select(): argument 'index' (position 2) must be int, not {}")
         if self.dim() == 0:
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
         dim = normalize_dim(dim, self.dim())
