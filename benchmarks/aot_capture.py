@@ -269,6 +269,12 @@ def _register_elementwise_cases() -> None:
     case("div fp32 1M", "elementwise", **aligned)(binary("div", torch.float32, (LARGE,)))
     for op in ("relu", "exp", "tanh", "sigmoid"):
         case(f"{op} fp32 1M", "elementwise", **aligned)(unary(op, torch.float32))
+    # The gamma family: float64 series inside, and zeta's loop bound read from the block's data.
+    # Not held to 128-bit-only accesses: libdevice's float64 sin/log read coefficient tables from
+    # global memory (the 64-bit load among them belongs to sin's large-argument reduction).
+    case("lgamma fp32 1M", "elementwise")(unary("lgamma", torch.float32))
+    case("digamma fp32 1M", "elementwise")(unary("polygamma", torch.float32))
+    case("zeta fp32 1M", "elementwise")(binary("zeta", torch.float32, (LARGE,)))
     case("relu bf16 1M", "elementwise", **aligned)(unary("relu", torch.bfloat16))
     case("copy fp32->fp16 1M", "elementwise", **aligned)(unary("copy", torch.float32, out_dtype=torch.float16))
 

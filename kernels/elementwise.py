@@ -34,6 +34,7 @@ from tritongrad.kernels.common import (
     remember,
     to_bfloat16_rne,
 )
+from tritongrad.kernels.gamma_functions import digamma, hurwitz_zeta, log_gamma, trigamma
 from tritongrad.kernels.strided import (
     MAX_RANK,
     broadcast_shapes,
@@ -462,6 +463,19 @@ def unary_math(
         y = erfc(x)
     elif OP == "erfinv":
         y = erfinv(x)
+    elif OP == "lgamma":
+        y = log_gamma(x.to(tl.float64)).to(COMPUTE)
+    elif OP == "polygamma":
+        # the n-th derivative of digamma: no scalars for n = 0, p0 alone for n = 1; from n = 2 on
+        # (-1)^(n+1) n! zeta(n + 1, x), with n + 1 and the factor as float64 bits in p0 and p1
+        x64 = x.to(tl.float64)
+        if HAS_P1:
+            order = tl.zeros_like(x64) + bits_to_float(p0)
+            y = (bits_to_float(p1) * hurwitz_zeta(order, x64)).to(COMPUTE)
+        elif HAS_P0:
+            y = trigamma(x64).to(COMPUTE)
+        else:
+            y = digamma(x64).to(COMPUTE)
     elif OP == "sigmoid":
         y = 1.0 / (1.0 + tl.exp(-x))
     elif OP == "relu":
@@ -758,6 +772,8 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
     elif OP == "xlogy":
         # 0 * log(y) is 0 even where log(y) is -inf or NaN, unless y itself is NaN (torch's rule).
         y = tl.where(b != b, b, tl.where(a == 0, tl.zeros_like(a), a * tl.log(b)))
+    elif OP == "zeta":
+        y = hurwitz_zeta(a.to(tl.float64), b.to(tl.float64)).to(COMPUTE)
     elif OP == "heaviside":
         y = tl.where(a == 0, b, (a > 0).to(COMPUTE))
     else:
@@ -900,7 +916,11 @@ def negative_zero(value) -> bool:
 _PLANS: dict[tuple, tuple] = {}
 
 
-def _launch_plan(operands, out) -> tuple | None:
+# Ops whose kernel branch evaluates a long float64 series per element (kernels/gamma_functions.py).
+SERIES_OPS = frozenset({"lgamma", "polygamma", "zeta"})
+
+
+def _launch_plan(operands, out, series: bool) -> tuple | None:
     """(grid, coalesced shape, coalesced strides per operand and out, block, num_warps, int64) for
     ``out`` computed from ``operands``; None when the coalesced rank exceeds MAX_RANK."""
     shape = tuple(out.shape)
@@ -910,7 +930,7 @@ def _launch_plan(operands, out) -> tuple | None:
     if len(coalesced_shape) > MAX_RANK:
         return None
     numel = out.numel()
-    block, num_warps = elementwise_launch_config(numel)
+    block, num_warps = elementwise_launch_config(numel, series)
     int64 = needs_int64_indexing(out, *[t for t in operands if t is not None])
     return ((cdiv(numel, block),), tuple(coalesced_shape), [tuple(s) for s in coalesced_strides], block,
             num_warps, int64)  # fmt: skip
@@ -924,10 +944,11 @@ def _layout_key(tensor: torch.Tensor) -> tuple:
 
 def _launch_strided(kernel, operands, out, scalars, constexprs) -> torch.Tensor:
     """Coalesces ``operands`` (tensors or None for scalars) with ``out`` and launches ``kernel``."""
-    key = (kernel, _layout_key(out), *[_layout_key(t) if t is not None else None for t in operands])
+    series = constexprs.get("OP") in SERIES_OPS
+    key = (kernel, series, _layout_key(out), *[_layout_key(t) if t is not None else None for t in operands])
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _launch_plan(operands, out)
+        plan = _launch_plan(operands, out, series)
         if plan is None:
             for sliced in split_leading_dim(list(operands) + [out], tuple(out.shape)):
                 _launch_strided(kernel, sliced[:-1], sliced[-1], scalars, constexprs)
@@ -987,14 +1008,14 @@ _BINARY_LAUNCHERS: dict[tuple, Callable | bool] = {}
 _BINARY_INTO_LAUNCHERS: dict[tuple, Callable | bool] = {}
 
 
-def _new_output_plan(shape: tuple, out_dtype: torch.dtype, operands: list) -> tuple | None:
+def _new_output_plan(shape: tuple, out_dtype: torch.dtype, operands: list, series: bool) -> tuple | None:
     """(output strides, launch plan) of a new output of ``shape`` computed from ``operands`` (None
     for a number), or None where only the general path launches (empty, too many dims)."""
     tensors = [t for t in operands if t is not None]
     probe = _prepare_output(shape, None, out_dtype, tensors[0].device, tensors)
     if probe.numel() == 0:
         return None
-    plan = _launch_plan(operands, probe)
+    plan = _launch_plan(operands, probe, series)
     return None if plan is None else (probe.stride(), plan)
 
 
@@ -1004,7 +1025,7 @@ def unary_launcher(
     """``launch_unary(op, x', out_dtype=..., compute=...)`` as a function of ``x'``, valid for any x'
     with ``x``'s dtype, shape, strides and device; None where there is no one-launch plan."""
     shape = tuple(x.shape)
-    planned = _new_output_plan(shape, out_dtype, [x])
+    planned = _new_output_plan(shape, out_dtype, [x], op in SERIES_OPS)
     if planned is None:
         return None
     strides, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned
@@ -1111,7 +1132,7 @@ def binary_into_launcher(
     if b_is_scalar and not _number_as_argument(b, compute):
         return None
     operands = [a, None if b_is_scalar else b]
-    plan = _launch_plan(operands, out) if out.numel() else None
+    plan = _launch_plan(operands, out, op in SERIES_OPS) if out.numel() else None
     if plan is None:
         return None
     grid, coalesced_shape, coalesced_strides, block, num_warps, int64 = plan
@@ -1154,7 +1175,7 @@ def binary_launcher(
     if not b_is_scalar and a.device != b.device:
         return None
     shape = tuple(a.shape) if b_is_scalar else broadcast_shapes(tuple(a.shape), tuple(b.shape))
-    planned = _new_output_plan(shape, out_dtype, [a, None if b_is_scalar else b])
+    planned = _new_output_plan(shape, out_dtype, [a, None if b_is_scalar else b], op in SERIES_OPS)
     if planned is None:
         return None
     strides, (grid, coalesced_shape, coalesced_strides, block, num_warps, int64) = planned

@@ -104,8 +104,10 @@ CASES = [
 
 # (rows torch has only in torch.nn.functional, and threshold with its two required arguments: ACTIVATIONS)
 UNARY_ROWS = [
-    row.name for row in elementwise.UNARY if row.gradient is not None and not row.functional and row.name != "threshold"
-]
+    row.name
+    for row in elementwise.UNARY
+    if row.gradient is not None and not row.functional and row.name not in ("threshold", "polygamma")
+]  # (polygamma takes its order first: the method form, x.polygamma(n), below)
 BINARY_ROWS = [row.name for row in elementwise.BINARY if row.grad_input is not None or row.grad_other is not None]
 
 
@@ -165,6 +167,11 @@ def test_unary_table_row_grad_fn_name(name):
     _compare(lambda lib, F, x, y, w, idx: getattr(lib, name)(x))
 
 
+@pytest.mark.parametrize("n", [1, 3])
+def test_polygamma_grad_fn_name(n):
+    _compare(lambda lib, F, x, y, w, idx: x.polygamma(n))
+
+
 ACTIVATIONS = {
     "F.relu6": lambda lib, x: lib.nn.functional.relu6(x),
     "F.relu6 inplace": lambda lib, x: lib.nn.functional.relu6(x * 1, inplace=True),
@@ -196,7 +203,7 @@ def test_activation_grad_fn_name(name):
 
 @pytest.mark.parametrize("name", BINARY_ROWS)
 def test_binary_table_row_grad_fn_name(name):
-    _compare(lambda lib, F, x, y, w, idx: getattr(lib, name)(x, y))
+    _compare(lambda lib, F, x, y, w, idx: getattr(lib.special if name == "zeta" else lib, name)(x + 1, y))
 
 
 def test_leaf_node_is_accumulate_grad():

@@ -162,10 +162,18 @@ _GPU_ELEMENTWISE_LARGE = (2048, 8)
 _GPU_LARGE_THRESHOLD = 1 << 20
 
 
-def elementwise_launch_config(numel: int) -> tuple[int, int]:
-    """(BLOCK, num_warps) for a kernel in which one program handles BLOCK elements."""
+# Ops that evaluate a float64 series per element (lgamma, zeta, ...) keep one 128-bit access of
+# fp32 per thread: twice the elements would double the registers their series hold and spill.
+_GPU_ELEMENTWISE_SERIES = (512, 4)
+
+
+def elementwise_launch_config(numel: int, series: bool = False) -> tuple[int, int]:
+    """(BLOCK, num_warps) for a kernel in which one program handles BLOCK elements (``series``:
+    the op's per-element work is a long float64 computation)."""
     if is_interpreter():
         return min(max(next_power_of_2(numel), 16), INTERPRETER_MAX_BLOCK), 4
+    if series:
+        return _GPU_ELEMENTWISE_SERIES
     return _GPU_ELEMENTWISE_LARGE if numel >= _GPU_LARGE_THRESHOLD else _GPU_ELEMENTWISE_SMALL
 
 

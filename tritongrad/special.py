@@ -1,21 +1,25 @@
 """``tritongrad.special``: torch.special's names for the functions tritongrad has (each the same op
 as its torch-namespace twin: ``special.expit`` is ``sigmoid``), and ``ndtr``/``log_ndtr``/``entr``
-composed of them. The gamma-family functions (gammaln, digamma, i0, ...) have no kernel yet."""
+composed of them. The Bessel functions (i0, i1, ...) have no kernel yet."""
 
 from __future__ import annotations
 
 import math
 
 from tritongrad.ops import (
+    digamma,
     erf,
     erfc,
     erfinv,
     exp2,
     expm1,
+    lgamma,
     log1p,
     log_softmax,
     logit,
     logsumexp,
+    mvlgamma,
+    polygamma,
     round,
     sigmoid,
     sinc,
@@ -23,13 +27,18 @@ from tritongrad.ops import (
     where,
     xlogy,
 )
+from tritongrad.ops.elementwise import special_zeta as zeta
 
 __all__ = [
     "erf", "erfc", "erfinv", "exp2", "expm1", "expit", "log1p", "log_softmax", "logit", "logsumexp", "round",
-    "sinc", "softmax", "xlogy", "ndtr", "log_ndtr", "entr", "xlog1py",
+    "sinc", "softmax", "xlogy", "ndtr", "log_ndtr", "entr", "xlog1py", "gammaln", "digamma", "psi", "polygamma",
+    "multigammaln", "zeta",
 ]  # fmt: skip
 
 expit = sigmoid
+gammaln = lgamma
+psi = digamma
+multigammaln = mvlgamma
 
 
 def ndtr(input):

@@ -58,6 +58,7 @@ from tritongrad.ops.table import (
     derive,
     reduce_grad,
 )
+from tritongrad.shapes import as_int
 from tritongrad.tensor import Tensor, attach_methods
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
@@ -671,6 +672,20 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def _polygamma_scalars(dtype: torch.dtype, n: int) -> dict:
+    """The kernel's scalars for the n-th polygamma: none for n = 0 (digamma), p0 alone for n = 1
+    (trigamma), from n = 2 on n + 1 and (-1)^(n+1) n! as float64 bits (the Hurwitz zeta form)."""
+    n = as_int(n, "polygamma(): argument 'n' must be int, not {}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        return {}
+    if n == 1:
+        return {"p0": 1}
+    factorial = math.inf if n > 170 else float(math.factorial(n))
+    return {"p0": float_bits(n + 1.0), "p1": float_bits(factorial if n % 2 else -factorial)}
+
+
 def _zero_gradient(grad):
     """Piecewise-constant ops (sign, floor, round, ...): zeros, not grad * 0, which is NaN where grad is infinite."""
     return creation.zeros_like(grad)
@@ -752,9 +767,11 @@ def _xlogy_input_gradient(grad, a, b):
     return gradient.where(~zero_times_log, 0.0)
 
 
-def _not_implemented(op: str):
+def _not_implemented(error: type[Exception], message: str):
+    """A gradient torch has no formula for: raises torch's error when the backward reaches it."""
+
     def gradient(grad):
-        raise RuntimeError(f"the derivative for '{op}' is not implemented.")
+        raise error(message)
 
     return gradient
 
@@ -938,6 +955,16 @@ UNARY = [
     Unary("erf", lambda grad, x: grad * (_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
     Unary("erfc", lambda grad, x: grad * (-_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
     Unary("erfinv", lambda grad, out: grad * (0.5 * math.sqrt(math.pi) * (out * out).exp())),
+    Unary("lgamma", lambda grad, x: grad * x.digamma()),
+    Unary("digamma", lambda grad, x: grad * x.polygamma(1), kernel="polygamma"),
+    Unary(
+        "polygamma",
+        lambda grad, x, n: grad * x.polygamma(n + 1),
+        kernel="polygamma",
+        scalars=_polygamma_scalars,
+        inplace_gradient=lambda grad, x, n: grad * x.polygamma(n + 1),  # (torch's PolygammaBackward1)
+        doc="polygamma(n, input, *, out=None): the n-th derivative of digamma (torch.polygamma).",
+    ),
     Unary("sigmoid", _from_output("sigmoid_backward", lambda grad, out: grad * (out * (1 - out)))),
     Unary("reciprocal", lambda grad, out: grad * -(out * out)),
     Unary("deg2rad", lambda grad: grad * (math.pi / 180.0)),
@@ -1156,10 +1183,21 @@ BINARY = [
     Binary("bitwise_xor", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
     Binary("bitwise_left_shift", None, None, dtype=INTEGRAL, scalar_other=1, scalar_input=1),
     Binary("bitwise_right_shift", None, None, dtype=INTEGRAL, scalar_other=1, scalar_input=1),
+    # torch.special.zeta(x, q), Hurwitz's: differentiable in q only, as torch's
+    Binary(
+        "zeta",
+        _not_implemented(NotImplementedError, "the derivative for 'zeta' is not implemented."),
+        lambda grad, a, b: grad * -a * special_zeta(a + 1, b),
+        dtype=DtypeRule(PROMOTE_FLOAT.result, refuses=lambda dtype: dtype in (torch.float16, torch.bfloat16)),
+        inplace=False,
+        scalar_input=1,
+        scalar_other=2,
+        node_prefix="special_",
+    ),  # fmt: skip
     Binary(
         "heaviside",
-        _not_implemented("heaviside"),
-        _not_implemented("heaviside"),
+        _not_implemented(RuntimeError, "derivative for aten::heaviside is not implemented"),
+        _not_implemented(RuntimeError, "derivative for aten::heaviside is not implemented"),
         dtype=SAME_DTYPES,
         same_dtypes=True,
         grad_fn="torch::autograd::NotImplemented",
@@ -1253,6 +1291,17 @@ def _lerp_(self, end, weight):
 FUNCTIONS, METHODS, FUNCTIONAL = derive(UNARY + BINARY)
 FUNCTIONS["lerp"] = METHODS["lerp"] = lerp
 METHODS["lerp_"] = _lerp_
+_polygamma_method = FUNCTIONS["polygamma"]  # (input, n): the order of x.polygamma(n)
+
+
+def polygamma(n: int, input, *, out=None):
+    """The n-th derivative of digamma at ``input`` (torch.polygamma's order: n first)."""
+    return _polygamma_method(input, n, out=out)
+
+
+FUNCTIONS["polygamma"] = polygamma
+special_zeta = FUNCTIONS.pop("zeta")  # torch has it only as torch.special.zeta
+del METHODS["zeta"]
 FUNCTIONS["relu_"] = METHODS["relu_"]  # torch.relu_, the one in-place function nn code calls by name
 
 attach_methods(METHODS)

@@ -16,22 +16,23 @@ from tritongrad.dtypes import as_python_scalar, category, dtype_word, get_defaul
 from tritongrad.ops import arithmetic, ordering, reduction
 from tritongrad.ops.elementwise import FUNCTIONS as _ELEMENTWISE
 from tritongrad.ops.indexing import cat, gather
-from tritongrad.shapes import normalize_dim
+from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__: list[str] = [
     "float_power", "logit", "signbit", "sinc", "diff", "dist", "gcd", "lcm", "isin", "bucketize", "searchsorted",
     "logcumsumexp", "trapezoid", "trapz", "vander", "quantile", "nanquantile", "logspace",
-    "logit_", "sinc_", "gcd_", "lcm_",
+    "logit_", "sinc_", "gcd_", "lcm_", "mvlgamma",
 ]  # fmt: skip
 
 # Functions that are also Tensor methods.
 TENSOR_METHODS: tuple[str, ...] = (
     "float_power", "float_power_", "logit", "logit_", "signbit", "sinc", "sinc_", "diff", "dist", "gcd", "gcd_",
-    "lcm", "lcm_", "logcumsumexp", "quantile", "nanquantile",
+    "lcm", "lcm_", "logcumsumexp", "quantile", "nanquantile", "mvlgamma", "mvlgamma_",
 )  # fmt: skip
 
 _exp, _log, _sin = _ELEMENTWISE["exp"], _ELEMENTWISE["log"], _ELEMENTWISE["sin"]
+_lgamma = _ELEMENTWISE["lgamma"]
 _copysign, _isnan, _isfinite = _ELEMENTWISE["copysign"], _ELEMENTWISE["isnan"], _ELEMENTWISE["isfinite"]
 _where = arithmetic.where
 
@@ -93,6 +94,22 @@ def logit(input, eps=None):
 
 def logit_(self, eps=None):
     return _write_inplace(self, logit(self, eps))
+
+
+def mvlgamma(input, p):
+    """The multivariate log-gamma of dimension p: p (p - 1) / 4 log(pi) + the sum over i < p of
+    lgamma(x - i / 2)."""
+    p = as_int(p, "mvlgamma(): argument 'p' must be int, not {}")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    input = _floating(input)  # (torch 2.13 no longer refuses elements at or below (p - 1) / 2)
+    shifts = creation.arange(0, -p / 2, -0.5, dtype=input.dtype)[:p]
+    return _lgamma(input.unsqueeze(-1) + shifts).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def mvlgamma_(self, p):
+    """``mvlgamma`` in place."""
+    return _write_inplace(self, mvlgamma(self, p))
 
 
 def signbit(input):

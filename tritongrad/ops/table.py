@@ -419,7 +419,8 @@ class Binary:
     ``scalar_input``: torch's overload number when that operand is a Python number (xlogy's
     XlogyBackward2), None when torch requires a tensor there. ``same_dtypes``: torch refuses
     operands of different dtypes (heaviside). ``grad_fn``: torch's node name when it is not the
-    derived one (heaviside's ``NotImplemented``).
+    derived one (heaviside's ``NotImplemented``); ``node_prefix``: the namespace word torch's node
+    names carry (``special_`` for ``SpecialZetaBackward0``).
     """
 
     name: str
@@ -433,6 +434,7 @@ class Binary:
     scalar_input: int | None = None
     same_dtypes: bool = False
     grad_fn: str | None = None
+    node_prefix: str = ""
     doc: str = ""
     saves: tuple[str, ...] = field(init=False)
     operands_of: tuple[tuple[str, ...], tuple[str, ...]] = field(init=False)
@@ -446,7 +448,7 @@ class Binary:
 
     def node(self, overload: int) -> type[BinaryFunction]:
         if overload not in self._functions:
-            name = self.grad_fn or torch_node_name(self.name, overload)
+            name = self.grad_fn or torch_node_name(self.node_prefix + self.name, overload)
             class_name = name.rsplit("::", 1)[-1]  # torch::autograd::NotImplemented is a NotImplemented node
             self._functions[overload] = type(class_name, (BinaryFunction,), {"row": self, "_backward_name": name})
         return self._functions[overload]
