@@ -51,7 +51,7 @@ preserve_format = _torch.preserve_format
 channels_last = _torch.channels_last
 channels_last_3d = _torch.channels_last_3d
 
-from tritongrad import amp, data, distributed, linalg, nn, optim, random, special, testing, utils  # noqa: E402,F401
+from tritongrad import amp, data, distributed, distributions, linalg, nn, optim, random, special, testing, utils  # noqa: E402,F401
 from tritongrad.amp import autocast  # noqa: E402,F401
 
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.

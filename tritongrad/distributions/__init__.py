@@ -1,0 +1,27 @@
+"""``tritongrad.distributions``: a subset of torch.distributions built from tritongrad ops (so every
+log_prob, entropy and rsample is differentiable through tritongrad's autograd).
+
+Distributions: Normal, Bernoulli, Categorical, OneHotCategorical(StraightThrough), Uniform,
+Exponential, Laplace, Independent; ``kl_divergence`` with ``register_kl`` for their same-family pairs.
+Not here: MultivariateNormal (needs a Cholesky factorization, which tritongrad.linalg lacks) and the
+gamma family (Gamma, Beta, Dirichlet, Poisson, Binomial: need lgamma/digamma kernels).
+"""
+
+from tritongrad.distributions import constraints
+from tritongrad.distributions.bernoulli import Bernoulli
+from tritongrad.distributions.categorical import Categorical
+from tritongrad.distributions.distribution import Distribution
+from tritongrad.distributions.exp_family import ExponentialFamily
+from tritongrad.distributions.exponential import Exponential
+from tritongrad.distributions.independent import Independent
+from tritongrad.distributions.kl import kl_divergence, register_kl
+from tritongrad.distributions.laplace import Laplace
+from tritongrad.distributions.normal import Normal
+from tritongrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from tritongrad.distributions.uniform import Uniform
+
+__all__ = [
+    "Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Independent", "Laplace",
+    "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "constraints", "kl_divergence",
+    "register_kl",
+]  # fmt: skip
