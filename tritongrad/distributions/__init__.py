@@ -2,12 +2,13 @@
 log_prob, entropy and rsample is differentiable through tritongrad's autograd).
 
 Distributions: Normal, Bernoulli, Categorical, OneHotCategorical(StraightThrough), Uniform,
-Exponential, Laplace, Independent; ``kl_divergence`` with ``register_kl`` for their same-family pairs.
+Exponential, Laplace, Independent, TransformedDistribution (Exp, Affine, Sigmoid, Softplus, Tanh and
+Compose transforms) and LogNormal; ``kl_divergence`` with ``register_kl`` for their same-family pairs.
 Not here: MultivariateNormal (needs a Cholesky factorization, which tritongrad.linalg lacks) and the
 gamma family (Gamma, Beta, Dirichlet, Poisson, Binomial: need lgamma/digamma kernels).
 """
 
-from tritongrad.distributions import constraints
+from tritongrad.distributions import constraints, transforms
 from tritongrad.distributions.bernoulli import Bernoulli
 from tritongrad.distributions.categorical import Categorical
 from tritongrad.distributions.distribution import Distribution
@@ -16,12 +17,26 @@ from tritongrad.distributions.exponential import Exponential
 from tritongrad.distributions.independent import Independent
 from tritongrad.distributions.kl import kl_divergence, register_kl
 from tritongrad.distributions.laplace import Laplace
+from tritongrad.distributions.log_normal import LogNormal
 from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from tritongrad.distributions.transformed_distribution import TransformedDistribution
+from tritongrad.distributions.transforms import (
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    SigmoidTransform,
+    SoftplusTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 from tritongrad.distributions.uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Independent", "Laplace",
-    "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Uniform", "constraints", "kl_divergence",
-    "register_kl",
+    "AffineTransform", "Bernoulli", "Categorical", "ComposeTransform", "Distribution", "ExpTransform", "Exponential",
+    "ExponentialFamily", "Independent", "Laplace", "LogNormal", "Normal", "OneHotCategorical",
+    "OneHotCategoricalStraightThrough", "SigmoidTransform", "SoftplusTransform", "TanhTransform", "Transform",
+    "TransformedDistribution", "Uniform", "constraints", "identity_transform", "kl_divergence", "register_kl",
+    "transforms",
 ]  # fmt: skip

@@ -19,6 +19,7 @@ from tritongrad.distributions.independent import Independent
 from tritongrad.distributions.laplace import Laplace
 from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.one_hot_categorical import OneHotCategorical
+from tritongrad.distributions.transformed_distribution import TransformedDistribution
 from tritongrad.distributions.uniform import Uniform
 from tritongrad.distributions.utils import sum_rightmost
 from tritongrad.nn.functional import softplus
@@ -167,6 +168,15 @@ def _kl_normal_normal(p, q):
     var_ratio = (p.scale / q.scale).pow(2)
     t1 = ((p.loc - q.loc) / q.scale).pow(2)
     return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    if p.transforms != q.transforms:
+        raise NotImplementedError
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
 
 
 @register_kl(Uniform, Uniform)
