@@ -1174,3 +1174,90 @@ def test_scatter_into_zero_dim_tensors_matches_torch(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # (reduce= with a tensor src: deprecated in both)
         agree(name, SCATTER_INTO_SCALARS[name], [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Second red-team round (session 12): 618 fresh cases in the held-out suite's families; the
+# disagreements it found, each as a case run on both libraries.
+# ---------------------------------------------------------------------------------------------
+
+
+def _six(lib):
+    return lib.arange(6.0)
+
+
+def _hooked_linear(lib, hook, pre: bool = False):
+    layer = lib.nn.Linear(2, 2)
+    with lib.no_grad():
+        layer.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, -4.0]]))
+    (layer.register_full_backward_pre_hook if pre else layer.register_full_backward_hook)(hook)
+    x = lib.ones(1, 2, requires_grad=True)
+    layer(x).sum().backward()
+    return x.grad
+
+
+def _step_on(lib, make, optimizer: str):
+    parameter = lib.nn.Parameter(make(lib))
+    (parameter * lib.arange(3.0)).sum().backward()
+    kwargs = {"momentum": 0.9} if optimizer == "SGD" else {}
+    getattr(lib.optim, optimizer)([parameter], lr=0.1, **kwargs).step()
+    return parameter
+
+
+def _numpy_under(lib, grad_mode: bool):
+    x = lib.ones(2, requires_grad=True)
+    with lib.set_grad_enabled(grad_mode):
+        return [x.numpy().tolist(), np.asarray(x).tolist()]
+
+
+ROUND_TWO = {
+    "addcmul_ reading what it writes": lambda lib: (lambda x: x[1:].addcmul_(x[:-1], lib.ones(5)))(_six(lib)),
+    "addcmul_ reading it as tensor2": lambda lib: (lambda x: x[1:].addcmul_(lib.ones(5), x[:-1]))(_six(lib)),
+    "addcdiv_ reading what it writes": lambda lib: (lambda x: x[1:].addcdiv_(x[:-1], lib.ones(5)))(_six(lib)),
+    "addcmul_ of itself": lambda lib: (lambda x: x.addcmul_(x, x))(_six(lib)),
+    "addcmul(out=) overlapping its inputs": lambda lib: (lambda x: lib.addcmul(x[:-1], x[:-1], x[:-1], out=x[1:]))(
+        _six(lib)
+    ),
+    "cumsum(out=) overlapping its input": lambda lib: (lambda x: lib.cumsum(x[:-1], 0, out=x[1:]))(_six(lib)),
+    "gather(out=) overlapping its input": lambda lib: (
+        lambda x: lib.gather(x[:5], 0, lib.tensor([0, 1, 2, 3, 4]), out=x[1:6])
+    )(_six(lib)),
+    "addmm(out=) overlapping its input": lambda lib: (
+        lambda x: lib.addmm(x[:4].view(2, 2), x[:4].view(2, 2), x[:4].view(2, 2), out=x[1:5].view(2, 2))
+    )(lib.arange(12.0)),
+    "fill_ of an expanded tensor with a 0-d tensor": lambda lib: lib.zeros(1).expand(3).fill_(lib.tensor(2.0)),
+    "fill_ of an expanded tensor with a number": lambda lib: lib.zeros(1).expand(3).fill_(2.0),
+    "zero_ of an expanded tensor": lambda lib: lib.ones(1).expand(3).zero_(),
+    "backward hook returning a bare tensor": lambda lib: _hooked_linear(lib, lambda m, gi, go: gi[0] * 10),
+    "backward hook returning too many": lambda lib: _hooked_linear(lib, lambda m, gi, go: (gi[0], gi[0])),
+    "backward hook returning a list": lambda lib: _hooked_linear(lib, lambda m, gi, go: [gi[0] * 10]),
+    "backward pre-hook returning a bare tensor": lambda lib: _hooked_linear(lib, lambda m, go: go[0], pre=True),
+    "numpy() of a tensor requiring grad": lambda lib: _numpy_under(lib, True),
+    "numpy() of a tensor requiring grad, under no_grad": lambda lib: _numpy_under(lib, False),
+    "backward twice through neg (nothing saved)": lambda lib: (
+        lambda x: [(lambda y: [y.backward(), y.backward()])((-x).sum()), x.grad][1]
+    )(lib.ones(3, requires_grad=True)),
+    "backward twice through exp": lambda lib: (
+        lambda x: [(lambda y: [y.backward(), y.backward()])(x.exp().sum()), x.grad][1]
+    )(lib.ones(3, requires_grad=True)),
+    "any() of 2^31 + 5 expanded falses": lambda lib: lib.zeros((), dtype=lib.bool).expand(2**31 + 5).any(),
+    "all() of 2^31 + 5 expanded trues": lambda lib: lib.ones((), dtype=lib.bool).expand(2**31 + 5).all(),
+    "any over an expanded dim": lambda lib: lib.tensor([[0, 1, 0]]).expand(4, 3).any(0),
+    "all over an expanded dim, keepdim": lambda lib: lib.tensor([[0, 1, 1]]).expand(4, 3).all(1, keepdim=True),
+    "linear of integer tensors": lambda lib: lib.nn.functional.linear(lib.tensor([[1, 2]]), lib.tensor([[1, 1]])),
+    "linear of integer tensors with a bias": lambda lib: lib.nn.functional.linear(
+        lib.tensor([[1, 2]]), lib.tensor([[1, 1], [2, 3]]), lib.tensor([5, 6])
+    ),
+}
+for _optimizer in ("SGD", "Adam", "RMSprop", "Adagrad"):
+    ROUND_TWO[f"{_optimizer} step of a strided parameter"] = lambda lib, name=_optimizer: _step_on(
+        lib, lambda lib: lib.ones(6)[::2], name
+    )
+    ROUND_TWO[f"{_optimizer} step of an expanded parameter"] = lambda lib, name=_optimizer: _step_on(
+        lib, lambda lib: lib.ones(1).expand(3), name
+    )
+
+
+@pytest.mark.parametrize("name", list(ROUND_TWO))
+def test_second_red_team_round_matches_torch(name):
+    agree(name, ROUND_TWO[name], [], message=True)

@@ -321,10 +321,9 @@ class Tensor:
         raise_deferred_errors()
         return self._data.tolist()
 
-    def numpy(self, *, force: bool = False) -> np.ndarray:
-        """A numpy array of the values (sharing memory for CPU tensors, like torch)."""
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    def _host_array(self, *, force: bool = False) -> np.ndarray:
+        """A numpy array of the values (sharing memory for CPU tensors, like torch): ``numpy()``, which
+        autograd/engine.py defines with torch's refusal of a tensor in the graph while grad mode is on."""
         raise_deferred_errors()
         if self.device.type != "cpu":
             if not force:
@@ -336,7 +335,7 @@ class Tensor:
         return self._data.numpy()
 
     def __array__(self, dtype=None, copy=None):
-        array = self.detach().cpu().numpy()
+        array = self.numpy() if self.device.type == "cpu" else self.detach().cpu().numpy()  # (numpy()'s grad check)
         return array.astype(dtype) if dtype is not None else array
 
     def __bool__(self) -> bool:

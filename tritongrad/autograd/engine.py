@@ -157,7 +157,12 @@ def _validate_gradient(node: Node, index: int, grad, meta):
 
 def _check_hook_result(hook, grad, replaced) -> None:
     """torch's rule for a tensor hook's return value: a tensor of the gradient's size, type and device."""
-    name = getattr(hook, "__name__", type(hook).__name__)
+    check_hook_result(getattr(hook, "__name__", type(hook).__name__), grad, replaced)
+
+
+def check_hook_result(name: str, grad, replaced) -> None:
+    """``_check_hook_result`` for a hook torch's messages call ``name`` (a module's backward hooks
+    run inside one torch names ``hook``)."""
     if not hasattr(replaced, "_data"):
         raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}'")
     if replaced.dtype != grad.dtype:
@@ -639,4 +644,12 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph: bool 
     backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
 
-attach_methods({"backward": _tensor_backward})
+def _tensor_numpy(self, *, force: bool = False):
+    """``Tensor.numpy`` with torch's check: a tensor that requires grad is refused while grad mode is on
+    (``np.asarray(x)`` too, through ``__array__``)."""
+    if self.requires_grad and not force and is_grad_enabled():
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    return self._host_array(force=force)
+
+
+attach_methods({"backward": _tensor_backward, "numpy": _tensor_numpy})

@@ -226,10 +226,11 @@ class FunctionCtx(Node):
         return tuple(tensors)
 
     def _release(self) -> None:
-        if self._saved is not None or self._pending_save is not None:
+        # torch frees what a node saved: a node that saved no tensor (neg, sum) runs a second time
+        if self._saved or self._pending_save:
             self._freed = True
-        self._saved = None
-        self._pending_save = None
+            self._saved = None
+            self._pending_save = None
 
     def apply(self, grads: tuple) -> tuple:
         result = self._function.backward(self, *grads)

@@ -188,7 +188,11 @@ def _check_tensor(name: str, argument: str, value) -> None:
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in)); a 1-D
     weight (in,) gives one dot product per row, as torch's."""
-    if _check_linear(input, weight, bias):
+    form = _check_linear(input, weight, bias)
+    if form == "integer":  # (the fused kernels are floating-point ones; matmul has integer kernels)
+        product = input.matmul(weight.t())
+        return product if bias is None else product + bias
+    if form:
         if bias is not None:  # (torch's addmm then refuses the vector)
             raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
         return input.matmul(weight)
@@ -198,19 +202,19 @@ def linear(input, weight, bias=None):
 def _linear_relu(input, weight, bias=None):
     """relu(linear(input, weight, bias)) in one fused kernel; nn.Sequential's Linear-ReLU pairs."""
     if _check_linear(input, weight, bias):
-        return relu(linear(input, weight, bias))
+        return relu(linear(input, weight, bias))  # (a 1-D or integer weight)
     return linear_ops.linear_relu(input, weight, bias)
 
 
-def _check_linear(input, weight, bias) -> bool | None:
+def _check_linear(input, weight, bias) -> bool | str | None:
     """torch's checks of a linear call; True for torch's other form, a 1-D weight (one dot product per
-    row), which ``linear`` computes as a matmul."""
+    row), and "integer" for integer tensors, which ``linear`` computes as matmuls."""
     # (Written for speed: one test for the usual valid call, reading each shape and dtype once; then
     # the errors in torch's order.)
     if isinstance(input, Tensor) and isinstance(weight, Tensor):
         x, w = input._data, weight._data
         x_shape, w_shape, dtype = x.shape, w.shape, x.dtype
-        if len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and dtype == w.dtype:
+        if len(w_shape) == 2 and x_shape and x_shape[-1] == w_shape[1] and dtype == w.dtype and dtype.is_floating_point:
             if bias is None:
                 return
             if isinstance(bias, Tensor):
@@ -239,6 +243,8 @@ def _check_linear(input, weight, bias) -> bool | None:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {_dtype_word(x.dtype)} and {_dtype_word(w.dtype)}"
         )
+    if not x.dtype.is_floating_point and (bias is None or (b.shape == w.shape[:1] and b.dtype == x.dtype)):
+        return "integer"
     if b.shape != w.shape[:1]:
         raise RuntimeError(f"linear: bias must have shape [{w.shape[0]}] (out_features), got {list(b.shape)}")
     raise RuntimeError(f"linear: bias has dtype {_dtype_word(b.dtype)} but input has {_dtype_word(x.dtype)}")

@@ -13,12 +13,28 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
 __all__ = ["Module"]
+
+
+def _replacement_gradients(kind: str, hook_kind: str, grads: tuple, replaced) -> tuple:
+    """What a module backward (pre-)hook returned, read as torch reads it: a sequence as long as
+    ``grads`` (a tensor is iterated, so a bare gradient is a sequence of its rows), each element of
+    the gradient's size, type and device."""
+    if len(replaced) != len(grads):
+        raise RuntimeError(
+            f"Backward {hook_kind} returned an invalid number of {kind}, got {len(replaced)}, but expected {len(grads)}"
+        )
+    replaced = tuple(replaced)
+    for old, new in zip(grads, replaced):
+        if old is not None and new is not None:
+            check_hook_result("hook", old, new)
+    return replaced
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -97,7 +113,7 @@ class _BackwardHooks:
         for hook in self.pre_hooks:
             replaced = hook(self.module, grads)
             if replaced is not None:
-                grads = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
+                grads = _replacement_gradients("grad_output", "pre hook", grads, replaced)
         self.grad_output = grads
         if self.hooks and self.input_count and not self._inputs_tapped:
             warnings.warn(
@@ -120,7 +136,7 @@ class _BackwardHooks:
         for hook in self.hooks:
             replaced = hook(self.module, grad_input, self.grad_output)
             if replaced is not None:
-                grad_input = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
+                grad_input = _replacement_gradients("grad_input", "hook", grad_input, replaced)
         return grad_input
 
 

@@ -18,7 +18,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, result_type, scalar_as
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.kernels.strided import broadcast_shapes, check_writable
 from tritongrad.ops import elementwise, indexing
 from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.inplace import apply_inplace, check_inplace
@@ -485,6 +485,7 @@ class InplaceMethods:
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
                 )
             value_requires_grad = value.requires_grad
+            check_writable(self._data)  # (a number fills an expanded tensor; a tensor value is refused there)
         check_inplace(self)
         if not isinstance(value, Tensor):
             value = as_python_scalar(value)

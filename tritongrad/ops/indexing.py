@@ -929,7 +929,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
             raise RuntimeError("index_select(): self and result must have the same scalar type")
         _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
         _check_no_overlap(out._data, index._data)
-        return write_out("index_select", out, index_select(input, dim, index), input)
+        return write_out("index_select", out, index_select(input, dim, index), input, overlap=True)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)
     if input.dim() == 0 and index.numel() > 1:
@@ -1115,7 +1115,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     if out is not None:
         check_no_grad("gather", out, input)
         _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
-        return write_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input)
+        return write_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input, overlap=True)
     _check_same_rank("gather", input, index)
     dim = _dim_of(input, dim)
     source, positions = _as_1d(input), _as_1d(index)
@@ -1542,7 +1542,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
     Its length depends on the mask: one read-back of the count (torch reads it back too)."""
     _check_mask("masked_select", mask)
     if out is not None:
-        return write_out("masked_select", out, masked_select(input.detach(), mask), input, mask)
+        return write_out("masked_select", out, masked_select(input.detach(), mask), input, mask, overlap=True)
     return MaskedSelect.apply(input, mask)
 
 

@@ -241,7 +241,7 @@ def kron(input, other, *, out=None):
     a_view = input.reshape(tuple(s for size in a_sizes for s in (size, 1)))
     b_view = other.reshape(tuple(s for size in b_sizes for s in (1, size)))
     result = (a_view * b_view).reshape(tuple(a * b for a, b in zip(a_sizes, b_sizes)))
-    return result if out is None else write_out("kron", out, result, input, other, rule="castable")
+    return result if out is None else write_out("kron", out, result, input, other, rule="castable", overlap=True)
 
 
 # ---------------------------------------------------------------------------------------------

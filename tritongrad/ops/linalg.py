@@ -398,7 +398,7 @@ def _add_product(form: str, input, a, b, beta, alpha, out):
     beta, alpha = _factor(beta, input.dtype), _factor(alpha, input.dtype)
     if out is not None:
         check_no_grad(name, out, input, a, b)
-        return write_out(name, out, function.apply(input, a, b, beta, alpha, form), input, a, b)
+        return write_out(name, out, function.apply(input, a, b, beta, alpha, form), input, a, b, overlap=True)
     return function.apply(input, a, b, beta, alpha, form)
 
 

@@ -225,9 +225,9 @@ def cumsum(input, dim: int, *, dtype=None, out=None):
         if dtype is None and out.dtype == torch.bool:
             raise NotImplementedError("\"cumsum_out_cpu\" not implemented for 'Bool'")
         if dtype is not None:
-            return write_out("cumsum", out, cumsum(input, dim, dtype=dtype), input)
+            return write_out("cumsum", out, cumsum(input, dim, dtype=dtype), input, overlap=True)
         # torch casts the input to out's dtype first (floats into an int64 out are truncated, then summed)
-        return write_out("cumsum", out, cumsum(input.to(out.dtype), dim), input, rule="any")
+        return write_out("cumsum", out, cumsum(input.to(out.dtype), dim), input, rule="any", overlap=True)
     return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
 
 

@@ -29,6 +29,7 @@ import torch
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels.strided import check_no_partial_overlap
 from tritongrad.ops import return_types
 from tritongrad.tensor import Tensor
 
@@ -158,9 +159,15 @@ def prepare_out(
     return resize_out(op, out, tuple(shape))
 
 
-def write_out(op: str, out, result: Tensor, *inputs, rule: str = "exact", differentiable: bool = True) -> Tensor:
-    """Copies ``result`` into ``out`` after torch's checks (see the module docstring); returns ``out``."""
+def write_out(
+    op: str, out, result: Tensor, *inputs, rule: str = "exact", differentiable: bool = True, overlap: bool = False
+) -> Tensor:
+    """Copies ``result`` into ``out`` after torch's checks (see the module docstring); returns ``out``.
+    ``overlap``: torch refuses an ``out`` that partially overlaps an input for this op (gather,
+    cumsum, addmm, ...; not for sum, softmax or mm, whose results it computes through the overlap)."""
     buffer = prepare_out(op, out, result.dtype, tuple(result.shape), *inputs, rule=rule, differentiable=differentiable)
+    if overlap:
+        check_no_partial_overlap(buffer, *(t._data for t in inputs if isinstance(t, Tensor)))
     if buffer.numel():
         elementwise_kernels.launch_unary("copy", result._data, out=buffer)
     return finish_out(out)

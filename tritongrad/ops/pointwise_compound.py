@@ -13,7 +13,7 @@ import torch
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import REDUCED_FLOATS, as_python_scalar, dtype_word, result_type, scalar_as
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_castable, check_no_grad, write_out
 from tritongrad.ops.table import reduce_grad
@@ -94,13 +94,14 @@ def _compound(name: str, input, tensor1, tensor2, value, out):
     if out is not None:
         check_no_grad(name, out, input, tensor1, tensor2)
         result = _function(name).apply(input, tensor1, tensor2, value, dtype)
-        return write_out(name, out, result, input, tensor1, tensor2, rule="castable")
+        return write_out(name, out, result, input, tensor1, tensor2, rule="castable", overlap=True)
     return _function(name).apply(input, tensor1, tensor2, value, dtype)
 
 
 def _compound_(name: str, self, tensor1, tensor2, value):
     dtype, value = _checked(name, self, tensor1, tensor2, value)
     check_castable(dtype, self.dtype)
+    check_no_partial_overlap(self._data, tensor1._data, tensor2._data)
     function = _function(name)
     needs_grad = [t for t in (tensor1, tensor2) if t.requires_grad]
 

@@ -681,8 +681,21 @@ def sum_to_size(x, shape: tuple):
     return SumDims.apply(x, tuple(dims), True, None).view(shape)
 
 
+def _one_of_each_repeat(input, dim) -> Tensor:
+    """``input`` narrowed to one element along each reduced dim of stride 0: such a dim repeats one
+    value, so any/all over it are that value's, and ``zeros(()).expand(2**31).any()`` reads one
+    element instead of comparing 2^31 copies of it."""
+    if not isinstance(input, Tensor):
+        return input
+    for d in normalize_dims(dim, input.dim()) or range(input.dim()):  # (() is every dim)
+        if input._data.stride(d) == 0 and input.shape[d] > 1:
+            input = input.narrow(d, 0, 1)
+    return input
+
+
 def all(input, dim=None, keepdim: bool = False):
     """True where every element (over ``dim``) is non-zero."""
+    input = _one_of_each_repeat(input, dim)
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
     result = sum(zeros, dim=dim, keepdim=keepdim) == 0
     return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
@@ -690,6 +703,7 @@ def all(input, dim=None, keepdim: bool = False):
 
 def any(input, dim=None, keepdim: bool = False):
     """True where some element (over ``dim``) is non-zero."""
+    input = _one_of_each_repeat(input, dim)
     nonzero = (input != 0).to(torch.int32)
     result = sum(nonzero, dim=dim, keepdim=keepdim) > 0
     return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)

@@ -16,7 +16,9 @@ from typing import Any
 import torch
 
 from tritongrad.autograd.grad_mode import _set_enabled, enable_grad, is_grad_enabled, no_grad
+from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.kernels.optim import launch_zero_
+from tritongrad.kernels.strided import check_writable, is_non_overlapping_and_dense
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -148,7 +150,11 @@ class Optimizer:
         try:
             for group in self.param_groups:
                 for bucket in self._buckets(group, repeats=id(group) in self._repeating_groups):
-                    self._update_bucket(group, bucket)
+                    scattered = [p for p in bucket if not p._data.is_contiguous()]
+                    if scattered and not all(is_non_overlapping_and_dense(p._data) for p in scattered):
+                        self._update_through_dense_copies(group, bucket, scattered)
+                    else:
+                        self._update_bucket(group, bucket)
         finally:
             _set_enabled(previous)
         return loss
@@ -156,6 +162,26 @@ class Optimizer:
     def _update_bucket(self, group: dict[str, Any], bucket: list[Parameter]) -> None:
         """Updates one bucket (same device and dtype) of a group: one fused kernel launch."""
         raise NotImplementedError
+
+    def _update_through_dense_copies(self, group: dict[str, Any], bucket: list[Parameter], scattered: list) -> None:
+        """``_update_bucket`` for a bucket holding parameters whose elements do not fill one dense
+        range (a strided slice, ``w[:, ::2]``): the fused kernels walk dense ranges, so each such
+        parameter is updated as a dense copy (its state is then dense too), copied back after.
+        An expanded parameter, whose elements share memory, is refused as torch refuses it."""
+        originals = []
+        for param in scattered:
+            if is_non_overlapping_and_dense(param._data):
+                continue
+            check_writable(param._data)
+            dense = torch.empty(param._data.shape, dtype=param._data.dtype, device=param._data.device)
+            originals.append((param, param._data))
+            param._data = launch_unary("copy", param._data, out=dense)
+        try:
+            self._update_bucket(group, bucket)
+        finally:
+            for param, original in originals:
+                launch_unary("copy", param._data, out=original)
+                param._data = original
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
