@@ -55,10 +55,12 @@ from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below
     threshold_,
 )
 from tritongrad.ops.attention import scaled_dot_product_attention
+from tritongrad.ops.channel_shuffle import channel_shuffle
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding
+from tritongrad.ops.fold import fold, unfold
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.loss_classes import CrossEntropy, NllLoss
@@ -76,6 +78,7 @@ from tritongrad.ops.pooling import (
     max_pool2d,
 )
 from tritongrad.ops.softmax import log_softmax, softmax
+from tritongrad.ops.unpooling import max_unpool1d, max_unpool2d
 from tritongrad.ops.upsampling import interpolate, upsample
 from tritongrad.tensor import Tensor
 
@@ -174,7 +177,21 @@ __all__ = [
     "rms_norm",
     "group_norm",
     "instance_norm",
+    "local_response_norm",
+    "unfold",
+    "fold",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "channel_shuffle",
+    "native_channel_shuffle",
+    "dropout3d",
 ]
+
+native_channel_shuffle = channel_shuffle
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -901,6 +918,77 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Channel dropout for (N, C, H, W) or (C, H, W): whole feature maps are zeroed, the rest scaled."""
     return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W): whole 3-d feature maps are zeroed, the rest
+    scaled. Other ranks warn, as torch's, and drop along dim 1 of the input with a batch dim added
+    when it is not 5-d (torch's deprecated behaviour)."""
+    _check_tensor("dropout3d", "input", input)
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    dims = input.dim()
+    if dims in (4, 5):
+        return _channel_dropout("dropout3d", input, p, training, inplace, 3)
+    warnings.warn(
+        f"dropout3d: Received a {dims}-D input to dropout3d, which is deprecated and will result in an error in a "
+        "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+        "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+        "and an optional batch dimension (i.e. 4D or 5D inputs).",
+        stacklevel=2,
+    )
+    if not training or p == 0.0:
+        return input
+    shape = (1, *input.shape)[:2] + (1,) * (dims - 1) if dims else (1,)
+    keep = creation.rand(*shape, dtype=input.dtype, device=input.device) >= p
+    scale = keep.to(input.dtype) / (1.0 - p) if p < 1.0 else keep.to(input.dtype)
+    scale = scale.squeeze(0) if dims else scale.reshape(())
+    return input.mul_(scale) if inplace else input * scale
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+    """input / (k + alpha / size * sum of input ** 2 over ``size`` neighbouring channels) ** beta,
+    torch's composition (AlexNet): an average pool over the channel dim of the zero-padded squares,
+    for (N, C, *) input of 3 or more dims."""
+    _check_tensor("local_response_norm", "input", input)
+    dims = input.dim()
+    if dims < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dims} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    sizes = tuple(input.shape)
+    # (N, 1, C, rest): a (size, 1) window walks the channels (torch pools 5-d input in 3-d with
+    # a (size, 1, 1) window, the same sums)
+    div = div.unsqueeze(1) if dims == 3 else div.view(sizes[0], 1, sizes[1], -1)
+    div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    if dims > 3:
+        div = div.view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):  # fmt: skip
+    """``max_pool1d`` returning (output, indices) whatever ``return_indices`` says, as torch's."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):  # fmt: skip
+    """``max_pool2d`` returning (output, indices) whatever ``return_indices`` says, as torch's."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool1d`` returning (output, indices), as torch's."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool2d`` returning (output, indices), as torch's."""
+    return adaptive_max_pool2d(input, output_size, True)
 
 
 # ------------------------------------------------------------------------------ distances and metric losses

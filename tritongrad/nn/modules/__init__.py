@@ -31,10 +31,11 @@ from tritongrad.nn.modules.activation import (
     Threshold,
 )
 from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
+from tritongrad.nn.modules.channelshuffle import ChannelShuffle
 from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
-from tritongrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
+from tritongrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from tritongrad.nn.modules.embedding_loss import (
     CosineEmbeddingLoss,
     HingeEmbeddingLoss,
@@ -42,6 +43,7 @@ from tritongrad.nn.modules.embedding_loss import (
     TripletMarginLoss,
 )
 from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
+from tritongrad.nn.modules.fold import Fold, Unfold
 from tritongrad.nn.modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear
 from tritongrad.nn.modules.linear import Bilinear, Linear
 from tritongrad.nn.modules.loss import (
@@ -62,7 +64,14 @@ from tritongrad.nn.modules.loss import (
     SoftMarginLoss,
     TripletMarginWithDistanceLoss,
 )
-from tritongrad.nn.modules.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm
+from tritongrad.nn.modules.normalization import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from tritongrad.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -91,6 +100,8 @@ from tritongrad.nn.modules.pooling import (
     LPPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from tritongrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from tritongrad.nn.modules.sparse import Embedding, EmbeddingBag
@@ -240,4 +251,11 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "Fold",
+    "Unfold",
+    "LocalResponseNorm",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "ChannelShuffle",
+    "Dropout3d",
 ]

@@ -1,4 +1,4 @@
-"""nn.Dropout (elementwise) and nn.Dropout1d/2d (whole channels): active in training mode, the identity
+"""nn.Dropout (elementwise) and nn.Dropout1d/2d/3d (whole channels): active in training mode, the identity
 after ``eval()``."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout", "FeatureAlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class Dropout(Module):
@@ -38,6 +38,13 @@ class Dropout2d(Dropout):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p`` while ``training``."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(Dropout):

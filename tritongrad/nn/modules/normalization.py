@@ -1,4 +1,4 @@
-"""nn.LayerNorm, nn.RMSNorm, nn.GroupNorm and nn.InstanceNorm1d/2d, as torch's layers."""
+"""nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.InstanceNorm1d/2d and nn.LocalResponseNorm, as torch's layers."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import numbers
 import warnings
 
 from tritongrad import creation
+from tritongrad.nn import functional as F
 from tritongrad.nn import init
 from tritongrad.nn.module import Module
 from tritongrad.nn.modules.batchnorm import _NormBase
 from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import normalization
 
-__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
+__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm"]
 
 
 def _shape_tuple(normalized_shape) -> tuple[int, ...]:
@@ -215,3 +216,21 @@ class InstanceNorm2d(_InstanceNorm):
     def _check_input_dim(self, input) -> None:
         if input.dim() not in (3, 4):
             raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+
+
+class LocalResponseNorm(Module):
+    """Normalizes each channel of (N, C, *) input by its ``size`` neighbours' squares
+    (``F.local_response_norm``, AlexNet); no parameters."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

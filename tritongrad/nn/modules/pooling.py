@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d.
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d, LPPool1d/2d,
+MaxUnpool1d/2d.
 
 Thin wrappers over tritongrad/ops/pooling.py with torch's constructor arguments, attributes and
 ``extra_repr``; they have no parameters or buffers (an empty state_dict, as torch's).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
-from tritongrad.ops import pooling
+from tritongrad.ops import pooling, unpooling
 
 __all__ = [
     "MaxPool1d",
@@ -21,6 +22,8 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "LPPool1d",
     "LPPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
 ]
 
 
@@ -183,3 +186,43 @@ class LPPool2d(_LPPoolNd):
 
     def forward(self, input):
         return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+class _MaxUnpoolNd(Module):
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Zeros with each value of (N, C, L) or (C, L) input put back at its ``MaxPool1d`` index."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return unpooling.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Zeros with each value of (N, C, H, W) or (C, H, W) input put back at its ``MaxPool2d`` index.
+
+    >>> pool, unpool = MaxPool2d(2, return_indices=True), MaxUnpool2d(2)
+    >>> unpool(*pool(tritongrad.randn(1, 1, 4, 4))).shape
+    tritongrad.Size([1, 1, 4, 4])
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride if stride is not None else kernel_size)
+        self.padding = _pair(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return unpooling.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

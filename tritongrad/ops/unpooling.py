@@ -1,0 +1,146 @@
+"""Max unpooling: max_unpool1d/2d, the partial inverse of max pooling with ``return_indices``.
+
+The output is zeros with each input value written at its index (a flat ``h * W + w`` position in
+its (N, C) plane, as max_pool2d returns it): one scatter kernel through an IndexPlan whose bounds
+check raises torch's "invalid max index" error. The gradient is the output gradient gathered at
+the indices (``Index``, a gather kernel), whose own gradient scatters again. The 1-d form is the
+2-d one on a width-1 view, as in torch (grad_fn ``SqueezeBackward1``). Argument checks and
+messages are torch's (nn.functional's _unpool_output_size, aten's max_unpooling2d checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from tritongrad import creation
+from tritongrad.autograd.function import Function
+from tritongrad.dtypes import dtype_word
+from tritongrad.ops.indexing import Index, IndexPlan
+from tritongrad.tensor import Tensor
+
+__all__ = ["max_unpool1d", "max_unpool2d"]
+
+
+class MaxUnpool2d(Function):
+    """(N, C, h, w) values and int64 indices -> (N, C, OH, OW) zeros with the values at the indices."""
+
+    _backward_name = "MaxUnpool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, indices, plan, output_shape):
+        ctx.plan, ctx.input_shape = plan, tuple(x.shape)
+        batch, channels, planes = plan.src_shape
+        out = creation.zeros((batch, channels, planes), dtype=x.dtype, device=x.device)._data
+        plan.scatter_(out, x.reshape(plan.out_shape)._data, accumulate=False)
+        return Tensor._wrap(out.view(output_shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = Index.apply(grad.reshape(ctx.plan.src_shape), ctx.plan).reshape(ctx.input_shape)
+        return grad_x, None, None, None
+
+
+def _ints(value, count: int) -> tuple[int, ...]:
+    """torch's ``_single``/``_pair``: an int repeated, a sequence kept as it is."""
+    return tuple(value) if isinstance(value, Sequence) else (value,) * count
+
+
+def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tuple, output_size) -> list[int]:
+    """torch.nn.functional._unpool_output_size: the default ``(in - 1) * stride + kernel - 2 * pad``,
+    or ``output_size`` (its last ``len(kernel)`` entries) within ``stride`` of it."""
+    spatial = len(kernel)
+    default = [(input.shape[d - spatial] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(spatial)]
+    if output_size is None:
+        result = default
+    else:
+        if len(output_size) == spatial + 2:
+            output_size = output_size[2:]
+        if len(output_size) != spatial:
+            raise ValueError(
+                f"output_size should be a sequence containing {spatial} or {spatial + 2} elements, but it has a "
+                f"length of '{len(output_size)}'"
+            )
+        for d in range(spatial):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < output_size[d] < high:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {low} and {high})')
+        result = list(output_size)
+    for d in range(spatial):
+        if result[d] < 0:
+            raise ValueError(
+                "max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                f"output_size[{d}]={result[d]}"
+            )
+    return [int(size) for size in result]
+
+
+def _max_unpool(input: Tensor, indices, height: int, width: int) -> Tensor:
+    """aten's max_unpool2d on (N, C, h, w) or (C, h, w) ``input``, after its checks."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"max_unpool2d(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
+    if indices.dtype != torch.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {dtype_word(indices.dtype)}")
+    if input.dim() not in (3, 4):
+        raise RuntimeError(
+            f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {input.dim()} dimensions."
+        )
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) but got "
+            f"indices tensor with shape: {list(indices.shape)}"
+        )
+    for dim in range(input.dim() - 3, input.dim()):
+        if input.shape[dim] == 0:
+            raise RuntimeError(
+                f"max_unpooling2d_forward_out_{input.device.type}(): Expected input to have non-zero size for "
+                f"non-batch dimensions, but got {list(input.shape)} with dimension {dim} being empty."
+            )
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"max_unpool2d\" not implemented for '{dtype_word(input.dtype)}'")
+    batch = input.shape[0] if input.dim() == 4 else 1
+    channels, planes = input.shape[-3], input.shape[-2] * input.shape[-1]
+
+    def invalid(value: int, dim: int, size: int) -> Exception:
+        return RuntimeError(f"Found an invalid max index: {value} (output volumes are of size {height}x{width})")
+
+    positions = indices._data.reshape(batch, channels, planes)
+    plan = IndexPlan((batch, channels, height * width), [2], [positions], positions.shape, {0: 0, 1: 1}, range(3),
+                     wrap=False, error=invalid)  # fmt: skip
+    output_shape = (*input.shape[:-2], height, width)
+    return MaxUnpool2d.apply(input, indices, plan, output_shape)
+
+
+def _check_input(name: str, input) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Zeros of (N, C, OH, OW) (or (C, OH, OW)) with ``input``'s values at ``indices`` from
+    ``max_pool2d(..., return_indices=True)``; the default output size inverts that pooling.
+
+    >>> out, idx = tritongrad.nn.functional.max_pool2d(tritongrad.arange(16.0).view(1, 1, 4, 4), 2,
+    ...                                                return_indices=True)
+    >>> max_unpool2d(out, idx, 2)[0, 0, 1]
+    tensor([ 0.,  5.,  0.,  7.])
+    """
+    _check_input("max_unpool2d", input)
+    kernel = _ints(kernel_size, 2)
+    stride = _ints(stride, 2) if stride is not None else kernel
+    padding = _ints(padding, 2)
+    height, width = _unpool_output_size(input, kernel, stride, padding, output_size)
+    return _max_unpool(input, indices, height, width)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Zeros of (N, C, L_out) (or (C, L_out)) with ``input``'s values at ``indices`` from
+    ``max_pool1d(..., return_indices=True)``: max_unpool2d on a width-1 view."""
+    _check_input("max_unpool1d", input)
+    kernel = _ints(kernel_size, 1)
+    stride = _ints(stride, 1) if stride is not None else kernel
+    padding = _ints(padding, 1)
+    (length,) = _unpool_output_size(input, kernel, stride, padding, output_size)
+    indices = indices.unsqueeze(-1) if isinstance(indices, Tensor) else indices
+    return _max_unpool(input.unsqueeze(-1), indices, length, 1).squeeze(-1)
