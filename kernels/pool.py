@@ -238,8 +238,9 @@ def _candidate(i, j, in_size, out_size, stride, padding, dilation, kernel,
         o = first + j
         ok = o < last
     elif UNIT_DILATION:
-        # Windows [o * stride - padding, + kernel): the last one starting at or before i, and back.
-        o = (i + padding) // stride - j
+        # Windows [o * stride - padding, + kernel): the last one starting at or before i (capped at
+        # the last output: a later start exists only past it), and back.
+        o = tl.minimum((i + padding) // stride, out_size - 1) - j
         ok = (o >= 0) & (o < out_size) & (o * stride - padding + kernel > i)
     else:
         # Tap j of output o sits at o * stride - padding + j * dilation == i.

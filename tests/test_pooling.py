@@ -26,6 +26,7 @@ MAX_CASES = [
     ((3, 5, 6), dict(kernel_size=1)),  # unbatched, kernel 1
     ((1, 1, 5, 5), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),  # ceil_mode dropping a window
     ((1, 2, 10, 11), dict(kernel_size=(2, 3), stride=(3, 4))),  # stride > kernel: inputs in no window
+    ((1, 2, 3, 4), dict(kernel_size=3, stride=1)),  # fewer outputs than windows over an input (kernel / stride)
 ]
 
 AVG_CASES = [
@@ -37,6 +38,7 @@ AVG_CASES = [
     ((1, 2, 11, 13), dict(kernel_size=(3, 2), stride=1, padding=(1, 0), divisor_override=5)),  # overlapping
     ((3, 5, 6), dict(kernel_size=1)),  # unbatched, kernel 1
     ((1, 2, 10, 11), dict(kernel_size=2, stride=3, padding=1, count_include_pad=False)),  # gaps between windows
+    ((1, 2, 7, 3), dict(kernel_size=(5, 1), stride=1)),  # 3 outputs, 5 windows' reach (local_response_norm's)
 ]
 
 
