@@ -1,10 +1,20 @@
-"""tritongrad.nn.utils: gradient clipping, flattening parameters to a vector and variable-length
-sequences (``rnn``), as torch.nn.utils."""
+"""tritongrad.nn.utils: gradient clipping, flattening parameters to a vector, variable-length
+sequences (``rnn``), the hook-based ``weight_norm`` and conv/linear + batch-norm fusion, as
+torch.nn.utils."""
 
 from tritongrad.nn.utils import rnn
 from tritongrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
 from tritongrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from tritongrad.nn.utils.fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from tritongrad.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector", "vector_to_parameters", "rnn",
+    "weight_norm", "remove_weight_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
 ]  # fmt: skip
