@@ -69,6 +69,15 @@ def test_max_unpool1d(shape, options, output_size):
     assert_close(got_x.grad, expected_x.grad, what="max_unpool1d grad")
 
 
+def test_max_unpool2d_strided_indices():
+    """Values and indices both transposed (non-contiguous): each value still goes to its index."""
+    x = random_values((2, 3, 6, 4), torch.float32)
+    out, indices = TF.max_pool2d(x, 2, return_indices=True)
+    out, indices = out.transpose(-1, -2), indices.transpose(-1, -2)
+    got = F.max_unpool2d(from_torch(out), from_torch(indices), 2, output_size=(4, 6))
+    assert_close(got, TF.max_unpool2d(out, indices, 2, output_size=(4, 6)), what="strided indices")
+
+
 def test_unpool_modules_and_gradcheck():
     """The tutorial pattern: MaxPool2d(return_indices=True) then MaxUnpool2d with the input's size."""
     x = random_values((1, 2, 5, 5), torch.float64)

@@ -105,7 +105,7 @@ def _max_unpool(input: Tensor, indices, height: int, width: int) -> Tensor:
     def invalid(value: int, dim: int, size: int) -> Exception:
         return RuntimeError(f"Found an invalid max index: {value} (output volumes are of size {height}x{width})")
 
-    positions = indices._data.reshape(batch, channels, planes)
+    positions = indices.reshape(batch, channels, planes)._data  # (a copy kernel if indices are strided)
     plan = IndexPlan((batch, channels, height * width), [2], [positions], positions.shape, {0: 0, 1: 1}, range(3),
                      wrap=False, error=invalid)  # fmt: skip
     output_shape = (*input.shape[:-2], height, width)
