@@ -1261,3 +1261,74 @@ for _optimizer in ("SGD", "Adam", "RMSprop", "Adagrad"):
 @pytest.mark.parametrize("name", list(ROUND_TWO))
 def test_second_red_team_round_matches_torch(name):
     agree(name, ROUND_TWO[name], [], message=True)
+
+
+# What the second round's tutorial scripts stopped at, or silently computed differently.
+def _detect_nan(lib):
+    a = lib.tensor([0.0, 1.0], requires_grad=True)
+    with lib.autograd.set_detect_anomaly(True):
+        (a.sqrt() * 0).sum().backward()
+
+
+def _multiplicative(lib):
+    parameter = lib.nn.Parameter(lib.ones(1))
+    optimizer = lib.optim.SGD([parameter], lr=1.0)
+    schedule = lib.optim.lr_scheduler.MultiplicativeLR(optimizer, lambda epoch: 0.5 + epoch / 10)
+    rates = []
+    for _ in range(3):
+        optimizer.step()
+        schedule.step()
+        rates.append(schedule.get_last_lr())
+    return rates
+
+
+def _old_scheduler_subclass(lib):
+    class Tenth(lib.optim.lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [base / 10 for base in self.base_lrs]
+
+    optimizer = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=1.0)
+    return Tenth(optimizer).get_last_lr()
+
+
+LEGACY_AND_SCRIPT_IDIOMS = {
+    "Tensor(torch.Size) is sizes": lambda lib: lib.Tensor(lib.ones(2, 3).size()).shape,
+    "FloatTensor(torch.Size) is sizes": lambda lib: lib.FloatTensor(lib.Size([4])).shape,
+    "Tensor((2, 3)) is data": lambda lib: lib.Tensor((2, 3)),
+    "Tensor() is empty": lambda lib: lib.Tensor(),
+    "Tensor of 0-d tensors": lambda lib: lib.Tensor([lib.tensor(1.0), lib.tensor(2.0)]),
+    "Tensor(tensor) shares it": lambda lib: (lambda a: [lib.Tensor(a).add_(1), a][1])(lib.ones(2)),
+    "Tensor(int tensor) keeps its dtype": lambda lib: lib.Tensor(lib.arange(3)),
+    "FloatTensor(int tensor) is refused": lambda lib: lib.FloatTensor(lib.arange(3)),
+    "x.type(torch.LongTensor)": lambda lib: lib.ones(2).type(lib.LongTensor),
+    "x.new(sizes), x.new(data), x.new()": lambda lib: (lambda x: [x.new(2, 1).shape, x.new([1, 2]), x.new().shape])(
+        lib.ones(2, dtype=lib.float64)
+    ),
+    "nbytes, itemsize, is_cpu, get_device": lambda lib: (
+        lambda x: [x.nbytes, x.itemsize, x.is_cpu, x.get_device(), x.is_complex(), x.is_signed()]
+    )(lib.ones(2, 3, dtype=lib.int16)),
+    "tensor == None and != None": lambda lib: [lib.ones(2) == None, lib.ones(2) != None],  # noqa: E711
+    "bce_with_logits with an integer weight": lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.tensor([0.3, -1.0]), lib.tensor([1.0, 0.0]), weight=lib.tensor([2, 1])
+    ),
+    "bce_with_logits with an integer pos_weight": lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.tensor([0.3, -1.0]), lib.tensor([1.0, 0.0]), pos_weight=lib.tensor([2, 1]), reduction="none"
+    ),
+    "bce with a float64 weight of a float32 loss": lambda lib: lib.nn.functional.binary_cross_entropy(
+        lib.tensor([0.3, 0.6]), lib.tensor([1.0, 0.0]), weight=lib.tensor([2.0, 1.0], dtype=lib.float64)
+    ),
+    "Variable(x, requires_grad=True)": lambda lib: (lambda v: [v, v.is_leaf, isinstance(v, lib.autograd.Variable)])(
+        lib.autograd.Variable(lib.ones(2), requires_grad=True)
+    ),
+    "set_detect_anomaly names the NaN's node": _detect_nan,
+    "MultiplicativeLR": _multiplicative,
+    "an _LRScheduler subclass": _old_scheduler_subclass,
+    "nn.init.normal (deprecated name)": lambda lib: lib.nn.init.constant(lib.empty(2), 0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(LEGACY_AND_SCRIPT_IDIOMS))
+def test_legacy_and_script_idioms_match_torch(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        agree(name, LEGACY_AND_SCRIPT_IDIOMS[name], [], message=True)

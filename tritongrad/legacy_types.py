@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from tritongrad import creation
+from tritongrad.ops.out_argument import out_dtype_word
 from tritongrad.tensor import Tensor
 
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
@@ -23,11 +24,25 @@ class _LegacyTensorType(type):
         return isinstance(instance, Tensor) and instance.dtype == cls.dtype
 
     def __call__(cls, *args, device=None) -> Tensor:
-        if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+        if len(args) == 1 and isinstance(args[0], torch.Size):
+            return creation.empty(*args[0], dtype=cls.dtype, device=device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype != cls.dtype:
+                raise TypeError(f"expected {_options(cls.dtype, device)} (got {_options(args[0].dtype, device)})")
+            return Tensor(args[0])  # (torch's shares the memory)
+        if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
             return creation.tensor(args[0], dtype=cls.dtype, device=device)
         if all(isinstance(size, int) for size in args):
             return creation.empty(*args, dtype=cls.dtype, device=device)
         raise TypeError(f"{cls.__name__}(): expected a sequence of numbers or integer sizes, got {args!r}")
+
+
+def _options(dtype: torch.dtype, device) -> str:
+    """torch's words for a legacy constructor's tensor options, in its refusal of another dtype."""
+    return (
+        f"TensorOptions(dtype={out_dtype_word(dtype)}, device={device or 'cpu'}, layout=Strided, requires_grad=false "
+        "(default), pinned_memory=false (default), memory_format=(nullopt))"
+    )
 
 
 def _legacy(name: str, dtype: torch.dtype) -> type:

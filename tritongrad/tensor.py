@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from tritongrad import runtime
+from tritongrad.dtypes import get_default_dtype
 from tritongrad.formatting import format_tensor
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.shapes import normalize_dim
@@ -45,6 +46,15 @@ class _VersionCounter:
         self.value += 1
 
 
+def _buffers_of(data):
+    """Nested sequences with each Tensor replaced by its buffer (torch.tensor reads 0-d tensors)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_buffers_of(item) for item in data]
+    return data
+
+
 class Tensor:
     """A multi-dimensional array whose operations run as Triton kernels (see module docstring)."""
 
@@ -55,11 +65,18 @@ class Tensor:
 
     # ------------------------------------------------------------------ construction
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """``Tensor(data)`` (float32 from a list) or ``Tensor(*sizes)`` (uninitialised float32), like torch."""
-        if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not kwargs:
-            data = torch.tensor(args[0], dtype=torch.float32)
-        elif all(isinstance(a, int) for a in args):
-            data = torch.empty(args, dtype=torch.float32)
+        """torch's legacy constructor, in the default dtype: ``Tensor(data)`` (a sequence of numbers
+        or 0-d tensors), ``Tensor(*sizes)`` or ``Tensor(torch.Size)`` (uninitialised), ``Tensor()``
+        (empty), and ``Tensor(tensor)``, which shares that tensor's memory (whatever its dtype)."""
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            self._init_fields(args[0]._data)
+            return
+        dtype = get_default_dtype()
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], torch.Size) else args
+        if not kwargs and all(isinstance(a, int) and not isinstance(a, builtins.bool) for a in sizes):
+            data = torch.empty(tuple(sizes) or (0,), dtype=dtype)
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not kwargs:
+            data = torch.tensor(_buffers_of(args[0]), dtype=dtype)
         else:
             raise TypeError("Tensor(): expected a list of numbers or integer sizes; use tritongrad.tensor(...)")
         self._init_fields(data.to(runtime.device()))
@@ -152,6 +169,53 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.is_floating_point
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.element_size()
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.numel() * self._data.element_size()
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._data.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The CUDA device index, -1 on the CPU."""
+        return self._data.get_device()
+
+    def is_complex(self) -> bool:
+        return False  # (tritongrad has no complex dtypes)
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.is_signed
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def resolve_conj(self) -> Tensor:
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        return self
+
+    def new(self, *args: Any) -> Tensor:
+        """torch's legacy ``x.new(...)``: ``Tensor(...)``'s forms, in x's dtype and on its device."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return Tensor(args[0])
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], torch.Size) else args
+        if all(isinstance(a, int) and not isinstance(a, builtins.bool) for a in sizes):
+            data = torch.empty(tuple(sizes) or (0,), dtype=self.dtype, device=self.device)
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+            data = torch.tensor(_buffers_of(args[0]), dtype=self.dtype, device=self.device)
+        else:
+            raise TypeError("new(): expected a sequence of numbers, integer sizes or a Tensor")
+        return Tensor._wrap(data)
 
     @property
     def _version(self) -> int:

@@ -6,6 +6,12 @@ core; the top package imports it, which makes it ``tritongrad.autograd.functiona
 
 from __future__ import annotations
 
+from tritongrad.autograd.anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from tritongrad.autograd.engine import backward, grad
 from tritongrad.autograd.function import Function, FunctionCtx
 from tritongrad.autograd.grad_mode import (  # noqa: F401
@@ -16,6 +22,8 @@ from tritongrad.autograd.grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 from tritongrad.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: F401
+from tritongrad.autograd.variable import Variable
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "gradcheck", "gradgradcheck", "inference_mode", "FunctionCtx"]  # fmt: skip
+           "gradcheck", "gradgradcheck", "inference_mode", "FunctionCtx", "Variable", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]  # fmt: skip

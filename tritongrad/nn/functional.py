@@ -612,23 +612,24 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         )
     if not input.dtype.is_floating_point or target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {_dtype_word(target.dtype)} but expected {_dtype_word(input.dtype)}")
-    _check_loss_weight("binary_cross_entropy", "weight", weight, input)
+    weight = _checked_loss_weight("binary_cross_entropy", "weight", weight, input)
     return elementwise_loss("binary_cross_entropy", input, target, weight=weight, reduction=reduction)
 
 
-def _check_loss_weight(name: str, argument: str, weight, input) -> None:
-    """A per-element weight: a floating tensor without grad that broadcasts to the input's shape."""
+def _checked_loss_weight(name: str, argument: str, weight, input):
+    """A per-element weight: a tensor without grad that broadcasts to the input's shape, returned in
+    the input's dtype (torch multiplies the loss by it in place: an integer or float64 weight of a
+    float32 loss gives a float32 loss)."""
     if weight is None:
-        return
+        return None
     _check_tensor(name, argument, weight)
     _check_no_grad(name, argument, weight)
-    if not weight.dtype.is_floating_point:
-        raise RuntimeError(f"{name}: {argument} must be a floating point tensor, got {weight.dtype}")
     if not _broadcasts_to(tuple(weight.shape), tuple(input.shape)):
         raise RuntimeError(
             f"{name}: {argument} of shape {list(weight.shape)} does not broadcast to the input shape "
             f"{list(input.shape)}"
         )
+    return weight if weight.dtype == input.dtype else weight.to(input.dtype)
 
 
 def _check_class_weight(name: str, weight, classes: int, input) -> None:
@@ -813,8 +814,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             f"result type {_dtype_word(input.dtype)} can't be cast to the desired output type "
             f"{_dtype_word(result_dtype)}"
         )
-    for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
-        _check_loss_weight("binary_cross_entropy_with_logits", name, extra, input)
+    weight = _checked_loss_weight("binary_cross_entropy_with_logits", "weight", weight, input)
+    pos_weight = _checked_loss_weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input)
     loss = elementwise_loss(
         "binary_cross_entropy_with_logits", input, target, weight=weight, aux=pos_weight, reduction=reduction
     )

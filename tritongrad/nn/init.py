@@ -315,3 +315,29 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
             zero_rows = keys.argsort(dim=0)[:num_zeros]
             tensor.scatter_(0, zero_rows, 0.0)
     return tensor
+
+
+def _deprecated(method):
+    """torch's old names without the underscore (``nn.init.normal``): the method, with its warning."""
+
+    def deprecated(*args, **kwargs):
+        old, new = method.__name__[:-1], method.__name__
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.", FutureWarning, stacklevel=2)
+        return method(*args, **kwargs)
+
+    deprecated.__name__ = deprecated.__qualname__ = method.__name__[:-1]
+    deprecated.__doc__ = f"Deprecated: ``{method.__name__}``."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)

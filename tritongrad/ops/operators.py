@@ -179,10 +179,14 @@ class OperatorMethods:
         return self.bitwise_right_shift_(_operand(other))
 
     def __eq__(self, other):
+        if other is None:  # (torch's: ``mask == None`` is False, a Python bool)
+            return False
         other = _operand(other)
         return eq(self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         other = _operand(other)
         return ne(self, other)
 

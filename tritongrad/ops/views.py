@@ -607,6 +607,8 @@ class ViewMethods:
         ``dtype`` (a dtype or a type name such as ``"torch.DoubleTensor"``)."""
         if dtype is None:
             return tensor_type_name(self.dtype, self.device)
+        if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), torch.dtype):
+            dtype = dtype.dtype  # a legacy type: x.type(torch.LongTensor)
         return self.to(dtype_from_type_name(dtype) if isinstance(dtype, str) else dtype)
 
     @property

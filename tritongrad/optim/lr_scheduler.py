@@ -16,9 +16,9 @@ import math
 import warnings
 import weakref
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "CosineAnnealingLR", "LinearLR",
-           "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "SequentialLR",
-           "ChainedScheduler", "ReduceLROnPlateau"]  # fmt: skip
+__all__ = ["LRScheduler", "_LRScheduler", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR",
+           "CosineAnnealingLR", "LinearLR", "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
+           "CyclicLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]  # fmt: skip
 
 _STEP_ORDER_WARNING = (
     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you should "
@@ -175,6 +175,29 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return [base * schedule(self.last_epoch) for base, schedule in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict:
+        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
+
+
+_LRScheduler = LRScheduler  # (torch's older name, which tutorials subclass)
+
+
+class MultiplicativeLR(LRScheduler):
+    """Each epoch multiplies the current lr by ``lr_lambda(epoch)`` (one function, or one per group)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        groups = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(self.lr_lambdas) != groups:
+            raise ValueError(f"Expected {groups} lr_lambdas, but got {len(self.lr_lambdas)}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self.last_epoch > 0:
+            return [group["lr"] * factor(self.last_epoch) for group, factor in zip(groups, self.lr_lambdas)]
+        return [group["lr"] for group in groups]
 
     def state_dict(self) -> dict:
         return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}

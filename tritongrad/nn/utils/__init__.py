@@ -2,6 +2,8 @@
 sequences (``rnn``), the hook-based ``weight_norm`` and conv/linear + batch-norm fusion, as
 torch.nn.utils."""
 
+import warnings
+
 from tritongrad.nn.utils import rnn
 from tritongrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
 from tritongrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
@@ -14,7 +16,18 @@ from tritongrad.nn.utils.fusion import (
 from tritongrad.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
-    "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector", "vector_to_parameters", "rnn",
+    "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+    "vector_to_parameters", "rnn",
     "weight_norm", "remove_weight_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
     "fuse_linear_bn_weights",
 ]  # fmt: skip
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated: ``clip_grad_norm_`` (torch's old name, with its FutureWarning)."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
