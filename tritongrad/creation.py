@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from tritongrad import runtime
-from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, scalar_as
+from tritongrad.dtypes import as_dtype, as_python_scalar, dtype_word, get_default_dtype, scalar_as
 from tritongrad.kernels import creation as kernels
+from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -74,6 +76,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         >>> tritongrad.tensor([1., 2.], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
+    dtype = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         source = data.detach()
         result = source.to(device=_device(device) if device is not None else source.device,
@@ -107,7 +110,9 @@ def _scalar_of(tensor: Tensor):
 
 
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return tensor(value, dtype=dtype or get_default_dtype(), device=device, requires_grad=requires_grad)
+    return tensor(
+        value, dtype=as_dtype(dtype, "scalar_tensor") or get_default_dtype(), device=device, requires_grad=requires_grad
+    )
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -127,6 +132,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.contiguous_format) -> torch.Tensor:
     """The buffer a factory fills: new, of the sizes given as ``*sizes`` or the ``size=`` keyword;
     or ``out``'s own, resized to them as torch resizes an out= tensor."""
+    dtype = as_dtype(dtype, name)
     if size is not None:
         if sizes:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
@@ -136,13 +142,17 @@ def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.
         return torch.empty(
             shape, dtype=dtype or get_default_dtype(), device=_device(device), memory_format=memory_format
         )
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _check_out_tensor(name, out)
     if dtype is not None and dtype != out.dtype:
         raise RuntimeError(f"dtype {dtype_word(dtype)} does not match dtype of out parameter ({dtype_word(out.dtype)})")
     if tuple(out.shape) != shape:
         out._data.resize_(shape)
     return out._data
+
+
+def _check_out_tensor(name: str, out) -> None:
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
 
 
 def _finish_new(data: torch.Tensor, out, requires_grad: bool) -> Tensor:
@@ -188,12 +198,13 @@ def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bo
     return _finish_new(data, out, requires_grad)
 
 
-def _like(input: Tensor, dtype, device, memory_format=torch.preserve_format) -> torch.Tensor:
+def _like(input: Tensor, dtype, device, memory_format=torch.preserve_format, name: str = "empty_like") -> torch.Tensor:
     """An uninitialised buffer shaped as ``input``: its dtype and device unless given, laid out as
     torch's ``*_like`` lay it out (``preserve_format``: input's strides when it is dense)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     device = input.device if device is None else _device(device)
+    dtype = as_dtype(dtype, name)
     return torch.empty_like(input._data, dtype=dtype or input.dtype, device=device, memory_format=memory_format)
 
 
@@ -214,16 +225,25 @@ def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = F
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    data = _like(input, dtype, device, memory_format)
+    data = _like(input, dtype, device, memory_format, "full_like")
     if isinstance(fill_value, (bool, int, float)):
         scalar_as(fill_value, data.dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
     kernels.launch_fill_(data, fill_value)
     return _finish(data, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def _into_out(name: str, out, data: torch.Tensor) -> Tensor:
+    """A factory's ``out=``: ``data`` (computed in out's dtype) copied into out, resized as ``_new`` resizes it."""
+    buffer = _new(name, (), tuple(data.shape), data.dtype, None, out)
+    if buffer.numel():
+        elementwise_kernels.launch_unary("copy", data, out=buffer)
+    return _finish_new(buffer, out, False)
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float
-    (numpy scalars and 0-d tensors are read as the numbers they hold)."""
+    (numpy scalars and 0-d tensors are read as the numbers they hold). ``out=``: its dtype unless
+    ``dtype`` is given (then they must agree); resized with torch's warning when it held another count."""
     if end is None:
         start, end = 0, start
     values = tuple(
@@ -233,34 +253,61 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     for value in values:
         if isinstance(value, float) and not math.isfinite(value):
             raise RuntimeError(f"unsupported range: {start} -> {end}")
+    dtype = as_dtype(dtype, "arange")
+    if out is not None:
+        _check_out_tensor("arange", out)
+        dtype, device = dtype or out.dtype, out.device
     if dtype is None:
         dtype = get_default_dtype() if any(isinstance(v, float) for v in values) else torch.int64
+    if dtype == torch.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if step != 0 and not dtype.is_floating_point and int(step) == 0:
         raise ValueError("step must be nonzero")  # (torch's words when an integer dtype truncates the step)
     if step != 0 and (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     data = kernels.launch_arange(start, end, step, dtype=dtype, device=_device(device))
+    if out is not None:
+        if out.numel() not in (0, data.numel()):
+            warnings.warn(
+                f"The number of elements in the out tensor of shape {list(out.shape)} is {out.numel()} which does not "
+                f"match the computed number of elements {data.numel()}. Note that this may occur as a result of "
+                f"rounding error. The out tensor will be resized to a tensor of shape ({data.numel()},).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return _into_out("arange", out, data)
     return _finish(data, requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+def linspace(start, end, steps: int, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``out=``: in its dtype, resized
+    silently, as torch's)."""
     start, end, steps = (value.item() if isinstance(value, Tensor) else as_python_scalar(value)
                          for value in (start, end, steps))  # fmt: skip
     if not isinstance(steps, int) or isinstance(steps, bool):
         raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
+    dtype = as_dtype(dtype, "linspace")
+    if out is not None:
+        _check_out_tensor("linspace", out)
+        dtype, device = dtype or out.dtype, out.device
+    if dtype == torch.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype or get_default_dtype(),
                                    device=_device(device))  # fmt: skip
-    return _finish(data, requires_grad)
+    return _finish(data, requires_grad) if out is None else _into_out("linspace", out, data)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """The (n, m) identity matrix."""
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """The (n, m) identity matrix (``out=``: in its dtype, resized silently, as torch's)."""
     for name, value in (("n", n), ("m", m)):
         if value is not None and value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    dtype = as_dtype(dtype, "eye")
+    if out is not None:
+        _check_out_tensor("eye", out)
+        dtype, device = dtype or out.dtype, out.device
     data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
-    return _finish(data, requires_grad)
+    return _finish(data, requires_grad) if out is None else _into_out("eye", out, data)
 
 
 def rand(*sizes, size=None, out=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -297,6 +344,7 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
     for bound in (low, high):
         if isinstance(bound, int) and not -(2**63) <= bound < 2**63:
             raise ValueError("Overflow when unpacking long long")
+    dtype = as_dtype(dtype, "randint")
     if requires_grad and not (dtype is not None and dtype.is_floating_point):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     result = empty(_size((size,)), dtype=dtype or torch.int64, device=device)
@@ -320,6 +368,7 @@ def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, d
                  requires_grad: bool = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     if high is None:
         low, high = 0, low
+    dtype = as_dtype(dtype, "randint_like")
     if requires_grad and not (dtype or input.dtype).is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     result = _finish(_like(input, dtype, device, memory_format), False).random_(low, high, generator=generator)

@@ -23,6 +23,37 @@ SUPPORTED = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.
 
 _default_dtype = torch.float32
 
+_SUPPORTED = frozenset(SUPPORTED)
+
+# The Python types torch's argument parser reads as dtypes wherever it takes one (``x.to(float)``,
+# ``arange(3, dtype=int)``, ``sum(dtype=float)``): float is float64 whatever the default dtype.
+PYTHON_TYPE_DTYPES = {float: torch.float64, int: torch.int64, bool: torch.bool, complex: torch.complex128}
+
+
+def as_dtype(dtype, op: str = "to") -> torch.dtype | None:
+    """A ``dtype`` argument as torch's parser reads it: the one home for that (None stays None).
+
+    A torch.dtype is itself; the Python types float, int, bool and complex stand for float64, int64,
+    bool and complex128, as in torch; anything else (a numpy type, a string) is refused with torch's
+    TypeError, as is a dtype tritongrad has no kernels for (complex), named. Hot paths call it only
+    when the argument is not already a torch.dtype::
+
+        if dtype is not None and type(dtype) is not torch.dtype:
+            dtype = as_dtype(dtype, "sum")
+    """
+    if dtype is None:
+        return None
+    if type(dtype) is not torch.dtype:
+        resolved = PYTHON_TYPE_DTYPES.get(dtype) if type(dtype) is type else None
+        if resolved is None:
+            raise TypeError(f"{op}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+        dtype = resolved
+    if dtype not in _SUPPORTED:
+        raise TypeError(
+            f"{op}(): tritongrad does not support dtype {dtype} (supported: {', '.join(map(str, SUPPORTED))})"
+        )
+    return dtype
+
 
 # torch's C++ scalar-type names, used in its error messages ("expected scalar type Long").
 _DTYPE_WORDS = {
@@ -84,7 +115,9 @@ _INTEGER_ORDER = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64
 
 
 def promote_types(a: torch.dtype, b: torch.dtype) -> torch.dtype:
-    """torch.promote_types for the dtypes tritongrad supports."""
+    """torch.promote_types for the dtypes tritongrad supports (Python types read as ``as_dtype`` does)."""
+    if type(a) is not torch.dtype or type(b) is not torch.dtype:
+        a, b = as_dtype(a, "promote_types"), as_dtype(b, "promote_types")
     if a == b:
         return a
     if a == torch.bool:

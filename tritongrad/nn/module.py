@@ -13,9 +13,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+import torch
+
 from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -416,8 +419,15 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """Moves/casts parameters and buffers (floating ones only for dtype changes), like torch."""
-        dtype = kwargs.get("dtype") or next((a for a in args if _is_dtype(a)), None)
-        device = kwargs.get("device") or next((a for a in args if not _is_dtype(a)), None)
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif _is_dtype(arg):
+                dtype = arg
+            else:
+                device = arg
+        dtype = as_dtype(dtype, "to")  # (float is float64, as in torch)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
@@ -436,22 +446,17 @@ class Module:
         return self.to(device if device is not None else "cuda")
 
     def float(self) -> Module:
-        import torch
-
         return self.to(torch.float32)
 
     def double(self) -> Module:
-        import torch
-
         return self.to(torch.float64)
 
     def half(self) -> Module:
-        import torch
-
         return self.to(torch.float16)
 
-    def type(self, dtype) -> Module:
-        return self.to(dtype)
+    def type(self, dst_type) -> Module:
+        """Casts every parameter and buffer (floating or not) with ``Tensor.type``, as torch's."""
+        return self._apply_to_tensors(lambda tensor: tensor.type(dst_type))
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
@@ -634,9 +639,8 @@ def _check_name(module: Module, name: str, what: str, table: dict) -> None:
 
 
 def _is_dtype(value) -> bool:
-    import torch
-
-    return isinstance(value, torch.dtype)
+    """A torch.dtype, or a Python type torch reads as one (``module.to(float)``)."""
+    return isinstance(value, torch.dtype) or (type(value) is type and value in PYTHON_TYPE_DTYPES)
 
 
 def _torch_size(shape) -> str:

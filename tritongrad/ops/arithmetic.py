@@ -22,7 +22,7 @@ from tritongrad.kernels.strided import broadcast_shapes, check_writable
 from tritongrad.ops import elementwise, indexing
 from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.inplace import apply_inplace, check_inplace
-from tritongrad.ops.out_argument import check_out, finish_out
+from tritongrad.ops.out_argument import check_no_grad, check_out, finish_out, write_out
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -62,7 +62,9 @@ def _binary_out(op: str, input, other, out, *, alpha=None):
     dtype = result_type(input, other)
     if op == "div" and not dtype.is_floating_point:
         dtype = get_default_dtype()
-    check_out(op, out, dtype, shape, input, other)
+    elif op in _BOOLEAN_RESULTS:
+        dtype = torch.bool  # (castable into any out: torch.lt(x, 2, out=float_tensor) writes 1.0 and 0.0)
+    check_out(op, out, dtype, shape, input, other, differentiable=op not in _BOOLEAN_RESULTS)
     return finish_out(binary_forward(op, input, other, alpha=alpha, out=out))
 
 
@@ -256,9 +258,13 @@ def _with_operand_name(function, other):
     return _NAMED_BY_OPERAND[key]
 
 
-def pow(input, exponent):
-    """input ** exponent for tensors and numbers on either side."""
+def pow(input, exponent, *, out=None):
+    """input ** exponent for tensors and numbers on either side. ``out=``: any dtype the result casts to."""
     input, exponent = as_python_scalar(input), as_python_scalar(exponent)
+    if out is not None:
+        tensors = [t for t in (input, exponent) if isinstance(t, Tensor)]
+        check_no_grad("pow", out, *tensors)
+        return write_out("pow", out, pow(input, exponent), *tensors, rule="castable", overlap=True)
     if isinstance(input, Tensor) and isinstance(exponent, Tensor):
         return elementwise.PowTensor.apply(input, exponent)
     if isinstance(input, Tensor):
@@ -317,11 +323,15 @@ def clamp(input, min=None, max=None, *, out=None):  # noqa: F811 (torch's argume
 clip = clamp
 
 
-def clamp_min(input, min):  # noqa: F811
+def clamp_min(input, min, *, out=None):  # noqa: F811
+    if out is not None:
+        return elementwise.clamp_out(input, as_python_scalar(min), None, out, op="clamp_min")
     return clamp(input, min=min)
 
 
-def clamp_max(input, max):  # noqa: F811
+def clamp_max(input, max, *, out=None):  # noqa: F811
+    if out is not None:
+        return elementwise.clamp_out(input, None, as_python_scalar(max), out, op="clamp_max")
     return clamp(input, max=max)
 
 
@@ -338,12 +348,17 @@ def _full_like(x, value):
 
 
 def _comparison(op):
-    def compare(input, other):
+    def compare(input, other, *, out=None):
+        if out is not None:
+            return _binary_out(op, *_operands(op, input, other), out)
         return binary_forward(op, *_operands(op, input, other))
 
     compare.__name__ = op
-    compare.__doc__ = f"Elementwise ``{op}`` comparison; a bool tensor."
+    compare.__doc__ = f"Elementwise ``{op}`` comparison; a bool tensor (``out=``: any dtype, as 1 and 0)."
     return compare
+
+
+_BOOLEAN_RESULTS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"))
 
 
 eq, ne, lt, le, gt, ge = (_comparison(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))

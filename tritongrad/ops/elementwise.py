@@ -647,13 +647,16 @@ def check_clamp_inplace(x, low, high) -> None:
         )
 
 
-def clamp_out(x, low, high, out):
-    """clamp(x, low, high, out=out): out= validated like torch's, then written by clamp_forward."""
+def clamp_out(x, low, high, out, op: str = "clamp"):
+    """clamp(x, low, high, out=out) (and clamp_min/clamp_max): out= validated like torch's, then
+    written by clamp_forward."""
     bounds = [v for v in (low, high) if v is not None]
     if not bounds:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     shape = broadcast_shapes(*(tuple(t.shape) for t in (x, *bounds) if isinstance(t, Tensor)))
-    check_out("clamp", out, result_type(x, *bounds), shape, x, *bounds)
+    # torch: number bounds need out of the result's own dtype; tensor bounds, any dtype it casts to
+    exact = not any(isinstance(bound, Tensor) for bound in bounds)
+    check_out(op, out, result_type(x, *bounds), shape, x, *bounds, exact=exact)
     clamp_forward(x, low, high, out=out)
     return finish_out(out)
 

@@ -1388,11 +1388,20 @@ def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
     )
 
 
-def take(input: Tensor, index: Tensor) -> Tensor:
-    """input read as 1-D (row-major) at ``index``; the result has index's shape (TakeBackward0)."""
+def take(input: Tensor, index: Tensor, *, out=None) -> Tensor:
+    """input read as 1-D (row-major) at ``index``; the result has index's shape (TakeBackward0).
+    ``out=``: of input's dtype, not partly input or index."""
     plan = _flat_plan("take", input, index)
     if input.numel() == 0 and index.numel() != 0:
         raise IndexError("take(): tried to take from an empty tensor")
+    if out is not None:
+        check_no_grad("take", out, input)
+        if out.dtype != input.dtype:
+            raise RuntimeError(
+                "take(): self and out expected to have the same dtype, but got self.dtype = "
+                f"{dtype_word(input.dtype)} and out.dtype = {dtype_word(out.dtype)}"
+            )
+        return write_out("take", out, Take.apply(input, plan), input, index, overlap=True)
     return Take.apply(input, plan)
 
 
@@ -1442,9 +1451,13 @@ def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False)
     return input
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out=None) -> Tensor:
     """Values of input at ``indices`` along ``dim`` (broadcasting the other dims); with dim None,
-    along input flattened. Negative indices count from the end (GatherBackward0)."""
+    along input flattened. Negative indices count from the end (GatherBackward0). ``out=``: of
+    input's dtype."""
+    if out is not None:
+        check_no_grad("take_along_dim", out, input)
+        return write_out("take_along_dim", out, take_along_dim(input, indices, dim), input, indices)
     if not isinstance(indices, Tensor) or indices.dtype not in kernels.INDEX_DTYPES:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64")
     if dim is None:

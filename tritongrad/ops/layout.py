@@ -14,7 +14,7 @@ import math
 import torch
 
 from tritongrad import creation
-from tritongrad.dtypes import dtype_word, result_type
+from tritongrad.dtypes import as_dtype, dtype_word, result_type
 from tritongrad.ops import indexing, shape, views
 from tritongrad.ops.out_argument import write_out
 from tritongrad.shapes import as_int, normalize_dim
@@ -325,6 +325,7 @@ def _triangle_indices(name: str, row, col, offset, dtype, device, lower: bool):
     row = _int_arg(name, "row", 1, row)
     col = _int_arg(name, "col", 2, col)
     offset = _int_arg(name, "offset", 3, offset)
+    dtype = as_dtype(dtype, name)
     if dtype not in (torch.int64, torch.int32):
         raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(dtype)}'")
     if row < 0:

@@ -20,6 +20,7 @@ from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops import arithmetic
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_no_grad, out_dtype_word, write_out
 from tritongrad.ops.table import reduce_grad
@@ -211,27 +212,33 @@ def _product_out(name: str, product, a, b, out):
     return write_out(name, out, product(a, b), a, b)
 
 
-def mv(input, vec):
-    """Matrix @ vector."""
+def mv(input, vec, *, out=None):
+    """Matrix @ vector (``out=``: of the result's dtype)."""
     _check_operands("mv", input, vec)
     if input.dim() != 2 or vec.dim() != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, {vec.dim()}")
+    if out is not None:
+        check_no_grad("mv", out, input, vec)
+        return write_out("mv", out, matmul(input, vec), input, vec)
     return matmul(input, vec)
 
 
-def outer(input, vec2):
-    """Outer product of two 1-D tensors: input[:, None] * vec2[None, :] (one broadcast multiply)."""
+def outer(input, vec2, *, out=None):
+    """Outer product of two 1-D tensors: input[:, None] * vec2[None, :] (one broadcast multiply; with
+    ``out=``, torch's mul out=: any dtype the result casts to)."""
     _check_operands("outer", input, vec2)
     if input.dim() != 1 or vec2.dim() != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, but got {input.dim()}D and {vec2.dim()}D tensors")
+    if out is not None:
+        return arithmetic.mul(input.unsqueeze(1), vec2, out=out)  # (vec2 as torch passes it: its overlap check)
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
 ger = outer
 
 
-def dot(input, other):
-    """Inner product of two 1-D tensors of the same length."""
+def dot(input, other, *, out=None):
+    """Inner product of two 1-D tensors of the same length (``out=``: of the inputs' dtype)."""
     _check_operands("dot", input, other)
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
@@ -243,6 +250,13 @@ def dot(input, other):
         )
     if input.dtype == torch.bool:  # even when empty, as torch's
         raise NotImplementedError("\"dot\" not implemented for 'Bool'")
+    if out is not None:
+        check_no_grad("dot", out, input, other)
+        if isinstance(out, Tensor) and out.dtype != input.dtype:
+            raise RuntimeError(
+                f"result dtype {dtype_word(out.dtype)} does not match input dtype {dtype_word(input.dtype)}"
+            )
+        return write_out("dot", out, Dot.apply(input, other), input, other)
     return Dot.apply(input, other)
 
 
@@ -477,9 +491,9 @@ def linalg_cross(input, other, *, dim: int = -1):
     ) * other.index_select(dim, next_)
 
 
-def cross(input, other, dim: int | None = None):
+def cross(input, other, dim: int | None = None, *, out=None):
     """torch.cross: ``linalg.cross`` along ``dim``; without one, along the first dim of size 3 (with
-    torch's deprecation warning)."""
+    torch's deprecation warning). ``out=``: of the result's dtype, not partly one of the inputs."""
     if dim is None:
         warnings.warn(
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
@@ -491,6 +505,9 @@ def cross(input, other, dim: int | None = None):
         dim = next(
             (d for d, size in enumerate(broadcast_shapes(tuple(input.shape), tuple(other.shape))) if size == 3), -1
         )
+    if out is not None:
+        check_no_grad("linalg_cross", out, input, other)  # (torch's words: its cross is linalg's)
+        return write_out("linalg_cross", out, linalg_cross(input, other, dim=dim), input, other, overlap=True)
     return linalg_cross(input, other, dim=dim)
 
 

@@ -12,10 +12,19 @@ import math
 import torch
 
 from tritongrad import creation
-from tritongrad.dtypes import as_python_scalar, category, dtype_word, get_default_dtype, promote_types, result_type
+from tritongrad.dtypes import (
+    as_dtype,
+    as_python_scalar,
+    category,
+    dtype_word,
+    get_default_dtype,
+    promote_types,
+    result_type,
+)
 from tritongrad.ops import arithmetic, ordering, reduction
 from tritongrad.ops.elementwise import FUNCTIONS as _ELEMENTWISE
 from tritongrad.ops.indexing import cat, gather
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out
 from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -134,9 +143,16 @@ def sinc_(self):
 
 
 # ------------------------------------------------------------------------------ differences and distances
-def diff(input, n=1, dim=-1, prepend=None, append=None):
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     """The n-th forward difference along ``dim`` (logical xor for bools), after concatenating
-    ``prepend`` and ``append`` along ``dim``."""
+    ``prepend`` and ``append`` along ``dim``. ``out=``: torch's sub (or logical_xor) out=, any dtype
+    the result casts to."""
+    if out is not None:
+        op = "logical_xor" if input.dtype == torch.bool else "sub"  # (the op whose out= torch's diff takes)
+        inputs = [t for t in (input, prepend, append) if isinstance(t, Tensor)]
+        check_no_grad(op, out, *inputs) if op == "sub" else check_out_tensor(op, out)
+        result = diff(input, n, dim, prepend, append)
+        return write_out(op, out, result, *inputs, rule="castable", overlap=True, differentiable=op == "sub")
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -183,14 +199,18 @@ def _gcd(a: Tensor, b: Tensor) -> Tensor:
     return a
 
 
-def gcd(input, other):
+def gcd(input, other, *, out=None):
     """Greatest common divisor of integer tensors (gcd(0, 0) = 0; never negative)."""
+    if out is not None:
+        return write_out("gcd", out, gcd(input, other), input, other, rule="castable", overlap=True)
     dtype = _check_integral("gcd", input, other)
     return _gcd(input.to(dtype), other.to(dtype))
 
 
-def lcm(input, other):
+def lcm(input, other, *, out=None):
     """Least common multiple of integer tensors (0 where either is 0)."""
+    if out is not None:
+        return write_out("lcm", out, lcm(input, other), input, other, rule="castable", overlap=True)
     dtype = _check_integral("lcm", input, other)
     input, other = input.to(dtype), other.to(dtype)
     divisor = _gcd(input, other)
@@ -303,9 +323,14 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
 
 
 # ------------------------------------------------------------------------------ scans and integrals
-def logcumsumexp(input, dim):
+def logcumsumexp(input, dim, *, out=None):
     """log(cumsum(exp(input))) along ``dim``, computed stably: a running sum of exp(x - running max),
-    rescaled at each new maximum (an affine scan); infinities and NaN as torch's."""
+    rescaled at each new maximum (an affine scan); infinities and NaN as torch's. ``out=``: of input's dtype."""
+    if out is not None:
+        check_no_grad("logcumsumexp", out, input)
+        if out.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar_type {dtype_word(input.dtype)} but found {dtype_word(out.dtype)}")
+        return write_out("logcumsumexp", out, logcumsumexp(input, dim), input)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{dtype_word(input.dtype)}'")
     dim = normalize_dim(dim, input.dim())
@@ -452,7 +477,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
         raise TypeError(f"logspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dtype = get_default_dtype() if dtype is None else dtype
+    dtype = as_dtype(dtype, "logspace") or get_default_dtype()
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     exponent_dtype = dtype if dtype.is_floating_point else torch.float64

@@ -18,6 +18,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import as_dtype
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import reduce as reduce_kernels
 from tritongrad.kernels import scan as scan_kernels
@@ -120,10 +121,10 @@ CumminSelection = _selection("Cummin", "CumminBackward0")
 # ---------------------------------------------------------------------------------------------
 
 
-def _scan_dtype(input, dtype) -> torch.dtype:
+def _scan_dtype(input, dtype, op: str) -> torch.dtype:
     """torch's result dtype of cumsum/cumprod: ``dtype`` if given, int64 for integers and bool."""
     if dtype is not None:
-        return dtype
+        return dtype if type(dtype) is torch.dtype else as_dtype(dtype, op)
     return input.dtype if input.dtype.is_floating_point else torch.int64
 
 
@@ -228,12 +229,19 @@ def cumsum(input, dim: int, *, dtype=None, out=None):
             return write_out("cumsum", out, cumsum(input, dim, dtype=dtype), input, overlap=True)
         # torch casts the input to out's dtype first (floats into an int64 out are truncated, then summed)
         return write_out("cumsum", out, cumsum(input.to(out.dtype), dim), input, rule="any", overlap=True)
-    return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
+    return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype, "cumsum"))
 
 
-def cumprod(input, dim: int, *, dtype=None):
-    """Running product along ``dim``; integers and bools multiply in int64."""
-    return Cumprod.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype))
+def cumprod(input, dim: int, *, dtype=None, out=None):
+    """Running product along ``dim``; integers and bools multiply in int64. ``out=``: as cumsum's."""
+    if out is not None:
+        check_no_grad("cumprod", out, input)
+        if dtype is None and out.dtype == torch.bool:
+            raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
+        if dtype is not None:
+            return write_out("cumprod", out, cumprod(input, dim, dtype=dtype), input, overlap=True)
+        return write_out("cumprod", out, cumprod(input.to(out.dtype), dim), input, rule="any", overlap=True)
+    return Cumprod.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype, "cumprod"))
 
 
 # kernels/scan.py's running max/min with indices fails on 8- and 16-bit integers in the interpreter
@@ -294,8 +302,11 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return Tensor._wrap(sort_kernels.launch_sort(input._data, dim, bool(descending))[1])
 
 
-def msort(input):
-    """Sorted along dim 0 (values only)."""
+def msort(input, *, out=None):
+    """Sorted along dim 0 (values only); ``out=``: of input's dtype."""
+    if out is not None:
+        check_no_grad("msort", out, input)
+        return write_out("msort", out, sort(input, dim=0).values, input)
     return sort(input, dim=0).values
 
 

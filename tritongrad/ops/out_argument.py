@@ -11,6 +11,8 @@ the result into ``out`` with the copy kernel (which also casts where the rule al
   (addcmul: any dtype of the same or a higher category), ``"cat"`` (the same with the TypeError
   torch's cat and stack raise), or
   ``"any"`` (sum, cumsum: the op has computed from the input cast to out's dtype);
+- ``overlap=True`` (the ops torch runs through its TensorIterator: pow, cumprod, take, outer, ...):
+  an out that partially overlaps an input is refused, as torch does (out being the input is fine);
 - a wrong shape resizes ``out`` as torch's ``resize_`` does (``resize_out``), with torch's
   deprecation warning when it held elements: in place, on its own storage, when the storage has
   room from out's offset (so views of out, or the tensor out is a view of, still see the result);
@@ -81,11 +83,16 @@ def finish_out(out: Tensor) -> Tensor:
     return out
 
 
-def check_out(op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, exact: bool = False) -> torch.Tensor:
+def check_out(
+    op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, exact: bool = False, differentiable: bool = True
+) -> torch.Tensor:
     """``out=`` of an op that writes into it directly (the elementwise rows of ops/table.py, clamp,
     where, lerp): torch's checks, then its buffer, resized as ``resize_out`` does. ``exact``: out
-    must have the result dtype itself (else any dtype of the same or a higher category)."""
-    check_no_grad(op, out, *inputs)
+    must have the result dtype itself (else any dtype of the same or a higher category).
+    ``differentiable=False``: torch does not refuse inputs that require grad (comparisons)."""
+    check_out_tensor(op, out)
+    if differentiable:
+        check_no_grad(op, out, *inputs)
     check_castable(result_dtype, out.dtype, exact)
     return resize_out(op, out, tuple(shape))
 

@@ -15,11 +15,11 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word, get_default_dtype
+from tritongrad.dtypes import as_dtype, dtype_word, get_default_dtype, promote_types
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
-from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out, write_pair_out
 from tritongrad.shapes import dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -439,15 +439,11 @@ class Norm(Function):
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_dtype_arg(dtype):
-    if dtype is not None and not isinstance(dtype, torch.dtype):
-        raise TypeError(f"dtype must be a torch dtype, got {dtype!r}")
-
-
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Sum over all elements or over ``dim`` (int or tuple). ``out=`` (with ``dim``, as torch's): the
     sum is computed in out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
-    _check_dtype_arg(dtype)
+    if dtype is not None and type(dtype) is not torch.dtype:
+        dtype = as_dtype(dtype, "sum")
     if out is not None:
         if dim is None:
             raise TypeError("sum() received an invalid combination of arguments - got (Tensor, out=Tensor): "
@@ -467,15 +463,15 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Mean over all elements or over ``dim``; floating dtypes only, like torch. ``out=``: any dtype
     the result can be cast to."""
-    _check_dtype_arg(dtype)
+    if dtype is not None and type(dtype) is not torch.dtype:
+        dtype = as_dtype(dtype, "mean")
     if out is not None:
         check_no_grad("mean", out, input)
         return write_out("mean", out, mean(input, dim, keepdim, dtype=dtype), input, rule="castable")
     if not (dtype or input.dtype).is_floating_point:
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            "complex dtype. "
-            f"Got: {_dtype_word(input.dtype)}"
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
+            f"a floating point or complex dtype. Got: {_dtype_word(dtype or input.dtype)}"
         )
     dims = normalize_dims(dim, input.dim())
     if not (input.requires_grad and is_grad_enabled()):
@@ -492,6 +488,8 @@ def _dtype_word(dtype: torch.dtype) -> str:
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Product over all elements or over one ``dim``. ``out=`` (with ``dim``, as torch's): computed in
     out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
+    if dtype is not None and type(dtype) is not torch.dtype:
+        dtype = as_dtype(dtype, "prod")
     if isinstance(dim, (tuple, list)):
         raise TypeError(
             f"prod() received an invalid combination of arguments - got (dim={type(dim).__name__}), but expected one "
@@ -618,20 +616,28 @@ def _check_floating(name: str, input) -> None:
         )
 
 
-def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """Variance over all elements or ``dim``; ``correction`` (default 1) like torch."""
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None):
+    """Variance over all elements or ``dim``; ``correction`` (default 1) like torch. ``out=``: any
+    dtype the result casts to."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if out is not None:
+        check_no_grad("var", out, input)
+        return write_out("var", out, var(input, dim, unbiased, keepdim, correction=correction), input, rule="castable")
     _check_floating("var", input)
     dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
     _warn_if_no_degrees_of_freedom("var", input, dims, correction)
     return Var.apply(input, dims, correction, keepdim)
 
 
-def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-    """Standard deviation over all elements or ``dim``; ``correction`` (default 1) like torch."""
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None):
+    """Standard deviation over all elements or ``dim``; ``correction`` (default 1) like torch. ``out=``:
+    any dtype the result casts to."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if out is not None:
+        check_no_grad("std", out, input)
+        return write_out("std", out, std(input, dim, unbiased, keepdim, correction=correction), input, rule="castable")
     _check_floating("std", input)
     dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
     _warn_if_no_degrees_of_freedom("std", input, dims, correction)
@@ -650,16 +656,37 @@ def _warn_if_no_degrees_of_freedom(name: str, input, dims: tuple[int, ...], corr
         )
 
 
-def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None):
     """Vector p-norm (p = 1, 2, inf, -inf, 0 or any positive number; 'fro' is 2) over all elements
-    or ``dim``."""
+    or ``dim``. ``out=``: of the result's dtype."""
+    if dtype is not None and type(dtype) is not torch.dtype:
+        dtype = as_dtype(dtype, "norm")
+    if out is not None:
+        check_no_grad("linalg_vector_norm", out, input)  # (torch's words: its norm is linalg's)
+        return write_out("linalg_vector_norm", out, norm(input, p, dim, keepdim, dtype=dtype), input)
     if p in ("fro", None):
         p = 2
     if isinstance(p, str):
         raise RuntimeError(f"tritongrad.norm supports numeric p and 'fro', got {p!r}")
-    _check_floating("norm", input) if dtype is None else None
-    result = Norm.apply(input, float(p), normalize_dims(dim, input.dim()), keepdim)
-    return result.to(dtype) if dtype is not None else result
+    if dtype is not None:
+        # torch's vector_norm computes in ``dtype``: the input is cast to it first (a widening only)
+        if not input.dtype.is_floating_point:
+            raise RuntimeError(
+                "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                f"Got {dtype_word(input.dtype)}"
+            )
+        if not dtype.is_floating_point:
+            raise RuntimeError(
+                f"linalg.vector_norm: dtype should be floating point or complex, but got {dtype_word(dtype)}"
+            )
+        if promote_types(input.dtype, dtype) != dtype:
+            raise RuntimeError(
+                f"linalg.vector_norm: the dtype of the input ({dtype_word(input.dtype)}) should be convertible without "
+                f"narrowing to the specified dtype ({dtype_word(dtype)})"
+            )
+        input = input.to(dtype)
+    _check_floating("norm", input)
+    return Norm.apply(input, float(p), normalize_dims(dim, input.dim()), keepdim)
 
 
 def sum_to_size(x, shape: tuple):
@@ -693,16 +720,31 @@ def _one_of_each_repeat(input, dim) -> Tensor:
     return input
 
 
-def all(input, dim=None, keepdim: bool = False):
+def _boolean_out(op: str, input, dim, keepdim: bool, out):
+    """all/any's out=: bool (or uint8 for a uint8 input, as the result itself), of any shape (resized)."""
+    check_out_tensor(op, out)  # (torch's all/any take inputs that require grad: the result has no gradient)
+    if out.dtype != torch.bool and not (out.dtype == torch.uint8 and input.dtype == torch.uint8):
+        raise RuntimeError(f"{op} only supports bool tensor for result, got: {dtype_word(out.dtype)}")
+    result = (all if op == "all" else any)(input, dim, keepdim)
+    return write_out(
+        op, out, result if result.dtype == out.dtype else result.to(out.dtype), input, differentiable=False
+    )
+
+
+def all(input, dim=None, keepdim: bool = False, *, out=None):
     """True where every element (over ``dim``) is non-zero."""
+    if out is not None:
+        return _boolean_out("all", input, dim, keepdim, out)
     input = _one_of_each_repeat(input, dim)
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
     result = sum(zeros, dim=dim, keepdim=keepdim) == 0
     return result.to(torch.uint8) if input.dtype == torch.uint8 else result  # (torch keeps uint8 for uint8)
 
 
-def any(input, dim=None, keepdim: bool = False):
+def any(input, dim=None, keepdim: bool = False, *, out=None):
     """True where some element (over ``dim``) is non-zero."""
+    if out is not None:
+        return _boolean_out("any", input, dim, keepdim, out)
     input = _one_of_each_repeat(input, dim)
     nonzero = (input != 0).to(torch.int32)
     result = sum(nonzero, dim=dim, keepdim=keepdim) > 0
@@ -745,15 +787,36 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None):
     return Logsumexp.apply(input, normalize_dims(dim, input.dim()), keepdim)
 
 
-def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
-    """Sum treating NaN as zero."""
-    _check_dtype_arg(dtype)
+def _check_nansum_out(out) -> None:
+    if not out.dtype.is_floating_point:  # (torch sums in out's dtype, and has no integer nansum kernel)
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{dtype_word(out.dtype)}'")
+
+
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    """Sum treating NaN as zero. ``out=``: floating; the sum runs in out's dtype (the input cast to it
+    first), or ``dtype`` must be out's dtype."""
+    if dtype is not None and type(dtype) is not torch.dtype:
+        dtype = as_dtype(dtype, "nansum")
+    if out is not None:
+        check_no_grad("nansum", out, input)
+        if dtype is not None:
+            return write_out("nansum", out, nansum(input, dim, keepdim, dtype=dtype), input)
+        _check_nansum_out(out)
+        return write_out("nansum", out, nansum(input.to(out.dtype), dim, keepdim), input, rule="any")
     return Nansum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
 
 
-def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
-    """Mean of the non-NaN elements (torch's is nansum / count too: its node is DivBackward0)."""
-    _check_dtype_arg(dtype)
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
+    """Mean of the non-NaN elements (torch's is nansum / count too: its node is DivBackward0). ``out=``:
+    floating, computed in out's dtype as nansum's."""
+    if dtype is not None and type(dtype) is not torch.dtype:
+        dtype = as_dtype(dtype, "nanmean")
+    if out is not None:
+        check_no_grad("nansum", out, input)  # (torch's words: its nanmean writes nansum's out)
+        if dtype is None:
+            _check_nansum_out(out)
+            input, dtype = input.to(out.dtype), out.dtype
+        return write_out("nansum", out, nanmean(input, dim, keepdim, dtype=dtype), input, rule="castable")
     if not (dtype or input.dtype).is_floating_point:
         raise RuntimeError(
             f"nanmean(): expected input to have floating point or complex dtype but got {_dtype_word(input.dtype)}"

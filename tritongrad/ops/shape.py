@@ -19,7 +19,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import shape as shape_kernels
 from tritongrad.kernels.creation import launch_fill_
@@ -353,8 +353,16 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
     return DiagEmbed.apply(input if input.dim() else input.reshape(1), tuple(shape), int(offset), dim1, dim2)
 
 
-def diag(input, diagonal: int = 0):  # noqa: F811 (torch's argument name)
-    """1-D input: a square matrix with input on its ``diagonal``; 2-D input: that diagonal (a copy)."""
+def diag(input, diagonal: int = 0, *, out=None):  # noqa: F811 (torch's argument name)
+    """1-D input: a square matrix with input on its ``diagonal``; 2-D input: that diagonal (a copy).
+    ``out=``: of input's dtype (torch takes inputs that require grad here: the write is not recorded)."""
+    if out is not None:
+        if isinstance(out, Tensor) and out.dtype != input.dtype and category(input.dtype) > category(out.dtype):
+            raise RuntimeError(
+                f"diag: result type {dtype_word(input.dtype)} can't be cast to the desired out= type "
+                f"{dtype_word(out.dtype)}"
+            )
+        return write_out("diag", out, diag(input, diagonal).detach(), input, differentiable=False)
     if input.dim() == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.dim() == 2:

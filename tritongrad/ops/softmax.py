@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import warnings
 
+import torch
+
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import as_dtype, dtype_word
 from tritongrad.kernels import softmax as softmax_kernels
 from tritongrad.ops.out_argument import write_out
 from tritongrad.shapes import normalize_dim
@@ -124,9 +126,12 @@ def _softmax_dim(name: str, input, dim) -> int:
 def _softmax(function: type[Softmax], name: str, input, dim, dtype):
     _check_softmax_input(name, input)
     dim = _softmax_dim(name, input, dim)
-    _refuse_integers(name, input, dtype)
     if dtype is not None:
+        if type(dtype) is not torch.dtype:
+            dtype = as_dtype(dtype, name)
         input = input.to(dtype)
+    else:
+        _refuse_integers(name, input, dtype)
     if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
         return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
     if not (input.requires_grad and is_grad_enabled()):

@@ -17,7 +17,7 @@ import torch
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_from_type_name, tensor_type_name
+from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.shapes import as_int, normalize_dim, shape_arg
@@ -526,8 +526,12 @@ class ViewMethods:
                 dtype, device = arg.dtype, arg.device
             elif isinstance(arg, (str, torch.device)):
                 device = arg
+            elif arg in PYTHON_TYPE_DTYPES if type(arg) is type else False:
+                dtype = arg  # (read below)
             else:
                 raise TypeError(f"to() received an invalid argument {arg!r}")
+        if dtype is not None and type(dtype) is not torch.dtype:
+            dtype = as_dtype(dtype, "to")
         if device is not None:
             device = torch.device(device)
             if device.type == "cuda" and device.index is None:
@@ -609,7 +613,16 @@ class ViewMethods:
             return tensor_type_name(self.dtype, self.device)
         if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), torch.dtype):
             dtype = dtype.dtype  # a legacy type: x.type(torch.LongTensor)
-        return self.to(dtype_from_type_name(dtype) if isinstance(dtype, str) else dtype)
+        if isinstance(dtype, str):
+            return self.to(dtype_from_type_name(dtype))
+        if isinstance(dtype, torch.dtype):
+            return self.to(dtype)
+        if not isinstance(dtype, type):
+            raise TypeError("dtype must be a type, str, or dtype object")
+        # torch reads a type by its name (torch.DoubleTensor is "torch.DoubleTensor"), so a Python or
+        # numpy type is no dtype here: x.type(float) is torch's ValueError "invalid type: 'float'"
+        name = dtype.__name__ if dtype.__module__ == "builtins" else f"{dtype.__module__}.{dtype.__name__}"
+        return self.to(dtype_from_type_name(name))
 
     @property
     def T(self) -> Tensor:
@@ -636,10 +649,10 @@ class ViewMethods:
 
     def view(self, *shape, size=None) -> Tensor:
         """A view with a new shape (no copy); fails like torch if the strides do not allow it."""
-        if len(shape) == 1 and isinstance(shape[0], torch.dtype):
+        if len(shape) == 1 and (isinstance(shape[0], torch.dtype) or type(shape[0]) is type):
             # The same bytes read as another dtype (torch checks sizes and strides); as torch's, it shares
             # memory and the version counter but not the history: the result never requires grad.
-            return Tensor._wrap(self._data.view(shape[0]), version_counter=self._version_counter)
+            return Tensor._wrap(self._data.view(as_dtype(shape[0], "view")), version_counter=self._version_counter)
         shape = shape_arg(shape, size)
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.view(shape))
