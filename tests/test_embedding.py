@@ -112,8 +112,6 @@ def test_embedding_bad_input():
         F.embedding(tritongrad.tensor([1]), from_torch(random_values((5,), torch.float32)))
     with pytest.raises(AssertionError, match="Padding_idx"):
         F.embedding(tritongrad.tensor([1]), weight, padding_idx=7)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        F.embedding(tritongrad.tensor([1]), weight, max_norm=1.0)
     with pytest.raises(NotImplementedError, match="sparse"):
         nn.Embedding(5, 3, sparse=True)
 

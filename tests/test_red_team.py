@@ -1324,7 +1324,36 @@ LEGACY_AND_SCRIPT_IDIOMS = {
     "MultiplicativeLR": _multiplicative,
     "an _LRScheduler subclass": _old_scheduler_subclass,
     "nn.init.normal (deprecated name)": lambda lib: lib.nn.init.constant(lib.empty(2), 0.5),
+    "einsum's sublist form": lambda lib: lib.einsum(
+        lib.arange(6.0).reshape(2, 3), [0, 1], lib.arange(12.0).reshape(3, 4), [1, 2], [0, 2]
+    ),
+    "einsum's sublist form, implicit output and ...": lambda lib: [
+        lib.einsum(lib.arange(6.0).reshape(2, 3), [0, 1], lib.arange(12.0).reshape(3, 4), [1, 2]),
+        lib.einsum(lib.arange(6.0).reshape(2, 3), [Ellipsis, 1], [1]),
+    ],
+    "lerp with a 0-d float64 weight": lambda lib: lib.lerp(
+        lib.tensor([1.0, 2.0]), lib.tensor([3.5, 5.5]), lib.tensor(0.5, dtype=lib.float64)
+    ),
+    "lerp with a 1-d float64 weight is refused": lambda lib: lib.lerp(
+        lib.tensor([1.0, 2.0]), lib.tensor([3.5, 5.5]), lib.tensor([0.5, 0.5], dtype=lib.float64)
+    ),
+    "embedding with max_norm renormalises the rows it reads": lambda lib: (
+        lambda w: [lib.nn.functional.embedding(lib.tensor([[1, 2], [1, 4]]), w, max_norm=2.0), w]
+    )(lib.arange(15.0).reshape(5, 3) / 3),
+    "Embedding(max_norm, norm_type=1) and its gradient": lambda lib: (
+        lambda e: [(lambda o: [o.sum().backward(), o][1])(e(lib.tensor([3, 0, 3]))), e.weight.grad]
+    )(_embedding_with_weights(lib)),
+    "embedding_bag with max_norm": lambda lib: lib.nn.functional.embedding_bag(
+        lib.tensor([1, 2, 4, 1]), lib.arange(15.0).reshape(5, 3), lib.tensor([0, 2]), max_norm=2.0
+    ),
 }
+
+
+def _embedding_with_weights(lib):
+    embedding = lib.nn.Embedding(4, 3, max_norm=1.5, norm_type=1.0)
+    with lib.no_grad():
+        embedding.weight.copy_(lib.arange(12.0).reshape(4, 3) / 4)
+    return embedding
 
 
 @pytest.mark.parametrize("name", list(LEGACY_AND_SCRIPT_IDIOMS))

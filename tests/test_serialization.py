@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import struct
 
 import pytest
@@ -10,6 +11,7 @@ import torch
 
 import tritongrad
 import tritongrad.nn as nn
+from tests.utils import assert_close, from_torch
 from tritongrad.serialization import CheckpointError
 
 
@@ -140,8 +142,6 @@ def test_every_header_field_is_checked_before_loading(tmp_path, header, message)
 
 def test_loading_never_unpickles(tmp_path):
     """A pickle file is not a checkpoint: it is rejected, not executed."""
-    import pickle
-
     path = tmp_path / "evil.pt"
     path.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(CheckpointError):
@@ -228,3 +228,45 @@ def test_an_empty_file_is_an_eof_error_and_a_missing_directory_a_runtime_error(t
         tritongrad.load(io.BytesIO(b""))
     with pytest.raises(RuntimeError, match="Parent directory .* does not exist"):
         tritongrad.save({"a": tritongrad.ones(1)}, tmp_path / "missing" / "x.pt")
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's own files and pickle
+# ---------------------------------------------------------------------------------------------
+
+
+def _torch_model_state():
+    generator = torch.Generator().manual_seed(3)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    for parameter in model.parameters():
+        parameter.data = torch.randn(parameter.shape, generator=generator)
+    return model
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+def test_loads_a_checkpoint_pytorch_wrote(tmp_path, zipped):
+    model = _torch_model_state()
+    path = tmp_path / "pretrained.pth"
+    checkpoint = {"epoch": 7, "model": model.state_dict(), "scale": torch.nn.Parameter(torch.tensor([0.5, 2.0]))}
+    torch.save(checkpoint, path, _use_new_zipfile_serialization=zipped)
+    loaded = tritongrad.load(path)
+    assert loaded["epoch"] == 7 and type(loaded["model"]) is type(checkpoint["model"])
+    assert isinstance(loaded["scale"], tritongrad.nn.Parameter) and loaded["scale"].requires_grad
+    ours = tritongrad.nn.Sequential(tritongrad.nn.Linear(3, 4), tritongrad.nn.ReLU(), tritongrad.nn.Linear(4, 2))
+    ours.load_state_dict(loaded["model"])
+    x = torch.arange(6.0).reshape(2, 3) / 7
+    assert_close(ours(from_torch(x)), model(x), what="a PyTorch state_dict loaded into the same model")
+
+
+def test_tensors_and_modules_pickle_as_torchs():
+    tensor = tritongrad.arange(4.0).requires_grad_()
+    back = pickle.loads(pickle.dumps(tensor))
+    assert back.requires_grad and back.is_leaf and back.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert pickle.loads(pickle.dumps(tensor * 2)).tolist() == [0.0, 2.0, 4.0, 6.0]  # (a leaf again, as torch's)
+    half = pickle.loads(pickle.dumps(tritongrad.ones(2, dtype=tritongrad.bfloat16)))
+    assert half.dtype == torch.bfloat16
+    layer = tritongrad.nn.Linear(2, 3)
+    copy = pickle.loads(pickle.dumps(layer))
+    assert isinstance(copy.weight, tritongrad.nn.Parameter) and copy.weight.tolist() == layer.weight.tolist()
+    x = tritongrad.ones(1, 2)
+    assert copy(x).tolist() == layer(x).tolist()

@@ -34,6 +34,7 @@ import math
 import os
 import pickle
 import struct
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -269,6 +270,8 @@ def load(f, map_location=None, weights_only: bool = True):
     else:
         with open(f, "rb") as handle:
             blob = handle.read()
+    if blob[:4] in _TORCH_MAGICS and blob[8:9] != b"{":  # (a header length cannot be followed by JSON here)
+        return _load_torch_checkpoint(blob, device, weights_only)
     if len(blob) < 8:
         raise EmptyCheckpointError(f"{f}: truncated checkpoint (only {len(blob)} bytes, no header)")
     (header_length,) = struct.unpack("<Q", blob[:8])
@@ -322,6 +325,38 @@ def load(f, map_location=None, weights_only: bool = True):
             raise CheckpointError(f"{f}: corrupt pickled object ({error})") from None
         return _TensorFindingUnpickler(io.BytesIO(pickled), tensors).load()
     return tensors if skeleton is None else _decode(skeleton, tensors)
+
+
+# A file torch.save wrote begins as a zip archive (torch's format since 1.6) or as a pickle of its
+# legacy magic number (protocol 2, a 10-byte long); a tritongrad file's 8-byte header length is
+# followed by its JSON header instead.
+_TORCH_MAGICS = (b"PK\x03\x04", b"\x80\x02\x8a\x0a")
+
+
+def _load_torch_checkpoint(blob: bytes, device: torch.device, weights_only: bool):
+    """A checkpoint written by PyTorch's own ``torch.save`` (a pretrained state_dict, a tutorial's
+    ``.pth``): torch reads its format into host memory (reading files is memory work, which torch
+    may do here), and every tensor in it becomes a tritongrad tensor on ``device`` (Parameters stay
+    Parameters; dicts, OrderedDicts, lists and tuples keep their types)."""
+    loaded = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=weights_only)
+    return _from_torch_objects(loaded, device)
+
+
+def _from_torch_objects(obj, device: torch.device):
+    if isinstance(obj, torch.nn.Parameter):
+        return Parameter(Tensor._wrap(obj.detach().to(device)), obj.requires_grad)
+    if isinstance(obj, torch.Tensor):
+        return Tensor._wrap(obj.detach().to(device)).requires_grad_(obj.requires_grad)
+    if isinstance(obj, dict):
+        converted = type(obj)() if type(obj) in (dict, OrderedDict) else {}
+        for key, value in obj.items():
+            converted[key] = _from_torch_objects(value, device)
+        if hasattr(obj, "_metadata"):  # (a state_dict's version metadata)
+            converted._metadata = obj._metadata
+        return converted
+    if isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
+        return type(obj)(_from_torch_objects(item, device) for item in obj)
+    return obj
 
 
 def _target_device(map_location) -> torch.device:

@@ -443,7 +443,21 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
-        raise TypeError("tritongrad tensors are not picklable; use tritongrad.save (safetensors) instead")
+        # pickle (multiprocessing, pickle.dumps of a model) keeps the values, the dtype, the class
+        # (Parameter) and requires_grad, as torch's (a tensor from the middle of a graph comes back
+        # as a leaf); the buffer pickles itself: torch owns the memory.
+        return _rebuild_tensor, (type(self), self._data.detach().cpu(), self.requires_grad, str(self._data.device))
+
+
+def _rebuild_tensor(cls: type, data: torch.Tensor, requires_grad: bool, device: str) -> Tensor:
+    """A pickled tensor back, on the device it was pickled from (the host if that is gone)."""
+    if device != "cpu" and not torch.cuda.is_available():
+        device = "cpu"
+    tensor = cls.__new__(cls)
+    tensor._init_fields(data.to(device))
+    if requires_grad:
+        tensor._requires_grad = True
+    return tensor
 
 
 class _PostAccumulateHandle:

@@ -59,7 +59,7 @@ from tritongrad.ops.channel_shuffle import channel_shuffle
 from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
-from tritongrad.ops.embedding import embedding
+from tritongrad.ops.embedding import embedding, renormalize_rows
 from tritongrad.ops.fold import fold, unfold
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.inplace import apply_inplace
@@ -1326,13 +1326,16 @@ def embedding_bag(
     an empty bag gives zeros. Entries equal to ``padding_idx`` are left out of their bag (and of
     its mean's count). ``per_sample_weights`` (like input) scales each row, ``mode="sum"`` only.
     Composed from embedding, index_add and scatter_reduce (their kernels do the arithmetic);
-    ``max_norm`` and ``sparse=True`` are not supported (NotImplementedError)."""
+    ``max_norm`` renormalises the looked-up rows in place as ``embedding`` does; ``sparse=True`` is
+    not supported (NotImplementedError)."""
     _check_tensor("embedding_bag", "input", input)
     _check_tensor("embedding_bag", "weight", weight)
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
-    if max_norm is not None or sparse:
-        raise NotImplementedError("embedding_bag: max_norm and sparse=True are not supported")
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
+    if max_norm is not None:
+        renormalize_rows(weight, input, float(max_norm), float(norm_type))
     if per_sample_weights is not None:
         if mode != "sum":
             raise NotImplementedError(

@@ -1247,6 +1247,8 @@ def _check_lerp(input, end, weight) -> None:
     if not isinstance(weight, (Tensor, bool, int, float)):
         raise TypeError(f"lerp(): argument 'weight' must be Tensor or Number, not {type(weight).__name__}")
     for argument, value in (("end", end), ("weight", weight)):
+        if argument == "weight" and isinstance(value, Tensor) and value.dim() == 0:
+            continue  # (a 0-d weight of any dtype is read in the input's, as torch's)
         if isinstance(value, Tensor) and value.dtype != input.dtype:
             raise RuntimeError(
                 f"expected dtype {typeid_name(input.dtype)} for `{argument}` but got dtype {typeid_name(value.dtype)}"
@@ -1267,6 +1269,8 @@ def lerp(input, end, weight, *, out=None):
     number or a tensor, and input, end and a tensor weight broadcast together (same floating dtype)."""
     weight = as_python_scalar(weight)
     _check_lerp(input, end, weight)
+    if isinstance(weight, Tensor) and weight.dtype != input.dtype:  # (a 0-d weight, checked above)
+        weight = weight.to(input.dtype)
     if out is not None:
         shape = broadcast_shapes(*(tuple(t.shape) for t in (input, end, weight) if isinstance(t, Tensor)))
         _launch_lerp(input, end, weight, out=check_out("lerp", out, input.dtype, shape, input, end, weight))
@@ -1279,6 +1283,8 @@ def lerp(input, end, weight, *, out=None):
 def _lerp_(self, end, weight):
     """``lerp`` in place; returns self."""
     _check_lerp(self, end, weight)
+    if isinstance(weight, Tensor) and weight.dtype != self.dtype:
+        weight = weight.to(self.dtype)
     other = weight if isinstance(weight, Tensor) and weight.requires_grad else end
     return apply_inplace(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad.autograd.function import Function
-from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.kernels import embedding as embedding_kernels
 from tritongrad.kernels import indexing as indexing_kernels
 from tritongrad.kernels.elementwise import launch_unary
@@ -69,6 +69,17 @@ class Embedding(Function):
         return None, Tensor._wrap(grad_weight), None, None
 
 
+def renormalize_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_: the rows ``input`` names, each scaled by max_norm / (norm + 1e-7)
+    where its norm exceeds max_norm, written into ``weight`` in place, outside the graph."""
+    with no_grad():
+        rows = input.flatten().unique()
+        selected = weight[rows]
+        norms = selected.norm(p=norm_type, dim=1, keepdim=True)
+        scale = (max_norm / (norms + 1e-7)).where(norms > max_norm, 1.0)
+        weight[rows] = selected * scale
+
+
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -84,8 +95,8 @@ def embedding(
         input: integer indices (int64 or int32) of any shape, each in [0, V).
         weight: (V, D) table.
         padding_idx: that row (negative counts from the end) gets no gradient.
-        max_norm, norm_type: renormalising looked-up rows in place is not supported
-            (NotImplementedError); norm_type alone is ignored, as in torch.
+        max_norm, norm_type: each looked-up row whose norm exceeds max_norm is scaled down to it,
+            in place in ``weight`` (not recorded, as torch's); norm_type alone is ignored.
         scale_grad_by_freq: divide each row's gradient by its index's count in ``input``.
         sparse: sparse gradients are not supported (NotImplementedError).
 
@@ -108,7 +119,7 @@ def embedding(
     if input.device != weight.device:
         raise RuntimeError(f"embedding: indices on {input.device} and weight on {weight.device}")
     if max_norm is not None:
-        raise NotImplementedError("embedding: max_norm (in-place renormalisation of looked-up rows) is not supported")
+        renormalize_rows(weight, input, float(max_norm), float(norm_type))
     if sparse:
         raise NotImplementedError("embedding: sparse gradients are not supported; use sparse=False")
     if padding_idx is not None:

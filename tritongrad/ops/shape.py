@@ -491,9 +491,35 @@ def _contract(a, a_labels: list[str], b, b_labels: list[str], keep: set[str]):
     return product.reshape(shape), out_labels
 
 
+def _sublist_equation(arguments: tuple) -> tuple[str, tuple]:
+    """torch's sublist form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as an equation and operands:
+    label k is the k-th of a-z then A-Z, ``...`` is Ellipsis."""
+
+    def term(sublist) -> str:
+        letters = []
+        for label in sublist:
+            if label is Ellipsis:
+                letters.append("...")
+            elif isinstance(label, int) and 0 <= label < 52:
+                letters.append(chr(ord("a") + label) if label < 26 else chr(ord("A") + label - 26))
+            else:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), but got {label}")
+        return "".join(letters)
+
+    operands, terms = arguments[0::2], arguments[1::2]
+    output = None
+    if len(operands) > len(terms):  # an odd count: the last argument is the output's sublist
+        operands, output = operands[:-1], operands[-1]
+    equation = ",".join(term(sublist) for sublist in terms)
+    return (equation if output is None else f"{equation}->{term(output)}"), tuple(operands)
+
+
 def einsum(equation: str, *operands):
     """Einstein summation, lowered to diagonal views, sums, permutes and batched matmuls
-    (pairwise, left to right). Supports '...', implicit output and repeated labels."""
+    (pairwise, left to right). Supports '...', implicit output and repeated labels, and torch's
+    sublist form (``einsum(a, [0, 1], b, [1, 2])``)."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     labels, output = _parse_einsum(equation, operands)
