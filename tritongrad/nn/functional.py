@@ -62,6 +62,7 @@ from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding, renormalize_rows
 from tritongrad.ops.fold import fold, unfold
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
+from tritongrad.ops.grid_sample import affine_grid, grid_sample
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.loss_classes import CrossEntropy, NllLoss
 from tritongrad.ops.loss_elementwise import elementwise_loss
@@ -189,6 +190,8 @@ __all__ = [
     "channel_shuffle",
     "native_channel_shuffle",
     "dropout3d",
+    "grid_sample",
+    "affine_grid",
 ]
 
 native_channel_shuffle = channel_shuffle
