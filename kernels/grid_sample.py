@@ -26,6 +26,7 @@ from tritongrad.kernels.common import FLOATING_DTYPES, check_floating, compute_d
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.pool import window_launch_config
+from tritongrad.kernels.resample import cubic_weight
 from tritongrad.runtime import cdiv
 
 __all__ = ["MODES", "PADDING_MODES", "launch_grid_sample2d_fwd", "launch_grid_sample2d_bwd"]
@@ -98,24 +99,6 @@ def _round_half_even(value):
     odd = (below - 2.0 * tl.floor(below * 0.5)) != 0
     up = (fraction > 0.5) | ((fraction == 0.5) & odd)
     return tl.where(up, below + 1.0, below)
-
-
-@triton.jit
-def _cubic_weight(t, TAP: tl.constexpr):
-    """Weight of tap TAP (at offset TAP - 1 from floor) for fraction t: torch's
-    get_cubic_upsample_coefficients with A = -0.75."""
-    A: tl.constexpr = _CUBIC_A
-    if TAP == 0:
-        x = t + 1.0
-        return ((A * x - 5.0 * A) * x + 8.0 * A) * x - 4.0 * A
-    elif TAP == 1:
-        return ((A + 2.0) * t - (A + 3.0)) * t * t + 1.0
-    elif TAP == 2:
-        x = 1.0 - t
-        return ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
-    else:
-        x = 2.0 - t
-        return ((A * x - 5.0 * A) * x + 8.0 * A) * x - 4.0 * A
 
 
 @triton.jit
@@ -220,8 +203,8 @@ def grid_sample2d_fwd_kernel(
                         channel + row_index * x_stride_h + column * x_stride_w,
                         mask=mask & row_ok & column_ok, other=0,
                     ).to(COMPUTE)  # fmt: skip
-                    row += tap * _cubic_weight(tx, i)
-                value += row * _cubic_weight(ty, j)
+                    row += tap * cubic_weight(tx, i)
+                value += row * cubic_weight(ty, j)
         store_as(out_base + c * OH * OW, value, mask)
 
 
@@ -305,10 +288,10 @@ def grid_sample2d_bwd_kernel(
         else:
             for j in tl.static_range(4):
                 row_index, row_ok = _cubic_tap(fy, j, H, PADDING, ALIGN)
-                weight_y = _cubic_weight(ty, j)
+                weight_y = cubic_weight(ty, j)
                 for i in tl.static_range(4):
                     column, column_ok = _cubic_tap(fx, i, W, PADDING, ALIGN)
-                    weight_x = _cubic_weight(tx, i)
+                    weight_x = cubic_weight(tx, i)
                     ok = mask & row_ok & column_ok
                     if INPUT_GRAD:
                         tl.atomic_add(grad_channel + row_index * W + column, g * weight_x * weight_y, mask=ok)

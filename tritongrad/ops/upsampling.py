@@ -1,7 +1,12 @@
-"""F.interpolate: 'nearest', 'nearest-exact' (3-d and 4-d input), 'linear' (3-d), 'bilinear' (4-d)
-on kernels/resample.py, and 'area' as torch computes it: adaptive average pooling (ops/pooling.py).
+"""F.interpolate: 'nearest', 'nearest-exact' (3-d, 4-d and 5-d input), 'linear' (3-d), 'bilinear'
+and 'bicubic' (4-d), 'trilinear' (5-d) on kernels/resample.py, and 'area' as torch computes it:
+adaptive average pooling (ops/pooling.py).
 
-A 1-d resize of (N, C, L) runs the 2-d kernels on an (N, C, 1, L) view. Output sizes, source
+A 1-d resize of (N, C, L) runs the 2-d kernels on an (N, C, 1, L) view. A 3-d resize of
+(N, C, D, H, W) is separable: the 2-d kernels resize (H, W) on an (N, C * D, H, W) view, then D on
+an (N, C, D, OH * OW) view (unit scale along the flattened plane, which the kernels copy exactly);
+its graph is those two nodes, the last one named as torch names the 3-d node. (For half types the
+intermediate is rounded once more than in torch's single pass.) Output sizes, source
 scales and errors follow torch: with ``scale_factor`` (and ``recompute_scale_factor`` not True)
 the output is ``floor(size * scale_factor)`` and sources use ``1 / scale_factor``.
 
@@ -22,7 +27,8 @@ from tritongrad.tensor import Tensor
 
 __all__ = ["interpolate", "upsample"]
 
-_ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact"
+_ALL_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"  # torch 2.13's list
+_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
 _NAMES = {
     ("nearest", 1): "UpsampleNearest1DBackward0",
     ("nearest", 2): "UpsampleNearest2DBackward0",
@@ -30,6 +36,10 @@ _NAMES = {
     ("nearest-exact", 2): "UpsampleNearestExact2DBackward0",
     ("linear", 1): "UpsampleLinear1DBackward0",
     ("bilinear", 2): "UpsampleBilinear2DBackward0",
+    ("bicubic", 2): "UpsampleBicubic2DBackward0",
+    ("nearest", 3): "UpsampleNearest3DBackward0",
+    ("nearest-exact", 3): "UpsampleNearestExact3DBackward0",
+    ("trilinear", 3): "UpsampleTrilinear3DBackward0",
 }
 
 
@@ -38,31 +48,32 @@ def _as_4d(data):
 
 
 class Resample(Function):
-    """The resize node: ``plan`` = (output size, scales, linear, align_corners, exact) over the 4-d view."""
+    """The resize node: ``plan`` = (output size, scales, linear, align_corners, exact, cubic) over the
+    4-d view."""
 
     @staticmethod
     def forward(ctx, x, plan):
-        output_size, scales, linear, align_corners, exact = plan
+        output_size, scales, linear, align_corners, exact, cubic = plan
         data = _as_4d(x._data)
         ctx.plan, ctx.input_shape = plan, tuple(x.shape)
         ctx.channels_last = prefers_channels_last(data)  # the gradient's layout, as torch's
         out = kernels.launch_resample2d_fwd(
-            data, output_size, scales, linear=linear, align_corners=align_corners, exact=exact
+            data, output_size, scales, linear=linear, align_corners=align_corners, exact=exact, cubic=cubic
         )
         return Tensor._wrap(out if x.dim() == 4 else out.squeeze(-2))
 
     @staticmethod
     def backward(ctx, grad):
-        return ResampleBackward.apply(grad, ctx.input_shape, ctx.plan, ctx.channels_last), None
+        return ResampleBackward.apply(grad, ctx.input_shape, ctx.plan, ctx.channels_last, ctx.name()), None
 
 
 class ResampleBackward(Function):
     """The gradient of Resample (a gather-sum); its own gradient is the resize again."""
 
     @staticmethod
-    def forward(ctx, grad, input_shape, plan, channels_last):
-        output_size, scales, linear, align_corners, exact = plan
-        ctx.plan = plan
+    def forward(ctx, grad, input_shape, plan, channels_last, name):
+        output_size, scales, linear, align_corners, exact, cubic = plan
+        ctx.plan, ctx.name = plan, name
         grad_x = kernels.launch_resample2d_bwd(
             _as_4d(grad._data),
             tuple(_as_4d_shape(input_shape)[2:]),
@@ -71,29 +82,42 @@ class ResampleBackward(Function):
             align_corners=align_corners,
             exact=exact,
             channels_last=channels_last,
+            cubic=cubic,
         )
         return Tensor._wrap(grad_x.view(input_shape))
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return _node(ctx.plan, grad_grad.dim()).apply(grad_grad, ctx.plan), None, None, None
+        return _node(ctx.name).apply(grad_grad, ctx.plan), None, None, None, None
+
+
+class ResampleDepth(Resample):
+    """The last step of a 3-d resize: Resample along D of (N, C, D, OH * OW), returned as
+    (N, C, OD, OH, OW) (one node, named as torch's 3-d node)."""
+
+    @staticmethod
+    def forward(ctx, x, plan, shape):
+        out = Resample.forward(ctx, x, plan)
+        ctx.columns = tuple(out.shape)
+        return Tensor._wrap(out._data.view(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (*Resample.backward(ctx, grad.reshape(ctx.columns)), None)
 
 
 def _as_4d_shape(shape) -> tuple[int, ...]:
     return tuple(shape) if len(shape) == 4 else (*shape[:-1], 1, shape[-1])
 
 
-_NODES: dict[str, type[Resample]] = {}
+_NODES: dict[tuple[str, type], type[Resample]] = {}
 
 
-def _node(plan, ndim: int) -> type[Resample]:
-    linear, exact = plan[2], plan[4]
-    spatial = ndim - 2
-    nearest = "nearest-exact" if exact else "nearest"
-    name = _NAMES[("bilinear" if spatial == 2 else "linear") if linear else nearest, spatial]
-    if name not in _NODES:
-        _NODES[name] = type(f"Resample_{name}", (Resample,), {"_backward_name": name})
-    return _NODES[name]
+def _node(name: str, base: type[Resample] = Resample) -> type[Resample]:
+    """The ``base`` node class named as torch names ``name``'s node."""
+    if (name, base) not in _NODES:
+        _NODES[name, base] = type(f"{base.__name__}_{name}", (base,), {"_backward_name": name})
+    return _NODES[name, base]
 
 
 def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
@@ -126,10 +150,11 @@ def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
 
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False):  # fmt: skip
-    """Resizes (N, C, L) or (N, C, H, W) ``input`` to ``size`` or by ``scale_factor``.
+    """Resizes (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to ``size`` or by ``scale_factor``.
 
-    Modes: 'nearest', 'nearest-exact' and 'area' (3-d or 4-d input), 'linear' (3-d) and
-    'bilinear' (4-d), with torch's ``align_corners`` (default False).
+    Modes: 'nearest' and 'nearest-exact' (3-d, 4-d or 5-d input), 'area' (3-d or 4-d), 'linear'
+    (3-d), 'bilinear' and 'bicubic' (4-d), 'trilinear' (5-d), with torch's ``align_corners``
+    (default False). ``antialias=True`` is not supported.
 
     >>> interpolate(tritongrad.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
     [[[1.0, 1.0, 2.0, 2.0]]]
@@ -151,19 +176,22 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
             f"{_ALL_MODES} (got {mode})"
         )
-    if mode == "linear" and input.dim() != 3:
-        raise NotImplementedError(f"Got {input.dim()}D input, but linear mode needs 3D input")
-    if mode == "bilinear" and input.dim() != 4:
-        raise NotImplementedError(f"Got {input.dim()}D input, but bilinear mode needs 4D input")
-    if mode not in ("nearest", "nearest-exact", "area", "linear", "bilinear") or input.dim() == 5:
+    ranks = {"linear": 3, "bilinear": 4, "trilinear": 5}
+    if mode in ranks and input.dim() != ranks[mode]:  # torch's own message for these three
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {ranks[mode]}D input")
+    if mode == "lanczos" and input.dim() == 4:
+        raise ValueError("Lanczos mode requires antialias=True")  # and antialias is not supported
+    if mode not in _MODES or (mode == "bicubic" and input.dim() != 4):
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} on {input.dim()}D input is not supported by tritongrad "
-            "(supported: 'nearest', 'nearest-exact', 'area' on 3D/4D, 'linear' on 3D, 'bilinear' on 4D input)"
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
+            f"{_ALL_MODES} (got {mode})"
         )
+    if mode == "area" and input.dim() == 5:
+        raise NotImplementedError("interpolate: mode 'area' on 5D input (adaptive_avg_pool3d) is not supported")
     sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
     in_sizes = list(input.shape[2:])
     if any(s <= 0 for s in sizes) or any(s <= 0 for s in in_sizes):
-        names = ["H", "W"][-len(sizes) :]
+        names = ["D", "H", "W"][-len(sizes) :]
         given = ", ".join(f"{n}: {s}" for n, s in zip(names, in_sizes))
         wanted = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
         raise RuntimeError(
@@ -172,14 +200,35 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     if mode == "area":
         area = pooling.adaptive_avg_pool1d if len(sizes) == 1 else pooling.adaptive_avg_pool2d
         return area(input, sizes[0] if len(sizes) == 1 else tuple(sizes))
-    linear, exact = mode in ("linear", "bilinear"), mode == "nearest-exact"
-    scales = [
-        kernels.source_scale(i, o, linear, bool(align_corners), f, exact) for i, o, f in zip(in_sizes, sizes, factors)
-    ]
+    linear, exact, cubic = (
+        mode in ("linear", "bilinear", "trilinear", "bicubic"),
+        mode == "nearest-exact",
+        mode == "bicubic",
+    )
+    align = bool(align_corners)
+    scales = [kernels.source_scale(i, o, linear, align, f, exact) for i, o, f in zip(in_sizes, sizes, factors)]
+    name = _NAMES[mode if mode not in ("linear", "bilinear") else ("linear", "bilinear")[len(sizes) - 1], len(sizes)]
+    if len(sizes) == 3:
+        return _resize_3d(input, sizes, scales, (linear, align, exact), name)
     if len(sizes) == 1:
         sizes, scales = [1, *sizes], [1.0, *scales]
-    plan = (tuple(sizes), tuple(scales), linear, bool(align_corners), exact)
-    return _node(plan, input.dim()).apply(input, plan)
+    plan = (tuple(sizes), tuple(scales), linear, align, exact, cubic)
+    return _node(name).apply(input, plan)
+
+
+def _resize_3d(input, sizes, scales, options, name):
+    """(N, C, D, H, W) resized in (H, W) on an (N, C * D, H, W) view, then in D (module docstring)."""
+    batch, channels, depth = input.shape[:3]
+    (out_d, out_h, out_w), (scale_d, scale_h, scale_w) = sizes, scales
+    plane = input
+    if (out_h, out_w) != tuple(input.shape[3:]) or (scale_h, scale_w) != (1.0, 1.0):
+        planes = input.reshape(batch, channels * depth, *input.shape[3:])
+        plane_name = _NAMES["bilinear" if options[0] else "nearest-exact" if options[2] else "nearest", 2]
+        plan = ((out_h, out_w), (scale_h, scale_w), *options, False)
+        plane = _node(plane_name).apply(planes, plan)
+    columns = plane.reshape(batch, channels, depth, out_h * out_w)
+    plan = ((out_d, out_h * out_w), (scale_d, 1.0), *options, False)
+    return _node(name, ResampleDepth).apply(columns, plan, (batch, channels, out_d, out_h, out_w))
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
