@@ -535,6 +535,25 @@ def _register_pool_cases() -> None:
     case("interpolate nearest x2 fwd+bwd fp32 32x64x56x56", "resample")(resize(False))
     case("interpolate bilinear x2 fwd+bwd fp16 32x64x56x56", "resample")(resize(True, torch.float16))
 
+    def bicubic():
+        scales = (0.5, 0.5)
+        resample().launch_resample2d_fwd(x(), (112, 112), scales, linear=True, cubic=True)
+        resample().launch_resample2d_bwd(_randn(32, 64, 112, 112), (56, 56), scales, linear=True, cubic=True)
+
+    case("interpolate bicubic x2 fwd+bwd fp32 32x64x56x56", "resample")(bicubic)
+
+    def sampling(mode, padding_mode):
+        def run():
+            # the Spatial Transformer tutorial's sampler, at a batch of 64 28x28 images with 32 channels
+            image, grid = _randn(64, 32, 28, 28), torch.rand(64, 28, 28, 2) * 2 - 1
+            out = _kernels("grid_sample").launch_grid_sample2d_fwd(image, grid, mode, padding_mode, False)
+            _kernels("grid_sample").launch_grid_sample2d_bwd(out, image, grid, mode, padding_mode, False)
+
+        return run
+
+    case("grid_sample bilinear zeros fwd+bwd fp32 64x32x28x28", "grid_sample")(sampling("bilinear", "zeros"))
+    case("grid_sample bicubic reflection fwd+bwd fp32 64x32x28x28", "grid_sample")(sampling("bicubic", "reflection"))
+
 
 def _register_norm_cases() -> None:
     batch_norm = lambda: _kernels("batch_norm")  # noqa: E731

@@ -35,8 +35,8 @@ MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
 PADDING_MODES = {"zeros": 0, "border": 1, "reflection": 2}
 
 # torch's safe_downgrade_to_int_range: what a coordinate outside int32 (or NaN) becomes.
-_OUT_OF_RANGE = -100.0
-_CUBIC_A = -0.75  # the cubic convolution's A (aten UpSample.h), as for bicubic interpolate
+_OUT_OF_RANGE = tl.constexpr(-100.0)
+_CUBIC_A = tl.constexpr(-0.75)  # the cubic convolution's A (aten UpSample.h), as for bicubic interpolate
 
 
 @triton.jit
@@ -240,8 +240,8 @@ def grid_sample2d_bwd_kernel(
         fy = tl.floor(iy)
         tx = ix - fx
         ty = iy - fy
-        factor_x = tl.full([BLOCK], scale_x, COMPUTE)
-        factor_y = tl.full([BLOCK], scale_y, COMPUTE)
+        factor_x = tl.zeros([BLOCK], COMPUTE) + scale_x
+        factor_y = tl.zeros([BLOCK], COMPUTE) + scale_y
     else:
         ix, pad_x = _pad_coordinate(ix, W, PADDING, ALIGN)
         iy, pad_y = _pad_coordinate(iy, H, PADDING, ALIGN)

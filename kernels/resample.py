@@ -43,7 +43,7 @@ from tritongrad.runtime import cdiv
 
 __all__ = ["source_scale", "cubic_weight", "launch_resample2d_fwd", "launch_resample2d_bwd"]
 
-_CUBIC_A = -0.75  # the cubic convolution's A, torch's for bicubic interpolate and grid_sample
+_CUBIC_A = tl.constexpr(-0.75)  # the cubic convolution's A, torch's for bicubic interpolate and grid_sample
 
 
 def source_scale(in_size: int, out_size: int, linear: bool, align_corners: bool, scale_factor: float | None,
