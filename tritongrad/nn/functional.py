@@ -56,7 +56,7 @@ from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below
 )
 from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.channel_shuffle import channel_shuffle
-from tritongrad.ops.convolution import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding, renormalize_rows
@@ -150,6 +150,7 @@ __all__ = [
     "upsample",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
     "scaled_dot_product_attention",

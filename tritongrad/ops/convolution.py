@@ -1,4 +1,4 @@
-"""Convolutions: conv1d, conv2d, conv_transpose1d, conv_transpose2d and their gradients, on kernels/conv.py.
+"""Convolutions: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d and their gradients, on kernels/conv.py.
 
 Every convolution is computed on 4-D (N, C, H, W) buffers: a 1-D one is the 2-D one with H = 1
 (``unsqueeze`` views of the input, the weight and the gradients, no copies), and an unbatched
@@ -30,9 +30,10 @@ from tritongrad import backends
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import conv as kernels
+from tritongrad.ops.padding import pad
 from tritongrad.tensor import Tensor
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
 
 Pair = tuple[int, int]
 
@@ -265,6 +266,23 @@ def _convolution(name: str, input, weight, bias, stride, padding, dilation, grou
     stride = _tuple("stride", stride, dims)
     dilation = _tuple("dilation", dilation, dims)
     _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
+    begin, end, output = _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims)
+    one_d = dims == 1
+    geometry = ConvGeometry(
+        stride=_as_pair(stride, one_d, 1),
+        padding=_as_pair(begin, one_d, 0),
+        dilation=_as_pair(dilation, one_d, 1),
+        groups=groups,
+        transposed=False,
+        output_size=_as_pair(output, one_d, 1),
+        one_d=one_d,
+    )
+    result = Convolution.apply(batched, weight, bias, geometry)
+    return result.squeeze(0) if unbatched else result
+
+
+def _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims):
+    """(padding before, padding after, output size) per spatial dim, with torch's checks."""
     kernel = tuple(weight.shape[2:])
     spatial = tuple(batched.shape[2:])
     if isinstance(padding, str):
@@ -299,18 +317,7 @@ def _convolution(name: str, input, weight, bias, stride, padding, dilation, grou
             f"({' x '.join(map(str, extent))}). Kernel size can't be greater than actual input size"
         )
     output = tuple((p - k) // s + 1 for p, k, s in zip(padded, extent, stride))
-    one_d = dims == 1
-    geometry = ConvGeometry(
-        stride=_as_pair(stride, one_d, 1),
-        padding=_as_pair(begin, one_d, 0),
-        dilation=_as_pair(dilation, one_d, 1),
-        groups=groups,
-        transposed=False,
-        output_size=_as_pair(output, one_d, 1),
-        one_d=one_d,
-    )
-    result = Convolution.apply(batched, weight, bias, geometry)
-    return result.squeeze(0) if unbatched else result
+    return begin, end, output
 
 
 def _transposed_convolution(
@@ -424,3 +431,47 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _transposed_convolution(
         "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, dims=1
     )
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """torch.nn.functional.conv3d: a 3-D cross-correlation, composed of conv2d (no kernel of its own).
+
+    input (N, C, D, H, W) or (C, D, H, W), weight (OC, C / groups, KD, KH, KW), bias (OC,); stride,
+    padding (int, triple, 'valid' or 'same'), dilation and groups as conv2d's, per (d, h, w).
+
+    Composition: the input is zero-padded along D (``pad``); for each depth tap kd, the output
+    depths' input planes (a strided slice along D) are folded into the batch, ((N * OD), C, H, W),
+    and convolved with weight[:, :, kd] by the 2-D kernels (with the H/W padding, stride and
+    dilation); the KD results are summed. Gradients come from those ops' own nodes, so the graph is
+    theirs (not one ``ConvolutionBackward0`` node as in torch).
+
+    >>> conv3d(tritongrad.randn(1, 2, 4, 5, 5), tritongrad.randn(3, 2, 3, 3, 3), padding=1).shape
+    tritongrad.Size([1, 3, 4, 5, 5])
+    """
+    name, dims = "conv3d", 3
+    _check_tensors(name, input, weight, bias)
+    batched, unbatched = _batched(name, input, dims)
+    stride = _tuple("stride", stride, dims)
+    dilation = _tuple("dilation", dilation, dims)
+    _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
+    begin, end, output = _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims)
+    batch, channels, depth, height, width = batched.shape
+    out_channels = weight.shape[0]
+    (out_d, out_h, out_w), (sd, dd) = output, (stride[0], dilation[0])
+    x = batched
+    if begin[0] or end[0]:
+        x = pad(x, (0, 0, 0, 0, begin[0], end[0]))
+    geometry = ConvGeometry(stride=stride[1:], padding=begin[1:], dilation=dilation[1:], groups=groups,
+                            transposed=False, output_size=(out_h, out_w), one_d=False)  # fmt: skip
+    total = None
+    for kd in range(weight.shape[2]):
+        first = kd * dd
+        planes = x[:, :, first : first + sd * (out_d - 1) + 1 : sd]  # (N, C, OD, H, W)
+        planes = planes.transpose(1, 2).reshape(batch * out_d, channels, height, width)
+        tap = weight[:, :, kd].contiguous()
+        result = Convolution.apply(planes, tap, None, geometry)
+        total = result if total is None else total + result
+    result = total.view(batch, out_d, out_channels, out_h, out_w).transpose(1, 2).contiguous()
+    if bias is not None:
+        result = result + bias.view(1, out_channels, 1, 1, 1)
+    return result.squeeze(0) if unbatched else result

@@ -1,4 +1,4 @@
-"""nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d with torch's arguments and initialisation."""
+"""nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d with torch's arguments and initialisation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import convolution
 from tritongrad.ops.padding import pad
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 _PADDING_STRINGS = {"same", "valid"}
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -153,6 +153,25 @@ class Conv2d(_ConvNd):
             padded = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return convolution.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return convolution.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input: ``F.conv3d(input, weight, bias, ...)``
+    (composed of conv2d, see ops/convolution.conv3d)."""
+
+    _dims = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device=device, dtype=dtype)  # fmt: skip
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            padded = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return convolution.conv3d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return convolution.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
