@@ -1,13 +1,31 @@
-"""``tritongrad.linalg``: the vector norms, cross and vecdot products and matmul of torch.linalg
-(matrix norms and decompositions are not implemented)."""
+"""``tritongrad.linalg``: torch.linalg's vector norms, cross and vecdot products, matmul, and the
+factorizations of small matrices (n <= 64: LU, Cholesky, triangular solves and what they give:
+det, slogdet, inv, solve)."""
 
 from __future__ import annotations
 
 from tritongrad.ops.linalg import linalg_cross as cross
 from tritongrad.ops.linalg import matmul
+from tritongrad.ops.linalg_factor import (
+    LinAlgError,
+    cholesky_ex,
+    det,
+    inv,
+    inv_ex,
+    lu_factor,
+    lu_factor_ex,
+    slogdet,
+    solve,
+    solve_ex,
+    solve_triangular,
+)
+from tritongrad.ops.linalg_factor import linalg_cholesky as cholesky
 from tritongrad.ops.reduction import norm as _norm
 
-__all__ = ["norm", "vector_norm", "cross", "matmul", "vecdot"]
+__all__ = [
+    "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",
+    "solve_ex", "lu_factor", "lu_factor_ex", "cholesky", "cholesky_ex", "solve_triangular",
+]  # fmt: skip
 
 
 def vecdot(x, y, *, dim: int = -1):

@@ -17,6 +17,7 @@ from tritongrad.ops import (  # noqa: F401 (submodules, also reachable as triton
     inplace,
     layout,
     linalg,
+    linalg_factor,
     linear,
     loss_classes,
     loss_elementwise,
@@ -63,6 +64,15 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
 )
 from tritongrad.ops.layout import *  # noqa: F403
 from tritongrad.ops.linalg import addbmm, addmm, addmv, baddbmm, bmm, cross, dot, ger, matmul, mm, mv, outer  # noqa: F401
+from tritongrad.ops.linalg_factor import _legacy_slogdet as slogdet  # noqa: F401
+from tritongrad.ops.linalg_factor import (  # noqa: F401 (torch's top-level spellings of linalg ops)
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    det,
+    inverse,
+    logdet,
+)
 from tritongrad.ops.numeric import *  # noqa: F403
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
@@ -171,6 +181,7 @@ __all__ = sorted(
     | set(layout.__all__) | set(numeric.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
+    | {"det", "slogdet", "logdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse"}
     | {"std_mean", "var_mean", "bmm", "cross", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
        "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}
