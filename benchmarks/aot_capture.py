@@ -1009,6 +1009,31 @@ def _register_benchmark_matmul_cases() -> None:
             _bench(f"matmul_tma {label} {side}x{side}x{side}", work)(tma)
 
 
+def _register_linalg_cases() -> None:
+    factor = lambda: _kernels("linalg_factor")  # noqa: E731
+    spectral = lambda: _kernels("linalg_spectral")  # noqa: E731
+    # One program per matrix holding it in registers: the largest side (64) is the spill risk.
+    for label in ("fp32", "fp64"):
+        dtype = DTYPES[label]
+        case(f"lu_factor+det {label} 8x64x64", "linalg")(
+            lambda dtype=dtype: factor().launch_lu_factor(_randn(8, 64, 64, dtype=dtype), with_det=True)
+        )
+        case(f"inverse (lu solve) {label} 8x64x64", "linalg")(
+            lambda dtype=dtype: factor().launch_lu_solve(_randn(8, 64, 64, dtype=dtype), None)
+        )
+        case(f"cholesky {label} 8x64x64", "linalg")(
+            lambda dtype=dtype: factor().launch_cholesky(_randn(8, 64, 64, dtype=dtype))
+        )
+        case(f"qr {label} 8x64x64", "linalg")(lambda dtype=dtype: spectral().launch_qr(_randn(8, 64, 64, dtype=dtype)))
+        case(f"eigh {label} 8x64x64", "linalg")(
+            lambda dtype=dtype: spectral().launch_eigh(_randn(8, 64, 64, dtype=dtype))
+        )
+    case("solve_triangular fp32 8x32x32 @ 100 rhs", "linalg")(
+        lambda: factor().launch_triangular_solve(_randn(8, 32, 32), _randn(8, 32, 100), upper=False)
+    )
+    case("solve fp32 8x17x17 @ 3 rhs", "linalg")(lambda: factor().launch_lu_solve(_randn(8, 17, 17), _randn(8, 17, 3)))
+
+
 def _register_benchmark_softmax_cases() -> None:
     softmax = lambda: _kernels("softmax")  # noqa: E731
     rows = bench_softmax.ROWS
@@ -1427,6 +1452,7 @@ for _register in (
     _register_ordering_cases,
     _register_counting_cases,
     _register_embedding_cases,
+    _register_linalg_cases,
     _register_benchmark_elementwise_cases,
     _register_benchmark_matmul_cases,
     _register_benchmark_softmax_cases,

@@ -1,6 +1,6 @@
 """``tritongrad.linalg``: torch.linalg's vector norms, cross and vecdot products, matmul, and the
 factorizations of small matrices (n <= 64: LU, Cholesky, triangular solves and what they give:
-det, slogdet, inv, solve)."""
+det, slogdet, inv, solve; QR; eigh by Jacobi)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ from tritongrad.ops.linalg_factor import (
     solve_triangular,
 )
 from tritongrad.ops.linalg_factor import linalg_cholesky as cholesky
+from tritongrad.ops.linalg_spectral import eigh, eigvalsh
+from tritongrad.ops.linalg_spectral import linalg_qr as qr
 from tritongrad.ops.reduction import norm as _norm
 
 __all__ = [
     "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",
-    "solve_ex", "lu_factor", "lu_factor_ex", "cholesky", "cholesky_ex", "solve_triangular",
+    "solve_ex", "lu_factor", "lu_factor_ex", "cholesky", "cholesky_ex", "solve_triangular", "qr", "eigh", "eigvalsh",
 ]  # fmt: skip
 
 
