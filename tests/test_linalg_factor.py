@@ -311,3 +311,15 @@ def test_errors_match_torch(case):
 def test_linalg_error_is_torchs():
     assert tritongrad.linalg.LinAlgError is torch.linalg.LinAlgError
     assert issubclass(tritongrad.linalg.LinAlgError, RuntimeError)
+
+
+def test_matrix_power_and_multi_dot_match_torch():
+    A = general(2, n=3)
+    for n in (-3, -1, 0, 1, 2, 5):
+        close(tritongrad.linalg.matrix_power(from_torch(A), n), torch.linalg.matrix_power(A, n))
+    chain = [torch.randn(4, dtype=F64), torch.randn(4, 3, dtype=F64), torch.randn(3, 5, dtype=F64)]
+    close(tritongrad.linalg.multi_dot([from_torch(t) for t in chain]), torch.linalg.multi_dot(chain))
+    _grads(lambda lib, a: lib.linalg.matrix_power(a, -2), A)
+    _same_error(
+        lambda lib: lib.linalg.matrix_power((torch.randn(3, 4) if lib is torch else from_torch(torch.randn(3, 4))), 2)
+    )

@@ -4,6 +4,7 @@ det, slogdet, inv, solve; QR; eigh by Jacobi)."""
 
 from __future__ import annotations
 
+from tritongrad import creation
 from tritongrad.ops.linalg import linalg_cross as cross
 from tritongrad.ops.linalg import matmul
 from tritongrad.ops.linalg_factor import (
@@ -27,6 +28,7 @@ from tritongrad.ops.reduction import norm as _norm
 __all__ = [
     "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",
     "solve_ex", "lu_factor", "lu_factor_ex", "cholesky", "cholesky_ex", "solve_triangular", "qr", "eigh", "eigvalsh",
+    "matrix_power", "multi_dot",
 ]  # fmt: skip
 
 
@@ -48,3 +50,43 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     if A.dim() == 1 or isinstance(dim, int):
         return _norm(A, ord, dim=dim, keepdim=keepdim, dtype=dtype)
     raise NotImplementedError(f"tritongrad.linalg.norm: matrix norm ord={ord!r} is not implemented (vector norms only)")
+
+
+def matrix_power(A, n: int, *, out=None):
+    """A^n for square matrices (batched), torch.linalg.matrix_power: repeated squaring with matmul; n < 0
+    inverts first (LinAlgError if singular), n == 0 gives identities."""
+    _check_power(A)
+    if n == 0:
+        size = A.shape[-1]
+        return creation.eye(size, dtype=A.dtype, device=A.device).expand(*A.shape).clone()
+    base, result = (inv(A) if n < 0 else A), None
+    n = abs(n)
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result
+
+
+def _check_power(A) -> None:
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.matrix_power: A must be batches of square matrices, but they are {A.shape[-2]} by "
+            f"{A.shape[-1]} matrices"
+        )
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (the first may be a vector, and the last), torch.linalg.multi_dot,
+    multiplied left to right (torch picks the cheapest order; the result is the same up to rounding)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = result @ t
+    return result
