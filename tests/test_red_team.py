@@ -1343,6 +1343,18 @@ LEGACY_AND_SCRIPT_IDIOMS = {
     "Embedding(max_norm, norm_type=1) and its gradient": lambda lib: (
         lambda e: [(lambda o: [o.sum().backward(), o][1])(e(lib.tensor([3, 0, 3]))), e.weight.grad]
     )(_embedding_with_weights(lib)),
+    "format of a one-element 1-d tensor with a spec": lambda lib: f"{lib.tensor([1.2]):.2f}",
+    "format of a 0-d tensor and of a tensor without a spec": lambda lib: [
+        f"{lib.tensor(1.2):.2f}",
+        f"{lib.tensor([1, 2])}",
+    ],
+    "version, compiler, cpu surface": lambda lib: [
+        lib.version.cuda,
+        lib.compiler.is_compiling(),
+        lib.cpu.is_available(),
+        lib.compiler.disable(lambda x: x + 1)(1),
+    ],
+    "share_memory": lambda lib: (lambda m: [m.share_memory() is m, m.weight.is_shared()])(lib.nn.Linear(2, 2)),
     "embedding_bag with max_norm": lambda lib: lib.nn.functional.embedding_bag(
         lib.tensor([1, 2, 4, 1]), lib.arange(15.0).reshape(5, 3), lib.tensor([0, 2]), max_norm=2.0
     ),
@@ -1361,3 +1373,22 @@ def test_legacy_and_script_idioms_match_torch(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         agree(name, LEGACY_AND_SCRIPT_IDIOMS[name], [], message=True)
+
+
+def _hogwild_step(model):
+    optimizer = tritongrad.optim.SGD(model.parameters(), lr=0.1)
+    model(tritongrad.ones(1, 2)).sum().backward()
+    optimizer.step()
+
+
+def test_a_process_updates_shared_parameters_as_torchs_hogwild():
+    model = tritongrad.nn.Linear(2, 1)
+    with tritongrad.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(0.0)
+    model.share_memory()
+    process = tritongrad.multiprocessing.get_context("fork").Process(target=_hogwild_step, args=(model,))
+    process.start()
+    process.join(timeout=120)
+    assert process.exitcode == 0
+    assert model.weight.tolist() == [[0.8999999761581421, 0.8999999761581421]] and model.bias.tolist()[0] < 0

@@ -51,7 +51,21 @@ preserve_format = _torch.preserve_format
 channels_last = _torch.channels_last
 channels_last_3d = _torch.channels_last_3d
 
-from tritongrad import amp, data, distributed, distributions, linalg, nn, optim, random, special, testing, utils  # noqa: E402,F401
+from tritongrad import (  # noqa: E402,F401
+    amp,
+    data,
+    distributed,
+    distributions,
+    linalg,
+    multiprocessing,
+    nn,
+    optim,
+    random,
+    special,
+    testing,
+    utils,
+    version,
+)
 from tritongrad.amp import autocast  # noqa: E402,F401
 
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
@@ -61,7 +75,7 @@ from tritongrad.environment import *  # noqa: E402,F401,F403
 from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
-__version__ = "0.1.0"
+__version__ = version.__version__
 
 # numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached
 from tritongrad import numpy_aliases as _numpy_aliases  # noqa: E402

@@ -16,7 +16,7 @@ import torch
 __all__ = ["compile", "jit", "finfo", "iinfo", "inf", "nan", "pi", "e", "newaxis", "get_num_threads",
            "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "is_floating_point",
-           "is_complex", "is_nonzero"]  # fmt: skip
+           "is_complex", "is_nonzero", "compiler", "cpu", "mps"]  # fmt: skip
 
 inf = math.inf
 nan = math.nan
@@ -75,3 +75,19 @@ def is_nonzero(input) -> bool:
     if input.numel() != 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
     return bool(input.item())
+
+
+def _disable(fn=None, recursive: bool = True, *, reason=None):
+    """torch.compiler.disable, as a decorator with or without arguments: the function itself."""
+    return (lambda function: function) if fn is None else fn
+
+
+# torch.compiler: nothing is compiled by torch here, so nothing is ever being compiled
+compiler = SimpleNamespace(disable=_disable, is_compiling=lambda: False, is_dynamo_compiling=lambda: False,
+                           reset=lambda: None, allow_in_graph=_identity, assume_constant_result=_identity)  # fmt: skip
+
+# torch.cpu and torch.mps: the host is always there; no Apple GPU is used
+cpu = SimpleNamespace(is_available=lambda: True, device_count=lambda: 1, current_device=lambda: "cpu",
+                      synchronize=lambda device=None: None)  # fmt: skip
+mps = SimpleNamespace(device_count=lambda: 0, synchronize=lambda: None, empty_cache=lambda: None,
+                      manual_seed=lambda seed: None, is_available=lambda: False)  # fmt: skip

@@ -32,6 +32,7 @@ from tritongrad import runtime
 from tritongrad.dtypes import get_default_dtype
 from tritongrad.formatting import format_tensor
 from tritongrad.kernels.device_checks import raise_deferred_errors
+from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.shapes import normalize_dim
 
 __all__ = ["Tensor"]
@@ -191,6 +192,23 @@ class Tensor:
 
     def is_signed(self) -> bool:
         return self._data.dtype.is_signed
+
+    def share_memory_(self) -> Tensor:
+        """Moves the values to shared memory (a storage torch allocates there, filled by the copy
+        kernel), so processes started through tritongrad.multiprocessing see the same values, as
+        torch's Hogwild does; returns self. (CUDA memory is shared as it is.)"""
+        data = self._data
+        if data.device.type != "cpu" or data.is_shared() or data.untyped_storage().nbytes() == 0:
+            return self
+        storage = torch.UntypedStorage._new_shared(data.untyped_storage().nbytes())
+        elements = (storage.nbytes() // data.element_size(),)
+        old_whole = torch.empty(0, dtype=data.dtype).set_(data.untyped_storage(), 0, elements)
+        launch_unary("copy", old_whole, out=torch.empty(0, dtype=data.dtype).set_(storage, 0, elements))
+        self._data = torch.empty(0, dtype=data.dtype).set_(storage, data.storage_offset(), data.shape, data.stride())
+        return self
+
+    def is_shared(self) -> bool:
+        return self._data.is_shared()
 
     def is_conj(self) -> bool:
         return False
@@ -438,7 +456,7 @@ class Tensor:
     def __format__(self, format_spec: str) -> str:
         if self.dim() == 0:
             return self.item().__format__(format_spec)
-        return builtins.format(repr(self), format_spec)
+        return object.__format__(self, format_spec)  # (str(self) for "", torch's TypeError otherwise)
 
     __hash__ = object.__hash__
 

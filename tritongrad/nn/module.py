@@ -439,6 +439,12 @@ class Module:
 
         return self._apply_to_tensors(convert)
 
+    def share_memory(self) -> Module:
+        """Moves every parameter and buffer to shared memory (torch's Hogwild preparation); returns self."""
+        for tensor in [*self.parameters(), *self.buffers()]:
+            tensor.share_memory_()
+        return self
+
     def cpu(self) -> Module:
         return self.to("cpu")
 

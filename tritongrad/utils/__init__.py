@@ -1,5 +1,6 @@
-"""Utilities with torch.utils' names: ``tritongrad.utils.data`` (datasets, samplers, DataLoader)."""
+"""Utilities with torch.utils' names: ``tritongrad.utils.data`` (datasets, samplers, DataLoader) and
+``tritongrad.utils.checkpoint`` (activation checkpointing)."""
 
-from tritongrad.utils import data
+from tritongrad.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
