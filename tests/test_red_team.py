@@ -1291,6 +1291,19 @@ def _old_scheduler_subclass(lib):
     return Tenth(optimizer).get_last_lr()
 
 
+def _attention_choices(lib):
+    seen = []
+    with lib.nn.attention.sdpa_kernel(lib.nn.attention.SDPBackend.MATH):
+        seen.append([lib.backends.cuda.flash_sdp_enabled(), lib.backends.cuda.math_sdp_enabled()])
+    backends = [lib.nn.attention.SDPBackend.FLASH_ATTENTION, lib.nn.attention.SDPBackend.MATH]
+    with lib.nn.attention.sdpa_kernel(backends):
+        seen.append(lib.backends.cuda.mem_efficient_sdp_enabled())
+    with lib.backends.cuda.sdp_kernel(enable_flash=False):
+        seen.append(lib.backends.cuda.flash_sdp_enabled())
+    seen.append(lib.backends.cuda.flash_sdp_enabled())
+    return seen
+
+
 LEGACY_AND_SCRIPT_IDIOMS = {
     "Tensor(torch.Size) is sizes": lambda lib: lib.Tensor(lib.ones(2, 3).size()).shape,
     "FloatTensor(torch.Size) is sizes": lambda lib: lib.FloatTensor(lib.Size([4])).shape,
@@ -1354,6 +1367,7 @@ LEGACY_AND_SCRIPT_IDIOMS = {
         lib.cpu.is_available(),
         lib.compiler.disable(lambda x: x + 1)(1),
     ],
+    "sdpa_kernel and the sdp flags": _attention_choices,
     "share_memory": lambda lib: (lambda m: [m.share_memory() is m, m.weight.is_shared()])(lib.nn.Linear(2, 2)),
     "embedding_bag with max_norm": lambda lib: lib.nn.functional.embedding_bag(
         lib.tensor([1, 2, 4, 1]), lib.arange(15.0).reshape(5, 3), lib.tensor([0, 2]), max_norm=2.0
