@@ -78,6 +78,7 @@ from tritongrad.ops.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from tritongrad.ops.pooling3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d
 from tritongrad.ops.softmax import log_softmax, softmax
 from tritongrad.ops.unpooling import max_unpool1d, max_unpool2d
 from tritongrad.ops.upsampling import interpolate, upsample
@@ -139,6 +140,10 @@ __all__ = [
     "one_hot",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
+    "avg_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
     "adaptive_avg_pool1d",

@@ -1,5 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d, LPPool1d/2d,
-MaxUnpool1d/2d.
+"""Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d,
+LPPool1d/2d, MaxUnpool1d/2d.
 
 Thin wrappers over tritongrad/ops/pooling.py with torch's constructor arguments, attributes and
 ``extra_repr``; they have no parameters or buffers (an empty state_dict, as torch's).
@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
-from tritongrad.ops import pooling, unpooling
+from tritongrad.ops import pooling, pooling3d, unpooling
 
 __all__ = [
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "LPPool1d",
     "LPPool2d",
     "MaxUnpool1d",
@@ -63,6 +67,15 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input):
         return pooling.max_pool2d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding windows of the last three dims of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    def forward(self, input):
+        return pooling3d.max_pool3d(
             input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
         )
 
@@ -119,6 +132,21 @@ class AvgPool2d(_AvgPoolNd):
         )
 
 
+class AvgPool3d(AvgPool2d):
+    """Mean over sliding windows of the last three dims of (N, C, D, H, W) or (C, D, H, W) input."""
+
+    def forward(self, input):
+        return pooling3d.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
 class _AdaptivePoolNd(Module):
     def __init__(self, output_size) -> None:
         super().__init__()
@@ -160,6 +188,20 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
     def forward(self, input):
         return pooling.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """Mean over torch's adaptive windows of the last three dims, to ``output_size`` (int or triple)."""
+
+    def forward(self, input):
+        return pooling3d.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max over torch's adaptive windows of the last three dims, optionally with indices."""
+
+    def forward(self, input):
+        return pooling3d.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class _LPPoolNd(Module):
