@@ -73,6 +73,7 @@ from tritongrad.autograd import functional as _autograd_functional  # noqa: E402
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 from tritongrad.environment import *  # noqa: E402,F401,F403
 from tritongrad.legacy_types import *  # noqa: E402,F401,F403
+from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = version.__version__

@@ -1,0 +1,320 @@
+"""torch's own namespace spellings of ops defined elsewhere: ``torch.conv2d``, ``torch.max_pool2d``,
+``torch.dropout(input, p, train)``, ``torch.embedding(weight, indices)``, ``torch.batch_norm`` with
+its ATen argument order, the losses with an integer ``reduction`` (0 none, 1 mean, 2 sum), and
+small functions torch keeps at the top level (``torch.detach``, ``torch.fill_``, ``torch.range``,
+``torch.unravel_index``, ``torch.unique_consecutive``, the ``*_scatter`` family). Each calls the
+op it names; nothing here computes on its own."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+
+from tritongrad import creation
+from tritongrad.dtypes import get_default_dtype
+from tritongrad.linalg import multi_dot
+from tritongrad.nn import functional as F
+from tritongrad.ops import indexing
+from tritongrad.tensor import Tensor
+
+# the nn ops torch also has at the top level with F's own arguments
+conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
+conv_transpose1d, conv_transpose2d = F.conv_transpose1d, F.conv_transpose2d
+adaptive_avg_pool1d, rms_norm, prelu, bilinear = F.adaptive_avg_pool1d, F.rms_norm, F.prelu, F.bilinear
+cosine_similarity, pairwise_distance = F.cosine_similarity, F.pairwise_distance
+pixel_shuffle, pixel_unshuffle, channel_shuffle = F.pixel_shuffle, F.pixel_unshuffle, F.channel_shuffle
+native_channel_shuffle = F.native_channel_shuffle
+
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "adaptive_avg_pool1d", "rms_norm", "prelu",
+    "bilinear", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "native_channel_shuffle", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "max_pool1d_with_indices",
+    "adaptive_max_pool1d", "dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_alpha_dropout",
+    "feature_alpha_dropout_", "embedding", "batch_norm", "instance_norm", "layer_norm", "group_norm", "kl_div",
+    "binary_cross_entropy_with_logits", "hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss",
+    "triplet_margin_loss", "poisson_nll_loss", "detach", "detach_", "fill", "fill_", "zero_", "clamp_", "clip_",
+    "is_same_size", "chain_matmul", "unravel_index", "range", "unique_consecutive", "select_scatter", "slice_scatter",
+    "diagonal_scatter", "empty_strided", "asarray", "constant_pad_nd", "is_inference",
+]  # fmt: skip
+
+
+def _stride(stride):
+    """ATen's pooling stride: [] (its default) means the kernel size, F's None."""
+    return None if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else stride
+
+
+def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool1d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool2d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool3d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool1d(input, kernel_size, _stride(stride), padding, dilation, ceil_mode, return_indices=True)
+
+
+def avg_pool1d(input, kernel_size, stride=(), padding=0, ceil_mode=False, count_include_pad=True):
+    return F.avg_pool1d(input, kernel_size, _stride(stride), padding, ceil_mode, count_include_pad)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """(values, indices), always: torch's top-level form."""
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def dropout(input, p: float, train: bool):
+    return F.dropout(input, p, train)
+
+
+def dropout_(input, p: float, train: bool):
+    return F.dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout(input, p: float, train: bool):
+    return F.alpha_dropout(input, p, train)
+
+
+def alpha_dropout_(input, p: float, train: bool):
+    return F.alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout(input, p: float, train: bool):
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input, p: float, train: bool):
+    return F.feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: bool = False, sparse: bool = False):
+    """ATen's order (the table first); padding_idx -1 means none."""
+    return F.embedding(
+        indices, weight, None if padding_idx == -1 else padding_idx, None, 2.0, scale_grad_by_freq, sparse
+    )
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled=True):
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled=True):
+    return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5, cudnn_enable: bool = True):
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5, cudnn_enabled: bool = True):
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+
+
+def _reduction(value) -> str:
+    """ATen's reduction enum (0, 1, 2) as F's word."""
+    if isinstance(value, str):
+        return value
+    if value not in _REDUCTIONS:
+        raise ValueError(f"{value} is not a valid value for reduction")
+    return _REDUCTIONS[value]
+
+
+def kl_div(input, target, reduction=1, log_target: bool = False):
+    return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+    return F.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
+    )
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction=1):
+    return F.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction=1):
+    return F.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction=1):
+    return F.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1):
+    return F.triplet_margin_loss(
+        anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction)
+    )  # fmt: skip
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    return F.poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=_reduction(reduction))
+
+
+# ---------------------------------------------------------------------------------------- tensor functions
+def detach(input):
+    return input.detach()
+
+
+def detach_(input):
+    return input.detach_()
+
+
+def fill(input, value):
+    """A copy of ``input`` filled with ``value`` (torch.fill)."""
+    return input.clone().fill_(value)
+
+
+def fill_(input, value):
+    return input.fill_(value)
+
+
+def zero_(input):
+    return input.zero_()
+
+
+def clamp_(input, min=None, max=None):  # noqa: A002
+    return input.clamp_(min, max)
+
+
+clip_ = clamp_
+
+
+def is_same_size(input, other) -> bool:
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def chain_matmul(*matrices, out=None):
+    """Deprecated in torch for linalg.multi_dot, which computes it here."""
+    warnings.warn(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot "
+        "instead, which accepts a list of two or more tensors rather than multiple parameters.",
+        UserWarning,
+        stacklevel=2,
+    )
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    result = multi_dot(list(matrices))
+    return result if out is None else out.copy_(result)
+
+
+def unravel_index(indices, shape):
+    """The coordinates, one tensor per dim of ``shape``, of flat ``indices`` (taken modulo the number
+    of elements, so negative ones count from the end, as torch's)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {type(indices)}")
+    if indices.dtype.is_floating_point or indices.dtype == torch.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(int(size) for size in shape)
+    if any(size < 0 for size in shape):
+        raise ValueError("'shape' cannot have negative values, but got " + str(shape))
+    count = math.prod(shape)  # (indices outside [0, count) wrap around it, as torch's)
+    remaining = indices.to(torch.int64).remainder(count) if count else indices.to(torch.int64)
+    coordinates = []
+    for size in reversed(shape):
+        coordinates.append(remaining.remainder(size))
+        remaining = remaining.div(size, rounding_mode="floor")
+    return tuple(reversed(coordinates))
+
+
+def range(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = False):  # noqa: A001
+    """torch.range (deprecated): [start, end] with its end, in the default floating dtype."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+        "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    count = int(math.floor((end - start) / step)) + 1
+    values = creation.arange(0, count, dtype=torch.float64, device=device) * step + start
+    return values.to(dtype or get_default_dtype()).requires_grad_(requires_grad)
+
+
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """Each run of equal consecutive elements (or slices along ``dim``) kept once."""
+    x = input.flatten() if dim is None else input.movedim(dim, 0)
+    length = x.shape[0]
+    if length == 0:
+        values = x
+        inverse = creation.zeros(tuple(input.shape) if dim is None else (0,), dtype=torch.int64)
+        counts = creation.zeros(0, dtype=torch.int64)
+    else:
+        differs = x[1:] != x[:-1]
+        if differs.dim() > 1:
+            differs = differs.flatten(1).any(dim=1)
+        starts = indexing.cat([creation.ones(1, dtype=torch.bool, device=input.device), differs])
+        values = x[starts]
+        inverse = starts.to(torch.int64).cumsum(0) - 1
+        positions = starts.nonzero().flatten()
+        ends = indexing.cat([positions[1:], creation.tensor([length], dtype=torch.int64, device=input.device)])
+        counts = ends - positions
+        if dim is None:
+            inverse = inverse.reshape(input.shape)
+    if dim is not None:
+        values = values.movedim(0, dim)
+    results = (values,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
+    return results[0] if len(results) == 1 else results
+
+
+def select_scatter(input, src, dim: int, index: int):
+    """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
+    out = input.clone()
+    out.select(dim, index).copy_(src)
+    return out
+
+
+def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
+    """A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of ``dim``."""
+    out = input.clone()
+    dim = dim % max(input.dim(), 1)
+    out[(slice(None),) * dim + (slice(start, end, step),)] = src
+    return out
+
+
+def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """A copy of ``input`` with ``src`` written into its ``diagonal(offset, dim1, dim2)``."""
+    out = input.clone()
+    out.diagonal(offset, dim1, dim2).copy_(src)
+    return out
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool = False, **kwargs):
+    """Uninitialised memory viewed with ``size`` and ``stride``."""
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} vs {len(stride)}")
+    span = 0 if 0 in size else 1 + sum((s - 1) * st for s, st in zip(size, stride))
+    base = creation.empty(span, dtype=dtype, device=device)
+    return base.as_strided(size, stride).requires_grad_(requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False):
+    """``obj`` itself when it is already a tensor of that dtype and device (unless ``copy``), else a
+    new tensor from it."""
+    if isinstance(obj, Tensor):
+        result = obj if dtype in (None, obj.dtype) else obj.to(dtype)
+        if device is not None:
+            result = result.to(device)
+        if copy and result is obj:
+            result = obj.clone()
+        return result.requires_grad_(requires_grad) if requires_grad else result
+    return creation.tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def constant_pad_nd(input, pad, value=0):
+    return F.pad(input, pad, "constant", value)
+
+
+def is_inference(input) -> bool:
+    """False: tritongrad makes no inference tensors (inference_mode is no_grad here)."""
+    return False
