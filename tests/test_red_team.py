@@ -1406,3 +1406,31 @@ def test_a_process_updates_shared_parameters_as_torchs_hogwild():
     process.join(timeout=120)
     assert process.exitcode == 0
     assert model.weight.tolist() == [[0.8999999761581421, 0.8999999761581421]] and model.bias.tolist()[0] < 0
+
+
+# An in-place op whose backward reads its own result (sigmoid_, exp_, tanh_ on a part of a tensor):
+# torch saves the tensor itself, so a later in-place write to it is a version error at backward.
+def _chain(lib, first, second, view=None):
+    x = lib.tensor([[0.5, -1.0], [2.0, 1.0]], requires_grad=True)
+    y = x * 1
+    target = y if view is None else y[view]
+    getattr(target, first)()
+    getattr(y if view is None else y[view], second[0])(*second[1:])
+    y.sum().backward()
+    return x.grad
+
+
+SAVED_OUTPUTS_OF_INPLACE_OPS = {
+    "sigmoid_ then tanh_": lambda lib: _chain(lib, "sigmoid_", ("tanh_",)),
+    "exp_ then mul_": lambda lib: _chain(lib, "exp_", ("mul_", 2)),
+    "relu_ then add_": lambda lib: _chain(lib, "relu_", ("add_", 1)),
+    "tanh_ of a row, then mul_ of the other row": lambda lib: _chain(lib, "tanh_", ("mul_", 3), view=0),
+    "exp_ then an out-of-place use": lambda lib: (
+        lambda x: [(lambda y: [y.exp_(), (y * 3).sum().backward()])(x * 1), x.grad][1]
+    )(lib.tensor([0.5, -1.0, 2.0], requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(SAVED_OUTPUTS_OF_INPLACE_OPS))
+def test_inplace_ops_save_their_result_as_torchs(name):
+    agree(name, SAVED_OUTPUTS_OF_INPLACE_OPS[name], [], message=True)

@@ -225,6 +225,20 @@ class FunctionCtx(Node):
                 tensors.append(_unpack_saved(entry, self))
         return tuple(tensors)
 
+    def _save_output_as(self, output_data, tensor) -> None:
+        """An in-place op ran this node out of place and copied its output into ``tensor``: what it
+        saved of that output becomes ``tensor`` at its present version, as torch's in-place op saves
+        its result, so a later in-place write to it is the version error torch raises."""
+        if not self._saved:
+            return
+        counter = tensor._version_counter
+        self._saved = tuple(
+            (None, counter, counter.value, tensor._data, entry[4], entry[5])
+            if entry is not None and entry[0] is None and entry[3] is output_data
+            else entry
+            for entry in self._saved
+        )
+
     def _release(self) -> None:
         # torch frees what a node saved: a node that saved no tensor (neg, sum) runs a second time
         if self._saved or self._pending_save:

@@ -82,6 +82,9 @@ def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor
         )
     elementwise_kernels.launch_unary("copy", result._data, out=self._data)
     self._version_counter.bump()
+    node = result.grad_fn
+    if node is not None and hasattr(node, "_save_output_as"):
+        node._save_output_as(result._data, self)
     if self._base is not None:
         rebase_after_write_through_view(self, result)
         return self
