@@ -1,4 +1,4 @@
-"""Fused multi-tensor optimizer-side kernels: SGD, Adam/AdamW (optionally capturable), RMSprop,
+"""Fused multi-tensor optimizer-side kernels: SGD, Adam/AdamW (optionally capturable), RMSprop, Rprop, ASGD,
 a multi-tensor zero fill, and gradient clipping (total norm, scaling by the clip coefficient, clamp).
 
 An optimizer step touches every parameter of a group, and the parameters have
@@ -81,11 +81,13 @@ __all__ = [
     "launch_adagrad_step",
     "launch_adam_step",
     "launch_adamax_step",
+    "launch_asgd_step",
     "launch_clamp_",
     "launch_clip_by_total_norm_",
     "launch_nadam_step",
     "launch_radam_step",
     "launch_rmsprop_step",
+    "launch_rprop_step",
     "launch_sgd_step",
     "launch_total_norm",
     "launch_zero_",
@@ -1527,6 +1529,213 @@ def launch_radam_step(
     _launch_step(
         radam_step_kernel, "launch_radam_step", params, grads, {"exp_avgs": exp_avgs, "exp_avg_sqs": exp_avg_sqs},
         scalars, WEIGHT_DECAY=mode, MAXIMIZE=bool(maximize), RECTIFIED=rectified,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# Rprop, ASGD
+# ----------------------------------------------------------------------------------------------
+
+# Index of each Rprop hyperparameter in the float64 table of float64 groups.
+_RPROP_ETAMINUS, _RPROP_ETAPLUS, _RPROP_STEP_SIZE_MIN, _RPROP_STEP_SIZE_MAX = (tl.constexpr(i) for i in range(4))
+
+
+@triton.jit
+def sign_or_zero(x):
+    """torch.sign's value on the CPU: 1, -1 or 0, and 0 for NaN."""
+    return (x > 0).to(x.dtype) - (x < 0).to(x.dtype)
+
+
+# torch.optim.Rprop (single-tensor formula) for one chunk:
+#   g = ±grad;  s = g * prev;  factor = etaplus (s > 0) | etaminus (s < 0) | 1 (s == 0, or NaN: torch's
+#   sign of NaN is 0);  step_size = clamp(step_size * factor, step_size_min, step_size_max)
+#   g = 0 where factor == etaminus;  p -= sign(g) * step_size;  prev = g
+# The clamp propagates NaN as torch.clamp does. Traffic per element: read p, grad, prev, step_size;
+# write p, prev, step_size.
+@triton.jit
+def rprop_chunk(
+    param, grad, prev, step_size, first, end,
+    etaminus, etaplus, step_size_min, step_size_max,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs = param + offsets, grad + offsets
+    prev_ptrs, step_size_ptrs = prev + offsets, step_size + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    agreement = sign_or_zero(grad * tl.load(prev_ptrs, mask=mask).to(COMPUTE))
+    factor = tl.where(agreement > 0, etaplus, tl.where(agreement < 0, etaminus, 1.0)).to(COMPUTE)
+    step_size = tl.load(step_size_ptrs, mask=mask).to(COMPUTE) * factor
+    step_size = tl.where(step_size < step_size_min, step_size_min, step_size)
+    step_size = tl.where(step_size > step_size_max, step_size_max, step_size)
+    tl.store(step_size_ptrs, to_storage(step_size, STATE), mask=mask)
+    grad = tl.where(factor == etaminus, 0.0, grad).to(COMPUTE)
+    tl.store(prev_ptrs, to_storage(grad, STATE), mask=mask)
+    param = param - sign_or_zero(grad) * step_size
+    tl.store(param_ptrs, to_storage(param, PARAM), mask=mask)
+
+
+@triton.jit
+def rprop_step_kernel(
+    param_table, grad_table, prev_table, step_size_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    etaminus, etaplus, step_size_min, step_size_max,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    etaminus = hyperparameter(etaminus, table, _RPROP_ETAMINUS, in_memory, COMPUTE)
+    etaplus = hyperparameter(etaplus, table, _RPROP_ETAPLUS, in_memory, COMPUTE)
+    step_size_min = hyperparameter(step_size_min, table, _RPROP_STEP_SIZE_MIN, in_memory, COMPUTE)
+    step_size_max = hyperparameter(step_size_max, table, _RPROP_STEP_SIZE_MAX, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    prev_address = tensor_address(prev_table, tensor_index)
+    step_size_address = tensor_address(step_size_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    prev = prev_address.to(tl.pointer_type(STATE))
+    step_size = step_size_address.to(tl.pointer_type(STATE))
+    addresses = param_address | grad_address | prev_address | step_size_address
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, addresses):
+        rprop_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(prev, 16),
+            tl.multiple_of(step_size, 16), aligned16(first), aligned16(end),
+            etaminus, etaplus, step_size_min, step_size_max, PARAM, STATE, COMPUTE, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        rprop_chunk(
+            param, grad, prev, step_size, first, end,
+            etaminus, etaplus, step_size_min, step_size_max, PARAM, STATE, COMPUTE, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+def launch_rprop_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    prevs: Sequence[torch.Tensor],
+    step_sizes: Sequence[torch.Tensor],
+    *,
+    etaminus: float,
+    etaplus: float,
+    step_size_min: float,
+    step_size_max: float,
+    maximize: bool,
+) -> None:
+    """One torch.optim.Rprop step over a group of parameters, in place, in one launch. ``prevs`` hold the
+    previous (masked) gradients (zeros before the first step), ``step_sizes`` the per-element step sizes
+    (``lr`` before the first step).
+
+    >>> p, g, prev, size = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)], [torch.empty(3)]
+    >>> launch_zero_(prev + size)  # (Rprop fills the step sizes with lr)
+    >>> launch_rprop_step(p, g, prev, size, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=50.0,
+    ...                   maximize=False)
+    """
+    _launch_step(
+        rprop_step_kernel, "launch_rprop_step", params, grads, {"prevs": prevs, "step_sizes": step_sizes},
+        [etaminus, etaplus, step_size_min, step_size_max], MAXIMIZE=bool(maximize),
+    )  # fmt: skip
+
+
+# Index of each ASGD hyperparameter in the float64 table of float64 groups.
+_ASGD_WEIGHT_DECAY, _ASGD_DECAY, _ASGD_NEG_ETA, _ASGD_MU = (tl.constexpr(i) for i in range(4))
+
+
+# torch.optim.ASGD (single-tensor, non-capturable formula, same operation order) for one chunk:
+#   g = ±grad (+ weight_decay * p);  p *= 1 - lambd * eta;  p += -eta * g
+#   ax += (p - ax) * mu  (AVERAGE: mu != 1)  |  ax = p
+# with eta and mu the state's values before this step, read on the host as torch reads them.
+# Traffic per element: read p, grad (and ax when averaging); write p, ax.
+@triton.jit
+def asgd_chunk(
+    param, grad, ax, first, end,
+    weight_decay, decay, neg_eta, mu,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, AVERAGE: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets, mask = chunk_offsets(first, end, BLOCK)
+    param_ptrs, grad_ptrs, ax_ptrs = param + offsets, grad + offsets, ax + offsets
+    param = tl.load(param_ptrs, mask=mask).to(COMPUTE)
+    grad = tl.load(grad_ptrs, mask=mask).to(COMPUTE)
+    if MAXIMIZE:
+        grad = -grad
+    if HAS_WEIGHT_DECAY:
+        grad = tl.fma(param, weight_decay, grad)
+    param = tl.fma(grad, neg_eta, param * decay)
+    param = to_storage(param, PARAM)
+    tl.store(param_ptrs, param, mask=mask)
+    param = param.to(COMPUTE)
+    if AVERAGE:
+        ax = tl.load(ax_ptrs, mask=mask).to(COMPUTE)
+        ax = ax + (param - ax) * mu
+    else:
+        ax = param
+    tl.store(ax_ptrs, to_storage(ax, STATE), mask=mask)
+
+
+@triton.jit
+def asgd_step_kernel(
+    param_table, grad_table, ax_table,
+    numel_table, chunk_table, float64_hyperparameters,
+    weight_decay, decay, neg_eta, mu,
+    PARAM: tl.constexpr, STATE: tl.constexpr, COMPUTE: tl.constexpr, HYPERPARAMETERS_IN_MEMORY: tl.constexpr,
+    HAS_WEIGHT_DECAY: tl.constexpr, AVERAGE: tl.constexpr, MAXIMIZE: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    tensor_index, first, end = chunk_of_this_program(numel_table, chunk_table, BLOCK)
+    table = float64_hyperparameters
+    in_memory = HYPERPARAMETERS_IN_MEMORY
+    weight_decay = hyperparameter(weight_decay, table, _ASGD_WEIGHT_DECAY, in_memory, COMPUTE)
+    decay = hyperparameter(decay, table, _ASGD_DECAY, in_memory, COMPUTE)
+    neg_eta = hyperparameter(neg_eta, table, _ASGD_NEG_ETA, in_memory, COMPUTE)
+    mu = hyperparameter(mu, table, _ASGD_MU, in_memory, COMPUTE)
+
+    param_address = tensor_address(param_table, tensor_index)
+    grad_address = tensor_address(grad_table, tensor_index)
+    ax_address = tensor_address(ax_table, tensor_index)
+    param = param_address.to(tl.pointer_type(PARAM))
+    grad = grad_address.to(tl.pointer_type(PARAM))
+    ax = ax_address.to(tl.pointer_type(STATE))
+    # The same update twice: on the 128-bit path with alignment Triton can see, or the general one.
+    if is_aligned_chunk(end, param_address | grad_address | ax_address):
+        asgd_chunk(
+            tl.multiple_of(param, 16), tl.multiple_of(grad, 16), tl.multiple_of(ax, 16),
+            aligned16(first), aligned16(end), weight_decay, decay, neg_eta, mu,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, AVERAGE, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+    else:
+        asgd_chunk(
+            param, grad, ax, first, end, weight_decay, decay, neg_eta, mu,
+            PARAM, STATE, COMPUTE, HAS_WEIGHT_DECAY, AVERAGE, MAXIMIZE, BLOCK,
+        )  # fmt: skip
+
+
+def launch_asgd_step(
+    params: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor],
+    axs: Sequence[torch.Tensor],
+    *,
+    eta: float,
+    mu: float,
+    lambd: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """One torch.optim.ASGD step over parameters whose states hold the same ``eta`` and ``mu`` (the values
+    before this step), in place, in one launch. ``axs`` hold the running averages (zeros before the first step).
+
+    >>> p, g, ax = [torch.randn(3)], [torch.randn(3)], [torch.empty(3)]
+    >>> launch_asgd_step(p, g, ax, eta=0.01, mu=1.0, lambd=1e-4, weight_decay=0.0, maximize=False)
+    """
+    _launch_step(
+        asgd_step_kernel, "launch_asgd_step", params, grads, {"axs": axs},
+        [weight_decay, 1 - lambd * eta, -eta, mu], HAS_WEIGHT_DECAY=weight_decay != 0, AVERAGE=mu != 1,
+        MAXIMIZE=bool(maximize),
     )  # fmt: skip
 
 
