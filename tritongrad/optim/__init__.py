@@ -13,3 +13,4 @@ from tritongrad.optim.radam import RAdam  # noqa: F401
 from tritongrad.optim.rmsprop import RMSprop  # noqa: F401
 from tritongrad.optim.rprop import Rprop  # noqa: F401
 from tritongrad.optim.sgd import SGD  # noqa: F401
+from tritongrad.optim import swa_utils  # noqa: F401, E402

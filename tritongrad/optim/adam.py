@@ -113,10 +113,9 @@ class Adam(Optimizer):
             decoupled_weight_decay=group["decoupled_weight_decay"],
         )  # fmt: skip
 
-    def load_state_dict(self, state_dict) -> None:
-        """Restores a state dict (ours or torch's); each ``step`` becomes a float32 0-d tensor on the
+    def _restore_state(self) -> None:
+        """After load_state_dict (ours or torch's); each ``step`` becomes a float32 0-d tensor on the
         parameter's device if the group is capturable, else on the CPU (as torch keeps it)."""
-        super().load_state_dict(state_dict)
         for group in self.param_groups:
             group.setdefault("capturable", False)
             # A state dict from before torch 2.6 (or ours before these keys) lacks them.

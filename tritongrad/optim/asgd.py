@@ -78,10 +78,9 @@ class ASGD(Optimizer):
         for p in bucket:
             p._version_counter.bump()
 
-    def load_state_dict(self, state_dict) -> None:
-        """Restores a state dict (ours or torch's); ``step``, ``eta`` and ``mu`` become float32 0-d CPU
+    def _restore_state(self) -> None:
+        """After load_state_dict (ours or torch's); ``step``, ``eta`` and ``mu`` become float32 0-d CPU
         tensors."""
-        super().load_state_dict(state_dict)
         _restore_loaded_state(self)
         for state in self.state.values():
             for name in ("eta", "mu"):

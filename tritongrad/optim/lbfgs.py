@@ -362,10 +362,9 @@ class LBFGS(Optimizer):
         state["prev_flat_grad"], state["prev_loss"] = prev_flat_grad, prev_loss
         return orig_loss
 
-    def load_state_dict(self, state_dict) -> None:
-        """Restores a state dict (ours or torch's): the vectors become tensors of the parameters' dtype
+    def _restore_state(self) -> None:
+        """After load_state_dict (ours or torch's): the vectors become tensors of the parameters' dtype
         and device, torch's 0-d scalars (``t``, ``ro``, ``H_diag``, ``al``) Python floats."""
-        super().load_state_dict(state_dict)
         param = self._params[0]
         state = self.state.get(param)
         if not state:

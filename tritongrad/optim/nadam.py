@@ -91,9 +91,8 @@ class NAdam(Optimizer):
         for p in bucket:
             p._version_counter.bump()
 
-    def load_state_dict(self, state_dict) -> None:
-        """Restores a state dict (ours or torch's); ``step`` and ``mu_product`` become float32 0-d CPU tensors."""
-        super().load_state_dict(state_dict)
+    def _restore_state(self) -> None:
+        """After load_state_dict (ours or torch's); ``step`` and ``mu_product`` become float32 0-d CPU tensors."""
         _restore_loaded_state(self)
         for state in self.state.values():
             if "mu_product" in state:

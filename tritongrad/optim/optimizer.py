@@ -7,9 +7,10 @@ kernels/optim.py), instead of a launch per parameter per arithmetic op.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from typing import Any
 
@@ -19,10 +20,64 @@ from tritongrad.autograd.grad_mode import _set_enabled, enable_grad, is_grad_ena
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.kernels.optim import launch_zero_
 from tritongrad.kernels.strided import check_writable, is_non_overlapping_and_dense
+from tritongrad.nn.module import _HookHandle
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required"]
+
+# Step hooks of every optimizer (torch.optim.optimizer's globals): pre-hooks run before an instance's
+# own, post-hooks after them.
+_global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+_hook_ids = iter(range(1 << 62))  # the keys of every hook table: unique, in registration order
+
+
+def _add_hook(table: OrderedDict, hook: Callable, prepend: bool = False) -> _HookHandle:
+    key = next(_hook_ids)
+    table[key] = hook
+    if prepend:
+        table.move_to_end(key, last=False)
+    return _HookHandle(table, key)
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> _HookHandle:
+    """Registers ``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)`` to run before every
+    optimizer's step; returns a handle whose ``remove()`` unregisters it."""
+    return _add_hook(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> _HookHandle:
+    """Registers ``hook(optimizer, args, kwargs)`` to run after every optimizer's step."""
+    return _add_hook(_global_optimizer_post_hooks, hook)
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """``step`` running the global and the instance's step pre-hooks before it and post-hooks after it,
+    in torch's order (a pre-hook may replace the arguments). Without hooks it costs two dict checks."""
+
+    @functools.wraps(step)
+    def hooked_step(*args, **kwargs):
+        self = args[0]
+        pre_hooks = self.__dict__.get("_optimizer_step_pre_hooks")
+        if _global_optimizer_pre_hooks or pre_hooks:
+            for hook in (*_global_optimizer_pre_hooks.values(), *(pre_hooks or {}).values()):
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+        out = step(*args, **kwargs)
+        post_hooks = self.__dict__.get("_optimizer_step_post_hooks")
+        if _global_optimizer_post_hooks or post_hooks:
+            for hook in (*(post_hooks or {}).values(), *_global_optimizer_post_hooks.values()):
+                hook(self, args, kwargs)
+        return out
+
+    hooked_step.hooked = True
+    return hooked_step
 
 
 def state_like(param: Tensor) -> Tensor:
@@ -69,6 +124,13 @@ class Optimizer:
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._patch_step_function()
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._repeating_groups: set[int] = set()  # ids of groups listing a parameter twice
@@ -84,6 +146,39 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def _patch_step_function(self) -> None:
+        """Makes this class's ``step`` run the step hooks, once per class, as torch patches it (an inherited
+        step that is patched already stays as it is, so a hook never runs twice)."""
+        cls = type(self)
+        if not getattr(cls.step, "hooked", False):
+            cls.step = _with_step_hooks(cls.step)
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
+        """``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, run before each step of this
+        optimizer (after the global pre-hooks); returns a handle whose ``remove()`` unregisters it."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> _HookHandle:
+        """``hook(optimizer, args, kwargs)``, run after each step of this optimizer (before the global ones)."""
+        return _add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+        """``hook(optimizer)``, run before ``state_dict`` builds the dict."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+        """``hook(optimizer, state_dict) -> state_dict or None``, run on the dict ``state_dict`` returns."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+        """``hook(optimizer, state_dict) -> state_dict or None``, run before ``load_state_dict`` reads it."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+        """``hook(optimizer)``, run after ``load_state_dict`` has restored the state."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Adds a group of parameters with its own hyperparameters (the rest come from defaults)."""
@@ -186,6 +281,8 @@ class Optimizer:
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:
         """{'state': {index: {name: value}}, 'param_groups': [... 'params': [indices]]} like torch."""
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index_of: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -197,10 +294,20 @@ class Optimizer:
             packed["params"] = indices
             groups.append(packed)
         state = {index_of[id(param)]: dict(values) for param, values in self.state.items() if id(param) in index_of}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restores state saved by ``state_dict`` (groups must match in number and sizes)."""
+        state_dict = dict(state_dict)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         state_dict = deepcopy_non_tensors(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -230,6 +337,12 @@ class Optimizer:
             for key, value in saved.items():
                 if key != "params":
                     own[key] = value
+        self._restore_state()
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
+
+    def _restore_state(self) -> None:
+        """Subclasses convert loaded state here (step counts to their tensors, layouts to their params')."""
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -66,7 +66,6 @@ class Rprop(Optimizer):
         for p in bucket:
             p._version_counter.bump()
 
-    def load_state_dict(self, state_dict) -> None:
-        """Restores a state dict (ours or torch's); each ``step`` becomes a float32 0-d CPU tensor."""
-        super().load_state_dict(state_dict)
+    def _restore_state(self) -> None:
+        """After load_state_dict (ours or torch's); each ``step`` becomes a float32 0-d CPU tensor."""
         _restore_loaded_state(self)
