@@ -347,6 +347,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for index, group in enumerate(self.param_groups):
+            if index:
+                lines.append("")  # torch's blank line between groups
             lines.append(f"Parameter Group {index}")
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
