@@ -59,6 +59,8 @@ def get_swa_multi_avg_fn():
         with no_grad():
             if averaged_param_list[0].is_floating_point():
                 weight = 1 / (num_averaged + 1)
+                if isinstance(weight, Tensor):
+                    weight = weight.item()  # torch's foreach lerp takes a 0-d weight as its (float32) value
                 for p_averaged, p_model in zip(averaged_param_list, current_param_list, strict=True):
                     p_averaged.lerp_(p_model, weight)
             else:
