@@ -22,8 +22,7 @@ def make(lib):
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Rprop"])
 def test_step_hooks_run_in_torchs_order_and_remove(name):
-    logs = []
-    for lib in (torch, tritongrad):
+    def record(lib):
         log = []
         p = lib.nn.Parameter(lib.ones(2))
         p.grad = lib.ones(2)
@@ -43,10 +42,10 @@ def test_step_hooks_run_in_torchs_order_and_remove(name):
             for handle in handles:
                 handle.remove()
         optimizer.step()
-        logs.append(log)
-    assert logs[1] == logs[0] == [
-        "global pre", ("pre", name, 1, {}), "post", "global post", "post", "global post"
-    ]  # fmt: skip
+        return log
+
+    expected = ["global pre", ("pre", name, 1, {}), "post", "global post", "post", "global post"]
+    assert record(tritongrad) == record(torch) == expected
 
 
 def test_a_step_pre_hook_may_replace_the_arguments():
@@ -70,8 +69,7 @@ def test_hooks_of_one_instance_do_not_fire_for_another():
 
 
 def test_state_dict_and_load_state_dict_hooks_like_torch():
-    logs = []
-    for lib in (torch, tritongrad):
+    def record(lib):
         log = []
         optimizer, p = make(lib)
         optimizer.register_state_dict_pre_hook(lambda o: log.append("sd pre"))
@@ -95,9 +93,11 @@ def test_state_dict_and_load_state_dict_hooks_like_torch():
         optimizer.register_load_state_dict_pre_hook(halve_lr)
         optimizer.register_load_state_dict_post_hook(lambda o: log.append(("load post", o.param_groups[0]["lr"])))
         optimizer.load_state_dict(saved)
-        logs.append(log)
-    assert logs[1] == logs[0]
-    assert logs[0][-1] == ("load post", 0.25)
+        return log
+
+    expected = record(torch)
+    assert record(tritongrad) == expected
+    assert expected[-1] == ("load post", 0.25)
 
 
 def test_load_state_dict_post_hook_sees_the_restored_step_tensors():

@@ -104,7 +104,9 @@ def test_steps_match_torch(problem, line_search_fn, dtype):
     # A short history (2 < 6 iterations) exercises dropping the oldest pair; few iterations per step keep
     # float32 away from the stopping tests' ties.
     options = dict(max_iter=3, history_size=2, line_search_fn=line_search_fn)
-    for step, (ours, mine, theirs, reference, our_loss, their_loss) in enumerate(run_pair(problem, dtype, 2, **options)):
+    for step, (ours, mine, theirs, reference, our_loss, their_loss) in enumerate(
+        run_pair(problem, dtype, 2, **options)
+    ):
         what = f"{problem} {line_search_fn} {dtype} step {step + 1}"
         rtol, atol = TOLERANCES[dtype]
         assert isinstance(our_loss, tritongrad.Tensor) and our_loss.dtype == dtype
@@ -177,26 +179,27 @@ def test_style_transfer_idiom_on_an_input_image():
     the closure under no_grad, stepped while a counter runs."""
     image = torch.linspace(0, 1, 2 * 3 * 4, dtype=torch.float64).view(1, 2, 3, 4)
     target = torch.cos(torch.arange(24, dtype=torch.float64)).view(1, 2, 3, 4)
-    results = []
-    for lib in (torch, tritongrad):
+
+    def transfer(lib):
         input_img = (image.clone() if lib is torch else from_torch(image)).requires_grad_(True)
         goal = target if lib is torch else from_torch(target)
         optimizer = lib.optim.LBFGS([input_img], max_iter=4)  # (the tutorial's default is 20)
         run = [0]
+
+        def closure():
+            with lib.no_grad():
+                input_img.clamp_(0, 1)
+            optimizer.zero_grad()
+            loss = ((input_img - goal) ** 2).mean() + (input_img * input_img).sum() * 1e-3
+            loss.backward()
+            run[0] += 1
+            return loss
+
         while run[0] <= 4:
-
-            def closure():
-                with lib.no_grad():
-                    input_img.clamp_(0, 1)
-                optimizer.zero_grad()
-                loss = ((input_img - goal) ** 2).mean() + (input_img * input_img).sum() * 1e-3
-                loss.backward()
-                run[0] += 1
-                return loss
-
             optimizer.step(closure)
-        results.append(input_img.detach())
-    torch.testing.assert_close(results[1]._data, results[0], rtol=1e-9, atol=1e-11)
+        return input_img.detach()
+
+    torch.testing.assert_close(transfer(tritongrad)._data, transfer(torch), rtol=1e-9, atol=1e-11)
 
 
 def test_errors_like_torch():

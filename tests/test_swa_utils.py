@@ -42,7 +42,7 @@ def assert_same_state(ours, theirs, dtype, what):
     assert list(mine) == list(expected), what
     for key, value in expected.items():
         assert mine[key].dtype == value.dtype, (what, key)
-        torch.testing.assert_close(mine[key]._data, value, rtol=rtol, atol=atol, msg=lambda m: f"{what} {key}: {m}")
+        torch.testing.assert_close(mine[key]._data, value, rtol=rtol, atol=atol, msg=f"{what} {key}")
 
 
 AVERAGES = {
@@ -51,8 +51,9 @@ AVERAGES = {
     "swa_multi": lambda lib: dict(multi_avg_fn=lib.optim.swa_utils.get_swa_multi_avg_fn()),
     "ema_avg_fn": lambda lib: dict(avg_fn=lib.optim.swa_utils.get_ema_avg_fn(0.8)),
     "swa_avg_fn_use_buffers": lambda lib: dict(avg_fn=lib.optim.swa_utils.get_swa_avg_fn(), use_buffers=True),
-    "ema_multi_use_buffers": lambda lib: dict(multi_avg_fn=lib.optim.swa_utils.get_ema_multi_avg_fn(),
-                                              use_buffers=True),  # fmt: skip
+    "ema_multi_use_buffers": lambda lib: dict(
+        multi_avg_fn=lib.optim.swa_utils.get_ema_multi_avg_fn(), use_buffers=True
+    ),  # fmt: skip
 }
 
 

@@ -1,6 +1,6 @@
 """Optimizers with fused multi-tensor update kernels, and learning-rate schedulers."""
 
-from tritongrad.optim import lr_scheduler  # noqa: F401
+from tritongrad.optim import lr_scheduler, swa_utils  # noqa: F401
 from tritongrad.optim.adadelta import Adadelta  # noqa: F401
 from tritongrad.optim.adagrad import Adagrad  # noqa: F401
 from tritongrad.optim.adam import Adam, AdamW  # noqa: F401
@@ -13,4 +13,3 @@ from tritongrad.optim.radam import RAdam  # noqa: F401
 from tritongrad.optim.rmsprop import RMSprop  # noqa: F401
 from tritongrad.optim.rprop import Rprop  # noqa: F401
 from tritongrad.optim.sgd import SGD  # noqa: F401
-from tritongrad.optim import swa_utils  # noqa: F401, E402
