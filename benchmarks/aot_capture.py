@@ -1028,6 +1028,11 @@ def _register_linalg_cases() -> None:
         case(f"eigh {label} 8x64x64", "linalg")(
             lambda dtype=dtype: spectral().launch_eigh(_randn(8, 64, 64, dtype=dtype))
         )
+        case(f"svd {label} 8x64x64", "linalg")(
+            lambda dtype=dtype: _kernels("linalg_svd").launch_svd(_randn(8, 64, 64, dtype=dtype), full_matrices=True)
+        )
+    case("svd fp32 8x40x24", "linalg")(lambda: _kernels("linalg_svd").launch_svd(_randn(8, 40, 24)))
+    case("svd fp32 8x24x12", "linalg")(lambda: _kernels("linalg_svd").launch_svd(_randn(8, 24, 12)))
     case("solve_triangular fp32 8x32x32 @ 100 rhs", "linalg")(
         lambda: factor().launch_triangular_solve(_randn(8, 32, 32), _randn(8, 32, 100), upper=False)
     )

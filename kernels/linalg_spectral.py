@@ -27,7 +27,7 @@ from tritongrad.kernels.common import compute_dtype
 from tritongrad.kernels.linalg_factor import check_size
 from tritongrad.runtime import next_power_of_2
 
-__all__ = ["launch_qr", "launch_eigh", "MAX_SWEEPS"]
+__all__ = ["launch_qr", "launch_eigh", "MAX_SWEEPS", "householder_qr", "jacobi_rotations", "identity_kernel"]
 
 # Cyclic Jacobi converges quadratically once off-diagonal entries are small; matrices of up to
 # 64 rows take 6-10 sweeps in float64. The loop stops earlier when converged.
@@ -47,6 +47,32 @@ def _warps(block_elements: int, element_size: int = 4) -> int:
 
 
 # --------------------------------------------------------------------------------------------- QR
+
+
+@triton.jit
+def householder_qr(A, Q, rows, cols, m, steps, WITH_Q: tl.constexpr):
+    """``steps`` Householder reflections of a [BM, BN] block A (its first m rows real): returns (R, Q)
+    with R upper triangular in A's place and Q = H_1 ... H_steps applied to the [BM, BM] block Q
+    (from the identity: the orthogonal factor), updated only WITH_Q."""
+    for k in range(0, steps):
+        x = tl.sum(tl.where(cols[None, :] == k, A, 0.0), axis=1)
+        x0 = tl.sum(tl.where(rows == k, x, 0.0), axis=0)
+        tail = tl.sum(tl.where((rows > k) & (rows < m), x * x, 0.0), axis=0)
+        active = tail > 0.0
+        norm = tl.sqrt(x0 * x0 + tail)
+        beta = tl.where(x0 >= 0.0, -norm, norm)
+        v = tl.where(rows == k, x0 - beta, tl.where((rows > k) & (rows < m), x, 0.0))
+        v_norm2 = tl.sum(v * v, axis=0)
+        scale = tl.where(active, 2.0 / tl.where(active, v_norm2, 1.0), 0.0)
+        w = tl.sum(v[:, None] * A, axis=0)
+        A = A - scale * v[:, None] * w[None, :]
+        # column k is now (beta, 0, ..., 0) up to rounding: store it exactly
+        settled = (cols[None, :] == k) & (rows[:, None] >= k)
+        A = tl.where(settled, tl.where(active, tl.where(rows[:, None] == k, beta, 0.0), A), A)
+        if WITH_Q:
+            qv = tl.sum(Q * v[None, :], axis=1)
+            Q = Q - scale * qv[:, None] * v[None, :]
+    return A, Q
 
 
 # qr_kernel: A = Q R for one m x n matrix per program (geqrf + orgqr). Q is written with q_cols
@@ -80,24 +106,7 @@ def qr_kernel(
     mask = (rows[:, None] < m) & (cols[None, :] < n)
     A = tl.load(a_ptr + b * a_sb + rows[:, None] * a_sr + cols[None, :] * a_sc, mask=mask, other=0.0).to(ACC)
     Q = tl.where(rows[:, None] == q_index[None, :], 1.0, 0.0).to(ACC)
-    for k in range(0, steps):
-        x = tl.sum(tl.where(cols[None, :] == k, A, 0.0), axis=1)
-        x0 = tl.sum(tl.where(rows == k, x, 0.0), axis=0)
-        tail = tl.sum(tl.where((rows > k) & (rows < m), x * x, 0.0), axis=0)
-        active = tail > 0.0
-        norm = tl.sqrt(x0 * x0 + tail)
-        beta = tl.where(x0 >= 0.0, -norm, norm)
-        v = tl.where(rows == k, x0 - beta, tl.where((rows > k) & (rows < m), x, 0.0))
-        v_norm2 = tl.sum(v * v, axis=0)
-        scale = tl.where(active, 2.0 / tl.where(active, v_norm2, 1.0), 0.0)
-        w = tl.sum(v[:, None] * A, axis=0)
-        A = A - scale * v[:, None] * w[None, :]
-        # column k is now (beta, 0, ..., 0) up to rounding: store it exactly
-        settled = (cols[None, :] == k) & (rows[:, None] >= k)
-        A = tl.where(settled, tl.where(active, tl.where(rows[:, None] == k, beta, 0.0), A), A)
-        if WITH_Q:
-            qv = tl.sum(Q * v[None, :], axis=1)
-            Q = Q - scale * qv[:, None] * v[None, :]
+    A, Q = householder_qr(A, Q, rows, cols, m, steps, WITH_Q)
     if WITH_Q:
         q_mask = (rows[:, None] < m) & (q_index[None, :] < q_cols)
         tl.store(q_ptr + b * m * q_cols + rows[:, None] * q_cols + q_index[None, :], Q.to(q_ptr.dtype.element_ty),
@@ -145,11 +154,12 @@ def identity_kernel(out_ptr, m, BM: tl.constexpr):
 
 
 @triton.jit
-def _jacobi_round(A, V, idx, eye, r, eps, BN: tl.constexpr, WITH_V: tl.constexpr):
-    """One round of BN / 2 disjoint Jacobi rotations: index i is paired with partner[i] by the
-    circle method (BN - 1 fixed, the others rotating by r), each pair's rotation zeroes A[p, q].
-    A pair already negligible (|A[p, q]| <= eps sqrt(|A[p, p] A[q, q]|)) is not rotated: rotating
-    rounding noise would only add error."""
+def jacobi_rotations(A, idx, eye, r, eps, BN: tl.constexpr):
+    """Round r's BN / 2 disjoint Jacobi rotations of a symmetric [BN, BN] block A as one orthogonal
+    matrix J: index i is paired with partner[i] by the circle method (BN - 1 fixed, the others
+    rotating by r), each pair's rotation zeroes (J^T A J)[p, q]. A pair already negligible
+    (|A[p, q]| <= eps sqrt(|A[p, p] A[q, q]|)) is not rotated: rotating rounding noise would only
+    add error."""
     partner = (2 * r - idx + 2 * (BN - 1)) % (BN - 1)
     partner = tl.where(partner == idx, BN - 1, partner)
     partner = tl.where(idx == BN - 1, r, partner)
@@ -171,7 +181,13 @@ def _jacobi_round(A, V, idx, eye, r, eps, BN: tl.constexpr, WITH_V: tl.constexpr
     c = 1.0 / tl.sqrt(t * t + 1.0)
     s = t * c
     J = tl.where(eye, c[:, None], 0.0) + tl.where(pick, tl.where(first, s, -s)[:, None], 0.0)
-    J = J.to(A.dtype)
+    return J.to(A.dtype)
+
+
+@triton.jit
+def _jacobi_round(A, V, idx, eye, r, eps, BN: tl.constexpr, WITH_V: tl.constexpr):
+    """One round of rotations (jacobi_rotations) applied: A <- J^T A J, V <- V J."""
+    J = jacobi_rotations(A, idx, eye, r, eps, BN)
     A = tl.dot(tl.trans(J), tl.dot(A, J, input_precision="ieee"), input_precision="ieee")
     if WITH_V:
         V = tl.dot(V, J, input_precision="ieee")

@@ -75,6 +75,7 @@ from tritongrad.ops.linalg_factor import (  # noqa: F401 (torch's top-level spel
     logdet,
 )
 from tritongrad.ops.linalg_spectral import qr  # noqa: F401
+from tritongrad.ops.linalg_svd import pinverse, svd  # noqa: F401
 from tritongrad.ops.numeric import *  # noqa: F403
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
@@ -183,7 +184,7 @@ __all__ = sorted(
     | set(layout.__all__) | set(numeric.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
-    | {"det", "slogdet", "logdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr"}
+    | {"det", "slogdet", "logdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "pinverse"}
     | {"std_mean", "var_mean", "bmm", "cross", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
        "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}
