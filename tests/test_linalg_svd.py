@@ -251,3 +251,11 @@ def test_limits_and_complex_refusals():
     for fn in (tritongrad.linalg.eig, tritongrad.linalg.eigvals):
         with pytest.raises(NotImplementedError, match="complex"):
             fn(from_torch(torch.randn(3, 3)))
+
+
+def test_vander_and_diagonal():
+    for x in (torch.tensor([1, 2, 3]), torch.randn(2, 3, dtype=F64)):
+        _same(lambda lib, v: lib.linalg.vander(v), x)
+        _same(lambda lib, v: lib.linalg.vander(v, N=4), x)
+    _same(lambda lib, a: lib.linalg.diagonal(a, offset=1, dim1=0), torch.randn(3, 4, 5))
+    _same_error(lambda lib: lib.linalg.vander((lambda v: v if lib is torch else from_torch(v))(torch.ones(3)), N=1))

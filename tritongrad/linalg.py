@@ -5,6 +5,7 @@ det, slogdet, inv, solve; QR; eigh by Jacobi)."""
 from __future__ import annotations
 
 from tritongrad import creation
+from tritongrad.ops.indexing import cat as _cat
 from tritongrad.ops.linalg import linalg_cross as cross
 from tritongrad.ops.linalg import matmul
 from tritongrad.ops.linalg_factor import (
@@ -32,7 +33,7 @@ __all__ = [
     "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",
     "solve_ex", "lu_factor", "lu_factor_ex", "cholesky", "cholesky_ex", "solve_triangular", "qr", "eigh", "eigvalsh",
     "matrix_power", "multi_dot", "svd", "svdvals", "pinv", "matrix_rank", "matrix_norm", "cond", "lstsq", "eig",
-    "eigvals",
+    "eigvals", "vander", "diagonal",
 ]  # fmt: skip
 
 
@@ -84,3 +85,19 @@ def multi_dot(tensors, *, out=None):
     for t in tensors[1:]:
         result = result @ t
     return result
+
+
+def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    """torch.linalg.diagonal: torch.diagonal with the matrix dims last by default (a view)."""
+    return A.diagonal(offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrices of x's last dim, torch.linalg.vander: columns x^0 .. x^(N-1) (N defaults to
+    x.size(-1)), as torch: ones, then a cumulative product of x repeated N - 1 times."""
+    n = x.shape[-1] if N is None and x.dim() else (N if N is not None else 1)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    x = x.unsqueeze(-1)
+    powers = x.expand(*x.shape[:-1], n - 1).cumprod(-1)
+    return _cat([x * 0 + 1, powers], -1)
