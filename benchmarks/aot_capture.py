@@ -1031,6 +1031,18 @@ def _register_linalg_cases() -> None:
         case(f"svd {label} 8x64x64", "linalg")(
             lambda dtype=dtype: _kernels("linalg_svd").launch_svd(_randn(8, 64, 64, dtype=dtype), full_matrices=True)
         )
+    # At a side of 32 the register-block kernels must not spill (kernel_report's REGISTER_BLOCK_SIDE)
+    for label in ("fp32", "fp64"):
+        dtype = DTYPES[label]
+        case(f"eigh {label} 8x32x32", "linalg")(
+            lambda dtype=dtype: spectral().launch_eigh(_randn(8, 32, 32, dtype=dtype))
+        )
+        case(f"svd {label} 8x32x32", "linalg")(
+            lambda dtype=dtype: _kernels("linalg_svd").launch_svd(_randn(8, 32, 32, dtype=dtype), full_matrices=True)
+        )
+        case(f"inverse (lu solve) {label} 8x32x32", "linalg")(
+            lambda dtype=dtype: factor().launch_lu_solve(_randn(8, 32, 32, dtype=dtype), None)
+        )
     case("svd fp32 8x40x24", "linalg")(lambda: _kernels("linalg_svd").launch_svd(_randn(8, 40, 24)))
     case("svd fp32 8x24x12", "linalg")(lambda: _kernels("linalg_svd").launch_svd(_randn(8, 24, 12)))
     case("solve_triangular fp32 8x32x32 @ 100 rhs", "linalg")(

@@ -142,3 +142,11 @@ def float_bits(value: float) -> int:
 def bits_to_float(bits):
     """The float64 whose bit pattern ``float_bits`` produced (a scalar)."""
     return bits.to(tl.int64).to(tl.float64, bitcast=True)
+
+
+def register_block_warps(block_elements: int, element_size: int = 4) -> int:
+    """Warps for a program holding a whole matrix block (kernels/linalg_*.py): about 8 (32-bit)
+    registers of the block per thread, so the step's temporaries fit beside it. Measured with the
+    kernel report at sm_80/sm_90: 16 registers a thread spilled at 32 x 32 in float64."""
+    words = block_elements * max(element_size // 4, 1)
+    return 16 if words >= 4096 else 8 if words >= 2048 else 4

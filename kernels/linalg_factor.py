@@ -21,7 +21,7 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import compute_dtype
+from tritongrad.kernels.common import compute_dtype, register_block_warps
 from tritongrad.runtime import cdiv, next_power_of_2
 
 __all__ = [
@@ -48,13 +48,6 @@ def check_size(name: str, *sizes: int) -> None:
             f"{name}: tritongrad factors matrices of at most {MAX_SIZE} rows and columns in registers, "
             f"got a {' x '.join(str(s) for s in sizes)} matrix"
         )
-
-
-def _warps(block_elements: int, element_size: int = 4) -> int:
-    """Warps for a program holding a block of ``block_elements`` values: about 16 (32-bit) registers
-    of the block per thread, so that the step's temporaries fit beside it without spilling."""
-    words = block_elements * max(element_size // 4, 1)
-    return 16 if words >= 8192 else 8 if words >= 4096 else 4
 
 
 def _batch_strides(t: torch.Tensor) -> tuple[int, int, int]:
@@ -191,7 +184,7 @@ def launch_lu_factor(a: torch.Tensor, with_det: bool = False):
             a, lu, pivots, info, det, sign, logabs,
             m, n, min(m, n), *_batch_strides(a),
             ACC=compute_dtype(a.dtype), BM=block_m, BN=block_n, WITH_DET=with_det,
-            num_warps=_warps(block_m * block_n, a.element_size()),
+            num_warps=register_block_warps(block_m * block_n, a.element_size()),
         )  # fmt: skip
     if with_det:
         return lu, pivots, info, det, sign, logabs
@@ -273,7 +266,7 @@ def launch_lu_solve(a: torch.Tensor, b: torch.Tensor | None):
             a, b_arg, x, info,
             n, k, *_batch_strides(a), *_batch_strides(b_arg),
             ACC=compute_dtype(a.dtype), IDENTITY=b is None, BN=block_n, BK=block_k,
-            num_warps=_warps(block_n * max(block_n, block_k), a.element_size()),
+            num_warps=register_block_warps(block_n * (block_n + block_k), a.element_size()),  # (A and X)
         )  # fmt: skip
     elif batch:
         # n == 0 is trivially invertible; with k == 0 there is nothing to solve, but torch still
@@ -367,7 +360,7 @@ def launch_triangular_solve(a: torch.Tensor, b: torch.Tensor, *, upper: bool, un
             a, b, x,
             n, k, *_batch_strides(a), *_batch_strides(b), *_batch_strides(x),
             ACC=compute_dtype(a.dtype), UPPER=upper, UNIT=unitriangular, BN=block_n, BK=block_k,
-            num_warps=_warps(block_n * max(block_n, block_k), a.element_size()),
+            num_warps=register_block_warps(block_n * max(block_n, block_k), a.element_size()),
         )  # fmt: skip
     return x
 
@@ -439,6 +432,7 @@ def launch_cholesky(a: torch.Tensor, *, upper: bool = False):
         # one program per matrix
         cholesky_kernel[(batch,)](
             a, factor, info, n, *_batch_strides(a),
-            ACC=compute_dtype(a.dtype), UPPER=upper, BN=block_n, num_warps=_warps(block_n * block_n, a.element_size()),
+            ACC=compute_dtype(a.dtype), UPPER=upper, BN=block_n,
+            num_warps=register_block_warps(block_n * block_n, a.element_size()),
         )  # fmt: skip
     return factor, info

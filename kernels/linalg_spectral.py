@@ -23,7 +23,7 @@ import torch
 import triton
 import triton.language as tl
 
-from tritongrad.kernels.common import compute_dtype
+from tritongrad.kernels.common import compute_dtype, register_block_warps
 from tritongrad.kernels.linalg_factor import check_size
 from tritongrad.runtime import next_power_of_2
 
@@ -37,13 +37,6 @@ MAX_SWEEPS = 10
 _MIN_DOT_BLOCK = 16
 
 _EPS = {torch.float32: 2.0**-24, torch.float64: 2.0**-53}
-
-
-def _warps(block_elements: int, element_size: int = 4) -> int:
-    """Warps for a program holding a block of ``block_elements`` values: about 16 (32-bit) registers
-    of the block per thread, so that the step's temporaries fit beside it without spilling."""
-    words = block_elements * max(element_size // 4, 1)
-    return 16 if words >= 8192 else 8 if words >= 4096 else 4
 
 
 # --------------------------------------------------------------------------------------------- QR
@@ -133,7 +126,7 @@ def launch_qr(a: torch.Tensor, *, complete: bool = False, with_q: bool = True):
             a, q if with_q else r, r,
             m, n, k, q_cols, r_rows, a.stride(0), a.stride(1), a.stride(2),
             ACC=compute_dtype(a.dtype), WITH_Q=with_q, BM=block_m, BN=block_n,
-            num_warps=_warps(block_m * max(block_m, block_n), a.element_size()),
+            num_warps=register_block_warps(block_m * max(block_m, block_n), a.element_size()),
         )  # fmt: skip
     elif with_q and batch and m and q_cols:  # an empty A (n == 0) in complete mode: Q = I
         identity_kernel[(batch,)](q, m, BM=next_power_of_2(m))
@@ -257,6 +250,6 @@ def launch_eigh(a: torch.Tensor, *, upper: bool = False, with_vectors: bool = Tr
             a, w, v if with_vectors else w,
             n, a.stride(0), a.stride(1), a.stride(2), _EPS[a.dtype],
             ACC=compute_dtype(a.dtype), UPPER=upper, WITH_V=with_vectors, SWEEPS=MAX_SWEEPS, BN=block,
-            num_warps=_warps(2 * block * block, a.element_size()),  # (A and V)
+            num_warps=register_block_warps(2 * block * block, a.element_size()),  # (A and V)
         )  # fmt: skip
     return w, v
