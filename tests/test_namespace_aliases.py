@@ -78,6 +78,33 @@ CASES = {
     "asarray": lambda lib: [lib.asarray([1, 2]), lib.asarray([1.5], dtype=lib.float64)],
     "constant_pad_nd": lambda lib: lib.constant_pad_nd(lib.ones(2, 2), (1, 0, 0, 1), 5.0),
     "is_inference": lambda lib: lib.is_inference(lib.ones(2)),
+    "cdist p=2, 1, inf and its gradient": lambda lib: (
+        lambda a, b: [
+            lib.cdist(a, b),
+            lib.cdist(a, b, p=1),
+            lib.cdist(a, b, p=float("inf")),
+            lib.cdist(a, b).sum().backward(),
+            a.grad,
+        ]
+    )(_logits(lib).requires_grad_(True), _probabilities(lib)[:1].repeat(4, 1)),
+    "cdist of mismatched columns": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 4)),
+    "cov and corrcoef": lambda lib: [lib.cov(_image(lib)[0, 0]), lib.corrcoef(_image(lib)[0, 0])],
+    "cov with weights and correction": lambda lib: [
+        lib.cov(_logits(lib), fweights=lib.tensor([1, 2, 3]), aweights=lib.tensor([0.5, 1.0, 0.25])),
+        lib.cov(_logits(lib), correction=0, aweights=lib.tensor([0.5, 1.0, 0.25])),
+        lib.cov(_logits(lib)[0]),
+    ],
+    "inner, vdot, addr": lambda lib: [
+        lib.inner(_logits(lib), _probabilities(lib)),
+        lib.inner(_logits(lib)[0], _probabilities(lib)[1]),
+        lib.vdot(_logits(lib)[0], _probabilities(lib)[1]),
+        lib.addr(_logits(lib), lib.ones(2), lib.arange(3.0), beta=2, alpha=3),
+    ],
+    "triangular_solve": lambda lib: lib.triangular_solve(
+        lib.ones(3, 2), lib.eye(3) * 2 + lib.ones(3, 3).triu(1), transpose=True
+    ),
+    "storage().tolist()": lambda lib: lib.arange(3.0).storage().tolist(),
+    "pin_memory without an accelerator": lambda lib: lib.ones(2).pin_memory(),
     "chain_matmul": lambda lib: lib.chain_matmul(lib.eye(2) * 2, lib.ones(2, 3), lib.ones(3, 1)),
 }
 

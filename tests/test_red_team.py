@@ -1434,3 +1434,14 @@ SAVED_OUTPUTS_OF_INPLACE_OPS = {
 @pytest.mark.parametrize("name", list(SAVED_OUTPUTS_OF_INPLACE_OPS))
 def test_inplace_ops_save_their_result_as_torchs(name):
     agree(name, SAVED_OUTPUTS_OF_INPLACE_OPS[name], [], message=True)
+
+
+def test_an_endless_sampler_draws_lazily_and_strings_collate_as_torchs():
+    """minGPT's trainer samples with replacement from RandomSampler(num_samples=1e10)."""
+    sampler = tritongrad.utils.data.RandomSampler(range(10), replacement=True, num_samples=int(1e10))
+    first = [index for index, _ in zip(iter(sampler), range(5000))]
+    assert len(first) == 5000 and all(0 <= index < 10 for index in first)
+    for batch in (["cat", "dog"], [("a", 1), ("b", 2)]):
+        expected = torch.utils.data.default_collate(batch)
+        got = tritongrad.utils.data.default_collate(batch)
+        assert repr(got[0]) == repr(expected[0]) and type(got) is type(expected)

@@ -14,9 +14,9 @@ import torch
 
 from tritongrad import creation
 from tritongrad.dtypes import get_default_dtype
-from tritongrad.linalg import multi_dot
+from tritongrad.linalg import multi_dot, solve_triangular
 from tritongrad.nn import functional as F
-from tritongrad.ops import indexing
+from tritongrad.ops import indexing, return_types
 from tritongrad.tensor import Tensor
 
 # the nn ops torch also has at the top level with F's own arguments
@@ -36,7 +36,8 @@ __all__ = [
     "binary_cross_entropy_with_logits", "hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "poisson_nll_loss", "detach", "detach_", "fill", "fill_", "zero_", "clamp_", "clip_",
     "is_same_size", "chain_matmul", "unravel_index", "range", "unique_consecutive", "select_scatter", "slice_scatter",
-    "diagonal_scatter", "empty_strided", "asarray", "constant_pad_nd", "is_inference",
+    "diagonal_scatter", "empty_strided", "asarray", "constant_pad_nd", "is_inference", "cdist", "cov", "corrcoef",
+    "inner", "vdot", "addr", "triangular_solve",
 ]  # fmt: skip
 
 
@@ -318,3 +319,105 @@ def constant_pad_nd(input, pad, value=0):
 def is_inference(input) -> bool:
     """False: tritongrad makes no inference tensors (inference_mode is no_grad here)."""
     return False
+
+
+# ------------------------------------------------------------------------- products and statistics
+def inner(input, other, *, out=None):
+    """The sum over the last dims of input and other's products (a tensordot over one dim)."""
+    if input.dim() == 0 or other.dim() == 0:
+        result = input * other
+    else:
+        if input.shape[-1] != other.shape[-1]:
+            raise RuntimeError(
+                f"inner() the last dimension must match on both input tensors but got shapes {list(input.shape)} "
+                f"and {list(other.shape)}"
+            )
+        result = input.matmul(other.reshape(-1, other.shape[-1]).t()).reshape(*input.shape[:-1], *other.shape[:-1])
+    return result if out is None else out.copy_(result)
+
+
+def vdot(input, other, *, out=None):
+    """The dot product of two 1-D tensors (real tensors: ``dot``)."""
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    return input.dot(other) if out is None else out.copy_(input.dot(other))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's."""
+    product = vec1.outer(vec2)
+    if alpha != 1:
+        product = product * alpha
+    result = product if beta == 0 else product + (input if beta == 1 else input * beta)
+    return result if out is None else out.copy_(result)
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 and each row of x2 (batched over leading dims),
+    from their differences (exact; torch's matmul form for p = 2 trades accuracy for speed)."""
+    if x1.dim() < 2 or x2.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return differences.norm(p=p, dim=-1)
+
+
+def cov(input, *, correction: int = 1, fweights=None, aweights=None):
+    """The covariance of the rows of ``input`` (variables) over its columns (observations)."""
+    if input.dim() > 2:
+        raise ValueError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input.dim()} dimensions"
+        )
+    x = input.reshape(1, -1) if input.dim() < 2 else input
+    if not x.dtype.is_floating_point:
+        x = x.to(get_default_dtype())
+    weights = None
+    if fweights is not None:
+        weights = fweights
+    if aweights is not None:
+        weights = aweights if weights is None else weights * aweights
+    if weights is None:
+        count = x.shape[1]
+        mean = x.mean(dim=1, keepdim=True)
+        normalizer = count - correction
+    else:
+        weights = weights.to(x.dtype)
+        total = weights.sum()
+        mean = (x * weights).sum(dim=1, keepdim=True) / total
+        if aweights is None or correction == 0:
+            normalizer = total - correction
+        else:
+            normalizer = total - correction * (weights * aweights.to(x.dtype)).sum() / total
+    centered = x - mean
+    weighted = centered if weights is None else centered * weights
+    result = weighted.matmul(centered.t()) / normalizer
+    if isinstance(normalizer, (int, float)) and normalizer <= 0:
+        warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return result.squeeze() if input.dim() < 2 else result
+
+
+def corrcoef(input):
+    """Pearson's correlation coefficients of the rows of ``input``, clipped to [-1, 1]."""
+    covariance = cov(input)
+    if covariance.dim() == 0:
+        return covariance / covariance
+    deviations = covariance.diagonal().sqrt()
+    return (covariance / deviations.unsqueeze(1) / deviations.unsqueeze(0)).clamp(-1, 1)
+
+
+_TriangularSolve = return_types._return_type("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
+    """Deprecated in torch for linalg.solve_triangular (arguments reversed), which computes it here;
+    returns (solution, a copy of A)."""
+    coefficients = A.mT if transpose else A
+    solution = solve_triangular(coefficients, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _TriangularSolve(solution, A.clone())

@@ -154,6 +154,22 @@ class Tensor:
     def stride(self, dim: int | None = None):
         return self._data.stride() if dim is None else self._data.stride(dim)
 
+    def storage(self):
+        """The buffer's storage, torch's TypedStorage (torch owns the memory; torch warns it is deprecated)."""
+        return self._data.storage()
+
+    def untyped_storage(self):
+        return self._data.untyped_storage()
+
+    def is_pinned(self) -> bool:
+        return self._data.is_pinned()
+
+    def pin_memory(self) -> Tensor:
+        """A copy in page-locked host memory, for asynchronous copies to a GPU; torch's error without one."""
+        if not torch.cuda.is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        return Tensor._wrap(self._data.pin_memory())
+
     def storage_offset(self) -> int:
         return self._data.storage_offset()
 

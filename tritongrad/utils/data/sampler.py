@@ -55,6 +55,9 @@ def _fresh_generator() -> Generator:
     return Generator().manual_seed(seed)
 
 
+_REPLACEMENT_CHUNK = 4096  # indices drawn at a time with replacement (lazily, as torch draws them)
+
+
 class RandomSampler(Sampler):
     """A random order of the indices: a permutation per pass over the data, or, with
     ``replacement``, ``num_samples`` independent uniform draws.
@@ -91,7 +94,10 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         generator = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=generator).tolist()
+            # drawn lazily, a chunk at a time: num_samples may be huge (minGPT's "infinite" sampler)
+            for start in range(0, self.num_samples, _REPLACEMENT_CHUNK):
+                count = min(_REPLACEMENT_CHUNK, self.num_samples - start)
+                yield from randint(0, n, (count,), generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from randperm(n, generator=generator).tolist()
