@@ -141,6 +141,7 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
+    "gumbel_softmax",
     "avg_pool3d",
     "adaptive_avg_pool3d",
     "adaptive_max_pool3d",
@@ -884,6 +885,21 @@ def prelu(input, weight):
     if weight.numel() > 1:  # one slope per channel (dim 1), broadcast over the rest
         weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
     return ops.where(input > 0, input, weight * input)
+
+
+def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1):
+    """A sample of the Gumbel-softmax (concrete) distribution over ``dim``: softmax((logits + g) / tau)
+    with g Gumbel noise; ``hard`` returns the one-hot of its argmax with the soft sample's gradient
+    (straight-through), as torch's."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning, stacklevel=2)
+    gumbels = -logits.new_empty(logits.shape).exponential_().log()  # Gumbel(0, 1) noise
+    soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return soft
+    index = soft.max(dim, keepdim=True)[1]
+    one_hot = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
 
 
 def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):
