@@ -4,8 +4,9 @@ log_prob, entropy and rsample is differentiable through tritongrad's autograd).
 Distributions: Normal, Bernoulli, Categorical, OneHotCategorical(StraightThrough), Uniform,
 Exponential, Laplace, Independent, TransformedDistribution (Exp, Affine, Sigmoid, Softplus, Tanh and
 Compose transforms) and LogNormal; ``kl_divergence`` with ``register_kl`` for their same-family pairs.
-Not here: MultivariateNormal (needs a Cholesky factorization, which tritongrad.linalg lacks) and the
-gamma family (Gamma, Beta, Dirichlet, Poisson, Binomial: need lgamma/digamma kernels).
+Not here yet: MultivariateNormal and the matrix constraints, and the gamma family (Gamma, Beta,
+Dirichlet, Poisson, Binomial); the kernels they need (linalg.cholesky, solve_triangular, lgamma,
+digamma) exist now, the distributions are not written.
 """
 
 from tritongrad.distributions import constraints, transforms
