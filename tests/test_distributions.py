@@ -645,3 +645,67 @@ def test_vae_and_reinforce_steps_run_as_in_the_tutorials():
         loss.backward()
         optimizer.step()
     assert action.shape == (8,) and action.dtype == lib.int64
+
+
+# ------------------------------------------------------------------------------ MultivariateNormal
+_MVN_COVARIANCE = [[2.0, 0.3, 0.1], [0.3, 1.5, -0.2], [0.1, -0.2, 1.0]]
+
+
+def _mvn_pair(parameterisation: str, dtype, batched: bool = False):
+    covariance = torch.tensor(_MVN_COVARIANCE, dtype=dtype)
+    argument = {
+        "covariance_matrix": covariance,
+        "precision_matrix": torch.linalg.inv(covariance),
+        "scale_tril": torch.linalg.cholesky(covariance),
+    }[parameterisation]
+    loc = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.3, -0.4]] if batched else [0.5, -1.0, 2.0], dtype=dtype)
+    theirs = torch.distributions.MultivariateNormal(loc, **{parameterisation: argument})
+    ours = tritongrad.distributions.MultivariateNormal(
+        from_torch(loc), **{parameterisation: from_torch(argument)}
+    )  # fmt: skip
+    return theirs, ours
+
+
+@pytest.mark.parametrize("parameterisation", ["covariance_matrix", "precision_matrix", "scale_tril"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_multivariate_normal_matches_torch(parameterisation, dtype):
+    theirs, ours = _mvn_pair(parameterisation, dtype, batched=True)
+    value = torch.tensor([[0.1, 0.2, 0.3], [1.0, -1.0, 0.5]], dtype=dtype)
+    assert_close(ours.log_prob(from_torch(value)), theirs.log_prob(value), what="log_prob")
+    assert_close(ours.entropy(), theirs.entropy(), what="entropy")
+    for name in ("mean", "variance", "covariance_matrix", "precision_matrix", "scale_tril"):
+        assert_close(getattr(ours, name), getattr(theirs, name), what=name)
+    assert tuple(ours.rsample((4,)).shape) == tuple(theirs.rsample((4,)).shape) == (4, 2, 3)
+    assert repr(ours) == repr(theirs)
+
+
+def test_multivariate_normal_gradients_and_kl_match_torch():
+    results = []
+    for lib, convert in ((torch, lambda t: t.clone()), (tritongrad, from_torch)):
+        tril = convert(torch.linalg.cholesky(torch.tensor(_MVN_COVARIANCE, dtype=torch.float64))).requires_grad_(True)
+        loc = convert(torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)).requires_grad_(True)
+        p = lib.distributions.MultivariateNormal(loc, scale_tril=tril)
+        q = lib.distributions.MultivariateNormal(loc.detach() * 0, covariance_matrix=convert(torch.eye(3).double() * 2))
+        value = convert(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64))
+        (p.log_prob(value) + lib.distributions.kl_divergence(p, q)).backward()
+        results.append((lib.distributions.kl_divergence(p, q), loc.grad, tril.grad))
+    for got, want, what in zip(results[1], results[0], ("kl", "d loc", "d scale_tril")):
+        assert_close(got, want, what=what)
+
+
+def test_multivariate_normal_samples_have_its_moments():
+    _, ours = _mvn_pair("covariance_matrix", torch.float64)
+    tritongrad.manual_seed(3)
+    samples = ours.sample((4000,))
+    assert_close(samples.mean(0), torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64), atol=0.1, rtol=0)
+    centered = samples - samples.mean(0)
+    assert_close(centered.t() @ centered / 3999, torch.tensor(_MVN_COVARIANCE, dtype=torch.float64), atol=0.15, rtol=0)
+
+
+def test_multivariate_normal_refuses_what_torch_refuses():
+    covariance = torch.tensor(_MVN_COVARIANCE)
+    for lib, convert in ((torch, lambda t: t), (tritongrad, from_torch)):
+        with pytest.raises(ValueError, match="Expected parameter covariance_matrix"):
+            lib.distributions.MultivariateNormal(convert(torch.zeros(3)), convert(-covariance))
+        with pytest.raises(ValueError, match="Exactly one of covariance_matrix or precision_matrix or scale_tril"):
+            lib.distributions.MultivariateNormal(convert(torch.zeros(3)))

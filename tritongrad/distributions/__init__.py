@@ -2,11 +2,11 @@
 log_prob, entropy and rsample is differentiable through tritongrad's autograd).
 
 Distributions: Normal, Bernoulli, Categorical, OneHotCategorical(StraightThrough), Uniform,
-Exponential, Laplace, Independent, TransformedDistribution (Exp, Affine, Sigmoid, Softplus, Tanh and
+Exponential, Laplace, Independent, MultivariateNormal, TransformedDistribution (Exp, Affine, Sigmoid, Softplus, Tanh and
 Compose transforms) and LogNormal; ``kl_divergence`` with ``register_kl`` for their same-family pairs.
-Not here yet: MultivariateNormal and the matrix constraints, and the gamma family (Gamma, Beta,
-Dirichlet, Poisson, Binomial); the kernels they need (linalg.cholesky, solve_triangular, lgamma,
-digamma) exist now, the distributions are not written.
+MultivariateNormal (through linalg.cholesky and solve_triangular) with the matrix constraints.
+Not here yet: the gamma family (Gamma, Beta, Dirichlet, Poisson, Binomial); the kernels they need
+(lgamma, digamma) exist now, the distributions are not written.
 """
 
 from tritongrad.distributions import constraints, transforms
@@ -19,6 +19,7 @@ from tritongrad.distributions.independent import Independent
 from tritongrad.distributions.kl import kl_divergence, register_kl
 from tritongrad.distributions.laplace import Laplace
 from tritongrad.distributions.log_normal import LogNormal
+from tritongrad.distributions.multivariate_normal import MultivariateNormal
 from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from tritongrad.distributions.transformed_distribution import TransformedDistribution
@@ -36,7 +37,7 @@ from tritongrad.distributions.uniform import Uniform
 
 __all__ = [
     "AffineTransform", "Bernoulli", "Categorical", "ComposeTransform", "Distribution", "ExpTransform", "Exponential",
-    "ExponentialFamily", "Independent", "Laplace", "LogNormal", "Normal", "OneHotCategorical",
+    "ExponentialFamily", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical",
     "OneHotCategoricalStraightThrough", "SigmoidTransform", "SoftplusTransform", "TanhTransform", "Transform",
     "TransformedDistribution", "Uniform", "constraints", "identity_transform", "kl_divergence", "register_kl",
     "transforms",

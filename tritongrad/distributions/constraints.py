@@ -7,11 +7,13 @@ distribution here needs them and tritongrad.linalg has no Cholesky.
 
 from __future__ import annotations
 
+from tritongrad.ops.linalg_factor import cholesky_ex
+
 __all__ = [
     "Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq", "half_open_interval",
     "independent", "integer_interval", "interval", "is_dependent", "less_than", "multinomial", "nonnegative",
     "nonnegative_integer", "one_hot", "positive", "positive_integer", "real", "real_vector", "simplex",
-    "unit_interval",
+    "unit_interval", "lower_cholesky", "lower_triangular", "positive_definite",
 ]  # fmt: skip
 
 
@@ -267,6 +269,36 @@ class _Multinomial(Constraint):
         return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
 
+class _LowerTriangular(Constraint):
+    """Square lower-triangular matrices."""
+
+    event_dim = 2
+
+    def check(self, value):
+        return (value.tril() == value).flatten(-2).min(-1).values
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular matrices with a positive diagonal (Cholesky factors)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        lower = (value.tril() == value).flatten(-2).min(-1).values
+        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1).values
+        return lower & positive_diagonal
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric positive-definite matrices (a Cholesky factorization succeeds)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        symmetric = ((value - value.mT).abs() <= 1e-6 * value.abs().amax(dim=(-2, -1), keepdim=True)).flatten(-2)
+        return symmetric.min(-1).values & (cholesky_ex(value).info == 0)
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
@@ -287,3 +319,6 @@ unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()

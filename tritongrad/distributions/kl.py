@@ -9,6 +9,8 @@ import math
 import warnings
 from functools import total_ordering
 
+import torch
+
 from tritongrad import autograd, ops
 from tritongrad.distributions.bernoulli import Bernoulli
 from tritongrad.distributions.categorical import Categorical
@@ -17,12 +19,14 @@ from tritongrad.distributions.exp_family import ExponentialFamily
 from tritongrad.distributions.exponential import Exponential
 from tritongrad.distributions.independent import Independent
 from tritongrad.distributions.laplace import Laplace
+from tritongrad.distributions.multivariate_normal import MultivariateNormal, batch_mahalanobis
 from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.one_hot_categorical import OneHotCategorical
 from tritongrad.distributions.transformed_distribution import TransformedDistribution
 from tritongrad.distributions.uniform import Uniform
 from tritongrad.distributions.utils import sum_rightmost
 from tritongrad.nn.functional import softplus
+from tritongrad.ops.linalg_factor import solve_triangular
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -161,6 +165,24 @@ def _kl_laplace_laplace(p, q):
     t2 = loc_abs_diff / q.scale
     t3 = scale_ratio * ops.exp(-loc_abs_diff / p.scale)
     return t1 + t2 + t3 - 1
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariate_normal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different event shapes cannot be computed"
+        )
+    half_log_det_ratio = q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(
+        -1
+    ) - p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    n = p.event_shape[0]
+    batch = torch.broadcast_shapes(q._unbroadcasted_scale_tril.shape[:-2], p._unbroadcasted_scale_tril.shape[:-2])
+    q_tril = q._unbroadcasted_scale_tril.expand(*batch, n, n)
+    p_tril = p._unbroadcasted_scale_tril.expand(*batch, n, n)
+    trace = solve_triangular(q_tril, p_tril, upper=False).pow(2).sum((-2, -1))
+    mahalanobis = batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
+    return half_log_det_ratio + 0.5 * (trace + mahalanobis - n)
 
 
 @register_kl(Normal, Normal)
