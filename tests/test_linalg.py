@@ -242,9 +242,12 @@ def test_linalg_vector_norms_match_torch(call):
     assert_close(call(tritongrad, to_tg(x)), call(torch, x), "linalg norm")
 
 
-def test_linalg_matrix_norms_are_refused():
-    with pytest.raises(NotImplementedError, match="matrix norm ord=1"):
-        tritongrad.linalg.norm(to_tg(torch.randn(3, 4)), ord=1)
+@pytest.mark.parametrize("ord", [1, -1, 2, -2, "fro", "nuc", float("inf"), -float("inf")], ids=str)
+def test_linalg_norm_of_matrices_matches_torch(ord):
+    """Matrix orders go through linalg.matrix_norm (the svd kernel for 2, -2 and 'nuc')."""
+    x = torch.randn(2, 3, 4, dtype=torch.float64)
+    assert_close(tritongrad.linalg.norm(to_tg(x), ord=ord, dim=(-2, -1)), torch.linalg.norm(x, ord=ord, dim=(-2, -1)),
+                 f"linalg.norm ord={ord}")  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8])
