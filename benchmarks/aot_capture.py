@@ -1031,7 +1031,12 @@ def _register_linalg_cases() -> None:
         case(f"svd {label} 8x64x64", "linalg")(
             lambda dtype=dtype: _kernels("linalg_svd").launch_svd(_randn(8, 64, 64, dtype=dtype), full_matrices=True)
         )
-    # At a side of 32 the register-block kernels must not spill (kernel_report's REGISTER_BLOCK_SIDE)
+    # In float32 within a side of 32 the register-block kernels must not spill (kernel_report's
+    # REGISTER_BLOCK_SIDE); float64 spills are listed
+    case("eigh fp64 8x16x16", "linalg")(lambda: spectral().launch_eigh(_randn(8, 16, 16, dtype=torch.float64)))
+    case("svd fp64 8x16x16", "linalg")(
+        lambda: _kernels("linalg_svd").launch_svd(_randn(8, 16, 16, dtype=torch.float64), full_matrices=True)
+    )
     for label in ("fp32", "fp64"):
         dtype = DTYPES[label]
         case(f"eigh {label} 8x32x32", "linalg")(

@@ -96,13 +96,15 @@ def svd_kernel(
         G = tl.dot(tl.trans(A), A, input_precision="ieee")
         d = tl.sum(tl.where(eye, G, 0.0), axis=1)
         skewed = (~eye) & (tl.abs(G) > tol * tl.sqrt(d[:, None] * d[None, :]))
-        if tl.sum(tl.sum(tl.where(skewed, 1, 0), axis=1), axis=0) > 0:
-            for r in range(0, BN - 1):
-                G = tl.dot(tl.trans(A), A, input_precision="ieee")
-                J = jacobi_rotations(G, cols, eye, r, tol, BN)
-                A = tl.dot(A, J, input_precision="ieee")
-                if WITH_UV:
-                    V = tl.dot(V, J, input_precision="ieee")
+        # a converged sweep rotates nothing: its round count is 0 (a loop bound, not an `if` around
+        # the loop, which triton 3.6 fails to compile for float64 dots)
+        rounds = tl.where(tl.sum(tl.sum(tl.where(skewed, 1, 0), axis=1), axis=0) > 0, BN - 1, 0)
+        for r in range(0, rounds):
+            G = tl.dot(tl.trans(A), A, input_precision="ieee")
+            J = jacobi_rotations(G, cols, eye, r, tol, BN)
+            A = tl.dot(A, J, input_precision="ieee")
+            if WITH_UV:
+                V = tl.dot(V, J, input_precision="ieee")
     sigma = tl.sqrt(tl.sum(A * A, axis=0))
     real = cols < n
     # rank[j]: how many singular values come before sigma[j] (descending, ties by index)
