@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import torch
 
 from tritongrad import creation
-from tritongrad.autograd import anomaly_mode
+from tritongrad.autograd.anomaly_mode import state as anomaly_state
 from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, Node, _edge_to
 from tritongrad.autograd.grad_mode import _set_enabled, is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
@@ -362,7 +362,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
             f"function {node.name()} returned an incorrect number of gradients (expected {len(edges)}, "
             f"got {len(results)})"
         )
-    if anomaly_mode.state.enabled and anomaly_mode.state.check_nan:
+    if anomaly_state.enabled and anomaly_state.check_nan:
         for position, result in enumerate(results):
             if result is not None and bool(result.isnan().any()):
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {position}th output.")

@@ -245,8 +245,11 @@ class Optimizer:
         try:
             for group in self.param_groups:
                 for bucket in self._buckets(group, repeats=id(group) in self._repeating_groups):
-                    scattered = [p for p in bucket if not p._data.is_contiguous()]
-                    if scattered and not all(is_non_overlapping_and_dense(p._data) for p in scattered):
+                    if all(p._data.is_contiguous() for p in bucket):  # (the usual case, decided fast)
+                        self._update_bucket(group, bucket)
+                        continue
+                    scattered = [p for p in bucket if not is_non_overlapping_and_dense(p._data)]
+                    if scattered:
                         self._update_through_dense_copies(group, bucket, scattered)
                     else:
                         self._update_bucket(group, bucket)
@@ -265,8 +268,6 @@ class Optimizer:
         An expanded parameter, whose elements share memory, is refused as torch refuses it."""
         originals = []
         for param in scattered:
-            if is_non_overlapping_and_dense(param._data):
-                continue
             check_writable(param._data)
             dense = torch.empty(param._data.shape, dtype=param._data.dtype, device=param._data.device)
             originals.append((param, param._data))
