@@ -163,8 +163,9 @@ class ExponentialLR(LRScheduler):
         return _decayed(self.base_lrs, self.gamma, self.last_epoch)
 
 
-class LambdaLR(LRScheduler):
-    """lr = base lr * ``lr_lambda(epoch)`` (one function, or one per parameter group)."""
+class _LambdaScheduler(LRScheduler):
+    """A schedule given as ``lr_lambda(epoch)``: one function, or one per parameter group (not saved
+    in the state dict, as torch's)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch: int = -1) -> None:
         groups = len(optimizer.param_groups)
@@ -172,35 +173,29 @@ class LambdaLR(LRScheduler):
         if len(self.lr_lambdas) != groups:
             raise ValueError(f"Expected {groups} lr_lambdas, but got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [base * schedule(self.last_epoch) for base, schedule in zip(self.base_lrs, self.lr_lambdas)]
 
     def state_dict(self) -> dict:
         return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
 
 
+class LambdaLR(_LambdaScheduler):
+    """lr = base lr * ``lr_lambda(epoch)`` (one function, or one per parameter group)."""
+
+    def get_lr(self) -> list[float]:
+        return [base * schedule(self.last_epoch) for base, schedule in zip(self.base_lrs, self.lr_lambdas)]
+
+
 _LRScheduler = LRScheduler  # (torch's older name, which tutorials subclass)
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """Each epoch multiplies the current lr by ``lr_lambda(epoch)`` (one function, or one per group)."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1) -> None:
-        groups = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
-        if len(self.lr_lambdas) != groups:
-            raise ValueError(f"Expected {groups} lr_lambdas, but got {len(self.lr_lambdas)}")
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
         if self.last_epoch > 0:
             return [group["lr"] * factor(self.last_epoch) for group, factor in zip(groups, self.lr_lambdas)]
         return [group["lr"] for group in groups]
-
-    def state_dict(self) -> dict:
-        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
 
 
 class CosineAnnealingLR(LRScheduler):
