@@ -68,6 +68,8 @@ from tritongrad import (  # noqa: E402,F401
 )
 from tritongrad.amp import autocast  # noqa: E402,F401
 
+globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast_dtype, ...
+
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
 from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401

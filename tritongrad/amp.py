@@ -1,15 +1,15 @@
 """Mixed-precision entry points as torch has them: ``autocast`` and ``GradScaler``.
 
-tritongrad does not autocast: every op runs in the dtypes of its inputs (bf16/fp16 models train
-by holding bf16/fp16 parameters and data). So that training scripts written for torch's AMP run
-unchanged, ``autocast`` is accepted as a context manager and decorator; disabled, it is exactly
-torch's no-op, and enabled it warns once and leaves dtypes alone (torch does the same for a
-device type it cannot autocast).
+``autocast(device_type, dtype)`` turns on, for its thread and device type, the cast policies
+of ops/autocast.py: matmuls, convolutions and linear layers run in ``dtype`` (bfloat16 by
+default on the CPU, float16 on CUDA) while losses, reductions and the ops torch lists stay in
+float32. As in torch, CPU autocast takes only bfloat16 and float16, and CUDA autocast without a
+GPU warns and disables itself.
 
 ``GradScaler`` is torch's loss scaler: ``scale(loss)`` multiplies by the scale, ``step(optimizer)``
 unscales the gradients, skips the step when any is inf/NaN, and ``update()`` grows or backs off
-the scale. As in torch, it disables itself (with a warning) when no GPU is in use, and then every
-method passes through.
+the scale. As in torch, a CUDA scaler disables itself (with a warning) when no GPU is in use, and
+then every method passes through; a ``"cpu"`` one scales.
 
 Example::
 
@@ -25,45 +25,81 @@ import functools
 import warnings
 from typing import Any
 
+import torch
+
 from tritongrad import runtime
 from tritongrad.autograd import no_grad
+from tritongrad.ops import autocast as _state
 from tritongrad.ops import isfinite, stack
 
-__all__ = ["autocast", "GradScaler", "is_autocast_available"]
+__all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "custom_bwd", "STATE_FUNCTIONS"]
 
-_warned_enabled_autocast = False
+# Device types torch's autocast accepts; tritongrad's tensors live on "cpu" or "cuda", so a region
+# for another type changes no op (as in torch, where no tensor is on that device).
+_DEVICE_TYPES = ("cpu", "cuda", "xpu", "hpu", "mps", "xla", "mtia", "maia", "ipu", "privateuseone")
 
 
 def is_autocast_available(device_type: str) -> bool:
-    """False: tritongrad runs every op in its inputs' dtypes."""
-    return False
+    """Whether ``autocast`` can be used with ``device_type`` ("cpu", or "cuda" with a GPU)."""
+    return device_type == "cpu" or (device_type == "cuda" and runtime.device_type() == "cuda")
 
 
 class autocast:  # noqa: N801 (torch's name)
-    """``with autocast(device_type, dtype=None, enabled=True, cache_enabled=None)``: accepted; no dtype
-    changes (see the module docstring). Usable as a decorator too."""
+    """``with autocast(device_type, dtype=None, enabled=True, cache_enabled=None)``: inside, ops on
+    ``device_type`` tensors cast their inputs by torch's policies (see the module docstring).
+    Usable as a decorator too; regions nest and restore the state they found."""
 
-    def __init__(self, device_type: str = "cuda", dtype=None, enabled: bool = True, cache_enabled=None) -> None:
+    def __init__(self, device_type: str, dtype=None, enabled: bool = True, cache_enabled=None) -> None:
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        device_type = torch.device(device_type).type  # (torch's parse and its error for a misspelt type)
+        if device_type not in _DEVICE_TYPES:
+            raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
         self.device = device_type
-        self.fast_dtype = dtype
-        self._enabled = bool(enabled)
-
-    def __enter__(self) -> autocast:
-        global _warned_enabled_autocast
-        if self._enabled and not _warned_enabled_autocast:
-            _warned_enabled_autocast = True
+        self.fast_dtype = _state.get_autocast_dtype(device_type) if dtype is None else dtype
+        self._cache_enabled = _state.is_autocast_cache_enabled() if cache_enabled is None else bool(cache_enabled)
+        if enabled and device_type == "cpu" and self.fast_dtype not in (torch.bfloat16, torch.float16):
             warnings.warn(
-                "tritongrad does not autocast: ops inside autocast() run in their inputs' dtypes "
-                "(keep the model and data in bf16/fp16 to train in half precision)",
+                "In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
+                "CPU Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
                 UserWarning,
                 stacklevel=2,
             )
+            enabled = False
+        elif enabled and device_type == "cuda" and runtime.device_type() != "cuda":
+            warnings.warn(
+                "CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning, stacklevel=2
+            )
+            enabled = False
+        elif enabled and device_type == "cuda" and self.fast_dtype not in (torch.bfloat16, torch.float16):
+            warnings.warn(
+                "In CUDA autocast, but the target dtype is not supported. Disabling autocast.\n"
+                "CUDA Autocast only supports dtypes of torch.float16, torch.bfloat16 currently.",
+                UserWarning,
+                stacklevel=2,
+            )
+            enabled = False
+        self._enabled = bool(enabled)
+
+    def __enter__(self) -> autocast:
+        self._previous = (
+            _state.is_autocast_enabled(self.device),
+            _state.get_autocast_dtype(self.device),
+            _state.is_autocast_cache_enabled(),
+        )
+        _state.set_autocast_enabled(self.device, self._enabled)
+        _state.set_autocast_dtype(self.device, self.fast_dtype)
+        _state.set_autocast_cache_enabled(self._cache_enabled)
+        _state.enter_region()
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        return None
+    def __exit__(self, *exc_info) -> bool:
+        _state.exit_region()
+        enabled, dtype, cache_enabled = self._previous
+        _state.set_autocast_enabled(self.device, enabled)
+        _state.set_autocast_dtype(self.device, dtype)
+        _state.set_autocast_cache_enabled(cache_enabled)
+        return False
 
     def __call__(self, function):
         @functools.wraps(function)
@@ -74,12 +110,59 @@ class autocast:  # noqa: N801 (torch's name)
         return wrapped
 
 
+def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
+    """torch.amp.custom_fwd: a custom Function's ``forward`` runs, inside an enabled region, with its
+    floating tensor arguments cast to ``cast_inputs`` and autocast off (or, without ``cast_inputs``,
+    in the region's state, which ``custom_bwd`` then restores for the backward)."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        args[0]._fwd_used_autocast = _state.is_autocast_enabled(device_type)
+        args[0]._dtype = _state.get_autocast_dtype(device_type)
+        if cast_inputs is None or not args[0]._fwd_used_autocast:
+            return fwd(*args, **kwargs)
+        with autocast(device_type=device_type, enabled=False):
+            return fwd(*_cast_floating(args, cast_inputs), **_cast_floating(kwargs, cast_inputs))
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type: str):
+    """torch.amp.custom_bwd: a custom Function's ``backward`` runs in the autocast state its forward saw."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        with autocast(device_type=device_type, enabled=args[0]._fwd_used_autocast, dtype=args[0]._dtype):
+            return bwd(*args, **kwargs)
+
+    return decorate_bwd
+
+
+def _cast_floating(value, dtype):
+    """Floating tensors (also inside lists, tuples and dicts) cast to ``dtype``; anything else as is."""
+    if hasattr(value, "is_floating_point") and hasattr(value, "to"):
+        return value.to(dtype) if value.is_floating_point() else value
+    if isinstance(value, dict):
+        return {key: _cast_floating(item, dtype) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_floating(item, dtype) for item in value)
+    return value
+
+
 class GradScaler:
     """torch.amp.GradScaler: dynamic loss scaling (see the module docstring)."""
 
     def __init__(self, device: str = "cuda", init_scale: float = 2.0**16, growth_factor: float = 2.0,
                  backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:  # fmt: skip
-        if enabled and runtime.device_type() != "cuda":
+        if enabled and device == "cuda" and runtime.device_type() != "cuda":
             warnings.warn(
                 "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
                 UserWarning,
@@ -171,3 +254,67 @@ class GradScaler:
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._growth_tracker = int(state_dict["_growth_tracker"])
+
+
+# ---------------------------------------------------------------------------------------------
+# torch's top-level autocast state functions, with its deprecated per-device spellings
+# ---------------------------------------------------------------------------------------------
+
+
+def _deprecated(old: str, new: str, function):
+    @functools.wraps(function)
+    def warned(*args, **kwargs):
+        warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=2)
+        return function(*args, **kwargs)
+
+    return warned
+
+
+def _is_enabled(device_type: str = "cuda") -> bool:
+    return _state.is_autocast_enabled(device_type)
+
+
+STATE_FUNCTIONS = {
+    "is_autocast_enabled": _is_enabled,
+    "set_autocast_enabled": _state.set_autocast_enabled,
+    "get_autocast_dtype": _state.get_autocast_dtype,
+    "set_autocast_dtype": _state.set_autocast_dtype,
+    "is_autocast_cache_enabled": _state.is_autocast_cache_enabled,
+    "set_autocast_cache_enabled": _state.set_autocast_cache_enabled,
+    "clear_autocast_cache": _state.clear_autocast_cache,
+    "is_autocast_cpu_enabled": _deprecated(
+        "is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')", lambda: _state.is_autocast_enabled("cpu")
+    ),
+    "set_autocast_cpu_enabled": _deprecated(
+        "set_autocast_cpu_enabled(enabled)",
+        "set_autocast_enabled('cpu', enabled)",
+        lambda enabled: _state.set_autocast_enabled("cpu", enabled),
+    ),
+    "get_autocast_cpu_dtype": _deprecated(
+        "get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')", lambda: _state.get_autocast_dtype("cpu")
+    ),
+    "set_autocast_cpu_dtype": _deprecated(
+        "set_autocast_cpu_dtype(dtype)",
+        "set_autocast_dtype('cpu', dtype)",
+        lambda dtype: _state.set_autocast_dtype("cpu", dtype),
+    ),
+    "get_autocast_gpu_dtype": _deprecated(
+        "get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')", lambda: _state.get_autocast_dtype("cuda")
+    ),
+    "set_autocast_gpu_dtype": _deprecated(
+        "set_autocast_gpu_dtype(dtype)",
+        "set_autocast_dtype('cuda', dtype)",
+        lambda dtype: _state.set_autocast_dtype("cuda", dtype),
+    ),
+}
+
+
+def _cpu_autocast(enabled: bool = True, dtype=torch.bfloat16, cache_enabled: bool = True) -> autocast:
+    """torch.cpu.amp.autocast: the older spelling of ``autocast("cpu", ...)``."""
+    return autocast("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+
+def _cpu_grad_scaler(init_scale: float = 2.0**16, growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                     growth_interval: int = 2000, enabled: bool = True) -> GradScaler:  # fmt: skip
+    """torch.cpu.amp.GradScaler: ``GradScaler("cpu", ...)``."""
+    return GradScaler("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)

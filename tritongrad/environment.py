@@ -13,6 +13,8 @@ from types import SimpleNamespace
 
 import torch
 
+from tritongrad import amp
+
 __all__ = ["compile", "jit", "finfo", "iinfo", "inf", "nan", "pi", "e", "newaxis", "get_num_threads",
            "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "is_floating_point",
@@ -88,6 +90,7 @@ compiler = SimpleNamespace(disable=_disable, is_compiling=lambda: False, is_dyna
 
 # torch.cpu and torch.mps: the host is always there; no Apple GPU is used
 cpu = SimpleNamespace(is_available=lambda: True, device_count=lambda: 1, current_device=lambda: "cpu",
-                      synchronize=lambda device=None: None)  # fmt: skip
+                      synchronize=lambda device=None: None,
+                      amp=SimpleNamespace(autocast=amp._cpu_autocast, GradScaler=amp._cpu_grad_scaler))  # fmt: skip
 mps = SimpleNamespace(device_count=lambda: 0, synchronize=lambda: None, empty_cache=lambda: None,
                       manual_seed=lambda seed: None, is_available=lambda: False)  # fmt: skip

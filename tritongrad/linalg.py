@@ -5,6 +5,7 @@ det, slogdet, inv, solve; QR; eigh by Jacobi)."""
 from __future__ import annotations
 
 from tritongrad import creation
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat as _cat
 from tritongrad.ops.linalg import linalg_cross as cross
 from tritongrad.ops.linalg import matmul
@@ -42,6 +43,7 @@ def vecdot(x, y, *, dim: int = -1):
     return (x * y).sum(dim)
 
 
+@autocast_op("vector_norm")
 def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):
     """The ``ord``-norm of x's elements (all of them, or along ``dim``), torch.linalg.vector_norm."""
     return _norm(x, ord, dim=dim, keepdim=keepdim, dtype=dtype)
@@ -75,6 +77,7 @@ def _check_power(A) -> None:
         )
 
 
+@autocast_op("multi_dot")
 def multi_dot(tensors, *, out=None):
     """The product of a chain of matrices (the first may be a vector, and the last), torch.linalg.multi_dot,
     multiplied left to right (torch picks the cheapest order; the result is the same up to rounding)."""

@@ -12,11 +12,12 @@ import warnings
 
 import torch
 
-from tritongrad import creation
+from tritongrad import caller_warnings, creation
 from tritongrad.dtypes import get_default_dtype
 from tritongrad.linalg import multi_dot, solve_triangular
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
 # the nn ops torch also has at the top level with F's own arguments
@@ -195,13 +196,13 @@ def is_same_size(input, other) -> bool:
     return tuple(input.shape) == tuple(other.shape)
 
 
+@autocast_op("chain_matmul")
 def chain_matmul(*matrices, out=None):
     """Deprecated in torch for linalg.multi_dot, which computes it here."""
-    warnings.warn(
+    caller_warnings.warn(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot "
         "instead, which accepts a list of two or more tensors rather than multiple parameters.",
         UserWarning,
-        stacklevel=2,
     )
     if len(matrices) == 1:
         return matrices[0].clone()
@@ -336,6 +337,7 @@ def inner(input, other, *, out=None):
     return result if out is None else out.copy_(result)
 
 
+@autocast_op("vdot")
 def vdot(input, other, *, out=None):
     """The dot product of two 1-D tensors (real tensors: ``dot``)."""
     if input.dim() != 1 or other.dim() != 1:
@@ -343,6 +345,7 @@ def vdot(input, other, *, out=None):
     return input.dot(other) if out is None else out.copy_(input.dot(other))
 
 
+@autocast_op("addr")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's."""
     product = vec1.outer(vec2)
@@ -352,6 +355,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return result if out is None else out.copy_(result)
 
 
+@autocast_op("cdist")
 def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of x1 and each row of x2 (batched over leading dims),
     from their differences (exact; torch's matmul form for p = 2 trades accuracy for speed)."""
@@ -415,6 +419,7 @@ def corrcoef(input):
 _TriangularSolve = return_types._return_type("triangular_solve", ("solution", "cloned_coefficient"))
 
 
+@autocast_op("triangular_solve")
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated in torch for linalg.solve_triangular (arguments reversed), which computes it here;
     returns (solution, a copy of A)."""

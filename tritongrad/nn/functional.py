@@ -19,10 +19,11 @@ import warnings
 
 import torch
 
-from tritongrad import creation, ops
+from tritongrad import caller_warnings, creation, ops
 from tritongrad.autograd import no_grad
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
+from tritongrad.dtypes import typeid_name
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.ops import linear as linear_ops
 from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below)
@@ -55,6 +56,7 @@ from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below
     threshold_,
 )
 from tritongrad.ops.attention import scaled_dot_product_attention
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.channel_shuffle import channel_shuffle
 from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from tritongrad.ops.dropout import Dropout
@@ -212,6 +214,7 @@ def _check_tensor(name: str, argument: str, value) -> None:
 
 
 # ------------------------------------------------------------------------------ linear
+@autocast_op("linear")
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in)); a 1-D
     weight (in,) gives one dot product per row, as torch's."""
@@ -226,6 +229,7 @@ def linear(input, weight, bias=None):
     return linear_ops.linear(input, weight, bias)
 
 
+@autocast_op("linear")
 def _linear_relu(input, weight, bias=None):
     """relu(linear(input, weight, bias)) in one fused kernel; nn.Sequential's Linear-ReLU pairs."""
     if _check_linear(input, weight, bias):
@@ -392,11 +396,17 @@ def feature_alpha_dropout(input, p: float = 0.5, training: bool = False, inplace
     return _alpha_dropout(input, p, training, inplace, "feature_alpha_dropout", feature=True)
 
 
+@autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]: one matmul of input1
     with weight (out * in2 columns), then a product with input2 summed over j."""
     for argument, value in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor("bilinear", argument, value)
+    if not input1.dtype == input2.dtype == weight.dtype:
+        raise RuntimeError(
+            f"All tensors must have the same dtype, got input1: {typeid_name(input1.dtype)}, input2: "
+            f"{typeid_name(input2.dtype)}, weight: {typeid_name(weight.dtype)}"
+        )
     if weight.dim() != 3:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [-{weight.dim()}, {weight.dim() - 1}], but got 2)"
@@ -495,10 +505,8 @@ def _reduction(size_average, reduce, reduction: str) -> str:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "mean" if size_average and reduce else ("sum" if reduce else "none")
-        warnings.warn(
-            f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
-            UserWarning,
-            stacklevel=3,
+        caller_warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", UserWarning
         )
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
@@ -516,12 +524,11 @@ def _elementwise_operands(name: str, input, target, *, warn: bool = True, dtype_
     _check_tensor(name, "input", input)
     _check_tensor(name, "target", target)
     if warn and tuple(target.shape) != tuple(input.shape):
-        warnings.warn(
+        caller_warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
             "This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.",
             UserWarning,
-            stacklevel=3,
         )
     if dtype_rule == "no_integers" and not (input.dtype.is_floating_point and target.dtype.is_floating_point):
         raise RuntimeError(f"{name}: Integral inputs not supported.")
@@ -544,6 +551,7 @@ def _check_no_grad(name: str, argument: str, value) -> None:
         )
 
 
+@autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean (or sum, or elementwise) squared error; input and target broadcast like torch's.
 
@@ -560,6 +568,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _weighted_loss("mse_loss", input, target, weight, reduction, mean_by_weight=True)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean (or sum, or elementwise) absolute error |input - target|; broadcasts like torch's.
 
@@ -587,6 +596,7 @@ def _weighted_loss(name: str, input, target, weight, reduction: str, *, mean_by_
     return elementwise_loss(name, input, target, weight=weight, parameter=parameter, reduction=reduction)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target (beta = 0: L1)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -596,6 +606,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return elementwise_loss("smooth_l1_loss", input, target, parameter=beta, reduction=reduction)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target."""
     reduction = _reduction(None, None, reduction)
@@ -605,6 +616,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     return _weighted_loss("huber_loss", input, target, weight, reduction, mean_by_weight=False, parameter=delta)
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """-w [t log(x) + (1 - t) log(1 - x)] of probabilities ``input``, each log clamped at -100 like torch.
 
@@ -694,6 +706,7 @@ def _check_class_target(name: str, input, target):
     return target
 
 
+@autocast_op("cross_entropy")
 def cross_entropy(
     input,
     target,
@@ -785,6 +798,7 @@ def _cross_entropy_composed(input, target, weight, reduction: str, label_smoothi
     return loss
 
 
+@autocast_op("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):  # fmt: skip
     """Negative log-likelihood of log-probabilities ``input`` (C), (N, C) or (N, C, d1, ...)."""
@@ -801,6 +815,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     return _unflatten_loss(loss, input, reduction)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):  # fmt: skip
     """-w [p t log s(x) + (1 - t) log(1 - s(x))] with s the sigmoid, computed stably from the logits x.
@@ -832,6 +847,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return loss.to(result_dtype)
 
 
+@autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """Pointwise KL divergence target * (log(target) - input) of log-probabilities ``input``.
 
@@ -842,12 +858,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if size_average is not None or reduce is not None:
         reduction = _reduction(size_average, reduce, reduction)
     elif reduction == "mean":
-        warnings.warn(
+        caller_warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
             "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
             "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
             UserWarning,
-            stacklevel=2,
         )
     elif reduction != "batchmean":
         reduction = _reduction(None, None, reduction)
@@ -856,6 +871,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     return elementwise_loss(loss, input, target, reduction=reduction)
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)) for targets of +-1; the target gets no gradient (as in torch)."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -871,6 +887,7 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 
 # ------------------------------------------------------------------------------ prelu, softmin, channel dropout
+@autocast_op("prelu")
 def prelu(input, weight):
     """x where x > 0, weight * x elsewhere; ``weight`` has 1 or C (= input.shape[1]) entries. Composed
     from ``where`` (its grad_fn is WhereBackward0 where torch's is PreluKernelBackward0)."""
@@ -1027,6 +1044,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     return result if out is None else out.copy_(result)
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``; x1 and x2 broadcast."""
     _check_tensor("cosine_similarity", "x1", x1)
@@ -1048,6 +1066,7 @@ def _reduce(loss, reduction: str):
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):  # fmt: skip
     """max(d(a, p) - d(a, n) + margin, 0) with pairwise_distance d; ``swap`` uses min(d(a, n), d(p, n))."""
@@ -1067,6 +1086,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     return _reduce((margin + d_ap - d_an).clamp_min(0), reduction)
 
 
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                         reduction: str = "mean"):  # fmt: skip
     """max(0, -target * (input1 - input2) + margin) for targets of +-1."""
@@ -1079,6 +1099,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean"):  # fmt: skip
     """input where target is 1, max(0, margin - input) where target is -1 (both terms where neither)."""
@@ -1089,6 +1110,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(margin_term + self_term, reduction)
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                           reduction: str = "mean"):  # fmt: skip
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where target is -1; cos along the
@@ -1115,7 +1137,7 @@ def _legacy_enum_reduction(size_average, reduce, reduction: str) -> str:
     """torch's ``_Reduction.get_enum`` (the C++-backed losses): also takes the deprecated
     "elementwise_mean" as "mean", with torch's warning."""
     if size_average is None and reduce is None and reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=3)
+        caller_warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
         return "mean"
     return _reduction(size_average, reduce, reduction)
 
@@ -1138,6 +1160,7 @@ def _raise_on_device(found, error: Exception) -> None:
     check_on_device(found._data, check)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean"):  # fmt: skip
     """Negative log-likelihood of a Poisson(lambda) ``target``: exp(input) - target * input for
@@ -1218,6 +1241,7 @@ def _check_margin_dtypes(kernel: str, input, target, weight=None) -> None:
             raise RuntimeError(f"expected scalar type {_dtype_word(expected)} but found {_dtype_word(other.dtype)}")
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
                       reduce=None, reduction: str = "mean"):  # fmt: skip
     """Multi-class hinge loss: for each row x with class y, sum over i != y of
@@ -1257,6 +1281,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     return loss.reshape(shape) if reduction == "none" else _reduce(loss, reduction)
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Multi-label hinge loss: for each row x with target classes y (the entries of its ``target`` row
     up to the first -1), sum over y in the targets and i not a target of max(0, 1 - x[y] + x[i]) / C.

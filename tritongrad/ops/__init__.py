@@ -33,6 +33,7 @@ from tritongrad.ops import (  # noqa: F401 (submodules, also reachable as triton
 from tritongrad.ops import random as random  # noqa: PLC0414
 from tritongrad.ops.activation import rrelu, rrelu_  # noqa: F401 (torch.rrelu: its F form, training=False)
 from tritongrad.ops.arithmetic import *  # noqa: F403
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.counting import *  # noqa: F403
 from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     argwhere,
@@ -122,6 +123,7 @@ def is_tensor(obj) -> bool:
 index = indexing.getitem  # x[key]
 
 
+@autocast_op("cat")
 def cat(tensors, dim: int = 0, *, out=None):
     """Concatenates tensors along ``dim`` (each copied into its slice of the result by a kernel)."""
     return indexing.cat(tensors, dim, out=out)
@@ -130,6 +132,7 @@ def cat(tensors, dim: int = 0, *, out=None):
 concat = concatenate = cat
 
 
+@autocast_op("stack")
 def stack(tensors, dim: int = 0, *, out=None):
     """Stacks same-shaped tensors along a new ``dim``."""
     tensors = indexing.tensor_list("stack", tensors)

@@ -20,6 +20,7 @@ from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes, check_writable
 from tritongrad.ops import elementwise, indexing
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import binary_forward
 from tritongrad.ops.inplace import apply_inplace, check_inplace
 from tritongrad.ops.out_argument import check_no_grad, check_out, finish_out, write_out
@@ -258,6 +259,7 @@ def _with_operand_name(function, other):
     return _NAMED_BY_OPERAND[key]
 
 
+@autocast_op("pow")
 def pow(input, exponent, *, out=None):
     """input ** exponent for tensors and numbers on either side. ``out=``: any dtype the result casts to."""
     input, exponent = as_python_scalar(input), as_python_scalar(exponent)

@@ -25,6 +25,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import attention as attention_kernels
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.table import reduce_grad
 from tritongrad.ops.views import contiguous_copy
@@ -245,6 +246,7 @@ def attention_weights(query, key, attn_mask=None, is_causal: bool = False, scale
     return scores.softmax(-1)
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(
     query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
     enable_gqa: bool = False,

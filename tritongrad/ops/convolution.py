@@ -30,6 +30,7 @@ from tritongrad import backends
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import conv as kernels
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.padding import pad
 from tritongrad.tensor import Tensor
 
@@ -376,6 +377,7 @@ def _transposed_convolution(
     return result.squeeze(0) if unbatched else result
 
 
+@autocast_op("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.functional.conv2d: a 2-D cross-correlation, as an implicit GEMM in Triton.
 
@@ -399,6 +401,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolution("conv2d", input, weight, bias, stride, padding, dilation, groups, dims=2)
 
 
+@autocast_op("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.functional.conv1d: conv2d on (N, C, 1, L) views of the (N, C, L) input (no copies).
 
@@ -408,6 +411,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convolution("conv1d", input, weight, bias, stride, padding, dilation, groups, dims=1)
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """torch.nn.functional.conv_transpose2d: the gradient of conv2d with respect to its input.
 
@@ -426,6 +430,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     )
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """torch.nn.functional.conv_transpose1d: conv_transpose2d on (N, C, 1, L) views."""
     return _transposed_convolution(
@@ -433,6 +438,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     )
 
 
+@autocast_op("conv3d")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """torch.nn.functional.conv3d: a 3-D cross-correlation, composed of conv2d (no kernel of its own).
 

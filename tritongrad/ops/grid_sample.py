@@ -14,15 +14,15 @@ gradient of a gradient through grid_sample raises), where torch's is.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import torch
 
-from tritongrad import creation
+from tritongrad import caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import grid_sample as kernels
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
 __all__ = ["grid_sample", "affine_grid"]
@@ -81,6 +81,7 @@ class GridSampler2DGrad(Function):
         raise RuntimeError("derivative for grid_sampler_2d_backward is not implemented in tritongrad")
 
 
+@autocast_op("grid_sample")
 def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None):
     """Samples (N, C, H, W) ``input`` at the (N, OH, OW, 2) ``grid`` of (x, y) points in [-1, 1]
     (torch.nn.functional.grid_sample): an (N, C, OH, OW) result.
@@ -103,7 +104,7 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
             f"'{padding_mode}'"
         )
     if align_corners is None:
-        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        caller_warnings.warn(_ALIGN_WARNING)
         align_corners = False
     for position, (name, value) in enumerate((("input", input), ("grid", grid)), start=1):
         if not isinstance(value, Tensor):
@@ -198,7 +199,7 @@ def affine_grid(theta, size, align_corners=None):
     [[-1.0, -1.0], [1.0, -1.0]]
     """
     if align_corners is None:
-        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        caller_warnings.warn(_ALIGN_WARNING)
         align_corners = False
     if not isinstance(theta, Tensor):
         raise TypeError(f"affine_grid(): argument 'theta' must be Tensor, not {type(theta).__name__}")
@@ -223,10 +224,9 @@ def affine_grid(theta, size, align_corners=None):
             f"Got size {shown}."
         )
     if align_corners and min(spatial) == 1:
-        warnings.warn(
+        caller_warnings.warn(
             "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when align_corners=True. "
-            "This is not an intended use case of affine_grid. See the documentation of affine_grid for details.",
-            stacklevel=2,
+            "This is not an intended use case of affine_grid. See the documentation of affine_grid for details."
         )
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {shown}")

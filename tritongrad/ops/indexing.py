@@ -44,6 +44,7 @@ from tritongrad.kernels.strided import (
     is_non_overlapping_and_dense,
 )
 from tritongrad.ops import views
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_no_grad, prepare_out, write_out
@@ -897,6 +898,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     return input
 
 
+@autocast_op("index_put")
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Out-of-place ``index_put_``: a new tensor (IndexPutBackward0)."""
     view, plan, values = _index_put_plan(input, indices, values)
@@ -1048,6 +1050,7 @@ def _check_long_index(name: str, index) -> None:
         raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {dtype_word(index.dtype)}")
 
 
+@autocast_op("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """input with its slices at ``index`` along ``dim`` replaced by source's."""
     _check_long_index("index_copy", index)
@@ -1222,6 +1225,7 @@ def _scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, inplace
     return out if input.dim() else out.reshape(())
 
 
+@autocast_op("scatter_add")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """input with src's elements added at the positions index names along dim (repeats add up)."""
     return _scatter_add(input, dim, index, src, inplace=False)
@@ -1654,6 +1658,7 @@ def tensor_list(op: str, tensors) -> list[Tensor]:
     return tensors
 
 
+@autocast_op("cat")
 def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = None):
     """Concatenates along ``dim``; tensors must agree in the other dims (empty 1-D tensors are skipped).
     ``out=``: written in place (any dtype the inputs' result type casts to), torch's rules."""

@@ -16,6 +16,7 @@ import torch
 from tritongrad import creation
 from tritongrad.dtypes import as_dtype, dtype_word, result_type
 from tritongrad.ops import indexing, shape, views
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.out_argument import write_out
 from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
@@ -277,6 +278,7 @@ def _tensordot(a, b, dims_a: list[int], dims_b: list[int]):
     return left.matmul(right).reshape(tuple(free_sizes))
 
 
+@autocast_op("tensordot")
 def tensordot(a, b, dims=2, out=None):
     """The contraction of ``a`` and ``b`` over ``dims``: an int (a's last ``dims`` dims with b's
     first), a pair of dim lists, or a tensor of either; one matmul of permuted, reshaped operands."""

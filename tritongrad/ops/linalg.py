@@ -9,11 +9,9 @@ broadcast batch dims.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
-from tritongrad import backends, creation
+from tritongrad import backends, caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
@@ -21,6 +19,7 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import arithmetic
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_no_grad, out_dtype_word, write_out
 from tritongrad.ops.table import reduce_grad
@@ -136,6 +135,7 @@ def _word(dtype: torch.dtype) -> str:
             torch.bfloat16: "c10::BFloat16"}.get(dtype, str(dtype))  # fmt: skip
 
 
+@autocast_op("matmul")
 def matmul(input, other, *, out=None):
     """torch.matmul: vector/matrix/batched products with broadcast batch dims."""
     if out is not None:
@@ -171,6 +171,9 @@ def matmul(input, other, *, out=None):
     return function.apply(input, other)
 
 
+_matmul = matmul.__wrapped__  # (for mv, which has its own autocast policy: not matmul's)
+
+
 class MvProduct(MatmulFunction):
     _backward_name = "MvBackward0"
 
@@ -180,6 +183,7 @@ class VectorMatrix(MatmulFunction):
     _backward_name = "SqueezeBackward4"
 
 
+@autocast_op("mm")
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors."""
     if out is not None:
@@ -190,6 +194,7 @@ def mm(input, mat2, *, out=None):
     return matmul(input, mat2)
 
 
+@autocast_op("bmm")
 def bmm(input, mat2, *, out=None):
     """Batched product of two 3-D tensors with equal batch sizes."""
     if out is not None:
@@ -212,6 +217,7 @@ def _product_out(name: str, product, a, b, out):
     return write_out(name, out, product(a, b), a, b)
 
 
+@autocast_op("mv")
 def mv(input, vec, *, out=None):
     """Matrix @ vector (``out=``: of the result's dtype)."""
     _check_operands("mv", input, vec)
@@ -219,8 +225,8 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.dim()}, {vec.dim()}")
     if out is not None:
         check_no_grad("mv", out, input, vec)
-        return write_out("mv", out, matmul(input, vec), input, vec)
-    return matmul(input, vec)
+        return write_out("mv", out, _matmul(input, vec), input, vec)
+    return _matmul(input, vec)
 
 
 def outer(input, vec2, *, out=None):
@@ -237,6 +243,7 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
+@autocast_op("dot")
 def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors of the same length (``out=``: of the inputs' dtype)."""
     _check_operands("dot", input, other)
@@ -436,21 +443,25 @@ def _add_product_(form: str, self, a, b, beta, alpha):
     )
 
 
+@autocast_op("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, m), mat2 (m, p); input broadcasts to (n, p)."""
     return _add_product("mm", input, mat1, mat2, beta, alpha, out)
 
 
+@autocast_op("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec) for mat (n, m), vec (m,); input broadcasts to (n,)."""
     return _add_product("mv", input, mat, vec, beta, alpha, out)
 
 
+@autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * bmm(batch1, batch2) for (b, n, m) @ (b, m, p); input broadcasts to (b, n, p)."""
     return _add_product("bmm", input, batch1, batch2, beta, alpha, out)
 
 
+@autocast_op("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum over the batch of batch1[i] @ batch2[i]; input broadcasts to (n, p)."""
     return _add_product("addbmm", input, batch1, batch2, beta, alpha, out)
@@ -491,16 +502,16 @@ def linalg_cross(input, other, *, dim: int = -1):
     ) * other.index_select(dim, next_)
 
 
+@autocast_op("cross")
 def cross(input, other, dim: int | None = None, *, out=None):
     """torch.cross: ``linalg.cross`` along ``dim``; without one, along the first dim of size 3 (with
     torch's deprecation warning). ``out=``: of the result's dtype, not partly one of the inputs."""
     if dim is None:
-        warnings.warn(
+        caller_warnings.warn(
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
             "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
             "that of linalg.cross in a future release.",
             UserWarning,
-            stacklevel=2,
         )
         dim = next(
             (d for d, size in enumerate(broadcast_shapes(tuple(input.shape), tuple(other.shape))) if size == 3), -1

@@ -31,6 +31,7 @@ from tritongrad.kernels import linalg_factor as kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import arithmetic
 from tritongrad.ops import shape as shape_ops
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.out_argument import check_no_grad, write_out
 from tritongrad.ops.return_types import _return_type
 from tritongrad.tensor import Tensor, attach_methods
@@ -192,6 +193,7 @@ class Inverse(Function):
         return -(x_t @ grad @ x_t), None
 
 
+@autocast_op("inv_ex")
 def inv_ex(A, *, check_errors: bool = False, out=None):
     """(inverse, info) of torch.linalg.inv_ex: info (int32, A's batch shape) is 0 where A is invertible,
     else the 1-based index of U's first zero diagonal element; raises only with ``check_errors``."""
@@ -200,6 +202,7 @@ def inv_ex(A, *, check_errors: bool = False, out=None):
     return inv_ex_result(*Inverse.apply(A, bool(check_errors)))
 
 
+@autocast_op("inv")
 def inv(A, *, out=None):
     """The inverse of each square matrix of A (..., n, n), torch.linalg.inv; LinAlgError if one is singular."""
     check_matrices("linalg.inv", A)
@@ -207,6 +210,7 @@ def inv(A, *, out=None):
     return _maybe_out("linalg.inv", Inverse.apply(A, True)[0], out)
 
 
+@autocast_op("inverse")
 def inverse(input, *, out=None):
     """torch.inverse: linalg.inv."""
     return inv(input, out=out)
@@ -282,6 +286,7 @@ def _check_vector(name: str, B) -> None:
         raise RuntimeError(f"{name}: The input tensor B must have at least 1 dimensions.")
 
 
+@autocast_op("solve")
 def solve(A, B, *, left: bool = True, out=None):
     """X with A X = B (X A = B when not ``left``), torch.linalg.solve: B is a batch of vectors (..., n)
     or of matrices (..., n, k); batch dims broadcast. LinAlgError when a matrix is singular."""
@@ -380,6 +385,7 @@ class SolveTriangular(Function):
         return grad_a, grad_b, None, None, None
 
 
+@autocast_op("solve_triangular")
 def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: bool = False, out=None):
     """X with A X = B (X A = B when not ``left``) for triangular A, torch.linalg.solve_triangular: only A's
     ``upper`` (or lower) triangle is read, its diagonal taken as ones when ``unitriangular``; batch dims
@@ -444,6 +450,7 @@ class Cholesky(Function):
         return 0.5 * (grad_a + grad_a.mT), None, None
 
 
+@autocast_op("cholesky_ex")
 def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None):
     """(L, info) of torch.linalg.cholesky_ex (info: int32, 0 where A is positive-definite)."""
     check_matrices("linalg.cholesky", A, half_kernel="cholesky_cpu")
@@ -451,6 +458,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None)
     return cholesky_ex_result(*Cholesky.apply(A, bool(upper), bool(check_errors)))
 
 
+@autocast_op("cholesky")
 def linalg_cholesky(A, *, upper: bool = False, out=None):
     """The Cholesky factor of each symmetric positive-definite matrix of A, torch.linalg.cholesky: L lower
     with A = L L^T (U upper with A = U^T U when ``upper``), reading only that triangle of A."""
@@ -459,11 +467,13 @@ def linalg_cholesky(A, *, upper: bool = False, out=None):
     return _maybe_out("linalg.cholesky", Cholesky.apply(A, bool(upper), True)[0], out)
 
 
+@autocast_op("cholesky")
 def cholesky(input, upper: bool = False, *, out=None):
     """torch.cholesky (deprecated in torch, without its warning here): linalg.cholesky."""
     return linalg_cholesky(input, upper=upper, out=out)
 
 
+@autocast_op("cholesky_solve")
 def cholesky_solve(B, L, upper: bool = False, *, out=None):
     """X with A X = B given A's Cholesky factor (torch.cholesky_solve): two triangular solves, L then L^T
     (U^T then U when ``upper``), so its gradient is theirs."""
@@ -512,6 +522,7 @@ class CholeskySolve(Function):
         return grad_b, grad_l, None
 
 
+@autocast_op("cholesky_inverse")
 def cholesky_inverse(L, upper: bool = False, *, out=None):
     """inv(A) from A's Cholesky factor (torch.cholesky_inverse): cholesky_solve of the identity."""
     check_matrices("cholesky_inverse", L, half_kernel="cholesky_inverse_out_cpu")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import linalg_spectral as kernels
 from tritongrad.ops import shape as shape_ops
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.linalg_factor import check_matrices, flat, solve_triangular, unflat
 from tritongrad.ops.return_types import _return_type
 from tritongrad.tensor import attach_methods
@@ -72,6 +73,7 @@ def _empty(A):
     return A.new_empty((0,))
 
 
+@autocast_op("qr")
 def linalg_qr(A, mode: str = "reduced", *, out=None):
     """(Q, R) with A = Q R, torch.linalg.qr: Householder reflections as LAPACK's geqrf (R's diagonal may
     be negative); mode 'reduced' (Q m x k, R k x n, k = min(m, n)), 'complete' (Q m x m) or 'r' (Q empty)."""
@@ -84,6 +86,7 @@ def linalg_qr(A, mode: str = "reduced", *, out=None):
     return qr_result(*QR.apply(A, mode))
 
 
+@autocast_op("qr")
 def qr(input, some: bool = True, *, out=None):
     """torch.qr (deprecated in torch): linalg.qr with mode 'reduced' (``some``) or 'complete'."""
     return qr_legacy_result(*linalg_qr(input, "reduced" if some else "complete"))
@@ -119,6 +122,7 @@ def _check_uplo(UPLO: str) -> bool:
     return UPLO in ("U", "u")
 
 
+@autocast_op("eigh")
 def eigh(A, UPLO: str = "L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of A, torch.linalg.eigh,
     reading only its lower ('L') or upper ('U') triangle; eigenvectors are unique up to sign only."""
@@ -128,6 +132,7 @@ def eigh(A, UPLO: str = "L", *, out=None):
     return eigh_result(*Eigh.apply(A, upper, True))
 
 
+@autocast_op("eigvalsh")
 def eigvalsh(A, UPLO: str = "L", *, out=None):
     """The eigenvalues (ascending) of each symmetric matrix of A, torch.linalg.eigvalsh (its gradient
     needs the eigenvectors, which are then computed too)."""

@@ -27,6 +27,7 @@ from tritongrad.kernels import linalg_svd as kernels
 from tritongrad.kernels.linalg_factor import check_size
 from tritongrad.ops import arithmetic
 from tritongrad.ops import shape as shape_ops
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.linalg_factor import check_matrices, flat, inv_ex, unflat
 from tritongrad.ops.linalg_spectral import eigh, eigvalsh
 from tritongrad.ops.reduction import norm as _vector_norm
@@ -107,6 +108,7 @@ def _check_svd(name: str, A) -> None:
     check_size(name, A.shape[-2], A.shape[-1])
 
 
+@autocast_op("svd")
 def linalg_svd(A, full_matrices: bool = True, *, driver=None, out=None):
     """(U, S, Vh) with A = U diag(S) Vh, torch.linalg.svd: S descending; U m x m and Vh n x n with
     ``full_matrices``, else m x k and k x n (k = min(m, n)). One-sided Jacobi: singular vectors are
@@ -119,6 +121,7 @@ def linalg_svd(A, full_matrices: bool = True, *, driver=None, out=None):
     return svd_result(*SVD.apply(A, bool(full_matrices), True))
 
 
+@autocast_op("svdvals")
 def svdvals(A, *, driver=None, out=None):
     """The singular values of A, descending, torch.linalg.svdvals (its gradient needs U and V, which
     are then computed too)."""
@@ -128,6 +131,7 @@ def svdvals(A, *, driver=None, out=None):
     return SVD.apply(A, False, False)
 
 
+@autocast_op("svd")
 def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
     """torch.svd / Tensor.svd: (U, S, V) with input = U diag(S) V^T (V, not V^T); ``some`` gives the
     reduced factors; without ``compute_uv``, U and V are zero-filled m x m and n x n matrices."""
@@ -141,6 +145,7 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
     return svd_legacy_result(U, S, Vh.mT)
 
 
+@autocast_op("eig")
 def eig(A, *, out=None):
     raise NotImplementedError(
         "tritongrad.linalg.eig: eigenvalues of a general matrix are complex, and tritongrad has no complex "
@@ -148,6 +153,7 @@ def eig(A, *, out=None):
     )
 
 
+@autocast_op("eigvals")
 def eigvals(A, *, out=None):
     raise NotImplementedError(
         "tritongrad.linalg.eigvals: eigenvalues of a general matrix are complex, and tritongrad has no complex "
@@ -207,11 +213,13 @@ def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=No
     return (Vh.mT * inverse.unsqueeze(-2)) @ U.mT
 
 
+@autocast_op("pinverse")
 def pinverse(input, rcond: float = 1e-15):
     """torch.pinverse / Tensor.pinverse: linalg.pinv with rtol = rcond."""
     return pinv(input, rtol=rcond)
 
 
+@autocast_op("matrix_rank")
 def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None, out=None):
     """The number of singular values (|eigenvalues| with ``hermitian``) above max(atol, rtol * S_max),
     torch.linalg.matrix_rank (int64). ``tol`` is the older name of atol."""
@@ -241,6 +249,7 @@ def _matrix_dims(A, dim) -> tuple[int, int]:
     return d0, d1
 
 
+@autocast_op("matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None, out=None):
     """The ``ord``-norm of each matrix of A over ``dim``, torch.linalg.matrix_norm: 'fro', 'nuc' (sum of
     singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column abs-sum),
@@ -292,6 +301,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out
     return _vector_norm(A, 2 if ord is None else ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
+@autocast_op("cond")
 def cond(A, p=None, *, out=None):
     """The condition number of each matrix of A in the ``p``-norm, torch.linalg.cond: S_max / S_min for
     p None or 2 (any shape; -2: the inverse ratio), else ||A||_p ||A^-1||_p for square A (inf where A
@@ -315,6 +325,7 @@ def cond(A, p=None, *, out=None):
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+@autocast_op("lstsq")
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution X of A X = B (minimum-norm where A is rank deficient), torch.linalg.lstsq,
     as (solution, residuals, rank, singular_values). X = pinv(A) B from the SVD, with singular values

@@ -27,6 +27,7 @@ from tritongrad.kernels import layer_norm as row_kernels
 from tritongrad.kernels.common import check_same_device
 from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.elementwise import launch_unary
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
 __all__ = ["batch_norm", "sync_batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm"]
@@ -392,6 +393,7 @@ def _contiguous_param(param: Tensor | None) -> Tensor | None:
     return param if param is None or param.is_contiguous() else param.contiguous()
 
 
+@autocast_op("layer_norm")
 def layer_norm(
     input: Tensor,
     normalized_shape,
@@ -499,6 +501,7 @@ def _grouped_backward(ctx, grad: Tensor, input: Tensor, weight: Tensor | None) -
     return _wrap(grad_input), _wrap(grad_weight), _wrap(grad_bias)
 
 
+@autocast_op("group_norm")
 def group_norm(
     input: Tensor,
     num_groups: int,

@@ -22,6 +22,7 @@ from tritongrad.dtypes import (
     result_type,
 )
 from tritongrad.ops import arithmetic, ordering, reduction
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import FUNCTIONS as _ELEMENTWISE
 from tritongrad.ops.indexing import cat, gather
 from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out
@@ -174,6 +175,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     return result
 
 
+@autocast_op("dist")
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast); floating tensors only."""
     return reduction.norm(input - other, p)
@@ -459,11 +461,13 @@ def _quantile(name: str, input, q, dim, keepdim, interpolation, ignore_nan: bool
     return result.squeeze(0) if scalar_q else result
 
 
+@autocast_op("quantile")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of ``input`` (over all elements or along ``dim``); NaN if any is NaN."""
     return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
+@autocast_op("nanquantile")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile ignoring NaN (NaN only where every value is NaN)."""
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)

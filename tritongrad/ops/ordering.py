@@ -25,6 +25,7 @@ from tritongrad.kernels import scan as scan_kernels
 from tritongrad.kernels import sort as sort_kernels
 from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat
 from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
 from tritongrad.ops.reduction import Extremum
@@ -218,6 +219,7 @@ def _shifted(t, dim: int, fill):
     return cat([head, t.narrow(dim, 0, length - 1)], dim)
 
 
+@autocast_op("cumsum")
 def cumsum(input, dim: int, *, dtype=None, out=None):
     """Running sum along ``dim``; integers and bools sum in int64 (torch's dtype rule). ``out=``: the
     sum runs in out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
@@ -232,6 +234,7 @@ def cumsum(input, dim: int, *, dtype=None, out=None):
     return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype, "cumsum"))
 
 
+@autocast_op("cumprod")
 def cumprod(input, dim: int, *, dtype=None, out=None):
     """Running product along ``dim``; integers and bools multiply in int64. ``out=``: as cumsum's."""
     if out is not None:

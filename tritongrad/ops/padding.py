@@ -13,6 +13,7 @@ from __future__ import annotations
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import pad as kernels
 from tritongrad.kernels.pool import prefers_channels_last
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
 __all__ = ["pad"]
@@ -196,4 +197,16 @@ def pad(input, pad, mode: str = "constant", value=None):
     """
     pairs = _check_pad(input, pad, mode, value)
     fill = 0.0 if value is None else value
+    return _PAD_BY_POLICY.get((mode, len(pairs)), _apply_pad)(input, pairs, mode, fill)
+
+
+def _apply_pad(input, pairs, mode: str, fill):
     return _pad_node(mode, len(pairs)).apply(input, pairs, mode, fill)
+
+
+# CPU autocast runs some reflection and replication pads in float32 (ops/autocast.py's table)
+_PAD_BY_POLICY = {
+    (mode, dims): autocast_op(f"{word}_pad{dims}d")(_apply_pad)
+    for mode, word in (("reflect", "reflection"), ("replicate", "replication"))
+    for dims in (1, 2, 3)
+}

@@ -14,6 +14,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.dtypes import REDUCED_FLOATS, as_python_scalar, dtype_word, result_type, scalar_as
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_castable, check_no_grad, write_out
 from tritongrad.ops.table import reduce_grad
@@ -121,11 +122,13 @@ def _compound_(name: str, self, tensor1, tensor2, value):
     )
 
 
+@autocast_op("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2, broadcast together (AddcmulBackward0)."""
     return _compound("addcmul", input, tensor1, tensor2, value, out)
 
 
+@autocast_op("addcdiv")
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 / tensor2, broadcast together (AddcdivBackward0); integer
     tensor1 and tensor2 are refused, as torch refuses them."""

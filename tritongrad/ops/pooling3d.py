@@ -9,6 +9,7 @@ the first plane holding it. Gradients are the composed ops' (each max to its arg
 from __future__ import annotations
 
 from tritongrad.ops import pooling
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import gather
 
 __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
@@ -61,6 +62,7 @@ def _finish(result, unbatched: bool):
     return result
 
 
+@autocast_op("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):  # fmt: skip
     """torch.nn.functional.max_pool3d."""
@@ -81,6 +83,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _finish((pooled, indices), unbatched)
 
 
+@autocast_op("avg_pool3d")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override=None):  # fmt: skip
     """torch.nn.functional.avg_pool3d."""
@@ -114,6 +117,7 @@ def _output_triple(output_size, x) -> tuple[int, int, int]:
     return tuple(x.shape[2 + i] if size is None else int(size) for i, size in enumerate(sizes))
 
 
+@autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input, output_size):
     """torch.nn.functional.adaptive_avg_pool3d (None in output_size keeps that dim's size)."""
     x, unbatched = _batched(input, "adaptive_avg_pool3d")
@@ -122,6 +126,7 @@ def adaptive_avg_pool3d(input, output_size):
     return _finish(_over_depth(planes, lambda t: pooling.adaptive_avg_pool1d(t, depth)), unbatched)
 
 
+@autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
     """torch.nn.functional.adaptive_max_pool3d."""
     x, unbatched = _batched(input, "adaptive_max_pool3d")

@@ -18,6 +18,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_dtype, dtype_word, get_default_dtype, promote_types
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
 from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out, write_pair_out
 from tritongrad.shapes import dims_arg, normalize_dim, shape_arg
@@ -439,6 +440,7 @@ class Norm(Function):
 # ---------------------------------------------------------------------------------------------
 
 
+@autocast_op("sum")
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Sum over all elements or over ``dim`` (int or tuple). ``out=`` (with ``dim``, as torch's): the
     sum is computed in out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
@@ -485,6 +487,7 @@ def _dtype_word(dtype: torch.dtype) -> str:
             torch.int8: "Char", torch.uint8: "Byte"}.get(dtype, str(dtype))  # fmt: skip
 
 
+@autocast_op("prod")
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """Product over all elements or over one ``dim``. ``out=`` (with ``dim``, as torch's): computed in
     out's dtype (the input cast to it first), or ``dtype`` must be out's dtype."""
@@ -656,6 +659,7 @@ def _warn_if_no_degrees_of_freedom(name: str, input, dims: tuple[int, ...], corr
         )
 
 
+@autocast_op("norm")
 def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None):
     """Vector p-norm (p = 1, 2, inf, -inf, 0 or any positive number; 'fro' is 2) over all elements
     or ``dim``. ``out=``: of the result's dtype."""
@@ -776,6 +780,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     return StdMean.apply(input, dims, correction, keepdim)
 
 
+@autocast_op("logsumexp")
 def logsumexp(input, dim, keepdim: bool = False, *, out=None):
     """log(sum(exp(input))) over ``dim`` (an int or a tuple; () for all dims), computed as max + log(sum(exp(x - max)));
     integer inputs are taken in the default float dtype, as torch does."""

@@ -26,6 +26,7 @@ from tritongrad.kernels.creation import launch_fill_
 from tritongrad.kernels.reduce import launch_sum
 from tritongrad.kernels.strided import broadcast_shapes as _broadcast_shapes
 from tritongrad.ops import indexing, views
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.ordering import Gather
 from tritongrad.ops.out_argument import write_out
@@ -370,6 +371,7 @@ def diag(input, diagonal: int = 0, *, out=None):  # noqa: F811 (torch's argument
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
 
 
+@autocast_op("trace")
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor (integers sum in int64)."""
     if input.dim() != 2:
@@ -514,6 +516,7 @@ def _sublist_equation(arguments: tuple) -> tuple[str, tuple]:
     return (equation if output is None else f"{equation}->{term(output)}"), tuple(operands)
 
 
+@autocast_op("einsum")
 def einsum(equation: str, *operands):
     """Einstein summation, lowered to diagonal views, sums, permutes and batched matmuls
     (pairwise, left to right). Supports '...', implicit output and repeated labels, and torch's

@@ -8,15 +8,14 @@ their arguments as torch does and are attached as Tensor methods.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
-from tritongrad import creation
+from tritongrad import caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_dtype, dtype_word
 from tritongrad.kernels import softmax as softmax_kernels
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.out_argument import write_out
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
@@ -114,11 +113,10 @@ def _refuse_integers(name: str, input, dtype) -> None:
 def _softmax_dim(name: str, input, dim) -> int:
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1
-        warnings.warn(
+        caller_warnings.warn(
             f"Implicit dimension choice for {name} has been deprecated. "
             "Change the call to include dim=X as an argument.",
             UserWarning,
-            stacklevel=3,
         )
     return normalize_dim(dim, max(input.dim(), 1))
 
@@ -139,6 +137,7 @@ def _softmax(function: type[Softmax], name: str, input, dim, dtype):
     return function.apply(input, dim)
 
 
+@autocast_op("softmax")
 def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``; with ``dtype`` the input is cast first (like torch)."""
     return _softmax(Softmax, "softmax", input, dim, dtype)
@@ -152,6 +151,7 @@ def softmax_function(input, dim, dtype=None, *, out=None):
     return write_out("softmax", out, softmax(input, dim, dtype=dtype).detach(), input, differentiable=False)
 
 
+@autocast_op("log_softmax")
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
     return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)

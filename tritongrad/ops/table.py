@@ -37,6 +37,7 @@ from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, r
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
 from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_castable, check_out, finish_out
 from tritongrad.tensor import Tensor
@@ -541,7 +542,8 @@ def derive(rows) -> Derived:
     """The public functions (names and aliases), Tensor methods and in-place variants of ``rows``."""
     derived = Derived({}, {}, {})
     for row in rows:
-        function = row.function()
+        plain = row.function()
+        function = autocast_op(row.name)(plain)  # (the in-place variants are not autocast, as in torch)
         # (binary rows are all torch functions and Tensor methods)
         method = getattr(row, "method", True)
         namespace = derived.functional if getattr(row, "functional", False) else derived.functions
@@ -550,7 +552,7 @@ def derive(rows) -> Derived:
             if method:
                 derived.methods[name] = function
             if row.inplace:
-                inplace = row.inplace_method(function)
+                inplace = row.inplace_method(plain)
                 (derived.methods if method else namespace)[f"{name}_"] = inplace
                 if method and isinstance(row, Unary):
                     namespace[f"{name}_"] = inplace  # (torch.sin_(x), as x.sin_())

@@ -17,6 +17,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import Index, IndexPlan
 from tritongrad.tensor import Tensor
 
@@ -117,6 +118,7 @@ def _check_input(name: str, input) -> None:
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Zeros of (N, C, OH, OW) (or (C, OH, OW)) with ``input``'s values at ``indices`` from
     ``max_pool2d(..., return_indices=True)``; the default output size inverts that pooling.

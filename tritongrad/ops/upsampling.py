@@ -23,6 +23,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.kernels import resample as kernels
 from tritongrad.kernels.pool import prefers_channels_last
 from tritongrad.ops import pooling
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
 __all__ = ["interpolate", "upsample"]
@@ -148,6 +149,7 @@ def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
     return sizes, [None] * spatial if recompute_scale_factor else [float(f) for f in factors]
 
 
+@autocast_op("interpolate")
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False):  # fmt: skip
     """Resizes (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to ``size`` or by ``scale_factor``.

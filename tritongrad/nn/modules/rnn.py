@@ -30,6 +30,7 @@ from tritongrad.nn.module import Module
 from tritongrad.nn.parameter import Parameter
 from tritongrad.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from tritongrad.ops import cat, stack, where
+from tritongrad.ops.autocast import autocast_op, is_any_autocast_enabled
 from tritongrad.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -157,7 +158,7 @@ class RNNBase(Module):
     # ---------------------------------------------------------------- checks (torch's order and words)
     def check_input(self, input: Tensor) -> None:
         weight_dtype = self._flat_weights[0].dtype
-        if input.dtype != weight_dtype:
+        if input.dtype != weight_dtype and not is_any_autocast_enabled():
             raise ValueError(
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
                 f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})"
@@ -211,7 +212,11 @@ class RNNBase(Module):
     def _run(self, input: Tensor, hx: Tensor, cx: Tensor | None, lengths: Tensor | None = None):
         """input (L, N, H_in) or (N, L, H_in) batched; hx (and cx) (layers * directions, N, H).
         Returns (output, h_n, c_n or None). ``lengths`` (N,): a packed batch, padded and time-major
-        whatever ``batch_first`` says; each sequence's state stops changing past its length."""
+        whatever ``batch_first`` says; each sequence's state stops changing past its length.
+        Under autocast the whole recurrence follows torch's policy for the mode's fused layer."""
+        return _RUN_BY_MODE[self.mode](self, input, hx, cx, lengths)
+
+    def _recurrence(self, input: Tensor, hx: Tensor, cx: Tensor | None, lengths: Tensor | None):
         num_directions = 2 if self.bidirectional else 1
         time_major = lengths is not None or not self.batch_first
         layer_input = input if time_major else input.transpose(0, 1)  # (L, N, H_in): a view
@@ -616,3 +621,11 @@ class GRUCell(RNNCellBase):
         gi = F.linear(input, self.weight_ih, self.bias_ih)
         h = _gru_step(gi, hx, self.weight_hh, self.bias_hh)
         return h if is_batched else h.squeeze(0)
+
+
+# torch's fused recurrent layers (cuDNN's on CUDA, oneDNN's LSTM and tanh/ReLU RNN on the CPU) run in
+# autocast's dtype; a CPU GRU runs its cells' ops, each by its own policy.
+_RUN_BY_MODE = {
+    mode: autocast_op(name)(RNNBase._recurrence)
+    for mode, name in (("LSTM", "lstm"), ("GRU", "gru"), ("RNN_TANH", "rnn_tanh"), ("RNN_RELU", "rnn_relu"))
+}
