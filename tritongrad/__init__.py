@@ -56,6 +56,7 @@ from tritongrad import (  # noqa: E402,F401
     data,
     distributed,
     distributions,
+    func,
     linalg,
     multiprocessing,
     nn,
@@ -68,6 +69,7 @@ from tritongrad import (  # noqa: E402,F401
 )
 from tritongrad.amp import autocast  # noqa: E402,F401
 
+vmap = func.vmap
 globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast_dtype, ...
 
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.

@@ -191,8 +191,30 @@ def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda") -> I
         set_rng_state(state)
 
 
+class _Refusal(threading.local):
+    refusing = False
+
+
+_refusal = _Refusal()
+
+
+@contextlib.contextmanager
+def refusing_random(refuse: bool = True) -> Iterator[None]:
+    """Inside, every random draw of this thread raises (``func.vmap``'s ``randomness="error"``)."""
+    before, _refusal.refusing = _refusal.refusing, refuse
+    try:
+        yield
+    finally:
+        _refusal.refusing = before
+
+
 def resolve_generator(generator: Generator | None) -> Generator:
     """``generator`` itself, or the default generator for None; TypeError for anything else."""
+    if _refusal.refusing:
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
+            "'different' randomness flags on vmap or perform the randomness operation out of vmap"
+        )
     if generator is None:
         return default_generator
     if not isinstance(generator, Generator):
