@@ -12,8 +12,8 @@ linalg_factor.MAX_SIZE (64); larger ones are refused with NotImplementedError.
 - ``eigh_kernel``: Jacobi rotations in the round-robin (Brent-Luk) order: each round pairs every
   index with another, so BN / 2 disjoint rotations are one orthogonal matrix J and the round is
   A <- J^T A J, V <- V J (tl.dot; blocks of at least 16 so that a GPU's dot applies). BN - 1
-  rounds make a sweep; sweeps repeat until the off-diagonal mass is below eps^2 of the total
-  (at most MAX_SWEEPS). Eigenvalues are then ranked ascending and each (value, vector) is
+  rounds make a sweep; sweeps repeat until no pair is above the rotation threshold (at most
+  MAX_SWEEPS). Eigenvalues are then ranked ascending and each (value, vector) is
   written at its rank.
 """
 
@@ -158,7 +158,12 @@ def jacobi_rotations(A, idx, eye, r, eps, BN: tl.constexpr):
     partner = tl.where(idx == BN - 1, r, partner)
     d = tl.sum(tl.where(eye, A, 0.0), axis=1)
     pick = idx[None, :] == partner[:, None]
-    apq = tl.sum(tl.where(pick, A, 0.0), axis=1)
+    # A[p, q] and A[q, p] differ by rounding once rotations have run; both rows of a pair must see one
+    # value (their mean: the same sum in either order), or the two decide differently and J is not
+    # orthogonal (a pair of equal diagonals, where noise alone sets the angle, showed it).
+    a_row = tl.sum(tl.where(pick, A, 0.0), axis=1)
+    a_col = tl.sum(tl.where(idx[:, None] == partner[None, :], A, 0.0), axis=0)
+    apq = (a_row + a_col) * 0.5
     d_partner = tl.sum(tl.where(pick, d[None, :], 0.0), axis=1)
     first = idx < partner
     app = tl.where(first, d, d_partner)
@@ -219,12 +224,13 @@ def eigh_kernel(
     A = tl.load(a_ptr + b * a_sb + low_r * a_sr + low_c * a_sc, mask=mask, other=0.0).to(ACC)
     eye = idx[:, None] == idx[None, :]
     V = tl.where(eye, 1.0, 0.0).to(ACC)
-    total = tl.sum(tl.sum(A * A, axis=1), axis=0)
     for _sweep in range(0, SWEEPS):
-        off = tl.sum(tl.sum(tl.where(eye, 0.0, A * A), axis=1), axis=0)
-        if off > eps * eps * total:
-            for r in range(0, BN - 1):
-                A, V = _jacobi_round(A, V, idx, eye, r, eps, BN, WITH_V)
+        # converged when no pair is above jacobi_rotations' threshold: the sweep then has no rounds
+        d = tl.sum(tl.where(eye, A, 0.0), axis=1)
+        skewed = (~eye) & (tl.abs(A) > eps * tl.sqrt(tl.abs(d[:, None] * d[None, :])))
+        rounds = tl.where(tl.sum(tl.sum(tl.where(skewed, 1, 0), axis=1), axis=0) > 0, BN - 1, 0)
+        for r in range(0, rounds):
+            A, V = _jacobi_round(A, V, idx, eye, r, eps, BN, WITH_V)
     w = tl.sum(tl.where(eye, A, 0.0), axis=1)
     real = idx < n
     # rank[i]: how many eigenvalues come before w[i] (ties by index)

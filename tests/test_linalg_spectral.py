@@ -80,6 +80,24 @@ def test_eigh_reads_one_triangle_and_handles_repeated_values():
     assert torch.allclose(to_torch(v).abs().sum(0), torch.ones(4, dtype=F64))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("n", [8, 9, 16])
+def test_eigh_and_svd_of_degenerate_spectra_match_torch(n, dtype):
+    """I + 11^T: one eigenvalue n + 1 and n - 1 equal ones. Equal diagonals let rounding noise set a
+    rotation's angle, and the two rows of a pair once read A[p, q] and A[q, p] apart: J was not
+    orthogonal (eigenvalues 0.29 ... 1.71 at n = 8, reconstruction off by 1.04)."""
+    A = (torch.eye(n, dtype=F64) + torch.ones(n, n, dtype=F64)).to(dtype)
+    w, v = tritongrad.linalg.eigh(from_torch(A))
+    rtol, atol = EIGH_TOL[dtype]
+    torch.testing.assert_close(to_torch(w), torch.linalg.eigvalsh(A), rtol=rtol, atol=atol)
+    # the ones' eigenvectors are any orthonormal basis of their space: check V^T V = I and V diag(w) V^T = A
+    torch.testing.assert_close(to_torch(v).mT @ to_torch(v), torch.eye(n, dtype=dtype), rtol=rtol, atol=atol)
+    reconstruction = to_torch(v) @ torch.diag(to_torch(w)) @ to_torch(v).mT
+    torch.testing.assert_close(reconstruction, A, rtol=rtol, atol=atol)
+    torch.testing.assert_close(to_torch(tritongrad.linalg.svdvals(from_torch(A))), torch.linalg.svdvals(A),
+                               rtol=rtol, atol=atol)  # fmt: skip
+
+
 def test_qr_and_eigh_gradients_match_torch():
     for shape in ((5, 3), (2, 4, 4)):
         _grads(lambda lib, a: sum(t.sum() * (i + 1) for i, t in enumerate(lib.linalg.qr(a))).reshape(1),
