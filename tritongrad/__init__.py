@@ -19,6 +19,7 @@ from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set
 from tritongrad.formatting import set_printoptions  # noqa: F401
 from tritongrad.ops import *  # noqa: F401,F403
 from tritongrad.ops.random import bernoulli, multinomial, normal, randperm  # noqa: F401
+from tritongrad.ops.random_gamma import _sample_dirichlet, _standard_gamma, _standard_gamma_grad, binomial, poisson  # noqa: F401
 from tritongrad.random import (  # noqa: F401
     Generator,
     default_generator,
