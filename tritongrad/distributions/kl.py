@@ -13,18 +13,24 @@ import torch
 
 from tritongrad import autograd, ops
 from tritongrad.distributions.bernoulli import Bernoulli
+from tritongrad.distributions.beta import Beta
+from tritongrad.distributions.binomial import Binomial
 from tritongrad.distributions.categorical import Categorical
+from tritongrad.distributions.dirichlet import Dirichlet
 from tritongrad.distributions.distribution import Distribution
 from tritongrad.distributions.exp_family import ExponentialFamily
 from tritongrad.distributions.exponential import Exponential
+from tritongrad.distributions.gamma import Gamma
+from tritongrad.distributions.geometric import Geometric
 from tritongrad.distributions.independent import Independent
 from tritongrad.distributions.laplace import Laplace
 from tritongrad.distributions.multivariate_normal import MultivariateNormal, batch_mahalanobis
 from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.one_hot_categorical import OneHotCategorical
+from tritongrad.distributions.poisson import Poisson
 from tritongrad.distributions.transformed_distribution import TransformedDistribution
 from tritongrad.distributions.uniform import Uniform
-from tritongrad.distributions.utils import sum_rightmost
+from tritongrad.distributions.utils import euler_constant, sum_rightmost
 from tritongrad.nn.functional import softplus
 from tritongrad.ops.linalg_factor import solve_triangular
 
@@ -213,3 +219,67 @@ def _kl_independent_independent(p, q):
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
     return sum_rightmost(result, p.reinterpreted_batch_ndims)
+
+
+# ------------------------------------------------------------------------------ the gamma family
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    sum_params_p = p.concentration1 + p.concentration0
+    sum_params_q = q.concentration1 + q.concentration0
+    t1 = q.concentration1.lgamma() + q.concentration0.lgamma() + sum_params_p.lgamma()
+    t2 = p.concentration1.lgamma() + p.concentration0.lgamma() + sum_params_q.lgamma()
+    t3 = (p.concentration1 - q.concentration1) * ops.digamma(p.concentration1)
+    t4 = (p.concentration0 - q.concentration0) * ops.digamma(p.concentration0)
+    t5 = (sum_params_q - sum_params_p) * ops.digamma(sum_params_p)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    """Infinite where p has more trials than q; torch's error where q has more (one host readback)."""
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return ops.where(p.total_count > q.total_count, math.inf, kl)
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    sum_p_concentration = p.concentration.sum(-1)
+    sum_q_concentration = q.concentration.sum(-1)
+    t1 = sum_p_concentration.lgamma() - sum_q_concentration.lgamma()
+    t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = p.concentration.digamma() - sum_p_concentration.digamma().unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = ops.lgamma(q.concentration) - ops.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * ops.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - ops.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    ratio = q.rate / p.rate
+    t1 = -q.concentration * ops.log(ratio)
+    return t1 + ratio + q.concentration.lgamma() + q.concentration * euler_constant - (1 + euler_constant)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
