@@ -13,6 +13,7 @@ import torch
 from tritongrad import ops
 from tritongrad.distributions import constraints
 from tritongrad.distributions.exp_family import ExponentialFamily
+from tritongrad.distributions.gamma import clamp_outside_graph
 from tritongrad.nn.functional import one_hot
 from tritongrad.ops.random_gamma import _standard_gamma
 
@@ -49,8 +50,7 @@ class Dirichlet(ExponentialFamily):
         shape = self._extended_shape(sample_shape)
         gammas = _standard_gamma(self.concentration.expand(shape))
         value = gammas / gammas.sum(-1, keepdim=True)
-        value.detach().clamp_(min=torch.finfo(value.dtype).tiny)  # (outside the graph, as torch's)
-        return value
+        return clamp_outside_graph(value, torch.finfo(value.dtype).tiny)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -16,6 +16,14 @@ from tritongrad.ops.random_gamma import _standard_gamma
 __all__ = ["Gamma"]
 
 
+def clamp_outside_graph(value, low: float):
+    """``value`` clamped below at ``low`` with ``value``'s own gradient (Gamma's and Dirichlet's
+    samples are kept >= the type's tiny): torch clamps in place on a detached alias, which
+    tritongrad's version counters refuse once an op saved the sample for its backward (a division
+    by a rate that requires grad)."""
+    return value + (value.detach().clamp(min=low) - value.detach())
+
+
 class Gamma(ExponentialFamily):
     """A gamma distribution with shape ``concentration`` (alpha) and ``rate`` (beta = 1 / scale).
     (No ``cdf``: tritongrad has no regularized incomplete gamma op yet.)
@@ -61,8 +69,7 @@ class Gamma(ExponentialFamily):
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-        value.detach().clamp_(min=torch.finfo(value.dtype).tiny)  # (outside the graph, as torch's)
-        return value
+        return clamp_outside_graph(value, torch.finfo(value.dtype).tiny)
 
     def log_prob(self, value):
         if self._validate_args:
