@@ -792,6 +792,20 @@ def _register_random_cases() -> None:
     case("normal_ fp64 1M", "random")(lambda: random().launch_normal_(empty(torch.float64), 0.0, 1.0, 1234, 0))
     case("exponential_ fp32 1M", "random")(lambda: random().launch_exponential_(empty(), 1.0, 1234, 0))
     case("count_outside fp32 1M", "random")(lambda: random().launch_count_outside(_randn(LARGE), 0.0, 1.0))
+    # The gamma family: rejection / search loops (float64 inside for Poisson, binomial and the gradient).
+    gamma = lambda: _kernels("random_gamma")  # noqa: E731
+    positive = lambda dtype=torch.float32: torch.rand(LARGE, dtype=dtype) * 10 + 0.1  # noqa: E731
+    case("standard_gamma fp32 1M", "random_gamma")(lambda: gamma().launch_standard_gamma(positive(), 1234, 0))
+    case("standard_gamma fp64 1M", "random_gamma")(
+        lambda: gamma().launch_standard_gamma(positive(torch.float64), 1234, 0)
+    )
+    case("poisson fp32 1M", "random_gamma")(lambda: gamma().launch_poisson(positive(), 1234, 0))
+    case("binomial fp32 1M", "random_gamma")(
+        lambda: gamma().launch_binomial(positive() * 10, torch.rand(LARGE), 1234, 0)
+    )
+    case("standard_gamma_grad fp32 1M", "random_gamma")(
+        lambda: gamma().launch_standard_gamma_grad(positive(), positive())
+    )
     sampling = lambda: _kernels("sampling")  # noqa: E731
     case("randperm 1M", "sampling")(lambda: sampling().launch_randperm(empty(torch.int64), 1234, 0))
     weights = lambda: torch.rand(64, 1000)  # noqa: E731

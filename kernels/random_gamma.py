@@ -518,6 +518,9 @@ def launch_binomial(count: torch.Tensor, prob: torch.Tensor, seed: int, offset: 
     if count.numel() == 0:
         return out
     grid, meta = _grid_and_meta(count.numel())
+    # Two elements per thread (eight warps for the GPU's 512-element series block), not four: BTRS
+    # keeps ~20 float64 values live across its loop, which spilled at four per thread.
+    meta["num_warps"] = min(8, max(meta["num_warps"], meta["BLOCK"] // 64))
     binomial_kernel[grid](
         out, count, prob, count.numel(), int(seed), int(offset) // 4,
         ROUNDS=BINOMIAL_ROUNDS, SEARCH=SEARCH_STEPS, LIMIT=INVERSION_LIMIT, **meta,
