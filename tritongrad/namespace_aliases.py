@@ -22,7 +22,7 @@ from tritongrad.tensor import Tensor
 
 # the nn ops torch also has at the top level with F's own arguments
 conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
-conv_transpose1d, conv_transpose2d = F.conv_transpose1d, F.conv_transpose2d
+conv_transpose1d, conv_transpose2d, conv_transpose3d = F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d
 adaptive_avg_pool1d, rms_norm, prelu, bilinear = F.adaptive_avg_pool1d, F.rms_norm, F.prelu, F.bilinear
 cosine_similarity, pairwise_distance = F.cosine_similarity, F.pairwise_distance
 pixel_shuffle, pixel_unshuffle, channel_shuffle = F.pixel_shuffle, F.pixel_unshuffle, F.channel_shuffle
@@ -38,7 +38,7 @@ __all__ = [
     "triplet_margin_loss", "poisson_nll_loss", "detach", "detach_", "fill", "fill_", "zero_", "clamp_", "clip_",
     "is_same_size", "chain_matmul", "unravel_index", "range", "unique_consecutive", "select_scatter", "slice_scatter",
     "diagonal_scatter", "empty_strided", "asarray", "constant_pad_nd", "is_inference", "cdist", "cov", "corrcoef",
-    "inner", "vdot", "addr", "triangular_solve",
+    "inner", "vdot", "addr", "triangular_solve", "conv_transpose3d",
 ]  # fmt: skip
 
 

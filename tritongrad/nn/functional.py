@@ -58,7 +58,7 @@ from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below
 from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.channel_shuffle import channel_shuffle
-from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
+from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding, renormalize_rows
@@ -161,6 +161,7 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "scaled_dot_product_attention",
     "embedding",
     "embedding_bag",

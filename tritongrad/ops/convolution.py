@@ -31,10 +31,14 @@ from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import conv as kernels
 from tritongrad.ops.autocast import autocast_op
+from tritongrad.ops.indexing import cat
 from tritongrad.ops.padding import pad
 from tritongrad.tensor import Tensor
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "convolution_input_grad", "convolution_weight_grad",
+]  # fmt: skip
 
 Pair = tuple[int, int]
 
@@ -238,13 +242,22 @@ def _check_common(name: str, input, weight, bias, stride, dilation, groups: int,
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
         raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    _check_groups(tuple(weight.shape), groups)
+
+
+def _check_groups(weight_size: tuple[int, ...], groups: int) -> None:
+    """groups is positive and the weight's dim 0 (out channels; in channels when transposed) a multiple of it."""
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    if weight.shape[0] == 0 or weight.shape[0] % groups:
-        what = "at least 1" if weight.shape[0] == 0 else f"divisible by {groups}"
+    if weight_size[0] < groups or weight_size[0] % groups:
+        # (torch's own message prints the size in double brackets when it is not divisible)
+        what, size = (
+            (f"at least {groups}", _size_list(weight_size))
+            if weight_size[0] < groups
+            else (f"divisible by {groups}", f"[{_size_list(weight_size)}]")
+        )
         raise RuntimeError(
-            f"Given groups={groups}, expected weight to be {what} at dimension 0, but got weight of size "
-            f"{_size_list(weight.shape)} instead"
+            f"Given groups={groups}, expected weight to be {what} at dimension 0, but got weight of size {size} instead"
         )
 
 
@@ -321,9 +334,11 @@ def _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, d
     return begin, end, output
 
 
-def _transposed_convolution(
+def _transposed_arguments(
     name: str, input, weight, bias, stride, padding, output_padding, groups: int, dilation, dims: int
 ):
+    """torch's argument handling and checks of a transposed convolution: (batched input, whether it
+    was unbatched, stride, padding, dilation, output size) per spatial dim."""
     _check_tensors(name, input, weight, bias)
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
@@ -338,7 +353,7 @@ def _transposed_convolution(
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
     if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
-        axes = ("height", "width") if dims == 2 else ("width",)
+        axes = ("depth", "height", "width")[3 - dims :]
         described = " ".join(
             [f"output_padding_{a}: {p}" for a, p in zip(axes, output_padding)]
             + [f"stride_{a}: {s}" for a, s in zip(axes, stride)]
@@ -363,6 +378,15 @@ def _transposed_convolution(
             f"Given input size per channel: ({' x '.join(map(str, spatial))}). Calculated output size per "
             f"channel: ({' x '.join(map(str, output))}). Output size is too small"
         )
+    return batched, unbatched, stride, padding, dilation, output
+
+
+def _transposed_convolution(
+    name: str, input, weight, bias, stride, padding, output_padding, groups: int, dilation, dims: int
+):
+    batched, unbatched, stride, padding, dilation, output = _transposed_arguments(
+        name, input, weight, bias, stride, padding, output_padding, groups, dilation, dims
+    )
     one_d = dims == 1
     geometry = ConvGeometry(
         stride=_as_pair(stride, one_d, 1),
@@ -461,7 +485,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation = _tuple("dilation", dilation, dims)
     _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
     begin, end, output = _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims)
-    batch, channels, depth, height, width = batched.shape
+    batch = batched.shape[0]
     out_channels = weight.shape[0]
     (out_d, out_h, out_w), (sd, dd) = output, (stride[0], dilation[0])
     x = batched
@@ -471,9 +495,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                             transposed=False, output_size=(out_h, out_w), one_d=False)  # fmt: skip
     total = None
     for kd in range(weight.shape[2]):
-        first = kd * dd
-        planes = x[:, :, first : first + sd * (out_d - 1) + 1 : sd]  # (N, C, OD, H, W)
-        planes = planes.transpose(1, 2).reshape(batch * out_d, channels, height, width)
+        planes = _depth_planes(x, kd * dd, out_d, sd)
         tap = weight[:, :, kd].contiguous()
         result = Convolution.apply(planes, tap, None, geometry)
         total = result if total is None else total + result
@@ -481,3 +503,199 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None:
         result = result + bias.view(1, out_channels, 1, 1, 1)
     return result.squeeze(0) if unbatched else result
+
+
+def _depth_planes(x, first: int, count: int, step: int):
+    """Planes ``first, first + step, ...`` (``count`` of them) of x (N, C, D, H, W) along D, folded into
+    the batch: (N * count, C, H, W), plane-major within each sample (a copy unless already laid out so)."""
+    batch, channels, _, height, width = x.shape
+    planes = x[:, :, first : first + step * (count - 1) + 1 : step]
+    return planes.transpose(1, 2).reshape(batch * count, channels, height, width)
+
+
+def _conv_transpose3d_taps(input, weight, stride, padding, dilation, groups: int, output_size):
+    """The transposed 3-D convolution of batched ``input`` (N, C_in, D, H, W) with ``weight`` (C_in,
+    C_out / groups, KD, KH, KW) into (N, C_out, *output_size), without bias; checked arguments.
+
+    The adjoint of conv3d's composition: conv3d makes output plane d from padded-input planes
+    d * sd + kd * dd, one 2-D convolution per depth tap kd; so here input plane d goes, through the
+    2-D transposed convolution with weight[:, :, kd], to output plane d * sd + kd * dd - pd. Per tap:
+    one 2-D transposed convolution of the input planes that land inside the output (folded into the
+    batch), those planes spread sd apart (a zero plane padded after each) and placed at their depth
+    (``pad``, negative at the end to crop the spreading's trailing zeros); the KD results are summed.
+    ``output_size`` (OD, OH, OW) may exceed what the taps reach (output_padding): those planes stay 0.
+    """
+    batch, _, depth, _, _ = input.shape
+    out_d, out_h, out_w = output_size
+    (sd, pd, dd), out_channels = (stride[0], padding[0], dilation[0]), weight.shape[1] * groups
+    geometry = ConvGeometry(stride=tuple(stride[1:]), padding=tuple(padding[1:]), dilation=tuple(dilation[1:]),
+                            groups=groups, transposed=True, output_size=(out_h, out_w), one_d=False)  # fmt: skip
+    every_plane = None
+    total = None
+    for kd in range(weight.shape[2]):
+        offset = kd * dd - pd  # where input plane 0 lands through this tap
+        first, last = max(0, -(offset // sd)), min(depth - 1, (out_d - 1 - offset) // sd)
+        if last < first and (total is not None or kd < weight.shape[2] - 1):
+            continue  # every plane lands in the padding
+        # (if no tap reaches the output, the last one is computed and cropped away: the output is
+        # zeros, and input and weight get zero gradients, as torch's)
+        count = max(last - first + 1, 0)
+        if count in (0, depth):
+            every_plane = _depth_planes(input, 0, depth, 1) if every_plane is None else every_plane
+            planes, computed = every_plane, depth
+        else:
+            planes, computed = _depth_planes(input, first, count, 1), count
+        tap = Convolution.apply(planes, weight[:, :, kd].contiguous(), None, geometry)
+        tap = tap.view(batch, computed, out_channels, out_h, out_w)[:, :count]
+        if sd > 1:
+            tap = pad(tap.unsqueeze(2), (0, 0) * 3 + (0, sd - 1)).view(batch, count * sd, out_channels, out_h, out_w)
+        start = offset + first * sd if count else out_d
+        placed = pad(tap, (0, 0) * 3 + (start, out_d - start - tap.shape[1]))
+        total = placed if total is None else total + placed
+    return total.transpose(1, 2).contiguous()
+
+
+def _conv3d_weight_taps(grad_output, input, kernel_size, stride, padding, dilation, groups: int):
+    """The weight gradient of conv3d mapping ``input`` (N, C, D, H, W) to ``grad_output``'s space (N, OC, OD,
+    OH, OW): (OC, C / groups, *kernel_size). Per depth tap kd, the 2-D weight gradient of the folded
+    grad_output planes against the input planes that tap reads (as conv3d folds them), stacked along D."""
+    pd = padding[0]
+    x = pad(input, (0, 0, 0, 0, pd, pd)) if pd else input
+    out_d = grad_output.shape[2]
+    geometry = ConvGeometry(stride=tuple(stride[1:]), padding=tuple(padding[1:]), dilation=tuple(dilation[1:]),
+                            groups=groups, transposed=False, output_size=tuple(grad_output.shape[3:]),
+                            one_d=False)  # fmt: skip
+    folded = _depth_planes(grad_output, 0, out_d, 1)
+    taps = [
+        ConvolutionWeightGrad.apply(
+            folded, _depth_planes(x, kd * dilation[0], out_d, stride[0]), geometry, tuple(kernel_size[1:])
+        ).unsqueeze(2)
+        for kd in range(kernel_size[0])
+    ]
+    return taps[0] if len(taps) == 1 else cat(taps, 2)
+
+
+@autocast_op("conv_transpose3d")
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """torch.nn.functional.conv_transpose3d: the gradient of conv3d with respect to its input, composed
+    of conv_transpose2d (no kernel of its own; see ``_conv_transpose3d_taps``).
+
+    input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_in, C_out / groups, KD, KH, KW), bias
+    (C_out,); stride, padding, output_padding and dilation an int or a (d, h, w) triple, as
+    conv_transpose2d's. Gradients come from the composing ops' own nodes (not one
+    ``ConvolutionBackward0`` node as in torch).
+
+    >>> conv_transpose3d(tritongrad.randn(1, 4, 3, 3, 3), tritongrad.randn(4, 2, 2, 2, 2), stride=2).shape
+    tritongrad.Size([1, 2, 6, 6, 6])
+    """
+    batched, unbatched, stride, padding, dilation, output = _transposed_arguments(
+        "conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups, dilation, dims=3
+    )
+    result = _conv_transpose3d_taps(batched, weight, stride, padding, dilation, groups, output)
+    if bias is not None:
+        result = result + bias.view(1, -1, 1, 1, 1)
+    return result.squeeze(0) if unbatched else result
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.nn.grad: a convolution's input and weight gradients as functions of their own
+# ---------------------------------------------------------------------------------------------
+
+
+def _gradient_geometry(name: str, input_size, weight_size, grad_output, stride, padding, dilation, groups: int,
+                       dims: int):  # fmt: skip
+    """torch's argument handling and checks for nn.grad: (stride, padding, dilation) tuples, after checking
+    that the convolution of an (input_size) input with a (weight_size) weight gives grad_output's size."""
+    stride = _tuple("stride", stride, dims)
+    padding = _tuple("padding", padding, dims)
+    dilation = _tuple("dilation", dilation, dims)
+    input_size, weight_size = tuple(input_size), tuple(weight_size)
+    for what, size in (("input", input_size), ("grad_output", tuple(grad_output.shape))):
+        if len(size) != dims + 2 or len(weight_size) != dims + 2:
+            raise RuntimeError(
+                f"Expected {len(weight_size)}-dimensional {what} for {len(weight_size)}-dimensional weight "
+                f"{_size_list(weight_size)}, but got {len(size)}-dimensional {what} of size {_size_list(size)} instead"
+            )
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    _check_groups(weight_size, groups)
+    if input_size[1] != weight_size[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {_size_list(weight_size)}, expected input"
+            f"{_size_list(input_size)} to have {weight_size[1] * groups} channels, but got {input_size[1]} "
+            "channels instead"
+        )
+    output = tuple(
+        (size + 2 * p - d * (k - 1) - 1) // s + 1
+        for size, p, d, k, s in zip(input_size[2:], padding, dilation, weight_size[2:], stride)
+    )
+    expected = (input_size[0], weight_size[0], *output)
+    if tuple(grad_output.shape) != expected:
+        raise RuntimeError(
+            f"{name}: grad_output of size {_size_list(grad_output.shape)} is not the size of the convolution's "
+            f"output, {_size_list(expected)}, for an input of size {_size_list(input_size)} and a weight of size "
+            f"{_size_list(weight_size)}"
+        )
+    return stride, padding, dilation
+
+
+def convolution_input_grad(name: str, input_size, weight, grad_output, stride, padding, dilation, groups: int,
+                           dims: int):  # fmt: skip
+    """The gradient of conv{dims}d(input, weight) (zero padding, no bias) with respect to an input of
+    ``input_size`` (N, C, *spatial), given ``grad_output``: the transposed convolution of grad_output with
+    the same weight, to exactly that size (torch.nn.grad.conv{dims}d_input)."""
+    _check_tensors(name, grad_output, weight, None)
+    input_size = tuple(input_size)
+    stride, padding, dilation = _gradient_geometry(
+        name, input_size, weight.shape, grad_output, stride, padding, dilation, groups, dims
+    )
+    _check_gradient_dtypes(name, grad_output, weight)
+    if dims == 3:
+        return _conv_transpose3d_taps(grad_output, weight, stride, padding, dilation, groups, input_size[2:])
+    one_d = dims == 1
+    geometry = ConvGeometry(
+        stride=_as_pair(stride, one_d, 1),
+        padding=_as_pair(padding, one_d, 0),
+        dilation=_as_pair(dilation, one_d, 1),
+        groups=groups,
+        transposed=True,
+        output_size=_as_pair(input_size[2:], one_d, 1),
+        one_d=one_d,
+    )
+    return Convolution.apply(grad_output, weight, None, geometry)
+
+
+def convolution_weight_grad(name: str, input, weight_size, grad_output, stride, padding, dilation, groups: int,
+                            dims: int):  # fmt: skip
+    """The gradient of conv{dims}d(input, weight) (zero padding, no bias) with respect to a weight of
+    ``weight_size`` (OC, C / groups, *kernel), given ``grad_output`` (torch.nn.grad.conv{dims}d_weight)."""
+    _check_tensors(name, input, grad_output, None)
+    weight_size = tuple(weight_size)
+    stride, padding, dilation = _gradient_geometry(
+        name, input.shape, weight_size, grad_output, stride, padding, dilation, groups, dims
+    )
+    _check_gradient_dtypes(name, input, grad_output)
+    if dims == 3:
+        return _conv3d_weight_taps(grad_output, input, weight_size[2:], stride, padding, dilation, groups)
+    one_d = dims == 1
+    geometry = ConvGeometry(
+        stride=_as_pair(stride, one_d, 1),
+        padding=_as_pair(padding, one_d, 0),
+        dilation=_as_pair(dilation, one_d, 1),
+        groups=groups,
+        transposed=False,
+        output_size=_as_pair(tuple(grad_output.shape[2:]), one_d, 1),
+        one_d=one_d,
+    )
+    return ConvolutionWeightGrad.apply(grad_output, input, geometry, _as_pair(weight_size[2:], one_d, 1))
+
+
+def _check_gradient_dtypes(name: str, first, second) -> None:
+    if not first.dtype.is_floating_point:
+        raise RuntimeError(f"\"{name}\" not implemented for '{dtype_word(first.dtype)}'")
+    if first.dtype != second.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_word(first.dtype)} but found {dtype_word(second.dtype)}")

@@ -1,4 +1,5 @@
-"""nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d with torch's arguments and initialisation."""
+"""nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d with torch's arguments
+and initialisation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import convolution
 from tritongrad.ops.padding import pad
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_STRINGS = {"same", "valid"}
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -207,8 +208,7 @@ class _ConvTransposeNd(_ConvNd):
             return self.output_padding
         dims = self._dims
         non_spatial = 2 if input.dim() == dims + 2 else 1
-        output_size = list(output_size)
-        if len(output_size) == non_spatial + dims:
+        if len(output_size) == non_spatial + dims:  # (kept as given: the error prints it as torch's does)
             output_size = output_size[non_spatial:]
         if len(output_size) != dims:
             raise ValueError(
@@ -257,5 +257,27 @@ class ConvTranspose1d(_ConvTransposeNd):
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
         return convolution.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+        )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution (the input gradient of a Conv3d): ``F.conv_transpose3d(input, weight, ...)``
+    (composed of conv_transpose2d, see ops/convolution.conv_transpose3d).
+
+    ``forward(input, output_size=None)``: ``output_size`` picks the output_padding that gives that size.
+
+    Example::
+
+        >>> layer = nn.ConvTranspose3d(4, 2, kernel_size=3, stride=2, padding=1, output_padding=1)
+        >>> layer(tritongrad.randn(1, 4, 3, 3, 3)).shape
+        torch.Size([1, 2, 6, 6, 6])
+    """
+
+    _dims = 3
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return convolution.conv_transpose3d(
             input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
         )

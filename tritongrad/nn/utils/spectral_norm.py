@@ -13,7 +13,7 @@ from __future__ import annotations
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
-from tritongrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d
+from tritongrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tritongrad.nn.modules.lazy import UninitializedParameter
 from tritongrad.nn.parameter import Parameter
 
@@ -91,7 +91,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     """Normalizes ``module.<name>`` by its spectral norm before every forward (``dim`` defaults to
     1 for transposed convolutions, whose output channels are dim 1, else 0)."""
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
     return module
 
