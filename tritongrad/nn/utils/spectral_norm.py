@@ -17,7 +17,15 @@ from tritongrad.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTra
 from tritongrad.nn.modules.lazy import UninitializedParameter
 from tritongrad.nn.parameter import Parameter
 
-__all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
+__all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm", "weight_as_matrix"]
+
+
+def weight_as_matrix(weight, dim: int):
+    """``weight`` as the matrix whose spectral norm is taken: rows along ``dim``, everything else flattened
+    (shared with parametrizations.spectral_norm)."""
+    if dim != 0:
+        weight = weight.permute(dim, *[d for d in range(weight.dim()) if d != dim])
+    return weight.reshape(weight.shape[0], -1)
 
 
 class SpectralNorm:
@@ -32,9 +40,7 @@ class SpectralNorm:
 
     def reshape_weight_to_matrix(self, weight):
         """The weight as a matrix whose rows run along ``dim``."""
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *[d for d in range(weight.dim()) if d != self.dim])
-        return weight.reshape(weight.shape[0], -1)
+        return weight_as_matrix(weight, self.dim)
 
     def compute_weight(self, module: Module, do_power_iteration: bool):
         weight = getattr(module, self.name + "_orig")

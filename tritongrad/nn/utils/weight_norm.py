@@ -4,8 +4,8 @@
 The parameter ``name`` is replaced by ``name_g`` (the magnitude) and ``name_v`` (the direction);
 a forward pre-hook recomputes ``name`` from them before every forward, so gradients reach g and v
 through tritongrad's ops. torch deprecates this form in favour of
-``torch.nn.utils.parametrizations.weight_norm`` (which tritongrad does not have yet) and warns
-with a FutureWarning; so does this one.
+``torch.nn.utils.parametrizations.weight_norm`` (nn/utils/parametrizations.py, on this file's math)
+and warns with a FutureWarning; so does this one.
 """
 
 from __future__ import annotations
