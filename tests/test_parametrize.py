@@ -6,6 +6,9 @@ householder_product, geqrf) and torch's errors."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 import torch
 import torch.nn.utils.parametrizations as torch_parametrizations
@@ -38,6 +41,10 @@ def _compare_gradients(ours, theirs, what: str, kind: str = "default") -> None:
             assert parameter.grad is None, f"{what}: {name} has a gradient, torch's none"
         else:
             assert_close(parameter.grad, theirs_grads[name].grad, kind=kind, what=f"{what}: grad of {name}")
+
+
+def original_of(module):
+    return module.parametrizations.weight.original
 
 
 def _outcomes(call) -> list:
@@ -94,6 +101,11 @@ def test_register_parametrization_layout_values_and_removal():
     x = random_values((2, 4), torch.float64)
     assert_close(layer(from_torch(x)), torch_layer(x), what="forward of the parametrized layer")
     _compare_gradients(layer, torch_layer, "symmetric * 3")
+    replica = copy.deepcopy(layer)  # (pickling is refused, as torch's; deepcopy is not)
+    assert type(replica) is type(layer) and replica.parametrizations.weight.original is not original_of(layer)
+    assert_close(replica.weight, torch_layer.weight, what="deepcopy of the parametrized layer")
+    with pytest.raises(RuntimeError, match="Serialization of parametrized modules is only supported through"):
+        pickle.dumps(layer)
     # assigning runs right_inverse (Scale's; Symmetric has none, so torch raises and so must we)
     value = random_values((4, 4), torch.float64)
     outcomes = []

@@ -586,7 +586,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     ``ConvolutionBackward0`` node as in torch).
 
     >>> conv_transpose3d(tritongrad.randn(1, 4, 3, 3, 3), tritongrad.randn(4, 2, 2, 2, 2), stride=2).shape
-    tritongrad.Size([1, 2, 6, 6, 6])
+    torch.Size([1, 2, 6, 6, 6])
     """
     batched, unbatched, stride, padding, dilation, output = _transposed_arguments(
         "conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups, dilation, dims=3

@@ -199,7 +199,7 @@ def _default_deepcopy(self, memo):
         return copied
     replica = self.__new__(self.__class__)
     memo[id(self)] = replica
-    replica.__dict__ = deepcopy(self.__dict__, memo)
+    replica.__dict__.update(deepcopy(self.__dict__, memo))  # (Module.__setattr__ guards __dict__ itself)
     for slot in copyreg._slotnames(self.__class__):
         if hasattr(self, slot):
             setattr(replica, slot, deepcopy(getattr(self, slot), memo))
