@@ -1,4 +1,5 @@
-"""Convolutions: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d and their gradients, on kernels/conv.py.
+"""Convolutions: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d and their gradients
+(also as functions of their own, torch.nn.grad's), on kernels/conv.py; the 3-D ones composed of the 2-D ones.
 
 Every convolution is computed on 4-D (N, C, H, W) buffers: a 1-D one is the 2-D one with H = 1
 (``unsqueeze`` views of the input, the weight and the gradients, no copies), and an unbatched

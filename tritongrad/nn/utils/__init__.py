@@ -1,6 +1,6 @@
 """tritongrad.nn.utils: gradient clipping, flattening parameters to a vector, variable-length
-sequences (``rnn``), the hook-based ``weight_norm`` and ``spectral_norm``, and conv/linear + batch-norm fusion, as
-torch.nn.utils."""
+sequences (``rnn``), the hook-based ``weight_norm`` and ``spectral_norm``, conv/linear + batch-norm fusion,
+``parametrize`` / ``parametrizations`` and ``prune``, as torch.nn.utils."""
 
 import warnings
 

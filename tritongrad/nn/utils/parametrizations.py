@@ -73,9 +73,9 @@ def _matrix_exp(A: Tensor) -> Tensor:
     top = powers.pop()  # X^4
     result = None
     for start in range(_EXP_DEGREE - _EXP_DEGREE % _EXP_BLOCK, -1, -_EXP_BLOCK):
-        block = sum(
-            (power * _EXP_COEFFICIENTS[start + r] for r, power in enumerate(powers) if start + r <= _EXP_DEGREE),
-        )
+        block = powers[0] * _EXP_COEFFICIENTS[start]
+        for r in range(1, min(_EXP_BLOCK, _EXP_DEGREE + 1 - start)):
+            block = block + powers[r] * _EXP_COEFFICIENTS[start + r]
         result = block if result is None else block + top @ result
     for _ in range(squarings):
         result = result @ result
