@@ -4,6 +4,8 @@ det, slogdet, inv, solve; QR; eigh by Jacobi)."""
 
 from __future__ import annotations
 
+import torch
+
 from tritongrad import creation
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat as _cat
@@ -28,6 +30,7 @@ from tritongrad.ops.linalg_spectral import linalg_qr as qr
 from tritongrad.ops.linalg_svd import cond, eig, eigvals, lstsq, matrix_norm, matrix_rank, pinv, svdvals
 from tritongrad.ops.linalg_svd import linalg_norm as norm
 from tritongrad.ops.linalg_svd import linalg_svd as svd
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.reduction import norm as _norm
 
 __all__ = [
@@ -44,15 +47,21 @@ def vecdot(x, y, *, dim: int = -1):
 
 
 @autocast_op("vector_norm")
+@out_variant("linalg_vector_norm")
 def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):
     """The ``ord``-norm of x's elements (all of them, or along ``dim``), torch.linalg.vector_norm."""
+    if isinstance(ord, str):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
     return _norm(x, ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
+@out_variant("linalg_matrix_power")
 def matrix_power(A, n: int, *, out=None):
     """A^n for square matrices (batched), torch.linalg.matrix_power: repeated squaring with matmul; n < 0
     inverts first (LinAlgError if singular), n == 0 gives identities."""
     _check_power(A)
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     if n == 0:
         size = A.shape[-1]
         return creation.eye(size, dtype=A.dtype, device=A.device).expand(*A.shape).clone()
@@ -78,12 +87,18 @@ def _check_power(A) -> None:
 
 
 @autocast_op("multi_dot")
+@out_variant("linalg_multi_dot")
 def multi_dot(tensors, *, out=None):
     """The product of a chain of matrices (the first may be a vector, and the last), torch.linalg.multi_dot,
     multiplied left to right (torch picks the cheapest order; the result is the same up to rounding)."""
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for position, (tensor, where) in enumerate(zip(tensors, ("first", *[None] * (len(tensors) - 2), "last"))):
+        if where is not None and tensor.dim() not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the {where} tensor must be 1D or 2D but got {tensor.dim()}D")
+        if where is None and tensor.dim() != 2:
+            raise RuntimeError(f"multi_dot(): tensor {position} must be 2D but got {tensor.dim()}D")
     result = tensors[0]
     for t in tensors[1:]:
         result = result @ t
@@ -98,6 +113,8 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 def vander(x, *, N=None):
     """The Vandermonde matrices of x's last dim, torch.linalg.vander: columns x^0 .. x^(N-1) (N defaults to
     x.size(-1)), as torch: ones, then a cumulative product of x repeated N - 1 times."""
+    if x.dtype == torch.bool:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
     n = x.shape[-1] if N is None and x.dim() else (N if N is not None else 1)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")

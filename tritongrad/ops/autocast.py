@@ -222,7 +222,10 @@ def _call(function: Callable, name: str, policies: dict[str, str], args: tuple, 
     else:
         target = torch.float32
     cast = functools.partial(_cast, device=device, target=target, policy=policy)
-    return function(*(cast(a) for a in args), **{key: cast(value) for key, value in kwargs.items()})
+    kwargs = {
+        key: value if key == "out" else cast(value) for key, value in kwargs.items()
+    }  # (out is written, not read)
+    return function(*(cast(a) for a in args), **kwargs)
 
 
 def _widest(args: tuple, kwargs: dict, device: str) -> torch.dtype | None:

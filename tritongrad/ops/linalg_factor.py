@@ -32,7 +32,7 @@ from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import arithmetic
 from tritongrad.ops import shape as shape_ops
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.out_argument import check_no_grad, write_out
+from tritongrad.ops.out_argument import check_no_grad, out_variant, write_out
 from tritongrad.ops.return_types import _return_type
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -145,6 +145,7 @@ def det(A, *, out=None):
     return _maybe_out("linalg.det", Det.apply(A), out)
 
 
+@out_variant("linalg_slogdet")
 def slogdet(A, *, out=None):
     """(sign, logabsdet) of each square matrix of A: det = sign * exp(logabsdet), torch.linalg.slogdet."""
     check_matrices("linalg.slogdet", A, half_kernel="lu_cpu")
@@ -477,6 +478,8 @@ def cholesky(input, upper: bool = False, *, out=None):
 def cholesky_solve(B, L, upper: bool = False, *, out=None):
     """X with A X = B given A's Cholesky factor (torch.cholesky_solve): two triangular solves, L then L^T
     (U^T then U when ``upper``), so its gradient is theirs."""
+    if B.dim() < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B.dim()} dimensions instead")
     if B.dtype != L.dtype:
         raise RuntimeError(
             f"Expected b and A to have the same dtype, but found b of type {dtype_word(B.dtype)} and A of type "

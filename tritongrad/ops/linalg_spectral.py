@@ -20,6 +20,7 @@ from tritongrad.kernels import linalg_spectral as kernels
 from tritongrad.ops import shape as shape_ops
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.linalg_factor import check_matrices, flat, solve_triangular, unflat
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.return_types import _return_type
 from tritongrad.tensor import attach_methods
 
@@ -74,6 +75,7 @@ def _empty(A):
 
 
 @autocast_op("qr")
+@out_variant("linalg_qr")
 def linalg_qr(A, mode: str = "reduced", *, out=None):
     """(Q, R) with A = Q R, torch.linalg.qr: Householder reflections as LAPACK's geqrf (R's diagonal may
     be negative); mode 'reduced' (Q m x k, R k x n, k = min(m, n)), 'complete' (Q m x m) or 'r' (Q empty)."""
@@ -87,6 +89,7 @@ def linalg_qr(A, mode: str = "reduced", *, out=None):
 
 
 @autocast_op("qr")
+@out_variant("qr")
 def qr(input, some: bool = True, *, out=None):
     """torch.qr (deprecated in torch): linalg.qr with mode 'reduced' (``some``) or 'complete'."""
     return qr_legacy_result(*linalg_qr(input, "reduced" if some else "complete"))
@@ -123,6 +126,7 @@ def _check_uplo(UPLO: str) -> bool:
 
 
 @autocast_op("eigh")
+@out_variant("linalg_eigh")
 def eigh(A, UPLO: str = "L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of A, torch.linalg.eigh,
     reading only its lower ('L') or upper ('U') triangle; eigenvectors are unique up to sign only."""
@@ -133,6 +137,7 @@ def eigh(A, UPLO: str = "L", *, out=None):
 
 
 @autocast_op("eigvalsh")
+@out_variant("linalg_eigvalsh")
 def eigvalsh(A, UPLO: str = "L", *, out=None):
     """The eigenvalues (ascending) of each symmetric matrix of A, torch.linalg.eigvalsh (its gradient
     needs the eigenvectors, which are then computed too)."""

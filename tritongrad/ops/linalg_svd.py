@@ -30,6 +30,7 @@ from tritongrad.ops import shape as shape_ops
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.linalg_factor import check_matrices, flat, inv_ex, unflat
 from tritongrad.ops.linalg_spectral import eigh, eigvalsh
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.reduction import norm as _vector_norm
 from tritongrad.ops.return_types import _return_type
 from tritongrad.shapes import normalize_dim
@@ -109,6 +110,7 @@ def _check_svd(name: str, A) -> None:
 
 
 @autocast_op("svd")
+@out_variant("linalg_svd")
 def linalg_svd(A, full_matrices: bool = True, *, driver=None, out=None):
     """(U, S, Vh) with A = U diag(S) Vh, torch.linalg.svd: S descending; U m x m and Vh n x n with
     ``full_matrices``, else m x k and k x n (k = min(m, n)). One-sided Jacobi: singular vectors are
@@ -122,6 +124,7 @@ def linalg_svd(A, full_matrices: bool = True, *, driver=None, out=None):
 
 
 @autocast_op("svdvals")
+@out_variant("linalg_svdvals")
 def svdvals(A, *, driver=None, out=None):
     """The singular values of A, descending, torch.linalg.svdvals (its gradient needs U and V, which
     are then computed too)."""
@@ -132,6 +135,7 @@ def svdvals(A, *, driver=None, out=None):
 
 
 @autocast_op("svd")
+@out_variant("svd")
 def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
     """torch.svd / Tensor.svd: (U, S, V) with input = U diag(S) V^T (V, not V^T); ``some`` gives the
     reduced factors; without ``compute_uv``, U and V are zero-filled m x m and n x n matrices."""
@@ -179,7 +183,7 @@ def _tolerance(A, largest, atol, rtol):
     if atol is None:
         return tol
     if isinstance(atol, Tensor):
-        return arithmetic.maximum(tol, atol.unsqueeze(-1))
+        return tol.clamp_min(atol.unsqueeze(-1))  # (clamp_min takes a tensor bound: torch's maximum)
     return tol.clamp_min(atol)
 
 
@@ -191,6 +195,7 @@ def _check_floating(name: str, A) -> None:
         )
 
 
+@out_variant("linalg_pinv")
 def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=None):
     """The pseudo-inverse of each matrix of A, torch.linalg.pinv: V diag(1/S) U^T over the singular
     values above max(atol, rtol * S_max) (rtol: eps * max(m, n) unless atol > 0 is given); with
@@ -220,6 +225,7 @@ def pinverse(input, rcond: float = 1e-15):
 
 
 @autocast_op("matrix_rank")
+@out_variant("linalg_matrix_rank")
 def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None, out=None):
     """The number of singular values (|eigenvalues| with ``hermitian``) above max(atol, rtol * S_max),
     torch.linalg.matrix_rank (int64). ``tol`` is the older name of atol."""
@@ -250,6 +256,7 @@ def _matrix_dims(A, dim) -> tuple[int, int]:
 
 
 @autocast_op("matrix_norm")
+@out_variant("linalg_matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None, out=None):
     """The ``ord``-norm of each matrix of A over ``dim``, torch.linalg.matrix_norm: 'fro', 'nuc' (sum of
     singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column abs-sum),
@@ -265,6 +272,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     d0, d1 = _matrix_dims(A, dim)
     if dtype is not None:
         A = A.to(dtype)
+    if A.shape[d0] * A.shape[d1] == 0 and ord in ("nuc", 2, 1, -1, float("inf")):
+        return A.abs().sum((d0, d1), keepdim=keepdim)  # (torch's 0 for the norms of an empty matrix it defines)
     if ord == "fro":
         return _vector_norm(A, 2, dim=(d0, d1), keepdim=keepdim)
     if ord in ("nuc", 2, -2):
@@ -282,6 +291,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     return sums.amax(picked, keepdim=keepdim) if ord > 0 else sums.amin(picked, keepdim=keepdim)
 
 
+@out_variant("linalg_norm")
 def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     """torch.linalg.norm: a matrix norm (matrix_norm) for a string ``ord``, or a numeric one with a 2-tuple
     ``dim`` (or a 2-D A without dim); else the vector norm (ord=None: the 2-norm of all elements)."""
@@ -302,6 +312,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out
 
 
 @autocast_op("cond")
+@out_variant("linalg_cond")
 def cond(A, p=None, *, out=None):
     """The condition number of each matrix of A in the ``p``-norm, torch.linalg.cond: S_max / S_min for
     p None or 2 (any shape; -2: the inverse ratio), else ||A||_p ||A^-1||_p for square A (inf where A

@@ -23,11 +23,13 @@ The copying ops pay one extra copy, which is what makes one helper serve every s
 
 from __future__ import annotations
 
+import functools
 import math
-import warnings
+from collections.abc import Callable
 
 import torch
 
+from tritongrad import caller_warnings
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -37,7 +39,7 @@ from tritongrad.tensor import Tensor
 
 __all__ = [
     "check_castable", "check_out", "check_out_tensor", "check_no_grad", "finish_out", "prepare_out", "resize_out",
-    "write_out", "write_pair_out", "out_dtype_word",
+    "write_out", "write_pair_out", "out_dtype_word", "out_variant",
 ]  # fmt: skip
 
 # torch's C++ type names, as its "Expected out tensor to have dtype ..." message spells them.
@@ -131,13 +133,12 @@ def resize_out(op: str, out: Tensor, shape: tuple) -> torch.Tensor:
     if tuple(buffer.shape) == shape:
         return buffer
     if buffer.numel() != 0:
-        warnings.warn(
+        caller_warnings.warn(
             f"An output with one or more elements was resized since it had shape {list(buffer.shape)}, which does "
             f"not match the required output shape {list(shape)}. This behavior is deprecated, and in a future "
             "PyTorch release outputs will not be resized unless they have zero elements. You can explicitly reuse "
             "an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
             UserWarning,
-            stacklevel=4,
         )
     needed = (buffer.storage_offset() + math.prod(shape)) * buffer.element_size()
     if needed <= buffer.untyped_storage().nbytes():
@@ -199,13 +200,14 @@ def _out_type(result_type: type) -> type:
     return _OUT_TYPES[name]
 
 
-def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, str] = ("exact", "exact")):
-    """``out=(first, second)`` for the ops returning a pair (max(dim), sort, topk, kthvalue, ...):
-    both are checked (no grad, dtype, shape) before either is written; returns torch's ``<op>_out`` pair."""
+def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, ...] | None = None):
+    """``out=(first, second, ...)`` for the ops returning a named tuple (max(dim), sort, topk, qr, svd, ...):
+    all are checked (no grad, dtype, shape) before any is written; returns torch's ``<op>_out`` tuple."""
     if not isinstance(out, (tuple, list)):
         raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
-    if len(out) != 2:
-        raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
+    if len(out) != len(result):
+        raise TypeError(f"expected tuple of {len(result)} elements but got {len(out)}")
+    rules = rules or ("exact",) * len(result)
     for target in out:
         check_no_grad(op, target, *inputs, *out)
     wanted, given = result[0].dtype, out[0].dtype
@@ -219,3 +221,24 @@ def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, str] 
         if buffer.numel():
             elementwise_kernels.launch_unary("copy", value._data, out=buffer)
     return _out_type(type(result))(*(finish_out(target) for target in out))
+
+
+def out_variant(op: str) -> Callable[[Callable], Callable]:
+    """Gives an op that computes its result (a tensor or a named tuple) torch's ``out=``: the result is
+    written into ``out`` by ``write_out``/``write_pair_out`` ("exact" dtype rule), after the checks."""
+
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def with_out(*args, out=None, **kwargs):
+            result = function(*args, **kwargs)
+            if out is None:
+                return result
+            if isinstance(result, tuple):
+                detached = type(result)(*(value.detach() for value in result))
+                return write_pair_out(op, out, detached, *args, *result)
+            check_no_grad(op, out, *args, result)
+            return write_out(op, out, result.detach())
+
+        return with_out
+
+    return decorate

@@ -1,0 +1,79 @@
+"""The fourth red-team round's findings (session 13), each compared with torch by ``agree``: the value,
+the dtype, or the exception type and the head of its message."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.test_hardening import agree
+
+F64 = torch.float64
+
+
+def _spd(lib):
+    generator = torch.Generator().manual_seed(3)
+    a = torch.randn(3, 3, dtype=F64, generator=generator)
+    a = a @ a.T + torch.eye(3, dtype=F64)
+    return a if lib is torch else lib.tensor(a.tolist(), dtype=F64)
+
+
+def _filled(lib, *shape, dtype=F64):
+    return lib.full(shape, -7.0, dtype=dtype)
+
+
+def _into(call, out):
+    """call(out) then the out tensor(s) themselves: what the caller sees through ``out=``."""
+    call(out)
+    return out
+
+
+LINALG_OUT = {
+    "eigvalsh": lambda lib: _into(lambda o: lib.linalg.eigvalsh(_spd(lib), out=o), _filled(lib, 3)),
+    "eigh": lambda lib: _into(lambda o: lib.linalg.eigh(_spd(lib), out=o), (_filled(lib, 3), _filled(lib, 3, 3)))[0],
+    "qr R": lambda lib: _into(lambda o: lib.linalg.qr(_spd(lib), out=o), (_filled(lib, 3, 3), _filled(lib, 3, 3)))[1],
+    "svd S": lambda lib: _into(
+        lambda o: lib.linalg.svd(_spd(lib), out=o), (_filled(lib, 3, 3), _filled(lib, 3), _filled(lib, 3, 3))
+    )[1],
+    "svdvals": lambda lib: _into(lambda o: lib.linalg.svdvals(_spd(lib), out=o), _filled(lib, 3)),
+    "matrix_norm": lambda lib: _into(lambda o: lib.linalg.matrix_norm(_spd(lib), out=o), _filled(lib)),
+    "norm": lambda lib: _into(lambda o: lib.linalg.norm(_spd(lib), out=o), _filled(lib)),
+    "cond": lambda lib: _into(lambda o: lib.linalg.cond(_spd(lib), out=o), _filled(lib)),
+    "slogdet": lambda lib: _into(lambda o: lib.linalg.slogdet(_spd(lib), out=o), (_filled(lib), _filled(lib)))[1],
+    "pinv": lambda lib: _into(lambda o: lib.linalg.pinv(_spd(lib), out=o), _filled(lib, 3, 3)),
+    "matrix_power": lambda lib: _into(lambda o: lib.linalg.matrix_power(_spd(lib), 2, out=o), _filled(lib, 3, 3)),
+    "multi_dot": lambda lib: _into(lambda o: lib.linalg.multi_dot([_spd(lib), _spd(lib)], out=o), _filled(lib, 3, 3)),
+    "vector_norm": lambda lib: _into(lambda o: lib.linalg.vector_norm(_spd(lib), out=o), _filled(lib)),
+    "matrix_rank": lambda lib: _into(
+        lambda o: lib.linalg.matrix_rank(_spd(lib), out=o), lib.full((), -7, dtype=torch.int64)
+    ),
+    "resized": lambda lib: _into(lambda o: lib.linalg.eigvalsh(_spd(lib), out=o), _filled(lib, 2)),
+    "of another dtype": lambda lib: lib.linalg.eigvalsh(_spd(lib), out=_filled(lib, 3, dtype=torch.float32)),
+    "a tuple of the wrong length": lambda lib: lib.linalg.eigh(_spd(lib), out=(_filled(lib, 3),)),
+}
+
+LINALG_ARGUMENTS = {
+    "multi_dot of a 3-D first tensor": lambda lib: lib.linalg.multi_dot([lib.ones(2, 2, 2), lib.ones(2, 2)]),
+    "multi_dot of a 1-D middle tensor": lambda lib: lib.linalg.multi_dot([lib.ones(2, 3), lib.ones(3), lib.ones(2)]),
+    "multi_dot of a 3-D last tensor": lambda lib: lib.linalg.multi_dot([lib.ones(3), lib.ones(3, 2, 2)]),
+    "vector_norm of ord 'fro'": lambda lib: lib.linalg.vector_norm(lib.ones(3), ord="fro"),
+    "vander of bools": lambda lib: lib.linalg.vander(lib.tensor([True, False])),
+    "cholesky_solve of a 1-D b": lambda lib: lib.cholesky_solve(lib.tensor([1.0, 2.0, 3.0]), lib.eye(3)),
+    "matrix_power of a float n": lambda lib: lib.linalg.matrix_power(lib.eye(2), 2.0),
+    "matrix_norm 2 of an empty matrix": lambda lib: lib.linalg.matrix_norm(lib.zeros(0, 3), ord=2),
+    "matrix_norm inf of an empty matrix": lambda lib: lib.linalg.matrix_norm(lib.zeros(0, 3), ord=float("inf")),
+    "matrix_norm -2 of an empty matrix": lambda lib: lib.linalg.matrix_norm(lib.zeros(0, 3), ord=-2),
+    "matrix_rank with a tensor atol": lambda lib: lib.linalg.matrix_rank(
+        lib.stack([lib.diag(lib.tensor([1.0, 1e-3], dtype=F64))] * 2), atol=lib.tensor([1e-2, 1e-4], dtype=F64)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LINALG_OUT))
+def test_linalg_out_writes_as_torchs(name):
+    agree(name, LINALG_OUT[name], [], message=True)
+
+
+@pytest.mark.parametrize("name", list(LINALG_ARGUMENTS))
+def test_linalg_arguments_checked_as_torchs(name):
+    agree(name, LINALG_ARGUMENTS[name], [], message=True)
