@@ -77,3 +77,53 @@ def test_linalg_out_writes_as_torchs(name):
 @pytest.mark.parametrize("name", list(LINALG_ARGUMENTS))
 def test_linalg_arguments_checked_as_torchs(name):
     agree(name, LINALG_ARGUMENTS[name], [], message=True)
+
+
+def _checkpoint_module(lib):
+    module = __import__(("torch" if lib is torch else "tritongrad") + ".utils.checkpoint", fromlist=["checkpoint"])
+    return module
+
+
+def _linear(lib):
+    layer = lib.nn.Linear(2, 2)
+    with lib.no_grad():
+        layer.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        layer.bias.copy_(lib.tensor([0.5, -0.5]))
+    return layer
+
+
+def _grads_through_checkpoint(lib, extra_path: bool):
+    layer = _linear(lib)
+    out = _checkpoint_module(lib).checkpoint(layer, lib.ones(1, 2), use_reentrant=False)
+    requires = out.requires_grad
+    if extra_path:
+        out = out + layer.bias.sum()
+    out.sum().backward()
+    return [requires, layer.weight.grad, layer.bias.grad]
+
+
+def _sequential_grads(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 1))
+    with lib.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(lib.arange(parameter.numel()).reshape(parameter.shape).float() * 0.1 - 0.2)
+    _checkpoint_module(lib).checkpoint_sequential(model, 2, lib.ones(3, 2), use_reentrant=False).sum().backward()
+    return [parameter.grad for parameter in model.parameters()]
+
+
+CHECKPOINT = {
+    "non-reentrant, no input requiring grad": lambda lib: _grads_through_checkpoint(lib, extra_path=False),
+    "non-reentrant, with another path to the bias": lambda lib: _grads_through_checkpoint(lib, extra_path=True),
+    "checkpoint_sequential non-reentrant": _sequential_grads,
+    "non-reentrant of a detached result": lambda lib: _checkpoint_module(lib)
+    .checkpoint(lambda t: t.detach() * 2, lib.ones(2, requires_grad=True), use_reentrant=False)
+    .requires_grad,
+    "determinism_check must be known": lambda lib: _checkpoint_module(lib).checkpoint(
+        lambda t: t * 2, lib.ones(2), use_reentrant=False, determinism_check="strict"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKPOINT))
+def test_checkpoint_as_torchs(name):
+    agree(name, CHECKPOINT[name], [], message=True)

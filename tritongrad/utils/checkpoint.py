@@ -1,19 +1,23 @@
-"""``torch.utils.checkpoint``: activation checkpointing. ``checkpoint(function, *args)`` runs
-``function`` without recording its graph, keeping only its inputs; the backward runs it again with
-the graph recorded (the random state restored, so dropout draws the same mask) and back-propagates
-through that, into the inputs and into every parameter ``function`` used. Memory held between
-forward and backward is the inputs', not every intermediate activation's.
+"""``torch.utils.checkpoint``: activation checkpointing. ``checkpoint(function, *args)`` keeps only
+``function``'s inputs between forward and backward; the backward runs it again with the graph
+recorded (the random state restored, so dropout draws the same mask) and back-propagates through
+that, into the inputs and into every parameter ``function`` used.
 
-Both of torch's variants recompute this way here; the graph then shows one
-``CheckpointFunctionBackward`` node for the checkpointed call, as torch's reentrant variant.
+- ``use_reentrant=True`` (torch's reentrant variant): the forward runs without a graph, so the
+  output requires grad only if an input does, as torch's.
+- ``use_reentrant=False``: the forward runs recorded, so the output requires grad whenever a
+  parameter the function used does (no input need); the recorded graph's leaves that require grad
+  become the checkpoint node's inputs, and the graph itself (its saved activations) is dropped at
+  once. torch's variant keeps the graph and drops its saved tensors through saved-tensor hooks,
+  which tritongrad's tape has not: here the output's ``grad_fn`` is the one checkpoint node
+  (``CheckpointFunctionBackward``) rather than the function's last op.
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
 
-from tritongrad import random
+from tritongrad import caller_warnings, random
 from tritongrad.autograd.engine import backward as run_backward
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import enable_grad, no_grad
@@ -69,23 +73,108 @@ class CheckpointFunction(Function):
 
 def checkpoint(function, *args, use_reentrant: bool | None = None, preserve_rng_state: bool = True, **kwargs):
     """``function(*args, **kwargs)``, its activations recomputed in the backward instead of kept.
-    ``context_fn``, ``determinism_check`` and ``debug`` are accepted and change nothing here."""
+    ``context_fn`` and ``debug`` are accepted and change nothing here; ``determinism_check`` is checked
+    as torch checks it."""
     if use_reentrant is None:
-        warnings.warn(_USE_REENTRANT_WARNING, UserWarning, stacklevel=2)
+        caller_warnings.warn(_USE_REENTRANT_WARNING, UserWarning)
         use_reentrant = True
-    for option in ("context_fn", "determinism_check", "debug"):
-        kwargs.pop(option, None)
-    if kwargs:
-        if use_reentrant:
+    check = kwargs.pop("determinism_check", "default")
+    kwargs.pop("context_fn", None)
+    kwargs.pop("debug", None)
+    if use_reentrant:
+        if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+        return CheckpointFunction.apply(function, preserve_rng_state, *args)
+    if check not in ("default", "none"):
+        raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {check}")
+    if kwargs:
         function = functools.partial(function, **kwargs)
-    return CheckpointFunction.apply(function, preserve_rng_state, *args)
+    return _non_reentrant(function, preserve_rng_state, args)
+
+
+def _non_reentrant(function, preserve_rng_state: bool, args: tuple):
+    """The recorded forward decides what requires grad; its graph is then dropped (see the module docstring)."""
+    rng_state = random.get_rng_state() if preserve_rng_state else None
+    with enable_grad():
+        recorded = function(*args)
+    outputs = recorded if isinstance(recorded, tuple) else (recorded,)
+    roots = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
+    if not roots and not any(isinstance(o, Tensor) and o.requires_grad for o in outputs):
+        return recorded  # (nothing to differentiate: as torch, the outputs do not require grad)
+    values = tuple(o.detach() if isinstance(o, Tensor) else o for o in outputs)
+    tensor_args = [a for a in args if isinstance(a, Tensor)]
+    # the parameters used: the graph's leaves, the walk stopping at the inputs (the earlier graph's business)
+    leaves = _leaves_requiring_grad(roots, stop=[a.grad_fn for a in tensor_args if a.grad_fn is not None])
+    leaves = [leaf for leaf in leaves if not any(leaf is a for a in tensor_args)]
+    leaves += [o for o in outputs if isinstance(o, Tensor) and o.is_leaf and o.requires_grad]
+    del recorded, outputs, roots
+    replay = functools.partial(_replay, function, rng_state)
+    result = _Recomputed.apply(replay, values, len(args), *args, *leaves)
+    return result if isinstance(result, tuple) and len(values) > 1 else result
+
+
+def _leaves_requiring_grad(roots: list, stop: list) -> list:
+    """The leaf tensors (AccumulateGrad nodes) reachable from ``roots`` short of ``stop``, each once."""
+    seen, found, stack = {id(node) for node in stop}, [], list(roots)
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if variable is not None:
+            found.append(variable)
+        stack.extend(edge[0] for edge in node.next_functions)
+    return found
+
+
+def _replay(function, rng_state, *args):
+    outer_state = random.get_rng_state() if rng_state is not None else None
+    if rng_state is not None:
+        random.set_rng_state(rng_state)
+    try:
+        return function(*args)
+    finally:
+        if outer_state is not None:
+            random.set_rng_state(outer_state)
+
+
+class _Recomputed(Function):
+    """use_reentrant=False: forward returns the recorded run's values; backward recomputes and back-propagates
+    into the inputs (returned) and the parameters (accumulated by the inner backward, so None here)."""
+
+    _backward_name = "CheckpointFunctionBackward"
+
+    @staticmethod
+    def forward(ctx, replay, values, arg_count, *tensors):
+        ctx.replay = replay
+        args = tensors[:arg_count]
+        ctx.tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx.others = [None if isinstance(a, Tensor) else a for a in args]
+        ctx.leaf_count = len(tensors) - arg_count
+        ctx.save_for_backward(*(args[i] for i in ctx.tensor_positions))
+        results = tuple(Tensor._wrap(v._data) if isinstance(v, Tensor) else v for v in values)
+        return results if len(results) > 1 else results[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        inputs = list(ctx.others)
+        for position, saved in zip(ctx.tensor_positions, ctx.saved_tensors, strict=True):
+            inputs[position] = saved.detach().requires_grad_(saved.requires_grad)
+        with enable_grad():
+            outputs = ctx.replay(*inputs)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
+        if pairs:
+            run_backward([o for o, _ in pairs], [g for _, g in pairs])
+        gradients = [inputs[i].grad if isinstance(inputs[i], Tensor) else None for i in range(len(inputs))]
+        return (None, None, None, *gradients, *([None] * ctx.leaf_count))
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool | None = None, **kwargs):
     """Runs a Sequential (or list of modules) in ``segments`` chunks, each but the last checkpointed."""
     if use_reentrant is None:
-        warnings.warn(_USE_REENTRANT_WARNING, UserWarning, stacklevel=2)
+        caller_warnings.warn(_USE_REENTRANT_WARNING, UserWarning)
         use_reentrant = True
     modules = list(functions.children()) if hasattr(functions, "children") else list(functions)
 
