@@ -685,6 +685,36 @@ def _register_loss_cases() -> None:
         elementwise().launch_elementwise_loss_fwd("mse_loss", x, y, unit_grads=(True, False))
 
 
+def _register_ctc_loss_cases() -> None:
+    ctc = lambda: _kernels("ctc_loss")  # noqa: E731
+
+    def ctc_loss(steps, batch, classes, length, dtype=torch.float32, concatenated=False, reduction="mean"):
+        def run():
+            log_probs = _randn(steps, batch, classes, dtype=dtype)
+            targets = torch.randint(1, classes, (batch, length))
+            targets = targets.view(-1) if concatenated else targets
+            options = dict(reduction=reduction)
+            # Lengths as ints: checked on the host, nothing to read back.
+            loss, saved = ctc().launch_ctc_loss_fwd(log_probs, targets, [steps] * batch, [length] * batch, **options)
+            grad = _randn(*loss.shape, dtype=dtype) if reduction == "none" else None
+            ctc().launch_ctc_loss_bwd(grad, log_probs, targets, saved, **options)
+
+        return run
+
+    # One program per batch element holds 2 min(S, T) + 1 lanes in registers: 128 lanes here.
+    case("ctc_loss fwd+bwd fp32 T=100 N=16 C=32 S=40", "ctc_loss")(ctc_loss(100, 16, 32, 40))
+    case("ctc_loss fwd+bwd fp64 T=100 N=16 C=32 S=40", "ctc_loss")(ctc_loss(100, 16, 32, 40, torch.float64))
+    case("ctc_loss fwd+bwd concatenated none fp32 T=100 N=16 C=32 S=40", "ctc_loss")(
+        ctc_loss(100, 16, 32, 40, concatenated=True, reduction="none")
+    )
+    # Long targets (512 lanes, 8 warps) and a class row wider than the gradient's 1024-class tile.
+    case("ctc_loss fwd+bwd sum fp32 T=400 N=4 C=2000 S=200", "ctc_loss")(ctc_loss(400, 4, 2000, 200, reduction="sum"))
+    case("ctc_loss fwd+bwd fp64 T=400 N=4 C=2000 S=200", "ctc_loss")(ctc_loss(400, 4, 2000, 200, torch.float64))
+    # 2048 lanes over 16 warps, the widest row the launcher plans for without spilling.
+    case("ctc_loss fwd+bwd fp32 T=1000 N=2 C=64 S=600", "ctc_loss")(ctc_loss(1000, 2, 64, 600))
+    case("ctc_loss fwd+bwd fp64 T=500 N=2 C=64 S=400", "ctc_loss")(ctc_loss(500, 2, 64, 400, torch.float64))
+
+
 def _register_optim_cases() -> None:
     optim = lambda: _kernels("optim")  # noqa: E731
     shapes = [(1024, 1024), (1024,), (10, 1024)]  # a weight, its bias, a small odd one
@@ -1481,6 +1511,7 @@ for _register in (
     _register_pool_cases,
     _register_norm_cases,
     _register_loss_cases,
+    _register_ctc_loss_cases,
     _register_optim_cases,
     _register_random_cases,
     _register_creation_cases,

@@ -59,6 +59,7 @@ from tritongrad.ops.attention import scaled_dot_product_attention
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.channel_shuffle import channel_shuffle
 from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from tritongrad.ops.ctc_loss import ctc_loss
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import embedding, renormalize_rows
@@ -135,6 +136,7 @@ __all__ = [
     "huber_loss",
     "cross_entropy",
     "nll_loss",
+    "ctc_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "kl_div",
