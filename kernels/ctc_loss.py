@@ -13,14 +13,18 @@ al. 2006, eqs. 6-11; torch's LossCTC.cpp):
 where lse is log-sum-exp with torch's shift (the maximum, or 0 when every term is -inf). Both
 alpha and beta include lp_t(l'_s), so alpha_t(s) beta_t(s) counts it twice; the probability that
 a path occupies lane s at time t is gamma_t(s) = exp(alpha_t(s) + beta_t(s) + nll - lp_t(l'_s)),
-in [0, 1]. The gradient with respect to the log-probabilities as given (not through a softmax) is
+in [0, 1]. The derivative of the loss with respect to the log-probabilities is
+-sum_{s : l'_s = c} gamma_t(s); torch's backward returns
 
-    d nll / d lp_t(c) = exp(lp_t(c)) - sum_{s : l'_s = c} gamma_t(s)          for t < T_b, else 0
+    grad_t(c) = exp(lp_t(c)) - sum_{s : l'_s = c} gamma_t(s)          for t < T_b, else 0
 
-and torch writes the first term for every class as exp(lp) - exp(-inf + nll - lp): NaN where
-nll is infinite (an impossible alignment) or lp is -inf, which this file reproduces. The second
-term is torch's exp(log(sum alpha beta) + nll - lp) summed in linear space, where each gamma is
-a probability and the sum cannot overflow.
+which adds exp(lp_t(c)): for log_probs = log_softmax(logits) that term vanishes in
+log_softmax's backward (it sums to 1 over the classes, as the gammas do), and the result is the
+familiar softmax - posterior gradient of the logits. This file returns torch's values. torch
+writes the first term for every class as exp(lp) - exp(-inf + nll - lp): NaN where nll is
+infinite (an impossible alignment) or lp is -inf, which is reproduced. The sum of gammas is
+torch's exp(log(sum alpha beta) + nll - lp) taken in linear space, where each gamma is a
+probability and the sum cannot overflow.
 
 Programs and memory traffic. Both kernels run one program per batch element and loop over
 time inside the kernel, holding a whole row of lanes (BLOCK_L >= L) in registers; the shifts

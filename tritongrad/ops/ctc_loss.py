@@ -2,8 +2,9 @@
 
 One launch forward (plus the final sum of a reduced loss) and one backward; the forward keeps
 the alpha rows and per-element log-likelihoods for the backward only when a gradient is being
-recorded. The gradient is with respect to ``log_probs`` as given (torch's, not through a
-log_softmax); like torch's, it cannot be differentiated again.
+recorded. The gradient is torch's: exp(log_probs) minus the label posteriors, whose first term
+vanishes through a log_softmax (see kernels/ctc_loss.py); like torch's, it cannot be
+differentiated again.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def ctc_loss(
     """The connectionist temporal classification loss, as torch.nn.functional.ctc_loss.
 
     ``log_probs``: (T, N, C) (or unbatched (T, C)) float32/float64 log-probabilities (normally a
-    log_softmax over C; the gradient is with respect to them as given). ``targets``: (N, S) padded
+    log_softmax over C; the gradient is torch's, exp(log_probs) - posteriors, which is the
+    logits' gradient after log_softmax's backward). ``targets``: (N, S) padded
     or 1-D concatenated class indices (blank excluded). ``input_lengths``/``target_lengths``: N
     integers each, as integer Tensors or tuples/lists of ints. ``reduction``: "none" (the (N,)
     losses), "sum", or "mean" (each loss divided by its target length, at least 1, then averaged
