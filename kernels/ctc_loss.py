@@ -40,8 +40,10 @@ s-1, s-2 (s+1, s+2 backward) are register gathers (tl.gather), not memory round 
   and streams the gradient row (t, b, :) once: read lp, write exp(lp) * grad (zeros for
   t >= T_b), then a barrier, then overwrite the classes of the target with their sums of gamma.
   Lanes with the same label (all blanks, a repeated letter) are summed without atomics: the
-  lanes are sorted by label once per program, and each step a segmented scan in that order
-  leaves each label's total on its last lane, the only one that stores: deterministic.
+  lanes are sorted by label once per program; each step a prefix sum in that order (float64)
+  gives each label's total as a difference at its last lane, the only one that stores:
+  deterministic. (A segmented associative_scan would be exact too, but the interpreter runs a
+  custom scan element by element, ten times slower than the whole step.)
   Traffic: one read of lp and one write of the gradient, the minimum for a dense gradient.
 
 Lengths are validated as torch validates them (its messages and exception types), on the host
@@ -90,12 +92,6 @@ _CHECKED = " (while checking arguments for ctc_loss_allocate_outputs)"
 
 
 @triton.jit
-def _segment_add(value_a, start_a, value_b, start_b):
-    """Combine of a segmented inclusive sum: a segment start drops what came before it."""
-    return tl.where(start_b != 0, value_b, value_a + value_b), start_a | start_b
-
-
-@triton.jit
 def _lse3(a, b, c):
     """log(exp(a) + exp(b) + exp(c)) shifted by the maximum as torch shifts it (0 when all are -inf)."""
     m = finite_or_zero(tl.maximum(tl.maximum(a, b), c))
@@ -109,8 +105,9 @@ def _problem(
     target_length_stride, CONCAT: tl.constexpr, BLOCK_N: tl.constexpr,
 ):  # fmt: skip
     """Batch element ``b``'s lengths, clamped so that nothing is addressed outside a buffer:
-    (input length, raw target length, usable target length, first target's offset, alpha row base,
-    alpha row width). The usable length differs from the raw one only for lengths torch refuses."""
+    (input length, raw target length, usable target length, offset of its first target in the
+    targets, alpha row base, alpha row width). The usable length differs from the raw one only for
+    lengths torch refuses."""
     input_length = tl.load(input_lengths_ptr + b * input_length_stride).to(tl.int64)
     input_length = tl.minimum(tl.maximum(input_length, 0), n_steps)
     target_length = tl.load(target_lengths_ptr + b * target_length_stride).to(tl.int64)
@@ -241,12 +238,8 @@ def ctc_grad_kernel(
     BLOCK_C: tl.constexpr,
 ):  # fmt: skip
     b = tl.program_id(0)
-    input_length, target_length, length, target_base, row_base, row_width = _problem(
-        targets_ptr, input_lengths_ptr, target_lengths_ptr, b,
-        n_steps, n_targets, padded_width, target_batch_stride, target_stride, input_length_stride,
-        target_length_stride, CONCAT, BLOCK_N,
-    )  # fmt: skip
-    nll = tl.load(nll_ptr + b).to(COMPUTE)
+    # The incoming gradient first: a float64 division is a call on the GPU, and values alive
+    # across it would be spilled.
     if GRAD_KIND == 0:
         scale = tl.full([], 1.0, COMPUTE)
     elif GRAD_KIND == 1:
@@ -254,7 +247,14 @@ def ctc_grad_kernel(
     else:
         scale = tl.load(grad_loss_ptr + b * grad_loss_stride).to(COMPUTE)
     if REDUCTION == 1:
-        scale = scale / n_batch / tl.maximum(target_length, 1).to(COMPUTE)
+        count = tl.load(target_lengths_ptr + b * target_length_stride).to(tl.int64)
+        scale = scale / n_batch / tl.maximum(count, 1).to(COMPUTE)
+    input_length, target_length, length, target_base, row_base, row_width = _problem(
+        targets_ptr, input_lengths_ptr, target_lengths_ptr, b,
+        n_steps, n_targets, padded_width, target_batch_stride, target_stride, input_length_stride,
+        target_length_stride, CONCAT, BLOCK_N,
+    )  # fmt: skip
+    nll = tl.load(nll_ptr + b).to(COMPUTE)
     rows = input_length
     if ZERO_INFINITY:
         rows = tl.where(nll == float("inf"), 0, rows)  # the whole column is zero
@@ -264,8 +264,25 @@ def ctc_grad_kernel(
 
     lanes = tl.arange(0, BLOCK_L)
     n_lanes = 2 * length + 1
-    used = lanes < n_lanes
     label, skips = _extended_labels(targets_ptr, target_base, target_stride, length, blank, lanes)
+    # Lanes sorted by label: a segment of equal labels per class, after the unused lanes (label -1;
+    # there is at least one, as BLOCK_L is even and L odd). A class's total is the prefix sum at
+    # its last lane minus that at the previous segment's last lane (never the first segment, whose
+    # occupancies are 0), found once here: the ranks of the segment ends, and a second sort
+    # listing the ends in order. (Done before the loop's masks are made: a mask made before the
+    # sorts and alive across them made ptxas spill a predicate.)
+    keys = (tl.where(lanes < n_lanes, tl.minimum(tl.maximum(label, 0), n_classes), -1) + 1) * BLOCK_L + lanes
+    keys = tl.sort(keys)
+    order = (keys % BLOCK_L).to(tl.int32)
+    sorted_label = (keys // BLOCK_L - 1).to(tl.int32)
+    after = tl.gather(sorted_label, tl.minimum(lanes + 1, BLOCK_L - 1), 0)
+    segment_end = (lanes == BLOCK_L - 1) | (sorted_label != after)
+    last_of_class = segment_end & (sorted_label >= 0) & (sorted_label < n_classes)
+    end_rank = tl.cumsum(segment_end.to(tl.int32), 0) - 1
+    end_lanes = tl.sort(tl.where(segment_end, 0, BLOCK_L) + lanes)  # the ends first, in order
+    previous_end = tl.gather(end_lanes, tl.maximum(end_rank - 1, 0), 0)
+
+    used = lanes < n_lanes
     labelled = used & (label >= 0) & (label < n_classes)
     label_offsets = label * lp_class_stride
     # l'_{s+2} != l'_s: the skip of beta's recursion is alpha's, seen from the lane below.
@@ -273,16 +290,6 @@ def ctc_grad_kernel(
     skips_up = skips_from_above & (lanes + 2 < n_lanes)
     following = tl.minimum(lanes + 1, BLOCK_L - 1)
     second_following = tl.minimum(lanes + 2, BLOCK_L - 1)
-    # Lanes sorted by label (unused ones last, as class C): a segment of equal labels per class.
-    keys = tl.where(used, tl.minimum(tl.maximum(label, 0), n_classes), n_classes) * BLOCK_L + lanes
-    keys = tl.sort(keys)
-    order = (keys % BLOCK_L).to(tl.int32)
-    sorted_label = keys // BLOCK_L
-    before = tl.gather(sorted_label, tl.maximum(lanes - 1, 0), 0)
-    after = tl.gather(sorted_label, tl.minimum(lanes + 1, BLOCK_L - 1), 0)
-    starts = ((lanes == 0) | (sorted_label != before)).to(tl.int32)
-    last_of_class = ((lanes == BLOCK_L - 1) | (sorted_label != after)) & (sorted_label < n_classes)
-    last_of_class = last_of_class & (sorted_label >= 0)
 
     classes = tl.arange(0, BLOCK_C)
     batch_row = log_probs_ptr + b.to(tl.int64) * lp_batch_stride
@@ -309,8 +316,11 @@ def ctc_grad_kernel(
             beta = tl.where(used, tl.where(t == rows - 1, start_lanes, recursion), float("-inf"))
             alpha = tl.load(log_alpha_ptr + row_base + t * row_width + lanes, mask=used, other=float("-inf"))
             occupancy = tl.where(used, tl.exp(alpha.to(COMPUTE) + beta + nll - lp), 0.0)
-            totals, segments = tl.associative_scan((tl.gather(occupancy, order, 0), starts), 0, _segment_add)
-            value = (tl.exp(tl.gather(lp, order, 0)) - totals) * scale
+            # The occupancies of one step sum to 1: a float64 prefix sum loses at most ~1e-16 of
+            # that in a difference, where float32 could lose 1e-7 of a small class total.
+            prefix = tl.cumsum(tl.gather(occupancy, order, 0).to(tl.float64), 0)
+            totals = prefix - tl.gather(prefix, previous_end, 0)
+            value = (tl.exp(tl.gather(lp, order, 0)) - totals.to(COMPUTE)) * scale
             # The row stream's stores above must land before these overwrite some of them.
             tl.debug_barrier()
             tl.store(grad_row + sorted_label, value.to(grad_ptr.dtype.element_ty), mask=last_of_class)
@@ -320,14 +330,13 @@ def ctc_grad_kernel(
 
 
 class CtcSaved(NamedTuple):
-    """What the forward keeps for the backward: per-element nll, the alpha rows, the lengths it
-    read (device tensors) and the row width of padded targets."""
+    """What the forward keeps for the backward: per-element nll, the alpha rows and the lengths it
+    read (device tensors)."""
 
     nll: torch.Tensor
     log_alpha: torch.Tensor
     input_lengths: torch.Tensor
     target_lengths: torch.Tensor
-    row_width: int
 
 
 def _integers(name: str, values: Sequence) -> list[int]:
@@ -490,7 +499,8 @@ def launch_ctc_loss_fwd(
     code = _REDUCTION_CODES[reduction]
     loss = torch.empty(n_batch, dtype=log_probs.dtype if code == NONE else accumulator_dtype(log_probs.dtype),
                        device=device)  # fmt: skip
-    # One program per batch element (see ctc_alpha_kernel).
+    # One program per batch element (see ctc_alpha_kernel); its time loop is a recurrence, nothing
+    # for software pipelining to overlap (num_stages=1).
     ctc_alpha_kernel[(n_batch,)](
         log_probs, targets, input_lengths, target_lengths, log_alpha, nll, loss,
         n_steps, layout["n_classes"], layout["n_targets"], layout["row_width"], blank,
@@ -498,9 +508,9 @@ def launch_ctc_loss_fwd(
         input_lengths.stride(0), target_lengths.stride(0),
         CONCAT=layout["concat"], REDUCTION=code, ZERO_INFINITY=bool(zero_infinity), STORE_ALPHA=keep_alpha,
         COMPUTE=compute_dtype(log_probs.dtype),
-        BLOCK_L=layout["BLOCK_L"], BLOCK_N=layout["BLOCK_N"], num_warps=layout["num_warps"],
+        BLOCK_L=layout["BLOCK_L"], BLOCK_N=layout["BLOCK_N"], num_warps=layout["num_warps"], num_stages=1,
     )  # fmt: skip
-    saved = CtcSaved(nll, log_alpha, input_lengths, target_lengths, layout["row_width"])
+    saved = CtcSaved(nll, log_alpha, input_lengths, target_lengths)
     if code == MEAN:
         return finish(loss, log_probs.dtype, BY_COUNT, count=n_batch), saved
     if code == TOTAL:
@@ -539,7 +549,7 @@ def launch_ctc_loss_bwd(
     targets = targets.to(log_probs.device)
     layout = _layout(log_probs, targets)
     grad = torch.empty((n_steps, n_batch, n_classes), dtype=log_probs.dtype, device=log_probs.device)
-    # One program per batch element (see ctc_grad_kernel).
+    # One program per batch element (see ctc_grad_kernel), num_stages=1 as the forward.
     ctc_grad_kernel[(n_batch,)](
         grad_loss, log_probs, targets, saved.input_lengths, saved.target_lengths, saved.log_alpha, saved.nll, grad,
         n_steps, n_batch, n_classes, layout["n_targets"], layout["row_width"], blank,
@@ -548,6 +558,6 @@ def launch_ctc_loss_bwd(
         CONCAT=layout["concat"], REDUCTION=_REDUCTION_CODES[reduction], ZERO_INFINITY=bool(zero_infinity),
         GRAD_KIND=kind, COMPUTE=compute_dtype(log_probs.dtype),
         BLOCK_L=layout["BLOCK_L"], BLOCK_N=layout["BLOCK_N"], BLOCK_C=layout["BLOCK_C"],
-        num_warps=layout["num_warps"],
+        num_warps=layout["num_warps"], num_stages=1,
     )  # fmt: skip
     return grad.view(shape)
