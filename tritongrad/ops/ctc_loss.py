@@ -18,6 +18,7 @@ from tritongrad.autograd.engine import UnitGradient
 from tritongrad.autograd.function import Function, once_differentiable
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import ctc_loss as ctc_kernels
+from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
 __all__ = ["CtcLoss", "ctc_loss"]
@@ -87,6 +88,7 @@ def _type_name(value) -> str:
     return "Tensor" if isinstance(value, Tensor) else type(value).__name__
 
 
+@autocast_op("ctc_loss")
 def ctc_loss(
     log_probs: Tensor,
     targets: Tensor,
