@@ -368,12 +368,15 @@ def launch_grid_sample2d_bwd(grad: torch.Tensor, x: torch.Tensor, grid: torch.Te
     block, num_warps = window_launch_config(points)
     # One program instance takes BLOCK grid points in every channel.
     grid_sample2d_bwd_kernel[(cdiv(points, block),)](
-        grad, x, grid, grad_x, grad_grid,
+        grad, x, grid,
+        grad_x if grad_x is not None else grad_grid,  # (a gradient not asked for is never written: any buffer)
+        grad_grid if grad_grid is not None else grad_x,
         points, c, h, w, oh, ow,
         *grad.stride(), *x.stride(), *grid.stride(),
         MODE=MODES[mode], PADDING=PADDING_MODES[padding_mode], ALIGN=bool(align_corners),
         INPUT_GRAD=input_grad, GRID_GRAD=grid_grad,
         COMPUTE=compute_dtype(x.dtype), BLOCK=block,
-        INDEX_64=needs_int64_indexing(grad, x, grid, grad_x, grad_grid), num_warps=num_warps,
+        INDEX_64=needs_int64_indexing(grad, x, grid, *(t for t in (grad_x, grad_grid) if t is not None)),
+        num_warps=num_warps,
     )  # fmt: skip
     return grad_x, grad_grid

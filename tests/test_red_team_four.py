@@ -127,3 +127,22 @@ CHECKPOINT = {
 @pytest.mark.parametrize("name", list(CHECKPOINT))
 def test_checkpoint_as_torchs(name):
     agree(name, CHECKPOINT[name], [], message=True)
+
+
+def _grid_only(lib, mode):
+    grid = lib.tensor([[[[0.2, -0.3], [0.7, 0.1]]]], requires_grad=True)
+    image = lib.arange(9.0).view(1, 1, 3, 3)
+    lib.nn.functional.grid_sample(image, grid, mode=mode, align_corners=False).sum().backward()
+    return grid.grad
+
+
+GRID_SAMPLE = {
+    "grid gradient alone, bilinear": lambda lib: _grid_only(lib, "bilinear"),
+    "grid gradient alone, bicubic": lambda lib: _grid_only(lib, "bicubic"),
+    "grid gradient alone, nearest": lambda lib: _grid_only(lib, "nearest"),
+}
+
+
+@pytest.mark.parametrize("name", list(GRID_SAMPLE))
+def test_grid_sample_as_torchs(name):
+    agree(name, GRID_SAMPLE[name], [], message=True)

@@ -132,6 +132,10 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
                 "grid_sampler(): expected input to have non-empty spatial dimensions, but input has sizes "
                 f"{_sizes(input)} with dimension {dim} being empty"
             )
+    if input.dim() == 5 and grid.dim() == 5:
+        raise NotImplementedError(
+            "tritongrad's grid_sample samples 4-D (N, C, H, W) input; 5-D (volumetric) input is not implemented"
+        )
     if input.dim() != 4 or grid.dim() != 4:
         ranks = "4D" if input.dim() == 4 else "5D"
         raise RuntimeError(
