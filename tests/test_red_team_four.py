@@ -146,3 +146,25 @@ GRID_SAMPLE = {
 @pytest.mark.parametrize("name", list(GRID_SAMPLE))
 def test_grid_sample_as_torchs(name):
     agree(name, GRID_SAMPLE[name], [], message=True)
+
+
+def _det_grad(lib, rows):
+    a = lib.tensor(rows, dtype=F64, requires_grad=True)
+    lib.linalg.det(a).sum().backward()
+    return a.grad
+
+
+DETERMINANTS = {
+    "det gradient at a singular matrix": lambda lib: _det_grad(lib, [[1.0, 2.0], [2.0, 4.0]]),
+    "det gradient, a batch with one singular member": lambda lib: _det_grad(
+        lib, [[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 3.0]]]
+    ),
+    "slogdet gradient at a singular matrix raises nothing": lambda lib: (
+        lambda a: (lib.linalg.slogdet(a)[1].backward(), bool(lib.isinf(a.grad).any()))[1]
+    )(lib.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=F64, requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(DETERMINANTS))
+def test_determinant_gradients_as_torchs(name):
+    agree(name, DETERMINANTS[name], [], message=True)

@@ -26,6 +26,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import linalg_factor as kernels
 from tritongrad.kernels.strided import broadcast_shapes
@@ -116,7 +117,12 @@ class Det(Function):
     @staticmethod
     def backward(ctx, grad):
         A, det = ctx.saved_tensors
-        return (grad * det).unsqueeze(-1).unsqueeze(-1) * inv(A).mT
+        scale = (grad * det).unsqueeze(-1).unsqueeze(-1)
+        if is_grad_enabled():  # create_graph: the composed, differentiable form (A must be invertible)
+            return scale * inv(A).mT
+        # torch's value at a singular A is 0 (det * its LU solve), where inv would raise
+        inverse = inv_ex(A)[0]
+        return arithmetic.where(scale == 0, 0.0, scale * inverse.mT)
 
 
 class SlogDet(Function):
@@ -134,7 +140,9 @@ class SlogDet(Function):
     @staticmethod
     def backward(ctx, grad_sign, grad_logabs):
         (A,) = ctx.saved_tensors
-        return grad_logabs.unsqueeze(-1).unsqueeze(-1) * inv(A).mT
+        # (at a singular A torch's LU solve gives infinities rather than raising: inv_ex's, un-checked)
+        inverse = inv(A) if is_grad_enabled() else inv_ex(A)[0]
+        return grad_logabs.unsqueeze(-1).unsqueeze(-1) * inverse.mT
 
 
 def det(A, *, out=None):
