@@ -18,19 +18,25 @@ first such tensor's name + ``.__storage__``, and ``tritongrad.views`` in ``__met
 each view's name to [storage, offset, size, stride]). ``tritongrad.flags`` marks the tensors that
 require grad and the Parameters. A tensor that owns its storage alone is a plain safetensors entry.
 
-Any other object (a whole nn.Module, a set, a dataclass) is saved as torch.save saves everything:
-pickled, with each tensor in it replaced by the name of its safetensors entry (the pickle goes in
-``tritongrad.pickle`` in ``__metadata__``). As torch.load's default ``weights_only=True``, ``load``
-refuses to unpickle it unless called with ``weights_only=False`` (unpickling can run code: only for
-files from a trusted source); the tensors are read as always.
+The skeleton holds None, bools, ints, floats, strings, lists, tuples, dicts with str or int keys and
+OrderedDicts (with a state dict's ``_metadata``, the per-module versions). Any other object (a
+torch.Size, a dtype, a set, a dict with tuple keys, a whole nn.Module) is saved as torch.save saves
+everything: pickled (protocol 2), with each tensor in it replaced by the number of its safetensors
+entry (the pickle goes in ``tritongrad.pickle`` in ``__metadata__``). As torch.load's default
+``weights_only=True``, ``load`` unpickles it with torch's own weights-only unpickler, so exactly
+torch's allowlist loads (dtypes, devices, torch.Size, sets, bytes, complex numbers, OrderedDict,
+Counter, and what ``torch.serialization.add_safe_globals`` adds) and any other class is refused
+(unpickling it can run code: ``weights_only=False`` is for files from a trusted source).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import json
 import math
+import mmap as _mmap
 import os
 import pickle
 import struct
@@ -38,6 +44,7 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+from torch._weights_only_unpickler import Unpickler as _WeightsOnlyUnpickler
 
 from tritongrad import runtime
 from tritongrad.nn.parameter import Parameter
@@ -63,9 +70,10 @@ _MAX_HEADER_BYTES = 100 * 1024 * 1024
 _MAX_NESTING = 100
 
 
-class CheckpointError(RuntimeError, ValueError):
-    """The file is not a valid tritongrad/safetensors checkpoint (corrupt, truncated or foreign): a
-    RuntimeError as torch.load's for a damaged file (and a ValueError, as it was first)."""
+class CheckpointError(pickle.UnpicklingError, RuntimeError, ValueError):
+    """The file is not a valid tritongrad/safetensors checkpoint (corrupt, truncated or foreign): an
+    UnpicklingError as torch.load's for bytes that are no checkpoint, a RuntimeError as torch.load's
+    for a damaged zip file (and a ValueError, as it was first)."""
 
 
 class EmptyCheckpointError(CheckpointError, EOFError):
@@ -73,16 +81,23 @@ class EmptyCheckpointError(CheckpointError, EOFError):
 
 
 # ------------------------------------------------------------------------------------- save
-def save(obj, f) -> None:
-    """Writes ``obj`` (tensors, nested dicts/lists/tuples of them and of plain values) to ``f``, a path
-    or a binary file object."""
+def save(obj, f, pickle_module=pickle, pickle_protocol: int = 2, _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> None:  # fmt: skip
+    """Writes ``obj`` (tensors, nested dicts/lists/tuples of them and of plain values, or any picklable
+    object) to ``f``, a path or a binary file object.
+
+    torch.save's format arguments are accepted and have no effect: the file is always tritongrad's
+    (safetensors) format, which ``load`` reads whatever they say (``_use_new_zipfile_serialization``
+    and ``_disable_byteorder_record`` choose among torch's own formats; a pickled object is always
+    written with ``pickle`` at protocol 2, the one torch's weights-only unpickler reads, whatever
+    ``pickle_module`` and ``pickle_protocol`` are)."""
     tensors: dict[str, Tensor] = {}
     pickled = None
     try:
         skeleton = _encode(obj, "", tensors, {})
     except _NotPlainData:
         tensors, skeleton = {}, None
-        pickled = _pickle_with_tensor_names(obj, tensors)
+        pickled = _pickle_with_tensor_numbers(obj, tensors)
     header: dict = {}
     chunks = []
     offset = 0
@@ -108,6 +123,8 @@ def save(obj, f) -> None:
     parent = os.path.dirname(os.fspath(f))
     if parent and not os.path.isdir(parent):
         raise RuntimeError(f"Parent directory {parent} does not exist.")
+    if os.path.isdir(f):
+        raise RuntimeError(f"cannot save to {os.fspath(f)}: open file failed with strerror: Is a directory")
     temporary = f"{os.fspath(f)}.tmp"
     try:
         with open(temporary, "wb") as handle:
@@ -179,39 +196,75 @@ class _NotPlainData(TypeError):
     """``obj`` holds something the JSON skeleton cannot: it is pickled instead."""
 
 
-class _TensorNamingPickler(pickle.Pickler):
-    """Pickles an object with each tensor in it replaced by a reference to a named entry."""
+class _TensorNumberingPickler(pickle.Pickler):
+    """Pickles an object (protocol 2) with each tensor in it replaced by the number n of its entry,
+    ``pickled.n``: an int persistent id, which torch's weights-only unpickler passes through."""
 
     def __init__(self, file, tensors: dict[str, Tensor]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.tensors, self.names = tensors, {}
+        super().__init__(file, protocol=2)
+        self.tensors, self.numbers = tensors, {}
 
     def persistent_id(self, obj):
         if not isinstance(obj, Tensor):
             return None
-        if id(obj) not in self.names:
-            name = f"pickled.{len(self.names)}"
-            self.names[id(obj)], self.tensors[name] = name, obj
-        return (_TENSOR_REFERENCE, self.names[id(obj)])
+        if id(obj) not in self.numbers:
+            number = len(self.numbers)
+            self.numbers[id(obj)], self.tensors[f"pickled.{number}"] = number, obj
+        return self.numbers[id(obj)]
+
+
+def _find_pickled_tensor(tensors: dict[str, Tensor], reference) -> Tensor:
+    """The tensor a persistent id names: an entry number, or (in files from before numbers) a
+    ``(tritongrad.tensor, name)`` pair."""
+    if _is_int(reference):
+        name = f"pickled.{reference}"
+    elif isinstance(reference, tuple) and len(reference) == 2 and reference[0] == _TENSOR_REFERENCE:
+        name = reference[1]
+    else:
+        raise CheckpointError(f"unsupported persistent id {reference!r}")
+    if name not in tensors:
+        raise CheckpointError(f"pickled object refers to missing tensor {name!r}")
+    return tensors[name]
 
 
 class _TensorFindingUnpickler(pickle.Unpickler):
+    """The full unpickler (``weights_only=False``: any class, for trusted files)."""
+
     def __init__(self, file, tensors: dict[str, Tensor]) -> None:
         super().__init__(file)
         self.tensors = tensors
 
     def persistent_load(self, reference):
-        if not (isinstance(reference, tuple) and len(reference) == 2 and reference[0] == _TENSOR_REFERENCE):
-            raise pickle.UnpicklingError(f"unsupported persistent id {reference!r}")
-        if reference[1] not in self.tensors:
-            raise CheckpointError(f"pickled object refers to missing tensor {reference[1]!r}")
-        return self.tensors[reference[1]]
+        return _find_pickled_tensor(self.tensors, reference)
 
 
-def _pickle_with_tensor_names(obj, tensors: dict) -> str:
+def _pickle_with_tensor_numbers(obj, tensors: dict) -> str:
     buffer = io.BytesIO()
-    _TensorNamingPickler(buffer, tensors).dump(obj)
+    _TensorNumberingPickler(buffer, tensors).dump(obj)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _unpickle(f, pickled: bytes, tensors: dict[str, Tensor], weights_only: bool):
+    """The pickled object; with ``weights_only`` through torch's weights-only unpickler (its
+    allowlist, never an arbitrary class), as torch.load's default."""
+    if not weights_only:
+        return _TensorFindingUnpickler(io.BytesIO(pickled), tensors).load()
+    unpickler = _WeightsOnlyUnpickler(io.BytesIO(pickled))
+    unpickler.persistent_load = lambda reference: _find_pickled_tensor(tensors, reference)
+    try:
+        return unpickler.load()
+    except CheckpointError:
+        raise
+    except pickle.UnpicklingError as error:
+        raise pickle.UnpicklingError(
+            f"Weights only load failed. {f} holds a pickled object that torch's weights-only unpickler refuses "
+            "(a class other than tensors, dicts, lists, tuples, sets, numbers, strings, bytes, dtypes, devices, "
+            "torch.Size, e.g. a whole nn.Module). Re-running `load` with `weights_only` set to `False` will likely "
+            "succeed, but it can result in arbitrary code execution. Do it only if you got the file from a trusted "
+            f"source.\n\nWeightsUnpickler error: {error}"
+        ) from None
+    except (EOFError, IndexError, KeyError, struct.error) as error:
+        raise CheckpointError(f"{f}: corrupt pickled object ({type(error).__name__}: {error})") from None
 
 
 def _entry_name(path: str, tensors: dict) -> str:
@@ -236,42 +289,65 @@ def _encode(value, path: str, tensors: dict, names: dict, depth: int = 0):
         name = _entry_name(path, tensors)
         tensors[name], names[id(value)] = value, name
         return {"__tensor__": name}
-    if isinstance(value, dict):
+    # Exact types only: a subclass (torch.Size, a namedtuple, a Counter, an IntEnum) keeps its type
+    # only through the pickle, as in torch.
+    kind = type(value)
+    if kind is dict or kind is OrderedDict:
         items = []
         for key, item in value.items():
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
+            if type(key) not in (str, int):
                 raise _NotPlainData(f"checkpoint dict keys must be str or int, got {type(key).__name__}")
             items.append([key, _encode(item, f"{path}.{key}" if path else str(key), tensors, names, depth + 1)])
-        return {"__dict__": items}
-    if isinstance(value, (list, tuple)):
-        inner = depth + (2 if isinstance(value, tuple) else 1)  # (a tuple is two levels of the skeleton)
+        if kind is dict:
+            return {"__dict__": items}
+        attributes = vars(value)
+        if set(attributes) - {"_metadata"}:
+            raise _NotPlainData("an OrderedDict with attributes other than _metadata needs pickling")
+        metadata = attributes.get("_metadata")
+        if metadata is not None:
+            metadata = _encode(metadata, f"{path}._metadata" if path else "_metadata", tensors, names, depth + 2)
+        return {"__odict__": [items, metadata]}
+    if kind is list or kind is tuple:
+        inner = depth + (2 if kind is tuple else 1)  # (a tuple is two levels of the skeleton)
         encoded = [
             _encode(item, f"{path}.{i}" if path else str(i), tensors, names, inner) for i, item in enumerate(value)
         ]
-        return {"__tuple__": encoded} if isinstance(value, tuple) else encoded
-    if isinstance(value, float):
+        return {"__tuple__": encoded} if kind is tuple else encoded
+    if kind is float:
         return value if math.isfinite(value) else {"__float__": repr(value)}
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or kind in (bool, int, str):
         return value
     raise _NotPlainData(f"a value of type {type(value).__name__} needs pickling")
 
 
 # ------------------------------------------------------------------------------------- load
-def load(f, map_location=None, weights_only: bool = True):
-    """Reads a checkpoint written by ``save`` (or any safetensors file) onto ``map_location``.
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None, mmap: bool | None = None,
+         **pickle_load_args):  # fmt: skip
+    """Reads a checkpoint written by ``save`` (or any safetensors file, or a file torch.save wrote)
+    onto ``map_location``.
 
-    Raises CheckpointError, naming what is wrong, for a corrupt or truncated file. ``map_location``:
-    a device, a ``{saved: wanted}`` dict or torch's ``lambda storage, location: storage`` (the host).
+    Raises CheckpointError (an UnpicklingError and a RuntimeError), naming what is wrong, for a
+    corrupt or truncated file. ``map_location``: a device, a ``{saved: wanted}`` dict or torch's
+    ``lambda storage, location: storage`` (the host). ``weights_only`` (default True, False when a
+    ``pickle_module`` is given, as torch's) loads a pickled object through torch's weights-only
+    unpickler. ``mmap=True`` maps the file instead of reading it into memory first (the tensors are
+    copied out of the mapping; a path is needed, as torch's). ``pickle_load_args`` (``encoding``)
+    reach torch.load for a file torch wrote.
     """
+    if weights_only is None:
+        weights_only = pickle_module is None
+    elif weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     device = _target_device(map_location)
     if hasattr(f, "read"):
+        if mmap:
+            raise ValueError("f must be a file path in order to use the mmap argument")
         blob = f.read()
         f = getattr(f, "name", None) or type(f).__name__
     else:
-        with open(f, "rb") as handle:
-            blob = handle.read()
+        blob = _read_file(f, bool(mmap))
     if blob[:4] in _TORCH_MAGICS and blob[8:9] != b"{":  # (a header length cannot be followed by JSON here)
-        return _load_torch_checkpoint(blob, device, weights_only)
+        return _load_torch_checkpoint(blob, device, weights_only, pickle_load_args)
     if len(blob) < 8:
         raise EmptyCheckpointError(f"{f}: truncated checkpoint (only {len(blob)} bytes, no header)")
     (header_length,) = struct.unpack("<Q", blob[:8])
@@ -303,13 +379,8 @@ def load(f, map_location=None, weights_only: bool = True):
         if isinstance(error, CheckpointError):
             raise
         raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
-    if _PICKLE_KEY in metadata and weights_only:
-        raise pickle.UnpicklingError(
-            f"Weights only load failed. {f} holds a pickled object (saved from something other than tensors, "
-            "dicts, lists, tuples, numbers and strings, e.g. a whole nn.Module). Re-running `load` with "
-            "`weights_only` set to `False` will likely succeed, but it can result in arbitrary code execution. "
-            "Do it only if you got the file from a trusted source."
-        )
+    if entries:
+        _check_device_available(device)
     tensors = {name: _read_tensor(entry, data, device) for name, entry in entries.items()}
     for name, (storage, offset, size, stride) in views.items():
         tensors[name] = Tensor._wrap(tensors[storage]._data.as_strided(size, stride, offset))
@@ -323,8 +394,26 @@ def load(f, map_location=None, weights_only: bool = True):
             pickled = base64.b64decode(metadata[_PICKLE_KEY], validate=True)
         except ValueError as error:
             raise CheckpointError(f"{f}: corrupt pickled object ({error})") from None
-        return _TensorFindingUnpickler(io.BytesIO(pickled), tensors).load()
-    return tensors if skeleton is None else _decode(skeleton, tensors)
+        return _unpickle(f, pickled, tensors, weights_only)
+    return _decode(skeleton, tensors) if _STRUCTURE_KEY in metadata else tensors
+
+
+def _read_file(path, use_mmap: bool):
+    """The file's bytes, or (``mmap``) a read-only mapping of them (an empty file cannot be mapped)."""
+    with open(path, "rb") as handle:
+        if use_mmap and os.fstat(handle.fileno()).st_size:
+            return _mmap.mmap(handle.fileno(), 0, access=_mmap.ACCESS_READ)
+        return handle.read()
+
+
+def _check_device_available(device: torch.device) -> None:
+    """torch.load's error for tensors mapped to CUDA on a machine without one."""
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are "
+            "running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map "
+            "your storages to the CPU."
+        )
 
 
 # A file torch.save wrote begins as a zip archive (torch's format since 1.6) or as a pickle of its
@@ -333,26 +422,26 @@ def load(f, map_location=None, weights_only: bool = True):
 _TORCH_MAGICS = (b"PK\x03\x04", b"\x80\x02\x8a\x0a")
 
 
-def _load_torch_checkpoint(blob: bytes, device: torch.device, weights_only: bool):
+def _load_torch_checkpoint(blob: bytes, device: torch.device, weights_only: bool, pickle_load_args: dict):
     """A checkpoint written by PyTorch's own ``torch.save`` (a pretrained state_dict, a tutorial's
     ``.pth``): torch reads its format into host memory (reading files is memory work, which torch
     may do here), and every tensor in it becomes a tritongrad tensor on ``device`` (Parameters stay
     Parameters; dicts, OrderedDicts, lists and tuples keep their types)."""
-    loaded = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=weights_only)
+    loaded = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=weights_only, **pickle_load_args)
     return _from_torch_objects(loaded, device)
 
 
 def _from_torch_objects(obj, device: torch.device):
-    if isinstance(obj, torch.nn.Parameter):
-        return Parameter(Tensor._wrap(obj.detach().to(device)), obj.requires_grad)
     if isinstance(obj, torch.Tensor):
-        return Tensor._wrap(obj.detach().to(device)).requires_grad_(obj.requires_grad)
+        _check_device_available(device)
+        tensor = Tensor._wrap(obj.detach().to(device))
+        if isinstance(obj, torch.nn.Parameter):
+            return Parameter(tensor, obj.requires_grad)
+        return tensor.requires_grad_(obj.requires_grad)
     if isinstance(obj, dict):
-        converted = type(obj)() if type(obj) in (dict, OrderedDict) else {}
+        converted = copy.copy(obj)  # (keeps the dict's type, a Counter's, and a state_dict's _metadata)
         for key, value in obj.items():
             converted[key] = _from_torch_objects(value, device)
-        if hasattr(obj, "_metadata"):  # (a state_dict's version metadata)
-            converted._metadata = obj._metadata
         return converted
     if isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
         return type(obj)(_from_torch_objects(item, device) for item in obj)
@@ -492,27 +581,36 @@ def _check_structure(f, value, entries: dict, depth: int = 0) -> None:
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise CheckpointError(f"{f}: corrupt structure metadata (unexpected {type(value).__name__})")
         return
-    if len(value) != 1 or next(iter(value)) not in ("__tensor__", "__dict__", "__tuple__", "__float__"):
+    if len(value) != 1 or next(iter(value)) not in ("__tensor__", "__dict__", "__odict__", "__tuple__", "__float__"):
         raise CheckpointError(f"{f}: corrupt structure metadata (unknown node {sorted(value)})")
     ((kind, content),) = value.items()
     if kind == "__tensor__":
         if content not in entries:
             raise CheckpointError(f"{f}: structure refers to missing tensor {content!r}")
     elif kind == "__dict__":
-        pairs = isinstance(content, list) and all(isinstance(p, list) and len(p) == 2 for p in content)
-        if not pairs or not all(_is_int(k) or isinstance(k, str) for k, _ in content):
-            raise CheckpointError(
-                f"{f}: corrupt structure metadata (a dict must be a list of [key, value] pairs with str or int "
-                f"keys, got {type(content).__name__})"
-            )
-        for _, item in content:
-            _check_structure(f, item, entries, depth + 1)
+        _check_pairs(f, content, entries, depth)
+    elif kind == "__odict__":
+        if not (isinstance(content, list) and len(content) == 2):
+            raise CheckpointError(f"{f}: corrupt structure metadata (an OrderedDict must be [pairs, metadata])")
+        _check_pairs(f, content[0], entries, depth)
+        _check_structure(f, content[1], entries, depth + 2)
     elif kind == "__tuple__":
         if not isinstance(content, list):
             raise CheckpointError(f"{f}: corrupt structure metadata (a tuple must be a list, got {content!r})")
         _check_structure(f, content, entries, depth + 1)
     elif not isinstance(content, str) or content not in ("inf", "-inf", "nan"):
         raise CheckpointError(f"{f}: corrupt structure metadata (bad non-finite float {content!r})")
+
+
+def _check_pairs(f, content, entries: dict, depth: int) -> None:
+    pairs = isinstance(content, list) and all(isinstance(p, list) and len(p) == 2 for p in content)
+    if not pairs or not all(_is_int(k) or isinstance(k, str) for k, _ in content):
+        raise CheckpointError(
+            f"{f}: corrupt structure metadata (a dict must be a list of [key, value] pairs with str or int "
+            f"keys, got {type(content).__name__})"
+        )
+    for _, item in content:
+        _check_structure(f, item, entries, depth + 1)
 
 
 def _read_tensor(entry: tuple[torch.dtype, list[int], int, int], data: memoryview, device: torch.device) -> Tensor:
@@ -533,6 +631,12 @@ def _decode(value, tensors: dict):
             return tensors[value["__tensor__"]]
         if "__dict__" in value:
             return {key: _decode(item, tensors) for key, item in value["__dict__"]}
+        if "__odict__" in value:
+            pairs, metadata = value["__odict__"]
+            decoded = OrderedDict((key, _decode(item, tensors)) for key, item in pairs)
+            if metadata is not None:
+                decoded._metadata = _decode(metadata, tensors)
+            return decoded
         if "__tuple__" in value:
             return tuple(_decode(item, tensors) for item in value["__tuple__"])
         return float(value["__float__"])

@@ -158,6 +158,8 @@ class Module:
     """
 
     training: bool
+    # The state-dict format version, saved per module in ``state_dict()._metadata`` (torch's).
+    _version: int = 1
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -466,8 +468,13 @@ class Module:
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """Parameters and persistent buffers by qualified name (detached unless ``keep_vars``)."""
-        destination = OrderedDict() if destination is None else destination
+        """Parameters and persistent buffers by qualified name (detached unless ``keep_vars``); as
+        torch's, ``_metadata`` holds each module's ``{"version": _version}`` by its prefix."""
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = {"version": self._version}
         for name, parameter in self._parameters.items():
             if parameter is not None:
                 destination[prefix + name] = parameter if keep_vars else parameter.detach()

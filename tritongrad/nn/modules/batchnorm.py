@@ -20,6 +20,8 @@ class _NormBase(Module):
     running statistics buffers (running_mean = 0, running_var = 1, num_batches_tracked = 0 as
     int64), with torch's names, so state_dict keys match torch's."""
 
+    _version = 2  # (torch's: num_batches_tracked was added in version 2)
+
     def __init__(
         self,
         num_features: int,
