@@ -212,15 +212,18 @@ class Tensor:
     def share_memory_(self) -> Tensor:
         """Moves the values to shared memory (a storage torch allocates there, filled by the copy
         kernel), so processes started through tritongrad.multiprocessing see the same values, as
-        torch's Hogwild does; returns self. (CUDA memory is shared as it is.)"""
+        torch's Hogwild does; returns self. As torch's, the whole storage moves, in place: every
+        tensor on it (the base of a view, its other views) is then shared too. (CUDA memory is
+        shared as it is.)"""
         data = self._data
-        if data.device.type != "cpu" or data.is_shared() or data.untyped_storage().nbytes() == 0:
+        storage = data.untyped_storage()
+        if data.device.type != "cpu" or data.is_shared() or storage.nbytes() == 0:
             return self
-        storage = torch.UntypedStorage._new_shared(data.untyped_storage().nbytes())
+        shared = torch.UntypedStorage._new_shared(storage.nbytes())
         elements = (storage.nbytes() // data.element_size(),)
-        old_whole = torch.empty(0, dtype=data.dtype).set_(data.untyped_storage(), 0, elements)
-        launch_unary("copy", old_whole, out=torch.empty(0, dtype=data.dtype).set_(storage, 0, elements))
-        self._data = torch.empty(0, dtype=data.dtype).set_(storage, data.storage_offset(), data.shape, data.stride())
+        old_whole = torch.empty(0, dtype=data.dtype).set_(storage, 0, elements)
+        launch_unary("copy", old_whole, out=torch.empty(0, dtype=data.dtype).set_(shared, 0, elements))
+        storage._swap_data_ptr_(shared)  # (the old memory goes with `shared`, freed with it)
         return self
 
     def is_shared(self) -> bool:
