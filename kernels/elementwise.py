@@ -35,6 +35,14 @@ from tritongrad.kernels.common import (
     to_bfloat16_rne,
 )
 from tritongrad.kernels.gamma_functions import digamma, hurwitz_zeta, log_gamma, trigamma
+from tritongrad.kernels.special_functions import (
+    bessel_i,
+    erfcx,
+    incomplete_gamma,
+    log_ndtr,
+    ndtri,
+    spherical_bessel_j0,
+)
 from tritongrad.kernels.strided import (
     MAX_RANK,
     broadcast_shapes,
@@ -357,10 +365,24 @@ def _erfinv_newton_step(root, a):
 
 
 @triton.jit
+def _erfinv_tail_step(root, a):
+    """One Newton step on log(erfc(root)) = log(1 - a), for a >= 1/2: near 1 erf is flat and erfc
+    falls like exp(-root^2), so Newton on erf (or erfc) converges slowly from Giles' tail fit, which
+    is extrapolated past 1 - a ~ 1e-7; log(erfc) is nearly a parabola, where Newton is quick. The
+    residual log(erfc(root) / (1 - a)) is exact to rounding (1 - a is exact, erfc relative)."""
+    _, erfc_root = erf_pair_of_magnitude(root)
+    residual = tl.log(erfc_root / (1.0 - a))
+    # d/dr log(erfc(r)) = -2 / sqrt(pi) * exp(-r^2) / erfc(r)
+    slope = -1.1283791670955126 * tl.exp(-root * root) / erfc_root
+    return root - residual / slope
+
+
+@triton.jit
 def erfinv(y):
     """Inverse error function: Giles' single-precision approximation ("Approximating the erfinv
-    function", GPU Computing Gems, 2011; < 4e-7 relative), then Newton steps on erf: one for
-    float32, two for float64 (each step squares the relative error)."""
+    function", GPU Computing Gems, 2011; < 4e-7 relative), then Newton steps, on erf below |y| = 1/2
+    and on log(erfc) above (_erfinv_tail_step): one for float32, four for float64 (each step about
+    squares the relative error; extrapolated to 1 - |y| ~ 1e-16, the tail fit starts 12% off)."""
     a = tl.abs(y)
     w = -tl.log((1.0 - a) * (1.0 + a))
     central = w - 2.5
@@ -382,9 +404,11 @@ def erfinv(y):
     q = q * tail + 1.00167406
     q = q * tail + 2.83297682
     root = tl.where(w < 5.0, p, q) * a
-    root = _erfinv_newton_step(root, a)
+    central = a < 0.5
+    root = tl.where(central, _erfinv_newton_step(root, a), _erfinv_tail_step(root, a))
     if y.dtype == tl.float64:
-        root = _erfinv_newton_step(root, a)
+        for _ in tl.static_range(3):
+            root = tl.where(central, _erfinv_newton_step(root, a), _erfinv_tail_step(root, a))
     root = tl.where(a == 1.0, constant_like(root, float("inf")), root)
     root = tl.where(a > 1.0, constant_like(root, float("nan")), root)
     return tl.where(sign_bit(y), -root, root)
@@ -465,6 +489,43 @@ def unary_math(
         y = erfinv(x)
     elif OP == "lgamma":
         y = log_gamma(x.to(tl.float64)).to(COMPUTE)
+    # torch.special's functions (kernels/special_functions.py), computed in float64 and rounded
+    elif OP == "erfcx":
+        y = erfcx(x.to(tl.float64)).to(COMPUTE)
+    elif OP == "log_ndtr":
+        y = log_ndtr(x.to(tl.float64)).to(COMPUTE)
+    elif OP == "ndtri":
+        y = ndtri(x.to(tl.float64)).to(COMPUTE)
+    elif OP == "i0":
+        y = bessel_i(x.to(tl.float64), 0, False).to(COMPUTE)
+    elif OP == "modified_bessel_i0":
+        y = bessel_i(x.to(tl.float64), 0, False).to(COMPUTE)
+    elif OP == "i0e":
+        y = bessel_i(x.to(tl.float64), 0, True).to(COMPUTE)
+    elif OP == "i1":
+        y = bessel_i(x.to(tl.float64), 1, False).to(COMPUTE)
+    elif OP == "modified_bessel_i1":
+        y = bessel_i(x.to(tl.float64), 1, False).to(COMPUTE)
+    elif OP == "i1e":
+        y = bessel_i(x.to(tl.float64), 1, True).to(COMPUTE)
+    elif OP == "spherical_bessel_j0":
+        y = spherical_bessel_j0(x.to(tl.float64)).to(COMPUTE)
+    elif OP == "entr":
+        # -x log x for x > 0, 0 at 0, -inf below (-inf included); NaN stays NaN (torch's order)
+        y = tl.where(x > 0, -x * tl.log(x), tl.where(x == 0, tl.zeros_like(x), constant_like(x, -float("inf"))))
+        y = tl.where(x != x, x, y)
+    elif OP == "logit":
+        # log(x / (1 - x)) as torch computes it; with eps (p0: float64 bits) x first becomes
+        # x < eps ? eps : (x > 1 - eps ? 1 - eps : x), torch's order (eps > 1/2 included)
+        if HAS_P0:
+            low = bits_to_float(p0).to(COMPUTE)
+            high = 1.0 - low
+            x = tl.where(x < low, low, tl.where(x > high, high, x))
+        if COMPUTE == tl.float32:
+            ratio = tl.div_rn(x, 1.0 - x)
+        else:
+            ratio = x / (1.0 - x)
+        y = tl.where(x == 1.0, constant_like(x, float("inf")), tl.log(ratio))
     elif OP == "polygamma":
         # the n-th derivative of digamma: no scalars for n = 0, p0 alone for n = 1; from n = 2 on
         # (-1)^(n+1) n! zeta(n + 1, x), with n + 1 and the factor as float64 bits in p0 and p1
@@ -473,7 +534,8 @@ def unary_math(
             order = tl.zeros_like(x64) + bits_to_float(p0)
             y = (bits_to_float(p1) * hurwitz_zeta(order, x64)).to(COMPUTE)
         elif HAS_P0:
-            y = trigamma(x64).to(COMPUTE)
+            # (torch's trigamma reflects -inf through sin(pi x) = NaN: NaN, where the series gives inf)
+            y = tl.where(x64 == -float("inf"), float("nan"), trigamma(x64)).to(COMPUTE)
         else:
             y = digamma(x64).to(COMPUTE)
     elif OP == "sigmoid":
@@ -774,6 +836,13 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         y = tl.where(b != b, b, tl.where(a == 0, tl.zeros_like(a), a * tl.log(b)))
     elif OP == "zeta":
         y = hurwitz_zeta(a.to(tl.float64), b.to(tl.float64)).to(COMPUTE)
+    elif OP == "xlog1py":
+        # 0 * log1p(y) is 0 even where log1p(y) is -inf or NaN, unless y itself is NaN (torch's rule)
+        y = tl.where(b != b, b, tl.where(a == 0, tl.zeros_like(a), a * log1p(b)))
+    elif OP == "igamma":
+        y = incomplete_gamma(a.to(tl.float64), b.to(tl.float64), False).to(COMPUTE)
+    elif OP == "igammac":
+        y = incomplete_gamma(a.to(tl.float64), b.to(tl.float64), True).to(COMPUTE)
     elif OP == "heaviside":
         y = tl.where(a == 0, b, (a > 0).to(COMPUTE))
     else:
@@ -917,7 +986,7 @@ _PLANS: dict[tuple, tuple] = {}
 
 
 # Ops whose kernel branch evaluates a long float64 series per element (kernels/gamma_functions.py).
-SERIES_OPS = frozenset({"lgamma", "polygamma", "zeta"})
+SERIES_OPS = frozenset({"lgamma", "polygamma", "zeta", "igamma", "igammac"})
 
 
 def _launch_plan(operands, out, series: bool) -> tuple | None:

@@ -1,6 +1,16 @@
-"""``tritongrad.special``: torch.special's names for the functions tritongrad has (each the same op
-as its torch-namespace twin: ``special.expit`` is ``sigmoid``), and ``ndtr``/``log_ndtr``/``entr``
-composed of them. The Bessel functions (i0, i1, ...) have no kernel yet."""
+"""``tritongrad.special``: torch.special's functions.
+
+Most are kernels: the ones with a torch.* twin are that op (``special.expit`` is ``sigmoid``,
+``special.gammainc`` is ``igamma``), the others rows of ops/elementwise.py's ``SPECIAL`` table
+(erfcx, log_ndtr, ndtri, i0e, i1, i1e, entr, xlog1py, the modified and spherical Bessel functions),
+computed in float64 by kernels/special_functions.py. ``ndtr`` and ``multigammaln`` are composed
+as torch composes them. Every function takes ``out=`` where torch's does; softmax and log_softmax
+require ``dim`` as torch.special's do.
+
+Not here (torch has them): the Bessel functions of the first and second kind J0, J1, Y0, Y1, the
+modified Bessel functions of the second kind (K0, K1 and their scaled forms), airy_ai and the
+orthogonal polynomials.
+"""
 
 from __future__ import annotations
 
@@ -13,49 +23,88 @@ from tritongrad.ops import (
     erfinv,
     exp2,
     expm1,
+    i0,
+    igamma,
+    igammac,
     lgamma,
     log1p,
-    log_softmax,
     logit,
     logsumexp,
     mvlgamma,
     polygamma,
     round,
     sigmoid,
-    sinc,
-    softmax,
-    where,
     xlogy,
 )
+from tritongrad.ops.elementwise import SPECIAL
 from tritongrad.ops.elementwise import special_zeta as zeta
+from tritongrad.ops.numeric import sinc as _sinc
+from tritongrad.ops.out_argument import write_out
+from tritongrad.ops.softmax import log_softmax as _log_softmax
+from tritongrad.ops.softmax import softmax as _softmax
 
 __all__ = [
-    "erf", "erfc", "erfinv", "exp2", "expm1", "expit", "log1p", "log_softmax", "logit", "logsumexp", "round",
-    "sinc", "softmax", "xlogy", "ndtr", "log_ndtr", "entr", "xlog1py", "gammaln", "digamma", "psi", "polygamma",
-    "multigammaln", "zeta",
+    "erf", "erfc", "erfcx", "erfinv", "exp2", "expm1", "expit", "log1p", "log_softmax", "logit", "logsumexp",
+    "round", "sinc", "softmax", "xlogy", "xlog1py", "ndtr", "ndtri", "log_ndtr", "entr", "gammaln", "gammainc",
+    "gammaincc", "digamma", "psi", "polygamma", "multigammaln", "zeta", "i0", "i0e", "i1", "i1e",
+    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
 ]  # fmt: skip
 
 expit = sigmoid
 gammaln = lgamma
 psi = digamma
-multigammaln = mvlgamma
+gammainc = igamma
+gammaincc = igammac
+erfcx = SPECIAL["erfcx"]
+log_ndtr = SPECIAL["log_ndtr"]
+ndtri = SPECIAL["ndtri"]
+i0e = SPECIAL["i0e"]
+i1 = SPECIAL["i1"]
+i1e = SPECIAL["i1e"]
+entr = SPECIAL["entr"]
+xlog1py = SPECIAL["xlog1py"]
+modified_bessel_i0 = SPECIAL["modified_bessel_i0"]
+modified_bessel_i1 = SPECIAL["modified_bessel_i1"]
+spherical_bessel_j0 = SPECIAL["spherical_bessel_j0"]
 
 
-def ndtr(input):
-    """The standard normal's cumulative distribution function: (1 + erf(x / sqrt(2))) / 2."""
-    return (1 + erf(input * (1 / math.sqrt(2)))) * 0.5
+def ndtr(input, *, out=None):
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2, composed as torch composes it (so its tail
+    below x ~ -8 is lost to 1 + erf the same way; log_ndtr keeps it)."""
+    result = (1 + erf(input * (1 / math.sqrt(2)))) * 0.5
+    if out is None:
+        return result
+    return write_out("special_ndtr", out, result.detach(), input, rule="castable", differentiable=False)
 
 
-def log_ndtr(input):
-    """log(ndtr(x)); for x < -1 through erfc, which keeps the far tail (log(erfc(-x / sqrt 2) / 2))."""
-    return where(input < -1, (erfc(-input * (1 / math.sqrt(2))) * 0.5).log(), ndtr(input).log())
+def multigammaln(input, p: int, *, out=None):
+    """The multivariate log-gamma function of dimension p (torch.mvlgamma)."""
+    result = mvlgamma(input, p)
+    if out is None:
+        return result
+    return write_out("special_multigammaln", out, result.detach(), input, rule="castable", differentiable=False)
 
 
-def entr(input):
-    """-x * log(x) for x > 0, 0 at 0, -inf for x < 0 (NaN stays NaN)."""
-    return where(input > 0, -xlogy(input, input), where(input == 0, input * 0, input * 0 - math.inf))
+def sinc(input, *, out=None):
+    """sin(pi x) / (pi x), 1 at 0 (torch.sinc)."""
+    result = _sinc(input)
+    if out is None:
+        return result
+    return write_out("special_sinc", out, result.detach(), input, rule="castable", differentiable=False)
 
 
-def xlog1py(input, other):
-    """input * log1p(other), 0 where input is 0 (unless other is NaN)."""
-    return where((input == 0) & (other == other), input * 0, input * log1p(other))
+def _check_dim(name: str, dim) -> None:
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"special_{name}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
+
+
+def softmax(input, dim: int, *, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, which torch.special requires (F.softmax only warns)."""
+    _check_dim("softmax", dim)
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim: int, *, dtype=None):
+    """x - logsumexp(x) along ``dim``, which torch.special requires."""
+    _check_dim("log_softmax", dim)
+    return _log_softmax(input, dim, dtype=dtype)

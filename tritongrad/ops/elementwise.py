@@ -959,6 +959,7 @@ UNARY = [
     Unary("erfc", lambda grad, x: grad * (-_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
     Unary("erfinv", lambda grad, out: grad * (0.5 * math.sqrt(math.pi) * (out * out).exp())),
     Unary("lgamma", lambda grad, x: grad * x.digamma()),
+    Unary("i0", lambda grad, x: grad * SPECIAL["i1"](x)),  # (kernels/special_functions.py)
     Unary("digamma", lambda grad, x: grad * x.polygamma(1), kernel="polygamma"),
     Unary(
         "polygamma",
@@ -1208,6 +1209,165 @@ BINARY = [
 ]
 
 
+# ---- torch.special's functions without a torch.* twin (special_ node names), logit, igamma/igammac.
+# Each is computed in float64 (kernels/special_functions.py); the gradients are torch's
+# derivatives.yaml formulas, evaluated at the same edge points (logit at 0 and 1, entr at 0, the
+# i1/i1e limits at 0). The Bessel functions torch does not differentiate have no gradient row.
+
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+def _refuses_half(dtype: torch.dtype) -> bool:
+    return dtype in (torch.float16, torch.bfloat16)
+
+
+FLOAT_NOT_HALF = DtypeRule(PROMOTE_FLOAT.result, refuses=_refuses_half, exact_out=False)  # erfcx, ndtri, ...
+
+
+def _logit_scalars(dtype: torch.dtype, eps=None) -> dict:
+    """eps as float64 bits; None (or NaN, or a negative eps, which clamps nothing in [0, 1]) clamps nothing."""
+    if eps is None:
+        return {}
+    eps = _number("logit", "eps", eps, 2)
+    return {"p0": float_bits(round_float(eps, dtype) if dtype in REDUCED_FLOATS else eps)}  # (torch: scalar_t(eps))
+
+
+def _logit_gradient(grad, x, eps=None):
+    """torch's logit_backward: grad / (x (1 - x)), grad * inf at x = 0 and 1 (so -0.0 gives +inf too);
+    without eps NaN outside [0, 1], with eps 0 outside [eps, 1 - eps]."""
+    inside = grad / (x * (1 - x))
+    inside = inside.where((x != 0) & (x != 1), grad * math.inf)
+    if eps is None or float(eps) < 0:
+        return inside.where((x >= 0) & (x <= 1) | x.isnan(), math.nan)
+    low = round_float(float(eps), x.dtype) if x.dtype in REDUCED_FLOATS else float(eps)
+    return inside.where(~((x < low) | (x > 1 - low)), 0.0)
+
+
+def _i1_gradient(grad, x, out, scaled: bool):
+    """torch's i1_backward / i1e_backward: i0(x) - i1(x) / x (i0e(x) - i1e(x) (sgn x + 1 / x)), and
+    the limit 1/2 where |x| <= eps (NaN included: it fails |x| > eps)."""
+    tiny = torch.finfo(x.dtype).eps
+    not_tiny = x.abs() > tiny
+    safe = x.where(not_tiny, tiny)
+    if scaled:
+        slope = SPECIAL["i0e"](safe) - out * (safe.sign() + safe.reciprocal())
+    else:
+        slope = safe.i0() - out * safe.reciprocal()
+    return grad * slope.where(not_tiny, 0.5)
+
+
+def _xlog1py_input_gradient(grad, a, b):
+    # torch: xlog1py(grad, b), and 0 where a == 0 and b <= -1 (where log1p b is -inf or NaN)
+    gradient = SPECIAL["xlog1py"](grad, b)
+    zero_times_log = (a == 0) & (b <= -1) if isinstance(b, Tensor) else (a == 0) & bool(b <= -1)
+    return gradient.where(~zero_times_log, 0.0)
+
+
+def _incomplete_gamma_gradient(sign: float):
+    """d/dx of P(a, x) (sign 1) or Q(a, x) (sign -1): x^(a - 1) exp(-x) / Gamma(a), torch's formula."""
+
+    def gradient(grad, a, b):
+        return grad * ((a - 1) * b.log() - b - a.lgamma()).exp() * sign
+
+    return gradient
+
+
+SPECIAL_UNARY = [
+    Unary(
+        "logit",
+        _logit_gradient,
+        scalars=_logit_scalars,
+        doc="logit(input, eps=None, *, out=None): log(x / (1 - x)), x first clamped as torch does, "
+        "x < eps ? eps : (x > 1 - eps ? 1 - eps : x), when eps is given (torch.logit).",
+    ),
+    Unary(
+        "erfcx",
+        lambda grad, x, out: grad * (2.0 * x * out - _TWO_OVER_SQRT_PI),
+        dtype=FLOAT_NOT_HALF,
+        grad_fn="SpecialErfcxBackward0",
+        inplace=False,
+        method=False,
+    ),
+    Unary(
+        "log_ndtr",
+        lambda grad, x, out: grad / _SQRT_2PI * (-(out + x * x / 2)).exp(),
+        dtype=FLOAT_NOT_HALF,
+        grad_fn="SpecialLogNdtrBackward0",
+        inplace=False,
+        method=False,
+    ),
+    Unary(
+        "ndtri",
+        lambda grad, out: grad * _SQRT_2PI * (out * out / 2).exp(),
+        dtype=FLOAT_NOT_HALF,
+        grad_fn="SpecialNdtriBackward0",
+        inplace=False,
+        method=False,
+    ),
+    Unary(
+        "i0e",
+        lambda grad, x, out: grad * (SPECIAL["i1e"](x) - x.sgn() * out),
+        grad_fn="SpecialI0EBackward0",
+        inplace=False,
+        method=False,
+    ),
+    Unary(
+        "i1",
+        lambda grad, x, out: _i1_gradient(grad, x, out, scaled=False),
+        grad_fn="SpecialI1Backward0",
+        inplace=False,
+        method=False,
+    ),
+    Unary(
+        "i1e",
+        lambda grad, x, out: _i1_gradient(grad, x, out, scaled=True),
+        grad_fn="SpecialI1EBackward0",
+        inplace=False,
+        method=False,
+    ),
+    Unary(
+        "entr",
+        lambda grad, x: grad * -(1 + x.log()),
+        grad_fn="SpecialEntrBackward0",
+        inplace=False,
+        method=False,
+    ),
+    # not differentiable in torch (no grad_fn), refused for the half types like torch's kernels
+    Unary("modified_bessel_i0", None, dtype=FLOAT_NOT_HALF, inplace=False, method=False),
+    Unary("modified_bessel_i1", None, dtype=FLOAT_NOT_HALF, inplace=False, method=False),
+    Unary("spherical_bessel_j0", None, dtype=FLOAT_NOT_HALF, inplace=False, method=False),
+]
+
+SPECIAL_BINARY = [
+    Binary(
+        "xlog1py",
+        _xlog1py_input_gradient,
+        lambda grad, a, b: grad * a / (b + 1),
+        dtype=PROMOTE_FLOAT,
+        inplace=False,
+        scalar_input=1,
+        scalar_other=2,
+        node_prefix="special_",
+    ),  # fmt: skip
+    Binary(
+        "igamma",
+        _not_implemented(NotImplementedError, "the derivative for 'igamma: input' is not implemented."),
+        _incomplete_gamma_gradient(1.0),
+        dtype=PROMOTE_FLOAT_ONLY,
+        doc="igamma(input, other, *, out=None): the regularized lower incomplete gamma function P(input, other) "
+        "(torch.igamma, torch.special.gammainc).",
+    ),  # fmt: skip
+    Binary(
+        "igammac",
+        _not_implemented(NotImplementedError, "the derivative for 'igammac: input' is not implemented."),
+        _incomplete_gamma_gradient(-1.0),
+        dtype=PROMOTE_FLOAT_ONLY,
+        doc="igammac(input, other, *, out=None): the regularized upper incomplete gamma function Q(input, other) "
+        "(torch.igammac, torch.special.gammaincc).",
+    ),  # fmt: skip
+]
+
+
 class _Lerp(Function):
     """lerp(input, end, weight) = input + weight * (end - input), broadcasting all three."""
 
@@ -1312,5 +1472,11 @@ FUNCTIONS["polygamma"] = polygamma
 special_zeta = FUNCTIONS.pop("zeta")  # torch has it only as torch.special.zeta
 del METHODS["zeta"]
 FUNCTIONS["relu_"] = METHODS["relu_"]  # torch.relu_, the one in-place function nn code calls by name
+
+# SPECIAL: tritongrad.special's kernels by torch.special's names (tritongrad/special.py); logit,
+# igamma and igammac are torch functions and Tensor methods too.
+SPECIAL, _SPECIAL_METHODS, _ = derive(SPECIAL_UNARY + SPECIAL_BINARY)
+FUNCTIONS.update({name: SPECIAL[name] for name in ("logit", "logit_", "igamma", "igammac")})
+METHODS.update({name: _SPECIAL_METHODS[name] for name in ("logit", "logit_", "igamma", "igamma_", "igammac", "igammac_")})
 
 attach_methods(METHODS)

@@ -35,9 +35,9 @@ __all__: list[str] = [
     "logit_", "sinc_", "gcd_", "lcm_", "mvlgamma",
 ]  # fmt: skip
 
-# Functions that are also Tensor methods.
+# Functions that are also Tensor methods (logit and logit_: attached with their row, ops/elementwise.py).
 TENSOR_METHODS: tuple[str, ...] = (
-    "float_power", "float_power_", "logit", "logit_", "signbit", "sinc", "sinc_", "diff", "dist", "gcd", "gcd_",
+    "float_power", "float_power_", "signbit", "sinc", "sinc_", "diff", "dist", "gcd", "gcd_",
     "lcm", "lcm_", "logcumsumexp", "quantile", "nanquantile", "mvlgamma", "mvlgamma_",
 )  # fmt: skip
 
@@ -94,16 +94,9 @@ def float_power_(self, exponent):
     return _write_inplace(self, float_power(self, exponent))
 
 
-def logit(input, eps=None):
-    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given; integers promote to float."""
-    x = _floating(input)
-    if eps is not None:
-        x = arithmetic.clamp(x, float(eps), 1.0 - float(eps))
-    return _log(x / (1 - x))
-
-
-def logit_(self, eps=None):
-    return _write_inplace(self, logit(self, eps))
+# logit(input, eps=None, *, out=None) and logit_: a row of ops/elementwise.py's SPECIAL table (one
+# kernel with torch's clamp order, and torch's logit_backward at 0 and 1)
+logit, logit_ = _ELEMENTWISE["logit"], _ELEMENTWISE["logit_"]
 
 
 def mvlgamma(input, p):
