@@ -275,6 +275,13 @@ def _register_elementwise_cases() -> None:
     case("lgamma fp32 1M", "elementwise")(unary("lgamma", torch.float32))
     case("digamma fp32 1M", "elementwise")(unary("polygamma", torch.float32))
     case("zeta fp32 1M", "elementwise")(binary("zeta", torch.float32, (LARGE,)))
+    # torch.special's kernels (kernels/special_functions.py): float64 Chebyshev sums, rational fits,
+    # and igamma's loops bounded by the block's slowest lane
+    for op in ("erfcx", "log_ndtr", "ndtri", "i0", "i1e", "spherical_bessel_j0", "entr", "logit", "erfinv"):
+        case(f"{op} fp32 1M", "elementwise")(unary(op, torch.float32))
+    case("erfinv fp64 1M", "elementwise")(unary("erfinv", torch.float64))
+    for op in ("igamma", "igammac", "xlog1py"):
+        case(f"{op} fp32 1M", "elementwise")(binary(op, torch.float32, (LARGE,)))
     case("relu bf16 1M", "elementwise", **aligned)(unary("relu", torch.bfloat16))
     case("copy fp32->fp16 1M", "elementwise", **aligned)(unary("copy", torch.float32, out_dtype=torch.float16))
 

@@ -985,8 +985,13 @@ def negative_zero(value) -> bool:
 _PLANS: dict[tuple, tuple] = {}
 
 
-# Ops whose kernel branch evaluates a long float64 series per element (kernels/gamma_functions.py).
-SERIES_OPS = frozenset({"lgamma", "polygamma", "zeta", "igamma", "igammac"})
+# Ops whose kernel branch evaluates a long float64 series per element (kernels/gamma_functions.py,
+# kernels/special_functions.py): fewer elements per thread, or they spill (log_ndtr at the large
+# elementwise block: 255 registers and 1 KB of spills at sm_90).
+SERIES_OPS = frozenset({
+    "lgamma", "polygamma", "zeta", "igamma", "igammac", "erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e",
+    "modified_bessel_i0", "modified_bessel_i1",
+})  # fmt: skip
 
 
 def _launch_plan(operands, out, series: bool) -> tuple | None:

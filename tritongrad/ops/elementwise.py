@@ -1477,6 +1477,8 @@ FUNCTIONS["relu_"] = METHODS["relu_"]  # torch.relu_, the one in-place function 
 # igamma and igammac are torch functions and Tensor methods too.
 SPECIAL, _SPECIAL_METHODS, _ = derive(SPECIAL_UNARY + SPECIAL_BINARY)
 FUNCTIONS.update({name: SPECIAL[name] for name in ("logit", "logit_", "igamma", "igammac")})
-METHODS.update({name: _SPECIAL_METHODS[name] for name in ("logit", "logit_", "igamma", "igamma_", "igammac", "igammac_")})
+METHODS.update(
+    {name: _SPECIAL_METHODS[name] for name in ("logit", "logit_", "igamma", "igamma_", "igammac", "igammac_")}
+)
 
 attach_methods(METHODS)
