@@ -81,6 +81,10 @@ from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
+# extras: torch functions outside the op families (ops/extras.py, ops/linalg_lu.py, dtypes.can_cast)
+from tritongrad.dtypes import can_cast  # noqa: E402,F401
+from tritongrad.ops.extras import frexp, ldexp, ldexp_, pdist, renorm  # noqa: E402,F401
+
 __version__ = version.__version__
 
 # numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached

@@ -114,6 +114,25 @@ def category(dtype: torch.dtype) -> int:
 _INTEGER_ORDER = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64]
 
 
+def can_cast(from_: torch.dtype, to: torch.dtype) -> bool:
+    """torch.can_cast: whether type promotion lets a ``from_`` result be written into ``to`` (an in-place
+    op's or an ``out=``'s rule): never floating or complex to integral, complex to real, or non-bool to bool.
+
+    >>> can_cast(torch.int32, torch.float16), can_cast(torch.float32, torch.int32)
+    (True, False)
+    """
+    for position, (name, value) in enumerate((("from_", from_), ("to", to)), start=1):
+        if not isinstance(value, torch.dtype):
+            raise TypeError(
+                f"can_cast(): argument '{name}' (position {position}) must be torch.dtype, not {type(value).__name__}"
+            )
+    if from_.is_complex and not to.is_complex:
+        return False
+    if (from_.is_floating_point or from_.is_complex) and not (to.is_floating_point or to.is_complex):
+        return False
+    return not (from_ != torch.bool and to == torch.bool)
+
+
 def promote_types(a: torch.dtype, b: torch.dtype) -> torch.dtype:
     """torch.promote_types for the dtypes tritongrad supports (Python types read as ``as_dtype`` does)."""
     if type(a) is not torch.dtype or type(b) is not torch.dtype:

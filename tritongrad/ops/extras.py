@@ -1,0 +1,278 @@
+"""torch functions real scripts use that fit no op family: pdist, renorm, log_normal_, apply_/map_,
+frexp and ldexp.
+
+All but frexp are compositions of existing ops (their kernels do the arithmetic, their backward
+formulas give the gradients): pdist is the norm of row differences over the upper-triangle pairs,
+renorm scales each slice by torch's ``maxnorm / (norm + 1e-7)`` factor, log_normal_ exponentiates
+a normal_ fill, ldexp is torch's own composition ``input * 2 ** other``. frexp reads the IEEE
+fields in one kernel (kernels/float_bits.py), since a log2-based composition is not exact at
+powers of two. apply_ and map_ run a Python callable per element on the host, as torch's do
+(CPU tensors only): the values are read back, mapped, ingested and copied in with the copy kernel.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import torch
+
+from tritongrad import creation
+from tritongrad.autograd.function import Function
+from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.dtypes import dtype_word, tensor_type_name
+from tritongrad.kernels.float_bits import launch_frexp
+from tritongrad.ops import arithmetic
+from tritongrad.ops.indexing import index_select
+from tritongrad.ops.layout import triu_indices
+from tritongrad.ops.inplace import apply_inplace, check_inplace
+from tritongrad.ops.out_argument import finish_out
+from tritongrad.ops.return_types import _return_type
+from tritongrad.shapes import normalize_dim
+from tritongrad.tensor import Tensor, attach_methods
+
+__all__ = ["pdist", "renorm", "frexp", "ldexp", "ldexp_"]
+
+frexp_result = _return_type("frexp", ("mantissa", "exponent"))
+
+
+def _check_tensor(name: str, argument: str, value, position: int = 1) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}")
+
+
+# ------------------------------------------------------------------------------------------ pdist
+
+
+def pdist(input, p: float = 2.0):
+    """The p-norm distances between every pair of rows of a (N, M) input, torch.pdist: the N (N - 1) / 2
+    entries above the diagonal of cdist(input, input), row by row. Gradients are the norm's (0 where a
+    distance is 0, as torch's).
+
+    >>> tritongrad.pdist(tritongrad.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]]))
+    tensor([ 5., 10.,  5.])
+    """
+    _check_tensor("pdist", "input", input)
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if input.dtype in (torch.float16, torch.bfloat16):
+        raise NotImplementedError(f"\"pdist\" not implemented for '{dtype_word(input.dtype)}'")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    if n <= 1:
+        return creation.empty(0, dtype=input.dtype, device=input.device) + input.sum() * 0
+    pairs = triu_indices(n, n, 1, device=input.device)
+    difference = index_select(input, 0, pairs[0]) - index_select(input, 0, pairs[1])
+    return difference.norm(p, 1)
+
+
+# ----------------------------------------------------------------------------------------- renorm
+
+
+def _renorm_factor(input, p, dim: int, maxnorm):
+    """torch's per-slice factor: maxnorm / (norm + 1e-7) where a slice's p-norm exceeds maxnorm, else 1."""
+    if not isinstance(p, numbers.Real) or p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    dim = normalize_dim(dim, input.dim())
+    others = [d for d in range(input.dim()) if d != dim]
+    norms = input.norm(p, others, keepdim=True)
+    return (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0).to(input.dtype)
+
+
+def renorm(input, p, dim: int, maxnorm, *, out=None):
+    """input with each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to that norm,
+    torch.renorm (the scale is ``maxnorm / (norm + 1e-7)``, as torch's).
+
+    >>> tritongrad.renorm(tritongrad.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
+    _check_tensor("renorm", "input", input)
+    result = input * _renorm_factor(input, p, dim, maxnorm)
+    if out is not None:
+        _check_tensor("renorm", "out", out)
+        return out.copy_(result)
+    return result
+
+
+def _renorm_(self, p, dim: int, maxnorm):
+    """In-place renorm (Tensor.renorm_)."""
+    _check_tensor("renorm_", "self", self)
+    factor = _renorm_factor(self.detach(), p, dim, maxnorm)
+
+    def into_self() -> None:
+        with no_grad():
+            self.copy_(self * factor)
+
+    return apply_inplace(self, lambda snapshot: renorm(snapshot, p, dim, maxnorm), into_self)
+
+
+# ------------------------------------------------------------------------------------ log_normal_
+
+
+def _log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
+    """Fills self with exp of N(mean, std^2) samples (Tensor.log_normal_): a normal_ fill, then exp_."""
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{dtype_word(self.dtype)}'")
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_number(std)}")
+    check_inplace(self)
+    with no_grad():
+        self.normal_(mean, std, generator=generator)
+        self.exp_()
+    return self
+
+
+def _number(value) -> str:
+    """A number as torch's messages print it (0 for 0.0, -1 for -1.0)."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+# ----------------------------------------------------------------------------------- apply_, map_
+
+
+def _host_only(self, name: str) -> None:
+    if self.device.type != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    if self.requires_grad:
+        raise RuntimeError(
+            f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead."
+        )
+
+
+def _write_host_values(self, values: list) -> Tensor:
+    """Ingests ``values`` (self's shape, as nested lists) and copies them into self with the copy kernel."""
+    ingested = Tensor._wrap(torch.tensor(values, dtype=self.dtype).reshape(self.shape))
+    with no_grad():
+        self.copy_(ingested)
+    return self
+
+
+def _convert(value, dtype: torch.dtype):
+    """The callable's result as torch stores it: a real number for floating tensors (``float()``), an int
+    for integer ones (a float truncates, as torch's C cast); TypeError like torch's for anything else."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"must be real number, not {type(value).__name__}")
+    if dtype == torch.bool:
+        return bool(value)
+    return float(value) if dtype.is_floating_point else int(value)
+
+
+def _apply_(self, callable: Callable):  # noqa: A002 (torch's argument name)
+    """Applies a Python callable to each element in place, on the host (Tensor.apply_; CPU tensors only,
+    slow: for tests and small tensors)."""
+    _host_only(self, "apply_")
+    values = [_convert(callable(v), self.dtype) for v in self._data.reshape(-1).tolist()]
+    return _write_host_values(self, values)
+
+
+def _map_(self, tensor, callable: Callable):  # noqa: A002
+    """self[i] = callable(self[i], tensor[i]) in place, ``tensor`` broadcast to self's shape (Tensor.map_;
+    CPU tensors only, on the host)."""
+    _host_only(self, "map_")
+    _check_tensor("map_", "tensor", tensor)
+    if tensor.dtype != self.dtype:
+        raise TypeError(
+            f"map_: expected {tensor_type_name(self.dtype, self.device)} for 'other' (got "
+            f"{tensor_type_name(tensor.dtype, tensor.device)})"
+        )
+    other = tensor.expand_as(self)
+    pairs = zip(self._data.reshape(-1).tolist(), other._data.reshape(-1).tolist())
+    values = [_convert(callable(a, b), self.dtype) for a, b in pairs]
+    return _write_host_values(self, values)
+
+
+# ------------------------------------------------------------------------------------------ frexp
+
+
+class Frexp(Function):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent; d mantissa / d input = 2 ** -exponent."""
+
+    _backward_name = "FrexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        mantissa, exponent = launch_frexp(x.contiguous()._data)
+        exponent = Tensor._wrap(exponent)
+        ctx.mark_non_differentiable(exponent)
+        ctx.save_for_backward(exponent)
+        return Tensor._wrap(mantissa), exponent
+
+    @staticmethod
+    def backward(ctx, grad_mantissa, grad_exponent):
+        (exponent,) = ctx.saved_tensors
+        return (grad_mantissa / exponent.exp2()).to(grad_mantissa.dtype)
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent and 0.5 <= |mantissa| < 1 (torch.frexp):
+    the mantissa in input's dtype, the exponent int32; zeros, infinities and NaN give themselves and 0.
+
+    >>> tritongrad.frexp(tritongrad.tensor([8.0, -0.75]))
+    torch.return_types.frexp(
+    mantissa=tensor([ 0.5000, -0.7500]),
+    exponent=tensor([4, 0], dtype=torch.int32))
+    """
+    _check_tensor("frexp", "input", input)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    if out is not None:
+        mantissa_out, exponent_out = out
+        if mantissa_out.dtype != input.dtype:
+            raise RuntimeError(
+                f"torch.frexp() expects mantissa to have dtype {dtype_word(input.dtype)} but got "
+                f"{dtype_word(mantissa_out.dtype)}"
+            )
+        if exponent_out.dtype != torch.int32:
+            raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {dtype_word(exponent_out.dtype)}")
+    mantissa, exponent = Frexp.apply(input)
+    if out is None:
+        return frexp_result(mantissa, exponent)
+    for target, value in zip(out, (mantissa, exponent)):
+        target.resize_(value.shape) if tuple(target.shape) != tuple(value.shape) else None
+        with no_grad():
+            target.copy_(value)
+        finish_out(target)
+    return frexp_result(*out)
+
+
+# ------------------------------------------------------------------------------------------ ldexp
+
+
+def ldexp(input, other, *, out=None):
+    """input * 2 ** other (torch.ldexp, composed as torch composes it: ``mul(input, pow(2.0, other))``,
+    so an integer ``other`` gives a floating result and the gradients are mul's and pow's)."""
+    _check_tensor("ldexp", "input", input)
+    _check_tensor("ldexp", "other", other, 2)
+    return arithmetic.mul(input, arithmetic.pow(2.0, other), out=out)
+
+
+def ldexp_(input, other):
+    """In-place ldexp: input *= 2 ** other (torch.ldexp_, Tensor.ldexp_)."""
+    _check_tensor("ldexp_", "input", input)
+    _check_tensor("ldexp_", "other", other, 2)
+    factor = arithmetic.pow(2.0, other)
+    if factor.dtype.is_floating_point and not input.dtype.is_floating_point:
+        raise RuntimeError(f"ldexp can't be cast to the desired output type {dtype_word(input.dtype)}")
+    return input.mul_(factor)
+
+
+attach_methods(
+    {
+        "renorm": renorm,
+        "renorm_": _renorm_,
+        "log_normal_": _log_normal_,
+        "apply_": _apply_,
+        "map_": _map_,
+        "frexp": frexp,
+        "ldexp": ldexp,
+        "ldexp_": ldexp_,
+    }
+)
