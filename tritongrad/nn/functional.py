@@ -1479,3 +1479,48 @@ def one_hot(tensor, num_classes: int = -1):
             raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, dtype=torch.int64, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
+
+
+# ------------------------------------------------------------------------------ extras
+# pdist, the deprecated upsample_* spellings, and the 3-d pooling forms torch has (ops/extras.py,
+# ops/unpooling.py, ops/pooling3d.py do the work).
+from tritongrad.ops.extras import pdist  # noqa: E402
+from tritongrad.ops.unpooling import max_unpool3d  # noqa: E402
+
+__all__ += [  # noqa: PLE0604
+    "pdist", "upsample_nearest", "upsample_bilinear", "max_unpool3d", "lp_pool3d", "max_pool3d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+]  # fmt: skip
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode="nearest")``, with torch's warning."""
+    caller_warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)``, with
+    torch's warning."""
+    caller_warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def lp_pool3d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """``lp_pool1d`` over (D, H, W) windows."""
+    return _lp_pool(avg_pool3d, max_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):  # fmt: skip
+    """``max_pool3d`` returning (output, indices) whatever ``return_indices`` says, as torch's."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool3d`` returning (output, indices), as torch's."""
+    return adaptive_max_pool3d(input, output_size, True)

@@ -195,6 +195,8 @@ class Module:
                     f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
                 )
             modules[name] = None
+        elif isinstance(value, Tensor) and getattr(value, "_is_buffer", False):  # nn.Buffer(t, persistent=...)
+            self.register_buffer(name, value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")

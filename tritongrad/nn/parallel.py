@@ -52,9 +52,10 @@ import torch
 from tritongrad import creation, distributed
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.nn.module import Module
+from tritongrad.nn.modules.data_parallel import DataParallel
 from tritongrad.tensor import Tensor
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DistributedDataParallel", "DataParallel"]
 
 _MIB = 1 << 20
 # The first bucket to fill holds the last layers' gradients; keeping it small starts the

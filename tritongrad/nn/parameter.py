@@ -1,11 +1,12 @@
-"""nn.Parameter: a Tensor that a Module registers as a learnable parameter."""
+"""nn.Parameter: a Tensor that a Module registers as a learnable parameter; nn.Buffer: one it registers as
+a buffer."""
 
 from __future__ import annotations
 
 from tritongrad import creation
 from tritongrad.tensor import Tensor
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "Buffer"]
 
 
 class Parameter(Tensor):
@@ -33,3 +34,38 @@ class Parameter(Tensor):
         return super().__repr__(prefix="Parameter containing:\ntensor(")
 
     __str__ = __repr__
+
+
+class _BufferMeta(type):
+    """``isinstance(t, Buffer)`` is true for the tensors Buffer(...) made (as torch's metaclass does)."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Buffer and isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute (torch 2.5's
+    nn.Buffer): ``self.x = nn.Buffer(t, persistent=False)`` is ``self.register_buffer("x", t, False)``.
+
+    As torch's, it returns ``t.detach()`` (a plain Tensor sharing t's memory, keeping its requires_grad)
+    tagged as a buffer.
+
+    Example::
+
+        >>> m = nn.Module()
+        >>> m.steps = nn.Buffer(tritongrad.zeros(1))
+        >>> list(m.state_dict())
+        ['steps']
+    """
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
+        if data is None:
+            data = creation.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer expects a Tensor, got {type(data).__name__}")
+        tensor = data.detach().requires_grad_(data.requires_grad)
+        tensor.persistent = persistent
+        tensor._is_buffer = True
+        return tensor

@@ -1,10 +1,11 @@
-"""Max unpooling: max_unpool1d/2d, the partial inverse of max pooling with ``return_indices``.
+"""Max unpooling: max_unpool1d/2d/3d, the partial inverse of max pooling with ``return_indices``.
 
 The output is zeros with each input value written at its index (a flat ``h * W + w`` position in
 its (N, C) plane, as max_pool2d returns it): one scatter kernel through an IndexPlan whose bounds
 check raises torch's "invalid max index" error. The gradient is the output gradient gathered at
 the indices (``Index``, a gather kernel), whose own gradient scatters again. The 1-d form is the
-2-d one on a width-1 view, as in torch (grad_fn ``SqueezeBackward1``). Argument checks and
+2-d one on a width-1 view, as in torch (grad_fn ``SqueezeBackward1``); the 3-d one scatters into
+flat ``(d * H + h) * W + w`` positions of each (D, H, W) volume with the same kernel. Argument checks and
 messages are torch's (nn.functional's _unpool_output_size, aten's max_unpooling2d checks).
 """
 
@@ -21,7 +22,7 @@ from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import Index, IndexPlan
 from tritongrad.tensor import Tensor
 
-__all__ = ["max_unpool1d", "max_unpool2d"]
+__all__ = ["max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
 class MaxUnpool2d(Function):
@@ -41,6 +42,12 @@ class MaxUnpool2d(Function):
     def backward(ctx, grad):
         grad_x = Index.apply(grad.reshape(ctx.plan.src_shape), ctx.plan).reshape(ctx.input_shape)
         return grad_x, None, None, None
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """(N, C, d, h, w) values and int64 indices -> (N, C, OD, OH, OW) zeros with the values at the indices."""
+
+    _backward_name = "MaxUnpool3DBackward0"
 
 
 def _ints(value, count: int) -> tuple[int, ...]:
@@ -146,3 +153,53 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     (length,) = _unpool_output_size(input, kernel, stride, padding, output_size)
     indices = indices.unsqueeze(-1) if isinstance(indices, Tensor) else indices
     return _max_unpool(input.unsqueeze(-1), indices, length, 1).squeeze(-1)
+
+
+def _max_unpool3d(input: Tensor, indices, depth: int, height: int, width: int) -> Tensor:
+    """aten's max_unpool3d on (N, C, d, h, w) or (C, d, h, w) ``input``, after its checks."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"max_unpool3d(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
+    if indices.dtype != torch.int64:
+        raise RuntimeError("elements in indices should be type int64")
+    if input.dim() not in (4, 5):
+        raise RuntimeError(
+            f"Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with {input.dim()} dimensions."
+        )
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) but got "
+            f"indices tensor with shape: {list(indices.shape)}"
+        )
+    for dim in range(input.dim() - 4, input.dim()):
+        if input.shape[dim] == 0:
+            raise RuntimeError(
+                f"max_unpooling3d_forward_out_{input.device.type}(): Expected input to have non-zero size for "
+                f"non-batch dimensions, but got {list(input.shape)} with dimension {dim} being empty."
+            )
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"max_unpool3d\" not implemented for '{dtype_word(input.dtype)}'")
+    batch = input.shape[0] if input.dim() == 5 else 1
+    channels, volume = input.shape[-4], input.shape[-3] * input.shape[-2] * input.shape[-1]
+
+    def invalid(value: int, dim: int, size: int) -> Exception:
+        return RuntimeError(
+            f"Found an invalid max index: {value} (output volumes are of size {depth}x{height}x{width})"
+        )
+
+    positions = indices.reshape(batch, channels, volume)._data  # (a copy kernel if indices are strided)
+    plan = IndexPlan((batch, channels, depth * height * width), [2], [positions], positions.shape, {0: 0, 1: 1},
+                     range(3), wrap=False, error=invalid)  # fmt: skip
+    output_shape = (*input.shape[:-3], depth, height, width)
+    return MaxUnpool3d.apply(input, indices, plan, output_shape)
+
+
+@autocast_op("max_unpool3d")
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Zeros of (N, C, OD, OH, OW) (or (C, OD, OH, OW)) with ``input``'s values at ``indices`` from
+    ``max_pool3d(..., return_indices=True)`` (flat positions in each output volume)."""
+    _check_input("max_unpool3d", input)
+    kernel = _ints(kernel_size, 3)
+    stride = _ints(stride, 3) if stride is not None else kernel
+    padding = _ints(padding, 3)
+    depth, height, width = _unpool_output_size(input, kernel, stride, padding, output_size)
+    return _max_unpool3d(input, indices, depth, height, width)

@@ -32,7 +32,7 @@ from tritongrad.nn.modules.activation import (
 )
 from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from tritongrad.nn.modules.channelshuffle import ChannelShuffle
-from tritongrad.nn.modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from tritongrad.nn.modules.container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from tritongrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
@@ -44,7 +44,23 @@ from tritongrad.nn.modules.embedding_loss import (
 )
 from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
 from tritongrad.nn.modules.fold import Fold, Unfold
-from tritongrad.nn.modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear
+from tritongrad.nn.modules.data_parallel import DataParallel
+from tritongrad.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 from tritongrad.nn.modules.linear import Bilinear, Linear
 from tritongrad.nn.modules.loss import (
     BCELoss,
@@ -69,6 +85,7 @@ from tritongrad.nn.modules.normalization import (
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
+    InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
     RMSNorm,
@@ -102,11 +119,13 @@ from tritongrad.nn.modules.pooling import (
     AvgPool3d,
     LPPool1d,
     LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
+    MaxUnpool3d,
 )
 from tritongrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from tritongrad.nn.modules.sparse import Embedding, EmbeddingBag
@@ -270,4 +289,19 @@ __all__ = [
     "MaxUnpool2d",
     "ChannelShuffle",
     "Dropout3d",
+    # extras
+    "Container",
+    "DataParallel",
+    "InstanceNorm3d",
+    "LazyBatchNorm3d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+    "LPPool3d",
+    "MaxUnpool3d",
 ]

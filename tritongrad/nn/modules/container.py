@@ -14,7 +14,7 @@ from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+__all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _absolute_index(index, length: int) -> int:
@@ -22,6 +22,15 @@ def _absolute_index(index, length: int) -> int:
     if not -length <= index < length:
         raise IndexError(f"index {index} is out of range")
     return index % length if length else index
+
+
+class Container(Module):
+    """torch's legacy nn.Container: a Module with the keyword arguments registered as submodules."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class Sequential(Module):

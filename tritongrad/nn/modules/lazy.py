@@ -1,7 +1,8 @@
-"""Lazy layers (nn.LazyLinear, nn.LazyConv1d/2d, nn.LazyBatchNorm1d/2d): the input size is read from the
-first input.
+"""Lazy layers (nn.LazyLinear, nn.LazyConv1d/2d/3d, nn.LazyConvTranspose1d/2d, nn.LazyBatchNorm1d/2d/3d,
+nn.LazyInstanceNorm1d/2d/3d): the input size is read from the first input.
 
-Until its first forward a lazy layer holds ``UninitializedParameter`` placeholders; a forward
+Until its first forward a lazy layer holds ``UninitializedParameter`` (and, for running statistics,
+``UninitializedBuffer``) placeholders; a forward
 pre-hook then gives them their shapes, runs the layer's usual initialisation, and turns the
 module into the plain layer (``type(layer)`` becomes nn.Linear / nn.Conv2d), as torch's
 LazyModuleMixin does. Build the optimizer after a first forward pass (the dry run torch's
@@ -12,14 +13,24 @@ from __future__ import annotations
 
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
-from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
-from tritongrad.nn.modules.conv import Conv1d, Conv2d
+from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from tritongrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.linear import Linear
+from tritongrad.nn.modules.normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from tritongrad.nn.parameter import Parameter
+from tritongrad.tensor import Tensor
 
 __all__ = [
-    "UninitializedParameter", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]  # fmt: skip
+
+_UNINITIALIZED_SHAPE = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+    "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
+    "Call `forward` to initialize the parameters before accessing their attributes."
+)
 
 
 class UninitializedParameter(Parameter):
@@ -38,11 +49,7 @@ class UninitializedParameter(Parameter):
 
     @property
     def shape(self):
-        raise RuntimeError(
-            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
-            "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
-            "Call `forward` to initialize the parameters before accessing their attributes."
-        )
+        raise RuntimeError(_UNINITIALIZED_SHAPE)
 
     def size(self, dim=None):
         return self.shape
@@ -53,8 +60,39 @@ class UninitializedParameter(Parameter):
     __str__ = __repr__
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (a lazy norm layer's running statistics);
+    ``materialize(shape)`` gives it memory (uninitialised values) and makes it a plain Tensor."""
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
+        self._init_fields(creation.empty(0, device=device, dtype=dtype)._data)
+        self.requires_grad = requires_grad
+        self.persistent = persistent
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        placeholder = self._data
+        self._data = creation.empty(
+            *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
+        )._data  # fmt: skip
+        self.__class__ = Tensor
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE)
+
+    def size(self, dim=None):
+        return self.shape
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__
+
+
 def _is_lazy(module) -> bool:
-    return any(isinstance(p, UninitializedParameter) for p in module._parameters.values())
+    return any(isinstance(p, UninitializedParameter) for p in module._parameters.values()) or any(
+        isinstance(b, UninitializedBuffer) for b in module._buffers.values()
+    )
 
 
 class _LazyMixin:
@@ -131,7 +169,11 @@ class _LazyConvMixin(_LazyMixin):
             if self.in_channels % self.groups != 0:
                 raise ValueError("in_channels must be divisible by groups")
             with no_grad():
-                self.weight.materialize((self.out_channels, self.in_channels // self.groups, *self.kernel_size))
+                if self.transposed:
+                    shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+                else:
+                    shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+                self.weight.materialize(shape)
                 if self.bias is not None:
                     self.bias.materialize((self.out_channels,))
                 self.reset_parameters()
@@ -175,6 +217,9 @@ class _LazyNormMixin(_LazyMixin):
             self.weight = UninitializedParameter(device=device, dtype=dtype)
             if self.bias is not None:
                 self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if self.track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
         self._make_lazy()
 
     def reset_parameters(self) -> None:
@@ -193,10 +238,9 @@ class _LazyNormMixin(_LazyMixin):
                     self.bias.materialize((self.num_features,))
             if self.track_running_stats:
                 placeholder = self.running_mean
-                self.running_mean = creation.zeros(
-                    self.num_features, device=placeholder.device, dtype=placeholder.dtype
-                )
-                self.running_var = creation.ones(self.num_features, device=placeholder.device, dtype=placeholder.dtype)
+                device, dtype = placeholder.device, placeholder.dtype
+                self.running_mean = creation.zeros(self.num_features, device=device, dtype=dtype)
+                self.running_var = creation.ones(self.num_features, device=device, dtype=dtype)
             self.reset_parameters()
 
 
@@ -227,3 +271,80 @@ class LazyBatchNorm2d(_LazyNormMixin, BatchNorm2d):
                  track_running_stats: bool = True, device=None, dtype=None) -> None:  # fmt: skip
         super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
         self._lazy_norm_init(device, dtype)
+
+
+class LazyBatchNorm3d(_LazyNormMixin, BatchNorm3d):
+    """nn.BatchNorm3d whose ``num_features`` is the C of its first (N, C, D, H, W) input."""
+
+    cls_to_become = BatchNorm3d
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None) -> None:  # fmt: skip
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+        self._lazy_norm_init(device, dtype)
+
+
+class _LazyInstanceNormMixin(_LazyNormMixin):
+    """torch's lazy instance norms default to affine=True and track_running_stats=True (the plain
+    layers to False): the signature below is torch's."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None) -> None:  # fmt: skip
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+        self._lazy_norm_init(device, dtype)
+
+
+class LazyInstanceNorm1d(_LazyInstanceNormMixin, InstanceNorm1d):
+    """nn.InstanceNorm1d whose ``num_features`` is the C of its first (N, C, L) input."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyInstanceNormMixin, InstanceNorm2d):
+    """nn.InstanceNorm2d whose ``num_features`` is the C of its first (N, C, H, W) input."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
+    """nn.InstanceNorm3d whose ``num_features`` is the C of its first (N, C, D, H, W) input."""
+
+    cls_to_become = InstanceNorm3d
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """nn.Conv3d whose ``in_channels`` comes from its first input (N, C, D, H, W) or (C, D, H, W)."""
+
+    cls_to_become = Conv3d
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1, groups: int = 1,
+                 bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
+        self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
+    """nn.ConvTranspose1d whose ``in_channels`` comes from its first input (N, C, L) or (C, L); the
+    weight is (in_channels, out_channels / groups, k), torch's transposed layout."""
+
+    cls_to_become = ConvTranspose1d
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
+                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device, dtype)  # fmt: skip
+        self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
+    """nn.ConvTranspose2d whose ``in_channels`` comes from its first input (N, C, H, W) or (C, H, W)."""
+
+    cls_to_become = ConvTranspose2d
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
+                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device, dtype)  # fmt: skip
+        self._lazy_conv_init(out_channels, bias, device, dtype)

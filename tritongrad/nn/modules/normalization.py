@@ -1,4 +1,4 @@
-"""nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.InstanceNorm1d/2d and nn.LocalResponseNorm, as torch's layers."""
+"""nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.InstanceNorm1d/2d/3d and nn.LocalResponseNorm, as torch's layers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tritongrad.nn.modules.batchnorm import _NormBase
 from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import normalization
 
-__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm"]
+__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 def _shape_tuple(normalized_shape) -> tuple[int, ...]:
@@ -216,6 +216,22 @@ class InstanceNorm2d(_InstanceNorm):
     def _check_input_dim(self, input) -> None:
         if input.dim() not in (3, 4):
             raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over a (N, C, D, H, W) or unbatched (C, D, H, W) input.
+
+    Example::
+
+        >>> nn.InstanceNorm3d(3)(tritongrad.randn(2, 3, 4, 4, 4)).shape
+        torch.Size([2, 3, 4, 4, 4])
+    """
+
+    _no_batch_dim = 4
+
+    def _check_input_dim(self, input) -> None:
+        if input.dim() not in (4, 5):
+            raise ValueError(f"expected 4D or 5D input (got {input.dim()}D input)")
 
 
 class LocalResponseNorm(Module):

@@ -1,5 +1,5 @@
 """Pooling layers: MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d,
-LPPool1d/2d, MaxUnpool1d/2d.
+LPPool1d/2d/3d, MaxUnpool1d/2d/3d.
 
 Thin wrappers over tritongrad/ops/pooling.py with torch's constructor arguments, attributes and
 ``extra_repr``; they have no parameters or buffers (an empty state_dict, as torch's).
@@ -26,8 +26,10 @@ __all__ = [
     "AdaptiveMaxPool3d",
     "LPPool1d",
     "LPPool2d",
+    "LPPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -230,6 +232,13 @@ class LPPool2d(_LPPoolNd):
         return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
+class LPPool3d(_LPPoolNd):
+    """The p-norm of each window of the last three dims (``F.lp_pool3d``)."""
+
+    def forward(self, input):
+        return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
 def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
@@ -268,3 +277,20 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
     def forward(self, input, indices, output_size=None):
         return unpooling.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+def _triple(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value, value)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Zeros with each value of (N, C, D, H, W) or (C, D, H, W) input put back at its ``MaxPool3d`` index."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size = _triple(kernel_size)
+        self.stride = _triple(stride if stride is not None else kernel_size)
+        self.padding = _triple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return unpooling.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
