@@ -84,6 +84,8 @@ from tritongrad.serialization import load, save  # noqa: E402,F401
 # extras: torch functions outside the op families (ops/extras.py, ops/linalg_lu.py, dtypes.can_cast)
 from tritongrad.dtypes import can_cast  # noqa: E402,F401
 from tritongrad.ops.extras import frexp, ldexp, ldexp_, pdist, renorm  # noqa: E402,F401
+from tritongrad.ops.linalg_composed import matrix_exp, pca_lowrank, svd_lowrank  # noqa: E402,F401
+from tritongrad.ops.linalg_lu import lu, lu_solve, lu_unpack  # noqa: E402,F401
 
 __version__ = version.__version__
 

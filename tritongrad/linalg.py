@@ -33,11 +33,16 @@ from tritongrad.ops.linalg_svd import linalg_svd as svd
 from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.reduction import norm as _norm
 
+# extras: the LU family and functions composed of the factorizations (ops/linalg_lu.py, ops/linalg_composed.py)
+from tritongrad.ops.linalg_composed import matrix_exp, tensorinv, tensorsolve  # noqa: E402
+from tritongrad.ops.linalg_lu import linalg_lu as lu  # noqa: E402
+from tritongrad.ops.linalg_lu import linalg_lu_solve as lu_solve  # noqa: E402
+
 __all__ = [
     "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",
     "solve_ex", "lu_factor", "lu_factor_ex", "cholesky", "cholesky_ex", "solve_triangular", "qr", "eigh", "eigvalsh",
     "matrix_power", "multi_dot", "svd", "svdvals", "pinv", "matrix_rank", "matrix_norm", "cond", "lstsq", "eig",
-    "eigvals", "vander", "diagonal",
+    "eigvals", "vander", "diagonal", "lu", "lu_solve", "matrix_exp", "tensorinv", "tensorsolve",
 ]  # fmt: skip
 
 
