@@ -20,7 +20,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import no_grad
-from tritongrad.dtypes import dtype_word, tensor_type_name
+from tritongrad.dtypes import dtype_word, get_default_dtype, result_type, tensor_type_name, typeid_name
 from tritongrad.kernels.float_bits import launch_frexp
 from tritongrad.ops import arithmetic
 from tritongrad.ops.indexing import index_select
@@ -147,9 +147,19 @@ def _host_only(self, name: str) -> None:
         )
 
 
+def _host_values(t: Tensor) -> list:
+    """t's elements in row-major order, read back to the host (``tolist``, any layout)."""
+    values = t._data.tolist()
+    if not isinstance(values, list):
+        return [values]
+    for _ in range(t.dim() - 1):
+        values = [v for row in values for v in row]
+    return values
+
+
 def _write_host_values(self, values: list) -> Tensor:
     """Ingests ``values`` (self's shape, as nested lists) and copies them into self with the copy kernel."""
-    ingested = Tensor._wrap(torch.tensor(values, dtype=self.dtype).reshape(self.shape))
+    ingested = Tensor._wrap(torch.tensor(values, dtype=self.dtype).view(self.shape))
     with no_grad():
         self.copy_(ingested)
     return self
@@ -169,7 +179,7 @@ def _apply_(self, callable: Callable):  # noqa: A002 (torch's argument name)
     """Applies a Python callable to each element in place, on the host (Tensor.apply_; CPU tensors only,
     slow: for tests and small tensors)."""
     _host_only(self, "apply_")
-    values = [_convert(callable(v), self.dtype) for v in self._data.reshape(-1).tolist()]
+    values = [_convert(callable(v), self.dtype) for v in _host_values(self)]
     return _write_host_values(self, values)
 
 
@@ -184,7 +194,7 @@ def _map_(self, tensor, callable: Callable):  # noqa: A002
             f"{tensor_type_name(tensor.dtype, tensor.device)})"
         )
     other = tensor.expand_as(self)
-    pairs = zip(self._data.reshape(-1).tolist(), other._data.reshape(-1).tolist())
+    pairs = zip(_host_values(self), _host_values(other))
     values = [_convert(callable(a, b), self.dtype) for a, b in pairs]
     return _write_host_values(self, values)
 
@@ -227,11 +237,11 @@ def frexp(input, *, out=None):
         mantissa_out, exponent_out = out
         if mantissa_out.dtype != input.dtype:
             raise RuntimeError(
-                f"torch.frexp() expects mantissa to have dtype {dtype_word(input.dtype)} but got "
-                f"{dtype_word(mantissa_out.dtype)}"
+                f"torch.frexp() expects mantissa to have dtype {typeid_name(input.dtype)} but got "
+                f"{typeid_name(mantissa_out.dtype)}"
             )
         if exponent_out.dtype != torch.int32:
-            raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {dtype_word(exponent_out.dtype)}")
+            raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {typeid_name(exponent_out.dtype)}")
     mantissa, exponent = Frexp.apply(input)
     if out is None:
         return frexp_result(mantissa, exponent)
@@ -246,22 +256,32 @@ def frexp(input, *, out=None):
 # ------------------------------------------------------------------------------------------ ldexp
 
 
+def _ldexp_dtype(input, other) -> torch.dtype:
+    """torch's result dtype for ldexp: the operands' promoted dtype, made floating (the default dtype)."""
+    dtype = result_type(input, other)
+    return dtype if dtype.is_floating_point else get_default_dtype()
+
+
 def ldexp(input, other, *, out=None):
-    """input * 2 ** other (torch.ldexp, composed as torch composes it: ``mul(input, pow(2.0, other))``,
-    so an integer ``other`` gives a floating result and the gradients are mul's and pow's)."""
+    """input * 2 ** other (torch.ldexp): in the operands' promoted floating dtype (half inputs stay half
+    for an integer ``other``, as torch's), composed of mul and pow, whose gradients it has.
+
+    >>> tritongrad.ldexp(tritongrad.tensor([1.0, 3.0]), tritongrad.tensor([3, -1]))
+    tensor([8.0000, 1.5000])
+    """
     _check_tensor("ldexp", "input", input)
     _check_tensor("ldexp", "other", other, 2)
-    return arithmetic.mul(input, arithmetic.pow(2.0, other), out=out)
+    dtype = _ldexp_dtype(input, other)
+    return arithmetic.mul(input.to(dtype), arithmetic.pow(2.0, other.to(dtype)), out=out)
 
 
 def ldexp_(input, other):
     """In-place ldexp: input *= 2 ** other (torch.ldexp_, Tensor.ldexp_)."""
     _check_tensor("ldexp_", "input", input)
     _check_tensor("ldexp_", "other", other, 2)
-    factor = arithmetic.pow(2.0, other)
-    if factor.dtype.is_floating_point and not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point:
         raise RuntimeError(f"ldexp can't be cast to the desired output type {dtype_word(input.dtype)}")
-    return input.mul_(factor)
+    return input.mul_(arithmetic.pow(2.0, other.to(_ldexp_dtype(input, other))))
 
 
 attach_methods(
