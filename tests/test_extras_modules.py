@@ -156,8 +156,8 @@ def test_lp_pool3d(norm_type):
     theirs, ours = torch.nn.LPPool3d(norm_type, 2, stride=(1, 2, 2)), nn.LPPool3d(norm_type, 2, stride=(1, 2, 2))
     _forward_backward(ours, theirs, x, f"LPPool3d p={norm_type}")
     assert repr(ours) == repr(theirs)
-    assert_close(F.lp_pool3d(from_torch(x), norm_type, 2, ceil_mode=True),
-                 torch.nn.functional.lp_pool3d(x, norm_type, 2, ceil_mode=True), what="lp_pool3d ceil_mode")  # fmt: skip
+    expected = torch.nn.functional.lp_pool3d(x, norm_type, 2, ceil_mode=True)
+    assert_close(F.lp_pool3d(from_torch(x), norm_type, 2, ceil_mode=True), expected, what="lp_pool3d ceil_mode")
 
 
 def test_adaptive_max_pool3d_with_indices():

@@ -76,16 +76,16 @@ globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
 from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
-from tritongrad.environment import *  # noqa: E402,F401,F403
-from tritongrad.legacy_types import *  # noqa: E402,F401,F403
-from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
-from tritongrad.serialization import load, save  # noqa: E402,F401
 
 # extras: torch functions outside the op families (ops/extras.py, ops/linalg_lu.py, dtypes.can_cast)
 from tritongrad.dtypes import can_cast  # noqa: E402,F401
+from tritongrad.environment import *  # noqa: E402,F401,F403
+from tritongrad.legacy_types import *  # noqa: E402,F401,F403
+from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
 from tritongrad.ops.extras import frexp, ldexp, ldexp_, pdist, renorm  # noqa: E402,F401
 from tritongrad.ops.linalg_composed import matrix_exp, pca_lowrank, svd_lowrank  # noqa: E402,F401
 from tritongrad.ops.linalg_lu import lu, lu_solve, lu_unpack  # noqa: E402,F401
+from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = version.__version__
 

@@ -11,6 +11,9 @@ from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat as _cat
 from tritongrad.ops.linalg import linalg_cross as cross
 from tritongrad.ops.linalg import matmul
+
+# extras: the LU family and functions composed of the factorizations (ops/linalg_lu.py, ops/linalg_composed.py)
+from tritongrad.ops.linalg_composed import matrix_exp, tensorinv, tensorsolve  # noqa: E402
 from tritongrad.ops.linalg_factor import (
     LinAlgError,
     cholesky_ex,
@@ -25,6 +28,8 @@ from tritongrad.ops.linalg_factor import (
     solve_triangular,
 )
 from tritongrad.ops.linalg_factor import linalg_cholesky as cholesky
+from tritongrad.ops.linalg_lu import linalg_lu as lu  # noqa: E402
+from tritongrad.ops.linalg_lu import linalg_lu_solve as lu_solve  # noqa: E402
 from tritongrad.ops.linalg_spectral import eigh, eigvalsh
 from tritongrad.ops.linalg_spectral import linalg_qr as qr
 from tritongrad.ops.linalg_svd import cond, eig, eigvals, lstsq, matrix_norm, matrix_rank, pinv, svdvals
@@ -32,11 +37,6 @@ from tritongrad.ops.linalg_svd import linalg_norm as norm
 from tritongrad.ops.linalg_svd import linalg_svd as svd
 from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.reduction import norm as _norm
-
-# extras: the LU family and functions composed of the factorizations (ops/linalg_lu.py, ops/linalg_composed.py)
-from tritongrad.ops.linalg_composed import matrix_exp, tensorinv, tensorsolve  # noqa: E402
-from tritongrad.ops.linalg_lu import linalg_lu as lu  # noqa: E402
-from tritongrad.ops.linalg_lu import linalg_lu_solve as lu_solve  # noqa: E402
 
 __all__ = [
     "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",

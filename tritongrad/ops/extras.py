@@ -24,8 +24,8 @@ from tritongrad.dtypes import dtype_word, get_default_dtype, result_type, tensor
 from tritongrad.kernels.float_bits import launch_frexp
 from tritongrad.ops import arithmetic
 from tritongrad.ops.indexing import index_select
-from tritongrad.ops.layout import triu_indices
 from tritongrad.ops.inplace import apply_inplace, check_inplace
+from tritongrad.ops.layout import triu_indices
 from tritongrad.ops.out_argument import finish_out
 from tritongrad.ops.return_types import _return_type
 from tritongrad.shapes import normalize_dim
@@ -38,7 +38,9 @@ frexp_result = _return_type("frexp", ("mantissa", "exponent"))
 
 def _check_tensor(name: str, argument: str, value, position: int = 1) -> None:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}")
+        raise TypeError(
+            f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
+        )
 
 
 # ------------------------------------------------------------------------------------------ pdist
@@ -142,9 +144,7 @@ def _host_only(self, name: str) -> None:
     if self.device.type != "cpu":
         raise TypeError(f"{name} is only implemented on CPU tensors")
     if self.requires_grad:
-        raise RuntimeError(
-            f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead."
-        )
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
 
 
 def _host_values(t: Tensor) -> list:
@@ -241,7 +241,9 @@ def frexp(input, *, out=None):
                 f"{typeid_name(mantissa_out.dtype)}"
             )
         if exponent_out.dtype != torch.int32:
-            raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {typeid_name(exponent_out.dtype)}")
+            raise RuntimeError(
+                f"torch.frexp() expects exponent to have int dtype but got {typeid_name(exponent_out.dtype)}"
+            )
     mantissa, exponent = Frexp.apply(input)
     if out is None:
         return frexp_result(mantissa, exponent)

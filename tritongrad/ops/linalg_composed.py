@@ -6,10 +6,11 @@ matrix_exp is scaling and squaring with a diagonal Pade approximant (Higham, "Th
 squaring method for the matrix exponential revisited", 2005): each matrix is scaled by 2^-s so that
 its 1-norm is at most theta_m, r_m(A) = (V - U)^-1 (V + U) is one solve, and s squarings undo the
 scaling. float64 uses m = 13 (theta = 5.37), float32 m = 7 (theta = 3.93, Higham's single-precision
-bound); float16/bfloat16 compute in float32. s is per matrix (a batch's matrices are squared only
-their own number of times); how many squaring rounds the batch needs is one host read of the
-largest s, as torch's CPU kernel reads the norms. The backward is autograd through the composition:
-differentiating the scaling-and-squaring algorithm gives the Frechet derivative to the same accuracy
+bound); float16/bfloat16 compute in float32 (torch's float16 and bfloat16 kernels overflow in
+their Pade coefficients and return NaN; tritongrad returns the float32 result rounded). s is per
+matrix (a batch's matrices are squared only their own number of times); how many squaring rounds
+the batch needs is one host read of the largest s, as torch's CPU kernel reads the norms. The
+backward is autograd through the composition: differentiating the scaling-and-squaring algorithm gives the Frechet derivative to the same accuracy
 (Al-Mohy and Higham, 2009). The solve's n <= 64 register-block limit applies.
 """
 
@@ -24,7 +25,6 @@ from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.ops.linalg_factor import check_matrices, inv, solve
 from tritongrad.ops.linalg_spectral import linalg_qr
 from tritongrad.ops.linalg_svd import linalg_svd
-from tritongrad.creation import randn
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["matrix_exp", "tensorinv", "tensorsolve", "svd_lowrank", "pca_lowrank"]
@@ -32,8 +32,22 @@ __all__ = ["matrix_exp", "tensorinv", "tensorsolve", "svd_lowrank", "pca_lowrank
 # Pade coefficients b_0..b_m and the 1-norm bound theta_m below which r_m(A) is exp(A) to unit roundoff.
 _PADE = {
     13: (
-        (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
-         10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+        (
+            64764752532480000.0,
+            32382376266240000.0,
+            7771770303897600.0,
+            1187353796428800.0,
+            129060195264000.0,
+            10559470521600.0,
+            670442572800.0,
+            33522128640.0,
+            1323241920.0,
+            40840800.0,
+            960960.0,
+            16380.0,
+            182.0,
+            1.0,
+        ),
         5.371920351148152,
     ),  # fmt: skip
     7: ((17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0), 3.925724783138660),
@@ -120,8 +134,8 @@ def tensorsolve(A, B, dims=None, *, out=None):
         dims = [d % A.dim() for d in dims]
         kept = [d for d in range(A.dim()) if d not in dims]
         A = A.permute(*kept, *dims)
-    result_shape = tuple(A.shape[B.dim():])
-    rows, cols = math.prod(A.shape[: B.dim()]), math.prod(result_shape)
+    result_shape = tuple(A.shape[B.dim() :])
+    rows, cols = B.numel(), math.prod(result_shape)
     if rows != cols:
         raise RuntimeError(
             "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "

@@ -161,6 +161,8 @@ def _check_lu_input(name: str, A) -> None:
         raise TypeError(f"{name}(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
     if A.dim() < 2:
         raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
+    if not A.dtype.is_floating_point:
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{dtype_word(A.dtype)}'")
     check_matrices(name, A, square=False, half_kernel="lu_cpu")
 
 

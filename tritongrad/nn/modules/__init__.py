@@ -34,6 +34,7 @@ from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3
 from tritongrad.nn.modules.channelshuffle import ChannelShuffle
 from tritongrad.nn.modules.container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from tritongrad.nn.modules.data_parallel import DataParallel
 from tritongrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from tritongrad.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from tritongrad.nn.modules.embedding_loss import (
@@ -44,7 +45,6 @@ from tritongrad.nn.modules.embedding_loss import (
 )
 from tritongrad.nn.modules.flatten import Flatten, Identity, Unflatten
 from tritongrad.nn.modules.fold import Fold, Unfold
-from tritongrad.nn.modules.data_parallel import DataParallel
 from tritongrad.nn.modules.lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,

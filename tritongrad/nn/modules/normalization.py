@@ -13,7 +13,15 @@ from tritongrad.nn.modules.batchnorm import _NormBase
 from tritongrad.nn.parameter import Parameter
 from tritongrad.ops import normalization
 
-__all__ = ["LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
+__all__ = [
+    "LayerNorm",
+    "RMSNorm",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+]
 
 
 def _shape_tuple(normalized_shape) -> tuple[int, ...]:
