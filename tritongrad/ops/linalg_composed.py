@@ -10,8 +10,8 @@ bound); float16/bfloat16 compute in float32 (torch's float16 and bfloat16 kernel
 their Pade coefficients and return NaN; tritongrad returns the float32 result rounded). s is per
 matrix (a batch's matrices are squared only their own number of times); how many squaring rounds
 the batch needs is one host read of the largest s, as torch's CPU kernel reads the norms. The
-backward is autograd through the composition: differentiating the scaling-and-squaring algorithm gives the Frechet derivative to the same accuracy
-(Al-Mohy and Higham, 2009). The solve's n <= 64 register-block limit applies.
+backward is autograd through the composition: differentiating the scaling-and-squaring algorithm
+gives the Frechet derivative to the same accuracy (Al-Mohy and Higham, 2009). The solve's n <= 64 register-block limit applies.
 """
 
 from __future__ import annotations
