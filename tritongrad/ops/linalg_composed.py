@@ -11,7 +11,8 @@ their Pade coefficients and return NaN; tritongrad returns the float32 result ro
 matrix (a batch's matrices are squared only their own number of times); how many squaring rounds
 the batch needs is one host read of the largest s, as torch's CPU kernel reads the norms. The
 backward is autograd through the composition: differentiating the scaling-and-squaring algorithm
-gives the Frechet derivative to the same accuracy (Al-Mohy and Higham, 2009). The solve's n <= 64 register-block limit applies.
+gives the Frechet derivative to the same accuracy (Al-Mohy and Higham, 2009). The solve's n <= 64
+register-block limit applies.
 """
 
 from __future__ import annotations
