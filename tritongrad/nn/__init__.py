@@ -6,4 +6,6 @@ from tritongrad.nn.modules import *  # noqa: F403
 from tritongrad.nn.modules import __all__ as _modules_all
 from tritongrad.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module", "Parameter", "Buffer", "attention", "functional", "grad", "init", "parallel", "utils", *_modules_all]
+__all__ = [
+    "Module", "Parameter", "Buffer", "attention", "functional", "grad", "init", "parallel", "utils", *_modules_all
+]  # fmt: skip

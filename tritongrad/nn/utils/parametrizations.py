@@ -4,17 +4,16 @@
 ``parametrizations.weight.0.base`` and spectral_norm's ``parametrizations.weight.0._u/_v``) and
 ``parametrizations.weight.original0/original1`` (weight_norm's g and v).
 
-tritongrad has no matrix exponential, Householder product or geqrf kernel; the orthogonal maps
-compose them here from matmuls, QR and elementwise ops (``_matrix_exp``, ``_householder_product``,
-``_geqrf``). Differences from torch: ``_matrix_exp`` reads the matrix's norm back to the host once
-per call to choose its scaling; random draws (spectral_norm's initial u/v, orthogonal's completion of
+The matrix exponential is linalg.matrix_exp (ops/linalg_composed.py); the Householder product and
+geqrf are composed here from elementwise ops (``_householder_product``, ``_geqrf``). Differences
+from torch: matrix_exp reads the scaling it needs back to the host once per call; random draws
+(spectral_norm's initial u/v, orthogonal's completion of
 a non-square matrix) come from tritongrad's generator, so they differ from torch's under the same
 seed, and complex tensors are not supported.
 """
 
 from __future__ import annotations
 
-import math
 from enum import Enum, auto
 
 import torch
@@ -28,6 +27,7 @@ from tritongrad.nn.utils import parametrize
 from tritongrad.nn.utils.spectral_norm import weight_as_matrix
 from tritongrad.nn.utils.weight_norm import _weight_norm, norm_except_dim
 from tritongrad.ops import cat, where
+from tritongrad.ops.linalg_composed import matrix_exp
 from tritongrad.ops.linalg_factor import solve
 from tritongrad.ops.linalg_spectral import linalg_qr
 from tritongrad.tensor import Tensor
@@ -44,42 +44,6 @@ def _eye_like(X: Tensor, rows: int, columns: int) -> Tensor:
     """The (rows, columns) identity, broadcast over X's batch dims (a view, no copies)."""
     eye = creation.eye(rows, columns, dtype=X.dtype, device=X.device)
     return eye.expand(*X.shape[:-2], rows, columns)
-
-
-# Taylor coefficients 1/i! of exp's polynomial, degree 15: with A scaled to a 1-norm at most 1/2 the
-# remainder is under 2^-16 / 16! (~7e-19), below float64's epsilon.
-_EXP_DEGREE = 15
-_EXP_COEFFICIENTS = [1.0 / math.factorial(i) for i in range(_EXP_DEGREE + 1)]
-_EXP_BLOCK = 4  # Paterson-Stockmeyer block: powers X^2..X^4, then Horner's rule in X^4
-
-
-def _matrix_exp(A: Tensor) -> Tensor:
-    """exp(A) of a (batch of) square matrices: scaling and squaring around a Taylor polynomial.
-
-    A is scaled by 2^-s so that its 1-norm is at most 1/2; the degree-15 Taylor polynomial is
-    evaluated by Paterson-Stockmeyer (X^2, X^3, X^4, then Horner's rule in X^4: 6 matmuls instead of
-    Horner's 15) and squared s times. The norm is read back to the host once to choose s.
-    Gradients are those of these matmuls.
-    """
-    n = A.shape[-1]
-    with no_grad():
-        norm = A.abs().sum(dim=-2).amax().item() if A.numel() else 0.0  # the largest 1-norm in the batch
-    squarings = max(0, math.ceil(math.log2(norm * 2))) if norm > 0.5 else 0
-    X = A / 2**squarings if squarings else A
-    identity = _eye_like(A, n, n)
-    powers = [identity, X]
-    for _ in range(2, _EXP_BLOCK + 1):
-        powers.append(powers[-1] @ X)
-    top = powers.pop()  # X^4
-    result = None
-    for start in range(_EXP_DEGREE - _EXP_DEGREE % _EXP_BLOCK, -1, -_EXP_BLOCK):
-        block = powers[0] * _EXP_COEFFICIENTS[start]
-        for r in range(1, min(_EXP_BLOCK, _EXP_DEGREE + 1 - start)):
-            block = block + powers[r] * _EXP_COEFFICIENTS[start + r]
-        result = block if result is None else block + top @ result
-    for _ in range(squarings):
-        result = result @ result
-    return result
 
 
 def _householder_product(A: Tensor, tau: Tensor) -> Tensor:
@@ -178,7 +142,7 @@ class _Orthogonal(Module):
                 X = cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - X.mH  # skew-symmetric
             if self.orthogonal_map == _OrthMaps.matrix_exp:
-                Q = _matrix_exp(A)
+                Q = matrix_exp(A)
             else:  # the Cayley retraction (I + A/2)(I - A/2)^-1
                 identity = _eye_like(A, n, n)
                 Q = solve(identity - A * 0.5, identity + A * 0.5)
