@@ -168,3 +168,19 @@ DETERMINANTS = {
 @pytest.mark.parametrize("name", list(DETERMINANTS))
 def test_determinant_gradients_as_torchs(name):
     agree(name, DETERMINANTS[name], [], message=True)
+
+
+def _blitz_chain(lib):
+    """The 60-minute blitz prints loss.grad_fn, then two steps along next_functions[0][0]."""
+    lib.manual_seed(0)
+    layer = lib.nn.Linear(3, 2)
+    loss = lib.nn.MSELoss()(layer(lib.ones(4, 3)), lib.zeros(4, 2))
+    first = loss.grad_fn.next_functions[0][0]
+    second = first.next_functions[0][0]
+    return [type(node).__name__ for node in (loss.grad_fn, first, second)] + [
+        (type(node).__name__ if node is not None else None) for node, _ in first.next_functions[:2]
+    ]
+
+
+def test_linear_next_functions_start_with_the_bias_as_torchs():
+    agree("blitz next_functions chain", _blitz_chain, [], message=True)

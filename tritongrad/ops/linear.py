@@ -24,8 +24,9 @@ class Linear(Function):
 
     _backward_name = "AddmmBackward0"
 
+    # (bias, x, weight): torch's addmm(bias, x, weight.t()) order, which grad_fn.next_functions shows
     @staticmethod
-    def forward(ctx, x, weight, bias=None):
+    def forward(ctx, bias, x, weight):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return _wrap(_launch_forward(ctx, x, weight, bias, None))
@@ -48,7 +49,7 @@ class LinearRelu(Function):
     _backward_name = "ReluBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None):
+    def forward(ctx, bias, x, weight):
         ctx.has_bias = bias is not None
         out = _wrap(_launch_forward(ctx, x, weight, bias, "relu"))
         ctx.save_for_backward(x, weight, out)
@@ -75,7 +76,7 @@ def _launch_forward(ctx, x, weight, bias, activation: str | None):
 
 def _linear_backward(ctx, grad, x, weight, relu_out):
     """The three gradients of (relu of) a linear layer: one fused launch, or composed ops when recording."""
-    need_x, need_weight, need_bias = ctx.needs_input_grad
+    need_bias, need_x, need_weight = ctx.needs_input_grad
     needs = (need_x, need_weight, need_bias and ctx.has_bias)
     if grad._data.dtype != x._data.dtype:
         grad = grad.to(x.dtype)
@@ -84,7 +85,8 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op: recorded, or for unusual layouts
         relu_out = None
     if recording:
-        return _linear_backward_composed(grad, x, weight, needs)
+        grad_x, grad_weight, grad_bias = _linear_backward_composed(grad, x, weight, needs)
+        return grad_bias, grad_x, grad_weight
     # The forward's launcher stands for the layouts of x and weight while they hold the very
     # buffers it read (``.data =`` may have swapped one since) and of relu_out, its own output.
     launch, data, weight_data = ctx.forward_launch
@@ -100,9 +102,9 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         forward=forward,
     )
     return (
+        None if grad_bias is None else _wrap(grad_bias),
         None if grad_x is None else _wrap(grad_x),
         None if grad_weight is None else _wrap(grad_weight),
-        None if grad_bias is None else _wrap(grad_bias),
     )
 
 
@@ -149,9 +151,9 @@ _LINEAR_BY_LAYOUT = {
 def linear(x, weight, bias=None):
     """Applies the fused Linear Function with the node name torch gives this layout."""
     rank = x._data.dim()
-    return _LINEAR_BY_LAYOUT[(rank if rank <= 2 else "nd", bias is not None)].apply(x, weight, bias)
+    return _LINEAR_BY_LAYOUT[(rank if rank <= 2 else "nd", bias is not None)].apply(bias, x, weight)
 
 
 def linear_relu(x, weight, bias=None):
     """relu(linear(x, weight, bias)) as one fused Function (one launch forward, one backward)."""
-    return LinearRelu.apply(x, weight, bias)
+    return LinearRelu.apply(bias, x, weight)
