@@ -51,6 +51,9 @@ contiguous_format = _torch.contiguous_format
 preserve_format = _torch.preserve_format
 channels_last = _torch.channels_last
 channels_last_3d = _torch.channels_last_3d
+# layouts: every tritongrad tensor is strided
+layout = _torch.layout
+strided = _torch.strided
 
 from tritongrad import (  # noqa: E402,F401
     amp,
@@ -74,6 +77,7 @@ vmap = func.vmap
 globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast_dtype, ...
 
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
+from tritongrad import _dynamo  # noqa: E402,F401
 from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 

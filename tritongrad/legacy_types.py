@@ -30,7 +30,7 @@ class _LegacyTensorType(type):
             if args[0].dtype != cls.dtype:
                 raise TypeError(f"expected {_options(cls.dtype, device)} (got {_options(args[0].dtype, device)})")
             return Tensor(args[0])  # (torch's shares the memory)
-        if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+        if len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray)):
             return creation.tensor(args[0], dtype=cls.dtype, device=device)
         if all(isinstance(size, int) for size in args):
             return creation.empty(*args, dtype=cls.dtype, device=device)

@@ -76,7 +76,7 @@ class Tensor:
         sizes = args[0] if len(args) == 1 and isinstance(args[0], torch.Size) else args
         if not kwargs and all(isinstance(a, int) and not isinstance(a, builtins.bool) for a in sizes):
             data = torch.empty(tuple(sizes) or (0,), dtype=dtype)
-        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)) and not kwargs:
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray)) and not kwargs:
             data = torch.tensor(_buffers_of(args[0]), dtype=dtype)
         else:
             raise TypeError("Tensor(): expected a list of numbers or integer sizes; use tritongrad.tensor(...)")

@@ -188,6 +188,18 @@ class FunctionCtx(Node):
         """torch's node name: ``MulBackward0`` for tritongrad's ops, ``ExpBackward`` for a user's ``Exp``."""
         return self._torch_name
 
+    def __getattr__(self, name: str):
+        """torch's ``grad_fn._saved_self`` / ``_saved_result`` / ``_saved_exponent`` ...: what the node
+        saved, by torch's names (a saved number is the ctx attribute of that name)."""
+        if name.startswith("_saved_"):
+            key = name[len("_saved_") :]
+            table = self._function._saved_by_name(self)
+            if key in table:
+                return table[key]
+            if key in self.__dict__:
+                return self.__dict__[key]
+        raise AttributeError(f"'{self.name()}' object has no attribute '{name}'")
+
     # ---- what forward may call ----
     def save_for_backward(self, *tensors) -> None:
         """Saves tensors (or None) for backward; read them back with ``ctx.saved_tensors``.
@@ -309,6 +321,16 @@ def once_differentiable(backward):
 
 class Function:
     """Base class of differentiable operations (see the module docstring)."""
+
+    # torch's names for what forward saved, in save_for_backward's order: ``grad_fn._saved_<name>``
+    saved_names: tuple[str, ...] = ()
+
+    @staticmethod
+    def _saved_by_name(ctx: FunctionCtx) -> dict[str, Any]:
+        """The saved values by torch's names (``saved_names``); a Function whose saved values follow a
+        table row overrides it."""
+        names = ctx._function.saved_names
+        return dict(zip(names, ctx.saved_tensors, strict=False)) if names else {}
 
     @staticmethod
     def setup_context(ctx: FunctionCtx, inputs: tuple, output) -> None:

@@ -19,7 +19,7 @@ from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype
-from tritongrad.nn.parameter import Parameter
+from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.tensor import Tensor
 
 __all__ = ["Module"]
@@ -515,6 +515,8 @@ class Module:
                     f'While copying the parameter named "{key}", expected a Tensor but got {type(value).__name__}.'
                 )
                 continue
+            if is_lazy(target) and not is_lazy(value):  # (a lazy layer not run yet takes the checkpoint's shape)
+                target.materialize(tuple(value.shape))
             if tuple(value.shape) != tuple(target.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {_torch_size(value.shape)} from checkpoint, "

@@ -1,12 +1,12 @@
 """nn.Parameter: a Tensor that a Module registers as a learnable parameter; nn.Buffer: one it registers as
-a buffer."""
+a buffer; UninitializedParameter/UninitializedBuffer: the lazy layers' placeholders of unknown shape."""
 
 from __future__ import annotations
 
 from tritongrad import creation
 from tritongrad.tensor import Tensor
 
-__all__ = ["Parameter", "Buffer"]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
 
 
 class Parameter(Tensor):
@@ -69,3 +69,71 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         tensor.persistent = persistent
         tensor._is_buffer = True
         return tensor
+
+
+_UNINITIALIZED_SHAPE = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+    "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
+    "Call `forward` to initialize the parameters before accessing their attributes."
+)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet; ``materialize(shape)`` gives it memory (uninitialised
+    values) and makes it a plain Parameter. Reading its shape before that raises, as torch's."""
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        super().__init__(creation.empty(0, device=device, dtype=dtype), requires_grad)
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        placeholder = self.data
+        self.data = creation.empty(
+            *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
+        )  # fmt: skip
+        self.__class__ = Parameter
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE)
+
+    def size(self, dim=None):
+        return self.shape
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (a lazy norm layer's running statistics);
+    ``materialize(shape)`` gives it memory (uninitialised values) and makes it a plain Tensor."""
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
+        self._init_fields(creation.empty(0, device=device, dtype=dtype)._data)
+        self.requires_grad = requires_grad
+        self.persistent = persistent
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        placeholder = self._data
+        self._data = creation.empty(
+            *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
+        )._data  # fmt: skip
+        self.__class__ = Tensor
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE)
+
+    def size(self, dim=None):
+        return self.shape
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is a lazy layer's placeholder still waiting for its shape."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))

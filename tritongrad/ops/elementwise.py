@@ -336,6 +336,7 @@ class PowScalarExponent(Function):
     """tensor ** number."""
 
     _backward_name = "PowBackward0"
+    saved_names = ("self",)
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -356,6 +357,7 @@ class PowTensor(Function):
     """tensor ** tensor."""
 
     _backward_name = "PowBackward1"
+    saved_names = ("self", "exponent", "result")
 
     @staticmethod
     def forward(ctx, base, exponent):

@@ -193,6 +193,13 @@ class UnaryFunction(Function):
         operands = {name: next(saved) if name in ("x", "out") else ctx.arguments[name] for name in node.saves}
         return node.gradient(grad, **operands), None, None
 
+    @staticmethod
+    def _saved_by_name(ctx) -> dict:
+        saved = iter(ctx.saved_tensors)
+        names = {"x": "self", "out": "result"}
+        table = {names[name]: next(saved) for name in ctx._function.saves if name in names}
+        return {**ctx.arguments, **table}
+
 
 @dataclass(eq=False)
 class Unary:
@@ -395,6 +402,13 @@ class BinaryFunction(Function):
             names = row.operands_of[index]
             grads.append(reduce_grad(gradient(grad, *(saved[name] for name in names)), meta))
         return tuple(grads)
+
+    @staticmethod
+    def _saved_by_name(ctx) -> dict:
+        saved = dict(zip(ctx._function.row.saves, ctx.saved_tensors, strict=True))
+        saved.update(ctx.scalars)
+        names = {"a": "self", "b": "other", "out": "result"}
+        return {names[name]: value for name, value in saved.items() if name in names}
 
 
 class _Meta:

@@ -517,6 +517,7 @@ class ViewMethods:
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
         copy = kwargs.pop("copy", False)
+        memory_format = kwargs.pop("memory_format", torch.preserve_format)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
@@ -538,9 +539,10 @@ class ViewMethods:
                 device = torch.device("cuda", torch.cuda.current_device())
         same_dtype = dtype is None or dtype == self.dtype
         same_device = device is None or device == self.device
-        if same_dtype and same_device and not copy:
-            return self
-        return ToCopy.apply(self, dtype, device)
+        result = self if same_dtype and same_device and not copy else ToCopy.apply(self, dtype, device)
+        if memory_format is not torch.preserve_format and not result.is_contiguous(memory_format=memory_format):
+            result = result.clone(memory_format=memory_format)  # (to(memory_format=channels_last) and the like)
+        return result
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -596,6 +598,20 @@ class ViewMethods:
     @property
     def mH(self) -> Tensor:  # noqa: N802 (torch's name)
         return self.mT
+
+    @property
+    def layout(self) -> torch.layout:
+        """torch.strided: every tritongrad tensor is a strided one (no sparse layouts)."""
+        return torch.strided
+
+    @property
+    def real(self) -> Tensor:
+        """A real tensor's real part is the tensor itself (tritongrad has no complex dtypes)."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
     @property
     def H(self) -> Tensor:  # noqa: N802 (torch's name)

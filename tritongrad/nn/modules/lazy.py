@@ -17,76 +17,13 @@ from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3
 from tritongrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.modules.normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from tritongrad.nn.parameter import Parameter
-from tritongrad.tensor import Tensor
+from tritongrad.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 __all__ = [
     "UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
     "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]  # fmt: skip
-
-_UNINITIALIZED_SHAPE = (
-    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
-    "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
-    "Call `forward` to initialize the parameters before accessing their attributes."
-)
-
-
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet; ``materialize(shape)`` gives it memory (uninitialised
-    values) and makes it a plain Parameter. Reading its shape before that raises, as torch's."""
-
-    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
-        super().__init__(creation.empty(0, device=device, dtype=dtype), requires_grad)
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        placeholder = self.data
-        self.data = creation.empty(
-            *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
-        )  # fmt: skip
-        self.__class__ = Parameter
-
-    @property
-    def shape(self):
-        raise RuntimeError(_UNINITIALIZED_SHAPE)
-
-    def size(self, dim=None):
-        return self.shape
-
-    def __repr__(self) -> str:
-        return "<UninitializedParameter>"
-
-    __str__ = __repr__
-
-
-class UninitializedBuffer(Tensor):
-    """A buffer whose shape is not known yet (a lazy norm layer's running statistics);
-    ``materialize(shape)`` gives it memory (uninitialised values) and makes it a plain Tensor."""
-
-    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
-        self._init_fields(creation.empty(0, device=device, dtype=dtype)._data)
-        self.requires_grad = requires_grad
-        self.persistent = persistent
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        placeholder = self._data
-        self._data = creation.empty(
-            *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
-        )._data  # fmt: skip
-        self.__class__ = Tensor
-
-    @property
-    def shape(self):
-        raise RuntimeError(_UNINITIALIZED_SHAPE)
-
-    def size(self, dim=None):
-        return self.shape
-
-    def __repr__(self) -> str:
-        return "<UninitializedBuffer>"
-
-    __str__ = __repr__
 
 
 def _is_lazy(module) -> bool:
@@ -108,7 +45,8 @@ class _LazyMixin:
 
 
 def _infer_parameters(module, args) -> None:
-    module.initialize_parameters(*args)
+    if module.has_uninitialized_params():  # (a checkpoint may have given every shape already)
+        module.initialize_parameters(*args)
     module._initialize_hook.remove()
     del module._initialize_hook
     module.__class__ = module.cls_to_become

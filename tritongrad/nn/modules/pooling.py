@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
+from tritongrad.nn.modules.utils import _pair, _single
 from tritongrad.ops import pooling, pooling3d, unpooling
 
 __all__ = [
@@ -85,10 +86,6 @@ class MaxPool3d(_MaxPoolNd):
 class _AvgPoolNd(Module):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-def _single(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -237,10 +234,6 @@ class LPPool3d(_LPPoolNd):
 
     def forward(self, input):
         return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
-
-
-def _pair(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 class _MaxUnpoolNd(Module):
