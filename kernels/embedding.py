@@ -25,7 +25,7 @@ from tritongrad import runtime
 from tritongrad.kernels.common import check_floating, check_same_device, compute_dtype, needs_int64_indexing
 from tritongrad.runtime import cdiv
 
-__all__ = ["launch_embedding_backward"]
+__all__ = ["launch_embedding_backward", "launch_bag_check", "BAG_CHECK_FIELDS"]
 
 INDEX_DTYPES = (torch.int64, torch.int32)
 
@@ -138,3 +138,82 @@ def launch_embedding_backward(
         BLOCK_V=block_v, BLOCK_N=block_n, BLOCK_D=block_d,
     )  # fmt: skip
     return grad_weight
+
+
+# What launch_bag_check reports, in order (a position is "none" when it equals the length scanned).
+BAG_CHECK_FIELDS = (
+    "first_offset", "last_offset",
+    "decreasing_at", "offset_there", "offset_before",
+    "bad_index_at", "bad_index",
+)  # fmt: skip
+
+
+# The values embedding_bag must check before it trusts its offsets and indices, found by ONE
+# program: it scans offsets (keeping the first j with offsets[j] < offsets[j - 1]) and then the
+# input (the first index outside [0, num_weights)) in BLOCK-sized steps, each a running minimum of
+# positions, and writes BAG_CHECK_FIELDS. Memory: every offset and index read once. One program
+# keeps "the first bad position" a plain minimum (no atomics, no second pass for its value); the
+# scan is O(n / BLOCK) steps, small next to the bag reduction itself.
+@triton.jit
+def bag_check_kernel(
+    # input (n,) and offsets (B,), int32/int64, any stride; found (7,) int64, written whole.
+    input_ptr, offsets_ptr, found_ptr,
+    n_input, n_offsets, num_weights, input_stride, offsets_stride,
+    BLOCK: tl.constexpr,
+):  # fmt: skip
+    lanes = tl.arange(0, BLOCK).to(tl.int64)
+    decreasing = tl.full([BLOCK], n_offsets, tl.int64)
+    for start in range(1, n_offsets, BLOCK):
+        j = start + lanes
+        inside = j < n_offsets
+        here = tl.load(offsets_ptr + j * offsets_stride, mask=inside, other=0).to(tl.int64)
+        before = tl.load(offsets_ptr + (j - 1) * offsets_stride, mask=inside, other=0).to(tl.int64)
+        decreasing = tl.minimum(decreasing, tl.where(inside & (here < before), j, n_offsets))
+    bad = tl.full([BLOCK], n_input, tl.int64)
+    for start in range(0, n_input, BLOCK):
+        i = start + lanes
+        inside = i < n_input
+        index = tl.load(input_ptr + i * input_stride, mask=inside, other=0).to(tl.int64)
+        bad = tl.minimum(bad, tl.where(inside & ((index < 0) | (index >= num_weights)), i, n_input))
+    first_decreasing = tl.min(decreasing, axis=0)
+    first_bad = tl.min(bad, axis=0)
+    found = tl.arange(0, 8)
+    some_decreasing = first_decreasing < n_offsets
+    some_bad = first_bad < n_input
+    last = n_offsets - 1
+    values = tl.where(found == 0, tl.load(offsets_ptr).to(tl.int64), 0)
+    values = tl.where(found == 1, tl.load(offsets_ptr + last * offsets_stride).to(tl.int64), values)
+    values = tl.where(found == 2, first_decreasing, values)
+    there = tl.load(offsets_ptr + first_decreasing * offsets_stride, mask=some_decreasing, other=0).to(tl.int64)
+    before = tl.load(offsets_ptr + (first_decreasing - 1) * offsets_stride, mask=some_decreasing, other=0)
+    values = tl.where(found == 3, there, values)
+    values = tl.where(found == 4, before.to(tl.int64), values)
+    values = tl.where(found == 5, first_bad, values)
+    bad_value = tl.load(input_ptr + first_bad * input_stride, mask=some_bad, other=0).to(tl.int64)
+    values = tl.where(found == 6, bad_value, values)
+    tl.store(found_ptr + found, values, mask=found < 7)
+
+
+def launch_bag_check(indices: torch.Tensor, offsets: torch.Tensor, num_weights: int) -> torch.Tensor:
+    """The BAG_CHECK_FIELDS of a 1-D ``indices`` (n,) cut into bags at ``offsets`` (B >= 1,),
+    both int32/int64: an int64 (7,) tensor the caller reads (kernels/device_checks.py)."""
+    check_same_device("embedding_bag", indices, offsets)
+    if indices.dim() != 1 or offsets.dim() != 1 or offsets.numel() == 0:
+        raise ValueError(
+            f"launch_bag_check: expected 1-D indices and non-empty 1-D offsets, got shapes "
+            f"{list(indices.shape)} and {list(offsets.shape)}"
+        )
+    for name, tensor in (("indices", indices), ("offsets", offsets)):
+        if tensor.dtype not in INDEX_DTYPES:
+            raise RuntimeError(f"embedding_bag: {name} must be int64 or int32, got {tensor.dtype}")
+    found = torch.empty(len(BAG_CHECK_FIELDS), dtype=torch.int64, device=indices.device)
+    n = indices.numel()
+    block = 4096 if runtime.is_interpreter() else 1024
+    block = max(16, min(block, runtime.next_power_of_2(max(n, offsets.numel()))))
+    # One program scans everything (see the kernel's comment).
+    bag_check_kernel[(1,)](
+        indices, offsets, found,
+        n, offsets.numel(), num_weights, indices.stride(0) if n else 1, offsets.stride(0),
+        BLOCK=block,
+    )  # fmt: skip
+    return found

@@ -47,6 +47,8 @@ __all__ = [
     "window_launch_config",
 ]
 
+# torch's CPU averages int64 too (each window's sum divided with truncation), no other integer type.
+AVG_POOL_DTYPES = (*FLOATING_DTYPES, torch.int64)
 MAX_POOL_DTYPES = (
     torch.float16,
     torch.bfloat16,
@@ -188,7 +190,7 @@ def pool2d_fwd_kernel(
     x_stride_n, x_stride_c, x_stride_h, x_stride_w,
     KH, KW, SH, SW, PH, PW, DH, DW, divisor_override,
     MAX: tl.constexpr, ADAPTIVE: tl.constexpr, COUNT_INCLUDE_PAD: tl.constexpr, CHANNELS_LAST: tl.constexpr,
-    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    INTEGER: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
@@ -225,7 +227,12 @@ def pool2d_fwd_kernel(
         divisor = _avg_divisor(
             oh, ow, H, W, OH, OW, KH, KW, SH, SW, PH, PW, divisor_override, ADAPTIVE, COUNT_INCLUDE_PAD
         )
-        store_as(out_ptr + index, total_sum / divisor.to(COMPUTE), mask)
+        if INTEGER:  # int64: torch's C++ division, truncating toward zero
+            divisor = divisor.to(COMPUTE)
+            magnitude = tl.where(total_sum < 0, -total_sum, total_sum) // divisor
+            store_as(out_ptr + index, tl.where(total_sum < 0, -magnitude, magnitude), mask)
+        else:
+            store_as(out_ptr + index, total_sum / divisor.to(COMPUTE), mask)
 
 
 @triton.jit
@@ -330,7 +337,7 @@ def launch_pool2d_fwd(
         raise ValueError(f"pooling kind must be 'max' or 'avg', got {kind!r}")
     if x.dim() != 4:
         raise ValueError(f"pool2d kernels take an (N, C, H, W) tensor, got shape {list(x.shape)}")
-    check_floating(f"{kind}_pool2d", x, MAX_POOL_DTYPES if kind == "max" else FLOATING_DTYPES)
+    check_floating(f"{kind}_pool2d", x, MAX_POOL_DTYPES if kind == "max" else AVG_POOL_DTYPES)
     n, c, h, w = x.shape
     oh, ow = window.output_size
     channels_last = prefers_channels_last(x)
@@ -351,9 +358,8 @@ def launch_pool2d_fwd(
         *x.stride(),
         kh, kw, *window.arguments(), divisor_override or 0,
         MAX=kind == "max", ADAPTIVE=window.adaptive, COUNT_INCLUDE_PAD=count_include_pad,
-        CHANNELS_LAST=channels_last, COMPUTE=compute_dtype(x.dtype), BLOCK=block,
-        INDEX_64=needs_int64_indexing(x, out),
-        num_warps=num_warps,
+        CHANNELS_LAST=channels_last, INTEGER=not x.dtype.is_floating_point, COMPUTE=compute_dtype(x.dtype),
+        BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
     )  # fmt: skip
     return out, indices
 

@@ -2,8 +2,8 @@
 'bilinear' and 'bicubic' (a 1-d resize is the H = OH = 1 case), forward and backward.
 
 Source positions follow torch's CPU kernels exactly, per dim of input size ``I`` and output
-size ``O``, with ``scale`` = I / O or 1 / scale_factor (the caller passes 1 when I == O, where
-torch copies):
+size ``O``, with ``scale`` = I / O or 1 / scale_factor (``source_scale`` says when torch copies
+instead):
 
 - nearest:  ``i = min(floor(o * scale), I - 1)`` in float32 (torch's ``nearest_idx``; scale 1/2
   when O == 2 I); 'nearest-exact': ``min(floor((o + 0.5) * scale), I - 1)``, no shortcuts;
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import triton
 import triton.language as tl
@@ -41,21 +42,26 @@ from tritongrad.kernels.elementwise import linear_index, store_as
 from tritongrad.kernels.pool import empty_nchw, prefers_channels_last, unravel_nchw, window_launch_config
 from tritongrad.runtime import cdiv
 
-__all__ = ["source_scale", "cubic_weight", "launch_resample2d_fwd", "launch_resample2d_bwd"]
+__all__ = ["source_scale", "cubic_weight", "launch_resample2d_fwd", "launch_resample2d_bwd", "launch_resample2d_uint8"]
 
 _CUBIC_A = tl.constexpr(-0.75)  # the cubic convolution's A, torch's for bicubic interpolate and grid_sample
 
 
 def source_scale(in_size: int, out_size: int, linear: bool, align_corners: bool, scale_factor: float | None,
-                 exact: bool = False) -> float:  # fmt: skip
-    """The factor from output to input positions along one dim, as torch's CPU kernels compute it
-    (``exact``: 'nearest-exact', which has none of the shortcuts below)."""
-    if exact:
-        return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else in_size / out_size
-    if in_size == out_size:
+                 shortcuts: bool = True) -> float:  # fmt: skip
+    """The factor from output to input positions along one dim, as torch's CPU kernels compute it.
+
+    ``shortcuts``: whether torch's kernel for this mode copies a dim whose size is unchanged and
+    (nearest) takes ``o >> 1`` for a doubled one, whatever ``scale_factor`` says. Only the 2-d
+    'nearest' and the linear family ('linear', 'bilinear', 'trilinear'; 'bicubic' with
+    align_corners, where the factor is 1 anyway) have them; 1-d and 3-d 'nearest',
+    'nearest-exact' and 'bicubic' without align_corners resample with ``1 / scale_factor`` even
+    when the size is unchanged.
+    """
+    if shortcuts and in_size == out_size:
         return 1.0  # torch copies
-    if not linear and out_size == 2 * in_size:
-        return 0.5  # torch's nearest takes o >> 1 here, whatever the scale factor
+    if shortcuts and not linear and out_size == 2 * in_size:
+        return 0.5  # torch's 2-d nearest takes o >> 1 here, whatever the scale factor
     if linear and align_corners:
         return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
     if scale_factor is not None and scale_factor > 0:
@@ -235,11 +241,12 @@ def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales:
                           linear: bool, align_corners: bool = False, exact: bool = False,
                           cubic: bool = False) -> torch.Tensor:  # fmt: skip
     """``x`` (N, C, H, W), any strides, resized to ``output_size`` with source factors ``scales``
-    (from ``source_scale``): nearest, bilinear or (``cubic``) bicubic. Returns a tensor of x's dtype,
+    (from ``source_scale``): nearest (floating types and uint8), bilinear or (``cubic``) bicubic
+    (floating types; uint8 takes ``launch_resample2d_uint8``). Returns a tensor of x's dtype,
     channels-last for a channels-last x (as torch's), else contiguous."""
     if x.dim() != 4:
         raise ValueError(f"resample kernels take an (N, C, H, W) tensor, got shape {list(x.shape)}")
-    check_floating("interpolate", x, FLOATING_DTYPES)
+    check_floating("interpolate", x, FLOATING_DTYPES if linear or cubic else (*FLOATING_DTYPES, torch.uint8))
     n, c, h, w = x.shape
     channels_last = prefers_channels_last(x)
     out = empty_nchw((n, c, *output_size), x.dtype, x.device, channels_last)
@@ -301,3 +308,144 @@ def launch_resample2d_bwd(grad: torch.Tensor, input_size: tuple[int, int], scale
     if grad.shape[2] == h and scales[0] == 1.0:
         return along_w  # a 1-d resize (or an unchanged height): the H pass would copy
     return _resample_bwd_1d(along_w, 2, h, scales[0], linear, align_corners, exact, channels_last, cubic)
+
+
+# ----------------------------------------------------------------------------------------------
+# uint8 'bilinear' / 'bicubic': torch's CPU int16 fixed-point separable path
+# ----------------------------------------------------------------------------------------------
+#
+# torch resizes uint8 images one dim at a time (W, then H; a dim whose size is unchanged is
+# skipped), each output a sum of at most 2 (4) taps with int16 weights and a rounding offset:
+#     out = clamp(((1 << (p - 1)) + sum_k w16[o, k] * x[first[o] + k]) >> p, 0, 255)
+# The weights come from the same source positions as the float kernels (computed on the host in
+# float64, as torch's tables), taps outside the input folded onto the edge, scaled by 2^p for the
+# largest p that keeps the largest weight within int16 (aten UpSampleKernel.cpp,
+# _compute_index_ranges_int16_weights). The intermediate is rounded to uint8, as torch's.
+
+_TAPS = {False: 2, True: 4}
+
+
+def _cubic_filter(x: float) -> float:
+    """torch's cubic convolution (A = -0.75, the non-antialiased uint8 path) at distance x."""
+    a = -0.75
+    x = abs(x)
+    if x < 1.0:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2.0:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return 0.0
+
+
+def _uint8_pass_tables(in_size: int, out_size: int, align_corners: bool, scale_factor: float | None,
+                       cubic: bool) -> tuple[list[int], list[int], list[int], int]:  # fmt: skip
+    """(first tap, tap count, int16 weights (out_size * taps), precision) of one 1-d pass, as torch's
+    _compute_indices_min_size_weights + _compute_index_ranges_int16_weights compute them."""
+    taps = _TAPS[cubic]
+    if align_corners:
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        scale = 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else in_size / out_size
+    support = taps // 2
+    firsts, counts, weights, largest = [], [], [], 0.0
+    for o in range(out_size):
+        if align_corners:
+            source = scale * o
+        else:
+            source = scale * (o + 0.5) - 0.5
+            if not cubic and source < 0:
+                source = 0.0
+        index = min(math.floor(float(np.float32(source))), in_size - 1)  # torch's floorf
+        fraction = min(max(source - index, 0.0), 1.0)
+        unbound_first = index - support + 1
+        first = max(unbound_first, 0)
+        count = min(max(min(index + support + 1, in_size) - first, 0), taps)
+        row = [0.0] * taps
+        slot = 0
+        for k in range(taps):
+            w = (1.0 - abs(float(k + 1 - support) - fraction)) if not cubic else _cubic_filter(k + 1 - support - fraction)
+            w = max(w, 0.0) if not cubic else w
+            if unbound_first + k <= 0:
+                slot = 0
+            elif unbound_first + k >= in_size - 1:
+                slot = count - 1
+            row[slot] += w
+            largest = max(largest, row[slot])
+            slot += 1
+        firsts.append(first)
+        counts.append(count)
+        weights.extend(row)
+    precision = 0
+    while precision < 22 and int(0.5 + largest * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    fixed = [int(-0.5 + w * (1 << precision)) if w * (1 << precision) < 0 else int(0.5 + w * (1 << precision))
+             for w in weights]  # fmt: skip
+    return firsts, counts, fixed, precision
+
+
+# One 1-d pass of the uint8 resize along dim 2 (ALONG_H) or 3 of x (N, C, P, Q): out[.., o, ..] =
+# the rounded fixed-point sum above. One program computes BLOCK outputs; TAPS reads each.
+@triton.jit
+def resample_uint8_pass_kernel(
+    x_ptr, first_ptr, count_ptr, weight_ptr, out_ptr,
+    total, C, OP, OQ,
+    x_stride_n, x_stride_c, x_stride_p, x_stride_q, rounding, precision,
+    ALONG_H: tl.constexpr, TAPS: tl.constexpr, CHANNELS_LAST: tl.constexpr, BLOCK: tl.constexpr,
+    INDEX_64: tl.constexpr,
+):  # fmt: skip
+    index = linear_index(BLOCK, INDEX_64)
+    mask = index < total
+    n, c, p, q = unravel_nchw(index, C, OP, OQ, CHANNELS_LAST)
+    if ALONG_H:
+        o = p
+        base = x_ptr + n * x_stride_n + c * x_stride_c + q * x_stride_q
+        step = x_stride_p
+    else:
+        o = q
+        base = x_ptr + n * x_stride_n + c * x_stride_c + p * x_stride_p
+        step = x_stride_q
+    first = tl.load(first_ptr + o, mask=mask, other=0)
+    count = tl.load(count_ptr + o, mask=mask, other=0)
+    acc = tl.zeros([BLOCK], tl.int32) + rounding  # 1 << (precision - 1): the +0.5 of rounding
+    for k in tl.static_range(TAPS):
+        inside = mask & (k < count)
+        tap = tl.load(base + (first + k) * step, mask=inside, other=0).to(tl.int32)
+        weight = tl.load(weight_ptr + o * TAPS + k, mask=inside, other=0)
+        acc += tap * weight
+    store_as(out_ptr + index, tl.minimum(tl.maximum(acc >> precision, 0), 255), mask)
+
+
+def launch_resample2d_uint8(x: torch.Tensor, output_size: tuple[int, int],
+                            scale_factors: tuple[float | None, float | None], *, align_corners: bool,
+                            cubic: bool) -> torch.Tensor:  # fmt: skip
+    """uint8 ``x`` (N, C, H, W), any strides, resized bilinearly (``cubic``: bicubically) to
+    ``output_size`` as torch's CPU does (the section comment above); ``scale_factors`` per dim (None:
+    from the sizes). A new tensor, channels-last for a channels-last x, else contiguous."""
+    if x.dim() != 4 or x.dtype != torch.uint8:
+        raise ValueError(f"launch_resample2d_uint8 takes a uint8 (N, C, H, W) tensor, got {x.dtype} {list(x.shape)}")
+    channels_last = prefers_channels_last(x)
+    current = x
+    for dim in (3, 2):  # W first, as torch
+        in_size, out_size = current.shape[dim], output_size[dim - 2]
+        if in_size == out_size:
+            continue  # torch skips the pass
+        shape = list(current.shape)
+        shape[dim] = out_size
+        out = empty_nchw(shape, torch.uint8, x.device, channels_last)
+        if out.numel():
+            firsts, counts, weights, precision = _uint8_pass_tables(
+                in_size, out_size, align_corners, scale_factors[dim - 2], cubic
+            )
+            tables = [torch.tensor(values, dtype=torch.int32).to(x.device) for values in (firsts, counts, weights)]
+            block, num_warps = window_launch_config(out.numel())
+            # One program instance computes BLOCK outputs.
+            resample_uint8_pass_kernel[(cdiv(out.numel(), block),)](
+                current, *tables, out,
+                out.numel(), shape[1], shape[2], shape[3],
+                *current.stride(), 1 << (precision - 1), precision,
+                ALONG_H=dim == 2, TAPS=_TAPS[cubic], CHANNELS_LAST=channels_last,
+                BLOCK=block, INDEX_64=needs_int64_indexing(current, out), num_warps=num_warps,
+            )  # fmt: skip
+        current = out
+    if current is x:  # nothing resized: a copy, as torch returns a new tensor
+        return launch_resample2d_fwd(x, output_size, (1.0, 1.0), linear=False)
+    return current

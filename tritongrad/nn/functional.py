@@ -62,7 +62,7 @@ from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d,
 from tritongrad.ops.ctc_loss import ctc_loss
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
-from tritongrad.ops.embedding import embedding, renormalize_rows
+from tritongrad.ops.embedding import check_bags, embedding, renormalize_rows
 from tritongrad.ops.fold import fold, unfold
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.grid_sample import affine_grid, grid_sample
@@ -1375,31 +1375,33 @@ def embedding_bag(
     """Sum, mean or max of bags of ``weight`` rows -> (bags, embedding_dim).
 
     ``input`` is (B, L) (each row one bag, ``offsets`` None) or 1-D and cut into bags starting at
-    ``offsets`` (B,) (B + 1 with ``include_last_offset``, whose last entry is input's length);
+    ``offsets`` (B,) (B + 1 with ``include_last_offset``, whose last entry ends the last bag);
     an empty bag gives zeros. Entries equal to ``padding_idx`` are left out of their bag (and of
     its mean's count). ``per_sample_weights`` (like input) scales each row, ``mode="sum"`` only.
+    ``scale_grad_by_freq`` divides each row's gradient by its index's count in the whole input
+    (as F.embedding and torch's CUDA kernel do; torch 2.13's CPU kernel divides some rows by
+    another index's count, pytorch#190063).
+
+    With ``include_last_offset`` and a last offset short of the input's end, torch's CPU result
+    depends on its kernel path, and this follows it: floating types other than float64 in
+    "sum"/"mean" with no ``padding_idx`` (a unit-stride weight row, contiguous
+    ``per_sample_weights``) sum only up to the last offset, a mean still dividing by the count up
+    to the input's end; every other case (float64, ``padding_idx``, "max", strided rows) runs the
+    last bag to the input's end (pytorch#191965).
+
+    Offsets and indices are checked on the device (kernels/device_checks.py).
     Composed from embedding, index_add and scatter_reduce (their kernels do the arithmetic);
     ``max_norm`` renormalises the looked-up rows in place as ``embedding`` does; ``sparse=True`` is
     not supported (NotImplementedError)."""
     _check_tensor("embedding_bag", "input", input)
     _check_tensor("embedding_bag", "weight", weight)
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError("mode has to be one of sum, mean or max")
-    if sparse:
-        raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
-    if max_norm is not None:
-        renormalize_rows(weight, input, float(max_norm), float(norm_type))
-    if per_sample_weights is not None:
-        if mode != "sum":
-            raise NotImplementedError(
-                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
-                f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
-            )
-        if tuple(per_sample_weights.shape) != tuple(input.shape):
-            raise ValueError(
-                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
-                f"then it must have the same shape as the input ({tuple(input.shape)})"
-            )
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
+            f"then it must have the same shape as the input ({tuple(input.shape)})"
+        )
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError(
@@ -1415,32 +1417,70 @@ def embedding_bag(
             raise ValueError("offsets has to be a 1D Tensor")
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if max_norm is not None:
+        renormalize_rows(weight, input, float(max_norm), float(norm_type))
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
+            f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
     if input.dtype not in (torch.int32, torch.int64) or offsets.dtype not in (torch.int32, torch.int64):
         raise RuntimeError(
             f"embedding_bag: expected input and offsets to be int32 or int64, got {input.dtype} and {offsets.dtype}"
         )
-    starts = offsets[:-1] if include_last_offset else offsets
+    num_weights, dim = weight.shape
+    if padding_idx is not None:
+        if not -num_weights <= padding_idx < num_weights:
+            raise RuntimeError(
+                f"padding_idx must be within the number of embeddings, -{num_weights} through {num_weights - 1}, "
+                f"but got {padding_idx}"
+            )
+        padding_idx %= num_weights
+    if include_last_offset and offsets.shape[0] < 1:
+        raise RuntimeError("include_last_offset: number of offset should be at least 1")
     flat = input.reshape(-1)
-    n, bags, dim = flat.shape[0], starts.shape[0], weight.shape[1]
-    # Bag of each entry: one mark at each bag's start, counted by a running sum (offsets[0] is 0,
-    # so a position before it would get bag -1 and be refused by index_add's bounds check).
+    n = flat.shape[0]
+    bags = offsets.shape[0] - 1 if include_last_offset else offsets.shape[0]
+    if offsets.shape[0]:
+        check_bags(flat, offsets, num_weights)
+    # torch's CPU fast path (see the docstring) ends the last bag at the last offset: using every
+    # offset as a bag start sends the entries after it to bag ``bags``, the discarded row below.
+    stops_at_last_offset = (
+        include_last_offset and bags > 0 and mode != "max" and padding_idx is None
+        and weight.dtype in (torch.float32, torch.float16, torch.bfloat16) and weight.stride(1) == 1
+        and (per_sample_weights is None or per_sample_weights.reshape(-1).stride(0) == 1)
+    )  # fmt: skip
+    starts = offsets if stops_at_last_offset else offsets[:bags]
+    # Bag of each entry: one mark at each bag's start, counted by a running sum (offsets[0] is 0).
     marks = creation.zeros(n + 1, dtype=torch.int64, device=input.device)
-    marks = marks.index_add(0, starts.long(), creation.ones(bags, dtype=torch.int64, device=input.device))
+    marks = marks.index_add(0, starts.long(), creation.ones(starts.shape[0], dtype=torch.int64, device=input.device))
     bag_of = marks[:n].cumsum(0) - 1
-    rows = embedding(flat, weight)
+    if bags == 0:  # no bag at all: every entry goes to the discarded row
+        bag_of = creation.zeros(n, dtype=torch.int64, device=input.device)
+    # The rows, with F.embedding's gradient: no gradient into padding_idx's row, and
+    # scale_grad_by_freq counting each index over the whole input.
+    rows = embedding(flat, weight, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1)
     if padding_idx is not None:
-        keep = flat != padding_idx % weight.shape[0]
-        bag_of, rows = bag_of[keep], rows[keep]
-    out = creation.zeros(bags, dim, dtype=weight.dtype, device=weight.device)
+        bag_of = ops.where(flat == padding_idx, bags, bag_of)  # left out: into the discarded row
+    out = creation.zeros(bags + 1, dim, dtype=weight.dtype, device=weight.device)
     if mode == "max":
-        return _bag_max(rows, bag_of, out)
-    out = out.index_add(0, bag_of, rows)
+        return _bag_max(rows, bag_of, out)[:bags]
+    out = out.index_add(0, bag_of, rows)[:bags]
     if mode == "mean":
-        ones = creation.ones(bag_of.shape[0], dtype=weight.dtype, device=weight.device)
-        counts = creation.zeros(bags, dtype=weight.dtype, device=weight.device).index_add(0, bag_of, ones)
-        out = out / counts.clamp(min=1).unsqueeze(1)
+        counted = bag_of.clamp(max=bags - 1) if stops_at_last_offset else bag_of
+        ones = creation.ones(n, dtype=weight.dtype, device=weight.device)
+        counts = creation.zeros(bags + 1, dtype=weight.dtype, device=weight.device).index_add(0, counted, ones)
+        out = out / counts[:bags].clamp(min=1).unsqueeze(1)
     return out
 
 

@@ -13,10 +13,11 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.kernels import embedding as embedding_kernels
 from tritongrad.kernels import indexing as indexing_kernels
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.tensor import Tensor
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "check_bags"]
 
 
 def _flattenable(data: torch.Tensor, dims: int) -> torch.Tensor:
@@ -29,10 +30,12 @@ def _flattenable(data: torch.Tensor, dims: int) -> torch.Tensor:
 
 
 def _gather_rows(weight: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-    """weight[indices] as a new contiguous (*indices.shape, D) tensor; IndexError for indices outside [0, V)."""
-    offsets, bad = indexing_kernels.launch_index_offsets([indices], [weight.shape[0]], [weight.stride(0)], wrap=False)
-    if bad is not None:
-        raise IndexError("index out of range in self")
+    """weight[indices] as a new contiguous (*indices.shape, D) tensor; IndexError for indices outside
+    [0, V), checked on the device (kernels/device_checks.py: no host sync on a GPU)."""
+    offsets, _ = indexing_kernels.launch_index_offsets(
+        [indices], [weight.shape[0]], [weight.stride(0)], wrap=False,
+        on_bad=lambda k, value: IndexError("index out of range in self"),
+    )  # fmt: skip
     shape = (*indices.shape, weight.shape[1])
     offsets_strides = (*indexing_kernels.contiguous_strides(indices.shape), 0)
     src_strides = (0,) * indices.dim() + (weight.stride(1),)
@@ -67,6 +70,39 @@ class Embedding(Function):
             scale_grad_by_freq=ctx.scale_grad_by_freq,
         )
         return None, Tensor._wrap(grad_weight), None, None
+
+
+def check_bags(indices: Tensor, offsets: Tensor, num_weights: int) -> None:
+    """torch's embedding_bag checks of the values in ``offsets`` (B >= 1) and the 1-D ``indices``,
+    made on the device (kernels/device_checks.py): offsets start at 0, never pass the input's end,
+    never decrease (torch's CPU kernels only trip over that in some paths, with an assertion
+    message), and every index names a row of the table. RuntimeError, as torch's."""
+    n = indices.shape[0]
+
+    def check(values: list[int]) -> None:
+        found = dict(zip(embedding_kernels.BAG_CHECK_FIELDS, values))
+        if found["first_offset"] != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+                f"However, got {found['first_offset']}"
+            )
+        if found["last_offset"] > n:
+            raise RuntimeError(
+                f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {found['last_offset']}"
+            )
+        if found["decreasing_at"] < offsets.shape[0]:
+            at = found["decreasing_at"]
+            raise RuntimeError(
+                f"embedding_bag: offsets must be non-decreasing, but offsets[{at}] = {found['offset_there']} is less "
+                f"than offsets[{at - 1}] = {found['offset_before']}"
+            )
+        if found["bad_index_at"] < n:
+            raise RuntimeError(
+                f"Index {found['bad_index_at']} of input takes value {found['bad_index']} which is not in the valid "
+                f"range [0, {num_weights})"
+            )
+
+    check_on_device(embedding_kernels.launch_bag_check(indices._data, offsets._data, num_weights), check)
 
 
 def renormalize_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:

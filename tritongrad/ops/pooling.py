@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tritongrad.autograd.function import Function
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import pool as kernels
 from tritongrad.kernels.pool import PoolWindow
 from tritongrad.tensor import Tensor
@@ -261,6 +262,12 @@ def _fixed_window(name, x, kernel_size, stride, padding, dilation, ceil_mode, sp
     return PoolWindow(output, kernel, stride, padding, dilation)
 
 
+def _check_avg_dtype(x) -> None:
+    """torch's CPU average pooling takes floating types and int64 (NotImplementedError, naming its kernel, else)."""
+    if isinstance(x, Tensor) and x.dtype not in kernels.AVG_POOL_DTYPES:
+        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{dtype_word(x.dtype)}\'')
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """2-d max pooling of (N, C, H, W) or (C, H, W) ``input`` as torch.nn.functional.max_pool2d.
 
@@ -287,8 +294,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
     Each window is divided by ``divisor_override`` if given, else by its size clipped to the
     padded input (``count_include_pad=True``) or by the number of real elements in it. Floating
-    inputs only (torch's CPU kernel also averages integers); max pooling takes integers too.
+    types and int64 (the window's sum divided with truncation toward zero, as torch's CPU kernel;
+    other integer types raise NotImplementedError as torch's).
     """
+    _check_avg_dtype(input)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     window = _fixed_window("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode, 2)
@@ -297,6 +306,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-d average pooling of (N, C, L) or (C, L) ``input`` (a height-1 view of ``avg_pool2d``)."""
+    _check_avg_dtype(input)
     window = _fixed_window("avg_pool1d", input, kernel_size, stride, padding, 1, ceil_mode, 1)
     return _POOL_1D.apply(input, window, "avg", 1, False, bool(count_include_pad), None)
 

@@ -8,6 +8,11 @@ the first plane holding it. Gradients are the composed ops' (each max to its arg
 
 from __future__ import annotations
 
+import torch
+
+from tritongrad import creation
+from tritongrad.dtypes import dtype_word
+from tritongrad.kernels.common import FLOATING_DTYPES
 from tritongrad.ops import pooling
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import gather
@@ -62,6 +67,39 @@ def _finish(result, unbatched: bool):
     return result
 
 
+def _check_output_size(x, kernel, stride, padding, dilation, ceil_mode: bool) -> None:
+    """torch's "Output size is too small" with the 3-d shapes (the 2-d and 1-d passes would name their own)."""
+    if any(k <= 0 for k in kernel) or any(s <= 0 for s in stride) or any(d <= 0 for d in dilation):
+        return  # the passes raise torch's errors for these
+    if any(p > ((k - 1) * d + 1) // 2 for k, p, d in zip(kernel, padding, dilation)):
+        return
+    sizes = x.shape[2:]
+    output = [pooling.pooling_output_size(*args, ceil_mode) for args in zip(sizes, kernel, stride, padding, dilation)]
+    if min(output) < 1:
+        channels = x.shape[1]
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(str(v) for v in (channels, *sizes))}). Calculated output size: "
+            f"({'x'.join(str(v) for v in (channels, *output))}). Output size is too small"
+        )
+
+
+def _integer_avg_pool3d(x, kernel, step, pad, ceil_mode: bool, count_include_pad: bool, divisor_override):
+    """int64 average pooling as torch's: each window's exact sum divided by its 3-d divisor with
+    truncation. The sums come from the separable passes with divisor 1 (exact in int64); the divisor
+    (a product of per-dim counts) is recovered from a float64 pooling of ones as count / mean."""
+    sums = _over_planes(x, lambda t: pooling.avg_pool2d(t, kernel[1:], step[1:], pad[1:], ceil_mode, True, 1))
+    sums = _over_depth(
+        sums, lambda t: pooling.avg_pool2d(t.unsqueeze(2), (1, kernel[0]), (1, step[0]), (0, pad[0]), ceil_mode,
+                                           True, 1).squeeze(2)
+    )  # fmt: skip
+    if divisor_override is not None:
+        return sums.div(divisor_override, rounding_mode="trunc")
+    ones = creation.ones((1, 1, *x.shape[2:]), dtype=torch.float64, device=x.device)
+    counts = avg_pool3d(ones, kernel, step, pad, ceil_mode, True, 1)
+    means = avg_pool3d(ones, kernel, step, pad, ceil_mode, count_include_pad)
+    return sums.div((counts / means).round().long(), rounding_mode="trunc")
+
+
 @autocast_op("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):  # fmt: skip
@@ -70,6 +108,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel = _triple(kernel_size, "max_pool3d: kernel_size")
     step = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _triple(stride, "stride")
     pad, spread = _triple(padding, "max_pool3d: padding"), _triple(dilation, "max_pool3d: dilation")
+    _check_output_size(x, kernel, step, pad, spread, ceil_mode)
     planes = _over_planes(
         x, lambda t: pooling.max_pool2d(t, kernel[1:], step[1:], pad[1:], spread[1:], ceil_mode, return_indices=True)
     )
@@ -91,9 +130,14 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     kernel = _triple(kernel_size, "avg_pool3d: kernel_size")
     step = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _triple(stride, "stride")
     pad = _triple(padding, "avg_pool3d: padding")
+    if x.dtype not in (*FLOATING_DTYPES, torch.int64):
+        raise NotImplementedError(f'"avg_pool3d_out_frame" not implemented for \'{dtype_word(x.dtype)}\'')
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    if x.dtype == torch.int64:
+        return _finish(_integer_avg_pool3d(x, kernel, step, pad, ceil_mode, count_include_pad, divisor_override),
+                       unbatched)  # fmt: skip
     if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError("divisor must be not zero")
         # window sums (a divisor of 1 in each pass), then the given divisor
         sums = _over_planes(x, lambda t: pooling.avg_pool2d(t, kernel[1:], step[1:], pad[1:], ceil_mode, True, 1))
         sums = _over_depth(

@@ -1,6 +1,6 @@
 """F.interpolate: 'nearest', 'nearest-exact' (3-d, 4-d and 5-d input), 'linear' (3-d), 'bilinear'
 and 'bicubic' (4-d), 'trilinear' (5-d) on kernels/resample.py, and 'area' as torch computes it:
-adaptive average pooling (ops/pooling.py).
+adaptive average pooling (ops/pooling.py, ops/pooling3d.py).
 
 A 1-d resize of (N, C, L) runs the 2-d kernels on an (N, C, 1, L) view. A 3-d resize of
 (N, C, D, H, W) is separable: the 2-d kernels resize (H, W) on an (N, C * D, H, W) view, then D on
@@ -19,10 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import torch
+
 from tritongrad.autograd.function import Function
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import resample as kernels
+from tritongrad.kernels.common import FLOATING_DTYPES
 from tritongrad.kernels.pool import prefers_channels_last
-from tritongrad.ops import pooling
+from tritongrad.ops import pooling, pooling3d
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
@@ -135,6 +139,8 @@ def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
                 f"dimensions of {in_sizes} and output size of {size}. Please provide input tensor in (N, C, d1, "
                 "d2, ...,dK) format and output size in (o1, o2, ...,oK) format."
             )
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         return [int(s) for s in sizes], [None] * spatial
     if scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
@@ -149,14 +155,47 @@ def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
     return sizes, [None] * spatial if recompute_scale_factor else [float(f) for f in factors]
 
 
+# torch 2.13 CPU kernel names in its "... not implemented for 'Long'" messages, per (mode, spatial dims).
+_KERNEL_NAMES = {
+    ("nearest", 1): "compute_indices_weights_nearest",
+    ("nearest", 2): "upsample_nearest2d_channels_last",
+    ("nearest", 3): "compute_indices_weights_nearest",
+    ("linear", 1): "compute_indices_weights_linear",
+    ("bilinear", 2): "upsample_bilinear2d_channels_last",
+    ("bicubic", 2): "compute_indices_weights_cubic",
+    ("trilinear", 3): "compute_indices_weights_linear",
+    ("area", 1): "adaptive_avg_pool2d",
+    ("area", 2): "adaptive_avg_pool2d",
+    ("area", 3): "adaptive_avg_pool3d_cpu",
+}
+
+
+def _check_dtype(input, mode: str, spatial: int) -> None:
+    """torch's CPU kernels take floating types, and uint8 for 'nearest', 'nearest-exact',
+    'bilinear' and 'bicubic' (images, masks); other types raise NotImplementedError naming the
+    kernel, as torch's dispatch does."""
+    if input.dtype in FLOATING_DTYPES:
+        return
+    if input.dtype == torch.uint8 and mode in ("nearest", "nearest-exact", "bilinear", "bicubic"):
+        return
+    kernel = _KERNEL_NAMES["nearest" if mode == "nearest-exact" else mode, spatial]
+    if mode == "area" and spatial == 2 and prefers_channels_last(input._data):
+        kernel = "adaptive_avg_pool2d_channels_last"
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype_word(input.dtype)}\'')
+
+
 @autocast_op("interpolate")
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False):  # fmt: skip
     """Resizes (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to ``size`` or by ``scale_factor``.
 
-    Modes: 'nearest' and 'nearest-exact' (3-d, 4-d or 5-d input), 'area' (3-d or 4-d), 'linear'
-    (3-d), 'bilinear' and 'bicubic' (4-d), 'trilinear' (5-d), with torch's ``align_corners``
-    (default False). ``antialias=True`` is not supported.
+    Modes: 'nearest' and 'nearest-exact' (3-d, 4-d or 5-d input), 'area' (adaptive average
+    pooling, 3-d to 5-d), 'linear' (3-d), 'bilinear' and 'bicubic' (4-d), 'trilinear' (5-d), with
+    torch's ``align_corners`` (default False). Floating types, and uint8 where torch's CPU takes
+    it ('nearest', 'nearest-exact', 'bilinear', 'bicubic'; the last two round as torch's int16
+    fixed-point kernels do). With ``scale_factor`` the source positions use 1 / scale_factor, and
+    a dim whose size does not change is copied only where torch's kernel copies it
+    (kernels/resample.py ``source_scale``). ``antialias=True`` is not supported.
 
     >>> interpolate(tritongrad.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
     [[[1.0, 1.0, 2.0, 2.0]]]
@@ -171,26 +210,32 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             )
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by tritongrad")
     if input.dim() not in (3, 4, 5):
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
             f"{_ALL_MODES} (got {mode})"
         )
+    sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as "
+            "input"
+        )
     ranks = {"linear": 3, "bilinear": 4, "trilinear": 5}
     if mode in ranks and input.dim() != ranks[mode]:  # torch's own message for these three
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {ranks[mode]}D input")
     if mode == "lanczos" and input.dim() == 4:
-        raise ValueError("Lanczos mode requires antialias=True")  # and antialias is not supported
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if mode not in _MODES or (mode == "bicubic" and input.dim() != 4):
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
             f"{_ALL_MODES} (got {mode})"
         )
-    if mode == "area" and input.dim() == 5:
-        raise NotImplementedError("interpolate: mode 'area' on 5D input (adaptive_avg_pool3d) is not supported")
-    sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by tritongrad")
     in_sizes = list(input.shape[2:])
     if any(s <= 0 for s in sizes) or any(s <= 0 for s in in_sizes):
         names = ["D", "H", "W"][-len(sizes) :]
@@ -199,8 +244,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input ({given}) output ({wanted})"
         )
+    _check_dtype(input, mode, len(sizes))
     if mode == "area":
-        area = pooling.adaptive_avg_pool1d if len(sizes) == 1 else pooling.adaptive_avg_pool2d
+        area = (pooling.adaptive_avg_pool1d, pooling.adaptive_avg_pool2d, pooling3d.adaptive_avg_pool3d)[len(sizes) - 1]
         return area(input, sizes[0] if len(sizes) == 1 else tuple(sizes))
     linear, exact, cubic = (
         mode in ("linear", "bilinear", "trilinear", "bicubic"),
@@ -208,7 +254,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         mode == "bicubic",
     )
     align = bool(align_corners)
-    scales = [kernels.source_scale(i, o, linear, align, f, exact) for i, o, f in zip(in_sizes, sizes, factors)]
+    # Where torch's kernel copies an unchanged dim (kernels/resample.py source_scale).
+    shortcuts = (mode == "nearest" and len(sizes) == 2) or (linear and (not cubic or align))
+    scales = [kernels.source_scale(i, o, linear, align, f, shortcuts) for i, o, f in zip(in_sizes, sizes, factors)]
+    if input.dtype == torch.uint8 and linear:
+        return Tensor._wrap(
+            kernels.launch_resample2d_uint8(input._data, tuple(sizes), tuple(factors), align_corners=align, cubic=cubic)
+        )
     name = _NAMES[mode if mode not in ("linear", "bilinear") else ("linear", "bilinear")[len(sizes) - 1], len(sizes)]
     if len(sizes) == 3:
         return _resize_3d(input, sizes, scales, (linear, align, exact), name)
