@@ -162,6 +162,10 @@ def grid_sample2d_fwd_kernel(
         tx = ix - fx
         ty = iy - fy
     else:
+        # torch weighs the bilinear corners of a zeros-padded sample by the raw coordinate: a NaN or
+        # infinite one makes every weight NaN, and the sample NaN (the corners themselves are off
+        # the image). Padded coordinates are finite, and nearest never weighs.
+        finite = ((ix - ix) == 0) & ((iy - iy) == 0)
         ix, _ = _pad_coordinate(ix, W, PADDING, ALIGN)
         iy, _ = _pad_coordinate(iy, H, PADDING, ALIGN)
         if MODE == 1:
@@ -190,6 +194,8 @@ def grid_sample2d_fwd_kernel(
             value = (
                 v00 * ((1.0 - wy) * (1.0 - wx)) + v01 * ((1.0 - wy) * wx) + v10 * (wy * (1.0 - wx)) + v11 * (wy * wx)
             )
+            if PADDING == 0:
+                value = tl.where(finite, value, float("nan"))
         elif MODE == 1:
             value = tl.load(channel + y0 * x_stride_h + x0 * x_stride_w, mask=in_y0 & in_x0, other=0).to(COMPUTE)
         else:

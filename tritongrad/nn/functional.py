@@ -23,7 +23,7 @@ from tritongrad import caller_warnings, creation, ops
 from tritongrad.autograd import no_grad
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
-from tritongrad.dtypes import typeid_name
+from tritongrad.dtypes import tensor_type_name, typeid_name
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.ops import linear as linear_ops
 from tritongrad.ops.activation import (  # noqa: F401 (public API: __all__ below)
@@ -1432,10 +1432,12 @@ def embedding_bag(
         )
     if sparse:
         raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
-    if input.dtype not in (torch.int32, torch.int64) or offsets.dtype not in (torch.int32, torch.int64):
-        raise RuntimeError(
-            f"embedding_bag: expected input and offsets to be int32 or int64, got {input.dtype} and {offsets.dtype}"
-        )
+    for index in (input, offsets):
+        if index.dtype not in (torch.int32, torch.int64):
+            raise RuntimeError(
+                "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
+                f"got {tensor_type_name(index.dtype, index.device)} instead (while checking arguments for embedding_bag)"
+            )
     num_weights, dim = weight.shape
     if padding_idx is not None:
         if not -num_weights <= padding_idx < num_weights:
