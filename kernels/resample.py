@@ -362,7 +362,11 @@ def _uint8_pass_tables(in_size: int, out_size: int, align_corners: bool, scale_f
         row = [0.0] * taps
         slot = 0
         for k in range(taps):
-            w = (1.0 - abs(float(k + 1 - support) - fraction)) if not cubic else _cubic_filter(k + 1 - support - fraction)
+            w = (
+                (1.0 - abs(float(k + 1 - support) - fraction))
+                if not cubic
+                else _cubic_filter(k + 1 - support - fraction)
+            )
             w = max(w, 0.0) if not cubic else w
             if unbound_first + k <= 0:
                 slot = 0

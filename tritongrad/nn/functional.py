@@ -1434,9 +1434,10 @@ def embedding_bag(
         raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
     for index in (input, offsets):
         if index.dtype not in (torch.int32, torch.int64):
+            found = tensor_type_name(index.dtype, index.device)
             raise RuntimeError(
                 "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
-                f"got {tensor_type_name(index.dtype, index.device)} instead (while checking arguments for embedding_bag)"
+                f"got {found} instead (while checking arguments for embedding_bag)"
             )
     num_weights, dim = weight.shape
     if padding_idx is not None:

@@ -265,7 +265,7 @@ def _fixed_window(name, x, kernel_size, stride, padding, dilation, ceil_mode, sp
 def _check_avg_dtype(x) -> None:
     """torch's CPU average pooling takes floating types and int64 (NotImplementedError, naming its kernel, else)."""
     if isinstance(x, Tensor) and x.dtype not in kernels.AVG_POOL_DTYPES:
-        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{dtype_word(x.dtype)}\'')
+        raise NotImplementedError(f"\"avg_pool2d\" not implemented for '{dtype_word(x.dtype)}'")
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):

@@ -131,7 +131,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     step = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _triple(stride, "stride")
     pad = _triple(padding, "avg_pool3d: padding")
     if x.dtype not in (*FLOATING_DTYPES, torch.int64):
-        raise NotImplementedError(f'"avg_pool3d_out_frame" not implemented for \'{dtype_word(x.dtype)}\'')
+        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{dtype_word(x.dtype)}'")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if x.dtype == torch.int64:

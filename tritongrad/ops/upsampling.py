@@ -181,7 +181,7 @@ def _check_dtype(input, mode: str, spatial: int) -> None:
     kernel = _KERNEL_NAMES["nearest" if mode == "nearest-exact" else mode, spatial]
     if mode == "area" and spatial == 2 and prefers_channels_last(input._data):
         kernel = "adaptive_avg_pool2d_channels_last"
-    raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype_word(input.dtype)}\'')
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_word(input.dtype)}'")
 
 
 @autocast_op("interpolate")
@@ -218,8 +218,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
         raise ValueError(
-            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as "
-            "input"
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
     ranks = {"linear": 3, "bilinear": 4, "trilinear": 5}
     if mode in ranks and input.dim() != ranks[mode]:  # torch's own message for these three
