@@ -6,6 +6,7 @@ core; the top package imports it, which makes it ``tritongrad.autograd.functiona
 
 from __future__ import annotations
 
+from tritongrad.autograd import graph  # noqa: F401
 from tritongrad.autograd.anomaly_mode import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,

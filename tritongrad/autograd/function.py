@@ -31,6 +31,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tritongrad.autograd.grad_mode import _state as _grad_state
+from tritongrad.autograd.saved_hooks import current_hooks
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -161,6 +162,8 @@ def _unpack_saved(entry: tuple, node: FunctionCtx):
     return rebuilt
 
 
+_PACKED = object()  # first item of a saved entry made under saved_tensors_hooks: (_PACKED, packed, unpack_hook)
+
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -231,6 +234,8 @@ class FunctionCtx(Node):
         for entry in saved:
             if entry is None:
                 tensors.append(None)
+            elif entry[0] is _PACKED:
+                tensors.append(entry[2](entry[1]))  # (unpack_hook(packed))
             elif entry[0] is not None and entry[1].value == entry[2]:
                 tensors.append(entry[0])  # an input, unmodified since: the common case
             else:
@@ -448,6 +453,7 @@ class Function:
         if pending is not None:
             ctx._pending_save = None
             saved = []
+            hooks = current_hooks()
             for tensor in pending:
                 if tensor is None:
                     saved.append(None)
@@ -457,6 +463,9 @@ class Function:
                         f"save_for_backward can only save variables, but argument {len(saved)} is of type "
                         f"{type(tensor).__name__}"
                     )
+                if hooks is not None:  # saved_tensors_hooks: the node keeps what pack returns
+                    saved.append((_PACKED, hooks[0](tensor), hooks[1]))
+                    continue
                 counter = tensor._version_counter
                 if tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)
                     output_nr = 0

@@ -1,0 +1,73 @@
+"""Saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks): ``pack`` runs on every tensor a node
+saves for its backward while the context is active, and the node keeps what it returns; ``unpack``
+turns that back into a tensor when the backward reads it. save_on_cpu is the pair that moves saved
+tensors to the host and back. The stack is per thread, as torch's; the node reads it once per save.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+__all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "current_hooks"]
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[tuple[Callable, Callable]] = []
+        self.disabled: str | None = None
+
+
+_state = _State()
+
+
+def current_hooks() -> tuple[Callable, Callable] | None:
+    """The innermost (pack, unpack) pair of this thread, or None."""
+    stack = _state.stack
+    return stack[-1] if stack else None
+
+
+class saved_tensors_hooks:  # noqa: N801 (torch's name)
+    """``with saved_tensors_hooks(pack_hook, unpack_hook):`` — see the module docstring."""
+
+    def __init__(self, pack_hook: Callable, unpack_hook: Callable) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        if _state.disabled is not None:
+            raise RuntimeError(_state.disabled)
+        _state.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _state.stack.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (torch's name)
+    """Saved tensors are kept on the host and moved back to their device when the backward reads them
+    (``pin_memory`` is accepted; tritongrad's host copies are ordinary)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(tensor):
+            return tensor.device, tensor.to("cpu", copy=True)
+
+        def unpack(packed):
+            device, tensor = packed
+            return tensor.to(device)
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:  # noqa: N801 (torch's name)
+    """Inside, registering saved-tensor hooks raises RuntimeError(``error_message``)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> disable_saved_tensors_hooks:
+        self._previous, _state.disabled = _state.disabled, self.error_message
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _state.disabled = self._previous
