@@ -109,6 +109,18 @@ def _argnum_tuple(argnums, count: int) -> tuple[int, ...]:
     return tuple(index % count for index in indices)
 
 
+def _watch_argnums(argnums, args: tuple) -> tuple[tuple[int, ...], list, bool]:
+    """(the argnums as indices, args with those arguments' tensors watched, whether an outer pass already
+    watches one: then the graph is kept)."""
+    indices = _argnum_tuple(argnums, len(args))
+    keep_graph = any(_any_watched(args[index]) for index in indices)
+    args = list(args)
+    with enable_grad():
+        for index in indices:
+            args[index] = _map(_watched, args[index])
+    return indices, args, keep_graph
+
+
 def _gradients(output, inputs: list, create_graph: bool) -> list:
     """d output / d inputs (zeros for an input the output does not depend on)."""
     tensors = [leaf for leaf in inputs if isinstance(leaf, Tensor)]
@@ -143,12 +155,8 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        indices = _argnum_tuple(argnums, len(args))
-        keep_graph = any(_any_watched(args[index]) for index in indices)
+        indices, args, keep_graph = _watch_argnums(argnums, args)
         with enable_grad():
-            args = list(args)
-            for index in indices:
-                args[index] = _map(_watched, args[index])
             output, aux = _split_aux("grad_and_value", func(*args, **kwargs), has_aux)
             if not isinstance(output, Tensor):
                 raise RuntimeError(
@@ -275,12 +283,8 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None,
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        indices = _argnum_tuple(argnums, len(args))
-        keep_graph = any(_any_watched(args[index]) for index in indices)
+        indices, args, keep_graph = _watch_argnums(argnums, args)
         with enable_grad():
-            args = list(args)
-            for index in indices:
-                args[index] = _map(_watched, args[index])
             output, aux = _split_aux("jacrev", func(*args, **kwargs), has_aux)
             output_leaves, output_spec = _flatten(output)
             trees = [_flatten(args[index]) for index in indices]

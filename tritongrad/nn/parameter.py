@@ -78,48 +78,19 @@ _UNINITIALIZED_SHAPE = (
 )
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet; ``materialize(shape)`` gives it memory (uninitialised
-    values) and makes it a plain Parameter. Reading its shape before that raises, as torch's."""
+class _Uninitialized:
+    """What the lazy placeholders share: no shape until ``materialize(shape)`` gives them memory
+    (uninitialised values) and makes them the class they stand for (``_becomes``). Reading the shape
+    before that raises, as torch's."""
 
-    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
-        super().__init__(creation.empty(0, device=device, dtype=dtype), requires_grad)
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        placeholder = self.data
-        self.data = creation.empty(
-            *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
-        )  # fmt: skip
-        self.__class__ = Parameter
-
-    @property
-    def shape(self):
-        raise RuntimeError(_UNINITIALIZED_SHAPE)
-
-    def size(self, dim=None):
-        return self.shape
-
-    def __repr__(self) -> str:
-        return "<UninitializedParameter>"
-
-    __str__ = __repr__
-
-
-class UninitializedBuffer(Tensor):
-    """A buffer whose shape is not known yet (a lazy norm layer's running statistics);
-    ``materialize(shape)`` gives it memory (uninitialised values) and makes it a plain Tensor."""
-
-    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
-        self._init_fields(creation.empty(0, device=device, dtype=dtype)._data)
-        self.requires_grad = requires_grad
-        self.persistent = persistent
+    _becomes: type
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         placeholder = self._data
         self._data = creation.empty(
             *shape, device=device or placeholder.device, dtype=dtype or placeholder.dtype
         )._data  # fmt: skip
-        self.__class__ = Tensor
+        self.__class__ = self._becomes
 
     @property
     def shape(self):
@@ -129,9 +100,29 @@ class UninitializedBuffer(Tensor):
         return self.shape
 
     def __repr__(self) -> str:
-        return "<UninitializedBuffer>"
+        return f"<{type(self).__name__}>"
 
     __str__ = __repr__
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A lazy layer's parameter of unknown shape; a Parameter once materialized."""
+
+    _becomes = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        super().__init__(creation.empty(0, device=device, dtype=dtype), requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A lazy norm layer's running statistic of unknown shape; a plain Tensor once materialized."""
+
+    _becomes = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
+        self._init_fields(creation.empty(0, device=device, dtype=dtype)._data)
+        self.requires_grad = requires_grad
+        self.persistent = persistent
 
 
 def is_lazy(param) -> bool:
