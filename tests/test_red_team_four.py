@@ -184,3 +184,35 @@ def _blitz_chain(lib):
 
 def test_linear_next_functions_start_with_the_bias_as_torchs():
     agree("blitz next_functions chain", _blitz_chain, [], message=True)
+
+
+def _set_views(lib):
+    target, source = lib.zeros(3), lib.arange(6.0)
+    target.set_(source, 1, (2, 2), (2, 1))
+    source[1] = 100.0
+    return [target, lib.empty(0).set_(lib.arange(3.0)), lib.ones(2).set_().shape]
+
+
+def _batched_vjp(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    return lib.autograd.grad(x**2, x, lib.eye(3), is_grads_batched=True)[0]
+
+
+SCRIPT_SURFACE = {
+    "set_ onto another tensor's memory": _set_views,
+    "autograd.grad is_grads_batched": _batched_vjp,
+    "LongTensor of a range": lambda lib: lib.LongTensor(range(4)),
+    "Tensor of a range": lambda lib: lib.Tensor(range(3)),
+    "to(memory_format=channels_last) strides": lambda lib: list(
+        lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last).stride()
+    ),
+    "layout and real": lambda lib: [str(lib.ones(2).layout), lib.ones(2).real],
+    "imag of a real tensor": lambda lib: lib.ones(2).imag,
+    "saved self of pow": lambda lib: (lambda x: x.pow(2).grad_fn._saved_self)(lib.ones(3, requires_grad=True)),
+    "saved result of exp": lambda lib: (lambda y: y.grad_fn._saved_result)(lib.ones(3, requires_grad=True).exp()),
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPT_SURFACE))
+def test_script_surface_as_torchs(name):
+    agree(name, SCRIPT_SURFACE[name], [], message=True)

@@ -594,6 +594,33 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
             _accumulate_into(target, _materialized(grad), False, create_graph)
 
 
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``is_grads_batched``: the first dim of each grad_output indexes a batch of vector-Jacobian products;
+    one backward per batch entry (the graph kept until the last), each result stacked along a new dim 0."""
+    vectors = _as_tuple(grad_outputs)
+    if not vectors or any(not isinstance(v, Tensor) or v.dim() == 0 for v in vectors):
+        raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the "
+                           "batch dimension. The sizes of the remaining dimensions are expected to match the shape "
+                           "of corresponding output.")  # fmt: skip
+    batch = vectors[0].shape[0]
+    rows = []
+    for index in range(batch):
+        last = index == batch - 1
+        rows.append(grad(outputs, inputs, tuple(v.select(0, index) for v in vectors),
+                         retain_graph=retain_graph if last else True, create_graph=create_graph,
+                         allow_unused=allow_unused, materialize_grads=materialize_grads))  # fmt: skip
+    stacked = []
+    for column in zip(*rows, strict=True):
+        if column[0] is None:
+            stacked.append(None)
+            continue
+        out = column[0].new_empty((batch, *column[0].shape))
+        for index, value in enumerate(column):
+            out[index].copy_(value)  # (Tensor methods the ops attach; recorded under create_graph)
+        stacked.append(out)
+    return tuple(stacked)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
          materialize_grads: bool = False) -> tuple:  # fmt: skip
@@ -606,7 +633,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         (tensor(6.),)
     """
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched is not supported by tritongrad")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     output_tuple = _as_tuple(outputs)
     input_tuple = _as_tuple(inputs)
     if not input_tuple:

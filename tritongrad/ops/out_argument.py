@@ -33,7 +33,7 @@ from tritongrad import caller_warnings
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.kernels.strided import check_no_partial_overlap
+from tritongrad.kernels.strided import check_no_partial_overlap, contiguous_strides
 from tritongrad.ops import return_types
 from tritongrad.tensor import Tensor
 
@@ -111,14 +111,6 @@ def _check_dtype(op: str, result_dtype: torch.dtype, out: Tensor, rule: str) -> 
         raise TypeError(f"torch.{op}(): input types can't be cast to the desired output type {dtype_word(out.dtype)}")
 
 
-def _contiguous_strides(shape: tuple) -> tuple[int, ...]:
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
-
-
 def resize_out(op: str, out: Tensor, shape: tuple) -> torch.Tensor:
     """torch's resize of an ``out=`` tensor of another shape; returns its (new) buffer.
 
@@ -142,7 +134,7 @@ def resize_out(op: str, out: Tensor, shape: tuple) -> torch.Tensor:
         )
     needed = (buffer.storage_offset() + math.prod(shape)) * buffer.element_size()
     if needed <= buffer.untyped_storage().nbytes():
-        out._data = buffer.as_strided(shape, _contiguous_strides(shape), buffer.storage_offset())
+        out._data = buffer.as_strided(shape, tuple(contiguous_strides(shape)), buffer.storage_offset())
     elif out._base is not None:
         size, held = needed // buffer.element_size(), buffer.untyped_storage().nbytes() // buffer.element_size()
         raise RuntimeError(

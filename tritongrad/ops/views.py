@@ -17,9 +17,10 @@ import torch
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, tensor_type_name
+from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, dtype_word, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.shapes import as_int, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -585,6 +586,28 @@ class ViewMethods:
         if self.requires_grad:
             raise RuntimeError("cannot resize variables that require grad")
         self._data.resize_(shape_arg(sizes))
+        self._version_counter.bump()
+        return self
+
+    def set_(self, source=None, storage_offset: int = 0, size=None, stride=None) -> Tensor:
+        """Makes this tensor look at ``source``'s memory (its shape and strides, or ``size``/``stride`` from
+        ``storage_offset``), or at nothing (a 0-element tensor) without a source, as torch's."""
+        if source is None:
+            data = torch.empty((0,), dtype=self.dtype, device=self.device)
+        elif isinstance(source, Tensor):
+            if source.dtype != self.dtype:
+                raise RuntimeError(
+                    f"Could not set tensor of type {dtype_word(source.dtype)} to a tensor of type "
+                    f"{dtype_word(self.dtype)}"
+                )
+            data = source._data.view(source._data.shape)
+            if size is not None:
+                size = tuple(size)
+                data = data.as_strided(size, tuple(stride) if stride is not None else tuple(contiguous_strides(size)),
+                                       storage_offset)  # fmt: skip
+        else:
+            raise TypeError(f"set_(): argument 'source' must be Tensor, not {type(source).__name__}")
+        self._data = data
         self._version_counter.bump()
         return self
 
