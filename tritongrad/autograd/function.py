@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from tritongrad.autograd import saved_hooks
 from tritongrad.autograd.grad_mode import _state as _grad_state
-from tritongrad.autograd.saved_hooks import current_hooks
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -73,7 +73,12 @@ class Node:
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
-        return tuple([edge for edge in self._edges if edge[1] >= 0])
+        edges = self._edges
+        # (a Function whose torch op takes its inputs in another order names that order)
+        order = getattr(getattr(type(self), "_function", None), "_next_order", None)
+        if order is not None and len(edges) == len(order):
+            edges = tuple(edges[i] for i in order)
+        return tuple([edge for edge in edges if edge[1] >= 0])
 
     def name(self) -> str:
         return type(self).__name__
@@ -143,6 +148,8 @@ def _unpack_saved(entry: tuple, node: FunctionCtx):
     reference cycle) and rebuilt on use. Tuples, not objects: saving runs for every recorded op.
     """
     tensor, counter, version = entry[0], entry[1], entry[2]
+    if counter is _PACKED:
+        return entry[4](entry[3])  # (unpack_hook(packed))
     if counter.value != version:
         data = entry[3] if tensor is None else tensor._data
         described = f"{tensor_type_name(data.dtype, data.device)} {list(data.shape)}"
@@ -162,7 +169,14 @@ def _unpack_saved(entry: tuple, node: FunctionCtx):
     return rebuilt
 
 
-_PACKED = object()  # first item of a saved entry made under saved_tensors_hooks: (_PACKED, packed, unpack_hook)
+class _Packed:
+    """The counter of a saved entry made under saved_tensors_hooks, (None, _PACKED, -1, packed, unpack_hook):
+    its value never matches, so reading the entry takes _unpack_saved, which calls unpack_hook(packed)."""
+
+    value = -2
+
+
+_PACKED = _Packed()
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -234,8 +248,6 @@ class FunctionCtx(Node):
         for entry in saved:
             if entry is None:
                 tensors.append(None)
-            elif entry[0] is _PACKED:
-                tensors.append(entry[2](entry[1]))  # (unpack_hook(packed))
             elif entry[0] is not None and entry[1].value == entry[2]:
                 tensors.append(entry[0])  # an input, unmodified since: the common case
             else:
@@ -251,7 +263,7 @@ class FunctionCtx(Node):
         counter = tensor._version_counter
         self._saved = tuple(
             (None, counter, counter.value, tensor._data, entry[4], entry[5])
-            if entry is not None and entry[0] is None and entry[3] is output_data
+            if entry is not None and entry[0] is None and entry[1] is not _PACKED and entry[3] is output_data
             else entry
             for entry in self._saved
         )
@@ -453,7 +465,7 @@ class Function:
         if pending is not None:
             ctx._pending_save = None
             saved = []
-            hooks = current_hooks()
+            hooks = saved_hooks.current_hooks() if saved_hooks.pushed else None
             for tensor in pending:
                 if tensor is None:
                     saved.append(None)
@@ -464,7 +476,7 @@ class Function:
                         f"{type(tensor).__name__}"
                     )
                 if hooks is not None:  # saved_tensors_hooks: the node keeps what pack returns
-                    saved.append((_PACKED, hooks[0](tensor), hooks[1]))
+                    saved.append((None, _PACKED, -1, hooks[0](tensor), hooks[1]))
                     continue
                 counter = tensor._version_counter
                 if tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)

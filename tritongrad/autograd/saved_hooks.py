@@ -19,6 +19,9 @@ class _State(threading.local):
 
 
 _state = _State()
+# How many hook contexts are open in all threads: a node's save reads this one global when it is 0.
+pushed = 0
+_count_lock = threading.Lock()
 
 
 def current_hooks() -> tuple[Callable, Callable] | None:
@@ -37,11 +40,17 @@ class saved_tensors_hooks:  # noqa: N801 (torch's name)
     def __enter__(self) -> saved_tensors_hooks:
         if _state.disabled is not None:
             raise RuntimeError(_state.disabled)
+        global pushed
         _state.stack.append((self.pack_hook, self.unpack_hook))
+        with _count_lock:
+            pushed += 1
         return self
 
     def __exit__(self, *exc_info) -> None:
+        global pushed
         _state.stack.pop()
+        with _count_lock:
+            pushed -= 1
 
 
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (torch's name)

@@ -23,10 +23,12 @@ class Linear(Function):
     """``x @ weight.T + bias`` (bias may be None); the node is named like torch's for 2-D input."""
 
     _backward_name = "AddmmBackward0"
+    # next_functions in torch's addmm(bias, x, weight.t()) order (the edges stay (x, weight, bias), so the
+    # engine reaches the leaves' gradients before the input's node, as torch's engine does)
+    _next_order = (2, 0, 1)
 
-    # (bias, x, weight): torch's addmm(bias, x, weight.t()) order, which grad_fn.next_functions shows
     @staticmethod
-    def forward(ctx, bias, x, weight):
+    def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return _wrap(_launch_forward(ctx, x, weight, bias, None))
@@ -47,9 +49,10 @@ class LinearRelu(Function):
     """
 
     _backward_name = "ReluBackward0"
+    _next_order = (2, 0, 1)
 
     @staticmethod
-    def forward(ctx, bias, x, weight):
+    def forward(ctx, x, weight, bias=None):
         ctx.has_bias = bias is not None
         out = _wrap(_launch_forward(ctx, x, weight, bias, "relu"))
         ctx.save_for_backward(x, weight, out)
@@ -76,7 +79,7 @@ def _launch_forward(ctx, x, weight, bias, activation: str | None):
 
 def _linear_backward(ctx, grad, x, weight, relu_out):
     """The three gradients of (relu of) a linear layer: one fused launch, or composed ops when recording."""
-    need_bias, need_x, need_weight = ctx.needs_input_grad
+    need_x, need_weight, need_bias = ctx.needs_input_grad
     needs = (need_x, need_weight, need_bias and ctx.has_bias)
     if grad._data.dtype != x._data.dtype:
         grad = grad.to(x.dtype)
@@ -85,8 +88,7 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op: recorded, or for unusual layouts
         relu_out = None
     if recording:
-        grad_x, grad_weight, grad_bias = _linear_backward_composed(grad, x, weight, needs)
-        return grad_bias, grad_x, grad_weight
+        return _linear_backward_composed(grad, x, weight, needs)
     # The forward's launcher stands for the layouts of x and weight while they hold the very
     # buffers it read (``.data =`` may have swapped one since) and of relu_out, its own output.
     launch, data, weight_data = ctx.forward_launch
@@ -102,9 +104,9 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
         forward=forward,
     )
     return (
-        None if grad_bias is None else _wrap(grad_bias),
         None if grad_x is None else _wrap(grad_x),
         None if grad_weight is None else _wrap(grad_weight),
+        None if grad_bias is None else _wrap(grad_bias),
     )
 
 
@@ -151,9 +153,9 @@ _LINEAR_BY_LAYOUT = {
 def linear(x, weight, bias=None):
     """Applies the fused Linear Function with the node name torch gives this layout."""
     rank = x._data.dim()
-    return _LINEAR_BY_LAYOUT[(rank if rank <= 2 else "nd", bias is not None)].apply(bias, x, weight)
+    return _LINEAR_BY_LAYOUT[(rank if rank <= 2 else "nd", bias is not None)].apply(x, weight, bias)
 
 
 def linear_relu(x, weight, bias=None):
     """relu(linear(x, weight, bias)) as one fused Function (one launch forward, one backward)."""
-    return LinearRelu.apply(bias, x, weight)
+    return LinearRelu.apply(x, weight, bias)
