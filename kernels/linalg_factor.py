@@ -85,10 +85,17 @@ def _pivot_step(A, B, rows, cols, k, m, WITH_B: tl.constexpr):
     Returns (A, B, p, pivot, multipliers): below the diagonal, A's column k keeps its old values;
     the caller stores the multipliers there or not. A zero pivot (the column is zero from k down)
     leaves the rows unchanged, as getrf does.
+
+    NaN follows idamax, which keeps the first candidate while no later one compares greater: a NaN
+    in row k is the pivot (and spreads through the rest of the factorization, as in getrf), a NaN
+    below it is never picked. The updates are masked to the rows (and columns) they change, so an
+    infinite row never meets a zero multiplier (0 * inf = NaN) in a row it does not touch.
     """
     col = _column(A, cols, k)
-    candidates = tl.where((rows >= k) & (rows < m), tl.abs(col), -1.0)
-    p = tl.argmax(candidates, axis=0)
+    magnitude = tl.abs(col)
+    candidates = tl.where((rows >= k) & (rows < m) & (magnitude == magnitude), magnitude, -1.0)
+    first = _entry(magnitude, rows, k)
+    p = tl.where(first != first, k, tl.argmax(candidates, axis=0))
     row_k = _row(A, rows, k)
     row_p = _row(A, rows, p)
     is_k = rows[:, None] == k
@@ -98,13 +105,14 @@ def _pivot_step(A, B, rows, cols, k, m, WITH_B: tl.constexpr):
     pivot = _entry(col, rows, p)
     col = tl.where(rows == p, col_k, tl.where(rows == k, pivot, col))
     safe = tl.where(pivot == 0.0, 1.0, pivot)
+    below = rows[:, None] > k
     multipliers = tl.where(rows > k, col / safe, 0.0)
-    A = A - multipliers[:, None] * tl.where(cols > k, row_p, 0.0)[None, :]
+    A = tl.where(below & (cols[None, :] > k), A - multipliers[:, None] * row_p[None, :], A)
     if WITH_B:
         b_k = _row(B, rows, k)
         b_p = _row(B, rows, p)
         B = tl.where(is_k, b_p[None, :], tl.where(is_p, b_k[None, :], B))
-        B = B - multipliers[:, None] * b_p[None, :]
+        B = tl.where(below, B - multipliers[:, None] * b_p[None, :], B)
     return A, B, p, pivot, multipliers
 
 
@@ -242,7 +250,8 @@ def lu_solve_kernel(
         u = _column(A, cols, j)
         diagonal = _entry(u, rows, j)
         x_j = _row(B, rows, j) / diagonal
-        B = tl.where(rows[:, None] == j, x_j[None, :], B - tl.where(rows < j, u, 0.0)[:, None] * x_j[None, :])
+        # (masked after the product: rows at and below j must not see 0 * an infinite x_j)
+        B = tl.where(rows[:, None] == j, x_j[None, :], tl.where(rows[:, None] < j, B - u[:, None] * x_j[None, :], B))
     tl.store(x_ptr + b * n * k + rows[:, None] * k + rhs[None, :], B.to(x_ptr.dtype.element_ty), mask=b_mask)
     if panel == 0:
         tl.store(info_ptr + b, info)
@@ -339,7 +348,10 @@ def triangular_solve_kernel(
         x_j = _row(B, rows, j)
         if not UNIT:
             x_j = x_j / _entry(a_j, rows, j)
-        B = tl.where(rows[:, None] == j, x_j[None, :], B - tl.where(later, a_j, 0.0)[:, None] * x_j[None, :])
+        # Masked after the product, not before: a component solved already (or not yet reached)
+        # must not see 0 * x_j, which is NaN where x_j is infinite (a zero diagonal element).
+        # The triangle's own entries do take part, zero or not, as in LAPACK's trsm.
+        B = tl.where(rows[:, None] == j, x_j[None, :], tl.where(later[:, None], B - a_j[:, None] * x_j[None, :], B))
     out = x_ptr + b * x_sb + rows[:, None] * x_sr + rhs[None, :] * x_sc
     tl.store(out, B.to(x_ptr.dtype.element_ty), mask=b_mask)
 
@@ -372,7 +384,9 @@ def launch_triangular_solve(a: torch.Tensor, b: torch.Tensor, *, upper: bool, un
 # reading only A's lower triangle (its upper one with UPPER, which writes U = L^T). Right-looking:
 # column j of L is A[j:, j] / sqrt(A[j, j]), then the trailing block loses the outer product of
 # that column. info is the first j (1-based) whose leading minor is not positive-definite (its
-# pivot <= 0 or NaN); the factor is then not meaningful. Memory: one read of A, one write of L.
+# pivot <= 0 or NaN); the factor is then what LAPACK's potrf leaves: columns before j factored,
+# the failed pivot on the diagonal, and the input's values from column j on (read again only in
+# that case). Memory: one read of A, one write of L.
 @triton.jit
 def cholesky_kernel(
     # pointers
@@ -398,19 +412,30 @@ def cholesky_kernel(
     # The lower triangle, mirrored: element (r, c) with r < c is read from (c, r).
     low_r = tl.maximum(rows[:, None], cols[None, :])
     low_c = tl.minimum(rows[:, None], cols[None, :])
-    A = tl.load(a_ptr + b * a_sb + low_r * a_sr + low_c * a_sc, mask=mask, other=0.0).to(ACC)
+    a_ptrs = a_ptr + b * a_sb + low_r * a_sr + low_c * a_sc
+    A = tl.load(a_ptrs, mask=mask, other=0.0).to(ACC)
     info = tl.zeros([], dtype=tl.int32)
+    failed_pivot = tl.zeros([], dtype=ACC)
     for j in range(0, n):
         col = _column(A, cols, j)
         d = _entry(col, rows, j)
         bad = (d <= 0.0) | (d != d)
+        failed_pivot = tl.where(bad & (info == 0), d, failed_pivot)
         info = tl.where(bad & (info == 0), j + 1, info)
         root = tl.sqrt(tl.where(bad, 1.0, d))
-        l_j = tl.where(rows >= j, col / root, 0.0)
+        # the diagonal is sqrt(d) itself (d / sqrt(d) is NaN for an infinite d)
+        l_j = tl.where(rows == j, root, tl.where(rows > j, col / root, 0.0))
         trailing = (rows[:, None] > j) & (cols[None, :] > j)
-        A = A - tl.where(trailing, l_j[:, None] * l_j[None, :], 0.0)
+        A = tl.where(trailing, A - l_j[:, None] * l_j[None, :], A)
         A = tl.where(cols[None, :] == j, l_j[:, None], A)
     L = tl.where(rows[:, None] >= cols[None, :], A, 0.0)
+    if info > 0:
+        # potrf stops at the failed column j: it holds the failed pivot, the columns after it the input
+        j = info - 1
+        original = tl.load(a_ptrs, mask=mask, other=0.0).to(ACC)
+        pivot_there = (rows[:, None] == j) & (cols[None, :] == j)
+        rest = tl.where(pivot_there, failed_pivot, tl.where(rows[:, None] >= cols[None, :], original, 0.0))
+        L = tl.where(cols[None, :] >= j, rest, L)
     if UPPER:
         out = l_ptr + b * n * n + cols[None, :] * n + rows[:, None]
     else:
