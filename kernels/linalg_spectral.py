@@ -194,7 +194,9 @@ def _jacobi_round(A, V, idx, eye, r, eps, BN: tl.constexpr, WITH_V: tl.constexpr
 
 # eigh_kernel: A = V diag(w) V^T of one symmetric n x n matrix per program (syevd's result),
 # reading A's lower triangle (upper with UPPER). w ascending; V's columns the eigenvectors,
-# written only WITH_V. Memory: one read of A, one write of w and V.
+# written only WITH_V. A matrix with a NaN or an infinity in that triangle gets NaN eigenvalues
+# and eigenvectors (it is not iterated on: zeros stand in for it). Memory: one read of A, one
+# write of w and V.
 @triton.jit
 def eigh_kernel(
     # pointers
@@ -222,6 +224,10 @@ def eigh_kernel(
     low_r = tl.maximum(idx[:, None], idx[None, :])
     low_c = tl.minimum(idx[:, None], idx[None, :])
     A = tl.load(a_ptr + b * a_sb + low_r * a_sr + low_c * a_sc, mask=mask, other=0.0).to(ACC)
+    # torch's syevd gives NaN for most such inputs (and raises or returns arbitrary values for
+    # some others: that depends on LAPACK's iteration, not on the input's meaning)
+    finite = tl.sum(tl.sum(tl.where((A - A) == 0.0, 0, 1), axis=1), axis=0) == 0
+    A = tl.where(finite, A, 0.0)
     eye = idx[:, None] == idx[None, :]
     V = tl.where(eye, 1.0, 0.0).to(ACC)
     for _sweep in range(0, SWEEPS):
@@ -236,8 +242,10 @@ def eigh_kernel(
     # rank[i]: how many eigenvalues come before w[i] (ties by index)
     before = (w[None, :] < w[:, None]) | ((w[None, :] == w[:, None]) & (idx[None, :] < idx[:, None]))
     rank = tl.sum(tl.where(before & real[None, :], 1, 0), axis=1)
+    w = tl.where(finite, w, float("nan"))
     tl.store(w_ptr + b * n + rank, w.to(w_ptr.dtype.element_ty), mask=real)
     if WITH_V:
+        V = tl.where(finite, V, float("nan"))
         out = v_ptr + b * n * n + idx[:, None] * n + rank[None, :]
         tl.store(out, V.to(v_ptr.dtype.element_ty), mask=mask)
 

@@ -28,7 +28,7 @@ import triton
 import triton.language as tl
 
 from tritongrad.kernels.common import compute_dtype
-from tritongrad.kernels.linalg_factor import check_size
+from tritongrad.kernels.linalg_factor import check_size, fill_int_kernel
 from tritongrad.kernels.linalg_spectral import householder_qr, identity_kernel, jacobi_rotations
 from tritongrad.runtime import next_power_of_2
 
@@ -55,13 +55,16 @@ def _warps(block_m: int, block_n: int, element_size: int) -> int:
 
 # svd_kernel: T = U diag(S) V^T of one tall m x n matrix (m >= n) per program. S (n values,
 # descending) always; with WITH_UV, U's first u_cols columns and V (n x n) through their strides
-# (the launcher points them at U, or at V^T transposed, of A). Memory: one read of T, one write
-# of each factor.
+# (the launcher points them at U, or at V^T transposed, of A). A matrix with a NaN or an infinity
+# is not iterated on: its factors are NaN, and info is 1 where it holds a NaN (torch's gesdd
+# refuses NaN, and gives NaN singular values for infinities). Memory: one read of T, one write
+# of each factor and of info.
 @triton.jit
 def svd_kernel(
     # pointers
     a_ptr,  # [batch, m, n] (T, any strides)
     s_ptr,  # [batch, n] output singular values, contiguous
+    info_ptr,  # [batch] int32 output: 1 where T holds a NaN
     u_ptr,  # [batch, m, u_cols] output left vectors of T, through strides
     v_ptr,  # [batch, n, n] output right vectors of T, through strides
     # sizes and strides
@@ -90,6 +93,10 @@ def svd_kernel(
     cols = tl.arange(0, BN)
     mask = (rows[:, None] < m) & (cols[None, :] < n)
     A = tl.load(a_ptr + b * a_sb + rows[:, None] * a_sr + cols[None, :] * a_sc, mask=mask, other=0.0).to(ACC)
+    has_nan = tl.sum(tl.sum(tl.where(A != A, 1, 0), axis=1), axis=0) > 0
+    finite = tl.sum(tl.sum(tl.where((A - A) == 0.0, 0, 1), axis=1), axis=0) == 0
+    tl.store(info_ptr + b, tl.where(has_nan, 1, 0).to(tl.int32))
+    A = tl.where(finite, A, 0.0)
     eye = cols[:, None] == cols[None, :]
     V = tl.where(eye, 1.0, 0.0).to(ACC)
     for _sweep in range(0, SWEEPS):
@@ -110,8 +117,9 @@ def svd_kernel(
     # rank[j]: how many singular values come before sigma[j] (descending, ties by index)
     before = (sigma[None, :] > sigma[:, None]) | ((sigma[None, :] == sigma[:, None]) & (cols[None, :] < cols[:, None]))
     rank = tl.sum(tl.where(before & real[None, :], 1, 0), axis=1)
-    tl.store(s_ptr + b * n + rank, sigma.to(s_ptr.dtype.element_ty), mask=real)
+    tl.store(s_ptr + b * n + rank, tl.where(finite, sigma, float("nan")).to(s_ptr.dtype.element_ty), mask=real)
     if WITH_UV:
+        V = tl.where(finite, V, float("nan"))
         v_out = v_ptr + b * v_sb + cols[:, None] * v_sr + rank[None, :] * v_sc
         tl.store(v_out, V.to(v_ptr.dtype.element_ty), mask=real[:, None] & real[None, :])
         units = A / tl.where(sigma > 0.0, sigma, 1.0)[None, :]
@@ -122,20 +130,22 @@ def svd_kernel(
         W, Q = householder_qr(W, Q, rows, cols, m, n, True)
         # Q[:, j] = +-W[:, j] where that column is a unit vector: undo the reflector's sign
         diagonal = tl.sum(tl.where(rows[:, None] == cols[None, :], W, 0.0), axis=1)
-        Q = Q * tl.where(diagonal < 0.0, -1.0, 1.0)[None, :]
+        Q = tl.where(finite, Q * tl.where(diagonal < 0.0, -1.0, 1.0)[None, :], float("nan"))
         u_mask = (rows[:, None] < m) & (rows[None, :] < u_cols)
         u_out = u_ptr + b * u_sb + rows[:, None] * u_sr + rows[None, :] * u_sc
         tl.store(u_out, Q.to(u_ptr.dtype.element_ty), mask=u_mask)
 
 
 def launch_svd(a: torch.Tensor, *, with_uv: bool = True, full_matrices: bool = False):
-    """(U, S, Vh) of a (batch, m, n) batch, any strides: S (batch, k) descending, k = min(m, n);
+    """(U, S, Vh, info) of a (batch, m, n) batch, any strides: S (batch, k) descending, k = min(m, n);
     U (batch, m, m if full_matrices else k) and Vh (batch, n if full_matrices else k, n), contiguous in
-    a's dtype (both None without ``with_uv``)."""
+    a's dtype (both None without ``with_uv``); info int32 (batch,) is 1 where a matrix holds a NaN
+    (its factors are then NaN, as those of a matrix with an infinity)."""
     batch, m, n = a.shape
     check_size("linalg.svd", m, n)
     k = min(m, n)
     s = torch.empty((batch, k), dtype=a.dtype, device=a.device)
+    info = torch.empty((batch,), dtype=torch.int32, device=a.device)
     u = vh = None
     if with_uv:
         u = torch.empty((batch, m, m if full_matrices else k), dtype=a.dtype, device=a.device)
@@ -157,13 +167,16 @@ def launch_svd(a: torch.Tensor, *, with_uv: bool = True, full_matrices: bool = F
         block_m, block_n = max(next_power_of_2(tm), _MIN_DOT_BLOCK), max(next_power_of_2(tn), _MIN_DOT_BLOCK)
         # one program per matrix
         svd_kernel[(batch,)](
-            a, s, left, right,
+            a, s, info, left, right,
             tm, tn, u_cols, *t_strides, *left_strides, *right_strides, math.sqrt(tm) * _EPS[a.dtype],
             ACC=compute_dtype(a.dtype), WITH_UV=with_uv, SWEEPS=MAX_SWEEPS, BM=block_m, BN=block_n,
             num_warps=_warps(block_m, block_n, a.element_size()),
         )  # fmt: skip
-    elif with_uv and batch and full_matrices:  # an empty A: the complete factors are identities
-        for factor, side in ((u, m), (vh, n)):
-            if side:
-                identity_kernel[(batch,)](factor, side, BM=next_power_of_2(side))
-    return u, s, vh
+    else:
+        if batch:  # an empty A holds no NaN
+            fill_int_kernel[(1,)](info, batch, BLOCK=next_power_of_2(batch))
+        if with_uv and batch and full_matrices:  # an empty A: the complete factors are identities
+            for factor, side in ((u, m), (vh, n)):
+                if side:
+                    identity_kernel[(batch,)](factor, side, BM=next_power_of_2(side))
+    return u, s, vh, info

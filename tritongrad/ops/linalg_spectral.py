@@ -105,17 +105,24 @@ class Eigh(Function):
         w = unflat(w, batch, n)
         v = unflat(v, batch, n, n) if with_vectors else None
         ctx.save_for_backward(w, v)
+        # eigenvalues alone (eigvalsh, or eigh's V unused) get None for gV, not zeros: their gradient
+        # V diag(gL) V^T has no 1 / (L_j - L_i) terms, which are NaN at a repeated eigenvalue
+        ctx.set_materialize_grads(False)
         return (w, v) if with_vectors else w
 
     @staticmethod
     def backward(ctx, grad_w, grad_v=None):
         w, v = ctx.saved_tensors
-        inner = shape_ops.diag_embed(grad_w) if grad_w is not None else 0
-        if grad_v is not None:
-            vtg = v.mT @ grad_v
-            gap = w.unsqueeze(-2) - w.unsqueeze(-1)  # gap[i, j] = w[j] - w[i]
-            eye = shape_ops.diag_embed(w * 0 + 1)
-            inner = inner + (0.5 * (vtg - vtg.mT)) / (gap + eye) * (1 - eye)
+        if grad_v is None:
+            if grad_w is None:
+                return None, None, None
+            return (v * grad_w.unsqueeze(-2)) @ v.mT, None, None
+        vtg = v.mT @ grad_v
+        gap = w.unsqueeze(-2) - w.unsqueeze(-1)  # gap[i, j] = w[j] - w[i]
+        eye = shape_ops.diag_embed(w * 0 + 1)
+        inner = (0.5 * (vtg - vtg.mT)) / (gap + eye) * (1 - eye)
+        if grad_w is not None:
+            inner = inner + shape_ops.diag_embed(grad_w)
         return v @ inner @ v.mT, None, None
 
 
@@ -130,7 +137,7 @@ def _check_uplo(UPLO: str) -> bool:
 def eigh(A, UPLO: str = "L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix of A, torch.linalg.eigh,
     reading only its lower ('L') or upper ('U') triangle; eigenvectors are unique up to sign only."""
-    check_matrices("linalg.eigh", A, half_kernel="linalg_eigh_cpu")
+    check_matrices("linalg.eigh", A, half_kernel="linalg_eigh_cpu", kernel_dtypes=True)
     upper = _check_uplo(UPLO)
     kernels.check_size("linalg.eigh", A.shape[-1])
     return eigh_result(*Eigh.apply(A, upper, True))
@@ -141,7 +148,7 @@ def eigh(A, UPLO: str = "L", *, out=None):
 def eigvalsh(A, UPLO: str = "L", *, out=None):
     """The eigenvalues (ascending) of each symmetric matrix of A, torch.linalg.eigvalsh (its gradient
     needs the eigenvectors, which are then computed too)."""
-    check_matrices("linalg.eigvalsh", A, half_kernel="linalg_eigh_cpu")
+    check_matrices("linalg.eigvalsh", A, half_kernel="linalg_eigh_cpu", kernel_dtypes=True)
     upper = _check_uplo(UPLO)
     kernels.check_size("linalg.eigvalsh", A.shape[-1])
     if A.requires_grad:

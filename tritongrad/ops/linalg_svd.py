@@ -18,17 +18,21 @@ Sides up to 64 (kernels/linalg_factor.MAX_SIZE).
 
 from __future__ import annotations
 
+import math
+from functools import partial
+
 import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import linalg_svd as kernels
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.linalg_factor import check_size
 from tritongrad.ops import arithmetic
 from tritongrad.ops import shape as shape_ops
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.linalg_factor import check_matrices, flat, inv_ex, unflat
+from tritongrad.ops.linalg_factor import LinAlgError, check_matrices, flat, inv_ex, unflat
 from tritongrad.ops.linalg_spectral import eigh, eigvalsh
 from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.reduction import norm as _vector_norm
@@ -59,8 +63,10 @@ class SVD(Function):
     def forward(ctx, A, full_matrices, with_uv):
         batch, m, n = tuple(A.shape[:-2]), A.shape[-2], A.shape[-1]
         k = min(m, n)
-        u, s, vh = kernels.launch_svd(flat(A), with_uv=with_uv, full_matrices=full_matrices)
+        u, s, vh, info = kernels.launch_svd(flat(A), with_uv=with_uv, full_matrices=full_matrices)
+        check_on_device(info, partial(_refuse_nan, batched=len(batch) > 0))
         s = unflat(s, batch, k)
+        ctx.set_materialize_grads(False)  # an unused U or V must not bring its 1 / (S_j^2 - S_i^2) terms
         ctx.shape = (m, n, k)
         if not with_uv:
             ctx.save_for_backward(s)
@@ -81,6 +87,8 @@ class SVD(Function):
         grad_u = grad_u[..., :k] if grad_u is not None else None
         grad_vh = grad_vh[..., :k, :] if grad_vh is not None else None
         if grad_u is None and grad_vh is None:  # svdvals: gA = U diag(gS) V^T
+            if grad_s is None:
+                return None, None, None
             return u @ (grad_s.unsqueeze(-1) * vh), None, None
         s2 = s * s
         eye = shape_ops.diag_embed(s * 0 + 1)
@@ -102,6 +110,17 @@ class SVD(Function):
             scaled = grad_vh / s.unsqueeze(-1)
             return u @ (inner @ vh + scaled - (scaled @ vh.mT) @ vh), None, None
         return u @ inner @ vh, None, None
+
+
+def _refuse_nan(found: list, *, batched: bool) -> None:
+    """torch's error for a matrix with a NaN (gesdd fails on it; an infinity gives NaN values)."""
+    for index, code in enumerate(found):
+        if code:
+            at = f"(Batch element {index}): " if batched else ""
+            raise LinAlgError(
+                f"linalg.svd: {at}The algorithm failed to converge because the input matrix contained non-finite "
+                "values."
+            )
 
 
 def _check_svd(name: str, A) -> None:
@@ -206,16 +225,45 @@ def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=No
     m, n = A.shape[-2], A.shape[-1]
     if A.numel() == 0:
         return creation.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype, device=A.device)
-    if hermitian:
-        w, v = eigh(A)
-        magnitude = w.abs()
-        keep = magnitude > _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
-        inverse = arithmetic.where(keep, 1 / arithmetic.where(keep, w, 1.0), 0.0)
-        return (v * inverse.unsqueeze(-2)) @ v.mT
-    U, S, Vh = linalg_svd(A, full_matrices=False)
-    keep = S > _tolerance(A, S[..., :1], atol, rtol)
-    inverse = arithmetic.where(keep, 1 / arithmetic.where(keep, S, 1.0), 0.0)
-    return (Vh.mT * inverse.unsqueeze(-2)) @ U.mT
+    return Pinv.apply(A, bool(hermitian), atol, rtol)
+
+
+class Pinv(Function):
+    """X = pinv(A) from the SVD (eigh when hermitian); its gradient is the closed form in A and X
+    (torch's pinv_backward), smooth wherever the rank is locally constant, so a repeated singular
+    value is harmless there (the SVD's own backward would divide by S_j^2 - S_i^2 = 0):
+
+        gA = -X^T G X^T + (I - A X) G^T X X^T + X^T X G^T (I - X A)
+    """
+
+    _backward_name = "LinalgPinvBackward0"
+
+    @staticmethod
+    def forward(ctx, A, hermitian, atol, rtol):
+        if hermitian:
+            w, v = eigh(A)
+            magnitude = w.abs()
+            keep = magnitude > _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
+            inverse = arithmetic.where(keep, 1 / arithmetic.where(keep, w, 1.0), 0.0)
+            X = (v * inverse.unsqueeze(-2)) @ v.mT
+        else:
+            U, S, Vh = linalg_svd(A, full_matrices=False)
+            keep = S > _tolerance(A, S[..., :1], atol, rtol)
+            inverse = arithmetic.where(keep, 1 / arithmetic.where(keep, S, 1.0), 0.0)
+            X = (Vh.mT * inverse.unsqueeze(-2)) @ U.mT
+        ctx.save_for_backward(A, X)
+        return X
+
+    @staticmethod
+    def backward(ctx, grad):
+        A, X = ctx.saved_tensors
+        X_t, grad_t = X.mT, grad.mT
+        first = -(X_t @ grad @ X_t)
+        # (I - A X) G^T X X^T and X^T X G^T (I - X A), with the products kept to m x n and n x n / m x m
+        left = grad_t @ (X @ X_t)
+        right = (X_t @ X) @ grad_t
+        grad_a = first + (left - A @ (X @ left)) + (right - (right @ X) @ A)
+        return grad_a, None, None, None
 
 
 @autocast_op("pinverse")
@@ -315,8 +363,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out
 @out_variant("linalg_cond")
 def cond(A, p=None, *, out=None):
     """The condition number of each matrix of A in the ``p``-norm, torch.linalg.cond: S_max / S_min for
-    p None or 2 (any shape; -2: the inverse ratio), else ||A||_p ||A^-1||_p for square A (inf where A
-    is singular)."""
+    p None or 2 (any shape; -2: the inverse ratio; a NaN in A is svd's LinAlgError), else
+    ||A||_p ||A^-1||_p for square A (inf where A is singular or the product is NaN)."""
     if p not in (None,) + _MATRIX_ORDS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     check_matrices(f"linalg.cond(ord={p})" if p is not None else "linalg.cond", A, square=p not in (None, 2, -2))
@@ -328,7 +376,8 @@ def cond(A, p=None, *, out=None):
         return largest / smallest if p != -2 else smallest / largest
     inverse, info = inv_ex(A)
     ratio = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return arithmetic.where(info > 0, float("inf"), ratio)
+    # torch's: inf for a singular A, and NaN (a NaN in A, or 0 * inf) read as inf
+    return arithmetic.where(info > 0, math.inf, ratio).nan_to_num(math.inf, math.inf, -math.inf)
 
 
 # ------------------------------------------------------------------------------------------ lstsq
