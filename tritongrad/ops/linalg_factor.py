@@ -21,6 +21,7 @@ singular matrices in det's backward is not reproduced.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 
@@ -29,6 +30,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import linalg_factor as kernels
+from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import arithmetic
 from tritongrad.ops import shape as shape_ops
@@ -59,13 +61,18 @@ _wrap = Tensor._wrap
 # --------------------------------------------------------------------------------- checks, shapes
 
 
-def check_matrices(name: str, A, *, square: bool = True, half_kernel: str | None = None, what: str = "A") -> None:
+def check_matrices(name: str, A, *, square: bool = True, half_kernel: str | None = None, what: str = "A",
+                   kernel_dtypes: bool = False) -> None:  # fmt: skip
     """torch's checks of a linalg input: a Tensor of at least 2 dims, floating (half types refused:
-    by the CPU kernel's name ``half_kernel`` when given, else as low precision), square batches."""
+    by the CPU kernel's name ``half_kernel`` when given, else as low precision), square batches.
+    ``kernel_dtypes``: torch checks no dtype before its kernel's dispatch (eigh, lu_factor,
+    solve_triangular), so integers and bools are that kernel's NotImplementedError too."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}(): argument '{what}' (position 1) must be Tensor, not {type(A).__name__}")
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+    if kernel_dtypes and A.dtype not in (torch.float32, torch.float64):
+        raise NotImplementedError(f"\"{half_kernel}\" not implemented for '{dtype_word(A.dtype)}'")
     if not A.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {dtype_word(A.dtype)}")
     if A.dtype in (torch.float16, torch.bfloat16):
@@ -332,23 +339,41 @@ class LuFactor(Function):
         )
 
 
-def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False, out=None):
-    """(LU, pivots, info), torch.linalg.lu_factor_ex: P A = L U with partial pivoting (getrf's layout:
-    L's multipliers below U's diagonal, 1-based int32 pivots); info > 0 names U's first zero pivot."""
-    check_matrices("linalg.lu_factor", A, square=False, half_kernel="lu_cpu")
+def _lu_factor(name: str, A, pivot: bool, check: bool):
+    check_matrices("linalg.lu_factor", A, square=False, half_kernel="lu_cpu", kernel_dtypes=True)
     kernels.check_size("linalg.lu_factor", A.shape[-2], A.shape[-1])
     if not pivot:
         raise NotImplementedError("linalg.lu_factor: LU without pivoting is not implemented in tritongrad")
     lu, pivots, info = LuFactor.apply(A)
-    if check_errors:
-        raise_for_info(info._data, lambda code, at: f"linalg.lu_factor: {at}U[{code},{code}] is zero and using it on "
-                       "lu_solve would result in a division by zero.")  # fmt: skip
-    return lu_factor_ex_result(lu, pivots, info)
+    if check:
+        # no host sync on a GPU (kernels/device_checks.py): torch's CPU path raises at the call
+        check_on_device(info._data.view(-1), partial(_refuse_singular_factor, name=name, batched=info.dim() > 0))
+    return lu, pivots, info
+
+
+def _refuse_singular_factor(found: list, *, name: str, batched: bool) -> None:
+    """torch's (plain RuntimeError) refusal of a factor with a zero pivot: U[info, info] is zero."""
+    for index, code in enumerate(found):
+        if code:
+            at = f"(Batch element {index}): " if batched else ""
+            raise RuntimeError(
+                f"{name}: {at}U[{code},{code}] is zero and using it on lu_solve would result in a division by zero. "
+                "If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
+                "linalg.lu_factor_ex(A, pivot)"
+            )
+
+
+def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False, out=None):
+    """(LU, pivots, info), torch.linalg.lu_factor_ex: P A = L U with partial pivoting (getrf's layout:
+    L's multipliers below U's diagonal, 1-based int32 pivots); info > 0 names U's first zero pivot
+    (an error with ``check_errors``)."""
+    return lu_factor_ex_result(*_lu_factor("torch.linalg.lu_factor_ex", A, pivot, bool(check_errors)))
 
 
 def lu_factor(A, *, pivot: bool = True, out=None):
-    """(LU, pivots) of torch.linalg.lu_factor (a singular matrix is factored, not refused, as torch)."""
-    lu, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    """(LU, pivots) of torch.linalg.lu_factor: a singular matrix (a zero pivot, which lu_solve would
+    divide by) is refused with torch's RuntimeError; lu_factor_ex or linalg.lu factor it."""
+    lu, pivots, _ = _lu_factor("torch.linalg.lu_factor", A, pivot, True)
     return lu_factor_result(lu, pivots)
 
 
@@ -398,17 +423,17 @@ class SolveTriangular(Function):
 def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: bool = False, out=None):
     """X with A X = B (X A = B when not ``left``) for triangular A, torch.linalg.solve_triangular: only A's
     ``upper`` (or lower) triangle is read, its diagonal taken as ones when ``unitriangular``; batch dims
-    broadcast. A zero on the diagonal gives inf/NaN, not an error (as torch)."""
+    broadcast. A zero on the diagonal gives inf/NaN, not an error, and reaches only the components
+    that depend on it (as torch). B of another dtype is converted to A's, as torch's (which copies B
+    into a result of A's dtype)."""
     name = "linalg.solve_triangular"
+    if not isinstance(B, Tensor):
+        raise TypeError(f"{name}(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     if B.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")
-    check_matrices(name, A, half_kernel="triangular_solve_cpu")
-    check_matrices(name, B, square=False, half_kernel="triangular_solve_cpu", what="B")
-    if A.dtype != B.dtype:
-        raise RuntimeError(
-            f"{name}: Expected A and B to have the same dtype, but found A of type {dtype_word(A.dtype)} and B of "
-            f"type {dtype_word(B.dtype)} instead"
-        )
+    check_matrices(name, A, half_kernel="triangular_solve_cpu", kernel_dtypes=True)
+    if B.dtype != A.dtype:
+        B = B.to(A.dtype)
     n = A.shape[-1]
     kernels.check_size(name, n)
     if (B.shape[-2] if left else B.shape[-1]) != n:

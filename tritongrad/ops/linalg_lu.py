@@ -186,14 +186,14 @@ def linalg_lu(A, *, pivot: bool = True, out=None):
 
 def lu(A, pivot: bool = True, get_infos: bool = False, out=None):
     """torch.lu (deprecated for linalg.lu_factor / lu_factor_ex): (LU, pivots), and info when ``get_infos``
-    (otherwise a singular matrix raises, as torch's)."""
+    (a singular matrix is factored, not refused, as torch 2.13's)."""
     warnings.warn(
         "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be removed "
         "in a future PyTorch release.",
         UserWarning,
         stacklevel=2,
     )
-    LU, pivots, info = lu_factor_ex(A, pivot=pivot, check_errors=not get_infos)
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
     return (LU, pivots, info) if get_infos else (LU, pivots)
 
 
