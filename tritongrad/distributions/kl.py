@@ -1,7 +1,9 @@
 """``kl_divergence(p, q)`` and the ``register_kl`` registry: the most specific registered (type(p),
 type(q)) pair wins, as torch's dispatch (ambiguity warns). Closed forms for the pairs of the same
 family defined here; ``ExponentialFamily`` pairs of one type fall back to the Bregman divergence of
-their log normalizer."""
+their log normalizer. Across families: every pair torch registers among the families here (Uniform
+and Normal, Normal and Laplace, Exponential and Normal, ..., and the infinite ones, where p's
+support reaches outside q's)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from functools import total_ordering
 
 import torch
 
-from tritongrad import autograd, ops
+from tritongrad import autograd, creation, ops
 from tritongrad.distributions.bernoulli import Bernoulli
 from tritongrad.distributions.beta import Beta
 from tritongrad.distributions.binomial import Binomial
@@ -283,3 +285,158 @@ def _kl_exponential_gamma(p, q):
 @register_kl(Gamma, Exponential)
 def _kl_gamma_exponential(p, q):
     return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+# ------------------------------------------------------------------------------ across families
+# torch's registered cross-family pairs among the families here, each its closed form; infinite
+# where p puts mass outside q's support (torch's _infinite_like: shaped as p's parameter).
+
+
+def _infinite_like(tensor):
+    return creation.full_like(tensor, math.inf)
+
+
+def _x_log_x(tensor):
+    """x log x, 0 at 0."""
+    return ops.xlogy(tensor, tensor)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    mean = p.concentration1 / (p.concentration1 + p.concentration0)
+    return -p.entropy() - q.rate.log() + q.rate * mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    total = p.concentration1 + p.concentration0
+    log_normalizer = q.concentration.lgamma() - q.concentration * q.rate.log()
+    mean_log = p.concentration1.digamma() - total.digamma()  # E_p[log x]
+    return -p.entropy() + log_normalizer - (q.concentration - 1) * mean_log + q.rate * p.concentration1 / total
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    total = p.concentration1 + p.concentration0
+    mean = p.concentration1 / total
+    variance = q.scale.pow(2)
+    half_second_moment = 0.5 * (mean * (1 - mean) / (total + 1) + mean.pow(2))  # E_p[x^2] / 2
+    quadratic = half_second_moment - q.loc * mean + 0.5 * q.loc.pow(2)
+    return -p.entropy() + 0.5 * (variance * 2 * math.pi).log() + quadratic / variance
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = (q.low > p.support.lower_bound) | (q.high < p.support.upper_bound)
+    return ops.where(outside, math.inf, result)
+
+
+@register_kl(Exponential, Beta)
+@register_kl(Exponential, Uniform)
+def _kl_exponential_infinity(p, q):
+    return _infinite_like(p.rate)
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    variance = q.scale.pow(2)
+    rate_sqr = p.rate.pow(2)
+    log_term = 0.5 * (rate_sqr * variance * 2 * math.pi).log()
+    return log_term - 1 + (rate_sqr.reciprocal() - q.loc / p.rate + 0.5 * q.loc.pow(2)) / variance
+
+
+@register_kl(Gamma, Beta)
+@register_kl(Gamma, Uniform)
+def _kl_gamma_infinity(p, q):
+    return _infinite_like(p.concentration)
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    variance = q.scale.pow(2)
+    rate_sqr = p.rate.pow(2)
+    alpha = p.concentration
+    t1 = 0.5 * (rate_sqr * variance * 2 * math.pi).log() - alpha - alpha.lgamma()
+    quadratic = 0.5 * (alpha.pow(2) + alpha) / rate_sqr - q.loc * alpha / p.rate + 0.5 * q.loc.pow(2)
+    return t1 + (alpha - 1) * alpha.digamma() + quadratic / variance
+
+
+@register_kl(Laplace, Beta)
+@register_kl(Laplace, Exponential)
+@register_kl(Laplace, Gamma)
+@register_kl(Laplace, Uniform)
+def _kl_laplace_infinity(p, q):
+    return _infinite_like(p.loc)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    variance = q.scale.pow(2)
+    ratio = p.scale.pow(2) / variance
+    t1 = 0.5 * (2 * ratio / math.pi).log()
+    quadratic = 0.5 * p.loc.pow(2) - p.loc * q.loc + 0.5 * q.loc.pow(2)
+    return -t1 + ratio + quadratic / variance - 1
+
+
+@register_kl(Normal, Beta)
+@register_kl(Normal, Exponential)
+@register_kl(Normal, Gamma)
+@register_kl(Normal, Uniform)
+def _kl_normal_infinity(p, q):
+    return _infinite_like(p.loc)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    loc_diff = p.loc - q.loc
+    standardized = loc_diff / p.scale
+    t1 = (p.scale / q.scale).log()
+    mean_abs = math.sqrt(2 / math.pi) * p.scale * ops.exp(-0.5 * standardized.pow(2))
+    mean_abs = mean_abs + loc_diff * ops.erf(math.sqrt(0.5) * standardized)  # E_p|x - q.loc|
+    return -t1 + mean_abs / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Binomial)
+def _kl_poisson_infinity(p, q):
+    return _infinite_like(p.rate)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    width = p.high - p.low
+    t2 = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    t3 = (q.concentration0 - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + width) / width
+    log_beta = q.concentration1.lgamma() + q.concentration0.lgamma() - (q.concentration1 + q.concentration0).lgamma()
+    result = t3 + log_beta - width.log() - t2
+    outside = (p.high > q.support.upper_bound) | (p.low < q.support.lower_bound)
+    return ops.where(outside, math.inf, result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
+    return ops.where(p.low < q.support.lower_bound, math.inf, result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    width = p.high - p.low
+    log_normalizer = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    result = -width.log() + log_normalizer + t3 + q.rate * (p.high + p.low) / 2
+    return ops.where(p.low < q.support.lower_bound, math.inf, result)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    width = p.high - p.low
+    t1 = (math.sqrt(math.pi * 2) * q.scale / width).log()
+    second_moment = width.pow(2) / 12 + ((p.high + p.low - 2 * q.loc) / 2).pow(2)  # E_p[(x - q.loc)^2]
+    return t1 + 0.5 * second_moment / q.scale.pow(2)

@@ -1,6 +1,12 @@
 """``MultivariateNormal(loc, covariance_matrix | precision_matrix | scale_tril)``: the Gaussian over
 vectors, parameterised through the lower Cholesky factor L of its covariance (linalg.cholesky), as
-torch's: rsample is loc + L eps, log_prob solves L y = x - loc (solve_triangular)."""
+torch's: rsample is loc + L eps, log_prob solves L y = x - loc (solve_triangular).
+
+Both batch over the parameters only: the vectors that share one L (every sample, and the batch
+dims L is broadcast over) are the columns of one right-hand side, so sampling N vectors is one
+(k x k) @ (k x N) product and their log_prob one triangular solve with N columns, however large N
+is (torch's _batch_mv / _batch_mahalanobis do the same regrouping).
+"""
 
 from __future__ import annotations
 
@@ -18,17 +24,50 @@ from tritongrad.ops.linalg_factor import cholesky, solve_triangular
 __all__ = ["MultivariateNormal"]
 
 
+def _as_columns(matrices, vectors):
+    """The vectors (..., k) regrouped as right-hand-side columns of the matrices (*M, k, k): returns
+    (flat matrices (b, k, k), columns (b, k, c), restore), b = prod(M), where restore takes a
+    (b, j, c) result back to the vectors' broadcast batch shape + (j,).
+
+    Each batch dim d of the matrices is 1 or the vectors' size there: the vectors' dim d is split as
+    (size // M[d], M[d]), the M[d] parts go next to k and the rest (with the leading dims the
+    matrices lack) becomes the columns."""
+    k = matrices.shape[-1]
+    matrix_batch = tuple(matrices.shape[:-2])
+    p = len(matrix_batch)
+    shape = tuple(torch.broadcast_shapes(vectors.shape[:-1], matrix_batch))
+    outer = len(shape) - p
+    split = list(shape[:outer])
+    for size, matrix_size in zip(shape[outer:], matrix_batch):
+        split += [size // matrix_size, matrix_size]
+    vectors = vectors.expand(*shape, vectors.shape[-1]).reshape(*split, k)
+    # (outer dims, the size // M[d] dims, the M[d] dims, k)
+    order = [*range(outer), *range(outer, outer + 2 * p, 2), *range(outer + 1, outer + 2 * p, 2), outer + 2 * p]
+    grouped = vectors.permute(order)
+    grouped_shape = tuple(grouped.shape[:-1])
+    b = math.prod(matrix_batch)
+    columns = grouped.reshape(-1, b, k).permute(1, 2, 0)
+    inverse = [order.index(d) for d in range(len(order))]
+
+    def restore(result):
+        j = result.shape[-2]
+        return result.permute(2, 0, 1).reshape(*grouped_shape, j).permute(inverse).reshape(*shape, j)
+
+    return matrices.reshape(b, k, k), columns, restore
+
+
 def _batch_mv(matrix, vector):
-    """matrix @ vector over broadcast batch dims."""
-    return matrix.matmul(vector.unsqueeze(-1)).squeeze(-1)
+    """matrix @ vector over broadcast batch dims: one batched product over the matrices' own batch."""
+    flat, columns, restore = _as_columns(matrix, vector)
+    return restore(flat @ columns)
 
 
 def batch_mahalanobis(scale_tril, difference):
-    """|L^-1 difference|^2 for each batch element."""
-    shape = torch.broadcast_shapes(scale_tril.shape[:-2], difference.shape[:-1])
-    tril = scale_tril.expand(*shape, *scale_tril.shape[-2:])
-    solved = solve_triangular(tril, difference.expand(*shape, difference.shape[-1]).unsqueeze(-1), upper=False)
-    return solved.squeeze(-1).pow(2).sum(-1)
+    """|L^-1 difference|^2 for each batch element: one triangular solve per matrix of L, with every
+    difference that shares it as a column."""
+    flat, columns, restore = _as_columns(scale_tril, difference)
+    squares = solve_triangular(flat, columns, upper=False).pow(2).sum(-2, keepdim=True)
+    return restore(squares).squeeze(-1)
 
 
 def _precision_to_scale_tril(precision):
