@@ -101,10 +101,10 @@ class MultivariateNormal(Distribution):
             precision_matrix
         )  # fmt: skip
         if given.dim() < 2:
-            name = "scale_tril" if scale_tril is not None else (
+            name = "scale_tril matrix" if scale_tril is not None else (
                 "covariance_matrix" if covariance_matrix is not None else "precision_matrix"
             )  # fmt: skip
-            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions")
+            raise ValueError(f"{name} must be at least two-dimensional, with optional leading batch dimensions")
         batch_shape = torch.broadcast_shapes(given.shape[:-2], loc.shape[:-1])
         k = loc.shape[-1]
         if scale_tril is not None:
