@@ -56,9 +56,9 @@ def _warps(block_m: int, block_n: int, element_size: int) -> int:
 # svd_kernel: T = U diag(S) V^T of one tall m x n matrix (m >= n) per program. S (n values,
 # descending) always; with WITH_UV, U's first u_cols columns and V (n x n) through their strides
 # (the launcher points them at U, or at V^T transposed, of A). A matrix with a NaN or an infinity
-# is not iterated on: its factors are NaN, and info is 1 where it holds a NaN (torch's gesdd
-# refuses NaN, and gives NaN singular values for infinities). Memory: one read of T, one write
-# of each factor and of info.
+# is not rotated: its factors are NaN, and info is 1 where it holds a NaN (torch's gesdd refuses
+# NaN, and gives NaN singular values for infinities). Memory: one read of T, one write of each
+# factor and of info.
 @triton.jit
 def svd_kernel(
     # pointers
@@ -93,10 +93,6 @@ def svd_kernel(
     cols = tl.arange(0, BN)
     mask = (rows[:, None] < m) & (cols[None, :] < n)
     A = tl.load(a_ptr + b * a_sb + rows[:, None] * a_sr + cols[None, :] * a_sc, mask=mask, other=0.0).to(ACC)
-    has_nan = tl.sum(tl.sum(tl.where(A != A, 1, 0), axis=1), axis=0) > 0
-    finite = tl.sum(tl.sum(tl.where((A - A) == 0.0, 0, 1), axis=1), axis=0) == 0
-    tl.store(info_ptr + b, tl.where(has_nan, 1, 0).to(tl.int32))
-    A = tl.where(finite, A, 0.0)
     eye = cols[:, None] == cols[None, :]
     V = tl.where(eye, 1.0, 0.0).to(ACC)
     for _sweep in range(0, SWEEPS):
@@ -104,15 +100,24 @@ def svd_kernel(
         d = tl.sum(tl.where(eye, G, 0.0), axis=1)
         skewed = (~eye) & (tl.abs(G) > tol * tl.sqrt(d[:, None] * d[None, :]))
         # a converged sweep rotates nothing: its round count is 0 (a loop bound, not an `if` around
-        # the loop, which triton 3.6 fails to compile for float64 dots)
-        rounds = tl.where(tl.sum(tl.sum(tl.where(skewed, 1, 0), axis=1), axis=0) > 0, BN - 1, 0)
+        # the loop, which triton 3.6 fails to compile for float64 dots). Nor does a T with a NaN or
+        # an infinity (a non-finite column norm): it stays as read, for the checks after the sweeps.
+        finite_norms = tl.sum(tl.where((d - d) == 0.0, 0, 1), axis=0) == 0
+        rotating = (tl.sum(tl.sum(tl.where(skewed, 1, 0), axis=1), axis=0) > 0) & finite_norms
+        rounds = tl.where(rotating, BN - 1, 0)
         for r in range(0, rounds):
             G = tl.dot(tl.trans(A), A, input_precision="ieee")
             J = jacobi_rotations(G, cols, eye, r, tol, BN)
             A = tl.dot(A, J, input_precision="ieee")
             if WITH_UV:
                 V = tl.dot(V, J, input_precision="ieee")
-    sigma = tl.sqrt(tl.sum(A * A, axis=0))
+    # Column sums of squares are NaN where T holds a NaN, inf where it holds only infinities (T was
+    # not rotated then): torch's error for the first, NaN factors for both. (Found here rather than
+    # before the sweeps: a flag kept live across them spilled a register of the float64 blocks.)
+    squares = tl.sum(A * A, axis=0)
+    tl.store(info_ptr + b, tl.where(tl.sum(tl.where(squares != squares, 1, 0), axis=0) > 0, 1, 0).to(tl.int32))
+    finite = tl.sum(tl.where((squares - squares) == 0.0, 0, 1), axis=0) == 0
+    sigma = tl.where(finite, tl.sqrt(squares), 0.0)  # (0: ranks by index, then NaN is written)
     real = cols < n
     # rank[j]: how many singular values come before sigma[j] (descending, ties by index)
     before = (sigma[None, :] > sigma[:, None]) | ((sigma[None, :] == sigma[:, None]) & (cols[None, :] < cols[:, None]))
@@ -122,7 +127,7 @@ def svd_kernel(
         V = tl.where(finite, V, float("nan"))
         v_out = v_ptr + b * v_sb + cols[:, None] * v_sr + rank[None, :] * v_sc
         tl.store(v_out, V.to(v_ptr.dtype.element_ty), mask=real[:, None] & real[None, :])
-        units = A / tl.where(sigma > 0.0, sigma, 1.0)[None, :]
+        units = tl.where(finite, A, 0.0) / tl.where(sigma > 0.0, sigma, 1.0)[None, :]
         # column j moves to column rank[j]
         permute = tl.where((rank[:, None] == cols[None, :]) & real[:, None], 1.0, 0.0).to(ACC)
         W = tl.dot(units, permute, input_precision="ieee")
