@@ -3,7 +3,8 @@ log_prob, entropy and rsample is differentiable through tritongrad's autograd).
 
 Distributions: Normal, Bernoulli, Categorical, OneHotCategorical(StraightThrough), Uniform,
 Exponential, Laplace, Independent, MultivariateNormal, TransformedDistribution (Exp, Affine, Sigmoid, Softplus, Tanh and
-Compose transforms) and LogNormal; ``kl_divergence`` with ``register_kl`` for their same-family pairs.
+Compose transforms) and LogNormal; ``kl_divergence`` with ``register_kl`` for their same-family pairs
+and torch's cross-family ones among them.
 MultivariateNormal (through linalg.cholesky and solve_triangular) with the matrix constraints.
 The gamma family on kernels/random_gamma.py's samplers: Gamma, Chi2, Beta, Dirichlet, StudentT
 (reparameterized), Poisson, Binomial and Geometric. Not here yet: Multinomial, Gamma.cdf.

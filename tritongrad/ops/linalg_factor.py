@@ -12,7 +12,14 @@ written with tritongrad ops (itself differentiable, so higher derivatives follow
 
 Errors are torch's: ``LinAlgError`` (torch's own class, a RuntimeError) when a matrix is singular
 or not positive-definite, which costs one read of the per-matrix info back to the host (as in
-torch); the ``_ex`` variants return the info instead and read nothing back.
+torch); the ``_ex`` variants return the info instead and read nothing back. lu_factor's refusal of
+a zero pivot (torch's plain RuntimeError) goes through kernels/device_checks.py instead: at the
+call in the interpreter, at the next readback on a GPU.
+
+NaN and infinities flow as in LAPACK: the pivot search is idamax's (a NaN pivot in row k is kept,
+one below is never picked), and every update is masked to the entries it changes, so 0 * inf never
+reaches a component that does not depend on it (a triangular solve's zero diagonal element makes
+its own component and those computed from it infinite or NaN, nothing else).
 
 The gradients assume invertible (positive-definite) inputs; torch's special handling of
 singular matrices in det's backward is not reproduced.

@@ -7,7 +7,12 @@ Backwards, written with tritongrad ops:
   complete mode with m > n are not differentiable here (torch differentiates the first).
 - eigh: gA = V (diag(gL) + skew(V^T gV) / E) V^T with E[i, j] = L[j] - L[i] (off the diagonal),
   skew(X) = (X - X^T) / 2; eigenvectors are unique only up to sign, so a loss must not depend on
-  their signs for the gradient to mean anything (torch's documented caveat).
+  their signs for the gradient to mean anything (torch's documented caveat). Without gV (eigvalsh,
+  or eigh's V unused) it is V diag(gL) V^T: no 1 / E terms, finite at repeated eigenvalues.
+
+A matrix with a NaN or an infinity in the triangle read gets NaN eigenvalues and eigenvectors
+(torch's LAPACK gives NaN for most such inputs; for some it raises "failed to converge" or returns
+arbitrary numbers, depending on its iteration rather than on the input).
 
 Sides up to 64 (kernels/linalg_factor.MAX_SIZE). float32 eigenvectors are accurate to ~1e-5
 relative after the Jacobi sweeps (float64: ~1e-13).

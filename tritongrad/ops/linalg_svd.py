@@ -13,6 +13,14 @@ torch's does; singular vectors are unique only up to sign, so a loss must not de
 for its gradient to mean anything (torch does not check this for real inputs either). With
 full_matrices, only U's first k columns and V^T's first k rows carry gradient (torch's rule).
 
+svdvals (no gU, gV) differentiates as U diag(gS) V^T, with no 1 / E terms: finite at repeated or
+zero singular values. pinv has its own closed-form gradient in A and pinv(A) (Pinv below).
+
+A NaN in A is torch's LinAlgError ("linalg.svd: The algorithm failed to converge because the input
+matrix contained non-finite values."), for svd and everything built on it here; it is raised through
+kernels/device_checks.py (at the call in the interpreter, at the next readback on a GPU). An
+infinity gives NaN factors, as torch's.
+
 Sides up to 64 (kernels/linalg_factor.MAX_SIZE).
 """
 
