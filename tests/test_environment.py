@@ -5,7 +5,6 @@ nn.utils' clipping — each as torch answers it."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import pytest
 import torch

@@ -115,9 +115,11 @@ CHECKPOINT = {
     "non-reentrant, no input requiring grad": lambda lib: _grads_through_checkpoint(lib, extra_path=False),
     "non-reentrant, with another path to the bias": lambda lib: _grads_through_checkpoint(lib, extra_path=True),
     "checkpoint_sequential non-reentrant": _sequential_grads,
-    "non-reentrant of a detached result": lambda lib: _checkpoint_module(lib)
-    .checkpoint(lambda t: t.detach() * 2, lib.ones(2, requires_grad=True), use_reentrant=False)
-    .requires_grad,
+    "non-reentrant of a detached result": lambda lib: (
+        _checkpoint_module(lib)
+        .checkpoint(lambda t: t.detach() * 2, lib.ones(2, requires_grad=True), use_reentrant=False)
+        .requires_grad
+    ),
     "determinism_check must be known": lambda lib: _checkpoint_module(lib).checkpoint(
         lambda t: t * 2, lib.ones(2), use_reentrant=False, determinism_check="strict"
     ),
