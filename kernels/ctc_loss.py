@@ -429,7 +429,8 @@ def _layout(log_probs: torch.Tensor, targets: torch.Tensor) -> dict:
     class_cap = None if is_interpreter() else _GPU_CLASS_BLOCK
     # The backward keeps about a dozen lane vectors alive: 4 warps up to 256 32-bit words a lane
     # vector, 8 up to 512, then 16. Measured with the kernel report (sm_80/sm_90): no spills up to
-    # 2048 lanes in float32 and 1024 in float64 (2048 float64 lanes spill at 16 warps' 128 registers).
+    # 1024 words (2048 float32 lanes with triton 3.9; triton 3.6 spills 56-92 B there, and 32 warps'
+    # 64 registers spill more: the report lists it as the design's limit, see REGISTER_ROW_KERNELS).
     words = block_l * log_probs.element_size() // 4
     num_warps = 4 if is_interpreter() or words <= 256 else (8 if words <= 512 else 16)
     return dict(
