@@ -84,29 +84,38 @@ def _unpool_output_size(input: Tensor, kernel: tuple, stride: tuple, padding: tu
     return [int(size) for size in result]
 
 
-def _max_unpool(input: Tensor, indices, height: int, width: int) -> Tensor:
-    """aten's max_unpool2d on (N, C, h, w) or (C, h, w) ``input``, after its checks."""
+def _check_unpool_operands(input, indices, spatial: int) -> None:
+    """aten's checks of max_unpool{spatial}d's input and indices, in its order and words (the 2-d dtype
+    message names the dtype, the 3-d one does not)."""
+    name = f"max_unpool{spatial}d"
     if not isinstance(indices, Tensor):
-        raise TypeError(f"max_unpool2d(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
+        raise TypeError(f"{name}(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
     if indices.dtype != torch.int64:
-        raise RuntimeError(f"elements in indices should be type int64 but got: {dtype_word(indices.dtype)}")
-    if input.dim() not in (3, 4):
+        got = f" but got: {dtype_word(indices.dtype)}" if spatial == 2 else ""
+        raise RuntimeError(f"elements in indices should be type int64{got}")
+    if input.dim() not in (spatial + 1, spatial + 2):
         raise RuntimeError(
-            f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {input.dim()} dimensions."
+            f"Input to max_unpooling{spatial}d should be a {spatial + 1}d or {spatial + 2}d Tensor, but got a "
+            f"tensor with {input.dim()} dimensions."
         )
     if tuple(input.shape) != tuple(indices.shape):
         raise RuntimeError(
             f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) but got "
             f"indices tensor with shape: {list(indices.shape)}"
         )
-    for dim in range(input.dim() - 3, input.dim()):
+    for dim in range(input.dim() - spatial - 1, input.dim()):
         if input.shape[dim] == 0:
             raise RuntimeError(
-                f"max_unpooling2d_forward_out_{input.device.type}(): Expected input to have non-zero size for "
-                f"non-batch dimensions, but got {list(input.shape)} with dimension {dim} being empty."
+                f"max_unpooling{spatial}d_forward_out_{input.device.type}(): Expected input to have non-zero size "
+                f"for non-batch dimensions, but got {list(input.shape)} with dimension {dim} being empty."
             )
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"max_unpool2d\" not implemented for '{dtype_word(input.dtype)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
+
+
+def _max_unpool(input: Tensor, indices, height: int, width: int) -> Tensor:
+    """aten's max_unpool2d on (N, C, h, w) or (C, h, w) ``input``, after its checks."""
+    _check_unpool_operands(input, indices, 2)
     batch = input.shape[0] if input.dim() == 4 else 1
     channels, planes = input.shape[-3], input.shape[-2] * input.shape[-1]
 
@@ -157,27 +166,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def _max_unpool3d(input: Tensor, indices, depth: int, height: int, width: int) -> Tensor:
     """aten's max_unpool3d on (N, C, d, h, w) or (C, d, h, w) ``input``, after its checks."""
-    if not isinstance(indices, Tensor):
-        raise TypeError(f"max_unpool3d(): argument 'indices' (position 2) must be Tensor, not {type(indices).__name__}")
-    if indices.dtype != torch.int64:
-        raise RuntimeError("elements in indices should be type int64")
-    if input.dim() not in (4, 5):
-        raise RuntimeError(
-            f"Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with {input.dim()} dimensions."
-        )
-    if tuple(input.shape) != tuple(indices.shape):
-        raise RuntimeError(
-            f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) but got "
-            f"indices tensor with shape: {list(indices.shape)}"
-        )
-    for dim in range(input.dim() - 4, input.dim()):
-        if input.shape[dim] == 0:
-            raise RuntimeError(
-                f"max_unpooling3d_forward_out_{input.device.type}(): Expected input to have non-zero size for "
-                f"non-batch dimensions, but got {list(input.shape)} with dimension {dim} being empty."
-            )
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"max_unpool3d\" not implemented for '{dtype_word(input.dtype)}'")
+    _check_unpool_operands(input, indices, 3)
     batch = input.shape[0] if input.dim() == 5 else 1
     channels, volume = input.shape[-4], input.shape[-3] * input.shape[-2] * input.shape[-1]
 
