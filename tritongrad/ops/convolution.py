@@ -62,6 +62,24 @@ class ConvGeometry:
     output_size: Pair
     one_d: bool
 
+    @classmethod
+    def of(cls, stride, padding, dilation, groups: int, output_size, dims: int, *, transposed: bool) -> ConvGeometry:
+        """The geometry from the user's per-dim tuples (one entry each for 1-D, viewed as (1, L))."""
+        one_d = dims == 1
+        return cls(
+            stride=_as_pair(stride, one_d, 1),
+            padding=_as_pair(padding, one_d, 0),
+            dilation=_as_pair(dilation, one_d, 1),
+            groups=groups,
+            transposed=transposed,
+            output_size=_as_pair(output_size, one_d, 1),
+            one_d=one_d,
+        )
+
+
+def _as_pair(values: tuple[int, ...], one_d: bool, fill: int) -> Pair:
+    return (fill, values[0]) if one_d else (values[0], values[1])
+
 
 def _as_4d(data: torch.Tensor, one_d: bool) -> torch.Tensor:
     return data.unsqueeze(-2) if one_d else data
@@ -271,10 +289,6 @@ def _check_bias_size(bias, weight, channels: int, transposed: bool) -> None:
         )
 
 
-def _as_pair(values: tuple[int, ...], one_d: bool, fill: int) -> Pair:
-    return (fill, values[0]) if one_d else (values[0], values[1])
-
-
 def _convolution(name: str, input, weight, bias, stride, padding, dilation, groups: int, dims: int):
     _check_tensors(name, input, weight, bias)
     batched, unbatched = _batched(name, input, dims)
@@ -282,16 +296,7 @@ def _convolution(name: str, input, weight, bias, stride, padding, dilation, grou
     dilation = _tuple("dilation", dilation, dims)
     _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
     begin, end, output = _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims)
-    one_d = dims == 1
-    geometry = ConvGeometry(
-        stride=_as_pair(stride, one_d, 1),
-        padding=_as_pair(begin, one_d, 0),
-        dilation=_as_pair(dilation, one_d, 1),
-        groups=groups,
-        transposed=False,
-        output_size=_as_pair(output, one_d, 1),
-        one_d=one_d,
-    )
+    geometry = ConvGeometry.of(stride, begin, dilation, groups, output, dims, transposed=False)
     result = Convolution.apply(batched, weight, bias, geometry)
     return result.squeeze(0) if unbatched else result
 
@@ -388,16 +393,7 @@ def _transposed_convolution(
     batched, unbatched, stride, padding, dilation, output = _transposed_arguments(
         name, input, weight, bias, stride, padding, output_padding, groups, dilation, dims
     )
-    one_d = dims == 1
-    geometry = ConvGeometry(
-        stride=_as_pair(stride, one_d, 1),
-        padding=_as_pair(padding, one_d, 0),
-        dilation=_as_pair(dilation, one_d, 1),
-        groups=groups,
-        transposed=True,
-        output_size=_as_pair(output, one_d, 1),
-        one_d=one_d,
-    )
+    geometry = ConvGeometry.of(stride, padding, dilation, groups, output, dims, transposed=True)
     result = Convolution.apply(batched, weight, bias, geometry)
     return result.squeeze(0) if unbatched else result
 
@@ -657,16 +653,7 @@ def convolution_input_grad(name: str, input_size, weight, grad_output, stride, p
     _check_gradient_dtypes(name, grad_output, weight)
     if dims == 3:
         return _conv_transpose3d_taps(grad_output, weight, stride, padding, dilation, groups, input_size[2:])
-    one_d = dims == 1
-    geometry = ConvGeometry(
-        stride=_as_pair(stride, one_d, 1),
-        padding=_as_pair(padding, one_d, 0),
-        dilation=_as_pair(dilation, one_d, 1),
-        groups=groups,
-        transposed=True,
-        output_size=_as_pair(input_size[2:], one_d, 1),
-        one_d=one_d,
-    )
+    geometry = ConvGeometry.of(stride, padding, dilation, groups, input_size[2:], dims, transposed=True)
     return Convolution.apply(grad_output, weight, None, geometry)
 
 
@@ -682,17 +669,8 @@ def convolution_weight_grad(name: str, input, weight_size, grad_output, stride, 
     _check_gradient_dtypes(name, input, grad_output)
     if dims == 3:
         return _conv3d_weight_taps(grad_output, input, weight_size[2:], stride, padding, dilation, groups)
-    one_d = dims == 1
-    geometry = ConvGeometry(
-        stride=_as_pair(stride, one_d, 1),
-        padding=_as_pair(padding, one_d, 0),
-        dilation=_as_pair(dilation, one_d, 1),
-        groups=groups,
-        transposed=False,
-        output_size=_as_pair(tuple(grad_output.shape[2:]), one_d, 1),
-        one_d=one_d,
-    )
-    return ConvolutionWeightGrad.apply(grad_output, input, geometry, _as_pair(weight_size[2:], one_d, 1))
+    geometry = ConvGeometry.of(stride, padding, dilation, groups, tuple(grad_output.shape[2:]), dims, transposed=False)
+    return ConvolutionWeightGrad.apply(grad_output, input, geometry, _as_pair(weight_size[2:], dims == 1, 1))
 
 
 def _check_gradient_dtypes(name: str, first, second) -> None:
