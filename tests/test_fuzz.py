@@ -367,6 +367,9 @@ REGRESSIONS = [
     # b[tensor([1, 0])] = 1.5 for a (1, 0, 0) bool b: torch checks no index when another dim is empty
     # (was: an IndexError)
     (((((1, 0, 0), "bool", "contiguous", False, 1),), (("setitem", (2, 0, 1, 1)),)), None),
+    # any(dim=-1, keepdim=True) of a 0-dim bool: dim -1 of a scalar is its only "dim" (was: an
+    # IndexError from the stride-0 shortcut reading the stride of a dim a 0-dim tensor lacks)
+    (((((), "bool", "contiguous", False, 288),), (("reduce", (-1, 0, -1, -2)),)), None),
 ]
 
 

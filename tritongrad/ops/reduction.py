@@ -716,7 +716,7 @@ def _one_of_each_repeat(input, dim) -> Tensor:
     """``input`` narrowed to one element along each reduced dim of stride 0: such a dim repeats one
     value, so any/all over it are that value's, and ``zeros(()).expand(2**31).any()`` reads one
     element instead of comparing 2^31 copies of it."""
-    if not isinstance(input, Tensor):
+    if not isinstance(input, Tensor) or input.dim() == 0:  # (a 0-dim input has no stride to read)
         return input
     for d in normalize_dims(dim, input.dim()) or range(input.dim()):  # (() is every dim)
         if input._data.stride(d) == 0 and input.shape[d] > 1:
