@@ -385,7 +385,14 @@ def test_logcumsumexp_errors():
 
 # ------------------------------------------------------------------------------ trapezoid
 @pytest.mark.parametrize(
-    "name, dtype", [("trapezoid", torch.float32), ("trapz", torch.float64), ("trapezoid", torch.int64)]
+    "name, dtype",
+    [
+        ("trapezoid", torch.float32),
+        ("trapz", torch.float64),
+        ("trapezoid", torch.int64),
+        ("cumulative_trapezoid", torch.float32),
+        ("cumulative_trapezoid", torch.int64),
+    ],
 )
 @pytest.mark.parametrize("shape, dim", [((1,), 0), ((7,), -1), ((4, 6), 0), ((3, 5), 1), ((3, 0), 1), ((0, 4), 1)])
 def test_trapezoid_values(name, dtype, shape, dim):
@@ -399,25 +406,25 @@ def test_trapezoid_values(name, dtype, shape, dim):
     assert_close(got_fn(from_torch(y), from_torch(xn), dim=dim), expected_fn(y, xn, dim=dim), rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["trapezoid", "cumulative_trapezoid"])
 @pytest.mark.parametrize("dtype", GRAD_DTYPES)
-def test_trapezoid_grad(dtype):
+def test_trapezoid_grad(name, dtype):
+    expected_fn, got_fn = getattr(torch, name), getattr(tritongrad, name)
     y, x = random_values((5, 4), dtype).t(), random_values((5,), dtype)
-    check_grads(
-        lambda a, b: torch.trapezoid(a, b, dim=1), lambda a, b: tritongrad.trapezoid(a, b, dim=1), [y, x], dtype
-    )
-    check_grads(lambda a: torch.trapezoid(a, dx=0.5), lambda a: tritongrad.trapezoid(a, dx=0.5), [y], dtype)
+    check_grads(lambda a, b: expected_fn(a, b, dim=1), lambda a, b: got_fn(a, b, dim=1), [y, x], dtype)
+    check_grads(lambda a: expected_fn(a, dx=0.5), lambda a: got_fn(a, dx=0.5), [y], dtype)
 
 
-def test_trapezoid_errors():
+@pytest.mark.parametrize("name", ["trapezoid", "cumulative_trapezoid"])
+def test_trapezoid_errors(name):
+    expected_fn, got_fn = getattr(torch, name), getattr(tritongrad, name)
     y = torch.ones(2, 3)
     g = tritongrad.ones(2, 3)
-    check_error(lambda: torch.trapezoid(torch.tensor(1.0)), lambda: tritongrad.trapezoid(tritongrad.tensor(1.0)))
-    check_error(lambda: torch.trapezoid(y, 2.0), lambda: tritongrad.trapezoid(g, 2.0))
-    check_error(
-        lambda: torch.trapezoid(y, torch.ones(3), dx=2), lambda: tritongrad.trapezoid(g, tritongrad.ones(3), dx=2)
-    )
-    check_error(lambda: torch.trapezoid(y, torch.ones(2)), lambda: tritongrad.trapezoid(g, tritongrad.ones(2)))
-    check_error(lambda: torch.trapezoid(y, dim=2), lambda: tritongrad.trapezoid(g, dim=2))
+    check_error(lambda: expected_fn(torch.tensor(1.0)), lambda: got_fn(tritongrad.tensor(1.0)))
+    check_error(lambda: expected_fn(y, 2.0), lambda: got_fn(g, 2.0))
+    check_error(lambda: expected_fn(y, torch.ones(3), dx=2), lambda: got_fn(g, tritongrad.ones(3), dx=2))
+    check_error(lambda: expected_fn(y, torch.ones(2)), lambda: got_fn(g, tritongrad.ones(2)))
+    check_error(lambda: expected_fn(y, dim=2), lambda: got_fn(g, dim=2))
 
 
 # ------------------------------------------------------------------------------ vander

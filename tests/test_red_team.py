@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from packaging import version as packaging_version
 
 import tritongrad
 import tritongrad.serialization
@@ -1366,6 +1367,13 @@ LEGACY_AND_SCRIPT_IDIOMS = {
         lib.compiler.is_compiling(),
         lib.cpu.is_available(),
         lib.compiler.disable(lambda x: x + 1)(1),
+    ],
+    "version gates as scripts write them": lambda lib: [
+        lib.__version__ >= "1.10",
+        lib.__version__ >= (2, 0),
+        lib.__version__ < "3",
+        packaging_version.parse(lib.__version__) >= packaging_version.parse("2.0"),
+        type(lib.__version__).__name__,
     ],
     "sdpa_kernel and the sdp flags": _attention_choices,
     "share_memory": lambda lib: (lambda m: [m.share_memory() is m, m.weight.is_shared()])(lib.nn.Linear(2, 2)),

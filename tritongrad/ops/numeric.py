@@ -31,7 +31,7 @@ from tritongrad.tensor import Tensor, attach_methods
 
 __all__: list[str] = [
     "float_power", "logit", "signbit", "sinc", "diff", "dist", "gcd", "lcm", "isin", "bucketize", "searchsorted",
-    "logcumsumexp", "trapezoid", "trapz", "vander", "quantile", "nanquantile", "logspace",
+    "logcumsumexp", "trapezoid", "trapz", "cumulative_trapezoid", "vander", "quantile", "nanquantile", "logspace",
     "logit_", "sinc_", "gcd_", "lcm_", "mvlgamma",
 ]  # fmt: skip
 
@@ -341,18 +341,35 @@ def logcumsumexp(input, dim, *, out=None):
     return shift + _log(total)
 
 
-def trapezoid(y, x=None, *, dx=None, dim=-1):
-    """The trapezoidal rule along ``dim``: sample spacing ``dx`` (default 1) or sample points ``x``."""
+def _trapezoid_operands(op: str, y, x, dx, dim) -> tuple[int, int, Tensor | None]:
+    """trapezoid's and cumulative_trapezoid's argument checks, as torch's: (dim, samples along it,
+    ``x`` shaped to broadcast against ``y`` or None)."""
     if x is not None and dx is not None:
-        raise TypeError("trapezoid() received an invalid combination of arguments - got both x and dx")
+        raise TypeError(f"{op}() received an invalid combination of arguments - got both x and dx")
     if x is not None and not isinstance(x, Tensor):
-        raise TypeError(f"trapezoid(): argument 'x' (position 2) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{op}(): argument 'x' (position 2) must be Tensor, not {type(x).__name__}")
     if y.dim() == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     dim = normalize_dim(dim, y.dim())
     length = y.shape[dim]
-    if x is not None and x.dim() == 1 and x.shape[0] != length:
-        raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+    if x is not None and x.dim() == 1:
+        if x.shape[0] != length:
+            raise RuntimeError(f"{op}: There must be one `x` value for each sample point")
+        x = x.reshape(tuple(length if d == dim else 1 for d in range(y.dim())))
+    return dim, length, x
+
+
+def _trapezoid_areas(y, x, dx, dim: int, length: int) -> Tensor:
+    """The area of each of the ``length - 1`` trapezoids along ``dim``."""
+    pairs = y.narrow(dim, 1, length - 1) + y.narrow(dim, 0, length - 1)
+    if x is None:
+        return pairs * ((1 if dx is None else as_python_scalar(dx)) * 0.5)
+    return diff(x, dim=dim - y.dim()) * pairs / 2.0
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``: sample spacing ``dx`` (default 1) or sample points ``x``."""
+    dim, length, x = _trapezoid_operands("trapezoid", y, x, dx, dim)
     if length == 0:
         shape = tuple(y.shape[:dim]) + tuple(y.shape[dim + 1 :])
         return creation.zeros(shape, dtype=y.dtype, device=y.device)  # (torch's zeros_like_except(y, dim))
@@ -360,11 +377,16 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         step = 1 if dx is None else as_python_scalar(dx)
         ends = y.select(dim, 0) + y.select(dim, -1)
         return (y.sum(dim) - ends * 0.5) * step
-    if x.dim() == 1:
-        x = x.reshape(tuple(length if d == dim else 1 for d in range(y.dim())))
-    spacing = diff(x, dim=dim - y.dim())
-    pairs = y.narrow(dim, 1, length - 1) + y.narrow(dim, 0, length - 1)
-    return (spacing * pairs).sum(dim) / 2.0
+    return _trapezoid_areas(y, x, dx, dim, length).sum(dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal rule along ``dim``: one value fewer than ``y`` has there (none for
+    fewer than two samples)."""
+    dim, length, x = _trapezoid_operands("cumulative_trapezoid", y, x, dx, dim)
+    if length == 0:
+        return y * 0.5  # (an empty result in the dtype the areas would have)
+    return _trapezoid_areas(y, x, dx, dim, length).cumsum(dim)
 
 
 trapz = trapezoid
