@@ -247,6 +247,8 @@ def split_leading_dim(tensors: Sequence[torch.Tensor | None], shape: Sequence[in
 @triton.jit
 def strided_offset(index, shape, strides, RANK: tl.constexpr):
     """Element offset of linear ``index`` (row-major over ``shape``) in an operand with ``strides``."""
+    if RANK == 1:  # (the launchers collapse contiguous operands to one dim: one multiply, no running sum)
+        return index * strides[0]
     offset = index * 0
     remaining = index
     for d in tl.static_range(RANK - 1, 0, -1):
