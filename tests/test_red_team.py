@@ -1368,6 +1368,14 @@ LEGACY_AND_SCRIPT_IDIOMS = {
         lib.cpu.is_available(),
         lib.compiler.disable(lambda x: x + 1)(1),
     ],
+    "to(None), to(None, dtype) and positional non_blocking/copy": lambda lib: (
+        lambda x: [
+            x.to(None) is x,
+            x.to(None, lib.float64),
+            x.to(lib.float32, False) is x,
+            x.to(lib.float32, False, True) is x,
+        ]
+    )(lib.arange(3.0)),
     "version gates as scripts write them": lambda lib: [
         lib.__version__ >= "1.10",
         lib.__version__ >= (2, 0),

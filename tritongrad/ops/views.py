@@ -521,13 +521,19 @@ class ViewMethods:
         memory_format = kwargs.pop("memory_format", torch.preserve_format)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
+        flags = []  # (positional non_blocking, copy)
+        for position, arg in enumerate(args):
             if isinstance(arg, torch.dtype):
                 dtype = arg
             elif isinstance(arg, Tensor):
                 dtype, device = arg.dtype, arg.device
-            elif isinstance(arg, (str, torch.device)):
-                device = arg
+            elif isinstance(arg, (str, torch.device)) or (type(arg) is int and position == 0):
+                device = arg  # (an int is a CUDA device index, as torch.device(0))
+            elif arg is None and position == 0:
+                continue  # (to(None): device=None, as HF code's to(device) with no device)
+            elif isinstance(arg, bool) and position > 0 and len(flags) < 2:
+                flags.append(arg)
+                copy = copy or len(flags) == 2 and arg
             elif arg in PYTHON_TYPE_DTYPES if type(arg) is type else False:
                 dtype = arg  # (read below)
             else:
