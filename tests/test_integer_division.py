@@ -69,9 +69,22 @@ def test_floating_division_by_zero_is_not_an_error(op):
     assert_close(OPS[op](tritongrad, from_torch(a.double()), from_torch(b.double())), expected)
 
 
-def test_empty_divisor_is_fine():
-    empty = torch.empty(0, dtype=torch.int64)
-    assert_close(from_torch(empty) // from_torch(empty), empty // empty)
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize(
+    "dividend, divisor",
+    [
+        (torch.empty(0, dtype=torch.int64), torch.empty(0, dtype=torch.int64)),
+        (torch.empty(0, dtype=torch.int64), 0),
+        (torch.empty(0, dtype=torch.int32), torch.zeros(1, dtype=torch.int32)),
+        (torch.empty(3, 0, dtype=torch.int64), torch.zeros(3, 1, dtype=torch.int64)),
+        (torch.tensor(5), torch.zeros(0, dtype=torch.int64)),
+    ],
+    ids=["both empty", "empty by number 0", "empty by [0]", "(3, 0) by (3, 1) zeros", "scalar by empty"],
+)
+def test_an_empty_result_divides_nothing(op, dividend, divisor):
+    """torch divides nothing when the broadcast result is empty, so a zero divisor is no error."""
+    ours = from_torch(divisor) if isinstance(divisor, torch.Tensor) else divisor
+    assert_close(OPS[op](tritongrad, from_torch(dividend), ours), OPS[op](torch, dividend, divisor))
 
 
 # Every integer dtype and every form: functions, operators, methods in place, out=, a number divisor.

@@ -155,7 +155,8 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         raise NotImplementedError(f"\"{_CPU_KERNEL_NAMES.get(op, op)}\" not implemented for 'Bool'")
     if out is not None:
         check_castable(out_dtype, out.dtype)
-    if op in INTEGER_DIVISIONS and not dtype.is_floating_point:
+    if op in INTEGER_DIVISIONS and not dtype.is_floating_point and not (type(a) is Tensor and a.numel() == 0):
+        # (an empty operand makes the broadcast result empty: nothing is divided, torch returns it)
         _check_integer_divisor(b if type(b) is Tensor else scalar_as(b, dtype))
     if alpha is not None:
         alpha = _alpha_as(alpha, dtype, negated=op == "sub")
