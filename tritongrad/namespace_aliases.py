@@ -14,11 +14,12 @@ import torch
 
 from tritongrad import caller_warnings, creation
 from tritongrad.dtypes import get_default_dtype
-from tritongrad.linalg import multi_dot, solve_triangular
+from tritongrad.linalg import matrix_power, multi_dot, solve_triangular
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.tensor import Tensor
+from tritongrad.ops.inplace import apply_inplace
+from tritongrad.tensor import Tensor, attach_methods
 
 # the nn ops torch also has at the top level with F's own arguments
 conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
@@ -426,3 +427,56 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitrian
     coefficients = A.mT if transpose else A
     solution = solve_triangular(coefficients, b, upper=upper != transpose, unitriangular=unitriangular)
     return _TriangularSolve(solution, A.clone())
+
+
+def positive(input):
+    """``input`` itself (``+x``), refused for bool as torch's."""
+    if input.dtype == torch.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def isreal(input):
+    """True where the imaginary part is zero: everywhere for a real dtype."""
+    if input.is_complex():
+        return input.imag == 0
+    return creation.ones(tuple(input.shape), dtype=torch.bool, device=input.device)
+
+
+__all__ += ["positive", "isreal"]
+
+
+class _NamespaceMethods:
+    """The Tensor methods torch has for functions of this namespace (``x.cov()``, ``x.inner(y)``)."""
+
+    addr, corrcoef, cov, diagonal_scatter, inner = addr, corrcoef, cov, diagonal_scatter, inner
+    is_same_size, select_scatter, slice_scatter = is_same_size, select_scatter, slice_scatter
+    triangular_solve, unique_consecutive, vdot, positive, isreal = (
+        triangular_solve, unique_consecutive, vdot, positive, isreal
+    )  # fmt: skip
+    prelu = F.prelu
+    matrix_power = matrix_power
+    unsafe_chunk, unsafe_split = Tensor.chunk, Tensor.split
+    unsafe_split_with_sizes = Tensor.split_with_sizes
+
+    def cumsum_(self, dim, *, dtype=None):
+        """In place: the running sum along ``dim`` (recorded as CumsumBackward0, as torch's)."""
+        return apply_inplace(self, lambda s: s.cumsum(dim, dtype=dtype), lambda: self.copy_(self.cumsum(dim)))
+
+    def cumprod_(self, dim, *, dtype=None):
+        """In place: the running product along ``dim`` (recorded as CumprodBackward0, as torch's)."""
+        return apply_inplace(self, lambda s: s.cumprod(dim, dtype=dtype), lambda: self.copy_(self.cumprod(dim)))
+
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad: bool = False):
+        """An uninitialised tensor with ``size`` and ``stride``, in ``self``'s dtype and device by default."""
+        return empty_strided(
+            size, stride, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 for a leaf)."""
+        return self._output_nr
+
+
+attach_methods(_NamespaceMethods)

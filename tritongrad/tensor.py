@@ -151,6 +151,22 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self._data.is_cuda
 
+    # The layout and backend flags torch's Tensor has (``if grad.is_sparse: raise ...`` in optimizers
+    # written from scratch), read from the buffer: False for the dense CPU/CUDA buffers tritongrad makes.
+    is_sparse = property(lambda self: self._data.is_sparse)
+    is_sparse_csr = property(lambda self: self._data.is_sparse_csr)
+    is_quantized = property(lambda self: self._data.is_quantized)
+    is_meta = property(lambda self: self._data.is_meta)
+    is_mkldnn = property(lambda self: self._data.is_mkldnn)
+    is_nested = property(lambda self: self._data.is_nested)
+    is_mps = property(lambda self: self._data.is_mps)
+    is_xpu = property(lambda self: self._data.is_xpu)
+    is_ipu = property(lambda self: self._data.is_ipu)
+    is_xla = property(lambda self: self._data.is_xla)
+    is_vulkan = property(lambda self: self._data.is_vulkan)
+    is_maia = property(lambda self: self._data.is_maia)
+    is_mtia = property(lambda self: self._data.is_mtia)
+
     def stride(self, dim: int | None = None):
         return self._data.stride() if dim is None else self._data.stride(dim)
 

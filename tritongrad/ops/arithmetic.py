@@ -460,6 +460,10 @@ class InplaceMethods:
             self, lambda s: fmod(s, other), lambda: elementwise.binary_forward("fmod", self, other, out=self), other
         )
 
+    multiply_ = mul_
+    subtract_ = sub_
+    divide_ = true_divide_ = div_
+
     # ``x //= y``, ``x %= y`` and ``x **= y`` write into x, as torch's (without these Python would
     # rebind x to a new tensor, and views of x would not see the result).
     __ifloordiv__ = floor_divide_
