@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import tritongrad
+from tests.test_hardening import agree
 from tests.utils import assert_close, from_torch, random_values
 
 
@@ -73,7 +74,8 @@ def test_cuda_amp_without_a_gpu_warns_and_disables_itself():
 
 def test_compile_and_jit_return_what_they_are_given():
     model = tritongrad.nn.Linear(3, 2)
-    assert tritongrad.compile(model) is model
+    assert tritongrad.compile(model, disable=True) is model
+    assert tritongrad.compile(len) is len
     assert tritongrad.compile(mode="reduce-overhead")(len) is len
     assert tritongrad.jit.script(model) is model and tritongrad.jit.trace(model, tritongrad.ones(1, 3)) is model
 
@@ -142,3 +144,46 @@ def test_clip_grad_value_and_vector_round_trip_match_torch():
     assert vector.shape == (10,)
     tritongrad.nn.utils.vector_to_parameters(vector * 2, parameters)
     assert_close(tritongrad.nn.utils.parameters_to_vector(parameters), torch.tensor(vector.tolist()) * 2)
+
+
+def _compiled_module_surface(lib):
+    """What scripts reach through torch.compile's module wrapper (nanoGPT: _orig_mod, the key prefix)."""
+    torch.manual_seed(0)
+    plain = torch.nn.Linear(3, 2)
+    model = lib.nn.Linear(3, 2)
+    if lib is tritongrad:
+        model.load_state_dict({key: from_torch(value) for key, value in plain.state_dict().items()})
+    else:
+        model = plain
+    compiled = lib.compile(model)
+    compiled.eval()
+    compiled.note = "set through the wrapper"
+    unprefixed = {key.removeprefix("_orig_mod."): value for key, value in compiled.state_dict().items()}
+    fresh = lib.nn.Linear(3, 2)
+    fresh.load_state_dict(unprefixed)
+    return [
+        type(compiled).__name__,
+        repr(compiled),
+        list(compiled.state_dict()),
+        [name for name, _ in compiled.named_parameters()],
+        compiled._orig_mod is model,
+        compiled.weight is model.weight,
+        compiled.in_features,
+        (model.training, compiled.training),
+        model.note,
+        compiled(lib.ones(2, 3)),
+        fresh(lib.ones(1, 3)),
+        model.compile(),
+    ]
+
+
+def test_compile_wraps_a_module_as_torch():
+    agree("torch.compile(module)", _compiled_module_surface, [], message=True)
+
+
+def test_loading_unprefixed_keys_into_a_compiled_module_fails_as_torch():
+    agree(
+        "compiled.load_state_dict(plain keys)",
+        lambda lib: lib.compile(lib.nn.Linear(2, 2)).load_state_dict(lib.nn.Linear(2, 2).state_dict()),
+        [],
+    )

@@ -78,6 +78,7 @@ globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast
 
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
 from tritongrad import _dynamo  # noqa: E402,F401
+from tritongrad._dynamo import compile  # noqa: E402,F401,A004
 from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 

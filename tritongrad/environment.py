@@ -15,7 +15,7 @@ import torch
 
 from tritongrad import amp
 
-__all__ = ["compile", "jit", "finfo", "iinfo", "inf", "nan", "pi", "e", "newaxis", "get_num_threads",
+__all__ = ["jit", "finfo", "iinfo", "inf", "nan", "pi", "e", "newaxis", "get_num_threads",
            "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "is_floating_point",
            "is_complex", "is_nonzero", "compiler", "cpu", "mps"]  # fmt: skip
@@ -45,16 +45,6 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 def are_deterministic_algorithms_enabled() -> bool:
     return _deterministic["enabled"]
-
-
-def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
-            options=None, disable: bool = False):  # fmt: skip
-    """torch.compile's signature; returns ``model`` itself (or, without one, a decorator that does)."""
-    if model is None:
-        return lambda function: function
-    if not callable(model):
-        raise RuntimeError("torch.compile: model must be callable (a function or an nn.Module)")
-    return model
 
 
 def _identity(obj=None, *args, **kwargs):

@@ -377,6 +377,9 @@ class Module:
         """Sets evaluation mode: ``train(False)``."""
         return self.train(False)
 
+    def compile(self, *args, **kwargs) -> None:
+        """torch compiles the module's forward in place; tritongrad's ops are Triton kernels already."""
+
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for parameter in self.parameters():
             parameter.requires_grad_(requires_grad)
