@@ -190,17 +190,19 @@ _OVERLAP_MESSAGE = (
 )
 
 
-def check_no_partial_overlap(out: torch.Tensor, *inputs: torch.Tensor | None) -> None:
+def check_no_partial_overlap(out: torch.Tensor, *inputs: torch.Tensor | None, alias: bool = True) -> None:
     """torch's rule for writing ``out`` while reading ``inputs``: an input may be ``out`` itself (same
     memory, same strides) or memory disjoint from it, but not a part of it (``x[1:].add_(x[:-1])``:
-    the result would depend on the order in which blocks run). As in torch, tensors that are not
-    dense and free of internal overlap are not checked (too hard to decide cheaply)."""
-    check = overlap_check(out, inputs)
+    the result would depend on the order in which blocks run). With ``alias=False`` (torch's rule for
+    the gathers: take, index_select, masked_select, the values of max(dim)/topk/...) ``out`` may not
+    be an input either. As in torch, tensors that are not dense and free of internal overlap are not
+    checked (too hard to decide cheaply)."""
+    check = overlap_check(out, inputs, alias=alias)
     if check is not None:
         check(out, *inputs)
 
 
-def overlap_check(out: torch.Tensor, inputs: Sequence[torch.Tensor | None]) -> Callable | None:
+def overlap_check(out: torch.Tensor, inputs: Sequence[torch.Tensor | None], alias: bool = True) -> Callable | None:
     """``check_no_partial_overlap`` for tensors laid out as ``out`` and ``inputs``, with the part that
     depends on layouts alone (density, sizes in bytes, equal strides) decided now: a function of
     ``(out, *inputs)`` left with address arithmetic, or None when there is nothing to check."""
@@ -212,7 +214,7 @@ def overlap_check(out: torch.Tensor, inputs: Sequence[torch.Tensor | None]) -> C
         if tensor is None or tensor.numel() == 0 or not is_non_overlapping_and_dense(tensor):
             continue
         nbytes = tensor.numel() * tensor.element_size()
-        facts.append((position, nbytes, nbytes == out_bytes and tensor.stride() == out.stride()))
+        facts.append((position, nbytes, alias and nbytes == out_bytes and tensor.stride() == out.stride()))
     if not facts:
         return None
 
@@ -221,7 +223,7 @@ def overlap_check(out: torch.Tensor, inputs: Sequence[torch.Tensor | None]) -> C
         out_end = out_begin + out_bytes
         for position, nbytes, may_alias in facts:
             tensor = inputs[position]
-            if tensor is out:
+            if tensor is out and may_alias:
                 continue
             begin = tensor.data_ptr()
             if begin == out_begin and may_alias:

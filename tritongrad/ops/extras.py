@@ -26,7 +26,7 @@ from tritongrad.ops import arithmetic
 from tritongrad.ops.indexing import index_select
 from tritongrad.ops.inplace import apply_inplace, check_inplace
 from tritongrad.ops.layout import triu_indices
-from tritongrad.ops.out_argument import finish_out
+from tritongrad.ops.out_argument import check_no_grad, finish_out, write_out
 from tritongrad.ops.return_types import _return_type
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
@@ -97,11 +97,11 @@ def renorm(input, p, dim: int, maxnorm, *, out=None):
             [0.3000, 0.4000]])
     """
     _check_tensor("renorm", "input", input)
-    result = input * _renorm_factor(input, p, dim, maxnorm)
     if out is not None:
         _check_tensor("renorm", "out", out)
-        return out.copy_(result)
-    return result
+        check_no_grad("renorm", out, input)
+        return write_out("renorm", out, renorm(input.detach(), p, dim, maxnorm), input, overlap=True)
+    return input * _renorm_factor(input, p, dim, maxnorm)
 
 
 def _renorm_(self, p, dim: int, maxnorm):

@@ -569,6 +569,8 @@ def _convert_item(item, device):
         return int(item)
     if isinstance(item, Tensor):
         item = item._data
+    if isinstance(item, np.ndarray) and item.dtype == np.uint8 and item.ndim:
+        item = torch.from_numpy(np.ascontiguousarray(item))  # (torch reads a uint8 array as a byte mask)
     if isinstance(item, torch.Tensor):
         if item.dtype.is_floating_point or item.dtype.is_complex or item.dtype in (torch.int8, torch.int16):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -874,10 +876,13 @@ def _index_put_plan(input: Tensor, indices, values) -> tuple[Tensor, IndexPlan, 
         raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
+    for position, index in enumerate(indices):  # (torch's binding takes tensors only: no None, list or int)
+        if not isinstance(index, Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(index).__name__}")
     if len(indices) > input.dim():
         raise IndexError(f"too many indices for tensor of dimension {input.dim()} (got {len(indices)})")
     _check_values_dtype(input, values)
-    key = tuple(slice(None) if t is None else t for t in indices)
+    key = tuple(indices)
     if len(indices) == 1 and values.numel() == 1:
         _refuse_byte_mask_fill(key)
     view, entries = split_key(input, key)
@@ -931,7 +936,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
             raise RuntimeError("index_select(): self and result must have the same scalar type")
         _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
         _check_no_overlap(out._data, index._data)
-        return write_out("index_select", out, index_select(input, dim, index), input, overlap=True)
+        return write_out("index_select", out, index_select(input, dim, index), input, overlap=True, alias=False)
     _check_index("index_select", index)
     dim = _dim_of(input, dim)
     if input.dim() == 0 and index.numel() > 1:
@@ -1118,7 +1123,9 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     if out is not None:
         check_no_grad("gather", out, input)
         _check_no_overlap(out._data, input._data)  # (torch's refusal, though the copy below would be safe)
-        return write_out("gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input, overlap=True)
+        return write_out(
+            "gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input, overlap=True, alias=False
+        )
     _check_same_rank("gather", input, index)
     dim = _dim_of(input, dim)
     source, positions = _as_1d(input), _as_1d(index)
@@ -1405,7 +1412,7 @@ def take(input: Tensor, index: Tensor, *, out=None) -> Tensor:
                 "take(): self and out expected to have the same dtype, but got self.dtype = "
                 f"{dtype_word(input.dtype)} and out.dtype = {dtype_word(out.dtype)}"
             )
-        return write_out("take", out, Take.apply(input, plan), input, index, overlap=True)
+        return write_out("take", out, Take.apply(input, plan), input, index, overlap=True, alias=False)
     return Take.apply(input, plan)
 
 
@@ -1461,7 +1468,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
     input's dtype."""
     if out is not None:
         check_no_grad("take_along_dim", out, input)
-        return write_out("take_along_dim", out, take_along_dim(input, indices, dim), input, indices)
+        return write_out(
+            "take_along_dim", out, take_along_dim(input, indices, dim), input, indices, overlap=True, alias=False
+        )
     if not isinstance(indices, Tensor) or indices.dtype not in kernels.INDEX_DTYPES:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64")
     if dim is None:
@@ -1559,7 +1568,9 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
     Its length depends on the mask: one read-back of the count (torch reads it back too)."""
     _check_mask("masked_select", mask)
     if out is not None:
-        return write_out("masked_select", out, masked_select(input.detach(), mask), input, mask, overlap=True)
+        return write_out(
+            "masked_select", out, masked_select(input.detach(), mask), input, mask, overlap=True, alias=False
+        )
     return MaskedSelect.apply(input, mask)
 
 
@@ -1694,6 +1705,7 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
         shape[dim] = sum(t.shape[dim] for t in kept)
         check_no_grad(op, out, *kept)  # (the dtype message below names cat for stack too, as torch's)
         buffer = prepare_out("cat", out, dtype, tuple(shape), *kept, rule="cat")
+        check_writable(buffer)  # (an expanded out: two pieces would land in one place)
         for tensor in kept:  # (each piece is read while out is written)
             _check_no_overlap(buffer, tensor._data)
         _copy_pieces(kept, dim, buffer)

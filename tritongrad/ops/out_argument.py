@@ -160,14 +160,22 @@ def prepare_out(
 
 
 def write_out(
-    op: str, out, result: Tensor, *inputs, rule: str = "exact", differentiable: bool = True, overlap: bool = False
+    op: str,
+    out,
+    result: Tensor,
+    *inputs,
+    rule: str = "exact",
+    differentiable: bool = True,
+    overlap: bool = False,
+    alias: bool = True,
 ) -> Tensor:
     """Copies ``result`` into ``out`` after torch's checks (see the module docstring); returns ``out``.
     ``overlap``: torch refuses an ``out`` that partially overlaps an input for this op (gather,
-    cumsum, addmm, ...; not for sum, softmax or mm, whose results it computes through the overlap)."""
+    cumsum, addmm, ...; not for sum, softmax or mm, whose results it computes through the overlap);
+    ``alias=False``: nor may ``out`` be an input itself (the gathers: take, index_select, ...)."""
     buffer = prepare_out(op, out, result.dtype, tuple(result.shape), *inputs, rule=rule, differentiable=differentiable)
     if overlap:
-        check_no_partial_overlap(buffer, *(t._data for t in inputs if isinstance(t, Tensor)))
+        check_no_partial_overlap(buffer, *(t._data for t in inputs if isinstance(t, Tensor)), alias=alias)
     if buffer.numel():
         elementwise_kernels.launch_unary("copy", result._data, out=buffer)
     return finish_out(out)
@@ -192,9 +200,15 @@ def _out_type(result_type: type) -> type:
     return _OUT_TYPES[name]
 
 
+# The named-tuple ops whose outputs torch lets overlap their input (the scans); the others refuse an
+# output that partly overlaps it (the selections: max(dim), topk, kthvalue, mode, median, aminmax, sort).
+_PAIR_OUTS_THROUGH_OVERLAP = frozenset({"cummax", "cummin"})
+
+
 def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, ...] | None = None):
     """``out=(first, second, ...)`` for the ops returning a named tuple (max(dim), sort, topk, qr, svd, ...):
-    all are checked (no grad, dtype, shape) before any is written; returns torch's ``<op>_out`` tuple."""
+    all are checked (no grad, dtype, shape, overlap with the inputs) before any is written; returns
+    torch's ``<op>_out`` tuple."""
     if not isinstance(out, (tuple, list)):
         raise TypeError(f"{op}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
     if len(out) != len(result):
@@ -209,6 +223,10 @@ def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, ...] 
         prepare_out(op, target, value.dtype, tuple(value.shape), *inputs, rule=rule)
         for target, value, rule in zip(out, result, rules)
     ]
+    if op not in _PAIR_OUTS_THROUGH_OVERLAP:
+        operands = [t._data for t in inputs if isinstance(t, Tensor)]
+        for buffer in buffers:
+            check_no_partial_overlap(buffer, *operands)
     for buffer, value in zip(buffers, result):
         if buffer.numel():
             elementwise_kernels.launch_unary("copy", value._data, out=buffer)

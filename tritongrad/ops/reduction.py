@@ -20,7 +20,7 @@ from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import FUNCTIONS as ELEMENTWISE
-from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out, write_pair_out
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_variant, write_out, write_pair_out
 from tritongrad.shapes import dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -830,6 +830,7 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     return nansum(input, dim=dim, keepdim=keepdim, dtype=dtype) / count
 
 
+@out_variant("aminmax")
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """(min, max) over ``dim`` (all dims if None) as torch.return_types.aminmax."""
     dims = () if dim is None else normalize_dims(dim, input.dim())

@@ -1,0 +1,92 @@
+"""The fifth red-team round's findings (session 14), each compared with torch by ``agree``: the value,
+the dtype, or the exception type and the head of its message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.test_hardening import agree
+
+
+def _values(lib):
+    return lib.arange(1.0, 7.0) / 4
+
+
+def _raised(call) -> str:
+    """The type and message of what ``call`` raised (it must raise)."""
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - compared with torch's
+        return f"{type(error).__name__}: {error}"
+    raise AssertionError("no exception")
+
+
+def _long(lib, n):
+    return lib.zeros(n, dtype=lib.long)
+
+
+# out= that overlaps an input: the selections and gathers refuse partial overlap (the gathers also
+# full aliasing), the scans and sort's full aliasing write through it, as torch's.
+OUT_OVERLAP = {
+    "max(dim) values into the input": lambda lib, y: lib.max(y.view(2, 3), 1, out=(y[:2], _long(lib, 2))),
+    "min(dim) values into the input": lambda lib, y: lib.min(y.view(2, 3), 1, out=(y[:2], _long(lib, 2))),
+    "topk values into the input": lambda lib, y: lib.topk(y, 3, out=(y[:3], _long(lib, 3))),
+    "sort into itself": lambda lib, y: lib.sort(y, out=(y, _long(lib, 6))),
+    "sort into a shifted part": lambda lib, y: lib.sort(y[:3], out=(y[1:4], _long(lib, 3))),
+    "kthvalue into the input": lambda lib, y: lib.kthvalue(y.view(2, 3), 2, 1, out=(y[:2], _long(lib, 2))),
+    "mode into the input": lambda lib, y: lib.mode(y.view(2, 3), 1, out=(y[:2], _long(lib, 2))),
+    "median(dim) into the input": lambda lib, y: lib.median(y.view(2, 3), 1, out=(y[:2], _long(lib, 2))),
+    "cummax into itself": lambda lib, y: lib.cummax(y, 0, out=(y, _long(lib, 6))),
+    "aminmax into the input": lambda lib, y: lib.aminmax(y.view(2, 3), dim=1, out=(y[:2], y[2:4])),
+    "aminmax out=": lambda lib, y: (lambda a, b: [lib.aminmax(y.view(2, 3), dim=1, out=(a, b)), a, b])(
+        lib.zeros(2), lib.zeros(2)
+    ),
+    "take into itself": lambda lib, y: lib.take(y, lib.tensor([5, 4, 3, 2, 1, 0]), out=y),
+    "masked_select into itself": lambda lib, y: lib.masked_select(y, y > 0, out=y),
+    "index_select into itself": lambda lib, y: lib.index_select(y, 0, lib.tensor([5, 4, 3, 2, 1, 0]), out=y),
+    "gather into itself": lambda lib, y: lib.gather(y, 0, lib.tensor([5, 4, 3, 2, 1, 0]), out=y),
+    "take_along_dim into itself": lambda lib, y: lib.take_along_dim(y, lib.tensor([5, 4, 3, 2, 1, 0]), 0, out=y),
+    "renorm into a shifted part": lambda lib, y: lib.renorm(y[:4].view(2, 2), 2, 0, 1.0, out=y[2:6].view(2, 2)),
+    "renorm into itself": lambda lib, y: lib.renorm(y.view(2, 3), 2, 0, 1.0, out=y.view(2, 3)),
+    "renorm out of another dtype": lambda lib, y: lib.renorm(y.view(2, 3), 2, 0, 1.0, out=lib.zeros(2, 3).double()),
+    "renorm out= of an input that requires grad": lambda lib, y: lib.renorm(
+        y.view(2, 3).requires_grad_(), 2, 0, 1.0, out=lib.zeros(2, 3)
+    ),
+    "cat into an expanded out": lambda lib, y: lib.cat([y[:1], y[:1]], out=lib.zeros(1).expand(2)),
+    "cumsum into itself": lambda lib, y: lib.cumsum(y, 0, out=y),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_OVERLAP))
+def test_out_overlapping_an_input_as_torch(name):
+    agree(name, lambda lib: (lambda y: [OUT_OVERLAP[name](lib, y), y])(_values(lib)), [], message=True)
+
+
+CASES = {
+    "index_put_ takes only tensors as indices": lambda lib: (
+        [
+            _raised(lambda: lib.zeros(3, 3).index_put_(index, lib.tensor(1.0)))
+            for index in ((None, lib.tensor([0])), (lib.tensor([0]), 1), ([0, 1],))
+        ]
+        + [lib.zeros(3, 3).index_put_([lib.tensor([0, 2])], lib.tensor(1.0))]
+    ),
+    "integer division of an empty tensor by zero": lambda lib: [
+        lib.ones(0, dtype=lib.long) // 0,
+        lib.remainder(lib.ones(3, 0, dtype=lib.long), lib.zeros(3, 1, dtype=lib.long)),
+    ],
+    "numpy arrays as indices: uint8 is a mask, floats and int16 are positions": lambda lib: [
+        lib.arange(12.0).view(3, 4)[array]
+        for array in (
+            np.array([1, 0, 1], dtype=np.uint8),
+            np.array([1.0, 0.0]),
+            np.array([1, 0], dtype=np.int16),
+            np.array([True, False, True]),
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name):
+    agree(name, CASES[name], [], message=True)
