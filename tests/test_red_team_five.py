@@ -66,7 +66,7 @@ def test_out_overlapping_an_input_as_torch(name):
 CASES = {
     "index_put_ takes only tensors as indices": lambda lib: (
         [
-            _raised(lambda: lib.zeros(3, 3).index_put_(index, lib.tensor(1.0)))
+            _raised(lambda index=index: lib.zeros(3, 3).index_put_(index, lib.tensor(1.0)))
             for index in ((None, lib.tensor([0])), (lib.tensor([0]), 1), ([0, 1],))
         ]
         + [lib.zeros(3, 3).index_put_([lib.tensor([0, 2])], lib.tensor(1.0))]
