@@ -63,7 +63,32 @@ def test_out_overlapping_an_input_as_torch(name):
     agree(name, lambda lib: (lambda y: [OUT_OVERLAP[name](lib, y), y])(_values(lib)), [], message=True)
 
 
+def _cat_with_empty_leaf(lib):
+    empty, matrix = lib.ones(0, requires_grad=True), lib.arange(6.0).view(2, 3).requires_grad_()
+    joined = lib.cat([empty, matrix, empty])
+    (joined * lib.arange(6.0).view(2, 3)).sum().backward()
+    return [joined, empty.grad, matrix.grad]
+
+
 CASES = {
+    "einsum with a zero-size dim": lambda lib: [
+        lib.einsum(equation, *[lib.ones(shape) for shape in shapes])
+        for equation, shapes in (
+            ("ij,jk->ik", [(2, 0), (0, 3)]),
+            ("ij,jk->ik", [(0, 2), (2, 3)]),
+            ("i,i->", [(0,), (0,)]),
+            ("bij,bjk->bik", [(2, 3, 0), (2, 0, 4)]),
+            ("bij,bjk->bik", [(0, 3, 2), (0, 2, 4)]),
+        )
+    ],
+    "cat skips an empty 1-D leaf but gives it an empty gradient": _cat_with_empty_leaf,
+    "anomaly flags at the top level": lambda lib: [
+        type(lib.autograd.set_detect_anomaly(True)).__name__,
+        lib.is_anomaly_enabled(),
+        lib.is_anomaly_check_nan_enabled(),
+        type(lib.autograd.set_detect_anomaly(False)).__name__,
+        lib.is_anomaly_enabled(),
+    ],
     "index_put_ takes only tensors as indices": lambda lib: (
         [
             _raised(lambda index=index: lib.zeros(3, 3).index_put_(index, lib.tensor(1.0)))

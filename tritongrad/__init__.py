@@ -13,7 +13,15 @@ import sys as _sys
 import torch as _torch
 
 from tritongrad import autograd, backends, cuda, dtypes, ops  # noqa: F401
-from tritongrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from tritongrad.autograd import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from tritongrad.creation import *  # noqa: F401,F403
 from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set_default_dtype  # noqa: F401
 from tritongrad.formatting import set_printoptions  # noqa: F401

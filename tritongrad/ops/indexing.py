@@ -1626,20 +1626,30 @@ def argwhere(input: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
+def _skipped_by_cat(tensor) -> bool:
+    """torch's legacy rule: an empty 1-D tensor joins any cat (it adds nothing, whatever its rank)."""
+    return tensor.dim() == 1 and tensor.shape[0] == 0
+
+
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *tensors):
+        kept = [t for t in tensors if not _skipped_by_cat(t)] or list(tensors)
         ctx.dim = dim
-        ctx.sizes = [t.shape[dim] for t in tensors]
-        shape = list(tensors[0].shape)
+        ctx.sizes = [t.shape[dim] for t in kept]
+        # (a skipped input still gets its empty gradient, as torch's CatBackward0 gives it)
+        ctx.skipped = [_skipped_by_cat(t) and len(kept) < len(tensors) for t in tensors]
+        shape = list(kept[0].shape)
         shape[dim] = sum(ctx.sizes)
-        out = torch.empty(shape, dtype=tensors[0].dtype, device=tensors[0].device)
-        _copy_pieces(tensors, dim, out)
+        out = torch.empty(shape, dtype=kept[0].dtype, device=kept[0].device)
+        _copy_pieces(kept, dim, out)
         return _wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        return (None,) + grad.split(ctx.sizes, ctx.dim)
+        pieces = iter(grad.split(ctx.sizes, ctx.dim))
+        empty = grad.new_empty((0,))
+        return (None,) + tuple(empty if skipped else next(pieces) for skipped in ctx.skipped)
 
 
 class Stack(Cat):
@@ -1680,7 +1690,7 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
     zero_dim = next((i for i, t in enumerate(tensors) if t.dim() == 0), None) if not stacking else None
     if zero_dim is not None:
         raise RuntimeError(f"zero-dimensional tensor (at position {zero_dim}) cannot be concatenated")
-    kept = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)] or tensors
+    kept = [t for t in tensors if not _skipped_by_cat(t)] or tensors
     reference = kept[0]
     dim = normalize_dim(dim, reference.dim())
     for index, tensor in enumerate(kept):
@@ -1711,7 +1721,7 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
         _copy_pieces(kept, dim, buffer)
         out._version_counter.bump()
         return out
-    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in kept])
+    return (Stack if stacking else Cat).apply(dim, *[t.to(dtype) for t in tensors])
 
 
 # Public names that are also Tensor methods (``x.gather(1, i)``), and the in-place-only methods.

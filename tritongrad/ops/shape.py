@@ -487,7 +487,8 @@ def _contract(a, a_labels: list[str], b, b_labels: list[str], keep: set[str]):
     m = math.prod(sizes[label] for label in a_only)
     k = math.prod(sizes[label] for label in contracted)
     n = math.prod(sizes[label] for label in b_only)
-    product = a.reshape(-1, m, k).matmul(b.reshape(-1, k, n))
+    batch_count = math.prod(batch_sizes)  # (explicit: -1 is ambiguous when a size is 0)
+    product = a.reshape(batch_count, m, k).matmul(b.reshape(batch_count, k, n))
     out_labels = batch + a_only + b_only
     shape = batch_sizes + [sizes[label] for label in a_only] + [sizes[label] for label in b_only]
     return product.reshape(shape), out_labels
