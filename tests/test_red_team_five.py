@@ -115,3 +115,71 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name):
     agree(name, CASES[name], [], message=True)
+
+
+def _made_in_inference_mode(lib):
+    with lib.inference_mode():
+        ones = lib.ones(3)
+        doubled = ones * 2
+    return ones, doubled
+
+
+def _inside_and_nested(lib):
+    ones, _ = _made_in_inference_mode(lib)
+    with lib.inference_mode():
+        inside = [lib.is_inference_mode_enabled(), ones.add_(1), lib.ones(1).is_inference()]
+        with lib.inference_mode(False):
+            inside += [lib.ones(2).is_inference(), lib.is_grad_enabled(), lib.is_inference_mode_enabled()]
+    return inside + [lib.is_inference_mode_enabled(), lib.is_grad_enabled()]
+
+
+def _decorated(lib):
+    @lib.inference_mode()
+    def double(x):
+        return x * 2
+
+    return [double(lib.ones(2)).is_inference(), lib.is_grad_enabled()]
+
+
+def _made_under_no_grad(lib):
+    with lib.no_grad():
+        ones = lib.ones(2)
+    return [ones.is_inference(), lib.is_grad_enabled()]
+
+
+INFERENCE = {
+    "an inference tensor saved for backward": lambda lib: (
+        (_made_in_inference_mode(lib)[1] * lib.ones(3, requires_grad=True)).sum().backward()
+    ),
+    "an inference tensor in an op that saves nothing of it": lambda lib: (
+        lambda x: [(_made_in_inference_mode(lib)[1] + x).sum().backward(), x.grad]
+    )(lib.ones(3, requires_grad=True)),
+    "in place into an inference tensor outside": lambda lib: _made_in_inference_mode(lib)[0].add_(1),
+    "zero_, fill_, copy_ into an inference tensor outside": lambda lib: [
+        _raised(lambda: _made_in_inference_mode(lib)[0].zero_()),
+        _raised(lambda: _made_in_inference_mode(lib)[0].fill_(2)),
+        _raised(lambda: _made_in_inference_mode(lib)[0].copy_(lib.ones(3))),
+    ],
+    "requires_grad on an inference tensor outside": lambda lib: _made_in_inference_mode(lib)[0].requires_grad_(),
+    "which tensors are inference tensors": lambda lib: (
+        lambda ones, doubled: [
+            ones.is_inference(),
+            doubled.is_inference(),
+            lib.is_inference(doubled),
+            ones.view(3).is_inference(),
+            ones.detach().is_inference(),
+            ones[0].is_inference(),
+            (ones + 1).is_inference(),
+            ones.clone().is_inference(),
+            ones.requires_grad_(False).is_inference(),
+        ]
+    )(*_made_in_inference_mode(lib)),
+    "inside inference mode and inference_mode(False) within it": _inside_and_nested,
+    "inference_mode as a decorator": _decorated,
+    "no_grad makes no inference tensors": _made_under_no_grad,
+}
+
+
+@pytest.mark.parametrize("name", list(INFERENCE))
+def test_inference_tensors_as_torch(name):
+    agree(name, INFERENCE[name], [], message=True)

@@ -19,6 +19,7 @@ from tritongrad.autograd import (  # noqa: F401
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )

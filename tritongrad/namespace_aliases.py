@@ -319,8 +319,8 @@ def constant_pad_nd(input, pad, value=0):
 
 
 def is_inference(input) -> bool:
-    """False: tritongrad makes no inference tensors (inference_mode is no_grad here)."""
-    return False
+    """True for a tensor made inside ``inference_mode`` (or a view of one)."""
+    return input.is_inference()
 
 
 # ------------------------------------------------------------------------- products and statistics

@@ -21,6 +21,7 @@ detected at backward time.
 from __future__ import annotations
 
 import builtins
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,35 @@ from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.shapes import normalize_dim
 
 __all__ = ["Tensor"]
+
+
+# Threads inside ``inference_mode`` (autograd/grad_mode.py switches them): every tensor made there is
+# an inference tensor, as torch's. A module-level set, so the hot path (``_wrap``) pays one global
+# read when no thread is in inference mode.
+_INFERENCE_THREADS: set[int] = set()
+
+
+def inference_active() -> bool:
+    """True inside ``inference_mode`` on this thread."""
+    return bool(_INFERENCE_THREADS) and threading.get_ident() in _INFERENCE_THREADS
+
+
+def set_inference_active(active: bool) -> bool:
+    """Switches inference mode for this thread; returns the previous state (for restoring it)."""
+    ident = threading.get_ident()
+    previous = ident in _INFERENCE_THREADS
+    if active:
+        _INFERENCE_THREADS.add(ident)
+    else:
+        _INFERENCE_THREADS.discard(ident)
+    return previous
+
+
+_INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use "
+    "it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`."
+)
 
 
 class _VersionCounter:
@@ -97,10 +127,15 @@ class Tensor:
     # Hooks run after a gradient is accumulated into this leaf's ``.grad``; the engine reads this
     # once per leaf per backward, so the common case (none) is one class-attribute read.
     _post_accumulate_hooks = ()
+    # Made inside inference_mode (or a view of such a tensor): never saved for backward, never
+    # written in place outside inference mode (torch's inference tensors).
+    _is_inference = False
 
     def _init_fields(self, data: torch.Tensor, requires_grad: bool = False, version_counter=None) -> None:
         self._data = data
         self._version_counter = version_counter if version_counter is not None else _VersionCounter()
+        if _INFERENCE_THREADS and threading.get_ident() in _INFERENCE_THREADS:
+            self._is_inference = True
         if requires_grad:
             self.requires_grad = True
 
@@ -110,6 +145,8 @@ class Tensor:
         tensor = object.__new__(cls)
         tensor._data = data
         tensor._version_counter = version_counter if version_counter is not None else _VersionCounter()
+        if _INFERENCE_THREADS and threading.get_ident() in _INFERENCE_THREADS:
+            tensor._is_inference = True
         if requires_grad:
             tensor.requires_grad = True
         return tensor
@@ -311,6 +348,8 @@ class Tensor:
             return
         if value and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if value and self._is_inference and not inference_active():
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -322,8 +361,8 @@ class Tensor:
         return self
 
     def is_inference(self) -> bool:
-        """Always False: tritongrad's ``inference_mode`` is ``no_grad`` (it makes no inference tensors)."""
-        return False
+        """True for a tensor made inside ``inference_mode`` (or a view of one)."""
+        return self._is_inference
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _PostAccumulateHandle:
         """``hook(tensor)`` runs after a backward has accumulated a gradient into this leaf's ``.grad``.
@@ -399,6 +438,8 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this data (and version counter), outside the graph."""
         detached = Tensor._wrap(self._data, version_counter=self._version_counter)
+        if self._is_inference:  # (a view of an inference tensor is one)
+            detached._is_inference = True
         return detached
 
     def detach_(self) -> Tensor:

@@ -33,7 +33,7 @@ from typing import Any
 from tritongrad.autograd import saved_hooks
 from tritongrad.autograd.grad_mode import _state as _grad_state
 from tritongrad.dtypes import tensor_type_name
-from tritongrad.tensor import Tensor, attach_methods
+from tritongrad.tensor import _INFERENCE_SAVED_MESSAGE, Tensor, attach_methods
 
 __all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator", "once_differentiable"]
 
@@ -478,6 +478,8 @@ class Function:
                 if hooks is not None:  # saved_tensors_hooks: the node keeps what pack returns
                     saved.append((None, _PACKED, -1, hooks[0](tensor), hooks[1]))
                     continue
+                if tensor._is_inference:
+                    raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
                 counter = tensor._version_counter
                 if tensor._grad_fn is ctx:  # an output of this node (saved without the reference back to it)
                     output_nr = 0

@@ -12,7 +12,10 @@ import functools
 import inspect
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+from tritongrad.tensor import inference_active, set_inference_active
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]  # fmt: skip
 
 
 class _GradState(threading.local):
@@ -142,9 +145,16 @@ class set_grad_enabled(_GradModeContext):
         return super().__call__(function)
 
 
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode`` on this thread."""
+    return inference_active()
+
+
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (tritongrad has no separate inference tensors); ``inference_mode(False)``
-    turns grad mode on, as torch's (its InferenceMode(false) sets grad mode to the opposite).
+    """``no_grad`` whose tensors are inference tensors, as torch's: they are never saved for backward
+    and never written in place outside inference mode (autograd/function.py, ops/inplace.py).
+    ``inference_mode(False)`` turns grad mode on, as torch's (its InferenceMode(false) sets grad mode
+    to the opposite).
 
     Usable as ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode``.
     """
@@ -161,7 +171,19 @@ class inference_mode(_GradModeContext):
 
     def __enter__(self) -> None:
         self._previous = is_grad_enabled()
+        self._previous_inference = set_inference_active(self._enabled)
         _set_enabled(not self._enabled)
 
+    def __exit__(self, *exc_info) -> None:
+        _set_enabled(self._previous)
+        set_inference_active(self._previous_inference)
+
     def __call__(self, function):
-        return _decorate(not self._enabled, function)
+        mode = self._enabled
+
+        @functools.wraps(function)
+        def in_inference_mode(*args, **kwargs):
+            with inference_mode(mode):
+                return function(*args, **kwargs)
+
+        return in_inference_mode if not inspect.isgeneratorfunction(function) else _decorate(not mode, function)

@@ -16,13 +16,22 @@ from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import check_no_partial_overlap
 from tritongrad.ops.views import contiguous_copy, rebase_after_write_through_view
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import Tensor, inference_active
 
 __all__ = ["check_inplace", "apply_inplace"]
 
 
+_INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
 def check_inplace(self: Tensor) -> None:
-    """torch's rules for writing in place into a tensor that takes part in autograd."""
+    """torch's rules for writing in place into a tensor that takes part in autograd (and into an
+    inference tensor, whatever the grad mode)."""
+    if self._is_inference and not inference_active():
+        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
     if not is_grad_enabled():
         return
     marked = getattr(self, "_multi_output_view", None)

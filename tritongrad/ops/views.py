@@ -30,6 +30,8 @@ def _view_of(x, data: torch.Tensor):
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
     result._history_epoch = result._base._history_epoch
+    if x._is_inference:  # (a view of an inference tensor is one)
+        result._is_inference = True
     if getattr(x, "_multi_output_view", None) is not None:  # (torch names the latest view op then)
         result._multi_output_view = (None, 0)
     return result
