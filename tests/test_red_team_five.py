@@ -183,3 +183,29 @@ INFERENCE = {
 @pytest.mark.parametrize("name", list(INFERENCE))
 def test_inference_tensors_as_torch(name):
     agree(name, INFERENCE[name], [], message=True)
+
+
+def _loaded_with_assign(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+    old_weight = model[0].weight
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    state["0.weight"] = lib.ones(2, 2, dtype=lib.float64)
+    result = model.load_state_dict(state, assign=True)
+    weight, mean = model[0].weight, model[1].running_mean
+    model[0].weight.requires_grad_(False)
+    model.load_state_dict(dict(model.state_dict()), assign=True)
+    return [
+        str(result),
+        weight is old_weight,
+        type(weight).__name__,
+        weight.requires_grad,
+        weight.dtype,
+        weight.data_ptr() == state["0.weight"].data_ptr(),
+        mean.data_ptr() == state["1.running_mean"].data_ptr(),
+        [name for name, _ in model.named_parameters()],
+        model[0].weight.requires_grad,
+    ]
+
+
+def test_load_state_dict_assign_as_torch():
+    agree("load_state_dict(assign=True)", _loaded_with_assign, [], message=True)

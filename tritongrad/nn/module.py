@@ -526,6 +526,9 @@ class Module:
                     f"the shape in current model is {_torch_size(target.shape)}."
                 )
                 continue
+            if assign:  # (the checkpoint's tensor itself becomes the parameter or buffer, as torch's)
+                self._assign_loaded(key, target, value)
+                continue
             with no_grad():
                 target.copy_(value)
         if strict:
@@ -536,6 +539,18 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign_loaded(self, key: str, target: Tensor, value: Tensor) -> None:
+        """``load_state_dict(assign=True)`` for one entry: a parameter becomes ``value`` as a Parameter
+        with the old one's requires_grad; a buffer becomes ``value`` itself."""
+        path, _, name = key.rpartition(".")
+        owner = self.get_submodule(path) if path else self
+        if isinstance(target, Parameter):
+            if isinstance(value, Parameter):
+                value.requires_grad_(target.requires_grad)
+            else:
+                value = Parameter(value, requires_grad=target.requires_grad)
+        setattr(owner, name, value)
 
     def _complete_state_dict(self, state_dict: dict, prefix: str, version: int | None) -> None:
         """Adds to ``state_dict`` (keys under ``prefix``) what an older checkpoint lacks; ``version``
