@@ -3,6 +3,8 @@ the dtype, or the exception type and the head of its message."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -209,3 +211,59 @@ def _loaded_with_assign(lib):
 
 def test_load_state_dict_assign_as_torch():
     agree("load_state_dict(assign=True)", _loaded_with_assign, [], message=True)
+
+
+MODULE_MISUSE = {
+    "MultiheadAttention key_padding_mask of the wrong length": lambda lib: lib.nn.MultiheadAttention(4, 2)(
+        lib.ones(3, 2, 4), lib.ones(5, 2, 4), lib.ones(5, 2, 4), key_padding_mask=lib.zeros(2, 4, dtype=lib.bool)
+    ),
+    "MultiheadAttention key_padding_mask of the wrong batch": lambda lib: lib.nn.MultiheadAttention(4, 2)(
+        lib.ones(3, 2, 4), lib.ones(5, 2, 4), lib.ones(5, 2, 4), key_padding_mask=lib.zeros(3, 5, dtype=lib.bool)
+    ),
+    "MultiheadAttention unbatched key_padding_mask": lambda lib: lib.nn.MultiheadAttention(4, 2)(
+        lib.ones(3, 4), lib.ones(5, 4), lib.ones(5, 4), key_padding_mask=lib.zeros(4, dtype=lib.bool)
+    ),
+    "MultiheadAttention key of the wrong kdim": lambda lib: lib.nn.MultiheadAttention(4, 2, kdim=3, vdim=5)(
+        lib.ones(2, 1, 4), lib.ones(3, 1, 4), lib.ones(3, 1, 5)
+    ),
+    "MultiheadAttention value of the wrong vdim": lambda lib: lib.nn.MultiheadAttention(4, 2, kdim=3, vdim=5)(
+        lib.ones(2, 1, 4), lib.ones(3, 1, 3), lib.ones(3, 1, 4)
+    ),
+    "TransformerEncoderLayer src_key_padding_mask of the wrong batch": lambda lib: lib.nn.TransformerEncoderLayer(
+        4, 2, 8, dropout=0.0
+    )(lib.ones(3, 2, 4), src_key_padding_mask=lib.zeros(3, 2, dtype=lib.bool)),
+    "AdaptiveAvgPool2d with a tuple size of a 2-D input": lambda lib: lib.nn.AdaptiveAvgPool2d((2, 2))(lib.ones(5, 7)),
+    "AdaptiveAvgPool2d with an int size of a 2-D input": lambda lib: lib.nn.AdaptiveAvgPool2d(2)(lib.ones(5, 7)),
+    "AdaptiveMaxPool2d with a tuple size of a 2-D input": lambda lib: lib.nn.AdaptiveMaxPool2d((2, 2))(lib.ones(5, 7)),
+    "adaptive_avg_pool3d with a tuple size of a 3-D input": lambda lib: lib.nn.functional.adaptive_avg_pool3d(
+        lib.ones(5, 7, 3), (2, 2, 2)
+    ),
+    "adaptive_max_pool3d with a tuple size of a 3-D input": lambda lib: lib.nn.functional.adaptive_max_pool3d(
+        lib.ones(5, 7, 3), (2, 2, 2)
+    ),
+    "Dropout2d of a 1-D input": lambda lib: lib.nn.Dropout2d()(lib.ones(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(MODULE_MISUSE))
+def test_module_misuse_as_torch(name):
+    agree(name, MODULE_MISUSE[name], [], message=True)
+
+
+def _dropout2d_structure(lib, shape):
+    """Shape, warnings and mask structure of dropout2d (torch's draws differ: the structure does not)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = lib.nn.functional.dropout2d(lib.ones(shape), 0.5, True)
+    per_channel = result.reshape(shape[0], shape[1], -1)
+    return [
+        tuple(result.shape),
+        bool((per_channel.amax(-1) == per_channel.amin(-1)).all()),
+        set(result.flatten().tolist()) <= {0.0, 2.0},
+        [str(w.message)[:60] for w in caught],
+    ]
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 5), (2, 3, 4, 5), (2, 3, 4, 5, 6)], ids=str)
+def test_dropout2d_drops_dims_0_and_1_of_any_rank_as_torch(shape):
+    agree(f"dropout2d of {shape}", lambda lib: _dropout2d_structure(lib, shape), [], message=True)

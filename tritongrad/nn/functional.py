@@ -936,12 +936,16 @@ def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):
     return softmax(-input, dim, dtype=dtype)
 
 
-def _channel_dropout(name: str, input, p: float, training: bool, inplace: bool, feature_dims: int):
-    """Zeroes whole channels (all ``feature_dims`` trailing dims of one (n, c)) with probability ``p``."""
-    _check_tensor(name, "input", input)
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if input.dim() not in (feature_dims + 1, feature_dims + 2):
+def _channel_dropout(
+    name: str, input, p: float, training: bool, inplace: bool, feature_dims: int, checked: bool = False
+):
+    """Zeroes whole channels (all ``feature_dims`` trailing dims of one (n, c)) with probability ``p``;
+    ``checked``: the caller has checked the input and its rank."""
+    if not checked:
+        _check_tensor(name, "input", input)
+        if p < 0.0 or p > 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not checked and input.dim() not in (feature_dims + 1, feature_dims + 2):
         raise RuntimeError(
             f"{name}: Expected {feature_dims + 1}D or {feature_dims + 2}D input, but received a {input.dim()}D "
             f"input. Note that {name} exists to provide channel-wise dropout on inputs with {feature_dims} spatial "
@@ -962,8 +966,34 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Channel dropout for (N, C, H, W) or (C, H, W): whole feature maps are zeroed, the rest scaled."""
-    return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+    """Channel dropout for (N, C, H, W): whole feature maps are zeroed, the rest scaled. Other ranks
+    warn, as torch's, and drop along dims (0, 1) of the input as they are: a 3-D input is read as
+    (N, C, L), not as an unbatched (C, H, W) (torch's deprecated behaviour)."""
+    _check_tensor("dropout2d", "input", input)
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    dims = input.dim()
+    if dims == 4:
+        return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+    if dims != 3:
+        warnings.warn(
+            f"dropout2d: Received a {dims}-D input to dropout2d, which is deprecated and will result in an error in a "
+            "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+            "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    else:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    if dims < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _channel_dropout("dropout2d", input, p, training, inplace, dims - 2, checked=True)
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):

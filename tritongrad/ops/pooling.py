@@ -314,6 +314,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _adaptive_window(name: str, x, output_size, spatial: int) -> PoolWindow:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if spatial > 1:
+        check_rank_for_output_size(x, output_size)
     if x.dim() not in (spatial + 1, spatial + 2):
         if spatial == 1:
             raise RuntimeError(
@@ -338,6 +340,13 @@ def _adaptive_window(name: str, x, output_size, spatial: int) -> PoolWindow:
                 f"{list(x.shape)} with dimension {dim} being empty"
             )
     return PoolWindow((1, *sizes) if spatial == 1 else sizes, adaptive=True)
+
+
+def check_rank_for_output_size(x: Tensor, output_size) -> None:
+    """torch's 2-d and 3-d adaptive pools read a tuple ``output_size``'s None entries from the input's
+    trailing sizes before any other check: an input with no more dims than the tuple is a ValueError."""
+    if isinstance(output_size, (list, tuple)) and x.dim() <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
 
 
 def adaptive_avg_pool2d(input, output_size):

@@ -164,6 +164,7 @@ def _output_triple(output_size, x) -> tuple[int, int, int]:
 @autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input, output_size):
     """torch.nn.functional.adaptive_avg_pool3d (None in output_size keeps that dim's size)."""
+    pooling.check_rank_for_output_size(input, output_size)
     x, unbatched = _batched(input, "adaptive_avg_pool3d")
     depth, height, width = _output_triple(output_size, x)
     planes = _over_planes(x, lambda t: pooling.adaptive_avg_pool2d(t, (height, width)))
@@ -173,6 +174,7 @@ def adaptive_avg_pool3d(input, output_size):
 @autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
     """torch.nn.functional.adaptive_max_pool3d."""
+    pooling.check_rank_for_output_size(input, output_size)
     x, unbatched = _batched(input, "adaptive_max_pool3d")
     depth, height, width = _output_triple(output_size, x)
     values, plane_indices = _over_planes(

@@ -175,6 +175,8 @@ class MultiheadAttention(Module):
         L, N, E = query.shape
         if E != self.embed_dim:
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but got {E}")
+        if key_padding_mask is not None:
+            _check_key_padding_mask(key_padding_mask, key.shape[0], N)
         key_padding_mask = _additive_mask(key_padding_mask, "key_padding_mask", query.dtype)
         if is_causal and attn_mask is None:
             raise RuntimeError(
@@ -231,6 +233,9 @@ class MultiheadAttention(Module):
             w_q, w_k, w_v = weight[:E], weight[E : 2 * E], weight[2 * E :]
         else:
             w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+            for name, x, w in (("query", query, w_q), ("key", key, w_k), ("value", value, w_v)):
+                if tuple(w.shape) != (E, x.shape[-1]):  # (torch's _in_projection asserts each)
+                    raise AssertionError(f"expecting {name} weights shape of {(E, x.shape[-1])}, but got {w.shape}")
         return F.linear(query, w_q, b_q), F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
 
 
@@ -260,6 +265,14 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads: int
         raise AssertionError(
             f"key's sequence and batch dims {tuple(key.shape[:-1])} do not match value's {tuple(value.shape[:-1])}"
         )
+
+
+def _check_key_padding_mask(mask: Tensor, source_length: int, batch: int) -> None:
+    """torch's check of a (N, S) key_padding_mask against the batch and the keys."""
+    if mask.shape[0] != batch:
+        raise AssertionError(f"Expected key_padded_mask.shape[0] to be {batch}, but got {mask.shape[0]}")
+    if mask.shape[1] != source_length:
+        raise AssertionError(f"Expected key_padded_mask.shape[1] to be {source_length}, but got {mask.shape[1]}")
 
 
 def _mask_as_4d(mask: Tensor, N: int, heads: int, L: int, S: int) -> Tensor:
