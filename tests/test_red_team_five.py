@@ -267,3 +267,48 @@ def _dropout2d_structure(lib, shape):
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 5), (2, 3, 4, 5), (2, 3, 4, 5, 6)], ids=str)
 def test_dropout2d_drops_dims_0_and_1_of_any_rank_as_torch(shape):
     agree(f"dropout2d of {shape}", lambda lib: _dropout2d_structure(lib, shape), [], message=True)
+
+
+NAN, INF = float("nan"), float("inf")
+SEQUENCES_WITH_NAN = [
+    [1.0, 2.0, NAN, NAN],
+    [NAN, NAN],
+    [1.0, 2.0, NAN],
+    [NAN],
+    [1.0] + [NAN] * 6,
+    [-INF, 0.0, 1.0, NAN, NAN],
+]
+
+
+@pytest.mark.parametrize("sequence", SEQUENCES_WITH_NAN, ids=str)
+def test_searchsorted_and_bucketize_walk_a_sequence_with_nan_as_torch(sequence):
+    """torch's binary search probes a few entries; with NaN among them its answer depends on which."""
+
+    def search(lib):
+        boundaries, values = lib.tensor(sequence), lib.tensor([0.5, 1.5, 2.5, -INF, INF, NAN, 1.0, 2.0])
+        return [
+            lib.searchsorted(boundaries, values),
+            lib.searchsorted(boundaries, values, right=True),
+            lib.searchsorted(boundaries, values, side="right", out_int32=True),
+            lib.bucketize(values, boundaries),
+            lib.searchsorted(boundaries, 1.5),
+            lib.searchsorted(boundaries.half(), values.half()),
+        ]
+
+    agree(f"searchsorted in {sequence}", search, [], message=True)
+
+
+def test_searchsorted_of_rows_with_nan_and_a_sorter_as_torch():
+    agree(
+        "searchsorted of 2-D rows holding NaN, with and without a sorter",
+        lambda lib: [
+            lib.searchsorted(lib.tensor([[1.0, NAN, NAN], [0.0, 1.0, 2.0]]), lib.tensor([[0.5, 1.5], [1.5, 3.0]])),
+            lib.searchsorted(
+                lib.tensor([[NAN, 1.0, 2.0], [2.0, 0.0, 1.0]]),
+                lib.tensor([[0.5, 1.5], [1.5, 3.0]]),
+                sorter=lib.tensor([[1, 2, 0], [1, 2, 0]]),
+            ),
+        ],
+        [],
+        message=True,
+    )

@@ -250,9 +250,13 @@ _SIDES = ("left", "right")
 def _search(sequence: Tensor, values, right: bool, out_int32: bool) -> Tensor:
     """For each value, the number of entries of the sorted last dim of ``sequence`` that come
     before it: those not >= it (left) or not > it (right), as torch's binary search counts them
-    (so NaN values land at the end)."""
+    (so NaN values land at the end). A sequence holding NaN (torch.sort puts them last) is searched
+    as torch's binary search walks it, since its answer then depends on the entries it probes."""
     if result_type(sequence, values) == torch.bool:
         raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+    if sequence.dtype.is_floating_point and sequence.numel() and bool(reduction.any(sequence != sequence)):
+        found = _binary_search(sequence, values, right)
+        return found.to(torch.int32) if out_int32 else found
     if not isinstance(values, Tensor):
         before = ~(sequence >= values) if not right else ~(sequence > values)
         count = before.sum(-1)
@@ -262,6 +266,27 @@ def _search(sequence: Tensor, values, right: bool, out_int32: bool) -> Tensor:
         before = ~(table >= column) if not right else ~(table > column)
         count = before.sum(-1)
     return count.to(torch.int32) if out_int32 else count
+
+
+def _binary_search(sequence: Tensor, values, right: bool) -> Tensor:
+    """torch's lower/upper bound loop, run for every value at once: ``mid = start + (end - start) // 2``;
+    while ``start < end``, go right of mid where ``not (sequence[mid] >= value)`` (``>`` for right)."""
+    if not isinstance(values, Tensor):
+        values = creation.full((), values, dtype=result_type(sequence, values), device=sequence.device)
+    shape = tuple(values.shape)
+    flat = values.reshape(shape or (1,))  # (a 0-d value searches as one)
+    length = sequence.shape[-1]
+    rows = (sequence if sequence.dim() == 1 else sequence.unsqueeze(-2)).expand(tuple(flat.shape) + (length,))
+    start = creation.zeros(tuple(flat.shape), dtype=torch.int64, device=flat.device)
+    end = creation.full(tuple(flat.shape), length, dtype=torch.int64, device=flat.device)
+    for _ in range(length.bit_length()):
+        searching = start < end
+        mid = start + (end - start) // 2
+        probed = gather(rows, -1, mid.clamp(max=length - 1).unsqueeze(-1)).squeeze(-1)
+        go_right = ~(probed > flat) if right else ~(probed >= flat)
+        start = _where(searching & go_right, mid + 1, start)
+        end = _where(searching & ~go_right, mid, end)
+    return start.reshape(shape)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
