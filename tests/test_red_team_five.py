@@ -312,3 +312,54 @@ def test_searchsorted_of_rows_with_nan_and_a_sorter_as_torch():
         [],
         message=True,
     )
+
+
+def _second_derivative(function, with_nan: bool):
+    """The first derivative (with create_graph) and the gradient of its weighted sum, at kinks,
+    infinities and (``with_nan``) NaN. (torch's first derivative of hardtanh, relu6 and the shrinks
+    at NaN depends on whether NaN lands in a vector lane: ops/activation.py; not compared here.)"""
+
+    def run(lib):
+        values = [0.0, -1.0, 1.5, -0.3, INF, -INF, NAN if with_nan else 0.5, 7.0]
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (first,) = lib.autograd.grad(function(lib, x).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * lib.arange(1.0, 9.0, dtype=lib.float64)).sum(), x)
+        return [first, first.requires_grad, second]
+
+    return run
+
+
+SECOND_DERIVATIVES = {
+    "elu": lambda lib, x: lib.nn.functional.elu(x),
+    "elu alpha 2": lambda lib, x: lib.nn.functional.elu(x, 2.0),
+    "selu": lambda lib, x: lib.nn.functional.selu(x),
+    "celu alpha 0.5": lambda lib, x: lib.nn.functional.celu(x, 0.5),
+    "elu in place (from its output)": lambda lib, x: lib.nn.functional.elu(x * 1, inplace=True),
+    "relu": lambda lib, x: lib.nn.functional.relu(x),
+    "relu in place": lambda lib, x: lib.nn.functional.relu(x * 1, inplace=True),
+    "ReLU module": lambda lib, x: lib.nn.ReLU()(x),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.1, 20.0),
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x),
+}
+
+
+@pytest.mark.parametrize("name", list(SECOND_DERIVATIVES))
+def test_second_derivative_at_kinks_and_non_finite_inputs_as_torch(name):
+    with_nan = name not in ("relu6", "hardtanh", "hardshrink", "softshrink")
+    agree(f"d2 {name}", _second_derivative(SECOND_DERIVATIVES[name], with_nan), [], message=True)
+
+
+def _relu_critic_gradient_penalty(lib):
+    """A WGAN-GP penalty through a critic whose only path to its input is a ReLU of a constant layer."""
+    x = lib.tensor([[0.5, -1.0, 2.0], [-0.25, 0.75, -1.5]], requires_grad=True)
+    (first,) = lib.autograd.grad(lib.nn.functional.relu(x * 2.0).sum(), x, create_graph=True)
+    penalty = ((first.norm(2, dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    return [first, penalty, x.grad]
+
+
+def test_gradient_penalty_through_a_relu_as_torch():
+    agree("gradient penalty through relu", _relu_critic_gradient_penalty, [], message=True)

@@ -709,9 +709,36 @@ def _from_output(kernel_op: str, composed: Callable) -> Callable:
     return gradient
 
 
+class _PiecewiseLinearBackward(Function):
+    """The masked gradient of a piecewise-linear op (relu, threshold, hardtanh, the shrinks) with a
+    graph edge to the op's input or output whose own derivative is zero. torch's backward of these
+    ops reads x (threshold_backward(grad, x)), so under create_graph its result requires grad
+    whenever x does and a second derivative is zeros (a gradient penalty through a ReLU critic),
+    where the mask alone carried no graph and the second ``autograd.grad`` raised."""
+
+    @staticmethod
+    def forward(ctx, masked_grad, source):
+        ctx.source = (tuple(source.shape), source.dtype, source.device)
+        return masked_grad
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, device = ctx.source
+        return grad, creation.zeros(shape, dtype=dtype, device=device)
+
+
+def _masked_gradient(grad, zeroed, source):
+    """``grad`` with the ``zeroed`` positions set to 0, linked to ``source`` under create_graph (see
+    _PiecewiseLinearBackward)."""
+    masked = grad.masked_fill(zeroed, 0.0)
+    if is_grad_enabled() and source.requires_grad:
+        return _PiecewiseLinearBackward.apply(masked, source)
+    return masked
+
+
 # Zeroed where out <= 0, not kept where out > 0: a NaN output passes its gradient through, as
 # torch's threshold_backward does.
-_relu_gradient = _from_output("threshold_backward", lambda grad, out: grad.masked_fill(out <= 0, 0.0))
+_relu_gradient = _from_output("threshold_backward", lambda grad, out: _masked_gradient(grad, out <= 0, out))
 
 
 def _refuse_bool_neg(x) -> None:
@@ -837,8 +864,11 @@ def _scalar_as(value: float, dtype: torch.dtype) -> float:
 
 def _elu_backward(grad, x, negative_coefficient: float, positive_coefficient: float, input_scale: float):
     """torch's elu_backward from the input: x <= 0 ? grad * input_scale * negative_coefficient *
-    exp(x * input_scale) : grad * positive_coefficient (NaN takes the second branch)."""
-    negative = (x * input_scale).exp() * (input_scale * negative_coefficient)
+    exp(x * input_scale) : grad * positive_coefficient (NaN takes the second branch). The exponential
+    reads x only where x < 0 (0 elsewhere), so its own derivative is torch's double backward: zero at
+    0, and no 0 * inf = NaN from the unused branch at x = inf or NaN."""
+    negative_x = x.where(x < 0, 0.0)
+    negative = (negative_x * input_scale).exp() * (input_scale * negative_coefficient)
     return grad * negative.where(x <= 0, positive_coefficient)
 
 
@@ -852,7 +882,8 @@ def _elu_backward_from_output(grad, out, negative_coefficient: float, positive_c
             "caused by calling in-place forward function with a negative slope, please call out-of-place version "
             "instead."
         )
-    return grad * ((out + negative_coefficient) * input_scale).where(out <= 0, positive_coefficient)
+    negative_out = out.where(out < 0, 0.0)  # (as above: torch's double backward is zero at 0)
+    return grad * ((negative_out + negative_coefficient) * input_scale).where(out <= 0, positive_coefficient)
 
 
 def _unsigned(dtype: torch.dtype) -> bool:
@@ -890,7 +921,7 @@ def _threshold_scalars(dtype: torch.dtype, threshold, value) -> dict:
 
 def _threshold_gradient(grad, x, threshold, value):
     # torch's threshold_backward: 0 where x <= threshold, so NaN passes its gradient
-    return grad.masked_fill(x <= threshold, 0.0)
+    return _masked_gradient(grad, x <= threshold, x)
 
 
 def _softplus_scalars(dtype: torch.dtype, beta=1.0, threshold=20.0) -> dict:
@@ -933,7 +964,7 @@ def _shrink_scalars(op: str):
 def _shrink_gradient(grad, x, lambd):
     # torch's shrink_backward: 0 inside [-lambd, lambd] (lambd in x's type), so NaN passes its gradient
     lambd = _scalar_as(float(lambd), x.dtype)
-    return grad.masked_fill((x >= -lambd) & (x <= lambd), 0.0)
+    return _masked_gradient(grad, (x >= -lambd) & (x <= lambd), x)
 
 
 UNARY = [
@@ -1049,7 +1080,7 @@ UNARY = [
     ),
     Unary(
         "hardtanh",
-        lambda grad, x, min_val, max_val: grad.masked_fill((x <= min_val) | (x >= max_val), 0.0),
+        lambda grad, x, min_val, max_val: _masked_gradient(grad, (x <= min_val) | (x >= max_val), x),
         dtype=SAME,
         scalars=_hardtanh_scalars,
         check=_refuse_bool_hardtanh,
