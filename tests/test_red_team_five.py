@@ -363,3 +363,28 @@ def _relu_critic_gradient_penalty(lib):
 
 def test_gradient_penalty_through_a_relu_as_torch():
     agree("gradient penalty through relu", _relu_critic_gradient_penalty, [], message=True)
+
+
+def _retained_then_written(write):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        write(h)
+        (h * h).sum().backward()
+        return [h.grad, x.grad]
+
+    return run
+
+
+RETAINED = {
+    "mul_": lambda h: h.mul_(3),
+    "add_ then mul_": lambda h: h.add_(1).mul_(2),
+    "mul_ through a view": lambda h: h[0].mul_(3),
+    "no write": lambda h: None,
+}
+
+
+@pytest.mark.parametrize("name", list(RETAINED))
+def test_retain_grad_follows_in_place_writes_as_torch(name):
+    agree(f"retain_grad then {name}", _retained_then_written(RETAINED[name]), [], message=True)

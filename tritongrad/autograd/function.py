@@ -542,3 +542,17 @@ def register_hook(self: Tensor, hook) -> _HookHandle:
 
 
 attach_methods({"register_hook": register_hook})
+
+
+def move_retained_grad(tensor, old_node) -> None:
+    """After an in-place op gave ``tensor`` a new node: if it retains its gradient, the new node keeps
+    it and ``old_node`` no longer does, as torch moves the retain_grad hook (``.grad`` is then the
+    gradient of the tensor's new value)."""
+    if not tensor._retains_grad or old_node is None or tensor.grad_fn is None or old_node is tensor.grad_fn:
+        return
+    retained = old_node.__dict__.get("_retained")
+    if retained:
+        for output_nr, reference in list(retained.items()):
+            if reference() is tensor:
+                del retained[output_nr]
+    tensor.grad_fn._add_retained(tensor._output_nr, tensor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from tritongrad.autograd.function import move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -97,6 +98,8 @@ def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor
     if self._base is not None:
         rebase_after_write_through_view(self, result)
         return self
+    old_node = self.grad_fn
     self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, result.requires_grad
     self._history_epoch += 1
+    move_retained_grad(self, old_node)
     return self

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from tritongrad.autograd.engine import dense_strides
-from tritongrad.autograd.function import Function
+from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, dtype_word, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
@@ -486,8 +486,10 @@ def rebase_after_write_through_view(view, result) -> None:
         base.requires_grad,
     )
     rebased = CopySlices.apply(old_history, result, geometry)
+    old_node = base.grad_fn
     base.grad_fn, base._output_nr, base._requires_grad = rebased.grad_fn, 0, True
     base._history_epoch += 1
+    move_retained_grad(base, old_node)
     view._refresh_view_history()
 
 
