@@ -5,7 +5,8 @@ of a mixture density network).
 log_prob is logsumexp over components of (component log_prob + log mixing weight); sample draws a
 component index and a sample of every component, then gathers the chosen one; mean and variance
 follow the laws of total expectation and variance. As torch's, there is no rsample (the component
-choice is discrete).
+choice is discrete). Unlike torch's, sample also works when the mixing weights' batch shape is
+broadcast against the components' (torch's gather raises there).
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ class MixtureSameFamily(Distribution):
         with no_grad():
             gather_dim = len(sample_shape) + len(self.batch_shape)
             es = self.event_shape
-            mix_sample = self.mixture_distribution.sample(sample_shape)  # [S, B]
+            mixture = self.mixture_distribution
+            if mixture.batch_shape != self.batch_shape:  # (torch's gather fails on unexpanded weights)
+                mixture = mixture.expand(self.batch_shape)
+            mix_sample = mixture.sample(sample_shape)  # [S, B]
             mix_shape = mix_sample.shape
             comp_samples = self.component_distribution.sample(sample_shape)  # [S, B, k, E]
             # the chosen index, broadcast over the event dims: [S, B, 1, E]

@@ -25,8 +25,8 @@ __all__ = ["MultivariateNormal"]
 
 
 def _as_columns(matrices, vectors):
-    """The vectors (..., k) regrouped as right-hand-side columns of the matrices (*M, k, k): returns
-    (flat matrices (b, k, k), columns (b, k, c), restore), b = prod(M), where restore takes a
+    """The vectors (..., k) regrouped as right-hand-side columns of the matrices (*M, j, k): returns
+    (flat matrices (b, j, k), columns (b, k, c), restore), b = prod(M), where restore takes a
     (b, j, c) result back to the vectors' broadcast batch shape + (j,).
 
     Each batch dim d of the matrices is 1 or the vectors' size there: the vectors' dim d is split as
@@ -53,7 +53,7 @@ def _as_columns(matrices, vectors):
         j = result.shape[-2]
         return result.permute(2, 0, 1).reshape(*grouped_shape, j).permute(inverse).reshape(*shape, j)
 
-    return matrices.reshape(b, k, k), columns, restore
+    return matrices.reshape(b, matrices.shape[-2], k), columns, restore
 
 
 def _batch_mv(matrix, vector):
