@@ -14,7 +14,9 @@ import pytest
 import torch
 
 import tritongrad
+from tests.test_distributions import CASES as FIRST_CASES
 from tests.test_distributions import Case, _uniform_values
+from tests.test_distributions_gamma import CASES as GAMMA_CASES
 from tests.utils import assert_close, from_torch, random_values, to_torch
 
 DTYPES = [torch.float32, torch.float64]
@@ -82,11 +84,15 @@ CASES = {
         ("cdf", "icdf", "mode"),
     ),
     "HalfNormal": Case(
-        lambda D, scale: D.HalfNormal(scale), {"scale": ((2, 3), 0.5, 2)}, _uniform_values((4, 2, 3), 0.05, 4),
+        lambda D, scale: D.HalfNormal(scale),
+        {"scale": ((2, 3), 0.5, 2)},
+        _uniform_values((4, 2, 3), 0.05, 4),
         ("cdf", "icdf", "mode"),
     ),  # fmt: skip
     "HalfCauchy": Case(
-        lambda D, scale: D.HalfCauchy(scale), {"scale": ((3,), 0.5, 2)}, _uniform_values((4, 3), 0.05, 6),
+        lambda D, scale: D.HalfCauchy(scale),
+        {"scale": ((3,), 0.5, 2)},
+        _uniform_values((4, 3), 0.05, 6),
         ("cdf", "icdf", "mode"),
     ),  # fmt: skip
     "Gumbel": Case(
@@ -375,7 +381,9 @@ def test_sample_shapes_dtypes_and_expand_match_torch(name):
     wider = (4,) + tuple(expected.batch_shape)
     want, have = expected.expand(wider), got.expand(wider)
     assert (type(have).__name__, have.batch_shape, have.event_shape) == (
-        type(want).__name__, want.batch_shape, want.event_shape
+        type(want).__name__,
+        want.batch_shape,
+        want.event_shape,
     ), name
     assert have.sample().shape == want.sample().shape, f"{name}.expand(...).sample()"
     value = want.sample()
@@ -543,9 +551,9 @@ BAD = {
     "Pareto log_prob below scale": lambda lib: lib.distributions.Pareto(lib.tensor([2.0]), lib.tensor([1.0])).log_prob(
         lib.tensor([1.0])
     ),
-    "Kumaraswamy log_prob > 1": lambda lib: lib.distributions.Kumaraswamy(lib.tensor([2.0]), lib.tensor([2.0])).log_prob(
-        lib.tensor([1.5])
-    ),
+    "Kumaraswamy log_prob > 1": lambda lib: lib.distributions.Kumaraswamy(
+        lib.tensor([2.0]), lib.tensor([2.0])
+    ).log_prob(lib.tensor([1.5])),
     "Multinomial probs < 0": lambda lib: lib.distributions.Multinomial(3, lib.tensor([0.5, -0.5, 1.0])),
     "Multinomial float total_count": lambda lib: lib.distributions.Multinomial(3.0, lib.tensor([0.5, 0.5])),
     "Multinomial log_prob too many": lambda lib: lib.distributions.Multinomial(3, lib.tensor([0.5, 0.5])).log_prob(
@@ -553,9 +561,9 @@ BAD = {
     ),
     "NegativeBinomial probs 1": lambda lib: lib.distributions.NegativeBinomial(2.0, lib.tensor([1.0])),
     "NegativeBinomial both": lambda lib: lib.distributions.NegativeBinomial(2.0, lib.tensor([0.5]), lib.tensor([0.0])),
-    "NegativeBinomial log_prob 1.5": lambda lib: lib.distributions.NegativeBinomial(
-        2.0, lib.tensor([0.5])
-    ).log_prob(lib.tensor([1.5])),
+    "NegativeBinomial log_prob 1.5": lambda lib: lib.distributions.NegativeBinomial(2.0, lib.tensor([0.5])).log_prob(
+        lib.tensor([1.5])
+    ),
     # (torch checks probs only when validate_args is given: it clamps them before the usual check)
     "ContinuousBernoulli probs > 1": lambda lib: lib.distributions.ContinuousBernoulli(
         lib.tensor([1.5]), validate_args=True
@@ -607,6 +615,82 @@ def test_repr_support_and_constraints_match_torch(name):
     assert repr(got.support) == repr(expected.support)
     assert sorted(got.arg_constraints) == sorted(expected.arg_constraints)
     assert got.has_enumerate_support == expected.has_enumerate_support
+
+
+# ------------------------------------------------------------------------------------------------
+# kl_divergence
+# ------------------------------------------------------------------------------------------------
+KL_CASES = {
+    **{name: FIRST_CASES[name] for name in ("Normal", "Exponential", "Laplace")},
+    **{name: GAMMA_CASES[name] for name in ("Gamma", "Beta")},
+    **CASES,
+    # inside (0, 1): finite against ContinuousBernoulli and Gumbel
+    "Uniform(unit)": Case(
+        lambda D, low, high: D.Uniform(low, high), {"low": ((3,), 0.1, 0.3), "high": ((3,), 0.6, 0.9)}, None
+    ),
+    # above Pareto's scale: finite against Pareto
+    "Uniform(above 1)": Case(
+        lambda D, low, high: D.Uniform(low, high), {"low": ((3,), 1.1, 1.5), "high": ((3,), 2, 3)}, None
+    ),
+    "MultivariateNormal": Case(
+        lambda D, loc, tril, diag: D.MultivariateNormal(loc, scale_tril=_lower_cholesky(D, tril, diag)),
+        {"loc": ((2, 3), -1, 1), "tril": ((3, 3), -1, 1), "diag": ((3,), 0.5, 2)},
+        None,
+    ),
+}
+KL_PAIRS = [
+    # same family
+    ("Cauchy", "Cauchy"), ("ContinuousBernoulli(probs)", "ContinuousBernoulli(logits)"), ("Gumbel", "Gumbel"),
+    ("HalfNormal", "HalfNormal"), ("LowRankMultivariateNormal", "LowRankMultivariateNormal"), ("Pareto", "Pareto"),
+    # across families, finite
+    ("Beta", "ContinuousBernoulli(probs)"), ("ContinuousBernoulli(probs)", "Exponential"),
+    ("ContinuousBernoulli(logits)", "Normal"), ("Exponential", "Gumbel"), ("Gamma", "Gumbel"), ("Gumbel", "Normal"),
+    ("Normal", "Gumbel"), ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
+    ("Uniform(unit)", "ContinuousBernoulli(probs)"), ("Uniform(unit)", "Gumbel"), ("Uniform(above 1)", "Pareto"),
+    ("MultivariateNormal", "LowRankMultivariateNormal"), ("LowRankMultivariateNormal", "MultivariateNormal"),
+    ("ContinuousBernoulli(probs)", "Uniform(unit)"),
+    # p's support reaches outside q's: infinite
+    ("Gumbel", "Beta"), ("Normal", "Pareto"), ("Exponential", "ContinuousBernoulli(probs)"),
+    ("Pareto", "Uniform(unit)"), ("Beta", "Pareto"), ("ContinuousBernoulli(probs)", "Pareto"), ("Gamma", "Pareto"),
+    ("Laplace", "ContinuousBernoulli(probs)"),
+]  # fmt: skip
+
+
+def _kl_pair(name: str, dtype: torch.dtype):
+    case = KL_CASES[name]
+    theirs, ours = _params(case, dtype)
+    return theirs, ours, case.build(torch.distributions, **theirs), case.build(tritongrad.distributions, **ours)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("pair", KL_PAIRS, ids=" || ".join)
+def test_kl_divergence_and_its_gradients_match_torch(pair, dtype):
+    """kl_divergence(p, q) dispatches to torch's formula for the pair: the values (inf where torch's
+    are) and the gradients of their finite sum with respect to both sides' parameters."""
+    p_theirs, p_ours, p_expected, p_got = _kl_pair(pair[0], dtype)
+    q_theirs, q_ours, q_expected, q_got = _kl_pair(pair[1], dtype)
+    if pair == ("LowRankMultivariateNormal", "MultivariateNormal"):
+        # torch's own pair fails on a cov_diag with batch dims (it leaves them out of the expanded
+        # shape): torch's full-covariance KL of the same p is the oracle
+        p_expected = torch.distributions.MultivariateNormal(p_expected.loc, p_expected.covariance_matrix)
+    want = torch.distributions.kl_divergence(p_expected, q_expected)
+    have = tritongrad.distributions.kl_divergence(p_got, q_got)
+    assert_close(have, want, dtype, kind="autograd", what=f"KL({pair[0]} || {pair[1]})")
+    if want.requires_grad:
+        finite = torch.isfinite(want.detach())
+        want[finite].sum().backward()
+        (have * from_torch(finite.to(dtype))).nan_to_num(0.0).sum().backward()
+        _compare_grads(p_theirs, p_ours, f"KL({pair[0]} || {pair[1]}) p", dtype)
+        _compare_grads(q_theirs, q_ours, f"KL({pair[0]} || {pair[1]}) q", dtype)
+
+
+def test_kl_pairs_torch_lacks_are_refused():
+    """(Laplace, Gumbel) and (MixtureSameFamily, MixtureSameFamily) have no closed form in torch either."""
+    D = tritongrad.distributions
+    mixture = D.MixtureSameFamily(D.Categorical(tritongrad.ones(2)), D.Normal(tritongrad.zeros(2), 1.0))
+    for p, q in ((D.Laplace(0.0, 1.0), D.Gumbel(0.0, 1.0)), (mixture, mixture)):
+        with pytest.raises(NotImplementedError, match="No KL"):
+            D.kl_divergence(p, q)
 
 
 # ------------------------------------------------------------------------------------------------
