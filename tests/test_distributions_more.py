@@ -282,7 +282,7 @@ def test_mixture_log_prob_gradients_by_gradcheck():
     D = tritongrad.distributions
     logits, loc, scale = (from_torch(random_values(shape, torch.float64, low=low, high=high), requires_grad=True)
                           for shape, low, high in (((2,), -1, 1), ((2, 2), -1, 1), ((2, 2), 0.5, 1.5)))  # fmt: skip
-    x = from_torch(random_values((3, 2), torch.float64))
+    x = from_torch(random_values((2, 2), torch.float64))
 
     def log_prob(logits, loc, scale):
         return D.MixtureSameFamily(D.Categorical(logits=logits), D.Independent(D.Normal(loc, scale), 1)).log_prob(x)
@@ -662,8 +662,12 @@ def _kl_pair(name: str, dtype: torch.dtype):
     return theirs, ours, case.build(torch.distributions, **theirs), case.build(tritongrad.distributions, **ours)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=str)
-@pytest.mark.parametrize("pair", KL_PAIRS, ids=" || ".join)
+# every pair in float64, the same-family ones in float32 too (the cross-family formulas are the same
+# code in either dtype; the interpreter's time goes to the pairs that differ)
+KL_RUNS = [(pair, torch.float64) for pair in KL_PAIRS] + [(pair, torch.float32) for pair in KL_PAIRS[:6]]
+
+
+@pytest.mark.parametrize(("pair", "dtype"), KL_RUNS, ids=lambda x: " || ".join(x) if isinstance(x, tuple) else str(x))
 def test_kl_divergence_and_its_gradients_match_torch(pair, dtype):
     """kl_divergence(p, q) dispatches to torch's formula for the pair: the values (inf where torch's
     are) and the gradients of their finite sum with respect to both sides' parameters."""
