@@ -213,6 +213,35 @@ CASES = {
         ("mode",),
         entropy=False,
     ),
+    # dim 3 (and the dim-2 edge below); concentrations below and above 1
+    "LKJCholesky": Case(
+        lambda D, concentration: D.LKJCholesky(3, concentration),
+        {"concentration": ((2,), 0.5, 3)},
+        lambda dtype: (
+            torch.distributions.LKJCholesky(3, torch.tensor(1.5, dtype=torch.float64)).sample((4, 2)).to(dtype)
+        ),
+        properties=(),
+        entropy=False,
+    ),
+    "LKJCholesky(dim 2)": Case(
+        lambda D, concentration: D.LKJCholesky(2, concentration),
+        {"concentration": ((), 0.5, 3)},
+        lambda dtype: torch.distributions.LKJCholesky(2, torch.tensor(1.5, dtype=torch.float64)).sample((3,)).to(dtype),
+        properties=(),
+        entropy=False,
+    ),
+    # a batch of 2 dfs over one 3 x 3 covariance
+    "Wishart": Case(
+        lambda D, df, a, diag: D.Wishart(df, covariance_matrix=a @ a.mT + diag.diag_embed()),
+        {"df": ((2,), 3.5, 7), "a": ((3, 3), -1, 1), "diag": ((3,), 0.5, 1.5)},
+        lambda dtype: (
+            torch.distributions.Wishart(torch.tensor(5.0, dtype=torch.float64), torch.eye(3, dtype=torch.float64))
+            .sample((4, 2))
+            .to(dtype)
+        ),
+        ("mode",),
+        properties=("mean", "variance", "stddev", "covariance_matrix", "precision_matrix", "scale_tril"),
+    ),
 }
 
 
@@ -334,9 +363,9 @@ class _SharedNoise:
         return from_torch(noise.to(dtype))
 
 
-# (FisherSnedecor's and InverseGamma's rsample go through the gamma sampler's implicit gradient:
+# (FisherSnedecor's, InverseGamma's and Wishart's rsample go through the gamma sampler's implicit gradient:
 # their shapes and statistics are checked below)
-RSAMPLED = [name for name in CASES if name not in ("FisherSnedecor", "InverseGamma")]
+RSAMPLED = [name for name in CASES if name not in ("FisherSnedecor", "InverseGamma", "Wishart")]
 
 
 @pytest.mark.parametrize("name", RSAMPLED)
@@ -412,22 +441,30 @@ STATISTICS = {
     "ContinuousBernoulli(probs)": "moments",
     "NegativeBinomial(probs)": "moments",
     "FisherSnedecor": "moments",
-    "InverseGamma": "cdf_moments",
+    "InverseGamma": "cdf",
     "LowRankMultivariateNormal": "moments",
     "VonMises": "circular",
+    "LKJCholesky": "lkj",
+    "Wishart": "moments",
 }
 
 
 @pytest.mark.parametrize("name", list(STATISTICS))
 def test_samples_have_the_distributions_statistics(name):
     _, _, expected, got = _pair(name, torch.float32)
-    samples = to_torch(got.sample((SAMPLES,))).double()
+    # (Wishart's rsample checks every draw with a Cholesky factorization, a program per matrix)
+    count = 300 if name == "Wishart" else SAMPLES
+    samples = to_torch(got.sample((count,))).double()
     assert bool(expected.support.check(samples.float()).all()), f"{name}: a sample outside {expected.support}"
     kind = STATISTICS[name]
     if kind == "support":  # (no closed-form moments: the log-density of the samples is finite)
         assert bool(torch.isfinite(expected.log_prob(samples.float().clamp(1e-6, 1 - 1e-6))).all()), name
         return
-    if kind == "circular":  # E[cos(x - loc)] = I1(k) / I0(k) = 1 - circular variance
+    if kind == "lkj":  # each correlation of L L^T is 2 Beta(b, b) - 1, b = concentration - 1 + dim / 2
+        b = expected.concentration.detach().double() - 1 + 3 / 2
+        samples = (samples @ samples.mT)[..., 1, 0]
+        mean, variance = torch.zeros_like(b), 1 / (2 * b + 1)
+    elif kind == "circular":  # E[cos(x - loc)] = I1(k) / I0(k) = 1 - circular variance
         samples = torch.cos(samples - expected.loc.detach().double())
         mean, variance = 1 - expected.variance.detach().double(), None
     elif kind.startswith("cdf"):
@@ -436,10 +473,11 @@ def test_samples_have_the_distributions_statistics(name):
     else:
         mean, variance = expected.mean.detach().double(), expected.variance.detach().double()
     spread = samples.var(0) if variance is None else variance
-    bound = 5 * (spread / SAMPLES).sqrt() + 1e-3
+    bound = 5 * (spread / count).sqrt() + 1e-3
     error = (samples.mean(0) - mean).abs()
     assert bool((error <= bound).all()), f"{name}: sample mean off by {error.max():.3g} (bound {bound.min():.3g})"
     if variance is not None and kind != "moments" or name in ("HalfNormal", "Gumbel", "LowRankMultivariateNormal"):
+        # (the moments kind checks the variance where the fourth moment is small enough for 2000 draws)
         ratio = samples.var(0) / variance
         assert bool(((ratio - 1).abs() < 0.25).all()), f"{name}: sample variance / variance = {ratio}"
 
@@ -584,6 +622,14 @@ BAD = {
     "LogisticNormal log_prob off the simplex": lambda lib: lib.distributions.LogisticNormal(
         lib.zeros(2), lib.ones(2)
     ).log_prob(lib.tensor([0.5, 0.6, -0.1])),
+    "LKJCholesky dim 1": lambda lib: lib.distributions.LKJCholesky(1, 1.0),
+    "LKJCholesky concentration 0": lambda lib: lib.distributions.LKJCholesky(3, lib.tensor([0.0])),
+    "LKJCholesky log_prob of a non-correlation factor": lambda lib: lib.distributions.LKJCholesky(2, 1.0).log_prob(
+        lib.tensor([[1.0, 0.0], [0.5, 0.5]])
+    ),
+    "Wishart df too small": lambda lib: lib.distributions.Wishart(lib.tensor([1.5]), lib.eye(3)),
+    "Wishart two parameters": lambda lib: lib.distributions.Wishart(3.0, lib.eye(2), scale_tril=lib.eye(2)),
+    "Wishart not positive definite": lambda lib: lib.distributions.Wishart(3.0, lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
     "Mixture not Categorical": lambda lib: lib.distributions.MixtureSameFamily(
         lib.distributions.Normal(lib.zeros(3), 1.0), lib.distributions.Normal(lib.zeros(3), 1.0)
     ),

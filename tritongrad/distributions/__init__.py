@@ -13,7 +13,7 @@ HalfCauchy, Gumbel, Weibull, Pareto, Kumaraswamy, LogisticNormal, RelaxedBernoul
 LogitRelaxedBernoulli, RelaxedOneHotCategorical / ExpRelaxedCategorical (Gumbel-softmax),
 ContinuousBernoulli, NegativeBinomial, FisherSnedecor, InverseGamma, LowRankMultivariateNormal and
 VonMises, with the transforms they use (Power, Abs, StickBreaking, Softmax, Reshape, Independent,
-LowerCholesky, CumulativeDistribution). Not here yet: Gamma.cdf, LKJCholesky, Wishart,
+LowerCholesky, CumulativeDistribution), LKJCholesky and Wishart. Not here yet: Gamma.cdf,
 GeneralizedPareto.
 """
 
@@ -39,6 +39,7 @@ from tritongrad.distributions.inverse_gamma import InverseGamma
 from tritongrad.distributions.kl import kl_divergence, register_kl
 from tritongrad.distributions.kumaraswamy import Kumaraswamy
 from tritongrad.distributions.laplace import Laplace
+from tritongrad.distributions.lkj_cholesky import LKJCholesky
 from tritongrad.distributions.log_normal import LogNormal
 from tritongrad.distributions.logistic_normal import LogisticNormal
 from tritongrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -75,6 +76,7 @@ from tritongrad.distributions.transforms import (
 from tritongrad.distributions.uniform import Uniform
 from tritongrad.distributions.von_mises import VonMises
 from tritongrad.distributions.weibull import Weibull
+from tritongrad.distributions.wishart import Wishart
 
 __all__ = [
     "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Chi2", "ComposeTransform", "Dirichlet",
@@ -88,4 +90,5 @@ __all__ = [
     "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
     "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Pareto", "PowerTransform", "RelaxedBernoulli",
     "RelaxedOneHotCategorical", "ReshapeTransform", "SoftmaxTransform", "StickBreakingTransform", "VonMises", "Weibull",
+    "LKJCholesky", "Wishart",
 ]  # fmt: skip

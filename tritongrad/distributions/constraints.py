@@ -1,12 +1,14 @@
 """Constraints: the regions a parameter or a sample must lie in (torch.distributions.constraints).
 
 ``check(value)`` returns a bool tensor of ``value``'s shape less ``event_dim`` rightmost dims, computed
-with tritongrad ops. The matrix constraints (lower_cholesky, positive_definite, ...) are left out: no
-distribution here needs them and tritongrad.linalg has no Cholesky.
+with tritongrad ops. The matrix constraints are lower_triangular, lower_cholesky, positive_definite and corr_cholesky.
 """
 
 from __future__ import annotations
 
+import torch
+
+from tritongrad.linalg import vector_norm
 from tritongrad.ops.linalg_factor import cholesky_ex
 
 __all__ = [
@@ -14,7 +16,7 @@ __all__ = [
     "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq", "half_open_interval",
     "independent", "integer_interval", "interval", "is_dependent", "less_than", "multinomial", "nonnegative",
     "nonnegative_integer", "one_hot", "positive", "positive_integer", "real", "real_vector", "simplex",
-    "unit_interval", "lower_cholesky", "lower_triangular", "positive_definite",
+    "unit_interval", "lower_cholesky", "lower_triangular", "positive_definite", "corr_cholesky",
 ]  # fmt: skip
 
 
@@ -319,6 +321,19 @@ class _LowerCholesky(Constraint):
         return lower & positive_diagonal
 
 
+class _CorrCholesky(Constraint):
+    """Cholesky factors of correlation matrices: lower triangular, a positive diagonal and rows of unit
+    length (within 10 eps per row entry, torch's tolerance)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = torch.finfo(value.dtype).eps * value.size(-1) * 10
+        row_norm = vector_norm(value.detach(), dim=-1)
+        unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(dim=-1)
+        return _LowerCholesky().check(value) & unit_row_norm
+
+
 class _PositiveDefinite(Constraint):
     """Symmetric positive-definite matrices (a Cholesky factorization succeeds)."""
 
@@ -352,3 +367,4 @@ simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
+corr_cholesky = _CorrCholesky()
