@@ -388,3 +388,16 @@ RETAINED = {
 @pytest.mark.parametrize("name", list(RETAINED))
 def test_retain_grad_follows_in_place_writes_as_torch(name):
     agree(f"retain_grad then {name}", _retained_then_written(RETAINED[name]), [], message=True)
+
+
+@pytest.mark.parametrize("eps", [None, 1e-6, 0.2])
+def test_logit_second_derivative_as_torch(eps):
+    def run(lib):
+        p = lib.tensor([0.3, 0.5, 0.0, 1.0, 0.9, 1e-7], dtype=lib.float64, requires_grad=True)
+        (first,) = lib.autograd.grad(p.logit(eps).pow(2).sum(), p, create_graph=True)
+        (second,) = lib.autograd.grad(first.sum(), p)
+        q = lib.tensor([0.3, 0.0, 1.0, -0.0, 1.5, -0.5, NAN], dtype=lib.float64, requires_grad=True)
+        q.logit(eps).backward(lib.tensor([1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0], dtype=lib.float64))
+        return [first, second, q.grad]
+
+    agree(f"logit(eps={eps}) first and second derivatives", run, [], message=True)

@@ -1268,9 +1268,10 @@ def _logit_scalars(dtype: torch.dtype, eps=None) -> dict:
 
 def _logit_gradient(grad, x, eps=None):
     """torch's logit_backward: grad / (x (1 - x)), grad * inf at x = 0 and 1 (so -0.0 gives +inf too);
-    without eps NaN outside [0, 1], with eps 0 outside [eps, 1 - eps]."""
-    inside = grad / (x * (1 - x))
-    inside = inside.where((x != 0) & (x != 1), grad * math.inf)
+    without eps NaN outside [0, 1], with eps 0 outside [eps, 1 - eps]. The denominator's absolute
+    value gives the +inf at -0.0 (only [0, 1] reads it); a separate ``grad * inf`` branch would put
+    0 * inf = NaN into every second derivative."""
+    inside = grad / (x * (1 - x)).abs()
     if eps is None or float(eps) < 0:
         return inside.where((x >= 0) & (x <= 1) | x.isnan(), math.nan)
     low = round_float(float(eps), x.dtype) if x.dtype in REDUCED_FLOATS else float(eps)
