@@ -401,3 +401,26 @@ def test_logit_second_derivative_as_torch(eps):
         return [first, second, q.grad]
 
     agree(f"logit(eps={eps}) first and second derivatives", run, [], message=True)
+
+
+# Writes whose operand is a part of the target: torch refuses copy_ and the arithmetic, and reads a
+# 0-d fill value before it writes.
+SELF_VIEW_WRITES = {
+    "copy_ of its first element": lambda lib, x: x.copy_(x[0]),
+    "copy_ of its first slice": lambda lib, x: x.copy_(x[:1]),
+    "copy_ of itself": lambda lib, x: x.copy_(x),
+    "copy_ of itself flipped": lambda lib, x: x.copy_(x.flip(0)),
+    "shifted copy_": lambda lib, x: x[1:].copy_(x[:-1]),
+    "masked_fill_ with its first element": lambda lib, x: x.masked_fill_(x > 3, x[0]),
+    "index_fill_ with its first element": lambda lib, x: x.index_fill_(0, lib.tensor([1, 2]), x[0]),
+    "fill_ with its first element": lambda lib, x: x.fill_(x[0]),
+    "add_ of its first element": lambda lib, x: x.add_(x[0]),
+    "clamp_ to its first element": lambda lib, x: x.clamp_(min=x[0]),
+    "cross into an input": lambda lib, x: lib.cross(x.view(2, 3), lib.ones(2, 3), dim=1, out=x.view(2, 3)),
+    "where into an input": lambda lib, x: lib.where(x > 2, x, lib.zeros(6), out=x),
+}
+
+
+@pytest.mark.parametrize("name", list(SELF_VIEW_WRITES))
+def test_writes_from_a_part_of_the_target_as_torch(name):
+    agree(name, lambda lib: (lambda x: [SELF_VIEW_WRITES[name](lib, x), x])(lib.arange(1.0, 7.0)), [], message=True)

@@ -18,7 +18,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, result_type, scalar_as
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.kernels.strided import broadcast_shapes, check_writable
+from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap, check_writable
 from tritongrad.ops import elementwise, indexing
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import binary_forward
@@ -531,6 +531,8 @@ class InplaceMethods:
         data = source._data
         if data.device != self.device:
             data = data.to(self.device)
+        else:  # (before the broadcast: an expanded source is not checked, x.copy_(x[0]) would pass)
+            check_no_partial_overlap(self._data, data)
         expanded = data.expand(self.shape) if tuple(data.shape) != tuple(self.shape) else data
         # As torch's: a copy into an integer or bool tensor is not differentiable, so a source that
         # requires grad does not make self require grad (other in-place writes do; see apply_inplace).

@@ -1078,8 +1078,17 @@ def _fill_value(name: str, input: Tensor, value) -> tuple[Tensor, type[IndexFill
             raise RuntimeError(
                 f"{name} only supports a 0-dimensional value tensor, but got tensor with {value.dim()} dimension(s)."
             )
+        value = _read_before_writing(input, value)
         return (value if value.dtype == input.dtype else value.to(input.dtype)), IndexFillTensor
     return _scalar_tensor(value, input.dtype, input.device), IndexFill
+
+
+def _read_before_writing(input: Tensor, value: Tensor) -> Tensor:
+    """A 0-d fill value that lives in ``input`` (``x.masked_fill_(m, x[0])``) copied first: torch reads
+    the value before it writes, so this is no overlap for it."""
+    if value._data.untyped_storage().data_ptr() == input._data.untyped_storage().data_ptr():
+        return value.clone()
+    return value
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
@@ -1512,7 +1521,7 @@ def _masked_fill_value(input: Tensor, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.dim()} dimension(s)."
             )
-        return value, MaskedFillTensor
+        return _read_before_writing(input, value), MaskedFillTensor
     if isinstance(value, np.generic):
         value = value.item()
     if not isinstance(value, (bool, int, float)):

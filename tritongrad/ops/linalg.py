@@ -530,7 +530,8 @@ def cross(input, other, dim: int | None = None, *, out=None):
         )
     if out is not None:
         check_no_grad("linalg_cross", out, input, other)  # (torch's words: its cross is linalg's)
-        return write_out("linalg_cross", out, linalg_cross(input, other, dim=dim), input, other, overlap=True)
+        result = linalg_cross(input, other, dim=dim)
+        return write_out("linalg_cross", out, result, input, other, overlap=True, alias=False)
     return linalg_cross(input, other, dim=dim)
 
 
