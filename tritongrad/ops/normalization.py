@@ -11,8 +11,11 @@ Statistics are float32 (float64 for float64 inputs), whatever the input's precis
 statistics are updated in place by the kernels, never read back to the host; with
 ``momentum=None`` the cumulative average 1 / ``num_batches_tracked`` is read on the device.
 
-Double backward (``create_graph=True`` through these ops) is not supported: their backward
-runs fused kernels that are not recorded, so asking for it raises.
+A first-order backward runs the fused kernels, unrecorded. Under ``create_graph=True`` (grad
+mode on inside the backward: gradient penalties, Hessian-vector products) the same gradients are
+composed of recorded tritongrad ops instead (mean, rsqrt, mul, sum), the statistics recomputed
+from the input so that they are differentiated too; sync_batch_norm's backward (an all-reduce)
+still refuses.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def _wrap(data: torch.Tensor | None) -> Tensor | None:
 
 
 def _no_double_backward(name: str) -> None:
+    """sync_batch_norm's backward all-reduces partial sums: not composed of recorded ops."""
     if is_grad_enabled():
         raise RuntimeError(
             f"{name}: double backward (create_graph=True through this op) is not supported by tritongrad"
@@ -110,15 +114,16 @@ class BatchNormFunction(Function):
             ctx.mark_dirty(running_mean, running_var)
         ctx.save_for_backward(input, weight)
         ctx.stats = (mean, invstd)
-        ctx.training = training
+        ctx.training, ctx.eps = training, eps
         ctx.param_dtype = _param_dtype(input, weight, bias)
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("batch_norm")
         input, weight = ctx.saved_tensors
         mean, invstd = ctx.stats
+        if is_grad_enabled():
+            return (*_composed_channel_grads(ctx, grad, input, weight), None, None, None, None, None, None)
         grads = channel_kernels.launch_batch_norm_bwd(
             grad._data, input._data, _data(weight), mean, invstd, ctx.training,
             tuple(ctx.needs_input_grad[:3]), weight_dtype=ctx.param_dtype,
@@ -312,14 +317,16 @@ class LayerNormFunction(Function):
         out, mean, rstd, _ = row_kernels.launch_row_norm_fwd(input._data, row_dims, _data(weight), _data(bias), eps)
         ctx.save_for_backward(input, weight)
         ctx.stats = (mean, rstd)
-        ctx.row_dims = row_dims
+        ctx.row_dims, ctx.eps = row_dims, eps
         ctx.param_dtype = _param_dtype(input, weight, bias)
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("layer_norm")
         input, weight = ctx.saved_tensors
+        if is_grad_enabled():
+            dims = tuple(range(input.dim() - ctx.row_dims, input.dim()))
+            return (*_composed_grads(ctx, grad, input, weight, dims, ctx.needs_input_grad[:3]), None, None)
         mean, rstd = ctx.stats
         grads = row_kernels.launch_row_norm_bwd(
             grad._data, input._data, ctx.row_dims, _data(weight), mean, rstd, tuple(ctx.needs_input_grad[:3]),
@@ -338,14 +345,18 @@ class RMSNormFunction(Function):
         out, _, rstd, _ = row_kernels.launch_row_norm_fwd(input._data, row_dims, _data(weight), None, eps, rms=True)
         ctx.save_for_backward(input, weight)
         ctx.rstd = rstd
-        ctx.row_dims = row_dims
+        ctx.row_dims, ctx.eps = row_dims, eps
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("rms_norm")
         input, weight = ctx.saved_tensors
         need_input, need_weight = ctx.needs_input_grad[:2]
+        if is_grad_enabled():
+            dims = tuple(range(input.dim() - ctx.row_dims, input.dim()))
+            needs = (need_input, need_weight, False)
+            grad_input, grad_weight, _ = _composed_grads(ctx, grad, input, weight, dims, needs, rms=True)
+            return grad_input, grad_weight, None, None
         grad_input, grad_weight, _ = row_kernels.launch_row_norm_bwd(
             grad._data, input._data, ctx.row_dims, _data(weight), None, ctx.rstd, (need_input, need_weight, False),
             rms=True,
@@ -456,13 +467,12 @@ class GroupNormFunction(Function):
         out, mean, rstd = _grouped_forward(input, weight, bias, groups, eps, store_var=False)[:3]
         ctx.save_for_backward(input, weight)
         ctx.stats = (mean, rstd)
-        ctx.groups = groups
+        ctx.groups, ctx.eps = groups, eps
         ctx.param_dtype = _param_dtype(input, weight, bias)
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("group_norm")
         input, weight = ctx.saved_tensors
         return (*_grouped_backward(ctx, grad, input, weight), None, None)
 
@@ -479,6 +489,8 @@ def _grouped_forward(input: Tensor, weight, bias, groups: int, eps: float, store
 
 def _grouped_backward(ctx, grad: Tensor, input: Tensor, weight: Tensor | None) -> tuple:
     """(grad_input, grad_weight, grad_bias) of the grouped forward, None where not needed."""
+    if is_grad_enabled():
+        return _composed_grouped_grads(ctx, grad, input, weight)
     need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
     mean, rstd = ctx.stats
     x, g = input._data, grad._data
@@ -554,6 +566,7 @@ class InstanceNormFunction(Function):
         ctx.save_for_backward(input, weight)
         ctx.use_input_stats = use_input_stats
         ctx.param_dtype = _param_dtype(input, weight, bias)
+        ctx.training, ctx.eps = False, eps  # (training: for the running-statistics path's batch norm)
         if not use_input_stats:
             out, mean, invstd = channel_kernels.launch_batch_norm_fwd(
                 input._data, _data(weight), _data(bias), running_mean._data, running_var._data, False, momentum, eps
@@ -575,10 +588,11 @@ class InstanceNormFunction(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("instance_norm")
         input, weight = ctx.saved_tensors
         if ctx.use_input_stats:
             grads = _grouped_backward(ctx, grad, input, weight)
+        elif is_grad_enabled():
+            grads = _composed_channel_grads(ctx, grad, input, weight)
         else:
             mean, invstd = ctx.stats
             grads = tuple(
@@ -641,3 +655,105 @@ def instance_norm(
         input, _flat(weight), _flat(bias), running_mean, running_var, bool(use_input_stats), float(momentum),
         float(eps),
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# create_graph=True: the same gradients composed of recorded ops
+# ---------------------------------------------------------------------------------------------
+#
+# y = xhat * w + b, xhat = (x - mean(x)) * rstd (rms_norm: x * rstd), statistics over ``dims``:
+#   grad_w = sum(g * xhat) and grad_b = sum(g) over the other dims;
+#   grad_x = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with gw = g * w
+#   (rms_norm drops the mean(gw) term; eval-mode batch norm's statistics are constants: gw * rstd).
+# The statistics are recomputed from x by tritongrad ops, so that the second derivative sees
+# their dependence on x. Only a create_graph backward pays for these ~15 launches; half-precision
+# inputs are computed in float32, as the kernels do.
+
+
+def _upcast(tensor: Tensor) -> Tensor:
+    return tensor.float() if tensor.dtype in _HALF_TYPES else tensor
+
+
+def _normalize(x: Tensor, dims: tuple[int, ...], eps: float, rms: bool) -> tuple[Tensor, Tensor]:
+    """(xhat, rstd) over ``dims`` (rstd keeps them as size 1), recorded."""
+    if rms:
+        rstd = ((x * x).mean(dims, keepdim=True) + eps).rsqrt()
+        return x * rstd, rstd
+    centered = x - x.mean(dims, keepdim=True)
+    rstd = ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
+    return centered * rstd, rstd
+
+
+def _normalized_input_grad(scaled: Tensor, xhat: Tensor, rstd: Tensor, dims: tuple[int, ...], rms: bool) -> Tensor:
+    """The gradient through xhat = normalize(x) over ``dims`` of ``scaled`` = grad * weight."""
+    projection = xhat * (scaled * xhat).mean(dims, keepdim=True)
+    if rms:
+        return rstd * (scaled - projection)
+    return rstd * (scaled - scaled.mean(dims, keepdim=True) - projection)
+
+
+def _sum_over(tensor: Tensor, dims: tuple[int, ...]) -> Tensor:
+    return tensor.sum(dims) if dims else tensor
+
+
+def _composed_grads(ctx, grad: Tensor, input: Tensor, weight, dims: tuple[int, ...], needs, rms: bool = False):
+    """(grad_input, grad_weight, grad_bias) of layer_norm / rms_norm over the trailing ``dims``
+    (parameters of their shape), recorded; None where not needed."""
+    x, g = _upcast(input), _upcast(grad)
+    xhat, rstd = _normalize(x, dims, ctx.eps, rms)
+    outer = tuple(range(input.dim() - len(dims)))
+    grad_input = grad_weight = grad_bias = None
+    if needs[0]:
+        scaled = g if weight is None else g * weight
+        grad_input = _normalized_input_grad(scaled, xhat, rstd, dims, rms).to(input.dtype)
+    if needs[1]:
+        grad_weight = _sum_over(g * xhat, outer).to(weight.dtype)
+    if needs[2]:
+        grad_bias = _sum_over(g, outer).to(ctx.param_dtype)
+    return grad_input, grad_weight, grad_bias
+
+
+def _composed_channel_grads(ctx, grad: Tensor, input: Tensor, weight) -> tuple:
+    """batch_norm's (grad_input, grad_weight, grad_bias), recorded: per-channel statistics over
+    (N, *spatial), recomputed in training, the saved running ones (constants) in eval mode."""
+    need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
+    x, g = _upcast(input), _upcast(grad)
+    dims = (0, *range(2, input.dim()))
+    per_channel = (input.shape[1], *(1,) * (input.dim() - 2))
+    if ctx.training:
+        xhat, rstd = _normalize(x, dims, ctx.eps, rms=False)
+    else:
+        mean, rstd = (Tensor._wrap(stat).reshape(per_channel) for stat in ctx.stats)
+        xhat = (x - mean) * rstd
+    grad_input = grad_weight = grad_bias = None
+    if need_input:
+        scaled = g if weight is None else g * weight.reshape(per_channel)
+        grad_input = _normalized_input_grad(scaled, xhat, rstd, dims, rms=False) if ctx.training else scaled * rstd
+        grad_input = grad_input.to(input.dtype)
+    if need_weight:
+        grad_weight = (g * xhat).sum(dims).to(ctx.param_dtype)
+    if need_bias:
+        grad_bias = g.sum(dims).to(ctx.param_dtype)
+    return grad_input, grad_weight, grad_bias
+
+
+def _composed_grouped_grads(ctx, grad: Tensor, input: Tensor, weight) -> tuple:
+    """group_norm's (and instance_norm's) (grad_input, grad_weight, grad_bias), recorded: the
+    statistics per (sample, group) on the (N, G, C/G, *spatial) view, the affine map per channel."""
+    need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
+    batch, channels, groups = input.shape[0], input.shape[1], ctx.groups
+    grouped = (batch, groups, channels // groups, *input.shape[2:])
+    x, g = _upcast(input).reshape(grouped), _upcast(grad).reshape(grouped)
+    dims = tuple(range(2, len(grouped)))
+    xhat, rstd = _normalize(x, dims, ctx.eps, rms=False)
+    per_channel_dims = (0, *range(3, len(grouped)))
+    grad_input = grad_weight = grad_bias = None
+    if need_input:
+        scaled = g if weight is None else g * weight.reshape(groups, channels // groups, *(1,) * (input.dim() - 2))
+        grad_input = _normalized_input_grad(scaled, xhat, rstd, dims, rms=False).reshape(tuple(input.shape))
+        grad_input = grad_input.to(input.dtype)
+    if need_weight:
+        grad_weight = (g * xhat).sum(per_channel_dims).reshape(channels).to(ctx.param_dtype)
+    if need_bias:
+        grad_bias = g.sum(per_channel_dims).reshape(channels).to(ctx.param_dtype)
+    return grad_input, grad_weight, grad_bias
