@@ -2,16 +2,20 @@
 
 The forward is a gather through ``kernels.indexing`` (index offsets, then a row copy); the
 backward is ``kernels.embedding``'s deterministic per-tile sum over the indices (no atomics, so
-a repeated index's gradient is bit-identical from run to run).
+a repeated index's gradient is bit-identical from run to run). Under ``create_graph=True`` that
+sum is itself a recorded node (EmbeddingDenseBackward), whose own gradient is the gather again:
+gradients of any order.
 """
 
 from __future__ import annotations
 
 import torch
 
+from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.kernels import embedding as embedding_kernels
+from tritongrad.kernels import histogram as histogram_kernels
 from tritongrad.kernels import indexing as indexing_kernels
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import launch_unary
@@ -43,10 +47,7 @@ def _gather_rows(weight: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
 
 
 class Embedding(Function):
-    """``weight[input]`` with torch's embedding gradient (padding row and optional frequency scaling).
-
-    Double backward is not supported (the gradient of the gradient would be another gather).
-    """
+    """``weight[input]`` with torch's embedding gradient (padding row and optional frequency scaling)."""
 
     _backward_name = "EmbeddingBackward0"
 
@@ -59,17 +60,61 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if is_grad_enabled():
-            raise RuntimeError("embedding: double backward (create_graph=True) is not supported")
         (input,) = ctx.saved_tensors
-        grad_weight = embedding_kernels.launch_embedding_backward(
-            _flattenable(grad._data, input.dim()),
-            _flattenable(input._data, input.dim()),
-            ctx.num_weights,
-            padding_idx=ctx.padding_idx,
-            scale_grad_by_freq=ctx.scale_grad_by_freq,
-        )
-        return None, Tensor._wrap(grad_weight), None, None
+        options = (ctx.num_weights, ctx.padding_idx, ctx.scale_grad_by_freq)
+        if is_grad_enabled():  # create_graph=True: the sum recorded, so that it is differentiated too
+            return None, EmbeddingDenseBackward.apply(grad, input, options), None, None
+        return None, Tensor._wrap(_embedding_backward(grad, input, options)), None, None
+
+
+def _embedding_backward(grad: Tensor, input: Tensor, options: tuple) -> torch.Tensor:
+    """The (V, D) weight gradient: grad's rows summed per index (the padding row zero, each row
+    divided by its index's count with scale_grad_by_freq)."""
+    num_weights, padding_idx, scale_grad_by_freq = options
+    return embedding_kernels.launch_embedding_backward(
+        _flattenable(grad._data, input.dim()),
+        _flattenable(input._data, input.dim()),
+        num_weights,
+        padding_idx=padding_idx,
+        scale_grad_by_freq=scale_grad_by_freq,
+    )
+
+
+class EmbeddingDenseBackward(Function):
+    """The embedding's weight gradient as a node (recorded under create_graph=True).
+
+    It is linear in ``grad``: W = S·P·Gᵀ·grad, with Gᵀ the sum of rows per index, P zeroing the
+    padding row and S dividing by the counts; its own gradient is the adjoint G·P·S: each index's
+    row of the incoming (V, D) gradient (Embedding again, so differentiable in turn), times that
+    index's factor (0 at the padding index, 1 / count with scale_grad_by_freq).
+
+    Deliberately unlike torch with ``scale_grad_by_freq``: torch's double backward
+    (embedding_dense_double_backward) leaves out the 1 / count, so it is not the derivative of its
+    own first gradient; this node's is (gradcheck holds for it).
+    """
+
+    _backward_name = "EmbeddingDenseBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, input, options):
+        ctx.save_for_backward(input)
+        ctx.options = options
+        return Tensor._wrap(_embedding_backward(grad, input, options))
+
+    @staticmethod
+    def backward(ctx, grad_weight):
+        (input,) = ctx.saved_tensors
+        num_weights, padding_idx, scale_grad_by_freq = ctx.options
+        rows = Embedding.apply(input, grad_weight, -1, False)
+        if padding_idx < 0 and not scale_grad_by_freq:
+            return rows, None, None
+        factor = creation.ones(tuple(input.shape), dtype=rows.dtype, device=rows.device)
+        if scale_grad_by_freq:
+            counts = histogram_kernels.launch_bincount(_flattenable(input._data, input.dim()).view(-1), num_weights)
+            factor = factor / Tensor._wrap(_gather_rows(counts.view(num_weights, 1), input._data)).squeeze(-1)
+        if padding_idx >= 0:
+            factor = factor.masked_fill(input == padding_idx, 0.0)
+        return rows * factor.unsqueeze(-1), None, None
 
 
 def check_bags(indices: Tensor, offsets: Tensor, num_weights: int) -> None:
