@@ -6,10 +6,12 @@ key/value heads (dim -3) may divide the query heads. The batch dims are viewed a
 the kernels without copying (a copy kernel runs only when the broadcast view cannot be
 flattened), and the gradients are viewed back and summed over broadcast dims.
 
-One Function node per call, the fused kernels forward and backward. An ``attn_mask`` that
-requires grad takes the composed path instead (matmul, softmax, dropout ops), which
-differentiates the mask too. ``attention_weights`` is that composition's first half, for
-``nn.MultiheadAttention(need_weights=True)``.
+One Function node per call, the fused kernels forward and backward. Under ``create_graph=True``
+the node's backward is composed of recorded matmul/softmax ops instead, so the gradients are
+differentiable again (without dropout: its mask lives only inside the fused kernels). An
+``attn_mask`` that requires grad takes the composed path in the forward too (matmul, softmax,
+dropout ops), which differentiates the mask. ``attention_weights`` is that composition's first
+half, for ``nn.MultiheadAttention(need_weights=True)``.
 """
 
 from __future__ import annotations
@@ -165,8 +167,8 @@ def _mask_4d(attn_mask, plan: _Plan, q: torch.Tensor, k: torch.Tensor):
 
 
 class ScaledDotProductAttention(Function):
-    """The fused attention node. First-order only: its backward is the fused kernel, which is
-    not itself recorded (double backward raises)."""
+    """The fused attention node: its backward is the fused kernel, or, under create_graph=True,
+    the same gradients from recorded ops (see _composed_backward)."""
 
     @staticmethod
     def forward(ctx, query, key, value, attn_mask, dropout_p, is_causal, scale, plan):
@@ -193,12 +195,9 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if is_grad_enabled():
-            raise RuntimeError(
-                "scaled_dot_product_attention: double backward (create_graph=True) is not supported by the fused "
-                "attention kernels"
-            )
         query, key, value, attn_mask, result = ctx.saved_tensors
+        if is_grad_enabled():
+            return (*_composed_backward(ctx, grad, query, key, value, attn_mask), None, None, None, None, None)
         plan = ctx.plan
         q = _as_4d(query._data, plan.batch, plan.B, plan.H)
         k = _as_4d(key._data, plan.key_batch, plan.B, plan.Hk)
@@ -229,12 +228,22 @@ def _causal_keep(L: int, S: int, device) -> Tensor:
     return creation.ones(L, S, dtype=torch.bool, device=device).tril()
 
 
+def _softmax_scale(query, scale: float | None) -> float:
+    """``scale``, or torch's default 1 / sqrt(E)."""
+    if scale is None:
+        return 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
+    return scale
+
+
 def attention_weights(query, key, attn_mask=None, is_causal: bool = False, scale: float | None = None) -> Tensor:
     """softmax(query @ key.mT * scale + mask) composed from tritongrad ops (every step recorded,
     so the mask is differentiated too): (*batch, L, S). A row with no visible key is NaN, as
     torch's softmax gives (the fused kernel gives 0 there, as torch's SDPA does)."""
-    if scale is None:
-        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
+    return _masked_scores(query, key, attn_mask, is_causal, _softmax_scale(query, scale)).softmax(-1)
+
+
+def _masked_scores(query, key, attn_mask, is_causal: bool, scale: float) -> Tensor:
+    """query @ key.mT * scale with the causal / boolean mask as -inf and a float mask added, recorded."""
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
         scores = scores.masked_fill(_causal_keep(query.shape[-2], key.shape[-2], query.device).logical_not(), -math.inf)
@@ -243,7 +252,47 @@ def attention_weights(query, key, attn_mask=None, is_causal: bool = False, scale
             scores = scores.masked_fill(attn_mask.logical_not(), -math.inf)
         else:
             scores = scores + attn_mask
-    return scores.softmax(-1)
+    return scores
+
+
+def _composed_backward(ctx, grad, query, key, value, attn_mask) -> tuple:
+    """The fused backward's (grad_query, grad_key, grad_value) from recorded tritongrad ops, for
+    create_graph=True. With P = softmax(S), S = query @ key.mT * scale (+ mask) recomputed:
+
+        dV = P.mT @ g,  dP = g @ V.mT,  dS = P * (dP - rowsum(dP * P)),
+        dQ = dS @ K * scale,  dK = dS.mT @ Q * scale,
+
+    then summed over the key heads a group shares (GQA) and over broadcast batch dims. A query
+    row with no visible key has P = 0 (the fused kernel's zeros), so it passes no gradient."""
+    options, plan = ctx.options, ctx.plan
+    if options["dropout_p"] > 0.0:
+        raise RuntimeError(
+            "scaled_dot_product_attention: double backward (create_graph=True) with dropout_p > 0 is not "
+            f"supported (dropout_p={options['dropout_p']}): the dropout mask exists only inside the fused kernels; "
+            "use dropout_p=0 or apply F.dropout to the attention weights of a composed attention"
+        )
+    scale = _softmax_scale(query, options["scale"])
+    keys, values = key, value
+    if plan.group > 1:
+        keys = key.repeat_interleave(plan.group, dim=-3)
+        values = value.repeat_interleave(plan.group, dim=-3)
+    scores = _masked_scores(query, keys, attn_mask, options["causal"], scale)
+    if attn_mask is None:
+        probabilities = scores.softmax(-1)
+    else:  # (the causal mask always shows key 0: only a given mask can hide a whole row)
+        hidden = (scores == -math.inf).all(-1, keepdim=True)
+        probabilities = scores.masked_fill(hidden, 0.0).softmax(-1).masked_fill(hidden, 0.0)
+    probabilities = probabilities.to(query.dtype)
+    grad = grad.to(query.dtype)
+    grad_value = probabilities.transpose(-2, -1) @ grad
+    grad_probabilities = grad @ values.transpose(-2, -1)
+    grad_scores = probabilities * (grad_probabilities - (grad_probabilities * probabilities).sum(-1, keepdim=True))
+    grad_query = (grad_scores @ keys) * scale
+    grad_key = (grad_scores.transpose(-2, -1) @ query) * scale
+    if plan.group > 1:
+        grad_key = grad_key.unflatten(-3, (plan.Hk, plan.group)).sum(-3)
+        grad_value = grad_value.unflatten(-3, (plan.Hk, plan.group)).sum(-3)
+    return reduce_grad(grad_query, query), reduce_grad(grad_key, key), reduce_grad(grad_value, value)
 
 
 @autocast_op("scaled_dot_product_attention")
@@ -264,7 +313,8 @@ def scaled_dot_product_attention(
 
     Returns:
         (*batch, L, Ev) in query's dtype. A query row whose keys are all masked gives zeros
-        (torch 2.13's CPU result). The fused backward supports first-order gradients only.
+        (torch 2.13's CPU result). Gradients of any order without dropout (create_graph=True
+        composes the backward of matmul/softmax ops); with dropout_p > 0, first order only.
 
     Example::
 
