@@ -20,6 +20,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, dtype_word, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
+from tritongrad.kernels import indexing as indexing_kernels
 from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.shapes import as_int, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
@@ -158,18 +159,80 @@ class Expand(Function):
 
 
 class AsStrided(Function):
-    """A general strided view; its backward scatters into the input's layout (used rarely)."""
+    """A general strided view of a contiguous input's storage (``storage_offset`` counts from the
+    storage's start, so the view may reach before or after the input's own elements).
+
+    Its gradient is torch's AsStridedBackward0: each view element's gradient is added at the
+    storage position it reads (overlapping elements accumulate), and the input gets the sums at
+    its own positions (AsStridedScatter, differentiable in turn).
+    """
 
     @staticmethod
     def forward(ctx, x, size, stride, storage_offset):
         if not x._data.is_contiguous():
             raise RuntimeError("tritongrad.as_strided supports contiguous inputs only")
+        view = x._data.as_strided(size, stride, storage_offset)  # (torch checks the geometry)
         ctx.input_shape = tuple(x.shape)
-        return _view_of(x, x._data.as_strided(size, stride, storage_offset))
+        ctx.geometry = (tuple(size), tuple(stride), view.storage_offset() - x._data.storage_offset())
+        return _view_of(x, view)
 
     @staticmethod
     def backward(ctx, grad):
-        raise RuntimeError("as_strided is not differentiable in tritongrad")
+        return AsStridedScatter.apply(grad, ctx.input_shape, ctx.geometry), None, None, None
+
+
+def _positions_spanned(geometry: tuple, numel: int) -> tuple[int, int]:
+    """[low, high): the positions (relative to the input's first element) that a view of
+    ``geometry`` = (size, stride, start) and the ``numel`` input elements cover together."""
+    size, stride, start = geometry
+    if math.prod(size) == 0:
+        return 0, numel
+    last = start + sum((extent - 1) * step for extent, step in zip(size, stride))
+    return min(start, 0), max(last + 1, numel)
+
+
+class AsStridedScatter(Function):
+    """The gradient of as_strided: the input-shaped tensor whose element at position p holds the
+    sum of ``grad``'s elements that viewed p.
+
+    Plan: one zeroed buffer over the positions the view and the input span together, one
+    accumulating scatter of ``grad`` into it with the view's strides (atomic adds, float32 for
+    half types), then the input's positions read out of it. Its own gradient (the adjoint) is
+    the view again, taken of the incoming gradient placed at the input's positions in zeros.
+    torch names this node after its last op, an as_strided of the storage: AsStridedBackward0.
+    """
+
+    _backward_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, input_shape, geometry):
+        size, stride, start = geometry
+        numel = math.prod(input_shape)
+        low, high = _positions_spanned(geometry, numel)
+        ctx.geometry, ctx.span, ctx.numel = geometry, (low, high), numel
+        g = grad._data
+        storage = torch.empty((high - low,), dtype=indexing_kernels.accumulation_dtype(g.dtype), device=g.device)
+        creation_kernels.launch_fill_(storage, 0)
+        if math.prod(size) > 0:
+            no_offset = torch.empty((1,), dtype=torch.int64, device=g.device)
+            creation_kernels.launch_fill_(no_offset, 0)
+            indexing_kernels.launch_scatter_(
+                storage[start - low :], stride, no_offset, (0,) * len(size), g, size, accumulate=True
+            )
+        own = storage[-low : numel - low].view(input_shape)
+        if own.dtype != g.dtype:
+            cast = torch.empty(input_shape, dtype=g.dtype, device=g.device)
+            own = elementwise_kernels.launch_unary("copy", own, out=cast)
+        return Tensor._wrap(own)
+
+    @staticmethod
+    def backward(ctx, grad):
+        size, stride, start = ctx.geometry
+        low, high = ctx.span
+        flat = grad.contiguous().reshape(-1)
+        if (low, high) != (0, ctx.numel):  # the view reaches outside the input: zeros there
+            flat = IndexGrad.apply(flat, (high - low,), slice(-low, ctx.numel - low))
+        return AsStrided.apply(flat, size, stride, flat._data.storage_offset() + start - low), None, None
 
 
 def _is_basic_index(key) -> bool:
