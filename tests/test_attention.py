@@ -17,6 +17,7 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as torch_F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import tritongrad
 import tritongrad.nn.functional as F
@@ -249,11 +250,21 @@ def test_grad_fn_names_match_torch():
     assert name(F, *cases[0], dtype=torch.bfloat16, dropout_p=0.5) == "ToCopyBackward0"
 
 
-def test_double_backward_raises():
-    q, k, v = (from_torch(t, requires_grad=True) for t in qkv(1, 1, 3, 3, 16))
-    out = F.scaled_dot_product_attention(q, k, v)
-    with pytest.raises(RuntimeError, match="double backward"):
-        tritongrad.autograd.grad(out.sum(), [q], create_graph=True)
+def test_double_backward_matches_torch():
+    # create_graph=True composes the backward of matmul/softmax ops (more: test_double_backward_norms.py);
+    # torch's own flash CPU backward has no derivative: its math backend is the oracle
+    expected = [t.double().requires_grad_(True) for t in qkv(1, 1, 3, 3, 4)]
+    got = [from_torch(t, requires_grad=True) for t in expected]
+    with sdpa_kernel(SDPBackend.MATH):
+        y_expected = torch_F.scaled_dot_product_attention(*expected)
+    (first_expected,) = torch.autograd.grad((y_expected**2).sum(), expected[:1], create_graph=True)
+    (first_got,) = tritongrad.autograd.grad((F.scaled_dot_product_attention(*got) ** 2).sum(), got[:1],
+                                            create_graph=True)  # fmt: skip
+    assert_close(first_got, first_expected, what="attention first gradient")
+    second_expected = torch.autograd.grad(first_expected.sin().sum(), expected)
+    second_got = tritongrad.autograd.grad(first_got.sin().sum(), got)
+    for name, mine, theirs in zip("qkv", second_got, second_expected):
+        assert_close(mine, theirs, what=f"attention second gradient of {name}")
 
 
 # ---------------------------------------------------------------------------------------------- dropout

@@ -352,11 +352,18 @@ def test_errors_like_torch():
         nn.BatchNorm1d(3)(from_torch(torch.randn(2, 3, 4, 4)))
 
 
-def test_double_backward_raises():
-    x = from_torch(torch.randn(4, 3, dtype=torch.float64), requires_grad=True)
-    y = F.batch_norm(x, None, None, training=True)
-    with pytest.raises(RuntimeError, match="double backward"):
-        tritongrad.autograd.grad((y * y).sum(), x, create_graph=True)
+def test_double_backward_matches_torch():
+    # create_graph=True composes the backward of recorded ops (the cases: test_double_backward_norms.py)
+    values = torch.randn(4, 3, dtype=torch.float64)
+    expected, got = values.clone().requires_grad_(True), from_torch(values, requires_grad=True)
+    y_expected = torch.nn.functional.batch_norm(expected, None, None, training=True)
+    (first_expected,) = torch.autograd.grad((y_expected**3).sum(), expected, create_graph=True)
+    (first_got,) = tritongrad.autograd.grad((F.batch_norm(got, None, None, training=True) ** 3).sum(), got,
+                                            create_graph=True)  # fmt: skip
+    assert_close(first_got, first_expected, what="batch_norm first gradient")
+    (second_expected,) = torch.autograd.grad(first_expected.sin().sum(), expected)
+    (second_got,) = tritongrad.autograd.grad(first_got.sin().sum(), got)
+    assert_close(second_got, second_expected, what="batch_norm second gradient")
 
 
 # ------------------------------------------------------------------------------- SyncBatchNorm

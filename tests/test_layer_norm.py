@@ -348,11 +348,17 @@ def test_errors_like_torch():
             call()
 
 
-def test_double_backward_raises():
-    x = from_torch(torch.randn(3, 4, dtype=torch.float64), requires_grad=True)
-    y = F.layer_norm(x, (4,))
-    with pytest.raises(RuntimeError, match="double backward"):
-        tritongrad.autograd.grad((y * y).sum(), x, create_graph=True)
+def test_double_backward_matches_torch():
+    # create_graph=True composes the backward of recorded ops (the cases: test_double_backward_norms.py)
+    values = torch.randn(3, 4, dtype=torch.float64)
+    expected, got = values.clone().requires_grad_(True), from_torch(values, requires_grad=True)
+    (first_expected,) = torch.autograd.grad((torch.nn.functional.layer_norm(expected, (4,)) ** 3).sum(), expected,
+                                            create_graph=True)  # fmt: skip
+    (first_got,) = tritongrad.autograd.grad((F.layer_norm(got, (4,)) ** 3).sum(), got, create_graph=True)
+    assert_close(first_got, first_expected, what="layer_norm first gradient")
+    (second_expected,) = torch.autograd.grad(first_expected.sin().sum(), expected)
+    (second_got,) = tritongrad.autograd.grad(first_got.sin().sum(), got)
+    assert_close(second_got, second_expected, what="layer_norm second gradient")
 
 
 def test_empty_inputs():
