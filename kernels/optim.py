@@ -1874,8 +1874,8 @@ def _check_group_layout(
             what = f"{role}[{index}]"
             if tensor.dtype != expected:
                 raise TypeError(f"{name}: {what} has dtype {tensor.dtype}, expected {expected} like the rest")
-            if tensor.shape != params[index].shape:
-                raise ValueError(
+            if tensor.shape != params[index].shape:  # (a state loaded for another model: torch's size error)
+                raise RuntimeError(
                     f"{name}: {what} has shape {tuple(tensor.shape)} but params[{index}] has "
                     f"shape {tuple(params[index].shape)}"
                 )

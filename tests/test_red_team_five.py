@@ -424,3 +424,30 @@ SELF_VIEW_WRITES = {
 @pytest.mark.parametrize("name", list(SELF_VIEW_WRITES))
 def test_writes_from_a_part_of_the_target_as_torch(name):
     agree(name, lambda lib: (lambda x: [SELF_VIEW_WRITES[name](lib, x), x])(lib.arange(1.0, 7.0)), [], message=True)
+
+
+ERROR_CLASSES = {
+    "index_add_ of a 1-d input out of range": lambda lib: lib.zeros(3).index_add_(0, lib.tensor([3]), lib.ones(1)),
+    "index_add_ of a 1-d input, negative": lambda lib: lib.zeros(3).index_add_(0, lib.tensor([-1]), lib.ones(1)),
+    "index_add of a 1-d input with alpha": lambda lib: lib.zeros(3).index_add(0, lib.tensor([5]), lib.ones(1), alpha=2),
+    "index_add_ of a 2-d input out of range": lambda lib: lib.zeros(3, 2).index_add_(
+        0, lib.tensor([3]), lib.ones(1, 2)
+    ),
+    "index_select of an empty 1-d input": lambda lib: lib.zeros(0).index_select(0, lib.tensor([0])),
+    "index_select of an empty dim of a 2-d input": lambda lib: lib.zeros(0, 3).index_select(0, lib.tensor([0])),
+    "embedding with an empty weight": lambda lib: lib.nn.functional.embedding(lib.tensor([0]), lib.zeros(0, 3)),
+    "embedding of no indices with an empty weight": lambda lib: lib.nn.functional.embedding(
+        lib.tensor([], dtype=lib.long), lib.zeros(0, 3)
+    ),
+    "count_nonzero of a stride-0 view past 2^31 elements": lambda lib: lib.count_nonzero(
+        lib.ones(()).expand(2**31 + 5)
+    ),
+    "count_nonzero over expanded dims": lambda lib: [
+        lib.count_nonzero(lib.tensor([[0.0, 1.0, 2.0]]).expand(4, 3), dim) for dim in (None, 0, 1, (0, 1), -2)
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(ERROR_CLASSES))
+def test_index_errors_and_counts_as_torch(name):
+    agree(name, ERROR_CLASSES[name], [], message=True)

@@ -192,6 +192,8 @@ def embedding(
     """
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
+    if weight.shape[0] == 0 and input.numel():  # (torch's lookup is an index_select of the rows)
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if input.dtype not in embedding_kernels.INDEX_DTYPES:
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "

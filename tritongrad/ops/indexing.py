@@ -941,7 +941,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     dim = _dim_of(input, dim)
     if input.dim() == 0 and index.numel() > 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
-    if input.dim() and input.shape[dim] == 0 and index.numel():
+    if input.dim() > 1 and input.shape[dim] == 0 and index.numel():  # (a 1-d one: the bounds check's IndexError)
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     shape = tuple(input.shape) if input.dim() else (1,)
     source = input if input.dim() else input.reshape(1)
@@ -1032,18 +1032,25 @@ def _runtime_bounds_error(value, dim, size):
     return RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}")
 
 
+def _index_add_bounds_error(input: Tensor):
+    """torch's index_add words an index out of range by the input's rank (its 1-d CPU path differs)."""
+    if input.dim() <= 1:
+        return lambda value, dim, size: IndexError("index out of range in self")
+    return _runtime_bounds_error
+
+
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with ``alpha * source``'s slices added at positions ``index`` along ``dim`` (repeats add up)."""
     values = _checked_source("index_add", input, dim, index, source)
     return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
-                            inplace=False, alpha=alpha, error=_runtime_bounds_error)  # fmt: skip
+                            inplace=False, alpha=alpha, error=_index_add_bounds_error(input))  # fmt: skip
 
 
 def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``index_add`` in place; returns input."""
     values = _checked_source("index_add_", input, dim, index, source)
     return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
-                            inplace=True, alpha=alpha, error=_runtime_bounds_error)  # fmt: skip
+                            inplace=True, alpha=alpha, error=_index_add_bounds_error(input))  # fmt: skip
 
 
 def _index_copy_error(value, dim, size):

@@ -756,8 +756,17 @@ def any(input, dim=None, keepdim: bool = False, *, out=None):
 
 
 def count_nonzero(input, dim=None):
-    """The number of non-zero elements (over ``dim``, an int or a tuple)."""
-    return sum((input != 0).to(torch.int64), dim=dim)
+    """The number of non-zero elements (over ``dim``, an int or a tuple). A reduced dim of stride 0
+    repeats one element: it is counted once and multiplied, so ``ones(()).expand(2**31 + 5)``
+    compares one element instead of 2^31 copies of it."""
+    repeats = 1
+    if isinstance(input, Tensor) and input.dim():
+        for d in normalize_dims(dim, input.dim()) or range(input.dim()):
+            if input._data.stride(d) == 0 and input.shape[d] > 1:
+                repeats *= input.shape[d]
+                input = input.narrow(d, 0, 1)
+    counts = sum((input != 0).to(torch.int64), dim=dim)
+    return counts * repeats if repeats != 1 else counts
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
