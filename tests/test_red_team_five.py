@@ -451,3 +451,27 @@ ERROR_CLASSES = {
 @pytest.mark.parametrize("name", list(ERROR_CLASSES))
 def test_index_errors_and_counts_as_torch(name):
     agree(name, ERROR_CLASSES[name], [], message=True)
+
+
+def _gradients_over_iterables(lib):
+    model = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        model.weight.copy_(lib.arange(6.0).view(2, 3) / 6)
+        model.bias.copy_(lib.tensor([0.1, -0.2]))
+    x = lib.arange(3.0) / 3
+    by_generator = lib.autograd.grad((model(x) ** 2).sum(), model.parameters(), create_graph=True)
+    listed = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(3))])
+    by_parameter_list = lib.autograd.grad(sum((p * p).sum() for p in listed), listed)
+    leaves = {"a": lib.ones(2, requires_grad=True)}
+    by_dict_values = lib.autograd.grad((leaves["a"] * 3).sum(), leaves.values())
+    (model(x) ** 2).sum().backward(inputs=model.parameters())
+    by_iterators = lib.autograd.grad(
+        iter([(model(x) ** 2).sum()]), map(lambda p: p, model.parameters()), grad_outputs=iter([lib.tensor(2.0)])
+    )
+    return [by_generator, by_parameter_list, by_dict_values, model.weight.grad, by_iterators]
+
+
+def test_autograd_grad_takes_any_iterable_as_torch():
+    """MAML's ``autograd.grad(loss, model.parameters())``: inputs, outputs and grad_outputs may be any iterable."""
+    agree("autograd.grad over generators and containers", _gradients_over_iterables, [], message=True)
+    agree("autograd.grad w.r.t. a number", lambda lib: lib.autograd.grad(lib.ones(2, requires_grad=True).sum(), 3), [])

@@ -534,11 +534,15 @@ _CREATE_GRAPH_CYCLE_WARNING = (
 
 
 def _as_tuple(value) -> tuple:
+    """A tensor or any iterable of them (``model.parameters()``, a ParameterList, ``dict.values()``)
+    as a tuple, as torch reads ``outputs``, ``inputs`` and ``grad_outputs``."""
     if value is None:
         return ()
     if isinstance(value, (list, tuple)):
         return tuple(value)
-    return (value,)
+    if isinstance(value, Tensor):
+        return (value,)
+    return tuple(value)  # (not iterable: torch's TypeError, "'int' object is not iterable")
 
 
 def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
