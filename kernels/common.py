@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import struct
+import sys
 from collections.abc import Sequence
 
 import torch
@@ -31,7 +33,41 @@ def triton_dtype(dtype: torch.dtype) -> tl.dtype:
     try:
         return TORCH_TO_TRITON[dtype]
     except KeyError:
+        if dtype.is_complex:  # (torch's error for an op with no complex kernel: kernels/complex.py has those)
+            word = "ComplexFloat" if dtype == torch.complex64 else "ComplexDouble"
+            raise NotImplementedError(f"\"{entry_point()}\" not implemented for '{word}'") from None
         raise TypeError(f"tritongrad kernels do not support dtype {dtype}") from None
+
+
+_KERNELS = os.path.dirname(os.path.realpath(__file__))
+# tritongrad/ beside kernels/ in a checkout; kernels/ inside tritongrad/ once installed
+_PACKAGE_DIRS = tuple(
+    {_KERNELS + os.sep, os.path.join(os.path.dirname(_KERNELS), "tritongrad") + os.sep}
+    if os.path.basename(os.path.dirname(_KERNELS)) != "tritongrad"
+    else {os.path.dirname(_KERNELS) + os.sep}
+)
+
+
+# functions that only pass a call on (decorators' wrappers, Function.apply): not the op's name
+_WRAPPER_NAMES = frozenset(
+    ("with_aliases", "wrapper", "wrapped", "inner", "apply", "forward", "decorated", "call", "autocasting")
+)
+
+
+def entry_point() -> str:
+    """The name of the tritongrad function the user called, read off the stack (for error
+    messages only: ``"sin"`` for ``tritongrad.sin(x)`` failing somewhere below it). A function the
+    op tables made (ops/table.py's ``function``) is named by its row."""
+    frame, name = sys._getframe(1), "op"
+    while frame is not None:
+        if os.path.realpath(frame.f_code.co_filename).startswith(_PACKAGE_DIRS):
+            row = frame.f_locals.get("row") if frame.f_code.co_name in ("function", "method") else None
+            named = getattr(row, "name", None) or frame.f_code.co_name
+            name = name if named in _WRAPPER_NAMES or named.startswith("_") else named
+        elif name != "op":
+            break
+        frame = frame.f_back
+    return name
 
 
 def compute_dtype(dtype: torch.dtype) -> tl.dtype:

@@ -39,15 +39,20 @@ def fill_kernel(
     store_as(out_ptr + strided_offset(index, shape, out_strides, RANK), filled, mask)
 
 
-def launch_fill_(out: torch.Tensor, value: bool | int | float) -> torch.Tensor:
+def launch_fill_(out: torch.Tensor, value: bool | int | float | complex) -> torch.Tensor:
     """Fills ``out`` (any strides, expanded views included, as torch's fill_) with ``value`` in place;
-    returns ``out``."""
+    returns ``out``. A complex ``out`` takes a complex value (or a real one: imaginary part 0)."""
     key = (out.dtype, out.shape, out.stride(), out.device)
     launch = _FILL_LAUNCHERS.get(key)
     if launch and (value == 0 or value == 1 or _exact_in_float32(value)):
         launch(out, float(value))
         return out
     if out.numel() == 0:
+        return out
+    if out.dtype.is_complex:  # (the real part and the imaginary part, each a fill of the float view)
+        value, pairs = complex(value), torch.view_as_real(out)
+        launch_fill_(pairs.select(-1, 0), value.real)
+        launch_fill_(pairs.select(-1, 1), value.imag)
         return out
     # An expanded dim repeats one memory location: every element there gets the same value, so it is
     # written once (size 1), and no two program instances race for it.

@@ -1097,7 +1097,10 @@ def unary_launcher(
     op: str, x: torch.Tensor, *, out_dtype: torch.dtype, compute: torch.dtype | None = None
 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """``launch_unary(op, x', out_dtype=..., compute=...)`` as a function of ``x'``, valid for any x'
-    with ``x``'s dtype, shape, strides and device; None where there is no one-launch plan."""
+    with ``x``'s dtype, shape, strides and device; None where there is no one-launch plan (and for
+    complex dtypes, which the general path reads as their float views)."""
+    if x.dtype.is_complex or out_dtype.is_complex:
+        return None
     shape = tuple(x.shape)
     planned = _new_output_plan(shape, out_dtype, [x], op in SERIES_OPS)
     if planned is None:
@@ -1128,6 +1131,10 @@ def _launch_unary(op, x, out, out_dtype, compute, p0, p1, p2) -> torch.Tensor:
     """launch_unary's general path: scalars, a caller's ``out``."""
     out = _prepare_output(tuple(x.shape), out, out_dtype, x.device, (x,))
     if out.numel() == 0:
+        return out
+    if out.dtype.is_complex:  # (the same op on the float views)
+        x, parts = _complex_as_floats(op, x, out)
+        _launch_unary(op, x, parts, parts.dtype, parts.dtype, p0, p1, p2)
         return out
     # Triton passes Python floats as fp32: float64 callers route pow/clamp with non-fp32-exact
     # scalars through launch_binary, which carries them as float64 tensors.
@@ -1203,7 +1210,7 @@ def binary_into_launcher(
     devices, out's shape, no internal overlap): only the partial-overlap check stays per call.
     None where there is no one-launch plan (as ``binary_launcher``)."""
     b_is_scalar = type(b) is not torch.Tensor
-    if b_is_scalar and not _number_as_argument(b, compute):
+    if (b_is_scalar and not _number_as_argument(b, compute)) or out.dtype.is_complex:
         return None
     operands = [a, None if b_is_scalar else b]
     plan = _launch_plan(operands, out, op in SERIES_OPS) if out.numel() else None
@@ -1244,7 +1251,7 @@ def binary_launcher(
     device, or any Python number of b's type; None where there is no one-launch plan (float64
     numbers travel as tensors, devices differ, empty, too many dims). ``alpha``: b is scaled."""
     b_is_scalar = type(b) is not torch.Tensor
-    if b_is_scalar and not _number_as_argument(b, compute):
+    if (b_is_scalar and not _number_as_argument(b, compute)) or out_dtype.is_complex:
         return None
     if not b_is_scalar and a.device != b.device:
         return None
@@ -1285,6 +1292,30 @@ def _binary_constexprs(op: str, compute: torch.dtype, a_is_scalar: bool, b_is_sc
     )
 
 
+# Complex ops that are real ops on the float view (``torch.view_as_real``, a last dim of 2): a copy
+# or cast between complex dtypes, a negation, a sum or difference of two complex tensors, a complex
+# tensor scaled by a real number. kernels/complex.py has the ones that mix the parts.
+_FLOAT_VIEW_OPS = frozenset(("copy", "neg", "add", "sub", "mul", "div"))
+
+
+def _complex_as_floats(op: str, inputs, out: torch.Tensor):
+    """(inputs, out) as their float views for a complex ``out``, when ``op`` on the views is the
+    complex op: every tensor input complex (a real number may scale: mul, div; or be added to
+    both parts by nothing else), else torch's refusal, naming the op and the dtypes."""
+    single = isinstance(inputs, torch.Tensor)
+    operands = (inputs,) if single else inputs
+    tensors = [t for t in operands if isinstance(t, torch.Tensor)]
+    numbers = [t for t in operands if not isinstance(t, torch.Tensor)]
+    scaling = op in ("mul", "div") and len(tensors) == 1 and operands[0] is tensors[0]
+    numbers_fit = all(type(n) in (int, float) for n in numbers) and (scaling or not numbers)
+    real_tensor = any(not tensor.dtype.is_complex for tensor in tensors)
+    if op not in _FLOAT_VIEW_OPS or not numbers_fit or (op in ("mul", "div") and not scaling) or real_tensor:
+        word = "ComplexFloat" if out.dtype == torch.complex64 else "ComplexDouble"
+        raise NotImplementedError(f"\"{op}\" not implemented for '{word}'")
+    views = tuple(torch.view_as_real(t) if isinstance(t, torch.Tensor) else t for t in operands)
+    return (views[0] if single else views), torch.view_as_real(out)
+
+
 def _launch_binary(op, a, b, *, out_dtype, compute, out, alpha) -> torch.Tensor:
     """launch_binary's general path: scalars, broadcasting, a caller's ``out``."""
     tensors = [t for t in (a, b) if isinstance(t, torch.Tensor)]
@@ -1297,6 +1328,10 @@ def _launch_binary(op, a, b, *, out_dtype, compute, out, alpha) -> torch.Tensor:
     shape = broadcast_shapes(*[tuple(t.shape) for t in (a, b) if isinstance(t, torch.Tensor)])
     out = _prepare_output(shape, out, out_dtype if out is None else out.dtype, device, (a, b))
     if out.numel() == 0:
+        return out
+    if out.dtype.is_complex:  # (the same op on the float views; a float64 part's scale as a tensor)
+        (a, b), parts = _complex_as_floats(op, (a, b), out)
+        _launch_binary(op, a, b, out_dtype=parts.dtype, compute=parts.dtype, out=parts, alpha=alpha)
         return out
     a_is_scalar = not isinstance(a, torch.Tensor)
     b_is_scalar = not isinstance(b, torch.Tensor)

@@ -49,6 +49,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import torch
 import triton.language as tl
 import triton.runtime.interpreter as interpreter
 
@@ -90,7 +91,13 @@ def _install_scalar_index() -> None:
 
 
 def _install_quiet_float_errors() -> None:
-    """Wraps a launch's run over the grid in ``np.errstate(all="ignore")`` (IEEE results, no warnings)."""
+    """Wraps a launch's run over the grid in ``np.errstate(all="ignore")`` (IEEE results, no warnings).
+
+    The same wrapper turns the interpreter's KeyError for a tensor argument of a dtype Triton has
+    no type for (complex64, complex128: a kernel of tritongrad's that has no complex form, reached by
+    an op without a complex rule of its own) into torch's NotImplementedError naming the kernel's op
+    and the dtype: the last line of tritongrad's refusal of complex tensors (dtypes.refuse_complex).
+    """
     executor = interpreter.GridExecutor
     run_grid = executor.__call__
     if getattr(run_grid, "quiet_float_errors_installed", False):
@@ -98,10 +105,28 @@ def _install_quiet_float_errors() -> None:
 
     def run_grid_quietly(self: Any, *args: Any, **kwargs: Any) -> Any:
         with np.errstate(all="ignore"):
-            return run_grid(self, *args, **kwargs)
+            try:
+                return run_grid(self, *args, **kwargs)
+            except KeyError as error:
+                raise _untyped_argument_error(self, args, kwargs) or error from None
 
     run_grid_quietly.quiet_float_errors_installed = True
     executor.__call__ = run_grid_quietly
+
+
+_DTYPE_WORDS = {torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble", torch.complex32: "ComplexHalf"}
+
+
+def _untyped_argument_error(executor: Any, args: tuple, kwargs: dict) -> NotImplementedError | None:
+    """torch's error for a launch given a complex tensor (None if no argument is one): the op is
+    the kernel's OP constexpr where it has one (``"sin" (unary_kernel)``), else the kernel's name."""
+    for arg in (*args, *kwargs.values()):
+        if isinstance(arg, torch.Tensor) and arg.dtype in _DTYPE_WORDS:
+            kernel = getattr(getattr(executor, "fn", None), "__name__", "kernel")
+            op = kwargs.get("OP")
+            named = f'"{op}" ({kernel})' if isinstance(op, str) else f'"{kernel}"'
+            return NotImplementedError(f"{named} not implemented for '{_DTYPE_WORDS[arg.dtype]}'")
+    return None
 
 
 class _PatchedLanguages(threading.local):

@@ -876,11 +876,26 @@ def launch_sum(
     key = ("sum", x.dtype, x.shape, x.stride(), x.device, tuple(dims), keepdim, out_dtype)
     launch = _LAUNCHERS.get(key)
     if launch is None:
+        if x.dtype.is_complex:
+            return _over_parts(launch_sum, x, dims, keepdim, out_dtype)
         out_dtype = _sum_out_dtype(x.dtype, out_dtype)
         plan = _plan("sum", x, dims, keepdim, sort_reduced=True, fold_repeats=True)
         launch = _reduction_launcher(plan, out_dtype, _accumulator_dtype(out_dtype), OP_SUM)
         remember(_LAUNCHERS, key, launch)
     return launch(x)
+
+
+def _over_parts(launch: Callable, x: torch.Tensor, dims: Sequence[int], keepdim: bool, out_dtype) -> torch.Tensor:
+    """A sum or mean of a complex tensor: the real reduction of its float view (``view_as_real``,
+    a last dim of 2 that is never reduced) over the same dims, read back as complex."""
+    if out_dtype is not None and out_dtype != x.dtype:
+        raise RuntimeError(f"tritongrad: a reduction of a {x.dtype} tensor into {out_dtype} is not implemented")
+    pairs = torch.view_as_real(x)
+    if x.dim() == 0:  # (nothing to reduce: the value itself, copied)
+        out = torch.empty_like(pairs)
+        elementwise_kernels.launch_unary("copy", pairs, out=out)
+        return torch.view_as_complex(out)
+    return torch.view_as_complex(launch(pairs, tuple(dims) or tuple(range(x.dim())), keepdim))
 
 
 def launch_mean(
@@ -889,6 +904,8 @@ def launch_mean(
     """x.mean(dims, keepdim, dtype=out_dtype); floating results only. Empty reductions give NaN."""
     out_dtype = x.dtype if out_dtype is None else out_dtype
     if out_dtype not in FLOATING_DTYPES:
+        if x.dtype.is_complex and out_dtype == x.dtype:
+            return _over_parts(launch_mean, x, dims, keepdim, None)
         raise TypeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_TORCH_DTYPE_NAMES.get(out_dtype, out_dtype)}"

@@ -51,6 +51,8 @@ int16 = short = _torch.int16
 int32 = int = _torch.int32  # noqa: A001
 int64 = long = _torch.int64
 bool = _torch.bool  # noqa: A001
+complex64 = cfloat = _torch.complex64
+complex128 = cdouble = _torch.complex128
 dtype = _torch.dtype
 device = _torch.device
 Size = _torch.Size

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from tritongrad import runtime
-from tritongrad.dtypes import as_dtype, as_python_scalar, dtype_word, get_default_dtype, scalar_as
+from tritongrad.dtypes import as_dtype, as_python_scalar, complex_of, dtype_word, get_default_dtype, scalar_as
 from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.tensor import Tensor, attach_methods
@@ -174,7 +174,8 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: 
     fill_value = as_python_scalar(fill_value)
     if dtype is None and out is None:
         dtype = torch.bool if isinstance(fill_value, bool) else (
-            torch.int64 if isinstance(fill_value, numbers.Integral) else get_default_dtype())  # fmt: skip
+            torch.int64 if isinstance(fill_value, numbers.Integral) else
+            complex_of(get_default_dtype()) if isinstance(fill_value, complex) else get_default_dtype())  # fmt: skip
     if not isinstance(size, (tuple, list, torch.Size)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     data = _new("full", (size,), None, dtype, device, out)

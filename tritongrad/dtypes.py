@@ -19,7 +19,13 @@ import numpy as np
 import torch
 
 SUPPORTED = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8,
-             torch.int16, torch.int32, torch.int64, torch.bool)  # fmt: skip
+             torch.int16, torch.int32, torch.int64, torch.bool, torch.complex64, torch.complex128)  # fmt: skip
+
+# A complex dtype and the real dtype of its parts: complex64 is two float32s (torch.view_as_real's float
+# view, the one kernels read and write), complex128 two float64s.
+COMPLEX_PARTS = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+_COMPLEX_OF = {torch.float32: torch.complex64, torch.float64: torch.complex128, torch.float16: torch.complex32,
+               torch.bfloat16: torch.complex64}  # fmt: skip
 
 _default_dtype = torch.float32
 
@@ -35,7 +41,7 @@ def as_dtype(dtype, op: str = "to") -> torch.dtype | None:
 
     A torch.dtype is itself; the Python types float, int, bool and complex stand for float64, int64,
     bool and complex128, as in torch; anything else (a numpy type, a string) is refused with torch's
-    TypeError, as is a dtype tritongrad has no kernels for (complex), named. Hot paths call it only
+    TypeError, as is a dtype tritongrad has no kernels for (complex32, the unsigned ones), named. Hot paths call it only
     when the argument is not already a torch.dtype::
 
         if dtype is not None and type(dtype) is not torch.dtype:
@@ -67,12 +73,50 @@ _DTYPE_WORDS = {
     torch.int8: "Char",
     torch.uint8: "Byte",
     torch.bool: "Bool",
+    torch.complex64: "ComplexFloat",
+    torch.complex128: "ComplexDouble",
+    torch.complex32: "ComplexHalf",
 }
+
+
+def complex_of(dtype: torch.dtype) -> torch.dtype:
+    """The complex dtype whose parts are ``dtype`` (float32 -> complex64; a complex dtype is itself;
+    integers and bool -> the default dtype's complex type, as torch's ``x * 1j`` for an integer x)."""
+    if dtype.is_complex:
+        return dtype
+    return _COMPLEX_OF[dtype if dtype.is_floating_point else _default_dtype]
+
+
+def real_of(dtype: torch.dtype) -> torch.dtype:
+    """The dtype of a complex dtype's parts (complex64 -> float32; a real dtype is itself): what
+    ``abs``, ``angle``, ``.real`` and ``view_as_real`` of a complex tensor hold."""
+    return COMPLEX_PARTS.get(dtype, dtype)
 
 
 def dtype_word(dtype: torch.dtype) -> str:
     """torch's name for ``dtype`` in error messages (``Long`` for int64)."""
     return _DTYPE_WORDS.get(dtype, str(dtype))
+
+
+# Ops torch computes on complex tensors that tritongrad's complex kernels (kernels/complex.py) do
+# not: asked of a complex tensor, they raise "not implemented" naming tritongrad, where an op torch
+# itself refuses gets torch's own words. (tests/test_complex.py's sweep keeps this list honest.)
+TORCH_COMPLEX_ONLY = frozenset((
+    "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
+    "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "square", "nan_to_num", "logical_not",
+    "isnan", "isinf", "isfinite", "logaddexp", "pow", "eq", "ne", "prod", "cumsum", "cumprod", "sgn_backward",
+    "where", "dot", "vdot", "softmax", "log_softmax", "norm", "var", "std", "linalg", "fft",
+))  # fmt: skip
+
+
+def refuse_complex(op: str, dtype: torch.dtype) -> NotImplementedError:
+    """The error for ``op`` asked of a complex ``dtype`` that tritongrad has no kernel for: torch's
+    NotImplementedError, worded as torch's dispatch words it (``"floor_cpu" not implemented for
+    'ComplexFloat'``) where torch refuses too, and naming tritongrad where torch would compute it.
+    Returned, for the caller to raise."""
+    if op in TORCH_COMPLEX_ONLY:
+        return NotImplementedError(f"tritongrad: {op} of complex tensors is not implemented ({dtype_word(dtype)})")
+    return NotImplementedError(f"\"{op}\" not implemented for '{dtype_word(dtype)}'")
 
 
 def tensor_type_name(dtype: torch.dtype, device: torch.device) -> str:
@@ -105,10 +149,10 @@ def set_default_dtype(dtype: torch.dtype) -> None:
 
 
 def category(dtype: torch.dtype) -> int:
-    """0 for bool, 1 for integers, 2 for floating types."""
+    """0 for bool, 1 for integers, 2 for floating types, 3 for complex ones."""
     if dtype == torch.bool:
         return 0
-    return 2 if dtype.is_floating_point else 1
+    return 2 if dtype.is_floating_point else 3 if dtype.is_complex else 1
 
 
 _INTEGER_ORDER = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64]
@@ -143,6 +187,9 @@ def promote_types(a: torch.dtype, b: torch.dtype) -> torch.dtype:
         return b
     if b == torch.bool:
         return a
+    if a.is_complex or b.is_complex:
+        # complex64 with float64 is complex128: the wider of the two parts' dtypes, as complex
+        return complex_of(promote_types(real_of(a), real_of(b)))
     if a.is_floating_point and b.is_floating_point:
         if {a, b} == {torch.float16, torch.bfloat16}:
             return torch.float32
@@ -178,6 +225,8 @@ def scalar_dtype(value) -> torch.dtype:
         return torch.int64
     if isinstance(value, float):
         return _default_dtype
+    if isinstance(value, complex):
+        return complex_of(_default_dtype)
     raise TypeError(f"unsupported scalar type {type(value).__name__}")
 
 
@@ -213,6 +262,8 @@ def _combine(higher: torch.dtype | None, lower: torch.dtype | None) -> torch.dty
     if lower is None:
         return higher
     if category(lower) > category(higher):
+        if lower.is_complex and higher.is_floating_point:
+            return complex_of(higher)  # (a float32 tensor times 1j, or a complex128 0-dim: complex64)
         return promote_types(higher, lower)
     return higher
 
@@ -233,6 +284,8 @@ _C_TYPE_NAMES = {
     torch.int32: "int",
     torch.int64: "int64_t",
     torch.bool: "bool",
+    torch.complex64: "c10::complex<float>",
+    torch.complex128: "c10::complex<double>",
 }
 
 
@@ -254,6 +307,8 @@ _TYPEID_NAMES = {
     torch.int32: "int",
     torch.int64: "long int",
     torch.bool: "bool",
+    torch.complex64: "c10::complex<float>",
+    torch.complex128: "c10::complex<double>",
 }
 
 
@@ -325,6 +380,8 @@ def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):
     """
     if dtype == torch.bool:
         return bool(value) if checked else value
+    if dtype.is_complex:
+        return complex(value)
     if checked and not isinstance(value, bool):
         lowest, highest = _LIMITS[dtype]
         if isinstance(value, int) and dtype == torch.uint8:

@@ -156,6 +156,24 @@ class ElementFormatter:
         return text.rjust(self.width)
 
 
+class ComplexFormatter:
+    """torch's complex elements: the real parts and the imaginary parts each have an
+    ``ElementFormatter`` of their own (style and width from their shown values); an element is
+    ``real`` then ``imag`` with its sign and a ``j`` (``1.+2.j``, ``3.-1.j``)."""
+
+    def __init__(self, shown_values: list, options: PrintOptions) -> None:
+        self.real = ElementFormatter([value.real for value in shown_values], True, options)
+        self.imag = ElementFormatter([value.imag for value in shown_values], True, options)
+        # (a row's slot is this plus ", ", as for real elements: torch counts the "j" too)
+        self.width = self.real.width + self.imag.width + 1
+
+    def format(self, value: Any) -> str:
+        value = complex(value)
+        real_text = self.real.format(value.real)
+        imag_text = (self.imag.format(value.imag) + "j").lstrip()
+        return real_text + imag_text if imag_text[0] in "+-" else real_text + "+" + imag_text
+
+
 def format_tensor(
     values: Any,
     shape: Sequence[int],
@@ -204,7 +222,8 @@ def format_tensor(
     else:
         if not options.edgeitems:
             parts.append(f"size={shape}")
-        if dtype not in (get_default_dtype(), torch.int64, torch.bool):
+        default_complex = torch.complex128 if get_default_dtype() == torch.float64 else torch.complex64
+        if dtype not in (get_default_dtype(), default_complex, torch.int64, torch.bool):
             parts.append(f"dtype={dtype}")
         data = _as_nested(values, shape)
         summarize = math.prod(shape) > options.threshold
@@ -212,7 +231,10 @@ def format_tensor(
             shown = _shown_values(data, len(shape), options.edgeitems)
         else:
             shown = _all_values(data, len(shape))
-        formatter = ElementFormatter(shown, dtype.is_floating_point, options)
+        if dtype.is_complex:
+            formatter = ComplexFormatter(shown, options)
+        else:
+            formatter = ElementFormatter(shown, dtype.is_floating_point, options)
         body = _render(data, len(shape), indent, summarize, formatter, options)
 
     text = _append_suffixes(opening + body, [*parts, *suffixes], indent, options.linewidth)
@@ -270,7 +292,12 @@ def _shown_values(data: Any, ndim: int, edgeitems: int) -> list:
 
 
 def _render(
-    data: Any, ndim: int, indent: int, summarize: bool, formatter: ElementFormatter, options: PrintOptions
+    data: Any,
+    ndim: int,
+    indent: int,
+    summarize: bool,
+    formatter: ElementFormatter | ComplexFormatter,
+    options: PrintOptions,
 ) -> str:
     """The bracketed text of ``data``; ``indent`` is the column of its opening bracket."""
     if ndim == 0:
@@ -291,7 +318,9 @@ def _render(
     return "[" + separator.join(blocks) + "]"
 
 
-def _render_row(row: list, indent: int, summarize: bool, formatter: ElementFormatter, options: PrintOptions) -> str:
+def _render_row(
+    row: list, indent: int, summarize: bool, formatter: ElementFormatter | ComplexFormatter, options: PrintOptions
+) -> str:
     edgeitems = options.edgeitems
     if summarize and not edgeitems:
         cells = ["..."]

@@ -55,7 +55,7 @@ __all__ = ["save", "load", "CheckpointError"]
 _DTYPE_CODES = {
     torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64",
     torch.int8: "I8", torch.uint8: "U8", torch.int16: "I16", torch.int32: "I32", torch.int64: "I64",
-    torch.bool: "BOOL",
+    torch.bool: "BOOL", torch.complex64: "C64", torch.complex128: "C128",
 }  # fmt: skip
 _CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
 _STRUCTURE_KEY = "tritongrad.structure"

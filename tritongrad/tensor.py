@@ -257,7 +257,7 @@ class Tensor:
         return self._data.get_device()
 
     def is_complex(self) -> bool:
-        return False  # (tritongrad has no complex dtypes)
+        return self._data.dtype.is_complex
 
     def is_signed(self) -> bool:
         return self._data.dtype.is_signed
@@ -282,14 +282,15 @@ class Tensor:
     def is_shared(self) -> bool:
         return self._data.is_shared()
 
+    # Set on what ``conj()`` returns: torch's conj is a lazy view whose is_conj() is True until
+    # resolve_conj(); tritongrad's conj writes the conjugated values (ops/complex.py) and keeps the flag.
+    _is_conj = False
+
     def is_conj(self) -> bool:
-        return False
+        return self._is_conj
 
     def is_neg(self) -> bool:
         return False
-
-    def resolve_conj(self) -> Tensor:
-        return self
 
     def resolve_neg(self) -> Tensor:
         return self
@@ -346,7 +347,7 @@ class Tensor:
                     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
                 )
             return
-        if value and not self.dtype.is_floating_point:
+        if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._is_inference and not inference_active():
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
@@ -354,7 +355,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Sets ``requires_grad`` in place and returns self."""
-        if requires_grad and not self.dtype.is_floating_point:
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             # torch's method words this without "and complex", unlike its attribute setter.
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
@@ -570,12 +571,13 @@ class _PostAccumulateHandle:
 _C10_NAMES = {
     torch.float64: "double", torch.float32: "float", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16",
     torch.int64: "long int", torch.int32: "int", torch.int16: "short int", torch.int8: "signed char",
-    torch.uint8: "unsigned char", torch.bool: "bool",
+    torch.uint8: "unsigned char", torch.bool: "bool", torch.complex64: "c10::complex<float>",
+    torch.complex128: "c10::complex<double>",
 }  # fmt: skip
 _SCALAR_TYPE_NAMES = {
     torch.float64: "Double", torch.float32: "Float", torch.float16: "Half", torch.bfloat16: "BFloat16",
     torch.int64: "Long", torch.int32: "Int", torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte",
-    torch.bool: "Bool",
+    torch.bool: "Bool", torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble",
 }  # fmt: skip
 
 

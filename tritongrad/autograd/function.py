@@ -25,6 +25,7 @@ builds the graph of the derivative and higher derivatives come for free.
 from __future__ import annotations
 
 import functools
+import warnings
 import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -341,6 +342,12 @@ class Function:
 
     # torch's names for what forward saved, in save_for_backward's order: ``grad_fn._saved_<name>``
     saved_names: tuple[str, ...] = ()
+    # True for a Function whose backward takes and returns complex gradients in torch's convention
+    # itself (ops/complex.py); any other one recording a complex output is conjugated around
+    # (_conjugating), which is right when its formula is holomorphic (False: recording a complex
+    # output is refused).
+    complex_aware = False
+    holomorphic = True
 
     @staticmethod
     def _saved_by_name(ctx: FunctionCtx) -> dict[str, Any]:
@@ -438,7 +445,11 @@ class Function:
         if type(outputs) is Tensor:
             # One tensor output, the common case (written out: the loop below costs twice as much).
             data = outputs._data
-            if data.dtype.is_floating_point and not (non_differentiable and id(outputs) in non_differentiable):
+            # (the complex case first, so that the floating one runs no jump over it)
+            if not data.dtype.is_floating_point:
+                if data.dtype.is_complex and not (non_differentiable and id(outputs) in non_differentiable):
+                    _record_complex_output(ctx, outputs, 0)
+            elif not (non_differentiable and id(outputs) in non_differentiable):
                 outputs._requires_grad = True
                 outputs._grad_fn = ctx
                 if outputs._output_nr:
@@ -452,7 +463,10 @@ class Function:
             for output in output_tuple:
                 if isinstance(output, Tensor):
                     data = output._data
-                    if data.dtype.is_floating_point and not (non_differentiable and id(output) in non_differentiable):
+                    if not data.dtype.is_floating_point:
+                        if data.dtype.is_complex and not (non_differentiable and id(output) in non_differentiable):
+                            _record_complex_output(ctx, output, output_nr)
+                    elif not (non_differentiable and id(output) in non_differentiable):
                         output._requires_grad = True
                         output._grad_fn = ctx
                         output._output_nr = output_nr
@@ -494,6 +508,59 @@ class Function:
 
 _NO_EDGE = (None, 0)  # a tensor argument that needs no gradient
 _NOT_A_TENSOR = (None, -1)  # an argument that is not a tensor: a gradient for it is an error
+
+
+def _record_complex_output(ctx: FunctionCtx, output: Tensor, output_nr: int) -> None:
+    """A complex output gets a history, as a floating one does; and unless its Function is written
+    for complex tensors (``complex_aware``), its node's backward is the Function's own between two
+    conjugations (``_conjugating``)."""
+    output._requires_grad = True
+    output._grad_fn = ctx
+    output._output_nr = output_nr
+    output._retains_grad = False
+    function = ctx._function
+    if not function.complex_aware and not function.__dict__.get("_conjugated", False):
+        if not function.holomorphic:
+            raise NotImplementedError(
+                f"tritongrad: the derivative of {ctx.name()} for complex tensors is not implemented"
+            )
+        ctx.__class__ = _conjugating(type(ctx))
+
+
+def _conjugated(grad):
+    return grad.conj_physical() if grad is not None and grad.dtype.is_complex else grad
+
+
+def _conjugating(node_class: type) -> type:
+    """The node class of a holomorphic Function taught complex gradients by conjugation.
+
+    torch passes complex gradients in the conjugate Wirtinger convention: for c = a * b,
+    grad_a = grad_c * conj(b). A Function whose backward is the real formula (grad_c * b) is
+    right for complex operands between two conjugations, conj(backward(conj(grad))), because every
+    such formula is holomorphic in the saved values: that is how add, mul, div, exp, reciprocal,
+    sum, mean, matmul, the views, cat and casts record complex tensors without a complex copy of
+    each. A real input's gradient (a real operand of a complex product) is the real part of the
+    conjugated one, which is the same number, so it passes unconjugated.
+    """
+    cached = node_class.__dict__.get("_conjugating_class")
+    if cached is not None:
+        return cached
+    function = node_class._function
+
+    def backward(ctx, *grads):
+        with warnings.catch_warnings():  # (a real input's gradient is the real part, as torch's backward takes it)
+            warnings.filterwarnings("ignore", message="Casting complex values to real discards")
+            results = function.backward(ctx, *[_conjugated(grad) for grad in grads])
+        if isinstance(results, tuple):
+            return tuple(_conjugated(result) for result in results)
+        return _conjugated(results)
+
+    conjugated = type(function.__name__, (function,), {
+        "backward": staticmethod(backward), "_conjugated": True, "__module__": function.__module__,
+    })  # fmt: skip
+    cached = type(node_class.__name__, (node_class,), {"_function": conjugated, "__module__": node_class.__module__})
+    node_class._conjugating_class = cached
+    return cached
 
 
 def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):

@@ -30,10 +30,12 @@ from tritongrad.ops import (  # noqa: F401 (submodules, also reachable as triton
     shape,
     views,
 )
+from tritongrad.ops import complex as complex_ops
 from tritongrad.ops import random as random  # noqa: PLC0414
 from tritongrad.ops.activation import rrelu, rrelu_  # noqa: F401 (torch.rrelu: its F form, training=False)
 from tritongrad.ops.arithmetic import *  # noqa: F403
 from tritongrad.ops.autocast import autocast_op
+from tritongrad.ops.complex import *  # noqa: F403
 from tritongrad.ops.counting import *  # noqa: F403
 from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     argwhere,
@@ -184,7 +186,7 @@ def numel(input) -> int:
 
 __all__ = sorted(
     set(arithmetic.__all__) | set(counting.__all__) | set(ordering.__all__) | set(shape.__all__)
-    | set(layout.__all__) | set(numeric.__all__)
+    | set(layout.__all__) | set(numeric.__all__) | set(complex_ops.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
     | {"det", "slogdet", "logdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "pinverse"}

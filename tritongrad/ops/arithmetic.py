@@ -40,7 +40,7 @@ _NUMBER_TYPES = (int, float, bool)
 
 
 def _as_tensor_operand(name: str, value):
-    if isinstance(value, Tensor) or isinstance(value, (bool, int, float)):
+    if isinstance(value, Tensor) or isinstance(value, (bool, int, float, complex)):
         return value
     raise TypeError(f"{name}(): argument must be a Tensor or a number, got {type(value).__name__}")
 

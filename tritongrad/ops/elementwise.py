@@ -26,11 +26,13 @@ from tritongrad.dtypes import (
     dtype_word,
     float32,
     get_default_dtype,
+    refuse_complex,
     result_type,
     round_float,
     scalar_as,
     typeid_name,
 )
+from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels import reduce as reduce_kernels
 from tritongrad.kernels.common import float_bits, remember
@@ -70,7 +72,7 @@ def _data(x):
 
 
 def _check_scalar(op: str, value) -> None:
-    if not isinstance(value, (bool, int, float)) and not hasattr(value, "_data"):
+    if not isinstance(value, (bool, int, float, complex)) and not hasattr(value, "_data"):
         raise TypeError(f"{op}(): expected a Tensor or a Python number, got {type(value).__name__}")
 
 
@@ -145,6 +147,8 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
     if type(b) is not Tensor:
         _check_scalar(op, b)
     dtype = result_type(a, b)
+    if dtype.is_complex:
+        return _complex_binary_forward(op, a, b, dtype, alpha, out)
     compute = dtype
     out_dtype = dtype
     if op in COMPARISONS or op.startswith("logical_"):
@@ -174,6 +178,23 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         launch = kernels.binary_launcher(op, a_data, b_data, out_dtype=out_dtype, compute=compute)
         if launch is not None:
             remember(_BINARY_LAUNCHERS, key, launch)
+    return out if out is not None else _wrap(result)
+
+
+# The binary ops with complex kernels (kernels/complex.py); any other op of a complex operand is
+# refused with torch's NotImplementedError (dtypes.refuse_complex).
+_COMPLEX_BINARY_OPS = frozenset(("add", "sub", "mul", "div"))
+
+
+def _complex_binary_forward(op: str, a, b, dtype: torch.dtype, alpha, out):
+    """binary_forward for a complex result: ``alpha`` scales b first (a complex alpha too, as torch's)."""
+    if op not in _COMPLEX_BINARY_OPS:
+        raise refuse_complex(op, dtype)
+    if out is not None:
+        check_castable(dtype, out.dtype)
+    if alpha is not None and alpha != 1:
+        b = binary_forward("mul", b, alpha) if type(b) is Tensor else b * as_python_scalar(alpha)
+    result = complex_kernels.launch_complex(op, _data(a), _data(b), dtype=dtype, out=None if out is None else out._data)
     return out if out is not None else _wrap(result)
 
 
@@ -411,8 +432,11 @@ def pow_exponent(x, exponent):
     if isinstance(exponent, bool) or (isinstance(exponent, float) and not x.dtype.is_floating_point):
         return exponent  # (an integer tensor to a float power computes in float, unchecked)
     dtype = result_type(x, exponent)
-    if not dtype.is_floating_point and exponent < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if not dtype.is_floating_point:
+        if dtype.is_complex:
+            raise refuse_complex("pow", dtype)
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
     if dtype in (torch.float32, torch.float64):
         return exponent  # (read as a double: float32 ** 1e39 is not refused)
     return scalar_as(exponent, dtype, checked=True)
@@ -1013,7 +1037,7 @@ UNARY = [
         dtype=DtypeRule(_square_dtype, exact_out=False),
         grad_fn="PowBackward0",
     ),
-    Unary("abs", lambda grad, x: grad * x.sign(), dtype=SAME_NOT_BOOL, aliases=("absolute",)),
+    Unary("abs", lambda grad, x: grad * x.sgn(), dtype=SAME_NOT_BOOL, aliases=("absolute",)),  # (complex: z/|z|)
     Unary("neg", lambda grad: -grad, dtype=SAME, aliases=("negative",), check=_refuse_bool_neg),
     Unary("relu", _relu_gradient, dtype=SAME, check=_refuse_bool_relu, out=False),
     Unary("sign", _zero_gradient, dtype=SAME),

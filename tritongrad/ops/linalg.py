@@ -15,6 +15,7 @@ from tritongrad import backends, caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word
+from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
 from tritongrad.kernels import reduce as reduce_kernels
@@ -126,6 +127,8 @@ def _launch_product(a_data: torch.Tensor, b_data: torch.Tensor) -> torch.Tensor:
     kernel's zeros, read as bool)."""
     if a_data.dtype.is_floating_point:
         return kernels.launch_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32)
+    if a_data.dtype.is_complex:  # (four real products of the parts)
+        return complex_kernels.launch_complex_matmul(a_data, b_data, allow_tf32=backends.cuda.matmul.allow_tf32)
     if a_data.dtype == torch.bool:
         return kernels.launch_integer_matmul(a_data.view(torch.uint8), b_data.view(torch.uint8)).view(torch.bool)
     return kernels.launch_integer_matmul(a_data, b_data)
@@ -243,8 +246,10 @@ def mv(input, vec, *, out=None):
 
 def outer(input, vec2, *, out=None):
     """Outer product of two 1-D tensors: input[:, None] * vec2[None, :] (one broadcast multiply; with
-    ``out=``, torch's mul out=: any dtype the result casts to)."""
-    _check_operands("outer", input, vec2)
+    ``out=``, torch's mul out=: any dtype the result casts to). The operands' dtypes promote as the
+    multiply's do (an int64 arange times float32 frequencies is float32; real times complex, complex)."""
+    if not isinstance(input, Tensor) or not isinstance(vec2, Tensor):
+        raise TypeError(f"outer(): arguments must be Tensors, got {type(input).__name__} and {type(vec2).__name__}")
     if input.dim() != 1 or vec2.dim() != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, but got {input.dim()}D and {vec2.dim()}D tensors")
     if out is not None:

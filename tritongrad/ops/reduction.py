@@ -470,7 +470,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     if out is not None:
         check_no_grad("mean", out, input)
         return write_out("mean", out, mean(input, dim, keepdim, dtype=dtype), input, rule="castable")
-    if not (dtype or input.dtype).is_floating_point:
+    if not (dtype or input.dtype).is_floating_point and not (dtype or input.dtype).is_complex:
         raise RuntimeError(
             f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
             f"a floating point or complex dtype. Got: {_dtype_word(dtype or input.dtype)}"

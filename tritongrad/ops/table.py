@@ -33,7 +33,8 @@ import torch
 
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, result_type
+from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, refuse_complex, result_type
+from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
 from tritongrad.kernels.strided import broadcast_shapes
@@ -201,6 +202,20 @@ class UnaryFunction(Function):
         return {**ctx.arguments, **table}
 
 
+# The unary rows with a complex kernel (kernels/complex.py), by the row's name: the op there.
+COMPLEX_UNARY = {"neg": "neg", "exp": "exp", "reciprocal": "reciprocal", "abs": "abs", "sgn": "sgn"}
+
+
+def _launch_complex_unary(row: Unary, x: torch.Tensor, scalars: dict, out: torch.Tensor | None) -> torch.Tensor:
+    op = COMPLEX_UNARY.get(row.name)
+    if op is None or scalars:
+        raise refuse_complex(row.name if op is None else row.kernel, x.dtype)
+    if out is not None and out.dtype.is_complex != (op not in complex_kernels.REAL_RESULT_OPS):
+        raise RuntimeError(f"result type {dtype_word(x.dtype)} can't be cast to the desired output type "
+                           f"{dtype_word(out.dtype)}")  # fmt: skip
+    return complex_kernels.launch_complex(op, x, dtype=x.dtype, out=out)
+
+
 @dataclass(eq=False)
 class Unary:
     """One unary op. Only ``name`` and ``gradient`` are required (see the module docstring).
@@ -267,6 +282,8 @@ class Unary:
                     "gradient": staticmethod(gradient),
                     "saves": _saved_names(gradient, ("x", "out", *self._argument_names())),
                     "_backward_name": name,
+                    # (sgn's row has the real gradient, zero; its complex one is not written)
+                    "holomorphic": self.name != "sgn",
                 },
             )
         return self._functions[overload, inplace]
@@ -289,7 +306,10 @@ class Unary:
 
     def launch(self, x, scalars: dict, out: torch.Tensor | None = None, dtype: torch.dtype | None = None):
         """The kernel on x's buffer (into ``out``'s buffer when given); returns the torch buffer.
-        ``dtype``: the result dtype when the caller already resolved it."""
+        ``dtype``: the result dtype when the caller already resolved it. A complex x takes the
+        complex kernel of the op (``COMPLEX_UNARY``) or torch's refusal."""
+        if x._data.dtype.is_complex:
+            return _launch_complex_unary(self, x._data, scalars, out)
         dtype = dtype or self.result_dtype(x)
         compute = x.dtype if self.dtype.compute_in_input else dtype
         return kernels.launch_unary(self.kernel, x._data, out=out, out_dtype=dtype, compute=compute, **scalars)

@@ -18,6 +18,7 @@ from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, dtype_word, tensor_type_name
+from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as indexing_kernels
@@ -390,6 +391,17 @@ class Clone(Function):
         return grad, None
 
 
+def _complex_cast(data: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A cast into or out of a complex dtype: a real value gets a zero imaginary part; a complex one
+    cast to a real dtype keeps its real part, with torch's warning; a non-floating real dtype takes
+    the real part's float cast (the copy kernel's rounding)."""
+    if data.dtype.is_complex and not dtype.is_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
+        real = complex_kernels.launch_complex("copy", data, dtype=data.dtype, out_dtype=torch.view_as_real(data).dtype)
+        return real if real.dtype == dtype else elementwise_kernels.launch_unary("copy", real, out_dtype=dtype)
+    return complex_kernels.launch_complex("copy", data, dtype=dtype)
+
+
 class ToCopy(Function):
     """Conversion to another dtype and/or device."""
 
@@ -402,7 +414,10 @@ class ToCopy(Function):
             # from the host to the GPU: move first, so that the cast kernel runs on the GPU
             data, moving = data.to(device), False
         if dtype is not None and dtype != data.dtype:
-            data = elementwise_kernels.launch_unary("copy", data, out_dtype=dtype)
+            if dtype.is_complex or data.dtype.is_complex:
+                data = _complex_cast(data, dtype)
+            else:
+                data = elementwise_kernels.launch_unary("copy", data, out_dtype=dtype)
         if moving:
             data = data.to(device)
         if data is x._data:
@@ -692,11 +707,11 @@ class ViewMethods:
 
     def adjoint(self) -> Tensor:
         """The conjugate transpose of the last two dims (for real tensors, ``mT``)."""
-        return self.transpose(-2, -1)
+        return self.transpose(-2, -1).conj() if self.dtype.is_complex else self.transpose(-2, -1)
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 (torch's name)
-        return self.mT
+        return self.adjoint()
 
     @property
     def layout(self) -> torch.layout:
@@ -704,19 +719,10 @@ class ViewMethods:
         return torch.strided
 
     @property
-    def real(self) -> Tensor:
-        """A real tensor's real part is the tensor itself (tritongrad has no complex dtypes)."""
-        return self
-
-    @property
-    def imag(self) -> Tensor:
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-
-    @property
     def H(self) -> Tensor:  # noqa: N802 (torch's name)
         if self.dim() > 2:
             raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
-        return self.t()
+        return self.t().conj() if self.dtype.is_complex else self.t()  # (conj: ops/complex.py)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
