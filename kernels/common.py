@@ -100,6 +100,9 @@ def check_same_device(name: str, *tensors: torch.Tensor) -> None:
 def check_floating(name: str, tensor: torch.Tensor, allowed: Sequence[torch.dtype] = FLOATING_DTYPES) -> None:
     """Raises TypeError naming the dtype if ``tensor`` is not one of ``allowed``."""
     if tensor.dtype not in allowed:
+        if tensor.dtype.is_complex:  # (torch's dispatch error: NotImplementedError)
+            word = "ComplexFloat" if tensor.dtype == torch.complex64 else "ComplexDouble"
+            raise NotImplementedError(f"\"{name}\" not implemented for '{word}'")
         names = ", ".join(str(d) for d in allowed)
         raise TypeError(f"{name}: expected a tensor of dtype {names}, got {tensor.dtype}")
 

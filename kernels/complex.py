@@ -57,13 +57,17 @@ def parts(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
 
 @triton.jit
 def _smith_divide(ar, ai, br, bi):
-    """(ar + i ai) / (br + i bi) by Smith's method: the divisor's larger part is divided out first,
-    so |b|^2 is never formed (no overflow or underflow for large or tiny divisors)."""
+    """(ar + i ai) / (br + i bi) as c10::complex divides (numpy's algorithm, Smith's method): the
+    divisor's larger part is divided out first, so |b|^2 is never formed (no overflow or underflow
+    for large or tiny divisors); a zero divisor gives a / 0 part by part (inf or NaN)."""
     wide = tl.abs(br) >= tl.abs(bi)
     ratio = tl.where(wide, bi / br, br / bi)
-    denominator = tl.where(wide, br + bi * ratio, bi + br * ratio)
-    re = tl.where(wide, ar + ai * ratio, ar * ratio + ai) / denominator
-    im = tl.where(wide, ai - ar * ratio, ai * ratio - ar) / denominator
+    scale = 1.0 / tl.where(wide, br + bi * ratio, bi + br * ratio)
+    re = tl.where(wide, (ar + ai * ratio) * scale, (ar * ratio + ai) * scale)
+    im = tl.where(wide, (ai - ar * ratio) * scale, (ai * ratio - ar) * scale)
+    zero = (br == 0.0) & (bi == 0.0)
+    re = tl.where(zero, ar / tl.abs(br), re)
+    im = tl.where(zero, ai / tl.abs(bi), im)
     return re, im
 
 

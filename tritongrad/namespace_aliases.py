@@ -13,7 +13,7 @@ import warnings
 import torch
 
 from tritongrad import caller_warnings, creation
-from tritongrad.dtypes import get_default_dtype
+from tritongrad.dtypes import get_default_dtype, refuse_complex
 from tritongrad.linalg import matrix_power, multi_dot, solve_triangular
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
@@ -343,6 +343,8 @@ def vdot(input, other, *, out=None):
     """The dot product of two 1-D tensors (real tensors: ``dot``)."""
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input.dtype.is_complex:  # (the first operand conjugated: sum(conj(a) * b))
+        input = input.conj_physical()
     return input.dot(other) if out is None else out.copy_(input.dot(other))
 
 
@@ -378,6 +380,8 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         )
     x = input.reshape(1, -1) if input.dim() < 2 else input
     if not x.dtype.is_floating_point:
+        if x.dtype.is_complex:
+            raise refuse_complex("cov", x.dtype)
         x = x.to(get_default_dtype())
     weights = None
     if fweights is not None:

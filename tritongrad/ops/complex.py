@@ -24,7 +24,7 @@ from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "view_as_real", "view_as_complex", "real", "imag", "complex", "polar", "conj", "conj_physical",
-    "resolve_conj", "angle", "is_complex", "is_conj",
+    "resolve_conj", "angle", "is_conj",
 ]  # fmt: skip
 
 
@@ -340,12 +340,6 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if _records(input):
         return Angle.apply(input)
     return _wrap(_launch_angle(input._data))
-
-
-def is_complex(input: Tensor) -> bool:
-    """Whether ``input`` has a complex dtype."""
-    _check_tensor("is_complex", input)
-    return input.dtype.is_complex
 
 
 def is_conj(input: Tensor) -> bool:

@@ -20,7 +20,14 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import no_grad
-from tritongrad.dtypes import dtype_word, get_default_dtype, result_type, tensor_type_name, typeid_name
+from tritongrad.dtypes import (
+    dtype_word,
+    get_default_dtype,
+    refuse_complex,
+    result_type,
+    tensor_type_name,
+    typeid_name,
+)
 from tritongrad.kernels.float_bits import launch_frexp
 from tritongrad.ops import arithmetic
 from tritongrad.ops.indexing import index_select
@@ -261,6 +268,8 @@ def frexp(input, *, out=None):
 def _ldexp_dtype(input, other) -> torch.dtype:
     """torch's result dtype for ldexp: the operands' promoted dtype, made floating (the default dtype)."""
     dtype = result_type(input, other)
+    if dtype.is_complex:  # (torch computes it; tritongrad's pow has no complex kernel)
+        raise refuse_complex("ldexp", dtype)
     return dtype if dtype.is_floating_point else get_default_dtype()
 
 
@@ -282,6 +291,8 @@ def ldexp_(input, other):
     _check_tensor("ldexp_", "input", input)
     _check_tensor("ldexp_", "other", other, 2)
     if not input.dtype.is_floating_point:
+        if input.dtype.is_complex:
+            raise refuse_complex("ldexp", input.dtype)
         raise RuntimeError(f"ldexp can't be cast to the desired output type {dtype_word(input.dtype)}")
     return input.mul_(arithmetic.pow(2.0, other.to(_ldexp_dtype(input, other))))
 

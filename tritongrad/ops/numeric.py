@@ -19,6 +19,7 @@ from tritongrad.dtypes import (
     dtype_word,
     get_default_dtype,
     promote_types,
+    refuse_complex,
     result_type,
 )
 from tritongrad.ops import arithmetic, ordering, reduction
@@ -47,9 +48,14 @@ _copysign, _isnan, _isfinite = _ELEMENTWISE["copysign"], _ELEMENTWISE["isnan"], 
 _where = arithmetic.where
 
 
-def _floating(input: Tensor) -> Tensor:
-    """``input`` in the floating dtype torch computes a float-promoting unary op in."""
-    return input if input.dtype.is_floating_point else input.to(get_default_dtype())
+def _floating(input: Tensor, op: str) -> Tensor:
+    """``input`` in the floating dtype torch computes a float-promoting unary op in (a complex one has
+    no kernel here: refused, where a cast would drop its imaginary part)."""
+    if input.dtype.is_floating_point:
+        return input
+    if input.dtype.is_complex:
+        raise refuse_complex(op, input.dtype)
+    return input.to(get_default_dtype())
 
 
 def _write_inplace(self: Tensor, result: Tensor) -> Tensor:
@@ -78,6 +84,9 @@ def float_power(input, exponent):
             f"float_power() received an invalid combination of arguments - got ({type(input).__name__}, "
             f"{type(exponent).__name__}), but expected a Tensor operand"
         )
+    if any(isinstance(value, complex) or (isinstance(value, Tensor) and value.dtype.is_complex)
+           for value in (input, exponent)):  # fmt: skip
+        raise refuse_complex("float_power", torch.complex128)
     input, exponent = (
         value.to(torch.float64) if isinstance(value, Tensor) else float(value) for value in (input, exponent)
     )
@@ -105,7 +114,7 @@ def mvlgamma(input, p):
     p = as_int(p, "mvlgamma(): argument 'p' must be int, not {}")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    input = _floating(input)  # (torch 2.13 no longer refuses elements at or below (p - 1) / 2)
+    input = _floating(input, "mvlgamma")  # (torch 2.13 no longer refuses elements at or below (p - 1) / 2)
     shifts = creation.arange(0, -p / 2, -0.5, dtype=input.dtype)[:p]
     return _lgamma(input.unsqueeze(-1) + shifts).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
@@ -126,7 +135,7 @@ def signbit(input):
 
 def sinc(input):
     """sin(pi x) / (pi x), 1 at x = 0 (where the gradient is 0); integers promote to float."""
-    x = _floating(input)
+    x = _floating(input, "sinc")
     zero = x == 0
     scaled = _where(zero, 1.0, x * math.pi)
     return _where(zero, 1.0, _sin(scaled) / scaled)
@@ -179,7 +188,7 @@ def _check_integral(name: str, *tensors) -> torch.dtype:
     for position, (argument, value) in enumerate(zip(("input", "other"), tensors), start=1):
         _require_tensor(name, argument, value, position)
     dtype = result_type(*tensors)
-    if dtype.is_floating_point or dtype == torch.bool:
+    if dtype.is_floating_point or dtype.is_complex or dtype == torch.bool:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtype_word(dtype)}'")
     return dtype
 

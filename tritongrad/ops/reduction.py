@@ -15,7 +15,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import as_dtype, dtype_word, get_default_dtype, promote_types
+from tritongrad.dtypes import as_dtype, dtype_word, get_default_dtype, promote_types, refuse_complex
 from tritongrad.kernels import reduce as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.autocast import autocast_op
@@ -614,6 +614,8 @@ def _correction(unbiased, correction) -> float:
 
 def _check_floating(name: str, input) -> None:
     if not input.dtype.is_floating_point:
+        if input.dtype.is_complex:  # (torch computes these of complex tensors; tritongrad has no kernel)
+            raise refuse_complex(name, input.dtype)
         raise RuntimeError(
             f"{name}(): input dtype should be either floating point or complex. Got {_dtype_word(input.dtype)} instead."
         )
@@ -797,6 +799,8 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None):
         check_no_grad("logsumexp", out, input)
         return write_out("logsumexp", out, logsumexp(input, dim, keepdim), input, rule="castable")
     if not input.dtype.is_floating_point:
+        if input.dtype.is_complex:
+            raise refuse_complex("logsumexp", input.dtype)
         input = input.to(get_default_dtype())
     return Logsumexp.apply(input, normalize_dims(dim, input.dim()), keepdim)
 
