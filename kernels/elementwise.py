@@ -1132,7 +1132,9 @@ def _launch_unary(op, x, out, out_dtype, compute, p0, p1, p2) -> torch.Tensor:
     out = _prepare_output(tuple(x.shape), out, out_dtype, x.device, (x,))
     if out.numel() == 0:
         return out
-    if out.dtype.is_complex:  # (the same op on the float views)
+    if out.dtype.is_complex or x.dtype.is_complex:  # (the same op on the float views)
+        if op == "copy" and out.dtype.is_complex != x.dtype.is_complex:
+            return _copy_across_complex(x, out)
         x, parts = _complex_as_floats(op, x, out)
         _launch_unary(op, x, parts, parts.dtype, parts.dtype, p0, p1, p2)
         return out
@@ -1296,6 +1298,18 @@ def _binary_constexprs(op: str, compute: torch.dtype, a_is_scalar: bool, b_is_sc
 # or cast between complex dtypes, a negation, a sum or difference of two complex tensors, a complex
 # tensor scaled by a real number. kernels/complex.py has the ones that mix the parts.
 _FLOAT_VIEW_OPS = frozenset(("copy", "neg", "add", "sub", "mul", "div"))
+
+
+def _copy_across_complex(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """A copy between a real and a complex tensor (copy_, a cast): a real value is the real part
+    and 0 the imaginary part; a complex value's real part is what a real tensor keeps."""
+    if x.dtype.is_complex:
+        return _launch_unary("copy", torch.view_as_real(x).select(-1, 0), out, out.dtype, None, None, None, None)
+    pairs = torch.view_as_real(out)
+    _launch_unary("copy", x, pairs.select(-1, 0), pairs.dtype, None, None, None, None)
+    zero = torch.tensor(0.0, dtype=pairs.dtype, device=out.device).expand(tuple(out.shape))
+    _launch_unary("copy", zero, pairs.select(-1, 1), pairs.dtype, None, None, None, None)
+    return out
 
 
 def _complex_as_floats(op: str, inputs, out: torch.Tensor):

@@ -888,14 +888,16 @@ def launch_sum(
 def _over_parts(launch: Callable, x: torch.Tensor, dims: Sequence[int], keepdim: bool, out_dtype) -> torch.Tensor:
     """A sum or mean of a complex tensor: the real reduction of its float view (``view_as_real``,
     a last dim of 2 that is never reduced) over the same dims, read back as complex."""
-    if out_dtype is not None and out_dtype != x.dtype:
+    parts_dtype = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(out_dtype or x.dtype)
+    if parts_dtype is None:
         raise RuntimeError(f"tritongrad: a reduction of a {x.dtype} tensor into {out_dtype} is not implemented")
     pairs = torch.view_as_real(x)
     if x.dim() == 0:  # (nothing to reduce: the value itself, copied)
-        out = torch.empty_like(pairs)
+        out = torch.empty(pairs.shape, dtype=parts_dtype, device=x.device)
         elementwise_kernels.launch_unary("copy", pairs, out=out)
         return torch.view_as_complex(out)
-    return torch.view_as_complex(launch(pairs, tuple(dims) or tuple(range(x.dim())), keepdim))
+    dims = tuple(dims) or tuple(range(x.dim()))
+    return torch.view_as_complex(launch(pairs, dims, keepdim, out_dtype=parts_dtype))
 
 
 def launch_mean(
@@ -904,8 +906,8 @@ def launch_mean(
     """x.mean(dims, keepdim, dtype=out_dtype); floating results only. Empty reductions give NaN."""
     out_dtype = x.dtype if out_dtype is None else out_dtype
     if out_dtype not in FLOATING_DTYPES:
-        if x.dtype.is_complex and out_dtype == x.dtype:
-            return _over_parts(launch_mean, x, dims, keepdim, None)
+        if x.dtype.is_complex and out_dtype.is_complex:
+            return _over_parts(launch_mean, x, dims, keepdim, out_dtype)
         raise TypeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_TORCH_DTYPE_NAMES.get(out_dtype, out_dtype)}"

@@ -198,6 +198,58 @@ def test_to_real_keeps_the_real_part_and_warns(target):
     assert_same(ours, expected, f"complex128 to {target}")
 
 
+IN_PLACE = {
+    "copy_ real into complex": lambda lib, z, w, r: z.copy_(r),
+    "copy_ complex into complex128": lambda lib, z, w, r: z.to(lib.complex128).copy_(w),
+    "fill_ complex": lambda lib, z, w, r: z.fill_(2 - 1j),
+    "zero_": lambda lib, z, w, r: z.zero_(),
+    "setitem number": lambda lib, z, w, r: (z.__setitem__(1, 5j), z)[1],
+    "setitem slice": lambda lib, z, w, r: (z.__setitem__(slice(0, 2), w[1:]), z)[1],
+    "mul_": lambda lib, z, w, r: z.mul_(w),
+    "add_ complex number": lambda lib, z, w, r: z.add_(1j),
+    "div_": lambda lib, z, w, r: z.div_(w),
+    "sub_ alpha": lambda lib, z, w, r: z.sub_(w, alpha=2),
+    "exp_": lambda lib, z, w, r: z.exp_(),
+    "neg_": lambda lib, z, w, r: z.neg_(),
+    "*= 2": lambda lib, z, w, r: z.__imul__(2),
+    "abs out= complex": lambda lib, z, w, r: lib.abs(z, out=w),
+    "mul out=": lambda lib, z, w, r: lib.mul(z, w, out=lib.empty(3, dtype=lib.complex64)),
+    "sum(dtype=complex128)": lambda lib, z, w, r: z.sum(dtype=lib.complex128),
+    "isreal": lambda lib, z, w, r: lib.isreal(lib.complex(r, r * (r > 1.5))),
+    "cfloat": lambda lib, z, w, r: r.cfloat(),
+    "cdouble": lambda lib, z, w, r: r.cdouble(),
+}
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE))
+def test_in_place_writes_and_conversions(name):
+    results = []
+    for lib in (torch, tritongrad):
+        z, w = lib.tensor([1 + 2j, -0.5 + 0.25j, 3 - 1j]), lib.tensor([0.5 - 1j, 2 + 0.5j, -1 + 1.5j])
+        results.append(IN_PLACE[name](lib, z, w, lib.tensor([1.0, 2.0, 3.0])))
+    assert_same(results[1], results[0], name)
+
+
+def test_copy_of_complex_into_real_keeps_the_real_part():
+    values = torch.tensor([1 + 2j, -0.5 + 0.25j])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch.zeros(2).copy_(values)
+    assert_same(tritongrad.zeros(2).copy_(from_torch(values)), expected, "copy_ complex into float32")
+
+
+def test_python_numbers_of_a_complex_tensor():
+    z = tritongrad.tensor([1 + 2j, 3 + 0j])
+    assert complex(z[0]) == 1 + 2j and float(z[1]) == 3.0 and int(z[1]) == 3
+    for convert, word in ((float, "double"), (int, "int64_t")):
+        with pytest.raises(RuntimeError, match=f"value cannot be converted to type {word} without overflow"):
+            convert(z[0])
+    with pytest.raises(RuntimeError, match="In-place abs is not supported for complex tensors"):
+        z.abs_()
+    with pytest.raises(RuntimeError, match="value cannot be converted to type float without overflow"):
+        tritongrad.zeros(2).fill_(1j)
+
+
 def test_requires_grad_and_save_load_round_trip(tmp_path):
     x = tritongrad.tensor([1 + 2j, -1j], requires_grad=True)
     assert x.requires_grad and x.is_leaf
@@ -508,17 +560,16 @@ def test_gradcheck_through_real_inputs():
     def through_complex(magnitude, phase, pairs):
         z = tritongrad.polar(magnitude, phase) * tritongrad.view_as_complex(pairs)
         w = tritongrad.complex(magnitude, phase) / (z + 3)
-        return tritongrad.view_as_real(w * z.conj() + z.exp() @ w.unsqueeze(-1).expand(4, 4)).abs().sum(0)
+        return tritongrad.view_as_real(w * z.conj() + z.exp() @ w.unsqueeze(-1).expand(2, 2)).abs().sum(0)
 
     generator = torch.Generator().manual_seed(23)
     inputs = [
-        (torch.rand(4, generator=generator, dtype=torch.float64) + 0.5),
-        (torch.rand(4, generator=generator, dtype=torch.float64) * 2 - 1),
-        (torch.rand(4, 2, generator=generator, dtype=torch.float64) * 2 - 1),
+        (torch.rand(2, generator=generator, dtype=torch.float64) + 0.5),
+        (torch.rand(2, generator=generator, dtype=torch.float64) * 2 - 1),
+        (torch.rand(2, 2, generator=generator, dtype=torch.float64) * 2 - 1),
     ]
     assert tritongrad.autograd.gradcheck(through_complex, [from_torch(t, requires_grad=True) for t in inputs])
-    angle_inputs = [from_torch(random_complex((3,), torch.complex128, seed=24), requires_grad=False)]
-    pairs = from_torch(torch.view_as_real(angle_inputs[0]._data).clone(), requires_grad=True)
+    pairs = from_torch(torch.view_as_real(random_complex((2,), torch.complex128, seed=24)), requires_grad=True)
     assert tritongrad.autograd.gradcheck(lambda p: tritongrad.view_as_complex(p).angle() * 2, [pairs])
     assert tritongrad.autograd.gradcheck(lambda p: tritongrad.view_as_complex(p).abs().exp(), [pairs])
 

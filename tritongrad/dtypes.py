@@ -382,6 +382,10 @@ def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):
         return bool(value) if checked else value
     if dtype.is_complex:
         return complex(value)
+    if isinstance(value, complex):  # (into a real dtype: only a real value fits, as torch's check says)
+        if value.imag != 0 or not checked:
+            raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype]} without overflow")
+        value = value.real
     if checked and not isinstance(value, bool):
         lowest, highest = _LIMITS[dtype]
         if isinstance(value, int) and dtype == torch.uint8:

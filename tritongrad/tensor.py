@@ -507,12 +507,17 @@ class Tensor:
     def __float__(self) -> float:
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.item())
+        return float(_real_value(self.item(), "double"))
 
     def __int__(self) -> int:
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return int(self.item())
+        return int(_real_value(self.item(), "int64_t"))
+
+    def __complex__(self) -> complex:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return complex(self.item())
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -542,6 +547,16 @@ class Tensor:
         # (Parameter) and requires_grad, as torch's (a tensor from the middle of a graph comes back
         # as a leaf); the buffer pickles itself: torch owns the memory.
         return _rebuild_tensor, (type(self), self._data.detach().cpu(), self.requires_grad, str(self._data.device))
+
+
+def _real_value(value, c_type: str):
+    """A tensor's value as ``float()``/``int()`` take it: a complex one only without an imaginary part
+    (torch's error otherwise)."""
+    if isinstance(value, complex):
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+        return value.real
+    return value
 
 
 def _rebuild_tensor(cls: type, data: torch.Tensor, requires_grad: bool, device: str) -> Tensor:

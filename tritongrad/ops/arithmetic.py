@@ -510,7 +510,7 @@ class InplaceMethods:
         check_inplace(self)
         if not isinstance(value, Tensor):
             value = as_python_scalar(value)
-            if not isinstance(value, _NUMBER_TYPES):
+            if not isinstance(value, (*_NUMBER_TYPES, complex)):
                 raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
             value = scalar_as(value, self.dtype, checked=True)  # (torch's Scalar.to<T>())
         if is_grad_enabled() and (self.requires_grad or value_requires_grad):

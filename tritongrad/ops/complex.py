@@ -24,7 +24,7 @@ from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "view_as_real", "view_as_complex", "real", "imag", "complex", "polar", "conj", "conj_physical",
-    "resolve_conj", "angle", "is_conj",
+    "resolve_conj", "angle", "is_conj", "isreal",
 ]  # fmt: skip
 
 
@@ -342,6 +342,14 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _wrap(_launch_angle(input._data))
 
 
+def isreal(input: Tensor) -> Tensor:
+    """True where the imaginary part is 0 (everywhere for a real tensor)."""
+    _check_tensor("isreal", input)
+    if not input.dtype.is_complex:
+        return creation.ones(tuple(input.shape), dtype=torch.bool, device=input.device)
+    return imag(input) == 0
+
+
 def is_conj(input: Tensor) -> bool:
     """Whether ``input`` is marked conjugated (what ``conj()`` returns; see ``conj``)."""
     _check_tensor("is_conj", input)
@@ -357,6 +365,13 @@ class ComplexMethods:
     conj_physical = conj_physical
     resolve_conj = resolve_conj
     angle = angle
+    isreal = isreal
+
+    def cfloat(self) -> Tensor:
+        return self.to(torch.complex64)
+
+    def cdouble(self) -> Tensor:
+        return self.to(torch.complex128)
 
 
 attach_methods(ComplexMethods)

@@ -728,6 +728,8 @@ def _value_operand(value, x: Tensor):
             raise ValueError("Overflow when unpacking long long")
         return scalar_as(value, x.dtype, checked=not x.dtype.is_floating_point)
     if isinstance(value, complex):
+        if x.dtype.is_complex:
+            return value
         raise RuntimeError(f"value cannot be converted to type {c_type_name(x.dtype)} without overflow")
     described = "numpy." + type(value).__name__ if isinstance(value, (np.generic, np.ndarray)) else type(value).__name__
     raise TypeError(f"can't assign a {described} to a {tensor_type_name(x.dtype, x.device)}")

@@ -207,13 +207,19 @@ COMPLEX_UNARY = {"neg": "neg", "exp": "exp", "reciprocal": "reciprocal", "abs": 
 
 
 def _launch_complex_unary(row: Unary, x: torch.Tensor, scalars: dict, out: torch.Tensor | None) -> torch.Tensor:
+    """The complex kernel of ``row`` on x (into ``out``: a real result such as abs's is cast to a complex
+    out, as torch's out= casts; in place, torch's refusal)."""
     op = COMPLEX_UNARY.get(row.name)
     if op is None or scalars:
         raise refuse_complex(row.name if op is None else row.kernel, x.dtype)
-    if out is not None and out.dtype.is_complex != (op not in complex_kernels.REAL_RESULT_OPS):
+    if out is None or out.dtype.is_complex != (op in complex_kernels.REAL_RESULT_OPS):
+        return complex_kernels.launch_complex(op, x, dtype=x.dtype, out=out)
+    if out.data_ptr() == x.data_ptr():
+        raise RuntimeError(f"In-place {row.name} is not supported for complex tensors.")
+    if not out.dtype.is_complex:
         raise RuntimeError(f"result type {dtype_word(x.dtype)} can't be cast to the desired output type "
                            f"{dtype_word(out.dtype)}")  # fmt: skip
-    return complex_kernels.launch_complex(op, x, dtype=x.dtype, out=out)
+    return kernels.launch_unary("copy", complex_kernels.launch_complex(op, x, dtype=x.dtype), out=out)
 
 
 @dataclass(eq=False)
