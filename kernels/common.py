@@ -34,9 +34,16 @@ def triton_dtype(dtype: torch.dtype) -> tl.dtype:
         return TORCH_TO_TRITON[dtype]
     except KeyError:
         if dtype.is_complex:  # (torch's error for an op with no complex kernel: kernels/complex.py has those)
-            word = "ComplexFloat" if dtype == torch.complex64 else "ComplexDouble"
-            raise NotImplementedError(f"\"{entry_point()}\" not implemented for '{word}'") from None
+            raise complex_refusal(entry_point(), dtype) from None
         raise TypeError(f"tritongrad kernels do not support dtype {dtype}") from None
+
+
+def complex_refusal(op: str, dtype: torch.dtype) -> NotImplementedError:
+    """torch's dispatch error for ``op`` of a complex tensor with no complex kernel (``"sort" not
+    implemented for 'ComplexFloat'``), for a launcher to raise (ops name tritongrad's own gaps
+    through dtypes.refuse_complex)."""
+    word = {torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble"}.get(dtype, "ComplexHalf")
+    return NotImplementedError(f"\"{op}\" not implemented for '{word}'")
 
 
 _KERNELS = os.path.dirname(os.path.realpath(__file__))
@@ -100,9 +107,8 @@ def check_same_device(name: str, *tensors: torch.Tensor) -> None:
 def check_floating(name: str, tensor: torch.Tensor, allowed: Sequence[torch.dtype] = FLOATING_DTYPES) -> None:
     """Raises TypeError naming the dtype if ``tensor`` is not one of ``allowed``."""
     if tensor.dtype not in allowed:
-        if tensor.dtype.is_complex:  # (torch's dispatch error: NotImplementedError)
-            word = "ComplexFloat" if tensor.dtype == torch.complex64 else "ComplexDouble"
-            raise NotImplementedError(f"\"{name}\" not implemented for '{word}'")
+        if tensor.dtype.is_complex:
+            raise complex_refusal(name, tensor.dtype)
         names = ", ".join(str(d) for d in allowed)
         raise TypeError(f"{name}: expected a tensor of dtype {names}, got {tensor.dtype}")
 

@@ -29,6 +29,7 @@ from tritongrad.kernels.activation import erf, erf_pair_of_magnitude, erfc, tanh
 from tritongrad.kernels.common import (
     bits_to_float,
     check_same_device,
+    complex_refusal,
     compute_dtype,
     needs_int64_indexing,
     remember,
@@ -1314,8 +1315,8 @@ def _copy_across_complex(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
 
 def _complex_as_floats(op: str, inputs, out: torch.Tensor):
     """(inputs, out) as their float views for a complex ``out``, when ``op`` on the views is the
-    complex op: every tensor input complex (a real number may scale: mul, div; or be added to
-    both parts by nothing else), else torch's refusal, naming the op and the dtypes."""
+    complex op: every tensor input complex, and a number only as the scale of mul or div (added,
+    it would go to both parts); else torch's refusal naming the op and the dtype."""
     single = isinstance(inputs, torch.Tensor)
     operands = (inputs,) if single else inputs
     tensors = [t for t in operands if isinstance(t, torch.Tensor)]
@@ -1324,8 +1325,7 @@ def _complex_as_floats(op: str, inputs, out: torch.Tensor):
     numbers_fit = all(type(n) in (int, float) for n in numbers) and (scaling or not numbers)
     real_tensor = any(not tensor.dtype.is_complex for tensor in tensors)
     if op not in _FLOAT_VIEW_OPS or not numbers_fit or (op in ("mul", "div") and not scaling) or real_tensor:
-        word = "ComplexFloat" if out.dtype == torch.complex64 else "ComplexDouble"
-        raise NotImplementedError(f"\"{op}\" not implemented for '{word}'")
+        raise complex_refusal(op, out.dtype)
     views = tuple(torch.view_as_real(t) if isinstance(t, torch.Tensor) else t for t in operands)
     return (views[0] if single else views), torch.view_as_real(out)
 

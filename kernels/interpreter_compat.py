@@ -53,6 +53,8 @@ import torch
 import triton.language as tl
 import triton.runtime.interpreter as interpreter
 
+from tritongrad.kernels.common import complex_refusal
+
 __all__ = ["install"]
 
 
@@ -114,18 +116,14 @@ def _install_quiet_float_errors() -> None:
     executor.__call__ = run_grid_quietly
 
 
-_DTYPE_WORDS = {torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble", torch.complex32: "ComplexHalf"}
-
-
 def _untyped_argument_error(executor: Any, args: tuple, kwargs: dict) -> NotImplementedError | None:
     """torch's error for a launch given a complex tensor (None if no argument is one): the op is
-    the kernel's OP constexpr where it has one (``"sin" (unary_kernel)``), else the kernel's name."""
+    the kernel's OP constexpr where it has one (``"sin"`` for unary_kernel), else the kernel's name."""
     for arg in (*args, *kwargs.values()):
-        if isinstance(arg, torch.Tensor) and arg.dtype in _DTYPE_WORDS:
+        if isinstance(arg, torch.Tensor) and arg.dtype.is_complex:
             kernel = getattr(getattr(executor, "fn", None), "__name__", "kernel")
             op = kwargs.get("OP")
-            named = f'"{op}" ({kernel})' if isinstance(op, str) else f'"{kernel}"'
-            return NotImplementedError(f"{named} not implemented for '{_DTYPE_WORDS[arg.dtype]}'")
+            return complex_refusal(op if isinstance(op, str) else kernel, arg.dtype)
     return None
 
 

@@ -16,6 +16,7 @@ import tritongrad
 import tritongrad.nn.functional as F
 from tests.utils import assert_close, from_torch, to_torch
 from tritongrad import runtime
+from tritongrad.dtypes import TORCH_COMPLEX_ONLY
 
 COMPLEX_DTYPES = [torch.complex64, torch.complex128]
 PARTS = {torch.complex64: torch.float32, torch.complex128: torch.float64}
@@ -613,6 +614,25 @@ def test_rotary_embedding_trains_one_sgd_step_as_torch():
 # ----------------------------------------------------------------------------------------------
 # The sweep: every public function and Tensor method given a small complex tensor
 # ----------------------------------------------------------------------------------------------
+
+
+def test_refusals_name_tritongrad_only_where_torch_computes_the_op():
+    x = torch.tensor([1 + 2j, -0.5 + 0.25j])
+    for op in sorted(TORCH_COMPLEX_ONLY):
+        function, computed = getattr(torch, op), False
+        for arguments in ((x,), (x, x), (x, 0)):
+            try:
+                function(*arguments)
+            except (RuntimeError, TypeError):
+                continue
+            computed = True
+            break
+        assert computed, f"torch refuses {op} of a complex tensor: it has no place in dtypes.TORCH_COMPLEX_ONLY"
+    with pytest.raises(NotImplementedError, match="tritongrad: sin of complex tensors is not implemented"):
+        from_torch(x).sin()
+    with pytest.raises(NotImplementedError, match="\"floor\" not implemented for 'ComplexFloat'"):
+        from_torch(x).floor()
+
 
 ALLOWED_ERRORS = (RuntimeError, TypeError, NotImplementedError, ValueError, IndexError)
 

@@ -15,7 +15,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
-from tritongrad.dtypes import dtype_word, refuse_complex
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import random as kernels
 from tritongrad.kernels import sampling as sampling_kernels
@@ -109,7 +109,7 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
     bounds.update(kwargs)
     dtype = tensor.dtype
     if dtype.is_complex:
-        raise refuse_complex("random_from_to", dtype)
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
     top = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
     low = _integer("random_", bounds.get("from", 0))
     high = top + 1 if bounds.get("to") is None else _integer("random_", bounds["to"])
