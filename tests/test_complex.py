@@ -551,6 +551,16 @@ def test_complex_leaf_gradient_accumulates():
     assert_same(ours.grad, a.grad, "accumulated .grad of a complex leaf")
 
 
+def test_backward_of_a_complex_scalar_needs_a_gradient():
+    z = tritongrad.tensor([1 + 2j, 3j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar outputs"):
+        (z * z).sum().backward()
+    (z * z).sum().backward(tritongrad.tensor(1 - 1j))
+    reference = torch.tensor([1 + 2j, 3j], requires_grad=True)
+    (reference * reference).sum().backward(torch.tensor(1 - 1j))
+    assert_same(z.grad, reference.grad, "gradient of a complex output given its gradient")
+
+
 def test_sgn_of_a_complex_tensor_refuses_to_record():
     x = tritongrad.tensor([1 + 2j], requires_grad=True)
     with pytest.raises(NotImplementedError, match="SgnBackward0"):

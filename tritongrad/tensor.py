@@ -520,7 +520,7 @@ class Tensor:
         return complex(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.is_floating_point or self.numel() != 1:
+        if self.dtype.is_floating_point or self.numel() != 1 or self.dtype.is_complex:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 

@@ -58,7 +58,10 @@ class UnitGradient:
         self.shape, self.dtype, self.device = tuple(output.shape), output.dtype, output.device
 
     def materialize(self):
-        """The ones tensor this stands for (one fill launch)."""
+        """The ones tensor this stands for (one fill launch); torch's refusal for a complex output
+        (no loss takes one, so this is where its implicit gradient would first be needed)."""
+        if self.dtype.is_complex:
+            raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {self.dtype}")
         return creation.ones(self.shape, dtype=self.dtype, device=self.device)
 
 
