@@ -189,7 +189,7 @@ def launch_complex(
         The result, a new tensor laid out as the inputs are (or ``out``).
     """
     if dtype not in _COMPUTE:
-        raise RuntimeError(f"tritongrad: {op} in {dtype} is not implemented (complex64 and complex128 are)")
+        raise NotImplementedError(f"tritongrad: {op} in {dtype} is not implemented (complex64 and complex128 are)")
     if op not in UNARY_OPS and op not in BINARY_OPS:
         raise NotImplementedError(f"tritongrad: {op} of complex tensors is not implemented")
     tensors = [t for t in (a, b) if isinstance(t, torch.Tensor)]

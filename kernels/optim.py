@@ -1857,6 +1857,8 @@ def _check_group_layout(
     check_same_device(name, *[t for tensors in lists.values() for t in tensors])
     param_dtype = params[0].dtype
     if param_dtype not in _FLOATING:
+        if param_dtype.is_complex:  # (torch steps their view_as_real; tritongrad's kernels do not yet)
+            raise NotImplementedError(f"tritongrad: {name} of complex parameters ({param_dtype}) is not implemented")
         raise TypeError(
             f"{name}: parameters must be floating point (float16/bfloat16/float32/float64), got {param_dtype}"
         )

@@ -561,6 +561,14 @@ def test_backward_of_a_complex_scalar_needs_a_gradient():
     assert_same(z.grad, reference.grad, "gradient of a complex output given its gradient")
 
 
+def test_optimizers_refuse_complex_parameters_by_name():
+    parameter = tritongrad.nn.Parameter(tritongrad.tensor([1 + 2j, 3j]))
+    (parameter.abs() * 2).sum().backward()
+    for optimizer in (tritongrad.optim.SGD([parameter], lr=0.1), tritongrad.optim.Adam([parameter])):
+        with pytest.raises(NotImplementedError, match="complex parameters"):
+            optimizer.step()
+
+
 def test_sgn_of_a_complex_tensor_refuses_to_record():
     x = tritongrad.tensor([1 + 2j], requires_grad=True)
     with pytest.raises(NotImplementedError, match="SgnBackward0"):
