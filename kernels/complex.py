@@ -7,12 +7,13 @@ the imaginary parts (``parts``): the elementwise launch plan (coalescing, broadc
 width) is then the real one's, applied to each part, and every access stays inside the view the
 bounds checker knows.
 
-What is two real ops on the float view is not written again here: a complex copy, negation, sum
-of two complex tensors or their reduction is the real kernel on the ``(..., 2)`` view
-(kernels/elementwise.py and kernels/reduce.py do that rewrite themselves). This file has what
-mixes the two parts: products and quotients, exp, reciprocal, abs, angle, sgn, polar/complex
-and the gradients of the non-holomorphic ones, casts between real and complex, and the complex
-matrix product composed from four real ones.
+What is a real op on the float view is not written again here: a copy or cast into or out of a
+complex dtype, a sum of two complex tensors, a scaling by a real number, a fill and the sum or mean
+of a complex tensor are the real kernels on the ``(..., 2)`` view (kernels/elementwise.py,
+kernels/creation.py and kernels/reduce.py do that rewrite in their general paths). This file has
+what mixes the two parts or the two kinds of operand: products and quotients, sums with a real
+tensor or a complex number, neg and conj, exp, reciprocal, abs, angle, sgn, polar/complex and the
+gradients of the non-holomorphic ones, and the complex matrix product composed from four real ones.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ __all__ = ["COMPLEX_DTYPES", "UNARY_OPS", "BINARY_OPS", "parts", "launch_complex
 COMPLEX_DTYPES = (torch.complex64, torch.complex128)
 
 # ops of one operand, and of two, that the kernel below computes; the result is complex unless
-# the op is in REAL_RESULT_OPS (abs, angle; "copy" into a real dtype keeps the real part).
-UNARY_OPS = frozenset(("copy", "neg", "conj", "exp", "reciprocal", "sgn", "abs", "angle"))
+# the op is in REAL_RESULT_OPS. (Copies and casts are the real copy kernel on the float views:
+# kernels/elementwise.py.)
+UNARY_OPS = frozenset(("neg", "conj", "exp", "reciprocal", "sgn", "abs", "angle"))
 BINARY_OPS = frozenset(
     ("add", "sub", "mul", "div", "polar", "complex", "angle_backward", "polar_backward_abs", "polar_backward_angle")
 )
@@ -100,9 +102,7 @@ def complex_kernel(
             bi = bi.to(COMPUTE)
     re = ar
     im = ai
-    if OP == "copy":
-        re = ar
-    elif OP == "neg":
+    if OP == "neg":
         re = -ar
         im = -ai
     elif OP == "conj":
@@ -181,8 +181,7 @@ def launch_complex(
         op: one of ``UNARY_OPS`` (b is None) or ``BINARY_OPS``.
         a, b: torch tensors (complex or real, any strides) or Python numbers.
         dtype: the complex dtype the arithmetic is done in (complex64: float32 parts).
-        out_dtype: the result's dtype (default ``dtype``; the real one for ``REAL_RESULT_OPS``);
-            a complex op into a real dtype keeps the real part (a cast).
+        out_dtype: the result's dtype (default ``dtype``; the real one for ``REAL_RESULT_OPS``).
         out: a tensor to write into instead (its shape must be the broadcast shape).
 
     Returns:

@@ -18,6 +18,7 @@ and the result is cast to the output dtype on store.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from math import copysign, prod
 
@@ -1303,8 +1304,10 @@ _FLOAT_VIEW_OPS = frozenset(("copy", "neg", "add", "sub", "mul", "div"))
 
 def _copy_across_complex(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """A copy between a real and a complex tensor (copy_, a cast): a real value is the real part
-    and 0 the imaginary part; a complex value's real part is what a real tensor keeps."""
+    and 0 the imaginary part; a complex value's real part is what a real tensor keeps, with the
+    warning torch's copy kernel gives."""
     if x.dtype.is_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
         return _launch_unary("copy", torch.view_as_real(x).select(-1, 0), out, out.dtype, None, None, None, None)
     pairs = torch.view_as_real(out)
     _launch_unary("copy", x, pairs.select(-1, 0), pairs.dtype, None, None, None, None)

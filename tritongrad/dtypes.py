@@ -148,11 +148,16 @@ def set_default_dtype(dtype: torch.dtype) -> None:
     _default_dtype = dtype
 
 
+_CATEGORIES = {dtype: 0 if dtype == torch.bool else 2 if dtype.is_floating_point else 3 if dtype.is_complex else 1
+               for dtype in (*SUPPORTED, torch.complex32)}  # fmt: skip
+
+
 def category(dtype: torch.dtype) -> int:
     """0 for bool, 1 for integers, 2 for floating types, 3 for complex ones."""
-    if dtype == torch.bool:
-        return 0
-    return 2 if dtype.is_floating_point else 3 if dtype.is_complex else 1
+    try:
+        return _CATEGORIES[dtype]
+    except KeyError:  # (a dtype tritongrad has no kernels for, met in a refusal's promotion)
+        return 2 if dtype.is_floating_point else 3 if dtype.is_complex else 0 if dtype == torch.bool else 1
 
 
 _INTEGER_ORDER = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64]
@@ -328,6 +333,9 @@ _LIMITS = {
     torch.int16: (-(2**15), 2**15 - 1),
     torch.int32: (-(2**31), 2**31 - 1),
     torch.int64: (-(2**63), 2**63 - 1),
+    # (a real number for a complex dtype: checked as its parts' dtype would check it)
+    torch.complex64: (-3.4028234663852886e38, 3.4028234663852886e38),
+    torch.complex128: (-math.inf, math.inf),
 }
 
 REDUCED_FLOATS = frozenset((torch.float16, torch.bfloat16))
@@ -363,6 +371,16 @@ def round_float(value: float, dtype: torch.dtype) -> float:
     return single
 
 
+def complex_scalar_as(value: complex, dtype: torch.dtype) -> complex | float:
+    """A Python complex number as a tensor of ``dtype`` holds it (fill_, setitem): itself for a complex
+    dtype; for a real one its real part when its imaginary part is 0, else torch's overflow error."""
+    if dtype.is_complex:
+        return value
+    if value.imag != 0:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype]} without overflow")
+    return scalar_as(value.real, dtype, checked=True)
+
+
 def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):
     """The Python number ``value`` as a tensor of ``dtype`` holds it: the one place a number meets
     a dtype before it becomes a kernel argument (ops/elementwise.py says which op converts how).
@@ -376,24 +394,18 @@ def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):
     outside ``dtype``'s range raises torch's RuntimeError ("value cannot be converted to type
     c10::Half without overflow"; an infinity fits a floating dtype, NaN no integer one; negative
     integers wrap into uint8 as in torch); floats are truncated toward zero for integer dtypes.
-    Returns a Python float, int or bool.
+    Returns a Python float, int or bool. A complex ``value`` is the caller's (``complex_scalar_as``).
     """
     if dtype == torch.bool:
         return bool(value) if checked else value
-    if dtype.is_complex:
-        return complex(value)
-    if isinstance(value, complex):  # (into a real dtype: only a real value fits, as torch's check says)
-        if value.imag != 0 or not checked:
-            raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype]} without overflow")
-        value = value.real
     if checked and not isinstance(value, bool):
         lowest, highest = _LIMITS[dtype]
         if isinstance(value, int) and dtype == torch.uint8:
             overflows = value > highest or (value < 0 and -value > highest)
         elif math.isinf(value):
-            overflows = not dtype.is_floating_point
+            overflows = not (dtype.is_floating_point or dtype.is_complex)
         elif math.isnan(value):
-            overflows = not dtype.is_floating_point
+            overflows = not (dtype.is_floating_point or dtype.is_complex)
         else:
             overflows = value < lowest or value > highest
         if overflows:
@@ -401,6 +413,8 @@ def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):
     if dtype.is_floating_point:
         return round_float(float(value), dtype) if not isinstance(value, bool) else float(value)
     if isinstance(value, float):
+        if dtype.is_complex:
+            return value
         return int(value) if checked else value  # C's float-to-integer conversion truncates toward zero
     if dtype != torch.int64 and not isinstance(value, bool):
         bits = dtype.itemsize * 8  # an integer wraps into a narrower integer type as C's casts wrap it

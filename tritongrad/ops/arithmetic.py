@@ -15,7 +15,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, result_type, scalar_as
+from tritongrad.dtypes import as_python_scalar, complex_scalar_as, dtype_word, get_default_dtype, result_type, scalar_as
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap, check_writable
@@ -510,9 +510,12 @@ class InplaceMethods:
         check_inplace(self)
         if not isinstance(value, Tensor):
             value = as_python_scalar(value)
-            if not isinstance(value, (*_NUMBER_TYPES, complex)):
-                raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
-            value = scalar_as(value, self.dtype, checked=True)  # (torch's Scalar.to<T>())
+            if not isinstance(value, _NUMBER_TYPES):
+                if not isinstance(value, complex):
+                    raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+                value = complex_scalar_as(value, self.dtype)
+            else:
+                value = scalar_as(value, self.dtype, checked=True)  # (torch's Scalar.to<T>())
         if is_grad_enabled() and (self.requires_grad or value_requires_grad):
             # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
             # an inf/NaN in s cannot leak into the result.

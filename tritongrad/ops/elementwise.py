@@ -72,7 +72,7 @@ def _data(x):
 
 
 def _check_scalar(op: str, value) -> None:
-    if not isinstance(value, (bool, int, float, complex)) and not hasattr(value, "_data"):
+    if not isinstance(value, (bool, int, float)) and not isinstance(value, complex) and not hasattr(value, "_data"):
         raise TypeError(f"{op}(): expected a Tensor or a Python number, got {type(value).__name__}")
 
 

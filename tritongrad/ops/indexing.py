@@ -33,7 +33,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import c_type_name, dtype_word, result_type, scalar_as, tensor_type_name
+from tritongrad.dtypes import complex_scalar_as, dtype_word, result_type, scalar_as, tensor_type_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
@@ -728,9 +728,7 @@ def _value_operand(value, x: Tensor):
             raise ValueError("Overflow when unpacking long long")
         return scalar_as(value, x.dtype, checked=not x.dtype.is_floating_point)
     if isinstance(value, complex):
-        if x.dtype.is_complex:
-            return value
-        raise RuntimeError(f"value cannot be converted to type {c_type_name(x.dtype)} without overflow")
+        return complex_scalar_as(value, x.dtype)
     described = "numpy." + type(value).__name__ if isinstance(value, (np.generic, np.ndarray)) else type(value).__name__
     raise TypeError(f"can't assign a {described} to a {tensor_type_name(x.dtype, x.device)}")
 

@@ -18,7 +18,6 @@ from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, dtype_word, tensor_type_name
-from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as indexing_kernels
@@ -391,17 +390,6 @@ class Clone(Function):
         return grad, None
 
 
-def _complex_cast(data: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """A cast into or out of a complex dtype: a real value gets a zero imaginary part; a complex one
-    cast to a real dtype keeps its real part, with torch's warning; a non-floating real dtype takes
-    the real part's float cast (the copy kernel's rounding)."""
-    if data.dtype.is_complex and not dtype.is_complex:
-        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
-        real = complex_kernels.launch_complex("copy", data, dtype=data.dtype, out_dtype=torch.view_as_real(data).dtype)
-        return real if real.dtype == dtype else elementwise_kernels.launch_unary("copy", real, out_dtype=dtype)
-    return complex_kernels.launch_complex("copy", data, dtype=dtype)
-
-
 class ToCopy(Function):
     """Conversion to another dtype and/or device."""
 
@@ -413,11 +401,8 @@ class ToCopy(Function):
         if moving and data.device.type == "cpu":
             # from the host to the GPU: move first, so that the cast kernel runs on the GPU
             data, moving = data.to(device), False
-        if dtype is not None and dtype != data.dtype:
-            if dtype.is_complex or data.dtype.is_complex:
-                data = _complex_cast(data, dtype)
-            else:
-                data = elementwise_kernels.launch_unary("copy", data, out_dtype=dtype)
+        if dtype is not None and dtype != data.dtype:  # (into or out of complex: kernels/elementwise.py)
+            data = elementwise_kernels.launch_unary("copy", data, out_dtype=dtype)
         if moving:
             data = data.to(device)
         if data is x._data:
