@@ -440,14 +440,7 @@ def positive(input):
     return input
 
 
-def isreal(input):
-    """True where the imaginary part is zero: everywhere for a real dtype."""
-    if input.is_complex():
-        return input.imag == 0
-    return creation.ones(tuple(input.shape), dtype=torch.bool, device=input.device)
-
-
-__all__ += ["positive", "isreal"]
+__all__ += ["positive"]
 
 
 class _NamespaceMethods:
@@ -455,9 +448,7 @@ class _NamespaceMethods:
 
     addr, corrcoef, cov, diagonal_scatter, inner = addr, corrcoef, cov, diagonal_scatter, inner
     is_same_size, select_scatter, slice_scatter = is_same_size, select_scatter, slice_scatter
-    triangular_solve, unique_consecutive, vdot, positive, isreal = (
-        triangular_solve, unique_consecutive, vdot, positive, isreal
-    )  # fmt: skip
+    triangular_solve, unique_consecutive, vdot, positive = triangular_solve, unique_consecutive, vdot, positive
     prelu = F.prelu
     matrix_power = matrix_power
     unsafe_chunk, unsafe_split = Tensor.chunk, Tensor.split
