@@ -475,3 +475,26 @@ def test_autograd_grad_takes_any_iterable_as_torch():
     """MAML's ``autograd.grad(loss, model.parameters())``: inputs, outputs and grad_outputs may be any iterable."""
     agree("autograd.grad over generators and containers", _gradients_over_iterables, [], message=True)
     agree("autograd.grad w.r.t. a number", lambda lib: lib.autograd.grad(lib.ones(2, requires_grad=True).sum(), 3), [])
+
+
+IN_PLACE_CHAINS = {
+    "div_ then mul_": lambda lib, x, d, m: (x - 1).div_(d).mul_(m),
+    "div_ then add_": lambda lib, x, d, m: (x - 1).div_(d).add_(m),
+    "mul_ then mul_": lambda lib, x, d, m: (x - 1).mul_(d).mul_(m),
+    "sqrt_ then mul_ (torch refuses)": lambda lib, x, d, m: (x * 1).sqrt_().mul_(m),
+    "div_ by a constant then mul_": lambda lib, x, d, m: (x - 1).div_(d.detach()).mul_(m),
+    "number divided by a tensor, then mul_": lambda lib, x, d, m: (2.0 / d).mul_(m),
+}
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE_CHAINS))
+def test_in_place_chains_backward_as_torch(name):
+    """fast.ai's RunningBatchNorm: ``(x - m).div_(s).mul_(w).add_(b)``."""
+
+    def run(lib):
+        leaves = [lib.tensor(v, requires_grad=True) for v in ([1.0, 2.0, 3.0], [2.0, 4.0, 8.0], [0.5, 1.5, 2.5])]
+        result = IN_PLACE_CHAINS[name](lib, *leaves)
+        result.sum().backward()
+        return [result] + [leaf.grad for leaf in leaves]
+
+    agree(name, run, [], message=True)

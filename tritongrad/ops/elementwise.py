@@ -341,16 +341,24 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
         ctx.b_scalar = None if hasattr(b, "_data") else b
+        ctx.a_scalar = None if hasattr(a, "_data") else a
         result = binary_forward("div", a, b)
-        ctx.save_for_backward(b if hasattr(b, "_data") else None, result if _needs(ctx, 1) else None)
+        # b's gradient reads a, not the result, as torch's (-grad * (a / b) / b): a div_ followed by
+        # another in-place op on its result (fast.ai's (x - m).div_(s).mul_(w)) leaves a intact.
+        saved_a = a if _needs(ctx, 1) and hasattr(a, "_data") else None
+        ctx.save_for_backward(b if hasattr(b, "_data") else None, saved_a)
         return result
 
     @staticmethod
     def backward(ctx, grad):
-        b, result = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         divisor = b if b is not None else ctx.b_scalar
         grad_a = reduce_grad(grad / divisor, ctx.a_meta) if _needs(ctx, 0) else None
-        grad_b = reduce_grad(-grad * result / divisor, ctx.b_meta) if _needs(ctx, 1) else None
+        if _needs(ctx, 1):
+            dividend = a if a is not None else ctx.a_scalar
+            grad_b = reduce_grad(-grad * (dividend / divisor / divisor), ctx.b_meta)
+        else:
+            grad_b = None
         return grad_a, grad_b
 
 
