@@ -50,6 +50,25 @@ class _IncompatibleKeys(NamedTuple):
         return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
+def _returns_none(hook):
+    """A state-dict post hook that must not return a value (torch's public form)."""
+
+    def checked(module, state_dict, prefix, local_metadata):
+        if hook(module, state_dict, prefix, local_metadata) is not None:
+            raise RuntimeError("state_dict post-hook must return None")
+
+    return checked
+
+
+def _without_module(hook):
+    """A load-state-dict pre hook registered without the module (torch's private default)."""
+
+    def called(module, *args):
+        return hook(*args)
+
+    return called
+
+
 class _HookHandle:
     def __init__(self, hooks: dict, key: int) -> None:
         self._hooks, self._key = hooks, key
@@ -475,11 +494,14 @@ class Module:
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """Parameters and persistent buffers by qualified name (detached unless ``keep_vars``); as
         torch's, ``_metadata`` holds each module's ``{"version": _version}`` by its prefix."""
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = {"version": self._version}
+            destination._metadata[prefix[:-1]] = local_metadata
         for name, parameter in self._parameters.items():
             if parameter is not None:
                 destination[prefix + name] = parameter if keep_vars else parameter.detach()
@@ -489,7 +511,41 @@ class Module:
         for name, child in self._modules.items():
             if child is not None:
                 child.state_dict(destination, prefix + name + ".", keep_vars)
+        for hook in self.__dict__.get("_state_dict_hooks", {}).values():
+            replaced = hook(self, destination, prefix, local_metadata)
+            if replaced is not None:  # (a private-API hook may return the dict to use)
+                destination = replaced
         return destination
+
+    def register_state_dict_pre_hook(self, hook) -> _HookHandle:
+        """``hook(module, prefix, keep_vars)`` runs before this module's entries are collected."""
+        return self._add_hook(self._hook_table("_state_dict_pre_hooks", backward=False), hook)
+
+    def register_state_dict_post_hook(self, hook) -> _HookHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's entries (its
+        children's included) are collected, and may change ``state_dict`` in place."""
+        return self._add_hook(self._hook_table("_state_dict_hooks", backward=False), _returns_none(hook))
+
+    def _register_state_dict_hook(self, hook) -> _HookHandle:
+        """torch's private form of ``register_state_dict_post_hook``: a returned dict replaces it."""
+        return self._add_hook(self._hook_table("_state_dict_hooks", backward=False), hook)
+
+    def register_load_state_dict_pre_hook(self, hook) -> _HookHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs before this module's entries are loaded; it may change ``state_dict`` in
+        place (rename keys of an old checkpoint) and append to ``error_msgs``."""
+        return self._add_hook(self._hook_table("_load_state_dict_pre_hooks", backward=False), hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False) -> _HookHandle:
+        """torch's private form: without ``with_module`` the hook is called without the module."""
+        if not with_module:
+            hook = _without_module(hook)
+        return self.register_load_state_dict_pre_hook(hook)
+
+    def register_load_state_dict_post_hook(self, hook) -> _HookHandle:
+        """``hook(module, incompatible_keys)`` runs after loading, before strict's check: clearing
+        ``incompatible_keys.missing_keys`` or ``unexpected_keys`` in place silences those errors."""
+        return self._add_hook(self._hook_table("_load_state_dict_post_hooks", backward=False), hook)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
         """Copies values from ``state_dict`` into parameters and buffers (shapes must match).
@@ -503,12 +559,16 @@ class Module:
         # override point), in a copy so the caller's dict is left as it was.
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = dict(state_dict.items())
+        errors, hook_missing, hook_unexpected = [], [], []
         for prefix, module in self.named_modules():
-            version = None if metadata is None else metadata.get(prefix, {}).get("version")
-            module._complete_state_dict(state_dict, prefix + "." if prefix else "", version)
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        errors = []
+            local_metadata = {} if metadata is None else metadata.get(prefix, {})
+            version = local_metadata.get("version")
+            key_prefix = prefix + "." if prefix else ""
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(module, state_dict, key_prefix, local_metadata, strict, hook_missing, hook_unexpected, errors)
+            module._complete_state_dict(state_dict, key_prefix, version)
+        missing = hook_missing + [key for key in own if key not in state_dict]
+        unexpected = hook_unexpected + [key for key in state_dict if key not in own]
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -531,6 +591,14 @@ class Module:
                 continue
             with no_grad():
                 target.copy_(value)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module in self.modules():
+            for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                        "new values, if incompatible_keys need to be modified, it should be done inplace."
+                    )
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
@@ -566,7 +634,10 @@ class Module:
         after forward; a non-None return replaces the output."""
         if with_kwargs:
             hook = _WithKeywords(hook, after=True)
-        return self._add_hook(self._forward_hooks, hook, prepend)
+        handle = self._add_hook(self._forward_hooks, hook, prepend)
+        if always_call:  # (also run, with output None, when forward raises)
+            self._hook_table("_forward_hooks_always_called", backward=False)[handle._key] = True
+        return handle
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> _HookHandle:
         """``hook(module, args)`` (``with_kwargs``: ``hook(module, args, kwargs)``, returning
@@ -591,10 +662,12 @@ class Module:
 
     _has_backward_hooks = False  # (set on a module once it has a backward hook table: one read per call)
 
-    def _hook_table(self, name: str) -> dict:
+    def _hook_table(self, name: str, backward: bool = True) -> dict:
+        """The module's hook table ``name``, made on first use (``backward``: a table __call__ reads)."""
         if name not in self.__dict__:
             object.__setattr__(self, name, OrderedDict())
-            object.__setattr__(self, "_has_backward_hooks", True)
+            if backward:
+                object.__setattr__(self, "_has_backward_hooks", True)
         return self.__dict__[name]
 
     def _add_hook(self, table: dict, hook, prepend: bool = False) -> _HookHandle:
@@ -623,7 +696,11 @@ class Module:
             if hooks or pre_hooks:
                 backward_hooks = _BackwardHooks(self, hooks, pre_hooks)
                 args = backward_hooks.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            self._run_always_called_hooks(args, kwargs)
+            raise
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 if type(hook) is _WithKeywords:
@@ -635,6 +712,27 @@ class Module:
         if backward_hooks is not None:
             output = backward_hooks.wrap_output(output)
         return output
+
+    def _run_always_called_hooks(self, args, kwargs) -> None:
+        """The forward hooks registered with ``always_call``, after forward raised (output None); their
+        own exceptions are warnings, as torch's, so forward's error is the one raised."""
+        always = self.__dict__.get("_forward_hooks_always_called")
+        if not always:
+            return
+        for key, hook in list(self._forward_hooks.items()):
+            if key not in always:
+                continue
+            try:
+                if type(hook) is _WithKeywords:
+                    hook.function(self, args, kwargs, None)
+                else:
+                    hook(self, args, None)
+            except Exception as error:  # noqa: BLE001 - torch silences it into a warning
+                warnings.warn(
+                    "module forward hook with ``always_call=True`` raised an exception that was silenced as another "
+                    f"error was raised in forward: {error}",
+                    stacklevel=3,
+                )
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
