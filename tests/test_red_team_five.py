@@ -498,3 +498,32 @@ def test_in_place_chains_backward_as_torch(name):
         return [result] + [leaf.grad for leaf in leaves]
 
     agree(name, run, [], message=True)
+
+
+OUT_ARGUMENTS = {
+    "sinc out= float32": lambda lib: lib.sinc(lib.ones(2), out=lib.zeros(2)),
+    "sinc out= float64 of a float32 input": lambda lib: lib.sinc(lib.ones(2), out=lib.zeros(2, dtype=lib.float64)),
+    "sinc out= float32 of a float64 input": lambda lib: lib.sinc(lib.ones(2, dtype=lib.float64), out=lib.zeros(2)),
+    "sinc out= int64": lambda lib: lib.sinc(lib.ones(2, dtype=lib.long), out=lib.zeros(2, dtype=lib.long)),
+    "sinc out= of an input that requires grad": lambda lib: lib.sinc(lib.ones(2, requires_grad=True), out=lib.zeros(2)),
+    "float_power out= float32": lambda lib: lib.float_power(lib.ones(2), 2, out=lib.zeros(2)),
+    "float_power out= float64": lambda lib: lib.float_power(lib.ones(2) * 3, 2, out=lib.zeros(2, dtype=lib.float64)),
+    "float_power of a number, out= resized": lambda lib: lib.float_power(
+        2, lib.arange(2.0), out=lib.zeros(0, dtype=lib.float64)
+    ),
+    "searchsorted out= int64": lambda lib: lib.searchsorted(
+        lib.arange(3.0), lib.ones(2), out=lib.zeros(2, dtype=lib.long)
+    ),
+    "searchsorted out= int32 without out_int32": lambda lib: lib.searchsorted(
+        lib.arange(3.0), lib.ones(2), out=lib.zeros(2, dtype=lib.int32)
+    ),
+    "searchsorted out= int32 with out_int32": lambda lib: lib.searchsorted(
+        lib.arange(3.0), lib.ones(2), out_int32=True, out=lib.zeros(2, dtype=lib.int32)
+    ),
+    "searchsorted into its own values": lambda lib: (lambda x: lib.searchsorted(x, x, out=x))(lib.arange(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT_ARGUMENTS))
+def test_out_arguments_as_torch(name):
+    agree(name, OUT_ARGUMENTS[name], [], message=True)

@@ -76,8 +76,18 @@ def _require_tensor(name: str, argument: str, value, position: int) -> None:
 
 
 # ------------------------------------------------------------------------------ pointwise
-def float_power(input, exponent):
-    """input ** exponent computed in double precision (the result is always float64)."""
+def float_power(input, exponent, *, out=None):
+    """input ** exponent computed in double precision (the result is always float64; so is ``out``)."""
+    if out is not None:
+        check_out_tensor("float_power", out)
+        if out.dtype != torch.float64:
+            raise RuntimeError(
+                f"the output given to float_power has dtype {dtype_word(out.dtype)} but the operation's result "
+                "requires dtype Double"
+            )
+        check_no_grad("float_power", out, *(v for v in (input, exponent) if isinstance(v, Tensor)))
+        operands = [v for v in (input, exponent) if isinstance(v, Tensor)]
+        return write_out("float_power", out, float_power(input, exponent), *operands)
     input, exponent = as_python_scalar(input), as_python_scalar(exponent)
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(
@@ -133,8 +143,12 @@ def signbit(input):
     return _copysign(creation.ones((), dtype=input.dtype, device=input.device), input) < 0
 
 
-def sinc(input):
-    """sin(pi x) / (pi x), 1 at x = 0 (where the gradient is 0); integers promote to float."""
+def sinc(input, *, out=None):
+    """sin(pi x) / (pi x), 1 at x = 0 (where the gradient is 0); integers promote to float.
+    ``out=``: any dtype the float result casts to."""
+    if out is not None:
+        check_no_grad("sinc", out, input)
+        return write_out("sinc", out, sinc(input), input, rule="castable")
     x = _floating(input, "sinc")
     zero = x == 0
     scaled = _where(zero, 1.0, x * math.pi)
@@ -306,8 +320,20 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return _search(boundaries, input, bool(right), bool(out_int32))
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
-    """Insertion indices of ``values`` into the innermost dim of ``sorted_sequence`` (torch's rules)."""
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+    """Insertion indices of ``values`` into the innermost dim of ``sorted_sequence`` (torch's rules);
+    ``out=``: int64, or int32 with ``out_int32``."""
+    if out is not None:
+        check_out_tensor("searchsorted", out)
+        if out.dtype != (torch.int32 if out_int32 else torch.int64):
+            raise RuntimeError(
+                "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) "
+                f"depending on whether out_int32 flag is True, but we got output tensor's dtype {out.dtype} and "
+                f"out_int32 flag is {'True' if out_int32 else 'False'}"
+            )
+        found = searchsorted(sorted_sequence, values, out_int32=out_int32, right=right, side=side, sorter=sorter)
+        operands = [v for v in (sorted_sequence, values) if isinstance(v, Tensor)]
+        return write_out("searchsorted", out, found, *operands, differentiable=False, overlap=True)
     values = as_python_scalar(values)
     if side is not None:
         if side not in _SIDES:
