@@ -98,3 +98,19 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_module_hooks_as_torch(name):
     agree(name, CASES[name], [], message=True)
+
+
+def _parameter_container_reprs(lib):
+    class Holder(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2, 3))])
+            self.linear = lib.nn.Linear(2, 2)
+
+    listed = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(8, 1, 3, 3)), lib.nn.Parameter(lib.ones(2))])
+    named = lib.nn.ParameterDict({"a": lib.nn.Parameter(lib.ones(2)), "b": lib.nn.Parameter(lib.ones(1, 3).double())})
+    return [repr(listed), repr(Holder()), repr(named), repr(lib.nn.ParameterList()), repr(lib.nn.ParameterDict())]
+
+
+def test_parameter_container_reprs_as_torch():
+    agree("ParameterList / ParameterDict reprs", _parameter_container_reprs, [], message=True)

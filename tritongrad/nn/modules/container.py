@@ -348,14 +348,18 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        lines = []
-        for index, value in enumerate(self):
-            if isinstance(value, Tensor):
-                size = "x".join(str(s) for s in value.shape)
-                lines.append(f"({index}): Parameter containing: [{value.type()} of size {size}]")
-            else:
-                lines.append(f"({index}): Object of type: {type(value).__name__}")
-        return "\n".join(lines)
+        # (torch's: the dtype, e.g. torch.float32; its lines carry their own two-space indent)
+        return "\n".join(_parameter_line(index, value, str(value.dtype)) for index, value in enumerate(self))
+
+
+def _parameter_line(key, value, type_name: str) -> str:
+    """One child line of ParameterList's and ParameterDict's extra_repr, as torch prints it."""
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    size = "x".join(str(s) for s in value.shape)
+    device = f" ({value.device})" if value.device.type == "cuda" else ""
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    return f"  ({key}): {kind} containing: [{type_name} of size {size}{device}]"
 
 
 class ParameterDict(Module):
@@ -389,6 +393,10 @@ class ParameterDict(Module):
 
     def keys(self):
         return self._keys.keys()
+
+    def extra_repr(self) -> str:
+        # (torch's: the legacy type name, e.g. torch.FloatTensor)
+        return "\n".join(_parameter_line(key, value, value.type()) for key, value in self.items())
 
     def items(self):
         return [(key, self[key]) for key in self._keys]
