@@ -486,6 +486,9 @@ class Module:
     def half(self) -> Module:
         return self.to(torch.float16)
 
+    def bfloat16(self) -> Module:
+        return self.to(torch.bfloat16)
+
     def type(self, dst_type) -> Module:
         """Casts every parameter and buffer (floating or not) with ``Tensor.type``, as torch's."""
         return self._apply_to_tensors(lambda tensor: tensor.type(dst_type))

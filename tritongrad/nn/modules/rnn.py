@@ -2,7 +2,8 @@
 
 The layers are composed from tritongrad ops, one time step at a time: each layer and direction
 projects the whole sequence through ``weight_ih`` in one F.linear, then walks the steps with
-F.linear(h, weight_hh, bias_hh) and the gate arithmetic (sigmoid, tanh, relu, mul, add), and the
+F.linear(h, weight_hh, bias_hh) and the gate arithmetic (sigmoid, tanh, relu, mul, add; an LSTM's
+in one fused kernel each way, ops/rnn_cell.py), and the
 outputs are stacked back into a sequence. Autograd differentiates through the unrolled graph
 (chunk and unbind split the gates and the time steps as one node each, whose backward is one
 concatenation).
@@ -31,6 +32,7 @@ from tritongrad.nn.parameter import Parameter
 from tritongrad.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from tritongrad.ops import cat, stack, where
 from tritongrad.ops.autocast import autocast_op, is_any_autocast_enabled
+from tritongrad.ops.rnn_cell import lstm_cell_gates
 from tritongrad.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -51,11 +53,7 @@ def _rnn_step(activation, gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | No
 
 def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None):
     """(h', c') from the input gates ``gi``; gate order i, f, g, o; h' projected by w_hr if given."""
-    gates = F.linear(h, w_hh, b_hh) + gi
-    i, f, g, o = gates.chunk(4, 1)
-    i, f, g, o = F.sigmoid(i), F.sigmoid(f), F.tanh(g), F.sigmoid(o)
-    c = f * c + i * g
-    h = o * F.tanh(c)
+    h, c = lstm_cell_gates(gi, F.linear(h, w_hh, b_hh), c)  # (the gate arithmetic: one kernel each way)
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, c
