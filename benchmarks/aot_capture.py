@@ -280,6 +280,10 @@ def _register_elementwise_cases() -> None:
     for op in ("erfcx", "log_ndtr", "ndtri", "i0", "i1e", "spherical_bessel_j0", "entr", "logit", "erfinv"):
         case(f"{op} fp32 1M", "elementwise")(unary(op, torch.float32))
     case("erfinv fp64 1M", "elementwise")(unary("erfinv", torch.float64))
+    # the trigonometric ops: float32 reduces the angle in float64 first, float64 calls libdevice's
+    for op in ("sin", "cos", "tan"):
+        for label, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
+            case(f"{op} {label} 1M", "elementwise")(unary(op, dtype))
     for op in ("igamma", "igammac", "xlog1py"):
         case(f"{op} fp32 1M", "elementwise")(binary(op, torch.float32, (LARGE,)))
     case("relu bf16 1M", "elementwise", **aligned)(unary("relu", torch.bfloat16))
@@ -990,6 +994,49 @@ def _register_embedding_cases() -> None:
         )
 
 
+def _register_rnn_cases() -> None:
+    rnn = lambda: _kernels("rnn")  # noqa: E731
+    for label, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16), ("fp64", torch.float64)):
+        # an LSTM step at char-RNN size (batch 64, hidden 512): the gate arithmetic both ways
+        def step(dtype=dtype):
+            gi, gh, c = _randn(64, 2048, dtype=dtype), _randn(64, 2048, dtype=dtype), _randn(64, 512, dtype=dtype)
+            h_new, c_new, gates = rnn().launch_lstm_cell_fwd(gi, gh, c)
+            rnn().launch_lstm_cell_bwd(h_new, c_new, gates, c, c_new, copies=2)
+
+        case(f"lstm cell gates fwd+bwd {label} 64x512", "rnn")(step)
+
+
+# Each binary op of kernels/complex.py with the operand kinds it is called with (c: complex, r: real).
+_COMPLEX_BINARY_OPERANDS = {
+    "add": "cc", "sub": "cc", "mul": "cc", "div": "cc", "polar": "rr", "complex": "rr",
+    "angle_backward": "rc", "polar_backward_abs": "cr", "polar_backward_angle": "cc",
+}  # fmt: skip
+
+
+def _register_complex_cases() -> None:
+    complex_kernels = lambda: _kernels("complex")  # noqa: E731
+    for label, dtype, real in (("c64", torch.complex64, torch.float32), ("c128", torch.complex128, torch.float64)):
+
+        def values(kind: str, dtype=dtype, real=real) -> torch.Tensor:
+            return torch.empty(1 << 16, dtype=dtype if kind == "c" else real)
+
+        for op in sorted(complex_kernels().UNARY_OPS):
+            case(f"complex {op} {label} 2^16", "complex")(
+                lambda op=op, dtype=dtype, values=values: complex_kernels().launch_complex(op, values("c"), dtype=dtype)
+            )
+        for op, kinds in _COMPLEX_BINARY_OPERANDS.items():
+            case(f"complex {op} {label} 2^16", "complex")(
+                lambda op=op, kinds=kinds, dtype=dtype, values=values: complex_kernels().launch_complex(
+                    op, values(kinds[0]), values(kinds[1]), dtype=dtype
+                )
+            )
+        case(f"complex matmul {label} 256^3", "complex")(
+            lambda dtype=dtype: complex_kernels().launch_complex_matmul(
+                torch.empty(256, 256, dtype=dtype), torch.empty(256, 256, dtype=dtype)
+            )
+        )
+
+
 # ----------------------------------------------------------------------------------------------
 # The benchmark suite's calls at its full sizes (shapes read from the benchmark modules)
 # ----------------------------------------------------------------------------------------------
@@ -1519,6 +1566,8 @@ for _register in (
     _register_norm_cases,
     _register_loss_cases,
     _register_ctc_loss_cases,
+    _register_rnn_cases,
+    _register_complex_cases,
     _register_optim_cases,
     _register_random_cases,
     _register_creation_cases,

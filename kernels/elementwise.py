@@ -989,10 +989,12 @@ _PLANS: dict[tuple, tuple] = {}
 
 # Ops whose kernel branch evaluates a long float64 series per element (kernels/gamma_functions.py,
 # kernels/special_functions.py): fewer elements per thread, or they spill (log_ndtr at the large
-# elementwise block: 255 registers and 1 KB of spills at sm_90).
+# elementwise block: 255 registers and 1 KB of spills at sm_90). Also the ops that evaluate a sine
+# and a cosine per element (tan, and kernels/complex.py's polar and its magnitude gradient): 4-12 B
+# of spills at the large block in float32, sm_80/sm_90.
 SERIES_OPS = frozenset({
     "lgamma", "polygamma", "zeta", "igamma", "igammac", "erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e",
-    "modified_bessel_i0", "modified_bessel_i1",
+    "modified_bessel_i0", "modified_bessel_i1", "polar", "polar_backward_abs", "tan",
 })  # fmt: skip
 
 

@@ -209,6 +209,23 @@ def test_findings_and_check_failures_on_synthetic_rows():
 
 
 @pytest.mark.parametrize(
+    "cases, spills, failed",
+    [
+        (["tan fp32 1M"], 4, False),  # libdevice's reduction of a sine-cosine pair: listed, not failed
+        (["complex polar c128 2^16"], 16, False),
+        (["complex polar c128 2^16"], 24, True),  # past TRIG_PAIR_LOCAL_BYTES: a spill like any other
+        (["tan fp32 1M", "exp fp32 1M"], 4, True),  # one of the row's cases computes no pair
+        (["sin fp32 1M"], 4, True),
+    ],
+)
+def test_trig_pair_local_bytes_are_listed_not_failed(cases, spills, failed):
+    rows = [synthetic_row(kernel="unary_kernel", spills=spills, cases=cases)]
+    found = kernel_report.findings(rows, aot_capture.Capture([], [], {}, {}), [], complete=False)
+    assert bool(kernel_report.check_failures(found)) == failed, found
+    assert bool(found["trig_pair_range_reduction_local_bytes"]) != failed, found
+
+
+@pytest.mark.parametrize(
     "arch, instructions, flagged",
     [
         ("sm_90", {"wgmma": 4, "tma": 8, "cp.async": 8}, False),
