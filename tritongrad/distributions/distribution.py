@@ -195,6 +195,16 @@ class Distribution:
                 f"support ({support!r}) of the distribution {self!r}, but found invalid values:\n{value}"
             )
 
+    def _expand_probs_or_logits(self, new, shape) -> None:
+        """Gives ``new`` whichever of probs and logits this distribution holds (either is computed from
+        the other on first use), expanded to ``shape``; and ``_param``, the one it was built from,
+        where it keeps one (the logits when both are held, as torch's expand leaves it)."""
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(shape))
+                if "_param" in self.__dict__:
+                    new._param = new.__dict__[name]
+
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(
