@@ -309,6 +309,7 @@ def test_values_and_gradients_match_torch(name, dtype):
         _compare_grads(theirs, ours, name, dtype)
 
 
+@pytest.mark.slow  # (~12 s: the mixture's log_prob gradients are also compared with torch's above)
 def test_mixture_log_prob_gradients_by_gradcheck():
     """float64 gradcheck of a two-component 1-d GMM's log_prob with respect to the mixing logits, the
     means and the scales (finite differences, independent of torch)."""
@@ -457,7 +458,11 @@ STATISTICS = {
 }
 
 
-@pytest.mark.parametrize("name", list(STATISTICS))
+@pytest.mark.parametrize(
+    "name",
+    # (Wishart's 300 draws check positive-definiteness with one Cholesky program per matrix: ~14 s)
+    [pytest.param(name, marks=pytest.mark.slow) if name == "Wishart" else name for name in STATISTICS],
+)
 def test_samples_have_the_distributions_statistics(name):
     _, _, expected, got = _pair(name, torch.float32)
     # (Wishart's rsample checks every draw with a Cholesky factorization, a program per matrix)
