@@ -35,8 +35,9 @@ class LstmCellGates(Function):
 
     @staticmethod
     def backward(ctx, grad_h, grad_c):
+        saved = ctx.saved_tensors  # (read in either path: an in-place write to c since is torch's error)
         if is_grad_enabled():  # create_graph: the same formulas, recorded
-            return _composed_backward(*ctx.saved_tensors, grad_h, grad_c)
+            return _composed_backward(*saved, grad_h, grad_c)
         gates, c, c_new = ctx.buffers
         wanted = [ctx.needs_input_grad[0], ctx.needs_input_grad[1]]
         grads, grad_c_prev = launch_lstm_cell_bwd(
