@@ -326,6 +326,17 @@ def _register_matmul_cases() -> None:
     case("matmul fp32 tf32 256x256x256", "matmul")(product(torch.float32, allow_tf32=True))
     case("matmul fp64 64x64x64", "matmul")(product(torch.float64, size=64))
 
+    # fp64 products of unaligned operands (an odd width) and the fp64 linear backward take the
+    # unpipelined tile (_prune_matmul, _prune_linear_backward); complex128's four products too.
+    @case("matmul fp64 unaligned 67x61x59", "matmul")
+    def _fp64_unaligned():
+        matmul().launch_matmul(_randn(67, 61, dtype=torch.float64), _randn(61, 59, dtype=torch.float64))
+
+    @case("linear backward fp64 64x61->10", "matmul")
+    def _fp64_linear_backward():
+        x, weight = _randn(64, 61, dtype=torch.float64), _randn(10, 61, dtype=torch.float64)
+        matmul().launch_linear_backward(_randn(64, 10, dtype=torch.float64), x, weight)
+
     @case("matmul fp16 batched 4x128x128x128", "matmul")
     def _batched():
         matmul().launch_matmul(_randn(4, 128, 128, dtype=torch.float16), _randn(4, 128, 128, dtype=torch.float16))
@@ -1030,14 +1041,12 @@ def _register_complex_cases() -> None:
                     op, values(kinds[0]), values(kinds[1]), dtype=dtype
                 )
             )
-    # complex64 only: the complex128 product's four float64 matmuls take the unpipelined 64x64x32
-    # tile (config 10), which spills 24 B on sm_90 with triton 3.6 (not with 3.9) -- a float64 matmul
-    # finding left open (session 14's note), not a complex one.
-    case("complex matmul c64 256^3", "complex")(
-        lambda: complex_kernels().launch_complex_matmul(
-            torch.empty(256, 256, dtype=torch.complex64), torch.empty(256, 256, dtype=torch.complex64)
+    for label, dtype in (("c64", torch.complex64), ("c128", torch.complex128)):
+        case(f"complex matmul {label} 256^3", "complex")(
+            lambda dtype=dtype: complex_kernels().launch_complex_matmul(
+                torch.empty(256, 256, dtype=dtype), torch.empty(256, 256, dtype=dtype)
+            )
         )
-    )
 
 
 # ----------------------------------------------------------------------------------------------

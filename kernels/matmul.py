@@ -147,9 +147,23 @@ def _gpu_configs() -> list[triton.Config]:
         _config(64, 32, 32, num_warps=2, num_stages=5, maxnreg=192),  # ptxas's budget (80) spilled 4 B
         _config(32, 64, 32, num_warps=4, num_stages=5),  # 2 warps spilled with fp16 (96 regs, AOT report)
         # Unpipelined: the fp32/fp64 linear backward (see _prune_linear_backward) and products of
-        # unaligned operands (see _operands_aligned).
-        _config(64, 64, 32, num_warps=8, num_stages=1, maxnreg=_LINEAR_BACKWARD_MAXNREG),
+        # unaligned operands (see _operands_aligned); one register budget for 16/32-bit elements,
+        # one for fp64 (see _UNPIPELINED_MAXNREG).
+        *(_config(64, 64, 32, num_warps=8, num_stages=1, maxnreg=maxnreg) for maxnreg in _UNPIPELINED_MAXNREG.values()),
     ]
+
+
+# The register budget (``maxnreg``) of the unpipelined tile, by element size. fp64 holds twice the
+# accumulator and operand registers of fp32: at 128 the fp64 linear backward spilled 96 B and an
+# unaligned fp64 matmul 20 B on sm_90 with triton 3.6 (AOT report, 64x61->10 and 67x61x59); all
+# 255 of them (one 8-warp program per SM) spill nothing there.
+_UNPIPELINED_MAXNREG = {4: _LINEAR_BACKWARD_MAXNREG, 8: 255}
+
+
+def _unpipelined(configs: list[triton.Config], element_size: int) -> list[triton.Config]:
+    """The unpipelined configs with the register budget of ``element_size``-byte elements."""
+    maxnreg = _UNPIPELINED_MAXNREG[8 if element_size == 8 else 4]
+    return [c for c in configs if c.num_stages == 1 and c.maxnreg == maxnreg]
 
 
 # The interpreter runs tl.dot as one numpy matmul and pays ~50-100 µs per tl op
@@ -187,7 +201,7 @@ def _prune_matmul(configs, named_args, **kwargs):
     """The pipelined configs that fit (``_prune_by_shared_memory``); for operands whose tiles the
     compiler cannot prove 16-byte aligned (``_operands_aligned``), only the unpipelined ones."""
     if not _operands_aligned(named_args):
-        return [c for c in configs if c.num_stages == 1]
+        return _unpipelined(configs, named_args["a_ptr"].element_size())
     return _prune_by_shared_memory([c for c in configs if c.num_stages > 1], named_args, **kwargs)
 
 
@@ -556,7 +570,7 @@ def _prune_linear_backward(configs, named_args, **kwargs):
     element_size = named_args["x_ptr"].element_size()
     if element_size >= 4:
         # Unpipelined: tiles of one stage fit in shared memory anywhere.
-        return [c for c in configs if c.num_stages == 1]
+        return _unpipelined(configs, element_size)
     configs = [
         c
         for c in configs
