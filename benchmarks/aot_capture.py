@@ -288,6 +288,7 @@ def _register_elementwise_cases() -> None:
         case(f"{op} fp32 1M", "elementwise")(binary(op, torch.float32, (LARGE,)))
     case("relu bf16 1M", "elementwise", **aligned)(unary("relu", torch.bfloat16))
     case("copy fp32->fp16 1M", "elementwise", **aligned)(unary("copy", torch.float32, out_dtype=torch.float16))
+    case("frexp fp32 1M", "elementwise", **aligned)(lambda: _kernels("float_bits").launch_frexp(_randn(LARGE)))
 
     @case("where fp32 1M", "elementwise")
     def _where():
@@ -564,6 +565,16 @@ def _register_pool_cases() -> None:
 
     case("interpolate bicubic x2 fwd+bwd fp32 32x64x56x56", "resample")(bicubic)
 
+    # uint8 images (torch's CPU resizes them in integer arithmetic): a torchvision-style 3-channel batch
+    def uint8_resize(cubic):
+        return lambda: resample().launch_resample2d_uint8(
+            torch.randint(0, 256, (32, 3, 56, 56), dtype=torch.uint8), (112, 112), (None, None),
+            align_corners=False, cubic=cubic,
+        )  # fmt: skip
+
+    case("interpolate bilinear uint8 x2 fwd 32x3x56x56", "resample")(uint8_resize(False))
+    case("interpolate bicubic uint8 x2 fwd 32x3x56x56", "resample")(uint8_resize(True))
+
     def sampling(mode, padding_mode):
         def run():
             # the Spatial Transformer tutorial's sampler, at a batch of 64 28x28 images with 32 channels
@@ -822,6 +833,20 @@ def _register_optim_cases() -> None:
             beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, decoupled_weight_decay=True, maximize=False,
         )  # fmt: skip
 
+    @case("rprop step fp32", "optim")
+    def _rprop():
+        step_sizes = [torch.rand(*s) for s in shapes]
+        optim().launch_rprop_step(
+            group(), group(), group(), step_sizes, etaminus=0.5, etaplus=1.2, step_size_min=1e-6,
+            step_size_max=50.0, maximize=False,
+        )  # fmt: skip
+
+    @case("asgd averaging step fp32", "optim")
+    def _asgd():
+        optim().launch_asgd_step(
+            group(), group(), group(), eta=0.01, mu=0.5, lambd=1e-4, weight_decay=1e-4, maximize=False
+        )
+
     @case("radam rectified step fp32", "optim")
     def _radam():
         exp_avg_sqs = [torch.rand(*s) for s in shapes]
@@ -986,6 +1011,10 @@ def _register_attention_cases() -> None:
 
 def _register_embedding_cases() -> None:
     embedding = lambda: _kernels("embedding")  # noqa: E731
+    # embedding_bag's one-program scan of its indices and offsets (the bounds and order checks)
+    case("embedding_bag check 4096 indices 64 bags", "embedding")(
+        lambda: embedding().launch_bag_check(torch.randint(0, 1000, (4096,)), torch.arange(0, 4096, 64), 1000)
+    )
     fused = lambda: _kernels("fused_linear_ce")  # noqa: E731
     for label, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
         case(f"embedding backward {label} 4096x768 -> 32000 rows", "embedding")(
@@ -1164,6 +1193,12 @@ def _register_linalg_cases() -> None:
         lambda: factor().launch_triangular_solve(_randn(8, 32, 32), _randn(8, 32, 100), upper=False)
     )
     case("solve fp32 8x17x17 @ 3 rhs", "linalg")(lambda: factor().launch_lu_solve(_randn(8, 17, 17), _randn(8, 17, 3)))
+    # The small helpers: an empty system's zero info, an empty A's complete Q, LU pivots to a permutation.
+    case("solve fp32 8x0x0 (info only)", "linalg")(lambda: factor().launch_lu_solve(_randn(8, 0, 0), _randn(8, 0, 3)))
+    case("qr complete fp32 8x16x0 (Q = I)", "linalg")(lambda: spectral().launch_qr(_randn(8, 16, 0), complete=True))
+    case("lu pivots to permutation 8x64", "linalg")(
+        lambda: _kernels("linalg_lu").launch_pivots_to_permutation(torch.randint(1, 65, (8, 64), dtype=torch.int32), 64)
+    )
 
 
 def _register_benchmark_softmax_cases() -> None:
