@@ -36,6 +36,7 @@ from tritongrad.kernels.common import (
     remember,
     to_bfloat16_rne,
 )
+from tritongrad.kernels.float_bits import next_half_representable, next_representable
 from tritongrad.kernels.gamma_functions import digamma, hurwitz_zeta, log_gamma, trigamma
 from tritongrad.kernels.special_functions import (
     bessel_i,
@@ -830,6 +831,12 @@ def binary_math(a, b, OP: tl.constexpr, COMPUTE: tl.constexpr):
         larger = tl.where((a > b) | (a != a), a, b)
         y = larger + log1p(tl.exp2(-tl.abs(a - b))) * 1.4426950408889634  # log2(1 + 2^-d) = log1p(..) / ln 2
         y = tl.where((a == b) & (tl.abs(a) == float("inf")), a, y)
+    elif OP == "nextafter":  # float32 / float64 (the half formats' below)
+        y = next_representable(a, b)
+    elif OP == "nextafter_fp16":
+        y = next_half_representable(a, b, 10, -14, 65504.0)
+    elif OP == "nextafter_bf16":
+        y = next_half_representable(a, b, 7, -126, 3.3895313892515355e38)
     elif OP == "copysign":
         magnitude = tl.abs(a)
         y = tl.where(sign_bit(b), -magnitude, magnitude)
@@ -1148,6 +1155,9 @@ def _launch_unary(op, x, out, out_dtype, compute, p0, p1, p2) -> torch.Tensor:
     return _launch_strided(unary_kernel, [x], out, scalars, _unary_constexprs(op, out_dtype, compute, p0, p1))
 
 
+_HALF_NEXTAFTER = {torch.float16: "nextafter_fp16", torch.bfloat16: "nextafter_bf16"}
+
+
 def launch_binary(
     op: str,
     a: torch.Tensor | Scalar,
@@ -1164,6 +1174,8 @@ def launch_binary(
     happens in (half types compute in float32); ``out_dtype`` is the result's (bool for
     comparisons). ``alpha`` scales b (``torch.add(a, b, alpha=2)``).
     """
+    if op == "nextafter" and compute in _HALF_NEXTAFTER:  # computed in float32, stepped in the half format
+        op = _HALF_NEXTAFTER[compute]
     if negative_zero(b):  # (carried as a tensor: _scalar_as_operand)
         return _launch_binary(op, a, b, out_dtype=out_dtype, compute=compute, out=out, alpha=alpha)
     if out is None and type(a) is torch.Tensor and not isinstance(alpha, bool):

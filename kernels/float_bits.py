@@ -1,4 +1,6 @@
-"""Bit-level float decomposition: frexp (x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1).
+"""Bit-level float work: frexp (x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1), and the
+neighbouring representable value nextafter(x, y) steps to (used by kernels/elementwise.py's
+binary_math).
 
 The mantissa and exponent are read from the IEEE-754 fields, exactly: the exponent field minus
 the bias gives the exponent, and writing the bias (minus one) into that field gives the mantissa
@@ -19,7 +21,56 @@ import triton.language as tl
 from tritongrad.kernels.common import needs_int64_indexing
 from tritongrad.runtime import cdiv, elementwise_launch_config
 
-__all__ = ["launch_frexp"]
+__all__ = ["launch_frexp", "next_representable", "next_half_representable"]
+
+
+# nextafter(a, b) in a's own format (float32 or float64): the floats ordered as integers. The
+# sign-magnitude bit pattern becomes a signed key (-magnitude for a set sign bit, so -0.0 and 0.0
+# both map to 0) in which consecutive floats are consecutive integers; one step toward b and back.
+# Zero steps to the smallest subnormal of b's sign, the largest finite value to infinity, and
+# infinity to the largest finite value, as C's nextafter; equal operands give b, NaN gives NaN.
+@triton.jit
+def next_representable(a, b):
+    if a.dtype == tl.float64:
+        bits = a.to(tl.int64, bitcast=True)
+        sign = (-tl.zeros_like(a)).to(tl.int64, bitcast=True)  # -0.0: only the sign bit set
+    else:
+        bits = a.to(tl.int32, bitcast=True)
+        sign = (-tl.zeros_like(a)).to(tl.int32, bitcast=True)
+    magnitude = bits & ~sign
+    key = tl.where(bits < 0, -magnitude, magnitude)
+    key = tl.where(b > a, key + 1, key - 1)
+    stepped = tl.where(key < 0, (-key) | sign, key).to(a.dtype, bitcast=True)
+    y = tl.where(a == b, b, stepped)
+    return tl.where((a != a) | (b != b), a + b, y)
+
+
+@triton.jit
+def _power_of_two(exponent):
+    """2**exponent as a float32, exactly, for integer exponents in [-149, 127] (subnormals by bits)."""
+    bits = tl.where(exponent >= -126, (exponent + 127) << 23, 1 << tl.maximum(exponent + 149, 0))
+    return bits.to(tl.float32, bitcast=True)
+
+
+# nextafter(a, b) for a narrower format (float16, bfloat16: FRACTION_BITS 10 / 7, MIN_EXPONENT -14 /
+# -126, MAX_FINITE) whose values a (float32) holds exactly. The spacing at a is
+# 2**(exponent - FRACTION_BITS), the exponent not below the smallest normal one (subnormals share
+# its spacing); a step toward zero from a power of two lands in the binade below, half as wide.
+# Every result is exactly representable in float32, so the narrowing store is exact; a step past
+# the largest finite value rounds to infinity there.
+@triton.jit
+def next_half_representable(a, b, FRACTION_BITS: tl.constexpr, MIN_EXPONENT: tl.constexpr, MAX_FINITE: tl.constexpr):
+    magnitude = tl.abs(a)
+    exponent = tl.maximum(((magnitude.to(tl.int32, bitcast=True) >> 23) & 0xFF) - 127, MIN_EXPONENT)
+    spacing = _power_of_two(tl.minimum(exponent, 127) - FRACTION_BITS)
+    away = (b > a) == (a > 0)  # a step that grows |a|
+    binade_start = (magnitude == _power_of_two(tl.minimum(exponent, 127))) & (exponent > MIN_EXPONENT)
+    step = tl.where(~away & binade_start, spacing * 0.5, spacing)
+    y = tl.where(b > a, a + step, a - step)
+    y = tl.where(y == 0.0, a * 0.0, y)  # the smallest subnormal steps to a zero of its own sign
+    y = tl.where(magnitude == float("inf"), tl.where(a > 0, MAX_FINITE, -MAX_FINITE), y)
+    y = tl.where(a == b, b, y)
+    return tl.where((a != a) | (b != b), a + b, y)
 
 
 # frexp_kernel: one program decomposes BLOCK consecutive elements of a contiguous x into the

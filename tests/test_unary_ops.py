@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import tritongrad
-from tests.utils import ALL_DTYPES, assert_close, from_torch, make_pair, random_values
+from tests.utils import ALL_DTYPES, assert_close, from_torch, make_pair, random_values, to_torch
 from tritongrad.autograd import gradcheck
 from tritongrad.ops.elementwise import BINARY, UNARY
 from tritongrad.ops.table import INTEGRAL, INTEGRAL_OR_BOOL, INTEGRAL_OR_BOOL_EXACT
@@ -663,3 +663,26 @@ def test_relu_gradient_at_nan_passes_through_like_torch(reduce):
         (y.sum() if reduce == "sum" else (y * lib.ones(6)).sum()).backward()
         grads.append(x.grad.tolist())
     assert grads[1] == grads[0]
+
+
+# nextafter steps in the result's own format: float16/bfloat16 are computed in float32 (see
+# kernels/float_bits.py), so their spacing, subnormals, signed zeros and overflow are checked here
+# against torch on every pair of these values.
+NEXTAFTER_VALUES = [0.0, -0.0, 1.0, -1.0, 0.5, 3.0, -0.75, 1e-40, -1e-40, 6e-8, -6e-8, 2**-14, 2**-126, 2**-133,
+                    -(2**-133), 65504.0, -65504.0, 1e38, 3.38e38, math.inf, -math.inf, math.nan]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64], ids=str)
+def test_nextafter_every_pair_of_special_values(dtype):
+    values = torch.tensor(NEXTAFTER_VALUES, dtype=dtype)
+    a, b = values.repeat_interleave(len(values)), values.repeat(len(values))
+    expected = torch.nextafter(a, b)
+    got = tritongrad.nextafter(from_torch(a), from_torch(b))
+    got_bits, expected_bits = to_torch(got).view(-1), expected.view(-1)
+    same = (got_bits == expected_bits) & (got_bits.signbit() == expected_bits.signbit())
+    same |= got_bits.isnan() & expected_bits.isnan()
+    wrong = (~same).nonzero().view(-1).tolist()
+    assert not wrong, f"nextafter {dtype}: " + ", ".join(
+        f"({a[i].item()!r}, {b[i].item()!r}) -> {got_bits[i].item()!r}, torch {expected_bits[i].item()!r}"
+        for i in wrong[:5]
+    )

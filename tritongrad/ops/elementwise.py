@@ -1239,6 +1239,8 @@ BINARY = [
         dtype=PROMOTE_FLOAT,
         scalar_other=1,
     ),  # fmt: skip
+    # the next representable value after a toward b; torch's gradient: grad for a, zeros for b
+    Binary("nextafter", lambda grad: grad, lambda grad, b: creation.zeros_like(b), dtype=PROMOTE_FLOAT_ONLY),
     Binary(
         "xlogy",
         _xlogy_input_gradient,
