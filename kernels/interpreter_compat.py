@@ -18,6 +18,8 @@ The interpreter's float32 -> bfloat16 cast (``x.to(tl.bfloat16)``, and every sto
 float32 value through a bfloat16 pointer) drops the low 16 bits: it truncates, where the GPU's
 ``cvt.rn.bf16.f32`` and torch round to nearest even. Every bfloat16 result then came out up to
 one ulp low (toward zero) in the interpreter: reductions, matmul, layer_norm, gelu, losses.
+Its bfloat16 -> float32 widening renormalises subnormals (below 2**-126) as if the exponent had
+more range than float32's, so such values were read as other numbers (1.0e-39 as 4.4e-39).
 
 The interpreter computes with numpy, which warns (RuntimeWarning: divide by zero, invalid value,
 overflow) where a GPU computes IEEE results silently: ``0.0 / 0`` in a mean over an empty batch,
@@ -38,7 +40,7 @@ interpreter convert scalars with ``.item()``, right for a
 one-element array on every numpy and the answer the newer triton gives; where its
 float32/float16 fma rounds twice, computes that fma in float64 (the product of two
 float32 values is exact there) and rounds once to the operand dtype; and rounds
-float32 -> bfloat16 casts to nearest even. Nothing then depends on which triton or
+float32 -> bfloat16 casts to nearest even (and widens bfloat16 subnormals exactly). Nothing then depends on which triton or
 numpy is installed. Only the interpreter is touched: compiled GPU kernels never see it.
 """
 
@@ -235,6 +237,13 @@ def float32_to_bfloat16_bits(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), quiet_nan, rounded)
 
 
+def bfloat16_bits_to_float32(bits: np.ndarray) -> np.ndarray:
+    """bfloat16 bit patterns -> their float32 values, exactly: the upper half of a float32. (The
+    interpreter's own widening renormalises subnormals as if float32's exponent were wider, so a
+    bfloat16 below 2**-126 came out as another number: 1.0e-39 read as 4.4e-39.)"""
+    return (np.asarray(bits).view(np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
+
+
 def _install_bfloat16_rounding() -> None:
     builder_class = interpreter.InterpreterBuilder
     cast_impl = builder_class.cast_impl
@@ -244,6 +253,8 @@ def _install_bfloat16_rounding() -> None:
     def cast_rounding_bfloat16(self: Any, src: Any, dst_type: Any) -> Any:
         if src.dtype.scalar == tl.float32 and dst_type.scalar == tl.bfloat16:
             return interpreter.TensorHandle(float32_to_bfloat16_bits(src.data), tl.bfloat16)
+        if src.dtype.scalar == tl.bfloat16 and dst_type.scalar == tl.float32:
+            return interpreter.TensorHandle(bfloat16_bits_to_float32(src.data), tl.float32)
         return cast_impl(self, src, dst_type)
 
     cast_rounding_bfloat16.bfloat16_rounding_installed = True

@@ -95,6 +95,29 @@ def test_float32_to_bfloat16_rounds_to_nearest_even_as_torch():
         assert torch.isnan(got[-1].float()).item(), f"{name}: NaN became {got[-1].item()}"
 
 
+@triton.jit
+def _from_bfloat16_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    index = tl.arange(0, BLOCK)
+    mask = index < n
+    tl.store(out_ptr + index, tl.load(x_ptr + index, mask=mask).to(tl.float32), mask=mask)
+
+
+def test_bfloat16_to_float32_is_exact_for_every_bit_pattern():
+    """Every one of the 65536 bfloat16 bit patterns widens to the same float32 bits as torch's
+    .float(): subnormals (below 2**-126) included, which the interpreter's own widening changed."""
+    bits = torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16)
+    x = bits.view(torch.bfloat16)
+    out = torch.empty(x.numel(), dtype=torch.float32)
+    _from_bfloat16_kernel[(1,)](x, out, x.numel(), BLOCK=x.numel())
+    expected = x.float()
+    same = (out.view(torch.int32) == expected.view(torch.int32)) | (out.isnan() & expected.isnan())
+    wrong = (~same).nonzero().view(-1)
+    assert wrong.numel() == 0, (
+        f"{wrong.numel()} of 65536 differ, first bits {bits[wrong[0]].item():#06x}: "
+        f"{out[wrong[0]].item()!r}, torch {expected[wrong[0]].item()!r}"
+    )
+
+
 def test_install_is_idempotent():
     interpreter_compat.install()
     interpreter_compat.install()
