@@ -4,8 +4,11 @@ torch by ``agree``: the value, the dtype, or the exception type and the head of 
 from __future__ import annotations
 
 import pytest
+import torch
 
+import tritongrad
 from tests.test_hardening import agree
+from tests.utils import to_torch
 
 
 def _linear(lib):
@@ -82,3 +85,89 @@ def test_a_non_leaf_that_retains_its_gradient_can_be_optimized():
         return middle.detach()
 
     agree("SGD([non-leaf with retain_grad])", run, [])
+
+
+def _grid(lib):
+    return lib.arange(1.0, 16.0).view(5, 3) / 4 - 1
+
+
+def _index_reduce_gradients(lib, reduce):
+    x = (lib.arange(8.0).view(4, 2) - 3).requires_grad_()
+    source = (lib.arange(10.0).view(5, 2) / 3 - 1).requires_grad_()
+    y = x.index_reduce(0, lib.tensor([0, 2, 2, 0, 1]), source, reduce, include_self=reduce != "mean")
+    (y * lib.arange(8.0).view(4, 2)).sum().backward()
+    return x.grad, source.grad, y.grad_fn.name()
+
+
+INDEX_REDUCE = {
+    "prod": lambda lib: lib.ones(4, 3).index_reduce(0, lib.tensor([0, 0, 3, 1, 0]), _grid(lib), "prod"),
+    "mean without self": lambda lib: lib.ones(4, 3).index_reduce(
+        0, lib.tensor([0, 0, 3, 1, 0]), _grid(lib), "mean", include_self=False
+    ),
+    "amax along dim 1": lambda lib: lib.zeros(5, 2).index_reduce(1, lib.tensor([1, 1, 0]), _grid(lib), "amax"),
+    "amin_ along -1": lambda lib: lib.zeros(5, 2).index_reduce_(
+        -1, lib.tensor([1, 1, 0]), _grid(lib), "amin", include_self=False
+    ),
+    "integer mean": lambda lib: lib.ones(3, 2, dtype=lib.int64).index_reduce(
+        0, lib.tensor([0, 0, 2]), lib.arange(6).view(3, 2), "mean"
+    ),
+    "int32 index": lambda lib: lib.ones(3, 2).index_reduce(
+        0, lib.tensor([0, 2], dtype=lib.int32), lib.ones(2, 2), "prod"
+    ),
+    "0-dim": lambda lib: lib.ones(()).index_reduce(0, lib.tensor([0]), lib.tensor(5.0), "amax"),
+    "2-d index": lambda lib: lib.ones(3, 2).index_reduce(0, lib.tensor([[0, 0, 2]]), lib.ones(3, 2), "prod"),
+    "index count": lambda lib: lib.ones(3, 2).index_reduce(0, lib.tensor([0, 0]), lib.ones(3, 2), "prod"),
+    "source shape": lambda lib: lib.ones(3, 2).index_reduce(0, lib.tensor([0, 0, 2]), lib.ones(3, 3), "prod"),
+    "index out of range": lambda lib: lib.ones(3, 2).index_reduce(0, lib.tensor([0, 0, 5]), lib.ones(3, 2), "prod"),
+    "sum is not a reduce": lambda lib: lib.ones(3, 2).index_reduce(0, lib.tensor([0, 0, 2]), lib.ones(3, 2), "sum"),
+    "dim out of range": lambda lib: lib.ones(3, 2).index_reduce(2, lib.tensor([0, 0, 2]), lib.ones(3, 2), "prod"),
+    "source dtype": lambda lib: lib.ones(3, 2).index_reduce(
+        0, lib.tensor([0, 0, 2]), lib.ones(3, 2, dtype=lib.float64), "prod"
+    ),
+    "gradients of prod": lambda lib: _index_reduce_gradients(lib, "prod"),
+    "gradients of amax": lambda lib: _index_reduce_gradients(lib, "amax"),
+    "gradients of mean": lambda lib: _index_reduce_gradients(lib, "mean"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@pytest.mark.parametrize("case", list(INDEX_REDUCE))
+def test_index_reduce_as_torch(case):
+    agree(f"index_reduce {case}", INDEX_REDUCE[case], [])
+
+
+RANDOM_FILL_MISUSE = {
+    "geometric_ p=0": lambda lib: lib.empty(3).geometric_(0),
+    "geometric_ p=1": lambda lib: lib.empty(3).geometric_(1.0),
+    "geometric_ p=-0.1": lambda lib: lib.empty(3).geometric_(-0.1),
+    "cauchy_ sigma=0": lambda lib: lib.empty(3).cauchy_(0, 0),
+    "cauchy_ of int64": lambda lib: lib.empty(3, dtype=lib.int64).cauchy_(),
+    "geometric_ keeps the dtype": lambda lib: lib.empty(3, dtype=lib.int8).geometric_(0.5).dtype,
+    "cauchy_ keeps the dtype": lambda lib: lib.empty(3, dtype=lib.float16).cauchy_().dtype,
+}
+
+
+@pytest.mark.parametrize("case", list(RANDOM_FILL_MISUSE))
+def test_random_fills_refuse_as_torch(case):
+    agree(case, RANDOM_FILL_MISUSE[case], [])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.int16], ids=str)
+def test_geometric_samples_follow_the_distribution(dtype):
+    """Integers >= 1 with mean 1/p and P(1) = p (20000 draws: standard errors ~0.02 and 0.003)."""
+    p = 0.3
+    draws = to_torch(tritongrad.empty(20000, dtype=dtype).geometric_(p)).double()
+    assert draws.min().item() >= 1 and bool((draws == draws.round()).all()), f"{dtype}: not integers >= 1"
+    mean, first = draws.mean().item(), (draws == 1).double().mean().item()
+    assert abs(mean - 1 / p) < 0.1, f"{dtype}: mean {mean:.4f}, expected {1 / p:.4f}"
+    assert abs(first - p) < 0.015, f"{dtype}: P(1) = {first:.4f}, expected {p}"
+
+
+def test_cauchy_samples_follow_the_distribution():
+    """Quartiles at median -+ sigma, on a strided view (20000 draws: standard errors ~0.03)."""
+    median, sigma = 1.5, 2.0
+    target = tritongrad.empty(20000, 2)[:, 0]
+    draws = to_torch(target.cauchy_(median, sigma))
+    quartiles = torch.quantile(draws, torch.tensor([0.25, 0.5, 0.75])).tolist()
+    expected = [median - sigma, median, median + sigma]
+    assert all(abs(q - e) < 0.15 for q, e in zip(quartiles, expected)), f"quartiles {quartiles}, expected {expected}"

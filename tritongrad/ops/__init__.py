@@ -48,6 +48,8 @@ from tritongrad.ops.indexing import (  # noqa: F401 (public API: __all__ below)
     index_fill_,
     index_put,
     index_put_,
+    index_reduce,
+    index_reduce_,
     index_select,
     masked_fill,
     masked_fill_,

@@ -1,17 +1,19 @@
-"""torch functions real scripts use that fit no op family: pdist, renorm, log_normal_, apply_/map_,
-frexp and ldexp.
+"""torch functions real scripts use that fit no op family: pdist, renorm, the log_normal_, cauchy_ and
+geometric_ fills, apply_/map_, frexp and ldexp.
 
 All but frexp are compositions of existing ops (their kernels do the arithmetic, their backward
 formulas give the gradients): pdist is the norm of row differences over the upper-triangle pairs,
 renorm scales each slice by torch's ``maxnorm / (norm + 1e-7)`` factor, log_normal_ exponentiates
-a normal_ fill, ldexp is torch's own composition ``input * 2 ** other``. frexp reads the IEEE
-fields in one kernel (kernels/float_bits.py), since a log2-based composition is not exact at
+a normal_ fill, cauchy_ and geometric_ map uniform and exponential fills through inverse
+distribution functions, ldexp is torch's own composition ``input * 2 ** other``. frexp reads the
+IEEE fields in one kernel (kernels/float_bits.py), since a log2-based composition is not exact at
 powers of two. apply_ and map_ run a Python callable per element on the host, as torch's do
 (CPU tensors only): the values are read back, mapped, ingested and copied in with the copy kernel.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 
@@ -136,6 +138,38 @@ def _log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
     with no_grad():
         self.normal_(mean, std, generator=generator)
         self.exp_()
+    return self
+
+
+def _cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
+    """Fills self with Cauchy(median, sigma) samples (Tensor.cauchy_): median + sigma * tan(pi * (u - 1/2))
+    for u uniform on [0, 1), the inverse of the Cauchy distribution function."""
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(
+            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but "
+            f"you specified {dtype_word(self.dtype)}"
+        )
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_number(sigma)}")
+    check_inplace(self)
+    with no_grad():
+        self.uniform_(generator=generator).sub_(0.5).mul_(math.pi).tan_().mul_(sigma).add_(median)
+    return self
+
+
+def _geometric_(self, p: float, *, generator=None):
+    """Fills self (any real dtype) with Geometric(p) samples on {1, 2, ...} (Tensor.geometric_, the
+    number of trials up to the first success): ceil(e / -log(1 - p)) for e ~ Exponential(1), whose
+    probability of k is (1 - p)**(k - 1) * p. e > 0, so every sample is at least 1."""
+    if not 0.0 < p < 1.0:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_number(p)}")
+    if self.dtype == torch.bool or self.dtype.is_complex:
+        raise NotImplementedError(f"\"geometric_cpu\" not implemented for '{dtype_word(self.dtype)}'")
+    check_inplace(self)
+    wide = torch.float64 if self.dtype in (torch.float64, torch.int64) else torch.float32
+    with no_grad():
+        trials = creation.empty(tuple(self.shape), dtype=wide, device=self.device).exponential_(generator=generator)
+        self.copy_(trials.div_(-math.log1p(-p)).ceil_())
     return self
 
 
@@ -302,6 +336,8 @@ attach_methods(
         "renorm": renorm,
         "renorm_": _renorm_,
         "log_normal_": _log_normal_,
+        "cauchy_": _cauchy_,
+        "geometric_": _geometric_,
         "apply_": _apply_,
         "map_": _map_,
         "frexp": frexp,

@@ -184,13 +184,13 @@ def _along_dim_plan(
     )  # fmt: skip
 
 
-def _elementwise_plan(shape, dim: int, index: Tensor, *, wrap: bool = False) -> IndexPlan:
+def _scatter_bounds_error(value: int, dim: int, size: int) -> Exception:
+    return RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}")
+
+
+def _elementwise_plan(shape, dim: int, index: Tensor, *, wrap: bool = False, error=_scatter_bounds_error) -> IndexPlan:
     """The plan of gather/scatter: ``index`` has the result's shape and gives the coordinate
     along ``dim``; every other coordinate is the result's own."""
-
-    def error(value: int, dim: int, size: int) -> Exception:
-        return RuntimeError(f"index {value} is out of bounds for dimension {dim} with size {size}")
-
     others = {d: d for d in range(len(shape)) if d != dim}
     data = index._data
     return IndexPlan(
@@ -1355,6 +1355,73 @@ class ScatterReduce(Function):
         return grad_self, grad_src, None, None, None, None, None
 
 
+class IndexReduce(ScatterReduce):
+    """input.index_reduce(dim, index, source, reduce, include_self): a scatter_reduce whose index is
+    the 1-D index spread over source's other dims; the same backward."""
+
+    _backward_name = "IndexReduceBackward0"
+
+
+_INDEX_REDUCES = ("prod", "mean", "amax", "amin")
+
+
+def _index_reduce_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, name: str):
+    """(input and source at least 1-d, the spread index, its plan, dim) of index_reduce(_)."""
+    if reduce not in _INDEX_REDUCES:
+        raise RuntimeError(f"{name}(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    # (torch's index_reduce words these two checks its own way; the rest are index_add's)
+    if isinstance(index, Tensor) and index.dim() > 1:
+        raise IndexError(
+            f"index_reduce_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
+            f"{dtype_word(index.dtype)} and size: {list(index.shape)}"
+        )
+    if isinstance(source, Tensor) and source.dim() == input.dim() and input.dim() > 1:
+        if any(source.shape[d] != input.shape[d] for d in range(input.dim()) if d != _dim_of(input, dim)):
+            raise RuntimeError(
+                "source tensor shape must match self tensor shape, excluding the specified dimension. Got "
+                f"self.shape = {list(input.shape)} source.shape = {list(source.shape)}"
+            )
+    values = _as_1d(_checked_source("index_reduce_", input, dim, index, source))
+    dim, target = _dim_of(input, dim), _as_1d(input)
+    spread = [1] * target.dim()
+    spread[dim] = -1
+    positions = _as_1d(index).reshape(spread).expand(*values.shape)
+    plan = _elementwise_plan(tuple(target.shape), dim, positions, error=_index_reduce_bounds_error)
+    return target, values, positions, plan, dim
+
+
+def _index_reduce_bounds_error(value: int, dim: int, size: int) -> Exception:
+    return IndexError("index out of range in self")
+
+
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:  # fmt: skip
+    """input with source's slices combined, by ``reduce`` ("prod", "mean", "amax", "amin"), into the
+    slices ``index`` names along ``dim`` (as index_add does with sums); include_self=False leaves
+    input's own values out of the slices that receive any."""
+    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, "index_reduce")
+    out = IndexReduce.apply(target, values, positions, plan, dim, reduce, bool(include_self))
+    return out if input.dim() else out.reshape(())
+
+
+def index_reduce_(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                  include_self: bool = True) -> Tensor:  # fmt: skip
+    """``index_reduce`` in place; returns input."""
+    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, "index_reduce_")
+    _check_no_overlap(target._data, values._data)
+    include_self = bool(include_self)
+
+    def out_of_place(snapshot: Tensor) -> Tensor:
+        out = IndexReduce.apply(_as_1d(snapshot), values, positions, plan, dim, reduce, include_self)
+        return out if input.dim() else out.reshape(())
+
+    def into_input() -> None:
+        result = _scatter_reduce_forward(target, values, plan, dim, reduce, include_self)
+        elementwise_kernels.launch_unary("copy", result._data, out=target._data)
+
+    return apply_inplace(input, out_of_place, into_input, values)
+
+
 def _scatter_reduce_arguments(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str):
     if reduce in ("max", "min"):  # (torch takes the old spellings too)
         reduce = "a" + reduce
@@ -1744,7 +1811,7 @@ def cat(tensors, dim: int = 0, *, stacking: bool = False, out: Tensor | None = N
 TENSOR_METHODS = (
     "index_select", "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_add", "index_add_",
     "index_fill", "index_fill_", "index_copy", "index_copy_", "index_put", "index_put_", "take", "scatter_reduce",
-    "scatter_reduce_",
+    "scatter_reduce_", "index_reduce", "index_reduce_",
     "take_along_dim", "put", "put_", "masked_fill", "masked_fill_", "masked_select",
     "masked_scatter",
     "masked_scatter_", "nonzero", "argwhere",
