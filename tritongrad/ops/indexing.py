@@ -563,8 +563,8 @@ def _convert_item(item, device):
     """One key entry as int, slice, None, Ellipsis, _BoolIndex, _HostIndex or an index/mask torch tensor."""
     if item is None or item is Ellipsis or isinstance(item, slice):
         return item
-    if isinstance(item, (bool, np.bool_)):
-        return _BoolIndex(bool(item))
+    if isinstance(item, bool):  # (a numpy bool is refused below, as torch refuses it)
+        return _BoolIndex(item)
     if isinstance(item, (int, np.integer)):
         return int(item)
     if isinstance(item, Tensor):
@@ -588,9 +588,10 @@ def _convert_item(item, device):
         return _HostIndex(item, device)
     if isinstance(item, str):  # (torch tries to build an index tensor from it)
         raise TypeError("new(): invalid data type 'str'")
+    described = "numpy." + type(item).__name__ if isinstance(item, np.generic) else type(item).__name__
     raise IndexError(
         "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
-        f"(got {type(item).__name__})"
+        f"(got {described})"
     )
 
 
@@ -832,7 +833,7 @@ def _without_leading_ones(value: Tensor, view: Tensor) -> Tensor:
 def _refuse_byte_mask_fill(key) -> None:
     """torch writes one value through a lone mask with masked_fill_, which takes no byte mask."""
     items = [i._data if isinstance(i, Tensor) else i for i in (key if isinstance(key, (tuple, list)) else (key,))]
-    if any(isinstance(i, torch.Tensor) and i.dtype == torch.uint8 and i.dim() > 0 for i in items):
+    if any(isinstance(i, (torch.Tensor, np.ndarray)) and i.dtype in (torch.uint8, np.uint8) and i.ndim for i in items):
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
 
 
