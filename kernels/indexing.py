@@ -510,6 +510,11 @@ class MaskScan:
     @property
     def total(self) -> int:
         if self._total is None:
+            if self.starts.is_meta:  # (torch's words: a count of unknown values has no meta result)
+                raise NotImplementedError(
+                    "The register_meta function for torch.nonzero() raises unimplemented by default, as a correct "
+                    "data-independent implementation does not exist."
+                )
             self._total = int(self.starts[self.programs].item())
         return self._total
 

@@ -134,7 +134,10 @@ def _pointer_table(
         table = torch.empty(0, dtype=torch.int64, device=device)
     else:
         host = torch.frombuffer(array.array("q", addresses), dtype=torch.int64)
-        table = host if device.type == "cpu" else host.pin_memory().to(device, non_blocking=True)
+        if device.type in ("cpu", "meta"):  # (a meta step launches nothing: the table only needs a shape)
+            table = host if device.type == "cpu" else host.to(device)
+        else:
+            table = host.pin_memory().to(device, non_blocking=True)
     if RECORD_TABLE_EXTENTS:
         address = table.data_ptr()
         POINTER_TABLE_EXTENTS[address] = [(start, start + t.nbytes) for start, t in zip(addresses, tensors)]

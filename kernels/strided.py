@@ -206,8 +206,8 @@ def overlap_check(out: torch.Tensor, inputs: Sequence[torch.Tensor | None], alia
     """``check_no_partial_overlap`` for tensors laid out as ``out`` and ``inputs``, with the part that
     depends on layouts alone (density, sizes in bytes, equal strides) decided now: a function of
     ``(out, *inputs)`` left with address arithmetic, or None when there is nothing to check."""
-    if out.numel() == 0 or not is_non_overlapping_and_dense(out):
-        return None
+    if out.numel() == 0 or out.is_meta or not is_non_overlapping_and_dense(out):
+        return None  # (meta tensors have no memory to share)
     out_bytes = out.numel() * out.element_size()
     facts = []  # (input position, its size in bytes, whether it may alias out exactly)
     for position, tensor in enumerate(inputs):

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch.overrides import _get_current_function_mode_stack
+from torch.utils._device import DeviceContext
 
 from tritongrad import runtime
 from tritongrad.dtypes import as_dtype, as_python_scalar, complex_of, dtype_word, get_default_dtype, scalar_as
@@ -39,13 +41,26 @@ def get_default_device() -> torch.device:
 
 def _device(device) -> torch.device:
     if device is None:
-        device = _default_device[0]
+        device = _default_device[0] or _context_device()
         if device is None:
             return runtime.device()
     device = torch.device(device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
+    elif device.type == "meta":
+        runtime.allow_meta_tensors()
     return device
+
+
+def _context_device() -> torch.device | None:
+    """The device of an enclosing ``with torch.device(...)`` block (``tritongrad.device`` is
+    torch's class, whose context is a torch function mode), None outside one."""
+    if not torch._C._len_torch_function_stack():
+        return None
+    for mode in reversed(_get_current_function_mode_stack()):
+        if isinstance(mode, DeviceContext):
+            return torch.device(mode.device)
+    return None
 
 
 def _size(size, name: str = "empty") -> tuple[int, ...]:

@@ -174,6 +174,20 @@ class ComplexFormatter:
         return real_text + imag_text if imag_text[0] in "+-" else real_text + "+" + imag_text
 
 
+def format_meta_tensor(
+    shape: Sequence[int], dtype: torch.dtype, *, suffixes: Sequence[str] = (), prefix: str = "tensor("
+) -> str:
+    """``repr`` of a meta tensor as torch gives it: no values, the size always, the dtype unless default.
+
+    >>> format_meta_tensor((2, 3), torch.int64)
+    "tensor(..., device='meta', size=(2, 3), dtype=torch.int64)"
+    """
+    parts = ["...", "device='meta'", f"size={tuple(int(size) for size in shape)}"]
+    if dtype != get_default_dtype():
+        parts.append(f"dtype={dtype}")
+    return prefix + ", ".join([*parts, *suffixes]) + ")"
+
+
 def format_tensor(
     values: Any,
     shape: Sequence[int],

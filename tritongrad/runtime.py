@@ -29,6 +29,7 @@ import threading
 import torch
 
 __all__ = [
+    "allow_meta_tensors",
     "device",
     "device_type",
     "is_interpreter",
@@ -127,6 +128,43 @@ _DEVICE = _cuda_device() if _DEVICE_TYPE == "cuda" else torch.device("cpu")
 def device() -> torch.device:
     """The device tritongrad computes on: ``cuda:N`` with a GPU, else ``cpu`` (interpreter)."""
     return _DEVICE
+
+
+def allow_meta_tensors() -> None:
+    """Makes a kernel launch whose tensor arguments are all on the meta device a no-op: a meta
+    tensor has a shape, strides and a dtype but no memory, so an op on meta tensors is its
+    launcher's checks and output allocation (on meta: shapes only), as torch's meta kernels are.
+    A launch mixing meta and real tensors is an error (there is nothing to read or write).
+
+    Installed by the first meta tensor tritongrad makes (creation and ``to``), so launches pay for
+    the check only in a process that uses the meta device; idempotent.
+    """
+    # Imported here, not at the top: triton must not load before TRITON_INTERPRET is set above.
+    from triton.runtime.jit import KernelInterface
+
+    getitem = KernelInterface.__getitem__
+    if getattr(getitem, "skips_meta_launches", False):
+        return
+
+    def getitem_skipping_meta(self, grid):
+        launch = getitem(self, grid)
+
+        def launch_unless_meta(*args, **kwargs):
+            devices = {a.device.type for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)}
+            if "meta" not in devices:
+                return launch(*args, **kwargs)
+            if len(devices) > 1:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two devices, "
+                    + " and ".join(sorted(devices))
+                    + "!"
+                )
+            return None
+
+        return launch_unless_meta
+
+    getitem_skipping_meta.skips_meta_launches = True
+    KernelInterface.__getitem__ = getitem_skipping_meta
 
 
 def device_type() -> str:

@@ -31,7 +31,7 @@ import torch
 
 from tritongrad import runtime
 from tritongrad.dtypes import get_default_dtype
-from tritongrad.formatting import format_tensor
+from tritongrad.formatting import format_meta_tensor, format_tensor
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.shapes import normalize_dim
@@ -530,6 +530,8 @@ class Tensor:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
+        if self.is_meta:  # (no values: torch prints an ellipsis and the size)
+            return format_meta_tensor(tuple(self.shape), self.dtype, suffixes=suffixes, prefix=prefix)
         values = self.tolist()
         return format_tensor(values, tuple(self.shape), self.dtype, self.device, suffixes=suffixes, prefix=prefix)
 

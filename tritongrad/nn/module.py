@@ -18,6 +18,7 @@ import torch
 from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+from tritongrad.creation import empty_like
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype
 from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.tensor import Tensor
@@ -423,9 +424,9 @@ class Module:
         fn(self)
         return self
 
-    def _apply_to_tensors(self, convert: Callable[[Tensor], Tensor]) -> Module:
+    def _apply_to_tensors(self, convert: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
         with no_grad():
-            for module in self.modules():
+            for module in self.modules() if recurse else (self,):
                 for parameter in module._parameters.values():
                     if parameter is None:
                         continue
@@ -464,6 +465,12 @@ class Module:
             return tensor.to(device=device, dtype=target_dtype)
 
         return self._apply_to_tensors(convert)
+
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """Replaces every parameter and buffer by an uninitialized tensor of its shape and dtype on
+        ``device``: how a module built on the meta device (shapes only) gets memory before a
+        checkpoint is loaded into it. ``recurse=False``: this module's own tensors only."""
+        return self._apply_to_tensors(lambda tensor: empty_like(tensor, device=device), recurse)
 
     def share_memory(self) -> Module:
         """Moves every parameter and buffer to shared memory (torch's Hogwild preparation); returns self."""
@@ -592,6 +599,15 @@ class Module:
             if assign:  # (the checkpoint's tensor itself becomes the parameter or buffer, as torch's)
                 self._assign_loaded(key, target, value)
                 continue
+            if target.is_meta and not value.is_meta:
+                name = key.rsplit(".", 1)[-1]
+                warnings.warn(
+                    f"for {name}: copying from a non-meta parameter in the checkpoint to a meta parameter in the "
+                    "current model, which is a no-op. (Did you mean to pass `assign=True` to assign items in the "
+                    "state dictionary to their corresponding key in the module instead of copying them in place?)",
+                    UserWarning,
+                    stacklevel=2,
+                )
             with no_grad():
                 target.copy_(value)
         incompatible = _IncompatibleKeys(missing, unexpected)

@@ -766,7 +766,7 @@ def _check_no_overlap(target: torch.Tensor, values: torch.Tensor) -> None:
     ``x.add_(x)``: a scatter reads values in another order than it writes). As in torch, the same
     tensor is refused even when empty, and layouts that are not dense are not checked."""
     refused = values is target
-    if not refused and target.numel() and values.numel():
+    if not refused and target.numel() and values.numel() and not target.is_meta:
         if is_non_overlapping_and_dense(target) and is_non_overlapping_and_dense(values):
             begin, other_begin = target.data_ptr(), values.data_ptr()
             end = begin + target.numel() * target.element_size()

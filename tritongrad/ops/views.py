@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from tritongrad import runtime
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
@@ -614,6 +615,8 @@ class ViewMethods:
             device = torch.device(device)
             if device.type == "cuda" and device.index is None:
                 device = torch.device("cuda", torch.cuda.current_device())
+            elif device.type == "meta":
+                runtime.allow_meta_tensors()
         same_dtype = dtype is None or dtype == self.dtype
         same_device = device is None or device == self.device
         result = self if same_dtype and same_device and not copy else ToCopy.apply(self, dtype, device)

@@ -1,6 +1,6 @@
 """tritongrad.nn.utils: gradient clipping, flattening parameters to a vector, variable-length
 sequences (``rnn``), the hook-based ``weight_norm`` and ``spectral_norm``, conv/linear + batch-norm fusion,
-``parametrize`` / ``parametrizations`` and ``prune``, as torch.nn.utils."""
+``parametrize`` / ``parametrizations``, ``prune`` and ``skip_init``, as torch.nn.utils."""
 
 import warnings
 
@@ -13,6 +13,7 @@ from tritongrad.nn.utils.fusion import (
     fuse_linear_bn_eval,
     fuse_linear_bn_weights,
 )
+from tritongrad.nn.utils.init import skip_init
 from tritongrad.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
 from tritongrad.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
@@ -20,7 +21,7 @@ __all__ = [
     "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
     "vector_to_parameters", "rnn", "parametrize", "parametrizations", "prune",
     "weight_norm", "remove_weight_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
-    "fuse_linear_bn_weights", "spectral_norm", "remove_spectral_norm",
+    "fuse_linear_bn_weights", "spectral_norm", "remove_spectral_norm", "skip_init",
 ]  # fmt: skip
 
 
