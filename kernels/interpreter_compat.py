@@ -40,8 +40,9 @@ interpreter convert scalars with ``.item()``, right for a
 one-element array on every numpy and the answer the newer triton gives; where its
 float32/float16 fma rounds twice, computes that fma in float64 (the product of two
 float32 values is exact there) and rounds once to the operand dtype; and rounds
-float32 -> bfloat16 casts to nearest even (and widens bfloat16 subnormals exactly). Nothing then depends on which triton or
-numpy is installed. Only the interpreter is touched: compiled GPU kernels never see it.
+float32 -> bfloat16 casts to nearest even (and widens bfloat16 subnormals exactly).
+Nothing then depends on which triton or numpy is installed. Only the interpreter is
+touched: compiled GPU kernels never see it.
 """
 
 from __future__ import annotations
