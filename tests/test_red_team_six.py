@@ -3,6 +3,7 @@ torch by ``agree``: the value, the dtype, or the exception type and the head of 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -171,3 +172,26 @@ def test_cauchy_samples_follow_the_distribution():
     quartiles = torch.quantile(draws, torch.tensor([0.25, 0.5, 0.75])).tolist()
     expected = [median - sigma, median, median + sigma]
     assert all(abs(q - e) < 0.15 for q, e in zip(quartiles, expected)), f"quartiles {quartiles}, expected {expected}"
+
+
+def test_a_transformer_encoder_of_no_layers_fails_as_torch():
+    def run(lib):
+        layer = lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+        return lib.nn.TransformerEncoder(layer, 0, enable_nested_tensor=False)(lib.ones(1, 3, 8))
+
+    agree("TransformerEncoder(layer, 0)", run, [])
+
+
+NUMPY_KEYS = {
+    "a numpy bool index": lambda lib: lib.arange(4.0)[np.bool_(True)],
+    "a numpy float index": lambda lib: lib.arange(4.0)[np.float64(1.0)],
+    "a numpy uint8 mask, one value": lambda lib: lib.zeros(4).__setitem__(np.array([1, 0, 1, 0], dtype=np.uint8), 1.0),
+    "a numpy uint8 mask and an int": lambda lib: lib.zeros(4, 2).__setitem__(
+        (np.array([1, 0, 1, 0], dtype=np.uint8), 0), 1.0
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NUMPY_KEYS))
+def test_numpy_keys_as_torch(case):
+    agree(case, NUMPY_KEYS[case], [])
