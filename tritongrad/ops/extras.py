@@ -36,6 +36,7 @@ from tritongrad.ops.indexing import index_select
 from tritongrad.ops.inplace import apply_inplace, check_inplace
 from tritongrad.ops.layout import triu_indices
 from tritongrad.ops.out_argument import check_no_grad, finish_out, write_out
+from tritongrad.ops.random import check_continuous
 from tritongrad.ops.return_types import _return_type
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
@@ -144,11 +145,7 @@ def _log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
 def _cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
     """Fills self with Cauchy(median, sigma) samples (Tensor.cauchy_): median + sigma * tan(pi * (u - 1/2))
     for u uniform on [0, 1), the inverse of the Cauchy distribution function."""
-    if not self.dtype.is_floating_point:
-        raise RuntimeError(
-            "Cauchy distribution is a continuous probability distribution. dtype must be a floating point but "
-            f"you specified {dtype_word(self.dtype)}"
-        )
+    check_continuous("Cauchy", self)
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_number(sigma)}")
     check_inplace(self)

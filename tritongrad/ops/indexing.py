@@ -1409,11 +1409,19 @@ def index_reduce_(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce
                   include_self: bool = True) -> Tensor:  # fmt: skip
     """``index_reduce`` in place; returns input."""
     target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, "index_reduce_")
+    return _reduce_in_place(IndexReduce, input, target, values, positions, plan, dim, reduce, bool(include_self))
+
+
+def _reduce_in_place(
+    function: type[ScatterReduce], input: Tensor, target: Tensor, values: Tensor, positions: Tensor, plan: IndexPlan,
+    dim: int, reduce: str, include_self: bool,
+) -> Tensor:  # fmt: skip
+    """scatter_reduce_ / index_reduce_ once their arguments are checked: recorded as ``function``
+    (out of place on a snapshot) when autograd needs it, else reduced straight into input."""
     _check_no_overlap(target._data, values._data)
-    include_self = bool(include_self)
 
     def out_of_place(snapshot: Tensor) -> Tensor:
-        out = IndexReduce.apply(_as_1d(snapshot), values, positions, plan, dim, reduce, include_self)
+        out = function.apply(_as_1d(snapshot), values, positions, plan, dim, reduce, include_self)
         return out if input.dim() else out.reshape(())
 
     def into_input() -> None:
@@ -1452,18 +1460,7 @@ def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce:
                     include_self: bool = True) -> Tensor:  # fmt: skip
     """``scatter_reduce`` in place; returns input."""
     dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce_", input, dim, index, src, reduce)
-    _check_no_overlap(target._data, values._data)
-    positions, include_self = _as_1d(index), bool(include_self)
-
-    def out_of_place(snapshot: Tensor) -> Tensor:
-        out = ScatterReduce.apply(_as_1d(snapshot), values, positions, plan, dim, reduce, include_self)
-        return out if input.dim() else out.reshape(())
-
-    def into_input() -> None:
-        result = _scatter_reduce_forward(target, values, plan, dim, reduce, include_self)
-        elementwise_kernels.launch_unary("copy", result._data, out=target._data)
-
-    return apply_inplace(input, out_of_place, into_input, values)
+    return _reduce_in_place(ScatterReduce, input, target, values, _as_1d(index), plan, dim, reduce, bool(include_self))
 
 
 def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:

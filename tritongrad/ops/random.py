@@ -54,6 +54,16 @@ def _fill_random(tensor: Tensor, launch, generator, *parameters) -> Tensor:
     return tensor
 
 
+def check_continuous(distribution: str, tensor: Tensor) -> None:
+    """torch's refusal of a fill from a continuous distribution (exponential_, cauchy_) into a
+    tensor of an integer or bool dtype."""
+    if not tensor.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{distribution} distribution is a continuous probability distribution. dtype must be a floating point "
+            f"but you specified {dtype_word(tensor.dtype)}"
+        )
+
+
 def _check_floating(name: str, tensor: Tensor, kernel_name: str) -> None:
     if not tensor.dtype.is_floating_point:
         raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{dtype_word(tensor.dtype)}' ({name})")
@@ -88,11 +98,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=No
 
 def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     """Fills ``tensor`` with Exponential(lambd) samples (density lambd * exp(-lambd * x))."""
-    if not tensor.dtype.is_floating_point:
-        raise RuntimeError(
-            "Exponential distribution is a continuous probability distribution. "
-            f"dtype must be a floating point but you specified {dtype_word(tensor.dtype)}"
-        )
+    check_continuous("Exponential", tensor)
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     return _fill_random(tensor, kernels.launch_exponential_, generator, float(lambd))
