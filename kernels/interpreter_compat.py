@@ -35,7 +35,13 @@ launch's time (1.4 of 2.1 s over 300 tiny adds, measured with cProfile), which i
 autograd graphs and the test suite slow. Within a launch a device function whose ``tl`` modules
 are patched skips the repeat; the launch's own patch and its undoing are unchanged.
 
-``install`` runs each interpreted launch with numpy's floating-point warnings off and makes the
+The interpreter's ``tl.dot`` is ``np.matmul`` on the block's tiles (at most 128 on a side), and
+numpy's OpenBLAS runs it on as many threads as there are cores: for tiles that small waking the
+threads costs more than it saves, and when the cores are busy (two test workers, a data loader)
+the threads wait for each other; a 128^3 float32 product took 6-40 ms instead of 0.3 ms.
+
+``install`` runs numpy's BLAS on one thread (unless OPENBLAS_NUM_THREADS or OMP_NUM_THREADS
+chooses), runs each interpreted launch with numpy's floating-point warnings off and makes the
 interpreter convert scalars with ``.item()``, right for a
 one-element array on every numpy and the answer the newer triton gives; where its
 float32/float16 fma rounds twice, computes that fma in float64 (the product of two
@@ -47,7 +53,9 @@ touched: compiled GPU kernels never see it.
 
 from __future__ import annotations
 
+import ctypes
 import inspect
+import os
 import threading
 from typing import Any
 
@@ -69,12 +77,45 @@ def _scalar_index(self: Any) -> int:
 
 def install() -> None:
     """The fixes above; idempotent."""
+    _single_threaded_blas()
     _install_scalar_index()
     _install_quiet_float_errors()
     _install_patch_once_per_launch()
     if _fma_rounds_twice():
         _install_fma_rounding_once()
     _install_bfloat16_rounding()
+
+
+# The OpenBLAS entry points numpy's wheels export: numpy 2's scipy-openblas64 prefixes its symbols,
+# numpy 1's openblas64_ suffixes them, a system OpenBLAS has neither.
+_OPENBLAS_SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                         "openblas_set_num_threads64_", "openblas_set_num_threads")  # fmt: skip
+
+
+def _single_threaded_blas() -> None:
+    """Runs numpy's BLAS (the interpreter's ``tl.dot`` is ``np.matmul``) on one thread, unless the
+    user chose a count (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS). A kernel's dots are small (at
+    most 128 x 128 x 128 tiles): OpenBLAS's threads cost more to wake than they save, and with the
+    cores busy they wait for each other. Measured on the 2-core CI machine under load: a 128^3
+    float32 np.matmul took 0.3 ms on one thread, 6-40 ms on two; a small CNN's training step
+    4.3 s against 9-13 s. Linux only (the library is found in /proc/self/maps); elsewhere a no-op."""
+    if "OPENBLAS_NUM_THREADS" in os.environ or "OMP_NUM_THREADS" in os.environ:
+        return
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _OPENBLAS_SET_THREADS:
+            set_threads = getattr(library, name, None)
+            if set_threads is not None:
+                set_threads(ctypes.c_int(1))
+                break
 
 
 def _install_scalar_index() -> None:

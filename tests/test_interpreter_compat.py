@@ -7,6 +7,7 @@ the oldest and the newest supported versions.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -139,3 +140,37 @@ def test_interpreter_overflow_checks_are_off_unless_asked(env, expected):
                             env={**os.environ, **env, "TRITONGRAD_DEVICE": "cpu"})  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+_BLAS_THREADS = """
+import ctypes
+import tritongrad
+names = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+         "openblas_get_num_threads")
+paths = sorted({line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line.lower() and "/" in line})
+counts = []
+for path in paths:
+    library = ctypes.CDLL(path)
+    for name in names:
+        function = getattr(library, name, None)
+        if function is not None:
+            function.restype = ctypes.c_int
+            counts.append(function())
+            break
+print(counts)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="finds OpenBLAS through /proc/self/maps (Linux)")
+@pytest.mark.parametrize("chosen", [None, "2"])
+def test_numpy_blas_runs_on_one_thread_unless_the_user_chose(chosen):
+    """The interpreter's tl.dot is np.matmul: OpenBLAS on one thread (a chosen count is kept)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    if chosen is not None:
+        env["OPENBLAS_NUM_THREADS"] = chosen
+    env["TRITONGRAD_DEVICE"] = "cpu"
+    result = subprocess.run([sys.executable, "-c", _BLAS_THREADS], capture_output=True, text=True, env=env, check=True)
+    counts = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    assert counts, f"no OpenBLAS found in the process: {result.stdout}"
+    expected = 1 if chosen is None else int(chosen)
+    assert all(count == expected for count in counts), f"OpenBLAS threads {counts}, expected {expected}"
