@@ -72,10 +72,13 @@ from tritongrad import (  # noqa: E402,F401
     distributed,
     distributions,
     func,
+    hub,
     linalg,
     multiprocessing,
     nn,
+    onnx,
     optim,
+    profiler,
     random,
     special,
     testing,
@@ -89,6 +92,7 @@ globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast
 
 # autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
 from tritongrad import _dynamo  # noqa: E402,F401
+from tritongrad import environment as _environment  # noqa: E402
 from tritongrad._dynamo import compile  # noqa: E402,F401,A004
 from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
@@ -104,6 +108,19 @@ from tritongrad.ops.linalg_lu import lu, lu_solve, lu_unpack  # noqa: E402,F401
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = version.__version__
+
+# torch's submodules that tritongrad keeps as namespaces of flags and functions rather than files:
+# importable by name as well (``import torch.backends.cudnn as cudnn``, ``from torch.cuda.amp import
+# GradScaler`` with tritongrad in torch's place).
+for _name, _namespace in {
+    "backends.cudnn": backends.cudnn, "backends.cuda": backends.cuda, "backends.mps": backends.mps,
+    "backends.mkldnn": backends.mkldnn, "backends.openmp": backends.openmp, "cuda.amp": cuda.amp,
+    "cpu": _environment.cpu, "cpu.amp": _environment.cpu.amp, "mps": _environment.mps, "jit": _environment.jit,
+    "compiler": _environment.compiler,
+    "nn.parallel.distributed": nn.parallel, "utils.data._utils": utils.data._utils,
+    "utils.data._utils.collate": utils.data.collate,
+}.items():  # fmt: skip
+    _sys.modules.setdefault(f"{__name__}.{_name}", _namespace)
 
 # numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached
 from tritongrad import numpy_aliases as _numpy_aliases  # noqa: E402

@@ -25,11 +25,14 @@ import dataclasses
 import os
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
 __all__ = [
     "allow_meta_tensors",
+    "observe_launches",
     "device",
     "device_type",
     "is_interpreter",
@@ -136,35 +139,66 @@ def allow_meta_tensors() -> None:
     launcher's checks and output allocation (on meta: shapes only), as torch's meta kernels are.
     A launch mixing meta and real tensors is an error (there is nothing to read or write).
 
-    Installed by the first meta tensor tritongrad makes (creation and ``to``), so launches pay for
+    Switched on by the first meta tensor tritongrad makes (creation and ``to``), so launches pay for
     the check only in a process that uses the meta device; idempotent.
     """
+    _launches.skip_meta = True
+    _wrap_launches()
+
+
+def observe_launches(observer: Callable[[str], Any] | None) -> None:
+    """Calls ``observer(kernel_name)`` before each kernel launch and ``observer.close(what it
+    returned)`` after it (the profiler's timing); None stops observing."""
+    _launches.observer = observer
+    if observer is not None:
+        _wrap_launches()
+
+
+class _LaunchState:
+    skip_meta = False
+    observer: Callable[[str], Any] | None = None
+
+
+_launches = _LaunchState()
+
+
+def _wrap_launches() -> None:
+    """Wraps every ``kernel[grid](...)`` launch (Triton's KernelInterface, which JIT, autotuned and
+    interpreted kernels share) for the meta device and the launch observer; once, on first need."""
     # Imported here, not at the top: triton must not load before TRITON_INTERPRET is set above.
     from triton.runtime.jit import KernelInterface
 
     getitem = KernelInterface.__getitem__
-    if getattr(getitem, "skips_meta_launches", False):
+    if getattr(getitem, "wrapped_by_tritongrad", False):
         return
 
-    def getitem_skipping_meta(self, grid):
+    def getitem_wrapped(self, grid):
         launch = getitem(self, grid)
 
-        def launch_unless_meta(*args, **kwargs):
-            devices = {a.device.type for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)}
-            if "meta" not in devices:
+        def launch_wrapped(*args, **kwargs):
+            if _launches.skip_meta:
+                devices = {a.device.type for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)}
+                if "meta" in devices:
+                    if len(devices) > 1:
+                        raise RuntimeError(
+                            "Expected all tensors to be on the same device, but found at least two devices, "
+                            + " and ".join(sorted(devices))
+                            + "!"
+                        )
+                    return None
+            observer = _launches.observer
+            if observer is None:
                 return launch(*args, **kwargs)
-            if len(devices) > 1:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two devices, "
-                    + " and ".join(sorted(devices))
-                    + "!"
-                )
-            return None
+            event = observer(getattr(self, "__name__", None) or getattr(self.fn, "__name__", "kernel"))
+            try:
+                return launch(*args, **kwargs)
+            finally:
+                observer.close(event)
 
-        return launch_unless_meta
+        return launch_wrapped
 
-    getitem_skipping_meta.skips_meta_launches = True
-    KernelInterface.__getitem__ = getitem_skipping_meta
+    getitem_wrapped.wrapped_by_tritongrad = True
+    KernelInterface.__getitem__ = getitem_wrapped
 
 
 def device_type() -> str:

@@ -6,7 +6,10 @@ core; the top package imports it, which makes it ``tritongrad.autograd.functiona
 
 from __future__ import annotations
 
-from tritongrad.autograd import graph  # noqa: F401
+from tritongrad.autograd import (
+    graph,  # noqa: F401
+    profiler,  # noqa: F401 (torch.autograd.profiler: tritongrad.profiler under its old name)
+)
 from tritongrad.autograd.anomaly_mode import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,

@@ -1,6 +1,6 @@
-"""Utilities with torch.utils' names: ``tritongrad.utils.data`` (datasets, samplers, DataLoader) and
-``tritongrad.utils.checkpoint`` (activation checkpointing)."""
+"""Utilities with torch.utils' names: ``tritongrad.utils.data`` (datasets, samplers, DataLoader),
+``tritongrad.utils.checkpoint`` (activation checkpointing) and ``model_zoo`` (torch.hub's download)."""
 
-from tritongrad.utils import checkpoint, data
+from tritongrad.utils import checkpoint, data, model_zoo
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "model_zoo"]

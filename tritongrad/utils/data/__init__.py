@@ -13,6 +13,9 @@ Example::
     ...     features.shape, labels.shape   # (4, 3), (4,) ... (2, 3), (2,)
 """
 
+from types import SimpleNamespace
+
+from tritongrad.utils.data import collate
 from tritongrad.utils.data.collate import default_collate, default_convert
 from tritongrad.utils.data.dataloader import DataLoader, get_worker_info
 from tritongrad.utils.data.dataset import (
@@ -54,3 +57,6 @@ __all__ = [
     "get_worker_info",
     "random_split",
 ]
+
+# torch.utils.data._utils: where torch's collate functions live (scripts import default_collate from there)
+_utils = SimpleNamespace(collate=collate)
