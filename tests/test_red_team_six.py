@@ -195,3 +195,55 @@ NUMPY_KEYS = {
 @pytest.mark.parametrize("case", list(NUMPY_KEYS))
 def test_numpy_keys_as_torch(case):
     agree(case, NUMPY_KEYS[case], [])
+
+
+def _square(lib):
+    return lib.arange(4.0).view(2, 2)
+
+
+# torch 2's deprecated number-first signatures (older optimizers and model code), with its warning
+OLD_SIGNATURES = {
+    "add(input, alpha, other)": lambda lib: lib.add(lib.ones(2), 3, lib.ones(2) * 2),
+    "x.add_(alpha, other)": lambda lib: lib.arange(1.0, 5.0).add_(-0.5, lib.full((4,), 2.0)),
+    "x.sub(alpha, other)": lambda lib: lib.ones(2).sub(3, lib.ones(2)),
+    "x.sub_(alpha, other)": lambda lib: lib.ones(2).sub_(2, lib.ones(2)),
+    "x.addcmul_(value, t1, t2)": lambda lib: lib.ones(4).addcmul_(0.5, lib.full((4,), 2.0), lib.arange(4.0)),
+    "addcdiv(input, value, t1, t2)": lambda lib: lib.addcdiv(lib.ones(2), 2, lib.ones(2), lib.ones(2) * 4),
+    "addmm(beta, input, alpha, m1, m2)": lambda lib: lib.addmm(0.5, lib.ones(2, 2), 2, _square(lib), _square(lib)),
+    "addmm(beta, input, m1, m2)": lambda lib: lib.addmm(0.5, lib.ones(2, 2), _square(lib), _square(lib)),
+    "x.addmm_(beta, alpha, m1, m2)": lambda lib: lib.ones(2, 2).addmm_(1, -2, _square(lib), _square(lib)),
+    "x.addmv(beta, mat, vec)": lambda lib: lib.ones(2).addmv(2, _square(lib), lib.ones(2)),
+    "x.baddbmm(beta, alpha, b1, b2)": lambda lib: lib.ones(2, 2, 2).baddbmm(2, 3, lib.ones(2, 2, 2), lib.ones(2, 2, 2)),
+    "x.addr(beta, v1, v2)": lambda lib: lib.ones(2, 2).addr(2, lib.ones(2), lib.arange(2.0)),
+    "addbmm(input, beta, b1, b2) is refused": lambda lib: lib.addbmm(
+        lib.ones(2, 2), 2, lib.ones(2, 2, 2), lib.ones(2, 2, 2)
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore:This overload of")
+@pytest.mark.parametrize("case", list(OLD_SIGNATURES))
+def test_deprecated_number_first_signatures_as_torch(case):
+    agree(case, OLD_SIGNATURES[case], [])
+
+
+def test_a_deprecated_signature_warns_as_torch():
+    with pytest.warns(UserWarning, match=r"This overload of addcmul_ is deprecated:\n\taddcmul_\(Number value"):
+        tritongrad.ones(2).addcmul_(0.5, tritongrad.ones(2), tritongrad.ones(2))
+
+
+@pytest.mark.filterwarnings("ignore:torch.set_default_tensor_type\\(\\) is deprecated")
+@pytest.mark.parametrize(
+    "name",
+    ["torch.DoubleTensor", "torch.FloatTensor", "torch.HalfTensor", "torch.LongTensor", "torch.cuda.FloatTensor",
+     "torch.NoSuchTensor", "float64"],
+)  # fmt: skip
+def test_set_default_tensor_type_as_torch(name):
+    def run(lib):
+        try:
+            lib.set_default_tensor_type(lib.float64 if name == "float64" else name)
+            return lib.get_default_dtype(), lib.zeros(1).dtype, lib.tensor([1.5]).dtype
+        finally:
+            lib.set_default_dtype(lib.float32)
+
+    agree(f"set_default_tensor_type({name})", run, [])

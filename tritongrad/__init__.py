@@ -122,6 +122,11 @@ for _name, _namespace in {
 }.items():  # fmt: skip
     _sys.modules.setdefault(f"{__name__}.{_name}", _namespace)
 
+# torch's deprecated number-first signatures (``p.data.add_(-lr, grad)``), once every method is attached
+from tritongrad import deprecated_signatures as _deprecated_signatures  # noqa: E402
+
+_deprecated_signatures.install(_sys.modules[__name__])
+
 # numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached
 from tritongrad import numpy_aliases as _numpy_aliases  # noqa: E402
 

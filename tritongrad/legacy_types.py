@@ -6,15 +6,18 @@ from sizes (uninitialised, like ``empty``), and ``isinstance`` checks the dtype,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
-from tritongrad import creation
+from tritongrad import creation, runtime
+from tritongrad.dtypes import set_default_dtype
 from tritongrad.ops.out_argument import out_dtype_word
 from tritongrad.tensor import Tensor
 
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
-           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]  # fmt: skip
+           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_default_tensor_type"]  # fmt: skip
 
 
 class _LegacyTensorType(type):
@@ -59,3 +62,38 @@ ShortTensor = _legacy("ShortTensor", torch.int16)
 CharTensor = _legacy("CharTensor", torch.int8)
 ByteTensor = _legacy("ByteTensor", torch.uint8)
 BoolTensor = _legacy("BoolTensor", torch.bool)
+
+_BY_NAME = {f"torch.{legacy.__name__}": legacy for legacy in (
+    FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
+    BoolTensor)}  # fmt: skip
+
+
+def set_default_tensor_type(t) -> None:
+    """torch's deprecated ``set_default_tensor_type``: a floating type name (``"torch.DoubleTensor"``,
+    ``"torch.cuda.FloatTensor"``) or class sets the default dtype, and a ``torch.cuda`` one the
+    default device too (tritongrad's own device is left as it is for the CPU names: with a GPU it
+    computes there)."""
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use torch.set_default_dtype() and "
+        "torch.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
+    if isinstance(t, _LegacyTensorType):
+        name = f"torch.{t.__name__}"
+    elif isinstance(t, str):
+        name = t
+    else:
+        raise TypeError("invalid type object: only floating-point types are supported as the default type")
+    on_cuda = name.startswith("torch.cuda.")
+    legacy = _BY_NAME.get(name.replace("torch.cuda.", "torch.", 1))
+    if legacy is None:  # (torch looks the name up as an attribute of its module)
+        module, _, attribute = name.rpartition(".")
+        raise AttributeError(f"module '{module or 'torch'}' has no attribute '{attribute}'")
+    if on_cuda and runtime.device_type() != "cuda":
+        raise TypeError(f"type {name} not available. Torch not compiled with CUDA enabled.")
+    if not legacy.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(legacy.dtype)
+    if on_cuda:
+        creation.set_default_device("cuda")
