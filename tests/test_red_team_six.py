@@ -247,3 +247,86 @@ def test_set_default_tensor_type_as_torch(name):
             lib.set_default_dtype(lib.float32)
 
     agree(f"set_default_tensor_type({name})", run, [])
+
+
+def _mlp(lib):
+    """Linear-ReLU-Linear with fixed weights (a pair Sequential may fuse)."""
+    first, second = lib.nn.Linear(3, 4), lib.nn.Linear(4, 2)
+    with lib.no_grad():
+        first.weight.copy_(lib.arange(12.0).view(4, 3).sin())
+        first.bias.copy_(lib.arange(4.0).cos())
+        second.weight.copy_(lib.arange(8.0).view(2, 4).cos())
+        second.bias.zero_()
+    return lib.nn.Sequential(first, lib.nn.ReLU(), second)
+
+
+def _hooked(lib, positions, kind):
+    model, fired = _mlp(lib), []
+    for position in positions:
+        register = getattr(model[position], kind)
+        register(lambda module, *grads, position=position: fired.append(position))
+    x = lib.tensor([[0.5, -1.0, 2.0]], requires_grad=True)
+    model(x).sum().backward()
+    return fired, x.grad
+
+
+@pytest.mark.parametrize("positions", [(0,), (1,), (0, 1, 2)])
+@pytest.mark.parametrize("kind", ["register_full_backward_hook", "register_full_backward_pre_hook"])
+def test_backward_hooks_in_a_fusable_sequential_fire_as_torch(positions, kind):
+    agree(f"{kind} on {positions}", lambda lib: _hooked(lib, positions, kind), [])
+
+
+def test_a_class_level_forward_patch_is_called_in_a_sequential():
+    def run(lib):
+        original, calls = lib.nn.Linear.forward, []
+
+        def patched(self, input):
+            calls.append(tuple(input.shape))
+            return original(self, input) * 2
+
+        lib.nn.Linear.forward = patched
+        try:
+            return _mlp(lib)(lib.tensor([[0.5, -1.0, 2.0]])), calls
+        finally:
+            lib.nn.Linear.forward = original
+
+    agree("nn.Linear.forward patched", run, [])
+
+
+class _Identity:
+    """A custom Function returning its input as it is (``view``: a view of it), per library."""
+
+    @staticmethod
+    def build(lib, view):
+        class Identity(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view(-1) if view else x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad.view(2, 2) if view else grad
+
+        return Identity
+
+
+@pytest.mark.parametrize("view", [False, True])
+def test_an_in_place_write_into_a_custom_function_view_is_refused(view):
+    def run(lib):
+        y = _Identity.build(lib, view).apply(lib.ones(2, 2, requires_grad=True) * 1)
+        y.relu_()
+        return y
+
+    agree(f"custom Function output ({'view' if view else 'as-is'}) written in place", run, [])
+
+
+def test_a_full_backward_hook_output_written_in_place_is_refused():
+    """Grad-CAM's pattern: a hooked conv followed by ReLU(inplace=True)."""
+
+    def run(lib):
+        conv = lib.nn.Conv2d(1, 2, 3, padding=1)
+        conv.register_full_backward_hook(lambda module, grad_input, grad_output: None)
+        net = lib.nn.Sequential(conv, lib.nn.ReLU(inplace=True))
+        return net(lib.arange(16.0).view(1, 1, 4, 4).cos())
+
+    agree("full backward hook then ReLU(inplace=True)", run, [])

@@ -348,6 +348,16 @@ class Function:
     # output is refused).
     complex_aware = False
     holomorphic = True
+    # The name by which an output that shares an input's memory (the input returned as it is, or a
+    # view of it) is refused an in-place write, as torch refuses it for a custom Function's: a
+    # Function written outside tritongrad gets its class name (``__init_subclass__``); tritongrad's
+    # own views and identities stay writable, except the backward-hook tap (nn/module.py).
+    custom_view_name: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "custom_view_name" not in cls.__dict__ and not cls.__module__.startswith("tritongrad."):
+            cls.custom_view_name = cls.__name__
 
     @staticmethod
     def _saved_by_name(ctx: FunctionCtx) -> dict[str, Any]:
@@ -475,6 +485,8 @@ class Function:
                 output_nr += 1
             ctx._output_meta = output_meta
 
+        if cls.custom_view_name is not None:
+            _mark_custom_views(cls.custom_view_name, args, output_tuple)
         pending = ctx._pending_save
         if pending is not None:
             ctx._pending_save = None
@@ -504,6 +516,16 @@ class Function:
                     saved.append((tensor, counter, counter.value))
             ctx._saved = tuple(saved)
         return outputs
+
+
+def _mark_custom_views(name: str, args: tuple, outputs: tuple) -> None:
+    """Marks the recorded outputs that share memory with a tensor argument (check_inplace refuses
+    to write them in place, in torch's words)."""
+    storages = {a._data.untyped_storage().data_ptr() for a in args if isinstance(a, Tensor) and a._data.numel()}
+    for number, output in enumerate(outputs):
+        if isinstance(output, Tensor) and output._requires_grad and output._data.numel():
+            if output._data.untyped_storage().data_ptr() in storages:
+                output._custom_function_view = (name, number)
 
 
 _NO_EDGE = (None, 0)  # a tensor argument that needs no gradient

@@ -80,7 +80,10 @@ class _HookHandle:
 
 class _GradientTap(Function):
     """The identity on some tensors, whose backward hands their gradients to ``callback`` (which may
-    replace them): how a module's full backward hooks see its gradients, as torch's BackwardHook."""
+    replace them): how a module's full backward hooks see its gradients, as torch's BackwardHook.
+    Its outputs are its inputs, so an in-place write into one is refused, as torch refuses it."""
+
+    custom_view_name = "BackwardHookFunction"
 
     @staticmethod
     def forward(ctx, callback, *tensors):

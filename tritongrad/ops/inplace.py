@@ -35,6 +35,15 @@ def check_inplace(self: Tensor) -> None:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
     if not is_grad_enabled():
         return
+    custom = getattr(self, "_custom_function_view", None)
+    if custom is not None and self.requires_grad:
+        name, number = custom
+        raise RuntimeError(
+            f"Output {number} of {name} is a view and is being modified inplace. This view was created inside a "
+            "custom Function (or because an input was returned as-is) and the autograd logic to handle view+inplace "
+            "would override the custom backward associated with the custom Function, leading to incorrect "
+            "gradients. This behavior is forbidden. You can fix this by cloning the output of the custom Function."
+        )
     marked = getattr(self, "_multi_output_view", None)
     if marked is not None and self._base is not None and self.requires_grad:
         name, number = marked
