@@ -330,3 +330,25 @@ def test_a_full_backward_hook_output_written_in_place_is_refused():
         return net(lib.arange(16.0).view(1, 1, 4, 4).cos())
 
     agree("full backward hook then ReLU(inplace=True)", run, [])
+
+
+# The API sweep's crashes: inputs of too few dims or of no channels, torch's answer or error
+FEW_DIMS = {
+    "adjoint of a 0-d tensor": lambda lib: lib.ones(()).adjoint(),
+    "adjoint of a 1-d tensor": lambda lib: lib.ones(3).adjoint(),
+    "mH of a 0-d tensor": lambda lib: lib.ones(()).mH,
+    "mH of a 1-d tensor": lambda lib: lib.ones(3).mH,
+    "mT of a 0-d tensor": lambda lib: lib.ones(()).mT,
+    "mT of a 1-d tensor": lambda lib: lib.ones(3).mT,
+    "H of a 1-d tensor": lambda lib: lib.ones(3).H,
+    "H of a 0-d tensor": lambda lib: lib.ones(()).H,
+    "InstanceNorm3d of no channels": lambda lib: lib.nn.InstanceNorm3d(4)(lib.ones(0, 2, 5, 5)),
+    "instance_norm of no channels": lambda lib: lib.nn.functional.instance_norm(lib.ones(2, 0, 3)),
+    "LazyConv2d of a 1-d input": lambda lib: lib.nn.LazyConv2d(3, 2)(lib.ones(5)),
+    "LazyConvTranspose1d of a 0-d input": lambda lib: lib.nn.LazyConvTranspose1d(3, 2)(lib.ones(())),
+}
+
+
+@pytest.mark.parametrize("case", list(FEW_DIMS))
+def test_few_dims_as_torch(case):
+    agree(case, FEW_DIMS[case], [])

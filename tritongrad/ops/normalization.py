@@ -651,6 +651,8 @@ def instance_norm(
         # torch repeats the (C,) parameters over the batch first, hence its sizes in the message.
         if value is not None and value.numel() != channels:
             raise RuntimeError(f"{key} should contain {batch * channels} elements not {batch * value.numel()}")
+    if channels == 0:  # nothing to normalize (and no instance to group by)
+        return input.clone()
     return InstanceNormFunction.apply(
         input, _flat(weight), _flat(bias), running_mean, running_var, bool(use_input_stats), float(momentum),
         float(eps),

@@ -563,6 +563,20 @@ def rebase_after_write_through_view(view, result) -> None:
 _warned_once: dict[str, bool] = {}  # torch warns about some deprecations once per process
 
 
+def _transpose_of_scalar(x: Tensor, name: str) -> Tensor:
+    """mT / mH / adjoint() of a tensor of fewer than two dims: a 0-d tensor is its own (a view, as
+    torch's), a 1-d one is refused in torch's words."""
+    if x.dim() == 1:
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    return x.view(())
+
+
+def _conjugate_transpose(x: Tensor, name: str) -> Tensor:
+    if x.dim() < 2:
+        return _transpose_of_scalar(x, name)
+    return x.transpose(-2, -1).conj() if x.dtype.is_complex else x.transpose(-2, -1)
+
+
 class ViewMethods:
     """Tensor's view, copy and conversion methods (attached to Tensor below): argument parsing and
     torch's errors here, the Functions above do the work."""
@@ -694,12 +708,13 @@ class ViewMethods:
         return self.resize_(other.shape)
 
     def adjoint(self) -> Tensor:
-        """The conjugate transpose of the last two dims (for real tensors, ``mT``)."""
-        return self.transpose(-2, -1).conj() if self.dtype.is_complex else self.transpose(-2, -1)
+        """The conjugate transpose of the last two dims (for real tensors, ``mT``); a 0-d tensor is its
+        own, a 1-d one has none (torch's rules)."""
+        return _conjugate_transpose(self, "adjoint()")
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 (torch's name)
-        return self.adjoint()
+        return _conjugate_transpose(self, "mH")
 
     @property
     def layout(self) -> torch.layout:
@@ -708,7 +723,7 @@ class ViewMethods:
 
     @property
     def H(self) -> Tensor:  # noqa: N802 (torch's name)
-        if self.dim() > 2:
+        if self.dim() == 1 or self.dim() > 2:
             raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
         return self.t().conj() if self.dtype.is_complex else self.t()  # (conj: ops/complex.py)
 
@@ -751,9 +766,7 @@ class ViewMethods:
     @property
     def mT(self) -> Tensor:
         if self.dim() < 2:
-            raise RuntimeError(
-                f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor."
-            )
+            return _transpose_of_scalar(self, "mT")
         return self.transpose(-2, -1)
 
     def view(self, *shape, size=None) -> Tensor:

@@ -102,6 +102,11 @@ class _LazyConvMixin(_LazyMixin):
 
     def initialize_parameters(self, input) -> None:
         if self.has_uninitialized_params():
+            if input.dim() not in (self._dims + 1, self._dims + 2):
+                raise RuntimeError(
+                    f"Expected {self._dims + 1}D (unbatched) or {self._dims + 2}D (batched) input to "
+                    f"{type(self).__name__}, but got input of size: {input.shape}"
+                )
             batched = input.dim() == self._dims + 2
             self.in_channels = input.shape[1] if batched else input.shape[0]
             if self.in_channels % self.groups != 0:
