@@ -352,3 +352,19 @@ FEW_DIMS = {
 @pytest.mark.parametrize("case", list(FEW_DIMS))
 def test_few_dims_as_torch(case):
     agree(case, FEW_DIMS[case], [])
+
+
+def _logical_in_place(lib, op, leaf):
+    base = lib.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    x = base if leaf else base * 1
+    args = () if op == "logical_not_" else (lib.tensor([1.0, 1.0, 0.0]),)
+    y = getattr(x, op)(*args)
+    return y.detach(), x.requires_grad, x.is_leaf, x._version, None if x.grad_fn is None else x.grad_fn.name()
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("op", ["logical_and_", "logical_or_", "logical_xor_", "logical_not_", "lt_", "eq_"])
+def test_logical_in_place_ops_are_not_recorded_as_torch(op, leaf):
+    """torch's logical ops have no autograd kernel: in place they write a leaf that requires grad and
+    leave the history alone; the comparisons are refused on such a leaf."""
+    agree(f"{op} ({'leaf' if leaf else 'non-leaf'})", lambda lib: _logical_in_place(lib, op, leaf), [])

@@ -22,8 +22,9 @@ from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overla
 from tritongrad.ops import elementwise, indexing
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import binary_forward
-from tritongrad.ops.inplace import apply_inplace, check_inplace
+from tritongrad.ops.inplace import apply_inplace, apply_untracked, check_inplace
 from tritongrad.ops.out_argument import check_no_grad, check_out, finish_out, write_out
+from tritongrad.ops.table import torch_node_name
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -560,15 +561,45 @@ def _where_method(self, condition, other):
 attach_methods({"where": _where_method})
 
 
+class _ComparedInPlace(Function):
+    """``x.lt_(y)`` recorded (x requires grad): the comparison's result as x's dtype, whose gradient
+    is zero for x and for a tensor y (torch's formula for the in-place comparisons). A subclass per
+    op and overload carries torch's node name (``LtBackward0`` for a number y, ``...1`` for a tensor)."""
+
+    @staticmethod
+    def forward(ctx, x, other, op):
+        ctx.other_needs_grad = isinstance(other, Tensor) and other.requires_grad
+        return globals()[op](x, other).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = creation.zeros_like(grad)
+        return zeros, (zeros if ctx.other_needs_grad else None), None
+
+
+_COMPARED_IN_PLACE: dict[tuple[str, int], type[_ComparedInPlace]] = {}
+
+
+def _compared_in_place(op: str, x: Tensor, other) -> Tensor:
+    overload = int(isinstance(other, Tensor))
+    node = _COMPARED_IN_PLACE.get((op, overload))
+    if node is None:
+        name = torch_node_name(op, overload)
+        node = _COMPARED_IN_PLACE[(op, overload)] = type(name, (_ComparedInPlace,), {"_backward_name": name})
+    return node.apply(x, other, op)
+
+
 def _comparison_inplace(op: str):
     """``x.lt_(y)`` and the other in-place comparisons and logical ops: the bool result written into x
-    as x's dtype (1 or 0), as torch's; not differentiable."""
-    compare = globals()[op]
+    as x's dtype (1 or 0), as torch's. A comparison is recorded with a zero gradient; a logical op is
+    not seen by autograd at all (torch has no autograd kernel for them)."""
 
     def method(self, other) -> Tensor:
+        if op.startswith("logical_"):
+            return apply_untracked(self, lambda: elementwise.binary_forward(op, self, other, out=self))
         return apply_inplace(
             self,
-            lambda s: compare(s, other).to(s.dtype),
+            lambda s: _compared_in_place(op, s, other),
             lambda: elementwise.binary_forward(op, self, other, out=self),
             other,
         )

@@ -72,6 +72,17 @@ def check_inplace(self: Tensor) -> None:
         )
 
 
+def apply_untracked(self: Tensor, kernel_into) -> Tensor:
+    """An in-place op autograd does not see (torch's logical_and_/or_/xor_/not_, which have no
+    derivative and no autograd kernel): written straight into the buffer, even a leaf that requires
+    grad, whose history is left as it is; only the version counter records the write."""
+    if self._is_inference and not inference_active():
+        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
+    kernel_into()
+    self._version_counter.bump()
+    return self
+
+
 def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor:
     """Runs an in-place op: straight into the buffer when nothing is recorded, else out of place
     on a snapshot of self, copied back, with self's grad_fn moved to the new node (for a view:

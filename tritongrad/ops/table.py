@@ -39,7 +39,7 @@ from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.inplace import apply_inplace, apply_untracked
 from tritongrad.ops.out_argument import check_castable, check_out, finish_out
 from tritongrad.tensor import Tensor
 
@@ -383,6 +383,8 @@ class Unary:
             dtype = row.result_dtype(self)
             scalars = row.parse(dtype, args, kwargs)
             check_castable(dtype, self.dtype)
+            if row.dtype is LOGICAL:  # (logical_not_: no autograd kernel in torch, not recorded or checked)
+                return apply_untracked(self, lambda: row.launch(self, scalars, out=self._data))
             if row.gradient is None:
                 out_of_place = lambda snapshot: function(snapshot, *args, **kwargs)  # noqa: E731
             else:  # (apply_inplace records only when self requires grad)
