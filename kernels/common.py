@@ -38,6 +38,29 @@ def triton_dtype(dtype: torch.dtype) -> tl.dtype:
         raise TypeError(f"tritongrad kernels do not support dtype {dtype}") from None
 
 
+# torch's C++ scalar-type names, used in its error messages ("expected scalar type Long").
+DTYPE_WORDS = {
+    torch.float32: "Float",
+    torch.float64: "Double",
+    torch.float16: "Half",
+    torch.bfloat16: "BFloat16",
+    torch.int64: "Long",
+    torch.int32: "Int",
+    torch.int16: "Short",
+    torch.int8: "Char",
+    torch.uint8: "Byte",
+    torch.bool: "Bool",
+    torch.complex64: "ComplexFloat",
+    torch.complex128: "ComplexDouble",
+    torch.complex32: "ComplexHalf",
+}
+
+
+def dtype_word(dtype: torch.dtype) -> str:
+    """torch's name for ``dtype`` in error messages (``Long`` for int64)."""
+    return DTYPE_WORDS.get(dtype, str(dtype))
+
+
 def complex_refusal(op: str, dtype: torch.dtype) -> NotImplementedError:
     """torch's dispatch error for ``op`` of a complex tensor with no complex kernel (``"sort" not
     implemented for 'ComplexFloat'``), for a launcher to raise (ops name tritongrad's own gaps
@@ -105,12 +128,15 @@ def check_same_device(name: str, *tensors: torch.Tensor) -> None:
 
 
 def check_floating(name: str, tensor: torch.Tensor, allowed: Sequence[torch.dtype] = FLOATING_DTYPES) -> None:
-    """Raises TypeError naming the dtype if ``tensor`` is not one of ``allowed``."""
+    """Raises torch's NotImplementedError for a kernel without this dtype (``"gelu" not implemented
+    for 'Long'``, what torch's dispatch raises) if ``tensor`` is not one of ``allowed``."""
     if tensor.dtype not in allowed:
         if tensor.dtype.is_complex:
             raise complex_refusal(name, tensor.dtype)
         names = ", ".join(str(d) for d in allowed)
-        raise TypeError(f"{name}: expected a tensor of dtype {names}, got {tensor.dtype}")
+        raise NotImplementedError(
+            f"\"{name}\" not implemented for '{dtype_word(tensor.dtype)}' (tritongrad's kernel takes {names})"
+        )
 
 
 PLAN_CACHE_SIZE = 4096

@@ -3,6 +3,8 @@ torch by ``agree``: the value, the dtype, or the exception type and the head of 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -368,3 +370,28 @@ def test_logical_in_place_ops_are_not_recorded_as_torch(op, leaf):
     """torch's logical ops have no autograd kernel: in place they write a leaf that requires grad and
     leave the history alone; the comparisons are refused on such a leaf."""
     agree(f"{op} ({'leaf' if leaf else 'non-leaf'})", lambda lib: _logical_in_place(lib, op, leaf), [])
+
+
+def _ints(lib, *shape):
+    return lib.arange(1, 1 + math.prod(shape)).view(*shape)
+
+
+# Float-only kernels given an integer tensor: torch's dispatch error, NotImplementedError (the API
+# sweep found TypeError across activations, losses, softmax and pools)
+INTEGER_INPUTS = {
+    "gelu": lambda lib: lib.nn.functional.gelu(_ints(lib, 2, 3)),
+    "silu": lambda lib: lib.nn.functional.silu(_ints(lib, 2, 3)),
+    "leaky_relu": lambda lib: lib.nn.functional.leaky_relu(_ints(lib, 2, 3)),
+    "softmax": lambda lib: lib.softmax(_ints(lib, 2, 3), 1),
+    "log_softmax": lambda lib: lib.log_softmax(_ints(lib, 2, 3), 1),
+    "cross_entropy": lambda lib: lib.nn.functional.cross_entropy(_ints(lib, 2, 3).int(), lib.zeros(2, dtype=lib.long)),
+    "nll_loss": lambda lib: lib.nn.functional.nll_loss(_ints(lib, 2, 3), lib.zeros(2, dtype=lib.long)),
+    "adaptive_avg_pool1d": lambda lib: lib.nn.functional.adaptive_avg_pool1d(_ints(lib, 1, 2, 4).to(lib.int8), 2),
+    "max_pool2d of bools": lambda lib: lib.nn.functional.max_pool2d(_ints(lib, 1, 1, 4, 4) > 3, 2),
+    "layer_norm": lambda lib: lib.nn.functional.layer_norm(_ints(lib, 2, 3), (3,)),
+}
+
+
+@pytest.mark.parametrize("case", list(INTEGER_INPUTS))
+def test_float_only_kernels_refuse_integers_as_torch(case):
+    agree(f"{case} of an integer tensor", INTEGER_INPUTS[case], [], message=False)

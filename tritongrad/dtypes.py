@@ -18,6 +18,8 @@ import struct
 import numpy as np
 import torch
 
+from tritongrad.kernels.common import DTYPE_WORDS, dtype_word  # noqa: F401 (dtype_word is used here and re-exported)
+
 SUPPORTED = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8,
              torch.int16, torch.int32, torch.int64, torch.bool, torch.complex64, torch.complex128)  # fmt: skip
 
@@ -61,24 +63,6 @@ def as_dtype(dtype, op: str = "to") -> torch.dtype | None:
     return dtype
 
 
-# torch's C++ scalar-type names, used in its error messages ("expected scalar type Long").
-_DTYPE_WORDS = {
-    torch.float32: "Float",
-    torch.float64: "Double",
-    torch.float16: "Half",
-    torch.bfloat16: "BFloat16",
-    torch.int64: "Long",
-    torch.int32: "Int",
-    torch.int16: "Short",
-    torch.int8: "Char",
-    torch.uint8: "Byte",
-    torch.bool: "Bool",
-    torch.complex64: "ComplexFloat",
-    torch.complex128: "ComplexDouble",
-    torch.complex32: "ComplexHalf",
-}
-
-
 def complex_of(dtype: torch.dtype) -> torch.dtype:
     """The complex dtype whose parts are ``dtype`` (float32 -> complex64; a complex dtype is itself;
     integers and bool -> the default dtype's complex type, as torch's ``x * 1j`` for an integer x)."""
@@ -91,11 +75,6 @@ def real_of(dtype: torch.dtype) -> torch.dtype:
     """The dtype of a complex dtype's parts (complex64 -> float32; a real dtype is itself): what
     ``abs``, ``angle``, ``.real`` and ``view_as_real`` of a complex tensor hold."""
     return COMPLEX_PARTS.get(dtype, dtype)
-
-
-def dtype_word(dtype: torch.dtype) -> str:
-    """torch's name for ``dtype`` in error messages (``Long`` for int64)."""
-    return _DTYPE_WORDS.get(dtype, str(dtype))
 
 
 # Ops torch computes on complex tensors that tritongrad's complex kernels (kernels/complex.py) do
@@ -129,7 +108,7 @@ def tensor_type_name(dtype: torch.dtype, device: torch.device) -> str:
 def dtype_from_type_name(name: str) -> torch.dtype:
     """The dtype of a legacy type name such as ``torch.DoubleTensor`` (``Tensor.type(name)``)."""
     word = name.rsplit(".", 1)[-1].removesuffix("Tensor")
-    for dtype, known in _DTYPE_WORDS.items():
+    for dtype, known in DTYPE_WORDS.items():
         if known == word:
             return dtype
     raise ValueError(f"invalid type: '{name}'")

@@ -564,10 +564,13 @@ _warned_once: dict[str, bool] = {}  # torch warns about some deprecations once p
 
 
 def _transpose_of_scalar(x: Tensor, name: str) -> Tensor:
-    """mT / mH / adjoint() of a tensor of fewer than two dims: a 0-d tensor is its own (a view, as
-    torch's), a 1-d one is refused in torch's words."""
+    """mT / mH / adjoint() of a tensor of fewer than two dims: a 0-d tensor is its own (a view, with
+    torch's deprecation warning), a 1-d one is refused in torch's words."""
     if x.dim() == 1:
         raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    advice = "This function is the identity in these cases." if name == "mT" else "Consider using x.conj()."
+    subject = "adjoint()" if name == "adjoint()" else f"Tensor.{name}"
+    warnings.warn(f"{subject} is deprecated on 0-D tensors. {advice}", UserWarning, stacklevel=3)
     return x.view(())
 
 
@@ -723,6 +726,8 @@ class ViewMethods:
 
     @property
     def H(self) -> Tensor:  # noqa: N802 (torch's name)
+        if self.dim() == 0:
+            return _transpose_of_scalar(self, "H")
         if self.dim() == 1 or self.dim() > 2:
             raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
         return self.t().conj() if self.dtype.is_complex else self.t()  # (conj: ops/complex.py)
