@@ -395,3 +395,20 @@ INTEGER_INPUTS = {
 @pytest.mark.parametrize("case", list(INTEGER_INPUTS))
 def test_float_only_kernels_refuse_integers_as_torch(case):
     agree(f"{case} of an integer tensor", INTEGER_INPUTS[case], [], message=False)
+
+
+# Ops torch refuses operands of two dtypes for (the API sweep found them promoted)
+MIXED_DTYPES = {
+    "prelu": lambda lib: lib.nn.functional.prelu(lib.ones(2, 3, dtype=lib.float64), lib.ones(1)),
+    "PReLU of float64 input": lambda lib: lib.nn.PReLU()(lib.ones(2, 3, dtype=lib.float64)),
+    "meshgrid": lambda lib: lib.meshgrid(lib.ones(2, dtype=lib.float64), lib.ones(3), indexing="ij"),
+    "cartesian_prod": lambda lib: lib.cartesian_prod(lib.ones(2, dtype=lib.int64), lib.ones(3, dtype=lib.int32)),
+    "linalg.vecdot": lambda lib: lib.linalg.vecdot(lib.ones(2, dtype=lib.float64), lib.ones(2)),
+    "cdist": lambda lib: lib.cdist(lib.ones(2, 3, dtype=lib.float64), lib.ones(2, 3)),
+    "cdist of float16": lambda lib: lib.cdist(lib.ones(2, 3, dtype=lib.float16), lib.ones(2, 3, dtype=lib.float16)),
+}
+
+
+@pytest.mark.parametrize("case", list(MIXED_DTYPES))
+def test_mixed_dtypes_refused_as_torch(case):
+    agree(case, MIXED_DTYPES[case], [])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad import creation
+from tritongrad.dtypes import dtype_word
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat as _cat
 from tritongrad.ops.linalg import linalg_cross as cross
@@ -48,6 +49,11 @@ __all__ = [
 
 def vecdot(x, y, *, dim: int = -1):
     """The dot products of x and y along ``dim`` (broadcasting the others), torch.linalg.vecdot."""
+    if x.dtype != y.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {dtype_word(x.dtype)} and y "
+            f"of type {dtype_word(y.dtype)} instead"
+        )
     return (x * y).sum(dim)
 
 

@@ -13,7 +13,7 @@ import warnings
 import torch
 
 from tritongrad import caller_warnings, creation
-from tritongrad.dtypes import get_default_dtype, refuse_complex
+from tritongrad.dtypes import dtype_word, get_default_dtype, refuse_complex
 from tritongrad.linalg import matrix_power, multi_dot, solve_triangular
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
@@ -368,6 +368,10 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if x1.dtype not in (torch.float32, torch.float64):
+        raise NotImplementedError(f"\"cdist\" not implemented for '{dtype_word(x1.dtype)}'")
+    if x2.dtype != x1.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_word(x1.dtype)} but found {dtype_word(x2.dtype)}")
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return differences.norm(p=p, dim=-1)
 

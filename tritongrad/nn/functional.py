@@ -896,6 +896,10 @@ def prelu(input, weight):
     from ``where`` (its grad_fn is WhereBackward0 where torch's is PreluKernelBackward0)."""
     _check_tensor("prelu", "input", input)
     _check_tensor("prelu", "weight", weight)
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {_dtype_word(input.dtype)} and {_dtype_word(weight.dtype)}"
+        )
     channels = input.shape[1] if input.dim() >= 2 else 1
     if weight.numel() not in (1, channels):
         raise RuntimeError(

@@ -631,6 +631,10 @@ def meshgrid(*tensors, indexing: str | None = None):
     for t in tensors:
         if t.dim() > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.dim()}D")
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if len({t.device for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same device")
     tensors = [t.reshape(-1) for t in tensors]
     swap = indexing == "xy" and len(tensors) >= 2
     order = list(range(len(tensors)))
