@@ -412,3 +412,49 @@ MIXED_DTYPES = {
 @pytest.mark.parametrize("case", list(MIXED_DTYPES))
 def test_mixed_dtypes_refused_as_torch(case):
     agree(case, MIXED_DTYPES[case], [])
+
+
+# A number where a Tensor is taken: torch's TypeError naming the argument (the sweep found AttributeErrors)
+NUMBER_FOR_TENSOR = {
+    **{name: (lambda lib, name=name: getattr(lib, name)(lib.ones(2, 2), 1))
+       for name in ("allclose", "isclose", "equal", "is_same_size", "cross", "inner", "kron", "vdot", "cdist",
+                    "cholesky_solve")},
+    **{f"Tensor.{name}": (lambda lib, name=name: getattr(lib.ones(2, 2), name)(1.5))
+       for name in ("allclose", "isclose", "equal", "kron", "inner")},
+    "cosine_embedding_loss": lambda lib: lib.nn.functional.cosine_embedding_loss(lib.ones(2, 2), 1, lib.ones(2)),
+    "hinge_embedding_loss": lambda lib: lib.nn.functional.hinge_embedding_loss(lib.ones(2), 1),
+    "triplet_margin_loss": lambda lib: lib.nn.functional.triplet_margin_loss(lib.ones(2, 2), 1, lib.ones(2, 2)),
+    "isclose by keyword": lambda lib: lib.isclose(lib.ones(2), other=lib.ones(2)),
+    "rsub of two tensors": lambda lib: _rsub_gradients(lib),
+}  # fmt: skip
+
+
+def _rsub_gradients(lib):
+    a, b = lib.ones(3, requires_grad=True), lib.ones(2, 1, requires_grad=True)
+    y = lib.rsub(a, b)
+    y.sum().backward()
+    return y.grad_fn.name(), a.grad, b.grad
+
+
+@pytest.mark.parametrize("case", list(NUMBER_FOR_TENSOR))
+def test_numbers_for_tensors_as_torch(case):
+    agree(case, NUMBER_FOR_TENSOR[case], [])
+
+
+# The torch.* spellings of the losses (ATen's reduction enum; unreduced when not given)
+ATEN_LOSSES = {
+    "kl_div": lambda lib: lib.kl_div(_grid(lib)[:2].log_softmax(1), _grid(lib)[:2].abs()),
+    "kl_div sum": lambda lib: lib.kl_div(_grid(lib)[:2].log_softmax(1), _grid(lib)[:2].abs(), 2),
+    "binary_cross_entropy_with_logits": lambda lib: lib.binary_cross_entropy_with_logits(
+        _grid(lib), _grid(lib).sigmoid()
+    ),
+    "hinge_embedding_loss": lambda lib: lib.hinge_embedding_loss(_grid(lib), lib.sign(_grid(lib))),
+    "margin_ranking_loss": lambda lib: lib.margin_ranking_loss(_grid(lib)[0], _grid(lib)[1], lib.ones(3)),
+    "cosine_embedding_loss": lambda lib: lib.cosine_embedding_loss(_grid(lib), _grid(lib).cos(), lib.ones(5)),
+    "triplet_margin_loss": lambda lib: lib.triplet_margin_loss(_grid(lib), _grid(lib).cos(), _grid(lib) * 2),
+}
+
+
+@pytest.mark.parametrize("case", list(ATEN_LOSSES))
+def test_torch_namespace_losses_as_torch(case):
+    agree(f"torch.{case}", ATEN_LOSSES[case], [])

@@ -127,6 +127,11 @@ from tritongrad import deprecated_signatures as _deprecated_signatures  # noqa: 
 
 _deprecated_signatures.install(_sys.modules[__name__])
 
+# torch's TypeError for a number where a Tensor is taken (torch.allclose(x, 1)), once every method is attached
+from tritongrad import tensor_arguments as _tensor_arguments  # noqa: E402
+
+_tensor_arguments.install(_sys.modules[__name__], nn.functional)
+
 # numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached
 from tritongrad import numpy_aliases as _numpy_aliases  # noqa: E402
 

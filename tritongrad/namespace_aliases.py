@@ -121,6 +121,9 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+# The torch.* spellings of these losses take ATen's reduction enum, and called without one they
+# return the unreduced loss (torch 2.13: torch.kl_div(x, y).shape == x.shape), unlike F's "mean".
+_ATEN_DEFAULT_REDUCTION = 0
 
 
 def _reduction(value) -> str:
@@ -132,29 +135,31 @@ def _reduction(value) -> str:
     return _REDUCTIONS[value]
 
 
-def kl_div(input, target, reduction=1, log_target: bool = False):
+def kl_div(input, target, reduction=_ATEN_DEFAULT_REDUCTION, log_target: bool = False):
     return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=_ATEN_DEFAULT_REDUCTION):
     return F.binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
     )
 
 
-def hinge_embedding_loss(input, target, margin: float = 1.0, reduction=1):
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction=_ATEN_DEFAULT_REDUCTION):
     return F.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
-def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction=1):
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction=_ATEN_DEFAULT_REDUCTION):
     return F.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction=1):
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction=_ATEN_DEFAULT_REDUCTION):
     return F.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1):
+def triplet_margin_loss(
+    anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=_ATEN_DEFAULT_REDUCTION
+):
     return F.triplet_margin_loss(
         anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction)
     )  # fmt: skip

@@ -128,6 +128,8 @@ subtract = sub
 def rsub(input, other):
     """other - input (for ``number - tensor``)."""
     _check_bool_subtraction(input, other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        return elementwise.RsubTensors.apply(input, other)
     return elementwise.Rsub.apply(input, _as_tensor_operand("rsub", other))
 
 

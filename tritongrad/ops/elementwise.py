@@ -315,6 +315,24 @@ class Rsub(Function):
         return -grad, None
 
 
+class RsubTensors(Function):
+    """torch.rsub(input, other) of two tensors: other - input, broadcast (torch's RsubBackward0)."""
+
+    _backward_name = "RsubBackward0"
+
+    @staticmethod
+    def forward(ctx, input, other):
+        ctx.input_meta, ctx.other_meta = _meta(input), _meta(other)
+        return binary_forward("sub", other, input)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, other = ctx.input_meta, ctx.other_meta
+        grad_input = reduce_grad(-grad, input) if ctx.needs_input_grad[0] else None
+        grad_other = reduce_grad(grad, other) if ctx.needs_input_grad[1] else None
+        return grad_input, grad_other
+
+
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
