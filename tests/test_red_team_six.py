@@ -458,3 +458,26 @@ ATEN_LOSSES = {
 @pytest.mark.parametrize("case", list(ATEN_LOSSES))
 def test_torch_namespace_losses_as_torch(case):
     agree(f"torch.{case}", ATEN_LOSSES[case], [])
+
+
+def _pool_after_write(lib, pool):
+    x = lib.arange(16.0).view(1, 1, 4, 4).requires_grad_()
+    h = x * 1
+    y = pool(lib, h)
+    h.mul_(-1)
+    y.sum().backward()
+    return x.grad
+
+
+POOLS_SAVE_INPUT = {
+    "max_pool2d": lambda lib, h: lib.nn.functional.max_pool2d(h, 2),
+    "avg_pool2d": lambda lib, h: lib.nn.functional.avg_pool2d(h, 2),
+    "max_pool1d": lambda lib, h: lib.nn.functional.max_pool1d(h.view(1, 4, 4), 2),
+    "adaptive_avg_pool2d": lambda lib, h: lib.nn.functional.adaptive_avg_pool2d(h, 2),
+    "adaptive_max_pool2d": lambda lib, h: lib.nn.functional.adaptive_max_pool2d(h, 2),
+}
+
+
+@pytest.mark.parametrize("case", list(POOLS_SAVE_INPUT))
+def test_a_pooling_input_written_after_the_forward_is_torch_version_error(case):
+    agree(f"{case} input written in place", lambda lib: _pool_after_write(lib, POOLS_SAVE_INPUT[case]), [])

@@ -131,6 +131,9 @@ class Pool2d(Function):
         geometry = _Geometry(window, kind, spatial, count_include_pad, divisor_override, indices, tuple(x.shape))
         geometry.channels_last = kernels.prefers_channels_last(data)
         ctx.geometry = geometry
+        # The input is saved as torch's pooling saves it (its backward reads the input): an in-place
+        # write into it after the forward is then torch's version error, though the indices suffice here.
+        ctx.save_for_backward(x)
         result = Tensor._wrap(out.view(geometry.output_shape))
         if not return_indices:
             return result
@@ -140,6 +143,7 @@ class Pool2d(Function):
 
     @staticmethod
     def backward(ctx, grad, *unused):
+        ctx.saved_tensors  # noqa: B018 - the version check of the saved input (see forward)
         return Pool2dBackward.apply(grad, ctx.geometry), None, None, None, None, None, None
 
 
