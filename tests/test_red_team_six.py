@@ -481,3 +481,26 @@ POOLS_SAVE_INPUT = {
 @pytest.mark.parametrize("case", list(POOLS_SAVE_INPUT))
 def test_a_pooling_input_written_after_the_forward_is_torch_version_error(case):
     agree(f"{case} input written in place", lambda lib: _pool_after_write(lib, POOLS_SAVE_INPUT[case]), [])
+
+
+def _split_base_written(lib, split, use):
+    x = lib.ones(4, requires_grad=True)
+    base = x * 1
+    parts = split(base)
+    base.mul_(2)
+    return use(lib, parts)
+
+
+SPLIT_BASE_WRITTEN = {
+    "split output in a backward": (lambda b: b.split(2), lambda lib, p: p[0].sum().backward()),
+    "chunk output in an op": (lambda b: b.chunk(2), lambda lib, p: p[0] * 1),
+    "unbind output's grad_fn": (lambda b: b.unbind(0), lambda lib, p: p[1].grad_fn),
+    "split output printed": (lambda b: b.split(2), lambda lib, p: repr(p[0])),
+    "a slice of the base (not refused)": (lambda b: (b[:2],), lambda lib, p: p[0].grad_fn.name()),
+}
+
+
+@pytest.mark.parametrize("case", list(SPLIT_BASE_WRITTEN))
+def test_split_outputs_after_their_base_was_written_as_torch(case):
+    split, use = SPLIT_BASE_WRITTEN[case]
+    agree(case, lambda lib: _split_base_written(lib, split, use), [])

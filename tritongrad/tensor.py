@@ -526,10 +526,15 @@ class Tensor:
 
     def __repr__(self, *, prefix: str = "tensor(") -> str:
         suffixes = []
-        if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            suffixes.append("requires_grad=True")
+        try:
+            requires_grad, grad_fn = self.requires_grad, self.grad_fn
+        except RuntimeError:  # (an output of split/unbind whose base was written in place: torch's word)
+            suffixes.append("grad_fn=<Invalid>")
+        else:
+            if grad_fn is not None:
+                suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+            elif requires_grad:
+                suffixes.append("requires_grad=True")
         if self.is_meta:  # (no values: torch prints an ellipsis and the size)
             return format_meta_tensor(tuple(self.shape), self.dtype, suffixes=suffixes, prefix=prefix)
         values = self.tolist()

@@ -590,6 +590,16 @@ class ViewMethods:
         base = self._base
         if base is None or self._history_epoch == base._history_epoch or not is_grad_enabled():
             return
+        marked = getattr(self, "_multi_output_view", None)
+        if marked is not None and marked[0] is not None and base._requires_grad:
+            # (torch gives an output of split/unbind no fresh history: using it is an error)
+            name, number = marked
+            raise RuntimeError(
+                f"Output {number} of {name} is a view and its base or another view of its base has been modified "
+                "inplace. This view is the output of a function that returns multiple views. Such functions do not "
+                "allow the output views to be modified inplace. You should replace the inplace operation by an "
+                "out-of-place one."
+            )
         self._history_epoch = base._history_epoch
         if base._requires_grad:
             fresh = AsStridedView.apply(base, view_geometry(self))
