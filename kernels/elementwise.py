@@ -86,6 +86,8 @@ def float_pow(base, exponent, COMPUTE: tl.constexpr):
     # C's pow: -0.0 to an odd power keeps its sign (-0.0 ** -1 is -inf); (-1) ** +-inf is 1.
     result = tl.where((b == 0) & sign_bit(b) & exponent_is_odd, -magnitude, result)
     result = tl.where((tl.abs(b) == 1) & (tl.abs(e) == float("inf")), 1.0, result)
+    # -inf to a power that is not an integer is +inf or +0 (C's pow), not the NaN of other negative bases
+    result = tl.where((b == float("-inf")) & ~exponent_is_integer, magnitude, result)
     result = tl.where((e == 0) | (b == 1), 1.0, result)
     return result.to(COMPUTE)
 

@@ -504,3 +504,21 @@ SPLIT_BASE_WRITTEN = {
 def test_split_outputs_after_their_base_was_written_as_torch(case):
     split, use = SPLIT_BASE_WRITTEN[case]
     agree(case, lambda lib: _split_base_written(lib, split, use), [])
+
+
+POW_EDGES = {
+    "-inf to non-integer tensor powers": lambda lib: lib.pow(
+        lib.full((6,), -math.inf), lib.tensor([0.5, -0.5, 2.5, 3.0, -3.0, 2.0])
+    ),
+    "-inf to them in float64": lambda lib: lib.pow(
+        lib.full((2,), -math.inf, dtype=lib.float64), lib.tensor([1.5, -1.5], dtype=lib.float64)
+    ),
+    "x ** 0.5 (sqrt)": lambda lib: lib.tensor([-math.inf, 2.0, -1.0, 0.0]) ** 0.5,
+    "x ** -0.5 (rsqrt)": lambda lib: lib.tensor([-math.inf, 2.0, -1.0, 0.0]) ** -0.5,
+    "x ** 2.5": lambda lib: lib.tensor([-math.inf, 2.0, -1.0, 0.0]) ** 2.5,
+}
+
+
+@pytest.mark.parametrize("case", list(POW_EDGES))
+def test_pow_edges_as_torch(case):
+    agree(case, POW_EDGES[case], [])

@@ -489,6 +489,8 @@ def pow_forward(x, exponent, out=None):
         return binary_forward("pow", x, exponent, out=out)  # an int64 exponent: the integer kernel's squarings
     if integral:
         return unary_forward("pow_int", x, p0=int(exponent), floating=False, out=out)
+    if exponent in (0.5, -0.5):  # torch's pow takes sqrt / rsqrt for these (correctly rounded; -inf gives NaN)
+        return unary_forward("sqrt" if exponent > 0 else "rsqrt", x, out=out)
     if x.dtype == torch.float64:
         return binary_forward("pow", x, float(exponent), out=out)
     return unary_forward("pow_scalar", x, p0=float(exponent), out=out)
