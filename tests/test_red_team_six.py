@@ -522,3 +522,20 @@ POW_EDGES = {
 @pytest.mark.parametrize("case", list(POW_EDGES))
 def test_pow_edges_as_torch(case):
     agree(case, POW_EDGES[case], [])
+
+
+REFUSED_DTYPES = {
+    "conv2d of bools": lambda lib: lib.conv2d(
+        lib.ones(1, 1, 3, 3, dtype=lib.bool), lib.ones(1, 1, 2, 2, dtype=lib.bool)
+    ),
+    "conv_transpose2d of int32": lambda lib: lib.conv_transpose2d(
+        lib.ones(1, 1, 3, 3, dtype=lib.int32), lib.ones(1, 1, 2, 2, dtype=lib.int32)
+    ),
+    "histc of int64": lambda lib: lib.histc(lib.ones(3, dtype=lib.int64)),
+    "bincount of floats": lambda lib: lib.bincount(lib.ones(3)),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_DTYPES))
+def test_refused_dtypes_raise_torch_class(case):
+    agree(case, REFUSED_DTYPES[case], [], message=False)

@@ -249,7 +249,7 @@ def _check_common(name: str, input, weight, bias, stride, dilation, groups: int,
             f"weight of size: {_size_list(weight.shape)}"
         )
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
     if input.dtype != weight.dtype:
         raise RuntimeError(f"expected scalar type {dtype_word(input.dtype)} but found {dtype_word(weight.dtype)}")
     if bias is not None and bias.dtype != input.dtype:
@@ -675,6 +675,6 @@ def convolution_weight_grad(name: str, input, weight_size, grad_output, stride, 
 
 def _check_gradient_dtypes(name: str, first, second) -> None:
     if not first.dtype.is_floating_point:
-        raise RuntimeError(f"\"{name}\" not implemented for '{dtype_word(first.dtype)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(first.dtype)}'")
     if first.dtype != second.dtype:
         raise RuntimeError(f"expected scalar type {dtype_word(first.dtype)} but found {dtype_word(second.dtype)}")

@@ -20,7 +20,7 @@ __all__ = ["histc", "histogram", "bincount"]
 
 def _check_floating(name: str, input: Tensor) -> None:
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
 
 
 def _data_range(input: Tensor) -> tuple[float, float]:
