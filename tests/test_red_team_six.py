@@ -539,3 +539,8 @@ REFUSED_DTYPES = {
 @pytest.mark.parametrize("case", list(REFUSED_DTYPES))
 def test_refused_dtypes_raise_torch_class(case):
     agree(case, REFUSED_DTYPES[case], [], message=False)
+
+
+def test_unflatten_of_a_dim_out_of_range_as_torch():
+    agree("unflatten(2, ...) of a 2-d tensor", lambda lib: lib.ones(2, 3).unflatten(2, (1, 3)), [])
+    agree("unflatten of a 0-d tensor", lambda lib: lib.ones(()).unflatten(0, (1,)), [], message=False)

@@ -912,9 +912,11 @@ class ViewMethods:
         return self.reshape(shape[:start] + (middle,) + shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes) -> Tensor:
-        try:
+        try:  # (torch's IndexError for a dim out of range; of a 0-d tensor, its "unexpected error")
             dim = normalize_dim(dim, self.dim(), scalar=False)
         except IndexError as error:
+            if self.dim():
+                raise
             raise RuntimeError(f"unflatten got an unexpected error:\n{error}") from None
         shape, sizes = tuple(self.shape), tuple(int(size) for size in sizes)
         if not sizes:
