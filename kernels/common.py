@@ -65,8 +65,7 @@ def complex_refusal(op: str, dtype: torch.dtype) -> NotImplementedError:
     """torch's dispatch error for ``op`` of a complex tensor with no complex kernel (``"sort" not
     implemented for 'ComplexFloat'``), for a launcher to raise (ops name tritongrad's own gaps
     through dtypes.refuse_complex)."""
-    word = {torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble"}.get(dtype, "ComplexHalf")
-    return NotImplementedError(f"\"{op}\" not implemented for '{word}'")
+    return NotImplementedError(f"\"{op}\" not implemented for '{DTYPE_WORDS.get(dtype, 'ComplexHalf')}'")
 
 
 _KERNELS = os.path.dirname(os.path.realpath(__file__))
