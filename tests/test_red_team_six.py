@@ -544,3 +544,16 @@ def test_refused_dtypes_raise_torch_class(case):
 def test_unflatten_of_a_dim_out_of_range_as_torch():
     agree("unflatten(2, ...) of a 2-d tensor", lambda lib: lib.ones(2, 3).unflatten(2, (1, 3)), [])
     agree("unflatten of a 0-d tensor", lambda lib: lib.ones(()).unflatten(0, (1,)), [], message=False)
+
+
+@pytest.mark.parametrize("written", ["input", "output"])
+def test_erfinv_saves_its_input_as_torch(written):
+    def run(lib):
+        x = lib.tensor([0.1, 0.5], requires_grad=True)
+        h = x * 1
+        y = h.erfinv()
+        (h if written == "input" else y).mul_(2)
+        y.sum().backward()
+        return x.grad
+
+    agree(f"erfinv, {written} written after the forward", run, [])

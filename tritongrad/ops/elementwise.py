@@ -1043,7 +1043,8 @@ UNARY = [
     Unary("atanh", lambda grad, x: grad / (1 - x * x), aliases=("arctanh",)),
     Unary("erf", lambda grad, x: grad * (_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
     Unary("erfc", lambda grad, x: grad * (-_TWO_OVER_SQRT_PI * (-(x * x)).exp())),
-    Unary("erfinv", lambda grad, out: grad * (0.5 * math.sqrt(math.pi) * (out * out).exp())),
+    # (from the input, as torch's, which saves self: an in-place write to the output is then no error)
+    Unary("erfinv", lambda grad, x: grad * (0.5 * math.sqrt(math.pi) * x.erfinv().square().exp())),
     Unary("lgamma", lambda grad, x: grad * x.digamma()),
     Unary("i0", lambda grad, x: grad * SPECIAL["i1"](x)),  # (kernels/special_functions.py)
     Unary("digamma", lambda grad, x: grad * x.polygamma(1), kernel="polygamma"),
