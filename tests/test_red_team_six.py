@@ -557,3 +557,8 @@ def test_erfinv_saves_its_input_as_torch(written):
         return x.grad
 
     agree(f"erfinv, {written} written after the forward", run, [])
+
+
+@pytest.mark.parametrize("rows", [[[1.0, 2.0, 4.0]], [[3.0]], [1.0, 2.0, 4.0], [[1.0, 2.0], [0.5, -1.0]]])
+def test_cov_of_one_variable_is_0d_as_torch(rows):
+    agree(f"cov({rows})", lambda lib: lib.cov(lib.tensor(rows)), [])

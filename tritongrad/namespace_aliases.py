@@ -418,7 +418,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
             UserWarning,
             stacklevel=2,
         )
-    return result.squeeze() if input.dim() < 2 else result
+    return result.reshape(()) if x.shape[0] == 1 else result  # (one variable: a 0-d result, as torch's)
 
 
 def corrcoef(input):
