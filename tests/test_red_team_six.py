@@ -562,3 +562,16 @@ def test_erfinv_saves_its_input_as_torch(written):
 @pytest.mark.parametrize("rows", [[[1.0, 2.0, 4.0]], [[3.0]], [1.0, 2.0, 4.0], [[1.0, 2.0], [0.5, -1.0]]])
 def test_cov_of_one_variable_is_0d_as_torch(rows):
     agree(f"cov({rows})", lambda lib: lib.cov(lib.tensor(rows)), [])
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+def test_addcmul_input_written_after_the_forward_as_torch(op):
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        h = x * 1
+        y = getattr(lib, op)(h, lib.ones(3) * 2, lib.ones(3) * 4, value=0.5)
+        h.mul_(2)
+        y.sum().backward()
+        return x.grad
+
+    agree(f"{op} input written in place", run, [])

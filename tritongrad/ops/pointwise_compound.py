@@ -17,7 +17,7 @@ from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overla
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_castable, check_no_grad, write_out
-from tritongrad.ops.table import reduce_grad
+from tritongrad.ops.table import _Meta, reduce_grad
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["addcmul", "addcdiv"]
@@ -29,7 +29,9 @@ class Addcmul(Function):
     @staticmethod
     def forward(ctx, input, tensor1, tensor2, value, dtype):
         ctx.value = value
-        ctx.save_for_backward(input, tensor1, tensor2)
+        # (input only by shape and dtype, as torch saves it: writing it in place after the forward is fine)
+        ctx.input_meta = _Meta.of(input)
+        ctx.save_for_backward(tensor1, tensor2)
         # torch's kernel computes the half types in float32 and rounds once, at the end.
         compute = torch.float32 if dtype in REDUCED_FLOATS else dtype
         tensor1, tensor2 = tensor1.to(compute), tensor2.to(compute)
@@ -40,9 +42,9 @@ class Addcmul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        input, tensor1, tensor2 = ctx.saved_tensors
+        tensor1, tensor2 = ctx.saved_tensors
         value = ctx.value
-        grad_input = reduce_grad(grad, input) if ctx.needs_input_grad[0] else None
+        grad_input = reduce_grad(grad, ctx.input_meta) if ctx.needs_input_grad[0] else None
         grad_1 = grad_2 = None
         if ctx._function.divide:
             if ctx.needs_input_grad[1]:
