@@ -575,3 +575,20 @@ def test_addcmul_input_written_after_the_forward_as_torch(op):
         return x.grad
 
     agree(f"{op} input written in place", run, [])
+
+
+def test_torch_surface_names_scripts_catch_or_call():
+    """``except torch.cuda.OutOfMemoryError`` (torch's class: torch allocates tritongrad's memory) and
+    torch 2.6's ``nn.utils.clip_grads_with_norm_``."""
+    assert tritongrad.cuda.OutOfMemoryError is torch.cuda.OutOfMemoryError
+    assert tritongrad.OutOfMemoryError is torch.OutOfMemoryError
+
+    def clip(lib):
+        layer = _linear(lib)
+        layer(lib.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+        grads = [p.grad for p in layer.parameters()]
+        total = lib.nn.utils.get_total_norm(grads)
+        lib.nn.utils.clip_grads_with_norm_(layer.parameters(), 0.5, total)
+        return total, [p.grad for p in layer.parameters()]
+
+    agree("clip_grads_with_norm_", clip, [])

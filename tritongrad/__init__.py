@@ -65,6 +65,8 @@ channels_last_3d = _torch.channels_last_3d
 # layouts: every tritongrad tensor is strided
 layout = _torch.layout
 strided = _torch.strided
+# torch's exception for a failed allocation: tritongrad's memory is torch's, so torch raises it
+OutOfMemoryError = _torch.OutOfMemoryError
 
 from tritongrad import (  # noqa: E402,F401
     amp,

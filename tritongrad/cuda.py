@@ -14,10 +14,14 @@ from tritongrad import runtime
 from tritongrad.cuda_graphs import GraphedStep, make_graphed_step  # noqa: F401
 from tritongrad.random import manual_seed as set_seed
 
-__all__ = ["is_available", "device_count", "synchronize", "manual_seed", "manual_seed_all", "GraphedStep",
-           "make_graphed_step", "current_device", "set_device", "get_device_name", "is_bf16_supported",
+__all__ = ["OutOfMemoryError", "is_available", "device_count", "synchronize", "manual_seed", "manual_seed_all",
+           "GraphedStep", "make_graphed_step", "current_device", "set_device", "get_device_name", "is_bf16_supported",
            "empty_cache", "memory_allocated", "max_memory_allocated", "memory_reserved",
            "reset_peak_memory_stats", "amp"]  # fmt: skip
+
+
+# torch's exception for a failed CUDA allocation (tritongrad's memory is torch's, so torch raises it)
+OutOfMemoryError = torch.OutOfMemoryError
 
 
 def is_available() -> bool:

@@ -5,7 +5,7 @@ sequences (``rnn``), the hook-based ``weight_norm`` and ``spectral_norm``, conv/
 import warnings
 
 from tritongrad.nn.utils import parametrizations, parametrize, prune, rnn
-from tritongrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
+from tritongrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from tritongrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from tritongrad.nn.utils.fusion import (
     fuse_conv_bn_eval,
@@ -18,8 +18,8 @@ from tritongrad.nn.utils.spectral_norm import remove_spectral_norm, spectral_nor
 from tritongrad.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
-    "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-    "vector_to_parameters", "rnn", "parametrize", "parametrizations", "prune",
+    "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+    "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "parametrizations", "prune",
     "weight_norm", "remove_weight_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
     "fuse_linear_bn_weights", "spectral_norm", "remove_spectral_norm", "skip_init",
 ]  # fmt: skip
