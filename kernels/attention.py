@@ -599,7 +599,7 @@ def _check_inputs(name: str, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) 
             "(key must be (B, Hk, S, E) and value (B, Hk, S, Ev))"
         )
     key_heads = k.shape[1]
-    if key_heads == 0 or heads % key_heads:
+    if (key_heads == 0 and heads != 0) or (key_heads and heads % key_heads):  # (no heads at all: an empty result)
         raise ValueError(f"{name}: the {heads} query heads are not a multiple of the {key_heads} key/value heads")
 
 

@@ -592,3 +592,14 @@ def test_torch_surface_names_scripts_catch_or_call():
         return total, [p.grad for p in layer.parameters()]
 
     agree("clip_grads_with_norm_", clip, [])
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4), (2, 0, 3, 4)])
+def test_attention_of_no_heads_or_batch_is_empty_as_torch(shape):
+    def run(lib):
+        q = lib.ones(*shape, requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(q, q, q)
+        out.sum().backward()
+        return out, q.grad
+
+    agree(f"scaled_dot_product_attention of {shape}", run, [])
