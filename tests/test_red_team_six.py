@@ -603,3 +603,8 @@ def test_attention_of_no_heads_or_batch_is_empty_as_torch(shape):
         return out, q.grad
 
     agree(f"scaled_dot_product_attention of {shape}", run, [])
+
+
+@pytest.mark.parametrize("shapes", [((3, 0), (3, 0)), ((0,), (0,)), ((2, 0), (0, 0)), ((2, 3), (4, 3))], ids=str)
+def test_inner_of_empty_operands_as_torch(shapes):
+    agree(f"inner{shapes}", lambda lib: lib.inner(lib.ones(*shapes[0]), lib.ones(*shapes[1])), [])

@@ -339,7 +339,8 @@ def inner(input, other, *, out=None):
                 f"inner() the last dimension must match on both input tensors but got shapes {list(input.shape)} "
                 f"and {list(other.shape)}"
             )
-        result = input.matmul(other.reshape(-1, other.shape[-1]).t()).reshape(*input.shape[:-1], *other.shape[:-1])
+        rows = math.prod(other.shape[:-1])  # (spelled out: reshape(-1, 0) of an empty tensor is ambiguous)
+        result = input.matmul(other.reshape(rows, other.shape[-1]).t()).reshape(*input.shape[:-1], *other.shape[:-1])
     return result if out is None else out.copy_(result)
 
 
