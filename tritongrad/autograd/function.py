@@ -358,6 +358,9 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "custom_view_name" not in cls.__dict__ and not cls.__module__.startswith("tritongrad."):
             cls.custom_view_name = cls.__name__
+        if cls.custom_view_name is not None and "apply" not in cls.__dict__:
+            # Only these classes pay for the marking; tritongrad's own ops keep the plain apply.
+            cls.apply = classmethod(_apply_marking_views)
 
     @staticmethod
     def _saved_by_name(ctx: FunctionCtx) -> dict[str, Any]:
@@ -485,8 +488,6 @@ class Function:
                 output_nr += 1
             ctx._output_meta = output_meta
 
-        if cls.custom_view_name is not None:
-            _mark_custom_views(cls.custom_view_name, args, output_tuple)
         pending = ctx._pending_save
         if pending is not None:
             ctx._pending_save = None
@@ -518,14 +519,18 @@ class Function:
         return outputs
 
 
-def _mark_custom_views(name: str, args: tuple, outputs: tuple) -> None:
-    """Marks the recorded outputs that share memory with a tensor argument (check_inplace refuses
-    to write them in place, in torch's words)."""
+def _apply_marking_views(cls, *args: Any, **kwargs: Any):
+    """``apply`` of a Function with a ``custom_view_name``: Function.apply, then its recorded outputs that
+    share memory with a tensor argument are marked (check_inplace refuses to write them in place, in
+    torch's words)."""
+    result = Function.apply.__func__(cls, *args, **kwargs)
+    outputs = result if type(result) is tuple else (result,)
     storages = {a._data.untyped_storage().data_ptr() for a in args if isinstance(a, Tensor) and a._data.numel()}
     for number, output in enumerate(outputs):
         if isinstance(output, Tensor) and output._requires_grad and output._data.numel():
             if output._data.untyped_storage().data_ptr() in storages:
-                output._custom_function_view = (name, number)
+                output._custom_function_view = (cls.custom_view_name, number)
+    return result
 
 
 _NO_EDGE = (None, 0)  # a tensor argument that needs no gradient
