@@ -248,7 +248,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_gr
     return _finish(data, requires_grad)
 
 
-def _into_out(name: str, out, data: torch.Tensor) -> Tensor:
+def factory_out(name: str, out, data: torch.Tensor) -> Tensor:
     """A factory's ``out=``: ``data`` (computed in out's dtype) copied into out, resized as ``_new`` resizes it."""
     buffer = _new(name, (), tuple(data.shape), data.dtype, None, out)
     if buffer.numel():
@@ -291,7 +291,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requir
                 UserWarning,
                 stacklevel=2,
             )
-        return _into_out("arange", out, data)
+        return factory_out("arange", out, data)
     return _finish(data, requires_grad)
 
 
@@ -310,7 +310,7 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, device=None, requi
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype or get_default_dtype(),
                                    device=_device(device))  # fmt: skip
-    return _finish(data, requires_grad) if out is None else _into_out("linspace", out, data)
+    return _finish(data, requires_grad) if out is None else factory_out("linspace", out, data)
 
 
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -323,7 +323,7 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None, requ
         _check_out_tensor("eye", out)
         dtype, device = dtype or out.dtype, out.device
     data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
-    return _finish(data, requires_grad) if out is None else _into_out("eye", out, data)
+    return _finish(data, requires_grad) if out is None else factory_out("eye", out, data)
 
 
 def rand(*sizes, size=None, out=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -341,10 +341,10 @@ def randn(*sizes, size=None, out=None, generator=None, dtype=None, device=None, 
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:  # fmt: skip
-    """Integers uniform in [low, high), int64 unless ``dtype`` says otherwise; ``randint(high, size)``
-    draws from [0, high)."""
+def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=None, out=None, dtype=None,
+            device=None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """Integers uniform in [low, high), int64 unless ``dtype`` (or ``out``) says otherwise;
+    ``randint(high, size)`` draws from [0, high)."""
     if size is None:
         if high is None or not isinstance(high, (tuple, list, torch.Size)):
             raise TypeError("randint() missing required argument 'size'")
@@ -363,7 +363,8 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
     dtype = as_dtype(dtype, "randint")
     if requires_grad and not (dtype is not None and dtype.is_floating_point):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    result = empty(_size((size,)), dtype=dtype or torch.int64, device=device)
+    dtype = dtype if dtype is not None or out is not None else torch.int64
+    result = _finish_new(_new("randint", (), _size((size,)), dtype, device, out), out, False)
     result.random_(low, high, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 

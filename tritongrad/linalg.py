@@ -47,6 +47,11 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _vecdot_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return f"linalg.vecdot: Expected out of dtype{dtype_word(wanted)} but found {dtype_word(given)}"
+
+
+@out_variant("linalg_vecdot", grad_name="sum", dtype_error=_vecdot_out_dtype_error)
 def vecdot(x, y, *, dim: int = -1):
     """The dot products of x and y along ``dim`` (broadcasting the others), torch.linalg.vecdot."""
     if x.dtype != y.dtype:

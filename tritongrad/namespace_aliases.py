@@ -19,6 +19,7 @@ from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.tensor import Tensor, attach_methods
 
 # the nn ops torch also has at the top level with F's own arguments
@@ -235,17 +236,25 @@ def unravel_index(indices, shape):
     return tuple(reversed(coordinates))
 
 
-def range(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = False):  # noqa: A001
-    """torch.range (deprecated): [start, end] with its end, in the default floating dtype."""
+def range(start, end, step=1, *, out=None, dtype=None, device=None, requires_grad: bool = False):  # noqa: A001
+    """torch.range (deprecated): [start, end] with its end, in the default floating dtype (``out=``: in
+    out's dtype, resized silently as torch's factories do)."""
     warnings.warn(
         "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
         "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
         UserWarning,
         stacklevel=2,
     )
+    if out is not None:
+        dtype, device = dtype or out.dtype, out.device
+    if dtype == torch.bool:
+        raise NotImplementedError("\"range_cpu\" not implemented for 'Bool'")
     count = int(math.floor((end - start) / step)) + 1
     values = creation.arange(0, count, dtype=torch.float64, device=device) * step + start
-    return values.to(dtype or get_default_dtype()).requires_grad_(requires_grad)
+    values = values.to(dtype or get_default_dtype())
+    if out is not None:
+        return creation.factory_out("range", out, values._data)
+    return values.requires_grad_(requires_grad)
 
 
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
@@ -281,6 +290,8 @@ def select_scatter(input, src, dim: int, index: int):
     return out
 
 
+# (torch writes into out even when an input requires grad)
+@out_variant("slice_scatter", differentiable=False)
 def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
     """A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of ``dim``."""
     out = input.clone()
@@ -435,6 +446,7 @@ _TriangularSolve = return_types._return_type("triangular_solve", ("solution", "c
 
 
 @autocast_op("triangular_solve")
+@out_variant("triangular_solve")
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated in torch for linalg.solve_triangular (arguments reversed), which computes it here;
     returns (solution, a copy of A)."""

@@ -19,6 +19,7 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import complex_of, dtype_word, real_of
 from tritongrad.kernels import complex as kernels
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.views import _view_of
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -285,6 +286,12 @@ def conj(input: Tensor) -> Tensor:
     return result
 
 
+def _conj_physical_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return f"Found dtype {dtype_word(given)} but expected {dtype_word(wanted)}"
+
+
+# (torch writes into out even when the input requires grad)
+@out_variant("conj_physical", differentiable=False, dtype_error=_conj_physical_out_dtype_error)
 def conj_physical(input: Tensor) -> Tensor:
     """The complex conjugate in new memory (a real tensor is returned as it is)."""
     _check_tensor("conj_physical", input)

@@ -13,6 +13,7 @@ from tritongrad import creation
 from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import histogram as kernels
 from tritongrad.ops import return_types
+from tritongrad.ops.out_argument import out_dtype_word, out_variant, write_pair_out
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["histc", "histogram", "bincount"]
@@ -35,6 +36,15 @@ def _widened(low: float, high: float) -> tuple[float, float]:
     return (float(low) - 0.5, float(high) + 0.5) if low == high else (float(low), float(high))
 
 
+def _histogram_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return (
+        "torch.histogram: input tensor and hist tensor should have the same dtype, but got input "
+        f"{out_dtype_word(wanted)} and hist {out_dtype_word(given)}"
+    )
+
+
+# (counts have no gradient: torch writes into out even when the input requires grad)
+@out_variant("histc", differentiable=False, dtype_error=_histogram_out_dtype_error)
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Counts of ``input``'s values in ``bins`` equal bins over [min, max] (the data's range if both are
     equal); values outside are not counted. A tensor of ``input``'s dtype."""
@@ -47,11 +57,22 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     return Tensor._wrap(kernels.launch_histogram(input._data, int(bins), low, high))
 
 
-def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False):  # noqa: A002
+def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool = False, out=None):  # noqa: A002
     """(hist, bin_edges): counts (or summed ``weight``) of ``input`` in ``bins`` equal bins over ``range``
     (default: the data's), or in the bins between the increasing edges of a tensor ``bins``;
-    ``density`` divides by the total and the bin widths."""
+    ``density`` divides by the total and the bin widths. ``out=(hist, bin_edges)``: of input's dtype."""
     _check_floating("histogram_cpu", input)
+    if out is not None:
+        if isinstance(out, (tuple, list)) and len(out) == 2:
+            for name, target in zip(("hist", "bin_edges"), out):
+                if isinstance(target, Tensor) and target.dtype != input.dtype:
+                    raise RuntimeError(
+                        f"torch.histogram: input tensor and {name} tensor should have the same dtype, but got input "
+                        f"{out_dtype_word(input.dtype)} and {name} {out_dtype_word(target.dtype)}"
+                        + (" for dimension 0" if name == "bin_edges" else "")
+                    )
+        result = histogram(input, bins, range=range, weight=weight, density=density)
+        return write_pair_out("histogram", out, result)  # (counts: no refusal of inputs that require grad)
     if isinstance(bins, Tensor):
         if bins.dim() != 1 or bins.numel() < 2:
             raise RuntimeError(f"torch.histogram: bins tensor should have one dimension and at least 2 elements, "

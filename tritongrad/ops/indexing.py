@@ -47,7 +47,7 @@ from tritongrad.ops import views
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import Where
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.out_argument import check_no_grad, prepare_out, write_out
+from tritongrad.ops.out_argument import check_no_grad, out_variant, prepare_out, write_out
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -1040,6 +1040,7 @@ def _index_add_bounds_error(input: Tensor):
     return _runtime_bounds_error
 
 
+@out_variant("index_add")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with ``alpha * source``'s slices added at positions ``index`` along ``dim`` (repeats add up)."""
     values = _checked_source("index_add", input, dim, index, source)
@@ -1064,6 +1065,7 @@ def _check_long_index(name: str, index) -> None:
 
 
 @autocast_op("index_copy")
+@out_variant("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """input with its slices at ``index`` along ``dim`` replaced by source's."""
     _check_long_index("index_copy", index)
@@ -1225,6 +1227,7 @@ def _scatter(input, dim, index, src, value, reduce, *, inplace: bool) -> Tensor:
     return out if input.dim() else out.reshape(())
 
 
+@out_variant("scatter")
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None) -> Tensor:
     """input with ``src[i][j][k]`` written at ``[i][index[i][j][k]][k]`` for dim=1 (src a tensor or a
     number); a position named twice keeps one of its values, unspecified which (as in torch).
@@ -1250,6 +1253,7 @@ def _scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, inplace
 
 
 @autocast_op("scatter_add")
+@out_variant("scatter_add")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """input with src's elements added at the positions index names along dim (repeats add up)."""
     return _scatter_add(input, dim, index, src, inplace=False)
@@ -1395,6 +1399,7 @@ def _index_reduce_bounds_error(value: int, dim: int, size: int) -> Exception:
     return IndexError("index out of range in self")
 
 
+@out_variant("index_reduce")
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:  # fmt: skip
     """input with source's slices combined, by ``reduce`` ("prod", "mean", "amax", "amin"), into the
@@ -1445,6 +1450,7 @@ def _scatter_reduce_arguments(name: str, input: Tensor, dim: int, index: Tensor,
     return dim, target, plan, values, reduce
 
 
+@out_variant("scatter_reduce")
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:  # fmt: skip
     """input with each of ``src``'s values (its index-shaped corner) combined, by ``reduce`` ("sum",

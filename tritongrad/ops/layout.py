@@ -17,7 +17,7 @@ from tritongrad import creation
 from tritongrad.dtypes import as_dtype, dtype_word, result_type
 from tritongrad.ops import indexing, shape, views
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.out_argument import write_out
+from tritongrad.ops.out_argument import out_variant, write_out
 from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -75,6 +75,14 @@ def ravel(input):
     return input.view(-1)
 
 
+def _narrow_copy_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return (
+        "Expected self.dtype() == output.dtype() to be true, but got false.  (Could this error message be "
+        "improved?  If so, please report an enhancement request to PyTorch.)"
+    )
+
+
+@out_variant("narrow_copy", dtype_error=_narrow_copy_out_dtype_error, warn_resize=False)
 def narrow_copy(input, dim: int, start, length: int):
     """A contiguous copy of input[..., start:start + length, ...] along ``dim``."""
     dim = _int_arg("narrow_copy", "dim", 2, dim)

@@ -503,9 +503,14 @@ def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
 ADD_PRODUCT_METHODS = ("addmm", "addmv", "baddbmm", "addbmm", "addmm_", "addmv_", "baddbmm_", "addbmm_")
 
 
-def linalg_cross(input, other, *, dim: int = -1):
+def linalg_cross(input, other, *, dim: int = -1, out=None):
     """The cross product of 3-vectors along ``dim`` (broadcasting the other dims), torch.linalg.cross:
-    a[1:2:0] * b[2:0:1] - a[2:0:1] * b[1:2:0], gathered and multiplied by the elementwise kernels."""
+    a[1:2:0] * b[2:0:1] - a[2:0:1] * b[1:2:0], gathered and multiplied by the elementwise kernels.
+    ``out=``: of the result's dtype, not partly one of the inputs."""
+    if out is not None:
+        check_no_grad("linalg_cross", out, input, other)
+        result = linalg_cross(input, other, dim=dim)
+        return write_out("linalg_cross", out, result, input, other, overlap=True, alias=False)
     if input.dim() != other.dim():
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if input.dtype != other.dtype:
@@ -533,11 +538,7 @@ def cross(input, other, dim: int | None = None, *, out=None):
         dim = next(
             (d for d, size in enumerate(broadcast_shapes(tuple(input.shape), tuple(other.shape))) if size == 3), -1
         )
-    if out is not None:
-        check_no_grad("linalg_cross", out, input, other)  # (torch's words: its cross is linalg's)
-        result = linalg_cross(input, other, dim=dim)
-        return write_out("linalg_cross", out, result, input, other, overlap=True, alias=False)
-    return linalg_cross(input, other, dim=dim)
+    return linalg_cross(input, other, dim=dim, out=out)  # (torch's words in its errors: its cross is linalg's)
 
 
 _ = reduce_grad

@@ -176,6 +176,7 @@ def slogdet(A, *, out=None):
     return slogdet_result(sign, logabs)
 
 
+@out_variant("slogdet")
 def _legacy_slogdet(A):
     """torch.slogdet / Tensor.slogdet: linalg.slogdet under the older result name."""
     return slogdet_legacy_result(*slogdet(A))

@@ -26,7 +26,7 @@ from tritongrad.ops import arithmetic, ordering, reduction
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.elementwise import FUNCTIONS as _ELEMENTWISE
 from tritongrad.ops.indexing import cat, gather
-from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_variant, write_out
 from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -118,6 +118,15 @@ def float_power_(self, exponent):
 logit, logit_ = _ELEMENTWISE["logit"], _ELEMENTWISE["logit_"]
 
 
+def _mvlgamma_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str | None:
+    """torch's refusal of an out= of a lower category (its message names the result type twice)."""
+    if category(wanted) > category(given):
+        word = dtype_word(wanted)
+        return f"mvlgamma: result type {word} can't be cast to the desired output type {word}"
+    return None
+
+
+@out_variant("mvlgamma", rule="castable", dtype_error=_mvlgamma_out_dtype_error)
 def mvlgamma(input, p):
     """The multivariate log-gamma of dimension p: p (p - 1) / 4 log(pi) + the sum over i < p of
     lgamma(x - i / 2)."""
@@ -134,6 +143,11 @@ def mvlgamma_(self, p):
     return _write_inplace(self, mvlgamma(self, p))
 
 
+def _signbit_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return "signbit does not support non-boolean outputs."
+
+
+@out_variant("signbit", differentiable=False, dtype_error=_signbit_out_dtype_error)
 def signbit(input):
     """True where the sign bit is set (-0.0 and negative NaNs included); a bool tensor."""
     if input.dtype == torch.bool or input.dtype == torch.uint8:
@@ -246,6 +260,7 @@ def lcm_(self, other):
 
 
 # ------------------------------------------------------------------------------ membership and search
+@out_variant("isin", differentiable=False)
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element of ``elements`` is in ``test_elements`` (either may be a number)."""
     elements, test_elements = as_python_scalar(elements), as_python_scalar(test_elements)
@@ -312,6 +327,16 @@ def _binary_search(sequence: Tensor, values, right: bool) -> Tensor:
     return start.reshape(shape)
 
 
+def _search_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    """torch's message for a searchsorted/bucketize out= of another dtype than int64 (int32 with out_int32)."""
+    return (
+        "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) depending "
+        f"on whether out_int32 flag is True, but we got output tensor's dtype {dtype_word(given)} and out_int32 "
+        f"flag is {wanted == torch.int32}"
+    )
+
+
+@out_variant("bucketize", differentiable=False, dtype_error=_search_out_dtype_error)
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of the bucket of ``boundaries`` (1-D, sorted) each input value falls in."""
     input = as_python_scalar(input)
@@ -325,12 +350,9 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     ``out=``: int64, or int32 with ``out_int32``."""
     if out is not None:
         check_out_tensor("searchsorted", out)
-        if out.dtype != (torch.int32 if out_int32 else torch.int64):
-            raise RuntimeError(
-                "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) "
-                f"depending on whether out_int32 flag is True, but we got output tensor's dtype {out.dtype} and "
-                f"out_int32 flag is {'True' if out_int32 else 'False'}"
-            )
+        wanted = torch.int32 if out_int32 else torch.int64
+        if out.dtype != wanted:
+            raise RuntimeError(_search_out_dtype_error(wanted, out.dtype))
         found = searchsorted(sorted_sequence, values, out_int32=out_int32, right=right, side=side, sorter=sorter)
         operands = [v for v in (sorted_sequence, values) if isinstance(v, Tensor)]
         return write_out("searchsorted", out, found, *operands, differentiable=False, overlap=True)
@@ -536,27 +558,39 @@ def _quantile(name: str, input, q, dim, keepdim, interpolation, ignore_nan: bool
     return result.squeeze(0) if scalar_q else result
 
 
+def _quantile_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return "quantile() out tensor must be same dtype as the input tensor"
+
+
 @autocast_op("quantile")
+@out_variant("quantile", differentiable=False, dtype_error=_quantile_out_dtype_error)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of ``input`` (over all elements or along ``dim``); NaN if any is NaN."""
     return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
 @autocast_op("nanquantile")
+@out_variant("nanquantile", differentiable=False, dtype_error=_quantile_out_dtype_error)
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile ignoring NaN (NaN only where every value is NaN)."""
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 
 # ------------------------------------------------------------------------------ creation
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` values base ** e, e evenly spaced from ``start`` to ``end`` (torch's halfway-symmetric steps)."""
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False):
+    """``steps`` values base ** e, e evenly spaced from ``start`` to ``end`` (torch's halfway-symmetric steps);
+    ``out=``: computed in its dtype and resized silently, as torch's factories do."""
     start, end = (value.item() if isinstance(value, Tensor) else as_python_scalar(value) for value in (start, end))
     if isinstance(steps, bool) or not isinstance(as_python_scalar(steps), int):
         raise TypeError(f"logspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if out is not None:
+        check_out_tensor("logspace", out)
+        dtype, device = as_dtype(dtype, "logspace") or out.dtype, out.device
     dtype = as_dtype(dtype, "logspace") or get_default_dtype()
+    if dtype == torch.bool:
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     exponent_dtype = dtype if dtype.is_floating_point else torch.float64
@@ -571,6 +605,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     if not dtype.is_floating_point:
         result = result.to(torch.float32)
     result = result.to(dtype).detach()
+    if out is not None:
+        return creation.factory_out("logspace", out, result._data)
     return result.requires_grad_() if requires_grad else result
 
 

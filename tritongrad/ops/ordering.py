@@ -299,10 +299,20 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
     return return_types.sort(*result)
 
 
-def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
-    """Indices that sort ``input`` along ``dim`` (stable)."""
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool | None = None, *, out=None):
+    """Indices that sort ``input`` along ``dim`` (stable). ``out=``: int64, and only with ``stable``
+    given, as torch's out= overload ``argsort(input, *, stable, dim=-1, descending=False, out)``."""
     dim = normalize_dim(dim, input.dim())
-    return Tensor._wrap(sort_kernels.launch_sort(input._data, dim, bool(descending))[1])
+    indices = Tensor._wrap(sort_kernels.launch_sort(input._data, dim, bool(descending))[1])
+    if out is None:
+        return indices
+    if stable is None:
+        raise TypeError(
+            "argsort() received an invalid combination of arguments: out= is taken only with the keyword "
+            "argument stable, as in argsort(input, *, stable, dim=-1, descending=False, out=None)"
+        )
+    check_no_grad("sort", out, input)
+    return write_out("argsort", out, indices, input)
 
 
 def msort(input, *, out=None):

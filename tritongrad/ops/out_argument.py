@@ -111,20 +111,21 @@ def _check_dtype(op: str, result_dtype: torch.dtype, out: Tensor, rule: str) -> 
         raise TypeError(f"torch.{op}(): input types can't be cast to the desired output type {dtype_word(out.dtype)}")
 
 
-def resize_out(op: str, out: Tensor, shape: tuple) -> torch.Tensor:
+def resize_out(op: str, out: Tensor, shape: tuple, *, warn: bool = True) -> torch.Tensor:
     """torch's resize of an ``out=`` tensor of another shape; returns its (new) buffer.
 
     out keeps its storage and storage offset and takes the contiguous strides of ``shape`` when the
     storage holds enough elements from there (torch's ``resize_`` never moves data it need not), so
     every other tensor on that storage still sees what the op writes. A storage that is too small
     is replaced by a new allocation (torch grows it in place; for a view of another tensor that
-    would detach the two, so it is refused instead). torch warns when out held elements.
+    would detach the two, so it is refused instead). torch warns when out held elements (``warn``; a few ops
+    resize silently).
     """
     shape = tuple(int(size) for size in shape)
     buffer = out._data
     if tuple(buffer.shape) == shape:
         return buffer
-    if buffer.numel() != 0:
+    if buffer.numel() != 0 and warn:
         caller_warnings.warn(
             f"An output with one or more elements was resized since it had shape {list(buffer.shape)}, which does "
             f"not match the required output shape {list(shape)}. This behavior is deprecated, and in a future "
@@ -147,7 +148,14 @@ def resize_out(op: str, out: Tensor, shape: tuple) -> torch.Tensor:
 
 
 def prepare_out(
-    op: str, out, result_dtype: torch.dtype, shape: tuple, *inputs, rule: str = "exact", differentiable: bool = True
+    op: str,
+    out,
+    result_dtype: torch.dtype,
+    shape: tuple,
+    *inputs,
+    rule: str = "exact",
+    differentiable: bool = True,
+    warn_resize: bool = True,
 ) -> torch.Tensor:
     """Validates ``out`` for a result of ``result_dtype`` and ``shape`` and returns its buffer (resized
     if needed), for ops that write into it themselves (cat). ``differentiable=False``: torch does not
@@ -156,7 +164,7 @@ def prepare_out(
     if differentiable:
         check_no_grad(op, out, *inputs)
     _check_dtype(op, result_dtype, out, rule)
-    return resize_out(op, out, tuple(shape))
+    return resize_out(op, out, tuple(shape), warn=warn_resize)
 
 
 def write_out(
@@ -168,12 +176,15 @@ def write_out(
     differentiable: bool = True,
     overlap: bool = False,
     alias: bool = True,
+    warn_resize: bool = True,
 ) -> Tensor:
     """Copies ``result`` into ``out`` after torch's checks (see the module docstring); returns ``out``.
     ``overlap``: torch refuses an ``out`` that partially overlaps an input for this op (gather,
     cumsum, addmm, ...; not for sum, softmax or mm, whose results it computes through the overlap);
-    ``alias=False``: nor may ``out`` be an input itself (the gathers: take, index_select, ...)."""
-    buffer = prepare_out(op, out, result.dtype, tuple(result.shape), *inputs, rule=rule, differentiable=differentiable)
+    ``alias=False``: nor may ``out`` be an input itself (the gathers: take, index_select, ...);
+    ``warn_resize=False``: out is resized without torch's deprecation warning (narrow_copy)."""
+    buffer = prepare_out(op, out, result.dtype, tuple(result.shape), *inputs, rule=rule,
+                         differentiable=differentiable, warn_resize=warn_resize)  # fmt: skip
     if overlap:
         check_no_partial_overlap(buffer, *(t._data for t in inputs if isinstance(t, Tensor)), alias=alias)
     if buffer.numel():
@@ -233,9 +244,25 @@ def write_pair_out(op: str, out, result: tuple, *inputs, rules: tuple[str, ...] 
     return _out_type(type(result))(*(finish_out(target) for target in out))
 
 
-def out_variant(op: str) -> Callable[[Callable], Callable]:
+def out_variant(
+    op: str,
+    *,
+    rule: str = "exact",
+    grad_name: str | None = None,
+    differentiable: bool = True,
+    dtype_error: Callable[[torch.dtype, torch.dtype], str | None] | None = None,
+    warn_resize: bool = True,
+) -> Callable[[Callable], Callable]:
     """Gives an op that computes its result (a tensor or a named tuple) torch's ``out=``: the result is
-    written into ``out`` by ``write_out``/``write_pair_out`` ("exact" dtype rule), after the checks."""
+    written into ``out`` by ``write_out``/``write_pair_out`` after the checks.
+
+    ``rule``: out's dtype rule (see ``write_out``); ``grad_name``: torch's op name in its autograd
+    refusal where it is not ``op`` (argsort's is "sort"); ``differentiable=False``: torch writes even
+    when an input requires grad (results without a gradient: bucketize, isin); ``dtype_error``: the
+    op's own dtype check where out's dtype is not the result's: its message from (result dtype, out
+    dtype), or None where the op accepts that dtype (under ``rule``); ``warn_resize=False``: torch
+    resizes this op's out without its deprecation warning.
+    """
 
     def decorate(function: Callable) -> Callable:
         @functools.wraps(function)
@@ -246,8 +273,13 @@ def out_variant(op: str) -> Callable[[Callable], Callable]:
             if isinstance(result, tuple):
                 detached = type(result)(*(value.detach() for value in result))
                 return write_pair_out(op, out, detached, *args, *result)
-            check_no_grad(op, out, *args, result)
-            return write_out(op, out, result.detach())
+            check_out_tensor(op, out)
+            if differentiable:
+                check_no_grad(grad_name or op, out, *args, *kwargs.values(), result)
+            message = dtype_error(result.dtype, out.dtype) if dtype_error and out.dtype != result.dtype else None
+            if message is not None:
+                raise RuntimeError(message)
+            return write_out(op, out, result.detach(), rule=rule, differentiable=False, warn_resize=warn_resize)
 
         return with_out
 

@@ -21,7 +21,7 @@ from tritongrad.kernels import random as kernels
 from tritongrad.kernels import sampling as sampling_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import check_inplace
-from tritongrad.ops.out_argument import out_dtype_word
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_dtype_word, write_out
 from tritongrad.random import philox_seed_and_offset, resolve_generator
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -179,9 +179,10 @@ def bernoulli_(tensor: Tensor, p=0.5, *, generator=None) -> Tensor:
     return _fill_random(tensor, kernels.launch_bernoulli_, generator, float(p))
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tensor:
+def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out=None) -> Tensor:
     """Samples 0/1 values: ``bernoulli(probabilities)`` draws 1 with each entry's probability (a
     tensor of ``input``'s shape and dtype); ``bernoulli(input, p)`` with one probability ``p``.
+    ``out=`` (only without ``p``, as torch's): any dtype, resized silently.
 
     Example::
 
@@ -190,9 +191,14 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' must be Tensor, not {type(input).__name__}")
-    out = creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
+    if out is not None:
+        if p is not None:
+            raise TypeError("bernoulli(): out= is taken only by bernoulli(input, *, generator=None, out=None)")
+        check_no_grad("bernoulli", out, input)
+        return _into_random_out("bernoulli", out, bernoulli(input, generator=generator))
+    sample = creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
     if p is not None:
-        return bernoulli_(out, p, generator=generator)
+        return bernoulli_(sample, p, generator=generator)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(input.dtype)}'")
     if _any_outside(input, 0.0, 1.0):
@@ -200,8 +206,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli expects all probabilities to "
             "be in [0, 1])"
         )
-    sample = _fill_random(out, kernels.launch_bernoulli_, generator, _contiguous_data(input))
+    sample = _fill_random(sample, kernels.launch_bernoulli_, generator, _contiguous_data(input))
     return _Bernoulli.apply(input, sample) if input.requires_grad and is_grad_enabled() else sample
+
+
+def _into_random_out(name: str, out: Tensor, sample: Tensor) -> Tensor:
+    """A sample drawn in its own dtype, cast into ``out`` (resized silently, as torch's samplers resize it)."""
+    return creation.factory_out(name, out, sample.detach().to(out.dtype)._data)
 
 
 class _Bernoulli(Function):
@@ -221,7 +232,7 @@ class _Bernoulli(Function):
         return creation.zeros(*shape, dtype=dtype, device=device), None
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None, out=None) -> Tensor:
     """``num_samples`` category indices per row of the weights ``input`` (1-D: one distribution,
     2-D: one per row), drawn with probability proportional to the weights; int64, shape
     (num_samples,) or (rows, num_samples). Without replacement a row's samples are distinct and
@@ -237,6 +248,11 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if out is not None:
+        check_out_tensor("multinomial", out)
+        if out.dtype != torch.int64:
+            raise RuntimeError(f"multinomial expects Long tensor out, got: {dtype_word(out.dtype)}")
+        return _into_random_out("multinomial", out, multinomial(input, num_samples, replacement, generator=generator))
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtype_word(input.dtype)}")
     if input.dim() not in (1, 2):
@@ -273,12 +289,14 @@ def randperm(
     n: int,
     *,
     generator=None,
-    dtype: torch.dtype = torch.int64,
+    out=None,
+    dtype: torch.dtype | None = None,
     device=None,
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Tensor:
-    """A uniformly random permutation of 0 .. n-1 (random keys sorted by a Triton merge sort).
+    """A uniformly random permutation of 0 .. n-1 (random keys sorted by a Triton merge sort), int64
+    unless ``dtype`` (or ``out``) says otherwise.
 
     Example::
 
@@ -292,6 +310,9 @@ def randperm(
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    if out is not None:
+        check_out_tensor("randperm", out)
+    given, dtype = dtype, dtype or (out.dtype if out is not None else torch.int64)
     if dtype == torch.bool:
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     largest = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
@@ -301,10 +322,10 @@ def randperm(
         raise RuntimeError(f"randperm: n = {n} is too large for result dtype {dtype} (largest exact value {largest})")
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    out = creation.empty(n, dtype=dtype, device=device)
+    result = creation.empty(n, dtype=given if out is not None else dtype, device=device, out=out)
     seed, offset = philox_seed_and_offset(n, generator)
-    sampling_kernels.launch_randperm(out._data, seed, offset)
-    return out.requires_grad_(requires_grad) if requires_grad else out
+    sampling_kernels.launch_randperm(result._data, seed, offset)
+    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 class _Normal(Function):
@@ -329,12 +350,13 @@ _NORMAL_BACKWARD = {
 }
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False):
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False):
     """Normal samples with the given means and standard deviations.
 
     Forms (torch's): ``normal(mean_tensor, std_tensor)`` (broadcast together),
     ``normal(mean_tensor, std=1.0)``, ``normal(mean, std_tensor)``, and
     ``normal(mean, std, size)`` for numbers. Gradients to tensor means and stds are zeros, as torch's.
+    ``out=``: a floating tensor; with tensor arguments its shape takes part in the broadcast, as torch's.
     """
     mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (mean_is_tensor or std_is_tensor):
@@ -342,9 +364,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
             raise TypeError("normal() received an invalid combination of arguments: numbers need a size")
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        out = creation.empty(*((size,) if isinstance(size, int) else tuple(size)), dtype=dtype, device=device)
-        normal_(out, float(mean), float(std), generator=generator)
-        return out.requires_grad_(requires_grad) if requires_grad else out
+        sample = creation.empty(*((size,) if isinstance(size, int) else tuple(size)), dtype=dtype, device=device,
+                                out=out)  # fmt: skip
+        normal_(sample, float(mean), float(std), generator=generator)
+        return sample.requires_grad_(requires_grad) if requires_grad else sample
     if size is not None:
         raise TypeError("normal(): size is only accepted when mean and std are numbers")
     tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
@@ -356,6 +379,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     if not std_is_tensor and not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     shape = broadcast_shapes(*(tuple(v.shape) for v in tensors))
+    if out is not None:
+        check_no_grad("normal", out, mean, std)
+        broadcast_shapes(shape, tuple(out.shape))  # (torch's size error where out's shape does not broadcast)
+        _check_floating("normal", out, "normal_kernel_cpu")
+        return write_out("normal", out, normal(mean, std, generator=generator).detach(), rule="any")
     z = creation.empty(shape, dtype=tensors[0].dtype, device=tensors[0].device)
     with no_grad():
         normal_(z, generator=generator)

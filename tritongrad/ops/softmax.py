@@ -16,7 +16,7 @@ from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_dtype, dtype_word
 from tritongrad.kernels import softmax as softmax_kernels
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.out_argument import write_out
+from tritongrad.ops.out_argument import out_variant, write_out
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -152,6 +152,7 @@ def softmax_function(input, dim, dtype=None, *, out=None):
 
 
 @autocast_op("log_softmax")
+@out_variant("log_softmax", differentiable=False)
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """x - logsumexp(x) along ``dim``, in one kernel (stable for large |x|)."""
     return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
