@@ -130,6 +130,19 @@ def arange_kernel(out_ptr, start_ptr, numel, IS_FLOAT: tl.constexpr, BLOCK: tl.c
     store_as(out_ptr + index, values, mask)
 
 
+def _arange_count(start: float, end: float, step: float, dtype: torch.dtype) -> int:
+    """How many values torch's arange makes. int64: from the bounds and step truncated to integers,
+    ``(end - start + step - sign(step)) / step`` in C's integer division; every other dtype: the
+    ceiling of the quotient of the bounds as given (the values are start + i * step, with start and
+    step truncated for integer dtypes, by the kernel's int64 holder)."""
+    if dtype != torch.int64:
+        return math.ceil((end - start) / step)
+    start, end, step = int(start), int(end), int(step)
+    numerator = end - start + step - (1 if step > 0 else -1)
+    quotient = abs(numerator) // abs(step)  # (C's division truncates toward zero)
+    return quotient if (numerator >= 0) == (step > 0) else -quotient
+
+
 def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, device) -> torch.Tensor:
     """torch.arange: values start, start + step, ... < end (> end for negative steps)."""
     if step == 0:
@@ -138,7 +151,7 @@ def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, 
         raise RuntimeError(
             f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
         )
-    numel = max(math.ceil((end - start) / step), 0)
+    numel = max(_arange_count(start, end, step, dtype), 0)
     out = torch.empty(numel, dtype=dtype, device=device)
     if numel == 0:
         return out

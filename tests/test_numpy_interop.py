@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import tritongrad
+from tests.test_hardening import agree
 from tests.utils import assert_close, from_torch, random_values, to_torch
 
 NUMPY_SCALARS = {
@@ -72,24 +73,34 @@ def test_numpy_scalar_operand_matches_torch(op_name, scalar_name, tensor_dtype, 
         assert_close(ours_input.grad, expected_input.grad)
 
 
-@pytest.mark.parametrize("scalar_first", [False, True])
-def test_zero_dim_array_is_a_scalar_and_keeps_the_graph(scalar_first):
-    x = tritongrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    array = np.array(2.5)
-    y = array * x if scalar_first else x * array
-    assert y.dtype == torch.float32 and y.grad_fn is not None
-    y.sum().backward()
-    assert x.grad.tolist() == [2.5, 2.5, 2.5]
+# A numpy array beside a tensor in an operator: torch's operator declines it and numpy's reflected
+# one runs (numpy's dtype rules, 0-d arrays included; a tensor requiring grad refused); an array on
+# the left, an ordering comparison or a bfloat16 tensor is a TypeError; == takes it as a tensor.
+ARRAY_OPERANDS = {
+    "x + array": lambda lib: lib.tensor([1.0, 2.0, 3.0]) + np.array([0.5, 1.5, 2.5]),
+    "x * 0-d float64 array": lambda lib: lib.tensor([1.0, 2.0, 3.0]) * np.array(2.5),
+    "int8 * 0-d int64 array": lambda lib: lib.tensor([1, 2], dtype=torch.int8) * np.array(2),
+    "float32 - 0-d int array": lambda lib: lib.ones(2) - np.array(1),
+    "int64 / 0-d int array": lambda lib: lib.tensor([1, 3]) / np.array(2),
+    "x ** 0-d array": lambda lib: lib.tensor([1.0, 2.0]) ** np.array(2.0),
+    "x // array": lambda lib: lib.tensor([3.0, -3.0, 5.0]) // np.array(2.0),
+    "x % array": lambda lib: lib.tensor([3.0, -3.0, 5.0]) % np.array([2.0, 2.0, 3.0]),
+    "x @ array": lambda lib: lib.ones(2, 3) @ np.ones((3, 2), dtype=np.float32),
+    "int32 & 0-d array": lambda lib: lib.tensor([1, 3], dtype=torch.int32) & np.array(1),
+    "float & array (numpy refuses)": lambda lib: lib.ones(2) & np.array(1),
+    "requires grad * array": lambda lib: lib.ones(2, requires_grad=True) * np.array(1.5),
+    "bfloat16 * array": lambda lib: lib.ones(2, dtype=torch.bfloat16) * np.array(1.5),
+    "array * x": lambda lib: np.array([1.5]) * lib.ones(2),
+    "0-d array + x": lambda lib: np.array(1.5) + lib.ones(2),
+    "x > array": lambda lib: lib.ones(2) > np.array([1.0, 2.0]),
+    "x == 0-d array": lambda lib: lib.ones(2) == np.array(1.0),
+    "x += array rebinds": lambda lib: (lambda x: (x.__iadd__(np.array([1.0, 2.0])) is NotImplemented, x))(lib.ones(2)),
+}
 
 
-@pytest.mark.parametrize("array_first", [False, True])
-def test_array_operand_becomes_a_tensor(array_first):
-    x = from_torch(torch.tensor([1.0, 2.0, 3.0]))
-    array = np.array([0.5, 1.5, 2.5])
-    result = array + x if array_first else x + array
-    expected = torch.tensor([1.0, 2.0, 3.0]) + torch.from_numpy(array)  # torch: float64, like the array
-    assert isinstance(result, tritongrad.Tensor)
-    assert_close(result, expected)
+@pytest.mark.parametrize("case", list(ARRAY_OPERANDS))
+def test_array_operands_as_torch(case):
+    agree(case, ARRAY_OPERANDS[case], [])
 
 
 def test_functions_take_numpy_scalars():

@@ -100,23 +100,33 @@ CASES = {
                      lambda lib, a, b, out: lib.linalg.cross(a, b, out=out)),
     "linalg_vecdot": (lambda: [random_values(X, torch.float32), random_values((5,), torch.float32)],
                       lambda lib, a, b, out: lib.linalg.vecdot(a, b, out=out)),
+    # the composed ops that write their result into out
+    "inner": (lambda: [random_values(X, torch.float32), random_values((2, 5), torch.float32)],
+              lambda lib, a, b, out: lib.inner(a, b, out=out)),
+    "vdot": (lambda: [random_values((5,), torch.float32), random_values((5,), torch.float32)],
+             lambda lib, a, b, out: lib.vdot(a, b, out=out)),
+    "addr": (lambda: [random_values(X, torch.float32), random_values((3,), torch.float32),
+                      random_values((5,), torch.float32)],
+             lambda lib, c, a, b, out: lib.addr(c, a, b, beta=0.5, alpha=2, out=out)),
+    "chain_matmul": (lambda: [random_values(X, torch.float32), random_values((5, 2), torch.float32),
+                              random_values((2, 4), torch.float32)],
+                     lambda lib, a, b, c, out: lib.chain_matmul(a, b, c, out=out)),
+    "normalize": (lambda: [random_values(X, torch.float32)],
+                  lambda lib, x, out: lib.nn.functional.normalize(x, 1.5, 1, out=out)),
+    "tensorinv": (lambda: [random_values((4, 2, 2), torch.float32, low=1.0, high=2.0)
+                           + 4 * torch.eye(4).reshape(4, 2, 2)],
+                  lambda lib, a, out: lib.linalg.tensorinv(a, 1, out=out)),
+    "tensorsolve": (lambda: [random_values((6, 2, 3), torch.float32) + 4 * torch.eye(6).reshape(6, 2, 3),
+                             random_values((6,), torch.float32)],
+                    lambda lib, a, b, out: lib.linalg.tensorsolve(a, b, out=out)),
 }  # fmt: skip
 
-# torch's op name in its autograd refusal where it is not the case's; the cases torch takes inputs
-# that require grad for (the result has no gradient).
-GRAD_NAMES = {"argsort_stable": "sort", "scatter_value": "scatter", "linalg_vecdot": "sum"}
-ACCEPTS_GRAD = {
-    "bucketize",
-    "bucketize_int32",
-    "isin",
-    "signbit",
-    "histc",
-    "log_softmax",
-    "conj_physical",
-    "slice_scatter",
-    "quantile",
-    "nanquantile",
-}
+# torch's op name in its autograd refusal where it is not the case's; the cases torch writes out= for
+# even when an input requires grad (results without a gradient, and a few composed ops).
+GRAD_NAMES = {"argsort_stable": "sort", "scatter_value": "scatter", "linalg_vecdot": "sum", "chain_matmul": "mm",
+              "normalize": "div"}  # fmt: skip
+ACCEPTS_GRAD = {"bucketize", "bucketize_int32", "isin", "signbit", "histc", "log_softmax", "conj_physical",
+                "slice_scatter", "quantile", "nanquantile", "inner", "tensorinv", "tensorsolve"}  # fmt: skip
 
 
 @pytest.mark.parametrize("out_kind", list(OUTS))

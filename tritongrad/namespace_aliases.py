@@ -19,7 +19,7 @@ from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.out_argument import out_variant
+from tritongrad.ops.out_argument import out_dtype_word, out_variant
 from tritongrad.tensor import Tensor, attach_methods
 
 # the nn ops torch also has at the top level with F's own arguments
@@ -203,8 +203,13 @@ def is_same_size(input, other) -> bool:
     return tuple(input.shape) == tuple(other.shape)
 
 
+def _chain_matmul_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return f"multi_dot(): expected out tensor to have dtype {out_dtype_word(wanted)} but got {out_dtype_word(given)}"
+
+
 @autocast_op("chain_matmul")
-def chain_matmul(*matrices, out=None):
+@out_variant("chain_matmul", grad_name="mm", dtype_error=_chain_matmul_out_dtype_error)
+def chain_matmul(*matrices):
     """Deprecated in torch for linalg.multi_dot, which computes it here."""
     caller_warnings.warn(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot "
@@ -213,8 +218,7 @@ def chain_matmul(*matrices, out=None):
     )
     if len(matrices) == 1:
         return matrices[0].clone()
-    result = multi_dot(list(matrices))
-    return result if out is None else out.copy_(result)
+    return multi_dot(list(matrices))
 
 
 def unravel_index(indices, shape):
@@ -340,7 +344,16 @@ def is_inference(input) -> bool:
 
 
 # ------------------------------------------------------------------------- products and statistics
-def inner(input, other, *, out=None):
+def _inner_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return (
+        f"tensordot: Expected the output tensor to have dtype {dtype_word(wanted)}, but got an output tensor with "
+        f"dtype {dtype_word(given)}"
+    )
+
+
+# (torch writes inner's out= even where an input requires grad)
+@out_variant("inner", differentiable=False, dtype_error=_inner_out_dtype_error)
+def inner(input, other):
     """The sum over the last dims of input and other's products (a tensordot over one dim)."""
     if input.dim() == 0 or other.dim() == 0:
         result = input * other
@@ -352,27 +365,32 @@ def inner(input, other, *, out=None):
             )
         rows = math.prod(other.shape[:-1])  # (spelled out: reshape(-1, 0) of an empty tensor is ambiguous)
         result = input.matmul(other.reshape(rows, other.shape[-1]).t()).reshape(*input.shape[:-1], *other.shape[:-1])
-    return result if out is None else out.copy_(result)
+    return result
+
+
+def _vdot_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
+    return f"result dtype {dtype_word(given)} does not match input dtype {dtype_word(wanted)}"
 
 
 @autocast_op("vdot")
-def vdot(input, other, *, out=None):
+@out_variant("vdot", dtype_error=_vdot_out_dtype_error)
+def vdot(input, other):
     """The dot product of two 1-D tensors (real tensors: ``dot``)."""
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     if input.dtype.is_complex:  # (the first operand conjugated: sum(conj(a) * b))
         input = input.conj_physical()
-    return input.dot(other) if out is None else out.copy_(input.dot(other))
+    return input.dot(other)
 
 
 @autocast_op("addr")
-def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+@out_variant("addr", rule="castable")
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's."""
     product = vec1.outer(vec2)
     if alpha != 1:
         product = product * alpha
-    result = product if beta == 0 else product + (input if beta == 1 else input * beta)
-    return result if out is None else out.copy_(result)
+    return product if beta == 0 else product + (input if beta == 1 else input * beta)
 
 
 @autocast_op("cdist")

@@ -70,6 +70,8 @@ from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.loss_classes import CrossEntropy, NllLoss
 from tritongrad.ops.loss_elementwise import elementwise_loss
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from tritongrad.ops.out_argument import check_no_grad as _check_no_grad_out
+from tritongrad.ops.out_argument import write_out as _write_out
 from tritongrad.ops.padding import pad
 from tritongrad.ops.pooling import (
     adaptive_avg_pool1d,
@@ -1078,7 +1080,10 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     """input / max(||input||_p along ``dim``, eps): unit vectors along ``dim``."""
     _check_tensor("normalize", "input", input)
     result = input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
-    return result if out is None else out.copy_(result)
+    if out is None:
+        return result
+    _check_no_grad_out("div", out, input)  # (torch's refusal names the division it writes out)
+    return _write_out("normalize", out, result, rule="castable")
 
 
 @autocast_op("cosine_similarity")

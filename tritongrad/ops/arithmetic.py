@@ -524,19 +524,27 @@ class InplaceMethods:
             # an inf/NaN in s cannot leak into the result.
             fill = value.to(self.dtype) if isinstance(value, Tensor) else value
             return apply_inplace(self, lambda s: where(_nowhere(s), s, fill), lambda: None, value)
-        if isinstance(value, Tensor):
-            value = scalar_as(value.item(), self.dtype, checked=True)
+        if isinstance(value, Tensor):  # (converted as a copy converts: no overflow check, as torch's)
+            value = value.to(self.dtype).item()
         creation_kernels.launch_fill_(self._data, value)
         self._version_counter.bump()
         return self
 
-    def copy_(self, source: Tensor) -> Tensor:
-        """Copies ``source`` (broadcast to self's shape, converted to self's dtype) into self."""
+    def copy_(self, source: Tensor, non_blocking: bool = False) -> Tensor:
+        """Copies ``source`` (broadcast to self's shape, converted to self's dtype) into self; a number
+        is copied as the 0-d tensor torch makes of it. ``non_blocking`` is accepted as torch's (a copy
+        within one device is ordered on its stream either way)."""
+        number = as_python_scalar(source)
+        if isinstance(number, (bool, int, float, complex)):
+            source = creation.tensor(number, device=self.device)
         if not isinstance(source, Tensor):
-            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(source).__name__}")
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(source).__name__}")
         data = source._data
         if data.device != self.device:
             data = data.to(self.device)
+        elif _same_memory(self._data, data) and not (is_grad_enabled() and source.requires_grad):
+            self._version_counter.bump()  # (torch returns at once when source is self's very memory)
+            return self
         else:  # (before the broadcast: an expanded source is not checked, x.copy_(x[0]) would pass)
             check_no_partial_overlap(self._data, data)
         expanded = data.expand(self.shape) if tuple(data.shape) != tuple(self.shape) else data
@@ -548,6 +556,16 @@ class InplaceMethods:
             lambda: elementwise_kernels.launch_unary("copy", expanded, out=self._data),
             source if self.dtype.is_floating_point else None,
         )
+
+
+def _same_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two buffers are one layout of the same memory (torch's ``is_same`` test in copy_)."""
+    return (
+        a.data_ptr() == b.data_ptr()
+        and a.dtype == b.dtype
+        and tuple(a.shape) == tuple(b.shape)
+        and tuple(a.stride()) == tuple(b.stride())
+    )
 
 
 TENSOR_METHODS = [name for name in __all__ if name not in ("rsub", "where")]

@@ -33,10 +33,10 @@ from tritongrad.dtypes import (
 from tritongrad.kernels.float_bits import launch_frexp
 from tritongrad.ops import arithmetic
 from tritongrad.ops.indexing import index_select
-from tritongrad.ops.inplace import apply_inplace, check_inplace
+from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.layout import triu_indices
 from tritongrad.ops.out_argument import check_no_grad, finish_out, write_out
-from tritongrad.ops.random import check_continuous
+from tritongrad.ops.random import check_continuous, random_fill
 from tritongrad.ops.return_types import _return_type
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
@@ -135,11 +135,7 @@ def _log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
         raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{dtype_word(self.dtype)}'")
     if not std > 0.0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_number(std)}")
-    check_inplace(self)
-    with no_grad():
-        self.normal_(mean, std, generator=generator)
-        self.exp_()
-    return self
+    return random_fill(self, "LogNormalBackward0", lambda target: target.normal_(mean, std, generator=generator).exp_())
 
 
 def _cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
@@ -148,10 +144,11 @@ def _cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
     check_continuous("Cauchy", self)
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_number(sigma)}")
-    check_inplace(self)
-    with no_grad():
-        self.uniform_(generator=generator).sub_(0.5).mul_(math.pi).tan_().mul_(sigma).add_(median)
-    return self
+
+    def fill(target: Tensor) -> None:
+        target.uniform_(generator=generator).sub_(0.5).mul_(math.pi).tan_().mul_(sigma).add_(median)
+
+    return random_fill(self, "CauchyBackward0", fill)
 
 
 def _geometric_(self, p: float, *, generator=None):
@@ -162,12 +159,13 @@ def _geometric_(self, p: float, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_number(p)}")
     if self.dtype == torch.bool or self.dtype.is_complex:
         raise NotImplementedError(f"\"geometric_cpu\" not implemented for '{dtype_word(self.dtype)}'")
-    check_inplace(self)
     wide = torch.float64 if self.dtype in (torch.float64, torch.int64) else torch.float32
-    with no_grad():
-        trials = creation.empty(tuple(self.shape), dtype=wide, device=self.device).exponential_(generator=generator)
-        self.copy_(trials.div_(-math.log1p(-p)).ceil_())
-    return self
+
+    def fill(target: Tensor) -> None:
+        trials = creation.empty(tuple(target.shape), dtype=wide, device=target.device).exponential_(generator=generator)
+        target.copy_(trials.div_(-math.log1p(-p)).ceil_())
+
+    return random_fill(self, "GeometricBackward0", fill)
 
 
 def _number(value) -> str:

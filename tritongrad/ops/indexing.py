@@ -845,7 +845,9 @@ def setitem(x: Tensor, key, value) -> None:
     else:
         view, entries = split_key(x, key)
     if not entries:
-        if isinstance(value, Tensor):
+        if isinstance(value, Tensor) and value.dim() == 0 and view.dim() != 0 and value.device == view.device:
+            view.fill_(value)  # (torch fills from a 0-d value, so x[:] = x[0] reads it once)
+        elif isinstance(value, Tensor):
             view.copy_(_without_leading_ones(value, view))
         else:
             check_writable(view._data)  # torch copies the number in: refused where fill_ is allowed

@@ -23,9 +23,11 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
+from tritongrad.dtypes import dtype_word
 from tritongrad.ops.linalg_factor import check_matrices, inv, solve
 from tritongrad.ops.linalg_spectral import linalg_qr
 from tritongrad.ops.linalg_svd import linalg_svd
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["matrix_exp", "tensorinv", "tensorsolve", "svd_lowrank", "pca_lowrank"]
@@ -113,7 +115,23 @@ def matrix_exp(A):
 # --------------------------------------------------------------------------------- tensorinv, tensorsolve
 
 
-def tensorinv(A, ind: int = 2, *, out=None):
+def _castable_from(op: str):
+    """torch's message for an out= of tensorinv/tensorsolve of a lower dtype category than the result."""
+
+    def message(wanted: torch.dtype, given: torch.dtype) -> str | None:
+        if given.is_floating_point or given.is_complex:
+            return None
+        return (
+            f"{op}: Expected result to be safely castable from {dtype_word(wanted)} dtype, but got result with dtype "
+            f"{dtype_word(given)}"
+        )
+
+    return message
+
+
+# (torch writes out= even where an input requires grad: these are compositions of differentiable ops)
+@out_variant("linalg_tensorinv", rule="castable", differentiable=False, dtype_error=_castable_from("tensorinv"))
+def tensorinv(A, ind: int = 2):
     """The inverse of A for tensordot over its first ``ind`` dims, torch.linalg.tensorinv: inv of A as a
     prod(A.shape[:ind]) x prod(A.shape[ind:]) matrix, shaped A.shape[ind:] + A.shape[:ind]."""
     if ind <= 0:
@@ -124,11 +142,11 @@ def tensorinv(A, ind: int = 2, *, out=None):
             "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
             f"{cols} != {rows}"
         )
-    result = inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
-    return result if out is None else out.copy_(result)
+    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
 
 
-def tensorsolve(A, B, dims=None, *, out=None):
+@out_variant("linalg_tensorsolve", rule="castable", differentiable=False, dtype_error=_castable_from("tensorsolve"))
+def tensorsolve(A, B, dims=None):
     """X with tensordot(A, X, X.ndim) = B, torch.linalg.tensorsolve: ``dims`` of A are moved to the end
     first; then A is a prod(B.shape) x prod(rest) matrix."""
     if dims is not None:
@@ -142,8 +160,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
             "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
             f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
         )
-    result = solve(A.reshape(rows, cols), B.reshape(rows)).reshape(result_shape)
-    return result if out is None else out.copy_(result)
+    return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(result_shape)
 
 
 # --------------------------------------------------------------------------- svd_lowrank, pca_lowrank

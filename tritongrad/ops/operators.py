@@ -3,14 +3,19 @@ functional op torch's operator is: ``a + b`` is ``add(a, b)``, ``1 / x`` is ``re
 (MulBackward0, as torch records it), ``a & b`` is ``bitwise_and(a, b)`` (integers and bools; for bools
 that is the logical and), ``~x`` is ``bitwise_not(x)``.
 
-Numpy scalars and 0-d arrays on the other side are Python numbers, and numpy arrays are tensors,
-as torch ingests them (``np.float64(2) * t`` reaches ``__rmul__`` because Tensor's
-``__array_priority__`` is above numpy's).
+Numpy scalars on the other side are Python numbers (``np.float64(2) * t`` reaches ``__rmul__``
+because Tensor's ``__array_priority__`` is above numpy's). A numpy *array* (0-d included) is what
+torch's operators decline: for ``t + a``, numpy's reflected operator then runs (torch's ``__array__``
+and ``__array_wrap__``), so numpy's type rules and refusals apply, a tensor that requires grad is
+refused, and ``a + t``, ``t < a`` and ``t += a`` (which falls back to ``t = t + a``) are TypeErrors or
+rebindings as numpy makes them. Here numpy resolves the result dtype (its ufunc on empty operands:
+no arithmetic) and tritongrad's kernel computes; ``==``/``!=`` take the array as a tensor, as torch's.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from tritongrad import creation
 from tritongrad.dtypes import as_python_scalar
@@ -56,71 +61,113 @@ def _operand(value):
     return value
 
 
+# The operators numpy's reflected operator runs when torch's declines an array, as numpy's ufuncs.
+_NUMPY_UFUNCS = {
+    add: np.add, sub: np.subtract, mul: np.multiply, div: np.true_divide, floor_divide: np.floor_divide,
+    remainder: np.remainder, pow: np.power, matmul: np.matmul, bitwise_and: np.bitwise_and,
+    bitwise_or: np.bitwise_or, bitwise_xor: np.bitwise_xor, bitwise_left_shift: np.left_shift,
+    bitwise_right_shift: np.right_shift,
+}  # fmt: skip
+
+
+def _with_array(self: Tensor, array: np.ndarray, op):
+    """``self <op> array`` as torch gets it from numpy: numpy's result dtype, tritongrad's kernel."""
+    if self.requires_grad:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if self.device.type != "cpu":
+        raise TypeError(
+            f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
+            "memory first."
+        )
+    if self.dtype == torch.bfloat16:
+        raise TypeError("Got unsupported ScalarType BFloat16")
+    own = np.empty(0, dtype=torch.empty(0, dtype=self.dtype).numpy().dtype)
+    # (a 0-d array as it is: numpy 1 promotes it by value; an empty slice of the others)
+    resolved = _NUMPY_UFUNCS[op](own, array if array.ndim == 0 else array.reshape(-1)[:0])
+    result_dtype = creation.from_numpy(np.asarray(resolved)).dtype
+    return op(self.to(result_dtype), creation.tensor(array, device=self.device).to(result_dtype)).to(result_dtype)
+
+
+def _binary(op, self, other):
+    """``self <op> other``: an array goes the numpy way (see the module docstring)."""
+    if isinstance(other, np.ndarray):
+        return _with_array(self, other, op)
+    return op(self, _operand(other))
+
+
 class OperatorMethods:
     """The operators (attached to Tensor below)."""
 
     def __add__(self, other):
-        other = _operand(other)
-        return add(self, other)
+        return _binary(add, self, other)
 
     def __radd__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return add(self, other)
 
     def __sub__(self, other):
-        other = _operand(other)
-        return sub(self, other)
+        return _binary(sub, self, other)
 
     def __rsub__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return rsub(self, other)
 
     def __mul__(self, other):
-        other = _operand(other)
-        return mul(self, other)
+        return _binary(mul, self, other)
 
     def __rmul__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return mul(self, other)
 
     def __truediv__(self, other):
-        other = _operand(other)
-        return div(self, other)
+        return _binary(div, self, other)
 
     def __rtruediv__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         # torch computes number / tensor as tensor.reciprocal() * number (MulBackward0).
         return mul(reciprocal(self), other)
 
     def __floordiv__(self, other):
-        other = _operand(other)
-        return floor_divide(self, other)
+        return _binary(floor_divide, self, other)
 
     def __rfloordiv__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return floor_divide(other, self)
 
     def __mod__(self, other):
-        other = _operand(other)
-        return remainder(self, other)
+        return _binary(remainder, self, other)
 
     def __rmod__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return remainder(other, self)
 
     def __pow__(self, other):
-        other = _operand(other)
-        return pow(self, other)
+        return _binary(pow, self, other)
 
     def __rpow__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return pow(other, self)
 
     def __matmul__(self, other):
-        other = _operand(other)
-        return matmul(self, other)
+        return _binary(matmul, self, other)
 
     def __rmatmul__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return matmul(other, self)
 
@@ -139,43 +186,68 @@ class OperatorMethods:
         return bitwise_not(self)
 
     def __and__(self, other):
-        return bitwise_and(self, _operand(other))
+        return _binary(bitwise_and, self, other)
 
     def __or__(self, other):
-        return bitwise_or(self, _operand(other))
+        return _binary(bitwise_or, self, other)
 
     def __xor__(self, other):
+        return _binary(bitwise_xor, self, other)
+
+    def __rand__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return bitwise_and(self, _operand(other))
+
+    def __ror__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return bitwise_or(self, _operand(other))
+
+    def __rxor__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
         return bitwise_xor(self, _operand(other))
 
-    __rand__ = __and__
-    __ror__ = __or__
-    __rxor__ = __xor__
-
     def __lshift__(self, other):
-        return bitwise_left_shift(self, _operand(other))
+        return _binary(bitwise_left_shift, self, other)
 
     def __rshift__(self, other):
-        return bitwise_right_shift(self, _operand(other))
+        return _binary(bitwise_right_shift, self, other)
 
     def __rlshift__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return bitwise_left_shift(_operand(other), self)
 
     def __rrshift__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return bitwise_right_shift(_operand(other), self)
 
     def __iand__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return self.bitwise_and_(_operand(other))
 
     def __ior__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return self.bitwise_or_(_operand(other))
 
     def __ixor__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return self.bitwise_xor_(_operand(other))
 
     def __ilshift__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return self.bitwise_left_shift_(_operand(other))
 
     def __irshift__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         return self.bitwise_right_shift_(_operand(other))
 
     def __eq__(self, other):
@@ -191,34 +263,50 @@ class OperatorMethods:
         return ne(self, other)
 
     def __lt__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return lt(self, other)
 
     def __le__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return le(self, other)
 
     def __gt__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return gt(self, other)
 
     def __ge__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return ge(self, other)
 
     def __iadd__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return self.add_(other)
 
     def __isub__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return self.sub_(other)
 
     def __imul__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return self.mul_(other)
 
     def __itruediv__(self, other):
+        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
+            return NotImplemented
         other = _operand(other)
         return self.div_(other)
 

@@ -20,7 +20,7 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import random as kernels
 from tritongrad.kernels import sampling as sampling_kernels
 from tritongrad.kernels.strided import broadcast_shapes
-from tritongrad.ops.inplace import check_inplace
+from tritongrad.ops.inplace import apply_inplace, check_inplace
 from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_dtype_word, write_out
 from tritongrad.random import philox_seed_and_offset, resolve_generator
 from tritongrad.tensor import Tensor, attach_methods
@@ -39,10 +39,51 @@ _INTEGER_RANGE = {
 _FLOAT_RANDOM_LIMIT = {torch.float16: 2**11, torch.bfloat16: 2**8, torch.float32: 2**24, torch.float64: 2**53}
 
 
-def _fill_random(tensor: Tensor, launch, generator, *parameters) -> Tensor:
-    """Runs a random kernel on a contiguous buffer (a scratch one if ``tensor`` is a strided view)."""
-    generator = resolve_generator(generator)
+class _RandomFill(Function):
+    """A tensor overwritten by samples, in the graph as torch records it (UniformBackward0, ...): the
+    samples do not depend on what they overwrite, so its gradient is zeros."""
+
+    @staticmethod
+    def forward(ctx, overwritten, sample: torch.Tensor):
+        ctx.meta = (tuple(overwritten.shape), overwritten.dtype, overwritten.device)
+        return Tensor._wrap(sample)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, device = ctx.meta
+        return creation.zeros(shape, dtype=dtype, device=device), None
+
+
+_RANDOM_FILL_NODES: dict[str, type] = {}
+
+
+def random_fill(tensor: Tensor, node: str, fill) -> Tensor:
+    """``tensor`` overwritten by ``fill(target)`` (which writes samples into target, untracked): in
+    place when nothing records; else the samples are drawn into a new tensor and written in as an
+    in-place op named ``node`` (torch's UniformBackward0, NormalBackward0, ...), whose gradient to the
+    old values is zeros, so nothing flows back through what was overwritten."""
     check_inplace(tensor)
+    if not (is_grad_enabled() and tensor.requires_grad):
+        with no_grad():
+            fill(tensor)
+        return tensor
+    sample = creation.empty(tuple(tensor.shape), dtype=tensor.dtype, device=tensor.device)
+    with no_grad():
+        fill(sample)
+    if node not in _RANDOM_FILL_NODES:
+        _RANDOM_FILL_NODES[node] = type(node, (_RandomFill,), {"_backward_name": node})
+    record = _RANDOM_FILL_NODES[node].apply
+    return apply_inplace(tensor, lambda overwritten: record(overwritten, sample._data), lambda: None)
+
+
+def _fill_random(tensor: Tensor, launch, generator, *parameters, node: str) -> Tensor:
+    """A random kernel's fill of ``tensor`` (recorded as ``node`` where autograd follows tensor)."""
+    generator = resolve_generator(generator)
+    return random_fill(tensor, node, lambda target: _launch_random(target, launch, generator, *parameters))
+
+
+def _launch_random(tensor: Tensor, launch, generator, *parameters) -> Tensor:
+    """Runs a random kernel on a contiguous buffer (a scratch one if ``tensor`` is a strided view)."""
     target = tensor._data
     scratch = target if target.is_contiguous() else torch.empty(tuple(target.shape), dtype=target.dtype,
                                                                  device=target.device)  # fmt: skip
@@ -85,7 +126,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None, 
         )
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    return _fill_random(tensor, kernels.launch_uniform_, generator, float(a), float(b))
+    return _fill_random(tensor, kernels.launch_uniform_, generator, float(a), float(b), node="UniformBackward0")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
@@ -93,7 +134,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=No
     _check_floating("normal_", tensor, "normal_kernel_cpu")
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_random(tensor, kernels.launch_normal_, generator, float(mean), float(std))
+    return _fill_random(tensor, kernels.launch_normal_, generator, float(mean), float(std), node="NormalBackward0")
 
 
 def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
@@ -101,7 +142,7 @@ def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator=None) -> Tenso
     check_continuous("Exponential", tensor)
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _fill_random(tensor, kernels.launch_exponential_, generator, float(lambd))
+    return _fill_random(tensor, kernels.launch_exponential_, generator, float(lambd), node="ExponentialBackward0")
 
 
 def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
@@ -129,7 +170,8 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
                 f"{name} is out of bounds for {out_dtype_word(dtype)} (random_: {name} = {value}, allowed "
                 f"[{lowest}, {top}])"
             )
-    return _fill_random(tensor, kernels.launch_randint_, generator, low, high)
+    node = "RandomBackward0" if "from" in bounds else "RandomBackward1" if "to" in bounds else "RandomBackward2"
+    return _fill_random(tensor, kernels.launch_randint_, generator, low, high, node=node)
 
 
 def _integer(name: str, value) -> int:
@@ -171,12 +213,14 @@ def bernoulli_(tensor: Tensor, p=0.5, *, generator=None) -> Tensor:
                 "p to be in [0, 1])"
             )
         probabilities = p.detach().to(device=tensor.device).expand(tuple(tensor.shape))
-        return _fill_random(tensor, kernels.launch_bernoulli_, generator, _contiguous_data(probabilities))
+        return _fill_random(
+            tensor, kernels.launch_bernoulli_, generator, _contiguous_data(probabilities), node="BernoulliBackward1"
+        )
     if not isinstance(p, numbers.Real):
         raise TypeError(f"bernoulli_(): argument 'p' must be a number or a Tensor, not {type(p).__name__}")
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return _fill_random(tensor, kernels.launch_bernoulli_, generator, float(p))
+    return _fill_random(tensor, kernels.launch_bernoulli_, generator, float(p), node="BernoulliBackward2")
 
 
 def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out=None) -> Tensor:
@@ -206,7 +250,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out=None
             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (bernoulli expects all probabilities to "
             "be in [0, 1])"
         )
-    sample = _fill_random(sample, kernels.launch_bernoulli_, generator, _contiguous_data(input))
+    sample = _launch_random(sample, kernels.launch_bernoulli_, resolve_generator(generator), _contiguous_data(input))
     return _Bernoulli.apply(input, sample) if input.requires_grad and is_grad_enabled() else sample
 
 
