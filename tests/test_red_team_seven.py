@@ -4,9 +4,12 @@ head of its message."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
+import tritongrad
 from tests.test_hardening import agree
 
 
@@ -110,3 +113,40 @@ def test_out_of_composed_ops_is_checked_and_resized():
     agree("inner into (3,)", lambda lib: lib.inner(lib.ones(3), lib.ones(3), out=lib.empty(3)), [])
     agree("vdot into int64", lambda lib: lib.vdot(lib.ones(3), lib.ones(3), out=lib.empty((), dtype=torch.int64)), [])
     agree("addr into (5,)", lambda lib: lib.addr(lib.ones(2, 2), lib.ones(2), lib.ones(2), out=lib.empty(5)), [])
+
+
+# torch.accelerator: today's tutorials pick their device with it; without a GPU there is none.
+ACCELERATOR = {
+    "tutorial device line": lambda lib: (
+        lib.accelerator.current_accelerator().type if lib.accelerator.is_available() else "cpu"
+    ),
+    "device_count": lambda lib: lib.accelerator.device_count(),
+    "current_accelerator": lambda lib: lib.accelerator.current_accelerator(),
+    "synchronize without one": lambda lib: lib.accelerator.synchronize(),
+    "current_device_index without one": lambda lib: lib.accelerator.current_device_index(),
+    "xpu.is_available": lambda lib: lib.xpu.is_available(),
+}
+
+
+@pytest.mark.skipif(tritongrad.cuda.is_available(), reason="the answers without a GPU")
+@pytest.mark.parametrize("case", list(ACCELERATOR))
+def test_accelerator_as_torch_without_one(case):
+    agree(case, ACCELERATOR[case], [])
+
+
+WARNINGS = {
+    "tensor(tensor)": lambda lib: lib.tensor(lib.ones(2)),
+    "cuda.amp.GradScaler": lambda lib: lib.cuda.amp.GradScaler(),
+    "cuda.amp.autocast": lambda lib: lib.cuda.amp.autocast(),
+}
+
+
+@pytest.mark.parametrize("case", list(WARNINGS))
+def test_deprecation_and_copy_warnings_as_torch(case):
+    caught = []
+    for lib in (torch, tritongrad):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            WARNINGS[case](lib)
+        caught.append(sorted((w.category.__name__, str(w.message).split(" (Triggered")[0]) for w in seen))
+    assert caught[1] == caught[0], f"{case}: {caught[1]} vs torch's {caught[0]}"

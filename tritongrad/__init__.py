@@ -69,6 +69,7 @@ strided = _torch.strided
 OutOfMemoryError = _torch.OutOfMemoryError
 
 from tritongrad import (  # noqa: E402,F401
+    accelerator,
     amp,
     data,
     distributed,
@@ -117,7 +118,8 @@ __version__ = version.__version__
 for _name, _namespace in {
     "backends.cudnn": backends.cudnn, "backends.cuda": backends.cuda, "backends.mps": backends.mps,
     "backends.mkldnn": backends.mkldnn, "backends.openmp": backends.openmp, "cuda.amp": cuda.amp,
-    "cpu": _environment.cpu, "cpu.amp": _environment.cpu.amp, "mps": _environment.mps, "jit": _environment.jit,
+    "cpu": _environment.cpu, "cpu.amp": _environment.cpu.amp, "mps": _environment.mps, "xpu": _environment.xpu,
+    "jit": _environment.jit,
     "compiler": _environment.compiler,
     "nn.parallel.distributed": nn.parallel, "utils.data._utils": utils.data._utils,
     "utils.data._utils.collate": utils.data.collate,

@@ -13,7 +13,7 @@ import torch
 from torch.overrides import _get_current_function_mode_stack
 from torch.utils._device import DeviceContext
 
-from tritongrad import runtime
+from tritongrad import caller_warnings, runtime
 from tritongrad.dtypes import as_dtype, as_python_scalar, complex_of, dtype_word, get_default_dtype, scalar_as
 from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -93,6 +93,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     """
     dtype = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
+        caller_warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning,
+        )
         source = data.detach()
         result = source.to(device=_device(device) if device is not None else source.device,
                            dtype=dtype, copy=True)  # fmt: skip

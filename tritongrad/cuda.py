@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from tritongrad import amp as _amp
-from tritongrad import runtime
+from tritongrad import caller_warnings, runtime
 from tritongrad.cuda_graphs import GraphedStep, make_graphed_step  # noqa: F401
 from tritongrad.random import manual_seed as set_seed
 
@@ -97,11 +97,21 @@ class _LegacyAmp:
 
     @staticmethod
     def autocast(enabled: bool = True, dtype=torch.float16, cache_enabled: bool = True) -> _amp.autocast:
+        caller_warnings.warn(
+            "`torch.cuda.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast('cuda', args...)` "
+            "instead.",
+            FutureWarning,
+        )
         return _amp.autocast("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
     @staticmethod
     def GradScaler(init_scale: float = 2.0**16, growth_factor: float = 2.0, backoff_factor: float = 0.5,  # noqa: N802
                    growth_interval: int = 2000, enabled: bool = True) -> _amp.GradScaler:  # fmt: skip
+        caller_warnings.warn(
+            "`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use `torch.amp.GradScaler('cuda', args...)` "
+            "instead.",
+            FutureWarning,
+        )
         return _amp.GradScaler("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 

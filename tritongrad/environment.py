@@ -18,7 +18,7 @@ from tritongrad import amp
 __all__ = ["jit", "finfo", "iinfo", "inf", "nan", "pi", "e", "newaxis", "get_num_threads",
            "set_num_threads", "get_num_interop_threads", "set_num_interop_threads",
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "is_floating_point",
-           "is_complex", "is_nonzero", "compiler", "cpu", "mps"]  # fmt: skip
+           "is_complex", "is_nonzero", "compiler", "cpu", "mps", "xpu"]  # fmt: skip
 
 inf = math.inf
 nan = math.nan
@@ -84,3 +84,7 @@ cpu = SimpleNamespace(is_available=lambda: True, device_count=lambda: 1, current
                       amp=SimpleNamespace(autocast=amp._cpu_autocast, GradScaler=amp._cpu_grad_scaler))  # fmt: skip
 mps = SimpleNamespace(device_count=lambda: 0, synchronize=lambda: None, empty_cache=lambda: None,
                       manual_seed=lambda seed: None, is_available=lambda: False)  # fmt: skip
+# torch.xpu: no Intel GPU is used either
+xpu = SimpleNamespace(device_count=lambda: 0, is_available=lambda: False, manual_seed=lambda seed: None,
+                      manual_seed_all=lambda seed: None, synchronize=lambda device=None: None,
+                      empty_cache=lambda: None)  # fmt: skip
