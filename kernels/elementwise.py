@@ -27,6 +27,7 @@ import triton
 import triton.language as tl
 
 from tritongrad.kernels.activation import erf, erf_pair_of_magnitude, erfc, tanh
+from tritongrad.kernels.angle_reduction import cos_of_float32, sin_of_float32, tan_of_float32
 from tritongrad.kernels.common import (
     bits_to_float,
     check_same_device,
@@ -63,14 +64,6 @@ from tritongrad.runtime import cdiv, elementwise_launch_config
 # ----------------------------------------------------------------------------------------------
 # Device functions
 # ----------------------------------------------------------------------------------------------
-
-
-@triton.jit
-def reduce_angle(x):
-    """x (float32) reduced to [-pi, pi] in float64, so sin/cos/tan stay accurate for large |x|."""
-    x64 = x.to(tl.float64)
-    turns = tl.floor(x64 * 0.15915494309189535 + 0.5)
-    return (x64 - turns * 6.283185307179586).to(tl.float32)
 
 
 @triton.jit
@@ -454,18 +447,17 @@ def unary_math(
         y = 1.0 / exact_sqrt(x)
     elif OP == "sin":
         if COMPUTE == tl.float32:
-            y = tl.sin(reduce_angle(x))
+            y = sin_of_float32(x).to(tl.float32)
         else:
             y = tl.sin(x)
     elif OP == "cos":
         if COMPUTE == tl.float32:
-            y = tl.cos(reduce_angle(x))
+            y = cos_of_float32(x).to(tl.float32)
         else:
             y = tl.cos(x)
     elif OP == "tan":
         if COMPUTE == tl.float32:
-            angle = reduce_angle(x)
-            y = tl.sin(angle) / tl.cos(angle)
+            y = tan_of_float32(x).to(tl.float32)
         else:
             y = tl.sin(x) / tl.cos(x)
     elif OP == "asin":

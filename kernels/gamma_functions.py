@@ -52,10 +52,55 @@ def lanczos_log_gamma(x):
 
 
 @triton.jit
+def log_gamma_near_two(z):
+    """log Gamma(2 + z) for |z| <= 1/2 from its Taylor series at 2, (1 - gamma) z + sum over k >= 2
+    of (-1)^k (zeta(k) - 1) / k z^k (Abramowitz & Stegun 6.1.33 with log(1 + z) taken out): its
+    terms fall as 4^-k, so 29 of them reach float64's rounding, and the result keeps its relative
+    accuracy next to the zero at 2 (Lanczos' sum has only an absolute one there)."""
+    p = -6.4229645638381e-11
+    p = p * z + 1.330476437424449e-10
+    p = p * z + -2.7595228851242334e-10
+    p = p * z + 5.731367241678862e-10
+    p = p * z + -1.1921401405860912e-09
+    p = p * z + 2.4836745438024785e-09
+    p = p * z + -5.183475041970047e-09
+    p = p * z + 1.0838659214896955e-08
+    p = p * z + -2.2711094608943164e-08
+    p = p * z + 4.7698101693639804e-08
+    p = p * z + -1.0043224823968099e-07
+    p = p * z + 2.1207184805554665e-07
+    p = p * z + -4.492469198764566e-07
+    p = p * z + 9.55141213040742e-07
+    p = p * z + -2.039215753801366e-06
+    p = p * z + 4.374866789907488e-06
+    p = p * z + -9.439488275268397e-06
+    p = p * z + 2.050721277567069e-05
+    p = p * z + -4.492623673813314e-05
+    p = p * z + 9.945751278180853e-05
+    p = p * z + -0.00022315475845357939
+    p = p * z + 0.0005096695247430425
+    p = p * z + -0.001192753911703261
+    p = p * z + 0.0028905103307415234
+    p = p * z + -0.007385551028673986
+    p = p * z + 0.020580808427784546
+    p = p * z + -0.0673523010531981
+    p = p * z + 0.3224670334241132
+    return z * (0.42278433509846713 + z * p)
+
+
+@triton.jit
 def log_gamma(x):
-    """log|Gamma(x)|; below 1/2 by the reflection Gamma(x) Gamma(1 - x) = pi / sin(pi x)."""
+    """log|Gamma(x)|; below 1/2 by the reflection Gamma(x) Gamma(1 - x) = pi / sin(pi x). Between
+    1/2 and 7/2, around the zeros at 1 and 2 and up to where Lanczos' error is relative again, by
+    the series at 2 (shifted by log Gamma(x + 1) = log Gamma(x) + log x below 3/2 and above 5/2;
+    x - 1, x - 2 and x - 3 are exact there)."""
     reflected = x < 0.5
     direct = lanczos_log_gamma(tl.where(reflected, 1.0 - x, x))
+    below = x < 1.5
+    above = x > 2.5
+    near_zeros = log_gamma_near_two(tl.where(below, x - 1.0, tl.where(above, x - 3.0, x - 2.0)))
+    near_zeros = tl.where(below, near_zeros - tl.log(x), tl.where(above, near_zeros + tl.log(x - 1.0), near_zeros))
+    direct = tl.where((x >= 0.5) & (x <= 3.5), near_zeros, direct)
     y = tl.where(reflected, 1.1447298858494002 - tl.log(tl.abs(sin_pi(x))) - direct, direct)
     pole = (x <= 0.0) & (x == tl.floor(x))  # 0, -1, -2, ... and -inf
     return tl.where(pole | (x == float("inf")), float("inf"), y)

@@ -431,7 +431,8 @@ def _check_first_bad_target(first_bad: list, n_rows: int, n_classes: int) -> Non
 
 
 def _check_label_smoothing(name: str, label_smoothing: float) -> float:
-    if not 0.0 <= label_smoothing <= 1.0:
+    """torch checks the upper end only: a negative smoothing goes through the same formula."""
+    if label_smoothing > 1.0:
         raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     return float(label_smoothing)
 

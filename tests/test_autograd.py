@@ -749,7 +749,9 @@ def test_custom_function_backward_returning_wrong_shape_raises():
         Bad.apply(x).sum().backward()
 
 
-def test_saved_tensors_without_save_for_backward_raises():
+def test_saved_tensors_without_save_for_backward_is_empty():
+    """torch's saved_tensors is () when forward saved nothing: unpacking one tensor is Python's ValueError."""
+
     class Forgetful(tritongrad.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -760,7 +762,7 @@ def test_saved_tensors_without_save_for_backward_raises():
             (x,) = ctx.saved_tensors
             return grad
 
-    with pytest.raises(RuntimeError, match="save_for_backward"):
+    with pytest.raises(ValueError, match="not enough values to unpack"):
         Forgetful.apply(tritongrad.tensor([1.0], requires_grad=True)).sum().backward()
 
 
@@ -1098,9 +1100,9 @@ def test_functional_products_check_their_vectors_like_torch():
     functional = tritongrad.autograd.functional
     with pytest.raises(RuntimeError, match="v can only be None if the user-provided function returns a single"):
         functional.vjp(lambda a: a * 2, x)
-    with pytest.raises(RuntimeError, match="function given to hvp should return a single Tensor"):
+    with pytest.raises(RuntimeError, match="The Tensor returned by the function given to hvp should contain a single"):
         functional.hvp(lambda a: a * 2, x, x)
-    with pytest.raises(RuntimeError, match=r"v\[0\] has shape \[3\] but expected \[2\]"):
+    with pytest.raises(RuntimeError, match=r"v has invalid size: should be torch.Size\(\[2\]\) but got torch.Size"):
         functional.jvp(lambda a: a * 2, x, tritongrad.ones(3))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -150,3 +151,149 @@ def test_deprecation_and_copy_warnings_as_torch(case):
             WARNINGS[case](lib)
         caught.append(sorted((w.category.__name__, str(w.message).split(" (Triggered")[0]) for w in seen))
     assert caught[1] == caught[0], f"{case}: {caught[1]} vs torch's {caught[0]}"
+
+
+_NAN, _INF = float("nan"), float("inf")
+
+FUNCTIONAL = {
+    # prelu: torch's weight rank and dtype checks; one slope keeps a 0-d input 0-d
+    "prelu 0-d input": lambda lib: lib.nn.functional.prelu(lib.tensor(-2.0), lib.tensor([0.25])),
+    "PReLU module on a 0-d input": lambda lib: lib.nn.PReLU()(lib.tensor(-2.0)).shape,
+    "prelu 2-D weight": lambda lib: lib.nn.functional.prelu(-lib.ones(2, 3), lib.full((3, 1), 0.5)),
+    "prelu integers": lambda lib: lib.nn.functional.prelu(lib.tensor([-1]), lib.tensor([1])),
+    "prelu 0-d weight": lambda lib: lib.nn.functional.prelu(-lib.ones(2, 3), lib.tensor(0.5)),
+    # dropout's NaN probability: torch's native RuntimeError, training or not, every variant
+    "dropout nan": lambda lib: lib.nn.functional.dropout(lib.ones(3), _NAN),
+    "dropout nan eval": lambda lib: lib.nn.functional.dropout(lib.ones(3), _NAN, training=False),
+    "dropout1d nan": lambda lib: lib.nn.functional.dropout1d(lib.ones(1, 2, 2), _NAN),
+    "dropout3d nan": lambda lib: lib.nn.functional.dropout3d(lib.ones(1, 2, 2, 2), _NAN),
+    "alpha_dropout nan": lambda lib: lib.nn.functional.alpha_dropout(lib.ones(3), _NAN, True),
+    "feature_alpha_dropout nan": lambda lib: lib.nn.functional.feature_alpha_dropout(lib.ones(1, 2, 2), _NAN, True),
+    "dropout 1.5": lambda lib: lib.nn.functional.dropout(lib.ones(3), 1.5),
+    # cross-entropy takes a negative smoothing (torch checks the upper end only)
+    "cross_entropy negative smoothing": lambda lib: lib.nn.functional.cross_entropy(
+        lib.tensor([[1.0, 2.0], [0.5, -1.0]]), lib.tensor([0, 1]), label_smoothing=-0.5
+    ),
+    "cross_entropy negative smoothing, probabilities": lambda lib: lib.nn.functional.cross_entropy(
+        lib.tensor([[1.0, 2.0], [0.5, -1.0]]), lib.tensor([[0.0, 1.0], [0.3, 0.7]]), label_smoothing=-0.5
+    ),
+    "cross_entropy smoothing 1.5": lambda lib: lib.nn.functional.cross_entropy(
+        lib.tensor([[1.0, 2.0]]), lib.tensor([0]), label_smoothing=1.5
+    ),
+    # l1_loss of integers is |input - target| in their dtype; only the mean has no dtype
+    "l1_loss int none": lambda lib: lib.nn.functional.l1_loss(lib.tensor([1, 2]), lib.tensor([1, 3]), reduction="none"),
+    "l1_loss int sum": lambda lib: lib.nn.functional.l1_loss(lib.tensor([1, 2]), lib.tensor([1, 3]), reduction="sum"),
+    "l1_loss int mean": lambda lib: lib.nn.functional.l1_loss(lib.tensor([1, 2]), lib.tensor([1, 3])),
+    "l1_loss bool": lambda lib: lib.nn.functional.l1_loss(
+        lib.tensor([True, False]), lib.tensor([True, True]), reduction="none"
+    ),
+    # linear: a bias of another shape broadcasts to the output, as torch's addmm
+    "linear 2-D bias": lambda lib: lib.nn.functional.linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(2, 4)),
+    "linear (1,) bias": lambda lib: lib.nn.functional.linear(lib.ones(2, 3), lib.ones(4, 3), lib.ones(1)),
+    "linear 0-d bias": lambda lib: lib.nn.functional.linear(lib.ones(2, 3), lib.ones(4, 3), lib.tensor(2.0)),
+    "linear bias that does not broadcast": lambda lib: lib.nn.functional.linear(
+        lib.ones(2, 3), lib.ones(4, 3), lib.ones(3, 4)
+    ),
+    # pad takes 0-d integer tensors and numpy integers among its ints
+    "pad with a 0-d tensor": lambda lib: lib.nn.functional.pad(lib.ones(2), (lib.tensor(1), 1)),
+    "pad with a numpy int": lambda lib: lib.nn.functional.pad(lib.ones(2), (np.int64(1), 1)),
+    "pad with a float tensor": lambda lib: lib.nn.functional.pad(lib.ones(2), (lib.tensor(1.0), 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(FUNCTIONAL))
+def test_functional_as_torch(case):
+    agree(case, FUNCTIONAL[case], [], message=not case.startswith(("linear bias that", "pad with a float")))
+
+
+def test_smooth_l1_with_beta_0_is_l1_loss():
+    """torch's smooth L1 with beta 0 is l1_loss: the gradient at NaN/inf differences is sign(d)."""
+    values = torch.tensor([_NAN, _INF, 1.0, 2.0])
+    target = torch.tensor([0.0, _INF, 1.0, 0.0])
+
+    def run(lib, x, y):
+        loss = lib.nn.functional.smooth_l1_loss(x, y, beta=0.0)
+        return loss, lib.autograd.grad(loss, x)[0]
+
+    agree("smooth_l1_loss(beta=0)", run, [values.requires_grad_(), target])
+
+
+def _doubling_in_place(lib):
+    """A custom Function that doubles its input in place (mark_dirty) with the matching backward."""
+
+    class DoubleInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.mark_dirty(a)
+            return a.mul_(2)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    return DoubleInPlace
+
+
+def test_mark_dirty_on_a_view_rebases_its_base_as_torch():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        h = x * 1
+        result = _doubling_in_place(lib).apply(h[1:])
+        names = (result.grad_fn.name(), type(h.grad_fn).__name__)
+        h.sum().backward()
+        return names, h.detach(), x.grad
+
+    agree("mark_dirty through a view", run, [])
+    agree(
+        "mark_dirty on a view of a leaf",
+        lambda lib: _doubling_in_place(lib).apply(lib.ones(3, requires_grad=True)[1:]),
+        [],
+    )
+
+
+_COV_X = [[1.0, 2.0, 4.0]]
+
+NAMESPACE = {
+    # the logical functions take tensors only (a number is torch's TypeError)
+    "logical_or(x, 0)": lambda lib: lib.logical_or(lib.tensor([1.0, 0.0]), 0),
+    "x.logical_or(0)": lambda lib: lib.tensor([1.0, 0.0]).logical_or(0),
+    "logical_and(x, True)": lambda lib: lib.logical_and(lib.tensor([True]), True),
+    "logical_xor(1, x)": lambda lib: lib.logical_xor(1, lib.tensor([True])),
+    "logical_not(1)": lambda lib: lib.logical_not(1),
+    # round of integers: their own rounding without decimals; torch has no kernel for decimals=0
+    "round(int)": lambda lib: lib.round(lib.tensor([15, 25])),
+    "round(int, decimals=0)": lambda lib: lib.round(lib.tensor([15, 25]), decimals=0),
+    "int.round(decimals=0)": lambda lib: lib.tensor([15, 25]).round(decimals=0),
+    "round(float, decimals=0)": lambda lib: lib.round(lib.tensor([1.25, 2.5, -0.5]), decimals=0),
+    # rsub's alpha, checked as add's
+    "rsub(x, 2., alpha=3)": lambda lib: lib.rsub(lib.tensor([1.0]), 2.0, alpha=3),
+    "rsub(x, y, alpha=3)": lambda lib: lib.rsub(lib.tensor([1.0]), lib.tensor([2.0]), alpha=3),
+    "rsub(int, 2, alpha=0.5)": lambda lib: lib.rsub(lib.tensor([1]), 2, alpha=0.5),
+    "rsub(x, 2, alpha=True)": lambda lib: lib.rsub(lib.tensor([1.0]), 2, alpha=True),
+    # randperm's limits per dtype (bfloat16 has none: its values round)
+    "randperm(2050, float16)": lambda lib: lib.randperm(2050, dtype=torch.float16),
+    "randperm(300, bfloat16)": lambda lib: lib.randperm(300, dtype=torch.bfloat16).shape,
+    "randperm(129, int8)": lambda lib: lib.randperm(129, dtype=torch.int8),
+    "randperm(128, int8)": lambda lib: lib.randperm(128, dtype=torch.int8).sort().values,
+    "randperm(257, uint8)": lambda lib: lib.randperm(257, dtype=torch.uint8),
+    # histc/histogram of data whose range is not finite
+    "histc with inf": lambda lib: lib.histc(lib.tensor([-_INF, 1.5]), bins=4),
+    "histc with nan": lambda lib: lib.histc(lib.tensor([1.0, _NAN]), bins=4),
+    "histogram with inf": lambda lib: lib.histogram(lib.tensor([1.0, _INF]), bins=4),
+    "histc with inf, range given": lambda lib: lib.histc(lib.tensor([1.0, _INF]), bins=4, min=0, max=2),
+    # cov's weights: rank, count, dtype and sign, in torch's order
+    "cov float fweights": lambda lib: lib.cov(lib.tensor(_COV_X), fweights=lib.tensor([1.0, 2.0, 1.0])),
+    "cov 2-D fweights": lambda lib: lib.cov(lib.tensor(_COV_X), fweights=lib.tensor([[1, 2, 1]])),
+    "cov short fweights": lambda lib: lib.cov(lib.tensor(_COV_X), fweights=lib.tensor([1, 2])),
+    "cov integer aweights": lambda lib: lib.cov(lib.tensor(_COV_X), aweights=lib.tensor([1, 2, 1])),
+    "cov negative aweights": lambda lib: lib.cov(lib.tensor(_COV_X), aweights=lib.tensor([1.0, -2.0, 1.0])),
+    "cov negative fweights": lambda lib: lib.cov(lib.tensor(_COV_X), fweights=lib.tensor([1, -2, 1])),
+    "cov both weights": lambda lib: lib.cov(
+        lib.tensor(_COV_X), fweights=lib.tensor([1, 2, 1]), aweights=lib.tensor([1.0, 0.5, 1.0])
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NAMESPACE))
+def test_namespace_function_as_torch(case):
+    agree(case, NAMESPACE[case], [])

@@ -165,8 +165,8 @@ def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.
     _check_out_tensor(name, out)
     if dtype is not None and dtype != out.dtype:
         raise RuntimeError(f"dtype {dtype_word(dtype)} does not match dtype of out parameter ({dtype_word(out.dtype)})")
-    if tuple(out.shape) != shape:
-        out._data.resize_(shape)
+    if tuple(out.shape) != shape:  # (on a view of its own: other wrappers of out's memory keep their sizes)
+        out._data = out._data.view(out._data.shape).resize_(shape)
     return out._data
 
 

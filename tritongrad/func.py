@@ -140,6 +140,14 @@ def _gradients(output, inputs: list, create_graph: bool) -> list:
     return result
 
 
+def _unwrapped(tree, keep_graph: bool):
+    """An output handed back out of a pass: as it is when an outer pass differentiates it too, else
+    detached, as torch.func unwraps it from the pass's level (the value and the aux alike)."""
+    if keep_graph:
+        return tree
+    return _map(lambda leaf: leaf.detach() if isinstance(leaf, Tensor) else leaf, tree)
+
+
 def _split_aux(name: str, output, has_aux: bool):
     if not has_aux:
         return output, None
@@ -175,7 +183,7 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
             start += len(leaves)
         gradient = grads[0] if not isinstance(argnums, tuple) else tuple(grads)
         value = output if keep_graph else output.detach()
-        return (gradient, (value, aux)) if has_aux else (gradient, value)
+        return (gradient, (value, _unwrapped(aux, keep_graph))) if has_aux else (gradient, value)
 
     return wrapper
 
@@ -239,8 +247,8 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
                     products.append(leaf)
         return _unflatten(products, input_spec)
 
-    value = output if keep_graph else _map(lambda t: t.detach() if isinstance(t, Tensor) else t, output)
-    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+    value = _unwrapped(output, keep_graph)
+    return (value, vjp_fn, _unwrapped(aux, keep_graph)) if has_aux else (value, vjp_fn)
 
 
 def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
@@ -272,9 +280,8 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
             creation.zeros_like(out) if product is None else (product if keep_graph else product.detach())
             for out, product in zip(output_leaves, found, strict=True)
         ]
-    value = output if keep_graph else _map(lambda t: t.detach() if isinstance(t, Tensor) else t, output)
-    result = (value, _unflatten(products, output_spec))
-    return (*result, aux) if has_aux else result
+    result = (_unwrapped(output, keep_graph), _unflatten(products, output_spec))
+    return (*result, _unwrapped(aux, keep_graph)) if has_aux else result
 
 
 def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy=False):
@@ -306,7 +313,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None,
                     start += len(leaves)
                 per_output.append(grouped[0] if not isinstance(argnums, tuple) else tuple(grouped))
         jacobian = _unflatten(per_output, output_spec)
-        return (jacobian, aux) if has_aux else jacobian
+        return (jacobian, _unwrapped(aux, keep_graph)) if has_aux else jacobian
 
     return wrapper
 

@@ -411,6 +411,31 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
     return differences.norm(p=p, dim=-1)
 
 
+def _check_cov_weights(name: str, weights, observations: int) -> None:
+    """torch's checks of cov's frequency (integral) and importance (floating) weights, in its order; the
+    sign check reads the weights back, as torch's does."""
+    if weights.dim() > 1:
+        raise RuntimeError(
+            f"cov(): expected {name} to have one or fewer dimensions but got {name} with {weights.dim()} dimensions"
+        )
+    if weights.numel() != observations:
+        raise RuntimeError(
+            f"cov(): expected {name} to have the same numel as there are observations in the input but got "
+            f"{weights.numel()} != {observations}"
+        )
+    if name == "fweights" and (weights.dtype.is_floating_point or weights.dtype.is_complex):
+        raise RuntimeError(
+            f"cov(): expected fweights to have integral dtype but got fweights with {dtype_word(weights.dtype)} dtype"
+        )
+    if name == "aweights" and not weights.dtype.is_floating_point:
+        raise RuntimeError(
+            f"cov(): expected aweights to have floating point dtype but got aweights with {dtype_word(weights.dtype)} "
+            "dtype"
+        )
+    if weights.numel() and bool((weights < 0).any()):
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+
+
 def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     """The covariance of the rows of ``input`` (variables) over its columns (observations)."""
     if input.dim() > 2:
@@ -422,6 +447,9 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         if x.dtype.is_complex:
             raise refuse_complex("cov", x.dtype)
         x = x.to(get_default_dtype())
+    for name, given in (("fweights", fweights), ("aweights", aweights)):
+        if given is not None:
+            _check_cov_weights(name, given, x.shape[1])
     weights = None
     if fweights is not None:
         weights = fweights

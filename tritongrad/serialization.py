@@ -44,13 +44,20 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+from torch import _weights_only_unpickler
 from torch._weights_only_unpickler import Unpickler as _WeightsOnlyUnpickler
+from torch.serialization import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 from tritongrad import runtime
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = [
+    "save", "load", "CheckpointError", "safe_globals", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+]  # fmt: skip
+# The weights-only allowlist is torch's own (``load`` unpickles with torch's weights-only unpickler), so
+# torch's functions that edit it (safe_globals, add_safe_globals, ...) are tritongrad's.
 
 _DTYPE_CODES = {
     torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64",
@@ -91,6 +98,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = 2, _use_new_zipfil
     and ``_disable_byteorder_record`` choose among torch's own formats; a pickled object is always
     written with ``pickle`` at protocol 2, the one torch's weights-only unpickler reads, whatever
     ``pickle_module`` and ``pickle_protocol`` are)."""
+    if not hasattr(f, "write") and not isinstance(f, (str, os.PathLike)):
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
     tensors: dict[str, Tensor] = {}
     pickled = None
     try:
@@ -171,15 +180,16 @@ def _owns_its_storage(data: torch.Tensor) -> bool:
 def _entries(tensors: dict[str, Tensor], views: dict[str, list]) -> dict[str, tuple[_Bytes, list[int]]]:
     """The header's entries: a tensor that owns its storage alone is saved as itself; tensors that
     share a storage (or see part of one) become views of that storage, saved once and whole, as
-    torch does. Views of one storage in several dtypes are saved as separate copies."""
+    torch does. Views of one storage in several dtypes are refused, as torch refuses them."""
     groups: dict = {}
     for name, tensor in tensors.items():
         groups.setdefault(_storage_key(tensor._data) or ("alone", name), []).append(name)
     entries = {}
     for names in groups.values():
         first = tensors[names[0]]._data
-        same_dtype = all(tensors[name]._data.dtype == first.dtype for name in names)
-        if (len(names) == 1 and _owns_its_storage(first)) or not same_dtype or _storage_key(first) is None:
+        if any(tensors[name]._data.dtype != first.dtype for name in names) and _storage_key(first) is not None:
+            raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different types")
+        if (len(names) == 1 and _owns_its_storage(first)) or _storage_key(first) is None:
             for name in names:
                 entries[name] = (_Bytes(tensors[name].detach().contiguous()._data), list(tensors[name].shape))
             continue
@@ -400,6 +410,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
 
 def _read_file(path, use_mmap: bool):
     """The file's bytes, or (``mmap``) a read-only mapping of them (an empty file cannot be mapped)."""
+    if not isinstance(path, (str, os.PathLike)):  # (torch reads anything else as a file object: seek fails)
+        raise AttributeError(
+            f"'{type(path).__name__}' object has no attribute 'seek'. You can only torch.load from a file that is "
+            "seekable. Please pre-load the data into a buffer like io.BytesIO and try to load from it instead."
+        )
     with open(path, "rb") as handle:
         if use_mmap and os.fstat(handle.fileno()).st_size:
             return _mmap.mmap(handle.fileno(), 0, access=_mmap.ACCESS_READ)
@@ -451,6 +466,8 @@ def _from_torch_objects(obj, device: torch.device):
 def _target_device(map_location) -> torch.device:
     if map_location is None:
         return runtime.device()
+    if not isinstance(map_location, (str, torch.device, dict)) and not callable(map_location):
+        raise TypeError(f"'{type(map_location).__name__}' object is not callable")  # (torch calls what is left)
     if callable(map_location):  # torch's ``lambda storage, location: storage``: the host
         return torch.device("cpu")
     if isinstance(map_location, dict):  # {saved location: wanted location}; tensors are saved from here
@@ -643,3 +660,24 @@ def _decode(value, tensors: dict):
     if isinstance(value, list):
         return [_decode(item, tensors) for item in value]
     return value
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list[str]:
+    """The classes and functions a checkpoint's pickled object names that ``load``'s weights-only
+    unpickler would refuse (neither torch's allowlist nor ``add_safe_globals``'), as torch's
+    function: an empty list for a checkpoint without a pickled object (plain nested containers)."""
+    blob = f.read() if hasattr(f, "read") else _read_file(f, False)
+    if blob[:4] in _TORCH_MAGICS and blob[8:9] != b"{":
+        return torch.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(blob))
+    try:
+        (header_length,) = struct.unpack("<Q", blob[:8])
+        metadata = _parse_json(bytes(blob[8 : 8 + header_length]).decode("utf-8")).get("__metadata__") or {}
+        pickled = base64.b64decode(metadata[_PICKLE_KEY], validate=True) if _PICKLE_KEY in metadata else None
+    except (struct.error, UnicodeDecodeError, ValueError, AttributeError, TypeError, RecursionError):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
+    if pickled is None:
+        return []
+    safe = set(_weights_only_unpickler._get_allowed_globals()) | set(
+        _weights_only_unpickler._get_user_allowed_globals()
+    )
+    return list(_weights_only_unpickler.get_globals_in_pkl(io.BytesIO(pickled)).difference(safe))

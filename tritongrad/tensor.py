@@ -310,6 +310,8 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if self._is_inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
 
     def __len__(self) -> int:
@@ -437,10 +439,13 @@ class Tensor:
         self._retains_grad = True
 
     def detach(self) -> Tensor:
-        """A tensor sharing this data (and version counter), outside the graph."""
+        """A tensor sharing this data (and version counter), outside the graph. It wraps the same torch
+        tensor: an op that changes a buffer's sizes in place (resize_) first gives its tensor a buffer of
+        its own, so the two keep their own sizes, as torch's aliases do."""
         detached = Tensor._wrap(self._data, version_counter=self._version_counter)
-        if self._is_inference:  # (a view of an inference tensor is one)
-            detached._is_inference = True
+        if detached._is_inference is not self._is_inference:
+            # an alias of an inference tensor is one; of a normal tensor (even inside inference_mode), not
+            detached._is_inference = self._is_inference
         return detached
 
     def detach_(self) -> Tensor:
@@ -458,8 +463,12 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """This tensor's data without autograd history; in-place changes through it are not tracked."""
-        return Tensor._wrap(self._data)
+        """This tensor's data without autograd history; in-place changes through it are not tracked (the
+        same torch tensor, as detach()'s; an inference tensor's is one, a normal tensor's is not)."""
+        data = Tensor._wrap(self._data)
+        if data._is_inference is not self._is_inference:
+            data._is_inference = self._is_inference
+        return data
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -531,8 +540,8 @@ class Tensor:
         except RuntimeError:  # (an output of split/unbind whose base was written in place: torch's word)
             suffixes.append("grad_fn=<Invalid>")
         else:
-            if grad_fn is not None:
-                suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+            if grad_fn is not None:  # (torch prints the node's class: CopySlices, not torch::autograd::CopySlices)
+                suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
             elif requires_grad:
                 suffixes.append("requires_grad=True")
         if self.is_meta:  # (no values: torch prints an ellipsis and the size)

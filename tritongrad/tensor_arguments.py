@@ -22,7 +22,8 @@ _TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
     "allclose": ("input", "other"), "isclose": ("input", "other"), "equal": ("input", "other"),
     "is_same_size": ("input", "other"), "cross": ("input", "other"), "inner": ("input", "other"),
     "kron": ("input", "other"), "vdot": ("input", "other"), "cdist": ("x1", "x2"),
-    "cholesky_solve": ("input", "input2"),
+    "cholesky_solve": ("input", "input2"), "logical_and": ("input", "other"), "logical_or": ("input", "other"),
+    "logical_xor": ("input", "other"), "logical_not": ("input",),
 }  # fmt: skip
 # nn.functional's losses (functions only)
 _FUNCTIONAL_TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {

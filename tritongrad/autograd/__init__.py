@@ -16,7 +16,7 @@ from tritongrad.autograd.anomaly_mode import (
     is_anomaly_enabled,
     set_detect_anomaly,
 )
-from tritongrad.autograd.engine import backward, grad
+from tritongrad.autograd.engine import _is_checkpoint_valid, backward, grad  # noqa: F401
 from tritongrad.autograd.function import Function, FunctionCtx
 from tritongrad.autograd.grad_mode import (  # noqa: F401
     enable_grad,

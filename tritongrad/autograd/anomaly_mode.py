@@ -4,7 +4,6 @@ find where a NaN starts). Forward tracebacks are not recorded."""
 
 from __future__ import annotations
 
-import functools
 import threading
 import warnings
 
@@ -44,8 +43,8 @@ class set_detect_anomaly:  # noqa: N801 (torch's name: a function-like context m
 
 
 class detect_anomaly:  # noqa: N801
-    """Context manager and decorator that turns anomaly detection on inside it (torch warns that it
-    slows everything down, and so does this one)."""
+    """Context manager that turns anomaly detection on inside it (torch warns that it slows everything
+    down, and so does this one). Not a decorator: torch's instance is not callable."""
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
@@ -62,11 +61,3 @@ class detect_anomaly:  # noqa: N801
 
     def __exit__(self, *exc_info) -> None:
         state.enabled, state.check_nan = self.previous
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def with_anomaly_detection(*args, **kwargs):
-            with self:
-                return function(*args, **kwargs)
-
-        return with_anomaly_detection

@@ -29,15 +29,16 @@ is the leaf's (an expanded view from a reduction's backward is copied too).
 
 from __future__ import annotations
 
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
 from tritongrad import creation
 from tritongrad.autograd.anomaly_mode import state as anomaly_state
 from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, Node, _edge_to
-from tritongrad.autograd.grad_mode import _set_enabled, is_grad_enabled, no_grad
+from tritongrad.autograd.grad_mode import _set_enabled, enable_grad, is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.tensor import Tensor, attach_methods
@@ -63,6 +64,22 @@ class UnitGradient:
         if self.dtype.is_complex:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {self.dtype}")
         return creation.ones(self.shape, dtype=self.dtype, device=self.device)
+
+
+class _TaskState(threading.local):
+    # Whether the innermost backward running on this thread wants only some gradients (autograd.grad,
+    # backward(inputs=)): torch's reentrant checkpoint cannot deliver those (_is_checkpoint_valid).
+    capturing = False
+
+
+_task = _TaskState()
+
+
+def _is_checkpoint_valid() -> bool:
+    """torch.autograd._is_checkpoint_valid: False inside a backward that computes only some gradients
+    (``autograd.grad`` or ``backward(inputs=...)``), where a reentrant checkpoint's inner backward
+    would accumulate into every leaf instead."""
+    return not _task.capturing
 
 
 def _materialized(grad):
@@ -177,9 +194,7 @@ def check_hook_result(name: str, grad, replaced) -> None:
     if replaced.device != grad.device:
         raise RuntimeError(f"hook '{name}' has changed the device of value (was {grad.device} got {replaced.device})")
     if tuple(replaced.shape) != tuple(grad.shape):
-        raise RuntimeError(
-            f"hook '{name}' has changed the size of value (was {list(grad.shape)} got {list(replaced.shape)})"
-        )
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
 
 
 def _run_pre_hooks(node: Node, grads: tuple) -> tuple:
@@ -203,6 +218,48 @@ def _run_pre_hooks(node: Node, grads: tuple) -> tuple:
                 _check_hook_result(hook, _materialized(grad), new)
         grads = replaced
     return grads
+
+
+def _run_post_hooks(node: Node, results: tuple, grads: tuple) -> tuple:
+    """``results`` (one per forward argument) after the node's hooks (``register_hook``). A hook sees the
+    gradients of the node's inputs as torch's does, one per ``next_functions`` entry (an option such as
+    ``dim`` has none), and may return a replacement tuple, checked as torch checks it: a tuple of that
+    length, each entry None or a tensor of the gradient's size, type and device."""
+    edges = node._edges
+    positions = node._input_positions()
+    padded = list(results) + [None] * (len(edges) - len(results))
+    grad_inputs = tuple(padded[index] for index in positions)
+    for hook in node._hooks:
+        replaced = hook(grad_inputs, grads)
+        if replaced is None:
+            continue
+        if not isinstance(replaced, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
+        if len(replaced) != len(grad_inputs):
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise RuntimeError(
+                f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but expected "
+                f"{len(grad_inputs)})"
+            )
+        for old, new in zip(grad_inputs, replaced):
+            if new is None:
+                continue
+            if old is None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
+            _check_hook_result(hook, old, new)
+        grad_inputs = replaced
+    for index, grad in zip(positions, grad_inputs):
+        padded[index] = grad
+    return tuple(padded)
+
+
+def _check_post_accumulate_result(result) -> None:
+    """torch's rule for a post-accumulate-grad hook: it returns None (a tensor is refused by name)."""
+    if result is None:
+        return
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _expandable(shape: tuple, target: tuple) -> bool:
@@ -253,6 +310,7 @@ def run_backward(
     direct_leaves = dependencies if capture is None else None
     previous_mode = is_grad_enabled()
     _set_enabled(create_graph)  # (a plain switch: a context manager object per backward costs more)
+    previous_capturing, _task.capturing = _task.capturing, capture is not None
     try:
         # (Written for speed: the body runs once per node of every backward.)
         while ready:
@@ -297,7 +355,7 @@ def run_backward(
                         if grad is not None:
                             _accumulate_into(variable, grad, owned, create_graph)
                             for hook in variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
-                                hook(variable)
+                                _check_post_accumulate_result(hook(variable))
                         for hook in node._hooks:  # node.register_hook: (grad_inputs, grad_outputs)
                             hook((), (grad,))
                 else:
@@ -312,6 +370,7 @@ def run_backward(
                         ready.append(child)
     finally:
         _set_enabled(previous_mode)
+        _task.capturing = previous_capturing
 
     if not retain_graph:
         for node in executed:
@@ -369,22 +428,20 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         for position, result in enumerate(results):
             if result is not None and bool(result.isnan().any()):
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {position}th output.")
-    for hook in node._hooks:
-        replaced = hook(results, grads)
-        if replaced is not None:
-            results = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
+    if node._hooks:
+        results = _run_post_hooks(node, results, grads)
     # A gradient the engine did not receive (a new tensor) is its own to accumulate into in place.
     not_owned = [id(g) for g in grads if g is not None]
     to_leaves = []  # written after every result has passed its checks: an error leaves .grad alone
     for edge, grad in zip(edges, results):
         if grad is None:
             continue
+        child, child_nr = edge
+        if child is None and child_nr < 0:  # the argument was not a tensor (torch's first check)
+            _gradient_for_a_non_tensor(node, edges, results)
         if type(grad) is not Tensor and not isinstance(grad, Tensor):
             raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
-        child, child_nr = edge
         if child is None:
-            if child_nr < 0:  # the argument was not a tensor
-                _gradient_for_a_non_tensor(node, edges, results)
             continue
         owned = id(grad) not in not_owned
         if type(child) is AccumulateGrad:
@@ -473,10 +530,17 @@ def _accumulate_into(tensor, grad, owned: bool, create_graph: bool) -> None:
     otherwise (a shared tensor, an expanded view from a reduction's backward, a transposed
     product) it is copied into such a buffer, so later in-place accumulation and
     ``grad.zero_()`` write into memory of its own.
+
+    Under ``create_graph`` the first gradient is a recorded copy (torch's AccumulateGrad copies under
+    grad mode, its retain_grad clones), so ``.grad`` has a graph and owns its memory, and each later one
+    is added out of place, recorded. Without it, a later gradient is added in place into a leaf's
+    ``.grad`` (torch's ``+=`` under no_grad: a ``.grad`` that has a graph keeps it) and out of place
+    into a retained one (torch's retain_grad hook adds so).
     """
     if tensor._grad is None:
         if create_graph:
-            tensor.grad = grad
+            with enable_grad():
+                tensor.grad = grad.clone() if _has_grad_layout(grad, tensor) else _grad_buffer_like(tensor).copy_(grad)
         elif owned and _has_grad_layout(grad, tensor):
             # Checked already (_run_node); a gradient made under no_grad is handed over as it is.
             tensor._grad = grad if grad._grad_fn is None and not grad._requires_grad else grad.detach()
@@ -484,7 +548,10 @@ def _accumulate_into(tensor, grad, owned: bool, create_graph: bool) -> None:
             with no_grad():
                 tensor.grad = _grad_buffer_like(tensor).copy_(grad.detach())
         return
-    if create_graph or tensor._grad.requires_grad:
+    if create_graph:
+        with enable_grad():
+            tensor.grad = tensor._grad + grad
+    elif tensor._grad.requires_grad and not tensor.is_leaf:
         tensor.grad = tensor._grad + grad
     else:
         # tensor.grad += grad, straight into the buffer (what add_ does when nothing records).
@@ -538,42 +605,93 @@ _CREATE_GRAPH_CYCLE_WARNING = (
 
 def _as_tuple(value) -> tuple:
     """A tensor or any iterable of them (``model.parameters()``, a ParameterList, ``dict.values()``)
-    as a tuple, as torch reads ``outputs``, ``inputs`` and ``grad_outputs``."""
-    if value is None:
-        return ()
+    as a tuple, as torch reads ``outputs``; anything else is torch's TypeError from ``tuple()``
+    ("'NoneType' object is not iterable")."""
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if isinstance(value, Tensor):
         return (value,)
-    return tuple(value)  # (not iterable: torch's TypeError, "'int' object is not iterable")
+    return tuple(value)
+
+
+def _inputs_tuple(inputs, caller: str) -> tuple:
+    """``inputs`` of ``grad``/``backward`` as torch reads them: a tensor, a dict (its values; ``grad`` then
+    answers with a dict), or any iterable of tensors."""
+    if isinstance(inputs, Tensor):
+        return (inputs,)
+    if type(inputs) is dict:
+        return tuple(inputs.values())
+    if isinstance(inputs, Mapping):
+        raise TypeError(
+            f"`inputs` argument to `{caller}()` must be a dict, not {type(inputs).__name__}. "
+            "Other Mapping types are not supported."
+        )
+    return tuple(inputs)
+
+
+def _grads_tuple(grads, count: int) -> tuple:
+    """torch's ``_tensor_or_tensors_to_tuple``: None stands for ``count`` Nones, a tensor for itself."""
+    if grads is None:
+        return (None,) * count
+    if isinstance(grads, Tensor):
+        return (grads,)
+    return tuple(grads)
 
 
 def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
-    if grad_outputs and len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    """The seed gradient of each output, checked in torch's order: each pair first (``_make_grads``, which
+    pairs them as ``zip`` does, so surplus gradients are ignored), then the counts, then that every
+    output requires grad (the engine's checks)."""
     grads = []
-    for index, output in enumerate(outputs):
-        given = grad_outputs[index] if grad_outputs else None
-        if given is not None and not isinstance(given, Tensor):
+    for index, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(output, Tensor):
+            raise AssertionError("Expected output to be a torch.Tensor")
+        if isinstance(given, Tensor):
+            if tuple(given.shape) != tuple(output.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{index}] has a shape of torch.Size({list(given.shape)}) and "
+                    f"output[{index}] has a shape of torch.Size({list(output.shape)})."
+                )
+            if output.dtype.is_complex != given.dtype.is_complex:
+                raise RuntimeError(
+                    "For complex Tensors, both grad_output and output are required to have the same dtype. "
+                    f"Mismatch in dtype: grad_output[{index}] has a dtype of {given.dtype} and output[{index}] has "
+                    f"a dtype of {output.dtype}."
+                )
+        elif given is None:
+            if output.requires_grad:
+                if output.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not output.dtype.is_floating_point:
+                    raise RuntimeError(
+                        f"grad can be implicitly created only for real scalar outputs but got {output.dtype}"
+                    )
+                # Written out by the engine only where some node or hook needs the tensor.
+                given = creation.ones_like(output) if create_graph else UnitGradient(output)
+        else:
             raise TypeError(f"gradients can be either Tensors or None, but got {type(given).__name__}")
+        grads.append(given)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
+    for index, output in enumerate(outputs):
         if not output.requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
-        if given is None:
-            if output.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            # Written out by the engine only where some node or hook needs the tensor.
-            given = creation.ones_like(output) if create_graph else UnitGradient(output)
-        elif tuple(given.shape) != tuple(output.shape):
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[{index}] has a shape of torch.Size({list(given.shape)}) and "
-                f"output[{index}] has a shape of torch.Size({list(output.shape)})."
-            )
-        grads.append(given)
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+def _check_inputs(inputs: tuple) -> None:
+    """The engine's checks of ``grad``'s inputs (made after those of the outputs, as torch's)."""
+    for tensor in inputs:
+        if not isinstance(tensor, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
+        if not tensor.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, grad_variables=None,
+             inputs=None) -> None:  # fmt: skip
     """Accumulates the gradients of ``tensors`` into the ``.grad`` of the graph's leaves (or of ``inputs``).
+    ``grad_variables`` is torch's deprecated name of ``grad_tensors``.
 
     Example::
 
@@ -582,29 +700,43 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
         >>> x.grad
         tensor([2., 4.])
     """
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError(
+                "`grad_tensors` and `grad_variables` (deprecated) arguments both passed to `backward()`. Please "
+                "only use `grad_tensors`."
+            )
+        grad_tensors = grad_variables
+    targets = None if inputs is None else _inputs_tuple(inputs, "backward")
+    if targets is not None and not targets:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
-    if grad_tensors is not None and not isinstance(grad_tensors, (Tensor, list, tuple)):
-        raise TypeError(f"'{type(grad_tensors).__name__}' object is not iterable")  # (torch's tuple() of it)
-    grads = _root_grads(outputs, _as_tuple(grad_tensors), create_graph)
+    grads = _root_grads(outputs, _grads_tuple(grad_tensors, len(outputs)), create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     if create_graph:
         warnings.warn(_CREATE_GRAPH_CYCLE_WARNING, UserWarning, stacklevel=3)
-    if inputs is None:
+    if targets is None:
         run_backward(outputs, grads, retain_graph=retain, create_graph=create_graph)
         return
-    targets = _as_tuple(inputs)
-    if not targets:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for target in targets:
+        if not isinstance(target, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(target).__name__}")
+        # torch's engine makes each input retain its gradient: a non-leaf's arrives through that (and keeps
+        # arriving in later backwards), a leaf's below; one that does not require grad is refused by it.
+        target.retain_grad()
     captured = run_backward(outputs, grads, retain_graph=retain, create_graph=create_graph, capture=targets)
     for target, grad in zip(targets, captured):
-        if grad is not None:
+        if grad is not None and target.grad_fn is None:
             _accumulate_into(target, _materialized(grad), False, create_graph)
+            for hook in target._post_accumulate_hooks:
+                _check_post_accumulate_result(hook(target))
 
 
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
     """``is_grads_batched``: the first dim of each grad_output indexes a batch of vector-Jacobian products;
     one backward per batch entry (the graph kept until the last), each result stacked along a new dim 0."""
-    vectors = _as_tuple(grad_outputs)
+    vectors = _grads_tuple(grad_outputs, 0)
     if not vectors or any(not isinstance(v, Tensor) or v.dim() == 0 for v in vectors):
         raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the "
                            "batch dimension. The sizes of the remaining dimensions are expected to match the shape "
@@ -639,20 +771,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         >>> tritongrad.autograd.grad(x ** 2, x)
         (tensor(6.),)
     """
-    if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
-    output_tuple = _as_tuple(outputs)
-    input_tuple = _as_tuple(inputs)
-    if not input_tuple:
-        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
     if allow_unused is None:
         allow_unused = materialize_grads
-    for tensor in input_tuple:
-        if not isinstance(tensor, Tensor):
-            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
-        if not tensor.requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _root_grads(output_tuple, _as_tuple(grad_outputs), create_graph)
+    output_tuple = _as_tuple(outputs)
+    input_tuple = _inputs_tuple(inputs, "grad")
+    if not input_tuple:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate gradient for "
+            "other parts of the graph, please use torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if is_grads_batched:
+        results = _batched_grad(
+            output_tuple, input_tuple, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+        )
+        return dict(zip(inputs, results, strict=True)) if type(inputs) is dict else results
+    grads = _root_grads(output_tuple, _grads_tuple(grad_outputs, len(output_tuple)), create_graph)
+    _check_inputs(input_tuple)
     retain = create_graph if retain_graph is None else retain_graph
     results = run_backward(output_tuple, grads, retain_graph=retain, create_graph=create_graph, capture=input_tuple)
     final = []
@@ -664,11 +806,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                     "Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
-                result = creation.zeros_like(tensor)
+                result = creation.zeros_like(tensor).requires_grad_(create_graph)
         elif not create_graph:
             result = result.detach()
         final.append(result)
-    return tuple(final)
+    return dict(zip(inputs, final, strict=True)) if type(inputs) is dict else tuple(final)
 
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:

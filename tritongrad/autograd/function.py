@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import warnings
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -36,7 +36,8 @@ from tritongrad.autograd.grad_mode import _state as _grad_state
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import _INFERENCE_SAVED_MESSAGE, Tensor, attach_methods
 
-__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator", "once_differentiable"]
+__all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator", "once_differentiable",
+           "InplaceFunction"]  # fmt: skip
 
 
 class Node:
@@ -72,20 +73,27 @@ class Node:
             self._retained = {}
         self._retained[output_nr] = weakref.ref(tensor)
 
-    @property
-    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+    def _input_positions(self) -> list[int]:
+        """The positions in ``_edges`` of the node's inputs as torch counts them, in torch's order: the
+        tensor arguments, and the number operand of add/sub/mul/div (torch's ``.Tensor`` overloads wrap
+        it into a tensor, an input without a gradient). A node hook's ``grad_inputs`` has one entry each."""
         edges = self._edges
         # (a Function whose torch op takes its inputs in another order names that order)
         order = getattr(getattr(type(self), "_function", None), "_next_order", None)
-        if order is not None and len(edges) == len(order):
-            edges = tuple(edges[i] for i in order)
-        return tuple([edge for edge in edges if edge[1] >= 0])
+        positions = order if order is not None and len(edges) == len(order) else range(len(edges))
+        wrapped = _WRAPPED_NUMBER_POSITIONS if self.name() in _NODES_WRAPPING_NUMBERS else ()
+        return [i for i in positions if edges[i][1] >= 0 or i in wrapped]
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        edges = self._edges
+        return tuple([edges[i] if edges[i][1] >= 0 else _NO_EDGE for i in self._input_positions()])
 
     def name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self) -> str:  # (torch's: the class name, CopySlices where name() says torch::autograd::...)
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     def apply(self, grads: tuple) -> tuple:
         raise NotImplementedError
@@ -108,6 +116,12 @@ class Node:
 
     def _release(self) -> None:
         """Drops saved state after a backward without ``retain_graph``."""
+
+
+# torch's nodes whose op takes a Python number operand as a wrapped tensor (x * 2 has two inputs), and
+# where that operand stands among the arguments (the alpha of add/sub, after them, is no input).
+_NODES_WRAPPING_NUMBERS = frozenset({"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0"})
+_WRAPPED_NUMBER_POSITIONS = (0, 1)
 
 
 class _HookHandle:
@@ -150,7 +164,13 @@ def _unpack_saved(entry: tuple, node: FunctionCtx):
     """
     tensor, counter, version = entry[0], entry[1], entry[2]
     if counter is _PACKED:
-        return entry[4](entry[3])  # (unpack_hook(packed))
+        unpacked = entry[4](entry[3])  # (unpack_hook(packed))
+        if not isinstance(unpacked, Tensor):
+            raise TypeError(
+                "Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                f"{type(unpacked).__name__}"
+            )
+        return unpacked
     if counter.value != version:
         data = entry[3] if tensor is None else tensor._data
         described = f"{tensor_type_name(data.dtype, data.device)} {list(data.shape)}"
@@ -226,12 +246,26 @@ class FunctionCtx(Node):
         """
         self._pending_save = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Tensors for a ``jvp`` (forward-mode AD, which tritongrad has not): kept as torch keeps them."""
+        for tensor in tensors:
+            if not (isinstance(tensor, Tensor) or tensor is None):
+                raise AssertionError(
+                    "save_for_forward expects all arguments to be tensors; you should save non-tensors as "
+                    "attributes on ctx."
+                )
+        self.saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors) -> None:
         """Outputs that never receive a gradient (indices, masks)."""
+        if not all(isinstance(t, Tensor) for t in tensors):
+            raise RuntimeError("mark_non_differentiable only accepts variable arguments, but got ")  # (torch's, cut)
         self._non_differentiable = {*self._non_differentiable, *(id(t) for t in tensors)}
 
     def mark_dirty(self, *tensors) -> None:
-        """Inputs modified in place by forward."""
+        """Inputs modified in place by forward (each must be returned: apply checks)."""
+        if not all(isinstance(t, Tensor) for t in tensors):
+            raise RuntimeError("mark_dirty can only accept variables, but argument ")  # (torch's message, cut short)
         self._dirty = {*self._dirty, *(id(t) for t in tensors)}
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -244,7 +278,7 @@ class FunctionCtx(Node):
         if saved is None:
             if self._freed:
                 raise RuntimeError(_FREED_MESSAGE)
-            raise RuntimeError(f"{self.name()}: saved_tensors was read, but forward never called ctx.save_for_backward")
+            return ()  # nothing saved, or forward still running (torch's saved_tensors is empty there too)
         tensors = []
         for entry in saved:
             if entry is None:
@@ -361,6 +395,11 @@ class Function:
         if cls.custom_view_name is not None and "apply" not in cls.__dict__:
             # Only these classes pay for the marking; tritongrad's own ops keep the plain apply.
             cls.apply = classmethod(_apply_marking_views)
+        if "vjp" in cls.__dict__:  # torch's alias: the engine calls backward, so backward becomes vjp
+            if cls.backward is not Function.backward:
+                cls.backward = staticmethod(_both_backward_and_vjp)
+            else:
+                cls.backward = cls.__dict__["vjp"]
 
     @staticmethod
     def _saved_by_name(ctx: FunctionCtx) -> dict[str, Any]:
@@ -376,11 +415,32 @@ class Function:
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any):
-        raise NotImplementedError("a Function subclass must implement forward(ctx, ...)")
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs):
-        raise NotImplementedError("a Function subclass must implement backward(ctx, *grads) to be differentiated")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it "
+            "with backward mode AD."
+        )
+
+    vjp = backward  # torch's other name of backward: a subclass may define either (__init_subclass__)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so you "
+            "should invoke them on the class itself. Instantiating an autograd function will raise an error in a "
+            "future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use new-style autograd "
+            "function with static forward method. (Example: https://pytorch.org/docs/stable/autograd.html#torch."
+            "autograd.Function)"
+        )
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
@@ -393,9 +453,19 @@ class Function:
             [isinstance(a, Tensor) and (a._requires_grad if a._base is None else a.requires_grad) for a in args]
         )
         if True not in needs or not _grad_state.enabled:
-            # Nothing is recorded: no grad mode to switch, no edges, nothing saved for a backward.
-            outputs = ctx._forward(ctx, *args, **kwargs)
+            # Nothing is recorded: no edges, nothing saved for a backward. forward still runs with grad
+            # mode off, as torch's always does, so what it computes from tensors it did not receive
+            # (a parameter in a closure) records nothing either.
+            if _grad_state.enabled:
+                _grad_state.enabled = False
+                try:
+                    outputs = ctx._forward(ctx, *args, **kwargs)
+                finally:
+                    _grad_state.enabled = True
+            else:
+                outputs = ctx._forward(ctx, *args, **kwargs)
             if ctx._dirty:
+                _check_dirty_returned(ctx, outputs)
                 for arg in args:
                     if isinstance(arg, Tensor) and id(arg) in ctx._dirty:
                         arg._version_counter.bump()
@@ -415,6 +485,8 @@ class Function:
         finally:
             _grad_state.enabled = True
         dirty = ctx._dirty
+        if dirty:
+            _check_dirty_returned(ctx, outputs)
         if type(outputs) is Tensor:
             for arg in args:
                 if outputs is arg and id(arg) not in dirty:
@@ -431,7 +503,12 @@ class Function:
                 if isinstance(arg, Tensor) and id(arg) in dirty:
                     arg._version_counter.bump()
                     if arg.is_leaf and arg.requires_grad:
-                        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+                        raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+                    base = arg._base
+                    if base is not None and base.is_leaf and base.requires_grad:
+                        raise RuntimeError(
+                            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                        )
         # One edge per argument: to the node that made it, its leaf's AccumulateGrad, or none.
         edges = []
         leaves = []
@@ -487,6 +564,8 @@ class Function:
                     output_meta.append((output_nr, data.shape, data.dtype, data.device))
                 output_nr += 1
             ctx._output_meta = output_meta
+        if dirty:
+            _rebase_dirty_views(args, dirty)
 
         pending = ctx._pending_save
         if pending is not None:
@@ -517,6 +596,51 @@ class Function:
                     saved.append((tensor, counter, counter.value))
             ctx._saved = tuple(saved)
         return outputs
+
+
+# How a write through a view is recorded on its base (ops/views.py's rebase_after_write_through_view,
+# which registers itself here: the base's history becomes CopySlices, the view's AsStridedBackward0).
+rebase_view: Callable[[Tensor, Tensor], None] | None = None
+
+
+def _rebase_dirty_views(args: tuple, dirty: set) -> None:
+    """A view forward wrote in place (``mark_dirty``) and returned: its base's history now ends in the
+    Function's node, through CopySlices, as torch records a write through a view."""
+    for arg in args:
+        if isinstance(arg, Tensor) and id(arg) in dirty and arg._base is not None and arg._grad_fn is not None:
+            result = Tensor._wrap(arg._data)
+            result._grad_fn, result._output_nr, result._requires_grad = arg._grad_fn, arg._output_nr, True
+            rebase_view(arg, result)
+
+
+def _both_backward_and_vjp(ctx, *grad_outputs):
+    raise RuntimeError(
+        "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only implement "
+        "one of them."
+    )
+
+
+class InplaceFunction(Function):
+    """torch.autograd.function.InplaceFunction: a Function with an ``inplace`` flag (for the legacy
+    instance style, which torch refuses to call; subclasses use it as any Function)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+
+def _check_dirty_returned(ctx: FunctionCtx, outputs) -> None:
+    """torch's rule: every input forward marked dirty is among its outputs."""
+    returned = (
+        {id(outputs)}
+        if type(outputs) is Tensor
+        else {id(o) for o in (outputs if type(outputs) is tuple else (outputs,))}
+    )
+    if not ctx._dirty <= returned:
+        raise RuntimeError(
+            "Some elements marked as dirty during the forward method were not returned as output. The inputs "
+            "that are modified inplace must all be outputs of the Function."
+        )
 
 
 def _apply_marking_views(cls, *args: Any, **kwargs: Any):

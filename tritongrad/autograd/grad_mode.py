@@ -85,6 +85,10 @@ class _GradModeContext:
     def __call__(self, function):
         return _decorate(self._mode, function)
 
+    def clone(self):
+        """A new switch of this kind (torch's ``_DecoratorContextManager.clone``)."""
+        return self.__class__()
+
 
 class _NoArgumentSwitch(_GradModeContext):
     """A switch without arguments, usable as ``@switch`` as well as ``@switch()``."""
@@ -144,6 +148,13 @@ class set_grad_enabled(_GradModeContext):
         _set_enabled(self._previous)
         return super().__call__(function)
 
+    def __repr__(self) -> str:
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self._mode})"  # (torch's typename)
+
+    def clone(self) -> set_grad_enabled:
+        """A new switch with the same mode (torch's; making it sets the mode, as any call does)."""
+        return self.__class__(self._mode)
+
 
 def is_inference_mode_enabled() -> bool:
     """True inside ``inference_mode`` on this thread."""
@@ -177,6 +188,9 @@ class inference_mode(_GradModeContext):
     def __exit__(self, *exc_info) -> None:
         _set_enabled(self._previous)
         set_inference_active(self._previous_inference)
+
+    def clone(self) -> inference_mode:
+        return self.__class__(self._enabled)
 
     def __call__(self, function):
         mode = self._enabled

@@ -224,7 +224,7 @@ def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, one fused kernel (torch's layout: weight is (out, in)); a 1-D
     weight (in,) gives one dot product per row, as torch's."""
     form = _check_linear(input, weight, bias)
-    if form == "integer":  # (the fused kernels are floating-point ones; matmul has integer kernels)
+    if form == "composed":  # (integers: matmul has integer kernels; a bias of another shape broadcasts)
         product = input.matmul(weight.t())
         return product if bias is None else product + bias
     if form:
@@ -244,7 +244,8 @@ def _linear_relu(input, weight, bias=None):
 
 def _check_linear(input, weight, bias) -> bool | str | None:
     """torch's checks of a linear call; True for torch's other form, a 1-D weight (one dot product per
-    row), and "integer" for integer tensors, which ``linear`` computes as matmuls."""
+    row), and "composed" for integer tensors or a bias that is not (out_features,) (broadcast to the
+    output as torch's addmm broadcasts it), which ``linear`` computes as a matmul and an add."""
     # (Written for speed: one test for the usual valid call, reading each shape and dtype once; then
     # the errors in torch's order.)
     if isinstance(input, Tensor) and isinstance(weight, Tensor):
@@ -279,10 +280,8 @@ def _check_linear(input, weight, bias) -> bool | str | None:
         raise RuntimeError(
             f"mat1 and mat2 must have the same dtype, but got {_dtype_word(x.dtype)} and {_dtype_word(w.dtype)}"
         )
-    if not x.dtype.is_floating_point and (bias is None or (b.shape == w.shape[:1] and b.dtype == x.dtype)):
-        return "integer"
-    if b.shape != w.shape[:1]:
-        raise RuntimeError(f"linear: bias must have shape [{w.shape[0]}] (out_features), got {list(b.shape)}")
+    if bias is None or b.dtype == x.dtype:
+        return "composed"
     raise RuntimeError(f"linear: bias has dtype {_dtype_word(b.dtype)} but input has {_dtype_word(x.dtype)}")
 
 
@@ -342,6 +341,15 @@ def _inplace(input, function):
     return apply_inplace(input, function, lambda: unary_forward("copy", function(input), out=input, floating=False))
 
 
+def _check_dropout_probability(p: float) -> None:
+    """torch's checks of a dropout probability: Python's ValueError outside [0, 1], and its native
+    RuntimeError for NaN (which passes the Python comparison), training or not."""
+    if p != p:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zeroes each element with probability ``p`` and scales the rest by 1 / (1 - p) when training.
 
@@ -349,8 +357,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     differ from torch's for the same seed.
     """
     _check_tensor("dropout", "input", input)
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     if not training or p == 0.0:
         return input
     if not input.dtype.is_floating_point:
@@ -371,8 +378,7 @@ def _alpha_dropout(input, p: float, training: bool, inplace: bool, name: str, fe
     """SELU's dropout (Klambauer et al. 2017): dropped units take SELU's negative saturation and the
     result is scaled and shifted so that mean and variance are kept; ``feature``: whole channels."""
     _check_tensor(name, "input", input)
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -518,13 +524,16 @@ def _reduction(size_average, reduce, reduction: str) -> str:
     return reduction
 
 
-def _elementwise_operands(name: str, input, target, *, warn: bool = True, dtype_rule: str = "promote"):
+def _elementwise_operands(
+    name: str, input, target, *, warn: bool = True, dtype_rule: str = "promote", integers: bool = False
+):
     """Checks an elementwise loss's operands and casts both to the dtype the loss computes in.
 
     They broadcast together; like torch, ``warn`` says when their sizes differ (likely a mistake).
     ``dtype_rule`` is torch's for the loss: "promote" (both to their promoted dtype), "input" (the
     target to the input's dtype: huber_loss, soft_margin_loss) or "no_integers" (kl_div: promote,
-    but integer operands are an error).
+    but integer operands are an error). ``integers``: the loss takes integer operands (l1_loss
+    composes them), else they are torch's dispatch error.
     """
     _check_tensor(name, "input", input)
     _check_tensor(name, "target", target)
@@ -539,7 +548,7 @@ def _elementwise_operands(name: str, input, target, *, warn: bool = True, dtype_
         raise RuntimeError(f"{name}: Integral inputs not supported.")
     promoted = _promote_types(input.dtype, target.dtype)
     dtype = input.dtype if dtype_rule == "input" else promoted
-    if not dtype.is_floating_point:
+    if not dtype.is_floating_point and not integers:
         if promoted.is_floating_point:
             raise RuntimeError(
                 f"result type {_dtype_word(promoted)} can't be cast to the desired output type {_dtype_word(dtype)}"
@@ -580,7 +589,16 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     ``weight`` as in ``mse_loss``.
     """
     reduction = _reduction(size_average, reduce, reduction)
-    input, target = _elementwise_operands("l1_loss", input, target)
+    input, target = _elementwise_operands("l1_loss", input, target, integers=weight is None)
+    if weight is None and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        # torch's l1_loss of integers is |input - target| in their dtype; only the mean has no dtype
+        difference = (input - target).abs()
+        if reduction == "mean":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+                f"Got: {_dtype_word(input.dtype)}"
+            )
+        return difference.sum() if reduction == "sum" else difference
     return _weighted_loss("l1_loss", input, target, weight, reduction, mean_by_weight=True)
 
 
@@ -608,6 +626,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     input, target = _elementwise_operands("smooth_l1_loss", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # (torch's smooth L1 with beta 0 is l1_loss, gradient sign(d) included)
+        return l1_loss(input, target, reduction=reduction)
     return elementwise_loss("smooth_l1_loss", input, target, parameter=beta, reduction=reduction)
 
 
@@ -743,7 +763,7 @@ def cross_entropy(
     _check_tensor("cross_entropy", "input", input)
     _check_tensor("cross_entropy", "target", target)
     reduction = _reduction(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:  # (torch checks the upper end only: a negative smoothing is computed)
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.dim() == 0:
         raise ValueError("Expected input to have at least 1 dimension (got 0)")
@@ -898,6 +918,10 @@ def prelu(input, weight):
     from ``where`` (its grad_fn is WhereBackward0 where torch's is PreluKernelBackward0)."""
     _check_tensor("prelu", "input", input)
     _check_tensor("prelu", "weight", weight)
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{_dtype_word(input.dtype)}'")
     if input.dtype != weight.dtype:
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {_dtype_word(input.dtype)} and {_dtype_word(weight.dtype)}"
@@ -910,6 +934,8 @@ def prelu(input, weight):
         )
     if weight.numel() > 1:  # one slope per channel (dim 1), broadcast over the rest
         weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
+    else:  # (one slope keeps input's shape, a 0-d input's too)
+        weight = weight.reshape(())
     return ops.where(input > 0, input, weight * input)
 
 
@@ -949,8 +975,7 @@ def _channel_dropout(
     ``checked``: the caller has checked the input and its rank."""
     if not checked:
         _check_tensor(name, "input", input)
-        if p < 0.0 or p > 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        _check_dropout_probability(p)
     if not checked and input.dim() not in (feature_dims + 1, feature_dims + 2):
         raise RuntimeError(
             f"{name}: Expected {feature_dims + 1}D or {feature_dims + 2}D input, but received a {input.dim()}D "
@@ -976,8 +1001,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     warn, as torch's, and drop along dims (0, 1) of the input as they are: a 3-D input is read as
     (N, C, L), not as an unbatched (C, H, W) (torch's deprecated behaviour)."""
     _check_tensor("dropout2d", "input", input)
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     dims = input.dim()
     if dims == 4:
         return _channel_dropout("dropout2d", input, p, training, inplace, 2)
@@ -1007,8 +1031,7 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     scaled. Other ranks warn, as torch's, and drop along dim 1 of the input with a batch dim added
     when it is not 5-d (torch's deprecated behaviour)."""
     _check_tensor("dropout3d", "input", input)
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_probability(p)
     dims = input.dim()
     if dims in (4, 5):
         return _channel_dropout("dropout3d", input, p, training, inplace, 3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import torch
@@ -24,6 +24,9 @@ from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.tensor import Tensor
 
 __all__ = ["Module"]
+
+# The state-dict key of a module's get_extra_state() (torch's).
+_EXTRA_STATE_KEY = "_extra_state"
 
 
 def _replacement_gradients(kind: str, hook_kind: str, grads: tuple, replaced) -> tuple:
@@ -71,11 +74,24 @@ def _without_module(hook):
 
 
 class _HookHandle:
+    """torch's RemovableHandle: ``remove()`` unregisters the hook; ``id`` is its key in the table; as a
+    context manager it removes the hook on exit."""
+
     def __init__(self, hooks: dict, key: int) -> None:
         self._hooks, self._key = hooks, key
 
+    @property
+    def id(self) -> int:
+        return self._key
+
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
 
 
 class _GradientTap(Function):
@@ -200,6 +216,7 @@ class Module:
             raise AttributeError("cannot assign attributes before Module.__init__() call")
         parameters, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
+            _check_name_format(name, "parameter")  # (torch registers it with register_parameter's checks)
             self._forget(name, keep=parameters)
             parameters[name] = value
         elif name in parameters:
@@ -290,12 +307,29 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target: str) -> Module:
+        """The submodule at a dotted path (``"0.fc"``), with torch's AttributeErrors."""
         module = self
         for part in target.split(".") if target else []:
-            if part not in module._modules:
+            if not hasattr(module, part):
                 raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
-            module = module._modules[part]
+            module = getattr(module, part)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Puts ``module`` at a dotted path; ``strict``: only where a submodule already is (torch's)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self.get_submodule(parent_path) if parent_path else self
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path (``"0.weight"``), with torch's AttributeErrors."""
@@ -318,16 +352,20 @@ class Module:
         return module._buffers[name]
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) for this module and every descendant, each module once."""
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module and every descendant, each module once (``remove_duplicate=False``:
+        under every name it has). ``memo`` is the set of modules already yielded, as torch's."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
+        if self in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -345,17 +383,22 @@ class Module:
             yield child
 
     def _named_members(
-        self, table: str, prefix: str, recurse: bool, remove_duplicate: bool = True
+        self, get_members_fn, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(qualified name, member) pairs: ``get_members_fn(module)`` gives a module's (name, member)
+        pairs, as torch's (or it names the table to read, ``"_parameters"``)."""
+        if isinstance(get_members_fn, str):
+            table = get_members_fn
+            get_members_fn = lambda module: getattr(module, table).items()  # noqa: E731
         seen = set()
         if not recurse:
             modules = [(prefix, self)]
         elif remove_duplicate:
             modules = self.named_modules(prefix=prefix)
         else:
-            modules = self._named_modules_with_duplicates(prefix)
+            modules = self.named_modules(prefix=prefix, remove_duplicate=False)
         for module_prefix, module in modules:
-            for name, value in getattr(module, table).items():
+            for name, value in get_members_fn(module):
                 if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
@@ -371,12 +414,6 @@ class Module:
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
-
-    def _named_modules_with_duplicates(self, prefix: str) -> Iterator[tuple[str, Module]]:
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child._named_modules_with_duplicates(f"{prefix}.{name}" if prefix else name)
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
@@ -434,6 +471,11 @@ class Module:
                     if parameter is None:
                         continue
                     converted = convert(parameter)
+                    if parameter.requires_grad and not (converted.is_floating_point() or converted.is_complex()):
+                        # (torch assigns ``parameter.data``, which refuses this)
+                        raise RuntimeError(
+                            "data set to a tensor that requires gradients must be floating point or complex dtype"
+                        )
                     if converted is not parameter:
                         # Like torch, the Parameter object stays (an optimizer built before
                         # ``model.to(...)`` still holds it); only its data is replaced.
@@ -458,13 +500,23 @@ class Module:
             else:
                 device = arg
         dtype = as_dtype(dtype, "to")  # (float is float64, as in torch)
-        if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(
-                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
-            )
+        if dtype is not None:
+            if not (dtype.is_floating_point or dtype.is_complex):
+                raise TypeError(
+                    f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
+                )
+            if dtype.is_complex:
+                warnings.warn(
+                    "Complex modules are a new feature under active development whose design may change, "
+                    "and some modules might not work as expected when using complex tensors as parameters or "
+                    "buffers. Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+                    "bug-report.yml if a complex module does not work as expected.",
+                    stacklevel=2,
+                )
 
         def convert(tensor: Tensor) -> Tensor:
-            target_dtype = dtype if dtype is not None and tensor.is_floating_point() else None
+            convertible = tensor.is_floating_point() or tensor.is_complex()
+            target_dtype = dtype if dtype is not None and convertible else None
             return tensor.to(device=device, dtype=target_dtype)
 
         return self._apply_to_tensors(convert)
@@ -504,26 +556,66 @@ class Module:
         return self._apply_to_tensors(lambda tensor: tensor.type(dst_type))
 
     # ------------------------------------------------------------------ state dict
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """Parameters and persistent buffers by qualified name (detached unless ``keep_vars``); as
-        torch's, ``_metadata`` holds each module's ``{"version": _version}`` by its prefix."""
-        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
-            hook(self, prefix, keep_vars)
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        local_metadata = {"version": self._version}
-        if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = local_metadata
+    def get_extra_state(self) -> Any:
+        """Extra (picklable) state saved under ``<prefix>_extra_state``: a module that overrides this
+        and ``set_extra_state`` has it in its state dict, as torch's."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+            "to report this bug."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Receives what ``get_extra_state`` saved, when a state dict is loaded."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+            "to report this bug."
+        )
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        """This module's own entries (not its children's) into ``destination``: the override point
+        torch gives subclasses that save more or other entries."""
         for name, parameter in self._parameters.items():
             if parameter is not None:
                 destination[prefix + name] = parameter if keep_vars else parameter.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if getattr(type(self), "get_extra_state", Module.get_extra_state) is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY] = self.get_extra_state()
+
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Parameters and persistent buffers by qualified name (detached unless ``keep_vars``); as
+        torch's, ``_metadata`` holds each module's ``{"version": _version}`` by its prefix. Each
+        module adds its own entries through ``_save_to_state_dict``; children are called with
+        keywords (an override of ``state_dict`` in a child is honoured)."""
+        if args:  # (torch's deprecated positional form)
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                " for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
         for name, child in self._modules.items():
             if child is not None:
-                child.state_dict(destination, prefix + name + ".", keep_vars)
+                child.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self.__dict__.get("_state_dict_hooks", {}).values():
             replaced = hook(self, destination, prefix, local_metadata)
             if replaced is not None:  # (a private-API hook may return the dict to use)
@@ -560,67 +652,122 @@ class Module:
         ``incompatible_keys.missing_keys`` or ``unexpected_keys`` in place silences those errors."""
         return self._add_hook(self._hook_table("_load_state_dict_post_hooks", backward=False), hook)
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
-        """Copies values from ``state_dict`` into parameters and buffers (shapes must match).
-
-        With ``strict`` (default) missing or unexpected keys are an error, as in torch.
-        """
-        if not hasattr(state_dict, "items"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = self.state_dict(keep_vars=True)
-        # Each module may complete an old checkpoint's entries (torch's _load_from_state_dict
-        # override point), in a copy so the caller's dict is left as it was.
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = dict(state_dict.items())
-        errors, hook_missing, hook_unexpected = [], [], []
-        for prefix, module in self.named_modules():
-            local_metadata = {} if metadata is None else metadata.get(prefix, {})
-            version = local_metadata.get("version")
-            key_prefix = prefix + "." if prefix else ""
-            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
-                hook(module, state_dict, key_prefix, local_metadata, strict, hook_missing, hook_unexpected, errors)
-            module._complete_state_dict(state_dict, key_prefix, version)
-        missing = hook_missing + [key for key in own if key not in state_dict]
-        unexpected = hook_unexpected + [key for key in state_dict if key not in own]
-        for key, target in own.items():
+    def _load_from_state_dict(
+        self, state_dict, prefix: str, local_metadata: dict, strict: bool, missing_keys: list,
+        unexpected_keys: list, error_msgs: list,
+    ) -> None:  # fmt: skip
+        """Loads this module's own entries (not its children's) from ``state_dict``, recording what
+        is missing, unexpected or wrong: torch's override point, where a subclass renames an old
+        checkpoint's keys (``local_metadata.get("version")`` is its saved ``_version``) before
+        calling this. ``state_dict`` is load_state_dict's copy, so it may be changed."""
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        local_state = {name: value for name, value in self._parameters.items() if value is not None}
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                local_state[name] = buffer
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, target in local_state.items():
+            key = prefix + name
             if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
-                errors.append(
-                    f'While copying the parameter named "{key}", expected a Tensor but got {type(value).__name__}.'
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like object from '
+                    f"checkpoint but received {type(value)}"
                 )
                 continue
             if is_lazy(target) and not is_lazy(value):  # (a lazy layer not run yet takes the checkpoint's shape)
                 target.materialize(tuple(value.shape))
+            if is_lazy(target):  # (an uninitialized entry into an uninitialized one: nothing to copy, as torch's)
+                continue
+            # torch's backward compatibility with 0.3's checkpoints: a 1-element 1-D tensor loads into a 0-d one.
+            if target.dim() == 0 and value.dim() == 1 and value.shape[0] == 1:
+                value = value[0]
             if tuple(value.shape) != tuple(target.shape):
-                errors.append(
+                error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {_torch_size(value.shape)} from checkpoint, "
                     f"the shape in current model is {_torch_size(target.shape)}."
                 )
                 continue
-            if assign:  # (the checkpoint's tensor itself becomes the parameter or buffer, as torch's)
-                self._assign_loaded(key, target, value)
-                continue
-            if target.is_meta and not value.is_meta:
-                name = key.rsplit(".", 1)[-1]
+            if target.is_meta and not value.is_meta and not assign:
                 warnings.warn(
-                    f"for {name}: copying from a non-meta parameter in the checkpoint to a meta parameter in the "
+                    f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter in the "
                     "current model, which is a no-op. (Did you mean to pass `assign=True` to assign items in the "
                     "state dictionary to their corresponding key in the module instead of copying them in place?)",
                     UserWarning,
                     stacklevel=2,
                 )
-            with no_grad():
-                target.copy_(value)
-        incompatible = _IncompatibleKeys(missing, unexpected)
-        for module in self.modules():
+            try:
+                with no_grad():
+                    if assign:  # (the checkpoint's tensor itself becomes the parameter or buffer, as torch's)
+                        if isinstance(target, Parameter):
+                            if isinstance(value, Parameter):
+                                value.requires_grad_(target.requires_grad)
+                            else:
+                                value = Parameter(value, requires_grad=target.requires_grad)
+                        setattr(self, name, value)
+                    else:
+                        target.copy_(value)
+            except Exception as error:  # noqa: BLE001 - torch reports it among the load's errors
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in the model are '
+                    f"{_torch_size(target.shape)} and whose dimensions in the checkpoint are "
+                    f"{_torch_size(value.shape)}, an exception occurred : {error.args}."
+                )
+        extra_key = prefix + _EXTRA_STATE_KEY
+        if getattr(type(self), "set_extra_state", Module.set_extra_state) is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head, dot, _ = key[len(prefix) :].partition(".")
+                    if (dot and head not in self._modules) or (not dot and head not in local_state):
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+        """Copies values from ``state_dict`` into parameters and buffers (shapes must match).
+
+        With ``strict`` (default) missing or unexpected keys are an error, as in torch. Each module
+        loads its own entries through ``_load_from_state_dict`` (from a copy of the dict that its
+        parent may have changed), then its load post-hooks run, as torch's.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # (a copy that the modules' overrides may change)
+        if metadata is not None:
+            state_dict._metadata = metadata
+
+        def load(module: Module, local_state_dict, prefix: str = "") -> None:
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}, child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)
             for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values():
                 if hook(module, incompatible) is not None:
                     raise AssertionError(
                         "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
                         "new values, if incompatible_keys need to be modified, it should be done inplace."
                     )
+
+        load(self, state_dict)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
@@ -629,22 +776,6 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
-
-    def _assign_loaded(self, key: str, target: Tensor, value: Tensor) -> None:
-        """``load_state_dict(assign=True)`` for one entry: a parameter becomes ``value`` as a Parameter
-        with the old one's requires_grad; a buffer becomes ``value`` itself."""
-        path, _, name = key.rpartition(".")
-        owner = self.get_submodule(path) if path else self
-        if isinstance(target, Parameter):
-            if isinstance(value, Parameter):
-                value.requires_grad_(target.requires_grad)
-            else:
-                value = Parameter(value, requires_grad=target.requires_grad)
-        setattr(owner, name, value)
-
-    def _complete_state_dict(self, state_dict: dict, prefix: str, version: int | None) -> None:
-        """Adds to ``state_dict`` (keys under ``prefix``) what an older checkpoint lacks; ``version``
-        is the saved ``_version`` from torch's ``_metadata`` (None when absent). Nothing by default."""
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
@@ -706,6 +837,11 @@ class Module:
                 if type(hook) is _WithKeywords:
                     replaced = hook.function(self, args, kwargs)
                     if replaced is not None:
+                        if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got "
+                                f"{replaced}."
+                            )
                         args, kwargs = replaced
                     continue
                 replaced = hook(self, args)
@@ -734,6 +870,12 @@ class Module:
         if backward_hooks is not None:
             output = backward_hooks.wrap_output(output)
         return output
+
+    # torch's names of the call (a subclass overriding __call__ still reaches the module's call through them).
+    _call_impl = __call__
+    _wrapped_call_impl = __call__
+    # torch's switch for passing constructor arguments to a mixin's __init__; its default, and only form here.
+    call_super_init: bool = False
 
     def _run_always_called_hooks(self, args, kwargs) -> None:
         """The forward hooks registered with ``always_call``, after forward raised (output None); their
@@ -782,6 +924,13 @@ class Module:
 def _check_name(module: Module, name: str, what: str, table: dict) -> None:
     """torch's checks of a name to register in ``table``: another kind of member (or a plain
     attribute) of that name is an error; the same kind is replaced."""
+    _check_name_format(name, what)
+    if hasattr(module, name) and name not in table:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _check_name_format(name, what: str) -> None:
+    """torch's checks of a member's name itself: a non-empty string without dots."""
     if not isinstance(name, str):
         raise TypeError(f"{what} name should be a string. Got {type(name).__name__}")
     if "." in name:
@@ -789,8 +938,6 @@ def _check_name(module: Module, name: str, what: str, table: dict) -> None:
         raise KeyError(f'{what} name can\'t contain "."' + (f", got: {name}" if what == "module" else ""))
     if name == "":
         raise KeyError(f'{what} name can\'t be empty string ""')
-    if hasattr(module, name) and name not in table:
-        raise KeyError(f"attribute '{name}' already exists")
 
 
 def _is_dtype(value) -> bool:

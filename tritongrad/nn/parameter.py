@@ -26,6 +26,8 @@ class Parameter(Tensor):
         if data is None:
             data = creation.empty(0)
         if not isinstance(data, Tensor):
+            if not hasattr(data, "detach"):  # (torch's Parameter calls data.detach() on what is not a Tensor)
+                raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
             raise TypeError(f"Parameter expects a Tensor, got {type(data).__name__}")
         self._init_fields(data._data)
         self.requires_grad = requires_grad

@@ -21,7 +21,7 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap, check_writable
 from tritongrad.ops import elementwise, indexing
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.elementwise import binary_forward
+from tritongrad.ops.elementwise import alpha_as, binary_forward
 from tritongrad.ops.inplace import apply_inplace, apply_untracked, check_inplace
 from tritongrad.ops.out_argument import check_no_grad, check_out, finish_out, write_out
 from tritongrad.ops.table import torch_node_name
@@ -125,9 +125,11 @@ def sub(input, other, *, alpha=None, out=None):
 subtract = sub
 
 
-def rsub(input, other):
-    """other - input (for ``number - tensor``)."""
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (``number - tensor`` is rsub(tensor, number))."""
     _check_bool_subtraction(input, other)
+    if not (type(alpha) is int and alpha == 1):  # (checked as add's alpha, for the result's dtype)
+        input = mul(input, alpha_as(alpha, result_type(input, other)))
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         return elementwise.RsubTensors.apply(input, other)
     return elementwise.Rsub.apply(input, _as_tensor_operand("rsub", other))

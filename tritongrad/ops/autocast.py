@@ -259,9 +259,10 @@ def _cast(value, device: str, target: torch.dtype, policy: str):
         if not is_grad_enabled():
             return value.to(target)  # (a cast made without grad must not serve a later call with it)
         cached = _state.cache.get(id(value))
-        if cached is not None and cached[0] is value and cached[1] == value._version and cached[2].dtype == target:
+        version = value._version_counter.value  # (an inference tensor has no public _version)
+        if cached is not None and cached[0] is value and cached[1] == version and cached[2].dtype == target:
             return cached[2]
         result = value.to(target)
-        _state.cache[id(value)] = (value, value._version, result)
+        _state.cache[id(value)] = (value, version, result)
         return result
     return value.to(target)

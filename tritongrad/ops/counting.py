@@ -7,6 +7,8 @@ call, as torch computes it on the host too.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from tritongrad import creation
@@ -24,11 +26,25 @@ def _check_floating(name: str, input: Tensor) -> None:
         raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
 
 
-def _data_range(input: Tensor) -> tuple[float, float]:
-    """[min, max] of the data (read back), or [0, 0] for no data."""
+def _data_range(input: Tensor, histogram: bool = False) -> tuple[float, float]:
+    """[min, max] of the data (read back), or [0, 0] for no data; torch refuses a range that is not
+    finite (an infinity or NaN in the data)."""
     if input.numel() == 0:
         return 0.0, 0.0
-    return input.detach().min().item(), input.detach().max().item()
+    low, high = input.detach().min().item(), input.detach().max().item()
+    if not (math.isfinite(low) and math.isfinite(high)):
+        shown = f"[{_c_number(low)}, {_c_number(high)}]"
+        if histogram:
+            raise RuntimeError(f"torch.histogramdd: dimension 0's range {shown} is not finite")
+        raise RuntimeError(f"torch.histc: range of {shown} is not finite")
+    return low, high
+
+
+def _c_number(value: float) -> str:
+    """A float as torch's message prints it (C++ streams: 1, inf, -nan)."""
+    if math.isnan(value):
+        return "-nan"
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _widened(low: float, high: float) -> tuple[float, float]:
@@ -84,7 +100,7 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
         if range is not None and range[0] > range[1]:
             raise ValueError(f"torch.histogram(): min should not exceed max, but got min {range[0]} max {range[1]}")
-        low, high = _widened(*(range if range is not None else _data_range(input)))
+        low, high = _widened(*(range if range is not None else _data_range(input, histogram=True)))
         edges = creation.linspace(low, high, int(bins) + 1, dtype=input.dtype, device=input.device)
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
         raise RuntimeError(

@@ -163,7 +163,7 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         # (an empty operand makes the broadcast result empty: nothing is divided, torch returns it)
         _check_integer_divisor(b if type(b) is Tensor else scalar_as(b, dtype))
     if alpha is not None:
-        alpha = _alpha_as(alpha, dtype, negated=op == "sub")
+        alpha = alpha_as(alpha, dtype, negated=op == "sub")
         if kernels.negative_zero(alpha) and type(b) is not Tensor:
             b, alpha = b * alpha, None  # (a -0.0 argument reaches triton 3.6's interpreter as +0.0)
     result = kernels.launch_binary(
@@ -198,7 +198,7 @@ def _complex_binary_forward(op: str, a, b, dtype: torch.dtype, alpha, out):
     return out if out is not None else _wrap(result)
 
 
-def _alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
+def alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
     """add/sub's ``alpha`` as torch's alpha_check and kernels take it: a bool only for bool results, no
     float for integer results, then converted to the result dtype with torch's overflow check (of
     ``-alpha`` for sub, which torch computes as add with the negated alpha: 2**31 fits int32 there)."""
@@ -806,13 +806,19 @@ def _refuse_bool_relu(x) -> None:
         raise RuntimeError("Boolean inputs not supported for relu")
 
 
-def _round_scalars(dtype: torch.dtype, *, decimals: int = 0) -> dict:
-    """round(x, decimals=d): the kernel gets 10^|d| as float64 bits and whether to divide first."""
+def _round_scalars(dtype: torch.dtype, *, decimals: int | None = None) -> dict:
+    """round(x, decimals=d): the kernel gets 10^|d| as float64 bits and whether to divide first. An
+    integer tensor is its own rounding without ``decimals``; with it (0 included) torch's decimals
+    overload has no integer kernel."""
+    if decimals is None:
+        return {}
     if isinstance(decimals, np.integer):
         decimals = int(decimals)
     if not isinstance(decimals, int) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
     if decimals == 0:
+        if not dtype.is_floating_point:
+            raise NotImplementedError(f"\"round_vml_cpu\" not implemented for '{dtype_word(dtype)}'")
         return {}
     if not dtype.is_floating_point:
         raise NotImplementedError(f"\"round_cpu\" not implemented for '{dtype_word(dtype)}'")

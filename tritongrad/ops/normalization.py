@@ -99,6 +99,14 @@ def _param_dtype(input: Tensor, *params: Tensor | None) -> torch.dtype:
 # ---------------------------------------------------------------------------------------------
 
 
+def _bump_versions(*buffers: Tensor) -> None:
+    """The running statistics a training batch norm updates in place: their versions move on, as
+    torch's kernel bumps them (they are no outputs, so not ``mark_dirty``: torch's rule for that is
+    that a dirty input is returned)."""
+    for buffer in buffers:
+        buffer._version_counter.bump()
+
+
 class BatchNormFunction(Function):
     """Batch norm over (N, *spatial) per channel; forward and backward are two launches each."""
 
@@ -111,7 +119,7 @@ class BatchNormFunction(Function):
             training, momentum, eps, _data(num_batches_tracked),
         )  # fmt: skip
         if training and running_mean is not None and input.numel() > 0:
-            ctx.mark_dirty(running_mean, running_var)
+            _bump_versions(running_mean, running_var)  # (written in place, not outputs)
         ctx.save_for_backward(input, weight)
         ctx.stats = (mean, invstd)
         ctx.training, ctx.eps = training, eps
@@ -219,7 +227,7 @@ class SyncBatchNormFunction(Function):
             moments, _data(running_mean), _data(running_var), momentum, eps, _data(num_batches_tracked)
         )
         if running_mean is not None:
-            ctx.mark_dirty(running_mean, running_var)
+            _bump_versions(running_mean, running_var)  # (written in place, not outputs)
         out, _, _ = channel_kernels.launch_batch_norm_fwd(
             x, _data(weight), _data(bias), None, None, True, momentum, eps, stats=(mean, invstd)
         )
@@ -581,7 +589,7 @@ class InstanceNormFunction(Function):
             channel_kernels.launch_instance_running_stats(
                 mean, var, running_mean._data, running_var._data, spatial, momentum
             )
-            ctx.mark_dirty(running_mean, running_var)
+            _bump_versions(running_mean, running_var)  # (written in place, not outputs)
         ctx.stats = (mean, rstd)
         ctx.groups = channels
         return Tensor._wrap(out)

@@ -155,31 +155,73 @@ class ReverseCumsum(Function):
 
 
 class Cumprod(Function):
-    """Running product. Backward: grad_x[k] = prod_{i<k} x[i] * sum_{j>=k} grad[j] prod_{k<i<=j} x[i],
-    an exclusive cumprod times a reverse affine scan: exact with zeros, no division (torch's
-    formula too, computed differently). Under create_graph the same product is built from
-    differentiable pieces (Cumprod, AffineScan), so cumprod differentiates to any order."""
+    """Running product. Backward follows torch's cumprod_backward case by case, so that infinities,
+    NaNs and overflow give torch's values:
+
+    - no zero anywhere in x: grad_x = reverse_cumsum(y * grad) / x (y the cumprod);
+    - zeros, first order: that formula before each row's first zero, 0 after it, and at the first
+      zero y[z1 - 1] * sum_{z1 <= j < z2} grad[j] prod_{z1 < i <= j} x[i] (z2 the second zero);
+    - zeros under create_graph: the explicit products prod_{i <= j, i != k} x[i] (O(n^2) memory in
+      the row length), built from differentiable ops so every order of derivative exists.
+    """
 
     @staticmethod
     def forward(ctx, x, dim, dtype):
-        ctx.save_for_backward(x)
+        result = Tensor._wrap(scan_kernels.launch_scan(x._data, dim, "prod", out_dtype=dtype))
+        ctx.save_for_backward(x, result)
         ctx.dim = dim
-        return Tensor._wrap(scan_kernels.launch_scan(x._data, dim, "prod", out_dtype=dtype))
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, result = ctx.saved_tensors
         dim = ctx.dim
         if grad.dtype != x.dtype:
             grad = grad.to(x.dtype)
-        if _length(x, dim) <= 1 or x.numel() == 0:
+        if _length(x, dim) <= 1 or x.numel() <= 1:
             return grad, None, None  # x[k] multiplies no later element: torch's gradient is grad itself
+        # Under create_graph the output must be a function of x in the new graph: computed again.
+        output = Cumprod.apply(x, dim, x.dtype) if is_grad_enabled() else result
+        if output.dtype != x.dtype:
+            output = output.to(x.dtype)
+        is_zero = x == 0
+        if not bool(is_zero.any()):
+            return ReverseCumsum.apply(output * grad, dim) / x, None, None
         if is_grad_enabled():
-            before = _shifted(Cumprod.apply(x, dim, x.dtype), dim, 1)
-            return before * AffineScan.apply(grad, x, dim, True), None, None
-        before = scan_kernels.launch_scan(x._data, dim, "prod", exclusive=True)
-        after = scan_kernels.launch_affine_reverse_scan(grad._data, x._data, dim)
-        return Tensor._wrap(before) * Tensor._wrap(after), None, None
+            return _cumprod_grad_explicit(x, grad, dim), None, None
+        return _cumprod_grad_with_zeros(x, output, grad, is_zero, dim), None, None
+
+
+def _cumprod_grad_with_zeros(x, output, grad, is_zero, dim: int):
+    """torch's first-order cumprod gradient for an input with zeros (see Cumprod)."""
+    zeros_so_far = is_zero.cumsum(dim)
+    before_first = zeros_so_far == 0
+    weighted = (output * grad).where(before_first, 0.0)
+    grad_input = (ReverseCumsum.apply(weighted, dim) / x).where(before_first, 0.0)
+    after_first = zeros_so_far == 1
+    first_zero = is_zero & after_first
+    between = after_first & ~first_zero
+    running = Cumprod.apply(x.where(between, 1.0), dim, x.dtype)
+    sums = (running * grad.where(after_first, 0.0)).sum(dim, keepdim=True)
+    at_first_zero = sums * _shifted(output, dim, 1)  # y[z1 - 1], or 1 when the zero comes first
+    return at_first_zero.where(first_zero, grad_input)
+
+
+def _cumprod_grad_explicit(x, grad, dim: int):
+    """grad_x[k] = sum_{j >= k} grad[j] * P[k] * Q[k, j], P[k] = prod_{i < k} x[i] and Q[k, j] =
+    prod_{k < i <= j} x[i], as torch's cumprod double-backward path builds them: differentiable."""
+    n = _length(x, dim)
+    rows = x.movedim(dim, -1)
+    grads = grad.movedim(dim, -1)
+    before = _shifted(Cumprod.apply(rows, rows.dim() - 1, x.dtype), rows.dim() - 1, 1)
+    positions = creation.arange(n, device=x.device)
+    later = positions.view(1, n) > positions.view(n, 1)  # [k, j]: j > k
+    reach = positions.view(1, n) >= positions.view(n, 1)  # [k, j]: j >= k
+    square = tuple(rows.shape[:-1]) + (n, n)
+    factors = rows.unsqueeze(-2).expand(square).where(later, 1.0)
+    after = Cumprod.apply(factors, len(square) - 1, x.dtype)
+    terms = (grads.unsqueeze(-2).expand(square) * (before.unsqueeze(-1) * after)).where(reach, 0.0)
+    return terms.sum(-1).movedim(-1, dim)
 
 
 class AffineScan(Function):
@@ -460,6 +502,41 @@ def _positions(like: torch.Tensor, dim: int) -> torch.Tensor:
     return launch_arange(0, n, 1, dtype=torch.int64, device=like.device).view(view).expand(tuple(like.shape))
 
 
+def _order_as_insertion_sort(
+    data: torch.Tensor, values: torch.Tensor, order: torch.Tensor, dim: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (values, order) of ``data`` that torch's CPU mode sorts into: std::sort with ``a < b``,
+    which for rows up to 16 is an insertion sort, where NaN compares false with everything. A NaN
+    therefore never moves and stops the numbers inserted after it: the numbers between two NaNs are
+    sorted among themselves (stably), except that a number below the first element (the smallest
+    number so far, when the row starts with a number) jumps to the front. So each element gets a
+    group (2s for the numbers after the s-th NaN, 2s - 1 for that NaN, 0 for the jumpers) and the
+    row is stably sorted by (group, value): two stable sorts, by value (given) and then by group.
+    A row without NaN has one group and keeps its plain order. (Rows over 16 go through torch's
+    unstable introsort first, whose order of equal values is not reproduced.)"""
+    unary, binary = elementwise_kernels.launch_unary, elementwise_kernels.launch_binary
+    where = elementwise_kernels.launch_where
+    int64 = torch.int64
+    nan = unary("isnan", data, out_dtype=torch.bool, compute=data.dtype)
+    nans_so_far = scan_kernels.launch_scan(unary("copy", nan, out_dtype=int64), dim, "sum")
+    group = binary("mul", nans_so_far, 2, out_dtype=int64, compute=int64)
+    group = where(nan, binary("sub", group, 1, out_dtype=int64, compute=int64), group, out_dtype=int64)
+    # The jumpers: a number below every number before it, in a row whose first element is a number.
+    numbers = where(nan, math.inf, data, out_dtype=data.dtype)
+    smallest_before = torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device)
+    n = data.shape[dim]
+    launch_fill_(smallest_before.narrow(dim, 0, 1), math.inf)
+    running_min = scan_kernels.launch_scan(numbers, dim, "min")
+    unary("copy", running_min.narrow(dim, 0, n - 1), out=smallest_before.narrow(dim, 1, n - 1))
+    jumps = binary("lt", numbers, smallest_before, out_dtype=torch.bool, compute=data.dtype)
+    first_is_number = unary("logical_not", nan.narrow(dim, 0, 1), out_dtype=torch.bool, compute=torch.bool)
+    jumps = binary("logical_and", jumps, first_is_number, out_dtype=torch.bool, compute=torch.bool)
+    group = where(jumps, 0, group, out_dtype=int64)
+    gather = sort_kernels.launch_gather_along_dim
+    _, by_group = sort_kernels.launch_sort(gather(group, order, dim), dim)
+    return gather(values, by_group, dim), gather(order, by_group, dim)
+
+
 def _mode_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence, dim kept: sort, mark where runs of equal values start, a
@@ -469,6 +546,8 @@ def _mode_along(data: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tenso
         return values.view(()), indices.view(())
     n = data.shape[dim]
     values, order = sort_kernels.launch_sort(data, dim)
+    if data.dtype.is_floating_point:
+        values, order = _order_as_insertion_sort(data, values, order, dim)
     positions = _positions(values, dim)
     run_starts = torch.empty(tuple(values.shape), dtype=torch.int64, device=data.device)
     launch_fill_(run_starts.narrow(dim, 0, 1), 0)

@@ -10,6 +10,8 @@ again: gradients of any order stay on the two kernels.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import pad as kernels
 from tritongrad.kernels.pool import prefers_channels_last
@@ -128,7 +130,9 @@ def _pad_node(mode: str, dims: int) -> type[Pad]:
 def _check_pad(input, pad, mode: str, value) -> list[tuple[int, int]]:
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    pad = list(pad)
+    # (0-d integer tensors and numpy integers are ints to torch's argument parser)
+    pad = [p.item() if isinstance(p, Tensor) and p.dim() == 0 and not p.dtype.is_floating_point else p for p in pad]
+    pad = [int(p) if isinstance(p, np.integer) else p for p in pad]
     if any(not isinstance(p, int) or isinstance(p, bool) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found {pad}")
     if len(pad) % 2 != 0:

@@ -35,6 +35,11 @@ _INTEGER_RANGE = {
     torch.int32: (-(2**31), 2**31),
     torch.int64: (-(2**63), 2**63),
 }
+# randperm's largest n per floating dtype (torch's words for it); the integer types' n - 1 must fit.
+_RANDPERM_FLOAT_LIMITS = {torch.float16: (2049, "2049"), torch.float32: (2**24 + 1, "2^24+1"),
+                          torch.float64: (2**53 + 1, "2^53+1")}  # fmt: skip
+_C_INTEGER_NAMES = {torch.uint8: "uint8_t", torch.int8: "int8_t", torch.int16: "int16_t", torch.int32: "int32_t",
+                    torch.int64: "int64_t"}  # fmt: skip
 # random_() on a floating tensor draws integers in [0, 2**mantissa] (torch's rule: all of them exact).
 _FLOAT_RANDOM_LIMIT = {torch.float16: 2**11, torch.bfloat16: 2**8, torch.float32: 2**24, torch.float64: 2**53}
 
@@ -359,11 +364,12 @@ def randperm(
     given, dtype = dtype, dtype or (out.dtype if out is not None else torch.int64)
     if dtype == torch.bool:
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
-    largest = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
-    if n - 1 > largest and dtype == torch.float16:
-        raise RuntimeError("n cannot be greater than 2049 for Half type.")
-    if n - 1 > largest:
-        raise RuntimeError(f"randperm: n = {n} is too large for result dtype {dtype} (largest exact value {largest})")
+    if dtype in _RANDPERM_FLOAT_LIMITS:  # (bfloat16 has none in torch: its values round, repeating)
+        limit, words = _RANDPERM_FLOAT_LIMITS[dtype]
+        if n > limit:
+            raise RuntimeError(f"n cannot be greater than {words} for {dtype_word(dtype)} type.")
+    elif not dtype.is_floating_point and n - 1 > _INTEGER_RANGE[dtype][1] - 1:
+        raise RuntimeError(f"value cannot be converted to type {_C_INTEGER_NAMES[dtype]} without overflow")
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     result = creation.empty(n, dtype=given if out is not None else dtype, device=device, out=out)

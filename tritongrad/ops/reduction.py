@@ -24,7 +24,9 @@ from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_var
 from tritongrad.shapes import dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
-isnan, logical_not, maximum, minimum = (ELEMENTWISE[name] for name in ("isnan", "logical_not", "maximum", "minimum"))
+isinf, isnan, logical_not, maximum, minimum = (
+    ELEMENTWISE[name] for name in ("isinf", "isnan", "logical_not", "maximum", "minimum")
+)
 
 
 def _wrap(data):
@@ -288,16 +290,20 @@ def _centered(x, dims: tuple[int, ...]):
 def _variance_grad(x, grad, dims: tuple[int, ...], correction: float, keepdim: bool):
     """d var / dx = 2 (x - mean) / (N - correction), times the broadcast output gradient."""
     denominator = _count(tuple(x.shape), dims) - correction
-    # No more elements than the correction: the variance is NaN, and so is its gradient.
+    if denominator <= 0 and (not dims or x.dim() == 0):
+        # torch's var_backward over all elements (no dim) with no degrees of freedom: 2 / 0 is +inf,
+        # so the gradient is +inf (whatever the sign of x - mean), or NaN where x equals the mean.
+        grad = expand_back(grad, tuple(x.shape), dims, keepdim)
+        mean = x.mean() if x.dim() else x
+        return grad * creation.full((), math.inf, dtype=x.dtype, device=x.device).where(x != mean, math.nan)
+    # A dim given: torch keeps 2 / (N - correction), +inf at zero and negative beyond it.
     factor = 2.0 / denominator if denominator != 0 else math.inf
     return expand_back(grad * factor, tuple(x.shape), dims, keepdim) * _centered(x, dims)
 
 
 def _std_grad(x, result, grad, dims: tuple[int, ...], correction: float, keepdim: bool):
-    """d std / dx = (x - mean) / (std (N - correction)); a zero std has a zero subgradient, as in torch."""
-    denominator = _count(tuple(x.shape), dims) - correction
-    scale = (grad / (result * denominator)).where(result != 0, 0.0)
-    return expand_back(scale, tuple(x.shape), dims, keepdim) * _centered(x, dims)
+    """d std / dx = d var / dx / (2 std), torch's std_backward; a zero std has a zero subgradient."""
+    return _variance_grad(x, (grad / (result * 2)).where(result != 0, 0.0), dims, correction, keepdim)
 
 
 def _mean_grad(x, grad, dims: tuple[int, ...], keepdim: bool):
@@ -318,6 +324,25 @@ class Std(Function):
         return _std_grad(x, result, grad, ctx.dims, ctx.correction, ctx.keepdim), None, None, None
 
 
+def _welford_mean(x, mean, dims: tuple[int, ...], keepdim: bool):
+    """``mean`` as torch's var_mean/std_mean give it: their mean is a running (Welford) one,
+    m += (x - m) / n, so an infinity followed by any element turns it into NaN (inf - inf, or
+    finite - inf added to inf). Only an infinity in the last place of the reduction order keeps
+    the plain mean's ±inf; plain mean() itself stays inf."""
+    if not x.dtype.is_floating_point or x.dim() == 0:
+        return mean
+    reduced = _reduced_dims(dims, x.dim())
+    kept = [d for d in range(x.dim()) if d not in reduced]
+    group = math.prod(x.shape[d] for d in reduced)
+    if group <= 1:
+        return mean
+    rows = x.permute(*kept, *reduced).reshape(*(x.shape[d] for d in kept), group)
+    early_infinity = isinf(rows.narrow(-1, 0, group - 1)).any(-1)
+    if keepdim:
+        early_infinity = early_infinity.reshape(tuple(1 if d in reduced else x.shape[d] for d in range(x.dim())))
+    return mean.where(logical_not(early_infinity), math.nan)
+
+
 class VarMean(Function):
     """(var, mean) in one node, as torch.var_mean records them."""
 
@@ -325,14 +350,19 @@ class VarMean(Function):
     def forward(ctx, x, dims, correction, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
+        ctx.set_materialize_grads(False)  # an unused var must not bring its inf/NaN terms (torch skips it)
         variance = _wrap(kernels.launch_var(x._data, dims, correction, keepdim))
-        return variance, _wrap(kernels.launch_mean(x._data, dims, keepdim))
+        return variance, _welford_mean(x, _wrap(kernels.launch_mean(x._data, dims, keepdim)), dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad_var, grad_mean):
         (x,) = ctx.saved_tensors
-        grad = _variance_grad(x, grad_var, ctx.dims, ctx.correction, ctx.keepdim)
-        return grad + _mean_grad(x, grad_mean, ctx.dims, ctx.keepdim), None, None, None
+        parts = []
+        if grad_var is not None:
+            parts.append(_variance_grad(x, grad_var, ctx.dims, ctx.correction, ctx.keepdim))
+        if grad_mean is not None:
+            parts.append(_mean_grad(x, grad_mean, ctx.dims, ctx.keepdim))
+        return _sum_of(parts), None, None, None
 
 
 class StdMean(Function):
@@ -343,13 +373,23 @@ class StdMean(Function):
         std = _wrap(kernels.launch_std(x._data, dims, correction, keepdim))
         ctx.save_for_backward(x, std)
         ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
-        return std, _wrap(kernels.launch_mean(x._data, dims, keepdim))
+        ctx.set_materialize_grads(False)  # an unused std must not bring its inf/NaN terms (torch skips it)
+        return std, _welford_mean(x, _wrap(kernels.launch_mean(x._data, dims, keepdim)), dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad_std, grad_mean):
         x, std = ctx.saved_tensors
-        grad = _std_grad(x, std, grad_std, ctx.dims, ctx.correction, ctx.keepdim)
-        return grad + _mean_grad(x, grad_mean, ctx.dims, ctx.keepdim), None, None, None
+        parts = []
+        if grad_std is not None:
+            parts.append(_std_grad(x, std, grad_std, ctx.dims, ctx.correction, ctx.keepdim))
+        if grad_mean is not None:
+            parts.append(_mean_grad(x, grad_mean, ctx.dims, ctx.keepdim))
+        return _sum_of(parts), None, None, None
+
+
+def _sum_of(parts: list):
+    """The sum of the gradient terms present (None when there are none)."""
+    return None if not parts else parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
 class Logsumexp(Function):
@@ -418,7 +458,9 @@ class Norm(Function):
         grad_expanded = expand_back(grad, shape, ctx.dims, ctx.keepdim)
         norm_expanded = expand_back(result, shape, ctx.dims, ctx.keepdim)
         if p == 0:
-            return grad_expanded * 0, None, None, None
+            # The count of non-zeros is piecewise constant: torch returns no gradient at all (an
+            # undefined one), so the input reads as unused and .grad stays None.
+            return None, None, None, None
         if p == 1:
             return grad_expanded * x.sign(), None, None, None
         if math.isinf(p):
@@ -427,8 +469,17 @@ class Norm(Function):
             winners = ((magnitude == norm_expanded) | isnan(magnitude)).to(grad.dtype)
             count = winners.sum(dim=_reduced_dims(ctx.dims, x.dim()), keepdim=True).expand(shape)
             return grad_expanded * x.sign() * winners / count, None, None, None
+        if p < 1:
+            # sign(x) |x|^(p-1) is inf·0 at a zero entry: torch's subgradient there is 0. The norm is
+            # not masked (its power 1 - p is positive, so a zero norm gives 0 by itself).
+            powered = x.abs() ** (p - 1)
+            scaled = x.sign() * powered.where(x != 0, 0.0)
+            return scaled * grad_expanded * norm_expanded ** (1 - p), None, None, None
         if p == 2:
             scaled = x / norm_expanded
+        elif p < 2:
+            # sign(x) |x|^(p-1), not x |x|^(p-2): the latter is 0·inf = NaN at a zero entry.
+            scaled = x.sign() * x.abs() ** (p - 1) / norm_expanded ** (p - 1)
         else:
             scaled = x * x.abs() ** (p - 2) / norm_expanded ** (p - 1)
         # A zero norm has a zero (sub)gradient, as in torch.

@@ -334,18 +334,20 @@ class Trace(Function):
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """The diagonal of the (dim1, dim2) planes as a view, moved to the last dim."""
+    given = (dim1, dim2)  # (torch's message echoes the dims as given)
     dim1, dim2 = normalize_dim(dim1, input.dim()), normalize_dim(dim2, input.dim())
     if dim1 == dim2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        raise RuntimeError(f"diagonal dimensions cannot be identical {given[0]}, {given[1]}")
     return Diagonal.apply(input, int(offset), dim1, dim2)
 
 
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
     """Matrices (in dims dim1, dim2 of the result) whose ``offset`` diagonal is input's last dim."""
     ndim = input.dim() + 1
+    given = (dim1, dim2)  # (torch's message echoes the dims as given)
     dim1, dim2 = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)
     if dim1 == dim2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        raise RuntimeError(f"diagonal dimensions cannot be identical {given[0]}, {given[1]}")
     size = (input.shape[-1] if input.dim() else 1) + abs(offset)
     rest = list(input.shape[:-1])
     shape = []
@@ -562,10 +564,12 @@ def movedim(input, source, destination):
             f"number of dims as destination ({list(destination)} dims)"
         )
     ndim = input.dim()
+    given = {"source": source, "destination": destination}  # (torch's messages echo the dims as given)
     source = tuple(normalize_dim(d, ndim) for d in source)
     destination = tuple(normalize_dim(d, ndim) for d in destination)
-    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
-        raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    for name, dims in (("source", source), ("destination", destination)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given[name])})")
     if ndim == 0:
         return input.view(())
     order = [-1] * ndim

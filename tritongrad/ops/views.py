@@ -13,18 +13,20 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import torch
+from torch._prims_common import suggest_memory_format
 
 from tritongrad import runtime
+from tritongrad.autograd import function as _function
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, dtype_word, tensor_type_name
+from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, tensor_type_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as indexing_kernels
 from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.shapes import as_int, normalize_dim, shape_arg
-from tritongrad.tensor import Tensor, attach_methods
+from tritongrad.tensor import Tensor, _c10_name, attach_methods
 
 
 def _view_of(x, data: torch.Tensor):
@@ -32,8 +34,10 @@ def _view_of(x, data: torch.Tensor):
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
     result._history_epoch = result._base._history_epoch
-    if x._is_inference:  # (a view of an inference tensor is one)
-        result._is_inference = True
+    if result._is_inference is not x._is_inference:
+        # a view of an inference tensor is one; a view of a normal tensor, even one taken inside
+        # inference_mode, is not, as torch's
+        result._is_inference = x._is_inference
     if getattr(x, "_multi_output_view", None) is not None:  # (torch names the latest view op then)
         result._multi_output_view = (None, 0)
     return result
@@ -119,6 +123,20 @@ class Unsqueeze(Function):
         return grad.squeeze(ctx.dim), None
 
 
+# The in-place view ops (x.t_(), x.unsqueeze_(0), ...) record the same Functions under torch's
+# names for their in-place overloads.
+class TInPlace(T):
+    _backward_name = "TBackward1"
+
+
+class UnsqueezeInPlace(Unsqueeze):
+    _backward_name = "UnsqueezeBackward1"
+
+
+class TransposeInPlace(Transpose):
+    _backward_name = "TransposeBackward1"
+
+
 class Squeeze(Function):
     @staticmethod
     def forward(ctx, x, dims):
@@ -148,6 +166,27 @@ class SqueezeDims(Squeeze):
     _backward_name = "SqueezeBackward2"
 
 
+class SqueezeInPlace(Squeeze):
+    """squeeze_(): torch's in-place overloads are numbered after the out-of-place ones."""
+
+    _backward_name = "SqueezeBackward3"
+
+
+class SqueezeDimInPlace(Squeeze):
+    _backward_name = "SqueezeBackward4"
+
+
+class SqueezeDimsInPlace(Squeeze):
+    _backward_name = "SqueezeBackward5"
+
+
+# squeeze's Function by (the form of its dim argument, in place)
+_SQUEEZE_FUNCTIONS = {
+    ("none", False): Squeeze, ("dim", False): SqueezeDim, ("dims", False): SqueezeDims,
+    ("none", True): SqueezeInPlace, ("dim", True): SqueezeDimInPlace, ("dims", True): SqueezeDimsInPlace,
+}  # fmt: skip
+
+
 class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
@@ -160,60 +199,85 @@ class Expand(Function):
 
 
 class AsStrided(Function):
-    """A general strided view of a contiguous input's storage (``storage_offset`` counts from the
-    storage's start, so the view may reach before or after the input's own elements).
+    """A general strided view of the input's storage (``storage_offset`` counts from the storage's
+    start, and the strides are the storage's, whatever the input's own layout, as torch's; the view
+    may reach before or after the input's own elements).
 
     Its gradient is torch's AsStridedBackward0: each view element's gradient is added at the
     storage position it reads (overlapping elements accumulate), and the input gets the sums at
-    its own positions (AsStridedScatter, differentiable in turn).
+    its own positions (AsStridedScatter, differentiable in turn). An input whose own elements share
+    memory (an expanded tensor) is not differentiated here (torch divides by the sharing count).
     """
 
     @staticmethod
     def forward(ctx, x, size, stride, storage_offset):
-        if not x._data.is_contiguous():
-            raise RuntimeError("tritongrad.as_strided supports contiguous inputs only")
         view = x._data.as_strided(size, stride, storage_offset)  # (torch checks the geometry)
-        ctx.input_shape = tuple(x.shape)
+        ctx.input_geometry = (tuple(x.shape), tuple(x._data.stride()))
         ctx.geometry = (tuple(size), tuple(stride), view.storage_offset() - x._data.storage_offset())
         return _view_of(x, view)
 
     @staticmethod
     def backward(ctx, grad):
+        input_shape, input_strides = ctx.input_geometry
         if math.prod(ctx.geometry[0]) == 0:  # an empty view: zeros that depend on nothing, as torch's
-            zeros = torch.empty(ctx.input_shape, dtype=grad.dtype, device=grad.device)
+            zeros = torch.empty(input_shape, dtype=grad.dtype, device=grad.device)
             return _wrap(creation_kernels.launch_fill_(zeros, 0)), None, None, None
-        return AsStridedScatter.apply(grad, ctx.input_shape, ctx.geometry), None, None, None
+        if _maybe_overlapping(input_shape, input_strides):
+            raise NotImplementedError(
+                f"as_strided: tritongrad cannot differentiate as_strided of an input whose elements share memory "
+                f"(shape {list(input_shape)}, strides {list(input_strides)}, e.g. an expanded tensor); make the "
+                "input contiguous first"
+            )
+        return AsStridedScatter.apply(grad, ctx.input_geometry, ctx.geometry), None, None, None
 
 
-def _positions_spanned(geometry: tuple, numel: int) -> tuple[int, int]:
-    """[low, high): the positions (relative to the input's first element) that a view of
-    ``geometry`` = (size, stride, start) and the ``numel`` input elements cover together."""
-    size, stride, start = geometry
-    if math.prod(size) == 0:
-        return 0, numel
-    last = start + sum((extent - 1) * step for extent, step in zip(size, stride))
-    return min(start, 0), max(last + 1, numel)
+def _maybe_overlapping(shape: tuple, strides: tuple) -> bool:
+    """torch's test (as_strided's backward) for a layout in which two elements may share memory."""
+    reach = 0
+    for stride, size in sorted((stride, size) for size, stride in zip(shape, strides) if size != 1):
+        if stride <= reach:
+            return True
+        reach += stride * (size - 1)
+    return False
+
+
+def _is_row_major(shape: tuple, strides: tuple) -> bool:
+    """True if a tensor of ``shape`` with ``strides`` is contiguous (size-1 dims' strides do not count)."""
+    return all(size == 1 or stride == step for size, stride, step in zip(shape, strides, contiguous_strides(shape)))
+
+
+def _positions_spanned(input_geometry: tuple, geometry: tuple) -> tuple[int, int]:
+    """[low, high): the storage positions (relative to the input's first element) that the input of
+    ``input_geometry`` = (shape, strides) and a view of ``geometry`` = (size, stride, start) cover together."""
+    low, high = 0, 0
+    for shape, strides, start in ((*input_geometry, 0), geometry):
+        if math.prod(shape) == 0:
+            continue
+        last = start + sum((extent - 1) * step for extent, step in zip(shape, strides))
+        low, high = min(low, start), max(high, last + 1)
+    return low, high
 
 
 class AsStridedScatter(Function):
-    """The gradient of as_strided: the input-shaped tensor whose element at position p holds the
-    sum of ``grad``'s elements that viewed p.
+    """The gradient of as_strided: the input-shaped tensor whose element at storage position p holds
+    the sum of ``grad``'s elements that viewed p.
 
     Plan: one zeroed buffer over the positions the view and the input span together, one
     accumulating scatter of ``grad`` into it with the view's strides (atomic adds, float32 for
-    half types), then the input's positions read out of it. Its own gradient (the adjoint) is
-    the view again, taken of the incoming gradient placed at the input's positions in zeros.
-    torch names this node after its last op, an as_strided of the storage: AsStridedBackward0.
+    half types), then the input's positions read out of it (with the input's strides). Its own
+    gradient (the adjoint) is the view again, taken of the incoming gradient placed at the input's
+    positions in zeros. torch names this node after its last op, an as_strided of the storage:
+    AsStridedBackward0.
     """
 
     _backward_name = "AsStridedBackward0"
 
     @staticmethod
-    def forward(ctx, grad, input_shape, geometry):
+    def forward(ctx, grad, input_geometry, geometry):
         size, stride, start = geometry
-        numel = math.prod(input_shape)
-        low, high = _positions_spanned(geometry, numel)
-        ctx.geometry, ctx.span, ctx.numel = geometry, (low, high), numel
+        input_shape, input_strides = input_geometry
+        low, high = _positions_spanned(input_geometry, geometry)
+        ctx.input_geometry, ctx.geometry, ctx.span = input_geometry, geometry, (low, high)
         g = grad._data
         storage = torch.empty((high - low,), dtype=indexing_kernels.accumulation_dtype(g.dtype), device=g.device)
         creation_kernels.launch_fill_(storage, 0)
@@ -223,20 +287,47 @@ class AsStridedScatter(Function):
             indexing_kernels.launch_scatter_(
                 storage[start - low :], stride, no_offset, (0,) * len(size), g, size, accumulate=True
             )
-        own = storage[-low : numel - low].view(input_shape)
-        if own.dtype != g.dtype:
-            cast = torch.empty(input_shape, dtype=g.dtype, device=g.device)
-            own = elementwise_kernels.launch_unary("copy", own, out=cast)
+        own = storage.as_strided(input_shape, input_strides, storage.storage_offset() - low)
+        if own.dtype != g.dtype or not own.is_contiguous():
+            own = elementwise_kernels.launch_unary(
+                "copy", own, out=torch.empty(input_shape, dtype=g.dtype, device=g.device)
+            )
         return Tensor._wrap(own)
 
     @staticmethod
     def backward(ctx, grad):
         size, stride, start = ctx.geometry
+        input_shape, input_strides = ctx.input_geometry
         low, high = ctx.span
-        flat = grad.contiguous().reshape(-1)
-        if (low, high) != (0, ctx.numel):  # the view reaches outside the input: zeros there
-            flat = IndexGrad.apply(flat, (high - low,), slice(-low, ctx.numel - low))
+        numel = math.prod(input_shape)
+        if _is_row_major(input_shape, input_strides):
+            flat = grad.contiguous().reshape(-1)
+            if (low, high) != (0, numel):  # the view reaches outside the input: zeros there
+                flat = IndexGrad.apply(flat, (high - low,), slice(-low, numel - low))
+        else:  # the input's elements at their storage positions in zeros: this same scatter, of a 1-d target
+            flat = AsStridedScatter.apply(grad, ((high - low,), (1,)), (input_shape, input_strides, -low))
         return AsStrided.apply(flat, size, stride, flat._data.storage_offset() + start - low), None, None
+
+
+class AsStridedInPlace(AsStrided):
+    """as_strided_: torch's in-place overload's name."""
+
+    _backward_name = "AsStridedBackward1"
+
+
+class SetNotDifferentiable(Function):
+    """The history a non-leaf that requires grad takes after set_: torch's NotImplemented node (the new
+    values do not depend on the old ones, and torch gives set_ no derivative)."""
+
+    _backward_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx, old_history, data):
+        return Tensor._wrap(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for set_ is not implemented")
 
 
 def _is_basic_index(key) -> bool:
@@ -429,7 +520,9 @@ def expand_shape(x, sizes: Sequence[int]) -> tuple:
     for i, size in enumerate(sizes):
         if size == -1:
             if i < offset:
-                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+                raise RuntimeError(
+                    f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}"
+                )
             size = x.shape[i - offset]
         elif i >= offset and x.shape[i - offset] not in (1, size):
             raise RuntimeError(
@@ -560,6 +653,8 @@ def rebase_after_write_through_view(view, result) -> None:
     view._refresh_view_history()
 
 
+_function.rebase_view = rebase_after_write_through_view  # (custom Functions' mark_dirty on a view)
+
 _warned_once: dict[str, bool] = {}  # torch warns about some deprecations once per process
 
 
@@ -578,6 +673,98 @@ def _conjugate_transpose(x: Tensor, name: str) -> Tensor:
     if x.dim() < 2:
         return _transpose_of_scalar(x, name)
     return x.transpose(-2, -1).conj() if x.dtype.is_complex else x.transpose(-2, -1)
+
+
+def _buffer_or_value(argument):
+    return argument._data if isinstance(argument, Tensor) else argument
+
+
+_SET_PARAMETERS = ("source", "storage_offset", "size", "stride")
+
+
+def _set_tensor_source_as_storage(self: Tensor, args: tuple, kwargs: dict) -> tuple | None:
+    """set_'s tensor overloads as its storage overload, which is what torch's do: the source's storage,
+    from the source's own offset (plus ``storage_offset`` when a size is given; the source must then
+    be contiguous), with torch's dtype check. None when the source is no Tensor or the arguments fit
+    no tensor overload (torch's parser then refuses them)."""
+    if len(args) > len(_SET_PARAMETERS) or any(name in kwargs for name in _SET_PARAMETERS[: len(args)]):
+        return None
+    bound = dict(zip(_SET_PARAMETERS, args)) | kwargs
+    source = bound.get("source")
+    if not isinstance(source, Tensor) or set(bound) - set(_SET_PARAMETERS):
+        return None
+    if len(bound) > 1:
+        offset, size, stride = bound.get("storage_offset"), bound.get("size"), bound.get("stride")
+        sequences = (tuple, list, torch.Size)
+        if (
+            type(offset) is not int
+            or not isinstance(size, sequences)
+            or (stride is not None and not isinstance(stride, sequences))
+        ):
+            return None
+    buffer = source._data
+    if buffer.dtype != self.dtype:
+        raise RuntimeError(
+            f"Could not set tensor of type {_c10_name(buffer.dtype)} to a tensor of type {_c10_name(self.dtype)}"
+        )
+    if len(bound) == 1:
+        return buffer.untyped_storage(), buffer.storage_offset(), buffer.shape, buffer.stride()
+    if not buffer.is_contiguous():
+        raise RuntimeError("passed in tensor to be used as storage must be contiguous")
+    return buffer.untyped_storage(), buffer.storage_offset() + offset, tuple(size), stride
+
+
+def _t(x: Tensor, function: type[Function]) -> Tensor:
+    if x.dim() > 2:
+        name = "t_" if function is TInPlace else "t"
+        raise RuntimeError(f"{name}() expects a tensor with <= 2 dimensions, but self is {x.dim()}D")
+    if not (x.requires_grad and is_grad_enabled()):
+        return _view_of(x, x._data.t())
+    return function.apply(x)
+
+
+def _transpose(x: Tensor, dim0: int, dim1: int, function: type[Function]) -> Tensor:
+    dim0, dim1 = normalize_dim(dim0, x.dim()), normalize_dim(dim1, x.dim())
+    if not (x.requires_grad and is_grad_enabled()):
+        return _view_of(x, x._data.transpose(dim0, dim1))
+    return function.apply(x, dim0, dim1)
+
+
+def _unsqueeze(x: Tensor, dim: int, function: type[Function]) -> Tensor:
+    dim = normalize_dim(dim, x.dim() + 1)
+    if not (x.requires_grad and is_grad_enabled()):
+        return _view_of(x, x._data.unsqueeze(dim))
+    return function.apply(x, dim)
+
+
+def _squeeze(x: Tensor, dim, *, in_place: bool) -> Tensor:
+    """squeeze's three forms (all dims, one dim, a list of dims), each its own node name, as torch's."""
+    if dim is None:
+        return _SQUEEZE_FUNCTIONS["none", in_place].apply(x, None)
+    form = "dims" if isinstance(dim, (tuple, list)) else "dim"
+    dims = tuple(normalize_dim(d, x.dim()) for d in (dim if form == "dims" else (dim,)))
+    seen = set()
+    for d in dims:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return _SQUEEZE_FUNCTIONS[form, in_place].apply(x, tuple(d for d in dims if x.dim() > 0 and x.shape[d] == 1))
+
+
+def _as_strided(x: Tensor, size, stride, storage_offset, function: type[Function]) -> Tensor:
+    offset = x._data.storage_offset() if storage_offset is None else storage_offset
+    return function.apply(x, tuple(size), tuple(stride), offset)
+
+
+_UNFLATTEN_SIZE_REFUSAL = (
+    "unflatten(): argument 'sizes' (position 2) must be tuple of ints, but found element of type {}"
+)
+
+
+def _unflatten_sizes(sizes) -> tuple:
+    """unflatten's sizes as ints (ints, numpy integers, one-element integer tensors); torch's TypeError
+    for anything else (a float, a bool)."""
+    return tuple(as_int(size, f"{_UNFLATTEN_SIZE_REFUSAL} at pos {position}") for position, size in enumerate(sizes))
 
 
 class ViewMethods:
@@ -687,38 +874,69 @@ class ViewMethods:
     def short(self) -> Tensor:
         return self.to(torch.int16)
 
-    def resize_(self, *sizes, memory_format=None) -> Tensor:
-        """Gives this tensor ``sizes`` in place (contiguous; new elements uninitialised), as torch's."""
+    def _resize_own_buffer(self, resize: Callable[[torch.Tensor], object]) -> Tensor:
+        """Runs torch's ``resize`` on a torch view of this tensor's own: detach(), ``.data`` and ``x.data =``
+        wrap the same torch tensor, and torch resizes the tensor object in place, while torch's aliases
+        each keep their sizes (they share only the storage, which torch grows in place for all of them).
+        The version moves only when the sizes change, as torch's."""
         if self.requires_grad:
             raise RuntimeError("cannot resize variables that require grad")
-        self._data.resize_(shape_arg(sizes))
-        self._version_counter.bump()
+        old = self._data
+        self._data = data = old.as_strided(old.shape, old.stride(), old.storage_offset())
+        resize(data)  # (torch's errors; a wrong memory format is refused after the resize, as torch's)
+        if data.shape != old.shape:
+            self._version_counter.bump()
         return self
 
-    def set_(self, source=None, storage_offset: int = 0, size=None, stride=None) -> Tensor:
-        """Makes this tensor look at ``source``'s memory (its shape and strides, or ``size``/``stride`` from
-        ``storage_offset``), or at nothing (a 0-element tensor) without a source, as torch's."""
-        if source is None:
-            data = torch.empty((0,), dtype=self.dtype, device=self.device)
-        elif isinstance(source, Tensor):
-            if source.dtype != self.dtype:
-                raise RuntimeError(
-                    f"Could not set tensor of type {dtype_word(source.dtype)} to a tensor of type "
-                    f"{dtype_word(self.dtype)}"
-                )
-            data = source._data.view(source._data.shape)
-            if size is not None:
-                size = tuple(size)
-                data = data.as_strided(size, tuple(stride) if stride is not None else tuple(contiguous_strides(size)),
-                                       storage_offset)  # fmt: skip
-        else:
-            raise TypeError(f"set_(): argument 'source' must be Tensor, not {type(source).__name__}")
+    def resize_(self, *sizes, memory_format=None) -> Tensor:
+        """Gives this tensor ``sizes`` in place (contiguous, or ``memory_format``'s strides; new elements
+        uninitialised; the storage grows when it must), as torch's."""
+        shape = shape_arg(sizes)
+        return self._resize_own_buffer(lambda data: data.resize_(shape, memory_format=memory_format))
+
+    def resize_as_(self, the_template: Tensor, *, memory_format=None) -> Tensor:
+        """resize_ to the template's sizes (with ``memory_format``'s strides; ``preserve_format``: the
+        template's), as torch's."""
+        if not isinstance(the_template, Tensor):
+            raise TypeError(
+                f"resize_as_(): argument 'the_template' (position 1) must be Tensor, not {type(the_template).__name__}"
+            )
+        template = the_template._data
+        if memory_format is torch.preserve_format:  # (the template's layout, as torch suggests it)
+            memory_format = suggest_memory_format(template)
+        return self._resize_own_buffer(lambda data: data.resize_(template.shape, memory_format=memory_format))
+
+    def set_(self, *args, **kwargs) -> Tensor:
+        """Makes this tensor look at another tensor's or a storage's memory (all of it, or ``size``/``stride``
+        from ``storage_offset``), or at nothing (a 0-element tensor) without a source, as torch's.
+
+        torch does the work on a fresh torch tensor (memory and metadata only), so its overloads, checks,
+        messages and storage growth are torch's: a tensor source must be contiguous when a size is given,
+        and ``storage_offset`` then counts from the source's own offset. A non-leaf that requires grad
+        takes torch's NotImplemented node; a leaf that requires grad is refused while grad mode is on."""
+        data = torch.empty((0,), dtype=self.dtype, device=self.device)
+        storage_arguments = _set_tensor_source_as_storage(self, args, kwargs)
+        if storage_arguments is not None:
+            data.set_(*storage_arguments)
+        elif args or kwargs:  # (a storage, or arguments torch refuses: its own parser's TypeError)
+            data.set_(*[_buffer_or_value(arg) for arg in args], **{k: _buffer_or_value(v) for k, v in kwargs.items()})
+        recording = self.requires_grad and is_grad_enabled()
+        if recording and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        old_history = None
+        if recording:
+            old_history = Tensor._wrap(self._data)
+            old_history.grad_fn, old_history._output_nr, old_history._requires_grad = (
+                self.grad_fn,
+                self._output_nr,
+                True,
+            )
         self._data = data
         self._version_counter.bump()
+        if old_history is not None:
+            marker = SetNotDifferentiable.apply(old_history, data)
+            self.grad_fn, self._output_nr = marker.grad_fn, 0
         return self
-
-    def resize_as_(self, other: Tensor, memory_format=None) -> Tensor:
-        return self.resize_(other.shape)
 
     def adjoint(self) -> Tensor:
         """The conjugate transpose of the last two dims (for real tensors, ``mT``); a 0-d tensor is its
@@ -790,6 +1008,11 @@ class ViewMethods:
             # The same bytes read as another dtype (torch checks sizes and strides); as torch's, it shares
             # memory and the version counter but not the history: the result never requires grad.
             return Tensor._wrap(self._data.view(as_dtype(shape[0], "view")), version_counter=self._version_counter)
+        if not shape and size is None:
+            raise TypeError(
+                "view() received an invalid combination of arguments - got (), but expected one of:\n"
+                " * (torch.dtype dtype)\n * (tuple of ints size)\n"
+            )
         shape = shape_arg(shape, size)
         if not (self.requires_grad and is_grad_enabled()):
             return _view_of(self, self._data.view(shape))
@@ -832,10 +1055,7 @@ class ViewMethods:
         return Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        dim0, dim1 = normalize_dim(dim0, self.dim()), normalize_dim(dim1, self.dim())
-        if not (self.requires_grad and is_grad_enabled()):
-            return _view_of(self, self._data.transpose(dim0, dim1))
-        return Transpose.apply(self, dim0, dim1)
+        return _transpose(self, dim0, dim1, Transpose)
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         return self.transpose(axis0, axis1)
@@ -844,35 +1064,33 @@ class ViewMethods:
         return self.transpose(dim0, dim1)
 
     def t(self) -> Tensor:
-        if self.dim() > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-        if not (self.requires_grad and is_grad_enabled()):
-            return _view_of(self, self._data.t())
-        return T.apply(self)
+        return _t(self, T)
 
     def _become_view(self, view: Callable[[Tensor], Tensor]) -> Tensor:
         """``x.unsqueeze_(0)`` and the other in-place view ops: x itself takes the view's sizes and
-        strides (same storage, same version counter) and, when recorded, its history, as torch's."""
+        strides (same storage, same version counter, which moves on) and, when recorded, its history
+        (the view's node, under torch's name for the in-place overload), as torch's."""
         recording = self.requires_grad and is_grad_enabled()
         if recording and self.is_leaf:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         result = view(self)
         self._data = result._data
+        self._version_counter.bump()
         if recording:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
         return self
 
     def unsqueeze_(self, dim: int) -> Tensor:
-        return self._become_view(lambda x: x.unsqueeze(dim))
+        return self._become_view(lambda x: _unsqueeze(x, dim, UnsqueezeInPlace))
 
     def squeeze_(self, dim=None) -> Tensor:
-        return self._become_view(lambda x: x.squeeze(dim))
+        return self._become_view(lambda x: _squeeze(x, dim, in_place=True))
 
     def t_(self) -> Tensor:
-        return self._become_view(lambda x: x.t())
+        return self._become_view(lambda x: _t(x, TInPlace))
 
     def transpose_(self, dim0: int, dim1: int) -> Tensor:
-        return self._become_view(lambda x: x.transpose(dim0, dim1))
+        return self._become_view(lambda x: _transpose(x, dim0, dim1, TransposeInPlace))
 
     def swapdims_(self, dim0: int, dim1: int) -> Tensor:
         return self.transpose_(dim0, dim1)
@@ -881,23 +1099,16 @@ class ViewMethods:
         return self.transpose_(axis0, axis1)
 
     def as_strided_(self, size, stride, storage_offset=None) -> Tensor:
-        return self._become_view(lambda x: x.as_strided(size, stride, storage_offset))
+        return self._become_view(lambda x: _as_strided(x, size, stride, storage_offset, AsStridedInPlace))
 
     def unsqueeze(self, dim: int) -> Tensor:
-        dim = normalize_dim(dim, self.dim() + 1)
-        if not (self.requires_grad and is_grad_enabled()):
-            return _view_of(self, self._data.unsqueeze(dim))
-        return Unsqueeze.apply(self, dim)
+        return _unsqueeze(self, dim, Unsqueeze)
 
     def squeeze(self, dim=None) -> Tensor:
-        if dim is None:
-            return Squeeze.apply(self, None)
-        function = SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = tuple(normalize_dim(d, self.dim()) for d in dims)
-        return function.apply(self, tuple(d for d in dims if self.dim() > 0 and self.shape[d] == 1))
+        return _squeeze(self, dim, in_place=False)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """The dims start_dim..end_dim as one; self itself when that changes nothing (one dim), as torch's."""
         if self.dim() == 0:
             normalize_dim(start_dim, 0), normalize_dim(end_dim, 0)  # (torch's errors for other dims)
             return self.reshape(1)
@@ -905,6 +1116,8 @@ class ViewMethods:
         end = normalize_dim(end_dim, self.dim())
         if start > end:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if start == end:
+            return self
         shape = tuple(self.shape)
         middle = 1
         for size in shape[start : end + 1]:
@@ -918,7 +1131,7 @@ class ViewMethods:
             if self.dim():
                 raise
             raise RuntimeError(f"unflatten got an unexpected error:\n{error}") from None
-        shape, sizes = tuple(self.shape), tuple(int(size) for size in sizes)
+        shape, sizes = tuple(self.shape), _unflatten_sizes(sizes)
         if not sizes:
             raise RuntimeError("unflatten: sizes must be non-empty")
         known = math.prod(size for size in sizes if size != -1)
@@ -975,8 +1188,7 @@ class ViewMethods:
 
     def as_strided(self, size, stride, storage_offset=None) -> Tensor:
         """A view of this tensor's storage with the given sizes, strides and offset (torch checks them)."""
-        offset = self._data.storage_offset() if storage_offset is None else storage_offset
-        return AsStrided.apply(self, tuple(size), tuple(stride), offset)
+        return _as_strided(self, size, stride, storage_offset, AsStrided)
 
     def contiguous(self, memory_format: torch.memory_format = torch.contiguous_format) -> Tensor:
         """self if already contiguous in ``memory_format``, else such a copy (CloneBackward0)."""

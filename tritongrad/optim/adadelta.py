@@ -5,7 +5,7 @@ from __future__ import annotations
 from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
 
 __all__ = ["Adadelta"]
 
@@ -23,9 +23,12 @@ class Adadelta(Optimizer):
         >>> scheduler = tritongrad.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
     """
 
+    _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         _refuse_unsupported("Adadelta", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)  # fmt: skip

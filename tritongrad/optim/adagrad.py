@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import torch
+
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
 from tritongrad.tensor import Tensor
 
 __all__ = ["Adagrad"]
@@ -26,9 +28,12 @@ class Adagrad(Optimizer):
         >>> optimizer = tritongrad.optim.Adagrad(model.parameters(), lr=1e-2, lr_decay=1e-4)
     """
 
+    _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         if differentiable:
             raise NotImplementedError("Adagrad: differentiable=True is not supported (the step is a fused kernel)")
         if fused:
@@ -94,6 +99,8 @@ def _restore_loaded_state(optimizer: Optimizer) -> None:
     for param, state in optimizer.state.items():
         for name, value in state.items():
             if name == "step":
+                if isinstance(value, Tensor) and value.dtype == torch.float32 and value.dim() == 0 and value.is_cpu:
+                    continue  # (already torch's form: kept, shared with the loaded dict as torch's)
                 state[name] = _host_step(float(value._data.item() if isinstance(value, Tensor) else value))
             elif (
                 isinstance(value, Tensor)

@@ -16,7 +16,13 @@ from __future__ import annotations
 import torch
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer, check_implementation_flags, grad_like_param, state_like
+from tritongrad.optim.optimizer import (
+    Optimizer,
+    check_implementation_flags,
+    check_tensor_lr,
+    grad_like_param,
+    state_like,
+)
 from tritongrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -25,6 +31,22 @@ __all__ = ["Adam", "AdamW"]
 def _host_step(count: float) -> Tensor:
     """A float32 0-d step count on the CPU (torch's non-capturable state['step'])."""
     return Tensor._wrap(torch.tensor(float(count), dtype=torch.float32))
+
+
+def _check_betas(betas, *, foreach, capturable: bool) -> None:
+    """torch's checks of Adam's betas: both floats or both tensors (one number each)."""
+    beta1, beta2 = betas[0], betas[1]
+    if not (
+        (isinstance(beta1, float) and isinstance(beta2, float))
+        or (isinstance(beta1, Tensor) and isinstance(beta2, Tensor))
+    ):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for index, beta in enumerate((beta1, beta2)):
+        if isinstance(beta, Tensor):
+            if not capturable and foreach:
+                raise ValueError(f"betas[{index}] as a Tensor is not supported for capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{index}] must be 1-element")
 
 
 class Adam(Optimizer):
@@ -36,21 +58,36 @@ class Adam(Optimizer):
         >>> graphable = tritongrad.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
     """
 
+    _defaults_on_load = {
+        "amsgrad": False,
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "fused": None,
+    }
+
     _decoupled_weight_decay = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  amsgrad: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:  # fmt: skip
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            check_tensor_lr(lr)
         check_implementation_flags(type(self).__name__, foreach=foreach, fused=fused, differentiable=differentiable)
         # torch's keys and order, so state_dict() and repr match torch's.
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)  # fmt: skip
+        self._validate_group(defaults)  # (torch's order: the values' checks, then the betas' types)
+        _check_betas(betas, foreach=foreach, capturable=capturable)
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][:2]  # (torch checks two; a third is kept, as torch keeps it)
         if group["lr"] < 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if group["eps"] < 0.0:

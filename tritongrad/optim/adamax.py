@@ -6,7 +6,7 @@ from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
 
 __all__ = ["Adamax"]
 
@@ -25,9 +25,12 @@ class Adamax(Optimizer):
         >>> optimizer = tritongrad.optim.Adamax(model.parameters(), lr=2e-3, betas=(0.9, 0.999))
     """
 
+    _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  foreach: bool | None = None, *, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         _refuse_unsupported("Adamax", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)  # fmt: skip

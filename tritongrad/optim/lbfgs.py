@@ -22,7 +22,7 @@ from collections.abc import Callable
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import enable_grad, no_grad
 from tritongrad.ops import cat
-from tritongrad.optim.optimizer import Optimizer
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr
 from tritongrad.tensor import Tensor
 
 __all__ = ["LBFGS"]
@@ -169,6 +169,7 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:

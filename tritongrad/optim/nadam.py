@@ -8,7 +8,7 @@ from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
 from tritongrad.tensor import Tensor
 
 __all__ = ["NAdam"]
@@ -34,9 +34,18 @@ class NAdam(Optimizer):
         >>> optimizer = tritongrad.optim.NAdam(model.parameters(), lr=2e-3, momentum_decay=4e-3)
     """
 
+    _defaults_on_load = {
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+    }
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         _refuse_unsupported("NAdam", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,

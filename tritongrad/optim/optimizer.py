@@ -98,6 +98,38 @@ def grad_like_param(param: Tensor) -> torch.Tensor:
     return state_like(param).copy_(grad)._data
 
 
+def check_tensor_lr(lr) -> None:
+    """torch's first constructor check: a tensor learning rate holds one number."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
+def _number(value):
+    """A hyper-parameter as the fused kernels take it: a tensor (torch accepts 0-d or 1-element ones) is
+    read as its number, the value torch's step computes with (a float32 0.9 is 0.8999999762...)."""
+    if isinstance(value, Tensor):
+        return value.item()
+    if type(value) is tuple and any(isinstance(item, Tensor) for item in value):  # (Adam's betas)
+        return tuple(_number(item) for item in value)
+    return value
+
+
+# The types a group's entries usually have (params is a list): nothing to convert (decided fast, per step).
+_PLAIN_ENTRY_TYPES = frozenset({float, int, bool, str, list, type(None)})
+
+
+def _with_numbers(group: dict[str, Any]) -> dict[str, Any]:
+    """``group``, or a copy of it whose tensor hyper-parameters are numbers (see ``_number``)."""
+    if _PLAIN_ENTRY_TYPES.issuperset(map(type, group.values())):  # (the usual group: one C-level pass)
+        return group
+    for value in group.values():
+        if type(value) not in _PLAIN_ENTRY_TYPES and (
+            isinstance(value, Tensor) or (type(value) is tuple and any(isinstance(item, Tensor) for item in value))
+        ):
+            return {key: value if key == "params" else _number(value) for key, value in group.items()}
+    return group
+
+
 class _Required:
     def __repr__(self) -> str:
         return "<required parameter>"
@@ -247,7 +279,12 @@ class Optimizer:
             grad._version_counter.bump()
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns the closure's loss if given."""
+        """One update of every parameter that has a gradient; returns the closure's loss if given.
+
+        A subclass either overrides this (torch's contract: the base class's step raises
+        NotImplementedError) or implements ``_update_bucket`` and inherits this bucketed step."""
+        if type(self)._update_bucket is Optimizer._update_bucket:
+            raise NotImplementedError
         loss = None
         if closure is not None:
             with enable_grad():
@@ -256,15 +293,16 @@ class Optimizer:
         _set_enabled(False)  # no_grad, without a context manager object per step
         try:
             for group in self.param_groups:
+                hyper = _with_numbers(group)
                 for bucket in self._buckets(group, repeats=id(group) in self._repeating_groups):
                     if all(p._data.is_contiguous() for p in bucket):  # (the usual case, decided fast)
-                        self._update_bucket(group, bucket)
+                        self._update_bucket(hyper, bucket)
                         continue
                     scattered = [p for p in bucket if not is_non_overlapping_and_dense(p._data)]
                     if scattered:
-                        self._update_through_dense_copies(group, bucket, scattered)
+                        self._update_through_dense_copies(hyper, bucket, scattered)
                     else:
-                        self._update_bucket(group, bucket)
+                        self._update_bucket(hyper, bucket)
         finally:
             _set_enabled(previous)
         return loss
@@ -339,20 +377,29 @@ class Optimizer:
             param = params_by_index.get(int(index))
             if param is None:
                 continue
-            restored = {}
-            for name, value in values.items():
-                if isinstance(value, Tensor) and value.is_floating_point() and name != "step":
-                    with no_grad():
-                        value = value.to(device=param.device, dtype=param.dtype).clone()
-                restored[name] = value
-            self.state[param] = restored
+            self.state[param] = {name: _as_loaded(param, name, value) for name, value in values.items()}
+        # As torch's, a loaded group is the saved one (a key it lacks is absent, not kept from before)
+        # with this optimizer's parameters; ``_defaults_on_load`` fills what older checkpoints lack.
+        groups = []
         for own, saved in zip(self.param_groups, saved_groups):
-            for key, value in saved.items():
-                if key != "params":
-                    own[key] = value
+            group = {key: value for key, value in saved.items() if key != "params"}
+            group["params"] = own["params"]
+            if "param_names" in own and "param_names" not in group:
+                group["param_names"] = own["param_names"]
+            for key, default in self._defaults_on_load.items():
+                group.setdefault(key, default)
+            groups.append(group)
+        self._repeating_groups = {
+            id(new) for old, new in zip(self.param_groups, groups) if id(old) in self._repeating_groups
+        }
+        self.param_groups = groups
         self._restore_state()
         for post_hook in self._optimizer_load_state_dict_post_hooks.values():
             post_hook(self)
+
+    # The group keys a subclass's torch counterpart sets by default when a state dict lacks them (each
+    # subclass copies its torch class's __setstate__ list).
+    _defaults_on_load: dict[str, Any] = {}
 
     def _restore_state(self) -> None:
         """Subclasses convert loaded state here (step counts to their tensors, layouts to their params')."""
@@ -388,6 +435,20 @@ class Optimizer:
                 listing = listings[id(param)] = listings.get(id(param), -1) + 1
             buckets.setdefault((listing, data.device, data.dtype), []).append(param)
         return list(buckets.values())
+
+
+def _as_loaded(param: Tensor, name: str, value):
+    """A loaded state entry, as torch's load_state_dict casts it: a floating tensor takes the
+    parameter's dtype and device, laid out like the parameter (the fused steps need it). Unlike
+    torch's, it is a copy even when nothing changes: torch shares it with the dict, so two optimizers
+    loaded from one dict would update the same buffers in place."""
+    if not isinstance(value, Tensor) or not value.is_floating_point() or name == "step":
+        return value
+    with no_grad():
+        converted = value.to(device=param.device, dtype=param.dtype)
+        if converted.shape == param.shape and converted.numel() > 1 and converted.stride() != param.stride():
+            return state_like(param).copy_(converted)
+        return converted.clone() if converted is value else converted
 
 
 def deepcopy_non_tensors(value):

@@ -6,7 +6,7 @@ from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
 
 __all__ = ["RAdam"]
 
@@ -26,9 +26,18 @@ class RAdam(Optimizer):
         >>> optimizer = tritongrad.optim.RAdam(model.parameters(), lr=1e-3, decoupled_weight_decay=True)
     """
 
+    _defaults_on_load = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "capturable": False,
+    }
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         _refuse_unsupported("RAdam", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,

@@ -6,7 +6,7 @@ from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, grad_like_param, state_like
+from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
 from tritongrad.tensor import Tensor
 
 __all__ = ["Rprop"]
@@ -27,9 +27,12 @@ class Rprop(Optimizer):
         >>> optimizer = tritongrad.optim.Rprop(model.parameters(), lr=1e-2, etas=(0.5, 1.2))
     """
 
+    _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+
     def __init__(self, params, lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:

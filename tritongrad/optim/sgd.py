@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.optimizer import Optimizer, check_implementation_flags, grad_like_param, required, state_like
+from tritongrad.optim.optimizer import (
+    Optimizer,
+    check_implementation_flags,
+    check_tensor_lr,
+    grad_like_param,
+    required,
+    state_like,
+)
 
 __all__ = ["SGD"]
 
@@ -17,9 +24,12 @@ class SGD(Optimizer):
         >>> optimizer.zero_grad(); loss.backward(); optimizer.step()
     """
 
+    _defaults_on_load = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
+
     def __init__(self, params, lr=1e-3, momentum: float = 0, dampening: float = 0, weight_decay: float = 0,
                  nesterov: bool = False, *, maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None) -> None:  # fmt: skip
+        check_tensor_lr(lr)
         check_implementation_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
         if nesterov and (momentum <= 0 or dampening != 0):  # (torch checks the defaults only, not each group)
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")

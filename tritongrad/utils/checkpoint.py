@@ -18,9 +18,11 @@ from __future__ import annotations
 import functools
 
 from tritongrad import caller_warnings, random
+from tritongrad.autograd.engine import _is_checkpoint_valid
 from tritongrad.autograd.engine import backward as run_backward
+from tritongrad.autograd.engine import grad as gradients_of
 from tritongrad.autograd.function import Function
-from tritongrad.autograd.grad_mode import enable_grad, no_grad
+from tritongrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tritongrad.tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -30,6 +32,13 @@ _USE_REENTRANT_WARNING = (
     "calling checkpoint without use_reentrant will raise an exception. use_reentrant=False is recommended, but if "
     "you need to preserve the current default behavior, you can pass use_reentrant=True. Refer to docs for more "
     "details on the differences between the two variants."
+)
+
+
+_REENTRANT_CAPTURE_MESSAGE = (
+    "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an `inputs` parameter "
+    "to .backward(). To resolve this error, you can either set use_reentrant=False, or call .backward() without "
+    "passing the `inputs` argument."
 )
 
 
@@ -50,6 +59,8 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if not _is_checkpoint_valid():
+            raise RuntimeError(_REENTRANT_CAPTURE_MESSAGE)
         inputs = list(ctx.others)
         for position, saved in zip(ctx.tensor_positions, ctx.saved_tensors, strict=True):
             inputs[position] = saved.detach().requires_grad_(saved.requires_grad)
@@ -140,8 +151,14 @@ def _replay(function, rng_state, *args):
 
 
 class _Recomputed(Function):
-    """use_reentrant=False: forward returns the recorded run's values; backward recomputes and back-propagates
-    into the inputs (returned) and the parameters (accumulated by the inner backward, so None here)."""
+    """use_reentrant=False: forward returns the recorded run's values; backward recomputes and returns the
+    gradients of the inputs and of the parameters (``autograd.grad`` of the recomputed graph), so only the
+    gradients the outer backward asked for are delivered, each through this node's edges.
+
+    Under ``create_graph`` (grad mode on in the backward) the recomputation starts from the inputs
+    themselves, not detached copies, and records the gradients' own graph: double backward reaches the
+    inputs and the parameters as through torch's variant. Without it, detached copies keep the inner
+    backward from walking the graph before the checkpoint."""
 
     _backward_name = "CheckpointFunctionBackward"
 
@@ -151,24 +168,33 @@ class _Recomputed(Function):
         args = tensors[:arg_count]
         ctx.tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         ctx.others = [None if isinstance(a, Tensor) else a for a in args]
-        ctx.leaf_count = len(tensors) - arg_count
         ctx.save_for_backward(*(args[i] for i in ctx.tensor_positions))
+        ctx.leaves = tensors[arg_count:]  # (held, not saved: a parameter's later in-place step is no error)
         results = tuple(Tensor._wrap(v._data) if isinstance(v, Tensor) else v for v in values)
         return results if len(results) > 1 else results[0]
 
     @staticmethod
     def backward(ctx, *grads):
+        create_graph = is_grad_enabled()
         inputs = list(ctx.others)
-        for position, saved in zip(ctx.tensor_positions, ctx.saved_tensors, strict=True):
-            inputs[position] = saved.detach().requires_grad_(saved.requires_grad)
+        for position, tensor in zip(ctx.tensor_positions, ctx.saved_tensors, strict=True):
+            inputs[position] = tensor if create_graph else tensor.detach().requires_grad_(tensor.requires_grad)
+        leaves = ctx.leaves
         with enable_grad():
             outputs = ctx.replay(*inputs)
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
-        if pairs:
-            run_backward([o for o, _ in pairs], [g for _, g in pairs])
-        gradients = [inputs[i].grad if isinstance(inputs[i], Tensor) else None for i in range(len(inputs))]
-        return (None, None, None, *gradients, *([None] * ctx.leaf_count))
+        # one target per input and parameter that requires grad (the others get None)
+        targets = [a for a in inputs if isinstance(a, Tensor) and a.requires_grad] + list(leaves)
+        found = iter(())
+        if pairs and targets:
+            found = iter(
+                gradients_of(
+                    [o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=create_graph, allow_unused=True
+                )
+            )
+        gradients = [next(found) if isinstance(a, Tensor) and a.requires_grad else None for a in inputs]
+        return (None, None, None, *gradients, *(next(found, None) for _ in leaves))
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool | None = None, **kwargs):

@@ -89,6 +89,44 @@ class Sequential(Module):
             raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return Sequential(*self, *other)
 
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        offset = len(self)
+        for index, module in enumerate(other):
+            self.add_module(str(index + offset), module)
+        return self
+
+    def _check_factor(self, other) -> None:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+
+    def __mul__(self, other: int) -> Sequential:
+        """``other`` repetitions of the modules (the same module objects, as torch's)."""
+        self._check_factor(other)
+        return Sequential(*(module for _ in range(other) for module in self))
+
+    def __rmul__(self, other: int) -> Sequential:
+        return self.__mul__(other)
+
+    def __imul__(self, other: int) -> Sequential:
+        self._check_factor(other)
+        modules = list(self)
+        for _ in range(other - 1):
+            self.extend(modules)
+        return self
+
+    def pop(self, key) -> Module:
+        """Removes and returns the module at ``key`` (the survivors are renumbered)."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
     def append(self, module: Module) -> Sequential:
         """Adds ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
@@ -208,18 +246,20 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        """Inserts ``module`` before position ``index``."""
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self._modules.clear()
-        for position, item in enumerate(modules):
-            self.add_module(str(position), item)
+        """Inserts ``module`` before position ``index``: torch's shift of the entries, quirks included (a
+        negative index raises KeyError, an index past the end is the key of the new entry)."""
+        for position in range(len(self._modules), index, -1):
+            self._modules[str(position)] = self._modules[str(position - 1)]
+        self._modules[str(index)] = module
 
-    def pop(self, index: int = -1) -> Module:
-        """Removes and returns the module at ``index``."""
-        module = self[index]
-        del self[index]
+    def pop(self, key) -> Module:
+        """Removes and returns the module at ``key`` (required, as torch's)."""
+        module = self[key]
+        del self[key]
         return module
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
 
     def __repr__(self) -> str:
         # Like torch: runs of modules with identical reprs print once as "(i-j): n x Module(...)".
@@ -290,19 +330,27 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules) -> None:
-        """Adds modules from a mapping or from an iterable of (name, module) pairs."""
-        if isinstance(modules, Mapping):
-            pairs = modules.items()
-        else:
-            pairs = []
-            for index, pair in enumerate(modules):
-                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                    raise ValueError(
-                        f"ModuleDict update sequence element #{index} should be Iterable of length 2; got {pair!r}"
-                    )
-                pairs.append(pair)
-        for key, module in pairs:
-            self[key] = module
+        """Adds modules from a mapping or from an iterable of (name, module) pairs (torch's checks)."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                f"ModuleDict.update should be called with an iterable of key/value pairs, but got "
+                f"{type(modules).__name__}"
+            )
+        if isinstance(modules, (Mapping, ModuleDict)):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        for index, pair in enumerate(modules):
+            _check_pair("ModuleDict", index, pair)
+            self[pair[0]] = pair[1]
+
+
+def _check_pair(container: str, index: int, pair) -> None:
+    """torch's checks of one element of an update sequence: an iterable of length 2."""
+    if not isinstance(pair, Iterable):
+        raise TypeError(f"{container} update sequence element #{index} should be Iterable; is{type(pair).__name__}")
+    if len(pair) != 2:
+        raise ValueError(f"{container} update sequence element #{index} has length {len(pair)}; 2 is required")
 
 
 def _as_parameter(value):
@@ -358,13 +406,18 @@ class ParameterList(Module):
 
     def extra_repr(self) -> str:
         # (torch's: the dtype, e.g. torch.float32; its lines carry their own two-space indent)
-        return "\n".join(_parameter_line(index, value, str(value.dtype)) for index, value in enumerate(self))
+        return "\n".join(_parameter_line(index, value, lambda t: str(t.dtype)) for index, value in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
 
 
-def _parameter_line(key, value, type_name: str) -> str:
-    """One child line of ParameterList's and ParameterDict's extra_repr, as torch prints it."""
+def _parameter_line(key, value, type_name) -> str:
+    """One child line of ParameterList's and ParameterDict's extra_repr, as torch prints it
+    (``type_name(tensor)`` names a tensor's type; any other value prints its class)."""
     if not isinstance(value, Tensor):
         return f"  ({key}): Object of type: {type(value).__name__}"
+    type_name = type_name(value)
     size = "x".join(str(s) for s in value.shape)
     device = f" ({value.device})" if value.device.type == "cuda" else ""
     kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
@@ -372,7 +425,9 @@ def _parameter_line(key, value, type_name: str) -> str:
 
 
 class ParameterDict(Module):
-    """A dict of registered parameters, in insertion order (``model.parameters()`` sees them)."""
+    """A dict of registered parameters (``model.parameters()`` sees them); other values are kept as a
+    dict keeps them. Built from (or updated with) a plain dict, its keys are sorted, as torch's; an
+    OrderedDict, a ParameterDict or a sequence of pairs keeps its order."""
 
     def __init__(self, parameters: Mapping | Iterable | None = None) -> None:
         super().__init__()
@@ -380,16 +435,26 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
+    @staticmethod
+    def _key_to_attr(key) -> str:
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is "
+                f"not a string (type is '{type(key).__name__}'). Open an issue on "
+                "github if you need non-string keys."
+            )
+        return key
+
     def __getitem__(self, key: str):
-        return getattr(self, key)
+        return getattr(self, self._key_to_attr(key))
 
     def __setitem__(self, key: str, value) -> None:
-        self._keys[key] = None
-        setattr(self, key, _as_parameter(value))
+        self._keys[key] = None  # (first, as torch's: a refused name stays listed)
+        setattr(self, self._key_to_attr(key), _as_parameter(value))
 
     def __delitem__(self, key: str) -> None:
         del self._keys[key]
-        delattr(self, key)
+        delattr(self, self._key_to_attr(key))
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -397,15 +462,21 @@ class ParameterDict(Module):
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
 
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self._keys)
+
     def __contains__(self, key: str) -> bool:
         return key in self._keys
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")
 
     def keys(self):
         return self._keys.keys()
 
     def extra_repr(self) -> str:
         # (torch's: the legacy type name, e.g. torch.FloatTensor)
-        return "\n".join(_parameter_line(key, value, value.type()) for key, value in self.items())
+        return "\n".join(_parameter_line(key, value, lambda t: t.type()) for key, value in self.items())
 
     def items(self):
         return [(key, self[key]) for key in self._keys]
@@ -413,12 +484,68 @@ class ParameterDict(Module):
     def values(self):
         return [self[key] for key in self._keys]
 
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same values, in the same order."""
+        return ParameterDict(OrderedDict((key, self[key]) for key in self._keys))
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for key in self._keys.copy():
+            del self[key]
+
     def pop(self, key: str):
         value = self[key]
         del self[key]
         return value
 
+    def popitem(self) -> tuple:
+        """Removes and returns the last inserted (key, value) pair."""
+        key, _ = self._keys.popitem()
+        self._keys[key] = None  # (back, so that the deletion below finds it)
+        value = self[key]
+        del self[key]
+        return key, value
+
+    def fromkeys(self, keys: Iterable[str], default=None) -> ParameterDict:
+        """A new ParameterDict with ``default`` under each of ``keys``."""
+        return ParameterDict((key, default) for key in keys)
+
     def update(self, parameters) -> None:
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
-        for key, value in pairs:
-            self[key] = value
+        """Adds the entries of a mapping or of an iterable of (key, value) pairs; a plain (unordered)
+        mapping is added in sorted key order, as torch's."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError(
+                "ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                + type(parameters).__name__
+            )
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            for key, value in parameters.items():
+                self[key] = value
+        elif isinstance(parameters, Mapping):
+            for key, value in sorted(parameters.items()):
+                self[key] = value
+        else:
+            for index, pair in enumerate(parameters):
+                _check_pair("ParameterDict", index, pair)
+                self[pair[0]] = pair[1]
+
+    def __or__(self, other) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> ParameterDict:
+        self.update(other)
+        return self

@@ -594,6 +594,13 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
+        if hx is not None and isinstance(input, Tensor) and input.dim() in (1, 2):
+            if input.dim() == 1:  # (torch unsqueezes the first two of an unbatched input's hx)
+                hx = (hx[0], hx[1])
+            elif isinstance(hx, Tensor):  # (torch's lstm_cell takes the states as a sequence)
+                raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not Tensor")
+            elif len(hx) != 2:
+                raise RuntimeError("lstm_cell expects two hidden states")
         hidden = (None, None) if hx is None else tuple(hx)
         input, (h, c), is_batched = self._batch("LSTMCell", input, hidden, "hx")
         gi = F.linear(input, self.weight_ih, self.bias_ih)

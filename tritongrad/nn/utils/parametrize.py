@@ -214,12 +214,14 @@ def _refuse_pickling(self):
     )
 
 
-def _complete_state_dict(self, state_dict: dict, prefix: str, version) -> None:
-    """The class's own completion, then the parametrizations' (weight_norm maps an old checkpoint's
-    ``weight_g``/``weight_v`` to its originals, as torch's load_state_dict pre-hook does)."""
-    type(self).__bases__[0]._complete_state_dict(self, state_dict, prefix, version)
+def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors) -> None:
+    """The parametrizations' completions (weight_norm maps an old checkpoint's ``weight_g``/``weight_v``
+    to its originals, as torch's load_state_dict pre-hook does), then the class's own loading."""
     for completion in self.__dict__.get("_parametrization_state_dict_completions", ()):
         completion(state_dict, prefix)
+    type(self).__bases__[0]._load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+    )
 
 
 def add_state_dict_completion(module: Module, completion) -> None:
@@ -231,7 +233,7 @@ def add_state_dict_completion(module: Module, completion) -> None:
 def _inject_new_class(module: Module) -> None:
     """Swaps ``module``'s class for ``Parametrized<Class>``, a subclass that will carry the properties."""
     cls = module.__class__
-    namespace = {"__getstate__": _refuse_pickling, "_complete_state_dict": _complete_state_dict}
+    namespace = {"__getstate__": _refuse_pickling, "_load_from_state_dict": _load_from_state_dict}
     if not hasattr(cls, "__deepcopy__"):
         namespace["__deepcopy__"] = _default_deepcopy
     module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), namespace)
