@@ -12,6 +12,7 @@ import torch
 
 import tritongrad
 from tests.test_hardening import agree
+from tritongrad.tensor import _WARNED_ONCE
 
 
 def _graph(lib):
@@ -297,3 +298,17 @@ NAMESPACE = {
 @pytest.mark.parametrize("case", list(NAMESPACE))
 def test_namespace_function_as_torch(case):
     agree(case, NAMESPACE[case], [])
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_as_torch():
+    """torch warns (once per process) when float() drops a tensor's graph; int()/bool() do not warn."""
+    _WARNED_ONCE.pop("float", None)
+    x = tritongrad.ones(1, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        float(x), float(x * 2), int(x), bool(x)
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+        "Consider using tensor.detach() first."
+    ], messages

@@ -516,6 +516,14 @@ class Tensor:
     def __float__(self) -> float:
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self.requires_grad and not _WARNED_ONCE.get("float"):
+            _WARNED_ONCE["float"] = True  # (torch warns once per process)
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                "Consider using tensor.detach() first.",
+                UserWarning,
+                stacklevel=2,
+            )
         return float(_real_value(self.item(), "double"))
 
     def __int__(self) -> int:
@@ -619,6 +627,9 @@ def _c10_name(dtype: torch.dtype) -> str:
 def _scalar_type_name(dtype: torch.dtype) -> str:
     return _SCALAR_TYPE_NAMES.get(dtype, str(dtype))
 
+
+# torch's warnings given once per process (TORCH_WARN_ONCE), by what they are about
+_WARNED_ONCE: dict[str, bool] = {}
 
 # What Python puts in every class body (and ``__hash__ = None``, which a class defining ``__eq__``
 # gets implicitly: Tensor keeps identity hashing, as torch's does).
