@@ -190,9 +190,12 @@ def _scatter_bounds_error(value: int, dim: int, size: int) -> Exception:
 
 def _elementwise_plan(shape, dim: int, index: Tensor, *, wrap: bool = False, error=_scatter_bounds_error) -> IndexPlan:
     """The plan of gather/scatter: ``index`` has the result's shape and gives the coordinate
-    along ``dim``; every other coordinate is the result's own."""
-    others = {d: d for d in range(len(shape)) if d != dim}
+    along ``dim``; every other coordinate is the result's own. An empty index (torch checks neither
+    its dtype nor its shape) names nothing: it stands as an int64 index of its shape."""
     data = index._data
+    if data.numel() == 0:
+        data = torch.empty(data.shape, dtype=torch.int64, device=data.device)
+    others = {d: d for d in range(min(len(shape), data.dim())) if d != dim}
     return IndexPlan(
         shape, [dim], [data], data.shape, others, range(data.dim()), wrap=wrap, error=error, watched=(index,)
     )
@@ -337,21 +340,26 @@ class ScatterValue(IndexPut):
     _backward_name = "ScatterBackward1"
 
 
-class ScatterMultiply(Function):
-    """scatter(dim, index, src, reduce='multiply'): x with each position named by the index
-    multiplied by every value aimed at it. Like torch, no derivative: backward raises."""
+class ScatterLegacyReduce(Function):
+    """scatter(dim, index, src or value, reduce='add' or 'multiply'): x with every value aimed at a
+    position added to it or multiplied into it. torch defines no derivative for these overloads: the
+    node is NotImplemented and its backward raises, naming the op (``scatter_`` for the in-place form)."""
 
-    _backward_name = "ScatterBackward0"
+    _backward_name = "torch::autograd::NotImplemented"
 
     @staticmethod
-    def forward(ctx, x, values, plan, dim):
+    def forward(ctx, x, values, plan, dim, reduce, op_name):
+        ctx.op_name = op_name
         out = views.contiguous_copy(x)._data
-        plan.scatter_multiply_(out, values._data, dim)
+        if reduce == "multiply":
+            plan.scatter_multiply_(out, values._data, dim)
+        else:
+            plan.scatter_(out, values._data, accumulate=True)
         return _wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        raise RuntimeError("derivative for aten::scatter is not implemented")
+        raise RuntimeError(f"derivative for aten::{ctx.op_name} is not implemented")
 
 
 class ScatterAdd(IndexPut):
@@ -559,8 +567,10 @@ class _HostIndex:
             raise _bounds_error(int(self.array[bad][0]), dim, size)
 
 
-def _convert_item(item, device):
-    """One key entry as int, slice, None, Ellipsis, _BoolIndex, _HostIndex or an index/mask torch tensor."""
+def _convert_item(item, device, zero_dim_as_index: bool = False):
+    """One key entry as int, slice, None, Ellipsis, _BoolIndex, _HostIndex or an index/mask torch tensor.
+    A 0-d integer tensor selects like an int (Python indexing), or with ``zero_dim_as_index`` (index_put_)
+    is an index tensor of shape ()."""
     if item is None or item is Ellipsis or isinstance(item, slice):
         return item
     if isinstance(item, bool):  # (a numpy bool is refused below, as torch refuses it)
@@ -574,6 +584,8 @@ def _convert_item(item, device):
     if isinstance(item, torch.Tensor):
         if item.dtype.is_floating_point or item.dtype.is_complex or item.dtype in (torch.int8, torch.int16):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if item.dim() == 0 and zero_dim_as_index and item.dtype not in (torch.bool, torch.uint8):
+            return item.to(device)
         if item.dim() == 0:
             # a 0-d integer tensor selects like an int; a 0-d bool adds a dim of size 1 (torch reads both back)
             return _BoolIndex(bool(item.item())) if item.dtype in (torch.bool, torch.uint8) else int(item.item())
@@ -605,10 +617,13 @@ def _consumed(item) -> int:
     return 0
 
 
-def split_key(x: Tensor, key) -> tuple[Tensor, list[tuple[int, torch.Tensor, bool]]]:
+def split_key(
+    x: Tensor, key, *, zero_dim_as_index: bool = False
+) -> tuple[Tensor, list[tuple[int, torch.Tensor, bool]]]:
     """(view, entries): x with the key's basic part applied (a view, or x itself), and the
-    (view dim, index or mask tensor, known to be in range) triples that index it further."""
-    items = [_convert_item(item, x.device) for item in _key_items(key)]
+    (view dim, index or mask tensor, known to be in range) triples that index it further
+    (``zero_dim_as_index``: see _convert_item)."""
+    items = [_convert_item(item, x.device, zero_dim_as_index) for item in _key_items(key)]
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     consumed = sum(_consumed(item) for item in items)
@@ -743,10 +758,11 @@ def _check_values_dtype(x: Tensor, values: Tensor) -> None:
         )
 
 
-def _values_for(plan: IndexPlan, values: Tensor) -> Tensor:
-    """values shaped to broadcast to the plan's result (leading size-1 dims dropped, as torch does)."""
+def _values_for(plan: IndexPlan, values: Tensor, *, drop_leading_ones: bool = True) -> Tensor:
+    """values shaped to broadcast to the plan's result: ``x[key] = values`` drops their leading size-1 dims
+    first, as torch's setitem does; index_put_ (``drop_leading_ones=False``) broadcasts them as they are."""
     shape = tuple(values.shape)
-    while len(shape) > len(plan.out_shape) and shape[0] == 1:
+    while drop_leading_ones and len(shape) > len(plan.out_shape) and shape[0] == 1:
         shape = shape[1:]
     try:
         fits = broadcast_shapes(shape, plan.out_shape) == plan.out_shape
@@ -874,7 +890,7 @@ def setitem(x: Tensor, key, value) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _index_put_plan(input: Tensor, indices, values) -> tuple[Tensor, IndexPlan, Tensor]:
+def _index_put_plan(input: Tensor, indices, values, accumulate: bool) -> tuple[Tensor, IndexPlan, Tensor]:
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
     if not isinstance(values, Tensor):
@@ -888,11 +904,13 @@ def _index_put_plan(input: Tensor, indices, values) -> tuple[Tensor, IndexPlan, 
     key = tuple(indices)
     if len(indices) == 1 and values.numel() == 1:
         _refuse_byte_mask_fill(key)
-    view, entries = split_key(input, key)
-    if not entries:
-        raise RuntimeError("index_put_(): expected at least one index tensor")
+    if not indices:  # (torch's index_put_ reaches an undefined tensor)
+        raise RuntimeError("sym_strides() called on an undefined Tensor")
+    view, entries = split_key(input, key, zero_dim_as_index=True)
     plan = advanced_plan(view, entries)
-    return view, plan, _values_for(plan, values)
+    # torch writes one value through a lone mask as masked_fill_(mask, value.item()), whatever value's shape
+    masked_fill = not accumulate and values.numel() == 1 and len(indices) == 1 and indices[0].dtype == torch.bool
+    return view, plan, _values_for(plan, values, drop_leading_ones=masked_fill)
 
 
 def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -901,7 +919,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
     indices: a tuple of index tensors (integer or bool, None for a whole dim), one per leading dim.
     Without accumulate, a position named twice keeps one of its values (unspecified which, as in torch).
     """
-    view, plan, values = _index_put_plan(input, indices, values)
+    view, plan, values = _index_put_plan(input, indices, values, accumulate)
     _put_inplace(view, IndexPut, values, plan, accumulate)
     return input
 
@@ -909,7 +927,7 @@ def index_put_(input: Tensor, indices, values: Tensor, accumulate: bool = False)
 @autocast_op("index_put")
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """Out-of-place ``index_put_``: a new tensor (IndexPutBackward0)."""
-    view, plan, values = _index_put_plan(input, indices, values)
+    view, plan, values = _index_put_plan(input, indices, values, accumulate)
     return IndexPut.apply(view, values, plan, accumulate, 1)
 
 
@@ -950,32 +968,12 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     source = input if input.dim() else input.reshape(1)
 
     def error(value, dim, size):
+        if input.dim() > 1 and input.numel() == 0:  # (torch's CPU path checks an empty input's indices apart)
+            return RuntimeError(f"INDICES element is out of DATA bounds, id={value} axis_dim={size}")
         return IndexError("index out of range in self")
 
     out = IndexSelect.apply(source, _along_dim_plan(shape, dim, index, wrap=False, error=error, check_when_empty=True))
     return out if input.dim() else out.reshape(())
-
-
-def _along_dim_values(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
-    count = index.numel()
-    expected = tuple(input.shape[:dim]) + (count,) + tuple(input.shape[dim + 1 :]) if input.dim() else (count,)
-    source_shape = tuple(source.shape) if source.dim() else (1,)
-    if input.dim() and source.dim() and source.shape[dim] != count:
-        raise RuntimeError(
-            f"{name}(): Number of indices ({count}) should be equal to source.size(dim): ({source.shape[dim]}), "
-            f"for dim: {dim}"
-        )
-    if source_shape != expected and name.startswith("index_add") and source.dim() == input.dim():
-        raise RuntimeError(
-            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
-            f"{list(input.shape)} source.shape = {list(source.shape)}"
-        )
-    if source_shape != expected:
-        raise RuntimeError(
-            f"{name}(): Source/destination tensor must have same slice shapes. Destination slice shape: "
-            f"{list(expected)} at dimension {dim} and source slice shape: {list(source_shape)} at dimension 0."
-        )
-    return source if source.dim() else source.reshape(1)
 
 
 def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor, values: Tensor, *,
@@ -1014,21 +1012,92 @@ def _expanded_fill_target(target: Tensor, dim: int, plan: IndexPlan) -> tuple[Te
     return collapsed, _along_dim_plan(tuple(sizes), dim, index, wrap=True)
 
 
-def _checked_source(name: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
-    _check_index(name, index)
+def _check_source_tensor(name: str, source) -> None:
     if not isinstance(source, Tensor):
         raise TypeError(f"{name}(): argument 'source' must be Tensor, not {type(source).__name__}")
-    if source.dtype != input.dtype and name.startswith("index_copy"):
-        raise RuntimeError(
-            f"{name}(): self and source expected to have the same dtype, but got (self) "
-            f"{dtype_word(input.dtype)} and (source) {dtype_word(source.dtype)}"
+
+
+def _index_func_source(func: str, input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """The source of index_add/index_reduce (``func``), checked in the order and words of torch's
+    index_func_meta_impl (every message says ``func_()``, the out-of-place forms' too); returned at
+    least 1-d. Source and input have one shape apart from ``dim`` (a 0-d one matches only a 0-d one)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{func}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    _check_source_tensor(func, source)
+    dim = _dim_of(input, dim)
+    if index.dim() > 1:
+        raise IndexError(
+            f"{func}_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
+            f"{dtype_word(index.dtype)} and size: {list(index.shape)}"
         )
+    if index.dtype not in kernels.INDEX_DTYPES:
+        raise RuntimeError(f"{func}_(): Expected dtype int32/int64 for index but got: {dtype_word(index.dtype)}")
     if source.dtype != input.dtype:
         raise RuntimeError(
-            f"{name}(): self ({dtype_word(input.dtype)}) and source ({dtype_word(source.dtype)}) "
+            f"{func}_(): self ({dtype_word(input.dtype)}) and source ({dtype_word(source.dtype)}) "
             "must have the same scalar type"
         )
-    return _along_dim_values(name, input, _dim_of(input, dim), index, source)
+    if dim != 0 and dim >= source.dim():
+        raise RuntimeError(
+            f"{func}_(): Indexing dim {dim} is out of bounds of the source tensor with dim {source.dim()}"
+        )
+    count = index.numel()
+    if count != (source.shape[dim] if source.dim() else 1):
+        if not source.dim():  # (torch's message reads source.size(0) of a 0-d source, which raises)
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise RuntimeError(
+            f"{func}_(): Number of indices ({count}) should be equal to source.size(dim): ({source.shape[dim]}), "
+            f"for dim: {dim}"
+        )
+    input_rest, source_rest = list(input.shape), list(source.shape)
+    if input.dim() and source.dim():
+        del input_rest[dim], source_rest[dim]
+    if input_rest != source_rest:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"{list(input.shape)} source.shape = {list(source.shape)}"
+        )
+    return _as_1d(source)
+
+
+def _index_copy_source(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """The source of index_copy(_), checked in the order, exception types and words of torch's index_copy
+    meta function (``index_copy_()`` for both forms); returned at least 1-d."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_copy_(): argument 'index' must be Tensor, not {type(index).__name__}")
+    _check_source_tensor("index_copy_", source)
+    dim = _dim_of(input, dim)
+    if index.dim() > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.dim()})")
+    count = index.numel()
+    if source.dim() == 0 and count != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {count})")
+    if source.dim() != input.dim() and source.dim() and input.dim():
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+            f"dimensionality ({source.dim()}), destination dimensionality ({input.dim()})"
+        )
+    _check_long_index("index_copy_", index)
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            "index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{dtype_word(input.dtype)} and (source) {dtype_word(source.dtype)}"
+        )
+    input_rest, source_rest = list(input.shape), list(source.shape)
+    for rest in (input_rest, source_rest):
+        if rest:
+            del rest[dim]
+    if input_rest != source_rest:  # (torch prints the sizes space-separated, without brackets)
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+            f"{' '.join(map(str, input_rest))} at dimension {dim} and source slice shape: "
+            f"{' '.join(map(str, source_rest))} at dimension 0."
+        )
+    if source.dim() and count != source.shape[dim]:
+        raise IndexError(
+            f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) ({source.shape[dim]})"
+        )
+    return _as_1d(source)
 
 
 def _runtime_bounds_error(value, dim, size):
@@ -1045,14 +1114,14 @@ def _index_add_bounds_error(input: Tensor):
 @out_variant("index_add")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with ``alpha * source``'s slices added at positions ``index`` along ``dim`` (repeats add up)."""
-    values = _checked_source("index_add", input, dim, index, source)
+    values = _index_func_source("index_add", input, dim, index, source)
     return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
                             inplace=False, alpha=alpha, error=_index_add_bounds_error(input))  # fmt: skip
 
 
 def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``index_add`` in place; returns input."""
-    values = _checked_source("index_add_", input, dim, index, source)
+    values = _index_func_source("index_add", input, dim, index, source)
     return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
                             inplace=True, alpha=alpha, error=_index_add_bounds_error(input))  # fmt: skip
 
@@ -1070,29 +1139,63 @@ def _check_long_index(name: str, index) -> None:
 @out_variant("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """input with its slices at ``index`` along ``dim`` replaced by source's."""
-    _check_long_index("index_copy", index)
-    values = _checked_source("index_copy", input, dim, index, source)
+    values = _index_copy_source(input, dim, index, source)
     return _along_dim_write("index_copy", IndexCopy, input, dim, index, values, accumulate=False, wrap=False,
                             inplace=False, error=_index_copy_error)  # fmt: skip
 
 
 def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``index_copy`` in place; returns input."""
-    _check_long_index("index_copy_", index)
-    values = _checked_source("index_copy_", input, dim, index, source)
+    values = _index_copy_source(input, dim, index, source)
     return _along_dim_write("index_copy", IndexCopy, input, dim, index, values, accumulate=False, wrap=False,
                             inplace=True, error=_index_copy_error)  # fmt: skip
 
 
-def _fill_value(name: str, input: Tensor, value) -> tuple[Tensor, type[IndexFill]]:
+def _fill_value(input: Tensor, dim: int, index: Tensor, value) -> tuple[Tensor, type[IndexFill]]:
+    """(the value as a 0-d tensor of input's dtype, Function) of index_fill(_), its arguments checked in the
+    order, exception types and words of torch's index_fill_ (which the out-of-place form calls on a clone)."""
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.dim()} dimension(s)."
+        )
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_fill_(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype != torch.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    complex_value = value.dtype.is_complex if isinstance(value, Tensor) else isinstance(value, complex)
+    if complex_value and not input.dtype.is_complex:  # (torch reads a tensor value as a Scalar, complex or not)
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
+    dim = normalize_dim(dim, max(input.dim(), 1))
+    if index.dim() > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
     if isinstance(value, Tensor):
-        if value.dim() != 0:
-            raise RuntimeError(
-                f"{name} only supports a 0-dimensional value tensor, but got tensor with {value.dim()} dimension(s)."
-            )
         value = _read_before_writing(input, value)
         return (value if value.dtype == input.dtype else value.to(input.dtype)), IndexFillTensor
     return _scalar_tensor(value, input.dtype, input.device), IndexFill
+
+
+def _check_fill_restride(input: Tensor, dim: int, count: int, *, inplace: bool) -> None:
+    """torch's index_fill_ views input with dim ``dim`` resized to the index's ``count`` at stride 0; for an
+    empty input that view can need more memory than input's storage has (``zeros(0, 4)`` filled at row 0),
+    and torch's as_strided refuses it. The out-of-place form fills a clone: dense strides, a storage of
+    exactly input's elements."""
+    data = input._data if input.dim() else input._data.reshape(1)
+    sizes = list(data.shape)
+    if inplace:
+        strides, nbytes, offset = list(data.stride()), data.untyped_storage().nbytes(), data.storage_offset()
+    else:
+        strides = [math.prod(max(size, 1) for size in sizes[d + 1 :]) for d in range(len(sizes))]
+        nbytes, offset = data.numel() * data.element_size(), 0
+    dim = normalize_dim(dim, len(sizes))
+    sizes[dim], strides[dim] = count, 0
+    if 0 in sizes:
+        return
+    needed = (offset + sum((size - 1) * stride for size, stride in zip(sizes, strides)) + 1) * data.element_size()
+    if needed > nbytes:
+        raise RuntimeError(
+            f"setStorage: sizes {sizes}, strides {strides}, storage offset {offset}, and itemsize "
+            f"{data.element_size()} requiring a storage size of {needed} are out of bounds for storage of size {nbytes}"
+        )
 
 
 def _read_before_writing(input: Tensor, value: Tensor) -> Tensor:
@@ -1105,14 +1208,16 @@ def _read_before_writing(input: Tensor, value: Tensor) -> Tensor:
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """input with ``value`` at every position ``index`` along ``dim`` (negative indices count from the end)."""
-    fill, function = _fill_value("index_fill_", input, value)
+    fill, function = _fill_value(input, dim, index, value)
+    _check_fill_restride(input, dim, index.numel(), inplace=False)
     return _along_dim_write("index_fill", function, input, dim, index, fill, accumulate=False, wrap=True,
                             inplace=False)  # fmt: skip
 
 
 def index_fill_(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``index_fill`` in place; returns input."""
-    fill, function = _fill_value("index_fill_", input, value)
+    fill, function = _fill_value(input, dim, index, value)
+    _check_fill_restride(input, dim, index.numel(), inplace=True)
     return _along_dim_write("index_fill", function, input, dim, index, fill, accumulate=False, wrap=True,
                             inplace=True)  # fmt: skip
 
@@ -1122,13 +1227,15 @@ def index_fill_(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_same_rank(name: str, input: Tensor, index: Tensor) -> None:
+def _check_index_tensor(name: str, index) -> None:
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dtype not in kernels.INDEX_DTYPES:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    if max(index.dim(), 1) != max(input.dim(), 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+
+
+def _check_index_dtype(name: str, index: Tensor) -> None:
+    """torch's gather/scatter index dtype check, skipped for an empty index (``name``: gather or scatter)."""
+    if index.numel() and index.dtype not in kernels.INDEX_DTYPES:
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def _as_1d(t: Tensor) -> Tensor:
@@ -1147,34 +1254,53 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
         return write_out(
             "gather", out, gather(input, dim, index, sparse_grad=sparse_grad), input, overlap=True, alias=False
         )
-    _check_same_rank("gather", input, index)
+    _check_index_tensor("gather", index)
     dim = _dim_of(input, dim)
+    _check_index_dtype("gather", index)
     source, positions = _as_1d(input), _as_1d(index)
-    for d in range(source.dim()):
-        if d != dim and positions.shape[d] > source.shape[d]:
-            raise RuntimeError(
-                f"Size does not match at dimension {d} expected index {list(index.shape)} to be no larger than "
-                f"self {list(input.shape)} apart from dimension {dim}"
-            )
+    if index.numel():  # (torch checks the shape of a non-empty index only)
+        if positions.dim() != source.dim():
+            raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        for d in range(source.dim()):
+            if d != dim and positions.shape[d] > source.shape[d]:
+                raise RuntimeError(
+                    f"Size does not match at dimension {d} expected index {list(index.shape)} to be no larger than "
+                    f"self {list(input.shape)} apart from dimension {dim}"
+                )
     out = GatherFunction.apply(source, _elementwise_plan(tuple(source.shape), dim, positions))
     return out if index.dim() else out.reshape(())
 
 
 def _scatter_plan(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor | None) -> tuple:
-    _check_same_rank(name, input, index)
+    """(dim, input at least 1-d, plan) of the scatter family, its arguments checked in the order and
+    words of torch's scatter_meta_impl: the dtypes (all named ``scatter()``), then the shapes of a
+    non-empty index (an empty one writes nothing, whatever its shape)."""
+    _check_index_tensor(name, index)
     dim = _dim_of(input, dim)
+    _check_index_dtype("scatter", index)
+    if src is not None and src.dtype != input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     target, positions = _as_1d(input), _as_1d(index)
-    too_large = any(d != dim and positions.shape[d] > target.shape[d] for d in range(target.dim()))
-    if src is not None:
-        if max(src.dim(), 1) != target.dim():
-            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-        too_large = too_large or any(positions.shape[d] > _as_1d(src).shape[d] for d in range(target.dim()))
-    if too_large:
-        shapes = f" and to be no larger size than src {list(src.shape)}" if src is not None else ""
-        raise RuntimeError(
-            f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart from "
-            f"dimension {dim}{shapes}"
-        )
+    if index.numel():
+        if positions.dim() != target.dim():
+            raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+        too_large = any(d != dim and positions.shape[d] > target.shape[d] for d in range(target.dim()))
+        if src is not None:
+            src_dims = max(src.dim(), 1)
+            if not too_large and src_dims < target.dim():  # (torch reads src.size(d) past its dims)
+                raise IndexError(
+                    f"Dimension out of range (expected to be in range of [{-src_dims}, {src_dims - 1}], but got "
+                    f"{src_dims})"
+                )
+            if src_dims != target.dim():
+                raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+            too_large = too_large or any(positions.shape[d] > _as_1d(src).shape[d] for d in range(target.dim()))
+        if too_large:
+            shapes = f" and to be no larger size than src {list(src.shape)}" if src is not None else ""
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart from "
+                f"dimension {dim}{shapes}"
+            )
     return dim, target, _elementwise_plan(tuple(target.shape), dim, positions)
 
 
@@ -1182,12 +1308,11 @@ def _scatter_values(input: Tensor, plan: IndexPlan, src) -> tuple[Tensor, type[I
     """(values over the index's shape, Function): a src tensor (only its index-shaped corner is
     read) or a scalar value."""
     if isinstance(src, Tensor):
-        if src.dtype != input.dtype:
-            raise RuntimeError(
-                f"scatter(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and {src.dtype})"
-            )
         values = _as_1d(src)
-        if tuple(values.shape) != plan.out_shape:
+        if tuple(values.shape) != plan.out_shape and math.prod(plan.out_shape) == 0:
+            # an empty index reads nothing from src, whatever its shape (torch does not look at it)
+            values = creation.zeros(plan.out_shape, dtype=input.dtype, device=input.device)
+        elif tuple(values.shape) != plan.out_shape:
             values = values[tuple(slice(0, size) for size in plan.out_shape)]
         return values, ScatterFunction
     if isinstance(src, (bool, int, float)):
@@ -1204,28 +1329,36 @@ def _scatter(input, dim, index, src, value, reduce, *, inplace: bool) -> Tensor:
     values, function = _scatter_values(input, plan, source)
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
-    if reduce is not None and src is not None:
+    if reduce is not None and isinstance(src, Tensor):  # (a number given as src is scatter.value_reduce: no warning)
         warnings.warn(
             "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
             "PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
             UserWarning,
             stacklevel=3,
         )
-    if reduce == "multiply":
+    if reduce is not None:
         if inplace:  # (into target: input itself, or a 0-d input's (1,) view)
             _check_no_overlap(target._data, values._data)
 
             def into_input() -> None:
-                plan.scatter_multiply_(target._data, values._data, dim)
+                if reduce == "multiply":
+                    plan.scatter_multiply_(target._data, values._data, dim)
+                else:
+                    plan.scatter_(target._data, values._data, accumulate=True)
 
-            apply_inplace(target, lambda s: ScatterMultiply.apply(s, values, plan, dim), into_input, values)
+            apply_inplace(
+                target,
+                lambda s: ScatterLegacyReduce.apply(s, values, plan, dim, reduce, "scatter_"),
+                into_input,
+                values,
+            )
             return input
-        out = ScatterMultiply.apply(target, values, plan, dim)
+        out = ScatterLegacyReduce.apply(target, values, plan, dim, reduce, "scatter")
     elif inplace:
-        _put_inplace(target, function, values, plan, accumulate=reduce == "add")
+        _put_inplace(target, function, values, plan, accumulate=False)
         return input
     else:
-        out = function.apply(target, values, plan, reduce == "add", 1)
+        out = function.apply(target, values, plan, False, 1)
     return out if input.dim() else out.reshape(())
 
 
@@ -1372,23 +1505,11 @@ class IndexReduce(ScatterReduce):
 _INDEX_REDUCES = ("prod", "mean", "amax", "amin")
 
 
-def _index_reduce_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, name: str):
+def _index_reduce_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str):
     """(input and source at least 1-d, the spread index, its plan, dim) of index_reduce(_)."""
     if reduce not in _INDEX_REDUCES:
-        raise RuntimeError(f"{name}(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
-    # (torch's index_reduce words these two checks its own way; the rest are index_add's)
-    if isinstance(index, Tensor) and index.dim() > 1:
-        raise IndexError(
-            f"index_reduce_(): Index is supposed to be a vector, but got dim: {index.dim()} with type: "
-            f"{dtype_word(index.dtype)} and size: {list(index.shape)}"
-        )
-    if isinstance(source, Tensor) and source.dim() == input.dim() and input.dim() > 1:
-        if any(source.shape[d] != input.shape[d] for d in range(input.dim()) if d != _dim_of(input, dim)):
-            raise RuntimeError(
-                "source tensor shape must match self tensor shape, excluding the specified dimension. Got "
-                f"self.shape = {list(input.shape)} source.shape = {list(source.shape)}"
-            )
-    values = _as_1d(_checked_source("index_reduce_", input, dim, index, source))
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    values = _index_func_source("index_reduce", input, dim, index, source)
     dim, target = _dim_of(input, dim), _as_1d(input)
     spread = [1] * target.dim()
     spread[dim] = -1
@@ -1407,7 +1528,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     """input with source's slices combined, by ``reduce`` ("prod", "mean", "amax", "amin"), into the
     slices ``index`` names along ``dim`` (as index_add does with sums); include_self=False leaves
     input's own values out of the slices that receive any."""
-    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, "index_reduce")
+    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce)
     out = IndexReduce.apply(target, values, positions, plan, dim, reduce, bool(include_self))
     return out if input.dim() else out.reshape(())
 
@@ -1415,7 +1536,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
 def index_reduce_(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                   include_self: bool = True) -> Tensor:  # fmt: skip
     """``index_reduce`` in place; returns input."""
-    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, "index_reduce_")
+    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce)
     return _reduce_in_place(IndexReduce, input, target, values, positions, plan, dim, reduce, bool(include_self))
 
 
@@ -1445,8 +1566,6 @@ def _scatter_reduce_arguments(name: str, input: Tensor, dim: int, index: Tensor,
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if not isinstance(src, Tensor):
         raise TypeError(f"{name}(): argument 'src' must be Tensor, not {type(src).__name__}")
-    if src.dtype != input.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     dim, target, plan = _scatter_plan(name, input, dim, index, src)
     values, _ = _scatter_values(input, plan, src)
     return dim, target, plan, values, reduce
@@ -1476,7 +1595,7 @@ def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype != torch.int64:
-        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {index.dtype}")
+        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {dtype_word(index.dtype)}")
     numel = input.numel()
 
     def error(value, dim, size):
@@ -1540,12 +1659,20 @@ def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False)
         put_(dense, index, source, accumulate)
         return input.copy_(dense)
     plan = _flat_plan("put_", input, index)
-    if not isinstance(source, Tensor) or source.numel() != index.numel():
+    if not isinstance(source, Tensor):
+        raise TypeError(f"put_(): argument 'source' must be Tensor, not {type(source).__name__}")
+    if source.dtype != input.dtype:  # (torch's order: the dtypes, the counts, then an empty input)
+        raise RuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{dtype_word(input.dtype)} and source.dtype = {dtype_word(source.dtype)}"
+        )
+    if source.numel() != index.numel():
         raise IndexError(
             f"put_(): Expected source and index to have the same number of elements, but got source.numel() = "
-            f"{getattr(source, 'numel', lambda: '?')()}, index.numel() = {index.numel()}"
+            f"{source.numel()}, index.numel() = {index.numel()}"
         )
-    _check_values_dtype(input, source)
+    if input.numel() == 0 and index.numel():
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
     flat = input.view(-1)
     _put_inplace(flat, PutFunction, source.reshape(tuple(index.shape)), plan, accumulate)
     return input
@@ -1560,8 +1687,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
         return write_out(
             "take_along_dim", out, take_along_dim(input, indices, dim), input, indices, overlap=True, alias=False
         )
-    if not isinstance(indices, Tensor) or indices.dtype not in kernels.INDEX_DTYPES:
-        raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64")
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"take_along_dim(): argument 'indices' must be Tensor, not {type(indices).__name__}")
+    if indices.dtype != torch.int64:
+        raise RuntimeError(
+            f"torch.take_along_dim(): dtype of indices should be Long but got {dtype_word(indices.dtype)}"
+        )
     if dim is None:
         input, indices, dim = input.reshape(-1), indices.reshape(-1), 0
     if input.dim() != indices.dim():
@@ -1584,13 +1715,25 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
 # ---------------------------------------------------------------------------------------------
 
 
+# The C++ type names torch's masked_fill_ prints for a mask's dtype (its TypeMeta names).
+_MASK_TYPE_NAMES = {
+    torch.uint8: "unsigned char", torch.int8: "signed char", torch.int16: "short int", torch.int32: "int",
+    torch.int64: "long int", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16", torch.float32: "float",
+    torch.float64: "double", torch.complex64: "c10::complex<float>", torch.complex128: "c10::complex<double>",
+}  # fmt: skip
+
+
 def _check_mask(name: str, mask) -> None:
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
     if mask.dtype != torch.bool:
-        word = {torch.int64: "long int", torch.int32: "int"}.get(mask.dtype, str(mask.dtype).replace("torch.", ""))
         if name.startswith("masked_fill"):
+            word = _MASK_TYPE_NAMES.get(mask.dtype, str(mask.dtype).replace("torch.", ""))
             raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {word}")
+        if name.startswith("masked_scatter"):
+            raise RuntimeError(
+                f"masked_scatter_ only supports boolean masks, but got mask with dtype {dtype_word(mask.dtype)}"
+            )
         raise RuntimeError(f"{name}: expected BoolTensor for mask")
 
 
@@ -1601,9 +1744,16 @@ def _masked_fill_value(input: Tensor, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.dim()} dimension(s)."
             )
+        if value.dtype.is_complex and not input.dtype.is_complex:
+            # torch reads the value back as a number: a complex one fits a real dtype only without an
+            # imaginary part (this read-back is only for that mix)
+            complex_scalar_as(complex(value.item()), input.dtype)
+            value = value.real
         return _read_before_writing(input, value), MaskedFillTensor
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, complex):  # (into a real dtype: its real part if it has no imaginary one)
+        return complex_scalar_as(value, input.dtype), MaskedFill
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     # as input's dtype holds it (0.5 is True in a bool tensor); one it cannot hold: torch's overflow error
@@ -1642,6 +1792,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
 def masked_fill_(input: Tensor, mask: Tensor, value) -> Tensor:
     """``masked_fill`` in place: mask must broadcast to input's shape; returns input."""
     _check_mask("masked_fill_", mask)
+    broadcast_shapes(tuple(input.shape), tuple(mask.shape))  # (torch names input tensor a, the mask b)
     value, function = _masked_fill_value(input, value)
     fill = value._data if isinstance(value, Tensor) else value
 
