@@ -15,12 +15,14 @@ from typing import Any, NamedTuple
 
 import torch
 
+from tritongrad import caller_warnings
 from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.creation import empty_like
 from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype
 from tritongrad.nn.parameter import Parameter, is_lazy
+from tritongrad.ops.linear import Linear
 from tritongrad.tensor import Tensor
 
 __all__ = ["Module"]
@@ -42,6 +44,11 @@ def _replacement_gradients(kind: str, hook_kind: str, grads: tuple, replaced) ->
         if old is not None and new is not None:
             check_hook_result("hook", old, new)
     return replaced
+
+
+_BOTH_KINDS_MESSAGE = (
+    "Cannot use both regular backward hooks and full backward hooks on a single Module. Please use only one of them."
+)
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -96,19 +103,28 @@ class _HookHandle:
 
 class _GradientTap(Function):
     """The identity on some tensors, whose backward hands their gradients to ``callback`` (which may
-    replace them): how a module's full backward hooks see its gradients, as torch's BackwardHook.
-    Its outputs are its inputs, so an in-place write into one is refused, as torch refuses it."""
+    replace them): how a module's full backward hooks see its gradients, as torch's BackwardHook
+    (whose node, BackwardHookFunctionBackward, it is named as). Its outputs are its inputs, so an
+    in-place write into one is refused, as torch refuses it; those of inputs that need no gradient
+    do not require one (their gradient, materialized, is zeros, as torch's hooks see it)."""
 
     custom_view_name = "BackwardHookFunction"
+    _backward_name = "BackwardHookFunctionBackward"
 
     @staticmethod
-    def forward(ctx, callback, *tensors):
+    def forward(ctx, callback, materialize, *tensors):
         ctx.callback = callback
-        return tensors
+        if not materialize:  # (the outputs' tap: an output that got no gradient is None to the hooks)
+            ctx.set_materialize_grads(False)
+        # (detached here: Function.apply replaces an input returned as it is by a new tensor, which would
+        # lose the non-differentiable mark)
+        outputs = tuple([t.detach() for t in tensors])
+        ctx.mark_non_differentiable(*[o for o, t in zip(outputs, tensors) if not t.requires_grad])
+        return outputs
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, *ctx.callback(ctx, grads))
+        return (None, None, *ctx.callback(ctx, grads))
 
 
 class _WithKeywords:
@@ -118,68 +134,176 @@ class _WithKeywords:
         self.function, self.after = function, after
 
 
-class _BackwardHooks:
-    """One call of a module with full backward hooks: the gradients of its outputs (for the pre-hooks,
-    which may replace them), then those of its tensor inputs (for the hooks, given both)."""
+def _tap(callback, materialize: bool, values: tuple) -> tuple[tuple, list[int] | None]:
+    """``values`` with every tensor among them through one _GradientTap, and the tensors' positions;
+    as they were, and None, when none requires a gradient (torch's BackwardHook._apply_on_tensors)."""
+    positions = [i for i, value in enumerate(values) if isinstance(value, Tensor)]
+    if not any(values[i].requires_grad for i in positions):
+        return values, None
+    tapped = _GradientTap.apply(callback, materialize, *(values[i] for i in positions))
+    values = list(values)
+    for position, tensor in zip(positions, tapped):
+        values[position] = tensor
+    return tuple(values), positions
 
-    def __init__(self, module: Module, hooks: list, pre_hooks: list) -> None:
-        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+
+def _with_none(positions: list[int], values: tuple, size: int) -> tuple:
+    """``values`` at ``positions`` of a tuple of ``size``, None elsewhere (a non-tensor argument or output)."""
+    packed = [None] * size
+    for position, value in zip(positions, values):
+        packed[position] = value
+    return tuple(packed)
+
+
+class _BackwardHooks:
+    """One call of a module with full backward hooks, as torch's BackwardHook: the gradients of its
+    outputs (for the pre-hooks, which may replace them), then those of its positional inputs (for the
+    hooks, given both). Each side has an entry per positional argument / output element: None for one
+    that is not a tensor or (an output) got no gradient, zeros for a tensor input without one."""
+
+    def __init__(self, module: Module, hooks: list, pre_hooks: list, legacy: list | None = None) -> None:
+        self.module, self.hooks, self.pre_hooks, self.legacy = module, hooks, pre_hooks, legacy
         self.grad_output: tuple | None = None
-        self.input_count = 0
+        self.input_count = self.output_count = 0
+        self.input_positions: list[int] | None = None
+        self.output_positions: list[int] | None = None
 
     def wrap_inputs(self, args: tuple) -> tuple:
-        positions = [i for i, arg in enumerate(args) if isinstance(arg, Tensor)]
-        self.input_count = len(positions)
-        if not any(args[i].requires_grad for i in positions):
-            return args
-        tapped = _GradientTap.apply(self.on_input_grads, *(args[i] for i in positions))
-        self._inputs_tapped = True
-        args = list(args)
-        for position, tensor in zip(positions, tapped):
-            args[position] = tensor
-        return tuple(args)
+        self.input_count = len(args)
+        args, self.input_positions = _tap(self.on_input_grads, True, args)
+        return args
 
     def wrap_output(self, output):
-        single = isinstance(output, Tensor)
+        if not isinstance(output, (Tensor, tuple)):
+            caller_warnings.warn(
+                "For backward hooks to be called, module output should be a Tensor or a tuple of Tensors but "
+                f"received {type(output)}"
+            )
+        single = not isinstance(output, tuple)
         outputs = (output,) if single else output
-        if not isinstance(outputs, tuple) or not any(isinstance(o, Tensor) and o.requires_grad for o in outputs):
-            return output
-        positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
-        tapped = _GradientTap.apply(self.on_output_grads, *(outputs[i] for i in positions))
-        outputs = list(outputs)
-        for position, tensor in zip(positions, tapped):
-            outputs[position] = tensor
-        return outputs[0] if single else tuple(outputs)
+        self.output_count = len(outputs)
+        outputs, self.output_positions = _tap(self.on_output_grads, False, outputs)
+        return outputs[0] if single else outputs
 
     def on_output_grads(self, ctx, grads: tuple) -> tuple:
+        grad_output = _with_none(self.output_positions, grads, self.output_count)
         for hook in self.pre_hooks:
-            replaced = hook(self.module, grads)
+            replaced = hook(self.module, grad_output)
             if replaced is not None:
-                grads = _replacement_gradients("grad_output", "pre hook", grads, replaced)
-        self.grad_output = grads
-        if self.hooks and self.input_count and not self._inputs_tapped:
-            warnings.warn(
+                grad_output = _replacement_gradients("grad_output", "pre hook", grad_output, replaced)
+        self.grad_output = grad_output
+        if self.input_positions is None:
+            caller_warnings.warn(
                 "Full backward hook is firing when gradients are computed with respect to module outputs since no "
                 "inputs require gradients. See https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
-                "#torch.nn.Module.register_full_backward_hook for more details.",
-                UserWarning,
-                stacklevel=2,
+                "#torch.nn.Module.register_full_backward_hook for more details."
             )
-            self.run_hooks((None,) * self.input_count)  # no input needs a gradient: torch's (None, ...)
-        return grads
-
-    _inputs_tapped = False
+            grad_input = (None,) * self.input_count
+            for hook in self.hooks:
+                replaced = hook(self.module, grad_input, grad_output)
+                if replaced is not None and not (isinstance(replaced, tuple) and all(g is None for g in replaced)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should always return None or "
+                        "None for all gradients."
+                    )
+            self.grad_output = None
+        return tuple(grad_output[i] for i in self.output_positions)
 
     def on_input_grads(self, ctx, grads: tuple) -> tuple:
-        grads = tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad[1:]))
-        return self.run_hooks(grads)
-
-    def run_hooks(self, grad_input: tuple) -> tuple:
+        if self.grad_output is None:
+            # The gradient reached the inputs without passing through the outputs (double backward, or
+            # an output that is not a tensor or tuple): torch calls no hook then.
+            return grads
+        grad_input = _with_none(self.input_positions, grads, self.input_count)
         for hook in self.hooks:
             replaced = hook(self.module, grad_input, self.grad_output)
             if replaced is not None:
                 grad_input = _replacement_gradients("grad_input", "hook", grad_input, replaced)
-        return grad_input
+        self.grad_output = None
+        return tuple(grad_input[i] for i in self.input_positions)
+
+
+class _LegacyBackwardHook:
+    """A ``register_backward_hook`` hook, as torch runs it: a hook of the output's node, called with
+    the module, that node's ``grad_inputs`` and ``grad_outputs`` (torch's mm/addmm of a 2-D linear layer
+    sees the gradient of ``weight.t()``, its operand: so does the hook here)."""
+
+    def __init__(self, hook, module: Module) -> None:
+        self.hook, self.module = hook, module
+        self.__name__ = getattr(hook, "__name__", type(hook).__name__)
+
+    def __call__(self, grad_inputs: tuple, grad_outputs: tuple):
+        transposed = self.transposes_weight
+        if transposed and grad_inputs[-1] is not None:
+            grad_inputs = (*grad_inputs[:-1], grad_inputs[-1].t())
+        replaced = self.hook(self.module, grad_inputs, grad_outputs)
+        if transposed and isinstance(replaced, tuple) and replaced and isinstance(replaced[-1], Tensor):
+            replaced = (*replaced[:-1], replaced[-1].t())
+        return replaced
+
+    transposes_weight = False
+
+
+def _register_legacy_hooks(module: Module, hooks: list, args: tuple, result) -> None:
+    """torch's handling of the non-full backward hooks: each a hook of the first output tensor's node."""
+    var = result
+    while not isinstance(var, Tensor):
+        var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) else var[0]
+    grad_fn = var.grad_fn
+    if grad_fn is None:
+        return
+    transposes = isinstance(getattr(grad_fn, "_function", None), type) and issubclass(grad_fn._function, Linear)
+    transposes = transposes and grad_fn.name() in ("AddmmBackward0", "MmBackward0")
+    for hook in hooks:
+        wrapped = _LegacyBackwardHook(hook, module)
+        wrapped.transposes_weight = transposes
+        grad_fn.register_hook(wrapped)
+    _warn_legacy_hook(args, result, grad_fn)
+
+
+def _warn_legacy_hook(inputs, result, grad_fn) -> None:
+    """torch's deprecation warnings for a non-full backward hook that will miss gradients."""
+    if isinstance(result, Tensor):
+        result = (result,)
+    elif not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+        caller_warnings.warn(
+            "Using non-full backward hooks on a Module that does not return a single Tensor or a tuple of Tensors "
+            "is deprecated and will be removed in future versions. This hook will be missing some of the "
+            "grad_output. Please use register_full_backward_hook to get the documented behavior.",
+            FutureWarning,
+        )
+        return
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    elif not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
+        caller_warnings.warn(
+            "Using non-full backward hooks on a Module that does not take as input a single Tensor or a tuple of "
+            "Tensors is deprecated and will be removed in future versions. This hook will be missing some of the "
+            "grad_input. Please use register_full_backward_hook to get the documented behavior.",
+            FutureWarning,
+        )
+        return
+    out_grad_fn = {id(r.grad_fn) for r in result if r.grad_fn is not None}
+    if not out_grad_fn or (len(out_grad_fn) == 1 and id(grad_fn) not in out_grad_fn):
+        caller_warnings.warn(
+            "Using a non-full backward hook when outputs are nested in python data structure is deprecated and will "
+            "be removed in future versions. This hook will be missing some grad_output.",
+            FutureWarning,
+        )
+    elif len(out_grad_fn) > 1:
+        caller_warnings.warn(
+            "Using a non-full backward hook when outputs are generated by different autograd Nodes is deprecated "
+            "and will be removed in future versions. This hook will be missing some grad_output. Please use "
+            "register_full_backward_hook to get the documented behavior.",
+            FutureWarning,
+        )
+    elif {id(i.grad_fn) for i in inputs if i.grad_fn is not None} != {id(n) for n, _ in grad_fn.next_functions}:
+        caller_warnings.warn(
+            "Using a non-full backward hook when the forward contains multiple autograd Nodes is deprecated and "
+            "will be removed in future versions. This hook will be missing some grad_input. Please use "
+            "register_full_backward_hook to get the documented behavior.",
+            FutureWarning,
+        )
 
 
 class Module:
@@ -801,7 +925,12 @@ class Module:
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> _HookHandle:
         """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's tensor
-        inputs are computed (None for those that need none); it may return replacement grad_input."""
+        inputs are known: an entry per positional argument (zeros for a tensor that needs no gradient, None
+        for a non-tensor), one per output (None for one that got no gradient); it may return replacement
+        grad_input."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError(_BOTH_KINDS_MESSAGE)
+        object.__setattr__(self, "_is_full_backward_hook", True)
         return self._add_hook(self._hook_table("_backward_hooks"), hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> _HookHandle:
@@ -810,8 +939,15 @@ class Module:
         return self._add_hook(self._hook_table("_backward_pre_hooks"), hook, prepend)
 
     def register_backward_hook(self, hook) -> _HookHandle:
-        """torch's deprecated name; here the full backward hook."""
-        return self.register_full_backward_hook(hook)
+        """torch's deprecated hook: ``hook(module, grad_input, grad_output)`` with the gradients of the
+        last node of the forward (its inputs and outputs), not the module's. A module takes one kind."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError(_BOTH_KINDS_MESSAGE)
+        object.__setattr__(self, "_is_full_backward_hook", False)
+        return self._add_hook(self._hook_table("_backward_hooks"), hook)
+
+    # None until a backward hook is registered: then True (full) or False (register_backward_hook), as torch's
+    _is_full_backward_hook: bool | None = None
 
     _has_backward_hooks = False  # (set on a module once it has a backward hook table: one read per call)
 
@@ -847,12 +983,14 @@ class Module:
                 replaced = hook(self, args)
                 if replaced is not None:
                     args = replaced if isinstance(replaced, tuple) else (replaced,)
-        backward_hooks = None
+        backward_hooks = None  # (a _BackwardHooks, or the list of register_backward_hook's hooks)
         if self._has_backward_hooks and is_grad_enabled():
             hooks = list(self.__dict__.get("_backward_hooks", {}).values())
             pre_hooks = list(self.__dict__.get("_backward_pre_hooks", {}).values())
+            if hooks and self._is_full_backward_hook is False:
+                backward_hooks, hooks = hooks, []
             if hooks or pre_hooks:
-                backward_hooks = _BackwardHooks(self, hooks, pre_hooks)
+                backward_hooks = _BackwardHooks(self, hooks, pre_hooks, legacy=backward_hooks)
                 args = backward_hooks.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
@@ -868,7 +1006,12 @@ class Module:
                 if replaced is not None:
                     output = replaced
         if backward_hooks is not None:
-            output = backward_hooks.wrap_output(output)
+            if type(backward_hooks) is list:
+                _register_legacy_hooks(self, backward_hooks, args, output)
+            else:
+                output = backward_hooks.wrap_output(output)
+                if backward_hooks.legacy:  # (full pre-hooks beside register_backward_hook's)
+                    _register_legacy_hooks(self, backward_hooks.legacy, args, output)
         return output
 
     # torch's names of the call (a subclass overriding __call__ still reaches the module's call through them).

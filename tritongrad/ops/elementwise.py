@@ -503,21 +503,37 @@ def rpow_forward(base, x):
     return unary_forward("rpow_scalar", x, p0=round_float(float(base), x.dtype))
 
 
+def _save_for_divisor(ctx, a, b) -> None:
+    """remainder/fmod save their operands only for the divisor's gradient, as torch's: the dividend's
+    is grad itself, so a write into either operand, or a second backward, is an error only then."""
+    if _needs(ctx, 1):
+        ctx.save_for_backward(a if hasattr(a, "_data") else None, b)
+
+
+def _dividend_for_divisor_grad(ctx, op: str):
+    """The saved (dividend, divisor); a number dividend has no derivative in torch (remainder(5, x)
+    records torch's NotImplemented node), so its backward raises torch's error."""
+    a, b = ctx.saved_tensors
+    if a is None:
+        raise RuntimeError(f"derivative for aten::{op} is not implemented")
+    return a, b
+
+
 class Remainder(Function):
     """Python-style modulus; d/da = 1, d/db = -floor(a / b)."""
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if hasattr(a, "_data") else None, b if hasattr(b, "_data") else None)
+        _save_for_divisor(ctx, a, b)
         ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
         return binary_forward("remainder", a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         grad_a = reduce_grad(grad, ctx.a_meta) if _needs(ctx, 0) else None
         grad_b = None
         if _needs(ctx, 1):
+            a, b = _dividend_for_divisor_grad(ctx, "remainder")
             grad_b = reduce_grad(-grad * (a / b).floor(), ctx.b_meta)
         return grad_a, grad_b
 
@@ -527,16 +543,16 @@ class Fmod(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if hasattr(a, "_data") else None, b if hasattr(b, "_data") else None)
+        _save_for_divisor(ctx, a, b)
         ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
         return binary_forward("fmod", a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
         grad_a = reduce_grad(grad, ctx.a_meta) if _needs(ctx, 0) else None
         grad_b = None
         if _needs(ctx, 1):
+            a, b = _dividend_for_divisor_grad(ctx, "fmod")
             grad_b = reduce_grad(-grad * binary_forward("trunc_divide", a.detach(), b.detach()), ctx.b_meta)
         return grad_a, grad_b
 

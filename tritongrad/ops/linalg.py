@@ -287,7 +287,10 @@ def dot(input, other, *, out=None):
 class Dot(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Each operand only for the other's gradient, as torch's: a write into an operand whose
+        # partner needs no gradient is no version error there.
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         return _wrap(_launch_dot(a._data, b._data))
 
     @staticmethod

@@ -29,13 +29,18 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        ctx.save_for_backward(x, weight)
+        # x only for weight's gradient and weight only for x's, as torch's addmm saves them: a write into
+        # one whose partner needs no gradient is no version error, and a bias-only node saves nothing
+        # (it runs a second time). The one not saved is still read for its layout (_linear_backward).
+        needs = ctx.needs_input_grad
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(x if needs[1] else None, weight if needs[0] else None)
         ctx.has_bias = bias is not None
         return _wrap(_launch_forward(ctx, x, weight, bias, None))
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors or _NOTHING_SAVED
         return _linear_backward(ctx, grad, x, weight, relu_out=None)
 
 
@@ -55,13 +60,17 @@ class LinearRelu(Function):
     def forward(ctx, x, weight, bias=None):
         ctx.has_bias = bias is not None
         out = _wrap(_launch_forward(ctx, x, weight, bias, "relu"))
-        ctx.save_for_backward(x, weight, out)
+        needs = ctx.needs_input_grad  # (what Linear saves, and the output as torch's relu saves its result)
+        ctx.save_for_backward(x if needs[1] else None, weight if needs[0] else None, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, out = ctx.saved_tensors
         return _linear_backward(ctx, grad, x, weight, relu_out=out)
+
+
+_NOTHING_SAVED = (None, None)
 
 
 def _launch_forward(ctx, x, weight, bias, activation: str | None):
@@ -81,23 +90,26 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
     """The three gradients of (relu of) a linear layer: one fused launch, or composed ops when recording."""
     need_x, need_weight, need_bias = ctx.needs_input_grad
     needs = (need_x, need_weight, need_bias and ctx.has_bias)
-    if grad._data.dtype != x._data.dtype:
-        grad = grad.to(x.dtype)
-    recording = is_grad_enabled()
-    if relu_out is not None and (recording or (grad._data.dim() > 2 and not _flattens_to_rows(grad, x, relu_out))):
-        grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op: recorded, or for unusual layouts
+    # An operand not saved (its partner needs no gradient) is the forward's buffer, which the fused
+    # kernel reads for its layout alone; a second backward has it no more and takes the composed path.
+    launch, data, weight_data = ctx.forward_launch
+    x_data = data if x is None else x._data
+    weight_now = weight_data if weight is None else weight._data
+    if x_data is None or weight_now is None or is_grad_enabled():
+        return _linear_backward_composed(grad, x, weight, relu_out, needs)
+    if grad._data.dtype != x_data.dtype:
+        grad = grad.to(x_data.dtype)
+    if relu_out is not None and grad._data.dim() > 2 and not _flattens_to_rows(grad._data, x_data, relu_out._data):
+        grad = grad.where(relu_out > 0, 0.0)  # ReLU's backward as an op, for unusual layouts
         relu_out = None
-    if recording:
-        return _linear_backward_composed(grad, x, weight, needs)
     # The forward's launcher stands for the layouts of x and weight while they hold the very
     # buffers it read (``.data =`` may have swapped one since) and of relu_out, its own output.
-    launch, data, weight_data = ctx.forward_launch
     ctx.forward_launch = (None, None, None)  # frees those buffers with the saved tensors
-    forward = launch if x._data is data and weight._data is weight_data else None
+    forward = launch if x_data is data and weight_now is weight_data else None
     grad_x, grad_weight, grad_bias = matmul_kernels.launch_linear_backward(
         grad._data,
-        x._data,
-        weight._data,
+        x_data,
+        weight_now,
         needs_input_grad=needs,
         relu_out=None if relu_out is None else relu_out._data,
         allow_tf32=backends.cuda.matmul.allow_tf32,
@@ -110,26 +122,32 @@ def _linear_backward(ctx, grad, x, weight, relu_out):
     )
 
 
-def _flattens_to_rows(*tensors) -> bool:
-    """True if every tensor's leading dims merge into one (a view, no copy) — the fused backward's layout."""
-    for tensor in tensors:
-        if tensor.dim() > 2:
+def _flattens_to_rows(*buffers) -> bool:
+    """True if every buffer's leading dims merge into one (a view, no copy) — the fused backward's layout."""
+    for buffer in buffers:
+        if buffer.dim() > 2:
             try:
-                tensor._data.view(-1, tensor.shape[-1])
+                buffer.view(-1, buffer.shape[-1])
             except RuntimeError:
                 return False
     return True
 
 
-def _linear_backward_composed(grad, x, weight, needs):
-    """The same three products written with tritongrad ops, so they are recorded (double backward)."""
-    out_features, in_features = weight.shape
-    grad_rows = grad.reshape(-1, out_features)
+def _linear_backward_composed(grad, x, weight, relu_out, needs):
+    """The same three products written with tritongrad ops, so they are recorded (double backward),
+    or for a second backward that lacks an operand not saved. Each reads only the operand its gradient
+    needs; the ReLU's backward is an op here."""
+    operand = x if x is not None else weight
+    if operand is not None and grad.dtype != operand.dtype:
+        grad = grad.to(operand.dtype)
+    if relu_out is not None:
+        grad = grad.where(relu_out > 0, 0.0)
+    grad_rows = grad.reshape(-1, grad.shape[-1])
     grad_x = grad_weight = grad_bias = None
     if needs[0]:
         grad_x = grad @ weight
     if needs[1]:
-        grad_weight = grad_rows.t() @ x.reshape(-1, in_features)
+        grad_weight = grad_rows.t() @ x.reshape(-1, x.shape[-1])
     if needs[2]:
         grad_bias = grad_rows.sum(0)
     return grad_x, grad_weight, grad_bias

@@ -91,10 +91,17 @@ class Pad(Function):
     def forward(ctx, x, pairs, mode, value):
         ctx.input_shape, ctx.pairs, ctx.mode = tuple(x.shape), pairs, mode
         ctx.channels_last = prefers_channels_last(x._data)
+        if mode != "constant":
+            # What torch keeps, for its errors alone (the gradient needs only the shapes): reflection and
+            # replication pads save the input (a write into it is the version error), and circular's
+            # CopySlices runs once (a saved None: no version check, but freed after a backward).
+            ctx.save_for_backward(None if mode == "circular" else x)
         return Tensor._wrap(_pad_buffer(x._data, pairs, mode, value))
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.mode != "constant":
+            (_,) = ctx.saved_tensors  # (raises torch's error after an in-place write or a second backward)
         return PadBackward.apply(grad, ctx.input_shape, ctx.pairs, ctx.mode, ctx.channels_last), None, None, None
 
 

@@ -31,7 +31,13 @@ class Addcmul(Function):
         ctx.value = value
         # (input only by shape and dtype, as torch saves it: writing it in place after the forward is fine)
         ctx.input_meta = _Meta.of(input)
-        ctx.save_for_backward(tensor1, tensor2)
+        needs, divide = ctx.needs_input_grad, ctx._function.divide
+        if divide or needs[1] or needs[2]:
+            # Each factor only for the other's gradient, as torch saves them (addcdiv's divisor always, as
+            # torch's node keeps it even for input's gradient alone): a write into one, or a second
+            # backward, is an error only where torch's is.
+            ctx.metas = _Meta.of(tensor1), _Meta.of(tensor2)
+            ctx.save_for_backward(tensor1 if needs[2] else None, tensor2 if divide or needs[1] else None)
         # torch's kernel computes the half types in float32 and rounds once, at the end.
         compute = torch.float32 if dtype in REDUCED_FLOATS else dtype
         tensor1, tensor2 = tensor1.to(compute), tensor2.to(compute)
@@ -42,20 +48,22 @@ class Addcmul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        tensor1, tensor2 = ctx.saved_tensors
         value = ctx.value
         grad_input = reduce_grad(grad, ctx.input_meta) if ctx.needs_input_grad[0] else None
         grad_1 = grad_2 = None
-        if ctx._function.divide:
-            if ctx.needs_input_grad[1]:
-                grad_1 = reduce_grad(grad * value / tensor2, tensor1)
-            if ctx.needs_input_grad[2]:
-                grad_2 = reduce_grad(-grad * value * tensor1 / (tensor2 * tensor2), tensor2)
-        else:
-            if ctx.needs_input_grad[1]:
-                grad_1 = reduce_grad(grad * value * tensor2, tensor1)
-            if ctx.needs_input_grad[2]:
-                grad_2 = reduce_grad(grad * value * tensor1, tensor2)
+        if ctx._function.divide or ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            tensor1, tensor2 = ctx.saved_tensors  # (read for addcdiv's input alone too: torch's checks)
+            meta1, meta2 = ctx.metas
+            if ctx._function.divide:
+                if ctx.needs_input_grad[1]:
+                    grad_1 = reduce_grad(grad * value / tensor2, meta1)
+                if ctx.needs_input_grad[2]:
+                    grad_2 = reduce_grad(-grad * value * tensor1 / (tensor2 * tensor2), meta2)
+            else:
+                if ctx.needs_input_grad[1]:
+                    grad_1 = reduce_grad(grad * value * tensor2, meta1)
+                if ctx.needs_input_grad[2]:
+                    grad_2 = reduce_grad(grad * value * tensor1, meta2)
         return grad_input, grad_1, grad_2, None, None
 
 
