@@ -403,6 +403,13 @@ def cross_entropy_bwd_kernel(
         scale = scale / tl.load(saved_ptr + 2 * n_rows).to(COMPUTE)
     logsumexp = tl.load(saved_ptr + rows, mask=in_rows, other=0.0).to(COMPUTE)
     q_sum = tl.load(saved_ptr + n_rows + rows, mask=in_rows, other=0.0).to(COMPUTE)
+    # torch differentiates log_softmax, whose row is all NaN when the row's logsumexp is not
+    # finite (a NaN, a +inf or only -inf logits), and multiplies it by the row's incoming
+    # gradient, 0 for an ignored row: such a row's gradient is all NaN, ignored or not, whatever
+    # the scale; any other ignored row's is 0. Decided once per row: the loop's select stays one.
+    finite_row = tl.abs(logsumexp) < float("inf")
+    use_formula = valid & finite_row
+    row_fill = tl.where(finite_row, 0.0, float("nan")).to(COMPUTE)
     logits_base = rows[:, None] * logits_row_stride * VEC
     grad_base = rows[:, None] * grad_row_stride * VEC
     for start in range(0, n_classes, BLOCK):
@@ -418,7 +425,7 @@ def cross_entropy_bwd_kernel(
         )  # fmt: skip
         probabilities = tl.exp(x.to(COMPUTE) - logsumexp[:, None])
         grad = scale[:, None] * (q_sum[:, None] * probabilities - q)
-        grad = tl.where(valid[:, None], grad, 0.0)
+        grad = tl.where(use_formula[:, None], grad, row_fill[:, None])
         grad_ptrs = grad_logits_ptr + grad_base + cols[None, :] * grad_col_stride
         tl.store(grad_ptrs, grad.to(grad_logits_ptr.dtype.element_ty), mask=mask)
 

@@ -312,3 +312,40 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_torch():
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
         "Consider using tensor.detach() first."
     ], messages
+
+
+def _backward_twice(lib, make):
+    """``make(x)`` summed, backward twice without retain_graph: torch's "freed" error where its node saved
+    tensors (the index tensors, masks and the ones it makes of lists), the gradient where it saved none."""
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = make(lib, x).sum()
+    y.backward()
+    y.backward()
+    return x.grad
+
+
+SAVED_INDICES = {
+    "x[[0, 2]]": lambda lib, x: x[[0, 2]],
+    "x[mask]": lambda lib, x: x[x > 1],
+    "x[int tensor]": lambda lib, x: x[lib.tensor([0, 2])],
+    "x[numpy array]": lambda lib, x: x[np.array([0, 2])],
+    "x[1:] (a view: nothing saved)": lambda lib, x: x[1:],
+    "index_put": lambda lib, x: lib.zeros(3).index_put((lib.tensor([1]),), x[:1]),
+    "index_put accumulate": lambda lib, x: lib.zeros(3).index_put((lib.tensor([1]),), x[:1], accumulate=True),
+}
+
+
+@pytest.mark.parametrize("case", list(SAVED_INDICES))
+def test_indexing_saves_its_indices_as_torch(case):
+    agree(case, lambda lib: _backward_twice(lib, SAVED_INDICES[case]), [])
+
+
+def test_a_mask_written_after_indexing_is_a_version_error():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        mask = lib.tensor([True, False, True])
+        y = x[mask]
+        mask.fill_(False)
+        y.sum().backward()
+
+    agree("x[mask]; mask.fill_()", run, [], message=False)

@@ -67,7 +67,7 @@ from tritongrad.ops.fold import fold, unfold
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.grid_sample import affine_grid, grid_sample
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.loss_classes import CrossEntropy, NllLoss
+from tritongrad.ops.loss_classes import CrossEntropy, MultiMarginLoss, NllLoss
 from tritongrad.ops.loss_elementwise import elementwise_loss
 from tritongrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from tritongrad.ops.out_argument import check_no_grad as _check_no_grad_out
@@ -413,11 +413,11 @@ def bilinear(input1, input2, weight, bias=None):
     with weight (out * in2 columns), then a product with input2 summed over j."""
     for argument, value in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor("bilinear", argument, value)
-    if not input1.dtype == input2.dtype == weight.dtype:
-        raise RuntimeError(
-            f"All tensors must have the same dtype, got input1: {typeid_name(input1.dtype)}, input2: "
-            f"{typeid_name(input2.dtype)}, weight: {typeid_name(weight.dtype)}"
-        )
+    # torch checks the bias with the others (and names it only when there is one)
+    operands = [("input1", input1), ("input2", input2), ("weight", weight)] + ([] if bias is None else [("bias", bias)])
+    if len({value.dtype for _, value in operands}) > 1:
+        listed = ", ".join(f"{argument}: {typeid_name(value.dtype)}" for argument, value in operands)
+        raise RuntimeError(f"All tensors must have the same dtype, got {listed}")
     if weight.dim() != 3:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [-{weight.dim()}, {weight.dim() - 1}], but got 2)"
@@ -1335,15 +1335,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if input.numel():
         _check_margin_dtypes("multi_margin_loss_cpu_kernel", input, target, weight)
         _raise_on_device(((target < 0) | (target >= classes)).any(), RuntimeError("target out of range"))
-    x = input.reshape(rows, classes)
-    y = target.reshape(rows, 1)
-    z = (margin - x.gather(1, y)) + x
-    others = creation.arange(classes, device=input.device) != y
-    h = z if p == 1 else z * z
-    if weight is not None:
-        h = h * weight.gather(0, y.reshape(-1)).reshape(rows, 1)
-    loss = ops.where((z > 0) & others, h, 0.0).sum(1) / classes
-    return loss.reshape(shape) if reduction == "none" else _reduce(loss, reduction)
+    return MultiMarginLoss.apply(input, target, weight, (p, margin, reduction, shape, rows, classes))
 
 
 @autocast_op("multilabel_margin_loss")

@@ -80,7 +80,7 @@ from tritongrad.ops.linalg_factor import (  # noqa: F401 (torch's top-level spel
     logdet,
 )
 from tritongrad.ops.linalg_spectral import qr  # noqa: F401
-from tritongrad.ops.linalg_svd import pinverse, svd  # noqa: F401
+from tritongrad.ops.linalg_svd import norm, pinverse, svd  # noqa: F401 (norm: the vector and matrix orders)
 from tritongrad.ops.numeric import *  # noqa: F403
 from tritongrad.ops.ordering import *  # noqa: F403
 from tritongrad.ops.pointwise_compound import addcdiv, addcmul  # noqa: F401
@@ -99,7 +99,6 @@ from tritongrad.ops.reduction import (  # noqa: F401 (public API: __all__ below)
     min,
     nanmean,
     nansum,
-    norm,
     prod,
     std,
     std_mean,

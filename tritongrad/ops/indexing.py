@@ -728,7 +728,10 @@ def getitem(x: Tensor, key) -> Tensor:
     if not entries:
         return view
     plan = advanced_plan(view, entries)
-    plan.watched = tuple(k for k in _key_items(key) if isinstance(k, Tensor) and k.dtype == torch.int64)
+    # torch saves the index tensors (masks included) for the backward, and the ones it makes of lists
+    # or arrays: a write into one is then its version error, a second backward its "freed" error.
+    watched = tuple(k for k in _key_items(key) if isinstance(k, Tensor))
+    plan.watched = watched if watched or not plan.indices else (Tensor._wrap(plan.indices[0]),)
     return Index.apply(view, plan)
 
 
@@ -908,6 +911,7 @@ def _index_put_plan(input: Tensor, indices, values, accumulate: bool) -> tuple[T
         raise RuntimeError("sym_strides() called on an undefined Tensor")
     view, entries = split_key(input, key, zero_dim_as_index=True)
     plan = advanced_plan(view, entries)
+    plan.watched = key  # (torch's index_put saves its indices: see getitem)
     # torch writes one value through a lone mask as masked_fill_(mask, value.item()), whatever value's shape
     masked_fill = not accumulate and values.numel() == 1 and len(indices) == 1 and indices[0].dtype == torch.bool
     return view, plan, _values_for(plan, values, drop_leading_ones=masked_fill)

@@ -1,6 +1,6 @@
 """The singular value decomposition (torch.linalg.svd, svdvals, torch.svd) on kernels/linalg_svd.py,
 and what is built on it with tritongrad ops: pinv, matrix_rank, matrix_norm (and linalg.norm's
-matrix orders), cond, lstsq.
+matrix orders, and torch.norm's / Tensor.norm's: see norm), cond, lstsq.
 
 svd's backward is torch's svd_backward (real case), with k = min(m, n), S2 = S * S and
 E[j, l] = S2[l] - S2[j] off the diagonal (1 on it):
@@ -50,7 +50,7 @@ from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
     "linalg_svd", "svdvals", "svd", "pinv", "pinverse", "matrix_rank", "matrix_norm", "linalg_norm", "cond",
-    "lstsq", "eig", "eigvals",
+    "lstsq", "eig", "eigvals", "norm",
 ]  # fmt: skip
 
 svd_result = _return_type("linalg_svd", ("U", "S", "Vh"))
@@ -303,7 +303,7 @@ _MATRIX_ORDS = ("fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf"))
 
 def _matrix_dims(A, dim) -> tuple[int, int]:
     if not (isinstance(dim, (tuple, list)) and len(dim) == 2):
-        shown = dim if isinstance(dim, int) else ", ".join(str(d) for d in dim)
+        shown = dim if isinstance(dim, int) else " ".join(str(d) for d in dim)  # (torch's "Got 0 1 2")
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {shown}")
     d0, d1 = (normalize_dim(d, A.dim()) for d in dim)
     if d0 == d1:
@@ -345,6 +345,17 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if not keepdim and summed < picked:
         picked -= 1
     return sums.amax(picked, keepdim=keepdim) if ord > 0 else sums.amin(picked, keepdim=keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None):
+    """torch.norm and Tensor.norm, as torch's Python torch.norm dispatches: a string ``p`` other than 'fro' over
+    at most two dims ('nuc', ...) is the matrix norm (linalg.matrix_norm) over ``dim`` (every dim when None,
+    so a 2-D input's; any other number of dims is matrix_norm's error); the rest is reduction.norm's vector
+    norm ('fro' as 2)."""
+    if isinstance(p, str) and not (p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2)):
+        dims = list(range(input.dim())) if dim is None else [dim] if isinstance(dim, int) else dim
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype, out=out)
+    return _vector_norm(input, p, dim, keepdim, out=out, dtype=dtype)
 
 
 @out_variant("linalg_norm")
@@ -450,3 +461,4 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 
 attach_methods({"svd": svd, "pinverse": pinverse})
+attach_methods({"norm": norm}, replace=True)  # (reduction.py attached the vector norm: see norm)

@@ -1,8 +1,11 @@
-"""Class-target losses: cross-entropy and NLL on the fused kernels of kernels/loss_classes.py.
+"""Class-target losses: cross-entropy and NLL on the fused kernels of kernels/loss_classes.py,
+and the multi-class hinge loss (multi_margin_loss) composed from tritongrad ops.
 
 The backward runs the fused kernel when nothing is recorded; under ``create_graph=True``
 cross-entropy's gradient is composed from tritongrad ops (on ``Softmax``) so it is recorded, and
-NLL's backward is itself a Function whose adjoint is NLL again.
+NLL's backward is itself a Function whose adjoint is NLL again. multi_margin_loss is one node
+(``MultiMarginLossBackward0``), as torch's fused op, whose gradient follows torch's kernel rather
+than the chain rule through its composition (see MultiMarginLoss).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from tritongrad.autograd.engine import UnitGradient
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.kernels import loss_classes as class_loss_kernels
+from tritongrad.ops.arithmetic import where
 from tritongrad.ops.softmax import Softmax
 from tritongrad.tensor import Tensor
 
-__all__ = ["CrossEntropy", "NllLoss", "NllLossBackward"]
+__all__ = ["CrossEntropy", "NllLoss", "NllLossBackward", "MultiMarginLoss", "MultiMarginLossBackward"]
 
 _wrap = Tensor._wrap  # a kernel's output buffer as a Tensor
 
@@ -165,3 +169,64 @@ class NllLossBackward(Function):
             grad_of_grad = NllLoss.apply(grad_grad, target, weight, options["ignore_index"], options["reduction"])
         grad_of_log_probs = creation.zeros_like(log_probs) if ctx.needs_input_grad[1] else None
         return grad_of_grad, grad_of_log_probs, None, None, None
+
+
+def _margin_terms(scores, target, margin: float):
+    """z[n, i] = margin - x[n, y_n] + x[n, i] of (rows, 1) targets, and which of them count: z > 0, i != y_n."""
+    z = (margin - scores.gather(1, target)) + scores
+    others = creation.arange(scores.shape[1], device=scores.device) != target
+    return z, (z > 0) & others
+
+
+class MultiMarginLoss(Function):
+    """sum over i != y of max(0, margin - x[y] + x[i])^p (times weight[y]) / C per row, then reduced.
+
+    ``scores`` and ``target`` as the caller has them ((N, C), (C) or a scalar; N or one targets);
+    ``options`` is (p, margin, reduction, result shape, rows, C). One node, as torch's fused op: differentiating the
+    composition would multiply the incoming zero of an inactive term by 2z (NaN for z = inf or NaN);
+    torch's kernel skips such terms, and so does MultiMarginLossBackward.
+    """
+
+    @staticmethod
+    def forward(ctx, scores, target, weight, options):
+        p, margin, reduction, shape, rows, classes = options
+        z, counted = _margin_terms(scores.reshape(rows, classes), target.reshape(rows, 1), margin)
+        terms = z if p == 1 else z * z
+        if weight is not None:
+            terms = terms * weight.gather(0, target.reshape(-1)).reshape(-1, 1)
+        loss = where(counted, terms, 0.0).sum(1) / classes
+        ctx.save_for_backward(scores, target, weight)
+        ctx.options = options
+        if reduction == "none":
+            return loss.reshape(shape)
+        return loss.mean() if reduction == "mean" else loss.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        scores, target, weight = ctx.saved_tensors
+        return MultiMarginLossBackward.apply(grad, scores, target, weight, ctx.options), None, None, None
+
+
+class MultiMarginLossBackward(Function):
+    """torch's multi_margin_loss_backward: per counted term h = (1 or 2z) * weight[y] * s, with
+    s = 1/C (1/(N C) for the mean); h at column i, minus the row's sum of h at the target's column,
+    0 elsewhere; then times the incoming gradient, as torch's kernel orders it (a NaN gradient
+    makes its whole row NaN). torch has no derivative for it, and neither has this."""
+
+    @staticmethod
+    def forward(ctx, grad, scores, target, weight, options):
+        p, margin, reduction, _, rows, classes = options
+        scale = 1.0 / (rows * classes) if reduction == "mean" else 1.0 / classes
+        y = target.reshape(rows, 1)
+        z, counted = _margin_terms(scores.reshape(rows, classes), y, margin)
+        h = z * (2 * scale) if p == 2 else creation.full_like(z, scale)
+        if weight is not None:
+            h = h * weight.gather(0, y.reshape(-1)).reshape(-1, 1)
+        h = where(counted, h, 0.0)
+        others = creation.arange(classes, device=scores.device) != y
+        h = where(others, h, 0.0 - h.sum(1, keepdim=True))  # (0 - 0 is +0, as torch's kernel gives)
+        return (h * (grad.reshape(rows, 1) if reduction == "none" else grad)).reshape(scores.shape)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        raise RuntimeError("derivative for aten::multi_margin_loss_backward is not implemented")
