@@ -105,9 +105,11 @@ from tritongrad.dtypes import can_cast  # noqa: E402,F401
 from tritongrad.environment import *  # noqa: E402,F401,F403
 from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
+from tritongrad.ops.copies import *  # noqa: E402,F401,F403
 from tritongrad.ops.extras import frexp, ldexp, ldexp_, pdist, renorm  # noqa: E402,F401
 from tritongrad.ops.linalg_composed import matrix_exp, pca_lowrank, svd_lowrank  # noqa: E402,F401
 from tritongrad.ops.linalg_lu import lu, lu_solve, lu_unpack  # noqa: E402,F401
+from tritongrad.ops.numerical_gradient import gradient  # noqa: E402,F401
 from tritongrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = version.__version__

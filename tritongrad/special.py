@@ -7,9 +7,10 @@ computed in float64 by kernels/special_functions.py. ``ndtr`` and ``multigammaln
 as torch composes them. Every function takes ``out=`` where torch's does; softmax and log_softmax
 require ``dim`` as torch.special's do.
 
-Not here (torch has them): the Bessel functions of the first and second kind J0, J1, Y0, Y1, the
-modified Bessel functions of the second kind (K0, K1 and their scaled forms), airy_ai and the
-orthogonal polynomials.
+The Bessel functions of the first and second kind (J0, J1, Y0, Y1), the modified ones of the second
+kind (K0, K1 and their scaled forms), airy_ai and the orthogonal polynomials come from
+ops/special_functions.py (kernels/special_bessel.py, kernels/orthogonal_polynomials.py); as torch's,
+they have no derivative.
 """
 
 from __future__ import annotations
@@ -42,12 +43,40 @@ from tritongrad.ops.numeric import sinc as _sinc
 from tritongrad.ops.out_argument import write_out
 from tritongrad.ops.softmax import log_softmax as _log_softmax
 from tritongrad.ops.softmax import softmax as _softmax
+from tritongrad.ops.special_functions import (
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
 
 __all__ = [
     "erf", "erfc", "erfcx", "erfinv", "exp2", "expm1", "expit", "log1p", "log_softmax", "logit", "logsumexp",
     "round", "sinc", "softmax", "xlogy", "xlog1py", "ndtr", "ndtri", "log_ndtr", "entr", "gammaln", "gammainc",
     "gammaincc", "digamma", "psi", "polygamma", "multigammaln", "zeta", "i0", "i0e", "i1", "i1e",
     "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
+    "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
+    "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "airy_ai", "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w",
+    "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
 ]  # fmt: skip
 
 expit = sigmoid
