@@ -349,3 +349,40 @@ def test_a_mask_written_after_indexing_is_a_version_error():
         y.sum().backward()
 
     agree("x[mask]; mask.fill_()", run, [], message=False)
+
+
+LAYER_INPUTS = {
+    # torch's order of a convolution's dtype checks: the bias's, the weight's, then the kernel's
+    "conv2d long input, float bias": lambda lib: _seeded(lib, lambda: lib.nn.Conv2d(1, 1, 3))(
+        lib.ones(1, 1, 5, 5, dtype=torch.long)
+    ),
+    "conv2d long input, no bias": lambda lib: _seeded(lib, lambda: lib.nn.Conv2d(1, 1, 3, bias=False))(
+        lib.ones(1, 1, 5, 5, dtype=torch.long)
+    ),
+    "conv2d double input": lambda lib: _seeded(lib, lambda: lib.nn.Conv2d(1, 1, 3))(
+        lib.ones(1, 1, 5, 5, dtype=torch.float64)
+    ),
+    "conv1d long input": lambda lib: _seeded(lib, lambda: lib.nn.Conv1d(1, 1, 3))(lib.ones(1, 1, 5, dtype=torch.long)),
+    # an integer input beside floating parameters is the mixed-dtype error
+    "layer_norm long input": lambda lib: lib.nn.LayerNorm(4)(lib.ones(2, 4, dtype=torch.long)),
+    "group_norm long input": lambda lib: lib.nn.GroupNorm(2, 4)(lib.ones(2, 4, dtype=torch.long)),
+    "layer_norm long input, no affine": lambda lib: lib.nn.LayerNorm(4, elementwise_affine=False)(
+        lib.ones(2, 4, dtype=torch.long)
+    ),
+    "batch_norm channel count": lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 4)),
+    # the adaptive pools have no integer kernels (the 1-d ones are named as torch's 2-d kernels)
+    "adaptive_avg_pool1d long": lambda lib: lib.nn.AdaptiveAvgPool1d(2)(lib.ones(1, 1, 4, dtype=torch.long)),
+    "adaptive_max_pool1d long": lambda lib: lib.nn.AdaptiveMaxPool1d(2)(lib.arange(4).view(1, 1, 4)),
+    "adaptive_max_pool2d int": lambda lib: lib.nn.AdaptiveMaxPool2d(2)(lib.ones(1, 1, 4, 4, dtype=torch.int32)),
+    "embedding of a list": lambda lib: lib.nn.Embedding(5, 2)([1, 2]),
+}
+
+
+def _seeded(lib, make):
+    lib.manual_seed(0)
+    return make()
+
+
+@pytest.mark.parametrize("case", list(LAYER_INPUTS))
+def test_layer_input_errors_as_torch(case):
+    agree(case, LAYER_INPUTS[case], [])

@@ -33,6 +33,7 @@ from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import conv as kernels
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat
+from tritongrad.ops.out_argument import out_dtype_word
 from tritongrad.ops.padding import pad
 from tritongrad.tensor import Tensor
 
@@ -248,15 +249,16 @@ def _check_common(name: str, input, weight, bias, stride, dilation, groups: int,
             f"Expected {dims + 2}D weight for {name} (out_channels, in_channels / groups, *kernel_size), but got "
             f"weight of size: {_size_list(weight.shape)}"
         )
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"expected scalar type {dtype_word(input.dtype)} but found {dtype_word(weight.dtype)}")
+    # (torch's order: the bias's dtype, the weight's, then whether a kernel exists for the dtype)
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(
-            f"Input type ({dtype_word(input.dtype).lower()}) and bias type ({dtype_word(bias.dtype).lower()}) "
-            "should be the same"
+            f"Input type ({out_dtype_word(input.dtype)}) and bias type ({out_dtype_word(bias.dtype)}) should be "
+            "the same"
         )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_word(input.dtype)} but found {dtype_word(weight.dtype)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):

@@ -190,6 +190,8 @@ def embedding(
         >>> F.embedding(tritongrad.tensor([[1, 2], [4, 1]]), w).shape
         torch.Size([2, 2, 3])
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'indices' (position 2) must be Tensor, not {type(input).__name__}")
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     if weight.shape[0] == 0 and input.numel():  # (torch's lookup is an index_select of the rows)

@@ -59,10 +59,14 @@ def _no_double_backward(name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_input(name: str, kernel_name: str, input) -> None:
+def _check_input(name: str, kernel_name: str, input, *params) -> None:
+    """An input torch's kernel takes: a floating tensor (an integer one beside floating parameters is
+    torch's mixed-dtype error, raised before its dispatch refuses the dtype)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
+        if any(isinstance(p, Tensor) and p.dtype != input.dtype for p in params):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
         raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{dtype_word(input.dtype)}'")
 
 
@@ -189,7 +193,8 @@ def batch_norm(
     channels = input.shape[1]
     params = {"weight": weight, "bias": bias, "running_mean": running_mean, "running_var": running_var}
     _check_params("batch_norm", input, params)
-    for key, value in params.items():
+    for key in ("running_mean", "running_var", "weight", "bias"):  # (torch's order of the size checks)
+        value = params[key]
         if value is not None and value.numel() != channels:
             raise RuntimeError(f"{key} should contain {channels} elements not {value.numel()}")
     for key, value in (("running_mean", running_mean), ("running_var", running_var)):
@@ -428,7 +433,7 @@ def layer_norm(
         >>> F.layer_norm(tritongrad.randn(2, 5), (5,)).shape
         torch.Size([2, 5])
     """
-    _check_input("layer_norm", "LayerNormKernelImpl", input)
+    _check_input("layer_norm", "LayerNormKernelImpl", input, weight, bias)
     shape = _normalized_dims("layer_norm", input, normalized_shape, rms=False)
     _check_affine_shape("weight", weight, shape)
     _check_affine_shape("bias", bias, shape)
@@ -538,7 +543,7 @@ def group_norm(
         >>> F.group_norm(tritongrad.randn(2, 4, 3), 2).shape
         torch.Size([2, 4, 3])
     """
-    _check_input("group_norm", "group_norm", input)
+    _check_input("group_norm", "group_norm", input, weight, bias)
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     size = [input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]

@@ -318,6 +318,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _adaptive_window(name: str, x, output_size, spatial: int) -> PoolWindow:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if not x.dtype.is_floating_point:  # (torch's 1-d pools run its 2-d kernels, named so in its error)
+        raise NotImplementedError(f"\"{name.replace('1d', '2d')}\" not implemented for '{dtype_word(x.dtype)}'")
     if spatial > 1:
         check_rank_for_output_size(x, output_size)
     if x.dim() not in (spatial + 1, spatial + 2):
