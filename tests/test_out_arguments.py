@@ -140,7 +140,12 @@ def _outcome(lib, call, inputs, out_shape, out_dtype, result_shape):
 @pytest.mark.parametrize("out_kind", list(OUTS))
 @pytest.mark.parametrize("case", list(CASES))
 def test_out_matches_torch(case, out_kind):
-    make, call = CASES[case]
+    check_out_matches_torch(case, *CASES[case], out_kind)
+
+
+def check_out_matches_torch(case: str, make, call, out_kind: str) -> None:
+    """The call into an out of ``out_kind`` on both libraries: torch's value and resize warnings, or its
+    error type and message (shared with tests/test_out_coverage.py)."""
     inputs = make()
     result_shape = tuple(call(torch, *inputs, None).shape)
     out_shape, out_dtype = OUTS[out_kind]

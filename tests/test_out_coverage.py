@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import tritongrad
-from tests.test_out_arguments import OUTS, _args, _outcome
+from tests.test_out_arguments import OUTS, _args, check_out_matches_torch
 from tests.utils import assert_close, from_torch, random_values
 
 X = (3, 5)
@@ -132,18 +132,7 @@ ACCEPTS_GRAD = {"bucketize", "bucketize_int32", "isin", "signbit", "histc", "log
 @pytest.mark.parametrize("out_kind", list(OUTS))
 @pytest.mark.parametrize("case", list(CASES))
 def test_out_matches_torch(case, out_kind):
-    make, call = CASES[case]
-    inputs = make()
-    result_shape = tuple(call(torch, *inputs, None).shape)
-    out_shape, out_dtype = OUTS[out_kind]
-    want = _outcome(torch, call, inputs, out_shape, out_dtype, result_shape)
-    got = _outcome(tritongrad, call, inputs, out_shape, out_dtype, result_shape)
-    assert got[0] == want[0], f"{case} into {out_kind}: torch gives {want}, tritongrad {got}"
-    if want[0] == "error":
-        assert got[1] is want[1] and got[2] == want[2], f"{case} into {out_kind}: torch {want}, tritongrad {got}"
-        return
-    assert_close(got[1], want[1], torch.float32 if out_dtype == torch.float64 else None, what=f"{case} into {out_kind}")
-    assert got[2] == want[2], f"{case} into {out_kind}: resize warnings differ: torch {want[2]}, tritongrad {got[2]}"
+    check_out_matches_torch(case, *CASES[case], out_kind)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -33,7 +33,20 @@ class Container(Module):
             self.add_module(key, value)
 
 
-class Sequential(Module):
+class _Numbered:
+    """What Sequential and ModuleList share as torch's: ``pop(key)`` (required; the survivors are
+    renumbered) and a ``dir()`` without the numeric names of their entries."""
+
+    def pop(self, key) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+
+class Sequential(_Numbered, Module):
     """Calls its modules in order, each on the previous one's output.
 
     Built from modules (named "0", "1", ...) or from an OrderedDict of named modules.
@@ -118,15 +131,6 @@ class Sequential(Module):
             self.extend(modules)
         return self
 
-    def pop(self, key) -> Module:
-        """Removes and returns the module at ``key`` (the survivors are renumbered)."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def __dir__(self):
-        return [key for key in super().__dir__() if not key.isdigit()]
-
     def append(self, module: Module) -> Sequential:
         """Adds ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
@@ -187,7 +191,7 @@ def _fusable_linear_relu(linear: Linear, second: Module) -> bool:
 _LINEAR_FORWARD, _RELU_FORWARD = Linear.forward, ReLU.forward
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered, Module):
     """A list of registered submodules (no forward of its own).
 
     Example::
@@ -251,15 +255,6 @@ class ModuleList(Module):
         for position in range(len(self._modules), index, -1):
             self._modules[str(position)] = self._modules[str(position - 1)]
         self._modules[str(index)] = module
-
-    def pop(self, key) -> Module:
-        """Removes and returns the module at ``key`` (required, as torch's)."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def __dir__(self):
-        return [key for key in super().__dir__() if not key.isdigit()]
 
     def __repr__(self) -> str:
         # Like torch: runs of modules with identical reprs print once as "(i-j): n x Module(...)".
