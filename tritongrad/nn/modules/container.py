@@ -35,9 +35,10 @@ class Container(Module):
 
 class _Numbered:
     """What Sequential and ModuleList share as torch's: ``pop(key)`` (required; the survivors are
-    renumbered) and a ``dir()`` without the numeric names of their entries."""
+    renumbered; each class names its own, as Python's argument errors name the method) and a ``dir()``
+    without the numeric names of their entries."""
 
-    def pop(self, key) -> Module:
+    def _pop(self, key) -> Module:
         module = self[key]
         del self[key]
         return module
@@ -57,6 +58,9 @@ class Sequential(_Numbered, Module):
         >>> model[0]
         Linear(in_features=3, out_features=4, bias=True)
     """
+
+    def pop(self, key) -> Module:
+        return self._pop(key)
 
     def __init__(self, *args) -> None:
         super().__init__()
@@ -200,6 +204,9 @@ class ModuleList(_Numbered, Module):
         >>> len(list(layers.parameters()))
         6
     """
+
+    def pop(self, key) -> Module:
+        return self._pop(key)
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
