@@ -259,18 +259,25 @@ def test_double_backward_matches_torch():
 def _recording_weight_grad_grids(splits: list):
     """Records the split count (grid axis 2) of each weight-gradient launch."""
     kernel = conv_kernels.conv2d_weight_grad_kernel
-    original = type(kernel).__getitem__
+    owner = type(kernel)
+    own = owner.__dict__.get("__getitem__")  # (usually inherited from Triton's KernelInterface)
+    original = owner.__getitem__
 
     def getitem(self, grid):
         if self is kernel:
             splits.append(grid[2])
         return original(self, grid)
 
-    type(kernel).__getitem__ = getitem
+    owner.__getitem__ = getitem
     try:
         yield
     finally:
-        type(kernel).__getitem__ = original
+        # Put back exactly what was there: an inherited __getitem__ must not become the class's own,
+        # or it would shadow the launch wrapper tritongrad installs later on the base (runtime.py).
+        if own is None:
+            del owner.__getitem__
+        else:
+            owner.__getitem__ = own
 
 
 # (stride, padding, dilation, groups): the transposed kernel's live taps of a phase are
