@@ -197,6 +197,18 @@ def check_hook_result(name: str, grad, replaced) -> None:
         raise RuntimeError(f"hook '{name}' has changed the size of value")
 
 
+def _check_replacement_count(hook, replaced, count: int) -> None:
+    """torch's first checks of what a node hook (pre or post) returned instead of its gradients: a tuple
+    of as many values as it was given."""
+    if not isinstance(replaced, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
+    if len(replaced) != count:
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(
+            f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but expected {count})"
+        )
+
+
 def _run_pre_hooks(node: Node, grads: tuple) -> tuple:
     """``grads`` after the node's pre-hooks (``register_prehook``), each of which may return a
     replacement tuple, checked as torch checks it: a tuple, of the same length, each tensor of the
@@ -205,14 +217,7 @@ def _run_pre_hooks(node: Node, grads: tuple) -> tuple:
         replaced = hook(grads)
         if replaced is None:
             continue
-        if not isinstance(replaced, tuple):
-            raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
-        if len(replaced) != len(grads):
-            name = getattr(hook, "__name__", type(hook).__name__)
-            raise RuntimeError(
-                f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but expected "
-                f"{len(grads)})"
-            )
+        _check_replacement_count(hook, replaced, len(grads))
         for grad, new in zip(grads, replaced):
             if grad is not None and new is not None:
                 _check_hook_result(hook, _materialized(grad), new)
@@ -233,14 +238,7 @@ def _run_post_hooks(node: Node, results: tuple, grads: tuple) -> tuple:
         replaced = hook(grad_inputs, grads)
         if replaced is None:
             continue
-        if not isinstance(replaced, tuple):
-            raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
-        if len(replaced) != len(grad_inputs):
-            name = getattr(hook, "__name__", type(hook).__name__)
-            raise RuntimeError(
-                f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but expected "
-                f"{len(grad_inputs)})"
-            )
+        _check_replacement_count(hook, replaced, len(grad_inputs))
         for old, new in zip(grad_inputs, replaced):
             if new is None:
                 continue

@@ -190,7 +190,8 @@ __all__ = sorted(
     | set(layout.__all__) | set(numeric.__all__) | set(complex_ops.__all__)
     | set(elementwise.FUNCTIONS) | set(indexing.TENSOR_METHODS) | set(reduction.TENSOR_METHODS)
     | {"addmm", "addmv", "baddbmm", "addbmm", "addcmul", "addcdiv", "rrelu", "rrelu_"}
-    | {"det", "slogdet", "logdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "pinverse"}
+    | {"det", "slogdet", "logdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "pinverse",
+       "norm"}
     | {"std_mean", "var_mean", "bmm", "cross", "dot", "ger", "matmul", "mm", "mv", "outer", "log_softmax", "softmax",
        "is_tensor", "index", "cat", "concat", "concatenate", "stack", "flatten", "reshape", "transpose", "permute",
        "squeeze", "unsqueeze", "t", "clone", "numel", "as_strided"}

@@ -461,4 +461,4 @@ def lstsq(A, B, rcond=None, *, driver=None):
 
 
 attach_methods({"svd": svd, "pinverse": pinverse})
-attach_methods({"norm": norm}, replace=True)  # (reduction.py attached the vector norm: see norm)
+attach_methods({"norm": norm})

@@ -910,8 +910,9 @@ def _sum_to_size(self, *shape) -> Tensor:
     return sum_to_size(self, shape_arg(shape))
 
 
+# (Tensor.norm is ops/linalg_svd.py's, which adds the matrix orders to this module's vector norm)
 TENSOR_METHODS = (
-    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std", "norm", "all", "any",
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std", "all", "any",
     "count_nonzero", "logsumexp", "nansum", "nanmean", "aminmax",
 )  # fmt: skip
 attach_methods({name: globals()[name] for name in TENSOR_METHODS} | {"sum_to_size": _sum_to_size})
