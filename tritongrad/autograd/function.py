@@ -44,9 +44,9 @@ class Node:
     """A node of the backward graph (``tensor.grad_fn``).
 
     ``_edges`` has one (node, output number) per argument of the forward call, aligned
-    with what backward returns; ``next_functions`` shows those of the Tensor arguments,
-    as torch does (a non-tensor option such as ``dim`` has the edge ``(None, -1)``, which
-    does not show there).
+    with what backward returns; ``next_functions`` shows those of the inputs, as torch does
+    (an option such as ``dim`` or a mask has the edge ``(None, -1)``, which does not show
+    there: see ``Function._number_operands`` and ``Function._tensor_options``).
     """
 
     # Defaults as class attributes: most nodes never get a hook or a retained gradient, so a node
@@ -75,14 +75,18 @@ class Node:
 
     def _input_positions(self) -> list[int]:
         """The positions in ``_edges`` of the node's inputs as torch counts them, in torch's order: the
-        tensor arguments, and the number operand of add/sub/mul/div (torch's ``.Tensor`` overloads wrap
-        it into a tensor, an input without a gradient). A node hook's ``grad_inputs`` has one entry each."""
+        tensor arguments but the op's tensor options (a mask, an index, a class target), and the number
+        operands (``x * 2``'s 2, which torch wraps into a tensor: an input without a gradient), as the
+        Function declares them (``_tensor_options``, ``_number_operands``). Read here, when a graph is
+        inspected or hooked, so that recording an op pays nothing for it. A node hook's
+        ``grad_inputs`` has one entry each."""
         edges = self._edges
+        function = getattr(type(self), "_function", Function)
         # (a Function whose torch op takes its inputs in another order names that order)
-        order = getattr(getattr(type(self), "_function", None), "_next_order", None)
+        order = getattr(function, "_next_order", None)
         positions = order if order is not None and len(edges) == len(order) else range(len(edges))
-        wrapped = _WRAPPED_NUMBER_POSITIONS if self.name() in _NODES_WRAPPING_NUMBERS else ()
-        return [i for i in positions if edges[i][1] >= 0 or i in wrapped]
+        options, numbers = function._tensor_options, function._number_operands
+        return [i for i in positions if (edges[i][1] >= 0 and i not in options) or i in numbers]
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
@@ -118,12 +122,6 @@ class Node:
         """Drops saved state after a backward without ``retain_graph``."""
 
 
-# torch's nodes whose op takes a Python number operand as a wrapped tensor (x * 2 has two inputs), and
-# where that operand stands among the arguments (the alpha of add/sub, after them, is no input).
-_NODES_WRAPPING_NUMBERS = frozenset({"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0"})
-_WRAPPED_NUMBER_POSITIONS = (0, 1)
-
-
 class _HookHandle:
     def __init__(self, hooks: list, hook) -> None:
         self._hooks, self._hook = hooks, hook
@@ -150,8 +148,8 @@ class AccumulateGrad(Node):
     def variable(self):
         return self._variable()
 
-    def name(self) -> str:
-        return "AccumulateGrad"
+    def name(self) -> str:  # (torch's C++ name; the class and repr say AccumulateGrad)
+        return "torch::autograd::AccumulateGrad"
 
 
 def _unpack_saved(entry: tuple, node: FunctionCtx):
@@ -387,11 +385,23 @@ class Function:
     # Function written outside tritongrad gets its class name (``__init_subclass__``); tritongrad's
     # own views and identities stay writable, except the backward-hook tap (nn/module.py).
     custom_view_name: str | None = None
+    # True for a Function written outside tritongrad (a user's): its forward may compute from tensors it
+    # did not receive, so it runs with grad mode off even when nothing is recorded, as torch's does.
+    _external = False
+    # The argument positions where a Python number is an operand, not an option: torch's op wraps it
+    # into a tensor (``x * 2`` has two inputs), so its node counts it as an input without a gradient
+    # (``next_functions`` shows ``(None, 0)``), where an option such as ``dim`` is no input.
+    _number_operands: tuple[int, ...] = ()
+    # The argument positions of tensors that are options, not inputs, to torch (an index, a mask, a
+    # condition, a class target: torch declares them non-differentiable and gives them no edge).
+    _tensor_options: tuple[int, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "custom_view_name" not in cls.__dict__ and not cls.__module__.startswith("tritongrad."):
-            cls.custom_view_name = cls.__name__
+        if not cls.__module__.startswith("tritongrad."):
+            cls._external = True
+            if "custom_view_name" not in cls.__dict__:
+                cls.custom_view_name = cls.__name__
         if cls.custom_view_name is not None and "apply" not in cls.__dict__:
             # Only these classes pay for the marking; tritongrad's own ops keep the plain apply.
             cls.apply = classmethod(_apply_marking_views)
@@ -453,10 +463,11 @@ class Function:
             [isinstance(a, Tensor) and (a._requires_grad if a._base is None else a.requires_grad) for a in args]
         )
         if True not in needs or not _grad_state.enabled:
-            # Nothing is recorded: no edges, nothing saved for a backward. forward still runs with grad
-            # mode off, as torch's always does, so what it computes from tensors it did not receive
-            # (a parameter in a closure) records nothing either.
-            if _grad_state.enabled:
+            # Nothing is recorded: no edges, nothing saved for a backward. A custom Function's forward
+            # still runs with grad mode off, as torch's always does, so what it computes from tensors it
+            # did not receive (a parameter in a closure) records nothing either; tritongrad's own ops
+            # compute from their arguments alone, which need no gradient here, and skip the switch.
+            if _grad_state.enabled and cls._external:
                 _grad_state.enabled = False
                 try:
                     outputs = ctx._forward(ctx, *args, **kwargs)

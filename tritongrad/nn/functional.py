@@ -20,7 +20,7 @@ import warnings
 import torch
 
 from tritongrad import caller_warnings, creation, ops
-from tritongrad.autograd import no_grad
+from tritongrad.autograd import is_grad_enabled, no_grad
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
 from tritongrad.dtypes import tensor_type_name, typeid_name
@@ -558,7 +558,9 @@ def _elementwise_operands(
 
 
 def _check_no_grad(name: str, argument: str, value) -> None:
-    if value is not None and value.requires_grad:
+    """torch's refusal of an argument its op has no derivative for, when it requires grad (and grad mode
+    is on: torch's check is its autograd dispatch)."""
+    if value is not None and value.requires_grad and is_grad_enabled():
         raise RuntimeError(
             f"The function '{name}' is not differentiable with respect to argument '{argument}'. "
             "This input cannot have requires_grad True."
@@ -771,6 +773,8 @@ def cross_entropy(
     classes = input.shape[class_dim]
     _check_class_weight("cross_entropy", weight, classes, input)
     probabilities = target.dtype.is_floating_point
+    if not probabilities:
+        _check_no_grad(_nll_name(input), "weight", weight)
     if probabilities:
         _check_probability_target(input, target)
         # Logits and probabilities of two floating dtypes compute in their promoted dtype, as torch's.
@@ -778,13 +782,18 @@ def cross_entropy(
         input, target = input.to(common), target.to(common)
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
-        if target.requires_grad:
+        if target.requires_grad or (weight is not None and weight.requires_grad):  # (the fused kernel: logits only)
             return _cross_entropy_composed(input, target, weight, reduction, label_smoothing, class_dim)
     else:
         target = _check_class_target("cross_entropy", input, target)
     rows, row_targets = _as_rows(input, target, probabilities)
     loss = CrossEntropy.apply(rows, row_targets, weight, (int(ignore_index), float(label_smoothing), reduction))
     return _unflatten_loss(loss, input, reduction)
+
+
+def _nll_name(input) -> str:
+    """torch's kernel name for an NLL of this input: the 2-d one for (N, C, d1, ...)."""
+    return "nll_loss_forward" if input.dim() <= 2 else "nll_loss2d_forward"
 
 
 def _unflatten_loss(loss, input, reduction: str):
@@ -834,6 +843,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
         raise ValueError("Expected input to have at least 1 dimension (got 0)")
     classes = input.shape[0 if input.dim() == 1 else 1]
     _check_class_weight("nll_loss", weight, classes, input)
+    _check_no_grad(_nll_name(input), "weight", weight)
     target = _check_class_target("nll_loss", input, target)
     rows, row_targets = _as_rows(input, target)
     loss = NllLoss.apply(rows, row_targets, weight, int(ignore_index), reduction)

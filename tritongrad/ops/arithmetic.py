@@ -202,6 +202,7 @@ class RoundedDivision(Function):
     both, so their gradients are zeros, as torch's (DivBackward2)."""
 
     _backward_name = "DivBackward2"
+    _number_operands = (0, 1)  # (a number operand is an input, as torch's wrapped number)
 
     @staticmethod
     def forward(ctx, input, other, op):

@@ -274,6 +274,8 @@ def _needs(ctx, index: int) -> bool:
 
 
 class Add(Function):
+    _number_operands = (0, 1)  # x + 2: two inputs, as torch's wrapped number
+
     @staticmethod
     def forward(ctx, a, b, alpha=None):
         ctx.a_meta, ctx.b_meta, ctx.alpha = _meta(a), _meta(b), alpha
@@ -288,6 +290,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    _number_operands = (0, 1)  # x - 2: two inputs, as torch's wrapped number
+
     @staticmethod
     def forward(ctx, a, b, alpha=None):
         ctx.a_meta, ctx.b_meta, ctx.alpha = _meta(a), _meta(b), alpha
@@ -334,6 +338,8 @@ class RsubTensors(Function):
 
 
 class Mul(Function):
+    _number_operands = (0, 1)  # x * 2: two inputs, as torch's wrapped number
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
@@ -355,6 +361,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    _number_operands = (0, 1)  # x / 2: two inputs, as torch's wrapped number
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.a_meta, ctx.b_meta = _meta(a), _meta(b)
@@ -575,6 +583,9 @@ def where_forward(condition, a, b, *, out=None):
 
 
 class Where(Function):
+    _tensor_options = (0,)  # the condition
+    _number_operands = (1, 2)  # where(c, x, 2.): two inputs, as torch's wrapped number
+
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.save_for_backward(condition)

@@ -50,6 +50,7 @@ class Embedding(Function):
     """``weight[input]`` with torch's embedding gradient (padding row and optional frequency scaling)."""
 
     _backward_name = "EmbeddingBackward0"
+    _tensor_options = (0,)  # the indices
 
     @staticmethod
     def forward(ctx, input, weight, padding_idx, scale_grad_by_freq):

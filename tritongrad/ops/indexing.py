@@ -338,6 +338,7 @@ class ScatterFunction(IndexPut):
 
 class ScatterValue(IndexPut):
     _backward_name = "ScatterBackward1"
+    _tensor_options = (1,)  # (the number, as a tensor)
 
 
 class ScatterLegacyReduce(Function):
@@ -379,6 +380,7 @@ class IndexFill(IndexPut):
     gradient over the filled positions, each once however often the index names it."""
 
     _backward_name = "IndexFillBackward0"
+    _tensor_options = (1,)  # (the number, as a tensor)
 
     @staticmethod
     def backward(ctx, grad):
@@ -395,6 +397,7 @@ class IndexFill(IndexPut):
 
 class IndexFillTensor(IndexFill):
     _backward_name = "IndexFillBackward1"
+    _tensor_options = ()
 
 
 class PutFunction(IndexPut):
@@ -405,6 +408,7 @@ class MaskedFill(Function):
     """``value`` where ``mask`` (broadcast) is True, else x; value a number or a 0-d tensor."""
 
     _backward_name = "MaskedFillBackward0"
+    _tensor_options = (1,)  # the mask
 
     @staticmethod
     def forward(ctx, x, mask, value):
@@ -437,6 +441,8 @@ class MaskedPut(MaskedFill):
 class MaskedSelect(Function):
     """input's elements where mask (both broadcast to one shape) is True, in row-major order."""
 
+    _tensor_options = (1,)  # the mask
+
     @staticmethod
     def forward(ctx, x, mask):
         shape = broadcast_shapes(tuple(mask.shape), tuple(x.shape))  # (in this order: torch names the mask a)
@@ -454,6 +460,7 @@ class MaskedExpand(Function):
     """The gradient of masked_select: zeros of ``shape`` with ``values`` at the kept positions."""
 
     _backward_name = "MaskedScatterBackward0"
+    _tensor_options = (1,)  # the mask
 
     @staticmethod
     def forward(ctx, values, mask, shape):
@@ -471,6 +478,8 @@ class MaskedExpand(Function):
 
 class MaskedScatter(Function):
     """x with its masked positions replaced, in row-major order, by source's first elements."""
+
+    _tensor_options = (1,)  # the mask
 
     @staticmethod
     def forward(ctx, x, mask, source):
@@ -1452,6 +1461,7 @@ class ScatterReduce(Function):
     for each reduction (FunctionsManual's scatter_reduce_backward), written with tritongrad ops."""
 
     _backward_name = "ScatterReduceBackward0"
+    _tensor_options = (2,)  # the index
 
     @staticmethod
     def forward(ctx, x, values, index, plan, dim, reduce, include_self):

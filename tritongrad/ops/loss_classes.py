@@ -36,6 +36,7 @@ class CrossEntropy(Function):
     """
 
     _backward_name = "NllLossBackward0"
+    _tensor_options = (1, 2)  # target and class weights (torch: non-differentiable, no edges)
     _accepts_unit_gradient = True
 
     @staticmethod
@@ -123,6 +124,7 @@ class NllLoss(Function):
     """-w[t] * log_probs[t] per row, ignored rows skipped; mean divides by the total weight."""
 
     _backward_name = "NllLossBackward0"
+    _tensor_options = (1, 2)  # target and class weights (torch: non-differentiable, no edges)
 
     @staticmethod
     def forward(ctx, log_probs, target, weight, ignore_index, reduction):
