@@ -103,6 +103,7 @@ from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul
 # extras: torch functions outside the op families (ops/extras.py, ops/linalg_lu.py, dtypes.can_cast)
 from tritongrad.dtypes import can_cast  # noqa: E402,F401
 from tritongrad.environment import *  # noqa: E402,F401,F403
+from tritongrad.foreach import *  # noqa: E402,F401,F403
 from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
 from tritongrad.ops.copies import *  # noqa: E402,F401,F403
