@@ -25,6 +25,7 @@ builds the graph of the derivative and higher derivatives come for free.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tritongrad.autograd import saved_hooks
+from tritongrad.autograd.anomaly_mode import is_anomaly_enabled
 from tritongrad.autograd.grad_mode import _state as _grad_state
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.tensor import _INFERENCE_SAVED_MESSAGE, Tensor, attach_methods
@@ -170,14 +172,7 @@ def _unpack_saved(entry: tuple, node: FunctionCtx):
             )
         return unpacked
     if counter.value != version:
-        data = entry[3] if tensor is None else tensor._data
-        described = f"{tensor_type_name(data.dtype, data.device)} {list(data.shape)}"
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an inplace "
-            f"operation: [{described}], which is used by {node.name()}, is at version "
-            f"{counter.value}; expected version {version} instead. Hint: the "
-            "operation that modified it ran after the forward pass; use an out-of-place version of it."
-        )
+        raise RuntimeError(_modified_message(entry, node, counter.value, version))
     if tensor is not None:
         return tensor
     rebuilt = Tensor._wrap(entry[3], version_counter=counter)
@@ -186,6 +181,37 @@ def _unpack_saved(entry: tuple, node: FunctionCtx):
         rebuilt._grad_fn = node
         rebuilt._output_nr = entry[5]
     return rebuilt
+
+
+def _modified_message(entry: tuple, node: FunctionCtx, now: int, expected: int) -> str:
+    """torch's words for a saved tensor written in place since: its type and shape, the node whose output
+    it is now (the saving node for a saved output; none for a leaf), and anomaly mode's hint."""
+    tensor = entry[0]
+    data = entry[3] if tensor is None else tensor._data
+    if tensor is None:
+        name, output_nr = node.name(), entry[5]
+    else:
+        base = tensor._base
+        stale = base is not None and base._requires_grad and tensor._history_epoch != base._history_epoch
+        # (a view whose base was written since: torch names the history it regenerates, which tritongrad
+        # regenerates only when grad mode is on, and backward runs with it off)
+        name, output_nr = ("AsStrided" if stale else tensor.grad_fn and tensor.grad_fn.name()), tensor._output_nr
+    made_by = "" if name is None else f", which is output {output_nr} of {_BACKWARD_SUFFIX.sub('', name)},"
+    hint = (
+        "the backtrace further above shows the operation that failed to compute its gradient. The variable in "
+        "question was changed in there or anywhere later. Good luck!"
+        if is_anomaly_enabled()
+        else "enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{tensor_type_name(data.dtype, data.device)} {list(data.shape)}]{made_by} is at version {now}; "
+        f"expected version {expected} instead. Hint: {hint}"
+    )
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
 class _Packed:
