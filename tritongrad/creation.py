@@ -14,10 +14,23 @@ from torch.overrides import _get_current_function_mode_stack
 from torch.utils._device import DeviceContext
 
 from tritongrad import caller_warnings, runtime
-from tritongrad.dtypes import as_dtype, as_python_scalar, complex_of, dtype_word, get_default_dtype, scalar_as
+from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.dtypes import (
+    SUPPORTED,
+    as_dtype,
+    as_python_scalar,
+    complex_of,
+    complex_scalar_as,
+    dtype_word,
+    get_default_dtype,
+    promote_types,
+    scalar_as,
+)
 from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
-from tritongrad.tensor import Tensor, attach_methods
+from tritongrad.kernels.device_checks import raise_deferred_errors
+from tritongrad.shapes import as_int
+from tritongrad.tensor import _WARNED_ONCE, Tensor, attach_methods
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
@@ -64,26 +77,102 @@ def _context_device() -> torch.device | None:
 
 
 def _size(size, name: str = "empty") -> tuple[int, ...]:
-    """The sizes given to creation op ``name`` (as ``*size`` or one sequence), checked with torch's errors."""
+    """The sizes given to creation op ``name`` (as ``*size`` or one sequence), checked with torch's errors.
+    A size may be any integer torch's parser reads as one: an int, a numpy integer, or a one-element
+    integer tensor (``zeros(t.tensor(3))``, ``zeros((2, t.tensor([3])))``), as torch reads them."""
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
         size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(s).__name__}")
+    size = tuple(_size_entry(s, name) for s in size)
     for s in size:
         if s < 0:
             problem = f"Trying to create tensor with negative dimension {s}: {list(size)}"
             if name == "zeros":  # (torch's zeros checks its sizes itself, in its own words)
                 raise RuntimeError(f"zeros: Dimension size must be non-negative. ({problem})")
             raise RuntimeError(problem)
-    return tuple(int(s) for s in size)
+    return size
+
+
+def _size_entry(value, name: str) -> int:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, Tensor) and not value.dtype.is_floating_point and not value.dtype.is_complex:
+        if value.dtype != torch.bool and value.numel() == 1:
+            return value.__index__()
+    raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(value).__name__}")
+
+
+def _sizes_or_keyword(name: str, sizes: tuple, size) -> tuple:
+    """A factory's sizes, given as ``*sizes`` or as the ``size=`` keyword (a sequence there, as in torch)."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if not isinstance(size, (tuple, list, torch.Size)):
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    return (size,)
+
+
+def _check_layout(name: str, layout, pin_memory) -> None:
+    """torch's ``layout=`` and ``pin_memory=`` arguments: tritongrad's tensors are all strided, so
+    ``torch.strided`` (or None) is the one layout taken; ``pin_memory=True`` is torch's refusal without
+    an accelerator (with one, the caller pins a CPU result: ``_pinned``)."""
+    if layout is not None and layout != torch.strided:
+        if not isinstance(layout, torch.layout):
+            raise TypeError(f"{name}(): argument 'layout' must be torch.layout, not {type(layout).__name__}")
+        raise NotImplementedError(f"{name}(): layout {layout} is not supported: tritongrad's tensors are strided")
+    if pin_memory is not None and not isinstance(pin_memory, bool):
+        raise TypeError(f"{name}(): argument 'pin_memory' must be bool, not {type(pin_memory).__name__}")
+    if pin_memory:
+        torch.empty(0, pin_memory=True)  # (torch's own refusal where no pinned-memory allocator exists)
+
+
+def _pinned(data: torch.Tensor, pin_memory) -> torch.Tensor:
+    """A CPU result in page-locked memory when ``pin_memory`` (checked by ``_check_layout``) asks for it."""
+    return data.pin_memory() if pin_memory and data.device.type == "cpu" else data
+
+
+def _python_type_name(value) -> str:
+    """A type's name as torch's argument errors spell it (C's tp_name): ``str``, ``NoneType``, ``numpy.ndarray``."""
+    kind = type(value)
+    if kind.__flags__ & (1 << 9) or kind.__module__ == "builtins":  # (a class written in Python: its bare name)
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _number(value, op: str, argument: str = "fill_value", position: int = 2):
+    """A Number argument (full's fill_value, scalar_tensor's s) as torch's parser reads it: a Python or
+    numpy number (a numpy bool is a float, as in torch), or a 0-d tensor that does not require grad (its
+    value); anything else is torch's TypeError."""
+    if isinstance(value, Tensor):
+        if value.dim() == 0 and not value.requires_grad:
+            return value.item()
+    elif not isinstance(value, np.ndarray):
+        value = as_python_scalar(value)
+        if isinstance(value, (bool, int, float, complex)):
+            return value
+    raise TypeError(
+        f"{op}(): argument '{argument}' (position {position}) must be Number, not {_python_type_name(value)}"
+    )
+
+
+def _fill_value_as(value, dtype: torch.dtype):
+    """A fill value as a tensor of ``dtype`` holds it: torch's overflow error for one the dtype cannot hold
+    (a complex with an imaginary part for a real dtype among them; bool takes any number's truth)."""
+    if dtype == torch.bool:
+        return bool(value)
+    if isinstance(value, complex):
+        return complex_scalar_as(value, dtype)
+    scalar_as(value, dtype, checked=True)
+    return value
 
 
 def _finish(data: torch.Tensor, requires_grad: bool) -> Tensor:
     return Tensor._wrap(data, requires_grad=requires_grad)
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, numpy arrays or Tensors).
 
     Example::
@@ -92,6 +181,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         tensor([1., 2.], requires_grad=True)
     """
     dtype = as_dtype(dtype, "tensor")
+    _check_layout("tensor", None, pin_memory)
     if isinstance(data, Tensor):
         caller_warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
@@ -103,36 +193,103 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
                            dtype=dtype, copy=True)  # fmt: skip
         return result.requires_grad_(requires_grad) if requires_grad else Tensor._wrap(result._data)
     if isinstance(data, np.ndarray):
+        _check_numpy_layout(data)
         # numpy makes the copy (torch.tensor(ndarray) would ask torch for a _to_copy); a dtype
         # change is then a cast kernel.
-        copy = np.array(data, dtype=data.dtype.newbyteorder("="), order="C", copy=True)
-        result = Tensor._wrap(torch.from_numpy(copy)).to(device=_device(device), dtype=dtype)
-        return _finish(result._data, requires_grad)
-    host = torch.tensor(_host_value(data), dtype=dtype)
-    if dtype is None and host.dtype == torch.float32 and get_default_dtype() != torch.float32:
-        host = torch.tensor(_host_value(data), dtype=get_default_dtype())
-    return _finish(host.to(_device(device)), requires_grad)
+        result = Tensor._wrap(torch.from_numpy(np.array(data, order="C", copy=True))).to(
+            device=_device(device), dtype=dtype
+        )
+        return _finish(_pinned(result._data, pin_memory), requires_grad)
+    host = _host_tensor(data, dtype)
+    return _finish(_pinned(host.to(_device(device)), pin_memory), requires_grad)
 
 
-def _host_value(data):
-    if isinstance(data, np.ndarray):
-        return data
-    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        # a tensor inside a list is a number, as in torch (tensor([tensor([1.])]) is tensor([1.]))
-        return [_scalar_of(d) if isinstance(d, Tensor) else _host_value(d) for d in data]
+def _check_numpy_layout(array: np.ndarray) -> None:
+    """torch's refusals of the numpy arrays it does not copy from: another byte order, negative strides."""
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. Conversion between byte "
+            "orders is currently not supported."
+        )
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
+            "currently supported. (You can probably work around this by making a copy of your array  with "
+            "array.copy().) "
+        )
+
+
+def _host_tensor(data, dtype: torch.dtype | None) -> torch.Tensor:
+    """``data`` (numbers, nested sequences, numpy values, tensors at any depth) on the host, as torch's
+    ``tensor()`` builds it: torch's own constructor reads the structure (its sizes, its errors), with the
+    tensors in it as host tensors of their own dtype, so each value is copied as its dtype holds it
+    (a float64 0-d tensor keeps its 64 bits). The dtype is inferred with tritongrad's default dtype for
+    Python floats (``_inferred_dtype``): torch's constructor would use torch's default."""
+    host = _with_host_tensors(data)
+    if dtype is None and get_default_dtype() != torch.get_default_dtype():
+        dtype = _inferred_dtype(host)  # (None for what torch cannot infer: its constructor then raises)
+    return torch.tensor(host, dtype=dtype)
+
+
+def _with_host_tensors(data):
+    """``data`` with each Tensor in its lists and tuples (at any depth) replaced by its torch tensor;
+    ``data`` itself when it holds none."""
+    if isinstance(data, Tensor):
+        if data.requires_grad and not _WARNED_ONCE.get("float"):
+            _WARNED_ONCE["float"] = True  # (torch reads each element as a scalar: item()'s warning, once per process)
+            caller_warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                "Consider using tensor.detach() first."
+            )
+        raise_deferred_errors()
+        return data._data
+    if isinstance(data, (list, tuple)):
+        items = [_with_host_tensors(item) for item in data]
+        if any(new is not old for new, old in zip(items, data)):
+            return items
     return data
 
 
-def _scalar_of(tensor: Tensor):
-    if tensor.numel() != 1:
-        raise ValueError("only one element tensors can be converted to Python scalars")
-    return tensor.item()
+# numpy's dtypes as torch's (numpy scalars and arrays keep theirs in tensor(), whatever the default dtype)
+_NUMPY_DTYPES = {np.dtype(name): getattr(torch, name) for name in (
+    "bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64", "float16", "float32", "float64",
+    "complex64", "complex128")}  # fmt: skip
 
 
-def scalar_tensor(value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return tensor(
-        value, dtype=as_dtype(dtype, "scalar_tensor") or get_default_dtype(), device=device, requires_grad=requires_grad
-    )
+def _inferred_dtype(data) -> torch.dtype | None:
+    """torch's ``infer_scalar_type``: each element's dtype (a tensor's or numpy value's own, int64 for
+    Python ints, the default dtype for Python floats and empty sequences), promoted over the whole
+    structure; None for an element torch cannot infer a dtype of."""
+    if isinstance(data, torch.Tensor):
+        return data.dtype
+    if isinstance(data, (np.generic, np.ndarray)):
+        return _NUMPY_DTYPES.get(data.dtype)
+    if isinstance(data, bool):
+        return torch.bool
+    if isinstance(data, int):
+        return torch.int64
+    if isinstance(data, float):
+        return get_default_dtype()
+    if isinstance(data, complex):
+        return complex_of(get_default_dtype())
+    if isinstance(data, (str, bytes)) or not isinstance(data, (Sequence, range)):
+        return None
+    result = None if len(data) else get_default_dtype()
+    for item in data:
+        dtype = _inferred_dtype(item)
+        if dtype not in SUPPORTED:  # (None, or a dtype tritongrad does not promote: torch's constructor infers)
+            return None
+        result = dtype if result is None else promote_types(result, dtype)
+    return result
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad: bool = False, layout=None,
+                  pin_memory: bool | None = False) -> Tensor:  # fmt: skip
+    """A 0-d tensor holding the number ``value``, of the default dtype unless ``dtype`` is given."""
+    value = _number(value, "scalar_tensor", "s", 1)
+    dtype = as_dtype(dtype, "scalar_tensor") or get_default_dtype()
+    return full((), value, dtype=dtype, device=device, requires_grad=requires_grad, layout=layout,
+                pin_memory=pin_memory)  # fmt: skip
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -149,19 +306,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(torch.from_numpy(array))
 
 
-def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.contiguous_format) -> torch.Tensor:
+def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.contiguous_format,
+         pin_memory=False) -> torch.Tensor:  # fmt: skip
     """The buffer a factory fills: new, of the sizes given as ``*sizes`` or the ``size=`` keyword;
     or ``out``'s own, resized to them as torch resizes an out= tensor."""
     dtype = as_dtype(dtype, name)
-    if size is not None:
-        if sizes:
-            raise TypeError(f"{name}() got multiple values for argument 'size'")
-        sizes = (size,)
-    shape = _size(sizes, name)
+    shape = _size(_sizes_or_keyword(name, sizes, size), name)
     if out is None:
-        return torch.empty(
-            shape, dtype=dtype or get_default_dtype(), device=_device(device), memory_format=memory_format
-        )
+        return torch.empty(shape, dtype=dtype or get_default_dtype(), device=_device(device),
+                           memory_format=memory_format, pin_memory=bool(pin_memory))  # fmt: skip
     _check_out_tensor(name, out)
     if dtype is not None and dtype != out.dtype:
         raise RuntimeError(f"dtype {dtype_word(dtype)} does not match dtype of out parameter ({dtype_word(out.dtype)})")
@@ -170,9 +323,23 @@ def _new(name: str, sizes: tuple, size, dtype, device, out, memory_format=torch.
     return out._data
 
 
+# The factories whose out= torch resizes before anything else: a leaf that requires grad is refused by
+# resize_ itself; the others refuse it as any op with out= does.
+_RESIZED_FIRST = frozenset({"empty", "randn"})
+
+
 def _check_out_tensor(name: str, out) -> None:
+    """``out`` must be a Tensor, and (under grad mode) one that does not require grad, as torch's factories
+    refuse to write into a leaf autograd follows."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.requires_grad and is_grad_enabled():
+        if name in _RESIZED_FIRST:
+            raise RuntimeError("cannot resize variables that require grad")
+        raise RuntimeError(
+            f"aten::{name}(): functions with out=... arguments don't support automatic differentiation, but one of "
+            "the arguments requires grad."
+        )
 
 
 def _finish_new(data: torch.Tensor, out, requires_grad: bool) -> Tensor:
@@ -183,73 +350,90 @@ def _finish_new(data: torch.Tensor, out, requires_grad: bool) -> Tensor:
     return out
 
 
-def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bool = False,
-          memory_format=torch.contiguous_format, **_: object) -> Tensor:  # fmt: skip
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool | None = False, memory_format=torch.contiguous_format) -> Tensor:  # fmt: skip
     """An uninitialised tensor."""
-    return _finish_new(_new("empty", sizes, size, dtype, device, out, memory_format), out, requires_grad)
+    _check_layout("empty", layout, pin_memory)
+    return _finish_new(_new("empty", sizes, size, dtype, device, out, memory_format, pin_memory), out, requires_grad)
 
 
-def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, pin_memory: bool | None = False,
+         requires_grad: bool = False) -> Tensor:  # fmt: skip
     """A tensor filled with ``fill_value`` (dtype inferred from it like torch when not given)."""
-    fill_value = as_python_scalar(fill_value)
+    return _full("full", size, fill_value, out, dtype, layout, device, pin_memory, requires_grad)
+
+
+def _full(name: str, size, fill_value, out, dtype, layout, device, pin_memory, requires_grad) -> Tensor:
+    fill_value = _number(fill_value, name)
+    _check_layout(name, layout, pin_memory)
     if dtype is None and out is None:
         dtype = torch.bool if isinstance(fill_value, bool) else (
             torch.int64 if isinstance(fill_value, numbers.Integral) else
             complex_of(get_default_dtype()) if isinstance(fill_value, complex) else get_default_dtype())  # fmt: skip
     if not isinstance(size, (tuple, list, torch.Size)):
-        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
-    data = _new("full", (size,), None, dtype, device, out)
-    if isinstance(fill_value, (bool, int, float)):
-        scalar_as(fill_value, data.dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
-    kernels.launch_fill_(data, fill_value)
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    data = _new(name, (size,), None, dtype, device, out, pin_memory=pin_memory)
+    kernels.launch_fill_(data, _fill_value_as(fill_value, data.dtype))
     return _finish_new(data, out, requires_grad)
 
 
-def zeros(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def _filled(name: str, sizes: tuple, size, value, out, dtype, layout, device, pin_memory, requires_grad) -> Tensor:
+    """zeros and ones (and their ``new_*`` methods, which name themselves in their errors)."""
+    _check_layout(name, layout, pin_memory)
+    data = _new(name, sizes, size, dtype, device, out, pin_memory=pin_memory)
+    kernels.launch_fill_(data, value)
+    return _finish_new(data, out, requires_grad)
+
+
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, pin_memory: bool | None = False,
+          requires_grad: bool = False) -> Tensor:  # fmt: skip
     """A tensor of zeros."""
-    data = _new("zeros", sizes, size, dtype, device, out)
-    kernels.launch_fill_(data, 0)
-    return _finish_new(data, out, requires_grad)
+    return _filled("zeros", sizes, size, 0, out, dtype, layout, device, pin_memory, requires_grad)
 
 
-def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, pin_memory: bool | None = False,
+         requires_grad: bool = False) -> Tensor:  # fmt: skip
     """A tensor of ones."""
-    data = _new("ones", sizes, size, dtype, device, out)
-    kernels.launch_fill_(data, 1)
-    return _finish_new(data, out, requires_grad)
+    return _filled("ones", sizes, size, 1, out, dtype, layout, device, pin_memory, requires_grad)
 
 
-def _like(input: Tensor, dtype, device, memory_format=torch.preserve_format, name: str = "empty_like") -> torch.Tensor:
+def _like(input: Tensor, dtype, device, memory_format=torch.preserve_format, name: str = "empty_like",
+          layout=None, pin_memory=False) -> torch.Tensor:  # fmt: skip
     """An uninitialised buffer shaped as ``input``: its dtype and device unless given, laid out as
     torch's ``*_like`` lay it out (``preserve_format``: input's strides when it is dense)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    _check_layout(name, layout, pin_memory)
     device = input.device if device is None else _device(device)
     dtype = as_dtype(dtype, name)
-    return torch.empty_like(input._data, dtype=dtype or input.dtype, device=device, memory_format=memory_format)
+    data = torch.empty_like(input._data, dtype=dtype or input.dtype, device=device, memory_format=memory_format)
+    return _pinned(data, pin_memory)
 
 
-def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    return _finish(_like(input, dtype, device, memory_format), requires_grad)
+def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    return _finish(_like(input, dtype, device, memory_format, "empty_like", layout, pin_memory), requires_grad)
 
 
-def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
+def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    data = _like(input, dtype, device, memory_format, "zeros_like", layout, pin_memory)
+    kernels.launch_fill_(data, 0)
+    return _finish(data, requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-              memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
+def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    data = _like(input, dtype, device, memory_format, "ones_like", layout, pin_memory)
+    kernels.launch_fill_(data, 1)
+    return _finish(data, requires_grad)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
-              memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    data = _like(input, dtype, device, memory_format, "full_like")
-    if isinstance(fill_value, (bool, int, float)):
-        scalar_as(fill_value, data.dtype, checked=True)  # a value dtype cannot hold: torch's overflow error
-    kernels.launch_fill_(data, fill_value)
+def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    fill_value = _number(fill_value, "full_like")
+    data = _like(input, dtype, device, memory_format, "full_like", layout, pin_memory)
+    kernels.launch_fill_(data, _fill_value_as(fill_value, data.dtype))
     return _finish(data, requires_grad)
 
 
@@ -261,12 +445,18 @@ def factory_out(name: str, out, data: torch.Tensor) -> Tensor:
     return _finish_new(buffer, out, False)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           pin_memory: bool | None = False, requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float
     (numpy scalars and 0-d tensors are read as the numbers they hold). ``out=``: its dtype unless
     ``dtype`` is given (then they must agree); resized with torch's warning when it held another count."""
     if end is None:
+        if start is None:
+            raise TypeError('arange() missing 1 required positional arguments: "end"')
         start, end = 0, start
+    elif start is None:  # (arange(end=3))
+        start = 0
+    _check_layout("arange", layout, pin_memory)
     values = tuple(
         value.item() if isinstance(value, Tensor) else as_python_scalar(value) for value in (start, end, step)
     )  # fmt: skip
@@ -297,16 +487,24 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requir
                 stacklevel=2,
             )
         return factory_out("arange", out, data)
-    return _finish(data, requires_grad)
+    return _finish(_pinned(data, pin_memory), requires_grad)
 
 
-def linspace(start, end, steps: int, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             pin_memory: bool | None = False, requires_grad: bool = False) -> Tensor:  # fmt: skip
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (``out=``: in its dtype, resized
     silently, as torch's)."""
+    for name, bound in (("start", start), ("end", end)):
+        if isinstance(bound, Tensor) and bound.dim():
+            raise RuntimeError(
+                f"linspace only supports 0-dimensional start and end tensors, but got {name} with {bound.dim()} "
+                "dimension(s)."
+            )
     start, end, steps = (value.item() if isinstance(value, Tensor) else as_python_scalar(value)
                          for value in (start, end, steps))  # fmt: skip
     if not isinstance(steps, int) or isinstance(steps, bool):
         raise TypeError(f"linspace(): argument 'steps' (position 3) must be int, not {type(steps).__name__}")
+    _check_layout("linspace", layout, pin_memory)
     dtype = as_dtype(dtype, "linspace")
     if out is not None:
         _check_out_tensor("linspace", out)
@@ -315,39 +513,49 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, device=None, requi
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype or get_default_dtype(),
                                    device=_device(device))  # fmt: skip
-    return _finish(data, requires_grad) if out is None else factory_out("linspace", out, data)
+    return _finish(_pinned(data, pin_memory), requires_grad) if out is None else factory_out("linspace", out, data)
 
 
-def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """The (n, m) identity matrix (``out=``: in its dtype, resized silently, as torch's)."""
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+        pin_memory: bool | None = False, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """The (n, m) identity matrix (``out=``: in its dtype, resized silently, as torch's). ``n`` and ``m``
+    are ints as torch's parser reads them (numpy integers and one-element integer tensors too)."""
+    n = as_int(n, "eye(): argument 'n' (position 1) must be int, not {}")
+    m = n if m is None else as_int(m, "eye(): argument 'm' (position 2) must be int, not {}")
     for name, value in (("n", n), ("m", m)):
-        if value is not None and value < 0:
+        if value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    _check_layout("eye", layout, pin_memory)
     dtype = as_dtype(dtype, "eye")
     if out is not None:
         _check_out_tensor("eye", out)
         dtype, device = dtype or out.dtype, out.device
-    data = kernels.launch_eye(n, n if m is None else m, dtype=dtype or get_default_dtype(), device=_device(device))
-    return _finish(data, requires_grad) if out is None else factory_out("eye", out, data)
+    data = kernels.launch_eye(n, m, dtype=dtype or get_default_dtype(), device=_device(device))
+    return _finish(_pinned(data, pin_memory), requires_grad) if out is None else factory_out("eye", out, data)
 
 
-def rand(*sizes, size=None, out=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes, size=None, out=None, generator=None, dtype=None, layout=None, device=None,
+         pin_memory: bool | None = False, requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed or a Generator;
     not torch's values)."""
-    result = _finish_new(_new("rand", sizes, size, dtype, device, out), out, False)
+    _check_layout("rand", layout, pin_memory)
+    result = _finish_new(_new("rand", sizes, size, dtype, device, out, pin_memory=pin_memory), out, False)
     result.uniform_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randn(*sizes, size=None, out=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, out=None, generator=None, dtype=None, layout=None, device=None,
+          pin_memory: bool | None = False, requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Samples from N(0, 1)."""
-    result = _finish_new(_new("randn", sizes, size, dtype, device, out), out, False)
+    _check_layout("randn", layout, pin_memory)
+    result = _finish_new(_new("randn", sizes, size, dtype, device, out, pin_memory=pin_memory), out, False)
     result.normal_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=None, out=None, dtype=None,
-            device=None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+            layout=None, device=None, pin_memory: bool | None = False,
+            requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Integers uniform in [low, high), int64 unless ``dtype`` (or ``out``) says otherwise;
     ``randint(high, size)`` draws from [0, high)."""
     if size is None:
@@ -365,35 +573,41 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
     for bound in (low, high):
         if isinstance(bound, int) and not -(2**63) <= bound < 2**63:
             raise ValueError("Overflow when unpacking long long")
+    _check_layout("randint", layout, pin_memory)
     dtype = as_dtype(dtype, "randint")
     if requires_grad and not (dtype is not None and dtype.is_floating_point):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     dtype = dtype if dtype is not None or out is not None else torch.int64
-    result = _finish_new(_new("randint", (), _size((size,)), dtype, device, out), out, False)
+    result = _finish_new(_new("randint", (), _size((size,), "randint"), dtype, device, out, pin_memory=pin_memory),
+                         out, False)  # fmt: skip
     result.random_(low, high, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def rand_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False,
-              memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    result = _finish(_like(input, dtype, device, memory_format), False).uniform_(0.0, 1.0, generator=generator)
+def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    data = _like(input, dtype, device, memory_format, "rand_like", layout, pin_memory)
+    result = _finish(data, False).uniform_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randn_like(input: Tensor, *, generator=None, dtype=None, device=None, requires_grad: bool = False,
-               memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    result = _finish(_like(input, dtype, device, memory_format), False).normal_(0.0, 1.0, generator=generator)
+def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+    data = _like(input, dtype, device, memory_format, "randn_like", layout, pin_memory)
+    result = _finish(data, False).normal_(0.0, 1.0, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, device=None,
-                 requires_grad: bool = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
+def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None, device=None,
+                 requires_grad: bool = False, pin_memory: bool | None = False,
+                 memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     if high is None:
         low, high = 0, low
     dtype = as_dtype(dtype, "randint_like")
     if requires_grad and not (dtype or input.dtype).is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    result = _finish(_like(input, dtype, device, memory_format), False).random_(low, high, generator=generator)
+    data = _like(input, dtype, device, memory_format, "randint_like", layout, pin_memory)
+    result = _finish(data, False).random_(low, high, generator=generator)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -401,18 +615,26 @@ class NewMethods:
     """``x.new_zeros(...)`` and friends: a new tensor with x's dtype and device unless given
     (attached to Tensor below)."""
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    def new_empty(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:  # fmt: skip
+        _check_layout("new_empty", layout, pin_memory)
+        data = _new("new_empty", sizes, size, dtype or self.dtype, device or self.device, None, pin_memory=pin_memory)
+        return _finish(data, requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    def new_zeros(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:  # fmt: skip
+        return _filled("new_zeros", sizes, size, 0, None, dtype or self.dtype, layout, device or self.device,
+                       pin_memory, requires_grad)  # fmt: skip
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    def new_ones(self, *sizes, size=None, dtype=None, layout=None, device=None, requires_grad=False,
+                 pin_memory=False) -> Tensor:  # fmt: skip
+        return _filled("new_ones", sizes, size, 1, None, dtype or self.dtype, layout, device or self.device,
+                       pin_memory, requires_grad)  # fmt: skip
 
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                             requires_grad=requires_grad)  # fmt: skip
+    def new_full(self, size, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 pin_memory=False) -> Tensor:  # fmt: skip
+        return _full("new_full", size, fill_value, None, dtype or self.dtype, layout, device or self.device,
+                     pin_memory, requires_grad)  # fmt: skip
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)

@@ -1,7 +1,8 @@
 """torch's legacy typed constructors: ``FloatTensor([1, 2])``, ``LongTensor(3, 4)``, ``isinstance(x, FloatTensor)``.
 
 Each name builds a tensor of its dtype, from data (a copy, like ``tensor(data, dtype=...)``) or
-from sizes (uninitialised, like ``empty``), and ``isinstance`` checks the dtype, as torch's do.
+from sizes (uninitialised, like ``empty``; no arguments at all: an empty 1-D tensor), and ``isinstance``
+checks the dtype, as torch's do.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class _LegacyTensorType(type):
         return isinstance(instance, Tensor) and instance.dtype == cls.dtype
 
     def __call__(cls, *args, device=None) -> Tensor:
+        if not args:  # (torch's: an empty 1-D tensor, not a 0-d one)
+            return creation.empty(0, dtype=cls.dtype, device=device)
         if len(args) == 1 and isinstance(args[0], torch.Size):
             return creation.empty(*args[0], dtype=cls.dtype, device=device)
         if len(args) == 1 and isinstance(args[0], Tensor):
