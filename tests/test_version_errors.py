@@ -40,3 +40,27 @@ def test_modified_saved_tensor_message(name, anomaly):
             CASES[name](lib, x)
 
     agree(name, run, [])
+
+
+SAMPLERS = {
+    "rand": lambda lib: lib.rand(2),
+    "randn": lambda lib: lib.randn(2, requires_grad=True),
+    "randint": lambda lib: lib.randint(3, (2,)),
+    "rand_like": lambda lib: lib.rand_like(lib.ones(2)),
+    "randn_like": lambda lib: lib.randn_like(lib.ones(2)),
+    "randint_like": lambda lib: lib.randint_like(lib.ones(2), 3),
+    "normal of numbers": lambda lib: lib.normal(0.0, 1.0, (2,)),
+    "normal of tensors": lambda lib: lib.normal(lib.zeros(2), 1.0),
+    "bernoulli": lambda lib: lib.bernoulli(lib.full((2,), 0.5)),
+    "bernoulli with p": lambda lib: lib.bernoulli(lib.ones(2), 0.5),
+    "multinomial": lambda lib: lib.multinomial(lib.ones(3), 2),
+    "randperm": lambda lib: lib.randperm(3),
+    "an in-place fill counts": lambda lib: lib.empty(2).uniform_(),
+}
+
+
+@pytest.mark.parametrize("name", list(SAMPLERS))
+def test_a_new_sample_is_at_version_zero(name):
+    """A sampler's own fill of the tensor it returns is no write anyone saw: version 0, as torch's (a saved
+    sample's version error then names the versions torch names)."""
+    agree(name, lambda lib: SAMPLERS[name](lib)._version, [])

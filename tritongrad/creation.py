@@ -534,13 +534,21 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, devi
     return _finish(_pinned(data, pin_memory), requires_grad) if out is None else factory_out("eye", out, data)
 
 
+def sampled(result: Tensor, out: Tensor | None = None) -> Tensor:
+    """A new tensor a sampler has just filled, at version 0 as torch's samplers return it (the fill was a
+    write no one could have seen; into ``out=`` it is a write, and counts)."""
+    if out is None:
+        result._version_counter.value = 0
+    return result
+
+
 def rand(*sizes, size=None, out=None, generator=None, dtype=None, layout=None, device=None,
          pin_memory: bool | None = False, requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Samples from U[0, 1) (tritongrad's Philox stream: reproducible with manual_seed or a Generator;
     not torch's values)."""
     _check_layout("rand", layout, pin_memory)
     result = _finish_new(_new("rand", sizes, size, dtype, device, out, pin_memory=pin_memory), out, False)
-    result.uniform_(0.0, 1.0, generator=generator)
+    sampled(result.uniform_(0.0, 1.0, generator=generator), out)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -549,7 +557,7 @@ def randn(*sizes, size=None, out=None, generator=None, dtype=None, layout=None, 
     """Samples from N(0, 1)."""
     _check_layout("randn", layout, pin_memory)
     result = _finish_new(_new("randn", sizes, size, dtype, device, out, pin_memory=pin_memory), out, False)
-    result.normal_(0.0, 1.0, generator=generator)
+    sampled(result.normal_(0.0, 1.0, generator=generator), out)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -580,21 +588,21 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
     dtype = dtype if dtype is not None or out is not None else torch.int64
     result = _finish_new(_new("randint", (), _size((size,), "randint"), dtype, device, out, pin_memory=pin_memory),
                          out, False)  # fmt: skip
-    result.random_(low, high, generator=generator)
+    sampled(result.random_(low, high, generator=generator), out)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     data = _like(input, dtype, device, memory_format, "rand_like", layout, pin_memory)
-    result = _finish(data, False).uniform_(0.0, 1.0, generator=generator)
+    result = sampled(_finish(data, False).uniform_(0.0, 1.0, generator=generator))
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
                pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     data = _like(input, dtype, device, memory_format, "randn_like", layout, pin_memory)
-    result = _finish(data, False).normal_(0.0, 1.0, generator=generator)
+    result = sampled(_finish(data, False).normal_(0.0, 1.0, generator=generator))
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -607,7 +615,7 @@ def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, l
     if requires_grad and not (dtype or input.dtype).is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     data = _like(input, dtype, device, memory_format, "randint_like", layout, pin_memory)
-    result = _finish(data, False).random_(low, high, generator=generator)
+    result = sampled(_finish(data, False).random_(low, high, generator=generator))
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 

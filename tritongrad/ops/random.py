@@ -247,7 +247,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out=None
         return _into_random_out("bernoulli", out, bernoulli(input, generator=generator))
     sample = creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
     if p is not None:
-        return bernoulli_(sample, p, generator=generator)
+        return creation.sampled(bernoulli_(sample, p, generator=generator))
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtype_word(input.dtype)}'")
     if _any_outside(input, 0.0, 1.0):
@@ -256,6 +256,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out=None
             "be in [0, 1])"
         )
     sample = _launch_random(sample, kernels.launch_bernoulli_, resolve_generator(generator), _contiguous_data(input))
+    creation.sampled(sample)
     return _Bernoulli.apply(input, sample) if input.requires_grad and is_grad_enabled() else sample
 
 
@@ -416,7 +417,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         sample = creation.empty(*((size,) if isinstance(size, int) else tuple(size)), dtype=dtype, device=device,
                                 out=out)  # fmt: skip
-        normal_(sample, float(mean), float(std), generator=generator)
+        creation.sampled(normal_(sample, float(mean), float(std), generator=generator), out)
         return sample.requires_grad_(requires_grad) if requires_grad else sample
     if size is not None:
         raise TypeError("normal(): size is only accepted when mean and std are numbers")
