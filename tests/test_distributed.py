@@ -422,7 +422,7 @@ def test_sampler_shuffles_per_epoch_and_partitions():
 
 
 def test_sampler_rejects_bad_rank():
-    with pytest.raises(ValueError, match="invalid rank 2"):
+    with pytest.raises(ValueError, match="Invalid rank 2"):
         DistributedSampler(10, num_replicas=2, rank=2)
 
 

@@ -13,16 +13,17 @@ Example::
     ...     features.shape, labels.shape   # (4, 3), (4,) ... (2, 3), (2,)
 """
 
-from types import SimpleNamespace
-
-from tritongrad.utils.data import collate
-from tritongrad.utils.data.collate import default_collate, default_convert
-from tritongrad.utils.data.dataloader import DataLoader, get_worker_info
+# _utils: torch's import paths for the collate registry and worker info (torch.utils.data._utils.collate)
+from tritongrad.utils.data import _utils, collate  # noqa: F401
+from tritongrad.utils.data._utils.collate import default_collate, default_convert
+from tritongrad.utils.data._utils.worker import get_worker_info
+from tritongrad.utils.data.dataloader import DataLoader, _DatasetKind
 from tritongrad.utils.data.dataset import (
     ChainDataset,
     ConcatDataset,
     Dataset,
     IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
     random_split,
@@ -48,6 +49,7 @@ __all__ = [
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
@@ -56,7 +58,5 @@ __all__ = [
     "default_convert",
     "get_worker_info",
     "random_split",
+    "_DatasetKind",
 ]
-
-# torch.utils.data._utils: where torch's collate functions live (scripts import default_collate from there)
-_utils = SimpleNamespace(collate=collate)

@@ -1,5 +1,8 @@
 """Datasets (torch.utils.data's): the map-style ``Dataset`` and ``IterableDataset`` bases,
-``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset`` and ``random_split``."""
+``TensorDataset``, ``StackDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset`` and ``random_split``.
+
+The bases are generic over the sample type, as torch's (``class Pairs(Dataset[tuple[Tensor, int]])``),
+and ``IterableDataset`` is abstract in ``__iter__`` (it is a ``collections.abc.Iterable``)."""
 
 from __future__ import annotations
 
@@ -8,36 +11,45 @@ import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
-from typing import Any
+from typing import Generic, TypeVar
 
 from tritongrad.ops.random import randperm
 from tritongrad.random import Generator, default_generator
 from tritongrad.tensor import Tensor
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset", "random_split"]
+__all__ = [
+    "Dataset",
+    "IterableDataset",
+    "TensorDataset",
+    "StackDataset",
+    "Subset",
+    "ConcatDataset",
+    "ChainDataset",
+    "random_split",
+]
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 
-class Dataset:
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses define ``__getitem__(index)`` and usually ``__len__``."""
 
-    def __getitem__(self, index) -> Any:
+    def __getitem__(self, index) -> _T_co:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
-    """A dataset that is a stream of samples: subclasses define ``__iter__``."""
-
-    def __iter__(self) -> Iterator:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
+    """A dataset that is a stream of samples: subclasses define ``__iter__`` (abstract, from
+    ``collections.abc.Iterable``: a subclass without it cannot be instantiated, as torch's)."""
 
     def __add__(self, other: Dataset) -> ChainDataset:
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Sample ``i`` is ``tuple(t[i] for t in tensors)``; every tensor has the same first dimension.
 
     Example::
@@ -47,10 +59,10 @@ class TensorDataset(Dataset):
     """
 
     def __init__(self, *tensors: Tensor) -> None:
-        if any(tensor.size(0) != tensors[0].size(0) for tensor in tensors):
-            # torch raises AssertionError here; raised explicitly so that ``python -O`` keeps the check.
-            sizes = [tuple(tensor.shape) for tensor in tensors]
-            raise AssertionError(f"Size mismatch between tensors (shapes {sizes})")
+        # torch's comparison order (the first tensor's size(0) first), so a 0-d tensor raises size's IndexError;
+        # torch asserts, raised explicitly so that ``python -O`` keeps the check.
+        if not all(tensors[0].size(0) == tensor.size(0) for tensor in tensors):
+            raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
 
     def __getitem__(self, index) -> tuple:
@@ -60,7 +72,61 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class Subset(Dataset):
+class StackDataset(Dataset):
+    """Several datasets of the same length side by side: sample ``i`` is ``(d[i] for d in args)`` as a
+    tuple, or ``{name: d[i]}`` for datasets given by keyword.
+
+    Example::
+
+        >>> StackDataset(tritongrad.arange(3), [5, 6, 7])[1]
+        (tensor(1), 6)
+        >>> StackDataset(x=tritongrad.arange(3), y=[5, 6, 7])[1]
+        {'x': tensor(1), 'y': 6}
+    """
+
+    datasets: tuple | dict
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or"
+                "``dict``- (via ``kwargs``) like input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        members = list(args) if args else list(kwargs.values())
+        self._length = len(members[0])
+        if any(self._length != len(dataset) for dataset in members):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {name: dataset[index] for name, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch of samples, each member dataset fetching its part with its own ``__getitems__`` when it has one."""
+        named = self.datasets.items() if isinstance(self.datasets, dict) else enumerate(self.datasets)
+        columns = {name: self._fetch(dataset, indices) for name, dataset in named}
+        if isinstance(self.datasets, dict):
+            return [{name: column[i] for name, column in columns.items()} for i in range(len(indices))]
+        return [tuple(column[i] for column in columns.values()) for i in range(len(indices))]
+
+    @staticmethod
+    def _fetch(dataset: Dataset, indices: list) -> list:
+        if not callable(getattr(dataset, "__getitems__", None)):
+            return [dataset[i] for i in indices]
+        items = dataset.__getitems__(indices)
+        if len(items) != len(indices):
+            raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}")
+        return items
+
+    def __len__(self) -> int:
+        return self._length
+
+
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
@@ -82,7 +148,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """The samples of several map-style datasets one after another."""
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
@@ -106,6 +172,14 @@ class ConcatDataset(Dataset):
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][index - start]
 
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """The deprecated, misspelt name of ``cumulative_sizes`` (torch's FutureWarning)."""
+        warnings.warn(
+            "`cummulative_sizes` attribute is renamed to `cumulative_sizes`", category=FutureWarning, stacklevel=2
+        )
+        return self.cumulative_sizes
+
 
 class ChainDataset(IterableDataset):
     """The samples of several iterable datasets one stream after another."""
@@ -120,7 +194,12 @@ class ChainDataset(IterableDataset):
             yield from dataset
 
     def __len__(self) -> int:
-        return sum(len(dataset) for dataset in self.datasets)
+        total = 0
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):  # checked here too, as torch's
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(dataset)
+        return total
 
 
 def random_split(

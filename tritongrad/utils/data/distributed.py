@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sized
+from typing import TypeVar
 
 from tritongrad import distributed
 from tritongrad.ops.random import randperm
@@ -29,8 +30,10 @@ from tritongrad.utils.data.sampler import Sampler
 
 __all__ = ["DistributedSampler"]
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-class DistributedSampler(Sampler):
+
+class DistributedSampler(Sampler[_T_co]):
     """The indices of one rank's shard of ``dataset`` (see the module docstring).
 
     Args:
@@ -52,23 +55,17 @@ class DistributedSampler(Sampler):
         seed: int = 0,
         drop_last: bool = False,
     ) -> None:
+        # torch's order and errors: the process group's ValueError when it is needed and not initialized, then
+        # the rank check (which also refuses num_replicas < 1: no rank fits), then the dataset's length.
+        if num_replicas is None:
+            num_replicas = distributed.get_world_size()
+        if rank is None:
+            rank = distributed.get_rank()
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         size = dataset if isinstance(dataset, int) else len(dataset)
         if size < 0:
             raise ValueError(f"DistributedSampler: the dataset size must be non-negative, got {size}")
-        if num_replicas is None or rank is None:
-            if not distributed.is_initialized():
-                raise RuntimeError(
-                    "DistributedSampler: pass num_replicas and rank, or call "
-                    "tritongrad.distributed.init_process_group() first"
-                )
-            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
-            rank = distributed.get_rank() if rank is None else rank
-        if num_replicas < 1:
-            raise ValueError(f"DistributedSampler: num_replicas must be at least 1, got {num_replicas}")
-        if not 0 <= rank < num_replicas:
-            raise ValueError(
-                f"DistributedSampler: invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
-            )
         self.dataset = dataset
         self.dataset_size = size
         self.num_replicas = num_replicas

@@ -8,6 +8,7 @@ generator at each pass, as torch's does, so ``tritongrad.manual_seed`` makes the
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Generic, TypeVar
 
 import torch
 
@@ -26,17 +27,21 @@ __all__ = [
 ]
 
 
-class Sampler:
-    """The base of all samplers: ``__iter__`` yields indices (or lists of them, for a batch sampler)."""
+_T_co = TypeVar("_T_co", covariant=True)
 
-    def __init__(self, data_source: Sized | None = None) -> None:
-        pass
 
-    def __iter__(self) -> Iterator:
+class Sampler(Generic[_T_co]):
+    """The base of all samplers: ``__iter__`` yields indices (or lists of them, for a batch sampler).
+
+    Generic over what it yields (``Sampler[int]``), and without an ``__init__``: torch 2.13 dropped
+    the ``data_source`` argument, so ``Sampler(dataset)`` is its TypeError.
+    """
+
+    def __iter__(self) -> Iterator[_T_co]:
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1."""
 
     def __init__(self, data_source: Sized) -> None:
@@ -58,7 +63,7 @@ def _fresh_generator() -> Generator:
 _REPLACEMENT_CHUNK = 4096  # indices drawn at a time with replacement (lazily, as torch draws them)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A random order of the indices: a permutation per pass over the data, or, with
     ``replacement``, ``num_samples`` independent uniform draws.
 
@@ -108,7 +113,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given ``indices`` in a random order (a fresh permutation each pass)."""
 
     def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
@@ -123,7 +128,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights`` (a
     ``multinomial`` draw, with or without replacement)."""
 
@@ -158,7 +163,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter, or
     dropped with ``drop_last``).
 
