@@ -8,8 +8,10 @@ form from ``base_lrs`` where it has one (torch's ``_get_closed_form_lr``).
 
 Schedules: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
 PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR, CyclicLR, SequentialLR,
-ChainedScheduler; and ReduceLROnPlateau, which lowers the lr when a metric stops improving. Only
-Python numbers are involved: no tensor is read. As torch's, a scheduler warns when its first
+ChainedScheduler; and ReduceLROnPlateau, which lowers the lr when a metric stops improving. A tensor
+lr (``SGD(params, lr=tritongrad.tensor(0.1))``) stays the same tensor: as torch's, a scheduler fills it in
+place (a capturable or compiled step reads that tensor), and what it keeps of it (``initial_lr``,
+``base_lrs``, ``get_last_lr()``) is a copy, never an alias. As torch's, a scheduler warns when its first
 ``step()`` comes before the optimizer's (the schedule would skip its first value), and
 ``state_dict()`` holds torch's keys, so a state saved by either library loads into the other.
 """
@@ -23,6 +25,8 @@ import types
 import warnings
 import weakref
 from collections import Counter
+
+from tritongrad.tensor import Tensor
 
 __all__ = ["LRScheduler", "_LRScheduler", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR",
            "CosineAnnealingLR", "LinearLR", "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
@@ -52,20 +56,46 @@ def _check_optimizer(optimizer) -> None:
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
+def _copy(value):
+    """A tensor hyper-parameter's copy (a number as it is): what a scheduler keeps must not alias a
+    tensor that a later ``_set_group_value`` fills in place."""
+    return value.clone() if isinstance(value, Tensor) else value
+
+
 def _format_param(name: str, optimizer, value) -> list:
-    """One value per parameter group: ``value`` itself when it is a list or tuple (of the right length)."""
+    """One value per parameter group: ``value`` itself when it is a list or tuple (of the right length);
+    tensors copied."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
             raise ValueError(
                 f"{name} must have the same length as optimizer.param_groups. {name} has {len(value)} values, "
                 f"param_groups has {len(optimizer.param_groups)}."
             )
-        return list(value)
-    return [value] * len(optimizer.param_groups)
+        return [_copy(item) for item in value]
+    return [_copy(value) for _ in optimizer.param_groups]  # (a copy each: no two groups share a tensor)
+
+
+def _group_values(optimizer, key: str) -> list:
+    """Every group's ``key`` (torch's _param_groups_val_list): tensors copied, so neither a caller that
+    changes one in place nor a later in-place fill of the group's tensor reaches the other."""
+    return [_copy(group[key]) for group in optimizer.param_groups]
 
 
 def _current_lrs(optimizer) -> list:
-    return [group["lr"] for group in optimizer.param_groups]
+    return _group_values(optimizer, "lr")
+
+
+def _set_group_value(group: dict, key: str, value) -> None:
+    """``group[key] = value``, except that a tensor there is filled in place (torch's
+    _update_param_group_val): whoever holds that tensor (the user, a capturable step) sees the new
+    value, and the group keeps its type (a float schedule value does not replace a tensor lr)."""
+    current = group[key]
+    if isinstance(current, Tensor):
+        if isinstance(value, Tensor) and value.dim() != 0:
+            value = value.squeeze()  # (torch's _to_scalar: fill_ takes a 0-d tensor)
+        current.fill_(value)
+    else:
+        group[key] = value
 
 
 def _warn_get_lr_called_outside_step(scheduler) -> None:
@@ -126,7 +156,7 @@ class LRScheduler:
         self.optimizer = optimizer
         for index, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy(group["lr"]))
             elif "initial_lr" not in group:
                 raise KeyError(
                     f"param 'initial_lr' is not specified in param_groups[{index}] when resuming scheduler with "
@@ -134,7 +164,7 @@ class LRScheduler:
                     "checkpoint but haven't properly loaded the optimizer state\n2. You're using last_epoch >= 0 "
                     "for a fresh training run (not recommended)"
                 )
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.base_lrs = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
         _track_optimizer_steps(optimizer)
         self._initial_step()
@@ -182,7 +212,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _current_lrs(self.optimizer)
 
     def state_dict(self) -> dict:
@@ -462,7 +492,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _current_lrs(self.optimizer)
 
 
@@ -581,7 +611,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                _set_group_value(group, "lr", lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -702,7 +732,7 @@ class SequentialLR(_SchedulerContainer):
         # The schedulers' constructors each took a step: the lrs go back to the initial ones, every
         # scheduler's epoch back by one, and only the first scheduler's first step is taken again.
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_group_value(group, "lr", group["initial_lr"])
         self.recursive_undo()
         first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -828,7 +858,7 @@ class ReduceLROnPlateau(LRScheduler):
             old = float(group["lr"])
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:
-                group["lr"] = new
+                _set_group_value(group, "lr", new)
 
     @property
     def in_cooldown(self) -> bool:

@@ -151,6 +151,17 @@ def check_implementation_flags(name: str, *, foreach=None, fused=None, different
         raise NotImplementedError(f"tritongrad's {name} does not support capturable=True")
 
 
+# The per-instance hook tables (the attributes torch's __setstate__ re-creates).
+_INSTANCE_HOOK_TABLES = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
 class Optimizer:
     """Base class of optimizers (torch.optim.Optimizer's API)."""
 
@@ -185,6 +196,32 @@ class Optimizer:
         cls = type(self)
         if not getattr(cls.step, "hooked", False):
             cls.step = _with_step_hooks(cls.step)
+
+    # ------------------------------------------------------------------ copy and pickle
+    def __getstate__(self) -> dict[str, Any]:
+        """What copy.deepcopy, pickle and save take of an optimizer (torch's three keys): not the hooks
+        (often closures, which do not pickle; torch drops them), nor a scheduler's ``step`` wrapper in
+        the instance dict, which holds the original optimizer and would step it instead of the copy."""
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuilds what ``__getstate__`` leaves out as torch's does: empty hook tables and the class's
+        hooked step. A scheduler's step tracking is not restored (torch's is not either: its first
+        ``step()`` then warns that ``optimizer.step()`` has been overridden)."""
+        self.__dict__.update(state)
+        for table in _INSTANCE_HOOK_TABLES:
+            if table not in self.__dict__:
+                setattr(self, table, OrderedDict())
+        # Not pickled (it holds ids): found again from the groups themselves.
+        self._repeating_groups = {
+            id(group) for group in self.param_groups if len({id(p) for p in group["params"]}) != len(group["params"])
+        }
+        self._patch_step_function()
+        self.defaults.setdefault("differentiable", False)
+        # torch's subclasses' __setstate__: the keys an optimizer pickled by an older version lacks.
+        for group in self.param_groups:
+            for key, default in self._defaults_on_load.items():
+                group.setdefault(key, default)
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook: Callable) -> _HookHandle:

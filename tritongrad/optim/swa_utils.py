@@ -21,7 +21,7 @@ from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.nn.module import Module
 from tritongrad.nn.modules.batchnorm import _BatchNorm
-from tritongrad.optim.lr_scheduler import LRScheduler
+from tritongrad.optim.lr_scheduler import LRScheduler, _format_param
 from tritongrad.tensor import Tensor
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
@@ -204,15 +204,7 @@ class SWALR(LRScheduler):
 
     def __init__(self, optimizer, swa_lr, anneal_epochs: int = 10, anneal_strategy: str = "cos",
                  last_epoch: int = -1) -> None:  # fmt: skip
-        if isinstance(swa_lr, (list, tuple)):
-            if len(swa_lr) != len(optimizer.param_groups):
-                raise ValueError(
-                    "swa_lr must have the same length as optimizer.param_groups. "
-                    f"swa_lr has {len(swa_lr)} values, param_groups has {len(optimizer.param_groups)}."
-                )
-            swa_lrs = list(swa_lr)
-        else:
-            swa_lrs = [swa_lr] * len(optimizer.param_groups)
+        swa_lrs = _format_param("swa_lr", optimizer, swa_lr)  # (a tensor swa_lr copied, as torch's)
         for lr, group in zip(swa_lrs, optimizer.param_groups, strict=True):
             group["swa_lr"] = lr
         if anneal_strategy not in ["cos", "linear"]:
