@@ -1,6 +1,7 @@
 """F.interpolate: 'nearest', 'nearest-exact' (3-d, 4-d and 5-d input), 'linear' (3-d), 'bilinear'
-and 'bicubic' (4-d), 'trilinear' (5-d) on kernels/resample.py, and 'area' as torch computes it:
-adaptive average pooling (ops/pooling.py, ops/pooling3d.py).
+and 'bicubic' (4-d), 'trilinear' (5-d) on kernels/resample.py, 'area' as torch computes it:
+adaptive average pooling (ops/pooling.py, ops/pooling3d.py), and the antialiased 4-d resizes
+(ops/antialias.py).
 
 A 1-d resize of (N, C, L) runs the 2-d kernels on an (N, C, 1, L) view. A 3-d resize of
 (N, C, D, H, W) is separable: the 2-d kernels resize (H, W) on an (N, C * D, H, W) view, then D on
@@ -27,6 +28,7 @@ from tritongrad.kernels import resample as kernels
 from tritongrad.kernels.common import FLOATING_DTYPES
 from tritongrad.kernels.pool import prefers_channels_last
 from tritongrad.ops import pooling, pooling3d
+from tritongrad.ops.antialias import antialiased_resize
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.tensor import Tensor
 
@@ -195,7 +197,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     it ('nearest', 'nearest-exact', 'bilinear', 'bicubic'; the last two round as torch's int16
     fixed-point kernels do). With ``scale_factor`` the source positions use 1 / scale_factor, and
     a dim whose size does not change is copied only where torch's kernel copies it
-    (kernels/resample.py ``source_scale``). ``antialias=True`` is not supported.
+    (kernels/resample.py ``source_scale``). ``antialias=True`` (4-d 'bilinear', 'bicubic' and
+    'lanczos', float32/float64): ops/antialias.py.
 
     >>> interpolate(tritongrad.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
     [[[1.0, 1.0, 2.0, 2.0]]]
@@ -228,13 +231,11 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
-    if mode not in _MODES or (mode == "bicubic" and input.dim() != 4):
+    if (mode not in _MODES and not (mode == "lanczos" and antialias)) or (mode == "bicubic" and input.dim() != 4):
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
             f"{_ALL_MODES} (got {mode})"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by tritongrad")
     in_sizes = list(input.shape[2:])
     if any(s <= 0 for s in sizes) or any(s <= 0 for s in in_sizes):
         names = ["D", "H", "W"][-len(sizes) :]
@@ -243,6 +244,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input ({given}) output ({wanted})"
         )
+    if antialias:
+        return antialiased_resize(input, mode, sizes, factors, bool(align_corners))
     _check_dtype(input, mode, len(sizes))
     if mode == "area":
         area = (pooling.adaptive_avg_pool1d, pooling.adaptive_avg_pool2d, pooling3d.adaptive_avg_pool3d)[len(sizes) - 1]
