@@ -34,7 +34,7 @@ from tritongrad.dtypes import get_default_dtype
 from tritongrad.formatting import format_meta_tensor, format_tensor
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.kernels.elementwise import launch_unary
-from tritongrad.shapes import normalize_dim
+from tritongrad.shapes import as_int, normalize_dim
 
 __all__ = ["Tensor"]
 
@@ -157,10 +157,12 @@ class Tensor:
         return self._data.shape
 
     def size(self, dim: int | None = None):
-        """The shape (a torch.Size), or the size of one dim."""
+        """The shape (a torch.Size), or the size of one dim (a 0-d tensor has none: torch's IndexError)."""
         if dim is None:
             return self._data.shape
-        return self._data.shape[normalize_dim(dim, self.dim())] if self.dim() else 1
+        if type(dim) is not int:
+            dim = as_int(dim, "size(): argument 'dim' (position 1) must be int, not {}")
+        return self._data.shape[normalize_dim(dim, self.dim(), scalar=False)]
 
     @property
     def ndim(self) -> int:
@@ -204,8 +206,49 @@ class Tensor:
     is_maia = property(lambda self: self._data.is_maia)
     is_mtia = property(lambda self: self._data.is_mtia)
 
+    def to_dense(self, dtype: torch.dtype | None = None, *, masked_grad: bool | None = None) -> Tensor:
+        """A strided tensor is dense already: itself, or a copy in ``dtype`` (torch's)."""
+        if dtype is None:
+            return self
+        if not isinstance(dtype, torch.dtype):
+            raise TypeError(
+                f"to_dense(): argument 'dtype' (position 1) must be torch.dtype, not {type(dtype).__name__}"
+            )
+        return self.to(dtype)
+
+    @property
+    def volatile(self) -> bool:
+        """Always False, with torch's warning (the pre-0.4 flag that ``no_grad`` replaced)."""
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+        return False
+
+    # torch's name of a tensor in a graph it traces: None outside one (tritongrad traces nothing)
+    name = None
+
     def stride(self, dim: int | None = None):
         return self._data.stride() if dim is None else self._data.stride(dim)
+
+    # Metadata questions the buffer answers as torch's tensor would (and with torch's errors).
+    def dim_order(self, *, ambiguity_check: bool | list = False) -> tuple:
+        return self._data.dim_order(ambiguity_check=ambiguity_check)
+
+    def is_set_to(self, tensor: Tensor) -> bool:
+        """True when ``tensor`` has this tensor's storage, offset, sizes and strides (read from the metadata)."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not {type(tensor).__name__}")
+        mine, theirs = self._data, tensor._data
+        return (
+            mine.device == theirs.device
+            and mine.untyped_storage().data_ptr() == theirs.untyped_storage().data_ptr()
+            and (mine.storage_offset(), mine.shape, mine.stride())
+            == (theirs.storage_offset(), theirs.shape, theirs.stride())
+        )
+
+    def storage_type(self):
+        return self._data.storage_type()
+
+    def record_stream(self, stream) -> None:
+        self._data.record_stream(stream)
 
     def storage(self):
         """The buffer's storage, torch's TypedStorage (torch owns the memory; torch warns it is deprecated)."""
@@ -503,8 +546,17 @@ class Tensor:
         return self._data.numpy()
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:  # (torch's __array__ promises no copy, so numpy refuses np.array(x, copy=False))
+            raise ValueError(_NUMPY_NO_COPY_REFUSAL)
         array = self.numpy() if self.device.type == "cpu" else self.detach().cpu().numpy()  # (numpy()'s grad check)
         return array.astype(dtype) if dtype is not None else array
+
+    def __array_wrap__(self, array: np.ndarray, context=None, return_scalar: bool = False) -> Tensor:
+        """What a numpy ufunc (``np.sin(x)``, ``np.add(x, 1)``) returns for a tensor: its result array as a
+        CPU tensor sharing that memory, a bool result as uint8 (torch's rule), and a 0-d result as a 0-d
+        tensor (``return_scalar`` is not followed, as torch's one-argument signature cannot be asked it)."""
+        data = torch.from_numpy(array)
+        return Tensor._wrap(data).to(torch.uint8) if data.dtype == torch.bool else Tensor._wrap(data)
 
     def __bool__(self) -> bool:
         if self.numel() == 0:
@@ -512,6 +564,10 @@ class Tensor:
         if self.numel() != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
+
+    def is_nonzero(self) -> bool:
+        """``bool(self)`` as a method, with its errors (no value, several values)."""
+        return self.__bool__()
 
     def __float__(self) -> float:
         if self.numel() != 1:
@@ -535,6 +591,10 @@ class Tensor:
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return complex(self.item())
+
+    # Python 2's names, which torch's Tensor still answers to
+    __nonzero__ = __bool__
+    __long__ = __int__
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1 or self.dtype.is_complex:
@@ -571,6 +631,14 @@ class Tensor:
         # (Parameter) and requires_grad, as torch's (a tensor from the middle of a graph comes back
         # as a leaf); the buffer pickles itself: torch owns the memory.
         return _rebuild_tensor, (type(self), self._data.detach().cpu(), self.requires_grad, str(self._data.device))
+
+
+# numpy's own refusal, which it gives for np.array(torch_tensor, copy=False)
+_NUMPY_NO_COPY_REFUSAL = (
+    "Unable to avoid copy while creating an array as requested.\nIf using `np.array(obj, copy=False)` replace it "
+    "with `np.asarray(obj)` to allow a copy when needed (no behavior change in NumPy 1.x).\nFor more details, see "
+    "https://numpy.org/devdocs/numpy_2_0_migration_guide.html#adapting-to-changes-in-the-copy-keyword."
+)
 
 
 def _real_value(value, c_type: str):

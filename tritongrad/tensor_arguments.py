@@ -23,8 +23,13 @@ _TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
     "is_same_size": ("input", "other"), "cross": ("input", "other"), "inner": ("input", "other"),
     "kron": ("input", "other"), "vdot": ("input", "other"), "cdist": ("x1", "x2"),
     "cholesky_solve": ("input", "input2"), "logical_and": ("input", "other"), "logical_or": ("input", "other"),
-    "logical_xor": ("input", "other"), "logical_not": ("input",),
+    "logical_xor": ("input", "other"), "logical_not": ("input",), "type_as": ("input", "other"),
 }  # fmt: skip
+# torch.* functions that read a tensor's metadata (the Tensor methods of these names are left unwrapped:
+# they are on hot paths, and their self is a tensor already)
+_FUNCTION_ONLY_TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
+    name: ("input",) for name in ("is_floating_point", "is_complex", "numel", "is_nonzero", "is_inference")
+}
 # nn.functional's losses (functions only)
 _FUNCTIONAL_TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
     "cosine_embedding_loss": ("input1", "input2", "target"),
@@ -60,6 +65,7 @@ def _checking(name: str, parameters: tuple[str, ...], function: Callable, method
 def install(namespace: ModuleType, functional: ModuleType) -> None:
     """Wraps ``namespace``'s functions and Tensor's methods of the names above, and ``functional``'s losses."""
     for owner, table, method in ((namespace, _TENSOR_PARAMETERS, False), (Tensor, _TENSOR_PARAMETERS, True),
+                                 (namespace, _FUNCTION_ONLY_TENSOR_PARAMETERS, False),
                                  (functional, _FUNCTIONAL_TENSOR_PARAMETERS, False)):  # fmt: skip
         for name, parameters in table.items():
             function = getattr(owner, name, None)

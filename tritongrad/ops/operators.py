@@ -10,6 +10,10 @@ and ``__array_wrap__``), so numpy's type rules and refusals apply, a tensor that
 refused, and ``a + t``, ``t < a`` and ``t += a`` (which falls back to ``t = t + a``) are TypeErrors or
 rebindings as numpy makes them. Here numpy resolves the result dtype (its ufunc on empty operands:
 no arithmetic) and tritongrad's kernel computes; ``==``/``!=`` take the array as a tensor, as torch's.
+
+An operand that is neither a tensor, a number nor an array (a str, a list, None) is declined
+(NotImplemented), as torch's operators decline what their functions refuse: ``x == "a"`` is False,
+``x + "a"`` is Python's "unsupported operand type(s)" TypeError, ``[1] * x`` is the list's repeat.
 """
 
 from __future__ import annotations
@@ -48,17 +52,28 @@ bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_r
 
 
 _PLAIN_OPERANDS = (Tensor, int, float, bool)
+_NUMBER_OPERANDS = (Tensor, bool, int, float, complex)
 
 
 def _operand(value):
     """The other operand of an operator: numpy scalars and 0-d arrays become Python numbers, numpy
-    arrays become tensors (as torch ingests them); anything else is left to the op to check."""
+    arrays become tensors (as torch ingests them). Anything else (a str, a list, None, a Fraction)
+    is NotImplemented, which the operator returns, as torch's operators decline what their functions
+    refuse: Python then tries the other side's reflected operator and, failing that, raises its own
+    TypeError ("unsupported operand type(s) for +") or, for ``==``/``!=``, compares identities
+    (``x == "a"`` is False, so ``x in (None, "auto")`` works)."""
     if type(value) in _PLAIN_OPERANDS:
         return value
     value = as_python_scalar(value)
     if isinstance(value, np.ndarray):
         return creation.tensor(value)
-    return value
+    return value if isinstance(value, _NUMBER_OPERANDS) else NotImplemented
+
+
+def _declining_arrays(value):
+    """The other operand of a reflected or in-place operator or an ordering: ``_operand``, but a numpy
+    array is declined too (numpy or Python decide, as with torch)."""
+    return NotImplemented if isinstance(value, np.ndarray) else _operand(value)
 
 
 # The operators numpy's reflected operator runs when torch's declines an array, as numpy's ufuncs.
@@ -89,87 +104,76 @@ def _with_array(self: Tensor, array: np.ndarray, op):
 
 
 def _binary(op, self, other):
-    """``self <op> other``: an array goes the numpy way (see the module docstring)."""
+    """``self <op> other``: an array goes the numpy way (see the module docstring); NotImplemented
+    for an operand torch's operator declines (``_operand``)."""
     if isinstance(other, np.ndarray):
         return _with_array(self, other, op)
-    return op(self, _operand(other))
+    other = _operand(other)
+    return NotImplemented if other is NotImplemented else op(self, other)
 
 
 class OperatorMethods:
-    """The operators (attached to Tensor below)."""
+    """The operators (attached to Tensor below). Each returns NotImplemented for an operand torch's
+    declines (``_operand``, ``_declining_arrays``)."""
 
     def __add__(self, other):
         return _binary(add, self, other)
 
     def __radd__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return add(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else add(self, other)
 
     def __sub__(self, other):
         return _binary(sub, self, other)
 
     def __rsub__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return rsub(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else rsub(self, other)
 
     def __mul__(self, other):
         return _binary(mul, self, other)
 
     def __rmul__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return mul(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else mul(self, other)
 
     def __truediv__(self, other):
         return _binary(div, self, other)
 
     def __rtruediv__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
+        other = _declining_arrays(other)
         # torch computes number / tensor as tensor.reciprocal() * number (MulBackward0).
-        return mul(reciprocal(self), other)
+        return NotImplemented if other is NotImplemented else mul(reciprocal(self), other)
 
     def __floordiv__(self, other):
         return _binary(floor_divide, self, other)
 
     def __rfloordiv__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return floor_divide(other, self)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else floor_divide(other, self)
 
     def __mod__(self, other):
         return _binary(remainder, self, other)
 
     def __rmod__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return remainder(other, self)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else remainder(other, self)
 
     def __pow__(self, other):
         return _binary(pow, self, other)
 
     def __rpow__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return pow(other, self)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else pow(other, self)
 
     def __matmul__(self, other):
+        if not isinstance(other, (Tensor, np.ndarray)):  # (torch's matmul takes no numbers either)
+            return NotImplemented
         return _binary(matmul, self, other)
 
     def __rmatmul__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return matmul(other, self)
+        # (a number or an array on the left: declined, as with torch; a tensor there has run __matmul__)
+        return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
 
     def __neg__(self):
         return neg(self)
@@ -195,19 +199,16 @@ class OperatorMethods:
         return _binary(bitwise_xor, self, other)
 
     def __rand__(self, other):
-        if isinstance(other, np.ndarray):
-            return NotImplemented
-        return bitwise_and(self, _operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else bitwise_and(self, other)
 
     def __ror__(self, other):
-        if isinstance(other, np.ndarray):
-            return NotImplemented
-        return bitwise_or(self, _operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else bitwise_or(self, other)
 
     def __rxor__(self, other):
-        if isinstance(other, np.ndarray):
-            return NotImplemented
-        return bitwise_xor(self, _operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else bitwise_xor(self, other)
 
     def __lshift__(self, other):
         return _binary(bitwise_left_shift, self, other)
@@ -216,99 +217,77 @@ class OperatorMethods:
         return _binary(bitwise_right_shift, self, other)
 
     def __rlshift__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return bitwise_left_shift(_operand(other), self)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else bitwise_left_shift(other, self)
 
     def __rrshift__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return bitwise_right_shift(_operand(other), self)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else bitwise_right_shift(other, self)
 
     def __iand__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return self.bitwise_and_(_operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.bitwise_and_(other)
 
     def __ior__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return self.bitwise_or_(_operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.bitwise_or_(other)
 
     def __ixor__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return self.bitwise_xor_(_operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.bitwise_xor_(other)
 
     def __ilshift__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return self.bitwise_left_shift_(_operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.bitwise_left_shift_(other)
 
     def __irshift__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        return self.bitwise_right_shift_(_operand(other))
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.bitwise_right_shift_(other)
 
     def __eq__(self, other):
-        if other is None:  # (torch's: ``mask == None`` is False, a Python bool)
-            return False
-        other = _operand(other)
-        return eq(self, other)
+        other = _operand(other)  # (an array is a tensor here, as torch's)
+        return NotImplemented if other is NotImplemented else eq(self, other)
 
     def __ne__(self, other):
-        if other is None:
-            return True
         other = _operand(other)
-        return ne(self, other)
+        return NotImplemented if other is NotImplemented else ne(self, other)
 
     def __lt__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return lt(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else lt(self, other)
 
     def __le__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return le(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else le(self, other)
 
     def __gt__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return gt(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else gt(self, other)
 
     def __ge__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return ge(self, other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else ge(self, other)
 
     def __iadd__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return self.add_(other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.add_(other)
 
     def __isub__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return self.sub_(other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.sub_(other)
 
     def __imul__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return self.mul_(other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.mul_(other)
 
     def __itruediv__(self, other):
-        if isinstance(other, np.ndarray):  # (declined: numpy or Python decide, as with torch)
-            return NotImplemented
-        other = _operand(other)
-        return self.div_(other)
+        other = _declining_arrays(other)
+        return NotImplemented if other is NotImplemented else self.div_(other)
+
+    # Python 2's names for division, which torch's Tensor still answers to
+    __div__ = __truediv__
+    __rdiv__ = __rtruediv__
+    __idiv__ = __itruediv__
 
 
 attach_methods(OperatorMethods)

@@ -9,6 +9,7 @@ both and by the saved-tensor checks. Each view's backward is the inverse view
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -796,6 +797,33 @@ class ViewMethods:
         if self.dim() == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
+
+    def __reversed__(self) -> Tensor:
+        """``reversed(x)``: x flipped along dim 0 (a tensor, as torch's; a 0-d tensor is itself)."""
+        return self if self.dim() == 0 else self.flip(0)
+
+    def __contains__(self, element) -> bool:
+        """``element in x``: whether any element of x equals it (a number or a tensor, broadcast), as torch's."""
+        if isinstance(element, (Tensor, numbers.Number)):
+            return bool((element == self).any().item())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+
+    def __delitem__(self, key) -> None:
+        raise TypeError("Tensor does not support deleting items")
+
+    def as_subclass(self, cls: type) -> Tensor:
+        """An alias of this tensor (same memory and version counter, AliasBackward0 in the graph) whose
+        class is ``cls``, a subclass of Tensor, as torch's."""
+        if not isinstance(cls, type):
+            raise TypeError(f"cls must be a type (got {type(cls).__name__})")
+        if not issubclass(cls, Tensor):
+            raise TypeError(
+                "Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. Make "
+                "sure your class inherits from Tensor."
+            )
+        alias = basic_index(self, Ellipsis)
+        alias.__class__ = cls
+        return alias
 
     def to(self, *args, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; returns self if nothing changes."""
