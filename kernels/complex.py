@@ -27,9 +27,11 @@ from tritongrad.kernels.elementwise import (
     _launch_strided,
     atan2,
     binary_math,
+    constant_like,
     launch_binary,
     launch_unary,
     linear_index,
+    sign_bit,
     store_as,
 )
 from tritongrad.kernels.matmul import launch_matmul
@@ -74,6 +76,42 @@ def _smith_divide(ar, ai, br, bi):
     return re, im
 
 
+@triton.jit
+def _c99_exp(x, y, COMPUTE: tl.constexpr):
+    """exp(x + iy) as C99's cexp (glibc's, which torch's std::exp of a complex number calls):
+    e^x (cos y + i sin y), where e^x may overflow while the product does not (exp(710 + 1j) is
+    finite in float64): a real part above the step T is brought down by T up to twice, e^T going into
+    cos y and sin y (one factor at a time, as glibc), and what is still above T overflows as the
+    format's largest value times them. The special values follow (C99 G.6.3.1): x = +inf gives
+    +-inf by the signs of cos y and sin y, x = -inf gives +-0 the same way, and an imaginary part of
+    +-0 stays itself (exp(710 + 0j) = inf + 0j, exp(nan + 0j) = nan + 0j); for an infinite or NaN y,
+    x = +inf gives inf + nan i, x = -inf gives 0 +- 0i (the sign of y) and a finite x nan + nan i."""
+    # T is glibc's int((MAX_EXP - 1) * ln 2) of the part's format; e^T is rounded to that format
+    if COMPUTE == tl.float64:
+        STEP: tl.constexpr = 709.0
+        EXP_STEP: tl.constexpr = 8.218407461554972e307
+        LARGEST: tl.constexpr = 1.7976931348623157e308
+    else:
+        STEP: tl.constexpr = 88.0
+        EXP_STEP: tl.constexpr = 1.6516362549940018e38
+        LARGEST: tl.constexpr = 3.4028234663852886e38
+    one = constant_like(x, 1.0)
+    first = tl.where(x > STEP, constant_like(x, EXP_STEP), one)
+    reduced = tl.where(x > STEP, x - STEP, x)
+    second = tl.where(reduced > STEP, constant_like(x, EXP_STEP), one)
+    reduced = tl.where(reduced > STEP, reduced - STEP, reduced)
+    scale = tl.where(reduced > STEP, constant_like(x, LARGEST), tl.exp(reduced))
+    # (x = +inf: LARGEST times cos y e^2T, +-inf; x = -inf: 0 times cos y, +-0; both exact for a finite y)
+    re = scale * (tl.cos(y) * first * second)
+    im = scale * (tl.sin(y) * first * second)
+    y_not_finite = (y != y) | (tl.abs(y) == float("inf"))
+    x_infinite = tl.abs(x) == float("inf")
+    re = tl.where(y_not_finite & x_infinite, tl.where(x > 0, constant_like(x, float("inf")), tl.zeros_like(x)), re)
+    zero_signed_as_y = tl.where(sign_bit(y), -tl.zeros_like(x), tl.zeros_like(x))
+    im = tl.where(y_not_finite & (x == -float("inf")), zero_signed_as_y, im)
+    return re, tl.where(y == 0.0, y, im)
+
+
 # out = OP(a[, b]) for complex (or real) a and b: one program maps BLOCK consecutive output
 # elements. Each operand arrives as its real-part and imaginary-part views (A_COMPLEX / B_COMPLEX
 # say whether the imaginary view is there; a real operand's imaginary part is 0); the result is
@@ -109,9 +147,7 @@ def complex_kernel(
     elif OP == "conj":
         im = -ai
     elif OP == "exp":
-        scale = tl.exp(ar)
-        re = scale * tl.cos(ai)
-        im = scale * tl.sin(ai)
+        re, im = _c99_exp(ar, ai, COMPUTE)
     elif OP == "reciprocal":
         re, im = _smith_divide(tl.zeros_like(ar) + 1.0, tl.zeros_like(ar), ar, ai)
     elif OP == "abs":

@@ -1313,7 +1313,14 @@ _FLOAT_VIEW_OPS = frozenset(("copy", "neg", "add", "sub", "mul", "div"))
 def _copy_across_complex(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """A copy between a real and a complex tensor (copy_, a cast): a real value is the real part
     and 0 the imaginary part; a complex value's real part is what a real tensor keeps, with the
-    warning torch's copy kernel gives."""
+    warning torch's copy kernel gives. A bool keeps whether either part is nonzero (``1j`` is True,
+    NaN parts too), as torch's cast does, and without the warning: nothing is discarded."""
+    if x.dtype.is_complex and out.dtype == torch.bool:
+        pairs = torch.view_as_real(x)
+        return _launch_binary(
+            "logical_or", pairs.select(-1, 0), pairs.select(-1, 1),
+            out_dtype=torch.bool, compute=pairs.dtype, out=out, alpha=None,
+        )  # fmt: skip
     if x.dtype.is_complex:
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2)
         return _launch_unary("copy", torch.view_as_real(x).select(-1, 0), out, out.dtype, None, None, None, None)

@@ -160,7 +160,11 @@ def elementwise_output_strides(shape: Sequence[int], inputs: Sequence[torch.Tens
 
 
 def has_internal_overlap(tensor: torch.Tensor) -> bool:
-    """True if two elements of ``tensor`` share memory (a zero stride on a dim of size > 1)."""
+    """True if two elements of ``tensor`` share memory (a zero stride on a dim of size > 1). A tensor
+    without elements has none to share (``zeros(0).expand(3, 0)``): writing it, cloning it, filling it
+    are no-ops that torch accepts without a word."""
+    if tensor.numel() == 0:
+        return False
     return any(stride == 0 and size > 1 for size, stride in zip(tensor.shape, tensor.stride()))
 
 

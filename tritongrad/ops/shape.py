@@ -12,7 +12,6 @@ diagonal views, sums, permutes and one batched matmul per pair of operands.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import torch
@@ -31,7 +30,7 @@ from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.ordering import Gather
 from tritongrad.ops.out_argument import write_out
 from tritongrad.ops.views import _multiple_views, _view_of
-from tritongrad.shapes import as_dim, dims_arg, normalize_dim, shape_arg
+from tritongrad.shapes import as_dim, as_int, dims_arg, normalize_dim, shape_arg
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -87,6 +86,24 @@ class Roll(Function):
         return Roll.apply(grad, tuple(-s for s in ctx.shifts)), None
 
 
+class RollFlattened(Function):
+    """roll without dims: the flattened tensor shifted, in the input's shape. One node, as torch's
+    (RollBackward0, not a flatten, a roll and a view)."""
+
+    _backward_name = "RollBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shift):
+        ctx.shift = shift
+        dense = x._data if x._data.is_contiguous() else views.contiguous_copy(x)._data
+        rolled = shape_kernels.launch_rearrange(dense.view(-1), shifts=(shift,))
+        return Tensor._wrap(rolled.view(x.shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return RollFlattened.apply(grad, -ctx.shift), None
+
+
 class Triangle(Function):
     @staticmethod
     def forward(ctx, x, diagonal):
@@ -132,14 +149,26 @@ def flipud(input):
     return flip(input, (0,))
 
 
+def _roll_ints(argument: str, value, position: int) -> tuple[int, ...]:
+    """roll's ``shifts`` or ``dims`` (an int or a sequence of ints) as a tuple, with torch's TypeError
+    for anything else (a float, a bool, a str; numbered as the function's positions)."""
+    refusal = f"roll(): argument '{argument}' (position {position}) must be tuple of ints"
+    if isinstance(value, (tuple, list)):
+        return tuple(
+            as_int(item, refusal + f", but found element of type {{}} at pos {index}")
+            for index, item in enumerate(value)
+        )
+    return (as_int(value, refusal + ", not {}"),)
+
+
 def roll(input, shifts, dims=None):
-    """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
-    shifts = dims_arg(shifts)
-    if dims is None:
-        if len(shifts) != 1:
-            raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is None, got {len(shifts)}")
-        return roll(input.flatten(), shifts, 0).view(tuple(input.shape))
-    dims = dims_arg(dims)
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor when None or empty)."""
+    shifts = _roll_ints("shifts", shifts, 2)
+    dims = () if dims is None else _roll_ints("dims", dims, 3)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if not dims and len(shifts) == 1:
+        return RollFlattened.apply(input, shifts[0])
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     per_dim = [0] * max(input.dim(), 1)
@@ -148,15 +177,24 @@ def roll(input, shifts, dims=None):
     return Roll.apply(input, tuple(per_dim[: input.dim()]))
 
 
+def _diagonal_arg(op: str, diagonal, position: int = 2) -> int:
+    """The ``diagonal`` of tril/triu/diag as an int: torch's TypeError for a float, a bool, None
+    (numbered as the function's position; a numpy integer or an integer 0-d tensor will do)."""
+    if type(diagonal) is int:
+        return diagonal
+    return as_int(diagonal, f"{op}(): argument 'diagonal' (position {position}) must be int, not {{}}")
+
+
 def _triangle(function, input, diagonal: int):
     if input.dim() < 2:
         name = "tril" if function is Tril else "triu"
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    return function.apply(input, int(diagonal))
+    return function.apply(input, diagonal)
 
 
 def tril(input, diagonal: int = 0, *, out=None):
     """The lower triangle of the last two dims (elements with col - row <= diagonal), zeros elsewhere."""
+    diagonal = _diagonal_arg("tril", diagonal)
     if out is not None:
         return write_out("tril", out, _triangle(Tril, input.detach(), diagonal), input)
     return _triangle(Tril, input, diagonal)
@@ -164,6 +202,7 @@ def tril(input, diagonal: int = 0, *, out=None):
 
 def triu(input, diagonal: int = 0, *, out=None):
     """The upper triangle of the last two dims (elements with col - row >= diagonal), zeros elsewhere."""
+    diagonal = _diagonal_arg("triu", diagonal)
     if out is not None:
         return write_out("triu", out, _triangle(Triu, input.detach(), diagonal), input)
     return _triangle(Triu, input, diagonal)
@@ -181,11 +220,11 @@ def _triangle_(function, self, diagonal: int):
 
 
 def tril_(self, diagonal: int = 0):
-    return _triangle_(Tril, self, diagonal)
+    return _triangle_(Tril, self, _diagonal_arg("tril_", diagonal, 1))
 
 
 def triu_(self, diagonal: int = 0):
-    return _triangle_(Triu, self, diagonal)
+    return _triangle_(Triu, self, _diagonal_arg("triu_", diagonal, 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,11 +358,27 @@ class DiagEmbed(DiagonalScatter):
     pass
 
 
+class DiagonalCopy(Function):
+    """diag of a matrix: its ``offset`` diagonal, copied. One node, as torch's (DiagonalBackward0_copy,
+    not a diagonal view and a clone)."""
+
+    _backward_name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx, x, offset):
+        ctx.input_shape, ctx.offset = tuple(x.shape), offset
+        return views.contiguous_copy(Tensor._wrap(x._data.diagonal(offset)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagonalScatter.apply(grad, ctx.input_shape, ctx.offset, 0, 1), None
+
+
 class Trace(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.shape = tuple(x.shape)
-        out_dtype = x.dtype if x.dtype.is_floating_point else torch.int64
+        out_dtype = x.dtype if x.dtype.is_floating_point or x.dtype.is_complex else torch.int64
         return Tensor._wrap(launch_sum(x._data.diagonal(), (), False, out_dtype=out_dtype))
 
     @staticmethod
@@ -359,6 +414,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
 def diag(input, diagonal: int = 0, *, out=None):  # noqa: F811 (torch's argument name)
     """1-D input: a square matrix with input on its ``diagonal``; 2-D input: that diagonal (a copy).
     ``out=``: of input's dtype (torch takes inputs that require grad here: the write is not recorded)."""
+    diagonal = _diagonal_arg("diag", diagonal)
     if out is not None:
         if isinstance(out, Tensor) and out.dtype != input.dtype and category(input.dtype) > category(out.dtype):
             raise RuntimeError(
@@ -369,7 +425,7 @@ def diag(input, diagonal: int = 0, *, out=None):  # noqa: F811 (torch's argument
     if input.dim() == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.dim() == 2:
-        return Diagonal.apply(input, int(diagonal), 0, 1).clone()
+        return DiagonalCopy.apply(input, diagonal)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
 
 
@@ -378,137 +434,244 @@ def trace(input):
     """The sum of the main diagonal of a 2-D tensor (integers sum in int64)."""
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    if input.dtype == torch.bool:  # (torch's CPU kernel has no bool case)
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return Trace.apply(input)
 
 
 # ---------------------------------------------------------------------------------------------
 # einsum
 # ---------------------------------------------------------------------------------------------
+# torch's algorithm (aten/src/ATen/native/Linear.cpp), step for step, so that its broadcasting, its
+# checks and messages, and the dtypes of its products (a product without a contraction is a
+# promoting `mul`, one with a contraction is a `bmm`, which refuses mixed dtypes) are torch's.
+# Every operand is aligned to one layout: the output's dims, then the contracted ones; a label the
+# operand lacks is a size-1 dim there, and a size-1 dim broadcasts against any size.
+
+_ELLIPSIS = "..."
 
 
-def _parse_einsum(equation: str, operands) -> tuple[list[list[str]], list[str]]:
-    """Labels per operand and for the output; '...' becomes labels '.0', '.1', ... aligned right."""
-    equation = equation.replace(" ", "")
-    lhs, arrow, rhs = equation.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(operands):
-        raise RuntimeError(
-            "einsum(): more operands were provided than specified in the equation"
-            if len(operands) > len(terms)
-            else "einsum(): fewer operands were provided than specified in the equation"
-        )
-    ellipsis_rank = 0
-    labels: list[list[str]] = []
-    for term, operand in zip(terms, operands):
-        letters = term.replace("...", "")
-        if not all(c.isalpha() for c in letters):
-            raise RuntimeError(f"einsum(): invalid subscript given in the equation string: {term!r}")
-        if "..." in term:
-            rank = operand.dim() - len(letters)
-            if rank < 0:
-                raise RuntimeError(f"einsum(): the number of subscripts in {term!r} exceeds the operand's dims")
-            ellipsis_rank = max(ellipsis_rank, rank)
-            before, after = term.split("...")
-            labels.append(list(before) + [f".{ellipsis_rank - rank + i}" for i in range(rank)] + list(after))
-        else:
-            if len(term) != operand.dim():
+def _is_subscript(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def _einsum_input_labels(lhs: str, count: int) -> list[list[str]]:
+    """The subscripts of each operand (``_ELLIPSIS`` for '...'), spaces ignored, with torch's
+    parse errors in its order (an index in a message is the position in the equation)."""
+    labels: list[list[str]] = [[]]
+    ellipsis_seen = False
+    i = 0
+    while i < len(lhs):
+        char = lhs[i]
+        if char == ".":
+            operand = len(labels) - 1
+            if ellipsis_seen:
+                raise RuntimeError(f"einsum(): found '.' for operand {operand} for which an ellipsis was already found")
+            if not lhs.startswith("...", i):
+                raise RuntimeError(f"einsum(): found '.' for operand {operand} that is not part of any ellipsis")
+            labels[-1].append(_ELLIPSIS)
+            ellipsis_seen = True
+            i += 2
+        elif char == ",":
+            labels.append([])
+            if len(labels) > count:
+                raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+            ellipsis_seen = False
+        elif char != " ":
+            if not _is_subscript(char):
                 raise RuntimeError(
-                    f"einsum(): the number of subscripts in the equation ({len(term)}) does not match the number "
-                    f"of dimensions ({operand.dim()}) for operand {len(labels)} and no ellipsis was given"
+                    f"einsum(): invalid subscript given at index {i} in the equation string, subscripts must be in "
+                    "[a-zA-Z]"
                 )
-            labels.append(list(term))
-    if arrow:
-        if not all(c.isalpha() for c in rhs.replace("...", "")):
-            raise RuntimeError(f"einsum(): invalid subscript given in the equation string: {rhs!r}")
-        before, dots, after = rhs.partition("...")
-        output = list(before) + ([f".{i}" for i in range(ellipsis_rank)] if dots else []) + list(after)
-    else:
-        counts: dict[str, int] = {}
-        for term in labels:
-            for label in term:
+            labels[-1].append(char)
+        i += 1
+    if len(labels) != count:
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    return labels
+
+
+def _einsum_layout(equation: str, operands) -> tuple[list[list[str]], dict[str, int], int, int, int, int]:
+    """(labels per operand, each label's dim in the aligned layout, the output's dim count, the
+    layout's dim count, the first dim of the ellipsis, the dims the ellipsis covers)."""
+    lhs, arrow, rhs = equation.partition("->")
+    labels = _einsum_input_labels(lhs, len(operands))
+    counts: dict[str, int] = {}
+    ellipsis_dims = 0  # the most dims any operand's ellipsis covers
+    for i, (term, operand) in enumerate(zip(labels, operands)):
+        has_ellipsis = _ELLIPSIS in term
+        subscripts = len(term) - has_ellipsis
+        for label in term:
+            if label != _ELLIPSIS:
                 counts[label] = counts.get(label, 0) + 1
-        output = [f".{i}" for i in range(ellipsis_rank)] + sorted(
-            label for label, count in counts.items() if count == 1 and not label.startswith(".")
-        )
-    every = {label for term in labels for label in term}
-    for label in output:
-        if label not in every:
+        if has_ellipsis:
+            ellipsis_dims = max(ellipsis_dims, operand.dim() - subscripts)
+        if subscripts > operand.dim() if has_ellipsis else subscripts != operand.dim():
             raise RuntimeError(
-                f"einsum(): output subscript {label} does not appear in the equation for any input operand"
+                f"einsum(): the number of subscripts in the equation ({subscripts}) "
+                + ("is more than" if has_ellipsis else "does not match")
+                + f" the number of dimensions ({operand.dim()}) for operand {i}"
+                + ("" if has_ellipsis else " and no ellipsis was given")
             )
-    return labels, output
+    position: dict[str, int] = {}
+    ellipsis_index, ellipsis_in_output, dims = 0, False, 0
+    if not arrow:  # the implicit output: the ellipsis, then the labels seen once (A-Z before a-z)
+        dims, ellipsis_in_output = ellipsis_dims, True
+        for label in sorted(counts):
+            if counts[label] == 1:
+                position[label], dims = dims, dims + 1
+    else:
+        i = 0
+        while i < len(rhs):
+            char = rhs[i]
+            if char == ".":
+                if ellipsis_in_output:
+                    raise RuntimeError("einsum(): found '.' for output but an ellipsis (...) was already found")
+                if not rhs.startswith("...", i):
+                    raise RuntimeError("einsum(): found '.' for output that is not part of any ellipsis (...)")
+                ellipsis_index, ellipsis_in_output, dims = dims, True, dims + ellipsis_dims
+                i += 2
+            elif char != " ":
+                if not _is_subscript(char):
+                    raise RuntimeError(
+                        f"einsum(): invalid subscript given at index {len(lhs) + 2 + i} in the equation string, "
+                        "subscripts must be in [a-zA-Z]"
+                    )
+                if char in position or char not in counts:
+                    raise RuntimeError(
+                        f"einsum(): output subscript {char}"
+                        + (
+                            " appears more than once in the output"
+                            if char in position
+                            else " does not appear in the equation for any input operand"
+                        )
+                    )
+                position[char], dims = dims, dims + 1
+            i += 1
+    output_dims = dims
+    if not ellipsis_in_output:  # (summed over, after the output's dims)
+        ellipsis_index, dims = dims, dims + ellipsis_dims
+    for label in sorted(counts):  # the contracted labels
+        if label not in position:
+            position[label], dims = dims, dims + 1
+    return labels, position, output_dims, dims, ellipsis_index, ellipsis_dims
 
 
-def _take_diagonals(x, labels: list[str]):
-    """Repeated labels within one operand select a diagonal (moved last by the view)."""
-    labels = list(labels)
-    while True:
-        seen = {}
-        repeated = None
-        for i, label in enumerate(labels):
-            if label in seen:
-                repeated = (seen[label], i)
-                break
-            seen[label] = i
-        if repeated is None:
-            return x, labels
-        i, j = repeated
-        x = diagonal(x, 0, i, j)
-        label = labels[i]
-        labels = [lab for k, lab in enumerate(labels) if k not in (i, j)] + [label]
+def _einsum_align(operands, labels, position, dims: int, ellipsis_index: int, ellipsis_dims: int):
+    """Each operand as a view in the aligned layout: sizes checked (equal or 1 across operands,
+    equal within one), a repeated label's diagonal taken, missing labels as size-1 dims. Also how
+    many operands have each dim with a size other than 1 (when one is left, it can be summed)."""
+    label_sizes: dict[str, int] = {}
+    ellipsis_sizes = [1] * ellipsis_dims
+    counts = [0] * dims
+    aligned = []
+    for i, (operand, term) in enumerate(zip(operands, labels)):
+        x = operand
+        permutation = [-1] * dims
+        dim = 0
+        for label in term:
+            if label == _ELLIPSIS:
+                covered = operand.dim() - (len(term) - 1)
+                for j in range(ellipsis_dims - covered, ellipsis_dims):
+                    size = x.shape[dim]
+                    if size != 1:
+                        if ellipsis_sizes[j] not in (1, size):
+                            raise RuntimeError(  # (torch's message lacks the space before "has")
+                                f"einsum(): dimension {dim} covered by ellipsis in operand {i}has size {size} which "
+                                f"does not broadcast with previously seen ellipsis with size {ellipsis_sizes[j]} for "
+                                "the respective dimension"
+                            )
+                        ellipsis_sizes[j] = size
+                        counts[ellipsis_index + j] += 1
+                    permutation[ellipsis_index + j] = dim
+                    dim += 1
+            elif permutation[position[label]] == -1:
+                size = x.shape[dim]
+                if size != 1:
+                    seen = label_sizes.get(label, 1)
+                    if seen not in (1, size):
+                        raise RuntimeError(
+                            f"einsum(): subscript {label} has size {size} for operand {i} which does not broadcast "
+                            f"with previously seen size {seen}"
+                        )
+                    label_sizes[label] = size
+                    counts[position[label]] += 1
+                permutation[position[label]] = dim
+                dim += 1
+            else:  # a repeated label: its diagonal, where its first occurrence was
+                first = permutation[position[label]]
+                if x.shape[dim] != x.shape[first]:
+                    raise RuntimeError(
+                        f"einsum(): subscript {label} is repeated for operand {i} but the sizes don't match, "
+                        f"{x.shape[dim]} != {x.shape[first]}"
+                    )
+                x = diagonal(x, 0, first, dim).movedim(-1, first)
+        for k in range(dims):
+            if permutation[k] == -1:
+                x = x.unsqueeze(dim)
+                permutation[k] = dim
+                dim += 1
+        aligned.append(x.permute(tuple(permutation)))
+    return aligned, counts
 
 
-def _sum_labels(x, labels: list[str], drop: set[str]):
-    dims = tuple(i for i, label in enumerate(labels) if label in drop)
-    if not dims:
-        return x, labels
-    return x.sum(dim=dims), [label for label in labels if label not in drop]
+def _einsum_bmm(left, right):
+    """torch.bmm's dtype rules as einsum meets them: an empty product is zeros of the second
+    operand's dtype; otherwise a bool first operand, or two dtypes, are refused."""
+    if left.numel() == 0 or right.numel() == 0:
+        left = left.to(right.dtype)
+    elif left.dtype == torch.bool:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    elif left.dtype != right.dtype:
+        raise RuntimeError(f"expected scalar type {dtype_word(left.dtype)} but found {dtype_word(right.dtype)}")
+    return left.matmul(right)
 
 
-def _contract(a, a_labels: list[str], b, b_labels: list[str], keep: set[str]):
-    """a and b contracted over their shared labels not in ``keep``: one batched matmul."""
-    sizes = {}
-    for x, labels in ((a, a_labels), (b, b_labels)):
-        for label, size in zip(labels, x.shape):
-            sizes[label] = size if sizes.get(label, 1) == 1 else sizes[label]
-    shared = [label for label in a_labels if label in b_labels]
-    batch = [label for label in shared if label in keep]
-    contracted = [label for label in shared if label not in keep]
-    a_only = [label for label in a_labels if label not in b_labels]
-    b_only = [label for label in b_labels if label not in a_labels]
-
-    def arranged(x, labels, order):
-        x = x.permute(*[labels.index(label) for label in order]) if order else x
-        # broadcast size-1 batch dims (from '...') to the other operand's size
-        target = [sizes[label] if label in batch else x.shape[i] for i, label in enumerate(order)]
-        return x.expand(target) if list(x.shape) != target else x
-
-    a = arranged(a, a_labels, batch + a_only + contracted)
-    b = arranged(b, b_labels, batch + contracted + b_only)
-    batch_sizes = [sizes[label] for label in batch]
-    m = math.prod(sizes[label] for label in a_only)
-    k = math.prod(sizes[label] for label in contracted)
-    n = math.prod(sizes[label] for label in b_only)
-    batch_count = math.prod(batch_sizes)  # (explicit: -1 is ambiguous when a size is 0)
-    product = a.reshape(batch_count, m, k).matmul(b.reshape(batch_count, k, n))
-    out_labels = batch + a_only + b_only
-    shape = batch_sizes + [sizes[label] for label in a_only] + [sizes[label] for label in b_only]
-    return product.reshape(shape), out_labels
+def _sum_product(left, right, summed: list[int]):
+    """(left * right) summed over the dims ``summed`` (kept as size 1), two aligned operands: a
+    broadcast product without them, else one batched matmul (torch's sumproduct_pair)."""
+    if not summed:
+        return left * right
+    both, left_only, right_only = [], [], []
+    both_size = left_size = right_size = summed_size = 1
+    for i in range(left.dim()):
+        in_left, in_right = left.shape[i] != 1, right.shape[i] != 1
+        if i in summed:
+            if in_left and in_right:
+                summed_size *= left.shape[i]
+            elif in_left:
+                left = left.sum(dim=i, keepdim=True)
+            elif in_right:
+                right = right.sum(dim=i, keepdim=True)
+        elif in_left and in_right:
+            both.append(i)
+            both_size *= left.shape[i]
+        elif in_left:
+            left_only.append(i)
+            left_size *= left.shape[i]
+        else:
+            right_only.append(i)
+            right_size *= right.shape[i]
+    out_shape = [left.shape[d] for d in both + left_only] + [1] * len(summed) + [right.shape[d] for d in right_only]
+    left = left.permute(*both, *left_only, *summed, *right_only).reshape(both_size, left_size, summed_size)
+    right = right.permute(*both, *summed, *right_only, *left_only).reshape(both_size, summed_size, right_size)
+    order = both + left_only + summed + right_only
+    inverse = [order.index(d) for d in range(len(order))]
+    return _einsum_bmm(left, right).view(out_shape).permute(*inverse)
 
 
 def _sublist_equation(arguments: tuple) -> tuple[str, tuple]:
     """torch's sublist form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as an equation and operands:
-    label k is the k-th of a-z then A-Z, ``...`` is Ellipsis."""
+    label k is the k-th of A-Z then a-z (torch's order), ``...`` is Ellipsis."""
 
     def term(sublist) -> str:
         letters = []
         for label in sublist:
             if label is Ellipsis:
                 letters.append("...")
-            elif isinstance(label, int) and 0 <= label < 52:
-                letters.append(chr(ord("a") + label) if label < 26 else chr(ord("A") + label - 26))
+            elif 0 <= label < 52:
+                letters.append(chr(ord("A") + label) if label < 26 else chr(ord("a") + label - 26))
             else:
-                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), but got {label}")
+                raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
         return "".join(letters)
 
     operands, terms = arguments[0::2], arguments[1::2]
@@ -520,33 +683,50 @@ def _sublist_equation(arguments: tuple) -> tuple[str, tuple]:
 
 
 @autocast_op("einsum")
-def einsum(equation: str, *operands):
-    """Einstein summation, lowered to diagonal views, sums, permutes and batched matmuls
-    (pairwise, left to right). Supports '...', implicit output and repeated labels, and torch's
-    sublist form (``einsum(a, [0, 1], b, [1, 2])``)."""
+def einsum(*arguments):
+    """Einstein summation as torch computes it: operands aligned to one layout (diagonal views,
+    unsqueezes, permutes), then multiplied left to right, each pair by a broadcast product or one
+    batched matmul over the dims no later operand needs. Supports '...', implicit output, repeated
+    labels, size-1 broadcasting and torch's sublist form (``einsum(a, [0, 1], b, [1, 2])``)."""
+    if len(arguments) < 2:
+        raise ValueError(
+            "einsum(): must specify the equation string and at least one operand, or at least one operand and its "
+            "subscripts list"
+        )
+    equation, *operands = arguments
     if not isinstance(equation, str):
-        equation, operands = _sublist_equation((equation, *operands))
+        equation, operands = _sublist_equation(arguments)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    labels, output = _parse_einsum(equation, operands)
-    terms = [_take_diagonals(x, term) for x, term in zip(operands, labels)]
-    wanted = set(output)
-
-    def needed_after(index: int) -> set[str]:
-        return wanted | {label for _, term in terms[index + 1 :] for label in term}
-
-    x, x_labels = terms[0]
-    others = {label for _, term in terms[1:] for label in term}
-    x, x_labels = _sum_labels(x, x_labels, {label for label in x_labels if label not in wanted | others})
-    for index in range(1, len(terms)):
-        y, y_labels = terms[index]
-        keep = needed_after(index)
-        y, y_labels = _sum_labels(y, y_labels, {lab for lab in y_labels if lab not in keep and lab not in x_labels})
-        x, x_labels = _contract(x, x_labels, y, y_labels, keep)
-    x, x_labels = _sum_labels(x, x_labels, {label for label in x_labels if label not in wanted})
-    if x_labels != output:
-        x = x.permute(*[x_labels.index(label) for label in output])
-    return x
+        return einsum(equation, *operands[0])
+    labels, position, output_dims, dims, ellipsis_index, ellipsis_dims = _einsum_layout(equation, operands)
+    aligned, counts = _einsum_align(operands, labels, position, dims, ellipsis_index, ellipsis_dims)
+    while len(aligned) > 1:
+        a, b = aligned.pop(0), aligned.pop(0)
+        summed, a_alone, b_alone = [], [], []
+        for dim in range(output_dims, dims):
+            if a.shape[dim] != 1 and b.shape[dim] != 1:
+                counts[dim] -= 1
+                if counts[dim] == 1:  # (no later operand has it)
+                    summed.append(dim)
+                    counts[dim] = 0
+            elif counts[dim] == 1:  # only one of the two has it: summed there first
+                if a.shape[dim] != 1:
+                    a_alone.append(dim)
+                    counts[dim] = 0
+                elif b.shape[dim] != 1:
+                    b_alone.append(dim)
+                    counts[dim] = 0
+        if a_alone:
+            a = a.sum(dim=tuple(a_alone), keepdim=True)
+        if b_alone:
+            b = b.sum(dim=tuple(b_alone), keepdim=True)
+        aligned.insert(0, _sum_product(a, b, summed))
+    result = aligned[0]
+    if dims > output_dims:
+        if len(operands) > 1:  # (the contracted dims are size 1 by now)
+            return result.view(list(result.shape[:output_dims]))
+        return result.sum(dim=tuple(range(output_dims, dims)))
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
