@@ -696,7 +696,8 @@ KNOWN_GAPS = {
         "where"
     },
     "method": {
-        "__contains__(x, y)", "__reversed__", "__eq__(x, y)", "__ipow__(x, y)", "__ne__(x, y)", "__pow__(x, y)", "__rpow__(x, y)", "acos", "acos_",
+        "__contains__(x, y)", "__reversed__",
+        "__eq__(x, y)", "__ipow__(x, y)", "__ne__(x, y)", "__pow__(x, y)", "__rpow__(x, y)", "acos", "acos_",
         "acosh", "acosh_", "all", "allclose(x, y)", "any", "arccos", "arccos_", "arccosh", "arccosh_", "arcsin",
         "arcsin_", "arcsinh", "arcsinh_", "arctan", "arctan_", "arctanh", "arctanh_", "argwhere", "asin", "asin_",
         "asinh", "asinh_", "atan", "atan_", "atanh", "atanh_", "corrcoef", "cov", "cos", "cos_", "cosh", "cosh_",
