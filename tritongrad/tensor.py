@@ -120,6 +120,9 @@ class Tensor:
     _output_nr = 0
     _retains_grad = False
     _base = None
+    # A view made while grad mode was off (set by ops/views.py; a recorded view gets a history of its own):
+    # torch refuses to write one in place with grad mode on while its base requires grad.
+    _made_without_grad = False
     # Bumped when this tensor's history is replaced by an in-place op; a view whose epoch
     # differs from its base's takes a fresh history from the base before it is used.
     _history_epoch = 0
@@ -378,8 +381,12 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        if self._base is not None:
+        base = self._base
+        if base is not None:
             self._refresh_view_history()
+            # (a view with no history of its own requires grad when its base does, as torch's: one made
+            # under no_grad, or before its base was set to require grad; no gradient reaches it)
+            return self._requires_grad or (self._grad_fn is None and base.requires_grad)
         return self._requires_grad
 
     @requires_grad.setter

@@ -772,10 +772,12 @@ def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
 
 
 def _edge_to(tensor) -> tuple[Node | None, int]:
-    """The (node, output number) a gradient for ``tensor`` flows into."""
+    """The (node, output number) a gradient for ``tensor`` flows into: its node, its own accumulator if it
+    was set to require grad, else none (a view without history that requires grad through its base, as
+    torch's, has no accumulator: its gradient goes nowhere)."""
     if tensor.grad_fn is not None:
         return tensor.grad_fn, tensor._output_nr
-    if tensor.requires_grad:
+    if tensor._requires_grad:
         return grad_accumulator(tensor), 0
     return None, 0
 

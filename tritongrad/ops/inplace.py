@@ -55,6 +55,14 @@ def check_inplace(self: Tensor) -> None:
             "inplace. You should replace the inplace operation by an out-of-place one."
         )
     base = self._base
+    if base is not None and self._grad_fn is None and not self._requires_grad and base.requires_grad:
+        if self._made_without_grad:
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want "
+                "the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+            )
     if self.requires_grad:
         # torch asks of a view whether its base is a leaf, whether or not the base requires grad:
         # ``arange(12.).view(3, 4).requires_grad_()`` is a leaf view, and a write into it (or into a
@@ -63,13 +71,6 @@ def check_inplace(self: Tensor) -> None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if base is None and self.is_leaf:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if base is not None and base.requires_grad and not self.requires_grad:
-        raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
-            "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
-            "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
-            "inplace to be tracked) or both outside (if you want the inplace to be tracked)."
-        )
 
 
 def apply_untracked(self: Tensor, kernel_into) -> Tensor:

@@ -35,6 +35,8 @@ def _view_of(x, data: torch.Tensor):
     result = Tensor._wrap(data, version_counter=x._version_counter)
     result._base = x._base if x._base is not None else x
     result._history_epoch = result._base._history_epoch
+    if not is_grad_enabled():  # (made under no_grad, or recorded: a recorded one gets its own history)
+        result._made_without_grad = True
     if result._is_inference is not x._is_inference:
         # a view of an inference tensor is one; a view of a normal tensor, even one taken inside
         # inference_mode, is not, as torch's
