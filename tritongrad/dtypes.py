@@ -352,9 +352,12 @@ def round_float(value: float, dtype: torch.dtype) -> float:
 
 def complex_scalar_as(value: complex, dtype: torch.dtype) -> complex | float:
     """A Python complex number as a tensor of ``dtype`` holds it (fill_, setitem): itself for a complex
-    dtype; for a real one its real part when its imaginary part is 0, else torch's overflow error."""
+    dtype, its truth for bool; for a real one its real part when its imaginary part is 0, else torch's
+    overflow error."""
     if dtype.is_complex:
         return value
+    if dtype == torch.bool:  # (a complex number is true when either part is)
+        return value != 0
     if value.imag != 0:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype]} without overflow")
     return scalar_as(value.real, dtype, checked=True)

@@ -64,9 +64,8 @@ def is_complex(input) -> bool:
 
 
 def is_nonzero(input) -> bool:
-    if input.numel() != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input.item())
+    """torch.is_nonzero: the truth of a one-element tensor (Tensor.is_nonzero)."""
+    return input.is_nonzero()
 
 
 def _disable(fn=None, recursive: bool = True, *, reason=None):

@@ -98,15 +98,32 @@ class Tensor:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """torch's legacy constructor, in the default dtype: ``Tensor(data)`` (a sequence of numbers
         or 0-d tensors), ``Tensor(*sizes)`` or ``Tensor(torch.Size)`` (uninitialised), ``Tensor()``
-        (empty), and ``Tensor(tensor)``, which shares that tensor's memory (whatever its dtype)."""
-        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+        (empty), and ``Tensor(tensor)``, which shares that tensor's memory (whatever its dtype). The one
+        keyword is torch's ``device``, which must name the runtime's device type."""
+        device = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"new() received an invalid combination of arguments - got an unexpected keyword "
+                            f"{', '.join(kwargs)}: the legacy constructor takes only device=")  # fmt: skip
+        if device is not None:
+            expected = runtime.device().type
+            if torch.device(device).type != expected:
+                raise RuntimeError(
+                    f"legacy constructor expects device type: {expected} but device type: "
+                    f"{torch.device(device).type} was passed"
+                )
+            if len(args) == 1 and isinstance(args[0], Tensor):
+                raise RuntimeError(
+                    "Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not supported.  "
+                    "Use torch.tensor(...) or torch.as_tensor(...) instead."
+                )
+        if len(args) == 1 and isinstance(args[0], Tensor):
             self._init_fields(args[0]._data)
             return
         dtype = get_default_dtype()
         sizes = args[0] if len(args) == 1 and isinstance(args[0], torch.Size) else args
-        if not kwargs and all(isinstance(a, int) and not isinstance(a, builtins.bool) for a in sizes):
+        if all(isinstance(a, int) and not isinstance(a, builtins.bool) for a in sizes):
             data = torch.empty(tuple(sizes) or (0,), dtype=dtype)
-        elif len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray)) and not kwargs:
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, range, np.ndarray)):
             data = torch.tensor(_buffers_of(args[0]), dtype=dtype)
         else:
             raise TypeError("Tensor(): expected a list of numbers or integer sizes; use tritongrad.tensor(...)")

@@ -993,14 +993,24 @@ class ViewMethods:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking: bool = False):
         """With no argument, torch's type name (``torch.FloatTensor``); else a copy converted to
-        ``dtype`` (a dtype or a type name such as ``"torch.DoubleTensor"``)."""
+        ``dtype`` (a dtype or a type name such as ``"torch.DoubleTensor"``; a ``torch.cuda.*`` name
+        moves it to the GPU, which must exist)."""
         if dtype is None:
             return tensor_type_name(self.dtype, self.device)
         if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), torch.dtype):
             dtype = dtype.dtype  # a legacy type: x.type(torch.LongTensor)
         if isinstance(dtype, str):
+            if dtype.startswith("torch.cuda."):
+                if not torch.cuda.is_available():
+                    raise RuntimeError(
+                        "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two "
+                        "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
+                        "are trying to use some CUDA functionality, but the CUDA library has not been loaded by "
+                        "the dynamic linker for some reason."
+                    )
+                return self.to("cuda", dtype_from_type_name(dtype), non_blocking=non_blocking)
             return self.to(dtype_from_type_name(dtype))
         if isinstance(dtype, torch.dtype):
             return self.to(dtype)

@@ -1,0 +1,34 @@
+"""Follow-ups of the eighth red-team round outside the fix helpers' files, each compared with torch: the
+legacy constructor's device keyword, Tensor.type's non_blocking and CUDA names, complex values written
+into bool tensors, torch.is_nonzero of an empty tensor."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_hardening import agree
+
+CASES = {
+    "Tensor(list, device=cpu)": lambda lib: lib.Tensor([1, 2], device="cpu"),
+    "Tensor(sizes, device=cpu) shape": lambda lib: lib.Tensor(2, 3, device=lib.device("cpu")).shape,
+    "Tensor(list, device=cuda)": lambda lib: lib.Tensor([1], device="cuda"),
+    "Tensor(list, device=meta)": lambda lib: lib.Tensor(2, device="meta"),
+    "Tensor(tensor, device=cpu)": lambda lib: lib.Tensor(lib.ones(1), device="cpu"),
+    "Tensor(list, dtype=)": lambda lib: lib.Tensor([1.5], dtype=lib.float64),
+    "type(dtype, non_blocking=True)": lambda lib: lib.ones(2).type(lib.int32, non_blocking=True),
+    "type(name, True)": lambda lib: lib.ones(2).type("torch.IntTensor", True),
+    "type(cuda name) without a GPU": lambda lib: lib.ones(2).type("torch.cuda.FloatTensor"),
+    "bool fill_ of 1j": lambda lib: lib.zeros(2, dtype=lib.bool).fill_(1j),
+    "bool fill_ of 0j": lambda lib: lib.ones(2, dtype=lib.bool).fill_(0j),
+    "bool masked_fill of 2j": lambda lib: lib.zeros(2, dtype=lib.bool).masked_fill(lib.tensor([True, False]), 2j),
+    "bool setitem of 1j": lambda lib: (lambda x: (x.__setitem__(0, 1j), x)[1])(lib.zeros(2, dtype=lib.bool)),
+    "float fill_ of 1j": lambda lib: lib.zeros(2).fill_(1j),
+    "is_nonzero of an empty tensor": lambda lib: lib.is_nonzero(lib.ones(0)),
+    "is_nonzero of two elements": lambda lib: lib.is_nonzero(lib.ones(2)),
+    "is_nonzero of [0.]": lambda lib: lib.is_nonzero(lib.zeros(1)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_followups(name):
+    agree(name, CASES[name], [], message=name != "Tensor(list, dtype=)")
