@@ -74,6 +74,7 @@ from tritongrad import (  # noqa: E402,F401
     data,
     distributed,
     distributions,
+    fft,
     func,
     hub,
     linalg,
