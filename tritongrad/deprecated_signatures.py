@@ -7,6 +7,10 @@ The one home of these forms: ``install`` runs once, when ``tritongrad`` has fini
 wraps the functions and Tensor methods below so that a call in the old form is rewritten into the
 current one (the scalar becomes ``alpha=``/``value=``/``beta=``), with torch's UserWarning (shown
 once per calling line, by Python's default warning filter). Calls in the current form pass straight through.
+
+It also installs torch's stubs of the linear-algebra functions removed in torch 1.9 (``torch.symeig``,
+``eig``, ``lstsq``, ``solve``, ``matrix_rank``, and the Tensor methods torch keeps of the first four), which
+raise torch's RuntimeError with its migration advice, so code written for old torch fails as it does there.
 """
 
 from __future__ import annotations
@@ -101,10 +105,66 @@ def _accepting_old_form(name: str, function: Callable, method: bool) -> Callable
     return accepting
 
 
+_REMOVED_SINCE = "This function was deprecated since version 1.9 and is now removed."
+# name -> (torch's message, whether torch keeps a Tensor method of the name)
+_REMOVED: dict[str, tuple[str, bool]] = {
+    "symeig": (
+        f"{_REMOVED_SINCE} The default behavior has changed from using the upper triangular portion of the matrix by "
+        "default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, upper=upper) should be replaced "
+        "with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n\nand\n\nL, V = torch.symeig(A, "
+        "eigenvectors=True) should be replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+        True,
+    ),
+    "eig": (
+        f"{_REMOVED_SINCE} `torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than "
+        "real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:\nL_complex = "
+        "torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) should be replaced with:\n"
+        "L_complex, V_complex = torch.linalg.eig(A)",
+        True,
+    ),
+    "lstsq": (
+        f"{_REMOVED_SINCE} `torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has "
+        "reversed arguments and does not return the QR decomposition in the returned tuple (although it returns "
+        "other information about the problem).\n\nTo get the QR decomposition consider using `torch.linalg.qr`."
+        "\n\nThe returned solution in `torch.lstsq` stored the residuals of the solution in the last m - n columns "
+        "of the returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field 'residuals' of "
+        "the returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = torch.lstsq(B, A).solution[:A."
+        "size(1)]\nshould be replaced with:\nX = torch.linalg.lstsq(A, B).solution",
+        True,
+    ),
+    "solve": (
+        f"{_REMOVED_SINCE} `torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has its "
+        "arguments reversed and does not return the LU factorization.\n\nTo get the LU factorization see "
+        "`torch.lu`, which can be used with `torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution "
+        "should be replaced with:\nX = torch.linalg.solve(A, B)",
+        True,
+    ),
+    "matrix_rank": (
+        f"{_REMOVED_SINCE}\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter 'symmetric' "
+        "was renamed in `torch.linalg.matrix_rank()` to 'hermitian'.",
+        False,
+    ),
+}
+
+
+def _removed(name: str, message: str) -> Callable:
+    def removed(input, *args, **kwargs):
+        raise RuntimeError(message)
+
+    removed.__name__ = removed.__qualname__ = name
+    removed.__doc__ = f"Removed from torch in 1.9: raises torch's RuntimeError (use torch.linalg's {name})."
+    return removed
+
+
 def install(namespace: ModuleType) -> None:
-    """Wraps ``namespace``'s functions and Tensor's methods of the names above (those that exist)."""
+    """Wraps ``namespace``'s functions and Tensor's methods of the names above (those that exist), and adds the
+    removed functions' stubs where nothing of the name exists."""
     for name in _FORMS:
         for owner in (namespace, Tensor):
             function = getattr(owner, name, None)
             if function is not None and not getattr(function, "__deprecated_signatures__", False):
                 setattr(owner, name, _accepting_old_form(name, function, owner is Tensor))
+    for name, (message, method) in _REMOVED.items():
+        for owner in (namespace, Tensor) if method else (namespace,):
+            if not hasattr(owner, name):
+                setattr(owner, name, _removed(name, message))

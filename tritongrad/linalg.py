@@ -4,14 +4,16 @@ det, slogdet, inv, solve; QR; eigh by Jacobi)."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from tritongrad import creation
 from tritongrad.dtypes import dtype_word
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat as _cat
+from tritongrad.ops.linalg import cpp_word, matmul
 from tritongrad.ops.linalg import linalg_cross as cross
-from tritongrad.ops.linalg import matmul
 
 # extras: the LU family and functions composed of the factorizations (ops/linalg_lu.py, ops/linalg_composed.py)
 from tritongrad.ops.linalg_composed import matrix_exp, tensorinv, tensorsolve  # noqa: E402
@@ -38,6 +40,7 @@ from tritongrad.ops.linalg_svd import linalg_norm as norm
 from tritongrad.ops.linalg_svd import linalg_svd as svd
 from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.reduction import norm as _norm
+from tritongrad.shapes import normalize_dim
 
 __all__ = [
     "norm", "vector_norm", "cross", "matmul", "vecdot", "LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve",
@@ -54,6 +57,7 @@ def _vecdot_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
 @out_variant("linalg_vecdot", grad_name="sum", dtype_error=_vecdot_out_dtype_error)
 def vecdot(x, y, *, dim: int = -1):
     """The dot products of x and y along ``dim`` (broadcasting the others), torch.linalg.vecdot."""
+    _check_floating("linalg.vecdot", x)
     if x.dtype != y.dtype:
         raise RuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {dtype_word(x.dtype)} and y "
@@ -62,13 +66,38 @@ def vecdot(x, y, *, dim: int = -1):
     return (x * y).sum(dim)
 
 
+def _check_floating(name: str, x) -> None:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {dtype_word(x.dtype)}")
+
+
 @autocast_op("vector_norm")
 @out_variant("linalg_vector_norm")
 def vector_norm(x, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):
     """The ``ord``-norm of x's elements (all of them, or along ``dim``), torch.linalg.vector_norm."""
     if isinstance(ord, str):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+    _check_floating("linalg.vector_norm", x)
+    if x.numel() == 0 and (ord < 0 or ord == math.inf):
+        _refuse_empty_reduction(x, ord, dim)
     return _norm(x, ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def _refuse_empty_reduction(x, ord: float, dim) -> None:
+    """torch's error for a norm without an identity (a min or max) over nothing: the whole empty tensor, or the
+    first empty dim of ``dim`` as given (torch's message lacks the space after it)."""
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the operation does not "
+            "have an identity"
+        )
+    for d in dims:
+        if x.shape[normalize_dim(d, x.dim())] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d}because this dimension is "
+                "empty and the operation does not have an identity"
+            )
 
 
 @out_variant("linalg_matrix_power")
@@ -79,8 +108,9 @@ def matrix_power(A, n: int, *, out=None):
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     if n == 0:
-        size = A.shape[-1]
-        return creation.eye(size, dtype=A.dtype, device=A.device).expand(*A.shape).clone()
+        # as torch: identities copied into a clone of A, so the result is A's (zero-gradient) descendant
+        identity = creation.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+        return A.clone().copy_(identity.expand_as(A))
     base, result = (inv(A) if n < 0 else A), None
     n = abs(n)
     while n:
@@ -89,7 +119,7 @@ def matrix_power(A, n: int, *, out=None):
         n >>= 1
         if n:
             base = base @ base
-    return result
+    return A.clone() if result is A else result  # (A^1 is a new tensor, never A itself)
 
 
 def _check_power(A) -> None:
@@ -115,6 +145,18 @@ def multi_dot(tensors, *, out=None):
             raise RuntimeError(f"multi_dot(): the {where} tensor must be 1D or 2D but got {tensor.dim()}D")
         if where is None and tensor.dim() != 2:
             raise RuntimeError(f"multi_dot(): tensor {position} must be 2D but got {tensor.dim()}D")
+    for position, tensor in enumerate(tensors[1:], 1):  # (every dtype, then every shape, as torch's)
+        if tensor.dtype != tensors[0].dtype:
+            raise RuntimeError(
+                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is {cpp_word(tensors[0].dtype)} "
+                f"and tensor {position} {cpp_word(tensor.dtype)}"
+            )
+    for position, (left, right) in enumerate(zip(tensors, tensors[1:]), 1):
+        if left.shape[-1] != right.shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {position - 1} and {position} with shapes {list(left.shape)} and "
+                f"{list(right.shape)} cannot be multiplied"
+            )
     result = tensors[0]
     for t in tensors[1:]:
         result = result @ t
@@ -129,8 +171,10 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 def vander(x, *, N=None):
     """The Vandermonde matrices of x's last dim, torch.linalg.vander: columns x^0 .. x^(N-1) (N defaults to
     x.size(-1)), as torch: ones, then a cumulative product of x repeated N - 1 times."""
-    if x.dtype == torch.bool:
-        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
+    if x.dtype in (torch.bool, torch.float16, torch.bfloat16):
+        raise RuntimeError(
+            f"linalg.vander supports floating point, complex, and integer tensors, but got {dtype_word(x.dtype)}"
+        )
     n = x.shape[-1] if N is None and x.dim() else (N if N is not None else 1)
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")

@@ -13,8 +13,9 @@ import warnings
 import torch
 
 from tritongrad import caller_warnings, creation
+from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import dtype_word, get_default_dtype, refuse_complex
-from tritongrad.linalg import matrix_power, multi_dot, solve_triangular
+from tritongrad.linalg import matrix_norm, matrix_power, multi_dot, solve_triangular, vector_norm
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
@@ -388,9 +389,15 @@ def vdot(input, other):
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's."""
     product = vec1.outer(vec2)
+    input.expand(*product.shape)  # (torch's error where input does not broadcast to the product)
     if alpha != 1:
         product = product * alpha
-    return product if beta == 0 else product + (input if beta == 1 else input * beta)
+    if beta == 0:
+        if not (input.requires_grad and is_grad_enabled()):
+            return product
+        # still input's (zero-gradient) descendant, as torch's node is; its NaNs and infinities kept out
+        return product + (input * 0).nan_to_num(0.0, 0.0, 0.0)
+    return product + (input if beta == 1 else input * beta)
 
 
 @autocast_op("cdist")
@@ -496,9 +503,75 @@ _TriangularSolve = return_types._return_type("triangular_solve", ("solution", "c
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated in torch for linalg.solve_triangular (arguments reversed), which computes it here;
     returns (solution, a copy of A)."""
+    if b.dtype != A.dtype:  # (torch's own check: solve_triangular's would name its arguments the other way)
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {dtype_word(b.dtype)} and A of type "
+            f"{dtype_word(A.dtype)} instead."
+        )
+    if b.dim() < 2:
+        raise RuntimeError(
+            f"torch.triangular_solve: Expected b to have at least 2 dimensions, but it has {b.dim()} dimensions instead"
+        )
+    if A.dim() >= 2 and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+    if A.dim() >= 2 and b.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-1]} by {A.shape[-1]} but each "
+            f"b matrix is {b.shape[-2]} by {b.shape[-1]}"
+        )
     coefficients = A.mT if transpose else A
     solution = solve_triangular(coefficients, b, upper=upper != transpose, unitriangular=unitriangular)
     return _TriangularSolve(solution, A.clone())
+
+
+def adjoint(input):
+    """torch.adjoint: the conjugate transpose of the last two dims (Tensor.adjoint)."""
+    return input.adjoint()
+
+
+def is_neg(input) -> bool:
+    """False: tritongrad has no lazy negation bit (every tensor holds its values)."""
+    return input.is_neg()
+
+
+def resolve_neg(input):
+    """``input`` itself, as torch's for a tensor without the negation bit (tritongrad's never have it)."""
+    return input.resolve_neg()
+
+
+def nuclear_norm(input, dim=(-2, -1), keepdim: bool = False, *, out=None):
+    """torch.nuclear_norm (kept by torch for TorchScript): linalg.matrix_norm(input, 'nuc', dim, keepdim), with
+    torch's deprecation warning; ``nuclear_norm(input, keepdim)`` is its other overload."""
+    caller_warnings.warn(
+        "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a future "
+        "PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead",
+        UserWarning,
+    )
+    if isinstance(dim, bool):
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim, out=out)
+
+
+def frobenius_norm(input, dim=None, keepdim: bool = False, *, out=None):
+    """torch.frobenius_norm (kept by torch for TorchScript): linalg.vector_norm(input, 2, dim, keepdim) over at
+    most two dims, with torch's deprecation warning."""
+    caller_warnings.warn(
+        "at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed in a future "
+        "PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead",
+        UserWarning,
+    )
+    if dim is None:  # (torch's argument parser words it so)
+        raise TypeError('frobenius_norm() missing 1 required positional arguments: "dim"')
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(
+            f"norm(): input dtype should be either floating point or complex. Got {dtype_word(input.dtype)} instead."
+        )
+    return vector_norm(input, 2, dims or None, keepdim, out=out)
 
 
 def positive(input):
@@ -508,7 +581,7 @@ def positive(input):
     return input
 
 
-__all__ += ["positive"]
+__all__ += ["positive", "adjoint", "is_neg", "resolve_neg", "nuclear_norm", "frobenius_norm", "matrix_power"]
 
 
 class _NamespaceMethods:
@@ -521,6 +594,14 @@ class _NamespaceMethods:
     matrix_power = matrix_power
     unsafe_chunk, unsafe_split = Tensor.chunk, Tensor.split
     unsafe_split_with_sizes = Tensor.split_with_sizes
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        """In place: beta * self + alpha * outer(vec1, vec2) (recorded as addr's node)."""
+        return apply_inplace(
+            self,
+            lambda s: addr(s, vec1, vec2, beta=beta, alpha=alpha),
+            lambda: self.copy_(addr(self, vec1, vec2, beta=beta, alpha=alpha)),
+        )
 
     def cumsum_(self, dim, *, dtype=None):
         """In place: the running sum along ``dim`` (recorded as CumsumBackward0, as torch's)."""

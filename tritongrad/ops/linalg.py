@@ -25,6 +25,7 @@ from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.out_argument import check_no_grad, out_dtype_word, write_out
 from tritongrad.ops.table import reduce_grad
+from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
 
@@ -106,7 +107,28 @@ def _check_operands(name: str, a, b) -> None:
     if a.dim() == 0 or b.dim() == 0:
         raise RuntimeError(f"both arguments to {name} need to be at least 1D, but they are {a.dim()}D and {b.dim()}D")
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_word(a.dtype)} != {_word(b.dtype)}")
+        _refuse_mixed_dtypes(a, b)
+
+
+def _refuse_mixed_dtypes(a, b) -> None:
+    """torch's refusal of operands of two dtypes, worded by the kernel the product's form reaches: dot, addmv (a
+    matrix or batch times a vector), mm (both at most 2-D, or a batch folded onto a matrix), else bmm."""
+    if a.dim() == 1 and b.dim() == 1:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {dtype_word(a.dtype)} and {dtype_word(b.dtype)}"
+        )
+    if b.dim() == 1:
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {dtype_word(b.dtype)}, {dtype_word(a.dtype)}, and "
+            f"{dtype_word(b.dtype)}"
+        )
+    if b.dim() == 2:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {cpp_word(a.dtype)} != {cpp_word(b.dtype)}"
+        )
+    if a.dtype == torch.bool:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    raise RuntimeError(f"expected scalar type {dtype_word(a.dtype)} but found {dtype_word(b.dtype)}")
 
 
 def _refuse_bool_product(a_data: torch.Tensor, b_data: torch.Tensor, a_dim: int, b_dim: int) -> None:
@@ -145,9 +167,13 @@ def _launch_dot(a_data: torch.Tensor, b_data: torch.Tensor) -> torch.Tensor:
     return reduce_kernels.launch_sum(products, (), False, out_dtype=a_data.dtype)
 
 
-def _word(dtype: torch.dtype) -> str:
+def cpp_word(dtype: torch.dtype) -> str:
+    """The C++ type's name, as torch's mm message prints it."""
     return {torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half",
-            torch.bfloat16: "c10::BFloat16"}.get(dtype, str(dtype))  # fmt: skip
+            torch.bfloat16: "c10::BFloat16", torch.int64: "long int", torch.int32: "int", torch.int16: "short int",
+            torch.int8: "signed char", torch.uint8: "unsigned char", torch.bool: "bool",
+            torch.complex64: "c10::complex<float>",
+            torch.complex128: "c10::complex<double>"}.get(dtype, str(dtype))  # fmt: skip
 
 
 @autocast_op("matmul")
@@ -478,6 +504,11 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 @autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * bmm(batch1, batch2) for (b, n, m) @ (b, m, p); input broadcasts to (b, n, p)."""
+    # torch sizes the result (batch1.size(0), batch1.size(1), batch2.size(2)) before any check: too few dims
+    # there are its IndexError
+    for operand, dim in ((batch1, 1), (batch2, 2)):
+        if isinstance(operand, Tensor) and operand.dim() <= dim:
+            normalize_dim(dim, operand.dim())
     return _add_product("bmm", input, batch1, batch2, beta, alpha, out)
 
 
@@ -518,9 +549,13 @@ def linalg_cross(input, other, *, dim: int = -1, out=None):
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if input.dtype != other.dtype:
         raise RuntimeError(f"expected scalar type {dtype_word(input.dtype)} but found {dtype_word(other.dtype)}")
+    if input.dim():
+        normalize_dim(dim, input.dim())  # (torch's IndexError for a dim out of range)
     sizes = (input.shape[dim] if input.dim() else 0, other.shape[dim] if other.dim() else 0)
     if sizes != (3, 3):
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {sizes[0]} and {sizes[1]}")
+    if input.dtype == torch.bool:  # (its kernel has no bool version)
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     next_, after = (creation.tensor(order, device=input.device) for order in ((1, 2, 0), (2, 0, 1)))
     return input.index_select(dim, next_) * other.index_select(dim, after) - input.index_select(
         dim, after

@@ -24,7 +24,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.dtypes import dtype_word
-from tritongrad.ops.linalg_factor import check_matrices, inv, solve
+from tritongrad.ops.linalg_factor import check_matrices, checked_inverse, solve
 from tritongrad.ops.linalg_spectral import linalg_qr
 from tritongrad.ops.linalg_svd import linalg_svd
 from tritongrad.ops.out_argument import out_variant
@@ -142,7 +142,7 @@ def tensorinv(A, ind: int = 2):
             "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
             f"{cols} != {rows}"
         )
-    return inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
+    return checked_inverse(A.reshape(rows, cols), "inv").reshape(*A.shape[ind:], *A.shape[:ind])
 
 
 @out_variant("linalg_tensorsolve", rule="castable", differentiable=False, dtype_error=_castable_from("tensorsolve"))

@@ -170,7 +170,7 @@ def det(A, *, out=None):
 @out_variant("linalg_slogdet")
 def slogdet(A, *, out=None):
     """(sign, logabsdet) of each square matrix of A: det = sign * exp(logabsdet), torch.linalg.slogdet."""
-    check_matrices("linalg.slogdet", A, half_kernel="lu_cpu")
+    check_matrices("linalg.slogdet", A)  # (torch refuses the half types before reaching its LU kernel)
     kernels.check_size("linalg.slogdet", A.shape[-1])
     sign, logabs = SlogDet.apply(A)
     return slogdet_result(sign, logabs)
@@ -184,7 +184,7 @@ def _legacy_slogdet(A):
 
 def logdet(A):
     """log(det(A)): NaN where det < 0, -inf where det == 0 (torch.logdet): logabsdet where sign >= 0."""
-    check_matrices("linalg.logdet", A, half_kernel="lu_cpu")
+    check_matrices("logdet", A)
     sign, logabs = slogdet(A)
     return arithmetic.where(sign < 0, math.nan, logabs)
 
@@ -193,7 +193,8 @@ class Inverse(Function):
     _backward_name = "LinalgInvExBackward0"
 
     @staticmethod
-    def forward(ctx, A, check):
+    def forward(ctx, A, check: str):
+        """``check``: the name a singular matrix's LinAlgError starts with ("" for none)."""
         batch, n = tuple(A.shape[:-2]), A.shape[-1]
         x, info = kernels.launch_lu_solve(flat(A), None)
         info = unflat(info, batch)
@@ -201,7 +202,7 @@ class Inverse(Function):
             raise_for_info(
                 info._data,
                 lambda code, at: (
-                    f"linalg.inv: {at}The diagonal element {code} is zero, the inversion could not be "
+                    f"{check}: {at}The diagonal element {code} is zero, the inversion could not be "
                     "completed because the input matrix is singular."
                 ),
             )
@@ -223,15 +224,20 @@ def inv_ex(A, *, check_errors: bool = False, out=None):
     else the 1-based index of U's first zero diagonal element; raises only with ``check_errors``."""
     check_matrices("linalg.inv", A)
     kernels.check_size("linalg.inv", A.shape[-1])
-    return inv_ex_result(*Inverse.apply(A, bool(check_errors)))
+    return inv_ex_result(*Inverse.apply(A, "linalg.inv_ex" if check_errors else ""))
 
 
 @autocast_op("inv")
 def inv(A, *, out=None):
     """The inverse of each square matrix of A (..., n, n), torch.linalg.inv; LinAlgError if one is singular."""
+    return _maybe_out("linalg.inv", checked_inverse(A, "linalg.inv"), out)
+
+
+def checked_inverse(A, name: str):
+    """inv(A), a singular matrix's LinAlgError named ``name`` (tensorinv's is torch's ``inv``)."""
     check_matrices("linalg.inv", A)
     kernels.check_size("linalg.inv", A.shape[-1])
-    return _maybe_out("linalg.inv", Inverse.apply(A, True)[0], out)
+    return Inverse.apply(A, name)[0]
 
 
 @autocast_op("inverse")
@@ -249,14 +255,15 @@ class Solve(Function):
     _backward_name = "LinalgSolveExBackward0"
 
     @staticmethod
-    def forward(ctx, A, B, check):
+    def forward(ctx, A, B, check: str):
+        """``check``: the name a singular matrix's LinAlgError starts with ("" for none)."""
         batch, n, k = tuple(A.shape[:-2]), A.shape[-1], B.shape[-1]
         x, info = kernels.launch_lu_solve(flat(A), flat(B))
         info = unflat(info, batch)
         if check:
             raise_for_info(
                 info._data,
-                lambda code, at: f"torch.linalg.solve: {at}The solver failed because the input matrix is singular.",
+                lambda code, at: f"{check}: {at}The solver failed because the input matrix is singular.",
             )
         x = unflat(x, batch, n, k)
         ctx.mark_non_differentiable(info)
@@ -266,14 +273,15 @@ class Solve(Function):
     @staticmethod
     def backward(ctx, grad, grad_info):
         A, x = ctx.saved_tensors
-        grad_b = Solve.apply(A.mT, grad, False)[0]
+        grad_b = Solve.apply(A.mT, grad, "")[0]
         grad_a = -(grad_b @ x.mT) if ctx.needs_input_grad[0] else None
         return grad_a, grad_b, None
 
 
-def _solve(name: str, A, B, left: bool, check: bool):
-    check_matrices(name, A)
-    check_matrices(name, B, square=False, what="B") if B.dim() >= 2 else _check_vector(name, B)
+def _solve(name: str, A, B, left: bool, check: str):
+    # (the half types reach torch's LU kernel, which refuses them by name)
+    check_matrices(name, A, half_kernel="lu_cpu")
+    check_matrices(name, B, square=False, what="B", half_kernel="lu_cpu") if B.dim() >= 2 else _check_vector(name, B)
     if A.dtype != B.dtype:
         raise RuntimeError(
             f"{name}: Expected A and B to have the same dtype, but found A of type {dtype_word(A.dtype)} and B of "
@@ -307,20 +315,20 @@ def _check_vector(name: str, B) -> None:
     if not isinstance(B, Tensor):
         raise TypeError(f"{name}(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     if B.dim() == 0:
-        raise RuntimeError(f"{name}: The input tensor B must have at least 1 dimensions.")
+        raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")  # (torch's words)
 
 
 @autocast_op("solve")
 def solve(A, B, *, left: bool = True, out=None):
     """X with A X = B (X A = B when not ``left``), torch.linalg.solve: B is a batch of vectors (..., n)
     or of matrices (..., n, k); batch dims broadcast. LinAlgError when a matrix is singular."""
-    x, _ = _solve("linalg.solve", A, B, left, True)
+    x, _ = _solve("linalg.solve", A, B, left, "torch.linalg.solve")
     return _maybe_out("linalg.solve", x, out)
 
 
 def solve_ex(A, B, *, left: bool = True, check_errors: bool = False, out=None):
     """(result, info) of torch.linalg.solve_ex (info: int32, 0 where A is invertible)."""
-    x, info = _solve("linalg.solve", A, B, left, bool(check_errors))
+    x, info = _solve("linalg.solve", A, B, left, "torch.linalg.solve_ex" if check_errors else "")
     return solve_ex_result(x, info)
 
 
@@ -348,10 +356,14 @@ class LuFactor(Function):
 
 
 def _lu_factor(name: str, A, pivot: bool, check: bool):
+    if isinstance(A, Tensor) and A.dim() < 2:
+        raise RuntimeError(
+            f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead"
+        )
     check_matrices("linalg.lu_factor", A, square=False, half_kernel="lu_cpu", kernel_dtypes=True)
     kernels.check_size("linalg.lu_factor", A.shape[-2], A.shape[-1])
     if not pivot:
-        raise NotImplementedError("linalg.lu_factor: LU without pivoting is not implemented in tritongrad")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")  # (as torch's)
     lu, pivots, info = LuFactor.apply(A)
     if check:
         # no host sync on a GPU (kernels/device_checks.py): torch's CPU path raises at the call
@@ -428,13 +440,15 @@ class SolveTriangular(Function):
 
 
 @autocast_op("solve_triangular")
-def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: bool = False, out=None):
+def solve_triangular(A, B, *, upper: bool | None = None, left: bool = True, unitriangular: bool = False, out=None):
     """X with A X = B (X A = B when not ``left``) for triangular A, torch.linalg.solve_triangular: only A's
     ``upper`` (or lower) triangle is read, its diagonal taken as ones when ``unitriangular``; batch dims
     broadcast. A zero on the diagonal gives inf/NaN, not an error, and reaches only the components
     that depend on it (as torch). B of another dtype is converted to A's, as torch's (which copies B
     into a result of A's dtype)."""
     name = "linalg.solve_triangular"
+    if upper is None:  # (required, as torch's; its argument parser words the error so)
+        raise TypeError('linalg_solve_triangular() missing 1 required positional arguments: "upper"')
     if not isinstance(B, Tensor):
         raise TypeError(f"{name}(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     if B.dim() < 2:
@@ -462,7 +476,8 @@ class Cholesky(Function):
     _backward_name = "LinalgCholeskyExBackward0"
 
     @staticmethod
-    def forward(ctx, A, upper, check):
+    def forward(ctx, A, upper, check: str):
+        """``check``: the name a LinAlgError starts with ("" for none)."""
         batch, n = tuple(A.shape[:-2]), A.shape[-1]
         factor, info = kernels.launch_cholesky(flat(A), upper=upper)
         info = unflat(info, batch)
@@ -470,7 +485,7 @@ class Cholesky(Function):
             raise_for_info(
                 info._data,
                 lambda code, at: (
-                    f"linalg.cholesky: {at}The factorization could not be completed because the input "
+                    f"{check}: {at}The factorization could not be completed because the input "
                     f"is not positive-definite (the leading minor of order {code} is not positive-definite)."
                 ),
             )
@@ -497,7 +512,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None)
     """(L, info) of torch.linalg.cholesky_ex (info: int32, 0 where A is positive-definite)."""
     check_matrices("linalg.cholesky", A, half_kernel="cholesky_cpu")
     kernels.check_size("linalg.cholesky", A.shape[-1])
-    return cholesky_ex_result(*Cholesky.apply(A, bool(upper), bool(check_errors)))
+    return cholesky_ex_result(*Cholesky.apply(A, bool(upper), "linalg.cholesky_ex" if check_errors else ""))
 
 
 @autocast_op("cholesky")
@@ -506,12 +521,14 @@ def linalg_cholesky(A, *, upper: bool = False, out=None):
     with A = L L^T (U upper with A = U^T U when ``upper``), reading only that triangle of A."""
     check_matrices("linalg.cholesky", A, half_kernel="cholesky_cpu")
     kernels.check_size("linalg.cholesky", A.shape[-1])
-    return _maybe_out("linalg.cholesky", Cholesky.apply(A, bool(upper), True)[0], out)
+    return _maybe_out("linalg.cholesky", Cholesky.apply(A, bool(upper), "linalg.cholesky")[0], out)
 
 
 @autocast_op("cholesky")
 def cholesky(input, upper: bool = False, *, out=None):
-    """torch.cholesky (deprecated in torch, without its warning here): linalg.cholesky."""
+    """torch.cholesky (deprecated in torch, without its warning here): linalg.cholesky (whose integer inputs
+    torch sends on to its kernel's refusal)."""
+    check_matrices("linalg.cholesky", input, half_kernel="cholesky_cpu", kernel_dtypes=True)
     return linalg_cholesky(input, upper=upper, out=out)
 
 
@@ -526,7 +543,13 @@ def cholesky_solve(B, L, upper: bool = False, *, out=None):
             f"Expected b and A to have the same dtype, but found b of type {dtype_word(B.dtype)} and A of type "
             f"{dtype_word(L.dtype)} instead."
         )
-    check_matrices("cholesky_solve", L, half_kernel="cholesky_solve_cpu", what="input2")
+    if isinstance(L, Tensor) and L.dim() < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {L.dim()} dimensions instead")
+    if isinstance(L, Tensor) and L.shape[-1] != L.shape[-2]:
+        raise RuntimeError(
+            f"A must be batches of square matrices, but they are {L.shape[-2]} by {L.shape[-1]} matrices"
+        )
+    check_matrices("cholesky_solve", L, half_kernel="cholesky_solve_cpu", what="input2", kernel_dtypes=True)
     batch = broadcast_shapes(tuple(B.shape[:-2]), tuple(L.shape[:-2]))
     n = L.shape[-1]
     if B.shape[-2] != n:
@@ -569,10 +592,28 @@ class CholeskySolve(Function):
 @autocast_op("cholesky_inverse")
 def cholesky_inverse(L, upper: bool = False, *, out=None):
     """inv(A) from A's Cholesky factor (torch.cholesky_inverse): cholesky_solve of the identity."""
-    check_matrices("cholesky_inverse", L, half_kernel="cholesky_inverse_out_cpu")
+    check_matrices("cholesky_inverse", L, half_kernel="cholesky_inverse_out_cpu", kernel_dtypes=True)
     n = L.shape[-1]
+    _refuse_zero_diagonal(L)
     identity = creation.eye(n, dtype=L.dtype, device=L.device).expand(*L.shape[:-2], n, n)
     return _maybe_out("cholesky_inverse", cholesky_solve(identity, L, upper), out)
+
+
+def _refuse_zero_diagonal(L) -> None:
+    """torch's LinAlgError (LAPACK trtri's info) for a factor with a zero diagonal element, naming the first
+    one (1-based) of the first such matrix; costs one read back, as torch's."""
+    if not L.numel():
+        return
+    zeros = L.detach().diagonal(0, -2, -1) == 0
+    first = zeros.to(torch.int32).argmax(-1) + 1
+    info = arithmetic.where(zeros.any(-1), first, 0)
+    raise_for_info(
+        info._data,
+        lambda code, batch: (
+            f"cholesky_inverse: {batch}The diagonal element {code} is zero, the inversion could not "
+            "be completed because the input matrix is singular."
+        ),
+    )
 
 
 def _maybe_out(name: str, result, out):

@@ -234,9 +234,22 @@ def linalg_lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False, 
             f"{name}: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with shape "
             f"{list(pivots.shape)} instead"
         )
+    _check_solve_pivots(pivots, n, B)
     if not left:  # X A = B  <=>  A^T X^T = B^T (real)
         return _maybe_out(name, _lu_solve_left(LU, pivots, B.mT, not adjoint).mT, out)
     return _maybe_out(name, _lu_solve_left(LU, pivots, B, adjoint), out)
+
+
+def _check_solve_pivots(pivots, n: int, B) -> None:
+    """torch's range checks of lu_solve's pivots, lower bound first (one host read each, as torch's; skipped
+    when there is nothing to solve, as torch's kernel is)."""
+    if not pivots.numel() or not B.numel():
+        return
+    advice = " Did you properly pass the result of lu_factor?"
+    if pivots.min().item() < 1:
+        raise RuntimeError("Pivots given to lu_solve must all be greater or equal to 1." + advice)
+    if pivots.max().item() > n:
+        raise RuntimeError("Pivots given to lu_solve must all be smaller or equal to LU.size(-2)." + advice)
 
 
 def _lu_solve_left(LU, pivots, B, adjoint: bool):

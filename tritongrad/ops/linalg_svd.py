@@ -37,9 +37,11 @@ from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import linalg_svd as kernels
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.linalg_factor import check_size
+from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import arithmetic
 from tritongrad.ops import shape as shape_ops
 from tritongrad.ops.autocast import autocast_op
+from tritongrad.ops.indexing import cat
 from tritongrad.ops.linalg_factor import LinAlgError, check_matrices, flat, inv_ex, unflat
 from tritongrad.ops.linalg_spectral import eigh, eigvalsh
 from tritongrad.ops.out_argument import out_variant
@@ -178,14 +180,24 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):
 
 @autocast_op("eig")
 def eig(A, *, out=None):
+    _check_eig_dtype(A)
     raise NotImplementedError(
         "tritongrad.linalg.eig: eigenvalues of a general matrix are complex, and tritongrad has no complex "
         "dtype; use linalg.eigh for symmetric matrices or linalg.svd"
     )
 
 
+def _check_eig_dtype(A) -> None:
+    """torch's refusals of the dtypes eig has no complex counterpart or kernel for, before tritongrad's own."""
+    if isinstance(A, Tensor) and not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise RuntimeError(f"Unknown Complex ScalarType for {dtype_word(A.dtype)}")
+    if isinstance(A, Tensor) and A.dtype in (torch.float16, torch.bfloat16):
+        raise NotImplementedError(f"\"linalg_eig_out_cpu\" not implemented for '{dtype_word(A.dtype)}'")
+
+
 @autocast_op("eigvals")
 def eigvals(A, *, out=None):
+    _check_eig_dtype(A)
     raise NotImplementedError(
         "tritongrad.linalg.eigvals: eigenvalues of a general matrix are complex, and tritongrad has no complex "
         "dtype; use linalg.eigvalsh for symmetric matrices or linalg.svdvals"
@@ -228,6 +240,7 @@ def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=No
     values above max(atol, rtol * S_max) (rtol: eps * max(m, n) unless atol > 0 is given); with
     ``hermitian``, from eigh (|eigenvalues|). ``rcond`` is the older name of rtol."""
     _check_floating("linalg.pinv", A)
+    _refuse_both_tolerances("linalg_pinv", "rcond", rcond, hermitian, atol, rtol)
     if rcond is not None:
         rtol = rcond
     m, n = A.shape[-2], A.shape[-1]
@@ -275,6 +288,22 @@ class Pinv(Function):
 
 
 @autocast_op("pinverse")
+def _refuse_both_tolerances(name: str, old_name: str, old, hermitian, atol, rtol) -> None:
+    """torch's argument parser has no overload taking the older single tolerance (pinv's rcond, matrix_rank's
+    tol) together with atol or rtol: its TypeError, naming what was given."""
+    if old is None or (atol is None and rtol is None):
+        return
+    given = {old_name: old, "hermitian": hermitian or None, "atol": atol, "rtol": rtol}
+    got = ", ".join(f"{key}={type(value).__name__}" for key, value in given.items() if value is not None)
+    raise TypeError(
+        f"{name}() received an invalid combination of arguments - got (Tensor, {got}), but expected one of:\n"
+        " * (Tensor input, *, Tensor atol = None, Tensor rtol = None, bool hermitian = False, Tensor out = None)\n"
+        " * (Tensor input, *, float atol = None, float rtol = None, bool hermitian = False, Tensor out = None)\n"
+        f" * (Tensor input, Tensor {old_name}, bool hermitian = False, *, Tensor out = None)\n"
+        f" * (Tensor input, float {old_name}, bool hermitian = False, *, Tensor out = None)\n"
+    )
+
+
 def pinverse(input, rcond: float = 1e-15):
     """torch.pinverse / Tensor.pinverse: linalg.pinv with rtol = rcond."""
     return pinv(input, rtol=rcond)
@@ -287,6 +316,9 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None, o
     torch.linalg.matrix_rank (int64). ``tol`` is the older name of atol."""
     if not isinstance(A, Tensor) or A.dim() < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    if A.dtype not in (torch.float32, torch.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    _refuse_both_tolerances("linalg_matrix_rank", "tol", tol, hermitian, atol, rtol)
     if tol is not None:
         atol, rtol = tol, 0.0 if rtol is None else rtol
     if A.shape[-1] * A.shape[-2] == 0:
@@ -325,11 +357,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         )
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord in ("nuc", 2, -2) and A.dtype in (torch.float16, torch.bfloat16):  # (the orders that need the SVD)
+        raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {dtype_word(A.dtype)}")
     d0, d1 = _matrix_dims(A, dim)
     if dtype is not None:
         A = A.to(dtype)
-    if A.shape[d0] * A.shape[d1] == 0 and ord in ("nuc", 2, 1, -1, float("inf")):
-        return A.abs().sum((d0, d1), keepdim=keepdim)  # (torch's 0 for the norms of an empty matrix it defines)
+    # torch's 0 for the norms of an empty matrix it defines (-1 and -inf reach amin's error where they take the
+    # minimum over an empty dim, -2 always, as torch's)
+    if A.shape[d0] * A.shape[d1] == 0 and ord in ("nuc", 2, 1, float("inf")):
+        return A.abs().sum((d0, d1), keepdim=keepdim)
     if ord == "fro":
         return _vector_norm(A, 2, dim=(d0, d1), keepdim=keepdim)
     if ord in ("nuc", 2, -2):
@@ -375,6 +411,10 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out
         return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype)
     if ord is not None and ((dim is not None and len(dim) == 2) or (dim is None and A.dim() == 2)):
         return matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype=dtype)
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {dtype_word(A.dtype)}"
+        )
     return _vector_norm(A, 2 if ord is None else ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
@@ -386,7 +426,22 @@ def cond(A, p=None, *, out=None):
     ||A||_p ||A^-1||_p for square A (inf where A is singular or the product is NaN)."""
     if p not in (None,) + _MATRIX_ORDS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    check_matrices(f"linalg.cond(ord={p})" if p is not None else "linalg.cond", A, square=p not in (None, 2, -2))
+    name = f"linalg.cond(ord={p})" if p is not None else "linalg.cond"
+    if not isinstance(A, Tensor):
+        check_matrices(name, A)
+    if A.dim() < 2:
+        if p in ("fro", "nuc"):
+            raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p in (1, -1, math.inf, -math.inf) and A.shape[-1] * A.shape[-2] == 0:  # (torch's 0, of any shape)
+        return creation.zeros(tuple(A.shape[:-2]), dtype=A.dtype, device=A.device)
+    if p not in (None, 2, -2) and A.shape[-1] != A.shape[-2]:
+        check_matrices(name, A)
+    # the dtype errors are those of the kernel each order reaches (torch's cond checks none itself)
+    if p in (None, 2, -2, "nuc"):
+        check_matrices("linalg.svd", A, square=False, half_kernel="linalg_svd_cpu")
+    else:
+        check_matrices("linalg.inv", A, square=False)
     if p in (None, 2, -2):
         values = svdvals(A)
         if values.shape[-1] == 0:
@@ -409,7 +464,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution X of A X = B (minimum-norm where A is rank deficient), torch.linalg.lstsq,
     as (solution, residuals, rank, singular_values). X = pinv(A) B from the SVD, with singular values
     below rcond * S_max (default eps * max(m, n)) dropped; this matches torch's drivers on full-rank A
-    (and gelsy/gelsd/gelss on rank-deficient A up to their rank decisions). Which fields are filled
+    (and gelsd/gelss on rank-deficient A up to their rank decisions). gels ignores rcond; gelsy (the default)
+    decides the rank on the QR of A's columns in order (see _gelsy) where that can differ from the SVD's, and
+    every driver's solution differentiates as the SVD's, torch's pinv(A) B. Which fields are filled
     follows the driver, as torch's: residuals (||A X - B||^2 per column) for gels, gelsd, gelss when
     m > n and A has full rank; rank except for gels; singular values for gelsd, gelss."""
     if driver is None:
@@ -426,14 +483,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if A.dim() < 2:
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     vector = B.dim() == A.dim() - 1
-    if not vector and B.dim() < A.dim():
+    if not 0 <= A.dim() - B.dim() <= 1:
         raise RuntimeError(
             "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
             "(input.dim() - other.dim()) <= 1"
         )
+    # torch compares the rows with B's last dim only where B is exactly a batch of vectors for A, else with its
+    # second last; then B is a batch of vectors whenever it has one dim fewer, and the batches must broadcast
+    exact_vector = vector and tuple(B.shape) == tuple(A.shape[:-1])
+    compared = -1 if exact_vector or B.dim() < 2 else -2
+    if A.shape[-2] != B.shape[compared]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size({compared})")
     rhs = B.unsqueeze(-1) if vector else B
-    if A.shape[-2] != rhs.shape[-2]:
-        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    broadcast_shapes(tuple(A.shape[:-2]), tuple(rhs.shape[:-2]))
     m, n = A.shape[-2], A.shape[-1]
     batch = tuple(A.shape[:-2])
     if rcond is None:
@@ -441,10 +503,17 @@ def lstsq(A, B, rcond=None, *, driver=None):
     k = min(m, n)
     if k:
         U, S, Vh = linalg_svd(A, full_matrices=False)
-        keep = S > S[..., :1] * rcond
+        # gels assumes full rank and ignores rcond (every nonzero singular value is kept)
+        keep = S > S[..., :1] * (0.0 if driver == "gels" else rcond)
         inverse = arithmetic.where(keep, 1 / arithmetic.where(keep, S, 1.0), 0.0)
         X = (Vh.mT * inverse.unsqueeze(-2)) @ (U.mT @ rhs)
         rank = keep.sum(-1)
+        # gelsy decides the rank on a column-pivoted QR, not on the singular values: where that can differ
+        # (a rank-deficient or wide A; for m >= n a full-rank A is full rank for gelsy too), it is redone so
+        if driver == "gelsy" and (m < n or not bool((rank == k).all())):
+            # (the gradient stays the SVD solution's: torch differentiates every driver's solution as pinv(A) B)
+            truncated, rank = _gelsy(A.detach(), rhs.detach(), rcond)
+            X = X + (truncated - X).detach()
     else:
         S = creation.zeros(batch + (0,), dtype=A.dtype, device=A.device)
         X = creation.zeros(batch + (n, rhs.shape[-1]), dtype=A.dtype, device=A.device) + 0 * rhs.sum(-2, keepdim=True)
@@ -458,6 +527,50 @@ def lstsq(A, B, rcond=None, *, driver=None):
         rank = creation.empty((0,), dtype=torch.int64, device=A.device)
     singular_values = S if driver in ("gelsd", "gelss") else empty
     return lstsq_result(X.squeeze(-1) if vector else X, residuals, rank, singular_values)
+
+
+def _leading_basis(A) -> Tensor:
+    """Q (*, m, k), k = min(m, n): orthonormal columns with Q[:, :j] spanning A's first j columns (Gram-Schmidt,
+    each column projected twice, against roundoff; a dependent column gives a zero one), batched and
+    differentiable."""
+    columns = []
+    for j in range(min(A.shape[-2], A.shape[-1])):
+        column = A[..., j : j + 1]
+        for _ in range(2):
+            for q in columns:
+                column = column - q @ (q.mT @ column)
+        length = (column * column).sum(-2, keepdim=True).sqrt()
+        columns.append(column / arithmetic.where(length == 0, 1.0, length))
+    return cat(columns, -1)
+
+
+def _gelsy(A, rhs, rcond: float):
+    """(X, rank) as torch's gelsy: the rank r is the largest for which the leading r x r block of R (A = Q R)
+    has condition number at most 1 / rcond (LAPACK estimates it incrementally, here it is exact), and X is the
+    minimum-norm solution for A projected onto its first r columns, Q1 Q1^T A. torch 2.13's gelsy leaves the
+    columns in their order (its pivot array marks them fixed), so the QR is not pivoted here either."""
+    Q = _leading_basis(A)
+    R = Q.mT @ A
+    k, batch = Q.shape[-1], tuple(A.shape[:-2])
+
+    def conditioned(r: int):  # (whether each leading r x r block passes)
+        values = svdvals(R.detach()[..., :r, :r])
+        return (values[..., 0] > 0) & (values[..., 0] * rcond <= values[..., -1])
+
+    # a leading block of a triangular matrix is no worse conditioned than the whole, so where the k x k block
+    # passes, every block does (one SVD, one read back); else block by block
+    if bool(conditioned(k).all()):
+        rank = creation.full(batch, k, dtype=torch.int64, device=A.device)
+    else:
+        rank = creation.zeros(batch, dtype=torch.int64, device=A.device)
+        going = creation.ones(batch, dtype=torch.bool, device=A.device)
+        for r in range(1, k + 1):
+            going = going & conditioned(r)
+            rank = rank + going.to(torch.int64)
+    kept = (creation.arange(k, device=A.device) < rank.unsqueeze(-1)).to(A.dtype)
+    U, S, Vh = linalg_svd(R * kept.unsqueeze(-1), full_matrices=False)  # Q1^T A: the rows past the rank zeroed
+    inverse = arithmetic.where(kept > 0, 1 / arithmetic.where(kept > 0, S, 1.0), 0.0)
+    return (Vh.mT * inverse.unsqueeze(-2)) @ (U.mT @ ((Q * kept.unsqueeze(-2)).mT @ rhs)), rank
 
 
 attach_methods({"svd": svd, "pinverse": pinverse})
