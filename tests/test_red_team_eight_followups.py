@@ -26,6 +26,12 @@ CASES = {
     "is_nonzero of an empty tensor": lambda lib: lib.is_nonzero(lib.ones(0)),
     "is_nonzero of two elements": lambda lib: lib.is_nonzero(lib.ones(2)),
     "is_nonzero of [0.]": lambda lib: lib.is_nonzero(lib.zeros(1)),
+    "outer of a matrix first": lambda lib: lib.outer(lib.ones(2, 2), lib.ones(2)),
+    "outer of a matrix second": lambda lib: lib.outer(lib.ones(2), lib.ones(2, 2)),
+    "sort of complex": lambda lib: lib.ones(2, dtype=lib.complex64).sort(),
+    "argsort of complex": lambda lib: lib.ones(2, dtype=lib.complex64).argsort(),
+    "msort of complex": lambda lib: lib.ones(2, dtype=lib.complex64).msort(),
+    "topk of complex": lambda lib: lib.ones(2, dtype=lib.complex64).topk(1),
 }
 
 

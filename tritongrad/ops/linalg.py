@@ -276,8 +276,9 @@ def outer(input, vec2, *, out=None):
     multiply's do (an int64 arange times float32 frequencies is float32; real times complex, complex)."""
     if not isinstance(input, Tensor) or not isinstance(vec2, Tensor):
         raise TypeError(f"outer(): arguments must be Tensors, got {type(input).__name__} and {type(vec2).__name__}")
-    if input.dim() != 1 or vec2.dim() != 1:
-        raise RuntimeError(f"outer: expected 1-D tensors, but got {input.dim()}D and {vec2.dim()}D tensors")
+    for name, operand in (("self", input), ("vec2", vec2)):
+        if operand.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {operand.dim()}-D")
     if out is not None:
         return arithmetic.mul(input.unsqueeze(1), vec2, out=out)  # (vec2 as torch passes it: its overlap check)
     return input.unsqueeze(1) * vec2.unsqueeze(0)

@@ -329,6 +329,12 @@ def cummin(input, dim: int, *, out=None):
 # ---------------------------------------------------------------------------------------------
 
 
+def _check_sortable(input) -> None:
+    """torch's CPU sort refuses complex tensors (no order), in its words (with its leading space)."""
+    if input.dtype.is_complex:
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
+
+
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None):
     """(sorted values, their indices) along ``dim``. Always stable (equal values keep their order);
     NaN sorts as the largest value. ``out=(values, indices)``: written into those two tensors."""
@@ -337,6 +343,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
     if isinstance(dim, bool):  # torch refuses sort(x, True): descending is not the second argument
         raise TypeError("sort(): argument 'dim' must be int, not bool")
     dim = normalize_dim(dim, input.dim())
+    _check_sortable(input)
     result = SortSelection.apply(input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(descending)))
     return return_types.sort(*result)
 
@@ -345,6 +352,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool | None 
     """Indices that sort ``input`` along ``dim`` (stable). ``out=``: int64, and only with ``stable``
     given, as torch's out= overload ``argsort(input, *, stable, dim=-1, descending=False, out)``."""
     dim = normalize_dim(dim, input.dim())
+    _check_sortable(input)
     indices = Tensor._wrap(sort_kernels.launch_sort(input._data, dim, bool(descending))[1])
     if out is None:
         return indices
@@ -370,8 +378,8 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     always in sorted order; among equal values the earlier index comes first."""
     dim = normalize_dim(dim, input.dim())
     k = int(k)
-    if input.dtype == torch.bool:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if input.dtype == torch.bool or input.dtype.is_complex:
+        raise RuntimeError(f"topk does not support {'bool' if input.dtype == torch.bool else 'complex'} dtypes on CPU")
     if not 0 <= k <= _length(input, dim):
         raise RuntimeError("selected index k out of range")
     result = TopkSelection.apply(
