@@ -71,13 +71,6 @@ _INTEGER_BOUNDS = {
     torch.int32: (-(2**31), 2**31),
     torch.int64: (-(2**63), 2**63),
 }
-# Floating randint stays within the integers the type represents exactly (as torch requires).
-_FLOAT_INTEGER_LIMIT = {
-    torch.float16: 2**11,
-    torch.bfloat16: 2**8,
-    torch.float32: 2**24,
-    torch.float64: 2**53,
-}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -271,7 +264,7 @@ def normal_kernel(
 
 
 # out = -log(u) / rate with u uniform on (0, 1) (never 0 or 1: the grid is shifted by half a step), so
-# values are positive and finite. Traffic: one store per element.
+# values are positive and finite (0 for an infinite rate). Traffic: one store per element.
 # Grid: one program fills BLOCK consecutive stream numbers.
 @triton.jit(do_not_specialize=["seed", "first_call", "shift", "rate_bits"])
 def exponential_kernel(
@@ -476,16 +469,17 @@ def launch_normal_(out: torch.Tensor, mean: float, std: float, seed: int, offset
 
 def launch_exponential_(out: torch.Tensor, rate: float, seed: int, offset: int) -> torch.Tensor:
     """Fills contiguous floating ``out`` in place with Exponential(rate) samples (density
-    rate * exp(-rate * x)); returns ``out``. Values are positive and finite: -log(u) / rate for u
-    uniform on (0, 1) with 24 random bits (53 for float64), computed in float32 (float64) before
-    rounding to ``out``'s type. Consumes ``out.numel()`` stream numbers from ``offset``.
+    rate * exp(-rate * x)); returns ``out``. Values are positive and finite (all 0 for an infinite
+    rate): -log(u) / rate for u uniform on (0, 1) with 24 random bits (53 for float64), computed in
+    float32 (float64) before rounding to ``out``'s type. Consumes ``out.numel()`` stream numbers
+    from ``offset``.
     """
     name = "exponential_"
     check_floating(name, out)
     _check_contiguous(name, out, "out")
     _check_stream(name, seed, offset)
     rate = float(rate)
-    if not (rate > 0.0 and math.isfinite(rate)):
+    if not rate > 0.0:  # (an infinite rate is allowed: every sample is then 0, as torch's)
         raise ValueError(f"{name} expects lambda > 0.0, but found lambda={rate}")
     if out.numel() == 0:
         return out
@@ -499,11 +493,12 @@ def launch_exponential_(out: torch.Tensor, rate: float, seed: int, offset: int) 
 def launch_randint_(out: torch.Tensor, low: int, high: int, seed: int, offset: int) -> torch.Tensor:
     """Fills contiguous ``out`` in place with integers uniform on [low, high); returns ``out``.
 
-    ``out`` may be bool, uint8, int8, int16, int32, int64 or floating (then |low|, |high| stay within
-    the integers the type holds exactly, e.g. 2**24 for float32). Ranges up to 2**32 use one 32-bit
-    number per element by multiply-shift (relative bias <= range / 2**32); wider int64 ranges use a
-    64-bit number modulo the range (relative bias <= range / 2**64). Consumes ``out.numel()``
-    stream numbers from ``offset`` (wide ranges also read the never-reserved counters above 2**62).
+    ``out`` may be bool, uint8, int8, int16, int32, int64 or floating (then the int64 draws are rounded
+    to the type, so beyond the integers it holds exactly, e.g. 2**24 for float32, some values repeat).
+    Ranges up to 2**32 use one 32-bit number per element by multiply-shift (relative bias <= range /
+    2**32); wider int64 ranges use a 64-bit number modulo the range (relative bias <= range / 2**64).
+    Consumes ``out.numel()`` stream numbers from ``offset`` (wide ranges also read the never-reserved
+    counters above 2**62).
     """
     name = "random_"
     _check_contiguous(name, out, "out")
@@ -512,7 +507,10 @@ def launch_randint_(out: torch.Tensor, low: int, high: int, seed: int, offset: i
     if out.dtype in _INTEGER_BOUNDS:
         lowest, past_highest = _INTEGER_BOUNDS[out.dtype]
     elif out.dtype in FLOATING_DTYPES:
-        lowest, past_highest = -_FLOAT_INTEGER_LIMIT[out.dtype], _FLOAT_INTEGER_LIMIT[out.dtype] + 1
+        # integers drawn in int64 and rounded to the type as torch's casts round them: within the type's
+        # finite range (beyond 2**mantissa not every integer is exact; the caller warns, as torch does)
+        largest = int(torch.finfo(out.dtype).max)
+        lowest, past_highest = max(-(2**63), -largest), min(2**63, largest + 1)
     else:
         raise TypeError(f"{name}: unsupported output dtype {out.dtype}")
     if low >= high:

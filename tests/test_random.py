@@ -366,9 +366,14 @@ def _chi_square(counts: list[int], expected: list[float]) -> float:
 
 def test_generator_matches_torch_api():
     ours, theirs = tritongrad.Generator(), torch.Generator()
-    assert ours.initial_seed() == theirs.initial_seed() == tritongrad.Generator("cuda").initial_seed()
+    assert ours.initial_seed() == theirs.initial_seed()
     assert ours.device == theirs.device == torch.device("cpu")
-    assert tritongrad.Generator("cuda").device.type == "cuda"
+    if torch.cuda.is_available():
+        assert tritongrad.Generator("cuda").initial_seed() == ours.initial_seed()
+        assert tritongrad.Generator("cuda").device.type == "cuda"
+    else:  # (torch's error without CUDA: tests/test_red_team_eight_random.py compares it)
+        with pytest.raises(RuntimeError):
+            tritongrad.Generator("cuda")
     assert ours.manual_seed(5) is ours and ours.initial_seed() == 5
     for seed in (-1, 0, 2**63, 2**64 - 1, -(2**63)):
         assert ours.manual_seed(seed).initial_seed() == theirs.manual_seed(seed).initial_seed(), seed

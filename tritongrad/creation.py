@@ -548,7 +548,13 @@ def rand(*sizes, size=None, out=None, generator=None, dtype=None, layout=None, d
     not torch's values)."""
     _check_layout("rand", layout, pin_memory)
     result = _finish_new(_new("rand", sizes, size, dtype, device, out, pin_memory=pin_memory), out, False)
-    sampled(result.uniform_(0.0, 1.0, generator=generator), out)
+    if result.dtype.is_complex:
+        # torch's complex uniform: the real and imaginary parts each U[0, 1), filled through the real view
+        parts = Tensor._wrap(torch.view_as_real(result._data), version_counter=result._version_counter)
+        parts.uniform_(0.0, 1.0, generator=generator)
+        sampled(result, out)
+    else:
+        sampled(result.uniform_(0.0, 1.0, generator=generator), out)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -557,7 +563,13 @@ def randn(*sizes, size=None, out=None, generator=None, dtype=None, layout=None, 
     """Samples from N(0, 1)."""
     _check_layout("randn", layout, pin_memory)
     result = _finish_new(_new("randn", sizes, size, dtype, device, out, pin_memory=pin_memory), out, False)
-    sampled(result.normal_(0.0, 1.0, generator=generator), out)
+    if result.dtype.is_complex:
+        # torch's complex normal: E|z|^2 = 1, so the real and imaginary parts are each N(0, 1/2)
+        parts = Tensor._wrap(torch.view_as_real(result._data), version_counter=result._version_counter)
+        parts.normal_(0.0, math.sqrt(0.5), generator=generator)
+        sampled(result, out)
+    else:
+        sampled(result.normal_(0.0, 1.0, generator=generator), out)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -595,22 +607,45 @@ def randint(low=0, high=None, size: Sequence[int] | None = None, *, generator=No
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
               pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     data = _like(input, dtype, device, memory_format, "rand_like", layout, pin_memory)
-    result = sampled(_finish(data, False).uniform_(0.0, 1.0, generator=generator))
+    parts = torch.view_as_real(data) if data.dtype.is_complex else data  # (complex: each part U[0, 1))
+    _finish(parts, False).uniform_(0.0, 1.0, generator=generator)
+    result = _finish(data, False)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
                pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     data = _like(input, dtype, device, memory_format, "randn_like", layout, pin_memory)
-    result = sampled(_finish(data, False).normal_(0.0, 1.0, generator=generator))
+    parts = torch.view_as_real(data) if data.dtype.is_complex else data  # (complex: each part N(0, 1/2))
+    _finish(parts, False).normal_(0.0, math.sqrt(0.5) if data.dtype.is_complex else 1.0, generator=generator)
+    result = _finish(data, False)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
-def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None, device=None,
+def randint_like(input: Tensor, *bounds, low=None, high=None, generator=None, dtype=None, layout=None, device=None,
                  requires_grad: bool = False, pin_memory: bool | None = False,
                  memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
-    if high is None:
-        low, high = 0, low
+    """Integers uniform in [low, high) in ``input``'s shape: torch's forms ``randint_like(x, high)``,
+    ``randint_like(x, low, high)`` (each bound positional or by keyword, ``low`` never alone)."""
+    # torch's overloads are (input, high) and (input, low, high): a lone low (by keyword) names neither.
+    given = len(bounds), low is not None, high is not None
+    forms = {(1, False, False): (0, *bounds), (2, False, False): bounds, (1, False, True): (*bounds, high),
+             (0, False, True): (0, high), (0, True, True): (low, high)}  # fmt: skip
+    chosen = forms.get(given)
+    if chosen is None or not all(isinstance(b, (numbers.Integral, Tensor)) for b in chosen):
+        words = ["Tensor", *(type(b).__name__ for b in bounds)]
+        keywords = (("low", low), ("high", high))
+        words += [f"{name}={type(value).__name__}" for name, value in keywords if value is not None]
+        tail = ("torch.memory_format memory_format = None, torch.dtype dtype = None, torch.layout layout = None, "
+                "torch.device device = None, bool pin_memory = False, bool requires_grad = False)")  # fmt: skip
+        overloads = "".join(f" * (Tensor input, {head}, *, {generator_word}{tail}\n"
+                            for head in ("int low, int high", "Tensor high", "int high")
+                            for generator_word in ("torch.Generator generator, ", ""))  # fmt: skip
+        raise TypeError(
+            f"randint_like() received an invalid combination of arguments - got ({', '.join(words)}), but expected "
+            f"one of:\n{overloads}"
+        )
+    low, high = chosen
     dtype = as_dtype(dtype, "randint_like")
     if requires_grad and not (dtype or input.dtype).is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")

@@ -41,6 +41,7 @@ __all__ = [
     "get_rng_state",
     "set_rng_state",
     "fork_rng",
+    "thread_safe_generator",
     "philox_seed_and_offset",
 ]
 
@@ -56,26 +57,54 @@ def _seed_value(seed, name: str = "manual_seed") -> int:
     """A seed as Generator.manual_seed reads it: a Python int (not a bool, a float, a string or a
     tensor) in [-2**63, 2**64), negatives wrapping modulo 2**64."""
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise RuntimeError(f"{name} expected a long, but got {type(seed).__name__}")
+        if hasattr(type(seed), "__index__") and not isinstance(seed, (bool, Tensor, torch.Tensor)):
+            # numpy's integers: torch's argument parser takes them as "an integer" it cannot unpack
+            raise TypeError("an integer is required")
+        raise RuntimeError(f"{name} expected a long, but got {_type_name(seed)}")
     value = operator.index(seed)
     if not -(2**63) <= value < 2**64:
         raise ValueError(f"{name}: seed {value} is outside [-2**63, 2**64) (Overflow when unpacking long long)")
     return value % 2**64
 
 
+def _type_name(value) -> str:
+    """A type's name as CPython's tp_name spells it: bare for builtins and tensors, module-qualified
+    for numpy's scalars (``numpy.float64``)."""
+    kind = type(value)
+    return f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
+
+
+# torch's error for a CUDA generator in a build (or on a machine) without CUDA.
+_NO_CUDA_GENERATOR = (
+    "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend into two shared libraries: a "
+    "CPU library and a CUDA library; this error has occurred because you are trying to use some CUDA functionality, "
+    "but the CUDA library has not been loaded by the dynamic linker for some reason.  The CUDA library MUST be "
+    "loaded, EVEN IF you don't directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic library dependencies if "
+    "you don't depend on any of their symbols.  You can check if this has occurred by using ldd on your binary to "
+    "see if there is a dependency on *_cuda.so library."
+)
+
+
 class Generator:
     """An independent Philox stream: a 64-bit seed (the key) and the offset of the next number.
 
     Args:
-        device: the device the generator is meant for (``"cpu"`` or ``"cuda"``); kept for torch's
-            API only, since the stream is the same on every device and a generator serves tensors
-            on any device (torch requires a generator of the tensor's device type).
+        device: the device the generator is meant for (``"cpu"``, the default for None, or ``"cuda"``,
+            refused as torch refuses it where there is no GPU); kept for torch's API only, since the
+            stream is the same on every device and a generator serves tensors on any device (torch
+            requires a generator of the tensor's device type).
+
+    Copies (``copy.copy``, ``copy.deepcopy``, pickling) carry the seed and offset into a new
+    generator with its own lock, as torch's Generator.__reduce__ does; ``clone_state`` is one more.
     """
 
-    def __init__(self, device: str | torch.device = "cpu") -> None:
-        device = torch.device(device)
+    def __init__(self, device: str | torch.device | None = "cpu") -> None:
+        device = torch.device("cpu" if device is None else device)
         if device.type not in ("cpu", "cuda"):
             raise RuntimeError(f"{device.type.upper()} device type not an accelerator.")
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(_NO_CUDA_GENERATOR)
         self.device = device
         self._lock = threading.Lock()
         self._seed = _DEFAULT_SEED
@@ -137,6 +166,40 @@ class Generator:
                 raise RuntimeError("the random generator's Philox offset passed 2**62: reseed it")
         return self._seed, start
 
+    def clone_state(self) -> Generator:
+        """A new generator of the same device whose stream continues from this one's state."""
+        return Generator(self.device).set_state(self.get_state())
+
+    def get_offset(self) -> int:
+        # torch's CPU generator (a Mersenne twister) has no offset; tritongrad's Philox offset is internal
+        # to its state, so a CPU generator answers as torch's does.
+        if self.device.type == "cpu":
+            raise RuntimeError("CPU Generator does not use offset")
+        return self._offset
+
+    def set_offset(self, offset: int) -> Generator:
+        if self.device.type == "cpu":
+            raise RuntimeError("CPU Generator does not use offset")
+        if not (isinstance(offset, int) and 0 <= offset < _OFFSET_LIMIT and offset % 4 == 0):
+            raise RuntimeError(f"invalid offset {offset}: tritongrad's Philox offsets are multiples of 4 below 2**62")
+        with self._lock:
+            self._offset = offset
+        return self
+
+    def graphsafe_get_state(self) -> Generator:
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state: Generator) -> Generator:
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
+
+    def __reduce__(self):
+        # Copies and pickles carry the state (seed and offset) and get a lock of their own, as torch's
+        # Generator.__reduce__ rebuilds a generator of the same device and state.
+        return Generator, (self.device,), self.get_state()
+
+    def __setstate__(self, state: Tensor) -> None:
+        self.set_state(state)
+
     def __repr__(self) -> str:
         return f"<tritongrad.Generator device={self.device}>"
 
@@ -184,11 +247,23 @@ def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda") -> I
     if not enabled:
         yield
         return
+    if torch.device(device_type).type == "cpu" and (devices is None or list(devices)):
+        # torch's quirk, kept: for device_type="cpu" it asks torch.cpu (one device) for a device state it
+        # does not have; only devices=[] passes.
+        raise AttributeError("module 'torch.cpu' has no attribute 'get_rng_state'")
     state = get_rng_state()
     try:
         yield
     finally:
         set_rng_state(state)
+
+
+def thread_safe_generator() -> Generator | None:
+    """The generator of the calling DataLoader thread worker, or None (the default generator serves).
+
+    tritongrad's DataLoader loads in-process, with no thread workers, so this is always None.
+    """
+    return None
 
 
 class _Refusal(threading.local):

@@ -13,17 +13,19 @@ HalfCauchy, Gumbel, Weibull, Pareto, Kumaraswamy, LogisticNormal, RelaxedBernoul
 LogitRelaxedBernoulli, RelaxedOneHotCategorical / ExpRelaxedCategorical (Gumbel-softmax),
 ContinuousBernoulli, NegativeBinomial, FisherSnedecor, InverseGamma, LowRankMultivariateNormal and
 VonMises, with the transforms they use (Power, Abs, StickBreaking, Softmax, Reshape, Independent,
-LowerCholesky, CumulativeDistribution), LKJCholesky and Wishart. Not here yet: Gamma.cdf,
-GeneralizedPareto.
+LowerCholesky, PositiveDefinite, CorrCholesky, CumulativeDistribution, Cat, Stack), LKJCholesky, Wishart and
+GeneralizedPareto; ``biject_to``/``transform_to`` (constraint_registry.py) map unconstrained space onto a
+constraint. LogitRelaxedBernoulli and ExpRelaxedCategorical live in their modules only, as in torch.
 """
 
-from tritongrad.distributions import constraints, transforms
+from tritongrad.distributions import constraint_registry, constraints, transforms
 from tritongrad.distributions.bernoulli import Bernoulli
 from tritongrad.distributions.beta import Beta
 from tritongrad.distributions.binomial import Binomial
 from tritongrad.distributions.categorical import Categorical
 from tritongrad.distributions.cauchy import Cauchy
 from tritongrad.distributions.chi2 import Chi2
+from tritongrad.distributions.constraint_registry import biject_to, transform_to
 from tritongrad.distributions.continuous_bernoulli import ContinuousBernoulli
 from tritongrad.distributions.dirichlet import Dirichlet
 from tritongrad.distributions.distribution import Distribution
@@ -31,9 +33,11 @@ from tritongrad.distributions.exp_family import ExponentialFamily
 from tritongrad.distributions.exponential import Exponential
 from tritongrad.distributions.fishersnedecor import FisherSnedecor
 from tritongrad.distributions.gamma import Gamma
+from tritongrad.distributions.generalized_pareto import GeneralizedPareto
 from tritongrad.distributions.geometric import Geometric
 from tritongrad.distributions.gumbel import Gumbel
-from tritongrad.distributions.half_normal import HalfCauchy, HalfNormal
+from tritongrad.distributions.half_cauchy import HalfCauchy
+from tritongrad.distributions.half_normal import HalfNormal
 from tritongrad.distributions.independent import Independent
 from tritongrad.distributions.inverse_gamma import InverseGamma
 from tritongrad.distributions.kl import kl_divergence, register_kl
@@ -51,23 +55,27 @@ from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from tritongrad.distributions.pareto import Pareto
 from tritongrad.distributions.poisson import Poisson
-from tritongrad.distributions.relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
-from tritongrad.distributions.relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
+from tritongrad.distributions.relaxed_bernoulli import RelaxedBernoulli
+from tritongrad.distributions.relaxed_categorical import RelaxedOneHotCategorical
 from tritongrad.distributions.studentT import StudentT
 from tritongrad.distributions.transformed_distribution import TransformedDistribution
 from tritongrad.distributions.transforms import (
     AbsTransform,
     AffineTransform,
+    CatTransform,
     ComposeTransform,
+    CorrCholeskyTransform,
     CumulativeDistributionTransform,
     ExpTransform,
     IndependentTransform,
     LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     PowerTransform,
     ReshapeTransform,
     SigmoidTransform,
     SoftmaxTransform,
     SoftplusTransform,
+    StackTransform,
     StickBreakingTransform,
     TanhTransform,
     Transform,
@@ -85,10 +93,11 @@ __all__ = [
     "SigmoidTransform", "SoftplusTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
     "Uniform", "constraints", "identity_transform", "kl_divergence", "register_kl", "transforms",
     # the rest of torch.distributions that tutorials use, and their transforms
-    "AbsTransform", "Cauchy", "ContinuousBernoulli", "CumulativeDistributionTransform", "ExpRelaxedCategorical",
+    "AbsTransform", "Cauchy", "ContinuousBernoulli", "CumulativeDistributionTransform",
     "FisherSnedecor", "Gumbel", "HalfCauchy", "HalfNormal", "IndependentTransform", "InverseGamma", "Kumaraswamy",
-    "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
+    "LogisticNormal", "LowRankMultivariateNormal", "LowerCholeskyTransform",
     "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Pareto", "PowerTransform", "RelaxedBernoulli",
     "RelaxedOneHotCategorical", "ReshapeTransform", "SoftmaxTransform", "StickBreakingTransform", "VonMises", "Weibull",
-    "LKJCholesky", "Wishart",
+    "LKJCholesky", "Wishart", "GeneralizedPareto", "CatTransform", "StackTransform", "CorrCholeskyTransform",
+    "PositiveDefiniteTransform", "biject_to", "transform_to", "constraint_registry",
 ]  # fmt: skip

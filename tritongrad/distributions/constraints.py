@@ -1,22 +1,27 @@
 """Constraints: the regions a parameter or a sample must lie in (torch.distributions.constraints).
 
 ``check(value)`` returns a bool tensor of ``value``'s shape less ``event_dim`` rightmost dims, computed
-with tritongrad ops. The matrix constraints are lower_triangular, lower_cholesky, positive_definite and corr_cholesky.
+with tritongrad ops. The matrix constraints are lower_triangular, lower_cholesky, square, symmetric,
+positive_semidefinite, positive_definite and corr_cholesky; ``cat`` and ``stack`` apply a sequence of
+constraints to the slices of a value, as torch.cat and torch.stack would join them.
 """
 
 from __future__ import annotations
 
 import torch
 
+from tritongrad import creation, ops
 from tritongrad.linalg import vector_norm
 from tritongrad.ops.linalg_factor import cholesky_ex
+from tritongrad.ops.linalg_spectral import eigvalsh
 
 __all__ = [
     "Constraint", "MixtureSameFamilyConstraint",
     "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq", "half_open_interval",
     "independent", "integer_interval", "interval", "is_dependent", "less_than", "multinomial", "nonnegative",
     "nonnegative_integer", "one_hot", "positive", "positive_integer", "real", "real_vector", "simplex",
-    "unit_interval", "lower_cholesky", "lower_triangular", "positive_definite", "corr_cholesky",
+    "unit_interval", "lower_cholesky", "lower_triangular", "positive_definite", "corr_cholesky", "cat", "stack",
+    "square", "symmetric", "positive_semidefinite",
 ]  # fmt: skip
 
 
@@ -90,10 +95,15 @@ class _IndependentConstraint(Constraint):
     all its entries are."""
 
     def __init__(self, base_constraint: Constraint, reinterpreted_batch_ndims: int) -> None:
+        # (AssertionErrors: torch's own exception type here)
         if not isinstance(base_constraint, Constraint):
-            raise TypeError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
-        if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"reinterpreted_batch_ndims must be an int >= 0, got {reinterpreted_batch_ndims!r}")
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int):
+            raise AssertionError(
+                f"reinterpreted_batch_ndims must be an int, got {type(reinterpreted_batch_ndims).__name__}"
+            )
+        if reinterpreted_batch_ndims < 0:
+            raise AssertionError(f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}")
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__()
@@ -334,14 +344,104 @@ class _CorrCholesky(Constraint):
         return _LowerCholesky().check(value) & unit_row_norm
 
 
-class _PositiveDefinite(Constraint):
-    """Symmetric positive-definite matrices (a Cholesky factorization succeeds)."""
+class _Square(Constraint):
+    """Square matrices (a check of the shape alone)."""
 
     event_dim = 2
 
     def check(self, value):
-        symmetric = ((value - value.mT).abs() <= 1e-6 * value.abs().amax(dim=(-2, -1), keepdim=True)).flatten(-2)
-        return symmetric.min(-1).values & (cholesky_ex(value).info == 0)
+        return creation.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=torch.bool,
+                             device=value.device)  # fmt: skip
+
+
+class _Symmetric(_Square):
+    """Symmetric square matrices (equal to their transpose within torch.isclose's tolerance, atol 1e-6)."""
+
+    def check(self, value):
+        square_check = super().check(value)
+        if not square_check.all():
+            return square_check
+        return ops.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices whose eigenvalues are all >= 0."""
+
+    def check(self, value):
+        sym_check = super().check(value)
+        if not sym_check.all():
+            return sym_check
+        return eigvalsh(value).ge(0).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    """Symmetric positive-definite matrices (a Cholesky factorization succeeds)."""
+
+    def check(self, value):
+        sym_check = super().check(value)
+        if not sym_check.all():
+            return sym_check
+        return cholesky_ex(value).info == 0
+
+
+class _Cat(Constraint):
+    """The constraints ``cseq`` applied to consecutive slices of ``value`` along ``dim`` (``lengths[i]``
+    entries each, 1 by default), joined as torch.cat joins them."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.lengths = list([1] * len(self.cseq) if lengths is None else lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with {value.dim()} dimensions")
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return ops.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """The constraints ``cseq`` applied to the slices ``value.select(dim, i)``, joined as torch.stack
+    joins them."""
+
+    def __init__(self, cseq, dim: int = 0) -> None:
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq = list(cseq)
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        dim = max(c.event_dim for c in self.cseq)
+        # (a negative stacking dim that lands inside the events adds one event dim, torch's rule)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for value with {value.dim()} dimensions")
+        slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return ops.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
 
 
 dependent = _Dependent()
@@ -366,5 +466,10 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
-positive_definite = _PositiveDefinite()
 corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack

@@ -28,6 +28,10 @@ def _all_true(valid) -> bool:
     return bool(valid.all()) if isinstance(valid, Tensor) else bool(valid)
 
 
+# the default batch and event shape (torch.Size, as torch's)
+_NO_DIMS = torch.Size()
+
+
 class Distribution:
     """Abstract base class for probability distributions.
 
@@ -49,9 +53,10 @@ class Distribution:
             raise ValueError
         Distribution._validate_args = value
 
-    def __init__(self, batch_shape=(), event_shape=(), validate_args: bool | None = None) -> None:
-        self._batch_shape = torch.Size(batch_shape)
-        self._event_shape = torch.Size(event_shape)
+    def __init__(self, batch_shape=_NO_DIMS, event_shape=_NO_DIMS, validate_args: bool | None = None) -> None:
+        # kept as given (a tuple or list stays one), as torch keeps them; the subclasses pass torch.Size
+        self._batch_shape = batch_shape
+        self._event_shape = event_shape
         if validate_args is not None:
             self._validate_args = validate_args
         if self._validate_args:

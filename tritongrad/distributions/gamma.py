@@ -7,11 +7,12 @@ import numbers
 
 import torch
 
-from tritongrad import ops
+from tritongrad import creation, ops
 from tritongrad.distributions import constraints
 from tritongrad.distributions.exp_family import ExponentialFamily
 from tritongrad.distributions.utils import broadcast_all
 from tritongrad.ops.random_gamma import _standard_gamma
+from tritongrad.special import gammainc
 
 __all__ = ["Gamma"]
 
@@ -25,8 +26,8 @@ def clamp_outside_graph(value, low: float):
 
 
 class Gamma(ExponentialFamily):
-    """A gamma distribution with shape ``concentration`` (alpha) and ``rate`` (beta = 1 / scale).
-    (No ``cdf``: tritongrad has no regularized incomplete gamma op yet.)
+    """A gamma distribution with shape ``concentration`` (alpha) and ``rate`` (beta = 1 / scale); its cdf is
+    the regularized lower incomplete gamma function P(alpha, rate * x).
 
     >>> Gamma(tritongrad.tensor([1.0]), tritongrad.tensor([1.0])).sample().shape
     torch.Size([1])
@@ -72,6 +73,8 @@ class Gamma(ExponentialFamily):
         return clamp_outside_graph(value, torch.finfo(value.dtype).tiny)
 
     def log_prob(self, value):
+        # torch's order: the value (a number, list, array or tensor of any dtype) in the rate's dtype first
+        value = creation.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)
         return (
@@ -80,6 +83,11 @@ class Gamma(ExponentialFamily):
             - self.rate * value
             - ops.lgamma(self.concentration)
         )
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         return (

@@ -1,5 +1,5 @@
-"""``HalfNormal(scale)`` and ``HalfCauchy(scale)``: |X| for X ~ Normal(0, scale) or Cauchy(0, scale)
-(an AbsTransform of the symmetric base; the density doubles on x >= 0)."""
+"""``HalfNormal(scale)``: |X| for X ~ Normal(0, scale) (an AbsTransform of the symmetric base; the density
+doubles on x >= 0). ``_Folded`` holds what it shares with HalfCauchy (half_cauchy.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import math
 
 from tritongrad import creation, ops
 from tritongrad.distributions import constraints
-from tritongrad.distributions.cauchy import Cauchy
 from tritongrad.distributions.normal import Normal
 from tritongrad.distributions.transformed_distribution import TransformedDistribution
 from tritongrad.distributions.transforms import AbsTransform
 
-__all__ = ["HalfCauchy", "HalfNormal"]
+__all__ = ["HalfNormal"]
 
 
 class _Folded(TransformedDistribution):
@@ -70,27 +69,3 @@ class HalfNormal(_Folded):
     @property
     def variance(self):
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-
-class HalfCauchy(_Folded):
-    """|X| for X ~ Cauchy(0, ``scale``); its mean is infinite.
-
-    >>> HalfCauchy(1.0).sample((2,)).shape
-    torch.Size([2])
-    """
-
-    def __init__(self, scale, validate_args: bool | None = None) -> None:
-        base_dist = Cauchy(0, scale, validate_args=False)
-        super().__init__(base_dist, AbsTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(HalfCauchy, _instance)
-        return super().expand(batch_shape, _instance=new)
-
-    @property
-    def mean(self):
-        return creation.full(self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device)
-
-    @property
-    def variance(self):
-        return self.base_dist.variance

@@ -3,7 +3,9 @@
 Here: the Transform base (cache_size 0 or 1, ``.inv``), ComposeTransform, ExpTransform,
 AffineTransform, SigmoidTransform, SoftplusTransform, TanhTransform, PowerTransform, AbsTransform,
 IndependentTransform, ReshapeTransform, SoftmaxTransform, StickBreakingTransform,
-LowerCholeskyTransform and CumulativeDistributionTransform. Cat, Stack and CorrCholesky are not here.
+LowerCholeskyTransform, PositiveDefiniteTransform, CorrCholeskyTransform, CumulativeDistributionTransform, and
+the functors CatTransform and StackTransform (transforms applied to slices of a tensor, as torch.cat and
+torch.stack join them).
 """
 
 from __future__ import annotations
@@ -17,13 +19,21 @@ import torch
 
 from tritongrad import creation, ops
 from tritongrad.distributions import constraints
-from tritongrad.distributions.utils import broadcast_all, lazy_property, sum_rightmost
+from tritongrad.distributions.utils import (
+    broadcast_all,
+    lazy_property,
+    sum_rightmost,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 from tritongrad.nn.functional import logsigmoid, pad, softplus
+from tritongrad.ops.linalg_factor import cholesky
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "ComposeTransform", "CumulativeDistributionTransform", "ExpTransform",
-    "IndependentTransform", "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
-    "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+    "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
+    "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+    "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
     "identity_transform",
 ]  # fmt: skip
 
@@ -717,6 +727,208 @@ class LowerCholeskyTransform(Transform):
 
     def _inverse(self, y):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """An unconstrained square matrix to a positive-definite one: L L^T for L its LowerCholeskyTransform;
+    the inverse goes back through the Cholesky factor."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        x = LowerCholeskyTransform()(x)
+        return x @ x.mT
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """A real vector of length D (D - 1) / 2 to the Cholesky factor of a D x D correlation matrix (lower
+    triangular, positive diagonal, rows of unit length): the vector fills the strict lower triangle in row
+    order through tanh, and each row is a signed stick-breaking of its squares."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x):
+        x = ops.tanh(x)
+        eps = torch.finfo(x.dtype).eps
+        x = x.clamp(min=-1 + eps, max=1 - eps)
+        r = vec_to_tril_matrix(x, diag=-1)
+        # the part of each row's unit length left after its earlier entries: sqrt(prod (1 - r_k^2))
+        z1m_cumprod_sqrt = (1 - r**2).sqrt().cumprod(-1)
+        r = r + creation.eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        y_cumsum = 1 - (y * y).cumsum(-1)
+        y_cumsum_shifted = pad(y_cumsum[..., :-1], [1, 0], value=1)
+        y_vec = tril_matrix_to_vec(y, diag=-1)
+        y_cumsum_vec = tril_matrix_to_vec(y_cumsum_shifted, diag=-1)
+        t = y_vec / y_cumsum_vec.sqrt()
+        return (t.log1p() - t.neg().log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        y1m_cumsum = 1 - (y * y).cumsum(-1)
+        stick_breaking_logdet = 0.5 * tril_matrix_to_vec(y1m_cumsum, diag=-2).log().sum(-1)
+        # log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)), the stable form
+        tanh_logdet = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return shape[:-2] + (d * (d - 1) // 2,)
+
+
+class CatTransform(Transform):
+    """The transforms ``tseq`` applied to consecutive slices of a tensor along ``dim`` (``lengths[i]``
+    entries each, 1 by default), joined with torch.cat."""
+
+    def __init__(self, tseq, dim: int = 0, lengths=None, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = list([1] * len(self.transforms) if lengths is None else lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+        self.dim = dim
+
+    @lazy_property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(t.event_dim for t in self.transforms)
+
+    @lazy_property
+    def length(self) -> int:
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _slices(self, value):
+        start = 0
+        for length in self.lengths:
+            yield value.narrow(self.dim, start, length)
+            start = start + length
+
+    def _call(self, x):
+        self._check(x, "tensor", "x")
+        return ops.cat([t(part) for t, part in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        self._check(y, "tensor", "y")
+        return ops.cat([t.inv(part) for t, part in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def _check(self, value, word: str, letter: str) -> None:
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for {word} with {value.dim()} dimensions")
+        if value.size(self.dim) != self.length:
+            raise AssertionError(f"{letter}.size({self.dim}) = {value.size(self.dim)} must equal length {self.length}")
+
+    def log_abs_det_jacobian(self, x, y):
+        self._check(x, "x", "x")
+        self._check(y, "y", "y")
+        logdetjacs = []
+        for t, x_part, y_part in zip(self.transforms, self._slices(x), self._slices(y)):
+            logdetjac = t.log_abs_det_jacobian(x_part, y_part)
+            if t.event_dim < self.event_dim:
+                logdetjac = sum_rightmost(logdetjac, self.event_dim - t.event_dim)
+            logdetjacs.append(logdetjac)
+        # the joined dim, counted from the right of the log-det's (event dims summed away) shape
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return ops.cat(logdetjacs, dim=dim) if dim < 0 else sum(logdetjacs)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """The transforms ``tseq`` applied to the slices ``value.select(dim, i)``, joined with torch.stack."""
+
+    def __init__(self, tseq, dim: int = 0, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z):
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _check(self, value, word: str, letter: str) -> None:
+        if not -value.dim() <= self.dim < value.dim():
+            raise AssertionError(f"dim {self.dim} out of range for {word} with {value.dim()} dimensions")
+        if value.size(self.dim) != len(self.transforms):
+            raise AssertionError(
+                f"{letter}.size({self.dim}) = {value.size(self.dim)} must equal len(transforms) {len(self.transforms)}"
+            )
+
+    def _call(self, x):
+        self._check(x, "tensor", "x")
+        return ops.stack([t(part) for part, t in zip(self._slice(x), self.transforms)], dim=self.dim)
+
+    def _inverse(self, y):
+        self._check(y, "tensor", "y")
+        return ops.stack([t.inv(part) for part, t in zip(self._slice(y), self.transforms)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        self._check(x, "x", "x")
+        self._check(y, "y", "y")
+        parts = zip(self._slice(x), self._slice(y), self.transforms)
+        return ops.stack([t.log_abs_det_jacobian(x_part, y_part) for x_part, y_part, t in parts], dim=self.dim)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
 
 
 class CumulativeDistributionTransform(Transform):

@@ -19,7 +19,8 @@ from tritongrad.dtypes import get_default_dtype
 from tritongrad.nn import functional as F
 from tritongrad.tensor import Tensor
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits", "tril_matrix_to_vec",
+           "vec_to_tril_matrix"]  # fmt: skip
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
 
@@ -68,6 +69,41 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     if is_binary:
         return ops.log(clamped) - ops.log1p(-clamped)
     return ops.log(clamped)
+
+
+def _tril_positions(n: int, diag: int) -> tuple[list[int], list[int]]:
+    """The (row, column) positions of the lower triangle of an n x n matrix up to diagonal ``diag``, in row
+    order (listed on the host: index lists need no device readback)."""
+    positions = [(i, j) for i in range(n) for j in range(n) if j < i + diag + 1]
+    return [i for i, _ in positions], [j for _, j in positions]
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The lower-triangular entries (up to diagonal ``diag``) of a D x D matrix, or a batch of them, as a
+    vector in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    rows, columns = _tril_positions(n, diag)
+    return mat[..., rows, columns]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The inverse of ``tril_matrix_to_vec``: a (batched) D x D lower-triangular matrix whose entries up to
+    diagonal ``diag`` are ``vec``'s, in row order (zeros elsewhere)."""
+    # the positive root of D**2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len(vec) = 0
+    b = 1 + 2 * diag
+    n = (-b + (b**2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > torch.finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as the lower triangular part "
+            "of a square D x D matrix."
+        )
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    rows, columns = _tril_positions(n, diag)
+    mat[..., rows, columns] = vec
+    return mat
 
 
 class lazy_property:  # noqa: N801 (torch's name)

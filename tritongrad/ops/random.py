@@ -12,7 +12,7 @@ import numbers
 
 import torch
 
-from tritongrad import creation
+from tritongrad import caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.dtypes import dtype_word
@@ -156,9 +156,17 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
     value (2**mantissa for floating types: every integer up to it is exact)."""
     names = ("to",) if len(args) == 1 and "to" not in kwargs else ("from", "to")
     bounds = dict(zip(names, args))
-    if len(args) > 2 or set(kwargs) & set(bounds) or set(kwargs) - {"from", "to"}:
-        raise TypeError(f"random_() received an invalid combination of arguments: {args}, {kwargs}")
+    malformed = len(args) > 2 or set(kwargs) & set(bounds) or set(kwargs) - {"from", "to"}
     bounds.update(kwargs)
+    if malformed or not all(_is_integer_bound(value) or (name == "to" and value is None and "from" in bounds)
+                            for name, value in bounds.items()):  # fmt: skip
+        # torch's parser takes ints only (numpy's integers and integer tensors too): not floats, nor bools
+        got = ", ".join([_type_word(value) for value in args] + [f"{k}={_type_word(v)}" for k, v in kwargs.items()])
+        raise TypeError(
+            f"random_() received an invalid combination of arguments - got ({got}{', ' if kwargs else ''}), but "
+            "expected one of:\n * (*, torch.Generator generator = None)\n * (int from, int to, *, torch.Generator "
+            "generator = None)\n * (int to, *, torch.Generator generator = None)\n"
+        )
     dtype = tensor.dtype
     if dtype.is_complex:
         raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
@@ -169,14 +177,30 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     lowest = -top if dtype.is_floating_point else _INTEGER_RANGE[dtype][0]
     for name, value in (("from", low), ("to - 1", high - 1)):
-        if not lowest <= value <= top:
-            # torch only warns for floating types; tritongrad refuses integers the type cannot hold exactly.
-            raise RuntimeError(
-                f"{name} is out of bounds for {out_dtype_word(dtype)} (random_: {name} = {value}, allowed "
-                f"[{lowest}, {top}])"
-            )
+        if lowest <= value <= top:
+            continue
+        if not dtype.is_floating_point or abs(value) > torch.finfo(dtype).max:
+            raise RuntimeError(f"{name} is out of bounds for {out_dtype_word(dtype)}")
+        # torch's rule for floating types: past 2**mantissa not every integer is exact, so it warns and
+        # draws anyway (the int64 draws are rounded to the type, as its casts round them)
+        caller_warnings.warn(
+            f"{name} is out of bounds [-(2^{top.bit_length() - 1}), 2^{top.bit_length() - 1}]. Due to precision "
+            f"limitations {out_dtype_word(dtype)} can support discrete uniform distribution only within this range. "
+            "This warning will become an error in version 1.7 release, please fix the code in advance"
+        )
     node = "RandomBackward0" if "from" in bounds else "RandomBackward1" if "to" in bounds else "RandomBackward2"
     return _fill_random(tensor, kernels.launch_randint_, generator, low, high, node=node)
+
+
+def _is_integer_bound(value) -> bool:
+    if isinstance(value, Tensor):
+        return value.numel() == 1 and not value.dtype.is_floating_point and value.dtype != torch.bool
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _type_word(value) -> str:
+    """An argument's type as torch's "invalid combination of arguments" messages name it."""
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
 
 
 def _integer(name: str, value) -> int:
@@ -240,6 +264,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None, out=None
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if p is not None and not (isinstance(p, numbers.Real) or (isinstance(p, Tensor) and p.numel() == 1)):
+        # torch's overloads are (input) and (input, float p): a tensor of probabilities goes to bernoulli_
+        raise TypeError(
+            f"bernoulli() received an invalid combination of arguments - got (Tensor, {_type_word(p)}), but expected "
+            "one of:\n * (Tensor input, *, torch.Generator generator = None, Tensor out = None)\n"
+            " * (Tensor input, float p, *, torch.Generator generator = None)\n"
+        )
     if out is not None:
         if p is not None:
             raise TypeError("bernoulli(): out= is taken only by bernoulli(input, *, generator=None, out=None)")
@@ -307,6 +338,10 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {dtype_word(input.dtype)}")
     if input.dim() not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {input.dim()} dims (shape {tuple(input.shape)})")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (numbers.Integral, Tensor)):
+        raise TypeError(
+            f"multinomial(): argument 'num_samples' (position 2) must be int, not {_type_word(num_samples)}"
+        )
     num_samples = int(num_samples)
     if num_samples <= 0:
         raise RuntimeError(f"cannot sample n_sample <= 0 samples (num_samples={num_samples})")
@@ -411,34 +446,53 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
     """
     mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (mean_is_tensor or std_is_tensor):
-        if size is None:
-            raise TypeError("normal() received an invalid combination of arguments: numbers need a size")
+        if not isinstance(size, (tuple, list, torch.Size)):
+            # torch's overloads: (float mean, float std, tuple of ints size, ...); a bare int is not a size
+            got = [_type_word(mean), _type_word(std)] + ([] if size is None else [f"size={_type_word(size)}"])
+            raise TypeError(
+                f"normal() received an invalid combination of arguments - got ({', '.join(got)}), but expected one "
+                "of:\n * (Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+                " * (Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)\n"
+                " * (float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+                " * (float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = "
+                "None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool "
+                "pin_memory = False, bool requires_grad = False)\n"
+            )
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        sample = creation.empty(*((size,) if isinstance(size, int) else tuple(size)), dtype=dtype, device=device,
-                                out=out)  # fmt: skip
+        sample = creation.empty(*tuple(size), dtype=dtype, device=device, out=out)
         creation.sampled(normal_(sample, float(mean), float(std), generator=generator), out)
         return sample.requires_grad_(requires_grad) if requires_grad else sample
     if size is not None:
         raise TypeError("normal(): size is only accepted when mean and std are numbers")
     tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
-    for v in tensors:
-        if not v.dtype.is_floating_point:
-            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtype_word(v.dtype)}'")
-    if std_is_tensor and _any_outside(std, 0.0, float("inf")):
+    # torch makes the samples in mean's dtype (std's for a number mean): only that tensor must be floating,
+    # and a tensor std of another real dtype is read in it.
+    dtype = tensors[0].dtype
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtype_word(dtype)}'")
+    if std_is_tensor and std.dtype.is_complex:
+        raise RuntimeError("normal expects standard deviation to be non-complex")
+    if std_is_tensor and _any_outside(std.to(dtype), 0.0, float("inf")):
         raise RuntimeError("normal expects all elements of std >= 0.0")
     if not std_is_tensor and not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     shape = broadcast_shapes(*(tuple(v.shape) for v in tensors))
     if out is not None:
         check_no_grad("normal", out, mean, std)
-        broadcast_shapes(shape, tuple(out.shape))  # (torch's size error where out's shape does not broadcast)
-        _check_floating("normal", out, "normal_kernel_cpu")
+        if not out.dtype.is_floating_point:
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtype_word(out.dtype)}'")
+        if not std_is_tensor:
+            # normal(Tensor, float, out=) samples in out's shape, which broadcasts with mean's (torch's size
+            # error where it does not); the forms with a tensor std resize out to their own shape.
+            shape = broadcast_shapes(shape, tuple(out.shape))
+            mean = mean.expand(shape)
         return write_out("normal", out, normal(mean, std, generator=generator).detach(), rule="any")
-    z = creation.empty(shape, dtype=tensors[0].dtype, device=tensors[0].device)
+    z = creation.empty(shape, dtype=dtype, device=tensors[0].device)
     with no_grad():
         normal_(z, generator=generator)
-    return _NORMAL_BACKWARD[(mean_is_tensor, std_is_tensor)].apply(mean, std, z)
+    std_in_dtype = std.to(dtype) if std_is_tensor and std.dtype != dtype else std
+    return _NORMAL_BACKWARD[(mean_is_tensor, std_is_tensor)].apply(mean, std_in_dtype, z)
 
 
 attach_methods(
