@@ -140,6 +140,11 @@ from tritongrad import tensor_arguments as _tensor_arguments  # noqa: E402
 
 _tensor_arguments.install(_sys.modules[__name__], nn.functional)
 
+# complex tensors through the real-only data movement and predicates, by their parts, once every method is attached
+from tritongrad import complex_parts as _complex_parts  # noqa: E402
+
+_complex_parts.install([Tensor, ops, _sys.modules[__name__]])
+
 # numpy's axis=/keepdims= wherever torch's argument parser takes them: last, once every method is attached
 from tritongrad import numpy_aliases as _numpy_aliases  # noqa: E402
 

@@ -264,6 +264,8 @@ def range(start, end, step=1, *, out=None, dtype=None, device=None, requires_gra
 
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
     """Each run of equal consecutive elements (or slices along ``dim``) kept once."""
+    if input.dtype.is_complex:  # (torch's unique kernels take no complex type)
+        raise NotImplementedError(f"\"unique\" not implemented for '{dtype_word(input.dtype)}'")
     x = input.flatten() if dim is None else input.movedim(dim, 0)
     length = x.shape[0]
     if length == 0:

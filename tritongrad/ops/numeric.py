@@ -270,8 +270,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
             f"{type(test_elements).__name__}), but expected a Tensor operand"
         )
     for value in (elements, test_elements):
-        if isinstance(value, Tensor) and value.dtype == torch.bool:
-            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+        if isinstance(value, Tensor) and (value.dtype == torch.bool or value.dtype.is_complex):
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {dtype_word(value.dtype)}")
     if not isinstance(elements, Tensor):
         found = reduction.any(test_elements == elements)
     elif not isinstance(test_elements, Tensor):

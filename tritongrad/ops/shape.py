@@ -129,6 +129,8 @@ def flip(input, *dims_args, dims=None):
     """A copy with the order of elements reversed along ``dims`` (a sequence, or the method's
     ``x.flip(0, 1)``)."""
     if dims is None:
+        if not dims_args:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = dims_args[0] if len(dims_args) == 1 else dims_args
     elif dims_args:
         raise TypeError("flip() got multiple values for argument 'dims'")

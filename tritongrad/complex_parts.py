@@ -1,0 +1,202 @@
+"""Data movement, selection and predicates of complex tensors, by their parts.
+
+tritongrad's kernels for moving, selecting and masking elements (flip, roll, gather, where,
+masked_fill, index writes, ...) and its predicates (isnan, eq, nonzero, ...) are written for real
+dtypes and refuse a complex tensor with NotImplementedError. Each of these ops is linear in the values
+it moves, or reads them only through a test of each part, so on a complex tensor it is the op on the
+real part and on the imaginary part, recombined (``complex(f(z.real), f(z.imag))``), or the test of
+the two parts (``isnan(z) = isnan(z.real) | isnan(z.imag)``). Gradients flow through the parts' views
+and ``complex()``, as any composition of tritongrad's differentiable ops.
+
+``install`` wraps the functions and Tensor methods named in ``RULES`` once tritongrad has finished
+importing (as numpy_aliases does): the wrapper calls the op, and only when it refuses a complex tensor
+with NotImplementedError (or a Python complex number with TypeError) does it answer by parts, so real
+tensors pay one Python call and nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+from tritongrad import creation, ops
+from tritongrad.tensor import Tensor
+
+__all__ = ["install", "RULES"]
+
+
+def _is_complex(value) -> bool:
+    return (isinstance(value, Tensor) and value.dtype.is_complex) or isinstance(value, complex)
+
+
+def _parts(value):
+    """(real part, imaginary part) of a value operand: a complex tensor's views, a real floating
+    tensor and zeros, a number and 0."""
+    if isinstance(value, Tensor):
+        if value.dtype.is_complex:
+            return value.real, value.imag
+        return value, creation.zeros_like(value)
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        value = complex(value)
+        return value.real, value.imag
+    return value, value
+
+
+def _combine(real, imag):
+    return ops.complex(real, imag)
+
+
+def _each(function: Callable, self, *args, **kwargs):
+    """An op that moves or selects elements of its one complex input."""
+    return _combine(function(self.real, *args, **kwargs), function(self.imag, *args, **kwargs))
+
+
+def _values_at(positions: tuple[int, ...]) -> Callable:
+    """An op whose arguments at ``positions`` are values (where's two branches, masked_fill's input and
+    fill); the others (conditions, masks) are passed to both halves as they are."""
+
+    def by_parts(function: Callable, *args, **kwargs):
+        split = [(*_parts(a),) if i in positions else (a, a) for i, a in enumerate(args)]
+        if "value" in kwargs:
+            kwargs_real, kwargs_imag = dict(kwargs), dict(kwargs)
+            kwargs_real["value"], kwargs_imag["value"] = _parts(kwargs["value"])
+        else:
+            kwargs_real = kwargs_imag = kwargs
+        real = function(*[s[0] for s in split], **kwargs_real)
+        imag = function(*[s[1] for s in split], **kwargs_imag)
+        return _combine(real, imag)
+
+    return by_parts
+
+
+def _into_parts(function: Callable, self, *args, **kwargs):
+    """An in-place op whose value (the last positional argument or ``value``) is written into each
+    part of ``self`` through its views; returns ``self``."""
+    if "value" in kwargs:
+        real_value, imag_value = _parts(kwargs.pop("value"))
+        options_real, options_imag = {**kwargs, "value": real_value}, {**kwargs, "value": imag_value}
+        head_real = head_imag = args
+    else:
+        real_value, imag_value = _parts(args[-1])
+        head_real, head_imag = (*args[:-1], real_value), (*args[:-1], imag_value)
+        options_real = options_imag = kwargs
+    function(self.real, *head_real, **options_real)
+    function(self.imag, *head_imag, **options_imag)
+    return self
+
+
+def _truth(function: Callable, self, *args, **kwargs):
+    """An op that reads only whether each element is non-zero (nonzero, any, all, logical_not, ...)."""
+    return function((self.real != 0) | (self.imag != 0), *args, **kwargs)
+
+
+def _test(combine: str) -> Callable:
+    """A predicate of each element: the test of both parts, joined by ``|`` or ``&``."""
+
+    def by_parts(function: Callable, self, *args, **kwargs):
+        real, imag = function(self.real, *args, **kwargs), function(self.imag, *args, **kwargs)
+        return real | imag if combine == "or" else real & imag
+
+    return by_parts
+
+
+def _equal_parts(a, b):
+    (a_real, a_imag), (b_real, b_imag) = _parts(a), _parts(b)
+    return (a_real == b_real) & (a_imag == b_imag)
+
+
+def _eq(function: Callable, a, b, **kwargs):
+    return _equal_parts(a, b)
+
+
+def _ne(function: Callable, a, b, **kwargs):
+    return ~_equal_parts(a, b)
+
+
+def _equal(function: Callable, a, b):
+    return tuple(a.shape) == tuple(b.shape) and bool(_equal_parts(a, b).all())
+
+
+def _isclose(function: Callable, a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """torch's closeness of complex values: equal, or both finite with |a - b| <= atol + rtol * |b|; with
+    equal_nan, two values that each hold a NaN."""
+    close = _equal_parts(a, b)
+    b_tensor = b if isinstance(b, Tensor) else creation.full_like(a, b)
+    finite = _finite(a) & _finite(b_tensor)
+    close = close | (finite & ((a - b_tensor).abs() <= atol + rtol * b_tensor.abs()))
+    if equal_nan:
+        close = close | (_nan(a) & _nan(b_tensor))
+    return close
+
+
+def _allclose(function: Callable, a, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    return bool(_isclose(None, a, b, rtol, atol, equal_nan).all())
+
+
+def _finite(z):
+    return z.real.isfinite() & z.imag.isfinite() if z.dtype.is_complex else z.isfinite()
+
+
+def _nan(z):
+    return z.real.isnan() | z.imag.isnan() if z.dtype.is_complex else z.isnan()
+
+
+# name -> how the op is answered by parts (the name is wrapped where it is a tritongrad function and
+# where it is a Tensor method)
+RULES: dict[str, Callable] = {
+    **dict.fromkeys(
+        ["flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu", "gather", "index_select", "take",
+         "take_along_dim", "masked_select", "cumsum", "repeat_interleave", "__getitem__"],
+        _each,
+    ),
+    "where": _values_at((1, 2)),
+    "masked_fill": _values_at((0, 2)),
+    **dict.fromkeys(["masked_fill_", "index_fill_", "__setitem__"], _into_parts),
+    **dict.fromkeys(["nonzero", "argwhere", "count_nonzero", "any", "all", "logical_not"], _truth),
+    "isnan": _test("or"),
+    "isinf": _test("or"),
+    "isfinite": _test("and"),
+    "eq": _eq,
+    "__eq__": _eq,
+    "ne": _ne,
+    "not_equal": _ne,
+    "__ne__": _ne,
+    "equal": _equal,
+    "isclose": _isclose,
+    "allclose": _allclose,
+}  # fmt: skip
+
+
+def answering_by_parts(function: Callable, rule: Callable) -> Callable:
+    """``function``, answered by ``rule`` where it refuses a complex argument."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except NotImplementedError:
+            if not any(_is_complex(a) for a in (*args, *kwargs.values())):
+                raise
+        except TypeError:  # (a real-only op given a Python complex number: where(mask, 1j, z))
+            if not any(isinstance(a, complex) for a in (*args, *kwargs.values())):
+                raise
+        return rule(function, *args, **kwargs)
+
+    wrapper.__complex_parts__ = True
+    return wrapper
+
+
+def install(namespaces: Iterable[type | ModuleType]) -> None:
+    """Wraps each name of ``RULES`` in each namespace (a module, or the Tensor class); a function
+    reachable under several names gets one wrapper, so the names stay one object."""
+    wrapped: dict[int, Callable] = {}
+    for namespace in namespaces:
+        for name, rule in RULES.items():
+            function = vars(namespace).get(name)
+            if function is None or getattr(function, "__complex_parts__", False):
+                continue
+            if id(function) not in wrapped:
+                wrapped[id(function)] = answering_by_parts(function, rule)
+            setattr(namespace, name, wrapped[id(function)])
