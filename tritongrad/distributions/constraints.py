@@ -384,7 +384,17 @@ class _PositiveDefinite(_Symmetric):
         return cholesky_ex(value).info == 0
 
 
-class _Cat(Constraint):
+class _ConstraintSequence(Constraint):
+    """A constraint made of the constraints ``cseq`` on parts of a value: discrete if any part is."""
+
+    cseq: list
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+
+class _Cat(_ConstraintSequence):
     """The constraints ``cseq`` applied to consecutive slices of ``value`` along ``dim`` (``lengths[i]``
     entries each, 1 by default), joined as torch.cat joins them."""
 
@@ -397,10 +407,6 @@ class _Cat(Constraint):
             raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
         self.dim = dim
         super().__init__()
-
-    @property
-    def is_discrete(self) -> bool:  # type: ignore[override]
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self) -> int:  # type: ignore[override]
@@ -416,7 +422,7 @@ class _Cat(Constraint):
         return ops.cat(checks, self.dim)
 
 
-class _Stack(Constraint):
+class _Stack(_ConstraintSequence):
     """The constraints ``cseq`` applied to the slices ``value.select(dim, i)``, joined as torch.stack
     joins them."""
 
@@ -426,10 +432,6 @@ class _Stack(Constraint):
         self.cseq = list(cseq)
         self.dim = dim
         super().__init__()
-
-    @property
-    def is_discrete(self) -> bool:  # type: ignore[override]
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self) -> int:  # type: ignore[override]
