@@ -14,7 +14,6 @@ from torch.overrides import _get_current_function_mode_stack
 from torch.utils._device import DeviceContext
 
 from tritongrad import caller_warnings, runtime
-from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import (
     SUPPORTED,
     as_dtype,
@@ -30,7 +29,7 @@ from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.shapes import as_int
-from tritongrad.tensor import _WARNED_ONCE, Tensor, attach_methods
+from tritongrad.tensor import _WARNED_ONCE, Tensor, attach_methods, grad_state
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
@@ -333,7 +332,7 @@ def _check_out_tensor(name: str, out) -> None:
     refuse to write into a leaf autograd follows."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if out.requires_grad and is_grad_enabled():
+    if out.requires_grad and grad_state.enabled:
         if name in _RESIZED_FIRST:
             raise RuntimeError("cannot resize variables that require grad")
         raise RuntimeError(

@@ -39,6 +39,18 @@ from tritongrad.shapes import as_int, normalize_dim
 __all__ = ["Tensor"]
 
 
+class _GradState(threading.local):
+    """Whether operations are recorded for backward, per thread (autograd/grad_mode.py switches it; it
+    lives here, beside inference mode's state, so that the layers below autograd can read it)."""
+
+    # A class default, so a thread that never switched reads it without a failed lookup (every op
+    # asks: getattr with a default costs 8x a plain read).
+    enabled = True
+
+
+grad_state = _GradState()
+
+
 # Threads inside ``inference_mode`` (autograd/grad_mode.py switches them): every tensor made there is
 # an inference tensor, as torch's. A module-level set, so the hot path (``_wrap``) pays one global
 # read when no thread is in inference mode.

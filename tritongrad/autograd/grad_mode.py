@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 
+from tritongrad.tensor import grad_state as _state
 from tritongrad.tensor import inference_active, set_inference_active
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled"]  # fmt: skip
-
-
-class _GradState(threading.local):
-    # A class default, so a thread that never switched reads it without a failed lookup (every op
-    # asks: getattr with a default costs 8x a plain read).
-    enabled = True
-
-
-_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
