@@ -125,8 +125,7 @@ for _name, _namespace in {
     "cpu": _environment.cpu, "cpu.amp": _environment.cpu.amp, "mps": _environment.mps, "xpu": _environment.xpu,
     "jit": _environment.jit,
     "compiler": _environment.compiler,
-    "nn.parallel.distributed": nn.parallel, "utils.data._utils": utils.data._utils,
-    "utils.data._utils.collate": utils.data.collate,
+    "nn.parallel.distributed": nn.parallel,
 }.items():  # fmt: skip
     _sys.modules.setdefault(f"{__name__}.{_name}", _namespace)
 

@@ -14,7 +14,7 @@ Example::
 """
 
 # _utils: torch's import paths for the collate registry and worker info (torch.utils.data._utils.collate)
-from tritongrad.utils.data import _utils, collate  # noqa: F401
+from tritongrad.utils.data import _utils  # noqa: F401
 from tritongrad.utils.data._utils.collate import default_collate, default_convert
 from tritongrad.utils.data._utils.worker import get_worker_info
 from tritongrad.utils.data.dataloader import DataLoader, _DatasetKind
