@@ -4,6 +4,7 @@ into bool tensors, torch.is_nonzero of an empty tensor."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.test_hardening import agree
@@ -32,7 +33,25 @@ CASES = {
     "argsort of complex": lambda lib: lib.ones(2, dtype=lib.complex64).argsort(),
     "msort of complex": lambda lib: lib.ones(2, dtype=lib.complex64).msort(),
     "topk of complex": lambda lib: lib.ones(2, dtype=lib.complex64).topk(1),
+    "asarray shares a numpy array": lambda lib: _written_after(lib, lambda a: lib.asarray(a)),
+    "asarray with a dtype change copies": lambda lib: _written_after(lib, lambda a: lib.asarray(a, dtype=lib.float32)),
+    "asarray copy=True copies": lambda lib: _written_after(lib, lambda a: lib.asarray(a, copy=True)),
+    "asarray copy=False shares": lambda lib: _written_after(lib, lambda a: lib.asarray(a, copy=False)),
+    "asarray copy=False of another dtype": lambda lib: lib.asarray(np.arange(3.0), dtype=lib.float32, copy=False),
+    "asarray copy=False of a tensor": lambda lib: lib.asarray(lib.ones(2), dtype=lib.float64, copy=False),
+    "asarray copy=False of a list": lambda lib: lib.asarray([1, 2], copy=False),
+    "asarray copy=False of a numpy scalar": lambda lib: lib.asarray(np.float64(2.5), copy=False),
+    "asarray of a numpy scalar": lambda lib: lib.asarray(np.float64(2.5)),
+    "asarray of a reversed array": lambda lib: lib.asarray(np.arange(3.0)[::-1]),
 }
+
+
+def _written_after(lib, make):
+    """The tensor made from a numpy array, read after the array was written: shared or copied."""
+    array = np.arange(3.0)
+    tensor = make(array)
+    array[0] = 9.0
+    return tensor
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import torch
 
 from tritongrad import caller_warnings, creation
@@ -325,15 +326,26 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool 
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False):
-    """``obj`` itself when it is already a tensor of that dtype and device (unless ``copy``), else a
-    new tensor from it."""
+    """``obj`` itself when it is already a tensor of that dtype and device, and a numpy array's memory
+    shared (unless ``copy``, or a dtype change that needs one), else a new tensor from it; with
+    ``copy=False`` what cannot be aliased is torch's ValueError."""
+    if isinstance(obj, np.ndarray) and copy is not True:
+        obj = creation.from_numpy(obj)  # (torch's refusals of negative strides and byte orders)
+    elif isinstance(obj, np.generic) and copy is False:
+        raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform it in a ndarray. ")
     if isinstance(obj, Tensor):
+        if copy is False and dtype not in (None, obj.dtype):
+            raise ValueError(
+                f"can't alias tensor with dtype '{dtype_word(obj.dtype)}' into dtype '{dtype_word(dtype)}'."
+            )
         result = obj if dtype in (None, obj.dtype) else obj.to(dtype)
         if device is not None:
             result = result.to(device)
         if copy and result is obj:
             result = obj.clone()
         return result.requires_grad_(requires_grad) if requires_grad else result
+    if copy is False:
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
     return creation.tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
