@@ -49,11 +49,9 @@ def _scale(norm: str | None, n: int, forward: bool) -> float:
     return 1.0 / n if divides else 1.0
 
 
-@functools.lru_cache(maxsize=64)
-def _angles(length: int, n: int, outputs: int) -> np.ndarray:
-    """2*pi*(j*k mod n)/n for j < min(length, n), k < outputs (float64, (length, outputs)); rows past n
-    are NaN-free zeros' placeholders (masked by the callers through _rows)."""
-    j = np.arange(min(length, n), dtype=np.int64)[:, None]
+def _angles(rows: int, n: int, outputs: int) -> np.ndarray:
+    """2*pi*(j*k mod n)/n for j < min(rows, n), k < outputs: float64, (min(rows, n), outputs)."""
+    j = np.arange(min(rows, n), dtype=np.int64)[:, None]
     k = np.arange(outputs, dtype=np.int64)[None, :]
     return 2.0 * np.pi * ((j * k) % n).astype(np.float64) / n
 
@@ -69,6 +67,28 @@ def _matrix(values: np.ndarray, length: int, dtype: torch.dtype, device) -> Tens
 _NUMPY_DTYPES = {
     torch.float32: np.float32, torch.float64: np.float64, torch.complex64: np.complex64, torch.complex128: np.complex128
 }  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _dft_matrices(kind: str, length: int, n: int, sign: float, scale: float, dtype: torch.dtype, device) -> tuple:
+    """The matrices of one transform of a last dim of ``length`` at ``n`` points, built once per shape,
+    dtype and device: for "complex" one complex matrix (length, n); for "real" (an input that is real)
+    the cosine and sine matrices (length, n); for "half" the same for n // 2 + 1 outputs; for "c2r" the
+    cosine and sine matrices of the inverse of a half spectrum (length bins, n outputs; each bin counted
+    twice for its mirror but 0 and n / 2). The tensors are constants, never written."""
+    if kind == "c2r":
+        bins = np.arange(min(length, n // 2 + 1))
+        weights = np.where((bins == 0) | ((n % 2 == 0) & (bins == n // 2)), 1.0, 2.0)[:, None] * scale
+        angles = _angles(length, n, n)[: len(bins)]
+        return _matrix(weights * np.cos(angles), length, dtype, device), _matrix(
+            -weights * np.sin(angles), length, dtype, device
+        )
+    angles = _angles(length, n, n // 2 + 1 if kind == "half" else n)
+    if kind == "complex":
+        return (_matrix((np.cos(angles) + 1j * sign * np.sin(angles)) * scale, length, dtype, device),)
+    return _matrix(np.cos(angles) * scale, length, dtype, device), _matrix(
+        sign * np.sin(angles) * scale, length, dtype, device
+    )
 
 
 def _floating(input: Tensor, name: str) -> Tensor:
@@ -101,39 +121,31 @@ def _along(input: Tensor, dim: int, transform) -> Tensor:
     return result if dim == last else result.movedim(-1, dim)
 
 
+def _real_dft(input: Tensor, kind: str, n: int, sign: float, scale: float) -> Tensor:
+    """The DFT of a real last dim: two real products, joined into a complex result."""
+    cos, sin = _dft_matrices(kind, input.shape[-1], n, sign, scale, input.dtype, input.device)
+    return ops.complex(matmul(input, cos), matmul(input, sin))
+
+
 def _c2c(input: Tensor, n: int, sign: float, scale: float) -> Tensor:
     """The complex DFT (exponent sign ``sign``) of the last dim (length L) at ``n`` points: (..., n)."""
-    length = input.shape[-1]
-    angles = _angles(length, n, n)
-    if input.dtype.is_complex:
-        twiddles = (np.cos(angles) + 1j * sign * np.sin(angles)) * scale
-        return matmul(input, _matrix(twiddles, length, input.dtype, input.device))
-    cos = _matrix(np.cos(angles) * scale, length, input.dtype, input.device)
-    sin = _matrix(sign * np.sin(angles) * scale, length, input.dtype, input.device)
-    return ops.complex(matmul(input, cos), matmul(input, sin))
+    if not input.dtype.is_complex:
+        return _real_dft(input, "real", n, sign, scale)
+    (twiddles,) = _dft_matrices("complex", input.shape[-1], n, sign, scale, input.dtype, input.device)
+    return matmul(input, twiddles)
 
 
 def _r2c(input: Tensor, n: int, sign: float, scale: float) -> Tensor:
     """The first n // 2 + 1 points of the DFT (exponent sign ``sign``) of a real last dim (complex)."""
-    length = input.shape[-1]
-    angles = _angles(length, n, n // 2 + 1)
-    cos = _matrix(np.cos(angles) * scale, length, input.dtype, input.device)
-    sin = _matrix(sign * np.sin(angles) * scale, length, input.dtype, input.device)
-    return ops.complex(matmul(input, cos), matmul(input, sin))
+    return _real_dft(input, "half", n, sign, scale)
 
 
 def _c2r(input: Tensor, n: int, scale: float) -> Tensor:
     """The real signal of n points whose half spectrum (the first n // 2 + 1 of the last dim) is given,
-    by the inverse DFT's exponent: each bin counted twice for its mirror but 0 and n / 2, whose imaginary
-    parts are ignored (their sines vanish)."""
-    length = input.shape[-1]
-    bins = min(length, n // 2 + 1)
-    k = np.arange(bins, dtype=np.int64)
-    weights = np.where((k == 0) | ((n % 2 == 0) & (k == n // 2)), 1.0, 2.0)[:, None]
-    angles = 2.0 * np.pi * ((k[:, None] * np.arange(n, dtype=np.int64)[None, :]) % n).astype(np.float64) / n
+    by the inverse DFT's exponent; the imaginary parts of bins 0 and n / 2 are ignored (their sines
+    vanish)."""
     real_dtype = torch.float64 if input.dtype == torch.complex128 else torch.float32
-    cos = _matrix(weights * np.cos(angles) * scale, length, real_dtype, input.device)
-    sin = _matrix(-weights * np.sin(angles) * scale, length, real_dtype, input.device)
+    cos, sin = _dft_matrices("c2r", input.shape[-1], n, 1.0, scale, real_dtype, input.device)
     return matmul(input.real, cos) + matmul(input.imag, sin)
 
 
