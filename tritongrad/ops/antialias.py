@@ -14,6 +14,7 @@ weight equal to float64 precision, tests/test_interpolate_antialias.py).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -57,8 +58,10 @@ NODE_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=64)
 def weight_rows(mode: str, in_size: int, out_size: int, align_corners: bool, factor: float | None) -> list:
-    """The (out_size, in_size) weight matrix of one axis, as nested lists."""
+    """The (out_size, in_size) weight matrix of one axis, as nested lists (computed once per resize: a
+    training loop resizes the same shapes every step; callers copy it into a tensor, never write it)."""
     function, width = FILTERS[mode]
     if align_corners:
         scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
