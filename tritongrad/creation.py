@@ -23,6 +23,7 @@ from tritongrad.dtypes import (
     dtype_word,
     get_default_dtype,
     promote_types,
+    python_type_name,
     scalar_as,
 )
 from tritongrad.kernels import creation as kernels
@@ -132,14 +133,6 @@ def _pinned(data: torch.Tensor, pin_memory) -> torch.Tensor:
     return data.pin_memory() if pin_memory and data.device.type == "cpu" else data
 
 
-def _python_type_name(value) -> str:
-    """A type's name as torch's argument errors spell it (C's tp_name): ``str``, ``NoneType``, ``numpy.ndarray``."""
-    kind = type(value)
-    if kind.__flags__ & (1 << 9) or kind.__module__ == "builtins":  # (a class written in Python: its bare name)
-        return kind.__name__
-    return f"{kind.__module__}.{kind.__qualname__}"
-
-
 def _number(value, op: str, argument: str = "fill_value", position: int = 2):
     """A Number argument (full's fill_value, scalar_tensor's s) as torch's parser reads it: a Python or
     numpy number (a numpy bool is a float, as in torch), or a 0-d tensor that does not require grad (its
@@ -152,7 +145,7 @@ def _number(value, op: str, argument: str = "fill_value", position: int = 2):
         if isinstance(value, (bool, int, float, complex)):
             return value
     raise TypeError(
-        f"{op}(): argument '{argument}' (position {position}) must be Number, not {_python_type_name(value)}"
+        f"{op}(): argument '{argument}' (position {position}) must be Number, not {python_type_name(value)}"
     )
 
 

@@ -188,6 +188,16 @@ def promote_types(a: torch.dtype, b: torch.dtype) -> torch.dtype:
     return max(a, b, key=_INTEGER_ORDER.index)
 
 
+def python_type_name(value) -> str:
+    """A value's type as torch's argument errors spell it (CPython's tp_name): the bare name for builtins
+    and classes written in Python (``str``, ``NoneType``, ``Tensor``), module-qualified for extension
+    types (``numpy.ndarray``, ``numpy.float64``)."""
+    kind = type(value)
+    if kind.__flags__ & (1 << 9) or kind.__module__ == "builtins":  # (Py_TPFLAGS_HEAPTYPE: a Python class)
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def as_python_scalar(value):
     """A numpy scalar or 0-d array as the Python number it holds; anything else unchanged.
 

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 
 import torch
 
+from tritongrad.dtypes import python_type_name
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -60,18 +61,11 @@ def _seed_value(seed, name: str = "manual_seed") -> int:
         if hasattr(type(seed), "__index__") and not isinstance(seed, (bool, Tensor, torch.Tensor)):
             # numpy's integers: torch's argument parser takes them as "an integer" it cannot unpack
             raise TypeError("an integer is required")
-        raise RuntimeError(f"{name} expected a long, but got {_type_name(seed)}")
+        raise RuntimeError(f"{name} expected a long, but got {python_type_name(seed)}")
     value = operator.index(seed)
     if not -(2**63) <= value < 2**64:
         raise ValueError(f"{name}: seed {value} is outside [-2**63, 2**64) (Overflow when unpacking long long)")
     return value % 2**64
-
-
-def _type_name(value) -> str:
-    """A type's name as CPython's tp_name spells it: bare for builtins and tensors, module-qualified
-    for numpy's scalars (``numpy.float64``)."""
-    kind = type(value)
-    return f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
 
 
 # torch's error for a CUDA generator in a build (or on a machine) without CUDA.
