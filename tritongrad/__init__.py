@@ -94,11 +94,13 @@ from tritongrad.amp import autocast  # noqa: E402,F401
 vmap = func.vmap
 globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast_dtype, ...
 
-# autograd.functional (jacobian, hessian, ...) is built on the ops, above the autograd core.
+# autograd.functional (jacobian, hessian, ...) and autograd.forward_ad are built on the ops, above the
+# autograd core.
 from tritongrad import _dynamo  # noqa: E402,F401
 from tritongrad import environment as _environment  # noqa: E402
 from tritongrad._dynamo import compile  # noqa: E402,F401,A004
 from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
+from tritongrad.autograd import forward_ad as _autograd_forward_ad  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 
 # extras: torch functions outside the op families (ops/extras.py, ops/linalg_lu.py, dtypes.can_cast)

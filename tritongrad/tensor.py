@@ -162,6 +162,8 @@ class Tensor:
     # Made inside inference_mode (or a view of such a tensor): never saved for backward, never
     # written in place outside inference mode (torch's inference tensors).
     _is_inference = False
+    # (level, tangent) of a dual tensor (autograd/forward_ad.py): read while that level is open.
+    _forward_grad = None
 
     def _init_fields(self, data: torch.Tensor, requires_grad: bool = False, version_counter=None) -> None:
         self._data = data
@@ -648,6 +650,10 @@ class Tensor:
                 suffixes.append(f"grad_fn=<{type(grad_fn).__name__}>")
             elif requires_grad:
                 suffixes.append("requires_grad=True")
+        forward_grad = self._forward_grad
+        if forward_grad is not None and forward_grad[0].open:  # (torch prints a 0-d tangent as its number)
+            tangent = forward_grad[1]
+            suffixes.append(f"tangent={tangent.item() if tangent.dim() == 0 else repr(tangent)}")
         if self.is_meta:  # (no values: torch prints an ellipsis and the size)
             return format_meta_tensor(tuple(self.shape), self.dtype, suffixes=suffixes, prefix=prefix)
         values = self.tolist()

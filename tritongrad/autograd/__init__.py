@@ -1,7 +1,8 @@
 """tritongrad's tape: ``backward``, ``grad``, ``Function``, grad mode, ``gradcheck``.
 
-``autograd.functional`` (jacobian, hessian, ...) is built on the ops, a layer above this package's
-core; the top package imports it, which makes it ``tritongrad.autograd.functional`` as in torch.
+``autograd.functional`` (jacobian, hessian, ...) and ``autograd.forward_ad`` are built on the ops, a
+layer above this package's core; the top package imports them, which makes them
+``tritongrad.autograd.functional`` and ``tritongrad.autograd.forward_ad`` as in torch.
 """
 
 from __future__ import annotations

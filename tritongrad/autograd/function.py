@@ -462,6 +462,13 @@ class Function:
 
     vjp = backward  # torch's other name of backward: a subclass may define either (__init_subclass__)
 
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs):
+        """Forward-mode AD's rule (autograd/forward_ad.py): the outputs' tangents from the inputs'."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warnings.warn(
             f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so you "
@@ -481,6 +488,10 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         # (Written for speed: it runs for every op. Grad mode is read and switched on its state.)
+        if forward_hook:
+            handled = forward_hook(cls, args, kwargs)
+            if handled is not NOT_HANDLED:
+                return handled
         ctx = (cls.__dict__.get("_node_class") or _node_class(cls))()
         # (A view reads requires_grad through the property, which refreshes a view whose base was
         # rewritten in place since; any other tensor reads its field. A list comprehension, not a
@@ -633,6 +644,12 @@ class Function:
                     saved.append((tensor, counter, counter.value))
             ctx._saved = tuple(saved)
         return outputs
+
+
+# Forward-mode AD's entry (autograd/forward_ad.py sets it while a dual level is open): it runs a call
+# whose arguments carry tangents and returns NOT_HANDLED for any other, which apply then runs itself.
+forward_hook: Callable[[type, tuple, dict], Any] | None = None
+NOT_HANDLED = object()
 
 
 # How a write through a view is recorded on its base (ops/views.py's rebase_after_write_through_view,

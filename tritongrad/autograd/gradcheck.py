@@ -20,6 +20,7 @@ import random
 import warnings
 
 from tritongrad import creation
+from tritongrad.autograd import forward_ad
 from tritongrad.autograd.engine import grad
 from tritongrad.autograd.grad_mode import enable_grad, no_grad
 
@@ -117,18 +118,44 @@ def _check_gradient_metadata(index: int, tensor, grad) -> None:
         raise GradcheckError(f"Gradient has dtype mismatch for input {index}: {grad.dtype} vs {tensor.dtype}")
 
 
-def _compare_full(function, inputs, eps: float, atol: float, rtol: float) -> str | None:
-    """Slow mode: the first mismatching Jacobian entry, described, or None."""
+def _forward_jacobian(function, inputs) -> list[list[list[float]]]:
+    """As _analytical_jacobian, from forward-mode AD: column j is the outputs' tangent when input element j
+    has tangent 1 (and every other element 0)."""
+    columns = []
+    for position, tensor in enumerate(inputs):
+        if not (_is_tensor(tensor) and tensor.requires_grad):
+            continue
+        input_columns = []
+        for j in range(tensor.numel()):
+            tangent = creation.zeros(tuple(tensor.shape), dtype=tensor.dtype, device=tensor.device)
+            tangent[_unravel(j, tuple(tensor.shape))] = 1.0
+            with forward_ad.dual_level():
+                arguments = list(inputs)
+                arguments[position] = forward_ad.make_dual(tensor, tangent)
+                column = []
+                for output in _float_outputs(function, arguments):
+                    output_tangent = forward_ad.unpack_dual(output).tangent
+                    column.extend(
+                        [0.0] * output.numel() if output_tangent is None else output_tangent.reshape(-1).tolist()
+                    )
+            input_columns.append(column)
+        columns.append(input_columns)
+    return columns
+
+
+def _compare_full(function, inputs, eps: float, atol: float, rtol: float, forward: bool = False) -> str | None:
+    """Slow mode: the first mismatching Jacobian entry, described, or None (``forward``: the Jacobian from
+    forward-mode AD instead of the tape's backward)."""
     numerical = _numerical_jacobian(function, inputs, eps)
-    analytical = _analytical_jacobian(function, inputs)
+    analytical = _forward_jacobian(function, inputs) if forward else _analytical_jacobian(function, inputs)
     for input_index, (numeric_columns, analytic_columns) in enumerate(zip(numerical, analytical)):
         for j, (numeric, analytic) in enumerate(zip(numeric_columns, analytic_columns)):
             for i, (n, a) in enumerate(zip(numeric, analytic)):
                 if abs(a - n) > atol + rtol * abs(n):
                     return (
-                        f"Jacobian mismatch for output element {i} with respect to element {j} of "
-                        "differentiable "
-                        f"input {input_index}: numerical {n!r}, analytical {a!r} (atol={atol}, rtol={rtol})"
+                        f"Jacobian {'computed with forward mode ' if forward else ''}mismatch for output element "
+                        f"{i} with respect to element {j} of differentiable input {input_index}: numerical {n!r}, "
+                        f"analytical {a!r} (atol={atol}, rtol={rtol})"
                     )
     return None
 
@@ -176,8 +203,11 @@ def _compare_projected(function, inputs, eps: float, atol: float, rtol: float, s
 
 
 def gradcheck(function, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, fast_mode: bool = False, **_ignored) -> bool:  # fmt: skip
-    """Compares the tape's gradients of ``function`` with central differences (float64 inputs).
+              raise_exception: bool = True, fast_mode: bool = False, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, **_ignored) -> bool:  # fmt: skip
+    """Compares the tape's gradients of ``function`` with central differences (float64 inputs); with
+    ``check_forward_ad``, forward-mode AD's Jacobian too (in full, in either mode), and with
+    ``check_backward_ad=False`` that one alone.
 
     Example::
 
@@ -198,10 +228,14 @@ def gradcheck(function, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: 
                 stacklevel=2,
             )
     try:
-        if fast_mode:
-            message = _compare_projected(function, inputs, eps, atol, rtol, seed=len(inputs))
-        else:
-            message = _compare_full(function, inputs, eps, atol, rtol)
+        message = None
+        if check_backward_ad:
+            if fast_mode:
+                message = _compare_projected(function, inputs, eps, atol, rtol, seed=len(inputs))
+            else:
+                message = _compare_full(function, inputs, eps, atol, rtol)
+        if message is None and check_forward_ad:
+            message = _compare_full(function, inputs, eps, atol, rtol, forward=True)
     except GradcheckError:
         if raise_exception:
             raise

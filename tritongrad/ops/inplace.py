@@ -84,6 +84,17 @@ def apply_untracked(self: Tensor, kernel_into) -> Tensor:
     return self
 
 
+def _move_tangent(self: Tensor, forward_grad: tuple) -> None:
+    """The tangent of an in-place op's result (autograd/forward_ad.py) becomes ``self``'s: written into
+    the tangent ``self`` has at that level, which so stays the same tensor (as torch's), else set."""
+    existing = self._forward_grad
+    if existing is not None and existing[0] is forward_grad[0]:
+        if existing[1] is not forward_grad[1]:
+            existing[1].copy_(forward_grad[1])
+    else:
+        self._forward_grad = forward_grad
+
+
 def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor:
     """Runs an in-place op: straight into the buffer when nothing is recorded, else out of place
     on a snapshot of self, copied back, with self's grad_fn moved to the new node (for a view:
@@ -102,6 +113,8 @@ def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor
         self._output_nr,
         self.requires_grad,
     )
+    if self._forward_grad is not None:  # a dual tensor's tangent goes through the op with it
+        snapshot._forward_grad = self._forward_grad
     result = out_of_place(snapshot)
     if category(result.dtype) > category(self.dtype):  # (the kernel refuses it when nothing records)
         raise RuntimeError(
@@ -113,6 +126,8 @@ def apply_inplace(self: Tensor, out_of_place, kernel_into, other=None) -> Tensor
         )
     elementwise_kernels.launch_unary("copy", result._data, out=self._data)
     self._version_counter.bump()
+    if result._forward_grad is not None:
+        _move_tangent(self, result._forward_grad)
     node = result.grad_fn
     if node is not None and hasattr(node, "_save_output_as"):
         node._save_output_as(result._data, self)

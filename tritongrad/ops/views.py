@@ -601,6 +601,19 @@ class AsStridedView(Function):
         elementwise_kernels.launch_unary("copy", grad._data, out=_region(grad_base, ctx.geometry))
         return _wrap(grad_base), None
 
+    @staticmethod
+    def jvp(ctx, base_tangent, _geometry):
+        # (forward-mode AD, autograd/forward_ad.py: the same region of the base's tangent)
+        return _wrap(_region(_in_layout(base_tangent, ctx.base_layout), ctx.geometry))
+
+
+def _in_layout(tangent, layout: tuple) -> torch.Tensor:
+    """A copy of ``tangent``'s values laid out as the base ``layout`` describes (in the tangent's dtype)."""
+    shape, strides, _, device = layout
+    buffer = torch.empty_strided(shape, strides, dtype=tangent.dtype, device=device)
+    elementwise_kernels.launch_unary("copy", tangent._data, out=buffer)
+    return buffer
+
 
 class CopySlices(Function):
     """base with ``values`` written into the view ``geometry`` (already written: forward only aliases).
@@ -630,6 +643,13 @@ class CopySlices(Function):
         creation_kernels.launch_fill_(region, 0)
         return (_wrap(grad_base) if ctx.needs_input_grad[0] else None), grad_values, None
 
+    @staticmethod
+    def jvp(ctx, base_tangent, values_tangent, _geometry):
+        # (forward-mode AD: the base's tangent with the values' tangent in the view's region)
+        tangent = _in_layout(base_tangent, ctx.base_layout)
+        elementwise_kernels.launch_unary("copy", values_tangent._data, out=_region(tangent, ctx.geometry))
+        return _wrap(tangent)
+
 
 def rebase_after_write_through_view(view, result) -> None:
     """After ``result`` was written into ``view``'s memory: base's history becomes CopySlices(base's old
@@ -649,6 +669,8 @@ def rebase_after_write_through_view(view, result) -> None:
         base.requires_grad,
     )
     rebased = CopySlices.apply(old_history, result, geometry)
+    if rebased._forward_grad is not None:  # (forward-mode AD: the base's tangent, from CopySlices.jvp)
+        base._forward_grad = rebased._forward_grad
     old_node = base.grad_fn
     base.grad_fn, base._output_nr, base._requires_grad = rebased.grad_fn, 0, True
     base._history_epoch += 1
