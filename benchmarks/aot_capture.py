@@ -284,6 +284,9 @@ def _register_elementwise_cases() -> None:
     for op in ("sin", "cos", "tan"):
         for label, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
             case(f"{op} {label} 1M", "elementwise")(unary(op, dtype))
+    # pow: float64 takes integer powers by repeated squaring (a loop bounded by the block's largest one)
+    for label, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
+        case(f"pow {label} 1M", "elementwise")(binary("pow", dtype, (LARGE,)))
     for op in ("igamma", "igammac", "xlog1py"):
         case(f"{op} fp32 1M", "elementwise")(binary(op, torch.float32, (LARGE,)))
     case("relu bf16 1M", "elementwise", **aligned)(unary("relu", torch.bfloat16))

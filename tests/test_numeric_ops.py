@@ -69,6 +69,29 @@ def test_float_power_inplace_and_errors():
     assert_close(tritongrad.float_power(from_torch(edge), -1), torch.float_power(edge, -1))
 
 
+@pytest.mark.parametrize(
+    "bases,exponents",
+    [
+        ([5.0, 10.0, 10.0, 10.0, 2.0, 0.5, 3.0, 1.5, -1.5, -2.0], [3, 2, 22, -3, 127, 1000, 40, -7, 5, 3]),
+        ([10.0, 10.0, 10.0, -3.0, 7.0], [308, -308, -320, -1025, 1100]),
+        ([1.1, 1.1, 0.3, 123.456], [50, -64, 17, -9]),
+    ],
+    ids=["exact_powers", "range_ends", "inexact_powers"],
+)
+def test_float64_pow_with_tensor_exponents_is_close_to_correctly_rounded(bases, exponents):
+    # exp(e * log b) in float64 lost up to ~70 ulps (10 ** 22, 5 ** 3 = 124.99999999999994); whole powers
+    # of exactly representable results must now be exact, the rest within a few ulps of torch's
+    base, exponent = torch.tensor(bases, dtype=torch.float64), torch.tensor(exponents, dtype=torch.float64)
+    expected = torch.pow(base, exponent)
+    got = tritongrad.pow(from_torch(base), from_torch(exponent))
+    assert_close(got, expected, rtol=4e-15, atol=0)
+    assert_close(tritongrad.float_power(from_torch(base), from_torch(exponent)), torch.float_power(base, exponent),
+                 rtol=4e-15, atol=0)  # fmt: skip
+    for b, e, value in zip(bases, exponents, got.tolist()):
+        if float(b).is_integer() and 0 < e * math.log10(abs(b)) <= 22:  # exactly representable: exact
+            assert value == b**e, f"{b} ** {e}: {value!r}"
+
+
 # ------------------------------------------------------------------------------ logit
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64])
 @pytest.mark.parametrize("eps", [None, 0.1, 0.0])
