@@ -84,12 +84,13 @@ from tritongrad import (  # noqa: E402,F401
     optim,
     profiler,
     random,
+    signal,
     special,
     testing,
     utils,
     version,
 )
-from tritongrad.amp import autocast  # noqa: E402,F401
+from tritongrad.amp import GradScaler, autocast  # noqa: E402,F401
 
 vmap = func.vmap
 globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast_dtype, ...
@@ -99,8 +100,8 @@ globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast
 from tritongrad import _dynamo  # noqa: E402,F401
 from tritongrad import environment as _environment  # noqa: E402
 from tritongrad._dynamo import compile  # noqa: E402,F401,A004
-from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.autograd import forward_ad as _autograd_forward_ad  # noqa: E402,F401
+from tritongrad.autograd import functional as _autograd_functional  # noqa: E402,F401
 from tritongrad.backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 
 # extras: torch functions outside the op families (ops/extras.py, ops/linalg_lu.py, dtypes.can_cast)
@@ -115,6 +116,7 @@ from tritongrad.ops.linalg_composed import matrix_exp, pca_lowrank, svd_lowrank 
 from tritongrad.ops.linalg_lu import lu, lu_solve, lu_unpack  # noqa: E402,F401
 from tritongrad.ops.numerical_gradient import gradient  # noqa: E402,F401
 from tritongrad.serialization import load, save  # noqa: E402,F401
+from tritongrad.spectral import *  # noqa: E402,F401,F403
 
 __version__ = version.__version__
 

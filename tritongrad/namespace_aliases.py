@@ -2,12 +2,15 @@
 ``torch.dropout(input, p, train)``, ``torch.embedding(weight, indices)``, ``torch.batch_norm`` with
 its ATen argument order, the losses with an integer ``reduction`` (0 none, 1 mean, 2 sum), and
 small functions torch keeps at the top level (``torch.detach``, ``torch.fill_``, ``torch.range``,
-``torch.unravel_index``, ``torch.unique_consecutive``, the ``*_scatter`` family). Each calls the
-op it names; nothing here computes on its own."""
+``torch.unravel_index``, ``torch.unique_consecutive``, the ``*_scatter`` family, ``torch.histogramdd``,
+``torch.nonzero_static``), and torch's process flags (``set_warn_always``, ``set_flush_denormal``). Each
+calls the ops it names; nothing here computes on its own."""
 
 from __future__ import annotations
 
+import builtins
 import math
+import platform
 import warnings
 
 import numpy as np
@@ -21,6 +24,7 @@ from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.numeric import searchsorted
 from tritongrad.ops.out_argument import out_dtype_word, out_variant
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -638,3 +642,219 @@ class _NamespaceMethods:
 
 
 attach_methods(_NamespaceMethods)
+
+
+# ---------------------------------------------------------------------------------------- process flags
+_FLAGS = {"warn_always": False, "flush_denormal": False}
+
+
+def set_warn_always(b: bool) -> None:
+    """Give torch's once-per-process warnings (TORCH_WARN_ONCE) every time when ``b``."""
+    _FLAGS["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _FLAGS["warn_always"]
+
+
+__all__ += ["set_warn_always", "is_warn_always_enabled"]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Record the flag and answer as torch does where the CPU can flush denormals (x86: True). The kernels' own
+    arithmetic is not changed by it."""
+    _FLAGS["flush_denormal"] = bool(mode)
+    return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+def typename(obj, /) -> str:
+    """A tensor's legacy type name (``torch.FloatTensor``), else the object's qualified name, as torch's."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def is_storage(obj, /) -> bool:
+    """Whether ``obj`` is a storage: tritongrad's tensors keep torch's storages, so torch's own test."""
+    return torch.is_storage(obj)
+
+
+def is_signed(input) -> bool:
+    return input.is_signed()
+
+
+def get_device(input) -> int:
+    """The device index, -1 on the CPU."""
+    return input.get_device()
+
+
+def unsafe_chunk(input, chunks: int, dim: int = 0):
+    """chunk (torch's unsafe_ form only skips a view check tritongrad does not make)."""
+    return input.chunk(chunks, dim)
+
+
+def unsafe_split(tensor, split_size, dim: int = 0):
+    return tensor.split(split_size, dim)
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim: int = 0):
+    return input.split_with_sizes(split_sizes, dim)
+
+
+def xlogy_(input, other):
+    return input.xlogy_(other)
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+def conj_physical_(input):
+    """In place: the complex conjugate (a real tensor is its own, left as it is)."""
+    if not input.dtype.is_complex:
+        return input
+    return apply_inplace(input, lambda s: s.conj_physical(), lambda: input.copy_(input.conj_physical()))
+
+
+def as_strided_(input, size, stride, storage_offset=None):
+    return input.as_strided_(size, stride, storage_offset)
+
+
+def resize_as_(input, the_template, *, memory_format=None):
+    return input.resize_as_(the_template, memory_format=memory_format)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                   pin_memory: bool = False):  # fmt: skip
+    """Uninitialised memory of logical ``size`` laid out in ``physical_layout``'s dim order (its first dim
+    outermost): ``empty`` of the permuted sizes, viewed back."""
+    size, physical_layout = tuple(size), tuple(physical_layout)
+    if len(size) != len(physical_layout):
+        raise RuntimeError(
+            "Number of dimensions in size does not match the length of the physical_layout; i.e. len(size) = "
+            f"{len(size)} is not equal to len(physical_layout) = {len(physical_layout)}"
+        )
+    if sorted(physical_layout) != list(builtins.range(len(size))):
+        raise RuntimeError("Duplicate dim not allowed")
+    physical = creation.empty([size[dim] for dim in physical_layout], dtype=dtype, layout=layout, device=device)
+    logical = [physical_layout.index(dim) for dim in builtins.range(len(size))]
+    return physical.permute(logical).requires_grad_(requires_grad)
+
+
+def nonzero_static(input, *, size: int, fill_value: int = -1):
+    """The first ``size`` rows of ``nonzero(input)``, padded with rows of ``fill_value``: (size, input.dim())."""
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = input.nonzero()[:size]
+    if found.shape[0] == size:
+        return found
+    padding = creation.full((size - found.shape[0], input.dim()), fill_value, dtype=torch.int64, device=input.device)
+    return indexing.cat([found, padding])
+
+
+_HistogramDD = return_types._return_type("histogramdd", ("hist", "bin_edges"))
+
+
+def _histogramdd_edges(values, bins, range, dimension: int):  # noqa: A002
+    """The increasing edges of one dim: given, or ``bins`` equal bins over ``range`` (the data's, widened
+    by 0.5 each way when empty)."""
+    if isinstance(bins, Tensor):
+        return bins.to(values.dtype).contiguous()
+    if int(bins) <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension {dimension}")
+    if range is not None:
+        low, high = float(range[2 * dimension]), float(range[2 * dimension + 1])
+        if low > high:
+            raise ValueError(
+                f"torch.histogramdd(): min should not exceed max, but got min {low} max {high} for dimension "
+                f"{dimension}"
+            )
+    elif values.numel() == 0:
+        low, high = 0.0, 0.0
+    else:
+        low, high = values.min().item(), values.max().item()
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return creation.linspace(low, high, int(bins) + 1, dtype=values.dtype, device=values.device)
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density: bool = False):  # noqa: A002
+    """(hist, bin_edges) of the points in ``input``'s rows (its last dim is the D coordinates): counts (or
+    summed ``weight``) in the D-dim grid of bins; a point on the last edge of a dim falls in the last bin,
+    points outside are not counted. ``density`` divides by the total and the bins' volumes."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{dtype_word(input.dtype)}'")
+    if input.dim() < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    points = input.detach().reshape(-1, input.shape[-1])
+    dims = points.shape[1]
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * dims
+    if len(per_dim) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
+    edges = [_histogramdd_edges(points[:, d], per_dim[d], range, d) for d in builtins.range(dims)]
+    counts = [edge.numel() - 1 for edge in edges]
+    inside = creation.ones(points.shape[0], dtype=torch.bool, device=input.device)
+    flat = creation.zeros(points.shape[0], dtype=torch.int64, device=input.device)
+    for d, edge in enumerate(edges):
+        column = points[:, d]
+        inside = inside & (column >= edge[0]) & (column <= edge[-1])
+        position = (searchsorted(edge, column, right=True) - 1).clamp(0, counts[d] - 1)
+        flat = flat * counts[d] + position
+    total = math.prod(counts)
+    weights = None if weight is None else weight.detach().reshape(-1).to(input.dtype)[inside]
+    hist = flat[inside].bincount(weights, minlength=total).to(input.dtype).reshape(counts)
+    if density:
+        volume = creation.ones((), dtype=input.dtype, device=input.device)
+        for d, edge in enumerate(edges):
+            widths = (edge[1:] - edge[:-1]).reshape([counts[d] if k == d else 1 for k in builtins.range(dims)])
+            volume = volume * widths
+        hist = hist / (hist.sum() * volume)
+    return _HistogramDD(hist, tuple(edges))
+
+
+__all__ += [
+    "set_flush_denormal", "typename", "is_storage", "is_signed", "get_device", "unsafe_chunk", "unsafe_split",
+    "unsafe_split_with_sizes", "xlogy_", "addmv_", "conj_physical_", "as_strided_", "resize_as_", "empty_permuted",
+    "nonzero_static", "histogramdd",
+]  # fmt: skip
+
+
+def _resize_copy(tensor, sizes):
+    """Tensor.resize's autograd Resize: the same elements in a new shape (the count must not change)."""
+    count = math.prod(sizes)
+    if tensor.numel() != count:
+        raise RuntimeError(
+            f"requested resize to {'x'.join(map(str, sizes))} ({count} elements in total), but the given tensor has "
+            f"a size of {'x'.join(map(str, tensor.shape))} ({tensor.numel()} elements). autograd's resize can only "
+            "change the shape of a given tensor, while preserving the number of elements. "
+        )
+    return tensor.contiguous().view(*sizes)
+
+
+class _DeprecatedResizeMethods:
+    """``x.resize(*sizes)`` and ``x.resize_as(other)``: torch's deprecated out-of-place resizes (a reshape that
+    keeps the element count), warning as torch's."""
+
+    def resize(self, *sizes):
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        return _resize_copy(self, sizes)
+
+    def resize_as(self, tensor):
+        warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+        return _resize_copy(self, tuple(tensor.shape))
+
+    conj_physical_ = conj_physical_
+
+    def nonzero_static(self, *, size: int, fill_value: int = -1):
+        return nonzero_static(self, size=size, fill_value=fill_value)
+
+
+attach_methods(_DeprecatedResizeMethods)

@@ -1,4 +1,4 @@
-"""Lazy layers (nn.LazyLinear, nn.LazyConv1d/2d/3d, nn.LazyConvTranspose1d/2d, nn.LazyBatchNorm1d/2d/3d,
+"""Lazy layers (nn.LazyLinear, nn.LazyConv1d/2d/3d, nn.LazyConvTranspose1d/2d/3d, nn.LazyBatchNorm1d/2d/3d,
 nn.LazyInstanceNorm1d/2d/3d): the input size is read from the first input.
 
 Until its first forward a lazy layer holds ``UninitializedParameter`` (and, for running statistics,
@@ -14,15 +14,15 @@ from __future__ import annotations
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
-from tritongrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from tritongrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tritongrad.nn.modules.linear import Linear
 from tritongrad.nn.modules.normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from tritongrad.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 __all__ = [
     "UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
-    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]  # fmt: skip
 
 
@@ -284,6 +284,19 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
     """nn.ConvTranspose2d whose ``in_channels`` comes from its first input (N, C, H, W) or (C, H, W)."""
 
     cls_to_become = ConvTranspose2d
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
+                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device, dtype)  # fmt: skip
+        self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+    """nn.ConvTranspose3d whose ``in_channels`` comes from its first input (N, C, D, H, W) or (C, D, H, W)."""
+
+    cls_to_become = ConvTranspose3d
 
     def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
                  bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,

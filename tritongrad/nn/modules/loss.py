@@ -6,6 +6,8 @@ appear in the state dict.
 
 from __future__ import annotations
 
+from typing_extensions import deprecated
+
 from tritongrad.nn import functional as F
 from tritongrad.nn.module import Module
 from tritongrad.nn.modules.distance import PairwiseDistance
@@ -17,6 +19,7 @@ __all__ = [
     "HuberLoss",
     "CrossEntropyLoss",
     "NLLLoss",
+    "NLLLoss2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "KLDivLoss",
@@ -108,6 +111,15 @@ class NLLLoss(_WeightedLoss):
 
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+@deprecated(
+    "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and see "
+    "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+    category=FutureWarning,
+)
+class NLLLoss2d(NLLLoss):
+    """torch's deprecated name of NLLLoss (which takes (N, C, H, W) inputs itself), warning when made."""
 
 
 class BCELoss(_WeightedLoss):
