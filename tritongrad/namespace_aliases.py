@@ -18,7 +18,7 @@ import torch
 
 from tritongrad import caller_warnings, creation
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word, get_default_dtype, refuse_complex
+from tritongrad.dtypes import complex_scalar_as, dtype_word, get_default_dtype, refuse_complex, result_type
 from tritongrad.linalg import matrix_norm, matrix_power, multi_dot, solve_triangular, vector_norm
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
@@ -26,6 +26,7 @@ from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.numeric import searchsorted
 from tritongrad.ops.out_argument import out_dtype_word, out_variant
+from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
 # the nn ops torch also has at the top level with F's own arguments
@@ -295,28 +296,40 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     return results[0] if len(results) == 1 else results
 
 
+def _scatter_into(input, src, view_of):
+    """A copy of ``input`` with ``src`` written into ``view_of(copy)``, a view, which ``src`` must match in
+    shape exactly (torch broadcasts nothing here)."""
+    out = input.clone()
+    view = view_of(out)
+    if tuple(src.shape) != tuple(view.shape):
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, slice size = "
+            f"{list(view.shape)}"
+        )
+    view.copy_(src)
+    return out
+
+
 def select_scatter(input, src, dim: int, index: int):
     """A copy of ``input`` with ``src`` written into ``input.select(dim, index)``."""
-    out = input.clone()
-    out.select(dim, index).copy_(src)
-    return out
+    return _scatter_into(input, src, lambda out: out.select(dim, index))
 
 
 # (torch writes into out even when an input requires grad)
 @out_variant("slice_scatter", differentiable=False)
 def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
     """A copy of ``input`` with ``src`` written into the slice ``start:end:step`` of ``dim``."""
-    out = input.clone()
-    dim = dim % max(input.dim(), 1)
-    out[(slice(None),) * dim + (slice(start, end, step),)] = src
-    return out
+    if input.dim() == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, input.dim())
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    return _scatter_into(input, src, lambda out: out[(slice(None),) * dim + (slice(start, end, step),)])
 
 
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of ``input`` with ``src`` written into its ``diagonal(offset, dim1, dim2)``."""
-    out = input.clone()
-    out.diagonal(offset, dim1, dim2).copy_(src)
-    return out
+    return _scatter_into(input, src, lambda out: out.diagonal(offset, dim1, dim2))
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool = False, **kwargs):
@@ -405,9 +418,22 @@ def vdot(input, other):
 @autocast_op("addr")
 @out_variant("addr", rule="castable")
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
-    """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's."""
+    """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's. For
+    integer operands the factors must be integers (torch's error names beta first); for bool ones the
+    sum is torch's ``(beta and input) or (alpha and outer)``."""
+    dtype = result_type(input, vec1, vec2)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        for name, factor in (("beta", beta), ("alpha", alpha)):
+            if isinstance(factor, (float, complex)):
+                raise RuntimeError(
+                    f"For integral input tensors, argument {name} must not be a floating point number."
+                )
+    elif not dtype.is_complex:
+        beta, alpha = (complex_scalar_as(f, dtype) if isinstance(f, complex) else f for f in (beta, alpha))
     product = vec1.outer(vec2)
     input.expand(*product.shape)  # (torch's error where input does not broadcast to the product)
+    if dtype == torch.bool:
+        return (product & bool(alpha)) | (input & bool(beta))
     if alpha != 1:
         product = product * alpha
     if beta == 0:
