@@ -42,15 +42,13 @@ def _broadcast_pair(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     ndim = max(len(a), len(b))
     a = (1,) * (ndim - len(a)) + a
     b = (1,) * (ndim - len(b)) + b
-    result = []
-    for d, (size_a, size_b) in enumerate(zip(a, b)):
-        if size_a != size_b and size_a != 1 and size_b != 1:
+    # (torch's infer_size walks from the last dim, so its error names the last mismatching one)
+    for d in range(ndim - 1, -1, -1):
+        if a[d] != b[d] and a[d] != 1 and b[d] != 1:
             raise RuntimeError(
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                f"at non-singleton dimension {d}"
+                f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at non-singleton dimension {d}"
             )
-        result.append(size_b if size_a == 1 else size_a)
-    return tuple(result)
+    return tuple(size_b if size_a == 1 else size_a for size_a, size_b in zip(a, b))
 
 
 def contiguous_strides(shape: Sequence[int]) -> list[int]:

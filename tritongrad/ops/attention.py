@@ -108,10 +108,6 @@ def _check_arguments(query, key, value, attn_mask, dropout_p, is_causal, scale) 
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
                 f"{dtype_word(attn_mask.dtype).lower()} and  query.dtype: {dtype_word(query.dtype).lower()} instead."
             )
-        if is_causal:
-            raise RuntimeError(
-                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
-            )
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if scale is not None and not isinstance(scale, (int, float)):
@@ -136,7 +132,7 @@ def _plan(query, key, value, attn_mask, enable_gqa: bool) -> _Plan:
         plan = _Plan(batch, batch, 1)
     if attn_mask is not None:
         target = (*plan.batch, query.shape[-2], key.shape[-2])
-        if attn_mask.dim() > len(target) or broadcast_shapes(attn_mask.shape, target) != target:
+        if attn_mask.dim() > len(target) or broadcast_shapes(target, attn_mask.shape) != target:
             raise RuntimeError(
                 f"scaled_dot_product_attention: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast "
                 f"to the attention weights' shape {target}"
@@ -307,7 +303,8 @@ def scaled_dot_product_attention(
         attn_mask: bool (True = take part) or additive float (float32 or query's dtype),
             broadcastable to (*batch, L, S).
         dropout_p: probability of dropping an attention weight (tritongrad's Philox stream).
-        is_causal: query i sees keys j <= i (top-left aligned); not together with attn_mask.
+        is_causal: query i sees keys j <= i (top-left aligned); with attn_mask only where torch's CPU
+            flash path takes both (4-D inputs, no broadcast, no dropout).
         scale: defaults to 1 / sqrt(E).
         enable_gqa: key/value may have fewer heads (dim -3) than query, dividing them.
 
@@ -325,10 +322,26 @@ def scaled_dot_product_attention(
     dropout_p = float(dropout_p)
     _check_arguments(query, key, value, attn_mask, dropout_p, is_causal, scale)
     plan = _plan(query, key, value, attn_mask, enable_gqa)
+    if attn_mask is not None and is_causal:
+        attn_mask = _mask_and_causal(query, key, value, attn_mask, dropout_p, plan)
+        is_causal = False
     if attn_mask is not None and attn_mask.requires_grad and is_grad_enabled():
         return _composed(query, key, value, attn_mask, dropout_p, is_causal, scale, plan)
     function = _named_function(_node_name(query, key, value, dropout_p, plan))
     return function.apply(query, key, value, attn_mask, dropout_p, bool(is_causal), scale, plan)
+
+
+def _mask_and_causal(query, key, value, attn_mask, dropout_p: float, plan: _Plan):
+    """An explicit mask with is_causal=True: torch 2.13's CPU flash path (4-D inputs without broadcast
+    or dropout, a mask that needs no gradient) applies both, the mask and the top-left causal one;
+    every other path refuses."""
+    mask_records = attn_mask.requires_grad and is_grad_enabled()
+    if mask_records or _node_name(query, key, value, dropout_p, plan) != _FLASH_NODE:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    causal = attn_mask.new_ones((query.shape[-2], key.shape[-2]), dtype=torch.bool).tril()
+    if attn_mask.dtype == torch.bool:
+        return attn_mask & causal
+    return attn_mask.masked_fill(~causal, float("-inf"))
 
 
 def _composed(query, key, value, attn_mask, dropout_p, is_causal, scale, plan: _Plan) -> Tensor:
