@@ -69,3 +69,38 @@ BROADCASTS = {
 @pytest.mark.parametrize("case", BROADCASTS, ids=list(BROADCASTS))
 def test_broadcast_error_names_the_last_mismatching_dimension(case):
     agree(case, BROADCASTS[case], [])
+
+
+# torch.* functions given a Python number, list or array where a tensor goes (tensor_arguments.py): torch's
+# TypeError, where tritongrad's code once failed with an AttributeError (Karpathy's ``cmp`` helper calls
+# ``torch.all(dt == t.grad)``, which is ``torch.all(False)`` when the grad is None)
+NON_TENSOR_CALLS = {
+    "all_bool": lambda lib: lib.all(False),
+    "sum_int": lambda lib: lib.sum(3),
+    "sum_ndarray": lambda lib: lib.sum(__import__("numpy").ones(2)),
+    "mean_list": lambda lib: lib.mean([1.0, 2.0]),
+    "argmax_int": lambda lib: lib.argmax(3),
+    "max_list": lambda lib: lib.max([1, 2]),
+    "where_bool": lambda lib: lib.where(True, 1, 0),
+    "clamp_int": lambda lib: lib.clamp(3, min=0),
+    "std_float": lambda lib: lib.std(2.0),
+    "sort_int": lambda lib: lib.sort(3),
+    "unique_list": lambda lib: lib.unique([1, 2]),
+    "tril_int": lambda lib: lib.tril(3),
+    "meshgrid_int": lambda lib: lib.meshgrid(lib.ones(2), 3),
+    "hstack_float_element": lambda lib: lib.hstack([lib.ones(1), 2.0]),
+    "vstack_not_a_sequence": lambda lib: lib.vstack(3),
+    "broadcast_tensors_int": lambda lib: lib.broadcast_tensors(lib.ones(1), 2),
+    "chain_matmul_int": lambda lib: lib.chain_matmul(lib.ones(2, 2), 3),
+    "sum_tensor_still_works": lambda lib: lib.sum(lib.arange(4.0), 0),
+    "where_tensor_still_works": lambda lib: lib.where(lib.arange(3) > 0, 1.0, 0.0),
+    "meshgrid_tensors_still_work": lambda lib: lib.meshgrid(lib.arange(2.0), lib.arange(3.0), indexing="ij")[1],
+    "hstack_tensors_still_work": lambda lib: lib.hstack((lib.ones(1), lib.zeros(2))),
+}
+
+
+@pytest.mark.parametrize("case", NON_TENSOR_CALLS, ids=list(NON_TENSOR_CALLS))
+def test_functions_refuse_non_tensors_with_torchs_type_error(case):
+    # (the type only: torch's text depends on which of its overloads the arguments' count leaves, e.g.
+    # where(True) names 'condition' and where(True, 1, 0) lists the overloads)
+    agree(case, NON_TENSOR_CALLS[case], [], message=False)

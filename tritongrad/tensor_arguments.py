@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 from types import ModuleType
 
+from tritongrad.dtypes import python_type_name
 from tritongrad.tensor import Tensor
 
 __all__ = ["install"]
@@ -30,6 +31,35 @@ _TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
 _FUNCTION_ONLY_TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
     name: ("input",) for name in ("is_floating_point", "is_complex", "numel", "is_nonzero", "is_inference")
 }
+# torch.* functions whose first argument must be a tensor, by torch's name for it (functions only): given a
+# Python number, list or array, torch raises this TypeError where tritongrad's code would fail later with an
+# AttributeError (``torch.all(dt == t.grad)`` with a None grad: ``torch.all(False)``)
+_FUNCTION_ONLY_TENSOR_PARAMETERS.update(
+    {name: (parameter,) for name, parameter in {
+        "adjoint": "input", "amax": "input", "amin": "input", "aminmax": "input", "argmax": "input",
+        "argmin": "input", "argsort": "input", "argwhere": "input", "bincount": "input", "clone": "input",
+        "combinations": "input", "conj_physical_": "input", "corrcoef": "input", "count_nonzero": "input",
+        "cov": "input", "cumulative_trapezoid": "y", "detach": "input", "detach_": "input", "diag": "input",
+        "diag_embed": "input", "diagflat": "input", "diagonal": "input", "diff": "input", "flatten": "input",
+        "fliplr": "input", "flipud": "input", "get_device": "input", "gradient": "input", "histc": "input",
+        "histogram": "input", "is_neg": "input", "is_signed": "input", "max": "input", "mean": "input",
+        "median": "input", "min": "input", "mode": "input", "msort": "input", "nanmean": "input",
+        "nanmedian": "input", "nansum": "input", "nonzero": "input", "nuclear_norm": "input", "pinverse": "input",
+        "positive": "input", "prod": "input", "ravel": "input", "repeat_interleave": "repeats",
+        "resolve_neg": "input", "rot90": "input", "signbit": "input", "sinc": "input", "sinc_": "input",
+        "sort": "input", "squeeze": "input", "sum": "input", "t": "input", "tile": "input", "trace": "input",
+        "trapezoid": "y", "trapz": "y", "tril": "input", "triu": "input", "unbind": "input", "unique": "input",
+        "unique_consecutive": "input", "vander": "x", "where": "condition", "zero_": "input",
+    }.items()}
+)  # fmt: skip
+# The same for functions torch declares with several signatures: its TypeError lists them (only its
+# first line is reproduced)
+_OVERLOADED_FIRST_TENSOR = ("all", "any", "atleast_1d", "atleast_2d", "atleast_3d", "clamp", "clamp_", "clip",
+                            "clip_", "hsplit", "std", "std_mean", "tensor_split", "var", "var_mean")  # fmt: skip
+# torch.* functions taking tensors as varargs (or one sequence), and as one sequence only: each element
+# must be a tensor
+_TENSOR_ELEMENTS = ("broadcast_tensors", "cartesian_prod", "chain_matmul", "meshgrid")
+_TENSOR_SEQUENCE = ("hstack", "vstack", "dstack", "column_stack", "row_stack")
 # nn.functional's losses (functions only)
 _FUNCTIONAL_TENSOR_PARAMETERS: dict[str, tuple[str, ...]] = {
     "cosine_embedding_loss": ("input1", "input2", "target"),
@@ -54,7 +84,39 @@ def _checking(name: str, parameters: tuple[str, ...], function: Callable, method
             if not isinstance(value, Tensor):
                 raise TypeError(
                     f"{name}(): argument '{parameter}' (position {position + 1}) must be Tensor, not "
-                    f"{type(value).__name__}"
+                    f"{python_type_name(value)}"
+                )
+        return function(*args, **kwargs)
+
+    with_tensor_check.__tensor_arguments__ = True
+    return with_tensor_check
+
+
+def _checking_overloaded(name: str, function: Callable) -> Callable:
+    @functools.wraps(function)
+    def with_tensor_check(*args, **kwargs):
+        if args and not isinstance(args[0], Tensor):
+            given = [python_type_name(a) for a in args] + [f"{k}={python_type_name(v)}" for k, v in kwargs.items()]
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got ({', '.join(given)}), but expected "
+                "one of:"
+            )
+        return function(*args, **kwargs)
+
+    with_tensor_check.__tensor_arguments__ = True
+    return with_tensor_check
+
+
+def _checking_elements(function: Callable, sequence_only: bool) -> Callable:
+    @functools.wraps(function)
+    def with_tensor_check(*args, **kwargs):
+        elements = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+        if sequence_only and elements is args:
+            return function(*args, **kwargs)  # (not a sequence: the function's own TypeError)
+        for index, element in enumerate(elements):
+            if not isinstance(element, Tensor):
+                raise TypeError(
+                    f"expected Tensor as element {index} in argument 0, but got {python_type_name(element)}"
                 )
         return function(*args, **kwargs)
 
@@ -71,3 +133,10 @@ def install(namespace: ModuleType, functional: ModuleType) -> None:
             function = getattr(owner, name, None)
             if function is not None and not getattr(function, "__tensor_arguments__", False):
                 setattr(owner, name, _checking(name, parameters, function, method))
+    for names, checking in ((_OVERLOADED_FIRST_TENSOR, _checking_overloaded),
+                            (_TENSOR_ELEMENTS, lambda name, f: _checking_elements(f, sequence_only=False)),
+                            (_TENSOR_SEQUENCE, lambda name, f: _checking_elements(f, sequence_only=True))):  # fmt: skip
+        for name in names:
+            function = getattr(namespace, name, None)
+            if function is not None and not getattr(function, "__tensor_arguments__", False):
+                setattr(namespace, name, checking(name, function))
