@@ -20,6 +20,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.ops import where
+from tritongrad.ops.complex import view_as_real
 
 __all__ = [
     "calculate_gain",
@@ -58,7 +59,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     1.4142135623730951
     """
     if nonlinearity in _LINEAR_GAIN:
-        return 1.0
+        return 1  # (torch's int)
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -95,14 +96,21 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
-    """Fills ``tensor`` with U(a, b)."""
+    """Fills ``tensor`` with U(a, b) (a complex one: its real and imaginary parts each, as torch's)."""
     with no_grad():
+        if tensor.is_complex():
+            view_as_real(tensor).uniform_(a, b, generator=generator)
+            return tensor
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
-    """Fills ``tensor`` with N(mean, std**2)."""
+    """Fills ``tensor`` with N(mean, std**2) (a complex one: its real and imaginary parts each with
+    N(mean, std**2 / 2), so the complex values have variance std**2, as torch's)."""
     with no_grad():
+        if tensor.is_complex():
+            view_as_real(tensor).normal_(mean, std / math.sqrt(2), generator=generator)
+            return tensor
         return tensor.normal_(mean, std, generator=generator)
 
 
@@ -266,7 +274,12 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        tensor.copy_(creation.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+        if tensor.is_complex():  # (ones on the real part's diagonal, zeros elsewhere)
+            parts = view_as_real(tensor)
+            parts.zero_()
+            parts[..., 0].copy_(creation.eye(*tensor.shape, dtype=parts.dtype, device=tensor.device))
+        else:
+            tensor.copy_(creation.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
     return tensor
 
 
@@ -307,13 +320,16 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     # torch takes randperm(rows)[:num_zeros]: Python slicing, so a negative count keeps rows + count.
     num_zeros = len(range(rows)[:num_zeros])
     with no_grad():
-        tensor.normal_(0, std, generator=generator)
+        normal_(tensor, 0, std, generator)
         if num_zeros and cols:
             # Sorting independent uniform keys down each column gives an independent random
             # permutation of the rows per column; its first num_zeros entries are zeroed.
             keys = creation.empty((rows, cols), device=tensor.device).uniform_(generator=generator)
             zero_rows = keys.argsort(dim=0)[:num_zeros]
-            tensor.scatter_(0, zero_rows, 0.0)
+            if tensor.is_complex():  # (both parts of the chosen entries, through the real view)
+                view_as_real(tensor).scatter_(0, zero_rows.unsqueeze(-1).expand(num_zeros, cols, 2), 0.0)
+            else:
+                tensor.scatter_(0, zero_rows, 0.0)
     return tensor
 
 

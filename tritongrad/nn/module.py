@@ -20,10 +20,11 @@ from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.creation import empty_like
-from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype
+from tritongrad.dtypes import tensor_type_name
 from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.ops.linear import Linear
 from tritongrad.tensor import Tensor
+from tritongrad.utils.hooks import RemovableHandle
 
 __all__ = ["Module"]
 
@@ -80,25 +81,13 @@ def _without_module(hook):
     return called
 
 
-class _HookHandle:
-    """torch's RemovableHandle: ``remove()`` unregisters the hook; ``id`` is its key in the table; as a
-    context manager it removes the hook on exit."""
+class _HookHandle(RemovableHandle):
+    """A RemovableHandle for a hook already stored under ``key`` (how the optimizer's hook tables
+    number theirs); the modules' hooks take their handle's own id as their key."""
 
     def __init__(self, hooks: dict, key: int) -> None:
-        self._hooks, self._key = hooks, key
-
-    @property
-    def id(self) -> int:
-        return self._key
-
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
-
-    def __enter__(self) -> _HookHandle:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.remove()
+        super().__init__(hooks)
+        self.id = key
 
 
 class _GradientTap(Function):
@@ -328,42 +317,63 @@ class Module:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
-        object.__setattr__(self, "_hook_counter", 0)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling and deepcopy: the pickled attributes, and the tables ``__init__`` makes when an old
+        pickle lacks them (torch's, so a subclass's ``__setstate__`` can call ``super().__setstate__``)."""
+        self.__dict__.update(state)
+        if "_non_persistent_buffers_set" not in self.__dict__:
+            object.__setattr__(
+                self, "_non_persistent_buffers_set", set(self.__dict__.pop("_non_persistent_buffers", ()))
+            )
+        if "_forward_pre_hooks" not in self.__dict__:  # (torch's list; the other tables are made on first use)
+            object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     # ------------------------------------------------------------------ attribute registration
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign attributes before Module.__init__() call")
-        parameters, buffers, modules = self._parameters, self._buffers, self._modules
+        # (torch's order: a table missing before Module.__init__() is an error only for what goes into it,
+        # so a plain attribute may be set first)
+        attributes = self.__dict__
+        parameters = attributes.get("_parameters")
         if isinstance(value, Parameter):
+            if parameters is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
             _check_name_format(name, "parameter")  # (torch registers it with register_parameter's checks)
             self._forget(name, keep=parameters)
             parameters[name] = value
-        elif name in parameters:
+            return
+        if parameters is not None and name in parameters:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (tritongrad.nn.Parameter or None "
-                    "expected)"
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
                 )
             parameters[name] = None
-        elif isinstance(value, Module):
+            return
+        modules = attributes.get("_modules")
+        buffers = attributes.get("_buffers")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, keep=modules)
             modules[name] = value
-        elif name in modules:
+        elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                    f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
                 )
             modules[name] = None
         elif isinstance(value, Tensor) and getattr(value, "_is_buffer", False):  # nn.Buffer(t, persistent=...)
             self.register_buffer(name, value, value.persistent)
-        elif name in buffers:
+        elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' (torch.nn.Buffer, torch.Tensor or None "
+                    "expected)"
+                )
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -374,7 +384,7 @@ class Module:
             if table is not keep:
                 table.pop(name, None)
         if keep is not self._buffers:
-            self._non_persistent_buffers.discard(name)
+            self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         # (Unrolled for speed: every forward reads its parameters through here.)
@@ -394,37 +404,41 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]
-                self._non_persistent_buffers.discard(name)
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Registers ``param`` (or None) under ``name``."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name(self, name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                            "(tritongrad.nn.Parameter or None required)")  # fmt: skip
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")  # fmt: skip
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Registers a non-learnable tensor (saved in the state dict unless ``persistent=False``)."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
         _check_name(self, name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
         self._forget(name, keep=self._buffers)
-        self._non_persistent_buffers.discard(name)
+        self._non_persistent_buffers_set.discard(name)
         self._buffers[name] = tensor
         if not persistent:
-            self._non_persistent_buffers.add(name)
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Registers a child module."""
+        if module is not None and not isinstance(module, Module):  # (checked before the name, as torch's)
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
         _check_name(self, name, "module", self._modules)
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
@@ -553,8 +567,9 @@ class Module:
         """Sets training mode (dropout active) on this module and its children."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        self.training = mode
+        for child in self.children():  # (through each child's train, so an override runs, as torch's)
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -566,6 +581,11 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for parameter in self.parameters():
+            if not isinstance(requires_grad, bool):  # (torch's Tensor.requires_grad_ refuses it, per parameter)
+                raise TypeError(
+                    "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                    f"{type(requires_grad).__name__}"
+                )
             parameter.requires_grad_(requires_grad)
         return self
 
@@ -576,9 +596,13 @@ class Module:
                 continue
             if set_to_none:
                 parameter.grad = None
-            else:
-                parameter.grad.detach_()
-                parameter.grad.zero_()
+                continue
+            grad = parameter.grad
+            if grad.grad_fn is not None:
+                grad.detach_()
+            else:  # (a view, as a flat gradient buffer's slices are, cannot be detached in place)
+                grad.requires_grad_(False)
+            grad.zero_()
 
     # ------------------------------------------------------------------ conversion
     def apply(self, fn: Callable[[Module], None]) -> Module:
@@ -588,42 +612,47 @@ class Module:
         fn(self)
         return self
 
-    def _apply_to_tensors(self, convert: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
-        with no_grad():
-            for module in self.modules() if recurse else (self,):
-                for parameter in module._parameters.values():
-                    if parameter is None:
-                        continue
-                    converted = convert(parameter)
-                    if parameter.requires_grad and not (converted.is_floating_point() or converted.is_complex()):
-                        # (torch assigns ``parameter.data``, which refuses this)
-                        raise RuntimeError(
-                            "data set to a tensor that requires gradients must be floating point or complex dtype"
-                        )
-                    if converted is not parameter:
-                        # Like torch, the Parameter object stays (an optimizer built before
-                        # ``model.to(...)`` still holds it); only its data is replaced.
-                        grad = parameter.grad
-                        parameter.data = converted
-                        parameter.grad = None
-                        if grad is not None:
-                            parameter.grad = convert(grad)
-                for name, buffer in module._buffers.items():
-                    if buffer is not None:
-                        module._buffers[name] = convert(buffer)
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
+        """``fn`` on every parameter (and its grad) and buffer, children first through their own
+        ``_apply`` (so a subclass that converts more state overrides it and calls ``super()._apply``), as
+        torch's: what ``to``, ``float``, ``cuda``, ``to_empty`` and the rest are written on.
+
+        A parameter keeps its object (an optimizer built before ``model.to(...)`` still holds it) and only
+        its data is replaced; so does its grad."""
+        if recurse:
+            for child in self.children():
+                child._apply(fn)
+        for parameter in self._parameters.values():
+            if parameter is None:
+                continue
+            with no_grad():
+                converted = fn(parameter)
+            if converted is parameter:
+                continue
+            if parameter.requires_grad and not (converted.is_floating_point() or converted.is_complex()):
+                # (torch assigns ``parameter.data``, which refuses this)
+                raise RuntimeError(
+                    "data set to a tensor that requires gradients must be floating point or complex dtype"
+                )
+            grad = parameter.grad
+            parameter.grad = None  # (the old grad no longer fits the new data while the two are swapped)
+            parameter.data = converted
+            if grad is not None:
+                with no_grad():
+                    grad_converted = fn(grad)
+                if grad_converted is not grad:
+                    grad.data = grad_converted
+                parameter.grad = grad
+        for name, buffer in self._buffers.items():
+            if buffer is not None:
+                self._buffers[name] = fn(buffer)
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Moves/casts parameters and buffers (floating ones only for dtype changes), like torch."""
-        dtype, device = kwargs.get("dtype"), kwargs.get("device")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype, device = arg.dtype, arg.device
-            elif _is_dtype(arg):
-                dtype = arg
-            else:
-                device = arg
-        dtype = as_dtype(dtype, "to")  # (float is float64, as in torch)
+        """Moves/casts parameters and buffers (floating and complex ones only for dtype changes; 4-d and
+        5-d ones to ``memory_format``), like torch: ``to(device, dtype, non_blocking)``,
+        ``to(dtype, non_blocking)``, ``to(tensor, non_blocking)``, each also by keyword."""
+        device, dtype, non_blocking, memory_format = _parse_to(args, kwargs)
         if dtype is not None:
             if not (dtype.is_floating_point or dtype.is_complex):
                 raise TypeError(
@@ -640,44 +669,55 @@ class Module:
 
         def convert(tensor: Tensor) -> Tensor:
             convertible = tensor.is_floating_point() or tensor.is_complex()
-            target_dtype = dtype if dtype is not None and convertible else None
-            return tensor.to(device=device, dtype=target_dtype)
+            target_dtype = dtype if convertible else None
+            try:
+                if memory_format is not None and tensor.dim() in (4, 5):
+                    return tensor.to(
+                        device=device, dtype=target_dtype, non_blocking=non_blocking, memory_format=memory_format
+                    )
+                return tensor.to(device=device, dtype=target_dtype, non_blocking=non_blocking)
+            except NotImplementedError as error:
+                if str(error) == "Cannot copy out of meta tensor; no data!":
+                    raise NotImplementedError(
+                        f"{error} Please use torch.nn.Module.to_empty() instead of torch.nn.Module.to() "
+                        f"when moving module from meta to a different device."
+                    ) from None
+                raise
 
-        return self._apply_to_tensors(convert)
+        return self._apply(convert)
 
     def to_empty(self, *, device, recurse: bool = True) -> Module:
         """Replaces every parameter and buffer by an uninitialized tensor of its shape and dtype on
         ``device``: how a module built on the meta device (shapes only) gets memory before a
         checkpoint is loaded into it. ``recurse=False``: this module's own tensors only."""
-        return self._apply_to_tensors(lambda tensor: empty_like(tensor, device=device), recurse)
+        return self._apply(lambda tensor: empty_like(tensor, device=device), recurse)
 
     def share_memory(self) -> Module:
         """Moves every parameter and buffer to shared memory (torch's Hogwild preparation); returns self."""
-        for tensor in [*self.parameters(), *self.buffers()]:
-            tensor.share_memory_()
-        return self
+        return self._apply(lambda tensor: tensor.share_memory_())
 
     def cpu(self) -> Module:
-        return self.to("cpu")
+        return self._apply(lambda tensor: tensor.cpu())
 
     def cuda(self, device=None) -> Module:
-        return self.to(device if device is not None else "cuda")
+        return self._apply(lambda tensor: tensor.cuda(device))
 
+    # The casts by name touch floating-point tensors only (complex and integer ones stay), as torch's.
     def float(self) -> Module:
-        return self.to(torch.float32)
+        return self._apply(lambda tensor: tensor.float() if tensor.is_floating_point() else tensor)
 
     def double(self) -> Module:
-        return self.to(torch.float64)
+        return self._apply(lambda tensor: tensor.double() if tensor.is_floating_point() else tensor)
 
     def half(self) -> Module:
-        return self.to(torch.float16)
+        return self._apply(lambda tensor: tensor.half() if tensor.is_floating_point() else tensor)
 
     def bfloat16(self) -> Module:
-        return self.to(torch.bfloat16)
+        return self._apply(lambda tensor: tensor.bfloat16() if tensor.is_floating_point() else tensor)
 
     def type(self, dst_type) -> Module:
         """Casts every parameter and buffer (floating or not) with ``Tensor.type``, as torch's."""
-        return self._apply_to_tensors(lambda tensor: tensor.type(dst_type))
+        return self._apply(lambda tensor: tensor.type(dst_type))
 
     # ------------------------------------------------------------------ state dict
     def get_extra_state(self) -> Any:
@@ -704,7 +744,7 @@ class Module:
             if parameter is not None:
                 destination[prefix + name] = parameter if keep_vars else parameter.detach()
         for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
+            if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
         if getattr(type(self), "get_extra_state", Module.get_extra_state) is not Module.get_extra_state:
             destination[prefix + _EXTRA_STATE_KEY] = self.get_extra_state()
@@ -746,32 +786,32 @@ class Module:
                 destination = replaced
         return destination
 
-    def register_state_dict_pre_hook(self, hook) -> _HookHandle:
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
         """``hook(module, prefix, keep_vars)`` runs before this module's entries are collected."""
         return self._add_hook(self._hook_table("_state_dict_pre_hooks", backward=False), hook)
 
-    def register_state_dict_post_hook(self, hook) -> _HookHandle:
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's entries (its
         children's included) are collected, and may change ``state_dict`` in place."""
         return self._add_hook(self._hook_table("_state_dict_hooks", backward=False), _returns_none(hook))
 
-    def _register_state_dict_hook(self, hook) -> _HookHandle:
+    def _register_state_dict_hook(self, hook) -> RemovableHandle:
         """torch's private form of ``register_state_dict_post_hook``: a returned dict replaces it."""
         return self._add_hook(self._hook_table("_state_dict_hooks", backward=False), hook)
 
-    def register_load_state_dict_pre_hook(self, hook) -> _HookHandle:
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
         error_msgs)`` runs before this module's entries are loaded; it may change ``state_dict`` in
         place (rename keys of an old checkpoint) and append to ``error_msgs``."""
         return self._add_hook(self._hook_table("_load_state_dict_pre_hooks", backward=False), hook)
 
-    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False) -> _HookHandle:
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False) -> RemovableHandle:
         """torch's private form: without ``with_module`` the hook is called without the module."""
         if not with_module:
             hook = _without_module(hook)
         return self.register_load_state_dict_pre_hook(hook)
 
-    def register_load_state_dict_post_hook(self, hook) -> _HookHandle:
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
         """``hook(module, incompatible_keys)`` runs after loading, before strict's check: clearing
         ``incompatible_keys.missing_keys`` or ``unexpected_keys`` in place silences those errors."""
         return self._add_hook(self._hook_table("_load_state_dict_post_hooks", backward=False), hook)
@@ -788,7 +828,7 @@ class Module:
             hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         local_state = {name: value for name, value in self._parameters.items() if value is not None}
         for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
+            if buffer is not None and name not in self._non_persistent_buffers_set:
                 local_state[name] = buffer
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, target in local_state.items():
@@ -906,24 +946,26 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> _HookHandle:  # fmt: skip
+                              always_call: bool = False) -> RemovableHandle:  # fmt: skip
         """``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs, output)``) runs
         after forward; a non-None return replaces the output."""
         if with_kwargs:
             hook = _WithKeywords(hook, after=True)
-        handle = self._add_hook(self._forward_hooks, hook, prepend)
-        if always_call:  # (also run, with output None, when forward raises)
-            self._hook_table("_forward_hooks_always_called", backward=False)[handle._key] = True
+        if not always_call:
+            return self._add_hook(self._forward_hooks, hook, prepend)
+        always_called = self._hook_table("_forward_hooks_always_called", backward=False)
+        handle = self._add_hook(self._forward_hooks, hook, prepend, extra_dict=always_called)
+        always_called[handle.id] = True  # (also run, with output None, when forward raises)
         return handle
 
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> _HookHandle:
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
         """``hook(module, args)`` (``with_kwargs``: ``hook(module, args, kwargs)``, returning
         ``(args, kwargs)``) runs before forward; a non-None return replaces the args."""
         if with_kwargs:
             hook = _WithKeywords(hook, after=False)
         return self._add_hook(self._forward_pre_hooks, hook, prepend)
 
-    def register_full_backward_hook(self, hook, prepend: bool = False) -> _HookHandle:
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's tensor
         inputs are known: an entry per positional argument (zeros for a tensor that needs no gradient, None
         for a non-tensor), one per output (None for one that got no gradient); it may return replacement
@@ -933,12 +975,12 @@ class Module:
         object.__setattr__(self, "_is_full_backward_hook", True)
         return self._add_hook(self._hook_table("_backward_hooks"), hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> _HookHandle:
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_output)`` runs when the gradients of the module's outputs are known; it
         may return replacement grad_output."""
         return self._add_hook(self._hook_table("_backward_pre_hooks"), hook, prepend)
 
-    def register_backward_hook(self, hook) -> _HookHandle:
+    def register_backward_hook(self, hook) -> RemovableHandle:
         """torch's deprecated hook: ``hook(module, grad_input, grad_output)`` with the gradients of the
         last node of the forward (its inputs and outputs), not the module's. A module takes one kind."""
         if self._is_full_backward_hook is True:
@@ -959,13 +1001,13 @@ class Module:
                 object.__setattr__(self, "_has_backward_hooks", True)
         return self.__dict__[name]
 
-    def _add_hook(self, table: dict, hook, prepend: bool = False) -> _HookHandle:
-        key = self._hook_counter
-        object.__setattr__(self, "_hook_counter", key + 1)
-        table[key] = hook
+    def _add_hook(self, table: dict, hook, prepend: bool = False, extra_dict=None) -> RemovableHandle:
+        """``hook`` into ``table`` under its handle's id (one counter for every handle, as torch's)."""
+        handle = RemovableHandle(table, extra_dict=extra_dict)
+        table[handle.id] = hook
         if prepend:
-            table.move_to_end(key, last=False)
-        return _HookHandle(table, key)
+            table.move_to_end(handle.id, last=False)
+        return handle
 
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks:
@@ -1046,6 +1088,10 @@ class Module:
         """Layer-specific text inside the parentheses of the repr."""
         return ""
 
+    def _get_name(self) -> str:
+        """The name the repr opens with (torch's override point)."""
+        return self.__class__.__name__
+
     def __repr__(self) -> str:
         lines = []
         extra = self.extra_repr()
@@ -1054,11 +1100,12 @@ class Module:
         for name, child in self._modules.items():
             child_repr = repr(child).replace("\n", "\n  ")
             lines.append(f"({name}): {child_repr}")
+        name = self._get_name()
         if not lines:
-            return f"{type(self).__name__}()"
+            return f"{name}()"
         if len(lines) == 1 and not self._modules:
-            return f"{type(self).__name__}({lines[0]})"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+            return f"{name}({lines[0]})"
+        return f"{name}(\n  " + "\n  ".join(lines) + "\n)"
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
@@ -1083,9 +1130,25 @@ def _check_name_format(name, what: str) -> None:
         raise KeyError(f'{what} name can\'t be empty string ""')
 
 
-def _is_dtype(value) -> bool:
-    """A torch.dtype, or a Python type torch reads as one (``module.to(float)``)."""
-    return isinstance(value, torch.dtype) or (type(value) is type and value in PYTHON_TYPE_DTYPES)
+def _parse_to(args: tuple, kwargs: dict) -> tuple:
+    """(device, dtype, non_blocking, memory_format) of ``Module.to``'s arguments, read by torch's own
+    parser (argument parsing, no arithmetic), so its three signatures, its ``copy`` refusal and its
+    TypeErrors are torch's; a tensor argument is given to it as its memory."""
+    args = tuple(arg._data if isinstance(arg, Tensor) else arg for arg in args)
+    kwargs = {key: value._data if isinstance(value, Tensor) else value for key, value in kwargs.items()}
+    return torch._C._nn._parse_to(*args, **kwargs)
+
+
+def _typename(value) -> str:
+    """``torch.typename``: how torch's messages name a value: a tensor's legacy type name
+    (``torch.FloatTensor``), else its (class's) qualified name, a builtin's bare."""
+    if isinstance(value, Tensor):
+        return tensor_type_name(value.dtype, value.device)
+    if hasattr(value, "__qualname__"):
+        module, qualname = getattr(value, "__module__", "") or "", value.__qualname__
+    else:
+        module, qualname = type(value).__module__ or "", type(value).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _torch_size(shape) -> str:

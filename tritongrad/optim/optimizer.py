@@ -306,8 +306,11 @@ class Optimizer:
                     param.grad = None
             return
         grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
-        for grad in grads:
-            grad.detach_()
+        for grad in grads:  # (torch's: a view, as a flat gradient buffer's slices are, cannot be detached in place)
+            if grad.grad_fn is not None:
+                grad.detach_()
+            else:
+                grad.requires_grad_(False)
         contiguous = [grad for grad in grads if grad.is_contiguous()]
         launch_zero_([grad._data for grad in contiguous])
         for grad in grads:

@@ -1,10 +1,11 @@
 """tritongrad.nn.utils: gradient clipping, flattening parameters to a vector, variable-length
 sequences (``rnn``), the hook-based ``weight_norm`` and ``spectral_norm``, conv/linear + batch-norm fusion,
-``parametrize`` / ``parametrizations``, ``prune`` and ``skip_init``, as torch.nn.utils."""
+``parametrize`` / ``parametrizations``, ``prune``, ``skip_init`` and the deprecated ``stateless``, as
+torch.nn.utils."""
 
 import warnings
 
-from tritongrad.nn.utils import parametrizations, parametrize, prune, rnn
+from tritongrad.nn.utils import parametrizations, parametrize, prune, rnn, stateless
 from tritongrad.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from tritongrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from tritongrad.nn.utils.fusion import (
@@ -19,7 +20,7 @@ from tritongrad.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
-    "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "parametrizations", "prune",
+    "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "parametrizations", "prune", "stateless",
     "weight_norm", "remove_weight_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
     "fuse_linear_bn_weights", "spectral_norm", "remove_spectral_norm", "skip_init",
 ]  # fmt: skip

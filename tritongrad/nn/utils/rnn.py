@@ -20,33 +20,119 @@ from tritongrad.ops import cat, stack
 from tritongrad.tensor import Tensor
 
 __all__ = [
-    "PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "pack_sequence",
-    "unpad_sequence", "unpack_sequence",
+    "PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
+    "pack_sequence", "unpad_sequence", "unpack_sequence",
 ]  # fmt: skip
 
 
-class PackedSequence(NamedTuple):
-    """A batch of sequences packed time step by time step (see the module docstring).
-
-    ``sorted_indices[i]``: the batch position of the i-th longest sequence; ``unsorted_indices``: its
-    inverse (None when packing kept the batch order)."""
+class PackedSequence_(NamedTuple):
+    """PackedSequence's fields (torch's base class of it)."""
 
     data: Tensor
     batch_sizes: Tensor
-    sorted_indices: Tensor | None = None
-    unsorted_indices: Tensor | None = None
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+
+
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The inverse of a permutation of 0..n-1 (``result[permutation[i]] = i``); None stays None."""
+    if permutation is None:
+        return None
+    output = creation.empty_like(permutation, memory_format=torch.contiguous_format)
+    output.scatter_(0, permutation, creation.arange(0, permutation.numel(), device=permutation.device))
+    return output
+
+
+def _bind(optional, fn):
+    return None if optional is None else fn(optional)
+
+
+class PackedSequence(PackedSequence_):
+    """A batch of sequences packed time step by time step (see the module docstring).
+
+    ``sorted_indices[i]``: the batch position of the i-th longest sequence; ``unsorted_indices``: its
+    inverse, computed from ``sorted_indices`` when not given (None when packing kept the batch order).
+    As torch's, ``batch_sizes`` may be omitted when ``data`` is the pair (data, batch_sizes)."""
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
+        if batch_sizes is not None:
+            # (torch reads .device here, so a list of sizes is its AttributeError)
+            if batch_sizes.device.type != "cpu":
+                raise ValueError(
+                    "batch_sizes should always be on CPU. Instances of PackedSequence should never be created "
+                    "manually. They should be instantiated by functions like pack_sequence and pack_padded_sequences "
+                    "in nn.utils.rnn. https://pytorch.org/docs/stable/nn.html#torch.nn.utils.rnn.pack_sequence"
+                )
+            return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+        if not (isinstance(data, (list, tuple)) and len(data) == 2):
+            raise AssertionError
+        return super().__new__(cls, data[0], data[1], sorted_indices, unsorted_indices)
+
+    def pin_memory(self) -> PackedSequence:
+        return type(self)(
+            self.data.pin_memory(),
+            self.batch_sizes,
+            _bind(self.sorted_indices, lambda t: t.pin_memory()),
+            _bind(self.unsorted_indices, lambda t: t.pin_memory()),
+        )
 
     def to(self, *args, **kwargs) -> PackedSequence:
-        """``data`` moved or converted (the index tensors follow ``data``'s device)."""
+        """``data`` moved or converted (the index tensors follow ``data``'s device, not its dtype)."""
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        indices = [None if t is None else t.to(data.device) for t in (self.sorted_indices, self.unsorted_indices)]
-        return PackedSequence(data, self.batch_sizes, *indices)
+        kwargs = {key: value for key, value in kwargs.items() if key not in ("device", "dtype")}
+        sorted_indices = _bind(self.sorted_indices, lambda t: t.to(data.device, **kwargs))
+        unsorted_indices = _bind(self.unsorted_indices, lambda t: t.to(data.device, **kwargs))
+        return type(self)(data, self.batch_sizes, sorted_indices, unsorted_indices)
+
+    def cuda(self, *args, **kwargs) -> PackedSequence:
+        # (where the arguments would put data, read off an empty tensor like it, as torch's)
+        example = creation.empty(0, dtype=self.data.dtype, device=self.data.device).to(*args, **kwargs)
+        if example.is_cuda:
+            return self.to(*args, **kwargs)
+        kwargs["device"] = "cuda"
+        return self.to(*args, **kwargs)
+
+    def cpu(self, *args, **kwargs) -> PackedSequence:
+        example = creation.empty(0, dtype=self.data.dtype, device=self.data.device).to(*args, **kwargs)
+        if example.device.type == "cpu":
+            return self.to(*args, **kwargs)
+        kwargs["device"] = "cpu"
+        return self.to(*args, **kwargs)
+
+    def double(self) -> PackedSequence:
+        return self.to(dtype=torch.double)
+
+    def float(self) -> PackedSequence:
+        return self.to(dtype=torch.float)
+
+    def half(self) -> PackedSequence:
+        return self.to(dtype=torch.half)
+
+    def long(self) -> PackedSequence:
+        return self.to(dtype=torch.long)
+
+    def int(self) -> PackedSequence:
+        return self.to(dtype=torch.int)
+
+    def short(self) -> PackedSequence:
+        return self.to(dtype=torch.short)
+
+    def char(self) -> PackedSequence:
+        return self.to(dtype=torch.int8)
+
+    def byte(self) -> PackedSequence:
+        return self.to(dtype=torch.uint8)
 
     @property
     def is_cuda(self) -> bool:
         return self.data.is_cuda
+
+    def is_pinned(self) -> bool:
+        return self.data.is_pinned()
 
     def lengths(self) -> list[int]:
         """Each packed sequence's length, longest first (the sorted order)."""

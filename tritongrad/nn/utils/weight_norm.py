@@ -15,6 +15,7 @@ import warnings
 from tritongrad.nn.module import Module
 from tritongrad.nn.modules.lazy import UninitializedParameter
 from tritongrad.nn.parameter import Parameter
+from tritongrad.tensor import Tensor
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm", "norm_except_dim"]
 
@@ -22,9 +23,14 @@ __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm", "norm_except_dim"]
 def norm_except_dim(v, pow: float = 2, dim: int = 0):
     """The ``pow``-norm of ``v`` over every dim but ``dim``, kept as size-1 dims (torch.norm_except_dim);
     ``dim=-1`` is the norm of the whole tensor (a 0-d tensor)."""
+    if not isinstance(v, Tensor):
+        raise TypeError(f"norm_except_dim(): argument 'v' (position 1) must be Tensor, not {type(v).__name__}")
     if dim == -1:
         return v.norm(pow)
-    dim = dim % v.dim()
+    ndim = v.dim()
+    if not -ndim <= dim < ndim:  # (torch's transpose(0, dim) refuses it)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
+    dim = dim % ndim
     others = [d for d in range(v.dim()) if d != dim]
     return v.norm(pow, dim=others, keepdim=True) if others else v.abs()
 
