@@ -164,19 +164,51 @@ def launch_arange(start: float, end: float, step: float, *, dtype: torch.dtype, 
     return out
 
 
-# torch.linspace's symmetric formula: the first half counts up from start, the second half
-# counts down from end, so both endpoints are exact.
+# torch.linspace as its CPU kernel computes it, so that the rounding errors are torch's too: the
+# bounds and the step in the output dtype, step = (end - start) / (steps - 1); the first half
+# counts up from start (start + step * i), the second half down from end (end - step * (steps-1-i)),
+# so both endpoints are exact. Each operation rounds to the output dtype as c10's scalar arithmetic
+# does: float32/float64 in one fused multiply-add (the compiler contracts torch's expression), half
+# and bfloat16 after every operation (c10::Half/BFloat16 compute in float and round back). Integer
+# outputs use a float64 step from the truncated bounds and truncate the fused result.
 @triton.jit
-def linspace_kernel(out_ptr, bounds_ptr, numel, BLOCK: tl.constexpr):
+def _round_to(x, OUT_TYPE: tl.constexpr, COMPUTE: tl.constexpr):
+    """x rounded to the output dtype and back (a no-op where that is the computing type)."""
+    if OUT_TYPE == tl.float16:
+        return x.to(tl.float16).to(COMPUTE)
+    elif OUT_TYPE == tl.bfloat16:
+        return x.to(tl.bfloat16).to(COMPUTE)
+    elif OUT_TYPE == tl.float32:
+        return x.to(tl.float32).to(COMPUTE)
+    else:
+        return x
+
+
+@triton.jit
+def linspace_kernel(out_ptr, bounds_ptr, numel, COMPUTE: tl.constexpr, IS_INT: tl.constexpr, BLOCK: tl.constexpr):
+    OUT_TYPE: tl.constexpr = out_ptr.dtype.element_ty
     index = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = index < numel
-    start = tl.load(bounds_ptr)
-    end = tl.load(bounds_ptr + 1)
-    step = tl.load(bounds_ptr + 2)
+    if IS_INT:  # (the bounds in the output type first: -1 is 255 for uint8, as c10 converts it)
+        start = tl.load(bounds_ptr).to(tl.int64).to(OUT_TYPE).to(tl.float64)
+        end = tl.load(bounds_ptr + 1).to(tl.int64).to(OUT_TYPE).to(tl.float64)
+    else:  # (a double bound becomes a half through float, as c10's conversion goes)
+        start = _round_to(tl.load(bounds_ptr).to(COMPUTE), OUT_TYPE, COMPUTE)
+        end = _round_to(tl.load(bounds_ptr + 1).to(COMPUTE), OUT_TYPE, COMPUTE)
+    intervals = _round_to((numel - 1).to(COMPUTE), OUT_TYPE, COMPUTE)
+    step = _round_to(_round_to(end - start, OUT_TYPE, COMPUTE) / intervals, OUT_TYPE, COMPUTE)
     halfway = numel // 2
-    values = tl.where(
-        index < halfway, start + step * index.to(tl.float64), end - step * (numel - 1 - index).to(tl.float64)
-    )
+    counting_up = index < halfway
+    # the multiple of step: i from start, steps - 1 - i from end (in the output dtype, as C++ converts it)
+    multiple = _round_to(tl.where(counting_up, index, numel - 1 - index).to(COMPUTE), OUT_TYPE, COMPUTE)
+    base = tl.where(counting_up, start, end)
+    signed_step = tl.where(counting_up, step, -step)
+    if OUT_TYPE == tl.float16 or OUT_TYPE == tl.bfloat16:
+        values = _round_to(base + _round_to(signed_step * multiple, OUT_TYPE, COMPUTE), OUT_TYPE, COMPUTE)
+    else:
+        values = tl.fma(signed_step, multiple, base)
+    if numel == 1:  # (torch fills the single value with start)
+        values = tl.where(index == 0, start, values)
     store_as(out_ptr + index, values, mask)
 
 
@@ -187,12 +219,12 @@ def launch_linspace(start: float, end: float, steps: int, *, dtype: torch.dtype,
     out = torch.empty(steps, dtype=dtype, device=device)
     if steps == 0:
         return out
-    if steps == 1:
-        end = start  # the single value is start (the symmetric formula below would give end)
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    bounds = torch.tensor([start, end, step], dtype=torch.float64, device=device)
+    bounds = torch.tensor([start, end], dtype=torch.float64, device=device)
+    compute = tl.float64 if dtype == torch.float64 or not dtype.is_floating_point else tl.float32
     block, num_warps = elementwise_launch_config(steps)
-    linspace_kernel[(cdiv(steps, block),)](out, bounds, steps, BLOCK=block, num_warps=num_warps)
+    linspace_kernel[(cdiv(steps, block),)](
+        out, bounds, steps, COMPUTE=compute, IS_INT=not dtype.is_floating_point, BLOCK=block, num_warps=num_warps
+    )
     return out
 
 

@@ -224,6 +224,13 @@ def test_bad_values_raise(values, shape, error):
         format_tensor(values, shape, torch.float32, "cpu")
 
 
-def test_unknown_profile_raises():
-    with pytest.raises(ValueError, match="profile"):
-        formatting.set_printoptions(profile="tiny")
+def test_unknown_profile_is_ignored_as_torch_ignores_it():
+    before = formatting.get_printoptions()
+    try:
+        torch.set_printoptions(profile="tiny", precision=2)  # (torch applies the other options)
+        formatting.set_printoptions(profile="tiny", precision=2)
+        assert formatting.get_printoptions() == {**before, "precision": 2}
+        assert torch._tensor_str.PRINT_OPTS.precision == 2
+    finally:
+        torch.set_printoptions(profile="default")
+        formatting.set_printoptions(**before)

@@ -97,7 +97,10 @@ globals().update(amp.STATE_FUNCTIONS)  # torch.is_autocast_enabled, get_autocast
 
 # autograd.functional (jacobian, hessian, ...) and autograd.forward_ad are built on the ops, above the
 # autograd core.
-from tritongrad import _dynamo  # noqa: E402,F401
+from tritongrad import (  # noqa: E402,F401 (_tensor_str: torch._tensor_str, the print options)
+    _dynamo,
+    _tensor_str,
+)
 from tritongrad import environment as _environment  # noqa: E402
 from tritongrad._dynamo import compile  # noqa: E402,F401,A004
 from tritongrad.autograd import forward_ad as _autograd_forward_ad  # noqa: E402,F401
@@ -110,6 +113,7 @@ from tritongrad.environment import *  # noqa: E402,F401,F403
 from tritongrad.foreach import *  # noqa: E402,F401,F403
 from tritongrad.legacy_types import *  # noqa: E402,F401,F403
 from tritongrad.namespace_aliases import *  # noqa: E402,F401,F403
+from tritongrad.ops import return_types  # noqa: E402,F401 (torch.return_types: the named result tuples)
 from tritongrad.ops.copies import *  # noqa: E402,F401,F403
 from tritongrad.ops.extras import frexp, ldexp, ldexp_, pdist, renorm  # noqa: E402,F401
 from tritongrad.ops.linalg_composed import matrix_exp, pca_lowrank, svd_lowrank  # noqa: E402,F401

@@ -67,18 +67,17 @@ def set_printoptions(
     """Sets how tensors print, like ``torch.set_printoptions``.
 
     ``profile`` ("default", "short" or "full") resets the four numeric options
-    first; the others then override it. As in torch, ``sci_mode`` is always
-    assigned, so a call that leaves it out returns it to automatic (None).
+    first; the others then override it. An unknown profile is ignored, as torch
+    ignores it. As in torch, ``sci_mode`` is always assigned, so a call that
+    leaves it out returns it to automatic (None).
 
     >>> set_printoptions(precision=2)
     >>> format_tensor([1.12345], (1,), torch.float32, "cpu", suffixes=[])
     'tensor([1.12])'
     >>> set_printoptions(profile="default")
     """
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"unknown print profile {profile!r}; expected one of {sorted(_PROFILES)}")
-        base = _PROFILES[profile]
+    base = _PROFILES.get(profile) if isinstance(profile, str) else None
+    if base is not None:
         _options.precision, _options.threshold = base.precision, base.threshold
         _options.edgeitems, _options.linewidth = base.edgeitems, base.linewidth
     if precision is not None:
@@ -175,17 +174,60 @@ class ComplexFormatter:
 
 
 def format_meta_tensor(
-    shape: Sequence[int], dtype: torch.dtype, *, suffixes: Sequence[str] = (), prefix: str = "tensor("
+    shape: Sequence[int],
+    dtype: torch.dtype,
+    *,
+    suffixes: Sequence[str] = (),
+    prefix: str = "tensor(",
+    contents: str | None = None,
 ) -> str:
     """``repr`` of a meta tensor as torch gives it: no values, the size always, the dtype unless default.
+    ``contents`` replaces the ``...`` (torch's ``tensor_contents``).
 
     >>> format_meta_tensor((2, 3), torch.int64)
     "tensor(..., device='meta', size=(2, 3), dtype=torch.int64)"
     """
     parts = ["...", "device='meta'", f"size={tuple(int(size) for size in shape)}"]
+    if contents is not None:
+        parts[0] = contents
     if dtype != get_default_dtype():
         parts.append(f"dtype={dtype}")
     return prefix + ", ".join([*parts, *suffixes]) + ")"
+
+
+def host_values(data: torch.Tensor) -> tuple[Any, bool]:
+    """What ``format_tensor`` needs of a tensor's values, copied to the host: ``(values, summarized)``.
+
+    A tensor past the print threshold shows only ``edgeitems`` entries at each end of every long
+    dimension, so only those are read (narrow views of ``data``, then ``tolist`` of each small piece:
+    torch's ``get_summarized_data``); an expanded 10**5 x 10**5 tensor prints without touching the
+    other values. ``summarized`` says the nested lists hold just those entries along each dimension
+    longer than ``2 * edgeitems``. An empty tensor gives ``[]`` whatever its shape (nothing is shown).
+    Odd ``edgeitems`` (negative, not a whole number) read everything, as the slicing rules for them
+    are those of the full lists.
+    """
+    shape = tuple(data.shape)
+    numel = math.prod(shape)
+    if numel == 0:
+        return [], False
+    edgeitems = _options.edgeitems
+    if not numel > _options.threshold or not isinstance(edgeitems, int) or edgeitems < 0 or data.dim() == 0:
+        return data.tolist(), False
+    if edgeitems == 0:  # (torch prints "[...]" for every dimension: no value is shown)
+        return [], True
+    return _edge_values(data, edgeitems), True
+
+
+def _edge_values(data: torch.Tensor, edgeitems: int) -> list:
+    length = data.shape[0]
+    if data.dim() == 1:
+        if length > 2 * edgeitems:
+            return data[:edgeitems].tolist() + data[length - edgeitems :].tolist()
+        return data.tolist()
+    rows = range(length)
+    if length > 2 * edgeitems:
+        rows = [*range(edgeitems), *range(length - edgeitems, length)]
+    return [_edge_values(data[row], edgeitems) for row in rows]
 
 
 def format_tensor(
@@ -196,12 +238,16 @@ def format_tensor(
     *,
     suffixes: Sequence[str] = (),
     prefix: str = "tensor(",
+    summarized: bool = False,
+    contents: str | None = None,
 ) -> str:
     """The text ``repr(tensor)`` gives in torch, built from the tensor's host values.
 
     Args:
         values: ``tensor.tolist()``: a nested list, a Python scalar for a 0-dim
-            tensor, or a flat list of all the elements in row-major order.
+            tensor, or a flat list of all the elements in row-major order; or
+            what ``host_values`` reads (with ``summarized`` as it says). Not
+            looked at for an empty tensor.
         shape: the tensor's shape.
         dtype: the tensor's dtype (a torch dtype). fp16/bf16 values are
             Python floats already rounded to that dtype.
@@ -211,6 +257,11 @@ def format_tensor(
             ``size=`` and ``dtype=`` parts this function adds itself.
         prefix: the opening text; its last line sets the indentation, so
             ``"Parameter containing:\\ntensor("`` lines up as torch's does.
+        summarized: ``values`` (nested lists) hold only the first and last
+            ``edgeitems`` entries along each dimension longer than
+            ``2 * edgeitems`` (``host_values`` of a tensor past the threshold).
+        contents: text printed instead of the values (torch's
+            ``__repr__(tensor_contents=...)``); ``values`` is then not read.
 
     >>> print(format_tensor([[1, 2], [3, 40]], (2, 2), torch.int32, "cuda:0", suffixes=[]))
     tensor([[ 1,  2],
@@ -239,23 +290,33 @@ def format_tensor(
         default_complex = torch.complex128 if get_default_dtype() == torch.float64 else torch.complex64
         if dtype not in (get_default_dtype(), default_complex, torch.int64, torch.bool):
             parts.append(f"dtype={dtype}")
-        data = _as_nested(values, shape)
-        summarize = math.prod(shape) > options.threshold
-        if summarize:
-            shown = _shown_values(data, len(shape), options.edgeitems)
-        else:
-            shown = _all_values(data, len(shape))
-        if dtype.is_complex:
-            formatter = ComplexFormatter(shown, options)
-        else:
-            formatter = ElementFormatter(shown, dtype.is_floating_point, options)
-        body = _render(data, len(shape), indent, summarize, formatter, options)
+        if contents is None:
+            body = _format_values(values, shape, dtype, indent, summarized, options)
+    if contents is not None:
+        body = contents
 
     text = _append_suffixes(opening + body, [*parts, *suffixes], indent, options.linewidth)
     return leading_lines + newline + text
 
 
-def _as_nested(values: Any, shape: tuple[int, ...]) -> Any:
+def _format_values(
+    values: Any, shape: tuple[int, ...], dtype: torch.dtype, indent: int, summarized: bool, options: PrintOptions
+) -> str:
+    """The bracketed values of a non-empty tensor, its opening bracket at column ``indent``."""
+    data = _as_nested(values, shape, summarized, options.edgeitems)
+    summarize = math.prod(shape) > options.threshold
+    if summarize:
+        shown = _shown_values(data, shape, options.edgeitems)
+    else:
+        shown = _all_values(data, len(shape))
+    if dtype.is_complex:
+        formatter = ComplexFormatter(shown, options)
+    else:
+        formatter = ElementFormatter(shown, dtype.is_floating_point, options)
+    return _render(data, shape, indent, summarize, formatter, options)
+
+
+def _as_nested(values: Any, shape: tuple[int, ...], summarized: bool = False, edgeitems: int = 0) -> Any:
     """``values`` as nested lists matching ``shape`` (a flat list is split up; a 0-dim value unwrapped)."""
     if len(shape) == 0:
         if isinstance(values, (list, tuple)):
@@ -265,6 +326,8 @@ def _as_nested(values: Any, shape: tuple[int, ...]) -> Any:
         return values
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"values for shape {shape} must be a list, got {type(values).__name__}")
+    if summarized:  # (host_values' lists: only the shown entries, nothing to check them against cheaply)
+        return values
     is_flat = len(shape) > 1 and len(values) > 0 and not isinstance(values[0], (list, tuple))
     if is_flat:
         if len(values) != math.prod(shape):
@@ -290,55 +353,67 @@ def _all_values(data: Any, ndim: int) -> list:
     return [value for row in data for value in _all_values(row, ndim - 1)]
 
 
-def _shown_values(data: Any, ndim: int, edgeitems: int) -> list:
+# The summarising helpers below decide whether a dimension is elided from its true length (``shape``),
+# never from ``len(data)``: the data may be host_values' edge entries only. Their slices pick the same
+# entries from full lists and from those.
+
+
+def _shown_values(data: Any, shape: tuple[int, ...], edgeitems: int) -> list:
     """The values a summarised print shows, which alone decide the element style and width."""
-    if ndim == 0:
+    if not shape:
         return [data]
-    if ndim == 1:
-        if len(data) > 2 * edgeitems:
+    if len(shape) == 1:
+        if shape[0] > 2 * edgeitems:
             # With edgeitems == 0 this is every value (data[-0:] is all of data), as in torch.
             return data[:edgeitems] + data[-edgeitems:]
         return list(data)
     if edgeitems == 0:
         return []
-    rows = data[:edgeitems] + data[-edgeitems:] if len(data) > 2 * edgeitems else data
-    return [value for row in rows for value in _shown_values(row, ndim - 1, edgeitems)]
+    rows = data[:edgeitems] + data[-edgeitems:] if shape[0] > 2 * edgeitems else data
+    return [value for row in rows for value in _shown_values(row, shape[1:], edgeitems)]
 
 
 def _render(
     data: Any,
-    ndim: int,
+    shape: tuple[int, ...],
     indent: int,
     summarize: bool,
     formatter: ElementFormatter | ComplexFormatter,
     options: PrintOptions,
 ) -> str:
     """The bracketed text of ``data``; ``indent`` is the column of its opening bracket."""
+    ndim = len(shape)
     if ndim == 0:
         return formatter.format(data)
     if ndim == 1:
-        return _render_row(data, indent, summarize, formatter, options)
+        return _render_row(data, shape[0], indent, summarize, formatter, options)
 
     edgeitems = options.edgeitems
-    if summarize and len(data) > 2 * edgeitems:
+    inner = shape[1:]
+    if summarize and shape[0] > 2 * edgeitems:
         head, tail = data[:edgeitems], data[len(data) - edgeitems :]
-        blocks = [_render(row, ndim - 1, indent + 1, summarize, formatter, options) for row in head]
+        blocks = [_render(row, inner, indent + 1, summarize, formatter, options) for row in head]
         blocks.append("...")
-        blocks += [_render(row, ndim - 1, indent + 1, summarize, formatter, options) for row in tail]
+        blocks += [_render(row, inner, indent + 1, summarize, formatter, options) for row in tail]
     else:
-        blocks = [_render(row, ndim - 1, indent + 1, summarize, formatter, options) for row in data]
+        blocks = [_render(row, inner, indent + 1, summarize, formatter, options) for row in data]
     # A blank line between the blocks of each dimension above the last two.
     separator = "," + "\n" * (ndim - 1) + " " * (indent + 1)
     return "[" + separator.join(blocks) + "]"
 
 
 def _render_row(
-    row: list, indent: int, summarize: bool, formatter: ElementFormatter | ComplexFormatter, options: PrintOptions
+    row: list,
+    length: int,
+    indent: int,
+    summarize: bool,
+    formatter: ElementFormatter | ComplexFormatter,
+    options: PrintOptions,
 ) -> str:
     edgeitems = options.edgeitems
     if summarize and not edgeitems:
         cells = ["..."]
-    elif summarize and len(row) > 2 * edgeitems:
+    elif summarize and length > 2 * edgeitems:
         cells = [formatter.format(value) for value in row[:edgeitems]]
         cells.append(" ...")
         cells += [formatter.format(value) for value in row[-edgeitems:]]

@@ -31,7 +31,7 @@ import torch
 
 from tritongrad import runtime
 from tritongrad.dtypes import get_default_dtype
-from tritongrad.formatting import format_meta_tensor, format_tensor
+from tritongrad.formatting import format_meta_tensor, format_tensor, host_values
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.shapes import as_int, normalize_dim
@@ -182,6 +182,8 @@ class Tensor:
         if _INFERENCE_THREADS and threading.get_ident() in _INFERENCE_THREADS:
             tensor._is_inference = True
         if requires_grad:
+            if not (data.dtype.is_floating_point or data.dtype.is_complex):
+                raise RuntimeError(FACTORY_REQUIRES_GRAD_DTYPE_ERROR)
             tensor.requires_grad = True
         return tensor
 
@@ -475,7 +477,9 @@ class Tensor:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
                 "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
-                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf "
+                "Tensor by mistake, make sure you access the leaf Tensor instead. See "
+                "github.com/pytorch/pytorch/pull/30531 for more information.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -639,7 +643,14 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def __repr__(self, *, prefix: str = "tensor(") -> str:
+    def __repr__(self, *, tensor_contents: str | None = None) -> str:
+        # torch names a subclass's values after the class (MyT([1., 1.])); Parameter's own repr
+        # (nn/parameter.py) prints its values as a plain tensor's.
+        prefix = "tensor(" if type(self) is Tensor else f"{type(self).__name__}("
+        return self._format_repr(prefix, tensor_contents)
+
+    def _format_repr(self, prefix: str, tensor_contents: str | None = None) -> str:
+        """``repr`` with ``prefix`` opening it; ``tensor_contents`` is printed instead of the values."""
         suffixes = []
         try:
             requires_grad, grad_fn = self.requires_grad, self.grad_fn
@@ -655,14 +666,29 @@ class Tensor:
             tangent = forward_grad[1]
             suffixes.append(f"tangent={tangent.item() if tangent.dim() == 0 else repr(tangent)}")
         if self.is_meta:  # (no values: torch prints an ellipsis and the size)
-            return format_meta_tensor(tuple(self.shape), self.dtype, suffixes=suffixes, prefix=prefix)
-        values = self.tolist()
-        return format_tensor(values, tuple(self.shape), self.dtype, self.device, suffixes=suffixes, prefix=prefix)
-
-    __str__ = __repr__
+            return format_meta_tensor(
+                tuple(self.shape), self.dtype, suffixes=suffixes, prefix=prefix, contents=tensor_contents
+            )
+        values, summarized = [], False
+        if tensor_contents is None:
+            # Only the values the print shows are copied to the host (all of them only below the threshold).
+            raise_deferred_errors()
+            values, summarized = host_values(self._data)
+        return format_tensor(
+            values,
+            tuple(self.shape),
+            self.dtype,
+            self.device,
+            suffixes=suffixes,
+            prefix=prefix,
+            summarized=summarized,
+            contents=tensor_contents,
+        )
 
     def __format__(self, format_spec: str) -> str:
-        if self.dim() == 0:
+        # torch formats the number only of a plain 0-d tensor with values: a Parameter, a subclass or
+        # a meta tensor formats as its repr ("" spec) or raises object's TypeError for any other spec.
+        if self.dim() == 0 and not self.is_meta and type(self) is Tensor:
             return self.item().__format__(format_spec)
         return object.__format__(self, format_spec)  # (str(self) for "", torch's TypeError otherwise)
 
@@ -737,6 +763,10 @@ def _c10_name(dtype: torch.dtype) -> str:
 def _scalar_type_name(dtype: torch.dtype) -> str:
     return _SCALAR_TYPE_NAMES.get(dtype, str(dtype))
 
+
+# What torch's factories (requires_grad=True) and nn.Parameter say to an integer or bool dtype; the
+# requires_grad setter and requires_grad_() word it in lower case (see there).
+FACTORY_REQUIRES_GRAD_DTYPE_ERROR = "Only Tensors of floating point and complex dtype can require gradients"
 
 # torch's warnings given once per process (TORCH_WARN_ONCE), by what they are about
 _WARNED_ONCE: dict[str, bool] = {}

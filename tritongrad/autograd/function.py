@@ -32,6 +32,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import torch
+
 from tritongrad.autograd import saved_hooks
 from tritongrad.autograd.anomaly_mode import is_anomaly_enabled
 from tritongrad.autograd.grad_mode import _state as _grad_state
@@ -100,6 +102,13 @@ class Node:
 
     def __repr__(self) -> str:  # (torch's: the class name, CopySlices where name() says torch::autograd::...)
         return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self) -> dict:
+        """A dict of the node's own, for the user's notes (torch's ``grad_fn.metadata``; empty at first)."""
+        if "_metadata" not in self.__dict__:
+            self._metadata = {}
+        return self._metadata
 
     def apply(self, grads: tuple) -> tuple:
         raise NotImplementedError
@@ -250,16 +259,34 @@ class FunctionCtx(Node):
         """torch's node name: ``MulBackward0`` for tritongrad's ops, ``ExpBackward`` for a user's ``Exp``."""
         return self._torch_name
 
+    def __repr__(self) -> str:
+        # torch makes a custom Function's node class inside torch.autograd.function, and its repr says so
+        if self._function._external:
+            return f"<torch.autograd.function.{type(self).__name__} object at {hex(id(self))}>"
+        return super().__repr__()
+
     def __getattr__(self, name: str):
         """torch's ``grad_fn._saved_self`` / ``_saved_result`` / ``_saved_exponent`` ...: what the node
-        saved, by torch's names (a saved number is the ctx attribute of that name)."""
+        saved, by torch's names: the Function's ``_saved_by_name`` table (a number operand that torch
+        wraps, x * 3's 3, as its 0-d tensor: ``saved_numbers``), else the ctx attribute of that name or
+        of tritongrad's usual name for it (``_SAVED_ATTRIBUTES``: the input's shape is ``input_shape``)."""
         if name.startswith("_saved_"):
             key = name[len("_saved_") :]
-            table = self._function._saved_by_name(self)
+            function = self._function
+            table = function._saved_by_name(self)
+            if table.get(key) is None and key in function.saved_numbers:
+                number = self.__dict__.get(function.saved_numbers[key])
+                if number is not None:
+                    return _wrapped_number(number)
             if key in table:
                 return table[key]
             if key in self.__dict__:
-                return self.__dict__[key]
+                value = self.__dict__[key]
+                return _SAVED_DEFAULTS.get(key) if value is None else value
+            attribute = _SAVED_ATTRIBUTES.get(key)
+            if attribute in self.__dict__:
+                value = self.__dict__[attribute]
+                return tuple(value) if isinstance(value, (list, tuple)) else value
         raise AttributeError(f"'{self.name()}' object has no attribute '{name}'")
 
     # ---- what forward may call ----
@@ -341,6 +368,22 @@ class FunctionCtx(Node):
         return result
 
 
+# torch's saved names that tritongrad's Functions keep under their own ctx attribute names
+_SAVED_ATTRIBUTES = {"self_sym_sizes": "input_shape", "dim": "dims"}
+# torch's scalar arguments whose None (not given) torch saves as their default value
+_SAVED_DEFAULTS = {"alpha": 1, "beta": 1, "value": 1}
+# the dtype torch wraps a Python number operand into (a "wrapped number" tensor)
+_WRAPPED_NUMBER_DTYPES = {bool: torch.bool, int: torch.int64, float: torch.float64, complex: torch.complex128}
+
+
+def _wrapped_number(number) -> Tensor:
+    """``number`` as the 0-d tensor torch saves for a number operand: ``(x * 3).grad_fn._saved_other``
+    is ``tensor(3)`` (int64), 3.5 is float64."""
+    # (bool before int: True is an int too)
+    dtype = next((dtype for kind, dtype in _WRAPPED_NUMBER_DTYPES.items() if isinstance(number, kind)), None)
+    return Tensor._wrap(torch.tensor(number, dtype=dtype))
+
+
 def _node_name(function: type) -> str:
     explicit = getattr(function, "_backward_name", None)
     if explicit:
@@ -400,6 +443,9 @@ class Function:
 
     # torch's names for what forward saved, in save_for_backward's order: ``grad_fn._saved_<name>``
     saved_names: tuple[str, ...] = ()
+    # Of those, the ones that may be a Python number operand instead (not saved as a tensor), and the
+    # ctx attribute that keeps the number: {torch's name: attribute}, e.g. Mul's {"other": "b_scalar"}
+    saved_numbers: Mapping[str, str] = MappingProxyType({})
     # True for a Function whose backward takes and returns complex gradients in torch's convention
     # itself (ops/complex.py); any other one recording a complex output is conjugated around
     # (_conjugating), which is right when its formula is holomorphic (False: recording a complex

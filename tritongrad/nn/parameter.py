@@ -4,7 +4,7 @@ a buffer; UninitializedParameter/UninitializedBuffer: the lazy layers' placehold
 from __future__ import annotations
 
 from tritongrad import creation
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import FACTORY_REQUIRES_GRAD_DTYPE_ERROR, Tensor
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
 
@@ -30,12 +30,16 @@ class Parameter(Tensor):
                 raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
             raise TypeError(f"Parameter expects a Tensor, got {type(data).__name__}")
         self._init_fields(data._data)
+        if requires_grad and not (data.dtype.is_floating_point or data.dtype.is_complex):
+            raise RuntimeError(FACTORY_REQUIRES_GRAD_DTYPE_ERROR)
         self.requires_grad = requires_grad
 
     def __repr__(self) -> str:
-        return super().__repr__(prefix="Parameter containing:\ntensor(")
-
-    __str__ = __repr__
+        # torch prints a Parameter's values as a plain tensor's; a subclass's under its own name,
+        # wrapped in "Parameter(...)".
+        if type(self) is Parameter:
+            return "Parameter containing:\n" + self._format_repr("tensor(")
+        return "Parameter containing:\nParameter(" + super().__repr__() + ")"
 
 
 class _BufferMeta(type):
@@ -115,6 +119,12 @@ class UninitializedParameter(_Uninitialized, Parameter):
     def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
         super().__init__(creation.empty(0, device=device, dtype=dtype), requires_grad)
 
+    def __deepcopy__(self, memo: dict) -> UninitializedParameter:
+        """Another placeholder of the same device and dtype (there are no values to copy), as torch's."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self._data.device, self._data.dtype)
+        return memo[id(self)]
+
 
 class UninitializedBuffer(_Uninitialized, Tensor):
     """A lazy norm layer's running statistic of unknown shape; a plain Tensor once materialized."""
@@ -125,6 +135,12 @@ class UninitializedBuffer(_Uninitialized, Tensor):
         self._init_fields(creation.empty(0, device=device, dtype=dtype)._data)
         self.requires_grad = requires_grad
         self.persistent = persistent
+
+    def __deepcopy__(self, memo: dict) -> UninitializedBuffer:
+        """Another placeholder of the same device, dtype and persistence (there are no values to copy)."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self._data.device, self._data.dtype, self.persistent)
+        return memo[id(self)]
 
 
 def is_lazy(param) -> bool:

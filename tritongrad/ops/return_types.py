@@ -1,8 +1,11 @@
 """torch.return_types look-alikes: the named tuples that max(dim), sort, topk, ... return.
 
 Each is a tuple subclass (so ``values, indices = x.max(1)`` unpacks) with named fields
-(``.values``, ``.indices``), the type name torch uses (``type(r).__name__ == "max"``) and
-torch's repr (``torch.return_types.max(\\nvalues=...,\\nindices=...)``).
+(``.values``, ``.indices``), the type name torch uses (``type(r).__name__ == "max"``), torch's
+repr (``torch.return_types.max(\\nvalues=...,\\nindices=...)``) and torch's structseq API:
+``n_fields``/``n_sequence_fields``/``n_unnamed_fields``, and construction from one sequence
+(``tritongrad.return_types.max((values, indices))``). Every type is an attribute of this module
+(``tritongrad.return_types``), which is where pickle finds it again.
 """
 
 from __future__ import annotations
@@ -16,13 +19,44 @@ __all__ = [
 
 
 def _return_type(name: str, fields: tuple[str, ...]) -> type:
+    """The return type ``name`` with ``fields``, registered in this module (pickle's way back to it)."""
     base = namedtuple(name, fields)
+    base_new = base.__new__
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs:  # torch's structseq constructor: one sequence of all the fields
+            try:
+                values = tuple(args[0])
+            except TypeError:
+                raise TypeError("constructor requires a sequence") from None
+            if len(values) != len(fields):
+                raise TypeError(
+                    f"torch.return_types.{name}() takes a {len(fields)}-sequence ({len(values)}-sequence given)"
+                )
+            return base_new(cls, *values)
+        return base_new(cls, *args, **kwargs)  # (tritongrad's own ops build them field by field)
 
     def __repr__(self) -> str:
         body = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
         return f"torch.return_types.{name}(\n{body})"
 
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "tritongrad.return_types"})
+    def __reduce__(self):
+        return type(self), (tuple(self),)
+
+    namespace = {
+        "__slots__": (),
+        "__new__": __new__,
+        "__repr__": __repr__,
+        "__reduce__": __reduce__,
+        "__module__": __name__,
+        "__qualname__": name,
+        "n_fields": len(fields),
+        "n_sequence_fields": len(fields),
+        "n_unnamed_fields": 0,
+    }
+    result_type = type(name, (base,), namespace)
+    globals().setdefault(name, result_type)
+    return result_type
 
 
 _VALUES_INDICES = ("values", "indices")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -25,6 +26,7 @@ from tritongrad import creation
 from tritongrad.nn import functional as F
 from tritongrad.nn import init
 from tritongrad.nn.module import Module
+from tritongrad.nn.modules.activation import GELU, ReLU
 from tritongrad.nn.modules.container import ModuleList
 from tritongrad.nn.modules.dropout import Dropout
 from tritongrad.nn.modules.linear import Linear
@@ -375,6 +377,29 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
+def _why_not_sparsity_fast_path(encoder_layer) -> str:
+    """Why torch's TransformerEncoder would not use nested tensors with ``encoder_layer`` ("" if it would)."""
+    if not isinstance(encoder_layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    attention = encoder_layer.self_attn
+    activation = encoder_layer.activation
+    if encoder_layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not attention.batch_first:
+        return "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not attention._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if attention.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not (activation is F.relu or activation is F.gelu or isinstance(activation, (ReLU, GELU))):
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if encoder_layer.norm1.eps != encoder_layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if attention.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
+
+
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` if given.
 
@@ -389,7 +414,16 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        # torch turns its nested-tensor fast path off for these layers and says why, in these words
+        # (tritongrad has no fast path: only the attribute and the warning are torch's)
+        reason = _why_not_sparsity_fast_path(encoder_layer)
+        if enable_nested_tensor and reason:
+            warnings.warn(
+                f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason}", stacklevel=2
+            )
+            self.use_nested_tensor = False
 
     def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:  # fmt: skip
