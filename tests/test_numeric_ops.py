@@ -568,6 +568,17 @@ def test_logspace(dtype, start, end, steps, base):
     assert_close(tritongrad.logspace(start, end, steps, base, dtype=dtype), expected, rtol=4e-6)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.int64])
+@pytest.mark.parametrize("start, end, steps, base", [(-4, -1, 10, 10.0), (0, 3, 1, 10.0), (2, 0, 5, 2.0),
+                                                     (-2.5, 3.7, 33, 10.0), (0, 2, 3, 3.0)])  # fmt: skip
+def test_logspace_equals_torchs_kernel_bit_for_bit(dtype, start, end, steps, base):
+    # (torch's CPU kernel: start, end and their difference in the dtype, exponents in float64; one step
+    # is base ** start, which tritongrad once gave as base ** end)
+    expected = torch.logspace(start, end, steps, base, dtype=dtype)
+    got = tritongrad.logspace(start, end, steps, base, dtype=dtype)
+    assert torch.equal(to_torch(got), expected), (to_torch(got).tolist(), expected.tolist())
+
+
 def test_logspace_int_grad_and_errors():
     assert_close(tritongrad.logspace(0, 3, 4, dtype=torch.int64), torch.logspace(0, 3, 4, dtype=torch.int64))
     assert_close(tritongrad.logspace(0, 4, 5, 2, dtype=torch.int32), torch.logspace(0, 4, 5, 2, dtype=torch.int32))

@@ -593,14 +593,18 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
         raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    exponent_dtype = dtype if dtype.is_floating_point else torch.float64
+    # torch's CPU kernel: start and end in the dtype, their difference too, the step and the exponents in
+    # float64 (start + step * i up to halfway, end - step * (steps - 1 - i) after: one value is base ** start)
     if not dtype.is_floating_point:
         start, end = int(start), int(end)
-    index = creation.arange(steps, dtype=exponent_dtype, device=device)
-    first = creation.full((), start, dtype=exponent_dtype, device=device)
-    last = creation.full((), end, dtype=exponent_dtype, device=device)
-    step = (last - first) / max(steps - 1, 1)
+    first = creation.full((), start, dtype=dtype, device=device)
+    last = creation.full((), end, dtype=dtype, device=device)
+    step = (last - first).to(torch.float64) / max(steps - 1, 1)
+    first, last = first.to(torch.float64), last.to(torch.float64)
+    index = creation.arange(steps, dtype=torch.float64, device=device)
     exponents = _where(index < steps // 2, first + step * index, last - step * (steps - 1 - index))
+    if steps == 1:
+        exponents = first.reshape(1)
     result = arithmetic.pow(float(base), exponents.to(torch.float64))
     if not dtype.is_floating_point:
         result = result.to(torch.float32)
