@@ -16,6 +16,7 @@ from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import histogram as kernels
 from tritongrad.ops import return_types
 from tritongrad.ops.out_argument import out_dtype_word, out_variant, write_pair_out
+from tritongrad.shapes import as_int
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["histc", "histogram", "bincount"]
@@ -65,10 +66,14 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     """Counts of ``input``'s values in ``bins`` equal bins over [min, max] (the data's range if both are
     equal); values outside are not counted. A tensor of ``input``'s dtype."""
     _check_floating("histogram_cpu", input)
-    if bins <= 0:
-        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    bins = as_int(bins, "histc(): argument 'bins' must be int, not {}")
+    if bins <= 0:  # (torch's histc says it in histogram's words)
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     if min > max:
         raise RuntimeError("torch.histc: max must be larger than min")
+    if not (math.isfinite(min) and math.isfinite(max)):
+        shown = ", ".join("nan" if math.isnan(v) else _c_number(float(v)) for v in (min, max))  # (a given NaN: nan)
+        raise RuntimeError(f"torch.histc: range of [{shown}] is not finite")
     low, high = _widened(*(_data_range(input) if min == max else (min, max)))
     return Tensor._wrap(kernels.launch_histogram(input._data, int(bins), low, high))
 
@@ -135,6 +140,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         if smallest < 0:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
         length = max(minlength, largest + 1)
+    if weights is not None:
+        # torch sums float32 weights in float32 and every other dtype in float64 (a complex weight's real
+        # part, with torch's warning that the imaginary part is discarded)
+        weights = weights.detach()
+        weights = weights if weights.dtype in (torch.float32, torch.float64) else weights.to(torch.float64)
     data = kernels.launch_bincount(input._data, length, None if weights is None else weights._data)
     return Tensor._wrap(data)
 

@@ -25,6 +25,7 @@ Masks need one read-back anyway: the number of kept elements decides the result'
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from collections.abc import Sequence
 
@@ -102,6 +103,9 @@ class IndexPlan:
         self.src_out_dims, self.index_out_dims = dict(src_out_dims), list(index_out_dims)
         self.wrap, self.error, self._checked = wrap, error, checked
         self._layouts: dict[tuple, tuple] = {}
+        # a 1-d index_add's plan: the dim along which its sums of float16/bfloat16 run in index order, rounded
+        # after every value, as torch's CPU index_add of a vector adds them (scatter_add sums them in float32)
+        self.half_sums_along: int | None = None
 
     def _offsets(self, strides: Sequence[int]) -> tuple:
         """(offsets, source strides per result dim, offsets strides per result dim) for a source
@@ -149,6 +153,9 @@ class IndexPlan:
         """Writes (or adds) ``values``, broadcast to ``out_shape``, at the plan's positions of dst
         (``allow_overlap``: dst may be expanded, see ``_put_inplace``)."""
         wide = kernels.accumulation_dtype(dst.dtype)
+        in_order = self.half_sums_along is not None and dst.dtype in (torch.float16, torch.bfloat16)
+        if accumulate and in_order and not allow_overlap:
+            return self.scatter_reduce_(dst, values, self.half_sums_along, "sum")
         if accumulate and wide != dst.dtype:
             # No atomic add for this dtype: accumulate in a dense widened copy, then narrow back. An
             # expanded dst gets one buffer element per memory location (its broadcast dims cut to 1),
@@ -285,6 +292,15 @@ class IndexGrad(Function):
     @staticmethod
     def backward(ctx, grad):
         return Index.apply(grad, ctx.plan), None
+
+
+def _check_scalar_int(value) -> None:
+    """A Python int argument torch's parser reads into its Scalar (an int64, or a uint64 from 2**63 up):
+    one outside both is Python's OverflowError there, before any dtype sees it."""
+    if type(value) is int and value >= 2**64:
+        raise OverflowError("int too big to convert")
+    if type(value) is int and value < -(2**63):
+        raise OverflowError("can't convert negative int to unsigned")
 
 
 def _scalar_tensor(value, dtype: torch.dtype, device) -> Tensor:
@@ -506,6 +522,15 @@ class MaskedScatter(Function):
         return grad_x, None, grad_source
 
 
+def as_bool(value, op: str, name: str) -> bool:
+    """A bool argument (accumulate, include_self, descending, ...) as torch's parser takes it: a Python
+    bool only (not 1, None or numpy.bool_), else its TypeError."""
+    if type(value) is not bool:
+        described = "numpy." + type(value).__name__ if isinstance(value, np.generic) else type(value).__name__
+        raise TypeError(f"{op}(): argument '{name}' must be bool, not {described}")
+    return value
+
+
 def _numel(shape: Sequence[int]) -> int:
     count = 1
     for size in shape:
@@ -553,6 +578,13 @@ def _plain(value):
     return value
 
 
+def _beyond_int64(array: np.ndarray) -> bool:
+    """Whether numpy made Python ints too large for int64 into uint64 or objects."""
+    if array.dtype == np.uint64:
+        return bool(array.max() >= 2**63)
+    return array.dtype.kind == "O" and all(type(v) is int for v in array.flat)
+
+
 class _HostIndex:
     """An index from host data (a list, range or numpy array): its values are checked against the
     dim's size on the host, so the device never has to report an index out of range (no read-back)."""
@@ -561,6 +593,8 @@ class _HostIndex:
 
     def __init__(self, value, device) -> None:
         array = np.asarray(value) if isinstance(value, np.ndarray) else np.asarray(_plain(value))
+        if not isinstance(value, np.ndarray) and array.size and _beyond_int64(array):
+            raise ValueError("Overflow when unpacking long long")  # (torch reads each Python int as a long long)
         if array.dtype != np.bool_:
             if array.size and array.dtype.kind not in "iuf":
                 raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {array.dtype}")
@@ -585,13 +619,20 @@ def _convert_item(item, device, zero_dim_as_index: bool = False):
     if isinstance(item, bool):  # (a numpy bool is refused below, as torch refuses it)
         return _BoolIndex(item)
     if isinstance(item, (int, np.integer)):
+        if not -(2**63) <= item < 2**63:
+            raise ValueError("Overflow when unpacking long long")
         return int(item)
     if isinstance(item, Tensor):
         item = item._data
+    if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "biuf":
+        # torch reads a 0-d array as the number it holds: a bool (or uint8) one as x[True], the others as an int
+        return _BoolIndex(bool(item)) if item.dtype.kind == "b" or item.dtype == np.uint8 else int(item)
     if isinstance(item, np.ndarray) and item.dtype == np.uint8 and item.ndim:
         item = torch.from_numpy(np.ascontiguousarray(item))  # (torch reads a uint8 array as a byte mask)
     if isinstance(item, torch.Tensor):
-        if item.dtype.is_floating_point or item.dtype.is_complex or item.dtype in (torch.int8, torch.int16):
+        # (a 0-d int8/int16 tensor is an int to Python indexing, as any integer tensor; index_put_ refuses it)
+        narrow = item.dtype in (torch.int8, torch.int16) and (item.dim() or zero_dim_as_index)
+        if item.dtype.is_floating_point or item.dtype.is_complex or narrow:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if item.dim() == 0 and zero_dim_as_index and item.dtype not in (torch.bool, torch.uint8):
             return item.to(device)
@@ -609,6 +650,8 @@ def _convert_item(item, device, zero_dim_as_index: bool = False):
         return _HostIndex(item, device)
     if isinstance(item, str):  # (torch tries to build an index tensor from it)
         raise TypeError("new(): invalid data type 'str'")
+    if hasattr(type(item), "__index__"):  # (an object that is an integer, as Python's sequences take it)
+        return operator.index(item)
     described = "numpy." + type(item).__name__ if isinstance(item, np.generic) else type(item).__name__
     raise IndexError(
         "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
@@ -624,6 +667,16 @@ def _consumed(item) -> int:
     if isinstance(item, torch.Tensor):
         return item.dim() if item.dtype == torch.bool else 1
     return 0
+
+
+def _check_mask_shape(mask_shape: tuple, shape: tuple, source_dim: int) -> None:
+    """A mask indexing dims source_dim... must have their sizes (torch's IndexError)."""
+    for j, size in enumerate(mask_shape):
+        if size != shape[source_dim + j]:
+            raise IndexError(
+                f"The shape of the mask {list(mask_shape)} at index {j} does not match the shape of "
+                f"the indexed tensor {list(shape)} at index {source_dim + j}"
+            )
 
 
 def split_key(
@@ -670,12 +723,7 @@ def split_key(
             tensor = item.tensor if host else item
             span = tensor.dim() if tensor.dtype == torch.bool else 1
             if tensor.dtype == torch.bool:
-                for j, size in enumerate(tensor.shape):
-                    if size != x.shape[source_dim + j]:
-                        raise IndexError(
-                            f"The shape of the mask {list(tensor.shape)} at index {j} does not match the shape of "
-                            f"the indexed tensor {list(x.shape)} at index {source_dim + j}"
-                        )
+                _check_mask_shape(tuple(tensor.shape), tuple(x.shape), source_dim)
             basic += [slice(None)] * span
             entries.append((view_dim, tensor, host or tensor.dtype == torch.bool))
             view_dim, source_dim = view_dim + span, source_dim + span
@@ -746,15 +794,22 @@ def getitem(x: Tensor, key) -> Tensor:
 
 def _value_operand(value, x: Tensor):
     """A value ``x[key] = value`` writes, as torch's setitem takes it: a Tensor (moved to x's device),
-    or a Python number, as x's dtype holds it (a float into a floating dtype is rounded, out of range
-    an infinity, as torch's; into an integer one, truncated and checked). Sequences, numpy arrays and
-    numpy scalars are refused with torch's TypeError."""
+    or a number, as x's dtype holds it (a float into a floating dtype is rounded, into an integer one
+    truncated; one out of the dtype's range is torch's overflow error, but for the half types, which
+    round it to an infinity). torch takes the numbers that are Python's (np.float64 and np.complex128
+    subclass them) and numpy's integers (by ``__index__``); sequences, numpy arrays and the other numpy
+    scalars (float32, float16, bool_, longdouble) are refused with torch's TypeError."""
     if isinstance(value, Tensor):
         return value if value.device == x.device else value.to(x.device)
-    if type(value) in (bool, int, float):
-        if type(value) is int and not -(2**63) <= value < 2**64:
+    if isinstance(value, np.integer):
+        value = int(value)
+    if type(value) in (bool, int, float, np.float64):
+        if type(value) is int and not -(2**63) <= value < 2**63:
             raise ValueError("Overflow when unpacking long long")
-        return scalar_as(value, x.dtype, checked=not x.dtype.is_floating_point)
+        # (torch makes a float32 tensor of a float for float32 and the half types: float32's range is checked,
+        # a half type then takes the value as a cast does, an infinity out of its range)
+        checked = x.dtype not in (torch.float16, torch.bfloat16)
+        return scalar_as(value if type(value) is not np.float64 else float(value), x.dtype, checked=checked)
     if isinstance(value, complex):
         return complex_scalar_as(value, x.dtype)
     described = "numpy." + type(value).__name__ if isinstance(value, (np.generic, np.ndarray)) else type(value).__name__
@@ -834,7 +889,10 @@ def _masked_put(x: Tensor, view: Tensor, view_dim: int, mask: torch.Tensor, valu
     """view[mask] = value for one value (a number or a one-element tensor): a masked fill through
     the where kernel, with no read-back of the mask's count (IndexPutBackward0, as in torch). As
     torch's masked fill, a value of another dtype is converted to x's."""
-    fill = value.reshape(()).to(x.dtype) if isinstance(value, Tensor) else _scalar_tensor(value, x.dtype, x.device)
+    if isinstance(value, Tensor):
+        fill = _fill_tensor_as(value.reshape(()), x.dtype).to(x.dtype)
+    else:
+        fill = _scalar_tensor(value, x.dtype, x.device)
     if fill._data.untyped_storage().data_ptr() == view._data.untyped_storage().data_ptr():
         fill = fill.clone()  # torch reads the one value before it fills (x[x > 0] = x[0] is fine)
     trailing = view.dim() - view_dim - mask.dim()
@@ -858,10 +916,13 @@ def _without_leading_ones(value: Tensor, view: Tensor) -> Tensor:
     return value if shape == tuple(value.shape) else value.reshape(shape)
 
 
-def _refuse_byte_mask_fill(key) -> None:
-    """torch writes one value through a lone mask with masked_fill_, which takes no byte mask."""
+def _refuse_byte_mask_fill(key, shape: tuple) -> None:
+    """torch writes one value through a lone mask with masked_fill_, which takes no byte mask; a mask of
+    the wrong shape is the shape's IndexError first, as torch checks it first."""
     items = [i._data if isinstance(i, Tensor) else i for i in (key if isinstance(key, (tuple, list)) else (key,))]
     if any(isinstance(i, (torch.Tensor, np.ndarray)) and i.dtype in (torch.uint8, np.uint8) and i.ndim for i in items):
+        if len(items) == 1 and items[0].ndim <= len(shape):
+            _check_mask_shape(tuple(items[0].shape), shape, 0)
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
 
 
@@ -883,7 +944,7 @@ def setitem(x: Tensor, key, value) -> None:
         return
     one_value = not isinstance(value, Tensor) or value.numel() == 1
     if len(entries) == 1 and entries[0][1].dtype == torch.bool and one_value:
-        _refuse_byte_mask_fill(key)
+        _refuse_byte_mask_fill(key, tuple(x.shape))
         _masked_put(x, view, entries[0][0], entries[0][1], value)
         return
     if isinstance(value, Tensor):
@@ -903,6 +964,7 @@ def setitem(x: Tensor, key, value) -> None:
 
 
 def _index_put_plan(input: Tensor, indices, values, accumulate: bool) -> tuple[Tensor, IndexPlan, Tensor]:
+    as_bool(accumulate, "index_put_", "accumulate")
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
     if not isinstance(values, Tensor):
@@ -915,7 +977,7 @@ def _index_put_plan(input: Tensor, indices, values, accumulate: bool) -> tuple[T
     _check_values_dtype(input, values)
     key = tuple(indices)
     if len(indices) == 1 and values.numel() == 1:
-        _refuse_byte_mask_fill(key)
+        _refuse_byte_mask_fill(key, tuple(input.shape))
     if not indices:  # (torch's index_put_ reaches an undefined tensor)
         raise RuntimeError("sym_strides() called on an undefined Tensor")
     view, entries = split_key(input, key, zero_dim_as_index=True)
@@ -996,6 +1058,8 @@ def _along_dim_write(name: str, function, input: Tensor, dim: int, index: Tensor
     dim = _dim_of(input, dim)
     target = input if input.dim() else input.reshape(1)
     plan = _along_dim_plan(tuple(target.shape), dim, index, wrap=wrap, error=error)
+    if function is IndexAdd and target.dim() == 1:  # (torch's CPU index_add of more dims sums in float32)
+        plan.half_sums_along = dim
     if inplace:
         if issubclass(function, IndexFill) and has_internal_overlap(target._data):
             target, plan = _expanded_fill_target(target, dim, plan)
@@ -1124,17 +1188,25 @@ def _index_add_bounds_error(input: Tensor):
     return _runtime_bounds_error
 
 
+def _alpha_as(alpha, dtype: torch.dtype):
+    """index_add's alpha as torch's kernel takes it, converted to the input's dtype before it scales (2.5 is 2
+    for an integer input; out of range, or complex for a real input: torch's overflow error)."""
+    if isinstance(alpha, complex):
+        return complex_scalar_as(alpha, dtype)
+    return scalar_as(alpha, dtype, checked=True)
+
+
 @out_variant("index_add")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """input with ``alpha * source``'s slices added at positions ``index`` along ``dim`` (repeats add up)."""
-    values = _index_func_source("index_add", input, dim, index, source)
+    values, alpha = _index_func_source("index_add", input, dim, index, source), _alpha_as(alpha, input.dtype)
     return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
                             inplace=False, alpha=alpha, error=_index_add_bounds_error(input))  # fmt: skip
 
 
 def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``index_add`` in place; returns input."""
-    values = _index_func_source("index_add", input, dim, index, source)
+    values, alpha = _index_func_source("index_add", input, dim, index, source), _alpha_as(alpha, input.dtype)
     return _along_dim_write("index_add", IndexAdd, input, dim, index, values, accumulate=True, wrap=False,
                             inplace=True, alpha=alpha, error=_index_add_bounds_error(input))  # fmt: skip
 
@@ -1167,6 +1239,7 @@ def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tenso
 def _fill_value(input: Tensor, dim: int, index: Tensor, value) -> tuple[Tensor, type[IndexFill]]:
     """(the value as a 0-d tensor of input's dtype, Function) of index_fill(_), its arguments checked in the
     order, exception types and words of torch's index_fill_ (which the out-of-place form calls on a clone)."""
+    _check_scalar_int(value)
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.dim()} dimension(s)."
@@ -1182,7 +1255,7 @@ def _fill_value(input: Tensor, dim: int, index: Tensor, value) -> tuple[Tensor, 
     if index.dim() > 1:
         raise RuntimeError("Index has to be a vector/scalar")
     if isinstance(value, Tensor):
-        value = _read_before_writing(input, value)
+        value = _read_before_writing(input, _fill_tensor_as(value, input.dtype))
         return (value if value.dtype == input.dtype else value.to(input.dtype)), IndexFillTensor
     return _scalar_tensor(value, input.dtype, input.device), IndexFill
 
@@ -1209,6 +1282,22 @@ def _check_fill_restride(input: Tensor, dim: int, count: int, *, inplace: bool) 
             f"setStorage: sizes {sizes}, strides {strides}, storage offset {offset}, and itemsize "
             f"{data.element_size()} requiring a storage size of {needed} are out of bounds for storage of size {nbytes}"
         )
+
+
+def _fill_tensor_as(value: Tensor, dtype: torch.dtype) -> Tensor:
+    """A 0-d fill value (masked_fill, index_fill, ``x[mask] = v``) ready to be written into a tensor of
+    ``dtype``. torch's fills read such a value back as a number and convert it as fill_ converts one: a
+    value out of dtype's range is its overflow error, a complex one fits a real dtype only without an
+    imaginary part, and a bool target holds the value's truth (0.5 is True, not truncated to False). The
+    value is read back (a host sync) only when its dtype differs from the target's (the same dtype always
+    fits); it stays a tensor, so the fill keeps its gradient."""
+    if value.dtype == dtype or value.dtype == torch.bool:
+        return value
+    number = value.item()
+    held = complex_scalar_as(number, dtype) if isinstance(number, complex) else scalar_as(number, dtype, checked=True)
+    if dtype == torch.bool:
+        return _scalar_tensor(held, dtype, value.device)
+    return value.real if value.dtype.is_complex and not dtype.is_complex else value
 
 
 def _read_before_writing(input: Tensor, value: Tensor) -> Tensor:
@@ -1300,7 +1389,7 @@ def _scatter_plan(name: str, input: Tensor, dim: int, index: Tensor, src: Tensor
         too_large = any(d != dim and positions.shape[d] > target.shape[d] for d in range(target.dim()))
         if src is not None:
             src_dims = max(src.dim(), 1)
-            if not too_large and src_dims < target.dim():  # (torch reads src.size(d) past its dims)
+            if not too_large and src.dim() and src_dims < target.dim():  # (torch reads a 1-d src.size(d) past its dims)
                 raise IndexError(
                     f"Dimension out of range (expected to be in range of [{-src_dims}, {src_dims - 1}], but got "
                     f"{src_dims})"
@@ -1330,6 +1419,8 @@ def _scatter_values(input: Tensor, plan: IndexPlan, src) -> tuple[Tensor, type[I
         return values, ScatterFunction
     if isinstance(src, (bool, int, float)):
         return _scalar_tensor(src, input.dtype, input.device), ScatterValue
+    if isinstance(src, complex):  # (into a real dtype: its real part if it has no imaginary one)
+        return _scalar_tensor(complex_scalar_as(src, input.dtype), input.dtype, input.device), ScatterValue
     raise TypeError(f"scatter(): argument 'src' must be Tensor or a number, not {type(src).__name__}")
 
 
@@ -1338,6 +1429,7 @@ def _scatter(input, dim, index, src, value, reduce, *, inplace: bool) -> Tensor:
     if (src is None) == (value is None):
         raise TypeError(f"{name}(): expected exactly one of 'src' and 'value'")
     source = src if src is not None else value
+    _check_scalar_int(source)
     dim, target, plan = _scatter_plan(name, input, dim, index, source if isinstance(source, Tensor) else None)
     values, function = _scatter_values(input, plan, source)
     if reduce not in (None, "add", "multiply"):
@@ -1443,7 +1535,13 @@ def _scatter_counts(x: Tensor, plan: IndexPlan, include_self: bool) -> Tensor:
 
 
 def _scatter_reduce_forward(x: Tensor, values: Tensor, plan: IndexPlan, dim: int, reduce: str,
-                            include_self: bool) -> Tensor:  # fmt: skip
+                            include_self: bool, *, wide_half_sums: bool = False) -> Tensor:  # fmt: skip
+    """The reduction itself. ``wide_half_sums``: torch's CPU scatter_reduce sums (and averages) float16 and
+    bfloat16 in float32, rounding once at the end (60000 + 60000 - 60000 is 60000 in float16); its
+    index_reduce works in the tensor's own type, one value at a time."""
+    if wide_half_sums and reduce in ("sum", "mean") and x.dtype in (torch.float16, torch.bfloat16):
+        wide = _scatter_reduce_forward(x.float(), values.float(), plan, dim, reduce, include_self)
+        return wide.to(x.dtype)
     out = views.contiguous_copy(x)._data
     op = "sum" if reduce == "mean" else reduce
     if not include_self:  # the scattered-to positions start from the identity, not from x
@@ -1465,8 +1563,12 @@ class ScatterReduce(Function):
 
     @staticmethod
     def forward(ctx, x, values, index, plan, dim, reduce, include_self):
+        return ScatterReduce.reduce_into(ctx, x, values, index, plan, dim, reduce, include_self, wide_half_sums=True)
+
+    @staticmethod
+    def reduce_into(ctx, x, values, index, plan, dim, reduce, include_self, *, wide_half_sums: bool):
         ctx.dim, ctx.reduce, ctx.include_self = dim, reduce, include_self
-        result = _scatter_reduce_forward(x, values, plan, dim, reduce, include_self)
+        result = _scatter_reduce_forward(x, values, plan, dim, reduce, include_self, wide_half_sums=wide_half_sums)
         ctx.save_for_backward(x, values, index, result)
         return result
 
@@ -1515,15 +1617,22 @@ class IndexReduce(ScatterReduce):
 
     _backward_name = "IndexReduceBackward0"
 
+    @staticmethod
+    def forward(ctx, x, values, index, plan, dim, reduce, include_self):
+        return ScatterReduce.reduce_into(ctx, x, values, index, plan, dim, reduce, include_self, wide_half_sums=False)
+
 
 _INDEX_REDUCES = ("prod", "mean", "amax", "amin")
 
 
-def _index_reduce_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str):
+def _index_reduce_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, include_self):
     """(input and source at least 1-d, the spread index, its plan, dim) of index_reduce(_)."""
     if reduce not in _INDEX_REDUCES:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     values = _index_func_source("index_reduce", input, dim, index, source)
+    if input.dtype == torch.bool:  # (torch's CPU kernels have no bool reduction, after the dtype checks)
+        kernel = "index_func_" if include_self else "index_reduce_func_exclude_input_init"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     dim, target = _dim_of(input, dim), _as_1d(input)
     spread = [1] * target.dim()
     spread[dim] = -1
@@ -1542,16 +1651,18 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     """input with source's slices combined, by ``reduce`` ("prod", "mean", "amax", "amin"), into the
     slices ``index`` names along ``dim`` (as index_add does with sums); include_self=False leaves
     input's own values out of the slices that receive any."""
-    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce)
-    out = IndexReduce.apply(target, values, positions, plan, dim, reduce, bool(include_self))
+    include_self = as_bool(include_self, "index_reduce", "include_self")
+    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, include_self)
+    out = IndexReduce.apply(target, values, positions, plan, dim, reduce, include_self)
     return out if input.dim() else out.reshape(())
 
 
 def index_reduce_(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                   include_self: bool = True) -> Tensor:  # fmt: skip
     """``index_reduce`` in place; returns input."""
-    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce)
-    return _reduce_in_place(IndexReduce, input, target, values, positions, plan, dim, reduce, bool(include_self))
+    include_self = as_bool(include_self, "index_reduce_", "include_self")
+    target, values, positions, plan, dim = _index_reduce_arguments(input, dim, index, source, reduce, include_self)
+    return _reduce_in_place(IndexReduce, input, target, values, positions, plan, dim, reduce, include_self)
 
 
 def _reduce_in_place(
@@ -1567,7 +1678,8 @@ def _reduce_in_place(
         return out if input.dim() else out.reshape(())
 
     def into_input() -> None:
-        result = _scatter_reduce_forward(target, values, plan, dim, reduce, include_self)
+        wide_half_sums = function is ScatterReduce
+        result = _scatter_reduce_forward(target, values, plan, dim, reduce, include_self, wide_half_sums=wide_half_sums)
         elementwise_kernels.launch_unary("copy", result._data, out=target._data)
 
     return apply_inplace(input, out_of_place, into_input, values)
@@ -1582,6 +1694,8 @@ def _scatter_reduce_arguments(name: str, input: Tensor, dim: int, index: Tensor,
         raise TypeError(f"{name}(): argument 'src' must be Tensor, not {type(src).__name__}")
     dim, target, plan = _scatter_plan(name, input, dim, index, src)
     values, _ = _scatter_values(input, plan, src)
+    if reduce == "mean" and input.dtype == torch.bool:  # (torch has no bool mean, after the shape checks)
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
     return dim, target, plan, values, reduce
 
 
@@ -1592,16 +1706,18 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     "prod", "mean", "amax", "amin"), into the position ``index`` names along ``dim`` (as scatter);
     include_self=False leaves input's own value out of the positions that receive any. Values combine
     in index order (a deterministic result); NaN wins amax/amin; integer means floor-divide."""
+    include_self = as_bool(include_self, "scatter_reduce", "include_self")
     dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce", input, dim, index, src, reduce)
-    out = ScatterReduce.apply(target, values, _as_1d(index), plan, dim, reduce, bool(include_self))
+    out = ScatterReduce.apply(target, values, _as_1d(index), plan, dim, reduce, include_self)
     return out if input.dim() else out.reshape(())
 
 
 def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                     include_self: bool = True) -> Tensor:  # fmt: skip
     """``scatter_reduce`` in place; returns input."""
+    include_self = as_bool(include_self, "scatter_reduce_", "include_self")
     dim, target, plan, values, reduce = _scatter_reduce_arguments("scatter_reduce_", input, dim, index, src, reduce)
-    return _reduce_in_place(ScatterReduce, input, target, values, _as_1d(index), plan, dim, reduce, bool(include_self))
+    return _reduce_in_place(ScatterReduce, input, target, values, _as_1d(index), plan, dim, reduce, include_self)
 
 
 def _flat_plan(name: str, input: Tensor, index: Tensor) -> IndexPlan:
@@ -1666,6 +1782,7 @@ def fill_diagonal_(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
 
 def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """input read as 1-D gets source's elements at ``index`` in place (added with accumulate)."""
+    as_bool(accumulate, "put_", "accumulate")
     if not input.is_contiguous():
         # The row-major order of a strided tensor: put into a dense copy (every check runs there, before
         # input changes), then copy it back (one in-place write of input, recorded as such).
@@ -1693,9 +1810,12 @@ def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out=None) -> Tensor:
-    """Values of input at ``indices`` along ``dim`` (broadcasting the other dims); with dim None,
-    along input flattened. Negative indices count from the end (GatherBackward0). ``out=``: of
-    input's dtype."""
+    """Values of input at ``indices`` along ``dim`` (broadcasting the other dims), GatherBackward0.
+
+    As torch 2.13's CPU path: with ``dim``, indices must be int64 and are taken modulo the dim's size
+    (5 is 1 and -5 is 3 for a size of 4; an empty dim is its ZeroDivisionError); with dim None it is
+    ``gather`` along input flattened (int32 indices too, no negative ones, gather's bounds error).
+    ``out=``: of input's dtype."""
     if out is not None:
         check_no_grad("take_along_dim", out, input)
         return write_out(
@@ -1703,25 +1823,32 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
         )
     if not isinstance(indices, Tensor):
         raise TypeError(f"take_along_dim(): argument 'indices' must be Tensor, not {type(indices).__name__}")
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
     if indices.dtype != torch.int64:
         raise RuntimeError(
             f"torch.take_along_dim(): dtype of indices should be Long but got {dtype_word(indices.dtype)}"
         )
-    if dim is None:
-        input, indices, dim = input.reshape(-1), indices.reshape(-1), 0
     if input.dim() != indices.dim():
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of dimensions, but got "
             f"{input.dim()} dimensions for input, and {indices.dim()} dimensions for indices"
         )
+    if input.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     dim = _dim_of(input, dim)
     input_shape, index_shape = list(input.shape), list(indices.shape)
     input_shape[dim] = index_shape[dim] = 1
     common = list(broadcast_shapes(tuple(input_shape), tuple(index_shape)))
     source = input.expand(common[:dim] + [input.shape[dim]] + common[dim + 1 :])
     positions = indices.expand(common[:dim] + [indices.shape[dim]] + common[dim + 1 :])
-    plan = _elementwise_plan(tuple(source.shape), dim, _as_1d(positions), wrap=True)
-    return GatherFunction.apply(_as_1d(source), plan).reshape(tuple(positions.shape))
+    size = input.shape[dim]
+    if size == 0 and positions.numel():  # (torch's remainder by the size: an integer division by zero)
+        raise RuntimeError("ZeroDivisionError")
+    wrapped = positions.remainder(size) if size else positions
+    plan = _elementwise_plan(tuple(source.shape), dim, _as_1d(wrapped))
+    result = GatherFunction.apply(_as_1d(source), plan)
+    return result if positions.dim() else result.reshape(())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1758,18 +1885,14 @@ def _masked_fill_value(input: Tensor, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.dim()} dimension(s)."
             )
-        if value.dtype.is_complex and not input.dtype.is_complex:
-            # torch reads the value back as a number: a complex one fits a real dtype only without an
-            # imaginary part (this read-back is only for that mix)
-            complex_scalar_as(complex(value.item()), input.dtype)
-            value = value.real
-        return _read_before_writing(input, value), MaskedFillTensor
+        return _read_before_writing(input, _fill_tensor_as(value, input.dtype)), MaskedFillTensor
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, complex):  # (into a real dtype: its real part if it has no imaginary one)
         return complex_scalar_as(value, input.dtype), MaskedFill
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
+    _check_scalar_int(value)
     # as input's dtype holds it (0.5 is True in a bool tensor); one it cannot hold: torch's overflow error
     return scalar_as(value, input.dtype, checked=True), MaskedFill
 

@@ -14,7 +14,7 @@ import torch
 from tritongrad import backends, caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import complex_scalar_as, dtype_word
 from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
@@ -452,8 +452,11 @@ def _c_name(t) -> str:
 
 
 def _factor(value, dtype):
-    """alpha/beta as the tensors' type takes them (torch truncates a float factor for integer tensors)."""
-    return value if dtype.is_floating_point else int(value)
+    """alpha/beta as the tensors' type takes them (torch truncates a float factor for integer tensors; a
+    complex one fits a real type only without an imaginary part, else torch's overflow error)."""
+    if isinstance(value, complex) and not dtype.is_complex:
+        value = complex_scalar_as(value, dtype)
+    return value if dtype.is_floating_point or dtype.is_complex else int(value)
 
 
 _ADD_PRODUCTS = {"mm": ("addmm", Addmm), "mv": ("addmv", Addmv), "bmm": ("baddbmm", Baddbmm),

@@ -26,11 +26,11 @@ from tritongrad.kernels import sort as sort_kernels
 from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.indexing import cat
+from tritongrad.ops.indexing import as_bool, cat
 from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
 from tritongrad.ops.reduction import Extremum
 from tritongrad.ops.views import contiguous_copy
-from tritongrad.shapes import normalize_dim
+from tritongrad.shapes import as_int, normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = [
@@ -127,6 +127,14 @@ def _scan_dtype(input, dtype, op: str) -> torch.dtype:
     if dtype is not None:
         return dtype if type(dtype) is torch.dtype else as_dtype(dtype, op)
     return input.dtype if input.dtype.is_floating_point else torch.int64
+
+
+def _scan_input(input, dtype: torch.dtype, op: str):
+    """The input a scan in a given ``dtype`` runs over: torch has no bool scan, and a complex input scanned
+    in a real dtype is cast to it first (its imaginary part dropped, with torch's warning)."""
+    if dtype == torch.bool:
+        raise NotImplementedError(f"\"{op}_out_cpu\" not implemented for 'Bool'")
+    return input.to(dtype) if input.dtype.is_complex and not dtype.is_complex else input
 
 
 class Cumsum(Function):
@@ -273,6 +281,7 @@ def cumsum(input, dim: int, *, dtype=None, out=None):
             return write_out("cumsum", out, cumsum(input, dim, dtype=dtype), input, overlap=True)
         # torch casts the input to out's dtype first (floats into an int64 out are truncated, then summed)
         return write_out("cumsum", out, cumsum(input.to(out.dtype), dim), input, rule="any", overlap=True)
+    input = input if dtype is None else _scan_input(input, _scan_dtype(input, dtype, "cumsum"), "cumsum")
     return Cumsum.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype, "cumsum"))
 
 
@@ -286,6 +295,7 @@ def cumprod(input, dim: int, *, dtype=None, out=None):
         if dtype is not None:
             return write_out("cumprod", out, cumprod(input, dim, dtype=dtype), input, overlap=True)
         return write_out("cumprod", out, cumprod(input.to(out.dtype), dim), input, rule="any", overlap=True)
+    input = input if dtype is None else _scan_input(input, _scan_dtype(input, dtype, "cumprod"), "cumprod")
     return Cumprod.apply(input, normalize_dim(dim, input.dim()), _scan_dtype(input, dtype, "cumprod"))
 
 
@@ -342,6 +352,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
         return write_pair_out("sort", out, sort(input, dim, descending, stable), input)
     if isinstance(dim, bool):  # torch refuses sort(x, True): descending is not the second argument
         raise TypeError("sort(): argument 'dim' must be int, not bool")
+    descending, _ = as_bool(descending, "sort", "descending"), as_bool(stable, "sort", "stable")
     dim = normalize_dim(dim, input.dim())
     _check_sortable(input)
     result = SortSelection.apply(input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(descending)))
@@ -351,6 +362,9 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool | None = None, *, out=None):
     """Indices that sort ``input`` along ``dim`` (stable). ``out=``: int64, and only with ``stable``
     given, as torch's out= overload ``argsort(input, *, stable, dim=-1, descending=False, out)``."""
+    descending = as_bool(descending, "argsort", "descending")
+    if stable is not None:
+        as_bool(stable, "argsort", "stable")
     dim = normalize_dim(dim, input.dim())
     _check_sortable(input)
     indices = Tensor._wrap(sort_kernels.launch_sort(input._data, dim, bool(descending))[1])
@@ -376,22 +390,24 @@ def msort(input, *, out=None):
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None):  # noqa: A002
     """The k largest (smallest with ``largest=False``) values along ``dim`` and their indices,
     always in sorted order; among equal values the earlier index comes first."""
+    k = as_int(k, "topk(): argument 'k' must be int, not {}")
+    largest, sorted = as_bool(largest, "topk", "largest"), as_bool(sorted, "topk", "sorted")  # noqa: A001
     dim = normalize_dim(dim, input.dim())
-    k = int(k)
     if input.dtype == torch.bool or input.dtype.is_complex:
         raise RuntimeError(f"topk does not support {'bool' if input.dtype == torch.bool else 'complex'} dtypes on CPU")
     if not 0 <= k <= _length(input, dim):
         raise RuntimeError("selected index k out of range")
+    stop = k if input.dim() else 1  # (a 0-d input's result is the input itself, for k=0 too, as torch's)
     result = TopkSelection.apply(
-        input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, bool(largest), stop=k)
+        input, dim, False, lambda data: sort_kernels.launch_sort(data, dim, largest, stop=stop)
     )
     return _pair("topk", return_types.topk(*result), out, input)
 
 
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """The k-th smallest value along ``dim`` (k from 1) and its index."""
+    k = as_int(k, "kthvalue(): argument 'k' must be int, not {}")
     dim = normalize_dim(dim, input.dim())
-    k = int(k)
     _refuse_bool(input, "kthvalue_cpu")
     if _length(input, dim) == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")

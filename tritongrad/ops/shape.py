@@ -12,6 +12,7 @@ diagonal views, sums, permutes and one batched matmul per pair of operands.
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import torch
@@ -125,16 +126,25 @@ class Triu(Triangle):
     _triangle = "upper"
 
 
-def flip(input, *dims_args, dims=None):
-    """A copy with the order of elements reversed along ``dims`` (a sequence, or the method's
-    ``x.flip(0, 1)``)."""
+def _flip_method(self, *dims_args, dims=None):
+    """``x.flip(dims)``: the method takes the dims as a sequence or one by one (``x.flip(0, 1)``, ``x.flip(1)``)."""
     if dims is None:
         if not dims_args:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = dims_args[0] if len(dims_args) == 1 else dims_args
     elif dims_args:
         raise TypeError("flip() got multiple values for argument 'dims'")
-    return Flip.apply(input, _dims_arg(dims, input.dim()))
+    return Flip.apply(self, _dims_arg(dims, self.dim()))
+
+
+def flip(input, dims=None):
+    """A copy with the order of elements reversed along ``dims``, a sequence of dims: the function
+    form refuses one int (``torch.flip(x, 1)``), as torch's parser does, where the method takes it."""
+    if dims is None:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
+    if not isinstance(dims, (tuple, list, torch.Size)):
+        raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
+    return _flip_method(input, dims)
 
 
 def fliplr(input):
@@ -287,33 +297,80 @@ def tile(input, *given, dims=None):
     return repeat(input, *((1,) * (input.dim() - len(dims)) + dims))
 
 
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    """Each element repeated ``repeats`` times (an int, or a tensor with one count per element
-    along ``dim``), consecutively; the flattened tensor when dim is None.
-    ``repeat_interleave(counts)`` alone gives the indices repeated by counts."""
-    if repeats is None:
-        counts = [int(c) for c in input.tolist()]
-        positions = [i for i, c in enumerate(counts) for _ in range(c)]
-        return creation.tensor(positions, dtype=torch.int64, device=input.device)
-    if dim is None:
-        input, dim = input.flatten(), 0
-    dim = normalize_dim(dim, input.dim())
-    length = input.shape[dim] if input.dim() else 1
-    if isinstance(repeats, Tensor):
-        counts = [int(c) for c in repeats.reshape(-1).tolist()]
-        if len(counts) == 1:
-            counts = counts * length
-    else:
-        counts = [int(repeats)] * length
-    if len(counts) != length:
-        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
-                           f"{len(counts)} and input.size({dim}) = {length}")  # fmt: skip
+def _repeat_counts(repeats: Tensor, output_size) -> list[int]:
+    """The counts of a repeats tensor, checked as torch's repeat_interleave(repeats) checks them: int32 or
+    int64, none negative, summing to ``output_size`` when that is given."""
+    if repeats.dtype not in (torch.int32, torch.int64):
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{dtype_word(repeats.dtype)}'")
+    counts = [int(c) for c in repeats.reshape(-1).tolist()]
     if any(c < 0 for c in counts):
         raise RuntimeError("repeats can not be negative")
+    if output_size is not None and output_size != sum(counts):
+        if output_size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {output_size}: [{output_size}]")
+        raise RuntimeError("allocated size does not match required size")
+    return counts
+
+
+def _refuse_repeat_arguments(repeats, output_size) -> None:
+    """torch's parser takes an int (not a bool or float) or a tensor for repeats, an int for output_size."""
+
+    def is_int(value) -> bool:
+        return not isinstance(value, bool) and hasattr(value, "__index__") and not isinstance(value, Tensor)
+
+    if (repeats is None or isinstance(repeats, Tensor) or is_int(repeats)) and (
+        output_size is None or is_int(output_size)
+    ):
+        return
+    got = ", ".join([type(repeats).__name__] + ([f"output_size={type(output_size).__name__}"] if output_size else []))
+    raise TypeError(f"repeat_interleave() received an invalid combination of arguments - got ({got}), but expected "
+                    "one of: (Tensor repeats, int dim = None, *, int output_size = None), "
+                    "(int repeats, int dim = None, *, int output_size = None)")  # fmt: skip
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element repeated ``repeats`` times (an int, or a tensor with one count per element
+    along ``dim``), consecutively; the flattened tensor when dim is None. ``output_size``, when
+    given, must be the result's length along dim (torch's errors otherwise).
+    ``repeat_interleave(counts)`` alone gives the indices repeated by counts (of counts' dtype)."""
+    _refuse_repeat_arguments(repeats, output_size)
+    output_size = None if output_size is None else operator.index(output_size)
+    if repeats is None:
+        if input.dim() != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        counts = _repeat_counts(input, output_size)
+        positions = [i for i, c in enumerate(counts) for _ in range(c)]
+        return creation.tensor(positions, dtype=input.dtype, device=input.device)
+    if dim is None:
+        input, dim = input.flatten(), 0
+    elif input.dim() == 0 and isinstance(repeats, Tensor):
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    elif input.dim() == 0:  # (torch unsqueezes a 0-d input after dim: dim 0 is then out of range)
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [-1, 0], but got {normalize_dim(dim, 1) + 1})"
+        )
+    dim = normalize_dim(dim, input.dim())
+    length = input.shape[dim]
+    if isinstance(repeats, Tensor):
+        if repeats.dim() > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if repeats.numel() == 1 and length != 1:
+            repeats = repeats.reshape(1).expand(length)
+        if repeats.numel() != length:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{repeats.numel()} and input.size({dim}) = {length}")  # fmt: skip
+        counts = _repeat_counts(repeats, output_size)
+    else:
+        repeats = operator.index(repeats)
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        if output_size is not None and output_size != repeats * length:
+            raise RuntimeError(
+                f"repeat_interleave: Invalid output_size, expected {repeats * length} but got {output_size}"
+            )
+        counts = [repeats] * length
     positions = [i for i, c in enumerate(counts) for _ in range(c)]
     index = creation.tensor(positions, dtype=torch.int64, device=input.device)
-    if input.dim() == 0:
-        return Gather.apply(input.reshape(1), index, 0)
     shape = list(input.shape)
     shape[dim] = len(positions)
     index = index.view([len(positions) if d == dim else 1 for d in range(input.dim())]).expand(shape)
@@ -812,6 +869,8 @@ def meshgrid(*tensors, indexing: str | None = None):
             stacklevel=2,
         )
         indexing = "ij"
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     for t in tensors:
@@ -838,6 +897,11 @@ def meshgrid(*tensors, indexing: str | None = None):
 
 def cartesian_prod(*tensors):
     """Rows of every combination of the 1-D tensors' elements (itertools.product order)."""
+    for t in tensors:
+        if t.dim() != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
     if len(tensors) == 1:
         return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")
@@ -1127,4 +1191,4 @@ def unfold(input, dimension: int, size: int, step: int):
     return Unfold.apply(input, dim, size, step)
 
 
-attach_methods({name: globals()[name] for name in TENSOR_METHODS})
+attach_methods({name: globals()[name] for name in TENSOR_METHODS} | {"flip": _flip_method})
