@@ -5,6 +5,7 @@ bool operands, each compared with torch by ``agree`` (the value, or the exceptio
 from __future__ import annotations
 
 import pytest
+import torch
 
 from tests.test_hardening import agree
 
@@ -58,3 +59,29 @@ ADDR = {
 @pytest.mark.parametrize("case", ADDR, ids=list(ADDR))
 def test_addr_factor_rules_and_dtypes(case):
     agree(case, ADDR[case], [])
+
+
+UNIQUES = {
+    "unique": lambda lib, x: lib.unique(x),
+    "unique_inverse_counts": lambda lib, x: lib.unique(x, return_inverse=True, return_counts=True)[0],
+    "unique_dim": lambda lib, x: lib.unique(x, dim=0),
+    "unique_consecutive": lambda lib, x: lib.unique_consecutive(x),
+    "unique_consecutive_dim": lambda lib, x: lib.unique_consecutive(x, dim=0, return_counts=True)[0],
+    "method_unsorted": lambda lib, x: x.unique(sorted=False),
+}
+
+
+@pytest.mark.parametrize("case", UNIQUES, ids=list(UNIQUES))
+def test_unique_values_record_a_node_whose_backward_refuses(case):
+    def run(lib, x):
+        values = UNIQUES[case](lib, x)
+        assert values.requires_grad and values.grad_fn is not None
+        name = type(values.grad_fn).__name__
+        values.sum().backward()  # (torch: NotImplementedError naming the op's derivative)
+        return name
+
+    agree(case, run, [torch.tensor([1.0, 2.0, 2.0, 5.0], requires_grad=True)])
+
+
+def test_unique_of_a_tensor_without_grad_stays_outside_the_graph():
+    agree("no_grad_input", lambda lib, x: lib.unique(x).requires_grad, [torch.tensor([3.0, 1.0, 3.0])])

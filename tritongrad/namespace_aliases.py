@@ -24,6 +24,7 @@ from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
+from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.numeric import searchsorted
 from tritongrad.ops.out_argument import out_dtype_word, out_variant
 from tritongrad.shapes import normalize_dim
@@ -292,6 +293,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
             inverse = inverse.reshape(input.shape)
     if dim is not None:
         values = values.movedim(0, dim)
+    values = without_derivative(input, values.detach(), "unique_consecutive", "UniqueConsecutiveBackward0")
     results = (values,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
     return results[0] if len(results) == 1 else results
 
@@ -425,9 +427,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     if not (dtype.is_floating_point or dtype.is_complex):
         for name, factor in (("beta", beta), ("alpha", alpha)):
             if isinstance(factor, (float, complex)):
-                raise RuntimeError(
-                    f"For integral input tensors, argument {name} must not be a floating point number."
-                )
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
     elif not dtype.is_complex:
         beta, alpha = (complex_scalar_as(f, dtype) if isinstance(f, complex) else f for f in (beta, alpha))
     product = vec1.outer(vec2)

@@ -27,6 +27,7 @@ from tritongrad.kernels.creation import launch_arange, launch_fill_
 from tritongrad.ops import return_types
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import as_bool, cat
+from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.out_argument import check_no_grad, write_out, write_pair_out
 from tritongrad.ops.reduction import Extremum
 from tritongrad.ops.views import contiguous_copy
@@ -611,7 +612,10 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     With ``dim``: the distinct slices along ``dim`` in lexicographic order (the inverse maps each
     slice's position to its unique slice, counts per unique slice), as torch.unique(dim=...)."""
     if dim is not None:
-        return _unique_slices(input, normalize_dim(dim, input.dim()), return_inverse, return_counts)
+        outputs = _unique_slices(input, normalize_dim(dim, input.dim()), return_inverse, return_counts)
+        if isinstance(outputs, tuple):
+            return (without_derivative(input, outputs[0], "unique_dim", "UniqueDimBackward0"), *outputs[1:])
+        return without_derivative(input, outputs, "unique_dim", "UniqueDimBackward0")
     data = input._data if input._data.is_contiguous() else contiguous_copy(input)._data
     flat = data.view(-1)
     n = flat.numel()
@@ -630,7 +634,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     uniques = sort_kernels.launch_scatter_along_dim(
         values, run_ids, 0, torch.empty(count, dtype=input.dtype, device=device)
     )
-    outputs = [Tensor._wrap(uniques)]
+    outputs = [without_derivative(input, Tensor._wrap(uniques), "_unique2", "Unique2Backward0")]
     if return_inverse:
         inverse = sort_kernels.launch_scatter_along_dim(
             run_ids, order, 0, torch.empty(n, dtype=torch.int64, device=device)
