@@ -24,7 +24,8 @@ from collections.abc import Callable
 from tritongrad import creation, random
 from tritongrad.autograd.engine import grad as _autograd_grad
 from tritongrad.autograd.grad_mode import enable_grad
-from tritongrad.ops import stack
+from tritongrad.dtypes import promote_types
+from tritongrad.ops import isclose, stack
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -78,6 +79,43 @@ def _map(function: Callable, tree):
     return _unflatten([function(leaf) for leaf in leaves], spec)
 
 
+def _spec_text(spec) -> str:
+    """A tree's structure as torch's ``treespec_pprint`` writes it: ``*`` for a leaf, ``(*, [*])``,
+    ``{'k': *}``, ``Point(x=*, y=*)``."""
+    if spec is None:
+        return "*"
+    kind, specs = spec
+    if kind is dict:
+        return "{" + ", ".join(f"{key!r}: {_spec_text(item)}" for key, _, item in specs) + "}"
+    items = [_spec_text(item) for _, item in specs]
+    if kind is list:
+        return "[" + ", ".join(items) + "]"
+    if kind is tuple:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    fields = getattr(kind, "_fields", None)
+    if fields is not None:  # a named tuple
+        named = (f"{field}={item}" for field, item in zip(fields, items, strict=True))
+        return f"{kind.__name__}(" + ", ".join(named) + ")"
+    return f"{kind.__name__}(" + ", ".join(items) + ")"
+
+
+def _checked_aux(aux):
+    """``has_aux``'s auxiliary output: torch.func unwraps it leaf by leaf, and a leaf that is not a tensor
+    (a number, a string, None) cannot be unwrapped, so it is refused, nested or not."""
+    for leaf in _flatten(aux)[0]:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
+    return aux
+
+
+def _check_differentiable(tree) -> None:
+    """Every leaf of an argument a transform differentiates must be a tensor (a number has no
+    derivative to carry), as torch.func's wrapping of it demands."""
+    for leaf in _flatten(tree)[0]:
+        if not isinstance(leaf, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(leaf)}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Reverse mode
 # ---------------------------------------------------------------------------------------------
@@ -98,21 +136,31 @@ def _any_watched(tree) -> bool:
 
 
 def _argnum_tuple(argnums, count: int) -> tuple[int, ...]:
-    indices = argnums if isinstance(argnums, tuple) else (argnums,)
-    if not indices:
-        raise RuntimeError("argnums must be non-empty")
-    for index in indices:
+    """argnums as non-negative indices, checked as torch.func checks them: an int or a tuple of ints, each
+    in range, then a tuple non-empty and without repeats (a repeated argument would get two gradients)."""
+    if not isinstance(argnums, (int, tuple)):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    indices = []
+    for index in argnums if isinstance(argnums, tuple) else (argnums,):
         if not isinstance(index, int):
-            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(index)}")
+            raise RuntimeError(f"argnum must be int, got: {type(index)}")
         if not -count <= index < count:
             raise RuntimeError(f"Got argnum={index}, but only {count} positional inputs")
-    return tuple(index % count for index in indices)
+        indices.append(index % count)
+    if isinstance(argnums, tuple):
+        if not indices:
+            raise RuntimeError("argnums must be non-empty")
+        if len(set(indices)) != len(indices):
+            raise RuntimeError(f"argnums elements must be unique, got {tuple(indices)}")
+    return tuple(indices)
 
 
 def _watch_argnums(argnums, args: tuple) -> tuple[tuple[int, ...], list, bool]:
     """(the argnums as indices, args with those arguments' tensors watched, whether an outer pass already
     watches one: then the graph is kept)."""
     indices = _argnum_tuple(argnums, len(args))
+    for index in indices:
+        _check_differentiable(args[index])
     keep_graph = any(_any_watched(args[index]) for index in indices)
     args = list(args)
     with enable_grad():
@@ -175,6 +223,8 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with "
                     f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?"
                 )
+            if has_aux:
+                _checked_aux(aux)
             trees = [_flatten(args[index]) for index in indices]
             flat = _gradients(output, [leaf for leaves, _ in trees for leaf in leaves], keep_graph)
         grads, start = [], 0
@@ -204,17 +254,23 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
 def vjp(func: Callable, *primals, has_aux: bool = False):
     """(func(*primals), vjp_fn[, aux]): ``vjp_fn(cotangents)`` gives the vector-Jacobian product for each
     primal; it may be called many times."""
+    _check_differentiable(primals)
     keep_graph = _any_watched(primals)
     with enable_grad():
         watched = [_map(_watched, primal) for primal in primals]
         output, aux = _split_aux("vjp", func(*watched), has_aux)
+    if has_aux:
+        _checked_aux(aux)
     output_leaves, output_spec = _flatten(output)
     input_leaves, input_spec = _flatten(tuple(watched))
 
     def vjp_fn(cotangents, *, retain_graph: bool = True, create_graph: bool | None = None):
         cotangent_leaves, cotangent_spec = _flatten(cotangents)
-        if cotangent_spec != output_spec and not (output_spec is None and len(cotangent_leaves) == 1):
-            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of outputs")
+        if cotangent_spec != output_spec:  # ((t,) for a lone tensor output too: torch compares the trees)
+            raise RuntimeError(
+                "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the "
+                f"function. cotangents: {_spec_text(cotangent_spec)}, primal output: {_spec_text(output_spec)}"
+            )
         for out, cotangent in zip(output_leaves, cotangent_leaves, strict=True):
             if tuple(out.shape) != tuple(cotangent.shape):
                 raise RuntimeError(
@@ -251,48 +307,110 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
     return (value, vjp_fn, _unwrapped(aux, keep_graph)) if has_aux else (value, vjp_fn)
 
 
+def _check_jvp_leaves(what: str, leaves: list) -> None:
+    if not leaves:
+        raise RuntimeError(f"jvp(f, primals, tangents): Expected {what} to contain at least one Tensor.")
+    for leaf in leaves:
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"jvp(f, primals, tangents): Expected {what} to only contain Tensors, got {type(leaf)}")
+
+
+def _check_dual(primal: Tensor, tangent: Tensor) -> None:
+    """What torch's ``make_dual`` demands of a (primal, tangent) pair: both differentiable dtypes, one shape."""
+    for what, tensor in (("primal", primal), ("tangent", tangent)):
+        if not (tensor.is_floating_point() or tensor.is_complex()):
+            raise ValueError(f"Expected {what} to be floating point or complex, but got: {tensor.dtype}")
+    if tuple(primal.shape) != tuple(tangent.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the original Tensor, this is "
+            f"not supported. Tensor is of size {list(primal.shape)} while the given forward gradient is of size "
+            f"{list(tangent.shape)}."
+        )
+
+
+def _tangent_dtype(out: Tensor, primals: list, tangents: list, contributing: list) -> object:
+    """The dtype torch's forward mode gives an output's tangent: a primal passed through, or a view of one,
+    carries its tangent as given (dtype included); a computed output's tangent is the output's dtype
+    promoted with the dtypes of the tangents flowing in (a float32 function of a float64 tangent gives a
+    float64 tangent). The double-vjp trick computes the tangent at the output's precision and casts it, so a
+    tangent wider than its primal keeps the primal's precision; and a cast inside ``func`` to a narrower dtype,
+    which narrows torch's tangent, is invisible to it: the promotion rule is applied there too."""
+    base = out._base
+    for primal, tangent in zip(primals, tangents, strict=True):
+        if out is primal or (base is not None and (base is primal or base is primal._base)):
+            return tangent.dtype
+    dtype = out.dtype
+    for tangent_dtype in contributing:
+        dtype = promote_types(dtype, tangent_dtype)
+    return dtype
+
+
 def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
     """(func(*primals), J @ tangents): the Jacobian-vector product (by the double-vjp trick)."""
     if not isinstance(primals, tuple):
         raise RuntimeError(
             "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
         )
-    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
+    primal_leaves, primal_spec = _flatten(primals)
+    tangent_leaves, tangent_spec = _flatten(tangents)
+    if primal_spec != tangent_spec:
         raise RuntimeError(
             "jvp(f, primals, tangents): Expected primals and tangents to have the same python structure. For "
             "example, if primals is a tuple of 3 tensors, tangents also must be."
         )
+    _check_jvp_leaves("primals", primal_leaves)
+    _check_jvp_leaves("tangents", tangent_leaves)
+    for primal, tangent in zip(primal_leaves, tangent_leaves, strict=True):
+        _check_dual(primal, tangent)
     keep_graph = _any_watched(primals) or _any_watched(tangents)
     with enable_grad():
         watched = [_map(_watched, primal) for primal in primals]
         output, aux = _split_aux("jvp", func(*watched), has_aux)
+        if has_aux:
+            _checked_aux(aux)
         output_leaves, output_spec = _flatten(output)
         dummies = [creation.zeros_like(out).requires_grad_(True) for out in output_leaves]
-        inputs = [leaf for leaf in _flatten(tuple(watched))[0] if isinstance(leaf, Tensor)]
-        transposed = _autograd_grad(output_leaves, inputs, grad_outputs=dummies, create_graph=True, allow_unused=True)
-        pairs = [(t, v) for t, v in zip(transposed, _flatten(tangents)[0], strict=True) if t is not None]
+        inputs = _flatten(tuple(watched))[0]
+        # (an output off the tape, a constant, has a zero tangent and takes no part in the passes)
+        live = [(out, dummy) for out, dummy in zip(output_leaves, dummies, strict=True) if out.requires_grad]
+        live_outputs, live_dummies = [out for out, _ in live], [dummy for _, dummy in live]
+        transposed = (
+            _autograd_grad(live_outputs, inputs, grad_outputs=live_dummies, create_graph=True, allow_unused=True)
+            if live
+            else [None] * len(inputs)
+        )
+        pairs = [(t, v) for t, v in zip(transposed, tangent_leaves, strict=True) if t is not None]
         if pairs:
             found = _autograd_grad([t for t, _ in pairs], dummies, grad_outputs=[v for _, v in pairs],
                                    create_graph=keep_graph, allow_unused=True)  # fmt: skip
         else:
             found = [None] * len(dummies)
-        products = [
-            creation.zeros_like(out) if product is None else (product if keep_graph else product.detach())
-            for out, product in zip(output_leaves, found, strict=True)
-        ]
+        contributing = [v.dtype for _, v in pairs]
+        products = []
+        for out, product in zip(output_leaves, found, strict=True):
+            if product is None:  # (an output that depends on no primal: a zero tangent of its own dtype)
+                products.append(creation.zeros_like(out))
+                continue
+            product = product if keep_graph else product.detach()
+            products.append(product.to(_tangent_dtype(out, inputs, tangent_leaves, contributing)))
     result = (_unwrapped(output, keep_graph), _unflatten(products, output_spec))
     return (*result, _unwrapped(aux, keep_graph)) if has_aux else result
 
 
 def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None, _preallocate_and_copy=False):
     """A function returning the Jacobian of ``func`` w.r.t. ``args[argnums]``: output.shape + input.shape
-    for each (output, input) pair, one reverse pass per output element."""
+    for each (output, input) pair, one reverse pass per output element (``chunk_size`` only bounds how many
+    torch batches, so it is checked and otherwise has no effect here)."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         indices, args, keep_graph = _watch_argnums(argnums, args)
         with enable_grad():
             output, aux = _split_aux("jacrev", func(*args, **kwargs), has_aux)
+            if has_aux:
+                _checked_aux(aux)
             output_leaves, output_spec = _flatten(output)
             trees = [_flatten(args[index]) for index in indices]
             inputs = [leaf for leaves, _ in trees for leaf in leaves]
@@ -319,8 +437,21 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size=None,
 
 
 def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """The Jacobian, as ``jacrev`` computes it (the same values; forward mode's cost is not modelled)."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    """The Jacobian, as ``jacrev`` computes it (the same values; forward mode's cost is not modelled).
+    torch runs ``func`` under ``vmap`` with ``randomness``, so a random op in it is refused by default."""
+    reverse = jacrev(func, argnums, has_aux=has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        for index in _argnum_tuple(argnums, len(args)):
+            for leaf in _flatten(args[index])[0]:
+                if not isinstance(leaf, Tensor):  # (torch sizes its basis from the inputs before anything else)
+                    raise AttributeError(f"'{type(leaf).__name__}' object has no attribute 'numel'")
+        _check_randomness(randomness)
+        with random.refusing_random(randomness == "error"):
+            return reverse(*args, **kwargs)
+
+    return wrapper
 
 
 def hessian(func: Callable, argnums=0):
@@ -367,10 +498,17 @@ def _dims_per_leaf(name: str, in_dims, args: tuple) -> list:
     return dims
 
 
-def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None) -> Callable:
-    """``func`` mapped over a dimension of its inputs: one call per slice, results stacked along ``out_dims``."""
+def _check_randomness(randomness: str) -> None:
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+
+def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None) -> Callable:
+    """``func`` mapped over a dimension of its inputs: one call per slice, results stacked along ``out_dims``
+    (``chunk_size`` only bounds how many slices torch batches at once: checked, otherwise no effect here)."""
+    _check_randomness(randomness)
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
     name = _function_name(func)
 
     @functools.wraps(func)
@@ -415,12 +553,13 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *, ch
                 random.set_rng_state(state)
             with random.refusing_random(randomness == "error"):
                 results.append(func(*_unflatten(sliced, spec), **kwargs))
-        return _stack_results(name, results, out_dims)
+        mapped = [leaf for leaf, d in zip(leaves, normalized, strict=True) if d is not None]
+        return _stack_results(name, results, out_dims, mapped)
 
     return wrapper
 
 
-def _stack_results(name: str, results: list, out_dims):
+def _stack_results(name: str, results: list, out_dims, mapped: list):
     first_leaves, spec = _flatten(results[0])
     dims = [out_dims] * len(first_leaves) if not isinstance(out_dims, tuple) else _flatten(out_dims)[0]
     if len(dims) != len(first_leaves):
@@ -433,6 +572,8 @@ def _stack_results(name: str, results: list, out_dims):
     for position, dim in enumerate(dims):
         values = [column[position] for column in columns]
         if dim is None:
+            if _batched(values, mapped):
+                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
             stacked.append(values[0])
             continue
         if not all(isinstance(value, Tensor) for value in values):
@@ -442,6 +583,27 @@ def _stack_results(name: str, results: list, out_dims):
             )
         stacked.append(stack(values, dim))
     return _unflatten(stacked, spec)
+
+
+def _batched(values: list, mapped: list) -> bool:
+    """Whether an output depends on the mapped inputs (torch's BatchedTensor): it is a view of one (a slice
+    itself included), or it differs between the slices. (Calling once per slice, vmap cannot see a
+    dependence whose value is the same in every slice, such as ``x.sum()`` of identical rows or ``x * 0``,
+    which torch refuses under ``out_dims=None`` too; such an output is returned.)"""
+    first = values[0]
+    if not isinstance(first, Tensor):
+        return False
+    bases = {id(leaf) for leaf in mapped} | {id(leaf._base) for leaf in mapped if leaf._base is not None}
+    if any(isinstance(value, Tensor) and id(value._base) in bases for value in values):
+        return True
+    for value in values[1:]:
+        if value is first:
+            continue
+        if not isinstance(value, Tensor) or value.dtype != first.dtype or tuple(value.shape) != tuple(first.shape):
+            return True
+        if not bool(isclose(value.detach(), first.detach(), rtol=0, atol=0, equal_nan=True).all()):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
