@@ -142,10 +142,10 @@ COMPLEX = {
     "zeros(dtype=complex64)": lambda lib: lib.zeros(2, dtype=torch.complex64),
     "tensor(dtype=complex)": lambda lib: lib.tensor([1.0], dtype=complex),
     "to(complex)": lambda lib: lib.tensor([1.0]).to(complex),
+    "sum(dtype=complex)": lambda lib: lib.tensor([1.0]).sum(dtype=complex),
 }
 COMPLEX_REFUSED = {
     "eye(dtype=complex)": lambda: tritongrad.eye(2, dtype=complex),
-    "sum(dtype=complex)": lambda: tritongrad.tensor([1.0]).sum(dtype=complex),
 }
 
 

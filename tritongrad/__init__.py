@@ -53,6 +53,7 @@ int64 = long = _torch.int64
 bool = _torch.bool  # noqa: A001
 complex64 = cfloat = _torch.complex64
 complex128 = cdouble = _torch.complex128
+complex32 = chalf = _torch.complex32  # (a name only: ops asked to produce it refuse it by name)
 dtype = _torch.dtype
 device = _torch.device
 Size = _torch.Size

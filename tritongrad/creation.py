@@ -15,16 +15,17 @@ from torch.utils._device import DeviceContext
 
 from tritongrad import caller_warnings, runtime
 from tritongrad.dtypes import (
+    REDUCED_FLOATS,
     SUPPORTED,
     as_dtype,
     as_python_scalar,
     complex_of,
     complex_scalar_as,
     dtype_word,
+    fill_scalar_as,
     get_default_dtype,
     promote_types,
     python_type_name,
-    scalar_as,
 )
 from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -149,15 +150,17 @@ def _number(value, op: str, argument: str = "fill_value", position: int = 2):
     )
 
 
-def _fill_value_as(value, dtype: torch.dtype):
-    """A fill value as a tensor of ``dtype`` holds it: torch's overflow error for one the dtype cannot hold
-    (a complex with an imaginary part for a real dtype among them; bool takes any number's truth)."""
+def _fill_value_as(value, data: torch.Tensor):
+    """A fill value as the tensor ``data`` holds it: torch's overflow error for one its dtype cannot hold
+    (a complex with an imaginary part for a real dtype among them; bool takes any number's truth; a
+    one-element float16/bfloat16 tensor takes an out-of-range number as an infinity: ``fill_scalar_as``)."""
+    dtype = data.dtype
     if dtype == torch.bool:
         return bool(value)
     if isinstance(value, complex):
         return complex_scalar_as(value, dtype)
-    scalar_as(value, dtype, checked=True)
-    return value
+    converted = fill_scalar_as(value, dtype, data.numel())
+    return converted if dtype in REDUCED_FLOATS else value  # (the kernel rounds other dtypes' values itself)
 
 
 def _finish(data: torch.Tensor, requires_grad: bool) -> Tensor:
@@ -365,7 +368,7 @@ def _full(name: str, size, fill_value, out, dtype, layout, device, pin_memory, r
     if not isinstance(size, (tuple, list, torch.Size)):
         raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     data = _new(name, (size,), None, dtype, device, out, pin_memory=pin_memory)
-    kernels.launch_fill_(data, _fill_value_as(fill_value, data.dtype))
+    kernels.launch_fill_(data, _fill_value_as(fill_value, data))
     return _finish_new(data, out, requires_grad)
 
 
@@ -425,7 +428,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None
               pin_memory: bool | None = False, memory_format=torch.preserve_format) -> Tensor:  # fmt: skip
     fill_value = _number(fill_value, "full_like")
     data = _like(input, dtype, device, memory_format, "full_like", layout, pin_memory)
-    kernels.launch_fill_(data, _fill_value_as(fill_value, data.dtype))
+    kernels.launch_fill_(data, _fill_value_as(fill_value, data))
     return _finish(data, requires_grad)
 
 

@@ -26,6 +26,9 @@ SUPPORTED = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.
 # A complex dtype and the real dtype of its parts: complex64 is two float32s (torch.view_as_real's float
 # view, the one kernels read and write), complex128 two float64s.
 COMPLEX_PARTS = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+# complex32 (two float16s) has no kernels in tritongrad, but promotion reaches it as torch's does (float16
+# with a complex number): its parts' dtype lets promote_types reduce it, and ops refuse it by name.
+_PARTS_OF_ANY_COMPLEX = {**COMPLEX_PARTS, torch.complex32: torch.float16}
 _COMPLEX_OF = {torch.float32: torch.complex64, torch.float64: torch.complex128, torch.float16: torch.complex32,
                torch.bfloat16: torch.complex64}  # fmt: skip
 
@@ -73,8 +76,9 @@ def complex_of(dtype: torch.dtype) -> torch.dtype:
 
 def real_of(dtype: torch.dtype) -> torch.dtype:
     """The dtype of a complex dtype's parts (complex64 -> float32; a real dtype is itself): what
-    ``abs``, ``angle``, ``.real`` and ``view_as_real`` of a complex tensor hold."""
-    return COMPLEX_PARTS.get(dtype, dtype)
+    ``abs``, ``angle``, ``.real`` and ``view_as_real`` of a complex tensor hold; complex32 -> float16,
+    which only promotion meets)."""
+    return _PARTS_OF_ANY_COMPLEX.get(dtype, dtype)
 
 
 # Ops torch computes on complex tensors that tritongrad's complex kernels (kernels/complex.py) do
@@ -88,14 +92,35 @@ TORCH_COMPLEX_ONLY = frozenset((
 ))  # fmt: skip
 
 
-def refuse_complex(op: str, dtype: torch.dtype) -> NotImplementedError:
+# Ops torch refuses for complex inputs with a RuntimeError of its own words (a check before any kernel),
+# where the others get the dispatcher's NotImplementedError.
+TORCH_COMPLEX_RUNTIME_ERRORS = {
+    **{op: f"{op} not implemented for complex tensors." for op in ("maximum", "minimum", "fmax", "fmin")},
+    **{op: f"{op}(): does not support complex input" for op in ("argmax", "argmin", "max", "min")},
+    **{op: f"{op} does not support complex inputs." for op in ("isneginf", "isposinf")},
+    **{op: f"{op} is not supported for complex tensors." for op in ("deg2rad", "rad2deg")},
+    "nansum": "nansum on CPU does not support complex inputs",
+}
+
+
+def refuse_complex(op: str, dtype: torch.dtype) -> Exception:
     """The error for ``op`` asked of a complex ``dtype`` that tritongrad has no kernel for: torch's
-    NotImplementedError, worded as torch's dispatch words it (``"floor_cpu" not implemented for
-    'ComplexFloat'``) where torch refuses too, and naming tritongrad where torch would compute it.
-    Returned, for the caller to raise."""
+    RuntimeError for the ops it checks itself (``TORCH_COMPLEX_RUNTIME_ERRORS``: "maximum not
+    implemented for complex tensors."), its NotImplementedError, worded as torch's dispatch words it
+    (``"floor_cpu" not implemented for 'ComplexFloat'``), for the other ops it refuses, and naming
+    tritongrad where torch would compute it. Returned, for the caller to raise."""
+    if op in TORCH_COMPLEX_RUNTIME_ERRORS:
+        return RuntimeError(TORCH_COMPLEX_RUNTIME_ERRORS[op])
     if op in TORCH_COMPLEX_ONLY:
         return NotImplementedError(f"tritongrad: {op} of complex tensors is not implemented ({dtype_word(dtype)})")
     return NotImplementedError(f"\"{op}\" not implemented for '{dtype_word(dtype)}'")
+
+
+def refuse_complex32(op: str) -> NotImplementedError:
+    """The error for ``op`` whose result torch would make complex32 (float16 with a complex number, or
+    ``complex()`` of float16 parts): tritongrad has no complex32 tensors. Worded as kernels/complex.py
+    words it for the arithmetic that reaches its launchers. Returned, for the caller to raise."""
+    return NotImplementedError(f"tritongrad: {op} in torch.complex32 is not implemented (complex64 and complex128 are)")
 
 
 def tensor_type_name(dtype: torch.dtype, device: torch.device) -> str:
@@ -371,6 +396,21 @@ def complex_scalar_as(value: complex, dtype: torch.dtype) -> complex | float:
     if value.imag != 0:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype]} without overflow")
     return scalar_as(value.real, dtype, checked=True)
+
+
+def fill_scalar_as(value, dtype: torch.dtype, numel: int):
+    """A real number as ``fill_`` (and full, full_like, new_full) writes it into a tensor of ``dtype``
+    with ``numel`` elements: checked as ``scalar_as`` checks, except that torch fills a one-element
+    float16 or bfloat16 tensor through its single-element path, which converts without the range check
+    (70000.0 is inf in float16, 65519.0 rounds to 65504). A Python int that no int64 or uint64 holds is
+    refused first with the OverflowError torch's argument parser raises for it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value >= 2**64:
+            raise OverflowError("int too big to convert")
+        if value < -(2**63):
+            raise OverflowError("can't convert negative int to unsigned")
+    checked = not (numel == 1 and dtype in REDUCED_FLOATS)
+    return scalar_as(value, dtype, checked=checked)
 
 
 def scalar_as(value, dtype: torch.dtype, *, checked: bool = False):

@@ -15,7 +15,14 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import as_python_scalar, complex_scalar_as, dtype_word, get_default_dtype, result_type, scalar_as
+from tritongrad.dtypes import (
+    as_python_scalar,
+    complex_scalar_as,
+    dtype_word,
+    fill_scalar_as,
+    get_default_dtype,
+    result_type,
+)
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap, check_writable
@@ -317,6 +324,8 @@ def where(condition, input=None, other=None, *, out=None):
 def clamp(input, min=None, max=None, *, out=None):  # noqa: F811 (torch's argument names)
     """Limits values to [min, max]; bounds may be numbers or tensors; ``out=`` writes into a tensor."""
     min, max = as_python_scalar(min), as_python_scalar(max)
+    if isinstance(input, Tensor):
+        elementwise.refuse_complex_clamp(input, min, max)
     if out is not None:
         return elementwise.clamp_out(input, min, max, out)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -332,22 +341,28 @@ clip = clamp
 
 
 def clamp_min(input, min, *, out=None):  # noqa: F811
+    if isinstance(input, Tensor):
+        elementwise.refuse_complex_clamp(input, as_python_scalar(min), None, single_bound=True)
     if out is not None:
         return elementwise.clamp_out(input, as_python_scalar(min), None, out, op="clamp_min")
     return clamp(input, min=min)
 
 
 def clamp_max(input, max, *, out=None):  # noqa: F811
+    if isinstance(input, Tensor):
+        elementwise.refuse_complex_clamp(input, None, as_python_scalar(max), single_bound=True)
     if out is not None:
         return elementwise.clamp_out(input, None, as_python_scalar(max), out, op="clamp_max")
     return clamp(input, max=max)
 
 
 def clamp_min_(input, min):  # noqa: F811
+    elementwise.refuse_complex_clamp(input, as_python_scalar(min), None, single_bound=True)
     return input.clamp_(min=min)
 
 
 def clamp_max_(input, max):  # noqa: F811
+    elementwise.refuse_complex_clamp(input, None, as_python_scalar(max), single_bound=True)
     return input.clamp_(max=max)
 
 
@@ -489,6 +504,7 @@ class InplaceMethods:
 
     def clamp_(self, min=None, max=None) -> Tensor:
         min, max = as_python_scalar(min), as_python_scalar(max)
+        elementwise.refuse_complex_clamp(self, min, max)
         elementwise.check_clamp_inplace(self, min, max)
         return apply_inplace(
             self, lambda s: clamp(s, min, max), lambda: elementwise.clamp_forward(self, min, max, out=self)
@@ -521,7 +537,7 @@ class InplaceMethods:
                     raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
                 value = complex_scalar_as(value, self.dtype)
             else:
-                value = scalar_as(value, self.dtype, checked=True)  # (torch's Scalar.to<T>())
+                value = fill_scalar_as(value, self.dtype, self.numel())  # (torch's Scalar.to<T>())
         if is_grad_enabled() and (self.requires_grad or value_requires_grad):
             # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
             # an inf/NaN in s cannot leak into the result.

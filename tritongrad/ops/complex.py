@@ -17,7 +17,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import complex_of, dtype_word, real_of
+from tritongrad.dtypes import complex_of, dtype_word, real_of, refuse_complex32
 from tritongrad.kernels import complex as kernels
 from tritongrad.ops.out_argument import out_variant
 from tritongrad.ops.views import _view_of
@@ -162,6 +162,10 @@ def _check_parts(op: str, first: Tensor, second: Tensor) -> None:
     _check_tensor(op, first, 1, "real" if op == "complex" else "abs")
     _check_tensor(op, second, 2, "imag" if op == "complex" else "angle")
     floating = (torch.float32, torch.float64)
+    if first.dtype == second.dtype == torch.float16:  # torch makes complex32 (complex) or refuses Half (polar)
+        if op == "complex":
+            raise refuse_complex32("complex")
+        raise NotImplementedError("\"polar_cpu\" not implemented for 'Half'")
     if first.dtype not in floating or second.dtype not in floating:
         if first.dtype == second.dtype or not (first.dtype.is_floating_point and second.dtype.is_floating_point):
             raise RuntimeError(

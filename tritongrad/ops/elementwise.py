@@ -23,10 +23,12 @@ from tritongrad.dtypes import (
     REDUCED_FLOATS,
     as_python_scalar,
     category,
+    complex_scalar_as,
     dtype_word,
     float32,
     get_default_dtype,
     refuse_complex,
+    refuse_complex32,
     result_type,
     round_float,
     scalar_as,
@@ -188,10 +190,10 @@ _COMPLEX_BINARY_OPS = frozenset(("add", "sub", "mul", "div"))
 
 def _complex_binary_forward(op: str, a, b, dtype: torch.dtype, alpha, out):
     """binary_forward for a complex result: ``alpha`` scales b first (a complex alpha too, as torch's)."""
+    if out is not None:  # (torch's cast check comes first: int.floor_divide_(1j) is that error)
+        check_castable(torch.bool if op in COMPARISONS or op.startswith("logical_") else dtype, out.dtype)
     if op not in _COMPLEX_BINARY_OPS:
         raise refuse_complex(op, dtype)
-    if out is not None:
-        check_castable(dtype, out.dtype)
     if alpha is not None and alpha != 1:
         b = binary_forward("mul", b, alpha) if type(b) is Tensor else b * as_python_scalar(alpha)
     result = complex_kernels.launch_complex(op, _data(a), _data(b), dtype=dtype, out=None if out is None else out._data)
@@ -205,8 +207,10 @@ def alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
     alpha = as_python_scalar(alpha)
     if isinstance(alpha, bool) and dtype != torch.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if isinstance(alpha, float) and not dtype.is_floating_point:
+    if isinstance(alpha, (float, complex)) and not dtype.is_floating_point:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, complex):  # (a complex result takes it: _complex_binary_forward)
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
     if not isinstance(alpha, (bool, int, float)):
         raise TypeError(f"add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if negated and not isinstance(alpha, bool):
@@ -339,6 +343,8 @@ class RsubTensors(Function):
 
 class Mul(Function):
     _number_operands = (0, 1)  # x * 2: two inputs, as torch's wrapped number
+    saved_names = ("self", "other")  # (grad_fn._saved_self / _saved_other, each saved only when needed)
+    saved_numbers = {"self": "a_scalar", "other": "b_scalar"}  # (x * 3: torch saves tensor(3))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -362,6 +368,8 @@ class Mul(Function):
 
 class Div(Function):
     _number_operands = (0, 1)  # x / 2: two inputs, as torch's wrapped number
+    saved_names = ("other", "self")  # (in save_for_backward's order)
+    saved_numbers = {"self": "a_scalar", "other": "b_scalar"}  # (x * 3: torch saves tensor(3))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -478,7 +486,10 @@ def pow_exponent(x, exponent):
 
 def pow_forward(x, exponent, out=None):
     """x ** number, choosing exact repeated multiplication for integral exponents; into ``out`` (a
-    Tensor of a dtype the result casts to) for ``pow_``."""
+    Tensor of a dtype the result casts to) for ``pow_``. torch refuses an integer's negative power
+    before its cast check, but a complex result only after it (int.pow_(1j) is the cast error)."""
+    if out is not None and isinstance(exponent, complex):
+        check_castable(result_type(x, exponent), out.dtype)
     exponent = pow_exponent(x, exponent)
     if out is not None:
         check_castable(torch.bool if x.dtype == torch.bool and isinstance(exponent, bool) else
@@ -570,6 +581,8 @@ def where_forward(condition, a, b, *, out=None):
     number operand is converted to the result dtype as torch's scalar tensor is made: with its overflow
     check, except for the half types (where float16's 70000.0 is inf)."""
     dtype = result_type(a, b)
+    if dtype == torch.complex32:  # (float16 with a complex number)
+        raise refuse_complex32("where")
     checked = dtype not in REDUCED_FLOATS
     if not hasattr(a, "_data"):
         a = scalar_as(a, dtype, checked=checked)
@@ -714,6 +727,19 @@ def clamp_bounds(x, low, high) -> tuple:
             "clamp_min_scalar_cpu" if low is not None else "clamp_max_scalar_cpu")  # fmt: skip
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     return tuple(None if v is None else scalar_as(v, dtype, checked=True) for v in (low, high))
+
+
+def refuse_complex_clamp(x, low, high, *, single_bound: bool = False) -> None:
+    """torch's refusals of clamp on complex values: a complex tensor, or a complex number bound.
+    clamp(x, min, max) of a floating x reads its number bounds as doubles first ("value cannot be
+    converted to type double without overflow"); clamp_min/clamp_max (``single_bound``) and integer
+    or bool tensors get the complex check's NotImplementedError."""
+    complex_bound = any(isinstance(v, complex) for v in (low, high))
+    if not (complex_bound or x.dtype.is_complex):
+        return
+    if complex_bound and not single_bound and x.dtype.is_floating_point:
+        raise RuntimeError("value cannot be converted to type double without overflow")
+    raise NotImplementedError("clamp is not supported for complex types")
 
 
 def check_clamp_inplace(x, low, high) -> None:
@@ -1237,30 +1263,47 @@ UNARY = [
     ),
 ]
 
+
+class _RealOnly(DtypeRule):
+    """A binary op's promoted dtype, refusing a complex one with torch's own RuntimeError first
+    ("maximum not implemented for complex tensors.", dtypes.refuse_complex) rather than a kernel's."""
+
+    def resolve(self, op: str, dtype: torch.dtype) -> torch.dtype:
+        if dtype.is_complex:
+            raise refuse_complex(op, dtype)
+        return super().resolve(op, dtype)
+
+
+REAL_PROMOTE = _RealOnly(lambda dtype: dtype, exact_out=False)  # maximum, fmax
+
 BINARY = [
     Binary(
         "maximum",
         lambda grad, a, b: _winner_gradient(grad, a == b, a < b),
         lambda grad, a, b: _winner_gradient(grad, a == b, a > b),
         inplace=False,
+        dtype=REAL_PROMOTE,
     ),  # fmt: skip
     Binary(
         "minimum",
         lambda grad, a, b: _winner_gradient(grad, a == b, a > b),
         lambda grad, a, b: _winner_gradient(grad, a == b, a < b),
         inplace=False,
+        dtype=REAL_PROMOTE,
     ),  # fmt: skip
     Binary(
         "fmax",
         lambda grad, a, b: grad.where((a >= b) | b.isnan(), 0.0),
         lambda grad, a, b: grad.where(~((a >= b) | b.isnan()), 0.0),
         inplace=False,
+        dtype=REAL_PROMOTE,
     ),  # fmt: skip
     Binary(
         "fmin",
         lambda grad, a, b: grad.where((a <= b) | b.isnan(), 0.0),
         lambda grad, a, b: grad.where(~((a <= b) | b.isnan()), 0.0),
         inplace=False,
+        dtype=REAL_PROMOTE,
     ),  # fmt: skip
     Binary(
         "atan2",
@@ -1521,13 +1564,15 @@ class LerpTensorWeight(_Lerp):
     _backward_name = "LerpBackward1"
 
 
-def _check_lerp(input, end, weight) -> None:
+def _check_lerp(input, end, weight):
+    """torch's checks of lerp's operands; returns the weight as the kernel takes it (a complex number
+    weight of a real lerp is its real part once torch's overflow check of its imaginary part passed)."""
     for position, (argument, value) in enumerate((("input", input), ("end", end)), start=1):
         if not isinstance(value, Tensor):
             raise TypeError(
                 f"lerp(): argument '{argument}' (position {position}) must be Tensor, not {type(value).__name__}"
             )
-    if not isinstance(weight, (Tensor, bool, int, float)):
+    if not isinstance(weight, (Tensor, bool, int, float, complex)):
         raise TypeError(f"lerp(): argument 'weight' must be Tensor or Number, not {type(weight).__name__}")
     for argument, value in (("end", end), ("weight", weight)):
         if argument == "weight" and isinstance(value, Tensor) and value.dim() == 0:
@@ -1540,7 +1585,11 @@ def _check_lerp(input, end, weight) -> None:
         kind = "tensor" if isinstance(weight, Tensor) else "scalar"
         raise NotImplementedError(f"\"lerp_kernel_{kind}\" not implemented for '{dtype_word(input.dtype)}'")
     if not isinstance(weight, Tensor):  # a number weight is read as float32 (float64 for float64), checked
-        scalar_as(weight, torch.float64 if input.dtype == torch.float64 else torch.float32, checked=True)
+        opmath = torch.float64 if input.dtype == torch.float64 else torch.float32
+        if isinstance(weight, complex):
+            return complex_scalar_as(weight, opmath)
+        scalar_as(weight, opmath, checked=True)
+    return weight
 
 
 def _launch_lerp(input, end, weight, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -1550,8 +1599,7 @@ def _launch_lerp(input, end, weight, out: torch.Tensor | None = None) -> torch.T
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input), in torch's form that is exact at weight 0 and 1; ``weight`` is a
     number or a tensor, and input, end and a tensor weight broadcast together (same floating dtype)."""
-    weight = as_python_scalar(weight)
-    _check_lerp(input, end, weight)
+    weight = _check_lerp(input, end, as_python_scalar(weight))
     if isinstance(weight, Tensor) and weight.dtype != input.dtype:  # (a 0-d weight, checked above)
         weight = weight.to(input.dtype)
     if out is not None:
@@ -1565,7 +1613,7 @@ def lerp(input, end, weight, *, out=None):
 
 def _lerp_(self, end, weight):
     """``lerp`` in place; returns self."""
-    _check_lerp(self, end, weight)
+    weight = _check_lerp(self, end, as_python_scalar(weight))
     if isinstance(weight, Tensor) and weight.dtype != self.dtype:
         weight = weight.to(self.dtype)
     other = weight if isinstance(weight, Tensor) and weight.requires_grad else end

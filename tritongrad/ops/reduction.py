@@ -506,6 +506,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
             return write_out("sum", out, sum(input, dim, keepdim, dtype=dtype), input)
         # torch casts the input to out's dtype first (floats into an int64 out are truncated, then summed)
         return write_out("sum", out, sum(input.to(out.dtype), dim, keepdim), input, rule="any")
+    input = _cast_across_complex(input, dtype)
     dims = normalize_dims(dim, input.dim())
     if not (input.requires_grad and is_grad_enabled()):
         return _wrap(kernels.launch_sum(input._data, dims, keepdim, out_dtype=dtype))
@@ -521,6 +522,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     if out is not None:
         check_no_grad("mean", out, input)
         return write_out("mean", out, mean(input, dim, keepdim, dtype=dtype), input, rule="castable")
+    input = _cast_across_complex(input, dtype)
     if not (dtype or input.dtype).is_floating_point and not (dtype or input.dtype).is_complex:
         raise RuntimeError(
             f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be either "
@@ -531,6 +533,15 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
         return _wrap(kernels.launch_mean(input._data, dims, keepdim, out_dtype=dtype))
     function = MeanAll if not dims and not keepdim else MeanDims
     return function.apply(input, dims, keepdim, dtype)
+
+
+def _cast_across_complex(input, dtype):
+    """The input of a reduction with ``dtype=``, which torch casts to that dtype first. The reduction
+    kernels accumulate a real input in another real dtype themselves, but not into or out of a complex
+    one: that cast is made here (complex to real keeps the real part, with torch's warning)."""
+    if dtype is not None and input.dtype.is_complex != dtype.is_complex:
+        return input.to(dtype)
+    return input
 
 
 def _dtype_word(dtype: torch.dtype) -> str:
@@ -560,6 +571,7 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
         if dtype is not None:
             return write_out("prod", out, prod(input, dim, keepdim, dtype=dtype), input)
         return write_out("prod", out, prod(input.to(out.dtype), dim, keepdim), input, rule="any")
+    input = _cast_across_complex(input, dtype)
     dims = normalize_dims(dim, input.dim())
     function = ProdAll if not dims and not keepdim else ProdDims
     return function.apply(input, dims, keepdim, dtype)
@@ -568,6 +580,8 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
 def amax(input, dim=(), keepdim: bool = False, *, out=None):
     """Maximum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amax", input, dim)
+    if input.dtype.is_complex:  # (torch's dispatcher names its kernel)
+        raise NotImplementedError(f"\"max_values_cpu\" not implemented for '{dtype_word(input.dtype)}'")
     if out is not None:
         check_no_grad("amax", out, input)
         _check_same_dtype(input, out)
@@ -578,6 +592,8 @@ def amax(input, dim=(), keepdim: bool = False, *, out=None):
 def amin(input, dim=(), keepdim: bool = False, *, out=None):
     """Minimum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amin", input, dim)
+    if input.dtype.is_complex:  # (torch's dispatcher names its kernel)
+        raise NotImplementedError(f"\"min_values_cpu\" not implemented for '{dtype_word(input.dtype)}'")
     if out is not None:
         check_no_grad("amin", out, input)
         _check_same_dtype(input, out)
@@ -596,6 +612,11 @@ def _check_same_dtype(input, out) -> None:
 def _extremum(input, dim, keepdim, other, largest: bool):
     if other is not None or (dim is not None and hasattr(dim, "_data")):
         return (maximum if largest else minimum)(input, other if other is not None else dim)
+    if input.dtype.is_complex:  # (torch's words; the all-elements form is its dispatcher's)
+        word = "max" if largest else "min"
+        if dim is None:
+            raise NotImplementedError(f"\"{word}_all\" not implemented for '{dtype_word(input.dtype)}'")
+        raise refuse_complex(word, input.dtype)
     if dim is None:
         if input.numel() == 0:
             word = "max" if largest else "min"
@@ -638,6 +659,8 @@ def argmax(input, dim=None, keepdim: bool = False, *, out=None):
         raise TypeError(f"argmax(): argument 'dim' must be int, not {type(dim).__name__}")
     if input.dtype == torch.bool:
         raise RuntimeError("argmax(): does not support bool input")
+    if input.dtype.is_complex:
+        raise refuse_complex("argmax", input.dtype)
     dim = None if dim is None else normalize_dim(dim, input.dim())
     return _wrap(kernels.launch_argmax(input._data, dim, keepdim))
 
@@ -651,6 +674,8 @@ def argmin(input, dim=None, keepdim: bool = False, *, out=None):
         raise TypeError(f"argmin(): argument 'dim' must be int, not {type(dim).__name__}")
     if input.dtype == torch.bool:
         raise RuntimeError("argmin(): does not support bool input")
+    if input.dtype.is_complex:
+        raise refuse_complex("argmin", input.dtype)
     dim = None if dim is None else normalize_dim(dim, input.dim())
     return _wrap(kernels.launch_argmin(input._data, dim, keepdim))
 
@@ -866,6 +891,8 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
     first), or ``dtype`` must be out's dtype."""
     if dtype is not None and type(dtype) is not torch.dtype:
         dtype = as_dtype(dtype, "nansum")
+    if input.dtype.is_complex:
+        raise refuse_complex("nansum", input.dtype)
     if out is not None:
         check_no_grad("nansum", out, input)
         if dtype is not None:
@@ -897,6 +924,8 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
 @out_variant("aminmax")
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """(min, max) over ``dim`` (all dims if None) as torch.return_types.aminmax."""
+    if input.dtype.is_complex:
+        raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{dtype_word(input.dtype)}'")
     dims = () if dim is None else normalize_dims(dim, input.dim())
     if dim is None and input.numel() == 0:
         raise RuntimeError(

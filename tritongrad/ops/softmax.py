@@ -103,9 +103,10 @@ def _check_softmax_input(name: str, input) -> None:
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
-def _refuse_integers(name: str, input, dtype) -> None:
-    """torch has no integer softmax kernel (an empty input never reaches one)."""
-    if dtype is None and not input.dtype.is_floating_point and input.numel() > 0:
+def _refuse_non_floating(name: str, input) -> None:
+    """torch has no integer, bool or complex softmax kernel (an empty input never reaches one); it
+    checks the dtype after the ``dtype=`` cast, so ``dtype=torch.int64`` of a float input is refused too."""
+    if not input.dtype.is_floating_point and input.numel() > 0:
         # torch's CPU message (the kernel it names is the last-dim one whatever the dim)
         raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{dtype_word(input.dtype)}'")
 
@@ -128,8 +129,7 @@ def _softmax(function: type[Softmax], name: str, input, dim, dtype):
         if type(dtype) is not torch.dtype:
             dtype = as_dtype(dtype, name)
         input = input.to(dtype)
-    else:
-        _refuse_integers(name, input, dtype)
+    _refuse_non_floating(name, input)
     if not input.dtype.is_floating_point:  # empty (else refused above): torch returns it as it is
         return creation.empty(tuple(input.shape), dtype=input.dtype, device=input.device)
     if not (input.requires_grad and is_grad_enabled()):

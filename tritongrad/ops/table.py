@@ -552,6 +552,9 @@ class Binary:
         def method(self, other):
             other = as_python_scalar(other)
             row.check_operands(self, other)
+            # torch's cast check of the promoted dtype comes before the op's own dtype refusal
+            # (int8.bitwise_and_(float) is "result type Float can't be cast ...", not "bitwise_and_cpu")
+            check_castable(result_type(self, other), self.dtype)
             check_castable(row.result_dtype(self, other)[0], self.dtype)
             return apply_inplace(
                 self, lambda snapshot: function(snapshot, other), lambda: row.launch(self, other, out=self._data), other
