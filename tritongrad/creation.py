@@ -26,6 +26,7 @@ from tritongrad.dtypes import (
     get_default_dtype,
     promote_types,
     python_type_name,
+    scalar_as,
 )
 from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -506,8 +507,12 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
         dtype, device = dtype or out.dtype, out.device
     if dtype == torch.bool:
         raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
-    data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype or get_default_dtype(),
-                                   device=_device(device))  # fmt: skip
+    dtype = dtype or get_default_dtype()
+    # torch reads the bounds it uses as the dtype holds them (255.5 overflows uint8): none for no step,
+    # only start for one
+    for bound in (start, end)[: min(steps, 2)]:
+        scalar_as(bound, dtype, checked=True)
+    data = kernels.launch_linspace(float(start), float(end), int(steps), dtype=dtype, device=_device(device))
     return _finish(_pinned(data, pin_memory), requires_grad) if out is None else factory_out("linspace", out, data)
 
 
