@@ -4,6 +4,7 @@ compared with torch by ``agree`` (the value, or the exception type and message).
 
 from __future__ import annotations
 
+import numpy
 import pytest
 import torch
 
@@ -104,3 +105,45 @@ def test_functions_refuse_non_tensors_with_torchs_type_error(case):
     # (the type only: torch's text depends on which of its overloads the arguments' count leaves, e.g.
     # where(True) names 'condition' and where(True, 1, 0) lists the overloads)
     agree(case, NON_TENSOR_CALLS[case], [], message=False)
+
+
+# tensor(ndarray) keeps the array's memory order, as torch's copy does (Raschka's load_weights_into_gpt
+# assigns torch.tensor(weights.T): a transposed parameter, whose products round as torch's do)
+ARRAYS = {
+    "transposed": lambda np: np.arange(12, dtype=np.float32).reshape(3, 4).T,
+    "fortran": lambda np: np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+    "permuted_3d": lambda np: np.arange(24, dtype=np.float32).reshape(2, 3, 4).transpose(2, 0, 1),
+    "sliced_permuted": lambda np: np.arange(24, dtype=np.float32).reshape(2, 3, 4)[:, :, :2].transpose(1, 0, 2),
+    "row_slices": lambda np: np.arange(12.0).reshape(3, 4)[::2],
+    "broadcast": lambda np: np.broadcast_to(np.arange(3.0), (2, 3)),
+    "size_one_dims": lambda np: np.ones((3, 1, 4)).transpose(2, 1, 0),
+}
+
+
+@pytest.mark.parametrize("case", ARRAYS, ids=list(ARRAYS))
+@pytest.mark.parametrize("make", ["tensor", "tensor_float64", "as_tensor_float64", "asarray_copy"])
+def test_tensor_from_ndarray_keeps_the_memory_order(case, make):
+
+    def run(lib):
+        array = ARRAYS[case](numpy)
+        made = {
+            "tensor": lambda: lib.tensor(array),
+            "tensor_float64": lambda: lib.tensor(array, dtype=lib.float64),
+            "as_tensor_float64": lambda: lib.as_tensor(array, dtype=lib.float64),
+            "asarray_copy": lambda: lib.asarray(array, copy=True),
+        }[make]()
+        return made, made.stride(), made.is_contiguous()
+
+    agree(f"{case}-{make}", run, [])
+
+
+@pytest.mark.parametrize("dtype", [None, "float64", "python_float", "float32"])
+def test_as_tensor_shares_an_array_that_needs_no_cast(dtype):
+    def run(lib):
+        array = numpy.arange(3.0)
+        given = {None: None, "float64": lib.float64, "python_float": float, "float32": lib.float32}[dtype]
+        made = lib.as_tensor(array, dtype=given)
+        array[0] = 7.0  # (seen through a shared tensor only)
+        return made
+
+    agree(str(dtype), run, [])

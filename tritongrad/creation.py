@@ -191,8 +191,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
     if isinstance(data, np.ndarray):
         _check_numpy_layout(data)
         # numpy makes the copy (torch.tensor(ndarray) would ask torch for a _to_copy); a dtype
-        # change is then a cast kernel.
-        result = Tensor._wrap(torch.from_numpy(np.array(data, order="C", copy=True))).to(
+        # change is then a cast kernel. The copy keeps the array's memory order, as torch's does (a
+        # transposed array gives a transposed tensor); a broadcast one is copied row-major.
+        order = "C" if 0 in data.strides else "K"
+        result = Tensor._wrap(torch.from_numpy(np.array(data, order=order, copy=True))).to(
             device=_device(device), dtype=dtype
         )
         return _finish(_pinned(result._data, pin_memory), requires_grad)
@@ -292,8 +294,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but returns ``data`` itself when it already is a matching Tensor."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
-    if isinstance(data, np.ndarray) and dtype is None and _device(device).type == "cpu":
-        return from_numpy(data)
+    if isinstance(data, np.ndarray) and _device(device).type == "cpu":
+        # (the array's memory is shared when it needs no cast, as torch's: a dtype= naming its own type too)
+        if dtype is None or as_dtype(dtype, "as_tensor") == torch.from_numpy(np.empty(0, data.dtype)).dtype:
+            return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
 
