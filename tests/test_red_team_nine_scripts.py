@@ -147,3 +147,22 @@ def test_as_tensor_shares_an_array_that_needs_no_cast(dtype):
         return made
 
     agree(str(dtype), run, [])
+
+
+# A Python number first: torch accepts it where it declares a (Number self, Tensor other) overload
+# (add, sub, mul, div, remainder, pow, bitwise and shift ops, xlogy) and refuses it elsewhere
+NUMBER_FIRST_OPS = ["add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "float_power", "atan2",
+                    "maximum", "hypot", "copysign", "xlogy", "eq", "ne", "lt", "le", "gt", "ge", "greater",
+                    "not_equal", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "rsub", "dist",
+                    "logical_and"]  # fmt: skip
+
+
+@pytest.mark.parametrize("first", [5, 2.5, "two_numbers"])
+@pytest.mark.parametrize("op", NUMBER_FIRST_OPS)
+def test_number_first_accepted_where_torch_declares_it(op, first):
+    def run(lib):
+        if first == "two_numbers":
+            return getattr(lib, op)(5, 2)
+        return getattr(lib, op)(first, lib.tensor([3, 4]))
+
+    agree(f"{op}({first})", run, [], message=False)

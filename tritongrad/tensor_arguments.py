@@ -49,7 +49,7 @@ _FUNCTION_ONLY_TENSOR_PARAMETERS.update(
         "resolve_neg": "input", "rot90": "input", "signbit": "input", "sinc": "input", "sinc_": "input",
         "sort": "input", "squeeze": "input", "sum": "input", "t": "input", "tile": "input", "trace": "input",
         "trapezoid": "y", "trapz": "y", "tril": "input", "triu": "input", "unbind": "input", "unique": "input",
-        "unique_consecutive": "input", "vander": "x", "where": "condition", "zero_": "input",
+        "unique_consecutive": "input", "vander": "x", "where": "condition", "zero_": "input", "dist": "input",
     }.items()}
 )  # fmt: skip
 # The same for functions torch declares with several signatures: its TypeError lists them (only its

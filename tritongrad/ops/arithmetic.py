@@ -21,6 +21,7 @@ from tritongrad.dtypes import (
     dtype_word,
     fill_scalar_as,
     get_default_dtype,
+    python_type_name,
     result_type,
 )
 from tritongrad.kernels import creation as creation_kernels
@@ -53,12 +54,24 @@ def _as_tensor_operand(name: str, value):
     raise TypeError(f"{name}(): argument must be a Tensor or a number, got {type(value).__name__}")
 
 
+# The functions torch declares with a Tensor first only (no ``(Number self, Tensor other)`` overload):
+# ``torch.eq(5, x)`` is its TypeError; and remainder takes a number first only before a tensor.
+_TENSOR_FIRST = frozenset(("fmod", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+                           "not_equal"))  # fmt: skip
+_NUMBER_FIRST_BEFORE_A_TENSOR = frozenset(("remainder",))
+
+
 def _operands(name: str, input, other):
     """A binary function's operands as torch takes them: numpy scalars are numbers, and when both are
     numbers the first becomes a 0-d tensor (``torch.add(1.0, 2)`` is ``tensor(3.)``)."""
     if isinstance(input, Tensor) and (isinstance(other, Tensor) or type(other) in _NUMBER_TYPES):
         return input, other  # the common case, decided without converting anything
     input, other = as_python_scalar(input), as_python_scalar(other)
+    if not isinstance(input, Tensor) and (
+        name in _TENSOR_FIRST or (name in _NUMBER_FIRST_BEFORE_A_TENSOR and not isinstance(other, Tensor))
+    ):
+        given = ", ".join(python_type_name(value) for value in (input, other))
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({given}), but expected one of:")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = creation.tensor(_as_tensor_operand(name, input))
     return input, _as_tensor_operand(name, other)
@@ -134,6 +147,9 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (``number - tensor`` is rsub(tensor, number))."""
+    if not isinstance(input, Tensor):  # (torch has no number-first rsub)
+        given = ", ".join(python_type_name(value) for value in (input, other))
+        raise TypeError(f"rsub() received an invalid combination of arguments - got ({given}), but expected one of:")
     _check_bool_subtraction(input, other)
     if not (type(alpha) is int and alpha == 1):  # (checked as add's alpha, for the result's dtype)
         input = mul(input, alpha_as(alpha, result_type(input, other)))

@@ -1347,9 +1347,9 @@ BINARY = [
         scalar_other=2,
     ),  # fmt: skip
     # bitwise ops: integers and bools (``&``, ``|``, ``^``, ``<<``, ``>>`` are these), no gradient
-    Binary("bitwise_and", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
-    Binary("bitwise_or", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
-    Binary("bitwise_xor", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1),
+    Binary("bitwise_and", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1, scalar_input=1),
+    Binary("bitwise_or", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1, scalar_input=1),
+    Binary("bitwise_xor", None, None, dtype=INTEGRAL_OR_BOOL, scalar_other=1, scalar_input=1),
     Binary("bitwise_left_shift", None, None, dtype=INTEGRAL, scalar_other=1, scalar_input=1),
     Binary("bitwise_right_shift", None, None, dtype=INTEGRAL, scalar_other=1, scalar_input=1),
     # torch.special.zeta(x, q), Hurwitz's: differentiable in q only, as torch's
