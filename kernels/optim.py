@@ -52,6 +52,7 @@ new gradients, and nothing else reads the record).
 from __future__ import annotations
 
 import array
+import functools
 import math
 import weakref
 from collections import OrderedDict
@@ -336,6 +337,25 @@ def zero_kernel(
 _WORDS = ((8, tl.int64), (4, tl.int32), (2, tl.int16), (1, tl.int8))
 
 
+def _complex_as_real(launch):
+    """An optimizer step over complex parameters as torch's: each complex tensor of the lists (params,
+    grads, states) is stepped as its ``view_as_real``, so every real and imaginary part is one element
+    (Adam's second moment is per part, as torch's)."""
+
+    @functools.wraps(launch)
+    def step_as_real(*args, **kwargs):
+        if args and args[0] and args[0][0].is_complex():
+            args = tuple(
+                [torch.view_as_real(t) if isinstance(t, torch.Tensor) and t.is_complex() else t for t in arg]
+                if isinstance(arg, (list, tuple))
+                else arg
+                for arg in args
+            )
+        return launch(*args, **kwargs)
+
+    return step_as_real
+
+
 def launch_zero_(tensors: Sequence[torch.Tensor]) -> None:
     """Fills every tensor of ``tensors`` (contiguous, any dtypes, one device) with zeros, in one launch.
 
@@ -446,6 +466,7 @@ def sgd_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_sgd_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -650,6 +671,7 @@ def increment_kernel(address_table, count, BLOCK: tl.constexpr):
 _INCREMENT_BLOCK = 128
 
 
+@_complex_as_real
 def launch_adam_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -876,6 +898,7 @@ def rmsprop_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_rmsprop_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1011,6 +1034,7 @@ def adagrad_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_adagrad_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1115,6 +1139,7 @@ def adadelta_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_adadelta_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1216,6 +1241,7 @@ def adamax_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_adamax_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1373,6 +1399,7 @@ def _weight_decay_mode(lr: float, weight_decay: float, decoupled: bool) -> tuple
     return ("decoupled", 1 - lr * weight_decay) if decoupled else ("l2", weight_decay)
 
 
+@_complex_as_real
 def launch_nadam_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1498,6 +1525,7 @@ def radam_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_radam_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1619,6 +1647,7 @@ def rprop_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_rprop_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1718,6 +1747,7 @@ def asgd_step_kernel(
         )  # fmt: skip
 
 
+@_complex_as_real
 def launch_asgd_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1860,8 +1890,6 @@ def _check_group_layout(
     check_same_device(name, *[t for tensors in lists.values() for t in tensors])
     param_dtype = params[0].dtype
     if param_dtype not in _FLOATING:
-        if param_dtype.is_complex:  # (torch steps their view_as_real; tritongrad's kernels do not yet)
-            raise NotImplementedError(f"tritongrad: {name} of complex parameters ({param_dtype}) is not implemented")
         raise TypeError(
             f"{name}: parameters must be floating point (float16/bfloat16/float32/float64), got {param_dtype}"
         )

@@ -53,7 +53,8 @@ class Rprop(Optimizer):
                 state["step"] = _host_step(0)
                 state["prev"] = state_like(p)
                 kernels.launch_zero_([state["prev"]._data])
-                state["step_size"] = state_like(p).fill_(lr)
+                # (a complex parameter steps as its real view, each part from lr: torch's complex(lr, lr))
+                state["step_size"] = state_like(p).fill_(complex(lr, lr) if p.is_complex() else lr)
             state["step"] = _host_step(state["step"]._data.item() + 1)  # a CPU tensor: no device sync
         states = [self.state[p] for p in bucket]
         etaminus, etaplus = group["etas"]
