@@ -103,8 +103,7 @@ def target_scan_kernel(
 def _check_bounds(found: list, n_classes: int) -> None:
     too_large, too_small = found
     if too_large >= 0 or too_small < 0:
-        raise IndexError(f"Target {too_large if too_large >= 0 else too_small} is out of bounds. "
-                         f"(there are {n_classes} classes)")  # fmt: skip
+        raise IndexError(f"Target {too_large if too_large >= 0 else too_small} is out of bounds.")
 
 
 def _scan_targets(target, weight, n_classes: int, ignore_index: int, dtype: torch.dtype, validate: bool):
@@ -434,7 +433,7 @@ def _check_first_bad_target(first_bad: list, n_rows: int, n_classes: int) -> Non
     """Raises torch's IndexError for the first out-of-range target, [row, target] (row N: none)."""
     row, target = first_bad
     if row < n_rows:
-        raise IndexError(f"Target {target} is out of bounds. (there are {n_classes} classes)")
+        raise IndexError(f"Target {target} is out of bounds.")
 
 
 def _check_label_smoothing(name: str, label_smoothing: float) -> float:

@@ -62,7 +62,7 @@ from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d,
 from tritongrad.ops.ctc_loss import ctc_loss
 from tritongrad.ops.dropout import Dropout
 from tritongrad.ops.elementwise import unary_forward
-from tritongrad.ops.embedding import check_bags, embedding, renormalize_rows
+from tritongrad.ops.embedding import check_bag_weight, check_bags, embedding, renormalize_rows
 from tritongrad.ops.fold import fold, unfold
 from tritongrad.ops.fused_linear_ce import linear_cross_entropy
 from tritongrad.ops.grid_sample import affine_grid, grid_sample
@@ -86,7 +86,7 @@ from tritongrad.ops.pooling import (
 from tritongrad.ops.pooling3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d
 from tritongrad.ops.softmax import log_softmax, softmax
 from tritongrad.ops.unpooling import max_unpool1d, max_unpool2d
-from tritongrad.ops.upsampling import interpolate, upsample
+from tritongrad.ops.upsampling import interpolate
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -438,7 +438,9 @@ def bilinear(input1, input2, weight, bias=None):
             )
     leading = tuple(input1.shape[:-1])
     first = input1.reshape(-1, in1) @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)
-    out = (first.view(-1, out_features, in2) * input2.reshape(-1, 1, in2)).sum(-1)
+    products = first.view(-1, out_features, in2) * input2.reshape(-1, 1, in2)
+    # (an integer sum would widen to int64: torch's bilinear keeps the inputs' dtype)
+    out = products.sum(-1) if products.dtype.is_floating_point else products.sum(-1, dtype=products.dtype)
     if bias is not None:
         out = out + bias
     return out.reshape(leading + (out_features,))
@@ -659,8 +661,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
             "deprecated. Please ensure they have the same size."
         )
-    if not input.dtype.is_floating_point or target.dtype != input.dtype:
+    if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {_dtype_word(target.dtype)} but expected {_dtype_word(input.dtype)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{_dtype_word(input.dtype)}'")
     weight = _checked_loss_weight("binary_cross_entropy", "weight", weight, input)
     return elementwise_loss("binary_cross_entropy", input, target, weight=weight, reduction=reduction)
 
@@ -700,8 +704,8 @@ def _as_rows(input, target, probabilities: bool = False):
     For extra dims, C is moved last by a permute view and the rest flattened into rows (a
     kernel copy when the permuted strides do not merge).
     """
-    if input.dim() == 1:
-        return input.unsqueeze(0), target.unsqueeze(0)
+    if input.dim() == 1:  # (a class-index target of a (C,) input is () or (1,))
+        return input.unsqueeze(0), target.unsqueeze(0) if probabilities else target.reshape(1)
     if input.dim() == 2:
         return input, target
     classes = input.shape[1]
@@ -710,26 +714,56 @@ def _as_rows(input, target, probabilities: bool = False):
     return rows, target.permute(order).reshape(-1, classes) if probabilities else target.reshape(-1)
 
 
-def _check_class_target(name: str, input, target):
-    """Checks class-index ``target`` against ``input``; returns it as int64 (torch also takes uint8
-    targets for (C) and (N, C) inputs)."""
+def _check_class_target(name: str, input, target, weight):
+    """torch's nll_loss_nd checks of class-index ``target`` (and ``weight``) against ``input``, in
+    its order: shapes first (batch size, the (N, C, d1, ...) target size, then the per-rank rule of
+    nll_loss / nll_loss2d), then the target's dtype, then the weight. Returns the target as int64
+    (torch also takes uint8 targets for (C) and (N, C) inputs)."""
+    rank = input.dim()
+    if rank == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if rank != 1:
+        target_batch = target.shape[0] if target.dim() else 0  # (torch reads a 0-d target's size as 0)
+        if input.shape[0] != target_batch:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target_batch})."
+            )
+    if rank not in (1, 2, 4) and target.dim() == 0:  # (a 0-d target of an empty batch: torch slices its sizes)
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    if rank not in (1, 2, 4) and tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        expected = [input.shape[0], *input.shape[2:]]
+        raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
+    _check_no_grad(_nll_name(input), "weight", weight)  # (torch's autograd kernel of nll_loss_forward / 2d)
+    if rank <= 2 and target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if rank == 4 and target.dim() != 3:  # (torch's nll_loss2d; every other rank reaches it as (N, C, 1, -1))
+        raise RuntimeError(
+            f"only batches of spatial targets supported (3D tensors) but got targets of dimension: {target.dim()}"
+        )
     if target.dtype not in (torch.int64, torch.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_word(target.dtype)}")
+    if rank == 2 and target.dim() == 0:  # (a 0-d target of an empty batch)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if rank == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    classes = input.shape[0 if rank == 1 else 1]
+    if weight is not None:
+        _check_tensor(name, "weight", weight)
+        if rank <= 2 and tuple(weight.shape) != (classes,):
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {classes} classes or no classes but got weight "
+                f"tensor of shape: {list(weight.shape)}"
+            )
+        if rank > 2 and weight.numel() != classes:  # (nll_loss2d's check: the element count only)
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if rank == 4 and tuple(target.shape[1:]) != tuple(input.shape[2:]):  # (torch's text, parenthesis unclosed)
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
+    if weight is not None and weight.dtype != input.dtype:  # (torch's kernel: after the shape checks)
+        raise RuntimeError(f"expected scalar type {_dtype_word(input.dtype)} but found {_dtype_word(weight.dtype)}")
     if target.dtype == torch.uint8:
-        if input.dim() > 2:
+        if rank > 2:
             raise RuntimeError("expected scalar type Long but found Byte")
         target = target.long()
-    if input.dim() == 1:
-        expected = ()
-    else:
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
-        if input.dim() <= 2:
-            raise ValueError(
-                f"Expected input batch_size ({input.shape[0] if input.dim() else 1}) to match target "
-                f"batch_size ({target.shape[0] if target.dim() else 1})."
-            )
-        raise RuntimeError(f"{name}: expected target of shape {list(expected)}, got {list(target.shape)}")
     return target
 
 
@@ -765,18 +799,23 @@ def cross_entropy(
     _check_tensor("cross_entropy", "input", input)
     _check_tensor("cross_entropy", "target", target)
     reduction = _reduction(size_average, reduce, reduction)
+    # torch's rule: a target shaped like the input holds class probabilities (and must be floating);
+    # any other target holds class indices (a floating one is then refused by nll_loss's dtype check).
+    probabilities = tuple(target.shape) == tuple(input.shape)
+    if probabilities and not target.dtype.is_floating_point:
+        raise RuntimeError(
+            f"Expected floating point type for target with class probabilities, got {_dtype_word(target.dtype)}"
+        )
     if label_smoothing > 1.0:  # (torch checks the upper end only: a negative smoothing is computed)
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input.dim() == 0:
-        raise ValueError("Expected input to have at least 1 dimension (got 0)")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    if input.dim() == 0:  # (torch's log_softmax over dim 1, or its probabilities' size(1))
+        if probabilities:
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
     class_dim = 0 if input.dim() == 1 else 1
     classes = input.shape[class_dim]
-    _check_class_weight("cross_entropy", weight, classes, input)
-    probabilities = target.dtype.is_floating_point
-    if not probabilities:
-        _check_no_grad(_nll_name(input), "weight", weight)
     if probabilities:
-        _check_probability_target(input, target)
+        _check_class_weight("cross_entropy", weight, classes, input)
         # Logits and probabilities of two floating dtypes compute in their promoted dtype, as torch's.
         common = _promote_types(input.dtype, target.dtype)
         input, target = input.to(common), target.to(common)
@@ -785,10 +824,29 @@ def cross_entropy(
         if target.requires_grad or (weight is not None and weight.requires_grad):  # (the fused kernel: logits only)
             return _cross_entropy_composed(input, target, weight, reduction, label_smoothing, class_dim)
     else:
-        target = _check_class_target("cross_entropy", input, target)
+        index_dtype = target.dtype
+        target = _check_class_target("cross_entropy", input, target, weight)
+        if label_smoothing > 0.0:
+            _check_smoothing_quirks(input, target, index_dtype, weight, reduction)
+        if weight is not None and weight.dim() != 1:  # (for (N, C, d1, ...) any weight of C elements)
+            weight = weight.reshape(-1)
     rows, row_targets = _as_rows(input, target, probabilities)
     loss = CrossEntropy.apply(rows, row_targets, weight, (int(ignore_index), float(label_smoothing), reduction))
     return _unflatten_loss(loss, input, reduction)
+
+
+def _check_smoothing_quirks(input, target, index_dtype: torch.dtype, weight, reduction: str) -> None:
+    """The errors torch's label-smoothing composition raises where its nll_loss would compute."""
+    if target.dim() > input.dim() - 1:  # a (C,) input's (1,) target: the (1,) loss added in place into ()
+        raise RuntimeError("output with shape [] doesn't match the broadcast shape [1]")
+    if weight is None:
+        return
+    if weight.dim() != 1:  # (nll_loss2d takes any weight of C elements; the smoothing term views it (1, C, 1, ...))
+        shape = [1] * input.dim()
+        shape[1] = weight.shape[0]
+        raise RuntimeError(f"shape '{shape}' is invalid for input of size {weight.numel()}")
+    if index_dtype == torch.uint8 and reduction == "mean":  # (its weighted mean gathers the weights by target)
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
 
 
 def _nll_name(input) -> str:
@@ -802,14 +860,6 @@ def _unflatten_loss(loss, input, reduction: str):
     if input.dim() == 1:
         return loss.reshape(())
     return loss.reshape((input.shape[0],) + tuple(input.shape[2:]))
-
-
-def _check_probability_target(input, target) -> None:
-    if tuple(target.shape) != tuple(input.shape):
-        raise RuntimeError(
-            f"cross_entropy: a floating target holds class probabilities and must have the input's shape "
-            f"{list(input.shape)}, got {list(target.shape)}"
-        )
 
 
 def _cross_entropy_composed(input, target, weight, reduction: str, label_smoothing: float, class_dim: int):
@@ -839,12 +889,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     _check_tensor("nll_loss", "input", input)
     _check_tensor("nll_loss", "target", target)
     reduction = _reduction(size_average, reduce, reduction)
-    if input.dim() == 0:
-        raise ValueError("Expected input to have at least 1 dimension (got 0)")
-    classes = input.shape[0 if input.dim() == 1 else 1]
-    _check_class_weight("nll_loss", weight, classes, input)
-    _check_no_grad(_nll_name(input), "weight", weight)
-    target = _check_class_target("nll_loss", input, target)
+    target = _check_class_target("nll_loss", input, target, weight)
+    if weight is not None and weight.dim() != 1:  # (for (N, C, d1, ...) any weight of C elements)
+        weight = weight.reshape(-1)
     rows, row_targets = _as_rows(input, target)
     loss = NllLoss.apply(rows, row_targets, weight, int(ignore_index), reduction)
     return _unflatten_loss(loss, input, reduction)
@@ -910,9 +957,28 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)) for targets of +-1; the target gets no gradient (as in torch)."""
     reduction = _reduction(size_average, reduce, reduction)
+    _check_tensor("soft_margin_loss", "input", input)
+    _check_tensor("soft_margin_loss", "target", target)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        _refuse_integer_soft_margin(input, target)
     input, target = _elementwise_operands("soft_margin_loss", input, target, warn=False, dtype_rule="input")
     _check_no_grad("soft_margin_loss", "target", target)
     return elementwise_loss("soft_margin_loss", input, target, reduction=reduction)
+
+
+def _refuse_integer_soft_margin(input, target) -> None:
+    """torch's errors for an integer or bool input: its loss is computed in place in the input's dtype,
+    -input (no negation of bools), times target, then exp (a floating result it cannot store)."""
+    if input.dtype == torch.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    promoted = _promote_types(input.dtype, target.dtype)
+    result = promoted if promoted.is_floating_point or promoted.is_complex else torch.float32
+    raise RuntimeError(
+        f"result type {_dtype_word(result)} can't be cast to the desired output type {_dtype_word(input.dtype)}"
+    )
 
 
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:
@@ -1171,7 +1237,9 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
             f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
         )
-    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+    difference = input1 - input2  # (first, as torch's: two bool inputs are its subtraction error)
+    # (torch's margin is a double: integer inputs give a float loss)
+    return _reduce((-target * difference + float(margin)).clamp_min(0), reduction)
 
 
 @autocast_op("hinge_embedding_loss")
@@ -1180,7 +1248,10 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     """input where target is 1, max(0, margin - input) where target is -1 (both terms where neither)."""
     reduction = _reduction(size_average, reduce, reduction)
     zero = creation.zeros((), dtype=input.dtype, device=input.device)
-    margin_term = ops.where(target != 1, (margin - input).clamp_min(0), zero)
+    # torch's margin - input is the input's dtype filled with the margin, minus the input: an integer input
+    # truncates the margin and keeps its dtype (so its mean is refused), a bool one is a bool subtraction
+    margins = creation.full_like(input, margin)
+    margin_term = ops.where(target != 1, (margins - input).clamp_min(0), zero)
     self_term = ops.where(target != -1, input, zero)
     return _reduce(margin_term + self_term, reduction)
 
@@ -1306,9 +1377,10 @@ def _check_margin_input(input) -> tuple[int, int]:
 
 
 def _check_margin_dtypes(kernel: str, input, target, weight=None) -> None:
-    """torch's CPU dtype errors: a floating input (the half types too, as on a GPU), int64 targets
-    and a weight of the input's dtype."""
-    if not input.dtype.is_floating_point:
+    """torch's dtype errors: a floating input (on the CPU not the half types), int64 targets and a
+    weight of the input's dtype."""
+    cpu_half = input.dtype in (torch.float16, torch.bfloat16) and input.device.type == "cpu"
+    if not input.dtype.is_floating_point or cpu_half:  # (torch's CUDA kernels take the half types)
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_word(input.dtype)}'")
     for other in (target, weight):
         expected = torch.int64 if other is target else input.dtype
@@ -1496,6 +1568,7 @@ def embedding_bag(
         )
     if sparse:
         raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
+    check_bag_weight(weight)
     for index in (input, offsets):
         if index.dtype not in (torch.int32, torch.int64):
             found = tensor_type_name(index.dtype, index.device)
@@ -1598,6 +1671,14 @@ __all__ += [  # noqa: PLE0604
     "pdist", "upsample_nearest", "upsample_bilinear", "max_unpool3d", "lp_pool3d", "max_pool3d_with_indices",
     "adaptive_max_pool3d_with_indices",
 ]  # fmt: skip
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """Deprecated: ``interpolate`` under its old name, with torch's warning."""
+    caller_warnings.warn(
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):

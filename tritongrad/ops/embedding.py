@@ -14,6 +14,7 @@ import torch
 from tritongrad import creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
+from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import embedding as embedding_kernels
 from tritongrad.kernels import histogram as histogram_kernels
 from tritongrad.kernels import indexing as indexing_kernels
@@ -21,7 +22,7 @@ from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.tensor import Tensor
 
-__all__ = ["embedding", "check_bags"]
+__all__ = ["embedding", "check_bags", "check_bag_weight"]
 
 
 def _flattenable(data: torch.Tensor, dims: int) -> torch.Tensor:
@@ -116,6 +117,28 @@ class EmbeddingDenseBackward(Function):
         if padding_idx >= 0:
             factor = factor.masked_fill(input == padding_idx, 0.0)
         return rows * factor.unsqueeze(-1), None, None
+
+
+# The dtypes with a legacy tensor type name (torch.LongTensor); torch's checkScalarTypes calls the others
+# CPUBoolType, CUDAComplexFloatType, ...
+_LEGACY_TYPE_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16, torch.float32,
+                       torch.float64, torch.bfloat16)  # fmt: skip
+
+
+def check_bag_weight(weight: Tensor) -> None:
+    """torch's embedding_bag refusal of a table that is not of a floating dtype (its kernels sum,
+    average or compare rows in the table's dtype)."""
+    if weight.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        return
+    word, cuda = dtype_word(weight.dtype), weight.device.type == "cuda"
+    if weight.dtype in _LEGACY_TYPE_DTYPES:
+        found = f"torch.cuda.{word}Tensor" if cuda else f"torch.{word}Tensor"
+    else:
+        found = f"{'CUDA' if cuda else 'CPU'}{word}Type"
+    raise RuntimeError(
+        "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, Float, "
+        f"Double; but got {found} instead (while checking arguments for embedding_bag)"
+    )
 
 
 def check_bags(indices: Tensor, offsets: Tensor, num_weights: int) -> None:
