@@ -26,8 +26,8 @@ from types import ModuleType
 import torch
 
 from tritongrad import creation, ops
-from tritongrad.dtypes import dtype_word
-from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_dtype_word, write_out
+from tritongrad.dtypes import dtype_word, type_meta_name
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out
 from tritongrad.tensor import Tensor
 
 __all__ = ["install", "RULES"]
@@ -244,12 +244,6 @@ _OUT_RULES: dict[str, tuple[str, bool]] = {
     "cumsum": ("any", True),
 }
 
-_COMPLEX_C_TYPE_NAMES = {torch.complex64: "c10::complex<float>", torch.complex128: "c10::complex<double>"}
-
-
-def _c_type_name(dtype: torch.dtype) -> str:
-    return _COMPLEX_C_TYPE_NAMES.get(dtype) or out_dtype_word(dtype)
-
 
 def _dtype_mismatch_message(name: str, result: torch.dtype, out: torch.dtype) -> str:
     """torch's words for an out= of another dtype than an "exact" op's result, op by op."""
@@ -262,7 +256,7 @@ def _dtype_mismatch_message(name: str, result: torch.dtype, out: torch.dtype) ->
         )
     if name == "where":
         return f"Expected out type to be {dtype_word(result)} but got {dtype_word(out)}"
-    return f"Expected out tensor to have dtype {_c_type_name(result)}, but got {_c_type_name(out)} instead"
+    return f"Expected out tensor to have dtype {type_meta_name(result)}, but got {type_meta_name(out)} instead"
 
 
 def _write_result(name: str, out, result: Tensor, inputs: tuple) -> Tensor:

@@ -313,6 +313,21 @@ def c_type_name(dtype: torch.dtype) -> str:
     return _C_TYPE_NAMES[dtype]
 
 
+# torch's TypeMeta names of the dtypes: how its messages print a tensor's C++ type ("long int", "signed
+# char"; out= and mask dtype errors, mm's dtype mismatch, the grad setter, window options)
+_TYPE_META_NAMES = {
+    torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16",
+    torch.int64: "long int", torch.int32: "int", torch.int16: "short int", torch.int8: "signed char",
+    torch.uint8: "unsigned char", torch.bool: "bool", torch.complex64: "c10::complex<float>",
+    torch.complex128: "c10::complex<double>",
+}  # fmt: skip
+
+
+def type_meta_name(dtype: torch.dtype) -> str:
+    """torch's TypeMeta name of ``dtype`` ("long int"; other dtypes as str(dtype))."""
+    return _TYPE_META_NAMES.get(dtype, str(dtype))
+
+
 # The names C++'s typeid gives the element types, which some of torch's messages print
 # (clamp_'s cast check, lerp's dtype check: "expected dtype float for `end` but got dtype long int").
 _TYPEID_NAMES = {

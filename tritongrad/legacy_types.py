@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from tritongrad import creation, runtime
-from tritongrad.dtypes import set_default_dtype
-from tritongrad.ops.out_argument import out_dtype_word
+from tritongrad.dtypes import set_default_dtype, type_meta_name
 from tritongrad.tensor import Tensor
 
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
@@ -46,7 +45,7 @@ class _LegacyTensorType(type):
 def _options(dtype: torch.dtype, device) -> str:
     """torch's words for a legacy constructor's tensor options, in its refusal of another dtype."""
     return (
-        f"TensorOptions(dtype={out_dtype_word(dtype)}, device={device or 'cpu'}, layout=Strided, requires_grad=false "
+        f"TensorOptions(dtype={type_meta_name(dtype)}, device={device or 'cpu'}, layout=Strided, requires_grad=false "
         "(default), pinned_memory=false (default), memory_format=(nullopt))"
     )
 

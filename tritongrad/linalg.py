@@ -9,11 +9,11 @@ import math
 import torch
 
 from tritongrad import creation
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import dtype_word, type_meta_name
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat as _cat
-from tritongrad.ops.linalg import cpp_word, matmul
 from tritongrad.ops.linalg import linalg_cross as cross
+from tritongrad.ops.linalg import matmul
 
 # extras: the LU family and functions composed of the factorizations (ops/linalg_lu.py, ops/linalg_composed.py)
 from tritongrad.ops.linalg_composed import matrix_exp, tensorinv, tensorsolve  # noqa: E402
@@ -148,8 +148,8 @@ def multi_dot(tensors, *, out=None):
     for position, tensor in enumerate(tensors[1:], 1):  # (every dtype, then every shape, as torch's)
         if tensor.dtype != tensors[0].dtype:
             raise RuntimeError(
-                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is {cpp_word(tensors[0].dtype)} "
-                f"and tensor {position} {cpp_word(tensor.dtype)}"
+                "multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{type_meta_name(tensors[0].dtype)} and tensor {position} {type_meta_name(tensor.dtype)}"
             )
     for position, (left, right) in enumerate(zip(tensors, tensors[1:]), 1):
         if left.shape[-1] != right.shape[0]:

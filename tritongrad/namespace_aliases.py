@@ -18,7 +18,14 @@ import torch
 
 from tritongrad import caller_warnings, creation
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import complex_scalar_as, dtype_word, get_default_dtype, refuse_complex, result_type
+from tritongrad.dtypes import (
+    complex_scalar_as,
+    dtype_word,
+    get_default_dtype,
+    refuse_complex,
+    result_type,
+    type_meta_name,
+)
 from tritongrad.linalg import matrix_norm, matrix_power, multi_dot, solve_triangular, vector_norm
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
@@ -26,7 +33,7 @@ from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.numeric import searchsorted
-from tritongrad.ops.out_argument import out_dtype_word, out_variant
+from tritongrad.ops.out_argument import out_variant
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -212,7 +219,7 @@ def is_same_size(input, other) -> bool:
 
 
 def _chain_matmul_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
-    return f"multi_dot(): expected out tensor to have dtype {out_dtype_word(wanted)} but got {out_dtype_word(given)}"
+    return f"multi_dot(): expected out tensor to have dtype {type_meta_name(wanted)} but got {type_meta_name(given)}"
 
 
 @autocast_op("chain_matmul")

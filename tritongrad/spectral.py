@@ -17,30 +17,22 @@ import math
 import torch
 
 from tritongrad import caller_warnings, creation, fft, ops
-from tritongrad.dtypes import DTYPE_WORDS, as_dtype, dtype_word, get_default_dtype
+from tritongrad.dtypes import DTYPE_WORDS, as_dtype, dtype_word, get_default_dtype, type_meta_name
 from tritongrad.namespace_aliases import is_warn_always_enabled
 from tritongrad.nn import functional as F
 from tritongrad.tensor import Tensor, attach_methods
 
 __all__ = ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "stft", "istft"]
 
+
 # ------------------------------------------------------------------------------------------------ windows
-# C++'s names for the dtypes, as torch prints a TensorOptions in its window errors
-_CPP_TYPE_NAMES = {
-    torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16",
-    torch.int64: "long int", torch.int32: "int", torch.int16: "short int", torch.int8: "signed char",
-    torch.uint8: "unsigned char", torch.bool: "bool", torch.complex64: "c10::complex<float>",
-    torch.complex128: "c10::complex<double>",
-}  # fmt: skip
-
-
 def _options_text(dtype: torch.dtype, device, layout, requires_grad: bool) -> str:
     """A TensorOptions as torch's window errors print it."""
     device = creation._device(device)
     layout_text = "Strided (default)" if layout is None else ("Strided" if layout == torch.strided else "Sparse")
     grad_text = "true" if requires_grad else "false (default)"
     return (
-        f"TensorOptions(dtype={_CPP_TYPE_NAMES.get(dtype, str(dtype))}, device={device}, layout={layout_text}, "
+        f"TensorOptions(dtype={type_meta_name(dtype)}, device={device}, layout={layout_text}, "
         f"requires_grad={grad_text}, pinned_memory=false, memory_format=(nullopt))"
     )
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from tritongrad import runtime
-from tritongrad.dtypes import get_default_dtype
+from tritongrad.dtypes import get_default_dtype, type_meta_name
 from tritongrad.formatting import format_meta_tensor, format_tensor, host_values
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.kernels.elementwise import launch_unary
@@ -500,7 +500,7 @@ class Tensor:
                 )
             if data.dtype != own.dtype:
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_c10_name(data.dtype)}' to a tensor with "
+                    f"attempting to assign a gradient with dtype '{type_meta_name(data.dtype)}' to a tensor with "
                     f"grad_dtype '{_scalar_type_name(own.dtype)}'. The gradient must match the tensor's grad_dtype "
                     "(defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific "
                     "dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
@@ -743,21 +743,11 @@ class _PostAccumulateHandle:
 
 # ATen's names for dtypes in the grad setter's messages: the C++ type ("double") for the gradient,
 # the ScalarType ("Float") for the tensor, as torch words them.
-_C10_NAMES = {
-    torch.float64: "double", torch.float32: "float", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16",
-    torch.int64: "long int", torch.int32: "int", torch.int16: "short int", torch.int8: "signed char",
-    torch.uint8: "unsigned char", torch.bool: "bool", torch.complex64: "c10::complex<float>",
-    torch.complex128: "c10::complex<double>",
-}  # fmt: skip
 _SCALAR_TYPE_NAMES = {
     torch.float64: "Double", torch.float32: "Float", torch.float16: "Half", torch.bfloat16: "BFloat16",
     torch.int64: "Long", torch.int32: "Int", torch.int16: "Short", torch.int8: "Char", torch.uint8: "Byte",
     torch.bool: "Bool", torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble",
 }  # fmt: skip
-
-
-def _c10_name(dtype: torch.dtype) -> str:
-    return _C10_NAMES.get(dtype, str(dtype))
 
 
 def _scalar_type_name(dtype: torch.dtype) -> str:

@@ -29,11 +29,10 @@ import torch
 
 from tritongrad import backends
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import dtype_word, type_meta_name
 from tritongrad.kernels import conv as kernels
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat
-from tritongrad.ops.out_argument import out_dtype_word
 from tritongrad.ops.padding import pad
 from tritongrad.tensor import Tensor
 
@@ -252,7 +251,7 @@ def _check_common(name: str, input, weight, bias, stride, dilation, groups: int,
     # (torch's order: the bias's dtype, the weight's, then whether a kernel exists for the dtype)
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(
-            f"Input type ({out_dtype_word(input.dtype)}) and bias type ({out_dtype_word(bias.dtype)}) should be "
+            f"Input type ({type_meta_name(input.dtype)}) and bias type ({type_meta_name(bias.dtype)}) should be "
             "the same"
         )
     if input.dtype != weight.dtype:

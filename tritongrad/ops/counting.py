@@ -12,10 +12,10 @@ import math
 import torch
 
 from tritongrad import creation
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import dtype_word, type_meta_name
 from tritongrad.kernels import histogram as kernels
 from tritongrad.ops import return_types
-from tritongrad.ops.out_argument import out_dtype_word, out_variant, write_pair_out
+from tritongrad.ops.out_argument import out_variant, write_pair_out
 from tritongrad.shapes import as_int
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -56,7 +56,7 @@ def _widened(low: float, high: float) -> tuple[float, float]:
 def _histogram_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
     return (
         "torch.histogram: input tensor and hist tensor should have the same dtype, but got input "
-        f"{out_dtype_word(wanted)} and hist {out_dtype_word(given)}"
+        f"{type_meta_name(wanted)} and hist {type_meta_name(given)}"
     )
 
 
@@ -89,7 +89,7 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
                 if isinstance(target, Tensor) and target.dtype != input.dtype:
                     raise RuntimeError(
                         f"torch.histogram: input tensor and {name} tensor should have the same dtype, but got input "
-                        f"{out_dtype_word(input.dtype)} and {name} {out_dtype_word(target.dtype)}"
+                        f"{type_meta_name(input.dtype)} and {name} {type_meta_name(target.dtype)}"
                         + (" for dimension 0" if name == "bin_edges" else "")
                     )
         result = histogram(input, bins, range=range, weight=weight, density=density)

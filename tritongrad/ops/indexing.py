@@ -34,7 +34,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.function import Function
-from tritongrad.dtypes import complex_scalar_as, dtype_word, result_type, scalar_as, tensor_type_name
+from tritongrad.dtypes import complex_scalar_as, dtype_word, result_type, scalar_as, tensor_type_name, type_meta_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as kernels
 from tritongrad.kernels.creation import launch_fill_
@@ -1856,20 +1856,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
 # ---------------------------------------------------------------------------------------------
 
 
-# The C++ type names torch's masked_fill_ prints for a mask's dtype (its TypeMeta names).
-_MASK_TYPE_NAMES = {
-    torch.uint8: "unsigned char", torch.int8: "signed char", torch.int16: "short int", torch.int32: "int",
-    torch.int64: "long int", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16", torch.float32: "float",
-    torch.float64: "double", torch.complex64: "c10::complex<float>", torch.complex128: "c10::complex<double>",
-}  # fmt: skip
-
-
 def _check_mask(name: str, mask) -> None:
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
     if mask.dtype != torch.bool:
         if name.startswith("masked_fill"):
-            word = _MASK_TYPE_NAMES.get(mask.dtype, str(mask.dtype).replace("torch.", ""))
+            word = type_meta_name(mask.dtype)
             raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {word}")
         if name.startswith("masked_scatter"):
             raise RuntimeError(

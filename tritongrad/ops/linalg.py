@@ -14,7 +14,7 @@ import torch
 from tritongrad import backends, caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import complex_scalar_as, dtype_word
+from tritongrad.dtypes import complex_scalar_as, dtype_word, type_meta_name
 from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import matmul as kernels
@@ -23,7 +23,7 @@ from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops import arithmetic
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.out_argument import check_no_grad, out_dtype_word, write_out
+from tritongrad.ops.out_argument import check_no_grad, write_out
 from tritongrad.ops.table import reduce_grad
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods
@@ -124,7 +124,8 @@ def _refuse_mixed_dtypes(a, b) -> None:
         )
     if b.dim() == 2:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {cpp_word(a.dtype)} != {cpp_word(b.dtype)}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{type_meta_name(a.dtype)} != {type_meta_name(b.dtype)}"
         )
     if a.dtype == torch.bool:
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
@@ -165,15 +166,6 @@ def _launch_dot(a_data: torch.Tensor, b_data: torch.Tensor) -> torch.Tensor:
     accumulate = torch.float32 if a_data.dtype in (torch.float16, torch.bfloat16) else a_data.dtype
     products = elementwise_kernels.launch_binary("mul", a_data, b_data, out_dtype=accumulate, compute=accumulate)
     return reduce_kernels.launch_sum(products, (), False, out_dtype=a_data.dtype)
-
-
-def cpp_word(dtype: torch.dtype) -> str:
-    """The C++ type's name, as torch's mm message prints it."""
-    return {torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half",
-            torch.bfloat16: "c10::BFloat16", torch.int64: "long int", torch.int32: "int", torch.int16: "short int",
-            torch.int8: "signed char", torch.uint8: "unsigned char", torch.bool: "bool",
-            torch.complex64: "c10::complex<float>",
-            torch.complex128: "c10::complex<double>"}.get(dtype, str(dtype))  # fmt: skip
 
 
 @autocast_op("matmul")
@@ -448,7 +440,7 @@ def _dtype_name(t) -> str:
 
 
 def _c_name(t) -> str:
-    return out_dtype_word(t.dtype)
+    return type_meta_name(t.dtype)
 
 
 def _factor(value, dtype):

@@ -31,7 +31,7 @@ import torch
 
 from tritongrad import caller_warnings
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import category, dtype_word
+from tritongrad.dtypes import category, dtype_word, type_meta_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import check_no_partial_overlap, contiguous_strides
 from tritongrad.ops import return_types
@@ -39,19 +39,8 @@ from tritongrad.tensor import Tensor
 
 __all__ = [
     "check_castable", "check_out", "check_out_tensor", "check_no_grad", "finish_out", "prepare_out", "resize_out",
-    "write_out", "write_pair_out", "out_dtype_word", "out_variant",
+    "write_out", "write_pair_out", "out_variant",
 ]  # fmt: skip
-
-# torch's C++ type names, as its "Expected out tensor to have dtype ..." message spells them.
-_C_TYPE_NAMES = {
-    torch.float32: "float", torch.float64: "double", torch.float16: "c10::Half", torch.bfloat16: "c10::BFloat16",
-    torch.int64: "long int", torch.int32: "int", torch.int16: "short int", torch.int8: "signed char",
-    torch.uint8: "unsigned char", torch.bool: "bool",
-}  # fmt: skip
-
-
-def out_dtype_word(dtype: torch.dtype) -> str:
-    return _C_TYPE_NAMES.get(dtype, str(dtype))
 
 
 def check_out_tensor(op: str, out) -> None:
@@ -102,8 +91,8 @@ def check_out(
 def _check_dtype(op: str, result_dtype: torch.dtype, out: Tensor, rule: str) -> None:
     if rule == "exact" and out.dtype != result_dtype:
         raise RuntimeError(
-            f"Expected out tensor to have dtype {out_dtype_word(result_dtype)}, but got "
-            f"{out_dtype_word(out.dtype)} instead"
+            f"Expected out tensor to have dtype {type_meta_name(result_dtype)}, but got "
+            f"{type_meta_name(out.dtype)} instead"
         )
     if rule == "castable":
         check_castable(result_dtype, out.dtype)

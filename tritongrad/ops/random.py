@@ -15,13 +15,13 @@ import torch
 from tritongrad import caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import dtype_word, type_meta_name
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import random as kernels
 from tritongrad.kernels import sampling as sampling_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace, check_inplace
-from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, out_dtype_word, write_out
+from tritongrad.ops.out_argument import check_no_grad, check_out_tensor, write_out
 from tritongrad.random import philox_seed_and_offset, resolve_generator
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -123,7 +123,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None, 
     limits = torch.finfo(tensor.dtype)
     for name, value in (("from", a), ("to", b)):
         if not limits.min <= value <= limits.max:  # (NaN included)
-            raise RuntimeError(f"{name} is out of bounds for {out_dtype_word(tensor.dtype)}")
+            raise RuntimeError(f"{name} is out of bounds for {type_meta_name(tensor.dtype)}")
     if b - a > limits.max:
         raise RuntimeError(
             f"uniform_ expects to-from <= std::numeric_limits<{dtype_word(tensor.dtype)}>::max(), but found to={b} "
@@ -180,12 +180,12 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
         if lowest <= value <= top:
             continue
         if not dtype.is_floating_point or abs(value) > torch.finfo(dtype).max:
-            raise RuntimeError(f"{name} is out of bounds for {out_dtype_word(dtype)}")
+            raise RuntimeError(f"{name} is out of bounds for {type_meta_name(dtype)}")
         # torch's rule for floating types: past 2**mantissa not every integer is exact, so it warns and
         # draws anyway (the int64 draws are rounded to the type, as its casts round them)
         caller_warnings.warn(
             f"{name} is out of bounds [-(2^{top.bit_length() - 1}), 2^{top.bit_length() - 1}]. Due to precision "
-            f"limitations {out_dtype_word(dtype)} can support discrete uniform distribution only within this range. "
+            f"limitations {type_meta_name(dtype)} can support discrete uniform distribution only within this range. "
             "This warning will become an error in version 1.7 release, please fix the code in advance"
         )
     node = "RandomBackward0" if "from" in bounds else "RandomBackward1" if "to" in bounds else "RandomBackward2"

@@ -21,13 +21,13 @@ from tritongrad.autograd import function as _function
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, tensor_type_name
+from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, tensor_type_name, type_meta_name
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as indexing_kernels
 from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.shapes import as_int, normalize_dim, shape_arg
-from tritongrad.tensor import Tensor, _c10_name, attach_methods
+from tritongrad.tensor import Tensor, attach_methods
 
 
 def _view_of(x, data: torch.Tensor):
@@ -730,7 +730,8 @@ def _set_tensor_source_as_storage(self: Tensor, args: tuple, kwargs: dict) -> tu
     buffer = source._data
     if buffer.dtype != self.dtype:
         raise RuntimeError(
-            f"Could not set tensor of type {_c10_name(buffer.dtype)} to a tensor of type {_c10_name(self.dtype)}"
+            f"Could not set tensor of type {type_meta_name(buffer.dtype)} to a tensor of type "
+            f"{type_meta_name(self.dtype)}"
         )
     if len(bound) == 1:
         return buffer.untyped_storage(), buffer.storage_offset(), buffer.shape, buffer.stride()
