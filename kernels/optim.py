@@ -52,7 +52,6 @@ new gradients, and nothing else reads the record).
 from __future__ import annotations
 
 import array
-import functools
 import math
 import weakref
 from collections import OrderedDict
@@ -337,25 +336,6 @@ def zero_kernel(
 _WORDS = ((8, tl.int64), (4, tl.int32), (2, tl.int16), (1, tl.int8))
 
 
-def _complex_as_real(launch):
-    """An optimizer step over complex parameters as torch's: each complex tensor of the lists (params,
-    grads, states) is stepped as its ``view_as_real``, so every real and imaginary part is one element
-    (Adam's second moment is per part, as torch's)."""
-
-    @functools.wraps(launch)
-    def step_as_real(*args, **kwargs):
-        if args and args[0] and args[0][0].is_complex():
-            args = tuple(
-                [torch.view_as_real(t) if isinstance(t, torch.Tensor) and t.is_complex() else t for t in arg]
-                if isinstance(arg, (list, tuple))
-                else arg
-                for arg in args
-            )
-        return launch(*args, **kwargs)
-
-    return step_as_real
-
-
 def launch_zero_(tensors: Sequence[torch.Tensor]) -> None:
     """Fills every tensor of ``tensors`` (contiguous, any dtypes, one device) with zeros, in one launch.
 
@@ -466,7 +446,6 @@ def sgd_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_sgd_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -671,7 +650,6 @@ def increment_kernel(address_table, count, BLOCK: tl.constexpr):
 _INCREMENT_BLOCK = 128
 
 
-@_complex_as_real
 def launch_adam_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -898,7 +876,6 @@ def rmsprop_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_rmsprop_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1034,7 +1011,6 @@ def adagrad_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_adagrad_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1139,7 +1115,6 @@ def adadelta_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_adadelta_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1241,7 +1216,6 @@ def adamax_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_adamax_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1399,7 +1373,6 @@ def _weight_decay_mode(lr: float, weight_decay: float, decoupled: bool) -> tuple
     return ("decoupled", 1 - lr * weight_decay) if decoupled else ("l2", weight_decay)
 
 
-@_complex_as_real
 def launch_nadam_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1525,7 +1498,6 @@ def radam_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_radam_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1647,7 +1619,6 @@ def rprop_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_rprop_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1747,7 +1718,6 @@ def asgd_step_kernel(
         )  # fmt: skip
 
 
-@_complex_as_real
 def launch_asgd_step(
     params: Sequence[torch.Tensor],
     grads: Sequence[torch.Tensor],
@@ -1870,6 +1840,16 @@ def _check_group(
     return plan
 
 
+def _step_as_real(name: str, lists: dict[str, Sequence[torch.Tensor]]) -> None:
+    """A group of complex parameters steps as torch's does: each complex tensor of the lists (params,
+    grads, states) is replaced, in its list, by its ``view_as_real``, so each real and imaginary part is
+    one element (Adam's second moment is per part, as torch's)."""
+    for role, tensors in lists.items():
+        if not isinstance(tensors, list):
+            raise TypeError(f"{name}: complex parameters need {role} as a list (each is replaced by its real view)")
+        tensors[:] = [torch.view_as_real(t) if t.is_complex() else t for t in tensors]
+
+
 def _check_group_layout(
     name: str,
     params: Sequence[torch.Tensor],
@@ -1889,6 +1869,9 @@ def _check_group_layout(
         return None
     check_same_device(name, *[t for tensors in lists.values() for t in tensors])
     param_dtype = params[0].dtype
+    if param_dtype.is_complex:  # (kept off the cached path: a training loop's groups are real)
+        _step_as_real(name, lists)
+        return _check_group_layout(name, params, grads, states)
     if param_dtype not in _FLOATING:
         raise TypeError(
             f"{name}: parameters must be floating point (float16/bfloat16/float32/float64), got {param_dtype}"

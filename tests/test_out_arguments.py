@@ -302,3 +302,29 @@ def test_where_out_takes_tensors_only_as_torch(position):
             lib.where(t > 0, *operands, out=lib.empty(3))
         errors.append(str(raised.value))
     assert errors[0] == errors[1], f"{position}: {errors[1]!r} vs torch {errors[0]!r}"
+
+
+# An out= of another dtype than the op's: torch computes in the op's dtype, then casts into out (a
+# float16 sum is rounded to float16 first, a float64 input's sqrt is float64's before it becomes float32)
+OTHER_DTYPE_OUTS = {
+    "half_add_into_float32": lambda lib: lib.add(
+        lib.tensor([2048.0], dtype=lib.float16), 1, out=lib.empty(1, dtype=lib.float32)
+    ),  # fmt: skip
+    "float_mul_into_float64": lambda lib: lib.mul(lib.tensor([1.1]), 3, out=lib.empty(1, dtype=lib.float64)),
+    "float64_sqrt_into_float32": lambda lib: lib.sqrt(lib.tensor([2.0], dtype=lib.float64), out=lib.empty(1)),
+    "float_atan2_into_float64": lambda lib: lib.atan2(
+        lib.tensor([1.0]), lib.tensor([3.0]), out=lib.empty(1, dtype=lib.float64)
+    ),  # fmt: skip
+    "comparison_into_float": lambda lib: lib.lt(lib.tensor([1.0, 3.0]), 2, out=lib.empty(2)),
+    "int_div_into_float64": lambda lib: lib.div(lib.tensor([1, 2]), 3, out=lib.empty(2, dtype=lib.float64)),
+    "half_sigmoid_into_float64": lambda lib: lib.sigmoid(
+        lib.tensor([0.3], dtype=lib.float16), out=lib.empty(1, dtype=lib.float64)
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", OTHER_DTYPE_OUTS, ids=list(OTHER_DTYPE_OUTS))
+def test_out_of_another_dtype_takes_the_ops_rounding(case):
+    expected = OTHER_DTYPE_OUTS[case](torch)
+    got = OTHER_DTYPE_OUTS[case](tritongrad)
+    assert got.dtype == expected.dtype and got.tolist() == expected.tolist(), (got.tolist(), expected.tolist())

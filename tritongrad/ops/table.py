@@ -37,7 +37,7 @@ from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, r
 from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
-from tritongrad.kernels.strided import broadcast_shapes
+from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace, apply_untracked
 from tritongrad.ops.out_argument import check_castable, check_out, finish_out
@@ -318,6 +318,9 @@ class Unary:
             return _launch_complex_unary(self, x._data, scalars, out)
         dtype = dtype or self.result_dtype(x)
         compute = x.dtype if self.dtype.compute_in_input else dtype
+        if out is not None and out.dtype != dtype:  # (torch computes in the op's dtype, then casts into out)
+            check_no_partial_overlap(out, x._data)
+            return kernels.launch_unary("copy", self.launch(x, scalars, dtype=dtype), out=out)
         return kernels.launch_unary(self.kernel, x._data, out=out, out_dtype=dtype, compute=compute, **scalars)
 
     def parse(self, dtype: torch.dtype, args: tuple, kwargs: dict) -> dict:
@@ -506,6 +509,10 @@ class Binary:
 
     def launch(self, a, b, out: torch.Tensor | None = None) -> torch.Tensor:
         dtype, compute = self.result_dtype(a, b)
+        if out is not None and out.dtype != dtype:  # (torch computes in the op's dtype, then casts into out)
+            check_no_partial_overlap(out, _buffer(a) if isinstance(a, Tensor) else None,
+                                     _buffer(b) if isinstance(b, Tensor) else None)  # fmt: skip
+            return kernels.launch_unary("copy", self.launch(a, b), out=out)
         if self.kernel == "copysign" and not isinstance(b, Tensor):
             b = math.copysign(1.0, b)  # only its sign matters (-0.0's too, which a kernel scalar would lose)
         return kernels.launch_binary(
