@@ -565,3 +565,23 @@ def test_complex_layers_build(layer):
         return [(name, p.dtype, tuple(p.shape)) for name, p in module.named_parameters()]
 
     agree(layer, run, [])
+
+
+CONTAINER_WRITES = {
+    "module_list_int": lambda lib: lib.nn.ModuleList([lib.nn.ReLU()]).__setitem__(0, 3),
+    "module_list_negative_index": lambda lib: len(_written(lib.nn.ModuleList([lib.nn.ReLU()]), -1, lib.nn.Tanh())),
+    "module_list_none": lambda lib: repr(_written(lib.nn.ModuleList([lib.nn.ReLU()]), 0, None)),
+    "module_list_out_of_range": lambda lib: lib.nn.ModuleList([lib.nn.ReLU()]).__setitem__(3, lib.nn.Tanh()),
+    "sequential_int": lambda lib: lib.nn.Sequential(lib.nn.ReLU()).__setitem__(0, 3),
+    "module_dict_int": lambda lib: lib.nn.ModuleDict({"a": lib.nn.ReLU()}).__setitem__("a", 3),
+}
+
+
+def _written(container, index, value):
+    container[index] = value
+    return container
+
+
+@pytest.mark.parametrize("case", CONTAINER_WRITES, ids=list(CONTAINER_WRITES))
+def test_container_item_assignment_as_torch(case):
+    agree(case, CONTAINER_WRITES[case], [])

@@ -219,7 +219,7 @@ class ModuleList(_Numbered, Module):
         return self._modules[str(_absolute_index(index, len(self)))]
 
     def __setitem__(self, index, module: Module) -> None:
-        self.add_module(str(_absolute_index(index, len(self))), module)
+        setattr(self, str(_absolute_index(index, len(self))), module)  # (torch's: a non-module is its TypeError)
 
     def __delitem__(self, index) -> None:
         keys = list(self._modules)
