@@ -21,10 +21,10 @@ from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.creation import empty_like
 from tritongrad.dtypes import tensor_type_name
+from tritongrad.hooks import RemovableHandle
 from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.ops.linear import Linear
 from tritongrad.tensor import Tensor
-from tritongrad.utils.hooks import RemovableHandle
 
 __all__ = ["Module"]
 
