@@ -379,3 +379,28 @@ def test_custom_function_node_repr():
         return [re.sub("0x[0-9a-f]+", "0x", repr(node)) for node in (output.grad_fn, (output * 2).grad_fn)]
 
     assert run(tritongrad) == run(torch)
+
+
+# grad_fn names printed after torch's own ops: .T is a permute, .H mH's transpose, zero_/fill_ their nodes
+GRAD_FN_NAMES = {
+    "T": lambda lib, x: x.T,
+    "T_of_T": lambda lib, x: x.T.T,
+    "H_real": lambda lib, x: x.H,
+    "zero_": lambda lib, x: (x * 2).zero_(),
+    "fill_number": lambda lib, x: (x * 2).fill_(1.5),
+    "fill_tensor": lambda lib, x: (x * 2).fill_(lib.tensor(2.0)),
+}
+
+
+@pytest.mark.parametrize("case", GRAD_FN_NAMES, ids=list(GRAD_FN_NAMES))
+def test_grad_fn_names_of_transposes_and_fills(case):
+    def run(lib):
+        x = lib.ones(2, 3, requires_grad=True)
+        y = GRAD_FN_NAMES[case](lib, x)
+        y.sum().backward()
+        edges = [type(node).__name__ if node is not None else None for node, _ in y.grad_fn.next_functions]
+        return type(y.grad_fn).__name__, edges, x.grad
+
+    expected, got = run(torch), run(tritongrad)
+    assert got[:2] == expected[:2], (got[:2], expected[:2])
+    assert got[2].tolist() == expected[2].tolist()

@@ -442,6 +442,69 @@ def _nowhere(like: Tensor) -> Tensor:
     return creation.zeros(tuple(like.shape), dtype=torch.bool, device=like.device)
 
 
+class Fill(Function):
+    """self replaced by a number: no gradient reaches self (torch's FillBackward2)."""
+
+    _backward_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, input, value):
+        out = torch.empty_like(input._data)
+        if isinstance(value, Tensor):  # (broadcast from its one element by a copy kernel: no host read)
+            elementwise_kernels.launch_unary("copy", value._data.expand(out.shape), out=out)
+        else:
+            creation_kernels.launch_fill_(out, value)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return creation.zeros_like(grad), None
+
+
+class Zero(Fill):
+    _backward_name = "ZeroBackward0"
+
+
+class FillTensor(Fill):
+    """self replaced by a 0-d tensor's value, which takes the sum of the gradient (FillBackward3)."""
+
+    _backward_name = "FillBackward3"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return creation.zeros_like(grad), grad.sum()
+
+
+def _fill_(self, value, node: type[Fill]) -> Tensor:
+    """fill_ and zero_: ``value`` checked and converted as torch's, then written (recorded as ``node``)."""
+    value_requires_grad = False
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
+            )
+        value_requires_grad = value.requires_grad
+        check_writable(self._data)  # (a number fills an expanded tensor; a tensor value is refused there)
+    check_inplace(self)
+    if not isinstance(value, Tensor):
+        value = as_python_scalar(value)
+        if not isinstance(value, _NUMBER_TYPES):
+            if not isinstance(value, complex):
+                raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+            value = complex_scalar_as(value, self.dtype)
+        else:
+            value = fill_scalar_as(value, self.dtype, self.numel())  # (torch's Scalar.to<T>())
+    if is_grad_enabled() and (self.requires_grad or value_requires_grad):
+        # (recorded as torch's node: a zero gradient to s, none of its infs or NaNs in the result)
+        fill = value.to(self.dtype) if isinstance(value, Tensor) else value
+        return apply_inplace(self, lambda s: node.apply(s, fill), lambda: None, value)
+    if isinstance(value, Tensor):  # (converted as a copy converts: no overflow check, as torch's)
+        value = value.to(self.dtype).item()
+    creation_kernels.launch_fill_(self._data, value)
+    self._version_counter.bump()
+    return self
+
+
 class InplaceMethods:
     """Tensor's in-place arithmetic and writes (attached to Tensor below), through apply_inplace."""
 
@@ -533,37 +596,11 @@ class InplaceMethods:
 
     def zero_(self) -> Tensor:
         """Fills with zeros in place."""
-        return self.fill_(0)
+        return _fill_(self, 0, Zero)
 
     def fill_(self, value) -> Tensor:
         """Fills with ``value`` (a number or a 0-dim tensor, whose gradient is the sum of self's) in place."""
-        value_requires_grad = False
-        if isinstance(value, Tensor):
-            if value.dim() != 0:
-                raise RuntimeError(
-                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions."
-                )
-            value_requires_grad = value.requires_grad
-            check_writable(self._data)  # (a number fills an expanded tensor; a tensor value is refused there)
-        check_inplace(self)
-        if not isinstance(value, Tensor):
-            value = as_python_scalar(value)
-            if not isinstance(value, _NUMBER_TYPES):
-                if not isinstance(value, complex):
-                    raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
-                value = complex_scalar_as(value, self.dtype)
-            else:
-                value = fill_scalar_as(value, self.dtype, self.numel())  # (torch's Scalar.to<T>())
-        if is_grad_enabled() and (self.requires_grad or value_requires_grad):
-            # Recorded as where(False, s, value): the gradient to s is zero, and unlike s * 0 + value
-            # an inf/NaN in s cannot leak into the result.
-            fill = value.to(self.dtype) if isinstance(value, Tensor) else value
-            return apply_inplace(self, lambda s: where(_nowhere(s), s, fill), lambda: None, value)
-        if isinstance(value, Tensor):  # (converted as a copy converts: no overflow check, as torch's)
-            value = value.to(self.dtype).item()
-        creation_kernels.launch_fill_(self._data, value)
-        self._version_counter.bump()
-        return self
+        return _fill_(self, value, FillTensor if isinstance(value, Tensor) else Fill)
 
     def copy_(self, source: Tensor, non_blocking: bool = False) -> Tensor:
         """Copies ``source`` (broadcast to self's shape, converted to self's dtype) into self; a number

@@ -1011,7 +1011,7 @@ class ViewMethods:
             return _transpose_of_scalar(self, "H")
         if self.dim() == 1 or self.dim() > 2:
             raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
-        return self.t().conj() if self.dtype.is_complex else self.t()  # (conj: ops/complex.py)
+        return self.mH  # (torch's node: TransposeBackward0, as mH's)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -1057,7 +1057,7 @@ class ViewMethods:
                     stacklevel=2,
                 )
             return self.permute(*range(self.dim() - 1, -1, -1))
-        return self.t()
+        return self.permute(1, 0)  # (torch's .T is a permute: PermuteBackward0, not t()'s TBackward0)
 
     @property
     def mT(self) -> Tensor:
