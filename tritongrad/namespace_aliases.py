@@ -35,7 +35,7 @@ from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.numeric import searchsorted
 from tritongrad.ops.out_argument import out_variant
 from tritongrad.shapes import normalize_dim
-from tritongrad.tensor import Tensor, attach_methods
+from tritongrad.tensor import Tensor, attach_methods, typename
 
 # the nn ops torch also has at the top level with F's own arguments
 conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
@@ -698,21 +698,6 @@ def set_flush_denormal(mode: bool) -> bool:
     arithmetic is not changed by it."""
     _FLAGS["flush_denormal"] = bool(mode)
     return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
-
-
-def typename(obj, /) -> str:
-    """A tensor's legacy type name (``torch.FloatTensor``), else the object's qualified name, as torch's."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def is_storage(obj, /) -> bool:

@@ -719,6 +719,22 @@ def _real_value(value, c_type: str):
     return value
 
 
+def typename(obj, /) -> str:
+    """``torch.typename``: a tensor's legacy type name (``torch.FloatTensor``), else the object's qualified
+    name (a builtin's bare), as torch's messages name a value (module assignment errors too)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 def _rebuild_tensor(cls: type, data: torch.Tensor, requires_grad: bool, device: str) -> Tensor:
     """A pickled tensor back, on the device it was pickled from (the host if that is gone)."""
     if device != "cpu" and not torch.cuda.is_available():

@@ -20,11 +20,10 @@ from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.creation import empty_like
-from tritongrad.dtypes import tensor_type_name
 from tritongrad.hooks import RemovableHandle
 from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.ops.linear import Linear
-from tritongrad.tensor import Tensor
+from tritongrad.tensor import Tensor, typename
 
 __all__ = ["Module"]
 
@@ -349,7 +348,7 @@ class Module:
         if parameters is not None and name in parameters:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
+                    f"cannot assign '{typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
                 )
             parameters[name] = None
             return
@@ -363,7 +362,7 @@ class Module:
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
+                    f"cannot assign '{typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
                 )
             modules[name] = None
         elif isinstance(value, Tensor) and getattr(value, "_is_buffer", False):  # nn.Buffer(t, persistent=...)
@@ -371,7 +370,7 @@ class Module:
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{_typename(value)}' as buffer '{name}' (torch.nn.Buffer, torch.Tensor or None "
+                    f"cannot assign '{typename(value)}' as buffer '{name}' (torch.nn.Buffer, torch.Tensor or None "
                     "expected)"
                 )
             buffers[name] = value
@@ -414,7 +413,7 @@ class Module:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name(self, name, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")  # fmt: skip
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
@@ -426,7 +425,7 @@ class Module:
         _check_name(self, name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
+                f"cannot assign '{typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
         self._forget(name, keep=self._buffers)
         self._non_persistent_buffers_set.discard(name)
@@ -437,7 +436,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Registers a child module."""
         if module is not None and not isinstance(module, Module):  # (checked before the name, as torch's)
-            raise TypeError(f"{_typename(module)} is not a Module subclass")
+            raise TypeError(f"{typename(module)} is not a Module subclass")
         _check_name(self, name, "module", self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
@@ -1137,18 +1136,6 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple:
     args = tuple(arg._data if isinstance(arg, Tensor) else arg for arg in args)
     kwargs = {key: value._data if isinstance(value, Tensor) else value for key, value in kwargs.items()}
     return torch._C._nn._parse_to(*args, **kwargs)
-
-
-def _typename(value) -> str:
-    """``torch.typename``: how torch's messages name a value: a tensor's legacy type name
-    (``torch.FloatTensor``), else its (class's) qualified name, a builtin's bare."""
-    if isinstance(value, Tensor):
-        return tensor_type_name(value.dtype, value.device)
-    if hasattr(value, "__qualname__"):
-        module, qualname = getattr(value, "__module__", "") or "", value.__qualname__
-    else:
-        module, qualname = type(value).__module__ or "", type(value).__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _torch_size(shape) -> str:
