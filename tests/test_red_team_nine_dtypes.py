@@ -365,3 +365,52 @@ def test_gradient_through_a_complex_sum_into_a_real_dtype():
         return z.grad
 
     agree("sum(dtype=float32) of complex, backward", run, [])
+
+
+# The dtypes torch's CPU kernels lack (max_pool1d without indices: no integers; avg_pool3d: no half
+# types; reflection/replication pads: no bool), and Tensor.to's three signatures
+CPU_KERNEL_DTYPES = {
+    f"{name}-{dtype}": (call, dtype)
+    for name, call in {
+        "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x[0], 2),
+        "max_pool1d_indices": lambda lib, x: lib.nn.functional.max_pool1d(x[0], 2, return_indices=True)[1],
+        "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x[1], 2),
+        "avg_pool3d": lambda lib, x: lib.nn.functional.avg_pool3d(x[2], 2),
+        "reflect_1d": lambda lib, x: lib.nn.functional.pad(x[0], (1, 1), mode="reflect"),
+        "reflect_2d": lambda lib, x: lib.nn.functional.pad(x[1], (1, 1, 1, 1), mode="reflect"),
+        "replicate_3d": lambda lib, x: lib.nn.functional.pad(x[2], (1, 1, 1, 1, 1, 1), mode="replicate"),
+        "circular_1d": lambda lib, x: lib.nn.functional.pad(x[0], (1, 1), mode="circular"),
+    }.items()
+    for dtype in ("int64", "int32", "uint8", "bool", "float16", "bfloat16")
+}
+
+
+@pytest.mark.parametrize("case", CPU_KERNEL_DTYPES, ids=list(CPU_KERNEL_DTYPES))
+def test_cpu_kernel_dtype_refusals(case):
+    call, dtype = CPU_KERNEL_DTYPES[case]
+
+    def run(lib):
+        kind = getattr(lib, dtype)
+        inputs = [lib.arange(n, dtype=lib.int64).reshape(shape).to(kind) for n, shape in
+                  ((4, (1, 1, 4)), (16, (1, 1, 4, 4)), (64, (1, 1, 4, 4, 4)))]  # fmt: skip
+        return call(lib, inputs)
+
+    agree(case, run, [])
+
+
+TO_CALLS = {
+    "two_dtypes": lambda lib, x: x.to(lib.float64, lib.float32),
+    "dtype_then_device": lambda lib, x: x.to(lib.float16, "cpu"),
+    "device_dtype_flags": lambda lib, x: x.to("cpu", lib.float16, True, True),
+    "dtype_non_blocking": lambda lib, x: x.to(lib.float64, True),
+    "tensor_flags": lambda lib, x: x.to(lib.ones(1, dtype=lib.int64), False, True),
+    "python_type": lambda lib, x: x.to(float),
+    "device_python_type": lambda lib, x: x.to("cpu", float),
+    "too_many_flags": lambda lib, x: x.to(lib.float64, True, True, True),
+    "none": lambda lib, x: x.to(None),
+}
+
+
+@pytest.mark.parametrize("case", TO_CALLS, ids=list(TO_CALLS))
+def test_tensor_to_signatures(case):
+    agree(case, lambda lib, x: TO_CALLS[case](lib, x), [torch.tensor([1.5, -2.0])])

@@ -11,6 +11,7 @@ again: gradients of any order stay on the two kernels.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from tritongrad.autograd.function import Function
 from tritongrad.kernels import pad as kernels
@@ -207,6 +208,9 @@ def pad(input, pad, mode: str = "constant", value=None):
     tensor([[3., 2., 1., 2., 3., 2.]])
     """
     pairs = _check_pad(input, pad, mode, value)
+    if input.dtype == torch.bool and mode in ("reflect", "replicate"):  # (torch's kernels have no bool)
+        word = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f"\"{word}_pad{len(pairs)}d\" not implemented for 'Bool'")
     fill = 0.0 if value is None else value
     return _PAD_BY_POLICY.get((mode, len(pairs)), _apply_pad)(input, pairs, mode, fill)
 

@@ -288,6 +288,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-d max pooling of (N, C, L) or (C, L) ``input`` (a height-1 view of ``max_pool2d``)."""
+    if not return_indices and not (input.is_floating_point() or input.is_complex()) and input.device.type == "cpu":
+        # (torch's CPU max_pool1d kernel, taken without indices, has no integer types; max_pool2d has)
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{dtype_word(input.dtype)}'")
     window = _fixed_window("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, 1)
     return _POOL_1D.apply(input, window, "max", 1, return_indices, True, None)
 

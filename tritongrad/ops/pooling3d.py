@@ -130,7 +130,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     kernel = _triple(kernel_size, "avg_pool3d: kernel_size")
     step = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else _triple(stride, "stride")
     pad = _triple(padding, "avg_pool3d: padding")
-    if x.dtype not in (*FLOATING_DTYPES, torch.int64):
+    # (torch's CPU kernel has float32, float64 and int64 only; its GPU one the half types too)
+    cpu_refused = x.device.type == "cpu" and x.dtype in (torch.float16, torch.bfloat16)
+    if x.dtype not in (*FLOATING_DTYPES, torch.int64) or cpu_refused:
         raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{dtype_word(x.dtype)}'")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")

@@ -21,7 +21,14 @@ from tritongrad.autograd import function as _function
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import PYTHON_TYPE_DTYPES, as_dtype, dtype_from_type_name, tensor_type_name, type_meta_name
+from tritongrad.dtypes import (
+    PYTHON_TYPE_DTYPES,
+    as_dtype,
+    dtype_from_type_name,
+    python_type_name,
+    tensor_type_name,
+    type_meta_name,
+)
 from tritongrad.kernels import creation as creation_kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as indexing_kernels
@@ -859,23 +866,23 @@ class ViewMethods:
         memory_format = kwargs.pop("memory_format", torch.preserve_format)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        flags = []  # (positional non_blocking, copy)
-        for position, arg in enumerate(args):
-            if isinstance(arg, torch.dtype):
-                dtype = arg
-            elif isinstance(arg, Tensor):
-                dtype, device = arg.dtype, arg.device
-            elif isinstance(arg, (str, torch.device)) or (type(arg) is int and position == 0):
-                device = arg  # (an int is a CUDA device index, as torch.device(0))
-            elif arg is None and position == 0:
-                continue  # (to(None): device=None, as HF code's to(device) with no device)
-            elif isinstance(arg, bool) and position > 0 and len(flags) < 2:
-                flags.append(arg)
-                copy = copy or len(flags) == 2 and arg
-            elif arg in PYTHON_TYPE_DTYPES if type(arg) is type else False:
-                dtype = arg  # (read below)
-            else:
-                raise TypeError(f"to() received an invalid argument {arg!r}")
+        # torch's three signatures, positionally: (device, dtype, non_blocking, copy), (dtype, non_blocking,
+        # copy), (tensor, non_blocking, copy); anything else is its "invalid combination" TypeError
+        rest = list(args)
+        if rest and isinstance(rest[0], Tensor):
+            other = rest.pop(0)
+            dtype, device = other.dtype, other.device
+        elif rest and _is_dtype_argument(rest[0]):
+            dtype = rest.pop(0)
+        elif rest and (rest[0] is None or isinstance(rest[0], (str, torch.device)) or type(rest[0]) is int):
+            device = rest.pop(0)  # (an int is a CUDA device index, as torch.device(0); None: no device)
+            if rest and _is_dtype_argument(rest[0]):
+                dtype = rest.pop(0)
+        if len(rest) > 2 or not all(isinstance(flag, bool) for flag in rest):
+            given = ", ".join(python_type_name(a) for a in args)
+            raise TypeError(f"to() received an invalid combination of arguments - got ({given}), but expected one of:")
+        if len(rest) == 2:
+            copy = copy or rest[1]
         if dtype is not None and type(dtype) is not torch.dtype:
             dtype = as_dtype(dtype, "to")
         if device is not None:
@@ -1266,3 +1273,8 @@ class ViewMethods:
 
 
 attach_methods(ViewMethods)
+
+
+def _is_dtype_argument(value) -> bool:
+    """A dtype as Tensor.to takes one positionally: a torch.dtype or a Python type torch maps to one."""
+    return isinstance(value, torch.dtype) or (type(value) is type and value in PYTHON_TYPE_DTYPES)
