@@ -414,3 +414,21 @@ TO_CALLS = {
 @pytest.mark.parametrize("case", TO_CALLS, ids=list(TO_CALLS))
 def test_tensor_to_signatures(case):
     agree(case, lambda lib, x: TO_CALLS[case](lib, x), [torch.tensor([1.5, -2.0])])
+
+
+SMALL_DTYPE_CASES = {
+    "angle_float16": lambda lib: lib.angle(lib.tensor([-1.0, 1.0, float("nan"), -0.0], dtype=lib.float16)),
+    "angle_bfloat16": lambda lib: lib.angle(lib.tensor([-1.0, 3.0], dtype=lib.bfloat16)),
+    "add_alpha_0d_tensor": lambda lib: lib.tensor([1.0]).add(lib.tensor([2.0]), alpha=lib.tensor(2.0)),
+    "add_alpha_int_0d_tensor": lambda lib: lib.tensor([1]).add(lib.tensor([2]), alpha=lib.tensor(2)),
+    "sub_alpha_1d_tensor": lambda lib: lib.tensor([1.0]).sub(lib.tensor([2.0]), alpha=lib.tensor([3.0])),
+}
+
+
+@pytest.mark.parametrize("case", SMALL_DTYPE_CASES, ids=list(SMALL_DTYPE_CASES))
+def test_small_dtype_cases(case):
+    agree(case, SMALL_DTYPE_CASES[case], [])
+
+
+def test_angle_of_half_gradient():
+    agree("angle_half_grad", lambda lib, x: lib.angle(x).sum(), [torch.tensor([-1.0, 2.0]).half().requires_grad_()])

@@ -346,8 +346,8 @@ def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_tensor("angle", input)
     if out is not None:
         raise NotImplementedError("tritongrad: angle(..., out=) is not implemented")
-    if input.dtype in (torch.float16, torch.bfloat16):
-        raise NotImplementedError(f"tritongrad: angle of {input.dtype} tensors is not implemented")
+    if input.dtype in (torch.float16, torch.bfloat16):  # (no complex32: taken in float32, given back in its dtype)
+        return angle(input.float()).to(input.dtype)
     if _records(input):
         return Angle.apply(input)
     return _wrap(_launch_angle(input._data))

@@ -209,6 +209,8 @@ def alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
     float for integer results, then converted to the result dtype with torch's overflow check (of
     ``-alpha`` for sub, which torch computes as add with the negated alpha: 2**31 fits int32 there)."""
     alpha = as_python_scalar(alpha)
+    if isinstance(alpha, Tensor) and alpha.dim() == 0:  # (torch takes a 0-d tensor as its number)
+        alpha = alpha.item()
     if isinstance(alpha, bool) and dtype != torch.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, (float, complex)) and not dtype.is_floating_point:
@@ -216,7 +218,7 @@ def alpha_as(alpha, dtype: torch.dtype, negated: bool = False):
     if isinstance(alpha, complex):  # (a complex result takes it: _complex_binary_forward)
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
     if not isinstance(alpha, (bool, int, float)):
-        raise TypeError(f"add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
+        raise TypeError(f"{'sub' if negated else 'add'}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if negated and not isinstance(alpha, bool):
         negative = scalar_as(-alpha, dtype, checked=True)
         return -negative if dtype.is_floating_point else scalar_as(alpha, dtype)
