@@ -6,7 +6,9 @@ names reached and the output numbers, and the hook's ``grad_inputs`` (None or a 
 from __future__ import annotations
 
 import pytest
+import torch
 
+import tritongrad
 from tests.test_hardening import agree
 
 # (name, expression of x, a (3,) leaf requiring grad, and lib)
@@ -64,3 +66,28 @@ def _inputs_of(lib, build):
 def test_node_inputs_as_torch(name):
     build = EXPRESSIONS[name]
     agree(name, lambda lib: _inputs_of(lib, build), [])
+
+
+# Optional tensor inputs count in torch's node when None (a conv's bias, a norm's weight and bias), and a
+# batch norm's running statistics are no inputs of it
+OPTIONAL_INPUT_CASES = {
+    "conv2d_no_bias": lambda lib, x, w: lib.nn.functional.conv2d(x, w),
+    "conv2d_bias": lambda lib, x, w: lib.nn.functional.conv2d(x, w, lib.zeros(3, requires_grad=True)),
+    "conv_module_no_bias": lambda lib, x, w: lib.nn.Conv2d(2, 3, 3, bias=False)(x),
+    "layer_norm_no_affine": lambda lib, x, w: lib.nn.functional.layer_norm(x, (5,)),
+    "layer_norm_weight_only": lambda lib, x, w: lib.nn.functional.layer_norm(x, (5,), lib.ones(5, requires_grad=True)),
+    "group_norm_no_affine": lambda lib, x, w: lib.nn.functional.group_norm(x, 1),
+    "batch_norm_module": lambda lib, x, w: lib.nn.BatchNorm2d(2)(x),
+    "batch_norm_no_affine": lambda lib, x, w: lib.nn.functional.batch_norm(x, lib.zeros(2), lib.ones(2), training=True),
+}
+
+
+@pytest.mark.parametrize("case", OPTIONAL_INPUT_CASES, ids=list(OPTIONAL_INPUT_CASES))
+def test_optional_tensor_inputs_in_next_functions(case):
+    def edges(lib):
+        x = lib.ones(1, 2, 5, 5, requires_grad=True)
+        w = lib.ones(3, 2, 3, 3, requires_grad=True)
+        node = OPTIONAL_INPUT_CASES[case](lib, x, w).grad_fn
+        return type(node).__name__, [None if n is None else type(n).__name__ for n, _ in node.next_functions]
+
+    assert edges(tritongrad) == edges(torch)

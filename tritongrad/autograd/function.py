@@ -82,15 +82,15 @@ class Node:
         tensor arguments but the op's tensor options (a mask, an index, a class target), and the number
         operands (``x * 2``'s 2, which torch wraps into a tensor: an input without a gradient), as the
         Function declares them (``_tensor_options``, ``_number_operands``). Read here, when a graph is
-        inspected or hooked, so that recording an op pays nothing for it. A node hook's
+        inspected or hooked, so that recording an op pays nothing for it (``_optional_tensors`` too). A node hook's
         ``grad_inputs`` has one entry each."""
         edges = self._edges
         function = getattr(type(self), "_function", Function)
         # (a Function whose torch op takes its inputs in another order names that order)
         order = getattr(function, "_next_order", None)
         positions = order if order is not None and len(edges) == len(order) else range(len(edges))
-        options, numbers = function._tensor_options, function._number_operands
-        return [i for i in positions if (edges[i][1] >= 0 and i not in options) or i in numbers]
+        options, numbers, optional = function._tensor_options, function._number_operands, function._optional_tensors
+        return [i for i in positions if (edges[i][1] >= 0 and i not in options) or i in numbers or i in optional]
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
@@ -467,6 +467,9 @@ class Function:
     # The argument positions of tensors that are options, not inputs, to torch (an index, a mask, a
     # condition, a class target: torch declares them non-differentiable and gives them no edge).
     _tensor_options: tuple[int, ...] = ()
+    # The argument positions of optional tensor inputs (a conv's bias, a norm's weight and bias): torch's
+    # node counts them even when None is given (``next_functions`` shows ``(None, 0)``).
+    _optional_tensors: tuple[int, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

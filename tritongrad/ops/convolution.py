@@ -104,6 +104,8 @@ class Convolution(Function):
     (C_in, C_out / groups, *kernel) for a transposed one, bias (C_out,) or None.
     """
 
+    _optional_tensors = (2,)  # (the bias: an input of torch's node even when None)
+
     _backward_name = "ConvolutionBackward0"
 
     @staticmethod

@@ -115,6 +115,8 @@ class BatchNormFunction(Function):
     """Batch norm over (N, *spatial) per channel; forward and backward are two launches each."""
 
     _backward_name = "NativeBatchNormBackward0"
+    _optional_tensors = (1, 2)  # (weight and bias: inputs of torch's node even when None)
+    _tensor_options = (3, 4, 8)  # (the running statistics are no inputs of it)
 
     @staticmethod
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps, num_batches_tracked):
@@ -324,6 +326,7 @@ class LayerNormFunction(Function):
     """Layer norm over the trailing ``row_dims`` dims; saves the per-row mean and rstd (fp32)."""
 
     _backward_name = "NativeLayerNormBackward0"
+    _optional_tensors = (1, 2)  # (weight and bias: inputs of torch's node even when None)
 
     @staticmethod
     def forward(ctx, input, weight, bias, row_dims, eps):
@@ -474,6 +477,7 @@ class GroupNormFunction(Function):
     weight gradients are per-channel sums (kernels/batch_norm.py, statistics per group)."""
 
     _backward_name = "NativeGroupNormBackward0"
+    _optional_tensors = (1, 2)  # (weight and bias: inputs of torch's node even when None)
 
     @staticmethod
     def forward(ctx, input, weight, bias, groups, eps):
