@@ -767,6 +767,13 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     return physical.permute(logical).requires_grad_(requires_grad)
 
 
+@out_variant(
+    "nonzero_static",
+    differentiable=False,
+    dtype_error=lambda result, out: (
+        f"nonzero_static: Expected out tensor to have scalar type Long but got scalar type{dtype_word(out)}"
+    ),
+)
 def nonzero_static(input, *, size: int, fill_value: int = -1):
     """The first ``size`` rows of ``nonzero(input)``, padded with rows of ``fill_value``: (size, input.dim())."""
     if size < 0:
