@@ -105,7 +105,9 @@ def test_lstsq_drivers_and_rcond(driver, rcond, wide):
     agree(f"lstsq {driver} {rcond}", lambda lib, a, b: lib.linalg.lstsq(a, b, rcond=rcond, driver=driver), [a, b])
 
 
-@pytest.mark.parametrize("rcond", [None, 1e-3, 0.3])
+# (rcond 0.05, not 0.3: torch 2.13's own gelsy answers this matrix at rcond 0.3 or 0.5 with rank 1 or 2
+# from one call to the next in one process, so no answer there is torch's; one CI run failed on it)
+@pytest.mark.parametrize("rcond", [None, 1e-3, 0.05])
 @pytest.mark.parametrize("transposed", [False, True])
 def test_lstsq_gelsy_of_a_rank_deficient_matrix(rcond, transposed):
     a = (_RANK_TWO.T if transposed else _RANK_TWO).contiguous().to(torch.float64)
