@@ -12,7 +12,7 @@ import torch
 
 import tritongrad
 from tests.test_hardening import agree
-from tritongrad.tensor import _WARNED_ONCE
+from tritongrad import caller_warnings
 
 
 def _graph(lib):
@@ -302,7 +302,7 @@ def test_namespace_function_as_torch(case):
 
 def test_float_of_a_tensor_requiring_grad_warns_once_as_torch():
     """torch warns (once per process) when float() drops a tensor's graph; int()/bool() do not warn."""
-    _WARNED_ONCE.pop("float", None)
+    caller_warnings._WARNED.discard("scalar of requires_grad")
     x = tritongrad.ones(1, requires_grad=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -32,7 +32,7 @@ from tritongrad.kernels import creation as kernels
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.shapes import as_int
-from tritongrad.tensor import _WARNED_ONCE, Tensor, attach_methods, grad_state
+from tritongrad.tensor import Tensor, attach_methods, grad_state, warn_scalar_of_requires_grad
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
@@ -233,12 +233,8 @@ def _with_host_tensors(data):
     """``data`` with each Tensor in its lists and tuples (at any depth) replaced by its torch tensor;
     ``data`` itself when it holds none."""
     if isinstance(data, Tensor):
-        if data.requires_grad and not _WARNED_ONCE.get("float"):
-            _WARNED_ONCE["float"] = True  # (torch reads each element as a scalar: item()'s warning, once per process)
-            caller_warnings.warn(
-                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                "Consider using tensor.detach() first."
-            )
+        if data.requires_grad:
+            warn_scalar_of_requires_grad()  # (torch reads each element as a scalar)
         raise_deferred_errors()
         return data._data
     if isinstance(data, (list, tuple)):

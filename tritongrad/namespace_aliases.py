@@ -18,6 +18,7 @@ import torch
 
 from tritongrad import caller_warnings, creation
 from tritongrad.autograd.grad_mode import is_grad_enabled
+from tritongrad.caller_warnings import is_warn_always_enabled, set_warn_always
 from tritongrad.dtypes import (
     complex_scalar_as,
     dtype_word,
@@ -678,19 +679,8 @@ attach_methods(_NamespaceMethods)
 
 
 # ---------------------------------------------------------------------------------------- process flags
-_FLAGS = {"warn_always": False, "flush_denormal": False}
-
-
-def set_warn_always(b: bool) -> None:
-    """Give torch's once-per-process warnings (TORCH_WARN_ONCE) every time when ``b``."""
-    _FLAGS["warn_always"] = bool(b)
-
-
-def is_warn_always_enabled() -> bool:
-    return _FLAGS["warn_always"]
-
-
-__all__ += ["set_warn_always", "is_warn_always_enabled"]
+_FLAGS = {"flush_denormal": False}
+__all__ += ["set_warn_always", "is_warn_always_enabled"]  # (caller_warnings keeps the flag its warn_once reads)
 
 
 def set_flush_denormal(mode: bool) -> bool:

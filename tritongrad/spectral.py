@@ -18,7 +18,6 @@ import torch
 
 from tritongrad import caller_warnings, creation, fft, ops
 from tritongrad.dtypes import DTYPE_WORDS, as_dtype, dtype_word, get_default_dtype, type_meta_name
-from tritongrad.namespace_aliases import is_warn_always_enabled
 from tritongrad.nn import functional as F
 from tritongrad.tensor import Tensor, attach_methods
 
@@ -133,17 +132,6 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 
 
 # ------------------------------------------------------------------------------------------------ stft
-# torch's TORCH_WARN_ONCE warnings: given once per process unless torch.set_warn_always(True)
-_WARNED: set[str] = set()
-
-
-def _warn_once(key: str, message: str) -> None:
-    if key in _WARNED and not is_warn_always_enabled():
-        return
-    _WARNED.add(key)
-    caller_warnings.warn(message, UserWarning)
-
-
 def _type_text(tensor: Tensor) -> str:
     """A tensor's type as ATen's ``toString`` prints it in the stft errors: the legacy name
     (torch.FloatTensor) where one exists, else the backend's (CPUComplexFloatType)."""
@@ -218,7 +206,7 @@ def stft(input, n_fft: int, hop_length=None, win_length=None, window=None, cente
             f"{window.device}"
         )
     if window is None:
-        _warn_once(
+        caller_warnings.warn_once(
             "stft window",
             "A window was not provided. A rectangular window will be applied,which is known to cause spectral "
             "leakage. Other windows such as torch.hann_window or torch.hamming_window are recommended to reduce "
@@ -233,7 +221,7 @@ def stft(input, n_fft: int, hop_length=None, win_length=None, window=None, cente
                 "stft requires the return_complex parameter be given for real inputs, and will further require "
                 "that return_complex=True in a future PyTorch release."
             )
-        _warn_once(
+        caller_warnings.warn_once(
             "stft real",
             "stft with return_complex=False is deprecated. In a future pytorch release, stft will return complex "
             "tensors for all inputs, and return_complex=False will raise an error.\nNote: you can still call "
@@ -312,7 +300,7 @@ def istft(input, n_fft: int, hop_length=None, win_length=None, window=None, cent
             f"{window.device}"
         )
     if window is None:
-        _warn_once(
+        caller_warnings.warn_once(
             "istft window",
             "A window was not provided. A rectangular window will be applied.Please provide the same window used "
             "by stft to make the inversion lossless.To suppress this warning and use a rectangular window, "
@@ -392,7 +380,7 @@ def istft(input, n_fft: int, hop_length=None, win_length=None, window=None, cent
     if input.dim() == 2:
         signal = signal.squeeze(0)
     if end > total:
-        _warn_once(
+        caller_warnings.warn_once(
             "istft length",
             "The length of signal is shorter than the length parameter. Result is being padded with zeros in the "
             "tail. Please check your center and hop_length settings.",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tritongrad import runtime
+from tritongrad import caller_warnings, runtime
 from tritongrad.dtypes import get_default_dtype, type_meta_name
 from tritongrad.formatting import format_meta_tensor, format_tensor, host_values
 from tritongrad.kernels.device_checks import raise_deferred_errors
@@ -614,14 +614,8 @@ class Tensor:
     def __float__(self) -> float:
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if self.requires_grad and not _WARNED_ONCE.get("float"):
-            _WARNED_ONCE["float"] = True  # (torch warns once per process)
-            warnings.warn(
-                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                "Consider using tensor.detach() first.",
-                UserWarning,
-                stacklevel=2,
-            )
+        if self.requires_grad:
+            warn_scalar_of_requires_grad()
         return float(_real_value(self.item(), "double"))
 
     def __int__(self) -> int:
@@ -774,8 +768,15 @@ def _scalar_type_name(dtype: torch.dtype) -> str:
 # requires_grad setter and requires_grad_() word it in lower case (see there).
 FACTORY_REQUIRES_GRAD_DTYPE_ERROR = "Only Tensors of floating point and complex dtype can require gradients"
 
-# torch's warnings given once per process (TORCH_WARN_ONCE), by what they are about
-_WARNED_ONCE: dict[str, bool] = {}
+
+def warn_scalar_of_requires_grad() -> None:
+    """torch's once-per-process warning when a tensor that requires grad is read as a Python scalar."""
+    caller_warnings.warn_once(
+        "scalar of requires_grad",
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+        "Consider using tensor.detach() first.",
+    )
+
 
 # What Python puts in every class body (and ``__hash__ = None``, which a class defining ``__eq__``
 # gets implicitly: Tensor keeps identity hashing, as torch's does).

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch._prims_common import suggest_memory_format
 
-from tritongrad import runtime
+from tritongrad import caller_warnings, runtime
 from tritongrad.autograd import function as _function
 from tritongrad.autograd.engine import dense_strides
 from tritongrad.autograd.function import Function, move_retained_grad
@@ -687,8 +687,6 @@ def rebase_after_write_through_view(view, result) -> None:
 
 _function.rebase_view = rebase_after_write_through_view  # (custom Functions' mark_dirty on a view)
 
-_warned_once: dict[str, bool] = {}  # torch warns about some deprecations once per process
-
 
 def _transpose_of_scalar(x: Tensor, name: str) -> Tensor:
     """mT / mH / adjoint() of a tensor of fewer than two dims: a 0-d tensor is its own (a view, with
@@ -1054,15 +1052,12 @@ class ViewMethods:
     @property
     def T(self) -> Tensor:
         if self.dim() != 2:
-            if not _warned_once.get("T"):
-                _warned_once["T"] = True
-                warnings.warn(
-                    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
-                    "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
-                    "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
-                    UserWarning,
-                    stacklevel=2,
-                )
+            caller_warnings.warn_once(
+                "T of not 2-d",
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+                "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+            )
             return self.permute(*range(self.dim() - 1, -1, -1))
         return self.permute(1, 0)  # (torch's .T is a permute: PermuteBackward0, not t()'s TBackward0)
 
