@@ -16,6 +16,8 @@ ONCE_WARNINGS = {
     "float of a tensor requiring grad": lambda lib: float(lib.ones(1, requires_grad=True)),
     "tensor() of a list holding a tensor requiring grad": lambda lib: lib.tensor([lib.ones((), requires_grad=True)]),
     "stft without a window": lambda lib: lib.stft(lib.ones(20), 8, return_complex=True),
+    "istft without a window": lambda lib: lib.istft(lib.ones(5, 3, dtype=lib.complex64), 8),
+    "stft with return_complex=False": lambda lib: lib.stft(lib.ones(20), 8, window=lib.ones(8), return_complex=False),
 }
 
 

@@ -132,6 +132,22 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 
 
 # ------------------------------------------------------------------------------------------------ stft
+def _check_window(name: str, signal: Tensor, window, missing_text: str) -> None:
+    """stft's and istft's window checks: on the signal's device; a missing one warned about once (torch's
+    TORCH_WARN_ONCE, the text of each op, torch's missing spaces kept)."""
+    if window is not None and window.device != signal.device:
+        raise RuntimeError(
+            f"{name} input and window must be on the same device but got self on {signal.device} and window on "
+            f"{window.device}"
+        )
+    if window is None:
+        caller_warnings.warn_once(
+            f"{name} window",
+            missing_text + "To suppress this warning and use a rectangular window, explicitly set "
+            "`window=torch.ones(n_fft, device=<device>)`.",
+        )
+
+
 def _type_text(tensor: Tensor) -> str:
     """A tensor's type as ATen's ``toString`` prints it in the stft errors: the legacy name
     (torch.FloatTensor) where one exists, else the backend's (CPUComplexFloatType)."""
@@ -200,19 +216,14 @@ def stft(input, n_fft: int, hop_length=None, win_length=None, window=None, cente
             f": {problem}"
         )
 
-    if window is not None and window.device != signal.device:
-        raise RuntimeError(
-            f"stft input and window must be on the same device but got self on {signal.device} and window on "
-            f"{window.device}"
-        )
-    if window is None:
-        caller_warnings.warn_once(
-            "stft window",
-            "A window was not provided. A rectangular window will be applied,which is known to cause spectral "
-            "leakage. Other windows such as torch.hann_window or torch.hamming_window are recommended to reduce "
-            "spectral leakage.To suppress this warning and use a rectangular window, explicitly set "
-            "`window=torch.ones(n_fft, device=<device>)`.",
-        )
+    _check_window(
+        "stft",
+        signal,
+        window,
+        "A window was not provided. A rectangular window will be applied,which is known to cause spectral "
+        "leakage. Other windows such as torch.hann_window or torch.hamming_window are recommended to reduce "
+        "spectral leakage.",
+    )
     complex_result = signal.dtype.is_complex or (window is not None and window.dtype.is_complex)
     wants_complex = complex_result if return_complex is None else bool(return_complex)
     if not wants_complex:
@@ -294,18 +305,13 @@ def istft(input, n_fft: int, hop_length=None, win_length=None, window=None, cent
     overlap-added squared window."""
     hop = n_fft >> 2 if hop_length is None else hop_length
     width = n_fft if win_length is None else win_length
-    if window is not None and window.device != input.device:
-        raise RuntimeError(
-            f"istft input and window must be on the same device but got self on {input.device} and window on "
-            f"{window.device}"
-        )
-    if window is None:
-        caller_warnings.warn_once(
-            "istft window",
-            "A window was not provided. A rectangular window will be applied.Please provide the same window used "
-            "by stft to make the inversion lossless.To suppress this warning and use a rectangular window, "
-            "explicitly set `window=torch.ones(n_fft, device=<device>)`.",
-        )
+    _check_window(
+        "istft",
+        input,
+        window,
+        "A window was not provided. A rectangular window will be applied.Please provide the same window used "
+        "by stft to make the inversion lossless.",
+    )
     if not input.dtype.is_complex:
         raise RuntimeError(
             "istft requires a complex-valued input tensor matching the output from stft with return_complex=True."
