@@ -39,9 +39,9 @@ from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels import reduce as reduce_kernels
 from tritongrad.kernels.common import float_bits, remember
 from tritongrad.kernels.device_checks import check_on_device
-from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
+from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.inplace import apply_inplace
-from tritongrad.ops.out_argument import check_castable, check_out, finish_out
+from tritongrad.ops.out_argument import cast_into_out, check_castable, check_out, finish_out
 from tritongrad.ops.table import (
     FLOAT_ONLY,
     INTEGRAL,
@@ -161,9 +161,9 @@ def binary_forward(op: str, a, b, *, alpha=None, out=None):
         raise NotImplementedError(f"\"{_CPU_KERNEL_NAMES.get(op, op)}\" not implemented for 'Bool'")
     if out is not None:
         check_castable(out_dtype, out.dtype)
-        if out.dtype != out_dtype:  # (torch computes in the op's dtype, then casts into out)
-            check_no_partial_overlap(out._data, *(t._data for t in (a, b) if isinstance(t, Tensor)))
-            kernels.launch_unary("copy", binary_forward(op, a, b, alpha=alpha)._data, out=out._data)
+        if out.dtype != out_dtype:
+            operands = (t._data for t in (a, b) if isinstance(t, Tensor))
+            cast_into_out(lambda: binary_forward(op, a, b, alpha=alpha)._data, out._data, *operands)
             return out
     if op in INTEGER_DIVISIONS and not dtype.is_floating_point and not (type(a) is Tensor and a.numel() == 0):
         # (an empty operand makes the broadcast result empty: nothing is divided, torch returns it)

@@ -68,6 +68,14 @@ def check_castable(result: torch.dtype, target: torch.dtype, exact: bool = False
         )
 
 
+def cast_into_out(compute: Callable[[], torch.Tensor], out: torch.Tensor, *inputs: torch.Tensor | None) -> torch.Tensor:
+    """torch's out= of another dtype than the op's, for the ops that write into out themselves: an out
+    partially overlapping an input is refused, then ``compute()`` gives the result in the op's dtype and
+    the copy kernel casts it into ``out`` (whose buffer it returns)."""
+    check_no_partial_overlap(out, *inputs)
+    return elementwise_kernels.launch_unary("copy", compute(), out=out)
+
+
 def finish_out(out: Tensor) -> Tensor:
     """``out`` after an op wrote into it: its version moves on (views and saved tensors see the write)."""
     out._version_counter.bump()

@@ -37,10 +37,10 @@ from tritongrad.dtypes import as_python_scalar, dtype_word, get_default_dtype, r
 from tritongrad.kernels import complex as complex_kernels
 from tritongrad.kernels import elementwise as kernels
 from tritongrad.kernels.common import remember
-from tritongrad.kernels.strided import broadcast_shapes, check_no_partial_overlap
+from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.inplace import apply_inplace, apply_untracked
-from tritongrad.ops.out_argument import check_castable, check_out, finish_out
+from tritongrad.ops.out_argument import cast_into_out, check_castable, check_out, finish_out
 from tritongrad.tensor import Tensor
 
 __all__ = [
@@ -318,9 +318,8 @@ class Unary:
             return _launch_complex_unary(self, x._data, scalars, out)
         dtype = dtype or self.result_dtype(x)
         compute = x.dtype if self.dtype.compute_in_input else dtype
-        if out is not None and out.dtype != dtype:  # (torch computes in the op's dtype, then casts into out)
-            check_no_partial_overlap(out, x._data)
-            return kernels.launch_unary("copy", self.launch(x, scalars, dtype=dtype), out=out)
+        if out is not None and out.dtype != dtype:
+            return cast_into_out(lambda: self.launch(x, scalars, dtype=dtype), out, x._data)
         return kernels.launch_unary(self.kernel, x._data, out=out, out_dtype=dtype, compute=compute, **scalars)
 
     def parse(self, dtype: torch.dtype, args: tuple, kwargs: dict) -> dict:
@@ -509,10 +508,9 @@ class Binary:
 
     def launch(self, a, b, out: torch.Tensor | None = None) -> torch.Tensor:
         dtype, compute = self.result_dtype(a, b)
-        if out is not None and out.dtype != dtype:  # (torch computes in the op's dtype, then casts into out)
-            check_no_partial_overlap(out, _buffer(a) if isinstance(a, Tensor) else None,
-                                     _buffer(b) if isinstance(b, Tensor) else None)  # fmt: skip
-            return kernels.launch_unary("copy", self.launch(a, b), out=out)
+        if out is not None and out.dtype != dtype:
+            operands = (_buffer(t) for t in (a, b) if isinstance(t, Tensor))
+            return cast_into_out(lambda: self.launch(a, b), out, *operands)
         if self.kernel == "copysign" and not isinstance(b, Tensor):
             b = math.copysign(1.0, b)  # only its sign matters (-0.0's too, which a kernel scalar would lose)
         return kernels.launch_binary(
