@@ -56,8 +56,8 @@ def _as_tensor_operand(name: str, value):
 
 # The functions torch declares with a Tensor first only (no ``(Number self, Tensor other)`` overload):
 # ``torch.eq(5, x)`` is its TypeError; and remainder takes a number first only before a tensor.
-_TENSOR_FIRST = frozenset(("fmod", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
-                           "not_equal"))  # fmt: skip
+_COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")  # (greater, less, ... are these functions under other names)
+_TENSOR_FIRST = frozenset(("fmod", *_COMPARISONS))
 _NUMBER_FIRST_BEFORE_A_TENSOR = frozenset(("remainder",))
 
 
@@ -397,10 +397,10 @@ def _comparison(op):
     return compare
 
 
-_BOOLEAN_RESULTS = frozenset(("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"))
+_BOOLEAN_RESULTS = frozenset((*_COMPARISONS, "logical_and", "logical_or", "logical_xor"))
 
 
-eq, ne, lt, le, gt, ge = (_comparison(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
+eq, ne, lt, le, gt, ge = (_comparison(op) for op in _COMPARISONS)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 logical_and = _comparison("logical_and")
 logical_or = _comparison("logical_or")
