@@ -122,10 +122,8 @@ class _LazyConvMixin(_LazyMixin):
                 self.reset_parameters()
 
 
-class LazyConv1d(_LazyConvMixin, Conv1d):
-    """nn.Conv1d whose ``in_channels`` comes from its first input (N, C, L) or (C, L)."""
-
-    cls_to_become = Conv1d
+class _LazyConvNd(_LazyConvMixin):
+    """The lazy convolutions' constructor: the conv's own arguments less in_channels."""
 
     def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1, groups: int = 1,
                  bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
@@ -133,7 +131,24 @@ class LazyConv1d(_LazyConvMixin, Conv1d):
         self._lazy_conv_init(out_channels, bias, device, dtype)
 
 
-class LazyConv2d(_LazyConvMixin, Conv2d):
+class _LazyConvTransposeNd(_LazyConvMixin):
+    """The lazy transposed convolutions' constructor: the conv's own arguments less in_channels."""
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
+                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device, dtype)  # fmt: skip
+        self._lazy_conv_init(out_channels, bias, device, dtype)
+
+
+class LazyConv1d(_LazyConvNd, Conv1d):
+    """nn.Conv1d whose ``in_channels`` comes from its first input (N, C, L) or (C, L)."""
+
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConvNd, Conv2d):
     """nn.Conv2d whose ``in_channels`` comes from its first input (N, C, H, W) or (C, H, W).
 
     Example::
@@ -144,11 +159,6 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
     """
 
     cls_to_become = Conv2d
-
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1, groups: int = 1,
-                 bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
-        self._lazy_conv_init(out_channels, bias, device, dtype)
 
 
 class _LazyNormMixin(_LazyMixin):
@@ -255,52 +265,26 @@ class LazyInstanceNorm3d(_LazyInstanceNormMixin, InstanceNorm3d):
     cls_to_become = InstanceNorm3d
 
 
-class LazyConv3d(_LazyConvMixin, Conv3d):
+class LazyConv3d(_LazyConvNd, Conv3d):
     """nn.Conv3d whose ``in_channels`` comes from its first input (N, C, D, H, W) or (C, D, H, W)."""
 
     cls_to_become = Conv3d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1, groups: int = 1,
-                 bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None) -> None:  # fmt: skip
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
-        self._lazy_conv_init(out_channels, bias, device, dtype)
 
-
-class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvTransposeNd, ConvTranspose1d):
     """nn.ConvTranspose1d whose ``in_channels`` comes from its first input (N, C, L) or (C, L); the
     weight is (in_channels, out_channels / groups, k), torch's transposed layout."""
 
     cls_to_become = ConvTranspose1d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
-                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:  # fmt: skip
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
-                         device, dtype)  # fmt: skip
-        self._lazy_conv_init(out_channels, bias, device, dtype)
 
-
-class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvTransposeNd, ConvTranspose2d):
     """nn.ConvTranspose2d whose ``in_channels`` comes from its first input (N, C, H, W) or (C, H, W)."""
 
     cls_to_become = ConvTranspose2d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
-                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:  # fmt: skip
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
-                         device, dtype)  # fmt: skip
-        self._lazy_conv_init(out_channels, bias, device, dtype)
 
-
-class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTransposeNd, ConvTranspose3d):
     """nn.ConvTranspose3d whose ``in_channels`` comes from its first input (N, C, D, H, W) or (C, D, H, W)."""
 
     cls_to_become = ConvTranspose3d
-
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0, groups: int = 1,
-                 bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:  # fmt: skip
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
-                         device, dtype)  # fmt: skip
-        self._lazy_conv_init(out_channels, bias, device, dtype)
