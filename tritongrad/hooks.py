@@ -13,7 +13,7 @@ import weakref
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["RemovableHandle"]
+__all__ = ["RemovableHandle", "add_hook"]
 
 
 def _reference(table):
@@ -68,3 +68,13 @@ class RemovableHandle:
 
     def __exit__(self, type: Any, value: Any, tb: Any) -> None:  # noqa: A002 (torch's argument name)
         self.remove()
+
+
+def add_hook(table: dict, hook: Any, *, prepend: bool = False, extra_dict: Any = None) -> RemovableHandle:
+    """``hook`` into ``table`` under its new handle's id (first with ``prepend``); returns the handle.
+    How every hook table (a module's, an optimizer's, an autograd node's, a tensor's) registers."""
+    handle = RemovableHandle(table, extra_dict=extra_dict)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle

@@ -23,7 +23,8 @@ from __future__ import annotations
 import builtins
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ import torch
 from tritongrad import caller_warnings, runtime
 from tritongrad.dtypes import get_default_dtype, type_meta_name
 from tritongrad.formatting import format_meta_tensor, format_tensor, host_values
+from tritongrad.hooks import RemovableHandle, add_hook
 from tritongrad.kernels.device_checks import raise_deferred_errors
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.shapes import as_int, normalize_dim
@@ -158,7 +160,7 @@ class Tensor:
     _accumulator = None
     # Hooks run after a gradient is accumulated into this leaf's ``.grad``; the engine reads this
     # once per leaf per backward, so the common case (none) is one class-attribute read.
-    _post_accumulate_hooks = ()
+    _post_accumulate_hooks: Mapping[int, Callable] = MappingProxyType({})  # {handle id: hook}
     # Made inside inference_mode (or a view of such a tensor): never saved for backward, never
     # written in place outside inference mode (torch's inference tensors).
     _is_inference = False
@@ -450,7 +452,7 @@ class Tensor:
         """True for a tensor made inside ``inference_mode`` (or a view of one)."""
         return self._is_inference
 
-    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _PostAccumulateHandle:
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
         """``hook(tensor)`` runs after a backward has accumulated a gradient into this leaf's ``.grad``.
 
         Returns a handle whose ``remove()`` unregisters the hook.
@@ -460,9 +462,8 @@ class Tensor:
         if not self.is_leaf:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if "_post_accumulate_hooks" not in self.__dict__:
-            self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return _PostAccumulateHandle(self._post_accumulate_hooks, hook)
+            self._post_accumulate_hooks = {}
+        return add_hook(self._post_accumulate_hooks, hook)
 
     @property
     def is_leaf(self) -> bool:
@@ -738,17 +739,6 @@ def _rebuild_tensor(cls: type, data: torch.Tensor, requires_grad: bool, device: 
     if requires_grad:
         tensor._requires_grad = True
     return tensor
-
-
-class _PostAccumulateHandle:
-    """What ``register_post_accumulate_grad_hook`` returns: ``remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: list, hook: Callable) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 # ATen's names for dtypes in the grad setter's messages: the C++ type ("double") for the gradient,

@@ -213,7 +213,7 @@ def _run_pre_hooks(node: Node, grads: tuple) -> tuple:
     """``grads`` after the node's pre-hooks (``register_prehook``), each of which may return a
     replacement tuple, checked as torch checks it: a tuple, of the same length, each tensor of the
     gradient's size, type and device."""
-    for hook in node._pre_hooks:
+    for hook in tuple(node._pre_hooks.values()):
         replaced = hook(grads)
         if replaced is None:
             continue
@@ -234,7 +234,7 @@ def _run_post_hooks(node: Node, results: tuple, grads: tuple) -> tuple:
     positions = node._input_positions()
     padded = list(results) + [None] * (len(edges) - len(results))
     grad_inputs = tuple(padded[index] for index in positions)
-    for hook in node._hooks:
+    for hook in tuple(node._hooks.values()):
         replaced = hook(grad_inputs, grads)
         if replaced is None:
             continue
@@ -323,7 +323,7 @@ def run_backward(
                     ):
                         buffer.grad = buffer.grad.materialize()
                     if pre_hooks:
-                        for hook in pre_hooks.get(output_nr, ()):
+                        for hook in tuple(pre_hooks.get(output_nr, {}).values()):
                             replaced = hook(buffer.grad)
                             if replaced is not None:
                                 _check_hook_result(hook, buffer.grad, replaced)
@@ -352,9 +352,9 @@ def run_backward(
                             grad, owned = replaced, owned and replaced is grad
                         if grad is not None:
                             _accumulate_into(variable, grad, owned, create_graph)
-                            for hook in variable._post_accumulate_hooks:  # register_post_accumulate_grad_hook
+                            for hook in tuple(variable._post_accumulate_hooks.values()):  # (the leaf's own)
                                 _check_post_accumulate_result(hook(variable))
-                        for hook in node._hooks:  # node.register_hook: (grad_inputs, grad_outputs)
+                        for hook in tuple(node._hooks.values()):  # node.register_hook: (grad_inputs, grad_outputs)
                             hook((), (grad,))
                 else:
                     _run_node(node, inputs, buffers, create_graph, direct_leaves)
@@ -727,7 +727,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     for target, grad in zip(targets, captured):
         if grad is not None and target.grad_fn is None:
             _accumulate_into(target, _materialized(grad), False, create_graph)
-            for hook in target._post_accumulate_hooks:
+            for hook in tuple(target._post_accumulate_hooks.values()):
                 _check_post_accumulate_result(hook(target))
 
 

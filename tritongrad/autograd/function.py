@@ -38,6 +38,7 @@ from tritongrad.autograd import saved_hooks
 from tritongrad.autograd.anomaly_mode import is_anomaly_enabled
 from tritongrad.autograd.grad_mode import _state as _grad_state
 from tritongrad.dtypes import tensor_type_name
+from tritongrad.hooks import RemovableHandle, add_hook
 from tritongrad.tensor import _INFERENCE_SAVED_MESSAGE, Tensor, attach_methods
 
 __all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator", "once_differentiable",
@@ -56,20 +57,18 @@ class Node:
     # Defaults as class attributes: most nodes never get a hook or a retained gradient, so a node
     # is made without building those tables (the _add_* methods give a node its own on first use).
     _edges: tuple[tuple[Node | None, int], ...] = ()
-    _tensor_pre_hooks: Mapping[int, list] = MappingProxyType({})
+    _tensor_pre_hooks: Mapping[int, dict] = MappingProxyType({})
     _retained: Mapping[int, weakref.ref] = MappingProxyType({})
-    _hooks: tuple | list = ()
-    _pre_hooks: tuple | list = ()
+    _hooks: Mapping[int, Callable] = MappingProxyType({})  # hook tables: {handle id: hook}, as torch's
+    _pre_hooks: Mapping[int, Callable] = MappingProxyType({})
     # (output number, shape, dtype, device) of each tensor output (FunctionCtx records them).
     _output_meta: tuple | list = ()
 
-    def _add_tensor_pre_hook(self, output_nr: int, hook) -> list:
-        """Registers ``hook`` on the gradient of output ``output_nr``; returns that output's hook list."""
+    def _add_tensor_pre_hook(self, output_nr: int, hook) -> RemovableHandle:
+        """Registers ``hook`` on the gradient of output ``output_nr``."""
         if "_tensor_pre_hooks" not in self.__dict__:
             self._tensor_pre_hooks = {}
-        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
-        hooks.append(hook)
-        return hooks
+        return add_hook(self._tensor_pre_hooks.setdefault(output_nr, {}), hook)
 
     def _add_retained(self, output_nr: int, tensor) -> None:
         """Output ``output_nr`` (held weakly) keeps its gradient in ``.grad`` (retain_grad)."""
@@ -113,33 +112,22 @@ class Node:
     def apply(self, grads: tuple) -> tuple:
         raise NotImplementedError
 
-    def register_hook(self, hook) -> _HookHandle:
+    def register_hook(self, hook) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it may
         return replacement ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
         if "_hooks" not in self.__dict__:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
+            self._hooks = {}
+        return add_hook(self._hooks, hook)
 
-    def register_prehook(self, hook) -> _HookHandle:
+    def register_prehook(self, hook) -> RemovableHandle:
         """``hook(grad_outputs)`` runs before this node computes its gradients; it may return a
         replacement tuple of ``grad_outputs``. Returns a handle whose ``remove()`` unregisters it."""
         if "_pre_hooks" not in self.__dict__:
-            self._pre_hooks = []
-        self._pre_hooks.append(hook)
-        return _HookHandle(self._pre_hooks, hook)
+            self._pre_hooks = {}
+        return add_hook(self._pre_hooks, hook)
 
     def _release(self) -> None:
         """Drops saved state after a backward without ``retain_graph``."""
-
-
-class _HookHandle:
-    def __init__(self, hooks: list, hook) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class AccumulateGrad(Node):
@@ -856,12 +844,12 @@ def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
     return node
 
 
-def register_hook(self: Tensor, hook) -> _HookHandle:
+def register_hook(self: Tensor, hook) -> RemovableHandle:
     """``hook(grad)`` runs when the gradient for this tensor is computed; it may return a replacement."""
     if not self.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node, output_nr = (grad_accumulator(self), 0) if self.is_leaf else (self.grad_fn, self._output_nr)
-    return _HookHandle(node._add_tensor_pre_hook(output_nr, hook), hook)
+    return node._add_tensor_pre_hook(output_nr, hook)
 
 
 attach_methods({"register_hook": register_hook})

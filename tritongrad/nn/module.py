@@ -20,7 +20,7 @@ from tritongrad.autograd.engine import check_hook_result
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled, no_grad
 from tritongrad.creation import empty_like
-from tritongrad.hooks import RemovableHandle
+from tritongrad.hooks import RemovableHandle, add_hook
 from tritongrad.nn.parameter import Parameter, is_lazy
 from tritongrad.ops.linear import Linear
 from tritongrad.tensor import Tensor, typename
@@ -78,15 +78,6 @@ def _without_module(hook):
         return hook(*args)
 
     return called
-
-
-class _HookHandle(RemovableHandle):
-    """A RemovableHandle for a hook already stored under ``key`` (how the optimizer's hook tables
-    number theirs); the modules' hooks take their handle's own id as their key."""
-
-    def __init__(self, hooks: dict, key: int) -> None:
-        super().__init__(hooks)
-        self.id = key
 
 
 class _GradientTap(Function):
@@ -1002,11 +993,7 @@ class Module:
 
     def _add_hook(self, table: dict, hook, prepend: bool = False, extra_dict=None) -> RemovableHandle:
         """``hook`` into ``table`` under its handle's id (one counter for every handle, as torch's)."""
-        handle = RemovableHandle(table, extra_dict=extra_dict)
-        table[handle.id] = hook
-        if prepend:
-            table.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(table, hook, prepend=prepend, extra_dict=extra_dict)
 
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks:

@@ -17,10 +17,10 @@ from typing import Any
 import torch
 
 from tritongrad.autograd.grad_mode import _set_enabled, enable_grad, is_grad_enabled, no_grad
+from tritongrad.hooks import RemovableHandle, add_hook
 from tritongrad.kernels.elementwise import launch_unary
 from tritongrad.kernels.optim import launch_zero_
 from tritongrad.kernels.strided import check_writable, is_non_overlapping_and_dense
-from tritongrad.nn.module import _HookHandle
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -30,26 +30,17 @@ __all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer
 # own, post-hooks after them.
 _global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
 _global_optimizer_post_hooks: OrderedDict[int, Callable] = OrderedDict()
-_hook_ids = iter(range(1 << 62))  # the keys of every hook table: unique, in registration order
 
 
-def _add_hook(table: OrderedDict, hook: Callable, prepend: bool = False) -> _HookHandle:
-    key = next(_hook_ids)
-    table[key] = hook
-    if prepend:
-        table.move_to_end(key, last=False)
-    return _HookHandle(table, key)
-
-
-def register_optimizer_step_pre_hook(hook: Callable) -> _HookHandle:
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
     """Registers ``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)`` to run before every
     optimizer's step; returns a handle whose ``remove()`` unregisters it."""
-    return _add_hook(_global_optimizer_pre_hooks, hook)
+    return add_hook(_global_optimizer_pre_hooks, hook)
 
 
-def register_optimizer_step_post_hook(hook: Callable) -> _HookHandle:
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
     """Registers ``hook(optimizer, args, kwargs)`` to run after every optimizer's step."""
-    return _add_hook(_global_optimizer_post_hooks, hook)
+    return add_hook(_global_optimizer_post_hooks, hook)
 
 
 def _with_step_hooks(step: Callable) -> Callable:
@@ -224,30 +215,30 @@ class Optimizer:
                 group.setdefault(key, default)
 
     # ------------------------------------------------------------------ hooks
-    def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)``, run before each step of this
         optimizer (after the global pre-hooks); returns a handle whose ``remove()`` unregisters it."""
-        return _add_hook(self._optimizer_step_pre_hooks, hook)
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
-    def register_step_post_hook(self, hook: Callable) -> _HookHandle:
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs)``, run after each step of this optimizer (before the global ones)."""
-        return _add_hook(self._optimizer_step_post_hooks, hook)
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
-    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """``hook(optimizer)``, run before ``state_dict`` builds the dict."""
-        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend=prepend)
 
-    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """``hook(optimizer, state_dict) -> state_dict or None``, run on the dict ``state_dict`` returns."""
-        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend=prepend)
 
-    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """``hook(optimizer, state_dict) -> state_dict or None``, run before ``load_state_dict`` reads it."""
-        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend=prepend)
 
-    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """``hook(optimizer)``, run after ``load_state_dict`` has restored the state."""
-        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend=prepend)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Adds a group of parameters with its own hyperparameters (the rest come from defaults)."""
