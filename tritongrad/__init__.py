@@ -24,7 +24,7 @@ from tritongrad.autograd import (  # noqa: F401
     set_grad_enabled,
 )
 from tritongrad.creation import *  # noqa: F401,F403
-from tritongrad.dtypes import get_default_dtype, promote_types, result_type, set_default_dtype  # noqa: F401
+from tritongrad.dtypes import get_default_dtype, promote_types, set_default_dtype  # noqa: F401
 from tritongrad.formatting import set_printoptions  # noqa: F401
 from tritongrad.ops import *  # noqa: F401,F403
 from tritongrad.ops.random import bernoulli, multinomial, normal, randperm  # noqa: F401

@@ -54,16 +54,25 @@ def as_dtype(dtype, op: str = "to") -> torch.dtype | None:
     """
     if dtype is None:
         return None
-    if type(dtype) is not torch.dtype:
-        resolved = PYTHON_TYPE_DTYPES.get(dtype) if type(dtype) is type else None
-        if resolved is None:
-            raise TypeError(f"{op}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
-        dtype = resolved
+    dtype = dtype_argument(dtype, op)
     if dtype not in _SUPPORTED:
         raise TypeError(
             f"{op}(): tritongrad does not support dtype {dtype} (supported: {', '.join(map(str, SUPPORTED))})"
         )
     return dtype
+
+
+def dtype_argument(value, op: str, name: str = "dtype", position: int | None = None) -> torch.dtype:
+    """A torch.dtype parameter as torch's parser reads it, any dtype torch has: a dtype is itself, the
+    Python types float, int, bool and complex stand for float64, int64, bool and complex128; anything
+    else is torch's TypeError naming the parameter (and its position, where torch's message gives one)."""
+    if type(value) is torch.dtype:
+        return value
+    resolved = PYTHON_TYPE_DTYPES.get(value) if type(value) is type else None
+    if resolved is None:
+        where = "" if position is None else f" (position {position})"
+        raise TypeError(f"{op}(): argument '{name}'{where} must be torch.dtype, not {type(value).__name__}")
+    return resolved
 
 
 def complex_of(dtype: torch.dtype) -> torch.dtype:
@@ -174,11 +183,7 @@ def can_cast(from_: torch.dtype, to: torch.dtype) -> bool:
     >>> can_cast(torch.int32, torch.float16), can_cast(torch.float32, torch.int32)
     (True, False)
     """
-    for position, (name, value) in enumerate((("from_", from_), ("to", to)), start=1):
-        if not isinstance(value, torch.dtype):
-            raise TypeError(
-                f"can_cast(): argument '{name}' (position {position}) must be torch.dtype, not {type(value).__name__}"
-            )
+    from_, to = dtype_argument(from_, "can_cast", "from_", 1), dtype_argument(to, "can_cast", "to", 2)
     if from_.is_complex and not to.is_complex:
         return False
     if (from_.is_floating_point or from_.is_complex) and not (to.is_floating_point or to.is_complex):
@@ -189,7 +194,7 @@ def can_cast(from_: torch.dtype, to: torch.dtype) -> bool:
 def promote_types(a: torch.dtype, b: torch.dtype) -> torch.dtype:
     """torch.promote_types for the dtypes tritongrad supports (Python types read as ``as_dtype`` does)."""
     if type(a) is not torch.dtype or type(b) is not torch.dtype:
-        a, b = as_dtype(a, "promote_types"), as_dtype(b, "promote_types")
+        a, b = dtype_argument(a, "promote_types", "type1", 1), dtype_argument(b, "promote_types", "type2", 2)
     if a == b:
         return a
     if a == torch.bool:

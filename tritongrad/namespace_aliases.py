@@ -23,10 +23,11 @@ from tritongrad.dtypes import (
     complex_scalar_as,
     dtype_word,
     get_default_dtype,
+    python_type_name,
     refuse_complex,
-    result_type,
     type_meta_name,
 )
+from tritongrad.dtypes import result_type as promoted_dtype
 from tritongrad.linalg import matrix_norm, matrix_power, multi_dot, solve_triangular, vector_norm
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
@@ -431,7 +432,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2); beta 0 leaves input out (its NaNs too), as torch's. For
     integer operands the factors must be integers (torch's error names beta first); for bool ones the
     sum is torch's ``(beta and input) or (alpha and outer)``."""
-    dtype = result_type(input, vec1, vec2)
+    dtype = promoted_dtype(input, vec1, vec2)
     if not (dtype.is_floating_point or dtype.is_complex):
         for name, factor in (("beta", beta), ("alpha", alpha)):
             if isinstance(factor, (float, complex)):
@@ -680,7 +681,42 @@ attach_methods(_NamespaceMethods)
 
 # ---------------------------------------------------------------------------------------- process flags
 _FLAGS = {"flush_denormal": False}
-__all__ += ["set_warn_always", "is_warn_always_enabled"]  # (caller_warnings keeps the flag its warn_once reads)
+__all__ += ["set_warn_always", "is_warn_always_enabled"]
+
+# torch.result_type's signatures, by their parameter names (a Number: a Python or numpy number)
+_RESULT_TYPE_SIGNATURES = (("tensor", "other"), ("scalar", "tensor"), ("tensor", "other"), ("scalar1", "scalar2"))
+_RESULT_TYPE_KINDS = (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"), ("Number", "Number"))
+
+
+def _kind_of(value) -> str | None:
+    if isinstance(value, Tensor):
+        return "Tensor"
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return "Number"
+    return None
+
+
+def result_type(*args, **kwargs) -> torch.dtype:
+    """torch.result_type(tensor, other): the dtype an arithmetic op on the two operands (tensors or
+    numbers) gives, with torch's four signatures and their keyword names."""
+    for names, kinds in zip(_RESULT_TYPE_SIGNATURES, _RESULT_TYPE_KINDS):
+        if len(args) + len(kwargs) != 2 or not set(kwargs) <= set(names[len(args) :]):
+            continue
+        values = [*args, *(kwargs[name] for name in names[len(args) :])]
+        if all(_kind_of(value) == kind for value, kind in zip(values, kinds)):
+            return promoted_dtype(*values)
+    given = [python_type_name(a) for a in args] + [f"{k}={python_type_name(v)}" for k, v in kwargs.items()]
+    expected = "".join(
+        f"\n * ({kinds[0]} {names[0]}, {kinds[1]} {names[1]})"
+        for names, kinds in zip(_RESULT_TYPE_SIGNATURES, _RESULT_TYPE_KINDS)
+    )
+    raise TypeError(
+        f"result_type() received an invalid combination of arguments - got ({', '.join(given)}), but expected one "
+        f"of:{expected}\n"
+    )
+
+
+__all__ += ["result_type"]  # (caller_warnings keeps the flag its warn_once reads)
 
 
 def set_flush_denormal(mode: bool) -> bool:
