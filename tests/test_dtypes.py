@@ -37,7 +37,7 @@ def test_promote_types_every_pair(a, b):
 def test_result_type_of_two_tensors(ndims):
     for a, b in PAIRS:
         expected = torch.result_type(torch_operand(a, ndims[0]), torch_operand(b, ndims[1]))
-        got = tritongrad.result_type(Operand(a, ndims[0]), Operand(b, ndims[1]))
+        got = dtypes.result_type(Operand(a, ndims[0]), Operand(b, ndims[1]))
         assert got == expected, f"result_type({a} {ndims[0]}-d, {b} {ndims[1]}-d): {got} != torch's {expected}"
 
 
@@ -46,8 +46,8 @@ def test_result_type_of_two_tensors(ndims):
 def test_result_type_with_a_python_scalar(scalar, ndim):
     for dtype in dtypes.SUPPORTED:
         expected = torch.result_type(torch_operand(dtype, ndim), scalar)
-        assert tritongrad.result_type(Operand(dtype, ndim), scalar) == expected, (dtype, ndim, scalar)
-        assert tritongrad.result_type(scalar, Operand(dtype, ndim)) == expected, (scalar, dtype, ndim)
+        assert dtypes.result_type(Operand(dtype, ndim), scalar) == expected, (dtype, ndim, scalar)
+        assert dtypes.result_type(scalar, Operand(dtype, ndim)) == expected, (scalar, dtype, ndim)
 
 
 def test_result_type_of_three_tiers():
@@ -62,7 +62,7 @@ def test_result_type_of_three_tiers():
     ]
     for (dtype_a, ndim_a), (dtype_b, ndim_b), scalar in cases:
         expected = (torch_operand(dtype_a, ndim_a) + torch_operand(dtype_b, ndim_b) + scalar).dtype
-        got = tritongrad.result_type(Operand(dtype_a, ndim_a), Operand(dtype_b, ndim_b), scalar)
+        got = dtypes.result_type(Operand(dtype_a, ndim_a), Operand(dtype_b, ndim_b), scalar)
         assert got == expected, (dtype_a, dtype_b, scalar)
 
 
@@ -70,8 +70,8 @@ def test_default_dtype_decides_python_floats():
     previous = tritongrad.get_default_dtype()
     try:
         tritongrad.set_default_dtype(torch.float64)
-        assert tritongrad.result_type(Operand(torch.int32, 1), 2.5) == torch.float64
-        assert tritongrad.result_type(Operand(torch.float16, 1), 2.5) == torch.float16
+        assert dtypes.result_type(Operand(torch.int32, 1), 2.5) == torch.float64
+        assert dtypes.result_type(Operand(torch.float16, 1), 2.5) == torch.float16
         assert tritongrad.result_type(2.5, 1) == torch.float64
     finally:
         tritongrad.set_default_dtype(previous)
