@@ -60,7 +60,7 @@ from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.channel_shuffle import channel_shuffle
 from tritongrad.ops.convolution import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from tritongrad.ops.ctc_loss import ctc_loss
-from tritongrad.ops.dropout import Dropout
+from tritongrad.ops.dropout import dropout as _dropout
 from tritongrad.ops.elementwise import unary_forward
 from tritongrad.ops.embedding import check_bag_weight, check_bags, embedding, renormalize_rows
 from tritongrad.ops.fold import fold, unfold
@@ -367,8 +367,8 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
             return input.mul_(zero) if inplace else input * zero
         raise RuntimeError(f"result type Float can't be cast to the desired output type {_dtype_word(input.dtype)}")
     if inplace:
-        return _inplace(input, lambda x: Dropout.apply(x, float(p)))
-    return Dropout.apply(input, float(p))
+        return _inplace(input, lambda x: _dropout(x, float(p)))
+    return _dropout(input, float(p))
 
 
 _SELU_ALPHA = 1.7580993408473766  # -scale * alpha of SELU: the value dropped units take in alpha dropout

@@ -28,7 +28,7 @@ from tritongrad.dtypes import dtype_word
 from tritongrad.kernels import attention as attention_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.autocast import autocast_op
-from tritongrad.ops.dropout import Dropout
+from tritongrad.ops.dropout import dropout
 from tritongrad.ops.table import reduce_grad
 from tritongrad.ops.views import contiguous_copy
 from tritongrad.random import philox_seed_and_offset
@@ -351,5 +351,5 @@ def _composed(query, key, value, attn_mask, dropout_p, is_causal, scale, plan: _
         value = value.repeat_interleave(plan.group, dim=-3)
     weights = attention_weights(query, key, attn_mask, is_causal, scale)
     if dropout_p > 0.0:
-        weights = Dropout.apply(weights, dropout_p)
+        weights = dropout(weights, dropout_p)
     return weights @ value

@@ -2,6 +2,10 @@
 
 The mask is never stored: the backward regenerates it from the same Philox counters (seed and
 offset taken from the default generator at the forward).
+
+The graph is torch's for the device: on a GPU torch records one NativeDropoutBackward0 node; on the
+CPU its dropout is ``input * (mask / (1 - p))``, a MulBackward0 whose second input (the scaled mask)
+has no gradient: the same kernels, named and connected as that node (``dropout`` picks).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from tritongrad.ops.views import contiguous_copy
 from tritongrad.random import philox_seed_and_offset
 from tritongrad.tensor import Tensor
 
-__all__ = ["Dropout", "DropoutMask"]
+__all__ = ["Dropout", "DropoutMask", "dropout"]
 
 _wrap = Tensor._wrap  # a kernel's output buffer as a Tensor
 
@@ -35,7 +39,8 @@ class Dropout(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return DropoutMask.apply(grad, ctx.p, ctx.seed, ctx.offset), None
+        mask = CPUDropoutMask if grad.device.type == "cpu" else DropoutMask
+        return mask.apply(grad, ctx.p, ctx.seed, ctx.offset), None
 
 
 class DropoutMask(Function):
@@ -50,4 +55,23 @@ class DropoutMask(Function):
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return DropoutMask.apply(grad_grad, ctx.p, ctx.seed, ctx.offset), None, None, None
+        return type(ctx)._function.apply(grad_grad, ctx.p, ctx.seed, ctx.offset), None, None, None
+
+
+class CPUDropout(Dropout):
+    """Dropout as torch records it on the CPU: x * scaled mask (the mask: an input without a gradient)."""
+
+    _backward_name = "MulBackward0"
+    _number_operands = (1,)  # (p stands where torch's node has the mask: next_functions shows (None, 0))
+
+
+class CPUDropoutMask(DropoutMask):
+    """grad * scaled mask, the CPU node's backward: MulBackward0 again, as torch's."""
+
+    _backward_name = "MulBackward0"
+    _number_operands = (1,)
+
+
+def dropout(x: Tensor, p: float) -> Tensor:
+    """Dropout of x (p > 0, training) recorded as torch records it on x's device."""
+    return (CPUDropout if x.device.type == "cpu" else Dropout).apply(x, p)
