@@ -32,6 +32,7 @@ from tritongrad.linalg import matrix_norm, matrix_power, multi_dot, solve_triang
 from tritongrad.nn import functional as F
 from tritongrad.ops import indexing, return_types
 from tritongrad.ops.autocast import autocast_op
+from tritongrad.ops.extras import Cdist, EuclideanDist
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.numeric import searchsorted
@@ -453,37 +454,82 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     return product + (input if beta == 1 else input * beta)
 
 
+# torch.cdist's compute_mode names and the mode number its C++ reads (0: the matmul form for p = 2 where
+# x1 or x2 has more than 25 rows, 1: always for p = 2, 2: never)
+_CDIST_COMPUTE_MODES = {
+    "use_mm_for_euclid_dist_if_necessary": 0,
+    "use_mm_for_euclid_dist": 1,
+    "donot_use_mm_for_euclid_dist": 2,
+}
+
+
+def _broadcast_batch(first: tuple, second: tuple) -> tuple:
+    """The broadcast of two batch shapes, with torch's error where they do not broadcast."""
+    ndim = builtins.max(len(first), len(second))
+    first, second = (1,) * (ndim - len(first)) + first, (1,) * (ndim - len(second)) + second
+    for dim, (a, b) in enumerate(zip(first, second)):
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {dim}"
+            )
+    return tuple(b if a == 1 else a for a, b in zip(first, second))
+
+
 @autocast_op("cdist")
 def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
-    """The p-norm distance between each row of x1 and each row of x2 (batched over leading dims),
-    from their differences (exact; torch's matmul form for p = 2 trades accuracy for speed)."""
-    if x1.dim() < 2 or x2.dim() < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D")
+    """The p-norm distance between each row of x1 and each row of x2 (batched over leading dims), in
+    torch's two forms: for p = 2 with more than 25 rows in x1 or x2 (or compute_mode
+    'use_mm_for_euclid_dist') the matmul form |x1|² + |x2|² - 2 x1 x2ᵀ (fast, and inexact where the rows
+    are far from the origin, as torch's), else from the differences (exact), with torch's gradients."""
+    mode = _CDIST_COMPUTE_MODES.get(compute_mode) if isinstance(compute_mode, str) else None
+    if mode is None:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.dim()}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
-    if p < 0:
-        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    if x1.dtype not in (torch.float32, torch.float64):
-        raise NotImplementedError(f"\"cdist\" not implemented for '{dtype_word(x1.dtype)}'")
-    if x2.dtype != x1.dtype:
-        raise RuntimeError(f"expected scalar type {dtype_word(x1.dtype)} but found {dtype_word(x2.dtype)}")
-    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return differences.norm(p=p, dim=-1)
+    if isinstance(p, (Tensor, int, float)):  # (torch's parser reads a bool or a 0-d tensor as a float)
+        p = float(p)
+    else:
+        raise TypeError(f"cdist(): argument 'p' (position 3) must be float, not {type(p).__name__}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {dtype_word(x.dtype)}")
+    if not p >= 0:  # (NaN refused too)
+        raise RuntimeError("cdist only supports non-negative p values")
+    batch = _broadcast_batch(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+    rows1, rows2 = x1.shape[-2], x2.shape[-2]
+    if rows1 == 0 or rows2 == 0 or math.prod(batch) == 0:
+        return Cdist.apply(x1, x2, p)  # (an empty result, still x1's and x2's node, as torch's)
+    if x1.shape[-1] != 0 and p == 2 and (mode == 1 or (mode == 0 and (rows1 > 25 or rows2 > 25))):
+        if x1.dtype != x2.dtype:  # (the matmul's check)
+            raise RuntimeError(
+                f"expected m1 and m2 to have the same dtype, but got: {type_meta_name(x1.dtype)} != "
+                f"{type_meta_name(x2.dtype)}"
+            )
+        columns = x1.shape[-1]
+        count = math.prod(batch)
+        x1 = x1.expand(*batch, rows1, columns).reshape(count, rows1, columns)
+        x2 = x2.expand(*batch, rows2, columns).reshape(count, rows2, columns)
+        return EuclideanDist.apply(x1, x2).view(*batch, rows1, rows2)
+    if x1.shape[-1] != 0:  # (torch's kernel takes float32 and float64 of one dtype; no columns needs no kernel)
+        if x1.dtype not in (torch.float32, torch.float64):
+            raise NotImplementedError(f"\"cdist\" not implemented for '{dtype_word(x1.dtype)}'")
+        if x2.dtype != x1.dtype:
+            raise RuntimeError(f"expected scalar type {dtype_word(x1.dtype)} but found {dtype_word(x2.dtype)}")
+    return Cdist.apply(x1, x2, p)
 
 
 def _check_cov_weights(name: str, weights, observations: int) -> None:
-    """torch's checks of cov's frequency (integral) and importance (floating) weights, in its order; the
-    sign check reads the weights back, as torch's does."""
+    """torch's checks of cov's frequency (integral, not bool) and importance (floating) weights, in its
+    order; the sign check reads the weights' minimum back, as torch's does (so a NaN weight is refused)."""
     if weights.dim() > 1:
         raise RuntimeError(
             f"cov(): expected {name} to have one or fewer dimensions but got {name} with {weights.dim()} dimensions"
         )
-    if weights.numel() != observations:
-        raise RuntimeError(
-            f"cov(): expected {name} to have the same numel as there are observations in the input but got "
-            f"{weights.numel()} != {observations}"
-        )
-    if name == "fweights" and (weights.dtype.is_floating_point or weights.dtype.is_complex):
+    integral = not (weights.dtype.is_floating_point or weights.dtype.is_complex or weights.dtype == torch.bool)
+    if name == "fweights" and not integral:
         raise RuntimeError(
             f"cov(): expected fweights to have integral dtype but got fweights with {dtype_word(weights.dtype)} dtype"
         )
@@ -492,55 +538,73 @@ def _check_cov_weights(name: str, weights, observations: int) -> None:
             f"cov(): expected aweights to have floating point dtype but got aweights with {dtype_word(weights.dtype)} "
             "dtype"
         )
-    if weights.numel() and bool((weights < 0).any()):
+    if weights.numel() != observations:
+        raise RuntimeError(
+            f"cov(): expected {name} to have the same numel as there are observations in the input but got "
+            f"{weights.numel()} != {observations}"
+        )
+    if observations and not bool(weights.min() >= 0):
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
-def cov(input, *, correction: int = 1, fweights=None, aweights=None):
-    """The covariance of the rows of ``input`` (variables) over its columns (observations)."""
+def _check_cov_input(name: str, input) -> None:
     if input.dim() > 2:
-        raise ValueError(
-            f"cov(): expected input to have two or fewer dimensions but got an input with {input.dim()} dimensions"
+        raise RuntimeError(
+            f"{name}(): expected input to have two or fewer dimensions but got an input with {input.dim()} dimensions"
         )
+
+
+def cov(input, *, correction: int = 1, fweights=None, aweights=None):
+    """The covariance of the rows of ``input`` (variables) over its columns (observations), in torch's
+    steps (Correlation.cpp): the weighted mean is sum(x * w) / sum(w), so an empty observation axis gives
+    NaN; the result dtype promotes the input with the weights (an integral input without floating weights
+    gives the default dtype); a normalizer <= 0 warns and is taken as 0 (the result is then inf or NaN)."""
+    if isinstance(correction, Tensor):  # (a 0-d integral tensor is an int to torch's argument parser)
+        correction = int(correction)
+    if not isinstance(correction, int) or isinstance(correction, bool):
+        raise TypeError(f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
+    _check_cov_input("cov", input)
+    if input.dtype == torch.bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    if input.dtype.is_complex:
+        raise refuse_complex("cov", input.dtype)
     x = input.reshape(1, -1) if input.dim() < 2 else input
-    if not x.dtype.is_floating_point:
-        if x.dtype.is_complex:
-            raise refuse_complex("cov", x.dtype)
-        x = x.to(get_default_dtype())
-    for name, given in (("fweights", fweights), ("aweights", aweights)):
-        if given is not None:
-            _check_cov_weights(name, given, x.shape[1])
+    observations = x.shape[1]
     weights = None
     if fweights is not None:
+        _check_cov_weights("fweights", fweights, observations)
         weights = fweights
     if aweights is not None:
+        _check_cov_weights("aweights", aweights, observations)
         weights = aweights if weights is None else weights * aweights
     if weights is None:
-        count = x.shape[1]
-        mean = x.mean(dim=1, keepdim=True)
-        normalizer = count - correction
+        total = observations
+        mean = x.sum(dim=1, keepdim=True) / total  # (0 / 0 for no observations: NaN, as torch's)
+        normalizer = total - correction
+        too_few = normalizer <= 0
     else:
-        weights = weights.to(x.dtype)
         total = weights.sum()
+        if not bool(total != 0):
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         mean = (x * weights).sum(dim=1, keepdim=True) / total
-        if aweights is None or correction == 0:
-            normalizer = total - correction
+        if aweights is not None and correction != 0:
+            normalizer = total - correction * (weights * aweights).sum() / total
         else:
-            normalizer = total - correction * (weights * aweights.to(x.dtype)).sum() / total
+            normalizer = total - correction
+        too_few = bool(normalizer <= 0)
+    if too_few:
+        caller_warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations."
+        )
+        normalizer = 0  # (torch zeroes it: the result is then inf, or NaN where the sums are 0)
     centered = x - mean
     weighted = centered if weights is None else centered * weights
-    result = weighted.matmul(centered.t()) / normalizer
-    if isinstance(normalizer, (int, float)) and normalizer <= 0:
-        warnings.warn(
-            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of observations.",
-            UserWarning,
-            stacklevel=2,
-        )
-    return result.reshape(()) if x.shape[0] == 1 else result  # (one variable: a 0-d result, as torch's)
+    return (centered.matmul(weighted.t()) / normalizer).squeeze()  # (one variable: a 0-d result, as torch's)
 
 
 def corrcoef(input):
     """Pearson's correlation coefficients of the rows of ``input``, clipped to [-1, 1]."""
+    _check_cov_input("corrcoef", input)
     covariance = cov(input)
     if covariance.dim() == 0:
         return covariance / covariance

@@ -1,9 +1,11 @@
-"""torch functions real scripts use that fit no op family: pdist, renorm, the log_normal_, cauchy_ and
-geometric_ fills, apply_/map_, frexp and ldexp.
+"""torch functions real scripts use that fit no op family: pdist (and the distance Functions
+torch.cdist shares), renorm, the log_normal_, cauchy_ and geometric_ fills, apply_/map_, frexp and ldexp.
 
-All but frexp are compositions of existing ops (their kernels do the arithmetic, their backward
-formulas give the gradients): pdist is the norm of row differences over the upper-triangle pairs,
-renorm scales each slice by torch's ``maxnorm / (norm + 1e-7)`` factor, log_normal_ exponentiates
+All but frexp are compositions of existing ops (their kernels do the arithmetic): pdist reduces the
+row differences over the upper-triangle pairs as torch's distance kernels do, with torch's own backward
+formulas (a Function: every tied maximum of p = inf gets the whole gradient, p = 0 gives zeros), and
+cdist's matmul form is torch's _euclidean_dist step by step. The others' gradients come from the ops
+they compose: renorm scales each slice by torch's ``maxnorm / (norm + 1e-7)`` factor, log_normal_ exponentiates
 a normal_ fill, cauchy_ and geometric_ map uniform and exponential fills through inverse
 distribution functions, ldexp is torch's own composition ``input * 2 ** other``. frexp reads the
 IEEE fields in one kernel (kernels/float_bits.py), since a log2-based composition is not exact at
@@ -32,9 +34,10 @@ from tritongrad.dtypes import (
 )
 from tritongrad.kernels.float_bits import launch_frexp
 from tritongrad.ops import arithmetic
-from tritongrad.ops.indexing import index_select
+from tritongrad.ops.indexing import cat, index_select
 from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.layout import triu_indices
+from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.out_argument import check_no_grad, finish_out, write_out
 from tritongrad.ops.random import check_continuous, random_fill
 from tritongrad.ops.return_types import _return_type
@@ -53,13 +56,140 @@ def _check_tensor(name: str, argument: str, value, position: int = 1) -> None:
         )
 
 
-# ------------------------------------------------------------------------------------------ pdist
+# ------------------------------------------------------------------------------ pairwise distances
+# torch's cdist/pdist kernels (DistanceOpsKernel.cpp) and their own backward formulas, shared by
+# torch.cdist (namespace_aliases.py) and pdist: the gradient of a p = inf distance goes in full to every
+# tied maximum, p = 0 has a zero (not a missing) gradient, and a zero distance has a zero gradient.
+
+
+def distance_of_differences(difference, p: float, *, nan_skipping_max: bool):
+    """The p-norm over the last dim of ``difference`` as torch's kernels reduce it: p = 0 counts
+    ``min(ceil(|d|), 1)`` (a NaN stays NaN); p = inf is the largest |d|, where cdist's scalar max skips
+    NaN (``nan_skipping_max``) and pdist's vectorized one propagates it."""
+    magnitude = difference.abs()
+    if p == 0:
+        return magnitude.ceil().clamp_max(1).sum(-1)
+    if p == 1:
+        return magnitude.sum(-1)
+    if p == 2:
+        return (magnitude * magnitude).sum(-1).sqrt()
+    if math.isinf(p):
+        if nan_skipping_max:  # (the running max starts at 0 and a NaN never replaces it)
+            magnitude = magnitude.where(~magnitude.isnan(), 0.0)
+        return magnitude.amax(-1)
+    return magnitude.pow(p).sum(-1).pow(1.0 / p)
+
+
+def distance_gradient(difference, distance, grad, p: float):
+    """d distance / d difference times ``grad``, torch's per-p formulas (0 where the distance is 0)."""
+    distance, grad = distance.unsqueeze(-1), grad.unsqueeze(-1)
+    if p == 0:
+        return creation.zeros_like(difference)
+    if p == 1:
+        return grad * difference.sign()
+    if math.isinf(p):  # (every |d| equal to the maximum gets the whole gradient, written as torch writes it)
+        return grad * difference.sign() * (1 - (difference.abs() - distance).abs().ceil().clamp_max(1))
+    if p == 2:
+        gradient = grad * difference / distance
+    elif p < 2:
+        gradient = difference.sign() * difference.abs().pow(p - 1) * grad / distance.pow(p - 1)
+        if p < 1:  # (|0| ** (p - 1) is inf: torch sets those entries to 0)
+            gradient = gradient.where(difference != 0, 0.0)
+    else:
+        gradient = difference * difference.abs().pow(p - 2) * grad / distance.pow(p - 1)
+    return gradient.where(distance != 0, 0.0)
+
+
+class Cdist(Function):
+    """The distances between the rows of x1 (..., R1, M) and of x2 (..., R2, M), batch dims broadcast;
+    torch's CdistBackward0."""
+
+    @staticmethod
+    def forward(ctx, x1, x2, p):
+        ctx.save_for_backward(x1, x2)
+        ctx.p = p
+        difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        if difference.numel() == 0:  # (no pairs, or no columns: all distances 0; x1's dtype, as torch's)
+            return creation.zeros(difference.shape[:-1], dtype=x1.dtype, device=x1.device)
+        return distance_of_differences(difference, p, nan_skipping_max=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x1, x2 = ctx.saved_tensors
+        difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        if difference.numel() == 0:
+            return creation.zeros_like(x1), creation.zeros_like(x2), None
+        with no_grad():  # (torch's _cdist_backward has no derivative of its own)
+            distance = distance_of_differences(difference, ctx.p, nan_skipping_max=True)
+            gradient = distance_gradient(difference, distance, grad, ctx.p)
+            grad_x1 = gradient.sum(-2).sum_to_size(*x1.shape) if ctx.needs_input_grad[0] else None
+            grad_x2 = (-gradient.sum(-3)).sum_to_size(*x2.shape) if ctx.needs_input_grad[1] else None
+        return (
+            None if grad_x1 is None else without_derivative(x1, grad_x1, "_cdist_backward", "CdistBackwardBackward0"),
+            None if grad_x2 is None else without_derivative(x2, grad_x2, "_cdist_backward", "CdistBackwardBackward0"),
+            None,
+        )
+
+
+class EuclideanDist(Function):
+    """torch's matmul form of p = 2 cdist (its _euclidean_dist): [-2 x1, |x1|², 1] @ [x2, 1, |x2|²]ᵀ,
+    clamped at 0, square-rooted, with torch's backward (0 where a distance is 0). Faster than the
+    differences, and less accurate where the rows are far from the origin, as torch's."""
+
+    @staticmethod
+    def forward(ctx, x1, x2):
+        x1_norm = x1.pow(2).sum(-1, keepdim=True)
+        x2_norm = x2.pow(2).sum(-1, keepdim=True)
+        augmented1 = cat([x1.mul(-2), x1_norm, creation.ones_like(x1_norm)], -1)
+        augmented2 = cat([x2, creation.ones_like(x2_norm), x2_norm], -1)
+        result = augmented1.matmul(augmented2.mT).clamp_min(0).sqrt()
+        ctx.save_for_backward(x1, x2, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x1, x2, result = ctx.saved_tensors
+        ratio = (grad / result).where(result != 0, 0.0)
+        grad_x1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if ctx.needs_input_grad[0] else None
+        grad_x2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1) if ctx.needs_input_grad[1] else None
+        return grad_x1, grad_x2
+
+
+class Pdist(Function):
+    """The distances of the row pairs i < j of a (N, M) input, row by row; torch's PdistBackward0."""
+
+    @staticmethod
+    def forward(ctx, input, p):
+        n = input.shape[0]
+        ctx.save_for_backward(input)
+        ctx.p = p
+        if n <= 1:
+            return creation.empty(0, dtype=input.dtype, device=input.device)
+        ctx.pairs = triu_indices(n, n, 1, device=input.device)
+        return distance_of_differences(_pair_differences(input, ctx.pairs), p, nan_skipping_max=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (input,) = ctx.saved_tensors
+        if input.shape[0] <= 1:
+            return creation.zeros_like(input), None
+        with no_grad():  # (torch's _pdist_backward has no derivative of its own)
+            difference = _pair_differences(input, ctx.pairs)
+            distance = distance_of_differences(difference, ctx.p, nan_skipping_max=False)
+            gradient = distance_gradient(difference, distance, grad, ctx.p)
+            first, second = ctx.pairs[0], ctx.pairs[1]
+            grad_input = creation.zeros_like(input).index_add(0, first, gradient).index_add(0, second, -gradient)
+        return without_derivative(input, grad_input, "_pdist_backward", "PdistBackwardBackward0"), None
+
+
+def _pair_differences(input, pairs):
+    return index_select(input, 0, pairs[0]) - index_select(input, 0, pairs[1])
 
 
 def pdist(input, p: float = 2.0):
     """The p-norm distances between every pair of rows of a (N, M) input, torch.pdist: the N (N - 1) / 2
-    entries above the diagonal of cdist(input, input), row by row. Gradients are the norm's (0 where a
-    distance is 0, as torch's).
+    entries above the diagonal of cdist(input, input), row by row, with torch's kernels' values (a NaN
+    propagates through p = inf and p = 0) and gradients (``Pdist``).
 
     >>> tritongrad.pdist(tritongrad.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]]))
     tensor([ 5., 10.,  5.])
@@ -69,16 +199,11 @@ def pdist(input, p: float = 2.0):
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if not input.dtype.is_floating_point:
         raise RuntimeError("pdist only supports floating-point dtypes")
-    if input.dtype in (torch.float16, torch.bfloat16):
-        raise NotImplementedError(f"\"pdist\" not implemented for '{dtype_word(input.dtype)}'")
-    if p < 0:
+    if not p >= 0:  # (NaN refused too)
         raise RuntimeError("pdist only supports non-negative p values")
-    n = input.shape[0]
-    if n <= 1:
-        return creation.empty(0, dtype=input.dtype, device=input.device) + input.sum() * 0
-    pairs = triu_indices(n, n, 1, device=input.device)
-    difference = index_select(input, 0, pairs[0]) - index_select(input, 0, pairs[1])
-    return difference.norm(p, 1)
+    if input.dtype in (torch.float16, torch.bfloat16) and input.shape[0] > 1:
+        raise NotImplementedError(f"\"pdist\" not implemented for '{dtype_word(input.dtype)}'")
+    return Pdist.apply(input, float(p))
 
 
 # ----------------------------------------------------------------------------------------- renorm
