@@ -9,9 +9,10 @@ another order than torch's loop (integers, and counts below 2**24, are exact).
 Bins, as torch computes them:
 - ``histc``: equal-width bins over [low, high], position ``(x - low) * bins / (high - low)``,
   the top edge in the last bin, anything outside (and NaN) ignored;
-- ``histogram``: bins given by their ``edges`` (bins + 1 increasing values, from an int ``bins``
-  or given), found by a binary search over the edges, so an element on an edge lands where the
-  edges say (as torch's search does), the last edge in the last bin;
+- ``histogram``: bins given by their ``edges`` (bins + 1 values, from an int ``bins`` or given),
+  found by torch's binary search (``std::upper_bound``) over the edges, so an element on an edge
+  lands where the edges say, the last edge in the last bin, and edges out of order place values as
+  torch's search does; an element below the first edge or above the last is not counted;
 - ``bincount``: the element's value is its bin.
 """
 
@@ -45,16 +46,20 @@ def histogram_kernel(
     x = tl.load(x_ptr + strided_offset(index, shape, x_strides, RANK), mask=mask, other=0.0).to(low.dtype)
     inside = mask & (x >= low) & (x <= high)  # NaN compares false: ignored, as in torch
     if HAS_EDGES:
-        # edges[lo] <= x < edges[hi] throughout; SEARCH_STEPS halvings leave hi == lo + 1.
-        lo = tl.zeros([BLOCK], tl.int32)
-        hi = tl.full([BLOCK], BINS, tl.int32)
+        # std::upper_bound over the BINS + 1 edges, probe for probe as torch's CPU kernel runs it
+        # (so edges that are not increasing place values where torch's places them): [first,
+        # first + count) holds the answer; each step halves count, SEARCH_STEPS steps empty it.
+        first = tl.zeros([BLOCK], tl.int32)
+        count = tl.full([BLOCK], BINS + 1, tl.int32)
         for _ in tl.static_range(SEARCH_STEPS):
-            middle = (lo + hi) // 2
-            edge = tl.load(edges_ptr + middle, mask=inside, other=0.0).to(low.dtype)
-            right = edge <= x
-            lo = tl.where(right, middle, lo)
-            hi = tl.where(right, hi, middle)
-        position = tl.minimum(lo, BINS - 1)
+            step = count // 2
+            probe = first + step
+            searching = inside & (count > 0)
+            edge = tl.load(edges_ptr + probe, mask=searching, other=0.0).to(low.dtype)
+            right = searching & ~(x < edge)
+            first = tl.where(right, probe + 1, first)
+            count = tl.where(right, count - step - 1, tl.where(searching, step, count))
+        position = tl.minimum(tl.maximum(first - 1, 0), BINS - 1)  # (the last edge is in the last bin)
     else:
         position = ((x - low) * BINS / (high - low)).to(tl.int32)
         position = tl.minimum(tl.maximum(position, 0), BINS - 1)
@@ -98,10 +103,12 @@ def launch_histogram(
 
     Args:
         x: any shape and strides, floating.
-        low, high: the range (low < high); elements outside it are not counted.
+        low, high: the range (low < high without ``edges``; its first and last edges with them);
+            elements outside it are not counted.
         weight: optional, x's shape; its values are added instead of 1.
-        edges: optional (bins + 1,) contiguous increasing bin edges from low to high: the bins are
-            then found by searching them (``histogram``) instead of by equal widths (``histc``).
+        edges: optional (bins + 1,) contiguous bin edges from low to high (increasing, or in any
+            order torch's search takes): the bins are then found by searching them (``histogram``)
+            instead of by equal widths (``histc``).
         out_dtype: the result's dtype (default: x's).
 
     Returns a new (bins,) tensor.
@@ -113,7 +120,7 @@ def launch_histogram(
         raise RuntimeError(f"histogram: bins must be > 0, but got {bins}")
     if weight is not None and tuple(weight.shape) != tuple(x.shape):
         raise RuntimeError(f"histogram: weight {tuple(weight.shape)} must have the input's shape {tuple(x.shape)}")
-    if not low < high:
+    if edges is None and not low < high:  # (edges may be in any order, as torch's search takes them)
         raise RuntimeError(f"histogram: expected low < high, got [{low}, {high}]")
     out_dtype = out_dtype or x.dtype
     # Not every GPU adds half types atomically: half results are summed in float32, then cast.
@@ -132,7 +139,7 @@ def launch_histogram(
         x, weight if weight is not None else x, edges if edges is not None else x, value_range, out,
         x.numel(), tuple(shape), tuple(strides[0]), tuple(weight_strides),
         BINS=bins, HAS_WEIGHT=weight is not None, HAS_EDGES=edges is not None,
-        SEARCH_STEPS=max(bins, 1).bit_length(), RANK=len(shape), BLOCK=block,
+        SEARCH_STEPS=(bins + 1).bit_length(), RANK=len(shape), BLOCK=block,
         INT64_INDEX=needs_int64_indexing(x), num_warps=num_warps,
     )  # fmt: skip
     return out if out.dtype == out_dtype else launch_unary("copy", out, out_dtype=out_dtype)

@@ -985,7 +985,9 @@ def _variance(name: str, x: torch.Tensor, dims, correction: float, keepdim: bool
     if x.dtype not in FLOATING_DTYPES:
         raise TypeError(f"{name}(): std and var only support floating point dtypes, got {x.dtype}")
     plan = _plan(name, x, dims, keepdim, sort_reduced=True, fold_repeats=True)
-    acc = _accumulator_dtype(x.dtype)
+    # torch's CPU kernel accumulates float32 and half moments in double (so a float32 std whose
+    # variance overflows float32 is still finite); its CUDA kernel in float32, as here on a GPU.
+    acc = torch.float64 if x.device.type == "cpu" else _accumulator_dtype(x.dtype)
     n_red = plan.count
     # Two passes over x: the mean (kept in the accumulator dtype), then the sum of squared
     # deviations from it, which avoids the cancellation of E[x^2] - E[x]^2.
@@ -1003,12 +1005,12 @@ def _variance(name: str, x: torch.Tensor, dims, correction: float, keepdim: bool
 
 
 def launch_var(x: torch.Tensor, dims: Sequence[int], correction: float, keepdim: bool) -> torch.Tensor:
-    """x.var(dims, correction=correction, keepdim=keepdim), two-pass in fp32/fp64."""
+    """x.var(dims, correction=correction, keepdim=keepdim), two-pass in fp64 (fp32/fp64 on a GPU)."""
     return _variance("var", x, dims, correction, keepdim, FINAL_DIVIDE)
 
 
 def launch_std(x: torch.Tensor, dims: Sequence[int], correction: float, keepdim: bool) -> torch.Tensor:
-    """x.std(dims, correction=correction, keepdim=keepdim), two-pass in fp32/fp64."""
+    """x.std(dims, correction=correction, keepdim=keepdim), two-pass in fp64 (fp32/fp64 on a GPU)."""
     return _variance("std", x, dims, correction, keepdim, FINAL_SQRT_OF_DIVIDE)
 
 

@@ -27,30 +27,87 @@ def _check_floating(name: str, input: Tensor) -> None:
         raise NotImplementedError(f"\"{name}\" not implemented for '{dtype_word(input.dtype)}'")
 
 
-def _data_range(input: Tensor, histogram: bool = False) -> tuple[float, float]:
-    """[min, max] of the data (read back), or [0, 0] for no data; torch refuses a range that is not
+def _data_range(input: Tensor) -> tuple[float, float]:
+    """[min, max] of the data (read back), or [0, 0] for no data; histc refuses a range that is not
     finite (an infinity or NaN in the data)."""
     if input.numel() == 0:
         return 0.0, 0.0
     low, high = input.detach().min().item(), input.detach().max().item()
     if not (math.isfinite(low) and math.isfinite(high)):
-        shown = f"[{_c_number(low)}, {_c_number(high)}]"
-        if histogram:
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range {shown} is not finite")
-        raise RuntimeError(f"torch.histc: range of {shown} is not finite")
+        # (histc's own search of the data prints its NaN as -nan, whatever the data's sign)
+        shown = ", ".join("-nan" if math.isnan(value) else _c_number(value) for value in (low, high))
+        raise RuntimeError(f"torch.histc: range of [{shown}] is not finite")
     return low, high
 
 
 def _c_number(value: float) -> str:
-    """A float as torch's message prints it (C++ streams: 1, inf, -nan)."""
+    """A float as torch's message prints it (a C++ stream: 6 significant digits, 1, 1e+20, inf, nan
+    or -nan by the NaN's sign bit)."""
     if math.isnan(value):
-        return "-nan"
-    return str(int(value)) if value.is_integer() else repr(value)
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+    return f"{value:g}"
 
 
 def _widened(low: float, high: float) -> tuple[float, float]:
     """torch widens an empty range by 0.5 each way."""
     return (float(low) - 0.5, float(high) + 0.5) if low == high else (float(low), float(high))
+
+
+def _histogram_outer_edges(input: Tensor, range) -> tuple[float, float]:  # noqa: A002
+    """torch's select_outer_bin_edges: the range given, else the data's, else [0, 1] for no data;
+    finite, min not above max, and widened when empty."""
+    if range is not None:
+        low, high = float(range[0]), float(range[1])
+    elif input.numel():
+        low, high = input.detach().min().item(), input.detach().max().item()  # (a NaN in the data: its own)
+    else:
+        low, high = 0.0, 1.0
+    if not (math.isfinite(low) and math.isfinite(high)):
+        shown = f"[{_c_number(low)}, {_c_number(high)}]"
+        raise RuntimeError(f"torch.histogramdd: dimension 0's range {shown} is not finite")
+    if low > high:
+        raise RuntimeError(
+            f"torch.histogramdd: min should not exceed max, but got min {_c_number(low)} max {_c_number(high)} "
+            "for dimension 0"
+        )
+    return _widened(low, high)
+
+
+def _check_histogram_bins(input: Tensor, bins: Tensor) -> None:
+    """torch's histogramdd_check_inputs for a bins tensor (before the weight's checks)."""
+    if bins.dtype != input.dtype:
+        raise RuntimeError(
+            "torch.histogramdd: input tensor and bins tensors should have the same dtype, but got input with dtype "
+            f"{type_meta_name(input.dtype)} and bins for dimension 0 with dtype {type_meta_name(bins.dtype)}"
+        )
+    if bins.dim() != 1:
+        raise RuntimeError(
+            f"torch.histogramdd: bins tensor should have one dimension, but got {bins.dim()} dimensions in the bins "
+            "tensor for dimension 0"
+        )
+    if bins.numel() == 0:
+        raise RuntimeError(
+            "torch.histogramdd: bins tensor should have at least 1 element, but got 0 elements in the bins tensor "
+            "for dimension 0"
+        )
+
+
+def _check_histogram_weight(input: Tensor, weight: Tensor | None) -> None:
+    """torch's weight checks: input's dtype, and as many elements (torch flattens both: the input to
+    [N, 1], the weight to [N])."""
+    if weight is None:
+        return
+    if weight.dtype != input.dtype:
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should have the same "
+            f"dtype, but got input({type_meta_name(input.dtype)}), and weight({type_meta_name(weight.dtype)})"
+        )
+    if weight.numel() != input.numel():
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided it should have the same shape as the input tensor "
+            f"excluding its innermost dimension, but got input with shape [{input.numel()}, 1] and weight with "
+            f"shape [{weight.numel()}]"
+        )
 
 
 def _histogram_out_dtype_error(wanted: torch.dtype, given: torch.dtype) -> str:
@@ -82,8 +139,8 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
     """(hist, bin_edges): counts (or summed ``weight``) of ``input`` in ``bins`` equal bins over ``range``
     (default: the data's), or in the bins between the increasing edges of a tensor ``bins``;
     ``density`` divides by the total and the bin widths. ``out=(hist, bin_edges)``: of input's dtype."""
-    _check_floating("histogram_cpu", input)
     if out is not None:
+        _check_floating("histogram_cpu", input)
         if isinstance(out, (tuple, list)) and len(out) == 2:
             for name, target in zip(("hist", "bin_edges"), out):
                 if isinstance(target, Tensor) and target.dtype != input.dtype:
@@ -95,25 +152,26 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
         result = histogram(input, bins, range=range, weight=weight, density=density)
         return write_pair_out("histogram", out, result)  # (counts: no refusal of inputs that require grad)
     if isinstance(bins, Tensor):
-        if bins.dim() != 1 or bins.numel() < 2:
-            raise RuntimeError(f"torch.histogram: bins tensor should have one dimension and at least 2 elements, "
-                               f"but got {bins.dim()} dimensions and {bins.numel()} elements")  # fmt: skip
-        edges = bins.to(input.dtype).contiguous()
+        _check_histogram_bins(input, bins)
+        _check_histogram_weight(input, weight)
+        if bins.numel() < 2:
+            raise RuntimeError("torch.histogram(): bins must be > 0, but got 0 for dimension 0")
+        # Any edges, in the order given: torch searches them as if sorted (its binary search), so
+        # edges that are not increasing still count as its search places the values.
+        edges = bins.contiguous()
         low, high = edges[0].item(), edges[-1].item()
     else:
         if int(bins) <= 0:
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
-        if range is not None and range[0] > range[1]:
-            raise ValueError(f"torch.histogram(): min should not exceed max, but got min {range[0]} max {range[1]}")
-        low, high = _widened(*(range if range is not None else _data_range(input, histogram=True)))
+        if range is None and input.numel() and input.dtype not in (torch.float32, torch.float64):
+            # (torch's search of the data for the range has no kernel for other dtypes)
+            raise NotImplementedError(f"\"histogramdd\" not implemented for '{dtype_word(input.dtype)}'")
+        low, high = _histogram_outer_edges(input, range)
         edges = creation.linspace(low, high, int(bins) + 1, dtype=input.dtype, device=input.device)
-    if weight is not None and tuple(weight.shape) != tuple(input.shape):
-        raise RuntimeError(
-            f"torch.histogram(): if weight tensor is provided it should have the same shape as the input tensor, "
-            f"got {list(weight.shape)} and {list(input.shape)}"
-        )
+        _check_histogram_weight(input, weight)
+    _check_floating("histogram_cpu", input)
     hist = Tensor._wrap(kernels.launch_histogram(
-        input._data, edges.numel() - 1, low, high, weight=None if weight is None else weight._data,
+        input._data, edges.numel() - 1, low, high, weight=None if weight is None else weight.reshape(input.shape)._data,
         edges=edges._data, out_dtype=input.dtype,
     ))  # fmt: skip
     if density:

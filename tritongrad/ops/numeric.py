@@ -3,7 +3,8 @@ signbit, sinc, diff, dist, gcd/lcm, isin, bucketize/searchsorted, logcumsumexp, 
 vander, quantile/nanquantile, logspace; torch's names, arguments, dtypes and errors.
 
 Nothing here launches a kernel of its own: each op is written with tritongrad ops on tritongrad
-tensors, so its gradient is the composed ops' autograd."""
+tensors, so its gradient is the composed ops' autograd (sinc's is torch's formula, written with
+the same ops, so that its node and second derivative are torch's)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import math
 import torch
 
 from tritongrad import creation
+from tritongrad.autograd.function import Function
 from tritongrad.dtypes import (
     as_dtype,
     as_python_scalar,
@@ -42,7 +44,7 @@ TENSOR_METHODS: tuple[str, ...] = (
     "lcm", "lcm_", "logcumsumexp", "quantile", "nanquantile", "mvlgamma", "mvlgamma_",
 )  # fmt: skip
 
-_exp, _log, _sin = _ELEMENTWISE["exp"], _ELEMENTWISE["log"], _ELEMENTWISE["sin"]
+_exp, _log, _sin, _cos = (_ELEMENTWISE[name] for name in ("exp", "log", "sin", "cos"))
 _lgamma = _ELEMENTWISE["lgamma"]
 _copysign, _isnan, _isfinite = _ELEMENTWISE["copysign"], _ELEMENTWISE["isnan"], _ELEMENTWISE["isfinite"]
 _where = arithmetic.where
@@ -163,10 +165,30 @@ def sinc(input, *, out=None):
     if out is not None:
         check_no_grad("sinc", out, input)
         return write_out("sinc", out, sinc(input), input, rule="castable")
-    x = _floating(input, "sinc")
-    zero = x == 0
-    scaled = _where(zero, 1.0, x * math.pi)
-    return _where(zero, 1.0, _sin(scaled) / scaled)
+    return Sinc.apply(_floating(input, "sinc"))
+
+
+class Sinc(Function):
+    """sinc with torch's sinc_backward as its (differentiable) backward: (pi x cos(pi x) - sin(pi x))
+    / (pi x^2), replaced by 0 where pi x^2 is 0. The replaced branch is still differentiated, so the
+    second derivative at 0 is torch's NaN (0 times 0 / 0), not a derivative of the where."""
+
+    _backward_name = "SincBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        zero = x == 0
+        scaled = _where(zero, 1.0, x * math.pi)
+        return _where(zero, 1.0, _sin(scaled) / scaled)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        scaled = x * math.pi
+        squared = x * x * math.pi
+        slope = grad * (scaled * _cos(scaled) - _sin(scaled)) / squared
+        return _where(squared == 0, 0.0, slope)
 
 
 def sinc_(self):
@@ -418,7 +440,11 @@ def logcumsumexp(input, dim, *, out=None):
     shift = _where(finite, running, 0.0)  # (where the maximum is infinite, exp(x) itself is 0 or inf)
     previous = ordering._shifted(shift, dim, 0.0)
     previous_running = ordering._shifted(running, dim, -math.inf)
-    coefficients = _where(previous_running == -math.inf, 0.0, _exp(previous - shift))
+    # The earlier terms drop out where the running maximum is still -inf (they are all zero) and
+    # where it first becomes +inf (the new term is inf by itself): there exp(previous - 0) would
+    # overflow for a large finite previous maximum, and inf times the earlier terms make NaN.
+    dropped = (previous_running == -math.inf) | ((running == math.inf) & (previous_running != math.inf))
+    coefficients = _where(dropped, 0.0, _exp(previous - shift))
     total = ordering.AffineScan.apply(_exp(input - shift), coefficients, dim, False)
     return shift + _log(total)
 
@@ -430,15 +456,26 @@ def _trapezoid_operands(op: str, y, x, dx, dim) -> tuple[int, int, Tensor | None
         raise TypeError(f"{op}() received an invalid combination of arguments - got both x and dx")
     if x is not None and not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument 'x' (position 2) must be Tensor, not {type(x).__name__}")
+    if op == "cumulative_trapezoid":  # (torch's first check there; trapezoid's comes after its empty case)
+        _refuse_bool(op, y, x)
     if y.dim() == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     dim = normalize_dim(dim, y.dim())
     length = y.shape[dim]
+    if length:
+        _refuse_bool(op, y, x)
     if x is not None and x.dim() == 1:
         if x.shape[0] != length:
             raise RuntimeError(f"{op}: There must be one `x` value for each sample point")
         x = x.reshape(tuple(length if d == dim else 1 for d in range(y.dim())))
     return dim, length, x
+
+
+def _refuse_bool(op: str, y, x) -> None:
+    if x is None and y.dtype == torch.bool:
+        raise RuntimeError(f"{op}: received a bool input for `y`, but bool is not supported")
+    if x is not None and torch.bool in (y.dtype, x.dtype):
+        raise RuntimeError(f"{op}: received a bool input for `x` or `y`, but bool is not supported")
 
 
 def _trapezoid_areas(y, x, dx, dim: int, length: int) -> Tensor:
@@ -495,27 +532,36 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(name: str, input, q, dim, keepdim, interpolation, ignore_nan: bool):
+    # (torch's checks are shared: nanquantile's messages say quantile(), but for its parser's TypeError)
     if input.dtype not in (torch.float32, torch.float64):
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     q = as_python_scalar(q)
     if isinstance(q, Tensor):
         if q.dim() > 1:
-            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
         if q.dtype != input.dtype:
-            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
     elif isinstance(q, (int, float)) and not isinstance(q, bool):
         if not 0 <= q <= 1:
-            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
     else:
-        raise TypeError(f"{name}(): argument 'q' must be Tensor or float, not {type(q).__name__}")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, {type(q).__name__}), but expected "
+            "one of:\n"
+            ' * (Tensor input, Tensor q, int dim = None, bool keepdim = False, *, str interpolation = "linear", '
+            "Tensor out = None)\n"
+            ' * (Tensor input, float q, int dim = None, bool keepdim = False, *, str interpolation = "linear", '
+            "Tensor out = None)\n"
+        )
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(
-            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, but got {interpolation}"
+            "quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, but got "
+            f"{interpolation}"
         )
     if dim is not None:
         dim = normalize_dim(dim, input.dim())
     if input.numel() == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
+        raise RuntimeError("quantile() input tensor must be non-empty")
     scalar_q = not isinstance(q, Tensor) or q.dim() == 0
     qs = (
         creation.tensor([float(q)], dtype=input.dtype, device=input.device)
@@ -523,7 +569,7 @@ def _quantile(name: str, input, q, dim, keepdim, interpolation, ignore_nan: bool
         else q.reshape(-1)
     )
     if isinstance(q, Tensor) and qs.numel() and not bool(reduction.all((qs >= 0) & (qs <= 1))):
-        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
 
     values = input.reshape(-1) if dim is None else (input.movedim(dim, -1) if input.dim() else input.reshape(1))
     ordered = ordering.sort(values, -1).values  # NaN sorts last

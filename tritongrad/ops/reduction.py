@@ -8,11 +8,10 @@ saved input or output, using tritongrad ops so they stay differentiable.
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 
-from tritongrad import creation
+from tritongrad import caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import as_dtype, dtype_word, get_default_dtype, promote_types, refuse_complex
@@ -53,6 +52,15 @@ def _require_nonempty_dims(name: str, input, dim) -> None:
     for d in dims_arg(dim):
         if input.shape[normalize_dim(d, input.dim())] == 0:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _require_dim_for_empty(name: str, input, dim) -> None:
+    """amax/amin over every dim (no dim, or ()) of an empty tensor: torch's refusal."""
+    if input.numel() == 0 and not normalize_dims(dim, input.dim()):
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
 
 
 def _reduced_dims(dims: tuple[int, ...], ndim: int) -> tuple[int, ...]:
@@ -420,7 +428,9 @@ class Nansum(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         grad = expand_back(grad, tuple(x.shape), ctx.dims, ctx.keepdim)
-        return _as_dtype(grad.where(~isnan(x), 0.0), x.dtype), None, None, None
+        # torch's grad * ~isnan(x), not a where: a NaN or inf incoming gradient (nanmean's 1 / 0 over
+        # an all-NaN slice) times the zero at a NaN element is NaN there.
+        return _as_dtype(grad * logical_not(isnan(x)), x.dtype), None, None, None
 
 
 class Aminmax(Function):
@@ -580,6 +590,7 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None):
 def amax(input, dim=(), keepdim: bool = False, *, out=None):
     """Maximum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amax", input, dim)
+    _require_dim_for_empty("amax", input, dim)
     if input.dtype.is_complex:  # (torch's dispatcher names its kernel)
         raise NotImplementedError(f"\"max_values_cpu\" not implemented for '{dtype_word(input.dtype)}'")
     if out is not None:
@@ -592,6 +603,7 @@ def amax(input, dim=(), keepdim: bool = False, *, out=None):
 def amin(input, dim=(), keepdim: bool = False, *, out=None):
     """Minimum over ``dim`` (all dims by default); NaN propagates."""
     _require_nonempty_dims("amin", input, dim)
+    _require_dim_for_empty("amin", input, dim)
     if input.dtype.is_complex:  # (torch's dispatcher names its kernel)
         raise NotImplementedError(f"\"min_values_cpu\" not implemented for '{dtype_word(input.dtype)}'")
     if out is not None:
@@ -680,21 +692,35 @@ def argmin(input, dim=None, keepdim: bool = False, *, out=None):
     return _wrap(kernels.launch_argmin(input._data, dim, keepdim))
 
 
-def _correction(unbiased, correction) -> float:
+def _correction(name: str, dim, unbiased, correction) -> float:
     if correction is not None and unbiased is not None:
-        raise RuntimeError("var/std: cannot pass both 'unbiased' and 'correction'")
+        # torch's parser has no signature with both (the arguments are shown as if given by keyword,
+        # which is how such a call is usually written; the dim as its Python type)
+        got = ", ".join(["Tensor"] + ([type(dim).__name__] if dim is not None else []))
+        out = "" if name.endswith("_mean") else ", *, Tensor out = None"
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got ({got}, correction="
+            f"{type(correction).__name__}, unbiased={type(unbiased).__name__}), but expected one of:\n"
+            f" * (Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False{out})\n"
+            f" * (Tensor input, tuple of ints dim = None, *, Number correction = None, bool keepdim = False"
+            f"{out.replace(', *', '')})\n"
+            " * (Tensor input, bool unbiased = True)\n"
+        )
     if correction is not None:
         return correction
     return 1 if unbiased in (None, True) else 0
 
 
 def _check_floating(name: str, input) -> None:
+    """var/std (torch's words for both), var_mean/std_mean and norm take floating inputs only."""
     if not input.dtype.is_floating_point:
         if input.dtype.is_complex:  # (torch computes these of complex tensors; tritongrad has no kernel)
             raise refuse_complex(name, input.dtype)
-        raise RuntimeError(
-            f"{name}(): input dtype should be either floating point or complex. Got {_dtype_word(input.dtype)} instead."
-        )
+        if name == "norm":  # (torch's norm is linalg's)
+            word = dtype_word(input.dtype)
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {word}")
+        subject = "std and var" if name in ("var", "std") else name
+        raise RuntimeError(f"{subject} only support floating point and complex dtypes")
 
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, out=None):
@@ -702,11 +728,12 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     dtype the result casts to."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    correction = _correction("var", dim, unbiased, correction)  # (a parser error: before the others)
     if out is not None:
         check_no_grad("var", out, input)
-        return write_out("var", out, var(input, dim, unbiased, keepdim, correction=correction), input, rule="castable")
+        return write_out("var", out, var(input, dim, None, keepdim, correction=correction), input, rule="castable")
     _check_floating("var", input)
-    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    dims = normalize_dims(dim, input.dim())
     _warn_if_no_degrees_of_freedom("var", input, dims, correction)
     return Var.apply(input, dims, correction, keepdim)
 
@@ -716,24 +743,23 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     any dtype the result casts to."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    correction = _correction("std", dim, unbiased, correction)  # (a parser error: before the others)
     if out is not None:
         check_no_grad("std", out, input)
-        return write_out("std", out, std(input, dim, unbiased, keepdim, correction=correction), input, rule="castable")
+        return write_out("std", out, std(input, dim, None, keepdim, correction=correction), input, rule="castable")
     _check_floating("std", input)
-    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    dims = normalize_dims(dim, input.dim())
     _warn_if_no_degrees_of_freedom("std", input, dims, correction)
     return Std.apply(input, dims, correction, keepdim)
 
 
 def _warn_if_no_degrees_of_freedom(name: str, input, dims: tuple[int, ...], correction: float) -> None:
-    """torch's warning when the result is NaN or inf for lack of elements (the value is still returned);
-    stacklevel 4 names the caller of the public function (through the accepts_numpy_axis wrapper)."""
+    """torch's warning when the result is NaN or inf for lack of elements (the value is still returned),
+    attributed to the user's line (the frames between it and here vary: method, alias wrapper, out=)."""
     if input.numel() and _count(tuple(input.shape), dims) - correction <= 0:
-        warnings.warn(
+        caller_warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-            "factor (input numel divided by output numel).",
-            UserWarning,
-            stacklevel=4,
+            "factor (input numel divided by output numel)."
         )
 
 
@@ -803,9 +829,9 @@ def _one_of_each_repeat(input, dim) -> Tensor:
 
 
 def _boolean_out(op: str, input, dim, keepdim: bool, out):
-    """all/any's out=: bool (or uint8 for a uint8 input, as the result itself), of any shape (resized)."""
+    """all/any's out=: bool or uint8 (whatever the input's dtype, as torch's), of any shape (resized)."""
     check_out_tensor(op, out)  # (torch's all/any take inputs that require grad: the result has no gradient)
-    if out.dtype != torch.bool and not (out.dtype == torch.uint8 and input.dtype == torch.uint8):
+    if out.dtype not in (torch.bool, torch.uint8):
         raise RuntimeError(f"{op} only supports bool tensor for result, got: {dtype_word(out.dtype)}")
     result = (all if op == "all" else any)(input, dim, keepdim)
     return write_out(
@@ -813,10 +839,24 @@ def _boolean_out(op: str, input, dim, keepdim: bool, out):
     )
 
 
+def _reduces_nothing(dim) -> bool:
+    """all/any's ``dim=()`` (or ``[]``): torch reduces no dim there (an elementwise test), where sum's
+    empty dim list means every dim."""
+    return dim is not None and type(dim) is not int and len(dims_arg(dim)) == 0
+
+
+def _elementwise_truth(input):
+    """all/any over no dim: whether each element is non-zero (uint8 for a uint8 input, as torch's)."""
+    result = input != 0
+    return result.to(torch.uint8) if input.dtype == torch.uint8 else result
+
+
 def all(input, dim=None, keepdim: bool = False, *, out=None):
     """True where every element (over ``dim``) is non-zero."""
     if out is not None:
         return _boolean_out("all", input, dim, keepdim, out)
+    if _reduces_nothing(dim):
+        return _elementwise_truth(input)
     input = _one_of_each_repeat(input, dim)
     zeros = logical_not(input).to(torch.int32) if input.dtype != torch.bool else logical_not(input)
     result = sum(zeros, dim=dim, keepdim=keepdim) == 0
@@ -827,6 +867,8 @@ def any(input, dim=None, keepdim: bool = False, *, out=None):
     """True where some element (over ``dim``) is non-zero."""
     if out is not None:
         return _boolean_out("any", input, dim, keepdim, out)
+    if _reduces_nothing(dim):
+        return _elementwise_truth(input)
     input = _one_of_each_repeat(input, dim)
     nonzero = (input != 0).to(torch.int32)
     result = sum(nonzero, dim=dim, keepdim=keepdim) > 0
@@ -851,8 +893,9 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     """(variance, mean) over all elements or ``dim``, in one node (VarMeanBackward0)."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    correction = _correction("var_mean", dim, unbiased, correction)  # (a parser error: before the others)
     _check_floating("var_mean", input)
-    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    dims = normalize_dims(dim, input.dim())
     _warn_if_no_degrees_of_freedom("var_mean", input, dims, correction)
     return VarMean.apply(input, dims, correction, keepdim)
 
@@ -861,16 +904,20 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     """(standard deviation, mean) over all elements or ``dim``, in one node (StdMeanBackward0)."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    correction = _correction("std_mean", dim, unbiased, correction)  # (a parser error: before the others)
     _check_floating("std_mean", input)
-    dims, correction = normalize_dims(dim, input.dim()), _correction(unbiased, correction)
+    dims = normalize_dims(dim, input.dim())
     _warn_if_no_degrees_of_freedom("std_mean", input, dims, correction)
     return StdMean.apply(input, dims, correction, keepdim)
 
 
 @autocast_op("logsumexp")
 def logsumexp(input, dim, keepdim: bool = False, *, out=None):
-    """log(sum(exp(input))) over ``dim`` (an int or a tuple; () for all dims), computed as max + log(sum(exp(x - max)));
-    integer inputs are taken in the default float dtype, as torch does."""
+    """log(sum(exp(input))) over ``dim`` (an int or a tuple; () for all dims, which torch refuses without keepdim
+    for a non-empty tensor with dims), computed as max + log(sum(exp(x - max))); integer inputs are taken in the
+    default float dtype, as torch does."""
+    if dim is None:  # (torch's dim has no default: None is no tuple of ints)
+        raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not NoneType")
     if out is not None:
         check_no_grad("logsumexp", out, input)
         return write_out("logsumexp", out, logsumexp(input, dim, keepdim), input, rule="castable")
@@ -878,7 +925,12 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None):
         if input.dtype.is_complex:
             raise refuse_complex("logsumexp", input.dtype)
         input = input.to(get_default_dtype())
-    return Logsumexp.apply(input, normalize_dims(dim, input.dim()), keepdim)
+    dims = normalize_dims(dim, input.dim())
+    if not dims and not keepdim and input.dim() and input.numel():
+        # torch's logsumexp over dim=() reduces every dim, but adds the maxima it kept (shape [1, ...])
+        # into its 0-d result in place, which refuses the broadcast (empty inputs take another path)
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape {[1] * input.dim()}")
+    return Logsumexp.apply(input, dims, keepdim)
 
 
 def _check_nansum_out(out) -> None:
@@ -931,6 +983,9 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
         raise RuntimeError(
             "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
         )
+    for d in dims if input.numel() == 0 else ():
+        if input.shape[d] == 0:  # (torch's words, and the dim as a non-negative one)
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     return return_types.aminmax(*Aminmax.apply(input, dims, keepdim))
 
 
