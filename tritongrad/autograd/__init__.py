@@ -24,6 +24,7 @@ from tritongrad.autograd.grad_mode import (  # noqa: F401
     inference_mode,
     is_grad_enabled,
     is_inference_mode_enabled,
+    is_multithreading_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -32,4 +33,5 @@ from tritongrad.autograd.variable import Variable
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "gradcheck", "gradgradcheck", "inference_mode", "FunctionCtx", "Variable", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]  # fmt: skip
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+           "is_multithreading_enabled"]  # fmt: skip

@@ -29,6 +29,7 @@ is the leaf's (an expanded view from a reduction's backward is copied too).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
@@ -37,7 +38,7 @@ import torch
 
 from tritongrad import creation
 from tritongrad.autograd.anomaly_mode import state as anomaly_state
-from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, Node, _edge_to
+from tritongrad.autograd.function import AccumulateGrad, FunctionCtx, GradientEdge, Node, _edge_to
 from tritongrad.autograd.grad_mode import _set_enabled, enable_grad, is_grad_enabled, no_grad
 from tritongrad.dtypes import tensor_type_name
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -70,9 +71,30 @@ class _TaskState(threading.local):
     # Whether the innermost backward running on this thread wants only some gradients (autograd.grad,
     # backward(inputs=)): torch's reentrant checkpoint cannot deliver those (_is_checkpoint_valid).
     capturing = False
+    # The innermost backward's number (-1 outside one) and (every node reached, the nodes that run or None
+    # for all): what graph.register_multi_grad_hook asks of it (torch's _current_graph_task_id and
+    # _will_engine_execute_node).
+    task_id = -1
+    plan: tuple = ({}, None)
 
 
 _task = _TaskState()
+_task_ids = itertools.count()
+
+
+def current_graph_task_id() -> int:
+    """The number of the backward running on this thread, -1 outside one."""
+    return _task.task_id
+
+
+def will_engine_execute_node(node) -> bool:
+    """True if the backward running on this thread runs ``node`` (torch's ``_will_engine_execute_node``)."""
+    if _task.task_id == -1:
+        raise RuntimeError(
+            "_will_engine_execute_node should only be called during the backward pass or while executing hooks"
+        )
+    reached, needed = _task.plan
+    return node in reached and (needed is None or node in needed)
 
 
 def _is_checkpoint_valid() -> bool:
@@ -171,9 +193,20 @@ def _validate_gradient(node: Node, index: int, grad, meta):
                 f"got {list(grad.shape)} but expected shape compatible with {list(shape)}"
             )
         grad = grad.sum_to_size(shape)
+    if grad.dtype != dtype and not grad.dtype.is_floating_point and grad.dtype.is_complex != dtype.is_complex:
+        # torch's refusal (a complex gradient for a real input would lose its imaginary part); tritongrad's
+        # own holomorphic ops return such gradients on purpose (function._conjugating) and take the real part
+        if getattr(getattr(node, "_function", None), "_external", False):
+            raise RuntimeError(_REAL_COMPLEX_MISMATCH)
     if grad.dtype != dtype and dtype.is_floating_point:
         grad = grad.to(dtype)
     return grad
+
+
+_REAL_COMPLEX_MISMATCH = (
+    "Expected isFloatingType(grad.scalar_type()) || (input_is_complex == grad_is_complex) to be true, but got "
+    "false.  (Could this error message be improved?  If so, please report an enhancement request to PyTorch.)"
+)
 
 
 def _check_hook_result(hook, grad, replaced) -> None:
@@ -285,7 +318,9 @@ def run_backward(
     root_edges = [_edge_to(r) for r in roots]
     dependencies = _collect_graph([node for node, _ in root_edges])
 
-    capture_edges = [_edge_to(t) for t in capture] if capture is not None else []
+    capture_edges = [] if capture is None else [
+        (t.node, t.output_nr) if isinstance(t, GradientEdge) else _edge_to(t) for t in capture
+    ]  # fmt: skip
     captured: dict[tuple[int, int], _Buffer] = {}
     needed = None  # every node runs, unless only the paths to captured tensors are wanted
     if capture is not None:
@@ -309,13 +344,16 @@ def run_backward(
     previous_mode = is_grad_enabled()
     _set_enabled(create_graph)  # (a plain switch: a context manager object per backward costs more)
     previous_capturing, _task.capturing = _task.capturing, capture is not None
+    previous_task = _task.task_id, _task.plan
+    _task.task_id, _task.plan = next(_task_ids), (dependencies, needed)
     try:
         # (Written for speed: the body runs once per node of every backward.)
         while ready:
             node = ready.pop()
             inputs = buffers.pop(node, None)
             reached = False
-            if inputs is not None:
+            # (a node that no wanted gradient needs does not run, nor do its tensors' hooks, as torch's)
+            if inputs is not None and (needed is None or node in needed):
                 pre_hooks, retained_outputs = node._tensor_pre_hooks, node._retained
                 for output_nr, buffer in inputs.items():
                     if type(buffer.grad) is UnitGradient and not _takes_unit_gradient(
@@ -341,7 +379,7 @@ def run_backward(
 
             # A node that no gradient reached (a backward returned None for it) does not run, so the
             # leaves behind it keep grad None, as in torch.
-            if reached and (needed is None or node in needed):
+            if reached:
                 if type(node) is AccumulateGrad or isinstance(node, AccumulateGrad):
                     buffer = inputs.get(0)
                     variable = node.variable
@@ -369,6 +407,7 @@ def run_backward(
     finally:
         _set_enabled(previous_mode)
         _task.capturing = previous_capturing
+        _task.task_id, _task.plan = previous_task
 
     if not retain_graph:
         for node in executed:
@@ -395,7 +434,7 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
     """
     # (Written for speed: it runs once per node of every backward.)
     output_meta = node._output_meta
-    if len(inputs) == 1 and 0 in inputs and len(output_meta) <= 1:
+    if len(inputs) == 1 and 0 in inputs and len(output_meta) <= 1 and node._output_count <= 1:
         grads = (inputs[0].grad,)  # one output, and its gradient arrived: the common case
     else:
         output_count = 1
@@ -405,6 +444,8 @@ def _run_node(node: Node, inputs: dict[int, _Buffer], buffers, create_graph: boo
         for meta in output_meta:
             if meta[0] >= output_count:
                 output_count = meta[0] + 1
+        # (a Function's outputs that are not tensors get a None each: _output_count counts them all)
+        output_count = max(output_count, node._output_count)
         grads = tuple([inputs[i].grad if i in inputs else None for i in range(output_count)])
         if any(g is None for g in grads) and isinstance(node, FunctionCtx) and node.materialize_grads:
             grads = tuple([_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)])
@@ -572,8 +613,12 @@ def dense_strides(shape, strides) -> bool:
 
 
 def _has_grad_layout(grad, variable) -> bool:
-    if grad._data.is_contiguous() and variable._data.is_contiguous():
+    """True if ``grad`` has the layout torch gives ``variable.grad``: a leaf's follows the leaf's strides when
+    they are dense; a retained one (a non-leaf's) is contiguous, torch's retain_grad hook cloning so."""
+    if grad._data.is_contiguous() and (variable._grad_fn is not None or variable._data.is_contiguous()):
         return True  # the common case, without sorting strides
+    if variable._grad_fn is not None:
+        return False
     shape, strides = tuple(variable.shape), tuple(variable.stride())
     if dense_strides(shape, strides):
         return _same_strides(shape, tuple(grad.stride()), strides)
@@ -585,9 +630,9 @@ def _same_strides(shape, first, second) -> bool:
 
 
 def _grad_buffer_like(variable):
-    """Uninitialised memory for ``variable``'s gradient: its strides if dense, else contiguous."""
+    """Uninitialised memory for ``variable``'s gradient: a leaf's strides if dense, else contiguous."""
     data = variable._data
-    if dense_strides(tuple(data.shape), tuple(data.stride())):
+    if variable._grad_fn is None and dense_strides(tuple(data.shape), tuple(data.stride())):
         return Tensor._wrap(torch.empty_strided(tuple(data.shape), data.stride(), dtype=data.dtype, device=data.device))
     return Tensor._wrap(torch.empty(tuple(data.shape), dtype=data.dtype, device=data.device))
 
@@ -614,8 +659,8 @@ def _as_tuple(value) -> tuple:
 
 def _inputs_tuple(inputs, caller: str) -> tuple:
     """``inputs`` of ``grad``/``backward`` as torch reads them: a tensor, a dict (its values; ``grad`` then
-    answers with a dict), or any iterable of tensors."""
-    if isinstance(inputs, Tensor):
+    answers with a dict), a GradientEdge, or any iterable of those."""
+    if isinstance(inputs, (Tensor, GradientEdge)):
         return (inputs,)
     if type(inputs) is dict:
         return tuple(inputs.values())
@@ -674,12 +719,19 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
     for index, output in enumerate(outputs):
         if not output.requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
+    for index, (output, given) in enumerate(zip(outputs, grads)):  # (the engine's validate_outputs, next)
+        if isinstance(given, Tensor) and given.device != output.device:
+            raise RuntimeError(
+                f"invalid gradient at index {index} - expected device {output.device} but got {given.device}"
+            )
     return grads
 
 
 def _check_inputs(inputs: tuple) -> None:
     """The engine's checks of ``grad``'s inputs (made after those of the outputs, as torch's)."""
     for tensor in inputs:
+        if isinstance(tensor, GradientEdge):
+            continue
         if not isinstance(tensor, Tensor):
             raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(tensor).__name__}")
         if not tensor.requires_grad:
@@ -707,6 +759,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
             )
         grad_tensors = grad_variables
     targets = None if inputs is None else _inputs_tuple(inputs, "backward")
+    if targets:  # an input named twice receives its gradient once, as torch's engine dedupes its input edges
+        targets = tuple({id(target): target for target in targets}.values())
     if targets is not None and not targets:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
@@ -734,11 +788,27 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
     """``is_grads_batched``: the first dim of each grad_output indexes a batch of vector-Jacobian products;
     one backward per batch entry (the graph kept until the last), each result stacked along a new dim 0."""
-    vectors = _grads_tuple(grad_outputs, 0)
-    if not vectors or any(not isinstance(v, Tensor) or v.dim() == 0 for v in vectors):
-        raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the "
-                           "batch dimension. The sizes of the remaining dimensions are expected to match the shape "
-                           "of corresponding output.")  # fmt: skip
+    vectors = list(_grads_tuple(grad_outputs, len(outputs)))
+    for index, (output, vector) in enumerate(zip(outputs, vectors)):
+        if isinstance(vector, Tensor):
+            first = vector[0]  # (a 0-d grad_output: torch's IndexError for indexing it)
+            if tuple(first.shape) != tuple(output.shape):  # torch's words, its shape being first's less dim 0
+                raise RuntimeError(
+                    "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                    "dimension. The sizes of the remaining dimensions are expected to match the shape of "
+                    "corresponding output, but a mismatch was detected: grad_output[{i}] has a shape of "
+                    f"torch.Size({list(first.shape[1:])}) and output[{index}] has a shape of "
+                    f"torch.Size({list(output.shape)}). If you only want some tensors in `grad_output` to be "
+                    "considered batched, consider using vmap.".replace("{i}", str(index))
+                )
+    if None in vectors:  # an implicit gradient (torch's checks), then batched over its first dim as any other
+        implicit = _root_grads(outputs, vectors, create_graph)
+        vectors = [_materialized(g) if v is None else v for v, g in zip(vectors, implicit)]
+    if any(v.dim() == 0 for v in vectors):
+        raise ValueError(
+            "vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a Tensor of "
+            "dimensionality 0 so expected in_dim to satisfy 0 <= in_dim < 0."
+        )
     batch = vectors[0].shape[0]
     rows = []
     for index in range(batch):

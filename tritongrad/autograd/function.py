@@ -25,12 +25,14 @@ builds the graph of the derivative and higher derivatives come for free.
 from __future__ import annotations
 
 import functools
+import inspect
+import itertools
 import re
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -42,7 +44,7 @@ from tritongrad.hooks import RemovableHandle, add_hook
 from tritongrad.tensor import _INFERENCE_SAVED_MESSAGE, Tensor, attach_methods
 
 __all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "grad_accumulator", "once_differentiable",
-           "InplaceFunction"]  # fmt: skip
+           "InplaceFunction", "GradientEdge", "BackwardCFunction"]  # fmt: skip
 
 
 class Node:
@@ -63,6 +65,8 @@ class Node:
     _pre_hooks: Mapping[int, Callable] = MappingProxyType({})
     # (output number, shape, dtype, device) of each tensor output (FunctionCtx records them).
     _output_meta: tuple | list = ()
+    # How many outputs the forward returned, when some are not tensors (their gradient is None): 0 otherwise.
+    _output_count = 0
 
     def _add_tensor_pre_hook(self, output_nr: int, hook) -> RemovableHandle:
         """Registers ``hook`` on the gradient of output ``output_nr``."""
@@ -112,6 +116,18 @@ class Node:
     def apply(self, grads: tuple) -> tuple:
         raise NotImplementedError
 
+    def __call__(self, *grads):
+        """The node's backward on ``grads`` (one per output), as torch's ``grad_fn(...)``: the gradient of
+        each input (a tuple, or the one tensor of a node with one input)."""
+        results = self.apply(grads)
+        padded = list(results) + [None] * (len(self._edges) - len(results))
+        per_input = tuple(padded[index] for index in self._input_positions())
+        return per_input[0] if len(per_input) == 1 else per_input
+
+    def _sequence_nr(self) -> int:
+        """The node's place in the order of recording (torch's; a leaf's AccumulateGrad has the largest)."""
+        return self.__dict__.get("_sequence_number", _LAST_SEQUENCE_NR)
+
     def register_hook(self, hook) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it may
         return replacement ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
@@ -128,6 +144,19 @@ class Node:
 
     def _release(self) -> None:
         """Drops saved state after a backward without ``retain_graph``."""
+
+
+_sequence_numbers = itertools.count()
+_LAST_SEQUENCE_NR = 2**64 - 1  # (torch's UINT64_MAX for a node outside the order: AccumulateGrad)
+
+
+class GradientEdge(NamedTuple):
+    """Where a tensor's gradient is computed: its node and that node's output number (graph.get_gradient_edge);
+    ``autograd.grad`` takes one in place of the tensor."""
+
+    node: Node
+    output_nr: int
+    ownership_token: Node | None = None
 
 
 class AccumulateGrad(Node):
@@ -356,6 +385,11 @@ class FunctionCtx(Node):
         return result
 
 
+class BackwardCFunction(FunctionCtx):
+    """The base of a user's Function's nodes (torch's ``torch.autograd.function.BackwardCFunction``:
+    ``isinstance(y.grad_fn, BackwardCFunction)`` tells a custom Function's node from a built-in one)."""
+
+
 # torch's saved names that tritongrad's Functions keep under their own ctx attribute names
 _SAVED_ATTRIBUTES = {"self_sym_sizes": "input_shape", "dim": "dims"}
 # torch's scalar arguments whose None (not given) torch saves as their default value
@@ -391,7 +425,8 @@ def _node_class(function: type) -> type[FunctionCtx]:
         # torch's C++ nodes print qualified (torch::autograd::CopySlices) but their class is CopySlices.
         attributes = {"__module__": __name__, "_torch_name": name, "_function": function,
                       "_forward": staticmethod(_forward_of(function))}  # fmt: skip
-        node_class = function._node_class = type(name.rsplit("::", 1)[-1], (FunctionCtx,), attributes)
+        base = BackwardCFunction if function._external else FunctionCtx
+        node_class = function._node_class = type(name.rsplit("::", 1)[-1], (base,), attributes)
     return node_class
 
 
@@ -410,18 +445,35 @@ def _forward_of(function: type):
     return forward_then_setup_context
 
 
+def _bound_arguments(forward, args: tuple, kwargs: dict) -> tuple:
+    """``args`` and ``kwargs`` bound to ``forward``'s signature, defaults filled in, as one tuple (torch's
+    ``bind_default_args``)."""
+    bound = inspect.signature(forward).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.args
+
+
 def once_differentiable(backward):
     """Marks a Function's ``backward`` as not differentiable itself: it runs with grad mode off, so
-    its gradients have no history (torch.autograd.function.once_differentiable)."""
+    its gradients have no history (torch.autograd.function.once_differentiable). Under ``create_graph``
+    with a gradient that requires grad, they get torch's ``Error`` node instead, whose backward raises
+    (a second derivative through it would otherwise be silently missing)."""
 
     @functools.wraps(backward)
     def backward_without_history(ctx, *grad_outputs):
         enabled = _grad_state.enabled
         _grad_state.enabled = False
         try:
-            return backward(ctx, *grad_outputs)
+            outputs = backward(ctx, *grad_outputs)
         finally:
             _grad_state.enabled = enabled
+        if not enabled or not any(isinstance(g, Tensor) and g.requires_grad for g in grad_outputs):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        fake_leaves = [o.detach().requires_grad_(True) if o is not None else None for o in (
+            (outputs,) if single else outputs)]  # fmt: skip
+        result = _DelayedError.apply(*fake_leaves)
+        return result if type(result) is tuple else (result,)
 
     return backward_without_history
 
@@ -458,9 +510,13 @@ class Function:
     # The argument positions of optional tensor inputs (a conv's bias, a norm's weight and bias): torch's
     # node counts them even when None is given (``next_functions`` shows ``(None, 0)``).
     _optional_tensors: tuple[int, ...] = ()
+    # True for a Function with a setup_context of its own: apply binds its arguments to forward's signature
+    # first (keywords and defaults become positional inputs, what setup_context's ``inputs`` holds), as torch's.
+    _binds_arguments = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._binds_arguments = cls.setup_context is not Function.setup_context
         if not cls.__module__.startswith("tritongrad."):
             cls._external = True
             if "custom_view_name" not in cls.__dict__:
@@ -525,6 +581,8 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         # (Written for speed: it runs for every op. Grad mode is read and switched on its state.)
+        if cls._binds_arguments:
+            args, kwargs = _bound_arguments(cls.forward, args, kwargs), {}
         if forward_hook:
             handled = forward_hook(cls, args, kwargs)
             if handled is not NOT_HANDLED:
@@ -563,6 +621,7 @@ class Function:
                 return outputs
             return _fresh_outputs(ctx, args, outputs)
         ctx._recording = True  # forwards may prepare work for a backward (ops/loss_elementwise)
+        ctx._sequence_number = next(_sequence_numbers)
         # Grad mode off while forward runs (a plain switch: it is on, or nothing would record).
         _grad_state.enabled = False
         try:
@@ -575,7 +634,7 @@ class Function:
         if type(outputs) is Tensor:
             for arg in args:
                 if outputs is arg and id(arg) not in dirty:
-                    outputs = outputs.detach()  # an input returned as it is: a new tensor, its own history
+                    outputs = _input_alias(ctx, outputs)  # an input returned as it is: a new tensor, its own history
                     break
             output_tuple = (outputs,)
         else:
@@ -649,6 +708,8 @@ class Function:
                     output_meta.append((output_nr, data.shape, data.dtype, data.device))
                 output_nr += 1
             ctx._output_meta = output_meta
+            if len(output_meta) != output_nr:
+                ctx._output_count = output_nr
         if dirty:
             _rebase_dirty_views(args, dirty)
 
@@ -667,7 +728,7 @@ class Function:
                         f"{type(tensor).__name__}"
                     )
                 if hooks is not None:  # saved_tensors_hooks: the node keeps what pack returns
-                    saved.append((None, _PACKED, -1, hooks[0](tensor), hooks[1]))
+                    saved.append((None, _PACKED, -1, _packed(hooks[0], tensor), hooks[1]))
                     continue
                 if tensor._is_inference:
                     raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
@@ -681,6 +742,27 @@ class Function:
                     saved.append((tensor, counter, counter.value))
             ctx._saved = tuple(saved)
         return outputs
+
+
+_PACK_MODIFIED_MESSAGE = (
+    "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook cannot be "
+    "modified by in-place operations as this can lead to unexpected side-effects. Please open an issue if you need "
+    "to perform in-place operations on the input to a pack hook."
+)
+
+
+def _packed(pack_hook, tensor: Tensor):
+    """``pack_hook(tensor)`` as torch calls it: with grad mode off, and refused if it wrote ``tensor`` in place
+    (its version counter moved)."""
+    version = tensor._version_counter.value
+    enabled, _grad_state.enabled = _grad_state.enabled, False
+    try:
+        packed = pack_hook(tensor)
+    finally:
+        _grad_state.enabled = enabled
+    if tensor._version_counter.value != version:
+        raise RuntimeError(_PACK_MODIFIED_MESSAGE)
+    return packed
 
 
 # Forward-mode AD's entry (autograd/forward_ad.py sets it while a dual level is open): it runs a call
@@ -702,6 +784,21 @@ def _rebase_dirty_views(args: tuple, dirty: set) -> None:
             result = Tensor._wrap(arg._data)
             result._grad_fn, result._output_nr, result._requires_grad = arg._grad_fn, arg._output_nr, True
             rebase_view(arg, result)
+
+
+class _DelayedError(Function):
+    """torch's ``DelayedError`` node (named ``Error``): its outputs stand for a once_differentiable
+    backward's gradients, and differentiating through them raises."""
+
+    _backward_name = "torch::autograd::Error"
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 def _both_backward_and_vjp(ctx, *grad_outputs):
@@ -811,7 +908,7 @@ def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
     if type(outputs) is Tensor:
         for arg in args:
             if outputs is arg:
-                return outputs if id(outputs) in ctx._dirty else outputs.detach()
+                return outputs if id(outputs) in ctx._dirty else _input_alias(ctx, outputs)
         return outputs
     single = not isinstance(outputs, tuple)
     output_tuple = (outputs,) if single else outputs
@@ -819,10 +916,19 @@ def _fresh_outputs(ctx: FunctionCtx, args: tuple, outputs):
     if not any(isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty for o in output_tuple):
         return outputs
     output_tuple = tuple(
-        o.detach() if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
+        _input_alias(ctx, o) if isinstance(o, Tensor) and id(o) in argument_ids and id(o) not in ctx._dirty else o
         for o in output_tuple
     )
     return output_tuple[0] if single else output_tuple
+
+
+def _input_alias(ctx: FunctionCtx, tensor: Tensor) -> Tensor:
+    """The new tensor that stands for an input forward returned as it is; if forward marked the input
+    non-differentiable, the mark moves to it (torch's output is then without history too)."""
+    alias = tensor.detach()
+    if id(tensor) in ctx._non_differentiable:
+        ctx._non_differentiable = {*ctx._non_differentiable, id(alias)}
+    return alias
 
 
 def _edge_to(tensor) -> tuple[Node | None, int]:

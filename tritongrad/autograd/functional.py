@@ -36,8 +36,11 @@ def _untuple(is_tuple: bool, values: tuple):
     return values if is_tuple else values[0]
 
 
-def _leaves(inputs: tuple) -> tuple:
-    return tuple(t.detach().requires_grad_(True) for t in inputs)
+def _leaves(inputs: tuple, create_graph: bool) -> tuple:
+    """The tensors ``func`` is called with (torch's ``_grad_preprocess``): under ``create_graph`` an input
+    that requires grad is passed as a view of itself, so the results stay linked to the caller's graph
+    (``x.grad`` after a backward through a Jacobian); any other input is a fresh leaf."""
+    return tuple(t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_(True) for t in inputs)
 
 
 def _check_requires_grad(tensors: tuple, kind: str, strict: bool) -> None:
@@ -139,7 +142,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 
     inputs_tuple, input_tuple = _tuple(inputs, "inputs", "vjp")
     with enable_grad():
-        leaves = _leaves(input_tuple)
+        leaves = _leaves(input_tuple, create_graph)
         outputs_tuple, outputs = _outputs(func(*leaves), "vjp")
         _check_requires_grad(outputs, "outputs", strict)
         vectors = _check_vectors("vjp", v, outputs, outputs_tuple)
@@ -160,7 +163,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     inputs_tuple, input_tuple = _tuple(inputs, "inputs", "jvp")
     vectors = _check_vectors("jvp", v, input_tuple, inputs_tuple)
     with enable_grad():
-        leaves = _leaves(input_tuple)
+        leaves = _leaves(input_tuple, create_graph)
         outputs_tuple, outputs = _outputs(func(*leaves), "jvp")
         _check_requires_grad(outputs, "outputs", strict)
         dummies = tuple(creation.zeros_like(o).requires_grad_(True) for o in outputs)
@@ -188,7 +191,7 @@ def _hessian_vector_product(name: str, func, inputs, v, create_graph: bool, stri
     inputs_tuple, input_tuple = _tuple(inputs, "inputs", name)
     vectors = _check_vectors(name, v, input_tuple, inputs_tuple)
     with enable_grad():
-        leaves = _leaves(input_tuple)
+        leaves = _leaves(input_tuple, create_graph)
         output = _scalar_output(name, func(*leaves), strict)
         gradient = _grads_or_zeros((output,), leaves, (None,), True, False, "back")
         _check_requires_grad(gradient, "jacobian", strict)
@@ -265,7 +268,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
     inputs_tuple, input_tuple = _tuple(inputs, "inputs", "jacobian")
     single_input = not inputs_tuple
     with enable_grad():
-        prepared = _leaves(input_tuple)
+        prepared = _leaves(input_tuple, create_graph)
         outputs_tuple, output_tuple = _outputs(func(*prepared), "jacobian")
         single_output = not outputs_tuple
         _check_requires_grad(output_tuple, "outputs", strict)
@@ -299,6 +302,11 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
                             "This is not allowed in strict mode when create_graph=True."
                         )
                     rows[k].append(g.reshape(-1))
+            if output.numel() == 0 and strategy == "reverse-mode":
+                # torch stacks no rows and refuses (its vectorized path indexes row 0); forward mode has none
+                if vectorize:
+                    raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
+                raise RuntimeError("stack expects a non-empty TensorList")
             blocks = []
             for tensor, row_list in zip(prepared, rows):
                 if row_list:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 
 from tritongrad.tensor import grad_state as _state
 from tritongrad.tensor import inference_active, set_inference_active
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "is_inference_mode_enabled"]  # fmt: skip
+           "is_inference_mode_enabled", "set_multithreading_enabled", "is_multithreading_enabled"]  # fmt: skip
 
 
 def is_grad_enabled() -> bool:
@@ -88,9 +89,7 @@ class _NoArgumentSwitch(_GradModeContext):
         switch = super().__new__(cls)
         if function is None:
             return switch
-        if not callable(function):
-            raise TypeError(f"{cls.__name__}() takes no arguments (got {function!r})")
-        return switch(function)
+        return switch(function)  # (any positional argument is the function to wrap, as torch takes it)
 
     def __init__(self, function=None) -> None:
         pass
@@ -192,3 +191,41 @@ class inference_mode(_GradModeContext):
                 return function(*args, **kwargs)
 
         return in_inference_mode if not inspect.isgeneratorfunction(function) else _decorate(not mode, function)
+
+
+class _Multithreading(threading.local):
+    enabled = True
+
+
+_multithreading = _Multithreading()
+
+
+def is_multithreading_enabled() -> bool:
+    """torch's flag for a backward on per-device worker threads (tritongrad's always runs on the calling
+    thread, so the flag is only kept and reported)."""
+    return _multithreading.enabled
+
+
+class set_multithreading_enabled(_GradModeContext):  # noqa: N801 (torch's name)
+    """Sets ``is_multithreading_enabled()`` to ``mode`` when made, restored on exit (per thread, as torch's)."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev, _multithreading.enabled = _multithreading.enabled, bool(mode)
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc_info) -> None:
+        _multithreading.enabled = self.prev
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self) -> set_multithreading_enabled:
+        return self.__class__(self.mode)

@@ -6,10 +6,11 @@ tensors to the host and back. The stack is per thread, as torch's; the node read
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
-__all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "current_hooks"]
+__all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "current_hooks", "check_enabled"]
 
 
 class _State(threading.local):
@@ -38,8 +39,7 @@ class saved_tensors_hooks:  # noqa: N801 (torch's name)
         self.unpack_hook = unpack_hook
 
     def __enter__(self) -> saved_tensors_hooks:
-        if _state.disabled is not None:
-            raise RuntimeError(_state.disabled)
+        check_enabled()
         global pushed
         _state.stack.append((self.pack_hook, self.unpack_hook))
         with _count_lock:
@@ -68,13 +68,23 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (torch's name)
         super().__init__(pack, unpack)
 
 
-class disable_saved_tensors_hooks:  # noqa: N801 (torch's name)
-    """Inside, registering saved-tensor hooks raises RuntimeError(``error_message``)."""
+def check_enabled() -> None:
+    """torch's refusal to use saved-tensor hooks inside ``disable_saved_tensors_hooks``."""
+    if _state.disabled is not None:
+        raise RuntimeError(_state.disabled)
+
+
+class disable_saved_tensors_hooks(contextlib.ContextDecorator):  # noqa: N801 (torch's name)
+    """Inside, registering saved-tensor hooks raises RuntimeError(``error_message``); entering it while
+    hooks are registered raises it at once, as torch's (those hooks would be used by the next save).
+    Also a decorator, as torch's."""
 
     def __init__(self, error_message: str) -> None:
         self.error_message = error_message
 
     def __enter__(self) -> disable_saved_tensors_hooks:
+        if _state.stack:
+            raise RuntimeError(self.error_message)
         self._previous, _state.disabled = _state.disabled, self.error_message
         return self
 
