@@ -161,6 +161,8 @@ def _logical(function: Callable, a, b, *, out=None):
     if isinstance(out, Tensor) and out.dtype.is_complex:
         result = function(_nonzero(a), _nonzero(b))
         return write_out(function.__name__, out, result, rule="castable", differentiable=False)
+    if out is None:  # (the method form, which takes no out=, is one of the functions wrapped)
+        return function(_nonzero(a), _nonzero(b))
     return function(_nonzero(a), _nonzero(b), out=out)
 
 

@@ -132,9 +132,20 @@ def refuse_complex32(op: str) -> NotImplementedError:
     return NotImplementedError(f"tritongrad: {op} in torch.complex32 is not implemented (complex64 and complex128 are)")
 
 
-def tensor_type_name(dtype: torch.dtype, device: torch.device) -> str:
+# The dtypes ATen's C++ type names (at::toString, in its autograd and map_ messages) give a legacy Python
+# name; the others (bfloat16, the complex dtypes) it names as backend + scalar type: CPUBFloat16Type.
+_ATEN_LEGACY_NAMED = frozenset({
+    torch.float32, torch.float64, torch.float16, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
+    torch.bool,
+})  # fmt: skip
+
+
+def tensor_type_name(dtype: torch.dtype, device: torch.device, *, aten: bool = False) -> str:
     """torch's legacy tensor type name, as ``Tensor.type()`` returns it: ``torch.FloatTensor``,
-    ``torch.cuda.LongTensor``."""
+    ``torch.cuda.LongTensor``. ``aten=True``: as torch's C++ messages name the type (the version-counter
+    error, a hook's type change, map_), which is the same but for bfloat16 and complex: ``CPUBFloat16Type``."""
+    if aten and dtype not in _ATEN_LEGACY_NAMED:
+        return f"{'CUDA' if device.type == 'cuda' else 'CPU'}{dtype_word(dtype)}Type"
     prefix = "torch.cuda." if device.type == "cuda" else "torch."
     return f"{prefix}{dtype_word(dtype)}Tensor"
 

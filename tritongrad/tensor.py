@@ -15,23 +15,28 @@ Autograd fields follow torch: ``requires_grad``, ``grad``, ``grad_fn`` (the node
 that produced the tensor; None for leaves), ``is_leaf``, ``retain_grad()``,
 ``register_hook``. Views share a version counter with their base; in-place
 ops bump it, which is how a saved tensor modified after the forward pass is
-detected at backward time.
+detected at backward time. Inference tensors have no counter to bump: theirs refuses
+every write outside ``inference_mode`` (torch's rule, whatever the write).
+
+Tensor methods never take ``out=`` (torch's do not): ``attach_methods`` removes it
+from the function forms it installs.
 """
 
 from __future__ import annotations
 
 import builtins
+import inspect
 import threading
 import warnings
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import Any
 
 import numpy as np
 import torch
 
 from tritongrad import caller_warnings, runtime
-from tritongrad.dtypes import get_default_dtype, type_meta_name
+from tritongrad.dtypes import get_default_dtype, python_type_name, type_meta_name
 from tritongrad.formatting import format_meta_tensor, format_tensor, host_values
 from tritongrad.hooks import RemovableHandle, add_hook
 from tritongrad.kernels.device_checks import raise_deferred_errors
@@ -82,6 +87,12 @@ _INFERENCE_SAVED_MESSAGE = (
 )
 
 
+INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
+    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
 class _VersionCounter:
     # A class default rather than an __init__: every op output gets a counter, and a class without
     # a Python __init__ is made a third faster; the first bump gives the instance its own value.
@@ -89,6 +100,27 @@ class _VersionCounter:
 
     def bump(self) -> None:
         self.value += 1
+
+    def check_writable(self) -> None:
+        """Nothing to refuse: a tensor with a version counter may be written in place."""
+
+
+class _InferenceVersionCounter(_VersionCounter):
+    """What a tensor made inside inference_mode (and its views) has in place of a version counter: torch's
+    inference tensors track none, and torch refuses every write that would move one outside the mode
+    (arithmetic, ``out=``, ``resize_``/``unsqueeze_``/``set_``, ...). As torch's, a write that bumps after
+    writing (an ``out=`` op, an in-place view op) has changed the tensor when the error is raised. One
+    instance serves every inference tensor: there is no version to keep."""
+
+    def bump(self) -> None:
+        self.check_writable()
+
+    def check_writable(self) -> None:
+        if not inference_active():
+            raise RuntimeError(INFERENCE_INPLACE_MESSAGE)
+
+
+INFERENCE_VERSION_COUNTER = _InferenceVersionCounter()
 
 
 def _buffers_of(data):
@@ -172,6 +204,8 @@ class Tensor:
         self._version_counter = version_counter if version_counter is not None else _VersionCounter()
         if _INFERENCE_THREADS and threading.get_ident() in _INFERENCE_THREADS:
             self._is_inference = True
+            if version_counter is None:
+                self._version_counter = INFERENCE_VERSION_COUNTER
         if requires_grad:
             self.requires_grad = True
 
@@ -183,6 +217,8 @@ class Tensor:
         tensor._version_counter = version_counter if version_counter is not None else _VersionCounter()
         if _INFERENCE_THREADS and threading.get_ident() in _INFERENCE_THREADS:
             tensor._is_inference = True
+            if version_counter is None:  # (a view keeps its base's counter, an inference one or not)
+                tensor._version_counter = INFERENCE_VERSION_COUNTER
         if requires_grad:
             if not (data.dtype.is_floating_point or data.dtype.is_complex):
                 raise RuntimeError(FACTORY_REQUIRES_GRAD_DTYPE_ERROR)
@@ -391,7 +427,7 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        if self._is_inference:
+        if self._version_counter is INFERENCE_VERSION_COUNTER:
             raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
 
@@ -426,25 +462,42 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        value = bool(value)
+        if type(value) is not builtins.bool:  # (not truthiness: a numpy bool, a 0-d tensor, 1 are refused too)
+            raise RuntimeError("requires_grad must be a bool")
         if self.grad_fn is not None:
-            if not value:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-                    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
-                )
-            return
+            # torch refuses a non-leaf either way, with the detach() hint for False only
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables."
+                if value
+                else "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
         if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         if value and self._is_inference and not inference_active():
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._requires_grad = value
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Sets ``requires_grad`` in place and returns self."""
+    def requires_grad_(self, *args, **kwargs) -> Tensor:
+        """Sets ``requires_grad`` in place and returns self: ``requires_grad_(requires_grad=True)``, a bool
+        (torch's argument parser: no other type, given by position or by name)."""
+        if len(args) > 1:
+            raise TypeError(f"requires_grad_() takes from 0 to 1 positional arguments but {len(args)} were given")
+        for name in kwargs:
+            if name != "requires_grad" or args:
+                raise TypeError(f"requires_grad_() got an unexpected keyword argument '{name}'")
+        requires_grad = args[0] if args else kwargs.get("requires_grad", True)
+        if type(requires_grad) is not builtins.bool:
+            position = " (position 1)" if args else ""
+            raise TypeError(
+                f"requires_grad_(): argument 'requires_grad'{position} must be bool, not "
+                f"{python_type_name(requires_grad)}"
+            )
         if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             # torch's method words this without "and complex", unlike its attribute setter.
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self.grad_fn is not None:  # (a non-leaf requires grad already: torch returns it)
+            return self
         self.requires_grad = requires_grad
         return self
 
@@ -488,17 +541,15 @@ class Tensor:
 
     @grad.setter
     def grad(self, value) -> None:
+        # torch's checks, in its order: the type, itself, the dtype, the device type, the size
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(
-                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                    f"assigned grad expected to be a Tensor or None but got grad of type {python_type_name(value)}"
                 )
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             data, own = value._data, self._data
-            if data.shape != own.shape:
-                raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(data.shape)}' to a tensor of size "
-                    f"'{list(own.shape)}'. Please ensure that the gradient and the tensor are the same size"
-                )
             if data.dtype != own.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{type_meta_name(data.dtype)}' to a tensor with "
@@ -507,9 +558,24 @@ class Tensor:
                     "dtype, or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
                     "and its gradient may break downstream systems that assume they match."
                 )
-            if data.device != own.device:
+            if data.device.type != own.device.type:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{data.device.type}' to a tensor with device "
+                    f"type '{own.device.type}'. Please ensure that the gradient and the tensor are on the same device"
+                )
+            if data.shape != own.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(data.shape)}' to a tensor of size "
+                    f"'{list(own.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            if data.device != own.device:  # (another GPU of the same type)
                 raise RuntimeError("assigned grad has data located on a different device")
         self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        """``del x.grad``: as assigning None (torch's)."""
+        self._grad = None
 
     @property
     def retains_grad(self) -> bool:
@@ -532,6 +598,10 @@ class Tensor:
         if detached._is_inference is not self._is_inference:
             # an alias of an inference tensor is one; of a normal tensor (even inside inference_mode), not
             detached._is_inference = self._is_inference
+        if self._is_inference and not inference_active():
+            # torch gives the alias it makes outside the mode a version counter of its own, so it may be
+            # written in place (x.detach().add_(1)), though it is an inference tensor (its views are not)
+            detached._version_counter = _VersionCounter()
         return detached
 
     def detach_(self) -> Tensor:
@@ -553,7 +623,10 @@ class Tensor:
         same torch tensor, as detach()'s; an inference tensor's is one, a normal tensor's is not)."""
         data = Tensor._wrap(self._data)
         if data._is_inference is not self._is_inference:
+            # with a version counter: a normal tensor's taken inside the mode, an inference tensor's taken
+            # outside it (writable, as detach()'s alias: see there)
             data._is_inference = self._is_inference
+            data._version_counter = _VersionCounter()
         return data
 
     @data.setter
@@ -627,6 +700,8 @@ class Tensor:
     def __complex__(self) -> complex:
         if self.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
+        if self.requires_grad:
+            warn_scalar_of_requires_grad()
         return complex(self.item())
 
     # Python 2's names, which torch's Tensor still answers to
@@ -760,7 +835,11 @@ FACTORY_REQUIRES_GRAD_DTYPE_ERROR = "Only Tensors of floating point and complex 
 
 
 def warn_scalar_of_requires_grad() -> None:
-    """torch's once-per-process warning when a tensor that requires grad is read as a Python scalar."""
+    """torch's once-per-process warning when a tensor that requires grad is read as a Python scalar
+    (``float``, ``complex``, an element of ``tensor([...])``); only with grad mode on, as torch's (an
+    LBFGS closure's loss read under no_grad is silent, and does not use up the one warning)."""
+    if not grad_state.enabled:
+        return
     caller_warnings.warn_once(
         "scalar of requires_grad",
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
@@ -785,4 +864,47 @@ def attach_methods(methods: dict[str, Callable] | type, *, replace: bool = False
     for name, method in methods.items():
         if not replace and name in Tensor.__dict__:
             raise AttributeError(f"Tensor.{name} is already defined; attach it with replace=True")
-        setattr(Tensor, name, method)
+        setattr(Tensor, name, _without_out(name, method))
+
+
+def _without_out(name: str, method):
+    """``method`` as a Tensor method: a function form with an ``out=`` parameter (``sum``, ``exp``, ...)
+    loses it, since torch's methods never take one (``x.exp(out=y)`` is its TypeError, and so numpy's
+    ``np.sum(x)``, which calls ``x.sum(axis=None, dtype=None, out=None)``, raises as torch's)."""
+    if not isinstance(method, FunctionType):
+        return method
+    signature = inspect.signature(method)
+    out = signature.parameters.get("out")
+    if out is None:
+        return method
+    kept = [parameter for parameter in signature.parameters.values() if parameter is not out]
+    if out.kind is inspect.Parameter.KEYWORD_ONLY:
+        refusal = f"{name}() got an unexpected keyword argument 'out'"
+
+        def without_out(self, /, *args, **kwargs):
+            if "out" in kwargs:
+                raise TypeError(refusal)
+            return method(self, *args, **kwargs)
+
+    else:
+        # A function whose out= is positional (torch.norm(input, p, dim, keepdim, out, dtype), lu): the
+        # method's positions skip it (x.norm(p, dim, keepdim, dtype)). torch writes these methods in
+        # Python, so its messages name them Tensor.norm.
+        positional = [parameter.name for parameter in kept if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+        positional = positional[1:]  # (after self)
+        refusal = f"Tensor.{name}() got an unexpected keyword argument 'out'"
+
+        def without_out(self, /, *args, **kwargs):
+            if "out" in kwargs:
+                raise TypeError(refusal)
+            if len(args) > len(positional):
+                raise TypeError(
+                    f"Tensor.{name}() takes from 1 to {len(positional) + 1} positional arguments but "
+                    f"{len(args) + 1} were given"
+                )
+            return method(self, **dict(zip(positional, args)), **kwargs)
+
+    without_out.__name__, without_out.__qualname__, without_out.__doc__ = name, f"Tensor.{name}", method.__doc__
+    without_out.__module__ = method.__module__
+    without_out.__signature__ = signature.replace(parameters=kept)
+    return without_out

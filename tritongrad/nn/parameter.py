@@ -4,6 +4,7 @@ a buffer; UninitializedParameter/UninitializedBuffer: the lazy layers' placehold
 from __future__ import annotations
 
 from tritongrad import creation
+from tritongrad.dtypes import python_type_name
 from tritongrad.tensor import FACTORY_REQUIRES_GRAD_DTYPE_ERROR, Tensor
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
@@ -29,7 +30,17 @@ class Parameter(Tensor):
             if not hasattr(data, "detach"):  # (torch's Parameter calls data.detach() on what is not a Tensor)
                 raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
             raise TypeError(f"Parameter expects a Tensor, got {type(data).__name__}")
-        self._init_fields(data._data)
+        # torch's Parameter is an alias of data.detach(): the same memory and version counter, an inference
+        # tensor when data is one (made outside inference_mode it may be written, but not require grad)
+        if type(requires_grad) is not bool:  # (torch's _make_subclass parses it: its TypeError)
+            raise TypeError(
+                f"_make_subclass(): argument 'require_grad' (position 3) must be bool, not "
+                f"{python_type_name(requires_grad)}"
+            )
+        alias = data.detach()
+        self._init_fields(alias._data, version_counter=alias._version_counter)
+        if self._is_inference is not alias._is_inference:
+            self._is_inference = alias._is_inference
         if requires_grad and not (data.dtype.is_floating_point or data.dtype.is_complex):
             raise RuntimeError(FACTORY_REQUIRES_GRAD_DTYPE_ERROR)
         self.requires_grad = requires_grad

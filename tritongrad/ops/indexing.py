@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from tritongrad import creation
+from tritongrad import caller_warnings, creation
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import complex_scalar_as, dtype_word, result_type, scalar_as, tensor_type_name, type_meta_name
 from tritongrad.kernels import elementwise as elementwise_kernels
@@ -1630,6 +1630,8 @@ def _index_reduce_arguments(input: Tensor, dim: int, index: Tensor, source: Tens
     if reduce not in _INDEX_REDUCES:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     values = _index_func_source("index_reduce", input, dim, index, source)
+    # torch's kernel warns once per process, after the argument checks and before the index bounds
+    caller_warnings.warn_once("index_reduce beta", "index_reduce() is in beta and the API may change at any time.")
     if input.dtype == torch.bool:  # (torch's CPU kernels have no bool reduction, after the dtype checks)
         kernel = "index_func_" if include_self else "index_reduce_func_exclude_input_init"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")

@@ -17,22 +17,16 @@ from tritongrad.dtypes import category, dtype_word
 from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels.strided import check_no_partial_overlap
 from tritongrad.ops.views import contiguous_copy, rebase_after_write_through_view
-from tritongrad.tensor import Tensor, inference_active
+from tritongrad.tensor import Tensor
 
 __all__ = ["check_inplace", "apply_inplace"]
-
-
-_INFERENCE_INPLACE_MESSAGE = (
-    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal "
-    "tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details."
-)
 
 
 def check_inplace(self: Tensor) -> None:
     """torch's rules for writing in place into a tensor that takes part in autograd (and into an
     inference tensor, whatever the grad mode)."""
-    if self._is_inference and not inference_active():
-        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
+    if self._is_inference:  # (refused outside inference_mode unless it has a version counter: see tensor.py)
+        self._version_counter.check_writable()
     if not is_grad_enabled():
         return
     custom = getattr(self, "_custom_function_view", None)
@@ -77,8 +71,8 @@ def apply_untracked(self: Tensor, kernel_into) -> Tensor:
     """An in-place op autograd does not see (torch's logical_and_/or_/xor_/not_, which have no
     derivative and no autograd kernel): written straight into the buffer, even a leaf that requires
     grad, whose history is left as it is; only the version counter records the write."""
-    if self._is_inference and not inference_active():
-        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
+    if self._is_inference:  # (refused outside inference_mode unless it has a version counter: see tensor.py)
+        self._version_counter.check_writable()
     kernel_into()
     self._version_counter.bump()
     return self

@@ -34,7 +34,7 @@ from tritongrad.kernels import elementwise as elementwise_kernels
 from tritongrad.kernels import indexing as indexing_kernels
 from tritongrad.kernels.strided import contiguous_strides
 from tritongrad.shapes import as_int, normalize_dim, shape_arg
-from tritongrad.tensor import Tensor, attach_methods
+from tritongrad.tensor import INFERENCE_VERSION_COUNTER, Tensor, attach_methods
 
 
 def _view_of(x, data: torch.Tensor):
@@ -48,6 +48,8 @@ def _view_of(x, data: torch.Tensor):
         # a view of an inference tensor is one; a view of a normal tensor, even one taken inside
         # inference_mode, is not, as torch's
         result._is_inference = x._is_inference
+        if x._is_inference:  # (with no version counter, even when x is the writable alias detach() gives)
+            result._version_counter = INFERENCE_VERSION_COUNTER
     if getattr(x, "_multi_output_view", None) is not None:  # (torch names the latest view op then)
         result._multi_output_view = (None, 0)
     return result
