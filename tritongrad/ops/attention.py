@@ -24,7 +24,7 @@ import torch
 from tritongrad import backends, creation
 from tritongrad.autograd.function import Function
 from tritongrad.autograd.grad_mode import is_grad_enabled
-from tritongrad.dtypes import dtype_word
+from tritongrad.dtypes import dtype_word, type_meta_name
 from tritongrad.kernels import attention as attention_kernels
 from tritongrad.kernels.strided import broadcast_shapes
 from tritongrad.ops.autocast import autocast_op
@@ -81,8 +81,8 @@ def _check_arguments(query, key, value, attn_mask, dropout_p, is_causal, scale) 
     if not query.dtype == key.dtype == value.dtype:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{dtype_word(query.dtype).lower()} key.dtype: {dtype_word(key.dtype).lower()} and value.dtype: "
-            f"{dtype_word(value.dtype).lower()} instead."
+            f"{type_meta_name(query.dtype)} key.dtype: {type_meta_name(key.dtype)} and value.dtype: "
+            f"{type_meta_name(value.dtype)} instead."
         )
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {dtype_word(query.dtype)}")
@@ -106,7 +106,7 @@ def _check_arguments(query, key, value, attn_mask, dropout_p, is_causal, scale) 
         if attn_mask.dtype not in (torch.bool, torch.float32, query.dtype):
             raise RuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
-                f"{dtype_word(attn_mask.dtype).lower()} and  query.dtype: {dtype_word(query.dtype).lower()} instead."
+                f"{type_meta_name(attn_mask.dtype)} and  query.dtype: {type_meta_name(query.dtype)} instead."
             )
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
