@@ -365,6 +365,10 @@ def cross_entropy_fwd_kernel(
                 result = result / n_rows
             if NORMALIZE == 2:  # BY_WEIGHT
                 result = result / total_weight
+                if SMOOTHING > 0:
+                    # torch divides its NLL and smoothing terms by the total weight separately: with
+                    # no weight at all the NLL term is 0 / 0 = NaN, so the sum is NaN, not (0 + s) / 0.
+                    result = tl.where(total_weight == 0, float("nan"), result)
             tl.store(loss_ptr, result.to(loss_ptr.dtype.element_ty))
         tl.atomic_xchg(tickets_ptr, 0)
 
@@ -399,7 +403,11 @@ def cross_entropy_bwd_kernel(
     if NORMALIZE == 1:  # BY_COUNT
         scale = scale / n_rows
     if NORMALIZE == 2:  # BY_WEIGHT
-        scale = scale / tl.load(saved_ptr + 2 * n_rows).to(COMPUTE)
+        total_weight = tl.load(saved_ptr + 2 * n_rows).to(COMPUTE)
+        scale = scale / total_weight
+        if SMOOTHING > 0:
+            # The NLL term's 0 / 0 (see the forward) makes torch's whole row gradient NaN.
+            scale = tl.where(total_weight == 0, float("nan"), scale)
     logsumexp = tl.load(saved_ptr + rows, mask=in_rows, other=0.0).to(COMPUTE)
     q_sum = tl.load(saved_ptr + n_rows + rows, mask=in_rows, other=0.0).to(COMPUTE)
     # torch differentiates log_softmax, whose row is all NaN when the row's logsumexp is not

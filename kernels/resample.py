@@ -5,14 +5,19 @@ Source positions follow torch's CPU kernels exactly, per dim of input size ``I``
 size ``O``, with ``scale`` = I / O or 1 / scale_factor (``source_scale`` says when torch copies
 instead):
 
-- nearest:  ``i = min(floor(o * scale), I - 1)`` in float32 (torch's ``nearest_idx``; scale 1/2
-  when O == 2 I); 'nearest-exact': ``min(floor((o + 0.5) * scale), I - 1)``, no shortcuts;
+- nearest:  ``i = min(floor(o * scale), I - 1)`` (scale 1/2 when O == 2 I); 'nearest-exact':
+  ``min(floor(max(scale * (o + 0.5) - 0.5, 0) + 0.5), I - 1)``, no shortcuts;
 - linear:   ``src = scale * o`` (align_corners; scale = (I - 1) / (O - 1)) or
   ``max(scale * (o + 0.5) - 0.5, 0)``; ``i0 = min(floor(src), I - 1)``, ``i1 = i0 + (i0 < I - 1)``,
   weights ``1 - l`` and ``l = clamp(src - i0, 0, 1)``, in fp32 (fp64 for fp64 tensors);
 - cubic:    ``src = scale * o`` or ``scale * (o + 0.5) - 0.5`` (no clamp at 0), ``i0`` and ``l`` as
   linear; taps ``clamp(i0 - 1 + k, 0, I - 1)`` for k < 4 with torch's cubic convolution weights
   (A = -0.75, aten UpSample.h ``get_cubic_upsample_coefficients``).
+
+Positions are computed in fp32 (fp64 for fp64 tensors), torch's opmath, but every ``floor`` is
+torch's ``floorf``: of the position rounded to fp32, whatever the dtype. The nearest modes'
+backward takes its sources as torch's backward kernels do, all in fp32 (``o * scale``,
+``(o + 0.5) * scale``): for fp64 a rare output position goes to another input than the forward read.
 
 The forward computes each output from its one (nearest), four (bilinear) or 16 (bicubic) sources. The backward
 is separable (the resize is a product of 1-d resizes): one 1-d gather kernel along W, then along
@@ -70,7 +75,28 @@ def source_scale(in_size: int, out_size: int, linear: bool, align_corners: bool,
 
 
 @triton.jit
-def _nearest_source(o, in_size, scale, EXACT: tl.constexpr):
+def _floor_as_float32(source):
+    """torch's ``floorf(source)``: the source position (opmath, so float64 for float64 tensors) is
+    rounded to float32 before the floor, which moves a position within a float32 ulp below an
+    integer onto it."""
+    return tl.floor(source.to(tl.float32))
+
+
+@triton.jit
+def _nearest_source(o, in_size, scale, EXACT: tl.constexpr, COMPUTE: tl.constexpr):
+    position = o.to(COMPUTE)
+    if EXACT:
+        # 'nearest-exact': torch's area_pixel_compute_source_index (clamped at 0), then + 0.5
+        source = tl.maximum(scale * (position + 0.5) - 0.5, 0.0) + 0.5
+    else:
+        source = scale * position
+    return tl.minimum(_floor_as_float32(source).to(o.dtype), in_size - 1)
+
+
+@triton.jit
+def _nearest_source_of_gradient(o, in_size, scale, EXACT: tl.constexpr):
+    """The source index torch's nearest backward kernels scatter to: ``nearest_idx`` /
+    ``nearest_exact_idx``, in float32 whatever the dtype -- for float64 not always the forward's."""
     position = o.to(tl.float32)
     if EXACT:
         position += 0.5  # 'nearest-exact': the pixel centre
@@ -85,7 +111,7 @@ def _linear_source(o, in_size, scale, ALIGN: tl.constexpr, COMPUTE: tl.constexpr
         source = scale * position
     else:
         source = tl.maximum(scale * (position + 0.5) - 0.5, 0.0)
-    i0 = tl.minimum(tl.floor(source).to(o.dtype), in_size - 1)
+    i0 = tl.minimum(_floor_as_float32(source).to(o.dtype), in_size - 1)
     weight = tl.minimum(tl.maximum(source - i0.to(COMPUTE), 0.0), 1.0)
     i1 = i0 + (i0 < in_size - 1).to(o.dtype)
     return i0, i1, weight
@@ -117,7 +143,7 @@ def _cubic_source(o, in_size, scale, ALIGN: tl.constexpr, COMPUTE: tl.constexpr)
         source = scale * position
     else:
         source = scale * (position + 0.5) - 0.5
-    i0 = tl.minimum(tl.floor(source).to(o.dtype), in_size - 1)
+    i0 = tl.minimum(_floor_as_float32(source).to(o.dtype), in_size - 1)
     return i0, tl.minimum(tl.maximum(source - i0.to(COMPUTE), 0.0), 1.0)
 
 
@@ -166,8 +192,8 @@ def resample2d_fwd_kernel(
         bottom = (1.0 - lw) * x10 + lw * x11
         value = (1.0 - lh) * top + lh * bottom
     else:
-        ih = _nearest_source(oh, H, bits_to_float(scale_h_bits).to(tl.float32), EXACT)
-        iw = _nearest_source(ow, W, bits_to_float(scale_w_bits).to(tl.float32), EXACT)
+        ih = _nearest_source(oh, H, bits_to_float(scale_h_bits).to(COMPUTE), EXACT, COMPUTE)
+        iw = _nearest_source(ow, W, bits_to_float(scale_w_bits).to(COMPUTE), EXACT, COMPUTE)
         value = tl.load(x_base + ih * x_stride_h + iw * x_stride_w, mask=mask, other=0).to(COMPUTE)
     store_as(out_ptr + index, value, mask)
 
@@ -229,7 +255,7 @@ def resample_bwd_kernel(
             w = tl.where(i0 == i, 1.0 - weight, 0.0) + tl.where(i1 == i, weight, 0.0)
             ok = ok & ((i0 == i) | (i1 == i))
         else:
-            source = _nearest_source(o, in_size, bits_to_float(scale_bits).to(tl.float32), EXACT)
+            source = _nearest_source_of_gradient(o, in_size, bits_to_float(scale_bits).to(tl.float32), EXACT)
             w = tl.full([BLOCK], 1.0, COMPUTE)
             ok = ok & (source == i)
         grad = tl.load(g_base + o * g_step, mask=ok, other=0).to(COMPUTE)

@@ -23,6 +23,7 @@ from tritongrad import caller_warnings, creation, ops
 from tritongrad.autograd import is_grad_enabled, no_grad
 from tritongrad.dtypes import dtype_word as _dtype_word
 from tritongrad.dtypes import promote_types as _promote_types
+from tritongrad.dtypes import result_type as _result_type
 from tritongrad.dtypes import tensor_type_name, typeid_name
 from tritongrad.kernels.device_checks import check_on_device
 from tritongrad.ops import linear as linear_ops
@@ -211,6 +212,11 @@ __all__ = [
 native_channel_shuffle = channel_shuffle
 
 _REDUCTIONS = ("none", "mean", "sum")
+
+
+def _type_repr(value) -> str:
+    """``str(type(value))`` as torch's Python code prints it (tritongrad's Tensor as torch's)."""
+    return "<class 'torch.Tensor'>" if isinstance(value, Tensor) else str(type(value))
 
 
 def _check_tensor(name: str, argument: str, value) -> None:
@@ -1137,6 +1143,10 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
         raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dims} dimensions)")
     if input.numel() == 0:
         return input
+    if dims > 3 and input.dtype not in (torch.float32, torch.float64, torch.int64):
+        # torch pools 4-d and 5-d input with avg_pool3d, whose CPU kernel takes fewer types than
+        # avg_pool2d's (the same sums here): its refusal, e.g. of float16.
+        raise NotImplementedError(f"\"avg_pool3d_out_frame\" not implemented for '{_dtype_word(input.dtype)}'")
     div = input.mul(input)
     sizes = tuple(input.shape)
     # (N, 1, C, rest): a (size, 1) window walks the channels (torch pools 5-d input in 3-d with
@@ -1187,13 +1197,28 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 
 @autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
-    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``; x1 and x2 broadcast."""
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``; x1 and x2 broadcast.
+
+    As torch's, each norm is clamped in place under no_grad: a norm below ``eps`` is used as
+    ``eps``, and the gradient still flows through the norm (at the clamped value), not only
+    through the numerator as a differentiable clamp would have it.
+    """
     _check_tensor("cosine_similarity", "x1", x1)
     _check_tensor("cosine_similarity", "x2", x2)
+    common = _result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_dtype_word(common)}")
+    if eps < 0:
+        raise RuntimeError(f"eps must be non-negative, got: {eps:g}")
+    # (integer and bool inputs are cast to the common dtype; floating ones keep theirs, as torch's)
+    x1, x2 = (x if x.dtype.is_floating_point else x.to(common) for x in (x1, x2))
     x1, x2 = ops.broadcast_tensors(x1, x2)
-    unit1 = x1 / x1.norm(2, dim, keepdim=True).clamp_min(eps)
-    unit2 = x2 / x2.norm(2, dim, keepdim=True).clamp_min(eps)
-    return (unit1 * unit2).sum(dim)
+    norm1 = x1.norm(2, dim, keepdim=True).clone()
+    norm2 = x2.norm(2, dim, keepdim=True).clone()
+    with no_grad():
+        norm1.clamp_min_(eps)
+        norm2.clamp_min_(eps)
+    return ((x1 / norm1) * (x2 / norm2)).sum(dim)
 
 
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
@@ -1212,14 +1237,14 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):  # fmt: skip
     """max(d(a, p) - d(a, n) + margin, 0) with pairwise_distance d; ``swap`` uses min(d(a, n), d(p, n))."""
     reduction = _reduction(size_average, reduce, reduction)
-    dims = {anchor.dim(), positive.dim(), negative.dim()}
-    if len(dims) != 1 or dims - {1, 2}:
-        raise RuntimeError(
-            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions (1 or 2), "
-            f"but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative {negative.dim()}D inputs"
-        )
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
+    # Any number of dims, the same for all three (torch's only check): the distance is over the last.
+    if not anchor.dim() == positive.dim() == negative.dim():
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {anchor.dim()}D, positive {positive.dim()}D, and negative {negative.dim()}D inputs"
+        )
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -1262,7 +1287,8 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_averag
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where target is -1; cos along the
     last dim with torch's eps of 1e-12 added to each squared norm."""
     reduction = _reduction(size_average, reduce, reduction)
-    dim = input1.dim() - 1
+    _check_cosine_embedding_dims(input1, input2, target)
+    dim = target.dim()  # the inputs' last dim, after the check
     products = (input1 * input2).sum(dim)
     squares1 = (input1 * input1).sum(dim) + 1e-12
     squares2 = (input2 * input2).sum(dim) + 1e-12
@@ -1271,6 +1297,18 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_averag
     positive = ops.where(target == 1, 1 - cos, zero)
     negative = ops.where(target == -1, (cos - margin).clamp_min(0), zero)
     return _reduce(positive + negative, reduction)
+
+
+def _check_cosine_embedding_dims(input1, input2, target) -> None:
+    """torch's: a 0-D target goes with 1-D inputs, a 1-D target with 2-D ones (a batch)."""
+    if target.dim() not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    expected = target.dim() + 1
+    if input1.dim() != expected or input2.dim() != expected:
+        raise RuntimeError(
+            f"{target.dim()}D target tensor expects {expected}D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}."
+        )
 
 
 # ------------------------------------------------------------------------------ more losses
@@ -1531,10 +1569,17 @@ def embedding_bag(
     not supported (NotImplementedError)."""
     _check_tensor("embedding_bag", "input", input)
     _check_tensor("embedding_bag", "weight", weight)
+    if weight.dtype == torch.long and input.is_floating_point():
+        # torch's backward compatibility with the old embedding_bag(weight, input, ...) order
+        caller_warnings.warn(
+            "Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, input, ...)` "
+            "is deprecated, and should now be `embedding_bag(input, weight, ...)`."
+        )
+        weight, input = input, weight
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ValueError(
-            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
-            f"then it must have the same shape as the input ({tuple(input.shape)})"
+            f"embedding_bag: If per_sample_weights (torch.Size({list(per_sample_weights.shape)})) is not None, "
+            f"then it must have the same shape as the input (torch.Size({list(input.shape)}))"
         )
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
@@ -1542,7 +1587,7 @@ def embedding_bag(
         if offsets is not None:
             raise ValueError(
                 "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed "
-                f"length sequences. However, found offsets of type {type(offsets).__name__}"
+                f"length sequences. However, found offsets of type {_type_repr(offsets)}"
             )
         offsets = creation.arange(input.shape[0], dtype=torch.int64, device=input.device) * input.shape[1]
         include_last_offset = False
@@ -1568,14 +1613,15 @@ def embedding_bag(
         )
     if sparse:
         raise NotImplementedError("embedding_bag: sparse gradients are not supported; use sparse=False")
+    # torch promotes the indices and offsets to their common type (a 2-D input's offsets are built
+    # in its dtype), checks that, then the table's: int16 indices pass beside int64 offsets.
+    index_dtype = _promote_types(input.dtype, input.dtype if input.dim() == 2 else offsets.dtype)
+    if index_dtype not in (torch.int32, torch.int64):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
+            f"got {tensor_type_name(index_dtype, input.device)} instead (while checking arguments for embedding_bag)"
+        )
     check_bag_weight(weight)
-    for index in (input, offsets):
-        if index.dtype not in (torch.int32, torch.int64):
-            found = tensor_type_name(index.dtype, index.device)
-            raise RuntimeError(
-                "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
-                f"got {found} instead (while checking arguments for embedding_bag)"
-            )
     num_weights, dim = weight.shape
     if padding_idx is not None:
         if not -num_weights <= padding_idx < num_weights:

@@ -15,10 +15,8 @@ input is a batch of one (a view). Two Functions carry the tape:
 Both backwards are built from these Functions, so ``create_graph=True`` gives gradients of any
 order on the same kernels.
 
-Differences from torch: an input with 0 channels (and a (OC, 0, KH, KW) weight) gives the
-(N, OC, OH, OW) result of an empty sum (the bias, or zeros), where torch returns a tensor with 0
-channels; 'same' padding with an even kernel never copies the input, so torch's warning about
-that copy is not given.
+An input with 0 channels (and a (OC, 0, KH, KW) weight) gives torch's answer, a (N, 0, OH, OW)
+result with no elements (``EmptyChannelConvolution``), not the empty sum's (N, OC, OH, OW) bias.
 """
 
 from __future__ import annotations
@@ -27,10 +25,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from tritongrad import backends
+from tritongrad import backends, caller_warnings
 from tritongrad.autograd.function import Function
 from tritongrad.dtypes import dtype_word, type_meta_name
 from tritongrad.kernels import conv as kernels
+from tritongrad.kernels.creation import launch_fill_
 from tritongrad.ops.autocast import autocast_op
 from tritongrad.ops.indexing import cat
 from tritongrad.ops.padding import pad
@@ -157,6 +156,32 @@ class Convolution(Function):
         return grad_input, grad_weight, grad_bias, None
 
 
+class EmptyChannelConvolution(Function):
+    """A (non-transposed) convolution of an input with 0 channels: torch's "empty" backend returns
+    (N, 0, *output_size), the input's channel count, never touching the weight or the bias; their
+    gradients are zeros (all of the weight's, whose dim 1 is 0, and the bias's OC entries)."""
+
+    _optional_tensors = (2,)  # (the bias: an input of torch's node even when None)
+
+    _backward_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, output_size: tuple[int, ...]):
+        ctx.shapes = (input.shape, weight.shape, None if bias is None else bias.shape)
+        x = input._data
+        return Tensor._wrap(torch.empty((x.shape[0], 0, *output_size), dtype=x.dtype, device=x.device))
+
+    @staticmethod
+    def backward(ctx, grad):
+        input_shape, weight_shape, bias_shape = ctx.shapes
+        need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
+        g = grad._data
+        grad_input = Tensor._wrap(g.new_empty(input_shape)) if need_input else None  # (no elements)
+        grad_weight = Tensor._wrap(g.new_empty(weight_shape)) if need_weight else None  # (no elements)
+        grad_bias = Tensor._wrap(launch_fill_(g.new_empty(bias_shape), 0)) if need_bias and bias_shape else None
+        return grad_input, grad_weight, grad_bias, None
+
+
 class ConvolutionWeightGrad(Function):
     """The weight gradient of the convolution ``geometry`` (not transposed) that maps ``input``
     (N, C, *spatial) to ``grad_out``'s space (N, OC, *output_size): (OC, C / groups, *kernel).
@@ -244,7 +269,9 @@ def _batched(name: str, input, dims: int):
     return (input.unsqueeze(0) if unbatched else input), unbatched
 
 
-def _check_common(name: str, input, weight, bias, stride, dilation, groups: int, dims: int) -> None:
+def _check_common(
+    name: str, input, weight, bias, stride, dilation, groups: int, dims: int, transposed: bool = False
+) -> None:
     if weight.dim() != dims + 2:
         raise RuntimeError(
             f"Expected {dims + 2}D weight for {name} (out_channels, in_channels / groups, *kernel_size), but got "
@@ -263,8 +290,18 @@ def _check_common(name: str, input, weight, bias, stride, dilation, groups: int,
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+        # torch runs a 1-d convolution as a 2-d one (height 1); its transposed ones name each dim
+        shown = (1, *dilation) if dims == 1 else tuple(dilation)
+        if transposed:
+            got = ", ".join(f"dilation_{axis}: {d}" for axis, d in zip(_axes(len(shown)), shown))
+        else:
+            got = str(list(shown))
+        raise RuntimeError(f"dilation should be greater than zero, but got {got}")
     _check_groups(tuple(weight.shape), groups)
+
+
+def _axes(count: int) -> tuple[str, ...]:
+    return ("depth", "height", "width")[3 - count :]
 
 
 def _check_groups(weight_size: tuple[int, ...], groups: int) -> None:
@@ -299,8 +336,11 @@ def _convolution(name: str, input, weight, bias, stride, padding, dilation, grou
     dilation = _tuple("dilation", dilation, dims)
     _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
     begin, end, output = _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims)
-    geometry = ConvGeometry.of(stride, begin, dilation, groups, output, dims, transposed=False)
-    result = Convolution.apply(batched, weight, bias, geometry)
+    if batched.shape[1] == 0:
+        result = EmptyChannelConvolution.apply(batched, weight, bias, output)
+    else:
+        geometry = ConvGeometry.of(stride, begin, dilation, groups, output, dims, transposed=False)
+        result = Convolution.apply(batched, weight, bias, geometry)
     return result.squeeze(0) if unbatched else result
 
 
@@ -318,6 +358,14 @@ def _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, d
             total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
             begin = tuple(t // 2 for t in total)
             end = tuple(t - b for t, b in zip(total, begin))
+            if begin != end:
+                # (torch's kernel pads the input asymmetrically then; this one only offsets the
+                # window, but the warning is torch's, once per process)
+                caller_warnings.warn_once(
+                    "conv_same_padding",
+                    "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy "
+                    "of the input be created",
+                )
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
@@ -356,18 +404,21 @@ def _transposed_arguments(
     dilation = _tuple("dilation", dilation, dims)
     padding = _tuple("padding", padding, dims)
     output_padding = _tuple("output_padding", output_padding, dims)
-    _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
+    _check_common(name, batched, weight, bias, stride, dilation, groups, dims, transposed=True)
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
     if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
-        axes = ("depth", "height", "width")[3 - dims :]
-        described = " ".join(
-            [f"output_padding_{a}: {p}" for a, p in zip(axes, output_padding)]
-            + [f"stride_{a}: {s}" for a, s in zip(axes, stride)]
-            + [f"dilation_{a}: {d}" for a, d in zip(axes, dilation)]
+        # (a 1-d one as torch's 2-d one: output_padding 0, stride 1 and dilation 1 along the height)
+        shown = (
+            [(0, *output_padding), (1, *stride), (1, *dilation)] if dims == 1 else [output_padding, stride, dilation]
         )
+        axes = _axes(len(shown[0]))
+        described = " ".join(
+            f"{what}_{a}: {v}" for what, values in zip(("output_padding", "stride", "dilation"), shown)
+            for a, v in zip(axes, values)
+        )  # fmt: skip
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {described}")
     channels = batched.shape[1]
     if channels != weight.shape[0]:
@@ -485,6 +536,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation = _tuple("dilation", dilation, dims)
     _check_common(name, batched, weight, bias, stride, dilation, groups, dims)
     begin, end, output = _resolve_padding(padding, stride, dilation, groups, batched, weight, bias, dims)
+    if batched.shape[1] == 0:
+        result = EmptyChannelConvolution.apply(batched, weight, bias, output)
+        return result.squeeze(0) if unbatched else result
     batch = batched.shape[0]
     out_channels = weight.shape[0]
     (out_d, out_h, out_w), (sd, dd) = output, (stride[0], dilation[0])

@@ -130,15 +130,19 @@ def check_bag_weight(weight: Tensor) -> None:
     average or compare rows in the table's dtype)."""
     if weight.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         return
-    word, cuda = dtype_word(weight.dtype), weight.device.type == "cuda"
-    if weight.dtype in _LEGACY_TYPE_DTYPES:
-        found = f"torch.cuda.{word}Tensor" if cuda else f"torch.{word}Tensor"
-    else:
-        found = f"{'CUDA' if cuda else 'CPU'}{word}Type"
     raise RuntimeError(
         "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, Float, "
-        f"Double; but got {found} instead (while checking arguments for embedding_bag)"
+        f"Double; but got {_checked_type_name(weight)} instead (while checking arguments for embedding_bag)"
     )
+
+
+def _checked_type_name(tensor: Tensor) -> str:
+    """How torch's checkScalarTypes names a tensor's type: ``torch.FloatTensor``, or ``CPUComplexFloatType``
+    for a dtype without a legacy tensor type."""
+    word, cuda = dtype_word(tensor.dtype), tensor.device.type == "cuda"
+    if tensor.dtype in _LEGACY_TYPE_DTYPES:
+        return f"torch.cuda.{word}Tensor" if cuda else f"torch.{word}Tensor"
+    return f"{'CUDA' if cuda else 'CPU'}{word}Type"
 
 
 def check_bags(indices: Tensor, offsets: Tensor, num_weights: int) -> None:
@@ -223,7 +227,7 @@ def embedding(
     if input.dtype not in embedding_kernels.INDEX_DTYPES:
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
-            f"but got {input.dtype} instead (while checking arguments for embedding)"
+            f"but got {_checked_type_name(input)} instead (while checking arguments for embedding)"
         )
     if input.device != weight.device:
         raise RuntimeError(f"embedding: indices on {input.device} and weight on {weight.device}")

@@ -62,12 +62,16 @@ def _no_double_backward(name: str) -> None:
 def _check_input(name: str, kernel_name: str, input, *params) -> None:
     """An input torch's kernel takes: a floating tensor (an integer one beside floating parameters is
     torch's mixed-dtype error, raised before its dispatch refuses the dtype)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    _check_is_tensor(name, input)
     if not input.dtype.is_floating_point:
         if any(isinstance(p, Tensor) and p.dtype != input.dtype for p in params):
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
         raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{dtype_word(input.dtype)}'")
+
+
+def _check_is_tensor(name: str, input) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
 def _check_params(name: str, input: Tensor, params: dict) -> None:
@@ -85,10 +89,7 @@ def _check_params(name: str, input: Tensor, params: dict) -> None:
         if dtypes != {torch.float32}:
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
         return
-    raise RuntimeError(
-        f"mixed dtype (CPU): all inputs must share same datatype; {name} got input of dtype "
-        f"{dtype_word(input.dtype)} and parameters of dtype {', '.join(sorted(dtype_word(d) for d in dtypes))}"
-    )
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def _param_dtype(input: Tensor, *params: Tensor | None) -> torch.dtype:
@@ -437,17 +438,19 @@ def layer_norm(
         torch.Size([2, 5])
     """
     _check_input("layer_norm", "LayerNormKernelImpl", input, weight, bias)
+    # (torch's CPU kernel checks the dtypes before the shapes)
+    _check_params("layer_norm", input, {"weight": weight, "bias": bias})
     shape = _normalized_dims("layer_norm", input, normalized_shape, rms=False)
     _check_affine_shape("weight", weight, shape)
     _check_affine_shape("bias", bias, shape)
-    _check_params("layer_norm", input, {"weight": weight, "bias": bias})
     return LayerNormFunction.apply(input, _contiguous_param(weight), _contiguous_param(bias), len(shape), float(eps))
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
     """RMS normalization, ``input * rsqrt(mean(input**2) + eps) * weight`` over the trailing dims
-    ``normalized_shape``, as torch.nn.functional.rms_norm (``eps=None``: the input dtype's
-    machine epsilon). The result has the input's dtype; ``weight`` may be of any float dtype.
+    ``normalized_shape``, as torch.nn.functional.rms_norm (``eps=None``: the machine epsilon of the
+    dtype it computes in, float32 for float16/bfloat16 input). The result has the input's dtype;
+    ``weight`` may be of any float dtype.
 
     Example::
 
@@ -462,7 +465,9 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
             raise TypeError(f"rms_norm(): argument 'weight' must be Tensor, not {type(weight).__name__}")
         check_same_device("rms_norm", input._data, weight._data)
     if eps is None:
-        eps = torch.finfo(input.dtype).eps
+        # torch takes the epsilon of its opmath type: half inputs are normalized in float32, and
+        # float16's own 9.8e-4 would swamp any row whose mean square is below about 1e-2.
+        eps = torch.finfo(torch.float32 if input.dtype in _HALF_TYPES else input.dtype).eps
     function = RMSNormCast if input.dtype in _HALF_TYPES and weight is None else RMSNormFunction
     return function.apply(input, _contiguous_param(weight), len(shape), float(eps))
 
@@ -547,7 +552,7 @@ def group_norm(
         >>> F.group_norm(tritongrad.randn(2, 4, 3), 2).shape
         torch.Size([2, 4, 3])
     """
-    _check_input("group_norm", "group_norm", input, weight, bias)
+    _check_is_tensor("group_norm", input)
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     size = [input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]
@@ -568,6 +573,8 @@ def group_norm(
                 f"Expected {key} to be a vector of size equal to the number of channels in input, but got {key} of "
                 f"shape {list(value.shape)} and input of shape {list(input.shape)}"
             )
+    # (torch checks the dtypes after the sizes)
+    _check_input("group_norm", "GroupNormKernelImpl", input, weight, bias)
     _check_params("group_norm", input, {"weight": weight, "bias": bias})
     return GroupNormFunction.apply(input, _contiguous_param(weight), _contiguous_param(bias), num_groups, float(eps))
 

@@ -18,7 +18,7 @@ backward resizes again: gradients of any order stay on the kernels.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import numbers
 
 import torch
 
@@ -128,33 +128,84 @@ def _node(name: str, base: type[Resample] = Resample) -> type[Resample]:
 
 
 def _spatial_sizes(input, size, scale_factor, recompute_scale_factor):
-    """(output sizes, scale factors to use or None) per spatial dim, with torch's checks."""
+    """(output sizes, scale factors to use or None, the argument torch's op parser would refuse or
+    None) per spatial dim, with torch's Python-level checks. With a refused argument the sizes are
+    left as given (None for a refused scale factor); ``interpolate`` raises where torch's op would."""
     spatial = input.dim() - 2
     in_sizes = list(input.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
-        sizes = list(size) if isinstance(size, Sequence) else [size] * spatial
-        if len(sizes) != spatial:
-            raise ValueError(
-                "Input and output must have the same number of spatial dimensions, but got input with spatial "
-                f"dimensions of {in_sizes} and output size of {size}. Please provide input tensor in (N, C, d1, "
-                "d2, ...,dK) format and output size in (o1, o2, ...,oK) format."
-            )
+        if isinstance(size, (list, tuple)):
+            if len(size) != spatial:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                    f"dimensions of {in_sizes} and output size of {size}. Please provide input tensor in (N, C, "
+                    "d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format."
+                )
+            if not all(_is_integer(s) for s in size):
+                types = ", ".join(_type_repr(s) for s in size)
+                raise TypeError(
+                    "expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], but got "
+                    f"size with types [{types}]"
+                )
+            sizes = list(size)
+        else:
+            sizes = [size] * spatial
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
-        return [int(s) for s in sizes], [None] * spatial
+        refused = None if all(_is_integer(s) and not isinstance(s, bool) for s in sizes) else "size"
+        return sizes if refused else [int(s) for s in sizes], [None] * spatial, refused
     if scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
-    factors = list(scale_factor) if isinstance(scale_factor, Sequence) else [scale_factor] * spatial
+    factors = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * spatial
     if len(factors) != spatial:
         raise ValueError(
             "Input and scale_factor must have the same number of spatial dimensions, but got input with spatial "
             f"dimensions of {in_sizes} and scale_factor of shape {scale_factor}. Please provide input tensor in "
             "(N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format."
         )
+    # Recomputed sizes are torch's Python arithmetic (a tensor factor works); otherwise the factors
+    # go to its op, whose parser takes Python numbers only ("tuple of floats").
+    if not recompute_scale_factor and not all(isinstance(f, numbers.Real) for f in factors):
+        return None, None, "scale_factor"
     sizes = [math.floor(float(n) * float(f)) for n, f in zip(in_sizes, factors)]
-    return sizes, [None] * spatial if recompute_scale_factor else [float(f) for f in factors]
+    return sizes, [None] * spatial if recompute_scale_factor else [float(f) for f in factors], None
+
+
+def _is_integer(value) -> bool:
+    """torch's F.interpolate ``_is_integer``: a Python or numpy integer, or a tensor of an integer type."""
+    return isinstance(value, numbers.Integral) or (isinstance(value, Tensor) and not value.is_floating_point())
+
+
+def _type_repr(value) -> str:
+    return "<class 'torch.Tensor'>" if isinstance(value, Tensor) else repr(type(value))
+
+
+def _refused_arguments(mode: str, spatial: int, antialias: bool, size, scale_factor, align_corners) -> TypeError:
+    """torch's op parser's TypeError for a size or scale factor that is not a tuple of ints (floats)."""
+    if mode == "area":  # (only a size reaches its parser: adaptive average pooling's)
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * spatial
+        at = next(i for i, s in enumerate(sizes) if not _is_integer(s) or isinstance(s, bool))
+        return TypeError(
+            f"adaptive_avg_pool{spatial}d(): argument 'output_size' (position 2) must be tuple of ints, but found "
+            f"element of type {type(sizes[at]).__name__} at pos {at}"
+        )
+    if antialias:
+        op = f"_upsample_{mode}2d_aa"
+    else:
+        op = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact"}.get(mode, f"upsample_{mode}")
+        op += f"{spatial}d"
+    if size is not None:
+        arguments = [type(size).__name__ if isinstance(size, (list, tuple)) else "list", "NoneType"]
+    else:
+        arguments = ["NoneType", type(scale_factor).__name__ if isinstance(scale_factor, (list, tuple)) else "list"]
+    if align_corners is not None:  # the interpolating modes take it between the two
+        arguments.insert(1, "bool")
+    return TypeError(
+        f"{op}() received an invalid combination of arguments - got (Tensor, {', '.join(arguments)}), but expected "
+        "one of:\n * (Tensor input, tuple of ints output_size, ..., tuple of floats scale_factors)"
+    )
 
 
 # torch 2.13 CPU kernel names in its "... not implemented for 'Long'" messages, per (mode, spatial dims).
@@ -218,7 +269,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
             f"{_ALL_MODES} (got {mode})"
         )
-    sizes, factors = _spatial_sizes(input, size, scale_factor, recompute_scale_factor)
+    # (torch's 'area' resizes to sizes computed in Python: its scale factors are never parsed)
+    recompute = recompute_scale_factor or (mode == "area" and size is None)
+    sizes, factors, refused = _spatial_sizes(input, size, scale_factor, recompute)
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
         raise ValueError(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
@@ -236,6 +289,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: "
             f"{_ALL_MODES} (got {mode})"
         )
+    if refused is not None:
+        raise _refused_arguments(mode, len(input.shape) - 2, antialias, size, scale_factor, align_corners)
     in_sizes = list(input.shape[2:])
     if any(s <= 0 for s in sizes) or any(s <= 0 for s in in_sizes):
         names = ["D", "H", "W"][-len(sizes) :]

@@ -10,7 +10,7 @@ concatenation or stack, so gradients flow through them; the lengths live on the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -232,23 +232,57 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
 def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:  # fmt: skip
     """Sequences of shapes (L_i, *) padded with ``padding_value`` to the longest and stacked: (L, B, *)
-    ((B, L, *) with ``batch_first``); ``padding_side="left"`` pads before each sequence."""
-    if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
-    sequences = list(sequences)
+    ((B, L, *) with ``batch_first``); ``padding_side="left"`` pads before each sequence.
+
+    As torch's, the result takes the first sequence's dtype and trailing shape: it is filled with
+    ``padding_value`` and each sequence is copied (cast, broadcast) into its slot, so a float
+    sequence after an integer one is truncated, and gradients flow through the copies (CopySlices).
+    """
+    if not isinstance(sequences, Iterable):
+        raise RuntimeError(
+            f"pad_sequence: Expected iterable for input sequences, but got arg of type: {type(sequences)}"
+        )
+    sequences = tuple(sequences)
+    _check_pad_arguments(sequences, batch_first, padding_value, padding_side)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
-    longest = max(sequence.shape[0] for sequence in sequences)
-    padded = []
-    for sequence in sequences:
-        missing = longest - sequence.shape[0]
-        if missing:
-            filler = creation.full(
-                (missing, *sequence.shape[1:]), padding_value, dtype=sequence.dtype, device=sequence.device
-            )
-            sequence = cat([sequence, filler] if padding_side == "right" else [filler, sequence], 0)
-        padded.append(sequence)
-    return stack(padded, 0 if batch_first else 1)
+    first = sequences[0]
+    if first.dim() == 0:
+        # torch slices the first sequence's sizes past the length: the message of its ArrayRef.
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    longest = max(sequence.size(0) for sequence in sequences)
+    if padding_side not in ("left", "right"):
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    trailing = tuple(first.shape[1:])
+    shape = (len(sequences), longest, *trailing) if batch_first else (longest, len(sequences), *trailing)
+    if isinstance(padding_value, Tensor):
+        padding_value = padding_value.item()  # torch's parser reads a one-element tensor as a float
+    padded = creation.full(shape, padding_value, dtype=first.dtype, device=first.device)
+    for row, sequence in enumerate(sequences):
+        length = sequence.size(0)
+        start = longest - length if padding_side == "left" else 0
+        slot = padded[row] if batch_first else padded[:, row]
+        slot[start : start + length].copy_(sequence)
+    return padded
+
+
+def _check_pad_arguments(sequences: tuple, batch_first, padding_value, padding_side) -> None:
+    """torch's argument parser's TypeErrors for pad_sequence."""
+    for position, sequence in enumerate(sequences):
+        if not isinstance(sequence, Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(sequence).__name__}")
+    if not isinstance(batch_first, bool):
+        raise TypeError(
+            f"pad_sequence(): argument 'batch_first' (position 2) must be bool, not {type(batch_first).__name__}"
+        )
+    if not isinstance(padding_value, (int, float, Tensor)):
+        raise TypeError(
+            f"pad_sequence(): argument 'padding_value' (position 3) must be float, not {type(padding_value).__name__}"
+        )
+    if not isinstance(padding_side, str):
+        raise TypeError(
+            f"pad_sequence(): argument 'padding_side' (position 4) must be str, not {type(padding_side).__name__}"
+        )
 
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
