@@ -270,17 +270,6 @@ def test_fused_and_foreach_together_raise_torchs_error(name):
     same_outcome(f"{name} fused+foreach", lambda lib: getattr(lib.optim, name)([_leaf(lib)], fused=True, foreach=True))
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
-def test_a_differentiable_step_is_not_implemented(name):
-    with pytest.raises(NotImplementedError, match="differentiable=True"):
-        getattr(tritongrad.optim, name)([_leaf(tritongrad)], differentiable=True)
-
-
-def test_rmsprop_capturable_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="capturable=True"):
-        tritongrad.optim.RMSprop([_leaf(tritongrad)], capturable=True)
-
-
 @pytest.mark.parametrize(
     "label,group",
     [

@@ -265,13 +265,3 @@ def test_bad_hyperparameters_raise_torch_errors(name, options, error, message):
     for lib in (torch, tritongrad):
         with pytest.raises(error, match=f"^{message}$"):
             getattr(lib.optim, name)([lib.nn.Parameter(lib.randn(2))], **options)
-
-
-@pytest.mark.parametrize(
-    "name, options",
-    [("Adagrad", dict(differentiable=True)), ("Adagrad", dict(fused=True)), ("Adadelta", dict(capturable=True)),
-     ("Adamax", dict(differentiable=True)), ("NAdam", dict(capturable=True)), ("RAdam", dict(differentiable=True))],
-)  # fmt: skip
-def test_unsupported_modes_are_refused_not_ignored(name, options):
-    with pytest.raises(NotImplementedError, match=f"{name}: {next(iter(options))}=True is not supported"):
-        getattr(tritongrad.optim, name)([nn.Parameter(tritongrad.randn(2))], **options)

@@ -127,9 +127,3 @@ def test_bad_hyperparameters_raise_torch_errors(name, options, message):
     for lib in (torch, tritongrad):
         with pytest.raises(ValueError, match=f"^{message}$"):
             getattr(lib.optim, name)([lib.nn.Parameter(lib.ones(2))], **options)
-
-
-@pytest.mark.parametrize("name, options", [("Rprop", dict(capturable=True)), ("ASGD", dict(differentiable=True))])
-def test_unsupported_modes_are_refused_not_ignored(name, options):
-    with pytest.raises(NotImplementedError, match=f"{name}: {next(iter(options))}=True is not supported"):
-        getattr(tritongrad.optim, name)([nn.Parameter(tritongrad.ones(2))], **options)

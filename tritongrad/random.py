@@ -52,6 +52,8 @@ _DEFAULT_SEED = 67280421310721
 _STATE_BYTES = 16
 # The kernels use counters at or above 2**62 for the upper halves of 64-bit draws (kernels/random.py).
 _OFFSET_LIMIT = 2**62
+# Mixes the Philox offset into the torch base's seed (an odd 64-bit constant, the golden ratio's).
+_OFFSET_MIX = 0x9E3779B97F4A7C15
 
 
 def _seed_value(seed, name: str = "manual_seed") -> int:
@@ -80,8 +82,15 @@ _NO_CUDA_GENERATOR = (
 )
 
 
-class Generator:
+class Generator(torch.Generator):
     """An independent Philox stream: a 64-bit seed (the key) and the offset of the next number.
+
+    It is also a ``torch.Generator`` (a CPU one, its "torch base"), so that real torch's samplers
+    (``torch.utils.data``'s, bound by ``from torch.utils.data import ...`` after ``import tritongrad as
+    torch``) accept it: their randperm/random_/multinomial draw from the base. ``manual_seed``,
+    ``seed`` and ``set_state`` seed the base too, so those draws are reproducible from the same seed
+    (torch's values for that seed, not tritongrad's Philox ones). tritongrad's own samplers refuse a
+    plain ``torch.Generator``, as before.
 
     Args:
         device: the device the generator is meant for (``"cpu"``, the default for None, or ``"cuda"``,
@@ -93,22 +102,38 @@ class Generator:
     generator with its own lock, as torch's Generator.__reduce__ does; ``clone_state`` is one more.
     """
 
+    def __new__(cls, device: str | torch.device | None = "cpu") -> Generator:
+        # The torch base is a CPU generator whatever ``device`` is: it only serves torch's CPU samplers.
+        return torch.Generator.__new__(cls, "cpu")
+
     def __init__(self, device: str | torch.device | None = "cpu") -> None:
         device = torch.device("cpu" if device is None else device)
         if device.type not in ("cpu", "cuda"):
             raise RuntimeError(f"{device.type.upper()} device type not an accelerator.")
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError(_NO_CUDA_GENERATOR)
-        self.device = device
+        self._device = device
         self._lock = threading.Lock()
         self._seed = _DEFAULT_SEED
         self._offset = 0
+        torch.Generator.manual_seed(self, _DEFAULT_SEED)
+
+    @property
+    def device(self) -> torch.device:
+        """The device the generator was made for (torch's base is always a CPU one)."""
+        return self._device
+
+    def _seed_torch_base(self, seed: int, offset: int) -> None:
+        # The base follows the Philox state: the same (seed, offset) always restarts the same torch
+        # stream, and offset 0 is plain ``manual_seed(seed)``, as torch.Generator(...).manual_seed(seed).
+        torch.Generator.manual_seed(self, (seed + offset * _OFFSET_MIX) % 2**64)
 
     def manual_seed(self, seed: int) -> Generator:
         """Sets the seed and resets the offset; returns the generator (so it chains)."""
         value = _seed_value(seed)
         with self._lock:
             self._seed, self._offset = value, 0
+            self._seed_torch_base(value, 0)
         return self
 
     def seed(self) -> int:
@@ -146,6 +171,7 @@ class Generator:
             raise RuntimeError(f"invalid RNG state: offset {offset} is not a multiple of 4 below 2**62")
         with self._lock:
             self._seed, self._offset = seed, offset
+            self._seed_torch_base(seed, offset)
         return self
 
     def philox_seed_and_offset(self, count: int) -> tuple[int, int]:
@@ -161,8 +187,14 @@ class Generator:
         return self._seed, start
 
     def clone_state(self) -> Generator:
-        """A new generator of the same device whose stream continues from this one's state."""
-        return Generator(self.device).set_state(self.get_state())
+        """A new generator of the same device whose stream continues from this one's state (the torch
+        base's too)."""
+        clone = Generator(self.device)
+        clone.__setstate__(self._full_state())
+        return clone
+
+    def _full_state(self) -> tuple[Tensor, torch.Tensor]:
+        return self.get_state(), torch.Generator.get_state(self)
 
     def get_offset(self) -> int:
         # torch's CPU generator (a Mersenne twister) has no offset; tritongrad's Philox offset is internal
@@ -187,12 +219,16 @@ class Generator:
         raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
 
     def __reduce__(self):
-        # Copies and pickles carry the state (seed and offset) and get a lock of their own, as torch's
-        # Generator.__reduce__ rebuilds a generator of the same device and state.
-        return Generator, (self.device,), self.get_state()
+        # Copies and pickles carry the state (seed and offset, and the torch base's) and get a lock of
+        # their own, as torch's Generator.__reduce__ rebuilds a generator of the same device and state.
+        return Generator, (self.device,), self._full_state()
 
-    def __setstate__(self, state: Tensor) -> None:
-        self.set_state(state)
+    def __setstate__(self, state: tuple[Tensor, torch.Tensor] | Tensor) -> None:
+        # A bare Philox state is what pickles written before the torch base existed hold.
+        own, base = state if isinstance(state, tuple) else (state, None)
+        self.set_state(own)
+        if base is not None:
+            torch.Generator.set_state(self, base)
 
     def __repr__(self) -> str:
         return f"<tritongrad.Generator device={self.device}>"
@@ -209,13 +245,23 @@ default_generator = Generator()
 
 def manual_seed(seed: int) -> Generator:
     """Seeds the default generator (and resets its offset); returns it. As torch.manual_seed, the seed
-    is ``int(seed)`` first (1.5, "3", True and a one-element tensor are accepted)."""
-    return default_generator.manual_seed(int(seed))
+    is ``int(seed)`` first (1.5, "3", True and a one-element tensor are accepted).
+
+    It seeds real torch's default generator too (seeding, not arithmetic): torch's own samplers, such
+    as those of ``from torch.utils.data import ...`` after ``import tritongrad as torch``, draw from
+    it, and a seeded program must shuffle and split reproducibly there as well.
+    """
+    generator = default_generator.manual_seed(int(seed))
+    torch.manual_seed(generator.initial_seed())
+    return generator
 
 
 def seed() -> int:
-    """Seeds the default generator from the OS's entropy and returns the seed."""
-    return default_generator.seed()
+    """Seeds the default generator from the OS's entropy and returns the seed (real torch's default
+    generator gets the same seed, as in ``manual_seed``)."""
+    new_seed = default_generator.seed()
+    torch.manual_seed(new_seed)
+    return new_seed
 
 
 def initial_seed() -> int:
@@ -245,11 +291,13 @@ def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda") -> I
         # torch's quirk, kept: for device_type="cpu" it asks torch.cpu (one device) for a device state it
         # does not have; only devices=[] passes.
         raise AttributeError("module 'torch.cpu' has no attribute 'get_rng_state'")
-    state = get_rng_state()
+    state, torch_state = get_rng_state(), torch.get_rng_state()
     try:
         yield
     finally:
         set_rng_state(state)
+        # real torch's default generator (seeded by manual_seed, drawn by torch's samplers) as well
+        torch.set_rng_state(torch_state)
 
 
 def thread_safe_generator() -> Generator | None:

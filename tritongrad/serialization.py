@@ -40,6 +40,7 @@ import mmap as _mmap
 import os
 import pickle
 import struct
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -49,6 +50,7 @@ from torch._weights_only_unpickler import Unpickler as _WeightsOnlyUnpickler
 from torch.serialization import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 from tritongrad import runtime
+from tritongrad.dtypes import python_type_name
 from tritongrad.nn.parameter import Parameter
 from tritongrad.tensor import Tensor
 
@@ -70,6 +72,12 @@ _VIEWS_KEY = "tritongrad.views"
 _FLAGS_KEY = "tritongrad.flags"
 _PICKLE_KEY = "tritongrad.pickle"
 _TENSOR_REFERENCE = "tritongrad.tensor"
+# A pickled storage's persistent id is ("storage", n): torch's weights-only unpickler passes only ints and
+# tuples that begin with "storage".
+_STORAGE_REFERENCE = "storage"
+# The keyword arguments pickle's Unpickler takes (torch.load's ``pickle_load_args`` reach it).
+_UNPICKLER_ARGUMENTS = ("fix_imports", "encoding", "errors", "buffers")
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0a"
 _FLAGS = ("requires_grad", "parameter", "frozen_parameter")
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 # Saved objects nest a few levels (an optimizer's state dict: 5); the bound keeps loading (recursive)
@@ -100,6 +108,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol: int = 2, _use_new_zipfil
     ``pickle_module`` and ``pickle_protocol`` are)."""
     if not hasattr(f, "write") and not isinstance(f, (str, os.PathLike)):
         raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
+    if not hasattr(pickle_module, "Pickler"):  # (torch.save takes its Pickler whatever it saves)
+        raise AttributeError(f"module '{getattr(pickle_module, '__name__', pickle_module)}' has no attribute 'Pickler'")
     tensors: dict[str, Tensor] = {}
     pickled = None
     try:
@@ -212,21 +222,42 @@ class _TensorNumberingPickler(pickle.Pickler):
 
     def __init__(self, file, tensors: dict[str, Tensor]) -> None:
         super().__init__(file, protocol=2)
-        self.tensors, self.numbers = tensors, {}
+        self.tensors, self.numbers, self.kept = tensors, {}, []
 
     def persistent_id(self, obj):
+        if isinstance(obj, (torch.UntypedStorage, torch.TypedStorage)):
+            # A storage is saved as the tensor of its bytes (of its dtype, uint8 for an untyped one) and
+            # loads as torch's loader gives one back: a TypedStorage of that dtype.
+            number = self._number(obj, lambda: _storage_tensor(obj))
+            return (_STORAGE_REFERENCE, number)
         if not isinstance(obj, Tensor):
             return None
+        return self._number(obj, lambda: obj)
+
+    def _number(self, obj, tensor) -> int:
         if id(obj) not in self.numbers:
             number = len(self.numbers)
-            self.numbers[id(obj)], self.tensors[f"pickled.{number}"] = number, obj
+            self.numbers[id(obj)], self.tensors[f"pickled.{number}"] = number, tensor()
+            self.kept.append(obj)  # (ids stay unique while the pickle is written)
         return self.numbers[id(obj)]
+
+
+def _storage_tensor(storage) -> Tensor:
+    """A 1-d tensor over a storage's bytes (a view: nothing is copied until the bytes are written)."""
+    if isinstance(storage, torch.TypedStorage):
+        dtype, storage = storage.dtype, storage._untyped_storage
+    else:
+        dtype = torch.uint8
+    return Tensor._wrap(torch.empty((0,), dtype=dtype, device=storage.device).set_(storage))
 
 
 def _find_pickled_tensor(tensors: dict[str, Tensor], reference) -> Tensor:
     """The tensor a persistent id names: an entry number, or (in files from before numbers) a
     ``(tritongrad.tensor, name)`` pair."""
-    if _is_int(reference):
+    is_storage = isinstance(reference, tuple) and len(reference) == 2 and reference[0] == _STORAGE_REFERENCE
+    if is_storage and _is_int(reference[1]):
+        name = f"pickled.{reference[1]}"
+    elif _is_int(reference):
         name = f"pickled.{reference}"
     elif isinstance(reference, tuple) and len(reference) == 2 and reference[0] == _TENSOR_REFERENCE:
         name = reference[1]
@@ -234,6 +265,9 @@ def _find_pickled_tensor(tensors: dict[str, Tensor], reference) -> Tensor:
         raise CheckpointError(f"unsupported persistent id {reference!r}")
     if name not in tensors:
         raise CheckpointError(f"pickled object refers to missing tensor {name!r}")
+    if is_storage:
+        data = tensors[name]._data
+        return torch.storage.TypedStorage(wrap_storage=data.untyped_storage(), dtype=data.dtype, _internal=True)
     return tensors[name]
 
 
@@ -348,7 +382,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         weights_only = pickle_module is None
     elif weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
-    device = _target_device(map_location)
     if hasattr(f, "read"):
         if mmap:
             raise ValueError("f must be a file path in order to use the mmap argument")
@@ -357,7 +390,20 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     else:
         blob = _read_file(f, bool(mmap))
     if blob[:4] in _TORCH_MAGICS and blob[8:9] != b"{":  # (a header length cannot be followed by JSON here)
-        return _load_torch_checkpoint(blob, device, weights_only, pickle_load_args)
+        if mmap and blob[:4] == _LEGACY_MAGIC:
+            raise RuntimeError(
+                f"mmap can only be used with files saved with `torch.save({f}, _use_new_zipfile_serialization=True), "
+                "please torch.save your checkpoint with this option in order to use mmap."
+            )
+        return _load_torch_checkpoint(blob, map_location, weights_only, pickle_load_args)
+    # torch.load's checks of the pickle arguments (the file's pickle, if any, is tritongrad's own).
+    if pickle_load_args and weights_only:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+    for key in pickle_load_args:
+        if key not in _UNPICKLER_ARGUMENTS:
+            if weights_only:
+                raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument '{key}'")
+            raise TypeError(f"'{key}' is an invalid keyword argument for Unpickler()")
     if len(blob) < 8:
         raise EmptyCheckpointError(f"{f}: truncated checkpoint (only {len(blob)} bytes, no header)")
     (header_length,) = struct.unpack("<Q", blob[:8])
@@ -389,9 +435,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         if isinstance(error, CheckpointError):
             raise
         raise CheckpointError(f"{f}: corrupt structure metadata ({error})") from None
+    device = _target_device(map_location) if entries else None  # (torch restores, and checks, storages only)
     if entries:
         _check_device_available(device)
     tensors = {name: _read_tensor(entry, data, device) for name, entry in entries.items()}
+    if callable(map_location) and not isinstance(map_location, (str, torch.device, dict)):
+        tensors = {name: _relocate(tensor, map_location) for name, tensor in tensors.items()}
     for name, (storage, offset, size, stride) in views.items():
         tensors[name] = Tensor._wrap(tensors[storage]._data.as_strided(size, stride, offset))
     if views:  # storages are saved only for their views
@@ -434,33 +483,72 @@ def _check_device_available(device: torch.device) -> None:
 # A file torch.save wrote begins as a zip archive (torch's format since 1.6) or as a pickle of its
 # legacy magic number (protocol 2, a 10-byte long); a tritongrad file's 8-byte header length is
 # followed by its JSON header instead.
-_TORCH_MAGICS = (b"PK\x03\x04", b"\x80\x02\x8a\x0a")
+_TORCH_MAGICS = (b"PK\x03\x04", _LEGACY_MAGIC)
 
 
-def _load_torch_checkpoint(blob: bytes, device: torch.device, weights_only: bool, pickle_load_args: dict):
+def _load_torch_checkpoint(blob: bytes, map_location, weights_only: bool, pickle_load_args: dict):
     """A checkpoint written by PyTorch's own ``torch.save`` (a pretrained state_dict, a tutorial's
     ``.pth``): torch reads its format into host memory (reading files is memory work, which torch
-    may do here), and every tensor in it becomes a tritongrad tensor on ``device`` (Parameters stay
-    Parameters; dicts, OrderedDicts, lists and tuples keep their types)."""
+    may do here), and every tensor in it becomes a tritongrad tensor on the ``map_location`` device
+    (Parameters stay Parameters; dicts, OrderedDicts, lists and tuples keep their types; an object
+    that occurs twice, such as a tied weight, is one object, as torch.load gives it). A callable
+    ``map_location`` goes to torch.load, which calls it per storage as it does for any file."""
+    if callable(map_location) and not isinstance(map_location, (str, torch.device, dict)):
+        loaded = torch.load(io.BytesIO(blob), map_location=map_location, weights_only=weights_only, **pickle_load_args)
+        return _from_torch_objects(loaded, None, {})
+    device = _target_device(map_location)
     loaded = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=weights_only, **pickle_load_args)
-    return _from_torch_objects(loaded, device)
+    return _from_torch_objects(loaded, device, {})
 
 
-def _from_torch_objects(obj, device: torch.device):
+def _from_torch_objects(obj, device: torch.device | None, converted: dict):
+    """``obj`` with its torch tensors wrapped (moved to ``device``; None keeps theirs). ``converted``
+    maps id(a torch object) to its conversion, so an object reached twice converts once."""
+    if id(obj) in converted:
+        return converted[id(obj)]
     if isinstance(obj, torch.Tensor):
-        _check_device_available(device)
-        tensor = Tensor._wrap(obj.detach().to(device))
+        if device is not None:
+            _check_device_available(device)
+        tensor = Tensor._wrap(obj.detach() if device is None else obj.detach().to(device))
         if isinstance(obj, torch.nn.Parameter):
-            return Parameter(tensor, obj.requires_grad)
-        return tensor.requires_grad_(obj.requires_grad)
+            tensor = Parameter(tensor, obj.requires_grad)
+        else:
+            tensor.requires_grad_(obj.requires_grad)
+        converted[id(obj)] = tensor
+        return tensor
     if isinstance(obj, dict):
-        converted = copy.copy(obj)  # (keeps the dict's type, a Counter's, and a state_dict's _metadata)
+        result = converted[id(obj)] = copy.copy(obj)  # (keeps the dict's type, a Counter's, a state_dict's _metadata)
         for key, value in obj.items():
-            converted[key] = _from_torch_objects(value, device)
-        return converted
-    if isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
-        return type(obj)(_from_torch_objects(item, device) for item in obj)
+            result[key] = _from_torch_objects(value, device, converted)
+        return result
+    if type(obj) is list:
+        result = converted[id(obj)] = []
+        result.extend(_from_torch_objects(item, device, converted) for item in obj)
+        return result
+    if type(obj) is tuple:
+        result = converted[id(obj)] = tuple(_from_torch_objects(item, device, converted) for item in obj)
+        return result
     return obj
+
+
+def _saved_location() -> str:
+    """The location tag a storage written from here carries, as torch's (``cpu``, ``cuda:0``)."""
+    here = runtime.device()
+    return "cpu" if here.type == "cpu" else f"{here.type}:{here.index or 0}"
+
+
+def _relocate(tensor: Tensor, map_location) -> Tensor:
+    """torch's callable ``map_location``: called with the storage as read (on the host) and its saved
+    location; its storage (None: the one read) holds the tensor. Anything else is torch's TypeError."""
+    data = tensor._data
+    result = map_location(data.untyped_storage(), _saved_location())
+    if result is None:
+        return tensor
+    # torch wraps the result in a TypedStorage (metadata only): its own TypeError for a non-storage.
+    typed = torch.storage.TypedStorage(wrap_storage=result, dtype=data.dtype, _internal=True)
+    untyped = typed._untyped_storage
+    relocated = torch.empty((0,), dtype=data.dtype, device=untyped.device)
+    return Tensor._wrap(relocated.set_(untyped, 0, data.shape, data.stride()))
 
 
 def _target_device(map_location) -> torch.device:
@@ -468,13 +556,28 @@ def _target_device(map_location) -> torch.device:
         return runtime.device()
     if not isinstance(map_location, (str, torch.device, dict)) and not callable(map_location):
         raise TypeError(f"'{type(map_location).__name__}' object is not callable")  # (torch calls what is left)
-    if callable(map_location):  # torch's ``lambda storage, location: storage``: the host
+    if callable(map_location):  # read onto the host, then ``_relocate``d storage by storage
         return torch.device("cpu")
     if isinstance(map_location, dict):  # {saved location: wanted location}; tensors are saved from here
-        here = runtime.device()
-        wanted = map_location.get(str(here), map_location.get(here.type, here))
-        return torch.device(wanted)
-    return torch.device(map_location)
+        saved = _saved_location()
+        return _restore_location(map_location.get(saved, map_location.get(runtime.device().type, saved)))
+    return _restore_location(str(map_location))  # (torch restores to a device by its name)
+
+
+# The location tags torch's registered deserializers restore to besides "cpu" and "meta" (prefixes).
+_RESTORABLE_PREFIXES = ("cuda", "mps", "xpu", "hpu", "mtia")
+
+
+def _restore_location(location) -> torch.device:
+    """The device a location tag names, refused as torch's default_restore_location refuses it."""
+    if not isinstance(location, (str, bytes)):
+        raise TypeError(f"expected string or bytes-like object, got '{python_type_name(location)}'")
+    location = location.decode() if isinstance(location, bytes) else location
+    if location not in ("cpu", "meta") and not location.startswith(_RESTORABLE_PREFIXES):
+        raise RuntimeError(
+            f"don't know how to restore data location of torch.storage.UntypedStorage (tagged with {location})"
+        )
+    return torch.device(location)
 
 
 def _check_views(f, views, entries: dict) -> dict:
@@ -634,8 +737,10 @@ def _read_tensor(entry: tuple[torch.dtype, list[int], int, int], data: memoryvie
     dtype, shape, begin, end = entry
     storage_dtype = torch.int16 if dtype == torch.bfloat16 else dtype
     numpy_dtype = torch.empty((), dtype=storage_dtype).numpy().dtype
-    array = np.frombuffer(data[begin:end], dtype=numpy_dtype).reshape(shape).copy()
-    host = torch.from_numpy(array)
+    if math.prod(shape) == 0:  # (numpy gives an empty array zero strides; torch's are contiguous ones)
+        host = torch.empty(shape, dtype=storage_dtype)
+    else:
+        host = torch.from_numpy(np.frombuffer(data[begin:end], dtype=numpy_dtype).reshape(shape).copy())
     if dtype == torch.bfloat16:
         host = host.view(torch.bfloat16)
     return Tensor._wrap(host.to(device) if device.type != "cpu" else host)

@@ -4,13 +4,15 @@ find where a NaN starts). Forward tracebacks are not recorded."""
 
 from __future__ import annotations
 
-import threading
 import warnings
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 
-class _AnomalyState(threading.local):
+class _AnomalyState:
+    """The mode, process-wide as torch's (a static flag of its AnomalyMode, not a thread-local one): a
+    backward in a worker thread checks for NaN when the main thread turned detection on."""
+
     enabled = False
     check_nan = True
 

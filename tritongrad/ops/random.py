@@ -115,10 +115,19 @@ def _check_floating(name: str, tensor: Tensor, kernel_name: str) -> None:
         raise NotImplementedError(f"\"{kernel_name}\" not implemented for '{dtype_word(tensor.dtype)}' ({name})")
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None, **kwargs) -> Tensor:
-    """Fills ``tensor`` with U[a, b) samples (torch's ``from``/``to`` keywords are accepted too)."""
-    a, b = kwargs.pop("from", a), kwargs.pop("to", b)
+def uniform_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
+    """Fills ``tensor`` with U[from, to) samples (default [0, 1)): ``uniform_(from, to)``, positionally or
+    by torch's keyword names ``from``/``to`` (Python keywords, so only through ``**``); nothing else."""
+    if len(args) > 2:
+        raise TypeError(f"uniform_() takes from 0 to 2 positional arguments but {len(args)} were given")
+    bounds = dict(zip(("from", "to"), args))
+    for name in ("from", "to"):
+        if name in kwargs:
+            if name in bounds:
+                raise TypeError(f"uniform_() got multiple values for argument '{name}'")
+            bounds[name] = kwargs.pop(name)
     _no_other_keywords("uniform_", kwargs)
+    a, b = bounds.get("from", 0.0), bounds.get("to", 1.0)
     _check_floating("uniform_", tensor, "check_uniform_bounds")
     limits = torch.finfo(tensor.dtype)
     for name, value in (("from", a), ("to", b)):
@@ -167,8 +176,13 @@ def random_(tensor: Tensor, *args, generator=None, **kwargs) -> Tensor:
             "expected one of:\n * (*, torch.Generator generator = None)\n * (int from, int to, *, torch.Generator "
             "generator = None)\n * (int to, *, torch.Generator generator = None)\n"
         )
+    for value in bounds.values():  # torch's argument parser unpacks each bound as an int64 first
+        if value is not None and not isinstance(value, Tensor) and not -(2**63) <= int(value) < 2**63:
+            raise ValueError("Overflow when unpacking long long")
     dtype = tensor.dtype
     if dtype.is_complex:
+        if not bounds:  # (the full-range fill goes straight to the kernel, which has no complex version)
+            raise NotImplementedError(f"\"random_kernel_cpu\" not implemented for '{dtype_word(dtype)}'")
         raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
     top = _FLOAT_RANDOM_LIMIT[dtype] if dtype.is_floating_point else _INTEGER_RANGE[dtype][1] - 1
     low = _integer("random_", bounds.get("from", 0))
@@ -379,9 +393,10 @@ def randperm(
     device=None,
     requires_grad: bool = False,
     pin_memory: bool = False,
+    layout=None,
 ) -> Tensor:
     """A uniformly random permutation of 0 .. n-1 (random keys sorted by a Triton merge sort), int64
-    unless ``dtype`` (or ``out``) says otherwise.
+    unless ``dtype`` (or ``out``) says otherwise; ``layout`` is torch.strided (or None) only.
 
     Example::
 
@@ -393,6 +408,9 @@ def randperm(
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     n = int(n)
+    if not -(2**63) <= n < 2**63:  # (torch's argument parser unpacks n as an int64 first)
+        raise ValueError("Overflow when unpacking long long")
+    creation._check_layout("randperm", layout, False)  # (pin_memory: as before, not checked here)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     if out is not None:

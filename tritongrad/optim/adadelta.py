@@ -15,7 +15,7 @@ class Adadelta(Optimizer):
 
     State per parameter, created on its first step: ``step`` (a float32 0-d CPU tensor),
     ``square_avg`` and ``acc_delta`` (zeros, laid out like the parameter). ``foreach`` is accepted
-    and ignored (every step is fused); ``capturable`` and ``differentiable`` must be off.
+    and ignored (every step is fused); ``capturable`` and ``differentiable`` as ``Optimizer.step`` says.
 
     Example::
 
@@ -23,13 +23,13 @@ class Adadelta(Optimizer):
         >>> scheduler = tritongrad.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
     """
 
+    _capturable_devices = ["cuda", "xpu", "hpu", "privateuseone"]  # (torch's Adadelta lists no xla)
     _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:  # fmt: skip
         check_tensor_lr(lr)
-        _refuse_unsupported("Adadelta", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)  # fmt: skip
         super().__init__(params, defaults)
@@ -71,12 +71,3 @@ class Adadelta(Optimizer):
     def _restore_state(self) -> None:
         """After load_state_dict (ours or torch's); each ``step`` becomes a float32 0-d CPU tensor."""
         _restore_loaded_state(self)
-
-
-def _refuse_unsupported(name: str, *, capturable: bool, differentiable: bool) -> None:
-    """capturable (step counts on the device) and differentiable (autograd through the step) change what
-    a step computes; the fused host-step kernels do neither, so they refuse rather than ignore them."""
-    if capturable:
-        raise NotImplementedError(f"{name}: capturable=True is not supported (step counts stay on the CPU)")
-    if differentiable:
-        raise NotImplementedError(f"{name}: differentiable=True is not supported (the step is a fused kernel)")

@@ -7,7 +7,13 @@ import torch
 from tritongrad.autograd.grad_mode import no_grad
 from tritongrad.kernels import optim as kernels
 from tritongrad.optim.adam import _host_step
-from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
+from tritongrad.optim.optimizer import (
+    Optimizer,
+    check_implementation_flags,
+    check_tensor_lr,
+    grad_like_param,
+    state_like,
+)
 from tritongrad.tensor import Tensor
 
 __all__ = ["Adagrad"]
@@ -20,8 +26,8 @@ class Adagrad(Optimizer):
     float32 0-d CPU tensor) and ``sum`` (``initial_accumulator_value`` everywhere, laid out like
     the parameter). The decayed rate ``lr / (1 + (step - 1) * lr_decay)`` is computed on the host,
     so parameters at different step counts (one skipped a step without a gradient) get one launch
-    per count. ``foreach`` is accepted and ignored (every step is fused); ``differentiable`` and
-    ``fused`` must be off.
+    per count. ``foreach`` is accepted and ignored (every step is fused); ``fused`` is
+    accepted (the same step); ``differentiable`` as ``Optimizer.step`` says.
 
     Example::
 
@@ -34,10 +40,7 @@ class Adagrad(Optimizer):
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:  # fmt: skip
         check_tensor_lr(lr)
-        if differentiable:
-            raise NotImplementedError("Adagrad: differentiable=True is not supported (the step is a fused kernel)")
-        if fused:
-            raise NotImplementedError("Adagrad: fused=True is not supported; every step is one fused launch already")
+        check_implementation_flags("Adagrad", foreach=foreach, fused=fused, differentiable=differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)  # fmt: skip

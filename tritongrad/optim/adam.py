@@ -58,6 +58,7 @@ class Adam(Optimizer):
         >>> graphable = tritongrad.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
     """
 
+    _steps_capturable = True  # (step counts on the parameter's device: see the module docstring)
     _defaults_on_load = {
         "amsgrad": False,
         "maximize": False,
@@ -87,7 +88,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
-        beta1, beta2 = group["betas"][:2]  # (torch checks two; a third is kept, as torch keeps it)
+        beta1, beta2 = group["betas"][0], group["betas"][1]  # (torch reads two: a third is kept, one is IndexError)
         if group["lr"] < 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if group["eps"] < 0.0:
@@ -137,7 +138,7 @@ class Adam(Optimizer):
 
     def _update(self, group, params, step) -> None:
         """One launch over ``params``; ``step`` is the host step number or the device step counts."""
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         states = [self.state[p] for p in params]
         kernels.launch_adam_step(
             [p._data for p in params],

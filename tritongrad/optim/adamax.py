@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
 from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
@@ -18,7 +17,7 @@ class Adamax(Optimizer):
     and ``exp_inf`` (zeros, laid out like the parameter). The bias-corrected rate
     ``lr / (1 - beta1 ** step)`` is computed on the host, so parameters at different step counts get
     one launch per count. ``foreach`` is accepted and ignored; ``capturable`` and ``differentiable``
-    must be off.
+    as ``Optimizer.step`` says.
 
     Example::
 
@@ -31,13 +30,12 @@ class Adamax(Optimizer):
                  foreach: bool | None = None, *, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:  # fmt: skip
         check_tensor_lr(lr)
-        _refuse_unsupported("Adamax", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)  # fmt: skip
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         if not 0.0 <= group["lr"]:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if not 0.0 <= group["eps"]:
@@ -63,7 +61,7 @@ class Adamax(Optimizer):
             by_step.setdefault(step, []).append(p)
         if new_buffers:
             kernels.launch_zero_(new_buffers)
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         for step, params in by_step.items():
             kernels.launch_adamax_step(
                 [p._data for p in params],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
 from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
@@ -28,13 +27,14 @@ class ASGD(Optimizer):
     parameter (torch keeps them on its device and reads them back each step): the next step's values
     are computed on the host as torch's non-capturable step does, so parameters whose (eta, mu) differ
     (one joined later) get one launch each. ``foreach`` is accepted and ignored; ``capturable`` and
-    ``differentiable`` must be off.
+    ``differentiable`` as ``Optimizer.step`` says.
 
     Example::
 
         >>> optimizer = tritongrad.optim.ASGD(model.parameters(), lr=1e-2, t0=100)
     """
 
+    _capturable_tensors = "params, mus, etas,"
     _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
@@ -47,7 +47,6 @@ class ASGD(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        _refuse_unsupported("ASGD", capturable=capturable, differentiable=differentiable)
         # torch's keys and order, so state_dict() and repr match torch's.
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 import struct
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
 from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
@@ -27,13 +26,14 @@ class NAdam(Optimizer):
     ``exp_avg_sq`` (zeros, laid out like the parameter). The schedule and the two update
     coefficients are computed on the host as torch computes them (``mu_product`` rounded to float32
     each step, as torch's float32 tensor is); parameters at different steps get one launch per step.
-    ``foreach`` is accepted and ignored; ``capturable`` and ``differentiable`` must be off.
+    ``foreach`` is accepted and ignored; ``capturable`` and ``differentiable`` as ``Optimizer.step`` says.
 
     Example::
 
         >>> optimizer = tritongrad.optim.NAdam(model.parameters(), lr=2e-3, momentum_decay=4e-3)
     """
 
+    _capturable_tensors = "params, mu_products"
     _defaults_on_load = {
         "maximize": False,
         "foreach": None,
@@ -46,14 +46,13 @@ class NAdam(Optimizer):
                  momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:  # fmt: skip
         check_tensor_lr(lr)
-        _refuse_unsupported("NAdam", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable)  # fmt: skip
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         if not 0.0 <= group["lr"]:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if not 0.0 <= group["eps"]:
@@ -68,7 +67,7 @@ class NAdam(Optimizer):
             raise ValueError(f"Invalid momentum_decay value: {group['momentum_decay']}")
 
     def _update_bucket(self, group, bucket) -> None:
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         new_buffers = []
         launches: dict[tuple, list] = {}
         for p in bucket:

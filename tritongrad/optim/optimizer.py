@@ -132,14 +132,16 @@ required = _Required()
 def check_implementation_flags(name: str, *, foreach=None, fused=None, differentiable: bool = False,
                                capturable: bool | None = None) -> None:  # fmt: skip
     """torch's checks of the implementation switches a constructor accepts. ``foreach`` and
-    ``fused`` choose nothing here (every step is one fused launch per bucket); a differentiable
-    step (a graph through the update) is not implemented: the update kernels do not record."""
+    ``fused`` choose nothing here (every step is one fused launch per bucket); ``differentiable`` and
+    ``capturable`` are accepted as torch accepts them and judged at ``step`` (see ``Optimizer.step``)."""
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-    if differentiable:
-        raise NotImplementedError(f"tritongrad's {name} does not support differentiable=True")
-    if capturable:
-        raise NotImplementedError(f"tritongrad's {name} does not support capturable=True")
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+
+
+# The devices torch's capturable steps accept (its assertion's list); tritongrad's CPU tensors are not.
+_CAPTURABLE_DEVICES = ["cuda", "xpu", "hpu", "privateuseone", "xla"]
 
 
 # The per-instance hook tables (the attributes torch's __setstate__ re-creates).
@@ -262,7 +264,8 @@ class Optimizer:
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
-            if not (param.is_leaf or param.retains_grad):
+            # (torch's: a differentiable optimizer may update a non-leaf, e.g. meta-learning's fast weights)
+            if not self.defaults.get("differentiable") and not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
             raise ValueError(
@@ -313,17 +316,31 @@ class Optimizer:
         """One update of every parameter that has a gradient; returns the closure's loss if given.
 
         A subclass either overrides this (torch's contract: the base class's step raises
-        NotImplementedError) or implements ``_update_bucket`` and inherits this bucketed step."""
+        NotImplementedError) or implements ``_update_bucket`` and inherits this bucketed step.
+
+        A ``capturable`` group of an optimizer without device step counts is torch's AssertionError for
+        CPU parameters. A ``differentiable`` group whose tensors require grad is stepped by
+        ``_recorded_update`` with grad mode on (torch's recorded step; SGD has one), else as usual."""
         if type(self)._update_bucket is Optimizer._update_bucket:
             raise NotImplementedError
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        recorded = set()
+        for group in self.param_groups:
+            if group.get("capturable") and not self._steps_capturable:
+                self._check_capturable(group)
+            if group.get("differentiable") and self._check_differentiable(group):
+                recorded.add(id(group))
         previous = is_grad_enabled()
         _set_enabled(False)  # no_grad, without a context manager object per step
         try:
             for group in self.param_groups:
+                if id(group) in recorded:
+                    with enable_grad():
+                        self._recorded_update(group)
+                    continue
                 hyper = _with_numbers(group)
                 for bucket in self._buckets(group, repeats=id(group) in self._repeating_groups):
                     if all(p._data.is_contiguous() for p in bucket):  # (the usual case, decided fast)
@@ -341,6 +358,42 @@ class Optimizer:
     def _update_bucket(self, group: dict[str, Any], bucket: list[Parameter]) -> None:
         """Updates one bucket (same device and dtype) of a group: one fused kernel launch."""
         raise NotImplementedError
+
+    # Whether the subclass keeps capturable step counts on the device (Adam/AdamW do). For the others a
+    # capturable group is torch's assertion on the CPU (torch's capturable steps need an accelerator);
+    # on a GPU the ordinary step runs (the same values; its step counts stay on the CPU).
+    _steps_capturable = False
+    # The tensors torch's assertion names (NAdam and ASGD keep more per-parameter tensors on the device).
+    _capturable_tensors = "params"
+    _capturable_devices = _CAPTURABLE_DEVICES
+
+    def _check_capturable(self, group: dict[str, Any]) -> None:
+        if any(p._grad is not None and p.device.type == "cpu" for p in group["params"]):
+            raise AssertionError(
+                f"If capturable=True, {self._capturable_tensors} and state_steps must be on supported devices: "
+                f"{self._capturable_devices}."
+            )
+
+    @staticmethod
+    def _check_differentiable(group: dict[str, Any]) -> bool:
+        """Whether a differentiable group's step must be recorded by autograd (torch steps it with grad
+        mode on). Updating a leaf that requires grad in place is then torch's error; a step where no
+        tensor requires grad records nothing, and the ordinary (fused) step is the same."""
+        params = [p for p in group["params"] if p._grad is not None]
+        if any(p.is_leaf and p.requires_grad for p in params):
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        hypers = [value for key, value in group.items() if key != "params"]
+        return any(p.requires_grad or p._grad.requires_grad for p in params) or any(
+            isinstance(value, Tensor) and value.requires_grad for value in hypers
+        )
+
+    def _recorded_update(self, group: dict[str, Any]) -> None:
+        """A differentiable group's step through tritongrad's recorded tensor ops (grad mode is on).
+        Subclasses that have one override this; the fused update kernels record nothing."""
+        raise NotImplementedError(
+            f"tritongrad's {type(self).__name__} does not record a differentiable step (differentiable=True with "
+            "tensors that require grad): its fused update kernels do not record a graph (SGD's step does)"
+        )
 
     def _update_through_dense_copies(self, group: dict[str, Any], bucket: list[Parameter], scattered: list) -> None:
         """``_update_bucket`` for a bucket holding parameters whose elements do not fill one dense
@@ -385,7 +438,7 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restores state saved by ``state_dict`` (groups must match in number and sizes)."""
-        state_dict = dict(state_dict)
+        state_dict = state_dict.copy()  # (torch's: a non-dict fails on its first lookup, as in torch)
         for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
             result = pre_hook(self, state_dict)
             if result is not None:
@@ -405,8 +458,9 @@ class Optimizer:
                 params_by_index[index] = param
         self.state = defaultdict(dict)
         for index, values in state_dict["state"].items():
-            param = params_by_index.get(int(index))
-            if param is None:
+            param = params_by_index.get(int(index)) if isinstance(index, int) or str(index).isdigit() else None
+            if param is None:  # torch keeps an entry of no parameter, under its key
+                self.state[index] = values
                 continue
             self.state[param] = {name: _as_loaded(param, name, value) for name, value in values.items()}
         # As torch's, a loaded group is the saved one (a key it lacks is absent, not kept from before)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
 from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
@@ -19,7 +18,7 @@ class RAdam(Optimizer):
     the variance rectification are computed on the host as torch computes them (the first steps,
     while the rectification is undefined, are plain momentum steps); parameters at different step
     counts get one launch per count. ``foreach`` is accepted and ignored; ``capturable`` and
-    ``differentiable`` must be off.
+    ``differentiable`` as ``Optimizer.step`` says.
 
     Example::
 
@@ -38,14 +37,13 @@ class RAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:  # fmt: skip
         check_tensor_lr(lr)
-        _refuse_unsupported("RAdam", capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)  # fmt: skip
         super().__init__(params, defaults)
 
     def _validate_group(self, group) -> None:
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         if not 0.0 <= group["lr"]:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if not 0.0 <= group["eps"]:
@@ -71,7 +69,7 @@ class RAdam(Optimizer):
             by_step.setdefault(step, []).append(p)
         if new_buffers:
             kernels.launch_zero_(new_buffers)
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = group["betas"][0], group["betas"][1]
         for step, params in by_step.items():
             kernels.launch_radam_step(
                 [p._data for p in params],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tritongrad.kernels import optim as kernels
-from tritongrad.optim.adadelta import _refuse_unsupported
 from tritongrad.optim.adagrad import _restore_loaded_state
 from tritongrad.optim.adam import _host_step
 from tritongrad.optim.optimizer import Optimizer, check_tensor_lr, grad_like_param, state_like
@@ -20,7 +19,7 @@ class Rprop(Optimizer):
     State per parameter, created on its first step: ``step`` (a float32 0-d CPU tensor), ``prev`` (the
     last masked gradient, zeros at first) and ``step_size`` (``lr`` everywhere at first). As torch, only
     the constructor's ``lr`` and ``etas`` are checked. ``foreach`` is accepted and ignored; ``capturable``
-    and ``differentiable`` must be off.
+    and ``differentiable`` as ``Optimizer.step`` says.
 
     Example::
 
@@ -39,7 +38,6 @@ class Rprop(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        _refuse_unsupported("Rprop", capturable=capturable, differentiable=differentiable)
         # torch's keys and order, so state_dict() and repr match torch's.
         defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, capturable=capturable)  # fmt: skip

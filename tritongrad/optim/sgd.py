@@ -47,6 +47,26 @@ class SGD(Optimizer):
         finally:
             self._buffers_made_this_step = set()
 
+    def _recorded_update(self, group) -> None:
+        """torch's single-tensor SGD step in recorded tensor ops (a differentiable group whose tensors
+        require grad: meta-learning steps a non-leaf copy of the weights and differentiates through it)."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        for param in group["params"]:
+            grad = param._grad
+            if grad is None:
+                continue
+            grad = -grad if group["maximize"] else grad
+            if group["weight_decay"] != 0:
+                grad = grad.add(param, alpha=group["weight_decay"])
+            if momentum != 0:
+                buffer = self.state[param].get("momentum_buffer")
+                if buffer is None:
+                    buffer = self.state[param]["momentum_buffer"] = grad.clone().detach()
+                else:
+                    buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
+                grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
+            param.add_(grad, alpha=-lr)
+
     def _validate_group(self, group) -> None:
         if group["lr"] is not required and group["lr"] < 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
