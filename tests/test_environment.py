@@ -28,8 +28,17 @@ def test_backend_flags_are_accepted_and_read_back():
         assert tritongrad.backends.cuda.matmul.allow_tf32 is True
         tritongrad.set_float32_matmul_precision("highest")
         assert tritongrad.backends.cuda.matmul.allow_tf32 is False
-        with pytest.raises(RuntimeError, match="Invalid precision"):
-            tritongrad.set_float32_matmul_precision("fast")
+        with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+            tritongrad.set_float32_matmul_precision("fast")  # (torch warns and keeps the setting)
+        assert tritongrad.get_float32_matmul_precision() == "highest"
+        tritongrad.backends.cudnn.allow_tf32 = False
+        assert tritongrad.backends.cudnn.allow_tf32 is False and tritongrad.backends.cudnn.conv.fp32_precision == "none"
+        tritongrad.backends.cudnn.allow_tf32 = True
+        assert tritongrad.backends.cudnn.allow_tf32 is True
+        tritongrad.backends.cuda.matmul.fp32_precision = "tf32"
+        assert tritongrad.backends.cuda.matmul.allow_tf32 is True
+        tritongrad.backends.cuda.matmul.allow_tf32 = False
+        assert tritongrad.backends.cuda.matmul.fp32_precision == "ieee"
     finally:
         tritongrad.set_float32_matmul_precision(previous)
 

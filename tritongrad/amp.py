@@ -22,7 +22,10 @@ Example::
 from __future__ import annotations
 
 import functools
+import math
+import struct
 import warnings
+from collections import abc
 from typing import Any
 
 import torch
@@ -31,6 +34,7 @@ from tritongrad import runtime
 from tritongrad.autograd import no_grad
 from tritongrad.ops import autocast as _state
 from tritongrad.ops import isfinite, stack
+from tritongrad.tensor import Tensor
 
 __all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "custom_bwd", "STATE_FUNCTIONS"]
 
@@ -157,90 +161,196 @@ def _cast_floating(value, dtype):
     return value
 
 
+def _float32(value: float) -> float:
+    """``value`` rounded to float32: torch keeps the scale in a float32 tensor."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+_FIX = "This may indicate your script did not use scaler.scale(loss or outputs) earlier in the iteration."
+# An optimizer's stage between two update() calls, as torch's OptState.
+_READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+
+
 class GradScaler:
-    """torch.amp.GradScaler: dynamic loss scaling (see the module docstring)."""
+    """torch.amp.GradScaler: dynamic loss scaling (see the module docstring). As in torch, the scale
+    (and growth tracker) start at the first ``scale()``, so ``unscale_``/``step``/``update`` before it
+    fail torch's assertions; each optimizer goes ready -> unscaled -> stepped until ``update()``."""
 
     def __init__(self, device: str = "cuda", init_scale: float = 2.0**16, growth_factor: float = 2.0,
                  backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:  # fmt: skip
+        self._device = device
+        self._enabled = enabled
         if enabled and device == "cuda" and runtime.device_type() != "cuda":
             warnings.warn(
                 "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
                 UserWarning,
                 stacklevel=2,
             )
-            enabled = False
-        if growth_factor <= 1.0:
-            raise ValueError("The growth factor must be > 1.0.")
-        if backoff_factor >= 1.0:
-            raise ValueError("The backoff factor must be < 1.0.")
-        self._device = device
-        self._enabled = enabled
-        self._scale = float(init_scale)
-        self._growth_factor = float(growth_factor)
-        self._backoff_factor = float(backoff_factor)
-        self._growth_interval = int(growth_interval)
-        self._growth_tracker = 0
-        self._unscaled: dict[int, bool] = {}  # id(optimizer) -> found inf/NaN while unscaling
+            self._enabled = False
+        if self._enabled:  # (torch checks the factors of an enabled scaler only)
+            if growth_factor <= 1.0:
+                raise AssertionError("The growth factor must be > 1.0.")
+            if backoff_factor >= 1.0:
+                raise AssertionError("The backoff factor must be < 1.0.")
+            self._init_scale = init_scale
+            self._scale: float | None = None  # set by the first scale()
+            self._growth_factor = growth_factor
+            self._backoff_factor = backoff_factor
+            self._growth_interval = growth_interval
+            self._init_growth_tracker = 0
+            self._growth_tracker: int | None = None
+            # id(optimizer) -> [stage, found inf/NaN (None: no gradient was checked)]
+            self._per_optimizer_states: dict[int, list] = {}
+
+    def _state(self, optimizer) -> list:
+        return self._per_optimizer_states.setdefault(id(optimizer), [_READY, None])
+
+    def _check_scale_growth_tracker(self, funcname: str) -> None:
+        if self._scale is None:
+            raise AssertionError(f"Attempted {funcname} but _scale is None.  " + _FIX)
+        if self._growth_tracker is None:
+            raise AssertionError(f"Attempted {funcname} but _growth_tracker is None.  " + _FIX)
 
     def is_enabled(self) -> bool:
         return self._enabled
 
     def get_scale(self) -> float:
-        return self._scale if self._enabled else 1.0
+        if not self._enabled:
+            return 1.0
+        return self._init_scale if self._scale is None else self._scale
+
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        self._growth_interval = new_interval
+
+    def _get_growth_tracker(self) -> int:
+        if not self._enabled:
+            return 0
+        return self._init_growth_tracker if self._growth_tracker is None else self._growth_tracker
 
     def scale(self, outputs):
-        """``outputs`` (a tensor or nested lists/tuples of them) times the current scale."""
+        """``outputs`` times the current scale: a tensor, or (as torch maps them) an iterable of tensors,
+        a list or tuple keeping its type and any other iterable giving a lazy ``map``."""
         if not self._enabled:
             return outputs
-        if isinstance(outputs, (list, tuple)):
-            return type(outputs)(self.scale(output) for output in outputs)
-        return outputs * self._scale
+
+        def apply_scale(value):
+            if isinstance(value, Tensor):
+                if self._scale is None:
+                    self._scale = _float32(self._init_scale)
+                    self._growth_tracker = self._init_growth_tracker
+                return value * self._scale
+            if isinstance(value, abc.Iterable):
+                mapped = map(apply_scale, value)
+                return type(value)(mapped) if isinstance(value, (list, tuple)) else mapped
+            raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+        return apply_scale(outputs)
 
     def unscale_(self, optimizer) -> None:
         """Divides ``optimizer``'s gradients by the scale, once per step, noting any inf/NaN."""
         if not self._enabled:
             return
-        if id(optimizer) in self._unscaled:
+        self._check_scale_growth_tracker("unscale_")
+        state = self._state(optimizer)
+        if state[0] == _UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
-        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if state[0] == _STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        grads = []
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                if not isinstance(param, Tensor):
+                    raise AssertionError(f"expected param to be torch.Tensor, got {type(param).__name__}")
+                if param.grad is None:
+                    continue
+                if param.grad.dtype == torch.float16:
+                    raise ValueError("Attempting to unscale FP16 gradients.")
+                grads.append(param.grad)
+        inverse = _float32(1.0 / self._scale)  # torch: the float32 of the float64 reciprocal
         with no_grad():
             for grad in grads:
-                grad.mul_(1.0 / self._scale)
+                grad.mul_(inverse)
             # One read back per step, as torch's step() does to decide whether to skip.
             found_inf = bool(grads) and not bool(stack([isfinite(grad).all() for grad in grads]).all().item())
-        self._unscaled[id(optimizer)] = found_inf
+        state[:] = [_UNSCALED, found_inf if grads else None]
 
     def step(self, optimizer, *args, **kwargs):
         """``optimizer.step()`` unless the unscaled gradients hold an inf or NaN (then skipped)."""
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
-        if id(optimizer) not in self._unscaled:
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        self._check_scale_growth_tracker("step")
+        state = self._state(optimizer)
+        if state[0] == _STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if state[0] == _READY:
             self.unscale_(optimizer)
-        if self._unscaled[id(optimizer)]:
-            return None
-        return optimizer.step(*args, **kwargs)
+        if state[1] is None:
+            raise AssertionError("No inf checks were recorded for this optimizer.")
+        result = None if state[1] else optimizer.step(*args, **kwargs)
+        state[0] = _STEPPED
+        return result
 
     def update(self, new_scale: float | None = None) -> None:
-        """Backs off the scale after a skipped step; grows it after ``growth_interval`` clean steps."""
+        """Backs off the scale after a skipped step; grows it after ``growth_interval`` clean steps
+        (torch's _amp_update_scale_, in float32)."""
         if not self._enabled:
             return
+        self._check_scale_growth_tracker("update")
         if new_scale is not None:
-            self._scale = float(new_scale.item() if hasattr(new_scale, "item") else new_scale)
-        elif any(self._unscaled.values()):
-            self._scale *= self._backoff_factor
-            self._growth_tracker = 0
+            if isinstance(new_scale, float):
+                self._scale = _float32(new_scale)
+            else:
+                reason = (
+                    "new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
+                    "torch.FloatTensor with requires_grad=False."
+                )
+                if new_scale.device.type != self._device or new_scale.numel() != 1 or new_scale.requires_grad:
+                    raise AssertionError(reason)
+                if new_scale.dim():  # (torch copies it into its 0-d scale tensor)
+                    raise RuntimeError(
+                        f"output with shape [] doesn't match the broadcast shape {list(new_scale.shape)}"
+                    )
+                self._scale = _float32(float(new_scale.item()))
         else:
-            self._growth_tracker += 1
-            if self._growth_tracker == self._growth_interval:
-                self._scale *= self._growth_factor
+            found = [state[1] for state in self._per_optimizer_states.values() if state[1] is not None]
+            if not found:
+                raise AssertionError("No inf checks were recorded prior to update.")
+            if any(found):
+                self._scale = _float32(self._scale * self._backoff_factor)
                 self._growth_tracker = 0
-        self._unscaled.clear()
+            else:
+                successful = self._growth_tracker + 1
+                if successful == self._growth_interval:
+                    grown = _float32(self._scale * self._growth_factor)
+                    if math.isfinite(grown):
+                        self._scale = grown
+                    successful = 0
+                self._growth_tracker = successful
+        self._per_optimizer_states = {}
 
     def state_dict(self) -> dict[str, Any]:
         if not self._enabled:
             return {}
-        return {"scale": self._scale, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
-                "growth_interval": self._growth_interval, "_growth_tracker": self._growth_tracker}  # fmt: skip
+        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
+                "_growth_tracker": self._get_growth_tracker()}  # fmt: skip
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not self._enabled:
@@ -249,11 +359,15 @@ class GradScaler:
             raise RuntimeError(
                 "The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler."
             )
-        self._scale = float(state_dict["scale"])
-        self._growth_factor = float(state_dict["growth_factor"])
-        self._backoff_factor = float(state_dict["backoff_factor"])
-        self._growth_interval = int(state_dict["growth_interval"])
-        self._growth_tracker = int(state_dict["_growth_tracker"])
+        self._init_scale = state_dict["scale"]
+        if self._scale is not None:
+            self._scale = _float32(float(state_dict["scale"]))
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
+        self._init_growth_tracker = state_dict["_growth_tracker"]
+        if self._growth_tracker is not None:
+            self._growth_tracker = int(state_dict["_growth_tracker"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,11 +424,21 @@ STATE_FUNCTIONS = {
 
 
 def _cpu_autocast(enabled: bool = True, dtype=torch.bfloat16, cache_enabled: bool = True) -> autocast:
-    """torch.cpu.amp.autocast: the older spelling of ``autocast("cpu", ...)``."""
+    """torch.cpu.amp.autocast: the older spelling of ``autocast("cpu", ...)``, deprecated as in torch."""
+    warnings.warn(
+        "`torch.cpu.amp.autocast(args...)` is deprecated. Please use `torch.amp.autocast('cpu', args...)` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
     return autocast("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
 
 def _cpu_grad_scaler(init_scale: float = 2.0**16, growth_factor: float = 2.0, backoff_factor: float = 0.5,
                      growth_interval: int = 2000, enabled: bool = True) -> GradScaler:  # fmt: skip
-    """torch.cpu.amp.GradScaler: ``GradScaler("cpu", ...)``."""
+    """torch.cpu.amp.GradScaler: ``GradScaler("cpu", ...)``, deprecated as in torch."""
+    warnings.warn(
+        "`torch.cpu.amp.GradScaler(args...)` is deprecated. Please use `torch.amp.GradScaler('cpu', args...)` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
     return GradScaler("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)

@@ -8,7 +8,8 @@ matrix for an input of length L (rows past the transform length ``n`` are zeros:
 shorter than ``n`` simply has no rows for the zero padding). A real input takes two real products (the
 cosine and sine matrices) and a complex one a complex product, on tritongrad's matmul kernels, so
 gradients of every order come from the products. The matrices are host-built constants (angles reduced
-exactly, ``(j * k) mod n``, in float64) cached per shape, dtype and device. This is O(n^2) work per
+exactly, ``(j * k) mod n``, in float64, with exact 0 and +-1 at the multiples of pi/2 so that the bins torch
+gives as exact zeros are exact zeros here too) cached per shape, dtype and device. This is O(n^2) work per
 transformed row where torch's pocketfft is O(n log n): right for the sizes tutorials transform, not a
 fast FFT.
 """
@@ -49,20 +50,41 @@ def _scale(norm: str | None, n: int, forward: bool) -> float:
     return 1.0 / n if divides else 1.0
 
 
-def _angles(rows: int, n: int, outputs: int) -> np.ndarray:
-    """2*pi*(j*k mod n)/n for j < min(rows, n), k < outputs: float64, (min(rows, n), outputs)."""
+def _twiddles(rows: int, n: int, outputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin of 2*pi*(j*k mod n)/n for j < min(rows, n), k < outputs: float64, (min(rows, n), outputs).
+
+    At the multiples of pi/2 (4 * (j*k mod n) divisible by n) the values are set to their exact 0 and +-1:
+    np.cos(pi/2) is 6e-17 and np.sin(pi) 1.2e-16, and that leftover would turn the bins torch's pocketfft
+    gives as exact zeros (an all-ones signal's empty bins, say) into 1e-16 noise, whose angle() is then
+    +-pi/2 or pi instead of 0 and whose ``imag == 0`` is False."""
     j = np.arange(min(rows, n), dtype=np.int64)[:, None]
     k = np.arange(outputs, dtype=np.int64)[None, :]
-    return 2.0 * np.pi * ((j * k) % n).astype(np.float64) / n
+    reduced = (j * k) % n
+    angles = 2.0 * np.pi * reduced.astype(np.float64) / n
+    cos, sin = np.cos(angles), np.sin(angles)
+    quarter_point = (4 * reduced) % n == 0
+    quarter = (4 * reduced) // n  # 0..3 where quarter_point
+    cos = np.where(quarter_point, np.array([1.0, 0.0, -1.0, 0.0])[quarter % 4], cos)
+    sin = np.where(quarter_point, np.array([0.0, 1.0, 0.0, -1.0])[quarter % 4], sin)
+    return cos, sin
 
 
 def _matrix(values: np.ndarray, length: int, dtype: torch.dtype, device) -> Tensor:
     """``values`` (rows for the first min(length, n) inputs) as an (length, outputs) tensor, zero rows
-    for inputs past the transform length (trimming)."""
+    for inputs past the transform length (trimming): rounded to ``dtype``, stored in its wider dtype (the
+    products run there, see ``_ACCUMULATE_IN``)."""
     full = np.zeros((length, values.shape[1]), dtype=_NUMPY_DTYPES[dtype])
     full[: values.shape[0]] = values
-    return Tensor._wrap(torch.from_numpy(full).to(device=device))
+    return Tensor._wrap(
+        torch.from_numpy(full.astype(_NUMPY_DTYPES[_ACCUMULATE_IN.get(dtype, dtype)])).to(device=device)
+    )
 
+
+# Single-precision transforms multiply and sum in double precision, by the single-precision twiddles, and
+# round once at the end: each product of two float32 values is exact in float64 and the sums of a few of
+# them are too, so the bins whose exact value is 0 (an all-ones frame's, say) come out as exact zeros, as
+# torch's pocketfft butterflies give them, instead of float32 summation noise (-6e-8j: angle() -pi/2).
+_ACCUMULATE_IN = {torch.float32: torch.float64, torch.complex64: torch.complex128}
 
 _NUMPY_DTYPES = {
     torch.float32: np.float32, torch.float64: np.float64, torch.complex64: np.complex64, torch.complex128: np.complex128
@@ -79,16 +101,12 @@ def _dft_matrices(kind: str, length: int, n: int, sign: float, scale: float, dty
     if kind == "c2r":
         bins = np.arange(min(length, n // 2 + 1))
         weights = np.where((bins == 0) | ((n % 2 == 0) & (bins == n // 2)), 1.0, 2.0)[:, None] * scale
-        angles = _angles(length, n, n)[: len(bins)]
-        return _matrix(weights * np.cos(angles), length, dtype, device), _matrix(
-            -weights * np.sin(angles), length, dtype, device
-        )
-    angles = _angles(length, n, n // 2 + 1 if kind == "half" else n)
+        cos, sin = (values[: len(bins)] for values in _twiddles(length, n, n))
+        return _matrix(weights * cos, length, dtype, device), _matrix(-weights * sin, length, dtype, device)
+    cos, sin = _twiddles(length, n, n // 2 + 1 if kind == "half" else n)
     if kind == "complex":
-        return (_matrix((np.cos(angles) + 1j * sign * np.sin(angles)) * scale, length, dtype, device),)
-    return _matrix(np.cos(angles) * scale, length, dtype, device), _matrix(
-        sign * np.sin(angles) * scale, length, dtype, device
-    )
+        return (_matrix((cos + 1j * sign * sin) * scale, length, dtype, device),)
+    return _matrix(cos * scale, length, dtype, device), _matrix(sign * sin * scale, length, dtype, device)
 
 
 def _floating(input: Tensor, name: str) -> Tensor:
@@ -123,8 +141,16 @@ def _along(input: Tensor, dim: int, transform) -> Tensor:
 
 def _real_dft(input: Tensor, kind: str, n: int, sign: float, scale: float) -> Tensor:
     """The DFT of a real last dim: two real products, joined into a complex result."""
-    cos, sin = _dft_matrices(kind, input.shape[-1], n, sign, scale, input.dtype, input.device)
-    return ops.complex(matmul(input, cos), matmul(input, sin))
+    dtype = input.dtype
+    cos, sin = _dft_matrices(kind, input.shape[-1], n, sign, scale, dtype, input.device)
+    wide = _widened(input)
+    return ops.complex(matmul(wide, cos).to(dtype), matmul(wide, sin).to(dtype))
+
+
+def _widened(input: Tensor) -> Tensor:
+    """``input`` in the dtype its transform's products run in (``_ACCUMULATE_IN``)."""
+    wider = _ACCUMULATE_IN.get(input.dtype)
+    return input if wider is None else input.to(wider)
 
 
 def _c2c(input: Tensor, n: int, sign: float, scale: float) -> Tensor:
@@ -132,7 +158,7 @@ def _c2c(input: Tensor, n: int, sign: float, scale: float) -> Tensor:
     if not input.dtype.is_complex:
         return _real_dft(input, "real", n, sign, scale)
     (twiddles,) = _dft_matrices("complex", input.shape[-1], n, sign, scale, input.dtype, input.device)
-    return matmul(input, twiddles)
+    return matmul(_widened(input), twiddles).to(input.dtype)
 
 
 def _r2c(input: Tensor, n: int, sign: float, scale: float) -> Tensor:
@@ -146,7 +172,7 @@ def _c2r(input: Tensor, n: int, scale: float) -> Tensor:
     vanish)."""
     real_dtype = torch.float64 if input.dtype == torch.complex128 else torch.float32
     cos, sin = _dft_matrices("c2r", input.shape[-1], n, 1.0, scale, real_dtype, input.device)
-    return matmul(input.real, cos) + matmul(input.imag, sin)
+    return (matmul(_widened(input.real), cos) + matmul(_widened(input.imag), sin)).to(real_dtype)
 
 
 def _complex_input(input: Tensor) -> Tensor:

@@ -33,7 +33,13 @@ _USE_REENTRANT_WARNING = (
     "you need to preserve the current default behavior, you can pass use_reentrant=True. Refer to docs for more "
     "details on the differences between the two variants."
 )
-
+_SEQUENTIAL_USE_REENTRANT_WARNING = (
+    "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should be passed explicitly. In "
+    "version 2.9 we will raise an exception if use_reentrant is not passed. use_reentrant=False is recommended, but "
+    "if you need to preserve the current default behavior, you can pass use_reentrant=True. Refer to docs for more "
+    "details on the differences between the two variants."
+)
+_NO_INPUT_REQUIRES_GRAD = "None of the inputs have requires_grad=True. Gradients will be None"
 
 _REENTRANT_CAPTURE_MESSAGE = (
     "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an `inputs` parameter "
@@ -49,6 +55,10 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def forward(ctx, function, preserve_rng_state, *args):
+        # torch's check_backward_validity: the recomputation could then give no gradient to anything
+        # but parameters, which reentrant checkpointing does not reach.
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            caller_warnings.warn(_NO_INPUT_REQUIRES_GRAD, UserWarning)
         ctx.function = function
         ctx.rng_state = random.get_rng_state() if preserve_rng_state else None
         ctx.tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -200,7 +210,7 @@ class _Recomputed(Function):
 def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool | None = None, **kwargs):
     """Runs a Sequential (or list of modules) in ``segments`` chunks, each but the last checkpointed."""
     if use_reentrant is None:
-        caller_warnings.warn(_USE_REENTRANT_WARNING, UserWarning)
+        caller_warnings.warn(_SEQUENTIAL_USE_REENTRANT_WARNING, UserWarning)
         use_reentrant = True
     modules = list(functions.children()) if hasattr(functions, "children") else list(functions)
 
