@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import re
 import warnings
 import weakref
@@ -124,10 +123,6 @@ class Node:
         per_input = tuple(padded[index] for index in self._input_positions())
         return per_input[0] if len(per_input) == 1 else per_input
 
-    def _sequence_nr(self) -> int:
-        """The node's place in the order of recording (torch's; a leaf's AccumulateGrad has the largest)."""
-        return self.__dict__.get("_sequence_number", _LAST_SEQUENCE_NR)
-
     def register_hook(self, hook) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it may
         return replacement ``grad_inputs``. Returns a handle whose ``remove()`` unregisters it."""
@@ -144,10 +139,6 @@ class Node:
 
     def _release(self) -> None:
         """Drops saved state after a backward without ``retain_graph``."""
-
-
-_sequence_numbers = itertools.count()
-_LAST_SEQUENCE_NR = 2**64 - 1  # (torch's UINT64_MAX for a node outside the order: AccumulateGrad)
 
 
 class GradientEdge(NamedTuple):
@@ -510,8 +501,9 @@ class Function:
     # The argument positions of optional tensor inputs (a conv's bias, a norm's weight and bias): torch's
     # node counts them even when None is given (``next_functions`` shows ``(None, 0)``).
     _optional_tensors: tuple[int, ...] = ()
-    # True for a Function with a setup_context of its own: apply binds its arguments to forward's signature
-    # first (keywords and defaults become positional inputs, what setup_context's ``inputs`` holds), as torch's.
+    # True for a Function with a setup_context of its own: its apply (_apply_marking_views, a user's
+    # Function's) binds its arguments to forward's signature first (keywords and defaults become positional
+    # inputs, what setup_context's ``inputs`` holds), as torch's.
     _binds_arguments = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -581,8 +573,6 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         # (Written for speed: it runs for every op. Grad mode is read and switched on its state.)
-        if cls._binds_arguments:
-            args, kwargs = _bound_arguments(cls.forward, args, kwargs), {}
         if forward_hook:
             handled = forward_hook(cls, args, kwargs)
             if handled is not NOT_HANDLED:
@@ -621,7 +611,6 @@ class Function:
                 return outputs
             return _fresh_outputs(ctx, args, outputs)
         ctx._recording = True  # forwards may prepare work for a backward (ops/loss_elementwise)
-        ctx._sequence_number = next(_sequence_numbers)
         # Grad mode off while forward runs (a plain switch: it is on, or nothing would record).
         _grad_state.enabled = False
         try:
@@ -835,6 +824,8 @@ def _apply_marking_views(cls, *args: Any, **kwargs: Any):
     """``apply`` of a Function with a ``custom_view_name``: Function.apply, then its recorded outputs that
     share memory with a tensor argument are marked (check_inplace refuses to write them in place, in
     torch's words)."""
+    if cls._binds_arguments:  # (a setup_context Function: its inputs bound to forward's signature, as torch's)
+        args, kwargs = _bound_arguments(cls.forward, args, kwargs), {}
     result = Function.apply.__func__(cls, *args, **kwargs)
     outputs = result if type(result) is tuple else (result,)
     storages = {a._data.untyped_storage().data_ptr() for a in args if isinstance(a, Tensor) and a._data.numel()}

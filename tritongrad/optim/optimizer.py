@@ -327,17 +327,16 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        recorded = set()
+        recorded = None  # the groups stepped by autograd-recorded ops (few steps ever have any)
         for group in self.param_groups:
-            if group.get("capturable") and not self._steps_capturable:
-                self._check_capturable(group)
-            if group.get("differentiable") and self._check_differentiable(group):
-                recorded.add(id(group))
+            if group.get("capturable") or group.get("differentiable"):
+                recorded = self._flagged_groups()
+                break
         previous = is_grad_enabled()
         _set_enabled(False)  # no_grad, without a context manager object per step
         try:
             for group in self.param_groups:
-                if id(group) in recorded:
+                if recorded and id(group) in recorded:
                     with enable_grad():
                         self._recorded_update(group)
                     continue
@@ -366,6 +365,17 @@ class Optimizer:
     # The tensors torch's assertion names (NAdam and ASGD keep more per-parameter tensors on the device).
     _capturable_tensors = "params"
     _capturable_devices = _CAPTURABLE_DEVICES
+
+    def _flagged_groups(self) -> set[int]:
+        """The capturable and differentiable groups' checks; returns the ids of the groups whose step
+        autograd must record."""
+        recorded = set()
+        for group in self.param_groups:
+            if group.get("capturable") and not self._steps_capturable:
+                self._check_capturable(group)
+            if group.get("differentiable") and self._check_differentiable(group):
+                recorded.add(id(group))
+        return recorded
 
     def _check_capturable(self, group: dict[str, Any]) -> None:
         if any(p._grad is not None and p.device.type == "cpu" for p in group["params"]):
