@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 import warnings
 from collections.abc import Sequence
 
@@ -41,22 +42,28 @@ __all__ = [
 ]  # fmt: skip
 
 
-_default_device: list[torch.device | None] = [None]  # set_default_device's choice (None: the runtime's device)
+class _DefaultDevice(threading.local):
+    """set_default_device's choice, per thread as torch's (None: the runtime's device)."""
+
+    device: torch.device | None = None
+
+
+_default_device = _DefaultDevice()
 
 
 def set_default_device(device) -> None:
     """The device the factories (``zeros``, ``rand``, ``tensor``, ...) use when given none, as torch's
     (None: tritongrad's own device again)."""
-    _default_device[0] = None if device is None else torch.device(device)
+    _default_device.device = None if device is None else torch.device(device)
 
 
 def get_default_device() -> torch.device:
-    return _default_device[0] or runtime.device()
+    return _default_device.device or runtime.device()
 
 
 def _device(device) -> torch.device:
     if device is None:
-        device = _default_device[0] or _context_device()
+        device = _default_device.device or _context_device()
         if device is None:
             return runtime.device()
     device = torch.device(device)

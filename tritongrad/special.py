@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from tritongrad.dtypes import dtype_word
 from tritongrad.ops import (
     digamma,
     erf,
@@ -33,10 +34,10 @@ from tritongrad.ops import (
     logsumexp,
     mvlgamma,
     polygamma,
-    round,
     sigmoid,
     xlogy,
 )
+from tritongrad.ops import round as _round
 from tritongrad.ops.elementwise import SPECIAL
 from tritongrad.ops.elementwise import special_zeta as zeta
 from tritongrad.ops.numeric import sinc as _sinc
@@ -66,6 +67,16 @@ from tritongrad.ops.special_functions import (
     shifted_chebyshev_polynomial_v,
     shifted_chebyshev_polynomial_w,
 )
+
+
+def round(input, *, decimals: int = 0, out=None):  # noqa: A001 (torch's name)
+    """torch.special.round: torch.round, whose special form has no integer kernel (torch's CPU refuses
+    integer and bool tensors by its kernels' names, where torch.round returns them)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype_word(input.dtype)}'")
+    return _round(input, decimals=decimals, out=out)
+
 
 __all__ = [
     "erf", "erfc", "erfcx", "erfinv", "exp2", "expm1", "expit", "log1p", "log_softmax", "logit", "logsumexp",

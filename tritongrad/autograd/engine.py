@@ -221,8 +221,8 @@ def check_hook_result(name: str, grad, replaced) -> None:
         raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}'")
     if replaced.dtype != grad.dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype, grad.device)} "
-            f"got {tensor_type_name(replaced.dtype, replaced.device)})"
+            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype, grad.device, aten=True)} "
+            f"got {tensor_type_name(replaced.dtype, replaced.device, aten=True)})"
         )
     if replaced.device != grad.device:
         raise RuntimeError(f"hook '{name}' has changed the device of value (was {grad.device} got {replaced.device})")

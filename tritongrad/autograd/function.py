@@ -223,7 +223,7 @@ def _modified_message(entry: tuple, node: FunctionCtx, now: int, expected: int) 
     )
     return (
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[{tensor_type_name(data.dtype, data.device)} {list(data.shape)}]{made_by} is at version {now}; "
+        f"[{tensor_type_name(data.dtype, data.device, aten=True)} {list(data.shape)}]{made_by} is at version {now}; "
         f"expected version {expected} instead. Hint: {hint}"
     )
 

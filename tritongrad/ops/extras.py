@@ -351,8 +351,8 @@ def _map_(self, tensor, callable: Callable):  # noqa: A002
     _check_tensor("map_", "tensor", tensor)
     if tensor.dtype != self.dtype:
         raise TypeError(
-            f"map_: expected {tensor_type_name(self.dtype, self.device)} for 'other' (got "
-            f"{tensor_type_name(tensor.dtype, tensor.device)})"
+            f"map_: expected {tensor_type_name(self.dtype, self.device, aten=True)} for 'other' (got "
+            f"{tensor_type_name(tensor.dtype, tensor.device, aten=True)})"
         )
     other = tensor.expand_as(self)
     pairs = zip(_host_values(self), _host_values(other))

@@ -514,7 +514,7 @@ def nanmedian(input, dim=None, keepdim: bool = False, *, out=None):
         return NanmedianAll.apply(input, (), False, False)
     dim = normalize_dim(dim, input.dim())
     if _length(input, dim) == 0:
-        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")  # (torch names median)
     result = NanmedianSelection.apply(input, dim, not keepdim, lambda data: _nanmedian_along(data, dim))
     return _pair("nanmedian", return_types.nanmedian(*result), out, input)
 

@@ -32,19 +32,27 @@ __all__ = [
 ]
 
 
+# The pools' positions of their int-tuple arguments in torch's signatures (input is 1), for its TypeErrors.
+_POSITIONS = {"kernel_size": 2, "stride": 3, "padding": 4, "dilation": 5}
+
+
 def _ints(value, count: int, name: str, argument: str, *, allow_empty: bool = False) -> tuple[int, ...]:
-    """An int or a sequence of ``count`` ints as a tuple (torch's ``kernel_size must either be ...``)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name}(): argument '{argument}' must be int or tuple of ints, not bool")
-    if isinstance(value, int):
+    """An int or a sequence of ``count`` ints as a tuple (torch's ``kernel_size must either be ...``);
+    anything else is torch's parser TypeError (a bool, a float, a float element)."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return (value,) * count
-    if isinstance(value, Sequence) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        if len(value) == 1:
-            return (value[0],) * count
-        if len(value) == count:
-            return tuple(value)
-        if allow_empty and len(value) == 0:
-            return ()
+    where = f"{name}(): argument '{argument}' (position {_POSITIONS[argument]}) must be tuple of ints"
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(f"{where}, not {type(value).__name__}")
+    for position, element in enumerate(value):
+        if not isinstance(element, int) or isinstance(element, bool):
+            raise TypeError(f"{where}, but found element of type {type(element).__name__} at pos {position}")
+    if len(value) == 1:
+        return (value[0],) * count
+    if len(value) == count:
+        return tuple(value)
+    if allow_empty and len(value) == 0:
+        return ()
     words = "a single int, or a tuple of two ints" if count == 2 else "a single int"
     raise RuntimeError(f"{name}: {argument} must either be {words}")
 
