@@ -49,7 +49,37 @@ CASES = {
     "version error names CPUBFloat16Type": _bfloat16_version_error,
     "hook changing the type": _hook_changing_type,
     "map_ names CPUComplexFloatType": lambda lib: lib.ones(3, dtype=lib.complex64).map_(lib.ones(3), lambda a, b: a),
+    "unsafe_split's node": lambda lib: _pieces(lib, lambda y: y.unsafe_split(2)),
+    "unsafe_chunk's node": lambda lib: _pieces(lib, lambda y: lib.unsafe_chunk(y, 3)),
+    "unsafe_split_with_sizes's node": lambda lib: _pieces(lib, lambda y: y.unsafe_split_with_sizes([1, 3])),
+    "unsafe_split of a list": lambda lib: lib.unsafe_split(lib.ones(4), [2, 2]),
+    "unsafe_split of size 0": lambda lib: lib.ones(0).unsafe_split(0),
+    "an unsafe_split piece written in place": lambda lib: _written_piece(lib),
+    "unsafe_split shares memory": lambda lib: _shared_memory(lib),
 }
+
+
+def _pieces(lib, split):
+    """The pieces' shapes and node names, and the input's gradient through them."""
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    pieces = split(x * 1)
+    sum(piece.sum() * (number + 1) for number, piece in enumerate(pieces)).backward()
+    return [tuple(p.shape) for p in pieces], [p.grad_fn.name() for p in pieces], x.grad
+
+
+def _written_piece(lib):
+    """A write into a piece is an op on that piece (torch refuses it for split's views)."""
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    first, second = (x * 1).unsafe_split(2)
+    first.mul_(3)
+    (first.sum() + second.sum()).backward()
+    return first.grad_fn.name(), first.grad_fn.next_functions[0][0].name(), x.grad
+
+
+def _shared_memory(lib):
+    whole = lib.zeros(6)
+    whole.unsafe_split(3)[1].fill_(5)
+    return whole
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -37,6 +37,7 @@ from tritongrad.ops.inplace import apply_inplace
 from tritongrad.ops.no_derivative import without_derivative
 from tritongrad.ops.numeric import searchsorted
 from tritongrad.ops.out_argument import out_variant
+from tritongrad.ops.shape import unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 from tritongrad.shapes import normalize_dim
 from tritongrad.tensor import Tensor, attach_methods, typename
 
@@ -709,8 +710,7 @@ class _NamespaceMethods:
     triangular_solve, unique_consecutive, vdot, positive = triangular_solve, unique_consecutive, vdot, positive
     prelu = F.prelu
     matrix_power = matrix_power
-    unsafe_chunk, unsafe_split = Tensor.chunk, Tensor.split
-    unsafe_split_with_sizes = Tensor.split_with_sizes
+    unsafe_chunk, unsafe_split, unsafe_split_with_sizes = unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 
     def addr_(self, vec1, vec2, *, beta=1, alpha=1):
         """In place: beta * self + alpha * outer(vec1, vec2) (recorded as addr's node)."""
@@ -802,19 +802,6 @@ def is_signed(input) -> bool:
 def get_device(input) -> int:
     """The device index, -1 on the CPU."""
     return input.get_device()
-
-
-def unsafe_chunk(input, chunks: int, dim: int = 0):
-    """chunk (torch's unsafe_ form only skips a view check tritongrad does not make)."""
-    return input.chunk(chunks, dim)
-
-
-def unsafe_split(tensor, split_size, dim: int = 0):
-    return tensor.split(split_size, dim)
-
-
-def unsafe_split_with_sizes(input, split_sizes, dim: int = 0):
-    return input.split_with_sizes(split_sizes, dim)
 
 
 def xlogy_(input, other):

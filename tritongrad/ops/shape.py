@@ -992,6 +992,48 @@ def split(tensor, split_size_or_sections=None, dim: int = 0, *, split_size=None)
     (``split_size=``: the method's name for it)."""
     if split_size is not None:
         split_size_or_sections = split_size
+    sizes, dim, with_sizes = _split_sizes(tensor, split_size_or_sections, dim)
+    if sizes is None:  # (a split_size of 0: one empty piece)
+        return (tensor.narrow(dim, 0, 0),)
+    if with_sizes:
+        return _multiple_views(SplitWithSizes.apply(tensor, sizes, dim, False), "SplitWithSizes")
+    return _multiple_views(Split.apply(tensor, sizes, dim, False), "Split")
+
+
+def unsafe_split(tensor, split_size, dim: int = 0):
+    """split's pieces as tensors sharing ``tensor``'s memory that autograd does not treat as views (torch's
+    unsafe_ forms: a piece may be written in place, which its base's history does not see)."""
+    if not isinstance(split_size, int) and not hasattr(split_size, "__index__"):
+        raise TypeError(
+            f"unsafe_split(): argument 'split_size' (position 2) must be int, not {type(split_size).__name__}"
+        )
+    return _unsafe_pieces(tensor, split_size, dim, UnsafeSplit)
+
+
+def unsafe_split_with_sizes(tensor, split_sizes, dim: int = 0):
+    """unsafe_split with a list of sizes (UnsafeSplitWithSizesBackward0)."""
+    return _unsafe_pieces(tensor, list(split_sizes), dim, UnsafeSplitWithSizes)
+
+
+def unsafe_chunk(input, chunks: int, dim: int = 0):
+    """chunk's pieces as unsafe_split gives them."""
+    pieces = chunk(input, chunks, dim)
+    if len(pieces) == 0 or input.dim() == 0:
+        return pieces
+    dim = normalize_dim(dim, input.dim())
+    return UnsafeSplit.apply(input, tuple(piece.shape[dim] for piece in pieces), dim, False)
+
+
+def _unsafe_pieces(tensor, sizes, dim: int, function: type) -> tuple:
+    sizes, dim, _ = _split_sizes(tensor, sizes, dim)
+    if sizes is None:
+        return (tensor.narrow(dim, 0, 0),)
+    return function.apply(tensor, sizes, dim, False)
+
+
+def _split_sizes(tensor, split_size_or_sections, dim: int):
+    """split's checks, in torch's words; (the sizes of the pieces, the dim, whether sizes were given), the
+    sizes None for a split_size of 0 (one empty piece, no node)."""
     if tensor.dim() == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     if not isinstance(split_size_or_sections, int) and hasattr(split_size_or_sections, "__index__"):
@@ -1014,7 +1056,7 @@ def split(tensor, split_size_or_sections=None, dim: int = 0, *, split_size=None)
                 raise RuntimeError(
                     f"split_size can only be 0 if dimension size is 0, but got dimension size of {length}"
                 )
-            return (tensor.narrow(dim, 0, 0),)
+            return None, normalize_dim(dim, tensor.dim()), False
     elif any(size < 0 for size in split_size_or_sections):
         raise RuntimeError(
             "split_with_sizes expects split_sizes have only non-negative entries, but got "
@@ -1028,10 +1070,8 @@ def split(tensor, split_size_or_sections=None, dim: int = 0, *, split_size=None)
     dim = normalize_dim(dim, tensor.dim())
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        sizes = tuple(min(size, length - start) for start in range(0, length, size)) or (0,)
-        return _multiple_views(Split.apply(tensor, sizes, dim, False), "Split")
-    sizes = tuple(split_size_or_sections)
-    return _multiple_views(SplitWithSizes.apply(tensor, sizes, dim, False), "SplitWithSizes")
+        return tuple(min(size, length - start) for start in range(0, length, size)) or (0,), dim, False
+    return tuple(split_size_or_sections), dim, True
 
 
 class Split(Function):
@@ -1069,6 +1109,19 @@ class SplitWithSizes(Split):
     """``split`` with a list of sizes: torch names that node SplitWithSizesBackward0."""
 
     _backward_name = "SplitWithSizesBackward0"
+
+
+class UnsafeSplit(Split):
+    """unsafe_split/unsafe_chunk: Split's pieces without the view marks (UnsafeSplitBackward0); they share
+    x's memory, and autograd sees a write into one as an op on that piece alone, as torch's."""
+
+    @staticmethod
+    def forward(ctx, x, sizes: tuple, dim: int, squeeze: bool):
+        return tuple(Tensor._wrap(piece._data) for piece in Split.forward(ctx, x, sizes, dim, squeeze))
+
+
+class UnsafeSplitWithSizes(UnsafeSplit):
+    _backward_name = "UnsafeSplitWithSizesBackward0"
 
 
 class Unbind(Split):
