@@ -531,3 +531,35 @@ def test_once_differentiable_node_name():
     y = _once_differentiable_square(tritongrad).apply(x).sum()
     (g,) = tritongrad.autograd.grad(y * y, x, create_graph=True)
     assert g.grad_fn.name() == "torch::autograd::Error"
+
+
+def _setup_context_scale(lib, overriding_apply: bool, keywords: dict):
+    """A setup_context Function with a defaulted argument, called through its own apply override or not."""
+
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(x, scale=3.0):
+            return x * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.scale = inputs[1]
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.scale, None
+
+    class Overriding(Scale):
+        @classmethod
+        def apply(cls, x, **kwargs):
+            return super().apply(x, **kwargs)
+
+    x = lib.ones(2, requires_grad=True)
+    (Overriding if overriding_apply else Scale).apply(x, **keywords).sum().backward()
+    return x.grad
+
+
+@pytest.mark.parametrize("keywords", [{}, {"scale": 4.0}], ids=["default", "keyword"])
+@pytest.mark.parametrize("overriding_apply", [False, True], ids=["apply", "overridden apply"])
+def test_setup_context_inputs_bound_through_any_apply(overriding_apply, keywords):
+    agree("setup_context binding", lambda lib: _setup_context_scale(lib, overriding_apply, keywords), [])

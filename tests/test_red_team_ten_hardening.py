@@ -381,3 +381,20 @@ MISUSES = {
 @pytest.mark.parametrize("misuse", list(MISUSES))
 def test_optimizer_misuse_exception_types(misuse):
     agree(misuse, lambda lib: MISUSES[misuse](lib, lib.nn.Parameter(lib.ones(2))), [])
+
+
+def test_generator_state_round_trip_keeps_torchs_sampler_stream():
+    """set_state(get_state()) changes nothing, for tritongrad's draws and for torch's own samplers given the
+    generator (its torch base's state travels in the state tensor); a 16-byte Philox-only state restarts
+    the base from it."""
+    generator = tritongrad.Generator().manual_seed(3)
+    torch.randperm(6, generator=generator)
+    state = generator.get_state()
+    after = torch.randperm(6, generator=generator).tolist(), tritongrad.rand(3, generator=generator).tolist()
+    generator.set_state(state)
+    again = torch.randperm(6, generator=generator).tolist(), tritongrad.rand(3, generator=generator).tolist()
+    assert again == after
+    generator.set_state(generator.get_state())
+    assert torch.randperm(6, generator=generator).tolist() != after[0]  # (the stream went on)
+    generator.set_state(state[:16])
+    assert len(torch.randperm(6, generator=generator).tolist()) == 6

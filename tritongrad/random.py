@@ -50,6 +50,7 @@ __all__ = [
 _DEFAULT_SEED = 67280421310721
 # get_state's layout: the seed and the offset, 8 little-endian bytes each.
 _STATE_BYTES = 16
+_BASE_STATE_BYTES = torch.Generator().get_state().numel()  # (torch's CPU generator state, after the Philox one)
 # The kernels use counters at or above 2**62 for the upper halves of 64-bit draws (kernels/random.py).
 _OFFSET_LIMIT = 2**62
 # Mixes the Philox offset into the torch base's seed (an odd 64-bit constant, the golden ratio's).
@@ -147,31 +148,39 @@ class Generator(torch.Generator):
         return self._seed
 
     def get_state(self) -> Tensor:
-        """The generator's state as a uint8 tensor of 16 bytes (seed, then offset, little-endian).
+        """The generator's state as a uint8 tensor: 16 bytes (the Philox seed, then offset, little-endian),
+        then the state of its torch base (what torch's own samplers draw from), so that ``set_state``
+        restores both.
 
         torch's states are ByteTensors of another layout; the two do not mix.
         """
         with self._lock:
             raw = self._seed.to_bytes(8, "little") + self._offset.to_bytes(8, "little")
-        return Tensor._wrap(torch.tensor(list(raw), dtype=torch.uint8))
+            base = torch.Generator.get_state(self)
+        return Tensor._wrap(torch.tensor(list(raw) + base.tolist(), dtype=torch.uint8))
 
     def set_state(self, new_state: Tensor) -> Generator:
         """Restores a state from ``get_state``; returns the generator."""
         data = new_state._data if isinstance(new_state, Tensor) else new_state
         if not isinstance(data, torch.Tensor) or data.dtype != torch.uint8:
             raise TypeError(f"RNG state must be a torch.ByteTensor (uint8 tensor), got {_describe(new_state)}")
-        if data.numel() != _STATE_BYTES:
+        if data.numel() not in (_STATE_BYTES, _STATE_BYTES + _BASE_STATE_BYTES):
             raise RuntimeError(
-                f"Expected a tritongrad Philox generator state of size {_STATE_BYTES} but found the input "
+                f"Expected a tritongrad generator state of size {_STATE_BYTES + _BASE_STATE_BYTES} (or {_STATE_BYTES}, "
+                "Philox only) but found the input "
                 f"RNG state size to be {data.numel()}"
             )
-        raw = bytes(data.cpu().reshape(-1).tolist())
+        flat = data.cpu().reshape(-1)
+        raw = bytes(flat[:_STATE_BYTES].tolist())
         seed, offset = int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little")
         if offset >= _OFFSET_LIMIT or offset % 4:
             raise RuntimeError(f"invalid RNG state: offset {offset} is not a multiple of 4 below 2**62")
         with self._lock:
             self._seed, self._offset = seed, offset
-            self._seed_torch_base(seed, offset)
+            if flat.numel() > _STATE_BYTES:  # (the base's own state: its stream goes on where it was)
+                torch.Generator.set_state(self, torch.tensor(flat[_STATE_BYTES:].tolist(), dtype=torch.uint8))
+            else:  # (a Philox-only state: the base restarts from it)
+                self._seed_torch_base(seed, offset)
         return self
 
     def philox_seed_and_offset(self, count: int) -> tuple[int, int]:

@@ -429,8 +429,10 @@ def _forward_of(function: type):
         return function.forward
 
     def forward_then_setup_context(ctx, *args, **kwargs):
-        outputs = function.forward(*args, **kwargs)
-        function.setup_context(ctx, args, outputs)
+        # (apply has bound keyword arguments already; the defaults complete setup_context's inputs, as torch's)
+        inputs = _bound_arguments(function.forward, args, kwargs)
+        outputs = function.forward(*inputs)
+        function.setup_context(ctx, inputs, outputs)
         return outputs
 
     return forward_then_setup_context
@@ -501,9 +503,9 @@ class Function:
     # The argument positions of optional tensor inputs (a conv's bias, a norm's weight and bias): torch's
     # node counts them even when None is given (``next_functions`` shows ``(None, 0)``).
     _optional_tensors: tuple[int, ...] = ()
-    # True for a Function with a setup_context of its own: its apply (_apply_marking_views, a user's
-    # Function's) binds its arguments to forward's signature first (keywords and defaults become positional
-    # inputs, what setup_context's ``inputs`` holds), as torch's.
+    # True for a Function with a setup_context of its own: apply binds keyword arguments to forward's
+    # signature (they become positional inputs, with edges), and its forward fills in the defaults of what
+    # setup_context's ``inputs`` holds, as torch's.
     _binds_arguments = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -573,6 +575,8 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         # (Written for speed: it runs for every op. Grad mode is read and switched on its state.)
+        if kwargs and cls._binds_arguments:  # (keywords become positional inputs, as torch binds them)
+            args, kwargs = _bound_arguments(cls.forward, args, kwargs), {}
         if forward_hook:
             handled = forward_hook(cls, args, kwargs)
             if handled is not NOT_HANDLED:
@@ -824,8 +828,6 @@ def _apply_marking_views(cls, *args: Any, **kwargs: Any):
     """``apply`` of a Function with a ``custom_view_name``: Function.apply, then its recorded outputs that
     share memory with a tensor argument are marked (check_inplace refuses to write them in place, in
     torch's words)."""
-    if cls._binds_arguments:  # (a setup_context Function: its inputs bound to forward's signature, as torch's)
-        args, kwargs = _bound_arguments(cls.forward, args, kwargs), {}
     result = Function.apply.__func__(cls, *args, **kwargs)
     outputs = result if type(result) is tuple else (result,)
     storages = {a._data.untyped_storage().data_ptr() for a in args if isinstance(a, Tensor) and a._data.numel()}
