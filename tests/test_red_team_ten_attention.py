@@ -11,7 +11,7 @@ import pytest
 
 import tritongrad
 from tests.test_hardening import agree
-from tritongrad.nn.modules import transformer
+from tritongrad import caller_warnings
 
 INF = float("inf")
 
@@ -119,10 +119,10 @@ def test_encoder_sparsity_path_conditions(case):
 
 def test_encoder_nested_warning_as_torchs():
     """torch warns its nested-tensor prototype note once per process, the first time the sparsity path
-    runs (``transformer._nested_warning_given`` is reset to see that first time again)."""
+    runs (its key in caller_warnings' table is dropped to see that first time again)."""
     encoder = _encoder(tritongrad, layers=1)
     kpm = tritongrad.tensor(PADDINGS["right"])
-    transformer._nested_warning_given = False
+    caller_warnings._WARNED.discard("nested tensor prototype")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with tritongrad.no_grad():

@@ -220,21 +220,27 @@ class GradScaler:
         return self._init_scale if self._scale is None else self._scale
 
     def get_growth_factor(self) -> float:
+        """The factor the scale grows by after ``growth_interval`` steps without inf/NaN gradients."""
         return self._growth_factor
 
     def set_growth_factor(self, new_factor: float) -> None:
+        """Sets the growth factor (unchecked, as torch's setter)."""
         self._growth_factor = new_factor
 
     def get_backoff_factor(self) -> float:
+        """The factor the scale shrinks by after a step with inf/NaN gradients."""
         return self._backoff_factor
 
     def set_backoff_factor(self, new_factor: float) -> None:
+        """Sets the backoff factor (unchecked, as torch's setter)."""
         self._backoff_factor = new_factor
 
     def get_growth_interval(self) -> int:
+        """How many consecutive finite steps grow the scale."""
         return self._growth_interval
 
     def set_growth_interval(self, new_interval: int) -> None:
+        """Sets the growth interval (unchecked, as torch's setter)."""
         self._growth_interval = new_interval
 
     def _get_growth_tracker(self) -> int:

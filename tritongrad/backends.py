@@ -161,6 +161,7 @@ class _CudnnFlags(SimpleNamespace):
         _refresh_tf32()
 
     def is_available(self) -> bool:
+        """False: tritongrad's kernels are its own (no cuDNN or oneDNN)."""
         return False
 
     def version(self) -> None:
@@ -185,6 +186,7 @@ class _MkldnnFlags(SimpleNamespace):
         _set_fp32("generic", "all", precision)
 
     def is_available(self) -> bool:
+        """False: tritongrad's kernels are its own (no cuDNN or oneDNN)."""
         return False
 
 

@@ -74,6 +74,12 @@ def add_hook(table: dict, hook: Any, *, prepend: bool = False, extra_dict: Any =
     """``hook`` into ``table`` under its new handle's id (first with ``prepend``); returns the handle.
     How every hook table (a module's, an optimizer's, an autograd node's, a tensor's) registers."""
     handle = RemovableHandle(table, extra_dict=extra_dict)
+    if prepend and not isinstance(table, OrderedDict):  # (a plain dict: the hook first, by rebuilding it)
+        entries = list(table.items())
+        table.clear()
+        table[handle.id] = hook
+        table.update(entries)
+        return handle
     table[handle.id] = hook
     if prepend:
         table.move_to_end(handle.id, last=False)

@@ -796,10 +796,10 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                 raise RuntimeError(
                     "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
                     "dimension. The sizes of the remaining dimensions are expected to match the shape of "
-                    "corresponding output, but a mismatch was detected: grad_output[{i}] has a shape of "
+                    f"corresponding output, but a mismatch was detected: grad_output[{index}] has a shape of "
                     f"torch.Size({list(first.shape[1:])}) and output[{index}] has a shape of "
                     f"torch.Size({list(output.shape)}). If you only want some tensors in `grad_output` to be "
-                    "considered batched, consider using vmap.".replace("{i}", str(index))
+                    "considered batched, consider using vmap."
                 )
     if None in vectors:  # an implicit gradient (torch's checks), then batched over its first dim as any other
         implicit = _root_grads(outputs, vectors, create_graph)

@@ -28,21 +28,6 @@ def _contiguous(x) -> torch.Tensor:
     return x._data if x.is_contiguous() else contiguous_copy(x)._data
 
 
-class Dropout(Function):
-    _backward_name = "NativeDropoutBackward0"
-
-    @staticmethod
-    def forward(ctx, x, p):
-        seed, offset = philox_seed_and_offset(x.numel())
-        ctx.p, ctx.seed, ctx.offset = p, seed, offset
-        return _wrap(random_kernels.launch_dropout_fwd(_contiguous(x), p, seed, offset))
-
-    @staticmethod
-    def backward(ctx, grad):
-        mask = CPUDropoutMask if grad.device.type == "cpu" else DropoutMask
-        return mask.apply(grad, ctx.p, ctx.seed, ctx.offset), None
-
-
 class DropoutMask(Function):
     """grad * keep / (1 - p) with a given mask stream: linear, so its backward is itself."""
 
@@ -58,18 +43,34 @@ class DropoutMask(Function):
         return type(ctx)._function.apply(grad_grad, ctx.p, ctx.seed, ctx.offset), None, None, None
 
 
-class CPUDropout(Dropout):
-    """Dropout as torch records it on the CPU: x * scaled mask (the mask: an input without a gradient)."""
-
-    _backward_name = "MulBackward0"
-    _number_operands = (1,)  # (p stands where torch's node has the mask: next_functions shows (None, 0))
-
-
 class CPUDropoutMask(DropoutMask):
     """grad * scaled mask, the CPU node's backward: MulBackward0 again, as torch's."""
 
     _backward_name = "MulBackward0"
     _number_operands = (1,)
+
+
+class Dropout(Function):
+    _backward_name = "NativeDropoutBackward0"
+    mask_function = DropoutMask  # (its backward's Function, named as torch's node on the device)
+
+    @staticmethod
+    def forward(ctx, x, p):
+        seed, offset = philox_seed_and_offset(x.numel())
+        ctx.p, ctx.seed, ctx.offset = p, seed, offset
+        return _wrap(random_kernels.launch_dropout_fwd(_contiguous(x), p, seed, offset))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return type(ctx)._function.mask_function.apply(grad, ctx.p, ctx.seed, ctx.offset), None
+
+
+class CPUDropout(Dropout):
+    """Dropout as torch records it on the CPU: x * scaled mask (the mask: an input without a gradient)."""
+
+    _backward_name = "MulBackward0"
+    _number_operands = (1,)  # (p stands where torch's node has the mask: next_functions shows (None, 0))
+    mask_function = CPUDropoutMask
 
 
 def dropout(x: Tensor, p: float) -> Tensor:

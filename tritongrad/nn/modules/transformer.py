@@ -37,7 +37,7 @@ from collections.abc import Callable
 
 import torch
 
-from tritongrad import backends, creation
+from tritongrad import backends, caller_warnings, creation
 from tritongrad.autograd.grad_mode import is_grad_enabled
 from tritongrad.dtypes import c_type_name
 from tritongrad.nn import functional as F
@@ -706,17 +706,11 @@ def _left_aligned(keep: Tensor) -> bool:
     return not bool((keep[:, 1:] & keep[:, :-1].logical_not()).any())
 
 
-_nested_warning_given = False
-
-
 def _nested_padding(src_key_padding_mask: Tensor) -> Tensor:
     """The (N, S) bool padding of torch's nested-tensor round trip: each sequence keeps as many
     leading tokens as its mask leaves unpadded (any nonzero float counts as padding, as torch's
     ``logical_not`` reads it). Warns torch's once-per-process prototype note."""
-    global _nested_warning_given
-    if not _nested_warning_given:
-        _nested_warning_given = True
-        warnings.warn(_NESTED_PROTOTYPE_WARNING, stacklevel=3)
+    caller_warnings.warn_once("nested tensor prototype", _NESTED_PROTOTYPE_WARNING)
     lengths = src_key_padding_mask.logical_not().sum(1)
     positions = creation.arange(src_key_padding_mask.shape[1], device=src_key_padding_mask.device)
     return positions.view(1, -1) >= lengths.view(-1, 1)
