@@ -392,7 +392,9 @@ def test_generator_state_round_trips():
     g = tritongrad.Generator().manual_seed(11)
     tritongrad.rand(5, generator=g)
     state = g.get_state()
-    assert isinstance(state, tritongrad.Tensor) and state.dtype == torch.uint8 and state.shape == (16 + torch.Generator().get_state().numel(),)
+    # (16 bytes of Philox seed and offset, then the state of the generator's torch base)
+    philox_and_base = (16 + torch.Generator().get_state().numel(),)
+    assert isinstance(state, tritongrad.Tensor) and state.dtype == torch.uint8 and state.shape == philox_and_base
     first = to_torch(tritongrad.randn(37, generator=g))
     second = to_torch(tritongrad.randn(37, generator=g))
     assert g.set_state(state) is g
