@@ -83,8 +83,8 @@ def _floor_as_float32(source):
 
 
 @triton.jit
-def _nearest_source(o, in_size, scale, EXACT: tl.constexpr, COMPUTE: tl.constexpr):
-    position = o.to(COMPUTE)
+def _nearest_source(o, in_size, scale, EXACT: tl.constexpr, POSITION: tl.constexpr):
+    position = o.to(POSITION)
     if EXACT:
         # 'nearest-exact': torch's area_pixel_compute_source_index (clamped at 0), then + 0.5
         source = tl.maximum(scale * (position + 0.5) - 0.5, 0.0) + 0.5
@@ -162,7 +162,7 @@ def resample2d_fwd_kernel(
     x_stride_n, x_stride_c, x_stride_h, x_stride_w,
     scale_h_bits, scale_w_bits,
     LINEAR: tl.constexpr, CUBIC: tl.constexpr, ALIGN: tl.constexpr, EXACT: tl.constexpr, CHANNELS_LAST: tl.constexpr,
-    COMPUTE: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
+    COMPUTE: tl.constexpr, POSITION: tl.constexpr, BLOCK: tl.constexpr, INDEX_64: tl.constexpr,
 ):  # fmt: skip
     index = linear_index(BLOCK, INDEX_64)
     mask = index < total
@@ -192,8 +192,8 @@ def resample2d_fwd_kernel(
         bottom = (1.0 - lw) * x10 + lw * x11
         value = (1.0 - lh) * top + lh * bottom
     else:
-        ih = _nearest_source(oh, H, bits_to_float(scale_h_bits).to(COMPUTE), EXACT, COMPUTE)
-        iw = _nearest_source(ow, W, bits_to_float(scale_w_bits).to(COMPUTE), EXACT, COMPUTE)
+        ih = _nearest_source(oh, H, bits_to_float(scale_h_bits).to(POSITION), EXACT, POSITION)
+        iw = _nearest_source(ow, W, bits_to_float(scale_w_bits).to(POSITION), EXACT, POSITION)
         value = tl.load(x_base + ih * x_stride_h + iw * x_stride_w, mask=mask, other=0).to(COMPUTE)
     store_as(out_ptr + index, value, mask)
 
@@ -287,6 +287,8 @@ def launch_resample2d_fwd(x: torch.Tensor, output_size: tuple[int, int], scales:
         float_bits(scales[0]), float_bits(scales[1]),
         LINEAR=linear, CUBIC=cubic, ALIGN=align_corners, EXACT=exact, CHANNELS_LAST=channels_last,
         COMPUTE=compute_dtype(x.dtype),
+        # (source positions in torch's opmath: fp64 for fp64 tensors, else fp32, uint8's nearest too)
+        POSITION=tl.float64 if x.dtype == torch.float64 else tl.float32,
         BLOCK=block, INDEX_64=needs_int64_indexing(x, out), num_warps=num_warps,
     )  # fmt: skip
     return out
