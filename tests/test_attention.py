@@ -272,7 +272,7 @@ def test_double_backward_matches_torch():
 
 def _stream_before_call():
     state = to_torch(tritongrad.get_rng_state()).tolist()
-    return int.from_bytes(bytes(state[:8]), "little"), int.from_bytes(bytes(state[8:]), "little")
+    return int.from_bytes(bytes(state[:8]), "little"), int.from_bytes(bytes(state[8:16]), "little")
 
 
 def test_dropout_matches_a_composition_with_the_kernels_mask():

@@ -11,6 +11,7 @@ import torch
 
 import tritongrad
 from tests.test_hardening import agree
+from tests.utils import from_torch, to_torch
 
 
 def _matrix(rows: int = 2, columns: int = 2, dtype=torch.float64, seed: int = 0) -> torch.Tensor:
@@ -102,6 +103,16 @@ def test_lstsq_drivers_and_rcond(driver, rcond, wide):
     b = torch.tensor([[1.0], [2.0], [4.0]], dtype=torch.float64)
     if wide:
         a, b = a.T.contiguous(), b[:2]
+    if driver in ("gelsy", None) and rcond == 0.5:  # (None is gelsy on the CPU)
+        # torch 2.13's gelsy truncating this matrix to rank 1 answers with one of two solutions from one
+        # call to the next in one process (a CI run failed on it): tritongrad's must be one of them
+        theirs = {tuple(torch.linalg.lstsq(a, b, rcond=rcond, driver=driver).solution.flatten().tolist())
+                  for _ in range(50)}  # fmt: skip
+        ours = to_torch(tritongrad.linalg.lstsq(from_torch(a), from_torch(b), rcond=rcond, driver=driver).solution)
+        assert any(torch.allclose(ours.flatten(), torch.tensor(answer, dtype=torch.float64)) for answer in theirs), (
+            f"gelsy rank 1: {ours.flatten().tolist()} is none of torch's {sorted(theirs)}"
+        )
+        return
     agree(f"lstsq {driver} {rcond}", lambda lib, a, b: lib.linalg.lstsq(a, b, rcond=rcond, driver=driver), [a, b])
 
 
