@@ -99,6 +99,21 @@ def _set_fp32(backend: str, op: str, precision) -> None:
     _refresh_tf32()
 
 
+class _Fp32Precision:
+    """A class's ``fp32_precision`` attribute for the whole of a backend (cudnn's, mkldnn's, this module's):
+    reading resolves ``read``'s precision, writing checks and sets ``written`` (mkldnn and the module
+    write the generic one, as torch's)."""
+
+    def __init__(self, read: tuple[str, str], written: tuple[str, str]) -> None:
+        self._read, self._written = read, written
+
+    def __get__(self, owner, owner_type=None) -> str:
+        return _resolved(*self._read)
+
+    def __set__(self, owner, precision: str) -> None:
+        _set_fp32(*self._written, precision)
+
+
 class _Precision:
     """One (backend, op)'s ``fp32_precision`` (torch.backends.mkldnn.matmul, cudnn.conv, ...): reading
     gives the precision it resolves to ("none" when nothing above it is set), writing checks the name."""
@@ -143,14 +158,7 @@ class _CudnnFlags(SimpleNamespace):
 
     conv = _Precision("cuda", "conv")
     rnn = _Precision("cuda", "rnn")
-
-    @property
-    def fp32_precision(self) -> str:
-        return _resolved("cuda", "all")
-
-    @fp32_precision.setter
-    def fp32_precision(self, precision: str) -> None:
-        _set_fp32("cuda", "all", precision)
+    fp32_precision = _Fp32Precision(("cuda", "all"), ("cuda", "all"))
 
     # ``allow_tf32``: a plain attribute as cuda.matmul's (read by the convolutions; never raises, where
     # torch does when conv and rnn differ).
@@ -176,14 +184,7 @@ class _MkldnnFlags(SimpleNamespace):
     matmul = _Precision("mkldnn", "matmul")
     conv = _Precision("mkldnn", "conv")
     rnn = _Precision("mkldnn", "rnn")
-
-    @property
-    def fp32_precision(self) -> str:
-        return _resolved("mkldnn", "all")
-
-    @fp32_precision.setter
-    def fp32_precision(self, precision: str) -> None:
-        _set_fp32("generic", "all", precision)
+    fp32_precision = _Fp32Precision(("mkldnn", "all"), _GENERIC)
 
     def is_available(self) -> bool:
         """False: tritongrad's kernels are its own (no cuDNN or oneDNN)."""
@@ -193,13 +194,7 @@ class _MkldnnFlags(SimpleNamespace):
 class _BackendsModule(types.ModuleType):
     """This module, with torch.backends' generic ``fp32_precision`` as a module attribute."""
 
-    @property
-    def fp32_precision(self) -> str:
-        return _fp32[_GENERIC]
-
-    @fp32_precision.setter
-    def fp32_precision(self, precision: str) -> None:
-        _set_fp32("generic", "all", precision)
+    fp32_precision = _Fp32Precision(_GENERIC, _GENERIC)
 
 
 sys.modules[__name__].__class__ = _BackendsModule
