@@ -745,7 +745,7 @@ attach_methods(_NamespaceMethods)
 
 # ---------------------------------------------------------------------------------------- process flags
 _FLAGS = {"flush_denormal": False}
-__all__ += ["set_warn_always", "is_warn_always_enabled"]
+__all__ += ["set_warn_always", "is_warn_always_enabled"]  # (caller_warnings keeps the flag its warn_once reads)
 
 # torch.result_type's signatures, by their parameter names (a Number: a Python or numpy number)
 _RESULT_TYPE_SIGNATURES = (("tensor", "other"), ("scalar", "tensor"), ("tensor", "other"), ("scalar1", "scalar2"))
@@ -780,7 +780,7 @@ def result_type(*args, **kwargs) -> torch.dtype:
     )
 
 
-__all__ += ["result_type"]  # (caller_warnings keeps the flag its warn_once reads)
+__all__ += ["result_type"]
 
 
 def set_flush_denormal(mode: bool) -> bool:
