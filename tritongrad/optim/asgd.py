@@ -34,7 +34,7 @@ class ASGD(Optimizer):
         >>> optimizer = tritongrad.optim.ASGD(model.parameters(), lr=1e-2, t0=100)
     """
 
-    _capturable_tensors = "params, mus, etas,"
+    _capturable_tensors = "params, mus, etas,"  # (torch's words, its trailing comma too)
     _defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
